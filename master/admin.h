@@ -1,0 +1,89 @@
+/*
+ * The admin interface (Envoy's :9901): a small HTTP/1.1 server inside the
+ * master's event loop (master/loop.h) that serves Envoy's admin endpoints
+ * (ENVOY.md §7) from the running config and the shm sums.  Master only.
+ *
+ * The request handling is split from the sockets so tests can drive it:
+ * mst_admin_parse_head() reads a request head, mst_admin_handle() turns
+ * (method, path, query) into a status, a content type and a body.
+ */
+#ifndef CANARYD_MASTER_ADMIN_H
+#define CANARYD_MASTER_ADMIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/buf.h"
+#include "shared/version.h"
+
+#define MST_ADMIN_HEAD_MAX	(64 * 1024)	/* bigger head: 431 */
+#define MST_ADMIN_BODY_MAX	(1024 * 1024)	/* bigger body: 413 */
+#define MST_ADMIN_MAX_HEADERS	100		/* more: 431 */
+
+/*
+ * Open the config's admin address (if it has one), listen without
+ * blocking and serve it from the loop.  Resolves a host name with
+ * getaddrinfo(3), so call it at start only.  0, or -1 (logged).
+ */
+int	 mst_admin_start(void);
+/* Close the listener and every admin connection.  Safe to call twice. */
+void	 mst_admin_stop(void);
+
+/* ---- request handling, without sockets ---------------------------- */
+
+enum mst_admin_parse {
+	MST_ADMIN_P_OK,		/* a complete head; rq filled */
+	MST_ADMIN_P_AGAIN,	/* need more bytes */
+	MST_ADMIN_P_ERR,	/* reply rq_status and close */
+};
+
+/* A parsed request head; the slices point into the caller's bytes. */
+struct mst_admin_req {
+	size_t		 rq_head_len;	/* bytes up to and incl. the blank line */
+	const char	*rq_method;
+	size_t		 rq_method_len;
+	const char	*rq_target;	/* "/path?query" */
+	size_t		 rq_target_len;
+	int		 rq_minor;	/* HTTP/1.<minor> */
+	int		 rq_keepalive;
+	uint64_t	 rq_clen;	/* Content-Length, 0 if none */
+	int		 rq_status;	/* MST_ADMIN_P_ERR: 400, 411, 413, 431, 505 */
+};
+
+/*
+ * Parse the request head at the start of p (len bytes, no NUL needed).
+ * Bodies: Content-Length up to MST_ADMIN_BODY_MAX; Transfer-Encoding is
+ * refused with 411 (an admin client can always send a length).
+ */
+enum mst_admin_parse mst_admin_parse_head(const char *p, size_t len,
+	    struct mst_admin_req *rq);
+
+struct mst_admin_reply {
+	int		 ar_status;	/* 200, 400, 404, 405, 503 ... */
+	const char	*ar_ctype;	/* a static string */
+	struct buf	 ar_body;
+	int		 ar_quit;	/* shut down once the reply is sent */
+};
+
+void	 mst_admin_reply_init(struct mst_admin_reply *);
+void	 mst_admin_reply_free(struct mst_admin_reply *);
+
+/*
+ * Answer one request from the running state (struct mst mst).  path is
+ * the request path up to '?', query what follows it (raw, "" if none).
+ * Mutating endpoints (POST only) change shm state here; a /quitquitquit
+ * only sets ar_quit.
+ */
+void	 mst_admin_handle(const char *method, const char *path,
+	    const char *query, struct mst_admin_reply *);
+
+/* Append the URL-decoded form of s (%XX and '+') to out.  0 or -1. */
+int	 mst_admin_url_decode(struct buf *out, const char *s, size_t len);
+
+/*
+ * Look key up in a raw query string; on a hit, put its decoded value in
+ * val (emptied first, NUL-terminated) and return 1; else 0.
+ */
+int	 mst_admin_query(const char *query, const char *key, struct buf *val);
+
+#endif /* CANARYD_MASTER_ADMIN_H */

@@ -1,0 +1,33 @@
+/*
+ * The master process's state, one instance, owned by master/main.c.
+ * Other master modules (admin, dns, proc) read it; only main.c and the
+ * reload path change it.
+ */
+#ifndef CANARYD_MASTER_MST_H
+#define CANARYD_MASTER_MST_H
+
+#include <stdint.h>
+
+#include "shared/conf-t.h"
+#include "shared/shm-t.h"
+
+struct mst {
+	const struct cd_conf	*m_conf;	/* the running configuration */
+	struct shm		*m_shm;
+	const char		*m_config_path;	/* as given with -f / -c */
+	int			 m_concurrency;	/* worker processes */
+	int			 m_log_level;
+	int			 m_drain_time_s;
+	uint64_t		 m_start_realtime_ms;	/* for /server_info */
+	uint64_t		 m_start_mono_ms;	/* server.uptime */
+	uint64_t		 m_conf_loaded_realtime_ms;	/* last_updated */
+	uint32_t		 m_generation;	/* worker generation */
+};
+
+extern struct mst mst;
+
+/* Begin a graceful stop (drain the workers, then exit 0); a second call
+ * stops at once.  why is logged ("caught SIGTERM"). */
+void	mst_shutdown(const char *why);
+
+#endif /* CANARYD_MASTER_MST_H */

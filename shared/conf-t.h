@@ -1,0 +1,363 @@
+/*
+ * Configuration types: the immutable tree the master builds from the Envoy
+ * v3 YAML (shared/conf.c) and every worker inherits through fork(2).
+ *
+ * Invariant: once conf_load() returns, nothing here changes.  Everything is
+ * allocated from the arena owned by struct cd_conf and freed in one
+ * conf_free().  Cross references are indices (cluster index, split index),
+ * never pointers into another section, so the same numbers can index the
+ * shared-memory arrays (shared/shm-t.h).
+ *
+ * Durations are kept in nanoseconds (int64_t), as Envoy's
+ * google.protobuf.Duration is; code that arms timers converts with
+ * CD_NS_TO_MS_CEIL().  A duration field that the user did not set holds
+ * CD_DUR_UNSET.
+ */
+#ifndef CANARYD_SHARED_CONF_T_H
+#define CANARYD_SHARED_CONF_T_H
+
+#include <sys/types.h>
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Capacities: they size the shm segment (shared/shm-t.h). */
+#define CD_MAX_WORKERS		64	/* worker processes at once */
+#define CD_MAX_CLUSTERS		64
+#define CD_MAX_HOSTS		32	/* resolved hosts per cluster */
+#define CD_MAX_SPLITS		128	/* routes with weighted_clusters */
+#define CD_MAX_WEIGHTED		16	/* clusters in one weighted_clusters */
+#define CD_NAME_MAX		128	/* cluster, route, vhost names incl. NUL */
+#define CD_HOSTNAME_MAX		256	/* DNS names incl. NUL */
+
+#define CD_DUR_UNSET		((int64_t)-1)
+#define CD_NS_PER_MS		1000000LL
+#define CD_NS_PER_S		1000000000LL
+#define CD_NS_TO_MS_CEIL(ns)	(((ns) + CD_NS_PER_MS - 1) / CD_NS_PER_MS)
+
+/* Where a value came from, for error messages and warnings. */
+struct cd_pos {
+	const char	*p_file;	/* conf's copy of the path */
+	int		 p_line;	/* 1-based */
+	int		 p_col;		/* 1-based */
+};
+
+/* ---- routes ---------------------------------------------------------- */
+
+enum cd_str_match_kind {
+	CD_SM_EXACT,
+	CD_SM_PREFIX,
+	CD_SM_SUFFIX,
+	CD_SM_CONTAINS,
+	CD_SM_REGEX,		/* safe_regex: POSIX ERE, full match */
+};
+
+/* envoy.type.matcher.v3.StringMatcher */
+struct cd_str_match {
+	enum cd_str_match_kind	 sm_kind;
+	char			*sm_value;	/* NUL-terminated */
+	size_t			 sm_len;
+	bool			 sm_ignore_case;
+	regex_t			 sm_re;		/* CD_SM_REGEX only, anchored */
+};
+
+enum cd_header_match_kind {
+	CD_HM_STRING,		/* string_match (or deprecated exact_match ...) */
+	CD_HM_PRESENT,		/* present_match */
+	CD_HM_RANGE,		/* range_match [start, end) */
+};
+
+/* envoy.config.route.v3.HeaderMatcher */
+struct cd_header_match {
+	char			*hm_name;	/* lower case; "host" for :authority */
+	size_t			 hm_name_len;
+	enum cd_header_match_kind hm_kind;
+	struct cd_str_match	 hm_str;	/* CD_HM_STRING */
+	bool			 hm_present;	/* CD_HM_PRESENT: wanted value */
+	int64_t			 hm_range_start;/* CD_HM_RANGE */
+	int64_t			 hm_range_end;
+	bool			 hm_invert;
+	bool			 hm_missing_as_empty;	/* treat_missing_header_as_empty */
+};
+
+/* envoy.config.route.v3.QueryParameterMatcher */
+struct cd_query_match {
+	char			*qm_name;
+	bool			 qm_present;	/* present_match */
+	struct cd_str_match	 qm_str;	/* used when !qm_present */
+};
+
+enum cd_path_match_kind {
+	CD_PM_PREFIX,		/* prefix: raw :path incl. query */
+	CD_PM_PATH,		/* path: exact, query removed */
+	CD_PM_REGEX,		/* safe_regex: full match, query removed */
+	CD_PM_SEP_PREFIX,	/* path_separated_prefix */
+};
+
+struct cd_route_match {
+	enum cd_path_match_kind	 rm_kind;
+	char			*rm_value;	/* prefix / path / regex text */
+	size_t			 rm_len;
+	regex_t			 rm_re;		/* CD_PM_REGEX only, anchored */
+	bool			 rm_case_sensitive;	/* default true */
+	struct cd_header_match	*rm_headers;
+	size_t			 rm_nheaders;
+	struct cd_query_match	*rm_query;
+	size_t			 rm_nquery;
+};
+
+/* retry_on tokens, as a bit set (ENVOY.md §3.2). */
+#define CD_RETRY_5XX			0x0001
+#define CD_RETRY_GATEWAY_ERROR		0x0002
+#define CD_RETRY_RESET			0x0004
+#define CD_RETRY_CONNECT_FAILURE	0x0008
+#define CD_RETRY_RETRIABLE_4XX		0x0010
+#define CD_RETRY_REFUSED_STREAM		0x0020
+#define CD_RETRY_RETRIABLE_CODES	0x0040
+#define CD_RETRY_RESET_BEFORE_REQUEST	0x0080
+
+#define CD_MAX_RETRIABLE_CODES		16
+
+/* envoy.config.route.v3.RetryPolicy */
+struct cd_retry_policy {
+	bool		 rp_set;		/* a policy was configured */
+	uint32_t	 rp_retry_on;		/* CD_RETRY_* */
+	uint32_t	 rp_num_retries;	/* default 1 */
+	int64_t		 rp_per_try_timeout;	/* ns; CD_DUR_UNSET = off */
+	int64_t		 rp_per_try_idle_timeout;	/* ns; CD_DUR_UNSET = off */
+	int64_t		 rp_backoff_base;	/* ns; default 25 ms */
+	int64_t		 rp_backoff_max;	/* ns; default 10 x base */
+	uint16_t	 rp_codes[CD_MAX_RETRIABLE_CODES];	/* retriable_status_codes */
+	size_t		 rp_ncodes;
+};
+
+/* canaryd extension: route metadata.filter_metadata.canaryd.split */
+enum cd_split_mode {
+	CD_SPLIT_EXACT,		/* default: one shm counter, exact per period */
+	CD_SPLIT_RANDOM,	/* Envoy's per-request random pick */
+};
+
+struct cd_weighted_cluster {
+	char		*wc_name;
+	int		 wc_cluster;	/* index into cd_conf.c_clusters */
+	uint32_t	 wc_weight;
+};
+
+enum cd_route_action {
+	CD_RA_CLUSTER,		/* route.cluster */
+	CD_RA_WEIGHTED,		/* route.weighted_clusters */
+	CD_RA_DIRECT,		/* direct_response */
+};
+
+struct cd_route {
+	char			*rt_name;	/* may be NULL */
+	struct cd_pos		 rt_pos;
+	struct cd_route_match	 rt_match;
+	enum cd_route_action	 rt_action;
+
+	int			 rt_cluster;	/* CD_RA_CLUSTER */
+
+	struct cd_weighted_cluster *rt_wc;	/* CD_RA_WEIGHTED */
+	size_t			 rt_nwc;
+	uint64_t		 rt_total_weight;	/* sum of weights (> 0) */
+	int			 rt_split;	/* index into shm splits */
+	enum cd_split_mode	 rt_split_mode;
+
+	uint16_t		 rt_direct_status;	/* CD_RA_DIRECT */
+	char			*rt_direct_body;	/* may be NULL */
+	size_t			 rt_direct_body_len;
+
+	int64_t			 rt_timeout;	/* ns; default 15 s; 0 = off */
+	int64_t			 rt_idle_timeout;	/* ns; CD_DUR_UNSET */
+	struct cd_retry_policy	 rt_retry;	/* route's, else vhost's */
+	uint16_t		 rt_cluster_not_found_code;	/* 503 */
+};
+
+struct cd_vhost {
+	char			*vh_name;
+	char			**vh_domains;	/* lower case, as written */
+	size_t			 vh_ndomains;
+	struct cd_route		*vh_routes;
+	size_t			 vh_nroutes;
+	struct cd_retry_policy	 vh_retry;
+};
+
+/* ---- listener / HTTP connection manager ------------------------------ */
+
+struct cd_sockaddr_conf {
+	char		*sa_address;	/* as written: "0.0.0.0", "::1", "localhost" */
+	uint16_t	 sa_port;
+};
+
+/* common_http_protocol_options.headers_with_underscores_action */
+enum cd_underscores_action {
+	CD_US_ALLOW,		/* default */
+	CD_US_REJECT_REQUEST,	/* 400 */
+	CD_US_DROP_HEADER,
+};
+
+struct cd_listener {
+	char			*l_name;	/* may be NULL */
+	struct cd_sockaddr_conf	 l_addr;
+	uint32_t		 l_buffer_limit;	/* per_connection_buffer_limit_bytes, 1 MiB */
+
+	/* HttpConnectionManager */
+	char			*l_stat_prefix;	/* "ingress" */
+	char			*l_route_config_name;	/* may be NULL */
+	struct cd_vhost		*l_vhosts;
+	size_t			 l_nvhosts;
+	char			*l_server_name;	/* default "canaryd" */
+	uint32_t		 l_max_request_headers_kb;	/* 60 */
+	uint32_t		 l_max_headers_count;	/* 100 */
+	int64_t			 l_idle_timeout;	/* ns; 1 h; 0 = off */
+	int64_t			 l_stream_idle_timeout;	/* ns; 5 min; 0 = off */
+	int64_t			 l_request_timeout;	/* ns; 0 = off */
+	int64_t			 l_request_headers_timeout;	/* ns; 0 = off */
+	int64_t			 l_drain_timeout;	/* ns; 5 s */
+	bool			 l_generate_request_id;	/* true */
+	bool			 l_use_remote_address;	/* false */
+	bool			 l_always_set_request_id_in_response;
+	bool			 l_accept_http_10;	/* false */
+	bool			 l_ignore_port_in_host_matching;
+	bool			 l_strip_any_host_port;
+	enum cd_underscores_action l_headers_with_underscores;	/* ALLOW */
+};
+
+/* ---- clusters --------------------------------------------------------- */
+
+enum cd_cluster_type {
+	CD_CT_STATIC,
+	CD_CT_STRICT_DNS,
+};
+
+enum cd_lb_policy {
+	CD_LB_ROUND_ROBIN,
+	CD_LB_RANDOM,
+};
+
+/* dns_lookup_family; AUTO: IPv6 if the name has one, else IPv4 (Envoy) */
+enum cd_dns_family {
+	CD_DNS_AUTO,
+	CD_DNS_V4_ONLY,
+	CD_DNS_V6_ONLY,
+	CD_DNS_V4_PREFERRED,
+	CD_DNS_ALL,
+};
+
+struct cd_endpoint {
+	char		*ep_address;	/* IP literal (STATIC) or DNS name */
+	uint16_t	 ep_port;
+	uint32_t	 ep_weight;	/* load_balancing_weight, default 1 */
+	char		*ep_hostname;	/* endpoint.hostname, may be NULL */
+	struct cd_pos	 ep_pos;
+};
+
+enum cd_priority {
+	CD_PRIO_DEFAULT,
+	CD_PRIO_HIGH,
+	CD_NPRIO
+};
+
+struct cd_thresholds {
+	uint32_t	 th_max_connections;	/* 1024 */
+	uint32_t	 th_max_pending_requests;	/* 1024 */
+	uint32_t	 th_max_requests;	/* 1024 */
+	uint32_t	 th_max_retries;	/* 3 */
+	bool		 th_track_remaining;
+};
+
+/* expected_statuses: half-open ranges [start, end) */
+struct cd_status_range {
+	uint16_t	 sr_start;
+	uint16_t	 sr_end;
+};
+
+#define CD_MAX_STATUS_RANGES	8
+
+struct cd_health_check {
+	int64_t		 hc_timeout;		/* ns, required */
+	int64_t		 hc_interval;		/* ns, required */
+	int64_t		 hc_initial_jitter;	/* ns, 0 */
+	int64_t		 hc_interval_jitter;	/* ns, 0 */
+	uint32_t	 hc_interval_jitter_percent;
+	uint32_t	 hc_unhealthy_threshold;
+	uint32_t	 hc_healthy_threshold;
+	int64_t		 hc_no_traffic_interval;	/* ns; CD_DUR_UNSET unless set */
+	int64_t		 hc_no_traffic_healthy_interval;
+	int64_t		 hc_unhealthy_interval;	/* ns; default = interval */
+	int64_t		 hc_unhealthy_edge_interval;	/* default = unhealthy_interval */
+	int64_t		 hc_healthy_edge_interval;	/* default = interval */
+	bool		 hc_reuse_connection;	/* true */
+	char		*hc_path;
+	char		*hc_host;		/* NULL: the cluster name */
+	char		*hc_method;		/* "GET" */
+	struct cd_status_range hc_expected[CD_MAX_STATUS_RANGES];
+	size_t		 hc_nexpected;		/* 0: exactly 200 */
+	struct cd_pos	 hc_pos;
+};
+
+struct cd_outlier {
+	bool		 od_set;
+	uint32_t	 od_consecutive_5xx;	/* 5 */
+	uint32_t	 od_consecutive_gateway_failure;	/* 5 */
+	uint32_t	 od_enforcing_consecutive_5xx;	/* 100 */
+	uint32_t	 od_enforcing_consecutive_gateway_failure;	/* 0 */
+	int64_t		 od_interval;		/* 10 s */
+	int64_t		 od_base_ejection_time;	/* 30 s */
+	int64_t		 od_max_ejection_time;	/* 300 s */
+	uint32_t	 od_max_ejection_percent;	/* 10 */
+};
+
+struct cd_cluster {
+	char			*cl_name;
+	char			*cl_stat_name;	/* name with ':' -> '_' */
+	char			*cl_alt_stat_name;	/* may be NULL */
+	struct cd_pos		 cl_pos;
+	enum cd_cluster_type	 cl_type;
+	enum cd_lb_policy	 cl_lb;
+	int64_t			 cl_connect_timeout;	/* ns; 5 s */
+	int64_t			 cl_dns_refresh_rate;	/* ns; 5 s */
+	enum cd_dns_family	 cl_dns_lookup_family;	/* AUTO */
+	uint32_t		 cl_buffer_limit;	/* 1 MiB */
+	uint32_t		 cl_panic_threshold;	/* percent, 50 */
+	int64_t			 cl_idle_timeout;	/* upstream conn idle, 1 h */
+	char			*cl_lb_cluster_name;	/* load_assignment.cluster_name */
+	struct cd_endpoint	*cl_endpoints;
+	size_t			 cl_nendpoints;
+	struct cd_thresholds	 cl_thresholds[CD_NPRIO];
+	struct cd_health_check	*cl_hc;		/* NULL or one check */
+	struct cd_outlier	 cl_outlier;
+};
+
+struct cd_admin {
+	bool			 a_set;
+	struct cd_sockaddr_conf	 a_addr;
+	char			*a_access_log_path;	/* may be NULL */
+};
+
+struct cd_arena;
+
+/*
+ * The whole configuration.  c_json_* are the config as Envoy's
+ * /config_dump prints it (proto JSON, snake_case, defaults omitted,
+ * durations normalised), rendered once by the loader.
+ */
+struct cd_conf {
+	char			*c_path;
+	struct cd_listener	*c_listener;	/* exactly one */
+	struct cd_cluster	*c_clusters;
+	size_t			 c_nclusters;
+	size_t			 c_nsplits;	/* routes with weighted_clusters */
+	struct cd_admin		 c_admin;
+
+	char			*c_json_bootstrap;	/* {"static_resources":...,"admin":...} */
+	char			*c_json_listener;	/* the Listener message */
+	char			*c_json_route_config;	/* the RouteConfiguration */
+	char			**c_json_clusters;	/* one Cluster message each */
+
+	struct cd_arena		*c_arena;
+};
+
+#endif /* CANARYD_SHARED_CONF_T_H */

@@ -1,0 +1,165 @@
+/*
+ * The shared-memory segment: one MAP_SHARED|MAP_ANONYMOUS mapping made by
+ * the master before the first fork, alive as long as the master.
+ *
+ * It is an ABI between the master and workers: fixed-size records, indices
+ * not pointers, names as char[].  Layout change: bump SHM_VERSION_MAJOR.
+ *
+ * One writer per field:
+ *   - header state, hosts (addresses, health), split weights: the master;
+ *   - the split counters sp_next: every worker (atomic fetch-add);
+ *   - a worker slot: that worker only (counters and gauges), except that the
+ *     master zeroes a dead worker's gauges and releases its breaker holdings
+ *     when it reaps it.  Counters are never zeroed, so totals never go back.
+ *   - breaker gauges sc_cb_*: every worker, by atomic add/sub, bounded by
+ *     the cluster's thresholds (exact across workers).
+ * Host lists and split weights are published under a seqlock (sc_seq,
+ * sp_seq): the master makes the sequence odd, stores, makes it even; a
+ * reader copies and retries while it was odd or changed.
+ * No mutex lives here: a process may die anywhere.
+ */
+#ifndef CANARYD_SHARED_SHM_T_H
+#define CANARYD_SHARED_SHM_T_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "conf-t.h"
+#include "stats-t.h"
+
+#define SHM_MAGIC		0x43414e41u	/* "CANA" */
+#define SHM_VERSION_MAJOR	1
+#define SHM_VERSION_MINOR	0
+
+/* Worker slots: two generations may overlap during a reload; the last
+ * slot belongs to the master (DNS and health-check counters). */
+#define SHM_NSLOTS		(2 * CD_MAX_WORKERS + 1)
+#define SHM_MASTER_SLOT		(SHM_NSLOTS - 1)
+
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
+
+/* Host health flags, in the order /clusters prints them (ENVOY.md §7.5). */
+#define SHM_HF_FAILED_ACTIVE_HC		0x0001u
+#define SHM_HF_FAILED_OUTLIER_CHECK	0x0002u
+#define SHM_HF_FAILED_EDS_HEALTH	0x0004u
+#define SHM_HF_DEGRADED_ACTIVE_HC	0x0008u
+#define SHM_HF_DEGRADED_EDS_HEALTH	0x0010u
+#define SHM_HF_PENDING_DYNAMIC_REMOVAL	0x0020u
+#define SHM_HF_PENDING_ACTIVE_HC	0x0040u
+#define SHM_HF_EXCLUDED_IMMEDIATE_HC	0x0080u
+#define SHM_HF_ACTIVE_HC_TIMEOUT	0x0100u
+#define SHM_HF_EDS_STATUS_DRAINING	0x0200u
+/* a host counts as unhealthy for load balancing with any of these */
+#define SHM_HF_UNHEALTHY	(SHM_HF_FAILED_ACTIVE_HC |		\
+	    SHM_HF_FAILED_OUTLIER_CHECK | SHM_HF_FAILED_EDS_HEALTH |	\
+	    SHM_HF_EXCLUDED_IMMEDIATE_HC)
+
+/* One upstream host: an address a cluster endpoint resolved to. */
+struct shm_host {
+	_Atomic uint32_t sh_flags;	/* SHM_HF_*, written by the master */
+	uint16_t	 sh_family;	/* AF_INET or AF_INET6 */
+	uint16_t	 sh_port;	/* host byte order */
+	uint8_t		 sh_addr[16];	/* in_addr or in6_addr bytes */
+	uint32_t	 sh_endpoint;	/* index into cl_endpoints */
+	uint32_t	 sh_weight;	/* load_balancing_weight */
+	uint32_t	 sh_id;		/* unique per address in the cluster's life */
+	uint8_t		 sh_pad[28];
+};
+_Static_assert(sizeof(struct shm_host) == 64, "layout change: bump version");
+
+/* Breaker resources, one gauge each per priority (ENVOY.md §4). */
+enum shm_cb_res {
+	SHM_CB_CX,
+	SHM_CB_PENDING,
+	SHM_CB_RQ,
+	SHM_CB_RETRY,
+	SHM_CB__N
+};
+
+struct shm_cluster {
+	alignas(64) _Atomic uint32_t sc_seq;	/* seqlock: nhosts and hosts[] */
+	uint32_t	 sc_nhosts;
+	uint32_t	 sc_resolved;	/* 1 once DNS answered at least once */
+	uint32_t	 sc_pad0;
+	char		 sc_name[CD_NAME_MAX];
+	struct shm_host	 sc_hosts[CD_MAX_HOSTS];
+	/* cluster-wide breaker gauges: add before use, check, sub on failure */
+	alignas(64) _Atomic int32_t sc_cb[CD_NPRIO][SHM_CB__N];
+};
+_Static_assert(sizeof(struct shm_cluster) % 64 == 0, "layout change: bump version");
+
+/* A weighted_clusters route: the one counter all workers share. */
+struct shm_split {
+	alignas(64) _Atomic uint64_t sp_next;	/* next position in the sequence */
+	_Atomic uint32_t sp_seq;	/* seqlock: n and weight[] */
+	uint32_t	 sp_n;
+	uint32_t	 sp_weight[CD_MAX_WEIGHTED];
+};
+_Static_assert(sizeof(struct shm_split) % 64 == 0, "layout change: bump version");
+
+/* One cluster's counters and gauges inside a worker slot. */
+struct shm_cluster_ctr {
+	_Atomic uint64_t cc_c[CC__N];
+	_Atomic int64_t	 cc_g[CG__N];
+	_Atomic uint64_t cc_code[CD_NCODES];	/* upstream_rq_<code> */
+	_Atomic uint64_t cc_retry_code[CD_NCODES];	/* retry.upstream_rq_<code> */
+	_Atomic uint64_t cc_host_c[CD_MAX_HOSTS][HOC__N];
+	_Atomic int64_t	 cc_host_g[CD_MAX_HOSTS][HOG__N];
+	/* this worker's share of sc_cb, released by the master on death */
+	_Atomic int32_t	 cc_cb_held[CD_NPRIO][SHM_CB__N];
+};
+
+enum shm_worker_state {
+	SHM_W_FREE,		/* never used, or its process is gone */
+	SHM_W_RUNNING,
+	SHM_W_DRAINING,
+};
+
+/* One worker's slot; alignas(64) so two workers never share a line. */
+struct shm_worker {
+	alignas(64) _Atomic int32_t w_pid;
+	_Atomic uint32_t w_state;	/* enum shm_worker_state, master writes */
+	uint32_t	 w_generation;
+	uint32_t	 w_index;	/* worker number shown in its title */
+	_Atomic uint64_t w_http_c[HC__N];
+	_Atomic int64_t	 w_http_g[HG__N];
+	_Atomic uint64_t w_http_code[CD_NCODES];	/* downstream responses */
+	struct shm_cluster_ctr w_cl[CD_MAX_CLUSTERS];
+};
+
+enum shm_server_state {
+	SHM_S_LIVE,
+	SHM_S_DRAINING,
+	SHM_S_PRE_INITIALIZING,
+	SHM_S_INITIALIZING,
+};
+
+struct shm_hdr {
+	uint32_t	 h_magic;
+	uint16_t	 h_version_major;
+	uint16_t	 h_version_minor;
+	uint64_t	 h_size;
+	uint32_t	 h_nslots;
+	uint32_t	 h_max_clusters;
+	uint32_t	 h_max_hosts;
+	uint32_t	 h_max_splits;
+	_Atomic uint32_t h_state;	/* enum shm_server_state */
+	_Atomic uint32_t h_live;	/* server.live */
+	_Atomic uint32_t h_slots_hwm;	/* slots [0, hwm) were ever used */
+	uint32_t	 h_pad0;
+	uint64_t	 h_start_ms;	/* CLOCK_REALTIME ms when the master began */
+	_Atomic uint64_t h_reloads;	/* server.config_reload */
+	_Atomic uint64_t h_reload_fails;	/* server.config_reload_fail */
+	uint8_t		 h_reserved[48];
+};
+
+struct shm {
+	struct shm_hdr		hdr;
+	struct shm_cluster	clusters[CD_MAX_CLUSTERS];
+	struct shm_split	splits[CD_MAX_SPLITS];
+	struct shm_worker	slots[SHM_NSLOTS];
+};
+
+#endif /* CANARYD_SHARED_SHM_T_H */

@@ -1,0 +1,338 @@
+/*
+ * The shared-memory segment (layout and ownership rules in shm-t.h).
+ *
+ * The seqlock pairs here are the only place that knows the publication
+ * protocol: the writer makes the sequence odd, stores, makes it even with
+ * release order; a reader loads the sequence with acquire order, copies,
+ * and retries while it was odd or changed.  The copied fields are plain
+ * memory, so a reader may see a torn copy, which it then throws away.
+ */
+#include <sys/mman.h>
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "shm.h"
+
+struct shm *
+shm_create(void)
+{
+	struct shm *s;
+
+	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s == MAP_FAILED)
+		return NULL;
+	/* fresh anonymous pages are zero: only the header needs values */
+	s->hdr.h_magic = SHM_MAGIC;
+	s->hdr.h_version_major = SHM_VERSION_MAJOR;
+	s->hdr.h_version_minor = SHM_VERSION_MINOR;
+	s->hdr.h_size = sizeof(*s);
+	s->hdr.h_nslots = SHM_NSLOTS;
+	s->hdr.h_max_clusters = CD_MAX_CLUSTERS;
+	s->hdr.h_max_hosts = CD_MAX_HOSTS;
+	s->hdr.h_max_splits = CD_MAX_SPLITS;
+	atomic_store(&s->hdr.h_state, SHM_S_PRE_INITIALIZING);
+	atomic_store(&s->hdr.h_live, 1);
+	return s;
+}
+
+void
+shm_destroy(struct shm *s)
+{
+	if (s != NULL)
+		munmap(s, sizeof(*s));
+}
+
+int
+shm_check(const struct shm *s)
+{
+	if (s == NULL || s->hdr.h_magic != SHM_MAGIC ||
+	    s->hdr.h_version_major != SHM_VERSION_MAJOR ||
+	    s->hdr.h_size != sizeof(*s))
+		return -1;
+	return 0;
+}
+
+static void
+seq_write_begin(_Atomic uint32_t *seq)
+{
+	atomic_fetch_add_explicit(seq, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+static void
+seq_write_end(_Atomic uint32_t *seq)
+{
+	atomic_fetch_add_explicit(seq, 1, memory_order_release);
+}
+
+void
+shm_hosts_publish(struct shm_cluster *c, const struct shm_host *h,
+    uint32_t n)
+{
+	uint32_t i;
+
+	if (n > CD_MAX_HOSTS)
+		n = CD_MAX_HOSTS;
+	seq_write_begin(&c->sc_seq);
+	for (i = 0; i < n; i++) {
+		/* sh_flags is an atomic the master also changes outside the
+		 * seqlock (health); copy it field by field */
+		atomic_store_explicit(&c->sc_hosts[i].sh_flags,
+		    atomic_load_explicit(&h[i].sh_flags, memory_order_relaxed),
+		    memory_order_relaxed);
+		c->sc_hosts[i].sh_family = h[i].sh_family;
+		c->sc_hosts[i].sh_port = h[i].sh_port;
+		memcpy(c->sc_hosts[i].sh_addr, h[i].sh_addr,
+		    sizeof(h[i].sh_addr));
+		c->sc_hosts[i].sh_endpoint = h[i].sh_endpoint;
+		c->sc_hosts[i].sh_weight = h[i].sh_weight;
+		c->sc_hosts[i].sh_id = h[i].sh_id;
+	}
+	c->sc_nhosts = n;
+	c->sc_resolved = 1;
+	seq_write_end(&c->sc_seq);
+}
+
+uint32_t
+shm_hosts_seq(const struct shm_cluster *c)
+{
+	return atomic_load_explicit(&c->sc_seq, memory_order_acquire);
+}
+
+uint32_t
+shm_hosts_read(const struct shm_cluster *c, struct shm_host *out,
+    uint32_t *seqp)
+{
+	uint32_t s1, s2, n, i;
+
+	for (;;) {
+		s1 = atomic_load_explicit(&c->sc_seq, memory_order_acquire);
+		if (s1 & 1)
+			continue;
+		n = c->sc_nhosts;
+		if (n > CD_MAX_HOSTS)
+			n = CD_MAX_HOSTS;
+		for (i = 0; i < n; i++) {
+			atomic_store_explicit(&out[i].sh_flags,
+			    atomic_load_explicit(&c->sc_hosts[i].sh_flags,
+			    memory_order_relaxed), memory_order_relaxed);
+			out[i].sh_family = c->sc_hosts[i].sh_family;
+			out[i].sh_port = c->sc_hosts[i].sh_port;
+			memcpy(out[i].sh_addr, c->sc_hosts[i].sh_addr,
+			    sizeof(out[i].sh_addr));
+			out[i].sh_endpoint = c->sc_hosts[i].sh_endpoint;
+			out[i].sh_weight = c->sc_hosts[i].sh_weight;
+			out[i].sh_id = c->sc_hosts[i].sh_id;
+		}
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&c->sc_seq, memory_order_relaxed);
+		if (s1 == s2)
+			break;
+	}
+	*seqp = s1;
+	return n;
+}
+
+void
+shm_split_publish(struct shm_split *sp, const uint32_t *w, uint32_t n,
+    int restart)
+{
+	if (n > CD_MAX_WEIGHTED)
+		n = CD_MAX_WEIGHTED;
+	seq_write_begin(&sp->sp_seq);
+	memcpy(sp->sp_weight, w, n * sizeof(*w));
+	sp->sp_n = n;
+	if (restart)
+		atomic_store_explicit(&sp->sp_next, 0, memory_order_relaxed);
+	seq_write_end(&sp->sp_seq);
+}
+
+uint32_t
+shm_split_seq(const struct shm_split *sp)
+{
+	return atomic_load_explicit(&sp->sp_seq, memory_order_acquire);
+}
+
+uint32_t
+shm_split_read(const struct shm_split *sp, uint32_t *w, uint32_t *seqp)
+{
+	uint32_t s1, s2, n;
+
+	for (;;) {
+		s1 = atomic_load_explicit(&sp->sp_seq, memory_order_acquire);
+		if (s1 & 1)
+			continue;
+		n = sp->sp_n;
+		if (n > CD_MAX_WEIGHTED)
+			n = CD_MAX_WEIGHTED;
+		memcpy(w, sp->sp_weight, n * sizeof(*w));
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&sp->sp_seq, memory_order_relaxed);
+		if (s1 == s2)
+			break;
+	}
+	*seqp = s1;
+	return n;
+}
+
+void
+shm_slot_reap(struct shm *s, int slot)
+{
+	struct shm_worker *w = &s->slots[slot];
+	int i, j, k, p, r;
+
+	for (i = 0; i < HG__N; i++)
+		atomic_store_explicit(&w->w_http_g[i], 0, memory_order_relaxed);
+	for (i = 0; i < CD_MAX_CLUSTERS; i++) {
+		struct shm_cluster_ctr *cc = &w->w_cl[i];
+
+		for (j = 0; j < CG__N; j++)
+			atomic_store_explicit(&cc->cc_g[j], 0,
+			    memory_order_relaxed);
+		for (j = 0; j < CD_MAX_HOSTS; j++)
+			for (k = 0; k < HOG__N; k++)
+				atomic_store_explicit(&cc->cc_host_g[j][k], 0,
+				    memory_order_relaxed);
+		/* give back the breaker resources the dead worker held */
+		for (p = 0; p < CD_NPRIO; p++)
+			for (r = 0; r < SHM_CB__N; r++) {
+				int32_t held = atomic_exchange_explicit(
+				    &cc->cc_cb_held[p][r], 0,
+				    memory_order_relaxed);
+
+				if (held != 0)
+					atomic_fetch_sub_explicit(
+					    &s->clusters[i].sc_cb[p][r], held,
+					    memory_order_relaxed);
+			}
+	}
+	atomic_store_explicit(&w->w_pid, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->w_state, SHM_W_FREE, memory_order_release);
+}
+
+/*
+ * Sums: every slot below the high-water mark, plus the master's.  Slots
+ * never used are skipped so their pages are never touched.
+ */
+#define SHM_FOREACH_SLOT(s, w)						\
+	for (uint32_t _i = 0, _hwm = atomic_load_explicit(		\
+	    &(s)->hdr.h_slots_hwm, memory_order_relaxed);		\
+	    _i <= _hwm && ((w) = &(s)->slots[_i < _hwm ? _i :		\
+	    SHM_MASTER_SLOT]) != NULL; _i++)
+
+uint64_t
+shm_sum_http_c(const struct shm *s, int id)
+{
+	const struct shm_worker *w;
+	uint64_t t = 0;
+
+	SHM_FOREACH_SLOT(s, w)
+		t += atomic_load_explicit(&w->w_http_c[id], memory_order_relaxed);
+	return t;
+}
+
+int64_t
+shm_sum_http_g(const struct shm *s, int id)
+{
+	const struct shm_worker *w;
+	int64_t t = 0;
+
+	SHM_FOREACH_SLOT(s, w)
+		t += atomic_load_explicit(&w->w_http_g[id], memory_order_relaxed);
+	return t;
+}
+
+uint64_t
+shm_sum_http_code(const struct shm *s, int code)
+{
+	const struct shm_worker *w;
+	uint64_t t = 0;
+
+	if (code < CD_CODE_MIN || code > CD_CODE_MAX)
+		return 0;
+	SHM_FOREACH_SLOT(s, w)
+		t += atomic_load_explicit(&w->w_http_code[code - CD_CODE_MIN],
+		    memory_order_relaxed);
+	return t;
+}
+
+uint64_t
+shm_sum_cluster_c(const struct shm *s, int cl, int id)
+{
+	const struct shm_worker *w;
+	uint64_t t = 0;
+
+	SHM_FOREACH_SLOT(s, w)
+		t += atomic_load_explicit(&w->w_cl[cl].cc_c[id],
+		    memory_order_relaxed);
+	return t;
+}
+
+int64_t
+shm_sum_cluster_g(const struct shm *s, int cl, int id)
+{
+	const struct shm_worker *w;
+	int64_t t = 0;
+
+	SHM_FOREACH_SLOT(s, w)
+		t += atomic_load_explicit(&w->w_cl[cl].cc_g[id],
+		    memory_order_relaxed);
+	return t;
+}
+
+uint64_t
+shm_sum_cluster_code(const struct shm *s, int cl, int code)
+{
+	const struct shm_worker *w;
+	uint64_t t = 0;
+
+	if (code < CD_CODE_MIN || code > CD_CODE_MAX)
+		return 0;
+	SHM_FOREACH_SLOT(s, w)
+		t += atomic_load_explicit(
+		    &w->w_cl[cl].cc_code[code - CD_CODE_MIN],
+		    memory_order_relaxed);
+	return t;
+}
+
+uint64_t
+shm_sum_cluster_retry_code(const struct shm *s, int cl, int code)
+{
+	const struct shm_worker *w;
+	uint64_t t = 0;
+
+	if (code < CD_CODE_MIN || code > CD_CODE_MAX)
+		return 0;
+	SHM_FOREACH_SLOT(s, w)
+		t += atomic_load_explicit(
+		    &w->w_cl[cl].cc_retry_code[code - CD_CODE_MIN],
+		    memory_order_relaxed);
+	return t;
+}
+
+uint64_t
+shm_sum_host_c(const struct shm *s, int cl, int host, int id)
+{
+	const struct shm_worker *w;
+	uint64_t t = 0;
+
+	SHM_FOREACH_SLOT(s, w)
+		t += atomic_load_explicit(&w->w_cl[cl].cc_host_c[host][id],
+		    memory_order_relaxed);
+	return t;
+}
+
+int64_t
+shm_sum_host_g(const struct shm *s, int cl, int host, int id)
+{
+	const struct shm_worker *w;
+	int64_t t = 0;
+
+	SHM_FOREACH_SLOT(s, w)
+		t += atomic_load_explicit(&w->w_cl[cl].cc_host_g[host][id],
+		    memory_order_relaxed);
+	return t;
+}

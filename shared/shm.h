@@ -1,0 +1,74 @@
+/*
+ * The shared-memory segment (layout in shm-t.h): creation by the master,
+ * the seqlock publish/read pairs, slot bookkeeping and the sums the admin
+ * pages print.  Workers call only the read side and their own slot.
+ */
+#ifndef CANARYD_SHARED_SHM_H
+#define CANARYD_SHARED_SHM_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "shm-t.h"
+
+/* Master, before the first fork: map and initialise.  NULL on error. */
+struct shm	*shm_create(void);
+void		 shm_destroy(struct shm *);
+
+/* Worker at start: 0 when magic and version match, else -1. */
+int		 shm_check(const struct shm *);
+
+/* Master: set cluster i's host list (seqlock writer). */
+void		 shm_hosts_publish(struct shm_cluster *, const struct shm_host *,
+		    uint32_t n);
+
+/*
+ * Copy cluster's host list into out (CD_MAX_HOSTS entries) and return the
+ * count; *seq receives the sequence it was read at, so a reader can keep
+ * its copy while shm_hosts_seq() still returns that value.  Health flags
+ * are not covered: read sh_flags of the shm record itself (atomic).
+ */
+uint32_t	 shm_hosts_read(const struct shm_cluster *, struct shm_host *out,
+		    uint32_t *seq);
+uint32_t	 shm_hosts_seq(const struct shm_cluster *);
+
+/*
+ * Master: set a split's weights.  restart zeroes the shared position so
+ * the exact sequence begins a fresh period on the new weights.
+ */
+void		 shm_split_publish(struct shm_split *, const uint32_t *w,
+		    uint32_t n, int restart);
+/* Copy a split's weights (CD_MAX_WEIGHTED entries); returns n, *seq set. */
+uint32_t	 shm_split_read(const struct shm_split *, uint32_t *w,
+		    uint32_t *seq);
+uint32_t	 shm_split_seq(const struct shm_split *);
+
+/* Master, after reaping slot's process: zero its gauges, release the
+ * breaker resources it held, mark it free.  Counters stay. */
+void		 shm_slot_reap(struct shm *, int slot);
+
+/* Sums over every slot (workers and master), for the admin pages. */
+uint64_t	 shm_sum_http_c(const struct shm *, int id);
+int64_t		 shm_sum_http_g(const struct shm *, int id);
+uint64_t	 shm_sum_http_code(const struct shm *, int code);
+uint64_t	 shm_sum_cluster_c(const struct shm *, int cl, int id);
+int64_t		 shm_sum_cluster_g(const struct shm *, int cl, int id);
+uint64_t	 shm_sum_cluster_code(const struct shm *, int cl, int code);
+uint64_t	 shm_sum_cluster_retry_code(const struct shm *, int cl, int code);
+uint64_t	 shm_sum_host_c(const struct shm *, int cl, int host, int id);
+int64_t		 shm_sum_host_g(const struct shm *, int cl, int host, int id);
+
+/* Relaxed increments: one writer per slot, summed by the master. */
+static inline void
+shm_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static inline void
+shm_gauge_add(_Atomic int64_t *g, int64_t n)
+{
+	atomic_fetch_add_explicit(g, n, memory_order_relaxed);
+}
+
+#endif /* CANARYD_SHARED_SHM_H */

@@ -1,0 +1,891 @@
+/*
+ * Unit tests for master/stats.c: the admin renderers over the seed config
+ * (etc/canary/envoy-canary.yaml, loaded with conf_load_buf) and a shm
+ * segment whose counters are set by hand in two worker slots, so every
+ * printed total must be the sum of both.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <regex.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "shared/buf.h"
+#include "shared/conf.h"
+#include "shared/shm.h"
+#include "master/stats.h"
+#include "test/unit/unit.h"
+
+#define SEED	"etc/canary/envoy-canary.yaml"
+
+static int
+starts_with(const char *s, const char *prefix)
+{
+	return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static struct cd_conf *conf;
+static struct shm *shm;
+static struct mst_admin_ctr actr;
+
+static struct cd_conf *
+load_seed(void)
+{
+	struct conf_diags d;
+	struct cd_conf *c;
+	static char text[65536];
+	size_t n;
+	FILE *fp;
+
+	if ((fp = fopen(SEED, "r")) == NULL)
+		return NULL;
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = '\0';
+	memset(&d, 0, sizeof(d));
+	c = conf_load_buf(SEED, text, n, &d);
+	conf_diags_free(&d);
+	return c;
+}
+
+static void
+host_v4(struct shm_host *h, const char *ip, uint16_t port, uint32_t w)
+{
+	memset(h, 0, sizeof(*h));
+	h->sh_family = AF_INET;
+	inet_pton(AF_INET, ip, h->sh_addr);
+	h->sh_port = port;
+	h->sh_weight = w;
+	h->sh_endpoint = 0;
+}
+
+/*
+ * The state behind most tests: 20 requests to backend_v1 (18 x 200, 2 x
+ * 503), 12 in slot 0 and 8 in slot 1; backend_v2 never used and not
+ * resolved yet.
+ */
+static void
+fixture(void)
+{
+	struct shm_worker *w0, *w1;
+	struct shm_host h;
+
+	if (conf == NULL)
+		conf = load_seed();
+	CU_ASSERT_FATAL(conf != NULL);
+	shm_destroy(shm);
+	CU_ASSERT_FATAL((shm = shm_create()) != NULL);
+	atomic_store(&shm->hdr.h_slots_hwm, 2);
+	atomic_store(&shm->hdr.h_state, SHM_S_LIVE);
+	w0 = &shm->slots[0];
+	w1 = &shm->slots[1];
+
+	host_v4(&h, "127.0.0.1", 8081, 1);
+	atomic_store(&h.sh_flags, 0);
+	shm_hosts_publish(&shm->clusters[0], &h, 1);
+
+	shm_add(&w0->w_cl[0].cc_c[CC_RQ_TOTAL], 12);
+	shm_add(&w1->w_cl[0].cc_c[CC_RQ_TOTAL], 8);
+	shm_add(&w0->w_cl[0].cc_code[200 - CD_CODE_MIN], 10);
+	shm_add(&w1->w_cl[0].cc_code[200 - CD_CODE_MIN], 8);
+	shm_add(&w0->w_cl[0].cc_code[503 - CD_CODE_MIN], 2);
+	shm_add(&w1->w_cl[0].cc_retry_code[200 - CD_CODE_MIN], 1);
+	shm_add(&w0->w_http_c[HC_RQ_TOTAL], 12);
+	shm_add(&w1->w_http_c[HC_RQ_TOTAL], 8);
+	shm_add(&w0->w_http_c[HC_CX_TOTAL], 3);
+	shm_add(&w1->w_http_c[HC_CX_TOTAL], 2);
+	shm_gauge_add(&w0->w_http_g[HG_CX_ACTIVE], 1);
+	shm_gauge_add(&w1->w_http_g[HG_CX_ACTIVE], 1);
+	shm_add(&w0->w_http_code[200 - CD_CODE_MIN], 10);
+	shm_add(&w1->w_http_code[200 - CD_CODE_MIN], 8);
+	shm_add(&w1->w_http_code[503 - CD_CODE_MIN], 2);
+	shm_add(&w0->w_cl[0].cc_host_c[0][HOC_RQ_TOTAL], 12);
+	shm_add(&w1->w_cl[0].cc_host_c[0][HOC_RQ_TOTAL], 8);
+	shm_add(&w1->w_cl[0].cc_host_c[0][HOC_CX_TOTAL], 2);
+	shm_gauge_add(&w1->w_cl[0].cc_host_g[0][HOG_CX_ACTIVE], 1);
+	/* the master's own slot is summed too */
+	shm_add(&shm->slots[SHM_MASTER_SLOT].w_cl[0].cc_c[CC_HC_ATTEMPT], 4);
+
+	memset(&actr, 0, sizeof(actr));
+	actr.ac_cx_total = 3;
+	actr.ac_cx_active = 1;
+	actr.ac_rq_total = 5;
+	actr.ac_rq_class[1] = 4;
+}
+
+static int
+render(struct buf *b, int format, const struct mst_stats_filter *f)
+{
+	struct mst_stats_src src = { conf, shm, 42, 2, &actr };
+	struct mst_stat_list sl;
+	int rc;
+
+	buf_init(b);
+	if (mst_stats_collect(&src, &sl) == -1) {
+		mst_stats_list_free(&sl);
+		return -1;
+	}
+	if (format == 0)
+		rc = mst_stats_text(b, &sl, f);
+	else if (format == 1)
+		rc = mst_stats_json(b, &sl, f);
+	else
+		rc = mst_stats_prometheus(b, &sl, f);
+	mst_stats_list_free(&sl);
+	/* an empty page still has a string */
+	buf_append(b, "", 0);
+	return rc;
+}
+
+static int
+has_line(const struct buf *b, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = b->b_data;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == b->b_data || p[-1] == '\n') && p[n] == '\n')
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+static void
+stats_text_sums_slots_and_derives_classes(void)
+{
+	struct buf b;
+
+	fixture();
+	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.upstream_rq_total: 20"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.upstream_rq_200: 18"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.upstream_rq_503: 2"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.upstream_rq_2xx: 18"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.upstream_rq_5xx: 2"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.upstream_rq_completed: 20"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.retry.upstream_rq_200: 1"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.retry.upstream_rq_2xx: 1"));
+	CU_ASSERT(has_line(&b,
+	    "cluster.backend_v1.retry.upstream_rq_completed: 1"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.health_check.attempt: 4"));
+	CU_ASSERT(has_line(&b, "http.ingress.downstream_rq_total: 20"));
+	CU_ASSERT(has_line(&b, "http.ingress.downstream_rq_2xx: 18"));
+	CU_ASSERT(has_line(&b, "http.ingress.downstream_rq_5xx: 2"));
+	CU_ASSERT(has_line(&b, "http.ingress.downstream_rq_4xx: 0"));
+	CU_ASSERT(has_line(&b, "http.ingress.downstream_rq_completed: 20"));
+	CU_ASSERT(has_line(&b, "http.ingress.downstream_cx_active: 2"));
+	CU_ASSERT(has_line(&b,
+	    "listener.0.0.0.0_10000.downstream_cx_total: 5"));
+	CU_ASSERT(has_line(&b,
+	    "listener.0.0.0.0_10000.http.ingress.downstream_rq_2xx: 18"));
+	CU_ASSERT(has_line(&b, "server.total_connections: 2"));
+	CU_ASSERT(has_line(&b, "server.uptime: 42"));
+	CU_ASSERT(has_line(&b, "server.concurrency: 2"));
+	CU_ASSERT(has_line(&b, "server.live: 1"));
+	CU_ASSERT(has_line(&b, "server.state: 0"));
+	CU_ASSERT(has_line(&b, "cluster_manager.active_clusters: 2"));
+	CU_ASSERT(has_line(&b, "http.admin.downstream_rq_2xx: 4"));
+	CU_ASSERT(has_line(&b, "http.admin.downstream_cx_active: 1"));
+	buf_free(&b);
+}
+
+static void
+stats_text_per_code_stats_only_once_used(void)
+{
+	struct buf b;
+
+	fixture();
+	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
+	CU_ASSERT(strstr(b.b_data, "cluster.backend_v1.upstream_rq_4xx") ==
+	    NULL);
+	CU_ASSERT(strstr(b.b_data, "cluster.backend_v1.upstream_rq_404") ==
+	    NULL);
+	CU_ASSERT(strstr(b.b_data, "cluster.backend_v2.upstream_rq_2") ==
+	    NULL);
+	CU_ASSERT(strstr(b.b_data, "cluster.backend_v2.upstream_rq_completed")
+	    == NULL);
+	CU_ASSERT(strstr(b.b_data, "cluster.backend_v1.retry.upstream_rq_5xx")
+	    == NULL);
+	CU_ASSERT(has_line(&b, "cluster.backend_v2.upstream_rq_total: 0"));
+	/* health_check.* only where a checker is configured */
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.health_check.healthy: 1"));
+	CU_ASSERT(strstr(b.b_data, "cluster.backend_v2.health_check.") ==
+	    NULL);
+	/* no outlier_detection in the seed */
+	CU_ASSERT(strstr(b.b_data, "outlier_detection.") == NULL);
+	buf_free(&b);
+}
+
+static void
+stats_text_sorted_by_name_in_byte_order(void)
+{
+	struct buf b;
+	char *p, *nl, prev[512] = "", cur[512];
+	const char *a, *c, *d;
+	int sorted = 1, lines = 0;
+
+	fixture();
+	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
+	for (p = b.b_data; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		char *colon = strstr(p, ": ");
+
+		CU_ASSERT_FATAL(colon != NULL && colon < nl);
+		snprintf(cur, sizeof(cur), "%.*s", (int)(colon - p), p);
+		if (lines > 0 && strcmp(prev, cur) >= 0)
+			sorted = 0;
+		strlcpy(prev, cur, sizeof(prev));
+		lines++;
+	}
+	CU_ASSERT(sorted);
+	CU_ASSERT(lines > 150);
+	/* Envoy's example: _200 < _2xx < _active */
+	a = strstr(b.b_data, "cluster.backend_v1.upstream_rq_200:");
+	c = strstr(b.b_data, "cluster.backend_v1.upstream_rq_2xx:");
+	d = strstr(b.b_data, "cluster.backend_v1.upstream_rq_active:");
+	CU_ASSERT(a != NULL && c != NULL && d != NULL && a < c && c < d);
+	buf_free(&b);
+}
+
+static void
+stats_membership_and_breaker_gauges(void)
+{
+	struct shm_host h[3];
+	struct buf b;
+
+	fixture();
+	host_v4(&h[0], "10.0.0.1", 80, 1);
+	host_v4(&h[1], "10.0.0.2", 80, 5);
+	host_v4(&h[2], "10.0.0.3", 80, 2);
+	atomic_store(&h[1].sh_flags, SHM_HF_FAILED_ACTIVE_HC);
+	atomic_store(&h[2].sh_flags, SHM_HF_PENDING_ACTIVE_HC);
+	shm_hosts_publish(&shm->clusters[0], h, 3);
+	/* backend_v1 default: max_requests 100, max_retries 10 */
+	atomic_store(&shm->clusters[0].sc_cb[CD_PRIO_DEFAULT][SHM_CB_RQ], 100);
+	atomic_store(&shm->clusters[0].sc_cb[CD_PRIO_DEFAULT][SHM_CB_RETRY], 9);
+	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.membership_total: 3"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.membership_healthy: 2"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.membership_degraded: 0"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.max_host_weight: 5"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.health_check.healthy: 2"));
+	CU_ASSERT(has_line(&b, "cluster.backend_v2.membership_total: 0"));
+	CU_ASSERT(has_line(&b,
+	    "cluster.backend_v1.circuit_breakers.default.rq_open: 1"));
+	CU_ASSERT(has_line(&b,
+	    "cluster.backend_v1.circuit_breakers.default.rq_retry_open: 0"));
+	CU_ASSERT(has_line(&b,
+	    "cluster.backend_v1.circuit_breakers.default.cx_open: 0"));
+	CU_ASSERT(has_line(&b,
+	    "cluster.backend_v1.circuit_breakers.high.rq_open: 0"));
+	CU_ASSERT(has_line(&b,
+	    "cluster.backend_v2.circuit_breakers.high.cx_pool_open: 0"));
+	/* track_remaining is off in the seed */
+	CU_ASSERT(strstr(b.b_data, "remaining_") == NULL);
+	buf_free(&b);
+}
+
+static void
+stats_filter_usedonly_and_type(void)
+{
+	struct mst_stats_filter f;
+	regex_t re;
+	struct buf b;
+	char *p, *nl;
+	int ok = 1;
+
+	fixture();
+	CU_ASSERT_FATAL(regcomp(&re, "^cluster\\.backend_v2\\.",
+	    REG_EXTENDED | REG_NOSUB) == 0);
+	memset(&f, 0, sizeof(f));
+	f.sf_types = MST_STAT_ALL;
+	f.sf_re = &re;
+	CU_ASSERT_EQUAL_FATAL(render(&b, 0, &f), 0);
+	for (p = b.b_data; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		if (strncmp(p, "cluster.backend_v2.", 19) != 0)
+			ok = 0;
+	CU_ASSERT(ok);
+	CU_ASSERT(has_line(&b, "cluster.backend_v2.upstream_rq_total: 0"));
+	buf_free(&b);
+	regfree(&re);
+
+	/* a partial match, not a full one */
+	CU_ASSERT_FATAL(regcomp(&re, "rq_2", REG_EXTENDED | REG_NOSUB) == 0);
+	CU_ASSERT_EQUAL_FATAL(render(&b, 0, &f), 0);
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.upstream_rq_2xx: 18"));
+	CU_ASSERT(strstr(b.b_data, "upstream_rq_total") == NULL);
+	buf_free(&b);
+	regfree(&re);
+
+	memset(&f, 0, sizeof(f));
+	f.sf_types = MST_STAT_ALL;
+	f.sf_usedonly = 1;
+	CU_ASSERT_EQUAL_FATAL(render(&b, 0, &f), 0);
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.upstream_rq_total: 20"));
+	CU_ASSERT(has_line(&b, "server.live: 1"));
+	CU_ASSERT(strstr(b.b_data, "cluster.backend_v2.upstream_rq_total") ==
+	    NULL);
+	/* counters never written are left out, set gauges are not */
+	CU_ASSERT(strstr(b.b_data, "cluster.backend_v1.upstream_cx_total") ==
+	    NULL);
+	CU_ASSERT(strstr(b.b_data, "http.ingress.downstream_rq_4xx") == NULL);
+	CU_ASSERT(has_line(&b, "server.state: 0"));
+	buf_free(&b);
+
+	memset(&f, 0, sizeof(f));
+	f.sf_types = MST_STAT_GAUGE;
+	CU_ASSERT_EQUAL_FATAL(render(&b, 0, &f), 0);
+	CU_ASSERT(has_line(&b, "server.live: 1"));
+	CU_ASSERT(strstr(b.b_data, "upstream_rq_total") == NULL);
+	buf_free(&b);
+}
+
+static void
+stats_json_shape(void)
+{
+	struct buf b, pretty;
+
+	fixture();
+	CU_ASSERT_EQUAL_FATAL(render(&b, 1, NULL), 0);
+	CU_ASSERT(starts_with(b.b_data, "{\"stats\":[{\"name\":\""));
+	CU_ASSERT(b.b_len > 3 && strcmp(b.b_data + b.b_len - 3, "}]}") == 0);
+	CU_ASSERT(strstr(b.b_data, "{\"name\":\"cluster.backend_v1."
+	    "upstream_rq_total\",\"value\":20}") != NULL);
+	/* well-formed: the pretty-printer is also a validator */
+	buf_init(&pretty);
+	CU_ASSERT(mst_stats_json_pretty(&pretty, b.b_data, b.b_len) == 0);
+	buf_free(&pretty);
+	buf_free(&b);
+
+	/* nothing matches: still a valid document */
+	{
+		struct mst_stats_filter f = { 0, 0, NULL };
+
+		CU_ASSERT_EQUAL_FATAL(render(&b, 1, &f), 0);
+		CU_ASSERT_STRING_EQUAL(b.b_data, "{\"stats\":[]}");
+		buf_free(&b);
+	}
+}
+
+static void
+stats_prometheus_tags_and_families(void)
+{
+	struct buf b;
+	char *q, *nl, prev[512] = "";
+	int sorted = 1, ntype = 0, in_gauges = 0;
+
+	fixture();
+	CU_ASSERT_EQUAL_FATAL(render(&b, 2, NULL), 0);
+	CU_ASSERT(has_line(&b, "# TYPE envoy_cluster_upstream_rq counter"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_upstream_rq{envoy_response_code="
+	    "\"200\",envoy_cluster_name=\"backend_v1\"} 18"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_upstream_rq{envoy_response_code="
+	    "\"503\",envoy_cluster_name=\"backend_v1\"} 2"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_upstream_rq_xx{"
+	    "envoy_response_code_class=\"2\",envoy_cluster_name="
+	    "\"backend_v1\"} 18"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_upstream_rq_total{"
+	    "envoy_cluster_name=\"backend_v1\"} 20"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_retry_upstream_rq{"
+	    "envoy_response_code=\"200\",envoy_cluster_name=\"backend_v1\"} 1"));
+	CU_ASSERT(has_line(&b, "envoy_http_downstream_rq_xx{"
+	    "envoy_response_code_class=\"2\","
+	    "envoy_http_conn_manager_prefix=\"ingress\"} 18"));
+	CU_ASSERT(has_line(&b, "envoy_listener_downstream_cx_total{"
+	    "envoy_listener_address=\"0.0.0.0_10000\"} 5"));
+	CU_ASSERT(has_line(&b, "envoy_listener_http_downstream_rq_xx{"
+	    "envoy_response_code_class=\"2\","
+	    "envoy_http_conn_manager_prefix=\"ingress\","
+	    "envoy_listener_address=\"0.0.0.0_10000\"} 18"));
+	CU_ASSERT(has_line(&b, "envoy_http_downstream_rq_total{"
+	    "envoy_http_conn_manager_prefix=\"admin\"} 5"));
+	CU_ASSERT(has_line(&b, "envoy_listener_admin_downstream_cx_total{} 3"));
+	CU_ASSERT(has_line(&b, "envoy_server_uptime{} 42"));
+	CU_ASSERT(has_line(&b, "# TYPE envoy_server_uptime gauge"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_circuit_breakers_default_cx_open{"
+	    "envoy_cluster_name=\"backend_v1\"} 0"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_manager_active_clusters{} 2"));
+
+	/* one TYPE line per family: counters sorted, then gauges sorted */
+	for (q = b.b_data; (nl = strchr(q, '\n')) != NULL; q = nl + 1) {
+		char fam[512], *sp;
+		int gauge;
+
+		if (strncmp(q, "# TYPE ", 7) != 0)
+			continue;
+		snprintf(fam, sizeof(fam), "%.*s", (int)(nl - q - 7), q + 7);
+		CU_ASSERT_FATAL((sp = strchr(fam, ' ')) != NULL);
+		gauge = strcmp(sp, " gauge") == 0;
+		*sp = '\0';
+		if (gauge && !in_gauges) {
+			in_gauges = 1;
+			*prev = '\0';
+		} else if (!gauge && in_gauges)
+			sorted = 0;	/* a counter after the gauges */
+		if (*prev != '\0' && strcmp(prev, fam) >= 0)
+			sorted = 0;
+		strlcpy(prev, fam, sizeof(prev));
+		ntype++;
+	}
+	CU_ASSERT(sorted);
+	CU_ASSERT(in_gauges);
+	CU_ASSERT(ntype > 50);
+	{
+		const char *t = "# TYPE envoy_cluster_upstream_rq counter\n";
+		const char *x = strstr(b.b_data, t);
+
+		CU_ASSERT(x != NULL && strstr(x + 1, t) == NULL);
+	}
+	buf_free(&b);
+}
+
+static void
+health_flags_strings(void)
+{
+	char s[256];
+
+	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(0, s, sizeof(s)),
+	    "healthy");
+	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(SHM_HF_FAILED_ACTIVE_HC,
+	    s, sizeof(s)), "/failed_active_hc");
+	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(SHM_HF_ACTIVE_HC_TIMEOUT |
+	    SHM_HF_FAILED_ACTIVE_HC, s, sizeof(s)),
+	    "/failed_active_hc/active_hc_timeout");
+	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(0x3ff, s, sizeof(s)),
+	    "/failed_active_hc/failed_outlier_check/failed_eds_health"
+	    "/degraded_active_hc/degraded_eds_health/pending_dynamic_removal"
+	    "/pending_active_hc/excluded_via_immediate_hc_fail"
+	    "/active_hc_timeout/eds_status_draining");
+	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(
+	    SHM_HF_PENDING_ACTIVE_HC | SHM_HF_FAILED_OUTLIER_CHECK, s,
+	    sizeof(s)), "/failed_outlier_check/pending_active_hc");
+}
+
+static void
+host_addr_v4_and_v6(void)
+{
+	struct shm_host h;
+	char s[64];
+
+	host_v4(&h, "127.0.0.1", 8081, 1);
+	mst_stats_host_addr(&h, s, sizeof(s));
+	CU_ASSERT_STRING_EQUAL(s, "127.0.0.1:8081");
+	memset(&h, 0, sizeof(h));
+	h.sh_family = AF_INET6;
+	inet_pton(AF_INET6, "::1", h.sh_addr);
+	h.sh_port = 8082;
+	mst_stats_host_addr(&h, s, sizeof(s));
+	CU_ASSERT_STRING_EQUAL(s, "[::1]:8082");
+}
+
+static const char clusters_expected[] =
+    "backend_v1::observability_name::backend_v1\n"
+    "backend_v1::default_priority::max_connections::100\n"
+    "backend_v1::default_priority::max_pending_requests::100\n"
+    "backend_v1::default_priority::max_requests::100\n"
+    "backend_v1::default_priority::max_retries::10\n"
+    "backend_v1::high_priority::max_connections::1024\n"
+    "backend_v1::high_priority::max_pending_requests::1024\n"
+    "backend_v1::high_priority::max_requests::1024\n"
+    "backend_v1::high_priority::max_retries::3\n"
+    "backend_v1::added_via_api::false\n"
+    "backend_v1::127.0.0.1:8081::cx_active::1\n"
+    "backend_v1::127.0.0.1:8081::cx_connect_fail::0\n"
+    "backend_v1::127.0.0.1:8081::cx_total::2\n"
+    "backend_v1::127.0.0.1:8081::rq_active::0\n"
+    "backend_v1::127.0.0.1:8081::rq_error::0\n"
+    "backend_v1::127.0.0.1:8081::rq_success::0\n"
+    "backend_v1::127.0.0.1:8081::rq_timeout::0\n"
+    "backend_v1::127.0.0.1:8081::rq_total::20\n"
+    "backend_v1::127.0.0.1:8081::hostname::127.0.0.1\n"
+    "backend_v1::127.0.0.1:8081::health_flags::/failed_active_hc\n"
+    "backend_v1::127.0.0.1:8081::weight::1\n"
+    "backend_v1::127.0.0.1:8081::region::\n"
+    "backend_v1::127.0.0.1:8081::zone::\n"
+    "backend_v1::127.0.0.1:8081::sub_zone::\n"
+    "backend_v1::127.0.0.1:8081::canary::false\n"
+    "backend_v1::127.0.0.1:8081::priority::0\n"
+    "backend_v1::127.0.0.1:8081::success_rate::-1\n"
+    "backend_v1::127.0.0.1:8081::local_origin_success_rate::-1\n"
+    "backend_v2::observability_name::backend_v2\n"
+    "backend_v2::default_priority::max_connections::100\n"
+    "backend_v2::default_priority::max_pending_requests::100\n"
+    "backend_v2::default_priority::max_requests::100\n"
+    "backend_v2::default_priority::max_retries::10\n"
+    "backend_v2::high_priority::max_connections::1024\n"
+    "backend_v2::high_priority::max_pending_requests::1024\n"
+    "backend_v2::high_priority::max_requests::1024\n"
+    "backend_v2::high_priority::max_retries::3\n"
+    "backend_v2::added_via_api::false\n";
+
+static void
+clusters_text_exact(void)
+{
+	struct buf b;
+
+	fixture();
+	atomic_store(&shm->clusters[0].sc_hosts[0].sh_flags,
+	    SHM_HF_FAILED_ACTIVE_HC);
+	buf_init(&b);
+	CU_ASSERT_EQUAL_FATAL(mst_stats_clusters(&b, conf, shm), 0);
+	CU_ASSERT_STRING_EQUAL(b.b_data, clusters_expected);
+	buf_free(&b);
+}
+
+static void
+clusters_json_shape(void)
+{
+	struct buf b;
+
+	fixture();
+	buf_init(&b);
+	CU_ASSERT_EQUAL_FATAL(mst_stats_clusters_json(&b, conf, shm), 0);
+	CU_ASSERT(starts_with(b.b_data, "{\n \"cluster_statuses\": [\n  {\n"
+	    "   \"name\": \"backend_v1\",\n"));
+	CU_ASSERT(strstr(b.b_data, "\"observability_name\": \"backend_v2\"")
+	    != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"address\": \"127.0.0.1\",\n"
+	    "       \"port_value\": 8081") != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"value\": \"20\",\n       \"name\": "
+	    "\"rq_total\"") != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"type\": \"GAUGE\",\n       \"value\": "
+	    "\"1\",\n       \"name\": \"cx_active\"") != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"weight\": 1,\n     \"hostname\": "
+	    "\"127.0.0.1\",\n     \"locality\": {}\n") != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"eds_health_status\": \"HEALTHY\"") !=
+	    NULL);
+	CU_ASSERT(strstr(b.b_data, "\"priority\": \"HIGH\"") != NULL);
+	buf_free(&b);
+}
+
+static void
+listeners_text_and_json(void)
+{
+	struct buf b;
+
+	fixture();
+	buf_init(&b);
+	CU_ASSERT_EQUAL(mst_stats_listeners(&b, conf, 0), 0);
+	CU_ASSERT_STRING_EQUAL(b.b_data, "main_listener::0.0.0.0:10000\n");
+	buf_reset(&b);
+	CU_ASSERT_EQUAL(mst_stats_listeners(&b, conf, 1), 0);
+	CU_ASSERT_STRING_EQUAL(b.b_data, "{\n \"listener_statuses\": [\n  {\n"
+	    "   \"name\": \"main_listener\",\n   \"local_address\": {\n"
+	    "    \"socket_address\": {\n     \"address\": \"0.0.0.0\",\n"
+	    "     \"port_value\": 10000\n    }\n   }\n  }\n ]\n}\n");
+	buf_free(&b);
+}
+
+static void
+json_pretty_matches_envoy_layout(void)
+{
+	static const char in[] = " {\"a\":1,\"b\":[],\"c\":{},\"d\":[1,"
+	    "{\"e\":\"x\\\"y\\u00e9\"}],\"f\":true,\"g\":null,\"h\":-1.5e3} ";
+	static const char want[] =
+	    "{\n"
+	    " \"a\": 1,\n"
+	    " \"b\": [],\n"
+	    " \"c\": {},\n"
+	    " \"d\": [\n"
+	    "  1,\n"
+	    "  {\n"
+	    "   \"e\": \"x\\\"y\\u00e9\"\n"
+	    "  }\n"
+	    " ],\n"
+	    " \"f\": true,\n"
+	    " \"g\": null,\n"
+	    " \"h\": -1.5e3\n"
+	    "}\n";
+	struct buf b;
+
+	buf_init(&b);
+	CU_ASSERT_EQUAL(mst_stats_json_pretty(&b, in, strlen(in)), 0);
+	CU_ASSERT_STRING_EQUAL(b.b_data, want);
+	buf_free(&b);
+}
+
+static void
+json_pretty_rejects_bad_json(void)
+{
+	static const char *const bad[] = { "", "{", "{\"a\":}", "[1,]",
+	    "{\"a\":1", "{} x", "{a:1}", "\"\x01\"", "[01]", "[1.]", "tru",
+	    "{\"a\" 1}", "\"\\x\"", "[\"\\u12\"]", "[-]" };
+	char deep[300];
+	struct buf b;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		buf_init(&b);
+		errno = 0;
+		CU_ASSERT_EQUAL(mst_stats_json_pretty(&b, bad[i],
+		    strlen(bad[i])), -1);
+		CU_ASSERT_EQUAL(errno, EINVAL);
+		buf_free(&b);
+	}
+	/* nesting deeper than the bound */
+	memset(deep, '[', sizeof(deep));
+	buf_init(&b);
+	CU_ASSERT_EQUAL(mst_stats_json_pretty(&b, deep, sizeof(deep)), -1);
+	buf_free(&b);
+}
+
+static void
+rfc3339_like_protobuf(void)
+{
+	char s[64];
+
+	mst_stats_rfc3339(s, sizeof(s), 1795687200123ULL);
+	CU_ASSERT_STRING_EQUAL(s, "2026-11-26T10:00:00.123Z");
+	mst_stats_rfc3339(s, sizeof(s), 1795687200000ULL);
+	CU_ASSERT_STRING_EQUAL(s, "2026-11-26T10:00:00Z");
+	mst_stats_rfc3339(s, sizeof(s), 5);
+	CU_ASSERT_STRING_EQUAL(s, "1970-01-01T00:00:00.005Z");
+}
+
+static void
+config_dump_six_types_in_order(void)
+{
+	static const char *const types[] = {
+	    "\"@type\": \"type.googleapis.com/envoy.admin.v3."
+		"BootstrapConfigDump\"",
+	    "\"@type\": \"type.googleapis.com/envoy.admin.v3."
+		"ClustersConfigDump\"",
+	    "\"@type\": \"type.googleapis.com/envoy.admin.v3."
+		"ListenersConfigDump\"",
+	    "\"@type\": \"type.googleapis.com/envoy.admin.v3."
+		"ScopedRoutesConfigDump\"",
+	    "\"@type\": \"type.googleapis.com/envoy.admin.v3."
+		"RoutesConfigDump\"",
+	    "\"@type\": \"type.googleapis.com/envoy.admin.v3."
+		"SecretsConfigDump\"",
+	};
+	struct buf b;
+	const char *p, *q;
+	size_t i;
+
+	fixture();
+	buf_init(&b);
+	CU_ASSERT_EQUAL_FATAL(mst_stats_config_dump(&b, conf, 1795687200123ULL,
+	    NULL), 0);
+	CU_ASSERT(starts_with(b.b_data, "{\n \"configs\": [\n  {\n   \"@type\": "
+	    "\"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\",\n"
+	    "   \"bootstrap\": {\n    \"node\": {\n     \"user_agent_name\": "
+	    "\"canaryd\",\n"));
+	for (p = b.b_data, i = 0; i < 6; i++) {
+		q = strstr(p, types[i]);
+		CU_ASSERT(q != NULL);
+		if (q == NULL)
+			break;
+		p = q + 1;
+	}
+	CU_ASSERT(strstr(b.b_data, "   \"static_clusters\": [\n    {\n"
+	    "     \"cluster\": {\n      \"@type\": \"type.googleapis.com/"
+	    "envoy.config.cluster.v3.Cluster\",\n") != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"@type\": \"type.googleapis.com/"
+	    "envoy.config.listener.v3.Listener\"") != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"@type\": \"type.googleapis.com/"
+	    "envoy.config.route.v3.RouteConfiguration\"") != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"last_updated\": "
+	    "\"2026-11-26T10:00:00.123Z\"") != NULL);
+	CU_ASSERT(strstr(b.b_data, "backend_v2") != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"static_resources\": {") != NULL);
+	CU_ASSERT(b.b_len > 2 && strcmp(b.b_data + b.b_len - 3, "\n}\n") == 0);
+	buf_free(&b);
+}
+
+static void
+config_dump_resource_elements(void)
+{
+	struct buf b;
+	const char *p;
+	int n = 0;
+
+	fixture();
+	buf_init(&b);
+	CU_ASSERT_EQUAL_FATAL(mst_stats_config_dump(&b, conf, 1000,
+	    "static_clusters"), 0);
+	for (p = b.b_data; (p = strstr(p, "\"@type\": \"type.googleapis.com/"
+	    "envoy.admin.v3.ClustersConfigDump.StaticCluster\"")) != NULL; p++)
+		n++;
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT(strstr(b.b_data, "BootstrapConfigDump") == NULL);
+	buf_reset(&b);
+	CU_ASSERT_EQUAL(mst_stats_config_dump(&b, conf, 1000,
+	    "dynamic_active_clusters"), 0);
+	CU_ASSERT_STRING_EQUAL(b.b_data, "{\n \"configs\": []\n}\n");
+	buf_reset(&b);
+	errno = 0;
+	CU_ASSERT_EQUAL(mst_stats_config_dump(&b, conf, 1000, "nope"), -1);
+	CU_ASSERT_EQUAL(errno, ENOENT);
+	errno = 0;
+	CU_ASSERT_EQUAL(mst_stats_config_dump(&b, conf, 1000, "bootstrap"), -1);
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	buf_free(&b);
+}
+
+/* alt_stat_name, a STATIC IPv6 host, track_remaining, outlier detection */
+static const char alt_yaml[] =
+    "static_resources:\n"
+    "  listeners:\n"
+    "  - address:\n"
+    "      socket_address: { address: \"::1\", port_value: 10001 }\n"
+    "    filter_chains:\n"
+    "    - filters:\n"
+    "      - name: envoy.filters.network.http_connection_manager\n"
+    "        typed_config:\n"
+    "          \"@type\": type.googleapis.com/envoy.extensions.filters.network."
+    "http_connection_manager.v3.HttpConnectionManager\n"
+    "          stat_prefix: edge\n"
+    "          route_config:\n"
+    "            virtual_hosts:\n"
+    "            - name: app\n"
+    "              domains: [\"*\"]\n"
+    "              routes:\n"
+    "              - match: { prefix: \"/\" }\n"
+    "                route: { cluster: \"svc:a\" }\n"
+    "          http_filters:\n"
+    "          - name: envoy.filters.http.router\n"
+    "            typed_config:\n"
+    "              \"@type\": type.googleapis.com/envoy.extensions."
+    "filters.http.router.v3.Router\n"
+    "  clusters:\n"
+    "  - name: \"svc:a\"\n"
+    "    alt_stat_name: \"svc_alt\"\n"
+    "    type: STATIC\n"
+    "    connect_timeout: 1s\n"
+    "    load_assignment:\n"
+    "      cluster_name: \"svc:a\"\n"
+    "      endpoints:\n"
+    "      - lb_endpoints:\n"
+    "        - endpoint:\n"
+    "            address:\n"
+    "              socket_address: { address: \"::1\", port_value: 9000 }\n"
+    "    circuit_breakers:\n"
+    "      thresholds:\n"
+    "      - priority: DEFAULT\n"
+    "        max_connections: 5\n"
+    "        track_remaining: true\n"
+    "    outlier_detection:\n"
+    "      consecutive_5xx: 3\n";
+
+static void
+alt_stat_name_ipv6_and_remaining(void)
+{
+	struct mst_stats_src src;
+	struct mst_stat_list sl;
+	struct conf_diags d;
+	struct cd_conf *c;
+	struct shm_host h;
+	struct buf b;
+
+	memset(&d, 0, sizeof(d));
+	c = conf_load_buf("alt.yaml", alt_yaml, strlen(alt_yaml), &d);
+	conf_diags_free(&d);
+	CU_ASSERT_FATAL(c != NULL);
+	fixture();
+	memset(&h, 0, sizeof(h));
+	h.sh_family = AF_INET6;
+	inet_pton(AF_INET6, "::1", h.sh_addr);
+	h.sh_port = 9000;
+	h.sh_weight = 1;
+	shm_hosts_publish(&shm->clusters[0], &h, 1);
+	atomic_store(&shm->clusters[0].sc_cb[CD_PRIO_DEFAULT][SHM_CB_CX], 2);
+
+	src.ss_conf = c;
+	src.ss_shm = shm;
+	src.ss_uptime_s = 1;
+	src.ss_concurrency = 1;
+	src.ss_admin = NULL;
+	buf_init(&b);
+	CU_ASSERT_FATAL(mst_stats_collect(&src, &sl) == 0);
+	CU_ASSERT(mst_stats_text(&b, &sl, NULL) == 0);
+	CU_ASSERT(has_line(&b,
+	    "cluster.svc_alt.circuit_breakers.default.remaining_cx: 3"));
+	CU_ASSERT(has_line(&b,
+	    "cluster.svc_alt.circuit_breakers.default.remaining_retries: 3"));
+	CU_ASSERT(has_line(&b,
+	    "cluster.svc_alt.circuit_breakers.default.cx_open: 0"));
+	CU_ASSERT(strstr(b.b_data, "high.remaining") == NULL);
+	CU_ASSERT(has_line(&b, "cluster.svc_alt.upstream_rq_total: 20"));
+	CU_ASSERT(has_line(&b,
+	    "cluster.svc_alt.outlier_detection.ejections_overflow: 0"));
+	CU_ASSERT(strstr(b.b_data, "svc:a") == NULL);
+	CU_ASSERT(strstr(b.b_data, "health_check.") == NULL);
+	CU_ASSERT(has_line(&b, "listener.[__1]_10001.downstream_cx_total: 5"));
+	CU_ASSERT(strstr(b.b_data, "http.admin.") == NULL);
+	buf_reset(&b);
+	CU_ASSERT(mst_stats_prometheus(&b, &sl, NULL) == 0);
+	CU_ASSERT(has_line(&b, "envoy_listener_downstream_cx_total{"
+	    "envoy_listener_address=\"[__1]_10001\"} 5"));
+	CU_ASSERT(has_line(&b, "envoy_listener_http_downstream_rq_xx{"
+	    "envoy_response_code_class=\"2\",envoy_http_conn_manager_prefix="
+	    "\"edge\",envoy_listener_address=\"[__1]_10001\"} 18"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_circuit_breakers_default_"
+	    "remaining_cx{envoy_cluster_name=\"svc_alt\"} 3"));
+	mst_stats_list_free(&sl);
+
+	buf_reset(&b);
+	CU_ASSERT(mst_stats_clusters(&b, c, shm) == 0);
+	CU_ASSERT(starts_with(b.b_data, "svc:a::observability_name::svc_alt\n"
+	    "svc:a::outlier::success_rate_average::-1\n"
+	    "svc:a::outlier::success_rate_ejection_threshold::-1\n"
+	    "svc:a::outlier::local_origin_success_rate_average::-1\n"
+	    "svc:a::outlier::local_origin_success_rate_ejection_threshold::-1\n"
+	    "svc:a::default_priority::max_connections::5\n"));
+	CU_ASSERT(has_line(&b, "svc:a::[::1]:9000::rq_total::20"));
+	/* a STATIC host has no DNS name to show */
+	CU_ASSERT(has_line(&b, "svc:a::[::1]:9000::hostname::"));
+	buf_reset(&b);
+	CU_ASSERT(mst_stats_listeners(&b, c, 0) == 0);
+	CU_ASSERT_STRING_EQUAL(b.b_data, "listener_0::[::1]:10001\n");
+	buf_free(&b);
+	conf_free(c);
+}
+
+static void
+teardown_last(void)
+{
+	shm_destroy(shm);
+	shm = NULL;
+	conf_free(conf);
+	conf = NULL;
+}
+
+static CU_TestInfo tests[] = {
+	{ "stats_text_sums_slots_and_derives_classes",
+	    stats_text_sums_slots_and_derives_classes },
+	{ "stats_text_per_code_stats_only_once_used",
+	    stats_text_per_code_stats_only_once_used },
+	{ "stats_text_sorted_by_name_in_byte_order",
+	    stats_text_sorted_by_name_in_byte_order },
+	{ "stats_membership_and_breaker_gauges",
+	    stats_membership_and_breaker_gauges },
+	{ "stats_filter_usedonly_and_type", stats_filter_usedonly_and_type },
+	{ "stats_json_shape", stats_json_shape },
+	{ "stats_prometheus_tags_and_families",
+	    stats_prometheus_tags_and_families },
+	{ "health_flags_strings", health_flags_strings },
+	{ "host_addr_v4_and_v6", host_addr_v4_and_v6 },
+	{ "clusters_text_exact", clusters_text_exact },
+	{ "clusters_json_shape", clusters_json_shape },
+	{ "listeners_text_and_json", listeners_text_and_json },
+	{ "json_pretty_matches_envoy_layout", json_pretty_matches_envoy_layout },
+	{ "json_pretty_rejects_bad_json", json_pretty_rejects_bad_json },
+	{ "rfc3339_like_protobuf", rfc3339_like_protobuf },
+	{ "config_dump_six_types_in_order", config_dump_six_types_in_order },
+	{ "config_dump_resource_elements", config_dump_resource_elements },
+	{ "alt_stat_name_ipv6_and_remaining",
+	    alt_stat_name_ipv6_and_remaining },
+	{ "teardown_last", teardown_last },
+	CU_TEST_INFO_NULL,
+};
+
+UNIT_SUITE("master/stats", tests);

@@ -1,0 +1,615 @@
+/*
+ * Header policy, head writers, local replies, date and uuid (see hdr.h).
+ * Everything here is a pure function of its arguments except the
+ * one-entry date cache.  Writers never overrun: each returns 0 when the
+ * head does not fit, and the caller retries with a larger buffer.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "hdr.h"
+
+/* ---- small writer -------------------------------------------------- */
+
+struct hw {
+	char	*w_p;
+	char	*w_end;
+	bool	 w_over;
+};
+
+static void
+hw_put(struct hw *w, const void *s, size_t n)
+{
+	if ((size_t)(w->w_end - w->w_p) < n) {
+		w->w_over = true;
+		return;
+	}
+	memcpy(w->w_p, s, n);
+	w->w_p += n;
+}
+
+#define HW_LIT(w, s)	hw_put((w), (s), sizeof(s) - 1)
+
+static void
+hw_str(struct hw *w, const char *s)
+{
+	hw_put(w, s, strlen(s));
+}
+
+static void
+hw_lower(struct hw *w, const char *s, size_t n)
+{
+	size_t i;
+
+	if ((size_t)(w->w_end - w->w_p) < n) {
+		w->w_over = true;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		w->w_p[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch | 0x20) :
+		    (char)ch;
+	}
+	w->w_p += n;
+}
+
+static void
+hw_u64(struct hw *w, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	hw_put(w, tmp + i, sizeof(tmp) - i);
+}
+
+static void
+hw_status_line(struct hw *w, uint16_t code)
+{
+	HW_LIT(w, "HTTP/1.1 ");
+	hw_u64(w, code);
+	HW_LIT(w, " ");
+	hw_str(w, wrk_hdr_reason(code));
+	HW_LIT(w, "\r\n");
+}
+
+/* ---- classification ------------------------------------------------ */
+
+static bool
+ieq(const char *a, size_t alen, const char *lit)
+{
+	return strlen(lit) == alen && strncasecmp(a, lit, alen) == 0;
+}
+
+bool
+wrk_hdr_eq(const char *base, struct wrk_slice s, const char *lit)
+{
+	return ieq(base + s.s_off, s.s_len, lit);
+}
+
+enum wrk_hkind
+wrk_hdr_kind(const char *n, size_t len)
+{
+	if (len > 8 && strncasecmp(n, "x-envoy-", 8) == 0)
+		return WRK_H_X_ENVOY;
+	switch (len) {
+	case 2:
+		if (ieq(n, len, "te"))
+			return WRK_H_TE;
+		break;
+	case 4:
+		if (ieq(n, len, "host"))
+			return WRK_H_HOST;
+		if (ieq(n, len, "date"))
+			return WRK_H_DATE;
+		break;
+	case 6:
+		if (ieq(n, len, "expect"))
+			return WRK_H_EXPECT;
+		if (ieq(n, len, "server"))
+			return WRK_H_SERVER;
+		break;
+	case 7:
+		if (ieq(n, len, "upgrade"))
+			return WRK_H_UPGRADE;
+		break;
+	case 10:
+		if (ieq(n, len, "connection"))
+			return WRK_H_CONNECTION;
+		if (ieq(n, len, "keep-alive"))
+			return WRK_H_KEEP_ALIVE;
+		break;
+	case 12:
+		if (ieq(n, len, "x-request-id"))
+			return WRK_H_X_REQUEST_ID;
+		break;
+	case 14:
+		if (ieq(n, len, "content-length"))
+			return WRK_H_CONTENT_LENGTH;
+		break;
+	case 16:
+		if (ieq(n, len, "proxy-connection"))
+			return WRK_H_PROXY_CONNECTION;
+		break;
+	case 17:
+		if (ieq(n, len, "transfer-encoding"))
+			return WRK_H_TRANSFER_ENCODING;
+		if (ieq(n, len, "x-forwarded-proto"))
+			return WRK_H_X_FORWARDED_PROTO;
+		break;
+	}
+	return WRK_H_OTHER;
+}
+
+/* Next comma-separated token of [*pp, end), blanks trimmed; false at end. */
+static bool
+hdr_next_token(const char **pp, const char *end, const char **tok,
+    size_t *tlen)
+{
+	const char *p = *pp;
+
+	while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+		p++;
+	if (p == end)
+		return false;
+	*tok = p;
+	while (p < end && *p != ',')
+		p++;
+	*tlen = (size_t)(p - *tok);
+	while (*tlen > 0 && ((*tok)[*tlen - 1] == ' ' ||
+	    (*tok)[*tlen - 1] == '\t'))
+		(*tlen)--;
+	*pp = p;
+	return true;
+}
+
+static bool
+hdr_has_token(const char *base, struct wrk_slice v, const char *lit)
+{
+	const char *p = base + v.s_off, *end = p + v.s_len, *tok;
+	size_t tlen;
+
+	while (hdr_next_token(&p, end, &tok, &tlen))
+		if (ieq(tok, tlen, lit))
+			return true;
+	return false;
+}
+
+/* Drop the headers a Connection header names (RFC 7230 6.1). */
+static void
+hdr_drop_nominated(const char *base, struct wrk_hdr *h, uint16_t n,
+    struct wrk_slice v)
+{
+	const char *p = base + v.s_off, *end = p + v.s_len, *tok;
+	size_t tlen;
+
+	while (hdr_next_token(&p, end, &tok, &tlen)) {
+		uint16_t i;
+
+		if (ieq(tok, tlen, "close") ||
+		    ieq(tok, tlen, "keep-alive") || ieq(tok, tlen, "upgrade"))
+			continue;
+		for (i = 0; i < n; i++) {
+			enum wrk_hkind k = WRK_H_KIND(h[i].h_kind);
+
+			if (k == WRK_H_HOST || k == WRK_H_CONTENT_LENGTH ||
+			    k == WRK_H_TRANSFER_ENCODING)
+				continue;
+			if (h[i].h_name.s_len == tlen && strncasecmp(base +
+			    h[i].h_name.s_off, tok, tlen) == 0)
+				h[i].h_kind |= WRK_H_F_DROP;
+		}
+	}
+}
+
+void
+wrk_hdr_mark_request(const char *base, struct wrk_hdr *h, uint16_t n,
+    struct wrk_req_info *ri)
+{
+	bool nominated = false;
+	uint16_t i;
+
+	memset(ri, 0, sizeof(*ri));
+	ri->ri_host = ri->ri_rid = -1;
+	for (i = 0; i < n; i++) {
+		enum wrk_hkind k = wrk_hdr_kind(base + h[i].h_name.s_off,
+		    h[i].h_name.s_len);
+		uint32_t drop = 0;
+
+		switch (k) {
+		case WRK_H_HOST:
+			if (ri->ri_nhost++ == 0)
+				ri->ri_host = i;
+			break;
+		case WRK_H_CONNECTION:
+			nominated = true;
+			/* FALLTHROUGH */
+		case WRK_H_KEEP_ALIVE:
+		case WRK_H_PROXY_CONNECTION:
+		case WRK_H_UPGRADE:
+		case WRK_H_X_ENVOY:
+			drop = WRK_H_F_DROP;
+			break;
+		case WRK_H_TRANSFER_ENCODING:
+			ri->ri_nte++;
+			if (!wrk_hdr_eq(base, h[i].h_value, "chunked"))
+				ri->ri_bad_te = true;
+			drop = WRK_H_F_DROP;
+			break;
+		case WRK_H_TE:
+			if (!wrk_hdr_eq(base, h[i].h_value, "trailers"))
+				drop = WRK_H_F_DROP;
+			break;
+		case WRK_H_EXPECT:
+			if (wrk_hdr_eq(base, h[i].h_value, "100-continue")) {
+				ri->ri_expect_100 = true;
+				drop = WRK_H_F_DROP;
+			}
+			break;
+		case WRK_H_X_FORWARDED_PROTO:
+			ri->ri_has_xfp = true;
+			break;
+		case WRK_H_X_REQUEST_ID:
+			if (ri->ri_rid == -1)
+				ri->ri_rid = i;
+			break;
+		default:
+			break;
+		}
+		h[i].h_kind = (uint32_t)k | drop;
+	}
+	if (ri->ri_nte > 1)
+		ri->ri_bad_te = true;
+	if (!nominated)
+		return;
+	for (i = 0; i < n; i++)
+		if (WRK_H_KIND(h[i].h_kind) == WRK_H_CONNECTION)
+			hdr_drop_nominated(base, h, n, h[i].h_value);
+}
+
+void
+wrk_hdr_mark_response(const char *base, struct wrk_hdr *h, uint16_t n,
+    struct wrk_resp_info *si)
+{
+	uint16_t i;
+
+	memset(si, 0, sizeof(*si));
+	for (i = 0; i < n; i++) {
+		enum wrk_hkind k = wrk_hdr_kind(base + h[i].h_name.s_off,
+		    h[i].h_name.s_len);
+		uint32_t drop = 0;
+
+		switch (k) {
+		case WRK_H_CONNECTION:
+			if (hdr_has_token(base, h[i].h_value, "close"))
+				si->si_conn_close = true;
+			/* FALLTHROUGH */
+		case WRK_H_KEEP_ALIVE:
+		case WRK_H_PROXY_CONNECTION:
+		case WRK_H_TRANSFER_ENCODING:
+		case WRK_H_SERVER:
+			drop = WRK_H_F_DROP;
+			break;
+		case WRK_H_DATE:
+			si->si_has_date = true;
+			break;
+		default:
+			break;
+		}
+		h[i].h_kind = (uint32_t)k | drop;
+	}
+}
+
+/* ---- heads ---------------------------------------------------------- */
+
+size_t
+wrk_hdr_request_extra(uint16_t nhdrs, size_t host_len)
+{
+	/* per header: ": " and CRLF where the client may have sent ":" and
+	 * LF; then the request line, host, and the headers we add */
+	return (size_t)nhdrs * 4 + host_len + 256;
+}
+
+static void
+hw_header(struct hw *w, const char *base, const struct wrk_hdr *h)
+{
+	hw_lower(w, base + h->h_name.s_off, h->h_name.s_len);
+	HW_LIT(w, ": ");
+	hw_put(w, base + h->h_value.s_off, h->h_value.s_len);
+	HW_LIT(w, "\r\n");
+}
+
+size_t
+wrk_hdr_build_request(char *out, size_t cap, const struct wrk_req_head *rh)
+{
+	struct hw w = { out, out + cap, false };
+	uint16_t i;
+
+	hw_str(&w, rh->rh_method);
+	HW_LIT(&w, " ");
+	hw_put(&w, rh->rh_target, rh->rh_target_len);
+	HW_LIT(&w, " HTTP/1.1\r\n");
+	if (rh->rh_host != NULL) {
+		HW_LIT(&w, "host: ");
+		hw_put(&w, rh->rh_host, rh->rh_host_len);
+		HW_LIT(&w, "\r\n");
+	}
+	for (i = 0; i < rh->rh_nhdrs; i++) {
+		const struct wrk_hdr *h = &rh->rh_hdrs[i];
+
+		if (h->h_kind & WRK_H_F_DROP)
+			continue;
+		if (rh->rh_host != NULL && WRK_H_KIND(h->h_kind) == WRK_H_HOST)
+			continue;
+		hw_header(&w, rh->rh_base, h);
+	}
+	if (rh->rh_add_xfp)
+		HW_LIT(&w, "x-forwarded-proto: http\r\n");
+	if (rh->rh_request_id != NULL) {
+		HW_LIT(&w, "x-request-id: ");
+		hw_str(&w, rh->rh_request_id);
+		HW_LIT(&w, "\r\n");
+	}
+	if (rh->rh_expected_ms >= 0) {
+		HW_LIT(&w, "x-envoy-expected-rq-timeout-ms: ");
+		hw_u64(&w, (uint64_t)rh->rh_expected_ms);
+		HW_LIT(&w, "\r\n");
+	}
+	if (rh->rh_chunked)
+		HW_LIT(&w, "transfer-encoding: chunked\r\n");
+	HW_LIT(&w, "\r\n");
+	return w.w_over ? 0 : (size_t)(w.w_p - out);
+}
+
+size_t
+wrk_hdr_response_extra(uint16_t nhdrs, size_t server_len, size_t rid_len)
+{
+	return (size_t)nhdrs * 4 + server_len + rid_len + 256;
+}
+
+static void
+hw_conn(struct hw *w, enum wrk_conn_hdr conn)
+{
+	if (conn == WRK_CONN_CLOSE)
+		HW_LIT(w, "connection: close\r\n");
+	else if (conn == WRK_CONN_KEEP_ALIVE)
+		HW_LIT(w, "connection: keep-alive\r\n");
+}
+
+size_t
+wrk_hdr_build_response(char *out, size_t cap, const struct wrk_resp_head *sh)
+{
+	struct hw w = { out, out + cap, false };
+	uint16_t i;
+
+	hw_status_line(&w, sh->sh_status);
+	for (i = 0; i < sh->sh_nhdrs; i++) {
+		const struct wrk_hdr *h = &sh->sh_hdrs[i];
+
+		if (!(h->h_kind & WRK_H_F_DROP))
+			hw_header(&w, sh->sh_base, h);
+	}
+	if (!sh->sh_has_date) {
+		HW_LIT(&w, "date: ");
+		hw_put(&w, sh->sh_date, WRK_DATE_LEN);
+		HW_LIT(&w, "\r\n");
+	}
+	HW_LIT(&w, "server: ");
+	hw_put(&w, sh->sh_server, sh->sh_server_len);
+	HW_LIT(&w, "\r\n");
+	if (sh->sh_service_ms >= 0) {
+		HW_LIT(&w, "x-envoy-upstream-service-time: ");
+		hw_u64(&w, (uint64_t)sh->sh_service_ms);
+		HW_LIT(&w, "\r\n");
+	}
+	if (sh->sh_request_id != NULL) {
+		HW_LIT(&w, "x-request-id: ");
+		hw_put(&w, sh->sh_request_id, sh->sh_request_id_len);
+		HW_LIT(&w, "\r\n");
+	}
+	if (sh->sh_chunked)
+		HW_LIT(&w, "transfer-encoding: chunked\r\n");
+	hw_conn(&w, sh->sh_conn);
+	HW_LIT(&w, "\r\n");
+	return w.w_over ? 0 : (size_t)(w.w_p - out);
+}
+
+size_t
+wrk_hdr_local_reply(char *out, size_t cap, uint16_t code, const char *body,
+    size_t body_len, const char *date, const char *server, size_t server_len,
+    const char *extra, enum wrk_conn_hdr conn, bool head_only)
+{
+	struct hw w = { out, out + cap, false };
+
+	hw_status_line(&w, code);
+	HW_LIT(&w, "content-length: ");
+	hw_u64(&w, body_len);
+	HW_LIT(&w, "\r\n");
+	if (body_len > 0)
+		HW_LIT(&w, "content-type: text/plain\r\n");
+	HW_LIT(&w, "date: ");
+	hw_put(&w, date, WRK_DATE_LEN);
+	HW_LIT(&w, "\r\nserver: ");
+	hw_put(&w, server, server_len);
+	HW_LIT(&w, "\r\n");
+	if (extra != NULL)
+		hw_str(&w, extra);
+	hw_conn(&w, conn);
+	HW_LIT(&w, "\r\n");
+	if (!head_only && body_len > 0)
+		hw_put(&w, body, body_len);
+	return w.w_over ? 0 : (size_t)(w.w_p - out);
+}
+
+const char *
+wrk_hdr_reason(uint16_t code)
+{
+	switch (code) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 102: return "Processing";
+	case 103: return "Early Hints";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 203: return "Non-Authoritative Information";
+	case 204: return "No Content";
+	case 205: return "Reset Content";
+	case 206: return "Partial Content";
+	case 207: return "Multi-Status";
+	case 208: return "Already Reported";
+	case 226: return "IM Used";
+	case 300: return "Multiple Choices";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 305: return "Use Proxy";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 402: return "Payment Required";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 407: return "Proxy Authentication Required";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Range Not Satisfiable";
+	case 417: return "Expectation Failed";
+	case 421: return "Misdirected Request";
+	case 422: return "Unprocessable Entity";
+	case 423: return "Locked";
+	case 424: return "Failed Dependency";
+	case 425: return "Too Early";
+	case 426: return "Upgrade Required";
+	case 428: return "Precondition Required";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	case 506: return "Variant Also Negotiates";
+	case 507: return "Insufficient Storage";
+	case 508: return "Loop Detected";
+	case 510: return "Not Extended";
+	case 511: return "Network Authentication Required";
+	}
+	return "Unknown";
+}
+
+/* ---- date and uuid -------------------------------------------------- */
+
+static void
+put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+void
+wrk_hdr_format_date(char *out, time_t t)
+{
+	static const char days[] = "SunMonTueWedThuFriSat";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm;
+	int y;
+
+	/* by hand: strftime would follow the locale */
+	gmtime_r(&t, &tm);
+	memcpy(out, days + 3 * tm.tm_wday, 3);
+	out[3] = ',';
+	out[4] = ' ';
+	put2(out + 5, tm.tm_mday);
+	out[7] = ' ';
+	memcpy(out + 8, months + 3 * tm.tm_mon, 3);
+	out[11] = ' ';
+	y = tm.tm_year + 1900;
+	put2(out + 12, y / 100);
+	put2(out + 14, y % 100);
+	out[16] = ' ';
+	put2(out + 17, tm.tm_hour);
+	out[19] = ':';
+	put2(out + 20, tm.tm_min);
+	out[22] = ':';
+	put2(out + 23, tm.tm_sec);
+	memcpy(out + 25, " GMT", 5);
+}
+
+const char *
+wrk_hdr_date(time_t now)
+{
+	static char cache[WRK_DATE_LEN + 1];
+	static time_t cached = -1;
+
+	if (now != cached) {
+		wrk_hdr_format_date(cache, now);
+		cached = now;
+	}
+	return cache;
+}
+
+void
+wrk_hdr_uuid_format(char *out, const uint8_t in[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t b[16];
+	int i, o = 0;
+
+	memcpy(b, in, sizeof(b));
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);	/* version 4 */
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = hex[b[i] & 0x0f];
+	}
+	out[o] = '\0';
+}
+
+void
+wrk_hdr_uuid4(char *out)
+{
+	uint8_t b[16];
+
+	arc4random_buf(b, sizeof(b));
+	wrk_hdr_uuid_format(out, b);
+}
+
+/* ---- framing -------------------------------------------------------- */
+
+enum wrk_frame
+wrk_hdr_framing(bool head_request, uint16_t status, bool has_length,
+    bool chunked, bool until_eof, bool client_http10)
+{
+	if (head_request || status / 100 == 1 || status == 204 ||
+	    status == 304)
+		return WRK_FRAME_NONE;
+	if (until_eof)
+		return client_http10 ? WRK_FRAME_EOF : WRK_FRAME_RECHUNK;
+	if (chunked)
+		return client_http10 ? WRK_FRAME_DECHUNK : WRK_FRAME_CHUNKED;
+	if (has_length)
+		return WRK_FRAME_LENGTH;
+	return WRK_FRAME_NONE;
+}

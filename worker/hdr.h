@@ -1,0 +1,173 @@
+/*
+ * HTTP header policy for the worker: which request and response headers
+ * pass through the proxy, the heads it writes (upstream request, client
+ * response, local replies), the date cache, uuid4 request ids, reason
+ * phrases and the response framing decision.  Pure functions over slices
+ * (worker/http1.h) and caller buffers, so unit tests need no sockets.
+ * Behaviour follows Envoy (ENVOY.md §6).
+ */
+#ifndef CANARYD_WORKER_HDR_H
+#define CANARYD_WORKER_HDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "http1.h"
+
+/* Header classes (wrk_hdr.h_kind low byte). */
+enum wrk_hkind {
+	WRK_H_OTHER,
+	WRK_H_HOST,
+	WRK_H_CONNECTION,
+	WRK_H_KEEP_ALIVE,
+	WRK_H_PROXY_CONNECTION,
+	WRK_H_TRANSFER_ENCODING,
+	WRK_H_UPGRADE,
+	WRK_H_TE,
+	WRK_H_EXPECT,
+	WRK_H_X_ENVOY,		/* x-envoy-* */
+	WRK_H_X_FORWARDED_PROTO,
+	WRK_H_X_REQUEST_ID,
+	WRK_H_CONTENT_LENGTH,
+	WRK_H_SERVER,
+	WRK_H_DATE,
+};
+
+#define WRK_H_KIND(k)		((k) & 0xff)
+#define WRK_H_F_DROP		0x100	/* not forwarded */
+
+#define WRK_DATE_LEN		29	/* "Sun, 06 Nov 1994 08:49:37 GMT" */
+#define WRK_UUID_LEN		36
+
+/* Class of a header name (any case). */
+enum wrk_hkind	 wrk_hdr_kind(const char *name, size_t len);
+
+/* Facts about a request head, gathered while marking it. */
+struct wrk_req_info {
+	int		 ri_host;	/* first Host header, -1 if none */
+	int		 ri_rid;	/* first x-request-id, -1 if none */
+	uint16_t	 ri_nhost;
+	uint16_t	 ri_nte;	/* transfer-encoding headers */
+	bool		 ri_has_xfp;
+	bool		 ri_expect_100;
+	bool		 ri_bad_te;	/* transfer-encoding not exactly "chunked" */
+};
+
+/*
+ * Classify each request header and mark with WRK_H_F_DROP the ones the
+ * proxy must not forward: hop-by-hop (connection and the names it lists,
+ * keep-alive, proxy-connection, transfer-encoding, upgrade, te other than
+ * "trailers"), expect: 100-continue (answered locally) and every x-envoy-*
+ * header from the client.  Host, content-length and transfer-encoding are
+ * never dropped because Connection names them: that would change framing.
+ */
+void		 wrk_hdr_mark_request(const char *base, struct wrk_hdr *,
+		    uint16_t n, struct wrk_req_info *);
+
+/* Facts about a response head. */
+struct wrk_resp_info {
+	bool		 si_has_date;
+	bool		 si_conn_close;	/* upstream said connection: close */
+};
+
+/* Mark response headers not passed to the client: connection,
+ * keep-alive, proxy-connection, transfer-encoding (re-framed) and server
+ * (replaced). */
+void		 wrk_hdr_mark_response(const char *base, struct wrk_hdr *,
+		    uint16_t n, struct wrk_resp_info *);
+
+/* Connection header the proxy writes on a response. */
+enum wrk_conn_hdr {
+	WRK_CONN_NONE,
+	WRK_CONN_CLOSE,
+	WRK_CONN_KEEP_ALIVE,	/* HTTP/1.0 client asked for keep-alive */
+};
+
+struct wrk_req_head {
+	const char		*rh_base;	/* buffer of the slices */
+	const struct wrk_hdr	*rh_hdrs;	/* marked */
+	uint16_t		 rh_nhdrs;
+	const char		*rh_method;
+	const char		*rh_target;	/* origin-form request target */
+	size_t			 rh_target_len;
+	const char		*rh_host;	/* non-NULL: replaces Host */
+	size_t			 rh_host_len;
+	bool			 rh_add_xfp;	/* x-forwarded-proto: http */
+	const char		*rh_request_id;	/* NULL: keep the client's */
+	int64_t			 rh_expected_ms;	/* -1: no header */
+	bool			 rh_chunked;	/* body is chunked */
+};
+
+/* Bytes wrk_hdr_build_request() may need beyond the client's head. */
+size_t		 wrk_hdr_request_extra(uint16_t nhdrs, size_t host_len);
+/* Write the upstream request head; returns its length, 0 if cap is short. */
+size_t		 wrk_hdr_build_request(char *out, size_t cap,
+		    const struct wrk_req_head *);
+
+struct wrk_resp_head {
+	const char		*sh_base;
+	const struct wrk_hdr	*sh_hdrs;	/* marked */
+	uint16_t		 sh_nhdrs;
+	uint16_t		 sh_status;
+	const char		*sh_server;
+	size_t			 sh_server_len;
+	const char		*sh_date;	/* added when !sh_has_date */
+	bool			 sh_has_date;
+	int64_t			 sh_service_ms;	/* -1: no header */
+	bool			 sh_chunked;	/* add transfer-encoding */
+	enum wrk_conn_hdr	 sh_conn;
+	const char		*sh_request_id;	/* NULL: none */
+	size_t			 sh_request_id_len;
+};
+
+size_t		 wrk_hdr_response_extra(uint16_t nhdrs, size_t server_len,
+		    size_t rid_len);
+/* Write the client response head; returns its length, 0 if cap is short. */
+size_t		 wrk_hdr_build_response(char *out, size_t cap,
+		    const struct wrk_resp_head *);
+
+/*
+ * Write a complete local reply the way Envoy does: status line,
+ * content-length, content-type: text/plain (only with a body), date,
+ * server, extra (preformatted "name: value\r\n" lines, may be NULL), then
+ * connection per conn.  head_only: a HEAD request, headers only.
+ * Returns the length, 0 if cap is short.
+ */
+size_t		 wrk_hdr_local_reply(char *out, size_t cap, uint16_t code,
+		    const char *body, size_t body_len, const char *date,
+		    const char *server, size_t server_len, const char *extra,
+		    enum wrk_conn_hdr conn, bool head_only);
+
+/* The standard reason phrase, "Unknown" for codes without one. */
+const char	*wrk_hdr_reason(uint16_t code);
+
+/* "Sun, 06 Nov 1994 08:49:37 GMT" (WRK_DATE_LEN chars and a NUL). */
+void		 wrk_hdr_format_date(char *out, time_t t);
+/* The date for now (CLOCK_REALTIME seconds), formatted once a second. */
+const char	*wrk_hdr_date(time_t now);
+
+/* Random version 4 uuid, lower-case, WRK_UUID_LEN chars and a NUL. */
+void		 wrk_hdr_uuid4(char *out);
+/* Format 16 bytes as a version 4 uuid (sets the version and variant). */
+void		 wrk_hdr_uuid_format(char *out, const uint8_t b[16]);
+
+/* How a response body travels to the client. */
+enum wrk_frame {
+	WRK_FRAME_NONE,		/* no body (HEAD, 1xx, 204, 304) */
+	WRK_FRAME_LENGTH,	/* content-length, bytes pass through */
+	WRK_FRAME_CHUNKED,	/* chunked, framing passes through */
+	WRK_FRAME_RECHUNK,	/* close-delimited upstream, chunked to client */
+	WRK_FRAME_DECHUNK,	/* chunked upstream, HTTP/1.0 client: unframed */
+	WRK_FRAME_EOF,		/* close-delimited to an HTTP/1.0 client */
+};
+
+enum wrk_frame	 wrk_hdr_framing(bool head_request, uint16_t status,
+		    bool has_length, bool chunked, bool until_eof,
+		    bool client_http10);
+
+/* Case-insensitive equality of a slice of base and a C string. */
+bool		 wrk_hdr_eq(const char *base, struct wrk_slice, const char *s);
+
+#endif /* CANARYD_WORKER_HDR_H */

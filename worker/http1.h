@@ -1,0 +1,129 @@
+/*
+ * HTTP/1.x parsing for the worker: a thin wrapper over nodejs http-parser
+ * (worker/http1.c is the only file that includes <http_parser.h>, so a
+ * parser swap touches one module).
+ *
+ * The caller owns the bytes: it feeds [off, off + len) of a buffer and the
+ * callbacks only record (offset, length) slices into it, never copies.
+ * Slices stay valid while the buffer keeps its offsets (a buffer may be
+ * copied to a larger one at the same offsets).  The parser stops (pauses)
+ * at the end of the head and at the end of the message, so the caller can
+ * route, and never reads into a pipelined next request.
+ */
+#ifndef CANARYD_WORKER_HTTP1_H
+#define CANARYD_WORKER_HTTP1_H
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct wrk_slice {
+	uint32_t	 s_off;
+	uint32_t	 s_len;
+};
+
+/* One header line: name and value slices (value without surrounding
+ * blanks), and the class the caller gives it (WRK_H_*, worker/hdr.h). */
+struct wrk_hdr {
+	struct wrk_slice h_name;
+	struct wrk_slice h_value;
+	uint32_t	 h_kind;
+};
+
+enum wrk_http1_kind {
+	WRK_HTTP1_REQUEST,
+	WRK_HTTP1_RESPONSE,
+};
+
+/* What wrk_http1_feed() stopped on. */
+enum wrk_http1_ev {
+	WRK_HTTP1_MORE,		/* everything consumed, need more bytes */
+	WRK_HTTP1_HEAD,		/* end of the head; h_head_end is set */
+	WRK_HTTP1_BODY,		/* collect mode: body slice array is full */
+	WRK_HTTP1_DONE,		/* end of the message (last byte consumed) */
+	WRK_HTTP1_ERROR,	/* h_err says why */
+};
+
+enum wrk_http1_err {
+	WRK_HTTP1_E_NONE,
+	WRK_HTTP1_E_PROTOCOL,	/* malformed message */
+	WRK_HTTP1_E_TOO_MANY,	/* more headers than allowed */
+	WRK_HTTP1_E_TOO_LARGE,	/* header bytes over the limit */
+	WRK_HTTP1_E_TE,		/* transfer-encoding other than chunked */
+	WRK_HTTP1_E_EOF,	/* stream ended inside a message */
+};
+
+#define WRK_HTTP1_MAXBODY	8	/* body slices per feed in collect mode */
+
+/* h_flags */
+#define WRK_HTTP1_F_BEGUN	0x01	/* first byte of a message seen */
+#define WRK_HTTP1_F_HEAD	0x02	/* head complete */
+#define WRK_HTTP1_F_DONE	0x04	/* message complete */
+#define WRK_HTTP1_F_NOBODY	0x08	/* response to HEAD: no body */
+#define WRK_HTTP1_F_COLLECT	0x10	/* record body slices (de-chunking) */
+
+struct wrk_http1 {
+	alignas(8) unsigned char h_parser[32];	/* http_parser, opaque here */
+	const char	*h_base;	/* buffer of the current feed */
+	struct wrk_hdr	*h_hdrs;	/* caller's array */
+	uint16_t	 h_maxhdrs;
+	uint16_t	 h_nhdrs;
+	uint32_t	 h_hdr_bytes;	/* names + values so far */
+	uint32_t	 h_hdr_limit;
+	struct wrk_slice h_url;		/* request target */
+	struct wrk_slice h_reason;	/* response reason phrase */
+	uint32_t	 h_head_end;	/* offset of the first body byte */
+	uint8_t		 h_flags;	/* WRK_HTTP1_F_* */
+	uint8_t		 h_last;	/* last data callback, for continuations */
+	uint8_t		 h_err;		/* enum wrk_http1_err */
+	uint8_t		 h_nbody;
+	struct wrk_slice h_body[WRK_HTTP1_MAXBODY];	/* collect mode */
+};
+
+/* Raise http-parser's global head size limit (bytes); once per process. */
+void		 wrk_http1_global_init(uint32_t max_head);
+
+/*
+ * Start a message parser.  hdrs (maxhdrs entries) receives the header
+ * slices; more than maxhdrs headers, or more than hdr_limit bytes of names
+ * and values, stop the parse with WRK_HTTP1_E_TOO_MANY / _TOO_LARGE.
+ */
+void		 wrk_http1_init(struct wrk_http1 *, enum wrk_http1_kind,
+		    struct wrk_hdr *hdrs, uint16_t maxhdrs, uint32_t hdr_limit);
+
+/*
+ * Parse base[off, off + len).  *used receives the bytes consumed; the
+ * caller feeds from off + *used next time.  After WRK_HTTP1_HEAD the head
+ * ends at h_head_end, which may be one byte past off + *used: feed again
+ * from off + *used (the parser consumes that byte then).
+ */
+enum wrk_http1_ev wrk_http1_feed(struct wrk_http1 *, const char *base,
+		    uint32_t off, uint32_t len, uint32_t *used);
+
+/* The peer closed: DONE when that ends a close-delimited body, MORE when
+ * no message was in progress, else ERROR (WRK_HTTP1_E_EOF). */
+enum wrk_http1_ev wrk_http1_eof(struct wrk_http1 *);
+
+/* Response parser: the request was HEAD, so the response has no body. */
+void		 wrk_http1_set_nobody(struct wrk_http1 *);
+/* Response parser: record body slices in h_body (de-chunking). */
+void		 wrk_http1_set_collect(struct wrk_http1 *);
+
+/* Valid once the head is complete. */
+const char	*wrk_http1_method(const struct wrk_http1 *);
+bool		 wrk_http1_is_head_method(const struct wrk_http1 *);
+bool		 wrk_http1_is_connect(const struct wrk_http1 *);
+void		 wrk_http1_version(const struct wrk_http1 *, int *major,
+		    int *minor);
+uint16_t	 wrk_http1_status(const struct wrk_http1 *);
+bool		 wrk_http1_keep_alive(const struct wrk_http1 *);
+bool		 wrk_http1_chunked(const struct wrk_http1 *);
+bool		 wrk_http1_has_length(const struct wrk_http1 *);
+/* Request asked for a protocol upgrade (Upgrade + Connection: upgrade). */
+bool		 wrk_http1_upgrade(const struct wrk_http1 *);
+/* Response body runs until the connection closes. */
+bool		 wrk_http1_until_eof(const struct wrk_http1 *);
+/* The parser's own words for the last error, for logs. */
+const char	*wrk_http1_errstr(const struct wrk_http1 *);
+
+#endif /* CANARYD_WORKER_HTTP1_H */

@@ -1,0 +1,496 @@
+/*
+ * Routing (see router.h).  Everything is read-only over the inherited
+ * configuration, except the per-worker split caches the caller owns and
+ * the shared split counter (one atomic add per weighted request).
+ */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "shared/shm.h"
+#include "router.h"
+
+static int
+dom_longest_first(const void *a, const void *b)
+{
+	const struct wrk_dom *x = a, *y = b;
+
+	if (x->d_len != y->d_len)
+		return x->d_len > y->d_len ? -1 : 1;
+	return 0;
+}
+
+int
+wrk_router_init(struct wrk_router *ro, const struct cd_listener *l)
+{
+	size_t i, j, n = 0;
+
+	memset(ro, 0, sizeof(*ro));
+	for (i = 0; i < l->l_nvhosts; i++)
+		n += l->l_vhosts[i].vh_ndomains;
+	if (n == 0)
+		return 0;
+	ro->ro_exact = calloc(n, sizeof(*ro->ro_exact));
+	ro->ro_suffix = calloc(n, sizeof(*ro->ro_suffix));
+	ro->ro_prefix = calloc(n, sizeof(*ro->ro_prefix));
+	if (ro->ro_exact == NULL || ro->ro_suffix == NULL ||
+	    ro->ro_prefix == NULL) {
+		wrk_router_free(ro);
+		return -1;
+	}
+	for (i = 0; i < l->l_nvhosts; i++) {
+		const struct cd_vhost *vh = &l->l_vhosts[i];
+
+		for (j = 0; j < vh->vh_ndomains; j++) {
+			const char *d = vh->vh_domains[j];
+			size_t len = strlen(d);
+			struct wrk_dom *e;
+
+			if (len == 1 && d[0] == '*') {
+				if (ro->ro_star == NULL)
+					ro->ro_star = vh;
+				continue;
+			}
+			if (d[0] == '*') {
+				e = &ro->ro_suffix[ro->ro_nsuffix++];
+				e->d_str = d + 1;
+				e->d_len = len - 1;
+			} else if (d[len - 1] == '*') {
+				e = &ro->ro_prefix[ro->ro_nprefix++];
+				e->d_str = d;
+				e->d_len = len - 1;
+			} else {
+				e = &ro->ro_exact[ro->ro_nexact++];
+				e->d_str = d;
+				e->d_len = len;
+			}
+			e->d_vh = vh;
+		}
+	}
+	/* stable order matters only between equal lengths: keep config order */
+	mergesort(ro->ro_suffix, ro->ro_nsuffix, sizeof(struct wrk_dom),
+	    dom_longest_first);
+	mergesort(ro->ro_prefix, ro->ro_nprefix, sizeof(struct wrk_dom),
+	    dom_longest_first);
+	return 0;
+}
+
+void
+wrk_router_free(struct wrk_router *ro)
+{
+	free(ro->ro_exact);
+	free(ro->ro_suffix);
+	free(ro->ro_prefix);
+	memset(ro, 0, sizeof(*ro));
+}
+
+const struct cd_vhost *
+wrk_router_vhost(const struct wrk_router *ro, const char *host, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ro->ro_nexact; i++)
+		if (ro->ro_exact[i].d_len == len &&
+		    strncasecmp(ro->ro_exact[i].d_str, host, len) == 0)
+			return ro->ro_exact[i].d_vh;
+	/* the wildcard must stand for at least one character */
+	for (i = 0; i < ro->ro_nsuffix; i++) {
+		const struct wrk_dom *d = &ro->ro_suffix[i];
+
+		if (len > d->d_len && strncasecmp(host + len - d->d_len,
+		    d->d_str, d->d_len) == 0)
+			return d->d_vh;
+	}
+	for (i = 0; i < ro->ro_nprefix; i++) {
+		const struct wrk_dom *d = &ro->ro_prefix[i];
+
+		if (len > d->d_len && strncasecmp(host, d->d_str,
+		    d->d_len) == 0)
+			return d->d_vh;
+	}
+	return ro->ro_star;
+}
+
+size_t
+wrk_router_strip_port(const char *host, size_t len)
+{
+	size_t i = len;
+
+	while (i > 0 && host[i - 1] >= '0' && host[i - 1] <= '9')
+		i--;
+	if (i == 0 || i == len || host[i - 1] != ':')
+		return len;
+	/* "::1" without brackets is an address, not host:port */
+	if (host[0] != '[' && memchr(host, ':', i - 1) != NULL)
+		return len;
+	if (host[0] == '[' && host[i - 2] != ']')
+		return len;
+	return i - 1;
+}
+
+/* ---- route matching ------------------------------------------------- */
+
+static bool
+mem_eq(const char *a, const char *b, size_t n, bool icase)
+{
+	return icase ? strncasecmp(a, b, n) == 0 : memcmp(a, b, n) == 0;
+}
+
+static bool
+contains(const char *s, size_t len, const char *v, size_t vlen, bool icase)
+{
+	size_t i;
+
+	if (vlen == 0)
+		return true;
+	for (i = 0; i + vlen <= len; i++)
+		if (mem_eq(s + i, v, vlen, icase))
+			return true;
+	return false;
+}
+
+/* regexec needs a NUL-terminated string; copy into scratch. */
+static bool
+re_full_match(const regex_t *re, const char *s, size_t len, char *scratch,
+    size_t scratch_len)
+{
+	if (len + 1 > scratch_len)
+		return false;
+	memcpy(scratch, s, len);
+	scratch[len] = '\0';
+	/* the loader anchors the pattern, so a match is a full match */
+	return regexec(re, scratch, 0, NULL, 0) == 0;
+}
+
+bool
+wrk_router_str_match(const struct cd_str_match *sm, const char *s,
+    size_t len, char *scratch, size_t scratch_len)
+{
+	bool ic = sm->sm_ignore_case;
+
+	switch (sm->sm_kind) {
+	case CD_SM_EXACT:
+		return len == sm->sm_len && mem_eq(s, sm->sm_value, len, ic);
+	case CD_SM_PREFIX:
+		return len >= sm->sm_len && mem_eq(s, sm->sm_value,
+		    sm->sm_len, ic);
+	case CD_SM_SUFFIX:
+		return len >= sm->sm_len && mem_eq(s + len - sm->sm_len,
+		    sm->sm_value, sm->sm_len, ic);
+	case CD_SM_CONTAINS:
+		return contains(s, len, sm->sm_value, sm->sm_len, ic);
+	case CD_SM_REGEX:
+		return re_full_match(&sm->sm_re, s, len, scratch, scratch_len);
+	}
+	return false;
+}
+
+/* Path without query and fragment. */
+static size_t
+path_len(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] == '?' || p[i] == '#')
+			return i;
+	return len;
+}
+
+static bool
+route_path_match(const struct cd_route_match *m, const char *p, size_t len,
+    const struct wrk_rq_view *rv)
+{
+	bool ic = !m->rm_case_sensitive;
+	size_t plen;
+
+	switch (m->rm_kind) {
+	case CD_PM_PREFIX:
+		return len >= m->rm_len && mem_eq(p, m->rm_value, m->rm_len,
+		    ic);
+	case CD_PM_PATH:
+		plen = path_len(p, len);
+		return plen == m->rm_len && mem_eq(p, m->rm_value, plen, ic);
+	case CD_PM_REGEX:
+		return re_full_match(&m->rm_re, p, path_len(p, len),
+		    rv->rv_scratch, rv->rv_scratch_len);
+	case CD_PM_SEP_PREFIX:
+		plen = path_len(p, len);
+		return plen >= m->rm_len && mem_eq(p, m->rm_value, m->rm_len,
+		    ic) && (plen == m->rm_len || p[m->rm_len] == '/');
+	}
+	return false;
+}
+
+/*
+ * All values of a header, joined with "," as Envoy does for matching.
+ * Returns false when the header is absent.  Joined values live in
+ * scratch; a single value is returned in place.
+ */
+static bool
+header_value(const struct wrk_rq_view *rv, const char *name, size_t nlen,
+    const char **v, size_t *vlen)
+{
+	const char *first = NULL;
+	size_t flen = 0, used = 0;
+	int count = 0;
+	uint16_t i;
+
+	if (nlen == 4 && memcmp(name, "host", 4) == 0 &&
+	    rv->rv_authority != NULL) {
+		*v = rv->rv_authority;
+		*vlen = rv->rv_authority_len;
+		return true;
+	}
+	for (i = 0; i < rv->rv_nhdrs; i++) {
+		const struct wrk_hdr *h = &rv->rv_hdrs[i];
+		const char *hv = rv->rv_base + h->h_value.s_off;
+
+		if (h->h_name.s_len != nlen || strncasecmp(rv->rv_base +
+		    h->h_name.s_off, name, nlen) != 0)
+			continue;
+		if (count++ == 0) {
+			first = hv;
+			flen = h->h_value.s_len;
+			continue;
+		}
+		if (count == 2) {
+			if (flen > rv->rv_scratch_len)
+				return false;
+			memcpy(rv->rv_scratch, first, flen);
+			used = flen;
+		}
+		if (used + 1 + h->h_value.s_len > rv->rv_scratch_len)
+			return false;
+		rv->rv_scratch[used++] = ',';
+		memcpy(rv->rv_scratch + used, hv, h->h_value.s_len);
+		used += h->h_value.s_len;
+	}
+	if (count == 0)
+		return false;
+	if (count == 1) {
+		*v = first;
+		*vlen = flen;
+	} else {
+		*v = rv->rv_scratch;
+		*vlen = used;
+	}
+	return true;
+}
+
+static bool
+parse_i64(const char *s, size_t len, int64_t *out)
+{
+	bool neg = false;
+	uint64_t v = 0;
+	size_t i = 0;
+
+	if (len > 0 && (s[0] == '-' || s[0] == '+')) {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	if (i == len)
+		return false;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > (uint64_t)INT64_MAX + (neg ? 1 : 0))
+		return false;
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return true;
+}
+
+/* Envoy's HeaderUtility::matchHeaders, including its rules for absent
+ * headers and inversion. */
+static bool
+header_match(const struct cd_header_match *hm, const struct wrk_rq_view *rv)
+{
+	const char *v;
+	size_t vlen;
+	int64_t n;
+	bool match;
+
+	if (!header_value(rv, hm->hm_name, hm->hm_name_len, &v, &vlen)) {
+		if (!hm->hm_missing_as_empty) {
+			if (hm->hm_invert)
+				return hm->hm_kind == CD_HM_PRESENT &&
+				    hm->hm_present;
+			return hm->hm_kind == CD_HM_PRESENT && !hm->hm_present;
+		}
+		v = "";
+		vlen = 0;
+	}
+	switch (hm->hm_kind) {
+	case CD_HM_PRESENT:
+		match = hm->hm_present;
+		break;
+	case CD_HM_RANGE:
+		match = parse_i64(v, vlen, &n) && n >= hm->hm_range_start &&
+		    n < hm->hm_range_end;
+		break;
+	case CD_HM_STRING:
+	default:
+		/* joined values may sit in scratch: match from a copy */
+		if (hm->hm_str.sm_kind == CD_SM_REGEX && v == rv->rv_scratch) {
+			match = vlen * 2 + 1 <= rv->rv_scratch_len &&
+			    wrk_router_str_match(&hm->hm_str, v, vlen,
+			    rv->rv_scratch + vlen, rv->rv_scratch_len - vlen);
+		} else
+			match = wrk_router_str_match(&hm->hm_str, v, vlen,
+			    rv->rv_scratch, rv->rv_scratch_len);
+		break;
+	}
+	return match != hm->hm_invert;
+}
+
+/* First value of query parameter name in the query string q. */
+static bool
+query_value(const char *q, size_t qlen, const char *name, const char **v,
+    size_t *vlen)
+{
+	size_t nlen = strlen(name), i = 0;
+
+	while (i < qlen) {
+		size_t start = i, klen, end;
+
+		while (i < qlen && q[i] != '&' && q[i] != '#')
+			i++;
+		end = i;
+		for (klen = 0; start + klen < end && q[start + klen] != '=';
+		    klen++)
+			;
+		if (klen == nlen && memcmp(q + start, name, nlen) == 0) {
+			if (start + klen < end) {
+				*v = q + start + klen + 1;
+				*vlen = end - start - klen - 1;
+			} else {
+				*v = q + end;
+				*vlen = 0;
+			}
+			return true;
+		}
+		if (i < qlen && q[i] == '#')
+			break;
+		i++;
+	}
+	return false;
+}
+
+static bool
+query_match(const struct cd_query_match *qm, const char *p, size_t len,
+    const struct wrk_rq_view *rv)
+{
+	const char *q = memchr(p, '?', len), *v;
+	size_t vlen;
+	bool found;
+
+	found = q != NULL && query_value(q + 1, len - (size_t)(q + 1 - p),
+	    qm->qm_name, &v, &vlen);
+	if (qm->qm_present)
+		return found;
+	return found && wrk_router_str_match(&qm->qm_str, v, vlen,
+	    rv->rv_scratch, rv->rv_scratch_len);
+}
+
+const struct cd_route *
+wrk_router_route(const struct cd_vhost *vh, const struct wrk_rq_view *rv)
+{
+	const char *p = rv->rv_path;
+	size_t len = rv->rv_path_len, i, j;
+
+	for (i = 0; i < vh->vh_nroutes; i++) {
+		const struct cd_route_match *m = &vh->vh_routes[i].rt_match;
+
+		if (!route_path_match(m, p, len, rv))
+			continue;
+		for (j = 0; j < m->rm_nheaders; j++)
+			if (!header_match(&m->rm_headers[j], rv))
+				break;
+		if (j < m->rm_nheaders)
+			continue;
+		for (j = 0; j < m->rm_nquery; j++)
+			if (!query_match(&m->rm_query[j], p, len, rv))
+				break;
+		if (j < m->rm_nquery)
+			continue;
+		return &vh->vh_routes[i];
+	}
+	return NULL;
+}
+
+/* ---- cluster and host pick ------------------------------------------ */
+
+uint32_t
+wrk_router_pick_weighted(const struct cd_route *rt, struct shm_split *sp,
+    struct wrk_split_cache *sc)
+{
+	uint32_t seq, n, i, w[CD_MAX_WEIGHTED];
+	uint64_t pos;
+
+	seq = shm_split_seq(sp);
+	if (!sc->sc_valid || seq != sc->sc_seq) {
+		n = shm_split_read(sp, w, &seq);
+		if (n != rt->rt_nwc ||
+		    split_plan_init(&sc->sc_plan, w, n) == -1) {
+			/* not published yet (or unusable): configured weights */
+			for (i = 0; i < rt->rt_nwc && i < CD_MAX_WEIGHTED; i++)
+				w[i] = rt->rt_wc[i].wc_weight;
+			if (split_plan_init(&sc->sc_plan, w, i) == -1)
+				return 0;
+		}
+		sc->sc_seq = seq;
+		sc->sc_valid = true;
+	}
+	if (rt->rt_split_mode == CD_SPLIT_RANDOM)
+		return split_pick_random(&sc->sc_plan, arc4random());
+	pos = atomic_fetch_add_explicit(&sp->sp_next, 1, memory_order_relaxed);
+	return split_pick_exact(&sc->sc_plan, pos);
+}
+
+int
+wrk_router_pick_host(const struct shm_host *hosts, const uint32_t *flags,
+    uint32_t n, uint32_t panic_pct, enum cd_lb_policy lb, uint64_t rr,
+    uint32_t rnd, bool *panic)
+{
+	uint64_t sum = 0, x;
+	uint32_t i, healthy = 0;
+	bool all;
+
+	*panic = false;
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((flags[i] & SHM_HF_UNHEALTHY) == 0)
+			healthy++;
+	all = healthy == n;
+	if (!all && panic_pct > 0 && (uint64_t)healthy * 100 <
+	    (uint64_t)panic_pct * n) {
+		*panic = true;
+		all = true;
+	}
+	for (i = 0; i < n; i++)
+		if (all || (flags[i] & SHM_HF_UNHEALTHY) == 0)
+			sum += hosts[i].sh_weight ? hosts[i].sh_weight : 1;
+	if (sum == 0)
+		return -1;
+	if (lb == CD_LB_RANDOM)
+		x = ((uint64_t)rnd * sum) >> 32;
+	else
+		x = rr % sum;
+	for (i = 0; i < n; i++) {
+		uint64_t wt;
+
+		if (!all && (flags[i] & SHM_HF_UNHEALTHY) != 0)
+			continue;
+		wt = hosts[i].sh_weight ? hosts[i].sh_weight : 1;
+		if (x < wt)
+			return (int)i;
+		x -= wt;
+	}
+	return -1;
+}

@@ -1,0 +1,445 @@
+/*
+ * Upstream connections and host selection (see upstream.h).
+ *
+ * Invariants: an IDLE connection is on exactly one pool list, the one at
+ * wc_pools[u_pidx] of its cluster, whose hp_id is its u_host_id; a
+ * CONNECTING or BUSY connection has u_req set and is on no list; a CLOSED
+ * one is on ups_dead until the loop turn ends, so a stale epoll event
+ * in the same batch still finds valid memory (and ignores it).
+ * Gauges are decremented at the host index they were incremented at.
+ */
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shared/log.h"
+#include "shared/shm.h"
+#include "conn.h"
+#include "mem.h"
+#include "router.h"
+#include "upstream.h"
+#include "worker.h"
+
+#define UPS_POOL_MAX	256	/* idle connections kept per host */
+
+static struct wrk_slab		 ups_slab;
+static struct wrk_ups_list	 ups_dead = LIST_HEAD_INITIALIZER(ups_dead);
+static uint32_t			 ups_open;
+
+static void	ups_event(struct wrk_ev *, uint32_t);
+static void	ups_timer(struct wrk_timer *);
+
+#define UPS_OF_EV(ev)	((struct wrk_ups *)(void *)((char *)(ev) -	\
+	offsetof(struct wrk_ups, u_ev)))
+#define UPS_OF_TIMER(t)	((struct wrk_ups *)(void *)((char *)(t) -	\
+	offsetof(struct wrk_ups, u_timer)))
+
+int
+wrk_ups_init(void)
+{
+	size_t i, j, n = wrk.w_conf->c_nclusters;
+
+	if ((wrk.w_clusters = calloc(n ? n : 1, sizeof(*wrk.w_clusters))) ==
+	    NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < CD_MAX_HOSTS; j++)
+			LIST_INIT(&wrk.w_clusters[i].wc_pools[j].hp_idle);
+	wrk_slab_init(&ups_slab, "upstream", sizeof(struct wrk_ups), 64);
+	return 0;
+}
+
+static uint64_t
+ups_ms(int64_t ns)
+{
+	return ns <= 0 ? 0 : (uint64_t)CD_NS_TO_MS_CEIL(ns);
+}
+
+/* Move a whole list to another head (LIST has no tail to fix up). */
+static void
+ups_list_move(struct wrk_ups_list *dst, struct wrk_ups_list *src)
+{
+	dst->lh_first = src->lh_first;
+	if (dst->lh_first != NULL)
+		dst->lh_first->u_entry.le_prev = &dst->lh_first;
+	LIST_INIT(src);
+}
+
+/*
+ * Copy cluster ci's host list again if the master published a new one.
+ * Pools follow their host by sh_id; pools of hosts that are gone are
+ * closed, so no request reuses a connection to a vanished address.
+ */
+static void
+ups_refresh(int ci, struct wrk_cluster *wc)
+{
+	struct shm_cluster *sc = &wrk.w_shm->clusters[ci];
+	struct wrk_ups_list old[CD_MAX_HOSTS];
+	uint32_t oldid[CD_MAX_HOSTS], oldn, seq, n, i, j;
+	struct wrk_ups *u;
+
+	seq = shm_hosts_seq(sc);
+	if (wc->wc_valid && seq == wc->wc_seq)
+		return;
+	oldn = wc->wc_valid ? wc->wc_n : 0;
+	for (j = 0; j < oldn; j++) {
+		oldid[j] = wc->wc_pools[j].hp_id;
+		ups_list_move(&old[j], &wc->wc_pools[j].hp_idle);
+		wc->wc_pools[j].hp_nidle = 0;
+	}
+	n = shm_hosts_read(sc, wc->wc_hosts, &seq);
+	if (n > CD_MAX_HOSTS)
+		n = CD_MAX_HOSTS;
+	for (i = 0; i < n; i++) {
+		struct wrk_hpool *hp = &wc->wc_pools[i];
+
+		hp->hp_id = wc->wc_hosts[i].sh_id;
+		hp->hp_nidle = 0;
+		for (j = 0; j < oldn; j++) {
+			if (oldid[j] != hp->hp_id || LIST_EMPTY(&old[j]))
+				continue;
+			ups_list_move(&hp->hp_idle, &old[j]);
+			LIST_FOREACH(u, &hp->hp_idle, u_entry) {
+				u->u_pidx = (uint8_t)i;
+				hp->hp_nidle++;
+			}
+			break;
+		}
+	}
+	wc->wc_n = n;
+	wc->wc_seq = seq;
+	wc->wc_valid = true;
+	for (j = 0; j < oldn; j++) {
+		while ((u = LIST_FIRST(&old[j])) != NULL) {
+			LIST_REMOVE(u, u_entry);
+			/* off every list now: close must not unlink it again */
+			u->u_state = UPS_S_BUSY;
+			wrk_ups_close(u, false);
+		}
+	}
+}
+
+int
+wrk_ups_pick_host(int ci, struct shm_host *host)
+{
+	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[ci];
+	struct wrk_cluster *wc = &wrk.w_clusters[ci];
+	struct shm_cluster *sc = &wrk.w_shm->clusters[ci];
+	uint32_t flags[CD_MAX_HOSTS], i, rnd = 0;
+	bool panic;
+	int idx;
+
+	ups_refresh(ci, wc);
+	for (i = 0; i < wc->wc_n; i++)
+		flags[i] = atomic_load_explicit(&sc->sc_hosts[i].sh_flags,
+		    memory_order_relaxed);
+	if (cl->cl_lb == CD_LB_RANDOM)
+		rnd = arc4random();
+	idx = wrk_router_pick_host(wc->wc_hosts, flags, wc->wc_n,
+	    cl->cl_panic_threshold, cl->cl_lb, wc->wc_rr++, rnd, &panic);
+	if (panic)
+		WRK_CC(ci, CC_LB_HEALTHY_PANIC);
+	if (idx >= 0)
+		*host = wc->wc_hosts[idx];
+	return idx;
+}
+
+static socklen_t
+ups_sockaddr(const struct shm_host *h, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (h->sh_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(h->sh_port);
+		memcpy(&s6->sin6_addr, h->sh_addr, 16);
+		return sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(h->sh_port);
+		memcpy(&s4->sin_addr, h->sh_addr, 4);
+		return sizeof(*s4);
+	}
+}
+
+struct wrk_ups *
+wrk_ups_acquire(struct wrk_req *r, bool fresh)
+{
+	int ci = r->rq_cluster, hidx = r->rq_hidx, fd, one = 1, saved;
+	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[ci];
+	struct wrk_cluster *wc = &wrk.w_clusters[ci];
+	struct sockaddr_storage ss;
+	struct wrk_ups *u;
+	socklen_t sslen;
+
+	if (!fresh && (uint32_t)hidx < wc->wc_n &&
+	    wc->wc_pools[hidx].hp_id == r->rq_host.sh_id &&
+	    (u = LIST_FIRST(&wc->wc_pools[hidx].hp_idle)) != NULL) {
+		LIST_REMOVE(u, u_entry);
+		wc->wc_pools[hidx].hp_nidle--;
+		u->u_state = UPS_S_BUSY;
+		u->u_req = r;
+		u->u_nreq++;
+		return u;
+	}
+
+	sslen = ups_sockaddr(&r->rq_host, &ss);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return NULL;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&ss, sslen) == -1 &&
+	    errno != EINPROGRESS) {
+		saved = errno;
+		close(fd);
+		/* an attempt all the same: count it like a late failure */
+		WRK_CC(ci, CC_CX_TOTAL);
+		WRK_CC(ci, CC_CX_HTTP1_TOTAL);
+		WRK_HOC(ci, hidx, HOC_CX_TOTAL);
+		WRK_CC(ci, CC_CX_CONNECT_FAIL);
+		WRK_HOC(ci, hidx, HOC_CX_CONNECT_FAIL);
+		WRK_CC(ci, CC_CX_DESTROY);
+		WRK_CC(ci, CC_CX_DESTROY_REMOTE);
+		errno = saved;
+		return NULL;
+	}
+	if ((u = wrk_slab_get(&ups_slab)) == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (wrk_ev_add(&u->u_ev, fd, ups_event) == -1) {
+		saved = errno;
+		close(fd);
+		wrk_slab_put(&ups_slab, u);
+		errno = saved;
+		return NULL;
+	}
+	u->u_state = UPS_S_CONNECTING;
+	u->u_cluster = (uint16_t)ci;
+	u->u_hidx = (uint16_t)hidx;
+	u->u_host_id = r->rq_host.sh_id;
+	u->u_nreq = 1;
+	u->u_req = r;
+	u->u_since = wrk.w_now;
+	wrk_timer_init(&u->u_timer, ups_timer);
+	wrk_timer_set(&u->u_timer, wrk.w_now + ups_ms(cl->cl_connect_timeout));
+	ups_open++;
+	WRK_CC(ci, CC_CX_TOTAL);
+	WRK_CC(ci, CC_CX_HTTP1_TOTAL);
+	WRK_CG(ci, CG_CX_ACTIVE, 1);
+	WRK_HOC(ci, hidx, HOC_CX_TOTAL);
+	WRK_HOG(ci, hidx, HOG_CX_ACTIVE, 1);
+	return u;
+}
+
+void
+wrk_ups_release(struct wrk_ups *u)
+{
+	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[u->u_cluster];
+	struct wrk_cluster *wc = &wrk.w_clusters[u->u_cluster];
+	struct wrk_hpool *hp = NULL;
+	uint64_t idle = ups_ms(cl->cl_idle_timeout);
+	uint32_t i;
+
+	u->u_req = NULL;
+	if (wrk.w_draining) {
+		wrk_ups_close(u, false);
+		return;
+	}
+	if (u->u_hidx < wc->wc_n && wc->wc_pools[u->u_hidx].hp_id ==
+	    u->u_host_id) {
+		i = u->u_hidx;
+		hp = &wc->wc_pools[i];
+	} else {
+		for (i = 0; i < wc->wc_n; i++)
+			if (wc->wc_pools[i].hp_id == u->u_host_id) {
+				hp = &wc->wc_pools[i];
+				break;
+			}
+	}
+	if (hp == NULL || hp->hp_nidle >= UPS_POOL_MAX) {
+		wrk_ups_close(u, false);
+		return;
+	}
+	u->u_state = UPS_S_IDLE;
+	u->u_pidx = (uint8_t)i;
+	LIST_INSERT_HEAD(&hp->hp_idle, u, u_entry);
+	hp->hp_nidle++;
+	u->u_since = wrk.w_now;
+	/* lazy: an armed timer (earlier deadline) re-checks when it fires */
+	if (idle > 0 && !wrk_timer_is_armed(&u->u_timer))
+		wrk_timer_set(&u->u_timer, wrk.w_now + idle);
+}
+
+void
+wrk_ups_close(struct wrk_ups *u, bool remote)
+{
+	int ci = u->u_cluster;
+
+	if (u->u_state == UPS_S_CLOSED)
+		return;
+	if (u->u_state == UPS_S_IDLE) {
+		LIST_REMOVE(u, u_entry);
+		wrk.w_clusters[ci].wc_pools[u->u_pidx].hp_nidle--;
+	}
+	if (u->u_state == UPS_S_BUSY && u->u_req != NULL)
+		WRK_CC(ci, CC_CX_DESTROY_WITH_ACTIVE_RQ);
+	wrk_timer_del(&u->u_timer);
+	close(u->u_ev.ev_fd);
+	u->u_ev.ev_fd = -1;
+	WRK_CC(ci, CC_CX_DESTROY);
+	WRK_CC(ci, remote ? CC_CX_DESTROY_REMOTE : CC_CX_DESTROY_LOCAL);
+	WRK_CG(ci, CG_CX_ACTIVE, -1);
+	WRK_HOG(ci, u->u_hidx, HOG_CX_ACTIVE, -1);
+	ups_open--;
+	u->u_state = UPS_S_CLOSED;
+	u->u_req = NULL;
+	LIST_INSERT_HEAD(&ups_dead, u, u_entry);
+}
+
+void
+wrk_ups_close_idle(void)
+{
+	size_t ci;
+	uint32_t i;
+	struct wrk_ups *u;
+
+	for (ci = 0; ci < wrk.w_conf->c_nclusters; ci++) {
+		struct wrk_cluster *wc = &wrk.w_clusters[ci];
+
+		for (i = 0; i < wc->wc_n; i++)
+			while ((u = LIST_FIRST(&wc->wc_pools[i].hp_idle)) !=
+			    NULL)
+				wrk_ups_close(u, false);
+	}
+}
+
+void
+wrk_ups_reap(void)
+{
+	struct wrk_ups *u;
+
+	while ((u = LIST_FIRST(&ups_dead)) != NULL) {
+		LIST_REMOVE(u, u_entry);
+		wrk_slab_put(&ups_slab, u);
+	}
+}
+
+uint32_t
+wrk_ups_count(void)
+{
+	return ups_open;
+}
+
+static void
+ups_connect_failed(struct wrk_ups *u, int err, bool timeout)
+{
+	struct wrk_req *r = u->u_req;
+	int ci = u->u_cluster;
+
+	if (timeout)
+		WRK_CC(ci, CC_CX_CONNECT_TIMEOUT);
+	WRK_CC(ci, CC_CX_CONNECT_FAIL);
+	WRK_HOC(ci, u->u_hidx, HOC_CX_CONNECT_FAIL);
+	u->u_req = NULL;
+	wrk_ups_close(u, !timeout);
+	wrk_conn_ups_failed(r, timeout ? 0 : err);
+}
+
+static void
+ups_timer(struct wrk_timer *t)
+{
+	struct wrk_ups *u = UPS_OF_TIMER(t);
+	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[u->u_cluster];
+	uint64_t idle;
+
+	switch (u->u_state) {
+	case UPS_S_CONNECTING:
+		log_debug("upstream %s: connect timeout", cl->cl_name);
+		ups_connect_failed(u, ETIMEDOUT, true);
+		break;
+	case UPS_S_IDLE:
+		idle = ups_ms(cl->cl_idle_timeout);
+		if (idle == 0)
+			break;
+		if (wrk.w_now - u->u_since >= idle) {
+			WRK_CC(u->u_cluster, CC_CX_IDLE_TIMEOUT);
+			wrk_ups_close(u, false);
+		} else
+			wrk_timer_set(t, u->u_since + idle);
+		break;
+	default:
+		/* busy: wrk_ups_release() re-arms */
+		break;
+	}
+}
+
+static void
+ups_event(struct wrk_ev *ev, uint32_t events)
+{
+	struct wrk_ups *u = UPS_OF_EV(ev);
+	char junk[64];
+	socklen_t len;
+	ssize_t n;
+	int err;
+
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		ev->ev_rready = 1;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		ev->ev_wready = 1;
+	switch (u->u_state) {
+	case UPS_S_CONNECTING:
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		err = 0;
+		len = sizeof(err);
+		if (getsockopt(ev->ev_fd, SOL_SOCKET, SO_ERROR, &err, &len) ==
+		    -1)
+			err = errno;
+		if (err != 0) {
+			log_debug("upstream %s: connect: %s",
+			    wrk.w_conf->c_clusters[u->u_cluster].cl_name,
+			    strerror(err));
+			ups_connect_failed(u, err, false);
+			return;
+		}
+		u->u_state = UPS_S_BUSY;
+		wrk_conn_ups_ready(u->u_req);
+		return;
+	case UPS_S_BUSY:
+		wrk_conn_ups_event(u->u_req, events);
+		return;
+	case UPS_S_IDLE:
+		if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+			return;
+		/* a pooled connection has nothing to say: it is closing */
+		n = read(ev->ev_fd, junk, sizeof(junk));
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			ev->ev_rready = 0;
+			return;
+		}
+		if (n > 0)
+			WRK_CC(u->u_cluster, CC_CX_PROTOCOL_ERROR);
+		wrk_ups_close(u, n <= 0);
+		return;
+	default:
+		return;
+	}
+}

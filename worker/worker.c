@@ -1,0 +1,316 @@
+/*
+ * The worker process: start-up checks, the epoll loop, accept, signals
+ * and graceful drain (see worker.h).
+ *
+ * Loop invariants: "now" is read once per turn, after epoll_wait; objects
+ * closed during a turn are freed only after the whole batch of events
+ * (and timers) ran, so an event for a connection closed earlier in the
+ * same batch finds it CLOSED instead of reused memory.
+ */
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shared/log.h"
+#include "shared/shm.h"
+#include "conn.h"
+#include "http1.h"
+#include "mem.h"
+#include "router.h"
+#include "timer.h"
+#include "upstream.h"
+#include "worker.h"
+
+#define WRK_EVENTS		256	/* epoll events per wait */
+#define WRK_ACCEPT_BATCH	64	/* accepts per wakeup, then others run */
+#define WRK_ACCEPT_PAUSE_MS	1000	/* after EMFILE and friends */
+#define WRK_DRAIN_DEFAULT_MS	5000
+
+struct wrk	 wrk;
+
+static struct wrk_ev	 lsn_ev;
+static struct wrk_ev	 sig_ev;
+static struct wrk_timer	 accept_timer;
+static struct wrk_timer	 drain_timer;
+static bool		 accept_paused;
+
+int
+wrk_ev_add(struct wrk_ev *ev, int fd, wrk_ev_cb *cb)
+{
+	struct epoll_event e;
+
+	ev->ev_cb = cb;
+	ev->ev_fd = fd;
+	ev->ev_rready = 0;
+	ev->ev_wready = 0;
+	memset(&e, 0, sizeof(e));
+	e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	e.data.ptr = ev;
+	return epoll_ctl(wrk.w_epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
+static void
+wrk_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	wrk.w_now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	wrk.w_now_s = ts.tv_sec;
+}
+
+static int
+wrk_listen_watch(bool on)
+{
+	struct epoll_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.events = EPOLLIN;	/* level-triggered: a batch may leave some */
+	e.data.ptr = &lsn_ev;
+	/* only our epoll set changes; the socket stays open for the master */
+	return epoll_ctl(wrk.w_epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+	    wrk.w_lfd, &e);
+}
+
+static void
+wrk_accept_resume(struct wrk_timer *t)
+{
+	(void)t;
+	if (!accept_paused || wrk.w_draining)
+		return;
+	accept_paused = false;
+	if (wrk_listen_watch(true) == -1)
+		fatal("epoll_ctl listener");
+}
+
+static void
+wrk_accept(struct wrk_ev *ev, uint32_t events)
+{
+	int i, fd;
+
+	(void)ev;
+	(void)events;
+	for (i = 0; i < WRK_ACCEPT_BATCH && !wrk.w_draining; i++) {
+		fd = accept4(wrk.w_lfd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
+		if (fd == -1) {
+			switch (errno) {
+			case EAGAIN:
+				return;
+			case EINTR:
+			case ECONNABORTED:
+			case EPROTO:
+				continue;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				/* pause, or epoll wakes us for the same
+				 * socket forever */
+				log_warn("accept (pausing %d ms)",
+				    WRK_ACCEPT_PAUSE_MS);
+				if (wrk_listen_watch(false) == -1)
+					fatal("epoll_ctl listener");
+				accept_paused = true;
+				wrk_timer_set(&accept_timer,
+				    wrk.w_now + WRK_ACCEPT_PAUSE_MS);
+				return;
+			default:
+				log_warn("accept");
+				return;
+			}
+		}
+		if (wrk_conn_new(fd) == -1) {
+			WRK_HC(HC_CX_OVERFLOW);
+			close(fd);
+		}
+	}
+}
+
+static _Noreturn void
+wrk_exit(int status, const char *why)
+{
+	log_info("exiting: %s (%u connections, %u upstream)", why,
+	    wrk.w_nconns, wrk_ups_count());
+	exit(status);
+}
+
+static void
+wrk_drain_deadline(struct wrk_timer *t)
+{
+	(void)t;
+	wrk_exit(0, "drain deadline");
+}
+
+/* SIGTERM: stop accepting, finish what is in flight, then exit. */
+static void
+wrk_drain(void)
+{
+	const struct cd_listener *l = wrk.w_l;
+	uint64_t ms;
+
+	if (wrk.w_draining)
+		return;
+	wrk.w_draining = true;
+	log_info("draining %u connections", wrk.w_nconns);
+	if (!accept_paused && wrk_listen_watch(false) == -1)
+		log_warn("epoll_ctl listener");
+	wrk_timer_del(&accept_timer);
+	wrk_conn_drain();
+	wrk_ups_close_idle();
+	ms = l->l_drain_timeout > 0 ? (uint64_t)CD_NS_TO_MS_CEIL(
+	    l->l_drain_timeout) : WRK_DRAIN_DEFAULT_MS;
+	wrk_timer_set(&drain_timer, wrk.w_now + ms);
+}
+
+static void
+wrk_signal(struct wrk_ev *ev, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(ev->ev_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+			wrk_drain();
+			break;
+		case SIGQUIT:
+			wrk_exit(0, "SIGQUIT");
+		default:
+			/* SIGINT, SIGHUP: the master's business */
+			break;
+		}
+	}
+}
+
+static int
+wrk_signals(void)
+{
+	sigset_t set;
+	struct epoll_event e;
+	int fd;
+
+	/* a write to a closed socket must fail with EPIPE, not kill us */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		return -1;
+	sig_ev.ev_cb = wrk_signal;
+	sig_ev.ev_fd = fd;
+	memset(&e, 0, sizeof(e));
+	e.events = EPOLLIN;
+	e.data.ptr = &sig_ev;
+	return epoll_ctl(wrk.w_epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
+/* Sizes from the listener's limits; allocations made once, here. */
+static void
+wrk_setup(void)
+{
+	const struct cd_listener *l = wrk.w_l;
+	uint32_t large, maxh;
+	size_t n;
+
+	maxh = l->l_max_headers_count;
+	if (maxh == 0)
+		maxh = 100;
+	if (maxh > 8192)
+		maxh = 8192;
+	wrk.w_maxhdrs = (uint16_t)maxh;
+	wrk.w_hdrcap = (uint16_t)(maxh < 100 ? 100 : maxh);
+	wrk.w_hdr_limit = (l->l_max_request_headers_kb ?
+	    l->l_max_request_headers_kb : 60) * 1024;
+	/* a head over the small buffer moves to a large one: room for the
+	 * header bytes, the request line and what the proxy adds */
+	large = wrk.w_hdr_limit + 16 * 1024 + (uint32_t)wrk.w_hdrcap * 8;
+	if (large < 96 * 1024)
+		large = 96 * 1024;
+	large = (large + 4095) & ~4095u;
+	wrk_mem_init(large);
+	wrk_http1_global_init(large);
+	wrk.w_scratch_len = large;
+	if ((wrk.w_scratch = malloc(wrk.w_scratch_len)) == NULL)
+		fatal("malloc");
+	wrk.w_server = l->l_server_name != NULL ? l->l_server_name : "canaryd";
+	wrk.w_server_len = strlen(wrk.w_server);
+	if (wrk_router_init(&wrk.w_router, l) == -1)
+		fatal("router");
+	n = wrk.w_conf->c_nsplits;
+	if ((wrk.w_splits = calloc(n ? n : 1, sizeof(*wrk.w_splits))) == NULL)
+		fatal("calloc");
+	if (wrk_ups_init() == -1 || wrk_conn_init() == -1)
+		fatal("worker init");
+	wrk_timer_init(&accept_timer, wrk_accept_resume);
+	wrk_timer_init(&drain_timer, wrk_drain_deadline);
+}
+
+_Noreturn void
+wrk_main(const struct wrk_args *a)
+{
+	struct epoll_event evs[WRK_EVENTS];
+	int i, n;
+
+	memset(&wrk, 0, sizeof(wrk));
+	wrk.w_conf = a->wa_conf;
+	wrk.w_l = a->wa_conf->c_listener;
+	wrk.w_shm = a->wa_shm;
+	wrk.w_index = a->wa_index;
+	wrk.w_lfd = a->wa_listen_fd;
+	if (shm_check(a->wa_shm) == -1) {
+		log_crit("shared memory layout does not match this binary");
+		exit(2);
+	}
+	if (a->wa_slot < 0 || a->wa_slot >= SHM_NSLOTS) {
+		log_crit("bad worker slot %d", a->wa_slot);
+		exit(2);
+	}
+	wrk.w_slot = &a->wa_shm->slots[a->wa_slot];
+	log_set_drop_counter(&wrk.w_slot->w_http_c[HC_LOG_DROPPED]);
+	wrk_clock();
+	wrk_setup();
+
+	if ((wrk.w_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	if (wrk_signals() == -1)
+		fatal("signalfd");
+	lsn_ev.ev_cb = wrk_accept;
+	lsn_ev.ev_fd = wrk.w_lfd;
+	if (wrk_listen_watch(true) == -1)
+		fatal("epoll_ctl listener");
+	log_info("worker %d ready", wrk.w_index);
+
+	for (;;) {
+		n = epoll_wait(wrk.w_epfd, evs, WRK_EVENTS,
+		    wrk_conn_pending() ? 0 : wrk_timer_next(wrk.w_now));
+		if (n == -1 && errno != EINTR)
+			fatal("epoll_wait");
+		wrk_clock();
+		for (i = 0; i < n; i++) {
+			struct wrk_ev *ev = evs[i].data.ptr;
+
+			ev->ev_cb(ev, evs[i].events);
+		}
+		wrk_timer_run(wrk.w_now);
+		wrk_conn_reap();
+		wrk_ups_reap();
+		if (wrk.w_draining && wrk.w_nconns == 0)
+			wrk_exit(0, "drained");
+	}
+}
