@@ -13,6 +13,8 @@
  *     when it reaps it.  Counters are never zeroed, so totals never go back.
  *   - breaker gauges sc_cb_*: every worker, by atomic add/sub, bounded by
  *     the cluster's thresholds (exact across workers).
+ *   - outlier counters sc_od_hosts: every worker, by atomic add (and a
+ *     store of 0 on success); the master zeroes them when it acts.
  * Host lists and split weights are published under a seqlock (sc_seq,
  * sp_seq): the master makes the sequence odd, stores, makes it even; a
  * reader copies and retries while it was odd or changed.
@@ -30,7 +32,7 @@
 
 #define SHM_MAGIC		0x43414e41u	/* "CANA" */
 #define SHM_VERSION_MAJOR	1
-#define SHM_VERSION_MINOR	0
+#define SHM_VERSION_MINOR	1
 
 /* Worker slots: two generations may overlap during a reload; the last
  * slot belongs to the master (DNS and health-check counters). */
@@ -78,6 +80,26 @@ enum shm_cb_res {
 	SHM_CB__N
 };
 
+/* Outlier detection: a consecutive-error threshold was reached. */
+#define SHM_OD_REQ_5XX		0x1u
+#define SHM_OD_REQ_GATEWAY	0x2u
+
+/*
+ * One host's outlier-detection counters, indexed like sc_hosts[] (the
+ * master moves them along when the host list changes).  Workers count
+ * (shm_outlier_report()); the worker whose report makes a counter reach
+ * its threshold sets a bit in oh_req; the master takes the bits, decides,
+ * and zeroes the counters it acted on.  Layout change: bump version.
+ */
+struct shm_outlier_host {
+	_Atomic uint32_t oh_5xx;	/* consecutive 5xx (and local errors) */
+	_Atomic uint32_t oh_gateway;	/* consecutive 502/503/504 */
+	_Atomic uint32_t oh_req;	/* SHM_OD_REQ_*, taken by the master */
+	uint32_t	 oh_pad;
+};
+_Static_assert(sizeof(struct shm_outlier_host) == 16,
+    "layout change: bump version");
+
 struct shm_cluster {
 	alignas(64) _Atomic uint32_t sc_seq;	/* seqlock: nhosts and hosts[] */
 	uint32_t	 sc_nhosts;
@@ -87,6 +109,13 @@ struct shm_cluster {
 	struct shm_host	 sc_hosts[CD_MAX_HOSTS];
 	/* cluster-wide breaker gauges: add before use, check, sub on failure */
 	alignas(64) _Atomic int32_t sc_cb[CD_NPRIO][SHM_CB__N];
+	/* outlier detection: thresholds written by the master before the
+	 * first fork (0 = no outlier_detection), counters by the workers */
+	alignas(64) uint32_t sc_od_enabled;
+	uint32_t	 sc_od_5xx;	/* consecutive_5xx */
+	uint32_t	 sc_od_gateway;	/* consecutive_gateway_failure */
+	uint32_t	 sc_od_pad;
+	struct shm_outlier_host sc_od_hosts[CD_MAX_HOSTS];
 };
 _Static_assert(sizeof(struct shm_cluster) % 64 == 0, "layout change: bump version");
 

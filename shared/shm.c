@@ -336,3 +336,48 @@ shm_sum_host_g(const struct shm *s, int cl, int host, int id)
 		    memory_order_relaxed);
 	return t;
 }
+
+/*
+ * Envoy's DetectorHostMonitorImpl::putHttpResponseCode() without the
+ * thread hop: a 5xx bumps the consecutive-5xx counter, a 502/503/504 also
+ * the gateway counter (another 5xx zeroes that one), anything else zeroes
+ * both.  Envoy fires when a counter becomes equal to its threshold, so
+ * exactly one report (in whichever worker) sets the request bit; further
+ * errors past the threshold fire nothing until the counter is zeroed
+ * again, by a success or by the master.
+ */
+void
+shm_outlier_report(struct shm_cluster *sc, uint32_t host_index, int status)
+{
+	struct shm_outlier_host *oh;
+	uint32_t n;
+
+	if (sc->sc_od_enabled == 0 || host_index >= CD_MAX_HOSTS)
+		return;
+	oh = &sc->sc_od_hosts[host_index];
+	if (status == 0)
+		status = 503;	/* LocalOriginConnectFailed */
+	if (status < 500 || status > 599) {
+		/* load first: a success on a clean host writes nothing, so
+		 * the hot path doesn't bounce the cache line */
+		if (atomic_load_explicit(&oh->oh_5xx, memory_order_relaxed))
+			atomic_store_explicit(&oh->oh_5xx, 0,
+			    memory_order_relaxed);
+		if (atomic_load_explicit(&oh->oh_gateway, memory_order_relaxed))
+			atomic_store_explicit(&oh->oh_gateway, 0,
+			    memory_order_relaxed);
+		return;
+	}
+	if (status >= 502 && status <= 504) {
+		n = atomic_fetch_add_explicit(&oh->oh_gateway, 1,
+		    memory_order_relaxed) + 1;
+		if (n == sc->sc_od_gateway)
+			atomic_fetch_or_explicit(&oh->oh_req,
+			    SHM_OD_REQ_GATEWAY, memory_order_release);
+	} else if (atomic_load_explicit(&oh->oh_gateway, memory_order_relaxed))
+		atomic_store_explicit(&oh->oh_gateway, 0, memory_order_relaxed);
+	n = atomic_fetch_add_explicit(&oh->oh_5xx, 1, memory_order_relaxed) + 1;
+	if (n == sc->sc_od_5xx)
+		atomic_fetch_or_explicit(&oh->oh_req, SHM_OD_REQ_5XX,
+		    memory_order_release);
+}

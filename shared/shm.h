@@ -47,6 +47,17 @@ uint32_t	 shm_split_seq(const struct shm_split *);
  * breaker resources it held, mark it free.  Counters stay. */
 void		 shm_slot_reap(struct shm *, int slot);
 
+/*
+ * Worker, once per upstream attempt's outcome on host_index (the index the
+ * host had in the cluster's list when it was picked): status is the HTTP
+ * status received, 504 for a per-try or route timeout, 0 for a connect
+ * failure or a reset before the response (Envoy counts those as 503).  A
+ * no-op unless the cluster has outlier_detection.  Never blocks: a few
+ * relaxed atomics, and no write at all for a success on a clean host.
+ */
+void		 shm_outlier_report(struct shm_cluster *, uint32_t host_index,
+		    int status_or_0_for_connect_failure);
+
 /* Sums over every slot (workers and master), for the admin pages. */
 uint64_t	 shm_sum_http_c(const struct shm *, int id);
 int64_t		 shm_sum_http_g(const struct shm *, int id);

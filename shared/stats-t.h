@@ -100,7 +100,10 @@
 	X(CC_HC_VERIFY_CLUSTER,	"health_check.verify_cluster")		\
 	X(CC_OD_EJECTIONS_ENFORCED_TOTAL, "outlier_detection.ejections_enforced_total") \
 	X(CC_OD_EJECTIONS_ENFORCED_5XX, "outlier_detection.ejections_enforced_consecutive_5xx") \
-	X(CC_OD_EJECTIONS_OVERFLOW, "outlier_detection.ejections_overflow")
+	X(CC_OD_EJECTIONS_OVERFLOW, "outlier_detection.ejections_overflow") \
+	X(CC_OD_EJECTIONS_DETECTED_5XX, "outlier_detection.ejections_detected_consecutive_5xx") \
+	X(CC_OD_EJECTIONS_ENFORCED_GATEWAY, "outlier_detection.ejections_enforced_consecutive_gateway_failure") \
+	X(CC_OD_EJECTIONS_DETECTED_GATEWAY, "outlier_detection.ejections_detected_consecutive_gateway_failure")
 
 #define CD_CLUSTER_GAUGES(X)						\
 	X(CG_CX_ACTIVE,		"upstream_cx_active")			\

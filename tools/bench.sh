@@ -87,4 +87,6 @@ fi
 export CANARYD_CMD CANARYD_RELOAD_CMD=${CANARYD_RELOAD_CMD:-}
 
 echo "bench: canaryd: ${CANARYD_CMD:-(not run)}"
+# A failed run must not leave an older run's results looking current.
+rm -f "$BUILD/bench-results.md"
 exec "$ROOT/tools/bench/run.sh" "$BUILD/bench-results.md"

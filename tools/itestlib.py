@@ -29,9 +29,9 @@ SEED_CONFIG = os.path.join(REPO, "etc", "canary", "envoy-canary.yaml")
 # owner's PID, so that two runs started at the same time never share a port.
 PORT_LOCK_DIR = "/tmp/canaryd-itest-ports"
 
-HTTP_TIMEOUT = 10.0 # seconds, any single HTTP exchange
+HTTP_TIMEOUT = 10.0     # seconds, any single HTTP exchange
 START_TIMEOUT = 10.0    # seconds, a process to become ready
-STOP_TIMEOUT = 3.0  # seconds between SIGTERM and SIGKILL
+STOP_TIMEOUT = 3.0      # seconds between SIGTERM and SIGKILL
 
 V1_BODY = b'{"version":"v1","message":"This is stable version"}\n'
 V2_BODY = b'{"version":"v2","message":"This is canary version"}\n'
@@ -67,7 +67,7 @@ def pattern(n):
 def wait_until(fn, timeout, what, interval=0.05):
     """Poll fn() until it returns a true value; fail after timeout s."""
     deadline = time.monotonic() + timeout
-    last = None
+    last = err = None
     for _ in range(int(timeout / interval) + 2):
         try:
             last = fn()

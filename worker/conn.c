@@ -47,6 +47,7 @@
 
 #define CONN_RUN_MAX	32	/* state steps per event before yielding */
 #define CONN_PUMP_MAX	64	/* I/O rounds per event before yielding */
+#define CONN_LINGER_MS	1000	/* Envoy's delayed_close_timeout */
 
 static const char conn_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 #define CONN_100_LEN	(sizeof(conn_100) - 1)
@@ -58,9 +59,9 @@ static struct wrk_slab		 conn_slab;
 static struct wrk_slab		 req_slab;
 static LIST_HEAD(, wrk_conn)	 conn_all = LIST_HEAD_INITIALIZER(conn_all);
 static LIST_HEAD(, wrk_conn)	 conn_dead = LIST_HEAD_INITIALIZER(conn_dead);
-static struct wrk_conn		*conn_again[1024];	/* yielded, run next turn */
+static struct wrk_conn		*conn_again[1024];	/* run next turn */
 static size_t			 conn_nagain;
-static uint64_t			 conn_moves;	/* state changes, for conn_run */
+static uint64_t			 conn_moves;	/* state changes */
 
 /* Timeouts in ms, from the listener; 0 = off. */
 static uint64_t	 to_idle, to_head, to_request, to_stream;
@@ -69,6 +70,7 @@ static void	conn_event(struct wrk_ev *, uint32_t);
 static void	conn_timer(struct wrk_timer *);
 static void	conn_req_timer(struct wrk_timer *);
 static void	conn_run(struct wrk_conn *);
+static void	conn_req_complete(struct wrk_conn *, struct wrk_req *);
 static void	conn_reply(struct wrk_conn *, struct wrk_req *, uint16_t,
 		    const char *, size_t);
 
@@ -87,17 +89,20 @@ static const char *const conn_state_names[CONN_S__N] = {
 	[CONN_S_CONNECT] = "connect",
 	[CONN_S_PROXY] = "proxy",
 	[CONN_S_REPLY] = "reply",
+	[CONN_S_LINGER] = "linger",
 	[CONN_S_CLOSED] = "closed",
 };
 
 #define S(x)	(1u << CONN_S_##x)
-static const uint8_t conn_allowed[CONN_S__N] = {
+static const uint16_t conn_allowed[CONN_S__N] = {
 	[CONN_S_IDLE] = S(READ_HEAD) | S(CLOSED),
-	[CONN_S_READ_HEAD] = S(CONNECT) | S(PROXY) | S(REPLY) | S(CLOSED),
+	[CONN_S_READ_HEAD] = S(IDLE) | S(CONNECT) | S(PROXY) | S(REPLY) |
+	    S(CLOSED),
 	[CONN_S_CONNECT] = S(CONNECT) | S(PROXY) | S(REPLY) | S(CLOSED),
 	[CONN_S_PROXY] = S(CONNECT) | S(REPLY) | S(IDLE) | S(READ_HEAD) |
 	    S(CLOSED),
-	[CONN_S_REPLY] = S(IDLE) | S(READ_HEAD) | S(CLOSED),
+	[CONN_S_REPLY] = S(IDLE) | S(READ_HEAD) | S(LINGER) | S(CLOSED),
+	[CONN_S_LINGER] = S(CLOSED),
 	[CONN_S_CLOSED] = 0,
 };
 #undef S
@@ -316,9 +321,6 @@ wrk_conn_close(struct wrk_conn *c, const char *reason, bool remote)
 	if (c->c_state == CONN_S_CLOSED)
 		return;
 	if (r != NULL) {
-		if (r->rq_ups != NULL && (r->rq_flags & RQ_F_RESP_HEAD) &&
-		    !(r->rq_flags & RQ_F_RESP_DONE))
-			WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
 		conn_ups_drop(r, false);
 		if ((r->rq_flags & RQ_F_COUNTED) &&
 		    !(r->rq_flags & RQ_F_RESP_DONE)) {
@@ -352,14 +354,17 @@ wrk_conn_close(struct wrk_conn *c, const char *reason, bool remote)
 void
 wrk_conn_reap(void)
 {
+	static struct wrk_conn *run[sizeof(conn_again) / sizeof(conn_again[0])];
 	struct wrk_conn *c;
 	size_t i, n = conn_nagain;
 
-	/* run yielded connections before freeing anything they might be */
+	/* run yielded connections before freeing anything they might be;
+	 * from a copy, as running one may yield it again */
+	memcpy(run, conn_again, n * sizeof(run[0]));
 	conn_nagain = 0;
 	for (i = 0; i < n; i++) {
-		c = conn_again[i];
-		c->c_flags &= ~0x80;
+		c = run[i];
+		c->c_flags &= ~CONN_F_AGAIN;
 		if (c->c_state != CONN_S_CLOSED)
 			conn_run(c);
 	}
@@ -383,13 +388,13 @@ wrk_conn_pending(void)
 static void
 conn_defer(struct wrk_conn *c)
 {
-	if (c->c_flags & 0x80)
+	if (c->c_flags & CONN_F_AGAIN)
 		return;
 	if (conn_nagain == sizeof(conn_again) / sizeof(conn_again[0])) {
 		wrk_conn_close(c, "too many busy connections", false);
 		return;
 	}
-	c->c_flags |= 0x80;
+	c->c_flags |= CONN_F_AGAIN;
 	conn_again[conn_nagain++] = c;
 }
 
@@ -439,10 +444,9 @@ conn_parse_buffered(struct wrk_conn *c, struct wrk_req *r)
 		ev = wrk_http1_feed(&r->rq_p, in->b_data, r->rq_in_parsed,
 		    in->b_len - r->rq_in_parsed, &used);
 		r->rq_in_parsed += used;
-		if (ev == WRK_HTTP1_DONE) {
-			r->rq_flags |= RQ_F_REQ_DONE;
-			r->rq_done = wrk.w_now;
-		} else if (ev != WRK_HTTP1_MORE || used == 0)
+		if (ev == WRK_HTTP1_DONE)
+			conn_req_complete(c, r);
+		else if (ev != WRK_HTTP1_MORE || used == 0)
 			break;
 	}
 }
@@ -552,6 +556,25 @@ conn_reset_reply(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
 	conn_reply(c, r, code, body, (size_t)n);
 }
 
+/*
+ * The response cannot be finished: give the client what is already
+ * queued (one non-blocking try), then close, so it sees a truncated
+ * response end with the connection rather than nothing at all.
+ */
+static enum cd_rc conn_tx_client(struct wrk_conn *, struct wrk_req *, int *);
+
+static void
+conn_close_flush(struct wrk_conn *c, const char *reason)
+{
+	struct wrk_req *r = c->c_req;
+	int progress = 0;
+
+	conn_ups_drop(r, false);
+	if (conn_tx_client(c, r, &progress) == CD_ERR)
+		return;
+	wrk_conn_close(c, reason, false);
+}
+
 /* ---- upstream outcomes -------------------------------------------------- */
 
 static void
@@ -597,8 +620,9 @@ conn_ups_broken(struct wrk_conn *c, struct wrk_req *r, int err)
 	    err ? strerror(err) : "connection closed");
 	if (r->rq_flags & RQ_F_RESP_HEAD) {
 		WRK_CC(ci, CC_RQ_RX_RESET);
+		WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
 		conn_ups_drop(r, true);
-		wrk_conn_close(c, "upstream reset mid-response", false);
+		conn_close_flush(c, "upstream reset mid-response");
 		return;
 	}
 	if (u != NULL && u->u_nreq > 1 && !(r->rq_flags & (RQ_F_RETRIED |
@@ -606,7 +630,7 @@ conn_ups_broken(struct wrk_conn *c, struct wrk_req *r, int err)
 		conn_ups_drop(r, true);
 		r->rq_flags |= RQ_F_RETRIED;
 		r->rq_flags &= ~(RQ_F_UHEAD_SENT | RQ_F_UREQ_SENT |
-		    RQ_F_UPS_NOREUSE);
+		    RQ_F_UPS_NOREUSE | RQ_F_UPS_EOF | RQ_F_UPS_WSTOP);
 		r->rq_uhead_off = 0;
 		r->rq_in_fwd = r->rq_head_end;
 		if (r->rq_uin != NULL)
@@ -632,9 +656,8 @@ conn_ups_protocol_error(struct wrk_conn *c, struct wrk_req *r)
 	    wrk.w_conf->c_clusters[ci].cl_name, wrk_http1_errstr(&r->rq_rp));
 	WRK_CC(ci, CC_CX_PROTOCOL_ERROR);
 	if (r->rq_flags & RQ_F_RESP_HEAD) {
-		conn_ups_drop(r, false);
-		wrk_conn_close(c, "upstream protocol error mid-response",
-		    false);
+		WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
+		conn_close_flush(c, "upstream protocol error mid-response");
 		return;
 	}
 	if (r->rq_flags & RQ_F_ATTACHED)
@@ -917,6 +940,16 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 
 /* ---- reading the head --------------------------------------------------- */
 
+/* No request in progress: the idle timeout applies (armed lazily). */
+static void
+conn_go_idle(struct wrk_conn *c)
+{
+	conn_set_state(c, CONN_S_IDLE);
+	c->c_since = wrk.w_now;
+	if (to_idle > 0 && !wrk_timer_is_armed(&c->c_timer))
+		wrk_timer_set(&c->c_timer, wrk.w_now + to_idle);
+}
+
 /* Headers did not fit the small buffer: move them to a large one. */
 static int
 conn_in_grow(struct wrk_buf **bp)
@@ -948,7 +981,8 @@ conn_read_head(struct wrk_conn *c)
 		in = c->c_in;
 		if (r != NULL && r->rq_in_parsed < in->b_len) {
 			ev = wrk_http1_feed(&r->rq_p, in->b_data,
-			    r->rq_in_parsed, in->b_len - r->rq_in_parsed, &used);
+			    r->rq_in_parsed, in->b_len - r->rq_in_parsed,
+			    &used);
 			r->rq_in_parsed += used;
 			if (r->rq_p.h_flags & WRK_HTTP1_F_BEGUN)
 				conn_req_count(r);
@@ -960,6 +994,14 @@ conn_read_head(struct wrk_conn *c)
 				conn_parse_error(c, r);
 				return;
 			}
+			if (!(r->rq_p.h_flags & WRK_HTTP1_F_BEGUN) &&
+			    r->rq_in_parsed == in->b_len) {
+				/* blank lines between requests: still idle */
+				conn_req_free(c, r);
+				in->b_len = 0;
+				conn_go_idle(c);
+				continue;
+			}
 		}
 		if (!c->c_ev.ev_rready)
 			break;
@@ -969,8 +1011,10 @@ conn_read_head(struct wrk_conn *c)
 		}
 		if (in->b_len == in->b_size) {
 			if (conn_in_grow(&c->c_in) == -1) {
-				if (r == NULL && (r = conn_req_new(c)) == NULL) {
-					wrk_conn_close(c, "out of memory", false);
+				if (r == NULL && (r = conn_req_new(c)) ==
+				    NULL) {
+					wrk_conn_close(c, "out of memory",
+					    false);
 					return;
 				}
 				conn_codec_error(c, r, 431,
@@ -984,7 +1028,7 @@ conn_read_head(struct wrk_conn *c)
 		if (n > 0) {
 			WRK_HC_N(HC_CX_RX_BYTES, (uint64_t)n);
 			if ((size_t)n < room)
-				c->c_ev.ev_rready = 0;
+				wrk_ev_short_read(&c->c_ev);
 			in->b_len += (uint32_t)n;
 			if (r == NULL && (r = conn_req_new(c)) == NULL) {
 				wrk_conn_close(c, "out of memory", false);
@@ -1072,7 +1116,8 @@ conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	for (;;) {
 		if (r->rq_in_parsed < in->b_len) {
 			ev = wrk_http1_feed(&r->rq_p, in->b_data,
-			    r->rq_in_parsed, in->b_len - r->rq_in_parsed, &used);
+			    r->rq_in_parsed, in->b_len - r->rq_in_parsed,
+			    &used);
 			r->rq_in_parsed += used;
 			if (used > 0)
 				*progress = 1;
@@ -1096,7 +1141,7 @@ conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
 		if (n > 0) {
 			WRK_HC_N(HC_CX_RX_BYTES, (uint64_t)n);
 			if ((size_t)n < room)
-				c->c_ev.ev_rready = 0;
+				wrk_ev_short_read(&c->c_ev);
 			in->b_len += (uint32_t)n;
 			r->rq_io = wrk.w_now;
 			*progress = 1;
@@ -1128,8 +1173,16 @@ conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	ssize_t n;
 	int niov = 0;
 
-	if (u == NULL || u->u_state != UPS_S_BUSY || !u->u_ev.ev_wready ||
-	    (r->rq_flags & (RQ_F_UREQ_SENT | RQ_F_UPS_NOREUSE)))
+	if (u == NULL || u->u_state != UPS_S_BUSY ||
+	    (r->rq_flags & (RQ_F_UREQ_SENT | RQ_F_UPS_WSTOP)))
+		return CD_OK;
+	if ((r->rq_flags & (RQ_F_UHEAD_SENT | RQ_F_REQ_DONE)) ==
+	    (RQ_F_UHEAD_SENT | RQ_F_REQ_DONE) &&
+	    r->rq_in_fwd >= r->rq_in_parsed) {
+		r->rq_flags |= RQ_F_UREQ_SENT;
+		return CD_OK;
+	}
+	if (!u->u_ev.ev_wready)
 		return CD_OK;
 	if (!(r->rq_flags & RQ_F_UHEAD_SENT)) {
 		iov[niov].iov_base = r->rq_out->b_data + r->rq_uhead_off;
@@ -1152,6 +1205,14 @@ conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	if (n == -1) {
 		if (errno == EAGAIN) {
 			u->u_ev.ev_wready = 0;
+			return CD_OK;
+		}
+		if (errno == EPIPE || errno == ECONNRESET) {
+			/* it may have answered before closing (413 and the
+			 * like): stop sending and read what is there */
+			r->rq_flags |= RQ_F_UPS_NOREUSE | RQ_F_UPS_WSTOP;
+			u->u_ev.ev_rready = 1;
+			*progress = 1;
 			return CD_OK;
 		}
 		conn_ups_broken(c, r, errno);
@@ -1217,8 +1278,8 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r)
 		WRK_CC(ci, CC_CX_CLOSE_NOTIFY);
 		r->rq_flags |= RQ_F_UPS_NOREUSE;
 	}
-	if (!(r->rq_flags & RQ_F_UHEAD_SENT))
-		r->rq_flags |= RQ_F_UPS_NOREUSE;	/* answered early */
+	if (!(r->rq_flags & RQ_F_UHEAD_SENT))	/* answered early */
+		r->rq_flags |= RQ_F_UPS_NOREUSE | RQ_F_UPS_WSTOP;
 	if (r->rq_100 == 0)
 		r->rq_100_want = 0;
 
@@ -1233,7 +1294,8 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r)
 	sh.sh_has_date = si.si_has_date;
 	sh.sh_service_ms = r->rq_done != 0 ? (int64_t)(wrk.w_now - r->rq_done) :
 	    -1;
-	sh.sh_chunked = r->rq_frame == WRK_FRAME_RECHUNK;
+	sh.sh_chunked = r->rq_frame == WRK_FRAME_RECHUNK ||
+	    r->rq_frame == WRK_FRAME_CHUNKED;
 	sh.sh_conn = conn_conn_hdr(c, r);
 	if (wrk.w_l->l_always_set_request_id_in_response && r->rq_rid_len > 0) {
 		sh.sh_request_id = r->rq_rid;
@@ -1284,8 +1346,11 @@ conn_resp_done(struct wrk_conn *c, struct wrk_req *r, bool eof)
 		memcpy(out->b_data + out->b_len, "0\r\n\r\n", 5);
 		out->b_len += 5;
 	}
-	reuse = !eof && !(r->rq_flags & RQ_F_UPS_NOREUSE) &&
-	    (r->rq_flags & RQ_F_UREQ_SENT) && wrk_http1_keep_alive(&r->rq_rp) &&
+	/* a FIN that came with the response: the backend is closing */
+	reuse = !eof && !u->u_ev.ev_rdhup &&
+	    !(r->rq_flags & RQ_F_UPS_NOREUSE) &&
+	    (r->rq_flags & RQ_F_UREQ_SENT) &&
+	    wrk_http1_keep_alive(&r->rq_rp) &&
 	    r->rq_uin_parsed == r->rq_uin->b_len;
 	conn_ups_unhold(r);
 	r->rq_ups = NULL;
@@ -1344,7 +1409,7 @@ conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 			case WRK_HTTP1_HEAD:
 				st = wrk_http1_status(&r->rq_rp);
 				if (st / 100 == 1 && st != 101)
-					continue;	/* interim: drop below */
+					continue;	/* interim: dropped */
 				if (st == 101 || st < CD_CODE_MIN ||
 				    st > CD_CODE_MAX) {
 					conn_ups_protocol_error(c, r);
@@ -1455,6 +1520,13 @@ conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 		if (r->rq_ups == NULL)
 			return CD_OK;
 	}
+	/* the end of the stream counts only once every byte before it did */
+	if (r->rq_flags & RQ_F_UPS_EOF) {
+		if (r->rq_uin_parsed < uin->b_len)
+			return CD_OK;
+		*progress = 1;
+		return conn_resp_eof(c, r);
+	}
 	while (u->u_ev.ev_rready) {
 		if (uin->b_len == uin->b_size) {
 			if (!(r->rq_flags & RQ_F_RESP_HEAD)) {
@@ -1479,7 +1551,7 @@ conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 		if (n > 0) {
 			WRK_CC_N(r->rq_cluster, CC_CX_RX_BYTES, (uint64_t)n);
 			if ((size_t)n < room)
-				u->u_ev.ev_rready = 0;
+				wrk_ev_short_read(&u->u_ev);
 			uin->b_len += (uint32_t)n;
 			r->rq_io = wrk.w_now;
 			r->rq_flags |= RQ_F_UPS_BYTES;
@@ -1492,7 +1564,10 @@ conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 		}
 		if (n == 0) {
 			u->u_ev.ev_rready = 0;
+			r->rq_flags |= RQ_F_UPS_EOF;
 			*progress = 1;
+			if (r->rq_uin_parsed < uin->b_len)
+				return CD_OK;	/* parse the rest first */
 			return conn_resp_eof(c, r);
 		}
 		if (errno == EAGAIN) {
@@ -1603,7 +1678,8 @@ conn_tx_client(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	}
 	if (k > 0) {
 		uin->b_off += (uint32_t)k;
-		if (uin->b_off == uin->b_len && r->rq_uin_parsed == uin->b_len) {
+		if (uin->b_off == uin->b_len &&
+		    r->rq_uin_parsed == uin->b_len) {
 			uin->b_off = uin->b_len = 0;
 			r->rq_uin_parsed = 0;
 		}
@@ -1643,10 +1719,50 @@ conn_req_finish(struct wrk_conn *c, struct wrk_req *r)
 		wrk_buf_put(in);
 		c->c_in = NULL;
 	}
-	conn_set_state(c, CONN_S_IDLE);
-	c->c_since = wrk.w_now;
-	if (to_idle > 0 && !wrk_timer_is_armed(&c->c_timer))
-		wrk_timer_set(&c->c_timer, wrk.w_now + to_idle);
+	conn_go_idle(c);
+}
+
+/*
+ * Closing while the client may still be sending (a reply before its body
+ * was read): closing now would answer its data with a reset, which can
+ * destroy our reply in flight.  Shut our side, read and drop what comes,
+ * close at its EOF or after CONN_LINGER_MS.
+ */
+static void
+conn_linger(struct wrk_conn *c, struct wrk_req *r)
+{
+	conn_req_free(c, r);
+	wrk_buf_put(c->c_in);
+	c->c_in = NULL;
+	if (shutdown(c->c_ev.ev_fd, SHUT_WR) == -1) {
+		wrk_conn_close(c, "shutdown", true);
+		return;
+	}
+	conn_set_state(c, CONN_S_LINGER);
+	wrk_timer_set(&c->c_timer, wrk.w_now + CONN_LINGER_MS);
+}
+
+static void
+conn_linger_read(struct wrk_conn *c)
+{
+	static char sink[4096];
+	ssize_t n;
+
+	while (c->c_ev.ev_rready) {
+		n = read(c->c_ev.ev_fd, sink, sizeof(sink));
+		if (n > 0) {
+			WRK_HC_N(HC_CX_RX_BYTES, (uint64_t)n);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			c->c_ev.ev_rready = 0;
+			return;
+		}
+		wrk_conn_close(c, "closed after reply", false);
+		return;
+	}
 }
 
 /* Move bytes both ways until nothing moves; true if it had to yield. */
@@ -1675,8 +1791,11 @@ conn_pump(struct wrk_conn *c)
 	} while (progress && ++rounds < CONN_PUMP_MAX);
 
 	if ((r->rq_flags & RQ_F_RESP_DONE) && !conn_out_pending(r)) {
-		if (!(r->rq_flags & RQ_F_REQ_DONE) ||
-		    (c->c_flags & CONN_F_CLOSE) || wrk.w_draining) {
+		if (!(r->rq_flags & RQ_F_REQ_DONE)) {
+			conn_linger(c, r);
+			return false;
+		}
+		if ((c->c_flags & CONN_F_CLOSE) || wrk.w_draining) {
 			wrk_conn_close(c, "response complete, closing", false);
 			return false;
 		}
@@ -1710,6 +1829,9 @@ conn_run(struct wrk_conn *c)
 		case CONN_S_REPLY:
 			yielded = conn_pump(c);
 			break;
+		case CONN_S_LINGER:
+			conn_linger_read(c);
+			return;
 		default:
 			return;
 		}
@@ -1735,6 +1857,8 @@ conn_event(struct wrk_ev *ev, uint32_t events)
 		return;
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		ev->ev_rready = 1;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		ev->ev_rdhup = 1;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		ev->ev_wready = 1;
 	if ((events & (EPOLLHUP | EPOLLERR)) && c->c_req != NULL &&
@@ -1751,6 +1875,10 @@ conn_timer(struct wrk_timer *t)
 {
 	struct wrk_conn *c = CONN_OF_TIMER(t);
 
+	if (c->c_state == CONN_S_LINGER) {
+		wrk_conn_close(c, "linger timeout", false);
+		return;
+	}
 	if (c->c_state != CONN_S_IDLE || to_idle == 0)
 		return;		/* busy: going idle re-arms */
 	if (wrk.w_now - c->c_since >= to_idle) {
@@ -1781,7 +1909,7 @@ conn_req_timer(struct wrk_timer *t)
 		WRK_HC(HC_RQ_TIMEOUT);
 		c->c_flags |= CONN_F_CLOSE;
 		if (started) {
-			wrk_conn_close(c, "request timeout", false);
+			conn_close_flush(c, "request timeout");
 			return;
 		}
 		conn_reply(c, r, 408, "request timeout", 15);
@@ -1792,14 +1920,15 @@ conn_req_timer(struct wrk_timer *t)
 		log_debug("conn %u: upstream %s: route timeout", c->c_id,
 		    wrk.w_conf->c_clusters[ci].cl_name);
 		if (started) {
-			wrk_conn_close(c, "upstream request timeout", false);
+			WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
+			conn_close_flush(c, "upstream request timeout");
 			return;
 		}
 		conn_reply(c, r, 504, "upstream request timeout", 24);
 	} else if (sit > 0 && now >= r->rq_io + sit) {
 		WRK_HC(HC_RQ_IDLE_TIMEOUT);
 		if (started) {
-			wrk_conn_close(c, "stream idle timeout", false);
+			conn_close_flush(c, "stream idle timeout");
 			return;
 		}
 		c->c_flags |= CONN_F_CLOSE;
@@ -1808,7 +1937,5 @@ conn_req_timer(struct wrk_timer *t)
 	}
 	if (c->c_state == CONN_S_CLOSED)
 		return;
-	conn_run(c);
-	if (c->c_state != CONN_S_CLOSED && c->c_req == r)
-		conn_req_timer_sync(r);
+	conn_run(c);	/* writes a reply, re-arms the timer */
 }

@@ -28,6 +28,7 @@ enum conn_state {
 	CONN_S_CONNECT,		/* waiting for an upstream connection */
 	CONN_S_PROXY,		/* request attached to an upstream */
 	CONN_S_REPLY,		/* writing the rest of a response or a reply */
+	CONN_S_LINGER,		/* answered, write side shut, draining input */
 	CONN_S_CLOSED,		/* terminal, waiting to be freed */
 	CONN_S__N
 };
@@ -36,6 +37,7 @@ enum conn_state {
 #define CONN_F_CLOSE	0x01	/* close after the current response */
 #define CONN_F_DRAIN	0x02	/* closing because the worker drains */
 #define CONN_F_LINKED	0x04	/* on the all-connections list */
+#define CONN_F_AGAIN	0x08	/* yielded: on the run-again list */
 
 struct wrk_req;
 
@@ -69,6 +71,8 @@ struct wrk_conn {
 #define RQ_F_CHUNKED	0x00004000	/* request body is chunked */
 #define RQ_F_UPS_BYTES	0x00008000	/* bytes came from the upstream */
 #define RQ_F_PENDING	0x00010000	/* counted in upstream_rq_pending_active */
+#define RQ_F_UPS_EOF	0x00020000	/* the upstream closed its side */
+#define RQ_F_UPS_WSTOP	0x00040000	/* send nothing more upstream */
 
 struct wrk_req {
 	struct wrk_conn		*rq_conn;

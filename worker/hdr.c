@@ -587,12 +587,54 @@ wrk_hdr_uuid_format(char *out, const uint8_t in[16])
 	out[o] = '\0';
 }
 
+/*
+ * Request ids need to be unique, not secret: xoshiro256** seeded from
+ * arc4random once per process, because libbsd's arc4random makes a
+ * getpid(2) syscall on every call to notice forks.
+ */
+static uint64_t	 rng_s[4];
+static bool	 rng_seeded;
+
+void
+wrk_hdr_seed(void)
+{
+	do
+		arc4random_buf(rng_s, sizeof(rng_s));
+	while ((rng_s[0] | rng_s[1] | rng_s[2] | rng_s[3]) == 0);
+	rng_seeded = true;
+}
+
+static uint64_t
+rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t
+rng_next(void)
+{
+	uint64_t r = rotl(rng_s[1] * 5, 7) * 9, t = rng_s[1] << 17;
+
+	rng_s[2] ^= rng_s[0];
+	rng_s[3] ^= rng_s[1];
+	rng_s[1] ^= rng_s[2];
+	rng_s[0] ^= rng_s[3];
+	rng_s[2] ^= t;
+	rng_s[3] = rotl(rng_s[3], 45);
+	return r;
+}
+
 void
 wrk_hdr_uuid4(char *out)
 {
+	uint64_t w[2];
 	uint8_t b[16];
 
-	arc4random_buf(b, sizeof(b));
+	if (!rng_seeded)
+		wrk_hdr_seed();
+	w[0] = rng_next();
+	w[1] = rng_next();
+	memcpy(b, w, sizeof(b));
 	wrk_hdr_uuid_format(out, b);
 }
 

@@ -148,8 +148,10 @@ void		 wrk_hdr_format_date(char *out, time_t t);
 /* The date for now (CLOCK_REALTIME seconds), formatted once a second. */
 const char	*wrk_hdr_date(time_t now);
 
-/* Random version 4 uuid, lower-case, WRK_UUID_LEN chars and a NUL. */
+/* Random version 4 uuid, lower-case, WRK_UUID_LEN chars and a NUL.
+ * Unique, not secret (a fast generator); wrk_hdr_seed() after fork. */
 void		 wrk_hdr_uuid4(char *out);
+void		 wrk_hdr_seed(void);
 /* Format 16 bytes as a version 4 uuid (sets the version and variant). */
 void		 wrk_hdr_uuid_format(char *out, const uint8_t b[16]);
 

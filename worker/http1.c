@@ -287,7 +287,8 @@ wrk_http1_eof(struct wrk_http1 *h)
 
 	if (h->h_err != WRK_HTTP1_E_NONE)
 		return WRK_HTTP1_ERROR;
-	if (!(h->h_flags & WRK_HTTP1_F_BEGUN) || (h->h_flags & WRK_HTTP1_F_DONE))
+	if (!(h->h_flags & WRK_HTTP1_F_BEGUN) ||
+	    (h->h_flags & WRK_HTTP1_F_DONE))
 		return WRK_HTTP1_MORE;
 	if (!(h->h_flags & WRK_HTTP1_F_HEAD)) {
 		h->h_err = WRK_HTTP1_E_EOF;
@@ -299,7 +300,8 @@ wrk_http1_eof(struct wrk_http1 *h)
 	(void)http_parser_execute(p, &h1_settings, NULL, 0);
 	if ((h->h_flags & WRK_HTTP1_F_DONE) && !(before & WRK_HTTP1_F_DONE))
 		return WRK_HTTP1_DONE;
-	if (HTTP_PARSER_ERRNO(p) != HPE_OK && HTTP_PARSER_ERRNO(p) != HPE_PAUSED)
+	if (HTTP_PARSER_ERRNO(p) != HPE_OK &&
+	    HTTP_PARSER_ERRNO(p) != HPE_PAUSED)
 		return h1_error(h);
 	h->h_err = WRK_HTTP1_E_EOF;
 	return WRK_HTTP1_ERROR;

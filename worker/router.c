@@ -385,12 +385,13 @@ static bool
 query_match(const struct cd_query_match *qm, const char *p, size_t len,
     const struct wrk_rq_view *rv)
 {
-	const char *q = memchr(p, '?', len), *v;
-	size_t vlen;
+	size_t plen = path_len(p, len), vlen;
+	const char *v;
 	bool found;
 
-	found = q != NULL && query_value(q + 1, len - (size_t)(q + 1 - p),
-	    qm->qm_name, &v, &vlen);
+	/* a '?' after the fragment mark starts no query */
+	found = plen < len && p[plen] == '?' && query_value(p + plen + 1,
+	    len - plen - 1, qm->qm_name, &v, &vlen);
 	if (qm->qm_present)
 		return found;
 	return found && wrk_router_str_match(&qm->qm_str, v, vlen,
@@ -437,7 +438,7 @@ wrk_router_pick_weighted(const struct cd_route *rt, struct shm_split *sp,
 		n = shm_split_read(sp, w, &seq);
 		if (n != rt->rt_nwc ||
 		    split_plan_init(&sc->sc_plan, w, n) == -1) {
-			/* not published yet (or unusable): configured weights */
+			/* unpublished or unusable: the configured weights */
 			for (i = 0; i < rt->rt_nwc && i < CD_MAX_WEIGHTED; i++)
 				w[i] = rt->rt_wc[i].wc_weight;
 			if (split_plan_init(&sc->sc_plan, w, i) == -1)

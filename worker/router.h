@@ -35,7 +35,8 @@ struct wrk_router {
 };
 
 /* Build the index (malloc, at worker start); 0 or -1 with errno. */
-int		 wrk_router_init(struct wrk_router *, const struct cd_listener *);
+int		 wrk_router_init(struct wrk_router *,
+		    const struct cd_listener *);
 void		 wrk_router_free(struct wrk_router *);
 
 /* Virtual host for a Host value (any case, port included), or NULL. */

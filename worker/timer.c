@@ -3,10 +3,10 @@
  * when t_armed is true.  Ties on the deadline are broken by address, so
  * two timers never compare equal and RB_INSERT never refuses one.
  */
+#include <sys/tree.h>
+
 #include <stddef.h>
 #include <stdint.h>
-
-#include <sys/tree.h>
 
 #include "timer.h"
 

@@ -11,10 +11,10 @@
 #ifndef CANARYD_WORKER_TIMER_H
 #define CANARYD_WORKER_TIMER_H
 
+#include <sys/tree.h>
+
 #include <stdbool.h>
 #include <stdint.h>
-
-#include <sys/tree.h>
 
 struct wrk_timer;
 typedef void wrk_timer_cb(struct wrk_timer *);

@@ -402,6 +402,8 @@ ups_event(struct wrk_ev *ev, uint32_t events)
 
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		ev->ev_rready = 1;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		ev->ev_rdhup = 1;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		ev->ev_wready = 1;
 	switch (u->u_state) {

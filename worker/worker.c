@@ -24,6 +24,7 @@
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "conn.h"
+#include "hdr.h"
 #include "http1.h"
 #include "mem.h"
 #include "router.h"
@@ -53,6 +54,7 @@ wrk_ev_add(struct wrk_ev *ev, int fd, wrk_ev_cb *cb)
 	ev->ev_fd = fd;
 	ev->ev_rready = 0;
 	ev->ev_wready = 0;
+	ev->ev_rdhup = 0;
 	memset(&e, 0, sizeof(e));
 	e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 	e.data.ptr = ev;
@@ -284,6 +286,7 @@ wrk_main(const struct wrk_args *a)
 	wrk.w_slot = &a->wa_shm->slots[a->wa_slot];
 	log_set_drop_counter(&wrk.w_slot->w_http_c[HC_LOG_DROPPED]);
 	wrk_clock();
+	wrk_hdr_seed();		/* a forked copy of the parent's state */
 	wrk_setup();
 
 	if ((wrk.w_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)

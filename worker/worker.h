@@ -45,7 +45,20 @@ struct wrk_ev {
 	int		 ev_fd;
 	uint8_t		 ev_rready;
 	uint8_t		 ev_wready;
+	uint8_t		 ev_rdhup;	/* peer closed: reads end in EOF */
 };
+
+/*
+ * A read returned less than asked: the socket is drained, no need to
+ * read until the next edge -- unless the peer's FIN came with the data,
+ * which brings no further edge, so read on to see the EOF.
+ */
+static inline void
+wrk_ev_short_read(struct wrk_ev *ev)
+{
+	if (!ev->ev_rdhup)
+		ev->ev_rready = 0;
+}
 
 struct wrk_cluster;
 
@@ -114,7 +127,9 @@ wrk_gauge(_Atomic int64_t *g, int64_t n)
 #define WRK_CC(cl, id)		wrk_ctr(&wrk.w_slot->w_cl[(cl)].cc_c[(id)], 1)
 #define WRK_CC_N(cl, id, n)	wrk_ctr(&wrk.w_slot->w_cl[(cl)].cc_c[(id)], (n))
 #define WRK_CG(cl, id, n)	wrk_gauge(&wrk.w_slot->w_cl[(cl)].cc_g[(id)], (n))
-#define WRK_HOC(cl, h, id)	wrk_ctr(&wrk.w_slot->w_cl[(cl)].cc_host_c[(h)][(id)], 1)
-#define WRK_HOG(cl, h, id, n)	wrk_gauge(&wrk.w_slot->w_cl[(cl)].cc_host_g[(h)][(id)], (n))
+#define WRK_HOC(cl, h, id)						\
+	wrk_ctr(&wrk.w_slot->w_cl[(cl)].cc_host_c[(h)][(id)], 1)
+#define WRK_HOG(cl, h, id, n)						\
+	wrk_gauge(&wrk.w_slot->w_cl[(cl)].cc_host_g[(h)][(id)], (n))
 
 #endif /* CANARYD_WORKER_WORKER_H */

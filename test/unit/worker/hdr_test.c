@@ -1,0 +1,405 @@
+/*
+ * Unit tests for the worker's header policy and head writers
+ * (worker/hdr.c): what is forwarded, the exact bytes written, uuid and
+ * date formats, response framing decisions.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "test/unit/unit.h"
+#include "worker/hdr.h"
+#include "worker/http1.h"
+
+#define MAXH	32
+
+/* Parse the head in buf (complete, CRLF CRLF) into hdrs; returns count. */
+static uint16_t
+parse_head(const char *buf, struct wrk_hdr *hdrs, struct wrk_http1 *h,
+    enum wrk_http1_kind kind)
+{
+	uint32_t used;
+
+	wrk_http1_init(h, kind, hdrs, MAXH, 65536);
+	CU_ASSERT_EQUAL_FATAL(wrk_http1_feed(h, buf, 0, (uint32_t)strlen(buf),
+	    &used), WRK_HTTP1_HEAD);
+	return h->h_nhdrs;
+}
+
+static bool
+dropped(const char *buf, const struct wrk_hdr *hdrs, uint16_t n,
+    const char *name)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		if (wrk_hdr_eq(buf, hdrs[i].h_name, name))
+			return (hdrs[i].h_kind & WRK_H_F_DROP) != 0;
+	CU_FAIL("header not found");
+	return false;
+}
+
+static void
+kind_is_case_insensitive(void)
+{
+	CU_ASSERT_EQUAL(wrk_hdr_kind("Host", 4), WRK_H_HOST);
+	CU_ASSERT_EQUAL(wrk_hdr_kind("CONNECTION", 10), WRK_H_CONNECTION);
+	CU_ASSERT_EQUAL(wrk_hdr_kind("Transfer-Encoding", 17),
+	    WRK_H_TRANSFER_ENCODING);
+	CU_ASSERT_EQUAL(wrk_hdr_kind("X-Envoy-Retry-On", 16), WRK_H_X_ENVOY);
+	CU_ASSERT_EQUAL(wrk_hdr_kind("x-envoy-", 8), WRK_H_OTHER);
+	CU_ASSERT_EQUAL(wrk_hdr_kind("x-envoyish", 10), WRK_H_OTHER);
+	CU_ASSERT_EQUAL(wrk_hdr_kind("hosts", 5), WRK_H_OTHER);
+}
+
+static void
+request_drops_hop_by_hop_and_envoy_headers(void)
+{
+	const char *b = "POST /p HTTP/1.1\r\n"
+	    "Host: a\r\n"
+	    "Connection: keep-alive, X-Secret, Host, Content-Length\r\n"
+	    "Keep-Alive: 5\r\n"
+	    "Proxy-Connection: x\r\n"
+	    "Upgrade: h2c\r\n"
+	    "TE: gzip\r\n"
+	    "X-Secret: s\r\n"
+	    "X-Envoy-Max-Retries: 9\r\n"
+	    "x-envoy-upstream-rq-timeout-ms: 1\r\n"
+	    "Expect: 100-continue\r\n"
+	    "Content-Length: 2\r\n"
+	    "X-Keep: k\r\n\r\n";
+	struct wrk_hdr hdrs[MAXH];
+	struct wrk_http1 h;
+	struct wrk_req_info ri;
+	uint16_t n = parse_head(b, hdrs, &h, WRK_HTTP1_REQUEST);
+
+	wrk_hdr_mark_request(b, hdrs, n, &ri);
+	CU_ASSERT(dropped(b, hdrs, n, "connection"));
+	CU_ASSERT(dropped(b, hdrs, n, "keep-alive"));
+	CU_ASSERT(dropped(b, hdrs, n, "proxy-connection"));
+	CU_ASSERT(dropped(b, hdrs, n, "upgrade"));
+	CU_ASSERT(dropped(b, hdrs, n, "te"));
+	CU_ASSERT(dropped(b, hdrs, n, "x-secret"));	/* named by Connection */
+	CU_ASSERT(dropped(b, hdrs, n, "x-envoy-max-retries"));
+	CU_ASSERT(dropped(b, hdrs, n, "x-envoy-upstream-rq-timeout-ms"));
+	CU_ASSERT(dropped(b, hdrs, n, "expect"));
+	/* framing and Host survive being named by Connection */
+	CU_ASSERT(!dropped(b, hdrs, n, "host"));
+	CU_ASSERT(!dropped(b, hdrs, n, "content-length"));
+	CU_ASSERT(!dropped(b, hdrs, n, "x-keep"));
+	CU_ASSERT(ri.ri_expect_100);
+	CU_ASSERT_EQUAL(ri.ri_host, 0);
+	CU_ASSERT_EQUAL(ri.ri_nhost, 1);
+	CU_ASSERT(!ri.ri_has_xfp);
+	CU_ASSERT_EQUAL(ri.ri_rid, -1);
+}
+
+static void
+request_keeps_te_trailers_and_notes_ids(void)
+{
+	const char *b = "GET / HTTP/1.1\r\nHost: a\r\nTE: trailers\r\n"
+	    "X-Forwarded-Proto: https\r\nX-Request-Id: abc\r\n\r\n";
+	struct wrk_hdr hdrs[MAXH];
+	struct wrk_http1 h;
+	struct wrk_req_info ri;
+	uint16_t n = parse_head(b, hdrs, &h, WRK_HTTP1_REQUEST);
+
+	wrk_hdr_mark_request(b, hdrs, n, &ri);
+	CU_ASSERT(!dropped(b, hdrs, n, "te"));
+	CU_ASSERT(ri.ri_has_xfp);
+	CU_ASSERT_EQUAL(ri.ri_rid, 3);
+	CU_ASSERT(!ri.ri_bad_te);
+}
+
+static void
+request_transfer_encoding_other_than_chunked_is_bad(void)
+{
+	const char *ok = "POST / HTTP/1.1\r\nHost: a\r\n"
+	    "Transfer-Encoding: Chunked\r\n\r\n";
+	const char *two = "POST / HTTP/1.1\r\nHost: a\r\n"
+	    "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n";
+	struct wrk_hdr hdrs[MAXH];
+	struct wrk_http1 h;
+	struct wrk_req_info ri;
+	uint16_t n;
+
+	n = parse_head(ok, hdrs, &h, WRK_HTTP1_REQUEST);
+	wrk_hdr_mark_request(ok, hdrs, n, &ri);
+	CU_ASSERT(!ri.ri_bad_te);
+	CU_ASSERT(dropped(ok, hdrs, n, "transfer-encoding"));
+	n = parse_head(two, hdrs, &h, WRK_HTTP1_REQUEST);
+	wrk_hdr_mark_request(two, hdrs, n, &ri);
+	CU_ASSERT(ri.ri_bad_te);
+}
+
+static void
+upstream_request_head_is_exact(void)
+{
+	const char *b = "GET /a?b=1 HTTP/1.1\r\nHost: Example.COM\r\n"
+	    "User-Agent:curl\r\nConnection: close\r\n"
+	    "X-Envoy-Retry-On: 5xx\r\n\r\n";
+	const char *want = "GET /a?b=1 HTTP/1.1\r\n"
+	    "host: Example.COM\r\n"
+	    "user-agent: curl\r\n"
+	    "x-forwarded-proto: http\r\n"
+	    "x-request-id: 00000000-0000-4000-8000-000000000000\r\n"
+	    "x-envoy-expected-rq-timeout-ms: 1000\r\n"
+	    "\r\n";
+	struct wrk_hdr hdrs[MAXH];
+	struct wrk_http1 h;
+	struct wrk_req_info ri;
+	struct wrk_req_head rh;
+	char out[512];
+	size_t n;
+	uint16_t nh = parse_head(b, hdrs, &h, WRK_HTTP1_REQUEST);
+
+	wrk_hdr_mark_request(b, hdrs, nh, &ri);
+	memset(&rh, 0, sizeof(rh));
+	rh.rh_base = b;
+	rh.rh_hdrs = hdrs;
+	rh.rh_nhdrs = nh;
+	rh.rh_method = wrk_http1_method(&h);
+	rh.rh_target = b + h.h_url.s_off;
+	rh.rh_target_len = h.h_url.s_len;
+	rh.rh_add_xfp = !ri.ri_has_xfp;
+	rh.rh_request_id = "00000000-0000-4000-8000-000000000000";
+	rh.rh_expected_ms = 1000;
+	n = wrk_hdr_build_request(out, sizeof(out), &rh);
+	CU_ASSERT_EQUAL(n, strlen(want));
+	CU_ASSERT_NSTRING_EQUAL(out, want, strlen(want));
+	/* too small a buffer: 0, never an overrun */
+	CU_ASSERT_EQUAL(wrk_hdr_build_request(out, n - 1, &rh), 0);
+	CU_ASSERT(n <= strlen(b) + wrk_hdr_request_extra(nh, 0));
+}
+
+static void
+upstream_request_chunked_and_host_override(void)
+{
+	const char *b = "POST http://h.example:81/x HTTP/1.1\r\nHost: other\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n";
+	const char *want = "POST /x HTTP/1.1\r\nhost: h.example:81\r\n"
+	    "transfer-encoding: chunked\r\n\r\n";
+	struct wrk_hdr hdrs[MAXH];
+	struct wrk_http1 h;
+	struct wrk_req_info ri;
+	struct wrk_req_head rh;
+	char out[512];
+	size_t n;
+	uint16_t nh = parse_head(b, hdrs, &h, WRK_HTTP1_REQUEST);
+
+	wrk_hdr_mark_request(b, hdrs, nh, &ri);
+	memset(&rh, 0, sizeof(rh));
+	rh.rh_base = b;
+	rh.rh_hdrs = hdrs;
+	rh.rh_nhdrs = nh;
+	rh.rh_method = "POST";
+	rh.rh_target = "/x";
+	rh.rh_target_len = 2;
+	rh.rh_host = "h.example:81";
+	rh.rh_host_len = 12;
+	rh.rh_expected_ms = -1;
+	rh.rh_chunked = true;
+	n = wrk_hdr_build_request(out, sizeof(out), &rh);
+	CU_ASSERT_EQUAL(n, strlen(want));
+	CU_ASSERT_NSTRING_EQUAL(out, want, strlen(want));
+}
+
+static void
+response_head_replaces_server_and_reframes(void)
+{
+	const char *b = "HTTP/1.1 200 Fine\r\nServer: nginx\r\n"
+	    "Content-Type: text/html\r\nConnection: keep-alive\r\n"
+	    "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\n\r\n";
+	const char *want = "HTTP/1.1 200 OK\r\n"
+	    "content-type: text/html\r\n"
+	    "date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	    "server: canaryd\r\n"
+	    "x-envoy-upstream-service-time: 3\r\n"
+	    "transfer-encoding: chunked\r\n"
+	    "connection: close\r\n\r\n";
+	struct wrk_hdr hdrs[MAXH];
+	struct wrk_http1 h;
+	struct wrk_resp_info si;
+	struct wrk_resp_head sh;
+	char out[512];
+	size_t n;
+	uint16_t nh = parse_head(b, hdrs, &h, WRK_HTTP1_RESPONSE);
+
+	wrk_hdr_mark_response(b, hdrs, nh, &si);
+	CU_ASSERT(!si.si_has_date);
+	CU_ASSERT(!si.si_conn_close);
+	memset(&sh, 0, sizeof(sh));
+	sh.sh_base = b;
+	sh.sh_hdrs = hdrs;
+	sh.sh_nhdrs = nh;
+	sh.sh_status = wrk_http1_status(&h);
+	sh.sh_server = "canaryd";
+	sh.sh_server_len = 7;
+	sh.sh_date = "Sun, 06 Nov 1994 08:49:37 GMT";
+	sh.sh_service_ms = 3;
+	sh.sh_chunked = true;
+	sh.sh_conn = WRK_CONN_CLOSE;
+	n = wrk_hdr_build_response(out, sizeof(out), &sh);
+	CU_ASSERT_EQUAL(n, strlen(want));
+	CU_ASSERT_NSTRING_EQUAL(out, want, strlen(want));
+}
+
+static void
+response_keeps_upstream_date_and_sees_close(void)
+{
+	const char *b = "HTTP/1.1 204 No Content\r\nDate: x\r\n"
+	    "Connection: Close\r\n\r\n";
+	struct wrk_hdr hdrs[MAXH];
+	struct wrk_http1 h;
+	struct wrk_resp_info si;
+	uint16_t nh = parse_head(b, hdrs, &h, WRK_HTTP1_RESPONSE);
+
+	wrk_hdr_mark_response(b, hdrs, nh, &si);
+	CU_ASSERT(si.si_has_date);
+	CU_ASSERT(si.si_conn_close);
+	CU_ASSERT(!dropped(b, hdrs, nh, "date"));
+}
+
+static void
+local_reply_bytes_are_envoys(void)
+{
+	const char *date = "Sun, 06 Nov 1994 08:49:37 GMT";
+	const char *w503 = "HTTP/1.1 503 Service Unavailable\r\n"
+	    "content-length: 19\r\n"
+	    "content-type: text/plain\r\n"
+	    "date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	    "server: canaryd\r\n\r\n"
+	    "no healthy upstream";
+	const char *w404 = "HTTP/1.1 404 Not Found\r\n"
+	    "content-length: 0\r\n"
+	    "date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	    "server: canaryd\r\n"
+	    "connection: close\r\n\r\n";
+	const char *whead = "HTTP/1.1 504 Gateway Timeout\r\n"
+	    "content-length: 24\r\n"
+	    "content-type: text/plain\r\n"
+	    "date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	    "server: canaryd\r\n\r\n";
+	char out[512];
+	size_t n;
+
+	n = wrk_hdr_local_reply(out, sizeof(out), 503, "no healthy upstream",
+	    19, date, "canaryd", 7, NULL, WRK_CONN_NONE, false);
+	CU_ASSERT_EQUAL(n, strlen(w503));
+	CU_ASSERT_NSTRING_EQUAL(out, w503, strlen(w503));
+	n = wrk_hdr_local_reply(out, sizeof(out), 404, NULL, 0, date,
+	    "canaryd", 7, NULL, WRK_CONN_CLOSE, false);
+	CU_ASSERT_EQUAL(n, strlen(w404));
+	CU_ASSERT_NSTRING_EQUAL(out, w404, strlen(w404));
+	n = wrk_hdr_local_reply(out, sizeof(out), 504,
+	    "upstream request timeout", 24, date, "canaryd", 7, NULL,
+	    WRK_CONN_NONE, true);
+	CU_ASSERT_EQUAL(n, strlen(whead));
+	CU_ASSERT_NSTRING_EQUAL(out, whead, strlen(whead));
+	CU_ASSERT_EQUAL(wrk_hdr_local_reply(out, 40, 503, "no healthy upstream",
+	    19, date, "canaryd", 7, NULL, WRK_CONN_NONE, false), 0);
+}
+
+static void
+reason_phrases(void)
+{
+	CU_ASSERT_STRING_EQUAL(wrk_hdr_reason(200), "OK");
+	CU_ASSERT_STRING_EQUAL(wrk_hdr_reason(431),
+	    "Request Header Fields Too Large");
+	CU_ASSERT_STRING_EQUAL(wrk_hdr_reason(426), "Upgrade Required");
+	CU_ASSERT_STRING_EQUAL(wrk_hdr_reason(299), "Unknown");
+}
+
+static void
+date_is_imf_fixdate(void)
+{
+	char d[WRK_DATE_LEN + 1];
+
+	wrk_hdr_format_date(d, 784111777);
+	CU_ASSERT_STRING_EQUAL(d, "Sun, 06 Nov 1994 08:49:37 GMT");
+	wrk_hdr_format_date(d, 0);
+	CU_ASSERT_STRING_EQUAL(d, "Thu, 01 Jan 1970 00:00:00 GMT");
+	wrk_hdr_format_date(d, 1795686896);
+	CU_ASSERT_STRING_EQUAL(d, "Thu, 26 Nov 2026 09:54:56 GMT");
+	CU_ASSERT_STRING_EQUAL(wrk_hdr_date(784111777),
+	    "Sun, 06 Nov 1994 08:49:37 GMT");
+}
+
+static void
+uuid4_format(void)
+{
+	const uint8_t ff[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const uint8_t zero[16] = { 0 };
+	char u[WRK_UUID_LEN + 1], v[WRK_UUID_LEN + 1];
+	int i;
+
+	wrk_hdr_uuid_format(u, ff);
+	CU_ASSERT_STRING_EQUAL(u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+	wrk_hdr_uuid_format(u, zero);
+	CU_ASSERT_STRING_EQUAL(u, "00000000-0000-4000-8000-000000000000");
+	wrk_hdr_uuid4(u);
+	wrk_hdr_uuid4(v);
+	CU_ASSERT_EQUAL(strlen(u), WRK_UUID_LEN);
+	CU_ASSERT(strcmp(u, v) != 0);
+	for (i = 0; i < WRK_UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			CU_ASSERT_EQUAL(u[i], '-');
+		} else {
+			CU_ASSERT(strchr("0123456789abcdef", u[i]) != NULL);
+		}
+	}
+	CU_ASSERT_EQUAL(u[14], '4');
+	CU_ASSERT(strchr("89ab", u[19]) != NULL);
+}
+
+static void
+response_framing_decisions(void)
+{
+	/* HEAD, 1xx, 204, 304 carry no body whatever the headers say */
+	CU_ASSERT_EQUAL(wrk_hdr_framing(true, 200, true, false, false, false),
+	    WRK_FRAME_NONE);
+	CU_ASSERT_EQUAL(wrk_hdr_framing(false, 204, false, true, false, false),
+	    WRK_FRAME_NONE);
+	CU_ASSERT_EQUAL(wrk_hdr_framing(false, 304, true, false, false, false),
+	    WRK_FRAME_NONE);
+	CU_ASSERT_EQUAL(wrk_hdr_framing(false, 200, true, false, false, false),
+	    WRK_FRAME_LENGTH);
+	CU_ASSERT_EQUAL(wrk_hdr_framing(false, 200, false, true, false, false),
+	    WRK_FRAME_CHUNKED);
+	/* close-delimited: chunked to 1.1 clients, as is to 1.0 ones */
+	CU_ASSERT_EQUAL(wrk_hdr_framing(false, 200, false, false, true, false),
+	    WRK_FRAME_RECHUNK);
+	CU_ASSERT_EQUAL(wrk_hdr_framing(false, 200, false, false, true, true),
+	    WRK_FRAME_EOF);
+	CU_ASSERT_EQUAL(wrk_hdr_framing(false, 200, false, true, false, true),
+	    WRK_FRAME_DECHUNK);
+	CU_ASSERT_EQUAL(wrk_hdr_framing(false, 200, true, false, false, true),
+	    WRK_FRAME_LENGTH);
+}
+
+static CU_TestInfo tests[] = {
+	{ "kind_is_case_insensitive", kind_is_case_insensitive },
+	{ "request_drops_hop_by_hop_and_envoy_headers",
+	    request_drops_hop_by_hop_and_envoy_headers },
+	{ "request_keeps_te_trailers_and_notes_ids",
+	    request_keeps_te_trailers_and_notes_ids },
+	{ "request_transfer_encoding_other_than_chunked_is_bad",
+	    request_transfer_encoding_other_than_chunked_is_bad },
+	{ "upstream_request_head_is_exact", upstream_request_head_is_exact },
+	{ "upstream_request_chunked_and_host_override",
+	    upstream_request_chunked_and_host_override },
+	{ "response_head_replaces_server_and_reframes",
+	    response_head_replaces_server_and_reframes },
+	{ "response_keeps_upstream_date_and_sees_close",
+	    response_keeps_upstream_date_and_sees_close },
+	{ "local_reply_bytes_are_envoys", local_reply_bytes_are_envoys },
+	{ "reason_phrases", reason_phrases },
+	{ "date_is_imf_fixdate", date_is_imf_fixdate },
+	{ "uuid4_format", uuid4_format },
+	{ "response_framing_decisions", response_framing_decisions },
+	CU_TEST_INFO_NULL
+};
+
+UNIT_SUITE("worker/hdr", tests)
