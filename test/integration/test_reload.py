@@ -1,0 +1,103 @@
+"""SIGHUP reload and SIGTERM drain (canaryd(8) SIGNALS): new weights take
+effect on the next request with the same worker processes; an invalid file
+keeps the running configuration; SIGTERM finishes requests in flight."""
+
+import os
+import re
+import signal
+import threading
+import time
+
+from itestlib import V1_BODY, V2_BODY, eq, expect, settle, wait_until
+
+
+def rewrite_weights(path, v1, v2):
+    with open(path) as f:
+        text = f.read()
+    text, n = re.subn(r"(name: backend_v1\n\s+weight: )\d+",
+                      r"\g<1>%d" % v1, text)
+    eq(n, 1, "backend_v1 weight lines in %s" % path)
+    text, n = re.subn(r"(name: backend_v2\n\s+weight: )\d+",
+                      r"\g<1>%d" % v2, text)
+    eq(n, 1, "backend_v2 weight lines in %s" % path)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def test_weight_reload_changes_split_in_place(env):
+    env.start_backends()
+    cfg = env.seed_config()
+    p = env.start_canaryd(cfg, concurrency=2)
+    workers = sorted(wait_until(lambda: len(p.workers()) == 2 and
+                                p.workers(), 3, "2 workers"))
+    eq(env.versions(20), {"v1": 18, "v2": 2}, "split at 90/10")
+
+    rewrite_weights(cfg, 50, 50)
+    os.kill(p.pid, signal.SIGHUP)
+    settle(lambda: env.stat("server.config_reload"), 1)
+    eq(env.stat("server.config_reload"), 1, "server.config_reload")
+    eq(env.versions(20), {"v1": 10, "v2": 10}, "split after 50/50 reload")
+    eq(sorted(p.workers()), workers, "worker pids after a weight reload")
+
+    rewrite_weights(cfg, 0, 100)
+    os.kill(p.pid, signal.SIGHUP)
+    settle(lambda: env.stat("server.config_reload"), 2)
+    eq(env.versions(10), {"v2": 10}, "split after 0/100 reload")
+    eq(env.stat("server.config_reload_fail"), 0, "reload failures")
+
+
+def test_invalid_reload_keeps_running_config(env):
+    env.start_backends()
+    cfg = env.seed_config()
+    p = env.start_canaryd(cfg, concurrency=2)
+    workers = sorted(wait_until(lambda: len(p.workers()) == 2 and
+                                p.workers(), 3, "2 workers"))
+    with open(cfg) as f:
+        good = f.read()
+    with open(cfg, "w") as f:
+        f.write(good.replace("connect_timeout: 2s", "connect_timeout: 2",
+                             1))
+    os.kill(p.pid, signal.SIGHUP)
+    settle(lambda: env.stat("server.config_reload_fail"), 1)
+    eq(env.stat("server.config_reload_fail"), 1, "reload failures")
+    eq(env.stat("server.config_reload"), 0, "successful reloads")
+    eq(env.versions(20), {"v1": 18, "v2": 2}, "split after a bad reload")
+    eq(sorted(p.workers()), workers, "worker pids after a bad reload")
+    log = p.output()
+    expect(re.search(r"%s:\d+:\d+: .*connect_timeout" % re.escape(cfg),
+                     log), "the bad reload's error with file:line:col "
+           "in the log:\n" + log[-2000:])
+
+
+def test_sigterm_finishes_requests_in_flight(env):
+    v1, v2 = env.start_backends(args=("--delay_ms", "700"))
+    p = env.start_canaryd(env.seed_config(), concurrency=2)
+    results = []
+
+    def one():
+        try:
+            r = env.get("/api")
+            results.append((r.status, r.body in (V1_BODY, V2_BODY)))
+        except Exception as e:  # recorded, asserted below
+            results.append(("error", repr(e)))
+
+    threads = [threading.Thread(target=one) for _ in range(6)]
+    for t in threads:
+        t.start()
+    # every request is on its way to the (slow) backend
+    wait_until(lambda: v1.stats()["active"] + v2.stats()["active"] == 6,
+               3.0, "6 requests in flight at the backends")
+    children = p.workers()
+    t0 = time.monotonic()
+    os.kill(p.pid, signal.SIGTERM)
+    for t in threads:
+        t.join(5)
+    eq(results, [(200, True)] * 6, "answers to the requests in flight")
+    status = p.popen.wait(timeout=5)
+    eq(status, 0, "canaryd exit status after SIGTERM")
+    expect(time.monotonic() - t0 < 3.0, "drain took %.1fs" %
+           (time.monotonic() - t0))
+    for pid in children:
+        expect(not os.path.exists("/proc/%d/stat" % pid) or
+               open("/proc/%d/stat" % pid).read().split()[2] == "Z",
+               "worker %d still running after the master exited" % pid)
