@@ -28,8 +28,10 @@
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "dns.h"
+#include "health.h"
 #include "loop.h"
 #include "mst.h"
+#include "outlier.h"
 
 struct dns_addr {
 	uint16_t	 a_family;
@@ -232,7 +234,9 @@ dns_round_end(int ci, int count)
 			continue;
 		out[nout] = dc->dc_new[j];
 		out[nout].sh_id = ++dc->dc_next_id;
-		atomic_store(&out[nout].sh_flags, 0);
+		/* failed until checked, before any worker can see it */
+		atomic_store(&out[nout].sh_flags,
+		    mst_health_new_host_flags(cl));
 		nout++;
 	}
 	if (sc->sc_resolved && nout == nold) {
@@ -249,6 +253,8 @@ dns_round_end(int ci, int count)
 		}
 	}
 	shm_hosts_publish(sc, out, nout);
+	mst_health_hosts_changed(ci);
+	mst_outlier_hosts_changed(ci);
 	if (count) {
 		shm_add(dns_ctr(ci, CC_UPDATE_SUCCESS), 1);
 		shm_add(dns_ctr(ci, CC_MEMBERSHIP_CHANGE), 1);

@@ -29,8 +29,10 @@
 #include "shared/version.h"
 #include "admin.h"
 #include "dns.h"
+#include "health.h"
 #include "loop.h"
 #include "mst.h"
+#include "outlier.h"
 #include "proc.h"
 #include "reload.h"
 
@@ -152,6 +154,25 @@ mst_shutdown(const char *why)
 	mst_timer_add((uint64_t)mst.m_drain_time_s * 1000, drain_deadline,
 	    NULL);
 	maybe_finish();
+}
+
+/* Move the server state from (PRE_)INITIALIZING to to, and nothing else:
+ * /healthcheck/fail or a drain may have set DRAINING meanwhile. */
+static void
+set_starting_state(uint32_t to)
+{
+	uint32_t s = SHM_S_PRE_INITIALIZING;
+
+	if (!atomic_compare_exchange_strong(&mst.m_shm->hdr.h_state, &s, to) &&
+	    s == SHM_S_INITIALIZING)
+		atomic_compare_exchange_strong(&mst.m_shm->hdr.h_state, &s, to);
+}
+
+/* Every checked host has a first result: /ready turns 200. */
+static void
+on_health_ready(void)
+{
+	set_starting_state(SHM_S_LIVE);
 }
 
 static void
@@ -366,6 +387,10 @@ main(int argc, char *argv[], char *envp[])
 		return 1;
 	if (mst_dns_start() == -1)
 		return 1;
+	/* outlier thresholds go to shm before the workers fork */
+	if (mst_outlier_start() == -1 ||
+	    mst_health_start(on_health_ready) == -1)
+		return 1;
 	if (mst_admin_start() == -1)
 		return 1;
 	if (mst_loop_add(mst_proc_log_fd(), EPOLLIN, on_log_pipe, NULL) == -1)
@@ -376,7 +401,10 @@ main(int argc, char *argv[], char *envp[])
 	setproctitle("master");
 	if (mst_proc_start() == -1)
 		fatalx("cannot start workers");
-	atomic_store(&mst.m_shm->hdr.h_state, SHM_S_LIVE);
+	if (mst_health_initialized())
+		on_health_ready();
+	else
+		set_starting_state(SHM_S_INITIALIZING);
 	log_info("canaryd %s: %d worker%s on %s:%u", CANARYD_VERSION,
 	    concurrency, concurrency == 1 ? "" : "s",
 	    conf->c_listener->l_addr.sa_address,
@@ -386,6 +414,8 @@ main(int argc, char *argv[], char *envp[])
 
 	on_log_pipe(mst_proc_log_fd(), EPOLLIN, NULL);
 	mst_admin_stop();
+	mst_health_stop();
+	mst_outlier_stop();
 	mst_dns_stop();
 	if (pidfh != NULL)
 		pidfile_remove(pidfh);

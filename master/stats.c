@@ -243,7 +243,7 @@ collect_cluster(struct mst_stat_list *sl, const struct cd_cluster *cl,
 	struct shm_host hosts[CD_MAX_HOSTS];
 	const struct cd_thresholds *th;
 	char cn[CD_NAME_MAX + 8];
-	uint64_t v, healthy = 0, hc_healthy = 0, maxw = 0;
+	uint64_t v, healthy = 0, hc_healthy = 0, ejected = 0, maxw = 0;
 	uint32_t n, h, seq, f, cur[SHM_CB__N];
 	const char *pn;
 	int i, p, r;
@@ -274,6 +274,8 @@ collect_cluster(struct mst_stat_list *sl, const struct cd_cluster *cl,
 			healthy++;
 		if ((f & SHM_HF_FAILED_ACTIVE_HC) == 0)
 			hc_healthy++;
+		if (f & SHM_HF_FAILED_OUTLIER_CHECK)
+			ejected++;
 		if (hosts[h].sh_weight > maxw)
 			maxw = hosts[h].sh_weight;
 	}
@@ -284,6 +286,10 @@ collect_cluster(struct mst_stat_list *sl, const struct cd_cluster *cl,
 	ADD_G(sl, maxw, 1, "cluster.%s.max_host_weight", cn);
 	if (cl->cl_hc != NULL)
 		ADD_G(sl, hc_healthy, 1, "cluster.%s.health_check.healthy", cn);
+	/* the master flags ejected hosts itself: the flags are the count */
+	if (cl->cl_outlier.od_set)
+		ADD_G(sl, ejected, 1,
+		    "cluster.%s.outlier_detection.ejections_active", cn);
 	ADD_G(sl, 0, 0, "cluster.%s.version", cn);
 	ADD_G(sl, 0, 0, "cluster.%s.warming_state", cn);
 

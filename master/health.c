@@ -1,0 +1,1009 @@
+/*
+ * Active HTTP health checks in the master (see health.h).
+ *
+ * One session per (cluster, host), found by the host's sh_id, in a fixed
+ * array per checked cluster.  A session is either waiting for its interval
+ * timer (HCP_IDLE, maybe holding a kept-alive connection) or running one
+ * check: connect, send, read, bounded by its timeout timer.  Every way a
+ * check can end goes through hc_finish(), which applies the state machine,
+ * writes the flags and counters to shm, logs transitions and arms the next
+ * interval; so one check costs at most one timeout, whatever the peer does.
+ *
+ * Invariant: a session in HCP_IDLE has no timeout timer and exactly one
+ * interval timer; a session running a check has a timeout timer and no
+ * interval timer.  Nothing here keeps a pointer into the configuration
+ * (a reload replaces it): the cluster is always looked up by index.
+ */
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "shared/buf.h"
+#include "shared/log.h"
+#include "shared/shm.h"
+#include "health.h"
+#include "loop.h"
+#include "mst.h"
+#include "outlier.h"
+#include "stats.h"
+
+/* The flags this module owns in sh_flags. */
+#define HC_OWN_FLAGS	(SHM_HF_FAILED_ACTIVE_HC | SHM_HF_ACTIVE_HC_TIMEOUT)
+
+/* ---- state machine ---------------------------------------------------- */
+
+void
+mst_hc_state_init(struct mst_hc_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->hs_flags = SHM_HF_FAILED_ACTIVE_HC;
+	st->hs_first = true;
+}
+
+enum mst_hc_transition
+mst_hc_state_step(struct mst_hc_state *st, const struct cd_health_check *hc,
+    enum mst_hc_result r)
+{
+	enum mst_hc_transition t = MST_HC_T_UNCHANGED;
+
+	if (r == MST_HC_R_SUCCESS) {
+		st->hs_failures = 0;
+		if (st->hs_flags & SHM_HF_FAILED_ACTIVE_HC) {
+			/* the first result ever counts at once: a faster
+			 * start for a little less caution, as Envoy */
+			if (st->hs_first ||
+			    ++st->hs_successes >= hc->hc_healthy_threshold) {
+				st->hs_flags &= ~(SHM_HF_FAILED_ACTIVE_HC |
+				    SHM_HF_ACTIVE_HC_TIMEOUT);
+				st->hs_successes = 0;
+				t = MST_HC_T_CHANGED;
+			} else
+				t = MST_HC_T_PENDING;
+		}
+		st->hs_first = false;
+		return t;
+	}
+
+	st->hs_successes = 0;
+	if ((st->hs_flags & SHM_HF_FAILED_ACTIVE_HC) == 0) {
+		/* a wrong status is an answer, not a glitch: no threshold */
+		if (r == MST_HC_R_FAILURE ||
+		    ++st->hs_failures >= hc->hc_unhealthy_threshold) {
+			st->hs_flags |= SHM_HF_FAILED_ACTIVE_HC;
+			st->hs_failures = 0;
+			t = MST_HC_T_CHANGED;
+		} else
+			t = MST_HC_T_PENDING;
+	}
+	/* lets a failed host toggle between "times out" and "fails" */
+	if (r == MST_HC_R_TIMEOUT && (st->hs_flags & SHM_HF_FAILED_ACTIVE_HC))
+		st->hs_flags |= SHM_HF_ACTIVE_HC_TIMEOUT;
+	else
+		st->hs_flags &= ~SHM_HF_ACTIVE_HC_TIMEOUT;
+	st->hs_first = false;
+	return t;
+}
+
+static uint64_t
+ns_to_ms(int64_t ns)
+{
+	return ns <= 0 ? 0 : (uint64_t)CD_NS_TO_MS_CEIL(ns);
+}
+
+static uint64_t
+hc_rand(mst_hc_rand_fn *rnd, uint64_t upper)
+{
+	if (upper == 0)
+		return 0;
+	if (upper > UINT32_MAX)
+		upper = UINT32_MAX;
+	return rnd((uint32_t)upper);
+}
+
+uint64_t
+mst_hc_interval_ms(const struct cd_health_check *hc, enum mst_hc_result r,
+    enum mst_hc_transition t, bool had_traffic, mst_hc_rand_fn *rnd)
+{
+	bool ok = r == MST_HC_R_SUCCESS, pending = t == MST_HC_T_PENDING;
+	int64_t base = CD_DUR_UNSET;
+	uint64_t ms;
+
+	/*
+	 * Envoy waits no_traffic_interval (60 s by default) until the
+	 * cluster's first real connection; canaryd does only when the user
+	 * asked for it (ENVOY.md part 1).  The conf loader fills
+	 * no_traffic_healthy_interval from no_traffic_interval.
+	 */
+	if (!had_traffic && (hc->hc_no_traffic_interval != CD_DUR_UNSET ||
+	    hc->hc_no_traffic_healthy_interval != CD_DUR_UNSET)) {
+		if (ok && !pending)
+			base = hc->hc_no_traffic_healthy_interval;
+		else
+			base = hc->hc_no_traffic_interval;
+	}
+	if (base == CD_DUR_UNSET) {
+		if (ok)
+			base = pending ? hc->hc_healthy_edge_interval :
+			    hc->hc_interval;
+		else
+			base = pending ? hc->hc_unhealthy_edge_interval :
+			    hc->hc_unhealthy_interval;
+	}
+	if (base == CD_DUR_UNSET)	/* a conf built by hand */
+		base = hc->hc_interval;
+	ms = ns_to_ms(base);
+	ms += hc_rand(rnd, (uint64_t)hc->hc_interval_jitter_percent * ms / 100);
+	ms += hc_rand(rnd, ns_to_ms(hc->hc_interval_jitter));
+	return ms == 0 ? 1 : ms;
+}
+
+bool
+mst_hc_status_expected(const struct cd_health_check *hc, int status)
+{
+	size_t i;
+
+	if (hc->hc_nexpected == 0)
+		return status == 200;
+	for (i = 0; i < hc->hc_nexpected && i < CD_MAX_STATUS_RANGES; i++)
+		if (status >= hc->hc_expected[i].sr_start &&
+		    status < hc->hc_expected[i].sr_end)
+			return true;
+	return false;
+}
+
+char *
+mst_hc_request(const struct cd_cluster *cl, size_t *lenp)
+{
+	const struct cd_health_check *hc = cl->cl_hc;
+	struct buf b;
+
+	buf_init(&b);
+	buf_printf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n"
+	    "User-Agent: Envoy/HC\r\n%s\r\n",
+	    hc->hc_method != NULL ? hc->hc_method : "GET", hc->hc_path,
+	    hc->hc_host != NULL ? hc->hc_host : cl->cl_name,
+	    hc->hc_reuse_connection ? "" : "Connection: close\r\n");
+	if (b.b_oom) {
+		buf_free(&b);
+		return NULL;
+	}
+	*lenp = b.b_len;
+	return b.b_data;	/* the caller owns it now: free(3) */
+}
+
+/* ---- response parser -------------------------------------------------- */
+
+enum hc_rstate {
+	RS_STATUS,		/* status line */
+	RS_HEADERS,		/* header lines up to the empty one */
+	RS_BODY_LEN,		/* r_len body bytes left */
+	RS_BODY_CLOSE,		/* body runs to the close */
+	RS_CHUNK_SIZE,		/* chunk-size [; ext] line */
+	RS_CHUNK_DATA,		/* r_len chunk bytes left */
+	RS_CHUNK_CRLF,		/* the empty line after chunk data */
+	RS_TRAILERS,		/* trailer lines up to the empty one */
+	RS_DONE,
+};
+
+void
+mst_hc_resp_init(struct mst_hc_resp *r, bool head_request)
+{
+	memset(r, 0, sizeof(*r));
+	r->r_state = RS_STATUS;
+	r->r_head = head_request;
+}
+
+/* Does the comma-separated header value v hold token tok? */
+static bool
+hc_has_token(const char *v, const char *tok)
+{
+	size_t n = strlen(tok), k;
+
+	while (*v != '\0') {
+		while (*v == ' ' || *v == '\t' || *v == ',')
+			v++;
+		for (k = 0; v[k] != '\0' && v[k] != ','; k++)
+			;
+		while (k > 0 && (v[k - 1] == ' ' || v[k - 1] == '\t'))
+			k--;
+		if (k == n && strncasecmp(v, tok, n) == 0)
+			return true;
+		v += k;
+		while (*v != '\0' && *v != ',')
+			v++;
+	}
+	return false;
+}
+
+/* Is the last transfer-coding "chunked"? */
+static bool
+hc_last_is_chunked(const char *v)
+{
+	const char *last = v, *p;
+	size_t k;
+
+	for (p = v; *p != '\0'; p++)
+		if (*p == ',')
+			last = p + 1;
+	while (*last == ' ' || *last == '\t')
+		last++;
+	for (k = strlen(last); k > 0 && (last[k - 1] == ' ' ||
+	    last[k - 1] == '\t'); k--)
+		;
+	return k == 7 && strncasecmp(last, "chunked", 7) == 0;
+}
+
+static enum mst_hc_rc
+hc_status_line(struct mst_hc_resp *r, const char *s, size_t n)
+{
+	/* "HTTP/1.x SSS[ reason]" */
+	if (n < 12 || strncmp(s, "HTTP/1.", 7) != 0 ||
+	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' ||
+	    s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' ||
+	    s[11] < '0' || s[11] > '9' || (n > 12 && s[12] != ' '))
+		return MST_HC_ERR;
+	r->r_http10 = s[7] == '0';
+	r->r_status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+	r->r_state = RS_HEADERS;
+	return MST_HC_AGAIN;
+}
+
+static enum mst_hc_rc
+hc_end_of_head(struct mst_hc_resp *r)
+{
+	if (r->r_status >= 100 && r->r_status < 200 && r->r_status != 101) {
+		/* an interim response: the real one follows */
+		r->r_state = RS_STATUS;
+		r->r_chunked = r->r_has_len = false;
+		r->r_len = 0;
+		r->r_head_bytes = 0;
+		return MST_HC_AGAIN;
+	}
+	if (r->r_http10 && !r->r_keepalive)
+		r->r_close = true;
+	if (r->r_status == 101) {
+		/* switching protocols: nothing more we could read */
+		r->r_close = true;
+		r->r_state = RS_DONE;
+		return MST_HC_DONE;
+	}
+	if (r->r_head || r->r_status == 204 || r->r_status == 304) {
+		r->r_state = RS_DONE;
+		return MST_HC_DONE;
+	}
+	if (r->r_chunked) {
+		r->r_state = RS_CHUNK_SIZE;
+		return MST_HC_AGAIN;
+	}
+	if (r->r_has_len) {
+		if (r->r_len == 0) {
+			r->r_state = RS_DONE;
+			return MST_HC_DONE;
+		}
+		r->r_state = RS_BODY_LEN;
+		return MST_HC_AGAIN;
+	}
+	r->r_close = true;
+	r->r_state = RS_BODY_CLOSE;
+	return MST_HC_AGAIN;
+}
+
+static enum mst_hc_rc
+hc_header_line(struct mst_hc_resp *r, char *s, size_t n)
+{
+	char *colon, *v, *end;
+	uint64_t len;
+
+	if (n == 0)
+		return hc_end_of_head(r);
+	if (r->r_line_skip || s[0] == ' ' || s[0] == '\t')
+		return MST_HC_AGAIN;	/* overlong, or obs-fold: not ours */
+	if ((colon = memchr(s, ':', n)) == NULL)
+		return MST_HC_ERR;
+	*colon = '\0';
+	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		;
+	for (end = s + n; end > v && (end[-1] == ' ' || end[-1] == '\t');
+	    end--)
+		;
+	*end = '\0';
+	if (strcasecmp(s, "content-length") == 0) {
+		if (*v == '\0')
+			return MST_HC_ERR;
+		for (len = 0; *v != '\0'; v++) {
+			if (*v < '0' || *v > '9' || len > UINT64_MAX / 20)
+				return MST_HC_ERR;
+			len = len * 10 + (uint64_t)(*v - '0');
+		}
+		if (r->r_has_len && r->r_len != len)
+			return MST_HC_ERR;	/* two different lengths */
+		r->r_has_len = true;
+		r->r_len = len;
+	} else if (strcasecmp(s, "transfer-encoding") == 0) {
+		if (hc_last_is_chunked(v))
+			r->r_chunked = true;
+		else
+			r->r_close = true;	/* body ends at the close */
+	} else if (strcasecmp(s, "connection") == 0) {
+		if (hc_has_token(v, "close"))
+			r->r_close = true;
+		if (hc_has_token(v, "keep-alive"))
+			r->r_keepalive = true;
+	}
+	if (r->r_chunked && r->r_has_len) {
+		/* chunked wins; a peer that sends both isn't reused */
+		r->r_has_len = false;
+		r->r_close = true;
+	}
+	return MST_HC_AGAIN;
+}
+
+static enum mst_hc_rc
+hc_chunk_size_line(struct mst_hc_resp *r, const char *s, size_t n)
+{
+	uint64_t len = 0;
+	size_t i;
+	int d;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			d = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			d = s[i] - 'a' + 10;
+		else if (s[i] >= 'A' && s[i] <= 'F')
+			d = s[i] - 'A' + 10;
+		else
+			break;
+		if (len >> 56)
+			return MST_HC_ERR;
+		len = len * 16 + (uint64_t)d;
+	}
+	if (i == 0 || (i < n && s[i] != ';' && s[i] != ' ' && s[i] != '\t'))
+		return MST_HC_ERR;
+	r->r_len = len;
+	r->r_state = len == 0 ? RS_TRAILERS : RS_CHUNK_DATA;
+	return MST_HC_AGAIN;
+}
+
+/* One complete line (CR removed) in the current state. */
+static enum mst_hc_rc
+hc_line(struct mst_hc_resp *r)
+{
+	char *s = r->r_line;
+	size_t n = r->r_line_len;
+
+	s[n] = '\0';
+	switch (r->r_state) {
+	case RS_STATUS:
+		return hc_status_line(r, s, n);
+	case RS_HEADERS:
+		return hc_header_line(r, s, n);
+	case RS_CHUNK_SIZE:
+		return hc_chunk_size_line(r, s, n);
+	case RS_CHUNK_CRLF:
+		if (n != 0)
+			return MST_HC_ERR;
+		r->r_state = RS_CHUNK_SIZE;
+		return MST_HC_AGAIN;
+	case RS_TRAILERS:
+		if (n != 0)
+			return MST_HC_AGAIN;
+		r->r_state = RS_DONE;
+		return MST_HC_DONE;
+	}
+	return MST_HC_ERR;
+}
+
+enum mst_hc_rc
+mst_hc_resp_feed(struct mst_hc_resp *r, const char *p, size_t len,
+    size_t *used)
+{
+	enum mst_hc_rc rc;
+	uint64_t take;
+	size_t i = 0;
+	char c;
+
+	while (i < len) {
+		switch (r->r_state) {
+		case RS_BODY_LEN:
+		case RS_CHUNK_DATA:
+			take = r->r_len < len - i ? r->r_len : len - i;
+			i += (size_t)take;
+			r->r_len -= take;
+			if (r->r_len > 0)
+				break;
+			if (r->r_state == RS_CHUNK_DATA) {
+				r->r_state = RS_CHUNK_CRLF;
+				break;
+			}
+			r->r_state = RS_DONE;
+			*used = i;
+			return MST_HC_DONE;
+		case RS_BODY_CLOSE:
+			i = len;
+			break;
+		case RS_DONE:
+			*used = i;
+			return MST_HC_DONE;
+		default:
+			c = p[i++];
+			if (r->r_state != RS_CHUNK_SIZE &&
+			    r->r_state != RS_CHUNK_CRLF &&
+			    ++r->r_head_bytes > MST_HC_HEAD_MAX) {
+				*used = i;
+				return MST_HC_ERR;
+			}
+			if (c == '\n') {
+				if (r->r_line_len > 0 &&
+				    r->r_line[r->r_line_len - 1] == '\r')
+					r->r_line_len--;
+				rc = hc_line(r);
+				r->r_line_len = 0;
+				r->r_line_skip = false;
+				if (rc != MST_HC_AGAIN) {
+					*used = i;
+					return rc;
+				}
+			} else if (r->r_line_skip)
+				;
+			else if (r->r_line_len < sizeof(r->r_line) - 1)
+				r->r_line[r->r_line_len++] = c;
+			else if (r->r_state == RS_HEADERS ||
+			    r->r_state == RS_TRAILERS)
+				r->r_line_skip = true;
+			else {
+				*used = i;
+				return MST_HC_ERR;
+			}
+			break;
+		}
+	}
+	*used = i;
+	return MST_HC_AGAIN;
+}
+
+enum mst_hc_rc
+mst_hc_resp_eof(struct mst_hc_resp *r)
+{
+	if (r->r_state == RS_BODY_CLOSE || r->r_state == RS_DONE) {
+		r->r_state = RS_DONE;
+		r->r_close = true;
+		return MST_HC_DONE;
+	}
+	return MST_HC_ERR;
+}
+
+/* ---- the checker ------------------------------------------------------ */
+
+enum hc_phase {
+	HCP_IDLE,		/* waiting for the interval timer */
+	HCP_CONNECT,		/* non-blocking connect in progress */
+	HCP_SEND,		/* writing the request */
+	HCP_READ,		/* reading the response */
+};
+
+struct hc_host {
+	bool		 hh_used;
+	bool		 hh_initial;	/* here at start, no result yet */
+	int		 hh_ci;
+	uint32_t	 hh_index;	/* in sc_hosts[], kept current */
+	uint32_t	 hh_id;		/* sh_id */
+	struct sockaddr_storage hh_sa;
+	socklen_t	 hh_salen;
+	char		 hh_name[INET6_ADDRSTRLEN + 16];
+	struct mst_hc_state hh_st;
+	enum hc_phase	 hh_phase;
+	int		 hh_fd;		/* -1, or a (kept-alive) connection */
+	struct mst_timer *hh_next;	/* interval timer (HCP_IDLE only) */
+	struct mst_timer *hh_timeout;	/* check timer (not HCP_IDLE) */
+	size_t		 hh_sent;
+	struct mst_hc_resp hh_resp;
+};
+
+struct hc_cluster {
+	char		*hcc_req;	/* the request bytes */
+	size_t		 hcc_reqlen;
+	struct hc_host	 hcc_hosts[CD_MAX_HOSTS];
+};
+
+static struct hc_cluster *hc_cl[CD_MAX_CLUSTERS];
+static bool hc_started;
+static bool hc_init_done;
+static uint32_t hc_init_pending;
+static mst_health_ready_cb *hc_ready;
+
+static void hc_on_interval(void *);
+static void hc_on_io(int, uint32_t, void *);
+
+static const struct cd_cluster *
+hc_conf(const struct hc_host *hh)
+{
+	return &mst.m_conf->c_clusters[hh->hh_ci];
+}
+
+static void
+hc_count(const struct hc_host *hh, int id)
+{
+	shm_add(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[hh->hh_ci].cc_c[id],
+	    1);
+}
+
+static _Atomic uint32_t *
+hc_shm_flags(const struct hc_host *hh)
+{
+	return &mst.m_shm->clusters[hh->hh_ci].sc_hosts[hh->hh_index].sh_flags;
+}
+
+/* Make the host's shm flags say what the state machine says. */
+static void
+hc_publish(const struct hc_host *hh)
+{
+	uint32_t set = hh->hh_st.hs_flags & HC_OWN_FLAGS;
+	uint32_t clr = HC_OWN_FLAGS & ~set;
+
+	if (set != 0)
+		atomic_fetch_or_explicit(hc_shm_flags(hh), set,
+		    memory_order_release);
+	if (clr != 0)
+		atomic_fetch_and_explicit(hc_shm_flags(hh), ~clr,
+		    memory_order_release);
+}
+
+static void
+hc_close(struct hc_host *hh)
+{
+	if (hh->hh_fd == -1)
+		return;
+	mst_loop_del(hh->hh_fd);
+	close(hh->hh_fd);
+	hh->hh_fd = -1;
+}
+
+static void
+hc_initial_done(struct hc_host *hh)
+{
+	if (!hh->hh_initial)
+		return;
+	hh->hh_initial = false;
+	if (hc_init_pending > 0 && --hc_init_pending == 0 && !hc_init_done) {
+		hc_init_done = true;
+		log_info("health checks: every host has a first result");
+		if (hc_ready != NULL)
+			hc_ready();
+	}
+}
+
+static void
+hc_schedule(struct hc_host *hh, uint64_t ms)
+{
+	hh->hh_phase = HCP_IDLE;
+	if ((hh->hh_next = mst_timer_add(ms, hc_on_interval, hh)) == NULL)
+		log_warn("cluster %s: host %s: health check timer",
+		    hc_conf(hh)->cl_name, hh->hh_name);
+}
+
+/*
+ * The one way a check ends.  The caller has closed the connection or
+ * left a reusable one in hh_fd.  why says what went wrong, for the log.
+ */
+static void
+hc_finish(struct hc_host *hh, enum mst_hc_result r, const char *why)
+{
+	const struct cd_cluster *cl = hc_conf(hh);
+	enum mst_hc_transition t;
+	bool first = hh->hh_st.hs_first, traffic = true;
+
+	if (hh->hh_timeout != NULL) {
+		mst_timer_cancel(hh->hh_timeout);
+		hh->hh_timeout = NULL;
+	}
+	hc_count(hh, r == MST_HC_R_SUCCESS ? CC_HC_SUCCESS : CC_HC_FAILURE);
+	if (r == MST_HC_R_NETWORK || r == MST_HC_R_TIMEOUT)
+		hc_count(hh, CC_HC_NETWORK_FAILURE);
+
+	t = mst_hc_state_step(&hh->hh_st, cl->cl_hc, r);
+	hc_publish(hh);
+	if (t == MST_HC_T_CHANGED) {
+		if (hh->hh_st.hs_flags & SHM_HF_FAILED_ACTIVE_HC)
+			log_info("cluster %s: host %s unhealthy: %s",
+			    cl->cl_name, hh->hh_name, why);
+		else
+			log_info("cluster %s: host %s %s", cl->cl_name,
+			    hh->hh_name, first ? "healthy" : "healthy again");
+	} else if (first && r != MST_HC_R_SUCCESS)
+		log_info("cluster %s: host %s unhealthy: %s", cl->cl_name,
+		    hh->hh_name, why);
+	else if (r != MST_HC_R_SUCCESS)
+		log_debug("cluster %s: host %s: health check failed: %s",
+		    cl->cl_name, hh->hh_name, why);
+
+	if (r == MST_HC_R_SUCCESS &&
+	    (hh->hh_st.hs_flags & SHM_HF_FAILED_ACTIVE_HC) == 0)
+		mst_outlier_hc_success(hh->hh_ci, hh->hh_index);
+	hc_initial_done(hh);
+
+	if (cl->cl_hc->hc_no_traffic_interval != CD_DUR_UNSET ||
+	    cl->cl_hc->hc_no_traffic_healthy_interval != CD_DUR_UNSET)
+		traffic = shm_sum_cluster_c(mst.m_shm, hh->hh_ci,
+		    CC_CX_TOTAL) > 0;
+	hc_schedule(hh, mst_hc_interval_ms(cl->cl_hc, r, t, traffic,
+	    arc4random_uniform));
+}
+
+static void
+hc_fail(struct hc_host *hh, enum mst_hc_result r, const char *what, int err)
+{
+	char why[160];
+
+	hc_close(hh);
+	if (err != 0)
+		snprintf(why, sizeof(why), "%s: %s", what, strerror(err));
+	else
+		strlcpy(why, what, sizeof(why));
+	hc_finish(hh, r, why);
+}
+
+static void
+hc_on_timeout(void *arg)
+{
+	struct hc_host *hh = arg;
+	char why[64];
+
+	hh->hh_timeout = NULL;
+	snprintf(why, sizeof(why), "no response within %llu ms",
+	    (unsigned long long)ns_to_ms(hc_conf(hh)->cl_hc->hc_timeout));
+	hc_fail(hh, MST_HC_R_TIMEOUT, why, 0);
+}
+
+/* A complete response arrived; extra says bytes followed it. */
+static void
+hc_response(struct hc_host *hh, bool extra)
+{
+	const struct cd_cluster *cl = hc_conf(hh);
+	int status = hh->hh_resp.r_status;
+	char why[32];
+
+	if (extra || hh->hh_resp.r_close || !cl->cl_hc->hc_reuse_connection)
+		hc_close(hh);
+	else if (mst_loop_mod(hh->hh_fd, EPOLLIN | EPOLLRDHUP, hc_on_io,
+	    hh) == -1)
+		hc_close(hh);
+	if (mst_hc_status_expected(cl->cl_hc, status)) {
+		hc_finish(hh, MST_HC_R_SUCCESS, "");
+		return;
+	}
+	snprintf(why, sizeof(why), "status %d", status);
+	hc_finish(hh, MST_HC_R_FAILURE, why);
+}
+
+static void
+hc_send(struct hc_host *hh)
+{
+	const struct hc_cluster *hcc = hc_cl[hh->hh_ci];
+	ssize_t n;
+
+	hh->hh_phase = HCP_SEND;
+	while (hh->hh_sent < hcc->hcc_reqlen) {
+		n = send(hh->hh_fd, hcc->hcc_req + hh->hh_sent,
+		    hcc->hcc_reqlen - hh->hh_sent, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (mst_loop_mod(hh->hh_fd, EPOLLOUT, hc_on_io,
+			    hh) == -1)
+				hc_fail(hh, MST_HC_R_NETWORK, "epoll", errno);
+			return;
+		}
+		if (n == -1) {
+			hc_fail(hh, MST_HC_R_NETWORK, "send", errno);
+			return;
+		}
+		hh->hh_sent += (size_t)n;
+	}
+	hh->hh_phase = HCP_READ;
+	if (mst_loop_mod(hh->hh_fd, EPOLLIN, hc_on_io, hh) == -1)
+		hc_fail(hh, MST_HC_R_NETWORK, "epoll", errno);
+}
+
+static void
+hc_read(struct hc_host *hh)
+{
+	char buf[4096];
+	enum mst_hc_rc rc;
+	ssize_t n;
+	size_t used;
+	int i;
+
+	/* bounded: a fast peer can't keep the master here */
+	for (i = 0; i < 16; i++) {
+		n = recv(hh->hh_fd, buf, sizeof(buf), 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n == -1) {
+			hc_fail(hh, MST_HC_R_NETWORK, "recv", errno);
+			return;
+		}
+		if (n == 0) {
+			if (mst_hc_resp_eof(&hh->hh_resp) == MST_HC_DONE) {
+				hc_close(hh);
+				hc_response(hh, false);
+			} else
+				hc_fail(hh, MST_HC_R_NETWORK,
+				    "connection closed before a full response",
+				    0);
+			return;
+		}
+		rc = mst_hc_resp_feed(&hh->hh_resp, buf, (size_t)n, &used);
+		if (rc == MST_HC_DONE) {
+			hc_response(hh, used < (size_t)n);
+			return;
+		}
+		if (rc == MST_HC_ERR) {
+			hc_fail(hh, MST_HC_R_NETWORK, "malformed response", 0);
+			return;
+		}
+	}
+}
+
+static void
+hc_on_io(int fd, uint32_t events, void *arg)
+{
+	struct hc_host *hh = arg;
+	socklen_t len;
+	int err;
+
+	(void)fd;
+	switch (hh->hh_phase) {
+	case HCP_IDLE:
+		/* a kept-alive connection closed, or sent what we didn't
+		 * ask for: drop it quietly, the next check reconnects */
+		hc_close(hh);
+		return;
+	case HCP_CONNECT:
+		err = 0;
+		len = sizeof(err);
+		if (getsockopt(hh->hh_fd, SOL_SOCKET, SO_ERROR, &err,
+		    &len) == -1)
+			err = errno;
+		if (err == 0 && (events & (EPOLLERR | EPOLLHUP)))
+			err = ECONNREFUSED;
+		if (err != 0) {
+			hc_fail(hh, MST_HC_R_NETWORK, "connect", err);
+			return;
+		}
+		hh->hh_sent = 0;
+		hc_send(hh);
+		return;
+	case HCP_SEND:
+		hc_send(hh);
+		return;
+	case HCP_READ:
+		hc_read(hh);
+		return;
+	}
+}
+
+static void
+hc_connect(struct hc_host *hh)
+{
+	int fd, on = 1;
+
+	fd = socket(hh->hh_sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		hc_fail(hh, MST_HC_R_NETWORK, "socket", errno);
+		return;
+	}
+	hh->hh_fd = fd;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (mst_loop_add(fd, EPOLLOUT, hc_on_io, hh) == -1) {
+		hc_fail(hh, MST_HC_R_NETWORK, "epoll", errno);
+		return;
+	}
+	hh->hh_sent = 0;
+	if (connect(fd, (struct sockaddr *)&hh->hh_sa, hh->hh_salen) == 0) {
+		hc_send(hh);
+		return;
+	}
+	if (errno != EINPROGRESS) {
+		hc_fail(hh, MST_HC_R_NETWORK, "connect", errno);
+		return;
+	}
+	hh->hh_phase = HCP_CONNECT;
+}
+
+/* The interval is over: run one check. */
+static void
+hc_on_interval(void *arg)
+{
+	struct hc_host *hh = arg;
+	const struct cd_health_check *hc = hc_conf(hh)->cl_hc;
+	const char *m = hc->hc_method;
+
+	hh->hh_next = NULL;
+	hc_count(hh, CC_HC_ATTEMPT);
+	mst_hc_resp_init(&hh->hh_resp, m != NULL && strcmp(m, "HEAD") == 0);
+	if ((hh->hh_timeout = mst_timer_add(ns_to_ms(hc->hc_timeout),
+	    hc_on_timeout, hh)) == NULL) {
+		hc_fail(hh, MST_HC_R_NETWORK, "timer", ENOMEM);
+		return;
+	}
+	hh->hh_sent = 0;
+	if (hh->hh_fd != -1)
+		hc_send(hh);	/* on the kept-alive connection */
+	else
+		hc_connect(hh);
+}
+
+static void
+hc_host_stop(struct hc_host *hh)
+{
+	hc_close(hh);
+	if (hh->hh_next != NULL)
+		mst_timer_cancel(hh->hh_next);
+	if (hh->hh_timeout != NULL)
+		mst_timer_cancel(hh->hh_timeout);
+	hh->hh_next = hh->hh_timeout = NULL;
+	hh->hh_used = false;
+	/* a host gone before its first result holds nobody up */
+	hc_initial_done(hh);
+}
+
+static void
+hc_host_addr(struct hc_host *hh, const struct shm_host *h)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&hh->hh_sa;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&hh->hh_sa;
+
+	memset(&hh->hh_sa, 0, sizeof(hh->hh_sa));
+	if (h->sh_family == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(h->sh_port);
+		memcpy(&sin6->sin6_addr, h->sh_addr, 16);
+		hh->hh_salen = sizeof(*sin6);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(h->sh_port);
+		memcpy(&sin->sin_addr, h->sh_addr, 4);
+		hh->hh_salen = sizeof(*sin);
+	}
+	mst_stats_host_addr(h, hh->hh_name, sizeof(hh->hh_name));
+}
+
+/* Bring cluster ci's sessions in line with its shm host list. */
+static void
+hc_sync(int ci, bool initial)
+{
+	const struct cd_health_check *hc = mst.m_conf->c_clusters[ci].cl_hc;
+	struct hc_cluster *hcc = hc_cl[ci];
+	struct shm_host hosts[CD_MAX_HOSTS];
+	bool known[CD_MAX_HOSTS], seen[CD_MAX_HOSTS];
+	uint32_t n, i, j, seq;
+	struct hc_host *hh;
+
+	n = shm_hosts_read(&mst.m_shm->clusters[ci], hosts, &seq);
+	memset(known, 0, sizeof(known));
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < n; i++)
+		for (j = 0; j < CD_MAX_HOSTS; j++)
+			if (hcc->hcc_hosts[j].hh_used &&
+			    hcc->hcc_hosts[j].hh_id == hosts[i].sh_id) {
+				hcc->hcc_hosts[j].hh_index = i;
+				known[i] = seen[j] = true;
+				break;
+			}
+	/* stop the hosts that left first: their slots take the new ones */
+	for (j = 0; j < CD_MAX_HOSTS; j++)
+		if (hcc->hcc_hosts[j].hh_used && !seen[j])
+			hc_host_stop(&hcc->hcc_hosts[j]);
+	for (i = 0; i < n; i++) {
+		if (known[i])
+			continue;
+		for (j = 0; j < CD_MAX_HOSTS; j++)
+			if (!hcc->hcc_hosts[j].hh_used)
+				break;
+		CD_ASSERT(j < CD_MAX_HOSTS);	/* n <= CD_MAX_HOSTS */
+		hh = &hcc->hcc_hosts[j];
+		memset(hh, 0, sizeof(*hh));
+		hh->hh_used = true;
+		hh->hh_initial = initial;
+		if (initial)
+			hc_init_pending++;
+		hh->hh_ci = ci;
+		hh->hh_index = i;
+		hh->hh_id = hosts[i].sh_id;
+		hh->hh_fd = -1;
+		hc_host_addr(hh, &hosts[i]);
+		mst_hc_state_init(&hh->hh_st);
+		hc_publish(hh);
+		hc_schedule(hh, hc_rand(arc4random_uniform,
+		    ns_to_ms(hc->hc_initial_jitter)));
+	}
+}
+
+uint32_t
+mst_health_new_host_flags(const struct cd_cluster *cl)
+{
+	return cl->cl_hc != NULL ? SHM_HF_FAILED_ACTIVE_HC : 0;
+}
+
+int
+mst_health_start(mst_health_ready_cb *ready)
+{
+	const struct cd_conf *conf = mst.m_conf;
+	size_t ci;
+
+	hc_ready = ready;
+	for (ci = 0; ci < conf->c_nclusters && ci < CD_MAX_CLUSTERS; ci++) {
+		const struct cd_cluster *cl = &conf->c_clusters[ci];
+
+		if (cl->cl_hc == NULL)
+			continue;
+		if ((hc_cl[ci] = calloc(1, sizeof(*hc_cl[ci]))) == NULL ||
+		    (hc_cl[ci]->hcc_req = mst_hc_request(cl,
+		    &hc_cl[ci]->hcc_reqlen)) == NULL) {
+			log_warn("cluster %s: health checks", cl->cl_name);
+			return -1;
+		}
+		hc_sync((int)ci, true);
+	}
+	hc_started = true;
+	if (hc_init_pending == 0)
+		hc_init_done = true;
+	return 0;
+}
+
+void
+mst_health_stop(void)
+{
+	size_t ci;
+	int j;
+
+	for (ci = 0; ci < CD_MAX_CLUSTERS; ci++) {
+		if (hc_cl[ci] == NULL)
+			continue;
+		for (j = 0; j < CD_MAX_HOSTS; j++)
+			if (hc_cl[ci]->hcc_hosts[j].hh_used) {
+				/* not a result: nobody waits any more */
+				hc_cl[ci]->hcc_hosts[j].hh_initial = false;
+				hc_host_stop(&hc_cl[ci]->hcc_hosts[j]);
+			}
+		free(hc_cl[ci]->hcc_req);
+		free(hc_cl[ci]);
+		hc_cl[ci] = NULL;
+	}
+	hc_started = false;
+	hc_init_done = false;
+	hc_init_pending = 0;
+	hc_ready = NULL;
+}
+
+int
+mst_health_initialized(void)
+{
+	return hc_init_done;
+}
+
+void
+mst_health_hosts_changed(int ci)
+{
+	if (!hc_started || ci < 0 || ci >= CD_MAX_CLUSTERS ||
+	    hc_cl[ci] == NULL)
+		return;
+	hc_sync(ci, false);
+}

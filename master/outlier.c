@@ -1,0 +1,376 @@
+/*
+ * Outlier detection in the master (see outlier.h).
+ *
+ * The master keeps, per cluster with outlier_detection, one record per
+ * host indexed like sc_hosts[] and sc_od_hosts[] (moved together when the
+ * host list changes, by sh_id), holding what Envoy's host monitor holds:
+ * whether the host is ejected, since when, how many times, and the
+ * ejection-time multiplier.  Invariant: od_ejected of a record and
+ * SHM_HF_FAILED_OUTLIER_CHECK of its host agree, and odc_active counts
+ * them.
+ */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shared/log.h"
+#include "shared/shm.h"
+#include "loop.h"
+#include "mst.h"
+#include "outlier.h"
+#include "stats.h"
+
+struct od_host {
+	uint32_t	 od_id;		/* sh_id; 0: no host */
+	uint32_t	 od_backoff;	/* ejection time multiplier */
+	uint32_t	 od_ejections;	/* times ejected */
+	bool		 od_ejected;
+	bool		 od_unejected;	/* od_unejected_ms is valid */
+	uint64_t	 od_ejected_ms;
+	uint64_t	 od_unejected_ms;
+};
+
+struct od_cluster {
+	struct od_host	 odc_hosts[CD_MAX_HOSTS];
+	uint32_t	 odc_nhosts;
+	uint32_t	 odc_active;	/* hosts ejected */
+	struct mst_timer *odc_timer;	/* interval sweep */
+};
+
+static struct od_cluster *od_cl[CD_MAX_CLUSTERS];
+static struct mst_timer *od_poll_timer;
+
+bool
+mst_outlier_should_eject(uint32_t active, uint32_t nhosts,
+    uint32_t max_percent, bool always_eject_one_host)
+{
+	if (nhosts == 0)
+		return false;
+	if (max_percent > 100)
+		max_percent = 100;
+	if (always_eject_one_host && active == 0)
+		return true;
+	return ((uint64_t)active + 1) * 100 <= (uint64_t)max_percent * nhosts;
+}
+
+uint32_t
+mst_outlier_backoff_next(uint32_t backoff, uint64_t base_ms, uint64_t max_ms)
+{
+	if ((uint64_t)backoff * base_ms < max_ms + base_ms &&
+	    backoff < UINT32_MAX)
+		backoff++;
+	return backoff;
+}
+
+uint64_t
+mst_outlier_ejection_ms(uint32_t backoff, uint64_t base_ms, uint64_t max_ms)
+{
+	uint64_t ms = (uint64_t)backoff * base_ms;
+
+	return ms < max_ms ? ms : max_ms;
+}
+
+void
+mst_outlier_times_ms(const struct cd_outlier *od, uint64_t *base_ms,
+    uint64_t *max_ms)
+{
+	*base_ms = od->od_base_ejection_time > 0 ?
+	    (uint64_t)CD_NS_TO_MS_CEIL(od->od_base_ejection_time) : 30000;
+	*max_ms = od->od_max_ejection_time > 0 ?
+	    (uint64_t)CD_NS_TO_MS_CEIL(od->od_max_ejection_time) : 300000;
+	if (*max_ms < *base_ms)
+		*max_ms = *base_ms;
+}
+
+static void
+od_count(int ci, int id)
+{
+	shm_add(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[ci].cc_c[id], 1);
+}
+
+static const char *
+od_name(int ci, uint32_t i, char *buf, size_t len)
+{
+	mst_stats_host_addr(&mst.m_shm->clusters[ci].sc_hosts[i], buf, len);
+	return buf;
+}
+
+static void
+od_uneject(int ci, uint32_t i, uint64_t now, const char *why)
+{
+	struct shm_cluster *sc = &mst.m_shm->clusters[ci];
+	struct od_host *h = &od_cl[ci]->odc_hosts[i];
+	char name[64];
+
+	CD_ASSERT(h->od_ejected && od_cl[ci]->odc_active > 0);
+	h->od_ejected = false;
+	h->od_unejected = true;
+	h->od_unejected_ms = now;
+	od_cl[ci]->odc_active--;
+	/* start from zero, or a host one error short of the threshold
+	 * would go again on the first error */
+	atomic_store_explicit(&sc->sc_od_hosts[i].oh_5xx, 0,
+	    memory_order_relaxed);
+	atomic_store_explicit(&sc->sc_od_hosts[i].oh_gateway, 0,
+	    memory_order_relaxed);
+	atomic_fetch_and_explicit(&sc->sc_hosts[i].sh_flags,
+	    ~SHM_HF_FAILED_OUTLIER_CHECK, memory_order_release);
+	log_info("cluster %s: host %s back in service (%s)",
+	    mst.m_conf->c_clusters[ci].cl_name, od_name(ci, i, name,
+	    sizeof(name)), why);
+}
+
+/* Envoy's DetectorImpl::ejectHost() for a consecutive-error type. */
+static void
+od_eject(int ci, uint32_t i, uint32_t req, uint64_t now)
+{
+	const struct cd_outlier *od = &mst.m_conf->c_clusters[ci].cl_outlier;
+	struct od_cluster *odc = od_cl[ci];
+	struct od_host *h = &odc->odc_hosts[i];
+	uint64_t base, max;
+	uint32_t pct;
+	char name[64];
+	bool gw = req == SHM_OD_REQ_GATEWAY;
+
+	/* always_eject_one_host isn't configurable yet: Envoy's false */
+	if (!mst_outlier_should_eject(odc->odc_active, odc->odc_nhosts,
+	    od->od_max_ejection_percent, false)) {
+		od_count(ci, CC_OD_EJECTIONS_OVERFLOW);
+		log_debug("cluster %s: host %s not ejected: "
+		    "max_ejection_percent %u reached",
+		    mst.m_conf->c_clusters[ci].cl_name,
+		    od_name(ci, i, name, sizeof(name)),
+		    od->od_max_ejection_percent);
+		return;
+	}
+	pct = gw ? od->od_enforcing_consecutive_gateway_failure :
+	    od->od_enforcing_consecutive_5xx;
+	if (pct == 0 || (pct < 100 && arc4random_uniform(100) >= pct))
+		return;		/* detected, not enforced */
+
+	mst_outlier_times_ms(od, &base, &max);
+	odc->odc_active++;
+	od_count(ci, CC_OD_EJECTIONS_ENFORCED_TOTAL);
+	od_count(ci, gw ? CC_OD_EJECTIONS_ENFORCED_GATEWAY :
+	    CC_OD_EJECTIONS_ENFORCED_5XX);
+	h->od_ejected = true;
+	h->od_ejections++;
+	h->od_ejected_ms = now;
+	h->od_backoff = mst_outlier_backoff_next(h->od_backoff, base, max);
+	atomic_fetch_or_explicit(&mst.m_shm->clusters[ci].sc_hosts[i].sh_flags,
+	    SHM_HF_FAILED_OUTLIER_CHECK, memory_order_release);
+	log_info("cluster %s: host %s ejected: consecutive %s (ejection %u, "
+	    "for %llu ms)", mst.m_conf->c_clusters[ci].cl_name,
+	    od_name(ci, i, name, sizeof(name)), gw ? "gateway failures" :
+	    "5xx", h->od_ejections, (unsigned long long)
+	    mst_outlier_ejection_ms(h->od_backoff, base, max));
+}
+
+/* A worker saw a threshold reached (onConsecutiveErrorWorker). */
+static void
+od_consecutive(int ci, uint32_t i, uint32_t req, uint64_t now)
+{
+	struct shm_outlier_host *oh = &mst.m_shm->clusters[ci].sc_od_hosts[i];
+
+	if (od_cl[ci]->odc_hosts[i].od_ejected)
+		return;		/* as Envoy: the counter isn't reset either */
+	od_count(ci, req == SHM_OD_REQ_GATEWAY ?
+	    CC_OD_EJECTIONS_DETECTED_GATEWAY : CC_OD_EJECTIONS_DETECTED_5XX);
+	od_eject(ci, i, req, now);
+	/* a new run of errors may be detected again, ejected or not */
+	atomic_store_explicit(req == SHM_OD_REQ_GATEWAY ? &oh->oh_gateway :
+	    &oh->oh_5xx, 0, memory_order_relaxed);
+}
+
+void
+mst_outlier_poll(uint64_t now)
+{
+	struct shm_cluster *sc;
+	uint32_t i, req;
+	int ci;
+
+	for (ci = 0; ci < CD_MAX_CLUSTERS; ci++) {
+		if (od_cl[ci] == NULL)
+			continue;
+		sc = &mst.m_shm->clusters[ci];
+		for (i = 0; i < od_cl[ci]->odc_nhosts; i++) {
+			if (atomic_load_explicit(&sc->sc_od_hosts[i].oh_req,
+			    memory_order_relaxed) == 0)
+				continue;
+			req = atomic_exchange_explicit(
+			    &sc->sc_od_hosts[i].oh_req, 0,
+			    memory_order_acquire);
+			/* Envoy's worker reports the gateway failure first */
+			if (req & SHM_OD_REQ_GATEWAY)
+				od_consecutive(ci, i, SHM_OD_REQ_GATEWAY, now);
+			if (req & SHM_OD_REQ_5XX)
+				od_consecutive(ci, i, SHM_OD_REQ_5XX, now);
+		}
+	}
+}
+
+void
+mst_outlier_sweep(int ci, uint64_t now)
+{
+	const struct cd_outlier *od;
+	struct od_cluster *odc;
+	struct od_host *h;
+	uint64_t base, max, interval;
+	uint32_t i;
+
+	if (ci < 0 || ci >= CD_MAX_CLUSTERS || (odc = od_cl[ci]) == NULL)
+		return;
+	od = &mst.m_conf->c_clusters[ci].cl_outlier;
+	mst_outlier_times_ms(od, &base, &max);
+	interval = (uint64_t)CD_NS_TO_MS_CEIL(od->od_interval);
+	for (i = 0; i < odc->odc_nhosts; i++) {
+		h = &odc->odc_hosts[i];
+		if (h->od_ejected && now - h->od_ejected_ms >=
+		    mst_outlier_ejection_ms(h->od_backoff, base, max))
+			od_uneject(ci, i, now, "ejection time over");
+	}
+	/* a host that stayed in service a whole interval earns back one
+	 * step of its multiplier */
+	for (i = 0; i < odc->odc_nhosts; i++) {
+		h = &odc->odc_hosts[i];
+		if (!h->od_ejected && h->od_unejected &&
+		    now - h->od_unejected_ms >= interval && h->od_backoff > 0)
+			h->od_backoff--;
+	}
+}
+
+static void
+od_on_poll(void *arg)
+{
+	(void)arg;
+	od_poll_timer = NULL;
+	mst_outlier_poll(mst_now_ms());
+	od_poll_timer = mst_timer_add(MST_OUTLIER_POLL_MS, od_on_poll, NULL);
+}
+
+static void
+od_on_interval(void *arg)
+{
+	int ci = (int)(intptr_t)arg;
+	uint64_t ms;
+
+	if (od_cl[ci] == NULL)
+		return;
+	od_cl[ci]->odc_timer = NULL;
+	mst_outlier_sweep(ci, mst_now_ms());
+	ms = (uint64_t)CD_NS_TO_MS_CEIL(
+	    mst.m_conf->c_clusters[ci].cl_outlier.od_interval);
+	od_cl[ci]->odc_timer = mst_timer_add(ms > 0 ? ms : 10000,
+	    od_on_interval, arg);
+}
+
+void
+mst_outlier_hosts_changed(int ci)
+{
+	struct shm_cluster *sc;
+	struct od_cluster *odc;
+	struct od_host old[CD_MAX_HOSTS];
+	struct shm_host hosts[CD_MAX_HOSTS];
+	uint32_t c5[CD_MAX_HOSTS], cg[CD_MAX_HOSTS], rq[CD_MAX_HOSTS];
+	uint32_t n, nold, i, j, seq;
+
+	if (ci < 0 || ci >= CD_MAX_CLUSTERS || (odc = od_cl[ci]) == NULL)
+		return;
+	sc = &mst.m_shm->clusters[ci];
+	nold = odc->odc_nhosts;
+	memcpy(old, odc->odc_hosts, sizeof(old));
+	for (j = 0; j < nold; j++) {
+		c5[j] = atomic_load(&sc->sc_od_hosts[j].oh_5xx);
+		cg[j] = atomic_load(&sc->sc_od_hosts[j].oh_gateway);
+		rq[j] = atomic_load(&sc->sc_od_hosts[j].oh_req);
+	}
+	n = shm_hosts_read(sc, hosts, &seq);
+	memset(odc->odc_hosts, 0, sizeof(odc->odc_hosts));
+	odc->odc_active = 0;
+	for (i = 0; i < CD_MAX_HOSTS; i++) {
+		uint32_t v5 = 0, vg = 0, vr = 0;
+
+		if (i < n) {
+			for (j = 0; j < nold; j++)
+				if (old[j].od_id == hosts[i].sh_id)
+					break;
+			if (j < nold) {
+				odc->odc_hosts[i] = old[j];
+				v5 = c5[j];
+				vg = cg[j];
+				vr = rq[j];
+			}
+			odc->odc_hosts[i].od_id = hosts[i].sh_id;
+			if (odc->odc_hosts[i].od_ejected)
+				odc->odc_active++;
+		}
+		/* XXX a worker reporting with an index from before this
+		 * change may still count one result against the wrong
+		 * host; the next success zeroes it */
+		atomic_store(&sc->sc_od_hosts[i].oh_5xx, v5);
+		atomic_store(&sc->sc_od_hosts[i].oh_gateway, vg);
+		atomic_store(&sc->sc_od_hosts[i].oh_req, vr);
+	}
+	odc->odc_nhosts = n;
+}
+
+void
+mst_outlier_hc_success(int ci, uint32_t i)
+{
+	/* successful_active_health_check_uneject_host isn't configurable
+	 * yet: Envoy's default, true */
+	if (ci < 0 || ci >= CD_MAX_CLUSTERS || od_cl[ci] == NULL ||
+	    i >= od_cl[ci]->odc_nhosts || !od_cl[ci]->odc_hosts[i].od_ejected)
+		return;
+	od_uneject(ci, i, mst_now_ms(), "active health check passed");
+}
+
+int
+mst_outlier_start(void)
+{
+	const struct cd_conf *conf = mst.m_conf;
+	struct shm_cluster *sc;
+	size_t ci;
+	int any = 0;
+
+	for (ci = 0; ci < conf->c_nclusters && ci < CD_MAX_CLUSTERS; ci++) {
+		const struct cd_outlier *od = &conf->c_clusters[ci].cl_outlier;
+
+		if (!od->od_set)
+			continue;
+		if ((od_cl[ci] = calloc(1, sizeof(*od_cl[ci]))) == NULL) {
+			log_warn("cluster %s: outlier detection",
+			    conf->c_clusters[ci].cl_name);
+			return -1;
+		}
+		sc = &mst.m_shm->clusters[ci];
+		sc->sc_od_5xx = od->od_consecutive_5xx;
+		sc->sc_od_gateway = od->od_consecutive_gateway_failure;
+		sc->sc_od_enabled = 1;
+		mst_outlier_hosts_changed((int)ci);
+		od_on_interval((void *)(intptr_t)ci);
+		any = 1;
+	}
+	if (any)
+		od_poll_timer = mst_timer_add(MST_OUTLIER_POLL_MS, od_on_poll,
+		    NULL);
+	return 0;
+}
+
+void
+mst_outlier_stop(void)
+{
+	int ci;
+
+	mst_timer_cancel(od_poll_timer);
+	od_poll_timer = NULL;
+	for (ci = 0; ci < CD_MAX_CLUSTERS; ci++) {
+		if (od_cl[ci] == NULL)
+			continue;
+		mst_timer_cancel(od_cl[ci]->odc_timer);
+		free(od_cl[ci]);
+		od_cl[ci] = NULL;
+	}
+}
