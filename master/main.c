@@ -32,6 +32,7 @@
 #include "health.h"
 #include "loop.h"
 #include "mst.h"
+#include "notify.h"
 #include "outlier.h"
 #include "proc.h"
 #include "reload.h"
@@ -146,6 +147,7 @@ mst_shutdown(const char *why)
 		return;
 	}
 	shutting_down = 1;
+	mst_notify("STOPPING=1");
 	log_info("%s: draining workers (at most %d s)", why,
 	    mst.m_drain_time_s);
 	atomic_store(&mst.m_shm->hdr.h_state, SHM_S_DRAINING);
@@ -173,6 +175,7 @@ static void
 on_health_ready(void)
 {
 	set_starting_state(SHM_S_LIVE);
+	mst_notify("READY=1");
 }
 
 static void

@@ -17,6 +17,7 @@
 #include "shared/shm.h"
 #include "loop.h"
 #include "mst.h"
+#include "notify.h"
 #include "reload.h"
 
 void
@@ -91,14 +92,24 @@ only_weights_differ(const struct cd_conf *a, const struct cd_conf *b)
 	return same;
 }
 
+static void reload_apply(void);
+
 void
 mst_reload(void)
+{
+	log_info("caught SIGHUP: reloading %s", mst.m_config_path);
+	mst_notify("RELOADING=1");
+	reload_apply();
+	mst_notify("READY=1");
+}
+
+static void
+reload_apply(void)
 {
 	struct conf_diags diags;
 	struct cd_conf *next;
 	size_t i;
 
-	log_info("caught SIGHUP: reloading %s", mst.m_config_path);
 	memset(&diags, 0, sizeof(diags));
 	next = conf_load(mst.m_config_path, &diags);
 	for (i = 0; i < diags.cd_n; i++)
