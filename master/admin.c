@@ -106,8 +106,12 @@ struct adm_handler {
 	adm_handler_fn	*h_fn;
 };
 
-static adm_handler_fn h_home, h_clusters, h_config_dump, h_hc_fail, h_hc_ok,
-    h_help, h_listeners, h_quit, h_ready, h_server_info, h_stats, h_prom;
+/* what a reply with ar_quit asked for, for the log */
+static const char *adm_quit_why = "admin /quitquitquit";
+
+static adm_handler_fn h_home, h_clusters, h_config_dump, h_drain, h_hc_fail,
+    h_hc_ok, h_help, h_listeners, h_quit, h_ready, h_server_info, h_stats,
+    h_prom;
 
 /* Sorted by path: /help prints them in this order (a test checks it). */
 static const struct adm_handler adm_handlers[] = {
@@ -117,6 +121,16 @@ static const struct adm_handler adm_handlers[] = {
 	    h_clusters },
 	{ "/config_dump", "dump current Envoy configs (experimental)",
 	    "      resource: The resource to dump\n", 0, h_config_dump },
+	{ "/drain_listeners", "drain listeners",
+	    "      graceful: When draining listeners, enter a graceful drain "
+	    "period prior to closing listeners. This behaviour and duration is "
+	    "configurable via server options or CLI\n"
+	    "      skip_exit: When draining listeners, do not exit after the "
+	    "drain period. This must be used with graceful\n"
+	    "      inboundonly: Drains all inbound listeners. traffic_direction "
+	    "field in envoy_v3_api_msg_config.listener.v3.Listener is used to "
+	    "determine whether a listener is inbound or outbound.\n", 1,
+	    h_drain },
 	{ "/healthcheck/fail", "cause the server to fail health checks",
 	    NULL, 1, h_hc_fail },
 	{ "/healthcheck/ok", "cause the server to pass health checks",
@@ -447,6 +461,34 @@ h_server_info(const char *query, struct mst_admin_reply *r)
 	buf_free(&c);
 }
 
+/*
+ * Workers stop accepting, finish what is in flight and exit; then the
+ * server exits too, unless skip_exit (with graceful, as Envoy requires),
+ * which keeps the master and this admin port up with the listeners closed.
+ */
+static void
+h_drain(const char *query, struct mst_admin_reply *r)
+{
+	struct buf v;
+	int graceful, skip_exit;
+
+	buf_init(&v);
+	graceful = mst_admin_query(query, "graceful", &v);
+	skip_exit = mst_admin_query(query, "skip_exit", &v);
+	buf_free(&v);
+	if (skip_exit && !graceful) {
+		reply_text(r, 400, "skip_exit requires graceful\n");
+		return;
+	}
+	buf_puts(&r->ar_body, "OK\n");
+	if (skip_exit)
+		mst_drain_listeners();
+	else {
+		adm_quit_why = "admin /drain_listeners";
+		r->ar_quit = 1;
+	}
+}
+
 static void
 h_hc_fail(const char *query, struct mst_admin_reply *r)
 {
@@ -472,6 +514,7 @@ h_quit(const char *query, struct mst_admin_reply *r)
 {
 	(void)query;
 	buf_puts(&r->ar_body, "OK\n");
+	adm_quit_why = "admin /quitquitquit";
 	r->ar_quit = 1;
 }
 
@@ -771,7 +814,7 @@ quit_cb(void *arg)
 {
 	(void)arg;
 	adm_quit_timer = NULL;
-	mst_shutdown("admin /quitquitquit");
+	mst_shutdown(adm_quit_why);
 }
 
 /* From the loop, not from inside a connection's call chain: mst_shutdown
@@ -781,7 +824,7 @@ admin_schedule_quit(void)
 {
 	if (adm_quit_timer == NULL &&
 	    (adm_quit_timer = mst_timer_add(0, quit_cb, NULL)) == NULL)
-		mst_shutdown("admin /quitquitquit");
+		mst_shutdown(adm_quit_why);
 }
 
 static void

@@ -41,6 +41,7 @@ struct mst mst;
 
 static int sig_fd = -1;
 static int shutting_down;
+static int draining_only;	/* /drain_listeners?skip_exit */
 static const char *log_path;
 static struct pidfh *pidfh;
 
@@ -176,6 +177,20 @@ on_health_ready(void)
 {
 	set_starting_state(SHM_S_LIVE);
 	mst_notify("READY=1");
+}
+
+void
+mst_drain_listeners(void)
+{
+	if (shutting_down || draining_only)
+		return;
+	draining_only = 1;
+	log_info("admin /drain_listeners: draining workers, closing "
+	    "listeners; the admin port stays up");
+	atomic_store(&mst.m_shm->hdr.h_state, SHM_S_DRAINING);
+	atomic_store(&mst.m_shm->hdr.h_live, 0);
+	mst_proc_close_listeners();
+	mst_proc_signal_all(SIGTERM);
 }
 
 static void

@@ -29,5 +29,8 @@ extern struct mst mst;
 /* Begin a graceful stop (drain the workers, then exit 0); a second call
  * stops at once.  why is logged ("caught SIGTERM"). */
 void	mst_shutdown(const char *why);
+/* Admin POST /drain_listeners?graceful&skip_exit: workers drain and exit,
+ * the listeners close, the master and its admin port stay up. */
+void	mst_drain_listeners(void);
 
 #endif /* CANARYD_MASTER_MST_H */

@@ -269,6 +269,19 @@ mst_proc_signal_all(int sig)
 	}
 }
 
+void
+mst_proc_close_listeners(void)
+{
+	int i;
+
+	stopping = 1;
+	for (i = 0; i < mst.m_concurrency; i++)
+		if (listen_fds[i] != -1) {
+			close(listen_fds[i]);
+			listen_fds[i] = -1;
+		}
+}
+
 int
 mst_proc_alive(void)
 {

@@ -18,6 +18,9 @@ int	 mst_proc_start(void);
 void	 mst_proc_reaped(pid_t, int status);
 /* Ask every worker to drain (SIGTERM) or to stop at once (SIGKILL). */
 void	 mst_proc_signal_all(int sig);
+/* Close the listening sockets (the workers keep their copies until they
+ * exit); nothing is respawned afterwards. */
+void	 mst_proc_close_listeners(void);
 /* Workers still running. */
 int	 mst_proc_alive(void);
 /* The read end of the workers' log pipe, relayed by the master. */

@@ -8,7 +8,8 @@ import signal
 import threading
 import time
 
-from itestlib import V1_BODY, V2_BODY, eq, expect, settle, wait_until
+from itestlib import (V1_BODY, V2_BODY, children_of, eq, expect,
+                      proc_cmdline, settle, wait_until)
 
 
 def rewrite_weights(path, v1, v2):
@@ -101,3 +102,27 @@ def test_sigterm_finishes_requests_in_flight(env):
         expect(not os.path.exists("/proc/%d/stat" % pid) or
                open("/proc/%d/stat" % pid).read().split()[2] == "Z",
                "worker %d still running after the master exited" % pid)
+
+
+def test_drain_listeners_skip_exit_keeps_admin(env):
+    env.start_backends()
+    p = env.start_canaryd(env.seed_config(), concurrency=2)
+    eq(env.get("/api").status, 200, "a request before the drain")
+    eq(env.admin("/drain_listeners?graceful&skip_exit", "POST").status, 200,
+       "POST /drain_listeners?graceful&skip_exit")
+    wait_until(lambda: not [k for k in children_of(p.pid)
+                            if "worker" in proc_cmdline(k)], 3.0,
+               "the workers to exit")
+    r = env.admin("/ready")
+    eq((r.status, r.body), (503, b"DRAINING\n"), "/ready after the drain")
+    eq(env.stat("server.live"), 0, "server.live")
+
+    def refused():
+        try:
+            env.get("/api")
+            return False
+        except OSError:
+            return True
+    wait_until(refused, 2.0, "the listener to refuse connections")
+    eq(env.admin("/quitquitquit", "POST").status, 200, "POST /quitquitquit")
+    eq(p.popen.wait(timeout=5), 0, "exit status after /quitquitquit")

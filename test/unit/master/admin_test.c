@@ -44,6 +44,14 @@ mst_shutdown(const char *why)
 	shutdowns++;
 }
 
+static int listener_drains;
+
+__attribute__((weak)) void
+mst_drain_listeners(void)
+{
+	listener_drains++;
+}
+
 static struct cd_conf *aconf;
 
 static void
@@ -120,7 +128,7 @@ help_lists_endpoints_sorted(void)
 		n++;
 	}
 	CU_ASSERT(sorted);
-	CU_ASSERT_EQUAL(n, 12);
+	CU_ASSERT_EQUAL(n, 13);
 	mst_admin_reply_free(&r);
 }
 
@@ -171,6 +179,33 @@ post_quitquitquit_asks_for_shutdown(void)
 	CU_ASSERT_EQUAL(r.ar_status, 200);
 	CU_ASSERT_STRING_EQUAL(r.ar_body.b_data, "OK\n");
 	CU_ASSERT_EQUAL(r.ar_quit, 1);
+	mst_admin_reply_free(&r);
+}
+
+static void
+drain_listeners_exits_unless_skip_exit(void)
+{
+	struct mst_admin_reply r;
+
+	setup();
+	listener_drains = 0;
+	req("GET", "/drain_listeners", "", &r);
+	CU_ASSERT_EQUAL(r.ar_status, 405);
+	mst_admin_reply_free(&r);
+	req("POST", "/drain_listeners", "graceful", &r);
+	CU_ASSERT_EQUAL(r.ar_status, 200);
+	CU_ASSERT_EQUAL(r.ar_quit, 1);
+	mst_admin_reply_free(&r);
+	req("POST", "/drain_listeners", "skip_exit", &r);
+	CU_ASSERT_EQUAL(r.ar_status, 400);
+	CU_ASSERT_EQUAL(r.ar_quit, 0);
+	mst_admin_reply_free(&r);
+	CU_ASSERT_EQUAL(listener_drains, 0);
+	req("POST", "/drain_listeners", "graceful&skip_exit", &r);
+	CU_ASSERT_EQUAL(r.ar_status, 200);
+	CU_ASSERT_STRING_EQUAL(r.ar_body.b_data, "OK\n");
+	CU_ASSERT_EQUAL(r.ar_quit, 0);
+	CU_ASSERT_EQUAL(listener_drains, 1);
 	mst_admin_reply_free(&r);
 }
 
@@ -464,6 +499,8 @@ static CU_TestInfo tests[] = {
 	{ "get_on_post_endpoint_is_405", get_on_post_endpoint_is_405 },
 	{ "post_quitquitquit_asks_for_shutdown",
 	    post_quitquitquit_asks_for_shutdown },
+	{ "drain_listeners_exits_unless_skip_exit",
+	    drain_listeners_exits_unless_skip_exit },
 	{ "healthcheck_fail_and_ok_drive_ready",
 	    healthcheck_fail_and_ok_drive_ready },
 	{ "stats_parameters", stats_parameters },
