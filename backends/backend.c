@@ -6,7 +6,7 @@
  *   backend --port P [--name v1|v2] [--addr 127.0.0.1] [--record FILE]
  *           [--status N] [--delay_ms N] [--fail_rate P] [--health_status N]
  *           [--health_delay_ms N] [--close_after_headers 0|1]
- *           [--chunked 0|1] [--reset 0|1]
+ *           [--chunked 0|1] [--reset 0|1] [--garbage 0|1]
  *
  * Every request gets the version body
  *   {"version":"v1","message":"This is stable version"}\n
@@ -25,7 +25,7 @@
  * are recorded by --record like everything else received.
  *
  * The fault switches (status, delay_ms, fail_rate, close_after_headers,
- * chunked, reset) apply to every path except /health, /_stats and /_ctl, so
+ * chunked, reset, garbage) apply to every path except /health, /_stats and /_ctl, so
  * a test can break the data path without the master's health checks
  * noticing; /health has its own health_status and health_delay_ms.
  * fail_rate=P is deterministic: counting requests from the moment it was
@@ -97,6 +97,7 @@ struct settings {
 	long	 s_close_after_headers;
 	long	 s_chunked;
 	long	 s_reset;
+	long	 s_garbage;	/* answer a head that is not HTTP */
 };
 
 static const struct setting_key {
@@ -116,6 +117,7 @@ static const struct setting_key {
 	    offsetof(struct settings, s_close_after_headers), 0, 1 },
 	{ "chunked", offsetof(struct settings, s_chunked), 0, 1 },
 	{ "reset", offsetof(struct settings, s_reset), 0, 1 },
+	{ "garbage", offsetof(struct settings, s_garbage), 0, 1 },
 };
 #define NSETTINGS	(sizeof(setting_keys) / sizeof(setting_keys[0]))
 
@@ -179,7 +181,7 @@ struct conn {
 
 static TAILQ_HEAD(, conn) delayed = TAILQ_HEAD_INITIALIZER(delayed);
 
-static struct settings	 set = { 200, 0, 0, 200, 0, 0, 0, 0 };
+static struct settings	 set = { 200, 0, 0, 200, 0, 0, 0, 0, 0 };
 static const char	*be_name = "v1";
 static char		 be_body[256];
 static int		 be_epfd = -1;
@@ -748,6 +750,12 @@ respond(struct conn *c)
 	if (c->c_fail)
 		status = 503;
 	c->c_state = CONN_S_WRITE;
+	if (faults && set.s_garbage) {
+		/* a status line no parser takes; the connection stays open,
+		 * so a proxy that pooled it would be caught */
+		bbuf_printf(&c->c_out, "HTTP/1.1 2x0 Garbage\r\n\r\n");
+		return 0;
+	}
 	switch (c->c_kind) {
 	case REQ_K_STATS:
 		bbuf_printf(&b, "{\"requests\":%" PRIu64 ",\"active\":%" PRIu64
@@ -1316,7 +1324,7 @@ usage(void)
 	    "[--health_status N]\n"
 	    "               [--health_delay_ms N] [--close_after_headers 0|1] "
 	    "[--chunked 0|1]\n"
-	    "               [--reset 0|1]\n");
+	    "               [--reset 0|1] [--garbage 0|1]\n");
 	exit(1);
 }
 

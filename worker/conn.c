@@ -11,11 +11,24 @@
  * Backpressure: a side is read only while the buffer it fills has room,
  * and room appears only as the other side drains it.
  *
+ * Retries (worker/retry.h): a request whose route may retry keeps its
+ * whole body in c_in (RQ_F_KEEP, growing c_in up to the listener's buffer
+ * limit) and its upstream head in rq_out, so an attempt that fails before
+ * any response byte went to the client can be replayed on a new
+ * connection after a back-off (CONN_S_BACKOFF).  Circuit breakers
+ * (worker/breaker.h) are taken around each attempt: max_pending_requests
+ * while it waits for a connection, max_requests while attached,
+ * max_retries from a retry's scheduling to the end of its attempt; a
+ * request that finds max_connections full waits on its cluster's list
+ * (RQ_F_CXWAIT) and looks again every CONN_CXWAIT_MS or when a
+ * connection of the cluster is released here.
+ *
  * Invariants: c_state changes only in conn_set_state(); a connection ends
- * only in wrk_conn_close(); every gauge incremented for a request is
- * decremented exactly once (flags RQ_F_COUNTED, _PENDING, _ATTACHED say
- * which are held); the client sees at most one response head per
- * request, and w_http_code counts exactly those heads.
+ * only in wrk_conn_close(); every gauge and breaker unit taken for a
+ * request is given back exactly once (flags RQ_F_COUNTED, _PENDING,
+ * _ATTACHED, _CB_RETRY say which are held), whatever path ends it; the
+ * client sees at most one response head per request, and w_http_code
+ * counts exactly those heads.
  */
 #include <sys/epoll.h>
 #include <sys/queue.h>
@@ -30,16 +43,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "breaker.h"
 #include "conn.h"
 #include "hdr.h"
 #include "http1.h"
 #include "mem.h"
+#include "retry.h"
 #include "router.h"
 #include "timer.h"
 #include "upstream.h"
@@ -48,12 +64,16 @@
 #define CONN_RUN_MAX	32	/* state steps per event before yielding */
 #define CONN_PUMP_MAX	64	/* I/O rounds per event before yielding */
 #define CONN_LINGER_MS	1000	/* Envoy's delayed_close_timeout */
+#define CONN_CXWAIT_MS	5	/* a request waiting for a connection slot
+				 * looks again this often (another worker
+				 * may have freed one) */
 
 static const char conn_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 #define CONN_100_LEN	(sizeof(conn_100) - 1)
 
-#define RESET_PREFIX	"upstream connect error or disconnect/reset " \
-			"before headers. reset reason: "
+#define RESET_HEAD	"upstream connect error or disconnect/reset " \
+			"before headers. "
+#define OVERLOADED	"x-envoy-overloaded: true\r\n"
 
 static struct wrk_slab		 conn_slab;
 static struct wrk_slab		 req_slab;
@@ -62,6 +82,9 @@ static LIST_HEAD(, wrk_conn)	 conn_dead = LIST_HEAD_INITIALIZER(conn_dead);
 static struct wrk_conn		*conn_again[1024];	/* run next turn */
 static size_t			 conn_nagain;
 static uint64_t			 conn_moves;	/* state changes */
+/* per cluster: requests waiting for a max_connections slot, oldest first */
+TAILQ_HEAD(conn_waitq, wrk_req);
+static struct conn_waitq	*conn_cxwait;
 
 /* Timeouts in ms, from the listener; 0 = off. */
 static uint64_t	 to_idle, to_head, to_request, to_stream;
@@ -73,6 +96,8 @@ static void	conn_run(struct wrk_conn *);
 static void	conn_req_complete(struct wrk_conn *, struct wrk_req *);
 static void	conn_reply(struct wrk_conn *, struct wrk_req *, uint16_t,
 		    const char *, size_t);
+static void	conn_ups_unhold(struct wrk_req *);
+static void	conn_retry_unhold(struct wrk_req *);
 
 #define CONN_OF_EV(ev)	((struct wrk_conn *)(void *)((char *)(ev) -	\
 	offsetof(struct wrk_conn, c_ev)))
@@ -88,6 +113,7 @@ static const char *const conn_state_names[CONN_S__N] = {
 	[CONN_S_READ_HEAD] = "read_head",
 	[CONN_S_CONNECT] = "connect",
 	[CONN_S_PROXY] = "proxy",
+	[CONN_S_BACKOFF] = "backoff",
 	[CONN_S_REPLY] = "reply",
 	[CONN_S_LINGER] = "linger",
 	[CONN_S_CLOSED] = "closed",
@@ -97,9 +123,12 @@ static const char *const conn_state_names[CONN_S__N] = {
 static const uint16_t conn_allowed[CONN_S__N] = {
 	[CONN_S_IDLE] = S(READ_HEAD) | S(CLOSED),
 	[CONN_S_READ_HEAD] = S(IDLE) | S(CONNECT) | S(PROXY) | S(REPLY) |
+	    S(BACKOFF) | S(CLOSED),
+	[CONN_S_CONNECT] = S(CONNECT) | S(PROXY) | S(REPLY) | S(BACKOFF) |
 	    S(CLOSED),
-	[CONN_S_CONNECT] = S(CONNECT) | S(PROXY) | S(REPLY) | S(CLOSED),
 	[CONN_S_PROXY] = S(CONNECT) | S(REPLY) | S(IDLE) | S(READ_HEAD) |
+	    S(BACKOFF) | S(CLOSED),
+	[CONN_S_BACKOFF] = S(CONNECT) | S(PROXY) | S(REPLY) | S(BACKOFF) |
 	    S(CLOSED),
 	[CONN_S_REPLY] = S(IDLE) | S(READ_HEAD) | S(LINGER) | S(CLOSED),
 	[CONN_S_LINGER] = S(CLOSED),
@@ -143,7 +172,12 @@ int
 wrk_conn_init(void)
 {
 	const struct cd_listener *l = wrk.w_l;
+	size_t i, n = wrk.w_conf->c_nclusters;
 
+	if ((conn_cxwait = calloc(n ? n : 1, sizeof(*conn_cxwait))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		TAILQ_INIT(&conn_cxwait[i]);
 	wrk_slab_init(&conn_slab, "connection", sizeof(struct wrk_conn), 256);
 	wrk_slab_init(&req_slab, "request", wrk_conn_req_size(), 16);
 	to_idle = conn_ms(l->l_idle_timeout);
@@ -230,6 +264,8 @@ static void
 conn_req_free(struct wrk_conn *c, struct wrk_req *r)
 {
 	CD_ASSERT(r->rq_ups == NULL);
+	conn_ups_unhold(r);
+	conn_retry_unhold(r);
 	wrk_timer_del(&r->rq_timer);
 	wrk_buf_put(r->rq_out);
 	wrk_buf_put(r->rq_uin);
@@ -261,6 +297,12 @@ conn_req_deadline(const struct wrk_req *r)
 		dl = r->rq_start + to_request;
 	if (r->rq_route_dl != 0 && r->rq_route_dl < dl)
 		dl = r->rq_route_dl;
+	if (r->rq_try_dl != 0 && r->rq_try_dl < dl)
+		dl = r->rq_try_dl;
+	if (r->rq_backoff_dl != 0 && r->rq_backoff_dl < dl)
+		dl = r->rq_backoff_dl;
+	if (r->rq_wait_dl != 0 && r->rq_wait_dl < dl)
+		dl = r->rq_wait_dl;
 	if ((sit = conn_stream_idle(r)) > 0 && r->rq_io + sit < dl)
 		dl = r->rq_io + sit;
 	return dl == UINT64_MAX ? 0 : dl;
@@ -285,18 +327,43 @@ conn_req_timer_sync(struct wrk_req *r)
 
 /* ---- closing ----------------------------------------------------------- */
 
-/* Cluster gauges r holds for its upstream attempt, released once. */
+/* Off its cluster's list of requests waiting for a connection slot. */
+static void
+conn_cx_unwait(struct wrk_req *r)
+{
+	if (r->rq_flags & RQ_F_CXWAIT) {
+		TAILQ_REMOVE(&conn_cxwait[r->rq_cluster], r, rq_wait);
+		r->rq_flags &= ~RQ_F_CXWAIT;
+	}
+	r->rq_wait_dl = 0;
+}
+
+/* Cluster gauges and breaker units r holds for its upstream attempt,
+ * given back once. */
 static void
 conn_ups_unhold(struct wrk_req *r)
 {
+	conn_cx_unwait(r);
 	if (r->rq_flags & RQ_F_PENDING) {
 		WRK_CG(r->rq_cluster, CG_RQ_PENDING_ACTIVE, -1);
+		wrk_breaker_release(r->rq_cluster, SHM_CB_PENDING);
 		r->rq_flags &= ~RQ_F_PENDING;
 	}
 	if (r->rq_flags & RQ_F_ATTACHED) {
 		WRK_CG(r->rq_cluster, CG_RQ_ACTIVE, -1);
 		WRK_HOG(r->rq_cluster, r->rq_hidx, HOG_RQ_ACTIVE, -1);
+		wrk_breaker_release(r->rq_cluster, SHM_CB_RQ);
 		r->rq_flags &= ~RQ_F_ATTACHED;
+	}
+}
+
+/* The max_retries unit of a retry whose attempt is over. */
+static void
+conn_retry_unhold(struct wrk_req *r)
+{
+	if (r->rq_flags & RQ_F_CB_RETRY) {
+		wrk_breaker_release(r->rq_cluster, SHM_CB_RETRY);
+		r->rq_flags &= ~RQ_F_CB_RETRY;
 	}
 }
 
@@ -452,13 +519,14 @@ conn_parse_buffered(struct wrk_conn *c, struct wrk_req *r)
 }
 
 /*
- * Answer the request locally (Envoy's local reply).  Whatever upstream
- * attempt r had is abandoned.  The connection stays open only if the
- * request was read completely.
+ * Answer the request locally (Envoy's local reply), with extra header
+ * lines ("name: value\r\n", or NULL).  Whatever upstream attempt r had
+ * is abandoned.  The connection stays open only if the request was read
+ * completely.
  */
 static void
-conn_reply(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
-    const char *body, size_t len)
+conn_reply_x(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
+    const char *body, size_t len, const char *extra)
 {
 	struct wrk_buf *out;
 	bool head_only = (r->rq_flags & RQ_F_HEAD_METHOD) != 0;
@@ -481,13 +549,13 @@ conn_reply(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
 	}
 	out->b_off = out->b_len = 0;
 	n = wrk_hdr_local_reply(out->b_data, out->b_size, code, body, len,
-	    wrk_hdr_date(wrk.w_now_s), wrk.w_server, wrk.w_server_len, NULL,
+	    wrk_hdr_date(wrk.w_now_s), wrk.w_server, wrk.w_server_len, extra,
 	    conn_conn_hdr(c, r), head_only);
 	if (n == 0) {
 		/* a long body (direct_response) is written from the config */
 		n = wrk_hdr_local_reply(out->b_data, out->b_size, code, body,
 		    len, wrk_hdr_date(wrk.w_now_s), wrk.w_server,
-		    wrk.w_server_len, NULL, conn_conn_hdr(c, r), true);
+		    wrk.w_server_len, extra, conn_conn_hdr(c, r), true);
 		if (n == 0) {
 			wrk_conn_close(c, "reply does not fit", false);
 			return;
@@ -501,11 +569,18 @@ conn_reply(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
 	if (r->rq_100 == 0)
 		r->rq_100_want = 0;
 	r->rq_frame = WRK_FRAME_NONE;
-	r->rq_route_dl = 0;
+	r->rq_route_dl = r->rq_try_dl = r->rq_backoff_dl = 0;
 	r->rq_flags |= RQ_F_RESP_HEAD | RQ_F_RESP_DONE;
 	conn_count_code(r, code);
 	if (c->c_state != CONN_S_REPLY)
 		conn_set_state(c, CONN_S_REPLY);
+}
+
+static void
+conn_reply(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
+    const char *body, size_t len)
+{
+	conn_reply_x(c, r, code, body, len, NULL);
 }
 
 /* A malformed request: Envoy's codec error reply, then close. */
@@ -542,18 +617,37 @@ conn_parse_error(struct wrk_conn *c, struct wrk_req *r)
 	}
 }
 
-/* "upstream connect error ... reset reason: <why>", 503 (or 502). */
+/*
+ * "upstream connect error or disconnect/reset before headers. [retried
+ * and the latest ]reset reason: <why>", 503 (502 for a protocol error),
+ * with extra header lines or NULL.
+ */
 static void
 conn_reset_reply(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
-    const char *why)
+    const char *why, const char *extra)
 {
-	char body[256];
+	char body[320];
 	int n;
 
-	n = snprintf(body, sizeof(body), RESET_PREFIX "%s", why);
+	n = snprintf(body, sizeof(body), RESET_HEAD "%sreset reason: %s",
+	    r->rq_nretries > 0 ? "retried and the latest " : "", why);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = (int)strlen(body);
-	conn_reply(c, r, code, body, (size_t)n);
+	conn_reply_x(c, r, code, body, (size_t)n, extra);
+}
+
+/*
+ * A circuit breaker refused the request (max_pending_requests or
+ * max_requests): Envoy's overflow reply at once, never retried, not an
+ * outlier event.
+ */
+static void
+conn_overflow(struct wrk_conn *c, struct wrk_req *r)
+{
+	WRK_CC(r->rq_cluster, CC_RQ_PENDING_OVERFLOW);
+	log_debug("conn %u: %s: overflow", c->c_id,
+	    wrk.w_conf->c_clusters[r->rq_cluster].cl_name);
+	conn_reset_reply(c, r, 503, "overflow", OVERLOADED);
 }
 
 /*
@@ -575,10 +669,213 @@ conn_close_flush(struct wrk_conn *c, const char *reason)
 	wrk_conn_close(c, reason, false);
 }
 
-/* ---- upstream outcomes -------------------------------------------------- */
+/* ---- attempts ------------------------------------------------------------ */
 
+static void	conn_attempt(struct wrk_conn *, struct wrk_req *, bool fresh);
+
+/* The request can be sent again whole: its head is in rq_out and every
+ * body byte read so far is still in c_in. */
+static bool
+conn_replayable(const struct wrk_req *r)
+{
+	return (r->rq_flags & (RQ_F_KEEP | RQ_F_NORETRY | RQ_F_BODY_LOST)) ==
+	    RQ_F_KEEP;
+}
+
+/* x-envoy-expected-rq-timeout-ms in the upstream head, for this attempt:
+ * what is left of the route timeout shrinks with each one. */
 static void
-conn_start_upstream(struct wrk_conn *c, struct wrk_req *r, bool fresh);
+conn_ups_head_refresh(struct wrk_req *r)
+{
+	const struct cd_route *rt = r->rq_route;
+	uint64_t elapsed = r->rq_done != 0 ? wrk.w_now - r->rq_done : 0;
+	size_t n;
+
+	n = wrk_hdr_set_expected(r->rq_out->b_data, r->rq_uhead_len,
+	    r->rq_out->b_size, wrk_retry_expected_ms(r->rq_try_ms,
+	    conn_ms(rt->rt_timeout), elapsed));
+	if (n > 0)
+		r->rq_uhead_len = (uint32_t)n;
+}
+
+/* Forget the last attempt (its connection is gone): the next one sends
+ * the head and the body from the start and parses a new response. */
+static void
+conn_attempt_reset(struct wrk_req *r)
+{
+	r->rq_flags &= ~(RQ_F_UHEAD_SENT | RQ_F_UREQ_SENT | RQ_F_UPS_NOREUSE |
+	    RQ_F_UPS_EOF | RQ_F_UPS_WSTOP | RQ_F_UPS_BYTES | RQ_F_CXOVF);
+	r->rq_uhead_off = 0;
+	r->rq_in_fwd = r->rq_head_end;
+	if (r->rq_uin != NULL)
+		r->rq_uin->b_off = r->rq_uin->b_len = 0;
+	r->rq_uin_parsed = 0;
+	r->rq_try_dl = 0;
+	conn_resp_parser_init(r);
+}
+
+/*
+ * The attempt ended before any response byte went to the client: may it
+ * be retried?  Counts as Envoy's RetryStateImpl::shouldRetry() does
+ * (retry_success, retry_limit_exceeded, retry_overflow, retry) and takes
+ * the max_retries unit of the retry.  The unit of a previous retry is
+ * given back first: its attempt is over.
+ */
+static bool
+conn_retry_decide(struct wrk_req *r, enum wrk_try_result res,
+    uint16_t status)
+{
+	const struct cd_retry_policy *rp = &r->rq_route->rt_retry;
+	int ci = r->rq_cluster;
+	bool sent = (r->rq_flags & RQ_F_UHEAD_SENT) || r->rq_uhead_off > 0;
+
+	conn_retry_unhold(r);
+	if (!rp->rp_set)
+		return false;
+	switch (wrk_retry_decide(rp, res, status,
+	    (r->rq_flags & RQ_F_RESP_HEAD) != 0, sent, r->rq_nretries,
+	    conn_replayable(r))) {
+	case WRK_RETRY_NO:
+		if (r->rq_nretries > 0)
+			WRK_CC(ci, CC_RQ_RETRY_SUCCESS);
+		return false;
+	case WRK_RETRY_ABANDONED:
+		return false;
+	case WRK_RETRY_LIMIT:
+		WRK_CC(ci, CC_RQ_RETRY_LIMIT_EXCEEDED);
+		return false;
+	case WRK_RETRY_YES:
+		break;
+	}
+	if (!wrk_breaker_acquire(ci, SHM_CB_RETRY)) {
+		WRK_CC(ci, CC_RQ_RETRY_OVERFLOW);
+		return false;
+	}
+	r->rq_flags |= RQ_F_CB_RETRY;
+	WRK_CC(ci, CC_RQ_RETRY);
+	r->rq_nretries++;
+	return true;
+}
+
+/* A retry was decided and the attempt's connection is gone: wait out the
+ * jittered back-off (a timer, never a sleep). */
+static void
+conn_retry_schedule(struct wrk_conn *c, struct wrk_req *r)
+{
+	uint64_t ms;
+
+	conn_attempt_reset(r);
+	ms = wrk_retry_backoff_ms(&r->rq_route->rt_retry, r->rq_nretries,
+	    arc4random());
+	r->rq_backoff_dl = wrk.w_now + ms;
+	log_debug("conn %u: retry %u in %llu ms", c->c_id, r->rq_nretries,
+	    (unsigned long long)ms);
+	conn_set_state(c, CONN_S_BACKOFF);
+	conn_req_timer_sync(r);
+}
+
+/* Back-off over: the next attempt, on a host not tried yet if the
+ * cluster has one. */
+static void
+conn_retry_start(struct wrk_conn *c, struct wrk_req *r)
+{
+	int ci = r->rq_cluster, hidx;
+
+	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, r->rq_tried)) < 0) {
+		WRK_CC(ci, CC_CX_NONE_HEALTHY);
+		conn_reply(c, r, 503, "no healthy upstream", 19);
+		return;
+	}
+	r->rq_hidx = hidx;
+	conn_ups_head_refresh(r);
+	conn_attempt(c, r, false);
+}
+
+/*
+ * The attempt failed without a response (its connection is gone already):
+ * report it, retry it if allowed, else answer with Envoy's local reply.
+ * code and why: the reply for a reset; a per-try timeout answers 504.
+ */
+static void
+conn_try_failed(struct wrk_conn *c, struct wrk_req *r,
+    enum wrk_try_result res, uint16_t code, const char *why)
+{
+	int ci = r->rq_cluster;
+
+	shm_outlier_report(&wrk.w_shm->clusters[ci], (uint32_t)r->rq_hidx,
+	    res == WRK_TRY_PER_TRY_TIMEOUT ? 504 : 0);
+	/* retried or failed with a 5xx: an error of that host either way */
+	WRK_HOC(ci, r->rq_hidx, HOC_RQ_ERROR);
+	if (conn_retry_decide(r, res, 0)) {
+		conn_retry_schedule(c, r);
+		return;
+	}
+	if (res == WRK_TRY_PER_TRY_TIMEOUT)
+		conn_reply(c, r, 504, "upstream request timeout", 24);
+	else
+		conn_reset_reply(c, r, code, why, NULL);
+}
+
+/*
+ * A retriable response head came: drop it.  A body that is here in full
+ * is read so the connection can be pooled; anything else closes it (a
+ * connection whose response was not read to its end cannot be reused).
+ */
+static void
+conn_ups_discard(struct wrk_req *r)
+{
+	struct wrk_ups *u = r->rq_ups;
+	struct wrk_buf *uin = r->rq_uin;
+	enum wrk_http1_ev ev = WRK_HTTP1_MORE;
+	uint32_t used;
+	bool reuse = false;
+
+	if ((r->rq_flags & (RQ_F_UPS_NOREUSE | RQ_F_UPS_EOF |
+	    RQ_F_UREQ_SENT)) == RQ_F_UREQ_SENT && !u->u_ev.ev_rdhup &&
+	    wrk_http1_keep_alive(&r->rq_rp)) {
+		while (r->rq_uin_parsed < uin->b_len) {
+			ev = wrk_http1_feed(&r->rq_rp, uin->b_data,
+			    r->rq_uin_parsed, uin->b_len - r->rq_uin_parsed,
+			    &used);
+			r->rq_uin_parsed += used;
+			if (ev != WRK_HTTP1_MORE || used == 0)
+				break;
+		}
+		reuse = ev == WRK_HTTP1_DONE && r->rq_uin_parsed == uin->b_len;
+	}
+	conn_ups_unhold(r);
+	r->rq_ups = NULL;
+	if (reuse)
+		wrk_ups_release(u);
+	else
+		wrk_ups_close(u, false);
+}
+
+/*
+ * A final response head arrived (status st): report it, and retry
+ * instead of forwarding it if the policy says so.  True when retried.
+ */
+static bool
+conn_resp_retry(struct wrk_conn *c, struct wrk_req *r, uint16_t st)
+{
+	int ci = r->rq_cluster;
+
+	shm_outlier_report(&wrk.w_shm->clusters[ci], (uint32_t)r->rq_hidx,
+	    st);
+	if (!conn_retry_decide(r, WRK_TRY_RESPONSE, st))
+		return false;
+	/* Envoy charges a retried response as retry.upstream_rq_<code> */
+	wrk_ctr(&wrk.w_slot->w_cl[ci].cc_retry_code[st - CD_CODE_MIN], 1);
+	if (st >= 500)
+		WRK_HOC(ci, r->rq_hidx, HOC_RQ_ERROR);
+	log_debug("conn %u: upstream %s: %u, retrying", c->c_id,
+	    wrk.w_conf->c_clusters[ci].cl_name, st);
+	conn_ups_discard(r);
+	conn_retry_schedule(c, r);
+	return true;
+}
+
+/* ---- upstream outcomes -------------------------------------------------- */
 
 void
 wrk_conn_ups_failed(struct wrk_req *r, int err)
@@ -598,7 +895,7 @@ wrk_conn_ups_failed(struct wrk_req *r, int err)
 		    strerror(err));
 	log_debug("conn %u: upstream %s: %s", c->c_id,
 	    wrk.w_conf->c_clusters[r->rq_cluster].cl_name, why);
-	conn_reset_reply(c, r, 503, why);
+	conn_try_failed(c, r, WRK_TRY_CONNECT_FAIL, 503, why);
 	conn_run(c);
 }
 
@@ -606,8 +903,10 @@ wrk_conn_ups_failed(struct wrk_req *r, int err)
  * The upstream connection broke (EOF, reset, write error).  Before any
  * response byte: retry once on a fresh connection if this was a reused
  * pooled one (the backend closed it while idle) and the request can be
- * sent again whole; else a 503 local reply.  After the response head went
- * out: the client connection is closed, it cannot be told otherwise.
+ * sent again whole, not counted as a retry; else the retry policy
+ * decides, and without a retry a 503 local reply.  After the response
+ * head went out: the client connection is closed, it cannot be told
+ * otherwise.
  */
 static void
 conn_ups_broken(struct wrk_conn *c, struct wrk_req *r, int err)
@@ -629,22 +928,14 @@ conn_ups_broken(struct wrk_conn *c, struct wrk_req *r, int err)
 	    RQ_F_UPS_BYTES | RQ_F_BODY_LOST))) {
 		conn_ups_drop(r, true);
 		r->rq_flags |= RQ_F_RETRIED;
-		r->rq_flags &= ~(RQ_F_UHEAD_SENT | RQ_F_UREQ_SENT |
-		    RQ_F_UPS_NOREUSE | RQ_F_UPS_EOF | RQ_F_UPS_WSTOP);
-		r->rq_uhead_off = 0;
-		r->rq_in_fwd = r->rq_head_end;
-		if (r->rq_uin != NULL)
-			r->rq_uin->b_off = r->rq_uin->b_len = 0;
-		r->rq_uin_parsed = 0;
-		conn_resp_parser_init(r);
-		conn_start_upstream(c, r, true);
+		conn_attempt_reset(r);
+		conn_ups_head_refresh(r);
+		conn_attempt(c, r, true);
 		return;
 	}
 	WRK_CC(ci, CC_RQ_RX_RESET);
-	if (r->rq_flags & RQ_F_ATTACHED)
-		WRK_HOC(ci, r->rq_hidx, HOC_RQ_ERROR);
 	conn_ups_drop(r, true);
-	conn_reset_reply(c, r, 503, "connection termination");
+	conn_try_failed(c, r, WRK_TRY_RESET, 503, "connection termination");
 }
 
 static void
@@ -660,19 +951,30 @@ conn_ups_protocol_error(struct wrk_conn *c, struct wrk_req *r)
 		conn_close_flush(c, "upstream protocol error mid-response");
 		return;
 	}
-	if (r->rq_flags & RQ_F_ATTACHED)
-		WRK_HOC(ci, r->rq_hidx, HOC_RQ_ERROR);
 	conn_ups_drop(r, false);
-	conn_reset_reply(c, r, 502, "protocol error");
+	conn_try_failed(c, r, WRK_TRY_RESET, 502, "protocol error");
 }
 
+/*
+ * r has a connection (pooled, or just connected): take a max_requests
+ * unit and start the attempt.  At the limit the connection, sound and
+ * unused, goes back to the pool and the client gets the overflow reply.
+ */
 static void
 conn_ups_attach(struct wrk_conn *c, struct wrk_req *r)
 {
 	int ci = r->rq_cluster;
+	struct wrk_ups *u = r->rq_ups;
 
+	if (!wrk_breaker_acquire(ci, SHM_CB_RQ)) {
+		r->rq_ups = NULL;
+		wrk_ups_release(u);
+		conn_overflow(c, r);
+		return;
+	}
 	if (r->rq_flags & RQ_F_PENDING) {
 		WRK_CG(ci, CG_RQ_PENDING_ACTIVE, -1);
+		wrk_breaker_release(ci, SHM_CB_PENDING);
 		r->rq_flags &= ~RQ_F_PENDING;
 	}
 	WRK_CC(ci, CC_RQ_TOTAL);
@@ -680,6 +982,10 @@ conn_ups_attach(struct wrk_conn *c, struct wrk_req *r)
 	WRK_HOC(ci, r->rq_hidx, HOC_RQ_TOTAL);
 	WRK_HOG(ci, r->rq_hidx, HOG_RQ_ACTIVE, 1);
 	r->rq_flags |= RQ_F_ATTACHED;
+	/* the per-try timeout runs once the attempt has a connection and
+	 * the client's request is complete */
+	if (r->rq_try_ms > 0 && (r->rq_flags & RQ_F_REQ_DONE))
+		r->rq_try_dl = wrk.w_now + r->rq_try_ms;
 	conn_set_state(c, CONN_S_PROXY);
 }
 
@@ -699,55 +1005,137 @@ wrk_conn_ups_event(struct wrk_req *r, uint32_t events)
 	conn_run(r->rq_conn);
 }
 
+/*
+ * No connection slot (max_connections is full in every worker): count
+ * the overflow once per attempt and wait on the cluster's list, looking
+ * again every CONN_CXWAIT_MS or when a connection is released here.
+ * Bounded by the route and stream idle timeouts.
+ */
 static void
-conn_start_upstream(struct wrk_conn *c, struct wrk_req *r, bool fresh)
+conn_cx_wait(struct wrk_conn *c, struct wrk_req *r)
 {
-	int ci = r->rq_cluster, err;
+	int ci = r->rq_cluster;
+
+	if (!(r->rq_flags & RQ_F_CXOVF)) {
+		WRK_CC(ci, CC_CX_OVERFLOW);
+		r->rq_flags |= RQ_F_CXOVF;
+	}
+	if (!(r->rq_flags & RQ_F_CXWAIT)) {
+		TAILQ_INSERT_TAIL(&conn_cxwait[ci], r, rq_wait);
+		r->rq_flags |= RQ_F_CXWAIT;
+	}
+	r->rq_wait_dl = wrk.w_now + CONN_CXWAIT_MS;
+	if (c->c_state != CONN_S_CONNECT)
+		conn_set_state(c, CONN_S_CONNECT);
+	conn_req_timer_sync(r);
+}
+
+/* A new connection for a pending request (it holds its pending unit). */
+static void
+conn_connect(struct wrk_conn *c, struct wrk_req *r)
+{
 	struct wrk_ups *u;
 	char why[160];
+	int err;
 
-	if ((u = wrk_ups_acquire(r, fresh)) == NULL) {
-		err = errno;
-		WRK_CC(ci, CC_RQ_PENDING_TOTAL);
-		WRK_CC(ci, CC_RQ_PENDING_FAILURE_EJECT);
+	if ((u = wrk_ups_connect(r)) == NULL) {
+		if ((err = errno) == EBUSY) {
+			conn_cx_wait(c, r);
+			return;
+		}
 		snprintf(why, sizeof(why), "remote connection failure, "
 		    "transport failure reason: immediate connect error: %s",
 		    strerror(err));
 		log_debug("conn %u: upstream %s: %s", c->c_id,
-		    wrk.w_conf->c_clusters[ci].cl_name, why);
-		conn_reset_reply(c, r, 503, why);
+		    wrk.w_conf->c_clusters[r->rq_cluster].cl_name, why);
+		conn_ups_unhold(r);
+		WRK_CC(r->rq_cluster, CC_RQ_PENDING_FAILURE_EJECT);
+		conn_try_failed(c, r, WRK_TRY_CONNECT_FAIL, 503, why);
 		return;
 	}
+	conn_cx_unwait(r);
 	r->rq_ups = u;
-	if (u->u_state == UPS_S_BUSY) {
+	if (c->c_state != CONN_S_CONNECT)
+		conn_set_state(c, CONN_S_CONNECT);
+}
+
+/* A waiting request looks again: a pooled connection, or a slot. */
+static void
+conn_cx_retry(struct wrk_conn *c, struct wrk_req *r)
+{
+	struct wrk_ups *u;
+
+	if ((u = wrk_ups_pooled(r)) != NULL) {
+		conn_cx_unwait(r);
+		r->rq_ups = u;
 		conn_ups_attach(c, r);
 		return;
 	}
-	WRK_CC(ci, CC_RQ_PENDING_TOTAL);
-	WRK_CG(ci, CG_RQ_PENDING_ACTIVE, 1);
-	r->rq_flags |= RQ_F_PENDING;
-	conn_set_state(c, CONN_S_CONNECT);
+	conn_connect(c, r);
+}
+
+bool
+wrk_conn_cx_wake(int ci, uint32_t host_id, bool *same)
+{
+	struct wrk_req *r, *first;
+
+	if ((first = TAILQ_FIRST(&conn_cxwait[ci])) == NULL)
+		return false;
+	TAILQ_FOREACH(r, &conn_cxwait[ci], rq_wait)
+		if (r->rq_host.sh_id == host_id)
+			break;
+	*same = r != NULL;
+	if (r == NULL)
+		r = first;
+	/* from the timer, after the caller is done with its connection */
+	r->rq_wait_dl = wrk.w_now;
+	conn_req_timer_sync(r);
+	return true;
+}
+
+/*
+ * Start an attempt of r on its chosen host (rq_hidx, rq_host): a pooled
+ * connection unless fresh, else a new one, under the breakers.  Ends in
+ * PROXY, CONNECT (connecting or waiting for a slot), BACKOFF (failed at
+ * once, retrying) or REPLY.
+ */
+static void
+conn_attempt(struct wrk_conn *c, struct wrk_req *r, bool fresh)
+{
+	int ci = r->rq_cluster;
+	struct wrk_ups *u;
+
+	if (r->rq_hidx < 32)
+		r->rq_tried |= 1u << r->rq_hidx;
+	/* with a pooled connection the take at attach decides at once */
+	if (!fresh && (u = wrk_ups_pooled(r)) != NULL) {
+		r->rq_ups = u;
+		conn_ups_attach(c, r);
+		return;
+	}
+	/* Envoy's canCreate() first: a full cluster costs no connect */
+	if (wrk_breaker_full(ci, SHM_CB_RQ)) {
+		conn_overflow(c, r);
+		return;
+	}
+	if (!(r->rq_flags & RQ_F_PENDING)) {
+		if (!wrk_breaker_acquire(ci, SHM_CB_PENDING)) {
+			conn_overflow(c, r);
+			return;
+		}
+		WRK_CC(ci, CC_RQ_PENDING_TOTAL);
+		WRK_CG(ci, CG_RQ_PENDING_ACTIVE, 1);
+		r->rq_flags |= RQ_F_PENDING;
+	}
+	conn_connect(c, r);
 }
 
 /* ---- the request head ------------------------------------------------ */
 
-/* Expected timeout the upstream is told: per-try if set and shorter. */
-static int64_t
-conn_expected_ms(const struct cd_route *rt)
-{
-	uint64_t route = conn_ms(rt->rt_timeout), try = 0;
-
-	if (rt->rt_retry.rp_set && rt->rt_retry.rp_per_try_timeout > 0)
-		try = conn_ms(rt->rt_retry.rp_per_try_timeout);
-	if (try > 0 && (route == 0 || try < route))
-		return (int64_t)try;
-	return route > 0 ? (int64_t)route : -1;
-}
-
 /*
  * The head is parsed: check it the way Envoy's codec does, route it, pick
  * a cluster and a host, write the upstream head and find a connection.
- * Ends in CONNECT, PROXY or REPLY.
+ * Ends in CONNECT, PROXY, BACKOFF or REPLY.
  */
 static void
 conn_on_head(struct wrk_conn *c, struct wrk_req *r)
@@ -757,6 +1145,7 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	size_t tlen, alen = 0, mlen, uhost_len = 0, need, len;
 	const struct cd_vhost *vh;
 	const struct cd_route *rt;
+	const struct cd_retry_policy *rp;
 	struct wrk_req_info ri;
 	struct wrk_rq_view rv;
 	struct wrk_req_head rh;
@@ -881,7 +1270,7 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 		return;
 	}
 	r->rq_cluster = ci;
-	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host)) < 0) {
+	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, 0)) < 0) {
 		WRK_CC(ci, CC_CX_NONE_HEALTHY);
 		log_debug("conn %u: %s: no healthy upstream", c->c_id,
 		    wrk.w_conf->c_clusters[ci].cl_name);
@@ -889,6 +1278,12 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 		return;
 	}
 	r->rq_hidx = hidx;
+	rp = &rt->rt_retry;
+	r->rq_try_ms = (uint32_t)wrk_retry_per_try_ms(rp,
+	    conn_ms(rt->rt_timeout));
+	/* a route that may retry keeps the request for a replay */
+	if (rp->rp_set && rp->rp_retry_on != 0 && rp->rp_num_retries > 0)
+		r->rq_flags |= RQ_F_KEEP;
 
 	/* the upstream head */
 	memset(&rh, 0, sizeof(rh));
@@ -911,7 +1306,8 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	rh.rh_host = uhost;
 	rh.rh_host_len = uhost_len;
 	rh.rh_add_xfp = !ri.ri_has_xfp;
-	rh.rh_expected_ms = conn_expected_ms(rt);
+	rh.rh_expected_ms = wrk_retry_expected_ms(r->rq_try_ms,
+	    conn_ms(rt->rt_timeout), 0);
 	rh.rh_chunked = (r->rq_flags & RQ_F_CHUNKED) != 0;
 	need = r->rq_head_end + wrk_hdr_request_extra(rh.rh_nhdrs, uhost_len);
 	out = need <= WRK_BUF_SMALL ? wrk_buf_get() : wrk_buf_get_large();
@@ -935,7 +1331,7 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 		if (!(r->rq_flags & RQ_F_REQ_DONE))
 			r->rq_100_want = 1;
 	}
-	conn_start_upstream(c, r, false);
+	conn_attempt(c, r, false);
 }
 
 /* ---- reading the head --------------------------------------------------- */
@@ -1073,6 +1469,9 @@ conn_req_complete(struct wrk_conn *c, struct wrk_req *r)
 	if (r->rq_cluster >= 0 && rt != NULL && rt->rt_timeout > 0 &&
 	    !(r->rq_flags & RQ_F_RESP_DONE))
 		r->rq_route_dl = wrk.w_now + conn_ms(rt->rt_timeout);
+	if (r->rq_try_ms > 0 && (r->rq_flags & RQ_F_ATTACHED) &&
+	    r->rq_try_dl == 0 && !(r->rq_flags & RQ_F_RESP_DONE))
+		r->rq_try_dl = wrk.w_now + r->rq_try_ms;
 }
 
 /*
@@ -1099,6 +1498,51 @@ conn_in_compact(struct wrk_req *r, struct wrk_buf *in)
 	} else
 		r->rq_head_end -= keep;
 	return 1;
+}
+
+/*
+ * c_in is full and r keeps its body for a retry: move it to a bigger
+ * buffer -- the large free list first, then a malloc'd one doubling up to
+ * the head plus the listener's buffer limit, freed when the request ends.
+ * Past the limit the request gives up retries (Envoy's
+ * retry_or_shadow_abandoned) and c_in may drop what went upstream; if it
+ * was waiting out a back-off there is no attempt to carry on with, and
+ * the client gets Envoy's 507.  Returns true when c_in grew.
+ */
+static bool
+conn_in_keep(struct wrk_conn *c, struct wrk_req *r)
+{
+	struct wrk_buf *in = c->c_in, *nb;
+	uint64_t cap = (uint64_t)r->rq_head_end + wrk.w_l->l_buffer_limit;
+	uint64_t size;
+
+	if (in->b_size < cap) {
+		size = (uint64_t)in->b_size * 2;
+		if (size < wrk_buf_large_size())
+			size = wrk_buf_large_size();
+		if (size > cap)
+			size = cap;
+		nb = in->b_large == WRK_BUF_C_SMALL && size ==
+		    wrk_buf_large_size() ? wrk_buf_get_large() :
+		    wrk_buf_get_sized((uint32_t)size);
+		if (nb != NULL) {
+			memcpy(nb->b_data, in->b_data, in->b_len);
+			nb->b_len = in->b_len;
+			nb->b_off = in->b_off;
+			wrk_buf_put(in);
+			c->c_in = nb;
+			return true;
+		}
+	}
+	r->rq_flags &= ~RQ_F_KEEP;
+	r->rq_flags |= RQ_F_NORETRY;
+	WRK_CC(r->rq_cluster, CC_RETRY_OR_SHADOW_ABANDONED);
+	log_debug("conn %u: request body over %u bytes: no retry", c->c_id,
+	    wrk.w_l->l_buffer_limit);
+	if (c->c_state == CONN_S_BACKOFF)
+		conn_reply(c, r, 507, "exceeded request buffer limit "
+		    "while retrying upstream", 53);
+	return false;
 }
 
 /* Client -> c_in -> request parser, body phase. */
@@ -1134,6 +1578,14 @@ conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
 		}
 		if (!c->c_ev.ev_rready)
 			return CD_OK;
+		if (in->b_len == in->b_size && (r->rq_flags & RQ_F_KEEP)) {
+			if (conn_in_keep(c, r)) {
+				in = c->c_in;
+				continue;
+			}
+			if (c->c_state == CONN_S_REPLY)
+				return CD_OK;
+		}
 		if (in->b_len == in->b_size && !conn_in_compact(r, in))
 			return CD_OK;
 		room = in->b_size - in->b_len;
@@ -1341,7 +1793,7 @@ conn_resp_done(struct wrk_conn *c, struct wrk_req *r, bool eof)
 	bool reuse;
 
 	r->rq_flags |= RQ_F_RESP_DONE;
-	r->rq_route_dl = 0;
+	r->rq_route_dl = r->rq_try_dl = 0;
 	if (r->rq_frame == WRK_FRAME_RECHUNK) {
 		memcpy(out->b_data + out->b_len, "0\r\n\r\n", 5);
 		out->b_len += 5;
@@ -1353,6 +1805,7 @@ conn_resp_done(struct wrk_conn *c, struct wrk_req *r, bool eof)
 	    wrk_http1_keep_alive(&r->rq_rp) &&
 	    r->rq_uin_parsed == r->rq_uin->b_len;
 	conn_ups_unhold(r);
+	conn_retry_unhold(r);
 	r->rq_ups = NULL;
 	if (reuse)
 		wrk_ups_release(u);
@@ -1416,6 +1869,8 @@ conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 					return c->c_state == CONN_S_CLOSED ?
 					    CD_ERR : CD_OK;
 				}
+				if (conn_resp_retry(c, r, st))
+					return CD_OK;	/* dropped: retrying */
 				if (conn_resp_head(c, r) != CD_OK)
 					return CD_ERR;
 				if (!(r->rq_flags & RQ_F_RESP_HEAD))
@@ -1708,6 +2163,17 @@ conn_req_finish(struct wrk_conn *c, struct wrk_req *r)
 		memmove(in->b_data, in->b_data + r->rq_in_parsed, rest);
 		in->b_len = rest;
 		in->b_off = 0;
+		/* a buffer grown for a kept body goes back now if it can */
+		if (in->b_large != WRK_BUF_C_SMALL && rest <= WRK_BUF_SMALL) {
+			struct wrk_buf *nb = wrk_buf_get();
+
+			if (nb != NULL) {
+				memcpy(nb->b_data, in->b_data, rest);
+				nb->b_len = rest;
+				wrk_buf_put(in);
+				c->c_in = in = nb;
+			}
+		}
 	}
 	conn_req_free(c, r);
 	if (rest > 0) {
@@ -1826,6 +2292,7 @@ conn_run(struct wrk_conn *c)
 			break;
 		case CONN_S_CONNECT:
 		case CONN_S_PROXY:
+		case CONN_S_BACKOFF:
 		case CONN_S_REPLY:
 			yielded = conn_pump(c);
 			break;
@@ -1914,9 +2381,16 @@ conn_req_timer(struct wrk_timer *t)
 		}
 		conn_reply(c, r, 408, "request timeout", 15);
 	} else if (r->rq_route_dl != 0 && now >= r->rq_route_dl) {
+		/* never retried; it covers every attempt and back-off */
 		WRK_CC(ci, CC_RQ_TIMEOUT);
-		if (r->rq_hidx >= 0)
+		if (r->rq_ups != NULL) {
 			WRK_HOC(ci, r->rq_hidx, HOC_RQ_TIMEOUT);
+			if (!started) {
+				WRK_HOC(ci, r->rq_hidx, HOC_RQ_ERROR);
+				shm_outlier_report(&wrk.w_shm->clusters[ci],
+				    (uint32_t)r->rq_hidx, 504);
+			}
+		}
 		log_debug("conn %u: upstream %s: route timeout", c->c_id,
 		    wrk.w_conf->c_clusters[ci].cl_name);
 		if (started) {
@@ -1925,6 +2399,25 @@ conn_req_timer(struct wrk_timer *t)
 			return;
 		}
 		conn_reply(c, r, 504, "upstream request timeout", 24);
+	} else if (r->rq_try_dl != 0 && now >= r->rq_try_dl) {
+		r->rq_try_dl = 0;
+		WRK_CC(ci, CC_RQ_PER_TRY_TIMEOUT);
+		WRK_HOC(ci, r->rq_hidx, HOC_RQ_TIMEOUT);
+		log_debug("conn %u: upstream %s: per-try timeout", c->c_id,
+		    wrk.w_conf->c_clusters[ci].cl_name);
+		if (started) {
+			WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
+			conn_close_flush(c, "upstream per-try timeout");
+			return;
+		}
+		conn_ups_drop(r, false);
+		conn_try_failed(c, r, WRK_TRY_PER_TRY_TIMEOUT, 504, NULL);
+	} else if (r->rq_backoff_dl != 0 && now >= r->rq_backoff_dl) {
+		r->rq_backoff_dl = 0;
+		conn_retry_start(c, r);
+	} else if (r->rq_wait_dl != 0 && now >= r->rq_wait_dl) {
+		r->rq_wait_dl = 0;
+		conn_cx_retry(c, r);
 	} else if (sit > 0 && now >= r->rq_io + sit) {
 		WRK_HC(HC_RQ_IDLE_TIMEOUT);
 		if (started) {

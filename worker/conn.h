@@ -7,6 +7,8 @@
  * Memory: an idle keep-alive connection holds only struct wrk_conn (no
  * buffer, no request); a request takes a struct wrk_req and I/O buffers
  * from the free lists (worker/mem.h) and gives them back when it ends.
+ * A request kept for a retry may grow c_in past the large buffer up to
+ * the listener's buffer limit (a sized buffer, freed when it ends).
  */
 #ifndef CANARYD_WORKER_CONN_H
 #define CANARYD_WORKER_CONN_H
@@ -25,8 +27,10 @@
 enum conn_state {
 	CONN_S_IDLE,		/* keep-alive, waiting for the next request */
 	CONN_S_READ_HEAD,	/* reading request line and headers */
-	CONN_S_CONNECT,		/* waiting for an upstream connection */
+	CONN_S_CONNECT,		/* waiting for an upstream connection:
+				 * connecting, or for a connection slot */
 	CONN_S_PROXY,		/* request attached to an upstream */
+	CONN_S_BACKOFF,		/* between attempts: retry back-off */
 	CONN_S_REPLY,		/* writing the rest of a response or a reply */
 	CONN_S_LINGER,		/* answered, write side shut, draining input */
 	CONN_S_CLOSED,		/* terminal, waiting to be freed */
@@ -73,6 +77,17 @@ struct wrk_conn {
 #define RQ_F_PENDING	0x00010000	/* counted in upstream_rq_pending_active */
 #define RQ_F_UPS_EOF	0x00020000	/* the upstream closed its side */
 #define RQ_F_UPS_WSTOP	0x00040000	/* send nothing more upstream */
+#define RQ_F_KEEP	0x00080000	/* request kept whole for a retry */
+#define RQ_F_NORETRY	0x00100000	/* retries abandoned: body too large */
+#define RQ_F_CB_RETRY	0x00200000	/* holds a max_retries unit */
+#define RQ_F_CXWAIT	0x00400000	/* on a list, waiting for a cx slot */
+#define RQ_F_CXOVF	0x00800000	/* attempt counted cx_overflow */
+
+/*
+ * Breaker units follow the gauges: RQ_F_PENDING also holds a
+ * max_pending_requests unit, RQ_F_ATTACHED a max_requests unit (and the
+ * upstream connection a max_connections unit, worker/upstream.c).
+ */
 
 struct wrk_req {
 	struct wrk_conn		*rq_conn;
@@ -92,6 +107,13 @@ struct wrk_req {
 	uint64_t		 rq_io;		/* ms: last progress */
 	uint64_t		 rq_route_dl;	/* ms: route timeout, or 0 */
 	uint64_t		 rq_req_dl;	/* ms: request_timeout, or 0 */
+	uint64_t		 rq_try_dl;	/* ms: per-try timeout, or 0 */
+	uint64_t		 rq_backoff_dl;	/* ms: back-off ends, or 0 */
+	uint64_t		 rq_wait_dl;	/* ms: look for a slot, or 0 */
+	uint32_t		 rq_try_ms;	/* per-try timeout in use */
+	uint32_t		 rq_tried;	/* host indices tried (bits) */
+	uint16_t		 rq_nretries;	/* retries scheduled */
+	TAILQ_ENTRY(wrk_req)	 rq_wait;	/* RQ_F_CXWAIT: cluster's list */
 	uint32_t		 rq_in_parsed;	/* c_in offset parsed up to */
 	uint32_t		 rq_in_fwd;	/* c_in offset of next body byte out */
 	uint32_t		 rq_head_end;	/* c_in offset of the first body byte */
@@ -136,6 +158,15 @@ bool		 wrk_conn_pending(void);
 void		 wrk_conn_ups_ready(struct wrk_req *);
 void		 wrk_conn_ups_failed(struct wrk_req *, int err);
 void		 wrk_conn_ups_event(struct wrk_req *, uint32_t events);
+
+/*
+ * Called by worker/upstream.c before it pools an idle connection to host
+ * host_id of cluster ci: true when a request of this worker waits for a
+ * connection slot of that cluster.  The first such request is woken; *same
+ * says whether it wants that host (pool the connection: it will take it)
+ * or another (close the connection, so its slot goes to the request).
+ */
+bool		 wrk_conn_cx_wake(int ci, uint32_t host_id, bool *same);
 
 const char	*wrk_conn_state_name(enum conn_state);
 

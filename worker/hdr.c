@@ -369,6 +369,44 @@ wrk_hdr_build_request(char *out, size_t cap, const struct wrk_req_head *rh)
 	return w.w_over ? 0 : (size_t)(w.w_p - out);
 }
 
+#define EXPECTED_NAME	"x-envoy-expected-rq-timeout-ms: "
+#define EXPECTED_LEN	(sizeof(EXPECTED_NAME) - 1)
+
+size_t
+wrk_hdr_set_expected(char *head, size_t len, size_t cap, int64_t ms)
+{
+	char line[EXPECTED_LEN + 24 + 2];
+	char *p, *eol, *at;
+	size_t n = 0, old;
+	struct hw w = { line, line + sizeof(line), false };
+
+	if (len < 4 || memcmp(head + len - 4, "\r\n\r\n", 4) != 0)
+		return 0;
+	if (ms >= 0) {
+		hw_put(&w, EXPECTED_NAME, EXPECTED_LEN);
+		hw_u64(&w, (uint64_t)ms);
+		HW_LIT(&w, "\r\n");
+		n = (size_t)(w.w_p - line);
+	}
+	/* ours is the only one: the client's x-envoy-* never pass */
+	p = memmem(head, len, "\r\n" EXPECTED_NAME, 2 + EXPECTED_LEN);
+	if (p != NULL) {
+		at = p + 2;
+		if ((eol = memmem(at, len - (size_t)(at - head), "\r\n",
+		    2)) == NULL)
+			return 0;
+		old = (size_t)(eol + 2 - at);
+	} else {
+		at = head + len - 2;	/* before the blank line */
+		old = 0;
+	}
+	if (len - old + n > cap)
+		return 0;
+	memmove(at + n, at + old, len - (size_t)(at - head) - old);
+	memcpy(at, line, n);
+	return len - old + n;
+}
+
 size_t
 wrk_hdr_response_extra(uint16_t nhdrs, size_t server_len, size_t rid_len)
 {

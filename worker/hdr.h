@@ -106,6 +106,15 @@ size_t		 wrk_hdr_request_extra(uint16_t nhdrs, size_t host_len);
 size_t		 wrk_hdr_build_request(char *out, size_t cap,
 		    const struct wrk_req_head *);
 
+/*
+ * Set the x-envoy-expected-rq-timeout-ms value of an upstream head
+ * (head[0, len), ending in the blank line) for another attempt: replaced,
+ * added, or removed when ms < 0.  Returns the new length, 0 if cap is
+ * short or head is not a complete head.
+ */
+size_t		 wrk_hdr_set_expected(char *head, size_t len, size_t cap,
+		    int64_t ms);
+
 struct wrk_resp_head {
 	const char		*sh_base;
 	const struct wrk_hdr	*sh_hdrs;	/* marked */

@@ -46,7 +46,7 @@ mem_small_grow(void)
 		struct wrk_buf *b = (struct wrk_buf *)(chunk + i * one);
 
 		b->b_size = WRK_BUF_SMALL;
-		b->b_large = 0;
+		b->b_large = WRK_BUF_C_SMALL;
 		b->b_next = small_free;
 		small_free = b;
 	}
@@ -80,8 +80,23 @@ wrk_buf_get_large(void)
 		if ((b = malloc(sizeof(*b) + large_size)) == NULL)
 			return NULL;
 		b->b_size = large_size;
-		b->b_large = 1;
+		b->b_large = WRK_BUF_C_LARGE;
 	}
+	b->b_next = NULL;
+	b->b_off = b->b_len = 0;
+	bufs_out++;
+	return b;
+}
+
+struct wrk_buf *
+wrk_buf_get_sized(uint32_t size)
+{
+	struct wrk_buf *b;
+
+	if ((b = malloc(sizeof(*b) + size)) == NULL)
+		return NULL;
+	b->b_size = size;
+	b->b_large = WRK_BUF_C_SIZED;
 	b->b_next = NULL;
 	b->b_off = b->b_len = 0;
 	bufs_out++;
@@ -94,7 +109,11 @@ wrk_buf_put(struct wrk_buf *b)
 	if (b == NULL)
 		return;
 	bufs_out--;
-	if (b->b_large) {
+	if (b->b_large == WRK_BUF_C_SIZED) {
+		free(b);
+		return;
+	}
+	if (b->b_large == WRK_BUF_C_LARGE) {
 		if (large_nfree >= MEM_LARGE_CACHE) {
 			free(b);
 			return;

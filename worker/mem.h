@@ -17,12 +17,17 @@
 
 #define WRK_BUF_SMALL		(16 * 1024)
 
+/* b_large: the class a buffer goes back to */
+#define WRK_BUF_C_SMALL		0	/* small free list */
+#define WRK_BUF_C_LARGE		1	/* large free list, a few cached */
+#define WRK_BUF_C_SIZED		2	/* malloc'd for one use, freed */
+
 struct wrk_buf {
 	struct wrk_buf	*b_next;	/* free list link */
 	uint32_t	 b_size;	/* capacity of b_data */
 	uint32_t	 b_off;		/* first byte not yet consumed */
 	uint32_t	 b_len;		/* bytes held: [0, b_len) */
-	uint32_t	 b_large;	/* 1: large class */
+	uint32_t	 b_large;	/* WRK_BUF_C_* */
 	char		 b_data[];
 };
 
@@ -33,6 +38,12 @@ uint32_t	 wrk_buf_large_size(void);
 /* A small (or large) buffer, empty; NULL when memory is exhausted. */
 struct wrk_buf	*wrk_buf_get(void);
 struct wrk_buf	*wrk_buf_get_large(void);
+/*
+ * A buffer of exactly size data bytes, malloc'd for one use (a request
+ * body kept for a retry, past the large size) and freed by
+ * wrk_buf_put(); the caller bounds size.  NULL when memory is exhausted.
+ */
+struct wrk_buf	*wrk_buf_get_sized(uint32_t size);
 /* Return a buffer to its free list; accepts NULL. */
 void		 wrk_buf_put(struct wrk_buf *);
 /* Buffers currently handed out (tests, leak checks). */

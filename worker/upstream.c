@@ -7,6 +7,9 @@
  * one is on ups_dead until the loop turn ends, so a stale epoll event
  * in the same batch still finds valid memory (and ignores it).
  * Gauges are decremented at the host index they were incremented at.
+ * A connection holds one max_connections unit (UPS_F_CB_CX) from its
+ * connect to its close, whatever its state, so the breaker counts every
+ * connection of the cluster in every worker, idle ones included.
  */
 #include <sys/epoll.h>
 #include <sys/queue.h>
@@ -26,6 +29,7 @@
 
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "breaker.h"
 #include "conn.h"
 #include "mem.h"
 #include "router.h"
@@ -33,13 +37,23 @@
 #include "worker.h"
 
 #define UPS_POOL_MAX	256	/* idle connections kept per host */
+/*
+ * While this worker pools idle connections, it looks this often whether
+ * another worker waits for a connection slot of a cluster that is at
+ * max_connections: an idle connection here would otherwise keep the slot
+ * until its idle timeout (an hour) while that request starves.
+ */
+#define UPS_WATCH_MS	100
 
 static struct wrk_slab		 ups_slab;
 static struct wrk_ups_list	 ups_dead = LIST_HEAD_INITIALIZER(ups_dead);
 static uint32_t			 ups_open;
+static uint32_t			 ups_nidle;	/* idle, all clusters */
+static struct wrk_timer		 ups_watch;
 
 static void	ups_event(struct wrk_ev *, uint32_t);
 static void	ups_timer(struct wrk_timer *);
+static void	ups_watch_fire(struct wrk_timer *);
 
 #define UPS_OF_EV(ev)	((struct wrk_ups *)(void *)((char *)(ev) -	\
 	offsetof(struct wrk_ups, u_ev)))
@@ -58,6 +72,7 @@ wrk_ups_init(void)
 		for (j = 0; j < CD_MAX_HOSTS; j++)
 			LIST_INIT(&wrk.w_clusters[i].wc_pools[j].hp_idle);
 	wrk_slab_init(&ups_slab, "upstream", sizeof(struct wrk_ups), 64);
+	wrk_timer_init(&ups_watch, ups_watch_fire);
 	return 0;
 }
 
@@ -87,7 +102,7 @@ ups_refresh(int ci, struct wrk_cluster *wc)
 {
 	struct shm_cluster *sc = &wrk.w_shm->clusters[ci];
 	struct wrk_ups_list old[CD_MAX_HOSTS];
-	uint32_t oldid[CD_MAX_HOSTS], oldn, seq, n, i, j;
+	uint32_t oldid[CD_MAX_HOSTS], oldn, seq, n, i, j, nidle = 0;
 	struct wrk_ups *u;
 
 	seq = shm_hosts_seq(sc);
@@ -117,7 +132,10 @@ ups_refresh(int ci, struct wrk_cluster *wc)
 			}
 			break;
 		}
+		nidle += hp->hp_nidle;
 	}
+	ups_nidle -= wc->wc_nidle - nidle;
+	wc->wc_nidle = nidle;
 	wc->wc_n = n;
 	wc->wc_seq = seq;
 	wc->wc_valid = true;
@@ -131,15 +149,45 @@ ups_refresh(int ci, struct wrk_cluster *wc)
 	}
 }
 
+/*
+ * A retry's host when the first pick was tried already: the lb policy
+ * over the eligible hosts (healthy ones, or all in panic) not in avoid.
+ * -1 when there is none.
+ */
+static int
+ups_pick_other(const struct cd_cluster *cl, struct wrk_cluster *wc,
+    const uint32_t *flags, bool panic, uint32_t avoid)
+{
+	struct shm_host sub[CD_MAX_HOSTS];
+	uint32_t zero[CD_MAX_HOSTS], map[CD_MAX_HOSTS], i, m = 0;
+	bool p2;
+	int k;
+
+	for (i = 0; i < wc->wc_n; i++) {
+		if (avoid & (1u << i))
+			continue;
+		if (!panic && (flags[i] & SHM_HF_UNHEALTHY) != 0)
+			continue;
+		sub[m] = wc->wc_hosts[i];
+		zero[m] = 0;
+		map[m++] = i;
+	}
+	if (m == 0)
+		return -1;
+	k = wrk_router_pick_host(sub, zero, m, 0, cl->cl_lb, wc->wc_rr++,
+	    cl->cl_lb == CD_LB_RANDOM ? arc4random() : 0, &p2);
+	return k < 0 ? -1 : (int)map[k];
+}
+
 int
-wrk_ups_pick_host(int ci, struct shm_host *host)
+wrk_ups_pick_host(int ci, struct shm_host *host, uint32_t avoid)
 {
 	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[ci];
 	struct wrk_cluster *wc = &wrk.w_clusters[ci];
 	struct shm_cluster *sc = &wrk.w_shm->clusters[ci];
 	uint32_t flags[CD_MAX_HOSTS], i, rnd = 0;
 	bool panic;
-	int idx;
+	int idx, other;
 
 	ups_refresh(ci, wc);
 	for (i = 0; i < wc->wc_n; i++)
@@ -151,6 +199,11 @@ wrk_ups_pick_host(int ci, struct shm_host *host)
 	    cl->cl_panic_threshold, cl->cl_lb, wc->wc_rr++, rnd, &panic);
 	if (panic)
 		WRK_CC(ci, CC_LB_HEALTHY_PANIC);
+	/* like Envoy's previous_hosts predicate: another host if there is
+	 * one, else the one tried before */
+	if (idx >= 0 && idx < 32 && (avoid & (1u << idx)) && wc->wc_n > 1 &&
+	    (other = ups_pick_other(cl, wc, flags, panic, avoid)) >= 0)
+		idx = other;
 	if (idx >= 0)
 		*host = wc->wc_hosts[idx];
 	return idx;
@@ -177,37 +230,87 @@ ups_sockaddr(const struct shm_host *h, struct sockaddr_storage *ss)
 	}
 }
 
+/* Take u off its pool (it becomes BUSY, or is about to be closed). */
+static void
+ups_unpool(struct wrk_ups *u)
+{
+	struct wrk_cluster *wc = &wrk.w_clusters[u->u_cluster];
+
+	LIST_REMOVE(u, u_entry);
+	wc->wc_pools[u->u_pidx].hp_nidle--;
+	wc->wc_nidle--;
+	ups_nidle--;
+	u->u_state = UPS_S_BUSY;
+}
+
 struct wrk_ups *
-wrk_ups_acquire(struct wrk_req *r, bool fresh)
+wrk_ups_pooled(struct wrk_req *r)
+{
+	int hidx = r->rq_hidx;
+	struct wrk_cluster *wc = &wrk.w_clusters[r->rq_cluster];
+	struct wrk_ups *u;
+
+	if ((uint32_t)hidx >= wc->wc_n ||
+	    wc->wc_pools[hidx].hp_id != r->rq_host.sh_id ||
+	    (u = LIST_FIRST(&wc->wc_pools[hidx].hp_idle)) == NULL)
+		return NULL;
+	ups_unpool(u);
+	u->u_req = r;
+	u->u_nreq++;
+	return u;
+}
+
+/* Close one of this worker's idle connections of cluster ci to a host
+ * other than host_id, if it has one, to free its connection slot. */
+static bool
+ups_close_idle_other(int ci, uint32_t host_id)
+{
+	struct wrk_cluster *wc = &wrk.w_clusters[ci];
+	struct wrk_ups *u;
+	uint32_t i;
+
+	if (wc->wc_nidle == 0)
+		return false;
+	for (i = 0; i < wc->wc_n; i++) {
+		if (wc->wc_pools[i].hp_id == host_id ||
+		    (u = LIST_FIRST(&wc->wc_pools[i].hp_idle)) == NULL)
+			continue;
+		wrk_ups_close(u, false);
+		return true;
+	}
+	return false;
+}
+
+struct wrk_ups *
+wrk_ups_connect(struct wrk_req *r)
 {
 	int ci = r->rq_cluster, hidx = r->rq_hidx, fd, one = 1, saved;
 	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[ci];
-	struct wrk_cluster *wc = &wrk.w_clusters[ci];
 	struct sockaddr_storage ss;
 	struct wrk_ups *u;
 	socklen_t sslen;
 
-	if (!fresh && (uint32_t)hidx < wc->wc_n &&
-	    wc->wc_pools[hidx].hp_id == r->rq_host.sh_id &&
-	    (u = LIST_FIRST(&wc->wc_pools[hidx].hp_idle)) != NULL) {
-		LIST_REMOVE(u, u_entry);
-		wc->wc_pools[hidx].hp_nidle--;
-		u->u_state = UPS_S_BUSY;
-		u->u_req = r;
-		u->u_nreq++;
-		return u;
+	if (!wrk_breaker_acquire(ci, SHM_CB_CX) &&
+	    (!ups_close_idle_other(ci, r->rq_host.sh_id) ||
+	    !wrk_breaker_acquire(ci, SHM_CB_CX))) {
+		errno = EBUSY;
+		return NULL;
 	}
-
 	sslen = ups_sockaddr(&r->rq_host, &ss);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
-	if (fd == -1)
+	if (fd == -1) {
+		saved = errno;
+		wrk_breaker_release(ci, SHM_CB_CX);
+		errno = saved;
 		return NULL;
+	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&ss, sslen) == -1 &&
 	    errno != EINPROGRESS) {
 		saved = errno;
 		close(fd);
+		wrk_breaker_release(ci, SHM_CB_CX);
 		/* an attempt all the same: count it like a late failure */
 		WRK_CC(ci, CC_CX_TOTAL);
 		WRK_CC(ci, CC_CX_HTTP1_TOTAL);
@@ -221,16 +324,19 @@ wrk_ups_acquire(struct wrk_req *r, bool fresh)
 	}
 	if ((u = wrk_slab_get(&ups_slab)) == NULL) {
 		close(fd);
+		wrk_breaker_release(ci, SHM_CB_CX);
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (wrk_ev_add(&u->u_ev, fd, ups_event) == -1) {
 		saved = errno;
 		close(fd);
+		wrk_breaker_release(ci, SHM_CB_CX);
 		wrk_slab_put(&ups_slab, u);
 		errno = saved;
 		return NULL;
 	}
+	u->u_flags = UPS_F_CB_CX;
 	u->u_state = UPS_S_CONNECTING;
 	u->u_cluster = (uint16_t)ci;
 	u->u_hidx = (uint16_t)hidx;
@@ -249,6 +355,47 @@ wrk_ups_acquire(struct wrk_req *r, bool fresh)
 	return u;
 }
 
+/* Cluster ci is at max_connections and some request, in any worker,
+ * waits for a connection: an idle connection only keeps a slot from it. */
+static bool
+ups_saturated(int ci)
+{
+	return wrk_breaker_full(ci, SHM_CB_CX) &&
+	    wrk_breaker_used(ci, SHM_CB_PENDING) > 0;
+}
+
+static void
+ups_watch_arm(void)
+{
+	if (ups_nidle > 0 && !wrk_timer_is_armed(&ups_watch))
+		wrk_timer_set(&ups_watch, wrk.w_now + UPS_WATCH_MS);
+}
+
+/* Give the slots of idle connections to requests waiting elsewhere. */
+static void
+ups_watch_fire(struct wrk_timer *t)
+{
+	struct wrk_cluster *wc;
+	struct wrk_ups *u;
+	uint32_t i, want;
+	size_t ci;
+
+	(void)t;
+	for (ci = 0; ci < wrk.w_conf->c_nclusters && ups_nidle > 0; ci++) {
+		wc = &wrk.w_clusters[ci];
+		if (wc->wc_nidle == 0 || !ups_saturated((int)ci))
+			continue;
+		want = wrk_breaker_used((int)ci, SHM_CB_PENDING);
+		for (i = 0; i < wc->wc_n && want > 0; i++)
+			while (want > 0 && (u = LIST_FIRST(
+			    &wc->wc_pools[i].hp_idle)) != NULL) {
+				wrk_ups_close(u, false);
+				want--;
+			}
+	}
+	ups_watch_arm();
+}
+
 void
 wrk_ups_release(struct wrk_ups *u)
 {
@@ -257,9 +404,18 @@ wrk_ups_release(struct wrk_ups *u)
 	struct wrk_hpool *hp = NULL;
 	uint64_t idle = ups_ms(cl->cl_idle_timeout);
 	uint32_t i;
+	bool same;
 
 	u->u_req = NULL;
 	if (wrk.w_draining) {
+		wrk_ups_close(u, false);
+		return;
+	}
+	/* a request here waits for a slot: pool it for that request if it
+	 * wants this host, else free the slot; nobody here waits but the
+	 * cluster is full and someone elsewhere does: free the slot */
+	if (wrk_conn_cx_wake(u->u_cluster, u->u_host_id, &same) ? !same :
+	    ups_saturated(u->u_cluster)) {
 		wrk_ups_close(u, false);
 		return;
 	}
@@ -282,6 +438,9 @@ wrk_ups_release(struct wrk_ups *u)
 	u->u_pidx = (uint8_t)i;
 	LIST_INSERT_HEAD(&hp->hp_idle, u, u_entry);
 	hp->hp_nidle++;
+	wc->wc_nidle++;
+	ups_nidle++;
+	ups_watch_arm();
 	u->u_since = wrk.w_now;
 	/* lazy: an armed timer (earlier deadline) re-checks when it fires */
 	if (idle > 0 && !wrk_timer_is_armed(&u->u_timer))
@@ -295,12 +454,14 @@ wrk_ups_close(struct wrk_ups *u, bool remote)
 
 	if (u->u_state == UPS_S_CLOSED)
 		return;
-	if (u->u_state == UPS_S_IDLE) {
-		LIST_REMOVE(u, u_entry);
-		wrk.w_clusters[ci].wc_pools[u->u_pidx].hp_nidle--;
-	}
+	if (u->u_state == UPS_S_IDLE)
+		ups_unpool(u);	/* BUSY without a request now */
 	if (u->u_state == UPS_S_BUSY && u->u_req != NULL)
 		WRK_CC(ci, CC_CX_DESTROY_WITH_ACTIVE_RQ);
+	if (u->u_flags & UPS_F_CB_CX) {
+		wrk_breaker_release(ci, SHM_CB_CX);
+		u->u_flags &= ~UPS_F_CB_CX;
+	}
 	wrk_timer_del(&u->u_timer);
 	close(u->u_ev.ev_fd);
 	u->u_ev.ev_fd = -1;

@@ -31,10 +31,14 @@ enum ups_state {
 
 struct wrk_req;
 
+/* u_flags */
+#define UPS_F_CB_CX	0x01	/* holds a max_connections unit */
+
 struct wrk_ups {
 	struct wrk_ev		 u_ev;
 	uint8_t			 u_state;	/* enum ups_state */
 	uint8_t			 u_pidx;	/* pool index while IDLE */
+	uint8_t			 u_flags;	/* UPS_F_* */
 	uint16_t		 u_cluster;
 	uint16_t		 u_hidx;	/* host index its gauges went to */
 	uint32_t		 u_host_id;	/* sh_id */
@@ -59,6 +63,7 @@ struct wrk_cluster {
 	bool			 wc_valid;
 	uint32_t		 wc_n;
 	uint64_t		 wc_rr;		/* round robin position */
+	uint32_t		 wc_nidle;	/* idle connections, all pools */
 	struct shm_host		 wc_hosts[CD_MAX_HOSTS];
 	struct wrk_hpool	 wc_pools[CD_MAX_HOSTS];
 };
@@ -70,20 +75,36 @@ int		 wrk_ups_init(void);
  * Choose a host of cluster ci for a request: refresh the copy of the
  * host list if shm changed, apply health, panic and the lb policy.
  * Returns the host index, *host receives a copy; -1 when no host can be
- * used (counted by the caller as upstream_cx_none_healthy).
+ * used (counted by the caller as upstream_cx_none_healthy).  avoid is a
+ * bit mask of host indices already tried (retries): while the cluster
+ * offers another host, one of those is picked again only as a last
+ * resort.
  */
-int		 wrk_ups_pick_host(int ci, struct shm_host *host);
+int		 wrk_ups_pick_host(int ci, struct shm_host *host,
+		    uint32_t avoid);
 
 /*
- * Give r a connection to r's chosen host: the most recently pooled one
- * (state BUSY on return) unless fresh, else a new non-blocking connect
- * (state CONNECTING; wrk_conn_ups_ready() or wrk_conn_ups_failed() follows
- * from the event loop).  Returns the connection, or NULL with errno set
- * when even the socket could not be made.
+ * The most recently pooled connection to r's chosen host, now BUSY for
+ * r, or NULL when there is none.
  */
-struct wrk_ups	*wrk_ups_acquire(struct wrk_req *r, bool fresh);
+struct wrk_ups	*wrk_ups_pooled(struct wrk_req *r);
 
-/* The request is done with a healthy keep-alive connection: pool it. */
+/*
+ * A new non-blocking connection to r's chosen host (state CONNECTING;
+ * wrk_conn_ups_ready() or wrk_conn_ups_failed() follows from the event
+ * loop) under the cluster's max_connections breaker.  NULL with errno
+ * EBUSY when the breaker is full even after closing one of this worker's
+ * idle connections to another host of the cluster; NULL with another
+ * errno when the connect failed at once (counted as a connect failure).
+ */
+struct wrk_ups	*wrk_ups_connect(struct wrk_req *r);
+
+/*
+ * The request is done with a healthy keep-alive connection: pool it --
+ * unless a request waits for a connection slot of the cluster and wants
+ * another host, or the cluster is at max_connections with requests
+ * pending somewhere: then close it so the slot is freed.
+ */
 void		 wrk_ups_release(struct wrk_ups *);
 
 /* Close a connection; remote: the peer ended it (for the counters). */
