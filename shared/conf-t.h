@@ -126,7 +126,6 @@ struct cd_retry_policy {
 	uint32_t	 rp_retry_on;		/* CD_RETRY_* */
 	uint32_t	 rp_num_retries;	/* default 1 */
 	int64_t		 rp_per_try_timeout;	/* ns; CD_DUR_UNSET = off */
-	int64_t		 rp_per_try_idle_timeout;	/* ns; CD_DUR_UNSET = off */
 	int64_t		 rp_backoff_base;	/* ns; default 25 ms */
 	int64_t		 rp_backoff_max;	/* ns; default 10 x base */
 	uint16_t	 rp_codes[CD_MAX_RETRIABLE_CODES];	/* retriable_status_codes */
@@ -324,6 +323,14 @@ struct cd_cluster {
 	uint32_t		 cl_panic_threshold;	/* percent, 50 */
 	int64_t			 cl_idle_timeout;	/* upstream conn idle, 1 h */
 	char			*cl_lb_cluster_name;	/* load_assignment.cluster_name */
+	/*
+	 * Index of this cluster's records in shm (shm->clusters[], the
+	 * slots' w_cl[]).  The loader sets it to the cluster's own index;
+	 * on a structural reload the master keeps the index of every cluster
+	 * that keeps its name, so its counters carry on, and gives new
+	 * clusters indices the draining generation does not use.
+	 */
+	int			 cl_shm;
 	struct cd_endpoint	*cl_endpoints;
 	size_t			 cl_nendpoints;
 	struct cd_thresholds	 cl_thresholds[CD_NPRIO];

@@ -2878,8 +2878,8 @@ static const struct conf_field retry_fields[] = {
 	{ "num_retries", CK_UINT, CF_DEF, U32, .f_def = 1,
 	    RP(rp_num_retries) },
 	{ "per_try_timeout", CK_DUR, CF_ZERO_UNSET, RP(rp_per_try_timeout) },
-	{ "per_try_idle_timeout", CK_DUR, CF_ZERO_UNSET,
-	    RP(rp_per_try_idle_timeout) },
+	{ "per_try_idle_timeout", CK_REJECT, 0,
+	    .f_why = "per-try idle timeouts (use per_try_timeout)" },
 	{ "retry_priority", CK_REJECT, .f_flags = 0 },
 	{ "retry_host_predicate", CK_REJECT, .f_flags = 0 },
 	{ "host_selection_retry_max_attempts", CK_REJECT, .f_flags = 0 },
@@ -3716,6 +3716,8 @@ conf_load_buf(const char *path, const char *buf, size_t len,
 	if (!w->w_stop)
 		resolve_refs(w);
 	conf->c_nsplits = w->w_nsplits;
+	for (size_t ci = 0; ci < conf->c_nclusters; ci++)
+		conf->c_clusters[ci].cl_shm = (int)ci;
 	if (w->w_nerrors == 0)
 		json_finish(w);
 done:

@@ -374,7 +374,6 @@ seed_loads_with_every_value_checked(void)
 	CU_ASSERT_EQUAL(r->rt_retry.rp_retry_on, CD_RETRY_5XX);
 	CU_ASSERT_EQUAL(r->rt_retry.rp_num_retries, 2);
 	CU_ASSERT_EQUAL(r->rt_retry.rp_per_try_timeout, 1 * SEC);
-	CU_ASSERT_EQUAL(r->rt_retry.rp_per_try_idle_timeout, CD_DUR_UNSET);
 	CU_ASSERT_EQUAL(r->rt_retry.rp_backoff_base, 25 * MS);
 	CU_ASSERT_EQUAL(r->rt_retry.rp_backoff_max, 250 * MS);
 	CU_ASSERT_EQUAL(r->rt_retry.rp_ncodes, 0);
