@@ -6,7 +6,7 @@
  *   backend --port P [--name v1|v2] [--addr 127.0.0.1] [--record FILE]
  *           [--status N] [--delay_ms N] [--fail_rate P] [--health_status N]
  *           [--health_delay_ms N] [--close_after_headers 0|1]
- *           [--chunked 0|1] [--reset 0|1] [--garbage 0|1]
+ *           [--chunked 0|1] [--reset 0|1] [--garbage 0|1] [--frame 0|1|2]
  *
  * Every request gets the version body
  *   {"version":"v1","message":"This is stable version"}\n
@@ -24,8 +24,14 @@
  * /_stats and /_ctl are neither counted nor recorded... in "requests"; they
  * are recorded by --record like everything else received.
  *
+ * frame=1 answers with both content-length and transfer-encoding: chunked
+ * (the length counts the chunked bytes, so the two framings disagree about
+ * where the response ends); frame=2 sends, right after a correct response,
+ * an unsolicited second one whose body is "smuggled": a proxy that pools
+ * the connection would hand it to the next client.
+ *
  * The fault switches (status, delay_ms, fail_rate, close_after_headers,
- * chunked, reset, garbage) apply to every path except /health, /_stats and /_ctl, so
+ * chunked, reset, garbage, frame) apply to every path except /health, /_stats and /_ctl, so
  * a test can break the data path without the master's health checks
  * noticing; /health has its own health_status and health_delay_ms.
  * fail_rate=P is deterministic: counting requests from the moment it was
@@ -98,6 +104,7 @@ struct settings {
 	long	 s_chunked;
 	long	 s_reset;
 	long	 s_garbage;	/* answer a head that is not HTTP */
+	long	 s_frame;	/* 1: CL and TE; 2: an extra response */
 };
 
 static const struct setting_key {
@@ -118,6 +125,7 @@ static const struct setting_key {
 	{ "chunked", offsetof(struct settings, s_chunked), 0, 1 },
 	{ "reset", offsetof(struct settings, s_reset), 0, 1 },
 	{ "garbage", offsetof(struct settings, s_garbage), 0, 1 },
+	{ "frame", offsetof(struct settings, s_frame), 0, 2 },
 };
 #define NSETTINGS	(sizeof(setting_keys) / sizeof(setting_keys[0]))
 
@@ -181,7 +189,7 @@ struct conn {
 
 static TAILQ_HEAD(, conn) delayed = TAILQ_HEAD_INITIALIZER(delayed);
 
-static struct settings	 set = { 200, 0, 0, 200, 0, 0, 0, 0, 0 };
+static struct settings	 set = { 200, 0, 0, 200, 0, 0, 0, 0, 0, 0 };
 static const char	*be_name = "v1";
 static char		 be_body[256];
 static int		 be_epfd = -1;
@@ -756,6 +764,22 @@ respond(struct conn *c)
 		bbuf_printf(&c->c_out, "HTTP/1.1 2x0 Garbage\r\n\r\n");
 		return 0;
 	}
+	if (faults && set.s_frame == 1) {
+		/* chunked says 0 bytes then a new message; the length says
+		 * it is all body */
+		bbuf_printf(&c->c_out, "HTTP/1.1 200 OK\r\n"
+		    "content-length: %zu\r\ntransfer-encoding: chunked\r\n"
+		    "\r\n0\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 8\r\n"
+		    "\r\nsmuggled", (size_t)(5 + 38 + 8));
+		return 0;
+	}
+	if (faults && set.s_frame == 2) {
+		resp_body(c, status, "application/json", be_body,
+		    strlen(be_body), 0);
+		bbuf_printf(&c->c_out, "HTTP/1.1 200 OK\r\n"
+		    "content-length: 8\r\n\r\nsmuggled");
+		return 0;
+	}
 	switch (c->c_kind) {
 	case REQ_K_STATS:
 		bbuf_printf(&b, "{\"requests\":%" PRIu64 ",\"active\":%" PRIu64
@@ -1324,7 +1348,7 @@ usage(void)
 	    "[--health_status N]\n"
 	    "               [--health_delay_ms N] [--close_after_headers 0|1] "
 	    "[--chunked 0|1]\n"
-	    "               [--reset 0|1] [--garbage 0|1]\n");
+	    "               [--reset 0|1] [--garbage 0|1] [--frame 0|1|2]\n");
 	exit(1);
 }
 

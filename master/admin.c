@@ -34,6 +34,7 @@
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "shared/version.h"
+#include "accesslog.h"
 #include "admin.h"
 #include "loop.h"
 #include "mst.h"
@@ -79,6 +80,10 @@ struct adm_conn {
 	int		 c_close;	/* close once c_wbuf is out */
 	int		 c_quit;	/* ... then shut the server down */
 	struct mst_timer *c_timer;
+	/* admin access log: the request's head, when it began */
+	struct buf	 c_alhead;
+	uint64_t	 c_al_start_ms;
+	uint64_t	 c_al_rx;	/* body bytes */
 };
 
 TAILQ_HEAD(adm_conn_list, adm_conn);
@@ -841,6 +846,7 @@ conn_close(struct adm_conn *c, const char *why)
 	buf_free(&c->c_rbuf);
 	buf_free(&c->c_wbuf);
 	buf_free(&c->c_req);
+	buf_free(&c->c_alhead);
 	free(c);
 	adm_nconns--;
 	adm_ctr.ac_cx_active--;
@@ -972,6 +978,64 @@ conn_save_request(struct adm_conn *c, const struct mst_admin_req *rq)
 	buf_append(&c->c_req, "", 1);
 }
 
+static uint64_t
+realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Keep the head for the access log line: it is consumed before dispatch. */
+static void
+conn_al_begin(struct adm_conn *c, const struct mst_admin_req *rq)
+{
+	buf_reset(&c->c_alhead);
+	buf_append(&c->c_alhead, c->c_rbuf.b_data, rq->rq_head_len);
+	c->c_al_start_ms = realtime_ms();
+	c->c_al_rx = rq->rq_clen;
+}
+
+/* The admin access log line of the request just answered. */
+static void
+conn_al_line(struct adm_conn *c, const char *method, const char *path,
+    const char *query, const struct mst_admin_reply *r, int head)
+{
+	struct alog_rec ar;
+	struct buf target;
+	const char *h = c->c_alhead.b_data;
+	size_t hlen = c->c_alhead.b_oom ? 0 : c->c_alhead.b_len;
+	uint64_t now = realtime_ms();
+
+	buf_init(&target);
+	buf_puts(&target, path);
+	if (*query != '\0')
+		buf_printf(&target, "?%s", query);
+	memset(&ar, 0, sizeof(ar));
+	ar.ar_start_ms = c->c_al_start_ms;
+	ar.ar_duration_ms = now > c->c_al_start_ms ? now - c->c_al_start_ms : 0;
+	ar.ar_method.a_p = method;
+	ar.ar_method.a_len = strlen(method);
+	if (!target.b_oom) {
+		ar.ar_path.a_p = target.b_data;
+		ar.ar_path.a_len = target.b_len;
+	}
+	ar.ar_protocol = c->c_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+	ar.ar_code = (uint16_t)r->ar_status;
+	ar.ar_rx = c->c_al_rx;
+	ar.ar_tx = head ? 0 : r->ar_body.b_len;
+	ar.ar_svc_ms = -1;
+	if (hlen > 0) {
+		alog_header(h, hlen, "x-forwarded-for", &ar.ar_xff);
+		alog_header(h, hlen, "user-agent", &ar.ar_ua);
+		alog_header(h, hlen, "x-request-id", &ar.ar_rid);
+		alog_header(h, hlen, "host", &ar.ar_authority);
+	}
+	mst_accesslog_admin(&ar);
+	buf_free(&target);
+}
+
 static void
 conn_dispatch(struct adm_conn *c)
 {
@@ -994,6 +1058,8 @@ conn_dispatch(struct adm_conn *c)
 	/* the server is going away: say so rather than keep the connection */
 	c->c_close = !c->c_keepalive || r.ar_quit;
 	conn_reply(c, &r, head);
+	if (mst_accesslog_admin_on())
+		conn_al_line(c, method, path, query, &r, head);
 	mst_admin_reply_free(&r);
 }
 
@@ -1122,6 +1188,8 @@ conn_process(struct adm_conn *c)
 			}
 			adm_ctr.ac_rq_total++;
 			conn_save_request(c, &rq);
+			if (mst_accesslog_admin_on())
+				conn_al_begin(c, &rq);
 			c->c_minor = rq.rq_minor;
 			c->c_keepalive = rq.rq_keepalive;
 			c->c_body_left = rq.rq_clen;
@@ -1222,6 +1290,7 @@ conn_new(int fd)
 	buf_init(&c->c_rbuf);
 	buf_init(&c->c_wbuf);
 	buf_init(&c->c_req);
+	buf_init(&c->c_alhead);
 	if (mst_loop_add(fd, EPOLLIN, conn_io, c) == -1) {
 		log_warn("admin: epoll add");
 		close(fd);

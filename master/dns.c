@@ -59,20 +59,25 @@ struct dns_cluster {
 	uint32_t	 dc_round;
 	uint32_t	 dc_pending;	/* endpoints not answered this round */
 	int		 dc_failed;	/* an endpoint failed this round */
-	uint32_t	 dc_next_id;	/* next sh_id to hand out */
 	struct shm_host	 dc_new[CD_MAX_HOSTS];
 	uint32_t	 dc_nnew;
 	int		 dc_truncated;
 };
 
 static struct dns_cluster dns_cl[CD_MAX_CLUSTERS];
+/* Bumped when a structural reload replaces the clusters: refresh timers
+ * armed for the previous set carry the old epoch and do nothing. */
+static uint32_t dns_epoch;
+/* next sh_id per shm cluster record, so ids stay unique for a cluster
+ * whose conf index moves across reloads */
+static uint32_t dns_next_id[CD_MAX_CLUSTERS];
 static int dns_sock = -1;	/* master's end */
 static pid_t dns_child = -1;
 
 static _Atomic uint64_t *
 dns_ctr(int cl, int id)
 {
-	return &mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[cl].cc_c[id];
+	return &MST_MCTR(cl)->cc_c[id];
 }
 
 /*
@@ -198,7 +203,7 @@ static void
 dns_round_end(int ci, int count)
 {
 	const struct cd_cluster *cl = &mst.m_conf->c_clusters[ci];
-	struct shm_cluster *sc = &mst.m_shm->clusters[ci];
+	struct shm_cluster *sc = MST_SC(ci);
 	struct dns_cluster *dc = &dns_cl[ci];
 	struct shm_host old[CD_MAX_HOSTS], out[CD_MAX_HOSTS];
 	uint32_t nold, nout = 0, i, j, seq;
@@ -233,7 +238,7 @@ dns_round_end(int ci, int count)
 		if (used[j])
 			continue;
 		out[nout] = dc->dc_new[j];
-		out[nout].sh_id = ++dc->dc_next_id;
+		out[nout].sh_id = ++dns_next_id[cl->cl_shm];
 		/* failed until checked, before any worker can see it */
 		atomic_store(&out[nout].sh_flags,
 		    mst_health_new_host_flags(cl));
@@ -274,8 +279,8 @@ dns_resolve_all_now(void)
 		const struct cd_cluster *cl = &conf->c_clusters[ci];
 		int dyn = cl->cl_type == CD_CT_STRICT_DNS;
 
-		strlcpy(mst.m_shm->clusters[ci].sc_name, cl->cl_name,
-		    sizeof(mst.m_shm->clusters[ci].sc_name));
+		strlcpy(MST_SC(ci)->sc_name, cl->cl_name,
+		    sizeof(MST_SC(ci)->sc_name));
 		dns_round_begin((int)ci);
 		if (dyn)
 			shm_add(dns_ctr((int)ci, CC_UPDATE_ATTEMPT), 1);
@@ -381,18 +386,19 @@ dns_schedule(size_t ci)
 	uint64_t ms = (uint64_t)CD_NS_TO_MS_CEIL(cl->cl_dns_refresh_rate);
 
 	if (mst_timer_add(ms ? ms : 5000, dns_refresh,
-	    (void *)(uintptr_t)ci) == NULL)
+	    (void *)(uintptr_t)((uint64_t)dns_epoch << 32 | ci)) == NULL)
 		log_warn("cluster %s: dns timer", cl->cl_name);
 }
 
 static void
 dns_refresh(void *arg)
 {
-	size_t ci = (size_t)(uintptr_t)arg, ep;
+	size_t ci = (size_t)((uint64_t)(uintptr_t)arg & 0xffffffffu), ep;
 	const struct cd_cluster *cl;
 	struct dns_req rq;
 
-	if (mst.m_conf == NULL || ci >= mst.m_conf->c_nclusters)
+	if ((uint64_t)(uintptr_t)arg >> 32 != dns_epoch ||
+	    mst.m_conf == NULL || ci >= mst.m_conf->c_nclusters)
 		return;
 	cl = &mst.m_conf->c_clusters[ci];
 	dns_schedule(ci);
@@ -478,6 +484,28 @@ mst_dns_start(void)
 		return -1;
 	}
 	return 0;
+}
+
+void
+mst_dns_reconfigure(void)
+{
+	size_t ci;
+
+	dns_epoch++;
+	for (ci = 0; ci < CD_MAX_CLUSTERS; ci++)
+		dns_cl[ci].dc_pending = 0;	/* answers in flight are stale */
+	dns_resolve_all_now();
+	for (ci = 0; ci < mst.m_conf->c_nclusters; ci++)
+		if (mst.m_conf->c_clusters[ci].cl_type == CD_CT_STRICT_DNS)
+			dns_schedule(ci);
+	if (dns_child <= 0 && dns_sock == -1)
+		for (ci = 0; ci < mst.m_conf->c_nclusters; ci++)
+			if (mst.m_conf->c_clusters[ci].cl_type ==
+			    CD_CT_STRICT_DNS) {
+				if (dns_spawn() == -1)
+					log_warn("resolver process");
+				break;
+			}
 }
 
 void

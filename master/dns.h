@@ -14,6 +14,9 @@
 /* Resolve and publish every cluster once (blocking); start the resolver
  * and the refresh timers.  Returns 0, or -1 when the resolver can't start. */
 int	mst_dns_start(void);
+/* A structural reload made mst.m_conf a new cluster set: resolve and
+ * publish it now (blocking, as at start) and refresh it from then on. */
+void	mst_dns_reconfigure(void);
 /* Stop refreshing and the resolver child (at exit). */
 void	mst_dns_stop(void);
 /* The resolver's pid (for the supervisor to recognise it), or -1. */

@@ -537,14 +537,14 @@ hc_conf(const struct hc_host *hh)
 static void
 hc_count(const struct hc_host *hh, int id)
 {
-	shm_add(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[hh->hh_ci].cc_c[id],
+	shm_add(&MST_MCTR(hh->hh_ci)->cc_c[id],
 	    1);
 }
 
 static _Atomic uint32_t *
 hc_shm_flags(const struct hc_host *hh)
 {
-	return &mst.m_shm->clusters[hh->hh_ci].sc_hosts[hh->hh_index].sh_flags;
+	return &MST_SC(hh->hh_ci)->sc_hosts[hh->hh_index].sh_flags;
 }
 
 /* Make the host's shm flags say what the state machine says. */
@@ -637,7 +637,7 @@ hc_finish(struct hc_host *hh, enum mst_hc_result r, const char *why)
 
 	if (cl->cl_hc->hc_no_traffic_interval != CD_DUR_UNSET ||
 	    cl->cl_hc->hc_no_traffic_healthy_interval != CD_DUR_UNSET)
-		traffic = shm_sum_cluster_c(mst.m_shm, hh->hh_ci,
+		traffic = shm_sum_cluster_c(mst.m_shm, cl->cl_shm,
 		    CC_CX_TOTAL) > 0;
 	hc_schedule(hh, mst_hc_interval_ms(cl->cl_hc, r, t, traffic,
 	    arc4random_uniform));
@@ -896,7 +896,7 @@ hc_sync(int ci, bool initial)
 	uint32_t n, i, j, seq;
 	struct hc_host *hh;
 
-	n = shm_hosts_read(&mst.m_shm->clusters[ci], hosts, &seq);
+	n = shm_hosts_read(MST_SC(ci), hosts, &seq);
 	memset(known, 0, sizeof(known));
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < n; i++)

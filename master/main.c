@@ -27,6 +27,7 @@
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "shared/version.h"
+#include "accesslog.h"
 #include "admin.h"
 #include "dns.h"
 #include "health.h"
@@ -241,6 +242,7 @@ on_signal(int fd, uint32_t events, void *arg)
 				log_warn("reopen %s", log_path);
 			else
 				log_info("caught SIGUSR1: logs reopened");
+			mst_accesslog_reopen();
 			break;
 		}
 	}
@@ -413,6 +415,9 @@ main(int argc, char *argv[], char *envp[])
 		return 1;
 	if (mst_loop_add(mst_proc_log_fd(), EPOLLIN, on_log_pipe, NULL) == -1)
 		fatal("log pipe");
+	/* the workers inherit its pipe: before they fork */
+	if (mst_accesslog_open(conf) == -1)
+		fatalx("access log");
 	if (pidfh != NULL)
 		pidfile_write(pidfh);
 
@@ -431,6 +436,7 @@ main(int argc, char *argv[], char *envp[])
 	mst_loop_run();
 
 	on_log_pipe(mst_proc_log_fd(), EPOLLIN, NULL);
+	mst_accesslog_close();
 	mst_admin_stop();
 	mst_health_stop();
 	mst_outlier_stop();

@@ -26,6 +26,15 @@ struct mst {
 
 extern struct mst mst;
 
+/*
+ * The shm records of the running configuration's cluster ci (a conf
+ * index): its host list and breaker gauges, and the master's counters for
+ * it.  Through cl_shm, which a structural reload may remap.
+ */
+#define MST_SC(ci)	(&mst.m_shm->clusters[mst.m_conf->c_clusters[(ci)].cl_shm])
+#define MST_MCTR(ci)	(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[	\
+			    mst.m_conf->c_clusters[(ci)].cl_shm])
+
 /* Begin a graceful stop (drain the workers, then exit 0); a second call
  * stops at once.  why is logged ("caught SIGTERM"). */
 void	mst_shutdown(const char *why);

@@ -87,20 +87,20 @@ mst_outlier_times_ms(const struct cd_outlier *od, uint64_t *base_ms,
 static void
 od_count(int ci, int id)
 {
-	shm_add(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[ci].cc_c[id], 1);
+	shm_add(&MST_MCTR(ci)->cc_c[id], 1);
 }
 
 static const char *
 od_name(int ci, uint32_t i, char *buf, size_t len)
 {
-	mst_stats_host_addr(&mst.m_shm->clusters[ci].sc_hosts[i], buf, len);
+	mst_stats_host_addr(&MST_SC(ci)->sc_hosts[i], buf, len);
 	return buf;
 }
 
 static void
 od_uneject(int ci, uint32_t i, uint64_t now, const char *why)
 {
-	struct shm_cluster *sc = &mst.m_shm->clusters[ci];
+	struct shm_cluster *sc = MST_SC(ci);
 	struct od_host *h = &od_cl[ci]->odc_hosts[i];
 	char name[64];
 
@@ -159,7 +159,7 @@ od_eject(int ci, uint32_t i, uint32_t req, uint64_t now)
 	h->od_ejections++;
 	h->od_ejected_ms = now;
 	h->od_backoff = mst_outlier_backoff_next(h->od_backoff, base, max);
-	atomic_fetch_or_explicit(&mst.m_shm->clusters[ci].sc_hosts[i].sh_flags,
+	atomic_fetch_or_explicit(&MST_SC(ci)->sc_hosts[i].sh_flags,
 	    SHM_HF_FAILED_OUTLIER_CHECK, memory_order_release);
 	log_info("cluster %s: host %s ejected: consecutive %s (ejection %u, "
 	    "for %llu ms)", mst.m_conf->c_clusters[ci].cl_name,
@@ -172,7 +172,7 @@ od_eject(int ci, uint32_t i, uint32_t req, uint64_t now)
 static void
 od_consecutive(int ci, uint32_t i, uint32_t req, uint64_t now)
 {
-	struct shm_outlier_host *oh = &mst.m_shm->clusters[ci].sc_od_hosts[i];
+	struct shm_outlier_host *oh = &MST_SC(ci)->sc_od_hosts[i];
 
 	if (od_cl[ci]->odc_hosts[i].od_ejected)
 		return;		/* as Envoy: the counter isn't reset either */
@@ -194,7 +194,7 @@ mst_outlier_poll(uint64_t now)
 	for (ci = 0; ci < CD_MAX_CLUSTERS; ci++) {
 		if (od_cl[ci] == NULL)
 			continue;
-		sc = &mst.m_shm->clusters[ci];
+		sc = MST_SC(ci);
 		for (i = 0; i < od_cl[ci]->odc_nhosts; i++) {
 			if (atomic_load_explicit(&sc->sc_od_hosts[i].oh_req,
 			    memory_order_relaxed) == 0)
@@ -278,7 +278,7 @@ mst_outlier_hosts_changed(int ci)
 
 	if (ci < 0 || ci >= CD_MAX_CLUSTERS || (odc = od_cl[ci]) == NULL)
 		return;
-	sc = &mst.m_shm->clusters[ci];
+	sc = MST_SC(ci);
 	nold = odc->odc_nhosts;
 	memcpy(old, odc->odc_hosts, sizeof(old));
 	for (j = 0; j < nold; j++) {
@@ -345,7 +345,7 @@ mst_outlier_start(void)
 			    conf->c_clusters[ci].cl_name);
 			return -1;
 		}
-		sc = &mst.m_shm->clusters[ci];
+		sc = MST_SC(ci);
 		sc->sc_od_5xx = od->od_consecutive_5xx;
 		sc->sc_od_gateway = od->od_consecutive_gateway_failure;
 		sc->sc_od_enabled = 1;

@@ -25,11 +25,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shared/conf.h"
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "worker/worker.h"
 #include "loop.h"
 #include "mst.h"
+#include "accesslog.h"
 #include "proc.h"
 
 #define PROC_BACKLOG		4096
@@ -41,12 +43,26 @@ struct proc_worker {
 	int		 pw_slot;
 	uint64_t	 pw_started_ms;
 	unsigned	 pw_fast_deaths;
-	int		 pw_respawn;	/* 0: exited with 2, or stopping */
 	struct mst_timer *pw_timer;	/* pending delayed respawn */
 };
 
-static int listen_fds[CD_MAX_WORKERS];
-static struct proc_worker workers[CD_MAX_WORKERS];
+/*
+ * A generation: the workers forked from one configuration, and the
+ * listening sockets they accept on.  A structural reload starts a new
+ * generation on the same sockets (new ones only for a changed address)
+ * and drains the old one; only the current generation is respawned.
+ */
+struct proc_gen {
+	uint32_t	 g_gen;
+	const struct cd_conf *g_conf;
+	int		 g_listen[CD_MAX_WORKERS];
+	struct proc_worker g_w[CD_MAX_WORKERS];
+	int		 g_draining;
+};
+
+static struct proc_gen gens[2];
+static struct proc_gen *cur = &gens[0];
+static struct proc_gen *old;		/* draining, or NULL */
 static int log_pipe[2] = { -1, -1 };
 static int stopping;
 
@@ -78,10 +94,10 @@ proc_open_listener(const struct addrinfo *ai)
 	return fd;
 }
 
-int
-mst_proc_listen(void)
+/* Open one socket per worker slot on l's address into fds. */
+static int
+proc_listen_on(const struct cd_listener *l, int *fds)
 {
-	const struct cd_listener *l = mst.m_conf->c_listener;
 	struct addrinfo hints, *res;
 	char port[8];
 	int i, rc;
@@ -97,13 +113,31 @@ mst_proc_listen(void)
 		return -1;
 	}
 	for (i = 0; i < mst.m_concurrency; i++) {
-		if ((listen_fds[i] = proc_open_listener(res)) == -1) {
+		if ((fds[i] = proc_open_listener(res)) == -1) {
 			log_warn("listener %s:%s", l->l_addr.sa_address, port);
+			while (i-- > 0) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
 			freeaddrinfo(res);
 			return -1;
 		}
 	}
 	freeaddrinfo(res);
+	return 0;
+}
+
+int
+mst_proc_listen(void)
+{
+	int i;
+
+	for (i = 0; i < CD_MAX_WORKERS; i++)
+		gens[0].g_listen[i] = gens[1].g_listen[i] = -1;
+	cur->g_conf = mst.m_conf;
+	cur->g_gen = mst.m_generation;
+	if (proc_listen_on(mst.m_conf->c_listener, cur->g_listen) == -1)
+		return -1;
 	if (pipe2(log_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
 		log_warn("log pipe");
 		return -1;
@@ -112,26 +146,28 @@ mst_proc_listen(void)
 }
 
 static int
-proc_slot(int i)
+proc_slot(const struct proc_gen *g, int i)
 {
-	return (int)(mst.m_generation % 2) * CD_MAX_WORKERS + i;
+	return (int)(g->g_gen % 2) * CD_MAX_WORKERS + i;
 }
 
 /* In the child: keep the listener and the log pipe, drop everything else. */
 _Noreturn static void
-proc_child(int i, int slot)
+proc_child(const struct proc_gen *g, int i, int slot)
 {
 	struct shm_worker *w = &mst.m_shm->slots[slot];
 	struct wrk_args wa;
 
-	int lfd, pfd;
+	int lfd, pfd, afd;
 
-	/* move both above any fd number we are about to overwrite */
-	if ((lfd = fcntl(listen_fds[i], F_DUPFD, 100)) == -1 ||
+	/* move all three above any fd number we are about to overwrite;
+	 * fd 5: the access log pipe (worker/accesslog.h) */
+	if ((lfd = fcntl(g->g_listen[i], F_DUPFD, 100)) == -1 ||
 	    (pfd = fcntl(log_pipe[1], F_DUPFD, 100)) == -1 ||
-	    dup2(lfd, 3) == -1 || dup2(pfd, 4) == -1)
+	    (afd = fcntl(mst_accesslog_worker_fd(), F_DUPFD, 100)) == -1 ||
+	    dup2(lfd, 3) == -1 || dup2(pfd, 4) == -1 || dup2(afd, 5) == -1)
 		_exit(1);
-	close_range(5, ~0U, 0);
+	close_range(6, ~0U, 0);
 	/* dup2 clears close-on-exec; nothing is exec'd anyway */
 	setproctitle("worker %d", i);
 	log_setproc("worker %d", i);
@@ -139,7 +175,7 @@ proc_child(int i, int slot)
 	log_set_drop_counter(&w->w_http_c[HC_LOG_DROPPED]);
 
 	memset(&wa, 0, sizeof(wa));
-	wa.wa_conf = mst.m_conf;
+	wa.wa_conf = g->g_conf;
 	wa.wa_shm = mst.m_shm;
 	wa.wa_slot = slot;
 	wa.wa_index = i;
@@ -148,20 +184,20 @@ proc_child(int i, int slot)
 }
 
 static int
-proc_spawn(int i)
+proc_spawn(struct proc_gen *g, int i)
 {
-	struct proc_worker *pw = &workers[i];
+	struct proc_worker *pw = &g->g_w[i];
 	struct shm_worker *w;
 	uint32_t hwm;
 	pid_t pid;
 
-	pw->pw_slot = proc_slot(i);
+	pw->pw_slot = proc_slot(g, i);
 	w = &mst.m_shm->slots[pw->pw_slot];
 	hwm = atomic_load(&mst.m_shm->hdr.h_slots_hwm);
 	if ((uint32_t)pw->pw_slot + 1 > hwm)
 		atomic_store(&mst.m_shm->hdr.h_slots_hwm,
 		    (uint32_t)pw->pw_slot + 1);
-	w->w_generation = mst.m_generation;
+	w->w_generation = g->g_gen;
 	w->w_index = (uint32_t)i;
 	atomic_store(&w->w_state, SHM_W_RUNNING);
 
@@ -171,13 +207,13 @@ proc_spawn(int i)
 		atomic_store(&w->w_state, SHM_W_FREE);
 		return -1;
 	case 0:
-		proc_child(i, pw->pw_slot);
+		proc_child(g, i, pw->pw_slot);
 	}
 	atomic_store(&w->w_pid, pid);
 	pw->pw_pid = pid;
 	pw->pw_started_ms = mst_now_ms();
-	pw->pw_respawn = 1;
-	log_debug("worker %d started, pid %ld", i, (long)pid);
+	log_debug("worker %d (generation %u) started, pid %ld", i, g->g_gen,
+	    (long)pid);
 	return 0;
 }
 
@@ -187,7 +223,7 @@ mst_proc_start(void)
 	int i;
 
 	for (i = 0; i < mst.m_concurrency; i++)
-		if (proc_spawn(i) == -1)
+		if (proc_spawn(cur, i) == -1)
 			return -1;
 	return 0;
 }
@@ -197,27 +233,80 @@ proc_respawn_cb(void *arg)
 {
 	int i = (int)(intptr_t)arg;
 
-	workers[i].pw_timer = NULL;
-	if (!stopping && workers[i].pw_pid == 0)
-		proc_spawn(i);
+	cur->g_w[i].pw_timer = NULL;
+	if (!stopping && cur->g_w[i].pw_pid == 0)
+		proc_spawn(cur, i);
+}
+
+static int
+gen_alive(const struct proc_gen *g)
+{
+	int i, n = 0;
+
+	for (i = 0; i < mst.m_concurrency; i++)
+		if (g->g_w[i].pw_pid > 0)
+			n++;
+	return n;
+}
+
+/* Close g's sockets that the current generation does not share. */
+static void
+gen_close_listeners(struct proc_gen *g)
+{
+	int i, j, shared;
+
+	for (i = 0; i < CD_MAX_WORKERS; i++) {
+		if (g->g_listen[i] == -1)
+			continue;
+		shared = 0;
+		for (j = 0; g != cur && j < CD_MAX_WORKERS; j++)
+			if (cur->g_listen[j] == g->g_listen[i])
+				shared = 1;
+		if (!shared)
+			close(g->g_listen[i]);
+		g->g_listen[i] = -1;
+	}
+}
+
+/* The draining generation is gone: its sockets and config go too. */
+static void
+old_gen_done(void)
+{
+	log_info("generation %u drained", old->g_gen);
+	gen_close_listeners(old);
+	if (old->g_conf != mst.m_conf)
+		conf_free((struct cd_conf *)old->g_conf);
+	old->g_conf = NULL;
+	old->g_draining = 0;
+	old = NULL;
 }
 
 void
 mst_proc_reaped(pid_t pid, int status)
 {
 	struct proc_worker *pw = NULL;
+	struct proc_gen *g = NULL;
 	uint64_t now = mst_now_ms(), delay;
-	int i;
+	int i = 0, k;
 
-	for (i = 0; i < mst.m_concurrency; i++)
-		if (workers[i].pw_pid == pid) {
-			pw = &workers[i];
-			break;
-		}
+	for (k = 0; k < 2 && pw == NULL; k++)
+		for (i = 0; i < mst.m_concurrency; i++)
+			if (gens[k].g_w[i].pw_pid == pid) {
+				g = &gens[k];
+				pw = &g->g_w[i];
+				break;
+			}
 	if (pw == NULL)
 		return;
 	pw->pw_pid = 0;
 	shm_slot_reap(mst.m_shm, pw->pw_slot);
+	if (g == old) {
+		log_debug("worker %d of generation %u (pid %ld) exited", i,
+		    g->g_gen, (long)pid);
+		if (gen_alive(old) == 0)
+			old_gen_done();
+		return;
+	}
 	if (stopping) {
 		log_debug("worker %d (pid %ld) exited", i, (long)pid);
 		return;
@@ -240,7 +329,7 @@ mst_proc_reaped(pid_t pid, int status)
 	else
 		pw->pw_fast_deaths = 0;
 	if (pw->pw_fast_deaths == 0) {
-		proc_spawn(i);
+		proc_spawn(cur, i);
 		return;
 	}
 	delay = 100ULL << (pw->pw_fast_deaths < 7 ? pw->pw_fast_deaths : 7);
@@ -253,42 +342,94 @@ mst_proc_reaped(pid_t pid, int status)
 	    (void *)(intptr_t)i);
 }
 
-void
-mst_proc_signal_all(int sig)
+static void
+gen_signal(struct proc_gen *g, int sig)
 {
 	int i;
 
-	stopping = 1;
 	for (i = 0; i < mst.m_concurrency; i++) {
-		if (workers[i].pw_timer != NULL) {
-			mst_timer_cancel(workers[i].pw_timer);
-			workers[i].pw_timer = NULL;
+		if (g->g_w[i].pw_timer != NULL) {
+			mst_timer_cancel(g->g_w[i].pw_timer);
+			g->g_w[i].pw_timer = NULL;
 		}
-		if (workers[i].pw_pid > 0)
-			kill(workers[i].pw_pid, sig);
+		if (g->g_w[i].pw_pid > 0)
+			kill(g->g_w[i].pw_pid, sig);
 	}
+}
+
+void
+mst_proc_signal_all(int sig)
+{
+	stopping = 1;
+	gen_signal(cur, sig);
+	if (old != NULL)
+		gen_signal(old, sig);
 }
 
 void
 mst_proc_close_listeners(void)
 {
-	int i;
-
 	stopping = 1;
-	for (i = 0; i < mst.m_concurrency; i++)
-		if (listen_fds[i] != -1) {
-			close(listen_fds[i]);
-			listen_fds[i] = -1;
-		}
+	/* the old generation first: it skips the sockets cur shares */
+	if (old != NULL)
+		gen_close_listeners(old);
+	gen_close_listeners(cur);
+}
+
+void
+mst_proc_set_conf(const struct cd_conf *conf)
+{
+	cur->g_conf = conf;
 }
 
 int
 mst_proc_alive(void)
 {
-	int i, n = 0;
+	return gen_alive(cur) + (old != NULL ? gen_alive(old) : 0);
+}
 
+int
+mst_proc_draining(void)
+{
+	return old != NULL ? gen_alive(old) : 0;
+}
+
+int
+mst_proc_new_generation(const struct cd_conf *next)
+{
+	const struct cd_listener *a = cur->g_conf->c_listener;
+	const struct cd_listener *b = next->c_listener;
+	struct proc_gen *g = cur == &gens[0] ? &gens[1] : &gens[0];
+	int i, same;
+
+	if (old != NULL || stopping) {
+		errno = EBUSY;
+		return -1;
+	}
+	memset(g, 0, sizeof(*g));
+	for (i = 0; i < CD_MAX_WORKERS; i++)
+		g->g_listen[i] = -1;
+	same = strcmp(a->l_addr.sa_address, b->l_addr.sa_address) == 0 &&
+	    a->l_addr.sa_port == b->l_addr.sa_port;
+	if (same)
+		memcpy(g->g_listen, cur->g_listen, sizeof(g->g_listen));
+	else if (proc_listen_on(b, g->g_listen) == -1)
+		return -1;
+	g->g_gen = cur->g_gen + 1;
+	g->g_conf = next;
+
+	old = cur;
+	cur = g;
+	old->g_draining = 1;
+	mst.m_generation = g->g_gen;
 	for (i = 0; i < mst.m_concurrency; i++)
-		if (workers[i].pw_pid > 0)
-			n++;
-	return n;
+		if (proc_spawn(cur, i) == -1)
+			log_warnx("generation %u: worker %d did not start; "
+			    "respawning it later", g->g_gen, i);
+	log_info("generation %u started; draining generation %u",
+	    cur->g_gen, old->g_gen);
+	gen_signal(old, SIGTERM);
+	if (gen_alive(old) == 0)
+		old_gen_done();
+	return 0;
 }

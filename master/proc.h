@@ -23,6 +23,20 @@ void	 mst_proc_signal_all(int sig);
 void	 mst_proc_close_listeners(void);
 /* Workers still running. */
 int	 mst_proc_alive(void);
+/* Workers of a draining older generation still running. */
+int	 mst_proc_draining(void);
+/*
+ * Structural reload: fork a generation of workers on next (new listening
+ * sockets only if its address changed), then drain the current one.  The
+ * caller has made next the running config; the old generation's config
+ * is freed when its last worker exits.  -1 with errno EBUSY while an older
+ * generation still drains, or when the new sockets cannot be opened.
+ */
+struct cd_conf;
+int	 mst_proc_new_generation(const struct cd_conf *next);
+/* An in-place reload replaced the current generation's config (same
+ * structure): workers respawned from now on inherit conf. */
+void	 mst_proc_set_conf(const struct cd_conf *conf);
 /* The read end of the workers' log pipe, relayed by the master. */
 int	 mst_proc_log_fd(void);
 

@@ -388,7 +388,8 @@ mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 	if (conf->c_listener != NULL)
 		collect_http(sl, conf->c_listener, src->ss_shm);
 	for (i = 0; i < conf->c_nclusters && i < CD_MAX_CLUSTERS; i++)
-		collect_cluster(sl, &conf->c_clusters[i], (int)i, src->ss_shm);
+		collect_cluster(sl, &conf->c_clusters[i],
+		    conf->c_clusters[i].cl_shm, src->ss_shm);
 	collect_server(sl, src);
 	if (src->ss_admin != NULL)
 		collect_admin(sl, src->ss_admin);
@@ -820,10 +821,10 @@ mst_stats_clusters(struct buf *b, const struct cd_conf *conf,
 		}
 		buf_printf(b, "%s::added_via_api::false\n", cn);
 
-		n = shm_hosts_read(&shm->clusters[ci], hosts, &seq);
+		n = shm_hosts_read(&shm->clusters[cl->cl_shm], hosts, &seq);
 		for (h = 0; h < n; h++) {
 			mst_stats_host_addr(&hosts[h], addr, sizeof(addr));
-			nhs = host_stats(shm, (int)ci, h, hs);
+			nhs = host_stats(shm, cl->cl_shm, h, hs);
 			qsort(hs, nhs, sizeof(hs[0]), host_stat_cmp);
 			for (i = 0; i < nhs; i++)
 				buf_printf(b, "%s::%s::%s::%" PRIu64 "\n", cn,
@@ -831,7 +832,7 @@ mst_stats_clusters(struct buf *b, const struct cd_conf *conf,
 			buf_printf(b, "%s::%s::hostname::%s\n", cn, addr,
 			    host_hostname(cl, &hosts[h]));
 			buf_printf(b, "%s::%s::health_flags::%s\n", cn, addr,
-			    mst_stats_health_flags(host_flags(shm, (int)ci, h),
+			    mst_stats_health_flags(host_flags(shm, cl->cl_shm, h),
 			    flags, sizeof(flags)));
 			buf_printf(b, "%s::%s::weight::%u\n", cn, addr,
 			    hosts[h].sh_weight);
@@ -937,13 +938,13 @@ mst_stats_clusters_json(struct buf *b, const struct cd_conf *conf,
 		cl = &conf->c_clusters[ci];
 		buf_puts(&c, ci > 0 ? ",{\"name\":" : "{\"name\":");
 		buf_json_str(&c, cl->cl_name, strlen(cl->cl_name));
-		n = shm_hosts_read(&shm->clusters[ci], hosts, &seq);
+		n = shm_hosts_read(&shm->clusters[cl->cl_shm], hosts, &seq);
 		if (n > 0) {
 			buf_puts(&c, ",\"host_statuses\":[");
 			for (h = 0; h < n; h++) {
 				if (h > 0)
 					buf_puts(&c, ",");
-				json_host_status(&c, cl, shm, (int)ci, h,
+				json_host_status(&c, cl, shm, cl->cl_shm, h,
 				    &hosts[h]);
 			}
 			buf_puts(&c, "]");

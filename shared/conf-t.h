@@ -31,6 +31,7 @@
 #define CD_MAX_WEIGHTED		16	/* clusters in one weighted_clusters */
 #define CD_NAME_MAX		128	/* cluster, route, vhost names incl. NUL */
 #define CD_HOSTNAME_MAX		256	/* DNS names incl. NUL */
+#define CD_MAX_ACCESS_LOGS	4	/* HCM access_log entries */
 
 #define CD_DUR_UNSET		((int64_t)-1)
 #define CD_NS_PER_MS		1000000LL
@@ -222,6 +223,13 @@ struct cd_listener {
 	bool			 l_ignore_port_in_host_matching;
 	bool			 l_strip_any_host_port;
 	enum cd_underscores_action l_headers_with_underscores;	/* ALLOW */
+	/*
+	 * access_log: one path per entry, in file order (FileAccessLog's
+	 * path; "/dev/stdout" or "/dev/stderr" for the stream loggers).
+	 * Every line goes to each of them; none: no access log at all.
+	 */
+	char			*l_access_logs[CD_MAX_ACCESS_LOGS];
+	size_t			 l_naccess_logs;
 };
 
 /* ---- clusters --------------------------------------------------------- */

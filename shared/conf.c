@@ -2182,8 +2182,11 @@ static void
 fn_access_log(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
+	struct cd_admin *a = base;
+
 	(void)f;
-	walk_one(w, v, &msg_access_log, base,
+	/* the logger tables write into a char * slot: the admin's path */
+	walk_one(w, v, &msg_access_log, &a->a_access_log_path,
 	    "canaryd supports one admin access log", 0, NULL);
 }
 
@@ -2717,10 +2720,13 @@ static const struct conf_msg msg_ep_address = { "Address",
 
 /* ---- admin ---- */
 
-/* envoy.extensions.access_loggers.file.v3.FileAccessLog into cd_admin */
+/*
+ * Access loggers (the admin's and the HCM's access_log): each writes the
+ * path of its output into the char * slot its parent hands it.
+ * envoy.extensions.access_loggers.file.v3.FileAccessLog:
+ */
 static const struct conf_field file_log_fields[] = {
-	{ "path", CK_STR, CF_REQUIRED | CF_NONEMPTY,
-	    AT(struct cd_admin, a_access_log_path) },
+	{ "path", CK_STR, CF_REQUIRED | CF_NONEMPTY, .f_off = 0 },
 	{ "format", CK_REJECT, 0, .f_why = "custom log formats" },
 	{ "json_format", CK_REJECT, 0, .f_why = "custom log formats" },
 	{ "typed_json_format", CK_REJECT, 0, .f_why = "custom log formats" },
@@ -2730,9 +2736,47 @@ static const struct conf_field file_log_fields[] = {
 static const struct conf_msg msg_file_log = { "FileAccessLog",
     file_log_fields, NULL, NULL };
 
+/* StdoutAccessLog and StderrAccessLog: the process's own stream */
+static const struct conf_field stream_log_fields[] = {
+	{ "log_format", CK_REJECT, 0, .f_why = "custom log formats" },
+	F_END
+};
+
+static void
+stream_log_done(struct cw *w, const char *path, void *base)
+{
+	if ((*(char **)base = arena_strdup(w->w_arena, path)) == NULL)
+		w_oom(w);
+}
+
+static void
+stdout_log_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	(void)n;
+	(void)seen;
+	stream_log_done(w, "/dev/stdout", base);
+}
+
+static void
+stderr_log_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	(void)n;
+	(void)seen;
+	stream_log_done(w, "/dev/stderr", base);
+}
+
+static const struct conf_msg msg_stdout_log = { "StdoutAccessLog",
+    stream_log_fields, NULL, stdout_log_done };
+static const struct conf_msg msg_stderr_log = { "StderrAccessLog",
+    stream_log_fields, NULL, stderr_log_done };
+
 static const struct conf_any any_access_log[] = {
 	{ "envoy.extensions.access_loggers.file.v3.FileAccessLog",
 	    &msg_file_log },
+	{ "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
+	    &msg_stdout_log },
+	{ "envoy.extensions.access_loggers.stream.v3.StderrAccessLog",
+	    &msg_stderr_log },
 	{ NULL, NULL }
 };
 
@@ -3142,7 +3186,11 @@ static const struct conf_field hcm_fields[] = {
 	{ "drain_timeout", CK_DUR, CF_DEF, .f_def = 5 * CONF_S,
 	    L(l_drain_timeout) },
 	{ "delayed_close_timeout", CK_REJECT, .f_flags = 0 },
-	{ "access_log", CK_REJECT, .f_flags = 0 },
+	{ "access_log", CK_ARR, 0, .f_max = CD_MAX_ACCESS_LOGS,
+	    .f_why = "(CD_MAX_ACCESS_LOGS)", .f_msg = &msg_access_log,
+	    LIST(struct cd_listener, l_access_logs, l_naccess_logs,
+	    char *) },
+	{ "access_log_options", CK_REJECT, .f_flags = 0 },
 	{ "use_remote_address", CK_BOOL, 0, L(l_use_remote_address) },
 	{ "xff_num_trusted_hops", CK_REJECT, .f_flags = 0 },
 	{ "internal_address_config", CK_REJECT, .f_flags = 0 },

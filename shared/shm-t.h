@@ -31,8 +31,8 @@
 #include "stats-t.h"
 
 #define SHM_MAGIC		0x43414e41u	/* "CANA" */
-#define SHM_VERSION_MAJOR	1
-#define SHM_VERSION_MINOR	1
+#define SHM_VERSION_MAJOR	2
+#define SHM_VERSION_MINOR	0
 
 /* Worker slots: two generations may overlap during a reload; the last
  * slot belongs to the master (DNS and health-check counters). */

@@ -213,6 +213,24 @@ shm_slot_reap(struct shm *s, int slot)
 	atomic_store_explicit(&w->w_state, SHM_W_FREE, memory_order_release);
 }
 
+void
+shm_cluster_reset(struct shm *s, int ci)
+{
+	struct shm_cluster *sc = &s->clusters[ci];
+	uint32_t i;
+
+	sc->sc_seq += 2;	/* readers holding a copy see a change */
+	sc->sc_nhosts = 0;
+	sc->sc_resolved = 0;
+	memset(sc->sc_name, 0, sizeof(sc->sc_name));
+	memset(sc->sc_hosts, 0, sizeof(sc->sc_hosts));
+	memset(sc->sc_cb, 0, sizeof(sc->sc_cb));
+	sc->sc_od_enabled = 0;
+	memset(sc->sc_od_hosts, 0, sizeof(sc->sc_od_hosts));
+	for (i = 0; i < SHM_NSLOTS; i++)
+		memset(&s->slots[i].w_cl[ci], 0, sizeof(s->slots[i].w_cl[ci]));
+}
+
 /*
  * Sums: every slot below the high-water mark, plus the master's.  Slots
  * never used are skipped so their pages are never touched.

@@ -58,6 +58,14 @@ void		 shm_slot_reap(struct shm *, int slot);
 void		 shm_outlier_report(struct shm_cluster *, uint32_t host_index,
 		    int status_or_0_for_connect_failure);
 
+/*
+ * Master, on a structural reload, before any worker uses record ci for a
+ * cluster: forget the previous occupant entirely (hosts, breaker gauges,
+ * outlier state and every slot's counters), so a new cluster never starts
+ * with a removed one's totals.  No process may be using ci.
+ */
+void		 shm_cluster_reset(struct shm *, int ci);
+
 /* Sums over every slot (workers and master), for the admin pages. */
 uint64_t	 shm_sum_http_c(const struct shm *, int id);
 int64_t		 shm_sum_http_g(const struct shm *, int id);

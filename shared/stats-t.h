@@ -44,7 +44,8 @@
 	X(HC_RQ_REDIRECT,	"rq_redirect")				\
 	X(HC_RQ_RESET_AFTER_RESPONSE, "rq_reset_after_downstream_response_started") \
 	X(HC_RQ_ROUTER_TOTAL,	"rq_total")				\
-	X(HC_LOG_DROPPED,	"log_dropped")
+	X(HC_LOG_DROPPED,	"log_dropped")				\
+	X(HC_ACCESS_LOG_DROPPED, "access_log_dropped")
 
 #define CD_HTTP_GAUGES(X)						\
 	X(HG_CX_ACTIVE,		"downstream_cx_active")			\

@@ -71,14 +71,14 @@ wrk_breaker_limit(int ci, int res)
 bool
 wrk_breaker_acquire(int ci, int res)
 {
-	return wrk_breaker_take(&wrk.w_shm->clusters[ci], &wrk.w_slot->w_cl[ci],
+	return wrk_breaker_take(WRK_SHM_CL(ci), WRK_SLOT_CL(ci),
 	    CD_PRIO_DEFAULT, res, wrk_breaker_limit(ci, res));
 }
 
 void
 wrk_breaker_release(int ci, int res)
 {
-	wrk_breaker_give(&wrk.w_shm->clusters[ci], &wrk.w_slot->w_cl[ci],
+	wrk_breaker_give(WRK_SHM_CL(ci), WRK_SLOT_CL(ci),
 	    CD_PRIO_DEFAULT, res);
 }
 
@@ -86,7 +86,7 @@ uint32_t
 wrk_breaker_used(int ci, int res)
 {
 	int32_t v = atomic_load_explicit(
-	    &wrk.w_shm->clusters[ci].sc_cb[CD_PRIO_DEFAULT][res],
+	    &WRK_SHM_CL(ci)->sc_cb[CD_PRIO_DEFAULT][res],
 	    memory_order_relaxed);
 
 	return v < 0 ? 0 : (uint32_t)v;

@@ -46,10 +46,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "shared/alog.h"
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "accesslog.h"
 #include "breaker.h"
 #include "conn.h"
 #include "hdr.h"
@@ -248,6 +251,147 @@ conn_req_new(struct wrk_conn *c)
 	return r;
 }
 
+/* ---- access log --------------------------------------------------------- */
+
+static void
+conn_al_set(struct wrk_req *r, int i, uint32_t off, uint32_t len)
+{
+	r->rq_al[i].s_off = off;
+	r->rq_al[i].s_len = len;
+	r->rq_al_have |= 1u << i;
+}
+
+/*
+ * Note where the head keeps what the access log prints: the path (of an
+ * absolute-form target, the part after the authority), the authority
+ * (the target's, else Host), x-forwarded-for, user-agent, x-request-id.
+ * Slices, no copies: response headers later reuse rq_hdrs, c_in keeps
+ * the bytes (conn_al_keep_head() copies them before it drops them).
+ */
+static void
+conn_al_capture(struct wrk_req *r, const char *base,
+    const struct wrk_req_info *ri)
+{
+	const struct wrk_hdr *h;
+	uint32_t off = r->rq_p.h_url.s_off, len = r->rq_p.h_url.s_len, a;
+	uint16_t i;
+
+	if (len > 7 && strncasecmp(base + off, "http://", 7) == 0) {
+		for (a = 7; a < len && base[off + a] != '/' &&
+		    base[off + a] != '?'; a++)
+			;
+		conn_al_set(r, RQ_AL_AUTH, off + 7, a - 7);
+		off += a;
+		len -= a;
+	} else if (ri->ri_host >= 0) {
+		h = &r->rq_hdrs[ri->ri_host];
+		conn_al_set(r, RQ_AL_AUTH, h->h_value.s_off,
+		    h->h_value.s_len);
+	}
+	if (len > 0)
+		conn_al_set(r, RQ_AL_PATH, off, len);
+	if (ri->ri_rid >= 0) {
+		h = &r->rq_hdrs[ri->ri_rid];
+		conn_al_set(r, RQ_AL_RID, h->h_value.s_off, h->h_value.s_len);
+	}
+	for (i = 0; i < r->rq_p.h_nhdrs; i++) {
+		h = &r->rq_hdrs[i];
+		if (h->h_name.s_len == 15 && !(r->rq_al_have &
+		    (1u << RQ_AL_XFF)) && strncasecmp(base + h->h_name.s_off,
+		    "x-forwarded-for", 15) == 0)
+			conn_al_set(r, RQ_AL_XFF, h->h_value.s_off,
+			    h->h_value.s_len);
+		else if (h->h_name.s_len == 10 && !(r->rq_al_have &
+		    (1u << RQ_AL_UA)) && strncasecmp(base + h->h_name.s_off,
+		    "user-agent", 10) == 0)
+			conn_al_set(r, RQ_AL_UA, h->h_value.s_off,
+			    h->h_value.s_len);
+	}
+}
+
+/* c_in is about to drop the head: keep the logged bytes (same offsets).
+ * Without a buffer the line says "-" for them. */
+static void
+conn_al_keep_head(struct wrk_req *r, const struct wrk_buf *in)
+{
+	struct wrk_buf *b;
+	uint32_t end = 0;
+	int i;
+
+	for (i = 0; i < RQ_AL__N; i++)
+		if ((r->rq_al_have & (1u << i)) &&
+		    r->rq_al[i].s_off + r->rq_al[i].s_len > end)
+			end = r->rq_al[i].s_off + r->rq_al[i].s_len;
+	b = end <= WRK_BUF_SMALL ? wrk_buf_get() : wrk_buf_get_large();
+	if (b == NULL || b->b_size < end || in->b_len < end) {
+		wrk_buf_put(b);
+		r->rq_al_have = 0;
+		return;
+	}
+	memcpy(b->b_data, in->b_data, end);
+	b->b_len = end;
+	r->rq_al_head = b;
+}
+
+/* The request's access log line, once, when it ends (any way). */
+static void
+conn_req_log(struct wrk_conn *c, struct wrk_req *r)
+{
+	struct alog_str *dst[RQ_AL__N];
+	struct alog_rec ar;
+	struct timespec ts;
+	const char *base = NULL;
+	char up[64];
+	int i, major, minor;
+
+	if (!wrk_alog_on() ||
+	    (r->rq_flags & (RQ_F_COUNTED | RQ_F_LOGGED)) != RQ_F_COUNTED)
+		return;
+	r->rq_flags |= RQ_F_LOGGED;
+	memset(&ar, 0, sizeof(ar));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ar.ar_duration_ms = wrk.w_now - r->rq_start;
+	ar.ar_start_ms = (uint64_t)ts.tv_sec * 1000 +
+	    (uint64_t)ts.tv_nsec / 1000000 - ar.ar_duration_ms;
+	if (r->rq_flags & RQ_F_HEAD) {
+		ar.ar_method.a_p = wrk_http1_method(&r->rq_p);
+		ar.ar_method.a_len = strlen(ar.ar_method.a_p);
+		wrk_http1_version(&r->rq_p, &major, &minor);
+		if (major == 1)
+			ar.ar_protocol = minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+		if (r->rq_al_head != NULL)
+			base = r->rq_al_head->b_data;
+		else if (!(r->rq_flags & RQ_F_HEAD_GONE) && c->c_in != NULL)
+			base = c->c_in->b_data;
+	}
+	dst[RQ_AL_PATH] = &ar.ar_path;
+	dst[RQ_AL_AUTH] = &ar.ar_authority;
+	dst[RQ_AL_XFF] = &ar.ar_xff;
+	dst[RQ_AL_UA] = &ar.ar_ua;
+	dst[RQ_AL_RID] = &ar.ar_rid;
+	for (i = 0; base != NULL && i < RQ_AL__N; i++)
+		if (r->rq_al_have & (1u << i)) {
+			dst[i]->a_p = base + r->rq_al[i].s_off;
+			dst[i]->a_len = r->rq_al[i].s_len;
+		}
+	if (ar.ar_rid.a_p == NULL && r->rq_rid_len > 0) {
+		/* generated here */
+		ar.ar_rid.a_p = r->rq_rid;
+		ar.ar_rid.a_len = r->rq_rid_len;
+	}
+	ar.ar_code = r->rq_code;
+	ar.ar_flags = r->rq_rflags;
+	ar.ar_rx = r->rq_p.h_body_bytes;
+	ar.ar_tx = (r->rq_flags & RQ_F_LOCAL) ? r->rq_local_len :
+	    r->rq_rp.h_body_bytes;
+	ar.ar_svc_ms = r->rq_svc_ms1 > 0 ? (int64_t)r->rq_svc_ms1 - 1 : -1;
+	if (r->rq_hidx >= 0 && (ar.ar_upstream.a_len = alog_addr(up,
+	    sizeof(up), r->rq_host.sh_family, r->rq_host.sh_addr,
+	    r->rq_host.sh_port)) > 0)
+		ar.ar_upstream.a_p = up;
+	wrk_alog_write(&ar);
+}
+
 static void
 conn_req_count(struct wrk_req *r)
 {
@@ -264,11 +408,13 @@ static void
 conn_req_free(struct wrk_conn *c, struct wrk_req *r)
 {
 	CD_ASSERT(r->rq_ups == NULL);
+	conn_req_log(c, r);
 	conn_ups_unhold(r);
 	conn_retry_unhold(r);
 	wrk_timer_del(&r->rq_timer);
 	wrk_buf_put(r->rq_out);
 	wrk_buf_put(r->rq_uin);
+	wrk_buf_put(r->rq_al_head);
 	if (r->rq_flags & RQ_F_COUNTED)
 		WRK_HG(HG_RQ_ACTIVE, -1);
 	wrk_slab_put(&req_slab, r);
@@ -393,6 +539,8 @@ wrk_conn_close(struct wrk_conn *c, const char *reason, bool remote)
 		    !(r->rq_flags & RQ_F_RESP_DONE)) {
 			WRK_HC(HC_CX_DESTROY_ACTIVE_RQ);
 			WRK_HC(remote ? HC_RQ_RX_RESET : HC_RQ_TX_RESET);
+			if (remote)
+				r->rq_rflags |= ALOG_RF_DC;
 		}
 		conn_req_free(c, r);
 	}
@@ -465,16 +613,30 @@ conn_defer(struct wrk_conn *c)
 	conn_again[conn_nagain++] = c;
 }
 
+/*
+ * Draining: every connection answers its next response with
+ * `connection: close` and then closes.  An idle keep-alive connection is
+ * not closed at once: its client may be sending a request right now, and
+ * a close would lose it (the reload errors other proxies show).  It gets
+ * idle_grace_ms to send one; wrk_conn_drain_idle() closes what is left.
+ */
 void
 wrk_conn_drain(void)
 {
+	struct wrk_conn *c;
+
+	LIST_FOREACH(c, &conn_all, c_entry)
+		c->c_flags |= CONN_F_CLOSE | CONN_F_DRAIN;
+}
+
+void
+wrk_conn_drain_idle(void)
+{
 	struct wrk_conn *c, *tmp;
 
-	LIST_FOREACH_SAFE(c, &conn_all, c_entry, tmp) {
-		c->c_flags |= CONN_F_CLOSE | CONN_F_DRAIN;
+	LIST_FOREACH_SAFE(c, &conn_all, c_entry, tmp)
 		if (c->c_state == CONN_S_IDLE)
-			wrk_conn_close(c, "draining", false);
-	}
+			wrk_conn_close(c, "draining, idle", false);
 }
 
 /* ---- local replies ----------------------------------------------------- */
@@ -535,7 +697,7 @@ conn_reply_x(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
 	CD_ASSERT(!(r->rq_flags & RQ_F_RESP_HEAD));
 	conn_ups_drop(r, false);
 	if (r->rq_cluster >= 0 && code >= CD_CODE_MIN && code <= CD_CODE_MAX)
-		wrk_ctr(&wrk.w_slot->w_cl[r->rq_cluster].cc_code[code -
+		wrk_ctr(&WRK_SLOT_CL(r->rq_cluster)->cc_code[code -
 		    CD_CODE_MIN], 1);
 	conn_req_count(r);
 	if (r->rq_flags & RQ_F_HEAD)
@@ -570,7 +732,8 @@ conn_reply_x(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
 		r->rq_100_want = 0;
 	r->rq_frame = WRK_FRAME_NONE;
 	r->rq_route_dl = r->rq_try_dl = r->rq_backoff_dl = 0;
-	r->rq_flags |= RQ_F_RESP_HEAD | RQ_F_RESP_DONE;
+	r->rq_flags |= RQ_F_RESP_HEAD | RQ_F_RESP_DONE | RQ_F_LOCAL;
+	r->rq_local_len = head_only ? 0 : (uint32_t)len;
 	conn_count_code(r, code);
 	if (c->c_state != CONN_S_REPLY)
 		conn_set_state(c, CONN_S_REPLY);
@@ -592,6 +755,7 @@ conn_codec_error(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
 
 	log_info("conn %u: %u %s: %s", c->c_id, code, reason, why);
 	WRK_HC(HC_CX_PROTOCOL_ERROR);
+	r->rq_rflags |= ALOG_RF_DPE;
 	c->c_flags |= CONN_F_CLOSE;
 	if (r->rq_flags & RQ_F_RESP_HEAD) {
 		wrk_conn_close(c, why, false);
@@ -645,6 +809,7 @@ static void
 conn_overflow(struct wrk_conn *c, struct wrk_req *r)
 {
 	WRK_CC(r->rq_cluster, CC_RQ_PENDING_OVERFLOW);
+	r->rq_rflags |= ALOG_RF_UO;
 	log_debug("conn %u: %s: overflow", c->c_id,
 	    wrk.w_conf->c_clusters[r->rq_cluster].cl_name);
 	conn_reset_reply(c, r, 503, "overflow", OVERLOADED);
@@ -743,6 +908,7 @@ conn_retry_decide(struct wrk_req *r, enum wrk_try_result res,
 		return false;
 	case WRK_RETRY_LIMIT:
 		WRK_CC(ci, CC_RQ_RETRY_LIMIT_EXCEEDED);
+		r->rq_rflags |= ALOG_RF_URX;
 		return false;
 	case WRK_RETRY_YES:
 		break;
@@ -783,6 +949,7 @@ conn_retry_start(struct wrk_conn *c, struct wrk_req *r)
 
 	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, r->rq_tried)) < 0) {
 		WRK_CC(ci, CC_CX_NONE_HEALTHY);
+		r->rq_rflags |= ALOG_RF_UH;
 		conn_reply(c, r, 503, "no healthy upstream", 19);
 		return;
 	}
@@ -802,7 +969,7 @@ conn_try_failed(struct wrk_conn *c, struct wrk_req *r,
 {
 	int ci = r->rq_cluster;
 
-	shm_outlier_report(&wrk.w_shm->clusters[ci], (uint32_t)r->rq_hidx,
+	shm_outlier_report(WRK_SHM_CL(ci), (uint32_t)r->rq_hidx,
 	    res == WRK_TRY_PER_TRY_TIMEOUT ? 504 : 0);
 	/* retried or failed with a 5xx: an error of that host either way */
 	WRK_HOC(ci, r->rq_hidx, HOC_RQ_ERROR);
@@ -810,6 +977,9 @@ conn_try_failed(struct wrk_conn *c, struct wrk_req *r,
 		conn_retry_schedule(c, r);
 		return;
 	}
+	r->rq_rflags |= res == WRK_TRY_PER_TRY_TIMEOUT ? ALOG_RF_UT :
+	    res == WRK_TRY_CONNECT_FAIL ? ALOG_RF_UF :
+	    code == 502 ? ALOG_RF_UPE : ALOG_RF_UC;
 	if (res == WRK_TRY_PER_TRY_TIMEOUT)
 		conn_reply(c, r, 504, "upstream request timeout", 24);
 	else
@@ -860,12 +1030,12 @@ conn_resp_retry(struct wrk_conn *c, struct wrk_req *r, uint16_t st)
 {
 	int ci = r->rq_cluster;
 
-	shm_outlier_report(&wrk.w_shm->clusters[ci], (uint32_t)r->rq_hidx,
+	shm_outlier_report(WRK_SHM_CL(ci), (uint32_t)r->rq_hidx,
 	    st);
 	if (!conn_retry_decide(r, WRK_TRY_RESPONSE, st))
 		return false;
 	/* Envoy charges a retried response as retry.upstream_rq_<code> */
-	wrk_ctr(&wrk.w_slot->w_cl[ci].cc_retry_code[st - CD_CODE_MIN], 1);
+	wrk_ctr(&WRK_SLOT_CL(ci)->cc_retry_code[st - CD_CODE_MIN], 1);
 	if (st >= 500)
 		WRK_HOC(ci, r->rq_hidx, HOC_RQ_ERROR);
 	log_debug("conn %u: upstream %s: %u, retrying", c->c_id,
@@ -920,6 +1090,7 @@ conn_ups_broken(struct wrk_conn *c, struct wrk_req *r, int err)
 	if (r->rq_flags & RQ_F_RESP_HEAD) {
 		WRK_CC(ci, CC_RQ_RX_RESET);
 		WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
+		r->rq_rflags |= ALOG_RF_UC;
 		conn_ups_drop(r, true);
 		conn_close_flush(c, "upstream reset mid-response");
 		return;
@@ -948,6 +1119,7 @@ conn_ups_protocol_error(struct wrk_conn *c, struct wrk_req *r)
 	WRK_CC(ci, CC_CX_PROTOCOL_ERROR);
 	if (r->rq_flags & RQ_F_RESP_HEAD) {
 		WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
+		r->rq_rflags |= ALOG_RF_UPE;
 		conn_close_flush(c, "upstream protocol error mid-response");
 		return;
 	}
@@ -1159,6 +1331,8 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	conn_req_count(r);
 	wrk_http1_version(&r->rq_p, &major, &minor);
 	wrk_hdr_mark_request(base, r->rq_hdrs, r->rq_p.h_nhdrs, &ri);
+	if (wrk_alog_on())
+		conn_al_capture(r, base, &ri);
 	if (wrk_http1_is_head_method(&r->rq_p))
 		r->rq_flags |= RQ_F_HEAD_METHOD;
 	if (wrk_http1_chunked(&r->rq_p))
@@ -1241,6 +1415,7 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	}
 	if (rt == NULL) {
 		WRK_HC(HC_NO_ROUTE);
+		r->rq_rflags |= ALOG_RF_NR;
 		log_debug("conn %u: no route for %.*s%.*s", c->c_id,
 		    (int)alen, auth, (int)(tlen > 200 ? 200 : tlen), target);
 		conn_reply(c, r, 404, NULL, 0);
@@ -1266,12 +1441,14 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	WRK_HC(HC_RQ_ROUTER_TOTAL);
 	if (ci < 0 || (size_t)ci >= wrk.w_conf->c_nclusters) {
 		WRK_HC(HC_NO_CLUSTER);
+		r->rq_rflags |= ALOG_RF_NC;
 		conn_reply(c, r, rt->rt_cluster_not_found_code, NULL, 0);
 		return;
 	}
 	r->rq_cluster = ci;
 	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, 0)) < 0) {
 		WRK_CC(ci, CC_CX_NONE_HEALTHY);
+		r->rq_rflags |= ALOG_RF_UH;
 		log_debug("conn %u: %s: no healthy upstream", c->c_id,
 		    wrk.w_conf->c_clusters[ci].cl_name);
 		conn_reply(c, r, 503, "no healthy upstream", 19);
@@ -1487,6 +1664,8 @@ conn_in_compact(struct wrk_req *r, struct wrk_buf *in)
 
 	if (keep == 0)
 		return 0;
+	if (r->rq_al_have != 0 && !(r->rq_flags & RQ_F_HEAD_GONE))
+		conn_al_keep_head(r, in);
 	memmove(in->b_data, in->b_data + keep, in->b_len - keep);
 	in->b_len -= keep;
 	r->rq_in_parsed -= keep;
@@ -1746,6 +1925,8 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r)
 	sh.sh_has_date = si.si_has_date;
 	sh.sh_service_ms = r->rq_done != 0 ? (int64_t)(wrk.w_now - r->rq_done) :
 	    -1;
+	r->rq_svc_ms1 = sh.sh_service_ms >= 0 && sh.sh_service_ms < UINT32_MAX ?
+	    (uint32_t)sh.sh_service_ms + 1 : 0;
 	sh.sh_chunked = r->rq_frame == WRK_FRAME_RECHUNK ||
 	    r->rq_frame == WRK_FRAME_CHUNKED;
 	sh.sh_conn = conn_conn_hdr(c, r);
@@ -1779,7 +1960,7 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r)
 	r->rq_flags |= RQ_F_RESP_HEAD;
 	conn_count_code(r, st);
 	if (st >= CD_CODE_MIN && st <= CD_CODE_MAX)
-		wrk_ctr(&wrk.w_slot->w_cl[ci].cc_code[st - CD_CODE_MIN], 1);
+		wrk_ctr(&WRK_SLOT_CL(ci)->cc_code[st - CD_CODE_MIN], 1);
 	WRK_HOC(ci, r->rq_hidx, st >= 500 ? HOC_RQ_ERROR : HOC_RQ_SUCCESS);
 	return CD_OK;
 }
@@ -2158,6 +2339,7 @@ conn_req_finish(struct wrk_conn *c, struct wrk_req *r)
 	struct wrk_buf *in = c->c_in;
 	uint32_t rest = in != NULL ? in->b_len - r->rq_in_parsed : 0;
 
+	conn_req_log(c, r);	/* while c_in still holds its head */
 	if (rest > 0) {
 		/* pipelined bytes: the next request starts at offset 0 */
 		memmove(in->b_data, in->b_data + r->rq_in_parsed, rest);
@@ -2387,12 +2569,13 @@ conn_req_timer(struct wrk_timer *t)
 			WRK_HOC(ci, r->rq_hidx, HOC_RQ_TIMEOUT);
 			if (!started) {
 				WRK_HOC(ci, r->rq_hidx, HOC_RQ_ERROR);
-				shm_outlier_report(&wrk.w_shm->clusters[ci],
+				shm_outlier_report(WRK_SHM_CL(ci),
 				    (uint32_t)r->rq_hidx, 504);
 			}
 		}
 		log_debug("conn %u: upstream %s: route timeout", c->c_id,
 		    wrk.w_conf->c_clusters[ci].cl_name);
+		r->rq_rflags |= ALOG_RF_UT;
 		if (started) {
 			WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
 			conn_close_flush(c, "upstream request timeout");
@@ -2407,6 +2590,7 @@ conn_req_timer(struct wrk_timer *t)
 		    wrk.w_conf->c_clusters[ci].cl_name);
 		if (started) {
 			WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
+			r->rq_rflags |= ALOG_RF_UT;
 			conn_close_flush(c, "upstream per-try timeout");
 			return;
 		}
@@ -2420,6 +2604,7 @@ conn_req_timer(struct wrk_timer *t)
 		conn_cx_retry(c, r);
 	} else if (sit > 0 && now >= r->rq_io + sit) {
 		WRK_HC(HC_RQ_IDLE_TIMEOUT);
+		r->rq_rflags |= ALOG_RF_SI;
 		if (started) {
 			conn_close_flush(c, "stream idle timeout");
 			return;

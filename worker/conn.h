@@ -82,6 +82,16 @@ struct wrk_conn {
 #define RQ_F_CB_RETRY	0x00200000	/* holds a max_retries unit */
 #define RQ_F_CXWAIT	0x00400000	/* on a list, waiting for a cx slot */
 #define RQ_F_CXOVF	0x00800000	/* attempt counted cx_overflow */
+#define RQ_F_LOGGED	0x01000000	/* access log line written */
+#define RQ_F_LOCAL	0x02000000	/* answered by a local reply */
+
+/* rq_al[] slots and rq_al_have bits */
+#define RQ_AL_PATH	0
+#define RQ_AL_AUTH	1
+#define RQ_AL_XFF	2
+#define RQ_AL_UA	3
+#define RQ_AL_RID	4
+#define RQ_AL__N	5
 
 /*
  * Breaker units follow the gauges: RQ_F_PENDING also holds a
@@ -127,6 +137,19 @@ struct wrk_req {
 	uint32_t		 rq_uin_parsed;
 	uint8_t			 rq_rid_len;
 	char			 rq_rid[64];	/* x-request-id to echo */
+	/*
+	 * Access log (only filled while it is on): Envoy's response flags,
+	 * the service time, the local reply's body length, and where the
+	 * request's logged values are -- slices into c_in's head, or into
+	 * rq_al_head, a copy made before c_in drops the head.  rq_al_have
+	 * says which slices are set (absent ones print "-").
+	 */
+	uint32_t		 rq_rflags;	/* enum alog_rf bits */
+	uint32_t		 rq_svc_ms1;	/* service time ms + 1; 0: none */
+	uint32_t		 rq_local_len;	/* RQ_F_LOCAL: body bytes */
+	uint8_t			 rq_al_have;	/* RQ_AL_* */
+	struct wrk_slice	 rq_al[RQ_AL__N];
+	struct wrk_buf		*rq_al_head;
 	struct wrk_http1	 rq_p;		/* request parser */
 	struct wrk_http1	 rq_rp;		/* response parser */
 	struct wrk_hdr		 rq_hdrs[];	/* request, then response headers */
@@ -144,8 +167,10 @@ int		 wrk_conn_new(int fd);
 void		 wrk_conn_close(struct wrk_conn *, const char *reason,
 		    bool remote);
 
-/* Start draining: close idle connections, mark busy ones to close. */
+/* Start draining: every connection closes after its next response. */
 void		 wrk_conn_drain(void);
+/* The idle grace is over: close the connections still idle. */
+void		 wrk_conn_drain_idle(void);
 
 /* Run connections that yielded, then free the ones closed during this
  * loop turn; wrk_conn_pending(): some yielded again (poll, don't wait). */

@@ -157,6 +157,7 @@ h1_on_body(http_parser *p, const char *at, size_t len)
 	uint32_t off = (uint32_t)(at - h->h_base);
 	struct wrk_slice *s;
 
+	h->h_body_bytes += len;
 	if (!(h->h_flags & WRK_HTTP1_F_COLLECT))
 		return 0;
 	if (h->h_nbody > 0) {

@@ -78,6 +78,7 @@ struct wrk_http1 {
 	uint8_t		 h_err;		/* enum wrk_http1_err */
 	uint8_t		 h_nbody;
 	struct wrk_slice h_body[WRK_HTTP1_MAXBODY];	/* collect mode */
+	uint64_t	 h_body_bytes;	/* body bytes parsed (de-chunked) */
 };
 
 /* Raise http-parser's global head size limit (bytes); once per process. */

@@ -100,7 +100,7 @@ ups_list_move(struct wrk_ups_list *dst, struct wrk_ups_list *src)
 static void
 ups_refresh(int ci, struct wrk_cluster *wc)
 {
-	struct shm_cluster *sc = &wrk.w_shm->clusters[ci];
+	struct shm_cluster *sc = WRK_SHM_CL(ci);
 	struct wrk_ups_list old[CD_MAX_HOSTS];
 	uint32_t oldid[CD_MAX_HOSTS], oldn, seq, n, i, j, nidle = 0;
 	struct wrk_ups *u;
@@ -184,7 +184,7 @@ wrk_ups_pick_host(int ci, struct shm_host *host, uint32_t avoid)
 {
 	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[ci];
 	struct wrk_cluster *wc = &wrk.w_clusters[ci];
-	struct shm_cluster *sc = &wrk.w_shm->clusters[ci];
+	struct shm_cluster *sc = WRK_SHM_CL(ci);
 	uint32_t flags[CD_MAX_HOSTS], i, rnd = 0;
 	bool panic;
 	int idx, other;

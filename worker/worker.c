@@ -23,6 +23,7 @@
 
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "accesslog.h"
 #include "conn.h"
 #include "hdr.h"
 #include "http1.h"
@@ -36,6 +37,8 @@
 #define WRK_ACCEPT_BATCH	64	/* accepts per wakeup, then others run */
 #define WRK_ACCEPT_PAUSE_MS	1000	/* after EMFILE and friends */
 #define WRK_DRAIN_DEFAULT_MS	5000
+/* how long an idle keep-alive client gets to send one last request */
+#define WRK_DRAIN_IDLE_GRACE_MS	1000
 
 struct wrk	 wrk;
 
@@ -43,6 +46,7 @@ static struct wrk_ev	 lsn_ev;
 static struct wrk_ev	 sig_ev;
 static struct wrk_timer	 accept_timer;
 static struct wrk_timer	 drain_timer;
+static struct wrk_timer	 drain_idle_timer;
 static bool		 accept_paused;
 
 int
@@ -145,7 +149,15 @@ wrk_exit(int status, const char *why)
 {
 	log_info("exiting: %s (%u connections, %u upstream)", why,
 	    wrk.w_nconns, wrk_ups_count());
+	wrk_alog_flush();
 	exit(status);
+}
+
+static void
+wrk_drain_idle(struct wrk_timer *t)
+{
+	(void)t;
+	wrk_conn_drain_idle();
 }
 
 static void
@@ -174,6 +186,8 @@ wrk_drain(void)
 	ms = l->l_drain_timeout > 0 ? (uint64_t)CD_NS_TO_MS_CEIL(
 	    l->l_drain_timeout) : WRK_DRAIN_DEFAULT_MS;
 	wrk_timer_set(&drain_timer, wrk.w_now + ms);
+	wrk_timer_set(&drain_idle_timer, wrk.w_now +
+	    (ms < WRK_DRAIN_IDLE_GRACE_MS ? ms : WRK_DRAIN_IDLE_GRACE_MS));
 }
 
 static void
@@ -228,7 +242,6 @@ wrk_setup(void)
 {
 	const struct cd_listener *l = wrk.w_l;
 	uint32_t large, maxh;
-	size_t n;
 
 	maxh = l->l_max_headers_count;
 	if (maxh == 0)
@@ -254,13 +267,18 @@ wrk_setup(void)
 	wrk.w_server_len = strlen(wrk.w_server);
 	if (wrk_router_init(&wrk.w_router, l) == -1)
 		fatal("router");
-	n = wrk.w_conf->c_nsplits;
-	if ((wrk.w_splits = calloc(n ? n : 1, sizeof(*wrk.w_splits))) == NULL)
+	/*
+	 * Indexed by rt_split, which a structural reload may number anywhere
+	 * in [0, CD_MAX_SPLITS) (the master keeps the old generation's range
+	 * apart), so size for all of them: a few KiB.
+	 */
+	if ((wrk.w_splits = calloc(CD_MAX_SPLITS, sizeof(*wrk.w_splits))) == NULL)
 		fatal("calloc");
 	if (wrk_ups_init() == -1 || wrk_conn_init() == -1)
 		fatal("worker init");
 	wrk_timer_init(&accept_timer, wrk_accept_resume);
 	wrk_timer_init(&drain_timer, wrk_drain_deadline);
+	wrk_timer_init(&drain_idle_timer, wrk_drain_idle);
 }
 
 _Noreturn void
@@ -285,6 +303,13 @@ wrk_main(const struct wrk_args *a)
 	}
 	wrk.w_slot = &a->wa_shm->slots[a->wa_slot];
 	log_set_drop_counter(&wrk.w_slot->w_http_c[HC_LOG_DROPPED]);
+	/*
+	 * Before anything here opens a file: WRK_ALOG_FD is the master's
+	 * access log pipe only while nothing else took the number.
+	 */
+	if (wrk.w_l->l_naccess_logs > 0 && wrk_alog_init(WRK_ALOG_FD) == -1)
+		log_warnx("access log pipe (fd %d) missing: no access log",
+		    WRK_ALOG_FD);
 	wrk_clock();
 	wrk_hdr_seed();		/* a forked copy of the parent's state */
 	wrk_setup();
@@ -313,6 +338,8 @@ wrk_main(const struct wrk_args *a)
 		wrk_timer_run(wrk.w_now);
 		wrk_conn_reap();
 		wrk_ups_reap();
+		if (wrk_alog_pending() > 0)
+			wrk_alog_flush();
 		if (wrk.w_draining && wrk.w_nconns == 0)
 			wrk_exit(0, "drained");
 	}

@@ -86,7 +86,7 @@ struct wrk {
 	uint32_t		 w_nconns;	/* downstream connections open */
 	uint32_t		 w_next_id;	/* connection ids for logs */
 	struct wrk_router	 w_router;
-	struct wrk_split_cache	*w_splits;	/* c_nsplits entries */
+	struct wrk_split_cache	*w_splits;	/* CD_MAX_SPLITS entries */
 	struct wrk_cluster	*w_clusters;	/* c_nclusters entries */
 	uint16_t		 w_maxhdrs;	/* request headers allowed */
 	uint16_t		 w_hdrcap;	/* header slots per request */
@@ -121,15 +121,25 @@ wrk_gauge(_Atomic int64_t *g, int64_t n)
 	    memory_order_relaxed) + n, memory_order_relaxed);
 }
 
+/*
+ * Index of conf cluster ci's records in shm (shm->clusters[], the slot's
+ * w_cl[]).  It differs from ci after a structural reload, when the master
+ * keeps the records of clusters that keep their name; worker-local arrays
+ * (w_clusters) stay indexed by ci.
+ */
+#define WRK_SHM_CI(ci)		(wrk.w_conf->c_clusters[(ci)].cl_shm)
+#define WRK_SHM_CL(ci)		(&wrk.w_shm->clusters[WRK_SHM_CI(ci)])
+#define WRK_SLOT_CL(ci)		(&wrk.w_slot->w_cl[WRK_SHM_CI(ci)])
+
 #define WRK_HC(id)		wrk_ctr(&wrk.w_slot->w_http_c[(id)], 1)
 #define WRK_HC_N(id, n)		wrk_ctr(&wrk.w_slot->w_http_c[(id)], (n))
 #define WRK_HG(id, n)		wrk_gauge(&wrk.w_slot->w_http_g[(id)], (n))
-#define WRK_CC(cl, id)		wrk_ctr(&wrk.w_slot->w_cl[(cl)].cc_c[(id)], 1)
-#define WRK_CC_N(cl, id, n)	wrk_ctr(&wrk.w_slot->w_cl[(cl)].cc_c[(id)], (n))
-#define WRK_CG(cl, id, n)	wrk_gauge(&wrk.w_slot->w_cl[(cl)].cc_g[(id)], (n))
+#define WRK_CC(cl, id)		wrk_ctr(&WRK_SLOT_CL(cl)->cc_c[(id)], 1)
+#define WRK_CC_N(cl, id, n)	wrk_ctr(&WRK_SLOT_CL(cl)->cc_c[(id)], (n))
+#define WRK_CG(cl, id, n)	wrk_gauge(&WRK_SLOT_CL(cl)->cc_g[(id)], (n))
 #define WRK_HOC(cl, h, id)						\
-	wrk_ctr(&wrk.w_slot->w_cl[(cl)].cc_host_c[(h)][(id)], 1)
+	wrk_ctr(&WRK_SLOT_CL(cl)->cc_host_c[(h)][(id)], 1)
 #define WRK_HOG(cl, h, id, n)						\
-	wrk_gauge(&wrk.w_slot->w_cl[(cl)].cc_host_g[(h)][(id)], (n))
+	wrk_gauge(&WRK_SLOT_CL(cl)->cc_host_g[(h)][(id)], (n))
 
 #endif /* CANARYD_WORKER_WORKER_H */

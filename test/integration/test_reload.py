@@ -126,3 +126,96 @@ def test_drain_listeners_skip_exit_keeps_admin(env):
     wait_until(refused, 2.0, "the listener to refuse connections")
     eq(env.admin("/quitquitquit", "POST").status, 200, "POST /quitquitquit")
     eq(p.popen.wait(timeout=5), 0, "exit status after /quitquitquit")
+
+
+V3_ROUTE = """              - match: { prefix: "/v3" }
+                route:
+                  cluster: backend_v3
+"""
+V3_CLUSTER = """  - name: backend_v3
+    type: STATIC
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: backend_v3
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              socket_address: { address: 127.0.0.1, port_value: %d }
+"""
+
+
+def add_v3(path, port):
+    """A new route and a new cluster: a structural change."""
+    with open(path) as f:
+        text = f.read()
+    anchor = '              - match: { prefix: "/" }\n'
+    eq(text.count(anchor), 1, "the prefix route in %s" % path)
+    text = text.replace(anchor, V3_ROUTE + anchor)
+    anchor = "admin:\n"
+    eq(text.count(anchor), 1, "admin in %s" % path)
+    text = text.replace(anchor, V3_CLUSTER % port + anchor)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def test_structural_reload_swaps_workers_without_failures(env):
+    env.start_backends()
+    v3 = env.start_backend("v3")
+    cfg = env.seed_config()
+    p = env.start_canaryd(cfg, concurrency=2)
+    first = sorted(wait_until(lambda: len(p.workers()) == 2 and
+                              p.workers(), 3, "2 workers"))
+    eq(env.versions(20), {"v1": 18, "v2": 2}, "split before the reload")
+    before = env.stat("cluster.backend_v1.upstream_rq_total")
+
+    # a bounded load loop runs across the reload: no request may fail
+    stop = threading.Event()
+    errors, done = [], [0]
+
+    def load():
+        c = env.client()
+        for i in range(20000):
+            if stop.is_set():
+                break
+            try:
+                r = c.get("/api")
+                if r.status != 200:
+                    errors.append(r.status)
+            except Exception as e:  # counted, asserted below
+                errors.append(repr(e))
+                c = env.client()
+            done[0] += 1
+            if i % 50 == 49:  # new connections too, not only keep-alive
+                c.close()
+                c = env.client()
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    add_v3(cfg, v3.port)
+    os.kill(p.pid, signal.SIGHUP)
+    settle(lambda: env.stat("server.config_reload"), 1, timeout=5)
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join(10)
+    eq(env.stat("server.config_reload"), 1, "server.config_reload")
+    eq(errors, [], "failed requests during the structural reload (of %d)"
+       % done[0])
+    expect(done[0] > 50, "requests during the reload: %d" % done[0])
+
+    now = sorted(wait_until(lambda: len(p.workers()) == 2 and
+                            not set(p.workers()) & set(first) and
+                            p.workers(), 5, "a new generation of workers"))
+    r = env.get("/v3/x")
+    eq((r.status, b'"version":"v3"' in r.body), (200, True),
+       "the new route answers from the new cluster")
+    expect(env.stat("cluster.backend_v1.upstream_rq_total") >= before,
+           "backend_v1 counters carried on")
+    eq(env.stat("cluster.backend_v3.upstream_rq_total"), 1,
+       "the new cluster's counters start at zero")
+    # the exact split starts a fresh period in the new generation
+    eq(env.versions(20), {"v1": 18, "v2": 2}, "split after the reload")
+    expect(b"backend_v3::observability_name::backend_v3" in
+           env.admin("/clusters").body, "/clusters lists backend_v3")

@@ -127,6 +127,8 @@ wrappers_use_the_clusters_thresholds(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(cl, 0, sizeof(cl));
 	memset(&conf, 0, sizeof(conf));
+	cl[0].cl_shm = 0;
+	cl[1].cl_shm = 1;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_connections = 2;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_pending_requests = 3;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 4;
@@ -159,6 +161,64 @@ wrappers_use_the_clusters_thresholds(void)
 	CU_ASSERT_EQUAL(held(s, 3, 1, SHM_CB_RQ), 0);
 	CU_ASSERT_EQUAL(held(s, 3, 1, SHM_CB_RETRY), 0);
 	/* cluster 0 (all zero thresholds) is untouched */
+	CU_ASSERT_EQUAL(gauge(s, 0, SHM_CB_RQ), 0);
+	wrk = saved;
+	shm_destroy(s);
+}
+
+/*
+ * After a structural reload conf cluster i may own shm records j != i:
+ * breaker units, held shares, counters and response codes must all land
+ * in records j, and records i (another generation's cluster) stay zero.
+ */
+static void
+cluster_counts_into_its_shm_slot(void)
+{
+	struct shm *s = shm_create();
+	struct cd_cluster cl[2];
+	struct cd_conf conf;
+	struct wrk saved = wrk;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	memset(cl, 0, sizeof(cl));
+	memset(&conf, 0, sizeof(conf));
+	cl[0].cl_shm = 5;
+	cl[1].cl_shm = 0;
+	cl[0].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 2;
+	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 7;
+	conf.c_clusters = cl;
+	conf.c_nclusters = 2;
+	wrk.w_conf = &conf;
+	wrk.w_shm = s;
+	wrk.w_slot = &s->slots[2];
+
+	CU_ASSERT(wrk_breaker_acquire(0, SHM_CB_RQ));
+	CU_ASSERT(wrk_breaker_acquire(0, SHM_CB_RQ));
+	CU_ASSERT_FALSE(wrk_breaker_acquire(0, SHM_CB_RQ));
+	CU_ASSERT_EQUAL(gauge(s, 5, SHM_CB_RQ), 2);
+	CU_ASSERT_EQUAL(held(s, 2, 5, SHM_CB_RQ), 2);
+	CU_ASSERT_EQUAL(gauge(s, 0, SHM_CB_RQ), 0);
+	CU_ASSERT_EQUAL(held(s, 2, 0, SHM_CB_RQ), 0);
+	CU_ASSERT(wrk_breaker_acquire(1, SHM_CB_RQ));
+	CU_ASSERT_EQUAL(gauge(s, 0, SHM_CB_RQ), 1);
+	CU_ASSERT_EQUAL(wrk_breaker_used(0, SHM_CB_RQ), 2);
+	CU_ASSERT_EQUAL(wrk_breaker_used(1, SHM_CB_RQ), 1);
+
+	WRK_CC(0, CC_RQ_TOTAL);
+	WRK_CC_N(0, CC_RQ_TOTAL, 2);
+	WRK_HOC(0, 1, 0);
+	CU_ASSERT_EQUAL(atomic_load(
+	    &s->slots[2].w_cl[5].cc_c[CC_RQ_TOTAL]), 3);
+	CU_ASSERT_EQUAL(atomic_load(
+	    &s->slots[2].w_cl[0].cc_c[CC_RQ_TOTAL]), 0);
+	CU_ASSERT_EQUAL(atomic_load(&s->slots[2].w_cl[5].cc_host_c[1][0]), 1);
+	CU_ASSERT_EQUAL(atomic_load(&s->slots[2].w_cl[0].cc_host_c[1][0]), 0);
+
+	wrk_breaker_release(0, SHM_CB_RQ);
+	wrk_breaker_release(0, SHM_CB_RQ);
+	wrk_breaker_release(1, SHM_CB_RQ);
+	CU_ASSERT_EQUAL(gauge(s, 5, SHM_CB_RQ), 0);
+	CU_ASSERT_EQUAL(held(s, 2, 5, SHM_CB_RQ), 0);
 	CU_ASSERT_EQUAL(gauge(s, 0, SHM_CB_RQ), 0);
 	wrk = saved;
 	shm_destroy(s);
@@ -229,6 +289,8 @@ static CU_TestInfo tests[] = {
 	    reap_gives_back_a_dead_workers_share },
 	{ "wrappers_use_the_clusters_thresholds",
 	    wrappers_use_the_clusters_thresholds },
+	{ "cluster_counts_into_its_shm_slot",
+	    cluster_counts_into_its_shm_slot },
 	{ "racing_processes_never_exceed_the_limit",
 	    racing_processes_never_exceed_the_limit },
 	CU_TEST_INFO_NULL,

@@ -425,6 +425,31 @@ exact_split_follows_published_weights(void)
 	CU_ASSERT_EQUAL(n[1], 5);
 }
 
+/*
+ * During a structural reload the shm split at rt_split may hold another
+ * generation's weights (3 clusters here): the route keeps its own 90/10,
+ * still exact, still on the shared counter.
+ */
+static void
+split_of_another_generation_uses_route_weights(void)
+{
+	const uint32_t w[3] = { 1, 1, 1 };
+	struct cd_weighted_cluster wc[2];
+	struct wrk_split_cache sc;
+	struct cd_route rt;
+	int i, n[2] = { 0, 0 };
+
+	weighted_route(&rt, wc, 90, 10);
+	memset(&split, 0, sizeof(split));
+	memset(&sc, 0, sizeof(sc));
+	shm_split_publish(&split, w, 3, 1);
+	for (i = 0; i < 20; i++)
+		n[wrk_router_pick_weighted(&rt, &split, &sc)]++;
+	CU_ASSERT_EQUAL(n[0], 18);
+	CU_ASSERT_EQUAL(n[1], 2);
+	CU_ASSERT_EQUAL(atomic_load(&split.sp_next), 20);
+}
+
 static void
 random_split_uses_both_clusters(void)
 {
@@ -560,6 +585,8 @@ static CU_TestInfo tests[] = {
 	    exact_split_twenty_picks_give_18_and_2_mid_period },
 	{ "exact_split_follows_published_weights",
 	    exact_split_follows_published_weights },
+	{ "split_of_another_generation_uses_route_weights",
+	    split_of_another_generation_uses_route_weights },
 	{ "random_split_uses_both_clusters", random_split_uses_both_clusters },
 	{ "round_robin_skips_unhealthy", round_robin_skips_unhealthy },
 	{ "panic_uses_every_host_below_threshold",

@@ -1,0 +1,240 @@
+/*
+ * The master's access log relay; see accesslog.h.
+ *
+ * Workers write whole lines of at most PIPE_BUF bytes, so the pipe holds
+ * whole lines in order; a read may still end inside one, so only bytes up
+ * to the last '\n' are written out and the rest waits for the next read
+ * (an admin line written in between can never split a worker's line).
+ * Writes to the files are plain blocking appends: the master is the one
+ * process allowed to wait for a disk, and it does so only here.
+ */
+#include <sys/types.h>
+#include <sys/epoll.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shared/alog.h"
+#include "shared/conf-t.h"
+#include "shared/log.h"
+#include "accesslog.h"
+#include "loop.h"
+
+#define AL_PIPE_SIZE		(1024 * 1024)	/* room for bursts */
+#define AL_READS_PER_WAKE	16		/* then others run */
+#define AL_PATH_MAX		PATH_MAX
+
+struct al_file {
+	char	 f_path[AL_PATH_MAX];
+	int	 f_fd;		/* -1: could not be opened */
+};
+
+static struct al_file	 al_files[CD_MAX_ACCESS_LOGS];
+static size_t		 al_nfiles;
+static struct al_file	 al_admin = { "", -1 };
+static int		 al_pipe[2] = { -1, -1 };
+static char		 al_buf[64 * 1024];
+static size_t		 al_carry;	/* bytes of an unfinished line */
+
+/* stdout and stderr are the master's own: a socket (journald) cannot be
+ * opened again by name. */
+static int
+al_open_path(const char *path)
+{
+	if (strcmp(path, "/dev/stdout") == 0)
+		return fcntl(1, F_DUPFD_CLOEXEC, 3);
+	if (strcmp(path, "/dev/stderr") == 0)
+		return fcntl(2, F_DUPFD_CLOEXEC, 3);
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+static void
+al_file_open(struct al_file *f, const char *path)
+{
+	strlcpy(f->f_path, path, sizeof(f->f_path));
+	if ((f->f_fd = al_open_path(path)) == -1)
+		log_warn("access log %s", path);
+}
+
+static void
+al_file_close(struct al_file *f)
+{
+	if (f->f_fd != -1)
+		close(f->f_fd);
+	f->f_fd = -1;
+	f->f_path[0] = '\0';
+}
+
+/* Reopen by path; on failure keep writing where we did. */
+static void
+al_file_reopen(struct al_file *f)
+{
+	int fd;
+
+	if (f->f_path[0] == '\0')
+		return;
+	if ((fd = al_open_path(f->f_path)) == -1) {
+		log_warn("reopen access log %s", f->f_path);
+		return;
+	}
+	if (f->f_fd != -1)
+		close(f->f_fd);
+	f->f_fd = fd;
+}
+
+static void
+al_file_write(struct al_file *f, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (f->f_fd != -1 && n > 0) {
+		if ((w = write(f->f_fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("access log %s", f->f_path);
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+al_files_set(const struct cd_conf *conf)
+{
+	const struct cd_listener *l = conf->c_listener;
+	size_t i;
+
+	for (i = 0; i < al_nfiles; i++)
+		al_file_close(&al_files[i]);
+	al_nfiles = 0;
+	for (i = 0; l != NULL && i < l->l_naccess_logs; i++)
+		al_file_open(&al_files[al_nfiles++], l->l_access_logs[i]);
+	al_file_close(&al_admin);
+	if (conf->c_admin.a_access_log_path != NULL)
+		al_file_open(&al_admin, conf->c_admin.a_access_log_path);
+}
+
+/* Write the whole lines of al_buf[0, len) out, keep the tail. */
+static void
+al_relay(size_t len)
+{
+	const char *nl;
+	size_t end, i;
+
+	if ((nl = memrchr(al_buf, '\n', len)) == NULL) {
+		if (len < sizeof(al_buf)) {
+			al_carry = len;
+			return;
+		}
+		end = len;	/* no line is this long: never happens */
+	} else
+		end = (size_t)(nl - al_buf) + 1;
+	for (i = 0; i < al_nfiles; i++)
+		al_file_write(&al_files[i], al_buf, end);
+	al_carry = len - end;
+	memmove(al_buf, al_buf + end, al_carry);
+}
+
+static void
+al_on_pipe(int fd, uint32_t events, void *arg)
+{
+	ssize_t n;
+	int i;
+
+	(void)events;
+	(void)arg;
+	for (i = 0; i < AL_READS_PER_WAKE; i++) {
+		n = read(fd, al_buf + al_carry, sizeof(al_buf) - al_carry);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		al_relay(al_carry + (size_t)n);
+	}
+}
+
+int
+mst_accesslog_open(const struct cd_conf *conf)
+{
+	if (pipe2(al_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
+		log_warn("access log pipe");
+		return -1;
+	}
+	/* best effort: a bigger pipe rides out a slow disk longer */
+	(void)fcntl(al_pipe[1], F_SETPIPE_SZ, AL_PIPE_SIZE);
+	if (mst_loop_add(al_pipe[0], EPOLLIN, al_on_pipe, NULL) == -1) {
+		log_warn("access log pipe");
+		close(al_pipe[0]);
+		close(al_pipe[1]);
+		al_pipe[0] = al_pipe[1] = -1;
+		return -1;
+	}
+	al_files_set(conf);
+	return 0;
+}
+
+int
+mst_accesslog_worker_fd(void)
+{
+	return al_pipe[1];
+}
+
+void
+mst_accesslog_reopen(void)
+{
+	size_t i;
+
+	for (i = 0; i < al_nfiles; i++)
+		al_file_reopen(&al_files[i]);
+	al_file_reopen(&al_admin);
+}
+
+void
+mst_accesslog_reload(const struct cd_conf *conf)
+{
+	/* lines already in the pipe belong to the files they were for */
+	if (al_pipe[0] != -1)
+		al_on_pipe(al_pipe[0], EPOLLIN, NULL);
+	al_files_set(conf);
+}
+
+void
+mst_accesslog_close(void)
+{
+	size_t i;
+
+	if (al_pipe[0] != -1) {
+		al_on_pipe(al_pipe[0], EPOLLIN, NULL);
+		mst_loop_del(al_pipe[0]);
+		close(al_pipe[0]);
+		close(al_pipe[1]);
+		al_pipe[0] = al_pipe[1] = -1;
+	}
+	for (i = 0; i < al_nfiles; i++)
+		al_file_close(&al_files[i]);
+	al_nfiles = 0;
+	al_file_close(&al_admin);
+}
+
+bool
+mst_accesslog_admin_on(void)
+{
+	return al_admin.f_fd != -1;
+}
+
+void
+mst_accesslog_admin(const struct alog_rec *rec)
+{
+	char line[ALOG_LINE_MAX];
+
+	if (al_admin.f_fd == -1)
+		return;
+	al_file_write(&al_admin, line, alog_format(line, sizeof(line), rec));
+}

@@ -1,0 +1,107 @@
+/*
+ * Access log lines in Envoy's default format, for the workers (one line
+ * per downstream request, sent to the master through a pipe) and the
+ * master (one line per admin request):
+ *
+ *   [%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%
+ *   %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED%
+ *   %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%
+ *   "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%"
+ *   "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"\n
+ *
+ * (one line; wrapped here).  A line never exceeds ALOG_LINE_MAX bytes, so
+ * one write(2) of whole lines to a pipe is atomic: string fields are cut
+ * to fixed lengths to guarantee it.
+ */
+#ifndef CANARYD_SHARED_ALOG_H
+#define CANARYD_SHARED_ALOG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ALOG_LINE_MAX		PIPE_BUF	/* 4096 on Linux */
+
+/*
+ * Envoy's response flags (the short form); the bit order is the order
+ * Envoy prints them in, comma-separated.  Only those canaryd can raise.
+ */
+#define ALOG_RESPONSE_FLAGS(X)						\
+	X(ALOG_RF_UH,	"UH")	/* no healthy upstream */		\
+	X(ALOG_RF_UT,	"UT")	/* upstream request timeout */		\
+	X(ALOG_RF_UF,	"UF")	/* upstream connection failure */	\
+	X(ALOG_RF_UC,	"UC")	/* upstream connection termination */	\
+	X(ALOG_RF_UO,	"UO")	/* upstream overflow (breaker) */	\
+	X(ALOG_RF_NR,	"NR")	/* no route */				\
+	X(ALOG_RF_DC,	"DC")	/* downstream connection termination */	\
+	X(ALOG_RF_URX,	"URX")	/* upstream retry limit exceeded */	\
+	X(ALOG_RF_SI,	"SI")	/* stream idle timeout */		\
+	X(ALOG_RF_DPE,	"DPE")	/* downstream protocol error */		\
+	X(ALOG_RF_UPE,	"UPE")	/* upstream protocol error */		\
+	X(ALOG_RF_NC,	"NC")	/* no cluster */
+
+enum alog_rf_bit {
+#define X(id, s)	id##_BIT,
+	ALOG_RESPONSE_FLAGS(X)
+#undef X
+	ALOG_RF__N
+};
+
+enum alog_rf {
+#define X(id, s)	id = 1u << id##_BIT,
+	ALOG_RESPONSE_FLAGS(X)
+#undef X
+};
+
+/* A string that may be absent (a_p == NULL: printed as "-"). */
+struct alog_str {
+	const char	*a_p;
+	size_t		 a_len;
+};
+
+/* Everything one line says; the formatter only reads it. */
+struct alog_rec {
+	uint64_t	 ar_start_ms;	/* realtime, ms since the epoch */
+	struct alog_str	 ar_method;
+	struct alog_str	 ar_path;	/* the path as the client sent it */
+	const char	*ar_protocol;	/* "HTTP/1.1"; NULL: "-" */
+	uint16_t	 ar_code;	/* 0: no response was sent */
+	uint32_t	 ar_flags;	/* enum alog_rf bits */
+	uint64_t	 ar_rx;		/* request body bytes */
+	uint64_t	 ar_tx;		/* response body bytes */
+	uint64_t	 ar_duration_ms;
+	int64_t		 ar_svc_ms;	/* upstream service time; -1: "-" */
+	struct alog_str	 ar_xff;
+	struct alog_str	 ar_ua;
+	struct alog_str	 ar_rid;
+	struct alog_str	 ar_authority;
+	struct alog_str	 ar_upstream;	/* "ip:port" */
+};
+
+/*
+ * Write rec's line (with its '\n') to dst and return its length; cap must
+ * be at least ALOG_LINE_MAX.  Control bytes in strings are written as
+ * '?' so one request is always one line.
+ */
+size_t		 alog_format(char *dst, size_t cap, const struct alog_rec *);
+
+/* The response flags field alone ("UF,URX" or "-"), NUL-terminated;
+ * returns its length.  cap >= 64. */
+size_t		 alog_flags(char *dst, size_t cap, uint32_t flags);
+
+/* "ip:port" ("[ip6]:port") for an address of family af (AF_INET or
+ * AF_INET6) given as raw bytes; returns the length, 0 if unknown. */
+size_t		 alog_addr(char *dst, size_t cap, int af, const void *addr,
+		    uint16_t port);
+
+/*
+ * The value of the first header called name (any case) in a raw HTTP/1
+ * head (request line, header lines, CRLF or LF ends), without the
+ * surrounding blanks; false if there is none.  For the master's admin
+ * requests; the workers take values from their parser.
+ */
+bool		 alog_header(const char *head, size_t len, const char *name,
+		    struct alog_str *val);
+
+#endif /* CANARYD_SHARED_ALOG_H */

@@ -1,0 +1,101 @@
+/*
+ * Worker access log buffer and pipe; see accesslog.h.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shared/alog.h"
+#include "shared/log.h"
+#include "accesslog.h"
+#include "worker.h"
+
+int			 wrk_alog_fd = -1;
+static char		*alog_buf;
+static size_t		 alog_len;
+
+int
+wrk_alog_init(int fd)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode) ||
+	    (fl = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -1;
+	if (alog_buf == NULL && (alog_buf = malloc(WRK_ALOG_BUF)) == NULL)
+		return -1;
+	alog_len = 0;
+	wrk_alog_fd = fd;
+	return 0;
+}
+
+size_t
+wrk_alog_pending(void)
+{
+	return alog_len;
+}
+
+/* Lines in [p, p + n). */
+static uint64_t
+alog_count_lines(const char *p, size_t n)
+{
+	uint64_t lines = 0;
+	const char *e = p + n;
+
+	while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		lines++;
+		p++;
+	}
+	return lines;
+}
+
+void
+wrk_alog_flush(void)
+{
+	size_t off = 0, chunk;
+	const char *nl;
+	ssize_t n;
+
+	while (off < alog_len) {
+		chunk = alog_len - off;
+		if (chunk > PIPE_BUF) {
+			/* whole lines only: up to the last '\n' that fits */
+			nl = memrchr(alog_buf + off, '\n', PIPE_BUF);
+			CD_ASSERT(nl != NULL);
+			chunk = (size_t)(nl - (alog_buf + off)) + 1;
+		}
+		n = write(wrk_alog_fd, alog_buf + off, chunk);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			/* EAGAIN: the master is behind; anything else: it is
+			 * gone.  Either way the rest is lost, counted. */
+			WRK_HC_N(HC_ACCESS_LOG_DROPPED,
+			    alog_count_lines(alog_buf + off, alog_len - off));
+			break;
+		}
+		/* a pipe write of <= PIPE_BUF bytes is all or nothing */
+		off += (size_t)n;
+	}
+	alog_len = 0;
+}
+
+void
+wrk_alog_write(const struct alog_rec *rec)
+{
+	if (wrk_alog_fd == -1)
+		return;
+	if (WRK_ALOG_BUF - alog_len < ALOG_LINE_MAX)
+		wrk_alog_flush();
+	alog_len += alog_format(alog_buf + alog_len, WRK_ALOG_BUF - alog_len,
+	    rec);
+}
