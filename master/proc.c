@@ -176,6 +176,7 @@ proc_child(const struct proc_gen *g, int i, int slot)
 
 	memset(&wa, 0, sizeof(wa));
 	wa.wa_conf = g->g_conf;
+	wa.wa_drain_ms = (uint64_t)mst.m_drain_time_s * 1000;
 	wa.wa_shm = mst.m_shm;
 	wa.wa_slot = slot;
 	wa.wa_index = i;
@@ -386,6 +387,30 @@ int
 mst_proc_alive(void)
 {
 	return gen_alive(cur) + (old != NULL ? gen_alive(old) : 0);
+}
+
+void
+mst_proc_stop_draining(void)
+{
+	int i, status;
+
+	if (old == NULL)
+		return;
+	log_warnx("generation %u: %d worker%s still draining; stopping them "
+	    "now", old->g_gen, gen_alive(old), gen_alive(old) == 1 ? "" : "s");
+	for (i = 0; i < mst.m_concurrency; i++) {
+		struct proc_worker *pw = &old->g_w[i];
+
+		if (pw->pw_pid <= 0)
+			continue;
+		kill(pw->pw_pid, SIGKILL);
+		/* a killed process is reaped at once: bounded wait */
+		while (waitpid(pw->pw_pid, &status, 0) == -1 && errno == EINTR)
+			;
+		pw->pw_pid = 0;
+		shm_slot_reap(mst.m_shm, pw->pw_slot);
+	}
+	old_gen_done();
 }
 
 int

@@ -23,6 +23,9 @@ void	 mst_proc_signal_all(int sig);
 void	 mst_proc_close_listeners(void);
 /* Workers still running. */
 int	 mst_proc_alive(void);
+/* Stop a still draining older generation at once (SIGKILL, reaped
+ * here), so a new structural reload can start a generation. */
+void	 mst_proc_stop_draining(void);
 /* Workers of a draining older generation still running. */
 int	 mst_proc_draining(void);
 /*

@@ -116,12 +116,13 @@ reload_structural(struct cd_conf *next)
 	const struct cd_conf *now = mst.m_conf;
 	int admin_moved;
 
-	if (mst_proc_draining() > 0) {
-		log_error("reload: the previous generation still has %d "
-		    "worker%s draining; try again when it is done",
-		    mst_proc_draining(), mst_proc_draining() == 1 ? "" : "s");
-		return -1;
-	}
+	/*
+	 * Two generations at most share shm (cluster records, split halves,
+	 * slot halves): a generation still draining from an earlier reload
+	 * (reloads faster than drains) is stopped now.
+	 */
+	if (mst_proc_draining() > 0)
+		mst_proc_stop_draining();
 	if (assign_cluster_slots(now, next) == -1) {
 		log_error("reload: the running and the new configuration "
 		    "together need more than %d clusters", CD_MAX_CLUSTERS);

@@ -36,7 +36,6 @@
 #define WRK_EVENTS		256	/* epoll events per wait */
 #define WRK_ACCEPT_BATCH	64	/* accepts per wakeup, then others run */
 #define WRK_ACCEPT_PAUSE_MS	1000	/* after EMFILE and friends */
-#define WRK_DRAIN_DEFAULT_MS	5000
 /* how long an idle keep-alive client gets to send one last request */
 #define WRK_DRAIN_IDLE_GRACE_MS	1000
 
@@ -46,6 +45,7 @@ static struct wrk_ev	 lsn_ev;
 static struct wrk_ev	 sig_ev;
 static struct wrk_timer	 accept_timer;
 static struct wrk_timer	 drain_timer;
+static uint64_t		 wrk_drain_ms;
 static struct wrk_timer	 drain_idle_timer;
 static bool		 accept_paused;
 
@@ -171,7 +171,6 @@ wrk_drain_deadline(struct wrk_timer *t)
 static void
 wrk_drain(void)
 {
-	const struct cd_listener *l = wrk.w_l;
 	uint64_t ms;
 
 	if (wrk.w_draining)
@@ -183,8 +182,8 @@ wrk_drain(void)
 	wrk_timer_del(&accept_timer);
 	wrk_conn_drain();
 	wrk_ups_close_idle();
-	ms = l->l_drain_timeout > 0 ? (uint64_t)CD_NS_TO_MS_CEIL(
-	    l->l_drain_timeout) : WRK_DRAIN_DEFAULT_MS;
+	/* --drain-time-s bounds the drain, as the master's own wait */
+	ms = wrk_drain_ms;
 	wrk_timer_set(&drain_timer, wrk.w_now + ms);
 	wrk_timer_set(&drain_idle_timer, wrk.w_now +
 	    (ms < WRK_DRAIN_IDLE_GRACE_MS ? ms : WRK_DRAIN_IDLE_GRACE_MS));
@@ -293,6 +292,7 @@ wrk_main(const struct wrk_args *a)
 	wrk.w_shm = a->wa_shm;
 	wrk.w_index = a->wa_index;
 	wrk.w_lfd = a->wa_listen_fd;
+	wrk_drain_ms = a->wa_drain_ms;
 	if (shm_check(a->wa_shm) == -1) {
 		log_crit("shared memory layout does not match this binary");
 		exit(2);

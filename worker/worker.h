@@ -26,6 +26,7 @@ struct wrk_args {
 	int			 wa_slot;	/* index into shm->slots, this worker's counters */
 	int			 wa_index;	/* worker number, for logs */
 	int			 wa_listen_fd;	/* its own SO_REUSEPORT socket, non-blocking, listening */
+	uint64_t		 wa_drain_ms;	/* --drain-time-s: bound on a drain */
 };
 
 /* Run the worker; never returns.  Master only calls it after fork. */
