@@ -448,6 +448,11 @@ dns_spawn(void)
 		log_init(log_level, 4, 0);
 		close_range(5, ~0U, 0);
 		signal(SIGTERM, SIG_DFL);
+		/* `kill -HUP $(pidof canaryd)` and a terminal's ^C reach
+		 * every canaryd process: they are the master's to act on */
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGUSR1, SIG_IGN);
 		{
 			sigset_t none;
 
