@@ -47,3 +47,24 @@ def test_worker_respawn_keeps_counters(env):
     for a, b in zip(totals, totals[1:]):
         expect(b >= a, "downstream_rq_total went backwards: %r" % totals)
     expect(p.alive(), "canaryd master died")
+
+
+def test_crash_loop_backs_off_and_recovers(env):
+    env.start_backends()
+    p = env.start_canaryd(env.seed_config(), concurrency=1)
+    killed = []
+    # kill each new worker as soon as it shows up: quick deaths in a row
+    for _ in range(3):
+        pid = wait_until(lambda: [w for w in p.workers()
+                                  if w not in killed] or None, 3,
+                         "a new worker")[0]
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+    wait_until(lambda: "crashing in a loop" in p.output(), 3,
+               "the crash loop logged at critical")
+    # the back-off is bounded: a worker comes back and serves
+    wait_until(lambda: [w for w in p.workers() if w not in killed] or None,
+               5, "a worker after the back-off")
+    r = env.get("/health")
+    eq((r.status, r.body), (200, V1_BODY), "GET /health after the back-off")
+    expect("[critical]" in p.output(), "a critical line in the log")
