@@ -96,6 +96,9 @@ static struct mst_timer *adm_pause_timer;
 static struct mst_timer *adm_quit_timer;
 /* http.admin.*: master memory, not shm (no worker touches them) */
 static struct mst_admin_ctr adm_ctr;
+/* histogram snapshots behind /stats' interval values, and their timer */
+static struct mst_hist_flush adm_hist;
+static struct mst_timer *adm_hist_timer;
 
 static void	 conn_io(int, uint32_t, void *);
 
@@ -259,6 +262,22 @@ stats_src(struct mst_stats_src *src)
 	    (now - mst.m_start_mono_ms) / 1000 : 0;
 	src->ss_concurrency = mst.m_concurrency;
 	src->ss_admin = &adm_ctr;
+	src->ss_hist = &adm_hist;
+}
+
+/* Envoy's stats flush: every MST_HIST_FLUSH_MS, whether or not anyone
+ * looks, so an interval always covers one period. */
+static void
+admin_hist_flush(void *arg)
+{
+	(void)arg;
+	adm_hist_timer = NULL;
+	if (mst.m_conf != NULL && mst.m_shm != NULL)
+		mst_stats_hist_flush(&adm_hist, mst.m_conf, mst.m_shm);
+	if ((adm_hist_timer = mst_timer_add(MST_HIST_FLUSH_MS,
+	    admin_hist_flush, NULL)) == NULL)
+		log_warnx("admin: no timer for the stats flush: histogram "
+		    "intervals stop");
 }
 
 /* /stats and /stats/prometheus: parameters, then one render. */
@@ -297,9 +316,10 @@ stats_page(const char *query, struct mst_admin_reply *r, int prom)
 			f.sf_types = MST_STAT_COUNTER;
 		else if (strcasecmp(buf_str(&v), "Gauges") == 0)
 			f.sf_types = MST_STAT_GAUGE;
-		else if (strcasecmp(buf_str(&v), "Histograms") == 0 ||
-		    strcasecmp(buf_str(&v), "TextReadouts") == 0)
-			f.sf_types = 0;	/* canaryd has none of those */
+		else if (strcasecmp(buf_str(&v), "Histograms") == 0)
+			f.sf_types = MST_STAT_HISTOGRAM;
+		else if (strcasecmp(buf_str(&v), "TextReadouts") == 0)
+			f.sf_types = 0;	/* canaryd has none */
 		else {
 			reply_text(r, 400, "invalid type: want one of All, "
 			    "Counters, Gauges, Histograms, TextReadouts\n");
@@ -1367,6 +1387,10 @@ mst_admin_start(void)
 
 	if (adm_listen_fd != -1)
 		return 0;
+	/* once for the master's life: a restarted listener keeps it */
+	if (adm_hist_timer == NULL && (adm_hist_timer = mst_timer_add(
+	    MST_HIST_FLUSH_MS, admin_hist_flush, NULL)) == NULL)
+		log_warnx("admin: no timer for the stats flush");
 	if (mst.m_conf == NULL || !mst.m_conf->c_admin.a_set) {
 		log_info("admin: no admin address configured");
 		return 0;

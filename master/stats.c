@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -25,6 +26,7 @@
 #include <time.h>
 
 #include "shared/buf.h"
+#include "shared/hist.h"
 #include "shared/shm.h"
 #include "shared/stats-t.h"
 #include "shared/version.h"
@@ -40,6 +42,19 @@ static const char *const host_c_names[HOC__N] = { CD_HOST_COUNTERS(STAT_NAME) };
 static const char *const host_g_names[HOG__N] = { CD_HOST_GAUGES(STAT_NAME) };
 
 static const char *const prio_names[CD_NPRIO] = { "default", "high" };
+
+/* Envoy's supported quantiles, as fractions and as /stats prints them. */
+static const double hist_q[MST_HIST_NQ] = {
+	0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 1
+};
+static const char *const hist_q_names[MST_HIST_NQ] = {
+	"0", "25", "50", "75", "90", "95", "99", "99.5", "99.9", "100"
+};
+/* Envoy's default histogram bucket bounds, ms (Prometheus "le"). */
+static const double hist_le[MST_HIST_NLE] = {
+	0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+	30000, 60000, 300000, 600000, 1800000, 3600000
+};
 
 /* Health flags in the order Envoy prints them (host_utility.cc). */
 static const struct {
@@ -159,6 +174,7 @@ sl_add(struct mst_stat_list *sl, int type, uint64_t value, int used,
 	st->st_value = value;
 	st->st_type = type;
 	st->st_used = used;
+	st->st_hist = 0;
 	return 0;
 }
 
@@ -236,10 +252,56 @@ collect_codes(struct mst_stat_list *sl, const struct shm *shm, int ci,
 		ADD_C(sl, done, "cluster.%s.%supstream_rq_completed", cn, sub);
 }
 
+/*
+ * cluster.<n>.upstream_rq_time: cumulative from shm now, the interval
+ * from the last flush when it was taken for this same cluster.
+ */
 static void
-collect_cluster(struct mst_stat_list *sl, const struct cd_cluster *cl,
-    int ci, const struct shm *shm)
+collect_hist(struct mst_stat_list *sl, const struct mst_stats_src *src,
+    const struct cd_cluster *cl, int ci, const char *cn)
 {
+	const struct mst_hist_flush *hf = src->ss_hist;
+	struct mst_hist_stat *hs, *v;
+	struct hist h;
+	size_t cap;
+	int i;
+
+	if (sl->sl_oom)
+		return;
+	if (sl->sl_nh == sl->sl_hcap) {
+		cap = sl->sl_hcap != 0 ? sl->sl_hcap * 2 : 8;
+		if ((v = reallocarray(sl->sl_h, cap, sizeof(*v))) == NULL) {
+			sl->sl_oom = 1;
+			return;
+		}
+		sl->sl_h = v;
+		sl->sl_hcap = cap;
+	}
+	hs = &sl->sl_h[sl->sl_nh];
+	hist_collect(src->ss_shm, ci, &h);
+	hist_quantiles_ms(&h, hist_q, MST_HIST_NQ, hs->hs_cum);
+	hs->hs_count = h.h_count;
+	hs->hs_sum_us = h.h_sum_us;
+	for (i = 0; i < MST_HIST_NLE; i++)
+		hs->hs_le[i] = hist_count_le(&h, hist_le[i]);
+	if (hf != NULL && hf->hf_flushes > 0 &&
+	    strcmp(hf->hf_name[ci], cl->cl_name) == 0)
+		hist_quantiles_ms(&hf->hf_ival[ci], hist_q, MST_HIST_NQ,
+		    hs->hs_ival);
+	else
+		for (i = 0; i < MST_HIST_NQ; i++)
+			hs->hs_ival[i] = NAN;
+	if (sl_add(sl, MST_STAT_HISTOGRAM, h.h_count, h.h_count != 0,
+	    "cluster.%s.upstream_rq_time", cn) == -1)
+		return;
+	sl->sl_v[sl->sl_n - 1].st_hist = sl->sl_nh++;
+}
+
+static void
+collect_cluster(struct mst_stat_list *sl, const struct mst_stats_src *src,
+    const struct cd_cluster *cl, int ci)
+{
+	const struct shm *shm = src->ss_shm;
 	struct shm_host hosts[CD_MAX_HOSTS];
 	const struct cd_thresholds *th;
 	char cn[CD_NAME_MAX + 8];
@@ -266,6 +328,7 @@ collect_cluster(struct mst_stat_list *sl, const struct cd_cluster *cl,
 	}
 	collect_codes(sl, shm, ci, cn, 0);
 	collect_codes(sl, shm, ci, cn, 1);
+	collect_hist(sl, src, cl, ci, cn);
 
 	n = shm_hosts_read(&shm->clusters[ci], hosts, &seq);
 	for (h = 0; h < n; h++) {
@@ -388,8 +451,8 @@ mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 	if (conf->c_listener != NULL)
 		collect_http(sl, conf->c_listener, src->ss_shm);
 	for (i = 0; i < conf->c_nclusters && i < CD_MAX_CLUSTERS; i++)
-		collect_cluster(sl, &conf->c_clusters[i],
-		    conf->c_clusters[i].cl_shm, src->ss_shm);
+		collect_cluster(sl, src, &conf->c_clusters[i],
+		    conf->c_clusters[i].cl_shm);
 	collect_server(sl, src);
 	if (src->ss_admin != NULL)
 		collect_admin(sl, src->ss_admin);
@@ -409,6 +472,7 @@ void
 mst_stats_list_free(struct mst_stat_list *sl)
 {
 	free(sl->sl_v);
+	free(sl->sl_h);
 	buf_free(&sl->sl_names);
 	memset(sl, 0, sizeof(*sl));
 }
@@ -431,13 +495,95 @@ int
 mst_stats_text(struct buf *b, const struct mst_stat_list *sl,
     const struct mst_stats_filter *f)
 {
+	const struct mst_hist_stat *hs;
+	const struct mst_stat *st;
+	char iv[32], cv[32];
 	size_t i;
+	int q;
 
-	for (i = 0; i < sl->sl_n; i++)
-		if (mst_stats_match(f, &sl->sl_v[i]))
-			buf_printf(b, "%s: %" PRIu64 "\n", sl->sl_v[i].st_name,
-			    sl->sl_v[i].st_value);
+	for (i = 0; i < sl->sl_n; i++) {
+		st = &sl->sl_v[i];
+		if (st->st_type != MST_STAT_HISTOGRAM && mst_stats_match(f, st))
+			buf_printf(b, "%s: %" PRIu64 "\n", st->st_name,
+			    st->st_value);
+	}
+	/* Envoy: histograms after counters and gauges, sorted by name */
+	for (i = 0; i < sl->sl_n; i++) {
+		st = &sl->sl_v[i];
+		if (st->st_type != MST_STAT_HISTOGRAM ||
+		    !mst_stats_match(f, st))
+			continue;
+		hs = &sl->sl_h[st->st_hist];
+		if (hs->hs_count == 0) {
+			buf_printf(b, "%s: No recorded values\n", st->st_name);
+			continue;
+		}
+		buf_printf(b, "%s:", st->st_name);
+		for (q = 0; q < MST_HIST_NQ; q++) {
+			hist_fmt(iv, sizeof(iv), hs->hs_ival[q]);
+			hist_fmt(cv, sizeof(cv), hs->hs_cum[q]);
+			buf_printf(b, " P%s(%s,%s)", hist_q_names[q], iv, cv);
+		}
+		buf_puts(b, "\n");
+	}
 	return b->b_oom ? -1 : 0;
+}
+
+/* A JSON number for v; NaN and infinities become null. */
+static void
+json_double(struct buf *b, double v)
+{
+	char s[32];
+
+	if (!isfinite(v)) {
+		buf_puts(b, "null");
+		return;
+	}
+	hist_fmt(s, sizeof(s), v);
+	buf_puts(b, s);
+}
+
+/* The last element of the "stats" array: every matching histogram. */
+static void
+json_histograms(struct buf *b, const struct mst_stat_list *sl,
+    const struct mst_stats_filter *f, int first)
+{
+	const struct mst_hist_stat *hs;
+	const struct mst_stat *st;
+	size_t i;
+	int q, n = 0;
+
+	for (i = 0; i < sl->sl_n; i++) {
+		st = &sl->sl_v[i];
+		if (st->st_type != MST_STAT_HISTOGRAM ||
+		    !mst_stats_match(f, st))
+			continue;
+		if (n++ == 0) {
+			buf_puts(b, first ? "" : ",");
+			buf_puts(b, "{\"histograms\":"
+			    "{\"supported_quantiles\":[");
+			for (q = 0; q < MST_HIST_NQ; q++)
+				buf_printf(b, "%s%s", q > 0 ? "," : "",
+				    hist_q_names[q]);
+			buf_puts(b, "],\"computed_quantiles\":[");
+		} else
+			buf_puts(b, ",");
+		hs = &sl->sl_h[st->st_hist];
+		buf_puts(b, "{\"name\":");
+		buf_json_str(b, st->st_name, strlen(st->st_name));
+		buf_puts(b, ",\"values\":[");
+		for (q = 0; q < MST_HIST_NQ; q++) {
+			buf_puts(b, q > 0 ? ",{\"cumulative\":" :
+			    "{\"cumulative\":");
+			json_double(b, hs->hs_cum[q]);
+			buf_puts(b, ",\"interval\":");
+			json_double(b, hs->hs_ival[q]);
+			buf_puts(b, "}");
+		}
+		buf_puts(b, "]}");
+	}
+	if (n > 0)
+		buf_puts(b, "]}}");
 }
 
 int
@@ -449,13 +595,15 @@ mst_stats_json(struct buf *b, const struct mst_stat_list *sl,
 
 	buf_puts(b, "{\"stats\":[");
 	for (i = 0; i < sl->sl_n; i++) {
-		if (!mst_stats_match(f, &sl->sl_v[i]))
+		if (sl->sl_v[i].st_type == MST_STAT_HISTOGRAM ||
+		    !mst_stats_match(f, &sl->sl_v[i]))
 			continue;
 		buf_puts(b, first ? "{\"name\":" : ",{\"name\":");
 		buf_json_str(b, sl->sl_v[i].st_name, strlen(sl->sl_v[i].st_name));
 		buf_printf(b, ",\"value\":%" PRIu64 "}", sl->sl_v[i].st_value);
 		first = 0;
 	}
+	json_histograms(b, sl, f, first);
 	buf_puts(b, "]}");
 	return b->b_oom ? -1 : 0;
 }
@@ -579,9 +727,9 @@ prom_cmp(const void *a, const void *b)
 	const struct prom_ent *x = a, *y = b;
 	int c;
 
-	/* counters, then gauges */
+	/* counters, then gauges, then histograms: the type bits ascend */
 	if (x->pe_st->st_type != y->pe_st->st_type)
-		return x->pe_st->st_type == MST_STAT_COUNTER ? -1 : 1;
+		return x->pe_st->st_type < y->pe_st->st_type ? -1 : 1;
 	if ((c = strcmp(x->pe_fam, y->pe_fam)) != 0)
 		return c;
 	return strcmp(x->pe_st->st_name, y->pe_st->st_name);
@@ -602,6 +750,55 @@ prom_label_value(struct buf *b, const char *s, size_t len)
 	}
 }
 
+/* {tag="value",...[,le="<le>"]}: "{}" even with no label, as Envoy. */
+static void
+prom_labels(struct buf *b, const struct prom_ent *pe, const char *le)
+{
+	int k;
+
+	buf_append(b, "{", 1);
+	for (k = 0; k < pe->pe_ntags; k++) {
+		buf_printf(b, "%s%s=\"", k > 0 ? "," : "",
+		    prom_tag_names[pe->pe_tags[k].t_id]);
+		prom_label_value(b, pe->pe_st->st_name + pe->pe_tags[k].t_off,
+		    pe->pe_tags[k].t_len);
+		buf_append(b, "\"", 1);
+	}
+	if (le != NULL)
+		buf_printf(b, "%sle=\"%s\"", pe->pe_ntags > 0 ? "," : "", le);
+	buf_append(b, "}", 1);
+}
+
+/*
+ * One histogram series: cumulative _bucket counts at Envoy's bounds (a
+ * fine bucket counts under a bound when its upper edge is <= the bound,
+ * shared/hist.h), +Inf, _sum in ms, _count.
+ */
+static void
+prom_histogram(struct buf *b, const struct prom_ent *pe,
+    const struct mst_hist_stat *hs)
+{
+	char le[32];
+	int i;
+
+	for (i = 0; i < MST_HIST_NLE; i++) {
+		hist_fmt(le, sizeof(le), hist_le[i]);
+		buf_printf(b, "%s_bucket", pe->pe_fam);
+		prom_labels(b, pe, le);
+		buf_printf(b, " %" PRIu64 "\n", hs->hs_le[i]);
+	}
+	buf_printf(b, "%s_bucket", pe->pe_fam);
+	prom_labels(b, pe, "+Inf");
+	buf_printf(b, " %" PRIu64 "\n", hs->hs_count);
+	buf_printf(b, "%s_sum", pe->pe_fam);
+	prom_labels(b, pe, NULL);
+	hist_fmt(le, sizeof(le), (double)hs->hs_sum_us / 1000.0);
+	buf_printf(b, " %s\n", le);
+	buf_printf(b, "%s_count", pe->pe_fam);
+	prom_labels(b, pe, NULL);
+	buf_printf(b, " %" PRIu64 "\n", hs->hs_count);
+}
+
 int
 mst_stats_prometheus(struct buf *b, const struct mst_stat_list *sl,
     const struct mst_stats_filter *f)
@@ -611,7 +808,7 @@ mst_stats_prometheus(struct buf *b, const struct mst_stat_list *sl,
 	char *rm = NULL, *nrm;
 	size_t i, j, n = 0, len, rmcap = 0;
 	const char *prev = NULL;
-	int prev_type = 0, rc = -1, k;
+	int prev_type = 0, rc = -1;
 
 	buf_init(&fams);
 	if (sl->sl_n > 0 &&
@@ -659,19 +856,18 @@ mst_stats_prometheus(struct buf *b, const struct mst_stat_list *sl,
 		if (prev == NULL || prev_type != pe->pe_st->st_type ||
 		    strcmp(prev, pe->pe_fam) != 0)
 			buf_printf(b, "# TYPE %s %s\n", pe->pe_fam,
-			    pe->pe_st->st_type == MST_STAT_COUNTER ?
-			    "counter" : "gauge");
+			    pe->pe_st->st_type == MST_STAT_COUNTER ? "counter" :
+			    pe->pe_st->st_type == MST_STAT_GAUGE ? "gauge" :
+			    "histogram");
 		prev = pe->pe_fam;
 		prev_type = pe->pe_st->st_type;
-		buf_printf(b, "%s{", pe->pe_fam);
-		for (k = 0; k < pe->pe_ntags; k++) {
-			buf_printf(b, "%s%s=\"", k > 0 ? "," : "",
-			    prom_tag_names[pe->pe_tags[k].t_id]);
-			prom_label_value(b, pe->pe_st->st_name +
-			    pe->pe_tags[k].t_off, pe->pe_tags[k].t_len);
-			buf_append(b, "\"", 1);
+		if (pe->pe_st->st_type == MST_STAT_HISTOGRAM) {
+			prom_histogram(b, pe, &sl->sl_h[pe->pe_st->st_hist]);
+			continue;
 		}
-		buf_printf(b, "} %" PRIu64 "\n", pe->pe_st->st_value);
+		buf_puts(b, pe->pe_fam);
+		prom_labels(b, pe, NULL);
+		buf_printf(b, " %" PRIu64 "\n", pe->pe_st->st_value);
 	}
 	rc = b->b_oom ? -1 : 0;
 out:
@@ -681,6 +877,48 @@ out:
 	free(ents);
 	buf_free(&fams);
 	return rc;
+}
+
+/* ---- histograms ------------------------------------------------------- */
+
+void
+mst_stats_hist_flush(struct mst_hist_flush *hf, const struct cd_conf *conf,
+    const struct shm *shm)
+{
+	struct hist now;
+	size_t i;
+	int ci;
+
+	for (i = 0; i < conf->c_nclusters && i < CD_MAX_CLUSTERS; i++) {
+		ci = conf->c_clusters[i].cl_shm;
+		if (ci < 0 || ci >= CD_MAX_CLUSTERS)
+			continue;
+		hist_collect(shm, ci, &now);
+		/* a record taken over by another cluster: nothing before */
+		if (strcmp(hf->hf_name[ci], conf->c_clusters[i].cl_name) != 0) {
+			memset(&hf->hf_last[ci], 0, sizeof(hf->hf_last[ci]));
+			strlcpy(hf->hf_name[ci], conf->c_clusters[i].cl_name,
+			    sizeof(hf->hf_name[ci]));
+		}
+		hist_sub(&hf->hf_ival[ci], &now, &hf->hf_last[ci]);
+		hf->hf_last[ci] = now;
+	}
+	hf->hf_flushes++;
+}
+
+int
+mst_stats_cluster_quantiles(const struct shm *shm, int shm_ci,
+    const double *q, size_t nq, double *out)
+{
+	struct hist h;
+
+	if (shm_ci < 0 || shm_ci >= CD_MAX_CLUSTERS) {
+		errno = EINVAL;
+		return -1;
+	}
+	hist_collect(shm, shm_ci, &h);
+	hist_quantiles_ms(&h, q, nq, out);
+	return 0;
 }
 
 /* ---- /clusters ----------------------------------------------------------- */

@@ -22,18 +22,38 @@
 
 #include "shared/buf.h"
 #include "shared/conf-t.h"
+#include "shared/hist-t.h"
 #include "shared/shm-t.h"
 
 #define MST_STAT_COUNTER	0x1
 #define MST_STAT_GAUGE		0x2
-#define MST_STAT_ALL		(MST_STAT_COUNTER | MST_STAT_GAUGE)
+#define MST_STAT_HISTOGRAM	0x4
+#define MST_STAT_ALL		(MST_STAT_COUNTER | MST_STAT_GAUGE |	\
+				    MST_STAT_HISTOGRAM)
 
 struct mst_stat {
 	const char	*st_name;	/* into the list's name buffer */
 	size_t		 st_off;	/* offset of the name, while collecting */
-	uint64_t	 st_value;	/* negative gauge sums print as 0 */
-	int		 st_type;	/* MST_STAT_COUNTER or MST_STAT_GAUGE */
+	uint64_t	 st_value;	/* negative gauge sums print as 0;
+					 * a histogram's sample count */
+	int		 st_type;	/* MST_STAT_* (one bit) */
 	int		 st_used;	/* written since start: ?usedonly */
+	size_t		 st_hist;	/* histograms: index into sl_h */
+};
+
+/* Envoy's supported quantiles (0 25 50 75 90 95 99 99.5 99.9 100) and
+ * Prometheus bucket bounds (0.5 ms .. 3600000 ms, then +Inf). */
+#define MST_HIST_NQ		10
+#define MST_HIST_NLE		19
+#define MST_HIST_FLUSH_MS	5000	/* Envoy's stats_flush_interval */
+
+/* What a page prints for one histogram, computed when collecting. */
+struct mst_hist_stat {
+	double		 hs_cum[MST_HIST_NQ];	/* ms since start; NaN: empty */
+	double		 hs_ival[MST_HIST_NQ];	/* ms, last flush interval */
+	uint64_t	 hs_count;
+	uint64_t	 hs_sum_us;
+	uint64_t	 hs_le[MST_HIST_NLE];	/* cumulative, per bound */
 };
 
 /* A snapshot of every stat, sorted by name in byte order. */
@@ -43,6 +63,22 @@ struct mst_stat_list {
 	size_t		 sl_cap;
 	struct buf	 sl_names;	/* the names, NUL-terminated, back to back */
 	int		 sl_oom;
+	struct mst_hist_stat *sl_h;	/* histograms' values */
+	size_t		 sl_nh;
+	size_t		 sl_hcap;
+};
+
+/*
+ * The histograms as of the last two flushes, per shm cluster record: the
+ * interval column of /stats is the difference (Envoy's flush interval).
+ * Owned by the admin module, refreshed by mst_stats_hist_flush() every
+ * MST_HIST_FLUSH_MS from a master timer.  Zeroed memory is a valid start.
+ */
+struct mst_hist_flush {
+	uint64_t	 hf_flushes;
+	char		 hf_name[CD_MAX_CLUSTERS][CD_NAME_MAX];	/* owner */
+	struct hist	 hf_last[CD_MAX_CLUSTERS];	/* at the last flush */
+	struct hist	 hf_ival[CD_MAX_CLUSTERS];	/* last - previous */
 };
 
 /* The admin listener's own counters (http.admin.*): master memory only. */
@@ -60,6 +96,7 @@ struct mst_stats_src {
 	uint64_t		 ss_uptime_s;	/* server.uptime */
 	int			 ss_concurrency;	/* server.concurrency */
 	const struct mst_admin_ctr *ss_admin;	/* NULL: no http.admin.* */
+	const struct mst_hist_flush *ss_hist;	/* NULL: intervals are nan */
 };
 
 /* Which stats a page shows. */
@@ -70,8 +107,8 @@ struct mst_stats_filter {
 };
 
 /*
- * Build the list of every counter and gauge with its current value, sorted
- * by full name.  The caller frees it with mst_stats_list_free(), also after
+ * Build the list of every counter, gauge and histogram with its current
+ * value, sorted by full name.  The caller frees it with mst_stats_list_free(), also after
  * a failure.  0, or -1 with errno ENOMEM.
  */
 int	 mst_stats_collect(const struct mst_stats_src *, struct mst_stat_list *);
@@ -80,20 +117,48 @@ void	 mst_stats_list_free(struct mst_stat_list *);
 /* Does the filter let st through?  A NULL filter lets everything through. */
 int	 mst_stats_match(const struct mst_stats_filter *, const struct mst_stat *);
 
-/* /stats: "name: value\n" per stat, in the list's (sorted) order. */
+/*
+ * /stats: "name: value\n" per counter and gauge in the list's (sorted)
+ * order, then the histograms, "name: P0(i,c) ... P100(i,c)" with i the
+ * last flush interval's value (nan when it had no sample) and c the value
+ * since start, in ms, or "name: No recorded values".
+ */
 int	 mst_stats_text(struct buf *, const struct mst_stat_list *,
 	    const struct mst_stats_filter *);
-/* /stats?format=json: {"stats":[{"name":"...","value":N},...]} */
+/*
+ * /stats?format=json: {"stats":[{"name":"...","value":N},...,
+ * {"histograms":{"supported_quantiles":[...],"computed_quantiles":
+ * [{"name":"...","values":[{"cumulative":C,"interval":I},...]}]}}]}
+ * (null for no value); the histograms element only when one matches.
+ */
 int	 mst_stats_json(struct buf *, const struct mst_stat_list *,
 	    const struct mst_stats_filter *);
 /*
  * /stats/prometheus: Envoy's default tag extraction (response code and
  * class, cluster name, HTTP connection manager prefix, listener address),
  * "envoy_" names, one "# TYPE" line per family, families sorted by name,
- * counters first, then gauges.
+ * counters first, then gauges, then histograms (_bucket with Envoy's
+ * bounds and +Inf, cumulative; _sum in ms; _count).
  */
 int	 mst_stats_prometheus(struct buf *, const struct mst_stat_list *,
 	    const struct mst_stats_filter *);
+
+/*
+ * Refresh hf: the interval of every configured cluster becomes what it
+ * recorded since the previous call.  A record that changed owner (a
+ * structural reload) starts from empty.  Master only; reads shm.
+ */
+void	 mst_stats_hist_flush(struct mst_hist_flush *hf,
+	    const struct cd_conf *, const struct shm *);
+
+/*
+ * Cumulative upstream_rq_time quantiles of shm cluster record shm_ci
+ * (cl_shm), live from shm: q[i] in [0, 1] (0.99 for p99), out[i] in ms,
+ * NaN when the cluster has no sample yet (or q[i] is out of range).
+ * 0, or -1 with errno EINVAL for a bad shm_ci.
+ */
+int	 mst_stats_cluster_quantiles(const struct shm *, int shm_ci,
+	    const double *q, size_t nq, double *out);
 
 /*
  * The "health_flags" value of a host: "healthy", or "/failed_active_hc..."

@@ -28,10 +28,11 @@
 #include <stdint.h>
 
 #include "conf-t.h"
+#include "hist-t.h"
 #include "stats-t.h"
 
 #define SHM_MAGIC		0x43414e41u	/* "CANA" */
-#define SHM_VERSION_MAJOR	2
+#define SHM_VERSION_MAJOR	3
 #define SHM_VERSION_MINOR	0
 
 /* Worker slots: two generations may overlap during a reload; the last
@@ -138,6 +139,12 @@ struct shm_cluster_ctr {
 	_Atomic int64_t	 cc_host_g[CD_MAX_HOSTS][HOG__N];
 	/* this worker's share of sc_cb, released by the master on death */
 	_Atomic int32_t	 cc_cb_held[CD_NPRIO][SHM_CB__N];
+	/* upstream_rq_time: final proxied responses, end of the downstream
+	 * request to end of the upstream response, in the log-linear
+	 * microsecond buckets of hist-t.h (shared/hist.h records), and the
+	 * sum of the samples; the count is the sum of the buckets */
+	_Atomic uint64_t cc_rq_time[CD_HIST_N];
+	_Atomic uint64_t cc_rq_time_sum_us;
 };
 
 enum shm_worker_state {

@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "shared/alog.h"
+#include "shared/hist.h"
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "accesslog.h"
@@ -162,6 +163,16 @@ static uint64_t
 conn_ms(int64_t ns)
 {
 	return ns <= 0 ? 0 : (uint64_t)CD_NS_TO_MS_CEIL(ns);
+}
+
+/* Monotonic microseconds, never 0 (0 means "not set" in rq_done_us). */
+static uint64_t
+conn_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 + 1;
 }
 
 size_t
@@ -1641,6 +1652,8 @@ conn_req_complete(struct wrk_conn *c, struct wrk_req *r)
 	(void)c;
 	r->rq_flags |= RQ_F_REQ_DONE;
 	r->rq_done = wrk.w_now;
+	/* w_now is per turn and in ms: too coarse for local latencies */
+	r->rq_done_us = conn_now_us();
 	if (r->rq_100 == 0)
 		r->rq_100_want = 0;	/* the client did not wait for it */
 	if (r->rq_cluster >= 0 && rt != NULL && rt->rt_timeout > 0 &&
@@ -1971,10 +1984,23 @@ conn_resp_done(struct wrk_conn *c, struct wrk_req *r, bool eof)
 {
 	struct wrk_ups *u = r->rq_ups;
 	struct wrk_buf *out = r->rq_out;
+	uint64_t now_us;
 	bool reuse;
 
 	r->rq_flags |= RQ_F_RESP_DONE;
 	r->rq_route_dl = r->rq_try_dl = 0;
+	/*
+	 * Envoy's upstream_rq_time: from the end of the downstream request to
+	 * the end of the final upstream response (a retried response never
+	 * gets here).  A response that ended before the request did has no
+	 * such span and is not recorded.
+	 */
+	if (r->rq_done_us != 0) {
+		now_us = conn_now_us();
+		hist_record(WRK_SLOT_CL(r->rq_cluster)->cc_rq_time,
+		    &WRK_SLOT_CL(r->rq_cluster)->cc_rq_time_sum_us,
+		    now_us > r->rq_done_us ? now_us - r->rq_done_us : 0);
+	}
 	if (r->rq_frame == WRK_FRAME_RECHUNK) {
 		memcpy(out->b_data + out->b_len, "0\r\n\r\n", 5);
 		out->b_len += 5;

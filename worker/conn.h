@@ -114,6 +114,8 @@ struct wrk_req {
 	struct wrk_timer	 rq_timer;	/* route/request/stream timeouts */
 	uint64_t		 rq_start;	/* ms: first byte */
 	uint64_t		 rq_done;	/* ms: request complete, or 0 */
+	uint64_t		 rq_done_us;	/* us (monotonic): the same, for
+						 * upstream_rq_time, or 0 */
 	uint64_t		 rq_io;		/* ms: last progress */
 	uint64_t		 rq_route_dl;	/* ms: route timeout, or 0 */
 	uint64_t		 rq_req_dl;	/* ms: request_timeout, or 0 */

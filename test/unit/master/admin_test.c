@@ -284,6 +284,13 @@ stats_parameters(void)
 
 	req("GET", "/stats", "type=Histograms", &r);
 	CU_ASSERT_EQUAL(r.ar_status, 200);
+	CU_ASSERT_STRING_EQUAL(r.ar_body.b_data,
+	    "cluster.backend_v1.upstream_rq_time: No recorded values\n"
+	    "cluster.backend_v2.upstream_rq_time: No recorded values\n");
+	mst_admin_reply_free(&r);
+
+	req("GET", "/stats", "type=TextReadouts", &r);
+	CU_ASSERT_EQUAL(r.ar_status, 200);
 	CU_ASSERT_STRING_EQUAL(r.ar_body.b_data, "");
 	mst_admin_reply_free(&r);
 

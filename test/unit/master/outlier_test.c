@@ -341,6 +341,7 @@ max_percent_overflow_and_gateway_enforcement(void)
 
 	/* ejections_active is read from the flags */
 	memset(&src, 0, sizeof(src));
+	memset(&src, 0, sizeof(src));
 	src.ss_conf = oconf;
 	src.ss_shm = mst.m_shm;
 	memset(&sl, 0, sizeof(sl));

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <math.h>
 #include <regex.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 #include "shared/buf.h"
 #include "shared/conf.h"
+#include "shared/hist.h"
 #include "shared/shm.h"
 #include "master/stats.h"
 #include "test/unit/unit.h"
@@ -124,7 +126,7 @@ fixture(void)
 static int
 render(struct buf *b, int format, const struct mst_stats_filter *f)
 {
-	struct mst_stats_src src = { conf, shm, 42, 2, &actr };
+	struct mst_stats_src src = { conf, shm, 42, 2, &actr, NULL };
 	struct mst_stat_list sl;
 	int rc;
 
@@ -231,21 +233,31 @@ stats_text_sorted_by_name_in_byte_order(void)
 	struct buf b;
 	char *p, *nl, prev[512] = "", cur[512];
 	const char *a, *c, *d;
-	int sorted = 1, lines = 0;
+	int sorted = 1, lines = 0, in_hist = 0;
 
 	fixture();
 	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
 	for (p = b.b_data; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
 		char *colon = strstr(p, ": ");
+		int h;
 
 		CU_ASSERT_FATAL(colon != NULL && colon < nl);
 		snprintf(cur, sizeof(cur), "%.*s", (int)(colon - p), p);
-		if (lines > 0 && strcmp(prev, cur) >= 0)
+		/* histograms come last, sorted among themselves */
+		h = strlen(cur) > 17 &&
+		    strcmp(cur + strlen(cur) - 17, ".upstream_rq_time") == 0;
+		if (h && !in_hist) {
+			in_hist = 1;
+			*prev = '\0';
+		} else if (!h && in_hist)
+			sorted = 0;
+		if (*prev != '\0' && strcmp(prev, cur) >= 0)
 			sorted = 0;
 		strlcpy(prev, cur, sizeof(prev));
 		lines++;
 	}
 	CU_ASSERT(sorted);
+	CU_ASSERT(in_hist);
 	CU_ASSERT(lines > 150);
 	/* Envoy's example: _200 < _2xx < _active */
 	a = strstr(b.b_data, "cluster.backend_v1.upstream_rq_200:");
@@ -417,26 +429,29 @@ stats_prometheus_tags_and_families(void)
 	/* one TYPE line per family: counters sorted, then gauges sorted */
 	for (q = b.b_data; (nl = strchr(q, '\n')) != NULL; q = nl + 1) {
 		char fam[512], *sp;
-		int gauge;
+		int rank;
 
 		if (strncmp(q, "# TYPE ", 7) != 0)
 			continue;
 		snprintf(fam, sizeof(fam), "%.*s", (int)(nl - q - 7), q + 7);
 		CU_ASSERT_FATAL((sp = strchr(fam, ' ')) != NULL);
-		gauge = strcmp(sp, " gauge") == 0;
+		/* counters, then gauges, then histograms */
+		rank = strcmp(sp, " counter") == 0 ? 0 :
+		    strcmp(sp, " gauge") == 0 ? 1 : 2;
 		*sp = '\0';
-		if (gauge && !in_gauges) {
-			in_gauges = 1;
+		if (rank < in_gauges)
+			sorted = 0;	/* back to an earlier type */
+		else if (rank > in_gauges) {
+			in_gauges = rank;
 			*prev = '\0';
-		} else if (!gauge && in_gauges)
-			sorted = 0;	/* a counter after the gauges */
+		}
 		if (*prev != '\0' && strcmp(prev, fam) >= 0)
 			sorted = 0;
 		strlcpy(prev, fam, sizeof(prev));
 		ntype++;
 	}
 	CU_ASSERT(sorted);
-	CU_ASSERT(in_gauges);
+	CU_ASSERT(in_gauges == 2);
 	CU_ASSERT(ntype > 50);
 	{
 		const char *t = "# TYPE envoy_cluster_upstream_rq counter\n";
@@ -799,6 +814,7 @@ alt_stat_name_ipv6_and_remaining(void)
 	shm_hosts_publish(&shm->clusters[0], &h, 1);
 	atomic_store(&shm->clusters[0].sc_cb[CD_PRIO_DEFAULT][SHM_CB_CX], 2);
 
+	memset(&src, 0, sizeof(src));
 	src.ss_conf = c;
 	src.ss_shm = shm;
 	src.ss_uptime_s = 1;
@@ -850,6 +866,250 @@ alt_stat_name_ipv6_and_remaining(void)
 	conf_free(c);
 }
 
+/* ---- histograms ------------------------------------------------------- */
+
+static void
+rq_time(int slot, int ci, uint64_t us)
+{
+	struct shm_cluster_ctr *cc = &shm->slots[slot].w_cl[ci];
+
+	hist_record(cc->cc_rq_time, &cc->cc_rq_time_sum_us, us);
+}
+
+static int
+render_h(struct buf *b, int format, const struct mst_stats_filter *f,
+    const struct mst_hist_flush *hf)
+{
+	struct mst_stats_src src = { conf, shm, 42, 2, &actr, hf };
+	struct mst_stat_list sl;
+	int rc;
+
+	buf_init(b);
+	if (mst_stats_collect(&src, &sl) == -1) {
+		mst_stats_list_free(&sl);
+		return -1;
+	}
+	if (format == 0)
+		rc = mst_stats_text(b, &sl, f);
+	else if (format == 1)
+		rc = mst_stats_json(b, &sl, f);
+	else
+		rc = mst_stats_prometheus(b, &sl, f);
+	mst_stats_list_free(&sl);
+	buf_append(b, "", 0);
+	return rc;
+}
+
+/* 4 x 1 ms land in [0.992, 1.024) ms; quantiles interpolate inside. */
+#define V1_1MS	"P0(%s,0.992) P25(%s,1) P50(%s,1.008) P75(%s,1.016) "	\
+		"P90(%s,1.021) P95(%s,1.022) P99(%s,1.024) P99.5(%s,1.024) " \
+		"P99.9(%s,1.024) P100(%s,1.024)"
+
+static void
+stats_hist_text_interval_and_cumulative(void)
+{
+	static struct mst_hist_flush hf;
+	struct mst_stats_filter f;
+	char want[512];
+	struct buf b;
+	const char *n = "nan";
+
+	fixture();
+	memset(&hf, 0, sizeof(hf));
+	rq_time(0, 0, 1000);
+	rq_time(0, 0, 1000);
+	rq_time(1, 0, 1000);
+	rq_time(1, 0, 1000);
+
+	/* no flush yet: the interval is nan */
+	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
+	snprintf(want, sizeof(want), "cluster.backend_v1.upstream_rq_time: "
+	    V1_1MS, n, n, n, n, n, n, n, n, n, n);
+	CU_ASSERT(has_line(&b, want));
+	CU_ASSERT(has_line(&b,
+	    "cluster.backend_v2.upstream_rq_time: No recorded values"));
+	buf_free(&b);
+
+	/* a flush: the interval is everything so far */
+	mst_stats_hist_flush(&hf, conf, shm);
+	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
+	snprintf(want, sizeof(want), "cluster.backend_v1.upstream_rq_time: "
+	    "P0(0.992,0.992) P25(1,1) P50(1.008,1.008) P75(1.016,1.016) "
+	    "P90(1.021,1.021) P95(1.022,1.022) P99(1.024,1.024) "
+	    "P99.5(1.024,1.024) P99.9(1.024,1.024) P100(1.024,1.024)");
+	CU_ASSERT(has_line(&b, want));
+	buf_free(&b);
+
+	/* later samples show in the cumulative value at once, in the
+	 * interval only after the next flush */
+	rq_time(1, 0, 3000);
+	rq_time(1, 0, 3000);
+	rq_time(1, 0, 3000);
+	rq_time(1, 0, 3000);
+	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
+	CU_ASSERT(strstr(b.b_data, "cluster.backend_v1.upstream_rq_time: "
+	    "P0(0.992,0.992) ") != NULL);
+	CU_ASSERT(strstr(b.b_data, " P100(1.024,3.072)\n") != NULL);
+	buf_free(&b);
+	mst_stats_hist_flush(&hf, conf, shm);
+	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
+	/* [2944, 3072) us only */
+	CU_ASSERT(strstr(b.b_data, "cluster.backend_v1.upstream_rq_time: "
+	    "P0(2.944,0.992) ") != NULL);
+	/* cumulative: the 4th of 8 samples is the top of the 1 ms bucket */
+	CU_ASSERT(strstr(b.b_data, " P50(3.008,1.024) ") != NULL);
+	buf_free(&b);
+	/* a quiet interval */
+	mst_stats_hist_flush(&hf, conf, shm);
+	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
+	CU_ASSERT(strstr(b.b_data, "cluster.backend_v1.upstream_rq_time: "
+	    "P0(nan,0.992) P25(nan,1.008) ") != NULL);
+	buf_free(&b);
+
+	/* ?type=Histograms, ?usedonly, ?filter */
+	memset(&f, 0, sizeof(f));
+	f.sf_types = MST_STAT_HISTOGRAM;
+	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, &f, &hf), 0);
+	CU_ASSERT(starts_with(b.b_data,
+	    "cluster.backend_v1.upstream_rq_time: P0(nan,0.992) "));
+	CU_ASSERT(strstr(b.b_data, "\ncluster.backend_v2.upstream_rq_time: "
+	    "No recorded values\n") != NULL);
+	CU_ASSERT(strstr(b.b_data, "upstream_rq_total") == NULL);
+	buf_free(&b);
+	f.sf_usedonly = 1;
+	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, &f, &hf), 0);
+	CU_ASSERT(strstr(b.b_data, "backend_v1.upstream_rq_time") != NULL);
+	CU_ASSERT(strstr(b.b_data, "backend_v2") == NULL);
+	buf_free(&b);
+	f.sf_types = MST_STAT_COUNTER | MST_STAT_GAUGE;
+	f.sf_usedonly = 0;
+	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, &f, &hf), 0);
+	CU_ASSERT(strstr(b.b_data, "upstream_rq_time:") == NULL);
+	CU_ASSERT(has_line(&b, "cluster.backend_v1.upstream_rq_timeout: 0"));
+	buf_free(&b);
+}
+
+static void
+stats_hist_flush_forgets_a_reassigned_record(void)
+{
+	static struct mst_hist_flush hf;
+	struct buf b;
+
+	fixture();
+	memset(&hf, 0, sizeof(hf));
+	rq_time(0, 0, 1000);
+	mst_stats_hist_flush(&hf, conf, shm);
+	/* record 0 held another cluster before: its snapshot is void */
+	strlcpy(hf.hf_name[0], "removed_cluster", sizeof(hf.hf_name[0]));
+	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
+	CU_ASSERT(strstr(b.b_data, "backend_v1.upstream_rq_time: P0(nan,") !=
+	    NULL);
+	buf_free(&b);
+	rq_time(0, 0, 1000);
+	mst_stats_hist_flush(&hf, conf, shm);
+	CU_ASSERT_EQUAL(hf.hf_ival[0].h_count, 2);
+	CU_ASSERT_STRING_EQUAL(hf.hf_name[0], "backend_v1");
+}
+
+static void
+stats_hist_json_quantiles(void)
+{
+	struct buf b, pretty;
+	const char *want =
+	    "{\"histograms\":{\"supported_quantiles\":[0,25,50,75,90,95,99,"
+	    "99.5,99.9,100],\"computed_quantiles\":[{\"name\":"
+	    "\"cluster.backend_v1.upstream_rq_time\",\"values\":["
+	    "{\"cumulative\":0.992,\"interval\":null},"
+	    "{\"cumulative\":1,\"interval\":null},";
+	struct mst_stats_filter f;
+
+	fixture();
+	rq_time(0, 0, 1000);
+	rq_time(0, 0, 1000);
+	rq_time(1, 0, 1000);
+	rq_time(1, 0, 1000);
+	CU_ASSERT_EQUAL_FATAL(render_h(&b, 1, NULL, NULL), 0);
+	CU_ASSERT(strstr(b.b_data, want) != NULL);
+	CU_ASSERT(strstr(b.b_data, "{\"name\":\"cluster.backend_v2."
+	    "upstream_rq_time\",\"values\":[{\"cumulative\":null,"
+	    "\"interval\":null},") != NULL);
+	CU_ASSERT(b.b_len > 5 &&
+	    strcmp(b.b_data + b.b_len - 5, "]}}]}") == 0);
+	buf_init(&pretty);
+	CU_ASSERT(mst_stats_json_pretty(&pretty, b.b_data, b.b_len) == 0);
+	buf_free(&pretty);
+	buf_free(&b);
+
+	/* only histograms: they are the whole array */
+	memset(&f, 0, sizeof(f));
+	f.sf_types = MST_STAT_HISTOGRAM;
+	CU_ASSERT_EQUAL_FATAL(render_h(&b, 1, &f, NULL), 0);
+	CU_ASSERT(starts_with(b.b_data, "{\"stats\":[{\"histograms\":"));
+	buf_init(&pretty);
+	CU_ASSERT(mst_stats_json_pretty(&pretty, b.b_data, b.b_len) == 0);
+	buf_free(&pretty);
+	buf_free(&b);
+}
+
+static void
+stats_hist_prometheus_buckets(void)
+{
+	struct buf b;
+	const char *t;
+
+	fixture();
+	rq_time(0, 0, 400);
+	rq_time(0, 0, 400);
+	rq_time(1, 0, 400);
+	rq_time(1, 0, 3000);
+	CU_ASSERT_EQUAL_FATAL(render_h(&b, 2, NULL, NULL), 0);
+	t = strstr(b.b_data, "# TYPE envoy_cluster_upstream_rq_time histogram\n"
+	    "envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name="
+	    "\"backend_v1\",le=\"0.5\"} 3\n"
+	    "envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name="
+	    "\"backend_v1\",le=\"1\"} 3\n"
+	    "envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name="
+	    "\"backend_v1\",le=\"5\"} 4\n");
+	CU_ASSERT(t != NULL);
+	CU_ASSERT(has_line(&b, "envoy_cluster_upstream_rq_time_bucket{"
+	    "envoy_cluster_name=\"backend_v1\",le=\"3600000\"} 4"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_upstream_rq_time_bucket{"
+	    "envoy_cluster_name=\"backend_v1\",le=\"+Inf\"} 4"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_upstream_rq_time_sum{"
+	    "envoy_cluster_name=\"backend_v1\"} 4.2"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_upstream_rq_time_count{"
+	    "envoy_cluster_name=\"backend_v1\"} 4"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_upstream_rq_time_bucket{"
+	    "envoy_cluster_name=\"backend_v2\",le=\"+Inf\"} 0"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_upstream_rq_time_sum{"
+	    "envoy_cluster_name=\"backend_v2\"} 0"));
+	/* after every gauge family, one TYPE line for both clusters */
+	CU_ASSERT(t != NULL && strstr(t, " gauge\n") == NULL &&
+	    strstr(t + 1, "# TYPE envoy_cluster_upstream_rq_time ") == NULL);
+	buf_free(&b);
+}
+
+static void
+stats_cluster_quantiles_live_from_shm(void)
+{
+	static const double q[] = { 0.5, 0.99 };
+	double out[2];
+
+	fixture();
+	CU_ASSERT_EQUAL(mst_stats_cluster_quantiles(shm, 1, q, 2, out), 0);
+	CU_ASSERT(isnan(out[0]) && isnan(out[1]));
+	rq_time(0, 1, 1000);
+	rq_time(1, 1, 1000);
+	CU_ASSERT_EQUAL(mst_stats_cluster_quantiles(shm, 1, q, 2, out), 0);
+	CU_ASSERT_DOUBLE_EQUAL(out[0], 1.008, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(out[1], 1.024, 1e-12);	/* 1023.68 us */
+	errno = 0;
+	CU_ASSERT_EQUAL(mst_stats_cluster_quantiles(shm, CD_MAX_CLUSTERS, q,
+	    2, out), -1);
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_EQUAL(mst_stats_cluster_quantiles(shm, -1, q, 2, out), -1);
+}
+
 static void
 teardown_last(void)
 {
@@ -884,6 +1144,14 @@ static CU_TestInfo tests[] = {
 	{ "config_dump_resource_elements", config_dump_resource_elements },
 	{ "alt_stat_name_ipv6_and_remaining",
 	    alt_stat_name_ipv6_and_remaining },
+	{ "stats_hist_text_interval_and_cumulative",
+	    stats_hist_text_interval_and_cumulative },
+	{ "stats_hist_flush_forgets_a_reassigned_record",
+	    stats_hist_flush_forgets_a_reassigned_record },
+	{ "stats_hist_json_quantiles", stats_hist_json_quantiles },
+	{ "stats_hist_prometheus_buckets", stats_hist_prometheus_buckets },
+	{ "stats_cluster_quantiles_live_from_shm",
+	    stats_cluster_quantiles_live_from_shm },
 	{ "teardown_last", teardown_last },
 	CU_TEST_INFO_NULL,
 };
