@@ -947,19 +947,81 @@ re_class(char c, int inside)
  * for a full match).  Anything else RE2-only (\b, (?i), \pL ...) is an
  * error rather than a silently different match.
  */
+/*
+ * What RE2 refuses and glibc's regcomp would turn into a tree of
+ * exponential or product size (a config could make the master allocate
+ * gigabytes; found by test/fuzz/fuzz_conf): a repetition operator right
+ * after another ("a++", "a*{2}", "a+?*"), a count over 1000, and nested
+ * counts whose product is over 1000, RE2's own limit.
+ */
+#define RE_MAX_REPEAT	1000
+#define RE_MAX_DEPTH	32
+
 static int
 re_translate(struct buf *out, const char *re, const char **why)
 {
 	const char *p = re, *cls;
 	struct buf body;
-	int quant = 0, neg, rbr, dash, caret;
+	int quant = 0, prevq = 0, neg, rbr, dash, caret, depth = 0;
+	unsigned long lo, hi, w, last = 1, lvl[RE_MAX_DEPTH + 1];
+	char *ce;
 
+	lvl[0] = 1;
 	for (; *p != '\0'; p++) {
 		if (quant && *p == '?') {
 			quant = 0;
-			continue;
+			continue;	/* lazy; still a repetition */
 		}
 		quant = 0;
+		if (*p == '*' || *p == '+' || *p == '?' || (*p == '{' &&
+		    isdigit((unsigned char)p[1]))) {
+			if (prevq) {
+				*why = "bad repetition operator (a repetition "
+				    "of a repetition)";
+				return -1;
+			}
+			prevq = quant = 1;
+			if (*p != '{') {
+				buf_append(out, p, 1);
+				continue;
+			}
+			lo = hi = strtoul(p + 1, &ce, 10);
+			if (*ce == ',') {
+				ce++;
+				if (isdigit((unsigned char)*ce))
+					hi = strtoul(ce, &ce, 10);
+			}
+			if (*ce != '}') {
+				*why = "bad repetition count";
+				return -1;
+			}
+			w = lo > hi ? lo : hi;
+			if (w > RE_MAX_REPEAT || (w > 0 && last >
+			    RE_MAX_REPEAT / w)) {
+				*why = "repetition count over 1000 (RE2's "
+				    "limit; nested counts multiply)";
+				return -1;
+			}
+			if (last * w > lvl[depth])
+				lvl[depth] = last * w;
+			buf_append(out, p, (size_t)(ce + 1 - p));
+			p = ce;
+			continue;
+		}
+		prevq = 0;
+		if (*p == '(') {
+			if (depth == RE_MAX_DEPTH) {
+				*why = "groups nested too deeply";
+				return -1;
+			}
+			lvl[++depth] = 1;
+		} else if (*p == ')' && depth > 0) {
+			/* the group's weight, for a count that follows */
+			last = lvl[depth--];
+			if (last > lvl[depth])
+				lvl[depth] = last;
+		} else
+			last = 1;
 		if (*p == '\\') {
 			p++;
 			if (*p == '\0') {
@@ -989,8 +1051,6 @@ re_translate(struct buf *out, const char *re, const char **why)
 			p += 2;
 			continue;
 		}
-		if (*p == '*' || *p == '+' || *p == '?' || *p == '}')
-			quant = 1;
 		if (*p != '[') {
 			buf_append(out, p, 1);
 			continue;

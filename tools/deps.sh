@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# tools/deps.sh [bench] -- make sure the Debian packages canaryd needs are here.
+# tools/deps.sh [bench|fuzz] -- make sure the Debian packages canaryd needs are here.
 #
 # Without an argument: what `make`, `make test` and `make demo` need.  With
-# `bench`: also the peers and the load generator of `make bench`.  The check is
+# `bench`: also the peers and the load generator of `make bench`; with
+# `fuzz`: clang and its libFuzzer/sanitizer runtimes for `make fuzz`.  The check is
 # one dpkg-query call, so a machine that has everything pays no apt-get.
 # Missing packages: as root, `apt-get update` once and install them without
 # questions (apt is kept from starting the system nginx/haproxy services);
@@ -13,11 +14,15 @@ set -euo pipefail
 BUILD_PKGS="libyaml-dev libhttp-parser-dev libbsd-dev libcunit1-dev pkg-config
 gcc make curl python3 procps mandoc"
 BENCH_PKGS="nginx haproxy wrk"
+# clang 14 is Debian 12's; libclang-rt-14-dev holds libFuzzer and the
+# sanitizer runtimes clang links with -fsanitize=fuzzer,address,undefined.
+FUZZ_PKGS="clang libclang-rt-14-dev"
 
 case "${1:-}" in
 "")	want=$BUILD_PKGS ;;
 bench)	want="$BUILD_PKGS $BENCH_PKGS" ;;
-*)	echo "usage: tools/deps.sh [bench]" >&2; exit 2 ;;
+fuzz)	want="$BUILD_PKGS $FUZZ_PKGS" ;;
+*)	echo "usage: tools/deps.sh [bench|fuzz]" >&2; exit 2 ;;
 esac
 # shellcheck disable=SC2086  # word splitting of the package lists is the point
 set -- $want

@@ -30,6 +30,37 @@ h1_fail(struct wrk_http1 *h, enum wrk_http1_err e)
 	return -1;
 }
 
+/* A byte a header value (or request target) may not hold: controls
+ * other than HTAB, and DEL (RFC 9110 5.5). */
+static bool
+h1_is_ctl(unsigned char ch)
+{
+	return (ch < 0x20 && ch != '\t') || ch == 0x7f;
+}
+
+static int
+h1_check_name(struct wrk_http1 *h, const char *at, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (at[i] == ' ' || at[i] == '\t' ||
+		    h1_is_ctl((unsigned char)at[i]))
+			return h1_fail(h, WRK_HTTP1_E_PROTOCOL);
+	return 0;
+}
+
+static int
+h1_check_value(struct wrk_http1 *h, const char *at, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (h1_is_ctl((unsigned char)at[i]))
+			return h1_fail(h, WRK_HTTP1_E_PROTOCOL);
+	return 0;
+}
+
 static int
 h1_on_begin(http_parser *p)
 {
@@ -43,6 +74,9 @@ h1_on_begin(http_parser *p)
 	h->h_reason.s_off = h->h_reason.s_len = 0;
 	h->h_head_end = 0;
 	h->h_last = H1_LAST_NONE;
+	h->h_ck_state = 0;
+	h->h_ck_left = 0;
+	h->h_ck_digits = 0;
 	return 0;
 }
 
@@ -65,11 +99,29 @@ h1_extend(struct wrk_http1 *h, struct wrk_slice *s, const char *at,
 	return 0;
 }
 
+/* The request target counts towards the head limit, as in Envoy (its
+ * :path is a header there). */
+static int
+h1_count(struct wrk_http1 *h, size_t len)
+{
+	h->h_hdr_bytes += (uint32_t)len;
+	if (h->h_hdr_bytes > h->h_hdr_limit)
+		return h1_fail(h, WRK_HTTP1_E_TOO_LARGE);
+	return 0;
+}
+
 static int
 h1_on_url(http_parser *p, const char *at, size_t len)
 {
 	struct wrk_http1 *h = p->data;
+	size_t i;
 
+	for (i = 0; i < len; i++)
+		if (at[i] == ' ' || h1_is_ctl((unsigned char)at[i]) ||
+		    at[i] == '\t')
+			return h1_fail(h, WRK_HTTP1_E_PROTOCOL);
+	if (h1_count(h, len) == -1)
+		return -1;
 	return h1_extend(h, &h->h_url, at, len, h->h_url.s_len == 0);
 }
 
@@ -82,22 +134,16 @@ h1_on_status(http_parser *p, const char *at, size_t len)
 }
 
 static int
-h1_count(struct wrk_http1 *h, size_t len)
-{
-	h->h_hdr_bytes += (uint32_t)len;
-	if (h->h_hdr_bytes > h->h_hdr_limit)
-		return h1_fail(h, WRK_HTTP1_E_TOO_LARGE);
-	return 0;
-}
-
-static int
 h1_on_field(http_parser *p, const char *at, size_t len)
 {
 	struct wrk_http1 *h = p->data;
 	struct wrk_hdr *hd;
 
+	/* trailers pass through as body bytes: checked, not recorded */
+	if (h1_check_name(h, at, len) == -1)
+		return -1;
 	if (h->h_flags & WRK_HTTP1_F_HEAD)
-		return 0;	/* trailer */
+		return 0;
 	if (h1_count(h, len) == -1)
 		return -1;
 	if (h->h_last != H1_LAST_FIELD) {
@@ -119,6 +165,8 @@ h1_on_value(http_parser *p, const char *at, size_t len)
 	struct wrk_hdr *hd;
 	bool fresh;
 
+	if (h1_check_value(h, at, len) == -1)
+		return -1;
 	if (h->h_flags & WRK_HTTP1_F_HEAD)
 		return 0;
 	if (h->h_nhdrs == 0)
@@ -147,6 +195,14 @@ h1_on_headers_complete(http_parser *p)
 	}
 	h->h_flags |= WRK_HTTP1_F_HEAD;
 	http_parser_pause(p, 1);
+	/* 1xx, 204 and 304 have no body whatever their headers say
+	 * (RFC 9112 6.3); http-parser would wait for chunks after a
+	 * "transfer-encoding: chunked" there */
+	if (p->type == HTTP_RESPONSE && (p->status_code / 100 == 1 ||
+	    p->status_code == 204 || p->status_code == 304)) {
+		h->h_flags |= WRK_HTTP1_F_NOSTATUSBODY;
+		return 1;
+	}
 	return (h->h_flags & WRK_HTTP1_F_NOBODY) ? 1 : 0;
 }
 
@@ -182,6 +238,146 @@ h1_on_complete(http_parser *p)
 
 	h->h_flags |= WRK_HTTP1_F_DONE;
 	http_parser_pause(p, 1);
+	return 0;
+}
+
+/*
+ * Strict chunked framing (RFC 9112 7.1), run over the body bytes the
+ * parser consumed: chunk-size is 1 to 16 hex digits; then optional
+ * blanks and extensions that start with ';' and hold no control byte;
+ * lines end in CRLF exactly; data is followed by CRLF exactly; the
+ * trailer section is lines without control bytes up to an empty line.
+ * http-parser still does the parsing; this only refuses what it would
+ * let through.
+ */
+enum h1_ck {
+	CK_HEAD_LF,	/* the head's last LF, consumed after WRK_HTTP1_HEAD */
+	CK_SIZE,	/* chunk-size digits */
+	CK_BWS,		/* blanks after the size: ';' or CR next */
+	CK_EXT,		/* chunk extensions, up to CR */
+	CK_SIZE_LF,	/* CR seen after the size line */
+	CK_DATA,	/* h_ck_left data bytes */
+	CK_DATA_CR,	/* CR after data */
+	CK_DATA_LF,
+	CK_TRAILER,	/* start of a trailer line (or the empty line) */
+	CK_TRAILER_LINE,	/* inside a trailer line, up to CR */
+	CK_TRAILER_LF,	/* CR seen at the end of a trailer line */
+	CK_END_LF,	/* CR of the empty line seen */
+	CK_DONE,
+};
+
+static int
+h1_hexval(unsigned char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static int
+h1_chunk_check(struct wrk_http1 *h, const unsigned char *p, size_t len)
+{
+	size_t i, n;
+	int d;
+
+	for (i = 0; i < len; i++) {
+		unsigned char ch = p[i];
+
+		switch (h->h_ck_state) {
+		case CK_HEAD_LF:
+			if (ch != '\n')
+				return -1;
+			h->h_ck_state = CK_SIZE;
+			break;
+		case CK_SIZE:
+			if ((d = h1_hexval(ch)) >= 0) {
+				if (++h->h_ck_digits > 16)
+					return -1;
+				h->h_ck_left = h->h_ck_left * 16 + (uint64_t)d;
+				break;
+			}
+			if (h->h_ck_digits == 0)
+				return -1;
+			if (ch == ' ' || ch == '\t')
+				h->h_ck_state = CK_BWS;
+			else if (ch == ';')
+				h->h_ck_state = CK_EXT;
+			else if (ch == '\r')
+				h->h_ck_state = CK_SIZE_LF;
+			else
+				return -1;
+			break;
+		case CK_BWS:
+			if (ch == ';')
+				h->h_ck_state = CK_EXT;
+			else if (ch == '\r')
+				h->h_ck_state = CK_SIZE_LF;
+			else if (ch != ' ' && ch != '\t')
+				return -1;
+			break;
+		case CK_EXT:
+			if (ch == '\r')
+				h->h_ck_state = CK_SIZE_LF;
+			else if (h1_is_ctl(ch))
+				return -1;
+			break;
+		case CK_SIZE_LF:
+			if (ch != '\n')
+				return -1;
+			h->h_ck_digits = 0;
+			h->h_ck_state = h->h_ck_left > 0 ? CK_DATA : CK_TRAILER;
+			break;
+		case CK_DATA:
+			n = len - i;
+			if (n > h->h_ck_left)
+				n = (size_t)h->h_ck_left;
+			h->h_ck_left -= n;
+			i += n - 1;
+			if (h->h_ck_left == 0)
+				h->h_ck_state = CK_DATA_CR;
+			break;
+		case CK_DATA_CR:
+			if (ch != '\r')
+				return -1;
+			h->h_ck_state = CK_DATA_LF;
+			break;
+		case CK_DATA_LF:
+			if (ch != '\n')
+				return -1;
+			h->h_ck_state = CK_SIZE;
+			break;
+		case CK_TRAILER:
+			if (ch == '\r')
+				h->h_ck_state = CK_END_LF;
+			else if (h1_is_ctl(ch))
+				return -1;
+			else
+				h->h_ck_state = CK_TRAILER_LINE;
+			break;
+		case CK_TRAILER_LINE:
+			if (ch == '\r')
+				h->h_ck_state = CK_TRAILER_LF;
+			else if (h1_is_ctl(ch))
+				return -1;
+			break;
+		case CK_TRAILER_LF:
+			if (ch != '\n')
+				return -1;
+			h->h_ck_state = CK_TRAILER;
+			break;
+		case CK_END_LF:
+			if (ch != '\n')
+				return -1;
+			h->h_ck_state = CK_DONE;
+			break;
+		default:
+			return -1;	/* bytes after the end */
+		}
+	}
 	return 0;
 }
 
@@ -259,6 +455,21 @@ wrk_http1_feed(struct wrk_http1 *h, const char *base, uint32_t off,
 	before = h->h_flags;
 	n = http_parser_execute(p, &h1_settings, base + off, len);
 	*used = (uint32_t)n;
+	if ((before & WRK_HTTP1_F_HEAD) && (p->flags & F_CHUNKED) &&
+	    !(h->h_flags & (WRK_HTTP1_F_NOBODY | WRK_HTTP1_F_NOSTATUSBODY))) {
+		/* h_head_end is no help here: the caller may have moved the
+		 * body to offset 0 since; the check starts at the LF */
+		if (h1_chunk_check(h, (const unsigned char *)base + off, n) ==
+		    -1) {
+			h->h_err = WRK_HTTP1_E_PROTOCOL;
+			return WRK_HTTP1_ERROR;
+		}
+		if ((h->h_flags & WRK_HTTP1_F_DONE) &&
+		    !(before & WRK_HTTP1_F_DONE) && h->h_ck_state != CK_DONE) {
+			h->h_err = WRK_HTTP1_E_PROTOCOL;
+			return WRK_HTTP1_ERROR;
+		}
+	}
 	switch (HTTP_PARSER_ERRNO(p)) {
 	case HPE_OK:
 		return WRK_HTTP1_MORE;

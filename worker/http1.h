@@ -61,6 +61,7 @@ enum wrk_http1_err {
 #define WRK_HTTP1_F_DONE	0x04	/* message complete */
 #define WRK_HTTP1_F_NOBODY	0x08	/* response to HEAD: no body */
 #define WRK_HTTP1_F_COLLECT	0x10	/* record body slices (de-chunking) */
+#define WRK_HTTP1_F_NOSTATUSBODY 0x20	/* 1xx, 204, 304: no body */
 
 struct wrk_http1 {
 	alignas(8) unsigned char h_parser[32];	/* http_parser, opaque here */
@@ -68,7 +69,7 @@ struct wrk_http1 {
 	struct wrk_hdr	*h_hdrs;	/* caller's array */
 	uint16_t	 h_maxhdrs;
 	uint16_t	 h_nhdrs;
-	uint32_t	 h_hdr_bytes;	/* names + values so far */
+	uint32_t	 h_hdr_bytes;	/* target, names, values so far */
 	uint32_t	 h_hdr_limit;
 	struct wrk_slice h_url;		/* request target */
 	struct wrk_slice h_reason;	/* response reason phrase */
@@ -79,6 +80,9 @@ struct wrk_http1 {
 	uint8_t		 h_nbody;
 	struct wrk_slice h_body[WRK_HTTP1_MAXBODY];	/* collect mode */
 	uint64_t	 h_body_bytes;	/* body bytes parsed (de-chunked) */
+	uint64_t	 h_ck_left;	/* chunk data bytes still to come */
+	uint8_t		 h_ck_state;	/* strict chunked framing check */
+	uint8_t		 h_ck_digits;	/* hex digits of this chunk size */
 };
 
 /* Raise http-parser's global head size limit (bytes); once per process. */
