@@ -3518,7 +3518,7 @@ static const struct conf_msg msg_cluster_proto = { "HttpProtocolOptions",
     cluster_proto_fields, NULL, NULL };
 
 /* Outlier detection beyond consecutive errors (success rate, failure
- * percentage, local-origin split) is not implemented: refused, not
+ * percentage, local-origin split) is outside canaryd: refused, not
  * silently ignored. */
 #define OD(m)	AT(struct cd_outlier, m)
 #define OD_NOSUP "only consecutive_5xx and consecutive_gateway_failure " \
