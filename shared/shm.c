@@ -232,127 +232,97 @@ shm_cluster_reset(struct shm *s, int ci)
 }
 
 /*
- * Sums: every slot below the high-water mark, plus the master's.  Slots
- * never used are skipped so their pages are never touched.
+ * Sums: one field, at the same offset in every slot, summed over the slots
+ * below the high-water mark plus the master's.  Slots never used are
+ * skipped so their pages are never touched.  f points into slot 0; every
+ * public sum below only names its field.
  */
-#define SHM_FOREACH_SLOT(s, w)						\
-	for (uint32_t _i = 0, _hwm = atomic_load_explicit(		\
-	    &(s)->hdr.h_slots_hwm, memory_order_relaxed);		\
-	    _i <= _hwm && ((w) = &(s)->slots[_i < _hwm ? _i :		\
-	    SHM_MASTER_SLOT]) != NULL; _i++)
+static uint64_t
+sum_u64(const struct shm *s, const _Atomic uint64_t *f)
+{
+	size_t off = (size_t)((const char *)f - (const char *)&s->slots[0]);
+	uint32_t i, hwm;
+	uint64_t t = 0;
+
+	hwm = atomic_load_explicit(&s->hdr.h_slots_hwm, memory_order_relaxed);
+	if (hwm > SHM_MASTER_SLOT)
+		hwm = SHM_MASTER_SLOT;
+	for (i = 0; i <= hwm; i++) {
+		const char *w = (const char *)&s->slots[i < hwm ? i :
+		    SHM_MASTER_SLOT];
+
+		t += atomic_load_explicit((const _Atomic uint64_t *)
+		    (const void *)(w + off), memory_order_relaxed);
+	}
+	return t;
+}
+
+/* Gauges are int64_t of the same size: two's complement sums agree. */
+static int64_t
+sum_i64(const struct shm *s, const _Atomic int64_t *f)
+{
+	_Static_assert(sizeof(int64_t) == sizeof(uint64_t), "gauge size");
+	return (int64_t)sum_u64(s, (const _Atomic uint64_t *)(const void *)f);
+}
+
+#define CODE_OK(code)	((code) >= CD_CODE_MIN && (code) <= CD_CODE_MAX)
+#define SLOT0		(&s->slots[0])
 
 uint64_t
 shm_sum_http_c(const struct shm *s, int id)
 {
-	const struct shm_worker *w;
-	uint64_t t = 0;
-
-	SHM_FOREACH_SLOT(s, w)
-		t += atomic_load_explicit(&w->w_http_c[id], memory_order_relaxed);
-	return t;
+	return sum_u64(s, &SLOT0->w_http_c[id]);
 }
 
 int64_t
 shm_sum_http_g(const struct shm *s, int id)
 {
-	const struct shm_worker *w;
-	int64_t t = 0;
-
-	SHM_FOREACH_SLOT(s, w)
-		t += atomic_load_explicit(&w->w_http_g[id], memory_order_relaxed);
-	return t;
+	return sum_i64(s, &SLOT0->w_http_g[id]);
 }
 
 uint64_t
 shm_sum_http_code(const struct shm *s, int code)
 {
-	const struct shm_worker *w;
-	uint64_t t = 0;
-
-	if (code < CD_CODE_MIN || code > CD_CODE_MAX)
-		return 0;
-	SHM_FOREACH_SLOT(s, w)
-		t += atomic_load_explicit(&w->w_http_code[code - CD_CODE_MIN],
-		    memory_order_relaxed);
-	return t;
+	return CODE_OK(code) ?
+	    sum_u64(s, &SLOT0->w_http_code[code - CD_CODE_MIN]) : 0;
 }
 
 uint64_t
 shm_sum_cluster_c(const struct shm *s, int cl, int id)
 {
-	const struct shm_worker *w;
-	uint64_t t = 0;
-
-	SHM_FOREACH_SLOT(s, w)
-		t += atomic_load_explicit(&w->w_cl[cl].cc_c[id],
-		    memory_order_relaxed);
-	return t;
+	return sum_u64(s, &SLOT0->w_cl[cl].cc_c[id]);
 }
 
 int64_t
 shm_sum_cluster_g(const struct shm *s, int cl, int id)
 {
-	const struct shm_worker *w;
-	int64_t t = 0;
-
-	SHM_FOREACH_SLOT(s, w)
-		t += atomic_load_explicit(&w->w_cl[cl].cc_g[id],
-		    memory_order_relaxed);
-	return t;
+	return sum_i64(s, &SLOT0->w_cl[cl].cc_g[id]);
 }
 
 uint64_t
 shm_sum_cluster_code(const struct shm *s, int cl, int code)
 {
-	const struct shm_worker *w;
-	uint64_t t = 0;
-
-	if (code < CD_CODE_MIN || code > CD_CODE_MAX)
-		return 0;
-	SHM_FOREACH_SLOT(s, w)
-		t += atomic_load_explicit(
-		    &w->w_cl[cl].cc_code[code - CD_CODE_MIN],
-		    memory_order_relaxed);
-	return t;
+	return CODE_OK(code) ?
+	    sum_u64(s, &SLOT0->w_cl[cl].cc_code[code - CD_CODE_MIN]) : 0;
 }
 
 uint64_t
 shm_sum_cluster_retry_code(const struct shm *s, int cl, int code)
 {
-	const struct shm_worker *w;
-	uint64_t t = 0;
-
-	if (code < CD_CODE_MIN || code > CD_CODE_MAX)
-		return 0;
-	SHM_FOREACH_SLOT(s, w)
-		t += atomic_load_explicit(
-		    &w->w_cl[cl].cc_retry_code[code - CD_CODE_MIN],
-		    memory_order_relaxed);
-	return t;
+	return CODE_OK(code) ?
+	    sum_u64(s, &SLOT0->w_cl[cl].cc_retry_code[code - CD_CODE_MIN]) : 0;
 }
 
 uint64_t
 shm_sum_host_c(const struct shm *s, int cl, int host, int id)
 {
-	const struct shm_worker *w;
-	uint64_t t = 0;
-
-	SHM_FOREACH_SLOT(s, w)
-		t += atomic_load_explicit(&w->w_cl[cl].cc_host_c[host][id],
-		    memory_order_relaxed);
-	return t;
+	return sum_u64(s, &SLOT0->w_cl[cl].cc_host_c[host][id]);
 }
 
 int64_t
 shm_sum_host_g(const struct shm *s, int cl, int host, int id)
 {
-	const struct shm_worker *w;
-	int64_t t = 0;
-
-	SHM_FOREACH_SLOT(s, w)
-		t += atomic_load_explicit(&w->w_cl[cl].cc_host_g[host][id],
-		    memory_order_relaxed);
-	return t;
+	return sum_i64(s, &SLOT0->w_cl[cl].cc_host_g[host][id]);
 }
 
 /*
