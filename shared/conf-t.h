@@ -139,6 +139,36 @@ enum cd_split_mode {
 	CD_SPLIT_RANDOM,	/* Envoy's per-request random pick */
 };
 
+/*
+ * canaryd extension: metadata.filter_metadata.canaryd.sticky.  A request
+ * carrying the key (cookie or header, exactly one) is placed by a seeded
+ * weighted rendezvous hash of the key, so the same key keeps its cluster
+ * and a weight change moves only the keys that must move.
+ */
+struct cd_sticky {
+	bool		 st_set;
+	char		*st_cookie;	/* cookie name, or NULL */
+	char		*st_header;	/* header name, lower case, or NULL */
+	bool		 st_set_cookie;	/* set st_cookie when the request had none */
+	uint64_t	 st_seed;	/* sticky.seed, else a hash of the route */
+};
+
+#define CD_MAX_ROLLOUT_STEPS	16
+
+/* canaryd extension: metadata.filter_metadata.canaryd.rollout */
+struct cd_rollout {
+	bool		 ro_set;
+	int		 ro_canary;	/* index into the route's rt_wc */
+	int		 ro_stable;	/* index into the route's rt_wc */
+	uint8_t		 ro_steps[CD_MAX_ROLLOUT_STEPS];	/* percent, rising */
+	size_t		 ro_nsteps;
+	int64_t		 ro_step_interval;	/* ns; default 60 s */
+	int64_t		 ro_window;		/* ns; default 30 s */
+	uint32_t	 ro_min_requests;	/* per cluster in the window, 200 */
+	double		 ro_max_error_rate_delta;	/* 0.01 */
+	double		 ro_max_p99_ratio;	/* 1.5 */
+};
+
 struct cd_weighted_cluster {
 	char		*wc_name;
 	int		 wc_cluster;	/* index into cd_conf.c_clusters */
@@ -164,6 +194,14 @@ struct cd_route {
 	uint64_t		 rt_total_weight;	/* sum of weights (> 0) */
 	int			 rt_split;	/* index into shm splits */
 	enum cd_split_mode	 rt_split_mode;
+	/* canaryd extensions (route metadata.filter_metadata.canaryd) */
+	struct cd_sticky	 rt_sticky;
+	char			*rt_override_header;	/* lower case, or NULL */
+	char			*rt_override_cookie;	/* or NULL */
+	int			 rt_canary_wc;	/* rt_wc index "always" picks */
+	int			 rt_stable_wc;	/* rt_wc index "never" picks */
+	int			 rt_fallback;	/* cluster index, -1 = none */
+	struct cd_rollout	 rt_rollout;
 
 	uint16_t		 rt_direct_status;	/* CD_RA_DIRECT */
 	char			*rt_direct_body;	/* may be NULL */
