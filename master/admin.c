@@ -38,6 +38,7 @@
 #include "admin.h"
 #include "loop.h"
 #include "mst.h"
+#include "rollout.h"
 #include "stats.h"
 
 #define ADMIN_MAX_CONNS		64
@@ -117,13 +118,25 @@ struct adm_handler {
 /* what a reply with ar_quit asked for, for the log */
 static const char *adm_quit_why = "admin /quitquitquit";
 
-static adm_handler_fn h_home, h_clusters, h_config_dump, h_drain, h_hc_fail,
-    h_hc_ok, h_help, h_listeners, h_quit, h_ready, h_server_info, h_stats,
-    h_prom;
+static adm_handler_fn h_home, h_canary, h_clusters, h_config_dump, h_drain,
+    h_hc_fail, h_hc_ok, h_help, h_listeners, h_quit, h_ready, h_server_info,
+    h_stats, h_prom;
 
 /* Sorted by path: /help prints them in this order (a test checks it). */
 static const struct adm_handler adm_handlers[] = {
 	{ "/", "Admin home page", NULL, 0, h_home },
+	{ "/canary", "weighted routes: weights now, rollout state, per-cluster "
+	    "requests, success rate and latency over the window",
+	    "      format: Output format; One of (json, text)\n", 0, h_canary },
+	/* served by canary_action(): listed here for /help only */
+	{ "/canary/<route>/pause", "hold the route's rollout at its weights",
+	    NULL, 1, NULL },
+	{ "/canary/<route>/promote", "canary to 100 % now; rollout promoted",
+	    NULL, 1, NULL },
+	{ "/canary/<route>/resume", "continue a paused rollout, or restart a "
+	    "rolled back one from its first step", NULL, 1, NULL },
+	{ "/canary/<route>/rollback", "canary to 0 now; rollout rolled_back",
+	    NULL, 1, NULL },
 	{ "/clusters", "upstream cluster status",
 	    "      format: Output format; One of (text, json)\n", 0,
 	    h_clusters },
@@ -223,20 +236,31 @@ h_help(const char *query, struct mst_admin_reply *r)
 	admin_help(&r->ar_body);
 }
 
+/*
+ * The live canary page (master/page.html, linked in by master/page.S)
+ * with the endpoint table where it says ADMIN_PAGE_MARK.
+ */
+extern const char mst_page_html[], mst_page_html_end[];
+
+#define ADMIN_PAGE_MARK	"<!-- canaryd:endpoints -->"
+
 static void
 h_home(const char *query, struct mst_admin_reply *r)
 {
 	const struct adm_handler *h;
-	size_t i;
+	const char *page = mst_page_html, *mark;
+	size_t i, len = (size_t)(mst_page_html_end - mst_page_html);
 
 	(void)query;
 	r->ar_ctype = CT_HTML;
-	buf_puts(&r->ar_body, "<!DOCTYPE html>\n<html><head>"
-	    "<title>canaryd admin</title></head>\n<body>\n"
-	    "<h1>canaryd admin</h1>\n<table>\n");
+	mark = memmem(page, len, ADMIN_PAGE_MARK, strlen(ADMIN_PAGE_MARK));
+	if (mark == NULL)
+		mark = page + len;
+	buf_append(&r->ar_body, page, (size_t)(mark - page));
+	buf_puts(&r->ar_body, "<table>\n");
 	for (i = 0; i < ADM_NHANDLERS; i++) {
 		h = &adm_handlers[i];
-		if (strcmp(h->h_path, "/") == 0)
+		if (strcmp(h->h_path, "/") == 0 || h->h_fn == NULL)
 			continue;
 		if (h->h_post)
 			buf_printf(&r->ar_body, "<tr><td><form action=\"%s\" "
@@ -248,7 +272,103 @@ h_home(const char *query, struct mst_admin_reply *r)
 			    "</td><td>%s</td></tr>\n", h->h_path, h->h_path,
 			    h->h_help);
 	}
-	buf_puts(&r->ar_body, "</table>\n</body></html>\n");
+	buf_puts(&r->ar_body, "</table>\n");
+	if (mark < page + len)
+		buf_append(&r->ar_body, mark + strlen(ADMIN_PAGE_MARK),
+		    (size_t)(page + len - mark - strlen(ADMIN_PAGE_MARK)));
+}
+
+/* GET /canary: every weighted route, JSON or (?format=text) text. */
+static void
+h_canary(const char *query, struct mst_admin_reply *r)
+{
+	struct mst_ro *ro = mst_rollout_engine();
+	struct buf v;
+	int text, rc;
+
+	if (ro == NULL) {
+		reply_text(r, 503, "canary: the rollout engine is not "
+		    "running\n");
+		return;
+	}
+	buf_init(&v);
+	text = mst_admin_query(query, "format", &v) &&
+	    strcmp(buf_str(&v), "text") == 0;
+	buf_free(&v);
+	if (text)
+		rc = mst_rollout_text(&r->ar_body, ro, mst_rollout_now_ns());
+	else {
+		r->ar_ctype = CT_JSON;
+		rc = mst_rollout_json(&r->ar_body, ro, mst_rollout_now_ns(),
+		    NULL);
+	}
+	if (rc == -1)
+		reply_text(r, 500, "out of memory\n");
+}
+
+/*
+ * POST /canary/<route>/<pause|resume|promote|rollback>: rest is what
+ * follows "/canary/".  Answers the route's new JSON; 409 when the action
+ * does not apply to the route's state.
+ */
+static void
+canary_action(const char *method, const char *rest,
+    struct mst_admin_reply *r)
+{
+	static const struct {
+		const char	*a_name;
+		enum mst_ro_op	 a_op;
+	} acts[] = {
+		{ "pause", MST_RO_OP_PAUSE },
+		{ "resume", MST_RO_OP_RESUME },
+		{ "promote", MST_RO_OP_PROMOTE },
+		{ "rollback", MST_RO_OP_ROLLBACK },
+	};
+	struct mst_ro *ro = mst_rollout_engine();
+	struct mst_ro_route *rr;
+	const char *slash = strrchr(rest, '/');
+	struct buf name, why;
+	size_t i;
+
+	for (i = 0; slash != NULL && slash != rest &&
+	    i < sizeof(acts) / sizeof(acts[0]); i++)
+		if (strcmp(slash + 1, acts[i].a_name) == 0)
+			break;
+	if (slash == NULL || slash == rest ||
+	    i == sizeof(acts) / sizeof(acts[0])) {
+		reply_text(r, 404, "invalid path. ");
+		admin_help(&r->ar_body);
+		return;
+	}
+	if (strcmp(method, "POST") != 0) {
+		reply_text(r, 405, "");
+		buf_printf(&r->ar_body, "Method %s not allowed, POST required.",
+		    method);
+		return;
+	}
+	if (ro == NULL) {
+		reply_text(r, 503, "canary: the rollout engine is not "
+		    "running\n");
+		return;
+	}
+	buf_init(&name);
+	buf_init(&why);
+	mst_admin_url_decode(&name, rest, (size_t)(slash - rest));
+	buf_append(&name, "", 0);
+	if ((rr = mst_rollout_find(ro, buf_str(&name))) == NULL) {
+		reply_text(r, 404, "");
+		buf_printf(&r->ar_body, "unknown route: %s\n", buf_str(&name));
+	} else if (mst_rollout_op(ro, rr, acts[i].a_op, mst_rollout_now_ns(),
+	    &why) == -1) {
+		reply_text(r, 409, buf_str(&why));
+	} else {
+		r->ar_ctype = CT_JSON;
+		if (mst_rollout_json(&r->ar_body, ro, mst_rollout_now_ns(),
+		    rr) == -1)
+			reply_text(r, 500, "out of memory\n");
+	}
+	buf_free(&name);
+	buf_free(&why);
 }
 
 static void
@@ -338,7 +458,9 @@ stats_page(const char *query, struct mst_admin_reply *r, int prom)
 	}
 
 	stats_src(&src);
-	if (mst_stats_collect(&src, &sl) == -1)
+	if (mst_stats_collect(&src, &sl) == -1 ||
+	    (mst_rollout_engine() != NULL &&
+	    mst_rollout_stats(mst_rollout_engine(), &sl) == -1))
 		rc = -1;
 	else if (format == 0)
 		rc = mst_stats_text(&r->ar_body, &sl, &f);
@@ -570,7 +692,12 @@ mst_admin_handle(const char *method, const char *path, const char *query,
 			h = &adm_handlers[i];
 			break;
 		}
-	if (h == NULL) {
+	if (strncmp(path, "/canary/", 8) == 0) {
+		if (mst.m_conf == NULL || mst.m_shm == NULL)
+			reply_text(r, 503, "not initialised yet\n");
+		else
+			canary_action(method, path + 8, r);
+	} else if (h == NULL) {
 		reply_text(r, 404, "invalid path. ");
 		admin_help(&r->ar_body);
 	} else if (h->h_post && strcmp(method, "POST") != 0) {
@@ -824,6 +951,7 @@ reason(int status)
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
 	case 431: return "Request Header Fields Too Large";

@@ -37,6 +37,7 @@
 #include "outlier.h"
 #include "proc.h"
 #include "reload.h"
+#include "rollout.h"
 
 struct mst mst;
 
@@ -413,6 +414,9 @@ main(int argc, char *argv[], char *envp[])
 		return 1;
 	if (mst_admin_start() == -1)
 		return 1;
+	/* after the weights are published: it starts from them */
+	if (mst_rollout_start() == -1)
+		return 1;
 	if (mst_loop_add(mst_proc_log_fd(), EPOLLIN, on_log_pipe, NULL) == -1)
 		fatal("log pipe");
 	/* the workers inherit its pipe: before they fork */
@@ -438,6 +442,7 @@ main(int argc, char *argv[], char *envp[])
 	on_log_pipe(mst_proc_log_fd(), EPOLLIN, NULL);
 	mst_accesslog_close();
 	mst_admin_stop();
+	mst_rollout_stop();
 	mst_health_stop();
 	mst_outlier_stop();
 	mst_dns_stop();

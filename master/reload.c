@@ -25,6 +25,7 @@
 #include "outlier.h"
 #include "proc.h"
 #include "reload.h"
+#include "rollout.h"
 
 /*
  * Give next's clusters their shm records: a cluster that keeps its name
@@ -252,6 +253,29 @@ only_weights_differ(const struct cd_conf *a, const struct cd_conf *b)
 	return same;
 }
 
+/*
+ * Same structure (only_weights_differ() said so), but did a weight change
+ * swap which cluster "always" and "never" pick (the canary is the
+ * smallest file weight unless rollout names it)?  Running workers keep
+ * their config on a weights-only reload, so that needs new workers.
+ */
+static int
+canary_roles_differ(const struct cd_conf *a, const struct cd_conf *b)
+{
+	const struct cd_route *x, *y;
+	size_t v, r;
+
+	for (v = 0; v < a->c_listener->l_nvhosts; v++)
+		for (r = 0; r < a->c_listener->l_vhosts[v].vh_nroutes; r++) {
+			x = &a->c_listener->l_vhosts[v].vh_routes[r];
+			y = &b->c_listener->l_vhosts[v].vh_routes[r];
+			if (x->rt_canary_wc != y->rt_canary_wc ||
+			    x->rt_stable_wc != y->rt_stable_wc)
+				return 1;
+		}
+	return 0;
+}
+
 static void reload_apply(void);
 
 void
@@ -282,7 +306,8 @@ reload_apply(void)
 		log_error("reload failed: keeping the running configuration");
 		return;
 	}
-	if (!only_weights_differ(mst.m_conf, next)) {
+	if (!only_weights_differ(mst.m_conf, next) ||
+	    canary_roles_differ(mst.m_conf, next)) {
 		if (reload_structural(next) == -1) {
 			atomic_fetch_add(&mst.m_shm->hdr.h_reload_fails, 1);
 			log_error("reload failed: keeping the running "
@@ -293,6 +318,8 @@ reload_apply(void)
 		mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms +
 		    (mst_now_ms() - mst.m_start_mono_ms);
 		atomic_fetch_add(&mst.m_shm->hdr.h_reloads, 1);
+		/* the file is the source of truth: rollouts start over */
+		mst_rollout_reload();
 		log_info("reload: new generation of workers on the new "
 		    "configuration");
 		return;
@@ -310,5 +337,6 @@ reload_apply(void)
 	mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms +
 	    (mst_now_ms() - mst.m_start_mono_ms);
 	atomic_fetch_add(&mst.m_shm->hdr.h_reloads, 1);
+	mst_rollout_reload();
 	log_info("reload: new weights in place");
 }

@@ -194,6 +194,8 @@ collect_http(struct mst_stat_list *sl, const struct cd_listener *l,
 	int i, code;
 
 	for (i = 0; i < HC__N; i++) {
+		if (i == HC_CX_OVERFLOW)
+			continue;	/* a listener stat in Envoy: below */
 		v = shm_sum_http_c(shm, i);
 		ADD_C(sl, v, "http.%s.%s", p, http_c_names[i]);
 	}
@@ -219,6 +221,9 @@ collect_http(struct mst_stat_list *sl, const struct cd_listener *l,
 	ADD_C(sl, v, "listener.%s.downstream_cx_destroy", la);
 	v = gauge_u(shm_sum_http_g(shm, HG_CX_ACTIVE));
 	ADD_G(sl, v, v != 0, "listener.%s.downstream_cx_active", la);
+	/* max_connections_per_worker refusals (and out of memory) */
+	v = shm_sum_http_c(shm, HC_CX_OVERFLOW);
+	ADD_C(sl, v, "listener.%s.%s", la, http_c_names[HC_CX_OVERFLOW]);
 	for (i = 1; i <= 5; i++)
 		ADD_C(sl, cls[i], "listener.%s.http.%s.downstream_rq_%dxx",
 		    la, p, i);
@@ -468,6 +473,23 @@ mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 	return 0;
 }
 
+int
+mst_stats_add(struct mst_stat_list *sl, int type, uint64_t value, int used,
+    const char *name)
+{
+	size_t i;
+
+	if (sl_add(sl, type, value, used, "%s", name) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* the name buffer may have moved: every pointer again, then sort */
+	for (i = 0; i < sl->sl_n; i++)
+		sl->sl_v[i].st_name = sl->sl_names.b_data + sl->sl_v[i].st_off;
+	qsort(sl->sl_v, sl->sl_n, sizeof(*sl->sl_v), stat_cmp);
+	return 0;
+}
+
 void
 mst_stats_list_free(struct mst_stat_list *sl)
 {
@@ -530,10 +552,10 @@ mst_stats_text(struct buf *b, const struct mst_stat_list *sl,
 }
 
 /* A JSON number for v; NaN and infinities become null. */
-static void
-json_double(struct buf *b, double v)
+void
+mst_stats_json_num(struct buf *b, double v)
 {
-	char s[32];
+	char s[64];
 
 	if (!isfinite(v)) {
 		buf_puts(b, "null");
@@ -575,9 +597,9 @@ json_histograms(struct buf *b, const struct mst_stat_list *sl,
 		for (q = 0; q < MST_HIST_NQ; q++) {
 			buf_puts(b, q > 0 ? ",{\"cumulative\":" :
 			    "{\"cumulative\":");
-			json_double(b, hs->hs_cum[q]);
+			mst_stats_json_num(b, hs->hs_cum[q]);
 			buf_puts(b, ",\"interval\":");
-			json_double(b, hs->hs_ival[q]);
+			mst_stats_json_num(b, hs->hs_ival[q]);
 			buf_puts(b, "}");
 		}
 		buf_puts(b, "]}");

@@ -113,6 +113,17 @@ struct mst_stats_filter {
  */
 int	 mst_stats_collect(const struct mst_stats_src *, struct mst_stat_list *);
 void	 mst_stats_list_free(struct mst_stat_list *);
+/*
+ * Add one counter or gauge (MST_STAT_COUNTER or MST_STAT_GAUGE) the
+ * master keeps outside shm (the rollout engine's) to a collected list,
+ * which stays sorted.  0, or -1 with errno ENOMEM.
+ */
+int	 mst_stats_add(struct mst_stat_list *, int type, uint64_t value,
+	    int used, const char *name);
+
+/* Append v as a JSON number (%g-like, no exponent noise); NaN and
+ * infinities become null. */
+void	 mst_stats_json_num(struct buf *, double v);
 
 /* Does the filter let st through?  A NULL filter lets everything through. */
 int	 mst_stats_match(const struct mst_stats_filter *, const struct mst_stat *);

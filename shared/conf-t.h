@@ -240,6 +240,8 @@ struct cd_listener {
 	char			*l_name;	/* may be NULL */
 	struct cd_sockaddr_conf	 l_addr;
 	uint32_t		 l_buffer_limit;	/* per_connection_buffer_limit_bytes, 1 MiB */
+	/* metadata.filter_metadata.canaryd: 0 = no cap but the fd limit */
+	uint32_t		 l_max_connections_per_worker;
 
 	/* HttpConnectionManager */
 	char			*l_stat_prefix;	/* "ingress" */

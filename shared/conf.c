@@ -82,6 +82,7 @@ enum conf_kind {
 	CK_DUR,		/* Duration "1.5s" into int64_t nanoseconds */
 	CK_ENUM,	/* case-insensitive name into an int of f_size bytes */
 	CK_PCT,		/* Percent.value 0..100, rounded, f_size bytes */
+	CK_DOUBLE,	/* double, [f_dmin, f_dmax]; f_dmax INFINITY: no max */
 	CK_MSG,		/* nested message, target base + f_off */
 	CK_SEQ,		/* repeated message: arena array f_off, count f_cnt */
 	CK_ARR,		/* repeated message into a fixed array at f_off */
@@ -143,6 +144,9 @@ struct conf_field {
 	const struct conf_any	*f_any;		/* CK_ANY: { NULL } ends */
 	conf_fn			*f_fn;
 	const char		*f_why;		/* CK_REJECT, CK_ANY: why */
+	double			 f_dmin;	/* CK_DOUBLE */
+	double			 f_dmax;
+	double			 f_ddef;	/* CK_DOUBLE with CF_DEF */
 };
 
 struct conf_msg {
@@ -161,6 +165,8 @@ struct conf_ref {
 	int		*r_slot;
 	int		 r_line, r_col;
 	const char	*r_path;	/* arena copy */
+	int		 r_strict;	/* must exist even without
+					 * validate_clusters (fallback) */
 };
 
 struct conf_domain {
@@ -200,6 +206,10 @@ struct cw {
 	struct conf_domain	*w_domains;
 	size_t			 w_ndomains, w_domcap;
 	size_t			 w_nvhosts;	/* walked so far */
+	/* names of routes with a canaryd rollout, to keep them unique */
+	const char		*w_rollout_names[CD_MAX_SPLITS];
+	int			 w_rollout_lines[CD_MAX_SPLITS];
+	size_t			 w_nrollouts;
 
 	size_t			 w_span_listener[2];
 	size_t			 w_span_routes[2];
@@ -569,9 +579,9 @@ map_collect(struct cw *w, yaml_node_t *map, struct conf_pair *pv,
 	return 0;
 }
 
-/* The value of key in mapping n (explicit keys only), or NULL. */
-static yaml_node_t *
-map_get(struct cw *w, yaml_node_t *n, const char *key)
+/* The pair of key in mapping n (explicit keys only), or NULL. */
+static yaml_node_pair_t *
+map_pair(struct cw *w, yaml_node_t *n, const char *key)
 {
 	yaml_node_pair_t *pp;
 	yaml_node_t *k;
@@ -582,9 +592,18 @@ map_get(struct cw *w, yaml_node_t *n, const char *key)
 	    pp < n->data.mapping.pairs.top; pp++) {
 		k = node_get(w, pp->key);
 		if (k->type == YAML_SCALAR_NODE && key_is(k, key))
-			return node_get(w, pp->value);
+			return pp;
 	}
 	return NULL;
+}
+
+/* The value of key in mapping n (explicit keys only), or NULL. */
+static yaml_node_t *
+map_get(struct cw *w, yaml_node_t *n, const char *key)
+{
+	yaml_node_pair_t *pp = map_pair(w, n, key);
+
+	return pp == NULL ? NULL : node_get(w, pp->value);
 }
 
 /* ---- JSON output ------------------------------------------------------ */
@@ -828,6 +847,54 @@ get_dur(struct cw *w, yaml_node_t *v, int64_t *ns)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A finite number spelled as JSON spells it (no inf, nan or hex: Envoy's
+ * proto JSON would not take them either), in [min, max]; max INFINITY
+ * means no upper bound.
+ */
+static int
+get_double(struct cw *w, yaml_node_t *v, double min, double max, double *out)
+{
+	double d;
+
+	if (want_scalar(w, v, "a number") == -1)
+		return -1;
+	if (!is_json_number(sval(v), slen(v)) ||
+	    strlen(sval(v)) != slen(v)) {
+		w_err(w, v, "bad number \"%.*s\"", CONF_QUOTE_MAX, sval(v));
+		return -1;
+	}
+	errno = 0;
+	d = strtod(sval(v), NULL);
+	if (errno != 0 || !isfinite(d)) {
+		w_err(w, v, "bad number \"%.*s\"", CONF_QUOTE_MAX, sval(v));
+		return -1;
+	}
+	if (d < min || d > max) {
+		if (isinf(max))
+			w_err(w, v, "%g is out of range: must be at least %g",
+			    d, min);
+		else
+			w_err(w, v, "%g is out of range: must be %g..%g", d,
+			    min, max);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+/* The shortest form of d that reads back the same: 33.3, 0.01. */
+static void
+json_double(struct cw *w, double d)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%.15g", d);
+	if (strtod(num, NULL) != d)
+		snprintf(num, sizeof(num), "%.17g", d);
+	json_raw(w, num);
 }
 
 static const struct conf_enum_val *
@@ -1207,6 +1274,10 @@ field_default(struct cw *w, const struct conf_field *f, void *base)
 		if (f->f_flags & CF_DEF)
 			*(bool *)p = f->f_def != 0;
 		break;
+	case CK_DOUBLE:
+		if (f->f_flags & CF_DEF)
+			*(double *)p = f->f_ddef;
+		break;
 	case CK_STR:
 		if ((f->f_flags & CF_DEF) && (*(char **)p =
 		    arena_strdup(w->w_arena, f->f_defstr)) == NULL)
@@ -1260,6 +1331,7 @@ ref_add(struct cw *w, yaml_node_t *v, const char *name, int *slot)
 	r = &w->w_refs[w->w_nrefs];
 	r->r_name = name;
 	r->r_slot = slot;
+	r->r_strict = 0;
 	r->r_line = (int)v->start_mark.line + 1;
 	r->r_col = (int)v->start_mark.column + 1;
 	if ((r->r_path = arena_strdup(w->w_arena, w->w_path)) == NULL) {
@@ -1482,6 +1554,13 @@ walk_field(struct cw *w, const struct conf_field *f, yaml_node_t *k,
 		if (strtod(num, NULL) != d)
 			snprintf(num, sizeof(num), "%.17g", d);
 		json_raw(w, num);
+		break;
+	case CK_DOUBLE:
+		if (get_double(w, v, f->f_dmin, f->f_dmax, &d) == -1)
+			return;
+		if (!(f->f_flags & CF_NOSTORE))
+			*(double *)p = d;
+		json_double(w, d);
 		break;
 	case CK_MSG:
 		walk_msg(w, v, f->f_msg, p, NULL);
@@ -2084,8 +2163,9 @@ fn_retriable_codes(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 }
 
 /*
- * filter_metadata: namespace -> Struct.  "canaryd" is ours and strict;
- * other namespaces belong to other software and are only carried along.
+ * filter_metadata: namespace -> Struct.  "canaryd" is ours and strict
+ * (f_msg says which keys, the route's by default); other namespaces
+ * belong to other software and are only carried along.
  */
 static void
 fn_filter_metadata(struct cw *w, const struct conf_field *f, yaml_node_t *v,
@@ -2096,7 +2176,6 @@ fn_filter_metadata(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 	yaml_node_t *k, *val;
 	size_t np = 0, i, j, old;
 
-	(void)f;
 	if (v->type != YAML_MAPPING_NODE) {
 		w_err(w, v, "want a mapping of namespaces, got %s",
 		    node_what(v, wb, sizeof(wb)));
@@ -2125,7 +2204,8 @@ fn_filter_metadata(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		json_str(w, sval(k), slen(k));
 		json_raw(w, ":");
 		if (strcmp(sval(k), "canaryd") == 0)
-			walk_msg(w, val, &msg_canaryd, base, NULL);
+			walk_msg(w, val, f->f_msg != NULL ? f->f_msg :
+			    &msg_canaryd, base, NULL);
 		else if (val->type == YAML_MAPPING_NODE)
 			json_yaml(w, val, 1);
 		else
@@ -2351,6 +2431,39 @@ route_init(struct cw *w, void *base)
 
 	(void)w;
 	rt->rt_split = -1;
+	rt->rt_canary_wc = -1;
+	rt->rt_stable_wc = -1;
+	rt->rt_fallback = -1;
+}
+
+/*
+ * The clusters "always" and "never" pick: rollout's canary and stable
+ * when set, else the smallest file weight (the last on ties) is the
+ * canary and the largest (the first on ties) the stable one, so 90/10
+ * and 100/0 both make the second cluster the canary.
+ */
+static void
+route_canary_stable(struct cd_route *rt)
+{
+	size_t i;
+	int c = 0, s = 0;
+
+	if (rt->rt_action != CD_RA_WEIGHTED || rt->rt_nwc == 0)
+		return;
+	if (rt->rt_rollout.ro_set && rt->rt_rollout.ro_canary >= 0 &&
+	    rt->rt_rollout.ro_stable >= 0) {
+		rt->rt_canary_wc = rt->rt_rollout.ro_canary;
+		rt->rt_stable_wc = rt->rt_rollout.ro_stable;
+		return;
+	}
+	for (i = 1; i < rt->rt_nwc; i++) {
+		if (rt->rt_wc[i].wc_weight <= rt->rt_wc[c].wc_weight)
+			c = (int)i;
+		if (rt->rt_wc[i].wc_weight > rt->rt_wc[s].wc_weight)
+			s = (int)i;
+	}
+	rt->rt_canary_wc = c;
+	rt->rt_stable_wc = s;
 }
 
 static void
@@ -2360,6 +2473,7 @@ route_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 
 	(void)seen;
 	pos_set(w, &rt->rt_pos, n);
+	route_canary_stable(rt);
 }
 
 static const struct conf_msg msg_route_action, msg_weighted, msg_match,
@@ -2423,6 +2537,330 @@ weighted_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 		    "supports at most %d (CD_MAX_SPLITS)", CD_MAX_SPLITS);
 	else
 		rt->rt_split = (int)w->w_nsplits++;
+}
+
+/* ---- canaryd route metadata (sticky, override, fallback, rollout) ---- */
+
+static const struct conf_msg msg_sticky, msg_rollout;
+
+/* The key node of key in mapping n (explicit keys only), else n. */
+static yaml_node_t *
+map_key(struct cw *w, yaml_node_t *n, const char *key)
+{
+	yaml_node_pair_t *pp = map_pair(w, n, key);
+
+	return pp == NULL ? n : node_get(w, pp->key);
+}
+
+/* RFC 9110 token: what a header or cookie name may be made of. */
+static int
+is_token(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) &&
+		    strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * FNV-1a folded through splitmix64's finaliser: the default sticky seed
+ * of a route.  Only needs to be stable across loads and differ between
+ * routes, so two routes do not put the same users on their canaries.
+ */
+static uint64_t
+canary_seed_of(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
+#define CANARY_ROUTE(p, m)						\
+	((struct cd_route *)(void *)((char *)(p) -			\
+	offsetof(struct cd_route, m)))
+
+/* sticky.seed: any uint64 (proto JSON prints it as a string). */
+static void
+fn_sticky_seed(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	struct cd_sticky *st = base;
+	const char *s;
+	uint64_t x = 0;
+	size_t i, len;
+
+	(void)f;
+	if (want_scalar(w, v, "an integer") == -1)
+		return;
+	s = sval(v);
+	len = slen(v);
+	for (i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]) ||
+		    x > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			break;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (len == 0 || i < len) {
+		w_err(w, v, "bad number \"%.*s\": want an integer "
+		    "0..18446744073709551615", CONF_QUOTE_MAX, s);
+		return;
+	}
+	st->st_seed = x;
+	buf_printf(&w->w_json, "\"%" PRIu64 "\"", x);
+}
+
+static void
+sticky_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	static const char sfx[] = ".metadata.filter_metadata.canaryd.sticky";
+	struct cd_sticky *st = base;
+	struct cd_route *rt = CANARY_ROUTE(base, rt_sticky);
+	size_t len, old;
+
+	st->st_set = true;
+	if (st->st_cookie != NULL && !is_token(st->st_cookie)) {
+		old = path_push(w, "cookie");
+		w_err(w, map_get(w, n, "cookie") != NULL ?
+		    map_get(w, n, "cookie") : n,
+		    "not a valid cookie name: must be an HTTP token");
+		path_pop(w, old);
+	}
+	if (st->st_header != NULL && !is_token(st->st_header)) {
+		old = path_push(w, "header");
+		w_err(w, map_get(w, n, "header") != NULL ?
+		    map_get(w, n, "header") : n,
+		    "not a valid header name: must be an HTTP token");
+		path_pop(w, old);
+	}
+	if (st->st_set_cookie && st->st_cookie == NULL) {
+		old = path_push(w, "set_cookie");
+		w_err(w, map_key(w, n, "set_cookie"),
+		    "only allowed with cookie");
+		path_pop(w, old);
+	}
+	if (seen & field_bit(&msg_sticky, "seed"))
+		return;
+	/* The route's name, else its place in the file ("...routes[2]"):
+	 * both survive a reload that leaves the route alone. */
+	if (rt->rt_name != NULL) {
+		st->st_seed = canary_seed_of(rt->rt_name,
+		    strlen(rt->rt_name));
+		return;
+	}
+	len = w->w_plen;
+	if (len >= sizeof(sfx) - 1 && memcmp(w->w_path + len -
+	    (sizeof(sfx) - 1), sfx, sizeof(sfx) - 1) == 0)
+		len -= sizeof(sfx) - 1;
+	st->st_seed = canary_seed_of(w->w_path, len);
+}
+
+/* rollout.canary / rollout.stable: a cluster of this route's
+ * weighted_clusters, stored as its rt_wc index. */
+static void
+fn_rollout_wc(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	struct cd_route *rt = CANARY_ROUTE(base, rt_rollout);
+	int *slot = (int *)(void *)((char *)base + f->f_off);
+	char *s;
+	size_t i;
+
+	if ((s = get_str(w, v, CF_NONEMPTY, CD_NAME_MAX - 1)) == NULL)
+		return;
+	json_str(w, sval(v), slen(v));
+	/* not a weighted route: canaryd_done() says so, once */
+	if (rt->rt_action != CD_RA_WEIGHTED)
+		return;
+	for (i = 0; i < rt->rt_nwc; i++)
+		if (rt->rt_wc[i].wc_name != NULL &&
+		    strcmp(rt->rt_wc[i].wc_name, s) == 0) {
+			*slot = (int)i;
+			return;
+		}
+	w_err(w, v, "\"%.*s\" is not one of this route's weighted_clusters",
+	    CONF_QUOTE_MAX, s);
+}
+
+/* rollout.steps: canary weights in percent, 1..100, strictly rising. */
+static void
+fn_rollout_steps(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	struct cd_rollout *ro = base;
+	uint8_t steps[CD_MAX_ROLLOUT_STEPS];
+	yaml_node_t *it;
+	int64_t x;
+	size_t n, i, old;
+	int bad = 0;
+
+	(void)f;
+	if (want_seq(w, v) == -1)
+		return;
+	n = seq_len(v);
+	if (n == 0) {
+		w_err(w, v, "want at least one item");
+		return;
+	}
+	if (n > CD_MAX_ROLLOUT_STEPS) {
+		w_err(w, v, "too many items: %zu, canaryd supports at most %d "
+		    "(CD_MAX_ROLLOUT_STEPS)", n, CD_MAX_ROLLOUT_STEPS);
+		return;
+	}
+	json_raw(w, "[");
+	for (i = 0; i < n && !w->w_stop; i++) {
+		it = seq_item(w, v, i);
+		old = path_index(w, i);
+		if (i > 0)
+			json_raw(w, ",");
+		if (!visit(w, it) || get_int(w, it, 1, 100, &x) == -1) {
+			bad = 1;
+			json_raw(w, "null");
+		} else {
+			steps[i] = (uint8_t)x;
+			buf_printf(&w->w_json, "%" PRId64, x);
+			if (i > 0 && !bad && steps[i] <= steps[i - 1]) {
+				w_err(w, it, "%d is not greater than the "
+				    "step before it (%d): steps must rise",
+				    steps[i], steps[i - 1]);
+				bad = 1;
+			}
+		}
+		path_pop(w, old);
+	}
+	json_raw(w, "]");
+	if (bad)
+		return;
+	memcpy(ro->ro_steps, steps, n);
+	ro->ro_nsteps = n;
+}
+
+static void
+rollout_init(struct cw *w, void *base)
+{
+	static const uint8_t def[] = { 1, 5, 10, 25, 50, 100 };
+	struct cd_rollout *ro = base;
+
+	(void)w;
+	ro->ro_canary = -1;
+	ro->ro_stable = -1;
+	memcpy(ro->ro_steps, def, sizeof(def));
+	ro->ro_nsteps = sizeof(def);
+}
+
+static void
+rollout_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	struct cd_rollout *ro = base;
+	size_t old;
+
+	(void)seen;
+	ro->ro_set = true;
+	if (ro->ro_canary >= 0 && ro->ro_canary == ro->ro_stable) {
+		old = path_push(w, "stable");
+		w_err(w, map_get(w, n, "stable") != NULL ?
+		    map_get(w, n, "stable") : n,
+		    "must not be the canary cluster");
+		path_pop(w, old);
+	}
+}
+
+/* Cross-field rules of metadata.filter_metadata.canaryd; base: the route. */
+static void
+canaryd_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	static const char *const weighted_only[] = { "sticky",
+	    "override_header", "override_cookie", "rollout", NULL };
+	struct cd_route *rt = base;
+	yaml_node_t *k;
+	size_t i, old;
+
+	for (i = 0; weighted_only[i] != NULL; i++) {
+		if (rt->rt_action == CD_RA_WEIGHTED ||
+		    !(seen & field_bit(&msg_canaryd, weighted_only[i])))
+			continue;
+		old = path_push(w, weighted_only[i]);
+		w_err(w, map_key(w, n, weighted_only[i]), "only allowed on a "
+		    "route with weighted_clusters");
+		path_pop(w, old);
+	}
+	if (rt->rt_action == CD_RA_DIRECT &&
+	    (seen & field_bit(&msg_canaryd, "fallback"))) {
+		old = path_push(w, "fallback");
+		w_err(w, map_key(w, n, "fallback"), "only allowed on a route "
+		    "with cluster or weighted_clusters");
+		path_pop(w, old);
+	}
+	if (rt->rt_override_header != NULL &&
+	    !is_token(rt->rt_override_header)) {
+		old = path_push(w, "override_header");
+		w_err(w, map_get(w, n, "override_header") != NULL ?
+		    map_get(w, n, "override_header") : n,
+		    "not a valid header name: must be an HTTP token");
+		path_pop(w, old);
+	}
+	if (rt->rt_override_cookie != NULL &&
+	    !is_token(rt->rt_override_cookie)) {
+		old = path_push(w, "override_cookie");
+		w_err(w, map_get(w, n, "override_cookie") != NULL ?
+		    map_get(w, n, "override_cookie") : n,
+		    "not a valid cookie name: must be an HTTP token");
+		path_pop(w, old);
+	}
+	if (rt->rt_action != CD_RA_WEIGHTED ||
+	    !(seen & field_bit(&msg_canaryd, "rollout")))
+		return;
+	/* The admin endpoints (/canary/<route>/...) address it by name. */
+	k = map_key(w, n, "rollout");
+	old = path_push(w, "rollout");
+	if (rt->rt_name == NULL)
+		w_err(w, k, "the route needs a name: /canary/<name>/... "
+		    "addresses the rollout by it");
+	else {
+		for (i = 0; i < w->w_nrollouts; i++)
+			if (strcmp(w->w_rollout_names[i], rt->rt_name) == 0)
+				break;
+		if (i < w->w_nrollouts)
+			w_err(w, k, "another route with a rollout is named "
+			    "\"%.*s\" (line %d): names of routes with a "
+			    "rollout must be unique", CONF_QUOTE_MAX,
+			    rt->rt_name, w->w_rollout_lines[i]);
+		else if (w->w_nrollouts < CD_MAX_SPLITS) {
+			w->w_rollout_names[w->w_nrollouts] = rt->rt_name;
+			w->w_rollout_lines[w->w_nrollouts++] =
+			    (int)k->start_mark.line + 1;
+		}
+	}
+	path_pop(w, old);
+}
+
+/* fallback: a cluster that must exist even with validate_clusters off,
+ * since it is only used when something already went wrong. */
+static void
+fn_fallback(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	char *s;
+	size_t n = w->w_nrefs;
+
+	if ((s = get_str(w, v, CF_NONEMPTY, CD_NAME_MAX - 1)) == NULL)
+		return;
+	ref_add(w, v, s, (int *)(void *)((char *)base + f->f_off));
+	if (w->w_nrefs > n)
+		w->w_refs[n].r_strict = 1;
+	json_str(w, s, strlen(s));
 }
 
 /* The regex node under field (safe_regex.regex), for error positions. */
@@ -3084,13 +3522,57 @@ static const struct conf_field direct_fields[] = {
 static const struct conf_msg msg_direct = { "DirectResponseAction",
     direct_fields, NULL, direct_done };
 
+/* canaryd.sticky: { cookie: NAME } | { header: NAME } */
+#define ST(m)	AT(struct cd_sticky, m)
+static const struct conf_field sticky_fields[] = {
+	{ "cookie", CK_STR, CF_REQUIRED | CF_NONEMPTY, 1,
+	    .f_max = CD_NAME_MAX - 1, ST(st_cookie) },
+	{ "header", CK_STR, CF_NONEMPTY | CF_LOWER, 1,
+	    .f_max = CD_NAME_MAX - 1, ST(st_header) },
+	{ "set_cookie", CK_BOOL, CF_DEF, .f_def = 0, ST(st_set_cookie) },
+	{ "seed", CK_FN, 0, .f_fn = fn_sticky_seed },
+	F_END
+};
+#undef ST
+static const struct conf_msg msg_sticky = { "canaryd sticky", sticky_fields,
+    NULL, sticky_done };
+
+/* canaryd.rollout: automated promotion and rollback (master) */
+#define RO(m)	AT(struct cd_rollout, m)
+static const struct conf_field rollout_fields[] = {
+	{ "canary", CK_FN, CF_REQUIRED, .f_fn = fn_rollout_wc, RO(ro_canary) },
+	{ "stable", CK_FN, CF_REQUIRED, .f_fn = fn_rollout_wc, RO(ro_stable) },
+	{ "steps", CK_FN, 0, .f_fn = fn_rollout_steps },
+	{ "step_interval", CK_DUR, CF_DEF | CF_GT, .f_def = 60 * CONF_S,
+	    RO(ro_step_interval) },
+	{ "window", CK_DUR, CF_DEF | CF_GT, .f_def = 30 * CONF_S,
+	    RO(ro_window) },
+	{ "min_requests", CK_UINT, CF_DEF, U32, .f_def = 200,
+	    RO(ro_min_requests) },
+	{ "max_error_rate_delta", CK_DOUBLE, CF_DEF, .f_dmin = 0,
+	    .f_dmax = 1, .f_ddef = 0.01, RO(ro_max_error_rate_delta) },
+	{ "max_p99_ratio", CK_DOUBLE, CF_DEF, .f_dmin = 1,
+	    .f_dmax = INFINITY, .f_ddef = 1.5, RO(ro_max_p99_ratio) },
+	F_END
+};
+#undef RO
+static const struct conf_msg msg_rollout = { "canaryd rollout",
+    rollout_fields, rollout_init, rollout_done };
+
 /* metadata.filter_metadata.canaryd: canaryd's own route options */
 static const struct conf_field canaryd_fields[] = {
 	{ "split", CK_ENUM, 0, .f_enum = &enum_split, RT(rt_split_mode) },
+	{ "sticky", CK_MSG, 0, .f_msg = &msg_sticky, RT(rt_sticky) },
+	{ "override_header", CK_STR, CF_NONEMPTY | CF_LOWER,
+	    .f_max = CD_NAME_MAX - 1, RT(rt_override_header) },
+	{ "override_cookie", CK_STR, CF_NONEMPTY, .f_max = CD_NAME_MAX - 1,
+	    RT(rt_override_cookie) },
+	{ "fallback", CK_FN, 0, .f_fn = fn_fallback, RT(rt_fallback) },
+	{ "rollout", CK_MSG, 0, .f_msg = &msg_rollout, RT(rt_rollout) },
 	F_END
 };
 static const struct conf_msg msg_canaryd = { "canaryd route metadata",
-    canaryd_fields, NULL, NULL };
+    canaryd_fields, NULL, canaryd_done };
 
 static const struct conf_field metadata_fields[] = {
 	{ "filter_metadata", CK_FN, 0, .f_fn = fn_filter_metadata },
@@ -3301,6 +3783,24 @@ static const struct conf_field filter_chain_fields[] = {
 static const struct conf_msg msg_filter_chain = { "FilterChain",
     filter_chain_fields, NULL, NULL };
 
+/* Listener metadata.filter_metadata.canaryd: canaryd's listener options */
+static const struct conf_field listener_canaryd_fields[] = {
+	{ "max_connections_per_worker", CK_UINT, CF_DEF, .f_min = 0,
+	    .f_max = 1048576, .f_def = 0, L(l_max_connections_per_worker) },
+	F_END
+};
+static const struct conf_msg msg_listener_canaryd = {
+    "canaryd listener metadata", listener_canaryd_fields, NULL, NULL };
+
+static const struct conf_field listener_metadata_fields[] = {
+	{ "filter_metadata", CK_FN, 0, .f_fn = fn_filter_metadata,
+	    .f_msg = &msg_listener_canaryd },
+	{ "typed_filter_metadata", CK_REJECT, .f_flags = 0 },
+	F_END
+};
+static const struct conf_msg msg_listener_metadata = { "Metadata",
+    listener_metadata_fields, NULL, NULL };
+
 static const struct conf_field listener_fields[] = {
 	{ "name", CK_STR, 0, .f_max = CD_NAME_MAX - 1, L(l_name) },
 	{ "address", CK_MSG, CF_REQUIRED, .f_msg = &msg_address, L(l_addr) },
@@ -3311,6 +3811,7 @@ static const struct conf_field listener_fields[] = {
 	{ "default_filter_chain", CK_REJECT, .f_flags = 0 },
 	{ "socket_options", CK_REJECT, .f_flags = 0 },
 	{ "access_log", CK_REJECT, .f_flags = 0 },
+	{ "metadata", CK_MSG, 0, .f_msg = &msg_listener_metadata },
 	F_END
 };
 #undef L
@@ -3674,7 +4175,7 @@ resolve_refs(struct cw *w)
 		idx = conf_cluster_index(w->w_conf, r->r_name);
 		/* validate_clusters: false leaves -1: the route then
 		 * answers cluster_not_found_response_code, as in Envoy. */
-		if (idx == -1 && w->w_validate_clusters)
+		if (idx == -1 && (w->w_validate_clusters || r->r_strict))
 			diag_at(w, 0, r->r_line, r->r_col, r->r_path,
 			    "unknown cluster \"%s\"", r->r_name);
 		*r->r_slot = idx;

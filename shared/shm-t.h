@@ -32,7 +32,7 @@
 #include "stats-t.h"
 
 #define SHM_MAGIC		0x43414e41u	/* "CANA" */
-#define SHM_VERSION_MAJOR	3
+#define SHM_VERSION_MAJOR	4
 #define SHM_VERSION_MINOR	0
 
 /* Worker slots: two generations may overlap during a reload; the last

@@ -45,7 +45,9 @@
 	X(HC_RQ_RESET_AFTER_RESPONSE, "rq_reset_after_downstream_response_started") \
 	X(HC_RQ_ROUTER_TOTAL,	"rq_total")				\
 	X(HC_LOG_DROPPED,	"log_dropped")				\
-	X(HC_ACCESS_LOG_DROPPED, "access_log_dropped")
+	X(HC_ACCESS_LOG_DROPPED, "access_log_dropped")			\
+	/* canaryd: an override value that names no cluster */		\
+	X(HC_CANARY_OVERRIDE_UNKNOWN, "canary.override_unknown")
 
 #define CD_HTTP_GAUGES(X)						\
 	X(HG_CX_ACTIVE,		"downstream_cx_active")			\
@@ -104,7 +106,12 @@
 	X(CC_OD_EJECTIONS_OVERFLOW, "outlier_detection.ejections_overflow") \
 	X(CC_OD_EJECTIONS_DETECTED_5XX, "outlier_detection.ejections_detected_consecutive_5xx") \
 	X(CC_OD_EJECTIONS_ENFORCED_GATEWAY, "outlier_detection.ejections_enforced_consecutive_gateway_failure") \
-	X(CC_OD_EJECTIONS_DETECTED_GATEWAY, "outlier_detection.ejections_detected_consecutive_gateway_failure")
+	X(CC_OD_EJECTIONS_DETECTED_GATEWAY, "outlier_detection.ejections_detected_consecutive_gateway_failure") \
+	/* canaryd (issue 6): requests placed here by a sticky key or an */ \
+	/* override; requests that failed here and went to the fallback */ \
+	X(CC_CANARY_STICKY,	"canary.sticky")			\
+	X(CC_CANARY_OVERRIDE,	"canary.override")			\
+	X(CC_CANARY_FALLBACK,	"canary.fallback")
 
 #define CD_CLUSTER_GAUGES(X)						\
 	X(CG_CX_ACTIVE,		"upstream_cx_active")			\

@@ -11,8 +11,10 @@
 set -euo pipefail
 
 # One list, so the README, CI and this script cannot disagree.
+# chromium: the admin page test renders GET / headless
+# (test/integration/test_page.py).
 BUILD_PKGS="libyaml-dev libhttp-parser-dev libbsd-dev libcunit1-dev pkg-config
-gcc make curl python3 procps mandoc"
+gcc make curl python3 procps mandoc chromium"
 BENCH_PKGS="nginx haproxy wrk"
 # clang 14 is Debian 12's; libclang-rt-14-dev holds libFuzzer and the
 # sanitizer runtimes clang links with -fsanitize=fuzzer,address,undefined.

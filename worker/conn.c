@@ -906,6 +906,7 @@ conn_retry_decide(struct wrk_req *r, enum wrk_try_result res,
 	bool sent = (r->rq_flags & RQ_F_UHEAD_SENT) || r->rq_uhead_off > 0;
 
 	conn_retry_unhold(r);
+	r->rq_flags &= ~RQ_F_FB_WANT;
 	if (!rp->rp_set)
 		return false;
 	switch (wrk_retry_decide(rp, res, status,
@@ -920,12 +921,14 @@ conn_retry_decide(struct wrk_req *r, enum wrk_try_result res,
 	case WRK_RETRY_LIMIT:
 		WRK_CC(ci, CC_RQ_RETRY_LIMIT_EXCEEDED);
 		r->rq_rflags |= ALOG_RF_URX;
+		r->rq_flags |= RQ_F_FB_WANT;
 		return false;
 	case WRK_RETRY_YES:
 		break;
 	}
 	if (!wrk_breaker_acquire(ci, SHM_CB_RETRY)) {
 		WRK_CC(ci, CC_RQ_RETRY_OVERFLOW);
+		r->rq_flags |= RQ_F_FB_WANT;
 		return false;
 	}
 	r->rq_flags |= RQ_F_CB_RETRY;
@@ -951,6 +954,86 @@ conn_retry_schedule(struct wrk_conn *c, struct wrk_req *r)
 	conn_req_timer_sync(r);
 }
 
+/*
+ * The route's fallback cluster for r, or -1: none configured, r is on it
+ * already (or was sent there once), or r cannot be sent again whole (its
+ * body went past the retry buffer, or response bytes reached the client).
+ */
+static int
+conn_fallback_cluster(const struct wrk_req *r)
+{
+	int fb = r->rq_route->rt_fallback;
+
+	if (fb < 0 || (size_t)fb >= wrk.w_conf->c_nclusters ||
+	    fb == r->rq_cluster || (r->rq_flags & (RQ_F_FALLBACK |
+	    RQ_F_RESP_HEAD)))
+		return -1;
+	/* before the head went upstream nothing needs replaying */
+	if ((r->rq_flags & RQ_F_HEAD) && r->rq_out != NULL &&
+	    !conn_replayable(r))
+		return -1;
+	return fb;
+}
+
+static void	conn_ups_discard(struct wrk_req *);
+
+/*
+ * Start r again on its route's fallback cluster: a retriable failure
+ * with no retry left, or no healthy host, in the cluster it was sent to.
+ * A fresh retry budget under the same route timeout; the fallback's
+ * breakers apply (overflow there is the usual 503).  st: the retriable
+ * response the attempt got, whose connection is dropped here (it is not
+ * passed on, so it is charged like a retried one), or 0 when the
+ * attempt's connection is gone already.  False (nothing done) when there
+ * is no fallback for r or it has no host to take it.
+ */
+static bool
+conn_fallback(struct wrk_conn *c, struct wrk_req *r, uint16_t st)
+{
+	struct shm_host host;
+	int fb, hidx, ci = r->rq_cluster;
+
+	if ((fb = conn_fallback_cluster(r)) < 0)
+		return false;
+	/* a fallback with no host either: keep the first failure's answer */
+	if ((hidx = wrk_ups_pick_host(fb, &host, 0)) < 0) {
+		WRK_CC(fb, CC_CX_NONE_HEALTHY);
+		return false;
+	}
+	log_debug("conn %u: %s failed, falling back to %s", c->c_id,
+	    wrk.w_conf->c_clusters[ci].cl_name,
+	    wrk.w_conf->c_clusters[fb].cl_name);
+	WRK_CC(ci, CC_CANARY_FALLBACK);
+	if (st != 0) {
+		wrk_ctr(&WRK_SLOT_CL(ci)->cc_retry_code[st - CD_CODE_MIN], 1);
+		if (st >= 500)
+			WRK_HOC(ci, r->rq_hidx, HOC_RQ_ERROR);
+		conn_ups_discard(r);
+	}
+	/* units are counted per cluster: give back the failed one's */
+	conn_ups_unhold(r);
+	conn_retry_unhold(r);
+	r->rq_flags &= ~(RQ_F_FB_WANT | RQ_F_RETRIED);
+	r->rq_flags |= RQ_F_FALLBACK;
+	r->rq_rflags &= ~(uint32_t)ALOG_RF_URX;
+	r->rq_cluster = fb;
+	r->rq_hidx = hidx;
+	r->rq_host = host;
+	r->rq_nretries = 0;
+	r->rq_tried = 0;
+	conn_attempt_reset(r);
+	/*
+	 * Through a back-off of 0 ms, like a retry: conn_retry_start() then
+	 * picks the host and starts the attempt from a state that may move
+	 * to any of the attempt's outcomes (PROXY may not move to PROXY).
+	 */
+	r->rq_backoff_dl = wrk.w_now;
+	if (c->c_state != CONN_S_BACKOFF)
+		conn_set_state(c, CONN_S_BACKOFF);
+	conn_req_timer_sync(r);
+	return true;
+}
+
 /* Back-off over: the next attempt, on a host not tried yet if the
  * cluster has one. */
 static void
@@ -960,6 +1043,8 @@ conn_retry_start(struct wrk_conn *c, struct wrk_req *r)
 
 	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, r->rq_tried)) < 0) {
 		WRK_CC(ci, CC_CX_NONE_HEALTHY);
+		if (conn_fallback(c, r, 0))
+			return;
 		r->rq_rflags |= ALOG_RF_UH;
 		conn_reply(c, r, 503, "no healthy upstream", 19);
 		return;
@@ -988,6 +1073,8 @@ conn_try_failed(struct wrk_conn *c, struct wrk_req *r,
 		conn_retry_schedule(c, r);
 		return;
 	}
+	if ((r->rq_flags & RQ_F_FB_WANT) && conn_fallback(c, r, 0))
+		return;
 	r->rq_rflags |= res == WRK_TRY_PER_TRY_TIMEOUT ? ALOG_RF_UT :
 	    res == WRK_TRY_CONNECT_FAIL ? ALOG_RF_UF :
 	    code == 502 ? ALOG_RF_UPE : ALOG_RF_UC;
@@ -1044,7 +1131,8 @@ conn_resp_retry(struct wrk_conn *c, struct wrk_req *r, uint16_t st)
 	shm_outlier_report(WRK_SHM_CL(ci), (uint32_t)r->rq_hidx,
 	    st);
 	if (!conn_retry_decide(r, WRK_TRY_RESPONSE, st))
-		return false;
+		/* no retry left: the fallback may take it instead */
+		return (r->rq_flags & RQ_F_FB_WANT) && conn_fallback(c, r, st);
 	/* Envoy charges a retried response as retry.upstream_rq_<code> */
 	wrk_ctr(&WRK_SLOT_CL(ci)->cc_retry_code[st - CD_CODE_MIN], 1);
 	if (st >= 500)
@@ -1315,6 +1403,29 @@ conn_attempt(struct wrk_conn *c, struct wrk_req *r, bool fresh)
 
 /* ---- the request head ------------------------------------------------ */
 
+/* Counters of a weighted route's pick; a new sticky key is kept for the
+ * set-cookie line of the response. */
+static void
+conn_canary_count(struct wrk_req *r, int ci, const struct wrk_canary *ca)
+{
+	if (ca->ca_override_unknown)
+		WRK_HC(HC_CANARY_OVERRIDE_UNKNOWN);
+	switch (ca->ca_by) {
+	case WRK_PICK_OVERRIDE:
+		WRK_CC(ci, CC_CANARY_OVERRIDE);
+		break;
+	case WRK_PICK_NEW_KEY:
+		memcpy(r->rq_sticky_key, ca->ca_key, sizeof(r->rq_sticky_key));
+		WRK_CC(ci, CC_CANARY_STICKY);
+		break;
+	case WRK_PICK_STICKY:
+		WRK_CC(ci, CC_CANARY_STICKY);
+		break;
+	case WRK_PICK_SPLIT:
+		break;
+	}
+}
+
 /*
  * The head is parsed: check it the way Envoy's codec does, route it, pick
  * a cluster and a host, write the upstream head and find a connection.
@@ -1332,6 +1443,7 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	struct wrk_req_info ri;
 	struct wrk_rq_view rv;
 	struct wrk_req_head rh;
+	struct wrk_canary ca;
 	struct wrk_buf *out;
 	int major, minor, ci = -1, hidx;
 	uint32_t idx;
@@ -1443,9 +1555,9 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 		ci = rt->rt_cluster;
 		break;
 	case CD_RA_WEIGHTED:
-		idx = wrk_router_pick_weighted(rt,
+		idx = wrk_router_pick_canary(rt, &rv,
 		    &wrk.w_shm->splits[rt->rt_split],
-		    &wrk.w_splits[rt->rt_split]);
+		    &wrk.w_splits[rt->rt_split], &ca);
 		ci = rt->rt_wc[idx].wc_cluster;
 		break;
 	}
@@ -1456,21 +1568,34 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 		conn_reply(c, r, rt->rt_cluster_not_found_code, NULL, 0);
 		return;
 	}
+	if (rt->rt_action == CD_RA_WEIGHTED)
+		conn_canary_count(r, ci, &ca);
 	r->rq_cluster = ci;
 	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, 0)) < 0) {
 		WRK_CC(ci, CC_CX_NONE_HEALTHY);
-		r->rq_rflags |= ALOG_RF_UH;
 		log_debug("conn %u: %s: no healthy upstream", c->c_id,
 		    wrk.w_conf->c_clusters[ci].cl_name);
-		conn_reply(c, r, 503, "no healthy upstream", 19);
-		return;
+		/* nothing went anywhere yet: the fallback takes it as is */
+		if ((ci = conn_fallback_cluster(r)) >= 0 &&
+		    (hidx = wrk_ups_pick_host(ci, &r->rq_host, 0)) >= 0) {
+			WRK_CC(r->rq_cluster, CC_CANARY_FALLBACK);
+			r->rq_flags |= RQ_F_FALLBACK;
+			r->rq_cluster = ci;
+		} else {
+			r->rq_rflags |= ALOG_RF_UH;
+			conn_reply(c, r, 503, "no healthy upstream", 19);
+			return;
+		}
 	}
 	r->rq_hidx = hidx;
 	rp = &rt->rt_retry;
 	r->rq_try_ms = (uint32_t)wrk_retry_per_try_ms(rp,
 	    conn_ms(rt->rt_timeout));
-	/* a route that may retry keeps the request for a replay */
-	if (rp->rp_set && rp->rp_retry_on != 0 && rp->rp_num_retries > 0)
+	/* a route that may retry keeps the request for a replay; so does
+	 * one with a fallback that a retriable failure may reach, even
+	 * with num_retries 0 */
+	if (rp->rp_set && rp->rp_retry_on != 0 && (rp->rp_num_retries > 0 ||
+	    rt->rt_fallback >= 0))
 		r->rq_flags |= RQ_F_KEEP;
 
 	/* the upstream head */
@@ -1949,6 +2074,9 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r)
 	}
 	need = r->rq_rp.h_head_end + wrk_hdr_response_extra(sh.sh_nhdrs,
 	    sh.sh_server_len, sh.sh_request_id_len);
+	if (r->rq_sticky_key[0] != '\0')
+		need += wrk_sticky_set_cookie_len(
+		    r->rq_route->rt_sticky.st_cookie);
 	if (out->b_size < need) {
 		struct wrk_buf *nb = wrk_buf_get_large();
 
@@ -1965,6 +2093,11 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r)
 		conn_ups_protocol_error(c, r);
 		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;
 	}
+	/* sticky set_cookie: the new key, so the browser keeps its version */
+	if (r->rq_sticky_key[0] != '\0' && (need = wrk_sticky_set_cookie(
+	    out->b_data, len, out->b_size, r->rq_route->rt_sticky.st_cookie,
+	    r->rq_sticky_key)) > 0)
+		len = need;
 	out->b_off = 0;
 	out->b_len = (uint32_t)len;
 	uin->b_off = r->rq_rp.h_head_end;

@@ -21,6 +21,7 @@
 #include "shared/shm-t.h"
 #include "http1.h"
 #include "mem.h"
+#include "sticky.h"
 #include "timer.h"
 #include "worker.h"
 
@@ -84,6 +85,9 @@ struct wrk_conn {
 #define RQ_F_CXOVF	0x00800000	/* attempt counted cx_overflow */
 #define RQ_F_LOGGED	0x01000000	/* access log line written */
 #define RQ_F_LOCAL	0x02000000	/* answered by a local reply */
+#define RQ_F_FB_WANT	0x10000000	/* retriable failure, no retry left:
+					 * the route's fallback may take it */
+#define RQ_F_FALLBACK	0x20000000	/* started again on the fallback */
 
 /* rq_al[] slots and rq_al_have bits */
 #define RQ_AL_PATH	0
@@ -139,6 +143,8 @@ struct wrk_req {
 	uint32_t		 rq_uin_parsed;
 	uint8_t			 rq_rid_len;
 	char			 rq_rid[64];	/* x-request-id to echo */
+	/* sticky set_cookie: the new key to hand out, "" for none */
+	char			 rq_sticky_key[WRK_STICKY_KEY_LEN + 1];
 	/*
 	 * Access log (only filled while it is on): Envoy's response flags,
 	 * the service time, the local reply's body length, and where the

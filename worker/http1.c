@@ -81,7 +81,8 @@ h1_on_begin(http_parser *p)
 }
 
 /* Grow slice s by [at, at + len), which must follow it directly (a split
- * across feeds); anything else (obs-fold) is refused. */
+ * across feeds); anything else (obs-fold after a non-empty first part)
+ * is refused. */
 static int
 h1_extend(struct wrk_http1 *h, struct wrk_slice *s, const char *at,
     size_t len, bool fresh)
@@ -158,6 +159,29 @@ h1_on_field(http_parser *p, const char *at, size_t len)
 	return h1_extend(h, &h->h_hdrs[h->h_nhdrs - 1].h_name, at, len, false);
 }
 
+/*
+ * A value that starts a line: only blanks stand between it and the
+ * previous LF.  That is obs-fold (RFC 9112 5.2), which http-parser takes
+ * as a continuation -- and when the folded line's first part is empty it
+ * reports the continuation as the whole value ("Content-Length:\r\n 5"
+ * reads as 5), so it is refused however it comes.  An empty value is
+ * reported with no bytes at the start of the next line: look back past
+ * its line end first (a fold of blanks only shows up there).  The head
+ * is whole in the buffer from its first byte, so the look back stays
+ * inside it; it runs once per value, over its leading blanks only.
+ */
+static bool
+h1_is_fold(const struct wrk_http1 *h, const char *at, size_t len)
+{
+	if (len == 0 && at > h->h_base && at[-1] == '\n')
+		at--;
+	if (len == 0 && at > h->h_base && at[-1] == '\r')
+		at--;
+	while (at > h->h_base && (at[-1] == ' ' || at[-1] == '\t'))
+		at--;
+	return at > h->h_base && at[-1] == '\n';
+}
+
 static int
 h1_on_value(http_parser *p, const char *at, size_t len)
 {
@@ -168,13 +192,15 @@ h1_on_value(http_parser *p, const char *at, size_t len)
 	if (h1_check_value(h, at, len) == -1)
 		return -1;
 	if (h->h_flags & WRK_HTTP1_F_HEAD)
-		return 0;
+		return 0;	/* trailers: h1_chunk_check() refuses folds */
 	if (h->h_nhdrs == 0)
 		return h1_fail(h, WRK_HTTP1_E_PROTOCOL);
 	if (h1_count(h, len) == -1)
 		return -1;
 	hd = &h->h_hdrs[h->h_nhdrs - 1];
 	fresh = h->h_last != H1_LAST_VALUE;
+	if (fresh && h1_is_fold(h, at, len))
+		return h1_fail(h, WRK_HTTP1_E_PROTOCOL);
 	h->h_last = H1_LAST_VALUE;
 	return h1_extend(h, &hd->h_value, at, len, fresh);
 }
@@ -246,7 +272,8 @@ h1_on_complete(http_parser *p)
  * parser consumed: chunk-size is 1 to 16 hex digits; then optional
  * blanks and extensions that start with ';' and hold no control byte;
  * lines end in CRLF exactly; data is followed by CRLF exactly; the
- * trailer section is lines without control bytes up to an empty line.
+ * trailer section is lines without control bytes, none starting with a
+ * blank (obs-fold), up to an empty line.
  * http-parser still does the parsing; this only refuses what it would
  * let through.
  */
@@ -353,8 +380,8 @@ h1_chunk_check(struct wrk_http1 *h, const unsigned char *p, size_t len)
 		case CK_TRAILER:
 			if (ch == '\r')
 				h->h_ck_state = CK_END_LF;
-			else if (h1_is_ctl(ch))
-				return -1;
+			else if (h1_is_ctl(ch) || ch == ' ' || ch == '\t')
+				return -1;	/* obs-fold too */
 			else
 				h->h_ck_state = CK_TRAILER_LINE;
 			break;

@@ -12,6 +12,7 @@
 
 #include "shared/shm.h"
 #include "router.h"
+#include "sticky.h"
 
 static int
 dom_longest_first(const void *a, const void *b)
@@ -426,12 +427,13 @@ wrk_router_route(const struct cd_vhost *vh, const struct wrk_rq_view *rv)
 
 /* ---- cluster and host pick ------------------------------------------ */
 
-uint32_t
-wrk_router_pick_weighted(const struct cd_route *rt, struct shm_split *sp,
+/* Bring sc up to the split's current weights; -1 when no plan can be
+ * built (then cluster 0 is the only answer). */
+static int
+split_refresh(const struct cd_route *rt, struct shm_split *sp,
     struct wrk_split_cache *sc)
 {
 	uint32_t seq, n, i, w[CD_MAX_WEIGHTED];
-	uint64_t pos;
 
 	seq = shm_split_seq(sp);
 	if (!sc->sc_valid || seq != sc->sc_seq) {
@@ -442,15 +444,118 @@ wrk_router_pick_weighted(const struct cd_route *rt, struct shm_split *sp,
 			for (i = 0; i < rt->rt_nwc && i < CD_MAX_WEIGHTED; i++)
 				w[i] = rt->rt_wc[i].wc_weight;
 			if (split_plan_init(&sc->sc_plan, w, i) == -1)
-				return 0;
+				return -1;
 		}
 		sc->sc_seq = seq;
 		sc->sc_valid = true;
 	}
+	return 0;
+}
+
+uint32_t
+wrk_router_pick_weighted(const struct cd_route *rt, struct shm_split *sp,
+    struct wrk_split_cache *sc)
+{
+	uint64_t pos;
+
+	if (split_refresh(rt, sp, sc) == -1)
+		return 0;
 	if (rt->rt_split_mode == CD_SPLIT_RANDOM)
 		return split_pick_random(&sc->sc_plan, arc4random());
 	pos = atomic_fetch_add_explicit(&sp->sp_next, 1, memory_order_relaxed);
 	return split_pick_exact(&sc->sc_plan, pos);
+}
+
+/* ---- canary: override and sticky ------------------------------------ */
+
+/* The rt_wc index an override value names, or -1 for an unknown one. */
+static int
+canary_override(const struct cd_route *rt, const char *v, size_t len)
+{
+	size_t i;
+
+	if (len == 6 && strncasecmp(v, "always", 6) == 0)
+		return rt->rt_canary_wc;
+	if (len == 5 && strncasecmp(v, "never", 5) == 0)
+		return rt->rt_stable_wc;
+	for (i = 0; i < rt->rt_nwc; i++)
+		if (strlen(rt->rt_wc[i].wc_name) == len &&
+		    memcmp(rt->rt_wc[i].wc_name, v, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The sticky pick of key under the split's current weights, or -1. */
+static int
+canary_sticky(const struct cd_route *rt, struct shm_split *sp,
+    struct wrk_split_cache *sc, const char *key, size_t klen)
+{
+	const struct split_plan *pl = &sc->sc_plan;
+	uint32_t w[CD_MAX_WEIGHTED], i, n;
+
+	if (split_refresh(rt, sp, sc) == -1)
+		return -1;
+	/* the plan's reduced weights: rendezvous only needs the ratios */
+	n = pl->sp_n < rt->rt_nwc ? pl->sp_n : (uint32_t)rt->rt_nwc;
+	for (i = 0; i < n; i++)
+		w[i] = (uint32_t)(pl->sp_upper[i] - (i > 0 ?
+		    pl->sp_upper[i - 1] : 0));
+	return wrk_sticky_pick(rt->rt_sticky.st_seed, key, klen, rt->rt_wc,
+	    w, n);
+}
+
+uint32_t
+wrk_router_pick_canary(const struct cd_route *rt,
+    const struct wrk_rq_view *rv, struct shm_split *sp,
+    struct wrk_split_cache *sc, struct wrk_canary *ca)
+{
+	const struct cd_sticky *st = &rt->rt_sticky;
+	const char *v;
+	size_t vlen;
+	int idx;
+
+	ca->ca_by = WRK_PICK_SPLIT;
+	ca->ca_override_unknown = false;
+	ca->ca_key[0] = '\0';
+	/* an override wins over everything: testers force a version */
+	if (rt->rt_override_header != NULL && wrk_sticky_header(rv->rv_base,
+	    rv->rv_hdrs, rv->rv_nhdrs, rt->rt_override_header, &v, &vlen)) {
+		if ((idx = canary_override(rt, v, vlen)) >= 0) {
+			ca->ca_by = WRK_PICK_OVERRIDE;
+			return (uint32_t)idx;
+		}
+		ca->ca_override_unknown = true;
+	}
+	if (rt->rt_override_cookie != NULL && wrk_sticky_cookie(rv->rv_base,
+	    rv->rv_hdrs, rv->rv_nhdrs, rt->rt_override_cookie, &v, &vlen)) {
+		if ((idx = canary_override(rt, v, vlen)) >= 0) {
+			ca->ca_by = WRK_PICK_OVERRIDE;
+			return (uint32_t)idx;
+		}
+		ca->ca_override_unknown = true;
+	}
+	if (st->st_set) {
+		if (st->st_cookie != NULL ? wrk_sticky_cookie(rv->rv_base,
+		    rv->rv_hdrs, rv->rv_nhdrs, st->st_cookie, &v, &vlen) :
+		    wrk_sticky_header(rv->rv_base, rv->rv_hdrs, rv->rv_nhdrs,
+		    st->st_header, &v, &vlen))
+			ca->ca_by = WRK_PICK_STICKY;
+		else if (st->st_set_cookie && st->st_cookie != NULL) {
+			wrk_sticky_new_key(ca->ca_key);
+			v = ca->ca_key;
+			vlen = WRK_STICKY_KEY_LEN;
+			ca->ca_by = WRK_PICK_NEW_KEY;
+		}
+		if (ca->ca_by != WRK_PICK_SPLIT) {
+			if ((idx = canary_sticky(rt, sp, sc, v, vlen)) >= 0)
+				return (uint32_t)idx;
+			ca->ca_by = WRK_PICK_SPLIT;
+			ca->ca_key[0] = '\0';
+		}
+	}
+	/* no key: the exact split, whose counter keyed requests leave
+	 * alone, so it stays exact among the others */
+	return wrk_router_pick_weighted(rt, sp, sc);
 }
 
 int

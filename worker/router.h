@@ -16,6 +16,7 @@
 #include "shared/shm-t.h"
 #include "shared/split.h"
 #include "http1.h"
+#include "sticky.h"
 
 struct wrk_dom {
 	const char		*d_str;		/* wildcard part removed */
@@ -82,6 +83,33 @@ struct wrk_split_cache {
  */
 uint32_t	 wrk_router_pick_weighted(const struct cd_route *,
 		    struct shm_split *, struct wrk_split_cache *);
+
+/* How wrk_router_pick_canary() chose. */
+enum wrk_pick_by {
+	WRK_PICK_SPLIT,		/* the route's split (exact or random) */
+	WRK_PICK_STICKY,	/* the request's sticky key */
+	WRK_PICK_NEW_KEY,	/* a new key, to set as a cookie */
+	WRK_PICK_OVERRIDE,	/* override_header / override_cookie */
+};
+
+struct wrk_canary {
+	enum wrk_pick_by	 ca_by;
+	bool			 ca_override_unknown;	/* named nothing */
+	char			 ca_key[WRK_STICKY_KEY_LEN + 1]; /* NEW_KEY */
+};
+
+/*
+ * Index into rt->rt_wc for a request on a weighted route, with the
+ * route's canaryd options: an override value (header, then cookie:
+ * "always" the canary, "never" the stable one, or a cluster's name, even
+ * one of weight 0) wins; else a sticky key (or a new one when set_cookie
+ * is on) is placed by rendezvous hashing over the split's current
+ * weights (worker/sticky.h); else wrk_router_pick_weighted().  *ca says
+ * which, for counters and the set-cookie line.
+ */
+uint32_t	 wrk_router_pick_canary(const struct cd_route *,
+		    const struct wrk_rq_view *, struct shm_split *,
+		    struct wrk_split_cache *, struct wrk_canary *);
 
 /*
  * Host index in hosts[0, n) for one request, or -1 when none can take it.

@@ -100,9 +100,17 @@ wrk_accept_resume(struct wrk_timer *t)
 		fatal("epoll_ctl listener");
 }
 
+/*
+ * Accept what the queue holds, up to a batch.  At the listener's
+ * max_connections_per_worker a new connection is accepted and closed at
+ * once, counted as listener.<address>.downstream_cx_overflow: left in the
+ * queue it would wait unseen behind level-triggered wakeups that we
+ * could not act on.
+ */
 static void
 wrk_accept(struct wrk_ev *ev, uint32_t events)
 {
+	uint32_t cap = wrk.w_l->l_max_connections_per_worker;
 	int i, fd;
 
 	(void)ev;
@@ -136,6 +144,13 @@ wrk_accept(struct wrk_ev *ev, uint32_t events)
 				log_warn("accept");
 				return;
 			}
+		}
+		if (cap > 0 && wrk.w_nconns >= cap) {
+			WRK_HC(HC_CX_OVERFLOW);
+			log_debug("connection over max_connections_per_worker "
+			    "%u: closed", cap);
+			close(fd);
+			continue;
 		}
 		if (wrk_conn_new(fd) == -1) {
 			WRK_HC(HC_CX_OVERFLOW);

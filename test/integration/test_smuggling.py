@@ -196,6 +196,14 @@ def test_bad_bytes_in_heads_are_rejected(env):
         ("obs-fold-te", b"POST /p HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: "
          b"identity\r\n chunked\r\n\r\n0\r\n\r\n" + SMUGGLED, {400, 501},
          None),
+        # every obs-fold is a 400, an empty first part too (it used to
+        # be read as if the continuation were the whole value)
+        ("obs-fold-empty", get + b"X-A:\r\n two\r\n\r\n" + SMUGGLED, {400},
+         None),
+        ("obs-fold-blank", get + b"X-A:\r\n \r\nX-B: 1\r\n\r\n" + SMUGGLED,
+         {400}, None),
+        ("obs-fold-cl", b"POST /p HTTP/1.1\r\nHost: t\r\nContent-Length:\r\n"
+         b" 5\r\n\r\nhello" + SMUGGLED, {400}, None),
         ("bare-cr-value", get + b"X-A: a\rb\r\n\r\n" + SMUGGLED, {400}, None),
         ("bare-cr-line", get + b"X-A: a\r\rX-B: b\r\n\r\n" + SMUGGLED, {400},
          None),

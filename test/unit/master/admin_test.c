@@ -107,8 +107,15 @@ help_lists_endpoints_sorted(void)
 	CU_ASSERT_STRING_EQUAL(r.ar_ctype, "text/plain; charset=UTF-8");
 	CU_ASSERT(starts_with(r.ar_body.b_data, "admin commands are:\n"
 	    "  /: Admin home page\n"
+	    "  /canary: weighted routes: weights now, rollout state, "
+	    "per-cluster requests, success rate and latency over the window\n"
+	    "      format: Output format; One of (json, text)\n"
+	    "  /canary/<route>/pause (POST): hold the route's rollout at its "
+	    "weights\n"));
+	CU_ASSERT(strstr(r.ar_body.b_data, "\n  /canary/<route>/rollback (POST): "
+	    "canary to 0 now; rollout rolled_back\n"
 	    "  /clusters: upstream cluster status\n"
-	    "      format: Output format; One of (text, json)\n"));
+	    "      format: Output format; One of (text, json)\n") != NULL);
 	CU_ASSERT(strstr(r.ar_body.b_data,
 	    "\n  /quitquitquit (POST): exit the server\n") != NULL);
 	CU_ASSERT(strstr(r.ar_body.b_data,
@@ -128,7 +135,7 @@ help_lists_endpoints_sorted(void)
 		n++;
 	}
 	CU_ASSERT(sorted);
-	CU_ASSERT_EQUAL(n, 13);
+	CU_ASSERT_EQUAL(n, 18);
 	mst_admin_reply_free(&r);
 }
 

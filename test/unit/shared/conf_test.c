@@ -1400,9 +1400,9 @@ canaryd_split_metadata_is_parsed_and_strict(void)
 	    "              - match: { prefix: \"/\" }\n"
 	    "                route: { cluster: v1 }\n"
 	    "                metadata: { filter_metadata: { canaryd: "
-	    "{ sticky: { cookie: uid } } } }\n" CLUSTERS CLUSTER_V1, 20, 59,
-	    RP_PATH "[0].routes[0].metadata.filter_metadata.canaryd.sticky: "
-	    "unknown field in canaryd route metadata");
+	    "{ stickiness: { cookie: uid } } } }\n" CLUSTERS CLUSTER_V1, 20,
+	    59, RP_PATH "[0].routes[0].metadata.filter_metadata.canaryd."
+	    "stickiness: unknown field in canaryd route metadata");
 	expect_error(HCM_HEAD
 	    "              - match: { prefix: \"/\" }\n"
 	    "                route: { cluster: v1 }\n"

@@ -2,8 +2,9 @@
  * Unit tests for the strictness worker/http1.c adds over http-parser
  * (issue 5, request smuggling): names with blanks or controls, control
  * bytes in values and targets, targets counted in the head limit, and
- * the strict chunked framing check, for requests and responses, whole
- * and one byte per feed.  Each bad case was let through before the fix.
+ * the strict chunked framing check, obs-fold, for requests and
+ * responses, whole and one byte per feed.  Each bad case was let
+ * through before the fix.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -221,6 +222,43 @@ responses_without_a_body_ignore_chunked(void)
 	}
 }
 
+static void
+every_obs_fold_is_refused(void)
+{
+	static const char resp_fold[] = "HTTP/1.1 200 OK\r\nContent-Length:"
+	    "\r\n 2\r\n\r\nok";
+	static const char resp_ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2"
+	    "\r\n\r\nok";
+	struct wrk_http1 h;
+
+	/* issue 5: obs-fold -> 400, whatever the first line part held;
+	 * an empty one used to pass as if the fold were the value */
+	REQ_BAD(GET "X-A: one\r\n two\r\n\r\n");
+	REQ_BAD(GET "X-A:\r\n two\r\n\r\n");
+	REQ_BAD(GET "X-A: \r\n\ttwo\r\n\r\n");
+	REQ_BAD(GET "X-A:\n two\n\n");
+	REQ_BAD(GET "X-A:\r\n \r\nX-B: 1\r\n\r\n");
+	REQ_BAD(GET "X-A: 1\r\n\t\r\n\r\n");
+	REQ_BAD("POST / HTTP/1.1\r\nHost: t\r\nContent-Length:\r\n 0\r\n"
+	    "\r\n");
+	/* in the trailer section too */
+	REQ_BAD(POST_CHUNKED "0\r\nX-T: 1\r\n 2\r\n\r\n");
+	REQ_BAD(POST_CHUNKED "0\r\n\tX-T: 1\r\n\r\n");
+	/* blanks inside and around a value are no fold */
+	REQ_OK(GET "X-A:   one  two  \r\nX-B:\t\tx\r\n\r\n");
+	REQ_OK(GET "X-A:\r\nX-B: \r\n\r\n");
+	REQ_OK(GET "X-A:\nX-B:\t\n\n");
+	REQ_OK(POST_CHUNKED "0\r\nX-T: 1 2\r\n\r\n");
+	/* responses (canaryd answers 502) */
+	CU_ASSERT_EQUAL(parse(WRK_HTTP1_RESPONSE, resp_fold,
+	    sizeof(resp_fold) - 1, 1, &h), WRK_HTTP1_ERROR);
+	CU_ASSERT_EQUAL(parse(WRK_HTTP1_RESPONSE, resp_fold,
+	    sizeof(resp_fold) - 1, sizeof(resp_fold) - 1, &h),
+	    WRK_HTTP1_ERROR);
+	CU_ASSERT_EQUAL(parse(WRK_HTTP1_RESPONSE, resp_ok, sizeof(resp_ok) - 1,
+	    1, &h), WRK_HTTP1_DONE);
+}
+
 static CU_TestInfo tests[] = {
 	{ "header_names_with_blanks_are_refused",
 	    header_names_with_blanks_are_refused },
@@ -237,6 +275,7 @@ static CU_TestInfo tests[] = {
 	    chunked_body_moved_to_offset_zero_is_still_checked },
 	{ "responses_without_a_body_ignore_chunked",
 	    responses_without_a_body_ignore_chunked },
+	{ "every_obs_fold_is_refused", every_obs_fold_is_refused },
 	CU_TEST_INFO_NULL,
 };
 

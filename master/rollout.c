@@ -1,0 +1,969 @@
+/*
+ * Automated rollout and rollback, and the /canary figures (see
+ * rollout.h).
+ *
+ * Invariant: for every route the engine knows, rr_w[] is what shm holds
+ * for its split (the engine is the only writer between two loads of the
+ * file), and the weights always sum to rr_total, so the canary's share
+ * is a percent of a fixed total.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shared/buf.h"
+#include "shared/conf-t.h"
+#include "shared/hist.h"
+#include "shared/log.h"
+#include "shared/shm.h"
+#include "loop.h"
+#include "mst.h"
+#include "rollout.h"
+#include "stats.h"
+
+/* "waiting" kinds, so that a reason repeated every tick is logged once */
+enum ro_wait {
+	RO_W_NONE,
+	RO_W_SAMPLE,	/* too few requests */
+	RO_W_HEALTHY,	/* healthy, the step interval is not over */
+};
+
+static const char *const ro_state_names[] = {
+	[MST_RO_PROGRESSING] = "progressing",
+	[MST_RO_PAUSED] = "paused",
+	[MST_RO_ROLLED_BACK] = "rolled_back",
+	[MST_RO_PROMOTED] = "promoted",
+};
+
+const char *
+mst_rollout_state_name(enum mst_ro_state s)
+{
+	if ((size_t)s < sizeof(ro_state_names) / sizeof(ro_state_names[0]))
+		return ro_state_names[s];
+	return "unknown";
+}
+
+/* ---- snapshots --------------------------------------------------------- */
+
+/*
+ * Cumulative totals of shm cluster record ci, summed over the slots.
+ * Attempts, not only final responses: an attempt that failed and was
+ * retried (upstream_rq_retry) or handed to the fallback cluster
+ * (canary.fallback) counts as a failed one here, so retries and a
+ * fallback, which hide a broken canary from clients, cannot hide it
+ * from the rollout.
+ */
+static void
+ro_snap_take(const struct shm *shm, int ci, struct mst_ro_snap *s)
+{
+	uint64_t n;
+	int code;
+
+	s->rs_rq = s->rs_5xx = 0;
+	for (code = CD_CODE_MIN; code <= CD_CODE_MAX; code++) {
+		n = shm_sum_cluster_code(shm, ci, code);
+		s->rs_rq += n;
+		if (code >= 500)
+			s->rs_5xx += n;
+	}
+	n = shm_sum_cluster_c(shm, ci, CC_RQ_RETRY) +
+	    shm_sum_cluster_c(shm, ci, CC_CANARY_FALLBACK);
+	s->rs_rq += n;
+	s->rs_5xx += n;
+	hist_collect(shm, ci, &s->rs_h);
+}
+
+static struct mst_ro_snap *
+ro_ring_at(const struct mst_ro_route *rr, size_t slot)
+{
+	return &rr->rr_ring[slot * rr->rr_nwc];
+}
+
+/* Forget every snapshot and start the ring with one taken now. */
+static void
+ro_ring_restart(const struct mst_ro *ro, struct mst_ro_route *rr,
+    int64_t now)
+{
+	size_t i;
+
+	rr->rr_ring_n = 1;
+	rr->rr_ring_head = 1 % rr->rr_ring_cap;
+	rr->rr_ring_t[0] = now;
+	for (i = 0; i < rr->rr_nwc; i++)
+		ro_snap_take(ro->ro_shm, rr->rr_shm_ci[i],
+		    &ro_ring_at(rr, 0)[i]);
+}
+
+/* Keep a snapshot every rr_spacing; the oldest goes when full. */
+static void
+ro_ring_push(const struct mst_ro *ro, struct mst_ro_route *rr, int64_t now)
+{
+	size_t last = (rr->rr_ring_head + rr->rr_ring_cap - 1) %
+	    rr->rr_ring_cap, i;
+
+	if (rr->rr_ring_n > 0 && now - rr->rr_ring_t[last] < rr->rr_spacing)
+		return;
+	rr->rr_ring_t[rr->rr_ring_head] = now;
+	for (i = 0; i < rr->rr_nwc; i++)
+		ro_snap_take(ro->ro_shm, rr->rr_shm_ci[i],
+		    &ro_ring_at(rr, rr->rr_ring_head)[i]);
+	rr->rr_ring_head = (rr->rr_ring_head + 1) % rr->rr_ring_cap;
+	if (rr->rr_ring_n < rr->rr_ring_cap)
+		rr->rr_ring_n++;
+}
+
+/* The snapshot one window before now: the newest not younger than
+ * now - window, else the oldest.  Its index, -1 when the ring is empty. */
+static long
+ro_ring_base(const struct mst_ro_route *rr, int64_t now)
+{
+	size_t k, slot, oldest;
+	long best = -1;
+
+	if (rr->rr_ring_n == 0)
+		return -1;
+	oldest = (rr->rr_ring_head + rr->rr_ring_cap - rr->rr_ring_n) %
+	    rr->rr_ring_cap;
+	for (k = 0; k < rr->rr_ring_n; k++) {
+		slot = (oldest + k) % rr->rr_ring_cap;
+		if (rr->rr_ring_t[slot] <= now - rr->rr_window)
+			best = (long)slot;
+	}
+	return best != -1 ? best : (long)oldest;
+}
+
+static void
+ro_fig_make(struct mst_ro_fig *f, const struct mst_ro_snap *now,
+    const struct mst_ro_snap *then, double span_s)
+{
+	static const double q[3] = { 0.5, 0.95, 0.99 };
+	struct hist d;
+	double v[3];
+
+	memset(f, 0, sizeof(*f));
+	/* a record reset for another cluster counts from zero again */
+	if (then == NULL || now->rs_rq < then->rs_rq ||
+	    now->rs_5xx < then->rs_5xx) {
+		f->rf_rq = now->rs_rq;
+		f->rf_5xx = now->rs_5xx;
+	} else {
+		f->rf_rq = now->rs_rq - then->rs_rq;
+		f->rf_5xx = now->rs_5xx - then->rs_5xx;
+	}
+	f->rf_total_rq = now->rs_rq;
+	f->rf_total_5xx = now->rs_5xx;
+	f->rf_err_rate = f->rf_rq > 0 ? (double)f->rf_5xx / (double)f->rf_rq :
+	    NAN;
+	if (then != NULL)
+		hist_sub(&d, &now->rs_h, &then->rs_h);
+	else
+		d = now->rs_h;
+	hist_quantiles_ms(&d, q, 3, v);
+	f->rf_p50 = v[0];
+	f->rf_p95 = v[1];
+	f->rf_p99 = v[2];
+	f->rf_span_s = span_s;
+	f->rf_rps = span_s > 0 ? (double)f->rf_rq / span_s : NAN;
+}
+
+/* Window figures against snapshots now[] (rr_nwc of them). */
+static void
+ro_figures_from(const struct mst_ro_route *rr, const struct mst_ro_snap *now,
+    int64_t t, struct mst_ro_fig *out)
+{
+	const struct mst_ro_snap *base = NULL;
+	double span = 0;
+	long b;
+	size_t i;
+
+	if ((b = ro_ring_base(rr, t)) != -1) {
+		base = ro_ring_at(rr, (size_t)b);
+		span = (double)(t - rr->rr_ring_t[b]) / (double)CD_NS_PER_S;
+	}
+	for (i = 0; i < rr->rr_nwc; i++)
+		ro_fig_make(&out[i], &now[i], base != NULL ? &base[i] : NULL,
+		    span);
+}
+
+void
+mst_rollout_figures(const struct mst_ro *ro, const struct mst_ro_route *rr,
+    int64_t now_ns, struct mst_ro_fig *out)
+{
+	struct mst_ro_snap now[CD_MAX_WEIGHTED];
+	size_t i;
+
+	for (i = 0; i < rr->rr_nwc; i++)
+		ro_snap_take(ro->ro_shm, rr->rr_shm_ci[i], &now[i]);
+	ro_figures_from(rr, now, now_ns, out);
+}
+
+/* ---- judgement ----------------------------------------------------------- */
+
+int
+mst_rollout_breach(const struct cd_rollout *ro, const struct mst_ro_fig *c,
+    const struct mst_ro_fig *s, char *why, size_t len, int *sample_met)
+{
+	double delta, cp, sp, ratio;
+
+	*sample_met = c->rf_rq >= ro->ro_min_requests &&
+	    s->rf_rq >= ro->ro_min_requests && c->rf_rq > 0 && s->rf_rq > 0;
+	if (!*sample_met) {
+		snprintf(why, len, "waiting for the sample: canary %" PRIu64
+		    " and stable %" PRIu64 " requests in the window, %" PRIu32
+		    " each needed", c->rf_rq, s->rf_rq, ro->ro_min_requests);
+		return 0;
+	}
+	delta = c->rf_err_rate - s->rf_err_rate;
+	if (delta > ro->ro_max_error_rate_delta) {
+		snprintf(why, len, "5xx rate canary %.4f (%" PRIu64 "/%" PRIu64
+		    ") - stable %.4f (%" PRIu64 "/%" PRIu64 ") = %.4f > "
+		    "max_error_rate_delta %g", c->rf_err_rate, c->rf_5xx,
+		    c->rf_rq, s->rf_err_rate, s->rf_5xx, s->rf_rq, delta,
+		    ro->ro_max_error_rate_delta);
+		return 1;
+	}
+	/* no latency sample (only local replies): nothing to compare */
+	if (!isnan(c->rf_p99) && !isnan(s->rf_p99)) {
+		cp = fmax(c->rf_p99, MST_ROLLOUT_P99_FLOOR_MS);
+		sp = fmax(s->rf_p99, MST_ROLLOUT_P99_FLOOR_MS);
+		ratio = cp / sp;
+		if (ratio > ro->ro_max_p99_ratio) {
+			snprintf(why, len, "p99 canary %.3f ms / stable %.3f "
+			    "ms = %.2f > max_p99_ratio %g (floor %g ms)",
+			    c->rf_p99, s->rf_p99, ratio, ro->ro_max_p99_ratio,
+			    MST_ROLLOUT_P99_FLOOR_MS);
+			return 1;
+		}
+	} else
+		ratio = NAN;
+	snprintf(why, len, "healthy: 5xx rate canary %.4f stable %.4f "
+	    "(delta %.4f), p99 ratio %.2f, %" PRIu64 "/%" PRIu64 " requests",
+	    c->rf_err_rate, s->rf_err_rate, delta, ratio, c->rf_rq, s->rf_rq);
+	return 0;
+}
+
+/* ---- weights ------------------------------------------------------------- */
+
+static void
+ro_publish(struct mst_ro *ro, struct mst_ro_route *rr)
+{
+	shm_split_publish(&ro->ro_shm->splits[rr->rr_split], rr->rr_w,
+	    (uint32_t)rr->rr_nwc, 1);
+}
+
+/* The canary's share now, percent of the route. */
+static double
+ro_canary_pct(const struct mst_ro_route *rr)
+{
+	return 100.0 * (double)rr->rr_w[rr->rr_canary] /
+	    (double)rr->rr_total;
+}
+
+/*
+ * Canary at pct percent of the route, stable the rest of what canary and
+ * stable hold together; the other clusters keep their weights.
+ */
+static void
+ro_set_canary_pct(struct mst_ro *ro, struct mst_ro_route *rr, unsigned pct)
+{
+	uint64_t pair, want;
+
+	pair = (uint64_t)rr->rr_w[rr->rr_canary] + rr->rr_w[rr->rr_stable];
+	want = (rr->rr_total * pct + 50) / 100;
+	if (want > pair)
+		want = pair;
+	rr->rr_w[rr->rr_canary] = (uint32_t)want;
+	rr->rr_w[rr->rr_stable] = (uint32_t)(pair - want);
+	ro_publish(ro, rr);
+}
+
+static const char *
+ro_wc_name(const struct mst_ro_route *rr, int i)
+{
+	return rr->rr_rt->rt_wc[i].wc_name;
+}
+
+static void
+ro_rollback(struct mst_ro *ro, struct mst_ro_route *rr, const char *why)
+{
+	ro_set_canary_pct(ro, rr, 0);
+	rr->rr_state = MST_RO_ROLLED_BACK;
+	rr->rr_rollbacks++;
+	rr->rr_logged = RO_W_NONE;
+	snprintf(rr->rr_reason, sizeof(rr->rr_reason), "rolled back: %s",
+	    why);
+}
+
+static void
+ro_promote(struct mst_ro *ro, struct mst_ro_route *rr, const char *why)
+{
+	ro_set_canary_pct(ro, rr, 100);
+	rr->rr_state = MST_RO_PROMOTED;
+	rr->rr_step = (int)rr->rr_ro.ro_nsteps - 1;
+	rr->rr_promotions++;
+	rr->rr_logged = RO_W_NONE;
+	snprintf(rr->rr_reason, sizeof(rr->rr_reason), "promoted: %s", why);
+}
+
+/* Move to step i (its percent); the last step ends the rollout. */
+static void
+ro_take_step(struct mst_ro *ro, struct mst_ro_route *rr, int i,
+    int64_t now, const char *why)
+{
+	unsigned pct = rr->rr_ro.ro_steps[i];
+
+	rr->rr_step = i;
+	rr->rr_step_since = now;
+	rr->rr_logged = RO_W_NONE;
+	if (i == (int)rr->rr_ro.ro_nsteps - 1) {
+		ro_set_canary_pct(ro, rr, pct);
+		rr->rr_state = MST_RO_PROMOTED;
+		rr->rr_promotions++;
+		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "promoted: "
+		    "last step %u%% reached; %s", pct, why);
+		log_info("canary %s: promoted: %s at %u%% (%" PRIu32 " of %"
+		    PRIu64 "), %s", rr->rr_name, ro_wc_name(rr, rr->rr_canary),
+		    pct, rr->rr_w[rr->rr_canary], rr->rr_total, why);
+		return;
+	}
+	ro_set_canary_pct(ro, rr, pct);
+	snprintf(rr->rr_reason, sizeof(rr->rr_reason), "step %d/%zu: %u%%; "
+	    "%s", i + 1, rr->rr_ro.ro_nsteps, pct, why);
+	log_info("canary %s: step %d/%zu: %s at %u%% (weight %" PRIu32 " of %"
+	    PRIu64 "), %s", rr->rr_name, i + 1, rr->rr_ro.ro_nsteps,
+	    ro_wc_name(rr, rr->rr_canary), pct, rr->rr_w[rr->rr_canary],
+	    rr->rr_total, why);
+}
+
+/* ---- the tick ------------------------------------------------------------ */
+
+static void
+ro_judge(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct mst_ro_fig *fig, int64_t now)
+{
+	const struct cd_rollout *c = &rr->rr_ro;
+	char why[MST_ROLLOUT_REASON_MAX - 64];
+	int met, breach, no_canary_traffic;
+	int64_t left;
+
+	breach = mst_rollout_breach(c, &fig[rr->rr_canary],
+	    &fig[rr->rr_stable], why, sizeof(why), &met);
+	if (breach) {
+		log_warnx("canary %s: breach: %s: rolling back %s to 0 "
+		    "(its weight %" PRIu32 " goes to %s)", rr->rr_name, why,
+		    ro_wc_name(rr, rr->rr_canary), rr->rr_w[rr->rr_canary],
+		    ro_wc_name(rr, rr->rr_stable));
+		ro_rollback(ro, rr, why);
+		return;
+	}
+	/* at weight 0 the canary gets no traffic: no sample can come */
+	no_canary_traffic = rr->rr_w[rr->rr_canary] == 0 && rr->rr_step == -1;
+	if (!met && !no_canary_traffic) {
+		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "%s", why);
+		if (rr->rr_logged != RO_W_SAMPLE)
+			log_info("canary %s: %s", rr->rr_name, why);
+		rr->rr_logged = RO_W_SAMPLE;
+		return;
+	}
+	left = rr->rr_step_since + c->ro_step_interval - now;
+	if (left > 0) {
+		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "%s; next step "
+		    "in %.1f s", why, (double)left / CD_NS_PER_S);
+		if (rr->rr_logged != RO_W_HEALTHY)
+			log_info("canary %s: %s", rr->rr_name, rr->rr_reason);
+		rr->rr_logged = RO_W_HEALTHY;
+		return;
+	}
+	ro_take_step(ro, rr, rr->rr_step + 1, now, no_canary_traffic ?
+	    "the canary had no traffic to judge" : why);
+}
+
+void
+mst_rollout_tick(struct mst_ro *ro, int64_t now)
+{
+	struct mst_ro_fig fig[CD_MAX_WEIGHTED];
+	struct mst_ro_snap snap[CD_MAX_WEIGHTED];
+	struct mst_ro_route *rr;
+	size_t r, i;
+
+	for (r = 0; r < ro->ro_n; r++) {
+		rr = &ro->ro_routes[r];
+		for (i = 0; i < rr->rr_nwc; i++)
+			ro_snap_take(ro->ro_shm, rr->rr_shm_ci[i], &snap[i]);
+		/* figures against the ring before this tick joins it */
+		ro_figures_from(rr, snap, now, fig);
+		if (rr->rr_has_rollout && rr->rr_state == MST_RO_PROGRESSING)
+			ro_judge(ro, rr, fig, now);
+		ro_ring_push(ro, rr, now);
+	}
+}
+
+/* ---- operators ----------------------------------------------------------- */
+
+int
+mst_rollout_op(struct mst_ro *ro, struct mst_ro_route *rr, enum mst_ro_op op,
+    int64_t now, struct buf *why)
+{
+	static const char *const opn[] = { "pause", "resume", "promote",
+	    "rollback" };
+
+	if (!rr->rr_has_rollout) {
+		buf_printf(why, "route %s has no rollout configured\n",
+		    rr->rr_name);
+		return -1;
+	}
+	switch (op) {
+	case MST_RO_OP_PAUSE:
+		if (rr->rr_state != MST_RO_PROGRESSING)
+			goto conflict;
+		rr->rr_state = MST_RO_PAUSED;
+		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "paused by the "
+		    "operator at %.1f%%", ro_canary_pct(rr));
+		break;
+	case MST_RO_OP_RESUME:
+		if (rr->rr_state == MST_RO_PROMOTED)
+			goto conflict;
+		if (rr->rr_state == MST_RO_ROLLED_BACK) {
+			/* judge the new attempt on its own traffic only */
+			rr->rr_state = MST_RO_PROGRESSING;
+			ro_ring_restart(ro, rr, now);
+			ro_take_step(ro, rr, 0, now, "resumed by the operator "
+			    "after a rollback");
+			if (rr->rr_state == MST_RO_PROGRESSING)
+				return 0;
+			break;
+		}
+		if (rr->rr_state == MST_RO_PAUSED) {
+			rr->rr_state = MST_RO_PROGRESSING;
+			rr->rr_step_since = now;
+			rr->rr_logged = RO_W_NONE;
+			snprintf(rr->rr_reason, sizeof(rr->rr_reason),
+			    "resumed by the operator at %.1f%%",
+			    ro_canary_pct(rr));
+		}
+		break;
+	case MST_RO_OP_PROMOTE:
+		ro_promote(ro, rr, "by the operator");
+		break;
+	case MST_RO_OP_ROLLBACK:
+		ro_rollback(ro, rr, "by the operator");
+		break;
+	}
+	log_info("canary %s: operator %s: %s, %s weight %" PRIu32 ", %s "
+	    "weight %" PRIu32, rr->rr_name, opn[op],
+	    mst_rollout_state_name(rr->rr_state),
+	    ro_wc_name(rr, rr->rr_canary), rr->rr_w[rr->rr_canary],
+	    ro_wc_name(rr, rr->rr_stable), rr->rr_w[rr->rr_stable]);
+	return 0;
+conflict:
+	buf_printf(why, "route %s is %s: %s does not apply\n", rr->rr_name,
+	    mst_rollout_state_name(rr->rr_state), opn[op]);
+	return -1;
+}
+
+struct mst_ro_route *
+mst_rollout_find(struct mst_ro *ro, const char *name)
+{
+	size_t r;
+
+	for (r = 0; r < ro->ro_n; r++)
+		if (strcmp(ro->ro_routes[r].rr_name, name) == 0)
+			return &ro->ro_routes[r];
+	return NULL;
+}
+
+/* ---- building ------------------------------------------------------------ */
+
+static int
+ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct cd_route *rt, size_t v, size_t r, int64_t now)
+{
+	const struct cd_conf *conf = ro->ro_conf;
+	uint32_t w[CD_MAX_WEIGHTED], seq;
+	size_t i, n;
+	int k;
+
+	rr->rr_rt = rt;
+	rr->rr_split = rt->rt_split;
+	rr->rr_nwc = rt->rt_nwc;
+	if (rt->rt_name != NULL && rt->rt_name[0] != '\0') {
+		strlcpy(rr->rr_name, rt->rt_name, sizeof(rr->rr_name));
+		rr->rr_named = 1;
+	} else
+		/* stable across reloads while the route keeps its place */
+		snprintf(rr->rr_name, sizeof(rr->rr_name), "route_%zu_%zu",
+		    v, r);
+	/* what shm holds: the file's weights, published by the caller */
+	n = shm_split_read(&ro->ro_shm->splits[rt->rt_split], w, &seq);
+	rr->rr_total = 0;
+	for (i = 0; i < rr->rr_nwc; i++) {
+		rr->rr_shm_ci[i] = conf->c_clusters[rt->rt_wc[i].wc_cluster].
+		    cl_shm;
+		rr->rr_w[i] = n == rr->rr_nwc ? w[i] : rt->rt_wc[i].wc_weight;
+		rr->rr_total += rr->rr_w[i];
+	}
+	rr->rr_canary = rr->rr_stable = -1;
+	rr->rr_has_rollout = rt->rt_rollout.ro_set &&
+	    rt->rt_rollout.ro_nsteps > 0 && rr->rr_total > 0;
+	rr->rr_window = MST_ROLLOUT_VIEW_WINDOW;
+	if (rr->rr_has_rollout) {
+		rr->rr_ro = rt->rt_rollout;
+		rr->rr_canary = rr->rr_ro.ro_canary;
+		rr->rr_stable = rr->rr_ro.ro_stable;
+		if (rr->rr_canary < 0 || (size_t)rr->rr_canary >= rr->rr_nwc ||
+		    rr->rr_stable < 0 || (size_t)rr->rr_stable >= rr->rr_nwc ||
+		    rr->rr_canary == rr->rr_stable) {
+			log_error("canary %s: rollout canary/stable are not "
+			    "two of the route's clusters: rollout ignored",
+			    rr->rr_name);
+			rr->rr_has_rollout = 0;
+			rr->rr_canary = rr->rr_stable = -1;
+		} else if (rr->rr_ro.ro_window > 0)
+			rr->rr_window = rr->rr_ro.ro_window;
+	}
+	if (!rr->rr_has_rollout && rt->rt_canary_wc >= 0 &&
+	    rt->rt_stable_wc >= 0 && rt->rt_canary_wc != rt->rt_stable_wc &&
+	    (size_t)rt->rt_canary_wc < rr->rr_nwc &&
+	    (size_t)rt->rt_stable_wc < rr->rr_nwc) {
+		/* the override's pair: compared, never driven */
+		rr->rr_canary = rt->rt_canary_wc;
+		rr->rr_stable = rt->rt_stable_wc;
+	}
+
+	rr->rr_spacing = rr->rr_window / MST_ROLLOUT_RING_STEPS;
+	if (rr->rr_spacing < MST_ROLLOUT_TICK_MS * CD_NS_PER_MS)
+		rr->rr_spacing = MST_ROLLOUT_TICK_MS * CD_NS_PER_MS;
+	rr->rr_ring_cap = (size_t)(rr->rr_window / rr->rr_spacing) + 2;
+	rr->rr_ring_t = calloc(rr->rr_ring_cap, sizeof(*rr->rr_ring_t));
+	rr->rr_ring = calloc(rr->rr_ring_cap * rr->rr_nwc,
+	    sizeof(*rr->rr_ring));
+	if (rr->rr_ring_t == NULL || rr->rr_ring == NULL)
+		return -1;
+	ro_ring_restart(ro, rr, now);
+
+	rr->rr_state = MST_RO_PROGRESSING;
+	rr->rr_step = -1;
+	rr->rr_step_since = now;
+	if (!rr->rr_has_rollout) {
+		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "no rollout");
+		return 0;
+	}
+	/* a total below 100 cannot hold every percent (1 of 2 has no 10 %):
+	 * the same split with weights x 100 can */
+	if (rr->rr_total < 100) {
+		for (i = 0; i < rr->rr_nwc; i++)
+			rr->rr_w[i] *= 100;
+		rr->rr_total *= 100;
+		ro_publish(ro, rr);
+	}
+	/* the last step not above the file's canary percent (1e-9: 10 of
+	 * 100 is 10 % even in floating point) */
+	for (k = 0; k < (int)rr->rr_ro.ro_nsteps; k++)
+		if (rr->rr_ro.ro_steps[k] <= ro_canary_pct(rr) + 1e-9)
+			rr->rr_step = k;
+	if (rr->rr_step == (int)rr->rr_ro.ro_nsteps - 1) {
+		rr->rr_state = MST_RO_PROMOTED;
+		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "the file's "
+		    "weights are at the last step (%u%%)",
+		    rr->rr_ro.ro_steps[rr->rr_step]);
+	} else
+		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "started from "
+		    "the file's weights: %s at %.1f%%, step %d of %zu",
+		    ro_wc_name(rr, rr->rr_canary), ro_canary_pct(rr),
+		    rr->rr_step + 1, rr->rr_ro.ro_nsteps);
+	log_info("canary %s: rollout %s: %s", rr->rr_name,
+	    mst_rollout_state_name(rr->rr_state), rr->rr_reason);
+	return 0;
+}
+
+int
+mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
+    struct shm *shm, int64_t now, const struct mst_ro *prev)
+{
+	const struct cd_listener *l = conf->c_listener;
+	const struct mst_ro_route *old;
+	struct mst_ro_route *rr;
+	size_t v, r, n = 0, k;
+
+	memset(ro, 0, sizeof(*ro));
+	ro->ro_conf = conf;
+	ro->ro_shm = shm;
+	for (v = 0; v < l->l_nvhosts; v++)
+		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++)
+			if (l->l_vhosts[v].vh_routes[r].rt_action ==
+			    CD_RA_WEIGHTED)
+				n++;
+	if (n == 0)
+		return 0;
+	if ((ro->ro_routes = calloc(n, sizeof(*ro->ro_routes))) == NULL)
+		return -1;
+	for (v = 0; v < l->l_nvhosts; v++)
+		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++) {
+			if (l->l_vhosts[v].vh_routes[r].rt_action !=
+			    CD_RA_WEIGHTED)
+				continue;
+			rr = &ro->ro_routes[ro->ro_n++];
+			if (ro_route_init(ro, rr, &l->l_vhosts[v].vh_routes[r],
+			    v, r, now) == -1)
+				return -1;
+			for (k = 0; prev != NULL && k < prev->ro_n; k++) {
+				old = &prev->ro_routes[k];
+				if (strcmp(old->rr_name, rr->rr_name) == 0) {
+					rr->rr_rollbacks = old->rr_rollbacks;
+					rr->rr_promotions = old->rr_promotions;
+				}
+			}
+		}
+	return 0;
+}
+
+void
+mst_rollout_free(struct mst_ro *ro)
+{
+	size_t r;
+
+	if (ro == NULL)
+		return;
+	for (r = 0; r < ro->ro_n; r++) {
+		free(ro->ro_routes[r].rr_ring_t);
+		free(ro->ro_routes[r].rr_ring);
+	}
+	free(ro->ro_routes);
+	memset(ro, 0, sizeof(*ro));
+}
+
+/* ---- rendering ----------------------------------------------------------- */
+
+static void
+json_key(struct buf *b, const char *k)
+{
+	buf_json_str(b, k, strlen(k));
+	buf_puts(b, ":");
+}
+
+static void
+ro_route_json(struct buf *b, const struct mst_ro *ro,
+    const struct mst_ro_route *rr, int64_t now)
+{
+	struct mst_ro_fig fig[CD_MAX_WEIGHTED];
+	const struct mst_ro_fig *c, *s;
+	double cp, sp;
+	size_t i;
+
+	mst_rollout_figures(ro, rr, now, fig);
+	buf_puts(b, "{\"name\":");
+	buf_json_str(b, rr->rr_name, strlen(rr->rr_name));
+	buf_printf(b, ",\"generated_name\":%s,\"weights\":{",
+	    rr->rr_named ? "false" : "true");
+	for (i = 0; i < rr->rr_nwc; i++) {
+		buf_puts(b, i > 0 ? "," : "");
+		json_key(b, ro_wc_name(rr, (int)i));
+		buf_printf(b, "%" PRIu32, rr->rr_w[i]);
+	}
+	buf_printf(b, "},\"total_weight\":%" PRIu64 ",\"window_s\":",
+	    rr->rr_total);
+	mst_stats_json_num(b, (double)rr->rr_window / CD_NS_PER_S);
+	buf_puts(b, ",\"rollout\":");
+	if (!rr->rr_has_rollout)
+		buf_puts(b, "null");
+	else {
+		buf_printf(b, "{\"state\":\"%s\",\"step\":%d,\"step_percent\":",
+		    mst_rollout_state_name(rr->rr_state), rr->rr_step);
+		if (rr->rr_step >= 0)
+			buf_printf(b, "%u", rr->rr_ro.ro_steps[rr->rr_step]);
+		else
+			buf_puts(b, "null");
+		buf_puts(b, ",\"steps\":[");
+		for (i = 0; i < rr->rr_ro.ro_nsteps; i++)
+			buf_printf(b, "%s%u", i > 0 ? "," : "",
+			    rr->rr_ro.ro_steps[i]);
+		buf_puts(b, "],\"reason\":");
+		buf_json_str(b, rr->rr_reason, strlen(rr->rr_reason));
+		buf_puts(b, ",\"canary\":");
+		buf_json_str(b, ro_wc_name(rr, rr->rr_canary),
+		    strlen(ro_wc_name(rr, rr->rr_canary)));
+		buf_puts(b, ",\"stable\":");
+		buf_json_str(b, ro_wc_name(rr, rr->rr_stable),
+		    strlen(ro_wc_name(rr, rr->rr_stable)));
+		buf_puts(b, ",\"canary_percent\":");
+		mst_stats_json_num(b, ro_canary_pct(rr));
+		buf_puts(b, ",\"step_interval_s\":");
+		mst_stats_json_num(b, (double)rr->rr_ro.ro_step_interval / CD_NS_PER_S);
+		buf_printf(b, ",\"min_requests\":%" PRIu32
+		    ",\"max_error_rate_delta\":", rr->rr_ro.ro_min_requests);
+		mst_stats_json_num(b, rr->rr_ro.ro_max_error_rate_delta);
+		buf_puts(b, ",\"max_p99_ratio\":");
+		mst_stats_json_num(b, rr->rr_ro.ro_max_p99_ratio);
+		buf_puts(b, ",\"p99_floor_ms\":");
+		mst_stats_json_num(b, MST_ROLLOUT_P99_FLOOR_MS);
+		buf_printf(b, ",\"rollbacks\":%" PRIu64 ",\"promotions\":%"
+		    PRIu64 "}", rr->rr_rollbacks, rr->rr_promotions);
+	}
+	buf_puts(b, ",\"clusters\":{");
+	for (i = 0; i < rr->rr_nwc; i++) {
+		const struct mst_ro_fig *f = &fig[i];
+
+		buf_puts(b, i > 0 ? "," : "");
+		json_key(b, ro_wc_name(rr, (int)i));
+		buf_printf(b, "{\"requests\":%" PRIu64 ",\"errors_5xx\":%"
+		    PRIu64 ",\"success_rate\":", f->rf_rq, f->rf_5xx);
+		mst_stats_json_num(b, 1.0 - f->rf_err_rate);
+		buf_puts(b, ",\"rq_per_s\":");
+		mst_stats_json_num(b, f->rf_rps);
+		buf_puts(b, ",\"p50_ms\":");
+		mst_stats_json_num(b, f->rf_p50);
+		buf_puts(b, ",\"p95_ms\":");
+		mst_stats_json_num(b, f->rf_p95);
+		buf_puts(b, ",\"p99_ms\":");
+		mst_stats_json_num(b, f->rf_p99);
+		buf_printf(b, ",\"total_requests\":%" PRIu64 ",\"total_5xx\":%"
+		    PRIu64 "}", f->rf_total_rq, f->rf_total_5xx);
+	}
+	buf_puts(b, "},\"deltas\":");
+	if (rr->rr_canary < 0)
+		buf_puts(b, "null");
+	else {
+		c = &fig[rr->rr_canary];
+		s = &fig[rr->rr_stable];
+		buf_puts(b, "{\"canary\":");
+		buf_json_str(b, ro_wc_name(rr, rr->rr_canary),
+		    strlen(ro_wc_name(rr, rr->rr_canary)));
+		buf_puts(b, ",\"stable\":");
+		buf_json_str(b, ro_wc_name(rr, rr->rr_stable),
+		    strlen(ro_wc_name(rr, rr->rr_stable)));
+		buf_puts(b, ",\"error_rate_delta\":");
+		mst_stats_json_num(b, c->rf_err_rate - s->rf_err_rate);
+		cp = fmax(c->rf_p99, MST_ROLLOUT_P99_FLOOR_MS);
+		sp = fmax(s->rf_p99, MST_ROLLOUT_P99_FLOOR_MS);
+		buf_puts(b, ",\"p99_ratio\":");
+		mst_stats_json_num(b, isnan(c->rf_p99) || isnan(s->rf_p99) ? NAN :
+		    cp / sp);
+		buf_puts(b, ",\"p99_ratio_raw\":");
+		mst_stats_json_num(b, c->rf_p99 / s->rf_p99);
+		buf_puts(b, "}");
+	}
+	buf_puts(b, "}");
+}
+
+int
+mst_rollout_json(struct buf *b, const struct mst_ro *ro, int64_t now,
+    const struct mst_ro_route *one)
+{
+	size_t r;
+
+	if (one != NULL) {
+		ro_route_json(b, ro, one, now);
+		buf_puts(b, "\n");
+		return b->b_oom ? -1 : 0;
+	}
+	buf_puts(b, "{\"routes\":[");
+	for (r = 0; r < ro->ro_n; r++) {
+		buf_puts(b, r > 0 ? "," : "");
+		ro_route_json(b, ro, &ro->ro_routes[r], now);
+	}
+	buf_puts(b, "]}\n");
+	return b->b_oom ? -1 : 0;
+}
+
+/* v with prec decimals (and a sign when sign), or "-" for no value, in
+ * a column of width w. */
+static void
+text_num(struct buf *b, int w, int prec, int sign, double v)
+{
+	char s[64];
+
+	if (isfinite(v))
+		snprintf(s, sizeof(s), sign ? "%+.*f" : "%.*f", prec, v);
+	else
+		strlcpy(s, "-", sizeof(s));
+	buf_printf(b, " %*s", w, s);
+}
+
+int
+mst_rollout_text(struct buf *b, const struct mst_ro *ro, int64_t now)
+{
+	struct mst_ro_fig fig[CD_MAX_WEIGHTED];
+	const struct mst_ro_route *rr;
+	size_t r, i, w;
+	int nw;
+
+	if (ro->ro_n == 0)
+		buf_puts(b, "no weighted routes\n");
+	for (r = 0; r < ro->ro_n; r++) {
+		rr = &ro->ro_routes[r];
+		mst_rollout_figures(ro, rr, now, fig);
+		if (r > 0)
+			buf_puts(b, "\n");
+		buf_printf(b, "route %s: window %gs\n", rr->rr_name,
+		    (double)rr->rr_window / CD_NS_PER_S);
+		if (rr->rr_has_rollout) {
+			buf_printf(b, "  rollout: %s, step ",
+			    mst_rollout_state_name(rr->rr_state));
+			if (rr->rr_step >= 0)
+				buf_printf(b, "%d/%zu (%u%%)", rr->rr_step + 1,
+				    rr->rr_ro.ro_nsteps,
+				    rr->rr_ro.ro_steps[rr->rr_step]);
+			else
+				buf_printf(b, "0/%zu (before the first)",
+				    rr->rr_ro.ro_nsteps);
+			buf_printf(b, ", canary %s, stable %s\n"
+			    "  reason: %s\n", ro_wc_name(rr, rr->rr_canary),
+			    ro_wc_name(rr, rr->rr_stable), rr->rr_reason);
+		} else
+			buf_puts(b, "  rollout: none\n");
+		w = strlen("cluster");
+		for (i = 0; i < rr->rr_nwc; i++)
+			if (strlen(ro_wc_name(rr, (int)i)) > w)
+				w = strlen(ro_wc_name(rr, (int)i));
+		nw = (int)w;
+		buf_printf(b, "  %-*s %8s %10s %8s %8s %9s %9s %9s\n", nw,
+		    "cluster", "weight", "requests", "rq/s", "success",
+		    "p50_ms", "p95_ms", "p99_ms");
+		for (i = 0; i < rr->rr_nwc; i++) {
+			buf_printf(b, "  %-*s %8" PRIu32 " %10" PRIu64, nw,
+			    ro_wc_name(rr, (int)i), rr->rr_w[i], fig[i].rf_rq);
+			text_num(b, 8, 1, 0, fig[i].rf_rps);
+			text_num(b, 7, 2, 0, 100.0 * (1.0 -
+			    fig[i].rf_err_rate));
+			buf_puts(b, isfinite(fig[i].rf_err_rate) ? "%" : " ");
+			text_num(b, 9, 3, 0, fig[i].rf_p50);
+			text_num(b, 9, 3, 0, fig[i].rf_p95);
+			text_num(b, 9, 3, 0, fig[i].rf_p99);
+			buf_puts(b, "\n");
+		}
+		if (rr->rr_canary >= 0) {
+			const struct mst_ro_fig *c = &fig[rr->rr_canary];
+			const struct mst_ro_fig *s = &fig[rr->rr_stable];
+
+			buf_printf(b, "  %s vs %s: 5xx rate delta",
+			    ro_wc_name(rr, rr->rr_canary),
+			    ro_wc_name(rr, rr->rr_stable));
+			text_num(b, 0, 4, 1, c->rf_err_rate -
+			    s->rf_err_rate);
+			buf_puts(b, ", p99 ratio");
+			text_num(b, 0, 2, 0, isnan(c->rf_p99) ||
+			    isnan(s->rf_p99) ? NAN :
+			    fmax(c->rf_p99, MST_ROLLOUT_P99_FLOOR_MS) /
+			    fmax(s->rf_p99, MST_ROLLOUT_P99_FLOOR_MS));
+			buf_puts(b, "\n");
+		}
+	}
+	return b->b_oom ? -1 : 0;
+}
+
+int
+mst_rollout_stats(const struct mst_ro *ro, struct mst_stat_list *sl)
+{
+	const struct mst_ro_route *rr;
+	char name[CD_NAME_MAX + 64];
+	size_t r;
+	int rc = 0;
+
+	for (r = 0; r < ro->ro_n && rc == 0; r++) {
+		rr = &ro->ro_routes[r];
+		if (!rr->rr_has_rollout)
+			continue;
+		snprintf(name, sizeof(name), "canary.%s.rollout.rollbacks",
+		    rr->rr_name);
+		rc |= mst_stats_add(sl, MST_STAT_COUNTER, rr->rr_rollbacks,
+		    rr->rr_rollbacks != 0, name);
+		snprintf(name, sizeof(name), "canary.%s.rollout.promotions",
+		    rr->rr_name);
+		rc |= mst_stats_add(sl, MST_STAT_COUNTER, rr->rr_promotions,
+		    rr->rr_promotions != 0, name);
+		snprintf(name, sizeof(name), "canary.%s.rollout.state",
+		    rr->rr_name);
+		rc |= mst_stats_add(sl, MST_STAT_GAUGE, (uint64_t)rr->rr_state,
+		    1, name);
+		snprintf(name, sizeof(name), "canary.%s.rollout.step",
+		    rr->rr_name);
+		rc |= mst_stats_add(sl, MST_STAT_GAUGE,
+		    (uint64_t)(rr->rr_step + 1), 1, name);
+		snprintf(name, sizeof(name), "canary.%s.rollout.canary_weight",
+		    rr->rr_name);
+		rc |= mst_stats_add(sl, MST_STAT_GAUGE,
+		    rr->rr_w[rr->rr_canary], 1, name);
+	}
+	return rc == 0 ? 0 : -1;
+}
+
+/* ---- the master's engine ------------------------------------------------- */
+
+static struct mst_ro ro_engine;
+static int ro_running;
+static struct mst_timer *ro_timer;
+
+int64_t
+mst_rollout_now_ns(void)
+{
+	return (int64_t)mst_now_ms() * CD_NS_PER_MS;
+}
+
+struct mst_ro *
+mst_rollout_engine(void)
+{
+	return ro_running ? &ro_engine : NULL;
+}
+
+static void
+ro_on_tick(void *arg)
+{
+	(void)arg;
+	ro_timer = NULL;
+	if (!ro_running)
+		return;
+	mst_rollout_tick(&ro_engine, mst_rollout_now_ns());
+	if ((ro_timer = mst_timer_add(MST_ROLLOUT_TICK_MS, ro_on_tick,
+	    NULL)) == NULL)
+		log_error("canary: no timer: rollouts stop being judged");
+}
+
+int
+mst_rollout_start(void)
+{
+	if (mst_rollout_init(&ro_engine, mst.m_conf, mst.m_shm,
+	    mst_rollout_now_ns(), NULL) == -1) {
+		log_error("canary: out of memory for the rollout engine");
+		mst_rollout_free(&ro_engine);
+		return -1;
+	}
+	ro_running = 1;
+	if (ro_timer == NULL && (ro_timer = mst_timer_add(MST_ROLLOUT_TICK_MS,
+	    ro_on_tick, NULL)) == NULL) {
+		log_error("canary: no timer for the rollout engine");
+		return -1;
+	}
+	return 0;
+}
+
+void
+mst_rollout_reload(void)
+{
+	struct mst_ro next;
+
+	if (!ro_running)
+		return;
+	if (mst_rollout_init(&next, mst.m_conf, mst.m_shm,
+	    mst_rollout_now_ns(), &ro_engine) == -1) {
+		/* the old engine points into a config that may be gone */
+		log_error("canary: out of memory: rollouts stop until the "
+		    "next reload");
+		mst_rollout_free(&next);
+		mst_rollout_free(&ro_engine);
+		return;
+	}
+	mst_rollout_free(&ro_engine);
+	ro_engine = next;
+}
+
+void
+mst_rollout_stop(void)
+{
+	ro_running = 0;
+	mst_timer_cancel(ro_timer);
+	ro_timer = NULL;
+	mst_rollout_free(&ro_engine);
+}

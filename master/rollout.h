@@ -1,0 +1,198 @@
+/*
+ * Automated canary rollout and rollback (issue 6, part 4), and the
+ * per-version comparison behind GET /canary (part 5).  Master only.
+ *
+ * Once a second (MST_ROLLOUT_TICK_MS, a master timer) the engine takes a
+ * snapshot, per cluster of every weighted route, of the cumulative shm
+ * totals: attempts (final responses, upstream_rq_<code> summed: proxied
+ * and local replies charged to the cluster; plus attempts that failed and
+ * were retried or sent to the fallback), the failed part (5xx responses,
+ * retried and fallen-back attempts), and the upstream_rq_time histogram.  A small ring of snapshots per route covers the route's
+ * window (the rollout's, else MST_ROLLOUT_VIEW_WINDOW); a window figure
+ * is the live total minus the snapshot one window old (or the oldest).
+ *
+ * A route with a rollout block moves through
+ *     progressing -> (steps) -> promoted
+ *     progressing -> rolled_back            (a breach with the sample met)
+ *     any -> paused / promoted / rolled_back (operator, POST /canary/...)
+ * and the engine is the only writer of that route's weights in shm
+ * (shm_split_publish) until the next SIGHUP, which starts over from the
+ * file's weights: the file is the source of truth.
+ *
+ * Breach: with canary and stable each at ro_min_requests or more in the
+ * window, canary 5xx rate - stable 5xx rate > ro_max_error_rate_delta, or
+ * max(canary p99, floor) / max(stable p99, floor) > ro_max_p99_ratio with
+ * floor MST_ROLLOUT_P99_FLOOR_MS, so that 0.1 ms against 0.2 ms (loopback
+ * noise) is never a breach.
+ *
+ * Everything takes the config, the shm segment and the time as
+ * arguments, so the unit tests drive it with a hand-filled segment and
+ * explicit times; mst_rollout_start() and friends are the master's glue.
+ */
+#ifndef CANARYD_MASTER_ROLLOUT_H
+#define CANARYD_MASTER_ROLLOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/buf.h"
+#include "shared/conf-t.h"
+#include "shared/hist-t.h"
+#include "shared/shm-t.h"
+
+#define MST_ROLLOUT_TICK_MS	1000
+/* snapshots per window: the spacing is window / this, at least a tick */
+#define MST_ROLLOUT_RING_STEPS	30
+#define MST_ROLLOUT_P99_FLOOR_MS 10.0
+/* the comparison window of a weighted route without a rollout */
+#define MST_ROLLOUT_VIEW_WINDOW	(60 * CD_NS_PER_S)
+#define MST_ROLLOUT_REASON_MAX	512
+
+enum mst_ro_state {
+	MST_RO_PROGRESSING,	/* judged every tick, steps when healthy */
+	MST_RO_PAUSED,		/* operator: weights held, nothing judged */
+	MST_RO_ROLLED_BACK,	/* canary weight 0 until an operator acts */
+	MST_RO_PROMOTED,	/* the last step is reached: done */
+};
+
+enum mst_ro_op {
+	MST_RO_OP_PAUSE,
+	MST_RO_OP_RESUME,
+	MST_RO_OP_PROMOTE,
+	MST_RO_OP_ROLLBACK,
+};
+
+/* One cluster's cumulative totals at one time. */
+struct mst_ro_snap {
+	uint64_t	 rs_rq;		/* attempts: responses, retried, fallen back */
+	uint64_t	 rs_5xx;	/* 5xx responses, retried, fallen back */
+	struct hist	 rs_h;		/* upstream_rq_time */
+};
+
+/* One cluster over a route's window (and since start). */
+struct mst_ro_fig {
+	uint64_t	 rf_rq;		/* responses in the window */
+	uint64_t	 rf_5xx;
+	double		 rf_err_rate;	/* rf_5xx / rf_rq; NaN: no response */
+	double		 rf_p50, rf_p95, rf_p99;	/* ms; NaN: no sample */
+	double		 rf_rps;	/* rf_rq over the span */
+	double		 rf_span_s;	/* what the window covers so far */
+	uint64_t	 rf_total_rq;	/* since the record began */
+	uint64_t	 rf_total_5xx;
+};
+
+/* One weighted route. */
+struct mst_ro_route {
+	char		 rr_name[CD_NAME_MAX];	/* rt_name, or generated */
+	int		 rr_named;	/* 0: the name was generated */
+	const struct cd_route *rr_rt;	/* into the engine's config */
+	int		 rr_split;	/* shm split index */
+	size_t		 rr_nwc;
+	int		 rr_shm_ci[CD_MAX_WEIGHTED];	/* cl_shm per rt_wc */
+	uint32_t	 rr_w[CD_MAX_WEIGHTED];	/* weights in shm now */
+	uint64_t	 rr_total;	/* their sum (never changes) */
+	int		 rr_canary;	/* rt_wc index, -1: none */
+	int		 rr_stable;
+	int		 rr_has_rollout;
+	struct cd_rollout rr_ro;	/* copy of rt_rollout */
+	int64_t		 rr_window;	/* ns */
+	enum mst_ro_state rr_state;
+	int		 rr_step;	/* index in ro_steps; -1: before the first */
+	int64_t		 rr_step_since;	/* ns, when this step began */
+	char		 rr_reason[MST_ROLLOUT_REASON_MAX];
+	int		 rr_logged;	/* last "waiting" kind logged */
+	uint64_t	 rr_rollbacks;	/* automatic and operator */
+	uint64_t	 rr_promotions;
+	/* snapshot ring: rr_ring_cap entries of rr_nwc snapshots each */
+	int64_t		 rr_spacing;	/* ns between snapshots */
+	size_t		 rr_ring_cap;
+	size_t		 rr_ring_n;
+	size_t		 rr_ring_head;	/* next slot to write */
+	int64_t		*rr_ring_t;
+	struct mst_ro_snap *rr_ring;
+};
+
+struct mst_ro {
+	const struct cd_conf *ro_conf;
+	struct shm	*ro_shm;
+	struct mst_ro_route *ro_routes;	/* weighted routes, config order */
+	size_t		 ro_n;
+};
+
+/*
+ * Build the engine for conf's weighted routes: each starts from the
+ * weights already in shm for it (the file's: the caller published them),
+ * state progressing at the last step not above the file's canary
+ * percent, and a first snapshot at now_ns.  prev (or NULL), the engine
+ * being replaced on a reload, passes on the rollback and promotion
+ * counts of routes that keep their name.  0, or -1 (ENOMEM); the caller
+ * frees ro with mst_rollout_free() either way.
+ */
+int	 mst_rollout_init(struct mst_ro *ro, const struct cd_conf *,
+	    struct shm *, int64_t now_ns, const struct mst_ro *prev);
+void	 mst_rollout_free(struct mst_ro *);
+
+/* One tick: snapshot, judge every progressing rollout, act, log. */
+void	 mst_rollout_tick(struct mst_ro *, int64_t now_ns);
+
+/* The route called name (generated names included), or NULL. */
+struct mst_ro_route *mst_rollout_find(struct mst_ro *, const char *name);
+
+/*
+ * An operator's action on rr.  0 when done; -1 when it does not apply
+ * (no rollout block, or pause on a route that is not progressing, resume
+ * on a promoted one), with why filled for a 409 reply.
+ */
+int	 mst_rollout_op(struct mst_ro *, struct mst_ro_route *,
+	    enum mst_ro_op, int64_t now_ns, struct buf *why);
+
+/*
+ * Window figures for rr's clusters, live from shm: out[i] for rt_wc[i]
+ * (rr_nwc entries).
+ */
+void	 mst_rollout_figures(const struct mst_ro *,
+	    const struct mst_ro_route *, int64_t now_ns,
+	    struct mst_ro_fig *out);
+
+/*
+ * Is canary worse than stable under ro's thresholds?  1 with why filled
+ * (the numbers), 0 when healthy or the sample is too small (why says
+ * which; *sample_met tells them apart).  Pure.
+ */
+int	 mst_rollout_breach(const struct cd_rollout *ro,
+	    const struct mst_ro_fig *canary, const struct mst_ro_fig *stable,
+	    char *why, size_t len, int *sample_met);
+
+const char *mst_rollout_state_name(enum mst_ro_state);
+
+struct mst_stat_list;
+/*
+ * Add the engine's stats to a /stats list, per route with a rollout:
+ * canary.<route>.rollout.rollbacks and .promotions (counters), .state
+ * (gauge: 0 progressing, 1 paused, 2 rolled_back, 3 promoted), .step
+ * (gauge: steps taken, 0 before the first) and .canary_weight (gauge).
+ * Master memory, not shm: no worker slot holds them.  0, or -1 (ENOMEM).
+ */
+int	 mst_rollout_stats(const struct mst_ro *, struct mst_stat_list *);
+
+/*
+ * GET /canary: {"routes":[...]} (one = NULL), or the one route's object
+ * (the reply to an operator action).  Text: the same for people.
+ * 0, or -1 out of memory.
+ */
+int	 mst_rollout_json(struct buf *, const struct mst_ro *, int64_t now_ns,
+	    const struct mst_ro_route *one);
+int	 mst_rollout_text(struct buf *, const struct mst_ro *, int64_t now_ns);
+
+/* ---- the master's engine --------------------------------------------- */
+
+/* Build it from mst.m_conf and start the tick.  0, or -1 (logged). */
+int	 mst_rollout_start(void);
+/* After a successful SIGHUP: start over from the new file. */
+void	 mst_rollout_reload(void);
+void	 mst_rollout_stop(void);
+/* The running engine (NULL before start); now in the engine's clock. */
+struct mst_ro *mst_rollout_engine(void);
+int64_t	 mst_rollout_now_ns(void);
+
+#endif /* CANARYD_MASTER_ROLLOUT_H */

@@ -1,0 +1,669 @@
+/*
+ * Unit tests for master/rollout.c: the rollout state machine (steps to
+ * promotion, a breach rolling back, no judgement below min_requests, the
+ * operator's actions, the p99 floor, the start step from the file's
+ * weights) and the /canary renderings.  Traffic is written by hand into a
+ * fresh shm segment (the master's slot, which every sum includes) and the
+ * engine is ticked with explicit times: no timer fires, nothing sleeps.
+ *
+ * The rollout block is set on the loaded route by hand, so these tests do
+ * not depend on the YAML parsing of it (test/unit/shared covers that).
+ */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "shared/buf.h"
+#include "shared/conf.h"
+#include "shared/hist.h"
+#include "shared/log.h"
+#include "shared/shm.h"
+#include "master/mst.h"
+#include "master/rollout.h"
+#include "master/stats.h"
+#include "test/unit/unit.h"
+
+/* struct mst lives in master/main.c, not linked into the unit tests */
+__attribute__((weak)) struct mst mst;
+
+#define S(x)	((int64_t)(x) * CD_NS_PER_S)
+#define MS(x)	((int64_t)(x) * CD_NS_PER_MS)
+
+static const char ro_yaml_head[] =
+    "static_resources:\n"
+    "  listeners:\n"
+    "  - address:\n"
+    "      socket_address: { address: 127.0.0.1, port_value: 10001 }\n"
+    "    filter_chains:\n"
+    "    - filters:\n"
+    "      - name: envoy.filters.network.http_connection_manager\n"
+    "        typed_config:\n"
+    "          \"@type\": type.googleapis.com/envoy.extensions.filters.network."
+    "http_connection_manager.v3.HttpConnectionManager\n"
+    "          stat_prefix: ingress\n"
+    "          route_config:\n"
+    "            virtual_hosts:\n"
+    "            - name: app\n"
+    "              domains: [\"*\"]\n"
+    "              routes:\n"
+    "              - match: { prefix: \"/\" }\n"
+    "                name: web\n"
+    "                route:\n"
+    "                  weighted_clusters:\n"
+    "                    clusters:\n";
+
+static const char ro_yaml_tail[] =
+    "          http_filters:\n"
+    "          - name: envoy.filters.http.router\n"
+    "            typed_config:\n"
+    "              \"@type\": type.googleapis.com/envoy.extensions."
+    "filters.http.router.v3.Router\n"
+    "  clusters:\n"
+    "  - name: v1\n"
+    "    type: STATIC\n"
+    "    connect_timeout: 1s\n"
+    "    load_assignment:\n"
+    "      cluster_name: v1\n"
+    "      endpoints:\n"
+    "      - lb_endpoints:\n"
+    "        - endpoint:\n"
+    "            address:\n"
+    "              socket_address: { address: 127.0.0.1, port_value: 9001 }\n"
+    "  - name: v2\n"
+    "    type: STATIC\n"
+    "    connect_timeout: 1s\n"
+    "    load_assignment:\n"
+    "      cluster_name: v2\n"
+    "      endpoints:\n"
+    "      - lb_endpoints:\n"
+    "        - endpoint:\n"
+    "            address:\n"
+    "              socket_address: { address: 127.0.0.1, port_value: 9002 }\n";
+
+static struct cd_conf *conf;
+static struct shm *shm;
+static struct mst_ro ro;
+static int saved_level;
+
+/* v1 and v2 with the file weights w1 and w2; returns the route. */
+static struct cd_route *
+setup(unsigned w1, unsigned w2)
+{
+	struct conf_diags d;
+	struct buf y;
+	struct cd_route *rt;
+	uint32_t w[2];
+
+	saved_level = log_level;
+	log_level = LOG_L_OFF;
+	buf_init(&y);
+	buf_puts(&y, ro_yaml_head);
+	buf_printf(&y, "                    - name: v1\n"
+	    "                      weight: %u\n"
+	    "                    - name: v2\n"
+	    "                      weight: %u\n", w1, w2);
+	buf_puts(&y, ro_yaml_tail);
+	memset(&d, 0, sizeof(d));
+	conf = conf_load_buf("rollout.yaml", y.b_data, y.b_len, &d);
+	conf_diags_free(&d);
+	buf_free(&y);
+	CU_ASSERT_FATAL(conf != NULL);
+	CU_ASSERT_FATAL((shm = shm_create()) != NULL);
+	rt = &conf->c_listener->l_vhosts[0].vh_routes[0];
+	CU_ASSERT_FATAL(rt->rt_action == CD_RA_WEIGHTED);
+	w[0] = w1;
+	w[1] = w2;
+	shm_split_publish(&shm->splits[rt->rt_split], w, 2, 1);
+	return rt;
+}
+
+/* steps [10, 50, 100], interval 1 s, window 2 s, 10 requests, 0.05, 1.5 */
+static void
+set_rollout(struct cd_route *rt)
+{
+	struct cd_rollout *c = &rt->rt_rollout;
+
+	memset(c, 0, sizeof(*c));
+	c->ro_set = true;
+	c->ro_canary = 1;
+	c->ro_stable = 0;
+	c->ro_steps[0] = 10;
+	c->ro_steps[1] = 50;
+	c->ro_steps[2] = 100;
+	c->ro_nsteps = 3;
+	c->ro_step_interval = S(1);
+	c->ro_window = S(2);
+	c->ro_min_requests = 10;
+	c->ro_max_error_rate_delta = 0.05;
+	c->ro_max_p99_ratio = 1.5;
+}
+
+static void
+teardown(void)
+{
+	mst_rollout_free(&ro);
+	shm_destroy(shm);
+	shm = NULL;
+	conf_free(conf);
+	conf = NULL;
+	log_level = saved_level;
+}
+
+/* ok responses and bad (503) ones on cluster ci (conf index), each ok
+ * one taking us microseconds upstream. */
+static void
+traffic(int ci, uint64_t ok, uint64_t bad, uint64_t us)
+{
+	struct shm_cluster_ctr *cc = &shm->slots[SHM_MASTER_SLOT].w_cl[
+	    conf->c_clusters[ci].cl_shm];
+
+	shm_add(&cc->cc_code[200 - CD_CODE_MIN], ok);
+	shm_add(&cc->cc_code[503 - CD_CODE_MIN], bad);
+	shm_add(&cc->cc_rq_time[hist_bucket(us)], ok);
+	shm_add(&cc->cc_rq_time_sum_us, ok * us);
+}
+
+static void
+weights(const struct cd_route *rt, uint32_t *w1, uint32_t *w2)
+{
+	uint32_t w[CD_MAX_WEIGHTED], seq;
+
+	CU_ASSERT_EQUAL(shm_split_read(&shm->splits[rt->rt_split], w, &seq),
+	    2);
+	*w1 = w[0];
+	*w2 = w[1];
+}
+
+static void
+promote_path_steps_then_promoted(void)
+{
+	struct cd_route *rt = setup(90, 10);
+	struct mst_ro_route *rr;
+	uint32_t w1, w2;
+
+	set_rollout(rt);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(100), NULL) == 0);
+	CU_ASSERT_FATAL((rr = mst_rollout_find(&ro, "web")) != NULL);
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PROGRESSING);
+	CU_ASSERT_EQUAL(rr->rr_step, 0);	/* the file is at 10 % */
+
+	/* healthy, but the step interval is not over yet */
+	traffic(0, 90, 0, 1000);
+	traffic(1, 10, 0, 1000);
+	mst_rollout_tick(&ro, S(100) + MS(500));
+	CU_ASSERT_EQUAL(rr->rr_step, 0);
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 90 && w2 == 10);
+	CU_ASSERT(strstr(rr->rr_reason, "next step in") != NULL);
+
+	traffic(0, 50, 0, 1000);
+	traffic(1, 50, 0, 1000);
+	mst_rollout_tick(&ro, S(101));
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PROGRESSING);
+	CU_ASSERT_EQUAL(rr->rr_step, 1);
+	weights(rt, &w1, &w2);
+	CU_ASSERT_EQUAL(w1, 50);
+	CU_ASSERT_EQUAL(w2, 50);
+
+	traffic(0, 50, 0, 1000);
+	traffic(1, 50, 0, 1000);
+	mst_rollout_tick(&ro, S(102));
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PROMOTED);
+	CU_ASSERT_EQUAL(rr->rr_step, 2);
+	CU_ASSERT_EQUAL(rr->rr_promotions, 1);
+	weights(rt, &w1, &w2);
+	CU_ASSERT_EQUAL(w1, 0);
+	CU_ASSERT_EQUAL(w2, 100);
+
+	/* promoted is final: more ticks change nothing */
+	traffic(1, 0, 100, 1000);
+	mst_rollout_tick(&ro, S(104));
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PROMOTED);
+	teardown();
+}
+
+static void
+breach_rolls_back_with_the_numbers(void)
+{
+	struct cd_route *rt = setup(50, 50);
+	struct mst_ro_route *rr;
+	uint32_t w1, w2;
+
+	set_rollout(rt);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	rr = &ro.ro_routes[0];
+	CU_ASSERT_EQUAL(rr->rr_step, 1);	/* 50 % */
+	/* canary fails 30 % */
+	traffic(0, 100, 0, 1000);
+	traffic(1, 70, 30, 1000);
+	mst_rollout_tick(&ro, S(10) + MS(300));
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_ROLLED_BACK);
+	CU_ASSERT_EQUAL(rr->rr_rollbacks, 1);
+	weights(rt, &w1, &w2);
+	CU_ASSERT_EQUAL(w1, 100);
+	CU_ASSERT_EQUAL(w2, 0);
+	CU_ASSERT(strstr(rr->rr_reason, "0.3000 (30/100)") != NULL);
+	CU_ASSERT(strstr(rr->rr_reason, "max_error_rate_delta 0.05") != NULL);
+
+	/* it stays there: healthy traffic does not bring it back */
+	traffic(0, 100, 0, 1000);
+	mst_rollout_tick(&ro, S(20));
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_ROLLED_BACK);
+	weights(rt, &w1, &w2);
+	CU_ASSERT_EQUAL(w2, 0);
+	teardown();
+}
+
+static void
+latency_breach_rolls_back(void)
+{
+	struct cd_route *rt = setup(50, 50);
+	struct mst_ro_route *rr;
+
+	set_rollout(rt);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	rr = &ro.ro_routes[0];
+	traffic(0, 100, 0, 20000);	/* 20 ms */
+	traffic(1, 100, 0, 80000);	/* 80 ms: ratio 4 */
+	mst_rollout_tick(&ro, S(11));
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_ROLLED_BACK);
+	CU_ASSERT(strstr(rr->rr_reason, "max_p99_ratio 1.5") != NULL);
+	teardown();
+}
+
+static void
+retried_and_fallen_back_attempts_count_as_failures(void)
+{
+	struct cd_route *rt = setup(50, 50);
+	struct shm_cluster_ctr *cc;
+	struct mst_ro_route *rr;
+
+	set_rollout(rt);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	rr = &ro.ro_routes[0];
+	/* clients see only successes: the canary's failures were retried
+	 * (20) or went to the fallback (10) */
+	traffic(0, 100, 0, 1000);
+	traffic(1, 100, 0, 1000);
+	cc = &shm->slots[SHM_MASTER_SLOT].w_cl[conf->c_clusters[1].cl_shm];
+	shm_add(&cc->cc_c[CC_RQ_RETRY], 20);
+	shm_add(&cc->cc_c[CC_CANARY_FALLBACK], 10);
+	mst_rollout_tick(&ro, S(10) + MS(100));
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_ROLLED_BACK);
+	CU_ASSERT(strstr(rr->rr_reason, "canary 0.2308 (30/130)") != NULL);
+	teardown();
+}
+
+static void
+no_judgement_below_min_requests(void)
+{
+	struct cd_route *rt = setup(90, 10);
+	struct mst_ro_route *rr;
+	uint32_t w1, w2;
+
+	set_rollout(rt);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	rr = &ro.ro_routes[0];
+	/* every canary request fails, but 9 < min_requests */
+	traffic(0, 500, 0, 1000);
+	traffic(1, 0, 9, 1000);
+	mst_rollout_tick(&ro, S(15));
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PROGRESSING);
+	CU_ASSERT_EQUAL(rr->rr_step, 0);	/* no step either */
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 90 && w2 == 10);
+	CU_ASSERT(strstr(rr->rr_reason, "waiting for the sample: canary 9 "
+	    "and stable 500") != NULL);
+	/* the tenth one completes the sample: now it is judged */
+	traffic(1, 0, 1, 1000);
+	mst_rollout_tick(&ro, S(15) + MS(100));
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_ROLLED_BACK);
+	teardown();
+}
+
+static void
+window_forgets_old_errors(void)
+{
+	struct cd_route *rt = setup(90, 10);
+	struct mst_ro_route *rr;
+	int t;
+
+	set_rollout(rt);
+	rt->rt_rollout.ro_step_interval = S(100);
+	rt->rt_rollout.ro_min_requests = 50;
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(0), NULL) == 0);
+	rr = &ro.ro_routes[0];
+	/* 40 canary errors while stable has no sample; stable traffic
+	 * starts at 3 s: by the time the sample is met, the window (2 s)
+	 * no longer holds the errors */
+	traffic(1, 0, 40, 1000);
+	for (t = 1; t <= 5; t++) {
+		traffic(1, 30, 0, 1000);
+		if (t >= 3)
+			traffic(0, 30, 0, 1000);
+		mst_rollout_tick(&ro, S(t));
+		CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PROGRESSING);
+		if (t == 2)
+			CU_ASSERT(strstr(rr->rr_reason, "waiting for the "
+			    "sample: canary 100 and stable 0") != NULL);
+	}
+	CU_ASSERT(strstr(rr->rr_reason, "healthy: 5xx rate canary 0.0000 "
+	    "stable 0.0000") != NULL);
+	teardown();
+}
+
+static void
+operator_actions(void)
+{
+	struct cd_route *rt = setup(90, 10);
+	struct mst_ro_route *rr;
+	struct buf why;
+	uint32_t w1, w2;
+
+	set_rollout(rt);
+	buf_init(&why);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	rr = &ro.ro_routes[0];
+
+	/* pause holds the weights, whatever the traffic says */
+	CU_ASSERT_EQUAL(mst_rollout_op(&ro, rr, MST_RO_OP_PAUSE, S(10), &why),
+	    0);
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PAUSED);
+	traffic(0, 100, 0, 1000);
+	traffic(1, 0, 100, 1000);
+	mst_rollout_tick(&ro, S(20));
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PAUSED);
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 90 && w2 == 10);
+	/* pause twice does not apply */
+	CU_ASSERT_EQUAL(mst_rollout_op(&ro, rr, MST_RO_OP_PAUSE, S(20), &why),
+	    -1);
+	CU_ASSERT(strstr(why.b_data, "is paused") != NULL);
+
+	/* rollback now */
+	CU_ASSERT_EQUAL(mst_rollout_op(&ro, rr, MST_RO_OP_ROLLBACK, S(21),
+	    &why), 0);
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_ROLLED_BACK);
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 100 && w2 == 0);
+
+	/* resume after a rollback: the first step, judged on new traffic
+	 * only (the 100 failures before are not held against it) */
+	CU_ASSERT_EQUAL(mst_rollout_op(&ro, rr, MST_RO_OP_RESUME, S(22),
+	    &why), 0);
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PROGRESSING);
+	CU_ASSERT_EQUAL(rr->rr_step, 0);
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 90 && w2 == 10);
+	traffic(0, 90, 0, 1000);
+	traffic(1, 10, 0, 1000);
+	mst_rollout_tick(&ro, S(22) + MS(500));
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PROGRESSING);
+
+	/* promote now */
+	CU_ASSERT_EQUAL(mst_rollout_op(&ro, rr, MST_RO_OP_PROMOTE, S(23),
+	    &why), 0);
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PROMOTED);
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 0 && w2 == 100);
+	buf_reset(&why);
+	CU_ASSERT_EQUAL(mst_rollout_op(&ro, rr, MST_RO_OP_RESUME, S(24),
+	    &why), -1);
+	CU_ASSERT(strstr(why.b_data, "is promoted") != NULL);
+
+	/* paused -> resume continues at the current step */
+	CU_ASSERT_EQUAL(mst_rollout_op(&ro, rr, MST_RO_OP_ROLLBACK, S(25),
+	    &why), 0);
+	CU_ASSERT_EQUAL(mst_rollout_op(&ro, rr, MST_RO_OP_RESUME, S(26),
+	    &why), 0);
+	CU_ASSERT_EQUAL(mst_rollout_op(&ro, rr, MST_RO_OP_PAUSE, S(26),
+	    &why), 0);
+	CU_ASSERT_EQUAL(mst_rollout_op(&ro, rr, MST_RO_OP_RESUME, S(27),
+	    &why), 0);
+	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PROGRESSING);
+	CU_ASSERT_EQUAL(rr->rr_step, 0);
+	CU_ASSERT_EQUAL(rr->rr_rollbacks, 2);
+	CU_ASSERT_EQUAL(rr->rr_promotions, 1);
+	buf_free(&why);
+	teardown();
+}
+
+static void
+route_without_rollout_is_listed_not_driven(void)
+{
+	struct mst_ro_route *rr;
+	struct buf b, why;
+
+	setup(90, 10);
+	conf->c_listener->l_vhosts[0].vh_routes[0].rt_name = NULL;
+	buf_init(&b);
+	buf_init(&why);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_EQUAL_FATAL(ro.ro_n, 1);
+	rr = &ro.ro_routes[0];
+	CU_ASSERT_STRING_EQUAL(rr->rr_name, "route_0_0");
+	CU_ASSERT_EQUAL(rr->rr_window, MST_ROLLOUT_VIEW_WINDOW);
+	CU_ASSERT_EQUAL(mst_rollout_op(&ro, rr, MST_RO_OP_PROMOTE, S(1), &why),
+	    -1);
+	CU_ASSERT(strstr(why.b_data, "no rollout") != NULL);
+	traffic(0, 9, 1, 1000);
+	mst_rollout_tick(&ro, S(2));
+	CU_ASSERT_EQUAL(mst_rollout_json(&b, &ro, S(3), NULL), 0);
+	CU_ASSERT(strstr(b.b_data, "\"name\":\"route_0_0\",\"generated_name\":"
+	    "true,\"weights\":{\"v1\":90,\"v2\":10}") != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"rollout\":null") != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"v1\":{\"requests\":10,\"errors_5xx\":1,"
+	    "\"success_rate\":0.9,") != NULL);
+	buf_free(&b);
+	buf_free(&why);
+	teardown();
+}
+
+static void
+p99_floor_hides_loopback_noise(void)
+{
+	struct cd_rollout c;
+	struct mst_ro_fig cf, sf;
+	char why[256];
+	int met;
+
+	memset(&c, 0, sizeof(c));
+	c.ro_min_requests = 10;
+	c.ro_max_error_rate_delta = 0.01;
+	c.ro_max_p99_ratio = 1.5;
+	memset(&cf, 0, sizeof(cf));
+	memset(&sf, 0, sizeof(sf));
+	cf.rf_rq = sf.rf_rq = 100;
+	cf.rf_err_rate = sf.rf_err_rate = 0;
+	/* 0.2 ms against 0.1 ms: twice as slow, but both under the floor */
+	cf.rf_p99 = 0.2;
+	sf.rf_p99 = 0.1;
+	CU_ASSERT_EQUAL(mst_rollout_breach(&c, &cf, &sf, why, sizeof(why),
+	    &met), 0);
+	CU_ASSERT(met);
+	/* 12 ms against 5 ms: 12 / max(5, 10) = 1.2 */
+	cf.rf_p99 = 12;
+	sf.rf_p99 = 5;
+	CU_ASSERT_EQUAL(mst_rollout_breach(&c, &cf, &sf, why, sizeof(why),
+	    &met), 0);
+	/* 40 ms against 20 ms: 2 > 1.5 */
+	cf.rf_p99 = 40;
+	sf.rf_p99 = 20;
+	CU_ASSERT_EQUAL(mst_rollout_breach(&c, &cf, &sf, why, sizeof(why),
+	    &met), 1);
+	CU_ASSERT(strstr(why, "p99 canary 40.000 ms / stable 20.000 ms = 2.00")
+	    != NULL);
+	/* no latency sample at all (only local replies): not a breach */
+	cf.rf_p99 = NAN;
+	CU_ASSERT_EQUAL(mst_rollout_breach(&c, &cf, &sf, why, sizeof(why),
+	    &met), 0);
+	/* the error delta must exceed the limit, not equal it */
+	cf.rf_p99 = sf.rf_p99 = 1;
+	cf.rf_err_rate = 0.25;
+	sf.rf_err_rate = 0.25;
+	CU_ASSERT_EQUAL(mst_rollout_breach(&c, &cf, &sf, why, sizeof(why),
+	    &met), 0);
+}
+
+static void
+start_step_from_the_file(void)
+{
+	struct cd_route *rt = setup(70, 30);
+	struct mst_ro_route *rr;
+	uint32_t w1, w2;
+
+	set_rollout(rt);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	rr = &ro.ro_routes[0];
+	CU_ASSERT_EQUAL(rr->rr_step, 0);	/* 10 <= 30 < 50 */
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 70 && w2 == 30);	/* the file's, untouched */
+	teardown();
+
+	/* canary at 0: before the first step; it has no traffic to judge,
+	 * so the first step comes after the interval without a sample */
+	rt = setup(100, 0);
+	set_rollout(rt);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	rr = &ro.ro_routes[0];
+	CU_ASSERT_EQUAL(rr->rr_step, -1);
+	mst_rollout_tick(&ro, S(1) + MS(500));
+	CU_ASSERT_EQUAL(rr->rr_step, -1);
+	mst_rollout_tick(&ro, S(2));
+	CU_ASSERT_EQUAL(rr->rr_step, 0);
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 90 && w2 == 10);
+	teardown();
+
+	/* a total of 2 holds no 10 %: weights x 100, same split */
+	rt = setup(1, 1);
+	set_rollout(rt);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	rr = &ro.ro_routes[0];
+	CU_ASSERT_EQUAL(rr->rr_step, 1);
+	CU_ASSERT_EQUAL(rr->rr_total, 200);
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 100 && w2 == 100);
+	teardown();
+
+	/* the file already at 100 %: promoted from the start */
+	rt = setup(0, 100);
+	set_rollout(rt);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_EQUAL(ro.ro_routes[0].rr_state, MST_RO_PROMOTED);
+	teardown();
+}
+
+static void
+reload_keeps_counters_of_a_route_by_name(void)
+{
+	struct cd_route *rt = setup(50, 50);
+	struct mst_ro next;
+	struct buf why;
+
+	set_rollout(rt);
+	buf_init(&why);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	mst_rollout_op(&ro, &ro.ro_routes[0], MST_RO_OP_ROLLBACK, S(1), &why);
+	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, shm, S(2), &ro) == 0);
+	/* the state starts over (the file's weights are in shm: 100/0 now,
+	 * as the rollback left them; a reload publishes the file's first) */
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_PROGRESSING);
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_rollbacks, 1);
+	mst_rollout_free(&next);
+	buf_free(&why);
+	teardown();
+}
+
+static void
+text_and_json_shapes(void)
+{
+	struct cd_route *rt = setup(90, 10);
+	struct buf b;
+
+	set_rollout(rt);
+	buf_init(&b);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	traffic(0, 900, 0, 2000);
+	traffic(1, 95, 5, 2000);
+	mst_rollout_tick(&ro, S(2));
+	CU_ASSERT_EQUAL(mst_rollout_json(&b, &ro, S(2), NULL), 0);
+	CU_ASSERT(strncmp(b.b_data, "{\"routes\":[{\"name\":\"web\",", 25) == 0);
+	/* a delta of exactly max_error_rate_delta is healthy: next step */
+	CU_ASSERT(strstr(b.b_data, "\"weights\":{\"v1\":50,\"v2\":50}") != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"rollout\":{\"state\":\"progressing\","
+	    "\"step\":1,\"step_percent\":50,\"steps\":[10,50,100],\"reason\":")
+	    != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"v2\":{\"requests\":100,\"errors_5xx\":5,"
+	    "\"success_rate\":0.95,") != NULL);
+	CU_ASSERT(strstr(b.b_data, "\"deltas\":{\"canary\":\"v2\",\"stable\":"
+	    "\"v1\",\"error_rate_delta\":0.05,\"p99_ratio\":1,") != NULL);
+	buf_reset(&b);
+	CU_ASSERT_EQUAL(mst_rollout_text(&b, &ro, S(2)), 0);
+	CU_ASSERT(strstr(b.b_data, "route web: window 2s\n"
+	    "  rollout: progressing, step 2/3 (50%), canary v2, stable v1\n")
+	    != NULL);
+	CU_ASSERT(strstr(b.b_data, "  cluster   weight   requests     rq/s "
+	    " success    p50_ms    p95_ms    p99_ms\n"
+	    "  v1            50        900") != NULL);
+	CU_ASSERT(strstr(b.b_data, "  v2 vs v1: 5xx rate delta +0.0500, p99 "
+	    "ratio 1.00\n") != NULL);
+	buf_free(&b);
+	teardown();
+}
+
+static void
+stats_for_routes_with_a_rollout(void)
+{
+	struct cd_route *rt = setup(90, 10);
+	struct mst_stat_list sl;
+	struct buf b, why;
+
+	set_rollout(rt);
+	buf_init(&b);
+	buf_init(&why);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	mst_rollout_op(&ro, &ro.ro_routes[0], MST_RO_OP_ROLLBACK, S(2), &why);
+	memset(&sl, 0, sizeof(sl));
+	buf_init(&sl.sl_names);
+	CU_ASSERT_EQUAL(mst_rollout_stats(&ro, &sl), 0);
+	CU_ASSERT_EQUAL(mst_stats_text(&b, &sl, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(b.b_data,
+	    "canary.web.rollout.canary_weight: 0\n"
+	    "canary.web.rollout.promotions: 0\n"
+	    "canary.web.rollout.rollbacks: 1\n"
+	    "canary.web.rollout.state: 2\n"
+	    "canary.web.rollout.step: 1\n");
+	mst_stats_list_free(&sl);
+	buf_free(&b);
+	buf_free(&why);
+	teardown();
+}
+
+static CU_TestInfo tests[] = {
+	{ "promote_path_steps_then_promoted",
+	    promote_path_steps_then_promoted },
+	{ "breach_rolls_back_with_the_numbers",
+	    breach_rolls_back_with_the_numbers },
+	{ "latency_breach_rolls_back", latency_breach_rolls_back },
+	{ "retried_and_fallen_back_attempts_count_as_failures",
+	    retried_and_fallen_back_attempts_count_as_failures },
+	{ "no_judgement_below_min_requests", no_judgement_below_min_requests },
+	{ "window_forgets_old_errors", window_forgets_old_errors },
+	{ "operator_actions", operator_actions },
+	{ "route_without_rollout_is_listed_not_driven",
+	    route_without_rollout_is_listed_not_driven },
+	{ "p99_floor_hides_loopback_noise", p99_floor_hides_loopback_noise },
+	{ "start_step_from_the_file", start_step_from_the_file },
+	{ "reload_keeps_counters_of_a_route_by_name",
+	    reload_keeps_counters_of_a_route_by_name },
+	{ "text_and_json_shapes", text_and_json_shapes },
+	{ "stats_for_routes_with_a_rollout", stats_for_routes_with_a_rollout },
+	CU_TEST_INFO_NULL,
+};
+
+UNIT_SUITE("master/rollout", tests);
