@@ -126,6 +126,12 @@ check "config_dump answers JSON" "$(has '^\{')"
 step 'curl -s http://localhost:10000/health'
 check "/health answered by v1" "$(has '^\{"version":"v1",')"
 
+# canaryd's own view of the split (not one of the user's steps)
+step 'curl -s "http://localhost:9901/canary?format=text"'
+check "/canary shows both versions of the weighted route" \
+    "$([ "$(has '^ *backend_v1 ')" = 0 ] &&
+    [ "$(has '^ *backend_v2 ')" = 0 ]; echo $?)"
+
 echo
 if [ "$FAILED" -ne 0 ]; then
 	say "some checks FAILED; canaryd's log: $LOGDIR/canaryd.log"

@@ -3,7 +3,7 @@ HTML page that polls /canary and /stats and draws every weighted route.
 Rendered in headless Chromium (Debian's chromium package, installed by
 tools/deps.sh): the DOM after the page's first polls must show the real
 numbers /canary reports, and a screenshot goes to the test's log
-directory (page.png)."""
+directory (page.png) and stays as build/page-screenshot.png."""
 
 import os
 import re
@@ -98,4 +98,7 @@ def test_page_renders_real_numbers(env):
     eq(head, b"\x89PNG\r\n\x1a\n", "screenshot is a PNG")
     expect(os.path.getsize(shot) > 10000, "screenshot size %d" %
            os.path.getsize(shot))
-    print("    screenshot: %s" % shot)
+    # the run's logs go when it passes: keep the picture in the build tree
+    keep = os.path.join(env.build, "page-screenshot.png")
+    shutil.copyfile(shot, keep)
+    print("    screenshot: %s" % keep)
