@@ -645,6 +645,7 @@ enum prom_tag_id {
 	TAG_HCM_PREFIX,		/* ^(?:|listener(?=\.).*?\.)http\.((.*?)\.) */
 	TAG_LISTENER_ADDRESS,	/* ^listener\.(((?:[_.[:digit:]]*|
 				   [_\[\]aAbBcCdDeEfF[:digit:]]*))\.) */
+	TAG_CANARY_ROUTE,	/* canaryd's: ^canary\.((.*?)\.)rollout\. */
 	TAG__N
 };
 
@@ -654,6 +655,7 @@ static const char *const prom_tag_names[TAG__N] = {
 	"envoy_cluster_name",
 	"envoy_http_conn_manager_prefix",
 	"envoy_listener_address",
+	"canaryd_route",
 };
 
 struct prom_tag {
@@ -718,6 +720,12 @@ prom_extract(const char *s, size_t len, char *rm, struct prom_ent *pe)
 		q = (size_t)(d - s);
 		prom_tag(pe, rm, TAG_HCM_PREFIX, p, q - p, p, q - p + 1);
 	}
+
+	/* the rollout engine's canary.<route>.rollout.*: one family */
+	if (strncmp(s, "canary.", 7) == 0 &&
+	    (d = strstr(s + 7, ".rollout.")) != NULL && d > s + 7)
+		prom_tag(pe, rm, TAG_CANARY_ROUTE, 7, (size_t)(d - s) - 7,
+		    7, (size_t)(d - s) - 6);
 
 	if (strncmp(s, "listener.", 9) == 0) {
 		/* first alternative: the longest run of [_.0-9] up to a dot */

@@ -152,6 +152,12 @@ def test_rollout_promote_path(env):
     eq(seen, [10, 50, 100], "canary weights along the way")
     eq(r["weights"], {"backend_v1": 0, "backend_v2": 100}, "final weights")
     eq(r["rollout"]["promotions"], 1, "promotions")
+    # Prometheus: the route is a label, so one family for every route
+    prom = env.admin("/stats/prometheus").text
+    expect('\nenvoy_canary_rollout_promotions{canaryd_route="web"} 1\n' in
+           prom and "\n# TYPE envoy_canary_rollout_state gauge\n" in prom,
+           "rollout stats in /stats/prometheus:\n%s" % "\n".join(
+               l for l in prom.splitlines() if "canary" in l))
     eq(env.versions(10), {"v2": 10}, "10 GET /api after promotion")
     expect(counts.get("v1", 0) > 0 and counts.get("v2", 0) > 0 and
            set(counts) <= {"v1", "v2"}, "load answers: %r" % counts)
