@@ -2543,6 +2543,26 @@ weighted_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 
 static const struct conf_msg msg_sticky, msg_rollout;
 
+/* The value node of key in mapping n (explicit keys only), else n. */
+static yaml_node_t *
+map_val(struct cw *w, yaml_node_t *n, const char *key)
+{
+	yaml_node_pair_t *pp = map_pair(w, n, key);
+
+	return pp == NULL ? n : node_get(w, pp->value);
+}
+
+/* An error about field (under the current path), reported at node at. */
+static void
+field_err(struct cw *w, const yaml_node_t *at, const char *field,
+    const char *msg)
+{
+	size_t old = path_push(w, field);
+
+	w_err(w, at, "%s", msg);
+	path_pop(w, old);
+}
+
 /* The key node of key in mapping n (explicit keys only), else n. */
 static yaml_node_t *
 map_key(struct cw *w, yaml_node_t *n, const char *key)
@@ -2764,17 +2784,12 @@ static void
 rollout_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 {
 	struct cd_rollout *ro = base;
-	size_t old;
 
 	(void)seen;
 	ro->ro_set = true;
-	if (ro->ro_canary >= 0 && ro->ro_canary == ro->ro_stable) {
-		old = path_push(w, "stable");
-		w_err(w, map_get(w, n, "stable") != NULL ?
-		    map_get(w, n, "stable") : n,
+	if (ro->ro_canary >= 0 && ro->ro_canary == ro->ro_stable)
+		field_err(w, map_val(w, n, "stable"), "stable",
 		    "must not be the canary cluster");
-		path_pop(w, old);
-	}
 }
 
 /* Cross-field rules of metadata.filter_metadata.canaryd; base: the route. */
@@ -2788,37 +2803,26 @@ canaryd_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 	size_t i, old;
 
 	for (i = 0; weighted_only[i] != NULL; i++) {
-		if (rt->rt_action == CD_RA_WEIGHTED ||
-		    !(seen & field_bit(&msg_canaryd, weighted_only[i])))
-			continue;
-		old = path_push(w, weighted_only[i]);
-		w_err(w, map_key(w, n, weighted_only[i]), "only allowed on a "
-		    "route with weighted_clusters");
-		path_pop(w, old);
+		if (rt->rt_action != CD_RA_WEIGHTED &&
+		    (seen & field_bit(&msg_canaryd, weighted_only[i])))
+			field_err(w, map_key(w, n, weighted_only[i]),
+			    weighted_only[i], "only allowed on a route with "
+			    "weighted_clusters");
 	}
 	if (rt->rt_action == CD_RA_DIRECT &&
-	    (seen & field_bit(&msg_canaryd, "fallback"))) {
-		old = path_push(w, "fallback");
-		w_err(w, map_key(w, n, "fallback"), "only allowed on a route "
-		    "with cluster or weighted_clusters");
-		path_pop(w, old);
-	}
+	    (seen & field_bit(&msg_canaryd, "fallback")))
+		field_err(w, map_key(w, n, "fallback"), "fallback", "only "
+		    "allowed on a route with cluster or weighted_clusters");
 	if (rt->rt_override_header != NULL &&
-	    !is_token(rt->rt_override_header)) {
-		old = path_push(w, "override_header");
-		w_err(w, map_get(w, n, "override_header") != NULL ?
-		    map_get(w, n, "override_header") : n,
-		    "not a valid header name: must be an HTTP token");
-		path_pop(w, old);
-	}
+	    !is_token(rt->rt_override_header))
+		field_err(w, map_val(w, n, "override_header"),
+		    "override_header", "not a valid header name: must be an "
+		    "HTTP token");
 	if (rt->rt_override_cookie != NULL &&
-	    !is_token(rt->rt_override_cookie)) {
-		old = path_push(w, "override_cookie");
-		w_err(w, map_get(w, n, "override_cookie") != NULL ?
-		    map_get(w, n, "override_cookie") : n,
-		    "not a valid cookie name: must be an HTTP token");
-		path_pop(w, old);
-	}
+	    !is_token(rt->rt_override_cookie))
+		field_err(w, map_val(w, n, "override_cookie"),
+		    "override_cookie", "not a valid cookie name: must be an "
+		    "HTTP token");
 	if (rt->rt_action != CD_RA_WEIGHTED ||
 	    !(seen & field_bit(&msg_canaryd, "rollout")))
 		return;
