@@ -4,14 +4,20 @@ distinct keys split by the weights, monotone when a SIGHUP raises the
 canary's weight, set_cookie round trip), overrides (always, never, a
 cluster's name, unknown values counted, a weight-0 cluster reachable only
 this way), fallback to another cluster when the canary fails every
-attempt or is down, and the loader's errors for the bad forms."""
+attempt, overflows its max_retries breaker or is down (the fallback's own
+breakers answer the usual overflow 503; the access log names the
+fallback's host), and the loader's errors for the bad forms."""
 
 import os
 import re
 import signal
+import threading
+import time
 
 import configs
-from itestlib import V1_BODY, V2_BODY, eq, expect, settle
+from itestlib import (UPSTREAM_RESET_PREFIX, V1_BODY, V2_BODY, eq, expect,
+                      settle)
+from test_accesslog import ACCESS_LOG, lines_when
 
 RETRY = """\
                   retry_policy:
@@ -331,6 +337,151 @@ def test_no_fallback_without_retry_left_on_the_fallback_itself(env):
     eq(r.status, 503, "v1 (the fallback) failing")
     eq(env.stat("cluster.backend_v1.canary.fallback"), 0,
        "cluster.backend_v1.canary.fallback")
+
+
+def with_breakers(text, cluster, thresholds):
+    """text with the DEFAULT circuit breaker thresholds of cluster
+    (YAML flow-map entries) added."""
+    old = "  - name: %s\n    type: STATIC\n" % cluster
+    eq(text.count(old), 1, "%s cluster head in the template" % cluster)
+    return text.replace(old, old + """\
+    circuit_breakers:
+      thresholds:
+      - { priority: DEFAULT, %s }
+""" % thresholds)
+
+
+def test_fallback_when_retry_breaker_overflows(env):
+    # num_retries 1 would allow a retry, but v2's max_retries breaker is
+    # 0: each v2 failure overflows it and falls back at once
+    env.start_backend("v1")
+    v2 = env.start_backend("v2", args=["--fail_rate", "100"])
+    env.start_canaryd(env.write_config(with_breakers(
+        weighted(50, 50, FALLBACK), "backend_v2", "max_retries: 0")))
+    fallback_check(env)
+    p = "cluster.backend_v2."
+    s = env.stats()
+    eq({k: env.stat(p + k, s) for k in ("upstream_rq_retry_overflow",
+                                         "upstream_rq_retry",
+                                         "upstream_rq_retry_limit_exceeded")},
+       {"upstream_rq_retry_overflow": 100, "upstream_rq_retry": 0,
+        "upstream_rq_retry_limit_exceeded": 0}, "backend_v2 retry stats")
+    eq(v2.stats()["requests"], 100, "v2 backend requests (none retried)")
+    eq(env.stat("cluster.backend_v2.circuit_breakers.default."
+                "rq_retry_open", s), 1, "rq_retry_open at max_retries 0")
+
+
+OVERFLOW_BODY = UPSTREAM_RESET_PREFIX + b" reset reason: overflow"
+
+
+def fallback_full_check(env, thresholds):
+    """Every request goes to v2, fails, falls back to v1, which holds one
+    request at a time for 800 ms (thresholds: v1's breakers): the others
+    overflow there with the usual 503, at once, never past the route
+    timeout.  Returns the number of 200s."""
+    n = 6
+    v1 = env.start_backend("v1", args=["--delay_ms", "800"])
+    v2 = env.start_backend("v2", args=["--fail_rate", "100"])
+    route_timeout = 3.0
+    env.start_canaryd(env.write_config(with_breakers(
+        weighted(0, 100, FALLBACK, retry=RETRY + "                  "
+                 "timeout: %ds\n" % route_timeout), "backend_v1",
+        thresholds)), concurrency=2)
+    out = [None] * n
+    took = [None] * n
+    go = threading.Event()
+
+    def one(i):
+        go.wait(5)
+        t0 = time.monotonic()
+        try:
+            out[i] = env.request("GET", "/api", timeout=10.0)
+        except Exception as e:      # reported below
+            out[i] = e
+        took[i] = time.monotonic() - t0
+    ts = [threading.Thread(target=one, args=(i,), daemon=True)
+          for i in range(n)]
+    for t in ts:
+        t.start()
+    go.set()
+    deadline = time.monotonic() + 15.0
+    for t in ts:
+        t.join(max(0.1, deadline - time.monotonic()))
+    expect(not any(t.is_alive() for t in ts), "clients still waiting")
+    errs = [r for r in out if isinstance(r, Exception)]
+    eq(errs, [], "client errors")
+    slow = [t for t in took if t >= route_timeout]
+    eq(slow, [], "answers at or past the %.0fs route timeout" %
+       route_timeout)
+    ok = [r for r in out if (r.status, r.body) == (200, V1_BODY)]
+    over = [r for r in out if r.status == 503]
+    eq(len(ok) + len(over), n, "answers: %r" % out)
+    expect(len(ok) >= 1, "no request got into v1: %r" % out)
+    for r in over:
+        eq(r.body, OVERFLOW_BODY, "overflow body")
+        eq(r.header("x-envoy-overloaded"), "true", "x-envoy-overloaded")
+    # at once: before the admitted one's 800 ms at v1 are over
+    late = [t for r, t in zip(out, took) if r.status == 503 and t >= 0.75]
+    eq(late, [], "overflow answers that waited")
+    eq(v1.stats()["max_active"], 1, "v1 backend max_active")
+    eq(v1.stats()["requests"], len(ok), "v1 backend requests")
+    p = "cluster.backend_v1."
+    # each request failed on v2 first, then either was retried there once
+    # (num_retries 1) or overflowed v2's max_retries (default 3)
+    s = env.stats()
+    retried = env.stat("cluster.backend_v2.upstream_rq_retry", s)
+    eq(retried + env.stat("cluster.backend_v2.upstream_rq_retry_overflow",
+                          s), n, "backend_v2 retries + retry overflows")
+    eq(v2.stats()["requests"], n + retried, "v2 backend requests")
+    got = settle(lambda: env.stat(p + "upstream_rq_pending_overflow"),
+                 len(over))
+    eq(got, len(over), "backend_v1 upstream_rq_pending_overflow")
+    s = env.stats()
+    eq(env.stat("cluster.backend_v2.canary.fallback", s), n,
+       "cluster.backend_v2.canary.fallback")
+    # overflow is never retried, not even with the fallback's fresh budget
+    eq(env.stat(p + "upstream_rq_retry", s), 0, "backend_v1 retries")
+    eq(env.stat(p + "circuit_breakers.default.rq_open", s), 0,
+       "backend_v1 rq_open after")
+    eq(env.stat("cluster.backend_v2.circuit_breakers.default."
+                "rq_retry_open", s), 0, "backend_v2 rq_retry_open after")
+    eq(env.stat(p + "upstream_rq_pending_active", s), 0,
+       "backend_v1 upstream_rq_pending_active after")
+    return len(ok)
+
+
+def test_fallback_cluster_full_max_requests(env):
+    eq(fallback_full_check(env, "max_requests: 1"), 1,
+       "requests admitted into v1 by max_requests 1")
+
+
+def test_fallback_cluster_full_max_pending_requests(env):
+    # one connection to v1; a request waiting for it is pending, and
+    # max_pending_requests 1 admits one such at a time
+    fallback_full_check(env, "max_connections: 1, max_pending_requests: 1")
+
+
+def test_fallback_access_log_names_fallback_host(env):
+    env.start_backend("v1")
+    env.start_backend("v2", args=["--fail_rate", "100"])
+    alog = os.path.join(env.logdir, "access.log")
+    if os.path.exists(alog):
+        os.unlink(alog)
+    text = weighted(0, 100, FALLBACK).replace(
+        "          stat_prefix: ingress\n",
+        "          stat_prefix: ingress\n" + ACCESS_LOG, 1)
+    env.start_canaryd(env.write_config(text, alog=alog))
+    r = env.get("/api", headers={"X-Request-Id": "rid-fb"})
+    eq((r.status, r.body), (200, V1_BODY), "GET via the fallback")
+    lines = lines_when(alog, 1, "the access log line")
+    eq(len(lines), 1, "access log lines")
+    ln = lines[0]
+    eq((ln["rid"], ln["code"], ln["flags"], ln["upstream"]),
+       ("rid-fb", "200", "-", "127.0.0.1:%d" % env.v1_port),
+       "rid, code, flags, upstream host of the fallen-back request")
+    eq(ln["tx"], str(len(V1_BODY)), "bytes sent")
+    eq(env.stat("cluster.backend_v2.canary.fallback"), 1,
+       "cluster.backend_v2.canary.fallback")
 
 
 def bad_config_check(env, canaryd, want_line, msg, route=None):
