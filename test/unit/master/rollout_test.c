@@ -25,6 +25,7 @@
 #include "master/mst.h"
 #include "master/rollout.h"
 #include "master/stats.h"
+#include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
 /* struct mst lives in master/main.c, not linked into the unit tests */
@@ -34,22 +35,7 @@ __attribute__((weak)) struct mst mst;
 #define MS(x)	((int64_t)(x) * CD_NS_PER_MS)
 
 static const char ro_yaml_head[] =
-    "static_resources:\n"
-    "  listeners:\n"
-    "  - address:\n"
-    "      socket_address: { address: 127.0.0.1, port_value: 10001 }\n"
-    "    filter_chains:\n"
-    "    - filters:\n"
-    "      - name: envoy.filters.network.http_connection_manager\n"
-    "        typed_config:\n"
-    "          \"@type\": type.googleapis.com/envoy.extensions.filters.network."
-    "http_connection_manager.v3.HttpConnectionManager\n"
-    "          stat_prefix: ingress\n"
-    "          route_config:\n"
-    "            virtual_hosts:\n"
-    "            - name: app\n"
-    "              domains: [\"*\"]\n"
-    "              routes:\n"
+    HCM_HEAD
     "              - match: { prefix: \"/\" }\n"
     "                name: web\n"
     "                route:\n"
@@ -57,11 +43,6 @@ static const char ro_yaml_head[] =
     "                    clusters:\n";
 
 static const char ro_yaml_tail[] =
-    "          http_filters:\n"
-    "          - name: envoy.filters.http.router\n"
-    "            typed_config:\n"
-    "              \"@type\": type.googleapis.com/envoy.extensions."
-    "filters.http.router.v3.Router\n"
     "  clusters:\n"
     "  - name: v1\n"
     "    type: STATIC\n"

@@ -13,35 +13,13 @@
 #include <CUnit/CUnit.h>
 
 #include "shared/conf.h"
+#include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
 #define SEC	CD_NS_PER_S
 
-#define HCM_T	"type.googleapis.com/envoy.extensions.filters.network." \
-	"http_connection_manager.v3.HttpConnectionManager"
-#define ROUTER_T "type.googleapis.com/envoy.extensions.filters.http." \
-	"router.v3.Router"
-
-/* Lines 1-17; the routes start on line 18. */
-#define HEAD								\
-	"static_resources:\n"						\
-	"  listeners:\n"						\
-	"  - address: { socket_address: { address: 127.0.0.1, port_value: " \
-	    "10000 } }\n"						\
-	"    filter_chains:\n"						\
-	"    - filters:\n"						\
-	"      - name: hcm\n"						\
-	"        typed_config:\n"					\
-	"          \"@type\": " HCM_T "\n"				\
-	"          stat_prefix: ingress\n"				\
-	"          http_filters:\n"					\
-	"          - name: envoy.filters.http.router\n"			\
-	"            typed_config: { \"@type\": " ROUTER_T " }\n"	\
-	"          route_config:\n"					\
-	"            virtual_hosts:\n"					\
-	"            - name: app\n"					\
-	"              domains: [\"*\"]\n"				\
-	"              routes:\n"
+/* HCM_HEAD (conf_yaml.h) is lines 1-17; the routes start on line 18. */
+#define HEAD	HCM_HEAD
 
 #define CLUSTER(n)							\
 	"  - name: " n "\n"						\

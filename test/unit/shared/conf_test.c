@@ -14,16 +14,13 @@
 
 #include "shared/buf.h"
 #include "shared/conf.h"
+#include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
 #define SEED	"etc/canary/envoy-canary.yaml"
 #define MS	CD_NS_PER_MS
 #define SEC	CD_NS_PER_S
 
-#define HCM_T	"type.googleapis.com/envoy.extensions.filters.network." \
-	"http_connection_manager.v3.HttpConnectionManager"
-#define ROUTER_T "type.googleapis.com/envoy.extensions.filters.http." \
-	"router.v3.Router"
 #define CORS_T	"type.googleapis.com/envoy.extensions.filters.http." \
 	"cors.v3.Cors"
 #define FILE_LOG_T "type.googleapis.com/envoy.extensions.access_loggers." \
@@ -33,25 +30,6 @@
  * A small valid config to build error cases on.  HCM_HEAD is lines 1-17;
  * routes start on line 18.
  */
-#define HCM_HEAD							\
-	"static_resources:\n"						\
-	"  listeners:\n"						\
-	"  - address: { socket_address: { address: 127.0.0.1, port_value: " \
-	    "10000 } }\n" \
-	"    filter_chains:\n"						\
-	"    - filters:\n"						\
-	"      - name: hcm\n"						\
-	"        typed_config:\n"					\
-	"          \"@type\": " HCM_T "\n" \
-	"          stat_prefix: ingress\n"				\
-	"          http_filters:\n"					\
-	"          - name: envoy.filters.http.router\n"			\
-	"            typed_config: { \"@type\": " ROUTER_T " }\n" \
-	"          route_config:\n"					\
-	"            virtual_hosts:\n"					\
-	"            - name: app\n"					\
-	"              domains: [\"*\"]\n"				\
-	"              routes:\n"
 /* two lines */
 #define ROUTE_V1							\
 	"              - match: { prefix: \"/\" }\n"			\
