@@ -11,35 +11,9 @@ set -euo pipefail
 BUILD=${1:?usage: tools/reload-soak.sh BUILD_DIR [SECONDS]}
 SECS=${2:-30}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-V1=$(free_port); V2=$(free_port); PX=$(free_port); AD=$(free_port)
-sed -e "s/port_value: 8081/port_value: $V1/; s/port_value: 8082/port_value: $V2/" \
-    -e "s/port_value: 10000/port_value: $PX/; s/port_value: 9901/port_value: $AD/" \
-    -e "s/address: 0.0.0.0/address: 127.0.0.1/" \
-    "$ROOT/etc/canary/envoy-canary.yaml" > "$TMP/base.yaml"
-cp "$TMP/base.yaml" "$TMP/canary.yaml"
-
-"$BUILD/backend" --port "$V1" --name v1 2>"$TMP/v1.log" & PIDS+=($!)
-"$BUILD/backend" --port "$V2" --name v2 2>"$TMP/v2.log" & PIDS+=($!)
-"$BUILD/canaryd" -f "$TMP/canary.yaml" --concurrency 2 2>"$TMP/canaryd.log" &
-CD=$!; PIDS+=($CD)
-for _ in $(seq 1 100); do
-	curl -sf "http://127.0.0.1:$AD/ready" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-curl -sf "http://127.0.0.1:$AD/ready" >/dev/null || { cat "$TMP/canaryd.log"; exit 1; }
+. "$ROOT/tools/soak-lib.sh"
+soak_config "$ROOT/etc/canary/envoy-canary.yaml"
+soak_start "$BUILD" || exit 1
 
 weights() {	# $1 $2: v1 and v2 weights into the config
 	sed -e "/name: backend_v1\$/{n;s/weight: [0-9]*/weight: $1/}" \
