@@ -644,6 +644,19 @@ json_key(struct buf *b, const char *k)
 	buf_puts(b, ":");
 }
 
+/* The route's canary and stable names: "canary":..,"stable":.. */
+static void
+json_pair(struct buf *b, const struct mst_ro_route *rr)
+{
+	const char *c = ro_wc_name(rr, rr->rr_canary);
+	const char *st = ro_wc_name(rr, rr->rr_stable);
+
+	buf_puts(b, "\"canary\":");
+	buf_json_str(b, c, strlen(c));
+	buf_puts(b, ",\"stable\":");
+	buf_json_str(b, st, strlen(st));
+}
+
 static void
 ro_route_json(struct buf *b, const struct mst_ro *ro,
     const struct mst_ro_route *rr, int64_t now)
@@ -682,12 +695,8 @@ ro_route_json(struct buf *b, const struct mst_ro *ro,
 			    rr->rr_ro.ro_steps[i]);
 		buf_puts(b, "],\"reason\":");
 		buf_json_str(b, rr->rr_reason, strlen(rr->rr_reason));
-		buf_puts(b, ",\"canary\":");
-		buf_json_str(b, ro_wc_name(rr, rr->rr_canary),
-		    strlen(ro_wc_name(rr, rr->rr_canary)));
-		buf_puts(b, ",\"stable\":");
-		buf_json_str(b, ro_wc_name(rr, rr->rr_stable),
-		    strlen(ro_wc_name(rr, rr->rr_stable)));
+		buf_puts(b, ",");
+		json_pair(b, rr);
 		buf_puts(b, ",\"canary_percent\":");
 		mst_stats_json_num(b, ro_canary_pct(rr));
 		buf_puts(b, ",\"step_interval_s\":");
@@ -728,12 +737,8 @@ ro_route_json(struct buf *b, const struct mst_ro *ro,
 	else {
 		c = &fig[rr->rr_canary];
 		s = &fig[rr->rr_stable];
-		buf_puts(b, "{\"canary\":");
-		buf_json_str(b, ro_wc_name(rr, rr->rr_canary),
-		    strlen(ro_wc_name(rr, rr->rr_canary)));
-		buf_puts(b, ",\"stable\":");
-		buf_json_str(b, ro_wc_name(rr, rr->rr_stable),
-		    strlen(ro_wc_name(rr, rr->rr_stable)));
+		buf_puts(b, "{");
+		json_pair(b, rr);
 		buf_puts(b, ",\"error_rate_delta\":");
 		mst_stats_json_num(b, c->rf_err_rate - s->rf_err_rate);
 		cp = fmax(c->rf_p99, MST_ROLLOUT_P99_FLOOR_MS);

@@ -510,24 +510,23 @@ wrk_router_pick_canary(const struct cd_route *rt,
     struct wrk_split_cache *sc, struct wrk_canary *ca)
 {
 	const struct cd_sticky *st = &rt->rt_sticky;
+	/* the override's places, header first */
+	const char *const oname[2] = { rt->rt_override_header,
+	    rt->rt_override_cookie };
+	wrk_sticky_find *const ofind[2] = { wrk_sticky_header,
+	    wrk_sticky_cookie };
 	const char *v;
-	size_t vlen;
+	size_t vlen, i;
 	int idx;
 
 	ca->ca_by = WRK_PICK_SPLIT;
 	ca->ca_override_unknown = false;
 	ca->ca_key[0] = '\0';
 	/* an override wins over everything: testers force a version */
-	if (rt->rt_override_header != NULL && wrk_sticky_header(rv->rv_base,
-	    rv->rv_hdrs, rv->rv_nhdrs, rt->rt_override_header, &v, &vlen)) {
-		if ((idx = canary_override(rt, v, vlen)) >= 0) {
-			ca->ca_by = WRK_PICK_OVERRIDE;
-			return (uint32_t)idx;
-		}
-		ca->ca_override_unknown = true;
-	}
-	if (rt->rt_override_cookie != NULL && wrk_sticky_cookie(rv->rv_base,
-	    rv->rv_hdrs, rv->rv_nhdrs, rt->rt_override_cookie, &v, &vlen)) {
+	for (i = 0; i < 2; i++) {
+		if (oname[i] == NULL || !ofind[i](rv->rv_base, rv->rv_hdrs,
+		    rv->rv_nhdrs, oname[i], &v, &vlen))
+			continue;
 		if ((idx = canary_override(rt, v, vlen)) >= 0) {
 			ca->ca_by = WRK_PICK_OVERRIDE;
 			return (uint32_t)idx;
@@ -535,10 +534,10 @@ wrk_router_pick_canary(const struct cd_route *rt,
 		ca->ca_override_unknown = true;
 	}
 	if (st->st_set) {
-		if (st->st_cookie != NULL ? wrk_sticky_cookie(rv->rv_base,
-		    rv->rv_hdrs, rv->rv_nhdrs, st->st_cookie, &v, &vlen) :
-		    wrk_sticky_header(rv->rv_base, rv->rv_hdrs, rv->rv_nhdrs,
-		    st->st_header, &v, &vlen))
+		if ((st->st_cookie != NULL ? wrk_sticky_cookie :
+		    wrk_sticky_header)(rv->rv_base, rv->rv_hdrs, rv->rv_nhdrs,
+		    st->st_cookie != NULL ? st->st_cookie : st->st_header, &v,
+		    &vlen))
 			ca->ca_by = WRK_PICK_STICKY;
 		else if (st->st_set_cookie && st->st_cookie != NULL) {
 			wrk_sticky_new_key(ca->ca_key);

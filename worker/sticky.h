@@ -40,20 +40,18 @@ int		 wrk_sticky_pick(uint64_t seed, const char *key, size_t klen,
 		    const struct cd_weighted_cluster *wc, const uint32_t *w,
 		    uint32_t n);
 
-/*
- * The value of cookie name in the request's Cookie header(s) (the first
- * one found; double quotes around it removed), or false when absent or
- * empty.  base: the buffer the slices point into.
- */
-bool		 wrk_sticky_cookie(const char *base, const struct wrk_hdr *,
+/* A key finder: the value of name in the request (*v, *vlen), true when
+ * found and not empty.  base: the buffer the header slices point into. */
+typedef bool	 wrk_sticky_find(const char *base, const struct wrk_hdr *,
 		    uint16_t nhdrs, const char *name, const char **v,
 		    size_t *vlen);
 
-/* The value of the first header called name (lower case), or false when
- * absent or empty. */
-bool		 wrk_sticky_header(const char *base, const struct wrk_hdr *,
-		    uint16_t nhdrs, const char *name, const char **v,
-		    size_t *vlen);
+/* Cookie name in the request's Cookie header(s): the first one found,
+ * double quotes around it removed. */
+wrk_sticky_find	 wrk_sticky_cookie;
+
+/* The first header called name (lower case). */
+wrk_sticky_find	 wrk_sticky_header;
 
 /* A new random key (arc4random_buf): WRK_STICKY_KEY_LEN chars and a NUL. */
 void		 wrk_sticky_new_key(char *out);
