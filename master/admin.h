@@ -1,7 +1,7 @@
 /*
  * The admin interface (Envoy's :9901): a small HTTP/1.1 server inside the
  * master's event loop (master/loop.h) that serves Envoy's admin endpoints
- * (ENVOY.md §7) from the running config and the shm sums.  Master only.
+ * (canaryd-envoy(7), ADMIN INTERFACE) from the running config and the shm sums.  Master only.
  *
  * The request handling is split from the sockets so tests can drive it:
  * mst_admin_parse_head() reads a request head, mst_admin_handle() turns

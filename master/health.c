@@ -124,7 +124,7 @@ mst_hc_interval_ms(const struct cd_health_check *hc, enum mst_hc_result r,
 	/*
 	 * Envoy waits no_traffic_interval (60 s by default) until the
 	 * cluster's first real connection; canaryd does only when the user
-	 * asked for it (ENVOY.md part 1).  The conf loader fills
+	 * asked for it (canaryd-envoy(7), HEALTH CHECKING).  The conf loader fills
 	 * no_traffic_healthy_interval from no_traffic_interval.
 	 */
 	if (!had_traffic && (hc->hc_no_traffic_interval != CD_DUR_UNSET ||

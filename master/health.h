@@ -20,7 +20,7 @@
 
 #include "shared/conf-t.h"
 
-/* ---- the state machine (ENVOY.md §5.3) ------------------------------ */
+/* ---- the state machine (canaryd-envoy(7), HEALTH CHECKING) ------------------------------ */
 
 enum mst_hc_result {
 	MST_HC_R_SUCCESS,	/* a status in expected_statuses */

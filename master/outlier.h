@@ -1,6 +1,6 @@
 /*
  * Outlier detection (consecutive 5xx and consecutive gateway failures,
- * ENVOY.md §5.6), decided in one place: the master.  Workers count each
+ * canaryd-envoy(7), OUTLIER DETECTION), decided in one place: the master.  Workers count each
  * host's consecutive errors in shm (shm_outlier_report()); the one whose
  * report reaches a threshold raises a request bit; the master takes the
  * bits every MST_OUTLIER_POLL_MS, ejects (SHM_HF_FAILED_OUTLIER_CHECK in

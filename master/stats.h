@@ -180,7 +180,7 @@ const char *mst_stats_health_flags(uint32_t flags, char *buf, size_t len);
 /* "1.2.3.4:80" or "[::1]:80" for a shm host. */
 void	 mst_stats_host_addr(const struct shm_host *, char *buf, size_t len);
 
-/* /clusters text lines (ENVOY.md §7.5), clusters in config order. */
+/* /clusters text lines (canaryd-envoy(7), ADMIN INTERFACE), clusters in config order. */
 int	 mst_stats_clusters(struct buf *, const struct cd_conf *,
 	    const struct shm *);
 /* /clusters?format=json: envoy.admin.v3.Clusters, pretty-printed. */

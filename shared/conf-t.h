@@ -109,7 +109,7 @@ struct cd_route_match {
 	size_t			 rm_nquery;
 };
 
-/* retry_on tokens, as a bit set (ENVOY.md §3.2). */
+/* retry_on tokens, as a bit set (canaryd-envoy(7), RETRIES). */
 #define CD_RETRY_5XX			0x0001
 #define CD_RETRY_GATEWAY_ERROR		0x0002
 #define CD_RETRY_RESET			0x0004

@@ -43,7 +43,7 @@
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
 
-/* Host health flags, in the order /clusters prints them (ENVOY.md §7.5). */
+/* Host health flags, in the order /clusters prints them (canaryd-envoy(7), ADMIN INTERFACE). */
 #define SHM_HF_FAILED_ACTIVE_HC		0x0001u
 #define SHM_HF_FAILED_OUTLIER_CHECK	0x0002u
 #define SHM_HF_FAILED_EDS_HEALTH	0x0004u
@@ -72,7 +72,7 @@ struct shm_host {
 };
 _Static_assert(sizeof(struct shm_host) == 64, "layout change: bump version");
 
-/* Breaker resources, one gauge each per priority (ENVOY.md §4). */
+/* Breaker resources, one gauge each per priority (canaryd-envoy(7), CIRCUIT BREAKERS). */
 enum shm_cb_res {
 	SHM_CB_CX,
 	SHM_CB_PENDING,

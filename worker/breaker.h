@@ -1,5 +1,5 @@
 /*
- * Circuit breakers for the worker (ENVOY.md §4), exact across all worker
+ * Circuit breakers for the worker (canaryd-envoy(7), CIRCUIT BREAKERS), exact across all worker
  * processes: each cluster's gauges sc_cb[prio][res] live in shared memory
  * and every worker takes and gives units with atomics (no lock a dying
  * process could keep).  A take adds first and checks after, so the number

@@ -57,7 +57,7 @@
 #include "breaker.h"
 #include "conn.h"
 #include "hdr.h"
-#include "http1.h"
+#include "shared/http1.h"
 #include "mem.h"
 #include "retry.h"
 #include "router.h"
@@ -179,7 +179,7 @@ size_t
 wrk_conn_req_size(void)
 {
 	return offsetof(struct wrk_req, rq_hdrs) +
-	    (size_t)wrk.w_hdrcap * sizeof(struct wrk_hdr);
+	    (size_t)wrk.w_hdrcap * sizeof(struct http1_hdr);
 }
 
 int
@@ -236,10 +236,10 @@ wrk_conn_new(int fd)
 static void
 conn_resp_parser_init(struct wrk_req *r)
 {
-	wrk_http1_init(&r->rq_rp, WRK_HTTP1_RESPONSE, r->rq_hdrs,
+	http1_init(&r->rq_rp, HTTP1_RESPONSE, r->rq_hdrs,
 	    wrk.w_hdrcap, wrk_buf_large_size());
 	if (r->rq_flags & RQ_F_HEAD_METHOD)
-		wrk_http1_set_nobody(&r->rq_rp);
+		http1_set_nobody(&r->rq_rp);
 }
 
 static struct wrk_req *
@@ -255,7 +255,7 @@ conn_req_new(struct wrk_conn *c)
 	r->rq_hidx = -1;
 	r->rq_start = r->rq_io = wrk.w_now;
 	wrk_timer_init(&r->rq_timer, conn_req_timer);
-	wrk_http1_init(&r->rq_p, WRK_HTTP1_REQUEST, r->rq_hdrs, wrk.w_maxhdrs,
+	http1_init(&r->rq_p, HTTP1_REQUEST, r->rq_hdrs, wrk.w_maxhdrs,
 	    wrk.w_hdr_limit);
 	c->c_req = r;
 	conn_set_state(c, CONN_S_READ_HEAD);
@@ -283,7 +283,7 @@ static void
 conn_al_capture(struct wrk_req *r, const char *base,
     const struct wrk_req_info *ri)
 {
-	const struct wrk_hdr *h;
+	const struct http1_hdr *h;
 	uint32_t off = r->rq_p.h_url.s_off, len = r->rq_p.h_url.s_len, a;
 	uint16_t i;
 
@@ -365,9 +365,9 @@ conn_req_log(struct wrk_conn *c, struct wrk_req *r)
 	ar.ar_start_ms = (uint64_t)ts.tv_sec * 1000 +
 	    (uint64_t)ts.tv_nsec / 1000000 - ar.ar_duration_ms;
 	if (r->rq_flags & RQ_F_HEAD) {
-		ar.ar_method.a_p = wrk_http1_method(&r->rq_p);
+		ar.ar_method.a_p = http1_method(&r->rq_p);
 		ar.ar_method.a_len = strlen(ar.ar_method.a_p);
-		wrk_http1_version(&r->rq_p, &major, &minor);
+		http1_version(&r->rq_p, &major, &minor);
 		if (major == 1)
 			ar.ar_protocol = minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
 		if (r->rq_al_head != NULL)
@@ -676,17 +676,17 @@ static void
 conn_parse_buffered(struct wrk_conn *c, struct wrk_req *r)
 {
 	struct wrk_buf *in = c->c_in;
-	enum wrk_http1_ev ev;
+	enum http1_ev ev;
 	uint32_t used;
 
 	while (!(r->rq_flags & RQ_F_REQ_DONE) && in != NULL &&
 	    r->rq_in_parsed < in->b_len) {
-		ev = wrk_http1_feed(&r->rq_p, in->b_data, r->rq_in_parsed,
+		ev = http1_feed(&r->rq_p, in->b_data, r->rq_in_parsed,
 		    in->b_len - r->rq_in_parsed, &used);
 		r->rq_in_parsed += used;
-		if (ev == WRK_HTTP1_DONE)
+		if (ev == HTTP1_DONE)
 			conn_req_complete(c, r);
-		else if (ev != WRK_HTTP1_MORE || used == 0)
+		else if (ev != HTTP1_MORE || used == 0)
 			break;
 	}
 }
@@ -779,15 +779,15 @@ static void
 conn_parse_error(struct wrk_conn *c, struct wrk_req *r)
 {
 	switch (r->rq_p.h_err) {
-	case WRK_HTTP1_E_TOO_MANY:
-	case WRK_HTTP1_E_TOO_LARGE:
-		conn_codec_error(c, r, 431, wrk_http1_errstr(&r->rq_p), true);
+	case HTTP1_E_TOO_MANY:
+	case HTTP1_E_TOO_LARGE:
+		conn_codec_error(c, r, 431, http1_errstr(&r->rq_p), true);
 		break;
-	case WRK_HTTP1_E_TE:
-		conn_codec_error(c, r, 501, wrk_http1_errstr(&r->rq_p), true);
+	case HTTP1_E_TE:
+		conn_codec_error(c, r, 501, http1_errstr(&r->rq_p), true);
 		break;
 	default:
-		conn_codec_error(c, r, 400, wrk_http1_errstr(&r->rq_p), true);
+		conn_codec_error(c, r, 400, http1_errstr(&r->rq_p), true);
 		break;
 	}
 }
@@ -1094,22 +1094,22 @@ conn_ups_discard(struct wrk_req *r)
 {
 	struct wrk_ups *u = r->rq_ups;
 	struct wrk_buf *uin = r->rq_uin;
-	enum wrk_http1_ev ev = WRK_HTTP1_MORE;
+	enum http1_ev ev = HTTP1_MORE;
 	uint32_t used;
 	bool reuse = false;
 
 	if ((r->rq_flags & (RQ_F_UPS_NOREUSE | RQ_F_UPS_EOF |
 	    RQ_F_UREQ_SENT)) == RQ_F_UREQ_SENT && !u->u_ev.ev_rdhup &&
-	    wrk_http1_keep_alive(&r->rq_rp)) {
+	    http1_keep_alive(&r->rq_rp)) {
 		while (r->rq_uin_parsed < uin->b_len) {
-			ev = wrk_http1_feed(&r->rq_rp, uin->b_data,
+			ev = http1_feed(&r->rq_rp, uin->b_data,
 			    r->rq_uin_parsed, uin->b_len - r->rq_uin_parsed,
 			    &used);
 			r->rq_uin_parsed += used;
-			if (ev != WRK_HTTP1_MORE || used == 0)
+			if (ev != HTTP1_MORE || used == 0)
 				break;
 		}
-		reuse = ev == WRK_HTTP1_DONE && r->rq_uin_parsed == uin->b_len;
+		reuse = ev == HTTP1_DONE && r->rq_uin_parsed == uin->b_len;
 	}
 	conn_ups_unhold(r);
 	r->rq_ups = NULL;
@@ -1214,7 +1214,7 @@ conn_ups_protocol_error(struct wrk_conn *c, struct wrk_req *r)
 	int ci = r->rq_cluster;
 
 	log_debug("conn %u: upstream %s: protocol error: %s", c->c_id,
-	    wrk.w_conf->c_clusters[ci].cl_name, wrk_http1_errstr(&r->rq_rp));
+	    wrk.w_conf->c_clusters[ci].cl_name, http1_errstr(&r->rq_rp));
 	WRK_CC(ci, CC_CX_PROTOCOL_ERROR);
 	if (r->rq_flags & RQ_F_RESP_HEAD) {
 		WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
@@ -1452,15 +1452,15 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	r->rq_head_end = r->rq_p.h_head_end;
 	r->rq_in_fwd = r->rq_head_end;
 	conn_req_count(r);
-	wrk_http1_version(&r->rq_p, &major, &minor);
+	http1_version(&r->rq_p, &major, &minor);
 	wrk_hdr_mark_request(base, r->rq_hdrs, r->rq_p.h_nhdrs, &ri);
 	if (wrk_alog_on())
 		conn_al_capture(r, base, &ri);
-	if (wrk_http1_is_head_method(&r->rq_p))
+	if (http1_is_head_method(&r->rq_p))
 		r->rq_flags |= RQ_F_HEAD_METHOD;
-	if (wrk_http1_chunked(&r->rq_p))
+	if (http1_chunked(&r->rq_p))
 		r->rq_flags |= RQ_F_CHUNKED;
-	if (!wrk_http1_keep_alive(&r->rq_p) || wrk.w_draining)
+	if (!http1_keep_alive(&r->rq_p) || wrk.w_draining)
 		c->c_flags |= CONN_F_CLOSE;
 
 	if (major != 1) {
@@ -1484,7 +1484,7 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 		conn_codec_error(c, r, 400, "missing host header", false);
 		return;
 	}
-	if (wrk_http1_upgrade(&r->rq_p) && !wrk_http1_is_connect(&r->rq_p)) {
+	if (http1_upgrade(&r->rq_p) && !http1_is_connect(&r->rq_p)) {
 		/* no upgrade is configured: Envoy refuses with 403 */
 		log_debug("conn %u: upgrade refused", c->c_id);
 		c->c_flags |= CONN_F_CLOSE;
@@ -1519,11 +1519,11 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	} else if (l->l_strip_any_host_port && uhost != NULL)
 		uhost_len = wrk_router_strip_port(uhost, uhost_len);
 
-	if (wrk_http1_is_connect(&r->rq_p))
+	if (http1_is_connect(&r->rq_p))
 		c->c_flags |= CONN_F_CLOSE;
 	vh = wrk_router_vhost(&wrk.w_router, auth, mlen);
 	rt = NULL;
-	if (vh != NULL && !wrk_http1_is_connect(&r->rq_p)) {
+	if (vh != NULL && !http1_is_connect(&r->rq_p)) {
 		memset(&rv, 0, sizeof(rv));
 		rv.rv_base = base;
 		rv.rv_path = target;
@@ -1613,7 +1613,7 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	rh.rh_base = base;
 	rh.rh_hdrs = r->rq_hdrs;
 	rh.rh_nhdrs = r->rq_p.h_nhdrs;
-	rh.rh_method = wrk_http1_method(&r->rq_p);
+	rh.rh_method = http1_method(&r->rq_p);
 	rh.rh_target = target;
 	rh.rh_target_len = tlen;
 	rh.rh_host = uhost;
@@ -1680,7 +1680,7 @@ conn_read_head(struct wrk_conn *c)
 {
 	struct wrk_req *r;
 	struct wrk_buf *in;
-	enum wrk_http1_ev ev;
+	enum http1_ev ev;
 	uint32_t used;
 	ssize_t n;
 	size_t room;
@@ -1689,21 +1689,21 @@ conn_read_head(struct wrk_conn *c)
 		r = c->c_req;
 		in = c->c_in;
 		if (r != NULL && r->rq_in_parsed < in->b_len) {
-			ev = wrk_http1_feed(&r->rq_p, in->b_data,
+			ev = http1_feed(&r->rq_p, in->b_data,
 			    r->rq_in_parsed, in->b_len - r->rq_in_parsed,
 			    &used);
 			r->rq_in_parsed += used;
-			if (r->rq_p.h_flags & WRK_HTTP1_F_BEGUN)
+			if (r->rq_p.h_flags & HTTP1_F_BEGUN)
 				conn_req_count(r);
-			if (ev == WRK_HTTP1_HEAD) {
+			if (ev == HTTP1_HEAD) {
 				conn_on_head(c, r);
 				return;
 			}
-			if (ev != WRK_HTTP1_MORE) {
+			if (ev != HTTP1_MORE) {
 				conn_parse_error(c, r);
 				return;
 			}
-			if (!(r->rq_p.h_flags & WRK_HTTP1_F_BEGUN) &&
+			if (!(r->rq_p.h_flags & HTTP1_F_BEGUN) &&
 			    r->rq_in_parsed == in->b_len) {
 				/* blank lines between requests: still idle */
 				conn_req_free(c, r);
@@ -1867,7 +1867,7 @@ static enum cd_rc
 conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
 {
 	struct wrk_buf *in = c->c_in;
-	enum wrk_http1_ev ev;
+	enum http1_ev ev;
 	uint32_t used;
 	size_t room;
 	ssize_t n;
@@ -1876,17 +1876,17 @@ conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
 		return CD_OK;
 	for (;;) {
 		if (r->rq_in_parsed < in->b_len) {
-			ev = wrk_http1_feed(&r->rq_p, in->b_data,
+			ev = http1_feed(&r->rq_p, in->b_data,
 			    r->rq_in_parsed, in->b_len - r->rq_in_parsed,
 			    &used);
 			r->rq_in_parsed += used;
 			if (used > 0)
 				*progress = 1;
-			if (ev == WRK_HTTP1_DONE) {
+			if (ev == HTTP1_DONE) {
 				conn_req_complete(c, r);
 				return CD_OK;
 			}
-			if (ev == WRK_HTTP1_ERROR) {
+			if (ev == HTTP1_ERROR) {
 				conn_ups_drop(r, false);
 				conn_parse_error(c, r);
 				return c->c_state == CONN_S_CLOSED ? CD_ERR :
@@ -2024,15 +2024,15 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r)
 	struct wrk_buf *uin = r->rq_uin, *out = r->rq_out;
 	struct wrk_resp_info si;
 	struct wrk_resp_head sh;
-	uint16_t st = wrk_http1_status(&r->rq_rp), i;
+	uint16_t st = http1_status(&r->rq_rp), i;
 	int ci = r->rq_cluster;
 	size_t need, len;
 
 	wrk_hdr_mark_response(uin->b_data, r->rq_hdrs, r->rq_rp.h_nhdrs, &si);
 	r->rq_frame = (uint8_t)wrk_hdr_framing(
 	    (r->rq_flags & RQ_F_HEAD_METHOD) != 0, st,
-	    wrk_http1_has_length(&r->rq_rp), wrk_http1_chunked(&r->rq_rp),
-	    wrk_http1_until_eof(&r->rq_rp), (r->rq_flags & RQ_F_HTTP10) != 0);
+	    http1_has_length(&r->rq_rp), http1_chunked(&r->rq_rp),
+	    http1_until_eof(&r->rq_rp), (r->rq_flags & RQ_F_HTTP10) != 0);
 	if (r->rq_frame == WRK_FRAME_RECHUNK || r->rq_frame == WRK_FRAME_EOF) {
 		/* a length next to a non-chunked coding frames nothing */
 		for (i = 0; i < r->rq_rp.h_nhdrs; i++)
@@ -2102,7 +2102,7 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r)
 	out->b_len = (uint32_t)len;
 	uin->b_off = r->rq_rp.h_head_end;
 	if (r->rq_frame == WRK_FRAME_DECHUNK)
-		wrk_http1_set_collect(&r->rq_rp);
+		http1_set_collect(&r->rq_rp);
 	r->rq_flags |= RQ_F_RESP_HEAD;
 	conn_count_code(r, st);
 	if (st >= CD_CODE_MIN && st <= CD_CODE_MAX)
@@ -2142,7 +2142,7 @@ conn_resp_done(struct wrk_conn *c, struct wrk_req *r, bool eof)
 	reuse = !eof && !u->u_ev.ev_rdhup &&
 	    !(r->rq_flags & RQ_F_UPS_NOREUSE) &&
 	    (r->rq_flags & RQ_F_UREQ_SENT) &&
-	    wrk_http1_keep_alive(&r->rq_rp) &&
+	    http1_keep_alive(&r->rq_rp) &&
 	    r->rq_uin_parsed == r->rq_uin->b_len;
 	conn_ups_unhold(r);
 	conn_retry_unhold(r);
@@ -2175,7 +2175,7 @@ static enum cd_rc
 conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 {
 	struct wrk_buf *uin = r->rq_uin, *out;
-	enum wrk_http1_ev ev;
+	enum http1_ev ev;
 	uint32_t avail, used, i;
 	uint16_t st;
 
@@ -2192,15 +2192,15 @@ conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 			if (avail > out->b_size - out->b_len - 32)
 				avail = out->b_size - out->b_len - 32;
 		}
-		ev = wrk_http1_feed(&r->rq_rp, uin->b_data, r->rq_uin_parsed,
+		ev = http1_feed(&r->rq_rp, uin->b_data, r->rq_uin_parsed,
 		    avail, &used);
 		r->rq_uin_parsed += used;
 		if (!(r->rq_flags & RQ_F_RESP_HEAD)) {
 			switch (ev) {
-			case WRK_HTTP1_MORE:
+			case HTTP1_MORE:
 				return CD_OK;
-			case WRK_HTTP1_HEAD:
-				st = wrk_http1_status(&r->rq_rp);
+			case HTTP1_HEAD:
+				st = http1_status(&r->rq_rp);
 				if (st / 100 == 1 && st != 101)
 					continue;	/* interim: dropped */
 				if (st == 101 || st < CD_CODE_MIN ||
@@ -2216,7 +2216,7 @@ conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 				if (!(r->rq_flags & RQ_F_RESP_HEAD))
 					return CD_OK;	/* replied instead */
 				continue;
-			case WRK_HTTP1_DONE:
+			case HTTP1_DONE:
 				/* a 1xx ended: forget it, keep reading */
 				memmove(uin->b_data, uin->b_data +
 				    r->rq_uin_parsed, uin->b_len -
@@ -2248,14 +2248,14 @@ conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 			}
 			uin->b_off = r->rq_uin_parsed;
 		}
-		if (ev == WRK_HTTP1_DONE) {
+		if (ev == HTTP1_DONE) {
 			if (!conn_frame_copies(r) && r->rq_uin_parsed <
 			    uin->b_off)
 				uin->b_off = r->rq_uin_parsed;
 			conn_resp_done(c, r, false);
 			return CD_OK;
 		}
-		if (ev == WRK_HTTP1_ERROR) {
+		if (ev == HTTP1_ERROR) {
 			conn_ups_protocol_error(c, r);
 			return CD_ERR;
 		}
@@ -2267,14 +2267,14 @@ conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 static enum cd_rc
 conn_resp_eof(struct wrk_conn *c, struct wrk_req *r)
 {
-	enum wrk_http1_ev ev;
+	enum http1_ev ev;
 
 	if (!(r->rq_flags & RQ_F_RESP_HEAD)) {
 		conn_ups_broken(c, r, 0);
 		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;
 	}
-	ev = wrk_http1_eof(&r->rq_rp);
-	if (ev == WRK_HTTP1_DONE) {
+	ev = http1_eof(&r->rq_rp);
+	if (ev == HTTP1_DONE) {
 		if (r->rq_frame == WRK_FRAME_RECHUNK &&
 		    r->rq_uin_parsed > r->rq_uin->b_off) {
 			conn_put_chunk(r->rq_out, r->rq_uin->b_data +

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "shared/shm-t.h"
-#include "http1.h"
+#include "shared/http1.h"
 #include "mem.h"
 #include "sticky.h"
 #include "timer.h"
@@ -156,11 +156,11 @@ struct wrk_req {
 	uint32_t		 rq_svc_ms1;	/* service time ms + 1; 0: none */
 	uint32_t		 rq_local_len;	/* RQ_F_LOCAL: body bytes */
 	uint8_t			 rq_al_have;	/* RQ_AL_* */
-	struct wrk_slice	 rq_al[RQ_AL__N];
+	struct http1_slice	 rq_al[RQ_AL__N];
 	struct wrk_buf		*rq_al_head;
-	struct wrk_http1	 rq_p;		/* request parser */
-	struct wrk_http1	 rq_rp;		/* response parser */
-	struct wrk_hdr		 rq_hdrs[];	/* request, then response headers */
+	struct http1	 rq_p;		/* request parser */
+	struct http1	 rq_rp;		/* response parser */
+	struct http1_hdr		 rq_hdrs[];	/* request, then response headers */
 };
 
 /* Size of struct wrk_req with wrk.w_hdrcap header slots. */

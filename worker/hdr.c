@@ -90,7 +90,7 @@ ieq(const char *a, size_t alen, const char *lit)
 }
 
 bool
-wrk_hdr_eq(const char *base, struct wrk_slice s, const char *lit)
+wrk_hdr_eq(const char *base, struct http1_slice s, const char *lit)
 {
 	return ieq(base + s.s_off, s.s_len, lit);
 }
@@ -172,7 +172,7 @@ hdr_next_token(const char **pp, const char *end, const char **tok,
 }
 
 static bool
-hdr_has_token(const char *base, struct wrk_slice v, const char *lit)
+hdr_has_token(const char *base, struct http1_slice v, const char *lit)
 {
 	const char *p = base + v.s_off, *end = p + v.s_len, *tok;
 	size_t tlen;
@@ -185,8 +185,8 @@ hdr_has_token(const char *base, struct wrk_slice v, const char *lit)
 
 /* Drop the headers a Connection header names (RFC 7230 6.1). */
 static void
-hdr_drop_nominated(const char *base, struct wrk_hdr *h, uint16_t n,
-    struct wrk_slice v)
+hdr_drop_nominated(const char *base, struct http1_hdr *h, uint16_t n,
+    struct http1_slice v)
 {
 	const char *p = base + v.s_off, *end = p + v.s_len, *tok;
 	size_t tlen;
@@ -211,7 +211,7 @@ hdr_drop_nominated(const char *base, struct wrk_hdr *h, uint16_t n,
 }
 
 void
-wrk_hdr_mark_request(const char *base, struct wrk_hdr *h, uint16_t n,
+wrk_hdr_mark_request(const char *base, struct http1_hdr *h, uint16_t n,
     struct wrk_req_info *ri)
 {
 	bool nominated = false;
@@ -276,7 +276,7 @@ wrk_hdr_mark_request(const char *base, struct wrk_hdr *h, uint16_t n,
 }
 
 void
-wrk_hdr_mark_response(const char *base, struct wrk_hdr *h, uint16_t n,
+wrk_hdr_mark_response(const char *base, struct http1_hdr *h, uint16_t n,
     struct wrk_resp_info *si)
 {
 	uint16_t i;
@@ -319,7 +319,7 @@ wrk_hdr_request_extra(uint16_t nhdrs, size_t host_len)
 }
 
 static void
-hw_header(struct hw *w, const char *base, const struct wrk_hdr *h)
+hw_header(struct hw *w, const char *base, const struct http1_hdr *h)
 {
 	hw_lower(w, base + h->h_name.s_off, h->h_name.s_len);
 	HW_LIT(w, ": ");
@@ -343,7 +343,7 @@ wrk_hdr_build_request(char *out, size_t cap, const struct wrk_req_head *rh)
 		HW_LIT(&w, "\r\n");
 	}
 	for (i = 0; i < rh->rh_nhdrs; i++) {
-		const struct wrk_hdr *h = &rh->rh_hdrs[i];
+		const struct http1_hdr *h = &rh->rh_hdrs[i];
 
 		if (h->h_kind & WRK_H_F_DROP)
 			continue;
@@ -430,7 +430,7 @@ wrk_hdr_build_response(char *out, size_t cap, const struct wrk_resp_head *sh)
 
 	hw_status_line(&w, sh->sh_status);
 	for (i = 0; i < sh->sh_nhdrs; i++) {
-		const struct wrk_hdr *h = &sh->sh_hdrs[i];
+		const struct http1_hdr *h = &sh->sh_hdrs[i];
 
 		if (!(h->h_kind & WRK_H_F_DROP))
 			hw_header(&w, sh->sh_base, h);

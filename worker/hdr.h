@@ -3,8 +3,8 @@
  * pass through the proxy, the heads it writes (upstream request, client
  * response, local replies), the date cache, uuid4 request ids, reason
  * phrases and the response framing decision.  Pure functions over slices
- * (worker/http1.h) and caller buffers, so unit tests need no sockets.
- * Behaviour follows Envoy (ENVOY.md §6).
+ * (shared/http1.h) and caller buffers, so unit tests need no sockets.
+ * Behaviour follows Envoy (canaryd-envoy(7), LOCAL REPLIES and HEADERS).
  */
 #ifndef CANARYD_WORKER_HDR_H
 #define CANARYD_WORKER_HDR_H
@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "http1.h"
+#include "shared/http1.h"
 
 /* Header classes (wrk_hdr.h_kind low byte). */
 enum wrk_hkind {
@@ -63,7 +63,7 @@ struct wrk_req_info {
  * header from the client.  Host, content-length and transfer-encoding are
  * never dropped because Connection names them: that would change framing.
  */
-void		 wrk_hdr_mark_request(const char *base, struct wrk_hdr *,
+void		 wrk_hdr_mark_request(const char *base, struct http1_hdr *,
 		    uint16_t n, struct wrk_req_info *);
 
 /* Facts about a response head. */
@@ -75,7 +75,7 @@ struct wrk_resp_info {
 /* Mark response headers not passed to the client: connection,
  * keep-alive, proxy-connection, transfer-encoding (re-framed) and server
  * (replaced). */
-void		 wrk_hdr_mark_response(const char *base, struct wrk_hdr *,
+void		 wrk_hdr_mark_response(const char *base, struct http1_hdr *,
 		    uint16_t n, struct wrk_resp_info *);
 
 /* Connection header the proxy writes on a response. */
@@ -87,7 +87,7 @@ enum wrk_conn_hdr {
 
 struct wrk_req_head {
 	const char		*rh_base;	/* buffer of the slices */
-	const struct wrk_hdr	*rh_hdrs;	/* marked */
+	const struct http1_hdr	*rh_hdrs;	/* marked */
 	uint16_t		 rh_nhdrs;
 	const char		*rh_method;
 	const char		*rh_target;	/* origin-form request target */
@@ -117,7 +117,7 @@ size_t		 wrk_hdr_set_expected(char *head, size_t len, size_t cap,
 
 struct wrk_resp_head {
 	const char		*sh_base;
-	const struct wrk_hdr	*sh_hdrs;	/* marked */
+	const struct http1_hdr	*sh_hdrs;	/* marked */
 	uint16_t		 sh_nhdrs;
 	uint16_t		 sh_status;
 	const char		*sh_server;
@@ -179,6 +179,6 @@ enum wrk_frame	 wrk_hdr_framing(bool head_request, uint16_t status,
 		    bool client_http10);
 
 /* Case-insensitive equality of a slice of base and a C string. */
-bool		 wrk_hdr_eq(const char *base, struct wrk_slice, const char *s);
+bool		 wrk_hdr_eq(const char *base, struct http1_slice, const char *s);
 
 #endif /* CANARYD_WORKER_HDR_H */

@@ -1,5 +1,5 @@
 /*
- * Retry policy for the worker (ENVOY.md §3): whether an attempt's outcome
+ * Retry policy for the worker (canaryd-envoy(7), RETRIES): whether an attempt's outcome
  * may be retried under a route's retry_policy, Envoy's fully jittered
  * back-off, and the x-envoy-expected-rq-timeout-ms value of an attempt.
  * Pure functions over the configuration and plain numbers, so the

@@ -247,7 +247,7 @@ header_value(const struct wrk_rq_view *rv, const char *name, size_t nlen,
 		return true;
 	}
 	for (i = 0; i < rv->rv_nhdrs; i++) {
-		const struct wrk_hdr *h = &rv->rv_hdrs[i];
+		const struct http1_hdr *h = &rv->rv_hdrs[i];
 		const char *hv = rv->rv_base + h->h_value.s_off;
 
 		if (h->h_name.s_len != nlen || strncasecmp(rv->rv_base +

@@ -1,5 +1,5 @@
 /*
- * Routing for the worker: virtual host by Host (ENVOY.md §1.3), first
+ * Routing for the worker: virtual host by Host (canaryd-envoy(7), ROUTING), first
  * matching route (§1.4), weighted cluster pick over the shm split
  * (canaryd's exact sequence or Envoy's random pick, §2) and host pick
  * with panic threshold (§5.5).  Pure functions over the configuration and
@@ -15,7 +15,7 @@
 #include "shared/conf-t.h"
 #include "shared/shm-t.h"
 #include "shared/split.h"
-#include "http1.h"
+#include "shared/http1.h"
 #include "sticky.h"
 
 struct wrk_dom {
@@ -51,7 +51,7 @@ struct wrk_rq_view {
 	const char		*rv_base;	/* buffer of the slices */
 	const char		*rv_path;	/* :path, query included */
 	size_t			 rv_path_len;
-	const struct wrk_hdr	*rv_hdrs;
+	const struct http1_hdr	*rv_hdrs;
 	uint16_t		 rv_nhdrs;
 	const char		*rv_authority;	/* for "host"/":authority" */
 	size_t			 rv_authority_len;

@@ -142,7 +142,7 @@ wrk_sticky_pick(uint64_t seed, const char *key, size_t klen,
 /* ---- finding the key ---------------------------------------------------- */
 
 static bool
-hdr_is(const char *base, const struct wrk_hdr *h, const char *name,
+hdr_is(const char *base, const struct http1_hdr *h, const char *name,
     size_t nlen)
 {
 	return h->h_name.s_len == nlen && strncasecmp(base + h->h_name.s_off,
@@ -185,7 +185,7 @@ cookie_find(const char *s, size_t len, const char *name, size_t nlen,
 }
 
 bool
-wrk_sticky_cookie(const char *base, const struct wrk_hdr *hdrs,
+wrk_sticky_cookie(const char *base, const struct http1_hdr *hdrs,
     uint16_t nhdrs, const char *name, const char **v, size_t *vlen)
 {
 	size_t nlen = strlen(name);
@@ -202,7 +202,7 @@ wrk_sticky_cookie(const char *base, const struct wrk_hdr *hdrs,
 }
 
 bool
-wrk_sticky_header(const char *base, const struct wrk_hdr *hdrs,
+wrk_sticky_header(const char *base, const struct http1_hdr *hdrs,
     uint16_t nhdrs, const char *name, const char **v, size_t *vlen)
 {
 	size_t nlen = strlen(name);

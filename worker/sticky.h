@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "shared/conf-t.h"
-#include "http1.h"
+#include "shared/http1.h"
 
 /* A generated key: 128 random bits as lower-case hex. */
 #define WRK_STICKY_KEY_LEN	32
@@ -42,7 +42,7 @@ int		 wrk_sticky_pick(uint64_t seed, const char *key, size_t klen,
 
 /* A key finder: the value of name in the request (*v, *vlen), true when
  * found and not empty.  base: the buffer the header slices point into. */
-typedef bool	 wrk_sticky_find(const char *base, const struct wrk_hdr *,
+typedef bool	 wrk_sticky_find(const char *base, const struct http1_hdr *,
 		    uint16_t nhdrs, const char *name, const char **v,
 		    size_t *vlen);
 

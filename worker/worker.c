@@ -26,7 +26,7 @@
 #include "accesslog.h"
 #include "conn.h"
 #include "hdr.h"
-#include "http1.h"
+#include "shared/http1.h"
 #include "mem.h"
 #include "router.h"
 #include "timer.h"
@@ -273,7 +273,7 @@ wrk_setup(void)
 		large = 96 * 1024;
 	large = (large + 4095) & ~4095u;
 	wrk_mem_init(large);
-	wrk_http1_global_init(large);
+	http1_global_init(large);
 	wrk.w_scratch_len = large;
 	if ((wrk.w_scratch = malloc(wrk.w_scratch_len)) == NULL)
 		fatal("malloc");

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "shared/cd-t.h"
 #include "shared/conf-t.h"
 #include "shared/shm-t.h"
 #include "router.h"
@@ -62,15 +63,6 @@ wrk_ev_short_read(struct wrk_ev *ev)
 }
 
 struct wrk_cluster;
-
-/* STYLE.md §4: what a state-machine step did.  (Not in shared/ yet; move
- * it there when another module needs it.) */
-enum cd_rc {
-	CD_OK,		/* progress, or nothing to do: carry on */
-	CD_AGAIN,	/* waiting for an event */
-	CD_DONE,	/* finished */
-	CD_ERR,		/* failed; the connection is closed */
-};
 
 /* Per-process worker state. */
 struct wrk {

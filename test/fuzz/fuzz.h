@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/http1.h"
+#include "shared/http1.h"
 
 #define FUZZ_CHECK(cond) do {						\
 	if (!(cond)) {							\
@@ -72,7 +72,7 @@ fz_shift(struct fz_stream *s, size_t n)
 
 /* Every slice of a complete head lies inside the head. */
 static inline void
-fz_check_slices(const struct wrk_http1 *h)
+fz_check_slices(const struct http1 *h)
 {
 	uint16_t i;
 
@@ -81,7 +81,7 @@ fz_check_slices(const struct wrk_http1 *h)
 	FUZZ_CHECK(h->h_reason.s_off + (uint64_t)h->h_reason.s_len <=
 	    h->h_head_end);
 	for (i = 0; i < h->h_nhdrs; i++) {
-		const struct wrk_hdr *hd = &h->h_hdrs[i];
+		const struct http1_hdr *hd = &h->h_hdrs[i];
 
 		FUZZ_CHECK(hd->h_name.s_len > 0);
 		FUZZ_CHECK(hd->h_name.s_off + (uint64_t)hd->h_name.s_len <=

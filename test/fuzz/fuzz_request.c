@@ -1,6 +1,6 @@
 /*
  * libFuzzer harness for the request path: the worker's parser wrapper in
- * request mode (wrk_http1_init/feed/eof, driven like conn_read_head() and
+ * request mode (http1_init/feed/eof, driven like conn_read_head() and
  * the body loop of worker/conn.c, pipelined requests included) and the
  * header policy that writes the upstream head (wrk_hdr_mark_request,
  * wrk_hdr_build_request).
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "worker/hdr.h"
-#include "worker/http1.h"
+#include "shared/http1.h"
 #include "fuzz.h"
 
 #define FZ_MAXHDRS	100		/* Envoy's max_headers_count */
@@ -35,19 +35,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	/* as the worker does at start (worker/worker.c) */
-	wrk_http1_global_init(FZ_HDR_LIMIT + 4096);
+	http1_global_init(FZ_HDR_LIMIT + 4096);
 	return 0;
 }
 
 /* Does conn_on_head() forward this head, rather than answer locally? */
 static bool
-req_forwarded(const struct wrk_http1 *p, const struct wrk_req_info *ri)
+req_forwarded(const struct http1 *p, const struct wrk_req_info *ri)
 {
 	int major, minor;
 
-	wrk_http1_version(p, &major, &minor);
-	if (major != 1 || ri->ri_bad_te || wrk_http1_is_connect(p) ||
-	    wrk_http1_upgrade(p))
+	http1_version(p, &major, &minor);
+	if (major != 1 || ri->ri_bad_te || http1_is_connect(p) ||
+	    http1_upgrade(p))
 		return false;
 	return minor == 0 || ri->ri_nhost > 0;
 }
@@ -55,13 +55,13 @@ req_forwarded(const struct wrk_http1 *p, const struct wrk_req_info *ri)
 /* Write the upstream head for a parsed request and read it back.  False
  * when the worker would answer locally and close instead. */
 static bool
-req_rebuild(const char *base, struct wrk_http1 *p)
+req_rebuild(const char *base, struct http1 *p)
 {
-	struct wrk_hdr hdrs2[FZ_MAXHDRS + 8];
+	struct http1_hdr hdrs2[FZ_MAXHDRS + 8];
 	struct wrk_req_info ri;
 	struct wrk_req_head rh;
-	struct wrk_http1 p2;
-	enum wrk_http1_ev ev;
+	struct http1 p2;
+	enum http1_ev ev;
 	uint32_t used;
 	uint16_t i, fwd = 0;
 	size_t cap, len;
@@ -76,14 +76,14 @@ req_rebuild(const char *base, struct wrk_http1 *p)
 	rh.rh_base = base;
 	rh.rh_hdrs = p->h_hdrs;
 	rh.rh_nhdrs = p->h_nhdrs;
-	rh.rh_method = wrk_http1_method(p);
+	rh.rh_method = http1_method(p);
 	rh.rh_target = base + p->h_url.s_off;
 	rh.rh_target_len = p->h_url.s_len;
 	rh.rh_add_xfp = !ri.ri_has_xfp;
 	rh.rh_request_id = ri.ri_rid < 0 ?
 	    "01234567-89ab-4cde-8f01-23456789abcd" : NULL;
 	rh.rh_expected_ms = 15000;
-	rh.rh_chunked = wrk_http1_chunked(p);
+	rh.rh_chunked = http1_chunked(p);
 	for (i = 0; i < p->h_nhdrs; i++)
 		if (!(p->h_hdrs[i].h_kind & WRK_H_F_DROP))
 			fwd++;
@@ -98,15 +98,15 @@ req_rebuild(const char *base, struct wrk_http1 *p)
 	FUZZ_CHECK(len > 0);
 	fz_check_clean_head(out, len);
 
-	wrk_http1_init(&p2, WRK_HTTP1_REQUEST, hdrs2, FZ_MAXHDRS + 8,
+	http1_init(&p2, HTTP1_REQUEST, hdrs2, FZ_MAXHDRS + 8,
 	    FZ_HDR_LIMIT * 2);
-	ev = wrk_http1_feed(&p2, out, 0, (uint32_t)len, &used);
-	FUZZ_CHECK(ev == WRK_HTTP1_HEAD);
+	ev = http1_feed(&p2, out, 0, (uint32_t)len, &used);
+	FUZZ_CHECK(ev == HTTP1_HEAD);
 	FUZZ_CHECK(p2.h_head_end == len);
 	FUZZ_CHECK(p2.h_nhdrs == fwd);
-	FUZZ_CHECK(wrk_http1_chunked(&p2) == wrk_http1_chunked(p));
-	FUZZ_CHECK(wrk_http1_has_length(&p2) == wrk_http1_has_length(p));
-	FUZZ_CHECK(strcmp(wrk_http1_method(&p2), wrk_http1_method(p)) == 0);
+	FUZZ_CHECK(http1_chunked(&p2) == http1_chunked(p));
+	FUZZ_CHECK(http1_has_length(&p2) == http1_has_length(p));
+	FUZZ_CHECK(strcmp(http1_method(&p2), http1_method(p)) == 0);
 	free(out);
 	return true;
 }
@@ -114,10 +114,10 @@ req_rebuild(const char *base, struct wrk_http1 *p)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct wrk_hdr hdrs[FZ_MAXHDRS];
+	struct http1_hdr hdrs[FZ_MAXHDRS];
 	struct fz_stream s;
-	struct wrk_http1 p;
-	enum wrk_http1_ev ev;
+	struct http1 p;
+	enum http1_ev ev;
 	uint32_t used;
 	size_t start = 0, parsed, guard;
 	int msg;
@@ -135,27 +135,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s.fs_len = size - start;
 		s.fs_avail = 0;
 		parsed = 0;
-		wrk_http1_init(&p, WRK_HTTP1_REQUEST, hdrs, FZ_MAXHDRS,
+		http1_init(&p, HTTP1_REQUEST, hdrs, FZ_MAXHDRS,
 		    FZ_HDR_LIMIT);
 		for (guard = 0;; guard++) {
 			FUZZ_CHECK(guard < 4 * size + 64);
 			if (parsed == s.fs_avail && !fz_read(&s)) {
-				ev = wrk_http1_eof(&p);
-				FUZZ_CHECK(ev != WRK_HTTP1_HEAD);
+				ev = http1_eof(&p);
+				FUZZ_CHECK(ev != HTTP1_HEAD);
 				goto out;
 			}
-			ev = wrk_http1_feed(&p, s.fs_buf, (uint32_t)parsed,
+			ev = http1_feed(&p, s.fs_buf, (uint32_t)parsed,
 			    (uint32_t)(s.fs_avail - parsed), &used);
 			FUZZ_CHECK(used <= s.fs_avail - parsed);
 			parsed += used;
-			if (ev == WRK_HTTP1_ERROR) {
-				FUZZ_CHECK(p.h_err != WRK_HTTP1_E_NONE);
-				(void)wrk_http1_errstr(&p);
+			if (ev == HTTP1_ERROR) {
+				FUZZ_CHECK(p.h_err != HTTP1_E_NONE);
+				(void)http1_errstr(&p);
 				goto out;	/* the worker closes */
 			}
-			if (ev == WRK_HTTP1_MORE)
+			if (ev == HTTP1_MORE)
 				FUZZ_CHECK(parsed == s.fs_avail);
-			if (ev == WRK_HTTP1_HEAD) {
+			if (ev == HTTP1_HEAD) {
 				FUZZ_CHECK(p.h_head_end >= parsed &&
 				    p.h_head_end <= parsed + 1 &&
 				    p.h_head_end <= s.fs_avail);
@@ -163,10 +163,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (!req_rebuild(s.fs_buf, &p))
 					goto out;
 			}
-			if (ev == WRK_HTTP1_DONE)
+			if (ev == HTTP1_DONE)
 				break;
 		}
-		if (!wrk_http1_keep_alive(&p))
+		if (!http1_keep_alive(&p))
 			break;
 		start += parsed;
 	}

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "worker/hdr.h"
-#include "worker/http1.h"
+#include "shared/http1.h"
 #include "fuzz.h"
 
 #define FZ_MAXHDRS	100
@@ -36,20 +36,20 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	wrk_http1_global_init(FZ_HDR_LIMIT + 4096);
+	http1_global_init(FZ_HDR_LIMIT + 4096);
 	return 0;
 }
 
 /* Write the client head as conn_resp_head() does and read it back. */
 static enum wrk_frame
-resp_rebuild(const char *base, struct wrk_http1 *p, bool head_req,
+resp_rebuild(const char *base, struct http1 *p, bool head_req,
     bool http10)
 {
-	struct wrk_hdr hdrs2[FZ_MAXHDRS + 8];
+	struct http1_hdr hdrs2[FZ_MAXHDRS + 8];
 	struct wrk_resp_info si;
 	struct wrk_resp_head sh;
-	struct wrk_http1 p2;
-	enum wrk_http1_ev ev;
+	struct http1 p2;
+	enum http1_ev ev;
 	enum wrk_frame fr;
 	uint32_t used;
 	uint16_t i;
@@ -57,9 +57,9 @@ resp_rebuild(const char *base, struct wrk_http1 *p, bool head_req,
 	char *out;
 
 	wrk_hdr_mark_response(base, p->h_hdrs, p->h_nhdrs, &si);
-	fr = wrk_hdr_framing(head_req, wrk_http1_status(p),
-	    wrk_http1_has_length(p), wrk_http1_chunked(p),
-	    wrk_http1_until_eof(p), http10);
+	fr = wrk_hdr_framing(head_req, http1_status(p),
+	    http1_has_length(p), http1_chunked(p),
+	    http1_until_eof(p), http10);
 	if (fr == WRK_FRAME_RECHUNK || fr == WRK_FRAME_EOF)
 		for (i = 0; i < p->h_nhdrs; i++)
 			if (WRK_H_KIND(p->h_hdrs[i].h_kind) ==
@@ -69,7 +69,7 @@ resp_rebuild(const char *base, struct wrk_http1 *p, bool head_req,
 	sh.sh_base = base;
 	sh.sh_hdrs = p->h_hdrs;
 	sh.sh_nhdrs = p->h_nhdrs;
-	sh.sh_status = wrk_http1_status(p);
+	sh.sh_status = http1_status(p);
 	sh.sh_server = "canaryd";
 	sh.sh_server_len = 7;
 	sh.sh_date = FZ_DATE;
@@ -88,24 +88,24 @@ resp_rebuild(const char *base, struct wrk_http1 *p, bool head_req,
 	FUZZ_CHECK(len > 0);
 	fz_check_clean_head(out, len);
 
-	wrk_http1_init(&p2, WRK_HTTP1_RESPONSE, hdrs2, FZ_MAXHDRS + 8,
+	http1_init(&p2, HTTP1_RESPONSE, hdrs2, FZ_MAXHDRS + 8,
 	    FZ_HDR_LIMIT * 2);
 	if (head_req)
-		wrk_http1_set_nobody(&p2);
-	ev = wrk_http1_feed(&p2, out, 0, (uint32_t)len, &used);
-	FUZZ_CHECK(ev == WRK_HTTP1_HEAD);
+		http1_set_nobody(&p2);
+	ev = http1_feed(&p2, out, 0, (uint32_t)len, &used);
+	FUZZ_CHECK(ev == HTTP1_HEAD);
 	FUZZ_CHECK(p2.h_head_end == len);
-	FUZZ_CHECK(wrk_http1_status(&p2) == wrk_http1_status(p));
+	FUZZ_CHECK(http1_status(&p2) == http1_status(p));
 	/* one framing, and the one chosen */
-	FUZZ_CHECK(!(wrk_http1_chunked(&p2) && wrk_http1_has_length(&p2)));
+	FUZZ_CHECK(!(http1_chunked(&p2) && http1_has_length(&p2)));
 	if (fr == WRK_FRAME_CHUNKED || fr == WRK_FRAME_RECHUNK)
-		FUZZ_CHECK(wrk_http1_chunked(&p2));
+		FUZZ_CHECK(http1_chunked(&p2));
 	if (fr == WRK_FRAME_LENGTH)
-		FUZZ_CHECK(wrk_http1_has_length(&p2) &&
-		    !wrk_http1_chunked(&p2));
+		FUZZ_CHECK(http1_has_length(&p2) &&
+		    !http1_chunked(&p2));
 	if (fr == WRK_FRAME_EOF || fr == WRK_FRAME_DECHUNK)
-		FUZZ_CHECK(!wrk_http1_chunked(&p2) &&
-		    !wrk_http1_has_length(&p2));
+		FUZZ_CHECK(!http1_chunked(&p2) &&
+		    !http1_has_length(&p2));
 	free(out);
 	return fr;
 }
@@ -113,10 +113,10 @@ resp_rebuild(const char *base, struct wrk_http1 *p, bool head_req,
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct wrk_hdr hdrs[FZ_MAXHDRS];
+	struct http1_hdr hdrs[FZ_MAXHDRS];
 	struct fz_stream s;
-	struct wrk_http1 p;
-	enum wrk_http1_ev ev;
+	struct http1 p;
+	enum http1_ev ev;
 	enum wrk_frame fr = WRK_FRAME_NONE;
 	bool head_req, http10, have_head = false;
 	uint32_t used, i;
@@ -133,64 +133,64 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	s.fs_data = data;
 	s.fs_len = size;
-	wrk_http1_init(&p, WRK_HTTP1_RESPONSE, hdrs, FZ_MAXHDRS, FZ_HDR_LIMIT);
+	http1_init(&p, HTTP1_RESPONSE, hdrs, FZ_MAXHDRS, FZ_HDR_LIMIT);
 	if (head_req)
-		wrk_http1_set_nobody(&p);
+		http1_set_nobody(&p);
 	for (guard = 0;; guard++) {
 		FUZZ_CHECK(guard < 4 * size + 64);
 		if (parsed == s.fs_avail && !fz_read(&s)) {
-			ev = wrk_http1_eof(&p);
-			FUZZ_CHECK(ev != WRK_HTTP1_HEAD);
-			if (ev == WRK_HTTP1_DONE)
+			ev = http1_eof(&p);
+			FUZZ_CHECK(ev != HTTP1_HEAD);
+			if (ev == HTTP1_DONE)
 				FUZZ_CHECK(have_head &&
-				    wrk_http1_until_eof(&p));
+				    http1_until_eof(&p));
 			break;
 		}
-		ev = wrk_http1_feed(&p, s.fs_buf, (uint32_t)parsed,
+		ev = http1_feed(&p, s.fs_buf, (uint32_t)parsed,
 		    (uint32_t)(s.fs_avail - parsed), &used);
 		FUZZ_CHECK(used <= s.fs_avail - parsed);
 		parsed += used;
-		if (ev == WRK_HTTP1_ERROR) {
-			FUZZ_CHECK(p.h_err != WRK_HTTP1_E_NONE);
-			(void)wrk_http1_errstr(&p);
+		if (ev == HTTP1_ERROR) {
+			FUZZ_CHECK(p.h_err != HTTP1_E_NONE);
+			(void)http1_errstr(&p);
 			break;	/* 502, or the client connection closed */
 		}
-		if (ev == WRK_HTTP1_MORE)
+		if (ev == HTTP1_MORE)
 			FUZZ_CHECK(parsed == s.fs_avail);
-		if (!have_head && ev == WRK_HTTP1_HEAD) {
+		if (!have_head && ev == HTTP1_HEAD) {
 			FUZZ_CHECK(p.h_head_end >= parsed &&
 			    p.h_head_end <= parsed + 1 &&
 			    p.h_head_end <= s.fs_avail);
 			fz_check_slices(&p);
-			st = wrk_http1_status(&p);
+			st = http1_status(&p);
 			if (st / 100 == 1 && st != 101)
 				continue;	/* interim: dropped */
 			if (st == 101 || st < 100 || st > 599)
 				break;		/* 502 */
 			fr = resp_rebuild(s.fs_buf, &p, head_req, http10);
 			if (fr == WRK_FRAME_DECHUNK)
-				wrk_http1_set_collect(&p);
+				http1_set_collect(&p);
 			have_head = true;
 			continue;
 		}
-		if (!have_head && ev == WRK_HTTP1_DONE) {
+		if (!have_head && ev == HTTP1_DONE) {
 			/* a 1xx ended: a new parser for what follows,
 			 * which conn.c moves to offset 0 */
 			fz_shift(&s, parsed);
 			parsed = 0;
-			wrk_http1_init(&p, WRK_HTTP1_RESPONSE, hdrs,
+			http1_init(&p, HTTP1_RESPONSE, hdrs,
 			    FZ_MAXHDRS, FZ_HDR_LIMIT);
 			if (head_req)
-				wrk_http1_set_nobody(&p);
+				http1_set_nobody(&p);
 			continue;
 		}
 		if (have_head && fr == WRK_FRAME_DECHUNK) {
-			FUZZ_CHECK(p.h_nbody <= WRK_HTTP1_MAXBODY);
+			FUZZ_CHECK(p.h_nbody <= HTTP1_MAXBODY);
 			for (i = 0; i < p.h_nbody; i++)
 				FUZZ_CHECK(p.h_body[i].s_off +
 				    (uint64_t)p.h_body[i].s_len <= parsed);
 		}
-		if (have_head && ev == WRK_HTTP1_DONE)
+		if (have_head && ev == HTTP1_DONE)
 			break;
 	}
 	free(s.fs_buf);

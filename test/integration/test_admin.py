@@ -1,6 +1,6 @@
 """The admin interface: totals across workers equal what clients saw, and
 the formats of /stats, /stats/prometheus, /clusters, /config_dump, /ready,
-/server_info, /help (ENVOY.md section 7)."""
+/server_info, /help (canaryd-envoy(7), ADMIN INTERFACE)."""
 
 import json
 import re

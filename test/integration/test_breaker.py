@@ -1,4 +1,4 @@
-"""Circuit breakers (ENVOY.md §4), exact across workers: max_requests and
+"""Circuit breakers (canaryd-envoy(7), CIRCUIT BREAKERS), exact across workers: max_requests and
 max_connections hold for the whole process group (the backend's own
 max_active proves it), overflow answers Envoy's 503 at once, the gauges
 read 1 at the limit, pending requests wait for a connection slot, and a

@@ -1,4 +1,4 @@
-"""Hostile clients against one worker (issue 5; ENVOY.md 6.1, 6.5, 7.4).
+"""Hostile clients against one worker (canaryd-envoy(7): LOCAL REPLIES, HTTP/1.1, STATISTICS).
 
 Each case runs canaryd with --concurrency 1, so the hostile client and a
 second, well-behaved client share the worker; the second one must keep

@@ -1,4 +1,4 @@
-"""Limits and timeouts against hostile clients (issue 5; ENVOY.md 6.5).
+"""Limits and timeouts against hostile clients (canaryd-envoy(7), HTTP/1.1).
 
 Envoy's defaults: request headers over max_request_headers_kb (60 KiB) or
 more than max_headers_count (100) get 431 and the connection closed; an

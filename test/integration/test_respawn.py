@@ -1,5 +1,5 @@
 """A worker killed with SIGKILL is replaced, requests keep succeeding, and
-the counters never go backwards (DESIGN.md: counters survive crashes)."""
+the counters never go backwards (canaryd(8): counters survive a worker crash)."""
 
 import os
 import signal

@@ -1,4 +1,4 @@
-"""Retries (ENVOY.md §3): a flaky canary masked by retries with exact
+"""Retries (canaryd-envoy(7), RETRIES): a flaky canary masked by retries with exact
 attempt counts, connect failures retried into Envoy's 503 body and the
 §9.5 counters, per-try timeouts into 504, retries kept in the chosen
 cluster and on a host not tried yet, the request body replayed (and not,

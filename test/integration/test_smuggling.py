@@ -1,4 +1,4 @@
-"""Request smuggling and framing, byte-exact (issue 5; ENVOY.md 6.5).
+"""Request smuggling and framing, byte-exact (canaryd-envoy(7), HTTP/1.1).
 
 Raw sockets send what http.client never would; the backend runs with
 --record, so each case can assert exactly which bytes reached it.  For

@@ -10,25 +10,25 @@
 
 #include "test/unit/unit.h"
 #include "worker/hdr.h"
-#include "worker/http1.h"
+#include "shared/http1.h"
 
 #define MAXH	32
 
 /* Parse the head in buf (complete, CRLF CRLF) into hdrs; returns count. */
 static uint16_t
-parse_head(const char *buf, struct wrk_hdr *hdrs, struct wrk_http1 *h,
-    enum wrk_http1_kind kind)
+parse_head(const char *buf, struct http1_hdr *hdrs, struct http1 *h,
+    enum http1_kind kind)
 {
 	uint32_t used;
 
-	wrk_http1_init(h, kind, hdrs, MAXH, 65536);
-	CU_ASSERT_EQUAL_FATAL(wrk_http1_feed(h, buf, 0, (uint32_t)strlen(buf),
-	    &used), WRK_HTTP1_HEAD);
+	http1_init(h, kind, hdrs, MAXH, 65536);
+	CU_ASSERT_EQUAL_FATAL(http1_feed(h, buf, 0, (uint32_t)strlen(buf),
+	    &used), HTTP1_HEAD);
 	return h->h_nhdrs;
 }
 
 static bool
-dropped(const char *buf, const struct wrk_hdr *hdrs, uint16_t n,
+dropped(const char *buf, const struct http1_hdr *hdrs, uint16_t n,
     const char *name)
 {
 	uint16_t i;
@@ -69,10 +69,10 @@ request_drops_hop_by_hop_and_envoy_headers(void)
 	    "Expect: 100-continue\r\n"
 	    "Content-Length: 2\r\n"
 	    "X-Keep: k\r\n\r\n";
-	struct wrk_hdr hdrs[MAXH];
-	struct wrk_http1 h;
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
 	struct wrk_req_info ri;
-	uint16_t n = parse_head(b, hdrs, &h, WRK_HTTP1_REQUEST);
+	uint16_t n = parse_head(b, hdrs, &h, HTTP1_REQUEST);
 
 	wrk_hdr_mark_request(b, hdrs, n, &ri);
 	CU_ASSERT(dropped(b, hdrs, n, "connection"));
@@ -100,10 +100,10 @@ request_keeps_te_trailers_and_notes_ids(void)
 {
 	const char *b = "GET / HTTP/1.1\r\nHost: a\r\nTE: trailers\r\n"
 	    "X-Forwarded-Proto: https\r\nX-Request-Id: abc\r\n\r\n";
-	struct wrk_hdr hdrs[MAXH];
-	struct wrk_http1 h;
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
 	struct wrk_req_info ri;
-	uint16_t n = parse_head(b, hdrs, &h, WRK_HTTP1_REQUEST);
+	uint16_t n = parse_head(b, hdrs, &h, HTTP1_REQUEST);
 
 	wrk_hdr_mark_request(b, hdrs, n, &ri);
 	CU_ASSERT(!dropped(b, hdrs, n, "te"));
@@ -119,16 +119,16 @@ request_transfer_encoding_other_than_chunked_is_bad(void)
 	    "Transfer-Encoding: Chunked\r\n\r\n";
 	const char *two = "POST / HTTP/1.1\r\nHost: a\r\n"
 	    "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n";
-	struct wrk_hdr hdrs[MAXH];
-	struct wrk_http1 h;
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
 	struct wrk_req_info ri;
 	uint16_t n;
 
-	n = parse_head(ok, hdrs, &h, WRK_HTTP1_REQUEST);
+	n = parse_head(ok, hdrs, &h, HTTP1_REQUEST);
 	wrk_hdr_mark_request(ok, hdrs, n, &ri);
 	CU_ASSERT(!ri.ri_bad_te);
 	CU_ASSERT(dropped(ok, hdrs, n, "transfer-encoding"));
-	n = parse_head(two, hdrs, &h, WRK_HTTP1_REQUEST);
+	n = parse_head(two, hdrs, &h, HTTP1_REQUEST);
 	wrk_hdr_mark_request(two, hdrs, n, &ri);
 	CU_ASSERT(ri.ri_bad_te);
 }
@@ -146,20 +146,20 @@ upstream_request_head_is_exact(void)
 	    "x-request-id: 00000000-0000-4000-8000-000000000000\r\n"
 	    "x-envoy-expected-rq-timeout-ms: 1000\r\n"
 	    "\r\n";
-	struct wrk_hdr hdrs[MAXH];
-	struct wrk_http1 h;
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
 	struct wrk_req_info ri;
 	struct wrk_req_head rh;
 	char out[512];
 	size_t n;
-	uint16_t nh = parse_head(b, hdrs, &h, WRK_HTTP1_REQUEST);
+	uint16_t nh = parse_head(b, hdrs, &h, HTTP1_REQUEST);
 
 	wrk_hdr_mark_request(b, hdrs, nh, &ri);
 	memset(&rh, 0, sizeof(rh));
 	rh.rh_base = b;
 	rh.rh_hdrs = hdrs;
 	rh.rh_nhdrs = nh;
-	rh.rh_method = wrk_http1_method(&h);
+	rh.rh_method = http1_method(&h);
 	rh.rh_target = b + h.h_url.s_off;
 	rh.rh_target_len = h.h_url.s_len;
 	rh.rh_add_xfp = !ri.ri_has_xfp;
@@ -180,13 +180,13 @@ upstream_request_chunked_and_host_override(void)
 	    "Transfer-Encoding: chunked\r\n\r\n";
 	const char *want = "POST /x HTTP/1.1\r\nhost: h.example:81\r\n"
 	    "transfer-encoding: chunked\r\n\r\n";
-	struct wrk_hdr hdrs[MAXH];
-	struct wrk_http1 h;
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
 	struct wrk_req_info ri;
 	struct wrk_req_head rh;
 	char out[512];
 	size_t n;
-	uint16_t nh = parse_head(b, hdrs, &h, WRK_HTTP1_REQUEST);
+	uint16_t nh = parse_head(b, hdrs, &h, HTTP1_REQUEST);
 
 	wrk_hdr_mark_request(b, hdrs, nh, &ri);
 	memset(&rh, 0, sizeof(rh));
@@ -218,13 +218,13 @@ response_head_replaces_server_and_reframes(void)
 	    "x-envoy-upstream-service-time: 3\r\n"
 	    "transfer-encoding: chunked\r\n"
 	    "connection: close\r\n\r\n";
-	struct wrk_hdr hdrs[MAXH];
-	struct wrk_http1 h;
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
 	struct wrk_resp_info si;
 	struct wrk_resp_head sh;
 	char out[512];
 	size_t n;
-	uint16_t nh = parse_head(b, hdrs, &h, WRK_HTTP1_RESPONSE);
+	uint16_t nh = parse_head(b, hdrs, &h, HTTP1_RESPONSE);
 
 	wrk_hdr_mark_response(b, hdrs, nh, &si);
 	CU_ASSERT(!si.si_has_date);
@@ -233,7 +233,7 @@ response_head_replaces_server_and_reframes(void)
 	sh.sh_base = b;
 	sh.sh_hdrs = hdrs;
 	sh.sh_nhdrs = nh;
-	sh.sh_status = wrk_http1_status(&h);
+	sh.sh_status = http1_status(&h);
 	sh.sh_server = "canaryd";
 	sh.sh_server_len = 7;
 	sh.sh_date = "Sun, 06 Nov 1994 08:49:37 GMT";
@@ -250,10 +250,10 @@ response_keeps_upstream_date_and_sees_close(void)
 {
 	const char *b = "HTTP/1.1 204 No Content\r\nDate: x\r\n"
 	    "Connection: Close\r\n\r\n";
-	struct wrk_hdr hdrs[MAXH];
-	struct wrk_http1 h;
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
 	struct wrk_resp_info si;
-	uint16_t nh = parse_head(b, hdrs, &h, WRK_HTTP1_RESPONSE);
+	uint16_t nh = parse_head(b, hdrs, &h, HTTP1_RESPONSE);
 
 	wrk_hdr_mark_response(b, hdrs, nh, &si);
 	CU_ASSERT(si.si_has_date);

@@ -124,7 +124,7 @@ set_match(struct cd_route *rt, enum cd_path_match_kind k, const char *v)
 /* The request "GET path" with the given raw head (header lines). */
 struct req {
 	char		 buf[1024];
-	struct wrk_hdr	 hdrs[16];
+	struct http1_hdr	 hdrs[16];
 	struct wrk_rq_view rv;
 };
 

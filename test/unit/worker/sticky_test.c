@@ -188,7 +188,7 @@ pick_is_monotone_on_weight_change(void)
 
 struct req {
 	char		 buf[1024];
-	struct wrk_hdr	 hdrs[16];
+	struct http1_hdr	 hdrs[16];
 	uint16_t	 n;
 };
 

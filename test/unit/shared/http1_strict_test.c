@@ -1,5 +1,5 @@
 /*
- * Unit tests for the strictness worker/http1.c adds over http-parser
+ * Unit tests for the strictness shared/http1.c adds over http-parser
  * (issue 5, request smuggling): names with blanks or controls, control
  * bytes in values and targets, targets counted in the head limit, and
  * the strict chunked framing check, obs-fold, for requests and
@@ -14,25 +14,25 @@
 #include <CUnit/CUnit.h>
 
 #include "test/unit/unit.h"
-#include "worker/http1.h"
+#include "shared/http1.h"
 
 #define MAXH	16
 
-static struct wrk_hdr	hdrs[MAXH];
+static struct http1_hdr	hdrs[MAXH];
 
 /*
  * Parse msg (len bytes) as one message, step bytes per feed; returns the
  * last event: DONE for a good message, ERROR (h_err set) for a bad one.
  */
-static enum wrk_http1_ev
-parse(enum wrk_http1_kind kind, const char *msg, size_t len, uint32_t step,
-    struct wrk_http1 *h)
+static enum http1_ev
+parse(enum http1_kind kind, const char *msg, size_t len, uint32_t step,
+    struct http1 *h)
 {
-	enum wrk_http1_ev ev = WRK_HTTP1_MORE;
+	enum http1_ev ev = HTTP1_MORE;
 	uint32_t off = 0, avail = 0, used;
 	int guard;
 
-	wrk_http1_init(h, kind, hdrs, MAXH, 4096);
+	http1_init(h, kind, hdrs, MAXH, 4096);
 	for (guard = 0; guard < 100000; guard++) {
 		if (off == avail) {
 			if (avail == len)
@@ -40,35 +40,35 @@ parse(enum wrk_http1_kind kind, const char *msg, size_t len, uint32_t step,
 			avail = avail + step > len ? (uint32_t)len :
 			    avail + step;
 		}
-		ev = wrk_http1_feed(h, msg, off, avail - off, &used);
+		ev = http1_feed(h, msg, off, avail - off, &used);
 		off += used;
-		if (ev == WRK_HTTP1_DONE || ev == WRK_HTTP1_ERROR)
+		if (ev == HTTP1_DONE || ev == HTTP1_ERROR)
 			return ev;
 	}
-	return WRK_HTTP1_ERROR;
+	return HTTP1_ERROR;
 }
 
 static void
-expect_req(const char *msg, size_t len, enum wrk_http1_ev want)
+expect_req(const char *msg, size_t len, enum http1_ev want)
 {
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t step;
 
 	for (step = 1; step <= len; step = step < 8 ? step + 1 : step * 4) {
-		enum wrk_http1_ev got = parse(WRK_HTTP1_REQUEST, msg, len,
+		enum http1_ev got = parse(HTTP1_REQUEST, msg, len,
 		    step, &h);
 
 		if (got != want)
 			fprintf(stderr, "\nstep %u: got %d want %d: %.*s\n",
 			    step, got, want, (int)len, msg);
 		CU_ASSERT_EQUAL(got, want);
-		if (want == WRK_HTTP1_ERROR)
-			CU_ASSERT_EQUAL(h.h_err, WRK_HTTP1_E_PROTOCOL);
+		if (want == HTTP1_ERROR)
+			CU_ASSERT_EQUAL(h.h_err, HTTP1_E_PROTOCOL);
 	}
 }
 
-#define REQ_OK(s)	expect_req((s), sizeof(s) - 1, WRK_HTTP1_DONE)
-#define REQ_BAD(s)	expect_req((s), sizeof(s) - 1, WRK_HTTP1_ERROR)
+#define REQ_OK(s)	expect_req((s), sizeof(s) - 1, HTTP1_DONE)
+#define REQ_BAD(s)	expect_req((s), sizeof(s) - 1, HTTP1_ERROR)
 #define GET		"GET / HTTP/1.1\r\nHost: t\r\n"
 #define POST_CHUNKED	"POST / HTTP/1.1\r\nHost: t\r\n" \
 			"Transfer-Encoding: chunked\r\n\r\n"
@@ -108,18 +108,18 @@ static void
 target_counts_towards_the_head_limit(void)
 {
 	static char b[8192];
-	struct wrk_http1 h;
+	struct http1 h;
 	size_t n;
 
 	n = (size_t)snprintf(b, sizeof(b), "GET /%0*d HTTP/1.1\r\nHost: t\r\n"
 	    "\r\n", 5000, 0);
-	CU_ASSERT_EQUAL(parse(WRK_HTTP1_REQUEST, b, n, (uint32_t)n, &h),
-	    WRK_HTTP1_ERROR);
-	CU_ASSERT_EQUAL(h.h_err, WRK_HTTP1_E_TOO_LARGE);
+	CU_ASSERT_EQUAL(parse(HTTP1_REQUEST, b, n, (uint32_t)n, &h),
+	    HTTP1_ERROR);
+	CU_ASSERT_EQUAL(h.h_err, HTTP1_E_TOO_LARGE);
 	n = (size_t)snprintf(b, sizeof(b), "GET /%0*d HTTP/1.1\r\nHost: t\r\n"
 	    "\r\n", 3000, 0);
-	CU_ASSERT_EQUAL(parse(WRK_HTTP1_REQUEST, b, n, (uint32_t)n, &h),
-	    WRK_HTTP1_DONE);
+	CU_ASSERT_EQUAL(parse(HTTP1_REQUEST, b, n, (uint32_t)n, &h),
+	    HTTP1_DONE);
 }
 
 static void
@@ -149,21 +149,21 @@ chunked_responses_are_checked_too(void)
 	    "chunked\r\n\r\n3\r\nabcXX0\r\n\r\n";
 	static const char head_only[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
 	    "chunked\r\n\r\n";
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used, off;
 
-	CU_ASSERT_EQUAL(parse(WRK_HTTP1_RESPONSE, good, sizeof(good) - 1, 1,
-	    &h), WRK_HTTP1_DONE);
-	CU_ASSERT_EQUAL(parse(WRK_HTTP1_RESPONSE, bad, sizeof(bad) - 1, 1,
-	    &h), WRK_HTTP1_ERROR);
+	CU_ASSERT_EQUAL(parse(HTTP1_RESPONSE, good, sizeof(good) - 1, 1,
+	    &h), HTTP1_DONE);
+	CU_ASSERT_EQUAL(parse(HTTP1_RESPONSE, bad, sizeof(bad) - 1, 1,
+	    &h), HTTP1_ERROR);
 	/* the answer to HEAD has no body to check */
-	wrk_http1_init(&h, WRK_HTTP1_RESPONSE, hdrs, MAXH, 4096);
-	wrk_http1_set_nobody(&h);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, head_only, 0, sizeof(head_only) - 1,
-	    &used), WRK_HTTP1_HEAD);
+	http1_init(&h, HTTP1_RESPONSE, hdrs, MAXH, 4096);
+	http1_set_nobody(&h);
+	CU_ASSERT_EQUAL(http1_feed(&h, head_only, 0, sizeof(head_only) - 1,
+	    &used), HTTP1_HEAD);
 	off = used;
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, head_only, off, sizeof(head_only) -
-	    1 - off, &used), WRK_HTTP1_DONE);
+	CU_ASSERT_EQUAL(http1_feed(&h, head_only, off, sizeof(head_only) -
+	    1 - off, &used), HTTP1_DONE);
 }
 
 static void
@@ -175,21 +175,21 @@ chunked_body_moved_to_offset_zero_is_still_checked(void)
 	    "chunked\r\n\r\n";
 	static const char body[] = "\n5\r\nhello\r\n0\r\n\r\n";
 	static const char badbody[] = "\n5\r\nhelloXX0\r\n\r\n";
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used;
 
-	wrk_http1_init(&h, WRK_HTTP1_RESPONSE, hdrs, MAXH, 4096);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, head, 0, sizeof(head) - 1, &used),
-	    WRK_HTTP1_HEAD);
+	http1_init(&h, HTTP1_RESPONSE, hdrs, MAXH, 4096);
+	CU_ASSERT_EQUAL(http1_feed(&h, head, 0, sizeof(head) - 1, &used),
+	    HTTP1_HEAD);
 	CU_ASSERT_EQUAL(used, sizeof(head) - 2);	/* the LF is left */
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, body, 0, sizeof(body) - 1, &used),
-	    WRK_HTTP1_DONE);
+	CU_ASSERT_EQUAL(http1_feed(&h, body, 0, sizeof(body) - 1, &used),
+	    HTTP1_DONE);
 
-	wrk_http1_init(&h, WRK_HTTP1_RESPONSE, hdrs, MAXH, 4096);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, head, 0, sizeof(head) - 1, &used),
-	    WRK_HTTP1_HEAD);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, badbody, 0, sizeof(badbody) - 1,
-	    &used), WRK_HTTP1_ERROR);
+	http1_init(&h, HTTP1_RESPONSE, hdrs, MAXH, 4096);
+	CU_ASSERT_EQUAL(http1_feed(&h, head, 0, sizeof(head) - 1, &used),
+	    HTTP1_HEAD);
+	CU_ASSERT_EQUAL(http1_feed(&h, badbody, 0, sizeof(badbody) - 1,
+	    &used), HTTP1_ERROR);
 }
 
 static void
@@ -205,18 +205,18 @@ responses_without_a_body_ignore_chunked(void)
 		"HTTP/1.1 100 Continue\r\nTransfer-Encoding: chunked"
 		    "\r\n\r\nHTTP/1.1",
 	};
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used, off, len;
 	size_t i;
 
 	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		len = (uint32_t)strlen(m[i]);
-		wrk_http1_init(&h, WRK_HTTP1_RESPONSE, hdrs, MAXH, 4096);
-		CU_ASSERT_EQUAL(wrk_http1_feed(&h, m[i], 0, len, &used),
-		    WRK_HTTP1_HEAD);
+		http1_init(&h, HTTP1_RESPONSE, hdrs, MAXH, 4096);
+		CU_ASSERT_EQUAL(http1_feed(&h, m[i], 0, len, &used),
+		    HTTP1_HEAD);
 		off = used;
-		CU_ASSERT_EQUAL(wrk_http1_feed(&h, m[i], off, len - off,
-		    &used), WRK_HTTP1_DONE);
+		CU_ASSERT_EQUAL(http1_feed(&h, m[i], off, len - off,
+		    &used), HTTP1_DONE);
 		/* the next response is not read into */
 		CU_ASSERT_EQUAL(off + used, len - 8);
 	}
@@ -229,7 +229,7 @@ every_obs_fold_is_refused(void)
 	    "\r\n 2\r\n\r\nok";
 	static const char resp_ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2"
 	    "\r\n\r\nok";
-	struct wrk_http1 h;
+	struct http1 h;
 
 	/* issue 5: obs-fold -> 400, whatever the first line part held;
 	 * an empty one used to pass as if the fold were the value */
@@ -250,13 +250,13 @@ every_obs_fold_is_refused(void)
 	REQ_OK(GET "X-A:\nX-B:\t\n\n");
 	REQ_OK(POST_CHUNKED "0\r\nX-T: 1 2\r\n\r\n");
 	/* responses (canaryd answers 502) */
-	CU_ASSERT_EQUAL(parse(WRK_HTTP1_RESPONSE, resp_fold,
-	    sizeof(resp_fold) - 1, 1, &h), WRK_HTTP1_ERROR);
-	CU_ASSERT_EQUAL(parse(WRK_HTTP1_RESPONSE, resp_fold,
+	CU_ASSERT_EQUAL(parse(HTTP1_RESPONSE, resp_fold,
+	    sizeof(resp_fold) - 1, 1, &h), HTTP1_ERROR);
+	CU_ASSERT_EQUAL(parse(HTTP1_RESPONSE, resp_fold,
 	    sizeof(resp_fold) - 1, sizeof(resp_fold) - 1, &h),
-	    WRK_HTTP1_ERROR);
-	CU_ASSERT_EQUAL(parse(WRK_HTTP1_RESPONSE, resp_ok, sizeof(resp_ok) - 1,
-	    1, &h), WRK_HTTP1_DONE);
+	    HTTP1_ERROR);
+	CU_ASSERT_EQUAL(parse(HTTP1_RESPONSE, resp_ok, sizeof(resp_ok) - 1,
+	    1, &h), HTTP1_DONE);
 }
 
 static CU_TestInfo tests[] = {
@@ -279,4 +279,4 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-UNIT_SUITE("worker/http1_strict", tests);
+UNIT_SUITE("shared/http1_strict", tests);

@@ -13,8 +13,8 @@
 
 #include "http1.h"
 
-_Static_assert(sizeof(http_parser) <= sizeof(((struct wrk_http1 *)0)->h_parser),
-    "struct wrk_http1 too small for http_parser");
+_Static_assert(sizeof(http_parser) <= sizeof(((struct http1 *)0)->h_parser),
+    "struct http1 too small for http_parser");
 
 #define H1_LAST_NONE	0
 #define H1_LAST_FIELD	1
@@ -24,7 +24,7 @@ _Static_assert(sizeof(http_parser) <= sizeof(((struct wrk_http1 *)0)->h_parser),
 #define H1_CP(h)	((const http_parser *)(const void *)(h)->h_parser)
 
 static int
-h1_fail(struct wrk_http1 *h, enum wrk_http1_err e)
+h1_fail(struct http1 *h, enum http1_err e)
 {
 	h->h_err = e;
 	return -1;
@@ -39,35 +39,35 @@ h1_is_ctl(unsigned char ch)
 }
 
 static int
-h1_check_name(struct wrk_http1 *h, const char *at, size_t len)
+h1_check_name(struct http1 *h, const char *at, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++)
 		if (at[i] == ' ' || at[i] == '\t' ||
 		    h1_is_ctl((unsigned char)at[i]))
-			return h1_fail(h, WRK_HTTP1_E_PROTOCOL);
+			return h1_fail(h, HTTP1_E_PROTOCOL);
 	return 0;
 }
 
 static int
-h1_check_value(struct wrk_http1 *h, const char *at, size_t len)
+h1_check_value(struct http1 *h, const char *at, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++)
 		if (h1_is_ctl((unsigned char)at[i]))
-			return h1_fail(h, WRK_HTTP1_E_PROTOCOL);
+			return h1_fail(h, HTTP1_E_PROTOCOL);
 	return 0;
 }
 
 static int
 h1_on_begin(http_parser *p)
 {
-	struct wrk_http1 *h = p->data;
+	struct http1 *h = p->data;
 
-	h->h_flags = (h->h_flags & (WRK_HTTP1_F_NOBODY | WRK_HTTP1_F_COLLECT)) |
-	    WRK_HTTP1_F_BEGUN;
+	h->h_flags = (h->h_flags & (HTTP1_F_NOBODY | HTTP1_F_COLLECT)) |
+	    HTTP1_F_BEGUN;
 	h->h_nhdrs = 0;
 	h->h_hdr_bytes = 0;
 	h->h_url.s_off = h->h_url.s_len = 0;
@@ -84,7 +84,7 @@ h1_on_begin(http_parser *p)
  * across feeds); anything else (obs-fold after a non-empty first part)
  * is refused. */
 static int
-h1_extend(struct wrk_http1 *h, struct wrk_slice *s, const char *at,
+h1_extend(struct http1 *h, struct http1_slice *s, const char *at,
     size_t len, bool fresh)
 {
 	uint32_t off = (uint32_t)(at - h->h_base);
@@ -95,7 +95,7 @@ h1_extend(struct wrk_http1 *h, struct wrk_slice *s, const char *at,
 		return 0;
 	}
 	if (off != s->s_off + s->s_len)
-		return h1_fail(h, WRK_HTTP1_E_PROTOCOL);
+		return h1_fail(h, HTTP1_E_PROTOCOL);
 	s->s_len += (uint32_t)len;
 	return 0;
 }
@@ -103,24 +103,24 @@ h1_extend(struct wrk_http1 *h, struct wrk_slice *s, const char *at,
 /* The request target counts towards the head limit, as in Envoy (its
  * :path is a header there). */
 static int
-h1_count(struct wrk_http1 *h, size_t len)
+h1_count(struct http1 *h, size_t len)
 {
 	h->h_hdr_bytes += (uint32_t)len;
 	if (h->h_hdr_bytes > h->h_hdr_limit)
-		return h1_fail(h, WRK_HTTP1_E_TOO_LARGE);
+		return h1_fail(h, HTTP1_E_TOO_LARGE);
 	return 0;
 }
 
 static int
 h1_on_url(http_parser *p, const char *at, size_t len)
 {
-	struct wrk_http1 *h = p->data;
+	struct http1 *h = p->data;
 	size_t i;
 
 	for (i = 0; i < len; i++)
 		if (at[i] == ' ' || h1_is_ctl((unsigned char)at[i]) ||
 		    at[i] == '\t')
-			return h1_fail(h, WRK_HTTP1_E_PROTOCOL);
+			return h1_fail(h, HTTP1_E_PROTOCOL);
 	if (h1_count(h, len) == -1)
 		return -1;
 	return h1_extend(h, &h->h_url, at, len, h->h_url.s_len == 0);
@@ -129,7 +129,7 @@ h1_on_url(http_parser *p, const char *at, size_t len)
 static int
 h1_on_status(http_parser *p, const char *at, size_t len)
 {
-	struct wrk_http1 *h = p->data;
+	struct http1 *h = p->data;
 
 	return h1_extend(h, &h->h_reason, at, len, h->h_reason.s_len == 0);
 }
@@ -137,19 +137,19 @@ h1_on_status(http_parser *p, const char *at, size_t len)
 static int
 h1_on_field(http_parser *p, const char *at, size_t len)
 {
-	struct wrk_http1 *h = p->data;
-	struct wrk_hdr *hd;
+	struct http1 *h = p->data;
+	struct http1_hdr *hd;
 
 	/* trailers pass through as body bytes: checked, not recorded */
 	if (h1_check_name(h, at, len) == -1)
 		return -1;
-	if (h->h_flags & WRK_HTTP1_F_HEAD)
+	if (h->h_flags & HTTP1_F_HEAD)
 		return 0;
 	if (h1_count(h, len) == -1)
 		return -1;
 	if (h->h_last != H1_LAST_FIELD) {
 		if (h->h_nhdrs == h->h_maxhdrs)
-			return h1_fail(h, WRK_HTTP1_E_TOO_MANY);
+			return h1_fail(h, HTTP1_E_TOO_MANY);
 		hd = &h->h_hdrs[h->h_nhdrs++];
 		hd->h_value.s_off = hd->h_value.s_len = 0;
 		hd->h_kind = 0;
@@ -171,7 +171,7 @@ h1_on_field(http_parser *p, const char *at, size_t len)
  * inside it; it runs once per value, over its leading blanks only.
  */
 static bool
-h1_is_fold(const struct wrk_http1 *h, const char *at, size_t len)
+h1_is_fold(const struct http1 *h, const char *at, size_t len)
 {
 	if (len == 0 && at > h->h_base && at[-1] == '\n')
 		at--;
@@ -185,22 +185,22 @@ h1_is_fold(const struct wrk_http1 *h, const char *at, size_t len)
 static int
 h1_on_value(http_parser *p, const char *at, size_t len)
 {
-	struct wrk_http1 *h = p->data;
-	struct wrk_hdr *hd;
+	struct http1 *h = p->data;
+	struct http1_hdr *hd;
 	bool fresh;
 
 	if (h1_check_value(h, at, len) == -1)
 		return -1;
-	if (h->h_flags & WRK_HTTP1_F_HEAD)
+	if (h->h_flags & HTTP1_F_HEAD)
 		return 0;	/* trailers: h1_chunk_check() refuses folds */
 	if (h->h_nhdrs == 0)
-		return h1_fail(h, WRK_HTTP1_E_PROTOCOL);
+		return h1_fail(h, HTTP1_E_PROTOCOL);
 	if (h1_count(h, len) == -1)
 		return -1;
 	hd = &h->h_hdrs[h->h_nhdrs - 1];
 	fresh = h->h_last != H1_LAST_VALUE;
 	if (fresh && h1_is_fold(h, at, len))
-		return h1_fail(h, WRK_HTTP1_E_PROTOCOL);
+		return h1_fail(h, HTTP1_E_PROTOCOL);
 	h->h_last = H1_LAST_VALUE;
 	return h1_extend(h, &hd->h_value, at, len, fresh);
 }
@@ -208,39 +208,39 @@ h1_on_value(http_parser *p, const char *at, size_t len)
 static int
 h1_on_headers_complete(http_parser *p)
 {
-	struct wrk_http1 *h = p->data;
+	struct http1 *h = p->data;
 	uint16_t i;
 
 	/* http-parser may keep blanks at the end of a value */
 	for (i = 0; i < h->h_nhdrs; i++) {
-		struct wrk_slice *v = &h->h_hdrs[i].h_value;
+		struct http1_slice *v = &h->h_hdrs[i].h_value;
 
 		while (v->s_len > 0 && (h->h_base[v->s_off + v->s_len - 1] ==
 		    ' ' || h->h_base[v->s_off + v->s_len - 1] == '\t'))
 			v->s_len--;
 	}
-	h->h_flags |= WRK_HTTP1_F_HEAD;
+	h->h_flags |= HTTP1_F_HEAD;
 	http_parser_pause(p, 1);
 	/* 1xx, 204 and 304 have no body whatever their headers say
 	 * (RFC 9112 6.3); http-parser would wait for chunks after a
 	 * "transfer-encoding: chunked" there */
 	if (p->type == HTTP_RESPONSE && (p->status_code / 100 == 1 ||
 	    p->status_code == 204 || p->status_code == 304)) {
-		h->h_flags |= WRK_HTTP1_F_NOSTATUSBODY;
+		h->h_flags |= HTTP1_F_NOSTATUSBODY;
 		return 1;
 	}
-	return (h->h_flags & WRK_HTTP1_F_NOBODY) ? 1 : 0;
+	return (h->h_flags & HTTP1_F_NOBODY) ? 1 : 0;
 }
 
 static int
 h1_on_body(http_parser *p, const char *at, size_t len)
 {
-	struct wrk_http1 *h = p->data;
+	struct http1 *h = p->data;
 	uint32_t off = (uint32_t)(at - h->h_base);
-	struct wrk_slice *s;
+	struct http1_slice *s;
 
 	h->h_body_bytes += len;
-	if (!(h->h_flags & WRK_HTTP1_F_COLLECT))
+	if (!(h->h_flags & HTTP1_F_COLLECT))
 		return 0;
 	if (h->h_nbody > 0) {
 		s = &h->h_body[h->h_nbody - 1];
@@ -252,7 +252,7 @@ h1_on_body(http_parser *p, const char *at, size_t len)
 	s = &h->h_body[h->h_nbody++];
 	s->s_off = off;
 	s->s_len = (uint32_t)len;
-	if (h->h_nbody == WRK_HTTP1_MAXBODY)
+	if (h->h_nbody == HTTP1_MAXBODY)
 		http_parser_pause(p, 1);
 	return 0;
 }
@@ -260,9 +260,9 @@ h1_on_body(http_parser *p, const char *at, size_t len)
 static int
 h1_on_complete(http_parser *p)
 {
-	struct wrk_http1 *h = p->data;
+	struct http1 *h = p->data;
 
-	h->h_flags |= WRK_HTTP1_F_DONE;
+	h->h_flags |= HTTP1_F_DONE;
 	http_parser_pause(p, 1);
 	return 0;
 }
@@ -278,7 +278,7 @@ h1_on_complete(http_parser *p)
  * let through.
  */
 enum h1_ck {
-	CK_HEAD_LF,	/* the head's last LF, consumed after WRK_HTTP1_HEAD */
+	CK_HEAD_LF,	/* the head's last LF, consumed after HTTP1_HEAD */
 	CK_SIZE,	/* chunk-size digits */
 	CK_BWS,		/* blanks after the size: ';' or CR next */
 	CK_EXT,		/* chunk extensions, up to CR */
@@ -306,7 +306,7 @@ h1_hexval(unsigned char ch)
 }
 
 static int
-h1_chunk_check(struct wrk_http1 *h, const unsigned char *p, size_t len)
+h1_chunk_check(struct http1 *h, const unsigned char *p, size_t len)
 {
 	size_t i, n;
 	int d;
@@ -420,18 +420,18 @@ static const http_parser_settings h1_settings = {
 };
 
 void
-wrk_http1_global_init(uint32_t max_head)
+http1_global_init(uint32_t max_head)
 {
 	if (max_head > HTTP_MAX_HEADER_SIZE)
 		http_parser_set_max_header_size(max_head);
 }
 
 void
-wrk_http1_init(struct wrk_http1 *h, enum wrk_http1_kind kind,
-    struct wrk_hdr *hdrs, uint16_t maxhdrs, uint32_t hdr_limit)
+http1_init(struct http1 *h, enum http1_kind kind,
+    struct http1_hdr *hdrs, uint16_t maxhdrs, uint32_t hdr_limit)
 {
 	memset(h, 0, sizeof(*h));
-	http_parser_init(H1_P(h), kind == WRK_HTTP1_REQUEST ? HTTP_REQUEST :
+	http_parser_init(H1_P(h), kind == HTTP1_REQUEST ? HTTP_REQUEST :
 	    HTTP_RESPONSE);
 	H1_P(h)->data = h;
 	h->h_hdrs = hdrs;
@@ -439,41 +439,41 @@ wrk_http1_init(struct wrk_http1 *h, enum wrk_http1_kind kind,
 	h->h_hdr_limit = hdr_limit;
 }
 
-static enum wrk_http1_ev
-h1_error(struct wrk_http1 *h)
+static enum http1_ev
+h1_error(struct http1 *h)
 {
 	enum http_errno e = HTTP_PARSER_ERRNO(H1_P(h));
 
-	if (h->h_err != WRK_HTTP1_E_NONE)
-		return WRK_HTTP1_ERROR;
+	if (h->h_err != HTTP1_E_NONE)
+		return HTTP1_ERROR;
 	switch (e) {
 	case HPE_HEADER_OVERFLOW:
-		h->h_err = WRK_HTTP1_E_TOO_LARGE;
+		h->h_err = HTTP1_E_TOO_LARGE;
 		break;
 	case HPE_INVALID_TRANSFER_ENCODING:
-		h->h_err = WRK_HTTP1_E_TE;
+		h->h_err = HTTP1_E_TE;
 		break;
 	case HPE_INVALID_EOF_STATE:
-		h->h_err = WRK_HTTP1_E_EOF;
+		h->h_err = HTTP1_E_EOF;
 		break;
 	default:
-		h->h_err = WRK_HTTP1_E_PROTOCOL;
+		h->h_err = HTTP1_E_PROTOCOL;
 		break;
 	}
-	return WRK_HTTP1_ERROR;
+	return HTTP1_ERROR;
 }
 
-enum wrk_http1_ev
-wrk_http1_feed(struct wrk_http1 *h, const char *base, uint32_t off,
+enum http1_ev
+http1_feed(struct http1 *h, const char *base, uint32_t off,
     uint32_t len, uint32_t *used)
 {
 	http_parser *p = H1_P(h);
 	uint8_t before;
 	size_t n;
 
-	if (h->h_err != WRK_HTTP1_E_NONE) {
+	if (h->h_err != HTTP1_E_NONE) {
 		*used = 0;
-		return WRK_HTTP1_ERROR;
+		return HTTP1_ERROR;
 	}
 	if (HTTP_PARSER_ERRNO(p) == HPE_PAUSED)
 		http_parser_pause(p, 0);
@@ -482,133 +482,133 @@ wrk_http1_feed(struct wrk_http1 *h, const char *base, uint32_t off,
 	before = h->h_flags;
 	n = http_parser_execute(p, &h1_settings, base + off, len);
 	*used = (uint32_t)n;
-	if ((before & WRK_HTTP1_F_HEAD) && (p->flags & F_CHUNKED) &&
-	    !(h->h_flags & (WRK_HTTP1_F_NOBODY | WRK_HTTP1_F_NOSTATUSBODY))) {
+	if ((before & HTTP1_F_HEAD) && (p->flags & F_CHUNKED) &&
+	    !(h->h_flags & (HTTP1_F_NOBODY | HTTP1_F_NOSTATUSBODY))) {
 		/* h_head_end is no help here: the caller may have moved the
 		 * body to offset 0 since; the check starts at the LF */
 		if (h1_chunk_check(h, (const unsigned char *)base + off, n) ==
 		    -1) {
-			h->h_err = WRK_HTTP1_E_PROTOCOL;
-			return WRK_HTTP1_ERROR;
+			h->h_err = HTTP1_E_PROTOCOL;
+			return HTTP1_ERROR;
 		}
-		if ((h->h_flags & WRK_HTTP1_F_DONE) &&
-		    !(before & WRK_HTTP1_F_DONE) && h->h_ck_state != CK_DONE) {
-			h->h_err = WRK_HTTP1_E_PROTOCOL;
-			return WRK_HTTP1_ERROR;
+		if ((h->h_flags & HTTP1_F_DONE) &&
+		    !(before & HTTP1_F_DONE) && h->h_ck_state != CK_DONE) {
+			h->h_err = HTTP1_E_PROTOCOL;
+			return HTTP1_ERROR;
 		}
 	}
 	switch (HTTP_PARSER_ERRNO(p)) {
 	case HPE_OK:
-		return WRK_HTTP1_MORE;
+		return HTTP1_MORE;
 	case HPE_PAUSED:
-		if ((h->h_flags & WRK_HTTP1_F_HEAD) &&
-		    !(before & WRK_HTTP1_F_HEAD)) {
+		if ((h->h_flags & HTTP1_F_HEAD) &&
+		    !(before & HTTP1_F_HEAD)) {
 			/* paused on the head's last LF, before consuming it */
 			h->h_head_end = off + (uint32_t)n + 1;
-			return WRK_HTTP1_HEAD;
+			return HTTP1_HEAD;
 		}
-		if ((h->h_flags & WRK_HTTP1_F_DONE) &&
-		    !(before & WRK_HTTP1_F_DONE))
-			return WRK_HTTP1_DONE;
-		if (h->h_nbody == WRK_HTTP1_MAXBODY)
-			return WRK_HTTP1_BODY;
-		return WRK_HTTP1_MORE;
+		if ((h->h_flags & HTTP1_F_DONE) &&
+		    !(before & HTTP1_F_DONE))
+			return HTTP1_DONE;
+		if (h->h_nbody == HTTP1_MAXBODY)
+			return HTTP1_BODY;
+		return HTTP1_MORE;
 	default:
 		return h1_error(h);
 	}
 }
 
-enum wrk_http1_ev
-wrk_http1_eof(struct wrk_http1 *h)
+enum http1_ev
+http1_eof(struct http1 *h)
 {
 	http_parser *p = H1_P(h);
 	uint8_t before = h->h_flags;
 
-	if (h->h_err != WRK_HTTP1_E_NONE)
-		return WRK_HTTP1_ERROR;
-	if (!(h->h_flags & WRK_HTTP1_F_BEGUN) ||
-	    (h->h_flags & WRK_HTTP1_F_DONE))
-		return WRK_HTTP1_MORE;
-	if (!(h->h_flags & WRK_HTTP1_F_HEAD)) {
-		h->h_err = WRK_HTTP1_E_EOF;
-		return WRK_HTTP1_ERROR;
+	if (h->h_err != HTTP1_E_NONE)
+		return HTTP1_ERROR;
+	if (!(h->h_flags & HTTP1_F_BEGUN) ||
+	    (h->h_flags & HTTP1_F_DONE))
+		return HTTP1_MORE;
+	if (!(h->h_flags & HTTP1_F_HEAD)) {
+		h->h_err = HTTP1_E_EOF;
+		return HTTP1_ERROR;
 	}
 	if (HTTP_PARSER_ERRNO(p) == HPE_PAUSED)
 		http_parser_pause(p, 0);
 	h->h_nbody = 0;
 	(void)http_parser_execute(p, &h1_settings, NULL, 0);
-	if ((h->h_flags & WRK_HTTP1_F_DONE) && !(before & WRK_HTTP1_F_DONE))
-		return WRK_HTTP1_DONE;
+	if ((h->h_flags & HTTP1_F_DONE) && !(before & HTTP1_F_DONE))
+		return HTTP1_DONE;
 	if (HTTP_PARSER_ERRNO(p) != HPE_OK &&
 	    HTTP_PARSER_ERRNO(p) != HPE_PAUSED)
 		return h1_error(h);
-	h->h_err = WRK_HTTP1_E_EOF;
-	return WRK_HTTP1_ERROR;
+	h->h_err = HTTP1_E_EOF;
+	return HTTP1_ERROR;
 }
 
 void
-wrk_http1_set_nobody(struct wrk_http1 *h)
+http1_set_nobody(struct http1 *h)
 {
-	h->h_flags |= WRK_HTTP1_F_NOBODY;
+	h->h_flags |= HTTP1_F_NOBODY;
 }
 
 void
-wrk_http1_set_collect(struct wrk_http1 *h)
+http1_set_collect(struct http1 *h)
 {
-	h->h_flags |= WRK_HTTP1_F_COLLECT;
+	h->h_flags |= HTTP1_F_COLLECT;
 }
 
 const char *
-wrk_http1_method(const struct wrk_http1 *h)
+http1_method(const struct http1 *h)
 {
 	return http_method_str((enum http_method)H1_CP(h)->method);
 }
 
 bool
-wrk_http1_is_head_method(const struct wrk_http1 *h)
+http1_is_head_method(const struct http1 *h)
 {
 	return H1_CP(h)->method == HTTP_HEAD;
 }
 
 bool
-wrk_http1_is_connect(const struct wrk_http1 *h)
+http1_is_connect(const struct http1 *h)
 {
 	return H1_CP(h)->method == HTTP_CONNECT;
 }
 
 void
-wrk_http1_version(const struct wrk_http1 *h, int *major, int *minor)
+http1_version(const struct http1 *h, int *major, int *minor)
 {
 	*major = H1_CP(h)->http_major;
 	*minor = H1_CP(h)->http_minor;
 }
 
 uint16_t
-wrk_http1_status(const struct wrk_http1 *h)
+http1_status(const struct http1 *h)
 {
 	return (uint16_t)H1_CP(h)->status_code;
 }
 
 bool
-wrk_http1_keep_alive(const struct wrk_http1 *h)
+http1_keep_alive(const struct http1 *h)
 {
 	return http_should_keep_alive(H1_CP(h)) != 0;
 }
 
 bool
-wrk_http1_chunked(const struct wrk_http1 *h)
+http1_chunked(const struct http1 *h)
 {
 	return (H1_CP(h)->flags & F_CHUNKED) != 0;
 }
 
 bool
-wrk_http1_has_length(const struct wrk_http1 *h)
+http1_has_length(const struct http1 *h)
 {
 	return (H1_CP(h)->flags & F_CONTENTLENGTH) != 0;
 }
 
 bool
-wrk_http1_upgrade(const struct wrk_http1 *h)
+http1_upgrade(const struct http1 *h)
 {
 	const http_parser *p = H1_CP(h);
 
@@ -616,12 +616,12 @@ wrk_http1_upgrade(const struct wrk_http1 *h)
 }
 
 bool
-wrk_http1_until_eof(const struct wrk_http1 *h)
+http1_until_eof(const struct http1 *h)
 {
 	const http_parser *p = H1_CP(h);
 	unsigned int st = p->status_code;
 
-	if (h->h_flags & WRK_HTTP1_F_NOBODY)
+	if (h->h_flags & HTTP1_F_NOBODY)
 		return false;
 	if (st / 100 == 1 || st == 204 || st == 304)
 		return false;
@@ -633,16 +633,16 @@ wrk_http1_until_eof(const struct wrk_http1 *h)
 }
 
 const char *
-wrk_http1_errstr(const struct wrk_http1 *h)
+http1_errstr(const struct http1 *h)
 {
 	switch (h->h_err) {
-	case WRK_HTTP1_E_TOO_MANY:
+	case HTTP1_E_TOO_MANY:
 		return "too many headers";
-	case WRK_HTTP1_E_TOO_LARGE:
+	case HTTP1_E_TOO_LARGE:
 		return "headers too large";
-	case WRK_HTTP1_E_TE:
+	case HTTP1_E_TE:
 		return "invalid transfer-encoding";
-	case WRK_HTTP1_E_EOF:
+	case HTTP1_E_EOF:
 		return "stream ended inside a message";
 	default:
 		break;

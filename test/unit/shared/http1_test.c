@@ -1,5 +1,5 @@
 /*
- * Unit tests for the http-parser wrapper (worker/http1.c): slices into
+ * Unit tests for the http-parser wrapper (shared/http1.c): slices into
  * the caller's buffer, stops at the end of the head and of the message,
  * limits and error classes, response framing facts.
  */
@@ -10,14 +10,14 @@
 
 #include "test/unit/unit.h"
 #include "worker/hdr.h"
-#include "worker/http1.h"
+#include "shared/http1.h"
 
 #define MAXH	8
 
-static struct wrk_hdr	hdrs[MAXH];
+static struct http1_hdr	hdrs[MAXH];
 
 static bool
-slice_is(const char *base, struct wrk_slice s, const char *want)
+slice_is(const char *base, struct http1_slice s, const char *want)
 {
 	return s.s_len == strlen(want) && memcmp(base + s.s_off, want,
 	    s.s_len) == 0;
@@ -28,27 +28,27 @@ request_head_slices_and_stop_at_head(void)
 {
 	const char *b = "GET /a/b?c=d HTTP/1.1\r\nHost: x.org\r\n"
 	    "X-Pad:   v  \r\n\r\nGET /next HTTP/1.1\r\n";
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used, off;
 	int ma, mi;
 
-	wrk_http1_init(&h, WRK_HTTP1_REQUEST, hdrs, MAXH, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
-	    WRK_HTTP1_HEAD);
+	http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
+	    HTTP1_HEAD);
 	CU_ASSERT(slice_is(b, h.h_url, "/a/b?c=d"));
 	CU_ASSERT_EQUAL(h.h_nhdrs, 2);
 	CU_ASSERT(slice_is(b, hdrs[0].h_name, "Host"));
 	CU_ASSERT(slice_is(b, hdrs[0].h_value, "x.org"));
 	CU_ASSERT(slice_is(b, hdrs[1].h_value, "v"));	/* blanks trimmed */
 	CU_ASSERT_EQUAL(h.h_head_end, (uint32_t)(strstr(b, "GET /next") - b));
-	CU_ASSERT_STRING_EQUAL(wrk_http1_method(&h), "GET");
-	wrk_http1_version(&h, &ma, &mi);
+	CU_ASSERT_STRING_EQUAL(http1_method(&h), "GET");
+	http1_version(&h, &ma, &mi);
 	CU_ASSERT(ma == 1 && mi == 1);
-	CU_ASSERT(wrk_http1_keep_alive(&h));
+	CU_ASSERT(http1_keep_alive(&h));
 	/* resuming ends the message without reading into the next one */
 	off = used;
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
-	    &used), WRK_HTTP1_DONE);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
+	    &used), HTTP1_DONE);
 	CU_ASSERT_EQUAL(off + used, h.h_head_end);
 }
 
@@ -58,26 +58,26 @@ head_split_across_feeds_keeps_slices(void)
 	const char *b = "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 5"
 	    "\r\nX-Long-Name: long-value\r\n\r\nhello";
 	uint32_t len = (uint32_t)strlen(b), off = 0, used, step;
-	enum wrk_http1_ev ev = WRK_HTTP1_MORE;
-	struct wrk_http1 h;
+	enum http1_ev ev = HTTP1_MORE;
+	struct http1 h;
 
-	wrk_http1_init(&h, WRK_HTTP1_REQUEST, hdrs, MAXH, 1024);
+	http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 1024);
 	/* three bytes at a time, as a slow client would send them */
-	while (off < len && ev == WRK_HTTP1_MORE) {
+	while (off < len && ev == HTTP1_MORE) {
 		step = len - off < 3 ? len - off : 3;
-		ev = wrk_http1_feed(&h, b, off, step, &used);
+		ev = http1_feed(&h, b, off, step, &used);
 		off += used;
-		if (ev == WRK_HTTP1_MORE)
+		if (ev == HTTP1_MORE)
 			CU_ASSERT_EQUAL(used, step);
 	}
-	CU_ASSERT_EQUAL_FATAL(ev, WRK_HTTP1_HEAD);
+	CU_ASSERT_EQUAL_FATAL(ev, HTTP1_HEAD);
 	CU_ASSERT(slice_is(b, h.h_url, "/upload"));
 	CU_ASSERT(slice_is(b, hdrs[2].h_name, "X-Long-Name"));
 	CU_ASSERT(slice_is(b, hdrs[2].h_value, "long-value"));
-	CU_ASSERT(wrk_http1_has_length(&h));
-	CU_ASSERT(!wrk_http1_chunked(&h));
-	ev = wrk_http1_feed(&h, b, off, len - off, &used);
-	CU_ASSERT_EQUAL(ev, WRK_HTTP1_DONE);
+	CU_ASSERT(http1_has_length(&h));
+	CU_ASSERT(!http1_chunked(&h));
+	ev = http1_feed(&h, b, off, len - off, &used);
+	CU_ASSERT_EQUAL(ev, HTTP1_DONE);
 	CU_ASSERT_EQUAL(off + used, len);
 }
 
@@ -87,16 +87,16 @@ chunked_request_body_completes(void)
 	const char *b = "POST / HTTP/1.1\r\nHost: h\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n"
 	    "5\r\nhello\r\n0\r\nX-Trailer: t\r\n\r\nextra";
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used, off;
 
-	wrk_http1_init(&h, WRK_HTTP1_REQUEST, hdrs, MAXH, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
-	    WRK_HTTP1_HEAD);
-	CU_ASSERT(wrk_http1_chunked(&h));
+	http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
+	    HTTP1_HEAD);
+	CU_ASSERT(http1_chunked(&h));
 	off = used;
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
-	    &used), WRK_HTTP1_DONE);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
+	    &used), HTTP1_DONE);
 	CU_ASSERT_EQUAL(off + used, (uint32_t)(strstr(b, "extra") - b));
 	CU_ASSERT_EQUAL(h.h_nhdrs, 2);	/* the trailer is not a header */
 }
@@ -104,7 +104,7 @@ chunked_request_body_completes(void)
 static void
 errors_are_classified(void)
 {
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used;
 	const char *cl_te = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n";
@@ -113,43 +113,43 @@ errors_are_classified(void)
 	const char *junk = "\x01GET / HTTP/1.1\r\n\r\n";
 	const char *fold = "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n";
 
-	wrk_http1_init(&h, WRK_HTTP1_REQUEST, hdrs, MAXH, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, cl_te, 0, (uint32_t)strlen(cl_te),
-	    &used), WRK_HTTP1_ERROR);
-	CU_ASSERT_EQUAL(h.h_err, WRK_HTTP1_E_PROTOCOL);
-	wrk_http1_init(&h, WRK_HTTP1_REQUEST, hdrs, 2, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, many, 0, (uint32_t)strlen(many),
-	    &used), WRK_HTTP1_ERROR);
-	CU_ASSERT_EQUAL(h.h_err, WRK_HTTP1_E_TOO_MANY);
-	wrk_http1_init(&h, WRK_HTTP1_REQUEST, hdrs, MAXH, 10);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, big, 0, (uint32_t)strlen(big),
-	    &used), WRK_HTTP1_ERROR);
-	CU_ASSERT_EQUAL(h.h_err, WRK_HTTP1_E_TOO_LARGE);
-	wrk_http1_init(&h, WRK_HTTP1_REQUEST, hdrs, MAXH, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, junk, 0, (uint32_t)strlen(junk),
-	    &used), WRK_HTTP1_ERROR);
-	CU_ASSERT(!(h.h_flags & WRK_HTTP1_F_BEGUN));
+	http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, cl_te, 0, (uint32_t)strlen(cl_te),
+	    &used), HTTP1_ERROR);
+	CU_ASSERT_EQUAL(h.h_err, HTTP1_E_PROTOCOL);
+	http1_init(&h, HTTP1_REQUEST, hdrs, 2, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, many, 0, (uint32_t)strlen(many),
+	    &used), HTTP1_ERROR);
+	CU_ASSERT_EQUAL(h.h_err, HTTP1_E_TOO_MANY);
+	http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 10);
+	CU_ASSERT_EQUAL(http1_feed(&h, big, 0, (uint32_t)strlen(big),
+	    &used), HTTP1_ERROR);
+	CU_ASSERT_EQUAL(h.h_err, HTTP1_E_TOO_LARGE);
+	http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, junk, 0, (uint32_t)strlen(junk),
+	    &used), HTTP1_ERROR);
+	CU_ASSERT(!(h.h_flags & HTTP1_F_BEGUN));
 	/* obs-fold would need the value's pieces glued: refused */
-	wrk_http1_init(&h, WRK_HTTP1_REQUEST, hdrs, MAXH, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, fold, 0, (uint32_t)strlen(fold),
-	    &used), WRK_HTTP1_ERROR);
+	http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, fold, 0, (uint32_t)strlen(fold),
+	    &used), HTTP1_ERROR);
 	/* an error sticks */
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, fold, 0, 1, &used), WRK_HTTP1_ERROR);
+	CU_ASSERT_EQUAL(http1_feed(&h, fold, 0, 1, &used), HTTP1_ERROR);
 }
 
 static void
 eof_inside_head_is_an_error_between_messages_not(void)
 {
 	const char *part = "GET / HT";
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used;
 
-	wrk_http1_init(&h, WRK_HTTP1_REQUEST, hdrs, MAXH, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_eof(&h), WRK_HTTP1_MORE);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, part, 0, (uint32_t)strlen(part),
-	    &used), WRK_HTTP1_MORE);
-	CU_ASSERT_EQUAL(wrk_http1_eof(&h), WRK_HTTP1_ERROR);
-	CU_ASSERT_EQUAL(h.h_err, WRK_HTTP1_E_EOF);
+	http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_eof(&h), HTTP1_MORE);
+	CU_ASSERT_EQUAL(http1_feed(&h, part, 0, (uint32_t)strlen(part),
+	    &used), HTTP1_MORE);
+	CU_ASSERT_EQUAL(http1_eof(&h), HTTP1_ERROR);
+	CU_ASSERT_EQUAL(h.h_err, HTTP1_E_EOF);
 }
 
 static void
@@ -157,22 +157,22 @@ response_interim_then_final(void)
 {
 	const char *b = "HTTP/1.1 100 Continue\r\n\r\n"
 	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used, off;
 
-	wrk_http1_init(&h, WRK_HTTP1_RESPONSE, hdrs, MAXH, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
-	    WRK_HTTP1_HEAD);
-	CU_ASSERT_EQUAL(wrk_http1_status(&h), 100);
+	http1_init(&h, HTTP1_RESPONSE, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
+	    HTTP1_HEAD);
+	CU_ASSERT_EQUAL(http1_status(&h), 100);
 	off = used;
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
-	    &used), WRK_HTTP1_DONE);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
+	    &used), HTTP1_DONE);
 	off += used;
 	CU_ASSERT_EQUAL(off, (uint32_t)(strstr(b, "HTTP/1.1 200") - b));
-	wrk_http1_init(&h, WRK_HTTP1_RESPONSE, hdrs, MAXH, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
-	    &used), WRK_HTTP1_HEAD);
-	CU_ASSERT_EQUAL(wrk_http1_status(&h), 200);
+	http1_init(&h, HTTP1_RESPONSE, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
+	    &used), HTTP1_HEAD);
+	CU_ASSERT_EQUAL(http1_status(&h), 200);
 	CU_ASSERT(slice_is(b, h.h_reason, "OK"));
 }
 
@@ -180,51 +180,51 @@ static void
 response_to_head_has_no_body(void)
 {
 	const char *b = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used, off;
 
-	wrk_http1_init(&h, WRK_HTTP1_RESPONSE, hdrs, MAXH, 1024);
-	wrk_http1_set_nobody(&h);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
-	    WRK_HTTP1_HEAD);
-	CU_ASSERT(!wrk_http1_until_eof(&h));
+	http1_init(&h, HTTP1_RESPONSE, hdrs, MAXH, 1024);
+	http1_set_nobody(&h);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
+	    HTTP1_HEAD);
+	CU_ASSERT(!http1_until_eof(&h));
 	off = used;
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
-	    &used), WRK_HTTP1_DONE);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
+	    &used), HTTP1_DONE);
 }
 
 static void
 close_delimited_response_ends_at_eof(void)
 {
 	const char *b = "HTTP/1.0 200 OK\r\nServer: x\r\n\r\nsome body";
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used, off;
 
-	wrk_http1_init(&h, WRK_HTTP1_RESPONSE, hdrs, MAXH, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
-	    WRK_HTTP1_HEAD);
-	CU_ASSERT(wrk_http1_until_eof(&h));
-	CU_ASSERT(!wrk_http1_keep_alive(&h));
+	http1_init(&h, HTTP1_RESPONSE, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
+	    HTTP1_HEAD);
+	CU_ASSERT(http1_until_eof(&h));
+	CU_ASSERT(!http1_keep_alive(&h));
 	off = used;
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
-	    &used), WRK_HTTP1_MORE);
-	CU_ASSERT_EQUAL(wrk_http1_eof(&h), WRK_HTTP1_DONE);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
+	    &used), HTTP1_MORE);
+	CU_ASSERT_EQUAL(http1_eof(&h), HTTP1_DONE);
 }
 
 static void
 truncated_length_response_is_an_error_at_eof(void)
 {
 	const char *b = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used, off;
 
-	wrk_http1_init(&h, WRK_HTTP1_RESPONSE, hdrs, MAXH, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
-	    WRK_HTTP1_HEAD);
+	http1_init(&h, HTTP1_RESPONSE, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
+	    HTTP1_HEAD);
 	off = used;
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
-	    &used), WRK_HTTP1_MORE);
-	CU_ASSERT_EQUAL(wrk_http1_eof(&h), WRK_HTTP1_ERROR);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
+	    &used), HTTP1_MORE);
+	CU_ASSERT_EQUAL(http1_eof(&h), HTTP1_ERROR);
 }
 
 static void
@@ -232,18 +232,18 @@ collect_mode_records_dechunked_body(void)
 {
 	const char *b = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	    "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used, off, i;
 	char got[16];
 	size_t n = 0;
 
-	wrk_http1_init(&h, WRK_HTTP1_RESPONSE, hdrs, MAXH, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
-	    WRK_HTTP1_HEAD);
-	wrk_http1_set_collect(&h);
+	http1_init(&h, HTTP1_RESPONSE, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
+	    HTTP1_HEAD);
+	http1_set_collect(&h);
 	off = used;
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
-	    &used), WRK_HTTP1_DONE);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, (uint32_t)strlen(b) - off,
+	    &used), HTTP1_DONE);
 	for (i = 0; i < h.h_nbody; i++) {
 		memcpy(got + n, b + h.h_body[i].s_off, h.h_body[i].s_len);
 		n += h.h_body[i].s_len;
@@ -257,14 +257,14 @@ upgrade_request_is_flagged(void)
 {
 	const char *b = "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\n"
 	    "Upgrade: websocket\r\n\r\n";
-	struct wrk_http1 h;
+	struct http1 h;
 	uint32_t used;
 
-	wrk_http1_init(&h, WRK_HTTP1_REQUEST, hdrs, MAXH, 1024);
-	CU_ASSERT_EQUAL(wrk_http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
-	    WRK_HTTP1_HEAD);
-	CU_ASSERT(wrk_http1_upgrade(&h));
-	CU_ASSERT(!wrk_http1_is_connect(&h));
+	http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, 0, (uint32_t)strlen(b), &used),
+	    HTTP1_HEAD);
+	CU_ASSERT(http1_upgrade(&h));
+	CU_ASSERT(!http1_is_connect(&h));
 }
 
 static CU_TestInfo tests[] = {
@@ -288,4 +288,4 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL
 };
 
-UNIT_SUITE("worker/http1", tests)
+UNIT_SUITE("shared/http1", tests)
