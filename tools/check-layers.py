@@ -7,9 +7,10 @@ shared/; worker/ includes worker/ and shared/, never master/; master/
 includes master/ and shared/, and of worker/ only the worker's entry
 point, worker/worker.h.
 
-Modules: x.c and x.h in one folder are the module "folder/x"; a types
-header x-t.h is a module of its own and may include only system headers
-and other -t.h headers.  Module A depends on module B when a file of A
+Modules: x.c, x.h, x_part.c (a module cut into files) and x-int.h (the
+private header of those files) in one folder are the module "folder/x";
+a types header x-t.h is a module of its own and may include only system
+headers and other -t.h headers.  Module A depends on module B when a file of A
 includes B's header.  The dependency graph must have no cycle: a cycle
 means two modules cannot be read, tested or changed one without the
 other.
@@ -36,9 +37,11 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 
 def module_of(path):
-    """folder/x for folder/x.c and folder/x.h; folder/x-t for x-t.h."""
-    base, ext = os.path.splitext(path)
-    return base
+    """folder/x for x.c, x.h, x_part.c and x-int.h; folder/x-t for x-t.h."""
+    folder, name = os.path.split(os.path.splitext(path)[0])
+    if name.endswith("-t"):
+        return os.path.join(folder, name)
+    return os.path.join(folder, re.split(r"[_-]", name)[0])
 
 
 def resolve(src, inc, root):
