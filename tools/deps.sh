@@ -15,7 +15,8 @@ set -euo pipefail
 # (test/integration/test_page.py).
 BUILD_PKGS="libyaml-dev libhttp-parser-dev libbsd-dev libcunit1-dev pkg-config
 gcc make curl python3 procps mandoc chromium"
-BENCH_PKGS="nginx haproxy wrk"
+# valgrind: tools/bench/instr.sh counts instructions per request.
+BENCH_PKGS="nginx haproxy wrk valgrind"
 # clang 14 is Debian 12's; libclang-rt-14-dev holds libFuzzer and the
 # sanitizer runtimes clang links with -fsanitize=fuzzer,address,undefined.
 FUZZ_PKGS="clang libclang-rt-14-dev"
