@@ -1,6 +1,6 @@
 """The man pages: lint clean, every field the config loader accepts is
 documented in canaryd.yaml(5), and `make install` into a DESTDIR gives a
-binary, both pages, the sample config and the systemd unit."""
+binary, the three pages, the sample config and the systemd unit."""
 
 import os
 import re
@@ -12,8 +12,9 @@ from itestlib import TestFailure, eq, expect
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-PAGES = [os.path.join(ROOT, "man", p) for p in ("canaryd.8",
-                                                 "canaryd.yaml.5")]
+YAML_PAGE = os.path.join(ROOT, "man", "canaryd.yaml.5")
+ENVOY_PAGE = os.path.join(ROOT, "man", "canaryd-envoy.7")
+PAGES = [os.path.join(ROOT, "man", "canaryd.8"), YAML_PAGE, ENVOY_PAGE]
 
 
 def make_build_args(env):
@@ -38,7 +39,7 @@ def test_every_config_field_is_documented(env):
                             src))
     expect(len(fields) > 100, "schema rows found in conf.c: %d" %
            len(fields))
-    with open(PAGES[1]) as f:
+    with open(YAML_PAGE) as f:
         words = set(re.findall(r"[A-Za-z0-9_]+", f.read()))
     missing = sorted(fields - words)
     eq(missing, [], "fields the loader accepts but canaryd.yaml(5) omits")
@@ -55,6 +56,7 @@ def test_install_into_destdir(env):
         for rel in ("usr/local/sbin/canaryd",
                     "usr/local/share/man/man8/canaryd.8",
                     "usr/local/share/man/man5/canaryd.yaml.5",
+                    "usr/local/share/man/man7/canaryd-envoy.7",
                     "usr/local/lib/systemd/system/canaryd.service",
                     "etc/canary/envoy-canary.yaml"):
             expect(os.path.isfile(os.path.join(dest, rel)),
@@ -77,15 +79,26 @@ def test_install_into_destdir(env):
         st, out, err = env.run([os.path.join(dest, "usr/local/sbin/canaryd"),
                                 "--mode", "validate", "-f", cfg])
         eq(st, 0, "installed canaryd validates the installed config: " + err)
-        # the page renders, and man finds it under the prefix
+        # the pages render, and man finds them under the prefix
         st, out, err = env.run(["mandoc", "-Tutf8", os.path.join(
             dest, "usr/local/share/man/man8/canaryd.8")])
         eq(st, 0, "mandoc renders canaryd.8")
         expect("pre-fork HTTP/1.1 reverse proxy" in out, "NAME line")
+        envoy7 = os.path.join(dest, "usr/local/share/man/man7/canaryd-envoy.7")
+        st, out, err = env.run(["mandoc", "-Tlint", "-Wwarning", envoy7])
+        eq((st, out + err), (0, ""), "mandoc -Tlint -Wwarning on the "
+           "installed canaryd-envoy.7")
+        st, out, err = env.run(["mandoc", "-Tutf8", envoy7])
+        eq(st, 0, "mandoc renders canaryd-envoy.7")
+        expect("differs on" in out and "purpose" in out,
+               "canaryd-envoy.7 NAME line")
         if shutil.which("man"):
-            p = subprocess.run(["man", "-w", "canaryd"], capture_output=True,
-                               env=dict(os.environ, MANPATH=os.path.join(
-                                   dest, "usr/local/share/man")), timeout=20)
-            eq(p.returncode, 0, "man -w canaryd with MANPATH under DESTDIR")
+            for page in (["canaryd"], ["7", "canaryd-envoy"]):
+                p = subprocess.run(["man", "-w"] + page, capture_output=True,
+                                   env=dict(os.environ, MANPATH=os.path.join(
+                                       dest, "usr/local/share/man")),
+                                   timeout=20)
+                eq(p.returncode, 0, "man -w %s with MANPATH under DESTDIR" %
+                   " ".join(page))
     finally:
         shutil.rmtree(dest, ignore_errors=True)
