@@ -232,8 +232,27 @@ h1_is_host(const char *v, size_t len)
 }
 
 /*
- * Checks over the whole head.  A request has at most one Host, and a
- * valid one (RFC 9112 3.2: anything else is a 400).  In a response the chunked coding is applied
+ * The request target: no fragment (RFC 9112 3.2: it is not part of any
+ * form), and an absolute-form "http://" authority is a valid host, with
+ * no userinfo (RFC 9110 4.2.4), since it takes the place of Host.
+ */
+static bool
+h1_is_target(const char *t, size_t len)
+{
+	size_t a;
+
+	if (memchr(t, '#', len) != NULL)
+		return false;
+	if (len < 7 || strncasecmp(t, "http://", 7) != 0)
+		return true;
+	for (a = 7; a < len && t[a] != '/' && t[a] != '?'; a++)
+		;
+	return memchr(t + 7, '@', a - 7) == NULL && h1_is_host(t + 7, a - 7);
+}
+
+/*
+ * Checks over the whole head.  A request has a valid target and at most
+ * one Host, a valid one (RFC 9112 3.2: anything else is a 400).  In a response the chunked coding is applied
  * once at most and is the last one (RFC 9112 6.1), over all
  * Transfer-Encoding lines together: "chunked, chunked" would otherwise be
  * read until close and passed on as data.  A request's transfer-encoding
@@ -249,6 +268,11 @@ h1_check_head(struct http1 *h, bool request)
 	size_t tlen;
 	uint16_t i;
 
+	if (request && !h1_is_target(h->h_base + h->h_url.s_off,
+	    h->h_url.s_len)) {
+		h->h_why = "invalid request target";
+		return h1_fail(h, HTTP1_E_PROTOCOL);
+	}
 	for (i = 0; i < h->h_nhdrs; i++) {
 		const struct http1_hdr *hd = &h->h_hdrs[i];
 
@@ -513,6 +537,7 @@ enum h1_sc {
 	SC_STATUS_END,	/* SP or the line end after the status code */
 	SC_REASON,	/* reason phrase, up to the line end */
 	SC_LINE_END,	/* CR or LF after the request-line */
+	/* from here on h1_scan_field() */
 	SC_LINE_LF,	/* CR seen at the end of the start line */
 	SC_FIELD,	/* start of a header line, or the empty line */
 	SC_NAME,	/* field name, up to ':' */
@@ -520,6 +545,7 @@ enum h1_sc {
 	SC_VALUE_LF,	/* CR seen in a field line */
 	SC_END_LF,	/* CR of the empty line seen */
 	SC_DONE,	/* the head ended; nothing more to scan */
+	SC_BAD,		/* not a head */
 };
 
 #define H1_VERSION	"HTTP/d.d "	/* 'd': one digit */
@@ -535,6 +561,125 @@ h1_is_tchar(unsigned char ch)
 	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
 }
 
+/* One byte of the start line: the next state, SC_BAD with *why set. */
+static uint8_t
+h1_scan_start(uint8_t st, uint8_t *n, bool response, unsigned char ch,
+    const char **why)
+{
+	unsigned char want;
+
+	if (st == SC_START && response && ch != '\r' && ch != '\n') {
+		st = SC_VERSION;	/* a status line starts here */
+		*n = 0;
+	}
+	switch (st) {
+	case SC_START:
+		if (ch == '\r')
+			return SC_START_LF;
+		if (ch == '\n')
+			return SC_START;
+		if (h1_is_tchar(ch))
+			return SC_METHOD;
+		break;
+	case SC_START_LF:
+		if (ch == '\n')
+			return SC_START;
+		*why = "CR not followed by LF";
+		return SC_BAD;
+	case SC_METHOD:
+		if (ch == ' ')
+			return SC_TARGET0;
+		if (h1_is_tchar(ch))
+			return SC_METHOD;
+		break;
+	case SC_TARGET0:
+	case SC_TARGET:
+		if (ch == ' ' && st == SC_TARGET) {
+			*n = 0;
+			return SC_VERSION;
+		}
+		if (ch > ' ' && ch != 0x7f)
+			return SC_TARGET;
+		*why = "invalid request target";
+		return SC_BAD;
+	case SC_VERSION:
+		want = (unsigned char)H1_VERSION[*n];
+		if (want == 'd' ? !(ch >= '0' && ch <= '9') : ch != want) {
+			*why = "invalid HTTP version";
+			return SC_BAD;
+		}
+		if (++*n < H1_VERSION_LEN + (response ? 1 : 0))
+			return SC_VERSION;
+		*n = 0;
+		return response ? SC_STATUS : SC_LINE_END;
+	case SC_STATUS:
+		if (ch >= '0' && ch <= '9')
+			return ++*n == 3 ? SC_STATUS_END : SC_STATUS;
+		break;
+	case SC_STATUS_END:
+	case SC_REASON:
+		if (ch == ' ' || (st == SC_REASON && !h1_is_ctl(ch)))
+			return SC_REASON;
+		/* FALLTHROUGH */
+	case SC_LINE_END:
+		if (ch == '\r')
+			return SC_LINE_LF;
+		if (ch == '\n')
+			return SC_FIELD;
+		if (st == SC_LINE_END) {
+			*why = "invalid HTTP version";
+			return SC_BAD;
+		}
+		break;
+	}
+	*why = st == SC_START || st == SC_METHOD ? "invalid method" :
+	    "invalid status line";
+	return SC_BAD;
+}
+
+/* One byte of the field lines (or the end of the start line). */
+static uint8_t
+h1_scan_field(uint8_t st, unsigned char ch, const char **why)
+{
+	switch (st) {
+	case SC_LINE_LF:
+	case SC_VALUE_LF:
+	case SC_END_LF:
+		if (ch == '\n')
+			return st == SC_END_LF ? SC_DONE : SC_FIELD;
+		*why = "CR not followed by LF";
+		return SC_BAD;
+	case SC_FIELD:
+		if (ch == '\r')
+			return SC_END_LF;
+		if (ch == '\n')
+			return SC_DONE;
+		if (ch == ' ' || ch == '\t') {
+			*why = "obsolete line folding";
+			return SC_BAD;
+		}
+		/* FALLTHROUGH */
+	case SC_NAME:
+		if (ch == ':' && st == SC_NAME)
+			return SC_VALUE;
+		if (h1_is_tchar(ch))
+			return SC_NAME;
+		*why = "invalid header name";
+		return SC_BAD;
+	case SC_VALUE:
+		if (ch == '\r')
+			return SC_VALUE_LF;
+		if (ch == '\n')
+			return SC_FIELD;
+		if (!h1_is_ctl(ch))
+			return SC_VALUE;
+		*why = "invalid header value";
+		return SC_BAD;
+	}
+	*why = "bytes after the head";
+	return SC_BAD;
+}
+
 /*
  * Scan p[0, len) on from *state.  Returns 1 with *used the bytes through
  * the head's last LF, 0 when all of p was a valid part of a head, -1 with
@@ -548,153 +693,21 @@ h1_scan(uint8_t *state, uint8_t *n, bool response, const unsigned char *p,
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		unsigned char ch = p[i], want;
-
-		if (st == SC_START && response && ch != '\r' && ch != '\n') {
-			st = SC_VERSION;	/* a status line starts here */
-			*n = 0;
+		st = st < SC_LINE_LF ? h1_scan_start(st, n, response, p[i],
+		    why) : h1_scan_field(st, p[i], why);
+		if (st == SC_BAD) {
+			*used = i;
+			return -1;
 		}
-		switch (st) {
-		case SC_START:
-			if (ch == '\r')
-				st = SC_START_LF;
-			else if (ch != '\n' && !h1_is_tchar(ch))
-				goto bad_method;
-			else if (ch != '\n')
-				st = SC_METHOD;
-			break;
-		case SC_START_LF:
-			if (ch != '\n')
-				goto bare_cr;
-			st = SC_START;
-			break;
-		case SC_METHOD:
-			if (ch == ' ')
-				st = SC_TARGET0;
-			else if (!h1_is_tchar(ch))
-				goto bad_method;
-			break;
-		case SC_TARGET0:
-		case SC_TARGET:
-			if (ch == ' ' && st == SC_TARGET) {
-				st = SC_VERSION;
-				*n = 0;
-			} else if (ch <= ' ' || ch == 0x7f) {
-				*why = "invalid request target";
-				goto bad;
-			} else
-				st = SC_TARGET;
-			break;
-		case SC_VERSION:
-			want = (unsigned char)H1_VERSION[*n];
-			if (want == 'd' ? !(ch >= '0' && ch <= '9') :
-			    ch != want) {
-				*why = "invalid HTTP version";
-				goto bad;
-			}
-			if (++*n < H1_VERSION_LEN + (response ? 1 : 0))
-				break;
-			st = response ? SC_STATUS : SC_LINE_END;
-			*n = 0;
-			break;
-		case SC_STATUS:
-			if (!(ch >= '0' && ch <= '9'))
-				goto bad_status;
-			if (++*n == 3)
-				st = SC_STATUS_END;
-			break;
-		case SC_STATUS_END:
-			if (ch == ' ') {
-				st = SC_REASON;
-				break;
-			}
-			/* FALLTHROUGH */
-		case SC_LINE_END:
-			if (ch == '\r')
-				st = SC_LINE_LF;
-			else if (ch == '\n')
-				st = SC_FIELD;
-			else if (st == SC_LINE_END) {
-				*why = "invalid HTTP version";
-				goto bad;
-			} else
-				goto bad_status;
-			break;
-		case SC_REASON:
-			if (ch == '\r')
-				st = SC_LINE_LF;
-			else if (ch == '\n')
-				st = SC_FIELD;
-			else if (h1_is_ctl(ch))
-				goto bad_status;
-			break;
-		case SC_LINE_LF:
-		case SC_VALUE_LF:
-			if (ch != '\n')
-				goto bare_cr;
-			st = SC_FIELD;
-			break;
-		case SC_FIELD:
-			if (ch == '\r')
-				st = SC_END_LF;
-			else if (ch == '\n') {
-				*state = SC_DONE;
-				*used = i + 1;
-				return 1;
-			} else if (ch == ' ' || ch == '\t') {
-				*why = "obsolete line folding";
-				goto bad;
-			} else if (h1_is_tchar(ch))
-				st = SC_NAME;
-			else
-				goto bad_name;
-			break;
-		case SC_NAME:
-			if (ch == ':')
-				st = SC_VALUE;
-			else if (!h1_is_tchar(ch))
-				goto bad_name;
-			break;
-		case SC_VALUE:
-			if (ch == '\r')
-				st = SC_VALUE_LF;
-			else if (ch == '\n')
-				st = SC_FIELD;
-			else if (h1_is_ctl(ch)) {
-				*why = "invalid header value";
-				goto bad;
-			}
-			break;
-		case SC_END_LF:
-			if (ch != '\n')
-				goto bare_cr;
-			*state = SC_DONE;
+		if (st == SC_DONE) {
+			*state = st;
 			*used = i + 1;
 			return 1;
-		default:
-			*why = "bytes after the head";
-			goto bad;
 		}
 	}
 	*state = st;
 	*used = len;
 	return 0;
-
-bare_cr:
-	*why = "CR not followed by LF";
-	goto bad;
-bad_method:
-	*why = "invalid method";
-	goto bad;
-bad_status:
-	*why = "invalid status line";
-	goto bad;
-bad_name:
-	*why = "invalid header name";
-bad:
-	*state = st;
-	*used = i;
-	return -1;
 }
 
 long

@@ -282,6 +282,10 @@ d5_absolute_form_empty_path_with_query(void)
 	REQ("GET http://t?q=1 HTTP/1.1\r\nHost: t\r\n\r\n", 0, 1,
 	    "GET /?q=1 HTTP/1.1\r\nhost: t\r\n\r\n");
 	REQ("GET http://t HTTP/1.1\r\nHost: t\r\n\r\n", 0, 1, UP_GET);
+	/* the authority stands for Host: no userinfo; no fragment at all */
+	REQ("GET http://u:p@t/ HTTP/1.1\r\nHost: t\r\n\r\n", 400, 0, "");
+	REQ("GET http://t#f HTTP/1.1\r\nHost: t\r\n\r\n", 400, 0, "");
+	REQ("GET /a#f HTTP/1.1\r\nHost: t\r\n\r\n", 400, 0, "");
 }
 
 /* D6: extension methods get 400 (http-parser knows its table only), and
