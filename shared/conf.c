@@ -2087,6 +2087,27 @@ fn_validate_clusters(struct cw *w, const struct conf_field *f,
 	json_raw(w, b ? "true" : "false");
 }
 
+/* http_protocol_options.allow_custom_methods: false is what canaryd does;
+ * true cannot be had, http-parser knows only the methods of its table. */
+static void
+fn_custom_methods(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	bool b;
+
+	(void)f;
+	(void)base;
+	if (get_bool(w, v, &b) == -1)
+		return;
+	if (b) {
+		w_err(w, v, "allow_custom_methods: true is not supported by "
+		    "canaryd: its HTTP/1 parser (http-parser) reads only the "
+		    "methods of its own table, so any other method gets 400");
+		return;
+	}
+	json_raw(w, "false");
+}
+
 /* retry_on: comma-separated; tokens canaryd does not know are ignored, as
  * Envoy ignores them (gRPC ones, retriable-headers, ...). */
 static void
@@ -3700,6 +3721,7 @@ static const struct conf_field http1_fields[] = {
 	{ "header_key_format", CK_REJECT, .f_flags = 0 },
 	{ "enable_trailers", CK_REJECT, .f_flags = 0 },
 	{ "allow_chunked_length", CK_REJECT, .f_flags = 0 },
+	{ "allow_custom_methods", CK_FN, 0, .f_fn = fn_custom_methods },
 	F_END
 };
 static const struct conf_msg msg_http1 = { "Http1ProtocolOptions",

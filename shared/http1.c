@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include <http_parser.h>
 
@@ -205,6 +206,115 @@ h1_on_value(http_parser *p, const char *at, size_t len)
 	return h1_extend(h, &hd->h_value, at, len, fresh);
 }
 
+static bool
+h1_slice_is(const struct http1 *h, struct http1_slice s, const char *lit)
+{
+	return s.s_len == strlen(lit) && strncasecmp(h->h_base + s.s_off, lit,
+	    s.s_len) == 0;
+}
+
+/* A Host value: uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2),
+ * any case, possibly empty; no userinfo, path or blank. */
+static bool
+h1_is_host(const char *v, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') ||
+		    strchr("-._~%!$&'()*+,;=:[]", ch) != NULL) || ch == '\0')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The request target: no fragment (RFC 9112 3.2: it is not part of any
+ * form), and an absolute-form "http://" authority is a valid host, with
+ * no userinfo (RFC 9110 4.2.4), since it takes the place of Host.
+ */
+static bool
+h1_is_target(const char *t, size_t len)
+{
+	size_t a;
+
+	if (memchr(t, '#', len) != NULL)
+		return false;
+	if (len < 7 || strncasecmp(t, "http://", 7) != 0)
+		return true;
+	for (a = 7; a < len && t[a] != '/' && t[a] != '?'; a++)
+		;
+	return memchr(t + 7, '@', a - 7) == NULL && h1_is_host(t + 7, a - 7);
+}
+
+/*
+ * Checks over the whole head.  A request has a valid target and at most
+ * one Host, a valid one (RFC 9112 3.2: anything else is a 400).  In a response the chunked coding is applied
+ * once at most and is the last one (RFC 9112 6.1), over all
+ * Transfer-Encoding lines together: "chunked, chunked" would otherwise be
+ * read until close and passed on as data.  A request's transfer-encoding
+ * is judged by the worker's header policy (anything but one "chunked" is
+ * a 501 there).
+ */
+static int
+h1_check_head(struct http1 *h, bool request)
+{
+	const char *v, *end, *tok;
+	unsigned nhost = 0, nchunked = 0;
+	bool last_chunked = false;
+	size_t tlen;
+	uint16_t i;
+
+	if (request && !h1_is_target(h->h_base + h->h_url.s_off,
+	    h->h_url.s_len)) {
+		h->h_why = "invalid request target";
+		return h1_fail(h, HTTP1_E_PROTOCOL);
+	}
+	for (i = 0; i < h->h_nhdrs; i++) {
+		const struct http1_hdr *hd = &h->h_hdrs[i];
+
+		if (request && h1_slice_is(h, hd->h_name, "host")) {
+			if (++nhost > 1)
+				h->h_why = "more than one host header";
+			else if (!h1_is_host(h->h_base + hd->h_value.s_off,
+			    hd->h_value.s_len))
+				h->h_why = "invalid host header";
+			if (h->h_why != NULL)
+				return h1_fail(h, HTTP1_E_PROTOCOL);
+		}
+		if (request ||
+		    !h1_slice_is(h, hd->h_name, "transfer-encoding"))
+			continue;
+		v = h->h_base + hd->h_value.s_off;
+		end = v + hd->h_value.s_len;
+		while (v < end) {
+			while (v < end && (*v == ' ' || *v == '\t' ||
+			    *v == ','))
+				v++;
+			for (tok = v; v < end && *v != ','; v++)
+				;
+			for (tlen = (size_t)(v - tok); tlen > 0 &&
+			    (tok[tlen - 1] == ' ' || tok[tlen - 1] == '\t');
+			    tlen--)
+				;
+			if (tlen == 0)
+				continue;
+			last_chunked = tlen == 7 &&
+			    strncasecmp(tok, "chunked", 7) == 0;
+			if (last_chunked)
+				nchunked++;
+		}
+	}
+	if (nchunked > 1 || (nchunked == 1 && !last_chunked)) {
+		h->h_why = "chunked is not applied once, last";
+		return h1_fail(h, HTTP1_E_TE);
+	}
+	return 0;
+}
+
 static int
 h1_on_headers_complete(http_parser *p)
 {
@@ -219,6 +329,8 @@ h1_on_headers_complete(http_parser *p)
 		    ' ' || h->h_base[v->s_off + v->s_len - 1] == '\t'))
 			v->s_len--;
 	}
+	if (h1_check_head(h, p->type == HTTP_REQUEST) == -1)
+		return -1;
 	h->h_flags |= HTTP1_F_HEAD;
 	http_parser_pause(p, 1);
 	/* 1xx, 204 and 304 have no body whatever their headers say
@@ -408,6 +520,212 @@ h1_chunk_check(struct http1 *h, const unsigned char *p, size_t len)
 	return 0;
 }
 
+/*
+ * The strict head scan (see http1_head_len() in http1.h).  One state per
+ * place in the grammar; h_sc_n counts through "HTTP/d.d" and the status
+ * digits.  It checks the bytes only: http-parser still does the parsing,
+ * and the two must end the head on the same LF.
+ */
+enum h1_sc {
+	SC_START,	/* before the message: blank lines skipped */
+	SC_START_LF,	/* CR of a blank line before the message */
+	SC_METHOD,	/* method token, up to SP */
+	SC_TARGET0,	/* first byte of the request target */
+	SC_TARGET,	/* request target, up to SP */
+	SC_VERSION,	/* "HTTP/d.d" (and SP in a status line) */
+	SC_STATUS,	/* the three digits of the status code */
+	SC_STATUS_END,	/* SP or the line end after the status code */
+	SC_REASON,	/* reason phrase, up to the line end */
+	SC_LINE_END,	/* CR or LF after the request-line */
+	/* from here on h1_scan_field() */
+	SC_LINE_LF,	/* CR seen at the end of the start line */
+	SC_FIELD,	/* start of a header line, or the empty line */
+	SC_NAME,	/* field name, up to ':' */
+	SC_VALUE,	/* field value, up to the line end */
+	SC_VALUE_LF,	/* CR seen in a field line */
+	SC_END_LF,	/* CR of the empty line seen */
+	SC_DONE,	/* the head ended; nothing more to scan */
+	SC_BAD,		/* not a head */
+};
+
+#define H1_VERSION	"HTTP/d.d "	/* 'd': one digit */
+#define H1_VERSION_LEN	8		/* without the SP of a status line */
+
+/* tchar of RFC 9110 5.6.2: what a method or field name is made of. */
+static bool
+h1_is_tchar(unsigned char ch)
+{
+	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9'))
+		return true;
+	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+}
+
+/* One byte of the start line: the next state, SC_BAD with *why set. */
+static uint8_t
+h1_scan_start(uint8_t st, uint8_t *n, bool response, unsigned char ch,
+    const char **why)
+{
+	unsigned char want;
+
+	if (st == SC_START && response && ch != '\r' && ch != '\n') {
+		st = SC_VERSION;	/* a status line starts here */
+		*n = 0;
+	}
+	switch (st) {
+	case SC_START:
+		if (ch == '\r')
+			return SC_START_LF;
+		if (ch == '\n')
+			return SC_START;
+		if (h1_is_tchar(ch))
+			return SC_METHOD;
+		break;
+	case SC_START_LF:
+		if (ch == '\n')
+			return SC_START;
+		*why = "CR not followed by LF";
+		return SC_BAD;
+	case SC_METHOD:
+		if (ch == ' ')
+			return SC_TARGET0;
+		if (h1_is_tchar(ch))
+			return SC_METHOD;
+		break;
+	case SC_TARGET0:
+	case SC_TARGET:
+		if (ch == ' ' && st == SC_TARGET) {
+			*n = 0;
+			return SC_VERSION;
+		}
+		if (ch > ' ' && ch != 0x7f)
+			return SC_TARGET;
+		*why = "invalid request target";
+		return SC_BAD;
+	case SC_VERSION:
+		want = (unsigned char)H1_VERSION[*n];
+		if (want == 'd' ? !(ch >= '0' && ch <= '9') : ch != want) {
+			*why = "invalid HTTP version";
+			return SC_BAD;
+		}
+		if (++*n < H1_VERSION_LEN + (response ? 1 : 0))
+			return SC_VERSION;
+		*n = 0;
+		return response ? SC_STATUS : SC_LINE_END;
+	case SC_STATUS:
+		if (ch >= '0' && ch <= '9')
+			return ++*n == 3 ? SC_STATUS_END : SC_STATUS;
+		break;
+	case SC_STATUS_END:
+	case SC_REASON:
+		if (ch == ' ' || (st == SC_REASON && !h1_is_ctl(ch)))
+			return SC_REASON;
+		/* FALLTHROUGH */
+	case SC_LINE_END:
+		if (ch == '\r')
+			return SC_LINE_LF;
+		if (ch == '\n')
+			return SC_FIELD;
+		if (st == SC_LINE_END) {
+			*why = "invalid HTTP version";
+			return SC_BAD;
+		}
+		break;
+	}
+	*why = st == SC_START || st == SC_METHOD ? "invalid method" :
+	    "invalid status line";
+	return SC_BAD;
+}
+
+/* One byte of the field lines (or the end of the start line). */
+static uint8_t
+h1_scan_field(uint8_t st, unsigned char ch, const char **why)
+{
+	switch (st) {
+	case SC_LINE_LF:
+	case SC_VALUE_LF:
+	case SC_END_LF:
+		if (ch == '\n')
+			return st == SC_END_LF ? SC_DONE : SC_FIELD;
+		*why = "CR not followed by LF";
+		return SC_BAD;
+	case SC_FIELD:
+		if (ch == '\r')
+			return SC_END_LF;
+		if (ch == '\n')
+			return SC_DONE;
+		if (ch == ' ' || ch == '\t') {
+			*why = "obsolete line folding";
+			return SC_BAD;
+		}
+		/* FALLTHROUGH */
+	case SC_NAME:
+		if (ch == ':' && st == SC_NAME)
+			return SC_VALUE;
+		if (h1_is_tchar(ch))
+			return SC_NAME;
+		*why = "invalid header name";
+		return SC_BAD;
+	case SC_VALUE:
+		if (ch == '\r')
+			return SC_VALUE_LF;
+		if (ch == '\n')
+			return SC_FIELD;
+		if (!h1_is_ctl(ch))
+			return SC_VALUE;
+		*why = "invalid header value";
+		return SC_BAD;
+	}
+	*why = "bytes after the head";
+	return SC_BAD;
+}
+
+/*
+ * Scan p[0, len) on from *state.  Returns 1 with *used the bytes through
+ * the head's last LF, 0 when all of p was a valid part of a head, -1 with
+ * *why set when p[*used] cannot be part of one.
+ */
+static int
+h1_scan(uint8_t *state, uint8_t *n, bool response, const unsigned char *p,
+    size_t len, size_t *used, const char **why)
+{
+	uint8_t st = *state;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		st = st < SC_LINE_LF ? h1_scan_start(st, n, response, p[i],
+		    why) : h1_scan_field(st, p[i], why);
+		if (st == SC_BAD) {
+			*used = i;
+			return -1;
+		}
+		if (st == SC_DONE) {
+			*state = st;
+			*used = i + 1;
+			return 1;
+		}
+	}
+	*state = st;
+	*used = len;
+	return 0;
+}
+
+long
+http1_head_len(enum http1_kind kind, const char *p, size_t len,
+    const char **why)
+{
+	uint8_t st = SC_START, n = 0;
+	size_t used;
+	int rc;
+
+	*why = NULL;
+	rc = h1_scan(&st, &n, kind == HTTP1_RESPONSE,
+	    (const unsigned char *)p, len, &used, why);
+	if (rc < 0)
+		return -1;
+	return rc == 0 ? 0 : (long)used;
+}
+
 static const http_parser_settings h1_settings = {
 	.on_message_begin = h1_on_begin,
 	.on_url = h1_on_url,
@@ -469,7 +787,8 @@ http1_feed(struct http1 *h, const char *base, uint32_t off,
 {
 	http_parser *p = H1_P(h);
 	uint8_t before;
-	size_t n;
+	size_t n, lim = 0;
+	int sc = 0;
 
 	if (h->h_err != HTTP1_E_NONE) {
 		*used = 0;
@@ -480,8 +799,27 @@ http1_feed(struct http1 *h, const char *base, uint32_t off,
 	h->h_base = base;
 	h->h_nbody = 0;
 	before = h->h_flags;
+	if (h->h_sc_state == SC_DONE && (before & HTTP1_F_DONE))
+		h->h_sc_state = SC_START;	/* the next message */
+	if (h->h_sc_state != SC_DONE) {
+		/* http-parser sees the head only up to its last LF or up to
+		 * the first byte the scan refuses */
+		sc = h1_scan(&h->h_sc_state, &h->h_sc_n,
+		    p->type == HTTP_RESPONSE, (const unsigned char *)base + off,
+		    len, &lim, &h->h_why);
+		if (sc != 0)
+			len = (uint32_t)lim;
+	}
 	n = http_parser_execute(p, &h1_settings, base + off, len);
 	*used = (uint32_t)n;
+	if (sc < 0 || (sc > 0 && HTTP_PARSER_ERRNO(p) == HPE_OK)) {
+		/* refused by the scan, or a head only the scan ended */
+		if (sc > 0)
+			h->h_why = "head ends where http-parser does not";
+		if (h->h_err == HTTP1_E_NONE)
+			h->h_err = HTTP1_E_PROTOCOL;
+		return HTTP1_ERROR;
+	}
 	if ((before & HTTP1_F_HEAD) && (p->flags & F_CHUNKED) &&
 	    !(h->h_flags & (HTTP1_F_NOBODY | HTTP1_F_NOSTATUSBODY))) {
 		/* h_head_end is no help here: the caller may have moved the
@@ -505,6 +843,11 @@ http1_feed(struct http1 *h, const char *base, uint32_t off,
 		    !(before & HTTP1_F_HEAD)) {
 			/* paused on the head's last LF, before consuming it */
 			h->h_head_end = off + (uint32_t)n + 1;
+			if (sc <= 0 || n + 1 != lim) {
+				h->h_why = "head ends where the scan does not";
+				h->h_err = HTTP1_E_PROTOCOL;
+				return HTTP1_ERROR;
+			}
 			return HTTP1_HEAD;
 		}
 		if ((h->h_flags & HTTP1_F_DONE) &&
@@ -635,6 +978,8 @@ http1_until_eof(const struct http1 *h)
 const char *
 http1_errstr(const struct http1 *h)
 {
+	if (h->h_why != NULL)
+		return h->h_why;
 	switch (h->h_err) {
 	case HTTP1_E_TOO_MANY:
 		return "too many headers";

@@ -1436,7 +1436,8 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 {
 	const struct cd_listener *l = wrk.w_l;
 	const char *base = c->c_in->b_data, *target, *auth = "", *uhost = NULL;
-	size_t tlen, alen = 0, mlen, uhost_len = 0, need, len;
+	size_t tlen, alen = 0, mlen, uhost_len = 0, need, len, scr;
+	struct wrk_target tg;
 	const struct cd_vhost *vh;
 	const struct cd_route *rt;
 	const struct cd_retry_policy *rp;
@@ -1492,20 +1493,14 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 		return;
 	}
 
-	target = base + r->rq_p.h_url.s_off;
-	tlen = r->rq_p.h_url.s_len;
-	if (tlen > 7 && strncasecmp(target, "http://", 7) == 0) {
+	scr = wrk_router_target(base + r->rq_p.h_url.s_off,
+	    r->rq_p.h_url.s_len, wrk.w_scratch, wrk.w_scratch_len, &tg);
+	target = tg.tg_path;
+	tlen = tg.tg_path_len;
+	if (tg.tg_auth != NULL) {
 		/* absolute form: the authority in the URL is the host */
-		auth = target + 7;
-		for (alen = 0; 7 + alen < tlen && auth[alen] != '/' &&
-		    auth[alen] != '?'; alen++)
-			;
-		target = auth + alen;
-		tlen -= 7 + alen;
-		if (tlen == 0)
-			target = "/", tlen = 1;
-		uhost = auth;
-		uhost_len = alen;
+		auth = uhost = tg.tg_auth;
+		alen = uhost_len = tg.tg_auth_len;
 	} else if (ri.ri_host >= 0) {
 		auth = base + r->rq_hdrs[ri.ri_host].h_value.s_off;
 		alen = r->rq_hdrs[ri.ri_host].h_value.s_len;
@@ -1532,8 +1527,8 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 		rv.rv_nhdrs = r->rq_p.h_nhdrs;
 		rv.rv_authority = auth;
 		rv.rv_authority_len = alen;
-		rv.rv_scratch = wrk.w_scratch;
-		rv.rv_scratch_len = wrk.w_scratch_len;
+		rv.rv_scratch = wrk.w_scratch + scr;
+		rv.rv_scratch_len = wrk.w_scratch_len - scr;
 		rt = wrk_router_route(vh, &rv);
 	}
 	if (rt == NULL) {
