@@ -31,12 +31,39 @@ h1_fail(struct http1 *h, enum http1_err e)
 	return -1;
 }
 
+/*
+ * Byte classes of RFC 9110, one table lookup per byte on the hot path:
+ * H1_C_TCHAR a token character (5.6.2: methods, field names); H1_C_VALUE
+ * what a field value or reason phrase may hold (5.5: VCHAR, SP, HTAB and
+ * obs-text, not the other controls nor DEL); H1_C_TARGET what a request
+ * target may hold (VCHAR and obs-text: no SP, no control).
+ */
+#define H1_C_TCHAR	0x01
+#define H1_C_VALUE	0x02
+#define H1_C_TARGET	0x04
+#define H1_C_VT		(H1_C_VALUE | H1_C_TARGET)
+#define H1_C_ALL	(H1_C_TCHAR | H1_C_VALUE | H1_C_TARGET)
+
+static const uint8_t h1_cls[256] = {
+	['\t'] = H1_C_VALUE,		[' '] = H1_C_VALUE,
+	['!'] = H1_C_ALL,		['"'] = H1_C_VT,
+	['#' ... '\''] = H1_C_ALL,	['(' ... ')'] = H1_C_VT,
+	['*' ... '+'] = H1_C_ALL,	[','] = H1_C_VT,
+	['-' ... '.'] = H1_C_ALL,	['/'] = H1_C_VT,
+	['0' ... '9'] = H1_C_ALL,	[':' ... '@'] = H1_C_VT,
+	['A' ... 'Z'] = H1_C_ALL,	['[' ... ']'] = H1_C_VT,
+	['^' ... '`'] = H1_C_ALL,	['a' ... 'z'] = H1_C_ALL,
+	['{'] = H1_C_VT,		['|'] = H1_C_ALL,
+	['}'] = H1_C_VT,		['~'] = H1_C_ALL,
+	[0x80 ... 0xff] = H1_C_VT,	/* obs-text */
+};
+
 /* A byte a header value (or request target) may not hold: controls
  * other than HTAB, and DEL (RFC 9110 5.5). */
-static bool
+static inline bool
 h1_is_ctl(unsigned char ch)
 {
-	return (ch < 0x20 && ch != '\t') || ch == 0x7f;
+	return !(h1_cls[ch] & H1_C_VALUE);
 }
 
 static int
@@ -552,13 +579,10 @@ enum h1_sc {
 #define H1_VERSION_LEN	8		/* without the SP of a status line */
 
 /* tchar of RFC 9110 5.6.2: what a method or field name is made of. */
-static bool
+static inline bool
 h1_is_tchar(unsigned char ch)
 {
-	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9'))
-		return true;
-	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+	return h1_cls[ch] & H1_C_TCHAR;
 }
 
 /* One byte of the start line: the next state, SC_BAD with *why set. */
@@ -598,7 +622,7 @@ h1_scan_start(uint8_t st, uint8_t *n, bool response, unsigned char ch,
 			*n = 0;
 			return SC_VERSION;
 		}
-		if (ch > ' ' && ch != 0x7f)
+		if (h1_cls[ch] & H1_C_TARGET)
 			return SC_TARGET;
 		*why = "invalid request target";
 		return SC_BAD;
@@ -680,6 +704,34 @@ h1_scan_field(uint8_t st, unsigned char ch, const char **why)
 	return SC_BAD;
 }
 
+/* Bytes at p that state st keeps to itself (a name's tchars, a value's
+ * bytes ...); 0 for states that look at every byte. */
+static inline size_t
+h1_scan_run(uint8_t st, const unsigned char *p, size_t len)
+{
+	uint8_t cls;
+	size_t i = 0;
+
+	switch (st) {
+	case SC_METHOD:
+	case SC_NAME:
+		cls = H1_C_TCHAR;
+		break;
+	case SC_TARGET:
+		cls = H1_C_TARGET;
+		break;
+	case SC_VALUE:
+	case SC_REASON:
+		cls = H1_C_VALUE;
+		break;
+	default:
+		return 0;
+	}
+	while (i < len && (h1_cls[p[i]] & cls))
+		i++;
+	return i;
+}
+
 /*
  * Scan p[0, len) on from *state.  Returns 1 with *used the bytes through
  * the head's last LF, 0 when all of p was a valid part of a head, -1 with
@@ -693,6 +745,11 @@ h1_scan(uint8_t *state, uint8_t *n, bool response, const unsigned char *p,
 	size_t i;
 
 	for (i = 0; i < len; i++) {
+		/* the long runs of a state in one tight loop: they end on
+		 * the byte the state machine must look at */
+		i += h1_scan_run(st, p + i, len - i);
+		if (i == len)
+			break;
 		st = st < SC_LINE_LF ? h1_scan_start(st, n, response, p[i],
 		    why) : h1_scan_field(st, p[i], why);
 		if (st == SC_BAD) {
