@@ -6,6 +6,9 @@
  * Strict: unknown fields, wrong types, bad durations, unknown cluster
  * references, zero weight sums ... are errors naming file:line:column and
  * the field path.  Every error of a file is reported in one run.
+ *
+ * The module is cut into files by message family; shared/conf-int.h, its
+ * private header, has the map.
  */
 #ifndef CANARYD_SHARED_CONF_H
 #define CANARYD_SHARED_CONF_H
