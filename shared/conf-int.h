@@ -13,6 +13,7 @@
  *				enums, strings, flags
  *	conf_load.c		conf_load(), reference resolution, /config_dump
  *				JSON, diagnostics printing
+ *	conf_schema.c		conf_schema_print(): every accepted field
  *	conf_regex.c		safe_regex: RE2 spelled as POSIX ERE
  *	conf_bootstrap.c	Bootstrap, StaticResources, Admin, access
  *				loggers
@@ -29,9 +30,9 @@
  * A message is a table of fields (struct conf_field): name, kind, flags,
  * bounds, default and where the value goes, relative to the target the
  * parent hands it.  Kinds the walker reads itself (CK_STR to CK_STRUCT)
- * need no code; a field with rules of its own names a handler (CK_FN).
- * m_init and m_done hooks set derived defaults and check rules across
- * fields.
+ * need no code; a field with rules of its own names a handler (CK_FN) and
+ * says in f_like what its value is, for the schema.  m_init and m_done
+ * hooks set derived defaults and check rules across fields.
  */
 #ifndef CANARYD_SHARED_CONF_INT_H
 #define CANARYD_SHARED_CONF_INT_H
@@ -64,6 +65,7 @@ struct conf_field;
 
 /* How a field's value is read. */
 enum conf_kind {
+	CK_NONE,	/* f_like of a field that is not CK_FN */
 	CK_STR,		/* char *, arena copy */
 	CK_UINT,	/* unsigned integer of f_size bytes, [f_min, f_max] */
 	CK_INT64,	/* int64_t (printed as a JSON string, as Envoy does) */
@@ -146,6 +148,10 @@ struct conf_field {
 	double			 f_dmin;	/* CK_DOUBLE */
 	double			 f_dmax;
 	double			 f_ddef;	/* CK_DOUBLE with CF_DEF */
+	/* Only for the schema (conf_schema_print): */
+	enum conf_kind		 f_like;	/* CK_FN: what its value is */
+	const char		*f_defdoc;	/* a default a hook sets */
+	const char		*f_note;	/* how canaryd differs */
 };
 
 struct conf_msg {

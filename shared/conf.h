@@ -66,6 +66,14 @@ int		 conf_parse_duration(const char *s, int64_t *ns,
  */
 int		 conf_format_duration(char *buf, size_t len, int64_t ns);
 
+/*
+ * Print every field the loader accepts to fp, one a line: path, type,
+ * default, bounds and a note where canaryd differs from Envoy, separated
+ * by tabs, after a "# " header line (`canaryd --mode schema`).  Returns 0,
+ * or -1 when writing failed (errno set).
+ */
+int		 conf_schema_print(FILE *fp);
+
 /* Index of the cluster called name, or -1. */
 int		 conf_cluster_index(const struct cd_conf *, const char *name);
 

@@ -108,7 +108,7 @@ static const struct conf_field admin_fields[] = {
 	{ "address", CK_MSG, CF_REQUIRED, .f_msg = &conf_msg_address,
 	    AT(struct cd_admin, a_addr) },
 	{ "access_log", CK_FN, 0, 1, .f_fn = fn_access_log,
-	    .f_msg = &conf_msg_access_log },
+	    .f_like = CK_SEQ, .f_msg = &conf_msg_access_log, .f_items = 1 },
 	F_END
 };
 static const struct conf_msg msg_admin = { "Admin", admin_fields, NULL,
@@ -200,9 +200,10 @@ fn_clusters(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 
 static const struct conf_field static_fields[] = {
 	{ "listeners", CK_FN, CF_REQUIRED, .f_fn = fn_listeners,
-	    .f_msg = &conf_msg_listener },
-	{ "clusters", CK_FN, 0, .f_fn = fn_clusters,
-	    .f_msg = &conf_msg_cluster },
+	    .f_like = CK_SEQ, .f_msg = &conf_msg_listener, .f_items = 1,
+	    .f_note = "Envoy takes several" },
+	{ "clusters", CK_FN, 0, .f_fn = fn_clusters, .f_like = CK_SEQ,
+	    .f_msg = &conf_msg_cluster, .f_items = CD_MAX_CLUSTERS },
 	{ "secrets", CK_REJECT, 0, .f_why = NO_TLS },
 	F_END
 };

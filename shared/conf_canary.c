@@ -212,7 +212,8 @@ static const struct conf_field sticky_fields[] = {
 	{ "header", CK_STR, CF_NONEMPTY | CF_LOWER, 1,
 	    .f_max = CD_NAME_MAX - 1, ST(st_header) },
 	{ "set_cookie", CK_BOOL, CF_DEF, .f_def = 0, ST(st_set_cookie) },
-	{ "seed", CK_UINT64, 0, ST(st_seed) },
+	{ "seed", CK_UINT64, 0, ST(st_seed),
+	    .f_defdoc = "a hash of the route's name, else of its place" },
 	F_END
 };
 #undef ST
@@ -330,10 +331,16 @@ rollout_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 /* canaryd.rollout: automated promotion and rollback (master) */
 #define RO(m)	AT(struct cd_rollout, m)
 static const struct conf_field rollout_fields[] = {
-	{ "canary", CK_FN, CF_REQUIRED, .f_fn = fn_rollout_wc, RO(ro_canary) },
-	{ "stable", CK_FN, CF_REQUIRED, .f_fn = fn_rollout_wc, RO(ro_stable) },
-	{ "steps", CK_FN, 0, .f_fn = fn_rollout_steps, .f_min = 1,
-	    .f_max = 100 },
+	{ "canary", CK_FN, CF_REQUIRED, .f_fn = fn_rollout_wc, RO(ro_canary),
+	    .f_like = CK_CLREF, .f_note = "one of the route's "
+	    "weighted_clusters" },
+	{ "stable", CK_FN, CF_REQUIRED, .f_fn = fn_rollout_wc, RO(ro_stable),
+	    .f_like = CK_CLREF, .f_note = "one of the route's "
+	    "weighted_clusters, not the canary" },
+	{ "steps", CK_FN, 0, .f_fn = fn_rollout_steps, .f_like = CK_SEQ,
+	    .f_min = 1, .f_max = 100, .f_items = CD_MAX_ROLLOUT_STEPS,
+	    .f_defdoc = "1, 5, 10, 25, 50, 100", .f_note = "percent of the "
+	    "route's weight, strictly rising" },
 	{ "step_interval", CK_DUR, CF_DEF | CF_GT, .f_def = 60 * CONF_S,
 	    RO(ro_step_interval) },
 	{ "window", CK_DUR, CF_DEF | CF_GT, .f_def = 30 * CONF_S,
@@ -439,13 +446,17 @@ canaryd_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 /* metadata.filter_metadata.canaryd: canaryd's own route options */
 #define RT(m)	AT(struct cd_route, m)
 static const struct conf_field canaryd_fields[] = {
-	{ "split", CK_ENUM, 0, .f_enum = &enum_split, RT(rt_split_mode) },
+	{ "split", CK_ENUM, 0, .f_enum = &enum_split, RT(rt_split_mode),
+	    .f_defdoc = "exact", .f_note = "exact: one shared counter splits "
+	    "exactly by weight; random: Envoy's per-request draw" },
 	{ "sticky", CK_MSG, 0, .f_msg = &msg_sticky, RT(rt_sticky) },
 	{ "override_header", CK_STR, CF_NONEMPTY | CF_LOWER,
 	    .f_max = CD_NAME_MAX - 1, RT(rt_override_header) },
 	{ "override_cookie", CK_STR, CF_NONEMPTY, .f_max = CD_NAME_MAX - 1,
 	    RT(rt_override_cookie) },
-	{ "fallback", CK_FN, 0, .f_fn = fn_fallback, RT(rt_fallback) },
+	{ "fallback", CK_FN, 0, .f_fn = fn_fallback, RT(rt_fallback),
+	    .f_like = CK_CLREF, .f_note = "must exist even with "
+	    "validate_clusters: false" },
 	{ "rollout", CK_MSG, 0, .f_msg = &msg_rollout, RT(rt_rollout) },
 	F_END
 };

@@ -162,10 +162,12 @@ static const struct conf_field hcm_fields[] = {
 	{ "stat_prefix", CK_STR, CF_REQUIRED | CF_NONEMPTY, L(l_stat_prefix) },
 	{ "rds", CK_REJECT, 0, 1, .f_why = "use route_config" },
 	{ "route_config", CK_FN, CF_REQUIRED, 1, .f_fn = fn_route_config,
-	    .f_msg = &conf_msg_route_config },
+	    .f_like = CK_MSG, .f_msg = &conf_msg_route_config,
+	    .f_note = "inline only: rds and scoped_routes are refused" },
 	{ "scoped_routes", CK_REJECT, 0, 1, .f_why = "use route_config" },
 	{ "http_filters", CK_FN, CF_REQUIRED, .f_fn = fn_http_filters,
-	    .f_msg = &msg_http_filter },
+	    .f_like = CK_SEQ, .f_msg = &msg_http_filter,
+	    .f_note = "the router only, once" },
 	{ "add_user_agent", CK_REJECT, .f_flags = 0 },
 	{ "tracing", CK_REJECT, .f_flags = 0 },
 	{ "common_http_protocol_options", CK_MSG, 0,
@@ -173,7 +175,7 @@ static const struct conf_field hcm_fields[] = {
 	{ "http_protocol_options", CK_MSG, 0, .f_msg = &msg_http1 },
 	{ "http2_protocol_options", CK_REJECT, .f_flags = 0 },
 	{ "server_name", CK_STR, CF_DEF | CF_NONEMPTY, .f_defstr = "canaryd",
-	    L(l_server_name) },
+	    L(l_server_name), .f_note = "Envoy's default is \"envoy\"" },
 	{ "server_header_transformation", CK_REJECT, .f_flags = 0 },
 	{ "max_request_headers_kb", CK_UINT, CF_DEF, .f_min = 1,
 	    .f_max = 8192, .f_def = 60, L(l_max_request_headers_kb) },
@@ -184,7 +186,8 @@ static const struct conf_field hcm_fields[] = {
 	{ "request_headers_timeout", CK_DUR, CF_DEF, .f_def = 0,
 	    L(l_request_headers_timeout) },
 	{ "drain_timeout", CK_DUR, CF_DEF, .f_def = 5 * CONF_S,
-	    L(l_drain_timeout) },
+	    L(l_drain_timeout), .f_note = "accepted; the HTTP/2 GOAWAY grace "
+	    "in Envoy, canaryd's drain is bounded by --drain-time-s" },
 	{ "delayed_close_timeout", CK_REJECT, .f_flags = 0 },
 	{ "access_log", CK_ARR, 0, .f_items = CD_MAX_ACCESS_LOGS,
 	    .f_why = "(CD_MAX_ACCESS_LOGS)", .f_msg = &conf_msg_access_log,
@@ -244,7 +247,8 @@ static const struct conf_field filter_chain_fields[] = {
 	{ "filter_chain_match", CK_REJECT, 0,
 	    .f_why = "canaryd has one filter chain" },
 	{ "filters", CK_FN, CF_REQUIRED, .f_fn = fn_filters,
-	    .f_msg = &msg_filter },
+	    .f_like = CK_SEQ, .f_msg = &msg_filter, .f_items = 1,
+	    .f_note = "the http_connection_manager only" },
 	{ "transport_socket", CK_REJECT, 0, .f_why = NO_TLS },
 	{ "name", CK_STR, .f_flags = CF_NOSTORE },
 	F_END
@@ -273,7 +277,7 @@ static const struct conf_msg msg_listener_canaryd = {
 
 static const struct conf_field listener_metadata_fields[] = {
 	{ "filter_metadata", CK_FN, 0, .f_fn = conf_fn_filter_metadata,
-	    .f_msg = &msg_listener_canaryd },
+	    .f_like = CK_STRUCT, .f_msg = &msg_listener_canaryd },
 	{ "typed_filter_metadata", CK_REJECT, .f_flags = 0 },
 	F_END
 };
@@ -285,7 +289,8 @@ static const struct conf_field listener_fields[] = {
 	{ "address", CK_MSG, CF_REQUIRED, .f_msg = &conf_msg_address,
 	    L(l_addr) },
 	{ "filter_chains", CK_FN, CF_REQUIRED, .f_fn = fn_filter_chains,
-	    .f_msg = &msg_filter_chain },
+	    .f_like = CK_SEQ, .f_msg = &msg_filter_chain, .f_items = 1,
+	    .f_note = "Envoy takes several" },
 	{ "per_connection_buffer_limit_bytes", CK_UINT, CF_DEF, .f_min = 1,
 	    .f_max = UINT32_MAX, .f_def = CONF_MIB, L(l_buffer_limit) },
 	{ "listener_filters", CK_REJECT, .f_flags = 0 },

@@ -46,8 +46,12 @@ static const struct conf_msg msg_google_re2 = { "RegexMatcher.GoogleRE2",
     conf_no_fields, NULL, NULL };
 
 static const struct conf_field regex_fields[] = {
-	{ "google_re2", CK_MSG, 0, .f_msg = &msg_google_re2 },
-	{ "regex", CK_STR, CF_REQUIRED | CF_NONEMPTY, .f_off = 0 },
+	{ "google_re2", CK_MSG, 0, .f_msg = &msg_google_re2,
+	    .f_note = "accepted; canaryd matches with POSIX extended "
+	    "regexes" },
+	{ "regex", CK_STR, CF_REQUIRED | CF_NONEMPTY, .f_off = 0,
+	    .f_note = "RE2's common forms, translated to POSIX extended "
+	    "regexes; other RE2-only forms are refused" },
 	F_END
 };
 static const struct conf_msg msg_regex = { "RegexMatcher", regex_fields,
@@ -165,7 +169,8 @@ header_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 
 #define HM(m)	AT(struct cd_header_match, m)
 static const struct conf_field header_fields[] = {
-	{ "name", CK_STR, CF_REQUIRED | CF_NONEMPTY | CF_LOWER, HM(hm_name) },
+	{ "name", CK_STR, CF_REQUIRED | CF_NONEMPTY | CF_LOWER, HM(hm_name),
+	    .f_note = ":authority matches the Host header" },
 	{ "exact_match", CK_STR, 0, 1, HM(hm_str.sm_value) },
 	{ "safe_regex_match", CK_MSG, 0, 1, .f_msg = &msg_regex,
 	    HM(hm_str.sm_value) },
@@ -314,7 +319,8 @@ backoff_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 static const struct conf_field backoff_fields[] = {
 	{ "base_interval", CK_DUR, CF_REQUIRED | CF_GT,
 	    RP(rp_backoff_base) },
-	{ "max_interval", CK_DUR, CF_GT, RP(rp_backoff_max) },
+	{ "max_interval", CK_DUR, CF_GT, RP(rp_backoff_max),
+	    .f_defdoc = "10 x base_interval" },
 	F_END
 };
 static const struct conf_msg msg_backoff = { "RetryPolicy.RetryBackOff",
@@ -388,8 +394,10 @@ static const struct conf_field retry_fields[] = {
 	{ "retry_host_predicate", CK_REJECT, .f_flags = 0 },
 	{ "host_selection_retry_max_attempts", CK_REJECT, .f_flags = 0 },
 	{ "retriable_status_codes", CK_FN, 0, .f_fn = fn_retriable_codes,
-	    .f_min = 100, .f_max = 599 },
-	{ "retry_back_off", CK_MSG, 0, .f_msg = &msg_backoff },
+	    .f_like = CK_SEQ, .f_min = 100, .f_max = 599,
+	    .f_items = CD_MAX_RETRIABLE_CODES },
+	{ "retry_back_off", CK_MSG, 0, .f_msg = &msg_backoff,
+	    .f_defdoc = "base 0.025s, max 0.250s" },
 	{ "retriable_headers", CK_REJECT, .f_flags = 0 },
 	{ "retriable_request_headers", CK_REJECT, .f_flags = 0 },
 	{ "rate_limited_retry_back_off", CK_REJECT, .f_flags = 0 },
@@ -466,7 +474,9 @@ static const struct conf_field weighted_fields[] = {
 	    struct cd_weighted_cluster) },
 	/* deprecated: only compared with the sum, see weighted_done() */
 	{ "total_weight", CK_UINT, 0, .f_min = 1, .f_max = UINT32_MAX,
-	    RT(rt_total_weight) },
+	    RT(rt_total_weight), .f_defdoc = "the sum of the weights",
+	    .f_note = "deprecated: a value other than the sum is a warning, "
+	    "the sum is used" },
 	{ "runtime_key_prefix", CK_REJECT, .f_flags = 0 },
 	{ "header_name", CK_REJECT, .f_flags = 0 },
 	{ "use_hash_policy", CK_REJECT, .f_flags = 0 },
@@ -503,7 +513,8 @@ static const struct conf_field route_action_fields[] = {
 	{ "auto_host_rewrite", CK_REJECT, .f_flags = 0 },
 	{ "timeout", CK_DUR, CF_DEF, .f_def = 15 * CONF_S, RT(rt_timeout) },
 	{ "idle_timeout", CK_DUR, 0, RT(rt_idle_timeout) },
-	{ "retry_policy", CK_MSG, 0, .f_msg = &msg_retry, RT(rt_retry) },
+	{ "retry_policy", CK_MSG, 0, .f_msg = &msg_retry, RT(rt_retry),
+	    .f_defdoc = "the virtual host's" },
 	{ "request_mirror_policies", CK_REJECT, .f_flags = 0 },
 	{ "priority", CK_REJECT, .f_flags = 0 },
 	{ "rate_limits", CK_REJECT, .f_flags = 0 },
@@ -556,7 +567,7 @@ static const struct conf_msg msg_direct = { "DirectResponseAction",
 
 static const struct conf_field metadata_fields[] = {
 	{ "filter_metadata", CK_FN, 0, .f_fn = conf_fn_filter_metadata,
-	    .f_msg = &conf_msg_canaryd },
+	    .f_like = CK_STRUCT, .f_msg = &conf_msg_canaryd },
 	{ "typed_filter_metadata", CK_REJECT, .f_flags = 0 },
 	F_END
 };
@@ -757,7 +768,8 @@ static const struct conf_field route_config_fields[] = {
 	{ "response_headers_to_add", CK_REJECT, .f_flags = 0 },
 	{ "response_headers_to_remove", CK_REJECT, .f_flags = 0 },
 	{ "request_headers_to_add", CK_REJECT, .f_flags = 0 },
-	{ "validate_clusters", CK_FN, 0, .f_fn = fn_validate_clusters },
+	{ "validate_clusters", CK_FN, 0, .f_fn = fn_validate_clusters,
+	    .f_like = CK_BOOL, .f_defdoc = "true" },
 	{ "vhds", CK_REJECT, .f_flags = 0 },
 	{ "request_headers_to_remove", CK_REJECT, .f_flags = 0 },
 	{ "ignore_port_in_host_matching", CK_BOOL, 0,
