@@ -54,9 +54,10 @@ usage(FILE *fp)
 	    "usage: canaryd -f file [--mode serve|validate] [--concurrency n]\n"
 	    "               [-l level] [--log-path file] [--drain-time-s n]\n"
 	    "               [--pid-file file]\n"
-	    "       canaryd --version | --help\n"
+	    "       canaryd --mode schema | --version | --help\n"
 	    "  -f, -c, --config-path file  Envoy v3 YAML bootstrap\n"
 	    "  --mode validate, -t         check the config and exit\n"
+	    "  --mode schema               print every config field and exit\n"
 	    "  --concurrency n             worker processes (default: CPUs)\n"
 	    "  -l, --log-level level       trace debug info warning error "
 	    "critical off\n"
@@ -308,11 +309,16 @@ main(int argc, char *argv[], char *envp[])
 				    errstr, CD_MAX_WORKERS);
 			break;
 		case 'M':
+			if (strcmp(optarg, "schema") == 0) {
+				if (conf_schema_print(stdout) == -1)
+					err(1, "stdout");
+				return 0;
+			}
 			if (strcmp(optarg, "validate") == 0)
 				validate = 1;
 			else if (strcmp(optarg, "serve") != 0)
-				errx(1, "--mode %s: want serve or validate",
-				    optarg);
+				errx(1, "--mode %s: want serve, validate or "
+				    "schema", optarg);
 			break;
 		case 't':
 			validate = 1;

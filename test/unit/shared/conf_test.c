@@ -1159,6 +1159,38 @@ anchors_aliases_merge_keys_and_camel_case_work(void)
 	conf_free(c);
 }
 
+/* A hook that checks a field given through a merge key reports at the
+ * mapping that merged it (the field has no key node of its own there). */
+static void
+merged_fields_in_hook_checks_are_reported(void)
+{
+	static const char *const routes[] = {
+	    "              - match: { prefix: \"/\", query_parameters: "
+	    "[ { name: a, <<: { present_match: false } } ] }\n",
+	    "              - match: { <<: { path_separated_prefix: \"/a/\" } }\n",
+	    "              - match: { prefix: \"/\" }\n"
+	    "                route: { cluster: v1, retry_policy: { "
+	    "retry_back_off: { base_interval: 1s, <<: { max_interval: 0.5s "
+	    "} } } }\n",
+	};
+	char yaml[4096];
+	struct conf_diags d;
+	struct cd_conf *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "%s%s%s%s%s", HCM_HEAD, routes[i],
+		    i < 2 ? "                route: { cluster: v1 }\n" : "",
+		    CLUSTERS, CLUSTER_V1);
+		c = load(yaml, &d);
+		CU_ASSERT_PTR_NULL(c);
+		CU_ASSERT_EQUAL(d.cd_nerrors, 1);
+		CU_ASSERT(d.cd_n >= 1 && d.cd_v[0].d_line == (i < 2 ? 18 : 19));
+		conf_free(c);
+		conf_diags_free(&d);
+	}
+}
+
 static void
 null_value_leaves_a_field_unset(void)
 {
@@ -1648,6 +1680,8 @@ static CU_TestInfo tests[] = {
 	    comments_and_quoted_or_plain_scalars_load_the_same },
 	{ "anchors_aliases_merge_keys_and_camel_case_work",
 	    anchors_aliases_merge_keys_and_camel_case_work },
+	{ "merged_fields_in_hook_checks_are_reported",
+	    merged_fields_in_hook_checks_are_reported },
 	{ "null_value_leaves_a_field_unset", null_value_leaves_a_field_unset },
 	{ "safe_regex_route_matches_the_whole_path",
 	    safe_regex_route_matches_the_whole_path },
