@@ -15,7 +15,7 @@
 #include "shared/conf-t.h"
 #include "shared/shm-t.h"
 #include "breaker.h"
-#include "worker.h"
+#include "wrk.h"
 
 /* This worker is the only writer of its held share: no locked op. */
 static void

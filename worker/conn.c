@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "shared/alog.h"
+#include "shared/clock.h"
 #include "shared/hist.h"
 #include "shared/log.h"
 #include "shared/shm.h"
@@ -63,7 +64,7 @@
 #include "router.h"
 #include "timer.h"
 #include "upstream.h"
-#include "worker.h"
+#include "wrk.h"
 
 #define CONN_RUN_MAX	32	/* state steps per event before yielding */
 #define CONN_PUMP_MAX	64	/* I/O rounds per event before yielding */
@@ -159,20 +160,11 @@ conn_set_state(struct wrk_conn *c, enum conn_state s)
 
 /* ---- set up ---------------------------------------------------------- */
 
-static uint64_t
-conn_ms(int64_t ns)
-{
-	return ns <= 0 ? 0 : (uint64_t)CD_NS_TO_MS_CEIL(ns);
-}
-
 /* Monotonic microseconds, never 0 (0 means "not set" in rq_done_us). */
 static uint64_t
 conn_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 + 1;
+	return cd_mono_us() + 1;
 }
 
 size_t
@@ -194,26 +186,26 @@ wrk_conn_init(void)
 		TAILQ_INIT(&conn_cxwait[i]);
 	wrk_slab_init(&conn_slab, "connection", sizeof(struct wrk_conn), 256);
 	wrk_slab_init(&req_slab, "request", wrk_conn_req_size(), 16);
-	to_idle = conn_ms(l->l_idle_timeout);
-	to_head = conn_ms(l->l_request_headers_timeout);
-	to_request = conn_ms(l->l_request_timeout);
-	to_stream = conn_ms(l->l_stream_idle_timeout);
+	to_idle = wrk_ns_ms(l->l_idle_timeout);
+	to_head = wrk_ns_ms(l->l_request_headers_timeout);
+	to_request = wrk_ns_ms(l->l_request_timeout);
+	to_stream = wrk_ns_ms(l->l_stream_idle_timeout);
 	return 0;
 }
 
-int
+struct wrk_conn *
 wrk_conn_new(int fd)
 {
 	struct wrk_conn *c;
 	int one = 1;
 
 	if ((c = wrk_slab_get(&conn_slab)) == NULL)
-		return -1;
+		return NULL;
 	memset(c, 0, sizeof(*c));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (wrk_ev_add(&c->c_ev, fd, conn_event) == -1) {
 		wrk_slab_put(&conn_slab, c);
-		return -1;
+		return NULL;
 	}
 	c->c_id = ++wrk.w_next_id;
 	c->c_state = CONN_S_IDLE;
@@ -228,7 +220,7 @@ wrk_conn_new(int fd)
 	WRK_HC(HC_CX_HTTP1_TOTAL);
 	WRK_HG(HG_CX_ACTIVE, 1);
 	WRK_HG(HG_CX_HTTP1_ACTIVE, 1);
-	return 0;
+	return c;
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -350,7 +342,6 @@ conn_req_log(struct wrk_conn *c, struct wrk_req *r)
 {
 	struct alog_str *dst[RQ_AL__N];
 	struct alog_rec ar;
-	struct timespec ts;
 	const char *base = NULL;
 	char up[64];
 	int i, major, minor;
@@ -360,10 +351,8 @@ conn_req_log(struct wrk_conn *c, struct wrk_req *r)
 		return;
 	r->rq_flags |= RQ_F_LOGGED;
 	memset(&ar, 0, sizeof(ar));
-	clock_gettime(CLOCK_REALTIME, &ts);
 	ar.ar_duration_ms = wrk.w_now - r->rq_start;
-	ar.ar_start_ms = (uint64_t)ts.tv_sec * 1000 +
-	    (uint64_t)ts.tv_nsec / 1000000 - ar.ar_duration_ms;
+	ar.ar_start_ms = cd_realtime_ms() - ar.ar_duration_ms;
 	if (r->rq_flags & RQ_F_HEAD) {
 		ar.ar_method.a_p = http1_method(&r->rq_p);
 		ar.ar_method.a_len = strlen(ar.ar_method.a_p);
@@ -436,7 +425,7 @@ static uint64_t
 conn_stream_idle(const struct wrk_req *r)
 {
 	if (r->rq_route != NULL && r->rq_route->rt_idle_timeout != CD_DUR_UNSET)
-		return conn_ms(r->rq_route->rt_idle_timeout);
+		return wrk_ns_ms(r->rq_route->rt_idle_timeout);
 	return to_stream;
 }
 
@@ -869,7 +858,7 @@ conn_ups_head_refresh(struct wrk_req *r)
 
 	n = wrk_hdr_set_expected(r->rq_out->b_data, r->rq_uhead_len,
 	    r->rq_out->b_size, wrk_retry_expected_ms(r->rq_try_ms,
-	    conn_ms(rt->rt_timeout), elapsed));
+	    wrk_ns_ms(rt->rt_timeout), elapsed));
 	if (n > 0)
 		r->rq_uhead_len = (uint32_t)n;
 }
@@ -1590,7 +1579,7 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	r->rq_hidx = hidx;
 	rp = &rt->rt_retry;
 	r->rq_try_ms = (uint32_t)wrk_retry_per_try_ms(rp,
-	    conn_ms(rt->rt_timeout));
+	    wrk_ns_ms(rt->rt_timeout));
 	/* a route that may retry keeps the request for a replay; so does
 	 * one with a fallback that a retriable failure may reach, even
 	 * with num_retries 0 */
@@ -1620,7 +1609,7 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	rh.rh_host_len = uhost_len;
 	rh.rh_add_xfp = !ri.ri_has_xfp;
 	rh.rh_expected_ms = wrk_retry_expected_ms(r->rq_try_ms,
-	    conn_ms(rt->rt_timeout), 0);
+	    wrk_ns_ms(rt->rt_timeout), 0);
 	rh.rh_chunked = (r->rq_flags & RQ_F_CHUNKED) != 0;
 	need = r->rq_head_end + wrk_hdr_request_extra(rh.rh_nhdrs, uhost_len);
 	out = need <= WRK_BUF_SMALL ? wrk_buf_get() : wrk_buf_get_large();
@@ -1783,7 +1772,7 @@ conn_req_complete(struct wrk_conn *c, struct wrk_req *r)
 		r->rq_100_want = 0;	/* the client did not wait for it */
 	if (r->rq_cluster >= 0 && rt != NULL && rt->rt_timeout > 0 &&
 	    !(r->rq_flags & RQ_F_RESP_DONE))
-		r->rq_route_dl = wrk.w_now + conn_ms(rt->rt_timeout);
+		r->rq_route_dl = wrk.w_now + wrk_ns_ms(rt->rt_timeout);
 	if (r->rq_try_ms > 0 && (r->rq_flags & RQ_F_ATTACHED) &&
 	    r->rq_try_dl == 0 && !(r->rq_flags & RQ_F_RESP_DONE))
 		r->rq_try_dl = wrk.w_now + r->rq_try_ms;

@@ -23,7 +23,7 @@
 #include "mem.h"
 #include "sticky.h"
 #include "timer.h"
-#include "worker.h"
+#include "wrk.h"
 
 enum conn_state {
 	CONN_S_IDLE,		/* keep-alive, waiting for the next request */
@@ -168,8 +168,9 @@ size_t		 wrk_conn_req_size(void);
 /* Set up free lists; 0 or -1. */
 int		 wrk_conn_init(void);
 
-/* Take over an accepted socket; 0, or -1 (the caller closes fd). */
-int		 wrk_conn_new(int fd);
+/* Take over an accepted socket: the new connection, IDLE, or NULL (the
+ * caller closes fd). */
+struct wrk_conn	*wrk_conn_new(int fd);
 
 /* The one way a connection ends: counters, gauges, log, free-later. */
 void		 wrk_conn_close(struct wrk_conn *, const char *reason,

@@ -34,7 +34,7 @@
 #include "mem.h"
 #include "router.h"
 #include "upstream.h"
-#include "worker.h"
+#include "wrk.h"
 
 #define UPS_POOL_MAX	256	/* idle connections kept per host */
 /*
@@ -74,12 +74,6 @@ wrk_ups_init(void)
 	wrk_slab_init(&ups_slab, "upstream", sizeof(struct wrk_ups), 64);
 	wrk_timer_init(&ups_watch, ups_watch_fire);
 	return 0;
-}
-
-static uint64_t
-ups_ms(int64_t ns)
-{
-	return ns <= 0 ? 0 : (uint64_t)CD_NS_TO_MS_CEIL(ns);
 }
 
 /* Move a whole list to another head (LIST has no tail to fix up). */
@@ -345,7 +339,8 @@ wrk_ups_connect(struct wrk_req *r)
 	u->u_req = r;
 	u->u_since = wrk.w_now;
 	wrk_timer_init(&u->u_timer, ups_timer);
-	wrk_timer_set(&u->u_timer, wrk.w_now + ups_ms(cl->cl_connect_timeout));
+	wrk_timer_set(&u->u_timer, wrk.w_now +
+	    wrk_ns_ms(cl->cl_connect_timeout));
 	ups_open++;
 	WRK_CC(ci, CC_CX_TOTAL);
 	WRK_CC(ci, CC_CX_HTTP1_TOTAL);
@@ -402,7 +397,7 @@ wrk_ups_release(struct wrk_ups *u)
 	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[u->u_cluster];
 	struct wrk_cluster *wc = &wrk.w_clusters[u->u_cluster];
 	struct wrk_hpool *hp = NULL;
-	uint64_t idle = ups_ms(cl->cl_idle_timeout);
+	uint64_t idle = wrk_ns_ms(cl->cl_idle_timeout);
 	uint32_t i;
 	bool same;
 
@@ -537,7 +532,7 @@ ups_timer(struct wrk_timer *t)
 		ups_connect_failed(u, ETIMEDOUT, true);
 		break;
 	case UPS_S_IDLE:
-		idle = ups_ms(cl->cl_idle_timeout);
+		idle = wrk_ns_ms(cl->cl_idle_timeout);
 		if (idle == 0)
 			break;
 		if (wrk.w_now - u->u_since >= idle) {

@@ -20,7 +20,7 @@
 #include "shared/conf-t.h"
 #include "shared/shm-t.h"
 #include "timer.h"
-#include "worker.h"
+#include "wrk.h"
 
 enum ups_state {
 	UPS_S_CONNECTING,	/* connect in progress, for u_req */

@@ -19,7 +19,7 @@
 #include "shared/conf-t.h"
 #include "shared/shm.h"
 #include "worker/breaker.h"
-#include "worker/worker.h"
+#include "worker/wrk.h"
 
 static int32_t
 gauge(struct shm *s, int ci, int res)
