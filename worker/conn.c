@@ -19,9 +19,9 @@
  * (worker/breaker.h) are taken around each attempt: max_pending_requests
  * while it waits for a connection, max_requests while attached,
  * max_retries from a retry's scheduling to the end of its attempt; a
- * request that finds max_connections full waits on its cluster's list
- * (RQ_F_CXWAIT) and looks again every CONN_CXWAIT_MS or when a
- * connection of the cluster is released here.
+ * request that finds max_connections full waits on its cluster's queue
+ * in the pool (worker/upstream.h) and looks again every WRK_UPS_WAIT_MS
+ * or when the pool wakes it.
  *
  * Invariants: c_state changes only in conn_set_state(); a connection ends
  * only in wrk_conn_close(); every gauge and breaker unit taken for a
@@ -69,9 +69,6 @@
 #define CONN_RUN_MAX	32	/* state steps per event before yielding */
 #define CONN_PUMP_MAX	64	/* I/O rounds per event before yielding */
 #define CONN_LINGER_MS	1000	/* Envoy's delayed_close_timeout */
-#define CONN_CXWAIT_MS	5	/* a request waiting for a connection slot
-				 * looks again this often (another worker
-				 * may have freed one) */
 
 static const char conn_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 #define CONN_100_LEN	(sizeof(conn_100) - 1)
@@ -87,9 +84,6 @@ static LIST_HEAD(, wrk_conn)	 conn_dead = LIST_HEAD_INITIALIZER(conn_dead);
 static struct wrk_conn		*conn_again[1024];	/* run next turn */
 static size_t			 conn_nagain;
 static uint64_t			 conn_moves;	/* state changes */
-/* per cluster: requests waiting for a max_connections slot, oldest first */
-TAILQ_HEAD(conn_waitq, wrk_req);
-static struct conn_waitq	*conn_cxwait;
 
 /* Timeouts in ms, from the listener; 0 = off. */
 static uint64_t	 to_idle, to_head, to_request, to_stream;
@@ -103,6 +97,18 @@ static void	conn_reply(struct wrk_conn *, struct wrk_req *, uint16_t,
 		    const char *, size_t);
 static void	conn_ups_unhold(struct wrk_req *);
 static void	conn_retry_unhold(struct wrk_req *);
+static void	conn_ups_ready(void *);
+static void	conn_ups_failed(void *, int);
+static void	conn_ups_event(void *, uint32_t);
+static void	conn_ups_wake(void *);
+
+/* How the upstream pool calls a request back. */
+static const struct wrk_ups_cb conn_ups_cb = {
+	.uc_ready = conn_ups_ready,
+	.uc_failed = conn_ups_failed,
+	.uc_event = conn_ups_event,
+	.uc_wake = conn_ups_wake,
+};
 
 #define CONN_OF_EV(ev)	((struct wrk_conn *)(void *)((char *)(ev) -	\
 	offsetof(struct wrk_conn, c_ev)))
@@ -178,12 +184,7 @@ int
 wrk_conn_init(void)
 {
 	const struct cd_listener *l = wrk.w_l;
-	size_t i, n = wrk.w_conf->c_nclusters;
 
-	if ((conn_cxwait = calloc(n ? n : 1, sizeof(*conn_cxwait))) == NULL)
-		return -1;
-	for (i = 0; i < n; i++)
-		TAILQ_INIT(&conn_cxwait[i]);
 	wrk_slab_init(&conn_slab, "connection", sizeof(struct wrk_conn), 256);
 	wrk_slab_init(&req_slab, "request", wrk_conn_req_size(), 16);
 	to_idle = wrk_ns_ms(l->l_idle_timeout);
@@ -247,6 +248,7 @@ conn_req_new(struct wrk_conn *c)
 	r->rq_hidx = -1;
 	r->rq_start = r->rq_io = wrk.w_now;
 	wrk_timer_init(&r->rq_timer, conn_req_timer);
+	wrk_ups_owner_init(&r->rq_uo, &conn_ups_cb, r);
 	http1_init(&r->rq_p, HTTP1_REQUEST, r->rq_hdrs, wrk.w_maxhdrs,
 	    wrk.w_hdr_limit);
 	c->c_req = r;
@@ -473,14 +475,11 @@ conn_req_timer_sync(struct wrk_req *r)
 
 /* ---- closing ----------------------------------------------------------- */
 
-/* Off its cluster's list of requests waiting for a connection slot. */
+/* No longer waiting for a connection slot. */
 static void
 conn_cx_unwait(struct wrk_req *r)
 {
-	if (r->rq_flags & RQ_F_CXWAIT) {
-		TAILQ_REMOVE(&conn_cxwait[r->rq_cluster], r, rq_wait);
-		r->rq_flags &= ~RQ_F_CXWAIT;
-	}
+	wrk_ups_unwait(&r->rq_uo);
 	r->rq_wait_dl = 0;
 }
 
@@ -869,7 +868,7 @@ static void
 conn_attempt_reset(struct wrk_req *r)
 {
 	r->rq_flags &= ~(RQ_F_UHEAD_SENT | RQ_F_UREQ_SENT | RQ_F_UPS_NOREUSE |
-	    RQ_F_UPS_EOF | RQ_F_UPS_WSTOP | RQ_F_UPS_BYTES | RQ_F_CXOVF);
+	    RQ_F_UPS_EOF | RQ_F_UPS_WSTOP | RQ_F_UPS_BYTES);
 	r->rq_uhead_off = 0;
 	r->rq_in_fwd = r->rq_head_end;
 	if (r->rq_uin != NULL)
@@ -1135,9 +1134,11 @@ conn_resp_retry(struct wrk_conn *c, struct wrk_req *r, uint16_t st)
 
 /* ---- upstream outcomes -------------------------------------------------- */
 
-void
-wrk_conn_ups_failed(struct wrk_req *r, int err)
+/* The pool's uc_failed: the new connection failed or timed out. */
+static void
+conn_ups_failed(void *data, int err)
 {
+	struct wrk_req *r = data;
 	struct wrk_conn *c = r->rq_conn;
 	char why[160];
 
@@ -1249,42 +1250,49 @@ conn_ups_attach(struct wrk_conn *c, struct wrk_req *r)
 	conn_set_state(c, CONN_S_PROXY);
 }
 
-void
-wrk_conn_ups_ready(struct wrk_req *r)
+/* The pool's uc_ready: the new connection is up. */
+static void
+conn_ups_ready(void *data)
 {
+	struct wrk_req *r = data;
 	struct wrk_conn *c = r->rq_conn;
 
 	conn_ups_attach(c, r);
 	conn_run(c);
 }
 
-void
-wrk_conn_ups_event(struct wrk_req *r, uint32_t events)
+/* The pool's uc_event: the request's connection has events. */
+static void
+conn_ups_event(void *data, uint32_t events)
 {
+	struct wrk_req *r = data;
+
 	(void)events;
 	conn_run(r->rq_conn);
 }
 
 /*
- * No connection slot (max_connections is full in every worker): count
- * the overflow once per attempt and wait on the cluster's list, looking
- * again every CONN_CXWAIT_MS or when a connection is released here.
- * Bounded by the route and stream idle timeouts.
+ * The pool's uc_wake: a connection slot may be free.  Look from the
+ * timer, after the pool's caller is done with its connection.
+ */
+static void
+conn_ups_wake(void *data)
+{
+	struct wrk_req *r = data;
+
+	r->rq_wait_dl = wrk.w_now;
+	conn_req_timer_sync(r);
+}
+
+/*
+ * No connection slot (max_connections is full in every worker): the pool
+ * keeps r on the cluster's queue; look again every WRK_UPS_WAIT_MS or
+ * when woken.  Bounded by the route and stream idle timeouts.
  */
 static void
 conn_cx_wait(struct wrk_conn *c, struct wrk_req *r)
 {
-	int ci = r->rq_cluster;
-
-	if (!(r->rq_flags & RQ_F_CXOVF)) {
-		WRK_CC(ci, CC_CX_OVERFLOW);
-		r->rq_flags |= RQ_F_CXOVF;
-	}
-	if (!(r->rq_flags & RQ_F_CXWAIT)) {
-		TAILQ_INSERT_TAIL(&conn_cxwait[ci], r, rq_wait);
-		r->rq_flags |= RQ_F_CXWAIT;
-	}
-	r->rq_wait_dl = wrk.w_now + CONN_CXWAIT_MS;
+	r->rq_wait_dl = wrk.w_now + WRK_UPS_WAIT_MS;
 	if (c->c_state != CONN_S_CONNECT)
 		conn_set_state(c, CONN_S_CONNECT);
 	conn_req_timer_sync(r);
@@ -1298,11 +1306,12 @@ conn_connect(struct wrk_conn *c, struct wrk_req *r)
 	char why[160];
 	int err;
 
-	if ((u = wrk_ups_connect(r)) == NULL) {
-		if ((err = errno) == EBUSY) {
-			conn_cx_wait(c, r);
-			return;
-		}
+	switch (wrk_ups_connect(&r->rq_uo, r->rq_cluster, r->rq_hidx,
+	    &r->rq_host, &u, &err)) {
+	case CD_AGAIN:
+		conn_cx_wait(c, r);
+		return;
+	case CD_ERR:
 		snprintf(why, sizeof(why), "remote connection failure, "
 		    "transport failure reason: immediate connect error: %s",
 		    strerror(err));
@@ -1312,6 +1321,8 @@ conn_connect(struct wrk_conn *c, struct wrk_req *r)
 		WRK_CC(r->rq_cluster, CC_RQ_PENDING_FAILURE_EJECT);
 		conn_try_failed(c, r, WRK_TRY_CONNECT_FAIL, 503, why);
 		return;
+	default:
+		break;
 	}
 	conn_cx_unwait(r);
 	r->rq_ups = u;
@@ -1325,32 +1336,14 @@ conn_cx_retry(struct wrk_conn *c, struct wrk_req *r)
 {
 	struct wrk_ups *u;
 
-	if ((u = wrk_ups_pooled(r)) != NULL) {
+	if ((u = wrk_ups_pooled(&r->rq_uo, r->rq_cluster, r->rq_hidx,
+	    &r->rq_host)) != NULL) {
 		conn_cx_unwait(r);
 		r->rq_ups = u;
 		conn_ups_attach(c, r);
 		return;
 	}
 	conn_connect(c, r);
-}
-
-bool
-wrk_conn_cx_wake(int ci, uint32_t host_id, bool *same)
-{
-	struct wrk_req *r, *first;
-
-	if ((first = TAILQ_FIRST(&conn_cxwait[ci])) == NULL)
-		return false;
-	TAILQ_FOREACH(r, &conn_cxwait[ci], rq_wait)
-		if (r->rq_host.sh_id == host_id)
-			break;
-	*same = r != NULL;
-	if (r == NULL)
-		r = first;
-	/* from the timer, after the caller is done with its connection */
-	r->rq_wait_dl = wrk.w_now;
-	conn_req_timer_sync(r);
-	return true;
 }
 
 /*
@@ -1368,7 +1361,8 @@ conn_attempt(struct wrk_conn *c, struct wrk_req *r, bool fresh)
 	if (r->rq_hidx < 32)
 		r->rq_tried |= 1u << r->rq_hidx;
 	/* with a pooled connection the take at attach decides at once */
-	if (!fresh && (u = wrk_ups_pooled(r)) != NULL) {
+	if (!fresh && (u = wrk_ups_pooled(&r->rq_uo, ci, r->rq_hidx,
+	    &r->rq_host)) != NULL) {
 		r->rq_ups = u;
 		conn_ups_attach(c, r);
 		return;

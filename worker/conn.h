@@ -23,6 +23,7 @@
 #include "mem.h"
 #include "sticky.h"
 #include "timer.h"
+#include "upstream.h"
 #include "wrk.h"
 
 enum conn_state {
@@ -81,8 +82,6 @@ struct wrk_conn {
 #define RQ_F_KEEP	0x00080000	/* request kept whole for a retry */
 #define RQ_F_NORETRY	0x00100000	/* retries abandoned: body too large */
 #define RQ_F_CB_RETRY	0x00200000	/* holds a max_retries unit */
-#define RQ_F_CXWAIT	0x00400000	/* on a list, waiting for a cx slot */
-#define RQ_F_CXOVF	0x00800000	/* attempt counted cx_overflow */
 #define RQ_F_LOGGED	0x01000000	/* access log line written */
 #define RQ_F_LOCAL	0x02000000	/* answered by a local reply */
 #define RQ_F_FB_WANT	0x10000000	/* retriable failure, no retry left:
@@ -129,7 +128,7 @@ struct wrk_req {
 	uint32_t		 rq_try_ms;	/* per-try timeout in use */
 	uint32_t		 rq_tried;	/* host indices tried (bits) */
 	uint16_t		 rq_nretries;	/* retries scheduled */
-	TAILQ_ENTRY(wrk_req)	 rq_wait;	/* RQ_F_CXWAIT: cluster's list */
+	struct wrk_ups_owner	 rq_uo;		/* what the pool calls back */
 	uint32_t		 rq_in_parsed;	/* c_in offset parsed up to */
 	uint32_t		 rq_in_fwd;	/* c_in offset of next body byte out */
 	uint32_t		 rq_head_end;	/* c_in offset of the first body byte */
@@ -185,22 +184,6 @@ void		 wrk_conn_drain_idle(void);
  * loop turn; wrk_conn_pending(): some yielded again (poll, don't wait). */
 void		 wrk_conn_reap(void);
 bool		 wrk_conn_pending(void);
-
-/* Called by worker/upstream.c: r's connection is ready (connected or
- * pooled and attached); its connect failed or timed out (err: errno, or 0
- * for a timeout); or its BUSY connection has events. */
-void		 wrk_conn_ups_ready(struct wrk_req *);
-void		 wrk_conn_ups_failed(struct wrk_req *, int err);
-void		 wrk_conn_ups_event(struct wrk_req *, uint32_t events);
-
-/*
- * Called by worker/upstream.c before it pools an idle connection to host
- * host_id of cluster ci: true when a request of this worker waits for a
- * connection slot of that cluster.  The first such request is woken; *same
- * says whether it wants that host (pool the connection: it will take it)
- * or another (close the connection, so its slot goes to the request).
- */
-bool		 wrk_conn_cx_wake(int ci, uint32_t host_id, bool *same);
 
 const char	*wrk_conn_state_name(enum conn_state);
 
