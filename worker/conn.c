@@ -25,8 +25,8 @@
  *
  * Invariants: c_state changes only in conn_set_state(); a connection ends
  * only in wrk_conn_close(); every gauge and breaker unit taken for a
- * request is given back exactly once (flags RQ_F_COUNTED, _PENDING,
- * _ATTACHED, _CB_RETRY say which are held), whatever path ends it; the
+ * request is given back exactly once (RQ_F_COUNTED and the units of
+ * rq_bh say which are held), whatever path ends it; the
  * client sees at most one response head per request, and w_http_code
  * counts exactly those heads.
  */
@@ -413,6 +413,7 @@ conn_req_free(struct wrk_conn *c, struct wrk_req *r)
 	conn_req_log(c, r);
 	conn_ups_unhold(r);
 	conn_retry_unhold(r);
+	CD_ASSERT(r->rq_bh.bh_units == 0);
 	wrk_timer_del(&r->rq_timer);
 	wrk_buf_put(r->rq_out);
 	wrk_buf_put(r->rq_uin);
@@ -489,16 +490,11 @@ static void
 conn_ups_unhold(struct wrk_req *r)
 {
 	conn_cx_unwait(r);
-	if (r->rq_flags & RQ_F_PENDING) {
+	if (wrk_breaker_hold_give(&r->rq_bh, SHM_CB_PENDING))
 		WRK_CG(r->rq_cluster, CG_RQ_PENDING_ACTIVE, -1);
-		wrk_breaker_release(r->rq_cluster, SHM_CB_PENDING);
-		r->rq_flags &= ~RQ_F_PENDING;
-	}
-	if (r->rq_flags & RQ_F_ATTACHED) {
+	if (wrk_breaker_hold_give(&r->rq_bh, SHM_CB_RQ)) {
 		WRK_CG(r->rq_cluster, CG_RQ_ACTIVE, -1);
 		WRK_HOG(r->rq_cluster, r->rq_hidx, HOG_RQ_ACTIVE, -1);
-		wrk_breaker_release(r->rq_cluster, SHM_CB_RQ);
-		r->rq_flags &= ~RQ_F_ATTACHED;
 	}
 }
 
@@ -506,10 +502,7 @@ conn_ups_unhold(struct wrk_req *r)
 static void
 conn_retry_unhold(struct wrk_req *r)
 {
-	if (r->rq_flags & RQ_F_CB_RETRY) {
-		wrk_breaker_release(r->rq_cluster, SHM_CB_RETRY);
-		r->rq_flags &= ~RQ_F_CB_RETRY;
-	}
+	(void)wrk_breaker_hold_give(&r->rq_bh, SHM_CB_RETRY);
 }
 
 /* Abandon r's upstream connection (never pooled). */
@@ -914,12 +907,11 @@ conn_retry_decide(struct wrk_req *r, enum wrk_try_result res,
 	case WRK_RETRY_YES:
 		break;
 	}
-	if (!wrk_breaker_acquire(ci, SHM_CB_RETRY)) {
+	if (!wrk_breaker_hold_take(&r->rq_bh, ci, SHM_CB_RETRY)) {
 		WRK_CC(ci, CC_RQ_RETRY_OVERFLOW);
 		r->rq_flags |= RQ_F_FB_WANT;
 		return false;
 	}
-	r->rq_flags |= RQ_F_CB_RETRY;
 	WRK_CC(ci, CC_RQ_RETRY);
 	r->rq_nretries++;
 	return true;
@@ -1227,22 +1219,18 @@ conn_ups_attach(struct wrk_conn *c, struct wrk_req *r)
 	int ci = r->rq_cluster;
 	struct wrk_ups *u = r->rq_ups;
 
-	if (!wrk_breaker_acquire(ci, SHM_CB_RQ)) {
+	if (!wrk_breaker_hold_take(&r->rq_bh, ci, SHM_CB_RQ)) {
 		r->rq_ups = NULL;
 		wrk_ups_release(u);
 		conn_overflow(c, r);
 		return;
 	}
-	if (r->rq_flags & RQ_F_PENDING) {
+	if (wrk_breaker_hold_give(&r->rq_bh, SHM_CB_PENDING))
 		WRK_CG(ci, CG_RQ_PENDING_ACTIVE, -1);
-		wrk_breaker_release(ci, SHM_CB_PENDING);
-		r->rq_flags &= ~RQ_F_PENDING;
-	}
 	WRK_CC(ci, CC_RQ_TOTAL);
 	WRK_CG(ci, CG_RQ_ACTIVE, 1);
 	WRK_HOC(ci, r->rq_hidx, HOC_RQ_TOTAL);
 	WRK_HOG(ci, r->rq_hidx, HOG_RQ_ACTIVE, 1);
-	r->rq_flags |= RQ_F_ATTACHED;
 	/* the per-try timeout runs once the attempt has a connection and
 	 * the client's request is complete */
 	if (r->rq_try_ms > 0 && (r->rq_flags & RQ_F_REQ_DONE))
@@ -1372,14 +1360,13 @@ conn_attempt(struct wrk_conn *c, struct wrk_req *r, bool fresh)
 		conn_overflow(c, r);
 		return;
 	}
-	if (!(r->rq_flags & RQ_F_PENDING)) {
-		if (!wrk_breaker_acquire(ci, SHM_CB_PENDING)) {
+	if (!wrk_breaker_holds(&r->rq_bh, SHM_CB_PENDING)) {
+		if (!wrk_breaker_hold_take(&r->rq_bh, ci, SHM_CB_PENDING)) {
 			conn_overflow(c, r);
 			return;
 		}
 		WRK_CC(ci, CC_RQ_PENDING_TOTAL);
 		WRK_CG(ci, CG_RQ_PENDING_ACTIVE, 1);
-		r->rq_flags |= RQ_F_PENDING;
 	}
 	conn_connect(c, r);
 }
@@ -1767,7 +1754,7 @@ conn_req_complete(struct wrk_conn *c, struct wrk_req *r)
 	if (r->rq_cluster >= 0 && rt != NULL && rt->rt_timeout > 0 &&
 	    !(r->rq_flags & RQ_F_RESP_DONE))
 		r->rq_route_dl = wrk.w_now + wrk_ns_ms(rt->rt_timeout);
-	if (r->rq_try_ms > 0 && (r->rq_flags & RQ_F_ATTACHED) &&
+	if (r->rq_try_ms > 0 && wrk_breaker_holds(&r->rq_bh, SHM_CB_RQ) &&
 	    r->rq_try_dl == 0 && !(r->rq_flags & RQ_F_RESP_DONE))
 		r->rq_try_dl = wrk.w_now + r->rq_try_ms;
 }

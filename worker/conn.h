@@ -20,6 +20,7 @@
 
 #include "shared/shm-t.h"
 #include "shared/http1.h"
+#include "breaker.h"
 #include "mem.h"
 #include "sticky.h"
 #include "timer.h"
@@ -73,15 +74,12 @@ struct wrk_conn {
 #define RQ_F_HEAD_METHOD 0x00000400	/* HEAD request */
 #define RQ_F_HTTP10	0x00000800	/* HTTP/1.0 client */
 #define RQ_F_RETRIED	0x00001000	/* already retried a stale pooled conn */
-#define RQ_F_ATTACHED	0x00002000	/* counted as upstream_rq_active */
 #define RQ_F_CHUNKED	0x00004000	/* request body is chunked */
 #define RQ_F_UPS_BYTES	0x00008000	/* bytes came from the upstream */
-#define RQ_F_PENDING	0x00010000	/* counted in upstream_rq_pending_active */
 #define RQ_F_UPS_EOF	0x00020000	/* the upstream closed its side */
 #define RQ_F_UPS_WSTOP	0x00040000	/* send nothing more upstream */
 #define RQ_F_KEEP	0x00080000	/* request kept whole for a retry */
 #define RQ_F_NORETRY	0x00100000	/* retries abandoned: body too large */
-#define RQ_F_CB_RETRY	0x00200000	/* holds a max_retries unit */
 #define RQ_F_LOGGED	0x01000000	/* access log line written */
 #define RQ_F_LOCAL	0x02000000	/* answered by a local reply */
 #define RQ_F_FB_WANT	0x10000000	/* retriable failure, no retry left:
@@ -97,9 +95,12 @@ struct wrk_conn {
 #define RQ_AL__N	5
 
 /*
- * Breaker units follow the gauges: RQ_F_PENDING also holds a
- * max_pending_requests unit, RQ_F_ATTACHED a max_requests unit (and the
- * upstream connection a max_connections unit, worker/upstream.c).
+ * Breaker units (rq_bh) and the gauges that go with them: while the
+ * request holds its max_pending_requests unit it counts in
+ * upstream_rq_pending_active; while it holds its max_requests unit it is
+ * attached to a connection and counts in upstream_rq_active (cluster and
+ * host); a max_retries unit lasts from a retry's scheduling to the end of
+ * its attempt.  (The upstream connection holds the max_connections unit.)
  */
 
 struct wrk_req {
@@ -129,6 +130,7 @@ struct wrk_req {
 	uint32_t		 rq_tried;	/* host indices tried (bits) */
 	uint16_t		 rq_nretries;	/* retries scheduled */
 	struct wrk_ups_owner	 rq_uo;		/* what the pool calls back */
+	struct wrk_breaker_hold	 rq_bh;		/* breaker units held */
 	uint32_t		 rq_in_parsed;	/* c_in offset parsed up to */
 	uint32_t		 rq_in_fwd;	/* c_in offset of next body byte out */
 	uint32_t		 rq_head_end;	/* c_in offset of the first body byte */

@@ -7,7 +7,7 @@
  * one is on ups_dead until the loop turn ends, so a stale epoll event
  * in the same batch still finds valid memory (and ignores it).
  * Gauges are decremented at the host index they were incremented at.
- * A connection holds one max_connections unit (UPS_F_CB_CX) from its
+ * A connection holds one max_connections unit (u_bh) from its
  * connect to its close, whatever its state, so the breaker counts every
  * connection of the cluster in every worker, idle ones included.  An
  * owner is on a wait queue exactly while UPS_O_WAITING is set, and on
@@ -378,13 +378,14 @@ wrk_ups_connect(struct wrk_ups_owner *o, int ci, int hidx,
     const struct shm_host *host, struct wrk_ups **up, int *err)
 {
 	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[ci];
+	struct wrk_breaker_hold bh = { 0, 0 };
 	struct wrk_ups *u = NULL;
 	int fd;
 
 	*up = NULL;
-	if (!wrk_breaker_acquire(ci, SHM_CB_CX) &&
+	if (!wrk_breaker_hold_take(&bh, ci, SHM_CB_CX) &&
 	    (!ups_close_idle_other(ci, host->sh_id) ||
-	    !wrk_breaker_acquire(ci, SHM_CB_CX))) {
+	    !wrk_breaker_hold_take(&bh, ci, SHM_CB_CX))) {
 		ups_wait(o, ci, host->sh_id);
 		return CD_AGAIN;
 	}
@@ -397,10 +398,10 @@ wrk_ups_connect(struct wrk_ups_owner *o, int ci, int hidx,
 			close(fd);
 		if (u != NULL)
 			wrk_slab_put(&ups_slab, u);
-		wrk_breaker_release(ci, SHM_CB_CX);
+		(void)wrk_breaker_hold_give(&bh, SHM_CB_CX);
 		return CD_ERR;
 	}
-	u->u_flags = UPS_F_CB_CX;
+	u->u_bh = bh;
 	u->u_state = UPS_S_CONNECTING;
 	u->u_cluster = (uint16_t)ci;
 	u->u_hidx = (uint16_t)hidx;
@@ -524,10 +525,7 @@ wrk_ups_close(struct wrk_ups *u, bool remote)
 		ups_unpool(u);	/* BUSY without a request now */
 	if (u->u_state == UPS_S_BUSY && u->u_owner != NULL)
 		WRK_CC(ci, CC_CX_DESTROY_WITH_ACTIVE_RQ);
-	if (u->u_flags & UPS_F_CB_CX) {
-		wrk_breaker_release(ci, SHM_CB_CX);
-		u->u_flags &= ~UPS_F_CB_CX;
-	}
+	(void)wrk_breaker_hold_give(&u->u_bh, SHM_CB_CX);
 	wrk_timer_del(&u->u_timer);
 	close(u->u_ev.ev_fd);
 	u->u_ev.ev_fd = -1;

@@ -26,6 +26,7 @@
 #include "shared/cd-t.h"
 #include "shared/conf-t.h"
 #include "shared/shm-t.h"
+#include "breaker.h"
 #include "timer.h"
 #include "wrk.h"
 
@@ -80,14 +81,11 @@ struct wrk_ups_owner {
 
 TAILQ_HEAD(wrk_ups_waitq, wrk_ups_owner);
 
-/* u_flags */
-#define UPS_F_CB_CX	0x01	/* holds a max_connections unit */
-
 struct wrk_ups {
 	struct wrk_ev		 u_ev;
 	uint8_t			 u_state;	/* enum ups_state */
 	uint8_t			 u_pidx;	/* pool index while IDLE */
-	uint8_t			 u_flags;	/* UPS_F_* */
+	struct wrk_breaker_hold	 u_bh;		/* its max_connections unit */
 	uint16_t		 u_cluster;
 	uint16_t		 u_hidx;	/* host index its gauges went to */
 	uint32_t		 u_host_id;	/* sh_id */
