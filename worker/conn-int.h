@@ -47,6 +47,7 @@
 #define CANARYD_WORKER_CONN_INT_H
 
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -282,6 +283,9 @@ enum cd_rc	 conn_resp_eof(struct wrk_conn *, struct wrk_req *);
 
 /* ---- conn_body.c: bytes both ways ---------------------------------------- */
 
+/* Read what fits into in (c_in) from the client: read(2)'s result, errno
+ * kept; the bytes are appended and counted, a short read noted. */
+ssize_t		 conn_in_read(struct wrk_conn *, struct wrk_buf *in);
 /* Move a full buffer to a large one; 0, or -1 when it is large already
  * or none is free. */
 int		 conn_in_grow(struct wrk_buf **);

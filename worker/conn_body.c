@@ -42,6 +42,23 @@ conn_in_grow(struct wrk_buf **bp)
 	return 0;
 }
 
+/* Client -> c_in: one read(2), its bytes appended and counted. */
+ssize_t
+conn_in_read(struct wrk_conn *c, struct wrk_buf *in)
+{
+	size_t room = in->b_size - in->b_len;
+	ssize_t n;
+
+	n = read(c->c_ev.ev_fd, in->b_data + in->b_len, room);
+	if (n > 0) {
+		WRK_HC_N(HC_CX_RX_BYTES, (uint64_t)n);
+		if ((size_t)n < room)
+			wrk_ev_short_read(&c->c_ev);
+		in->b_len += (uint32_t)n;
+	}
+	return n;
+}
+
 void
 conn_req_complete(struct wrk_conn *c, struct wrk_req *r)
 {
@@ -142,7 +159,6 @@ conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	struct wrk_buf *in = c->c_in;
 	enum http1_ev ev;
 	uint32_t used;
-	size_t room;
 	ssize_t n;
 
 	if ((r->rq_flags & RQ_F_REQ_DONE) || c->c_state == CONN_S_REPLY)
@@ -178,13 +194,7 @@ conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
 		}
 		if (in->b_len == in->b_size && !conn_in_compact(r, in))
 			return CD_OK;
-		room = in->b_size - in->b_len;
-		n = read(c->c_ev.ev_fd, in->b_data + in->b_len, room);
-		if (n > 0) {
-			WRK_HC_N(HC_CX_RX_BYTES, (uint64_t)n);
-			if ((size_t)n < room)
-				wrk_ev_short_read(&c->c_ev);
-			in->b_len += (uint32_t)n;
+		if ((n = conn_in_read(c, in)) > 0) {
 			r->rq_io = wrk.w_now;
 			*progress = 1;
 			continue;

@@ -408,7 +408,6 @@ conn_head_read(struct wrk_conn *c)
 	struct wrk_req *r = c->c_req;
 	struct wrk_buf *in = c->c_in;
 	ssize_t n;
-	size_t room;
 
 	if (in == NULL && (in = c->c_in = wrk_buf_get()) == NULL) {
 		wrk_conn_close(c, "out of buffers", false);
@@ -424,13 +423,7 @@ conn_head_read(struct wrk_conn *c)
 		conn_codec_error(c, r, 431, "request head too large", true);
 		return CD_DONE;
 	}
-	room = in->b_size - in->b_len;
-	n = read(c->c_ev.ev_fd, in->b_data + in->b_len, room);
-	if (n > 0) {
-		WRK_HC_N(HC_CX_RX_BYTES, (uint64_t)n);
-		if ((size_t)n < room)
-			wrk_ev_short_read(&c->c_ev);
-		in->b_len += (uint32_t)n;
+	if ((n = conn_in_read(c, in)) > 0) {
 		if (r == NULL && (r = conn_req_new(c)) == NULL) {
 			wrk_conn_close(c, "out of memory", false);
 			return CD_ERR;
