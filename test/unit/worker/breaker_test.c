@@ -35,6 +35,23 @@ held(struct shm *s, int slot, int ci, int res)
 	    &s->slots[slot].w_cl[ci].cc_cb_held[CD_PRIO_DEFAULT][res]);
 }
 
+/*
+ * wrk as the worker counting in slot of s, configured with the two
+ * clusters cl (in the shm records their cl_shm name); the caller keeps
+ * the old wrk and puts it back.
+ */
+static void
+worker_on(struct shm *s, int slot, struct cd_conf *conf,
+    struct cd_cluster *cl)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->c_clusters = cl;
+	conf->c_nclusters = 2;
+	wrk.w_conf = conf;
+	wrk.w_shm = s;
+	wrk.w_slot = &s->slots[slot];
+}
+
 static void
 take_stops_at_limit(void)
 {
@@ -127,7 +144,6 @@ wrappers_use_the_clusters_thresholds(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(cl, 0, sizeof(cl));
-	memset(&conf, 0, sizeof(conf));
 	cl[0].cl_shm = 0;
 	cl[1].cl_shm = 1;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_connections = 2;
@@ -135,11 +151,7 @@ wrappers_use_the_clusters_thresholds(void)
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 4;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_retries = 1;
 	cl[1].cl_thresholds[CD_PRIO_HIGH].th_max_requests = 99;
-	conf.c_clusters = cl;
-	conf.c_nclusters = 2;
-	wrk.w_conf = &conf;
-	wrk.w_shm = s;
-	wrk.w_slot = &s->slots[3];
+	worker_on(s, 3, &conf, cl);
 
 	CU_ASSERT_EQUAL(wrk_breaker_limit(1, SHM_CB_CX), 2);
 	CU_ASSERT_EQUAL(wrk_breaker_limit(1, SHM_CB_PENDING), 3);
@@ -182,7 +194,6 @@ hold_gives_each_unit_back_once(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(cl, 0, sizeof(cl));
-	memset(&conf, 0, sizeof(conf));
 	memset(&h, 0, sizeof(h));
 	memset(&other, 0, sizeof(other));
 	cl[0].cl_shm = 0;
@@ -190,11 +201,7 @@ hold_gives_each_unit_back_once(void)
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_pending_requests = 1;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 5;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_retries = 5;
-	conf.c_clusters = cl;
-	conf.c_nclusters = 2;
-	wrk.w_conf = &conf;
-	wrk.w_shm = s;
-	wrk.w_slot = &s->slots[1];
+	worker_on(s, 1, &conf, cl);
 
 	CU_ASSERT_FALSE(wrk_breaker_holds(&h, SHM_CB_PENDING));
 	CU_ASSERT_FALSE(wrk_breaker_hold_give(&h, SHM_CB_PENDING));
@@ -249,16 +256,11 @@ cluster_counts_into_its_shm_slot(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(cl, 0, sizeof(cl));
-	memset(&conf, 0, sizeof(conf));
 	cl[0].cl_shm = 5;
 	cl[1].cl_shm = 0;
 	cl[0].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 2;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 7;
-	conf.c_clusters = cl;
-	conf.c_nclusters = 2;
-	wrk.w_conf = &conf;
-	wrk.w_shm = s;
-	wrk.w_slot = &s->slots[2];
+	worker_on(s, 2, &conf, cl);
 
 	CU_ASSERT(wrk_breaker_acquire(0, SHM_CB_RQ));
 	CU_ASSERT(wrk_breaker_acquire(0, SHM_CB_RQ));

@@ -72,7 +72,8 @@ kind_knows_each_special_header(void)
 		{ "x-forwarded-proto", WRK_H_X_FORWARDED_PROTO },
 		/* same lengths, other names */
 		{ "tf", WRK_H_OTHER }, { "dote", WRK_H_OTHER },
-		{ "servers", WRK_H_OTHER }, { "x-forwarded-prota", WRK_H_OTHER },
+		{ "servers", WRK_H_OTHER },
+		{ "x-forwarded-prota", WRK_H_OTHER },
 		/* lengths nothing special has */
 		{ "", WRK_H_OTHER }, { "a", WRK_H_OTHER },
 		{ "x-forwarded-proto2", WRK_H_OTHER },
