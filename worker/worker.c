@@ -26,20 +26,16 @@
 #include "accesslog.h"
 #include "conn.h"
 #include "hdr.h"
-#include "shared/http1.h"
-#include "mem.h"
-#include "router.h"
 #include "timer.h"
 #include "upstream.h"
 #include "worker.h"
+#include "wrk.h"
 
 #define WRK_EVENTS		256	/* epoll events per wait */
 #define WRK_ACCEPT_BATCH	64	/* accepts per wakeup, then others run */
 #define WRK_ACCEPT_PAUSE_MS	1000	/* after EMFILE and friends */
 /* how long an idle keep-alive client gets to send one last request */
 #define WRK_DRAIN_IDLE_GRACE_MS	1000
-
-struct wrk	 wrk;
 
 static struct wrk_ev	 lsn_ev;
 static struct wrk_ev	 sig_ev;
@@ -48,33 +44,6 @@ static struct wrk_timer	 drain_timer;
 static uint64_t		 wrk_drain_ms;
 static struct wrk_timer	 drain_idle_timer;
 static bool		 accept_paused;
-
-int
-wrk_ev_add(struct wrk_ev *ev, int fd, wrk_ev_cb *cb)
-{
-	struct epoll_event e;
-
-	ev->ev_cb = cb;
-	ev->ev_fd = fd;
-	ev->ev_rready = 0;
-	ev->ev_wready = 0;
-	ev->ev_rdhup = 0;
-	memset(&e, 0, sizeof(e));
-	e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-	e.data.ptr = ev;
-	return epoll_ctl(wrk.w_epfd, EPOLL_CTL_ADD, fd, &e);
-}
-
-static void
-wrk_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	wrk.w_now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	wrk.w_now_s = ts.tv_sec;
-}
 
 static int
 wrk_listen_watch(bool on)
@@ -152,7 +121,7 @@ wrk_accept(struct wrk_ev *ev, uint32_t events)
 			close(fd);
 			continue;
 		}
-		if (wrk_conn_new(fd) == -1) {
+		if (wrk_conn_new(fd) == NULL) {
 			WRK_HC(HC_CX_OVERFLOW);
 			close(fd);
 		}
@@ -250,44 +219,11 @@ wrk_signals(void)
 	return epoll_ctl(wrk.w_epfd, EPOLL_CTL_ADD, fd, &e);
 }
 
-/* Sizes from the listener's limits; allocations made once, here. */
+/* The context, then the modules that size their free lists from it. */
 static void
-wrk_setup(void)
+wrk_start(void)
 {
-	const struct cd_listener *l = wrk.w_l;
-	uint32_t large, maxh;
-
-	maxh = l->l_max_headers_count;
-	if (maxh == 0)
-		maxh = 100;
-	if (maxh > 8192)
-		maxh = 8192;
-	wrk.w_maxhdrs = (uint16_t)maxh;
-	wrk.w_hdrcap = (uint16_t)(maxh < 100 ? 100 : maxh);
-	wrk.w_hdr_limit = (l->l_max_request_headers_kb ?
-	    l->l_max_request_headers_kb : 60) * 1024;
-	/* a head over the small buffer moves to a large one: room for the
-	 * header bytes, the request line and what the proxy adds */
-	large = wrk.w_hdr_limit + 16 * 1024 + (uint32_t)wrk.w_hdrcap * 8;
-	if (large < 96 * 1024)
-		large = 96 * 1024;
-	large = (large + 4095) & ~4095u;
-	wrk_mem_init(large);
-	http1_global_init(large);
-	wrk.w_scratch_len = large;
-	if ((wrk.w_scratch = malloc(wrk.w_scratch_len)) == NULL)
-		fatal("malloc");
-	wrk.w_server = l->l_server_name != NULL ? l->l_server_name : "canaryd";
-	wrk.w_server_len = strlen(wrk.w_server);
-	if (wrk_router_init(&wrk.w_router, l) == -1)
-		fatal("router");
-	/*
-	 * Indexed by rt_split, which a structural reload may number anywhere
-	 * in [0, CD_MAX_SPLITS) (the master keeps the old generation's range
-	 * apart), so size for all of them: a few KiB.
-	 */
-	if ((wrk.w_splits = calloc(CD_MAX_SPLITS, sizeof(*wrk.w_splits))) == NULL)
-		fatal("calloc");
+	wrk_setup();
 	if (wrk_ups_init() == -1 || wrk_conn_init() == -1)
 		fatal("worker init");
 	wrk_timer_init(&accept_timer, wrk_accept_resume);
@@ -327,7 +263,7 @@ wrk_main(const struct wrk_args *a)
 		    WRK_ALOG_FD);
 	wrk_clock();
 	wrk_hdr_seed();		/* a forked copy of the parent's state */
-	wrk_setup();
+	wrk_start();
 
 	if ((wrk.w_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
