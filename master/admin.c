@@ -30,9 +30,12 @@
 #include <unistd.h>
 
 #include "shared/buf.h"
+#include "shared/clock.h"
 #include "shared/conf-t.h"
+#include "shared/http1.h"
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "shared/text.h"
 #include "shared/version.h"
 #include "accesslog.h"
 #include "admin.h"
@@ -717,18 +720,6 @@ mst_admin_handle(const char *method, const char *path, const char *query,
 
 /* ---- query strings ---------------------------------------------------- */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 mst_admin_url_decode(struct buf *out, const char *s, size_t len)
 {
@@ -739,9 +730,10 @@ mst_admin_url_decode(struct buf *out, const char *s, size_t len)
 		c = s[i];
 		if (c == '+')
 			c = ' ';
-		else if (c == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+		else if (c == '%' && i + 2 < len && text_hexval(s[i + 1]) >= 0 &&
+		    text_hexval(s[i + 2]) >= 0) {
+			c = (char)(text_hexval(s[i + 1]) << 4 |
+			    text_hexval(s[i + 2]));
 			i += 2;
 		}
 		/* a bad escape stays as written, as Envoy leaves it */
@@ -793,27 +785,6 @@ is_tchar(unsigned char c)
 	    (c >= '0' && c <= '9'))
 		return 1;
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* Does the comma list v (len bytes) hold token tok, case-insensitively? */
-static int
-has_token(const char *v, size_t len, const char *tok)
-{
-	size_t i = 0, s, e, tl = strlen(tok);
-
-	while (i < len) {
-		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		s = i;
-		while (i < len && v[i] != ',')
-			i++;
-		e = i;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e - s == tl && strncasecmp(v + s, tok, tl) == 0)
-			return 1;
-	}
-	return 0;
 }
 
 static enum mst_admin_parse
@@ -929,8 +900,9 @@ mst_admin_parse_head(const char *p, size_t len, struct mst_admin_req *rq)
 			return head_err(rq, 411);
 		else if (colon - line == 10 &&
 		    strncasecmp(line, "connection", 10) == 0) {
-			conn_close |= has_token(v, (size_t)(ve - v), "close");
-			conn_ka |= has_token(v, (size_t)(ve - v), "keep-alive");
+			conn_close |= http1_has_token(v, (size_t)(ve - v), "close");
+			conn_ka |= http1_has_token(v, (size_t)(ve - v),
+			    "keep-alive");
 		}
 	}
 	if (clen > MST_ADMIN_BODY_MAX)
@@ -1126,22 +1098,13 @@ conn_save_request(struct adm_conn *c, const struct mst_admin_req *rq)
 	buf_append(&c->c_req, "", 1);
 }
 
-static uint64_t
-realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Keep the head for the access log line: it is consumed before dispatch. */
 static void
 conn_al_begin(struct adm_conn *c, const struct mst_admin_req *rq)
 {
 	buf_reset(&c->c_alhead);
 	buf_append(&c->c_alhead, c->c_rbuf.b_data, rq->rq_head_len);
-	c->c_al_start_ms = realtime_ms();
+	c->c_al_start_ms = cd_realtime_ms();
 	c->c_al_rx = rq->rq_clen;
 }
 
@@ -1154,7 +1117,7 @@ conn_al_line(struct adm_conn *c, const char *method, const char *path,
 	struct buf target;
 	const char *h = c->c_alhead.b_data;
 	size_t hlen = c->c_alhead.b_oom ? 0 : c->c_alhead.b_len;
-	uint64_t now = realtime_ms();
+	uint64_t now = cd_realtime_ms();
 
 	buf_init(&target);
 	buf_puts(&target, path);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "shared/buf.h"
+#include "shared/http1.h"
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "health.h"
@@ -206,28 +207,6 @@ mst_hc_resp_init(struct mst_hc_resp *r, bool head_request)
 	r->r_head = head_request;
 }
 
-/* Does the comma-separated header value v hold token tok? */
-static bool
-hc_has_token(const char *v, const char *tok)
-{
-	size_t n = strlen(tok), k;
-
-	while (*v != '\0') {
-		while (*v == ' ' || *v == '\t' || *v == ',')
-			v++;
-		for (k = 0; v[k] != '\0' && v[k] != ','; k++)
-			;
-		while (k > 0 && (v[k - 1] == ' ' || v[k - 1] == '\t'))
-			k--;
-		if (k == n && strncasecmp(v, tok, n) == 0)
-			return true;
-		v += k;
-		while (*v != '\0' && *v != ',')
-			v++;
-	}
-	return false;
-}
-
 /* Is the last transfer-coding "chunked"? */
 static bool
 hc_last_is_chunked(const char *v)
@@ -338,9 +317,9 @@ hc_header_line(struct mst_hc_resp *r, char *s, size_t n)
 		else
 			r->r_close = true;	/* body ends at the close */
 	} else if (strcasecmp(s, "connection") == 0) {
-		if (hc_has_token(v, "close"))
+		if (http1_has_token(v, strlen(v), "close"))
 			r->r_close = true;
-		if (hc_has_token(v, "keep-alive"))
+		if (http1_has_token(v, strlen(v), "keep-alive"))
 			r->r_keepalive = true;
 	}
 	if (r->r_chunked && r->r_has_len) {

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/conf.h"
 #include "shared/log.h"
 #include "shared/shm.h"
@@ -65,15 +66,6 @@ usage(FILE *fp)
 	    "  --drain-time-s n            graceful drain bound (default "
 	    "600)\n"
 	    "  --pid-file file             write the master's pid\n");
-}
-
-static uint64_t
-realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static int
@@ -391,7 +383,7 @@ main(int argc, char *argv[], char *envp[])
 	mst.m_concurrency = concurrency;
 	mst.m_log_level = level;
 	mst.m_drain_time_s = drain;
-	mst.m_start_realtime_ms = realtime_ms();
+	mst.m_start_realtime_ms = cd_realtime_ms();
 	mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms;
 
 	if (mst_loop_init() == -1)

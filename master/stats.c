@@ -29,6 +29,7 @@
 #include "shared/hist.h"
 #include "shared/shm.h"
 #include "shared/stats-t.h"
+#include "shared/text.h"
 #include "shared/version.h"
 #include "stats.h"
 
@@ -1540,12 +1541,6 @@ jp_newline(struct jp *j, int level)
 	}
 }
 
-static int
-is_hex(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* A string, copied as written (escapes stay escapes). */
 static int
 jp_string(struct jp *j)
@@ -1575,7 +1570,7 @@ jp_string(struct jp *j)
 		case 'u':
 			for (i = 1; i <= 4; i++)
 				if (j->j_pos + i >= j->j_len ||
-				    !is_hex(j->j_s[j->j_pos + i]))
+				    text_hexval(j->j_s[j->j_pos + i]) < 0)
 					return -1;
 			j->j_pos += 4;
 			break;
