@@ -380,6 +380,7 @@ stats_src(struct mst_stats_src *src)
 	uint64_t now = mst_now_ms();
 
 	src->ss_conf = mst.m_conf;
+	src->ss_place = mst.m_place;
 	src->ss_shm = mst.m_shm;
 	src->ss_uptime_s = now > mst.m_start_mono_ms ?
 	    (now - mst.m_start_mono_ms) / 1000 : 0;
@@ -396,7 +397,8 @@ admin_hist_flush(void *arg)
 	(void)arg;
 	adm_hist_timer = NULL;
 	if (mst.m_conf != NULL && mst.m_shm != NULL)
-		mst_stats_hist_flush(&adm_hist, mst.m_conf, mst.m_shm);
+		mst_stats_hist_flush(&adm_hist, mst.m_conf, mst.m_place,
+		    mst.m_shm);
 	if ((adm_hist_timer = mst_timer_add(MST_HIST_FLUSH_MS,
 	    admin_hist_flush, NULL)) == NULL)
 		log_warnx("admin: no timer for the stats flush: histogram "
@@ -515,9 +517,10 @@ h_clusters(const char *query, struct mst_admin_reply *r)
 	if (want_json(query)) {
 		r->ar_ctype = CT_JSON;
 		rc = mst_stats_clusters_json(&r->ar_body, mst.m_conf,
-		    mst.m_shm);
+		    mst.m_place, mst.m_shm);
 	} else
-		rc = mst_stats_clusters(&r->ar_body, mst.m_conf, mst.m_shm);
+		rc = mst_stats_clusters(&r->ar_body, mst.m_conf, mst.m_place,
+		    mst.m_shm);
 	if (rc == -1)
 		reply_text(r, 500, "out of memory\n");
 }

@@ -616,7 +616,7 @@ hc_finish(struct hc_host *hh, enum mst_hc_result r, const char *why)
 
 	if (cl->cl_hc->hc_no_traffic_interval != CD_DUR_UNSET ||
 	    cl->cl_hc->hc_no_traffic_healthy_interval != CD_DUR_UNSET)
-		traffic = shm_sum_cluster_c(mst.m_shm, cl->cl_shm,
+		traffic = shm_sum_cluster_c(mst.m_shm, MST_SHM_CI(hh->hh_ci),
 		    CC_CX_TOTAL) > 0;
 	hc_schedule(hh, mst_hc_interval_ms(cl->cl_hc, r, t, traffic,
 	    arc4random_uniform));

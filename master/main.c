@@ -36,6 +36,7 @@
 #include "mst.h"
 #include "notify.h"
 #include "outlier.h"
+#include "place.h"
 #include "proc.h"
 #include "reload.h"
 #include "rollout.h"
@@ -394,7 +395,11 @@ main(int argc, char *argv[], char *envp[])
 		fatal("shared memory (%zu bytes)", sizeof(struct shm));
 	mst.m_start_mono_ms = mst_now_ms();
 	mst.m_shm->hdr.h_start_ms = mst.m_start_realtime_ms;
-	mst_reload_publish_weights(conf, 1);
+	/* generation 0 owns conf from here on */
+	mst_proc_prepare(MST_CH_START, conf);
+	mst_place_prepare(MST_CH_START, conf);
+	mst_place_apply();
+	mst_proc_apply(MST_CH_START);
 
 	if (mst_proc_listen() == -1)
 		return 1;

@@ -9,10 +9,12 @@
 #include <stdint.h>
 
 #include "shared/conf-t.h"
+#include "shared/place-t.h"
 #include "shared/shm-t.h"
 
 struct mst {
 	const struct cd_conf	*m_conf;	/* the running configuration */
+	const struct cd_place	*m_place;	/* its shm records (place.h) */
 	struct shm		*m_shm;
 	const char		*m_config_path;	/* as given with -f / -c */
 	int			 m_concurrency;	/* worker processes */
@@ -26,14 +28,23 @@ struct mst {
 
 extern struct mst mst;
 
+/* How a configuration becomes the running one. */
+enum mst_change {
+	MST_CH_START,		/* the first one, at start */
+	MST_CH_WEIGHTS,		/* a reload that changes weights only */
+	MST_CH_STRUCTURAL,	/* a reload that changes anything else */
+};
+
 /*
  * The shm records of the running configuration's cluster ci (a conf
- * index): its host list and breaker gauges, and the master's counters for
- * it.  Through cl_shm, which a structural reload may remap.
+ * index): the record's index, its host list and breaker gauges, and the
+ * master's counters for it.  Through the placement, which a structural
+ * reload may change.
  */
-#define MST_SC(ci)	(&mst.m_shm->clusters[mst.m_conf->c_clusters[(ci)].cl_shm])
-#define MST_MCTR(ci)	(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[	\
-			    mst.m_conf->c_clusters[(ci)].cl_shm])
+#define MST_SHM_CI(ci)	(mst.m_place->pl_cluster[(ci)])
+#define MST_SC(ci)	(&mst.m_shm->clusters[MST_SHM_CI(ci)])
+#define MST_MCTR(ci)	\
+	(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[MST_SHM_CI(ci)])
 
 /* Begin a graceful stop (drain the workers, then exit 0); a second call
  * stops at once.  why is logged ("caught SIGTERM"). */

@@ -54,7 +54,8 @@ struct proc_worker {
  */
 struct proc_gen {
 	uint32_t	 g_gen;
-	const struct cd_conf *g_conf;
+	struct cd_conf	*g_conf;	/* owned: freed when the generation ends */
+	struct cd_place	 g_place;	/* g_conf's shm records */
 	int		 g_listen[CD_MAX_WORKERS];
 	struct proc_worker g_w[CD_MAX_WORKERS];
 	int		 g_draining;
@@ -63,6 +64,8 @@ struct proc_gen {
 static struct proc_gen gens[2];
 static struct proc_gen *cur = &gens[0];
 static struct proc_gen *old;		/* draining, or NULL */
+static struct proc_gen *pend;		/* prepared by a reload, or NULL */
+static struct cd_conf *pend_conf;	/* a weights-only reload's config */
 static int log_pipe[2] = { -1, -1 };
 static int stopping;
 
@@ -134,9 +137,7 @@ mst_proc_listen(void)
 
 	for (i = 0; i < CD_MAX_WORKERS; i++)
 		gens[0].g_listen[i] = gens[1].g_listen[i] = -1;
-	cur->g_conf = mst.m_conf;
-	cur->g_gen = mst.m_generation;
-	if (proc_listen_on(mst.m_conf->c_listener, cur->g_listen) == -1)
+	if (proc_listen_on(cur->g_conf->c_listener, cur->g_listen) == -1)
 		return -1;
 	if (pipe2(log_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
 		log_warn("log pipe");
@@ -176,6 +177,7 @@ proc_child(const struct proc_gen *g, int i, int slot)
 
 	memset(&wa, 0, sizeof(wa));
 	wa.wa_conf = g->g_conf;
+	wa.wa_place = &g->g_place;
 	wa.wa_drain_ms = (uint64_t)mst.m_drain_time_s * 1000;
 	wa.wa_shm = mst.m_shm;
 	wa.wa_slot = slot;
@@ -275,8 +277,8 @@ old_gen_done(void)
 {
 	log_info("generation %u drained", old->g_gen);
 	gen_close_listeners(old);
-	if (old->g_conf != mst.m_conf)
-		conf_free((struct cd_conf *)old->g_conf);
+	CD_ASSERT(old->g_conf != mst.m_conf);
+	conf_free(old->g_conf);
 	old->g_conf = NULL;
 	old->g_draining = 0;
 	old = NULL;
@@ -377,12 +379,6 @@ mst_proc_close_listeners(void)
 	gen_close_listeners(cur);
 }
 
-void
-mst_proc_set_conf(const struct cd_conf *conf)
-{
-	cur->g_conf = conf;
-}
-
 int
 mst_proc_alive(void)
 {
@@ -419,15 +415,23 @@ mst_proc_draining(void)
 	return old != NULL ? gen_alive(old) : 0;
 }
 
-int
-mst_proc_new_generation(const struct cd_conf *next)
+/* A structural reload: the spare generation, on next's sockets. */
+static int
+proc_prepare_gen(struct cd_conf *next)
 {
 	const struct cd_listener *a = cur->g_conf->c_listener;
 	const struct cd_listener *b = next->c_listener;
 	struct proc_gen *g = cur == &gens[0] ? &gens[1] : &gens[0];
 	int i, same;
 
-	if (old != NULL || stopping) {
+	/*
+	 * Two generations at most share shm (cluster records, split halves,
+	 * slot halves): one still draining from an earlier reload (reloads
+	 * faster than drains) is stopped now.
+	 */
+	if (old != NULL)
+		mst_proc_stop_draining();
+	if (stopping) {
 		errno = EBUSY;
 		return -1;
 	}
@@ -442,19 +446,76 @@ mst_proc_new_generation(const struct cd_conf *next)
 		return -1;
 	g->g_gen = cur->g_gen + 1;
 	g->g_conf = next;
+	pend = g;
+	return 0;
+}
+
+int
+mst_proc_prepare(enum mst_change ch, struct cd_conf *next)
+{
+	switch (ch) {
+	case MST_CH_START:
+		cur->g_conf = next;
+		cur->g_gen = mst.m_generation;
+		return 0;
+	case MST_CH_WEIGHTS:
+		pend_conf = next;
+		return 0;
+	case MST_CH_STRUCTURAL:
+		break;
+	}
+	return proc_prepare_gen(next);
+}
+
+void
+mst_proc_cancel(void)
+{
+	pend_conf = NULL;
+	if (pend == NULL)
+		return;
+	gen_close_listeners(pend);	/* those cur does not share */
+	pend->g_conf = NULL;		/* the caller's again */
+	pend = NULL;
+}
+
+/* Fork the prepared generation and drain the current one. */
+static void
+proc_apply_gen(void)
+{
+	int i;
 
 	old = cur;
-	cur = g;
+	cur = pend;
+	pend = NULL;
+	cur->g_place = *mst.m_place;
 	old->g_draining = 1;
-	mst.m_generation = g->g_gen;
+	mst.m_generation = cur->g_gen;
 	for (i = 0; i < mst.m_concurrency; i++)
 		if (proc_spawn(cur, i) == -1)
 			log_warnx("generation %u: worker %d did not start; "
-			    "respawning it later", g->g_gen, i);
+			    "respawning it later", cur->g_gen, i);
 	log_info("generation %u started; draining generation %u",
 	    cur->g_gen, old->g_gen);
 	gen_signal(old, SIGTERM);
 	if (gen_alive(old) == 0)
 		old_gen_done();
-	return 0;
+}
+
+void
+mst_proc_apply(enum mst_change ch)
+{
+	switch (ch) {
+	case MST_CH_START:
+		cur->g_place = *mst.m_place;
+		break;
+	case MST_CH_WEIGHTS:
+		/* running workers keep their copy; respawned ones get this */
+		conf_free(cur->g_conf);
+		cur->g_conf = pend_conf;
+		pend_conf = NULL;
+		break;
+	case MST_CH_STRUCTURAL:
+		proc_apply_gen();
+		break;
+	}
 }

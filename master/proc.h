@@ -10,6 +10,9 @@
 
 #include <sys/types.h>
 
+#include "shared/conf-t.h"
+#include "mst.h"
+
 /* Open one listening socket per worker slot; -1 with a message. */
 int	 mst_proc_listen(void);
 /* Fork every worker of the current generation. */
@@ -29,17 +32,26 @@ void	 mst_proc_stop_draining(void);
 /* Workers of a draining older generation still running. */
 int	 mst_proc_draining(void);
 /*
- * Structural reload: fork a generation of workers on next (new listening
- * sockets only if its address changed), then drain the current one.  The
- * caller has made next the running config; the old generation's config
- * is freed when its last worker exits.  -1 with errno EBUSY while an older
- * generation still drains, or when the new sockets cannot be opened.
+ * next is about to become the running configuration (ch): the generation
+ * that runs it takes it over and frees it when it ends.  At start that is
+ * generation 0 (call before mst_proc_listen()).  For a structural reload:
+ * a generation still draining from an earlier one is stopped at once,
+ * and next gets its own listening sockets if its address changed.  0, or
+ * -1 with errno (EBUSY: the listeners are closed, canaryd is stopping)
+ * and nothing taken.
  */
-struct cd_conf;
-int	 mst_proc_new_generation(const struct cd_conf *next);
-/* An in-place reload replaced the current generation's config (same
- * structure): workers respawned from now on inherit conf. */
-void	 mst_proc_set_conf(const struct cd_conf *conf);
+int	 mst_proc_prepare(enum mst_change ch, struct cd_conf *next);
+/* Another module refused the prepared configuration: the caller owns it
+ * again, sockets opened for it are closed. */
+void	 mst_proc_cancel(void);
+/*
+ * mst.m_conf and mst.m_place are now the prepared ones.  Start: nothing
+ * forks yet (mst_proc_start()).  Weights only: workers respawned from now
+ * on inherit it, the replaced configuration is freed (running workers
+ * have their own copy).  Structural: fork the new generation, drain the
+ * current one; its configuration is freed when its last worker exits.
+ */
+void	 mst_proc_apply(enum mst_change ch);
 /* The read end of the workers' log pipe, relayed by the master. */
 int	 mst_proc_log_fd(void);
 

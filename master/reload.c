@@ -23,87 +23,10 @@
 #include "mst.h"
 #include "notify.h"
 #include "outlier.h"
+#include "place.h"
 #include "proc.h"
 #include "reload.h"
 #include "rollout.h"
-
-/*
- * Give next's clusters their shm records: a cluster that keeps its name
- * keeps its record (its counters carry on); a new one takes a record that
- * no cluster of the running config uses, wiped first.  -1 when the two
- * configs together need more than CD_MAX_CLUSTERS records.
- */
-static int
-assign_cluster_slots(const struct cd_conf *now, struct cd_conf *next)
-{
-	uint8_t used[CD_MAX_CLUSTERS];
-	size_t i, j;
-	int k;
-
-	memset(used, 0, sizeof(used));
-	for (i = 0; i < now->c_nclusters; i++)
-		used[now->c_clusters[i].cl_shm] = 1;
-	for (i = 0; i < next->c_nclusters; i++) {
-		next->c_clusters[i].cl_shm = -1;
-		for (j = 0; j < now->c_nclusters; j++)
-			if (strcmp(now->c_clusters[j].cl_name,
-			    next->c_clusters[i].cl_name) == 0)
-				next->c_clusters[i].cl_shm =
-				    now->c_clusters[j].cl_shm;
-	}
-	for (i = 0; i < next->c_nclusters; i++) {
-		if (next->c_clusters[i].cl_shm != -1)
-			continue;
-		for (k = 0; k < CD_MAX_CLUSTERS && used[k]; k++)
-			;
-		if (k == CD_MAX_CLUSTERS)
-			return -1;
-		used[k] = 1;
-		next->c_clusters[i].cl_shm = k;
-	}
-	return 0;
-}
-
-/* Wipe the records assign_cluster_slots() gave to new clusters. */
-static void
-reset_new_cluster_slots(const struct cd_conf *now, const struct cd_conf *next)
-{
-	size_t i, j;
-
-	for (i = 0; i < next->c_nclusters; i++) {
-		for (j = 0; j < now->c_nclusters; j++)
-			if (now->c_clusters[j].cl_shm ==
-			    next->c_clusters[i].cl_shm)
-				break;
-		if (j == now->c_nclusters)
-			shm_cluster_reset(mst.m_shm, next->c_clusters[i].cl_shm);
-	}
-}
-
-/* Number next's splits in the half of shm the running config does not
- * use, so the draining generation keeps its sequences and weights. */
-static int
-assign_splits(const struct cd_conf *now, struct cd_conf *next)
-{
-	const struct cd_listener *l = next->c_listener;
-	int base = 0, half = CD_MAX_SPLITS / 2;
-	size_t v, r;
-
-	for (v = 0; v < now->c_listener->l_nvhosts; v++)
-		for (r = 0; r < now->c_listener->l_vhosts[v].vh_nroutes; r++)
-			if (now->c_listener->l_vhosts[v].vh_routes[r].rt_action ==
-			    CD_RA_WEIGHTED && now->c_listener->l_vhosts[v].
-			    vh_routes[r].rt_split < half)
-				base = half;
-	if (next->c_nsplits > (size_t)half)
-		return -1;
-	for (v = 0; v < l->l_nvhosts; v++)
-		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++)
-			if (l->l_vhosts[v].vh_routes[r].rt_action ==
-			    CD_RA_WEIGHTED)
-				l->l_vhosts[v].vh_routes[r].rt_split += base;
-	return 0;
-}
 
 /*
  * Anything beyond weights changed: a new generation of workers on next,
@@ -117,25 +40,14 @@ reload_structural(struct cd_conf *next)
 	const struct cd_conf *now = mst.m_conf;
 	int admin_moved;
 
-	/*
-	 * Two generations at most share shm (cluster records, split halves,
-	 * slot halves): a generation still draining from an earlier reload
-	 * (reloads faster than drains) is stopped now.
-	 */
-	if (mst_proc_draining() > 0)
-		mst_proc_stop_draining();
-	if (assign_cluster_slots(now, next) == -1) {
-		log_error("reload: the running and the new configuration "
-		    "together need more than %d clusters", CD_MAX_CLUSTERS);
+	if (mst_proc_prepare(MST_CH_STRUCTURAL, next) == -1) {
+		log_warn("reload: new listener");
 		return -1;
 	}
-	if (assign_splits(now, next) == -1) {
-		log_error("reload: more than %d weighted routes",
-		    CD_MAX_SPLITS / 2);
+	if (mst_place_prepare(MST_CH_STRUCTURAL, next) == -1) {
+		mst_proc_cancel();
 		return -1;
 	}
-	reset_new_cluster_slots(now, next);
-	mst_reload_publish_weights(next, 1);
 
 	admin_moved = now->c_admin.a_set != next->c_admin.a_set ||
 	    (next->c_admin.a_set && (strcmp(now->c_admin.a_addr.sa_address,
@@ -145,21 +57,12 @@ reload_structural(struct cd_conf *next)
 	mst_health_stop();
 	mst_outlier_stop();
 	mst.m_conf = next;
+	mst_place_apply();
 	mst_dns_reconfigure();
 	if (mst_outlier_start() == -1 || mst_health_start(NULL) == -1)
 		log_error("reload: health checks or outlier detection did not "
 		    "restart");
-	if (mst_proc_new_generation(next) == -1) {
-		/* sockets for a new address could not be opened */
-		log_warn("reload: new listener");
-		mst_health_stop();
-		mst_outlier_stop();
-		mst.m_conf = now;
-		mst_dns_reconfigure();
-		mst_outlier_start();
-		mst_health_start(NULL);
-		return -1;
-	}
+	mst_proc_apply(MST_CH_STRUCTURAL);
 	mst_accesslog_reload(next);
 	if (admin_moved) {
 		mst_admin_stop();
@@ -167,26 +70,6 @@ reload_structural(struct cd_conf *next)
 			log_error("reload: admin listener did not move");
 	}
 	return 0;
-}
-
-void
-mst_reload_publish_weights(const struct cd_conf *conf, int restart)
-{
-	const struct cd_listener *l = conf->c_listener;
-	uint32_t w[CD_MAX_WEIGHTED];
-	size_t v, r, i;
-
-	for (v = 0; v < l->l_nvhosts; v++)
-		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++) {
-			const struct cd_route *rt = &l->l_vhosts[v].vh_routes[r];
-
-			if (rt->rt_action != CD_RA_WEIGHTED)
-				continue;
-			for (i = 0; i < rt->rt_nwc; i++)
-				w[i] = rt->rt_wc[i].wc_weight;
-			shm_split_publish(&mst.m_shm->splits[rt->rt_split], w,
-			    (uint32_t)rt->rt_nwc, restart);
-		}
 }
 
 /*
@@ -222,18 +105,6 @@ blank_weights(struct buf *b, const char *s)
 			i++;
 		buf_puts(b, "0");
 	}
-}
-
-/* Same structure: route r of next is route r of now. */
-static void
-copy_split_numbers(const struct cd_conf *now, struct cd_conf *next)
-{
-	size_t v, r;
-
-	for (v = 0; v < next->c_listener->l_nvhosts; v++)
-		for (r = 0; r < next->c_listener->l_vhosts[v].vh_nroutes; r++)
-			next->c_listener->l_vhosts[v].vh_routes[r].rt_split =
-			    now->c_listener->l_vhosts[v].vh_routes[r].rt_split;
 }
 
 static int
@@ -324,16 +195,13 @@ reload_apply(void)
 		    "configuration");
 		return;
 	}
-	/* same structure: the splits keep their numbers */
-	for (i = 0; i < next->c_nclusters; i++)
-		next->c_clusters[i].cl_shm = mst.m_conf->c_clusters[i].cl_shm;
-	copy_split_numbers(mst.m_conf, next);
-	mst_reload_publish_weights(next, 1);
-	/* respawned workers inherit next; a draining older generation has
-	 * a config of its own */
-	mst_proc_set_conf(next);
-	conf_free((struct cd_conf *)mst.m_conf);
+	/* same structure: the same records; respawned workers inherit
+	 * next, a draining older generation has a config of its own */
+	mst_proc_prepare(MST_CH_WEIGHTS, next);
+	mst_place_prepare(MST_CH_WEIGHTS, next);
 	mst.m_conf = next;
+	mst_place_apply();
+	mst_proc_apply(MST_CH_WEIGHTS);
 	mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms +
 	    (mst_now_ms() - mst.m_start_mono_ms);
 	atomic_fetch_add(&mst.m_shm->hdr.h_reloads, 1);

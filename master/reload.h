@@ -11,7 +11,5 @@
 #include "shared/conf-t.h"
 
 void	mst_reload(void);
-/* Write conf's weighted_clusters weights to shm; restart the sequences. */
-void	mst_reload_publish_weights(const struct cd_conf *, int restart);
 
 #endif /* CANARYD_MASTER_RELOAD_H */

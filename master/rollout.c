@@ -481,13 +481,13 @@ static int
 ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
     const struct cd_route *rt, size_t v, size_t r, int64_t now)
 {
-	const struct cd_conf *conf = ro->ro_conf;
+	const struct cd_place *pl = ro->ro_place;
 	uint32_t w[CD_MAX_WEIGHTED], seq;
 	size_t i, n;
 	int k;
 
 	rr->rr_rt = rt;
-	rr->rr_split = rt->rt_split;
+	rr->rr_split = pl->pl_split[rt->rt_wi];
 	rr->rr_nwc = rt->rt_nwc;
 	if (rt->rt_name != NULL && rt->rt_name[0] != '\0') {
 		strlcpy(rr->rr_name, rt->rt_name, sizeof(rr->rr_name));
@@ -497,11 +497,10 @@ ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
 		snprintf(rr->rr_name, sizeof(rr->rr_name), "route_%zu_%zu",
 		    v, r);
 	/* what shm holds: the file's weights, published by the caller */
-	n = shm_split_read(&ro->ro_shm->splits[rt->rt_split], w, &seq);
+	n = shm_split_read(&ro->ro_shm->splits[rr->rr_split], w, &seq);
 	rr->rr_total = 0;
 	for (i = 0; i < rr->rr_nwc; i++) {
-		rr->rr_shm_ci[i] = conf->c_clusters[rt->rt_wc[i].wc_cluster].
-		    cl_shm;
+		rr->rr_shm_ci[i] = pl->pl_cluster[rt->rt_wc[i].wc_cluster];
 		rr->rr_w[i] = n == rr->rr_nwc ? w[i] : rt->rt_wc[i].wc_weight;
 		rr->rr_total += rr->rr_w[i];
 	}
@@ -581,7 +580,8 @@ ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
 
 int
 mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
-    struct shm *shm, int64_t now, const struct mst_ro *prev)
+    const struct cd_place *pl, struct shm *shm, int64_t now,
+    const struct mst_ro *prev)
 {
 	const struct cd_listener *l = conf->c_listener;
 	const struct mst_ro_route *old;
@@ -590,6 +590,7 @@ mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
 
 	memset(ro, 0, sizeof(*ro));
 	ro->ro_conf = conf;
+	ro->ro_place = pl;
 	ro->ro_shm = shm;
 	for (v = 0; v < l->l_nvhosts; v++)
 		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++)
@@ -929,7 +930,7 @@ ro_on_tick(void *arg)
 int
 mst_rollout_start(void)
 {
-	if (mst_rollout_init(&ro_engine, mst.m_conf, mst.m_shm,
+	if (mst_rollout_init(&ro_engine, mst.m_conf, mst.m_place, mst.m_shm,
 	    mst_rollout_now_ns(), NULL) == -1) {
 		log_error("canary: out of memory for the rollout engine");
 		mst_rollout_free(&ro_engine);
@@ -951,7 +952,7 @@ mst_rollout_reload(void)
 
 	if (!ro_running)
 		return;
-	if (mst_rollout_init(&next, mst.m_conf, mst.m_shm,
+	if (mst_rollout_init(&next, mst.m_conf, mst.m_place, mst.m_shm,
 	    mst_rollout_now_ns(), &ro_engine) == -1) {
 		/* the old engine points into a config that may be gone */
 		log_error("canary: out of memory: rollouts stop until the "

@@ -458,7 +458,7 @@ mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 		collect_http(sl, conf->c_listener, src->ss_shm);
 	for (i = 0; i < conf->c_nclusters && i < CD_MAX_CLUSTERS; i++)
 		collect_cluster(sl, src, &conf->c_clusters[i],
-		    conf->c_clusters[i].cl_shm);
+		    src->ss_place->pl_cluster[i]);
 	collect_server(sl, src);
 	if (src->ss_admin != NULL)
 		collect_admin(sl, src->ss_admin);
@@ -914,14 +914,14 @@ out:
 
 void
 mst_stats_hist_flush(struct mst_hist_flush *hf, const struct cd_conf *conf,
-    const struct shm *shm)
+    const struct cd_place *pl, const struct shm *shm)
 {
 	struct hist now;
 	size_t i;
 	int ci;
 
 	for (i = 0; i < conf->c_nclusters && i < CD_MAX_CLUSTERS; i++) {
-		ci = conf->c_clusters[i].cl_shm;
+		ci = pl->pl_cluster[i];
 		if (ci < 0 || ci >= CD_MAX_CLUSTERS)
 			continue;
 		hist_collect(shm, ci, &now);
@@ -1052,7 +1052,7 @@ cluster_obs_name(const struct cd_cluster *cl)
 
 int
 mst_stats_clusters(struct buf *b, const struct cd_conf *conf,
-    const struct shm *shm)
+    const struct cd_place *pl, const struct shm *shm)
 {
 	static const char *const od[] = { "success_rate_average",
 	    "success_rate_ejection_threshold",
@@ -1090,10 +1090,11 @@ mst_stats_clusters(struct buf *b, const struct cd_conf *conf,
 		}
 		buf_printf(b, "%s::added_via_api::false\n", cn);
 
-		n = shm_hosts_read(&shm->clusters[cl->cl_shm], hosts, &seq);
+		n = shm_hosts_read(&shm->clusters[pl->pl_cluster[ci]], hosts,
+		    &seq);
 		for (h = 0; h < n; h++) {
 			mst_stats_host_addr(&hosts[h], addr, sizeof(addr));
-			nhs = host_stats(shm, cl->cl_shm, h, hs);
+			nhs = host_stats(shm, pl->pl_cluster[ci], h, hs);
 			qsort(hs, nhs, sizeof(hs[0]), host_stat_cmp);
 			for (i = 0; i < nhs; i++)
 				buf_printf(b, "%s::%s::%s::%" PRIu64 "\n", cn,
@@ -1101,8 +1102,8 @@ mst_stats_clusters(struct buf *b, const struct cd_conf *conf,
 			buf_printf(b, "%s::%s::hostname::%s\n", cn, addr,
 			    host_hostname(cl, &hosts[h]));
 			buf_printf(b, "%s::%s::health_flags::%s\n", cn, addr,
-			    mst_stats_health_flags(host_flags(shm, cl->cl_shm, h),
-			    flags, sizeof(flags)));
+			    mst_stats_health_flags(host_flags(shm,
+			    pl->pl_cluster[ci], h), flags, sizeof(flags)));
 			buf_printf(b, "%s::%s::weight::%u\n", cn, addr,
 			    hosts[h].sh_weight);
 			buf_printf(b, "%s::%s::region::\n", cn, addr);
@@ -1191,7 +1192,7 @@ json_host_status(struct buf *c, const struct cd_cluster *cl,
 
 int
 mst_stats_clusters_json(struct buf *b, const struct cd_conf *conf,
-    const struct shm *shm)
+    const struct cd_place *pl, const struct shm *shm)
 {
 	struct shm_host hosts[CD_MAX_HOSTS];
 	const struct cd_thresholds *th;
@@ -1207,13 +1208,15 @@ mst_stats_clusters_json(struct buf *b, const struct cd_conf *conf,
 		cl = &conf->c_clusters[ci];
 		buf_puts(&c, ci > 0 ? ",{\"name\":" : "{\"name\":");
 		buf_json_str(&c, cl->cl_name, strlen(cl->cl_name));
-		n = shm_hosts_read(&shm->clusters[cl->cl_shm], hosts, &seq);
+		n = shm_hosts_read(&shm->clusters[pl->pl_cluster[ci]], hosts,
+		    &seq);
 		if (n > 0) {
 			buf_puts(&c, ",\"host_statuses\":[");
 			for (h = 0; h < n; h++) {
 				if (h > 0)
 					buf_puts(&c, ",");
-				json_host_status(&c, cl, shm, cl->cl_shm, h,
+				json_host_status(&c, cl, shm,
+				    pl->pl_cluster[ci], h,
 				    &hosts[h]);
 			}
 			buf_puts(&c, "]");

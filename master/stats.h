@@ -23,6 +23,7 @@
 #include "shared/buf.h"
 #include "shared/conf-t.h"
 #include "shared/hist-t.h"
+#include "shared/place-t.h"
 #include "shared/shm-t.h"
 
 #define MST_STAT_COUNTER	0x1
@@ -92,6 +93,7 @@ struct mst_admin_ctr {
 /* Where the stat values come from. */
 struct mst_stats_src {
 	const struct cd_conf	*ss_conf;
+	const struct cd_place	*ss_place;	/* ss_conf's shm records */
 	const struct shm	*ss_shm;
 	uint64_t		 ss_uptime_s;	/* server.uptime */
 	int			 ss_concurrency;	/* server.concurrency */
@@ -160,11 +162,12 @@ int	 mst_stats_prometheus(struct buf *, const struct mst_stat_list *,
  * structural reload) starts from empty.  Master only; reads shm.
  */
 void	 mst_stats_hist_flush(struct mst_hist_flush *hf,
-	    const struct cd_conf *, const struct shm *);
+	    const struct cd_conf *, const struct cd_place *,
+	    const struct shm *);
 
 /*
  * Cumulative upstream_rq_time quantiles of shm cluster record shm_ci
- * (cl_shm), live from shm: q[i] in [0, 1] (0.99 for p99), out[i] in ms,
+ * (pl_cluster[]), live from shm: q[i] in [0, 1] (0.99 for p99), out[i] in ms,
  * NaN when the cluster has no sample yet (or q[i] is out of range).
  * 0, or -1 with errno EINVAL for a bad shm_ci.
  */
@@ -182,10 +185,10 @@ void	 mst_stats_host_addr(const struct shm_host *, char *buf, size_t len);
 
 /* /clusters text lines (canaryd-envoy(7), ADMIN INTERFACE), clusters in config order. */
 int	 mst_stats_clusters(struct buf *, const struct cd_conf *,
-	    const struct shm *);
+	    const struct cd_place *, const struct shm *);
 /* /clusters?format=json: envoy.admin.v3.Clusters, pretty-printed. */
 int	 mst_stats_clusters_json(struct buf *, const struct cd_conf *,
-	    const struct shm *);
+	    const struct cd_place *, const struct shm *);
 
 /* /listeners: "<name>::<ip>:<port>\n", or the ListenersHandler JSON. */
 int	 mst_stats_listeners(struct buf *, const struct cd_conf *, int json);

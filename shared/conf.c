@@ -2430,7 +2430,7 @@ route_init(struct cw *w, void *base)
 	struct cd_route *rt = base;
 
 	(void)w;
-	rt->rt_split = -1;
+	rt->rt_wi = -1;
 	rt->rt_canary_wc = -1;
 	rt->rt_stable_wc = -1;
 	rt->rt_fallback = -1;
@@ -2536,7 +2536,7 @@ weighted_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 		w_err(w, n, "too many weighted_clusters routes: canaryd "
 		    "supports at most %d (CD_MAX_SPLITS)", CD_MAX_SPLITS);
 	else
-		rt->rt_split = (int)w->w_nsplits++;
+		rt->rt_wi = (int)w->w_nsplits++;
 }
 
 /* ---- canaryd route metadata (sticky, override, fallback, rollout) ---- */
@@ -4328,9 +4328,7 @@ conf_load_buf(const char *path, const char *buf, size_t len,
 		    "canaryd needs exactly one listener");
 	if (!w->w_stop)
 		resolve_refs(w);
-	conf->c_nsplits = w->w_nsplits;
-	for (size_t ci = 0; ci < conf->c_nclusters; ci++)
-		conf->c_clusters[ci].cl_shm = (int)ci;
+	conf->c_nweighted = w->w_nsplits;
 	if (w->w_nerrors == 0)
 		json_finish(w);
 done:

@@ -282,7 +282,7 @@ wrk_setup(void)
 	if (wrk_router_init(&wrk.w_router, l) == -1)
 		fatal("router");
 	/*
-	 * Indexed by rt_split, which a structural reload may number anywhere
+	 * Indexed by pl_split[rt_wi], which a structural reload may set anywhere
 	 * in [0, CD_MAX_SPLITS) (the master keeps the old generation's range
 	 * apart), so size for all of them: a few KiB.
 	 */
@@ -303,6 +303,7 @@ wrk_main(const struct wrk_args *a)
 
 	memset(&wrk, 0, sizeof(wrk));
 	wrk.w_conf = a->wa_conf;
+	wrk.w_place = a->wa_place;
 	wrk.w_l = a->wa_conf->c_listener;
 	wrk.w_shm = a->wa_shm;
 	wrk.w_index = a->wa_index;

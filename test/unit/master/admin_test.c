@@ -22,6 +22,7 @@
 #include "shared/shm.h"
 #include "master/admin.h"
 #include "master/mst.h"
+#include "master/place.h"
 #include "master/stats.h"
 #include "test/unit/unit.h"
 
@@ -34,6 +35,8 @@ starts_with(const char *s, const char *prefix)
 }
 
 __attribute__((weak)) struct mst mst;
+/* every cluster at its own records, as at start */
+static struct cd_place place;
 
 static int shutdowns;
 
@@ -74,6 +77,8 @@ setup(void)
 	if (mst.m_shm == NULL)
 		CU_ASSERT_FATAL((mst.m_shm = shm_create()) != NULL);
 	mst.m_conf = aconf;
+	mst_place_first(&place);
+	mst.m_place = &place;
 	mst.m_config_path = SEED;
 	mst.m_concurrency = 2;
 	mst.m_log_level = LOG_L_INFO;

@@ -23,6 +23,7 @@
 #include "shared/conf.h"
 #include "shared/hist.h"
 #include "shared/shm.h"
+#include "master/place.h"
 #include "master/stats.h"
 #include "test/unit/unit.h"
 
@@ -35,6 +36,7 @@ starts_with(const char *s, const char *prefix)
 }
 
 static struct cd_conf *conf;
+static struct cd_place place;
 static struct shm *shm;
 static struct mst_admin_ctr actr;
 
@@ -83,6 +85,7 @@ fixture(void)
 	if (conf == NULL)
 		conf = load_seed();
 	CU_ASSERT_FATAL(conf != NULL);
+	mst_place_first(&place);
 	shm_destroy(shm);
 	CU_ASSERT_FATAL((shm = shm_create()) != NULL);
 	atomic_store(&shm->hdr.h_slots_hwm, 2);
@@ -126,7 +129,7 @@ fixture(void)
 static int
 render(struct buf *b, int format, const struct mst_stats_filter *f)
 {
-	struct mst_stats_src src = { conf, shm, 42, 2, &actr, NULL };
+	struct mst_stats_src src = { conf, &place, shm, 42, 2, &actr, NULL };
 	struct mst_stat_list sl;
 	int rc;
 
@@ -550,7 +553,7 @@ clusters_text_exact(void)
 	atomic_store(&shm->clusters[0].sc_hosts[0].sh_flags,
 	    SHM_HF_FAILED_ACTIVE_HC);
 	buf_init(&b);
-	CU_ASSERT_EQUAL_FATAL(mst_stats_clusters(&b, conf, shm), 0);
+	CU_ASSERT_EQUAL_FATAL(mst_stats_clusters(&b, conf, &place, shm), 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, clusters_expected);
 	buf_free(&b);
 }
@@ -562,7 +565,7 @@ clusters_json_shape(void)
 
 	fixture();
 	buf_init(&b);
-	CU_ASSERT_EQUAL_FATAL(mst_stats_clusters_json(&b, conf, shm), 0);
+	CU_ASSERT_EQUAL_FATAL(mst_stats_clusters_json(&b, conf, &place, shm), 0);
 	CU_ASSERT(starts_with(b.b_data, "{\n \"cluster_statuses\": [\n  {\n"
 	    "   \"name\": \"backend_v1\",\n"));
 	CU_ASSERT(strstr(b.b_data, "\"observability_name\": \"backend_v2\"")
@@ -816,6 +819,7 @@ alt_stat_name_ipv6_and_remaining(void)
 
 	memset(&src, 0, sizeof(src));
 	src.ss_conf = c;
+	src.ss_place = &place;
 	src.ss_shm = shm;
 	src.ss_uptime_s = 1;
 	src.ss_concurrency = 1;
@@ -849,7 +853,7 @@ alt_stat_name_ipv6_and_remaining(void)
 	mst_stats_list_free(&sl);
 
 	buf_reset(&b);
-	CU_ASSERT(mst_stats_clusters(&b, c, shm) == 0);
+	CU_ASSERT(mst_stats_clusters(&b, c, &place, shm) == 0);
 	CU_ASSERT(starts_with(b.b_data, "svc:a::observability_name::svc_alt\n"
 	    "svc:a::outlier::success_rate_average::-1\n"
 	    "svc:a::outlier::success_rate_ejection_threshold::-1\n"
@@ -880,7 +884,7 @@ static int
 render_h(struct buf *b, int format, const struct mst_stats_filter *f,
     const struct mst_hist_flush *hf)
 {
-	struct mst_stats_src src = { conf, shm, 42, 2, &actr, hf };
+	struct mst_stats_src src = { conf, &place, shm, 42, 2, &actr, hf };
 	struct mst_stat_list sl;
 	int rc;
 
@@ -931,7 +935,7 @@ stats_hist_text_interval_and_cumulative(void)
 	buf_free(&b);
 
 	/* a flush: the interval is everything so far */
-	mst_stats_hist_flush(&hf, conf, shm);
+	mst_stats_hist_flush(&hf, conf, &place, shm);
 	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
 	snprintf(want, sizeof(want), "cluster.backend_v1.upstream_rq_time: "
 	    "P0(0.992,0.992) P25(1,1) P50(1.008,1.008) P75(1.016,1.016) "
@@ -951,7 +955,7 @@ stats_hist_text_interval_and_cumulative(void)
 	    "P0(0.992,0.992) ") != NULL);
 	CU_ASSERT(strstr(b.b_data, " P100(1.024,3.072)\n") != NULL);
 	buf_free(&b);
-	mst_stats_hist_flush(&hf, conf, shm);
+	mst_stats_hist_flush(&hf, conf, &place, shm);
 	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
 	/* [2944, 3072) us only */
 	CU_ASSERT(strstr(b.b_data, "cluster.backend_v1.upstream_rq_time: "
@@ -960,7 +964,7 @@ stats_hist_text_interval_and_cumulative(void)
 	CU_ASSERT(strstr(b.b_data, " P50(3.008,1.024) ") != NULL);
 	buf_free(&b);
 	/* a quiet interval */
-	mst_stats_hist_flush(&hf, conf, shm);
+	mst_stats_hist_flush(&hf, conf, &place, shm);
 	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
 	CU_ASSERT(strstr(b.b_data, "cluster.backend_v1.upstream_rq_time: "
 	    "P0(nan,0.992) P25(nan,1.008) ") != NULL);
@@ -998,7 +1002,7 @@ stats_hist_flush_forgets_a_reassigned_record(void)
 	fixture();
 	memset(&hf, 0, sizeof(hf));
 	rq_time(0, 0, 1000);
-	mst_stats_hist_flush(&hf, conf, shm);
+	mst_stats_hist_flush(&hf, conf, &place, shm);
 	/* record 0 held another cluster before: its snapshot is void */
 	strlcpy(hf.hf_name[0], "removed_cluster", sizeof(hf.hf_name[0]));
 	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
@@ -1006,7 +1010,7 @@ stats_hist_flush_forgets_a_reassigned_record(void)
 	    NULL);
 	buf_free(&b);
 	rq_time(0, 0, 1000);
-	mst_stats_hist_flush(&hf, conf, shm);
+	mst_stats_hist_flush(&hf, conf, &place, shm);
 	CU_ASSERT_EQUAL(hf.hf_ival[0].h_count, 2);
 	CU_ASSERT_STRING_EQUAL(hf.hf_name[0], "backend_v1");
 }

@@ -121,14 +121,16 @@ wrappers_use_the_clusters_thresholds(void)
 	struct shm *s = shm_create();
 	struct cd_cluster cl[2];
 	struct cd_conf conf;
+	struct cd_place pl;
 	struct wrk saved = wrk;
 	int i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(cl, 0, sizeof(cl));
 	memset(&conf, 0, sizeof(conf));
-	cl[0].cl_shm = 0;
-	cl[1].cl_shm = 1;
+	memset(&pl, 0, sizeof(pl));
+	pl.pl_cluster[0] = 0;
+	pl.pl_cluster[1] = 1;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_connections = 2;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_pending_requests = 3;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 4;
@@ -137,6 +139,7 @@ wrappers_use_the_clusters_thresholds(void)
 	conf.c_clusters = cl;
 	conf.c_nclusters = 2;
 	wrk.w_conf = &conf;
+	wrk.w_place = &pl;
 	wrk.w_shm = s;
 	wrk.w_slot = &s->slots[3];
 
@@ -177,18 +180,21 @@ cluster_counts_into_its_shm_slot(void)
 	struct shm *s = shm_create();
 	struct cd_cluster cl[2];
 	struct cd_conf conf;
+	struct cd_place pl;
 	struct wrk saved = wrk;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(cl, 0, sizeof(cl));
 	memset(&conf, 0, sizeof(conf));
-	cl[0].cl_shm = 5;
-	cl[1].cl_shm = 0;
+	memset(&pl, 0, sizeof(pl));
+	pl.pl_cluster[0] = 5;
+	pl.pl_cluster[1] = 0;
 	cl[0].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 2;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 7;
 	conf.c_clusters = cl;
 	conf.c_nclusters = 2;
 	wrk.w_conf = &conf;
+	wrk.w_place = &pl;
 	wrk.w_shm = s;
 	wrk.w_slot = &s->slots[2];
 
