@@ -24,15 +24,7 @@ shm_create(void)
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (s == MAP_FAILED)
 		return NULL;
-	/* fresh anonymous pages are zero: only the header needs values */
-	s->hdr.h_magic = SHM_MAGIC;
-	s->hdr.h_version_major = SHM_VERSION_MAJOR;
-	s->hdr.h_version_minor = SHM_VERSION_MINOR;
-	s->hdr.h_size = sizeof(*s);
-	s->hdr.h_nslots = SHM_NSLOTS;
-	s->hdr.h_max_clusters = CD_MAX_CLUSTERS;
-	s->hdr.h_max_hosts = CD_MAX_HOSTS;
-	s->hdr.h_max_splits = CD_MAX_SPLITS;
+	/* fresh anonymous pages are zero: only the state needs values */
 	atomic_store(&s->hdr.h_state, SHM_S_PRE_INITIALIZING);
 	atomic_store(&s->hdr.h_live, 1);
 	return s;
@@ -43,16 +35,6 @@ shm_destroy(struct shm *s)
 {
 	if (s != NULL)
 		munmap(s, sizeof(*s));
-}
-
-int
-shm_check(const struct shm *s)
-{
-	if (s == NULL || s->hdr.h_magic != SHM_MAGIC ||
-	    s->hdr.h_version_major != SHM_VERSION_MAJOR ||
-	    s->hdr.h_size != sizeof(*s))
-		return -1;
-	return 0;
 }
 
 static void

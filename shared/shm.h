@@ -15,9 +15,6 @@
 struct shm	*shm_create(void);
 void		 shm_destroy(struct shm *);
 
-/* Worker at start: 0 when magic and version match, else -1. */
-int		 shm_check(const struct shm *);
-
 /* Master: set cluster i's host list (seqlock writer). */
 void		 shm_hosts_publish(struct shm_cluster *, const struct shm_host *,
 		    uint32_t n);
