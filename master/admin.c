@@ -82,7 +82,7 @@ struct adm_conn {
 	int		 c_minor;	/* HTTP/1.<minor> of this request */
 	int		 c_keepalive;
 	int		 c_close;	/* close once c_wbuf is out */
-	int		 c_quit;	/* ... then shut the server down */
+	enum mst_admin_act c_quit;	/* ... then act (QUIT, DRAIN_QUIT) */
 	struct mst_timer *c_timer;
 	/* admin access log: the request's head, when it began */
 	struct buf	 c_alhead;
@@ -98,6 +98,14 @@ static int adm_nconns;
 static uint64_t adm_next_id;
 static struct mst_timer *adm_pause_timer;
 static struct mst_timer *adm_quit_timer;
+static enum mst_admin_act adm_quit_act;	/* what adm_quit_timer does */
+static mst_admin_act_fn *adm_actor;	/* who acts on replies' actions */
+/* the configured address mst_admin_start() last served, for a reload */
+static struct {
+	int		 aa_set;
+	char		 aa_addr[CD_HOSTNAME_MAX];
+	uint16_t	 aa_port;
+} adm_addr;
 /* http.admin.*: master memory, not shm (no worker touches them) */
 static struct mst_admin_ctr adm_ctr;
 /* histogram snapshots behind /stats' interval values, and their timer */
@@ -117,9 +125,6 @@ struct adm_handler {
 	int		 h_post;	/* mutates state: POST only */
 	adm_handler_fn	*h_fn;
 };
-
-/* what a reply with ar_quit asked for, for the log */
-static const char *adm_quit_why = "admin /quitquitquit";
 
 static adm_handler_fn h_home, h_canary, h_clusters, h_config_dump, h_drain,
     h_hc_fail, h_hc_ok, h_help, h_listeners, h_quit, h_ready, h_server_info,
@@ -634,12 +639,8 @@ h_drain(const char *query, struct mst_admin_reply *r)
 		return;
 	}
 	buf_puts(&r->ar_body, "OK\n");
-	if (skip_exit)
-		mst_drain_listeners();
-	else {
-		adm_quit_why = "admin /drain_listeners";
-		r->ar_quit = 1;
-	}
+	r->ar_action = skip_exit ? MST_ADMIN_ACT_DRAIN_LISTENERS :
+	    MST_ADMIN_ACT_DRAIN_QUIT;
 }
 
 static void
@@ -667,8 +668,7 @@ h_quit(const char *query, struct mst_admin_reply *r)
 {
 	(void)query;
 	buf_puts(&r->ar_body, "OK\n");
-	adm_quit_why = "admin /quitquitquit";
-	r->ar_quit = 1;
+	r->ar_action = MST_ADMIN_ACT_QUIT;
 }
 
 void
@@ -717,7 +717,7 @@ mst_admin_handle(const char *method, const char *path, const char *query,
 	if (r->ar_body.b_oom) {
 		buf_free(&r->ar_body);
 		reply_text(r, 500, "out of memory\n");
-		r->ar_quit = 0;
+		r->ar_action = MST_ADMIN_ACT_NONE;
 	}
 }
 
@@ -942,23 +942,27 @@ quit_cb(void *arg)
 {
 	(void)arg;
 	adm_quit_timer = NULL;
-	mst_shutdown(adm_quit_why);
+	if (adm_actor != NULL)
+		adm_actor(adm_quit_act);
 }
 
-/* From the loop, not from inside a connection's call chain: mst_shutdown
- * may stop the admin and free that connection. */
+/* From the loop, not from inside a connection's call chain: stopping the
+ * server may stop the admin and free that connection. */
 static void
-admin_schedule_quit(void)
+admin_schedule_quit(enum mst_admin_act act)
 {
-	if (adm_quit_timer == NULL &&
-	    (adm_quit_timer = mst_timer_add(0, quit_cb, NULL)) == NULL)
-		mst_shutdown(adm_quit_why);
+	if (adm_quit_timer != NULL)
+		return;
+	adm_quit_act = act;
+	if ((adm_quit_timer = mst_timer_add(0, quit_cb, NULL)) == NULL &&
+	    adm_actor != NULL)
+		adm_actor(act);
 }
 
 static void
 conn_close(struct adm_conn *c, const char *why)
 {
-	int quit = c->c_quit;
+	enum mst_admin_act quit = c->c_quit;
 
 	log_debug("admin: conn %" PRIu64 ": closed (%s) in %s", c->c_id, why,
 	    adm_state_names[c->c_state]);
@@ -974,8 +978,8 @@ conn_close(struct adm_conn *c, const char *why)
 	adm_nconns--;
 	adm_ctr.ac_cx_active--;
 	/* the client left before its /quitquitquit reply was out */
-	if (quit)
-		admin_schedule_quit();
+	if (quit != MST_ADMIN_ACT_NONE)
+		admin_schedule_quit(quit);
 }
 
 static void
@@ -1048,7 +1052,9 @@ conn_reply(struct adm_conn *c, const struct mst_admin_reply *r, int head)
 		buf_append(&c->c_wbuf, r->ar_body.b_data, r->ar_body.b_len);
 	if (r->ar_status >= 100 && r->ar_status < 600)
 		adm_ctr.ac_rq_class[r->ar_status / 100 - 1]++;
-	c->c_quit |= r->ar_quit;
+	if (r->ar_action == MST_ADMIN_ACT_QUIT ||
+	    r->ar_action == MST_ADMIN_ACT_DRAIN_QUIT)
+		c->c_quit = r->ar_action;
 	c->c_woff = 0;
 }
 
@@ -1170,7 +1176,10 @@ conn_dispatch(struct adm_conn *c)
 	log_debug("admin: conn %" PRIu64 ": %s %s%s%s: %d", c->c_id, method,
 	    path, *query != '\0' ? "?" : "", query, r.ar_status);
 	/* the server is going away: say so rather than keep the connection */
-	c->c_close = !c->c_keepalive || r.ar_quit;
+	c->c_close = !c->c_keepalive || r.ar_action == MST_ADMIN_ACT_QUIT ||
+	    r.ar_action == MST_ADMIN_ACT_DRAIN_QUIT;
+	if (r.ar_action == MST_ADMIN_ACT_DRAIN_LISTENERS && adm_actor != NULL)
+		adm_actor(r.ar_action);
 	conn_reply(c, &r, head);
 	if (mst_accesslog_admin_on())
 		conn_al_line(c, method, path, query, &r, head);
@@ -1257,9 +1266,9 @@ conn_flush(struct adm_conn *c)
 	}
 	buf_reset(&c->c_wbuf);
 	c->c_woff = 0;
-	if (c->c_quit) {
-		c->c_quit = 0;
-		admin_schedule_quit();
+	if (c->c_quit != MST_ADMIN_ACT_NONE) {
+		admin_schedule_quit(c->c_quit);
+		c->c_quit = MST_ADMIN_ACT_NONE;
 	}
 	if (c->c_close) {
 		conn_linger(c);
@@ -1468,8 +1477,30 @@ admin_accept(int fd, uint32_t events, void *arg)
 	}
 }
 
-int
-mst_admin_start(void)
+/* Remember the configured admin address this start serves. */
+static void
+admin_note_addr(const struct cd_admin *a)
+{
+	memset(&adm_addr, 0, sizeof(adm_addr));
+	adm_addr.aa_set = a->a_set;
+	if (a->a_set) {
+		strlcpy(adm_addr.aa_addr, a->a_addr.sa_address,
+		    sizeof(adm_addr.aa_addr));
+		adm_addr.aa_port = a->a_addr.sa_port;
+	}
+}
+
+/* Does the running configuration name another admin address? */
+static int
+admin_addr_changed(const struct cd_admin *a)
+{
+	return a->a_set != adm_addr.aa_set || (a->a_set &&
+	    (strcmp(a->a_addr.sa_address, adm_addr.aa_addr) != 0 ||
+	    a->a_addr.sa_port != adm_addr.aa_port));
+}
+
+static int
+admin_listen(void)
 {
 	const struct cd_admin *a;
 	struct addrinfo hints, *res, *ai;
@@ -1485,6 +1516,8 @@ mst_admin_start(void)
 	if (adm_hist_timer == NULL && (adm_hist_timer = mst_timer_add(
 	    MST_HIST_FLUSH_MS, admin_hist_flush, NULL)) == NULL)
 		log_warnx("admin: no timer for the stats flush");
+	if (mst.m_conf != NULL)
+		admin_note_addr(&mst.m_conf->c_admin);
 	if (mst.m_conf == NULL || !mst.m_conf->c_admin.a_set) {
 		log_info("admin: no admin address configured");
 		return 0;
@@ -1543,13 +1576,30 @@ mst_admin_start(void)
 	return 0;
 }
 
+int
+mst_admin_start(mst_admin_act_fn *actor)
+{
+	adm_actor = actor;
+	return admin_listen();
+}
+
+void
+mst_admin_reconfigure(void)
+{
+	if (!admin_addr_changed(&mst.m_conf->c_admin))
+		return;
+	mst_admin_stop();
+	if (admin_listen() == -1)
+		log_error("reload: admin listener did not move");
+}
+
 void
 mst_admin_stop(void)
 {
 	struct adm_conn *c;
 
 	while ((c = TAILQ_FIRST(&adm_conns)) != NULL) {
-		c->c_quit = 0;	/* already stopping */
+		c->c_quit = MST_ADMIN_ACT_NONE;	/* already stopping */
 		conn_close(c, "admin stopped");
 	}
 	mst_timer_cancel(adm_pause_timer);

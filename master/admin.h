@@ -21,11 +21,29 @@
 #define MST_ADMIN_MAX_HEADERS	100		/* more: 431 */
 
 /*
- * Open the config's admin address (if it has one), listen without
- * blocking and serve it from the loop.  Resolves a host name with
- * getaddrinfo(3), so call it at start only.  0, or -1 (logged).
+ * What a reply asks of the server beyond its bytes; the admin server
+ * hands it to its actor (mst_admin_start()) rather than act itself, so
+ * it never calls up into the modules that run the process.
  */
-int	 mst_admin_start(void);
+enum mst_admin_act {
+	MST_ADMIN_ACT_NONE,
+	MST_ADMIN_ACT_QUIT,		/* exit, once the reply is out */
+	MST_ADMIN_ACT_DRAIN_QUIT,	/* drain the workers, then exit */
+	MST_ADMIN_ACT_DRAIN_LISTENERS,	/* drain, close the listeners, stay */
+};
+
+typedef void mst_admin_act_fn(enum mst_admin_act);
+
+/*
+ * Open the config's admin address (if it has one), listen without
+ * blocking and serve it from the loop; actor carries out what replies
+ * ask for (from the loop: it may stop the admin server).  Resolves a host
+ * name with getaddrinfo(3), so call it at start or reload only.  0, or -1
+ * (logged).
+ */
+int	 mst_admin_start(mst_admin_act_fn *actor);
+/* A structural reload: move to the configured address if it changed. */
+void	 mst_admin_reconfigure(void);
 /* Close the listener and every admin connection.  Safe to call twice. */
 void	 mst_admin_stop(void);
 
@@ -62,7 +80,7 @@ struct mst_admin_reply {
 	int		 ar_status;	/* 200, 400, 404, 405, 503 ... */
 	const char	*ar_ctype;	/* a static string */
 	struct buf	 ar_body;
-	int		 ar_quit;	/* shut down once the reply is sent */
+	enum mst_admin_act ar_action;	/* what should happen besides */
 };
 
 void	 mst_admin_reply_init(struct mst_admin_reply *);
@@ -71,8 +89,8 @@ void	 mst_admin_reply_free(struct mst_admin_reply *);
 /*
  * Answer one request from the running state (struct mst mst).  path is
  * the request path up to '?', query what follows it (raw, "" if none).
- * Mutating endpoints (POST only) change shm state here; a /quitquitquit
- * only sets ar_quit.
+ * Mutating endpoints (POST only) change shm state here; stopping the
+ * server or draining its listeners is left to ar_action.
  */
 void	 mst_admin_handle(const char *method, const char *path,
 	    const char *query, struct mst_admin_reply *);

@@ -1,7 +1,8 @@
 /*
- * The master process's state, one instance, owned by master/main.c.
- * Other master modules (admin, dns, proc) read it; only main.c and the
- * reload path change it.
+ * The master process's state, one instance, defined in master/main.c.
+ * Every master module reads it; main.c fills it at start, and the module
+ * table (module.h) switches m_conf and placement (place.h) m_place when
+ * a configuration becomes the running one.  A header only.
  */
 #ifndef CANARYD_MASTER_MST_H
 #define CANARYD_MASTER_MST_H
@@ -45,12 +46,5 @@ enum mst_change {
 #define MST_SC(ci)	(&mst.m_shm->clusters[MST_SHM_CI(ci)])
 #define MST_MCTR(ci)	\
 	(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[MST_SHM_CI(ci)])
-
-/* Begin a graceful stop (drain the workers, then exit 0); a second call
- * stops at once.  why is logged ("caught SIGTERM"). */
-void	mst_shutdown(const char *why);
-/* Admin POST /drain_listeners?graceful&skip_exit: workers drain and exit,
- * the listeners close, the master and its admin port stay up. */
-void	mst_drain_listeners(void);
 
 #endif /* CANARYD_MASTER_MST_H */

@@ -1,5 +1,7 @@
 /*
- * Configuration reload on SIGHUP (see reload.h).
+ * Configuration reload on SIGHUP (see reload.h): load the file beside the
+ * running configuration, decide how it differs, and hand it to the
+ * modules (module.h), which apply it in their one order or refuse it.
  *
  * Whether two configurations differ only in weights is decided on their
  * /config_dump renderings with every weighted-cluster weight blanked out:
@@ -14,63 +16,11 @@
 #include "shared/buf.h"
 #include "shared/conf.h"
 #include "shared/log.h"
-#include "shared/shm.h"
-#include "accesslog.h"
-#include "admin.h"
-#include "dns.h"
-#include "health.h"
 #include "loop.h"
+#include "module.h"
 #include "mst.h"
 #include "notify.h"
-#include "outlier.h"
-#include "place.h"
-#include "proc.h"
 #include "reload.h"
-#include "rollout.h"
-
-/*
- * Anything beyond weights changed: a new generation of workers on next,
- * on the same listening sockets, while the current one drains.  The
- * master's own modules (DNS, health checks, outlier detection) move to
- * next first, so the new workers find their hosts published.
- */
-static int
-reload_structural(struct cd_conf *next)
-{
-	const struct cd_conf *now = mst.m_conf;
-	int admin_moved;
-
-	if (mst_proc_prepare(MST_CH_STRUCTURAL, next) == -1) {
-		log_warn("reload: new listener");
-		return -1;
-	}
-	if (mst_place_prepare(MST_CH_STRUCTURAL, next) == -1) {
-		mst_proc_cancel();
-		return -1;
-	}
-
-	admin_moved = now->c_admin.a_set != next->c_admin.a_set ||
-	    (next->c_admin.a_set && (strcmp(now->c_admin.a_addr.sa_address,
-	    next->c_admin.a_addr.sa_address) != 0 ||
-	    now->c_admin.a_addr.sa_port != next->c_admin.a_addr.sa_port));
-
-	mst_health_stop();
-	mst_outlier_stop();
-	mst.m_conf = next;
-	mst_place_apply();
-	mst_dns_reconfigure();
-	if (mst_outlier_start() == -1 || mst_health_start(NULL) == -1)
-		log_error("reload: health checks or outlier detection did not "
-		    "restart");
-	mst_proc_apply(MST_CH_STRUCTURAL);
-	mst_accesslog_reload(next);
-	if (admin_moved) {
-		mst_admin_stop();
-		if (mst_admin_start() == -1)
-			log_error("reload: admin listener did not move");
-	}
-	return 0;
-}
 
 /*
  * Copy s into b with the value of every "weight" and "total_weight" key
@@ -147,7 +97,54 @@ canary_roles_differ(const struct cd_conf *a, const struct cd_conf *b)
 	return 0;
 }
 
-static void reload_apply(void);
+enum mst_change
+mst_reload_change(const struct cd_conf *now, const struct cd_conf *next)
+{
+	if (!only_weights_differ(now, next) || canary_roles_differ(now, next))
+		return MST_CH_STRUCTURAL;
+	return MST_CH_WEIGHTS;
+}
+
+/* Log the loader's diagnostics with file:line:column. */
+static void
+reload_diags(const struct conf_diags *diags)
+{
+	size_t i;
+
+	for (i = 0; i < diags->cd_n; i++)
+		(diags->cd_v[i].d_warning ? log_warnx : log_error)(
+		    "%s:%d:%d: %s", mst.m_config_path, diags->cd_v[i].d_line,
+		    diags->cd_v[i].d_col, diags->cd_v[i].d_text);
+}
+
+static void
+reload_apply(void)
+{
+	struct conf_diags diags;
+	struct cd_conf *next;
+	enum mst_change ch;
+
+	memset(&diags, 0, sizeof(diags));
+	next = conf_load(mst.m_config_path, &diags);
+	reload_diags(&diags);
+	conf_diags_free(&diags);
+	if (next == NULL ||
+	    mst_modules_reload(ch = mst_reload_change(mst.m_conf, next),
+	    next) == -1) {
+		atomic_fetch_add(&mst.m_shm->hdr.h_reload_fails, 1);
+		log_error("reload failed: keeping the running configuration");
+		conf_free(next);
+		return;
+	}
+	mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms +
+	    (mst_now_ms() - mst.m_start_mono_ms);
+	atomic_fetch_add(&mst.m_shm->hdr.h_reloads, 1);
+	if (ch == MST_CH_STRUCTURAL)
+		log_info("reload: new generation of workers on the new "
+		    "configuration");
+	else
+		log_info("reload: new weights in place");
+}
 
 void
 mst_reload(void)
@@ -156,55 +153,4 @@ mst_reload(void)
 	mst_notify("RELOADING=1");
 	reload_apply();
 	mst_notify("READY=1");
-}
-
-static void
-reload_apply(void)
-{
-	struct conf_diags diags;
-	struct cd_conf *next;
-	size_t i;
-
-	memset(&diags, 0, sizeof(diags));
-	next = conf_load(mst.m_config_path, &diags);
-	for (i = 0; i < diags.cd_n; i++)
-		(diags.cd_v[i].d_warning ? log_warnx : log_error)(
-		    "%s:%d:%d: %s", mst.m_config_path, diags.cd_v[i].d_line,
-		    diags.cd_v[i].d_col, diags.cd_v[i].d_text);
-	conf_diags_free(&diags);
-	if (next == NULL) {
-		atomic_fetch_add(&mst.m_shm->hdr.h_reload_fails, 1);
-		log_error("reload failed: keeping the running configuration");
-		return;
-	}
-	if (!only_weights_differ(mst.m_conf, next) ||
-	    canary_roles_differ(mst.m_conf, next)) {
-		if (reload_structural(next) == -1) {
-			atomic_fetch_add(&mst.m_shm->hdr.h_reload_fails, 1);
-			log_error("reload failed: keeping the running "
-			    "configuration");
-			conf_free(next);
-			return;
-		}
-		mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms +
-		    (mst_now_ms() - mst.m_start_mono_ms);
-		atomic_fetch_add(&mst.m_shm->hdr.h_reloads, 1);
-		/* the file is the source of truth: rollouts start over */
-		mst_rollout_reload();
-		log_info("reload: new generation of workers on the new "
-		    "configuration");
-		return;
-	}
-	/* same structure: the same records; respawned workers inherit
-	 * next, a draining older generation has a config of its own */
-	mst_proc_prepare(MST_CH_WEIGHTS, next);
-	mst_place_prepare(MST_CH_WEIGHTS, next);
-	mst.m_conf = next;
-	mst_place_apply();
-	mst_proc_apply(MST_CH_WEIGHTS);
-	mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms +
-	    (mst_now_ms() - mst.m_start_mono_ms);
-	atomic_fetch_add(&mst.m_shm->hdr.h_reloads, 1);
-	mst_rollout_reload();
-	log_info("reload: new weights in place");
 }
