@@ -39,7 +39,6 @@
 #include "loop.h"
 #include "mst.h"
 #include "outlier.h"
-#include "stats.h"
 
 /* The flags this module owns in sh_flags. */
 #define HC_OWN_FLAGS	(SHM_HF_FAILED_ACTIVE_HC | SHM_HF_ACTIVE_HC_TIMEOUT)
@@ -861,7 +860,7 @@ hc_host_addr(struct hc_host *hh, const struct shm_host *h)
 		memcpy(&sin->sin_addr, h->sh_addr, 4);
 		hh->hh_salen = sizeof(*sin);
 	}
-	mst_stats_host_addr(h, hh->hh_name, sizeof(hh->hh_name));
+	shm_host_addr(h, hh->hh_name, sizeof(hh->hh_name));
 }
 
 /* Bring cluster ci's sessions in line with its shm host list. */

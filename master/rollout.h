@@ -168,6 +168,10 @@ int	 mst_rollout_breach(const struct cd_rollout *ro,
 	    char *why, size_t len, int *sample_met);
 
 const char *mst_rollout_state_name(enum mst_ro_state);
+/* The name of rr's cluster i (an rt_wc index). */
+const char *mst_rollout_wc_name(const struct mst_ro_route *rr, int i);
+/* The canary's share of rr now, percent of the route's total weight. */
+double	 mst_rollout_canary_pct(const struct mst_ro_route *rr);
 
 struct mst_stat_list;
 /*
@@ -178,15 +182,6 @@ struct mst_stat_list;
  * Master memory, not shm: no worker slot holds them.  0, or -1 (ENOMEM).
  */
 int	 mst_rollout_stats(const struct mst_ro *, struct mst_stat_list *);
-
-/*
- * GET /canary: {"routes":[...]} (one = NULL), or the one route's object
- * (the reply to an operator action).  Text: the same for people.
- * 0, or -1 out of memory.
- */
-int	 mst_rollout_json(struct buf *, const struct mst_ro *, int64_t now_ns,
-	    const struct mst_ro_route *one);
-int	 mst_rollout_text(struct buf *, const struct mst_ro *, int64_t now_ns);
 
 /* ---- the master's engine --------------------------------------------- */
 

@@ -8,9 +8,14 @@
  * memory, so a reader may see a torn copy, which it then throws away.
  */
 #include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "shm.h"
@@ -350,4 +355,24 @@ shm_outlier_report(struct shm_cluster *sc, uint32_t host_index, int status)
 	if (n == sc->sc_od_5xx)
 		atomic_fetch_or_explicit(&oh->oh_req, SHM_OD_REQ_5XX,
 		    memory_order_release);
+}
+
+void
+shm_host_ip(const struct shm_host *h, char *buf, size_t len)
+{
+	if (inet_ntop(h->sh_family == AF_INET6 ? AF_INET6 : AF_INET,
+	    h->sh_addr, buf, (socklen_t)len) == NULL)
+		strlcpy(buf, "?", len);
+}
+
+void
+shm_host_addr(const struct shm_host *h, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	shm_host_ip(h, ip, sizeof(ip));
+	if (h->sh_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", ip, h->sh_port);
+	else
+		snprintf(buf, len, "%s:%u", ip, h->sh_port);
 }

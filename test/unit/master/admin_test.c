@@ -21,7 +21,9 @@
 #include "shared/conf.h"
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "shared/version.h"
 #include "master/admin.h"
+#include "master/json.h"
 #include "master/mst.h"
 #include "master/place.h"
 #include "master/stats.h"
@@ -319,7 +321,7 @@ other_pages(void)
 	CU_ASSERT(strstr(r.ar_body.b_data, "\"config_path\": \"" SEED "\"") !=
 	    NULL);
 	buf_init(&v);
-	CU_ASSERT(mst_stats_json_pretty(&v, r.ar_body.b_data,
+	CU_ASSERT(mst_json_pretty(&v, r.ar_body.b_data,
 	    r.ar_body.b_len) == 0);
 	buf_free(&v);
 	mst_admin_reply_free(&r);

@@ -22,6 +22,7 @@
 #include "shared/hist.h"
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "master/canary.h"
 #include "master/mst.h"
 #include "master/place.h"
 #include "master/rollout.h"
@@ -444,7 +445,7 @@ route_without_rollout_is_listed_not_driven(void)
 	CU_ASSERT(strstr(why.b_data, "no rollout") != NULL);
 	traffic(0, 9, 1, 1000);
 	mst_rollout_tick(&ro, S(2));
-	CU_ASSERT_EQUAL(mst_rollout_json(&b, &ro, S(3), NULL), 0);
+	CU_ASSERT_EQUAL(mst_canary_json(&b, &ro, S(3), NULL), 0);
 	CU_ASSERT(strstr(b.b_data, "\"name\":\"route_0_0\",\"generated_name\":"
 	    "true,\"weights\":{\"v1\":90,\"v2\":10}") != NULL);
 	CU_ASSERT(strstr(b.b_data, "\"rollout\":null") != NULL);
@@ -590,7 +591,7 @@ text_and_json_shapes(void)
 	traffic(0, 900, 0, 2000);
 	traffic(1, 95, 5, 2000);
 	mst_rollout_tick(&ro, S(2));
-	CU_ASSERT_EQUAL(mst_rollout_json(&b, &ro, S(2), NULL), 0);
+	CU_ASSERT_EQUAL(mst_canary_json(&b, &ro, S(2), NULL), 0);
 	CU_ASSERT(strncmp(b.b_data, "{\"routes\":[{\"name\":\"web\",", 25) == 0);
 	/* a delta of exactly max_error_rate_delta is healthy: next step */
 	CU_ASSERT(strstr(b.b_data, "\"weights\":{\"v1\":50,\"v2\":50}") != NULL);
@@ -602,7 +603,7 @@ text_and_json_shapes(void)
 	CU_ASSERT(strstr(b.b_data, "\"deltas\":{\"canary\":\"v2\",\"stable\":"
 	    "\"v1\",\"error_rate_delta\":0.05,\"p99_ratio\":1,") != NULL);
 	buf_reset(&b);
-	CU_ASSERT_EQUAL(mst_rollout_text(&b, &ro, S(2)), 0);
+	CU_ASSERT_EQUAL(mst_canary_text(&b, &ro, S(2)), 0);
 	CU_ASSERT(strstr(b.b_data, "route web: window 2s\n"
 	    "  rollout: progressing, step 2/3 (50%), canary v2, stable v1\n")
 	    != NULL);

@@ -1,5 +1,6 @@
 /*
- * Unit tests for master/stats.c: the admin renderers over the seed config
+ * Unit tests for the admin page renderers (master/stats*.c, clusters.c,
+ * listeners.c, config_dump.c, json.c) over the seed config
  * (etc/canary/envoy-canary.yaml, loaded with conf_load_buf) and a shm
  * segment whose counters are set by hand in two worker slots, so every
  * printed total must be the sum of both.
@@ -23,6 +24,10 @@
 #include "shared/conf.h"
 #include "shared/hist.h"
 #include "shared/shm.h"
+#include "master/clusters.h"
+#include "master/config_dump.h"
+#include "master/json.h"
+#include "master/listeners.h"
 #include "master/place.h"
 #include "master/stats.h"
 #include "test/unit/unit.h"
@@ -376,7 +381,7 @@ stats_json_shape(void)
 	    "upstream_rq_total\",\"value\":20}") != NULL);
 	/* well-formed: the pretty-printer is also a validator */
 	buf_init(&pretty);
-	CU_ASSERT(mst_stats_json_pretty(&pretty, b.b_data, b.b_len) == 0);
+	CU_ASSERT(mst_json_pretty(&pretty, b.b_data, b.b_len) == 0);
 	buf_free(&pretty);
 	buf_free(&b);
 
@@ -470,19 +475,19 @@ health_flags_strings(void)
 {
 	char s[256];
 
-	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(0, s, sizeof(s)),
+	CU_ASSERT_STRING_EQUAL(mst_clusters_health_flags(0, s, sizeof(s)),
 	    "healthy");
-	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(SHM_HF_FAILED_ACTIVE_HC,
+	CU_ASSERT_STRING_EQUAL(mst_clusters_health_flags(SHM_HF_FAILED_ACTIVE_HC,
 	    s, sizeof(s)), "/failed_active_hc");
-	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(SHM_HF_ACTIVE_HC_TIMEOUT |
+	CU_ASSERT_STRING_EQUAL(mst_clusters_health_flags(SHM_HF_ACTIVE_HC_TIMEOUT |
 	    SHM_HF_FAILED_ACTIVE_HC, s, sizeof(s)),
 	    "/failed_active_hc/active_hc_timeout");
-	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(0x3ff, s, sizeof(s)),
+	CU_ASSERT_STRING_EQUAL(mst_clusters_health_flags(0x3ff, s, sizeof(s)),
 	    "/failed_active_hc/failed_outlier_check/failed_eds_health"
 	    "/degraded_active_hc/degraded_eds_health/pending_dynamic_removal"
 	    "/pending_active_hc/excluded_via_immediate_hc_fail"
 	    "/active_hc_timeout/eds_status_draining");
-	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(
+	CU_ASSERT_STRING_EQUAL(mst_clusters_health_flags(
 	    SHM_HF_PENDING_ACTIVE_HC | SHM_HF_FAILED_OUTLIER_CHECK, s,
 	    sizeof(s)), "/failed_outlier_check/pending_active_hc");
 }
@@ -494,13 +499,13 @@ host_addr_v4_and_v6(void)
 	char s[64];
 
 	host_v4(&h, "127.0.0.1", 8081, 1);
-	mst_stats_host_addr(&h, s, sizeof(s));
+	shm_host_addr(&h, s, sizeof(s));
 	CU_ASSERT_STRING_EQUAL(s, "127.0.0.1:8081");
 	memset(&h, 0, sizeof(h));
 	h.sh_family = AF_INET6;
 	inet_pton(AF_INET6, "::1", h.sh_addr);
 	h.sh_port = 8082;
-	mst_stats_host_addr(&h, s, sizeof(s));
+	shm_host_addr(&h, s, sizeof(s));
 	CU_ASSERT_STRING_EQUAL(s, "[::1]:8082");
 }
 
@@ -553,7 +558,7 @@ clusters_text_exact(void)
 	atomic_store(&shm->clusters[0].sc_hosts[0].sh_flags,
 	    SHM_HF_FAILED_ACTIVE_HC);
 	buf_init(&b);
-	CU_ASSERT_EQUAL_FATAL(mst_stats_clusters(&b, conf, &place, shm), 0);
+	CU_ASSERT_EQUAL_FATAL(mst_clusters_text(&b, conf, &place, shm), 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, clusters_expected);
 	buf_free(&b);
 }
@@ -565,7 +570,7 @@ clusters_json_shape(void)
 
 	fixture();
 	buf_init(&b);
-	CU_ASSERT_EQUAL_FATAL(mst_stats_clusters_json(&b, conf, &place, shm), 0);
+	CU_ASSERT_EQUAL_FATAL(mst_clusters_json(&b, conf, &place, shm), 0);
 	CU_ASSERT(starts_with(b.b_data, "{\n \"cluster_statuses\": [\n  {\n"
 	    "   \"name\": \"backend_v1\",\n"));
 	CU_ASSERT(strstr(b.b_data, "\"observability_name\": \"backend_v2\"")
@@ -591,10 +596,10 @@ listeners_text_and_json(void)
 
 	fixture();
 	buf_init(&b);
-	CU_ASSERT_EQUAL(mst_stats_listeners(&b, conf, 0), 0);
+	CU_ASSERT_EQUAL(mst_listeners_page(&b, conf, 0), 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, "main_listener::0.0.0.0:10000\n");
 	buf_reset(&b);
-	CU_ASSERT_EQUAL(mst_stats_listeners(&b, conf, 1), 0);
+	CU_ASSERT_EQUAL(mst_listeners_page(&b, conf, 1), 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, "{\n \"listener_statuses\": [\n  {\n"
 	    "   \"name\": \"main_listener\",\n   \"local_address\": {\n"
 	    "    \"socket_address\": {\n     \"address\": \"0.0.0.0\",\n"
@@ -625,7 +630,7 @@ json_pretty_matches_envoy_layout(void)
 	struct buf b;
 
 	buf_init(&b);
-	CU_ASSERT_EQUAL(mst_stats_json_pretty(&b, in, strlen(in)), 0);
+	CU_ASSERT_EQUAL(mst_json_pretty(&b, in, strlen(in)), 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, want);
 	buf_free(&b);
 }
@@ -643,7 +648,7 @@ json_pretty_rejects_bad_json(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		buf_init(&b);
 		errno = 0;
-		CU_ASSERT_EQUAL(mst_stats_json_pretty(&b, bad[i],
+		CU_ASSERT_EQUAL(mst_json_pretty(&b, bad[i],
 		    strlen(bad[i])), -1);
 		CU_ASSERT_EQUAL(errno, EINVAL);
 		buf_free(&b);
@@ -651,7 +656,7 @@ json_pretty_rejects_bad_json(void)
 	/* nesting deeper than the bound */
 	memset(deep, '[', sizeof(deep));
 	buf_init(&b);
-	CU_ASSERT_EQUAL(mst_stats_json_pretty(&b, deep, sizeof(deep)), -1);
+	CU_ASSERT_EQUAL(mst_json_pretty(&b, deep, sizeof(deep)), -1);
 	buf_free(&b);
 }
 
@@ -660,11 +665,11 @@ rfc3339_like_protobuf(void)
 {
 	char s[64];
 
-	mst_stats_rfc3339(s, sizeof(s), 1795687200123ULL);
+	mst_json_timestamp(s, sizeof(s), 1795687200123ULL);
 	CU_ASSERT_STRING_EQUAL(s, "2026-11-26T10:00:00.123Z");
-	mst_stats_rfc3339(s, sizeof(s), 1795687200000ULL);
+	mst_json_timestamp(s, sizeof(s), 1795687200000ULL);
 	CU_ASSERT_STRING_EQUAL(s, "2026-11-26T10:00:00Z");
-	mst_stats_rfc3339(s, sizeof(s), 5);
+	mst_json_timestamp(s, sizeof(s), 5);
 	CU_ASSERT_STRING_EQUAL(s, "1970-01-01T00:00:00.005Z");
 }
 
@@ -691,7 +696,7 @@ config_dump_six_types_in_order(void)
 
 	fixture();
 	buf_init(&b);
-	CU_ASSERT_EQUAL_FATAL(mst_stats_config_dump(&b, conf, 1795687200123ULL,
+	CU_ASSERT_EQUAL_FATAL(mst_config_dump(&b, conf, 1795687200123ULL,
 	    NULL), 0);
 	CU_ASSERT(starts_with(b.b_data, "{\n \"configs\": [\n  {\n   \"@type\": "
 	    "\"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\",\n"
@@ -728,7 +733,7 @@ config_dump_resource_elements(void)
 
 	fixture();
 	buf_init(&b);
-	CU_ASSERT_EQUAL_FATAL(mst_stats_config_dump(&b, conf, 1000,
+	CU_ASSERT_EQUAL_FATAL(mst_config_dump(&b, conf, 1000,
 	    "static_clusters"), 0);
 	for (p = b.b_data; (p = strstr(p, "\"@type\": \"type.googleapis.com/"
 	    "envoy.admin.v3.ClustersConfigDump.StaticCluster\"")) != NULL; p++)
@@ -736,15 +741,15 @@ config_dump_resource_elements(void)
 	CU_ASSERT_EQUAL(n, 2);
 	CU_ASSERT(strstr(b.b_data, "BootstrapConfigDump") == NULL);
 	buf_reset(&b);
-	CU_ASSERT_EQUAL(mst_stats_config_dump(&b, conf, 1000,
+	CU_ASSERT_EQUAL(mst_config_dump(&b, conf, 1000,
 	    "dynamic_active_clusters"), 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, "{\n \"configs\": []\n}\n");
 	buf_reset(&b);
 	errno = 0;
-	CU_ASSERT_EQUAL(mst_stats_config_dump(&b, conf, 1000, "nope"), -1);
+	CU_ASSERT_EQUAL(mst_config_dump(&b, conf, 1000, "nope"), -1);
 	CU_ASSERT_EQUAL(errno, ENOENT);
 	errno = 0;
-	CU_ASSERT_EQUAL(mst_stats_config_dump(&b, conf, 1000, "bootstrap"), -1);
+	CU_ASSERT_EQUAL(mst_config_dump(&b, conf, 1000, "bootstrap"), -1);
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	buf_free(&b);
 }
@@ -853,7 +858,7 @@ alt_stat_name_ipv6_and_remaining(void)
 	mst_stats_list_free(&sl);
 
 	buf_reset(&b);
-	CU_ASSERT(mst_stats_clusters(&b, c, &place, shm) == 0);
+	CU_ASSERT(mst_clusters_text(&b, c, &place, shm) == 0);
 	CU_ASSERT(starts_with(b.b_data, "svc:a::observability_name::svc_alt\n"
 	    "svc:a::outlier::success_rate_average::-1\n"
 	    "svc:a::outlier::success_rate_ejection_threshold::-1\n"
@@ -864,7 +869,7 @@ alt_stat_name_ipv6_and_remaining(void)
 	/* a STATIC host has no DNS name to show */
 	CU_ASSERT(has_line(&b, "svc:a::[::1]:9000::hostname::"));
 	buf_reset(&b);
-	CU_ASSERT(mst_stats_listeners(&b, c, 0) == 0);
+	CU_ASSERT(mst_listeners_page(&b, c, 0) == 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, "listener_0::[::1]:10001\n");
 	buf_free(&b);
 	conf_free(c);
@@ -1040,7 +1045,7 @@ stats_hist_json_quantiles(void)
 	CU_ASSERT(b.b_len > 5 &&
 	    strcmp(b.b_data + b.b_len - 5, "]}}]}") == 0);
 	buf_init(&pretty);
-	CU_ASSERT(mst_stats_json_pretty(&pretty, b.b_data, b.b_len) == 0);
+	CU_ASSERT(mst_json_pretty(&pretty, b.b_data, b.b_len) == 0);
 	buf_free(&pretty);
 	buf_free(&b);
 
@@ -1050,7 +1055,7 @@ stats_hist_json_quantiles(void)
 	CU_ASSERT_EQUAL_FATAL(render_h(&b, 1, &f, NULL), 0);
 	CU_ASSERT(starts_with(b.b_data, "{\"stats\":[{\"histograms\":"));
 	buf_init(&pretty);
-	CU_ASSERT(mst_stats_json_pretty(&pretty, b.b_data, b.b_len) == 0);
+	CU_ASSERT(mst_json_pretty(&pretty, b.b_data, b.b_len) == 0);
 	buf_free(&pretty);
 	buf_free(&b);
 }
