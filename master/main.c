@@ -26,8 +26,6 @@
 #include "pidfile.h"
 #include "signals.h"
 
-struct mst mst;
-
 /* The command line. */
 struct opts {
 	const char	*o_path;

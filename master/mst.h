@@ -1,5 +1,5 @@
 /*
- * The master process's state, one instance, defined in master/main.c.
+ * The master process's state, one instance (master/mst.c).
  * Every master module reads it; main.c fills it at start, and the module
  * table (module.h) switches m_conf and placement (place.h) m_place when
  * a configuration becomes the running one.  A header only.

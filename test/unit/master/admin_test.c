@@ -1,13 +1,11 @@
 /*
- * Unit tests for master/admin.c without sockets: request heads, query
- * strings, and the endpoint dispatch (help, 404, 405, POST-only state
- * changes, /ready, /stats parameters, /server_info) over the seed config
- * and a fresh shm segment.
+ * Unit tests for the admin module (master/admin*.c) without sockets:
+ * request heads, query strings, and the endpoint dispatch (help, 404,
+ * 405, POST-only state changes, /ready, /stats parameters, /server_info)
+ * over the seed config and a fresh shm segment.
  *
- * struct mst lives in master/main.c, which the unit test binary does not
- * link: a weak stand-in here, so a strong definition elsewhere wins
- * without a clash.  What a reply asks of the server (stop, drain) is its
- * ar_action; the admin server hands that to state.c, not tested here.
+ * What a reply asks of the server (stop, drain) is its ar_action; the
+ * admin server hands that to state.c, not tested here.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -37,7 +35,6 @@ starts_with(const char *s, const char *prefix)
 	return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-__attribute__((weak)) struct mst mst;
 /* every cluster at its own records, as at start */
 static struct cd_place place;
 

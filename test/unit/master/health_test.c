@@ -25,8 +25,6 @@
 #include "master/place.h"
 #include "test/unit/unit.h"
 
-/* struct mst lives in master/main.c, not linked here (see admin_test.c) */
-__attribute__((weak)) struct mst mst;
 /* every cluster at its own records, as at start */
 static struct cd_place place;
 
@@ -479,7 +477,7 @@ nothing_to_check_is_initialised_at_once(void)
 	ready_calls = 0;
 	CU_ASSERT_FATAL(mst_health_start(count_ready) == 0);
 	CU_ASSERT(mst_health_initialized());
-	CU_ASSERT_EQUAL(ready_calls, 0);	/* main.c asks instead */
+	CU_ASSERT_EQUAL(ready_calls, 0);	/* state.c asks instead */
 	mst_health_stop();
 	shm_destroy(mst.m_shm);
 	conf_free(conf);

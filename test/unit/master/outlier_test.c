@@ -5,9 +5,6 @@
  * max_ejection_percent, enforcement, ejection time growth, the interval
  * sweep, unejection on a passing health check, host list changes), driven
  * with explicit times over a fresh shm segment; no timers fire.
- *
- * struct mst lives in master/main.c, which the unit test binary does not
- * link: a weak stand-in here, as in admin_test.c.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -30,7 +27,6 @@
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
-__attribute__((weak)) struct mst mst;
 /* every cluster at its own records, as at start */
 static struct cd_place place;
 

@@ -21,9 +21,6 @@
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
-/* struct mst lives in master/main.c, not linked into the unit tests */
-__attribute__((weak)) struct mst mst;
-
 /* A configuration with only what placement reads: names and counts. */
 struct fake_conf {
 	struct cd_conf	 fc_conf;

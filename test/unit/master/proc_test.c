@@ -19,9 +19,6 @@
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
-/* struct mst lives in master/main.c, not linked into the unit tests */
-__attribute__((weak)) struct mst mst;
-
 /* waitpid(2) statuses, built as the kernel reports them */
 #define EXITED(code)	(((code) & 0xff) << 8)
 #define KILLED(sig)	((sig) & 0x7f)

@@ -13,9 +13,6 @@
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
-/* struct mst lives in master/main.c, not linked into the unit tests */
-__attribute__((weak)) struct mst mst;
-
 /*
  * One weighted route over v1 and v2 (weights w1, w2), v1's endpoint
  * with load_balancing_weight lbw and connect_timeout ct.

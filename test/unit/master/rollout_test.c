@@ -30,9 +30,6 @@
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
-/* struct mst lives in master/main.c, not linked into the unit tests */
-__attribute__((weak)) struct mst mst;
-
 #define S(x)	((int64_t)(x) * CD_NS_PER_S)
 #define MS(x)	((int64_t)(x) * CD_NS_PER_MS)
 
