@@ -6,7 +6,7 @@
  * routes, proxies, enforces timeouts and counts into its own shm slot, in
  * one epoll loop that never blocks.  It learns only from the inherited
  * configuration and shm.  Exit status: 0 drained or told to quit,
- * 1 please respawn, 2 do not respawn (shm mismatch).
+ * 1 please respawn, 2 do not respawn (a bad worker slot).
  */
 #ifndef CANARYD_WORKER_WORKER_H
 #define CANARYD_WORKER_WORKER_H
