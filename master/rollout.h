@@ -38,6 +38,7 @@
 #include "shared/buf.h"
 #include "shared/conf-t.h"
 #include "shared/hist-t.h"
+#include "shared/place-t.h"
 #include "shared/shm-t.h"
 
 #define MST_ROLLOUT_TICK_MS	1000
@@ -88,7 +89,7 @@ struct mst_ro_route {
 	const struct cd_route *rr_rt;	/* into the engine's config */
 	int		 rr_split;	/* shm split index */
 	size_t		 rr_nwc;
-	int		 rr_shm_ci[CD_MAX_WEIGHTED];	/* cl_shm per rt_wc */
+	int		 rr_shm_ci[CD_MAX_WEIGHTED];	/* shm record per rt_wc */
 	uint32_t	 rr_w[CD_MAX_WEIGHTED];	/* weights in shm now */
 	uint64_t	 rr_total;	/* their sum (never changes) */
 	int		 rr_canary;	/* rt_wc index, -1: none */
@@ -114,14 +115,16 @@ struct mst_ro_route {
 
 struct mst_ro {
 	const struct cd_conf *ro_conf;
+	const struct cd_place *ro_place;	/* ro_conf's shm records */
 	struct shm	*ro_shm;
 	struct mst_ro_route *ro_routes;	/* weighted routes, config order */
 	size_t		 ro_n;
 };
 
 /*
- * Build the engine for conf's weighted routes: each starts from the
- * weights already in shm for it (the file's: the caller published them),
+ * Build the engine for conf's weighted routes, in the shm records pl
+ * gives them: each starts from the weights already in shm for it (the
+ * file's: the caller published them),
  * state progressing at the last step not above the file's canary
  * percent, and a first snapshot at now_ns.  prev (or NULL), the engine
  * being replaced on a reload, passes on the rollback and promotion
@@ -129,7 +132,8 @@ struct mst_ro {
  * frees ro with mst_rollout_free() either way.
  */
 int	 mst_rollout_init(struct mst_ro *ro, const struct cd_conf *,
-	    struct shm *, int64_t now_ns, const struct mst_ro *prev);
+	    const struct cd_place *, struct shm *, int64_t now_ns,
+	    const struct mst_ro *prev);
 void	 mst_rollout_free(struct mst_ro *);
 
 /* One tick: snapshot, judge every progressing rollout, act, log. */
@@ -164,6 +168,10 @@ int	 mst_rollout_breach(const struct cd_rollout *ro,
 	    char *why, size_t len, int *sample_met);
 
 const char *mst_rollout_state_name(enum mst_ro_state);
+/* The name of rr's cluster i (an rt_wc index). */
+const char *mst_rollout_wc_name(const struct mst_ro_route *rr, int i);
+/* The canary's share of rr now, percent of the route's total weight. */
+double	 mst_rollout_canary_pct(const struct mst_ro_route *rr);
 
 struct mst_stat_list;
 /*
@@ -174,15 +182,6 @@ struct mst_stat_list;
  * Master memory, not shm: no worker slot holds them.  0, or -1 (ENOMEM).
  */
 int	 mst_rollout_stats(const struct mst_ro *, struct mst_stat_list *);
-
-/*
- * GET /canary: {"routes":[...]} (one = NULL), or the one route's object
- * (the reply to an operator action).  Text: the same for people.
- * 0, or -1 out of memory.
- */
-int	 mst_rollout_json(struct buf *, const struct mst_ro *, int64_t now_ns,
-	    const struct mst_ro_route *one);
-int	 mst_rollout_text(struct buf *, const struct mst_ro *, int64_t now_ns);
 
 /* ---- the master's engine --------------------------------------------- */
 

@@ -200,9 +200,7 @@ load_walk(struct cw *w, yaml_node_t *root)
 		    "canaryd needs exactly one listener");
 	if (!w->w_stop)
 		resolve_refs(w);
-	conf->c_nsplits = w->w_nsplits;
-	for (size_t ci = 0; ci < conf->c_nclusters; ci++)
-		conf->c_clusters[ci].cl_shm = (int)ci;
+	conf->c_nweighted = w->w_nsplits;
 	if (w->w_nerrors == 0)
 		json_finish(w);
 }

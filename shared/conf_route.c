@@ -463,7 +463,7 @@ weighted_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 		conf_err(w, n, "too many weighted_clusters routes: canaryd "
 		    "supports at most %d (CD_MAX_SPLITS)", CD_MAX_SPLITS);
 	else
-		rt->rt_split = (int)w->w_nsplits++;
+		rt->rt_wi = (int)w->w_nsplits++;
 }
 
 #define RT(m)	AT(struct cd_route, m)
@@ -580,7 +580,7 @@ route_init(struct cw *w, void *base)
 	struct cd_route *rt = base;
 
 	(void)w;
-	rt->rt_split = -1;
+	rt->rt_wi = -1;
 	rt->rt_canary_wc = -1;
 	rt->rt_stable_wc = -1;
 	rt->rt_fallback = -1;

@@ -6,6 +6,7 @@
  * bytes).
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +14,7 @@
 #include <http_parser.h>
 
 #include "http1.h"
+#include "text.h"
 
 _Static_assert(sizeof(http_parser) <= sizeof(((struct http1 *)0)->h_parser),
     "struct http1 too small for http_parser");
@@ -433,18 +435,6 @@ enum h1_ck {
 };
 
 static int
-h1_hexval(unsigned char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static int
 h1_chunk_check(struct http1 *h, const unsigned char *p, size_t len)
 {
 	size_t i, n;
@@ -460,7 +450,7 @@ h1_chunk_check(struct http1 *h, const unsigned char *p, size_t len)
 			h->h_ck_state = CK_SIZE;
 			break;
 		case CK_SIZE:
-			if ((d = h1_hexval(ch)) >= 0) {
+			if ((d = text_hexval(ch)) >= 0) {
 				if (++h->h_ck_digits > 16)
 					return -1;
 				h->h_ck_left = h->h_ck_left * 16 + (uint64_t)d;
@@ -1007,6 +997,12 @@ http1_has_length(const struct http1 *h)
 	return (H1_CP(h)->flags & F_CONTENTLENGTH) != 0;
 }
 
+uint64_t
+http1_content_length(const struct http1 *h)
+{
+	return http1_has_length(h) ? H1_CP(h)->content_length : 0;
+}
+
 bool
 http1_upgrade(const struct http1 *h)
 {
@@ -1050,4 +1046,24 @@ http1_errstr(const struct http1 *h)
 		break;
 	}
 	return http_errno_description(HTTP_PARSER_ERRNO(H1_CP(h)));
+}
+
+bool
+http1_has_token(const char *v, size_t len, const char *tok)
+{
+	size_t i = 0, s, e, tl = strlen(tok);
+
+	while (i < len) {
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		s = i;
+		while (i < len && v[i] != ',')
+			i++;
+		e = i;
+		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+			e--;
+		if (e > s && e - s == tl && strncasecmp(v + s, tok, tl) == 0)
+			return true;
+	}
+	return false;
 }

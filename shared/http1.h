@@ -16,6 +16,7 @@
 
 #include <stdalign.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct http1_slice {
@@ -147,11 +148,20 @@ uint16_t	 http1_status(const struct http1 *);
 bool		 http1_keep_alive(const struct http1 *);
 bool		 http1_chunked(const struct http1 *);
 bool		 http1_has_length(const struct http1 *);
+/* The Content-Length value; 0 when the head has none. */
+uint64_t	 http1_content_length(const struct http1 *);
 /* Request asked for a protocol upgrade (Upgrade + Connection: upgrade). */
 bool		 http1_upgrade(const struct http1 *);
 /* Response body runs until the connection closes. */
 bool		 http1_until_eof(const struct http1 *);
 /* The parser's own words for the last error, for logs. */
 const char	*http1_errstr(const struct http1 *);
+
+/*
+ * Does the comma-separated header value v (len bytes, no NUL needed) hold
+ * the token tok, compared ignoring ASCII case, blanks around each element
+ * ignored (RFC 9110 5.6.1)?  "Connection: foo, close" holds "close".
+ */
+bool		 http1_has_token(const char *v, size_t len, const char *tok);
 
 #endif /* CANARYD_SHARED_HTTP1_H */

@@ -208,8 +208,8 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		break;
 	case CD_RA_WEIGHTED:
 		idx = wrk_router_pick_canary(rt, &rv,
-		    &wrk.w_shm->splits[rt->rt_split],
-		    &wrk.w_splits[rt->rt_split], &ca);
+		    &wrk.w_shm->splits[wrk.w_place->pl_split[rt->rt_wi]],
+		    &wrk.w_splits[wrk.w_place->pl_split[rt->rt_wi]], &ca);
 		ci = rt->rt_wc[idx].wc_cluster;
 		break;
 	}

@@ -155,18 +155,6 @@ hdr_next_token(const char **pp, const char *end, const char **tok,
 	return true;
 }
 
-static bool
-hdr_has_token(const char *base, struct http1_slice v, const char *lit)
-{
-	const char *p = base + v.s_off, *end = p + v.s_len, *tok;
-	size_t tlen;
-
-	while (hdr_next_token(&p, end, &tok, &tlen))
-		if (ieq(tok, tlen, lit))
-			return true;
-	return false;
-}
-
 /* Drop the headers a Connection header names (RFC 7230 6.1). */
 static void
 hdr_drop_nominated(const char *base, struct http1_hdr *h, uint16_t n,
@@ -273,7 +261,8 @@ wrk_hdr_mark_response(const char *base, struct http1_hdr *h, uint16_t n,
 
 		switch (k) {
 		case WRK_H_CONNECTION:
-			if (hdr_has_token(base, h[i].h_value, "close"))
+			if (http1_has_token(base + h[i].h_value.s_off,
+			    h[i].h_value.s_len, "close"))
 				si->si_conn_close = true;
 			/* FALLTHROUGH */
 		case WRK_H_KEEP_ALIVE:

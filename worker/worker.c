@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "shared/log.h"
-#include "shared/shm.h"
 #include "accesslog.h"
 #include "conn.h"
 #include "hdr.h"
@@ -239,15 +238,12 @@ wrk_main(const struct wrk_args *a)
 
 	memset(&wrk, 0, sizeof(wrk));
 	wrk.w_conf = a->wa_conf;
+	wrk.w_place = a->wa_place;
 	wrk.w_l = a->wa_conf->c_listener;
 	wrk.w_shm = a->wa_shm;
 	wrk.w_index = a->wa_index;
 	wrk.w_lfd = a->wa_listen_fd;
 	wrk_drain_ms = a->wa_drain_ms;
-	if (shm_check(a->wa_shm) == -1) {
-		log_crit("shared memory layout does not match this binary");
-		exit(2);
-	}
 	if (a->wa_slot < 0 || a->wa_slot >= SHM_NSLOTS) {
 		log_crit("bad worker slot %d", a->wa_slot);
 		exit(2);

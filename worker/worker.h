@@ -6,7 +6,7 @@
  * routes, proxies, enforces timeouts and counts into its own shm slot, in
  * one epoll loop that never blocks.  It learns only from the inherited
  * configuration and shm.  Exit status: 0 drained or told to quit,
- * 1 please respawn, 2 do not respawn (shm mismatch).
+ * 1 please respawn, 2 do not respawn (a bad worker slot).
  */
 #ifndef CANARYD_WORKER_WORKER_H
 #define CANARYD_WORKER_WORKER_H
@@ -14,10 +14,12 @@
 #include <stdint.h>
 
 #include "shared/conf-t.h"
+#include "shared/place-t.h"
 #include "shared/shm-t.h"
 
 struct wrk_args {
 	const struct cd_conf	*wa_conf;
+	const struct cd_place	*wa_place;	/* conf's shm records */
 	struct shm		*wa_shm;
 	int			 wa_slot;	/* index into shm->slots, this worker's counters */
 	int			 wa_index;	/* worker number, for logs */

@@ -78,7 +78,7 @@ wrk_setup(void)
 	if (wrk_router_init(&wrk.w_router, l) == -1)
 		fatal("router");
 	/*
-	 * Indexed by rt_split, which a structural reload may number anywhere
+	 * Indexed by pl_split[rt_wi], which a structural reload may set anywhere
 	 * in [0, CD_MAX_SPLITS) (the master keeps the old generation's range
 	 * apart), so size for all of them: a few KiB.
 	 */

@@ -20,6 +20,7 @@
 
 #include "shared/cd-t.h"
 #include "shared/conf-t.h"
+#include "shared/place-t.h"
 #include "shared/shm-t.h"
 #include "router.h"
 
@@ -57,6 +58,7 @@ struct wrk_cluster;
 /* Per-process worker state. */
 struct wrk {
 	const struct cd_conf	*w_conf;
+	const struct cd_place	*w_place;	/* wa_place */
 	const struct cd_listener *w_l;
 	struct shm		*w_shm;
 	struct shm_worker	*w_slot;	/* our counters */
@@ -127,7 +129,7 @@ wrk_gauge(_Atomic int64_t *g, int64_t n)
  * keeps the records of clusters that keep their name; worker-local arrays
  * (w_clusters) stay indexed by ci.
  */
-#define WRK_SHM_CI(ci)		(wrk.w_conf->c_clusters[(ci)].cl_shm)
+#define WRK_SHM_CI(ci)		(wrk.w_place->pl_cluster[(ci)])
 #define WRK_SHM_CL(ci)		(&wrk.w_shm->clusters[WRK_SHM_CI(ci)])
 #define WRK_SLOT_CL(ci)		(&wrk.w_slot->w_cl[WRK_SHM_CI(ci)])
 

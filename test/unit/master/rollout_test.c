@@ -22,14 +22,13 @@
 #include "shared/hist.h"
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "master/canary.h"
 #include "master/mst.h"
+#include "master/place.h"
 #include "master/rollout.h"
 #include "master/stats.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
-
-/* struct mst lives in master/main.c, not linked into the unit tests */
-__attribute__((weak)) struct mst mst;
 
 #define S(x)	((int64_t)(x) * CD_NS_PER_S)
 #define MS(x)	((int64_t)(x) * CD_NS_PER_MS)
@@ -66,6 +65,7 @@ static const char ro_yaml_tail[] =
     "              socket_address: { address: 127.0.0.1, port_value: 9002 }\n";
 
 static struct cd_conf *conf;
+static struct cd_place place;
 static struct shm *shm;
 static struct mst_ro ro;
 static int saved_level;
@@ -94,11 +94,12 @@ setup(unsigned w1, unsigned w2)
 	buf_free(&y);
 	CU_ASSERT_FATAL(conf != NULL);
 	CU_ASSERT_FATAL((shm = shm_create()) != NULL);
+	mst_place_first(&place);
 	rt = &conf->c_listener->l_vhosts[0].vh_routes[0];
 	CU_ASSERT_FATAL(rt->rt_action == CD_RA_WEIGHTED);
 	w[0] = w1;
 	w[1] = w2;
-	shm_split_publish(&shm->splits[rt->rt_split], w, 2, 1);
+	shm_split_publish(&shm->splits[place.pl_split[rt->rt_wi]], w, 2, 1);
 	return rt;
 }
 
@@ -140,7 +141,7 @@ static void
 traffic(int ci, uint64_t ok, uint64_t bad, uint64_t us)
 {
 	struct shm_cluster_ctr *cc = &shm->slots[SHM_MASTER_SLOT].w_cl[
-	    conf->c_clusters[ci].cl_shm];
+	    place.pl_cluster[ci]];
 
 	shm_add(&cc->cc_code[200 - CD_CODE_MIN], ok);
 	shm_add(&cc->cc_code[503 - CD_CODE_MIN], bad);
@@ -153,8 +154,8 @@ weights(const struct cd_route *rt, uint32_t *w1, uint32_t *w2)
 {
 	uint32_t w[CD_MAX_WEIGHTED], seq;
 
-	CU_ASSERT_EQUAL(shm_split_read(&shm->splits[rt->rt_split], w, &seq),
-	    2);
+	CU_ASSERT_EQUAL(shm_split_read(&shm->splits[place.pl_split[rt->rt_wi]],
+	    w, &seq), 2);
 	*w1 = w[0];
 	*w2 = w[1];
 }
@@ -167,7 +168,8 @@ promote_path_steps_then_promoted(void)
 	uint32_t w1, w2;
 
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(100), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(100),
+	    NULL) == 0);
 	CU_ASSERT_FATAL((rr = mst_rollout_find(&ro, "web")) != NULL);
 	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PROGRESSING);
 	CU_ASSERT_EQUAL(rr->rr_step, 0);	/* the file is at 10 % */
@@ -215,7 +217,8 @@ breach_rolls_back_with_the_numbers(void)
 	uint32_t w1, w2;
 
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(10),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	CU_ASSERT_EQUAL(rr->rr_step, 1);	/* 50 % */
 	/* canary fails 30 % */
@@ -246,7 +249,8 @@ latency_breach_rolls_back(void)
 	struct mst_ro_route *rr;
 
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(10),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	traffic(0, 100, 0, 20000);	/* 20 ms */
 	traffic(1, 100, 0, 80000);	/* 80 ms: ratio 4 */
@@ -264,13 +268,14 @@ retried_and_fallen_back_attempts_count_as_failures(void)
 	struct mst_ro_route *rr;
 
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(10),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	/* clients see only successes: the canary's failures were retried
 	 * (20) or went to the fallback (10) */
 	traffic(0, 100, 0, 1000);
 	traffic(1, 100, 0, 1000);
-	cc = &shm->slots[SHM_MASTER_SLOT].w_cl[conf->c_clusters[1].cl_shm];
+	cc = &shm->slots[SHM_MASTER_SLOT].w_cl[place.pl_cluster[1]];
 	shm_add(&cc->cc_c[CC_RQ_RETRY], 20);
 	shm_add(&cc->cc_c[CC_CANARY_FALLBACK], 10);
 	mst_rollout_tick(&ro, S(10) + MS(100));
@@ -287,7 +292,8 @@ no_judgement_below_min_requests(void)
 	uint32_t w1, w2;
 
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(10),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	/* every canary request fails, but 9 < min_requests */
 	traffic(0, 500, 0, 1000);
@@ -316,7 +322,8 @@ window_forgets_old_errors(void)
 	set_rollout(rt);
 	rt->rt_rollout.ro_step_interval = S(100);
 	rt->rt_rollout.ro_min_requests = 50;
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(0), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(0),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	/* 40 canary errors while stable has no sample; stable traffic
 	 * starts at 3 s: by the time the sample is met, the window (2 s)
@@ -347,7 +354,8 @@ operator_actions(void)
 
 	set_rollout(rt);
 	buf_init(&why);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(10),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 
 	/* pause holds the weights, whatever the traffic says */
@@ -423,7 +431,8 @@ route_without_rollout_is_listed_not_driven(void)
 	conf->c_listener->l_vhosts[0].vh_routes[0].rt_name = NULL;
 	buf_init(&b);
 	buf_init(&why);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	CU_ASSERT_EQUAL_FATAL(ro.ro_n, 1);
 	rr = &ro.ro_routes[0];
 	CU_ASSERT_STRING_EQUAL(rr->rr_name, "route_0_0");
@@ -433,7 +442,7 @@ route_without_rollout_is_listed_not_driven(void)
 	CU_ASSERT(strstr(why.b_data, "no rollout") != NULL);
 	traffic(0, 9, 1, 1000);
 	mst_rollout_tick(&ro, S(2));
-	CU_ASSERT_EQUAL(mst_rollout_json(&b, &ro, S(3), NULL), 0);
+	CU_ASSERT_EQUAL(mst_canary_json(&b, &ro, S(3), NULL), 0);
 	CU_ASSERT(strstr(b.b_data, "\"name\":\"route_0_0\",\"generated_name\":"
 	    "true,\"weights\":{\"v1\":90,\"v2\":10}") != NULL);
 	CU_ASSERT(strstr(b.b_data, "\"rollout\":null") != NULL);
@@ -498,7 +507,8 @@ start_step_from_the_file(void)
 	uint32_t w1, w2;
 
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	CU_ASSERT_EQUAL(rr->rr_step, 0);	/* 10 <= 30 < 50 */
 	weights(rt, &w1, &w2);
@@ -509,7 +519,8 @@ start_step_from_the_file(void)
 	 * so the first step comes after the interval without a sample */
 	rt = setup(100, 0);
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	CU_ASSERT_EQUAL(rr->rr_step, -1);
 	mst_rollout_tick(&ro, S(1) + MS(500));
@@ -523,7 +534,8 @@ start_step_from_the_file(void)
 	/* a total of 2 holds no 10 %: weights x 100, same split */
 	rt = setup(1, 1);
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	CU_ASSERT_EQUAL(rr->rr_step, 1);
 	CU_ASSERT_EQUAL(rr->rr_total, 200);
@@ -534,7 +546,8 @@ start_step_from_the_file(void)
 	/* the file already at 100 %: promoted from the start */
 	rt = setup(0, 100);
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	CU_ASSERT_EQUAL(ro.ro_routes[0].rr_state, MST_RO_PROMOTED);
 	teardown();
 }
@@ -548,9 +561,11 @@ reload_keeps_counters_of_a_route_by_name(void)
 
 	set_rollout(rt);
 	buf_init(&why);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	mst_rollout_op(&ro, &ro.ro_routes[0], MST_RO_OP_ROLLBACK, S(1), &why);
-	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, shm, S(2), &ro) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &place, shm, S(2),
+	    &ro) == 0);
 	/* the state starts over (the file's weights are in shm: 100/0 now,
 	 * as the rollback left them; a reload publishes the file's first) */
 	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_PROGRESSING);
@@ -568,11 +583,12 @@ text_and_json_shapes(void)
 
 	set_rollout(rt);
 	buf_init(&b);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	traffic(0, 900, 0, 2000);
 	traffic(1, 95, 5, 2000);
 	mst_rollout_tick(&ro, S(2));
-	CU_ASSERT_EQUAL(mst_rollout_json(&b, &ro, S(2), NULL), 0);
+	CU_ASSERT_EQUAL(mst_canary_json(&b, &ro, S(2), NULL), 0);
 	CU_ASSERT(strncmp(b.b_data, "{\"routes\":[{\"name\":\"web\",", 25) == 0);
 	/* a delta of exactly max_error_rate_delta is healthy: next step */
 	CU_ASSERT(strstr(b.b_data, "\"weights\":{\"v1\":50,\"v2\":50}") != NULL);
@@ -584,7 +600,7 @@ text_and_json_shapes(void)
 	CU_ASSERT(strstr(b.b_data, "\"deltas\":{\"canary\":\"v2\",\"stable\":"
 	    "\"v1\",\"error_rate_delta\":0.05,\"p99_ratio\":1,") != NULL);
 	buf_reset(&b);
-	CU_ASSERT_EQUAL(mst_rollout_text(&b, &ro, S(2)), 0);
+	CU_ASSERT_EQUAL(mst_canary_text(&b, &ro, S(2)), 0);
 	CU_ASSERT(strstr(b.b_data, "route web: window 2s\n"
 	    "  rollout: progressing, step 2/3 (50%), canary v2, stable v1\n")
 	    != NULL);
@@ -607,7 +623,8 @@ stats_for_routes_with_a_rollout(void)
 	set_rollout(rt);
 	buf_init(&b);
 	buf_init(&why);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	mst_rollout_op(&ro, &ro.ro_routes[0], MST_RO_OP_ROLLBACK, S(2), &why);
 	memset(&sl, 0, sizeof(sl));
 	buf_init(&sl.sl_names);

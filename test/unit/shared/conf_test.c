@@ -326,7 +326,7 @@ seed_loads_with_every_value_checked(void)
 	CU_ASSERT_EQUAL(r->rt_match.rm_nquery, 0);
 	CU_ASSERT_EQUAL(r->rt_action, CD_RA_CLUSTER);
 	CU_ASSERT_EQUAL(r->rt_cluster, 0);
-	CU_ASSERT_EQUAL(r->rt_split, -1);
+	CU_ASSERT_EQUAL(r->rt_wi, -1);
 	CU_ASSERT_EQUAL(r->rt_timeout, 15 * SEC);
 	CU_ASSERT_EQUAL(r->rt_idle_timeout, CD_DUR_UNSET);
 	CU_ASSERT_FALSE(r->rt_retry.rp_set);
@@ -345,7 +345,7 @@ seed_loads_with_every_value_checked(void)
 	CU_ASSERT_EQUAL(r->rt_wc[1].wc_cluster, 1);
 	CU_ASSERT_EQUAL(r->rt_wc[1].wc_weight, 10);
 	CU_ASSERT_EQUAL(r->rt_total_weight, 100);
-	CU_ASSERT_EQUAL(r->rt_split, 0);
+	CU_ASSERT_EQUAL(r->rt_wi, 0);
 	CU_ASSERT_EQUAL(r->rt_split_mode, CD_SPLIT_EXACT);
 	CU_ASSERT_EQUAL(r->rt_timeout, 15 * SEC);
 	CU_ASSERT_TRUE(r->rt_retry.rp_set);
@@ -355,7 +355,7 @@ seed_loads_with_every_value_checked(void)
 	CU_ASSERT_EQUAL(r->rt_retry.rp_backoff_base, 25 * MS);
 	CU_ASSERT_EQUAL(r->rt_retry.rp_backoff_max, 250 * MS);
 	CU_ASSERT_EQUAL(r->rt_retry.rp_ncodes, 0);
-	CU_ASSERT_EQUAL(conf->c_nsplits, 1);
+	CU_ASSERT_EQUAL(conf->c_nweighted, 1);
 
 	/* clusters */
 	CU_ASSERT_EQUAL_FATAL(conf->c_nclusters, 2);
@@ -774,7 +774,7 @@ total_weight_mismatch_is_a_warning(void)
 	    "by Envoy since 1.24); the sum is used"));
 	r = &c->c_listener->l_vhosts[0].vh_routes[0];
 	CU_ASSERT_EQUAL(r->rt_total_weight, 110);
-	CU_ASSERT_EQUAL(r->rt_split, 0);
+	CU_ASSERT_EQUAL(r->rt_wi, 0);
 	conf_free(c);
 	conf_diags_free(&d);
 }
@@ -1523,7 +1523,7 @@ direct_response_and_options_are_stored(void)
 	CU_ASSERT_EQUAL(r->rt_direct_status, 418);
 	CU_ASSERT_STRING_EQUAL(r->rt_direct_body, "short and stout");
 	CU_ASSERT_EQUAL(r->rt_direct_body_len, 15);
-	CU_ASSERT_EQUAL(c->c_nsplits, 0);
+	CU_ASSERT_EQUAL(c->c_nweighted, 0);
 
 	cl = &c->c_clusters[0];
 	CU_ASSERT_STRING_EQUAL(cl->cl_stat_name, "ns_svc");

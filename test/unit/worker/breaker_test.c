@@ -37,17 +37,18 @@ held(struct shm *s, int slot, int ci, int res)
 
 /*
  * wrk as the worker counting in slot of s, configured with the two
- * clusters cl (in the shm records their cl_shm name); the caller keeps
- * the old wrk and puts it back.
+ * clusters cl (in the shm records pl names); the caller keeps the old wrk
+ * and puts it back.
  */
 static void
 worker_on(struct shm *s, int slot, struct cd_conf *conf,
-    struct cd_cluster *cl)
+    struct cd_cluster *cl, struct cd_place *pl)
 {
 	memset(conf, 0, sizeof(*conf));
 	conf->c_clusters = cl;
 	conf->c_nclusters = 2;
 	wrk.w_conf = conf;
+	wrk.w_place = pl;
 	wrk.w_shm = s;
 	wrk.w_slot = &s->slots[slot];
 }
@@ -139,19 +140,21 @@ wrappers_use_the_clusters_thresholds(void)
 	struct shm *s = shm_create();
 	struct cd_cluster cl[2];
 	struct cd_conf conf;
+	struct cd_place pl;
 	struct wrk saved = wrk;
 	int i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(cl, 0, sizeof(cl));
-	cl[0].cl_shm = 0;
-	cl[1].cl_shm = 1;
+	memset(&pl, 0, sizeof(pl));
+	pl.pl_cluster[0] = 0;
+	pl.pl_cluster[1] = 1;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_connections = 2;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_pending_requests = 3;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 4;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_retries = 1;
 	cl[1].cl_thresholds[CD_PRIO_HIGH].th_max_requests = 99;
-	worker_on(s, 3, &conf, cl);
+	worker_on(s, 3, &conf, cl, &pl);
 
 	CU_ASSERT_EQUAL(wrk_breaker_limit(1, SHM_CB_CX), 2);
 	CU_ASSERT_EQUAL(wrk_breaker_limit(1, SHM_CB_PENDING), 3);
@@ -189,6 +192,7 @@ hold_gives_each_unit_back_once(void)
 	struct shm *s = shm_create();
 	struct cd_cluster cl[2];
 	struct cd_conf conf;
+	struct cd_place pl;
 	struct wrk saved = wrk;
 	struct wrk_breaker_hold h, other;
 
@@ -196,12 +200,13 @@ hold_gives_each_unit_back_once(void)
 	memset(cl, 0, sizeof(cl));
 	memset(&h, 0, sizeof(h));
 	memset(&other, 0, sizeof(other));
-	cl[0].cl_shm = 0;
-	cl[1].cl_shm = 1;
+	memset(&pl, 0, sizeof(pl));
+	pl.pl_cluster[0] = 0;
+	pl.pl_cluster[1] = 1;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_pending_requests = 1;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 5;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_retries = 5;
-	worker_on(s, 1, &conf, cl);
+	worker_on(s, 1, &conf, cl, &pl);
 
 	CU_ASSERT_FALSE(wrk_breaker_holds(&h, SHM_CB_PENDING));
 	CU_ASSERT_FALSE(wrk_breaker_hold_give(&h, SHM_CB_PENDING));
@@ -252,15 +257,17 @@ cluster_counts_into_its_shm_slot(void)
 	struct shm *s = shm_create();
 	struct cd_cluster cl[2];
 	struct cd_conf conf;
+	struct cd_place pl;
 	struct wrk saved = wrk;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(cl, 0, sizeof(cl));
-	cl[0].cl_shm = 5;
-	cl[1].cl_shm = 0;
+	memset(&pl, 0, sizeof(pl));
+	pl.pl_cluster[0] = 5;
+	pl.pl_cluster[1] = 0;
 	cl[0].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 2;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 7;
-	worker_on(s, 2, &conf, cl);
+	worker_on(s, 2, &conf, cl, &pl);
 
 	CU_ASSERT(wrk_breaker_acquire(0, SHM_CB_RQ));
 	CU_ASSERT(wrk_breaker_acquire(0, SHM_CB_RQ));

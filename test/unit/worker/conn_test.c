@@ -87,6 +87,7 @@ static const char conn_yaml[] =
 #define WAIT_MS		3000	/* longest any step may take */
 
 static struct cd_conf	*tconf;
+static struct cd_place	 tplace;	/* as the master places a first config */
 static struct shm	*tshm;
 static int		 ups_lfd = -1;	/* svc's host: the test listens */
 static bool		 ready;
@@ -182,6 +183,7 @@ setup(void)
 {
 	struct conf_diags d;
 	struct shm_host h;
+	int i;
 
 	saved_wrk = wrk;
 	saved_level = log_level;
@@ -199,7 +201,12 @@ setup(void)
 	CU_ASSERT_FATAL((tshm = shm_create()) != NULL);
 
 	memset(&wrk, 0, sizeof(wrk));
+	for (i = 0; i < CD_MAX_CLUSTERS; i++)
+		tplace.pl_cluster[i] = i;
+	for (i = 0; i < CD_MAX_SPLITS; i++)
+		tplace.pl_split[i] = i;
 	wrk.w_conf = tconf;
+	wrk.w_place = &tplace;
 	wrk.w_l = tconf->c_listener;
 	wrk.w_shm = tshm;
 	wrk.w_slot = &tshm->slots[0];
