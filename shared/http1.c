@@ -434,105 +434,99 @@ enum h1_ck {
 	CK_DONE,
 };
 
+/* The states that want one given byte, and the state it leads to. */
+static const struct {
+	uint8_t	 want;
+	uint8_t	 next;
+} h1_ck_fixed[] = {
+	[CK_HEAD_LF] = { '\n', CK_SIZE },
+	[CK_DATA_CR] = { '\r', CK_DATA_LF },
+	[CK_DATA_LF] = { '\n', CK_SIZE },
+	[CK_TRAILER_LF] = { '\n', CK_TRAILER },
+	[CK_END_LF] = { '\n', CK_DONE },
+};
+
+/* One byte of the chunked framing outside chunk data; -1: refused. */
+static int
+h1_chunk_step(struct http1 *h, unsigned char ch)
+{
+	uint8_t st = h->h_ck_state;
+	int d;
+
+	switch (st) {
+	case CK_HEAD_LF:
+	case CK_DATA_CR:
+	case CK_DATA_LF:
+	case CK_TRAILER_LF:
+	case CK_END_LF:
+		if (ch != h1_ck_fixed[st].want)
+			return -1;
+		h->h_ck_state = h1_ck_fixed[st].next;
+		return 0;
+	case CK_SIZE:
+		if ((d = text_hexval(ch)) >= 0) {
+			if (++h->h_ck_digits > 16)
+				return -1;
+			h->h_ck_left = h->h_ck_left * 16 + (uint64_t)d;
+			return 0;
+		}
+		if (h->h_ck_digits == 0)
+			return -1;
+		/* FALLTHROUGH */
+	case CK_BWS:
+		if (ch == ';')
+			h->h_ck_state = CK_EXT;
+		else if (ch == '\r')
+			h->h_ck_state = CK_SIZE_LF;
+		else if (ch == ' ' || ch == '\t')
+			h->h_ck_state = CK_BWS;
+		else
+			return -1;
+		return 0;
+	case CK_EXT:
+	case CK_TRAILER_LINE:
+		if (ch == '\r')
+			h->h_ck_state = st == CK_EXT ? CK_SIZE_LF : CK_TRAILER_LF;
+		else if (h1_is_ctl(ch))
+			return -1;
+		return 0;
+	case CK_SIZE_LF:
+		if (ch != '\n')
+			return -1;
+		h->h_ck_digits = 0;
+		h->h_ck_state = h->h_ck_left > 0 ? CK_DATA : CK_TRAILER;
+		return 0;
+	case CK_TRAILER:
+		if (ch == '\r')
+			h->h_ck_state = CK_END_LF;
+		else if (h1_is_ctl(ch) || ch == ' ' || ch == '\t')
+			return -1;	/* obs-fold too */
+		else
+			h->h_ck_state = CK_TRAILER_LINE;
+		return 0;
+	default:
+		return -1;	/* bytes after the end */
+	}
+}
+
 static int
 h1_chunk_check(struct http1 *h, const unsigned char *p, size_t len)
 {
 	size_t i, n;
-	int d;
 
 	for (i = 0; i < len; i++) {
-		unsigned char ch = p[i];
-
-		switch (h->h_ck_state) {
-		case CK_HEAD_LF:
-			if (ch != '\n')
+		if (h->h_ck_state != CK_DATA) {
+			if (h1_chunk_step(h, p[i]) == -1)
 				return -1;
-			h->h_ck_state = CK_SIZE;
-			break;
-		case CK_SIZE:
-			if ((d = text_hexval(ch)) >= 0) {
-				if (++h->h_ck_digits > 16)
-					return -1;
-				h->h_ck_left = h->h_ck_left * 16 + (uint64_t)d;
-				break;
-			}
-			if (h->h_ck_digits == 0)
-				return -1;
-			if (ch == ' ' || ch == '\t')
-				h->h_ck_state = CK_BWS;
-			else if (ch == ';')
-				h->h_ck_state = CK_EXT;
-			else if (ch == '\r')
-				h->h_ck_state = CK_SIZE_LF;
-			else
-				return -1;
-			break;
-		case CK_BWS:
-			if (ch == ';')
-				h->h_ck_state = CK_EXT;
-			else if (ch == '\r')
-				h->h_ck_state = CK_SIZE_LF;
-			else if (ch != ' ' && ch != '\t')
-				return -1;
-			break;
-		case CK_EXT:
-			if (ch == '\r')
-				h->h_ck_state = CK_SIZE_LF;
-			else if (h1_is_ctl(ch))
-				return -1;
-			break;
-		case CK_SIZE_LF:
-			if (ch != '\n')
-				return -1;
-			h->h_ck_digits = 0;
-			h->h_ck_state = h->h_ck_left > 0 ? CK_DATA : CK_TRAILER;
-			break;
-		case CK_DATA:
-			n = len - i;
-			if (n > h->h_ck_left)
-				n = (size_t)h->h_ck_left;
-			h->h_ck_left -= n;
-			i += n - 1;
-			if (h->h_ck_left == 0)
-				h->h_ck_state = CK_DATA_CR;
-			break;
-		case CK_DATA_CR:
-			if (ch != '\r')
-				return -1;
-			h->h_ck_state = CK_DATA_LF;
-			break;
-		case CK_DATA_LF:
-			if (ch != '\n')
-				return -1;
-			h->h_ck_state = CK_SIZE;
-			break;
-		case CK_TRAILER:
-			if (ch == '\r')
-				h->h_ck_state = CK_END_LF;
-			else if (h1_is_ctl(ch) || ch == ' ' || ch == '\t')
-				return -1;	/* obs-fold too */
-			else
-				h->h_ck_state = CK_TRAILER_LINE;
-			break;
-		case CK_TRAILER_LINE:
-			if (ch == '\r')
-				h->h_ck_state = CK_TRAILER_LF;
-			else if (h1_is_ctl(ch))
-				return -1;
-			break;
-		case CK_TRAILER_LF:
-			if (ch != '\n')
-				return -1;
-			h->h_ck_state = CK_TRAILER;
-			break;
-		case CK_END_LF:
-			if (ch != '\n')
-				return -1;
-			h->h_ck_state = CK_DONE;
-			break;
-		default:
-			return -1;	/* bytes after the end */
+			continue;
 		}
+		n = len - i;
+		if (n > h->h_ck_left)
+			n = (size_t)h->h_ck_left;
+		h->h_ck_left -= n;
+		i += n - 1;
+		if (h->h_ck_left == 0)
+			h->h_ck_state = CK_DATA_CR;
 	}
 	return 0;
 }
