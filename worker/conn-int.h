@@ -80,7 +80,8 @@ enum conn_state {
 
 /* c_flags */
 #define CONN_F_CLOSE	0x01	/* close after the current response */
-#define CONN_F_DRAIN	0x02	/* closing because the worker drains */
+#define CONN_F_DRAIN	0x02	/* the worker drains: the last response
+				 * says connection: close (conn_conn_hdr) */
 #define CONN_F_LINKED	0x04	/* on the all-connections list */
 #define CONN_F_AGAIN	0x08	/* yielded: on the run-again list */
 
@@ -120,6 +121,7 @@ struct wrk_conn {
 #define RQ_F_NORETRY	0x00100000	/* retries abandoned: body too large */
 #define RQ_F_LOGGED	0x01000000	/* access log line written */
 #define RQ_F_LOCAL	0x02000000	/* answered by a local reply */
+#define RQ_F_SAID_CLOSE	0x04000000	/* its response says connection: close */
 #define RQ_F_FB_WANT	0x10000000	/* retriable failure, no retry left:
 					 * the route's fallback may take it */
 #define RQ_F_FALLBACK	0x20000000	/* started again on the fallback */
@@ -220,6 +222,7 @@ void		 conn_req_timer_sync(struct wrk_req *);
 void		 conn_req_end(struct wrk_conn *, struct wrk_req *);
 /* No request in progress: IDLE, the idle timeout applies. */
 void		 conn_go_idle(struct wrk_conn *);
+void		 conn_idle_arm(struct wrk_conn *);
 
 /* The one way a connection ends: counters, gauges, log, free-later. */
 void		 wrk_conn_close(struct wrk_conn *, const char *reason,
@@ -299,9 +302,9 @@ bool		 conn_pump(struct wrk_conn *);
 
 /* ---- conn_reply.c: local replies ----------------------------------------- */
 
-/* The connection header the response carries. */
-enum wrk_conn_hdr conn_conn_hdr(const struct wrk_conn *,
-		    const struct wrk_req *);
+/* The connection header r's response carries; a close is noted in r
+ * (RQ_F_SAID_CLOSE), and the connection closes after the response. */
+enum wrk_conn_hdr conn_conn_hdr(const struct wrk_conn *, struct wrk_req *);
 /* Count the status sent to the client. */
 void		 conn_count_code(struct wrk_req *, uint16_t code);
 /* Feed what c_in holds to the request parser (no reading). */

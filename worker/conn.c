@@ -48,6 +48,8 @@ static uint64_t			 conn_moves;	/* state changes */
 
 /* Timeouts in ms, from the listener; 0 = off. */
 static uint64_t	 to_idle, to_head, to_request, to_stream;
+/* draining (wrk_conn_drain()): since when, and the idle grace */
+static uint64_t	 drain_since, drain_grace;
 
 static void	conn_event(struct wrk_ev *, uint32_t);
 static void	conn_timer(struct wrk_timer *);
@@ -147,8 +149,9 @@ wrk_conn_new(int fd)
 	c->c_state = CONN_S_IDLE;
 	c->c_since = wrk.w_now;
 	wrk_timer_init(&c->c_timer, conn_timer);
-	if (to_idle > 0)
-		wrk_timer_set(&c->c_timer, wrk.w_now + to_idle);
+	if (wrk.w_draining)
+		c->c_flags |= CONN_F_DRAIN;
+	conn_idle_arm(c);
 	LIST_INSERT_HEAD(&conn_all, c, c_entry);
 	c->c_flags |= CONN_F_LINKED;
 	wrk.w_nconns++;
@@ -348,29 +351,65 @@ conn_defer(struct wrk_conn *c)
 }
 
 /*
- * Draining: every connection answers its next response with
- * `connection: close` and then closes.  An idle keep-alive connection is
- * not closed at once: its client may be sending a request right now, and
- * a close would lose it (the reload errors other proxies show).  It gets
- * idle_grace_ms to send one; wrk_conn_drain_idle() closes what is left.
+ * Draining loses no request.  The proxy closes a connection only after a
+ * response that said `connection: close` (conn_conn_hdr() says it on the
+ * last response of what the client already sent), or when it has been
+ * idle for the grace with nothing unread.  A response whose head went out
+ * before the drain began said nothing: its connection goes idle and gets
+ * the grace, and the request its client sends meanwhile is answered (with
+ * `connection: close`).  Closing at once would meet the next request of
+ * a busy keep-alive client on the wire: the reload errors other proxies
+ * show.
  */
 void
-wrk_conn_drain(void)
+wrk_conn_drain(uint64_t grace_ms)
 {
 	struct wrk_conn *c;
 
-	LIST_FOREACH(c, &conn_all, c_entry)
-		c->c_flags |= CONN_F_CLOSE | CONN_F_DRAIN;
+	drain_since = wrk.w_now;
+	drain_grace = grace_ms;
+	LIST_FOREACH(c, &conn_all, c_entry) {
+		c->c_flags |= CONN_F_DRAIN;
+		if (c->c_state == CONN_S_IDLE)
+			conn_idle_arm(c);
+	}
 }
 
-void
-wrk_conn_drain_idle(void)
+/* When a draining idle connection has had its grace. */
+static uint64_t
+conn_drain_deadline(const struct wrk_conn *c)
 {
-	struct wrk_conn *c, *tmp;
+	return (c->c_since > drain_since ? c->c_since : drain_since) +
+	    drain_grace;
+}
 
-	LIST_FOREACH_SAFE(c, &conn_all, c_entry, tmp)
-		if (c->c_state == CONN_S_IDLE)
-			wrk_conn_close(c, "draining, idle", false);
+/* Arm an idle connection's timer for its first deadline: the idle
+ * timeout, or the end of its drain grace. */
+void
+conn_idle_arm(struct wrk_conn *c)
+{
+	uint64_t dl = 0, dd;
+
+	if (to_idle > 0)
+		dl = c->c_since + to_idle;
+	if (c->c_flags & CONN_F_DRAIN) {
+		dd = conn_drain_deadline(c);
+		if (dl == 0 || dd < dl)
+			dl = dd;
+	}
+	if (dl != 0)
+		wrk_timer_set(&c->c_timer, dl);
+}
+
+/* Bytes (or the end) from the client wait on the socket: a draining
+ * connection is not closed under them. */
+static bool
+conn_has_input(const struct wrk_conn *c)
+{
+	char b;
+
+	return recv(c->c_ev.ev_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
+	    (errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 /*
@@ -390,14 +429,15 @@ conn_close_flush(struct wrk_conn *c, const char *reason)
 	wrk_conn_close(c, reason, false);
 }
 
-/* No request in progress: the idle timeout applies (armed lazily). */
+/* No request in progress: the idle timeout applies (armed lazily: a
+ * timer that fires early re-arms), and a draining connection's grace. */
 void
 conn_go_idle(struct wrk_conn *c)
 {
 	conn_set_state(c, CONN_S_IDLE);
 	c->c_since = wrk.w_now;
-	if (to_idle > 0 && !wrk_timer_is_armed(&c->c_timer))
-		wrk_timer_set(&c->c_timer, wrk.w_now + to_idle);
+	if ((c->c_flags & CONN_F_DRAIN) || !wrk_timer_is_armed(&c->c_timer))
+		conn_idle_arm(c);
 }
 
 /* The request ended cleanly: get ready for the next one. */
@@ -488,7 +528,7 @@ conn_req_end(struct wrk_conn *c, struct wrk_req *r)
 		conn_linger(c, r);
 		return;
 	}
-	if ((c->c_flags & CONN_F_CLOSE) || wrk.w_draining) {
+	if ((c->c_flags & CONN_F_CLOSE) || (r->rq_flags & RQ_F_SAID_CLOSE)) {
 		wrk_conn_close(c, "response complete, closing", false);
 		return;
 	}
@@ -568,13 +608,23 @@ conn_timer(struct wrk_timer *t)
 		wrk_conn_close(c, "linger timeout", false);
 		return;
 	}
-	if (c->c_state != CONN_S_IDLE || to_idle == 0)
+	if (c->c_state != CONN_S_IDLE)
 		return;		/* busy: going idle re-arms */
-	if (wrk.w_now - c->c_since >= to_idle) {
+	if (to_idle > 0 && wrk.w_now - c->c_since >= to_idle) {
 		WRK_HC(HC_CX_IDLE_TIMEOUT);
 		wrk_conn_close(c, "idle timeout", false);
-	} else
-		wrk_timer_set(t, c->c_since + to_idle);
+		return;
+	}
+	if ((c->c_flags & CONN_F_DRAIN) && wrk.w_now >= conn_drain_deadline(c)) {
+		if (!conn_has_input(c)) {
+			wrk_conn_close(c, "draining, idle", false);
+			return;
+		}
+		c->c_ev.ev_rready = 1;	/* it came as we looked: serve it */
+		conn_run(c);
+		return;
+	}
+	conn_idle_arm(c);
 }
 
 /*

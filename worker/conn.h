@@ -26,10 +26,13 @@ int		 wrk_conn_init(void);
  * caller closes fd). */
 struct wrk_conn	*wrk_conn_new(int fd);
 
-/* Start draining: every connection closes after its next response. */
-void		 wrk_conn_drain(void);
-/* The idle grace is over: close the connections still idle. */
-void		 wrk_conn_drain_idle(void);
+/*
+ * Start draining (and mark connections accepted from now on the same):
+ * a connection closes after a response that said connection: close, or
+ * when it has been idle for grace_ms with nothing unread; never while a
+ * request is in flight.
+ */
+void		 wrk_conn_drain(uint64_t grace_ms);
 
 /* Run connections that yielded, then free the ones closed during this
  * loop turn; wrk_conn_pending(): some yielded again (poll, don't wait). */

@@ -74,7 +74,7 @@ conn_head_note(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		r->rq_flags |= RQ_F_HEAD_METHOD;
 	if (http1_chunked(&r->rq_p))
 		r->rq_flags |= RQ_F_CHUNKED;
-	if (!http1_keep_alive(&r->rq_p) || wrk.w_draining)
+	if (!http1_keep_alive(&r->rq_p))
 		c->c_flags |= CONN_F_CLOSE;
 }
 

@@ -24,11 +24,22 @@
 			"before headers. "
 #define OVERLOADED	"x-envoy-overloaded: true\r\n"
 
+/*
+ * A draining connection says close on the response to the last request
+ * its client already sent: while c_in holds the start of another
+ * (pipelined) request, that one is answered first.
+ */
 enum wrk_conn_hdr
-conn_conn_hdr(const struct wrk_conn *c, const struct wrk_req *r)
+conn_conn_hdr(const struct wrk_conn *c, struct wrk_req *r)
 {
-	if ((c->c_flags & CONN_F_CLOSE) || wrk.w_draining)
+	bool more = (r->rq_flags & RQ_F_REQ_DONE) && c->c_in != NULL &&
+	    r->rq_in_parsed < c->c_in->b_len;
+
+	if ((c->c_flags & CONN_F_CLOSE) ||
+	    ((c->c_flags & CONN_F_DRAIN) && !more)) {
+		r->rq_flags |= RQ_F_SAID_CLOSE;
 		return WRK_CONN_CLOSE;
+	}
 	if (r->rq_flags & RQ_F_HTTP10)
 		return WRK_CONN_KEEP_ALIVE;
 	return WRK_CONN_NONE;

@@ -35,13 +35,16 @@
 #define WRK_ACCEPT_PAUSE_MS	1000	/* after EMFILE and friends */
 /* how long an idle keep-alive client gets to send one last request */
 #define WRK_DRAIN_IDLE_GRACE_MS	1000
+/* a drain accepts what the queue holds, and again this much later (for
+ * handshakes that were under way) before it closes the listener */
+#define WRK_LISTEN_LINGER_MS	100
 
 static struct wrk_ev	 lsn_ev;
 static struct wrk_ev	 sig_ev;
 static struct wrk_timer	 accept_timer;
 static struct wrk_timer	 drain_timer;
 static uint64_t		 wrk_drain_ms;
-static struct wrk_timer	 drain_idle_timer;
+static struct wrk_timer	 listen_close_timer;
 static bool		 accept_paused;
 
 static int
@@ -69,27 +72,25 @@ wrk_accept_resume(struct wrk_timer *t)
 }
 
 /*
- * Accept what the queue holds, up to a batch.  At the listener's
- * max_connections_per_worker a new connection is accepted and closed at
- * once, counted as listener.<address>.downstream_cx_overflow: left in the
- * queue it would wait unseen behind level-triggered wakeups that we
- * could not act on.
+ * Accept what the queue holds, up to a batch; true when it is empty (or
+ * cannot be taken from now).  At the listener's max_connections_per_worker
+ * a new connection is accepted and closed at once, counted as
+ * listener.<address>.downstream_cx_overflow: left in the queue it would
+ * wait unseen behind level-triggered wakeups that we could not act on.
  */
-static void
-wrk_accept(struct wrk_ev *ev, uint32_t events)
+static bool
+wrk_accept_batch(void)
 {
 	uint32_t cap = wrk.w_l->l_max_connections_per_worker;
 	int i, fd;
 
-	(void)ev;
-	(void)events;
-	for (i = 0; i < WRK_ACCEPT_BATCH && !wrk.w_draining; i++) {
+	for (i = 0; i < WRK_ACCEPT_BATCH; i++) {
 		fd = accept4(wrk.w_lfd, NULL, NULL, SOCK_NONBLOCK |
 		    SOCK_CLOEXEC);
 		if (fd == -1) {
 			switch (errno) {
 			case EAGAIN:
-				return;
+				return true;
 			case EINTR:
 			case ECONNABORTED:
 			case EPROTO:
@@ -107,10 +108,10 @@ wrk_accept(struct wrk_ev *ev, uint32_t events)
 				accept_paused = true;
 				wrk_timer_set(&accept_timer,
 				    wrk.w_now + WRK_ACCEPT_PAUSE_MS);
-				return;
+				return true;
 			default:
 				log_warn("accept");
-				return;
+				return true;
 			}
 		}
 		if (cap > 0 && wrk.w_nconns >= cap) {
@@ -125,6 +126,27 @@ wrk_accept(struct wrk_ev *ev, uint32_t events)
 			close(fd);
 		}
 	}
+	return false;
+}
+
+static void
+wrk_accept(struct wrk_ev *ev, uint32_t events)
+{
+	(void)ev;
+	(void)events;
+	(void)wrk_accept_batch();
+}
+
+/* Take every connection the queue holds now (a bounded number of
+ * batches: a flood still leaves the loop). */
+static void
+wrk_accept_all(void)
+{
+	int i;
+
+	for (i = 0; i < 64 && !accept_paused; i++)
+		if (wrk_accept_batch())
+			break;
 }
 
 static _Noreturn void
@@ -136,11 +158,26 @@ wrk_exit(int status, const char *why)
 	exit(status);
 }
 
+/*
+ * The drain's last look at the listener: accept what came in since, then
+ * close our descriptor of it.  When every process holding the socket has
+ * closed it (on a stop, the master closed its own and keeps new
+ * handshakes out of the queue first), new connections are refused, and
+ * none was accepted by the kernel only to be reset.  On a reload the new
+ * generation holds it: nothing changes for the clients.
+ */
 static void
-wrk_drain_idle(struct wrk_timer *t)
+wrk_listen_close(struct wrk_timer *t)
 {
 	(void)t;
-	wrk_conn_drain_idle();
+	if (wrk.w_lfd == -1)
+		return;
+	wrk_accept_all();
+	if (!accept_paused && wrk_listen_watch(false) == -1)
+		log_warn("epoll_ctl listener");
+	close(wrk.w_lfd);
+	wrk.w_lfd = -1;
+	log_debug("listener closed");
 }
 
 static void
@@ -160,16 +197,15 @@ wrk_drain(void)
 		return;
 	wrk.w_draining = true;
 	log_info("draining %u connections", wrk.w_nconns);
-	if (!accept_paused && wrk_listen_watch(false) == -1)
-		log_warn("epoll_ctl listener");
-	wrk_timer_del(&accept_timer);
-	wrk_conn_drain();
-	wrk_ups_close_idle();
-	/* --drain-time-s bounds the drain, as the master's own wait */
 	ms = wrk_drain_ms;
+	wrk_conn_drain(ms < WRK_DRAIN_IDLE_GRACE_MS ? ms :
+	    WRK_DRAIN_IDLE_GRACE_MS);
+	wrk_ups_close_idle();
+	/* what is queued was promised an answer: take it, draining too */
+	wrk_accept_all();
+	wrk_timer_set(&listen_close_timer, wrk.w_now + WRK_LISTEN_LINGER_MS);
+	/* --drain-time-s bounds the drain, as the master's own wait */
 	wrk_timer_set(&drain_timer, wrk.w_now + ms);
-	wrk_timer_set(&drain_idle_timer, wrk.w_now +
-	    (ms < WRK_DRAIN_IDLE_GRACE_MS ? ms : WRK_DRAIN_IDLE_GRACE_MS));
 }
 
 static void
@@ -227,7 +263,7 @@ wrk_start(void)
 		fatal("worker init");
 	wrk_timer_init(&accept_timer, wrk_accept_resume);
 	wrk_timer_init(&drain_timer, wrk_drain_deadline);
-	wrk_timer_init(&drain_idle_timer, wrk_drain_idle);
+	wrk_timer_init(&listen_close_timer, wrk_listen_close);
 }
 
 _Noreturn void
@@ -287,7 +323,7 @@ wrk_main(const struct wrk_args *a)
 		wrk_ups_reap();
 		if (wrk_alog_pending() > 0)
 			wrk_alog_flush();
-		if (wrk.w_draining && wrk.w_nconns == 0)
+		if (wrk.w_draining && wrk.w_lfd == -1 && wrk.w_nconns == 0)
 			wrk_exit(0, "drained");
 	}
 }

@@ -894,7 +894,7 @@ drain_closes_after_the_next_response(void)
 	setup();
 	drain0 = hc(HC_CX_DRAIN_CLOSE);
 	client_open(&cl);
-	wrk_conn_drain();
+	wrk_conn_drain(1000);
 	CU_ASSERT_EQUAL(cl.c->c_state, CONN_S_IDLE);
 	send_str(cl.fd, "GET /api HTTP/1.1\r\nHost: h\r\n\r\n");
 	u = ups_accept();
@@ -906,6 +906,96 @@ drain_closes_after_the_next_response(void)
 	CU_ASSERT(strcasestr(buf, "\r\nconnection: close\r\n") != NULL);
 	CU_ASSERT_EQUAL(hc(HC_CX_DRAIN_CLOSE) - drain0, 1);
 	finish(&cl, u);
+}
+
+/*
+ * A response whose head went out before the drain began said nothing of
+ * closing: the connection stays open for its grace, and the request its
+ * client sends meanwhile is answered, with connection: close.
+ */
+static void
+drain_keeps_a_connection_whose_response_began_before_it(void)
+{
+	struct client cl;
+	char buf[4096];
+	bool eof;
+	int u;
+
+	setup();
+	u = send_upstream(&cl, "GET /api/a HTTP/1.1\r\nHost: h\r\n\r\n", buf,
+	    sizeof(buf));
+	send_str(u, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nA");
+	recv_until(cl.fd, buf, sizeof(buf), "\r\n\r\nA", &eof);
+	CU_ASSERT(strcasestr(buf, "connection: close") == NULL);
+	wrk_conn_drain(500);
+	send_str(u, "B");
+	recv_until(cl.fd, buf, sizeof(buf), "B", &eof);
+	CU_ASSERT_FALSE(eof);
+	CU_ASSERT(await_state(cl.c, CONN_S_IDLE));
+	send_str(cl.fd, "GET /api/b HTTP/1.1\r\nHost: h\r\n\r\n");
+	ups_read_head(u, buf, sizeof(buf));
+	CU_ASSERT(starts(buf, "GET /api/b "));
+	send_str(u, OK_RESPONSE);
+	recv_to_eof(cl.fd, buf, sizeof(buf), &eof);
+	CU_ASSERT(eof);
+	CU_ASSERT(starts(buf, "HTTP/1.1 200 OK\r\n"));
+	CU_ASSERT(strcasestr(buf, "\r\nconnection: close\r\n") != NULL);
+	CU_ASSERT(strstr(buf, "hello") != NULL);
+	finish(&cl, u);
+}
+
+/* Draining with two requests read: the first answer keeps the
+ * connection, the second says close; nothing is left unanswered. */
+static void
+drain_answers_what_was_pipelined_then_closes(void)
+{
+	struct client cl;
+	char buf[4096], *b;
+	bool eof;
+	int u;
+
+	setup();
+	client_open(&cl);
+	wrk_conn_drain(500);
+	send_str(cl.fd, "GET /api/a HTTP/1.1\r\nHost: h\r\n\r\n"
+	    "GET /api/b HTTP/1.1\r\nHost: h\r\n\r\n");
+	u = ups_accept();
+	ups_read_head(u, buf, sizeof(buf));
+	send_str(u, "HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\nA");
+	ups_read_head(u, buf, sizeof(buf));
+	CU_ASSERT(starts(buf, "GET /api/b "));
+	send_str(u, "HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\nB");
+	recv_to_eof(cl.fd, buf, sizeof(buf), &eof);
+	CU_ASSERT(eof);
+	b = strstr(buf, "\r\n\r\nA");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT(strcasestr(b, "\r\n\r\nB") != NULL);
+	/* only the second answer says close */
+	*b = '\0';
+	CU_ASSERT(strcasestr(buf, "connection: close") == NULL);
+	CU_ASSERT(strcasestr(b + 1, "connection: close") != NULL);
+	finish(&cl, u);
+}
+
+/* An idle connection is closed once its grace is over, not before. */
+static void
+drain_closes_an_idle_connection_after_its_grace(void)
+{
+	struct client cl;
+	char buf[256];
+	uint64_t t0, drain0;
+	bool eof;
+
+	setup();
+	drain0 = hc(HC_CX_DRAIN_CLOSE);
+	client_open(&cl);
+	t0 = cd_mono_ms();
+	wrk_conn_drain(100);
+	recv_to_eof(cl.fd, buf, sizeof(buf), &eof);
+	CU_ASSERT(eof);
+	CU_ASSERT(cd_mono_ms() - t0 >= 100);
+	CU_ASSERT_EQUAL(hc(HC_CX_DRAIN_CLOSE) - drain0, 1);
+	finish(&cl, -1);
 }
 
 static CU_TestInfo tests[] = {
@@ -922,6 +1012,12 @@ static CU_TestInfo tests[] = {
 	    expect_100_continue_is_answered_by_the_proxy },
 	{ "drain_closes_after_the_next_response",
 	    drain_closes_after_the_next_response },
+	{ "drain_keeps_a_connection_whose_response_began_before_it",
+	    drain_keeps_a_connection_whose_response_began_before_it },
+	{ "drain_answers_what_was_pipelined_then_closes",
+	    drain_answers_what_was_pipelined_then_closes },
+	{ "drain_closes_an_idle_connection_after_its_grace",
+	    drain_closes_an_idle_connection_after_its_grace },
 	{ "parse_error_is_400_and_closes", parse_error_is_400_and_closes },
 	{ "route_timeout_is_504", route_timeout_is_504 },
 	{ "local_replies_keep_the_connection",
