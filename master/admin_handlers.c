@@ -23,6 +23,7 @@
 #include "listeners.h"
 #include "loop.h"
 #include "mst.h"
+#include "proc.h"
 #include "rollout.h"
 
 static const struct text_name server_states[] = {
@@ -240,8 +241,13 @@ admin_h_server_info(const char *query, struct mst_admin_reply *r)
 	buf_printf(&c, ",\"mode\":\"Serve\",\"disable_hot_restart\":true,"
 	    "\"restart_epoch\":0,\"drain_time\":\"%ds\"},"
 	    "\"uptime_current_epoch\":\"%" PRIu64 "s\","
-	    "\"uptime_all_epochs\":\"%" PRIu64 "s\",\"node\":{}}",
+	    "\"uptime_all_epochs\":\"%" PRIu64 "s\",\"node\":{},",
 	    mst.m_drain_time_s, up, up);
+	/* canaryd's own: worker generations and a reload that waits */
+	buf_printf(&c, "\"canaryd\":{\"generation\":%u,"
+	    "\"generation_draining\":%s,\"reload_waiting\":%s}}",
+	    mst.m_generation, mst_proc_draining() ? "true" : "false",
+	    mst.m_reload_waiting ? "true" : "false");
 	r->ar_ctype = ADMIN_CT_JSON;
 	if (c.b_oom || mst_json_pretty(&r->ar_body, c.b_data, c.b_len) == -1)
 		admin_reply_text(r, 500, "out of memory\n");

@@ -25,6 +25,8 @@ struct mst {
 	uint64_t		 m_start_mono_ms;	/* server.uptime */
 	uint64_t		 m_conf_loaded_realtime_ms;	/* last_updated */
 	uint32_t		 m_generation;	/* worker generation */
+	int			 m_reload_waiting;	/* a structural reload
+							 * waits for a drain */
 };
 
 extern struct mst mst;

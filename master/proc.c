@@ -14,6 +14,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <linux/filter.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -61,6 +63,8 @@ struct proc_gen {
 	struct proc_worker g_w[CD_MAX_WORKERS];
 	int		 g_draining;
 };
+
+static void	gen_refuse_new(struct proc_gen *);
 
 static struct proc_gen gens[2];
 static struct proc_gen *cur = &gens[0];
@@ -377,46 +381,70 @@ mst_proc_signal_all(int sig)
 		gen_signal(old, sig);
 }
 
+/*
+ * Keep new handshakes out of listening socket fd's queue: a socket filter
+ * that drops TCP segments with SYN and without ACK.  Everything else
+ * passes, so a handshake already under way completes and is queued.  A
+ * client whose SYN is dropped sends it again a second later, when the
+ * socket is closed and the kernel refuses it: no connection is accepted
+ * by the kernel only to be reset when the last descriptor closes.  (A
+ * socket filter sees a TCP segment from its TCP header on: byte 13 holds
+ * the flags, for IPv4 and IPv6 alike.)
+ */
+int
+mst_proc_refuse_new(int fd)
+{
+	static struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),	/* SYN, ACK */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),			/* drop */
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),		/* keep */
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(code) / sizeof(code[0]),
+		.filter = code,
+	};
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog));
+}
+
+/* Every listening socket of g takes no new handshake from now on. */
+static void
+gen_refuse_new(struct proc_gen *g)
+{
+	int i;
+
+	for (i = 0; i < CD_MAX_WORKERS; i++)
+		if (g->g_listen[i] != -1 &&
+		    mst_proc_refuse_new(g->g_listen[i]) == -1)
+			log_warn("listener %d: refusing new connections", i);
+}
+
 void
 mst_proc_close_listeners(void)
 {
 	stopping = 1;
+	gen_refuse_new(cur);
+	if (old != NULL)
+		gen_refuse_new(old);
 	/* the old generation first: it skips the sockets cur shares */
 	if (old != NULL)
 		gen_close_listeners(old);
 	gen_close_listeners(cur);
 }
 
+bool
+mst_proc_draining(void)
+{
+	return old != NULL;
+}
+
 int
 mst_proc_alive(void)
 {
 	return gen_alive(cur) + (old != NULL ? gen_alive(old) : 0);
-}
-
-/* Stop a still draining older generation at once (SIGKILL, reaped
- * here), so a structural reload can start a generation. */
-static void
-proc_stop_draining(void)
-{
-	int i, status;
-
-	if (old == NULL)
-		return;
-	log_warnx("generation %u: %d worker%s still draining; stopping them "
-	    "now", old->g_gen, gen_alive(old), gen_alive(old) == 1 ? "" : "s");
-	for (i = 0; i < mst.m_concurrency; i++) {
-		struct proc_worker *pw = &old->g_w[i];
-
-		if (pw->pw_pid <= 0)
-			continue;
-		kill(pw->pw_pid, SIGKILL);
-		/* a killed process is reaped at once: bounded wait */
-		while (waitpid(pw->pw_pid, &status, 0) == -1 && errno == EINTR)
-			;
-		pw->pw_pid = 0;
-		shm_slot_reap(mst.m_shm, pw->pw_slot);
-	}
-	old_gen_done();
 }
 
 /* A structural reload: the spare generation, on next's sockets. */
@@ -430,11 +458,13 @@ proc_prepare_gen(struct cd_conf *next)
 
 	/*
 	 * Two generations at most share shm (cluster records, split halves,
-	 * slot halves): one still draining from an earlier reload (reloads
-	 * faster than drains) is stopped now.
+	 * slot halves): while one still drains from an earlier reload, the
+	 * reload waits (reload.c asks mst_proc_draining() first).
 	 */
-	if (old != NULL)
-		proc_stop_draining();
+	if (old != NULL) {
+		errno = EAGAIN;
+		return -1;
+	}
 	if (stopping) {
 		errno = EBUSY;
 		return -1;
@@ -500,7 +530,15 @@ proc_apply_gen(void)
 			    "respawning it later", cur->g_gen, i);
 	log_info("generation %u started; draining generation %u",
 	    cur->g_gen, old->g_gen);
-	gen_signal(old, SIGTERM);
+	if (cur->g_listen[0] == old->g_listen[0]) {
+		/* a handover: the old workers let go of the sockets at once,
+		 * the new ones take the queues */
+		gen_signal(old, SIGUSR2);
+	} else {
+		/* the address changed: the old one stops as on a stop */
+		gen_refuse_new(old);
+		gen_signal(old, SIGTERM);
+	}
 	if (gen_alive(old) == 0)
 		old_gen_done();
 }

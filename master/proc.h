@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "shared/conf-t.h"
@@ -44,19 +45,26 @@ enum mst_proc_after mst_proc_after_exit(int status, uint64_t lifetime_ms,
 	    unsigned *fast_deaths, uint64_t *delay_ms);
 /* Ask every worker to drain (SIGTERM) or to stop at once (SIGKILL). */
 void	 mst_proc_signal_all(int sig);
-/* Close the listening sockets (the workers keep their copies until they
- * exit); nothing is respawned afterwards. */
+/*
+ * Stop listening: the listening sockets take no new handshake (new
+ * connections are refused once every copy is closed) and the master
+ * closes its copies; each worker accepts what its queue holds, then
+ * closes its own (worker/worker.c).  Nothing is respawned afterwards.
+ */
 void	 mst_proc_close_listeners(void);
+/* Drop new TCP handshakes on listening socket fd; 0 or -1 (errno). */
+int	 mst_proc_refuse_new(int fd);
+/* An older generation is still draining: a structural reload waits. */
+bool	 mst_proc_draining(void);
 /* Workers still running. */
 int	 mst_proc_alive(void);
 /*
  * next is about to become the running configuration (ch): the generation
  * that runs it takes it over and frees it when it ends.  At start that is
- * generation 0 (call before mst_proc_listen()).  For a structural reload:
- * a generation still draining from an earlier one is stopped at once,
- * and next gets its own listening sockets if its address changed.  0, or
- * -1 with errno (EBUSY: the listeners are closed, canaryd is stopping)
- * and nothing taken.
+ * generation 0 (call before mst_proc_listen()).  For a structural reload
+ * next gets its own listening sockets if its address changed.  0, or -1
+ * with errno (EBUSY: the listeners are closed, canaryd is stopping;
+ * EAGAIN: a generation is still draining) and nothing taken.
  */
 int	 mst_proc_prepare(enum mst_change ch, struct cd_conf *next);
 /* Another module refused the prepared configuration: the caller owns it

@@ -20,7 +20,14 @@
 #include "module.h"
 #include "mst.h"
 #include "notify.h"
+#include "proc.h"
 #include "reload.h"
+#include "state.h"
+
+/* how often a deferred structural reload looks whether it may go */
+#define RELOAD_WAIT_POLL_MS	100
+
+static struct mst_timer	*reload_wait;	/* a structural reload waits */
 
 /*
  * Copy s into b with the value of every "weight" and "total_weight" key
@@ -117,6 +124,50 @@ reload_diags(const struct conf_diags *diags)
 		    diags->cd_v[i].d_col, diags->cd_v[i].d_text);
 }
 
+static void	reload_apply(void);
+
+static void
+reload_wait_poll(void *arg)
+{
+	(void)arg;
+	reload_wait = NULL;
+	if (mst_state_stopping()) {
+		mst.m_reload_waiting = 0;
+		return;
+	}
+	if (mst_proc_draining()) {
+		reload_wait = mst_timer_add(RELOAD_WAIT_POLL_MS,
+		    reload_wait_poll, NULL);
+		return;
+	}
+	log_info("reload: the older generation has drained; reloading %s",
+	    mst.m_config_path);
+	reload_apply();
+}
+
+/*
+ * A structural reload while an older generation still drains (the shm
+ * layout holds two generations) waits for it, instead of cutting its
+ * requests short; it reads the file again when it goes, so the newest
+ * file wins.  Weights-only reloads never wait.
+ */
+static void
+reload_defer(void)
+{
+	mst.m_reload_waiting = 1;
+	atomic_fetch_add(&mst.m_shm->hdr.h_reload_deferred, 1);
+	if (reload_wait != NULL) {
+		log_info("reload: still waiting for generation %u to drain",
+		    mst.m_generation - 1);
+		return;
+	}
+	log_warnx("reload: generation %u still drains; the new "
+	    "configuration waits for it (at most --drain-time-s)",
+	    mst.m_generation - 1);
+	reload_wait = mst_timer_add(RELOAD_WAIT_POLL_MS, reload_wait_poll,
+	    NULL);
+}
+
 static void
 reload_apply(void)
 {
@@ -128,6 +179,13 @@ reload_apply(void)
 	next = conf_load(mst.m_config_path, &diags);
 	reload_diags(&diags);
 	conf_diags_free(&diags);
+	if (next != NULL && mst_proc_draining() &&
+	    mst_reload_change(mst.m_conf, next) == MST_CH_STRUCTURAL) {
+		conf_free(next);
+		reload_defer();
+		return;
+	}
+	mst.m_reload_waiting = 0;
 	if (next == NULL ||
 	    mst_modules_reload(ch = mst_reload_change(mst.m_conf, next),
 	    next) == -1) {

@@ -93,6 +93,8 @@ mst_state_shutdown(const char *why)
 	log_info("%s: draining workers (at most %d s)", why,
 	    mst.m_drain_time_s);
 	state_draining();
+	/* refused from now on, once the workers have taken their queues */
+	mst_proc_close_listeners();
 	mst_proc_signal_all(SIGTERM);
 	mst_timer_add((uint64_t)mst.m_drain_time_s * 1000,
 	    state_drain_deadline, NULL);

@@ -396,6 +396,8 @@ collect_server(struct mst_stat_list *sl, const struct mst_stats_src *src)
 	ADD_C(sl, atomic_load(&shm->hdr.h_reloads), "server.config_reload");
 	ADD_C(sl, atomic_load(&shm->hdr.h_reload_fails),
 	    "server.config_reload_fail");
+	ADD_C(sl, atomic_load(&shm->hdr.h_reload_deferred),
+	    "server.config_reload_deferred");
 }
 
 static void

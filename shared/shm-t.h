@@ -179,6 +179,7 @@ struct shm_hdr {
 	uint64_t	 h_start_ms;	/* CLOCK_REALTIME ms when the master began */
 	_Atomic uint64_t h_reloads;	/* server.config_reload */
 	_Atomic uint64_t h_reload_fails;	/* server.config_reload_fail */
+	_Atomic uint64_t h_reload_deferred;	/* server.config_reload_deferred */
 };
 
 struct shm {

@@ -169,12 +169,13 @@ wrk_exit(int status, const char *why)
 static void
 wrk_listen_close(struct wrk_timer *t)
 {
-	(void)t;
 	if (wrk.w_lfd == -1)
 		return;
-	wrk_accept_all();
+	if (t != NULL)
+		wrk_accept_all();	/* a stop's last look */
 	if (!accept_paused && wrk_listen_watch(false) == -1)
 		log_warn("epoll_ctl listener");
+	wrk_timer_del(&accept_timer);
 	close(wrk.w_lfd);
 	wrk.w_lfd = -1;
 	log_debug("listener closed");
@@ -187,23 +188,35 @@ wrk_drain_deadline(struct wrk_timer *t)
 	wrk_exit(0, "drain deadline");
 }
 
-/* SIGTERM: stop accepting, finish what is in flight, then exit. */
+/*
+ * Stop accepting, finish what is in flight, then exit.  SIGTERM (a stop):
+ * no new handshake reaches the listener any more (the master saw to it),
+ * and what its queue holds was promised an answer: take it, draining
+ * too.  SIGUSR2 (a reload): the new generation accepts on the same
+ * socket from now on, queue included; let go of it at once, or a new
+ * connection would be served by the old configuration.
+ */
 static void
-wrk_drain(void)
+wrk_drain(bool handover)
 {
 	uint64_t ms;
 
 	if (wrk.w_draining)
 		return;
 	wrk.w_draining = true;
-	log_info("draining %u connections", wrk.w_nconns);
+	log_info("draining %u connections%s", wrk.w_nconns,
+	    handover ? " (a new generation took the listener)" : "");
 	ms = wrk_drain_ms;
 	wrk_conn_drain(ms < WRK_DRAIN_IDLE_GRACE_MS ? ms :
 	    WRK_DRAIN_IDLE_GRACE_MS);
 	wrk_ups_close_idle();
-	/* what is queued was promised an answer: take it, draining too */
-	wrk_accept_all();
-	wrk_timer_set(&listen_close_timer, wrk.w_now + WRK_LISTEN_LINGER_MS);
+	if (handover)
+		wrk_listen_close(NULL);
+	else {
+		wrk_accept_all();
+		wrk_timer_set(&listen_close_timer, wrk.w_now +
+		    WRK_LISTEN_LINGER_MS);
+	}
 	/* --drain-time-s bounds the drain, as the master's own wait */
 	wrk_timer_set(&drain_timer, wrk.w_now + ms);
 }
@@ -217,7 +230,8 @@ wrk_signal(struct wrk_ev *ev, uint32_t events)
 	while (read(ev->ev_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGTERM:
-			wrk_drain();
+		case SIGUSR2:
+			wrk_drain(si.ssi_signo == SIGUSR2);
 			break;
 		case SIGQUIT:
 			wrk_exit(0, "SIGQUIT");
@@ -240,6 +254,7 @@ wrk_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
