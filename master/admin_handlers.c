@@ -109,6 +109,7 @@ canary_op(const char *name, size_t len, int op, struct mst_admin_reply *r)
 	    mst_rollout_now_ns(), &why) == -1) {
 		admin_reply_text(r, 409, admin_buf_str(&why));
 	} else {
+		mst_rollout_persist();	/* on disk before the answer */
 		r->ar_ctype = ADMIN_CT_JSON;
 		if (mst_canary_json(&r->ar_body, ro, mst_rollout_now_ns(),
 		    rr) == -1)

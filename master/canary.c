@@ -29,6 +29,7 @@ static void
 json_rollout(struct buf *b, const struct mst_ro_route *rr)
 {
 	const struct cd_rollout *c = &rr->rr_ro;
+	char ts[64];
 	size_t i;
 
 	buf_puts(b, ",\"rollout\":");
@@ -47,6 +48,15 @@ json_rollout(struct buf *b, const struct mst_ro_route *rr)
 		buf_printf(b, "%s%u", i > 0 ? "," : "", c->ro_steps[i]);
 	buf_puts(b, "],\"reason\":");
 	mst_json_str(b, rr->rr_reason);
+	/* where the state came from, and when it was decided */
+	buf_puts(b, ",\"origin\":");
+	mst_json_str(b, rr->rr_origin);
+	buf_puts(b, ",\"decided\":");
+	if (rr->rr_decided_ms != 0 && mst_json_timestamp(ts, sizeof(ts),
+	    rr->rr_decided_ms) > 0)
+		mst_json_str(b, ts);
+	else
+		buf_puts(b, "null");
 	buf_puts(b, ",");
 	json_pair(b, rr);
 	buf_puts(b, ",\"canary_percent\":");
@@ -204,9 +214,10 @@ text_rollout(struct buf *b, const struct mst_ro_route *rr)
 		    rr->rr_ro.ro_nsteps, rr->rr_ro.ro_steps[rr->rr_step]);
 	else
 		buf_printf(b, "0/%zu (before the first)", rr->rr_ro.ro_nsteps);
-	buf_printf(b, ", canary %s, stable %s\n  reason: %s\n",
+	buf_printf(b, ", canary %s, stable %s\n  reason: %s\n  state from: %s\n",
 	    mst_rollout_wc_name(rr, rr->rr_canary),
-	    mst_rollout_wc_name(rr, rr->rr_stable), rr->rr_reason);
+	    mst_rollout_wc_name(rr, rr->rr_stable), rr->rr_reason,
+	    rr->rr_origin);
 }
 
 /* One line per cluster under a header, names in a column. */

@@ -31,6 +31,7 @@ struct opts {
 	const char	*o_path;
 	const char	*o_log_path;
 	const char	*o_pid_file;
+	const char	*o_state_dir;
 	int		 o_validate;
 	int		 o_concurrency;	/* -1: one per CPU */
 	int		 o_level;
@@ -43,7 +44,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: canaryd -f file [--mode serve|validate] [--concurrency n]\n"
 	    "               [-l level] [--log-path file] [--drain-time-s n]\n"
-	    "               [--pid-file file]\n"
+	    "               [--pid-file file] [--state-dir dir]\n"
 	    "       canaryd --mode schema | --version | --help\n"
 	    "  -f, -c, --config-path file  Envoy v3 YAML bootstrap\n"
 	    "  --mode validate, -t         check the config and exit\n"
@@ -55,7 +56,10 @@ usage(FILE *fp)
 	    "(SIGUSR1 reopens)\n"
 	    "  --drain-time-s n            graceful drain bound (default "
 	    "600)\n"
-	    "  --pid-file file             write the master's pid\n");
+	    "  --pid-file file             write the master's pid\n"
+	    "  --state-dir dir             rollout decisions kept here "
+	    "(default\n"
+	    "                              /var/lib/canaryd; \"\" for none)\n");
 }
 
 /* One option; -1 for usage on stderr, 1 to exit 0 (--help, --version). */
@@ -107,6 +111,9 @@ parse_opt(int ch, const char *arg, struct opts *o)
 	case 'P':
 		o->o_pid_file = arg;
 		break;
+	case 'S':
+		o->o_state_dir = arg[0] != '\0' ? arg : NULL;
+		break;
 	case 'h':
 		usage(stdout);
 		return 1;
@@ -131,6 +138,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "log-path",		required_argument, NULL, 'L' },
 		{ "drain-time-s",	required_argument, NULL, 'D' },
 		{ "pid-file",		required_argument, NULL, 'P' },
+		{ "state-dir",		required_argument, NULL, 'S' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -141,6 +149,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 	o->o_concurrency = -1;
 	o->o_level = LOG_L_INFO;
 	o->o_drain_s = 600;
+	o->o_state_dir = "/var/lib/canaryd";
 	while ((ch = getopt_long(argc, argv, "c:f:l:th", longopts,
 	    NULL)) != -1) {
 		if ((rc = parse_opt(ch, optarg, o)) == 1)
@@ -210,6 +219,7 @@ main(int argc, char *argv[], char *envp[])
 		mst_pidfile_open(o.o_pid_file);
 
 	mst.m_config_path = o.o_path;
+	mst.m_state_dir = o.o_state_dir;
 	mst.m_concurrency = concurrency(o.o_concurrency);
 	mst.m_log_level = o.o_level;
 	mst.m_drain_time_s = o.o_drain_s;

@@ -86,7 +86,7 @@ admin_reload(enum mst_change ch)
 static void
 rollout_reload(enum mst_change ch)
 {
-	/* the file is the source of truth: rollouts start over */
+	/* routes keep their decided state (rollout.h) */
 	(void)ch;
 	mst_rollout_reload();
 }

@@ -18,6 +18,7 @@ struct mst {
 	const struct cd_place	*m_place;	/* its shm records (place.h) */
 	struct shm		*m_shm;
 	const char		*m_config_path;	/* as given with -f / -c */
+	const char		*m_state_dir;	/* --state-dir, NULL: none */
 	int			 m_concurrency;	/* worker processes */
 	int			 m_log_level;
 	int			 m_drain_time_s;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "shared/buf.h"
+#include "shared/clock.h"
 #include "shared/conf-t.h"
 #include "shared/hist.h"
 #include "shared/log.h"
@@ -285,9 +286,19 @@ mst_rollout_wc_name(const struct mst_ro_route *rr, int i)
 	return rr->rr_rt->rt_wc[i].wc_name;
 }
 
+/* A decision was made on rr: when, and that the state file is behind. */
+static void
+ro_decided(struct mst_ro *ro, struct mst_ro_route *rr)
+{
+	rr->rr_decided_ms = cd_realtime_ms();
+	rr->rr_origin = "decided here";
+	ro->ro_dirty = 1;
+}
+
 static void
 ro_rollback(struct mst_ro *ro, struct mst_ro_route *rr, const char *why)
 {
+	ro_decided(ro, rr);
 	ro_set_canary_pct(ro, rr, 0);
 	rr->rr_state = MST_RO_ROLLED_BACK;
 	rr->rr_rollbacks++;
@@ -299,6 +310,7 @@ ro_rollback(struct mst_ro *ro, struct mst_ro_route *rr, const char *why)
 static void
 ro_promote(struct mst_ro *ro, struct mst_ro_route *rr, const char *why)
 {
+	ro_decided(ro, rr);
 	ro_set_canary_pct(ro, rr, 100);
 	rr->rr_state = MST_RO_PROMOTED;
 	rr->rr_step = (int)rr->rr_ro.ro_nsteps - 1;
@@ -314,6 +326,7 @@ ro_take_step(struct mst_ro *ro, struct mst_ro_route *rr, int i,
 {
 	unsigned pct = rr->rr_ro.ro_steps[i];
 
+	ro_decided(ro, rr);
 	rr->rr_step = i;
 	rr->rr_step_since = now;
 	rr->rr_logged = RO_W_NONE;
@@ -421,6 +434,7 @@ mst_rollout_op(struct mst_ro *ro, struct mst_ro_route *rr, enum mst_ro_op op,
 		if (rr->rr_state != MST_RO_PROGRESSING)
 			goto conflict;
 		rr->rr_state = MST_RO_PAUSED;
+		ro_decided(ro, rr);
 		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "paused by the "
 		    "operator at %.1f%%", mst_rollout_canary_pct(rr));
 		break;
@@ -439,6 +453,7 @@ mst_rollout_op(struct mst_ro *ro, struct mst_ro_route *rr, enum mst_ro_op op,
 		}
 		if (rr->rr_state == MST_RO_PAUSED) {
 			rr->rr_state = MST_RO_PROGRESSING;
+			ro_decided(ro, rr);
 			rr->rr_step_since = now;
 			rr->rr_logged = RO_W_NONE;
 			snprintf(rr->rr_reason, sizeof(rr->rr_reason),
@@ -606,11 +621,103 @@ ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
 	rr->rr_state = MST_RO_PROGRESSING;
 	rr->rr_step = -1;
 	rr->rr_step_since = now;
-	if (rr->rr_has_rollout)
+	rr->rr_origin = "the configuration";
+	if (rr->rr_has_rollout) {
+		rr->rr_sig = mst_rollout_sig(ro->ro_conf, rt);
 		ro_route_start(ro, rr);
-	else
+	} else
 		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "no rollout");
 	return 0;
+}
+
+/*
+ * rr takes a state decided before (kept across a reload, or saved in the
+ * state file): state, step, weights (scaled to rr's total when the file's
+ * total changed: the shares are what was decided), reason.  -1 when the
+ * weights do not fit the route.
+ */
+static int
+ro_route_adopt(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct mst_ro_saved *sv, int64_t now, const char *origin)
+{
+	uint64_t sum = 0, acc = 0;
+	size_t i;
+
+	if (sv->rs_nw != rr->rr_nwc || sv->rs_step >= (int)rr->rr_ro.ro_nsteps)
+		return -1;
+	for (i = 0; i < sv->rs_nw; i++)
+		sum += sv->rs_w[i];
+	if (sum == 0)
+		return -1;
+	for (i = 0; i < rr->rr_nwc; i++) {
+		rr->rr_w[i] = (uint32_t)(sv->rs_w[i] * rr->rr_total / sum);
+		acc += rr->rr_w[i];
+	}
+	/* what rounding lost goes to the stable cluster */
+	rr->rr_w[rr->rr_stable] += (uint32_t)(rr->rr_total - acc);
+	rr->rr_state = sv->rs_state;
+	rr->rr_step = sv->rs_step;
+	rr->rr_step_since = now;
+	rr->rr_decided_ms = sv->rs_decided_ms;
+	rr->rr_origin = origin;
+	strlcpy(rr->rr_reason, sv->rs_reason, sizeof(rr->rr_reason));
+	ro_publish(ro, rr);
+	return 0;
+}
+
+/* rr as the state file would keep it. */
+static void
+ro_route_save(const struct mst_ro_route *rr, struct mst_ro_saved *sv)
+{
+	memset(sv, 0, sizeof(*sv));
+	strlcpy(sv->rs_name, rr->rr_name, sizeof(sv->rs_name));
+	sv->rs_sig = rr->rr_sig;
+	sv->rs_state = rr->rr_state;
+	sv->rs_step = rr->rr_step;
+	sv->rs_decided_ms = rr->rr_decided_ms;
+	memcpy(sv->rs_w, rr->rr_w, sizeof(sv->rs_w));
+	sv->rs_nw = rr->rr_nwc;
+	strlcpy(sv->rs_reason, rr->rr_reason, sizeof(sv->rs_reason));
+}
+
+/* rr takes sv's state if sv is the same route; logged either way. */
+static void
+ro_route_resume_from(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct mst_ro_saved *sv, int64_t now, const char *origin)
+{
+	if (sv->rs_sig != rr->rr_sig) {
+		rr->rr_origin = "the configuration (its rollout or canary "
+		    "cluster changed)";
+		log_info("canary %s: the rollout block or the canary/stable "
+		    "clusters changed: a fresh rollout from the file's "
+		    "weights", rr->rr_name);
+		return;
+	}
+	if (ro_route_adopt(ro, rr, sv, now, origin) == -1) {
+		log_warnx("canary %s: the state %s does not fit the route: a "
+		    "fresh rollout from the file's weights", rr->rr_name,
+		    origin);
+		return;
+	}
+	log_info("canary %s: rollout %s at %.1f%% (%s): %s", rr->rr_name,
+	    mst_rollout_state_name(rr->rr_state), mst_rollout_canary_pct(rr),
+	    origin, rr->rr_reason);
+}
+
+void
+mst_rollout_restore(struct mst_ro *ro, const struct mst_ro_saved *sv,
+    size_t n, int64_t now)
+{
+	struct mst_ro_route *rr;
+	size_t r, k;
+
+	for (r = 0; r < ro->ro_n; r++) {
+		rr = &ro->ro_routes[r];
+		for (k = 0; rr->rr_has_rollout && k < n; k++)
+			if (strcmp(sv[k].rs_name, rr->rr_name) == 0)
+				ro_route_resume_from(ro, rr, &sv[k], now,
+				    "from the state file");
+	}
 }
 
 int
@@ -621,6 +728,7 @@ mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
 	const struct cd_listener *l = conf->c_listener;
 	const struct mst_ro_route *old;
 	struct mst_ro_route *rr;
+	struct mst_ro_saved sv;
 	size_t v, r, n = 0, k;
 
 	memset(ro, 0, sizeof(*ro));
@@ -647,9 +755,14 @@ mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
 				return -1;
 			for (k = 0; prev != NULL && k < prev->ro_n; k++) {
 				old = &prev->ro_routes[k];
-				if (strcmp(old->rr_name, rr->rr_name) == 0) {
-					rr->rr_rollbacks = old->rr_rollbacks;
-					rr->rr_promotions = old->rr_promotions;
+				if (strcmp(old->rr_name, rr->rr_name) != 0)
+					continue;
+				rr->rr_rollbacks = old->rr_rollbacks;
+				rr->rr_promotions = old->rr_promotions;
+				if (rr->rr_has_rollout && old->rr_has_rollout) {
+					ro_route_save(old, &sv);
+					ro_route_resume_from(ro, rr, &sv, now,
+					    "kept across a reload");
 				}
 			}
 		}
@@ -712,6 +825,59 @@ mst_rollout_stats(const struct mst_ro *ro, struct mst_stat_list *sl)
 static struct mst_ro ro_engine;
 static int ro_running;
 static struct mst_timer *ro_timer;
+static int ro_save_failing;	/* the last write failed (logged once) */
+
+void
+mst_rollout_persist(void)
+{
+	size_t r;
+
+	if (!ro_running || !ro_engine.ro_dirty || mst.m_state_dir == NULL)
+		return;
+	for (r = 0; r < ro_engine.ro_n; r++)
+		if (ro_engine.ro_routes[r].rr_has_rollout)
+			break;
+	if (r == ro_engine.ro_n)
+		return;		/* nothing to keep: no file written */
+	if (mst_rollout_state_write(mst.m_state_dir, &ro_engine) == -1) {
+		if (!ro_save_failing)
+			log_error("canary: cannot write the rollout state in "
+			    "%s (decisions will not survive a restart): %s",
+			    mst.m_state_dir, strerror(errno));
+		ro_save_failing = 1;
+		return;
+	}
+	if (ro_save_failing)
+		log_info("canary: rollout state written in %s again",
+		    mst.m_state_dir);
+	ro_save_failing = 0;
+	ro_engine.ro_dirty = 0;
+}
+
+/* The state file's decisions, for the routes it still fits. */
+static void
+ro_restore_saved(void)
+{
+	struct mst_ro_saved *sv;
+	char why[512];
+	size_t n;
+	int rc;
+
+	if (mst.m_state_dir == NULL)
+		return;
+	rc = mst_rollout_state_read(mst.m_state_dir, &sv, &n, why,
+	    sizeof(why));
+	if (rc == -1) {
+		log_crit("canary: rollout state unusable (%s): every rollout "
+		    "starts from the configuration", why);
+		ro_engine.ro_dirty = 1;		/* replace it */
+		return;
+	}
+	if (rc == 1)
+		return;
+	mst_rollout_restore(&ro_engine, sv, n, mst_rollout_now_ns());
+	free(sv);
+}
 
 int64_t
 mst_rollout_now_ns(void)
@@ -733,6 +899,7 @@ ro_on_tick(void *arg)
 	if (!ro_running)
 		return;
 	mst_rollout_tick(&ro_engine, mst_rollout_now_ns());
+	mst_rollout_persist();
 	if ((ro_timer = mst_timer_add(MST_ROLLOUT_TICK_MS, ro_on_tick,
 	    NULL)) == NULL)
 		log_error("canary: no timer: rollouts stop being judged");
@@ -748,6 +915,8 @@ mst_rollout_start(void)
 		return -1;
 	}
 	ro_running = 1;
+	ro_restore_saved();
+	mst_rollout_persist();
 	if (ro_timer == NULL && (ro_timer = mst_timer_add(MST_ROLLOUT_TICK_MS,
 	    ro_on_tick, NULL)) == NULL) {
 		log_error("canary: no timer for the rollout engine");
@@ -774,6 +943,8 @@ mst_rollout_reload(void)
 	}
 	mst_rollout_free(&ro_engine);
 	ro_engine = next;
+	ro_engine.ro_dirty = 1;
+	mst_rollout_persist();
 }
 
 void

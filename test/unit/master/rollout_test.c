@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -553,26 +554,184 @@ start_step_from_the_file(void)
 }
 
 static void
-reload_keeps_counters_of_a_route_by_name(void)
+reload_keeps_counters_and_state_of_a_route_by_name(void)
 {
+	static char changed[] = "{\"name\":\"v2\",\"type\":\"LOGICAL_DNS\"}";
 	struct cd_route *rt = setup(50, 50);
 	struct mst_ro next;
 	struct buf why;
+	uint32_t w1, w2;
 
 	set_rollout(rt);
 	buf_init(&why);
 	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
 	    NULL) == 0);
 	mst_rollout_op(&ro, &ro.ro_routes[0], MST_RO_OP_ROLLBACK, S(1), &why);
+	CU_ASSERT(ro.ro_dirty);
+	/* a reload publishes the file's weights before the engine runs */
+	shm_split_publish(&shm->splits[place.pl_split[rt->rt_wi]],
+	    (uint32_t[]){ 50, 50 }, 2, 1);
 	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &place, shm, S(2),
 	    &ro) == 0);
-	/* the state starts over (the file's weights are in shm: 100/0 now,
-	 * as the rollback left them; a reload publishes the file's first) */
-	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_PROGRESSING);
+	/* the same block and clusters: the decision stands */
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_ROLLED_BACK);
 	CU_ASSERT_EQUAL(next.ro_routes[0].rr_rollbacks, 1);
+	CU_ASSERT_STRING_EQUAL(next.ro_routes[0].rr_origin,
+	    "kept across a reload");
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 100 && w2 == 0);
+	mst_rollout_free(&next);
+
+	/* another canary cluster definition: a fresh rollout */
+	/* (the config's strings live in its arena: point at another) */
+	conf->c_json_clusters[1] = changed;
+	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &place, shm, S(3),
+	    &ro) == 0);
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_PROGRESSING);
+	CU_ASSERT(strncmp(next.ro_routes[0].rr_origin, "the configuration",
+	    17) == 0);
 	mst_rollout_free(&next);
 	buf_free(&why);
 	teardown();
+}
+
+/* A scratch directory for state files, removed by st_rmdir(). */
+static void
+st_mkdir(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/canaryd-unit.XXXXXX");
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+}
+
+static void
+st_rmdir(const char *dir)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/rollout.state", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+static void
+st_put(const char *dir, const char *text)
+{
+	char p[512];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/rollout.state", dir);
+	CU_ASSERT_FATAL((fp = fopen(p, "w")) != NULL);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* Decisions written, read back and applied to a fresh engine. */
+static void
+state_file_round_trip_and_restore(void)
+{
+	struct cd_route *rt = setup(90, 10);
+	struct mst_ro_saved *sv;
+	struct mst_ro next;
+	char dir[64], why[256];
+	struct buf b;
+	uint32_t w1, w2;
+	size_t n;
+
+	set_rollout(rt);
+	buf_init(&b);
+	st_mkdir(dir, sizeof(dir));
+	CU_ASSERT_EQUAL(mst_rollout_state_read(dir, &sv, &n, why,
+	    sizeof(why)), 1);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
+	/* a reason with blanks, a newline and a percent sign survives */
+	mst_rollout_op(&ro, &ro.ro_routes[0], MST_RO_OP_ROLLBACK, S(1), &b);
+	strlcpy(ro.ro_routes[0].rr_reason, "rolled back: 5% \"off\"\nnext",
+	    sizeof(ro.ro_routes[0].rr_reason));
+	CU_ASSERT_EQUAL(mst_rollout_state_write(dir, &ro), 0);
+	CU_ASSERT_EQUAL_FATAL(mst_rollout_state_read(dir, &sv, &n, why,
+	    sizeof(why)), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(sv[0].rs_name, "web");
+	CU_ASSERT_EQUAL(sv[0].rs_state, MST_RO_ROLLED_BACK);
+	CU_ASSERT_EQUAL(sv[0].rs_sig, ro.ro_routes[0].rr_sig);
+	CU_ASSERT(sv[0].rs_nw == 2 && sv[0].rs_w[0] == 100 &&
+	    sv[0].rs_w[1] == 0);
+	CU_ASSERT_STRING_EQUAL(sv[0].rs_reason, "rolled back: 5% \"off\"\nnext");
+	CU_ASSERT(sv[0].rs_decided_ms > 0);
+
+	/* a restart: the file's weights in shm, then the saved state */
+	shm_split_publish(&shm->splits[place.pl_split[rt->rt_wi]],
+	    (uint32_t[]){ 90, 10 }, 2, 1);
+	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &place, shm, S(5),
+	    NULL) == 0);
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_PROGRESSING);
+	mst_rollout_restore(&next, sv, n, S(5));
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_ROLLED_BACK);
+	CU_ASSERT_STRING_EQUAL(next.ro_routes[0].rr_origin,
+	    "from the state file");
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 100 && w2 == 0);
+
+	/* a saved state of another signature is not taken */
+	sv[0].rs_sig ^= 1;
+	mst_rollout_free(&next);
+	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &place, shm, S(6),
+	    NULL) == 0);
+	mst_rollout_restore(&next, sv, n, S(6));
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_PROGRESSING);
+	mst_rollout_free(&next);
+	free(sv);
+	st_rmdir(dir);
+	buf_free(&b);
+	teardown();
+}
+
+/* A file that does not read exactly is not used, and says where. */
+static void
+state_file_refuses_what_does_not_read(void)
+{
+	static const struct {
+		const char	*text;
+		const char	*why;
+	} bad[] = {
+		{ "", "empty" },
+		{ "something else\n", ":1: not a canaryd" },
+		{ "canaryd-rollout-state 1\nroute web\n", ":2: not a route" },
+		{ "canaryd-rollout-state 1\nroute web 00000000000000ff "
+		    "sideways 0 1 100,0 x\n", ":2:" },
+		{ "canaryd-rollout-state 1\nroute web 00000000000000ff "
+		    "paused 99 1 100,0 x\n", ":2:" },
+		{ "canaryd-rollout-state 1\nroute web 00000000000000ff "
+		    "paused 0 1 100,x x\n", ":2:" },
+		{ "canaryd-rollout-state 1\nroute web 00000000000000ff "
+		    "paused 0 1 100,0 a%zz\n", ":2:" },
+		{ "canaryd-rollout-state 1\nroute web 00000000000000ff "
+		    "paused 0 1 100,0 x", ":2: line too long or unterminated" },
+	};
+	struct mst_ro_saved *sv;
+	char dir[64], why[256];
+	size_t i, n;
+
+	st_mkdir(dir, sizeof(dir));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		st_put(dir, bad[i].text);
+		why[0] = '\0';
+		CU_ASSERT_EQUAL(mst_rollout_state_read(dir, &sv, &n, why,
+		    sizeof(why)), -1);
+		CU_ASSERT_PTR_NULL(sv);
+		if (strstr(why, bad[i].why) == NULL)
+			fprintf(stderr, "\ncase %zu: %s\n", i, why);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, bad[i].why));
+	}
+	st_put(dir, "canaryd-rollout-state 1\nroute a%20b 00000000000000ff "
+	    "paused -1 1 7 %00\n");
+	CU_ASSERT_EQUAL_FATAL(mst_rollout_state_read(dir, &sv, &n, why,
+	    sizeof(why)), 0);
+	CU_ASSERT(n == 1 && strcmp(sv[0].rs_name, "a b") == 0 &&
+	    sv[0].rs_step == -1 && sv[0].rs_reason[0] == '\0');
+	free(sv);
+	st_rmdir(dir);
 }
 
 static void
@@ -657,8 +816,12 @@ static CU_TestInfo tests[] = {
 	    route_without_rollout_is_listed_not_driven },
 	{ "p99_floor_hides_loopback_noise", p99_floor_hides_loopback_noise },
 	{ "start_step_from_the_file", start_step_from_the_file },
-	{ "reload_keeps_counters_of_a_route_by_name",
-	    reload_keeps_counters_of_a_route_by_name },
+	{ "reload_keeps_counters_and_state_of_a_route_by_name",
+	    reload_keeps_counters_and_state_of_a_route_by_name },
+	{ "state_file_round_trip_and_restore",
+	    state_file_round_trip_and_restore },
+	{ "state_file_refuses_what_does_not_read",
+	    state_file_refuses_what_does_not_read },
 	{ "text_and_json_shapes", text_and_json_shapes },
 	{ "stats_for_routes_with_a_rollout", stats_for_routes_with_a_rollout },
 	CU_TEST_INFO_NULL,
