@@ -9,9 +9,16 @@
  * Invariant: nothing here blocks the master.  Sockets are non-blocking; a
  * page is rendered in memory in one go (it is small and reads only shm and
  * the config); a connection holds at most one head (64 KiB) and one reply,
- * is closed after ADMIN_IDLE_MS without progress, and at most
- * ADMIN_MAX_CONNS exist.  Pipelined requests are answered in order, one
- * at a time: the next head is parsed only once the reply before it is out.
+ * is closed after ADMIN_IDLE_MS without progress or when a head takes
+ * longer than ADMIN_HEAD_MS, and at most ADMIN_MAX_CONNS exist,
+ * ADMIN_MAX_PER_PEER from one address.  Pipelined requests are answered in
+ * order, one at a time: the next head is parsed only once the reply before
+ * it is out.
+ *
+ * A full server never refuses the newcomer: it closes the connection that
+ * has waited longest without a complete request (idle, or a head still
+ * coming), so a flood of half-sent heads cannot lock out a load
+ * balancer's /ready or the operator.
  */
 #include <sys/types.h>
 #include <sys/epoll.h>
@@ -43,8 +50,11 @@
 #include "loop.h"
 #include "mst.h"
 
-#define ADMIN_MAX_CONNS		64
+#define ADMIN_MAX_CONNS		128
+#define ADMIN_MAX_PER_PEER	32	/* connections from one address */
 #define ADMIN_IDLE_MS		60000	/* no progress for this long: close */
+#define ADMIN_HEAD_MS		10000	/* a request head takes at most this */
+#define ADMIN_BACKLOG		4096
 #define ADMIN_READ_CHUNK	16384
 #define ADMIN_READS_PER_WAKE	16	/* then let the loop serve others */
 #define ADMIN_ACCEPTS_PER_WAKE	32
@@ -68,6 +78,9 @@ struct adm_conn {
 	int		 c_fd;
 	enum adm_state	 c_state;
 	uint64_t	 c_id;
+	struct sockaddr_storage c_peer;
+	int		 c_allowed;	/* may POST (admin_acl.c) */
+	uint64_t	 c_head_ms;	/* when the head being read began */
 	struct buf	 c_rbuf;	/* bytes read, not yet consumed */
 	struct mst_admin_parser c_parser;	/* the head at c_rbuf's start */
 	struct buf	 c_wbuf;	/* the reply being sent */
@@ -157,6 +170,8 @@ head_done(const struct mst_admin_parser *ap, const char *p,
 
 	http1_version(h, &major, &minor);
 	rq->rq_head_len = h->h_head_end;
+	if (h->h_url.s_len > MST_ADMIN_URL_MAX)
+		return head_err(rq, 414);
 	if (rq->rq_head_len > MST_ADMIN_HEAD_MAX)
 		return head_err(rq, 431);
 	if (major != 1)
@@ -197,10 +212,18 @@ mst_admin_parser_feed(struct mst_admin_parser *ap, const char *p,
 		e = (enum http1_err)ap->ap_h1.h_err;
 		if (e == HTTP1_E_TE || head_has_te(ap, p))
 			return head_err(rq, 411);
+		if (e == HTTP1_E_TOO_LARGE && memchr(p, '\n', len <
+		    MST_ADMIN_URL_MAX ? len : MST_ADMIN_URL_MAX) == NULL)
+			return head_err(rq, 414);
 		if (e == HTTP1_E_TOO_MANY || e == HTTP1_E_TOO_LARGE)
 			return head_err(rq, 431);
 		return head_err(rq, 400);
 	}
+	/* no end of the request line in MST_ADMIN_URL_MAX bytes: 414 at
+	 * once, not after the whole head */
+	if (len > MST_ADMIN_URL_MAX && memchr(p, '\n', MST_ADMIN_URL_MAX) ==
+	    NULL)
+		return head_err(rq, 414);
 	/* no end of head in MST_ADMIN_HEAD_MAX bytes */
 	if (len >= MST_ADMIN_HEAD_MAX)
 		return head_err(rq, 431);
@@ -228,7 +251,9 @@ reason(int status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 411: return "Length Required";
+	case 403: return "Forbidden";
 	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
@@ -282,22 +307,44 @@ conn_close(struct adm_conn *c, const char *why)
 		admin_schedule_quit(quit);
 }
 
+/* A head has been coming (or the connection idle) for ADMIN_HEAD_MS. */
+static bool
+conn_head_late(const struct adm_conn *c, uint64_t now)
+{
+	return c->c_state == ADM_S_READ_HEAD && now >= c->c_head_ms +
+	    ADMIN_HEAD_MS;
+}
+
 static void
 conn_timeout(void *arg)
 {
 	struct adm_conn *c = arg;
 
 	c->c_timer = NULL;	/* the loop has freed it */
+	if (conn_head_late(c, mst_now_ms()) && c->c_rbuf.b_len > 0) {
+		adm_ctr.ac_header_timeout++;
+		conn_close(c, "request headers timeout");
+		return;
+	}
 	conn_close(c, c->c_state == ADM_S_LINGER ? "linger over" :
 	    "idle timeout");
 }
 
-/* Progress was made: the idle clock starts again. */
+/*
+ * Progress was made: the idle clock starts again; while a head is read,
+ * the head's own deadline comes first.  An idle keep-alive connection
+ * (no byte of the next head yet) has the idle timeout.
+ */
 static void
 conn_touch(struct adm_conn *c)
 {
+	uint64_t now = mst_now_ms(), ms = ADMIN_IDLE_MS;
+
+	if (c->c_state == ADM_S_READ_HEAD && c->c_rbuf.b_len > 0)
+		ms = c->c_head_ms + ADMIN_HEAD_MS > now ? c->c_head_ms +
+		    ADMIN_HEAD_MS - now : 0;
 	mst_timer_cancel(c->c_timer);
-	c->c_timer = mst_timer_add(ADMIN_IDLE_MS, conn_timeout, c);
+	c->c_timer = mst_timer_add(ms, conn_timeout, c);
 }
 
 /* Allowed moves: a reply may go out at once (READ_* -> READ_HEAD or
@@ -408,6 +455,42 @@ conn_save_request(struct adm_conn *c, const struct mst_admin_req *rq)
 }
 
 /* Keep the head for the access log line: it is consumed before dispatch. */
+/* The peer's address, for logs (a static buffer). */
+static const char *
+conn_peer_str(const struct adm_conn *c)
+{
+	static char s[INET6_ADDRSTRLEN];
+	const void *a;
+
+	a = c->c_peer.ss_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)&c->c_peer)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)&c->c_peer)->sin_addr;
+	if (inet_ntop(c->c_peer.ss_family, a, s, sizeof(s)) == NULL)
+		strlcpy(s, "?", sizeof(s));
+	return s;
+}
+
+/* May this request use the mutating endpoints (admin_acl.c)?  From its
+ * peer, or its Authorization header, read while the head is at hand. */
+static void
+conn_authorize(struct adm_conn *c)
+{
+	const struct http1 *h = &c->c_parser.ap_h1;
+	const char *p = c->c_rbuf.b_data, *v = NULL;
+	size_t vlen = 0;
+	uint16_t i;
+
+	for (i = 0; i < h->h_nhdrs; i++)
+		if (h->h_hdrs[i].h_name.s_len == 13 && strncasecmp(p +
+		    h->h_hdrs[i].h_name.s_off, "authorization", 13) == 0) {
+			v = p + h->h_hdrs[i].h_value.s_off;
+			vlen = h->h_hdrs[i].h_value.s_len;
+			break;
+		}
+	c->c_allowed = mst_admin_acl_allows((struct sockaddr *)&c->c_peer, v,
+	    vlen);
+}
+
 static void
 conn_al_begin(struct adm_conn *c, const struct mst_admin_req *rq)
 {
@@ -466,8 +549,16 @@ conn_dispatch(struct adm_conn *c)
 	int head = strcmp(method, "HEAD") == 0;
 
 	mst_admin_reply_init(&r);
-	/* a HEAD is answered as its GET would be, without the body */
-	mst_admin_handle(head ? "GET" : method, path, query, &r);
+	if (strcmp(method, "POST") == 0 && !c->c_allowed) {
+		/* only POST changes anything: the rest answers anyone */
+		adm_ctr.ac_rbac_denied++;
+		admin_reply_text(&r, 403, "RBAC: access denied");
+		log_info("admin: conn %" PRIu64 ": POST %s from %s: access "
+		    "denied (not in the admin allow list, no valid token)",
+		    c->c_id, path, conn_peer_str(c));
+	} else
+		/* a HEAD is answered as its GET would be, without the body */
+		mst_admin_handle(head ? "GET" : method, path, query, &r);
 	if (head && r.ar_status == 405) {
 		buf_reset(&r.ar_body);
 		buf_printf(&r.ar_body, "Method %s not allowed, POST required.",
@@ -580,6 +671,7 @@ conn_flush(struct adm_conn *c)
 		return -1;
 	}
 	conn_set_state(c, ADM_S_READ_HEAD);
+	c->c_head_ms = mst_now_ms();	/* the next head's clock */
 	return 0;
 }
 
@@ -611,6 +703,7 @@ conn_process(struct adm_conn *c)
 			}
 			adm_ctr.ac_rq_total++;
 			conn_save_request(c, &rq);
+			conn_authorize(c);
 			if (mst_accesslog_admin_on())
 				conn_al_begin(c, &rq);
 			c->c_minor = rq.rq_minor;
@@ -664,11 +757,14 @@ conn_read(struct adm_conn *c)
 			conn_close(c, "peer closed");
 			return;
 		}
-		conn_touch(c);
+		/* an idle wait does not count against the head's time */
+		if (c->c_state == ADM_S_READ_HEAD && c->c_rbuf.b_len == 0)
+			c->c_head_ms = mst_now_ms();
 		if (buf_append(&c->c_rbuf, tmp, (size_t)n) == -1) {
 			conn_close(c, "out of memory");
 			return;
 		}
+		conn_touch(c);
 		if (conn_process(c) == -1 || c->c_state == ADM_S_WRITE)
 			return;
 	}
@@ -699,7 +795,7 @@ conn_io(int fd, uint32_t events, void *arg)
 }
 
 static void
-conn_new(int fd)
+conn_new(int fd, const struct sockaddr_storage *peer)
 {
 	struct adm_conn *c;
 
@@ -711,6 +807,8 @@ conn_new(int fd)
 	c->c_fd = fd;
 	c->c_id = ++adm_next_id;
 	c->c_state = ADM_S_READ_HEAD;
+	c->c_peer = *peer;
+	c->c_head_ms = mst_now_ms();
 	buf_init(&c->c_rbuf);
 	mst_admin_parser_init(&c->c_parser);
 	buf_init(&c->c_wbuf);
@@ -743,15 +841,74 @@ admin_resume(void *arg)
 		log_warn("admin: epoll add");
 }
 
+/* Two peers are the same address (the port aside). */
+static bool
+same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	    &((const struct sockaddr_in6 *)b)->sin6_addr,
+	    sizeof(struct in6_addr)) == 0;
+}
+
+/*
+ * Room for a newcomer from peer: at ADMIN_MAX_PER_PEER connections from
+ * that address, or ADMIN_MAX_CONNS in all, close the one (of that peer,
+ * or of anyone) that has waited longest for a complete request.  false
+ * when none can go (all busy replying): the newcomer is refused then.
+ */
+static bool
+make_room(const struct sockaddr_storage *peer)
+{
+	struct adm_conn *c, *old_peer = NULL, *old_any = NULL;
+	int npeer = 0;
+
+	TAILQ_FOREACH(c, &adm_conns, c_entry) {
+		bool mine = same_peer(&c->c_peer, peer);
+
+		npeer += mine;
+		if (c->c_state != ADM_S_READ_HEAD)
+			continue;
+		if (old_any == NULL || c->c_head_ms < old_any->c_head_ms)
+			old_any = c;
+		if (mine && (old_peer == NULL ||
+		    c->c_head_ms < old_peer->c_head_ms))
+			old_peer = c;
+	}
+	if (npeer >= ADMIN_MAX_PER_PEER) {
+		if (old_peer == NULL)
+			return false;
+		adm_ctr.ac_cx_evicted++;
+		conn_close(old_peer, "per-address limit: the oldest waiting "
+		    "connection makes room");
+	} else if (adm_nconns >= ADMIN_MAX_CONNS) {
+		if (old_any == NULL)
+			return false;
+		adm_ctr.ac_cx_evicted++;
+		conn_close(old_any, "connection limit: the oldest waiting "
+		    "connection makes room");
+	}
+	return true;
+}
+
 static void
 admin_accept(int fd, uint32_t events, void *arg)
 {
+	struct sockaddr_storage peer;
+	socklen_t plen;
 	int i, s;
 
 	(void)events;
 	(void)arg;
 	for (i = 0; i < ADMIN_ACCEPTS_PER_WAKE; i++) {
-		s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		plen = sizeof(peer);
+		memset(&peer, 0, sizeof(peer));
+		s = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
 		if (s == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
@@ -769,13 +926,13 @@ admin_accept(int fd, uint32_t events, void *arg)
 			}
 			return;
 		}
-		if (adm_nconns >= ADMIN_MAX_CONNS) {
-			log_debug("admin: %d connections already: closing new",
-			    adm_nconns);
+		if (!make_room(&peer)) {
+			log_debug("admin: %d connections, none waiting: closing "
+			    "the new one", adm_nconns);
 			close(s);
 			continue;
 		}
-		conn_new(s);
+		conn_new(s, &peer);
 	}
 }
 
@@ -845,7 +1002,7 @@ admin_listen(void)
 			setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &on,
 			    sizeof(on));
 		if (bind(s, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(s, 128) == 0)
+		    listen(s, ADMIN_BACKLOG) == 0)
 			break;
 		saved = errno;
 		close(s);

@@ -15,6 +15,7 @@
 #ifndef CANARYD_MASTER_ADMIN_H
 #define CANARYD_MASTER_ADMIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,7 @@
 #include "shared/http1.h"
 
 #define MST_ADMIN_HEAD_MAX	(64 * 1024)	/* bigger head: 431 */
+#define MST_ADMIN_URL_MAX	(16 * 1024)	/* longer request line: 414 */
 #define MST_ADMIN_BODY_MAX	(1024 * 1024)	/* bigger body: 413 */
 #define MST_ADMIN_MAX_HEADERS	100		/* more: 431 */
 
@@ -128,5 +130,33 @@ int	 mst_admin_url_decode(struct buf *out, const char *s, size_t len);
  * val (emptied first, NUL-terminated) and return 1; else 0.
  */
 int	 mst_admin_query(const char *query, const char *key, struct buf *val);
+
+/* ---- who may drive it (admin_acl.c) ------------------------------- */
+
+struct cd_cidr;
+struct sockaddr;
+
+/*
+ * Mutating endpoints (POST) are served to peers in allow (n ranges; none:
+ * loopback only) or to clients whose Authorization is "Bearer <token>"
+ * with the token in token_file (NULL: no token).  Replaces the earlier
+ * lists.  0, or -1 (logged) with the earlier ones kept.
+ */
+int	 mst_admin_acl_set(const struct cd_cidr *allow, size_t n,
+	    const char *token_file);
+/* The access settings that apply now (command line, then config); 0,
+ * or -1 (logged) with the earlier ones kept. */
+int	 mst_admin_access_apply(void);
+/* May a request from peer with this Authorization value (NULL: none)
+ * use the mutating endpoints? */
+bool	 mst_admin_acl_allows(const struct sockaddr *peer, const char *authz,
+	    size_t authz_len);
+/*
+ * Read a token file: its first line without trailing blanks, into *out
+ * (the caller frees it).  A file that is not regular, empty, or readable
+ * by its group or others is refused: -1 with why filled.
+ */
+int	 mst_admin_token_read(const char *path, char **out, size_t *len,
+	    char *why, size_t whylen);
 
 #endif /* CANARYD_MASTER_ADMIN_H */

@@ -32,6 +32,9 @@ struct opts {
 	const char	*o_log_path;
 	const char	*o_pid_file;
 	const char	*o_state_dir;
+	const char	*o_admin_token_file;
+	struct cd_cidr	 o_admin_allow[64];
+	size_t		 o_admin_nallow;
 	int		 o_validate;
 	int		 o_concurrency;	/* -1: one per CPU */
 	int		 o_level;
@@ -45,6 +48,7 @@ usage(FILE *fp)
 	    "usage: canaryd -f file [--mode serve|validate] [--concurrency n]\n"
 	    "               [-l level] [--log-path file] [--drain-time-s n]\n"
 	    "               [--pid-file file] [--state-dir dir]\n"
+	    "               [--admin-allow cidr,...] [--admin-token-file file]\n"
 	    "       canaryd --mode schema | --version | --help\n"
 	    "  -f, -c, --config-path file  Envoy v3 YAML bootstrap\n"
 	    "  --mode validate, -t         check the config and exit\n"
@@ -59,7 +63,32 @@ usage(FILE *fp)
 	    "  --pid-file file             write the master's pid\n"
 	    "  --state-dir dir             rollout decisions kept here "
 	    "(default\n"
-	    "                              /var/lib/canaryd; \"\" for none)\n");
+	    "                              /var/lib/canaryd; \"\" for none)\n"
+	    "  --admin-allow cidr,...      who may POST to the admin port "
+	    "(default\n"
+	    "                              loopback; a bearer token also "
+	    "lets in)\n"
+	    "  --admin-token-file file     the admin bearer token (mode "
+	    "0600)\n");
+}
+
+/* --admin-allow CIDR[,CIDR...], given any number of times. */
+static void
+parse_allow(const char *arg, struct opts *o)
+{
+	char buf[4096], *s = buf, *w;
+	const char *why;
+
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
+		errx(1, "--admin-allow: too long");
+	while ((w = strsep(&s, ",")) != NULL) {
+		if (o->o_admin_nallow == sizeof(o->o_admin_allow) /
+		    sizeof(o->o_admin_allow[0]))
+			errx(1, "--admin-allow: more than 64 ranges");
+		if (cd_cidr_parse(w, &o->o_admin_allow[o->o_admin_nallow++],
+		    &why) == -1)
+			errx(1, "--admin-allow %s: %s", w, why);
+	}
 }
 
 /* One option; -1 for usage on stderr, 1 to exit 0 (--help, --version). */
@@ -114,6 +143,12 @@ parse_opt(int ch, const char *arg, struct opts *o)
 	case 'S':
 		o->o_state_dir = arg[0] != '\0' ? arg : NULL;
 		break;
+	case 'A':
+		parse_allow(arg, o);
+		break;
+	case 'T':
+		o->o_admin_token_file = arg;
+		break;
 	case 'h':
 		usage(stdout);
 		return 1;
@@ -139,6 +174,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "drain-time-s",	required_argument, NULL, 'D' },
 		{ "pid-file",		required_argument, NULL, 'P' },
 		{ "state-dir",		required_argument, NULL, 'S' },
+		{ "admin-allow",	required_argument, NULL, 'A' },
+		{ "admin-token-file",	required_argument, NULL, 'T' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -200,7 +237,7 @@ int
 main(int argc, char *argv[], char *envp[])
 {
 	struct cd_conf *conf;
-	struct opts o;
+	static struct opts o;	/* outlives main(): mst points into it */
 
 	setproctitle_init(argc, argv, envp);
 	parse_args(argc, argv, &o);
@@ -220,6 +257,9 @@ main(int argc, char *argv[], char *envp[])
 
 	mst.m_config_path = o.o_path;
 	mst.m_state_dir = o.o_state_dir;
+	mst.m_admin_allow = o.o_admin_allow;
+	mst.m_admin_nallow = o.o_admin_nallow;
+	mst.m_admin_token_file = o.o_admin_token_file;
 	mst.m_concurrency = concurrency(o.o_concurrency);
 	mst.m_log_level = o.o_level;
 	mst.m_drain_time_s = o.o_drain_s;

@@ -73,12 +73,16 @@ health_start(void)
 static int
 admin_start(void)
 {
+	if (mst_admin_access_apply() == -1)
+		return -1;
 	return mst_admin_start(mst_state_admin);
 }
 
 static void
 admin_reload(enum mst_change ch)
 {
+	/* a rotated token file is read again; a bad one keeps the old */
+	(void)mst_admin_access_apply();
 	if (ch == MST_CH_STRUCTURAL)
 		mst_admin_reconfigure();
 }

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "shared/cidr.h"
 #include "shared/conf-t.h"
 #include "shared/place-t.h"
 #include "shared/shm-t.h"
@@ -19,6 +20,11 @@ struct mst {
 	struct shm		*m_shm;
 	const char		*m_config_path;	/* as given with -f / -c */
 	const char		*m_state_dir;	/* --state-dir, NULL: none */
+	/* who may POST to admin: --admin-allow, --admin-token-file (they
+	 * win over the config's node.metadata.canaryd.admin) */
+	const struct cd_cidr	*m_admin_allow;
+	size_t			 m_admin_nallow;
+	const char		*m_admin_token_file;
 	int			 m_concurrency;	/* worker processes */
 	int			 m_log_level;
 	int			 m_drain_time_s;

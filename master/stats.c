@@ -412,6 +412,10 @@ collect_admin(struct mst_stat_list *sl, const struct mst_admin_ctr *ac)
 	for (i = 0; i < 5; i++)
 		ADD_C(sl, ac->ac_rq_class[i], "http.admin.downstream_rq_%dxx",
 		    i + 1);
+	ADD_C(sl, ac->ac_rbac_denied, "http.admin.rbac.denied");
+	ADD_C(sl, ac->ac_header_timeout,
+	    "http.admin.downstream_rq_header_timeout");
+	ADD_C(sl, ac->ac_cx_evicted, "http.admin.downstream_cx_evicted");
 	ADD_C(sl, ac->ac_cx_total, "listener.admin.downstream_cx_total");
 	ADD_G(sl, ac->ac_cx_active, ac->ac_cx_active != 0,
 	    "listener.admin.downstream_cx_active");

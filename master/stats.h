@@ -88,6 +88,9 @@ struct mst_admin_ctr {
 	uint64_t	 ac_cx_active;	/* gauge */
 	uint64_t	 ac_rq_total;
 	uint64_t	 ac_rq_class[5];	/* responses 1xx .. 5xx */
+	uint64_t	 ac_rbac_denied;	/* POST refused: 403 */
+	uint64_t	 ac_header_timeout;	/* a head took too long */
+	uint64_t	 ac_cx_evicted;	/* closed to make room */
 };
 
 /* Where the stat values come from. */

@@ -480,6 +480,18 @@ parse_head_errors(void)
 	CU_ASSERT_EQUAL(mst_admin_parse_head(big, MST_ADMIN_HEAD_MAX + 16, &rq),
 	    MST_ADMIN_P_ERR);
 	CU_ASSERT_EQUAL(rq.rq_status, 431);
+
+	/* a request line over MST_ADMIN_URL_MAX: 414, before the head ends,
+	 * and for a complete head too */
+	memcpy(big, "GET /", 5);
+	memset(big + 5, 'u', MST_ADMIN_URL_MAX);
+	CU_ASSERT_EQUAL(mst_admin_parse_head(big, MST_ADMIN_URL_MAX + 5, &rq),
+	    MST_ADMIN_P_ERR);
+	CU_ASSERT_EQUAL(rq.rq_status, 414);
+	memcpy(big + MST_ADMIN_URL_MAX + 5, " HTTP/1.1\r\n\r\n", 13);
+	CU_ASSERT_EQUAL(mst_admin_parse_head(big, MST_ADMIN_URL_MAX + 18,
+	    &rq), MST_ADMIN_P_ERR);
+	CU_ASSERT_EQUAL(rq.rq_status, 414);
 	free(big);
 
 	/* too many header fields */
