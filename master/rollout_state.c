@@ -26,6 +26,7 @@
 
 #include "shared/buf.h"
 #include "shared/log.h"
+#include "shared/text.h"
 #include "rollout.h"
 
 #define ST_MAGIC	"canaryd-rollout-state 1"
@@ -189,18 +190,6 @@ mst_rollout_state_write(const char *dir, const struct mst_ro *ro)
 
 /* ---- reading ------------------------------------------------------------- */
 
-static int
-st_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Decode word s into out (size len); -1 when it is not well formed. */
 static int
 st_dec(const char *s, char *out, size_t len)
@@ -219,7 +208,7 @@ st_dec(const char *s, char *out, size_t len)
 			out[n++] = *s;
 			continue;
 		}
-		if ((hi = st_hexval(s[1])) < 0 || (lo = st_hexval(s[2])) < 0 ||
+		if ((hi = text_hexval(s[1])) < 0 || (lo = text_hexval(s[2])) < 0 ||
 		    (hi == 0 && lo == 0))
 			return -1;
 		out[n++] = (char)(hi << 4 | lo);

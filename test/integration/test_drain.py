@@ -15,25 +15,25 @@ import signal
 import threading
 import time
 
+import configs
 import loadmix
-from configs import HCM_TYPE, ROUTER_TYPE
 from itestlib import eq, expect, wait_until
 
-CONFIG = """\
-static_resources:
-  listeners:
-  - name: torture
-    address:
-      socket_address: { address: 127.0.0.1, port_value: {proxy_port} }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": %s
-          stat_prefix: ingress
-          route_config:
-            name: torture_routes
-            virtual_hosts:
+# the slow cluster beside configs.TAIL's two
+SLOW = """\
+  - name: slow
+    type: STATIC
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: slow
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              socket_address: { address: 127.0.0.1, port_value: {slow_port} }
+"""
+
+CONFIG = configs.HEAD + """\
             - name: app
               domains: ["*"]
               routes:
@@ -49,45 +49,7 @@ static_resources:
                       weight: {w1}
                     - name: backend_v2
                       weight: {w2}
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": %s
-  clusters:
-  - name: backend_v1
-    type: STATIC
-    connect_timeout: 1s
-    load_assignment:
-      cluster_name: backend_v1
-      endpoints:
-      - lb_endpoints:
-        - endpoint:
-            address:
-              socket_address: { address: 127.0.0.1, port_value: {v1_port} }
-  - name: backend_v2
-    type: STATIC
-    connect_timeout: 1s
-    load_assignment:
-      cluster_name: backend_v2
-      endpoints:
-      - lb_endpoints:
-        - endpoint:
-            address:
-              socket_address: { address: 127.0.0.1, port_value: {v2_port} }
-  - name: slow
-    type: STATIC
-    connect_timeout: 1s
-    load_assignment:
-      cluster_name: slow
-      endpoints:
-      - lb_endpoints:
-        - endpoint:
-            address:
-              socket_address: { address: 127.0.0.1, port_value: {slow_port} }
-admin:
-  address:
-    socket_address: { address: 127.0.0.1, port_value: {admin_port} }
-""" % (HCM_TYPE, ROUTER_TYPE)
+""" + configs.TAIL.replace("admin:\n", SLOW + "admin:\n", 1)
 
 EXTRA_ROUTE = """\
               - match: { prefix: "/extra" }
