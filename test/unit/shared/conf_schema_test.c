@@ -188,7 +188,8 @@ schema_lines_say_type_default_bounds_note(void)
 	expect_line(&s, ROUTE ".route.retry_policy.retry_on", ROUTE
 	    ".route.retry_policy.retry_on\tflags\t-\tcomma-separated: 5xx, "
 	    "gateway-error, reset, connect-failure, retriable-4xx, "
-	    "refused-stream, retriable-status-codes, reset-before-request\t-");
+	    "refused-stream, retriable-status-codes, reset-before-request, "
+	    "envoy-ratelimited\t-");
 	expect_line(&s, ROUTE ".route.retry_policy.retriable_status_codes",
 	    ROUTE ".route.retry_policy.retriable_status_codes\tlist of "
 	    "integer\t-\tat most 16 items; each 100..599\t-");
