@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shared/conf-t.h"
@@ -49,6 +50,9 @@ void	 mst_proc_signal_all(int sig);
 void	 mst_proc_close_listeners(void);
 /* Workers still running. */
 int	 mst_proc_alive(void);
+/* The pids of the workers running, of every generation: how many were
+ * put in out (at most cap; 2 x CD_MAX_WORKERS hold them all). */
+size_t	 mst_proc_pids(pid_t *out, size_t cap);
 /*
  * next is about to become the running configuration (ch): the generation
  * that runs it takes it over and frees it when it ends.  At start that is
