@@ -14,7 +14,7 @@
 
 struct mst_memory {
 	uint64_t	 mm_allocated;		/* master: in use */
-	uint64_t	 mm_heap_size;		/* master: held from the system */
+	uint64_t	 mm_heap_size;		/* master: held from system */
 	uint64_t	 mm_pageheap_unmapped;	/* always 0 on glibc */
 	uint64_t	 mm_pageheap_free;	/* master: held, free */
 	uint64_t	 mm_total_thread_cache;	/* always 0: none apart */

@@ -91,6 +91,7 @@ struct wrk_conn {
 	uint8_t			 c_state;	/* enum conn_state */
 	uint8_t			 c_flags;	/* CONN_F_* */
 	uint32_t		 c_id;		/* for logs */
+	uint32_t		 c_nreq;	/* requests begun on it */
 	struct wrk_timer	 c_timer;	/* idle and request head */
 	uint64_t		 c_since;	/* ms: idle since / head began */
 	struct wrk_buf		*c_in;		/* client bytes; NULL when idle */

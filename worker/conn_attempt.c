@@ -462,18 +462,26 @@ conn_ups_protocol_error(struct wrk_conn *c, struct wrk_req *r)
  * r has a connection (pooled, or just connected): take a max_requests
  * unit and start the attempt.  At the limit the connection, sound and
  * unused, goes back to the pool and the client gets the overflow reply.
+ * The attempt that reaches the cluster's max_requests_per_connection is
+ * the connection's last: it is closed, not pooled, after it.
  */
 static void
 conn_ups_attach(struct wrk_conn *c, struct wrk_req *r)
 {
 	int ci = r->rq_cluster;
 	struct wrk_ups *u = r->rq_ups;
+	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[ci];
 
 	if (!wrk_breaker_hold_take(&r->rq_bh, ci, SHM_CB_RQ)) {
 		r->rq_ups = NULL;
 		wrk_ups_release(u);
 		conn_overflow(c, r);
 		return;
+	}
+	if (cl->cl_max_requests_per_connection > 0 &&
+	    u->u_nreq >= cl->cl_max_requests_per_connection) {
+		WRK_CC(ci, CC_CX_MAX_REQUESTS);
+		r->rq_flags |= RQ_F_UPS_NOREUSE;
 	}
 	if (wrk_breaker_hold_give(&r->rq_bh, SHM_CB_PENDING))
 		WRK_CG(ci, CG_RQ_PENDING_ACTIVE, -1);

@@ -23,12 +23,7 @@
 	"              - match: { prefix: \"/\" }\n"			\
 	RP_HEAD value " } }\n"						\
 	"  clusters:\n"							\
-	"  - name: v1\n"						\
-	"    load_assignment:\n"					\
-	"      cluster_name: v1\n"					\
-	"      endpoints: [ { lb_endpoints: [ { endpoint: { address: "	\
-	"{ socket_address: { address: 127.0.0.1, port_value: 8081 } "	\
-	"} } } ] } ]\n"
+	CLUSTER_V1
 #define RETRY_ON_PATH	"static_resources.listeners[0].filter_chains[0]." \
 	"filters[0].typed_config.route_config.virtual_hosts[0].routes[0]." \
 	"route.retry_policy.retry_on"
