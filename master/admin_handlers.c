@@ -22,6 +22,7 @@
 #include "json.h"
 #include "listeners.h"
 #include "loop.h"
+#include "memory.h"
 #include "mst.h"
 #include "proc.h"
 #include "rollout.h"
@@ -207,6 +208,19 @@ admin_h_config_dump(const char *query, struct mst_admin_reply *r)
 	}
 out:
 	buf_free(&v);
+}
+
+/* Envoy's admin.v3.Memory; what each figure is here: memory.h. */
+void
+admin_h_memory(const char *query, struct mst_admin_reply *r)
+{
+	struct mst_memory m;
+
+	(void)query;
+	mst_memory_read(&m);
+	r->ar_ctype = ADMIN_CT_JSON;
+	if (mst_memory_json(&r->ar_body, &m) == -1)
+		admin_reply_text(r, 500, "out of memory\n");
 }
 
 void

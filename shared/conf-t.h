@@ -119,6 +119,7 @@ struct cd_route_match {
 #define CD_RETRY_REFUSED_STREAM		0x0020
 #define CD_RETRY_RETRIABLE_CODES	0x0040
 #define CD_RETRY_RESET_BEFORE_REQUEST	0x0080
+#define CD_RETRY_ENVOY_RATELIMITED	0x0100
 
 #define CD_MAX_RETRIABLE_CODES		16
 
@@ -253,6 +254,9 @@ struct cd_listener {
 	uint32_t		 l_max_request_headers_kb;	/* 60 */
 	uint32_t		 l_max_headers_count;	/* 100 */
 	int64_t			 l_idle_timeout;	/* ns; 1 h; 0 = off */
+	/* common_http_protocol_options: requests a client connection
+	 * carries, the last answered with connection: close; 0 = no limit */
+	uint32_t		 l_max_requests_per_connection;
 	int64_t			 l_stream_idle_timeout;	/* ns; 5 min; 0 = off */
 	int64_t			 l_request_timeout;	/* ns; 0 = off */
 	int64_t			 l_request_headers_timeout;	/* ns; 0 = off */
@@ -371,6 +375,9 @@ struct cd_cluster {
 	uint32_t		 cl_buffer_limit;	/* 1 MiB */
 	uint32_t		 cl_panic_threshold;	/* percent, 50 */
 	int64_t			 cl_idle_timeout;	/* upstream conn idle, 1 h */
+	/* requests an upstream connection carries before it is closed
+	 * instead of pooled; 0 = no limit */
+	uint32_t		 cl_max_requests_per_connection;
 	char			*cl_lb_cluster_name;	/* load_assignment.cluster_name */
 	struct cd_endpoint	*cl_endpoints;
 	size_t			 cl_nendpoints;

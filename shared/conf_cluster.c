@@ -431,6 +431,8 @@ static const struct conf_field common_lb_fields[] = {
 static const struct conf_msg msg_common_lb = { "Cluster.CommonLbConfig",
     common_lb_fields, NULL, NULL };
 
+/* envoy.config.core.v3.HttpProtocolOptions of a cluster: in
+ * typed_extension_protocol_options, or in the deprecated field */
 static const struct conf_field cluster_proto_fields[] = {
 	{ "idle_timeout", CK_DUR, CF_DEF, .f_def = 3600 * CONF_S,
 	    CL(cl_idle_timeout) },
@@ -438,11 +440,73 @@ static const struct conf_field cluster_proto_fields[] = {
 	{ "max_headers_count", CK_REJECT, .f_flags = 0 },
 	{ "max_stream_duration", CK_REJECT, .f_flags = 0 },
 	{ "headers_with_underscores_action", CK_REJECT, .f_flags = 0 },
-	{ "max_requests_per_connection", CK_REJECT, .f_flags = 0 },
+	{ "max_requests_per_connection", CK_UINT, CF_DEF, U32, .f_def = 0,
+	    CL(cl_max_requests_per_connection) },
 	F_END
 };
 static const struct conf_msg msg_cluster_proto = { "HttpProtocolOptions",
     cluster_proto_fields, NULL, NULL };
+
+#define HTTP11_ONLY	"canaryd speaks HTTP/1.1 upstream"
+
+/* Http1ProtocolOptions upstream: canaryd's HTTP/1.1 has no options. */
+static const struct conf_msg msg_upstream_http1 = { "Http1ProtocolOptions",
+    conf_no_fields, NULL, NULL };
+
+/* ExplicitHttpConfig and UseDownstreamHttpConfig: HTTP/1.1 either way
+ * (the downstream side speaks nothing else). */
+static const struct conf_field explicit_http_fields[] = {
+	{ "http_protocol_options", CK_MSG, CF_REQUIRED, 1,
+	    .f_msg = &msg_upstream_http1 },
+	{ "http2_protocol_options", CK_REJECT, 0, 1, .f_why = HTTP11_ONLY },
+	{ "http3_protocol_options", CK_REJECT, 0, 1, .f_why = HTTP11_ONLY },
+	F_END
+};
+static const struct conf_msg msg_explicit_http = {
+    "HttpProtocolOptions.ExplicitHttpConfig", explicit_http_fields, NULL,
+    NULL };
+static const struct conf_field downstream_http_fields[] = {
+	{ "http_protocol_options", CK_MSG, 0, .f_msg = &msg_upstream_http1 },
+	{ "http2_protocol_options", CK_REJECT, 0, .f_why = HTTP11_ONLY },
+	{ "http3_protocol_options", CK_REJECT, 0, .f_why = HTTP11_ONLY },
+	F_END
+};
+static const struct conf_msg msg_downstream_http = {
+    "HttpProtocolOptions.UseDownstreamHttpConfig", downstream_http_fields,
+    NULL, NULL };
+
+/* envoy.extensions.upstreams.http.v3.HttpProtocolOptions */
+static const struct conf_field upstream_http_fields[] = {
+	{ "common_http_protocol_options", CK_MSG, 0,
+	    .f_msg = &msg_cluster_proto },
+	{ "upstream_http_protocol_options", CK_REJECT, .f_flags = 0 },
+	{ "explicit_http_config", CK_MSG, CF_REQUIRED, 1,
+	    .f_msg = &msg_explicit_http },
+	{ "use_downstream_protocol_config", CK_MSG, CF_REQUIRED, 1,
+	    .f_msg = &msg_downstream_http },
+	{ "auto_config", CK_REJECT, 0, 1, .f_why = HTTP11_ONLY },
+	{ "http_filters", CK_REJECT, 0, .f_why = "upstream HTTP filters" },
+	{ "header_validation_config", CK_REJECT, .f_flags = 0 },
+	F_END
+};
+static const struct conf_msg msg_upstream_http = { "HttpProtocolOptions",
+    upstream_http_fields, NULL, NULL };
+
+#define UPSTREAM_HTTP	"envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+
+static const struct conf_any any_upstream_http[] = {
+	{ UPSTREAM_HTTP, &msg_upstream_http },
+	{ NULL, NULL }
+};
+
+/* A map from extension name to its Any: one name canaryd knows. */
+static const struct conf_field typed_options_fields[] = {
+	{ UPSTREAM_HTTP, CK_ANY, 0, .f_any = any_upstream_http,
+	    .f_why = "protocol options" },
+	F_END
+};
+static const struct conf_msg msg_typed_options = {
+    "typed_extension_protocol_options", typed_options_fields, NULL, NULL };
 
 /* ---- outlier detection ------------------------------------------------ */
 
@@ -543,10 +607,21 @@ static void
 cluster_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 {
 	struct cd_cluster *cl = base;
+	uint64_t both = conf_field_bit(&conf_msg_cluster,
+	    "common_http_protocol_options") | conf_field_bit(&conf_msg_cluster,
+	    "typed_extension_protocol_options");
+	size_t old;
 	char *p;
 
-	(void)seen;
 	conf_pos_set(w, &cl->cl_pos, n);
+	/* Envoy would take the typed options and ignore the other */
+	if ((seen & both) == both) {
+		old = conf_path_push(w, "common_http_protocol_options");
+		conf_err(w, conf_map_key(w, n, "common_http_protocol_options"),
+		    "deprecated: set it in typed_extension_protocol_options, "
+		    "which Envoy reads instead of this");
+		conf_path_pop(w, old);
+	}
 	if (cl->cl_name == NULL)
 		return;
 	if ((cl->cl_stat_name = arena_strdup(w->w_arena, cl->cl_name)) ==
@@ -587,7 +662,9 @@ static const struct conf_field cluster_fields[] = {
 	{ "http_protocol_options", CK_REJECT, .f_flags = 0 },
 	{ "http2_protocol_options", CK_REJECT, 0,
 	    .f_why = "canaryd speaks HTTP/1.1 upstream" },
-	{ "typed_extension_protocol_options", CK_REJECT, .f_flags = 0 },
+	{ "typed_extension_protocol_options", CK_MSG, 0,
+	    .f_msg = &msg_typed_options, .f_note = "only "
+	    UPSTREAM_HTTP ", for HTTP/1.1" },
 	/* Envoy wants more than 1 ms */
 	{ "dns_refresh_rate", CK_DUR, CF_DEF | CF_GT, .f_min = CONF_MS,
 	    .f_def = 5 * CONF_S, CL(cl_dns_refresh_rate) },

@@ -160,7 +160,8 @@ static const struct conf_field hcm_proto_fields[] = {
 	{ "headers_with_underscores_action", CK_ENUM, CF_DEF,
 	    .f_def = CD_US_ALLOW, .f_enum = &enum_underscores,
 	    L(l_headers_with_underscores) },
-	{ "max_requests_per_connection", CK_REJECT, .f_flags = 0 },
+	{ "max_requests_per_connection", CK_UINT, CF_DEF, U32, .f_def = 0,
+	    L(l_max_requests_per_connection) },
 	F_END
 };
 static const struct conf_msg msg_hcm_proto = { "HttpProtocolOptions",

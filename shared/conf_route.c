@@ -379,6 +379,7 @@ static const struct conf_flag retry_on_flags[] = {
 	{ "refused-stream", CD_RETRY_REFUSED_STREAM },
 	{ "retriable-status-codes", CD_RETRY_RETRIABLE_CODES },
 	{ "reset-before-request", CD_RETRY_RESET_BEFORE_REQUEST },
+	{ "envoy-ratelimited", CD_RETRY_ENVOY_RATELIMITED },
 	{ NULL, 0 }
 };
 

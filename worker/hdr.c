@@ -274,6 +274,12 @@ wrk_hdr_mark_response(const char *base, struct http1_hdr *h, uint16_t n,
 		case WRK_H_DATE:
 			si->si_has_date = true;
 			break;
+		case WRK_H_X_ENVOY:
+			/* any value: Envoy looks only for the header */
+			if (wrk_hdr_eq(base, h[i].h_name,
+			    "x-envoy-ratelimited"))
+				si->si_ratelimited = true;
+			break;
 		default:
 			break;
 		}

@@ -70,6 +70,7 @@ void		 wrk_hdr_mark_request(const char *base, struct http1_hdr *,
 struct wrk_resp_info {
 	bool		 si_has_date;
 	bool		 si_conn_close;	/* upstream said connection: close */
+	bool		 si_ratelimited;	/* has x-envoy-ratelimited */
 };
 
 /* Mark response headers not passed to the client: connection,

@@ -34,16 +34,8 @@
 #define ROUTE_V1							\
 	"              - match: { prefix: \"/\" }\n"			\
 	"                route: { cluster: v1 }\n"
-/* one line */
+/* one line, then CLUSTER_V1's four */
 #define CLUSTERS "  clusters:\n"
-/* four lines */
-#define CLUSTER_V1							\
-	"  - name: v1\n"						\
-	"    load_assignment:\n"					\
-	"      cluster_name: v1\n"					\
-	"      endpoints: [ { lb_endpoints: [ { endpoint: { address: "	\
-	"{ socket_address: { address: 127.0.0.1, port_value: 8081 } "	\
-	"} } } ] } ]\n"
 /* lines 1-24, valid */
 #define BASE	HCM_HEAD ROUTE_V1 CLUSTERS CLUSTER_V1
 

@@ -295,6 +295,28 @@ response_keeps_upstream_date_and_sees_close(void)
 }
 
 static void
+response_sees_x_envoy_ratelimited(void)
+{
+	const char *b = "HTTP/1.1 429 Too Many Requests\r\n"
+	    "X-Envoy-RateLimited: true\r\nContent-Length: 0\r\n\r\n";
+	const char *other = "HTTP/1.1 429 Too Many Requests\r\n"
+	    "x-envoy-ratelimited-by: edge\r\nx-ratelimit-reset: 1\r\n"
+	    "Content-Length: 0\r\n\r\n";
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
+	struct wrk_resp_info si;
+	uint16_t nh = parse_head(b, hdrs, &h, HTTP1_RESPONSE);
+
+	wrk_hdr_mark_response(b, hdrs, nh, &si);
+	CU_ASSERT(si.si_ratelimited);
+	/* noted, and still passed to the client */
+	CU_ASSERT(!dropped(b, hdrs, nh, "x-envoy-ratelimited"));
+	nh = parse_head(other, hdrs, &h, HTTP1_RESPONSE);
+	wrk_hdr_mark_response(other, hdrs, nh, &si);
+	CU_ASSERT(!si.si_ratelimited);
+}
+
+static void
 local_reply_bytes_are_envoys(void)
 {
 	const char *date = "Sun, 06 Nov 1994 08:49:37 GMT";
@@ -428,6 +450,8 @@ static CU_TestInfo tests[] = {
 	    response_head_replaces_server_and_reframes },
 	{ "response_keeps_upstream_date_and_sees_close",
 	    response_keeps_upstream_date_and_sees_close },
+	{ "response_sees_x_envoy_ratelimited",
+	    response_sees_x_envoy_ratelimited },
 	{ "local_reply_bytes_are_envoys", local_reply_bytes_are_envoys },
 	{ "reason_phrases", reason_phrases },
 	{ "date_is_imf_fixdate", date_is_imf_fixdate },
