@@ -31,6 +31,8 @@ struct opts {
 	const char	*o_path;
 	const char	*o_log_path;
 	const char	*o_pid_file;
+	const char	*o_service_node;
+	const char	*o_service_cluster;
 	int		 o_validate;
 	int		 o_concurrency;	/* -1: one per CPU */
 	int		 o_level;
@@ -43,7 +45,8 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: canaryd -f file [--mode serve|validate] [--concurrency n]\n"
 	    "               [-l level] [--log-path file] [--drain-time-s n]\n"
-	    "               [--pid-file file]\n"
+	    "               [--pid-file file] [--service-node id]\n"
+	    "               [--service-cluster name]\n"
 	    "       canaryd --mode schema | --version | --help\n"
 	    "  -f, -c, --config-path file  Envoy v3 YAML bootstrap\n"
 	    "  --mode validate, -t         check the config and exit\n"
@@ -55,7 +58,10 @@ usage(FILE *fp)
 	    "(SIGUSR1 reopens)\n"
 	    "  --drain-time-s n            graceful drain bound (default "
 	    "600)\n"
-	    "  --pid-file file             write the master's pid\n");
+	    "  --pid-file file             write the master's pid\n"
+	    "  --service-node id           the node's id (over node.id)\n"
+	    "  --service-cluster name      the node's cluster (over "
+	    "node.cluster)\n");
 }
 
 /* One option; -1 for usage on stderr, 1 to exit 0 (--help, --version). */
@@ -107,6 +113,16 @@ parse_opt(int ch, const char *arg, struct opts *o)
 	case 'P':
 		o->o_pid_file = arg;
 		break;
+	case 'N':
+	case 'S':
+		if (*arg == '\0' || strlen(arg) > 255)
+			errx(1, "--service-%s: want 1 to 255 bytes",
+			    ch == 'N' ? "node" : "cluster");
+		if (ch == 'N')
+			o->o_service_node = arg;
+		else
+			o->o_service_cluster = arg;
+		break;
 	case 'h':
 		usage(stdout);
 		return 1;
@@ -131,6 +147,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "log-path",		required_argument, NULL, 'L' },
 		{ "drain-time-s",	required_argument, NULL, 'D' },
 		{ "pid-file",		required_argument, NULL, 'P' },
+		{ "service-node",	required_argument, NULL, 'N' },
+		{ "service-cluster",	required_argument, NULL, 'S' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -168,6 +186,12 @@ concurrency(int asked)
 		    CD_MAX_WORKERS : (int)ncpu;
 	}
 	return asked == 0 ? 1 : asked;
+}
+
+static const char *
+node_or_dash(const char *s)
+{
+	return s != NULL ? s : "-";
 }
 
 /* Load and check the file, every diagnostic on stderr; NULL: invalid. */
@@ -210,6 +234,8 @@ main(int argc, char *argv[], char *envp[])
 		mst_pidfile_open(o.o_pid_file);
 
 	mst.m_config_path = o.o_path;
+	mst.m_service_node = o.o_service_node;
+	mst.m_service_cluster = o.o_service_cluster;
 	mst.m_concurrency = concurrency(o.o_concurrency);
 	mst.m_log_level = o.o_level;
 	mst.m_drain_time_s = o.o_drain_s;
@@ -224,12 +250,15 @@ main(int argc, char *argv[], char *envp[])
 	mst.m_start_mono_ms = mst_now_ms();
 	mst.m_shm->hdr.h_start_ms = mst.m_start_realtime_ms;
 	setproctitle("master");
+	/* the first line: who this canaryd is */
+	log_info("canaryd %s: node %s, cluster %s: %d worker%s on %s:%u",
+	    CANARYD_VERSION, node_or_dash(MST_NODE_ID(conf)),
+	    node_or_dash(MST_NODE_CLUSTER(conf)), mst.m_concurrency,
+	    mst.m_concurrency == 1 ? "" : "s",
+	    conf->c_listener->l_addr.sa_address,
+	    conf->c_listener->l_addr.sa_port);
 	if (mst_modules_start(conf) == -1)
 		return 1;
-	log_info("canaryd %s: %d worker%s on %s:%u", CANARYD_VERSION,
-	    mst.m_concurrency, mst.m_concurrency == 1 ? "" : "s",
-	    mst.m_conf->c_listener->l_addr.sa_address,
-	    mst.m_conf->c_listener->l_addr.sa_port);
 	mst_loop_run();
 	mst_modules_stop();
 	return 0;

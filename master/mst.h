@@ -18,6 +18,8 @@ struct mst {
 	const struct cd_place	*m_place;	/* its shm records (place.h) */
 	struct shm		*m_shm;
 	const char		*m_config_path;	/* as given with -f / -c */
+	const char		*m_service_node;	/* or NULL */
+	const char		*m_service_cluster;	/* or NULL */
 	int			 m_concurrency;	/* worker processes */
 	int			 m_log_level;
 	int			 m_drain_time_s;
@@ -44,6 +46,13 @@ enum mst_change {
  */
 #define MST_SHM_CI(ci)	(mst.m_place->pl_cluster[(ci)])
 #define MST_SC(ci)	(&mst.m_shm->clusters[MST_SHM_CI(ci)])
+/* The node's id and cluster: the command line's, else the file's node
+ * (NULL when neither says). */
+#define MST_NODE_ID(c)	(mst.m_service_node != NULL ? mst.m_service_node : \
+	(c)->c_node.n_id)
+#define MST_NODE_CLUSTER(c) (mst.m_service_cluster != NULL ? \
+	mst.m_service_cluster : (c)->c_node.n_cluster)
+
 #define MST_MCTR(ci)	\
 	(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[MST_SHM_CI(ci)])
 

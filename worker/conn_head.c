@@ -68,6 +68,12 @@ conn_head_note(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	r->rq_in_fwd = r->rq_head_end;
 	conn_req_count(r);
 	wrk_hdr_mark_request(base, r->rq_hdrs, r->rq_p.h_nhdrs, ri);
+	/* headers_with_underscores_action: DROP_HEADER drops them here,
+	 * REJECT_REQUEST answers 400 in conn_head_check() */
+	if (wrk.w_l->l_headers_with_underscores != CD_US_ALLOW)
+		ri->ri_underscores = wrk_hdr_underscores(base, r->rq_hdrs,
+		    r->rq_p.h_nhdrs, wrk.w_l->l_headers_with_underscores ==
+		    CD_US_DROP_HEADER);
 	if (wrk_alog_on())
 		conn_al_capture(r, base, ri);
 	if (http1_is_head_method(&r->rq_p))
@@ -100,6 +106,12 @@ conn_head_check(struct wrk_conn *c, struct wrk_req *r,
 	}
 	if (ri->ri_bad_te) {
 		conn_codec_error(c, r, 501, "unsupported transfer-encoding",
+		    true);
+		return false;
+	}
+	if (ri->ri_underscores && wrk.w_l->l_headers_with_underscores ==
+	    CD_US_REJECT_REQUEST) {
+		conn_codec_error(c, r, 400, "header name with underscores",
 		    true);
 		return false;
 	}

@@ -247,6 +247,25 @@ wrk_hdr_mark_request(const char *base, struct http1_hdr *h, uint16_t n,
 			hdr_drop_nominated(base, h, n, h[i].h_value);
 }
 
+bool
+wrk_hdr_underscores(const char *base, struct http1_hdr *h, uint16_t n,
+    bool drop)
+{
+	bool seen = false;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		if (memchr(base + h[i].h_name.s_off, '_',
+		    h[i].h_name.s_len) == NULL)
+			continue;
+		seen = true;
+		if (!drop)
+			break;
+		h[i].h_kind |= WRK_H_F_DROP;
+	}
+	return seen;
+}
+
 void
 wrk_hdr_mark_response(const char *base, struct http1_hdr *h, uint16_t n,
     struct wrk_resp_info *si)

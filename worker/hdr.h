@@ -53,6 +53,7 @@ struct wrk_req_info {
 	bool		 ri_has_xfp;
 	bool		 ri_expect_100;
 	bool		 ri_bad_te;	/* transfer-encoding not exactly "chunked" */
+	bool		 ri_underscores;	/* a header name with '_' */
 };
 
 /*
@@ -65,6 +66,14 @@ struct wrk_req_info {
  */
 void		 wrk_hdr_mark_request(const char *base, struct http1_hdr *,
 		    uint16_t n, struct wrk_req_info *);
+
+/*
+ * headers_with_underscores_action for the request headers h[0..n):
+ * true when a name holds an underscore; with drop, each such header is
+ * also marked WRK_H_F_DROP (Envoy's DROP_HEADER).
+ */
+bool		 wrk_hdr_underscores(const char *base, struct http1_hdr *h,
+		    uint16_t n, bool drop);
 
 /* Facts about a response head. */
 struct wrk_resp_info {

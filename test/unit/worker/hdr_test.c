@@ -128,6 +128,35 @@ request_drops_hop_by_hop_and_envoy_headers(void)
 	CU_ASSERT_EQUAL(ri.ri_rid, -1);
 }
 
+/* headers_with_underscores_action: found; dropped only when asked */
+static void
+request_headers_with_underscores(void)
+{
+	const char *b = "GET / HTTP/1.1\r\n"
+	    "Host: a\r\n"
+	    "X_Forwarded_User: admin\r\n"
+	    "X-Keep: k\r\n\r\n";
+	const char *clean = "GET / HTTP/1.1\r\nHost: a\r\nX-Keep: k\r\n\r\n";
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
+	struct wrk_req_info ri;
+	uint16_t n = parse_head(b, hdrs, &h, HTTP1_REQUEST);
+
+	wrk_hdr_mark_request(b, hdrs, n, &ri);
+	CU_ASSERT(!ri.ri_underscores);
+	/* REJECT_REQUEST: seen, nothing dropped (the request gets 400) */
+	CU_ASSERT(wrk_hdr_underscores(b, hdrs, n, false));
+	CU_ASSERT(!dropped(b, hdrs, n, "x_forwarded_user"));
+	/* DROP_HEADER */
+	CU_ASSERT(wrk_hdr_underscores(b, hdrs, n, true));
+	CU_ASSERT(dropped(b, hdrs, n, "x_forwarded_user"));
+	CU_ASSERT(!dropped(b, hdrs, n, "x-keep"));
+	CU_ASSERT(!dropped(b, hdrs, n, "host"));
+	n = parse_head(clean, hdrs, &h, HTTP1_REQUEST);
+	wrk_hdr_mark_request(clean, hdrs, n, &ri);
+	CU_ASSERT(!wrk_hdr_underscores(clean, hdrs, n, true));
+}
+
 static void
 request_keeps_te_trailers_and_notes_ids(void)
 {
@@ -417,6 +446,8 @@ static CU_TestInfo tests[] = {
 	{ "kind_knows_each_special_header", kind_knows_each_special_header },
 	{ "request_drops_hop_by_hop_and_envoy_headers",
 	    request_drops_hop_by_hop_and_envoy_headers },
+	{ "request_headers_with_underscores",
+	    request_headers_with_underscores },
 	{ "request_keeps_te_trailers_and_notes_ids",
 	    request_keeps_te_trailers_and_notes_ids },
 	{ "request_transfer_encoding_other_than_chunked_is_bad",
