@@ -317,10 +317,11 @@ fn_fleet_etcd(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		if (conf_visit(w, it) && (s = conf_get_str(w, it, CF_NONEMPTY,
 		    f->f_max)) != NULL) {
 			conf_json_str(w, s, strlen(s));
+			/* counted on fl_netcd: a duplicated key adds more */
 			if (!etcd_url_ok(s))
 				conf_err(w, it, "bad etcd URL \"%s\": want "
 				    "http://host:port", s);
-			else if (i < f->f_items)
+			else if (fl->fl_netcd < CD_MAX_ETCD)
 				fl->fl_etcd[fl->fl_netcd++] = s;
 		}
 		conf_path_pop(w, old);

@@ -65,6 +65,11 @@ def test_node_in_server_info_and_first_log_line(env):
     opts = j.get("command_line_options", {})
     eq((opts.get("service_node"), opts.get("service_cluster")),
        ("", "shop-canary"), "/server_info command_line_options")
+    # /config_dump: the file's node, and what canaryd says of itself
+    boot = env.admin_json("/config_dump")["configs"][0]["bootstrap"]
+    eq((boot["node"].get("id"), boot["node"].get("cluster"),
+        boot["node"].get("user_agent_name")), ("edge-7", "shop", "canaryd"),
+       "/config_dump bootstrap node")
     lines = [ln for ln in p.output().splitlines() if "[info]" in ln]
     expect(lines and "node edge-7, cluster shop-canary:" in lines[0],
            "first log line names the node: %r" % lines[:1])

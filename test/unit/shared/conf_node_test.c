@@ -313,6 +313,14 @@ fleet_refuses_bad_values(void)
 	expect_error(CANARYD("fleet: { etcd: [\"http://e:1\"], prefix: /f, "
 	    "state_dir: var/lib }"), 4, 61, MD ".fleet.state_dir: want an "
 	    "absolute path, not \"var/lib\"");
+	/* a duplicated key is checked too, and adds nothing past the cap */
+	expect_error(CANARYD("fleet: { etcd: [\"http://a:1\", \"http://a:2\", "
+	    "\"http://a:3\", \"http://a:4\", \"http://a:5\", \"http://a:6\", "
+	    "\"http://a:7\", \"http://a:8\"], etcd: [\"http://a:1\", "
+	    "\"http://a:2\", \"http://a:3\", \"http://a:4\", \"http://a:5\", "
+	    "\"http://a:6\", \"http://a:7\", \"https://a:8\"], prefix: /f }"),
+	    4, 241, MD ".fleet.etcd[7]: bad etcd URL \"https://a:8\": want "
+	    "http://host:port");
 	expect_error(CANARYD("fleet: { etcd: [\"http://e:1\"], prefix: /f, "
 	    "ttl: 5s }"), 4, 50, MD ".fleet.ttl: unknown field in canaryd "
 	    "fleet (canaryd.yaml(5) lists its keys)");
