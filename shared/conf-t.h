@@ -259,6 +259,7 @@ struct cd_listener {
 	int64_t			 l_drain_timeout;	/* ns; 5 s */
 	bool			 l_generate_request_id;	/* true */
 	bool			 l_use_remote_address;	/* false */
+	bool			 l_skip_xff_append;	/* false */
 	bool			 l_always_set_request_id_in_response;
 	bool			 l_accept_http_10;	/* false */
 	bool			 l_ignore_port_in_host_matching;

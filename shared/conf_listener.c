@@ -366,23 +366,6 @@ static const struct conf_field http1_fields[] = {
 static const struct conf_msg msg_http1 = { "Http1ProtocolOptions",
     http1_fields, NULL, NULL };
 
-/* use_remote_address: canaryd does not append to x-forwarded-for. */
-static void
-fn_remote_address(struct cw *w, const struct conf_field *f, yaml_node_t *v,
-    void *base)
-{
-	struct conf_field bf = *f;
-
-	bf.f_kind = CK_BOOL;
-	bf.f_fn = NULL;
-	conf_walk_field(w, &bf, NULL, v, base);
-	if (((struct cd_listener *)base)->l_use_remote_address)
-		conf_warn(w, v, "accepted, not used by canaryd: it does not "
-		    "append the client address to x-forwarded-for nor set "
-		    "x-envoy-external-address; the client's own header is "
-		    "passed on");
-}
-
 #define NO_XFF_TRUST	"canaryd passes x-forwarded-for on as the client " \
 	"sent it and trusts none of its hops; remove it"
 #define NO_CLIENT_CERT	NO_TLS
@@ -447,17 +430,15 @@ static const struct conf_field hcm_fields[] = {
 	    "logs a request when it ends" },
 	{ "access_log_options", CK_IGNORE, 0, .f_why = "canaryd logs a "
 	    "request when it ends" },
-	{ "use_remote_address", CK_FN, 0, .f_fn = fn_remote_address,
-	    .f_like = CK_BOOL, L(l_use_remote_address),
-	    .f_note = "true is a warning: x-forwarded-for is not appended" },
+	{ "use_remote_address", CK_BOOL, 0, L(l_use_remote_address),
+	    .f_note = "no address is internal, as in Envoy since 1.33" },
 	{ "xff_num_trusted_hops", CK_REJECT, 0, .f_why = NO_XFF_TRUST },
 	{ "original_ip_detection_extensions", CK_REJECT, 0,
 	    .f_why = NO_XFF_TRUST },
 	{ "early_header_mutation_extensions", CK_REJECT, 0,
 	    .f_why = NO_HDR_MUT },
 	{ "internal_address_config", CK_REJECT, 0, .f_why = NO_XFF_TRUST },
-	{ "skip_xff_append", CK_BOOL, CF_NOSTORE, .f_note = "accepted; "
-	    "canaryd never appends to x-forwarded-for" },
+	{ "skip_xff_append", CK_BOOL, 0, L(l_skip_xff_append) },
 	{ "via", CK_REJECT, 0, .f_why = "canaryd adds no via header; remove "
 	    "it" },
 	{ "generate_request_id", CK_BOOL, CF_DEF, .f_def = 1,
@@ -476,8 +457,10 @@ static const struct conf_field hcm_fields[] = {
 	{ "proxy_100_continue", CK_BOOL, CF_NOSTORE | CF_ONLY_DEF, .f_def = 0,
 	    .f_why = "canaryd answers Expect: 100-continue itself; remove "
 	    "it", .f_note = "false only" },
-	{ "represent_ipv4_remote_address_as_ipv4_mapped_ipv6", CK_IGNORE, 0,
-	    .f_why = "canaryd writes no client address into requests" },
+	{ "represent_ipv4_remote_address_as_ipv4_mapped_ipv6", CK_BOOL,
+	    CF_NOSTORE | CF_ONLY_DEF, .f_def = 0, .f_why = "canaryd writes an "
+	    "IPv4-mapped client address as IPv4; remove it",
+	    .f_note = "false only" },
 	{ "upgrade_configs", CK_REJECT, 0, .f_why = "canaryd does not switch "
 	    "protocols (WebSocket and other upgrades); remove it and serve "
 	    "upgrades through another proxy" },

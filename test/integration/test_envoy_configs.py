@@ -109,3 +109,43 @@ def test_headers_with_underscores_drop_and_reject(env):
     expect(closed, "REJECT_REQUEST: connection left open after the 400")
     eq(env.get("/echo", headers={"X-Keep": "k"}).status, 200,
        "REJECT_REQUEST: a request without underscores")
+
+
+EDGE = configs.ALL_TO_V1.replace(
+    "          stat_prefix: ingress\n",
+    "          stat_prefix: ingress\n"
+    "          use_remote_address: true\n"
+    "          skip_xff_append: %s\n")
+
+
+def test_use_remote_address_appends_the_client_address(env):
+    env.start_backends()
+    env.start_canaryd(env.write_config(EDGE % "false"), concurrency=1)
+    r = env.get("/echo", headers={"X-Forwarded-For": "192.0.2.1",
+                                  "X-Forwarded-Proto": "https",
+                                  "X-Request-Id": "from-the-client"})
+    eq(r.status, 200, "edge request status")
+    up = {}
+    for k, v in r.json()["headers"]:
+        up.setdefault(k.lower(), []).append(v)
+    # a loopback peer is written as the address it reached
+    eq(up.get("x-forwarded-for"), ["192.0.2.1, 127.0.0.1"],
+       "upstream x-forwarded-for")
+    eq(up.get("x-envoy-external-address"), ["127.0.0.1"],
+       "upstream x-envoy-external-address")
+    eq(up.get("x-forwarded-proto"), ["http"], "upstream x-forwarded-proto")
+    rid = up.get("x-request-id", [])
+    expect(len(rid) == 1 and rid[0] != "from-the-client",
+           "an edge request's x-request-id is made anew: %r" % rid)
+    env.proxy.stop()
+
+    env.start_canaryd(env.write_config(EDGE % "true", "skip.yaml"),
+                      concurrency=1)
+    r = env.get("/echo", headers={"X-Forwarded-For": "192.0.2.1"})
+    up = {}
+    for k, v in r.json()["headers"]:
+        up.setdefault(k.lower(), []).append(v)
+    eq(up.get("x-forwarded-for"), ["192.0.2.1"],
+       "skip_xff_append: x-forwarded-for as the client sent it")
+    eq(up.get("x-envoy-external-address"), ["127.0.0.1"],
+       "skip_xff_append: x-envoy-external-address")

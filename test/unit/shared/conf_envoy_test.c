@@ -462,11 +462,18 @@ fields_that_change_nothing_load_with_one_warning_each(void)
 static void
 fields_canaryd_does_not_act_on_warn(void)
 {
-	expect_warning(HCM_WITH("          use_remote_address: true\n", ""),
-	    10, 31, HCM ".use_remote_address: accepted, not used by canaryd: "
-	    "it does not append the client address to x-forwarded-for nor "
-	    "set x-envoy-external-address; the client's own header is passed "
-	    "on");
+	struct conf_diags d;
+	struct cd_conf *c;
+
+	/* use_remote_address is done (worker/hdr.c): no warning */
+	c = load(HCM_WITH("          use_remote_address: true\n"
+	    "          skip_xff_append: true\n", ""), &d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(d.cd_n, 0);
+	CU_ASSERT(c->c_listener->l_use_remote_address);
+	CU_ASSERT(c->c_listener->l_skip_xff_append);
+	conf_free(c);
+	conf_diags_free(&d);
 	expect_warning(HCM_WITH("          drain_timeout: 2s\n", ""), 10, 11,
 	    HCM ".drain_timeout: accepted, not used by canaryd: it is the "
 	    "HTTP/2 GOAWAY grace in Envoy; canaryd's drain is bounded by "

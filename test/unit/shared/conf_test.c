@@ -1471,9 +1471,8 @@ direct_response_and_options_are_stored(void)
 	const struct cd_route *r;
 	const struct cd_cluster *cl;
 
-	/* drain_timeout, use_remote_address: true and dns_lookup_family
-	 * V4_ONLY are kept, each with a warning that canaryd does not act
-	 * on it */
+	/* drain_timeout and dns_lookup_family V4_ONLY are kept, each with
+	 * a warning that canaryd does not act on it */
 	c = load_warned(
 	    "static_resources:\n"
 	    "  listeners:\n"
@@ -1539,7 +1538,7 @@ direct_response_and_options_are_stored(void)
 	    "  access_log:\n"
 	    "  - name: envoy.access_loggers.file\n"
 	    "    typed_config: { \"@type\": " FILE_LOG_T ", "
-	    "path: /tmp/admin.log }\n", 3);
+	    "path: /tmp/admin.log }\n", 2);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	l = c->c_listener;
 	CU_ASSERT_STRING_EQUAL(l->l_addr.sa_address, "::1");
