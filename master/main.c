@@ -35,6 +35,8 @@ struct opts {
 	const char	*o_admin_token_file;
 	struct cd_cidr	 o_admin_allow[64];
 	size_t		 o_admin_nallow;
+	const char	*o_service_node;
+	const char	*o_service_cluster;
 	int		 o_validate;
 	int		 o_concurrency;	/* -1: one per CPU */
 	int		 o_level;
@@ -49,6 +51,7 @@ usage(FILE *fp)
 	    "               [-l level] [--log-path file] [--drain-time-s n]\n"
 	    "               [--pid-file file] [--state-dir dir]\n"
 	    "               [--admin-allow cidr,...] [--admin-token-file file]\n"
+	    "               [--service-node id] [--service-cluster name]\n"
 	    "       canaryd --mode schema | --version | --help\n"
 	    "  -f, -c, --config-path file  Envoy v3 YAML bootstrap\n"
 	    "  --mode validate, -t         check the config and exit\n"
@@ -69,7 +72,10 @@ usage(FILE *fp)
 	    "                              loopback; a bearer token also "
 	    "lets in)\n"
 	    "  --admin-token-file file     the admin bearer token (mode "
-	    "0600)\n");
+	    "0600)\n"
+	    "  --service-node id           the node's id (over node.id)\n"
+	    "  --service-cluster name      the node's cluster (over "
+	    "node.cluster)\n");
 }
 
 /* --admin-allow CIDR[,CIDR...], given any number of times. */
@@ -149,6 +155,16 @@ parse_opt(int ch, const char *arg, struct opts *o)
 	case 'T':
 		o->o_admin_token_file = arg;
 		break;
+	case 'N':
+	case 'U':
+		if (*arg == '\0' || strlen(arg) > 255)
+			errx(1, "--service-%s: want 1 to 255 bytes",
+			    ch == 'N' ? "node" : "cluster");
+		if (ch == 'N')
+			o->o_service_node = arg;
+		else
+			o->o_service_cluster = arg;
+		break;
 	case 'h':
 		usage(stdout);
 		return 1;
@@ -176,6 +192,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "state-dir",		required_argument, NULL, 'S' },
 		{ "admin-allow",	required_argument, NULL, 'A' },
 		{ "admin-token-file",	required_argument, NULL, 'T' },
+		{ "service-node",	required_argument, NULL, 'N' },
+		{ "service-cluster",	required_argument, NULL, 'U' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -214,6 +232,12 @@ concurrency(int asked)
 		    CD_MAX_WORKERS : (int)ncpu;
 	}
 	return asked == 0 ? 1 : asked;
+}
+
+static const char *
+node_or_dash(const char *s)
+{
+	return s != NULL ? s : "-";
 }
 
 /* Load and check the file, every diagnostic on stderr; NULL: invalid. */
@@ -260,6 +284,8 @@ main(int argc, char *argv[], char *envp[])
 	mst.m_admin_allow = o.o_admin_allow;
 	mst.m_admin_nallow = o.o_admin_nallow;
 	mst.m_admin_token_file = o.o_admin_token_file;
+	mst.m_service_node = o.o_service_node;
+	mst.m_service_cluster = o.o_service_cluster;
 	mst.m_concurrency = concurrency(o.o_concurrency);
 	mst.m_log_level = o.o_level;
 	mst.m_drain_time_s = o.o_drain_s;
@@ -274,12 +300,15 @@ main(int argc, char *argv[], char *envp[])
 	mst.m_start_mono_ms = mst_now_ms();
 	mst.m_shm->hdr.h_start_ms = mst.m_start_realtime_ms;
 	setproctitle("master");
+	/* the first line: who this canaryd is */
+	log_info("canaryd %s: node %s, cluster %s: %d worker%s on %s:%u",
+	    CANARYD_VERSION, node_or_dash(MST_NODE_ID(conf)),
+	    node_or_dash(MST_NODE_CLUSTER(conf)), mst.m_concurrency,
+	    mst.m_concurrency == 1 ? "" : "s",
+	    conf->c_listener->l_addr.sa_address,
+	    conf->c_listener->l_addr.sa_port);
 	if (mst_modules_start(conf) == -1)
 		return 1;
-	log_info("canaryd %s: %d worker%s on %s:%u", CANARYD_VERSION,
-	    mst.m_concurrency, mst.m_concurrency == 1 ? "" : "s",
-	    mst.m_conf->c_listener->l_addr.sa_address,
-	    mst.m_conf->c_listener->l_addr.sa_port);
 	mst_loop_run();
 	mst_modules_stop();
 	return 0;

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cidr-t.h"
+
 /* Capacities: they size the shm segment (shared/shm-t.h). */
 #define CD_MAX_WORKERS		64	/* worker processes at once */
 #define CD_MAX_CLUSTERS		64
@@ -263,6 +265,7 @@ struct cd_listener {
 	int64_t			 l_drain_timeout;	/* ns; 5 s */
 	bool			 l_generate_request_id;	/* true */
 	bool			 l_use_remote_address;	/* false */
+	bool			 l_skip_xff_append;	/* false */
 	bool			 l_always_set_request_id_in_response;
 	bool			 l_accept_http_10;	/* false */
 	bool			 l_ignore_port_in_host_matching;
@@ -392,6 +395,43 @@ struct cd_admin {
 	char			*a_access_log_path;	/* may be NULL */
 };
 
+/* ---- node ------------------------------------------------------------ */
+
+#define CD_MAX_ADMIN_ALLOW	32
+
+/* node.metadata.canaryd.admin: who may use the admin interface */
+struct cd_admin_acl {
+	bool		 aa_set;
+	struct cd_cidr	 aa_allow[CD_MAX_ADMIN_ALLOW];	/* clients allowed */
+	size_t		 aa_nallow;	/* 0: the list was not given */
+	char		*aa_token_file;	/* bearer token file, or NULL */
+	struct cd_pos	 aa_token_pos;
+};
+
+#define CD_MAX_ETCD		8
+
+/* node.metadata.canaryd.fleet: the canaryd fleet this node belongs to */
+struct cd_fleet {
+	bool		 fl_set;
+	char		*fl_etcd[CD_MAX_ETCD];	/* "http://host:port" */
+	size_t		 fl_netcd;
+	char		*fl_prefix;		/* "/canaryd/<fleet>" */
+	int64_t		 fl_lease_ttl;		/* ns; 5 s, at least 2 s */
+	int64_t		 fl_report_interval;	/* ns; 1 s */
+	char		*fl_state_dir;		/* "/var/lib/canaryd" */
+};
+
+/* envoy.config.core.v3.Node: who this canaryd is */
+struct cd_node {
+	char		*n_id;		/* may be NULL */
+	char		*n_cluster;	/* may be NULL */
+	char		*n_region;	/* locality, each may be NULL */
+	char		*n_zone;
+	char		*n_sub_zone;
+	struct cd_admin_acl n_admin;
+	struct cd_fleet	 n_fleet;
+};
+
 struct cd_arena;
 
 /*
@@ -406,11 +446,16 @@ struct cd_conf {
 	size_t			 c_nclusters;
 	size_t			 c_nweighted;	/* routes with weighted_clusters */
 	struct cd_admin		 c_admin;
+	struct cd_node		 c_node;
 
 	char			*c_json_bootstrap;	/* {"static_resources":...,"admin":...} */
 	char			*c_json_listener;	/* the Listener message */
 	char			*c_json_route_config;	/* the RouteConfiguration */
 	char			**c_json_clusters;	/* one Cluster message each */
+	char			*c_json_node;	/* the Node message, or NULL;
+						 * c_json_bootstrap starts
+						 * {"node":<it> when set */
+	char			*c_json_node_metadata;	/* or NULL */
 
 	struct cd_arena		*c_arena;
 };

@@ -102,7 +102,7 @@ def test_token_file_readable_by_others_is_refused(env):
     st, out, err = env.run([env.canaryd_bin, "-f", env.seed_config(),
                             "--admin-allow", "10.0.0.1/8"])
     eq(st, 1, "a bad --admin-allow")
-    expect("--admin-allow 10.0.0.1/8: host bits set after the prefix "
+    expect("--admin-allow 10.0.0.1/8: bits are set past the prefix "
            "length" in err, "its message: " + err)
 
 

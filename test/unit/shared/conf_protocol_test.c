@@ -47,7 +47,7 @@ load(const char *yaml, char *err, size_t len, int *line, int *col)
 	err[0] = '\0';
 	*line = *col = 0;
 	if (d.cd_n > 0) {
-		snprintf(err, len, "%s", d.cd_v[0].d_text);
+		strlcpy(err, d.cd_v[0].d_text, len);
 		*line = d.cd_v[0].d_line;
 		*col = d.cd_v[0].d_col;
 	}
@@ -196,18 +196,21 @@ cluster_typed_protocol_options_errors(void)
 	    "required");
 	expect_error(BASE TYPED("        auto_config: {}\n"), 28, 9,
 	    TYPED_PATH ".auto_config", "not supported by canaryd: canaryd "
-	    "speaks HTTP/1.1 upstream");
+	    "speaks HTTP/1.1 upstream; remove it (http_protocol_options is the "
+	    "one protocol)");
 	expect_error(BASE TYPED(
 	    "        explicit_http_config: { http2_protocol_options: {} }\n"),
 	    28, 33, TYPED_PATH ".explicit_http_config.http2_protocol_options",
-	    "not supported by canaryd: canaryd speaks HTTP/1.1 upstream");
+	    "not supported by canaryd: canaryd speaks HTTP/1.1 upstream; "
+	    "remove it (http_protocol_options is the one protocol)");
 	/* another extension */
 	expect_error(BASE "    typed_extension_protocol_options:\n"
 	    "      envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions: {}\n",
 	    26, 7, "static_resources.clusters[0]."
 	    "typed_extension_protocol_options.envoy.extensions.upstreams."
 	    "tcp.v3.TcpProtocolOptions",
-	    "unknown field in typed_extension_protocol_options");
+	    "not supported by canaryd: canaryd proxies HTTP/1.1, not TCP; "
+	    "remove it");
 	/* both places: Envoy would read only the typed one */
 	expect_error(BASE
 	    "    common_http_protocol_options: { idle_timeout: 10s }\n"

@@ -99,6 +99,23 @@ load_ok(const char *yaml)
 	return c;
 }
 
+/* yaml must load with no error and exactly nwarn warnings. */
+static struct cd_conf *
+load_warned(const char *yaml, size_t nwarn)
+{
+	struct conf_diags d;
+	struct cd_conf *c;
+
+	c = load(yaml, &d);
+	if (c == NULL || d.cd_n != nwarn)
+		conf_diags_print(&d, "t.yaml", stderr);
+	CU_ASSERT_PTR_NOT_NULL(c);
+	CU_ASSERT_EQUAL(d.cd_nerrors, 0);
+	CU_ASSERT_EQUAL(d.cd_n, nwarn);
+	conf_diags_free(&d);
+	return c;
+}
+
 /* ---- a tiny JSON validator ------------------------------------------- */
 
 struct jp {
@@ -581,12 +598,23 @@ duration_format_uses_0_3_6_or_9_digits(void)
 static void
 unknown_field_is_an_error_at_its_key(void)
 {
+	/* a typo gets the closest name, another key says what to check */
 	expect_error(BASE "    hostz: 1\n", 25, 5,
-	    "static_resources.clusters[0].hostz: unknown field in Cluster");
-	/* a known Envoy field canaryd does not implement says so */
-	expect_error(BASE "    transport_socket: {}\n", 25, 5,
-	    "static_resources.clusters[0].transport_socket: not supported by "
-	    "canaryd: TLS is not supported by canaryd");
+	    "static_resources.clusters[0].hostz: unknown field in Cluster; "
+	    "did you mean \"hosts\"?");
+	expect_error(BASE "    connectTimeOut: 1s\n", 25, 5,
+	    "static_resources.clusters[0].connectTimeOut: unknown field in "
+	    "Cluster; did you mean \"connect_timeout\"?");
+	expect_error(BASE "    wibble: 1\n", 25, 5,
+	    "static_resources.clusters[0].wibble: unknown field in Cluster "
+	    "(not an Envoy v3 field there: check its spelling and its "
+	    "place)");
+	/* a known Envoy field canaryd does not implement says so, and
+	 * what to do instead */
+	expect_error(BASE "    lb_subset_config: {}\n", 25, 5,
+	    "static_resources.clusters[0].lb_subset_config: not supported by "
+	    "canaryd: canaryd has no subset load balancing; make each subset "
+	    "a cluster of its own and split with weighted_clusters");
 }
 
 static void
@@ -853,18 +881,19 @@ unsupported_features_say_not_supported_by_canaryd(void)
 
 	expect_error(BASE "    lb_policy: LEAST_REQUEST\n", 25, 16,
 	    "static_resources.clusters[0].lb_policy: lb_policy LEAST_REQUEST "
-	    "is not supported by canaryd (supported: ROUND_ROBIN, RANDOM)");
+	    "is not supported by canaryd; use one of ROUND_ROBIN, RANDOM");
 	expect_error(BASE "    lb_policy: fastest\n", 25, 16,
 	    "static_resources.clusters[0].lb_policy: unknown lb_policy "
 	    "\"fastest\": want one of ROUND_ROBIN, RANDOM");
 	expect_error(BASE "    type: EDS\n", 25, 11,
 	    "static_resources.clusters[0].type: cluster type EDS is not "
-	    "supported by canaryd (supported: STATIC, STRICT_DNS)");
+	    "supported by canaryd; use one of STATIC, STRICT_DNS");
 	expect_error(BASE "    health_checks:\n    - { timeout: 1s, "
 	    "interval: 1s, unhealthy_threshold: 1, healthy_threshold: 1, "
 	    "tcp_health_check: {} }\n", 26, 82, "static_resources.clusters[0]."
 	    "health_checks[0].tcp_health_check: not supported by canaryd: "
-	    "canaryd runs HTTP health checks only");
+	    "canaryd runs HTTP health checks only; use http_health_check "
+	    "with a path the backend answers");
 	expect_error(
 	    "static_resources:\n"
 	    "  listeners:\n"
@@ -885,7 +914,9 @@ unsupported_features_say_not_supported_by_canaryd(void)
 	    13, 38, "static_resources.listeners[0].filter_chains[0].filters[0]."
 	    "typed_config.http_filters[0].typed_config.@type: http filter "
 	    "envoy.extensions.filters.http.cors.v3.Cors is not supported by "
-	    "canaryd (want envoy.extensions.filters.http.router.v3.Router)");
+	    "canaryd: canaryd runs the router only; answer CORS preflight "
+	    "requests and add the CORS headers at the backend or in a proxy "
+	    "in front, and remove the filter");
 
 	/* the router without typed_config fails, as in Envoy >= 1.22 */
 	c = load(
@@ -905,9 +936,14 @@ unsupported_features_say_not_supported_by_canaryd(void)
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT(diag_has(&d, 11, 27, 0, "static_resources.listeners[0]."
 	    "filter_chains[0].filters[0].typed_config.http_filters[0]."
-	    "typed_config: missing required field"));
+	    "typed_config: missing required field: add typed_config: "
+	    "{ \"@type\": type.googleapis.com/envoy.extensions.filters.http."
+	    "router.v3.Router }"));
 	conf_diags_free(&d);
 }
+
+#define ONE_LISTENER	"canaryd runs one listener; run one canaryd per " \
+	"listener, or route by domain in one listener's virtual_hosts"
 
 static void
 second_listener_is_an_error(void)
@@ -929,10 +965,9 @@ second_listener_is_an_error(void)
 	    "            typed_config: { \"@type\": " ROUTER_T " }\n"
 	    "  - address: { socket_address: { address: 127.0.0.1, port_value: "
 	    "2 } }\n",
-	    14, 5, "static_resources.listeners[1]: canaryd needs exactly one "
-	    "listener");
+	    14, 5, "static_resources.listeners[1]: " ONE_LISTENER);
 	expect_error("static_resources:\n  listeners: []\n", 2, 14,
-	    "static_resources.listeners: canaryd needs exactly one listener");
+	    "static_resources.listeners: " ONE_LISTENER);
 	expect_error("static_resources: {}\n", 1, 19,
 	    "static_resources.listeners: missing required field");
 }
@@ -1038,7 +1073,9 @@ every_error_of_a_file_is_reported_in_file_order(void)
 	CU_ASSERT(d.cd_v[3].d_line == 23 && d.cd_v[3].d_col == 16);
 	CU_ASSERT(d.cd_v[4].d_line == 24 && d.cd_v[4].d_col == 5);
 	CU_ASSERT_STRING_EQUAL(d.cd_v[4].d_text,
-	    "static_resources.clusters[0].oops: unknown field in Cluster");
+	    "static_resources.clusters[0].oops: unknown field in Cluster "
+	    "(not an Envoy v3 field there: check its spelling and its "
+	    "place)");
 	conf_diags_free(&d);
 }
 
@@ -1100,13 +1137,15 @@ comments_and_quoted_or_plain_scalars_load_the_same(void)
 {
 	struct cd_conf *a, *b;
 
-	a = load_ok(BASE "    connect_timeout: 0.25s\n"
+	/* a cluster's buffer limit is kept, with a warning that it is
+	 * not used */
+	a = load_warned(BASE "    connect_timeout: 0.25s\n"
 	    "    per_connection_buffer_limit_bytes: 4096\n"
-	    "    lb_policy: RANDOM\n");
-	b = load_ok(BASE "    # a comment line\n"
+	    "    lb_policy: RANDOM\n", 1);
+	b = load_warned(BASE "    # a comment line\n"
 	    "    connect_timeout: \"0.25s\"   # trailing comment\n"
 	    "    per_connection_buffer_limit_bytes: '4096'\n"
-	    "    'lb_policy': \"random\"\n");
+	    "    'lb_policy': \"random\"\n", 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	CU_ASSERT_STRING_EQUAL(a->c_json_bootstrap, b->c_json_bootstrap);
@@ -1125,7 +1164,8 @@ anchors_aliases_merge_keys_and_camel_case_work(void)
 	struct cd_conf *c;
 	const struct cd_cluster *cl;
 
-	c = load_ok(BASE
+	/* HIGH thresholds load, with a warning: routes have no priority */
+	c = load_warned(BASE
 	    "    circuitBreakers:\n"
 	    "      thresholds:\n"
 	    "      - &t { priority: DEFAULT, max_connections: 5, "
@@ -1134,7 +1174,7 @@ anchors_aliases_merge_keys_and_camel_case_work(void)
 	    "        priority: high\n"
 	    "  - name: v2\n"
 	    "    connect_timeout: &ct 3s\n"
-	    "    dns_refresh_rate: *ct\n");
+	    "    dns_refresh_rate: *ct\n", 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	cl = &c->c_clusters[0];
 	CU_ASSERT_EQUAL(cl->cl_thresholds[CD_PRIO_DEFAULT].th_max_connections,
@@ -1404,7 +1444,8 @@ canaryd_split_metadata_is_parsed_and_strict(void)
 	    "                metadata: { filter_metadata: { canaryd: "
 	    "{ stickiness: { cookie: uid } } } }\n" CLUSTERS CLUSTER_V1, 20,
 	    59, RP_PATH "[0].routes[0].metadata.filter_metadata.canaryd."
-	    "stickiness: unknown field in canaryd route metadata");
+	    "stickiness: unknown field in canaryd route metadata "
+	    "(canaryd.yaml(5) lists its keys)");
 	expect_error(HCM_HEAD
 	    "              - match: { prefix: \"/\" }\n"
 	    "                route: { cluster: v1 }\n"
@@ -1422,7 +1463,9 @@ direct_response_and_options_are_stored(void)
 	const struct cd_route *r;
 	const struct cd_cluster *cl;
 
-	c = load_ok(
+	/* drain_timeout and dns_lookup_family V4_ONLY are kept, each with
+	 * a warning that canaryd does not act on it */
+	c = load_warned(
 	    "static_resources:\n"
 	    "  listeners:\n"
 	    "  - address: { socket_address: { address: \"::1\", port_value: "
@@ -1487,7 +1530,7 @@ direct_response_and_options_are_stored(void)
 	    "  access_log:\n"
 	    "  - name: envoy.access_loggers.file\n"
 	    "    typed_config: { \"@type\": " FILE_LOG_T ", "
-	    "path: /tmp/admin.log }\n");
+	    "path: /tmp/admin.log }\n", 2);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	l = c->c_listener;
 	CU_ASSERT_STRING_EQUAL(l->l_addr.sa_address, "::1");
@@ -1585,7 +1628,8 @@ diags_print_formats_file_line_col(void)
 	    "sum of the weights 1: total_weight is deprecated (ignored by "
 	    "Envoy since 1.24); the sum is used\n"
 	    "etc/x.yaml:28:5: error: static_resources.clusters[0].bogus: "
-	    "unknown field in Cluster\n");
+	    "unknown field in Cluster (not an Envoy v3 field there: check "
+	    "its spelling and its place)\n");
 	free(out);
 	conf_diags_free(&d);
 }
@@ -1621,7 +1665,8 @@ missing_file_is_reported(void)
 	CU_ASSERT_EQUAL(d.cd_n, 24);
 	CU_ASSERT_EQUAL(d.cd_nerrors, 24);
 	CU_ASSERT_STRING_EQUAL(d.cd_v[22].d_text, "bad19: unknown field in "
-	    "Bootstrap");
+	    "Bootstrap (not an Envoy v3 field there: check its spelling and "
+	    "its place)");
 	conf_diags_free(&d);
 }
 
