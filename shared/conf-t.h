@@ -268,6 +268,7 @@ struct cd_listener {
 	bool			 l_skip_xff_append;	/* false */
 	bool			 l_always_set_request_id_in_response;
 	bool			 l_accept_http_10;	/* false */
+	char			*l_default_host_http10;	/* or NULL */
 	bool			 l_ignore_port_in_host_matching;
 	bool			 l_strip_any_host_port;
 	enum cd_underscores_action l_headers_with_underscores;	/* ALLOW */

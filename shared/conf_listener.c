@@ -338,9 +338,8 @@ static const struct conf_field http1_fields[] = {
 	    .f_def = 1, .f_why = "canaryd always takes absolute-form "
 	    "request targets; remove it", .f_note = "true only" },
 	{ "accept_http_10", CK_BOOL, 0, L(l_accept_http_10) },
-	{ "default_host_for_http_10", CK_REJECT, 0, .f_why = "an HTTP/1.0 "
-	    "request without Host is routed by the virtual host with "
-	    "\"*\"; remove it" },
+	{ "default_host_for_http_10", CK_STR, CF_NONEMPTY, .f_max = 255,
+	    L(l_default_host_http10) },
 	{ "header_key_format", CK_REJECT, 0, .f_why = "canaryd sends header "
 	    "names in lower case; remove it" },
 	{ "enable_trailers", CK_REJECT, 0, .f_why = "canaryd passes no "

@@ -96,6 +96,14 @@ conn_head_note(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		c->c_flags |= CONN_F_CLOSE;
 }
 
+/* The request target is in absolute form ("http://authority/..."). */
+static bool
+conn_head_absolute(const struct wrk_conn *c, const struct wrk_req *r)
+{
+	return r->rq_p.h_url.s_len > 7 && strncasecmp(c->c_in->b_data +
+	    r->rq_p.h_url.s_off, "http://", 7) == 0;
+}
+
 /* Check the head the way Envoy's codec does; false when it was answered. */
 static bool
 conn_head_check(struct wrk_conn *c, struct wrk_req *r,
@@ -127,7 +135,12 @@ conn_head_check(struct wrk_conn *c, struct wrk_req *r,
 		    true);
 		return false;
 	}
-	if (!(r->rq_flags & RQ_F_HTTP10) && ri->ri_nhost == 0) {
+	/* HTTP/1.0 may go without Host when its target is absolute or the
+	 * listener names a default_host_for_http_10; the upstream head is
+	 * HTTP/1.1 and needs one (Envoy takes no other HTTP/1.0 request) */
+	if (ri->ri_nhost == 0 && (!(r->rq_flags & RQ_F_HTTP10) ||
+	    (wrk.w_l->l_default_host_http10 == NULL &&
+	    !conn_head_absolute(c, r)))) {
 		conn_codec_error(c, r, 400, "missing host header", false);
 		return false;
 	}
@@ -160,6 +173,10 @@ conn_head_target(const struct wrk_req *r, const char *base,
 	} else if (ri->ri_host >= 0) {
 		auth = base + r->rq_hdrs[ri->ri_host].h_value.s_off;
 		alen = r->rq_hdrs[ri->ri_host].h_value.s_len;
+	} else if (l->l_default_host_http10 != NULL) {
+		/* HTTP/1.0 without Host (conn_head_check let only it by) */
+		auth = uhost = l->l_default_host_http10;
+		alen = uhost_len = strlen(auth);
 	}
 	mlen = alen;
 	if (l->l_ignore_port_in_host_matching || l->l_strip_any_host_port)

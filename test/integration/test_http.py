@@ -231,3 +231,46 @@ def test_max_requests_per_connection_upstream(env):
        "stats after 6 requests, 2 a connection")
     # the backend saw the same three (less our /_stats connection)
     eq(v1.stats()["connections"] - before - 1, 3, "backend connections")
+
+
+
+def http10_config(env, default_host):
+    opts = "{ accept_http_10: true%s }" % (
+        ", default_host_for_http_10: %s" % default_host
+        if default_host else "")
+    return env.write_config(configs.ALL_TO_V1.replace(
+        "          stat_prefix: ingress\n", "          stat_prefix: ingress\n"
+        "          http_protocol_options: %s\n" % opts, 1))
+
+
+def http10_get(env, target, host=None):
+    c = env.raw(timeout=5.0)
+    try:
+        c.send(b"GET %s HTTP/1.0\r\n%s\r\n" % (target.encode(),
+               b"Host: %s\r\n" % host.encode() if host else b""))
+        data, _ = c.read_until_close()
+    finally:
+        c.close()
+    return data
+
+
+def test_http10_without_host(env):
+    env.start_backends()
+    env.start_canaryd(http10_config(env, None), concurrency=1)
+    data = http10_get(env, "/echo")
+    expect(data.startswith(b"HTTP/1.1 400"), "HTTP/1.0 without Host and "
+           "no default: %r" % data[:200])
+    eq(http10_get(env, "/echo", "a.example")[:12], b"HTTP/1.1 200",
+       "HTTP/1.0 with Host")
+    data = http10_get(env, "http://abs.example/echo")
+    expect(data.startswith(b"HTTP/1.1 200") and b"abs.example" in data,
+           "HTTP/1.0 in absolute form: %r" % data[-300:])
+
+
+def test_http10_default_host(env):
+    env.start_backends()
+    env.start_canaryd(http10_config(env, "svc.local"), concurrency=1)
+    data = http10_get(env, "/echo")
+    expect(data.startswith(b"HTTP/1.1 200"), "status: %r" % data[:100])
+    expect(b"host: svc.local" in data.lower(), "the backend saw the "
+           "default host: %r" % data[-400:])
