@@ -286,6 +286,7 @@ struct cd_listener {
 enum cd_cluster_type {
 	CD_CT_STATIC,
 	CD_CT_STRICT_DNS,
+	CD_CT_LOGICAL_DNS,	/* one endpoint, its first address at a time */
 };
 
 enum cd_lb_policy {
@@ -293,7 +294,8 @@ enum cd_lb_policy {
 	CD_LB_RANDOM,
 };
 
-/* dns_lookup_family; AUTO: IPv6 if the name has one, else IPv4 (Envoy) */
+/* dns_lookup_family; AUTO: IPv6 if the name has one, else IPv4 (Envoy);
+ * canaryd's default is V4_PREFERRED (canaryd-envoy(7), CONFIGURATION) */
 enum cd_dns_family {
 	CD_DNS_AUTO,
 	CD_DNS_V4_ONLY,

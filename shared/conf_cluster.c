@@ -26,7 +26,7 @@
 
 static const struct conf_enum enum_cluster_type = { "cluster type",
     (const struct conf_enum_val[]){ { "STATIC", CD_CT_STATIC },
-    { "STRICT_DNS", CD_CT_STRICT_DNS }, { "LOGICAL_DNS", CONF_ENUM_NOSUP },
+    { "STRICT_DNS", CD_CT_STRICT_DNS }, { "LOGICAL_DNS", CD_CT_LOGICAL_DNS },
     { "EDS", CONF_ENUM_NOSUP }, { "ORIGINAL_DST", CONF_ENUM_NOSUP },
     { NULL, 0 } } };
 
@@ -690,6 +690,11 @@ cluster_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 		    "which Envoy reads instead of this");
 		conf_path_pop(w, old);
 	}
+	if (cl->cl_type == CD_CT_LOGICAL_DNS && cl->cl_nendpoints != 1)
+		conf_err(w, conf_map_val(w, n, "load_assignment"), "a "
+		    "LOGICAL_DNS cluster takes exactly one endpoint (it has "
+		    "%zu), as in Envoy; use STRICT_DNS for several",
+		    cl->cl_nendpoints);
 	if (cl->cl_name == NULL)
 		return;
 	if ((cl->cl_stat_name = arena_strdup(w->w_arena, cl->cl_name)) ==
@@ -720,26 +725,6 @@ static const struct conf_enum enum_protocol_selection = {
     "protocol_selection", (const struct conf_enum_val[]){
     { "USE_CONFIGURED_PROTOCOL", 0 }, { "USE_DOWNSTREAM_PROTOCOL", 0 },
     { NULL, 0 } } };
-
-/* dns_lookup_family: canaryd resolves as V4_PREFERRED does (master/dns.c);
- * any other family is taken with a warning that says so. */
-static void
-fn_dns_family(struct cw *w, const struct conf_field *f, yaml_node_t *v,
-    void *base)
-{
-	struct conf_field ef = *f;
-	struct cd_cluster *cl = base;
-	size_t nerr = w->w_nerrors;
-
-	ef.f_kind = CK_ENUM;
-	ef.f_fn = NULL;
-	conf_walk_field(w, &ef, NULL, v, base);
-	if (w->w_nerrors == nerr && cl->cl_dns_lookup_family !=
-	    CD_DNS_V4_PREFERRED)
-		conf_warn(w, v, "accepted, not used by canaryd: it resolves "
-		    "as V4_PREFERRED does (a name's IPv4 addresses if it has "
-		    "any, else its IPv6 ones)");
-}
 
 #define NO_POLICY	"canaryd's load balancers are ROUND_ROBIN and " \
 	"RANDOM; remove it"
@@ -796,11 +781,9 @@ static const struct conf_field cluster_fields[] = {
 	    "addresses kept meanwhile" },
 	{ "respect_dns_ttl", CK_IGNORE, 0, .f_why = "names are re-resolved "
 	    "at dns_refresh_rate whatever their TTL" },
-	{ "dns_lookup_family", CK_FN, CF_DEF, .f_fn = fn_dns_family,
-	    .f_like = CK_ENUM, .f_enum = &enum_dns_family,
-	    .f_def = CD_DNS_AUTO, CL(cl_dns_lookup_family),
-	    .f_note = "canaryd resolves as V4_PREFERRED; another value is "
-	    "a warning" },
+	{ "dns_lookup_family", CK_ENUM, CF_DEF, .f_enum = &enum_dns_family,
+	    .f_def = CD_DNS_V4_PREFERRED, CL(cl_dns_lookup_family),
+	    .f_note = "Envoy's default is AUTO (IPv6 first)" },
 	{ "dns_resolvers", CK_REJECT, 0, .f_why = NO_DNS_CONF },
 	{ "use_tcp_for_dns_lookups", CK_IGNORE, 0, .f_why = "canaryd resolves "
 	    "names with the system resolver" },

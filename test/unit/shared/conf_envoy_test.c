@@ -472,10 +472,13 @@ fields_canaryd_does_not_act_on_warn(void)
 	    HCM ".drain_timeout: accepted, not used by canaryd: it is the "
 	    "HTTP/2 GOAWAY grace in Envoy; canaryd's drain is bounded by "
 	    "--drain-time-s");
-	expect_warning(BASE "    dns_lookup_family: V4_ONLY\n", 25, 24, CL0
-	    ".dns_lookup_family: accepted, not used by canaryd: it resolves "
-	    "as V4_PREFERRED does (a name's IPv4 addresses if it has any, "
-	    "else its IPv6 ones)");
+	/* dns_lookup_family is acted on (master/dns.c): no warning */
+	c = load(BASE "    dns_lookup_family: V4_ONLY\n", &d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(d.cd_n, 0);
+	CU_ASSERT_EQUAL(c->c_clusters[0].cl_dns_lookup_family, CD_DNS_V4_ONLY);
+	conf_free(c);
+	conf_diags_free(&d);
 	/* what canaryd does: no warning */
 	expect_warning(BASE "    dns_lookup_family: V4_PREFERRED\n"
 	    "    per_connection_buffer_limit_bytes: 1024\n", 26, 5, CL0
