@@ -185,6 +185,25 @@ enum cd_route_action {
 	CD_RA_DIRECT,		/* direct_response */
 };
 
+/* route.hash_policy: what a hashing load balancer hashes (Envoy's
+ * order: each policy that yields a value is mixed in; a terminal one
+ * that does ends the list) */
+enum cd_hash_kind {
+	CD_HASH_HEADER = 1,	/* a request header's value */
+	CD_HASH_COOKIE,		/* a cookie's value */
+	CD_HASH_SOURCE_IP,	/* the client's address */
+	CD_HASH_QUERY,		/* a query parameter's value */
+};
+
+struct cd_hash_policy {
+	uint8_t		 hp_kind;	/* enum cd_hash_kind */
+	bool		 hp_terminal;
+	bool		 hp_source_ip;	/* connection_properties.source_ip */
+	char		*hp_name;	/* header (lower case), cookie, param */
+};
+
+#define CD_MAX_HASH_POLICIES	8
+
 struct cd_route {
 	char			*rt_name;	/* may be NULL */
 	struct cd_pos		 rt_pos;
@@ -215,6 +234,8 @@ struct cd_route {
 	int64_t			 rt_idle_timeout;	/* ns; CD_DUR_UNSET */
 	struct cd_retry_policy	 rt_retry;	/* route's, else vhost's */
 	uint16_t		 rt_cluster_not_found_code;	/* 503 */
+	struct cd_hash_policy	 rt_hash[CD_MAX_HASH_POLICIES];
+	size_t			 rt_nhash;
 };
 
 struct cd_vhost {
@@ -292,6 +313,9 @@ enum cd_cluster_type {
 enum cd_lb_policy {
 	CD_LB_ROUND_ROBIN,
 	CD_LB_RANDOM,
+	CD_LB_LEAST_REQUEST,	/* the fewest active requests of a few drawn */
+	CD_LB_RING_HASH,	/* consistent hashing of the route's hash_policy */
+	CD_LB_MAGLEV,
 };
 
 /* dns_lookup_family; AUTO: IPv6 if the name has one, else IPv4 (Envoy);
@@ -384,6 +408,10 @@ struct cd_cluster {
 	/* requests an upstream connection carries before it is closed
 	 * instead of pooled; 0 = no limit */
 	uint32_t		 cl_max_requests_per_connection;
+	uint32_t		 cl_lr_choices;	/* LEAST_REQUEST choice_count, 2 */
+	uint64_t		 cl_ring_min;	/* RING_HASH ring entries, 1024 */
+	uint64_t		 cl_ring_max;	/* 8M */
+	uint64_t		 cl_maglev_size;	/* MAGLEV table, prime, 65537 */
 	char			*cl_lb_cluster_name;	/* load_assignment.cluster_name */
 	struct cd_endpoint	*cl_endpoints;
 	size_t			 cl_nendpoints;

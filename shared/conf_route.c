@@ -509,6 +509,80 @@ weighted_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 		rt->rt_wi = (int)w->w_nsplits++;
 }
 
+/* ---- hash_policy ------------------------------------------------------ */
+
+#define HP(m)	AT(struct cd_hash_policy, m)
+static const struct conf_field hash_header_fields[] = {
+	{ "header_name", CK_STR, CF_REQUIRED | CF_NONEMPTY | CF_LOWER,
+	    HP(hp_name) },
+	{ "regex_rewrite", CK_REJECT, 0, .f_why = "canaryd hashes the "
+	    "header's value as it is; remove it" },
+	F_END
+};
+static const struct conf_msg msg_hash_header = { "HashPolicy.Header",
+    hash_header_fields, NULL, NULL };
+
+static const struct conf_field hash_cookie_fields[] = {
+	{ "name", CK_STR, CF_REQUIRED | CF_NONEMPTY, HP(hp_name) },
+	{ "ttl", CK_IGNORE, 0, .f_why = "canaryd generates no cookie: a "
+	    "request without it goes on to the next hash policy, or to any "
+	    "host (the canary sticky option hands out cookies)" },
+	{ "path", CK_IGNORE, 0, .f_why = "it is the path of a generated "
+	    "cookie, and canaryd generates none" },
+	{ "attributes", CK_IGNORE, 0, .f_why = "they are a generated "
+	    "cookie's, and canaryd generates none" },
+	F_END
+};
+static const struct conf_msg msg_hash_cookie = { "HashPolicy.Cookie",
+    hash_cookie_fields, NULL, NULL };
+
+static const struct conf_field hash_conn_fields[] = {
+	{ "source_ip", CK_BOOL, 0, HP(hp_source_ip) },
+	F_END
+};
+static const struct conf_msg msg_hash_conn = {
+    "HashPolicy.ConnectionProperties", hash_conn_fields, NULL, NULL };
+
+static const struct conf_field hash_query_fields[] = {
+	{ "name", CK_STR, CF_REQUIRED | CF_NONEMPTY, HP(hp_name) },
+	F_END
+};
+static const struct conf_msg msg_hash_query = {
+    "HashPolicy.QueryParameter", hash_query_fields, NULL, NULL };
+
+/* Which of the oneof it is; source_ip: false hashes nothing. */
+static void
+hash_policy_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	struct cd_hash_policy *hp = base;
+	static const uint8_t kind[] = { CD_HASH_HEADER, CD_HASH_COOKIE,
+	    CD_HASH_SOURCE_IP, CD_HASH_QUERY };
+	size_t i;
+
+	(void)w;
+	(void)n;
+	for (i = 0; i < sizeof(kind); i++)
+		if (seen & ((uint64_t)1 << i))
+			hp->hp_kind = kind[i];
+	if (hp->hp_kind == CD_HASH_SOURCE_IP && !hp->hp_source_ip)
+		hp->hp_kind = 0;
+}
+
+/* The first four rows are the oneof, in enum cd_hash_kind's order. */
+static const struct conf_field hash_policy_fields[] = {
+	{ "header", CK_MSG, 0, 1, .f_msg = &msg_hash_header },
+	{ "cookie", CK_MSG, 0, 1, .f_msg = &msg_hash_cookie },
+	{ "connection_properties", CK_MSG, 0, 1, .f_msg = &msg_hash_conn },
+	{ "query_parameter", CK_MSG, 0, 1, .f_msg = &msg_hash_query },
+	{ "filter_state", CK_REJECT, 0, 1, .f_why = "canaryd runs no filters "
+	    "that leave state; use a header, cookie, query parameter or the "
+	    "source address instead" },
+	{ "terminal", CK_BOOL, 0, HP(hp_terminal) },
+	F_END
+};
+static const struct conf_msg msg_hash_policy = { "RouteAction.HashPolicy",
+    hash_policy_fields, NULL, hash_policy_done };
+
 #define RT(m)	AT(struct cd_route, m)
 static const struct conf_field weighted_fields[] = {
 	{ "clusters", CK_SEQ, CF_REQUIRED | CF_NONEMPTY,
@@ -588,10 +662,11 @@ static const struct conf_field route_action_fields[] = {
 	{ "rate_limits", CK_REJECT, 0, .f_why = NO_RATELIMIT },
 	{ "include_vh_rate_limits", CK_IGNORE, 0, .f_why = "rate_limits are "
 	    "refused, so there are none to include" },
-	{ "hash_policy", CK_REJECT, 0, .f_why = "canaryd has no hashing load "
-	    "balancer; use the canary sticky option "
-	    "(metadata.filter_metadata.canaryd.sticky) to keep a client on "
-	    "one version" },
+	{ "hash_policy", CK_ARR, 0, .f_msg = &msg_hash_policy,
+	    .f_items = CD_MAX_HASH_POLICIES, LIST(struct cd_route, rt_hash,
+	    rt_nhash, struct cd_hash_policy), .f_note = "for RING_HASH and "
+	    "MAGLEV clusters; the canary sticky option keeps a client on one "
+	    "version" },
 	{ "cors", CK_REJECT, 0, .f_why = "canaryd does not answer CORS "
 	    "preflights; answer them at the backend and remove it" },
 	{ "max_grpc_timeout", CK_REJECT, 0, .f_why = NO_GRPC },

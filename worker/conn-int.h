@@ -123,6 +123,9 @@ struct wrk_conn {
 #define RQ_F_LOGGED	0x01000000	/* access log line written */
 #define RQ_F_LOCAL	0x02000000	/* answered by a local reply */
 #define RQ_F_SAID_CLOSE	0x04000000	/* its response says connection: close */
+
+/* The request's hash_policy value for the load balancer, or NULL. */
+#define RQ_HASH(r)	((r)->rq_hashed ? &(r)->rq_hash : NULL)
 #define RQ_F_FB_WANT	0x10000000	/* retriable failure, no retry left:
 					 * the route's fallback may take it */
 #define RQ_F_FALLBACK	0x20000000	/* started again on the fallback */
@@ -170,6 +173,8 @@ struct wrk_req {
 	uint32_t		 rq_try_ms;	/* per-try timeout in use */
 	uint32_t		 rq_tried;	/* host indices tried (bits) */
 	uint16_t		 rq_nretries;	/* retries scheduled */
+	bool			 rq_hashed;	/* rq_hash holds a hash_policy value */
+	uint64_t		 rq_hash;
 	struct wrk_ups_owner	 rq_uo;		/* what the pool calls back */
 	struct wrk_breaker_hold	 rq_bh;		/* breaker units held */
 	uint32_t		 rq_in_parsed;	/* c_in offset parsed up to */

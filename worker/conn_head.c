@@ -24,6 +24,7 @@
 #include "accesslog.h"
 #include "conn-int.h"
 #include "hdr.h"
+#include "lb.h"
 #include "mem.h"
 #include "retry.h"
 #include "router.h"
@@ -279,13 +280,13 @@ conn_head_host(struct wrk_conn *c, struct wrk_req *r, int ci)
 	int hidx;
 
 	r->rq_cluster = ci;
-	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, 0)) < 0) {
+	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, 0, RQ_HASH(r))) < 0) {
 		WRK_CC(ci, CC_CX_NONE_HEALTHY);
 		log_debug("conn %u: %s: no healthy upstream", c->c_id,
 		    wrk.w_conf->c_clusters[ci].cl_name);
 		/* nothing went anywhere yet: the fallback takes it as is */
 		if ((ci = conn_fallback_cluster(r)) >= 0 &&
-		    (hidx = wrk_ups_pick_host(ci, &r->rq_host, 0)) >= 0) {
+		    (hidx = wrk_ups_pick_host(ci, &r->rq_host, 0, RQ_HASH(r))) >= 0) {
 			WRK_CC(r->rq_cluster, CC_CANARY_FALLBACK);
 			r->rq_flags |= RQ_F_FALLBACK;
 			r->rq_cluster = ci;
@@ -418,8 +419,13 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	if (!conn_head_check(c, r, &ri))
 		return;
 	conn_head_target(r, base, &ri, &t);
-	if ((ci = conn_head_route(c, r, base, &t)) < 0 ||
-	    !conn_head_host(c, r, ci) ||
+	if ((ci = conn_head_route(c, r, base, &t)) < 0)
+		return;
+	if (r->rq_route->rt_nhash > 0)
+		r->rq_hashed = wrk_lb_request_hash(r->rq_route, base,
+		    r->rq_hdrs, r->rq_p.h_nhdrs, t.t_path, t.t_path_len,
+		    c->c_ev.ev_fd, &r->rq_hash);
+	if (!conn_head_host(c, r, ci) ||
 	    !conn_head_build(c, r, base, &ri, &t))
 		return;
 	conn_resp_parser_init(r);

@@ -879,12 +879,14 @@ unsupported_features_say_not_supported_by_canaryd(void)
 	struct conf_diags d;
 	struct cd_conf *c;
 
-	expect_error(BASE "    lb_policy: LEAST_REQUEST\n", 25, 16,
-	    "static_resources.clusters[0].lb_policy: lb_policy LEAST_REQUEST "
-	    "is not supported by canaryd; use one of ROUND_ROBIN, RANDOM");
+	expect_error(BASE "    lb_policy: CLUSTER_PROVIDED\n", 25, 16,
+	    "static_resources.clusters[0].lb_policy: lb_policy "
+	    "CLUSTER_PROVIDED is not supported by canaryd; use one of "
+	    "ROUND_ROBIN, LEAST_REQUEST, RING_HASH, RANDOM, MAGLEV");
 	expect_error(BASE "    lb_policy: fastest\n", 25, 16,
 	    "static_resources.clusters[0].lb_policy: unknown lb_policy "
-	    "\"fastest\": want one of ROUND_ROBIN, RANDOM");
+	    "\"fastest\": want one of ROUND_ROBIN, LEAST_REQUEST, RING_HASH, "
+	    "RANDOM, MAGLEV");
 	expect_error(BASE "    type: EDS\n", 25, 11,
 	    "static_resources.clusters[0].type: cluster type EDS is not "
 	    "supported by canaryd; use one of STATIC, STRICT_DNS, "
@@ -1055,7 +1057,7 @@ every_error_of_a_file_is_reported_in_file_order(void)
 	    CLUSTERS
 	    "  - name: v1\n"
 	    "    connect_timeout: 1m\n"
-	    "    lb_policy: maglev\n"
+	    "    lb_policy: cluster_provided\n"
 	    "    oops: true\n";
 	struct conf_diags d;
 	struct cd_conf *c;
