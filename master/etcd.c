@@ -63,6 +63,7 @@ enum ec_state {
 struct ec_req {
 	TAILQ_ENTRY(ec_req) rq_entry;
 	enum mst_etcd_call rq_call;
+	int64_t		 rq_floor;	/* highest revision seen when sent */
 	char		*rq_body;
 	mst_etcd_cb	*rq_cb;
 	void		*rq_arg;
@@ -425,29 +426,39 @@ ec_account(struct mst_etcd *e, uint64_t gen, enum mst_etcd_err err,
 	}
 }
 
-/* etcd's data went back?  Check a header of the current endpoint. */
+/*
+ * etcd's data went back?  Check a header of the current endpoint.  floor
+ * is the highest revision seen before the call was sent (-1: do not
+ * check the revision): a linearizable answer is never below it, whereas
+ * answers to calls in flight together may come back in any order.
+ */
 static void
-ec_check_hdr(struct mst_etcd *e, const struct mst_etcd_hdr *h, bool rev)
+ec_check_hdr(struct mst_etcd *e, const struct mst_etcd_hdr *h, int64_t floor)
 {
 	char why[128];
+	size_t i;
 
 	why[0] = '\0';
-	if (h->eh_cluster_id != 0) {
-		if (e->e_cluster_id != 0 && h->eh_cluster_id != e->e_cluster_id)
-			snprintf(why, sizeof(why), "cluster id %" PRIu64
-			    ", was %" PRIu64, h->eh_cluster_id,
-			    e->e_cluster_id);
+	if (h->eh_cluster_id != 0 && e->e_cluster_id != 0 &&
+	    h->eh_cluster_id != e->e_cluster_id)
+		snprintf(why, sizeof(why), "cluster id %" PRIu64 ", was %"
+		    PRIu64, h->eh_cluster_id, e->e_cluster_id);
+	else if (floor >= 0 && h->eh_revision > 0 && h->eh_revision < floor)
+		snprintf(why, sizeof(why), "revision %" PRId64 " after %"
+		    PRId64, h->eh_revision, floor);
+	if (h->eh_cluster_id != 0)
 		e->e_cluster_id = h->eh_cluster_id;
-	}
-	if (rev && h->eh_revision > 0) {
-		if (h->eh_revision < e->e_rev && why[0] == '\0')
-			snprintf(why, sizeof(why), "revision %" PRId64
-			    " after %" PRId64, h->eh_revision, e->e_rev);
-		if (h->eh_revision > e->e_rev || why[0] != '\0')
+	if (why[0] == '\0') {
+		if (floor >= 0 && h->eh_revision > e->e_rev)
 			e->e_rev = h->eh_revision;
-	}
-	if (why[0] == '\0')
 		return;
+	}
+	/* the revisions start over: calls in flight were sent against the
+	 * old ones and must not report the same again */
+	e->e_rev = h->eh_revision;
+	for (i = 0; i < MST_ETCD_POOL; i++)
+		if (e->e_pool[i].c_req != NULL)
+			e->e_pool[i].c_req->rq_floor = -1;
 	e->e_st.es_resets++;
 	log_warnx("etcd: %s: the store went back: %s",
 	    e->e_ep[e->e_cur].ep_url, why);
@@ -533,10 +544,11 @@ ec_answer(struct ec_conn *c)
 	}
 	ec_account(e, gen, res.r_err, res.r_status, res.r_code,
 	    mst_etcd_call_name(rq->rq_call), res.r_msg);
+	/* lease calls answer with the member's own revision, unordered */
 	if (res.r_err == MST_ETCD_OK && gen == e->e_gen)
-		ec_check_hdr(e, &res.r_hdr, rq->rq_call != MST_ETCD_GRANT &&
-		    rq->rq_call != MST_ETCD_KEEPALIVE &&
-		    rq->rq_call != MST_ETCD_REVOKE);
+		ec_check_hdr(e, &res.r_hdr, rq->rq_call == MST_ETCD_GRANT ||
+		    rq->rq_call == MST_ETCD_KEEPALIVE ||
+		    rq->rq_call == MST_ETCD_REVOKE ? -1 : rq->rq_floor);
 	ec_finish(e, rq, &res);
 	ec_kick(e);
 }
@@ -562,6 +574,7 @@ ec_dispatch(struct mst_etcd *e)
 		TAILQ_REMOVE(&e->e_queue, rq, rq_entry);
 		e->e_nqueue--;
 		c->c_req = rq;
+		rq->rq_floor = e->e_rev;
 		e->e_st.es_calls++;
 		if (ec_request(c, mst_etcd_path(rq->rq_call), rq->rq_body) ==
 		    -1)
@@ -998,8 +1011,17 @@ ec_watch_msg(struct mst_etcd_watch *w, const struct mst_etcd_wres *r)
 		ec_watch_end(w, MST_ETCD_W_BROKEN, r);
 		return -1;
 	}
-	if (c->c_gen == e->e_gen)
-		ec_check_hdr(e, &r->w_hdr, false);
+	if (c->c_gen == e->e_gen) {
+		/* the reset callback may unwatch this very watch */
+		w->w_in_cb++;
+		ec_check_hdr(e, &r->w_hdr, -1);
+		w->w_in_cb--;
+		if (w->w_dead) {
+			if (w->w_in_cb == 0)
+				ec_watch_free(w);
+			return -1;
+		}
+	}
 	if (r->w_canceled) {
 		ec_watch_end(w, r->w_compact_rev > 0 ? MST_ETCD_W_COMPACTED :
 		    MST_ETCD_W_BROKEN, r);

@@ -137,38 +137,31 @@ mst_etcd_prefix_end(const char *prefix, size_t len, char *out)
 
 /* ---- requests --------------------------------------------------------------- */
 
-static const char *const ej_paths[MST_ETCD__NCALLS] = {
-	[MST_ETCD_RANGE] = "/v3/kv/range",
-	[MST_ETCD_PUT] = "/v3/kv/put",
-	[MST_ETCD_DELETE] = "/v3/kv/deleterange",
-	[MST_ETCD_TXN] = "/v3/kv/txn",
-	[MST_ETCD_GRANT] = "/v3/lease/grant",
-	[MST_ETCD_KEEPALIVE] = "/v3/lease/keepalive",
-	[MST_ETCD_REVOKE] = "/v3/lease/revoke",
-	[MST_ETCD_COMPACT] = "/v3/kv/compaction",
-};
-
-static const char *const ej_names[MST_ETCD__NCALLS] = {
-	[MST_ETCD_RANGE] = "range",
-	[MST_ETCD_PUT] = "put",
-	[MST_ETCD_DELETE] = "delete",
-	[MST_ETCD_TXN] = "txn",
-	[MST_ETCD_GRANT] = "lease grant",
-	[MST_ETCD_KEEPALIVE] = "lease keepalive",
-	[MST_ETCD_REVOKE] = "lease revoke",
-	[MST_ETCD_COMPACT] = "compaction",
+/* Each call's gateway path, and its name in logs. */
+static const struct {
+	const char	*c_path;
+	const char	*c_name;
+} ej_calls[MST_ETCD__NCALLS] = {
+	[MST_ETCD_RANGE] = { "/v3/kv/range", "range" },
+	[MST_ETCD_PUT] = { "/v3/kv/put", "put" },
+	[MST_ETCD_DELETE] = { "/v3/kv/deleterange", "delete" },
+	[MST_ETCD_TXN] = { "/v3/kv/txn", "txn" },
+	[MST_ETCD_GRANT] = { "/v3/lease/grant", "lease grant" },
+	[MST_ETCD_KEEPALIVE] = { "/v3/lease/keepalive", "lease keepalive" },
+	[MST_ETCD_REVOKE] = { "/v3/lease/revoke", "lease revoke" },
+	[MST_ETCD_COMPACT] = { "/v3/kv/compaction", "compaction" },
 };
 
 const char *
 mst_etcd_path(enum mst_etcd_call c)
 {
-	return (size_t)c < MST_ETCD__NCALLS ? ej_paths[c] : "/";
+	return (size_t)c < MST_ETCD__NCALLS ? ej_calls[c].c_path : "/";
 }
 
 const char *
 mst_etcd_call_name(enum mst_etcd_call c)
 {
-	return (size_t)c < MST_ETCD__NCALLS ? ej_names[c] : "call";
+	return (size_t)c < MST_ETCD__NCALLS ? ej_calls[c].c_name : "call";
 }
 
 /* o[name] = base64 of [p, p + len); -1 when out of memory. */

@@ -27,6 +27,8 @@ static const char *const fd_act_names[MST_FLEET_A__N] = {
 	[MST_FLEET_A_ROLLBACK] = "rollback",
 	[MST_FLEET_A_PAUSE] = "pause",
 	[MST_FLEET_A_OPERATOR] = "operator",
+	[MST_FLEET_A_INIT] = "init",
+	[MST_FLEET_A_LOCAL] = "local",
 };
 
 const char *
@@ -127,25 +129,11 @@ mst_fleet_state_init(const struct mst_fleet_route *r, const uint32_t *w,
 		    out->fs_step + 1, ro->ro_nsteps);
 }
 
-void
-mst_fleet_sample_add(struct mst_fleet_sample *dst,
-    const struct mst_fleet_sample *src)
-{
-	uint32_t b;
-
-	dst->fs_rq += src->fs_rq;
-	dst->fs_5xx += src->fs_5xx;
-	for (b = 0; b < CD_HIST_N; b++)
-		dst->fs_h.h_b[b] += src->fs_h.h_b[b];
-	dst->fs_h.h_count += src->fs_h.h_count;
-	dst->fs_h.h_sum_us += src->fs_h.h_sum_us;
-}
-
 /* Sort the reports and add up those that count (see fleet_decide.h). */
 static void
 fd_merge(const struct mst_fleet_state *cur, const struct mst_fleet_input *in,
-    size_t n, struct mst_fleet_verdict *out, struct mst_fleet_sample *c,
-    struct mst_fleet_sample *s)
+    size_t n, struct mst_fleet_verdict *out, struct mst_judge_snap *c,
+    struct mst_judge_snap *s)
 {
 	size_t i;
 
@@ -161,8 +149,8 @@ fd_merge(const struct mst_fleet_state *cur, const struct mst_fleet_input *in,
 			out->fv_old_window++;
 		else {
 			out->fv_used++;
-			mst_fleet_sample_add(c, &in[i].fi_canary);
-			mst_fleet_sample_add(s, &in[i].fi_stable);
+			mst_judge_snap_add(c, &in[i].fi_canary);
+			mst_judge_snap_add(s, &in[i].fi_stable);
 		}
 	}
 }
@@ -251,7 +239,7 @@ mst_fleet_decide(const struct mst_fleet_route *r,
     size_t n, struct mst_fleet_memo *memo, int64_t now,
     struct mst_fleet_verdict *out)
 {
-	struct mst_fleet_sample c, s;
+	struct mst_judge_snap c, s;
 	char why[FD_WHY_MAX];
 	int met;
 
@@ -263,8 +251,8 @@ mst_fleet_decide(const struct mst_fleet_route *r,
 		memo->fm_clean_ms = cur->fs_decided_ms;
 	}
 	fd_merge(cur, in, n, out, &c, &s);
-	mst_judge_fig(&out->fv_canary, c.fs_rq, c.fs_5xx, &c.fs_h, 0);
-	mst_judge_fig(&out->fv_stable, s.fs_rq, s.fs_5xx, &s.fs_h, 0);
+	mst_judge_fig(&out->fv_canary, c.js_rq, c.js_5xx, &c.js_h, 0);
+	mst_judge_fig(&out->fv_stable, s.js_rq, s.js_5xx, &s.js_h, 0);
 	if (cur->fs_state != MST_RO_PROGRESSING ||
 	    (size_t)r->fr_ro->ro_nsteps == 0) {
 		snprintf(out->fv_why, sizeof(out->fv_why), "%s: nothing to "
@@ -353,10 +341,10 @@ mst_fleet_local_rollback(const struct mst_fleet_route *r,
 		return 0;
 	strict.ro_max_error_rate_delta *= MST_FLEET_LOCAL_FACTOR;
 	strict.ro_max_p99_ratio *= MST_FLEET_LOCAL_FACTOR;
-	mst_judge_fig(&c, self->fi_canary.fs_rq, self->fi_canary.fs_5xx,
-	    &self->fi_canary.fs_h, 0);
-	mst_judge_fig(&s, self->fi_stable.fs_rq, self->fi_stable.fs_5xx,
-	    &self->fi_stable.fs_h, 0);
+	mst_judge_fig(&c, self->fi_canary.js_rq, self->fi_canary.js_5xx,
+	    &self->fi_canary.js_h, 0);
+	mst_judge_fig(&s, self->fi_stable.js_rq, self->fi_stable.js_5xx,
+	    &self->fi_stable.js_h, 0);
 	if (!mst_rollout_breach(&strict, &c, &s, breach, sizeof(breach), &met))
 		return 0;
 	snprintf(why, len, "local safety rollback, etcd unreachable (%g x the "

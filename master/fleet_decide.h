@@ -35,6 +35,7 @@
 
 #include "shared/conf-t.h"
 #include "shared/hist-t.h"
+#include "judge.h"
 #include "rollout.h"
 
 #define MST_FLEET_FRESH_MS	3000	/* a report older than this is out */
@@ -68,21 +69,15 @@ struct mst_fleet_state {
 	int64_t		 fs_rev;	/* mod_revision in etcd; 0: none */
 };
 
-/* One version (cluster) of a route in one report, over its window. */
-struct mst_fleet_sample {
-	uint64_t	 fs_rq;		/* attempts */
-	uint64_t	 fs_5xx;	/* failed attempts */
-	struct hist	 fs_h;		/* upstream_rq_time over the window */
-};
-
-/* One member's report for the route being decided. */
+/* One member's report for the route being decided: canary and stable
+ * over the member's window (counts, failures, latency buckets). */
 struct mst_fleet_input {
 	const char	*fi_member;
 	int64_t		 fi_age_ms;	/* since the report last changed */
 	int64_t		 fi_ack_rev;	/* state revision it applies */
 	int64_t		 fi_window_ms;	/* wall clock: its window began */
-	struct mst_fleet_sample fi_canary;
-	struct mst_fleet_sample fi_stable;
+	struct mst_judge_snap fi_canary;
+	struct mst_judge_snap fi_stable;
 };
 
 /* What the leader remembers of a route between decisions (not stored:
@@ -100,6 +95,8 @@ enum mst_fleet_act {
 	MST_FLEET_A_ROLLBACK,
 	MST_FLEET_A_PAUSE,	/* too little traffic for too long */
 	MST_FLEET_A_OPERATOR,	/* an operator's action (mst_fleet_op) */
+	MST_FLEET_A_INIT,	/* a state written where etcd had none */
+	MST_FLEET_A_LOCAL,	/* decided here while etcd was away */
 	MST_FLEET_A__N
 };
 
@@ -157,9 +154,5 @@ int	 mst_fleet_local_rollback(const struct mst_fleet_route *,
 	    const struct mst_fleet_state *cur,
 	    const struct mst_fleet_input *self, int64_t now_ms,
 	    struct mst_fleet_state *next, char *why, size_t len);
-
-/* dst += src, bucket by bucket (merging reports). */
-void	 mst_fleet_sample_add(struct mst_fleet_sample *dst,
-	    const struct mst_fleet_sample *src);
 
 #endif /* CANARYD_MASTER_FLEET_DECIDE_H */

@@ -34,15 +34,14 @@
 #include "master/etcd.h"
 #include "master/evl.h"
 #include "shared/log.h"
+#include "test/probe.h"
 
-#define PR_LINE_MAX	4096
 #define PR_WORDS	8
 
 static struct mst_evl *pr_loop;
 static struct mst_etcd *pr_etcd;
 static struct mst_etcd_watch *pr_watch;
-static char pr_in[PR_LINE_MAX];
-static size_t pr_inlen;
+static struct probe_in pr_in;
 
 static void
 pr_emit(json_t *o)
@@ -240,30 +239,10 @@ pr_command(char *line)
 static void
 pr_stdin(int fd, uint32_t events, void *arg)
 {
-	ssize_t n;
-	char *nl;
-
 	(void)events;
 	(void)arg;
-	n = read(fd, pr_in + pr_inlen, sizeof(pr_in) - 1 - pr_inlen);
-	if (n <= 0) {
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			mst_evl_stop(pr_loop);
-		return;
-	}
-	pr_inlen += (size_t)n;
-	pr_in[pr_inlen] = '\0';
-	while ((nl = strchr(pr_in, '\n')) != NULL) {
-		*nl = '\0';
-		if (pr_command(pr_in) == -1) {
-			mst_evl_stop(pr_loop);
-			return;
-		}
-		pr_inlen -= (size_t)(nl + 1 - pr_in);
-		memmove(pr_in, nl + 1, pr_inlen + 1);
-	}
-	if (pr_inlen == sizeof(pr_in) - 1)
-		pr_inlen = 0;	/* a line too long: dropped */
+	if (probe_stdin(fd, &pr_in, pr_command) == -1)
+		mst_evl_stop(pr_loop);
 }
 
 int

@@ -68,14 +68,14 @@ state_at(struct mst_fleet_state *s, int step)
 }
 
 static void
-sample(struct mst_fleet_sample *s, uint64_t rq, uint64_t n5xx, uint64_t us)
+sample(struct mst_judge_snap *s, uint64_t rq, uint64_t n5xx, uint64_t us)
 {
 	memset(s, 0, sizeof(*s));
-	s->fs_rq = rq;
-	s->fs_5xx = n5xx;
-	s->fs_h.h_b[hist_bucket(us)] = rq;
-	s->fs_h.h_count = rq;
-	s->fs_h.h_sum_us = rq * us;
+	s->js_rq = rq;
+	s->js_5xx = n5xx;
+	s->js_h.h_b[hist_bucket(us)] = rq;
+	s->js_h.h_count = rq;
+	s->js_h.h_sum_us = rq * us;
 }
 
 /* A fresh report acknowledging REV, window from T0: canary (crq, c5xx,
