@@ -52,6 +52,8 @@ struct fl_route {
 	int64_t		 r_sent_rev;	/* APPLY sent for it */
 	int64_t		 r_ack_rev;	/* APPLIED: what reports acknowledge */
 	bool		 r_local;	/* r_applied was decided here */
+	bool		 r_force;	/* revisions started over: next APPLY
+					 * whatever its revision */
 	int		 r_pending;	/* op to write when etcd is back; -1 */
 	struct mst_judge_ring r_ring;	/* window snapshots, per cluster */
 	int64_t		 r_window_ms;	/* wall clock: the window began */

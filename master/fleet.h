@@ -22,10 +22,12 @@
  * Talking to the master: a SOCK_SEQPACKET socketpair carrying struct
  * mst_fleet_msg.  The coordinator sends APPLY (a route's weights and the
  * state revision they come from; the master publishes them through the
- * same shm path as a SIGHUP weight change, only if the revision is newer
- * than the one applied, and answers APPLIED), OP_DONE (the answer to an
- * operator's action the master forwarded as OP) and VIEW (the /canary
- * fleet JSON, in pieces, every second).  Metrics come from the shm
+ * same shm path as a SIGHUP weight change when the revision is newer
+ * than the last one it applied, or the message says LOCAL or FORCE -- a
+ * LOCAL one leaves that revision as it was -- and answers APPLIED),
+ * OP_DONE (the answer to an operator's action the master forwarded as
+ * OP) and VIEW (the /canary fleet JSON, in pieces, every second, or at
+ * once when the master asks with an empty VIEW).  Metrics come from the shm
  * segment the child inherits, read-only, through struct
  * mst_fleet_metrics, so tests drive the coordinator without shm.
  */
@@ -85,6 +87,10 @@ enum mst_fleet_msg_type {
 					 * instance acknowledged */
 #define MST_FLEET_F_LOCAL	0x2	/* APPLY: decided here, etcd away */
 #define MST_FLEET_F_LAST	0x4	/* VIEW: the document's last piece */
+#define MST_FLEET_F_FORCE	0x8	/* APPLY: whatever the revision: etcd's
+					 * revisions started over (a restore,
+					 * a wipe), or etcd's state replaces a
+					 * decision taken here */
 
 /* One message either way; SOCK_SEQPACKET keeps the boundaries. */
 struct mst_fleet_msg {

@@ -83,7 +83,7 @@ fl_op_done(struct fl_op *o, int status, const char *fmt, ...)
 static void
 fl_op_done(struct fl_op *o, int status, const char *fmt, ...)
 {
-	const struct mst_fleet_state *s = &o->o_r->r_applied;
+	const struct mst_fleet_state *s = &o->o_r->r_cur;
 	char msg[MST_FLEET_REASON_MAX];
 	va_list ap;
 
@@ -92,11 +92,12 @@ fl_op_done(struct fl_op *o, int status, const char *fmt, ...)
 	va_end(ap);
 	if (o->o_reply)
 		fl_answer(o->o_f, o->o_id, status, json_pack("{s:s,s:s,s:s,"
-		    "s:s,s:I,s:i,s:s}", "route", o->o_r->r_rt->fr_name,
+		    "s:s,s:I,s:i,s:s,s:s}", "route", o->o_r->r_rt->fr_name,
 		    "action", fo_names[o->o_op], "result", msg, "state",
-		    mst_rollout_state_name(o->o_r->r_cur.fs_state), "revision",
-		    (json_int_t)o->o_r->r_cur.fs_rev, "step", s->fs_step,
-		    "reason", o->o_r->r_cur.fs_reason));
+		    mst_rollout_state_name(s->fs_state), "revision",
+		    (json_int_t)s->fs_rev, "step", s->fs_step, "reason",
+		    s->fs_reason, "applied_here",
+		    mst_rollout_state_name(o->o_r->r_applied.fs_state)));
 	else if (status >= 400)
 		log_warnx("fleet: route %s: the %s decided while etcd was away "
 		    "was not written: %s", o->o_r->r_rt->fr_name,
@@ -146,6 +147,12 @@ fl_on_ack_timer(void *arg)
 	struct mst_etcd_op op = { .o_kind = MST_ETCD_OP_RANGE };
 
 	o->o_timer = NULL;
+	if (fl_mono_ms() >= o->o_deadline) {
+		fl_op_done(o, 504, "%s at revision %" PRId64 "; no answer "
+		    "about the instances' acknowledgements in %d ms",
+		    fo_names[o->o_op], o->o_rev, MST_FLEET_WAIT_ACK_MS);
+		return;
+	}
 	op.o_key = o->o_f->f_key_met;
 	op.o_klen = strlen(op.o_key);
 	op.o_end = end;
@@ -233,7 +240,9 @@ fl_on_op_written(struct mst_etcd *e, const struct mst_etcd_res *res,
 	o->o_f->f_st.st_decisions[o->o_reply ? MST_FLEET_A_OPERATOR :
 	    MST_FLEET_A_LOCAL]++;
 	if (!o->o_reply) {
+		/* the fleet's state now says what was decided here */
 		r->r_pending = -1;
+		fl_apply(r, &r->r_cur, false);
 		fl_op_done(o, 200, "written");
 		return;
 	}
@@ -244,6 +253,15 @@ fl_on_op_written(struct mst_etcd *e, const struct mst_etcd_res *res,
 	}
 	fl_op_done(o, 200, "%s at revision %" PRId64, fo_names[o->o_op],
 	    o->o_rev);
+}
+
+static void
+fl_on_op_retry(void *arg)
+{
+	struct fl_op *o = arg;
+
+	o->o_timer = NULL;
+	fl_op_run(o);
 }
 
 static void
@@ -258,6 +276,14 @@ fl_op_run(struct fl_op *o)
 	char why[MST_FLEET_REASON_MAX], *hist;
 	int rc;
 
+	/* etcd answers but the state is not read yet: wait for it a
+	 * little rather than judge the placeholder in force before it */
+	if (fl_etcd_up(f) && (!f->f_synced || !r->r_known) && o->o_reply &&
+	    fl_mono_ms() < o->o_deadline) {
+		o->o_timer = fl_timer(f, FL_ACK_POLL_MS, fl_on_op_retry, o);
+		if (o->o_timer != NULL)
+			return;
+	}
 	if (!fl_etcd_up(f) || !f->f_synced || !r->r_known) {
 		if (o->o_reply)
 			fl_op_local(o);
@@ -272,7 +298,6 @@ fl_op_run(struct fl_op *o)
 			/* the fleet got there, or past it: its state rules */
 			r->r_pending = -1;
 			fl_apply(r, &r->r_cur, false);
-			r->r_sent_rev = r->r_cur.fs_rev;
 		}
 		fl_op_done(o, rc == 1 ? 200 : 409, "%s", rc == 1 ?
 		    "already so" : why);
@@ -330,6 +355,7 @@ fl_op_start(struct fleet *f, const struct mst_fleet_msg *m)
 		return;
 	}
 	o->o_wait_ack = (m->fm_flags & MST_FLEET_F_WAIT_ACK) != 0;
+	o->o_deadline = fl_mono_ms() + MST_FLEET_WAIT_ACK_MS;
 	log_info("fleet: route %s: operator %s%s", r->r_rt->fr_name,
 	    fo_names[o->o_op], o->o_wait_ack ? " (waiting for acks)" : "");
 	fl_op_run(o);

@@ -142,12 +142,13 @@ fl_apply(struct fl_route *r, const struct mst_fleet_state *s, bool local)
 	struct fleet *f = r->r_f;
 	struct mst_fleet_msg m;
 	size_t i;
+	bool force = !local && (r->r_force || r->r_local);
 
-	if (!local && s->fs_rev <= r->r_sent_rev)
+	if (!local && !force && s->fs_rev <= r->r_sent_rev)
 		return;
 	memset(&m, 0, sizeof(m));
 	m.fm_type = MST_FLEET_M_APPLY;
-	m.fm_flags = local ? MST_FLEET_F_LOCAL : 0;
+	m.fm_flags = local ? MST_FLEET_F_LOCAL : force ? MST_FLEET_F_FORCE : 0;
 	strlcpy(m.fm_route, r->r_rt->fr_name, sizeof(m.fm_route));
 	m.fm_rev = local ? r->r_applied.fs_rev : s->fs_rev;
 	m.fm_state = (uint32_t)s->fs_state;
@@ -169,8 +170,10 @@ fl_apply(struct fl_route *r, const struct mst_fleet_state *s, bool local)
 	r->r_applied = *s;
 	r->r_applied.fs_rev = m.fm_rev;
 	r->r_local = local;
-	if (!local)
+	if (!local) {
 		r->r_sent_rev = s->fs_rev;
+		r->r_force = false;
+	}
 	(void)fl_send(f, &m);
 	if (!local)
 		fl_snapshot_save(f);
@@ -327,7 +330,7 @@ fl_on_resync(struct mst_etcd *e, const struct mst_etcd_res *res, void *arg)
 		    PRIu64 "): its revisions start over", res->r_hdr.
 		    eh_cluster_id, f->f_snap_cluster);
 		for (i = 0; i < f->f_nroutes; i++)
-			f->f_routes[i].r_sent_rev = 0;
+			f->f_routes[i].r_force = true;
 	}
 	f->f_snap_cluster = res->r_hdr.eh_cluster_id;
 	for (seen = false, k = 0; k < res->r_nkvs; k++)
@@ -395,7 +398,7 @@ fl_on_reset(struct mst_etcd *e, const char *why, void *arg)
 	f->f_leader_known = false;
 	for (i = 0; i < f->f_nroutes; i++) {
 		f->f_routes[i].r_known = false;
-		f->f_routes[i].r_sent_rev = 0;
+		f->f_routes[i].r_force = true;
 	}
 	mst_etcd_unwatch(f->f_watch);
 	f->f_watch = NULL;

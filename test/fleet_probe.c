@@ -260,11 +260,12 @@ pr_on_apply(const struct mst_fleet_msg *m)
 		}
 	for (i = 0; i < m->fm_nw && i < CD_MAX_WEIGHTED; i++)
 		json_array_append_new(w, json_integer(m->fm_w[i]));
-	pr_emit(json_pack("{s:s,s:s,s:I,s:o,s:i,s:i,s:I,s:b,s:s%}", "event",
-	    "apply", "route", m->fm_route, "rev", (json_int_t)m->fm_rev,
-	    "weights", w, "state", (int)m->fm_state, "step", m->fm_step,
-	    "epoch", (json_int_t)m->fm_epoch, "local",
-	    (m->fm_flags & MST_FLEET_F_LOCAL) != 0, "reason", m->fm_text,
+	pr_emit(json_pack("{s:s,s:s,s:I,s:o,s:i,s:i,s:I,s:b,s:b,s:s%}",
+	    "event", "apply", "route", m->fm_route, "rev",
+	    (json_int_t)m->fm_rev, "weights", w, "state", (int)m->fm_state,
+	    "step", m->fm_step, "epoch", (json_int_t)m->fm_epoch, "local",
+	    (m->fm_flags & MST_FLEET_F_LOCAL) != 0, "force",
+	    (m->fm_flags & MST_FLEET_F_FORCE) != 0, "reason", m->fm_text,
 	    (size_t)m->fm_len));
 	memset(&ack, 0, sizeof(ack));
 	ack.fm_type = MST_FLEET_M_APPLIED;

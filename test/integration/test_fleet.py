@@ -336,8 +336,12 @@ def test_fleet_wiped_etcd_gets_the_last_state_back(env):
     c = env.etcd(3)
     inst, _ = _fleet(env, c, names="ab")
     wait_until(lambda: _leader(c), 6, "a leader")
+    _all_applied(inst, lambda x: x["rev"] > 0 and not x["local"], 5,
+                 "the fleet's state applied")
     inst[0].ok("op web pause")
-    inst[0].wait_event(lambda e: e["event"] == "op_done", 8, "pause")
+    ev, _ = inst[0].wait_event(lambda e: e["event"] == "op_done", 8,
+                               "pause")
+    eq(ev["status"], 200, "pause: %r" % ev)
     _all_applied(inst, lambda x: x["state"] == 1 and not x["local"] and
                  x["weights"] == [90, 10], 5, "paused everywhere")
     c.wipe_all()
