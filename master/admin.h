@@ -1,31 +1,56 @@
 /*
  * The admin interface (Envoy's :9901): a small HTTP/1.1 server inside the
  * master's event loop (master/loop.h) that serves Envoy's admin endpoints
- * (canaryd-envoy(7), ADMIN INTERFACE) from the running config and the shm sums.  Master only.
+ * (canaryd-envoy(7), ADMIN INTERFACE) from the running config and the shm
+ * sums.  Master only.
  *
+ * The module's files: admin.c the server (connections, limits,
+ * timeouts, access log), admin_endpoints.c the endpoint table and its
+ * dispatch, admin_handlers.c and admin_stats.c what each endpoint does.
  * The request handling is split from the sockets so tests can drive it:
  * mst_admin_parse_head() reads a request head, mst_admin_handle() turns
- * (method, path, query) into a status, a content type and a body.
+ * (method, path, query) into a status, a content type, a body and an
+ * action.
  */
 #ifndef CANARYD_MASTER_ADMIN_H
 #define CANARYD_MASTER_ADMIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "shared/buf.h"
-#include "shared/version.h"
+#include "shared/http1.h"
 
 #define MST_ADMIN_HEAD_MAX	(64 * 1024)	/* bigger head: 431 */
+#define MST_ADMIN_URL_MAX	(16 * 1024)	/* longer request line: 414 */
 #define MST_ADMIN_BODY_MAX	(1024 * 1024)	/* bigger body: 413 */
 #define MST_ADMIN_MAX_HEADERS	100		/* more: 431 */
 
 /*
- * Open the config's admin address (if it has one), listen without
- * blocking and serve it from the loop.  Resolves a host name with
- * getaddrinfo(3), so call it at start only.  0, or -1 (logged).
+ * What a reply asks of the server beyond its bytes; the admin server
+ * hands it to its actor (mst_admin_start()) rather than act itself, so
+ * it never calls up into the modules that run the process.
  */
-int	 mst_admin_start(void);
+enum mst_admin_act {
+	MST_ADMIN_ACT_NONE,
+	MST_ADMIN_ACT_QUIT,		/* exit, once the reply is out */
+	MST_ADMIN_ACT_DRAIN_QUIT,	/* drain the workers, then exit */
+	MST_ADMIN_ACT_DRAIN_LISTENERS,	/* drain, close the listeners, stay */
+};
+
+typedef void mst_admin_act_fn(enum mst_admin_act);
+
+/*
+ * Open the config's admin address (if it has one), listen without
+ * blocking and serve it from the loop; actor carries out what replies
+ * ask for (from the loop: it may stop the admin server).  Resolves a host
+ * name with getaddrinfo(3), so call it at start or reload only.  0, or -1
+ * (logged).
+ */
+int	 mst_admin_start(mst_admin_act_fn *actor);
+/* A structural reload: move to the configured address if it changed. */
+void	 mst_admin_reconfigure(void);
 /* Close the listener and every admin connection.  Safe to call twice. */
 void	 mst_admin_stop(void);
 
@@ -51,18 +76,38 @@ struct mst_admin_req {
 };
 
 /*
- * Parse the request head at the start of p (len bytes, no NUL needed).
- * Bodies: Content-Length up to MST_ADMIN_BODY_MAX; Transfer-Encoding is
- * refused with 411 (an admin client can always send a length).
+ * Parse the request head at the start of p (len bytes, no NUL needed)
+ * with shared/http1.  Refused: a malformed head (400), a Transfer-Encoding
+ * (411: an admin client can always send a length), a body over
+ * MST_ADMIN_BODY_MAX (413), a head over MST_ADMIN_HEAD_MAX bytes or
+ * MST_ADMIN_MAX_HEADERS headers (431), a version other than HTTP/1.x
+ * (505).  Garbage is refused at its first bad byte, without waiting for
+ * an end of head that may never come.
  */
 enum mst_admin_parse mst_admin_parse_head(const char *p, size_t len,
 	    struct mst_admin_req *rq);
+
+/*
+ * The same, fed as the bytes arrive: p holds the head from its first
+ * byte (len bytes so far, at the same offsets on every call, though p
+ * may move); only the new bytes are parsed.  Init again for the next
+ * request.
+ */
+struct mst_admin_parser {
+	struct http1	 ap_h1;
+	struct http1_hdr ap_hdrs[MST_ADMIN_MAX_HEADERS];
+	uint32_t	 ap_fed;	/* bytes of p parsed */
+};
+
+void	 mst_admin_parser_init(struct mst_admin_parser *);
+enum mst_admin_parse mst_admin_parser_feed(struct mst_admin_parser *,
+	    const char *p, size_t len, struct mst_admin_req *rq);
 
 struct mst_admin_reply {
 	int		 ar_status;	/* 200, 400, 404, 405, 503 ... */
 	const char	*ar_ctype;	/* a static string */
 	struct buf	 ar_body;
-	int		 ar_quit;	/* shut down once the reply is sent */
+	enum mst_admin_act ar_action;	/* what should happen besides */
 };
 
 void	 mst_admin_reply_init(struct mst_admin_reply *);
@@ -71,8 +116,8 @@ void	 mst_admin_reply_free(struct mst_admin_reply *);
 /*
  * Answer one request from the running state (struct mst mst).  path is
  * the request path up to '?', query what follows it (raw, "" if none).
- * Mutating endpoints (POST only) change shm state here; a /quitquitquit
- * only sets ar_quit.
+ * Mutating endpoints (POST only) change shm state here; stopping the
+ * server or draining its listeners is left to ar_action.
  */
 void	 mst_admin_handle(const char *method, const char *path,
 	    const char *query, struct mst_admin_reply *);
@@ -85,5 +130,33 @@ int	 mst_admin_url_decode(struct buf *out, const char *s, size_t len);
  * val (emptied first, NUL-terminated) and return 1; else 0.
  */
 int	 mst_admin_query(const char *query, const char *key, struct buf *val);
+
+/* ---- who may drive it (admin_acl.c) ------------------------------- */
+
+struct cd_cidr;
+struct sockaddr;
+
+/*
+ * Mutating endpoints (POST) are served to peers in allow (n ranges; none:
+ * loopback only) or to clients whose Authorization is "Bearer <token>"
+ * with the token in token_file (NULL: no token).  Replaces the earlier
+ * lists.  0, or -1 (logged) with the earlier ones kept.
+ */
+int	 mst_admin_acl_set(const struct cd_cidr *allow, size_t n,
+	    const char *token_file);
+/* The access settings that apply now (command line, then config); 0,
+ * or -1 (logged) with the earlier ones kept. */
+int	 mst_admin_access_apply(void);
+/* May a request from peer with this Authorization value (NULL: none)
+ * use the mutating endpoints? */
+bool	 mst_admin_acl_allows(const struct sockaddr *peer, const char *authz,
+	    size_t authz_len);
+/*
+ * Read a token file: its first line without trailing blanks, into *out
+ * (the caller frees it).  A file that is not regular, empty, or readable
+ * by its group or others is refused: -1 with why filled.
+ */
+int	 mst_admin_token_read(const char *path, char **out, size_t *len,
+	    char *why, size_t whylen);
 
 #endif /* CANARYD_MASTER_ADMIN_H */

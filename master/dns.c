@@ -238,7 +238,7 @@ dns_round_end(int ci, int count)
 		if (used[j])
 			continue;
 		out[nout] = dc->dc_new[j];
-		out[nout].sh_id = ++dns_next_id[cl->cl_shm];
+		out[nout].sh_id = ++dns_next_id[MST_SHM_CI(ci)];
 		/* failed until checked, before any worker can see it */
 		atomic_store(&out[nout].sh_flags,
 		    mst_health_new_host_flags(cl));

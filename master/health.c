@@ -1,5 +1,7 @@
 /*
- * Active HTTP health checks in the master (see health.h).
+ * Active HTTP health checks in the master (see health.h): the checker,
+ * with its sockets and timers; the state machine is health_state.c, the
+ * response reader health_resp.c.
  *
  * One session per (cluster, host), found by the host's sh_id, in a fixed
  * array per checked cluster.  A session is either waiting for its interval
@@ -28,465 +30,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
-#include "shared/buf.h"
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "health-int.h"
 #include "health.h"
 #include "loop.h"
 #include "mst.h"
 #include "outlier.h"
-#include "stats.h"
 
 /* The flags this module owns in sh_flags. */
 #define HC_OWN_FLAGS	(SHM_HF_FAILED_ACTIVE_HC | SHM_HF_ACTIVE_HC_TIMEOUT)
-
-/* ---- state machine ---------------------------------------------------- */
-
-void
-mst_hc_state_init(struct mst_hc_state *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->hs_flags = SHM_HF_FAILED_ACTIVE_HC;
-	st->hs_first = true;
-}
-
-enum mst_hc_transition
-mst_hc_state_step(struct mst_hc_state *st, const struct cd_health_check *hc,
-    enum mst_hc_result r)
-{
-	enum mst_hc_transition t = MST_HC_T_UNCHANGED;
-
-	if (r == MST_HC_R_SUCCESS) {
-		st->hs_failures = 0;
-		if (st->hs_flags & SHM_HF_FAILED_ACTIVE_HC) {
-			/* the first result ever counts at once: a faster
-			 * start for a little less caution, as Envoy */
-			if (st->hs_first ||
-			    ++st->hs_successes >= hc->hc_healthy_threshold) {
-				st->hs_flags &= ~(SHM_HF_FAILED_ACTIVE_HC |
-				    SHM_HF_ACTIVE_HC_TIMEOUT);
-				st->hs_successes = 0;
-				t = MST_HC_T_CHANGED;
-			} else
-				t = MST_HC_T_PENDING;
-		}
-		st->hs_first = false;
-		return t;
-	}
-
-	st->hs_successes = 0;
-	if ((st->hs_flags & SHM_HF_FAILED_ACTIVE_HC) == 0) {
-		/* a wrong status is an answer, not a glitch: no threshold */
-		if (r == MST_HC_R_FAILURE ||
-		    ++st->hs_failures >= hc->hc_unhealthy_threshold) {
-			st->hs_flags |= SHM_HF_FAILED_ACTIVE_HC;
-			st->hs_failures = 0;
-			t = MST_HC_T_CHANGED;
-		} else
-			t = MST_HC_T_PENDING;
-	}
-	/* lets a failed host toggle between "times out" and "fails" */
-	if (r == MST_HC_R_TIMEOUT && (st->hs_flags & SHM_HF_FAILED_ACTIVE_HC))
-		st->hs_flags |= SHM_HF_ACTIVE_HC_TIMEOUT;
-	else
-		st->hs_flags &= ~SHM_HF_ACTIVE_HC_TIMEOUT;
-	st->hs_first = false;
-	return t;
-}
-
-static uint64_t
-ns_to_ms(int64_t ns)
-{
-	return ns <= 0 ? 0 : (uint64_t)CD_NS_TO_MS_CEIL(ns);
-}
-
-static uint64_t
-hc_rand(mst_hc_rand_fn *rnd, uint64_t upper)
-{
-	if (upper == 0)
-		return 0;
-	if (upper > UINT32_MAX)
-		upper = UINT32_MAX;
-	return rnd((uint32_t)upper);
-}
-
-uint64_t
-mst_hc_interval_ms(const struct cd_health_check *hc, enum mst_hc_result r,
-    enum mst_hc_transition t, bool had_traffic, mst_hc_rand_fn *rnd)
-{
-	bool ok = r == MST_HC_R_SUCCESS, pending = t == MST_HC_T_PENDING;
-	int64_t base = CD_DUR_UNSET;
-	uint64_t ms;
-
-	/*
-	 * Envoy waits no_traffic_interval (60 s by default) until the
-	 * cluster's first real connection; canaryd does only when the user
-	 * asked for it (canaryd-envoy(7), HEALTH CHECKING).  The conf loader fills
-	 * no_traffic_healthy_interval from no_traffic_interval.
-	 */
-	if (!had_traffic && (hc->hc_no_traffic_interval != CD_DUR_UNSET ||
-	    hc->hc_no_traffic_healthy_interval != CD_DUR_UNSET)) {
-		if (ok && !pending)
-			base = hc->hc_no_traffic_healthy_interval;
-		else
-			base = hc->hc_no_traffic_interval;
-	}
-	if (base == CD_DUR_UNSET) {
-		if (ok)
-			base = pending ? hc->hc_healthy_edge_interval :
-			    hc->hc_interval;
-		else
-			base = pending ? hc->hc_unhealthy_edge_interval :
-			    hc->hc_unhealthy_interval;
-	}
-	if (base == CD_DUR_UNSET)	/* a conf built by hand */
-		base = hc->hc_interval;
-	ms = ns_to_ms(base);
-	ms += hc_rand(rnd, (uint64_t)hc->hc_interval_jitter_percent * ms / 100);
-	ms += hc_rand(rnd, ns_to_ms(hc->hc_interval_jitter));
-	return ms == 0 ? 1 : ms;
-}
-
-bool
-mst_hc_status_expected(const struct cd_health_check *hc, int status)
-{
-	size_t i;
-
-	if (hc->hc_nexpected == 0)
-		return status == 200;
-	for (i = 0; i < hc->hc_nexpected && i < CD_MAX_STATUS_RANGES; i++)
-		if (status >= hc->hc_expected[i].sr_start &&
-		    status < hc->hc_expected[i].sr_end)
-			return true;
-	return false;
-}
-
-char *
-mst_hc_request(const struct cd_cluster *cl, size_t *lenp)
-{
-	const struct cd_health_check *hc = cl->cl_hc;
-	struct buf b;
-
-	buf_init(&b);
-	buf_printf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: Envoy/HC\r\n%s\r\n",
-	    hc->hc_method != NULL ? hc->hc_method : "GET", hc->hc_path,
-	    hc->hc_host != NULL ? hc->hc_host : cl->cl_name,
-	    hc->hc_reuse_connection ? "" : "Connection: close\r\n");
-	if (b.b_oom) {
-		buf_free(&b);
-		return NULL;
-	}
-	*lenp = b.b_len;
-	return b.b_data;	/* the caller owns it now: free(3) */
-}
-
-/* ---- response parser -------------------------------------------------- */
-
-enum hc_rstate {
-	RS_STATUS,		/* status line */
-	RS_HEADERS,		/* header lines up to the empty one */
-	RS_BODY_LEN,		/* r_len body bytes left */
-	RS_BODY_CLOSE,		/* body runs to the close */
-	RS_CHUNK_SIZE,		/* chunk-size [; ext] line */
-	RS_CHUNK_DATA,		/* r_len chunk bytes left */
-	RS_CHUNK_CRLF,		/* the empty line after chunk data */
-	RS_TRAILERS,		/* trailer lines up to the empty one */
-	RS_DONE,
-};
-
-void
-mst_hc_resp_init(struct mst_hc_resp *r, bool head_request)
-{
-	memset(r, 0, sizeof(*r));
-	r->r_state = RS_STATUS;
-	r->r_head = head_request;
-}
-
-/* Does the comma-separated header value v hold token tok? */
-static bool
-hc_has_token(const char *v, const char *tok)
-{
-	size_t n = strlen(tok), k;
-
-	while (*v != '\0') {
-		while (*v == ' ' || *v == '\t' || *v == ',')
-			v++;
-		for (k = 0; v[k] != '\0' && v[k] != ','; k++)
-			;
-		while (k > 0 && (v[k - 1] == ' ' || v[k - 1] == '\t'))
-			k--;
-		if (k == n && strncasecmp(v, tok, n) == 0)
-			return true;
-		v += k;
-		while (*v != '\0' && *v != ',')
-			v++;
-	}
-	return false;
-}
-
-/* Is the last transfer-coding "chunked"? */
-static bool
-hc_last_is_chunked(const char *v)
-{
-	const char *last = v, *p;
-	size_t k;
-
-	for (p = v; *p != '\0'; p++)
-		if (*p == ',')
-			last = p + 1;
-	while (*last == ' ' || *last == '\t')
-		last++;
-	for (k = strlen(last); k > 0 && (last[k - 1] == ' ' ||
-	    last[k - 1] == '\t'); k--)
-		;
-	return k == 7 && strncasecmp(last, "chunked", 7) == 0;
-}
-
-static enum mst_hc_rc
-hc_status_line(struct mst_hc_resp *r, const char *s, size_t n)
-{
-	/* "HTTP/1.x SSS[ reason]" */
-	if (n < 12 || strncmp(s, "HTTP/1.", 7) != 0 ||
-	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' ||
-	    s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' ||
-	    s[11] < '0' || s[11] > '9' || (n > 12 && s[12] != ' '))
-		return MST_HC_ERR;
-	r->r_http10 = s[7] == '0';
-	r->r_status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
-	r->r_state = RS_HEADERS;
-	return MST_HC_AGAIN;
-}
-
-static enum mst_hc_rc
-hc_end_of_head(struct mst_hc_resp *r)
-{
-	if (r->r_status >= 100 && r->r_status < 200 && r->r_status != 101) {
-		/* an interim response: the real one follows */
-		r->r_state = RS_STATUS;
-		r->r_chunked = r->r_has_len = false;
-		r->r_len = 0;
-		r->r_head_bytes = 0;
-		return MST_HC_AGAIN;
-	}
-	if (r->r_http10 && !r->r_keepalive)
-		r->r_close = true;
-	if (r->r_status == 101) {
-		/* switching protocols: nothing more we could read */
-		r->r_close = true;
-		r->r_state = RS_DONE;
-		return MST_HC_DONE;
-	}
-	if (r->r_head || r->r_status == 204 || r->r_status == 304) {
-		r->r_state = RS_DONE;
-		return MST_HC_DONE;
-	}
-	if (r->r_chunked) {
-		r->r_state = RS_CHUNK_SIZE;
-		return MST_HC_AGAIN;
-	}
-	if (r->r_has_len) {
-		if (r->r_len == 0) {
-			r->r_state = RS_DONE;
-			return MST_HC_DONE;
-		}
-		r->r_state = RS_BODY_LEN;
-		return MST_HC_AGAIN;
-	}
-	r->r_close = true;
-	r->r_state = RS_BODY_CLOSE;
-	return MST_HC_AGAIN;
-}
-
-static enum mst_hc_rc
-hc_header_line(struct mst_hc_resp *r, char *s, size_t n)
-{
-	char *colon, *v, *end;
-	uint64_t len;
-
-	if (n == 0)
-		return hc_end_of_head(r);
-	if (r->r_line_skip || s[0] == ' ' || s[0] == '\t')
-		return MST_HC_AGAIN;	/* overlong, or obs-fold: not ours */
-	if ((colon = memchr(s, ':', n)) == NULL)
-		return MST_HC_ERR;
-	*colon = '\0';
-	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-		;
-	for (end = s + n; end > v && (end[-1] == ' ' || end[-1] == '\t');
-	    end--)
-		;
-	*end = '\0';
-	if (strcasecmp(s, "content-length") == 0) {
-		if (*v == '\0')
-			return MST_HC_ERR;
-		for (len = 0; *v != '\0'; v++) {
-			if (*v < '0' || *v > '9' || len > UINT64_MAX / 20)
-				return MST_HC_ERR;
-			len = len * 10 + (uint64_t)(*v - '0');
-		}
-		if (r->r_has_len && r->r_len != len)
-			return MST_HC_ERR;	/* two different lengths */
-		r->r_has_len = true;
-		r->r_len = len;
-	} else if (strcasecmp(s, "transfer-encoding") == 0) {
-		if (hc_last_is_chunked(v))
-			r->r_chunked = true;
-		else
-			r->r_close = true;	/* body ends at the close */
-	} else if (strcasecmp(s, "connection") == 0) {
-		if (hc_has_token(v, "close"))
-			r->r_close = true;
-		if (hc_has_token(v, "keep-alive"))
-			r->r_keepalive = true;
-	}
-	if (r->r_chunked && r->r_has_len) {
-		/* chunked wins; a peer that sends both isn't reused */
-		r->r_has_len = false;
-		r->r_close = true;
-	}
-	return MST_HC_AGAIN;
-}
-
-static enum mst_hc_rc
-hc_chunk_size_line(struct mst_hc_resp *r, const char *s, size_t n)
-{
-	uint64_t len = 0;
-	size_t i;
-	int d;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] >= '0' && s[i] <= '9')
-			d = s[i] - '0';
-		else if (s[i] >= 'a' && s[i] <= 'f')
-			d = s[i] - 'a' + 10;
-		else if (s[i] >= 'A' && s[i] <= 'F')
-			d = s[i] - 'A' + 10;
-		else
-			break;
-		if (len >> 56)
-			return MST_HC_ERR;
-		len = len * 16 + (uint64_t)d;
-	}
-	if (i == 0 || (i < n && s[i] != ';' && s[i] != ' ' && s[i] != '\t'))
-		return MST_HC_ERR;
-	r->r_len = len;
-	r->r_state = len == 0 ? RS_TRAILERS : RS_CHUNK_DATA;
-	return MST_HC_AGAIN;
-}
-
-/* One complete line (CR removed) in the current state. */
-static enum mst_hc_rc
-hc_line(struct mst_hc_resp *r)
-{
-	char *s = r->r_line;
-	size_t n = r->r_line_len;
-
-	s[n] = '\0';
-	switch (r->r_state) {
-	case RS_STATUS:
-		return hc_status_line(r, s, n);
-	case RS_HEADERS:
-		return hc_header_line(r, s, n);
-	case RS_CHUNK_SIZE:
-		return hc_chunk_size_line(r, s, n);
-	case RS_CHUNK_CRLF:
-		if (n != 0)
-			return MST_HC_ERR;
-		r->r_state = RS_CHUNK_SIZE;
-		return MST_HC_AGAIN;
-	case RS_TRAILERS:
-		if (n != 0)
-			return MST_HC_AGAIN;
-		r->r_state = RS_DONE;
-		return MST_HC_DONE;
-	}
-	return MST_HC_ERR;
-}
-
-enum mst_hc_rc
-mst_hc_resp_feed(struct mst_hc_resp *r, const char *p, size_t len,
-    size_t *used)
-{
-	enum mst_hc_rc rc;
-	uint64_t take;
-	size_t i = 0;
-	char c;
-
-	while (i < len) {
-		switch (r->r_state) {
-		case RS_BODY_LEN:
-		case RS_CHUNK_DATA:
-			take = r->r_len < len - i ? r->r_len : len - i;
-			i += (size_t)take;
-			r->r_len -= take;
-			if (r->r_len > 0)
-				break;
-			if (r->r_state == RS_CHUNK_DATA) {
-				r->r_state = RS_CHUNK_CRLF;
-				break;
-			}
-			r->r_state = RS_DONE;
-			*used = i;
-			return MST_HC_DONE;
-		case RS_BODY_CLOSE:
-			i = len;
-			break;
-		case RS_DONE:
-			*used = i;
-			return MST_HC_DONE;
-		default:
-			c = p[i++];
-			if (r->r_state != RS_CHUNK_SIZE &&
-			    r->r_state != RS_CHUNK_CRLF &&
-			    ++r->r_head_bytes > MST_HC_HEAD_MAX) {
-				*used = i;
-				return MST_HC_ERR;
-			}
-			if (c == '\n') {
-				if (r->r_line_len > 0 &&
-				    r->r_line[r->r_line_len - 1] == '\r')
-					r->r_line_len--;
-				rc = hc_line(r);
-				r->r_line_len = 0;
-				r->r_line_skip = false;
-				if (rc != MST_HC_AGAIN) {
-					*used = i;
-					return rc;
-				}
-			} else if (r->r_line_skip)
-				;
-			else if (r->r_line_len < sizeof(r->r_line) - 1)
-				r->r_line[r->r_line_len++] = c;
-			else if (r->r_state == RS_HEADERS ||
-			    r->r_state == RS_TRAILERS)
-				r->r_line_skip = true;
-			else {
-				*used = i;
-				return MST_HC_ERR;
-			}
-			break;
-		}
-	}
-	*used = i;
-	return MST_HC_AGAIN;
-}
-
-enum mst_hc_rc
-mst_hc_resp_eof(struct mst_hc_resp *r)
-{
-	if (r->r_state == RS_BODY_CLOSE || r->r_state == RS_DONE) {
-		r->r_state = RS_DONE;
-		r->r_close = true;
-		return MST_HC_DONE;
-	}
-	return MST_HC_ERR;
-}
-
-/* ---- the checker ------------------------------------------------------ */
 
 enum hc_phase {
 	HCP_IDLE,		/* waiting for the interval timer */
@@ -610,6 +165,7 @@ hc_finish(struct hc_host *hh, enum mst_hc_result r, const char *why)
 		mst_timer_cancel(hh->hh_timeout);
 		hh->hh_timeout = NULL;
 	}
+	mst_hc_resp_free(&hh->hh_resp);
 	hc_count(hh, r == MST_HC_R_SUCCESS ? CC_HC_SUCCESS : CC_HC_FAILURE);
 	if (r == MST_HC_R_NETWORK || r == MST_HC_R_TIMEOUT)
 		hc_count(hh, CC_HC_NETWORK_FAILURE);
@@ -637,7 +193,7 @@ hc_finish(struct hc_host *hh, enum mst_hc_result r, const char *why)
 
 	if (cl->cl_hc->hc_no_traffic_interval != CD_DUR_UNSET ||
 	    cl->cl_hc->hc_no_traffic_healthy_interval != CD_DUR_UNSET)
-		traffic = shm_sum_cluster_c(mst.m_shm, cl->cl_shm,
+		traffic = shm_sum_cluster_c(mst.m_shm, MST_SHM_CI(hh->hh_ci),
 		    CC_CX_TOTAL) > 0;
 	hc_schedule(hh, mst_hc_interval_ms(cl->cl_hc, r, t, traffic,
 	    arc4random_uniform));
@@ -664,7 +220,7 @@ hc_on_timeout(void *arg)
 
 	hh->hh_timeout = NULL;
 	snprintf(why, sizeof(why), "no response within %llu ms",
-	    (unsigned long long)ns_to_ms(hc_conf(hh)->cl_hc->hc_timeout));
+	    (unsigned long long)health_ms(hc_conf(hh)->cl_hc->hc_timeout));
 	hc_fail(hh, MST_HC_R_TIMEOUT, why, 0);
 }
 
@@ -838,7 +394,7 @@ hc_on_interval(void *arg)
 	hh->hh_next = NULL;
 	hc_count(hh, CC_HC_ATTEMPT);
 	mst_hc_resp_init(&hh->hh_resp, m != NULL && strcmp(m, "HEAD") == 0);
-	if ((hh->hh_timeout = mst_timer_add(ns_to_ms(hc->hc_timeout),
+	if ((hh->hh_timeout = mst_timer_add(health_ms(hc->hc_timeout),
 	    hc_on_timeout, hh)) == NULL) {
 		hc_fail(hh, MST_HC_R_NETWORK, "timer", ENOMEM);
 		return;
@@ -859,6 +415,7 @@ hc_host_stop(struct hc_host *hh)
 	if (hh->hh_timeout != NULL)
 		mst_timer_cancel(hh->hh_timeout);
 	hh->hh_next = hh->hh_timeout = NULL;
+	mst_hc_resp_free(&hh->hh_resp);
 	hh->hh_used = false;
 	/* a host gone before its first result holds nobody up */
 	hc_initial_done(hh);
@@ -882,7 +439,7 @@ hc_host_addr(struct hc_host *hh, const struct shm_host *h)
 		memcpy(&sin->sin_addr, h->sh_addr, 4);
 		hh->hh_salen = sizeof(*sin);
 	}
-	mst_stats_host_addr(h, hh->hh_name, sizeof(hh->hh_name));
+	shm_host_addr(h, hh->hh_name, sizeof(hh->hh_name));
 }
 
 /* Bring cluster ci's sessions in line with its shm host list. */
@@ -931,8 +488,8 @@ hc_sync(int ci, bool initial)
 		hc_host_addr(hh, &hosts[i]);
 		mst_hc_state_init(&hh->hh_st);
 		hc_publish(hh);
-		hc_schedule(hh, hc_rand(arc4random_uniform,
-		    ns_to_ms(hc->hc_initial_jitter)));
+		hc_schedule(hh, health_rand(arc4random_uniform,
+		    health_ms(hc->hc_initial_jitter)));
 	}
 }
 

@@ -7,9 +7,10 @@
  * only writer), where workers see them on their next pick, and to the
  * cluster's health_check.* counters in the master's shm slot.
  *
- * The per-host state machine, the interval choice, the status ranges and
- * the response parser are pure functions, declared here for the unit
- * tests; the rest (sockets, timers) lives behind mst_health_start().
+ * The per-host state machine, the interval choice, the status ranges
+ * (health_state.c) and the response reader (health_resp.c) need no
+ * socket, for the unit tests; the checker (health.c: sockets, timers)
+ * lives behind mst_health_start().
  */
 #ifndef CANARYD_MASTER_HEALTH_H
 #define CANARYD_MASTER_HEALTH_H
@@ -18,7 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared/buf.h"
 #include "shared/conf-t.h"
+#include "shared/http1.h"
 
 /* ---- the state machine (canaryd-envoy(7), HEALTH CHECKING) ------------------------------ */
 
@@ -83,7 +86,7 @@ bool	 mst_hc_status_expected(const struct cd_health_check *, int status);
  */
 char	*mst_hc_request(const struct cd_cluster *, size_t *lenp);
 
-/* ---- the response parser ------------------------------------------- */
+/* ---- the response reader ------------------------------------------ */
 
 enum mst_hc_rc {
 	MST_HC_AGAIN,		/* want more bytes */
@@ -91,37 +94,39 @@ enum mst_hc_rc {
 	MST_HC_ERR,		/* not HTTP/1.x, or over a bound */
 };
 
-#define MST_HC_LINE_MAX		1024	/* longer header lines are skipped */
+#define MST_HC_LINE_MAX		1024	/* longer status line: an error */
 #define MST_HC_HEAD_MAX		(64 * 1024)	/* status line + headers */
+#define MST_HC_MAX_HEADERS	100	/* more header fields: an error */
 
 /*
- * A small HTTP/1.x response reader: status line, the three headers that
- * frame the body (content-length, transfer-encoding, connection), then
- * the body skipped by length, by chunks, or to the close.  Constant
- * memory whatever the peer sends.
+ * A health check's HTTP/1.x response, read with shared/http1 as pieces
+ * arrive: status line and headers (gathered, at most MST_HC_HEAD_MAX
+ * bytes), an interim 1xx skipped, then the body skipped by length, by
+ * chunks, or to the close.  Only the head is held, never the body.
  */
 struct mst_hc_resp {
-	int		 r_state;	/* parser state, private */
+	struct http1	 r_h1;
+	struct http1_hdr r_hdrs[MST_HC_MAX_HEADERS];
+	struct buf	 r_buf;		/* the head so far, while r_in_head */
+	uint32_t	 r_parsed;	/* bytes of r_buf parsed */
+	uint32_t	 r_msg;		/* where this response starts in r_buf */
+	bool		 r_head_req;	/* the request was HEAD: no body */
+	bool		 r_in_head;	/* reading a head into r_buf */
+	bool		 r_line_ok;	/* its status line was checked */
+	bool		 r_done;
 	int		 r_status;	/* valid once DONE */
-	bool		 r_head;	/* the request was HEAD: no body */
 	bool		 r_close;	/* the connection can't be reused */
-	bool		 r_http10;
-	bool		 r_keepalive;	/* HTTP/1.0 "connection: keep-alive" */
-	bool		 r_chunked;
-	bool		 r_has_len;
-	uint64_t	 r_len;		/* body or chunk bytes left */
-	size_t		 r_head_bytes;	/* of this head so far */
-	size_t		 r_line_len;
-	bool		 r_line_skip;	/* dropping an overlong header line */
-	char		 r_line[MST_HC_LINE_MAX];
 };
 
+/* Start a response; head_request: the check was a HEAD (no body). */
 void	 mst_hc_resp_init(struct mst_hc_resp *, bool head_request);
 /* Feed len bytes; *used says how many were consumed (all, unless DONE). */
 enum mst_hc_rc mst_hc_resp_feed(struct mst_hc_resp *, const char *,
 	    size_t len, size_t *used);
 /* The peer closed: DONE if the body ran to the close, else ERR. */
 enum mst_hc_rc mst_hc_resp_eof(struct mst_hc_resp *);
+/* Let go of what a response abandoned before DONE or ERR holds. */
+void	 mst_hc_resp_free(struct mst_hc_resp *);
 
 /* ---- the checker in the master ------------------------------------- */
 

@@ -1,51 +1,45 @@
 /*
- * canaryd: the master process.  Parses the command line and the Envoy v3
- * config, creates the shm segment and the listening sockets, forks the
- * workers, and runs the control plane in one non-blocking loop: signals
- * (signalfd), the workers' log pipe, DNS refresh, the admin listener.
- * It never touches a client request.
+ * canaryd: the master process.  Reads the command line and the Envoy v3
+ * config, creates the shm segment, starts the master's modules in their
+ * one order (module.h: listeners, DNS, health checks, admin ... and last
+ * the workers), and runs the control plane in one non-blocking loop
+ * until a stop.  It never touches a client request.
  */
 #include <sys/types.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/wait.h>
 
 #include <err.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libutil.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/conf.h"
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "shared/version.h"
-#include "accesslog.h"
-#include "admin.h"
-#include "dns.h"
-#include "health.h"
+#include "logfile.h"
 #include "loop.h"
+#include "module.h"
 #include "mst.h"
-#include "notify.h"
-#include "outlier.h"
-#include "proc.h"
-#include "reload.h"
-#include "rollout.h"
+#include "pidfile.h"
+#include "signals.h"
 
-struct mst mst;
-
-static int sig_fd = -1;
-static int shutting_down;
-static int draining_only;	/* /drain_listeners?skip_exit */
-static const char *log_path;
-static struct pidfh *pidfh;
+/* The command line. */
+struct opts {
+	const char	*o_path;
+	const char	*o_log_path;
+	const char	*o_pid_file;
+	const char	*o_state_dir;
+	const char	*o_admin_token_file;
+	struct cd_cidr	 o_admin_allow[64];
+	size_t		 o_admin_nallow;
+	int		 o_validate;
+	int		 o_concurrency;	/* -1: one per CPU */
+	int		 o_level;
+	int		 o_drain_s;
+};
 
 static void
 usage(FILE *fp)
@@ -53,10 +47,12 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: canaryd -f file [--mode serve|validate] [--concurrency n]\n"
 	    "               [-l level] [--log-path file] [--drain-time-s n]\n"
-	    "               [--pid-file file]\n"
-	    "       canaryd --version | --help\n"
+	    "               [--pid-file file] [--state-dir dir]\n"
+	    "               [--admin-allow cidr,...] [--admin-token-file file]\n"
+	    "       canaryd --mode schema | --version | --help\n"
 	    "  -f, -c, --config-path file  Envoy v3 YAML bootstrap\n"
 	    "  --mode validate, -t         check the config and exit\n"
+	    "  --mode schema               print every config field and exit\n"
 	    "  --concurrency n             worker processes (default: CPUs)\n"
 	    "  -l, --log-level level       trace debug info warning error "
 	    "critical off\n"
@@ -64,214 +60,110 @@ usage(FILE *fp)
 	    "(SIGUSR1 reopens)\n"
 	    "  --drain-time-s n            graceful drain bound (default "
 	    "600)\n"
-	    "  --pid-file file             write the master's pid\n");
+	    "  --pid-file file             write the master's pid\n"
+	    "  --state-dir dir             rollout decisions kept here "
+	    "(default\n"
+	    "                              /var/lib/canaryd; \"\" for none)\n"
+	    "  --admin-allow cidr,...      who may POST to the admin port "
+	    "(default\n"
+	    "                              loopback; a bearer token also "
+	    "lets in)\n"
+	    "  --admin-token-file file     the admin bearer token (mode "
+	    "0600)\n");
 }
 
-static uint64_t
-realtime_ms(void)
+/* --admin-allow CIDR[,CIDR...], given any number of times. */
+static void
+parse_allow(const char *arg, struct opts *o)
 {
-	struct timespec ts;
+	char buf[4096], *s = buf, *w;
+	const char *why;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
+		errx(1, "--admin-allow: too long");
+	while ((w = strsep(&s, ",")) != NULL) {
+		if (o->o_admin_nallow == sizeof(o->o_admin_allow) /
+		    sizeof(o->o_admin_allow[0]))
+			errx(1, "--admin-allow: more than 64 ranges");
+		if (cd_cidr_parse(w, &o->o_admin_allow[o->o_admin_nallow++],
+		    &why) == -1)
+			errx(1, "--admin-allow %s: %s", w, why);
+	}
 }
 
+/* One option; -1 for usage on stderr, 1 to exit 0 (--help, --version). */
 static int
-open_log_path(void)
+parse_opt(int ch, const char *arg, struct opts *o)
 {
-	int fd;
+	const char *errstr;
 
-	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd == -1)
-		return -1;
-	if (dup2(fd, 2) == -1) {
-		close(fd);
+	switch (ch) {
+	case 'c':
+	case 'f':
+		o->o_path = arg;
+		break;
+	case 'C':
+		o->o_concurrency = (int)strtonum(arg, 0, CD_MAX_WORKERS,
+		    &errstr);
+		if (errstr != NULL)
+			errx(1, "--concurrency %s: %s (0..%d)", arg, errstr,
+			    CD_MAX_WORKERS);
+		break;
+	case 'M':
+		if (strcmp(arg, "schema") == 0) {
+			if (conf_schema_print(stdout) == -1)
+				err(1, "stdout");
+			return 1;
+		}
+		if (strcmp(arg, "validate") == 0)
+			o->o_validate = 1;
+		else if (strcmp(arg, "serve") != 0)
+			errx(1, "--mode %s: want serve, validate or schema",
+			    arg);
+		break;
+	case 't':
+		o->o_validate = 1;
+		break;
+	case 'l':
+		if ((o->o_level = log_level_parse(arg)) == -1)
+			errx(1, "-l %s: want trace, debug, info, warning, "
+			    "error, critical or off", arg);
+		break;
+	case 'L':
+		o->o_log_path = arg;
+		break;
+	case 'D':
+		o->o_drain_s = (int)strtonum(arg, 0, 86400, &errstr);
+		if (errstr != NULL)
+			errx(1, "--drain-time-s %s: %s", arg, errstr);
+		break;
+	case 'P':
+		o->o_pid_file = arg;
+		break;
+	case 'S':
+		o->o_state_dir = arg[0] != '\0' ? arg : NULL;
+		break;
+	case 'A':
+		parse_allow(arg, o);
+		break;
+	case 'T':
+		o->o_admin_token_file = arg;
+		break;
+	case 'h':
+		usage(stdout);
+		return 1;
+	case 'V':
+		printf("canaryd version %s\n", CANARYD_VERSION);
+		return 1;
+	default:
 		return -1;
 	}
-	close(fd);
 	return 0;
 }
 
-/* Relay the workers' log lines to our log; they are whole lines. */
+/* The command line into o; exits on --help, --version and errors. */
 static void
-on_log_pipe(int fd, uint32_t events, void *arg)
-{
-	char buf[65536];
-	ssize_t n, off, w;
-
-	(void)events;
-	(void)arg;
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		for (off = 0; off < n; off += w) {
-			w = write(log_fd(), buf + off, (size_t)(n - off));
-			if (w == -1) {
-				if (errno == EINTR) {
-					w = 0;
-					continue;
-				}
-				break;
-			}
-		}
-	}
-}
-
-static void
-maybe_finish(void)
-{
-	if (shutting_down && mst_proc_alive() == 0) {
-		log_info("all workers stopped; exiting");
-		mst_loop_stop();
-	}
-}
-
-static void
-drain_deadline(void *arg)
-{
-	(void)arg;
-	if (mst_proc_alive() > 0) {
-		log_warnx("drain time over: stopping %d worker%s now",
-		    mst_proc_alive(), mst_proc_alive() == 1 ? "" : "s");
-		mst_proc_signal_all(SIGKILL);
-	}
-}
-
-void
-mst_shutdown(const char *why)
-{
-	if (shutting_down) {
-		log_warnx("%s: stopping now", why);
-		mst_proc_signal_all(SIGKILL);
-		mst_loop_stop();
-		return;
-	}
-	shutting_down = 1;
-	mst_notify("STOPPING=1");
-	log_info("%s: draining workers (at most %d s)", why,
-	    mst.m_drain_time_s);
-	atomic_store(&mst.m_shm->hdr.h_state, SHM_S_DRAINING);
-	atomic_store(&mst.m_shm->hdr.h_live, 0);
-	mst_proc_signal_all(SIGTERM);
-	mst_timer_add((uint64_t)mst.m_drain_time_s * 1000, drain_deadline,
-	    NULL);
-	maybe_finish();
-}
-
-/* Move the server state from (PRE_)INITIALIZING to to, and nothing else:
- * /healthcheck/fail or a drain may have set DRAINING meanwhile. */
-static void
-set_starting_state(uint32_t to)
-{
-	uint32_t s = SHM_S_PRE_INITIALIZING;
-
-	if (!atomic_compare_exchange_strong(&mst.m_shm->hdr.h_state, &s, to) &&
-	    s == SHM_S_INITIALIZING)
-		atomic_compare_exchange_strong(&mst.m_shm->hdr.h_state, &s, to);
-}
-
-/* Every checked host has a first result: /ready turns 200. */
-static void
-on_health_ready(void)
-{
-	set_starting_state(SHM_S_LIVE);
-	mst_notify("READY=1");
-}
-
-void
-mst_drain_listeners(void)
-{
-	if (shutting_down || draining_only)
-		return;
-	draining_only = 1;
-	log_info("admin /drain_listeners: draining workers, closing "
-	    "listeners; the admin port stays up");
-	atomic_store(&mst.m_shm->hdr.h_state, SHM_S_DRAINING);
-	atomic_store(&mst.m_shm->hdr.h_live, 0);
-	mst_proc_close_listeners();
-	mst_proc_signal_all(SIGTERM);
-}
-
-static void
-reap_children(void)
-{
-	pid_t pid;
-	int status;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == mst_dns_pid()) {
-			if (!shutting_down)
-				mst_dns_child_exited();
-			continue;
-		}
-		mst_proc_reaped(pid, status);
-	}
-	maybe_finish();
-}
-
-static void
-on_signal(int fd, uint32_t events, void *arg)
-{
-	struct signalfd_siginfo si;
-
-	(void)events;
-	(void)arg;
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGCHLD:
-			reap_children();
-			break;
-		case SIGTERM:
-			mst_shutdown("caught SIGTERM");
-			break;
-		case SIGINT:
-			mst_shutdown("caught SIGINT");
-			break;
-		case SIGQUIT:
-			mst_proc_signal_all(SIGKILL);
-			mst_loop_stop();
-			break;
-		case SIGHUP:
-			if (!shutting_down)
-				mst_reload();
-			break;
-		case SIGUSR1:
-			if (log_path != NULL && open_log_path() == -1)
-				log_warn("reopen %s", log_path);
-			else
-				log_info("caught SIGUSR1: logs reopened");
-			mst_accesslog_reopen();
-			break;
-		}
-	}
-}
-
-static int
-setup_signals(void)
-{
-	sigset_t set;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
-		return -1;
-	sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sig_fd == -1)
-		return -1;
-	return mst_loop_add(sig_fd, EPOLLIN, on_signal, NULL);
-}
-
-int
-main(int argc, char *argv[], char *envp[])
+parse_args(int argc, char *argv[], struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "config-path",	required_argument, NULL, 'c' },
@@ -281,172 +173,114 @@ main(int argc, char *argv[], char *envp[])
 		{ "log-path",		required_argument, NULL, 'L' },
 		{ "drain-time-s",	required_argument, NULL, 'D' },
 		{ "pid-file",		required_argument, NULL, 'P' },
+		{ "state-dir",		required_argument, NULL, 'S' },
+		{ "admin-allow",	required_argument, NULL, 'A' },
+		{ "admin-token-file",	required_argument, NULL, 'T' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct conf_diags diags;
-	struct cd_conf *conf;
-	const char *path = NULL, *pidfile = NULL, *errstr;
-	long ncpu;
-	int ch, validate = 0, concurrency = -1, level = LOG_L_INFO;
-	int drain = 600;
+	int ch, rc;
 
-	setproctitle_init(argc, argv, envp);
+	memset(o, 0, sizeof(*o));
+	o->o_concurrency = -1;
+	o->o_level = LOG_L_INFO;
+	o->o_drain_s = 600;
+	o->o_state_dir = "/var/lib/canaryd";
 	while ((ch = getopt_long(argc, argv, "c:f:l:th", longopts,
 	    NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-		case 'f':
-			path = optarg;
-			break;
-		case 'C':
-			concurrency = (int)strtonum(optarg, 0, CD_MAX_WORKERS,
-			    &errstr);
-			if (errstr != NULL)
-				errx(1, "--concurrency %s: %s (0..%d)", optarg,
-				    errstr, CD_MAX_WORKERS);
-			break;
-		case 'M':
-			if (strcmp(optarg, "validate") == 0)
-				validate = 1;
-			else if (strcmp(optarg, "serve") != 0)
-				errx(1, "--mode %s: want serve or validate",
-				    optarg);
-			break;
-		case 't':
-			validate = 1;
-			break;
-		case 'l':
-			if ((level = log_level_parse(optarg)) == -1)
-				errx(1, "-l %s: want trace, debug, info, "
-				    "warning, error, critical or off", optarg);
-			break;
-		case 'L':
-			log_path = optarg;
-			break;
-		case 'D':
-			drain = (int)strtonum(optarg, 0, 86400, &errstr);
-			if (errstr != NULL)
-				errx(1, "--drain-time-s %s: %s", optarg, errstr);
-			break;
-		case 'P':
-			pidfile = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("canaryd version %s\n", CANARYD_VERSION);
-			return 0;
-		default:
+		if ((rc = parse_opt(ch, optarg, o)) == 1)
+			exit(0);
+		if (rc == -1) {
 			usage(stderr);
-			return 1;
+			exit(1);
 		}
 	}
-	if (path == NULL || optind != argc) {
+	if (o->o_path == NULL || optind != argc) {
 		usage(stderr);
-		return 1;
+		exit(1);
 	}
-	if (log_path != NULL && open_log_path() == -1)
-		err(1, "%s", log_path);
-	log_init(level, 2, 0);
-	log_setproc("master");
+}
+
+/* Worker processes: one per CPU unless told, never 0 (as Envoy). */
+static int
+concurrency(int asked)
+{
+	long ncpu;
+
+	if (asked == -1) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		asked = ncpu < 1 ? 1 : ncpu > CD_MAX_WORKERS ?
+		    CD_MAX_WORKERS : (int)ncpu;
+	}
+	return asked == 0 ? 1 : asked;
+}
+
+/* Load and check the file, every diagnostic on stderr; NULL: invalid. */
+static struct cd_conf *
+load(const char *path)
+{
+	struct conf_diags diags;
+	struct cd_conf *conf;
 
 	memset(&diags, 0, sizeof(diags));
 	conf = conf_load(path, &diags);
 	conf_diags_print(&diags, path, stderr);
 	conf_diags_free(&diags);
-	if (conf == NULL) {
-		fprintf(stderr, "error initializing configuration '%s'\n", path);
+	if (conf == NULL)
+		fprintf(stderr, "error initializing configuration '%s'\n",
+		    path);
+	return conf;
+}
+
+int
+main(int argc, char *argv[], char *envp[])
+{
+	struct cd_conf *conf;
+	static struct opts o;	/* outlives main(): mst points into it */
+
+	setproctitle_init(argc, argv, envp);
+	parse_args(argc, argv, &o);
+	if (o.o_log_path != NULL && mst_logfile_open(o.o_log_path) == -1)
+		err(1, "%s", o.o_log_path);
+	log_init(o.o_level, 2, 0);
+	log_setproc("master");
+	if ((conf = load(o.o_path)) == NULL)
 		return 1;
-	}
-	if (validate) {
-		printf("configuration '%s' OK\n", path);
+	if (o.o_validate) {
+		printf("configuration '%s' OK\n", o.o_path);
 		conf_free(conf);
 		return 0;
 	}
+	if (o.o_pid_file != NULL)
+		mst_pidfile_open(o.o_pid_file);
 
-	if (concurrency == -1) {
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		concurrency = ncpu < 1 ? 1 : ncpu > CD_MAX_WORKERS ?
-		    CD_MAX_WORKERS : (int)ncpu;
-	}
-	if (concurrency == 0)
-		concurrency = 1;	/* as Envoy: 0 still runs one worker */
-
-	if (pidfile != NULL) {
-		pid_t other;
-
-		if ((pidfh = pidfile_open(pidfile, 0644, &other)) == NULL) {
-			if (errno == EEXIST)
-				errx(1, "%s: canaryd already running, pid %ld",
-				    pidfile, (long)other);
-			err(1, "%s", pidfile);
-		}
-	}
-
-	mst.m_conf = conf;
-	mst.m_config_path = path;
-	mst.m_concurrency = concurrency;
-	mst.m_log_level = level;
-	mst.m_drain_time_s = drain;
-	mst.m_start_realtime_ms = realtime_ms();
+	mst.m_config_path = o.o_path;
+	mst.m_state_dir = o.o_state_dir;
+	mst.m_admin_allow = o.o_admin_allow;
+	mst.m_admin_nallow = o.o_admin_nallow;
+	mst.m_admin_token_file = o.o_admin_token_file;
+	mst.m_concurrency = concurrency(o.o_concurrency);
+	mst.m_log_level = o.o_level;
+	mst.m_drain_time_s = o.o_drain_s;
+	mst.m_start_realtime_ms = cd_realtime_ms();
 	mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms;
-
 	if (mst_loop_init() == -1)
 		fatal("epoll");
-	if (setup_signals() == -1)
+	if (mst_signal_init() == -1)
 		fatal("signals");
 	if ((mst.m_shm = shm_create()) == NULL)
 		fatal("shared memory (%zu bytes)", sizeof(struct shm));
 	mst.m_start_mono_ms = mst_now_ms();
 	mst.m_shm->hdr.h_start_ms = mst.m_start_realtime_ms;
-	mst_reload_publish_weights(conf, 1);
-
-	if (mst_proc_listen() == -1)
-		return 1;
-	if (mst_dns_start() == -1)
-		return 1;
-	/* outlier thresholds go to shm before the workers fork */
-	if (mst_outlier_start() == -1 ||
-	    mst_health_start(on_health_ready) == -1)
-		return 1;
-	if (mst_admin_start() == -1)
-		return 1;
-	/* after the weights are published: it starts from them */
-	if (mst_rollout_start() == -1)
-		return 1;
-	if (mst_loop_add(mst_proc_log_fd(), EPOLLIN, on_log_pipe, NULL) == -1)
-		fatal("log pipe");
-	/* the workers inherit its pipe: before they fork */
-	if (mst_accesslog_open(conf) == -1)
-		fatalx("access log");
-	if (pidfh != NULL)
-		pidfile_write(pidfh);
-
 	setproctitle("master");
-	if (mst_proc_start() == -1)
-		fatalx("cannot start workers");
-	if (mst_health_initialized())
-		on_health_ready();
-	else
-		set_starting_state(SHM_S_INITIALIZING);
+	if (mst_modules_start(conf) == -1)
+		return 1;
 	log_info("canaryd %s: %d worker%s on %s:%u", CANARYD_VERSION,
-	    concurrency, concurrency == 1 ? "" : "s",
-	    conf->c_listener->l_addr.sa_address,
-	    conf->c_listener->l_addr.sa_port);
-
+	    mst.m_concurrency, mst.m_concurrency == 1 ? "" : "s",
+	    mst.m_conf->c_listener->l_addr.sa_address,
+	    mst.m_conf->c_listener->l_addr.sa_port);
 	mst_loop_run();
-
-	on_log_pipe(mst_proc_log_fd(), EPOLLIN, NULL);
-	mst_accesslog_close();
-	mst_admin_stop();
-	mst_rollout_stop();
-	mst_health_stop();
-	mst_outlier_stop();
-	mst_dns_stop();
-	if (pidfh != NULL)
-		pidfile_remove(pidfh);
+	mst_modules_stop();
 	return 0;
 }

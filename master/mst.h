@@ -1,20 +1,30 @@
 /*
- * The master process's state, one instance, owned by master/main.c.
- * Other master modules (admin, dns, proc) read it; only main.c and the
- * reload path change it.
+ * The master process's state, one instance (master/mst.c).
+ * Every master module reads it; main.c fills it at start, and the module
+ * table (module.h) switches m_conf and placement (place.h) m_place when
+ * a configuration becomes the running one.  A header only.
  */
 #ifndef CANARYD_MASTER_MST_H
 #define CANARYD_MASTER_MST_H
 
 #include <stdint.h>
 
+#include "shared/cidr.h"
 #include "shared/conf-t.h"
+#include "shared/place-t.h"
 #include "shared/shm-t.h"
 
 struct mst {
 	const struct cd_conf	*m_conf;	/* the running configuration */
+	const struct cd_place	*m_place;	/* its shm records (place.h) */
 	struct shm		*m_shm;
 	const char		*m_config_path;	/* as given with -f / -c */
+	const char		*m_state_dir;	/* --state-dir, NULL: none */
+	/* who may POST to admin: --admin-allow, --admin-token-file (they
+	 * win over the config's node.metadata.canaryd.admin) */
+	const struct cd_cidr	*m_admin_allow;
+	size_t			 m_admin_nallow;
+	const char		*m_admin_token_file;
 	int			 m_concurrency;	/* worker processes */
 	int			 m_log_level;
 	int			 m_drain_time_s;
@@ -22,24 +32,28 @@ struct mst {
 	uint64_t		 m_start_mono_ms;	/* server.uptime */
 	uint64_t		 m_conf_loaded_realtime_ms;	/* last_updated */
 	uint32_t		 m_generation;	/* worker generation */
+	int			 m_reload_waiting;	/* a structural reload
+							 * waits for a drain */
 };
 
 extern struct mst mst;
 
+/* How a configuration becomes the running one. */
+enum mst_change {
+	MST_CH_START,		/* the first one, at start */
+	MST_CH_WEIGHTS,		/* a reload that changes weights only */
+	MST_CH_STRUCTURAL,	/* a reload that changes anything else */
+};
+
 /*
  * The shm records of the running configuration's cluster ci (a conf
- * index): its host list and breaker gauges, and the master's counters for
- * it.  Through cl_shm, which a structural reload may remap.
+ * index): the record's index, its host list and breaker gauges, and the
+ * master's counters for it.  Through the placement, which a structural
+ * reload may change.
  */
-#define MST_SC(ci)	(&mst.m_shm->clusters[mst.m_conf->c_clusters[(ci)].cl_shm])
-#define MST_MCTR(ci)	(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[	\
-			    mst.m_conf->c_clusters[(ci)].cl_shm])
-
-/* Begin a graceful stop (drain the workers, then exit 0); a second call
- * stops at once.  why is logged ("caught SIGTERM"). */
-void	mst_shutdown(const char *why);
-/* Admin POST /drain_listeners?graceful&skip_exit: workers drain and exit,
- * the listeners close, the master and its admin port stay up. */
-void	mst_drain_listeners(void);
+#define MST_SHM_CI(ci)	(mst.m_place->pl_cluster[(ci)])
+#define MST_SC(ci)	(&mst.m_shm->clusters[MST_SHM_CI(ci)])
+#define MST_MCTR(ci)	\
+	(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[MST_SHM_CI(ci)])
 
 #endif /* CANARYD_MASTER_MST_H */

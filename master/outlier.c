@@ -20,7 +20,6 @@
 #include "loop.h"
 #include "mst.h"
 #include "outlier.h"
-#include "stats.h"
 
 struct od_host {
 	uint32_t	 od_id;		/* sh_id; 0: no host */
@@ -93,7 +92,7 @@ od_count(int ci, int id)
 static const char *
 od_name(int ci, uint32_t i, char *buf, size_t len)
 {
-	mst_stats_host_addr(&MST_SC(ci)->sc_hosts[i], buf, len);
+	shm_host_addr(&MST_SC(ci)->sc_hosts[i], buf, len);
 	return buf;
 }
 

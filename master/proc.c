@@ -14,6 +14,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <linux/filter.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -29,9 +31,10 @@
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "worker/worker.h"
+#include "accesslog.h"
+#include "logfile.h"
 #include "loop.h"
 #include "mst.h"
-#include "accesslog.h"
 #include "proc.h"
 
 #define PROC_BACKLOG		4096
@@ -54,23 +57,21 @@ struct proc_worker {
  */
 struct proc_gen {
 	uint32_t	 g_gen;
-	const struct cd_conf *g_conf;
+	struct cd_conf	*g_conf;	/* owned: freed when the generation ends */
+	struct cd_place	 g_place;	/* g_conf's shm records */
 	int		 g_listen[CD_MAX_WORKERS];
 	struct proc_worker g_w[CD_MAX_WORKERS];
 	int		 g_draining;
 };
 
+static void	gen_refuse_new(struct proc_gen *);
+
 static struct proc_gen gens[2];
 static struct proc_gen *cur = &gens[0];
 static struct proc_gen *old;		/* draining, or NULL */
-static int log_pipe[2] = { -1, -1 };
+static struct proc_gen *pend;		/* prepared by a reload, or NULL */
+static struct cd_conf *pend_conf;	/* a weights-only reload's config */
 static int stopping;
-
-int
-mst_proc_log_fd(void)
-{
-	return log_pipe[0];
-}
 
 static int
 proc_open_listener(const struct addrinfo *ai)
@@ -134,21 +135,13 @@ mst_proc_listen(void)
 
 	for (i = 0; i < CD_MAX_WORKERS; i++)
 		gens[0].g_listen[i] = gens[1].g_listen[i] = -1;
-	cur->g_conf = mst.m_conf;
-	cur->g_gen = mst.m_generation;
-	if (proc_listen_on(mst.m_conf->c_listener, cur->g_listen) == -1)
-		return -1;
-	if (pipe2(log_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
-		log_warn("log pipe");
-		return -1;
-	}
-	return 0;
+	return proc_listen_on(cur->g_conf->c_listener, cur->g_listen);
 }
 
-static int
-proc_slot(const struct proc_gen *g, int i)
+int
+mst_proc_slot(uint32_t gen, int i)
 {
-	return (int)(g->g_gen % 2) * CD_MAX_WORKERS + i;
+	return (int)(gen % 2) * CD_MAX_WORKERS + i;
 }
 
 /* In the child: keep the listener and the log pipe, drop everything else. */
@@ -163,7 +156,7 @@ proc_child(const struct proc_gen *g, int i, int slot)
 	/* move all three above any fd number we are about to overwrite;
 	 * fd 5: the access log pipe (worker/accesslog.h) */
 	if ((lfd = fcntl(g->g_listen[i], F_DUPFD, 100)) == -1 ||
-	    (pfd = fcntl(log_pipe[1], F_DUPFD, 100)) == -1 ||
+	    (pfd = fcntl(mst_logfile_worker_fd(), F_DUPFD, 100)) == -1 ||
 	    (afd = fcntl(mst_accesslog_worker_fd(), F_DUPFD, 100)) == -1 ||
 	    dup2(lfd, 3) == -1 || dup2(pfd, 4) == -1 || dup2(afd, 5) == -1)
 		_exit(1);
@@ -176,6 +169,7 @@ proc_child(const struct proc_gen *g, int i, int slot)
 
 	memset(&wa, 0, sizeof(wa));
 	wa.wa_conf = g->g_conf;
+	wa.wa_place = &g->g_place;
 	wa.wa_drain_ms = (uint64_t)mst.m_drain_time_s * 1000;
 	wa.wa_shm = mst.m_shm;
 	wa.wa_slot = slot;
@@ -192,7 +186,7 @@ proc_spawn(struct proc_gen *g, int i)
 	uint32_t hwm;
 	pid_t pid;
 
-	pw->pw_slot = proc_slot(g, i);
+	pw->pw_slot = mst_proc_slot(g->g_gen, i);
 	w = &mst.m_shm->slots[pw->pw_slot];
 	hwm = atomic_load(&mst.m_shm->hdr.h_slots_hwm);
 	if ((uint32_t)pw->pw_slot + 1 > hwm)
@@ -223,6 +217,7 @@ mst_proc_start(void)
 {
 	int i;
 
+	cur->g_place = *mst.m_place;
 	for (i = 0; i < mst.m_concurrency; i++)
 		if (proc_spawn(cur, i) == -1)
 			return -1;
@@ -275,11 +270,41 @@ old_gen_done(void)
 {
 	log_info("generation %u drained", old->g_gen);
 	gen_close_listeners(old);
-	if (old->g_conf != mst.m_conf)
-		conf_free((struct cd_conf *)old->g_conf);
+	CD_ASSERT(old->g_conf != mst.m_conf);
+	conf_free(old->g_conf);
 	old->g_conf = NULL;
 	old->g_draining = 0;
 	old = NULL;
+}
+
+enum mst_proc_after
+mst_proc_after_exit(int status, uint64_t lifetime_ms, unsigned *fast_deaths,
+    uint64_t *delay_ms)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		return MST_PROC_NO_RESPAWN;
+	if (lifetime_ms < PROC_FAST_DEATH_MS)
+		(*fast_deaths)++;
+	else
+		*fast_deaths = 0;
+	if (*fast_deaths == 0)
+		return MST_PROC_RESPAWN;
+	*delay_ms = 100ULL << (*fast_deaths < 7 ? *fast_deaths : 7);
+	if (*delay_ms > PROC_BACKOFF_MAX_MS)
+		*delay_ms = PROC_BACKOFF_MAX_MS;
+	return MST_PROC_RESPAWN_LATER;
+}
+
+static void
+proc_log_exit(int i, pid_t pid, int status)
+{
+	if (WIFSIGNALED(status))
+		log_error("worker %d (pid %ld) killed by signal %d%s", i,
+		    (long)pid, WTERMSIG(status),
+		    WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		log_error("worker %d (pid %ld) exited with status %d", i,
+		    (long)pid, WEXITSTATUS(status));
 }
 
 void
@@ -287,7 +312,8 @@ mst_proc_reaped(pid_t pid, int status)
 {
 	struct proc_worker *pw = NULL;
 	struct proc_gen *g = NULL;
-	uint64_t now = mst_now_ms(), delay;
+	enum mst_proc_after after;
+	uint64_t now = mst_now_ms(), delay = 0;
 	int i = 0, k;
 
 	for (k = 0; k < 2 && pw == NULL; k++)
@@ -312,30 +338,18 @@ mst_proc_reaped(pid_t pid, int status)
 		log_debug("worker %d (pid %ld) exited", i, (long)pid);
 		return;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+	after = mst_proc_after_exit(status, now - pw->pw_started_ms,
+	    &pw->pw_fast_deaths, &delay);
+	if (after == MST_PROC_NO_RESPAWN) {
 		log_crit("worker %d (pid %ld) exited with status 2: not "
 		    "respawning it", i, (long)pid);
 		return;
 	}
-	if (WIFSIGNALED(status))
-		log_error("worker %d (pid %ld) killed by signal %d%s", i,
-		    (long)pid, WTERMSIG(status),
-		    WCOREDUMP(status) ? " (core dumped)" : "");
-	else
-		log_error("worker %d (pid %ld) exited with status %d", i,
-		    (long)pid, WEXITSTATUS(status));
-
-	if (now - pw->pw_started_ms < PROC_FAST_DEATH_MS)
-		pw->pw_fast_deaths++;
-	else
-		pw->pw_fast_deaths = 0;
-	if (pw->pw_fast_deaths == 0) {
+	proc_log_exit(i, pid, status);
+	if (after == MST_PROC_RESPAWN) {
 		proc_spawn(cur, i);
 		return;
 	}
-	delay = 100ULL << (pw->pw_fast_deaths < 7 ? pw->pw_fast_deaths : 7);
-	if (delay > PROC_BACKOFF_MAX_MS)
-		delay = PROC_BACKOFF_MAX_MS;
 	log_crit("worker %d is crashing in a loop (%u quick deaths): "
 	    "respawning in %llu ms", i, pw->pw_fast_deaths,
 	    (unsigned long long)delay);
@@ -367,20 +381,64 @@ mst_proc_signal_all(int sig)
 		gen_signal(old, sig);
 }
 
+/*
+ * Keep new handshakes out of listening socket fd's queue: a socket filter
+ * that drops TCP segments with SYN and without ACK.  Everything else
+ * passes, so a handshake already under way completes and is queued.  A
+ * client whose SYN is dropped sends it again a second later, when the
+ * socket is closed and the kernel refuses it: no connection is accepted
+ * by the kernel only to be reset when the last descriptor closes.  (A
+ * socket filter sees a TCP segment from its TCP header on: byte 13 holds
+ * the flags, for IPv4 and IPv6 alike.)
+ */
+int
+mst_proc_refuse_new(int fd)
+{
+	static struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),	/* SYN, ACK */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),			/* drop */
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),		/* keep */
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(code) / sizeof(code[0]),
+		.filter = code,
+	};
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog));
+}
+
+/* Every listening socket of g takes no new handshake from now on. */
+static void
+gen_refuse_new(struct proc_gen *g)
+{
+	int i;
+
+	for (i = 0; i < CD_MAX_WORKERS; i++)
+		if (g->g_listen[i] != -1 &&
+		    mst_proc_refuse_new(g->g_listen[i]) == -1)
+			log_warn("listener %d: refusing new connections", i);
+}
+
 void
 mst_proc_close_listeners(void)
 {
 	stopping = 1;
+	gen_refuse_new(cur);
+	if (old != NULL)
+		gen_refuse_new(old);
 	/* the old generation first: it skips the sockets cur shares */
 	if (old != NULL)
 		gen_close_listeners(old);
 	gen_close_listeners(cur);
 }
 
-void
-mst_proc_set_conf(const struct cd_conf *conf)
+bool
+mst_proc_draining(void)
 {
-	cur->g_conf = conf;
+	return old != NULL;
 }
 
 int
@@ -389,45 +447,25 @@ mst_proc_alive(void)
 	return gen_alive(cur) + (old != NULL ? gen_alive(old) : 0);
 }
 
-void
-mst_proc_stop_draining(void)
-{
-	int i, status;
-
-	if (old == NULL)
-		return;
-	log_warnx("generation %u: %d worker%s still draining; stopping them "
-	    "now", old->g_gen, gen_alive(old), gen_alive(old) == 1 ? "" : "s");
-	for (i = 0; i < mst.m_concurrency; i++) {
-		struct proc_worker *pw = &old->g_w[i];
-
-		if (pw->pw_pid <= 0)
-			continue;
-		kill(pw->pw_pid, SIGKILL);
-		/* a killed process is reaped at once: bounded wait */
-		while (waitpid(pw->pw_pid, &status, 0) == -1 && errno == EINTR)
-			;
-		pw->pw_pid = 0;
-		shm_slot_reap(mst.m_shm, pw->pw_slot);
-	}
-	old_gen_done();
-}
-
-int
-mst_proc_draining(void)
-{
-	return old != NULL ? gen_alive(old) : 0;
-}
-
-int
-mst_proc_new_generation(const struct cd_conf *next)
+/* A structural reload: the spare generation, on next's sockets. */
+static int
+proc_prepare_gen(struct cd_conf *next)
 {
 	const struct cd_listener *a = cur->g_conf->c_listener;
 	const struct cd_listener *b = next->c_listener;
 	struct proc_gen *g = cur == &gens[0] ? &gens[1] : &gens[0];
 	int i, same;
 
-	if (old != NULL || stopping) {
+	/*
+	 * Two generations at most share shm (cluster records, split halves,
+	 * slot halves): while one still drains from an earlier reload, the
+	 * reload waits (reload.c asks mst_proc_draining() first).
+	 */
+	if (old != NULL) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (stopping) {
 		errno = EBUSY;
 		return -1;
 	}
@@ -442,19 +480,83 @@ mst_proc_new_generation(const struct cd_conf *next)
 		return -1;
 	g->g_gen = cur->g_gen + 1;
 	g->g_conf = next;
+	pend = g;
+	return 0;
+}
+
+int
+mst_proc_prepare(enum mst_change ch, struct cd_conf *next)
+{
+	switch (ch) {
+	case MST_CH_START:
+		cur->g_conf = next;
+		cur->g_gen = mst.m_generation;
+		return 0;
+	case MST_CH_WEIGHTS:
+		pend_conf = next;
+		return 0;
+	case MST_CH_STRUCTURAL:
+		break;
+	}
+	return proc_prepare_gen(next);
+}
+
+void
+mst_proc_cancel(void)
+{
+	pend_conf = NULL;
+	if (pend == NULL)
+		return;
+	gen_close_listeners(pend);	/* those cur does not share */
+	pend->g_conf = NULL;		/* the caller's again */
+	pend = NULL;
+}
+
+/* Fork the prepared generation and drain the current one. */
+static void
+proc_apply_gen(void)
+{
+	int i;
 
 	old = cur;
-	cur = g;
+	cur = pend;
+	pend = NULL;
+	cur->g_place = *mst.m_place;
 	old->g_draining = 1;
-	mst.m_generation = g->g_gen;
+	mst.m_generation = cur->g_gen;
 	for (i = 0; i < mst.m_concurrency; i++)
 		if (proc_spawn(cur, i) == -1)
 			log_warnx("generation %u: worker %d did not start; "
-			    "respawning it later", g->g_gen, i);
+			    "respawning it later", cur->g_gen, i);
 	log_info("generation %u started; draining generation %u",
 	    cur->g_gen, old->g_gen);
-	gen_signal(old, SIGTERM);
+	if (cur->g_listen[0] == old->g_listen[0]) {
+		/* a handover: the old workers let go of the sockets at once,
+		 * the new ones take the queues */
+		gen_signal(old, SIGUSR2);
+	} else {
+		/* the address changed: the old one stops as on a stop */
+		gen_refuse_new(old);
+		gen_signal(old, SIGTERM);
+	}
 	if (gen_alive(old) == 0)
 		old_gen_done();
-	return 0;
+}
+
+void
+mst_proc_apply(enum mst_change ch)
+{
+	switch (ch) {
+	case MST_CH_START:
+		break;		/* mst_proc_start() forks */
+	case MST_CH_WEIGHTS:
+		/* running workers keep their copy; respawned ones get this */
+		conf_free(cur->g_conf);
+		cur->g_conf = pend_conf;
+		pend_conf = NULL;
+		break;
+	case MST_CH_STRUCTURAL:
+		proc_apply_gen();
+		break;
+	}
 }

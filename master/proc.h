@@ -10,37 +10,73 @@
 
 #include <sys/types.h>
 
-/* Open one listening socket per worker slot; -1 with a message. */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shared/conf-t.h"
+#include "mst.h"
+
+/* Open one listening socket per worker slot for the configuration
+ * mst_proc_prepare() gave generation 0; -1 with a message. */
 int	 mst_proc_listen(void);
-/* Fork every worker of the current generation. */
+/* Fork every worker of the current generation, on mst.m_place. */
 int	 mst_proc_start(void);
 /* A child exited (from the SIGCHLD handler's waitpid loop). */
 void	 mst_proc_reaped(pid_t, int status);
+
+/* The shm slot of worker i of generation gen: two generations in a row
+ * never share one, a respawned worker keeps its own.  Pure. */
+int	 mst_proc_slot(uint32_t gen, int i);
+
+enum mst_proc_after {
+	MST_PROC_RESPAWN,		/* now */
+	MST_PROC_RESPAWN_LATER,		/* after *delay_ms: a crash loop */
+	MST_PROC_NO_RESPAWN,		/* it exited with status 2 */
+};
+
+/*
+ * What becomes of a worker of the running generation that exited with
+ * status (waitpid(2)) after lifetime_ms: status 2 asks not to be
+ * respawned; a death within a second of the start counts one more in
+ * *fast_deaths (a longer life clears it), and while there are any the
+ * respawn waits 200 ms, 400 ms ... up to 10 s.  Pure.
+ */
+enum mst_proc_after mst_proc_after_exit(int status, uint64_t lifetime_ms,
+	    unsigned *fast_deaths, uint64_t *delay_ms);
 /* Ask every worker to drain (SIGTERM) or to stop at once (SIGKILL). */
 void	 mst_proc_signal_all(int sig);
-/* Close the listening sockets (the workers keep their copies until they
- * exit); nothing is respawned afterwards. */
+/*
+ * Stop listening: the listening sockets take no new handshake (new
+ * connections are refused once every copy is closed) and the master
+ * closes its copies; each worker accepts what its queue holds, then
+ * closes its own (worker/worker.c).  Nothing is respawned afterwards.
+ */
 void	 mst_proc_close_listeners(void);
+/* Drop new TCP handshakes on listening socket fd; 0 or -1 (errno). */
+int	 mst_proc_refuse_new(int fd);
+/* An older generation is still draining: a structural reload waits. */
+bool	 mst_proc_draining(void);
 /* Workers still running. */
 int	 mst_proc_alive(void);
-/* Stop a still draining older generation at once (SIGKILL, reaped
- * here), so a new structural reload can start a generation. */
-void	 mst_proc_stop_draining(void);
-/* Workers of a draining older generation still running. */
-int	 mst_proc_draining(void);
 /*
- * Structural reload: fork a generation of workers on next (new listening
- * sockets only if its address changed), then drain the current one.  The
- * caller has made next the running config; the old generation's config
- * is freed when its last worker exits.  -1 with errno EBUSY while an older
- * generation still drains, or when the new sockets cannot be opened.
+ * next is about to become the running configuration (ch): the generation
+ * that runs it takes it over and frees it when it ends.  At start that is
+ * generation 0 (call before mst_proc_listen()).  For a structural reload
+ * next gets its own listening sockets if its address changed.  0, or -1
+ * with errno (EBUSY: the listeners are closed, canaryd is stopping;
+ * EAGAIN: a generation is still draining) and nothing taken.
  */
-struct cd_conf;
-int	 mst_proc_new_generation(const struct cd_conf *next);
-/* An in-place reload replaced the current generation's config (same
- * structure): workers respawned from now on inherit conf. */
-void	 mst_proc_set_conf(const struct cd_conf *conf);
-/* The read end of the workers' log pipe, relayed by the master. */
-int	 mst_proc_log_fd(void);
+int	 mst_proc_prepare(enum mst_change ch, struct cd_conf *next);
+/* Another module refused the prepared configuration: the caller owns it
+ * again, sockets opened for it are closed. */
+void	 mst_proc_cancel(void);
+/*
+ * mst.m_conf and mst.m_place are now the prepared ones (a reload; at
+ * start mst_proc_start() forks).  Weights only: workers respawned from now
+ * on inherit it, the replaced configuration is freed (running workers
+ * have their own copy).  Structural: fork the new generation, drain the
+ * current one; its configuration is freed when its last worker exits.
+ */
+void	 mst_proc_apply(enum mst_change ch);
 
 #endif /* CANARYD_MASTER_PROC_H */

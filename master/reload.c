@@ -1,5 +1,7 @@
 /*
- * Configuration reload on SIGHUP (see reload.h).
+ * Configuration reload on SIGHUP (see reload.h): load the file beside the
+ * running configuration, decide how it differs, and hand it to the
+ * modules (module.h), which apply it in their one order or refuse it.
  *
  * Whether two configurations differ only in weights is decided on their
  * /config_dump renderings with every weighted-cluster weight blanked out:
@@ -14,180 +16,18 @@
 #include "shared/buf.h"
 #include "shared/conf.h"
 #include "shared/log.h"
-#include "shared/shm.h"
-#include "accesslog.h"
-#include "admin.h"
-#include "dns.h"
-#include "health.h"
 #include "loop.h"
+#include "module.h"
 #include "mst.h"
 #include "notify.h"
-#include "outlier.h"
 #include "proc.h"
 #include "reload.h"
-#include "rollout.h"
+#include "state.h"
 
-/*
- * Give next's clusters their shm records: a cluster that keeps its name
- * keeps its record (its counters carry on); a new one takes a record that
- * no cluster of the running config uses, wiped first.  -1 when the two
- * configs together need more than CD_MAX_CLUSTERS records.
- */
-static int
-assign_cluster_slots(const struct cd_conf *now, struct cd_conf *next)
-{
-	uint8_t used[CD_MAX_CLUSTERS];
-	size_t i, j;
-	int k;
+/* how often a deferred structural reload looks whether it may go */
+#define RELOAD_WAIT_POLL_MS	100
 
-	memset(used, 0, sizeof(used));
-	for (i = 0; i < now->c_nclusters; i++)
-		used[now->c_clusters[i].cl_shm] = 1;
-	for (i = 0; i < next->c_nclusters; i++) {
-		next->c_clusters[i].cl_shm = -1;
-		for (j = 0; j < now->c_nclusters; j++)
-			if (strcmp(now->c_clusters[j].cl_name,
-			    next->c_clusters[i].cl_name) == 0)
-				next->c_clusters[i].cl_shm =
-				    now->c_clusters[j].cl_shm;
-	}
-	for (i = 0; i < next->c_nclusters; i++) {
-		if (next->c_clusters[i].cl_shm != -1)
-			continue;
-		for (k = 0; k < CD_MAX_CLUSTERS && used[k]; k++)
-			;
-		if (k == CD_MAX_CLUSTERS)
-			return -1;
-		used[k] = 1;
-		next->c_clusters[i].cl_shm = k;
-	}
-	return 0;
-}
-
-/* Wipe the records assign_cluster_slots() gave to new clusters. */
-static void
-reset_new_cluster_slots(const struct cd_conf *now, const struct cd_conf *next)
-{
-	size_t i, j;
-
-	for (i = 0; i < next->c_nclusters; i++) {
-		for (j = 0; j < now->c_nclusters; j++)
-			if (now->c_clusters[j].cl_shm ==
-			    next->c_clusters[i].cl_shm)
-				break;
-		if (j == now->c_nclusters)
-			shm_cluster_reset(mst.m_shm, next->c_clusters[i].cl_shm);
-	}
-}
-
-/* Number next's splits in the half of shm the running config does not
- * use, so the draining generation keeps its sequences and weights. */
-static int
-assign_splits(const struct cd_conf *now, struct cd_conf *next)
-{
-	const struct cd_listener *l = next->c_listener;
-	int base = 0, half = CD_MAX_SPLITS / 2;
-	size_t v, r;
-
-	for (v = 0; v < now->c_listener->l_nvhosts; v++)
-		for (r = 0; r < now->c_listener->l_vhosts[v].vh_nroutes; r++)
-			if (now->c_listener->l_vhosts[v].vh_routes[r].rt_action ==
-			    CD_RA_WEIGHTED && now->c_listener->l_vhosts[v].
-			    vh_routes[r].rt_split < half)
-				base = half;
-	if (next->c_nsplits > (size_t)half)
-		return -1;
-	for (v = 0; v < l->l_nvhosts; v++)
-		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++)
-			if (l->l_vhosts[v].vh_routes[r].rt_action ==
-			    CD_RA_WEIGHTED)
-				l->l_vhosts[v].vh_routes[r].rt_split += base;
-	return 0;
-}
-
-/*
- * Anything beyond weights changed: a new generation of workers on next,
- * on the same listening sockets, while the current one drains.  The
- * master's own modules (DNS, health checks, outlier detection) move to
- * next first, so the new workers find their hosts published.
- */
-static int
-reload_structural(struct cd_conf *next)
-{
-	const struct cd_conf *now = mst.m_conf;
-	int admin_moved;
-
-	/*
-	 * Two generations at most share shm (cluster records, split halves,
-	 * slot halves): a generation still draining from an earlier reload
-	 * (reloads faster than drains) is stopped now.
-	 */
-	if (mst_proc_draining() > 0)
-		mst_proc_stop_draining();
-	if (assign_cluster_slots(now, next) == -1) {
-		log_error("reload: the running and the new configuration "
-		    "together need more than %d clusters", CD_MAX_CLUSTERS);
-		return -1;
-	}
-	if (assign_splits(now, next) == -1) {
-		log_error("reload: more than %d weighted routes",
-		    CD_MAX_SPLITS / 2);
-		return -1;
-	}
-	reset_new_cluster_slots(now, next);
-	mst_reload_publish_weights(next, 1);
-
-	admin_moved = now->c_admin.a_set != next->c_admin.a_set ||
-	    (next->c_admin.a_set && (strcmp(now->c_admin.a_addr.sa_address,
-	    next->c_admin.a_addr.sa_address) != 0 ||
-	    now->c_admin.a_addr.sa_port != next->c_admin.a_addr.sa_port));
-
-	mst_health_stop();
-	mst_outlier_stop();
-	mst.m_conf = next;
-	mst_dns_reconfigure();
-	if (mst_outlier_start() == -1 || mst_health_start(NULL) == -1)
-		log_error("reload: health checks or outlier detection did not "
-		    "restart");
-	if (mst_proc_new_generation(next) == -1) {
-		/* sockets for a new address could not be opened */
-		log_warn("reload: new listener");
-		mst_health_stop();
-		mst_outlier_stop();
-		mst.m_conf = now;
-		mst_dns_reconfigure();
-		mst_outlier_start();
-		mst_health_start(NULL);
-		return -1;
-	}
-	mst_accesslog_reload(next);
-	if (admin_moved) {
-		mst_admin_stop();
-		if (mst_admin_start() == -1)
-			log_error("reload: admin listener did not move");
-	}
-	return 0;
-}
-
-void
-mst_reload_publish_weights(const struct cd_conf *conf, int restart)
-{
-	const struct cd_listener *l = conf->c_listener;
-	uint32_t w[CD_MAX_WEIGHTED];
-	size_t v, r, i;
-
-	for (v = 0; v < l->l_nvhosts; v++)
-		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++) {
-			const struct cd_route *rt = &l->l_vhosts[v].vh_routes[r];
-
-			if (rt->rt_action != CD_RA_WEIGHTED)
-				continue;
-			for (i = 0; i < rt->rt_nwc; i++)
-				w[i] = rt->rt_wc[i].wc_weight;
-			shm_split_publish(&mst.m_shm->splits[rt->rt_split], w,
-			    (uint32_t)rt->rt_nwc, restart);
-		}
-}
+static struct mst_timer	*reload_wait;	/* a structural reload waits */
 
 /*
  * Copy s into b with the value of every "weight" and "total_weight" key
@@ -222,18 +62,6 @@ blank_weights(struct buf *b, const char *s)
 			i++;
 		buf_puts(b, "0");
 	}
-}
-
-/* Same structure: route r of next is route r of now. */
-static void
-copy_split_numbers(const struct cd_conf *now, struct cd_conf *next)
-{
-	size_t v, r;
-
-	for (v = 0; v < next->c_listener->l_nvhosts; v++)
-		for (r = 0; r < next->c_listener->l_vhosts[v].vh_nroutes; r++)
-			next->c_listener->l_vhosts[v].vh_routes[r].rt_split =
-			    now->c_listener->l_vhosts[v].vh_routes[r].rt_split;
 }
 
 static int
@@ -276,7 +104,105 @@ canary_roles_differ(const struct cd_conf *a, const struct cd_conf *b)
 	return 0;
 }
 
-static void reload_apply(void);
+enum mst_change
+mst_reload_change(const struct cd_conf *now, const struct cd_conf *next)
+{
+	if (!only_weights_differ(now, next) || canary_roles_differ(now, next))
+		return MST_CH_STRUCTURAL;
+	return MST_CH_WEIGHTS;
+}
+
+/* Log the loader's diagnostics with file:line:column. */
+static void
+reload_diags(const struct conf_diags *diags)
+{
+	size_t i;
+
+	for (i = 0; i < diags->cd_n; i++)
+		(diags->cd_v[i].d_warning ? log_warnx : log_error)(
+		    "%s:%d:%d: %s", mst.m_config_path, diags->cd_v[i].d_line,
+		    diags->cd_v[i].d_col, diags->cd_v[i].d_text);
+}
+
+static void	reload_apply(void);
+
+static void
+reload_wait_poll(void *arg)
+{
+	(void)arg;
+	reload_wait = NULL;
+	if (mst_state_stopping()) {
+		mst.m_reload_waiting = 0;
+		return;
+	}
+	if (mst_proc_draining()) {
+		reload_wait = mst_timer_add(RELOAD_WAIT_POLL_MS,
+		    reload_wait_poll, NULL);
+		return;
+	}
+	log_info("reload: the older generation has drained; reloading %s",
+	    mst.m_config_path);
+	reload_apply();
+}
+
+/*
+ * A structural reload while an older generation still drains (the shm
+ * layout holds two generations) waits for it, instead of cutting its
+ * requests short; it reads the file again when it goes, so the newest
+ * file wins.  Weights-only reloads never wait.
+ */
+static void
+reload_defer(void)
+{
+	mst.m_reload_waiting = 1;
+	atomic_fetch_add(&mst.m_shm->hdr.h_reload_deferred, 1);
+	if (reload_wait != NULL) {
+		log_info("reload: still waiting for generation %u to drain",
+		    mst.m_generation - 1);
+		return;
+	}
+	log_warnx("reload: generation %u still drains; the new "
+	    "configuration waits for it (at most --drain-time-s)",
+	    mst.m_generation - 1);
+	reload_wait = mst_timer_add(RELOAD_WAIT_POLL_MS, reload_wait_poll,
+	    NULL);
+}
+
+static void
+reload_apply(void)
+{
+	struct conf_diags diags;
+	struct cd_conf *next;
+	enum mst_change ch;
+
+	memset(&diags, 0, sizeof(diags));
+	next = conf_load(mst.m_config_path, &diags);
+	reload_diags(&diags);
+	conf_diags_free(&diags);
+	if (next != NULL && mst_proc_draining() &&
+	    mst_reload_change(mst.m_conf, next) == MST_CH_STRUCTURAL) {
+		conf_free(next);
+		reload_defer();
+		return;
+	}
+	mst.m_reload_waiting = 0;
+	if (next == NULL ||
+	    mst_modules_reload(ch = mst_reload_change(mst.m_conf, next),
+	    next) == -1) {
+		atomic_fetch_add(&mst.m_shm->hdr.h_reload_fails, 1);
+		log_error("reload failed: keeping the running configuration");
+		conf_free(next);
+		return;
+	}
+	mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms +
+	    (mst_now_ms() - mst.m_start_mono_ms);
+	atomic_fetch_add(&mst.m_shm->hdr.h_reloads, 1);
+	if (ch == MST_CH_STRUCTURAL)
+		log_info("reload: new generation of workers on the new "
+		    "configuration");
+	else
+		log_info("reload: new weights in place");
+}
 
 void
 mst_reload(void)
@@ -285,58 +211,4 @@ mst_reload(void)
 	mst_notify("RELOADING=1");
 	reload_apply();
 	mst_notify("READY=1");
-}
-
-static void
-reload_apply(void)
-{
-	struct conf_diags diags;
-	struct cd_conf *next;
-	size_t i;
-
-	memset(&diags, 0, sizeof(diags));
-	next = conf_load(mst.m_config_path, &diags);
-	for (i = 0; i < diags.cd_n; i++)
-		(diags.cd_v[i].d_warning ? log_warnx : log_error)(
-		    "%s:%d:%d: %s", mst.m_config_path, diags.cd_v[i].d_line,
-		    diags.cd_v[i].d_col, diags.cd_v[i].d_text);
-	conf_diags_free(&diags);
-	if (next == NULL) {
-		atomic_fetch_add(&mst.m_shm->hdr.h_reload_fails, 1);
-		log_error("reload failed: keeping the running configuration");
-		return;
-	}
-	if (!only_weights_differ(mst.m_conf, next) ||
-	    canary_roles_differ(mst.m_conf, next)) {
-		if (reload_structural(next) == -1) {
-			atomic_fetch_add(&mst.m_shm->hdr.h_reload_fails, 1);
-			log_error("reload failed: keeping the running "
-			    "configuration");
-			conf_free(next);
-			return;
-		}
-		mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms +
-		    (mst_now_ms() - mst.m_start_mono_ms);
-		atomic_fetch_add(&mst.m_shm->hdr.h_reloads, 1);
-		/* the file is the source of truth: rollouts start over */
-		mst_rollout_reload();
-		log_info("reload: new generation of workers on the new "
-		    "configuration");
-		return;
-	}
-	/* same structure: the splits keep their numbers */
-	for (i = 0; i < next->c_nclusters; i++)
-		next->c_clusters[i].cl_shm = mst.m_conf->c_clusters[i].cl_shm;
-	copy_split_numbers(mst.m_conf, next);
-	mst_reload_publish_weights(next, 1);
-	/* respawned workers inherit next; a draining older generation has
-	 * a config of its own */
-	mst_proc_set_conf(next);
-	conf_free((struct cd_conf *)mst.m_conf);
-	mst.m_conf = next;
-	mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms +
-	    (mst_now_ms() - mst.m_start_mono_ms);
-	atomic_fetch_add(&mst.m_shm->hdr.h_reloads, 1);
-	mst_rollout_reload();
-	log_info("reload: new weights in place");
 }

@@ -9,9 +9,17 @@
 #define CANARYD_MASTER_RELOAD_H
 
 #include "shared/conf-t.h"
+#include "mst.h"
 
 void	mst_reload(void);
-/* Write conf's weighted_clusters weights to shm; restart the sequences. */
-void	mst_reload_publish_weights(const struct cd_conf *, int restart);
+
+/*
+ * How next differs from now: MST_CH_WEIGHTS when only weighted_clusters
+ * weights changed and no weight change swapped a route's canary and
+ * stable roles (running workers keep their copy of the old config, so
+ * that needs new ones); else MST_CH_STRUCTURAL.  Pure.
+ */
+enum mst_change mst_reload_change(const struct cd_conf *now,
+	    const struct cd_conf *next);
 
 #endif /* CANARYD_MASTER_RELOAD_H */

@@ -15,10 +15,12 @@
 #include <string.h>
 
 #include "shared/buf.h"
+#include "shared/clock.h"
 #include "shared/conf-t.h"
 #include "shared/hist.h"
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "shared/text.h"
 #include "loop.h"
 #include "mst.h"
 #include "rollout.h"
@@ -31,19 +33,18 @@ enum ro_wait {
 	RO_W_HEALTHY,	/* healthy, the step interval is not over */
 };
 
-static const char *const ro_state_names[] = {
-	[MST_RO_PROGRESSING] = "progressing",
-	[MST_RO_PAUSED] = "paused",
-	[MST_RO_ROLLED_BACK] = "rolled_back",
-	[MST_RO_PROMOTED] = "promoted",
+static const struct text_name ro_state_names[] = {
+	{ MST_RO_PROGRESSING, "progressing" },
+	{ MST_RO_PAUSED, "paused" },
+	{ MST_RO_ROLLED_BACK, "rolled_back" },
+	{ MST_RO_PROMOTED, "promoted" },
 };
 
 const char *
 mst_rollout_state_name(enum mst_ro_state s)
 {
-	if ((size_t)s < sizeof(ro_state_names) / sizeof(ro_state_names[0]))
-		return ro_state_names[s];
-	return "unknown";
+	return text_name(ro_state_names, TEXT_NELEM(ro_state_names), (int)s,
+	    "unknown");
 }
 
 /* ---- snapshots --------------------------------------------------------- */
@@ -254,9 +255,8 @@ ro_publish(struct mst_ro *ro, struct mst_ro_route *rr)
 	    (uint32_t)rr->rr_nwc, 1);
 }
 
-/* The canary's share now, percent of the route. */
-static double
-ro_canary_pct(const struct mst_ro_route *rr)
+double
+mst_rollout_canary_pct(const struct mst_ro_route *rr)
 {
 	return 100.0 * (double)rr->rr_w[rr->rr_canary] /
 	    (double)rr->rr_total;
@@ -280,15 +280,25 @@ ro_set_canary_pct(struct mst_ro *ro, struct mst_ro_route *rr, unsigned pct)
 	ro_publish(ro, rr);
 }
 
-static const char *
-ro_wc_name(const struct mst_ro_route *rr, int i)
+const char *
+mst_rollout_wc_name(const struct mst_ro_route *rr, int i)
 {
 	return rr->rr_rt->rt_wc[i].wc_name;
+}
+
+/* A decision was made on rr: when, and that the state file is behind. */
+static void
+ro_decided(struct mst_ro *ro, struct mst_ro_route *rr)
+{
+	rr->rr_decided_ms = cd_realtime_ms();
+	rr->rr_origin = "decided here";
+	ro->ro_dirty = 1;
 }
 
 static void
 ro_rollback(struct mst_ro *ro, struct mst_ro_route *rr, const char *why)
 {
+	ro_decided(ro, rr);
 	ro_set_canary_pct(ro, rr, 0);
 	rr->rr_state = MST_RO_ROLLED_BACK;
 	rr->rr_rollbacks++;
@@ -300,6 +310,7 @@ ro_rollback(struct mst_ro *ro, struct mst_ro_route *rr, const char *why)
 static void
 ro_promote(struct mst_ro *ro, struct mst_ro_route *rr, const char *why)
 {
+	ro_decided(ro, rr);
 	ro_set_canary_pct(ro, rr, 100);
 	rr->rr_state = MST_RO_PROMOTED;
 	rr->rr_step = (int)rr->rr_ro.ro_nsteps - 1;
@@ -315,6 +326,7 @@ ro_take_step(struct mst_ro *ro, struct mst_ro_route *rr, int i,
 {
 	unsigned pct = rr->rr_ro.ro_steps[i];
 
+	ro_decided(ro, rr);
 	rr->rr_step = i;
 	rr->rr_step_since = now;
 	rr->rr_logged = RO_W_NONE;
@@ -325,8 +337,9 @@ ro_take_step(struct mst_ro *ro, struct mst_ro_route *rr, int i,
 		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "promoted: "
 		    "last step %u%% reached; %s", pct, why);
 		log_info("canary %s: promoted: %s at %u%% (%" PRIu32 " of %"
-		    PRIu64 "), %s", rr->rr_name, ro_wc_name(rr, rr->rr_canary),
-		    pct, rr->rr_w[rr->rr_canary], rr->rr_total, why);
+		    PRIu64 "), %s", rr->rr_name,
+		    mst_rollout_wc_name(rr, rr->rr_canary), pct,
+		    rr->rr_w[rr->rr_canary], rr->rr_total, why);
 		return;
 	}
 	ro_set_canary_pct(ro, rr, pct);
@@ -334,8 +347,8 @@ ro_take_step(struct mst_ro *ro, struct mst_ro_route *rr, int i,
 	    "%s", i + 1, rr->rr_ro.ro_nsteps, pct, why);
 	log_info("canary %s: step %d/%zu: %s at %u%% (weight %" PRIu32 " of %"
 	    PRIu64 "), %s", rr->rr_name, i + 1, rr->rr_ro.ro_nsteps,
-	    ro_wc_name(rr, rr->rr_canary), pct, rr->rr_w[rr->rr_canary],
-	    rr->rr_total, why);
+	    mst_rollout_wc_name(rr, rr->rr_canary), pct,
+	    rr->rr_w[rr->rr_canary], rr->rr_total, why);
 }
 
 /* ---- the tick ------------------------------------------------------------ */
@@ -354,8 +367,9 @@ ro_judge(struct mst_ro *ro, struct mst_ro_route *rr,
 	if (breach) {
 		log_warnx("canary %s: breach: %s: rolling back %s to 0 "
 		    "(its weight %" PRIu32 " goes to %s)", rr->rr_name, why,
-		    ro_wc_name(rr, rr->rr_canary), rr->rr_w[rr->rr_canary],
-		    ro_wc_name(rr, rr->rr_stable));
+		    mst_rollout_wc_name(rr, rr->rr_canary),
+		    rr->rr_w[rr->rr_canary],
+		    mst_rollout_wc_name(rr, rr->rr_stable));
 		ro_rollback(ro, rr, why);
 		return;
 	}
@@ -420,8 +434,9 @@ mst_rollout_op(struct mst_ro *ro, struct mst_ro_route *rr, enum mst_ro_op op,
 		if (rr->rr_state != MST_RO_PROGRESSING)
 			goto conflict;
 		rr->rr_state = MST_RO_PAUSED;
+		ro_decided(ro, rr);
 		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "paused by the "
-		    "operator at %.1f%%", ro_canary_pct(rr));
+		    "operator at %.1f%%", mst_rollout_canary_pct(rr));
 		break;
 	case MST_RO_OP_RESUME:
 		if (rr->rr_state == MST_RO_PROMOTED)
@@ -438,11 +453,12 @@ mst_rollout_op(struct mst_ro *ro, struct mst_ro_route *rr, enum mst_ro_op op,
 		}
 		if (rr->rr_state == MST_RO_PAUSED) {
 			rr->rr_state = MST_RO_PROGRESSING;
+			ro_decided(ro, rr);
 			rr->rr_step_since = now;
 			rr->rr_logged = RO_W_NONE;
 			snprintf(rr->rr_reason, sizeof(rr->rr_reason),
 			    "resumed by the operator at %.1f%%",
-			    ro_canary_pct(rr));
+			    mst_rollout_canary_pct(rr));
 		}
 		break;
 	case MST_RO_OP_PROMOTE:
@@ -455,8 +471,8 @@ mst_rollout_op(struct mst_ro *ro, struct mst_ro_route *rr, enum mst_ro_op op,
 	log_info("canary %s: operator %s: %s, %s weight %" PRIu32 ", %s "
 	    "weight %" PRIu32, rr->rr_name, opn[op],
 	    mst_rollout_state_name(rr->rr_state),
-	    ro_wc_name(rr, rr->rr_canary), rr->rr_w[rr->rr_canary],
-	    ro_wc_name(rr, rr->rr_stable), rr->rr_w[rr->rr_stable]);
+	    mst_rollout_wc_name(rr, rr->rr_canary), rr->rr_w[rr->rr_canary],
+	    mst_rollout_wc_name(rr, rr->rr_stable), rr->rr_w[rr->rr_stable]);
 	return 0;
 conflict:
 	buf_printf(why, "route %s is %s: %s does not apply\n", rr->rr_name,
@@ -477,17 +493,17 @@ mst_rollout_find(struct mst_ro *ro, const char *name)
 
 /* ---- building ------------------------------------------------------------ */
 
-static int
-ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
-    const struct cd_route *rt, size_t v, size_t r, int64_t now)
+/* Name, split record, clusters and weights (what shm holds) of rr. */
+static void
+ro_route_weights(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct cd_route *rt, size_t v, size_t r)
 {
-	const struct cd_conf *conf = ro->ro_conf;
+	const struct cd_place *pl = ro->ro_place;
 	uint32_t w[CD_MAX_WEIGHTED], seq;
 	size_t i, n;
-	int k;
 
 	rr->rr_rt = rt;
-	rr->rr_split = rt->rt_split;
+	rr->rr_split = pl->pl_split[rt->rt_wi];
 	rr->rr_nwc = rt->rt_nwc;
 	if (rt->rt_name != NULL && rt->rt_name[0] != '\0') {
 		strlcpy(rr->rr_name, rt->rt_name, sizeof(rr->rr_name));
@@ -497,14 +513,22 @@ ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
 		snprintf(rr->rr_name, sizeof(rr->rr_name), "route_%zu_%zu",
 		    v, r);
 	/* what shm holds: the file's weights, published by the caller */
-	n = shm_split_read(&ro->ro_shm->splits[rt->rt_split], w, &seq);
+	n = shm_split_read(&ro->ro_shm->splits[rr->rr_split], w, &seq);
 	rr->rr_total = 0;
 	for (i = 0; i < rr->rr_nwc; i++) {
-		rr->rr_shm_ci[i] = conf->c_clusters[rt->rt_wc[i].wc_cluster].
-		    cl_shm;
+		rr->rr_shm_ci[i] = pl->pl_cluster[rt->rt_wc[i].wc_cluster];
 		rr->rr_w[i] = n == rr->rr_nwc ? w[i] : rt->rt_wc[i].wc_weight;
 		rr->rr_total += rr->rr_w[i];
 	}
+}
+
+/*
+ * Which clusters are canary and stable: the rollout block's, else the
+ * override's pair (compared, never driven), else none; and the window.
+ */
+static void
+ro_route_roles(struct mst_ro_route *rr, const struct cd_route *rt)
+{
 	rr->rr_canary = rr->rr_stable = -1;
 	rr->rr_has_rollout = rt->rt_rollout.ro_set &&
 	    rt->rt_rollout.ro_nsteps > 0 && rr->rr_total > 0;
@@ -532,7 +556,12 @@ ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
 		rr->rr_canary = rt->rt_canary_wc;
 		rr->rr_stable = rt->rt_stable_wc;
 	}
+}
 
+/* The snapshot ring over rr's window, with a first snapshot.  0 or -1. */
+static int
+ro_route_ring(const struct mst_ro *ro, struct mst_ro_route *rr, int64_t now)
+{
 	rr->rr_spacing = rr->rr_window / MST_ROLLOUT_RING_STEPS;
 	if (rr->rr_spacing < MST_ROLLOUT_TICK_MS * CD_NS_PER_MS)
 		rr->rr_spacing = MST_ROLLOUT_TICK_MS * CD_NS_PER_MS;
@@ -543,14 +572,16 @@ ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
 	if (rr->rr_ring_t == NULL || rr->rr_ring == NULL)
 		return -1;
 	ro_ring_restart(ro, rr, now);
+	return 0;
+}
 
-	rr->rr_state = MST_RO_PROGRESSING;
-	rr->rr_step = -1;
-	rr->rr_step_since = now;
-	if (!rr->rr_has_rollout) {
-		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "no rollout");
-		return 0;
-	}
+/* A rollout starts at the last step not above the file's percent. */
+static void
+ro_route_start(struct mst_ro *ro, struct mst_ro_route *rr)
+{
+	size_t i;
+	int k;
+
 	/* a total below 100 cannot hold every percent (1 of 2 has no 10 %):
 	 * the same split with weights x 100 can */
 	if (rr->rr_total < 100) {
@@ -562,7 +593,7 @@ ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
 	/* the last step not above the file's canary percent (1e-9: 10 of
 	 * 100 is 10 % even in floating point) */
 	for (k = 0; k < (int)rr->rr_ro.ro_nsteps; k++)
-		if (rr->rr_ro.ro_steps[k] <= ro_canary_pct(rr) + 1e-9)
+		if (rr->rr_ro.ro_steps[k] <= mst_rollout_canary_pct(rr) + 1e-9)
 			rr->rr_step = k;
 	if (rr->rr_step == (int)rr->rr_ro.ro_nsteps - 1) {
 		rr->rr_state = MST_RO_PROMOTED;
@@ -572,24 +603,137 @@ ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
 	} else
 		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "started from "
 		    "the file's weights: %s at %.1f%%, step %d of %zu",
-		    ro_wc_name(rr, rr->rr_canary), ro_canary_pct(rr),
-		    rr->rr_step + 1, rr->rr_ro.ro_nsteps);
+		    mst_rollout_wc_name(rr, rr->rr_canary),
+		    mst_rollout_canary_pct(rr), rr->rr_step + 1,
+		    rr->rr_ro.ro_nsteps);
 	log_info("canary %s: rollout %s: %s", rr->rr_name,
 	    mst_rollout_state_name(rr->rr_state), rr->rr_reason);
+}
+
+static int
+ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct cd_route *rt, size_t v, size_t r, int64_t now)
+{
+	ro_route_weights(ro, rr, rt, v, r);
+	ro_route_roles(rr, rt);
+	if (ro_route_ring(ro, rr, now) == -1)
+		return -1;
+	rr->rr_state = MST_RO_PROGRESSING;
+	rr->rr_step = -1;
+	rr->rr_step_since = now;
+	rr->rr_origin = "the configuration";
+	if (rr->rr_has_rollout) {
+		rr->rr_sig = mst_rollout_sig(ro->ro_conf, rt);
+		ro_route_start(ro, rr);
+	} else
+		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "no rollout");
 	return 0;
+}
+
+/*
+ * rr takes a state decided before (kept across a reload, or saved in the
+ * state file): state, step, weights (scaled to rr's total when the file's
+ * total changed: the shares are what was decided), reason.  -1 when the
+ * weights do not fit the route.
+ */
+static int
+ro_route_adopt(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct mst_ro_saved *sv, int64_t now, const char *origin)
+{
+	uint64_t sum = 0, acc = 0;
+	size_t i;
+
+	if (sv->rs_nw != rr->rr_nwc || sv->rs_step >= (int)rr->rr_ro.ro_nsteps)
+		return -1;
+	for (i = 0; i < sv->rs_nw; i++)
+		sum += sv->rs_w[i];
+	if (sum == 0)
+		return -1;
+	for (i = 0; i < rr->rr_nwc; i++) {
+		rr->rr_w[i] = (uint32_t)(sv->rs_w[i] * rr->rr_total / sum);
+		acc += rr->rr_w[i];
+	}
+	/* what rounding lost goes to the stable cluster */
+	rr->rr_w[rr->rr_stable] += (uint32_t)(rr->rr_total - acc);
+	rr->rr_state = sv->rs_state;
+	rr->rr_step = sv->rs_step;
+	rr->rr_step_since = now;
+	rr->rr_decided_ms = sv->rs_decided_ms;
+	rr->rr_origin = origin;
+	strlcpy(rr->rr_reason, sv->rs_reason, sizeof(rr->rr_reason));
+	ro_publish(ro, rr);
+	return 0;
+}
+
+/* rr as the state file would keep it. */
+static void
+ro_route_save(const struct mst_ro_route *rr, struct mst_ro_saved *sv)
+{
+	memset(sv, 0, sizeof(*sv));
+	strlcpy(sv->rs_name, rr->rr_name, sizeof(sv->rs_name));
+	sv->rs_sig = rr->rr_sig;
+	sv->rs_state = rr->rr_state;
+	sv->rs_step = rr->rr_step;
+	sv->rs_decided_ms = rr->rr_decided_ms;
+	memcpy(sv->rs_w, rr->rr_w, sizeof(sv->rs_w));
+	sv->rs_nw = rr->rr_nwc;
+	strlcpy(sv->rs_reason, rr->rr_reason, sizeof(sv->rs_reason));
+}
+
+/* rr takes sv's state if sv is the same route; logged either way. */
+static void
+ro_route_resume_from(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct mst_ro_saved *sv, int64_t now, const char *origin)
+{
+	if (sv->rs_sig != rr->rr_sig) {
+		rr->rr_origin = "the configuration (its rollout or canary "
+		    "cluster changed)";
+		log_info("canary %s: the rollout block or the canary/stable "
+		    "clusters changed: a fresh rollout from the file's "
+		    "weights", rr->rr_name);
+		return;
+	}
+	if (ro_route_adopt(ro, rr, sv, now, origin) == -1) {
+		log_warnx("canary %s: the state %s does not fit the route: a "
+		    "fresh rollout from the file's weights", rr->rr_name,
+		    origin);
+		return;
+	}
+	log_info("canary %s: rollout %s at %.1f%% (%s): %s", rr->rr_name,
+	    mst_rollout_state_name(rr->rr_state), mst_rollout_canary_pct(rr),
+	    origin, rr->rr_reason);
+}
+
+void
+mst_rollout_restore(struct mst_ro *ro, const struct mst_ro_saved *sv,
+    size_t n, int64_t now)
+{
+	struct mst_ro_route *rr;
+	size_t r, k;
+
+	for (r = 0; r < ro->ro_n; r++) {
+		rr = &ro->ro_routes[r];
+		for (k = 0; rr->rr_has_rollout && k < n; k++)
+			if (strcmp(sv[k].rs_name, rr->rr_name) == 0)
+				ro_route_resume_from(ro, rr, &sv[k], now,
+				    "from the state file");
+	}
 }
 
 int
 mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
-    struct shm *shm, int64_t now, const struct mst_ro *prev)
+    const struct cd_place *pl, struct shm *shm, int64_t now,
+    const struct mst_ro *prev)
 {
 	const struct cd_listener *l = conf->c_listener;
 	const struct mst_ro_route *old;
 	struct mst_ro_route *rr;
+	struct mst_ro_saved sv;
 	size_t v, r, n = 0, k;
 
 	memset(ro, 0, sizeof(*ro));
 	ro->ro_conf = conf;
+	ro->ro_place = pl;
 	ro->ro_shm = shm;
 	for (v = 0; v < l->l_nvhosts; v++)
 		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++)
@@ -611,9 +755,14 @@ mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
 				return -1;
 			for (k = 0; prev != NULL && k < prev->ro_n; k++) {
 				old = &prev->ro_routes[k];
-				if (strcmp(old->rr_name, rr->rr_name) == 0) {
-					rr->rr_rollbacks = old->rr_rollbacks;
-					rr->rr_promotions = old->rr_promotions;
+				if (strcmp(old->rr_name, rr->rr_name) != 0)
+					continue;
+				rr->rr_rollbacks = old->rr_rollbacks;
+				rr->rr_promotions = old->rr_promotions;
+				if (rr->rr_has_rollout && old->rr_has_rollout) {
+					ro_route_save(old, &sv);
+					ro_route_resume_from(ro, rr, &sv, now,
+					    "kept across a reload");
 				}
 			}
 		}
@@ -633,230 +782,6 @@ mst_rollout_free(struct mst_ro *ro)
 	}
 	free(ro->ro_routes);
 	memset(ro, 0, sizeof(*ro));
-}
-
-/* ---- rendering ----------------------------------------------------------- */
-
-static void
-json_key(struct buf *b, const char *k)
-{
-	buf_json_str(b, k, strlen(k));
-	buf_puts(b, ":");
-}
-
-/* The route's canary and stable names: "canary":..,"stable":.. */
-static void
-json_pair(struct buf *b, const struct mst_ro_route *rr)
-{
-	const char *c = ro_wc_name(rr, rr->rr_canary);
-	const char *st = ro_wc_name(rr, rr->rr_stable);
-
-	buf_puts(b, "\"canary\":");
-	buf_json_str(b, c, strlen(c));
-	buf_puts(b, ",\"stable\":");
-	buf_json_str(b, st, strlen(st));
-}
-
-static void
-ro_route_json(struct buf *b, const struct mst_ro *ro,
-    const struct mst_ro_route *rr, int64_t now)
-{
-	struct mst_ro_fig fig[CD_MAX_WEIGHTED];
-	const struct mst_ro_fig *c, *s;
-	double cp, sp;
-	size_t i;
-
-	mst_rollout_figures(ro, rr, now, fig);
-	buf_puts(b, "{\"name\":");
-	buf_json_str(b, rr->rr_name, strlen(rr->rr_name));
-	buf_printf(b, ",\"generated_name\":%s,\"weights\":{",
-	    rr->rr_named ? "false" : "true");
-	for (i = 0; i < rr->rr_nwc; i++) {
-		buf_puts(b, i > 0 ? "," : "");
-		json_key(b, ro_wc_name(rr, (int)i));
-		buf_printf(b, "%" PRIu32, rr->rr_w[i]);
-	}
-	buf_printf(b, "},\"total_weight\":%" PRIu64 ",\"window_s\":",
-	    rr->rr_total);
-	mst_stats_json_num(b, (double)rr->rr_window / CD_NS_PER_S);
-	buf_puts(b, ",\"rollout\":");
-	if (!rr->rr_has_rollout)
-		buf_puts(b, "null");
-	else {
-		buf_printf(b, "{\"state\":\"%s\",\"step\":%d,\"step_percent\":",
-		    mst_rollout_state_name(rr->rr_state), rr->rr_step);
-		if (rr->rr_step >= 0)
-			buf_printf(b, "%u", rr->rr_ro.ro_steps[rr->rr_step]);
-		else
-			buf_puts(b, "null");
-		buf_puts(b, ",\"steps\":[");
-		for (i = 0; i < rr->rr_ro.ro_nsteps; i++)
-			buf_printf(b, "%s%u", i > 0 ? "," : "",
-			    rr->rr_ro.ro_steps[i]);
-		buf_puts(b, "],\"reason\":");
-		buf_json_str(b, rr->rr_reason, strlen(rr->rr_reason));
-		buf_puts(b, ",");
-		json_pair(b, rr);
-		buf_puts(b, ",\"canary_percent\":");
-		mst_stats_json_num(b, ro_canary_pct(rr));
-		buf_puts(b, ",\"step_interval_s\":");
-		mst_stats_json_num(b, (double)rr->rr_ro.ro_step_interval / CD_NS_PER_S);
-		buf_printf(b, ",\"min_requests\":%" PRIu32
-		    ",\"max_error_rate_delta\":", rr->rr_ro.ro_min_requests);
-		mst_stats_json_num(b, rr->rr_ro.ro_max_error_rate_delta);
-		buf_puts(b, ",\"max_p99_ratio\":");
-		mst_stats_json_num(b, rr->rr_ro.ro_max_p99_ratio);
-		buf_puts(b, ",\"p99_floor_ms\":");
-		mst_stats_json_num(b, MST_ROLLOUT_P99_FLOOR_MS);
-		buf_printf(b, ",\"rollbacks\":%" PRIu64 ",\"promotions\":%"
-		    PRIu64 "}", rr->rr_rollbacks, rr->rr_promotions);
-	}
-	buf_puts(b, ",\"clusters\":{");
-	for (i = 0; i < rr->rr_nwc; i++) {
-		const struct mst_ro_fig *f = &fig[i];
-
-		buf_puts(b, i > 0 ? "," : "");
-		json_key(b, ro_wc_name(rr, (int)i));
-		buf_printf(b, "{\"requests\":%" PRIu64 ",\"errors_5xx\":%"
-		    PRIu64 ",\"success_rate\":", f->rf_rq, f->rf_5xx);
-		mst_stats_json_num(b, 1.0 - f->rf_err_rate);
-		buf_puts(b, ",\"rq_per_s\":");
-		mst_stats_json_num(b, f->rf_rps);
-		buf_puts(b, ",\"p50_ms\":");
-		mst_stats_json_num(b, f->rf_p50);
-		buf_puts(b, ",\"p95_ms\":");
-		mst_stats_json_num(b, f->rf_p95);
-		buf_puts(b, ",\"p99_ms\":");
-		mst_stats_json_num(b, f->rf_p99);
-		buf_printf(b, ",\"total_requests\":%" PRIu64 ",\"total_5xx\":%"
-		    PRIu64 "}", f->rf_total_rq, f->rf_total_5xx);
-	}
-	buf_puts(b, "},\"deltas\":");
-	if (rr->rr_canary < 0)
-		buf_puts(b, "null");
-	else {
-		c = &fig[rr->rr_canary];
-		s = &fig[rr->rr_stable];
-		buf_puts(b, "{");
-		json_pair(b, rr);
-		buf_puts(b, ",\"error_rate_delta\":");
-		mst_stats_json_num(b, c->rf_err_rate - s->rf_err_rate);
-		cp = fmax(c->rf_p99, MST_ROLLOUT_P99_FLOOR_MS);
-		sp = fmax(s->rf_p99, MST_ROLLOUT_P99_FLOOR_MS);
-		buf_puts(b, ",\"p99_ratio\":");
-		mst_stats_json_num(b, isnan(c->rf_p99) || isnan(s->rf_p99) ? NAN :
-		    cp / sp);
-		buf_puts(b, ",\"p99_ratio_raw\":");
-		mst_stats_json_num(b, c->rf_p99 / s->rf_p99);
-		buf_puts(b, "}");
-	}
-	buf_puts(b, "}");
-}
-
-int
-mst_rollout_json(struct buf *b, const struct mst_ro *ro, int64_t now,
-    const struct mst_ro_route *one)
-{
-	size_t r;
-
-	if (one != NULL) {
-		ro_route_json(b, ro, one, now);
-		buf_puts(b, "\n");
-		return b->b_oom ? -1 : 0;
-	}
-	buf_puts(b, "{\"routes\":[");
-	for (r = 0; r < ro->ro_n; r++) {
-		buf_puts(b, r > 0 ? "," : "");
-		ro_route_json(b, ro, &ro->ro_routes[r], now);
-	}
-	buf_puts(b, "]}\n");
-	return b->b_oom ? -1 : 0;
-}
-
-/* v with prec decimals (and a sign when sign), or "-" for no value, in
- * a column of width w. */
-static void
-text_num(struct buf *b, int w, int prec, int sign, double v)
-{
-	char s[64];
-
-	if (isfinite(v))
-		snprintf(s, sizeof(s), sign ? "%+.*f" : "%.*f", prec, v);
-	else
-		strlcpy(s, "-", sizeof(s));
-	buf_printf(b, " %*s", w, s);
-}
-
-int
-mst_rollout_text(struct buf *b, const struct mst_ro *ro, int64_t now)
-{
-	struct mst_ro_fig fig[CD_MAX_WEIGHTED];
-	const struct mst_ro_route *rr;
-	size_t r, i, w;
-	int nw;
-
-	if (ro->ro_n == 0)
-		buf_puts(b, "no weighted routes\n");
-	for (r = 0; r < ro->ro_n; r++) {
-		rr = &ro->ro_routes[r];
-		mst_rollout_figures(ro, rr, now, fig);
-		if (r > 0)
-			buf_puts(b, "\n");
-		buf_printf(b, "route %s: window %gs\n", rr->rr_name,
-		    (double)rr->rr_window / CD_NS_PER_S);
-		if (rr->rr_has_rollout) {
-			buf_printf(b, "  rollout: %s, step ",
-			    mst_rollout_state_name(rr->rr_state));
-			if (rr->rr_step >= 0)
-				buf_printf(b, "%d/%zu (%u%%)", rr->rr_step + 1,
-				    rr->rr_ro.ro_nsteps,
-				    rr->rr_ro.ro_steps[rr->rr_step]);
-			else
-				buf_printf(b, "0/%zu (before the first)",
-				    rr->rr_ro.ro_nsteps);
-			buf_printf(b, ", canary %s, stable %s\n"
-			    "  reason: %s\n", ro_wc_name(rr, rr->rr_canary),
-			    ro_wc_name(rr, rr->rr_stable), rr->rr_reason);
-		} else
-			buf_puts(b, "  rollout: none\n");
-		w = strlen("cluster");
-		for (i = 0; i < rr->rr_nwc; i++)
-			if (strlen(ro_wc_name(rr, (int)i)) > w)
-				w = strlen(ro_wc_name(rr, (int)i));
-		nw = (int)w;
-		buf_printf(b, "  %-*s %8s %10s %8s %8s %9s %9s %9s\n", nw,
-		    "cluster", "weight", "requests", "rq/s", "success",
-		    "p50_ms", "p95_ms", "p99_ms");
-		for (i = 0; i < rr->rr_nwc; i++) {
-			buf_printf(b, "  %-*s %8" PRIu32 " %10" PRIu64, nw,
-			    ro_wc_name(rr, (int)i), rr->rr_w[i], fig[i].rf_rq);
-			text_num(b, 8, 1, 0, fig[i].rf_rps);
-			text_num(b, 7, 2, 0, 100.0 * (1.0 -
-			    fig[i].rf_err_rate));
-			buf_puts(b, isfinite(fig[i].rf_err_rate) ? "%" : " ");
-			text_num(b, 9, 3, 0, fig[i].rf_p50);
-			text_num(b, 9, 3, 0, fig[i].rf_p95);
-			text_num(b, 9, 3, 0, fig[i].rf_p99);
-			buf_puts(b, "\n");
-		}
-		if (rr->rr_canary >= 0) {
-			const struct mst_ro_fig *c = &fig[rr->rr_canary];
-			const struct mst_ro_fig *s = &fig[rr->rr_stable];
-
-			buf_printf(b, "  %s vs %s: 5xx rate delta",
-			    ro_wc_name(rr, rr->rr_canary),
-			    ro_wc_name(rr, rr->rr_stable));
-			text_num(b, 0, 4, 1, c->rf_err_rate -
-			    s->rf_err_rate);
-			buf_puts(b, ", p99 ratio");
-			text_num(b, 0, 2, 0, isnan(c->rf_p99) ||
-			    isnan(s->rf_p99) ? NAN :
-			    fmax(c->rf_p99, MST_ROLLOUT_P99_FLOOR_MS) /
-			    fmax(s->rf_p99, MST_ROLLOUT_P99_FLOOR_MS));
-			buf_puts(b, "\n");
-		}
-	}
-	return b->b_oom ? -1 : 0;
 }
 
 int
@@ -900,6 +825,59 @@ mst_rollout_stats(const struct mst_ro *ro, struct mst_stat_list *sl)
 static struct mst_ro ro_engine;
 static int ro_running;
 static struct mst_timer *ro_timer;
+static int ro_save_failing;	/* the last write failed (logged once) */
+
+void
+mst_rollout_persist(void)
+{
+	size_t r;
+
+	if (!ro_running || !ro_engine.ro_dirty || mst.m_state_dir == NULL)
+		return;
+	for (r = 0; r < ro_engine.ro_n; r++)
+		if (ro_engine.ro_routes[r].rr_has_rollout)
+			break;
+	if (r == ro_engine.ro_n)
+		return;		/* nothing to keep: no file written */
+	if (mst_rollout_state_write(mst.m_state_dir, &ro_engine) == -1) {
+		if (!ro_save_failing)
+			log_error("canary: cannot write the rollout state in "
+			    "%s (decisions will not survive a restart): %s",
+			    mst.m_state_dir, strerror(errno));
+		ro_save_failing = 1;
+		return;
+	}
+	if (ro_save_failing)
+		log_info("canary: rollout state written in %s again",
+		    mst.m_state_dir);
+	ro_save_failing = 0;
+	ro_engine.ro_dirty = 0;
+}
+
+/* The state file's decisions, for the routes it still fits. */
+static void
+ro_restore_saved(void)
+{
+	struct mst_ro_saved *sv;
+	char why[512];
+	size_t n;
+	int rc;
+
+	if (mst.m_state_dir == NULL)
+		return;
+	rc = mst_rollout_state_read(mst.m_state_dir, &sv, &n, why,
+	    sizeof(why));
+	if (rc == -1) {
+		log_crit("canary: rollout state unusable (%s): every rollout "
+		    "starts from the configuration", why);
+		ro_engine.ro_dirty = 1;		/* replace it */
+		return;
+	}
+	if (rc == 1)
+		return;
+	mst_rollout_restore(&ro_engine, sv, n, mst_rollout_now_ns());
+	free(sv);
+}
 
 int64_t
 mst_rollout_now_ns(void)
@@ -921,6 +899,7 @@ ro_on_tick(void *arg)
 	if (!ro_running)
 		return;
 	mst_rollout_tick(&ro_engine, mst_rollout_now_ns());
+	mst_rollout_persist();
 	if ((ro_timer = mst_timer_add(MST_ROLLOUT_TICK_MS, ro_on_tick,
 	    NULL)) == NULL)
 		log_error("canary: no timer: rollouts stop being judged");
@@ -929,13 +908,15 @@ ro_on_tick(void *arg)
 int
 mst_rollout_start(void)
 {
-	if (mst_rollout_init(&ro_engine, mst.m_conf, mst.m_shm,
+	if (mst_rollout_init(&ro_engine, mst.m_conf, mst.m_place, mst.m_shm,
 	    mst_rollout_now_ns(), NULL) == -1) {
 		log_error("canary: out of memory for the rollout engine");
 		mst_rollout_free(&ro_engine);
 		return -1;
 	}
 	ro_running = 1;
+	ro_restore_saved();
+	mst_rollout_persist();
 	if (ro_timer == NULL && (ro_timer = mst_timer_add(MST_ROLLOUT_TICK_MS,
 	    ro_on_tick, NULL)) == NULL) {
 		log_error("canary: no timer for the rollout engine");
@@ -951,7 +932,7 @@ mst_rollout_reload(void)
 
 	if (!ro_running)
 		return;
-	if (mst_rollout_init(&next, mst.m_conf, mst.m_shm,
+	if (mst_rollout_init(&next, mst.m_conf, mst.m_place, mst.m_shm,
 	    mst_rollout_now_ns(), &ro_engine) == -1) {
 		/* the old engine points into a config that may be gone */
 		log_error("canary: out of memory: rollouts stop until the "
@@ -962,6 +943,8 @@ mst_rollout_reload(void)
 	}
 	mst_rollout_free(&ro_engine);
 	ro_engine = next;
+	ro_engine.ro_dirty = 1;
+	mst_rollout_persist();
 }
 
 void

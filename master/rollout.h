@@ -16,8 +16,13 @@
  *     progressing -> rolled_back            (a breach with the sample met)
  *     any -> paused / promoted / rolled_back (operator, POST /canary/...)
  * and the engine is the only writer of that route's weights in shm
- * (shm_split_publish) until the next SIGHUP, which starts over from the
- * file's weights: the file is the source of truth.
+ * (shm_split_publish).  Its decisions survive reloads and restarts: a
+ * route keeps its state across a SIGHUP, and across a restart through the
+ * state file (rollout_state.c), while its rollout block and its canary
+ * and stable clusters stay the same (mst_rollout_sig()); a route whose
+ * block or canary cluster changed starts a fresh rollout from the file's
+ * weights.  A rolled-back or promoted route stays so until an operator
+ * acts.
  *
  * Breach: with canary and stable each at ro_min_requests or more in the
  * window, canary 5xx rate - stable 5xx rate > ro_max_error_rate_delta, or
@@ -38,6 +43,7 @@
 #include "shared/buf.h"
 #include "shared/conf-t.h"
 #include "shared/hist-t.h"
+#include "shared/place-t.h"
 #include "shared/shm-t.h"
 
 #define MST_ROLLOUT_TICK_MS	1000
@@ -88,7 +94,7 @@ struct mst_ro_route {
 	const struct cd_route *rr_rt;	/* into the engine's config */
 	int		 rr_split;	/* shm split index */
 	size_t		 rr_nwc;
-	int		 rr_shm_ci[CD_MAX_WEIGHTED];	/* cl_shm per rt_wc */
+	int		 rr_shm_ci[CD_MAX_WEIGHTED];	/* shm record per rt_wc */
 	uint32_t	 rr_w[CD_MAX_WEIGHTED];	/* weights in shm now */
 	uint64_t	 rr_total;	/* their sum (never changes) */
 	int		 rr_canary;	/* rt_wc index, -1: none */
@@ -100,6 +106,9 @@ struct mst_ro_route {
 	int		 rr_step;	/* index in ro_steps; -1: before the first */
 	int64_t		 rr_step_since;	/* ns, when this step began */
 	char		 rr_reason[MST_ROLLOUT_REASON_MAX];
+	uint64_t	 rr_sig;	/* mst_rollout_sig(): block and clusters */
+	uint64_t	 rr_decided_ms;	/* wall clock of the last decision, 0 */
+	const char	*rr_origin;	/* where the state came from (static) */
 	int		 rr_logged;	/* last "waiting" kind logged */
 	uint64_t	 rr_rollbacks;	/* automatic and operator */
 	uint64_t	 rr_promotions;
@@ -114,23 +123,65 @@ struct mst_ro_route {
 
 struct mst_ro {
 	const struct cd_conf *ro_conf;
+	const struct cd_place *ro_place;	/* ro_conf's shm records */
 	struct shm	*ro_shm;
 	struct mst_ro_route *ro_routes;	/* weighted routes, config order */
 	size_t		 ro_n;
+	int		 ro_dirty;	/* a decision since the last save */
+};
+
+/* A route's state as the state file keeps it. */
+struct mst_ro_saved {
+	char		 rs_name[CD_NAME_MAX];
+	uint64_t	 rs_sig;
+	enum mst_ro_state rs_state;
+	int		 rs_step;
+	uint64_t	 rs_decided_ms;
+	uint32_t	 rs_w[CD_MAX_WEIGHTED];
+	size_t		 rs_nw;
+	char		 rs_reason[MST_ROLLOUT_REASON_MAX];
 };
 
 /*
- * Build the engine for conf's weighted routes: each starts from the
- * weights already in shm for it (the file's: the caller published them),
+ * Build the engine for conf's weighted routes, in the shm records pl
+ * gives them: each starts from the weights already in shm for it (the
+ * file's: the caller published them),
  * state progressing at the last step not above the file's canary
  * percent, and a first snapshot at now_ns.  prev (or NULL), the engine
  * being replaced on a reload, passes on the rollback and promotion
- * counts of routes that keep their name.  0, or -1 (ENOMEM); the caller
- * frees ro with mst_rollout_free() either way.
+ * counts of routes that keep their name, and the state of those whose
+ * signature is the same.  0, or -1 (ENOMEM); the caller frees ro with
+ * mst_rollout_free() either way.
  */
 int	 mst_rollout_init(struct mst_ro *ro, const struct cd_conf *,
-	    struct shm *, int64_t now_ns, const struct mst_ro *prev);
+	    const struct cd_place *, struct shm *, int64_t now_ns,
+	    const struct mst_ro *prev);
 void	 mst_rollout_free(struct mst_ro *);
+
+/*
+ * Take the saved states (the state file's) for the routes that have the
+ * same name and signature: state, step, weights (published), reason.
+ * A route whose signature differs starts fresh, logged with the reason.
+ */
+void	 mst_rollout_restore(struct mst_ro *, const struct mst_ro_saved *,
+	    size_t n, int64_t now_ns);
+
+/*
+ * A route's signature: its rollout block and its canary cluster (name
+ * and whole definition, endpoints included) and stable cluster's name.
+ * A saved state applies only to a route with the same one.  Pure.
+ */
+uint64_t mst_rollout_sig(const struct cd_conf *, const struct cd_route *);
+
+/*
+ * The state file, <dir>/rollout.state: written whole and atomically
+ * (0, or -1 with errno); read into *out (freed by the caller) and *n:
+ * 0, 1 when there is no file, -1 with why filled when it cannot be read
+ * or is not a state file (nothing returned then).
+ */
+int	 mst_rollout_state_write(const char *dir, const struct mst_ro *);
+int	 mst_rollout_state_read(const char *dir, struct mst_ro_saved **out,
+	    size_t *n, char *why, size_t whylen);
 
 /* One tick: snapshot, judge every progressing rollout, act, log. */
 void	 mst_rollout_tick(struct mst_ro *, int64_t now_ns);
@@ -164,6 +215,10 @@ int	 mst_rollout_breach(const struct cd_rollout *ro,
 	    char *why, size_t len, int *sample_met);
 
 const char *mst_rollout_state_name(enum mst_ro_state);
+/* The name of rr's cluster i (an rt_wc index). */
+const char *mst_rollout_wc_name(const struct mst_ro_route *rr, int i);
+/* The canary's share of rr now, percent of the route's total weight. */
+double	 mst_rollout_canary_pct(const struct mst_ro_route *rr);
 
 struct mst_stat_list;
 /*
@@ -175,21 +230,15 @@ struct mst_stat_list;
  */
 int	 mst_rollout_stats(const struct mst_ro *, struct mst_stat_list *);
 
-/*
- * GET /canary: {"routes":[...]} (one = NULL), or the one route's object
- * (the reply to an operator action).  Text: the same for people.
- * 0, or -1 out of memory.
- */
-int	 mst_rollout_json(struct buf *, const struct mst_ro *, int64_t now_ns,
-	    const struct mst_ro_route *one);
-int	 mst_rollout_text(struct buf *, const struct mst_ro *, int64_t now_ns);
-
 /* ---- the master's engine --------------------------------------------- */
 
 /* Build it from mst.m_conf and start the tick.  0, or -1 (logged). */
 int	 mst_rollout_start(void);
-/* After a successful SIGHUP: start over from the new file. */
+/* After a successful SIGHUP: the new file's routes, each keeping its
+ * state when its signature did not change. */
 void	 mst_rollout_reload(void);
+/* Write the state file if a decision was made since the last write. */
+void	 mst_rollout_persist(void);
 void	 mst_rollout_stop(void);
 /* The running engine (NULL before start); now in the engine's clock. */
 struct mst_ro *mst_rollout_engine(void);

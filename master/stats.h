@@ -1,14 +1,14 @@
 /*
- * Renderers for the admin pages (master only): the stat list behind
- * /stats (text, JSON, Prometheus with Envoy's tag extraction), /clusters
- * (text and JSON), /listeners, /config_dump and the JSON pretty-printer
- * they share.
+ * The stats (master only): the list of every counter, gauge and
+ * histogram behind /stats (stats.c), and its three forms: text
+ * (stats_text.c), JSON (stats_json.c) and Prometheus with Envoy's tag
+ * extraction (stats_prom.c).
  *
  * Nothing here reads a global or does I/O: the config, the shm segment and
  * the few master-only numbers come in through the arguments, so the unit
- * tests drive every page with conf_load_buf() and a hand-filled struct shm.
- * Every value is summed from shm at the moment of the call (no cache), so
- * the totals equal what clients saw.
+ * tests drive every form with conf_load_buf() and a hand-filled struct
+ * shm.  Every value is summed from shm at the moment of the call (no
+ * cache), so the totals equal what clients saw.
  *
  * Functions that append to a struct buf return 0, or -1 when the buffer ran
  * out of memory (b_oom) or, where said, with errno set.
@@ -23,6 +23,7 @@
 #include "shared/buf.h"
 #include "shared/conf-t.h"
 #include "shared/hist-t.h"
+#include "shared/place-t.h"
 #include "shared/shm-t.h"
 
 #define MST_STAT_COUNTER	0x1
@@ -87,11 +88,15 @@ struct mst_admin_ctr {
 	uint64_t	 ac_cx_active;	/* gauge */
 	uint64_t	 ac_rq_total;
 	uint64_t	 ac_rq_class[5];	/* responses 1xx .. 5xx */
+	uint64_t	 ac_rbac_denied;	/* POST refused: 403 */
+	uint64_t	 ac_header_timeout;	/* a head took too long */
+	uint64_t	 ac_cx_evicted;	/* closed to make room */
 };
 
 /* Where the stat values come from. */
 struct mst_stats_src {
 	const struct cd_conf	*ss_conf;
+	const struct cd_place	*ss_place;	/* ss_conf's shm records */
 	const struct shm	*ss_shm;
 	uint64_t		 ss_uptime_s;	/* server.uptime */
 	int			 ss_concurrency;	/* server.concurrency */
@@ -120,10 +125,6 @@ void	 mst_stats_list_free(struct mst_stat_list *);
  */
 int	 mst_stats_add(struct mst_stat_list *, int type, uint64_t value,
 	    int used, const char *name);
-
-/* Append v as a JSON number (%g-like, no exponent noise); NaN and
- * infinities become null. */
-void	 mst_stats_json_num(struct buf *, double v);
 
 /* Does the filter let st through?  A NULL filter lets everything through. */
 int	 mst_stats_match(const struct mst_stats_filter *, const struct mst_stat *);
@@ -160,56 +161,24 @@ int	 mst_stats_prometheus(struct buf *, const struct mst_stat_list *,
  * structural reload) starts from empty.  Master only; reads shm.
  */
 void	 mst_stats_hist_flush(struct mst_hist_flush *hf,
-	    const struct cd_conf *, const struct shm *);
+	    const struct cd_conf *, const struct cd_place *,
+	    const struct shm *);
 
 /*
  * Cumulative upstream_rq_time quantiles of shm cluster record shm_ci
- * (cl_shm), live from shm: q[i] in [0, 1] (0.99 for p99), out[i] in ms,
+ * (pl_cluster[]), live from shm: q[i] in [0, 1] (0.99 for p99), out[i] in ms,
  * NaN when the cluster has no sample yet (or q[i] is out of range).
  * 0, or -1 with errno EINVAL for a bad shm_ci.
  */
 int	 mst_stats_cluster_quantiles(const struct shm *, int shm_ci,
 	    const double *q, size_t nq, double *out);
 
-/*
- * The "health_flags" value of a host: "healthy", or "/failed_active_hc..."
- * in Envoy's order.  Writes into buf (truncating) and returns it.
- */
-const char *mst_stats_health_flags(uint32_t flags, char *buf, size_t len);
-
-/* "1.2.3.4:80" or "[::1]:80" for a shm host. */
-void	 mst_stats_host_addr(const struct shm_host *, char *buf, size_t len);
-
-/* /clusters text lines (canaryd-envoy(7), ADMIN INTERFACE), clusters in config order. */
-int	 mst_stats_clusters(struct buf *, const struct cd_conf *,
-	    const struct shm *);
-/* /clusters?format=json: envoy.admin.v3.Clusters, pretty-printed. */
-int	 mst_stats_clusters_json(struct buf *, const struct cd_conf *,
-	    const struct shm *);
-
-/* /listeners: "<name>::<ip>:<port>\n", or the ListenersHandler JSON. */
-int	 mst_stats_listeners(struct buf *, const struct cd_conf *, int json);
-
-/*
- * /config_dump: the six static config dumps in Envoy's order, each with its
- * "@type", pretty-printed.  resource (NULL: all) names a repeated field
- * ("static_clusters" ...): only its elements are printed.  loaded_ms is the
- * realtime ms of the config load (last_updated).  -1 with errno ENOENT for
- * an unknown resource, EINVAL for a field that is not repeated, ENOMEM.
- */
-int	 mst_stats_config_dump(struct buf *, const struct cd_conf *,
-	    uint64_t loaded_ms, const char *resource);
-
-/*
- * Append json (compact or not) pretty-printed the way Envoy's protobuf
- * printer does it: 1-space indentation, "key": value, one element a line,
- * empty containers as {} and [], a final newline.  -1 with errno EINVAL
- * when json is not valid JSON (out keeps a partial result), ENOMEM.
- */
-int	 mst_stats_json_pretty(struct buf *out, const char *json, size_t len);
-
-/* RFC 3339 UTC as protobuf prints a Timestamp: "...T10:00:00.123Z", the
- * fraction left out when it is zero. */
-int	 mst_stats_rfc3339(char *buf, size_t len, uint64_t realtime_ms);
+/* A gauge sum as a page prints it: shm gauges are signed (added and
+ * taken from many slots), Envoy's are not, so a negative sum is 0. */
+static inline uint64_t
+mst_stats_gauge(int64_t v)
+{
+	return v < 0 ? 0 : (uint64_t)v;
+}
 
 #endif /* CANARYD_MASTER_STATS_H */

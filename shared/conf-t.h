@@ -4,9 +4,10 @@
  *
  * Invariant: once conf_load() returns, nothing here changes.  Everything is
  * allocated from the arena owned by struct cd_conf and freed in one
- * conf_free().  Cross references are indices (cluster index, split index),
- * never pointers into another section, so the same numbers can index the
- * shared-memory arrays (shared/shm-t.h).
+ * conf_free().  Cross references are indices (cluster index, weighted
+ * route index), never pointers into another section; which shared-memory
+ * records those indices use is the master's placement (place-t.h), not
+ * part of the configuration.
  *
  * Durations are kept in nanoseconds (int64_t), as Envoy's
  * google.protobuf.Duration is; code that arms timers converts with
@@ -192,7 +193,7 @@ struct cd_route {
 	struct cd_weighted_cluster *rt_wc;	/* CD_RA_WEIGHTED */
 	size_t			 rt_nwc;
 	uint64_t		 rt_total_weight;	/* sum of weights (> 0) */
-	int			 rt_split;	/* index into shm splits */
+	int			 rt_wi;		/* index among the weighted routes */
 	enum cd_split_mode	 rt_split_mode;
 	/* canaryd extensions (route metadata.filter_metadata.canaryd) */
 	struct cd_sticky	 rt_sticky;
@@ -371,14 +372,6 @@ struct cd_cluster {
 	uint32_t		 cl_panic_threshold;	/* percent, 50 */
 	int64_t			 cl_idle_timeout;	/* upstream conn idle, 1 h */
 	char			*cl_lb_cluster_name;	/* load_assignment.cluster_name */
-	/*
-	 * Index of this cluster's records in shm (shm->clusters[], the
-	 * slots' w_cl[]).  The loader sets it to the cluster's own index;
-	 * on a structural reload the master keeps the index of every cluster
-	 * that keeps its name, so its counters carry on, and gives new
-	 * clusters indices the draining generation does not use.
-	 */
-	int			 cl_shm;
 	struct cd_endpoint	*cl_endpoints;
 	size_t			 cl_nendpoints;
 	struct cd_thresholds	 cl_thresholds[CD_NPRIO];
@@ -404,7 +397,7 @@ struct cd_conf {
 	struct cd_listener	*c_listener;	/* exactly one */
 	struct cd_cluster	*c_clusters;
 	size_t			 c_nclusters;
-	size_t			 c_nsplits;	/* routes with weighted_clusters */
+	size_t			 c_nweighted;	/* routes with weighted_clusters */
 	struct cd_admin		 c_admin;
 
 	char			*c_json_bootstrap;	/* {"static_resources":...,"admin":...} */

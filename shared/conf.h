@@ -6,6 +6,9 @@
  * Strict: unknown fields, wrong types, bad durations, unknown cluster
  * references, zero weight sums ... are errors naming file:line:column and
  * the field path.  Every error of a file is reported in one run.
+ *
+ * The module is cut into files by message family; shared/conf-int.h, its
+ * private header, has the map.
  */
 #ifndef CANARYD_SHARED_CONF_H
 #define CANARYD_SHARED_CONF_H
@@ -62,6 +65,14 @@ int		 conf_parse_duration(const char *s, int64_t *ns,
  * Returns snprintf's result.
  */
 int		 conf_format_duration(char *buf, size_t len, int64_t ns);
+
+/*
+ * Print every field the loader accepts to fp, one a line: path, type,
+ * default, bounds and a note where canaryd differs from Envoy, separated
+ * by tabs, after a "# " header line (`canaryd --mode schema`).  Returns 0,
+ * or -1 when writing failed (errno set).
+ */
+int		 conf_schema_print(FILE *fp);
 
 /* Index of the cluster called name, or -1. */
 int		 conf_cluster_index(const struct cd_conf *, const char *name);

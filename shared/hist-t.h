@@ -7,8 +7,7 @@
  * each, then every power of two [2^e, 2^(e+1)) for e = 4..31 is cut into
  * 16 equal sub-buckets, so a bucket is at most 1/16 of its lower edge
  * wide (quantiles interpolated inside it are within ~3 %).  Values from
- * 2^32 us (71.6 minutes) up land in the last bucket.  Layout change (the
- * bucket count or meaning): bump SHM_VERSION_MAJOR.
+ * 2^32 us (71.6 minutes) up land in the last bucket.
  */
 #ifndef CANARYD_SHARED_HIST_T_H
 #define CANARYD_SHARED_HIST_T_H

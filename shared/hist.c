@@ -14,7 +14,7 @@
 #include "hist.h"
 #include "shm-t.h"
 
-_Static_assert(CD_HIST_N == 464, "layout change: bump version");
+_Static_assert(CD_HIST_N == 464, "bucket layout: see hist-t.h");
 
 uint64_t
 hist_lower(uint32_t i)

@@ -16,6 +16,7 @@
 
 #include <stdalign.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct http1_slice {
@@ -84,6 +85,9 @@ struct http1 {
 	uint64_t	 h_ck_left;	/* chunk data bytes still to come */
 	uint8_t		 h_ck_state;	/* strict chunked framing check */
 	uint8_t		 h_ck_digits;	/* hex digits of this chunk size */
+	uint8_t		 h_sc_state;	/* strict head scan (http1.c) */
+	uint8_t		 h_sc_n;	/* its position in a fixed token */
+	const char	*h_why;		/* what the strict checks refused */
 };
 
 /* Raise http-parser's global head size limit (bytes); once per process. */
@@ -96,6 +100,25 @@ void		 http1_global_init(uint32_t max_head);
  */
 void		 http1_init(struct http1 *, enum http1_kind,
 		    struct http1_hdr *hdrs, uint16_t maxhdrs, uint32_t hdr_limit);
+
+/*
+ * The strict scan every head goes through before http-parser sees it
+ * (RFC 9112): request-line (method token, one SP, a target without
+ * blanks or controls, one SP, exactly "HTTP/" DIGIT "." DIGIT) or
+ * status-line ("HTTP/" DIGIT "." DIGIT SP 3DIGIT, then SP and a reason
+ * without controls), header lines of a token name, ':' and a value
+ * without controls other than HTAB, up to the empty line.  A CR is only
+ * ever the first half of CRLF; a bare LF ends a line as CRLF does (RFC
+ * 9112 2.2); blank lines before a message are skipped, as http-parser
+ * does.  A line that starts with a blank (obs-fold) is refused.
+ * Returns the length of the head in p[0, len) (through its last LF), 0
+ * when p is a valid beginning that needs more bytes, -1 when it is not a
+ * valid head; *why then says what was wrong.  http1_feed() runs the same
+ * scan incrementally, and refuses a head where http-parser and the scan
+ * would end it at different bytes.
+ */
+long		 http1_head_len(enum http1_kind, const char *p, size_t len,
+		    const char **why);
 
 /*
  * Parse base[off, off + len).  *used receives the bytes consumed; the
@@ -125,11 +148,20 @@ uint16_t	 http1_status(const struct http1 *);
 bool		 http1_keep_alive(const struct http1 *);
 bool		 http1_chunked(const struct http1 *);
 bool		 http1_has_length(const struct http1 *);
+/* The Content-Length value; 0 when the head has none. */
+uint64_t	 http1_content_length(const struct http1 *);
 /* Request asked for a protocol upgrade (Upgrade + Connection: upgrade). */
 bool		 http1_upgrade(const struct http1 *);
 /* Response body runs until the connection closes. */
 bool		 http1_until_eof(const struct http1 *);
 /* The parser's own words for the last error, for logs. */
 const char	*http1_errstr(const struct http1 *);
+
+/*
+ * Does the comma-separated header value v (len bytes, no NUL needed) hold
+ * the token tok, compared ignoring ASCII case, blanks around each element
+ * ignored (RFC 9110 5.6.1)?  "Connection: foo, close" holds "close".
+ */
+bool		 http1_has_token(const char *v, size_t len, const char *tok);
 
 #endif /* CANARYD_SHARED_HTTP1_H */

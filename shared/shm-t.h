@@ -2,8 +2,15 @@
  * The shared-memory segment: one MAP_SHARED|MAP_ANONYMOUS mapping made by
  * the master before the first fork, alive as long as the master.
  *
- * It is an ABI between the master and workers: fixed-size records, indices
- * not pointers, names as char[].  Layout change: bump SHM_VERSION_MAJOR.
+ * Fixed-size records, indices not pointers, names as char[].  The segment
+ * has no name and is only ever inherited through fork(2) by a worker of
+ * the very binary that made it (canaryd never execs), so master and
+ * workers always agree on its layout: there is no version to check and
+ * no layout frozen for another binary.  The layout is free to change with
+ * the code; the sizes here are compile-time maxima for now and are meant
+ * to follow the loaded configuration later.  What the code does rely on
+ * is asserted below: lock-free atomics, and a host record in one cache
+ * line.
  *
  * One writer per field:
  *   - header state, hosts (addresses, health), split weights: the master;
@@ -30,10 +37,6 @@
 #include "conf-t.h"
 #include "hist-t.h"
 #include "stats-t.h"
-
-#define SHM_MAGIC		0x43414e41u	/* "CANA" */
-#define SHM_VERSION_MAJOR	4
-#define SHM_VERSION_MINOR	0
 
 /* Worker slots: two generations may overlap during a reload; the last
  * slot belongs to the master (DNS and health-check counters). */
@@ -70,7 +73,8 @@ struct shm_host {
 	uint32_t	 sh_id;		/* unique per address in the cluster's life */
 	uint8_t		 sh_pad[28];
 };
-_Static_assert(sizeof(struct shm_host) == 64, "layout change: bump version");
+/* a host list is read often and written rarely: one line per host */
+_Static_assert(sizeof(struct shm_host) == 64, "a host is one cache line");
 
 /* Breaker resources, one gauge each per priority (canaryd-envoy(7), CIRCUIT BREAKERS). */
 enum shm_cb_res {
@@ -90,7 +94,7 @@ enum shm_cb_res {
  * master moves them along when the host list changes).  Workers count
  * (shm_outlier_report()); the worker whose report makes a counter reach
  * its threshold sets a bit in oh_req; the master takes the bits, decides,
- * and zeroes the counters it acted on.  Layout change: bump version.
+ * and zeroes the counters it acted on.
  */
 struct shm_outlier_host {
 	_Atomic uint32_t oh_5xx;	/* consecutive 5xx (and local errors) */
@@ -98,8 +102,6 @@ struct shm_outlier_host {
 	_Atomic uint32_t oh_req;	/* SHM_OD_REQ_*, taken by the master */
 	uint32_t	 oh_pad;
 };
-_Static_assert(sizeof(struct shm_outlier_host) == 16,
-    "layout change: bump version");
 
 struct shm_cluster {
 	alignas(64) _Atomic uint32_t sc_seq;	/* seqlock: nhosts and hosts[] */
@@ -118,7 +120,6 @@ struct shm_cluster {
 	uint32_t	 sc_od_pad;
 	struct shm_outlier_host sc_od_hosts[CD_MAX_HOSTS];
 };
-_Static_assert(sizeof(struct shm_cluster) % 64 == 0, "layout change: bump version");
 
 /* A weighted_clusters route: the one counter all workers share. */
 struct shm_split {
@@ -127,7 +128,6 @@ struct shm_split {
 	uint32_t	 sp_n;
 	uint32_t	 sp_weight[CD_MAX_WEIGHTED];
 };
-_Static_assert(sizeof(struct shm_split) % 64 == 0, "layout change: bump version");
 
 /* One cluster's counters and gauges inside a worker slot. */
 struct shm_cluster_ctr {
@@ -173,22 +173,13 @@ enum shm_server_state {
 };
 
 struct shm_hdr {
-	uint32_t	 h_magic;
-	uint16_t	 h_version_major;
-	uint16_t	 h_version_minor;
-	uint64_t	 h_size;
-	uint32_t	 h_nslots;
-	uint32_t	 h_max_clusters;
-	uint32_t	 h_max_hosts;
-	uint32_t	 h_max_splits;
 	_Atomic uint32_t h_state;	/* enum shm_server_state */
 	_Atomic uint32_t h_live;	/* server.live */
 	_Atomic uint32_t h_slots_hwm;	/* slots [0, hwm) were ever used */
-	uint32_t	 h_pad0;
 	uint64_t	 h_start_ms;	/* CLOCK_REALTIME ms when the master began */
 	_Atomic uint64_t h_reloads;	/* server.config_reload */
 	_Atomic uint64_t h_reload_fails;	/* server.config_reload_fail */
-	uint8_t		 h_reserved[48];
+	_Atomic uint64_t h_reload_deferred;	/* server.config_reload_deferred */
 };
 
 struct shm {

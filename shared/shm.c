@@ -8,9 +8,14 @@
  * memory, so a reader may see a torn copy, which it then throws away.
  */
 #include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "shm.h"
@@ -24,15 +29,7 @@ shm_create(void)
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (s == MAP_FAILED)
 		return NULL;
-	/* fresh anonymous pages are zero: only the header needs values */
-	s->hdr.h_magic = SHM_MAGIC;
-	s->hdr.h_version_major = SHM_VERSION_MAJOR;
-	s->hdr.h_version_minor = SHM_VERSION_MINOR;
-	s->hdr.h_size = sizeof(*s);
-	s->hdr.h_nslots = SHM_NSLOTS;
-	s->hdr.h_max_clusters = CD_MAX_CLUSTERS;
-	s->hdr.h_max_hosts = CD_MAX_HOSTS;
-	s->hdr.h_max_splits = CD_MAX_SPLITS;
+	/* fresh anonymous pages are zero: only the state needs values */
 	atomic_store(&s->hdr.h_state, SHM_S_PRE_INITIALIZING);
 	atomic_store(&s->hdr.h_live, 1);
 	return s;
@@ -43,16 +40,6 @@ shm_destroy(struct shm *s)
 {
 	if (s != NULL)
 		munmap(s, sizeof(*s));
-}
-
-int
-shm_check(const struct shm *s)
-{
-	if (s == NULL || s->hdr.h_magic != SHM_MAGIC ||
-	    s->hdr.h_version_major != SHM_VERSION_MAJOR ||
-	    s->hdr.h_size != sizeof(*s))
-		return -1;
-	return 0;
 }
 
 static void
@@ -368,4 +355,24 @@ shm_outlier_report(struct shm_cluster *sc, uint32_t host_index, int status)
 	if (n == sc->sc_od_5xx)
 		atomic_fetch_or_explicit(&oh->oh_req, SHM_OD_REQ_5XX,
 		    memory_order_release);
+}
+
+void
+shm_host_ip(const struct shm_host *h, char *buf, size_t len)
+{
+	if (inet_ntop(h->sh_family == AF_INET6 ? AF_INET6 : AF_INET,
+	    h->sh_addr, buf, (socklen_t)len) == NULL)
+		strlcpy(buf, "?", len);
+}
+
+void
+shm_host_addr(const struct shm_host *h, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	shm_host_ip(h, ip, sizeof(ip));
+	if (h->sh_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", ip, h->sh_port);
+	else
+		snprintf(buf, len, "%s:%u", ip, h->sh_port);
 }

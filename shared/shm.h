@@ -7,6 +7,7 @@
 #define CANARYD_SHARED_SHM_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shm-t.h"
@@ -14,9 +15,6 @@
 /* Master, before the first fork: map and initialise.  NULL on error. */
 struct shm	*shm_create(void);
 void		 shm_destroy(struct shm *);
-
-/* Worker at start: 0 when magic and version match, else -1. */
-int		 shm_check(const struct shm *);
 
 /* Master: set cluster i's host list (seqlock writer). */
 void		 shm_hosts_publish(struct shm_cluster *, const struct shm_host *,
@@ -76,6 +74,20 @@ uint64_t	 shm_sum_cluster_code(const struct shm *, int cl, int code);
 uint64_t	 shm_sum_cluster_retry_code(const struct shm *, int cl, int code);
 uint64_t	 shm_sum_host_c(const struct shm *, int cl, int host, int id);
 int64_t		 shm_sum_host_g(const struct shm *, int cl, int host, int id);
+
+/* A host's health flags now (outside the seqlock: an atomic of its own). */
+static inline uint32_t
+shm_host_flags(const struct shm *s, int cl, uint32_t h)
+{
+	return atomic_load_explicit(&s->clusters[cl].sc_hosts[h].sh_flags,
+	    memory_order_relaxed);
+}
+
+/* A host's address for people: "1.2.3.4" or "::1" (shm_host_ip), and
+ * with its port "1.2.3.4:80" or "[::1]:80" (shm_host_addr); "?" for an
+ * address that cannot be printed.  Truncated to len. */
+void		 shm_host_ip(const struct shm_host *, char *buf, size_t len);
+void		 shm_host_addr(const struct shm_host *, char *buf, size_t len);
 
 /* Relaxed increments: one writer per slot, summed by the master. */
 static inline void

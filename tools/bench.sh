@@ -38,6 +38,7 @@ if [ -z "${CANARYD_CMD+set}" ]; then
 	"$BUILD/canaryd" --mode validate -f "$cfg" >/dev/null ||
 	    die "canaryd rejects the generated config $cfg"
 	CANARYD_CMD="$BUILD/canaryd --concurrency $WORKERS -f $cfg"
+	CANARYD_CMD="$CANARYD_CMD --state-dir $BUILD/bench"
 	# Single quotes: run.sh expands $CANARYD_PID when it reloads.
 	# shellcheck disable=SC2016
 	CANARYD_RELOAD_CMD=${CANARYD_RELOAD_CMD-'kill -HUP $CANARYD_PID'}

@@ -335,6 +335,9 @@ class Canaryd(Proc):
     def __init__(self, env, config, concurrency, args, logpath):
         argv = [env.canaryd_bin, "-f", config, "--concurrency",
             str(concurrency), "-l", env.log_level] + list(args)
+        if "--state-dir" not in args:
+            # its own rollout state, never the system's
+            argv += ["--state-dir", env.logdir]
         super().__init__("canaryd", argv, logpath)
         self.config = config
         self.concurrency = concurrency

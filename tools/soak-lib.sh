@@ -39,7 +39,7 @@ soak_start() {
 	"$build/backend" --port "$V1" --name v1 2>"$TMP/v1.log" & PIDS+=($!)
 	"$build/backend" --port "$V2" --name v2 2>"$TMP/v2.log" & PIDS+=($!)
 	"$build/canaryd" -f "$TMP/canary.yaml" --concurrency 2 \
-	    2>"$TMP/canaryd.log" &
+	    --state-dir "$TMP" 2>"$TMP/canaryd.log" &
 	CD=$!; PIDS+=($CD)
 	for _ in $(seq 1 100); do
 		curl -sf "http://127.0.0.1:$AD/ready" >/dev/null 2>&1 && return 0

@@ -14,7 +14,7 @@
 #include "shared/alog.h"
 #include "shared/log.h"
 #include "accesslog.h"
-#include "worker.h"
+#include "wrk.h"
 
 int			 wrk_alog_fd = -1;
 static char		*alog_buf;

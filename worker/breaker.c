@@ -6,16 +6,18 @@
  * in the middle of a take (added, not yet checked and given back).  The
  * gauge moves first and the held share second, so a worker killed
  * between the two can leave at most one unit taken for good: the limit
- * can shrink by it, never be exceeded.
+ * can shrink by it, never be exceeded.  A bit of a struct
+ * wrk_breaker_hold is set exactly while the unit it stands for is taken.
  */
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "shared/conf-t.h"
+#include "shared/log.h"
 #include "shared/shm-t.h"
 #include "breaker.h"
-#include "worker.h"
+#include "wrk.h"
 
 /* This worker is the only writer of its held share: no locked op. */
 static void
@@ -96,4 +98,16 @@ bool
 wrk_breaker_full(int ci, int res)
 {
 	return wrk_breaker_used(ci, res) >= wrk_breaker_limit(ci, res);
+}
+
+bool
+wrk_breaker_hold_take(struct wrk_breaker_hold *h, int ci, int res)
+{
+	CD_ASSERT(!wrk_breaker_holds(h, res));
+	CD_ASSERT(h->bh_units == 0 || h->bh_cluster == ci);
+	if (!wrk_breaker_acquire(ci, res))
+		return false;
+	h->bh_cluster = (uint16_t)ci;
+	h->bh_units |= (uint8_t)(1u << res);
+	return true;
 }

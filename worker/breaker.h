@@ -6,7 +6,9 @@
  * of units admitted never exceeds the threshold even under races; a
  * refused take gives its unit straight back.  Every take and give also
  * moves this worker's cc_cb_held, so the master can give back what a dead
- * worker held (shm_slot_reap()).
+ * worker held (shm_slot_reap()).  A request or an upstream connection
+ * keeps what it took in a struct wrk_breaker_hold, which gives each unit
+ * back once.
  *
  * Routes have no priority field: canaryd uses DEFAULT for every request.
  */
@@ -41,5 +43,48 @@ bool		 wrk_breaker_full(int ci, int res);
 uint32_t	 wrk_breaker_used(int ci, int res);
 /* The threshold for res of cluster ci. */
 uint32_t	 wrk_breaker_limit(int ci, int res);
+
+/*
+ * The units one holder has taken -- a request its max_pending_requests,
+ * max_requests and max_retries units, an upstream connection its
+ * max_connections unit -- one bit per resource, all of cluster
+ * bh_cluster.  A unit goes back only through the hold and only while its
+ * bit is set, and the bit goes with it: whatever path ends the holder,
+ * each unit is given back exactly once.  A zeroed hold holds nothing.
+ */
+struct wrk_breaker_hold {
+	uint16_t	 bh_cluster;	/* conf index, while bh_units != 0 */
+	uint8_t		 bh_units;	/* 1u << SHM_CB_* */
+};
+
+_Static_assert(SHM_CB__N <= 8, "bh_units has a bit per resource");
+
+/*
+ * Take one unit of res of cluster ci into h, as wrk_breaker_acquire();
+ * false at the limit, nothing taken.  h must not hold a unit of res yet,
+ * nor units of another cluster.
+ */
+bool		 wrk_breaker_hold_take(struct wrk_breaker_hold *h, int ci,
+		    int res);
+
+static inline bool
+wrk_breaker_holds(const struct wrk_breaker_hold *h, int res)
+{
+	return (h->bh_units & (1u << res)) != 0;
+}
+
+/*
+ * Give back h's unit of res if it holds one.  True when it did: the
+ * caller then undoes what goes with the unit (a gauge), once.
+ */
+static inline bool
+wrk_breaker_hold_give(struct wrk_breaker_hold *h, int res)
+{
+	if (!wrk_breaker_holds(h, res))
+		return false;
+	h->bh_units &= (uint8_t)~(1u << res);
+	wrk_breaker_release(h->bh_cluster, res);
+	return true;
+}
 
 #endif /* CANARYD_WORKER_BREAKER_H */

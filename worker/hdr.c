@@ -95,57 +95,41 @@ wrk_hdr_eq(const char *base, struct http1_slice s, const char *lit)
 	return ieq(base + s.s_off, s.s_len, lit);
 }
 
+/*
+ * The headers the proxy treats specially (x-envoy-* aside), by name
+ * length: no more than two share a length, so a lookup costs an index
+ * and at most two compares.
+ */
+#define HK_MAXLEN	17
+static const struct {
+	const char	*hk_name[2];
+	enum wrk_hkind	 hk_kind[2];
+} hkinds[HK_MAXLEN + 1] = {
+	[2] = { { "te" }, { WRK_H_TE } },
+	[4] = { { "host", "date" }, { WRK_H_HOST, WRK_H_DATE } },
+	[6] = { { "expect", "server" }, { WRK_H_EXPECT, WRK_H_SERVER } },
+	[7] = { { "upgrade" }, { WRK_H_UPGRADE } },
+	[10] = { { "connection", "keep-alive" },
+	    { WRK_H_CONNECTION, WRK_H_KEEP_ALIVE } },
+	[12] = { { "x-request-id" }, { WRK_H_X_REQUEST_ID } },
+	[14] = { { "content-length" }, { WRK_H_CONTENT_LENGTH } },
+	[16] = { { "proxy-connection" }, { WRK_H_PROXY_CONNECTION } },
+	[17] = { { "transfer-encoding", "x-forwarded-proto" },
+	    { WRK_H_TRANSFER_ENCODING, WRK_H_X_FORWARDED_PROTO } },
+};
+
 enum wrk_hkind
 wrk_hdr_kind(const char *n, size_t len)
 {
+	int i;
+
 	if (len > 8 && strncasecmp(n, "x-envoy-", 8) == 0)
 		return WRK_H_X_ENVOY;
-	switch (len) {
-	case 2:
-		if (ieq(n, len, "te"))
-			return WRK_H_TE;
-		break;
-	case 4:
-		if (ieq(n, len, "host"))
-			return WRK_H_HOST;
-		if (ieq(n, len, "date"))
-			return WRK_H_DATE;
-		break;
-	case 6:
-		if (ieq(n, len, "expect"))
-			return WRK_H_EXPECT;
-		if (ieq(n, len, "server"))
-			return WRK_H_SERVER;
-		break;
-	case 7:
-		if (ieq(n, len, "upgrade"))
-			return WRK_H_UPGRADE;
-		break;
-	case 10:
-		if (ieq(n, len, "connection"))
-			return WRK_H_CONNECTION;
-		if (ieq(n, len, "keep-alive"))
-			return WRK_H_KEEP_ALIVE;
-		break;
-	case 12:
-		if (ieq(n, len, "x-request-id"))
-			return WRK_H_X_REQUEST_ID;
-		break;
-	case 14:
-		if (ieq(n, len, "content-length"))
-			return WRK_H_CONTENT_LENGTH;
-		break;
-	case 16:
-		if (ieq(n, len, "proxy-connection"))
-			return WRK_H_PROXY_CONNECTION;
-		break;
-	case 17:
-		if (ieq(n, len, "transfer-encoding"))
-			return WRK_H_TRANSFER_ENCODING;
-		if (ieq(n, len, "x-forwarded-proto"))
-			return WRK_H_X_FORWARDED_PROTO;
-		break;
-	}
+	if (len > HK_MAXLEN)
+		return WRK_H_OTHER;
+	for (i = 0; i < 2 && hkinds[len].hk_name[i] != NULL; i++)
+		if (strncasecmp(n, hkinds[len].hk_name[i], len) == 0)
+			return hkinds[len].hk_kind[i];
 	return WRK_H_OTHER;
 }
 
@@ -169,18 +153,6 @@ hdr_next_token(const char **pp, const char *end, const char **tok,
 		(*tlen)--;
 	*pp = p;
 	return true;
-}
-
-static bool
-hdr_has_token(const char *base, struct http1_slice v, const char *lit)
-{
-	const char *p = base + v.s_off, *end = p + v.s_len, *tok;
-	size_t tlen;
-
-	while (hdr_next_token(&p, end, &tok, &tlen))
-		if (ieq(tok, tlen, lit))
-			return true;
-	return false;
 }
 
 /* Drop the headers a Connection header names (RFC 7230 6.1). */
@@ -289,7 +261,8 @@ wrk_hdr_mark_response(const char *base, struct http1_hdr *h, uint16_t n,
 
 		switch (k) {
 		case WRK_H_CONNECTION:
-			if (hdr_has_token(base, h[i].h_value, "close"))
+			if (http1_has_token(base + h[i].h_value.s_off,
+			    h[i].h_value.s_len, "close"))
 				si->si_conn_close = true;
 			/* FALLTHROUGH */
 		case WRK_H_KEEP_ALIVE:

@@ -132,6 +132,37 @@ wrk_router_strip_port(const char *host, size_t len)
 	return i - 1;
 }
 
+size_t
+wrk_router_target(const char *t, size_t len, char *scratch,
+    size_t scratch_len, struct wrk_target *tg)
+{
+	size_t a;
+
+	tg->tg_auth = NULL;
+	tg->tg_auth_len = 0;
+	tg->tg_path = t;
+	tg->tg_path_len = len;
+	if (len <= 7 || strncasecmp(t, "http://", 7) != 0)
+		return 0;
+	for (a = 7; a < len && t[a] != '/' && t[a] != '?'; a++)
+		;
+	tg->tg_auth = t + 7;
+	tg->tg_auth_len = a - 7;
+	tg->tg_path = t + a;
+	tg->tg_path_len = len - a;
+	if (a == len) {
+		tg->tg_path = "/";
+		tg->tg_path_len = 1;
+	} else if (t[a] == '?' && len - a + 1 <= scratch_len) {
+		scratch[0] = '/';
+		memcpy(scratch + 1, t + a, len - a);
+		tg->tg_path = scratch;
+		tg->tg_path_len = len - a + 1;
+		return tg->tg_path_len;
+	}
+	return 0;
+}
+
 /* ---- route matching ------------------------------------------------- */
 
 static bool

@@ -46,6 +46,26 @@ const struct cd_vhost *wrk_router_vhost(const struct wrk_router *,
 /* Length of host without a trailing ":port" ("[::1]:80" -> "[::1]"). */
 size_t		 wrk_router_strip_port(const char *host, size_t len);
 
+/* A request target split for routing and for the upstream head. */
+struct wrk_target {
+	const char		*tg_auth;	/* absolute-form authority, or NULL */
+	size_t			 tg_auth_len;
+	const char		*tg_path;	/* origin-form: path and query */
+	size_t			 tg_path_len;
+};
+
+/*
+ * Split the request target t[0, len).  Origin-form passes as it is.
+ * Absolute-form ("http://" in any case, authority, path, query) gives its
+ * authority, which stands for Host (RFC 9112 3.2.2), and the rest as an
+ * origin-form target, "/" for an empty path (RFC 9112 3.2.1): "http://t"
+ * is "/" and "http://t?q=1" is "/?q=1".  That last one is written at the
+ * start of scratch; the return value is how many bytes of scratch tg
+ * uses (0 for none), which the caller leaves alone while it uses tg.
+ */
+size_t		 wrk_router_target(const char *t, size_t len, char *scratch,
+		    size_t scratch_len, struct wrk_target *tg);
+
 /* What route matching may look at. */
 struct wrk_rq_view {
 	const char		*rv_base;	/* buffer of the slices */

@@ -3,13 +3,15 @@
  *
  * Invariants: an IDLE connection is on exactly one pool list, the one at
  * wc_pools[u_pidx] of its cluster, whose hp_id is its u_host_id; a
- * CONNECTING or BUSY connection has u_req set and is on no list; a CLOSED
+ * CONNECTING or BUSY connection has u_owner set and is on no list; a CLOSED
  * one is on ups_dead until the loop turn ends, so a stale epoll event
  * in the same batch still finds valid memory (and ignores it).
  * Gauges are decremented at the host index they were incremented at.
- * A connection holds one max_connections unit (UPS_F_CB_CX) from its
+ * A connection holds one max_connections unit (u_bh) from its
  * connect to its close, whatever its state, so the breaker counts every
- * connection of the cluster in every worker, idle ones included.
+ * connection of the cluster in every worker, idle ones included.  An
+ * owner is on a wait queue exactly while UPS_O_WAITING is set, and on
+ * the queue of uo_cluster.
  */
 #include <sys/epoll.h>
 #include <sys/queue.h>
@@ -30,11 +32,10 @@
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "breaker.h"
-#include "conn.h"
 #include "mem.h"
 #include "router.h"
 #include "upstream.h"
-#include "worker.h"
+#include "wrk.h"
 
 #define UPS_POOL_MAX	256	/* idle connections kept per host */
 /*
@@ -68,18 +69,14 @@ wrk_ups_init(void)
 	if ((wrk.w_clusters = calloc(n ? n : 1, sizeof(*wrk.w_clusters))) ==
 	    NULL)
 		return -1;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		TAILQ_INIT(&wrk.w_clusters[i].wc_wait);
 		for (j = 0; j < CD_MAX_HOSTS; j++)
 			LIST_INIT(&wrk.w_clusters[i].wc_pools[j].hp_idle);
+	}
 	wrk_slab_init(&ups_slab, "upstream", sizeof(struct wrk_ups), 64);
 	wrk_timer_init(&ups_watch, ups_watch_fire);
 	return 0;
-}
-
-static uint64_t
-ups_ms(int64_t ns)
-{
-	return ns <= 0 ? 0 : (uint64_t)CD_NS_TO_MS_CEIL(ns);
 }
 
 /* Move a whole list to another head (LIST has no tail to fix up). */
@@ -243,19 +240,79 @@ ups_unpool(struct wrk_ups *u)
 	u->u_state = UPS_S_BUSY;
 }
 
-struct wrk_ups *
-wrk_ups_pooled(struct wrk_req *r)
+void
+wrk_ups_owner_init(struct wrk_ups_owner *o, const struct wrk_ups_cb *cb,
+    void *data)
 {
-	int hidx = r->rq_hidx;
-	struct wrk_cluster *wc = &wrk.w_clusters[r->rq_cluster];
+	o->uo_cb = cb;
+	o->uo_data = data;
+	o->uo_flags = 0;
+}
+
+/* No slot for o: wait on cluster ci's queue, counted once per wait. */
+static void
+ups_wait(struct wrk_ups_owner *o, int ci, uint32_t host_id)
+{
+	if (!(o->uo_flags & UPS_O_OVERFLOW)) {
+		WRK_CC(ci, CC_CX_OVERFLOW);
+		o->uo_flags |= UPS_O_OVERFLOW;
+	}
+	if (!(o->uo_flags & UPS_O_WAITING)) {
+		TAILQ_INSERT_TAIL(&wrk.w_clusters[ci].wc_wait, o, uo_wait);
+		o->uo_cluster = (uint16_t)ci;
+		o->uo_flags |= UPS_O_WAITING;
+	}
+	o->uo_host_id = host_id;
+}
+
+void
+wrk_ups_unwait(struct wrk_ups_owner *o)
+{
+	if (o->uo_flags & UPS_O_WAITING)
+		TAILQ_REMOVE(&wrk.w_clusters[o->uo_cluster].wc_wait, o,
+		    uo_wait);
+	o->uo_flags &= ~(UPS_O_WAITING | UPS_O_OVERFLOW);
+}
+
+/*
+ * A connection of cluster ci to host host_id is about to be pooled: true
+ * when an owner of this worker waits for a slot of the cluster.  The
+ * first that wants that host is woken, else the oldest; *same says which
+ * (pool the connection: it will take it; or close it, so its slot goes
+ * to the waiting owner).
+ */
+static bool
+ups_wake(int ci, uint32_t host_id, bool *same)
+{
+	struct wrk_ups_waitq *q = &wrk.w_clusters[ci].wc_wait;
+	struct wrk_ups_owner *o, *first;
+
+	if ((first = TAILQ_FIRST(q)) == NULL)
+		return false;
+	TAILQ_FOREACH(o, q, uo_wait)
+		if (o->uo_host_id == host_id)
+			break;
+	*same = o != NULL;
+	if (o == NULL)
+		o = first;
+	o->uo_cb->uc_wake(o->uo_data);
+	return true;
+}
+
+struct wrk_ups *
+wrk_ups_pooled(struct wrk_ups_owner *o, int ci, int hidx,
+    const struct shm_host *host)
+{
+	struct wrk_cluster *wc = &wrk.w_clusters[ci];
 	struct wrk_ups *u;
 
 	if ((uint32_t)hidx >= wc->wc_n ||
-	    wc->wc_pools[hidx].hp_id != r->rq_host.sh_id ||
+	    wc->wc_pools[hidx].hp_id != host->sh_id ||
 	    (u = LIST_FIRST(&wc->wc_pools[hidx].hp_idle)) == NULL)
 		return NULL;
+	wrk_ups_unwait(o);
 	ups_unpool(u);
-	u->u_req = r;
+	u->u_owner = o;
 	u->u_nreq++;
 	return u;
 }
@@ -281,36 +338,27 @@ ups_close_idle_other(int ci, uint32_t host_id)
 	return false;
 }
 
-struct wrk_ups *
-wrk_ups_connect(struct wrk_req *r)
+/*
+ * A non-blocking socket connecting to host; -1 with errno when socket()
+ * or connect() failed at once.
+ */
+static int
+ups_socket(int ci, int hidx, const struct shm_host *host)
 {
-	int ci = r->rq_cluster, hidx = r->rq_hidx, fd, one = 1, saved;
-	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[ci];
 	struct sockaddr_storage ss;
-	struct wrk_ups *u;
 	socklen_t sslen;
+	int fd, one = 1, saved;
 
-	if (!wrk_breaker_acquire(ci, SHM_CB_CX) &&
-	    (!ups_close_idle_other(ci, r->rq_host.sh_id) ||
-	    !wrk_breaker_acquire(ci, SHM_CB_CX))) {
-		errno = EBUSY;
-		return NULL;
-	}
-	sslen = ups_sockaddr(&r->rq_host, &ss);
+	sslen = ups_sockaddr(host, &ss);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
-	if (fd == -1) {
-		saved = errno;
-		wrk_breaker_release(ci, SHM_CB_CX);
-		errno = saved;
-		return NULL;
-	}
+	if (fd == -1)
+		return -1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&ss, sslen) == -1 &&
 	    errno != EINPROGRESS) {
 		saved = errno;
 		close(fd);
-		wrk_breaker_release(ci, SHM_CB_CX);
 		/* an attempt all the same: count it like a late failure */
 		WRK_CC(ci, CC_CX_TOTAL);
 		WRK_CC(ci, CC_CX_HTTP1_TOTAL);
@@ -320,39 +368,58 @@ wrk_ups_connect(struct wrk_req *r)
 		WRK_CC(ci, CC_CX_DESTROY);
 		WRK_CC(ci, CC_CX_DESTROY_REMOTE);
 		errno = saved;
-		return NULL;
+		return -1;
 	}
-	if ((u = wrk_slab_get(&ups_slab)) == NULL) {
-		close(fd);
-		wrk_breaker_release(ci, SHM_CB_CX);
-		errno = ENOMEM;
-		return NULL;
+	return fd;
+}
+
+enum cd_rc
+wrk_ups_connect(struct wrk_ups_owner *o, int ci, int hidx,
+    const struct shm_host *host, struct wrk_ups **up, int *err)
+{
+	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[ci];
+	struct wrk_breaker_hold bh = { 0, 0 };
+	struct wrk_ups *u = NULL;
+	int fd;
+
+	*up = NULL;
+	if (!wrk_breaker_hold_take(&bh, ci, SHM_CB_CX) &&
+	    (!ups_close_idle_other(ci, host->sh_id) ||
+	    !wrk_breaker_hold_take(&bh, ci, SHM_CB_CX))) {
+		ups_wait(o, ci, host->sh_id);
+		return CD_AGAIN;
 	}
-	if (wrk_ev_add(&u->u_ev, fd, ups_event) == -1) {
-		saved = errno;
-		close(fd);
-		wrk_breaker_release(ci, SHM_CB_CX);
-		wrk_slab_put(&ups_slab, u);
-		errno = saved;
-		return NULL;
+	wrk_ups_unwait(o);
+	if ((fd = ups_socket(ci, hidx, host)) == -1 ||
+	    (u = wrk_slab_get(&ups_slab)) == NULL ||
+	    wrk_ev_add(&u->u_ev, fd, ups_event) == -1) {
+		*err = fd != -1 && u == NULL ? ENOMEM : errno;
+		if (fd != -1)
+			close(fd);
+		if (u != NULL)
+			wrk_slab_put(&ups_slab, u);
+		(void)wrk_breaker_hold_give(&bh, SHM_CB_CX);
+		return CD_ERR;
 	}
-	u->u_flags = UPS_F_CB_CX;
+	u->u_bh = bh;
 	u->u_state = UPS_S_CONNECTING;
 	u->u_cluster = (uint16_t)ci;
 	u->u_hidx = (uint16_t)hidx;
-	u->u_host_id = r->rq_host.sh_id;
+	u->u_host_id = host->sh_id;
 	u->u_nreq = 1;
-	u->u_req = r;
+	u->u_owner = o;
 	u->u_since = wrk.w_now;
 	wrk_timer_init(&u->u_timer, ups_timer);
-	wrk_timer_set(&u->u_timer, wrk.w_now + ups_ms(cl->cl_connect_timeout));
+	wrk_timer_set(&u->u_timer, wrk.w_now +
+	    wrk_ns_ms(cl->cl_connect_timeout));
 	ups_open++;
 	WRK_CC(ci, CC_CX_TOTAL);
 	WRK_CC(ci, CC_CX_HTTP1_TOTAL);
 	WRK_CG(ci, CG_CX_ACTIVE, 1);
 	WRK_HOC(ci, hidx, HOC_CX_TOTAL);
 	WRK_HOG(ci, hidx, HOG_CX_ACTIVE, 1);
-	return u;
+	*up = u;
+	return CD_OK;
 }
 
 /* Cluster ci is at max_connections and some request, in any worker,
@@ -402,11 +469,11 @@ wrk_ups_release(struct wrk_ups *u)
 	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[u->u_cluster];
 	struct wrk_cluster *wc = &wrk.w_clusters[u->u_cluster];
 	struct wrk_hpool *hp = NULL;
-	uint64_t idle = ups_ms(cl->cl_idle_timeout);
+	uint64_t idle = wrk_ns_ms(cl->cl_idle_timeout);
 	uint32_t i;
 	bool same;
 
-	u->u_req = NULL;
+	u->u_owner = NULL;
 	if (wrk.w_draining) {
 		wrk_ups_close(u, false);
 		return;
@@ -414,7 +481,7 @@ wrk_ups_release(struct wrk_ups *u)
 	/* a request here waits for a slot: pool it for that request if it
 	 * wants this host, else free the slot; nobody here waits but the
 	 * cluster is full and someone elsewhere does: free the slot */
-	if (wrk_conn_cx_wake(u->u_cluster, u->u_host_id, &same) ? !same :
+	if (ups_wake(u->u_cluster, u->u_host_id, &same) ? !same :
 	    ups_saturated(u->u_cluster)) {
 		wrk_ups_close(u, false);
 		return;
@@ -456,12 +523,9 @@ wrk_ups_close(struct wrk_ups *u, bool remote)
 		return;
 	if (u->u_state == UPS_S_IDLE)
 		ups_unpool(u);	/* BUSY without a request now */
-	if (u->u_state == UPS_S_BUSY && u->u_req != NULL)
+	if (u->u_state == UPS_S_BUSY && u->u_owner != NULL)
 		WRK_CC(ci, CC_CX_DESTROY_WITH_ACTIVE_RQ);
-	if (u->u_flags & UPS_F_CB_CX) {
-		wrk_breaker_release(ci, SHM_CB_CX);
-		u->u_flags &= ~UPS_F_CB_CX;
-	}
+	(void)wrk_breaker_hold_give(&u->u_bh, SHM_CB_CX);
 	wrk_timer_del(&u->u_timer);
 	close(u->u_ev.ev_fd);
 	u->u_ev.ev_fd = -1;
@@ -471,7 +535,7 @@ wrk_ups_close(struct wrk_ups *u, bool remote)
 	WRK_HOG(ci, u->u_hidx, HOG_CX_ACTIVE, -1);
 	ups_open--;
 	u->u_state = UPS_S_CLOSED;
-	u->u_req = NULL;
+	u->u_owner = NULL;
 	LIST_INSERT_HEAD(&ups_dead, u, u_entry);
 }
 
@@ -512,16 +576,16 @@ wrk_ups_count(void)
 static void
 ups_connect_failed(struct wrk_ups *u, int err, bool timeout)
 {
-	struct wrk_req *r = u->u_req;
+	struct wrk_ups_owner *o = u->u_owner;
 	int ci = u->u_cluster;
 
 	if (timeout)
 		WRK_CC(ci, CC_CX_CONNECT_TIMEOUT);
 	WRK_CC(ci, CC_CX_CONNECT_FAIL);
 	WRK_HOC(ci, u->u_hidx, HOC_CX_CONNECT_FAIL);
-	u->u_req = NULL;
+	u->u_owner = NULL;
 	wrk_ups_close(u, !timeout);
-	wrk_conn_ups_failed(r, timeout ? 0 : err);
+	o->uo_cb->uc_failed(o->uo_data, timeout ? 0 : err);
 }
 
 static void
@@ -537,7 +601,7 @@ ups_timer(struct wrk_timer *t)
 		ups_connect_failed(u, ETIMEDOUT, true);
 		break;
 	case UPS_S_IDLE:
-		idle = ups_ms(cl->cl_idle_timeout);
+		idle = wrk_ns_ms(cl->cl_idle_timeout);
 		if (idle == 0)
 			break;
 		if (wrk.w_now - u->u_since >= idle) {
@@ -584,10 +648,10 @@ ups_event(struct wrk_ev *ev, uint32_t events)
 			return;
 		}
 		u->u_state = UPS_S_BUSY;
-		wrk_conn_ups_ready(u->u_req);
+		u->u_owner->uo_cb->uc_ready(u->u_owner->uo_data);
 		return;
 	case UPS_S_BUSY:
-		wrk_conn_ups_event(u->u_req, events);
+		u->u_owner->uo_cb->uc_event(u->u_owner->uo_data, events);
 		return;
 	case UPS_S_IDLE:
 		if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))

@@ -22,59 +22,30 @@
 #include <unistd.h>
 
 #include "shared/log.h"
-#include "shared/shm.h"
 #include "accesslog.h"
 #include "conn.h"
 #include "hdr.h"
-#include "shared/http1.h"
-#include "mem.h"
-#include "router.h"
 #include "timer.h"
 #include "upstream.h"
 #include "worker.h"
+#include "wrk.h"
 
 #define WRK_EVENTS		256	/* epoll events per wait */
 #define WRK_ACCEPT_BATCH	64	/* accepts per wakeup, then others run */
 #define WRK_ACCEPT_PAUSE_MS	1000	/* after EMFILE and friends */
 /* how long an idle keep-alive client gets to send one last request */
 #define WRK_DRAIN_IDLE_GRACE_MS	1000
-
-struct wrk	 wrk;
+/* a drain accepts what the queue holds, and again this much later (for
+ * handshakes that were under way) before it closes the listener */
+#define WRK_LISTEN_LINGER_MS	100
 
 static struct wrk_ev	 lsn_ev;
 static struct wrk_ev	 sig_ev;
 static struct wrk_timer	 accept_timer;
 static struct wrk_timer	 drain_timer;
 static uint64_t		 wrk_drain_ms;
-static struct wrk_timer	 drain_idle_timer;
+static struct wrk_timer	 listen_close_timer;
 static bool		 accept_paused;
-
-int
-wrk_ev_add(struct wrk_ev *ev, int fd, wrk_ev_cb *cb)
-{
-	struct epoll_event e;
-
-	ev->ev_cb = cb;
-	ev->ev_fd = fd;
-	ev->ev_rready = 0;
-	ev->ev_wready = 0;
-	ev->ev_rdhup = 0;
-	memset(&e, 0, sizeof(e));
-	e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-	e.data.ptr = ev;
-	return epoll_ctl(wrk.w_epfd, EPOLL_CTL_ADD, fd, &e);
-}
-
-static void
-wrk_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	wrk.w_now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	wrk.w_now_s = ts.tv_sec;
-}
 
 static int
 wrk_listen_watch(bool on)
@@ -101,27 +72,25 @@ wrk_accept_resume(struct wrk_timer *t)
 }
 
 /*
- * Accept what the queue holds, up to a batch.  At the listener's
- * max_connections_per_worker a new connection is accepted and closed at
- * once, counted as listener.<address>.downstream_cx_overflow: left in the
- * queue it would wait unseen behind level-triggered wakeups that we
- * could not act on.
+ * Accept what the queue holds, up to a batch; true when it is empty (or
+ * cannot be taken from now).  At the listener's max_connections_per_worker
+ * a new connection is accepted and closed at once, counted as
+ * listener.<address>.downstream_cx_overflow: left in the queue it would
+ * wait unseen behind level-triggered wakeups that we could not act on.
  */
-static void
-wrk_accept(struct wrk_ev *ev, uint32_t events)
+static bool
+wrk_accept_batch(void)
 {
 	uint32_t cap = wrk.w_l->l_max_connections_per_worker;
 	int i, fd;
 
-	(void)ev;
-	(void)events;
-	for (i = 0; i < WRK_ACCEPT_BATCH && !wrk.w_draining; i++) {
+	for (i = 0; i < WRK_ACCEPT_BATCH; i++) {
 		fd = accept4(wrk.w_lfd, NULL, NULL, SOCK_NONBLOCK |
 		    SOCK_CLOEXEC);
 		if (fd == -1) {
 			switch (errno) {
 			case EAGAIN:
-				return;
+				return true;
 			case EINTR:
 			case ECONNABORTED:
 			case EPROTO:
@@ -139,10 +108,10 @@ wrk_accept(struct wrk_ev *ev, uint32_t events)
 				accept_paused = true;
 				wrk_timer_set(&accept_timer,
 				    wrk.w_now + WRK_ACCEPT_PAUSE_MS);
-				return;
+				return true;
 			default:
 				log_warn("accept");
-				return;
+				return true;
 			}
 		}
 		if (cap > 0 && wrk.w_nconns >= cap) {
@@ -152,11 +121,32 @@ wrk_accept(struct wrk_ev *ev, uint32_t events)
 			close(fd);
 			continue;
 		}
-		if (wrk_conn_new(fd) == -1) {
+		if (wrk_conn_new(fd) == NULL) {
 			WRK_HC(HC_CX_OVERFLOW);
 			close(fd);
 		}
 	}
+	return false;
+}
+
+static void
+wrk_accept(struct wrk_ev *ev, uint32_t events)
+{
+	(void)ev;
+	(void)events;
+	(void)wrk_accept_batch();
+}
+
+/* Take every connection the queue holds now (a bounded number of
+ * batches: a flood still leaves the loop). */
+static void
+wrk_accept_all(void)
+{
+	int i;
+
+	for (i = 0; i < 64 && !accept_paused; i++)
+		if (wrk_accept_batch())
+			break;
 }
 
 static _Noreturn void
@@ -168,11 +158,27 @@ wrk_exit(int status, const char *why)
 	exit(status);
 }
 
+/*
+ * The drain's last look at the listener: accept what came in since, then
+ * close our descriptor of it.  When every process holding the socket has
+ * closed it (on a stop, the master closed its own and keeps new
+ * handshakes out of the queue first), new connections are refused, and
+ * none was accepted by the kernel only to be reset.  On a reload the new
+ * generation holds it: nothing changes for the clients.
+ */
 static void
-wrk_drain_idle(struct wrk_timer *t)
+wrk_listen_close(struct wrk_timer *t)
 {
-	(void)t;
-	wrk_conn_drain_idle();
+	if (wrk.w_lfd == -1)
+		return;
+	if (t != NULL)
+		wrk_accept_all();	/* a stop's last look */
+	if (!accept_paused && wrk_listen_watch(false) == -1)
+		log_warn("epoll_ctl listener");
+	wrk_timer_del(&accept_timer);
+	close(wrk.w_lfd);
+	wrk.w_lfd = -1;
+	log_debug("listener closed");
 }
 
 static void
@@ -182,26 +188,37 @@ wrk_drain_deadline(struct wrk_timer *t)
 	wrk_exit(0, "drain deadline");
 }
 
-/* SIGTERM: stop accepting, finish what is in flight, then exit. */
+/*
+ * Stop accepting, finish what is in flight, then exit.  SIGTERM (a stop):
+ * no new handshake reaches the listener any more (the master saw to it),
+ * and what its queue holds was promised an answer: take it, draining
+ * too.  SIGUSR2 (a reload): the new generation accepts on the same
+ * socket from now on, queue included; let go of it at once, or a new
+ * connection would be served by the old configuration.
+ */
 static void
-wrk_drain(void)
+wrk_drain(bool handover)
 {
 	uint64_t ms;
 
 	if (wrk.w_draining)
 		return;
 	wrk.w_draining = true;
-	log_info("draining %u connections", wrk.w_nconns);
-	if (!accept_paused && wrk_listen_watch(false) == -1)
-		log_warn("epoll_ctl listener");
-	wrk_timer_del(&accept_timer);
-	wrk_conn_drain();
-	wrk_ups_close_idle();
-	/* --drain-time-s bounds the drain, as the master's own wait */
+	log_info("draining %u connections%s", wrk.w_nconns,
+	    handover ? " (a new generation took the listener)" : "");
 	ms = wrk_drain_ms;
+	wrk_conn_drain(ms < WRK_DRAIN_IDLE_GRACE_MS ? ms :
+	    WRK_DRAIN_IDLE_GRACE_MS);
+	wrk_ups_close_idle();
+	if (handover)
+		wrk_listen_close(NULL);
+	else {
+		wrk_accept_all();
+		wrk_timer_set(&listen_close_timer, wrk.w_now +
+		    WRK_LISTEN_LINGER_MS);
+	}
+	/* --drain-time-s bounds the drain, as the master's own wait */
 	wrk_timer_set(&drain_timer, wrk.w_now + ms);
-	wrk_timer_set(&drain_idle_timer, wrk.w_now +
-	    (ms < WRK_DRAIN_IDLE_GRACE_MS ? ms : WRK_DRAIN_IDLE_GRACE_MS));
 }
 
 static void
@@ -213,7 +230,8 @@ wrk_signal(struct wrk_ev *ev, uint32_t events)
 	while (read(ev->ev_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGTERM:
-			wrk_drain();
+		case SIGUSR2:
+			wrk_drain(si.ssi_signo == SIGUSR2);
 			break;
 		case SIGQUIT:
 			wrk_exit(0, "SIGQUIT");
@@ -236,6 +254,7 @@ wrk_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
@@ -250,49 +269,16 @@ wrk_signals(void)
 	return epoll_ctl(wrk.w_epfd, EPOLL_CTL_ADD, fd, &e);
 }
 
-/* Sizes from the listener's limits; allocations made once, here. */
+/* The context, then the modules that size their free lists from it. */
 static void
-wrk_setup(void)
+wrk_start(void)
 {
-	const struct cd_listener *l = wrk.w_l;
-	uint32_t large, maxh;
-
-	maxh = l->l_max_headers_count;
-	if (maxh == 0)
-		maxh = 100;
-	if (maxh > 8192)
-		maxh = 8192;
-	wrk.w_maxhdrs = (uint16_t)maxh;
-	wrk.w_hdrcap = (uint16_t)(maxh < 100 ? 100 : maxh);
-	wrk.w_hdr_limit = (l->l_max_request_headers_kb ?
-	    l->l_max_request_headers_kb : 60) * 1024;
-	/* a head over the small buffer moves to a large one: room for the
-	 * header bytes, the request line and what the proxy adds */
-	large = wrk.w_hdr_limit + 16 * 1024 + (uint32_t)wrk.w_hdrcap * 8;
-	if (large < 96 * 1024)
-		large = 96 * 1024;
-	large = (large + 4095) & ~4095u;
-	wrk_mem_init(large);
-	http1_global_init(large);
-	wrk.w_scratch_len = large;
-	if ((wrk.w_scratch = malloc(wrk.w_scratch_len)) == NULL)
-		fatal("malloc");
-	wrk.w_server = l->l_server_name != NULL ? l->l_server_name : "canaryd";
-	wrk.w_server_len = strlen(wrk.w_server);
-	if (wrk_router_init(&wrk.w_router, l) == -1)
-		fatal("router");
-	/*
-	 * Indexed by rt_split, which a structural reload may number anywhere
-	 * in [0, CD_MAX_SPLITS) (the master keeps the old generation's range
-	 * apart), so size for all of them: a few KiB.
-	 */
-	if ((wrk.w_splits = calloc(CD_MAX_SPLITS, sizeof(*wrk.w_splits))) == NULL)
-		fatal("calloc");
+	wrk_setup();
 	if (wrk_ups_init() == -1 || wrk_conn_init() == -1)
 		fatal("worker init");
 	wrk_timer_init(&accept_timer, wrk_accept_resume);
 	wrk_timer_init(&drain_timer, wrk_drain_deadline);
-	wrk_timer_init(&drain_idle_timer, wrk_drain_idle);
+	wrk_timer_init(&listen_close_timer, wrk_listen_close);
 }
 
 _Noreturn void
@@ -303,15 +289,12 @@ wrk_main(const struct wrk_args *a)
 
 	memset(&wrk, 0, sizeof(wrk));
 	wrk.w_conf = a->wa_conf;
+	wrk.w_place = a->wa_place;
 	wrk.w_l = a->wa_conf->c_listener;
 	wrk.w_shm = a->wa_shm;
 	wrk.w_index = a->wa_index;
 	wrk.w_lfd = a->wa_listen_fd;
 	wrk_drain_ms = a->wa_drain_ms;
-	if (shm_check(a->wa_shm) == -1) {
-		log_crit("shared memory layout does not match this binary");
-		exit(2);
-	}
 	if (a->wa_slot < 0 || a->wa_slot >= SHM_NSLOTS) {
 		log_crit("bad worker slot %d", a->wa_slot);
 		exit(2);
@@ -327,7 +310,7 @@ wrk_main(const struct wrk_args *a)
 		    WRK_ALOG_FD);
 	wrk_clock();
 	wrk_hdr_seed();		/* a forked copy of the parent's state */
-	wrk_setup();
+	wrk_start();
 
 	if ((wrk.w_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
@@ -355,7 +338,7 @@ wrk_main(const struct wrk_args *a)
 		wrk_ups_reap();
 		if (wrk_alog_pending() > 0)
 			wrk_alog_flush();
-		if (wrk.w_draining && wrk.w_nconns == 0)
+		if (wrk.w_draining && wrk.w_lfd == -1 && wrk.w_nconns == 0)
 			wrk_exit(0, "drained");
 	}
 }

@@ -2,7 +2,7 @@
 (part 5): the promote path walks the steps to promoted; a canary failing
 30 % under ~500 req/s is rolled back within 10 s of the failures starting,
 with the numbers in the log; the operator endpoints; the JSON and text
-shapes of /canary; SIGHUP starts over from the file's weights."""
+shapes of /canary; SIGHUP keeps what was decided."""
 
 import os
 import re
@@ -299,7 +299,7 @@ def test_canary_json_and_text(env):
            % lines[5])
 
 
-def test_sighup_starts_over_from_the_file(env):
+def test_sighup_keeps_the_decided_state(env):
     env.start_backends()
     cfg = rollout_config(env, 80, 20, steps="[20, 50, 100]",
                          interval="600s")
@@ -307,17 +307,16 @@ def test_sighup_starts_over_from_the_file(env):
     eq(post(env, "/canary/web/rollback").status, 200, "rollback")
     eq(route(env)["weights"]["backend_v2"], 0, "canary weight")
 
-    # the same file: its weights and a fresh rollout, counters kept
+    # the same file: the decision stands, counters kept
     os.kill(p.pid, signal.SIGHUP)
     settle(lambda: env.stat("server.config_reload"), 1)
     r = route(env)
-    eq((r["weights"], r["rollout"]["state"], r["rollout"]["step"],
-        r["rollout"]["rollbacks"]),
-       ({"backend_v1": 80, "backend_v2": 20}, "progressing", 0, 1),
+    eq((r["weights"], r["rollout"]["state"], r["rollout"]["rollbacks"]),
+       ({"backend_v1": 100, "backend_v2": 0}, "rolled_back", 1),
        "after SIGHUP")
-    eq(env.versions(10), {"v1": 8, "v2": 2}, "split after SIGHUP")
+    eq(env.versions(10), {"v1": 10}, "split after SIGHUP")
 
-    # new weights in the file: the step follows them
+    # new weights in the file do not undo a decision either
     with open(cfg) as f:
         text = f.read()
     text = text.replace("weight: 80", "weight: 50").replace("weight: 20",
@@ -327,6 +326,11 @@ def test_sighup_starts_over_from_the_file(env):
     os.kill(p.pid, signal.SIGHUP)
     settle(lambda: env.stat("server.config_reload"), 2)
     r = route(env)
-    eq((r["weights"], r["rollout"]["state"], r["rollout"]["step"]),
-       ({"backend_v1": 50, "backend_v2": 50}, "progressing", 1),
+    eq((r["weights"], r["rollout"]["state"]),
+       ({"backend_v1": 100, "backend_v2": 0}, "rolled_back"),
        "after the second SIGHUP")
+    # the operator resumes: the first step, on the file's total
+    j = post(env, "/canary/web/resume").json()
+    eq((j["rollout"]["state"], j["rollout"]["step"], j["weights"]),
+       ("progressing", 0, {"backend_v1": 80, "backend_v2": 20}),
+       "resume after the second SIGHUP")

@@ -52,6 +52,7 @@ PIDS+=($!)
 valgrind --tool=callgrind --trace-children=yes --dump-instr=no \
     --callgrind-out-file="$TMP/cg.%p" \
     "$BUILD/canaryd" --concurrency 1 -l warning -f "$TMP/canaryd.yaml" \
+    --state-dir "$TMP" \
     >"$TMP/canaryd.log" 2>&1 &
 master=$!
 PIDS+=("$master")

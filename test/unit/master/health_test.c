@@ -22,10 +22,11 @@
 #include "shared/shm.h"
 #include "master/health.h"
 #include "master/mst.h"
+#include "master/place.h"
 #include "test/unit/unit.h"
 
-/* struct mst lives in master/main.c, not linked here (see admin_test.c) */
-__attribute__((weak)) struct mst mst;
+/* every cluster at its own records, as at start */
+static struct cd_place place;
 
 #define SEED	"etc/canary/envoy-canary.yaml"
 #define MS	CD_NS_PER_MS
@@ -402,6 +403,8 @@ checker_follows_hosts_and_initialises(void)
 	CU_ASSERT_FATAL(conf->c_clusters[0].cl_hc != NULL);
 	log_level = LOG_L_WARN;
 	mst.m_conf = conf;
+	mst_place_first(&place);
+	mst.m_place = &place;
 	CU_ASSERT_FATAL((mst.m_shm = shm_create()) != NULL);
 	sc = &mst.m_shm->clusters[0];
 	flags = mst_health_new_host_flags(&conf->c_clusters[0]);
@@ -468,11 +471,13 @@ nothing_to_check_is_initialised_at_once(void)
 	CU_ASSERT_FATAL(conf != NULL);
 	conf->c_clusters[0].cl_hc = NULL;	/* arena memory: no free */
 	mst.m_conf = conf;
+	mst_place_first(&place);
+	mst.m_place = &place;
 	CU_ASSERT_FATAL((mst.m_shm = shm_create()) != NULL);
 	ready_calls = 0;
 	CU_ASSERT_FATAL(mst_health_start(count_ready) == 0);
 	CU_ASSERT(mst_health_initialized());
-	CU_ASSERT_EQUAL(ready_calls, 0);	/* main.c asks instead */
+	CU_ASSERT_EQUAL(ready_calls, 0);	/* state.c asks instead */
 	mst_health_stop();
 	shm_destroy(mst.m_shm);
 	conf_free(conf);

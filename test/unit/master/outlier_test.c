@@ -5,9 +5,6 @@
  * max_ejection_percent, enforcement, ejection time growth, the interval
  * sweep, unejection on a passing health check, host list changes), driven
  * with explicit times over a fresh shm segment; no timers fire.
- *
- * struct mst lives in master/main.c, which the unit test binary does not
- * link: a weak stand-in here, as in admin_test.c.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -24,12 +21,14 @@
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "master/mst.h"
+#include "master/place.h"
 #include "master/outlier.h"
 #include "master/stats.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
-__attribute__((weak)) struct mst mst;
+/* every cluster at its own records, as at start */
+static struct cd_place place;
 
 static const char od_yaml[] =
     HCM_HEAD
@@ -102,6 +101,8 @@ fixture(void)
 	CU_ASSERT_FATAL(oconf != NULL);
 	CU_ASSERT_FATAL(oconf->c_clusters[0].cl_outlier.od_set);
 	mst.m_conf = oconf;
+	mst_place_first(&place);
+	mst.m_place = &place;
 	CU_ASSERT_FATAL((mst.m_shm = shm_create()) != NULL);
 	for (i = 0; i < 3; i++)
 		host_at(&h[i], (uint16_t)(9001 + i), i + 1);
@@ -324,6 +325,7 @@ max_percent_overflow_and_gateway_enforcement(void)
 	memset(&src, 0, sizeof(src));
 	memset(&src, 0, sizeof(src));
 	src.ss_conf = oconf;
+	src.ss_place = mst.m_place;
 	src.ss_shm = mst.m_shm;
 	memset(&sl, 0, sizeof(sl));
 	CU_ASSERT_FATAL(mst_stats_collect(&src, &sl) == 0);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -22,14 +23,13 @@
 #include "shared/hist.h"
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "master/canary.h"
 #include "master/mst.h"
+#include "master/place.h"
 #include "master/rollout.h"
 #include "master/stats.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
-
-/* struct mst lives in master/main.c, not linked into the unit tests */
-__attribute__((weak)) struct mst mst;
 
 #define S(x)	((int64_t)(x) * CD_NS_PER_S)
 #define MS(x)	((int64_t)(x) * CD_NS_PER_MS)
@@ -66,6 +66,7 @@ static const char ro_yaml_tail[] =
     "              socket_address: { address: 127.0.0.1, port_value: 9002 }\n";
 
 static struct cd_conf *conf;
+static struct cd_place place;
 static struct shm *shm;
 static struct mst_ro ro;
 static int saved_level;
@@ -94,11 +95,12 @@ setup(unsigned w1, unsigned w2)
 	buf_free(&y);
 	CU_ASSERT_FATAL(conf != NULL);
 	CU_ASSERT_FATAL((shm = shm_create()) != NULL);
+	mst_place_first(&place);
 	rt = &conf->c_listener->l_vhosts[0].vh_routes[0];
 	CU_ASSERT_FATAL(rt->rt_action == CD_RA_WEIGHTED);
 	w[0] = w1;
 	w[1] = w2;
-	shm_split_publish(&shm->splits[rt->rt_split], w, 2, 1);
+	shm_split_publish(&shm->splits[place.pl_split[rt->rt_wi]], w, 2, 1);
 	return rt;
 }
 
@@ -140,7 +142,7 @@ static void
 traffic(int ci, uint64_t ok, uint64_t bad, uint64_t us)
 {
 	struct shm_cluster_ctr *cc = &shm->slots[SHM_MASTER_SLOT].w_cl[
-	    conf->c_clusters[ci].cl_shm];
+	    place.pl_cluster[ci]];
 
 	shm_add(&cc->cc_code[200 - CD_CODE_MIN], ok);
 	shm_add(&cc->cc_code[503 - CD_CODE_MIN], bad);
@@ -153,8 +155,8 @@ weights(const struct cd_route *rt, uint32_t *w1, uint32_t *w2)
 {
 	uint32_t w[CD_MAX_WEIGHTED], seq;
 
-	CU_ASSERT_EQUAL(shm_split_read(&shm->splits[rt->rt_split], w, &seq),
-	    2);
+	CU_ASSERT_EQUAL(shm_split_read(&shm->splits[place.pl_split[rt->rt_wi]],
+	    w, &seq), 2);
 	*w1 = w[0];
 	*w2 = w[1];
 }
@@ -167,7 +169,8 @@ promote_path_steps_then_promoted(void)
 	uint32_t w1, w2;
 
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(100), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(100),
+	    NULL) == 0);
 	CU_ASSERT_FATAL((rr = mst_rollout_find(&ro, "web")) != NULL);
 	CU_ASSERT_EQUAL(rr->rr_state, MST_RO_PROGRESSING);
 	CU_ASSERT_EQUAL(rr->rr_step, 0);	/* the file is at 10 % */
@@ -215,7 +218,8 @@ breach_rolls_back_with_the_numbers(void)
 	uint32_t w1, w2;
 
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(10),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	CU_ASSERT_EQUAL(rr->rr_step, 1);	/* 50 % */
 	/* canary fails 30 % */
@@ -246,7 +250,8 @@ latency_breach_rolls_back(void)
 	struct mst_ro_route *rr;
 
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(10),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	traffic(0, 100, 0, 20000);	/* 20 ms */
 	traffic(1, 100, 0, 80000);	/* 80 ms: ratio 4 */
@@ -264,13 +269,14 @@ retried_and_fallen_back_attempts_count_as_failures(void)
 	struct mst_ro_route *rr;
 
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(10),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	/* clients see only successes: the canary's failures were retried
 	 * (20) or went to the fallback (10) */
 	traffic(0, 100, 0, 1000);
 	traffic(1, 100, 0, 1000);
-	cc = &shm->slots[SHM_MASTER_SLOT].w_cl[conf->c_clusters[1].cl_shm];
+	cc = &shm->slots[SHM_MASTER_SLOT].w_cl[place.pl_cluster[1]];
 	shm_add(&cc->cc_c[CC_RQ_RETRY], 20);
 	shm_add(&cc->cc_c[CC_CANARY_FALLBACK], 10);
 	mst_rollout_tick(&ro, S(10) + MS(100));
@@ -287,7 +293,8 @@ no_judgement_below_min_requests(void)
 	uint32_t w1, w2;
 
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(10),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	/* every canary request fails, but 9 < min_requests */
 	traffic(0, 500, 0, 1000);
@@ -316,7 +323,8 @@ window_forgets_old_errors(void)
 	set_rollout(rt);
 	rt->rt_rollout.ro_step_interval = S(100);
 	rt->rt_rollout.ro_min_requests = 50;
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(0), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(0),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	/* 40 canary errors while stable has no sample; stable traffic
 	 * starts at 3 s: by the time the sample is met, the window (2 s)
@@ -347,7 +355,8 @@ operator_actions(void)
 
 	set_rollout(rt);
 	buf_init(&why);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(10), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(10),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 
 	/* pause holds the weights, whatever the traffic says */
@@ -423,7 +432,8 @@ route_without_rollout_is_listed_not_driven(void)
 	conf->c_listener->l_vhosts[0].vh_routes[0].rt_name = NULL;
 	buf_init(&b);
 	buf_init(&why);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	CU_ASSERT_EQUAL_FATAL(ro.ro_n, 1);
 	rr = &ro.ro_routes[0];
 	CU_ASSERT_STRING_EQUAL(rr->rr_name, "route_0_0");
@@ -433,7 +443,7 @@ route_without_rollout_is_listed_not_driven(void)
 	CU_ASSERT(strstr(why.b_data, "no rollout") != NULL);
 	traffic(0, 9, 1, 1000);
 	mst_rollout_tick(&ro, S(2));
-	CU_ASSERT_EQUAL(mst_rollout_json(&b, &ro, S(3), NULL), 0);
+	CU_ASSERT_EQUAL(mst_canary_json(&b, &ro, S(3), NULL), 0);
 	CU_ASSERT(strstr(b.b_data, "\"name\":\"route_0_0\",\"generated_name\":"
 	    "true,\"weights\":{\"v1\":90,\"v2\":10}") != NULL);
 	CU_ASSERT(strstr(b.b_data, "\"rollout\":null") != NULL);
@@ -498,7 +508,8 @@ start_step_from_the_file(void)
 	uint32_t w1, w2;
 
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	CU_ASSERT_EQUAL(rr->rr_step, 0);	/* 10 <= 30 < 50 */
 	weights(rt, &w1, &w2);
@@ -509,7 +520,8 @@ start_step_from_the_file(void)
 	 * so the first step comes after the interval without a sample */
 	rt = setup(100, 0);
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	CU_ASSERT_EQUAL(rr->rr_step, -1);
 	mst_rollout_tick(&ro, S(1) + MS(500));
@@ -523,7 +535,8 @@ start_step_from_the_file(void)
 	/* a total of 2 holds no 10 %: weights x 100, same split */
 	rt = setup(1, 1);
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	rr = &ro.ro_routes[0];
 	CU_ASSERT_EQUAL(rr->rr_step, 1);
 	CU_ASSERT_EQUAL(rr->rr_total, 200);
@@ -534,30 +547,191 @@ start_step_from_the_file(void)
 	/* the file already at 100 %: promoted from the start */
 	rt = setup(0, 100);
 	set_rollout(rt);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	CU_ASSERT_EQUAL(ro.ro_routes[0].rr_state, MST_RO_PROMOTED);
 	teardown();
 }
 
 static void
-reload_keeps_counters_of_a_route_by_name(void)
+reload_keeps_counters_and_state_of_a_route_by_name(void)
 {
+	static char changed[] = "{\"name\":\"v2\",\"type\":\"LOGICAL_DNS\"}";
 	struct cd_route *rt = setup(50, 50);
 	struct mst_ro next;
 	struct buf why;
+	uint32_t w1, w2;
 
 	set_rollout(rt);
 	buf_init(&why);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	mst_rollout_op(&ro, &ro.ro_routes[0], MST_RO_OP_ROLLBACK, S(1), &why);
-	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, shm, S(2), &ro) == 0);
-	/* the state starts over (the file's weights are in shm: 100/0 now,
-	 * as the rollback left them; a reload publishes the file's first) */
-	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_PROGRESSING);
+	CU_ASSERT(ro.ro_dirty);
+	/* a reload publishes the file's weights before the engine runs */
+	shm_split_publish(&shm->splits[place.pl_split[rt->rt_wi]],
+	    (uint32_t[]){ 50, 50 }, 2, 1);
+	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &place, shm, S(2),
+	    &ro) == 0);
+	/* the same block and clusters: the decision stands */
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_ROLLED_BACK);
 	CU_ASSERT_EQUAL(next.ro_routes[0].rr_rollbacks, 1);
+	CU_ASSERT_STRING_EQUAL(next.ro_routes[0].rr_origin,
+	    "kept across a reload");
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 100 && w2 == 0);
+	mst_rollout_free(&next);
+
+	/* another canary cluster definition: a fresh rollout */
+	/* (the config's strings live in its arena: point at another) */
+	conf->c_json_clusters[1] = changed;
+	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &place, shm, S(3),
+	    &ro) == 0);
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_PROGRESSING);
+	CU_ASSERT(strncmp(next.ro_routes[0].rr_origin, "the configuration",
+	    17) == 0);
 	mst_rollout_free(&next);
 	buf_free(&why);
 	teardown();
+}
+
+/* A scratch directory for state files, removed by st_rmdir(). */
+static void
+st_mkdir(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/canaryd-unit.XXXXXX");
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+}
+
+static void
+st_rmdir(const char *dir)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/rollout.state", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+static void
+st_put(const char *dir, const char *text)
+{
+	char p[512];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/rollout.state", dir);
+	CU_ASSERT_FATAL((fp = fopen(p, "w")) != NULL);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* Decisions written, read back and applied to a fresh engine. */
+static void
+state_file_round_trip_and_restore(void)
+{
+	struct cd_route *rt = setup(90, 10);
+	struct mst_ro_saved *sv;
+	struct mst_ro next;
+	char dir[64], why[256];
+	struct buf b;
+	uint32_t w1, w2;
+	size_t n;
+
+	set_rollout(rt);
+	buf_init(&b);
+	st_mkdir(dir, sizeof(dir));
+	CU_ASSERT_EQUAL(mst_rollout_state_read(dir, &sv, &n, why,
+	    sizeof(why)), 1);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
+	/* a reason with blanks, a newline and a percent sign survives */
+	mst_rollout_op(&ro, &ro.ro_routes[0], MST_RO_OP_ROLLBACK, S(1), &b);
+	strlcpy(ro.ro_routes[0].rr_reason, "rolled back: 5% \"off\"\nnext",
+	    sizeof(ro.ro_routes[0].rr_reason));
+	CU_ASSERT_EQUAL(mst_rollout_state_write(dir, &ro), 0);
+	CU_ASSERT_EQUAL_FATAL(mst_rollout_state_read(dir, &sv, &n, why,
+	    sizeof(why)), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(sv[0].rs_name, "web");
+	CU_ASSERT_EQUAL(sv[0].rs_state, MST_RO_ROLLED_BACK);
+	CU_ASSERT_EQUAL(sv[0].rs_sig, ro.ro_routes[0].rr_sig);
+	CU_ASSERT(sv[0].rs_nw == 2 && sv[0].rs_w[0] == 100 &&
+	    sv[0].rs_w[1] == 0);
+	CU_ASSERT_STRING_EQUAL(sv[0].rs_reason, "rolled back: 5% \"off\"\nnext");
+	CU_ASSERT(sv[0].rs_decided_ms > 0);
+
+	/* a restart: the file's weights in shm, then the saved state */
+	shm_split_publish(&shm->splits[place.pl_split[rt->rt_wi]],
+	    (uint32_t[]){ 90, 10 }, 2, 1);
+	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &place, shm, S(5),
+	    NULL) == 0);
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_PROGRESSING);
+	mst_rollout_restore(&next, sv, n, S(5));
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_ROLLED_BACK);
+	CU_ASSERT_STRING_EQUAL(next.ro_routes[0].rr_origin,
+	    "from the state file");
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 100 && w2 == 0);
+
+	/* a saved state of another signature is not taken */
+	sv[0].rs_sig ^= 1;
+	mst_rollout_free(&next);
+	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &place, shm, S(6),
+	    NULL) == 0);
+	mst_rollout_restore(&next, sv, n, S(6));
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_PROGRESSING);
+	mst_rollout_free(&next);
+	free(sv);
+	st_rmdir(dir);
+	buf_free(&b);
+	teardown();
+}
+
+/* A file that does not read exactly is not used, and says where. */
+static void
+state_file_refuses_what_does_not_read(void)
+{
+	static const struct {
+		const char	*text;
+		const char	*why;
+	} bad[] = {
+		{ "", "empty" },
+		{ "something else\n", ":1: not a canaryd" },
+		{ "canaryd-rollout-state 1\nroute web\n", ":2: not a route" },
+		{ "canaryd-rollout-state 1\nroute web 00000000000000ff "
+		    "sideways 0 1 100,0 x\n", ":2:" },
+		{ "canaryd-rollout-state 1\nroute web 00000000000000ff "
+		    "paused 99 1 100,0 x\n", ":2:" },
+		{ "canaryd-rollout-state 1\nroute web 00000000000000ff "
+		    "paused 0 1 100,x x\n", ":2:" },
+		{ "canaryd-rollout-state 1\nroute web 00000000000000ff "
+		    "paused 0 1 100,0 a%zz\n", ":2:" },
+		{ "canaryd-rollout-state 1\nroute web 00000000000000ff "
+		    "paused 0 1 100,0 x", ":2: line too long or unterminated" },
+	};
+	struct mst_ro_saved *sv;
+	char dir[64], why[256];
+	size_t i, n;
+
+	st_mkdir(dir, sizeof(dir));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		st_put(dir, bad[i].text);
+		why[0] = '\0';
+		CU_ASSERT_EQUAL(mst_rollout_state_read(dir, &sv, &n, why,
+		    sizeof(why)), -1);
+		CU_ASSERT_PTR_NULL(sv);
+		if (strstr(why, bad[i].why) == NULL)
+			fprintf(stderr, "\ncase %zu: %s\n", i, why);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, bad[i].why));
+	}
+	st_put(dir, "canaryd-rollout-state 1\nroute a%20b 00000000000000ff "
+	    "paused -1 1 7 %00\n");
+	CU_ASSERT_EQUAL_FATAL(mst_rollout_state_read(dir, &sv, &n, why,
+	    sizeof(why)), 0);
+	CU_ASSERT(n == 1 && strcmp(sv[0].rs_name, "a b") == 0 &&
+	    sv[0].rs_step == -1 && sv[0].rs_reason[0] == '\0');
+	free(sv);
+	st_rmdir(dir);
 }
 
 static void
@@ -568,11 +742,12 @@ text_and_json_shapes(void)
 
 	set_rollout(rt);
 	buf_init(&b);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	traffic(0, 900, 0, 2000);
 	traffic(1, 95, 5, 2000);
 	mst_rollout_tick(&ro, S(2));
-	CU_ASSERT_EQUAL(mst_rollout_json(&b, &ro, S(2), NULL), 0);
+	CU_ASSERT_EQUAL(mst_canary_json(&b, &ro, S(2), NULL), 0);
 	CU_ASSERT(strncmp(b.b_data, "{\"routes\":[{\"name\":\"web\",", 25) == 0);
 	/* a delta of exactly max_error_rate_delta is healthy: next step */
 	CU_ASSERT(strstr(b.b_data, "\"weights\":{\"v1\":50,\"v2\":50}") != NULL);
@@ -584,7 +759,7 @@ text_and_json_shapes(void)
 	CU_ASSERT(strstr(b.b_data, "\"deltas\":{\"canary\":\"v2\",\"stable\":"
 	    "\"v1\",\"error_rate_delta\":0.05,\"p99_ratio\":1,") != NULL);
 	buf_reset(&b);
-	CU_ASSERT_EQUAL(mst_rollout_text(&b, &ro, S(2)), 0);
+	CU_ASSERT_EQUAL(mst_canary_text(&b, &ro, S(2)), 0);
 	CU_ASSERT(strstr(b.b_data, "route web: window 2s\n"
 	    "  rollout: progressing, step 2/3 (50%), canary v2, stable v1\n")
 	    != NULL);
@@ -607,7 +782,8 @@ stats_for_routes_with_a_rollout(void)
 	set_rollout(rt);
 	buf_init(&b);
 	buf_init(&why);
-	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, shm, S(1), NULL) == 0);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
 	mst_rollout_op(&ro, &ro.ro_routes[0], MST_RO_OP_ROLLBACK, S(2), &why);
 	memset(&sl, 0, sizeof(sl));
 	buf_init(&sl.sl_names);
@@ -640,8 +816,12 @@ static CU_TestInfo tests[] = {
 	    route_without_rollout_is_listed_not_driven },
 	{ "p99_floor_hides_loopback_noise", p99_floor_hides_loopback_noise },
 	{ "start_step_from_the_file", start_step_from_the_file },
-	{ "reload_keeps_counters_of_a_route_by_name",
-	    reload_keeps_counters_of_a_route_by_name },
+	{ "reload_keeps_counters_and_state_of_a_route_by_name",
+	    reload_keeps_counters_and_state_of_a_route_by_name },
+	{ "state_file_round_trip_and_restore",
+	    state_file_round_trip_and_restore },
+	{ "state_file_refuses_what_does_not_read",
+	    state_file_refuses_what_does_not_read },
 	{ "text_and_json_shapes", text_and_json_shapes },
 	{ "stats_for_routes_with_a_rollout", stats_for_routes_with_a_rollout },
 	CU_TEST_INFO_NULL,

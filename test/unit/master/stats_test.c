@@ -1,5 +1,6 @@
 /*
- * Unit tests for master/stats.c: the admin renderers over the seed config
+ * Unit tests for the admin page renderers (master/stats*.c, clusters.c,
+ * listeners.c, config_dump.c, json.c) over the seed config
  * (etc/canary/envoy-canary.yaml, loaded with conf_load_buf) and a shm
  * segment whose counters are set by hand in two worker slots, so every
  * printed total must be the sum of both.
@@ -23,6 +24,11 @@
 #include "shared/conf.h"
 #include "shared/hist.h"
 #include "shared/shm.h"
+#include "master/clusters.h"
+#include "master/config_dump.h"
+#include "master/json.h"
+#include "master/listeners.h"
+#include "master/place.h"
 #include "master/stats.h"
 #include "test/unit/unit.h"
 
@@ -35,6 +41,7 @@ starts_with(const char *s, const char *prefix)
 }
 
 static struct cd_conf *conf;
+static struct cd_place place;
 static struct shm *shm;
 static struct mst_admin_ctr actr;
 
@@ -83,6 +90,7 @@ fixture(void)
 	if (conf == NULL)
 		conf = load_seed();
 	CU_ASSERT_FATAL(conf != NULL);
+	mst_place_first(&place);
 	shm_destroy(shm);
 	CU_ASSERT_FATAL((shm = shm_create()) != NULL);
 	atomic_store(&shm->hdr.h_slots_hwm, 2);
@@ -126,7 +134,7 @@ fixture(void)
 static int
 render(struct buf *b, int format, const struct mst_stats_filter *f)
 {
-	struct mst_stats_src src = { conf, shm, 42, 2, &actr, NULL };
+	struct mst_stats_src src = { conf, &place, shm, 42, 2, &actr, NULL };
 	struct mst_stat_list sl;
 	int rc;
 
@@ -373,7 +381,7 @@ stats_json_shape(void)
 	    "upstream_rq_total\",\"value\":20}") != NULL);
 	/* well-formed: the pretty-printer is also a validator */
 	buf_init(&pretty);
-	CU_ASSERT(mst_stats_json_pretty(&pretty, b.b_data, b.b_len) == 0);
+	CU_ASSERT(mst_json_pretty(&pretty, b.b_data, b.b_len) == 0);
 	buf_free(&pretty);
 	buf_free(&b);
 
@@ -467,19 +475,19 @@ health_flags_strings(void)
 {
 	char s[256];
 
-	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(0, s, sizeof(s)),
+	CU_ASSERT_STRING_EQUAL(mst_clusters_health_flags(0, s, sizeof(s)),
 	    "healthy");
-	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(SHM_HF_FAILED_ACTIVE_HC,
+	CU_ASSERT_STRING_EQUAL(mst_clusters_health_flags(SHM_HF_FAILED_ACTIVE_HC,
 	    s, sizeof(s)), "/failed_active_hc");
-	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(SHM_HF_ACTIVE_HC_TIMEOUT |
+	CU_ASSERT_STRING_EQUAL(mst_clusters_health_flags(SHM_HF_ACTIVE_HC_TIMEOUT |
 	    SHM_HF_FAILED_ACTIVE_HC, s, sizeof(s)),
 	    "/failed_active_hc/active_hc_timeout");
-	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(0x3ff, s, sizeof(s)),
+	CU_ASSERT_STRING_EQUAL(mst_clusters_health_flags(0x3ff, s, sizeof(s)),
 	    "/failed_active_hc/failed_outlier_check/failed_eds_health"
 	    "/degraded_active_hc/degraded_eds_health/pending_dynamic_removal"
 	    "/pending_active_hc/excluded_via_immediate_hc_fail"
 	    "/active_hc_timeout/eds_status_draining");
-	CU_ASSERT_STRING_EQUAL(mst_stats_health_flags(
+	CU_ASSERT_STRING_EQUAL(mst_clusters_health_flags(
 	    SHM_HF_PENDING_ACTIVE_HC | SHM_HF_FAILED_OUTLIER_CHECK, s,
 	    sizeof(s)), "/failed_outlier_check/pending_active_hc");
 }
@@ -491,13 +499,13 @@ host_addr_v4_and_v6(void)
 	char s[64];
 
 	host_v4(&h, "127.0.0.1", 8081, 1);
-	mst_stats_host_addr(&h, s, sizeof(s));
+	shm_host_addr(&h, s, sizeof(s));
 	CU_ASSERT_STRING_EQUAL(s, "127.0.0.1:8081");
 	memset(&h, 0, sizeof(h));
 	h.sh_family = AF_INET6;
 	inet_pton(AF_INET6, "::1", h.sh_addr);
 	h.sh_port = 8082;
-	mst_stats_host_addr(&h, s, sizeof(s));
+	shm_host_addr(&h, s, sizeof(s));
 	CU_ASSERT_STRING_EQUAL(s, "[::1]:8082");
 }
 
@@ -550,7 +558,7 @@ clusters_text_exact(void)
 	atomic_store(&shm->clusters[0].sc_hosts[0].sh_flags,
 	    SHM_HF_FAILED_ACTIVE_HC);
 	buf_init(&b);
-	CU_ASSERT_EQUAL_FATAL(mst_stats_clusters(&b, conf, shm), 0);
+	CU_ASSERT_EQUAL_FATAL(mst_clusters_text(&b, conf, &place, shm), 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, clusters_expected);
 	buf_free(&b);
 }
@@ -562,7 +570,7 @@ clusters_json_shape(void)
 
 	fixture();
 	buf_init(&b);
-	CU_ASSERT_EQUAL_FATAL(mst_stats_clusters_json(&b, conf, shm), 0);
+	CU_ASSERT_EQUAL_FATAL(mst_clusters_json(&b, conf, &place, shm), 0);
 	CU_ASSERT(starts_with(b.b_data, "{\n \"cluster_statuses\": [\n  {\n"
 	    "   \"name\": \"backend_v1\",\n"));
 	CU_ASSERT(strstr(b.b_data, "\"observability_name\": \"backend_v2\"")
@@ -588,10 +596,10 @@ listeners_text_and_json(void)
 
 	fixture();
 	buf_init(&b);
-	CU_ASSERT_EQUAL(mst_stats_listeners(&b, conf, 0), 0);
+	CU_ASSERT_EQUAL(mst_listeners_page(&b, conf, 0), 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, "main_listener::0.0.0.0:10000\n");
 	buf_reset(&b);
-	CU_ASSERT_EQUAL(mst_stats_listeners(&b, conf, 1), 0);
+	CU_ASSERT_EQUAL(mst_listeners_page(&b, conf, 1), 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, "{\n \"listener_statuses\": [\n  {\n"
 	    "   \"name\": \"main_listener\",\n   \"local_address\": {\n"
 	    "    \"socket_address\": {\n     \"address\": \"0.0.0.0\",\n"
@@ -622,7 +630,7 @@ json_pretty_matches_envoy_layout(void)
 	struct buf b;
 
 	buf_init(&b);
-	CU_ASSERT_EQUAL(mst_stats_json_pretty(&b, in, strlen(in)), 0);
+	CU_ASSERT_EQUAL(mst_json_pretty(&b, in, strlen(in)), 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, want);
 	buf_free(&b);
 }
@@ -640,7 +648,7 @@ json_pretty_rejects_bad_json(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		buf_init(&b);
 		errno = 0;
-		CU_ASSERT_EQUAL(mst_stats_json_pretty(&b, bad[i],
+		CU_ASSERT_EQUAL(mst_json_pretty(&b, bad[i],
 		    strlen(bad[i])), -1);
 		CU_ASSERT_EQUAL(errno, EINVAL);
 		buf_free(&b);
@@ -648,7 +656,7 @@ json_pretty_rejects_bad_json(void)
 	/* nesting deeper than the bound */
 	memset(deep, '[', sizeof(deep));
 	buf_init(&b);
-	CU_ASSERT_EQUAL(mst_stats_json_pretty(&b, deep, sizeof(deep)), -1);
+	CU_ASSERT_EQUAL(mst_json_pretty(&b, deep, sizeof(deep)), -1);
 	buf_free(&b);
 }
 
@@ -657,11 +665,11 @@ rfc3339_like_protobuf(void)
 {
 	char s[64];
 
-	mst_stats_rfc3339(s, sizeof(s), 1795687200123ULL);
+	mst_json_timestamp(s, sizeof(s), 1795687200123ULL);
 	CU_ASSERT_STRING_EQUAL(s, "2026-11-26T10:00:00.123Z");
-	mst_stats_rfc3339(s, sizeof(s), 1795687200000ULL);
+	mst_json_timestamp(s, sizeof(s), 1795687200000ULL);
 	CU_ASSERT_STRING_EQUAL(s, "2026-11-26T10:00:00Z");
-	mst_stats_rfc3339(s, sizeof(s), 5);
+	mst_json_timestamp(s, sizeof(s), 5);
 	CU_ASSERT_STRING_EQUAL(s, "1970-01-01T00:00:00.005Z");
 }
 
@@ -688,7 +696,7 @@ config_dump_six_types_in_order(void)
 
 	fixture();
 	buf_init(&b);
-	CU_ASSERT_EQUAL_FATAL(mst_stats_config_dump(&b, conf, 1795687200123ULL,
+	CU_ASSERT_EQUAL_FATAL(mst_config_dump(&b, conf, 1795687200123ULL,
 	    NULL), 0);
 	CU_ASSERT(starts_with(b.b_data, "{\n \"configs\": [\n  {\n   \"@type\": "
 	    "\"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\",\n"
@@ -725,7 +733,7 @@ config_dump_resource_elements(void)
 
 	fixture();
 	buf_init(&b);
-	CU_ASSERT_EQUAL_FATAL(mst_stats_config_dump(&b, conf, 1000,
+	CU_ASSERT_EQUAL_FATAL(mst_config_dump(&b, conf, 1000,
 	    "static_clusters"), 0);
 	for (p = b.b_data; (p = strstr(p, "\"@type\": \"type.googleapis.com/"
 	    "envoy.admin.v3.ClustersConfigDump.StaticCluster\"")) != NULL; p++)
@@ -733,15 +741,15 @@ config_dump_resource_elements(void)
 	CU_ASSERT_EQUAL(n, 2);
 	CU_ASSERT(strstr(b.b_data, "BootstrapConfigDump") == NULL);
 	buf_reset(&b);
-	CU_ASSERT_EQUAL(mst_stats_config_dump(&b, conf, 1000,
+	CU_ASSERT_EQUAL(mst_config_dump(&b, conf, 1000,
 	    "dynamic_active_clusters"), 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, "{\n \"configs\": []\n}\n");
 	buf_reset(&b);
 	errno = 0;
-	CU_ASSERT_EQUAL(mst_stats_config_dump(&b, conf, 1000, "nope"), -1);
+	CU_ASSERT_EQUAL(mst_config_dump(&b, conf, 1000, "nope"), -1);
 	CU_ASSERT_EQUAL(errno, ENOENT);
 	errno = 0;
-	CU_ASSERT_EQUAL(mst_stats_config_dump(&b, conf, 1000, "bootstrap"), -1);
+	CU_ASSERT_EQUAL(mst_config_dump(&b, conf, 1000, "bootstrap"), -1);
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	buf_free(&b);
 }
@@ -816,6 +824,7 @@ alt_stat_name_ipv6_and_remaining(void)
 
 	memset(&src, 0, sizeof(src));
 	src.ss_conf = c;
+	src.ss_place = &place;
 	src.ss_shm = shm;
 	src.ss_uptime_s = 1;
 	src.ss_concurrency = 1;
@@ -849,7 +858,7 @@ alt_stat_name_ipv6_and_remaining(void)
 	mst_stats_list_free(&sl);
 
 	buf_reset(&b);
-	CU_ASSERT(mst_stats_clusters(&b, c, shm) == 0);
+	CU_ASSERT(mst_clusters_text(&b, c, &place, shm) == 0);
 	CU_ASSERT(starts_with(b.b_data, "svc:a::observability_name::svc_alt\n"
 	    "svc:a::outlier::success_rate_average::-1\n"
 	    "svc:a::outlier::success_rate_ejection_threshold::-1\n"
@@ -860,7 +869,7 @@ alt_stat_name_ipv6_and_remaining(void)
 	/* a STATIC host has no DNS name to show */
 	CU_ASSERT(has_line(&b, "svc:a::[::1]:9000::hostname::"));
 	buf_reset(&b);
-	CU_ASSERT(mst_stats_listeners(&b, c, 0) == 0);
+	CU_ASSERT(mst_listeners_page(&b, c, 0) == 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, "listener_0::[::1]:10001\n");
 	buf_free(&b);
 	conf_free(c);
@@ -880,7 +889,7 @@ static int
 render_h(struct buf *b, int format, const struct mst_stats_filter *f,
     const struct mst_hist_flush *hf)
 {
-	struct mst_stats_src src = { conf, shm, 42, 2, &actr, hf };
+	struct mst_stats_src src = { conf, &place, shm, 42, 2, &actr, hf };
 	struct mst_stat_list sl;
 	int rc;
 
@@ -931,7 +940,7 @@ stats_hist_text_interval_and_cumulative(void)
 	buf_free(&b);
 
 	/* a flush: the interval is everything so far */
-	mst_stats_hist_flush(&hf, conf, shm);
+	mst_stats_hist_flush(&hf, conf, &place, shm);
 	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
 	snprintf(want, sizeof(want), "cluster.backend_v1.upstream_rq_time: "
 	    "P0(0.992,0.992) P25(1,1) P50(1.008,1.008) P75(1.016,1.016) "
@@ -951,7 +960,7 @@ stats_hist_text_interval_and_cumulative(void)
 	    "P0(0.992,0.992) ") != NULL);
 	CU_ASSERT(strstr(b.b_data, " P100(1.024,3.072)\n") != NULL);
 	buf_free(&b);
-	mst_stats_hist_flush(&hf, conf, shm);
+	mst_stats_hist_flush(&hf, conf, &place, shm);
 	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
 	/* [2944, 3072) us only */
 	CU_ASSERT(strstr(b.b_data, "cluster.backend_v1.upstream_rq_time: "
@@ -960,7 +969,7 @@ stats_hist_text_interval_and_cumulative(void)
 	CU_ASSERT(strstr(b.b_data, " P50(3.008,1.024) ") != NULL);
 	buf_free(&b);
 	/* a quiet interval */
-	mst_stats_hist_flush(&hf, conf, shm);
+	mst_stats_hist_flush(&hf, conf, &place, shm);
 	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
 	CU_ASSERT(strstr(b.b_data, "cluster.backend_v1.upstream_rq_time: "
 	    "P0(nan,0.992) P25(nan,1.008) ") != NULL);
@@ -998,7 +1007,7 @@ stats_hist_flush_forgets_a_reassigned_record(void)
 	fixture();
 	memset(&hf, 0, sizeof(hf));
 	rq_time(0, 0, 1000);
-	mst_stats_hist_flush(&hf, conf, shm);
+	mst_stats_hist_flush(&hf, conf, &place, shm);
 	/* record 0 held another cluster before: its snapshot is void */
 	strlcpy(hf.hf_name[0], "removed_cluster", sizeof(hf.hf_name[0]));
 	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
@@ -1006,7 +1015,7 @@ stats_hist_flush_forgets_a_reassigned_record(void)
 	    NULL);
 	buf_free(&b);
 	rq_time(0, 0, 1000);
-	mst_stats_hist_flush(&hf, conf, shm);
+	mst_stats_hist_flush(&hf, conf, &place, shm);
 	CU_ASSERT_EQUAL(hf.hf_ival[0].h_count, 2);
 	CU_ASSERT_STRING_EQUAL(hf.hf_name[0], "backend_v1");
 }
@@ -1036,7 +1045,7 @@ stats_hist_json_quantiles(void)
 	CU_ASSERT(b.b_len > 5 &&
 	    strcmp(b.b_data + b.b_len - 5, "]}}]}") == 0);
 	buf_init(&pretty);
-	CU_ASSERT(mst_stats_json_pretty(&pretty, b.b_data, b.b_len) == 0);
+	CU_ASSERT(mst_json_pretty(&pretty, b.b_data, b.b_len) == 0);
 	buf_free(&pretty);
 	buf_free(&b);
 
@@ -1046,7 +1055,7 @@ stats_hist_json_quantiles(void)
 	CU_ASSERT_EQUAL_FATAL(render_h(&b, 1, &f, NULL), 0);
 	CU_ASSERT(starts_with(b.b_data, "{\"stats\":[{\"histograms\":"));
 	buf_init(&pretty);
-	CU_ASSERT(mst_stats_json_pretty(&pretty, b.b_data, b.b_len) == 0);
+	CU_ASSERT(mst_json_pretty(&pretty, b.b_data, b.b_len) == 0);
 	buf_free(&pretty);
 	buf_free(&b);
 }

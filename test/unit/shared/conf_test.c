@@ -326,7 +326,7 @@ seed_loads_with_every_value_checked(void)
 	CU_ASSERT_EQUAL(r->rt_match.rm_nquery, 0);
 	CU_ASSERT_EQUAL(r->rt_action, CD_RA_CLUSTER);
 	CU_ASSERT_EQUAL(r->rt_cluster, 0);
-	CU_ASSERT_EQUAL(r->rt_split, -1);
+	CU_ASSERT_EQUAL(r->rt_wi, -1);
 	CU_ASSERT_EQUAL(r->rt_timeout, 15 * SEC);
 	CU_ASSERT_EQUAL(r->rt_idle_timeout, CD_DUR_UNSET);
 	CU_ASSERT_FALSE(r->rt_retry.rp_set);
@@ -345,7 +345,7 @@ seed_loads_with_every_value_checked(void)
 	CU_ASSERT_EQUAL(r->rt_wc[1].wc_cluster, 1);
 	CU_ASSERT_EQUAL(r->rt_wc[1].wc_weight, 10);
 	CU_ASSERT_EQUAL(r->rt_total_weight, 100);
-	CU_ASSERT_EQUAL(r->rt_split, 0);
+	CU_ASSERT_EQUAL(r->rt_wi, 0);
 	CU_ASSERT_EQUAL(r->rt_split_mode, CD_SPLIT_EXACT);
 	CU_ASSERT_EQUAL(r->rt_timeout, 15 * SEC);
 	CU_ASSERT_TRUE(r->rt_retry.rp_set);
@@ -355,7 +355,7 @@ seed_loads_with_every_value_checked(void)
 	CU_ASSERT_EQUAL(r->rt_retry.rp_backoff_base, 25 * MS);
 	CU_ASSERT_EQUAL(r->rt_retry.rp_backoff_max, 250 * MS);
 	CU_ASSERT_EQUAL(r->rt_retry.rp_ncodes, 0);
-	CU_ASSERT_EQUAL(conf->c_nsplits, 1);
+	CU_ASSERT_EQUAL(conf->c_nweighted, 1);
 
 	/* clusters */
 	CU_ASSERT_EQUAL_FATAL(conf->c_nclusters, 2);
@@ -774,7 +774,7 @@ total_weight_mismatch_is_a_warning(void)
 	    "by Envoy since 1.24); the sum is used"));
 	r = &c->c_listener->l_vhosts[0].vh_routes[0];
 	CU_ASSERT_EQUAL(r->rt_total_weight, 110);
-	CU_ASSERT_EQUAL(r->rt_split, 0);
+	CU_ASSERT_EQUAL(r->rt_wi, 0);
 	conf_free(c);
 	conf_diags_free(&d);
 }
@@ -1159,6 +1159,38 @@ anchors_aliases_merge_keys_and_camel_case_work(void)
 	conf_free(c);
 }
 
+/* A hook that checks a field given through a merge key reports at the
+ * mapping that merged it (the field has no key node of its own there). */
+static void
+merged_fields_in_hook_checks_are_reported(void)
+{
+	static const char *const routes[] = {
+	    "              - match: { prefix: \"/\", query_parameters: "
+	    "[ { name: a, <<: { present_match: false } } ] }\n",
+	    "              - match: { <<: { path_separated_prefix: \"/a/\" } }\n",
+	    "              - match: { prefix: \"/\" }\n"
+	    "                route: { cluster: v1, retry_policy: { "
+	    "retry_back_off: { base_interval: 1s, <<: { max_interval: 0.5s "
+	    "} } } }\n",
+	};
+	char yaml[4096];
+	struct conf_diags d;
+	struct cd_conf *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "%s%s%s%s%s", HCM_HEAD, routes[i],
+		    i < 2 ? "                route: { cluster: v1 }\n" : "",
+		    CLUSTERS, CLUSTER_V1);
+		c = load(yaml, &d);
+		CU_ASSERT_PTR_NULL(c);
+		CU_ASSERT_EQUAL(d.cd_nerrors, 1);
+		CU_ASSERT(d.cd_n >= 1 && d.cd_v[0].d_line == (i < 2 ? 18 : 19));
+		conf_free(c);
+		conf_diags_free(&d);
+	}
+}
+
 static void
 null_value_leaves_a_field_unset(void)
 {
@@ -1491,7 +1523,7 @@ direct_response_and_options_are_stored(void)
 	CU_ASSERT_EQUAL(r->rt_direct_status, 418);
 	CU_ASSERT_STRING_EQUAL(r->rt_direct_body, "short and stout");
 	CU_ASSERT_EQUAL(r->rt_direct_body_len, 15);
-	CU_ASSERT_EQUAL(c->c_nsplits, 0);
+	CU_ASSERT_EQUAL(c->c_nweighted, 0);
 
 	cl = &c->c_clusters[0];
 	CU_ASSERT_STRING_EQUAL(cl->cl_stat_name, "ns_svc");
@@ -1648,6 +1680,8 @@ static CU_TestInfo tests[] = {
 	    comments_and_quoted_or_plain_scalars_load_the_same },
 	{ "anchors_aliases_merge_keys_and_camel_case_work",
 	    anchors_aliases_merge_keys_and_camel_case_work },
+	{ "merged_fields_in_hook_checks_are_reported",
+	    merged_fields_in_hook_checks_are_reported },
 	{ "null_value_leaves_a_field_unset", null_value_leaves_a_field_unset },
 	{ "safe_regex_route_matches_the_whole_path",
 	    safe_regex_route_matches_the_whole_path },

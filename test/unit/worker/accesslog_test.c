@@ -28,7 +28,7 @@
 #include "shared/shm.h"
 #include "shared/stats-t.h"
 #include "worker/accesslog.h"
-#include "worker/worker.h"
+#include "worker/wrk.h"
 
 /* 2026-11-26T10:00:00.123Z */
 #define T0_MS	(1795687200ULL * 1000 + 123)

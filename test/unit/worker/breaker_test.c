@@ -1,8 +1,9 @@
 /*
  * Unit tests for worker/breaker.c: takes stop exactly at the threshold,
- * every take and give moves the worker's held share with the gauge, the
- * master's reap of a dead worker gives back exactly its share, and
- * processes racing on one segment never get more units than the limit.
+ * every take and give moves the worker's held share with the gauge, a
+ * hold gives each of its units back once, the master's reap of a dead
+ * worker gives back exactly its share, and processes racing on one
+ * segment never get more units than the limit.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -19,7 +20,7 @@
 #include "shared/conf-t.h"
 #include "shared/shm.h"
 #include "worker/breaker.h"
-#include "worker/worker.h"
+#include "worker/wrk.h"
 
 static int32_t
 gauge(struct shm *s, int ci, int res)
@@ -32,6 +33,24 @@ held(struct shm *s, int slot, int ci, int res)
 {
 	return atomic_load(
 	    &s->slots[slot].w_cl[ci].cc_cb_held[CD_PRIO_DEFAULT][res]);
+}
+
+/*
+ * wrk as the worker counting in slot of s, configured with the two
+ * clusters cl (in the shm records pl names); the caller keeps the old wrk
+ * and puts it back.
+ */
+static void
+worker_on(struct shm *s, int slot, struct cd_conf *conf,
+    struct cd_cluster *cl, struct cd_place *pl)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->c_clusters = cl;
+	conf->c_nclusters = 2;
+	wrk.w_conf = conf;
+	wrk.w_place = pl;
+	wrk.w_shm = s;
+	wrk.w_slot = &s->slots[slot];
 }
 
 static void
@@ -121,24 +140,21 @@ wrappers_use_the_clusters_thresholds(void)
 	struct shm *s = shm_create();
 	struct cd_cluster cl[2];
 	struct cd_conf conf;
+	struct cd_place pl;
 	struct wrk saved = wrk;
 	int i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(cl, 0, sizeof(cl));
-	memset(&conf, 0, sizeof(conf));
-	cl[0].cl_shm = 0;
-	cl[1].cl_shm = 1;
+	memset(&pl, 0, sizeof(pl));
+	pl.pl_cluster[0] = 0;
+	pl.pl_cluster[1] = 1;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_connections = 2;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_pending_requests = 3;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 4;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_retries = 1;
 	cl[1].cl_thresholds[CD_PRIO_HIGH].th_max_requests = 99;
-	conf.c_clusters = cl;
-	conf.c_nclusters = 2;
-	wrk.w_conf = &conf;
-	wrk.w_shm = s;
-	wrk.w_slot = &s->slots[3];
+	worker_on(s, 3, &conf, cl, &pl);
 
 	CU_ASSERT_EQUAL(wrk_breaker_limit(1, SHM_CB_CX), 2);
 	CU_ASSERT_EQUAL(wrk_breaker_limit(1, SHM_CB_PENDING), 3);
@@ -167,6 +183,70 @@ wrappers_use_the_clusters_thresholds(void)
 }
 
 /*
+ * A hold takes at most one unit per resource and gives each back once,
+ * to the cluster it came from, however many times it is asked to.
+ */
+static void
+hold_gives_each_unit_back_once(void)
+{
+	struct shm *s = shm_create();
+	struct cd_cluster cl[2];
+	struct cd_conf conf;
+	struct cd_place pl;
+	struct wrk saved = wrk;
+	struct wrk_breaker_hold h, other;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	memset(cl, 0, sizeof(cl));
+	memset(&h, 0, sizeof(h));
+	memset(&other, 0, sizeof(other));
+	memset(&pl, 0, sizeof(pl));
+	pl.pl_cluster[0] = 0;
+	pl.pl_cluster[1] = 1;
+	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_pending_requests = 1;
+	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 5;
+	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_retries = 5;
+	worker_on(s, 1, &conf, cl, &pl);
+
+	CU_ASSERT_FALSE(wrk_breaker_holds(&h, SHM_CB_PENDING));
+	CU_ASSERT_FALSE(wrk_breaker_hold_give(&h, SHM_CB_PENDING));
+	CU_ASSERT(wrk_breaker_hold_take(&h, 1, SHM_CB_PENDING));
+	CU_ASSERT(wrk_breaker_holds(&h, SHM_CB_PENDING));
+	/* at the limit: nothing taken, nothing held */
+	CU_ASSERT_FALSE(wrk_breaker_hold_take(&other, 1, SHM_CB_PENDING));
+	CU_ASSERT_FALSE(wrk_breaker_holds(&other, SHM_CB_PENDING));
+	CU_ASSERT(wrk_breaker_hold_take(&h, 1, SHM_CB_RQ));
+	CU_ASSERT(wrk_breaker_hold_take(&h, 1, SHM_CB_RETRY));
+	CU_ASSERT_EQUAL(gauge(s, 1, SHM_CB_PENDING), 1);
+	CU_ASSERT_EQUAL(held(s, 1, 1, SHM_CB_RQ), 1);
+	CU_ASSERT_EQUAL(held(s, 1, 1, SHM_CB_RETRY), 1);
+
+	CU_ASSERT(wrk_breaker_hold_give(&h, SHM_CB_PENDING));
+	CU_ASSERT_FALSE(wrk_breaker_hold_give(&h, SHM_CB_PENDING));
+	CU_ASSERT_EQUAL(gauge(s, 1, SHM_CB_PENDING), 0);
+	CU_ASSERT(wrk_breaker_holds(&h, SHM_CB_RQ));
+	CU_ASSERT(wrk_breaker_hold_give(&h, SHM_CB_RQ));
+	CU_ASSERT(wrk_breaker_hold_give(&h, SHM_CB_RETRY));
+	CU_ASSERT_FALSE(wrk_breaker_hold_give(&h, SHM_CB_RQ));
+	CU_ASSERT_FALSE(wrk_breaker_hold_give(&h, SHM_CB_RETRY));
+	CU_ASSERT_EQUAL(h.bh_units, 0);
+	CU_ASSERT_EQUAL(gauge(s, 1, SHM_CB_RQ), 0);
+	CU_ASSERT_EQUAL(gauge(s, 1, SHM_CB_RETRY), 0);
+	CU_ASSERT_EQUAL(held(s, 1, 1, SHM_CB_RQ), 0);
+	CU_ASSERT_EQUAL(held(s, 1, 1, SHM_CB_RETRY), 0);
+	/* empty again, it may take units of another cluster */
+	cl[0].cl_thresholds[CD_PRIO_DEFAULT].th_max_connections = 1;
+	CU_ASSERT(wrk_breaker_hold_take(&h, 0, SHM_CB_CX));
+	CU_ASSERT_EQUAL(h.bh_cluster, 0);
+	CU_ASSERT_EQUAL(gauge(s, 0, SHM_CB_CX), 1);
+	CU_ASSERT(wrk_breaker_hold_give(&h, SHM_CB_CX));
+	CU_ASSERT_EQUAL(gauge(s, 0, SHM_CB_CX), 0);
+	CU_ASSERT_EQUAL(gauge(s, 1, SHM_CB_CX), 0);
+	wrk = saved;
+	shm_destroy(s);
+}
+
+/*
  * After a structural reload conf cluster i may own shm records j != i:
  * breaker units, held shares, counters and response codes must all land
  * in records j, and records i (another generation's cluster) stay zero.
@@ -177,20 +257,17 @@ cluster_counts_into_its_shm_slot(void)
 	struct shm *s = shm_create();
 	struct cd_cluster cl[2];
 	struct cd_conf conf;
+	struct cd_place pl;
 	struct wrk saved = wrk;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(cl, 0, sizeof(cl));
-	memset(&conf, 0, sizeof(conf));
-	cl[0].cl_shm = 5;
-	cl[1].cl_shm = 0;
+	memset(&pl, 0, sizeof(pl));
+	pl.pl_cluster[0] = 5;
+	pl.pl_cluster[1] = 0;
 	cl[0].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 2;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 7;
-	conf.c_clusters = cl;
-	conf.c_nclusters = 2;
-	wrk.w_conf = &conf;
-	wrk.w_shm = s;
-	wrk.w_slot = &s->slots[2];
+	worker_on(s, 2, &conf, cl, &pl);
 
 	CU_ASSERT(wrk_breaker_acquire(0, SHM_CB_RQ));
 	CU_ASSERT(wrk_breaker_acquire(0, SHM_CB_RQ));
@@ -289,6 +366,7 @@ static CU_TestInfo tests[] = {
 	    reap_gives_back_a_dead_workers_share },
 	{ "wrappers_use_the_clusters_thresholds",
 	    wrappers_use_the_clusters_thresholds },
+	{ "hold_gives_each_unit_back_once", hold_gives_each_unit_back_once },
 	{ "cluster_counts_into_its_shm_slot",
 	    cluster_counts_into_its_shm_slot },
 	{ "racing_processes_never_exceed_the_limit",

@@ -54,6 +54,39 @@ kind_is_case_insensitive(void)
 }
 
 static void
+kind_knows_each_special_header(void)
+{
+	static const struct {
+		const char	*name;
+		enum wrk_hkind	 kind;
+	} k[] = {
+		{ "te", WRK_H_TE }, { "host", WRK_H_HOST },
+		{ "date", WRK_H_DATE }, { "expect", WRK_H_EXPECT },
+		{ "server", WRK_H_SERVER }, { "upgrade", WRK_H_UPGRADE },
+		{ "connection", WRK_H_CONNECTION },
+		{ "keep-alive", WRK_H_KEEP_ALIVE },
+		{ "x-request-id", WRK_H_X_REQUEST_ID },
+		{ "content-length", WRK_H_CONTENT_LENGTH },
+		{ "proxy-connection", WRK_H_PROXY_CONNECTION },
+		{ "transfer-encoding", WRK_H_TRANSFER_ENCODING },
+		{ "x-forwarded-proto", WRK_H_X_FORWARDED_PROTO },
+		/* same lengths, other names */
+		{ "tf", WRK_H_OTHER }, { "dote", WRK_H_OTHER },
+		{ "servers", WRK_H_OTHER },
+		{ "x-forwarded-prota", WRK_H_OTHER },
+		/* lengths nothing special has */
+		{ "", WRK_H_OTHER }, { "a", WRK_H_OTHER },
+		{ "x-forwarded-proto2", WRK_H_OTHER },
+		{ "content-length-and-more", WRK_H_OTHER },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		CU_ASSERT_EQUAL(wrk_hdr_kind(k[i].name, strlen(k[i].name)),
+		    k[i].kind);
+}
+
+static void
 request_drops_hop_by_hop_and_envoy_headers(void)
 {
 	const char *b = "POST /p HTTP/1.1\r\n"
@@ -381,6 +414,7 @@ response_framing_decisions(void)
 
 static CU_TestInfo tests[] = {
 	{ "kind_is_case_insensitive", kind_is_case_insensitive },
+	{ "kind_knows_each_special_header", kind_knows_each_special_header },
 	{ "request_drops_hop_by_hop_and_envoy_headers",
 	    request_drops_hop_by_hop_and_envoy_headers },
 	{ "request_keeps_te_trailers_and_notes_ids",

@@ -426,7 +426,7 @@ exact_split_follows_published_weights(void)
 }
 
 /*
- * During a structural reload the shm split at rt_split may hold another
+ * During a structural reload the route's shm split may hold another
  * generation's weights (3 clusters here): the route keeps its own 90/10,
  * still exact, still on the shared counter.
  */

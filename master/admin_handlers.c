@@ -1,0 +1,314 @@
+/*
+ * What each admin endpoint does (the table is admin_endpoints.c, /stats
+ * is admin_stats.c): read the running configuration and shm through the
+ * page renderers, or change the server state.  A handler never stops or
+ * drains the server itself: it asks for it in ar_action.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "shared/buf.h"
+#include "shared/log.h"
+#include "shared/text.h"
+#include "shared/version.h"
+#include "admin-int.h"
+#include "admin.h"
+#include "canary.h"
+#include "clusters.h"
+#include "config_dump.h"
+#include "json.h"
+#include "listeners.h"
+#include "loop.h"
+#include "mst.h"
+#include "proc.h"
+#include "rollout.h"
+
+static const struct text_name server_states[] = {
+	{ SHM_S_LIVE, "LIVE" },
+	{ SHM_S_DRAINING, "DRAINING" },
+	{ SHM_S_PRE_INITIALIZING, "PRE_INITIALIZING" },
+	{ SHM_S_INITIALIZING, "INITIALIZING" },
+};
+
+static const char *
+server_state(void)
+{
+	return text_name(server_states, TEXT_NELEM(server_states),
+	    (int)atomic_load(&mst.m_shm->hdr.h_state), "UNKNOWN");
+}
+
+/* Is key in the query string with the value want? */
+static int
+query_is(const char *query, const char *key, const char *want)
+{
+	struct buf v;
+	int is;
+
+	buf_init(&v);
+	is = mst_admin_query(query, key, &v) &&
+	    strcmp(admin_buf_str(&v), want) == 0;
+	buf_free(&v);
+	return is;
+}
+
+static void
+no_engine(struct mst_admin_reply *r)
+{
+	admin_reply_text(r, 503, "canary: the rollout engine is not running\n");
+}
+
+/* GET /canary: every weighted route, JSON or (?format=text) text. */
+void
+admin_h_canary(const char *query, struct mst_admin_reply *r)
+{
+	struct mst_ro *ro = mst_rollout_engine();
+	int rc;
+
+	if (ro == NULL) {
+		no_engine(r);
+		return;
+	}
+	if (query_is(query, "format", "text"))
+		rc = mst_canary_text(&r->ar_body, ro, mst_rollout_now_ns());
+	else {
+		r->ar_ctype = ADMIN_CT_JSON;
+		rc = mst_canary_json(&r->ar_body, ro, mst_rollout_now_ns(),
+		    NULL);
+	}
+	if (rc == -1)
+		admin_reply_text(r, 500, "out of memory\n");
+}
+
+static const struct text_name canary_ops[] = {
+	{ MST_RO_OP_PAUSE, "pause" },
+	{ MST_RO_OP_RESUME, "resume" },
+	{ MST_RO_OP_PROMOTE, "promote" },
+	{ MST_RO_OP_ROLLBACK, "rollback" },
+};
+
+/* The operator's action op on the route named (URL-encoded) name. */
+static void
+canary_op(const char *name, size_t len, int op, struct mst_admin_reply *r)
+{
+	struct mst_ro *ro = mst_rollout_engine();
+	struct mst_ro_route *rr;
+	struct buf n, why;
+
+	buf_init(&n);
+	buf_init(&why);
+	mst_admin_url_decode(&n, name, len);
+	buf_append(&n, "", 0);
+	if ((rr = mst_rollout_find(ro, admin_buf_str(&n))) == NULL) {
+		admin_reply_text(r, 404, "");
+		buf_printf(&r->ar_body, "unknown route: %s\n",
+		    admin_buf_str(&n));
+	} else if (mst_rollout_op(ro, rr, (enum mst_ro_op)op,
+	    mst_rollout_now_ns(), &why) == -1) {
+		admin_reply_text(r, 409, admin_buf_str(&why));
+	} else {
+		mst_rollout_persist();	/* on disk before the answer */
+		r->ar_ctype = ADMIN_CT_JSON;
+		if (mst_canary_json(&r->ar_body, ro, mst_rollout_now_ns(),
+		    rr) == -1)
+			admin_reply_text(r, 500, "out of memory\n");
+	}
+	buf_free(&n);
+	buf_free(&why);
+}
+
+/*
+ * POST /canary/<route>/<pause|resume|promote|rollback>.  Answers the
+ * route's new JSON; 409 when the action does not apply to the route's
+ * state.
+ */
+void
+admin_canary_action(const char *method, const char *rest,
+    struct mst_admin_reply *r)
+{
+	const char *slash = strrchr(rest, '/');
+	int op;
+
+	if (slash == NULL || slash == rest || !text_value(canary_ops,
+	    TEXT_NELEM(canary_ops), slash + 1, false, &op)) {
+		admin_reply_404(r);
+		return;
+	}
+	if (strcmp(method, "POST") != 0) {
+		admin_reply_405(r, method);
+		return;
+	}
+	if (mst_rollout_engine() == NULL) {
+		no_engine(r);
+		return;
+	}
+	canary_op(rest, (size_t)(slash - rest), op, r);
+}
+
+/* ?format=json, else text: Envoy treats any other value as text. */
+void
+admin_h_clusters(const char *query, struct mst_admin_reply *r)
+{
+	int rc;
+
+	if (query_is(query, "format", "json")) {
+		r->ar_ctype = ADMIN_CT_JSON;
+		rc = mst_clusters_json(&r->ar_body, mst.m_conf, mst.m_place,
+		    mst.m_shm);
+	} else
+		rc = mst_clusters_text(&r->ar_body, mst.m_conf, mst.m_place,
+		    mst.m_shm);
+	if (rc == -1)
+		admin_reply_text(r, 500, "out of memory\n");
+}
+
+void
+admin_h_listeners(const char *query, struct mst_admin_reply *r)
+{
+	int json = query_is(query, "format", "json");
+
+	if (json)
+		r->ar_ctype = ADMIN_CT_JSON;
+	if (mst_listeners_page(&r->ar_body, mst.m_conf, json) == -1)
+		admin_reply_text(r, 500, "out of memory\n");
+}
+
+void
+admin_h_config_dump(const char *query, struct mst_admin_reply *r)
+{
+	struct buf v;
+	const char *res = NULL;
+
+	buf_init(&v);
+	/* a mask or name filter we cannot apply must not look applied */
+	if (mst_admin_query(query, "mask", &v) ||
+	    mst_admin_query(query, "name_regex", &v)) {
+		admin_reply_text(r, 400, "config_dump: mask and name_regex are "
+		    "not supported by canaryd\n");
+		goto out;
+	}
+	if (mst_admin_query(query, "resource", &v) && v.b_len > 0)
+		res = admin_buf_str(&v);
+	r->ar_ctype = ADMIN_CT_JSON;
+	if (mst_config_dump(&r->ar_body, mst.m_conf,
+	    mst.m_conf_loaded_realtime_ms, res) == -1) {
+		if (errno == ENOENT) {
+			admin_reply_text(r, 404, "");
+			buf_printf(&r->ar_body, "%s not found in config dump\n",
+			    res);
+		} else if (errno == EINVAL) {
+			admin_reply_text(r, 400, "");
+			buf_printf(&r->ar_body, "%s is not a repeated field\n",
+			    res);
+		} else
+			admin_reply_text(r, 500, "out of memory\n");
+	}
+out:
+	buf_free(&v);
+}
+
+void
+admin_h_ready(const char *query, struct mst_admin_reply *r)
+{
+	(void)query;
+	r->ar_status = atomic_load(&mst.m_shm->hdr.h_state) == SHM_S_LIVE ?
+	    200 : 503;
+	buf_printf(&r->ar_body, "%s\n", server_state());
+}
+
+void
+admin_h_server_info(const char *query, struct mst_admin_reply *r)
+{
+	uint64_t now = mst_now_ms(), up;
+	const char *lvl = log_level_name(mst.m_log_level);
+	const char *path = mst.m_config_path != NULL ? mst.m_config_path : "";
+	struct buf c;
+
+	(void)query;
+	up = now > mst.m_start_mono_ms ? (now - mst.m_start_mono_ms) / 1000 :
+	    0;
+	buf_init(&c);
+	buf_printf(&c, "{\"version\":\"canaryd/%s/Clean/RELEASE/no-ssl\","
+	    "\"state\":\"%s\",\"hot_restart_version\":\"disabled\","
+	    "\"command_line_options\":{\"base_id\":\"0\",\"concurrency\":%d,"
+	    "\"config_path\":", CANARYD_VERSION, server_state(),
+	    mst.m_concurrency);
+	mst_json_str(&c, path);
+	buf_puts(&c, ",\"log_level\":");
+	mst_json_str(&c, lvl != NULL ? lvl : "");
+	/* no hot restart in canaryd: SIGHUP reloads in place instead */
+	buf_printf(&c, ",\"mode\":\"Serve\",\"disable_hot_restart\":true,"
+	    "\"restart_epoch\":0,\"drain_time\":\"%ds\"},"
+	    "\"uptime_current_epoch\":\"%" PRIu64 "s\","
+	    "\"uptime_all_epochs\":\"%" PRIu64 "s\",\"node\":{},",
+	    mst.m_drain_time_s, up, up);
+	/* canaryd's own: worker generations and a reload that waits */
+	buf_printf(&c, "\"canaryd\":{\"generation\":%u,"
+	    "\"generation_draining\":%s,\"reload_waiting\":%s}}",
+	    mst.m_generation, mst_proc_draining() ? "true" : "false",
+	    mst.m_reload_waiting ? "true" : "false");
+	r->ar_ctype = ADMIN_CT_JSON;
+	if (c.b_oom || mst_json_pretty(&r->ar_body, c.b_data, c.b_len) == -1)
+		admin_reply_text(r, 500, "out of memory\n");
+	buf_free(&c);
+}
+
+/*
+ * Workers stop accepting, finish what is in flight and exit; then the
+ * server exits too, unless skip_exit (with graceful, as Envoy requires),
+ * which keeps the master and this admin port up with the listeners closed.
+ */
+void
+admin_h_drain(const char *query, struct mst_admin_reply *r)
+{
+	struct buf v;
+	int graceful, skip_exit;
+
+	buf_init(&v);
+	graceful = mst_admin_query(query, "graceful", &v);
+	skip_exit = mst_admin_query(query, "skip_exit", &v);
+	buf_free(&v);
+	if (skip_exit && !graceful) {
+		admin_reply_text(r, 400, "skip_exit requires graceful\n");
+		return;
+	}
+	buf_puts(&r->ar_body, "OK\n");
+	r->ar_action = skip_exit ? MST_ADMIN_ACT_DRAIN_LISTENERS :
+	    MST_ADMIN_ACT_DRAIN_QUIT;
+}
+
+/* /healthcheck/fail and /ok: what /ready and server.live say. */
+static void
+health_override(struct mst_admin_reply *r, int live)
+{
+	atomic_store(&mst.m_shm->hdr.h_live, live ? 1 : 0);
+	atomic_store(&mst.m_shm->hdr.h_state, live ? SHM_S_LIVE :
+	    SHM_S_DRAINING);
+	log_info("admin: /healthcheck/%s: server state %s", live ? "ok" :
+	    "fail", live ? "LIVE" : "DRAINING");
+	buf_puts(&r->ar_body, "OK\n");
+}
+
+void
+admin_h_hc_fail(const char *query, struct mst_admin_reply *r)
+{
+	(void)query;
+	health_override(r, 0);
+}
+
+void
+admin_h_hc_ok(const char *query, struct mst_admin_reply *r)
+{
+	(void)query;
+	health_override(r, 1);
+}
+
+void
+admin_h_quit(const char *query, struct mst_admin_reply *r)
+{
+	(void)query;
+	buf_puts(&r->ar_body, "OK\n");
+	r->ar_action = MST_ADMIN_ACT_QUIT;
+}

@@ -1,0 +1,62 @@
+/*
+ * Placement (shared/place-t.h): which shm cluster and split records the
+ * running configuration uses, decided by the master at start and by each
+ * structural reload, and the file's weights written to those split
+ * records.  Master only.
+ *
+ * mst_place_first() and mst_place_next() are pure, for the unit tests;
+ * mst_place_prepare() and mst_place_apply() hold the master's placement,
+ * which mst.m_place points at.
+ */
+#ifndef CANARYD_MASTER_PLACE_H
+#define CANARYD_MASTER_PLACE_H
+
+#include <stdbool.h>
+
+#include "shared/conf-t.h"
+#include "shared/place-t.h"
+#include "shared/shm-t.h"
+#include "mst.h"
+
+enum mst_place_rc {
+	MST_PLACE_OK,
+	MST_PLACE_NO_CLUSTER,	/* the two configs need too many records */
+	MST_PLACE_NO_SPLIT,	/* next has more weighted routes than a half */
+};
+
+/* At start: every cluster at its own index, weighted routes from split 0. */
+void	 mst_place_first(struct cd_place *);
+
+/*
+ * A structural reload from now (placed at now_pl) to next: a cluster of
+ * next that has the name of one of now keeps its records; each other one
+ * takes a record none of now's clusters uses, and fresh[record] is set
+ * (every other entry of fresh is cleared); next's weighted routes take
+ * the half of the split records now's do not use, so the draining
+ * generation keeps its sequences.  next_pl is undefined unless
+ * MST_PLACE_OK.
+ */
+enum mst_place_rc mst_place_next(const struct cd_conf *now,
+	    const struct cd_place *now_pl, const struct cd_conf *next,
+	    struct cd_place *next_pl, bool fresh[CD_MAX_CLUSTERS]);
+
+/* Write conf's weighted_clusters weights, as in the file, to the split
+ * records pl gives them; each sequence starts a fresh period. */
+void	 mst_place_publish_weights(struct shm *, const struct cd_conf *,
+	    const struct cd_place *);
+
+/*
+ * Place next, about to become the running configuration by ch (at
+ * MST_CH_WEIGHTS the structure, so the placement, stays).  0, or -1 when
+ * shm has no room for it (logged); nothing changes until
+ * mst_place_apply().
+ */
+int	 mst_place_prepare(enum mst_change ch, const struct cd_conf *next);
+/*
+ * mst.m_conf is now the prepared configuration: make the prepared
+ * placement mst.m_place, wipe the records it takes anew and publish the
+ * file's weights.  Before any other module reads mst.m_place.
+ */
+void	 mst_place_apply(void);
+
+#endif /* CANARYD_MASTER_PLACE_H */

@@ -1,0 +1,290 @@
+/*
+ * /stats/prometheus (see stats.h): Envoy's default tag extraction turns
+ * stat names into metric families with labels.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shared/buf.h"
+#include "shared/hist.h"
+#include "stats-int.h"
+#include "stats.h"
+
+/*
+ * Envoy's default tag extractors (well_known_names.cc) that can match a
+ * canaryd stat, in Envoy's order, which is also the label order.  Each is
+ * applied to the original name; the characters of its first capture group
+ * are removed from the metric name and the second group is the value.
+ */
+enum prom_tag_id {
+	TAG_RESPONSE_CODE,	/* _rq(_(\d{3}))$ */
+	TAG_RESPONSE_CODE_CLASS,	/* _rq_((\d))xx$ */
+	TAG_CLUSTER_NAME,	/* ^cluster\.((.*?)\.) */
+	TAG_HCM_PREFIX,		/* ^(?:|listener(?=\.).*?\.)http\.((.*?)\.) */
+	TAG_LISTENER_ADDRESS,	/* ^listener\.(((?:[_.[:digit:]]*|
+				   [_\[\]aAbBcCdDeEfF[:digit:]]*))\.) */
+	TAG_CANARY_ROUTE,	/* canaryd's: ^canary\.((.*?)\.)rollout\. */
+	TAG__N
+};
+
+static const char *const prom_tag_names[TAG__N] = {
+	"envoy_response_code",
+	"envoy_response_code_class",
+	"envoy_cluster_name",
+	"envoy_http_conn_manager_prefix",
+	"envoy_listener_address",
+	"canaryd_route",
+};
+
+struct prom_tag {
+	int	 t_id;
+	size_t	 t_off;		/* value: a slice of the stat name */
+	size_t	 t_len;
+};
+
+struct prom_ent {
+	const struct mst_stat *pe_st;
+	size_t		 pe_fam_off;
+	const char	*pe_fam;
+	struct prom_tag	 pe_tags[TAG__N];
+	int		 pe_ntags;
+};
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static void
+prom_tag(struct prom_ent *pe, char *rm, int id, size_t voff, size_t vlen,
+    size_t roff, size_t rlen)
+{
+	struct prom_tag *t = &pe->pe_tags[pe->pe_ntags++];
+
+	t->t_id = id;
+	t->t_off = voff;
+	t->t_len = vlen;
+	memset(rm + roff, 1, rlen);
+}
+
+/* Fill pe's tags and mark in rm (strlen(name) bytes) what leaves the name. */
+static void
+prom_extract(const char *s, size_t len, char *rm, struct prom_ent *pe)
+{
+	const char *d;
+	size_t p, q, last;
+
+	if (len >= 7 && is_digit(s[len - 1]) && is_digit(s[len - 2]) &&
+	    is_digit(s[len - 3]) && memcmp(s + len - 7, "_rq_", 4) == 0)
+		prom_tag(pe, rm, TAG_RESPONSE_CODE, len - 3, 3, len - 4, 4);
+	if (len >= 7 && memcmp(s + len - 2, "xx", 2) == 0 &&
+	    is_digit(s[len - 3]) && memcmp(s + len - 7, "_rq_", 4) == 0)
+		prom_tag(pe, rm, TAG_RESPONSE_CODE_CLASS, len - 3, 1,
+		    len - 3, 1);
+	if (strncmp(s, "cluster.", 8) == 0 &&
+	    (d = strchr(s + 8, '.')) != NULL)
+		prom_tag(pe, rm, TAG_CLUSTER_NAME, 8, (size_t)(d - s) - 8,
+		    8, (size_t)(d - s) - 7);
+
+	/* http.<prefix>. or listener.<...>.http.<prefix>. */
+	p = 0;
+	if (strncmp(s, "http.", 5) == 0)
+		p = 5;
+	else if (strncmp(s, "listener.", 9) == 0 &&
+	    (d = strstr(s + 8, ".http.")) != NULL)
+		p = (size_t)(d - s) + 6;
+	if (p != 0 && (d = strchr(s + p, '.')) != NULL) {
+		q = (size_t)(d - s);
+		prom_tag(pe, rm, TAG_HCM_PREFIX, p, q - p, p, q - p + 1);
+	}
+
+	/* the rollout engine's canary.<route>.rollout.*: one family */
+	if (strncmp(s, "canary.", 7) == 0 &&
+	    (d = strstr(s + 7, ".rollout.")) != NULL && d > s + 7)
+		prom_tag(pe, rm, TAG_CANARY_ROUTE, 7, (size_t)(d - s) - 7,
+		    7, (size_t)(d - s) - 6);
+
+	if (strncmp(s, "listener.", 9) == 0) {
+		/* first alternative: the longest run of [_.0-9] up to a dot */
+		last = 0;
+		for (q = 9; q < len && (is_digit(s[q]) || s[q] == '_' ||
+		    s[q] == '.'); q++)
+			if (s[q] == '.')
+				last = q;
+		if (last != 0)
+			prom_tag(pe, rm, TAG_LISTENER_ADDRESS, 9, last - 9, 9,
+			    last - 8);
+		else {
+			/* second: bracketed hex ([__1]_80), then a dot */
+			for (q = 9; q < len && (is_digit(s[q]) || s[q] == '_' ||
+			    s[q] == '[' || s[q] == ']' ||
+			    (s[q] >= 'a' && s[q] <= 'f') ||
+			    (s[q] >= 'A' && s[q] <= 'F')); q++)
+				;
+			if (q < len && s[q] == '.')
+				prom_tag(pe, rm, TAG_LISTENER_ADDRESS, 9, q - 9,
+				    9, q - 8);
+		}
+	}
+}
+
+static int
+prom_cmp(const void *a, const void *b)
+{
+	const struct prom_ent *x = a, *y = b;
+	int c;
+
+	/* counters, then gauges, then histograms: the type bits ascend */
+	if (x->pe_st->st_type != y->pe_st->st_type)
+		return x->pe_st->st_type < y->pe_st->st_type ? -1 : 1;
+	if ((c = strcmp(x->pe_fam, y->pe_fam)) != 0)
+		return c;
+	return strcmp(x->pe_st->st_name, y->pe_st->st_name);
+}
+
+static void
+prom_label_value(struct buf *b, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' || s[i] == '"')
+			buf_append(b, "\\", 1);
+		if (s[i] == '\n')
+			buf_append(b, "\\n", 2);
+		else
+			buf_append(b, &s[i], 1);
+	}
+}
+
+/* {tag="value",...[,le="<le>"]}: "{}" even with no label, as Envoy. */
+static void
+prom_labels(struct buf *b, const struct prom_ent *pe, const char *le)
+{
+	int k;
+
+	buf_append(b, "{", 1);
+	for (k = 0; k < pe->pe_ntags; k++) {
+		buf_printf(b, "%s%s=\"", k > 0 ? "," : "",
+		    prom_tag_names[pe->pe_tags[k].t_id]);
+		prom_label_value(b, pe->pe_st->st_name + pe->pe_tags[k].t_off,
+		    pe->pe_tags[k].t_len);
+		buf_append(b, "\"", 1);
+	}
+	if (le != NULL)
+		buf_printf(b, "%sle=\"%s\"", pe->pe_ntags > 0 ? "," : "", le);
+	buf_append(b, "}", 1);
+}
+
+/*
+ * One histogram series: cumulative _bucket counts at Envoy's bounds (a
+ * fine bucket counts under a bound when its upper edge is <= the bound,
+ * shared/hist.h), +Inf, _sum in ms, _count.
+ */
+static void
+prom_histogram(struct buf *b, const struct prom_ent *pe,
+    const struct mst_hist_stat *hs)
+{
+	char le[32];
+	int i;
+
+	for (i = 0; i < MST_HIST_NLE; i++) {
+		hist_fmt(le, sizeof(le), mst_stats_le[i]);
+		buf_printf(b, "%s_bucket", pe->pe_fam);
+		prom_labels(b, pe, le);
+		buf_printf(b, " %" PRIu64 "\n", hs->hs_le[i]);
+	}
+	buf_printf(b, "%s_bucket", pe->pe_fam);
+	prom_labels(b, pe, "+Inf");
+	buf_printf(b, " %" PRIu64 "\n", hs->hs_count);
+	buf_printf(b, "%s_sum", pe->pe_fam);
+	prom_labels(b, pe, NULL);
+	hist_fmt(le, sizeof(le), (double)hs->hs_sum_us / 1000.0);
+	buf_printf(b, " %s\n", le);
+	buf_printf(b, "%s_count", pe->pe_fam);
+	prom_labels(b, pe, NULL);
+	buf_printf(b, " %" PRIu64 "\n", hs->hs_count);
+}
+
+int
+mst_stats_prometheus(struct buf *b, const struct mst_stat_list *sl,
+    const struct mst_stats_filter *f)
+{
+	struct prom_ent *ents = NULL, *pe;
+	struct buf fams;
+	char *rm = NULL, *nrm;
+	size_t i, j, n = 0, len, rmcap = 0;
+	const char *prev = NULL;
+	int prev_type = 0, rc = -1;
+
+	buf_init(&fams);
+	if (sl->sl_n > 0 &&
+	    (ents = calloc(sl->sl_n, sizeof(*ents))) == NULL)
+		goto out;
+	for (i = 0; i < sl->sl_n; i++) {
+		const struct mst_stat *st = &sl->sl_v[i];
+
+		if (!mst_stats_match(f, st))
+			continue;
+		len = strlen(st->st_name);
+		if (len + 1 > rmcap) {
+			if ((nrm = realloc(rm, len + 1)) == NULL)
+				goto out;
+			rm = nrm;
+			rmcap = len + 1;
+		}
+		memset(rm, 0, len + 1);
+		pe = &ents[n++];
+		pe->pe_st = st;
+		prom_extract(st->st_name, len, rm, pe);
+		pe->pe_fam_off = fams.b_len;
+		buf_puts(&fams, "envoy_");
+		for (j = 0; j < len; j++) {
+			char c = st->st_name[j];
+
+			if (rm[j])
+				continue;
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    is_digit(c) || c == '_'))
+				c = '_';
+			buf_append(&fams, &c, 1);
+		}
+		buf_append(&fams, "", 1);
+	}
+	if (fams.b_oom)
+		goto out;
+	for (i = 0; i < n; i++)
+		ents[i].pe_fam = fams.b_data + ents[i].pe_fam_off;
+	if (n > 0)
+		qsort(ents, n, sizeof(*ents), prom_cmp);
+
+	for (i = 0; i < n; i++) {
+		pe = &ents[i];
+		if (prev == NULL || prev_type != pe->pe_st->st_type ||
+		    strcmp(prev, pe->pe_fam) != 0)
+			buf_printf(b, "# TYPE %s %s\n", pe->pe_fam,
+			    pe->pe_st->st_type == MST_STAT_COUNTER ? "counter" :
+			    pe->pe_st->st_type == MST_STAT_GAUGE ? "gauge" :
+			    "histogram");
+		prev = pe->pe_fam;
+		prev_type = pe->pe_st->st_type;
+		if (pe->pe_st->st_type == MST_STAT_HISTOGRAM) {
+			prom_histogram(b, pe, &sl->sl_h[pe->pe_st->st_hist]);
+			continue;
+		}
+		buf_puts(b, pe->pe_fam);
+		prom_labels(b, pe, NULL);
+		buf_printf(b, " %" PRIu64 "\n", pe->pe_st->st_value);
+	}
+	rc = b->b_oom ? -1 : 0;
+out:
+	if (rc == -1)
+		errno = ENOMEM;
+	free(rm);
+	free(ents);
+	buf_free(&fams);
+	return rc;
+}

@@ -1,0 +1,48 @@
+/*
+ * /stats as text (see stats.h): "name: value" lines, then histograms.
+ */
+#include <inttypes.h>
+#include <stddef.h>
+
+#include "shared/buf.h"
+#include "shared/hist.h"
+#include "stats-int.h"
+#include "stats.h"
+
+int
+mst_stats_text(struct buf *b, const struct mst_stat_list *sl,
+    const struct mst_stats_filter *f)
+{
+	const struct mst_hist_stat *hs;
+	const struct mst_stat *st;
+	char iv[32], cv[32];
+	size_t i;
+	int q;
+
+	for (i = 0; i < sl->sl_n; i++) {
+		st = &sl->sl_v[i];
+		if (st->st_type != MST_STAT_HISTOGRAM && mst_stats_match(f, st))
+			buf_printf(b, "%s: %" PRIu64 "\n", st->st_name,
+			    st->st_value);
+	}
+	/* Envoy: histograms after counters and gauges, sorted by name */
+	for (i = 0; i < sl->sl_n; i++) {
+		st = &sl->sl_v[i];
+		if (st->st_type != MST_STAT_HISTOGRAM ||
+		    !mst_stats_match(f, st))
+			continue;
+		hs = &sl->sl_h[st->st_hist];
+		if (hs->hs_count == 0) {
+			buf_printf(b, "%s: No recorded values\n", st->st_name);
+			continue;
+		}
+		buf_printf(b, "%s:", st->st_name);
+		for (q = 0; q < MST_HIST_NQ; q++) {
+			hist_fmt(iv, sizeof(iv), hs->hs_ival[q]);
+			hist_fmt(cv, sizeof(cv), hs->hs_cum[q]);
+			buf_printf(b, " P%s(%s,%s)", mst_stats_q_names[q], iv, cv);
+		}
+		buf_puts(b, "\n");
+	}
+	return b->b_oom ? -1 : 0;
+}

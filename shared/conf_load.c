@@ -1,0 +1,350 @@
+/*
+ * Configuration loader: the entry points of shared/conf.h (conf-int.h has
+ * the module's map).  Master only: reads the file (blocking), parses it
+ * with libyaml, walks the Bootstrap, resolves cluster names, cuts the
+ * /config_dump JSON, and sorts this load's diagnostics into file order.
+ *
+ * Invariant: conf_load_buf() returns a configuration exactly when it
+ * reported no error; then everything it built is in the arena the
+ * configuration owns, else that arena is gone.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "conf.h"
+#include "conf-int.h"
+
+#define CONF_MAX_FILE	(16 * 1024 * 1024)
+
+static void
+resolve_refs(struct cw *w)
+{
+	struct conf_ref *r;
+	size_t i;
+	int idx;
+
+	for (i = 0; i < w->w_nrefs; i++) {
+		r = &w->w_refs[i];
+		idx = conf_cluster_index(w->w_conf, r->r_name);
+		/* validate_clusters: false leaves -1: the route then
+		 * answers cluster_not_found_response_code, as in Envoy. */
+		if (idx == -1 && (w->w_validate_clusters || r->r_strict))
+			conf_diag_at(w, 0, r->r_line, r->r_col, r->r_path,
+			    "unknown cluster \"%s\"", r->r_name);
+		*r->r_slot = idx;
+	}
+}
+
+static char *
+json_cut(struct cw *w, const size_t *span)
+{
+	char *s;
+
+	if (span[1] <= span[0] || span[1] > w->w_json.b_len)
+		return NULL;
+	if ((s = arena_strndup(w->w_arena, w->w_json.b_data + span[0],
+	    span[1] - span[0])) == NULL)
+		conf_oom(w);
+	return s;
+}
+
+static void
+json_finish(struct cw *w)
+{
+	struct cd_conf *conf = w->w_conf;
+	size_t i;
+	size_t all[2] = { 0, w->w_json.b_len };
+
+	if (w->w_json.b_oom) {
+		conf_oom(w);
+		return;
+	}
+	conf->c_json_bootstrap = json_cut(w, all);
+	conf->c_json_listener = json_cut(w, w->w_span_listener);
+	conf->c_json_route_config = json_cut(w, w->w_span_routes);
+	if (conf->c_nclusters > 0 && (conf->c_json_clusters =
+	    arena_allocarray(w->w_arena, conf->c_nclusters,
+	    sizeof(char *))) == NULL) {
+		conf_oom(w);
+		return;
+	}
+	for (i = 0; i < conf->c_nclusters; i++)
+		conf->c_json_clusters[i] = json_cut(w, w->w_span_clusters[i]);
+}
+
+/* This load's diagnostics in file order (the walk follows the tables). */
+static void
+diags_sort(struct conf_diags *d, size_t from)
+{
+	struct conf_diag tmp;
+	size_t i, j;
+
+	for (i = from + 1; i < d->cd_n; i++) {
+		tmp = d->cd_v[i];
+		for (j = i; j > from && (d->cd_v[j - 1].d_line > tmp.d_line ||
+		    (d->cd_v[j - 1].d_line == tmp.d_line &&
+		    d->cd_v[j - 1].d_col > tmp.d_col)); j--)
+			d->cd_v[j] = d->cd_v[j - 1];
+		d->cd_v[j] = tmp;
+	}
+}
+
+static void
+yaml_error(struct cw *w, const yaml_parser_t *p)
+{
+	const yaml_mark_t *m = &p->problem_mark;
+	const char *what = p->problem != NULL ? p->problem : "syntax error";
+
+	if (p->error == YAML_READER_ERROR) {
+		conf_diag_at(w, 0, (int)p->mark.line + 1,
+		    (int)p->mark.column + 1, NULL, "yaml: %s (byte %zu)", what,
+		    p->problem_offset);
+		return;
+	}
+	if (p->context != NULL)
+		conf_diag_at(w, 0, (int)m->line + 1, (int)m->column + 1, NULL,
+		    "yaml: %s %s (line %zu, column %zu)", what, p->context,
+		    p->context_mark.line + 1, p->context_mark.column + 1);
+	else
+		conf_diag_at(w, 0, (int)m->line + 1, (int)m->column + 1, NULL,
+		    "yaml: %s", what);
+}
+
+/*
+ * The walker of one load, with its arena and the empty configuration in
+ * it (w_conf; NULL after an out-of-memory error).  NULL when not even the
+ * walker could be allocated.
+ */
+static struct cw *
+cw_new(const char *path, struct conf_diags *diags)
+{
+	struct cw *w;
+	struct cd_arena *a;
+	struct cd_conf *conf;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (a = arena_new()) == NULL) {
+		free(w);
+		return NULL;
+	}
+	w->w_arena = a;
+	w->w_diags = diags;
+	w->w_validate_clusters = 1;
+	buf_init(&w->w_json);
+	if ((conf = arena_alloc(a, sizeof(*conf))) == NULL ||
+	    (conf->c_path = arena_strdup(a, path)) == NULL) {
+		conf_oom(w);
+		return w;
+	}
+	conf->c_arena = a;
+	w->w_conf = conf;
+	return w;
+}
+
+/*
+ * Parse buf into w_doc (*loaded: it must be deleted).  Returns its root,
+ * or NULL after a diagnostic.
+ */
+static yaml_node_t *
+doc_load(struct cw *w, const char *buf, size_t len, int *loaded)
+{
+	yaml_parser_t parser;
+	yaml_document_t extra;
+	yaml_node_t *root;
+
+	if (!yaml_parser_initialize(&parser)) {
+		conf_oom(w);
+		return NULL;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &w->w_doc)) {
+		yaml_error(w, &parser);
+		yaml_parser_delete(&parser);
+		return NULL;
+	}
+	*loaded = 1;
+	if ((root = yaml_document_get_root_node(&w->w_doc)) == NULL) {
+		conf_diag_at(w, 0, 1, 1, NULL, "empty configuration");
+		yaml_parser_delete(&parser);
+		return NULL;
+	}
+	/* A second document would be silently ignored: refuse it. */
+	if (!yaml_parser_load(&parser, &extra))
+		yaml_error(w, &parser);
+	else {
+		if (yaml_document_get_root_node(&extra) != NULL)
+			conf_diag_at(w, 0, (int)extra.start_mark.line + 1,
+			    (int)extra.start_mark.column + 1, NULL,
+			    "more than one YAML document");
+		yaml_document_delete(&extra);
+	}
+	yaml_parser_delete(&parser);
+	return root;
+}
+
+/* The Bootstrap at root into w_conf, then what needs all of it. */
+static void
+load_walk(struct cw *w, yaml_node_t *root)
+{
+	struct cd_conf *conf = w->w_conf;
+
+	conf_walk_msg(w, root, &conf_msg_bootstrap, conf, NULL);
+	if (w->w_nerrors == 0 && conf->c_listener == NULL)
+		conf_diag_at(w, 0, 1, 1, "static_resources.listeners",
+		    "canaryd needs exactly one listener");
+	if (!w->w_stop)
+		resolve_refs(w);
+	conf->c_nweighted = w->w_nsplits;
+	if (w->w_nerrors == 0)
+		json_finish(w);
+}
+
+struct cd_conf *
+conf_load_buf(const char *path, const char *buf, size_t len,
+    struct conf_diags *diags)
+{
+	struct conf_diags local = { NULL, 0, 0 };
+	struct cw *w;
+	struct cd_conf *conf;
+	yaml_node_t *root;
+	size_t first;
+	int loaded = 0;
+
+	if (diags == NULL)
+		diags = &local;
+	first = diags->cd_n;
+	if ((w = cw_new(path, diags)) == NULL)
+		return NULL;
+	if ((conf = w->w_conf) != NULL &&
+	    (root = doc_load(w, buf, len, &loaded)) != NULL)
+		load_walk(w, root);
+	if (loaded)
+		yaml_document_delete(&w->w_doc);
+	buf_free(&w->w_json);
+	free(w->w_refs);
+	free(w->w_domains);
+	diags_sort(diags, first);
+	if (w->w_nerrors > 0 || conf == NULL) {
+		arena_free(w->w_arena);
+		conf = NULL;
+	}
+	free(w);
+	if (diags == &local)
+		conf_diags_free(&local);
+	return conf;
+}
+
+struct cd_conf *
+conf_load(const char *path, struct conf_diags *diags)
+{
+	struct conf_diags local = { NULL, 0, 0 };
+	struct conf_diag *dg;
+	struct cd_conf *conf;
+	FILE *fp;
+	char *data = NULL, *p;
+	size_t len = 0, cap = 0, n;
+	int saved;
+
+	if (diags == NULL)
+		diags = &local;
+	if ((fp = fopen(path, "r")) == NULL)
+		goto fail;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= CONF_MAX_FILE) {
+				errno = EFBIG;
+				break;
+			}
+			cap = cap == 0 ? 64 * 1024 : cap * 2;
+			if ((p = realloc(data, cap)) == NULL)
+				break;
+			data = p;
+		}
+		n = fread(data + len, 1, cap - len, fp);
+		len += n;
+		if (n == 0) {
+			if (!ferror(fp))
+				errno = 0;
+			break;
+		}
+	}
+	saved = errno;
+	fclose(fp);
+	if (saved != 0) {
+		free(data);
+		errno = saved;
+		goto fail;
+	}
+	conf = conf_load_buf(path, data != NULL ? data : "", len, diags);
+	free(data);
+	if (diags == &local)
+		conf_diags_free(&local);
+	return conf;
+fail:
+	saved = errno;
+	if ((dg = conf_diag_new(diags)) != NULL) {
+		snprintf(dg->d_text, sizeof(dg->d_text), "cannot read: %s",
+		    saved == EFBIG ? "file larger than 16 MiB" :
+		    strerror(saved));
+		diags->cd_nerrors++;
+	}
+	if (diags == &local)
+		conf_diags_free(&local);
+	return NULL;
+}
+
+void
+conf_free(struct cd_conf *conf)
+{
+	if (conf == NULL)
+		return;
+	/* conf itself lives in its arena */
+	arena_free(conf->c_arena);
+}
+
+void
+conf_diags_print(const struct conf_diags *d, const char *path, FILE *fp)
+{
+	const struct conf_diag *dg;
+	size_t i;
+
+	for (i = 0; i < d->cd_n; i++) {
+		dg = &d->cd_v[i];
+		if (dg->d_line > 0)
+			fprintf(fp, "%s:%d:%d: %s: %s\n", path, dg->d_line,
+			    dg->d_col, dg->d_warning ? "warning" : "error",
+			    dg->d_text);
+		else
+			fprintf(fp, "%s: %s: %s\n", path,
+			    dg->d_warning ? "warning" : "error", dg->d_text);
+	}
+}
+
+void
+conf_diags_free(struct conf_diags *d)
+{
+	if (d == NULL)
+		return;
+	free(d->cd_v);
+	d->cd_v = NULL;
+	d->cd_n = 0;
+	d->cd_nerrors = 0;
+}
+
+int
+conf_cluster_index(const struct cd_conf *conf, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < conf->c_nclusters; i++)
+		if (conf->c_clusters[i].cl_name != NULL &&
+		    strcmp(conf->c_clusters[i].cl_name, name) == 0)
+			return (int)i;
+	return -1;
+}

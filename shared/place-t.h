@@ -1,0 +1,30 @@
+/*
+ * Placement: which records of the shared-memory segment (shm-t.h) a
+ * loaded configuration uses.  A types header: no prototypes.
+ *
+ * The configuration (conf-t.h) holds only what was loaded and never
+ * changes; where its clusters and weighted routes live in shm is the
+ * master's decision, kept here.  The master builds a placement at start
+ * (every cluster at its own index, weighted routes from split 0) and for
+ * each structural reload (master/place.c): a cluster that keeps its name
+ * keeps its records, so its counters carry on; a new one takes a record
+ * no running cluster uses; and the weighted routes of the new generation
+ * use the half of the split records the draining one does not.
+ *
+ * Each generation of workers gets its placement with its configuration
+ * (struct wrk_args, worker/worker.h) and reads it, never writes it; the
+ * master does not change a placement a generation uses.
+ */
+#ifndef CANARYD_SHARED_PLACE_T_H
+#define CANARYD_SHARED_PLACE_T_H
+
+#include "conf-t.h"
+
+struct cd_place {
+	/* conf cluster index -> shm->clusters[] and every slot's w_cl[] */
+	int	pl_cluster[CD_MAX_CLUSTERS];
+	/* weighted route index (cd_route.rt_wi) -> shm->splits[] */
+	int	pl_split[CD_MAX_SPLITS];
+};
+
+#endif /* CANARYD_SHARED_PLACE_T_H */

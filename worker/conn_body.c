@@ -1,0 +1,546 @@
+/*
+ * Moving bytes both ways: client -> c_in -> upstream (the request body,
+ * framing passed through, kept whole for a retry while it fits),
+ * upstream -> rq_uin -> client (the response), and the pump that runs
+ * the four steps until nothing moves.  A side is read only while the
+ * buffer it fills has room, and room appears only as the other side
+ * drains it.
+ */
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shared/http1.h"
+#include "shared/log.h"
+#include "conn-int.h"
+#include "mem.h"
+#include "upstream.h"
+#include "wrk.h"
+
+#define CONN_PUMP_MAX	64	/* I/O rounds per event before yielding */
+
+static const char conn_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+#define CONN_100_LEN	(sizeof(conn_100) - 1)
+
+/* Headers did not fit the small buffer: move them to a large one. */
+int
+conn_in_grow(struct wrk_buf **bp)
+{
+	struct wrk_buf *b = *bp, *nb;
+
+	if (b->b_large || (nb = wrk_buf_get_large()) == NULL)
+		return -1;
+	memcpy(nb->b_data, b->b_data, b->b_len);
+	nb->b_len = b->b_len;
+	nb->b_off = b->b_off;
+	wrk_buf_put(b);
+	*bp = nb;
+	return 0;
+}
+
+/* Client -> c_in: one read(2), its bytes appended and counted. */
+ssize_t
+conn_in_read(struct wrk_conn *c, struct wrk_buf *in)
+{
+	size_t room = in->b_size - in->b_len;
+	ssize_t n;
+
+	n = read(c->c_ev.ev_fd, in->b_data + in->b_len, room);
+	if (n > 0) {
+		WRK_HC_N(HC_CX_RX_BYTES, (uint64_t)n);
+		if ((size_t)n < room)
+			wrk_ev_short_read(&c->c_ev);
+		in->b_len += (uint32_t)n;
+	}
+	return n;
+}
+
+void
+conn_req_complete(struct wrk_conn *c, struct wrk_req *r)
+{
+	const struct cd_route *rt = r->rq_route;
+
+	(void)c;
+	r->rq_flags |= RQ_F_REQ_DONE;
+	r->rq_done = wrk.w_now;
+	/* w_now is per turn and in ms: too coarse for local latencies */
+	r->rq_done_us = conn_now_us();
+	if (r->rq_100 == 0)
+		r->rq_100_want = 0;	/* the client did not wait for it */
+	if (r->rq_cluster >= 0 && rt != NULL && rt->rt_timeout > 0 &&
+	    !(r->rq_flags & RQ_F_RESP_DONE))
+		r->rq_route_dl = wrk.w_now + wrk_ns_ms(rt->rt_timeout);
+	if (r->rq_try_ms > 0 && wrk_breaker_holds(&r->rq_bh, SHM_CB_RQ) &&
+	    r->rq_try_dl == 0 && !(r->rq_flags & RQ_F_RESP_DONE))
+		r->rq_try_dl = wrk.w_now + r->rq_try_ms;
+}
+
+/*
+ * Make room in c_in by dropping bytes already sent upstream.  The body is
+ * then no longer whole, so a stale-connection retry becomes impossible.
+ * Returns 1 if room was made.
+ */
+static int
+conn_in_compact(struct wrk_req *r, struct wrk_buf *in)
+{
+	uint32_t keep = r->rq_in_fwd < r->rq_in_parsed ? r->rq_in_fwd :
+	    r->rq_in_parsed;
+
+	if (keep == 0)
+		return 0;
+	if (r->rq_al_have != 0 && !(r->rq_flags & RQ_F_HEAD_GONE))
+		conn_al_keep_head(r, in);
+	memmove(in->b_data, in->b_data + keep, in->b_len - keep);
+	in->b_len -= keep;
+	r->rq_in_parsed -= keep;
+	r->rq_in_fwd -= keep;
+	r->rq_flags |= RQ_F_HEAD_GONE;
+	if (keep > r->rq_head_end) {
+		r->rq_flags |= RQ_F_BODY_LOST;
+		r->rq_head_end = 0;
+	} else
+		r->rq_head_end -= keep;
+	return 1;
+}
+
+/*
+ * c_in is full and r keeps its body for a retry: move it to a bigger
+ * buffer -- the large free list first, then a malloc'd one doubling up to
+ * the head plus the listener's buffer limit, freed when the request ends.
+ * Past the limit the request gives up retries (Envoy's
+ * retry_or_shadow_abandoned) and c_in may drop what went upstream; if it
+ * was waiting out a back-off there is no attempt to carry on with, and
+ * the client gets Envoy's 507.  Returns true when c_in grew.
+ */
+static bool
+conn_in_keep(struct wrk_conn *c, struct wrk_req *r)
+{
+	struct wrk_buf *in = c->c_in, *nb;
+	uint64_t cap = (uint64_t)r->rq_head_end + wrk.w_l->l_buffer_limit;
+	uint64_t size;
+
+	if (in->b_size < cap) {
+		size = (uint64_t)in->b_size * 2;
+		if (size < wrk_buf_large_size())
+			size = wrk_buf_large_size();
+		if (size > cap)
+			size = cap;
+		nb = in->b_large == WRK_BUF_C_SMALL && size ==
+		    wrk_buf_large_size() ? wrk_buf_get_large() :
+		    wrk_buf_get_sized((uint32_t)size);
+		if (nb != NULL) {
+			memcpy(nb->b_data, in->b_data, in->b_len);
+			nb->b_len = in->b_len;
+			nb->b_off = in->b_off;
+			wrk_buf_put(in);
+			c->c_in = nb;
+			return true;
+		}
+	}
+	r->rq_flags &= ~RQ_F_KEEP;
+	r->rq_flags |= RQ_F_NORETRY;
+	WRK_CC(r->rq_cluster, CC_RETRY_OR_SHADOW_ABANDONED);
+	log_debug("conn %u: request body over %u bytes: no retry", c->c_id,
+	    wrk.w_l->l_buffer_limit);
+	if (c->c_state == CONN_S_BACKOFF)
+		conn_reply(c, r, 507, "exceeded request buffer limit "
+		    "while retrying upstream", 53);
+	return false;
+}
+
+/* Client -> c_in -> request parser, body phase. */
+static enum cd_rc
+conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
+{
+	struct wrk_buf *in = c->c_in;
+	enum http1_ev ev;
+	uint32_t used;
+	ssize_t n;
+
+	if ((r->rq_flags & RQ_F_REQ_DONE) || c->c_state == CONN_S_REPLY)
+		return CD_OK;
+	for (;;) {
+		if (r->rq_in_parsed < in->b_len) {
+			ev = http1_feed(&r->rq_p, in->b_data,
+			    r->rq_in_parsed, in->b_len - r->rq_in_parsed,
+			    &used);
+			r->rq_in_parsed += used;
+			if (used > 0)
+				*progress = 1;
+			if (ev == HTTP1_DONE) {
+				conn_req_complete(c, r);
+				return CD_OK;
+			}
+			if (ev == HTTP1_ERROR) {
+				conn_ups_drop(r, false);
+				conn_parse_error(c, r);
+				return c->c_state == CONN_S_CLOSED ? CD_ERR :
+				    CD_OK;
+			}
+		}
+		if (!c->c_ev.ev_rready)
+			return CD_OK;
+		if (in->b_len == in->b_size && (r->rq_flags & RQ_F_KEEP)) {
+			if (conn_in_keep(c, r)) {
+				in = c->c_in;
+				continue;
+			}
+			if (c->c_state == CONN_S_REPLY)
+				return CD_OK;
+		}
+		if (in->b_len == in->b_size && !conn_in_compact(r, in))
+			return CD_OK;
+		if ((n = conn_in_read(c, in)) > 0) {
+			r->rq_io = wrk.w_now;
+			*progress = 1;
+			continue;
+		}
+		if (n == 0) {
+			wrk_conn_close(c, "peer closed inside a request", true);
+			return CD_ERR;
+		}
+		if (errno == EAGAIN) {
+			c->c_ev.ev_rready = 0;
+			return CD_OK;
+		}
+		if (errno == EINTR)
+			continue;
+		wrk_conn_close(c, strerror(errno), true);
+		return CD_ERR;
+	}
+}
+
+/* Upstream head and body bytes -> upstream. */
+static enum cd_rc
+conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
+{
+	struct wrk_ups *u = r->rq_ups;
+	struct wrk_buf *in = c->c_in;
+	struct iovec iov[2];
+	size_t total = 0, k;
+	ssize_t n;
+	int niov = 0;
+
+	if (u == NULL || u->u_state != UPS_S_BUSY ||
+	    (r->rq_flags & (RQ_F_UREQ_SENT | RQ_F_UPS_WSTOP)))
+		return CD_OK;
+	if ((r->rq_flags & (RQ_F_UHEAD_SENT | RQ_F_REQ_DONE)) ==
+	    (RQ_F_UHEAD_SENT | RQ_F_REQ_DONE) &&
+	    r->rq_in_fwd >= r->rq_in_parsed) {
+		r->rq_flags |= RQ_F_UREQ_SENT;
+		return CD_OK;
+	}
+	if (!u->u_ev.ev_wready)
+		return CD_OK;
+	if (!(r->rq_flags & RQ_F_UHEAD_SENT)) {
+		iov[niov].iov_base = r->rq_out->b_data + r->rq_uhead_off;
+		iov[niov].iov_len = r->rq_uhead_len - r->rq_uhead_off;
+		total += iov[niov++].iov_len;
+	}
+	if (r->rq_in_parsed > r->rq_in_fwd) {
+		iov[niov].iov_base = in->b_data + r->rq_in_fwd;
+		iov[niov].iov_len = r->rq_in_parsed - r->rq_in_fwd;
+		total += iov[niov++].iov_len;
+	}
+	if (niov == 0) {
+		if (r->rq_flags & RQ_F_REQ_DONE)
+			r->rq_flags |= RQ_F_UREQ_SENT;
+		return CD_OK;
+	}
+	do
+		n = writev(u->u_ev.ev_fd, iov, niov);
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		if (errno == EAGAIN) {
+			u->u_ev.ev_wready = 0;
+			return CD_OK;
+		}
+		if (errno == EPIPE || errno == ECONNRESET) {
+			/* it may have answered before closing (413 and the
+			 * like): stop sending and read what is there */
+			r->rq_flags |= RQ_F_UPS_NOREUSE | RQ_F_UPS_WSTOP;
+			u->u_ev.ev_rready = 1;
+			*progress = 1;
+			return CD_OK;
+		}
+		conn_ups_broken(c, r, errno);
+		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;
+	}
+	*progress = 1;
+	r->rq_io = wrk.w_now;
+	WRK_CC_N(r->rq_cluster, CC_CX_TX_BYTES, (uint64_t)n);
+	if ((size_t)n < total)
+		u->u_ev.ev_wready = 0;
+	k = (size_t)n;
+	if (!(r->rq_flags & RQ_F_UHEAD_SENT)) {
+		size_t h = r->rq_uhead_len - r->rq_uhead_off;
+
+		if (k < h) {
+			r->rq_uhead_off += (uint32_t)k;
+			return CD_OK;
+		}
+		k -= h;
+		r->rq_uhead_off = r->rq_uhead_len;
+		r->rq_flags |= RQ_F_UHEAD_SENT;
+	}
+	r->rq_in_fwd += (uint32_t)k;
+	if ((r->rq_flags & RQ_F_REQ_DONE) && r->rq_in_fwd == r->rq_in_parsed)
+		r->rq_flags |= RQ_F_UREQ_SENT;
+	return CD_OK;
+}
+
+/*
+ * rq_uin is full: before the response head, move it to a large buffer;
+ * after, drop the body bytes the client has taken.  CD_OK room was made,
+ * CD_AGAIN the client is slower (wait for it), CD_DONE the head is too
+ * large (answered), CD_ERR the connection is closed.
+ */
+static enum cd_rc
+conn_uin_room(struct wrk_conn *c, struct wrk_req *r)
+{
+	struct wrk_buf *uin = r->rq_uin;
+
+	if (!(r->rq_flags & RQ_F_RESP_HEAD)) {
+		if (conn_in_grow(&r->rq_uin) == 0)
+			return CD_OK;
+		conn_ups_protocol_error(c, r);
+		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_DONE;
+	}
+	if (uin->b_off > 0 && uin->b_off <= r->rq_uin_parsed) {
+		memmove(uin->b_data, uin->b_data + uin->b_off,
+		    uin->b_len - uin->b_off);
+		uin->b_len -= uin->b_off;
+		r->rq_uin_parsed -= uin->b_off;
+		uin->b_off = 0;
+		return CD_OK;
+	}
+	return CD_AGAIN;
+}
+
+/* Upstream -> rq_uin -> response parser. */
+static enum cd_rc
+conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
+{
+	struct wrk_ups *u = r->rq_ups;
+	struct wrk_buf *uin;
+	enum cd_rc rc;
+	size_t room;
+	ssize_t n;
+
+	if (u == NULL || u->u_state != UPS_S_BUSY ||
+	    (r->rq_flags & RQ_F_RESP_DONE))
+		return CD_OK;
+	if ((uin = r->rq_uin) == NULL) {
+		if (!u->u_ev.ev_rready)
+			return CD_OK;
+		if ((uin = r->rq_uin = wrk_buf_get()) == NULL) {
+			wrk_conn_close(c, "out of buffers", false);
+			return CD_ERR;
+		}
+	}
+	if (r->rq_uin_parsed < uin->b_len) {
+		if (conn_resp_parse(c, r) != CD_OK)
+			return CD_ERR;
+		if (r->rq_ups == NULL)
+			return CD_OK;
+	}
+	/* the end of the stream counts only once every byte before it did */
+	if (r->rq_flags & RQ_F_UPS_EOF) {
+		if (r->rq_uin_parsed < uin->b_len)
+			return CD_OK;
+		*progress = 1;
+		return conn_resp_eof(c, r);
+	}
+	while (u->u_ev.ev_rready) {
+		if (uin->b_len == uin->b_size) {
+			if ((rc = conn_uin_room(c, r)) == CD_ERR)
+				return CD_ERR;
+			if (rc != CD_OK)
+				return CD_OK;
+			uin = r->rq_uin;
+		}
+		room = uin->b_size - uin->b_len;
+		n = read(u->u_ev.ev_fd, uin->b_data + uin->b_len, room);
+		if (n > 0) {
+			WRK_CC_N(r->rq_cluster, CC_CX_RX_BYTES, (uint64_t)n);
+			if ((size_t)n < room)
+				wrk_ev_short_read(&u->u_ev);
+			uin->b_len += (uint32_t)n;
+			r->rq_io = wrk.w_now;
+			r->rq_flags |= RQ_F_UPS_BYTES;
+			*progress = 1;
+			if (conn_resp_parse(c, r) != CD_OK)
+				return CD_ERR;
+			if (r->rq_ups == NULL || (r->rq_flags & RQ_F_RESP_DONE))
+				return CD_OK;
+			continue;
+		}
+		if (n == 0) {
+			u->u_ev.ev_rready = 0;
+			r->rq_flags |= RQ_F_UPS_EOF;
+			*progress = 1;
+			if (r->rq_uin_parsed < uin->b_len)
+				return CD_OK;	/* parse the rest first */
+			return conn_resp_eof(c, r);
+		}
+		if (errno == EAGAIN) {
+			u->u_ev.ev_rready = 0;
+			return CD_OK;
+		}
+		if (errno == EINTR)
+			continue;
+		*progress = 1;
+		conn_ups_broken(c, r, errno);
+		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;
+	}
+	return CD_OK;
+}
+
+static bool
+conn_raw_body(const struct wrk_req *r)
+{
+	return (r->rq_flags & RQ_F_RESP_HEAD) && r->rq_uin != NULL &&
+	    (r->rq_frame == WRK_FRAME_LENGTH || r->rq_frame ==
+	    WRK_FRAME_CHUNKED || r->rq_frame == WRK_FRAME_EOF);
+}
+
+/* Bytes waiting for the client, in order; returns the iovec count. */
+static int
+conn_client_iov(struct wrk_req *r, struct iovec *iov, size_t *total)
+{
+	struct wrk_buf *out = r->rq_out, *uin = r->rq_uin;
+	int n = 0;
+
+	*total = 0;
+	if (r->rq_100_want && r->rq_100 < CONN_100_LEN) {
+		iov[n].iov_base = (void *)(uintptr_t)(conn_100 + r->rq_100);
+		iov[n].iov_len = CONN_100_LEN - r->rq_100;
+		*total += iov[n++].iov_len;
+	}
+	if (!(r->rq_flags & RQ_F_RESP_HEAD))
+		return n;
+	if (out != NULL && out->b_off < out->b_len) {
+		iov[n].iov_base = out->b_data + out->b_off;
+		iov[n].iov_len = out->b_len - out->b_off;
+		*total += iov[n++].iov_len;
+	}
+	if (r->rq_body_len > 0) {
+		iov[n].iov_base = (void *)(uintptr_t)r->rq_body;
+		iov[n].iov_len = r->rq_body_len;
+		*total += iov[n++].iov_len;
+	}
+	if (conn_raw_body(r) && r->rq_uin_parsed > uin->b_off) {
+		iov[n].iov_base = uin->b_data + uin->b_off;
+		iov[n].iov_len = r->rq_uin_parsed - uin->b_off;
+		*total += iov[n++].iov_len;
+	}
+	return n;
+}
+
+/* Response bytes -> client. */
+enum cd_rc
+conn_tx_client(struct wrk_conn *c, struct wrk_req *r, int *progress)
+{
+	struct wrk_buf *out = r->rq_out, *uin = r->rq_uin;
+	struct iovec iov[4];
+	size_t total, k, step;
+	ssize_t n;
+	int niov;
+
+	if (!c->c_ev.ev_wready)
+		return CD_OK;
+	if ((niov = conn_client_iov(r, iov, &total)) == 0)
+		return CD_OK;
+	do
+		n = writev(c->c_ev.ev_fd, iov, niov);
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		if (errno == EAGAIN) {
+			c->c_ev.ev_wready = 0;
+			return CD_OK;
+		}
+		wrk_conn_close(c, strerror(errno), true);
+		return CD_ERR;
+	}
+	*progress = 1;
+	r->rq_io = wrk.w_now;
+	WRK_HC_N(HC_CX_TX_BYTES, (uint64_t)n);
+	if ((size_t)n < total)
+		c->c_ev.ev_wready = 0;
+	k = (size_t)n;
+	if (r->rq_100_want && r->rq_100 < CONN_100_LEN) {
+		step = CONN_100_LEN - r->rq_100;
+		step = k < step ? k : step;
+		r->rq_100 += (uint8_t)step;
+		k -= step;
+	}
+	if (k > 0 && out != NULL && out->b_off < out->b_len) {
+		step = out->b_len - out->b_off;
+		step = k < step ? k : step;
+		out->b_off += (uint32_t)step;
+		k -= step;
+	}
+	if (out != NULL && out->b_off == out->b_len && (r->rq_flags &
+	    RQ_F_RESP_HEAD))
+		out->b_off = out->b_len = 0;
+	if (k > 0 && r->rq_body_len > 0) {
+		step = k < r->rq_body_len ? k : r->rq_body_len;
+		r->rq_body += step;
+		r->rq_body_len -= (uint32_t)step;
+		k -= step;
+	}
+	if (k > 0) {
+		uin->b_off += (uint32_t)k;
+		if (uin->b_off == uin->b_len &&
+		    r->rq_uin_parsed == uin->b_len) {
+			uin->b_off = uin->b_len = 0;
+			r->rq_uin_parsed = 0;
+		}
+	}
+	return CD_OK;
+}
+
+static bool
+conn_out_pending(struct wrk_req *r)
+{
+	struct iovec iov[4];
+	size_t total;
+
+	return conn_client_iov(r, iov, &total) > 0;
+}
+
+/* Move bytes both ways until nothing moves; true if it had to yield. */
+bool
+conn_pump(struct wrk_conn *c)
+{
+	struct wrk_req *r = c->c_req;
+	int progress, rounds = 0;
+
+	do {
+		progress = 0;
+		if (conn_rx_body(c, r, &progress) == CD_ERR ||
+		    c->c_state == CONN_S_CLOSED)
+			return false;
+		if (conn_tx_ups(c, r, &progress) == CD_ERR ||
+		    c->c_state == CONN_S_CLOSED)
+			return false;
+		if (conn_rx_ups(c, r, &progress) == CD_ERR ||
+		    c->c_state == CONN_S_CLOSED)
+			return false;
+		if (conn_tx_client(c, r, &progress) == CD_ERR ||
+		    c->c_state == CONN_S_CLOSED)
+			return false;
+		if (c->c_req != r)
+			return false;
+	} while (progress && ++rounds < CONN_PUMP_MAX);
+
+	if ((r->rq_flags & RQ_F_RESP_DONE) && !conn_out_pending(r)) {
+		conn_req_end(c, r);
+		return false;
+	}
+	return progress != 0;
+}

@@ -1,0 +1,466 @@
+/*
+ * The request head: reading it into c_in, then checking it the way
+ * Envoy's codec does, routing it to a cluster and a host, and writing
+ * the head the upstream gets, before the first attempt starts.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "shared/alog.h"
+#include "shared/http1.h"
+#include "shared/log.h"
+#include "accesslog.h"
+#include "conn-int.h"
+#include "hdr.h"
+#include "mem.h"
+#include "retry.h"
+#include "router.h"
+#include "upstream.h"
+#include "wrk.h"
+
+/* Counters of a weighted route's pick; a new sticky key is kept for the
+ * set-cookie line of the response. */
+static void
+conn_canary_count(struct wrk_req *r, int ci, const struct wrk_canary *ca)
+{
+	if (ca->ca_override_unknown)
+		WRK_HC(HC_CANARY_OVERRIDE_UNKNOWN);
+	switch (ca->ca_by) {
+	case WRK_PICK_OVERRIDE:
+		WRK_CC(ci, CC_CANARY_OVERRIDE);
+		break;
+	case WRK_PICK_NEW_KEY:
+		memcpy(r->rq_sticky_key, ca->ca_key, sizeof(r->rq_sticky_key));
+		WRK_CC(ci, CC_CANARY_STICKY);
+		break;
+	case WRK_PICK_STICKY:
+		WRK_CC(ci, CC_CANARY_STICKY);
+		break;
+	case WRK_PICK_SPLIT:
+		break;
+	}
+}
+
+/* Where a request goes, as its head says. */
+struct conn_target {
+	const char	*t_path;	/* the target in origin form */
+	size_t		 t_path_len;
+	const char	*t_auth;	/* the absolute URL's, else Host */
+	size_t		 t_auth_len;
+	size_t		 t_match_len;	/* what virtual hosts match */
+	const char	*t_uhost;	/* upstream head's host, or NULL */
+	size_t		 t_uhost_len;
+	size_t		 t_scratch;	/* bytes of w_scratch t_path uses */
+};
+
+/* Note what the parsed head says of the request and its connection. */
+static void
+conn_head_note(struct wrk_conn *c, struct wrk_req *r, const char *base,
+    struct wrk_req_info *ri)
+{
+	r->rq_flags |= RQ_F_HEAD;
+	r->rq_head_end = r->rq_p.h_head_end;
+	r->rq_in_fwd = r->rq_head_end;
+	conn_req_count(r);
+	wrk_hdr_mark_request(base, r->rq_hdrs, r->rq_p.h_nhdrs, ri);
+	if (wrk_alog_on())
+		conn_al_capture(r, base, ri);
+	if (http1_is_head_method(&r->rq_p))
+		r->rq_flags |= RQ_F_HEAD_METHOD;
+	if (http1_chunked(&r->rq_p))
+		r->rq_flags |= RQ_F_CHUNKED;
+	if (!http1_keep_alive(&r->rq_p))
+		c->c_flags |= CONN_F_CLOSE;
+}
+
+/* Check the head the way Envoy's codec does; false when it was answered. */
+static bool
+conn_head_check(struct wrk_conn *c, struct wrk_req *r,
+    const struct wrk_req_info *ri)
+{
+	int major, minor;
+
+	http1_version(&r->rq_p, &major, &minor);
+	if (major != 1) {
+		conn_codec_error(c, r, 400, "unsupported HTTP version", true);
+		return false;
+	}
+	if (minor == 0) {
+		if (!wrk.w_l->l_accept_http_10) {
+			conn_codec_error(c, r, 426, "HTTP/1.0 not accepted",
+			    true);
+			return false;
+		}
+		r->rq_flags |= RQ_F_HTTP10;
+	}
+	if (ri->ri_bad_te) {
+		conn_codec_error(c, r, 501, "unsupported transfer-encoding",
+		    true);
+		return false;
+	}
+	if (!(r->rq_flags & RQ_F_HTTP10) && ri->ri_nhost == 0) {
+		conn_codec_error(c, r, 400, "missing host header", false);
+		return false;
+	}
+	if (http1_upgrade(&r->rq_p) && !http1_is_connect(&r->rq_p)) {
+		/* no upgrade is configured: Envoy refuses with 403 */
+		log_debug("conn %u: upgrade refused", c->c_id);
+		c->c_flags |= CONN_F_CLOSE;
+		conn_reply(c, r, 403, NULL, 0);
+		return false;
+	}
+	return true;
+}
+
+/* The path, the authority routing sees and the upstream head's host. */
+static void
+conn_head_target(const struct wrk_req *r, const char *base,
+    const struct wrk_req_info *ri, struct conn_target *t)
+{
+	const struct cd_listener *l = wrk.w_l;
+	const char *auth = "", *uhost = NULL;
+	size_t alen = 0, mlen, uhost_len = 0;
+	struct wrk_target tg;
+
+	t->t_scratch = wrk_router_target(base + r->rq_p.h_url.s_off,
+	    r->rq_p.h_url.s_len, wrk.w_scratch, wrk.w_scratch_len, &tg);
+	if (tg.tg_auth != NULL) {
+		/* absolute form: the authority in the URL is the host */
+		auth = uhost = tg.tg_auth;
+		alen = uhost_len = tg.tg_auth_len;
+	} else if (ri->ri_host >= 0) {
+		auth = base + r->rq_hdrs[ri->ri_host].h_value.s_off;
+		alen = r->rq_hdrs[ri->ri_host].h_value.s_len;
+	}
+	mlen = alen;
+	if (l->l_ignore_port_in_host_matching || l->l_strip_any_host_port)
+		mlen = wrk_router_strip_port(auth, alen);
+	if (l->l_strip_any_host_port && mlen != alen) {
+		uhost = auth;
+		uhost_len = mlen;
+	} else if (l->l_strip_any_host_port && uhost != NULL)
+		uhost_len = wrk_router_strip_port(uhost, uhost_len);
+	t->t_path = tg.tg_path;
+	t->t_path_len = tg.tg_path_len;
+	t->t_auth = auth;
+	t->t_auth_len = alen;
+	t->t_match_len = mlen;
+	t->t_uhost = uhost;
+	t->t_uhost_len = uhost_len;
+}
+
+/*
+ * Route the request: its virtual host, route and cluster (a weighted
+ * route picks one, counted).  The cluster's index, or -1 when the
+ * request was answered (no route, a direct response, no cluster).
+ */
+static int
+conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
+    const struct conn_target *t)
+{
+	const struct cd_vhost *vh;
+	const struct cd_route *rt;
+	struct wrk_rq_view rv;
+	struct wrk_canary ca;
+	int ci = -1;
+	uint32_t idx;
+
+	if (http1_is_connect(&r->rq_p))
+		c->c_flags |= CONN_F_CLOSE;
+	vh = wrk_router_vhost(&wrk.w_router, t->t_auth, t->t_match_len);
+	rt = NULL;
+	if (vh != NULL && !http1_is_connect(&r->rq_p)) {
+		memset(&rv, 0, sizeof(rv));
+		rv.rv_base = base;
+		rv.rv_path = t->t_path;
+		rv.rv_path_len = t->t_path_len;
+		rv.rv_hdrs = r->rq_hdrs;
+		rv.rv_nhdrs = r->rq_p.h_nhdrs;
+		rv.rv_authority = t->t_auth;
+		rv.rv_authority_len = t->t_auth_len;
+		rv.rv_scratch = wrk.w_scratch + t->t_scratch;
+		rv.rv_scratch_len = wrk.w_scratch_len - t->t_scratch;
+		rt = wrk_router_route(vh, &rv);
+	}
+	if (rt == NULL) {
+		WRK_HC(HC_NO_ROUTE);
+		r->rq_rflags |= ALOG_RF_NR;
+		log_debug("conn %u: no route for %.*s%.*s", c->c_id,
+		    (int)t->t_auth_len, t->t_auth, (int)(t->t_path_len > 200 ?
+		    200 : t->t_path_len), t->t_path);
+		conn_reply(c, r, 404, NULL, 0);
+		return -1;
+	}
+	r->rq_route = rt;
+	switch (rt->rt_action) {
+	case CD_RA_DIRECT:
+		WRK_HC(HC_RQ_DIRECT_RESPONSE);
+		conn_reply(c, r, rt->rt_direct_status, rt->rt_direct_body,
+		    rt->rt_direct_body_len);
+		return -1;
+	case CD_RA_CLUSTER:
+		ci = rt->rt_cluster;
+		break;
+	case CD_RA_WEIGHTED:
+		idx = wrk_router_pick_canary(rt, &rv,
+		    &wrk.w_shm->splits[wrk.w_place->pl_split[rt->rt_wi]],
+		    &wrk.w_splits[wrk.w_place->pl_split[rt->rt_wi]], &ca);
+		ci = rt->rt_wc[idx].wc_cluster;
+		break;
+	}
+	WRK_HC(HC_RQ_ROUTER_TOTAL);
+	if (ci < 0 || (size_t)ci >= wrk.w_conf->c_nclusters) {
+		WRK_HC(HC_NO_CLUSTER);
+		r->rq_rflags |= ALOG_RF_NC;
+		conn_reply(c, r, rt->rt_cluster_not_found_code, NULL, 0);
+		return -1;
+	}
+	if (rt->rt_action == CD_RA_WEIGHTED)
+		conn_canary_count(r, ci, &ca);
+	return ci;
+}
+
+/*
+ * A host of cluster ci for the first attempt -- or of the route's
+ * fallback when ci has none -- and the retry set-up of the route.  False
+ * when the request was answered (no healthy upstream).
+ */
+static bool
+conn_head_host(struct wrk_conn *c, struct wrk_req *r, int ci)
+{
+	const struct cd_route *rt = r->rq_route;
+	const struct cd_retry_policy *rp = &rt->rt_retry;
+	int hidx;
+
+	r->rq_cluster = ci;
+	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, 0)) < 0) {
+		WRK_CC(ci, CC_CX_NONE_HEALTHY);
+		log_debug("conn %u: %s: no healthy upstream", c->c_id,
+		    wrk.w_conf->c_clusters[ci].cl_name);
+		/* nothing went anywhere yet: the fallback takes it as is */
+		if ((ci = conn_fallback_cluster(r)) >= 0 &&
+		    (hidx = wrk_ups_pick_host(ci, &r->rq_host, 0)) >= 0) {
+			WRK_CC(r->rq_cluster, CC_CANARY_FALLBACK);
+			r->rq_flags |= RQ_F_FALLBACK;
+			r->rq_cluster = ci;
+		} else {
+			r->rq_rflags |= ALOG_RF_UH;
+			conn_reply(c, r, 503, "no healthy upstream", 19);
+			return false;
+		}
+	}
+	r->rq_hidx = hidx;
+	r->rq_try_ms = (uint32_t)wrk_retry_per_try_ms(rp,
+	    wrk_ns_ms(rt->rt_timeout));
+	/* a route that may retry keeps the request for a replay; so does
+	 * one with a fallback that a retriable failure may reach, even
+	 * with num_retries 0 */
+	if (rp->rp_set && rp->rp_retry_on != 0 && (rp->rp_num_retries > 0 ||
+	    rt->rt_fallback >= 0))
+		r->rq_flags |= RQ_F_KEEP;
+	return true;
+}
+
+/*
+ * Write the upstream head into rq_out (with the request id to add or
+ * echo).  False when the request was answered or its connection closed.
+ */
+static bool
+conn_head_build(struct wrk_conn *c, struct wrk_req *r, const char *base,
+    const struct wrk_req_info *ri, const struct conn_target *t)
+{
+	const struct cd_listener *l = wrk.w_l;
+	struct wrk_req_head rh;
+	struct wrk_buf *out;
+	size_t need, len;
+
+	memset(&rh, 0, sizeof(rh));
+	if (ri->ri_rid < 0 && l->l_generate_request_id) {
+		wrk_hdr_uuid4(r->rq_rid);
+		r->rq_rid_len = WRK_UUID_LEN;
+		rh.rh_request_id = r->rq_rid;
+	} else if (ri->ri_rid >= 0 && l->l_always_set_request_id_in_response &&
+	    r->rq_hdrs[ri->ri_rid].h_value.s_len <= sizeof(r->rq_rid)) {
+		r->rq_rid_len = (uint8_t)r->rq_hdrs[ri->ri_rid].h_value.s_len;
+		memcpy(r->rq_rid, base + r->rq_hdrs[ri->ri_rid].h_value.s_off,
+		    r->rq_rid_len);
+	}
+	rh.rh_base = base;
+	rh.rh_hdrs = r->rq_hdrs;
+	rh.rh_nhdrs = r->rq_p.h_nhdrs;
+	rh.rh_method = http1_method(&r->rq_p);
+	rh.rh_target = t->t_path;
+	rh.rh_target_len = t->t_path_len;
+	rh.rh_host = t->t_uhost;
+	rh.rh_host_len = t->t_uhost_len;
+	rh.rh_add_xfp = !ri->ri_has_xfp;
+	rh.rh_expected_ms = wrk_retry_expected_ms(r->rq_try_ms,
+	    wrk_ns_ms(r->rq_route->rt_timeout), 0);
+	rh.rh_chunked = (r->rq_flags & RQ_F_CHUNKED) != 0;
+	need = r->rq_head_end + wrk_hdr_request_extra(rh.rh_nhdrs,
+	    t->t_uhost_len);
+	out = need <= WRK_BUF_SMALL ? wrk_buf_get() : wrk_buf_get_large();
+	if (out == NULL) {
+		wrk_conn_close(c, "out of buffers", false);
+		return false;
+	}
+	r->rq_out = out;
+	if ((len = wrk_hdr_build_request(out->b_data, out->b_size, &rh)) ==
+	    0) {
+		conn_codec_error(c, r, 431, "request head too large", true);
+		return false;
+	}
+	r->rq_uhead_len = (uint32_t)len;
+	return true;
+}
+
+/*
+ * The head is parsed: check it, route it, pick a cluster and a host,
+ * write the upstream head and find a connection.  Ends in CONNECT,
+ * PROXY, BACKOFF or REPLY.
+ */
+static void
+conn_on_head(struct wrk_conn *c, struct wrk_req *r)
+{
+	const char *base = c->c_in->b_data;
+	struct wrk_req_info ri;
+	struct conn_target t;
+	int ci;
+
+	conn_head_note(c, r, base, &ri);
+	if (!conn_head_check(c, r, &ri))
+		return;
+	conn_head_target(r, base, &ri, &t);
+	if ((ci = conn_head_route(c, r, base, &t)) < 0 ||
+	    !conn_head_host(c, r, ci) ||
+	    !conn_head_build(c, r, base, &ri, &t))
+		return;
+	conn_resp_parser_init(r);
+
+	/* Envoy answers Expect: 100-continue itself, if the body is not
+	 * here already */
+	if (ri.ri_expect_100) {
+		conn_parse_buffered(c, r);
+		if (!(r->rq_flags & RQ_F_REQ_DONE))
+			r->rq_100_want = 1;
+	}
+	conn_attempt(c, r, false);
+}
+
+/*
+ * Parse what c_in holds of the head: CD_OK more bytes are needed, CD_DONE
+ * the head was handled (routed, or answered), CD_AGAIN it held only
+ * blank lines between requests (idle again).
+ */
+static enum cd_rc
+conn_head_parse(struct wrk_conn *c)
+{
+	struct wrk_req *r = c->c_req;
+	struct wrk_buf *in = c->c_in;
+	enum http1_ev ev;
+	uint32_t used;
+
+	if (r == NULL || r->rq_in_parsed >= in->b_len)
+		return CD_OK;
+	ev = http1_feed(&r->rq_p, in->b_data, r->rq_in_parsed,
+	    in->b_len - r->rq_in_parsed, &used);
+	r->rq_in_parsed += used;
+	if (r->rq_p.h_flags & HTTP1_F_BEGUN)
+		conn_req_count(r);
+	if (ev == HTTP1_HEAD) {
+		conn_on_head(c, r);
+		return CD_DONE;
+	}
+	if (ev != HTTP1_MORE) {
+		conn_parse_error(c, r);
+		return CD_DONE;
+	}
+	if (!(r->rq_p.h_flags & HTTP1_F_BEGUN) &&
+	    r->rq_in_parsed == in->b_len) {
+		/* blank lines between requests: still idle */
+		conn_req_free(c, r);
+		in->b_len = 0;
+		conn_go_idle(c);
+		return CD_AGAIN;
+	}
+	return CD_OK;
+}
+
+/*
+ * Read once into c_in, taking a buffer or moving to a large one first as
+ * needed: CD_OK something changed (parse again), CD_AGAIN nothing to
+ * read now, CD_DONE the request was answered (head too large), CD_ERR
+ * the connection is closed.
+ */
+static enum cd_rc
+conn_head_read(struct wrk_conn *c)
+{
+	struct wrk_req *r = c->c_req;
+	struct wrk_buf *in = c->c_in;
+	ssize_t n;
+
+	if (in == NULL && (in = c->c_in = wrk_buf_get()) == NULL) {
+		wrk_conn_close(c, "out of buffers", false);
+		return CD_ERR;
+	}
+	if (in->b_len == in->b_size) {
+		if (conn_in_grow(&c->c_in) == 0)
+			return CD_OK;
+		if (r == NULL && (r = conn_req_new(c)) == NULL) {
+			wrk_conn_close(c, "out of memory", false);
+			return CD_ERR;
+		}
+		conn_codec_error(c, r, 431, "request head too large", true);
+		return CD_DONE;
+	}
+	if ((n = conn_in_read(c, in)) > 0) {
+		if (r == NULL && (r = conn_req_new(c)) == NULL) {
+			wrk_conn_close(c, "out of memory", false);
+			return CD_ERR;
+		}
+		r->rq_io = wrk.w_now;
+		return CD_OK;
+	}
+	if (n == 0) {
+		wrk_conn_close(c, r == NULL ? "peer closed" :
+		    "peer closed inside a request head", true);
+		return CD_ERR;
+	}
+	if (errno == EAGAIN) {
+		c->c_ev.ev_rready = 0;
+		return CD_AGAIN;
+	}
+	if (errno == EINTR)
+		return CD_OK;
+	wrk_conn_close(c, strerror(errno), true);
+	return CD_ERR;
+}
+
+void
+conn_read_head(struct wrk_conn *c)
+{
+	enum cd_rc rc;
+
+	for (;;) {
+		if ((rc = conn_head_parse(c)) == CD_DONE)
+			return;
+		if (rc == CD_AGAIN)
+			continue;
+		if (!c->c_ev.ev_rready)
+			break;
+		if ((rc = conn_head_read(c)) == CD_AGAIN)
+			break;
+		if (rc != CD_OK)
+			return;
+	}
+	/* an idle connection holds no buffer */
+	if (c->c_req == NULL && c->c_in != NULL && c->c_in->b_len == 0) {
+		wrk_buf_put(c->c_in);
+		c->c_in = NULL;
+	}
+}

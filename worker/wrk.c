@@ -1,0 +1,87 @@
+/*
+ * The worker's shared context (see wrk.h): the one struct wrk, its clock
+ * and the set-up of what the listener's limits size.
+ *
+ * Invariant: w_now moves only in wrk_clock(), once per loop turn, so
+ * every deadline computed in a turn is measured from the same instant.
+ */
+#include <sys/epoll.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "shared/clock.h"
+#include "shared/http1.h"
+#include "shared/log.h"
+#include "mem.h"
+#include "router.h"
+#include "wrk.h"
+
+struct wrk	 wrk;
+
+int
+wrk_ev_add(struct wrk_ev *ev, int fd, wrk_ev_cb *cb)
+{
+	struct epoll_event e;
+
+	ev->ev_cb = cb;
+	ev->ev_fd = fd;
+	ev->ev_rready = 0;
+	ev->ev_wready = 0;
+	ev->ev_rdhup = 0;
+	memset(&e, 0, sizeof(e));
+	e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	e.data.ptr = ev;
+	return epoll_ctl(wrk.w_epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
+void
+wrk_clock(void)
+{
+	struct timespec ts;
+
+	wrk.w_now = cd_mono_ms();
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	wrk.w_now_s = ts.tv_sec;
+}
+
+void
+wrk_setup(void)
+{
+	const struct cd_listener *l = wrk.w_l;
+	uint32_t large, maxh;
+
+	maxh = l->l_max_headers_count;
+	if (maxh == 0)
+		maxh = 100;
+	if (maxh > 8192)
+		maxh = 8192;
+	wrk.w_maxhdrs = (uint16_t)maxh;
+	wrk.w_hdrcap = (uint16_t)(maxh < 100 ? 100 : maxh);
+	wrk.w_hdr_limit = (l->l_max_request_headers_kb ?
+	    l->l_max_request_headers_kb : 60) * 1024;
+	/* a head over the small buffer moves to a large one: room for the
+	 * header bytes, the request line and what the proxy adds */
+	large = wrk.w_hdr_limit + 16 * 1024 + (uint32_t)wrk.w_hdrcap * 8;
+	if (large < 96 * 1024)
+		large = 96 * 1024;
+	large = (large + 4095) & ~4095u;
+	wrk_mem_init(large);
+	http1_global_init(large);
+	wrk.w_scratch_len = large;
+	if ((wrk.w_scratch = malloc(wrk.w_scratch_len)) == NULL)
+		fatal("malloc");
+	wrk.w_server = l->l_server_name != NULL ? l->l_server_name : "canaryd";
+	wrk.w_server_len = strlen(wrk.w_server);
+	if (wrk_router_init(&wrk.w_router, l) == -1)
+		fatal("router");
+	/*
+	 * Indexed by pl_split[rt_wi], which a structural reload may set anywhere
+	 * in [0, CD_MAX_SPLITS) (the master keeps the old generation's range
+	 * apart), so size for all of them: a few KiB.
+	 */
+	if ((wrk.w_splits = calloc(CD_MAX_SPLITS, sizeof(*wrk.w_splits))) == NULL)
+		fatal("calloc");
+}

@@ -1,0 +1,147 @@
+/*
+ * The worker's shared context: the one per-process struct wrk every
+ * worker module reads (configuration, shm, the slot it counts into, the
+ * loop's clock), the epoll registration its sockets use, and the counter
+ * macros that write this worker's shm slot.  Worker process only; the
+ * entry point the master calls is worker/worker.h.
+ *
+ * Types and inline helpers, plus the few functions that set the context
+ * up (worker/wrk.c): no module of the data plane is needed to include it,
+ * so every one of them may.
+ */
+#ifndef CANARYD_WORKER_WRK_H
+#define CANARYD_WORKER_WRK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "shared/cd-t.h"
+#include "shared/conf-t.h"
+#include "shared/place-t.h"
+#include "shared/shm-t.h"
+#include "router.h"
+
+/*
+ * An epoll registration.  Sockets are registered once, edge-triggered for
+ * reading and writing; ev_rready / ev_wready remember that the socket may
+ * have more to read / room to write, and are cleared when a syscall says
+ * EAGAIN (or reads short), so no syscall is made only to learn that.
+ */
+struct wrk_ev;
+typedef void wrk_ev_cb(struct wrk_ev *, uint32_t events);
+
+struct wrk_ev {
+	wrk_ev_cb	*ev_cb;
+	int		 ev_fd;
+	uint8_t		 ev_rready;
+	uint8_t		 ev_wready;
+	uint8_t		 ev_rdhup;	/* peer closed: reads end in EOF */
+};
+
+/*
+ * A read returned less than asked: the socket is drained, no need to
+ * read until the next edge -- unless the peer's FIN came with the data,
+ * which brings no further edge, so read on to see the EOF.
+ */
+static inline void
+wrk_ev_short_read(struct wrk_ev *ev)
+{
+	if (!ev->ev_rdhup)
+		ev->ev_rready = 0;
+}
+
+struct wrk_cluster;
+
+/* Per-process worker state. */
+struct wrk {
+	const struct cd_conf	*w_conf;
+	const struct cd_place	*w_place;	/* wa_place */
+	const struct cd_listener *w_l;
+	struct shm		*w_shm;
+	struct shm_worker	*w_slot;	/* our counters */
+	int			 w_index;
+	int			 w_epfd;
+	int			 w_lfd;		/* listening socket */
+	uint64_t		 w_now;		/* monotonic ms, once per turn */
+	time_t			 w_now_s;	/* realtime seconds, for date */
+	bool			 w_draining;
+	uint32_t		 w_nconns;	/* downstream connections open */
+	uint32_t		 w_next_id;	/* connection ids for logs */
+	struct wrk_router	 w_router;
+	struct wrk_split_cache	*w_splits;	/* CD_MAX_SPLITS entries */
+	struct wrk_cluster	*w_clusters;	/* c_nclusters entries */
+	uint16_t		 w_maxhdrs;	/* request headers allowed */
+	uint16_t		 w_hdrcap;	/* header slots per request */
+	uint32_t		 w_hdr_limit;	/* request header bytes allowed */
+	char			*w_scratch;	/* route matching copies */
+	size_t			 w_scratch_len;
+	const char		*w_server;	/* server header value */
+	size_t			 w_server_len;
+};
+
+extern struct wrk wrk;
+
+/* Register fd edge-triggered for in, out and peer close; 0 or -1. */
+int		 wrk_ev_add(struct wrk_ev *, int fd, wrk_ev_cb *);
+
+/* Read the clocks into w_now and w_now_s: once per loop turn. */
+void		 wrk_clock(void);
+
+/*
+ * Size what the listener's limits ask for (w_conf, w_l set): header
+ * slots and limits, the buffer free lists, the router, the split caches.
+ * Allocations made once, here; exits when one fails.
+ */
+void		 wrk_setup(void);
+
+/* A configured duration (ns, <= 0 for unset) in ms, rounded up; 0: off. */
+static inline uint64_t
+wrk_ns_ms(int64_t ns)
+{
+	return ns <= 0 ? 0 : (uint64_t)CD_NS_TO_MS_CEIL(ns);
+}
+
+/*
+ * Counters.  Each field of a slot has one writer, this process, so a
+ * relaxed load and store suffice (no locked instruction on the hot path);
+ * readers in the master still see whole values.
+ */
+static inline void
+wrk_ctr(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c,
+	    memory_order_relaxed) + n, memory_order_relaxed);
+}
+
+static inline void
+wrk_gauge(_Atomic int64_t *g, int64_t n)
+{
+	atomic_store_explicit(g, atomic_load_explicit(g,
+	    memory_order_relaxed) + n, memory_order_relaxed);
+}
+
+/*
+ * Index of conf cluster ci's records in shm (shm->clusters[], the slot's
+ * w_cl[]).  It differs from ci after a structural reload, when the master
+ * keeps the records of clusters that keep their name; worker-local arrays
+ * (w_clusters) stay indexed by ci.
+ */
+#define WRK_SHM_CI(ci)		(wrk.w_place->pl_cluster[(ci)])
+#define WRK_SHM_CL(ci)		(&wrk.w_shm->clusters[WRK_SHM_CI(ci)])
+#define WRK_SLOT_CL(ci)		(&wrk.w_slot->w_cl[WRK_SHM_CI(ci)])
+
+#define WRK_HC(id)		wrk_ctr(&wrk.w_slot->w_http_c[(id)], 1)
+#define WRK_HC_N(id, n)		wrk_ctr(&wrk.w_slot->w_http_c[(id)], (n))
+#define WRK_HG(id, n)		wrk_gauge(&wrk.w_slot->w_http_g[(id)], (n))
+#define WRK_CC(cl, id)		wrk_ctr(&WRK_SLOT_CL(cl)->cc_c[(id)], 1)
+#define WRK_CC_N(cl, id, n)	wrk_ctr(&WRK_SLOT_CL(cl)->cc_c[(id)], (n))
+#define WRK_CG(cl, id, n)	wrk_gauge(&WRK_SLOT_CL(cl)->cc_g[(id)], (n))
+#define WRK_HOC(cl, h, id)						\
+	wrk_ctr(&WRK_SLOT_CL(cl)->cc_host_c[(h)][(id)], 1)
+#define WRK_HOG(cl, h, id, n)						\
+	wrk_gauge(&WRK_SLOT_CL(cl)->cc_host_g[(h)][(id)], (n))
+
+#endif /* CANARYD_WORKER_WRK_H */
