@@ -13,7 +13,6 @@
 #include "shared/shm.h"
 #include "shared/stats-t.h"
 #include "judge.h"
-#include "rollout.h"
 
 void
 mst_judge_weights_at(uint32_t *w, size_t n, uint64_t total, int canary,

@@ -17,8 +17,8 @@
 #include <stdint.h>
 
 #include "shared/hist-t.h"
+#include "rollout-t.h"
 
-struct mst_ro_fig;
 struct shm;
 
 /* One cluster's cumulative totals at one time. */

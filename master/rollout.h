@@ -45,6 +45,8 @@
 #include "shared/hist-t.h"
 #include "shared/place-t.h"
 #include "shared/shm-t.h"
+#include "judge.h"
+#include "rollout-t.h"
 
 #define MST_ROLLOUT_TICK_MS	1000
 /* snapshots per window: the spacing is window / this, at least a tick */
@@ -52,40 +54,6 @@
 #define MST_ROLLOUT_P99_FLOOR_MS 10.0
 /* the comparison window of a weighted route without a rollout */
 #define MST_ROLLOUT_VIEW_WINDOW	(60 * CD_NS_PER_S)
-#define MST_ROLLOUT_REASON_MAX	512
-
-enum mst_ro_state {
-	MST_RO_PROGRESSING,	/* judged every tick, steps when healthy */
-	MST_RO_PAUSED,		/* operator: weights held, nothing judged */
-	MST_RO_ROLLED_BACK,	/* canary weight 0 until an operator acts */
-	MST_RO_PROMOTED,	/* the last step is reached: done */
-};
-
-enum mst_ro_op {
-	MST_RO_OP_PAUSE,
-	MST_RO_OP_RESUME,
-	MST_RO_OP_PROMOTE,
-	MST_RO_OP_ROLLBACK,
-};
-
-/* One cluster's cumulative totals at one time. */
-struct mst_ro_snap {
-	uint64_t	 rs_rq;		/* attempts: responses, retried, fallen back */
-	uint64_t	 rs_5xx;	/* 5xx responses, retried, fallen back */
-	struct hist	 rs_h;		/* upstream_rq_time */
-};
-
-/* One cluster over a route's window (and since start). */
-struct mst_ro_fig {
-	uint64_t	 rf_rq;		/* responses in the window */
-	uint64_t	 rf_5xx;
-	double		 rf_err_rate;	/* rf_5xx / rf_rq; NaN: no response */
-	double		 rf_p50, rf_p95, rf_p99;	/* ms; NaN: no sample */
-	double		 rf_rps;	/* rf_rq over the span */
-	double		 rf_span_s;	/* what the window covers so far */
-	uint64_t	 rf_total_rq;	/* since the record began */
-	uint64_t	 rf_total_5xx;
-};
 
 /* One weighted route. */
 struct mst_ro_route {
@@ -112,13 +80,8 @@ struct mst_ro_route {
 	int		 rr_logged;	/* last "waiting" kind logged */
 	uint64_t	 rr_rollbacks;	/* automatic and operator */
 	uint64_t	 rr_promotions;
-	/* snapshot ring: rr_ring_cap entries of rr_nwc snapshots each */
-	int64_t		 rr_spacing;	/* ns between snapshots */
-	size_t		 rr_ring_cap;
-	size_t		 rr_ring_n;
-	size_t		 rr_ring_head;	/* next slot to write */
-	int64_t		*rr_ring_t;
-	struct mst_ro_snap *rr_ring;
+	/* cumulative snapshots of the rr_nwc clusters over the window */
+	struct mst_judge_ring rr_ring;
 };
 
 struct mst_ro {
