@@ -102,6 +102,8 @@ struct mst_etcd_watch {
 	bool		 w_reported;	/* the stream's end was reported */
 	bool		 w_over;	/* compacted: no restart */
 	bool		 w_dead;	/* unwatched inside its callback */
+	bool		 w_unreached;	/* the last stream could not reach
+					 * etcd (restarted when a call does) */
 	int		 w_in_cb;
 	uint32_t	 w_backoff_ms;
 	void		*w_start;	/* timer: (re)start the stream */
@@ -394,6 +396,8 @@ ec_switch(struct mst_etcd *e, const char *why)
 	ec_kick(e);
 }
 
+static void	ec_watches_reached(struct mst_etcd *);
+
 /* Count a call's (or a watch start's) outcome on generation gen; may
  * switch the endpoint. */
 static void
@@ -409,8 +413,10 @@ ec_account(struct mst_etcd *e, uint64_t gen, enum mst_etcd_err err,
 	else if (err == MST_ETCD_E_BAD)
 		e->e_st.es_bad++;
 	if (!ec_is_failure(err, status, code)) {
-		if (gen == e->e_gen && err == MST_ETCD_OK)
+		if (gen == e->e_gen && err == MST_ETCD_OK) {
 			e->e_fails = 0;
+			ec_watches_reached(e);
+		}
 		return;
 	}
 	e->e_st.es_failed++;
@@ -971,6 +977,26 @@ ec_watch_schedule(struct mst_etcd_watch *w, uint32_t ms)
 		log_warnx("etcd: no timer to restart a watch: it stays down");
 }
 
+/*
+ * A call reached etcd: a watch waiting out its backoff because etcd
+ * could not be reached starts again now, so a watch comes back as soon
+ * as etcd does rather than up to EC_BACKOFF_MAX_MS later.
+ */
+static void
+ec_watches_reached(struct mst_etcd *e)
+{
+	struct mst_etcd_watch *w;
+
+	TAILQ_FOREACH(w, &e->e_watches, w_entry) {
+		if (!w->w_unreached || w->w_start == NULL)
+			continue;
+		w->w_unreached = false;
+		ec_timer_off(e, &w->w_start);
+		w->w_backoff_ms = EC_BACKOFF_MIN_MS;
+		ec_watch_schedule(w, 0);
+	}
+}
+
 /* The stream of w ended (BROKEN: restart it later; COMPACTED: over). */
 static void
 ec_watch_end(struct mst_etcd_watch *w, enum mst_etcd_wkind k,
@@ -986,6 +1012,8 @@ ec_watch_end(struct mst_etcd_watch *w, enum mst_etcd_wkind k,
 		w->w_over = true;
 	else {
 		e->e_st.es_watch_restarts++;
+		w->w_unreached = r->w_err == MST_ETCD_E_TRANSPORT ||
+		    r->w_err == MST_ETCD_E_TIMEOUT;
 		log_info("etcd: %s: watch stream ended (%s): restarting "
 		    "from revision %" PRId64 " in %" PRIu32 " ms",
 		    e->e_ep[e->e_cur].ep_url, r->w_msg, w->w_next_rev,

@@ -46,6 +46,9 @@ struct fl_route {
 	 * (snapshot file, or before etcd was wiped) */
 	bool		 r_known;
 	bool		 r_have;	/* r_cur holds a state at all */
+	int64_t		 r_bad_rev;	/* the state key holds no state (not
+					 * JSON, another shape) at this
+					 * revision, newer than r_cur's; 0 */
 	struct mst_fleet_state r_cur;
 	/* this instance */
 	struct mst_fleet_state r_applied;	/* in force here */

@@ -50,7 +50,16 @@ fl_wall_ms(void)
 void
 fl_ok(struct fleet *f)
 {
+	bool was_away = f->f_last_ok != 0 && !fl_etcd_up(f);
+
 	f->f_last_ok = fl_mono_ms();
+	/* back after being away: read everything now rather than wait for
+	 * the watch to come back and learn its revision is compacted */
+	if (was_away && f->f_synced) {
+		log_info("fleet: etcd answers again: reading %s again",
+		    f->f_key_ctl);
+		fl_resync(f);
+	}
 }
 
 bool
@@ -170,7 +179,7 @@ fl_on_sock(int fd, uint32_t events, void *arg)
 		    errno == EINTR))
 			return;
 		if (n <= 0) {
-			log_info("fleet: the master is gone: stopping");
+			log_info("fleet: the master closed its end: stopping");
 			f->f_ops.eo_del(f->f_ops.eo_ctx, fd);
 			f->f_stop = true;
 			mst_evl_stop(f->f_loop);
@@ -573,7 +582,7 @@ fl_setup_io(struct fleet *f)
 		return -1;
 	mst_evl_ops(f->f_loop, &f->f_ops);
 	memset(&ec, 0, sizeof(ec));
-	ec.ec_endpoints = f->f_conf->fl_etcd;
+	ec.ec_endpoints = (const char *const *)f->f_conf->fl_etcd;
 	ec.ec_nendpoints = f->f_conf->fl_netcd;
 	ec.ec_loop = &f->f_ops;
 	ec.ec_reset_cb = fl_on_reset;

@@ -34,12 +34,18 @@
 #ifndef CANARYD_MASTER_FLEET_H
 #define CANARYD_MASTER_FLEET_H
 
+#include <sys/types.h>
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared/buf.h"
 #include "shared/conf-t.h"
 #include "shared/fleet-t.h"
 #include "shared/hist-t.h"
+#include "mst.h"
+#include "rollout-t.h"
 
 #define MST_FLEET_HIST_KEEP	1000	/* history records per route */
 #define MST_FLEET_TICK_MS	1000	/* the leader decides this often */
@@ -104,6 +110,7 @@ struct mst_fleet_msg {
 	uint32_t	 fm_state;	/* APPLY: enum mst_ro_state */
 	int32_t		 fm_step;
 	uint64_t	 fm_epoch;	/* APPLY: sticky cookies carry it */
+	int64_t		 fm_decided_ms;	/* APPLY: wall clock of the decision */
 	uint32_t	 fm_nw;
 	uint32_t	 fm_w[CD_MAX_WEIGHTED];
 	uint32_t	 fm_len;	/* bytes of fm_text used */
@@ -125,5 +132,57 @@ struct mst_fleet_args {
  * call it in the child, after fork.
  */
 int	 mst_fleet_main(const struct mst_fleet_args *);
+
+/* ---- the master's side (fleet_master.c, fleet_view.c) ------------------ */
+
+/*
+ * The command line's --service-node / --service-cluster (node, cluster:
+ * NULL when not given) win over conf's node.id / node.cluster, as in
+ * Envoy; a fleet block needs both in the end.  0, or -1 with why filled
+ * (the configuration is unusable).  Before conf becomes the running one.
+ */
+int	 mst_fleet_identity(struct cd_conf *conf, const char *node,
+	    const char *cluster, char *why, size_t whylen);
+
+/*
+ * The module (module.h): prepare applies the command line's identity to
+ * next (refusing a fleet block without one); start forks and supervises
+ * the coordinator child when the configuration has a fleet block, and
+ * marks every route with a rollout as decided by the fleet; a reload
+ * starts it again on the new configuration; stop closes its socket (it
+ * gives its lease back and exits).
+ */
+int	 mst_fleet_prepare(enum mst_change, struct cd_conf *next);
+int	 mst_fleet_start(void);
+void	 mst_fleet_reload(enum mst_change);
+void	 mst_fleet_stop(void);
+/* The master reaped pid: true when it was a coordinator (the running
+ * one is started again, with a growing delay if it keeps failing). */
+bool	 mst_fleet_reaped(pid_t pid, int status);
+
+/* Is fleet mode on, and does it decide the route called name? */
+bool	 mst_fleet_decides(const char *route);
+
+/*
+ * An operator's action on a fleet route, answered later: done(id,
+ * status, JSON body, its length) once the coordinator answers (with
+ * wait_ack, once every live instance acknowledged), or 503 when it goes
+ * away first.  -1 when no coordinator runs (nothing will be called).
+ */
+typedef void mst_fleet_done_fn(uint64_t id, int status, const char *body,
+	    size_t len);
+int	 mst_fleet_action(const char *route, enum mst_ro_op op, bool wait_ack,
+	    uint64_t id, mst_fleet_done_fn *done);
+
+/*
+ * The fleet's part of /canary, appended to b when fleet mode is on
+ * (nothing otherwise): ,"fleet":{the coordinator's last view} for the
+ * JSON object, a block for people; and its gauges and counters
+ * (canaryd.fleet.*, Prometheus canaryd_fleet_*).  0, or -1 out of memory.
+ */
+int	 mst_fleet_json(struct buf *);
+int	 mst_fleet_text(struct buf *);
+struct mst_stat_list;
+int	 mst_fleet_stats(struct mst_stat_list *);
 
 #endif /* CANARYD_MASTER_FLEET_H */

@@ -209,17 +209,21 @@ fl_on_decided(struct mst_etcd *e, const struct mst_etcd_res *res, void *arg)
 	    res->r_hdr.eh_revision, r->r_wnext.fs_fence, r->r_wnext.fs_reason);
 }
 
-/* Write v (a decision on r->r_cur, or a first state) fenced. */
+/*
+ * Write v fenced, over the state key as it is at revision base: a
+ * decision on r->r_cur (its revision), a first state (0: the key must
+ * not exist), or the last good state over a value that is none.
+ */
 static void
 fl_write_verdict(struct fleet *f, struct fl_route *r,
-    struct mst_fleet_verdict *v, bool create)
+    struct mst_fleet_verdict *v, int64_t base)
 {
 	struct mst_etcd_cmp cmp[2] = {
 		{ .c_key = f->f_key_leader, .c_klen = strlen(f->f_key_leader),
 		    .c_target = MST_ETCD_T_CREATE, .c_num = f->f_fence },
 		{ .c_key = r->r_key_state, .c_klen = strlen(r->r_key_state),
-		    .c_target = create ? MST_ETCD_T_CREATE : MST_ETCD_T_MOD,
-		    .c_num = create ? 0 : r->r_cur.fs_rev },
+		    .c_target = base == 0 ? MST_ETCD_T_CREATE : MST_ETCD_T_MOD,
+		    .c_num = base },
 	};
 	char *hist;
 
@@ -234,13 +238,24 @@ fl_write_verdict(struct fleet *f, struct fl_route *r,
 	free(hist);
 }
 
-/* No state in etcd: the last one known here (a wiped store comes back
- * where it was), else the file's weights. */
+/* The state key holds a value that is no state, newer than r_cur. */
+static bool
+fl_state_bad(const struct fl_route *r)
+{
+	return r->r_bad_rev != 0 && (!r->r_known ||
+	    r->r_bad_rev > r->r_cur.fs_rev);
+}
+
+/*
+ * No state in etcd, or a value there that is none: the last one known
+ * here (a wiped store comes back where it was), else the file's weights.
+ */
 static void
 fl_create_state(struct fleet *f, struct fl_route *r)
 {
 	struct mst_fleet_verdict v;
 	int64_t now = fl_wall_ms();
+	bool bad = fl_state_bad(r);
 
 	memset(&v, 0, sizeof(v));
 	v.fv_act = MST_FLEET_A_INIT;
@@ -248,15 +263,16 @@ fl_create_state(struct fleet *f, struct fl_route *r)
 		v.fv_next = r->r_cur;
 		v.fv_next.fs_seq = r->r_cur.fs_seq + 1;
 		v.fv_next.fs_decided_ms = now;
-		snprintf(v.fv_why, sizeof(v.fv_why), "etcd had no state: the "
-		    "last one known here, revision %" PRId64, r->r_cur.fs_rev);
+		snprintf(v.fv_why, sizeof(v.fv_why), "etcd had %s: the "
+		    "last one known here, revision %" PRId64, bad ?
+		    "a value that is no state" : "no state", r->r_cur.fs_rev);
 	} else {
 		mst_fleet_state_init(&r->r_dr, r->r_rt->fr_w, now, &v.fv_next);
 		snprintf(v.fv_why, sizeof(v.fv_why), "etcd had no state: "
 		    "%.400s", v.fv_next.fs_reason);
 	}
 	log_info("fleet: route %s: %s", r->r_rt->fr_name, v.fv_why);
-	fl_write_verdict(f, r, &v, true);
+	fl_write_verdict(f, r, &v, bad ? r->r_bad_rev : 0);
 }
 
 static void
@@ -269,7 +285,7 @@ fl_decide_route(struct fleet *f, struct fl_route *r)
 
 	if (r->r_writing)
 		return;
-	if (!r->r_known) {
+	if (!r->r_known || fl_state_bad(r)) {
 		fl_create_state(f, r);
 		return;
 	}
@@ -295,7 +311,7 @@ fl_decide_route(struct fleet *f, struct fl_route *r)
 		return;
 	log_info("fleet: route %s: %s: %s", rt->fr_name,
 	    mst_fleet_act_name(v.fv_act), v.fv_why);
-	fl_write_verdict(f, r, &v, false);
+	fl_write_verdict(f, r, &v, r->r_cur.fs_rev);
 }
 
 static void

@@ -465,7 +465,8 @@ fl_view_stats(const struct fleet *f)
 			json_object_set_new(dec, mst_fleet_act_name(
 			    (enum mst_fleet_act)k), json_integer(
 			    (json_int_t)f->f_st.st_decisions[k]));
-	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:I}",
 	    "decisions", dec, "elections", (json_int_t)f->f_st.st_elections,
 	    "resigns", (json_int_t)f->f_st.st_resigns, "lease_lost",
 	    (json_int_t)f->f_st.st_lease_lost, "local_rollbacks",
@@ -475,7 +476,8 @@ fl_view_stats(const struct fleet *f)
 	    (json_int_t)f->f_st.st_fenced, "etcd_calls",
 	    (json_int_t)es->es_calls, "etcd_errors", (json_int_t)es->es_failed,
 	    "etcd_switches", (json_int_t)es->es_switches, "watch_restarts",
-	    (json_int_t)es->es_watch_restarts);
+	    (json_int_t)es->es_watch_restarts, "etcd_bad",
+	    (json_int_t)(es->es_bad + es->es_dropped_kvs));
 }
 
 static json_t *

@@ -154,6 +154,7 @@ fl_apply(struct fl_route *r, const struct mst_fleet_state *s, bool local)
 	m.fm_state = (uint32_t)s->fs_state;
 	m.fm_step = s->fs_step;
 	m.fm_epoch = s->fs_epoch;
+	m.fm_decided_ms = s->fs_decided_ms;
 	m.fm_nw = (uint32_t)s->fs_nw;
 	for (i = 0; i < s->fs_nw; i++)
 		m.fm_w[i] = s->fs_w[i];
@@ -211,10 +212,13 @@ fl_state_kv(struct fl_route *r, const struct mst_etcd_kv *kv)
 	if (fl_dec_state(&r->r_dr, kv->kv_val, kv->kv_vlen, &s, why,
 	    sizeof(why)) == -1) {
 		f->f_st.st_bad_values++;
+		/* the leader writes the last good state back over it */
+		r->r_bad_rev = kv->kv_mod_rev;
 		log_warnx("fleet: route %s: state at revision %" PRId64
 		    " ignored: %s", r->r_rt->fr_name, kv->kv_mod_rev, why);
 		return;
 	}
+	r->r_bad_rev = 0;
 	s.fs_rev = kv->kv_mod_rev;
 	r->r_cur = s;
 	r->r_known = r->r_have = true;
@@ -262,8 +266,10 @@ fl_ctl_event(struct fleet *f, const struct mst_etcd_ev *ev)
 		if (fl_key_is(kv, r->r_key_state)) {
 			if (ev->ev_type == MST_ETCD_EV_PUT)
 				fl_state_kv(r, kv);
-			else
+			else {
 				r->r_known = false;	/* weights stay */
+				r->r_bad_rev = 0;
+			}
 			return;
 		}
 		if (fl_key_under(kv, r->r_key_hist)) {
@@ -346,6 +352,7 @@ fl_on_resync(struct mst_etcd *e, const struct mst_etcd_res *res, void *arg)
 	}
 	for (i = 0; i < f->f_nroutes; i++) {
 		f->f_routes[i].r_known = false;
+		f->f_routes[i].r_bad_rev = 0;
 		for (k = 0; k < res->r_nkvs; k++)
 			if (fl_key_is(&res->r_kvs[k], f->f_routes[i].
 			    r_key_state))

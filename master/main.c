@@ -19,6 +19,7 @@
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "shared/version.h"
+#include "fleet.h"
 #include "logfile.h"
 #include "loop.h"
 #include "module.h"
@@ -33,6 +34,8 @@ struct opts {
 	const char	*o_pid_file;
 	const char	*o_state_dir;
 	const char	*o_admin_token_file;
+	const char	*o_service_node;
+	const char	*o_service_cluster;
 	struct cd_cidr	 o_admin_allow[64];
 	size_t		 o_admin_nallow;
 	int		 o_validate;
@@ -49,6 +52,7 @@ usage(FILE *fp)
 	    "               [-l level] [--log-path file] [--drain-time-s n]\n"
 	    "               [--pid-file file] [--state-dir dir]\n"
 	    "               [--admin-allow cidr,...] [--admin-token-file file]\n"
+	    "               [--service-node id] [--service-cluster fleet]\n"
 	    "       canaryd --mode schema | --version | --help\n"
 	    "  -f, -c, --config-path file  Envoy v3 YAML bootstrap\n"
 	    "  --mode validate, -t         check the config and exit\n"
@@ -69,7 +73,11 @@ usage(FILE *fp)
 	    "                              loopback; a bearer token also "
 	    "lets in)\n"
 	    "  --admin-token-file file     the admin bearer token (mode "
-	    "0600)\n");
+	    "0600)\n"
+	    "  --service-node id           this instance in its fleet (wins "
+	    "over node.id)\n"
+	    "  --service-cluster fleet     the fleet (wins over "
+	    "node.cluster)\n");
 }
 
 /* --admin-allow CIDR[,CIDR...], given any number of times. */
@@ -149,6 +157,12 @@ parse_opt(int ch, const char *arg, struct opts *o)
 	case 'T':
 		o->o_admin_token_file = arg;
 		break;
+	case 'N':
+		o->o_service_node = arg;
+		break;
+	case 'K':
+		o->o_service_cluster = arg;
+		break;
 	case 'h':
 		usage(stdout);
 		return 1;
@@ -176,6 +190,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "state-dir",		required_argument, NULL, 'S' },
 		{ "admin-allow",	required_argument, NULL, 'A' },
 		{ "admin-token-file",	required_argument, NULL, 'T' },
+		{ "service-node",	required_argument, NULL, 'N' },
+		{ "service-cluster",	required_argument, NULL, 'K' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -216,20 +232,30 @@ concurrency(int asked)
 	return asked == 0 ? 1 : asked;
 }
 
-/* Load and check the file, every diagnostic on stderr; NULL: invalid. */
+/*
+ * Load and check the file, every diagnostic on stderr, with the command
+ * line's node identity (fleet mode); NULL: invalid.
+ */
 static struct cd_conf *
-load(const char *path)
+load(const struct opts *o)
 {
 	struct conf_diags diags;
 	struct cd_conf *conf;
+	char why[256];
 
 	memset(&diags, 0, sizeof(diags));
-	conf = conf_load(path, &diags);
-	conf_diags_print(&diags, path, stderr);
+	conf = conf_load(o->o_path, &diags);
+	conf_diags_print(&diags, o->o_path, stderr);
 	conf_diags_free(&diags);
+	if (conf != NULL && mst_fleet_identity(conf, o->o_service_node,
+	    o->o_service_cluster, why, sizeof(why)) == -1) {
+		fprintf(stderr, "%s: error: %s\n", o->o_path, why);
+		conf_free(conf);
+		conf = NULL;
+	}
 	if (conf == NULL)
 		fprintf(stderr, "error initializing configuration '%s'\n",
-		    path);
+		    o->o_path);
 	return conf;
 }
 
@@ -245,7 +271,7 @@ main(int argc, char *argv[], char *envp[])
 		err(1, "%s", o.o_log_path);
 	log_init(o.o_level, 2, 0);
 	log_setproc("master");
-	if ((conf = load(o.o_path)) == NULL)
+	if ((conf = load(&o)) == NULL)
 		return 1;
 	if (o.o_validate) {
 		printf("configuration '%s' OK\n", o.o_path);
@@ -260,6 +286,8 @@ main(int argc, char *argv[], char *envp[])
 	mst.m_admin_allow = o.o_admin_allow;
 	mst.m_admin_nallow = o.o_admin_nallow;
 	mst.m_admin_token_file = o.o_admin_token_file;
+	mst.m_service_node = o.o_service_node;
+	mst.m_service_cluster = o.o_service_cluster;
 	mst.m_concurrency = concurrency(o.o_concurrency);
 	mst.m_log_level = o.o_level;
 	mst.m_drain_time_s = o.o_drain_s;

@@ -25,6 +25,10 @@ struct mst {
 	const struct cd_cidr	*m_admin_allow;
 	size_t			 m_admin_nallow;
 	const char		*m_admin_token_file;
+	/* --service-node, --service-cluster: win over node.id and
+	 * node.cluster (fleet mode, fleet.h); NULL: not given */
+	const char		*m_service_node;
+	const char		*m_service_cluster;
 	int			 m_concurrency;	/* worker processes */
 	int			 m_log_level;
 	int			 m_drain_time_s;

@@ -154,8 +154,8 @@ mst_rollout_breach(const struct cd_rollout *ro, const struct mst_ro_fig *c,
 static void
 ro_publish(struct mst_ro *ro, struct mst_ro_route *rr)
 {
-	shm_split_publish(&ro->ro_shm->splits[rr->rr_split], rr->rr_w,
-	    (uint32_t)rr->rr_nwc, 1);
+	shm_split_publish_epoch(&ro->ro_shm->splits[rr->rr_split], rr->rr_w,
+	    (uint32_t)rr->rr_nwc, 1, rr->rr_epoch);
 }
 
 double
@@ -184,7 +184,7 @@ static void
 ro_decided(struct mst_ro *ro, struct mst_ro_route *rr)
 {
 	rr->rr_decided_ms = cd_realtime_ms();
-	rr->rr_origin = "decided here";
+	strlcpy(rr->rr_origin, "decided here", sizeof(rr->rr_origin));
 	ro->ro_dirty = 1;
 }
 
@@ -301,7 +301,8 @@ mst_rollout_tick(struct mst_ro *ro, int64_t now)
 		ro_snaps(ro, rr, snap);
 		/* figures against the ring before this tick joins it */
 		ro_figures_from(rr, snap, now, fig);
-		if (rr->rr_has_rollout && rr->rr_state == MST_RO_PROGRESSING)
+		if (rr->rr_has_rollout && rr->rr_state == MST_RO_PROGRESSING &&
+		    !rr->rr_fleet)
 			ro_judge(ro, rr, fig, now);
 		mst_judge_ring_push(&rr->rr_ring, now, snap);
 	}
@@ -507,7 +508,7 @@ ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
 	rr->rr_state = MST_RO_PROGRESSING;
 	rr->rr_step = -1;
 	rr->rr_step_since = now;
-	rr->rr_origin = "the configuration";
+	strlcpy(rr->rr_origin, "the configuration", sizeof(rr->rr_origin));
 	if (rr->rr_has_rollout) {
 		rr->rr_sig = mst_rollout_sig(ro->ro_conf, rt);
 		ro_route_start(ro, rr);
@@ -543,11 +544,39 @@ ro_route_adopt(struct mst_ro *ro, struct mst_ro_route *rr,
 	rr->rr_w[rr->rr_stable] += (uint32_t)(rr->rr_total - acc);
 	rr->rr_state = sv->rs_state;
 	rr->rr_step = sv->rs_step;
+	rr->rr_epoch = sv->rs_epoch;
 	rr->rr_step_since = now;
 	rr->rr_decided_ms = sv->rs_decided_ms;
-	rr->rr_origin = origin;
+	strlcpy(rr->rr_origin, origin, sizeof(rr->rr_origin));
 	strlcpy(rr->rr_reason, sv->rs_reason, sizeof(rr->rr_reason));
 	ro_publish(ro, rr);
+	return 0;
+}
+
+void
+mst_rollout_set_fleet(struct mst_ro_route *rr, int on)
+{
+	rr->rr_fleet = on && rr->rr_has_rollout;
+}
+
+int
+mst_rollout_adopt(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct mst_ro_saved *sv, int64_t now, const char *origin)
+{
+	enum mst_ro_state was = rr->rr_state;
+
+	if (!rr->rr_has_rollout || ro_route_adopt(ro, rr, sv, now,
+	    origin) == -1)
+		return -1;
+	if (rr->rr_state != was && rr->rr_state == MST_RO_ROLLED_BACK)
+		rr->rr_rollbacks++;
+	if (rr->rr_state != was && rr->rr_state == MST_RO_PROMOTED)
+		rr->rr_promotions++;
+	rr->rr_logged = RO_W_NONE;
+	ro->ro_dirty = 1;
+	log_info("canary %s: %s at %.1f%% (%s): %s", rr->rr_name,
+	    mst_rollout_state_name(rr->rr_state), mst_rollout_canary_pct(rr),
+	    origin, rr->rr_reason);
 	return 0;
 }
 
@@ -564,6 +593,7 @@ ro_route_save(const struct mst_ro_route *rr, struct mst_ro_saved *sv)
 	memcpy(sv->rs_w, rr->rr_w, sizeof(sv->rs_w));
 	sv->rs_nw = rr->rr_nwc;
 	strlcpy(sv->rs_reason, rr->rr_reason, sizeof(sv->rs_reason));
+	sv->rs_epoch = rr->rr_epoch;
 }
 
 /* rr takes sv's state if sv is the same route; logged either way. */
@@ -572,8 +602,8 @@ ro_route_resume_from(struct mst_ro *ro, struct mst_ro_route *rr,
     const struct mst_ro_saved *sv, int64_t now, const char *origin)
 {
 	if (sv->rs_sig != rr->rr_sig) {
-		rr->rr_origin = "the configuration (its rollout or canary "
-		    "cluster changed)";
+		strlcpy(rr->rr_origin, "the configuration (its rollout or "
+		    "canary cluster changed)", sizeof(rr->rr_origin));
 		log_info("canary %s: the rollout block or the canary/stable "
 		    "clusters changed: a fresh rollout from the file's "
 		    "weights", rr->rr_name);

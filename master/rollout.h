@@ -54,6 +54,7 @@
 #define MST_ROLLOUT_P99_FLOOR_MS 10.0
 /* the comparison window of a weighted route without a rollout */
 #define MST_ROLLOUT_VIEW_WINDOW	(60 * CD_NS_PER_S)
+#define MST_ROLLOUT_ORIGIN_MAX	192
 
 /* One weighted route. */
 struct mst_ro_route {
@@ -76,7 +77,11 @@ struct mst_ro_route {
 	char		 rr_reason[MST_ROLLOUT_REASON_MAX];
 	uint64_t	 rr_sig;	/* mst_rollout_sig(): block and clusters */
 	uint64_t	 rr_decided_ms;	/* wall clock of the last decision, 0 */
-	const char	*rr_origin;	/* where the state came from (static) */
+	char		 rr_origin[MST_ROLLOUT_ORIGIN_MAX];	/* where the
+					 * state came from */
+	int		 rr_fleet;	/* fleet mode decides it (fleet.h) */
+	uint32_t	 rr_epoch;	/* fleet mode's attempt, published with
+					 * the weights (sticky placement) */
 	int		 rr_logged;	/* last "waiting" kind logged */
 	uint64_t	 rr_rollbacks;	/* automatic and operator */
 	uint64_t	 rr_promotions;
@@ -103,6 +108,7 @@ struct mst_ro_saved {
 	uint32_t	 rs_w[CD_MAX_WEIGHTED];
 	size_t		 rs_nw;
 	char		 rs_reason[MST_ROLLOUT_REASON_MAX];
+	uint32_t	 rs_epoch;	/* fleet mode's; not in the file */
 };
 
 /*
@@ -145,6 +151,24 @@ uint64_t mst_rollout_sig(const struct cd_conf *, const struct cd_route *);
 int	 mst_rollout_state_write(const char *dir, const struct mst_ro *);
 int	 mst_rollout_state_read(const char *dir, struct mst_ro_saved **out,
 	    size_t *n, char *why, size_t whylen);
+
+/*
+ * Fleet mode (master/fleet.h) decides rr from now on (on), or no longer
+ * (off): the tick leaves its state alone, though it still keeps its
+ * figures, and operators' actions on it go to the fleet.  A reload builds
+ * a new engine: the fleet module sets it again after every reload.
+ */
+void	 mst_rollout_set_fleet(struct mst_ro_route *rr, int on);
+
+/*
+ * rr takes a state decided elsewhere (the fleet's): state, step, weights
+ * (scaled to rr's total, published), reason; origin says where it came
+ * from (/canary).  The state file is written at the next persist.  0, or
+ * -1 when the weights do not fit the route (nothing changed).
+ */
+int	 mst_rollout_adopt(struct mst_ro *, struct mst_ro_route *rr,
+	    const struct mst_ro_saved *sv, int64_t now_ns,
+	    const char *origin);
 
 /* One tick: snapshot, judge every progressing rollout, act, log. */
 void	 mst_rollout_tick(struct mst_ro *, int64_t now_ns);

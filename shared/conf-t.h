@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fleet-t.h"
+
 /* Capacities: they size the shm segment (shared/shm-t.h). */
 #define CD_MAX_WORKERS		64	/* worker processes at once */
 #define CD_MAX_CLUSTERS		64
@@ -399,6 +401,7 @@ struct cd_conf {
 	size_t			 c_nclusters;
 	size_t			 c_nweighted;	/* routes with weighted_clusters */
 	struct cd_admin		 c_admin;
+	struct cd_fleet		 c_fleet;	/* node: fleet mode */
 
 	char			*c_json_bootstrap;	/* {"static_resources":...,"admin":...} */
 	char			*c_json_listener;	/* the Listener message */

@@ -2,13 +2,16 @@
  * Configuration loader: the top of the file (conf-int.h).  Master only.
  *
  * envoy.config.bootstrap.v3.Bootstrap, its StaticResources (one listener,
- * up to CD_MAX_CLUSTERS clusters with unique names) and Admin, and the
- * access loggers the admin and the HTTP connection manager share: each
- * logger writes the path of its output into the char * its parent hands
- * it.
+ * up to CD_MAX_CLUSTERS clusters with unique names), Admin and Node (id,
+ * cluster and fleet mode's node.metadata.canaryd.fleet, shared/fleet-t.h),
+ * and the access loggers the admin and the HTTP connection manager share:
+ * each logger writes the path of its output into the char * its parent
+ * hands it.
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <yaml.h>
@@ -210,10 +213,110 @@ static const struct conf_field static_fields[] = {
 static const struct conf_msg msg_static = { "StaticResources",
     static_fields, NULL, NULL };
 
+/* ---- node: fleet mode ------------------------------------------------- */
+
+/* "http://host:port" with a port in 1..65535: what the etcd client takes. */
+static bool
+fleet_url_ok(const char *s)
+{
+	const char *host = s + 7, *colon;
+	char *end;
+	long port;
+
+	if (strncmp(s, "http://", 7) != 0 ||
+	    (colon = strrchr(host, ':')) == NULL || colon == host ||
+	    strchr(host, '/') != NULL)
+		return false;
+	port = strtol(colon + 1, &end, 10);
+	return *end == '\0' && end != colon + 1 && port >= 1 && port <= 65535;
+}
+
+/* Rules across the fleet block's fields, once they are read. */
+static void
+fleet_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	struct cd_fleet *fl = base;
+	char msg[64];
+	size_t i;
+
+	conf_done_present(w, n, base, seen);
+	if (fl->fl_netcd > CD_FLEET_MAX_ETCD) {
+		snprintf(msg, sizeof(msg), "too many endpoints: canaryd takes "
+		    "at most %d", CD_FLEET_MAX_ETCD);
+		conf_field_err(w, conf_map_val(w, n, "etcd"), "etcd", msg);
+	}
+	for (i = 0; i < fl->fl_netcd && fl->fl_etcd[i] != NULL; i++)
+		if (!fleet_url_ok(fl->fl_etcd[i]))
+			conf_field_err(w, conf_map_val(w, n, "etcd"), "etcd",
+			    "want http://host:port (etcd's gateway speaks "
+			    "plain HTTP here)");
+	if (fl->fl_prefix != NULL && fl->fl_prefix[0] != '/')
+		conf_field_err(w, conf_map_val(w, n, "prefix"), "prefix",
+		    "must begin with /");
+	if (fl->fl_lease_ttl < CD_FLEET_LEASE_TTL_MIN ||
+	    fl->fl_lease_ttl > CD_FLEET_LEASE_TTL_MAX)
+		conf_field_err(w, conf_map_val(w, n, "lease_ttl"), "lease_ttl",
+		    "must be 2s to 60s (etcd grants no lease under 2s)");
+	if (fl->fl_report_interval < CD_FLEET_REPORT_MIN ||
+	    fl->fl_report_interval > fl->fl_lease_ttl / 2)
+		conf_field_err(w, conf_map_val(w, n, "report_interval"),
+		    "report_interval", "must be 0.1s to half the lease_ttl");
+	if (fl->fl_traffic_wait < 0)
+		conf_field_err(w, conf_map_val(w, n, "traffic_wait"),
+		    "traffic_wait", "must not be negative");
+}
+
+_Static_assert(offsetof(struct cd_fleet, fl_set) == 0,
+    "conf_done_present() sets fl_set");
+
+/* node.metadata.canaryd.fleet: one canary decision for many instances */
+#define FL(m)	AT(struct cd_fleet, m)
+static const struct conf_field fleet_fields[] = {
+	{ "etcd", CK_STRSEQ, CF_REQUIRED | CF_NONEMPTY, .f_max = 255,
+	    LIST(struct cd_fleet, fl_etcd, fl_netcd, char *),
+	    .f_note = "http://host:port of etcd members (v3 JSON gateway)" },
+	{ "prefix", CK_STR, CF_NONEMPTY, .f_max = CD_FLEET_PREFIX_MAX - 1,
+	    FL(fl_prefix), .f_defdoc = "/canaryd/<node.cluster>" },
+	{ "lease_ttl", CK_DUR, CF_DEF, .f_def = CD_FLEET_LEASE_TTL_DEFAULT,
+	    FL(fl_lease_ttl), .f_note = "2s .. 60s" },
+	{ "report_interval", CK_DUR, CF_DEF, .f_def = CD_FLEET_REPORT_DEFAULT,
+	    FL(fl_report_interval), .f_note = "0.1s .. lease_ttl / 2" },
+	{ "state_dir", CK_STR, CF_DEF | CF_NONEMPTY, .f_max = 1024,
+	    .f_defstr = CD_FLEET_STATE_DIR_DEFAULT, FL(fl_state_dir) },
+	{ "traffic_wait", CK_DUR, CF_DEF, .f_def = 0, FL(fl_traffic_wait),
+	    .f_defdoc = "5 step intervals, at least 60s" },
+	F_END
+};
+static const struct conf_msg msg_fleet = { "canaryd fleet", fleet_fields,
+    NULL, fleet_done };
+
+/* node.metadata.canaryd: canaryd's own node options */
+static const struct conf_field node_canaryd_fields[] = {
+	{ "fleet", CK_MSG, 0, .f_msg = &msg_fleet, .f_off = 0 },
+	F_END
+};
+static const struct conf_msg msg_node_canaryd = { "canaryd node metadata",
+    node_canaryd_fields, NULL, NULL };
+
+/* envoy.config.core.v3.Node: who this instance is, in its fleet */
+static const struct conf_field node_fields[] = {
+	{ "id", CK_STR, CF_NONEMPTY, .f_max = CD_FLEET_ID_MAX - 1,
+	    FL(fl_node_id), .f_note = "--service-node wins" },
+	{ "cluster", CK_STR, CF_NONEMPTY, .f_max = CD_FLEET_ID_MAX - 1,
+	    FL(fl_cluster), .f_note = "--service-cluster wins" },
+	{ "metadata", CK_FN, 0, .f_fn = conf_fn_filter_metadata,
+	    .f_like = CK_STRUCT, .f_msg = &msg_node_canaryd,
+	    .f_note = "canaryd reads its own namespace, canaryd" },
+	F_END
+};
+#undef FL
+static const struct conf_msg msg_node = { "Node", node_fields, NULL, NULL };
+
 /* ---- bootstrap -------------------------------------------------------- */
 
 static const struct conf_field bootstrap_fields[] = {
-	{ "node", CK_REJECT, .f_flags = 0 },
+	{ "node", CK_MSG, 0, .f_msg = &msg_node,
+	    AT(struct cd_conf, c_fleet) },
 	{ "static_resources", CK_MSG, CF_REQUIRED, .f_msg = &msg_static },
 	{ "dynamic_resources", CK_REJECT, 0,
 	    .f_why = "canaryd loads static configuration only" },

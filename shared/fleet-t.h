@@ -41,15 +41,17 @@
 #define CD_FLEET_STATE_DIR_DEFAULT	"/var/lib/canaryd"
 
 struct cd_fleet {
-	bool		 fl_set;	/* node.metadata.canaryd.fleet given */
-	const char	*fl_node_id;	/* node.id: unique in the fleet */
-	const char	*fl_cluster;	/* node.cluster: the fleet's name */
-	const char	*fl_etcd[CD_FLEET_MAX_ETCD];	/* http://host:port */
-	size_t		 fl_netcd;
-	const char	*fl_prefix;	/* keys live under it, no trailing / */
+	bool		 fl_set;	/* node.metadata.canaryd.fleet given;
+					 * first: the loader sets it */
+	char		*fl_node_id;	/* node.id: unique in the fleet */
+	char		*fl_cluster;	/* node.cluster: the fleet's name */
+	char		**fl_etcd;	/* http://host:port, fl_netcd of them */
+	size_t		 fl_netcd;	/* 1 .. CD_FLEET_MAX_ETCD */
+	char		*fl_prefix;	/* keys live under it; NULL: the
+					 * default, /canaryd/<cluster> */
 	int64_t		 fl_lease_ttl;	/* ns */
 	int64_t		 fl_report_interval;	/* ns */
-	const char	*fl_state_dir;	/* the last fleet state survives here */
+	char		*fl_state_dir;	/* the last fleet state survives here */
 	/* ns; 0: five step intervals of the route, at least 60 s */
 	int64_t		 fl_traffic_wait;
 };

@@ -165,8 +165,10 @@ pr_route(json_t *o, struct mst_fleet_rt *rt)
 static int
 pr_config(const char *path)
 {
+	static char *etcd_urls[CD_FLEET_MAX_ETCD];
 	json_int_t ttl = 5, rep = 1000;
 	json_t *etcd = NULL, *routes = NULL;
+	const char *id, *cluster, *prefix = NULL, *state;
 	json_error_t jerr;
 	size_t i;
 
@@ -175,17 +177,23 @@ pr_config(const char *path)
 		return -1;
 	}
 	if (json_unpack(pr_cfg, "{s:s,s:s,s:o,s?s,s?I,s?I,s:s,s:o}", "id",
-	    &pr_conf.fl_node_id, "cluster", &pr_conf.fl_cluster, "etcd", &etcd,
-	    "prefix", &pr_conf.fl_prefix, "lease_ttl_s", &ttl, "report_ms",
-	    &rep, "state_dir", &pr_conf.fl_state_dir, "routes", &routes) != 0 ||
+	    &id, "cluster", &cluster, "etcd", &etcd, "prefix", &prefix,
+	    "lease_ttl_s", &ttl, "report_ms", &rep, "state_dir", &state,
+	    "routes", &routes) != 0 ||
 	    json_array_size(etcd) > CD_FLEET_MAX_ETCD ||
 	    json_array_size(routes) > PR_MAX_ROUTES)
 		return -1;
+	/* the strings live as long as pr_cfg: the whole run */
 	pr_conf.fl_set = true;
+	pr_conf.fl_node_id = (char *)id;
+	pr_conf.fl_cluster = (char *)cluster;
+	pr_conf.fl_prefix = (char *)prefix;
+	pr_conf.fl_state_dir = (char *)state;
 	pr_conf.fl_lease_ttl = ttl * CD_NS_PER_S;
 	pr_conf.fl_report_interval = rep * CD_NS_PER_MS;
+	pr_conf.fl_etcd = etcd_urls;
 	for (i = 0; i < json_array_size(etcd); i++)
-		pr_conf.fl_etcd[pr_conf.fl_netcd++] = json_string_value(
+		etcd_urls[pr_conf.fl_netcd++] = (char *)json_string_value(
 		    json_array_get(etcd, i));
 	for (i = 0; i < json_array_size(routes); i++, pr_nroutes++)
 		if (pr_route(json_array_get(routes, i), &pr_routes[i]) == -1)

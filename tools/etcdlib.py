@@ -21,7 +21,7 @@ its log (etcd-events.log) says what was done to which member and when,
 and the Env stops it with everything else.
 
 By hand: `python3 tools/etcdlib.py [--members 3]` starts a cluster, prints
-its endpoints and serves until Ctrl-C.
+its endpoints and serves until Ctrl-C or SIGTERM.
 
 Invariant: every wait is bounded; every process started is recorded and
 stopped by stop(), also after an error.
@@ -471,6 +471,9 @@ def main():
     ap.add_argument("--logdir", default=None)
     args = ap.parse_args()
     c = EtcdCluster(args.members, logdir=args.logdir, log_level="warn")
+    # SIGTERM (a script stopping it by PID) stops the members and removes
+    # the data as Ctrl-C does
+    signal.signal(signal.SIGTERM, lambda signo, frame: sys.exit(0))
     try:
         c.start()
         print("etcd endpoints: %s" % ",".join(c.endpoints), flush=True)

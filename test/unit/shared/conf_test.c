@@ -1422,6 +1422,94 @@ canaryd_split_metadata_is_parsed_and_strict(void)
 	    "unknown split mode \"fair\": want one of exact, random");
 }
 
+/* yaml fails, and one of its errors says text (wherever it is). */
+static void
+expect_error_text(const char *yaml, const char *text)
+{
+	struct conf_diags d;
+	struct cd_conf *c;
+	size_t i;
+	int hit = 0;
+
+	c = load(yaml, &d);
+	CU_ASSERT_PTR_NULL(c);
+	for (i = 0; i < d.cd_n; i++)
+		hit |= !d.cd_v[i].d_warning &&
+		    strcmp(d.cd_v[i].d_text, text) == 0;
+	if (!hit) {
+		fprintf(stderr, "\nwanted: %s\ngot:\n", text);
+		conf_diags_print(&d, "t.yaml", stderr);
+	}
+	CU_ASSERT(hit);
+	conf_free(c);
+	conf_diags_free(&d);
+}
+
+#define NODE_FLEET(etcd, more)						\
+	"node:\n  id: edge-1\n  cluster: shop\n  metadata:\n"		\
+	"    acme: { x: 1 }\n    canaryd:\n      fleet:\n"		\
+	"        etcd: " etcd "\n" more
+#define FL_PATH	"node.metadata.canaryd.fleet."
+
+static void
+node_fleet_block_is_parsed_and_checked(void)
+{
+	const struct cd_fleet *fl;
+	struct cd_conf *c;
+
+	c = load_ok(BASE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT(!c->c_fleet.fl_set);
+	conf_free(c);
+	c = load_ok(BASE NODE_FLEET("[http://127.0.0.1:2379, "
+	    "\"http://10.0.0.2:2379\"]", "        lease_ttl: 3s\n"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	fl = &c->c_fleet;
+	CU_ASSERT(fl->fl_set);
+	CU_ASSERT_STRING_EQUAL(fl->fl_node_id, "edge-1");
+	CU_ASSERT_STRING_EQUAL(fl->fl_cluster, "shop");
+	CU_ASSERT_EQUAL_FATAL(fl->fl_netcd, 2);
+	CU_ASSERT_STRING_EQUAL(fl->fl_etcd[1], "http://10.0.0.2:2379");
+	CU_ASSERT_EQUAL(fl->fl_lease_ttl, 3 * SEC);
+	CU_ASSERT_EQUAL(fl->fl_report_interval, 1 * SEC);
+	CU_ASSERT_STRING_EQUAL(fl->fl_state_dir, "/var/lib/canaryd");
+	CU_ASSERT_PTR_NULL(fl->fl_prefix);
+	CU_ASSERT_EQUAL(fl->fl_traffic_wait, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c->c_json_bootstrap, "\"node\":{"
+	    "\"id\":\"edge-1\""));
+	conf_free(c);
+	/* a node without the block: nothing changes */
+	c = load_ok(BASE "node: { id: a, cluster: b }\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT(!c->c_fleet.fl_set);
+	conf_free(c);
+
+	expect_error_text(BASE NODE_FLEET("[ftp://127.0.0.1:1]", ""),
+	    FL_PATH "etcd: want http://host:port (etcd's gateway speaks "
+	    "plain HTTP here)");
+	expect_error_text(BASE NODE_FLEET("[http://127.0.0.1]", ""),
+	    FL_PATH "etcd: want http://host:port (etcd's gateway speaks "
+	    "plain HTTP here)");
+	expect_error_text(BASE NODE_FLEET("[]", ""),
+	    FL_PATH "etcd: want at least one item");
+	expect_error_text(BASE NODE_FLEET("[http://a:1, http://a:2, "
+	    "http://a:3, http://a:4, http://a:5, http://a:6, http://a:7, "
+	    "http://a:8, http://a:9]", ""), FL_PATH "etcd: too many "
+	    "endpoints: canaryd takes at most 8");
+	expect_error_text(BASE NODE_FLEET("[http://a:1]",
+	    "        lease_ttl: 1s\n"), FL_PATH "lease_ttl: must be 2s to "
+	    "60s (etcd grants no lease under 2s)");
+	expect_error_text(BASE NODE_FLEET("[http://a:1]",
+	    "        report_interval: 3s\n"), FL_PATH "report_interval: "
+	    "must be 0.1s to half the lease_ttl");
+	expect_error_text(BASE NODE_FLEET("[http://a:1]",
+	    "        prefix: canaryd\n"), FL_PATH "prefix: must begin "
+	    "with /");
+	expect_error_text(BASE NODE_FLEET("[http://a:1]",
+	    "        leader: me\n"), FL_PATH "leader: unknown field in "
+	    "canaryd fleet");
+}
+
 static void
 direct_response_and_options_are_stored(void)
 {
@@ -1634,6 +1722,8 @@ missing_file_is_reported(void)
 }
 
 static CU_TestInfo tests[] = {
+	{ "node_fleet_block_is_parsed_and_checked",
+	    node_fleet_block_is_parsed_and_checked },
 	{ "seed_loads_with_every_value_checked",
 	    seed_loads_with_every_value_checked },
 	{ "seed_json_is_valid_and_holds_the_clusters",
