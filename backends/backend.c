@@ -7,6 +7,7 @@
  *           [--status N] [--delay_ms N] [--fail_rate P] [--health_status N]
  *           [--health_delay_ms N] [--close_after_headers 0|1]
  *           [--chunked 0|1] [--reset 0|1] [--garbage 0|1] [--frame 0|1|2]
+ *           [--ratelimited 0|1]
  *
  * Every request gets the version body
  *   {"version":"v1","message":"This is stable version"}\n
@@ -30,10 +31,15 @@
  * an unsolicited second one whose body is "smuggled": a proxy that pools
  * the connection would hand it to the next client.
  *
+ * ratelimited=1 marks every failed answer (status 400 or more: the status
+ * switch, or a fail_rate pick) with x-envoy-ratelimited: true, as an
+ * upstream Envoy whose rate limit refused the request would.
+ *
  * The fault switches (status, delay_ms, fail_rate, close_after_headers,
- * chunked, reset, garbage, frame) apply to every path except /health, /_stats and /_ctl, so
- * a test can break the data path without the master's health checks
- * noticing; /health has its own health_status and health_delay_ms.
+ * chunked, reset, garbage, frame, ratelimited) apply to every path except
+ * /health, /_stats and /_ctl, so a test can break the data path without
+ * the master's health checks noticing; /health has its own health_status
+ * and health_delay_ms.
  * fail_rate=P is deterministic: counting requests from the moment it was
  * set, request n is answered 503 when floor(n*P/100) > floor((n-1)*P/100),
  * i.e. exactly P of every 100, evenly spread (P=10: the 10th, 20th, ...;
@@ -105,6 +111,7 @@ struct settings {
 	long	 s_reset;
 	long	 s_garbage;	/* answer a head that is not HTTP */
 	long	 s_frame;	/* 1: CL and TE; 2: an extra response */
+	long	 s_ratelimited;	/* x-envoy-ratelimited on failures */
 };
 
 static const struct setting_key {
@@ -126,6 +133,7 @@ static const struct setting_key {
 	{ "reset", offsetof(struct settings, s_reset), 0, 1 },
 	{ "garbage", offsetof(struct settings, s_garbage), 0, 1 },
 	{ "frame", offsetof(struct settings, s_frame), 0, 2 },
+	{ "ratelimited", offsetof(struct settings, s_ratelimited), 0, 1 },
 };
 #define NSETTINGS	(sizeof(setting_keys) / sizeof(setting_keys[0]))
 
@@ -172,6 +180,7 @@ struct conn {
 	int		 c_keepalive;
 	int		 c_head;	/* HEAD: no response body */
 	int		 c_fail;	/* fail_rate picked this one */
+	int		 c_ratelimited;	/* answer with x-envoy-ratelimited */
 	enum body_state	 c_body;
 	uint64_t	 c_body_left;
 	uint64_t	 c_body_bytes;
@@ -189,7 +198,7 @@ struct conn {
 
 static TAILQ_HEAD(, conn) delayed = TAILQ_HEAD_INITIALIZER(delayed);
 
-static struct settings	 set = { 200, 0, 0, 200, 0, 0, 0, 0, 0, 0 };
+static struct settings	 set = { 200, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0 };
 static const char	*be_name = "v1";
 static char		 be_body[256];
 static int		 be_epfd = -1;
@@ -546,6 +555,8 @@ resp_head(struct conn *c, long status, const char *ctype, int64_t clen,
 	    "x-body-bytes: %" PRIu64 "\r\n",
 	    status, reason(status), be_name, date, ctype, be_name,
 	    c->c_body_bytes);
+	if (c->c_ratelimited)
+		bbuf_printf(&c->c_out, "x-envoy-ratelimited: true\r\n");
 	if (chunked)
 		bbuf_printf(&c->c_out, "transfer-encoding: chunked\r\n");
 	else if (clen >= 0)
@@ -757,6 +768,7 @@ respond(struct conn *c)
 	}
 	if (c->c_fail)
 		status = 503;
+	c->c_ratelimited = faults && set.s_ratelimited && status >= 400;
 	c->c_state = CONN_S_WRITE;
 	if (faults && set.s_garbage) {
 		/* a status line no parser takes; the connection stays open,
@@ -1348,7 +1360,8 @@ usage(void)
 	    "[--health_status N]\n"
 	    "               [--health_delay_ms N] [--close_after_headers 0|1] "
 	    "[--chunked 0|1]\n"
-	    "               [--reset 0|1] [--garbage 0|1] [--frame 0|1|2]\n");
+	    "               [--reset 0|1] [--garbage 0|1] [--frame 0|1|2]\n"
+	    "               [--ratelimited 0|1]\n");
 	exit(1);
 }
 

@@ -147,9 +147,25 @@ mst_admin_acl_allows(const struct sockaddr *peer, const char *authz,
 	    acl.a_token_len);
 }
 
+/*
+ * The command line wins over the configuration's
+ * node.metadata.canaryd.admin, each setting on its own: --admin-allow
+ * replaces the allow list, --admin-token-file the token file.
+ */
 int
 mst_admin_access_apply(void)
 {
-	return mst_admin_acl_set(mst.m_admin_allow, mst.m_admin_nallow,
-	    mst.m_admin_token_file);
+	const struct cd_admin_acl *aa = mst.m_conf != NULL ?
+	    &mst.m_conf->c_node.n_admin : NULL;
+	const struct cd_cidr *allow = mst.m_admin_allow;
+	size_t n = mst.m_admin_nallow;
+	const char *token = mst.m_admin_token_file;
+
+	if (n == 0 && aa != NULL && aa->aa_set) {
+		allow = aa->aa_allow;
+		n = aa->aa_nallow;
+	}
+	if (token == NULL && aa != NULL && aa->aa_set)
+		token = aa->aa_token_file;
+	return mst_admin_acl_set(allow, n, token);
 }

@@ -62,6 +62,10 @@ static const struct admin_endpoint admin_endpoints[] = {
 	{ "/listeners", "print listener info",
 	    "      format: File format to use; One of (text, json)\n", 0,
 	    admin_h_listeners },
+	{ "/memory", "print current allocation/heap usage: allocated, "
+	    "heap_size and pageheap_free of the master's malloc, "
+	    "total_physical_bytes resident in every canaryd process", NULL, 0,
+	    admin_h_memory },
 	{ "/quitquitquit", "exit the server", NULL, 1, admin_h_quit },
 	{ "/ready", "print server state, return 200 if LIVE, otherwise "
 	    "return 503", NULL, 0, admin_h_ready },

@@ -23,6 +23,7 @@
 #include "json.h"
 #include "listeners.h"
 #include "loop.h"
+#include "memory.h"
 #include "mst.h"
 #include "proc.h"
 #include "rollout.h"
@@ -255,6 +256,19 @@ out:
 	buf_free(&v);
 }
 
+/* Envoy's admin.v3.Memory; what each figure is here: memory.h. */
+void
+admin_h_memory(const char *query, struct mst_admin_reply *r)
+{
+	struct mst_memory m;
+
+	(void)query;
+	mst_memory_read(&m);
+	r->ar_ctype = ADMIN_CT_JSON;
+	if (mst_memory_json(&r->ar_body, &m) == -1)
+		admin_reply_text(r, 500, "out of memory\n");
+}
+
 void
 admin_h_ready(const char *query, struct mst_admin_reply *r)
 {
@@ -262,6 +276,37 @@ admin_h_ready(const char *query, struct mst_admin_reply *r)
 	r->ar_status = atomic_load(&mst.m_shm->hdr.h_state) == SHM_S_LIVE ?
 	    200 : 503;
 	buf_printf(&r->ar_body, "%s\n", server_state());
+}
+
+/*
+ * The Node as Envoy's /server_info shows it: id and cluster (the command
+ * line's over the file's), the file's metadata and locality, and what
+ * canaryd says of itself.
+ */
+static void
+server_info_node(struct buf *c, const struct cd_conf *conf)
+{
+	const struct cd_node *n = conf != NULL ? &conf->c_node : NULL;
+	const char *id = conf != NULL ? MST_NODE_ID(conf) : NULL;
+	const char *cl = conf != NULL ? MST_NODE_CLUSTER(conf) : NULL;
+
+	buf_puts(c, "{\"id\":");
+	mst_json_str(c, id != NULL ? id : "");
+	buf_puts(c, ",\"cluster\":");
+	mst_json_str(c, cl != NULL ? cl : "");
+	if (conf != NULL && conf->c_json_node_metadata != NULL)
+		buf_printf(c, ",\"metadata\":%s", conf->c_json_node_metadata);
+	if (n != NULL && (n->n_region != NULL || n->n_zone != NULL ||
+	    n->n_sub_zone != NULL)) {
+		buf_puts(c, ",\"locality\":{\"region\":");
+		mst_json_str(c, n->n_region != NULL ? n->n_region : "");
+		buf_puts(c, ",\"zone\":");
+		mst_json_str(c, n->n_zone != NULL ? n->n_zone : "");
+		buf_puts(c, ",\"sub_zone\":");
+		mst_json_str(c, n->n_sub_zone != NULL ? n->n_sub_zone : "");
+		buf_puts(c, "}");
+	}
+	buf_puts(c, ",\"user_agent_name\":\"canaryd\"}");
 }
 
 void
@@ -284,14 +329,20 @@ admin_h_server_info(const char *query, struct mst_admin_reply *r)
 	mst_json_str(&c, path);
 	buf_puts(&c, ",\"log_level\":");
 	mst_json_str(&c, lvl != NULL ? lvl : "");
+	buf_puts(&c, ",\"service_cluster\":");
+	mst_json_str(&c, mst.m_service_cluster != NULL ?
+	    mst.m_service_cluster : "");
+	buf_puts(&c, ",\"service_node\":");
+	mst_json_str(&c, mst.m_service_node != NULL ? mst.m_service_node : "");
 	/* no hot restart in canaryd: SIGHUP reloads in place instead */
 	buf_printf(&c, ",\"mode\":\"Serve\",\"disable_hot_restart\":true,"
 	    "\"restart_epoch\":0,\"drain_time\":\"%ds\"},"
 	    "\"uptime_current_epoch\":\"%" PRIu64 "s\","
-	    "\"uptime_all_epochs\":\"%" PRIu64 "s\",\"node\":{},",
+	    "\"uptime_all_epochs\":\"%" PRIu64 "s\",\"node\":",
 	    mst.m_drain_time_s, up, up);
+	server_info_node(&c, mst.m_conf);
 	/* canaryd's own: worker generations and a reload that waits */
-	buf_printf(&c, "\"canaryd\":{\"generation\":%u,"
+	buf_printf(&c, ",\"canaryd\":{\"generation\":%u,"
 	    "\"generation_draining\":%s,\"reload_waiting\":%s}}",
 	    mst.m_generation, mst_proc_draining() ? "true" : "false",
 	    mst.m_reload_waiting ? "true" : "false");

@@ -67,6 +67,7 @@ cd_bootstrap(struct buf *b, const struct cd_conf *conf, const char *ts)
 {
 	unsigned int maj = 0, min = 0, pat = 0;
 	char node[512];
+	size_t nl;
 	int nv;
 
 	/* the node Envoy describes itself with; proto3 JSON drops zeros */
@@ -88,7 +89,16 @@ cd_bootstrap(struct buf *b, const struct cd_conf *conf, const char *ts)
 
 	buf_puts(b, "{\"@type\":\"" TYPE_PREFIX
 	    "envoy.admin.v3.BootstrapConfigDump\",\"bootstrap\":");
-	json_prepend(b, "node", node, conf->c_json_bootstrap);
+	nl = conf->c_json_node != NULL ? strlen(conf->c_json_node) : 0;
+	if (nl >= 2 && strncmp(conf->c_json_bootstrap, "{\"node\":", 8) == 0) {
+		/* the file's node, then what canaryd says of itself */
+		buf_puts(b, "{\"node\":");
+		buf_append(b, conf->c_json_node, nl - 1);
+		buf_puts(b, nl > 2 ? "," : "");
+		buf_puts(b, node + 1);
+		buf_puts(b, conf->c_json_bootstrap + 8 + nl);
+	} else
+		json_prepend(b, "node", node, conf->c_json_bootstrap);
 	buf_printf(b, ",\"last_updated\":\"%s\"}", ts);
 }
 

@@ -20,14 +20,13 @@
 #include <stdint.h>
 
 #include "shared/conf-t.h"
-#include "shared/fleet-t.h"
 #include "etcd.h"
 #include "evl-t.h"
 #include "fleet.h"
 #include "fleet_decide.h"
 #include "judge.h"
 
-#define FL_KEY_MAX	(CD_FLEET_PREFIX_MAX + 3 * CD_NAME_MAX + 64)
+#define FL_KEY_MAX	(MST_FLEET_PREFIX_MAX + 3 * CD_NAME_MAX + 64)
 #define FL_VIEW_HIST	10	/* history records kept for /canary */
 #define FL_RING_STEPS	30	/* window snapshots per window */
 #define FL_OP_TRIES	3	/* an operator's CAS against newer states */
@@ -76,7 +75,7 @@ struct fl_route {
 
 /* The leader's view of one member's report. */
 struct fl_member {
-	char		 m_id[CD_FLEET_ID_MAX];
+	char		 m_id[MST_FLEET_ID_MAX];
 	int64_t		 m_mod_rev;	/* of its report */
 	uint64_t	 m_seen_mono;	/* when that revision was first seen */
 	int64_t		 m_age_ms;
@@ -119,7 +118,7 @@ struct fl_out {
 
 struct fleet {
 	const struct mst_fleet_args *f_args;
-	const struct cd_fleet *f_conf;
+	const struct mst_fleet_conf *f_conf;
 	struct mst_evl	*f_loop;
 	struct mst_evl_ops f_ops;
 	struct mst_etcd	*f_etcd;
@@ -133,12 +132,12 @@ struct fleet {
 	void		*f_t_grant;
 	int64_t		 f_ttl_s;
 	uint64_t	 f_report_ms;
-	char		 f_prefix[CD_FLEET_PREFIX_MAX];
+	char		 f_prefix[MST_FLEET_PREFIX_MAX];
 	char		 f_key_ctl[FL_KEY_MAX];		/* P/ctl/ */
 	char		 f_key_leader[FL_KEY_MAX];	/* P/ctl/leader */
 	char		 f_key_met[FL_KEY_MAX];		/* P/met/ */
 	char		 f_key_me[FL_KEY_MAX];		/* P/met/<id> */
-	char		 f_snap_path[CD_FLEET_PREFIX_MAX + CD_FLEET_ID_MAX + 16];
+	char		 f_snap_path[MST_FLEET_PREFIX_MAX + MST_FLEET_ID_MAX + 16];
 	uint64_t	 f_snap_cluster;	/* etcd cluster id of the file */
 	/* lease */
 	int64_t		 f_lease;	/* 0: none */
@@ -153,7 +152,7 @@ struct fleet {
 	bool		 f_campaigning;
 	int64_t		 f_campaign_lease;
 	bool		 f_leader_known;	/* P/ctl/leader exists */
-	char		 f_leader_id[CD_FLEET_ID_MAX];
+	char		 f_leader_id[MST_FLEET_ID_MAX];
 	int64_t		 f_leader_fence;	/* its create_revision */
 	/* reading etcd */
 	bool		 f_synced;	/* ranged, watch running */

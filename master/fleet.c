@@ -484,6 +484,9 @@ fl_setup_route(struct fleet *f, struct fl_route *r,
 	    5 * ro->ro_step_interval / CD_NS_PER_MS;
 	if (r->r_dr.fr_max_wait_ms < 60000)
 		r->r_dr.fr_max_wait_ms = 60000;
+	/* a report every report_interval: three may be missed at most */
+	r->r_dr.fr_fresh_ms = 3 * (int64_t)f->f_report_ms > MST_FLEET_FRESH_MS ?
+	    3 * (int64_t)f->f_report_ms : MST_FLEET_FRESH_MS;
 	if (rt->fr_nw < 2 || rt->fr_nw > CD_MAX_WEIGHTED ||
 	    ro->ro_nsteps == 0 || r->r_dr.fr_total == 0 ||
 	    ro->ro_canary < 0 || ro->ro_stable < 0 || ro->ro_canary ==
@@ -513,8 +516,8 @@ fl_setup_route(struct fleet *f, struct fl_route *r,
 static int
 fl_setup(struct fleet *f, const struct mst_fleet_args *a)
 {
-	const struct cd_fleet *c = a->fa_conf;
-	char id[3 * CD_FLEET_ID_MAX], name[CD_FLEET_ID_MAX];
+	const struct mst_fleet_conf *c = a->fa_conf;
+	char id[3 * MST_FLEET_ID_MAX], name[MST_FLEET_ID_MAX];
 	size_t i, n;
 
 	f->f_args = a;
@@ -522,12 +525,12 @@ fl_setup(struct fleet *f, const struct mst_fleet_args *a)
 	f->f_sock = a->fa_sock;
 	f->f_sigfd = -1;
 	f->f_ttl_s = c->fl_lease_ttl > 0 ? c->fl_lease_ttl / CD_NS_PER_S :
-	    CD_FLEET_LEASE_TTL_DEFAULT / CD_NS_PER_S;
-	if (f->f_ttl_s < CD_FLEET_LEASE_TTL_MIN / CD_NS_PER_S)
-		f->f_ttl_s = CD_FLEET_LEASE_TTL_MIN / CD_NS_PER_S;
+	    MST_FLEET_LEASE_TTL_S;
+	if (f->f_ttl_s < MST_FLEET_LEASE_TTL_MIN_S)
+		f->f_ttl_s = MST_FLEET_LEASE_TTL_MIN_S;
 	f->f_report_ms = c->fl_report_interval > 0 ?
 	    (uint64_t)(c->fl_report_interval / CD_NS_PER_MS) :
-	    CD_FLEET_REPORT_DEFAULT / CD_NS_PER_MS;
+	    MST_FLEET_REPORT_MS;
 	if (c->fl_node_id == NULL || c->fl_node_id[0] == '\0' ||
 	    c->fl_cluster == NULL || c->fl_cluster[0] == '\0' ||
 	    fl_key_escape(c->fl_node_id, id, sizeof(id)) == -1) {
@@ -559,8 +562,8 @@ fl_setup(struct fleet *f, const struct mst_fleet_args *a)
 		if (name[i] == '/')
 			name[i] = '_';
 	snprintf(f->f_snap_path, sizeof(f->f_snap_path), "%s/fleet-%s.json",
-	    c->fl_state_dir != NULL ? c->fl_state_dir :
-	    CD_FLEET_STATE_DIR_DEFAULT, name);
+	    c->fl_state_dir != NULL ? c->fl_state_dir : MST_FLEET_STATE_DIR,
+	    name);
 	if ((f->f_routes = calloc(a->fa_nroutes > 0 ? a->fa_nroutes : 1,
 	    sizeof(*f->f_routes))) == NULL)
 		return -1;
@@ -582,7 +585,7 @@ fl_setup_io(struct fleet *f)
 		return -1;
 	mst_evl_ops(f->f_loop, &f->f_ops);
 	memset(&ec, 0, sizeof(ec));
-	ec.ec_endpoints = (const char *const *)f->f_conf->fl_etcd;
+	ec.ec_endpoints = f->f_conf->fl_etcd;
 	ec.ec_nendpoints = f->f_conf->fl_netcd;
 	ec.ec_loop = &f->f_ops;
 	ec.ec_reset_cb = fl_on_reset;

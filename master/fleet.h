@@ -5,7 +5,7 @@
  * with its own event loop (master/evl.h), so no etcd round trip ever
  * delays a worker or the admin port.
  *
- * Keys, under the fleet's prefix P (shared/fleet-t.h):
+ * Keys, under the fleet's prefix P (node.metadata.canaryd.fleet.prefix):
  *	P/ctl/leader			the leader's id, on the leader's lease;
  *					its create_revision is the fence
  *	P/ctl/route/<r>/state		state, step, weights, epoch, fence,
@@ -42,7 +42,6 @@
 
 #include "shared/buf.h"
 #include "shared/conf-t.h"
-#include "shared/fleet-t.h"
 #include "shared/hist-t.h"
 #include "mst.h"
 #include "rollout-t.h"
@@ -51,6 +50,33 @@
 #define MST_FLEET_TICK_MS	1000	/* the leader decides this often */
 #define MST_FLEET_TEXT_MAX	4000	/* text carried by one message */
 #define MST_FLEET_WAIT_ACK_MS	5000	/* ?wait=ack gives up after */
+#define MST_FLEET_MAX_ETCD	CD_MAX_ETCD
+#define MST_FLEET_ID_MAX	256	/* node.id, node.cluster incl. NUL */
+#define MST_FLEET_PREFIX_MAX	256	/* the key prefix incl. NUL */
+#define MST_FLEET_LEASE_TTL_MIN_S 2	/* etcd's least */
+#define MST_FLEET_LEASE_TTL_S	5	/* the defaults */
+#define MST_FLEET_REPORT_MS	1000
+#define MST_FLEET_STATE_DIR	"/var/lib/canaryd"
+
+/*
+ * What the coordinator is told: the configuration's fleet block
+ * (node.metadata.canaryd.fleet, struct cd_fleet) and the node's identity
+ * (node.id, node.cluster, or the command line's).  A zero or NULL field
+ * takes the default.
+ */
+struct mst_fleet_conf {
+	const char	*fl_node_id;	/* unique in the fleet */
+	const char	*fl_cluster;	/* the fleet's name */
+	const char	*fl_etcd[MST_FLEET_MAX_ETCD];	/* http://host:port */
+	size_t		 fl_netcd;
+	const char	*fl_prefix;	/* NULL: /canaryd/<cluster> */
+	int64_t		 fl_lease_ttl;	/* ns */
+	int64_t		 fl_report_interval;	/* ns */
+	const char	*fl_state_dir;	/* the last fleet state lives here */
+	/* ns; too little traffic this long pauses a step; 0: five of the
+	 * route's step_interval, at least 60 s */
+	int64_t		 fl_traffic_wait;
+};
 
 /* One fleet route: a route with a rollout block, as the master built it
  * from the configuration. */
@@ -118,7 +144,7 @@ struct mst_fleet_msg {
 };
 
 struct mst_fleet_args {
-	const struct cd_fleet *fa_conf;
+	const struct mst_fleet_conf *fa_conf;
 	const struct mst_fleet_rt *fa_routes;
 	size_t		 fa_nroutes;
 	struct mst_fleet_metrics fa_metrics;
@@ -136,17 +162,16 @@ int	 mst_fleet_main(const struct mst_fleet_args *);
 /* ---- the master's side (fleet_master.c, fleet_view.c) ------------------ */
 
 /*
- * The command line's --service-node / --service-cluster (node, cluster:
- * NULL when not given) win over conf's node.id / node.cluster, as in
- * Envoy; a fleet block needs both in the end.  0, or -1 with why filled
- * (the configuration is unusable).  Before conf becomes the running one.
+ * A fleet block needs the node's id and cluster: the configuration's, or
+ * the command line's --service-node / --service-cluster (node, cluster:
+ * NULL when not given).  0, or -1 with why filled (conf is unusable).
  */
-int	 mst_fleet_identity(struct cd_conf *conf, const char *node,
+int	 mst_fleet_check(const struct cd_conf *conf, const char *node,
 	    const char *cluster, char *why, size_t whylen);
 
 /*
- * The module (module.h): prepare applies the command line's identity to
- * next (refusing a fleet block without one); start forks and supervises
+ * The module (module.h): prepare refuses a fleet block without the
+ * node's identity (mst_fleet_check()); start forks and supervises
  * the coordinator child when the configuration has a fleet block, and
  * marks every route with a rollout as decided by the fleet; a reload
  * starts it again on the new configuration; stop closes its socket (it

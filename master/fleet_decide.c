@@ -131,16 +131,17 @@ mst_fleet_state_init(const struct mst_fleet_route *r, const uint32_t *w,
 
 /* Sort the reports and add up those that count (see fleet_decide.h). */
 static void
-fd_merge(const struct mst_fleet_state *cur, const struct mst_fleet_input *in,
-    size_t n, struct mst_fleet_verdict *out, struct mst_judge_snap *c,
-    struct mst_judge_snap *s)
+fd_merge(const struct mst_fleet_route *r, const struct mst_fleet_state *cur,
+    const struct mst_fleet_input *in, size_t n, struct mst_fleet_verdict *out,
+    struct mst_judge_snap *c, struct mst_judge_snap *s)
 {
+	int64_t fresh = mst_fleet_fresh_ms(r);
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
 	memset(s, 0, sizeof(*s));
 	for (i = 0; i < n; i++) {
-		if (in[i].fi_age_ms >= MST_FLEET_FRESH_MS || in[i].fi_age_ms < 0)
+		if (in[i].fi_age_ms >= fresh || in[i].fi_age_ms < 0)
 			out->fv_stale++;
 		else if (in[i].fi_ack_rev != cur->fs_rev)
 			out->fv_unacked++;
@@ -250,7 +251,7 @@ mst_fleet_decide(const struct mst_fleet_route *r,
 		memo->fm_breaches = 0;
 		memo->fm_clean_ms = cur->fs_decided_ms;
 	}
-	fd_merge(cur, in, n, out, &c, &s);
+	fd_merge(r, cur, in, n, out, &c, &s);
 	mst_judge_fig(&out->fv_canary, c.js_rq, c.js_5xx, &c.js_h, 0);
 	mst_judge_fig(&out->fv_stable, s.js_rq, s.js_5xx, &s.js_h, 0);
 	if (cur->fs_state != MST_RO_PROGRESSING ||

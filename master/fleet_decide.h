@@ -7,7 +7,8 @@
  * clock: time comes in as arguments, so the unit tests drive every rule.
  *
  * The rules (canaryd(8), FLEET):
- *  - A report counts when it is fresher than MST_FLEET_FRESH_MS, it
+ *  - A report counts when it is fresher than MST_FLEET_FRESH_MS (or three
+ *    report intervals, when that is longer: fr_fresh_ms), it
  *    acknowledges the route's current state (its ack_rev is the state's
  *    revision) and its window began after the current step (at
  *    decided_ms, within MST_FLEET_SKEW_MS of clock difference).
@@ -50,7 +51,16 @@ struct mst_fleet_route {
 	size_t		 fr_nw;		/* clusters of the route */
 	uint64_t	 fr_total;	/* sum of the weights, fixed */
 	int64_t		 fr_max_wait_ms;	/* too little traffic: pause */
+	/* a report older than this is out; 0: MST_FLEET_FRESH_MS */
+	int64_t		 fr_fresh_ms;
 };
+
+/* How old a report of r may be and still count. */
+static inline int64_t
+mst_fleet_fresh_ms(const struct mst_fleet_route *r)
+{
+	return r->fr_fresh_ms > 0 ? r->fr_fresh_ms : MST_FLEET_FRESH_MS;
+}
 
 /*
  * A route's fleet state: the value of P/ctl/route/<r>/state, and the
@@ -107,7 +117,7 @@ struct mst_fleet_verdict {
 	struct mst_ro_fig fv_canary;	/* the fleet's sums */
 	struct mst_ro_fig fv_stable;
 	unsigned	 fv_used;	/* reports counted */
-	unsigned	 fv_stale;	/* older than MST_FLEET_FRESH_MS */
+	unsigned	 fv_stale;	/* older than mst_fleet_fresh_ms() */
 	unsigned	 fv_unacked;	/* fresh, another state revision */
 	unsigned	 fv_old_window;	/* fresh, acked, window before step */
 	unsigned	 fv_breaches;	/* in a row, this one included */

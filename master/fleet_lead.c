@@ -47,7 +47,7 @@ fl_member(struct fleet *f, const char *id, size_t len)
 		if (strlen(f->f_members[i].m_id) == len &&
 		    memcmp(f->f_members[i].m_id, id, len) == 0)
 			return &f->f_members[i];
-	if (len >= CD_FLEET_ID_MAX || (n = reallocarray(f->f_members,
+	if (len >= MST_FLEET_ID_MAX || (n = reallocarray(f->f_members,
 	    f->f_nmembers + 1, sizeof(*n))) == NULL)
 		return NULL;
 	f->f_members = n;

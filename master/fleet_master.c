@@ -72,6 +72,7 @@ static struct {
 	uint64_t	 backoff_ms;
 	uint64_t	 restarts;
 	pid_t		 old[FM_OLD_MAX];	/* stopped, not reaped yet */
+	struct mst_fleet_conf conf;	/* fa_conf */
 	struct mst_fleet_args args;
 	struct mst_fleet_rt *routes;
 	struct fm_route	*applied;	/* parallel to routes */
@@ -87,29 +88,22 @@ static struct {
 /* ---- identity ------------------------------------------------------------ */
 
 int
-mst_fleet_identity(struct cd_conf *conf, const char *node,
+mst_fleet_check(const struct cd_conf *conf, const char *node,
     const char *cluster, char *why, size_t whylen)
 {
-	struct cd_fleet *fl = &conf->c_fleet;
+	const struct cd_node *n = &conf->c_node;
 
-	/* the strings outlive the configuration: argv */
-	if (node != NULL)
-		fl->fl_node_id = (char *)node;
-	if (cluster != NULL)
-		fl->fl_cluster = (char *)cluster;
-	if (!fl->fl_set)
+	if (node == NULL)
+		node = n->n_id;
+	if (cluster == NULL)
+		cluster = n->n_cluster;
+	if (!n->n_fleet.fl_set)
 		return 0;
-	if (fl->fl_node_id == NULL || fl->fl_node_id[0] == '\0' ||
-	    fl->fl_cluster == NULL || fl->fl_cluster[0] == '\0') {
+	if (node == NULL || node[0] == '\0' || cluster == NULL ||
+	    cluster[0] == '\0') {
 		snprintf(why, whylen, "node.metadata.canaryd.fleet needs "
 		    "node.id (or --service-node) and node.cluster (or "
 		    "--service-cluster)");
-		return -1;
-	}
-	if (strlen(fl->fl_node_id) >= CD_FLEET_ID_MAX ||
-	    strlen(fl->fl_cluster) >= CD_FLEET_ID_MAX) {
-		snprintf(why, whylen, "--service-node and --service-cluster "
-		    "take at most %d bytes", CD_FLEET_ID_MAX - 1);
 		return -1;
 	}
 	return 0;
@@ -121,12 +115,32 @@ mst_fleet_prepare(enum mst_change ch, struct cd_conf *next)
 	char why[256];
 
 	(void)ch;
-	if (mst_fleet_identity(next, mst.m_service_node,
-	    mst.m_service_cluster, why, sizeof(why)) == -1) {
+	if (mst_fleet_check(next, mst.m_service_node, mst.m_service_cluster,
+	    why, sizeof(why)) == -1) {
 		log_error("fleet: %s", why);
 		return -1;
 	}
 	return 0;
+}
+
+/* What the coordinator is told: the running configuration's fleet block
+ * and the node's identity. */
+static void
+fm_conf(struct mst_fleet_conf *fc)
+{
+	const struct cd_fleet *fl = &mst.m_conf->c_node.n_fleet;
+	size_t i;
+
+	memset(fc, 0, sizeof(*fc));
+	fc->fl_node_id = MST_NODE_ID(mst.m_conf);
+	fc->fl_cluster = MST_NODE_CLUSTER(mst.m_conf);
+	for (i = 0; i < fl->fl_netcd && i < MST_FLEET_MAX_ETCD; i++)
+		fc->fl_etcd[fc->fl_netcd++] = fl->fl_etcd[i];
+	fc->fl_prefix = fl->fl_prefix;
+	fc->fl_lease_ttl = fl->fl_lease_ttl;
+	fc->fl_report_interval = fl->fl_report_interval;
+	fc->fl_state_dir = fl->fl_state_dir;
+	fc->fl_traffic_wait = fl->fl_traffic_wait;
 }
 
 /* ---- routes and metrics -------------------------------------------------- */
@@ -487,7 +501,8 @@ fm_spawn(void)
 	    sizeof(sndbuf));
 	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf,
 	    sizeof(sndbuf));
-	fm.args.fa_conf = &mst.m_conf->c_fleet;
+	fm_conf(&fm.conf);
+	fm.args.fa_conf = &fm.conf;
 	fm.args.fa_routes = fm.routes;
 	fm.args.fa_nroutes = fm.nroutes;
 	fm.args.fa_metrics.fx_read = fm_read;
@@ -576,7 +591,7 @@ mst_fleet_reaped(pid_t pid, int status)
 int
 mst_fleet_start(void)
 {
-	if (!mst.m_conf->c_fleet.fl_set)
+	if (!mst.m_conf->c_node.n_fleet.fl_set)
 		return 0;
 	if (fm_routes() == -1) {
 		log_error("fleet: out of memory");
@@ -626,7 +641,7 @@ void
 mst_fleet_reload(enum mst_change ch)
 {
 	(void)ch;
-	if (!fm.on && !mst.m_conf->c_fleet.fl_set)
+	if (!fm.on && !mst.m_conf->c_node.n_fleet.fl_set)
 		return;
 	mst_fleet_stop();
 	if (mst_fleet_start() == -1)

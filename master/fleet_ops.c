@@ -178,7 +178,7 @@ fl_on_acks(struct mst_etcd *e, const struct mst_etcd_res *res, void *arg)
 		if ((doc = fl_report_load(res->r_kvs[i].kv_val,
 		    res->r_kvs[i].kv_vlen, &t, why, sizeof(why))) == NULL)
 			continue;
-		if (now - t < MST_FLEET_FRESH_MS) {
+		if (now - t < mst_fleet_fresh_ms(&o->o_r->r_dr)) {
 			live++;
 			acked += fl_report_ack(doc, o->o_r->r_rt->fr_name) >=
 			    o->o_rev;

@@ -34,10 +34,10 @@ struct opts {
 	const char	*o_pid_file;
 	const char	*o_state_dir;
 	const char	*o_admin_token_file;
-	const char	*o_service_node;
-	const char	*o_service_cluster;
 	struct cd_cidr	 o_admin_allow[64];
 	size_t		 o_admin_nallow;
+	const char	*o_service_node;
+	const char	*o_service_cluster;
 	int		 o_validate;
 	int		 o_concurrency;	/* -1: one per CPU */
 	int		 o_level;
@@ -52,7 +52,7 @@ usage(FILE *fp)
 	    "               [-l level] [--log-path file] [--drain-time-s n]\n"
 	    "               [--pid-file file] [--state-dir dir]\n"
 	    "               [--admin-allow cidr,...] [--admin-token-file file]\n"
-	    "               [--service-node id] [--service-cluster fleet]\n"
+	    "               [--service-node id] [--service-cluster name]\n"
 	    "       canaryd --mode schema | --version | --help\n"
 	    "  -f, -c, --config-path file  Envoy v3 YAML bootstrap\n"
 	    "  --mode validate, -t         check the config and exit\n"
@@ -74,9 +74,8 @@ usage(FILE *fp)
 	    "lets in)\n"
 	    "  --admin-token-file file     the admin bearer token (mode "
 	    "0600)\n"
-	    "  --service-node id           this instance in its fleet (wins "
-	    "over node.id)\n"
-	    "  --service-cluster fleet     the fleet (wins over "
+	    "  --service-node id           the node's id (over node.id)\n"
+	    "  --service-cluster name      the node's cluster (over "
 	    "node.cluster)\n");
 }
 
@@ -158,10 +157,14 @@ parse_opt(int ch, const char *arg, struct opts *o)
 		o->o_admin_token_file = arg;
 		break;
 	case 'N':
-		o->o_service_node = arg;
-		break;
-	case 'K':
-		o->o_service_cluster = arg;
+	case 'U':
+		if (*arg == '\0' || strlen(arg) > 255)
+			errx(1, "--service-%s: want 1 to 255 bytes",
+			    ch == 'N' ? "node" : "cluster");
+		if (ch == 'N')
+			o->o_service_node = arg;
+		else
+			o->o_service_cluster = arg;
 		break;
 	case 'h':
 		usage(stdout);
@@ -191,7 +194,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "admin-allow",	required_argument, NULL, 'A' },
 		{ "admin-token-file",	required_argument, NULL, 'T' },
 		{ "service-node",	required_argument, NULL, 'N' },
-		{ "service-cluster",	required_argument, NULL, 'K' },
+		{ "service-cluster",	required_argument, NULL, 'U' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -232,9 +235,15 @@ concurrency(int asked)
 	return asked == 0 ? 1 : asked;
 }
 
+static const char *
+node_or_dash(const char *s)
+{
+	return s != NULL ? s : "-";
+}
+
 /*
  * Load and check the file, every diagnostic on stderr, with the command
- * line's node identity (fleet mode); NULL: invalid.
+ * line's node identity (fleet mode needs one); NULL: invalid.
  */
 static struct cd_conf *
 load(const struct opts *o)
@@ -247,7 +256,7 @@ load(const struct opts *o)
 	conf = conf_load(o->o_path, &diags);
 	conf_diags_print(&diags, o->o_path, stderr);
 	conf_diags_free(&diags);
-	if (conf != NULL && mst_fleet_identity(conf, o->o_service_node,
+	if (conf != NULL && mst_fleet_check(conf, o->o_service_node,
 	    o->o_service_cluster, why, sizeof(why)) == -1) {
 		fprintf(stderr, "%s: error: %s\n", o->o_path, why);
 		conf_free(conf);
@@ -302,12 +311,15 @@ main(int argc, char *argv[], char *envp[])
 	mst.m_start_mono_ms = mst_now_ms();
 	mst.m_shm->hdr.h_start_ms = mst.m_start_realtime_ms;
 	setproctitle("master");
+	/* the first line: who this canaryd is */
+	log_info("canaryd %s: node %s, cluster %s: %d worker%s on %s:%u",
+	    CANARYD_VERSION, node_or_dash(MST_NODE_ID(conf)),
+	    node_or_dash(MST_NODE_CLUSTER(conf)), mst.m_concurrency,
+	    mst.m_concurrency == 1 ? "" : "s",
+	    conf->c_listener->l_addr.sa_address,
+	    conf->c_listener->l_addr.sa_port);
 	if (mst_modules_start(conf) == -1)
 		return 1;
-	log_info("canaryd %s: %d worker%s on %s:%u", CANARYD_VERSION,
-	    mst.m_concurrency, mst.m_concurrency == 1 ? "" : "s",
-	    mst.m_conf->c_listener->l_addr.sa_address,
-	    mst.m_conf->c_listener->l_addr.sa_port);
 	mst_loop_run();
 	mst_modules_stop();
 	return 0;

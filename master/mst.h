@@ -20,15 +20,13 @@ struct mst {
 	struct shm		*m_shm;
 	const char		*m_config_path;	/* as given with -f / -c */
 	const char		*m_state_dir;	/* --state-dir, NULL: none */
-	/* who may POST to admin: --admin-allow, --admin-token-file (they
-	 * win over the config's node.metadata.canaryd.admin) */
+	/* who may POST to admin: --admin-allow, --admin-token-file (each
+	 * wins over its part of node.metadata.canaryd.admin) */
 	const struct cd_cidr	*m_admin_allow;
 	size_t			 m_admin_nallow;
 	const char		*m_admin_token_file;
-	/* --service-node, --service-cluster: win over node.id and
-	 * node.cluster (fleet mode, fleet.h); NULL: not given */
-	const char		*m_service_node;
-	const char		*m_service_cluster;
+	const char		*m_service_node;	/* or NULL */
+	const char		*m_service_cluster;	/* or NULL */
 	int			 m_concurrency;	/* worker processes */
 	int			 m_log_level;
 	int			 m_drain_time_s;
@@ -57,6 +55,13 @@ enum mst_change {
  */
 #define MST_SHM_CI(ci)	(mst.m_place->pl_cluster[(ci)])
 #define MST_SC(ci)	(&mst.m_shm->clusters[MST_SHM_CI(ci)])
+/* The node's id and cluster: the command line's, else the file's node
+ * (NULL when neither says). */
+#define MST_NODE_ID(c)	(mst.m_service_node != NULL ? mst.m_service_node : \
+	(c)->c_node.n_id)
+#define MST_NODE_CLUSTER(c) (mst.m_service_cluster != NULL ? \
+	mst.m_service_cluster : (c)->c_node.n_cluster)
+
 #define MST_MCTR(ci)	\
 	(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[MST_SHM_CI(ci)])
 

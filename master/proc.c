@@ -447,6 +447,19 @@ mst_proc_alive(void)
 	return gen_alive(cur) + (old != NULL ? gen_alive(old) : 0);
 }
 
+size_t
+mst_proc_pids(pid_t *out, size_t cap)
+{
+	size_t n = 0;
+	int i, k;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < mst.m_concurrency; i++)
+			if (gens[k].g_w[i].pw_pid > 0 && n < cap)
+				out[n++] = gens[k].g_w[i].pw_pid;
+	return n;
+}
+
 /* A structural reload: the spare generation, on next's sockets. */
 static int
 proc_prepare_gen(struct cd_conf *next)

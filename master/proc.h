@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shared/conf-t.h"
@@ -58,6 +59,9 @@ int	 mst_proc_refuse_new(int fd);
 bool	 mst_proc_draining(void);
 /* Workers still running. */
 int	 mst_proc_alive(void);
+/* The pids of the workers running, of every generation: how many were
+ * put in out (at most cap; 2 x CD_MAX_WORKERS hold them all). */
+size_t	 mst_proc_pids(pid_t *out, size_t cap);
 /*
  * next is about to become the running configuration (ch): the generation
  * that runs it takes it over and frees it when it ends.  At start that is

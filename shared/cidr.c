@@ -23,10 +23,9 @@ cd_cidr_parse(const char *s, struct cd_cidr *out, const char **why)
 	int max;
 
 	memset(out, 0, sizeof(*out));
-	if (len == 0 || len >= sizeof(addr)) {
-		*why = "not an IPv4 or IPv6 address";
+	*why = "want an IPv4 or IPv6 address block like 10.0.0.0/8 or ::1/128";
+	if (len == 0 || len >= sizeof(addr))
 		return -1;
-	}
 	memcpy(addr, s, len);
 	addr[len] = '\0';
 	if (inet_pton(AF_INET, addr, out->c_addr) == 1) {
@@ -35,18 +34,16 @@ cd_cidr_parse(const char *s, struct cd_cidr *out, const char **why)
 	} else if (inet_pton(AF_INET6, addr, out->c_addr) == 1) {
 		out->c_family = AF_INET6;
 		max = 128;
-	} else {
-		*why = "not an IPv4 or IPv6 address";
+	} else
 		return -1;
-	}
 	bits = (unsigned long)max;
 	if (slash != NULL) {
 		bits = strtoul(slash + 1, &end, 10);
 		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
 		    bits > (unsigned long)max) {
 			*why = out->c_family == AF_INET ? "the prefix length "
-			    "must be 0 to 32" : "the prefix length must be 0 "
-			    "to 128";
+			    "must be 0..32" : "the prefix length must be "
+			    "0..128";
 			return -1;
 		}
 	}
@@ -58,7 +55,8 @@ cd_cidr_parse(const char *s, struct cd_cidr *out, const char **why)
 		uint8_t mask = (uint8_t)(keep == 0 ? 0 : 0xff << (8 - keep));
 
 		if ((out->c_addr[i] & (uint8_t)~mask) != 0) {
-			*why = "host bits set after the prefix length";
+			*why = "bits are set past the prefix length; write "
+			    "the block's first address";
 			return -1;
 		}
 	}

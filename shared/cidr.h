@@ -11,11 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct cd_cidr {
-	uint8_t		 c_family;	/* AF_INET or AF_INET6 */
-	uint8_t		 c_bits;	/* prefix length */
-	uint8_t		 c_addr[16];	/* network order; host bits zero */
-};
+#include "cidr-t.h"
 
 /* Parse s; 0, or -1 with *why saying what is wrong (a static string). */
 int	 cd_cidr_parse(const char *s, struct cd_cidr *out, const char **why);

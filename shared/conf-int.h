@@ -14,6 +14,8 @@
  *	conf_load.c		conf_load(), reference resolution, /config_dump
  *				JSON, diagnostics printing
  *	conf_schema.c		conf_schema_print(): every accepted field
+ *	conf_any.c		typed configs ("@type"), refusals and their
+ *				reasons, the closest name to a typo
  *	conf_regex.c		safe_regex: RE2 spelled as POSIX ERE
  *	conf_bootstrap.c	Bootstrap, StaticResources, Admin, access
  *				loggers
@@ -84,7 +86,12 @@ enum conf_kind {
 	CK_CLREF,	/* cluster name: int index at f_off, resolved last */
 	CK_STRUCT,	/* free-form (google.protobuf.Struct): only rendered */
 	CK_FN,		/* a handler of its own (f_fn) */
-	CK_REJECT,	/* an Envoy field canaryd does not implement */
+	CK_REJECT,	/* an Envoy field canaryd does not implement:
+			 * refused with f_why ("reason; what to do"),
+			 * refined by f_any when its value names a type */
+	CK_IGNORE,	/* an Envoy field that changes nothing about how
+			 * a request is handled: accepted, not read, one
+			 * warning with f_why, rendered as written */
 };
 
 #define CF_REQUIRED	0x0001	/* error when absent (oneof: the group) */
@@ -97,6 +104,12 @@ enum conf_kind {
 #define CF_ENUMSTR	0x0080	/* CK_ENUM: store the name (char *) */
 #define CF_ZERO_UNSET	0x0100	/* durations: 0s means CD_DUR_UNSET */
 #define CF_NAME		0x0200	/* CK_CLREF: also store the name at f_cnt */
+#define CF_FREEFORM	0x0800	/* filter_metadata handler: other keys
+				 * take any value (a Struct's) */
+#define CF_ONLY_DEF	0x0400	/* CK_BOOL: only f_def is taken, another
+				 * value is refused with f_why */
+#define CF_WARN		0x1000	/* read and kept, but canaryd does not act
+				 * on it: a warning with f_why */
 
 typedef void conf_fn(struct cw *, const struct conf_field *, yaml_node_t *,
     void *);
@@ -119,9 +132,18 @@ struct conf_flag {
 	uint32_t	 fl_bit;
 };
 
+/*
+ * One "@type" of an Any field.  an_msg NULL: a type canaryd knows and
+ * refuses with an_why ("reason; what to do").  The { NULL } entry that
+ * ends a list may carry an_why too: the advice for any other type.
+ * an_name is the extension's well-known name ("envoy.filters.http.lua"),
+ * so a "name" given without typed_config is recognised as well.
+ */
 struct conf_any {
 	const char		*an_type;	/* full message name */
 	const struct conf_msg	*an_msg;
+	const char		*an_name;	/* or NULL */
+	const char		*an_why;	/* an_msg NULL, or the end */
 };
 
 struct conf_field {
@@ -144,7 +166,9 @@ struct conf_field {
 	const struct conf_flag	*f_flagv;	/* CK_FLAGS: { NULL } ends */
 	const struct conf_any	*f_any;		/* CK_ANY: { NULL } ends */
 	conf_fn			*f_fn;
-	const char		*f_why;		/* CK_REJECT, CK_ANY: why */
+	const char		*f_why;		/* CK_REJECT, CK_IGNORE,
+						 * CF_ONLY_DEF: why; CK_ANY:
+						 * what it is ("http filter") */
 	double			 f_dmin;	/* CK_DOUBLE */
 	double			 f_dmax;
 	double			 f_ddef;	/* CK_DOUBLE with CF_DEF */
@@ -216,6 +240,8 @@ struct cw {
 	int			 w_rollout_lines[CD_MAX_SPLITS];
 	size_t			 w_nrollouts;
 
+	size_t			 w_span_node[2];
+	size_t			 w_span_node_md[2];
 	size_t			 w_span_listener[2];
 	size_t			 w_span_routes[2];
 	size_t			 w_span_clusters[CD_MAX_CLUSTERS][2];
@@ -231,8 +257,33 @@ struct cw {
 #define U32		.f_min = 0, .f_max = UINT32_MAX
 #define F_END		{ .f_name = NULL }
 
-/* Shown for every TLS field: canaryd speaks plain HTTP/1.1. */
-#define NO_TLS		"TLS is not supported by canaryd"
+/*
+ * Refusals say why, then after "; " what to do instead (a unit test
+ * checks every row has both).  Those several tables share:
+ */
+#define NO_TLS		"canaryd speaks plain HTTP/1.1 and does no TLS; " \
+	"terminate TLS in front of it (a TCP load balancer, stunnel or " \
+	"an edge proxy) and send plain HTTP to its listener"
+#define NO_H2		"canaryd speaks HTTP/1.1 only, downstream and " \
+	"upstream; remove it (an HTTP/2 or gRPC service needs another proxy)"
+#define NO_XDS		"canaryd loads static configuration only; put " \
+	"the resources inline under static_resources and reload with SIGHUP"
+#define NO_PROXY_PROTO	"canaryd does not speak the PROXY protocol; " \
+	"remove it and let the client address come from the connection " \
+	"(or x-forwarded-for from the proxy in front)"
+#define NO_SOCKOPT	"canaryd sets its own socket options; remove it"
+#define NO_DNS_CONF	"canaryd resolves names with the system resolver " \
+	"(getaddrinfo, /etc/resolv.conf); remove it and configure the " \
+	"resolver there"
+#define NO_HDR_MUT	"canaryd does not add, remove or rewrite headers " \
+	"by configuration; remove it and set the headers at the backend"
+#define NO_RATELIMIT	"canaryd does not rate limit; remove it and limit " \
+	"in front of canaryd or with circuit_breakers"
+#define NO_FILTER_CFG	"canaryd runs no HTTP filter but the router, so " \
+	"there is nothing to configure per route; remove it"
+#define NO_GRPC		"canaryd does not speak gRPC; remove it"
+#define NO_MIRROR	"canaryd does not mirror requests; remove it"
+#define NO_EXTENSION	"canaryd loads no extensions; remove it"
 
 /*
  * envoy.config.core.v3.SocketAddress and Address, for the two targets that
@@ -249,13 +300,21 @@ struct cw {
 	 * own. */							\
 	{ "port_value", CK_UINT, CF_REQUIRED, .f_min = 1, .f_max = 65535, \
 	    AT(T, port) },						\
-	{ "named_port", CK_REJECT, 0, .f_why = "use port_value" },	\
-	{ "resolver_name", CK_REJECT, .f_flags = 0 },			\
+	{ "named_port", CK_REJECT, 0, .f_why = "named ports are "	\
+	    "for dynamic resolvers; use port_value" },			\
+	{ "resolver_name", CK_REJECT, 0, .f_why = NO_DNS_CONF },	\
+	{ "ipv4_compat", CK_REJECT, 0, .f_why = "canaryd binds the "	\
+	    "address as written; remove it (listen on 0.0.0.0 for IPv4)" }, \
+	{ "network_namespace_filepath", CK_REJECT, 0, .f_why =		\
+	    "canaryd binds in its own network namespace; remove it "	\
+	    "and start canaryd in the namespace (ip netns exec)" },	\
 	F_END
 #define CONF_ADDRESS_FIELDS(sockaddr_msg)				\
 	{ "socket_address", CK_MSG, CF_REQUIRED, .f_msg = (sockaddr_msg) }, \
-	{ "pipe", CK_REJECT, 0, .f_why = "use socket_address" },	\
-	{ "envoy_internal_address", CK_REJECT, .f_flags = 0 },		\
+	{ "pipe", CK_REJECT, 0, .f_why = "canaryd listens and "	\
+	    "connects over TCP only; use socket_address" },		\
+	{ "envoy_internal_address", CK_REJECT, 0, .f_why = "canaryd "	\
+	    "has no internal listeners; use socket_address" },		\
 	F_END
 
 /* Messages and enums more than one file's tables name. */
@@ -265,6 +324,7 @@ extern const struct conf_msg	conf_msg_bootstrap;	/* conf_bootstrap.c */
 extern const struct conf_msg	conf_msg_access_log;
 extern const struct conf_msg	conf_msg_listener;	/* conf_listener.c */
 extern const struct conf_msg	conf_msg_address;
+extern const struct conf_msg	conf_msg_transport_socket;
 extern const struct conf_msg	conf_msg_route_config;	/* conf_route.c */
 extern const struct conf_msg	conf_msg_cluster;	/* conf_cluster.c */
 extern const struct conf_msg	conf_msg_canaryd;	/* conf_canary.c */
@@ -355,7 +415,13 @@ void	conf_walk_msg(struct cw *, yaml_node_t *n, const struct conf_msg *,
 void	conf_walk_field(struct cw *, const struct conf_field *,
 	    yaml_node_t *k, yaml_node_t *v, void *base);
 int	conf_walk_one(struct cw *, const struct conf_field *, yaml_node_t *v,
-	    void *base, const char *limit, size_t *span);
+	    void *base, size_t size, const char *limit, size_t *span);
+/* A scratch target of size bytes, zeroed, for values that are checked
+ * but not kept (items past a limit, a duplicated key); NULL after an
+ * out-of-memory error. */
+void	*conf_scratch(struct cw *, size_t size);
+/* The name closest to s among m's fields, or NULL when none is close. */
+const char *conf_closest(const struct conf_msg *, const char *s, size_t len);
 void	conf_walk_each(struct cw *, yaml_node_t *v, const struct conf_msg *,
 	    void *base);
 void	conf_msg_defaults(struct cw *, const struct conf_msg *, void *base);
@@ -387,6 +453,23 @@ void	conf_enum_list(const struct conf_enum *, char *buf, size_t len);
 char	*conf_get_str(struct cw *, yaml_node_t *, unsigned int flags,
 	    int64_t max);
 uint32_t conf_flags_parse(const struct conf_flag *, const char *s);
+
+/* ---- conf_any.c: typed configs, refusals, typos ------------------------ */
+
+/* The first "@type" of av canaryd takes ("" when none). */
+const char *conf_any_want(const struct conf_any *av);
+/* The entry of f's f_any that "@type" node t names, or NULL after an
+ * error (a bad URL, or a type canaryd refuses, with its reason). */
+const struct conf_any *conf_any_type(struct cw *, const struct conf_field *,
+	    yaml_node_t *t);
+/* Any field f is absent from message node n: say which "@type" to add,
+ * or why the extension the "name" beside it names is refused. */
+void	conf_any_missing(struct cw *, const struct conf_field *,
+	    yaml_node_t *n);
+/* Refuse CK_REJECT field f (key k, value v): f_why, or the reason of
+ * the type its value names (f_any), per list item. */
+void	conf_reject(struct cw *, const struct conf_field *, yaml_node_t *k,
+	    yaml_node_t *v);
 
 /* ---- the other files -------------------------------------------------- */
 

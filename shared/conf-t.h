@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fleet-t.h"
+#include "cidr-t.h"
 
 /* Capacities: they size the shm segment (shared/shm-t.h). */
 #define CD_MAX_WORKERS		64	/* worker processes at once */
@@ -121,6 +121,7 @@ struct cd_route_match {
 #define CD_RETRY_REFUSED_STREAM		0x0020
 #define CD_RETRY_RETRIABLE_CODES	0x0040
 #define CD_RETRY_RESET_BEFORE_REQUEST	0x0080
+#define CD_RETRY_ENVOY_RATELIMITED	0x0100
 
 #define CD_MAX_RETRIABLE_CODES		16
 
@@ -255,14 +256,19 @@ struct cd_listener {
 	uint32_t		 l_max_request_headers_kb;	/* 60 */
 	uint32_t		 l_max_headers_count;	/* 100 */
 	int64_t			 l_idle_timeout;	/* ns; 1 h; 0 = off */
+	/* common_http_protocol_options: requests a client connection
+	 * carries, the last answered with connection: close; 0 = no limit */
+	uint32_t		 l_max_requests_per_connection;
 	int64_t			 l_stream_idle_timeout;	/* ns; 5 min; 0 = off */
 	int64_t			 l_request_timeout;	/* ns; 0 = off */
 	int64_t			 l_request_headers_timeout;	/* ns; 0 = off */
 	int64_t			 l_drain_timeout;	/* ns; 5 s */
 	bool			 l_generate_request_id;	/* true */
 	bool			 l_use_remote_address;	/* false */
+	bool			 l_skip_xff_append;	/* false */
 	bool			 l_always_set_request_id_in_response;
 	bool			 l_accept_http_10;	/* false */
+	char			*l_default_host_http10;	/* or NULL */
 	bool			 l_ignore_port_in_host_matching;
 	bool			 l_strip_any_host_port;
 	enum cd_underscores_action l_headers_with_underscores;	/* ALLOW */
@@ -280,6 +286,7 @@ struct cd_listener {
 enum cd_cluster_type {
 	CD_CT_STATIC,
 	CD_CT_STRICT_DNS,
+	CD_CT_LOGICAL_DNS,	/* one endpoint, its first address at a time */
 };
 
 enum cd_lb_policy {
@@ -287,7 +294,8 @@ enum cd_lb_policy {
 	CD_LB_RANDOM,
 };
 
-/* dns_lookup_family; AUTO: IPv6 if the name has one, else IPv4 (Envoy) */
+/* dns_lookup_family; AUTO: IPv6 if the name has one, else IPv4 (Envoy);
+ * canaryd's default is V4_PREFERRED (canaryd-envoy(7), CONFIGURATION) */
 enum cd_dns_family {
 	CD_DNS_AUTO,
 	CD_DNS_V4_ONLY,
@@ -373,6 +381,9 @@ struct cd_cluster {
 	uint32_t		 cl_buffer_limit;	/* 1 MiB */
 	uint32_t		 cl_panic_threshold;	/* percent, 50 */
 	int64_t			 cl_idle_timeout;	/* upstream conn idle, 1 h */
+	/* requests an upstream connection carries before it is closed
+	 * instead of pooled; 0 = no limit */
+	uint32_t		 cl_max_requests_per_connection;
 	char			*cl_lb_cluster_name;	/* load_assignment.cluster_name */
 	struct cd_endpoint	*cl_endpoints;
 	size_t			 cl_nendpoints;
@@ -385,6 +396,46 @@ struct cd_admin {
 	bool			 a_set;
 	struct cd_sockaddr_conf	 a_addr;
 	char			*a_access_log_path;	/* may be NULL */
+};
+
+/* ---- node ------------------------------------------------------------ */
+
+#define CD_MAX_ADMIN_ALLOW	32
+
+/* node.metadata.canaryd.admin: who may use the admin interface */
+struct cd_admin_acl {
+	bool		 aa_set;
+	struct cd_cidr	 aa_allow[CD_MAX_ADMIN_ALLOW];	/* clients allowed */
+	size_t		 aa_nallow;	/* 0: the list was not given */
+	char		*aa_token_file;	/* bearer token file, or NULL */
+	struct cd_pos	 aa_token_pos;
+};
+
+#define CD_MAX_ETCD		8
+
+/* node.metadata.canaryd.fleet: the canaryd fleet this node belongs to */
+struct cd_fleet {
+	bool		 fl_set;
+	char		*fl_etcd[CD_MAX_ETCD];	/* "http://host:port" */
+	size_t		 fl_netcd;
+	char		*fl_prefix;		/* "/canaryd/<fleet>" */
+	int64_t		 fl_lease_ttl;		/* ns; 5 s, at least 2 s */
+	int64_t		 fl_report_interval;	/* ns; 1 s */
+	char		*fl_state_dir;		/* "/var/lib/canaryd" */
+	/* ns; too little traffic this long pauses a step; 0: five of the
+	 * route's step_interval, at least 60 s */
+	int64_t		 fl_traffic_wait;
+};
+
+/* envoy.config.core.v3.Node: who this canaryd is */
+struct cd_node {
+	char		*n_id;		/* may be NULL */
+	char		*n_cluster;	/* may be NULL */
+	char		*n_region;	/* locality, each may be NULL */
+	char		*n_zone;
+	char		*n_sub_zone;
+	struct cd_admin_acl n_admin;
+	struct cd_fleet	 n_fleet;
 };
 
 struct cd_arena;
@@ -401,12 +452,16 @@ struct cd_conf {
 	size_t			 c_nclusters;
 	size_t			 c_nweighted;	/* routes with weighted_clusters */
 	struct cd_admin		 c_admin;
-	struct cd_fleet		 c_fleet;	/* node: fleet mode */
+	struct cd_node		 c_node;
 
 	char			*c_json_bootstrap;	/* {"static_resources":...,"admin":...} */
 	char			*c_json_listener;	/* the Listener message */
 	char			*c_json_route_config;	/* the RouteConfiguration */
 	char			**c_json_clusters;	/* one Cluster message each */
+	char			*c_json_node;	/* the Node message, or NULL;
+						 * c_json_bootstrap starts
+						 * {"node":<it> when set */
+	char			*c_json_node_metadata;	/* or NULL */
 
 	struct cd_arena		*c_arena;
 };

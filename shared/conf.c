@@ -168,16 +168,20 @@ conf_path_push(struct cw *w, const char *name)
 	return old;
 }
 
+/* A key as written, whole: users must recognise what they wrote. */
 size_t
 conf_path_pushn(struct cw *w, const char *name, size_t len)
 {
-	char tmp[CONF_QUOTE_MAX + 1];
+	size_t old = w->w_plen;
+	int n;
 
-	if (len > CONF_QUOTE_MAX)
-		len = CONF_QUOTE_MAX;
-	memcpy(tmp, name, len);
-	tmp[len] = '\0';
-	return conf_path_push(w, tmp);
+	n = snprintf(w->w_path + w->w_plen, sizeof(w->w_path) - w->w_plen,
+	    "%s%.*s", w->w_plen > 0 ? "." : "", (int)len, name);
+	if (n > 0)
+		w->w_plen += (size_t)n;
+	if (w->w_plen >= sizeof(w->w_path))
+		w->w_plen = sizeof(w->w_path) - 1;
+	return old;
 }
 
 size_t
@@ -790,6 +794,11 @@ kind_bool(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 
 	if (conf_get_bool(w, v, &b) == -1)
 		return -1;
+	if ((f->f_flags & CF_ONLY_DEF) && b != (f->f_def != 0)) {
+		conf_err(w, v, "%s is not supported by canaryd: %s",
+		    b ? "true" : "false", f->f_why);
+		return -1;
+	}
 	if (!(f->f_flags & CF_NOSTORE))
 		*(bool *)FIELD_P(f, base) = b;
 	conf_json_raw(w, b ? "true" : "false");
@@ -892,13 +901,13 @@ static int
 kind_seq(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
-	void *p = FIELD_P(f, base);
-	size_t n, i, old;
+	void *p = FIELD_P(f, base), *el;
+	size_t n, i, old, keep;
 	char *arr;
 
 	if (conf_want_seq(w, v) == -1)
 		return 0;
-	n = conf_seq_len(v);
+	n = keep = conf_seq_len(v);
 	if ((f->f_flags & CF_NONEMPTY) && n == 0) {
 		conf_err(w, v, "want at least one item");
 		return 0;
@@ -907,13 +916,14 @@ kind_seq(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		conf_err(w, v, "too many items: %zu, canaryd supports at most "
 		    "%zu%s%s", n, f->f_items, f->f_why ? " " : "",
 		    f->f_why ? f->f_why : "");
-		return 0;
+		/* the rest is still checked, into a scratch item */
+		keep = f->f_items;
 	}
 	if (f->f_kind == CK_ARR)
 		arr = p;
-	else if (n == 0)
+	else if (keep == 0)
 		arr = NULL;
-	else if ((arr = arena_allocarray(w->w_arena, n, f->f_elsize)) ==
+	else if ((arr = arena_allocarray(w->w_arena, keep, f->f_elsize)) ==
 	    NULL) {
 		conf_oom(w);
 		return 0;
@@ -922,15 +932,18 @@ kind_seq(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 	for (i = 0; i < n && !w->w_stop; i++) {
 		if (i > 0)
 			conf_json_raw(w, ",");
+		if (i < keep)
+			el = arr + i * f->f_elsize;
+		else if ((el = conf_scratch(w, f->f_elsize)) == NULL)
+			break;
 		old = conf_path_index(w, i);
-		conf_walk_msg(w, conf_seq_item(w, v, i), f->f_msg,
-		    arr + i * f->f_elsize, NULL);
+		conf_walk_msg(w, conf_seq_item(w, v, i), f->f_msg, el, NULL);
 		conf_path_pop(w, old);
 	}
 	conf_json_raw(w, "]");
 	if (f->f_kind == CK_SEQ)
 		*(void **)p = arr;
-	*(size_t *)((char *)base + f->f_cnt) = n;
+	*(size_t *)((char *)base + f->f_cnt) = keep;
 	return 0;
 }
 
@@ -971,40 +984,13 @@ kind_strseq(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 	return 0;
 }
 
-/* The entry of f_any that "@type" names, or NULL after an error. */
-static const struct conf_any *
-any_type(struct cw *w, const struct conf_field *f, yaml_node_t *t)
-{
-	const struct conf_any *an;
-	const char *name, *slash;
-
-	if (conf_want_scalar(w, t, "a type URL") == -1)
-		return NULL;
-	/* Protobuf takes any URL prefix: the message name follows the
-	 * last '/'. */
-	name = conf_sval(t);
-	if ((slash = strrchr(name, '/')) == NULL) {
-		conf_err(w, t, "bad type URL \"%.*s\": want \""
-		    CONF_TYPE_PREFIX "%s\"", CONF_QUOTE_MAX, name,
-		    f->f_any[0].an_type);
-		return NULL;
-	}
-	name = slash + 1;
-	for (an = f->f_any; an->an_type != NULL; an++)
-		if (strcmp(an->an_type, name) == 0)
-			return an;
-	conf_err(w, t, "%s %.*s is not supported by canaryd (want %s)",
-	    f->f_why, CONF_QUOTE_MAX, name, f->f_any[0].an_type);
-	return NULL;
-}
-
 static int
 kind_any(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
 	const struct conf_any *an;
 	yaml_node_t *t;
-	char wb[CONF_QUOTE_MAX + 8], url[256];
+	char wb[CONF_QUOTE_MAX + 8], url[512];
 	size_t old;
 
 	if (v->type != YAML_MAPPING_NODE) {
@@ -1013,12 +999,12 @@ kind_any(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		return 0;
 	}
 	if ((t = conf_map_get(w, v, "@type")) == NULL) {
-		conf_err(w, v, "missing \"@type\" (want \"" CONF_TYPE_PREFIX
-		    "%s\")", f->f_any[0].an_type);
+		conf_err(w, v, "missing \"@type\": add \"@type\": "
+		    CONF_TYPE_PREFIX "%s", conf_any_want(f->f_any));
 		return 0;
 	}
 	old = conf_path_push(w, "@type");
-	an = any_type(w, f, t);
+	an = conf_any_type(w, f, t);
 	conf_path_pop(w, old);
 	if (an == NULL)
 		return 0;
@@ -1089,9 +1075,12 @@ conf_walk_field(struct cw *w, const struct conf_field *f, yaml_node_t *k,
     yaml_node_t *v, void *base)
 {
 	if (f->f_kind == CK_REJECT) {
-		conf_err(w, k, "not supported by canaryd%s%s",
-		    f->f_why != NULL ? ": " : "", f->f_why != NULL ?
-		    f->f_why : "");
+		conf_reject(w, f, k, v);
+		return;
+	}
+	if (f->f_kind == CK_IGNORE) {
+		conf_warn(w, k, "ignored by canaryd: %s", f->f_why);
+		conf_json_yaml(w, v, 0);
 		return;
 	}
 	if ((size_t)f->f_kind >= sizeof(kind_walkers) /
@@ -1099,6 +1088,9 @@ conf_walk_field(struct cw *w, const struct conf_field *f, yaml_node_t *k,
 		abort();	/* a bad table row */
 	if (kind_walkers[f->f_kind](w, f, v, base) == -1)
 		return;
+	if (f->f_flags & CF_WARN)
+		conf_warn(w, k != NULL ? k : v, "accepted, not used by "
+		    "canaryd: %s", f->f_why);
 	if (f->f_flags & CF_POS)
 		conf_pos_set(w, (struct cd_pos *)((char *)base + f->f_pos), v);
 }
@@ -1168,11 +1160,21 @@ check_oneofs(struct cw *w, yaml_node_t *n, const struct conf_msg *m,
 	}
 }
 
-/* Each field's key and value: an explicit key wins over a merged one; a
- * second explicit one is an error. */
+/* A field given twice: reported, and its second value checked too. */
+struct conf_dup {
+	size_t		 d_field;
+	yaml_node_t	*d_key;
+	yaml_node_t	*d_val;
+};
+
+/*
+ * Each field's key and value: an explicit key wins over a merged one; a
+ * second explicit one is an error, kept in dv[*nd] to be walked as well.
+ */
 static void
 msg_match(struct cw *w, const struct conf_msg *m, struct conf_pair *pairs,
-    size_t np, yaml_node_t **keys, yaml_node_t **vals)
+    size_t np, yaml_node_t **keys, yaml_node_t **vals, struct conf_dup *dv,
+    size_t *nd)
 {
 	const struct conf_field *f;
 	size_t i, j, old;
@@ -1192,18 +1194,51 @@ msg_match(struct cw *w, const struct conf_msg *m, struct conf_pair *pairs,
 				vals[i] = pairs[j].p_val;
 			} else if (!pairs[j].p_merged) {
 				old = conf_path_push(w, f->f_name);
-				conf_err(w, pairs[j].p_key, "duplicate field");
+				conf_err(w, pairs[j].p_key, "duplicate field "
+				    "(also on line %d); remove one",
+				    (int)keys[i]->start_mark.line + 1);
 				conf_path_pop(w, old);
+				dv[*nd].d_field = i;
+				dv[*nd].d_key = pairs[j].p_key;
+				dv[*nd].d_val = pairs[j].p_val;
+				(*nd)++;
 			}
 		}
 	}
 }
 
-/* Keys no field claimed; an Any's "@type" is the Any's own. */
+/*
+ * The second values of duplicated fields, walked into the same target
+ * after the first (the load fails anyway) so that their errors show in
+ * this run too; their JSON is dropped.
+ */
+static void
+msg_dups(struct cw *w, const struct conf_msg *m, const struct conf_dup *dv,
+    size_t nd, void *base)
+{
+	const struct conf_field *f;
+	size_t i, old, jlen;
+
+	for (i = 0; i < nd && !w->w_stop; i++) {
+		f = &m->m_fields[dv[i].d_field];
+		if (conf_is_null(dv[i].d_val))
+			continue;
+		jlen = w->w_json.b_len;
+		old = conf_path_push(w, f->f_name);
+		if (conf_visit(w, dv[i].d_val))
+			conf_walk_field(w, f, dv[i].d_key, dv[i].d_val, base);
+		conf_path_pop(w, old);
+		w->w_json.b_len = jlen;
+	}
+}
+
+/* Keys no field claimed (typos: the closest name is suggested); an Any's
+ * "@type" is the Any's own. */
 static void
 msg_unknown(struct cw *w, const struct conf_msg *m,
     const struct conf_pair *pairs, size_t np, const char *anytype)
 {
+	const char *near;
 	size_t j, old;
 
 	for (j = 0; j < np; j++) {
@@ -1212,7 +1247,18 @@ msg_unknown(struct cw *w, const struct conf_msg *m,
 			continue;
 		old = conf_path_pushn(w, conf_sval(pairs[j].p_key),
 		    conf_slen(pairs[j].p_key));
-		conf_err(w, pairs[j].p_key, "unknown field in %s", m->m_name);
+		near = conf_closest(m, conf_sval(pairs[j].p_key),
+		    conf_slen(pairs[j].p_key));
+		if (near != NULL)
+			conf_err(w, pairs[j].p_key, "unknown field in %s; "
+			    "did you mean \"%s\"?", m->m_name, near);
+		else if (strncmp(m->m_name, "canaryd ", 8) == 0)
+			conf_err(w, pairs[j].p_key, "unknown field in %s "
+			    "(canaryd.yaml(5) lists its keys)", m->m_name);
+		else
+			conf_err(w, pairs[j].p_key, "unknown field in %s "
+			    "(not an Envoy v3 field there: check its spelling "
+			    "and its place)", m->m_name);
 		conf_path_pop(w, old);
 	}
 }
@@ -1261,12 +1307,16 @@ msg_required(struct cw *w, yaml_node_t *n, const struct conf_msg *m,
 
 	for (i = 0; m->m_fields[i].f_name != NULL; i++) {
 		f = &m->m_fields[i];
-		if ((f->f_flags & CF_REQUIRED) && f->f_oneof == 0 &&
-		    !(seen & ((uint64_t)1 << i))) {
-			old = conf_path_push(w, f->f_name);
+		if (!(f->f_flags & CF_REQUIRED) || f->f_oneof != 0 ||
+		    (seen & ((uint64_t)1 << i)))
+			continue;
+		old = conf_path_push(w, f->f_name);
+		/* an Any: which "@type" to add, from the "name" beside it */
+		if (f->f_kind == CK_ANY)
+			conf_any_missing(w, f, n);
+		else
 			conf_err(w, n, "missing required field");
-			conf_path_pop(w, old);
-		}
+		conf_path_pop(w, old);
 	}
 }
 
@@ -1279,9 +1329,10 @@ conf_walk_msg(struct cw *w, yaml_node_t *n, const struct conf_msg *m,
     void *base, const char *anytype)
 {
 	struct conf_pair pairs[CONF_MAX_PAIRS];
+	struct conf_dup dups[CONF_MAX_PAIRS];
 	yaml_node_t *keys[64], *vals[64];
 	char wb[CONF_QUOTE_MAX + 8];
-	size_t np = 0;
+	size_t np = 0, nd = 0;
 	uint64_t seen;
 
 	conf_msg_defaults(w, m, base);
@@ -1294,9 +1345,10 @@ conf_walk_msg(struct cw *w, yaml_node_t *n, const struct conf_msg *m,
 	}
 	if (conf_map_collect(w, n, pairs, &np, 0, 0) == -1)
 		return;
-	msg_match(w, m, pairs, np, keys, vals);
+	msg_match(w, m, pairs, np, keys, vals, dups, &nd);
 	msg_unknown(w, m, pairs, np, anytype);
 	seen = msg_fields(w, m, keys, vals, base, anytype);
+	msg_dups(w, m, dups, nd, base);
 	if (w->w_stop)
 		return;
 	check_oneofs(w, n, m, seen, keys);
@@ -1320,16 +1372,19 @@ conf_field_bit(const struct conf_msg *m, const char *name)
 /*
  * A list canaryd allows one item in (listeners, filter chains, ...): item
  * 0 of v walked as f's message into base; limit says so when there are
- * more, or none of a CF_REQUIRED field.  span gets its JSON's [start,
- * end).  Returns 1 when an item was walked, 0 when the list is empty, -1
- * on error.
+ * more, or none of a CF_REQUIRED field.  Later items are still walked,
+ * each into a zeroed scratch target of size bytes, so that their errors
+ * show in the same run.  span gets item 0's JSON's [start, end).
+ * Returns 1 when an item was walked, 0 when the list is empty, -1 on
+ * error.
  */
 int
 conf_walk_one(struct cw *w, const struct conf_field *f, yaml_node_t *v,
-    void *base, const char *limit, size_t *span)
+    void *base, size_t size, const char *limit, size_t *span)
 {
 	int required = (f->f_flags & CF_REQUIRED) != 0;
-	size_t n, old;
+	size_t n, i, old;
+	void *t;
 
 	if (conf_want_seq(w, v) == -1)
 		return -1;
@@ -1340,21 +1395,37 @@ conf_walk_one(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		conf_json_raw(w, "[]");
 		return required ? -1 : 0;
 	}
-	if (n > 1) {
-		old = conf_path_index(w, 1);
-		conf_err(w, conf_seq_item(w, v, 1), "%s", limit);
+	conf_json_raw(w, "[");
+	for (i = 0; i < n && !w->w_stop; i++) {
+		old = conf_path_index(w, i);
+		if (i == 0) {
+			t = base;
+			if (span != NULL)
+				span[0] = w->w_json.b_len;
+		} else {
+			conf_err(w, conf_seq_item(w, v, i), "%s", limit);
+			conf_json_raw(w, ",");
+			if ((t = conf_scratch(w, size)) == NULL)
+				break;
+		}
+		conf_walk_msg(w, conf_seq_item(w, v, i), f->f_msg, t, NULL);
+		if (i == 0 && span != NULL)
+			span[1] = w->w_json.b_len;
 		conf_path_pop(w, old);
 	}
-	conf_json_raw(w, "[");
-	old = conf_path_index(w, 0);
-	if (span != NULL)
-		span[0] = w->w_json.b_len;
-	conf_walk_msg(w, conf_seq_item(w, v, 0), f->f_msg, base, NULL);
-	if (span != NULL)
-		span[1] = w->w_json.b_len;
-	conf_path_pop(w, old);
 	conf_json_raw(w, "]");
 	return 1;
+}
+
+void *
+conf_scratch(struct cw *w, size_t size)
+{
+	void *p;
+
+	/* arena memory is zeroed */
+	if ((p = arena_alloc(w->w_arena, size == 0 ? 1 : size)) == NULL)
+		conf_oom(w);
+	return p;
 }
 
 /* Every item of list v walked into the same target. */

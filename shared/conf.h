@@ -23,7 +23,7 @@ struct conf_diag {
 	int	 d_line;
 	int	 d_col;
 	int	 d_warning;	/* 1: warning (e.g. deprecated total_weight) */
-	char	 d_text[512];	/* "static_resources.clusters[0].connect_timeout: ..." */
+	char	 d_text[1024];	/* "static_resources.clusters[0].connect_timeout: ..." */
 };
 
 struct conf_diags {

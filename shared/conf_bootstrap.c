@@ -2,12 +2,21 @@
  * Configuration loader: the top of the file (conf-int.h).  Master only.
  *
  * envoy.config.bootstrap.v3.Bootstrap, its StaticResources (one listener,
- * up to CD_MAX_CLUSTERS clusters with unique names), Admin and Node (id,
- * cluster and fleet mode's node.metadata.canaryd.fleet, shared/fleet-t.h),
- * and the access loggers the admin and the HTTP connection manager share:
- * each logger writes the path of its output into the char * its parent
- * hands it.
+ * up to CD_MAX_CLUSTERS clusters with unique names) and Admin, and the
+ * access loggers the admin and the HTTP connection manager share: each
+ * logger writes the path of its output into the char * its parent hands
+ * it.  Also the Node: its id and cluster name this canaryd in logs and
+ * /server_info, and its metadata.canaryd holds canaryd's own node
+ * options (admin access, fleet membership), strict as every table.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,17 +27,21 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "cidr.h"
 #include "conf-int.h"
 
 /* ---- access loggers --------------------------------------------------- */
 
+#define NO_LOG_FORMAT	"canaryd writes Envoy's default access log format; " \
+	"remove it"
+
 /* envoy.extensions.access_loggers.file.v3.FileAccessLog */
 static const struct conf_field file_log_fields[] = {
 	{ "path", CK_STR, CF_REQUIRED | CF_NONEMPTY, .f_off = 0 },
-	{ "format", CK_REJECT, 0, .f_why = "custom log formats" },
-	{ "json_format", CK_REJECT, 0, .f_why = "custom log formats" },
-	{ "typed_json_format", CK_REJECT, 0, .f_why = "custom log formats" },
-	{ "log_format", CK_REJECT, 0, .f_why = "custom log formats" },
+	{ "format", CK_REJECT, 0, .f_why = NO_LOG_FORMAT },
+	{ "json_format", CK_REJECT, 0, .f_why = NO_LOG_FORMAT },
+	{ "typed_json_format", CK_REJECT, 0, .f_why = NO_LOG_FORMAT },
+	{ "log_format", CK_REJECT, 0, .f_why = NO_LOG_FORMAT },
 	F_END
 };
 static const struct conf_msg msg_file_log = { "FileAccessLog",
@@ -36,7 +49,7 @@ static const struct conf_msg msg_file_log = { "FileAccessLog",
 
 /* StdoutAccessLog and StderrAccessLog: the process's own stream */
 static const struct conf_field stream_log_fields[] = {
-	{ "log_format", CK_REJECT, 0, .f_why = "custom log formats" },
+	{ "log_format", CK_REJECT, 0, .f_why = NO_LOG_FORMAT },
 	F_END
 };
 
@@ -68,19 +81,29 @@ static const struct conf_msg msg_stdout_log = { "StdoutAccessLog",
 static const struct conf_msg msg_stderr_log = { "StderrAccessLog",
     stream_log_fields, NULL, stderr_log_done };
 
+#define LOG_LOCAL	"canaryd writes access logs to files and its own " \
+	"streams only; use a FileAccessLog and ship the file"
 static const struct conf_any any_access_log[] = {
 	{ "envoy.extensions.access_loggers.file.v3.FileAccessLog",
-	    &msg_file_log },
+	    &msg_file_log, "envoy.access_loggers.file", NULL },
 	{ "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
-	    &msg_stdout_log },
+	    &msg_stdout_log, "envoy.access_loggers.stdout", NULL },
 	{ "envoy.extensions.access_loggers.stream.v3.StderrAccessLog",
-	    &msg_stderr_log },
-	{ NULL, NULL }
+	    &msg_stderr_log, "envoy.access_loggers.stderr", NULL },
+	{ "envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig",
+	    NULL, "envoy.access_loggers.http_grpc", LOG_LOCAL },
+	{ "envoy.extensions.access_loggers.open_telemetry.v3."
+	    "OpenTelemetryAccessLogConfig", NULL,
+	    "envoy.access_loggers.open_telemetry", LOG_LOCAL },
+	{ "envoy.extensions.access_loggers.fluentd.v3.FluentdAccessLogConfig",
+	    NULL, "envoy.access_loggers.fluentd", LOG_LOCAL },
+	{ NULL, NULL, NULL, LOG_LOCAL }
 };
 
 static const struct conf_field access_log_fields[] = {
 	{ "name", CK_STR, .f_flags = CF_NOSTORE },
-	{ "filter", CK_REJECT, .f_flags = 0 },
+	{ "filter", CK_REJECT, 0, .f_why = "canaryd logs every request; "
+	    "remove the filter and select lines when reading the log" },
 	{ "typed_config", CK_ANY, CF_REQUIRED, .f_any = any_access_log,
 	    .f_why = "access logger" },
 	F_END
@@ -97,8 +120,9 @@ fn_access_log(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 	struct cd_admin *a = base;
 
 	/* the logger tables write into a char * slot: the admin's path */
-	conf_walk_one(w, f, v, &a->a_access_log_path,
-	    "canaryd supports one admin access log", NULL);
+	conf_walk_one(w, f, v, &a->a_access_log_path, sizeof(char *),
+	    "canaryd supports one admin access log; remove the others",
+	    NULL);
 }
 
 _Static_assert(offsetof(struct cd_admin, a_set) == 0,
@@ -107,15 +131,277 @@ _Static_assert(offsetof(struct cd_admin, a_set) == 0,
 static const struct conf_field admin_fields[] = {
 	{ "access_log_path", CK_STR, CF_NONEMPTY, 1,
 	    AT(struct cd_admin, a_access_log_path) },
-	{ "profile_path", CK_REJECT, .f_flags = 0 },
+	{ "profile_path", CK_IGNORE, 0, .f_why = "canaryd has no CPU "
+	    "profiler" },
 	{ "address", CK_MSG, CF_REQUIRED, .f_msg = &conf_msg_address,
 	    AT(struct cd_admin, a_addr) },
 	{ "access_log", CK_FN, 0, 1, .f_fn = fn_access_log,
 	    .f_like = CK_SEQ, .f_msg = &conf_msg_access_log, .f_items = 1 },
+	{ "socket_options", CK_REJECT, 0, .f_why = NO_SOCKOPT },
+	{ "ignore_global_conn_limit", CK_IGNORE, 0, .f_why = "canaryd has "
+	    "no global connection limit to exempt the admin from" },
+	{ "allow_paths", CK_REJECT, 0, .f_why = "canaryd serves every admin "
+	    "path; restrict who reaches the admin interface instead (bind "
+	    "it to 127.0.0.1, or node.metadata.canaryd.admin.allow)" },
 	F_END
 };
 static const struct conf_msg msg_admin = { "Admin", admin_fields, NULL,
     conf_done_present };
+
+/* ---- node ------------------------------------------------------------- */
+
+static void
+fn_admin_allow(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	struct cd_admin_acl *aa = base;
+	struct cd_cidr c;
+	const char *why;
+	yaml_node_t *it;
+	size_t i, n, old;
+	char *s;
+
+	if (conf_want_seq(w, v) == -1)
+		return;
+	if ((n = conf_seq_len(v)) > f->f_items) {
+		conf_err(w, v, "too many items: %zu, canaryd supports at most "
+		    "%zu (CD_MAX_ADMIN_ALLOW); merge blocks", n, f->f_items);
+		n = f->f_items;
+	}
+	conf_json_raw(w, "[");
+	for (i = 0; i < conf_seq_len(v) && !w->w_stop; i++) {
+		it = conf_seq_item(w, v, i);
+		old = conf_path_index(w, i);
+		if (i > 0)
+			conf_json_raw(w, ",");
+		if (conf_visit(w, it) && (s = conf_get_str(w, it, CF_NONEMPTY,
+		    64)) != NULL) {
+			conf_json_str(w, s, strlen(s));
+			if (cd_cidr_parse(s, &c, &why) == -1)
+				conf_err(w, it, "bad address block \"%s\": %s",
+				    s, why);
+			else if (aa->aa_nallow < n)
+				aa->aa_allow[aa->aa_nallow++] = c;
+		}
+		conf_path_pop(w, old);
+	}
+	conf_json_raw(w, "]");
+}
+
+/* A token file must hold a secret: a regular file only its owner reads. */
+static void
+node_admin_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	struct cd_admin_acl *aa = base;
+	yaml_node_t *tn;
+	struct stat st;
+	size_t old;
+
+	(void)seen;
+	aa->aa_set = true;
+	if (aa->aa_token_file == NULL)
+		return;
+	tn = conf_map_val(w, n, "token_file");
+	old = conf_path_push(w, "token_file");
+	if (stat(aa->aa_token_file, &st) == -1)
+		conf_err(w, tn, "cannot use \"%s\": %s", aa->aa_token_file,
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		conf_err(w, tn, "\"%s\" is not a regular file; point "
+		    "token_file at a file holding the token",
+		    aa->aa_token_file);
+	else if (st.st_mode & (S_IRGRP | S_IROTH))
+		conf_err(w, tn, "\"%s\" is readable by group or others "
+		    "(mode %03o); make it private: chmod 600 %s",
+		    aa->aa_token_file, (unsigned int)(st.st_mode & 0777),
+		    aa->aa_token_file);
+	conf_path_pop(w, old);
+}
+
+#define AA(m)	AT(struct cd_admin_acl, m)
+static const struct conf_field node_admin_fields[] = {
+	{ "allow", CK_FN, 0, .f_fn = fn_admin_allow, .f_like = CK_STRSEQ,
+	    .f_items = CD_MAX_ADMIN_ALLOW, .f_max = 64 },
+	{ "token_file", CK_STR, CF_NONEMPTY | CF_POS, .f_max = 4095,
+	    AA(aa_token_file), .f_pos = offsetof(struct cd_admin_acl,
+	    aa_token_pos) },
+	F_END
+};
+#undef AA
+static const struct conf_msg msg_node_admin = { "canaryd admin access",
+    node_admin_fields, NULL, node_admin_done };
+
+/* "http://host:port": etcd's client URL, plain HTTP as canaryd speaks. */
+static int
+etcd_url_ok(const char *s)
+{
+	const char *host, *colon, *errstr;
+
+	if (strncmp(s, "http://", 7) != 0)
+		return 0;
+	host = s + 7;
+	if (*host == '[') {
+		if ((colon = strstr(host, "]:")) == NULL || colon == host + 1)
+			return 0;
+		colon++;
+	} else if ((colon = strrchr(host, ':')) == NULL || colon == host ||
+	    memchr(host, '/', (size_t)(colon - host)) != NULL)
+		return 0;
+	strtonum(colon + 1, 1, 65535, &errstr);
+	return errstr == NULL;
+}
+
+static void
+fn_fleet_etcd(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	struct cd_fleet *fl = base;
+	yaml_node_t *it;
+	size_t i, n, old;
+	char *s;
+
+	if (conf_want_seq(w, v) == -1)
+		return;
+	if ((n = conf_seq_len(v)) == 0)
+		conf_err(w, v, "want at least one item: the etcd cluster's "
+		    "client URLs, like http://127.0.0.1:2379");
+	else if (n > f->f_items)
+		conf_err(w, v, "too many items: %zu, canaryd supports at most "
+		    "%zu (CD_MAX_ETCD)", n, f->f_items);
+	conf_json_raw(w, "[");
+	for (i = 0; i < n && !w->w_stop; i++) {
+		it = conf_seq_item(w, v, i);
+		old = conf_path_index(w, i);
+		if (i > 0)
+			conf_json_raw(w, ",");
+		if (conf_visit(w, it) && (s = conf_get_str(w, it, CF_NONEMPTY,
+		    f->f_max)) != NULL) {
+			conf_json_str(w, s, strlen(s));
+			/* counted on fl_netcd: a duplicated key adds more */
+			if (!etcd_url_ok(s))
+				conf_err(w, it, "bad etcd URL \"%s\": want "
+				    "http://host:port", s);
+			else if (fl->fl_netcd < CD_MAX_ETCD)
+				fl->fl_etcd[fl->fl_netcd++] = s;
+		}
+		conf_path_pop(w, old);
+	}
+	conf_json_raw(w, "]");
+}
+
+static void
+fleet_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	struct cd_fleet *fl = base;
+	size_t old;
+
+	(void)seen;
+	fl->fl_set = true;
+	if (fl->fl_prefix != NULL && fl->fl_prefix[0] != '/') {
+		old = conf_path_push(w, "prefix");
+		conf_err(w, conf_map_val(w, n, "prefix"), "bad prefix \"%s\": "
+		    "want a key path like /canaryd/<fleet>", fl->fl_prefix);
+		conf_path_pop(w, old);
+	}
+	if (fl->fl_lease_ttl < 2 * CONF_S) {
+		old = conf_path_push(w, "lease_ttl");
+		conf_err(w, conf_map_val(w, n, "lease_ttl"), "must be at "
+		    "least 2s");
+		conf_path_pop(w, old);
+	} else if (fl->fl_report_interval >= fl->fl_lease_ttl) {
+		old = conf_path_push(w, "report_interval");
+		conf_err(w, conf_map_val(w, n, "report_interval"), "must be "
+		    "less than lease_ttl, or the lease lapses between "
+		    "reports");
+		conf_path_pop(w, old);
+	}
+	if (fl->fl_state_dir != NULL && fl->fl_state_dir[0] != '/') {
+		old = conf_path_push(w, "state_dir");
+		conf_err(w, conf_map_val(w, n, "state_dir"), "want an "
+		    "absolute path, not \"%s\"", fl->fl_state_dir);
+		conf_path_pop(w, old);
+	}
+}
+
+#define FL(m)	AT(struct cd_fleet, m)
+static const struct conf_field fleet_fields[] = {
+	{ "etcd", CK_FN, CF_REQUIRED | CF_NONEMPTY, .f_fn = fn_fleet_etcd,
+	    .f_like = CK_STRSEQ, .f_items = CD_MAX_ETCD, .f_max = 255 },
+	{ "prefix", CK_STR, CF_REQUIRED | CF_NONEMPTY, .f_max = 255,
+	    FL(fl_prefix) },
+	{ "lease_ttl", CK_DUR, CF_DEF | CF_GT, .f_def = 5 * CONF_S,
+	    FL(fl_lease_ttl), .f_note = "at least 2s" },
+	{ "report_interval", CK_DUR, CF_DEF | CF_GT, .f_def = CONF_S,
+	    FL(fl_report_interval), .f_note = "less than lease_ttl" },
+	{ "state_dir", CK_STR, CF_DEF | CF_NONEMPTY, .f_max = 4095,
+	    .f_defstr = "/var/lib/canaryd", FL(fl_state_dir) },
+	{ "traffic_wait", CK_DUR, CF_DEF, .f_def = 0, FL(fl_traffic_wait),
+	    .f_defdoc = "5 step intervals, at least 60s" },
+	F_END
+};
+#undef FL
+static const struct conf_msg msg_fleet = { "canaryd fleet", fleet_fields,
+    NULL, fleet_done };
+
+/* node.metadata.canaryd */
+static const struct conf_field node_canaryd_fields[] = {
+	{ "admin", CK_MSG, 0, .f_msg = &msg_node_admin,
+	    AT(struct cd_node, n_admin) },
+	{ "fleet", CK_MSG, 0, .f_msg = &msg_fleet,
+	    AT(struct cd_node, n_fleet) },
+	F_END
+};
+static const struct conf_msg msg_node_canaryd = { "canaryd node metadata",
+    node_canaryd_fields, NULL, NULL };
+
+static void
+fn_node_metadata(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	w->w_span_node_md[0] = w->w_json.b_len;
+	conf_fn_filter_metadata(w, f, v, base);
+	w->w_span_node_md[1] = w->w_json.b_len;
+}
+
+#define N(m)	AT(struct cd_node, m)
+static const struct conf_field node_locality_fields[] = {
+	{ "region", CK_STR, 0, .f_max = 255, N(n_region) },
+	{ "zone", CK_STR, 0, .f_max = 255, N(n_zone) },
+	{ "sub_zone", CK_STR, 0, .f_max = 255, N(n_sub_zone) },
+	F_END
+};
+static const struct conf_msg msg_node_locality = { "Locality",
+    node_locality_fields, NULL, NULL };
+
+#define NO_MGMT	"canaryd describes itself to no management server"
+static const struct conf_field node_fields[] = {
+	{ "id", CK_STR, 0, .f_max = 255, N(n_id),
+	    .f_note = "--service-node overrides it" },
+	{ "cluster", CK_STR, 0, .f_max = 255, N(n_cluster),
+	    .f_note = "--service-cluster overrides it" },
+	{ "metadata", CK_FN, CF_FREEFORM, .f_fn = fn_node_metadata,
+	    .f_like = CK_STRUCT, .f_msg = &msg_node_canaryd },
+	{ "dynamic_parameters", CK_IGNORE, 0, .f_why = NO_MGMT },
+	{ "locality", CK_MSG, 0, .f_msg = &msg_node_locality },
+	{ "user_agent_name", CK_IGNORE, 0, .f_why = NO_MGMT },
+	{ "user_agent_version", CK_IGNORE, 0, .f_why = NO_MGMT },
+	{ "user_agent_build_version", CK_IGNORE, 0, .f_why = NO_MGMT },
+	{ "extensions", CK_IGNORE, 0, .f_why = NO_MGMT },
+	{ "client_features", CK_IGNORE, 0, .f_why = NO_MGMT },
+	{ "listening_addresses", CK_IGNORE, 0, .f_why = NO_MGMT },
+	F_END
+};
+#undef N
+static const struct conf_msg msg_node = { "Node", node_fields, NULL, NULL };
+
+static void
+fn_node(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	w->w_span_node[0] = w->w_json.b_len;
+	conf_walk_msg(w, v, f->f_msg, (char *)base + f->f_off, NULL);
+	w->w_span_node[1] = w->w_json.b_len;
+}
 
 /* ---- static resources ------------------------------------------------- */
 
@@ -131,8 +417,10 @@ fn_listeners(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		return;
 	}
 	w->w_listener = l;
-	if (conf_walk_one(w, f, v, l, "canaryd needs exactly one listener",
-	    w->w_span_listener) == 1)
+	/* every listener is checked; one is run */
+	if (conf_walk_one(w, f, v, l, sizeof(*l), "canaryd runs one "
+	    "listener; run one canaryd per listener, or route by domain in "
+	    "one listener's virtual_hosts", w->w_span_listener) == 1)
 		conf->c_listener = l;
 }
 
@@ -169,31 +457,37 @@ fn_clusters(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
 	struct cd_conf *conf = base;
-	size_t n, i, old;
+	struct cd_cluster *cl;
+	size_t n, i, old, keep;
 
 	if (conf_want_seq(w, v) == -1)
 		return;
-	n = conf_seq_len(v);
+	n = keep = conf_seq_len(v);
 	if (n > CD_MAX_CLUSTERS) {
 		conf_err(w, v, "too many clusters: %zu, canaryd supports at "
 		    "most %d (CD_MAX_CLUSTERS)", n, CD_MAX_CLUSTERS);
-		return;
+		/* the rest is still checked, into a scratch cluster */
+		keep = CD_MAX_CLUSTERS;
 	}
-	if (n > 0 && (conf->c_clusters = arena_allocarray(w->w_arena, n,
-	    sizeof(*conf->c_clusters))) == NULL) {
+	if (keep > 0 && (conf->c_clusters = arena_allocarray(w->w_arena,
+	    keep, sizeof(*conf->c_clusters))) == NULL) {
 		conf_oom(w);
 		return;
 	}
-	conf->c_nclusters = n;
+	conf->c_nclusters = keep;
 	conf_json_raw(w, "[");
 	for (i = 0; i < n && !w->w_stop; i++) {
 		if (i > 0)
 			conf_json_raw(w, ",");
 		old = conf_path_index(w, i);
-		w->w_span_clusters[i][0] = w->w_json.b_len;
-		conf_walk_msg(w, conf_seq_item(w, v, i), f->f_msg,
-		    &conf->c_clusters[i], NULL);
-		w->w_span_clusters[i][1] = w->w_json.b_len;
+		if (i < keep) {
+			cl = &conf->c_clusters[i];
+			w->w_span_clusters[i][0] = w->w_json.b_len;
+		} else if ((cl = conf_scratch(w, sizeof(*cl))) == NULL)
+			break;
+		conf_walk_msg(w, conf_seq_item(w, v, i), f->f_msg, cl, NULL);
+		if (i < keep)
+			w->w_span_clusters[i][1] = w->w_json.b_len;
 		conf_path_pop(w, old);
 	}
 	conf_json_raw(w, "]");
@@ -213,120 +507,84 @@ static const struct conf_field static_fields[] = {
 static const struct conf_msg msg_static = { "StaticResources",
     static_fields, NULL, NULL };
 
-/* ---- node: fleet mode ------------------------------------------------- */
-
-/* "http://host:port" with a port in 1..65535: what the etcd client takes. */
-static bool
-fleet_url_ok(const char *s)
-{
-	const char *host = s + 7, *colon;
-	char *end;
-	long port;
-
-	if (strncmp(s, "http://", 7) != 0 ||
-	    (colon = strrchr(host, ':')) == NULL || colon == host ||
-	    strchr(host, '/') != NULL)
-		return false;
-	port = strtol(colon + 1, &end, 10);
-	return *end == '\0' && end != colon + 1 && port >= 1 && port <= 65535;
-}
-
-/* Rules across the fleet block's fields, once they are read. */
-static void
-fleet_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
-{
-	struct cd_fleet *fl = base;
-	char msg[64];
-	size_t i;
-
-	conf_done_present(w, n, base, seen);
-	if (fl->fl_netcd > CD_FLEET_MAX_ETCD) {
-		snprintf(msg, sizeof(msg), "too many endpoints: canaryd takes "
-		    "at most %d", CD_FLEET_MAX_ETCD);
-		conf_field_err(w, conf_map_val(w, n, "etcd"), "etcd", msg);
-	}
-	for (i = 0; i < fl->fl_netcd && fl->fl_etcd[i] != NULL; i++)
-		if (!fleet_url_ok(fl->fl_etcd[i]))
-			conf_field_err(w, conf_map_val(w, n, "etcd"), "etcd",
-			    "want http://host:port (etcd's gateway speaks "
-			    "plain HTTP here)");
-	if (fl->fl_prefix != NULL && fl->fl_prefix[0] != '/')
-		conf_field_err(w, conf_map_val(w, n, "prefix"), "prefix",
-		    "must begin with /");
-	if (fl->fl_lease_ttl < CD_FLEET_LEASE_TTL_MIN ||
-	    fl->fl_lease_ttl > CD_FLEET_LEASE_TTL_MAX)
-		conf_field_err(w, conf_map_val(w, n, "lease_ttl"), "lease_ttl",
-		    "must be 2s to 60s (etcd grants no lease under 2s)");
-	if (fl->fl_report_interval < CD_FLEET_REPORT_MIN ||
-	    fl->fl_report_interval > fl->fl_lease_ttl / 2)
-		conf_field_err(w, conf_map_val(w, n, "report_interval"),
-		    "report_interval", "must be 0.1s to half the lease_ttl");
-	if (fl->fl_traffic_wait < 0)
-		conf_field_err(w, conf_map_val(w, n, "traffic_wait"),
-		    "traffic_wait", "must not be negative");
-}
-
-_Static_assert(offsetof(struct cd_fleet, fl_set) == 0,
-    "conf_done_present() sets fl_set");
-
-/* node.metadata.canaryd.fleet: one canary decision for many instances */
-#define FL(m)	AT(struct cd_fleet, m)
-static const struct conf_field fleet_fields[] = {
-	{ "etcd", CK_STRSEQ, CF_REQUIRED | CF_NONEMPTY, .f_max = 255,
-	    LIST(struct cd_fleet, fl_etcd, fl_netcd, char *),
-	    .f_note = "http://host:port of etcd members (v3 JSON gateway)" },
-	{ "prefix", CK_STR, CF_NONEMPTY, .f_max = CD_FLEET_PREFIX_MAX - 1,
-	    FL(fl_prefix), .f_defdoc = "/canaryd/<node.cluster>" },
-	{ "lease_ttl", CK_DUR, CF_DEF, .f_def = CD_FLEET_LEASE_TTL_DEFAULT,
-	    FL(fl_lease_ttl), .f_note = "2s .. 60s" },
-	{ "report_interval", CK_DUR, CF_DEF, .f_def = CD_FLEET_REPORT_DEFAULT,
-	    FL(fl_report_interval), .f_note = "0.1s .. lease_ttl / 2" },
-	{ "state_dir", CK_STR, CF_DEF | CF_NONEMPTY, .f_max = 1024,
-	    .f_defstr = CD_FLEET_STATE_DIR_DEFAULT, FL(fl_state_dir) },
-	{ "traffic_wait", CK_DUR, CF_DEF, .f_def = 0, FL(fl_traffic_wait),
-	    .f_defdoc = "5 step intervals, at least 60s" },
-	F_END
-};
-static const struct conf_msg msg_fleet = { "canaryd fleet", fleet_fields,
-    NULL, fleet_done };
-
-/* node.metadata.canaryd: canaryd's own node options */
-static const struct conf_field node_canaryd_fields[] = {
-	{ "fleet", CK_MSG, 0, .f_msg = &msg_fleet, .f_off = 0 },
-	F_END
-};
-static const struct conf_msg msg_node_canaryd = { "canaryd node metadata",
-    node_canaryd_fields, NULL, NULL };
-
-/* envoy.config.core.v3.Node: who this instance is, in its fleet */
-static const struct conf_field node_fields[] = {
-	{ "id", CK_STR, CF_NONEMPTY, .f_max = CD_FLEET_ID_MAX - 1,
-	    FL(fl_node_id), .f_note = "--service-node wins" },
-	{ "cluster", CK_STR, CF_NONEMPTY, .f_max = CD_FLEET_ID_MAX - 1,
-	    FL(fl_cluster), .f_note = "--service-cluster wins" },
-	{ "metadata", CK_FN, 0, .f_fn = conf_fn_filter_metadata,
-	    .f_like = CK_STRUCT, .f_msg = &msg_node_canaryd,
-	    .f_note = "canaryd reads its own namespace, canaryd" },
-	F_END
-};
-#undef FL
-static const struct conf_msg msg_node = { "Node", node_fields, NULL, NULL };
-
 /* ---- bootstrap -------------------------------------------------------- */
 
+#define NO_STATS_SINK	"canaryd's statistics are read from its admin " \
+	"port (/stats, /stats/prometheus), not pushed"
+#define NO_TRACING	"the connection manager's tracing, which would use " \
+	"it, is refused"
+#define NO_WATCHDOG	"canaryd's master respawns a worker that dies; " \
+	"there is no watchdog to configure"
+
 static const struct conf_field bootstrap_fields[] = {
-	{ "node", CK_MSG, 0, .f_msg = &msg_node,
-	    AT(struct cd_conf, c_fleet) },
+	{ "node", CK_FN, 0, .f_fn = fn_node, .f_like = CK_MSG,
+	    .f_msg = &msg_node, AT(struct cd_conf, c_node) },
+	{ "node_context_params", CK_IGNORE, 0, .f_why = "it names xDS "
+	    "resources, and canaryd loads static configuration only" },
 	{ "static_resources", CK_MSG, CF_REQUIRED, .f_msg = &msg_static },
-	{ "dynamic_resources", CK_REJECT, 0,
-	    .f_why = "canaryd loads static configuration only" },
-	{ "cluster_manager", CK_REJECT, .f_flags = 0 },
-	{ "stats_sinks", CK_REJECT, .f_flags = 0 },
-	{ "stats_config", CK_REJECT, .f_flags = 0 },
+	{ "dynamic_resources", CK_REJECT, 0, .f_why = NO_XDS },
+	{ "cluster_manager", CK_REJECT, 0, .f_why = "canaryd has no "
+	    "cluster-manager-wide options (local cluster, upstream bind, "
+	    "load reports); remove it and set options on each cluster" },
+	{ "hds_config", CK_REJECT, 0, .f_why = "canaryd runs its own health "
+	    "checks; remove it and give each cluster health_checks" },
+	{ "flags_path", CK_REJECT, 0, .f_why = "canaryd reads no flag "
+	    "files; remove it and drain with SIGTERM or POST "
+	    "/drain_listeners" },
+	{ "stats_sinks", CK_IGNORE, 0, .f_why = NO_STATS_SINK },
+	{ "deferred_stat_options", CK_IGNORE, 0, .f_why = "canaryd's "
+	    "statistics live in fixed shared memory" },
+	{ "stats_config", CK_IGNORE, 0, .f_why = "canaryd's statistic names "
+	    "and histograms are fixed (no tags, no inclusion lists)" },
+	{ "stats_flush_interval", CK_IGNORE, 0, .f_why = NO_STATS_SINK },
+	{ "stats_flush_on_admin", CK_IGNORE, 0, .f_why = NO_STATS_SINK },
+	{ "stats_eviction_interval", CK_IGNORE, 0, .f_why = "canaryd's "
+	    "statistics live in fixed shared memory" },
+	{ "watchdog", CK_IGNORE, 0, .f_why = NO_WATCHDOG },
+	{ "watchdogs", CK_IGNORE, 0, .f_why = NO_WATCHDOG },
+	{ "tracing", CK_IGNORE, 0, .f_why = NO_TRACING },
+	{ "layered_runtime", CK_REJECT, 0, .f_why = "canaryd reads no "
+	    "runtime layers; remove it, write the values into the file and "
+	    "apply them with SIGHUP (weights change live)" },
 	{ "admin", CK_MSG, 0, .f_msg = &msg_admin,
 	    AT(struct cd_conf, c_admin) },
-	{ "overload_manager", CK_REJECT, .f_flags = 0 },
-	{ "layered_runtime", CK_REJECT, .f_flags = 0 },
+	{ "overload_manager", CK_IGNORE, 0, .f_why = "canaryd has no "
+	    "overload manager; circuit_breakers and "
+	    "max_connections_per_worker bound its load" },
+	{ "enable_dispatcher_stats", CK_IGNORE, 0, .f_why = "canaryd keeps "
+	    "no event loop statistics" },
+	{ "header_prefix", CK_REJECT, 0, .f_why = "canaryd's own headers are "
+	    "always x-envoy-*; remove it" },
+	{ "stats_server_version_override", CK_IGNORE, 0, .f_why = "canaryd "
+	    "has no server.version statistic" },
+	{ "use_tcp_for_dns_lookups", CK_IGNORE, 0, .f_why = "canaryd "
+	    "resolves names with the system resolver" },
+	{ "dns_resolution_config", CK_REJECT, 0, .f_why = NO_DNS_CONF },
+	{ "typed_dns_resolver_config", CK_REJECT, 0, .f_why = NO_DNS_CONF },
+	{ "bootstrap_extensions", CK_REJECT, 0, .f_why = NO_EXTENSION },
+	{ "fatal_actions", CK_IGNORE, 0, .f_why = "canaryd runs no actions "
+	    "on a crash; its master respawns the worker" },
+	{ "config_sources", CK_REJECT, 0, .f_why = NO_XDS },
+	{ "default_config_source", CK_REJECT, 0, .f_why = NO_XDS },
+	{ "default_socket_interface", CK_REJECT, 0, .f_why = "canaryd uses "
+	    "the kernel's sockets; remove it" },
+	{ "certificate_provider_instances", CK_REJECT, 0, .f_why = NO_TLS },
+	{ "inline_headers", CK_IGNORE, 0, .f_why = "a lookup speed-up in "
+	    "Envoy; canaryd indexes the headers it needs itself" },
+	{ "perf_tracing_file_path", CK_IGNORE, 0, .f_why = "canaryd writes "
+	    "no performance traces" },
+	{ "default_regex_engine", CK_IGNORE, 0, .f_why = "canaryd matches "
+	    "safe_regex with POSIX extended regexes, RE2's forms translated "
+	    "(canaryd.yaml(5))" },
+	{ "xds_delegate_extension", CK_REJECT, 0, .f_why = NO_XDS },
+	{ "xds_config_tracker_extension", CK_REJECT, 0, .f_why = NO_XDS },
+	{ "listener_manager", CK_REJECT, 0, .f_why = NO_EXTENSION },
+	{ "application_log_config", CK_IGNORE, 0, .f_why = "canaryd's log "
+	    "lines have one format (see --log-path)" },
+	{ "grpc_async_client_manager_config", CK_IGNORE, 0, .f_why =
+	    "canaryd has no gRPC clients" },
+	{ "memory_allocator_manager", CK_IGNORE, 0, .f_why = "canaryd uses "
+	    "the C library's allocator and fixed pools" },
 	F_END
 };
 const struct conf_msg conf_msg_bootstrap = { "Bootstrap",

@@ -47,7 +47,7 @@ conf_fn_filter_metadata(struct cw *w, const struct conf_field *f,
 	struct conf_pair pairs[CONF_MAX_PAIRS];
 	char wb[CONF_QUOTE_MAX + 8];
 	yaml_node_t *k, *val;
-	size_t np = 0, i, j, old;
+	size_t np = 0, i, j, old, jlen;
 
 	if (v->type != YAML_MAPPING_NODE) {
 		conf_err(w, v, "want a mapping of namespaces, got %s",
@@ -68,7 +68,16 @@ conf_fn_filter_metadata(struct cw *w, const struct conf_field *f,
 		old = conf_path_pushn(w, conf_sval(k), conf_slen(k));
 		if (j < i) {
 			if (!pairs[i].p_merged)
-				conf_err(w, k, "duplicate namespace");
+				conf_err(w, k, "duplicate namespace (also on "
+				    "line %d); remove one",
+				    (int)pairs[j].p_key->start_mark.line + 1);
+			/* canaryd's second one is checked all the same */
+			if (!pairs[i].p_merged &&
+			    strcmp(conf_sval(k), CONF_NS) == 0) {
+				jlen = w->w_json.b_len;
+				conf_walk_msg(w, val, f->f_msg, base, NULL);
+				w->w_json.b_len = jlen;
+			}
 			conf_path_pop(w, old);
 			continue;
 		}
@@ -78,7 +87,8 @@ conf_fn_filter_metadata(struct cw *w, const struct conf_field *f,
 		conf_json_raw(w, ":");
 		if (strcmp(conf_sval(k), CONF_NS) == 0)
 			conf_walk_msg(w, val, f->f_msg, base, NULL);
-		else if (val->type == YAML_MAPPING_NODE)
+		else if (val->type == YAML_MAPPING_NODE ||
+		    (f->f_flags & CF_FREEFORM))
 			conf_json_yaml(w, val, 1);
 		else
 			conf_err(w, val, "want a mapping "

@@ -26,7 +26,7 @@
 
 static const struct conf_enum enum_cluster_type = { "cluster type",
     (const struct conf_enum_val[]){ { "STATIC", CD_CT_STATIC },
-    { "STRICT_DNS", CD_CT_STRICT_DNS }, { "LOGICAL_DNS", CONF_ENUM_NOSUP },
+    { "STRICT_DNS", CD_CT_STRICT_DNS }, { "LOGICAL_DNS", CD_CT_LOGICAL_DNS },
     { "EDS", CONF_ENUM_NOSUP }, { "ORIGINAL_DST", CONF_ENUM_NOSUP },
     { NULL, 0 } } };
 
@@ -103,10 +103,14 @@ static const struct conf_msg msg_ep_address = { "Address",
 #define EP(m)	AT(struct cd_endpoint, m)
 static const struct conf_field endpoint_fields[] = {
 	{ "address", CK_MSG, CF_REQUIRED, .f_msg = &msg_ep_address },
-	{ "health_check_config", CK_REJECT, .f_flags = 0 },
+	{ "health_check_config", CK_REJECT, 0, .f_why = "health checks go "
+	    "to the endpoint's own address; remove it (or run the check's "
+	    "target on the endpoint's port)" },
 	{ "hostname", CK_STR, CF_NONEMPTY, .f_max = CD_HOSTNAME_MAX - 1,
 	    EP(ep_hostname) },
-	{ "additional_addresses", CK_REJECT, .f_flags = 0 },
+	{ "additional_addresses", CK_REJECT, 0, .f_why = "an endpoint has one "
+	    "address in canaryd; list each address as an endpoint of its "
+	    "own" },
 	F_END
 };
 static const struct conf_msg msg_endpoint = { "Endpoint", endpoint_fields,
@@ -114,9 +118,14 @@ static const struct conf_msg msg_endpoint = { "Endpoint", endpoint_fields,
 
 static const struct conf_field lb_endpoint_fields[] = {
 	{ "endpoint", CK_MSG, CF_REQUIRED, 1, .f_msg = &msg_endpoint },
-	{ "endpoint_name", CK_REJECT, 0, .f_oneof = 1 },
-	{ "health_status", CK_REJECT, .f_flags = 0 },
-	{ "metadata", CK_REJECT, .f_flags = 0 },
+	{ "endpoint_name", CK_REJECT, 0, .f_oneof = 1, .f_why = "it names "
+	    "an endpoint of named_endpoints, which are refused; use "
+	    "endpoint" },
+	{ "health_status", CK_REJECT, 0, .f_why = "an endpoint's health "
+	    "comes from health checks and outlier detection only; remove "
+	    "it" },
+	{ "metadata", CK_IGNORE, 0, .f_why = "only subset load balancing and "
+	    "filters read endpoint metadata, and canaryd has neither" },
 	{ "load_balancing_weight", CK_UINT, CF_DEF, .f_min = 1,
 	    .f_max = UINT32_MAX, .f_def = 1, EP(ep_weight) },
 	F_END
@@ -171,16 +180,25 @@ fn_lb_endpoints(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 	conf_json_raw(w, "]");
 }
 
+#define NO_LOCALITY_LB	"canaryd balances over every endpoint of a " \
+	"cluster alike, whatever their locality; remove it"
 static const struct conf_field locality_eps_fields[] = {
 	{ "locality", CK_MSG, 0, .f_msg = &msg_locality },
+	{ "metadata", CK_IGNORE, 0, .f_why = "only filters read locality "
+	    "metadata, and canaryd runs none" },
 	{ "lb_endpoints", CK_FN, 0, .f_fn = fn_lb_endpoints,
 	    .f_like = CK_SEQ, .f_msg = &msg_lb_endpoint,
 	    .f_items = CD_MAX_HOSTS,
 	    .f_note = "counted over all the cluster's localities" },
-	{ "load_balancing_weight", CK_REJECT, 0,
-	    .f_why = "locality weights" },
-	{ "priority", CK_REJECT, 0, .f_why = "priority levels" },
-	{ "proximity", CK_REJECT, .f_flags = 0 },
+	{ "load_balancer_endpoints", CK_REJECT, 0, .f_why = NO_XDS },
+	{ "leds_cluster_locality_config", CK_REJECT, 0, .f_why = NO_XDS },
+	{ "load_balancing_weight", CK_REJECT, 0, .f_why = "locality weights "
+	    "are not supported: " NO_LOCALITY_LB },
+	{ "priority", CK_REJECT, 0, .f_why = "priority levels are not "
+	    "supported; remove it and use the route's fallback option "
+	    "(metadata.filter_metadata.canaryd.fallback) for a backup "
+	    "cluster" },
+	{ "proximity", CK_REJECT, 0, .f_why = NO_LOCALITY_LB },
 	F_END
 };
 static const struct conf_msg msg_locality_eps = { "LocalityLbEndpoints",
@@ -199,8 +217,10 @@ static const struct conf_field cla_fields[] = {
 	    CL(cl_lb_cluster_name) },
 	{ "endpoints", CK_FN, 0, .f_fn = fn_endpoints, .f_like = CK_SEQ,
 	    .f_msg = &msg_locality_eps },
-	{ "named_endpoints", CK_REJECT, .f_flags = 0 },
-	{ "policy", CK_REJECT, .f_flags = 0 },
+	{ "named_endpoints", CK_REJECT, 0, .f_why = "list the endpoints "
+	    "under endpoints[].lb_endpoints instead" },
+	{ "policy", CK_REJECT, 0, .f_why = "canaryd does no overload drops "
+	    "nor priority overprovisioning; remove it" },
 	F_END
 };
 static const struct conf_msg msg_cla = { "ClusterLoadAssignment",
@@ -226,9 +246,11 @@ static const struct conf_field thresholds_fields[] = {
 	    T(t_th.th_max_requests) },
 	{ "max_retries", CK_UINT, CF_DEF, U32, .f_def = 3,
 	    T(t_th.th_max_retries) },
-	{ "retry_budget", CK_REJECT, 0, .f_why = "use max_retries" },
+	{ "retry_budget", CK_REJECT, 0, .f_why = "retry budgets are not "
+	    "supported; use max_retries" },
 	{ "track_remaining", CK_BOOL, 0, T(t_th.th_track_remaining) },
-	{ "max_connection_pools", CK_REJECT, .f_flags = 0 },
+	{ "max_connection_pools", CK_REJECT, 0, .f_why = "canaryd keeps one "
+	    "connection pool per worker and cluster; remove it" },
 	F_END
 };
 #undef T
@@ -256,6 +278,10 @@ fn_thresholds(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		old = conf_path_index(w, i);
 		memset(&t, 0, sizeof(t));
 		conf_walk_msg(w, it, f->f_msg, &t, NULL);
+		if (t.t_prio == CD_PRIO_HIGH && !given[t.t_prio])
+			conf_warn(w, it, "accepted, not used by canaryd: its "
+			    "routes have no priority, so every request counts "
+			    "against the DEFAULT thresholds");
 		if (t.t_prio >= 0 && t.t_prio < CD_NPRIO) {
 			if (given[t.t_prio])
 				conf_warn(w, it, "second thresholds entry for "
@@ -276,7 +302,9 @@ fn_thresholds(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 static const struct conf_field breakers_fields[] = {
 	{ "thresholds", CK_FN, 0, .f_fn = fn_thresholds, .f_like = CK_SEQ,
 	    .f_msg = &msg_thresholds },
-	{ "per_host_thresholds", CK_REJECT, .f_flags = 0 },
+	{ "per_host_thresholds", CK_REJECT, 0, .f_why = "canaryd's breakers "
+	    "count per cluster; remove it (outlier_detection ejects a "
+	    "failing host)" },
 	F_END
 };
 static const struct conf_msg msg_breakers = { "CircuitBreakers",
@@ -310,18 +338,27 @@ static const struct conf_field http_hc_fields[] = {
 	{ "host", CK_STR, CF_NONEMPTY, HC(hc_host),
 	    .f_defdoc = "the cluster's name" },
 	{ "path", CK_STR, CF_REQUIRED | CF_NONEMPTY, HC(hc_path) },
-	{ "send", CK_REJECT, .f_flags = 0 },
-	{ "receive", CK_REJECT, .f_flags = 0 },
-	{ "request_headers_to_add", CK_REJECT, .f_flags = 0 },
-	{ "request_headers_to_remove", CK_REJECT, .f_flags = 0 },
+	{ "send", CK_REJECT, 0, .f_why = "an HTTP check sends a request "
+	    "without a body; remove it" },
+	{ "receive", CK_REJECT, 0, .f_why = "an HTTP check judges the "
+	    "status only; remove it and use expected_statuses" },
+	{ "response_buffer_size", CK_IGNORE, 0, .f_why = "canaryd reads no "
+	    "response body (receive is refused)" },
+	{ "request_headers_to_add", CK_REJECT, 0, .f_why = "the check sends "
+	    "Host and User-Agent only; remove it" },
+	{ "request_headers_to_remove", CK_REJECT, 0, .f_why = "the check "
+	    "sends Host and User-Agent only; remove it" },
 	{ "expected_statuses", CK_ARR, 0, .f_msg = &msg_status_range,
 	    .f_items = CD_MAX_STATUS_RANGES,
 	    LIST(struct cd_health_check, hc_expected, hc_nexpected,
 	    struct cd_status_range), .f_defdoc = "200 only" },
-	{ "retriable_statuses", CK_REJECT, .f_flags = 0 },
+	{ "retriable_statuses", CK_REJECT, 0, .f_why = "any status outside "
+	    "expected_statuses is a failure; remove it and raise "
+	    "unhealthy_threshold instead" },
 	{ "codec_client_type", CK_ENUM, CF_NOSTORE,
 	    .f_enum = &enum_hc_codec },
-	{ "service_name_matcher", CK_REJECT, .f_flags = 0 },
+	{ "service_name_matcher", CK_REJECT, 0, .f_why = "canaryd checks "
+	    "every host of the cluster; remove it" },
 	{ "method", CK_ENUM, CF_DEF | CF_ENUMSTR, .f_defstr = "GET",
 	    .f_enum = &enum_method, HC(hc_method) },
 	F_END
@@ -347,7 +384,10 @@ hc_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 }
 
 /* The three checks canaryd does not run share their refusal. */
-#define HC_HTTP_ONLY	"canaryd runs HTTP health checks only"
+#define HC_HTTP_ONLY	"canaryd runs HTTP health checks only; use " \
+	"http_health_check with a path the backend answers"
+#define HC_NO_LOG	"health check events go to canaryd's own log"
+
 static const struct conf_field hc_fields[] = {
 	{ "timeout", CK_DUR, CF_REQUIRED | CF_GT, HC(hc_timeout) },
 	{ "interval", CK_DUR, CF_REQUIRED | CF_GT, HC(hc_interval) },
@@ -359,7 +399,8 @@ static const struct conf_field hc_fields[] = {
 	    .f_max = UINT32_MAX, HC(hc_unhealthy_threshold) },
 	{ "healthy_threshold", CK_UINT, CF_REQUIRED, .f_min = 1,
 	    .f_max = UINT32_MAX, HC(hc_healthy_threshold) },
-	{ "alt_port", CK_REJECT, .f_flags = 0 },
+	{ "alt_port", CK_REJECT, 0, .f_why = "checks go to the endpoint's "
+	    "own port; remove it" },
 	{ "reuse_connection", CK_BOOL, CF_DEF, .f_def = 1,
 	    HC(hc_reuse_connection) },
 	{ "http_health_check", CK_MSG, CF_REQUIRED, 2,
@@ -375,8 +416,13 @@ static const struct conf_field hc_fields[] = {
 	    .f_defdoc = "unhealthy_interval" },
 	{ "healthy_edge_interval", CK_DUR, CF_GT,
 	    HC(hc_healthy_edge_interval), .f_defdoc = "interval" },
-	{ "event_log_path", CK_REJECT, .f_flags = 0 },
-	{ "always_log_health_check_failures", CK_REJECT, .f_flags = 0 },
+	{ "event_log_path", CK_IGNORE, 0, .f_why = HC_NO_LOG },
+	{ "event_logger", CK_IGNORE, 0, .f_why = HC_NO_LOG },
+	{ "event_service", CK_IGNORE, 0, .f_why = HC_NO_LOG },
+	{ "always_log_health_check_failures", CK_IGNORE, 0,
+	    .f_why = HC_NO_LOG },
+	{ "always_log_health_check_success", CK_IGNORE, 0,
+	    .f_why = HC_NO_LOG },
 	{ "tls_options", CK_REJECT, 0, .f_why = NO_TLS },
 	{ "no_traffic_healthy_interval", CK_DUR, CF_GT,
 	    HC(hc_no_traffic_healthy_interval),
@@ -401,8 +447,8 @@ fn_health_checks(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		conf_oom(w);
 		return;
 	}
-	if (conf_walk_one(w, f, v, hc,
-	    "canaryd supports one health check per cluster", NULL) == 1)
+	if (conf_walk_one(w, f, v, hc, sizeof(*hc), "canaryd supports one "
+	    "health check per cluster; keep the HTTP one", NULL) == 1)
 		cl->cl_hc = hc;
 }
 
@@ -420,29 +466,115 @@ static const struct conf_msg msg_percent = { "Percent", percent_fields,
 static const struct conf_field common_lb_fields[] = {
 	{ "healthy_panic_threshold", CK_MSG, 0, .f_msg = &msg_percent,
 	    CL(cl_panic_threshold), .f_defdoc = "50" },
-	{ "zone_aware_lb_config", CK_REJECT, .f_flags = 0 },
-	{ "locality_weighted_lb_config", CK_REJECT, .f_flags = 0 },
-	{ "update_merge_window", CK_REJECT, .f_flags = 0 },
-	{ "ignore_new_hosts_until_first_hc", CK_REJECT, .f_flags = 0 },
-	{ "close_connections_on_host_set_change", CK_REJECT, .f_flags = 0 },
-	{ "consistent_hashing_lb_config", CK_REJECT, .f_flags = 0 },
+	{ "zone_aware_lb_config", CK_REJECT, 0, .f_why = NO_LOCALITY_LB },
+	{ "locality_weighted_lb_config", CK_REJECT, 0,
+	    .f_why = NO_LOCALITY_LB },
+	{ "update_merge_window", CK_IGNORE, 0, .f_why = "a STRICT_DNS "
+	    "cluster's hosts change at once on each resolution" },
+	{ "ignore_new_hosts_until_first_hc", CK_REJECT, 0, .f_why = "a new "
+	    "host takes traffic before its first check in canaryd; remove "
+	    "it" },
+	{ "close_connections_on_host_set_change", CK_REJECT, 0,
+	    .f_why = "pooled connections to hosts that stay are kept; remove "
+	    "it" },
+	{ "consistent_hashing_lb_config", CK_REJECT, 0, .f_why = "canaryd has "
+	    "no hashing load balancer; remove it (the canary sticky option "
+	    "keeps a user on one version)" },
+	{ "override_host_status", CK_REJECT, 0, .f_why = "canaryd has no "
+	    "host override; remove it" },
 	F_END
 };
 static const struct conf_msg msg_common_lb = { "Cluster.CommonLbConfig",
     common_lb_fields, NULL, NULL };
 
+/* envoy.config.core.v3.HttpProtocolOptions of a cluster: in
+ * typed_extension_protocol_options, or in the deprecated field */
 static const struct conf_field cluster_proto_fields[] = {
 	{ "idle_timeout", CK_DUR, CF_DEF, .f_def = 3600 * CONF_S,
 	    CL(cl_idle_timeout) },
-	{ "max_connection_duration", CK_REJECT, .f_flags = 0 },
-	{ "max_headers_count", CK_REJECT, .f_flags = 0 },
-	{ "max_stream_duration", CK_REJECT, .f_flags = 0 },
-	{ "headers_with_underscores_action", CK_REJECT, .f_flags = 0 },
-	{ "max_requests_per_connection", CK_REJECT, .f_flags = 0 },
+	{ "max_connection_duration", CK_REJECT, 0, .f_why = "pooled upstream "
+	    "connections live until idle_timeout; remove it" },
+	{ "max_headers_count", CK_REJECT, 0, .f_why = "canaryd's upstream "
+	    "response header limit is fixed; remove it" },
+	{ "max_response_headers_kb", CK_REJECT, 0, .f_why = "canaryd's "
+	    "upstream response header limit is fixed; remove it" },
+	{ "max_stream_duration", CK_REJECT, 0, .f_why = "use the route's "
+	    "timeout" },
+	{ "headers_with_underscores_action", CK_REJECT, 0, .f_why = "canaryd "
+	    "passes response headers with underscores; remove it" },
+	{ "max_requests_per_connection", CK_UINT, CF_DEF, U32, .f_def = 0,
+	    CL(cl_max_requests_per_connection) },
 	F_END
 };
 static const struct conf_msg msg_cluster_proto = { "HttpProtocolOptions",
     cluster_proto_fields, NULL, NULL };
+
+#define HTTP11_ONLY	"canaryd speaks HTTP/1.1 upstream; remove it " \
+	"(http_protocol_options is the one protocol)"
+
+/* Http1ProtocolOptions upstream: canaryd's HTTP/1.1 has no options. */
+static const struct conf_msg msg_upstream_http1 = { "Http1ProtocolOptions",
+    conf_no_fields, NULL, NULL };
+
+/* ExplicitHttpConfig and UseDownstreamHttpConfig: HTTP/1.1 either way
+ * (the downstream side speaks nothing else). */
+static const struct conf_field explicit_http_fields[] = {
+	{ "http_protocol_options", CK_MSG, CF_REQUIRED, 1,
+	    .f_msg = &msg_upstream_http1 },
+	{ "http2_protocol_options", CK_REJECT, 0, 1, .f_why = HTTP11_ONLY },
+	{ "http3_protocol_options", CK_REJECT, 0, 1, .f_why = HTTP11_ONLY },
+	F_END
+};
+static const struct conf_msg msg_explicit_http = {
+    "HttpProtocolOptions.ExplicitHttpConfig", explicit_http_fields, NULL,
+    NULL };
+static const struct conf_field downstream_http_fields[] = {
+	{ "http_protocol_options", CK_MSG, 0, .f_msg = &msg_upstream_http1 },
+	{ "http2_protocol_options", CK_REJECT, 0, .f_why = HTTP11_ONLY },
+	{ "http3_protocol_options", CK_REJECT, 0, .f_why = HTTP11_ONLY },
+	F_END
+};
+static const struct conf_msg msg_downstream_http = {
+    "HttpProtocolOptions.UseDownstreamHttpConfig", downstream_http_fields,
+    NULL, NULL };
+
+/* envoy.extensions.upstreams.http.v3.HttpProtocolOptions */
+static const struct conf_field upstream_http_fields[] = {
+	{ "common_http_protocol_options", CK_MSG, 0,
+	    .f_msg = &msg_cluster_proto },
+	{ "upstream_http_protocol_options", CK_REJECT, 0, .f_why = NO_TLS },
+	{ "explicit_http_config", CK_MSG, CF_REQUIRED, 1,
+	    .f_msg = &msg_explicit_http },
+	{ "use_downstream_protocol_config", CK_MSG, CF_REQUIRED, 1,
+	    .f_msg = &msg_downstream_http },
+	{ "auto_config", CK_REJECT, 0, 1, .f_why = HTTP11_ONLY },
+	{ "http_filters", CK_REJECT, 0, .f_why = "canaryd has no upstream HTTP "
+	    "filters; remove it" },
+	{ "header_validation_config", CK_REJECT, 0, .f_why = "canaryd checks "
+	    "headers by RFC 9110 rules of its own; remove it" },
+	F_END
+};
+static const struct conf_msg msg_upstream_http = { "HttpProtocolOptions",
+    upstream_http_fields, NULL, NULL };
+
+#define UPSTREAM_HTTP	"envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+
+static const struct conf_any any_upstream_http[] = {
+	{ UPSTREAM_HTTP, &msg_upstream_http, NULL, NULL },
+	{ NULL, NULL, NULL, "canaryd's upstream protocol options are "
+	    UPSTREAM_HTTP "; use that @type" },
+};
+
+/* A map from extension name to its Any: one name canaryd knows. */
+static const struct conf_field typed_options_fields[] = {
+	{ UPSTREAM_HTTP, CK_ANY, 0, .f_any = any_upstream_http,
+	    .f_why = "protocol options" },
+	{ "envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions", CK_REJECT,
+	    0, .f_why = "canaryd proxies HTTP/1.1, not TCP; remove it" },
+	F_END
+};
+static const struct conf_msg msg_typed_options = {
+    "typed_extension_protocol_options", typed_options_fields, NULL, NULL };
 
 /* ---- outlier detection ------------------------------------------------ */
 
@@ -454,7 +586,7 @@ _Static_assert(offsetof(struct cd_outlier, od_set) == 0,
  * silently ignored. */
 #define OD(m)	AT(struct cd_outlier, m)
 #define OD_NOSUP "only consecutive_5xx and consecutive_gateway_failure " \
-	"ejection are implemented"
+	"ejection are implemented; remove it"
 static const struct conf_field outlier_fields[] = {
 	{ "consecutive_5xx", CK_UINT, CF_DEF, U32, .f_def = 5,
 	    OD(od_consecutive_5xx) },
@@ -543,10 +675,26 @@ static void
 cluster_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 {
 	struct cd_cluster *cl = base;
+	uint64_t both = conf_field_bit(&conf_msg_cluster,
+	    "common_http_protocol_options") | conf_field_bit(&conf_msg_cluster,
+	    "typed_extension_protocol_options");
+	size_t old;
 	char *p;
 
-	(void)seen;
 	conf_pos_set(w, &cl->cl_pos, n);
+	/* Envoy would take the typed options and ignore the other */
+	if ((seen & both) == both) {
+		old = conf_path_push(w, "common_http_protocol_options");
+		conf_err(w, conf_map_key(w, n, "common_http_protocol_options"),
+		    "deprecated: set it in typed_extension_protocol_options, "
+		    "which Envoy reads instead of this");
+		conf_path_pop(w, old);
+	}
+	if (cl->cl_type == CD_CT_LOGICAL_DNS && cl->cl_nendpoints != 1)
+		conf_err(w, conf_map_val(w, n, "load_assignment"), "a "
+		    "LOGICAL_DNS cluster takes exactly one endpoint (it has "
+		    "%zu), as in Envoy; use STRICT_DNS for several",
+		    cl->cl_nendpoints);
 	if (cl->cl_name == NULL)
 		return;
 	if ((cl->cl_stat_name = arena_strdup(w->w_arena, cl->cl_name)) ==
@@ -559,64 +707,143 @@ cluster_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 			*p = '_';
 }
 
+/* Cluster.cluster_type: custom cluster types, by their extension. */
+static const struct conf_any any_cluster_type[] = {
+	{ "envoy.extensions.clusters.aggregate.v3.ClusterConfig", NULL,
+	    "envoy.clusters.aggregate", "canaryd has no aggregate clusters; "
+	    "use the route's fallback option "
+	    "(metadata.filter_metadata.canaryd.fallback: <cluster>) to send "
+	    "requests on when the picked cluster fails" },
+	{ "envoy.extensions.clusters.dynamic_forward_proxy.v3.ClusterConfig",
+	    NULL, "envoy.clusters.dynamic_forward_proxy", "canaryd routes to "
+	    "the clusters of the file only; list the backends as STRICT_DNS "
+	    "clusters" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static const struct conf_enum enum_protocol_selection = {
+    "protocol_selection", (const struct conf_enum_val[]){
+    { "USE_CONFIGURED_PROTOCOL", 0 }, { "USE_DOWNSTREAM_PROTOCOL", 0 },
+    { NULL, 0 } } };
+
+#define NO_POLICY	"canaryd's load balancers are ROUND_ROBIN and " \
+	"RANDOM; remove it"
+#define NO_UP_H1OPTS	"canaryd speaks plain HTTP/1.1 upstream with fixed " \
+	"options; remove it (the pool's idle_timeout goes in " \
+	"common_http_protocol_options)"
+
 /* type before load_assignment: ep_sockaddr_done() needs it */
 static const struct conf_field cluster_fields[] = {
+	{ "transport_socket_matches", CK_REJECT, 0, .f_why = NO_TLS },
+	{ "transport_socket_matcher", CK_REJECT, 0, .f_why = NO_TLS },
 	{ "name", CK_STR, CF_REQUIRED | CF_NONEMPTY,
 	    .f_max = CD_NAME_MAX - 1, CL(cl_name) },
 	{ "alt_stat_name", CK_STR, CF_NONEMPTY, .f_max = CD_NAME_MAX - 1,
 	    CL(cl_alt_stat_name) },
 	{ "type", CK_FN, 0, .f_fn = fn_cluster_type, .f_like = CK_ENUM,
 	    .f_enum = &enum_cluster_type, CL(cl_type), .f_defdoc = "STATIC" },
-	{ "cluster_type", CK_REJECT, .f_flags = 0 },
-	{ "eds_cluster_config", CK_REJECT, .f_flags = 0 },
+	{ "cluster_type", CK_REJECT, 0, .f_any = any_cluster_type,
+	    .f_why = "canaryd has no custom cluster types; use type: STATIC "
+	    "or STRICT_DNS" },
+	{ "eds_cluster_config", CK_REJECT, 0, .f_why = NO_XDS },
 	{ "connect_timeout", CK_DUR, CF_DEF | CF_GT, .f_def = 5 * CONF_S,
 	    CL(cl_connect_timeout) },
-	{ "per_connection_buffer_limit_bytes", CK_UINT, CF_DEF, .f_min = 1,
-	    .f_max = UINT32_MAX, .f_def = CONF_MIB, CL(cl_buffer_limit) },
+	{ "per_connection_buffer_limit_bytes", CK_UINT, CF_DEF | CF_WARN,
+	    .f_min = 1, .f_max = UINT32_MAX, .f_def = CONF_MIB,
+	    CL(cl_buffer_limit), .f_why = "upstream buffers have fixed "
+	    "sizes; the listener's per_connection_buffer_limit_bytes bounds "
+	    "a request", .f_note = "accepted, not used (a warning)" },
 	{ "lb_policy", CK_ENUM, CF_DEF, .f_def = CD_LB_ROUND_ROBIN,
 	    .f_enum = &enum_lb, CL(cl_lb) },
 	{ "load_assignment", CK_MSG, 0, .f_msg = &msg_cla },
 	{ "health_checks", CK_FN, 0, .f_fn = fn_health_checks,
 	    .f_like = CK_SEQ, .f_msg = &msg_health_check, .f_items = 1,
 	    .f_note = "Envoy takes several" },
-	{ "max_requests_per_connection", CK_REJECT, .f_flags = 0 },
+	{ "max_requests_per_connection", CK_REJECT, 0, .f_why = "Envoy "
+	    "deprecated it here; set common_http_protocol_options."
+	    "max_requests_per_connection instead" },
 	{ "circuit_breakers", CK_MSG, 0, .f_msg = &msg_breakers },
-	{ "upstream_http_protocol_options", CK_REJECT, .f_flags = 0 },
+	{ "upstream_http_protocol_options", CK_REJECT, 0, .f_why = NO_TLS },
 	{ "common_http_protocol_options", CK_MSG, 0,
 	    .f_msg = &msg_cluster_proto },
-	{ "http_protocol_options", CK_REJECT, .f_flags = 0 },
-	{ "http2_protocol_options", CK_REJECT, 0,
-	    .f_why = "canaryd speaks HTTP/1.1 upstream" },
-	{ "typed_extension_protocol_options", CK_REJECT, .f_flags = 0 },
+	{ "http_protocol_options", CK_REJECT, 0, .f_why = NO_UP_H1OPTS },
+	{ "http2_protocol_options", CK_REJECT, 0, .f_why = NO_H2 },
+	{ "typed_extension_protocol_options", CK_MSG, 0,
+	    .f_msg = &msg_typed_options, .f_note = "only "
+	    UPSTREAM_HTTP ", for HTTP/1.1" },
 	/* Envoy wants more than 1 ms */
 	{ "dns_refresh_rate", CK_DUR, CF_DEF | CF_GT, .f_min = CONF_MS,
 	    .f_def = 5 * CONF_S, CL(cl_dns_refresh_rate) },
-	{ "dns_failure_refresh_rate", CK_REJECT, .f_flags = 0 },
-	{ "respect_dns_ttl", CK_REJECT, .f_flags = 0 },
-	{ "dns_lookup_family", CK_ENUM, CF_DEF, .f_def = CD_DNS_AUTO,
-	    .f_enum = &enum_dns_family, CL(cl_dns_lookup_family),
-	    .f_note = "accepted, not used: a name's IPv4 addresses are used "
-	    "if it has any, else its IPv6 ones" },
-	{ "dns_resolvers", CK_REJECT, .f_flags = 0 },
-	{ "typed_dns_resolver_config", CK_REJECT, .f_flags = 0 },
+	{ "dns_jitter", CK_IGNORE, 0, .f_why = "names are re-resolved at "
+	    "dns_refresh_rate exactly" },
+	{ "dns_failure_refresh_rate", CK_IGNORE, 0, .f_why = "a failed "
+	    "resolution is tried again at dns_refresh_rate, the last "
+	    "addresses kept meanwhile" },
+	{ "respect_dns_ttl", CK_IGNORE, 0, .f_why = "names are re-resolved "
+	    "at dns_refresh_rate whatever their TTL" },
+	{ "dns_lookup_family", CK_ENUM, CF_DEF, .f_enum = &enum_dns_family,
+	    .f_def = CD_DNS_V4_PREFERRED, CL(cl_dns_lookup_family),
+	    .f_note = "Envoy's default is AUTO (IPv6 first)" },
+	{ "dns_resolvers", CK_REJECT, 0, .f_why = NO_DNS_CONF },
+	{ "use_tcp_for_dns_lookups", CK_IGNORE, 0, .f_why = "canaryd resolves "
+	    "names with the system resolver" },
+	{ "dns_resolution_config", CK_REJECT, 0, .f_why = NO_DNS_CONF },
+	{ "typed_dns_resolver_config", CK_REJECT, 0, .f_why = NO_DNS_CONF },
+	{ "wait_for_warm_on_init", CK_IGNORE, 0, .f_why = "canaryd resolves "
+	    "every STRICT_DNS cluster before it serves" },
 	{ "outlier_detection", CK_MSG, 0, .f_msg = &msg_outlier,
 	    CL(cl_outlier) },
-	{ "cleanup_interval", CK_REJECT, .f_flags = 0 },
-	{ "upstream_bind_config", CK_REJECT, .f_flags = 0 },
-	{ "lb_subset_config", CK_REJECT, .f_flags = 0 },
-	{ "ring_hash_lb_config", CK_REJECT, .f_flags = 0 },
-	{ "least_request_lb_config", CK_REJECT, .f_flags = 0 },
+	{ "cleanup_interval", CK_IGNORE, 0, .f_why = "it is for "
+	    "ORIGINAL_DST clusters, which canaryd does not have" },
+	{ "upstream_bind_config", CK_REJECT, 0, .f_why = "the kernel picks "
+	    "the source address of upstream connections; remove it" },
+	{ "lb_subset_config", CK_REJECT, 0, .f_why = "canaryd has no subset "
+	    "load balancing; make each subset a cluster of its own and split "
+	    "with weighted_clusters" },
+	{ "ring_hash_lb_config", CK_REJECT, 0, .f_why = NO_POLICY },
+	{ "maglev_lb_config", CK_REJECT, 0, .f_why = NO_POLICY },
+	{ "original_dst_lb_config", CK_REJECT, 0, .f_why = NO_POLICY },
+	{ "least_request_lb_config", CK_REJECT, 0, .f_why = NO_POLICY },
+	{ "round_robin_lb_config", CK_REJECT, 0, .f_why = "canaryd has no "
+	    "slow start; remove it" },
 	{ "common_lb_config", CK_MSG, 0, .f_msg = &msg_common_lb },
-	{ "transport_socket", CK_REJECT, 0, .f_why = NO_TLS },
-	{ "transport_socket_matches", CK_REJECT, 0, .f_why = NO_TLS },
-	{ "metadata", CK_REJECT, .f_flags = 0 },
-	{ "protocol_selection", CK_REJECT, .f_flags = 0 },
-	{ "upstream_connection_options", CK_REJECT, .f_flags = 0 },
-	{ "close_connections_on_host_health_failure", CK_REJECT, .f_flags = 0 },
-	{ "ignore_health_on_host_removal", CK_REJECT, .f_flags = 0 },
-	{ "load_balancing_policy", CK_REJECT, .f_flags = 0 },
-	{ "track_cluster_stats", CK_REJECT, .f_flags = 0 },
-	{ "hosts", CK_REJECT, 0, .f_why = "use load_assignment" },
+	{ "transport_socket", CK_MSG, 0, .f_msg = &conf_msg_transport_socket,
+	    .f_note = "raw_buffer (plain TCP) only" },
+	{ "metadata", CK_IGNORE, 0, .f_why = "only filters and transport "
+	    "socket matches read cluster metadata, and canaryd has neither" },
+	{ "protocol_selection", CK_ENUM, CF_NOSTORE,
+	    .f_enum = &enum_protocol_selection,
+	    .f_note = "HTTP/1.1 either way" },
+	{ "upstream_connection_options", CK_IGNORE, 0, .f_why = "canaryd sets "
+	    "no TCP keepalive upstream; idle pooled connections close after "
+	    "idle_timeout" },
+	{ "close_connections_on_host_health_failure", CK_REJECT, 0,
+	    .f_why = "connections to a host that fails its checks drain on "
+	    "their own; remove it" },
+	{ "ignore_health_on_host_removal", CK_IGNORE, 0, .f_why = "it is for "
+	    "hosts removed by discovery; a STRICT_DNS host that disappears "
+	    "is removed at once" },
+	{ "filters", CK_REJECT, 0, .f_why = "canaryd runs no upstream network "
+	    "filters; remove them" },
+	{ "load_balancing_policy", CK_REJECT, 0, .f_why = "use lb_policy: "
+	    "ROUND_ROBIN or RANDOM" },
+	{ "lrs_server", CK_REJECT, 0, .f_why = "canaryd sends no load "
+	    "reports; remove it and read /stats" },
+	{ "lrs_report_endpoint_metrics", CK_REJECT, 0, .f_why = "canaryd "
+	    "sends no load reports; remove it and read /stats" },
+	{ "track_timeout_budgets", CK_IGNORE, 0, .f_why = "canaryd keeps no "
+	    "timeout budget histograms" },
+	{ "upstream_config", CK_REJECT, 0, .f_why = "canaryd's upstream is "
+	    "HTTP/1.1 over TCP; remove it" },
+	{ "track_cluster_stats", CK_IGNORE, 0, .f_why = "canaryd's cluster "
+	    "statistics are fixed" },
+	{ "preconnect_policy", CK_IGNORE, 0, .f_why = "canaryd opens "
+	    "upstream connections when requests need them" },
+	{ "connection_pool_per_downstream_connection", CK_REJECT, 0,
+	    .f_why = "canaryd pools upstream connections per worker; remove "
+	    "it" },
+	{ "hosts", CK_REJECT, 0, .f_why = "the field was removed from Envoy's "
+	    "v3 API; use load_assignment" },
 	F_END
 };
 #undef CL

@@ -66,6 +66,8 @@ json_finish(struct cw *w)
 		return;
 	}
 	conf->c_json_bootstrap = json_cut(w, all);
+	conf->c_json_node = json_cut(w, w->w_span_node);
+	conf->c_json_node_metadata = json_cut(w, w->w_span_node_md);
 	conf->c_json_listener = json_cut(w, w->w_span_listener);
 	conf->c_json_route_config = json_cut(w, w->w_span_routes);
 	if (conf->c_nclusters > 0 && (conf->c_json_clusters =

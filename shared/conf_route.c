@@ -22,6 +22,17 @@
 #include "conf.h"
 #include "conf-int.h"
 
+/* Route decorators and tracing name spans; canaryd makes none. */
+#define NO_SPANS	"only the connection manager's tracing reads it, and " \
+	"canaryd refuses that"
+#define NO_INT_REDIR	"canaryd passes redirects on to the client; remove it"
+#define NO_HEDGE	"canaryd does not hedge requests; remove it and use " \
+	"retry_policy"
+#define NO_RQ_BUF	"the listener's per_connection_buffer_limit_bytes " \
+	"bounds the body kept for retries; set that"
+#define NO_REWRITE	"canaryd sends the path and Host as the client sent " \
+	"them; remove it and serve them at the backend"
+
 static const struct conf_enum enum_not_found = {
     "cluster_not_found_response_code",
     (const struct conf_enum_val[]){ { "SERVICE_UNAVAILABLE", 503 },
@@ -42,8 +53,14 @@ regex_node(struct cw *w, yaml_node_t *n, const char *field)
 }
 
 /* envoy.type.matcher.v3.RegexMatcher: the target is the char * slot */
+static const struct conf_field google_re2_fields[] = {
+	{ "max_program_size", CK_IGNORE, 0, .f_why = "canaryd bounds a "
+	    "regex's cost itself (no repetition of a repetition, counts up "
+	    "to 1000)" },
+	F_END
+};
 static const struct conf_msg msg_google_re2 = { "RegexMatcher.GoogleRE2",
-    conf_no_fields, NULL, NULL };
+    google_re2_fields, NULL, NULL };
 
 static const struct conf_field regex_fields[] = {
 	{ "google_re2", CK_MSG, 0, .f_msg = &msg_google_re2,
@@ -95,7 +112,7 @@ static const struct conf_field str_match_fields[] = {
 	{ "safe_regex", CK_MSG, 0, 1, .f_msg = &msg_regex, SM(sm_value) },
 	{ "ignore_case", CK_BOOL, 0, SM(sm_ignore_case) },
 	{ "contains", CK_STR, CF_NONEMPTY, 1, SM(sm_value) },
-	{ "custom", CK_REJECT, 0, .f_oneof = 1 },
+	{ "custom", CK_REJECT, 0, .f_oneof = 1, .f_why = NO_EXTENSION },
 	F_END
 };
 #undef SM
@@ -269,22 +286,33 @@ static const struct conf_field match_fields[] = {
 	{ "prefix", CK_STR, CF_REQUIRED, 1, RM(rm_value) },
 	{ "path", CK_STR, 0, 1, RM(rm_value) },
 	{ "safe_regex", CK_MSG, 0, 1, .f_msg = &msg_regex, RM(rm_value) },
-	{ "connect_matcher", CK_REJECT, 0, .f_oneof = 1 },
+	{ "connect_matcher", CK_REJECT, 0, .f_oneof = 1,
+	    .f_why = "canaryd never routes CONNECT (404); remove the route" },
 	{ "path_separated_prefix", CK_STR, CF_NONEMPTY, 1, RM(rm_value) },
-	{ "path_match_policy", CK_REJECT, 0, .f_oneof = 1 },
+	{ "path_match_policy", CK_REJECT, 0, .f_oneof = 1, .f_why = "canaryd "
+	    "loads no path matcher extensions; use prefix, path, safe_regex "
+	    "or path_separated_prefix" },
 	{ "case_sensitive", CK_BOOL, CF_DEF, .f_def = 1,
 	    RM(rm_case_sensitive) },
-	{ "runtime_fraction", CK_REJECT, .f_flags = 0 },
+	{ "runtime_fraction", CK_REJECT, 0, .f_why = "canaryd has no runtime "
+	    "to sample by; remove it, and split traffic with "
+	    "weighted_clusters" },
 	{ "headers", CK_SEQ, 0, .f_msg = &msg_header,
 	    LIST(struct cd_route_match, rm_headers, rm_nheaders,
 	    struct cd_header_match) },
 	{ "query_parameters", CK_SEQ, 0, .f_msg = &msg_query,
 	    LIST(struct cd_route_match, rm_query, rm_nquery,
 	    struct cd_query_match) },
-	{ "grpc", CK_REJECT, .f_flags = 0 },
+	{ "cookies", CK_REJECT, 0, .f_why = "match the cookie header "
+	    "instead: headers: [ { name: cookie, string_match: { contains: "
+	    "\"name=value\" } } ]" },
+	{ "grpc", CK_REJECT, 0, .f_why = NO_GRPC },
 	{ "tls_context", CK_REJECT, 0, .f_why = NO_TLS },
-	{ "dynamic_metadata", CK_REJECT, .f_flags = 0 },
-	{ "filter_state", CK_REJECT, .f_flags = 0 },
+	{ "dynamic_metadata", CK_REJECT, 0, .f_why = "canaryd runs no filter "
+	    "that sets dynamic metadata; match on headers or "
+	    "query_parameters" },
+	{ "filter_state", CK_REJECT, 0, .f_why = "canaryd runs no filter that "
+	    "sets filter state; match on headers or query_parameters" },
 	F_END
 };
 #undef RM
@@ -341,6 +369,8 @@ fn_retriable_codes(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		    "at most %d", n, CD_MAX_RETRIABLE_CODES);
 		return;
 	}
+	/* a duplicated key walks a second list into the same policy */
+	rp->rp_ncodes = 0;
 	conf_json_raw(w, "[");
 	for (i = 0; i < n; i++) {
 		old = conf_path_index(w, i);
@@ -379,6 +409,7 @@ static const struct conf_flag retry_on_flags[] = {
 	{ "refused-stream", CD_RETRY_REFUSED_STREAM },
 	{ "retriable-status-codes", CD_RETRY_RETRIABLE_CODES },
 	{ "reset-before-request", CD_RETRY_RESET_BEFORE_REQUEST },
+	{ "envoy-ratelimited", CD_RETRY_ENVOY_RATELIMITED },
 	{ NULL, 0 }
 };
 
@@ -388,20 +419,28 @@ static const struct conf_field retry_fields[] = {
 	{ "num_retries", CK_UINT, CF_DEF, U32, .f_def = 1,
 	    RP(rp_num_retries) },
 	{ "per_try_timeout", CK_DUR, CF_ZERO_UNSET, RP(rp_per_try_timeout) },
-	{ "per_try_idle_timeout", CK_REJECT, 0,
-	    .f_why = "per-try idle timeouts (use per_try_timeout)" },
-	{ "retry_priority", CK_REJECT, .f_flags = 0 },
-	{ "retry_host_predicate", CK_REJECT, .f_flags = 0 },
-	{ "host_selection_retry_max_attempts", CK_REJECT, .f_flags = 0 },
+	{ "per_try_idle_timeout", CK_REJECT, 0, .f_why = "canaryd has no "
+	    "per-try idle timeout; use per_try_timeout" },
+	{ "retry_priority", CK_REJECT, 0, .f_why = "canaryd has one priority "
+	    "per cluster; remove it (a retry already prefers a host not yet "
+	    "tried)" },
+	{ "retry_host_predicate", CK_REJECT, 0, .f_why = "a retry goes to a "
+	    "host not yet tried when there is one; remove it" },
+	{ "host_selection_retry_max_attempts", CK_REJECT, 0, .f_why = "a "
+	    "retry goes to a host not yet tried when there is one; remove it" },
 	{ "retriable_status_codes", CK_FN, 0, .f_fn = fn_retriable_codes,
 	    .f_like = CK_SEQ, .f_min = 100, .f_max = 599,
 	    .f_items = CD_MAX_RETRIABLE_CODES },
 	{ "retry_back_off", CK_MSG, 0, .f_msg = &msg_backoff,
 	    .f_defdoc = "base 0.025s, max 0.250s" },
-	{ "retriable_headers", CK_REJECT, .f_flags = 0 },
-	{ "retriable_request_headers", CK_REJECT, .f_flags = 0 },
-	{ "rate_limited_retry_back_off", CK_REJECT, .f_flags = 0 },
-	{ "retry_options_predicates", CK_REJECT, .f_flags = 0 },
+	{ "retriable_headers", CK_REJECT, 0, .f_why = "retry on status codes "
+	    "with retriable_status_codes; remove it" },
+	{ "retriable_request_headers", CK_REJECT, 0, .f_why = "canaryd "
+	    "retries by the route's policy for every request; remove it" },
+	{ "rate_limited_retry_back_off", CK_REJECT, 0, .f_why = "canaryd "
+	    "reads no rate limit headers; use retry_back_off" },
+	{ "retry_options_predicates", CK_REJECT, 0, .f_why = "a retry goes to "
+	    "a host not yet tried when there is one; remove it" },
 	F_END
 };
 #undef RP
@@ -414,15 +453,19 @@ static const struct conf_field cluster_weight_fields[] = {
 	{ "name", CK_CLREF, CF_REQUIRED | CF_NAME,
 	    .f_off = offsetof(struct cd_weighted_cluster, wc_cluster),
 	    .f_cnt = offsetof(struct cd_weighted_cluster, wc_name) },
-	{ "cluster_header", CK_REJECT, .f_flags = 0 },
+	{ "cluster_header", CK_REJECT, 0, .f_why = "canaryd picks clusters "
+	    "from the route; use cluster or weighted_clusters (and the canary "
+	    "override_header option to let a header pick)" },
 	{ "weight", CK_UINT, 0, U32,
 	    AT(struct cd_weighted_cluster, wc_weight) },
-	{ "metadata_match", CK_REJECT, .f_flags = 0 },
-	{ "request_headers_to_add", CK_REJECT, .f_flags = 0 },
-	{ "request_headers_to_remove", CK_REJECT, .f_flags = 0 },
-	{ "response_headers_to_add", CK_REJECT, .f_flags = 0 },
-	{ "response_headers_to_remove", CK_REJECT, .f_flags = 0 },
-	{ "host_rewrite_literal", CK_REJECT, .f_flags = 0 },
+	{ "metadata_match", CK_REJECT, 0, .f_why = "canaryd has no subset "
+	    "load balancing; make each subset a cluster of its own" },
+	{ "request_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "request_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "response_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "response_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "typed_per_filter_config", CK_REJECT, 0, .f_why = NO_FILTER_CFG },
+	{ "host_rewrite_literal", CK_REJECT, 0, .f_why = NO_REWRITE },
 	F_END
 };
 static const struct conf_msg msg_cluster_weight = {
@@ -477,9 +520,16 @@ static const struct conf_field weighted_fields[] = {
 	    RT(rt_total_weight), .f_defdoc = "the sum of the weights",
 	    .f_note = "deprecated: a value other than the sum is a warning, "
 	    "the sum is used" },
-	{ "runtime_key_prefix", CK_REJECT, .f_flags = 0 },
-	{ "header_name", CK_REJECT, .f_flags = 0 },
-	{ "use_hash_policy", CK_REJECT, .f_flags = 0 },
+	{ "runtime_key_prefix", CK_REJECT, 0, .f_why = "canaryd takes a "
+	    "route's weights from the file, not from runtime keys; edit them "
+	    "and send SIGHUP to change them live (no process restarts), or "
+	    "let the canary rollout option move them" },
+	{ "header_name", CK_REJECT, 0, .f_why = "use the canary sticky option "
+	    "(metadata.filter_metadata.canaryd.sticky: { header: <name> }) to "
+	    "keep a client on one cluster" },
+	{ "use_hash_policy", CK_REJECT, 0, .f_why = "use the canary sticky "
+	    "option (metadata.filter_metadata.canaryd.sticky) to keep a "
+	    "client on one cluster" },
 	F_END
 };
 static const struct conf_msg msg_weighted = { "WeightedCluster",
@@ -500,41 +550,74 @@ route_action_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 
 static const struct conf_field route_action_fields[] = {
 	{ "cluster", CK_CLREF, CF_REQUIRED, 1, RT(rt_cluster) },
-	{ "cluster_header", CK_REJECT, 0, .f_oneof = 1 },
+	{ "cluster_header", CK_REJECT, 0, .f_oneof = 1, .f_why = "canaryd "
+	    "picks clusters from the route; use cluster or weighted_clusters "
+	    "(and the canary override_header option to let a header pick)" },
 	{ "weighted_clusters", CK_MSG, 0, 1, .f_msg = &msg_weighted },
-	{ "cluster_specifier_plugin", CK_REJECT, 0, .f_oneof = 1 },
-	{ "inline_cluster_specifier_plugin", CK_REJECT, 0, .f_oneof = 1 },
+	{ "cluster_specifier_plugin", CK_REJECT, 0, .f_oneof = 1,
+	    .f_why = NO_EXTENSION },
+	{ "inline_cluster_specifier_plugin", CK_REJECT, 0, .f_oneof = 1,
+	    .f_why = NO_EXTENSION },
 	{ "cluster_not_found_response_code", CK_ENUM, CF_DEF, .f_def = 503,
 	    .f_enum = &enum_not_found, RT(rt_cluster_not_found_code) },
-	{ "metadata_match", CK_REJECT, .f_flags = 0 },
-	{ "prefix_rewrite", CK_REJECT, .f_flags = 0 },
-	{ "regex_rewrite", CK_REJECT, .f_flags = 0 },
-	{ "host_rewrite_literal", CK_REJECT, .f_flags = 0 },
-	{ "auto_host_rewrite", CK_REJECT, .f_flags = 0 },
+	{ "metadata_match", CK_REJECT, 0, .f_why = "canaryd has no subset "
+	    "load balancing; make each subset a cluster of its own" },
+	{ "prefix_rewrite", CK_REJECT, 0, .f_why = NO_REWRITE },
+	{ "regex_rewrite", CK_REJECT, 0, .f_why = NO_REWRITE },
+	{ "path_rewrite_policy", CK_REJECT, 0, .f_why = NO_REWRITE },
+	{ "path_rewrite", CK_REJECT, 0, .f_why = NO_REWRITE },
+	{ "host_rewrite_literal", CK_REJECT, 0, .f_why = NO_REWRITE },
+	{ "auto_host_rewrite", CK_REJECT, 0, .f_why = NO_REWRITE },
+	{ "host_rewrite_header", CK_REJECT, 0, .f_why = NO_REWRITE },
+	{ "host_rewrite_path_regex", CK_REJECT, 0, .f_why = NO_REWRITE },
+	{ "host_rewrite", CK_REJECT, 0, .f_why = NO_REWRITE },
+	{ "append_x_forwarded_host", CK_REJECT, 0, .f_why = "canaryd does not "
+	    "rewrite Host, so it adds no x-forwarded-host; remove it" },
 	{ "timeout", CK_DUR, CF_DEF, .f_def = 15 * CONF_S, RT(rt_timeout) },
 	{ "idle_timeout", CK_DUR, 0, RT(rt_idle_timeout) },
+	{ "flush_timeout", CK_IGNORE, 0, .f_why = "it bounds HTTP/2 flow "
+	    "control waits, which HTTP/1.1 has none of" },
+	{ "early_data_policy", CK_IGNORE, 0, .f_why = "canaryd takes no TLS "
+	    "early data" },
 	{ "retry_policy", CK_MSG, 0, .f_msg = &msg_retry, RT(rt_retry),
 	    .f_defdoc = "the virtual host's" },
-	{ "request_mirror_policies", CK_REJECT, .f_flags = 0 },
-	{ "priority", CK_REJECT, .f_flags = 0 },
-	{ "rate_limits", CK_REJECT, .f_flags = 0 },
-	{ "hash_policy", CK_REJECT, .f_flags = 0 },
-	{ "cors", CK_REJECT, .f_flags = 0 },
-	{ "max_grpc_timeout", CK_REJECT, .f_flags = 0 },
-	{ "upgrade_configs", CK_REJECT, .f_flags = 0 },
-	{ "internal_redirect_policy", CK_REJECT, .f_flags = 0 },
-	{ "max_stream_duration", CK_REJECT, .f_flags = 0 },
+	{ "retry_policy_typed_config", CK_REJECT, 0, .f_why = NO_EXTENSION },
+	{ "request_mirror_policies", CK_REJECT, 0, .f_why = NO_MIRROR },
+	{ "priority", CK_REJECT, 0,
+	    .f_why = "canaryd's routes have one priority; remove it" },
+	{ "rate_limits", CK_REJECT, 0, .f_why = NO_RATELIMIT },
+	{ "include_vh_rate_limits", CK_IGNORE, 0, .f_why = "rate_limits are "
+	    "refused, so there are none to include" },
+	{ "hash_policy", CK_REJECT, 0, .f_why = "canaryd has no hashing load "
+	    "balancer; use the canary sticky option "
+	    "(metadata.filter_metadata.canaryd.sticky) to keep a client on "
+	    "one version" },
+	{ "cors", CK_REJECT, 0, .f_why = "canaryd does not answer CORS "
+	    "preflights; answer them at the backend and remove it" },
+	{ "max_grpc_timeout", CK_REJECT, 0, .f_why = NO_GRPC },
+	{ "grpc_timeout_offset", CK_REJECT, 0, .f_why = NO_GRPC },
+	{ "upgrade_configs", CK_REJECT, 0, .f_why = "canaryd does not switch "
+	    "protocols (WebSocket and other upgrades); remove it and serve "
+	    "upgrades through another proxy" },
+	{ "internal_redirect_policy", CK_REJECT, 0, .f_why = NO_INT_REDIR },
+	{ "internal_redirect_action", CK_REJECT, 0, .f_why = NO_INT_REDIR },
+	{ "max_internal_redirects", CK_REJECT, 0, .f_why = NO_INT_REDIR },
+	{ "hedge_policy", CK_REJECT, 0, .f_why = NO_HEDGE },
+	{ "max_stream_duration", CK_REJECT, 0, .f_why = "canaryd bounds a "
+	    "request by the route's timeout; use timeout" },
 	F_END
 };
 static const struct conf_msg msg_route_action = { "RouteAction",
     route_action_fields, NULL, route_action_done };
 
+#define DS_INLINE	"a body is read from the file as text; use " \
+	"inline_string"
 static const struct conf_field data_source_fields[] = {
-	{ "filename", CK_REJECT, 0, 1, .f_why = "use inline_string" },
-	{ "inline_bytes", CK_REJECT, 0, 1, .f_why = "use inline_string" },
+	{ "filename", CK_REJECT, 0, 1, .f_why = DS_INLINE },
+	{ "inline_bytes", CK_REJECT, 0, 1, .f_why = DS_INLINE },
 	{ "inline_string", CK_STR, 0, 1, RT(rt_direct_body) },
-	{ "environment_variable", CK_REJECT, 0, 1,
-	    .f_why = "use inline_string" },
+	{ "environment_variable", CK_REJECT, 0, 1, .f_why = DS_INLINE },
+	{ "watched_directory", CK_REJECT, 0, .f_why = DS_INLINE },
 	F_END
 };
 static const struct conf_msg msg_data_source = { "DataSource",
@@ -558,6 +641,8 @@ static const struct conf_field direct_fields[] = {
 	{ "status", CK_UINT, CF_REQUIRED, .f_min = 100, .f_max = 599,
 	    RT(rt_direct_status) },
 	{ "body", CK_MSG, 0, .f_msg = &msg_data_source },
+	{ "body_format", CK_REJECT, 0, .f_why = "canaryd sends the body as "
+	    "written; remove it and write the body in body.inline_string" },
 	F_END
 };
 static const struct conf_msg msg_direct = { "DirectResponseAction",
@@ -568,7 +653,8 @@ static const struct conf_msg msg_direct = { "DirectResponseAction",
 static const struct conf_field metadata_fields[] = {
 	{ "filter_metadata", CK_FN, 0, .f_fn = conf_fn_filter_metadata,
 	    .f_like = CK_STRUCT, .f_msg = &conf_msg_canaryd },
-	{ "typed_filter_metadata", CK_REJECT, .f_flags = 0 },
+	{ "typed_filter_metadata", CK_REJECT, 0, .f_why = "canaryd reads "
+	    "filter_metadata only; move the values there" },
 	F_END
 };
 static const struct conf_msg msg_metadata = { "Metadata", metadata_fields,
@@ -600,19 +686,26 @@ static const struct conf_field route_fields[] = {
 	{ "name", CK_STR, 0, .f_max = CD_NAME_MAX - 1, RT(rt_name) },
 	{ "match", CK_MSG, CF_REQUIRED, .f_msg = &msg_match, RT(rt_match) },
 	{ "route", CK_MSG, CF_REQUIRED, 1, .f_msg = &msg_route_action },
-	{ "redirect", CK_REJECT, 0, .f_oneof = 1 },
+	{ "redirect", CK_REJECT, 0, .f_oneof = 1, .f_why = "canaryd does not "
+	    "answer redirects; answer with the backend, or use "
+	    "direct_response with a 3xx status and let the backend set "
+	    "Location" },
 	{ "direct_response", CK_MSG, 0, 1, .f_msg = &msg_direct },
-	{ "filter_action", CK_REJECT, 0, .f_oneof = 1 },
-	{ "non_forwarding_action", CK_REJECT, 0, .f_oneof = 1 },
+	{ "filter_action", CK_REJECT, 0, .f_oneof = 1, .f_why = NO_FILTER_CFG },
+	{ "non_forwarding_action", CK_REJECT, 0, .f_oneof = 1,
+	    .f_why = NO_FILTER_CFG },
 	{ "metadata", CK_MSG, 0, .f_msg = &msg_metadata },
-	{ "decorator", CK_REJECT, .f_flags = 0 },
-	{ "typed_per_filter_config", CK_REJECT, .f_flags = 0 },
-	{ "request_headers_to_add", CK_REJECT, .f_flags = 0 },
-	{ "request_headers_to_remove", CK_REJECT, .f_flags = 0 },
-	{ "response_headers_to_add", CK_REJECT, .f_flags = 0 },
-	{ "response_headers_to_remove", CK_REJECT, .f_flags = 0 },
-	{ "tracing", CK_REJECT, .f_flags = 0 },
-	{ "per_request_buffer_limit_bytes", CK_REJECT, .f_flags = 0 },
+	{ "decorator", CK_IGNORE, 0, .f_why = NO_SPANS },
+	{ "typed_per_filter_config", CK_REJECT, 0, .f_why = NO_FILTER_CFG },
+	{ "request_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "request_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "response_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "response_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "tracing", CK_IGNORE, 0, .f_why = NO_SPANS },
+	{ "per_request_buffer_limit_bytes", CK_REJECT, 0, .f_why = NO_RQ_BUF },
+	{ "stat_prefix", CK_IGNORE, 0, .f_why = "canaryd keeps no per-route "
+	    "statistics" },
+	{ "request_body_buffer_limit", CK_REJECT, 0, .f_why = NO_RQ_BUF },
 	F_END
 };
 #undef RT
@@ -724,19 +817,33 @@ static const struct conf_field vhost_fields[] = {
 	    LIST(struct cd_vhost, vh_domains, vh_ndomains, char *) },
 	{ "routes", CK_SEQ, 0, .f_msg = &msg_route,
 	    LIST(struct cd_vhost, vh_routes, vh_nroutes, struct cd_route) },
+	{ "matcher", CK_REJECT, 0, .f_why = "canaryd matches routes only; use "
+	    "routes" },
 	{ "require_tls", CK_REJECT, 0, .f_why = NO_TLS },
-	{ "virtual_clusters", CK_REJECT, .f_flags = 0 },
-	{ "rate_limits", CK_REJECT, .f_flags = 0 },
-	{ "request_headers_to_add", CK_REJECT, .f_flags = 0 },
-	{ "request_headers_to_remove", CK_REJECT, .f_flags = 0 },
-	{ "response_headers_to_add", CK_REJECT, .f_flags = 0 },
-	{ "response_headers_to_remove", CK_REJECT, .f_flags = 0 },
-	{ "cors", CK_REJECT, .f_flags = 0 },
-	{ "typed_per_filter_config", CK_REJECT, .f_flags = 0 },
-	{ "include_request_attempt_count", CK_REJECT, .f_flags = 0 },
-	{ "include_attempt_count_in_response", CK_REJECT, .f_flags = 0 },
+	{ "virtual_clusters", CK_REJECT, 0, .f_why = "canaryd keeps "
+	    "statistics per cluster and virtual host prefix; remove it" },
+	{ "rate_limits", CK_REJECT, 0, .f_why = NO_RATELIMIT },
+	{ "request_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "request_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "response_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "response_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "cors", CK_REJECT, 0, .f_why = "canaryd does not answer CORS "
+	    "preflights; answer them at the backend and remove it" },
+	{ "typed_per_filter_config", CK_REJECT, 0, .f_why = NO_FILTER_CFG },
+	{ "include_request_attempt_count", CK_REJECT, 0, .f_why = "canaryd "
+	    "adds no x-envoy-attempt-count header; remove it" },
+	{ "include_attempt_count_in_response", CK_REJECT, 0, .f_why = "canaryd "
+	    "adds no x-envoy-attempt-count header; remove it" },
 	{ "retry_policy", CK_MSG, 0, .f_msg = &msg_retry, VH(vh_retry) },
-	{ "hedge_policy", CK_REJECT, .f_flags = 0 },
+	{ "retry_policy_typed_config", CK_REJECT, 0, .f_why = NO_EXTENSION },
+	{ "hedge_policy", CK_REJECT, 0, .f_why = NO_HEDGE },
+	{ "include_is_timeout_retry_header", CK_REJECT, 0, .f_why = "canaryd "
+	    "adds no x-envoy-is-timeout-retry header; remove it" },
+	{ "per_request_buffer_limit_bytes", CK_REJECT, 0, .f_why = NO_RQ_BUF },
+	{ "request_body_buffer_limit", CK_REJECT, 0, .f_why = NO_RQ_BUF },
+	{ "request_mirror_policies", CK_REJECT, 0, .f_why = NO_MIRROR },
+	{ "metadata", CK_IGNORE, 0, .f_why = "only filters read virtual host "
+	    "metadata, and canaryd runs none" },
 	F_END
 };
 #undef VH
@@ -764,16 +871,32 @@ static const struct conf_field route_config_fields[] = {
 	{ "name", CK_STR, 0, L(l_route_config_name) },
 	{ "virtual_hosts", CK_SEQ, 0, .f_msg = &msg_vhost,
 	    LIST(struct cd_listener, l_vhosts, l_nvhosts, struct cd_vhost) },
-	{ "internal_only_headers", CK_REJECT, .f_flags = 0 },
-	{ "response_headers_to_add", CK_REJECT, .f_flags = 0 },
-	{ "response_headers_to_remove", CK_REJECT, .f_flags = 0 },
-	{ "request_headers_to_add", CK_REJECT, .f_flags = 0 },
+	{ "vhds", CK_REJECT, 0, .f_why = NO_XDS },
+	{ "internal_only_headers", CK_REJECT, 0, .f_why = "canaryd removes no "
+	    "headers by configuration; remove it and drop them at the "
+	    "backend" },
+	{ "response_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "response_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "request_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+
+	{ "request_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	{ "most_specific_header_mutations_wins", CK_IGNORE, 0, .f_why =
+	    "header mutations are refused, so there are none to order" },
 	{ "validate_clusters", CK_FN, 0, .f_fn = fn_validate_clusters,
 	    .f_like = CK_BOOL, .f_defdoc = "true" },
-	{ "vhds", CK_REJECT, .f_flags = 0 },
-	{ "request_headers_to_remove", CK_REJECT, .f_flags = 0 },
+	{ "max_direct_response_body_size_bytes", CK_IGNORE, 0, .f_why =
+	    "canaryd sends direct_response bodies of any size" },
+	{ "cluster_specifier_plugins", CK_REJECT, 0, .f_why = NO_EXTENSION },
+	{ "request_mirror_policies", CK_REJECT, 0, .f_why = NO_MIRROR },
 	{ "ignore_port_in_host_matching", CK_BOOL, 0,
 	    L(l_ignore_port_in_host_matching) },
+	{ "vhost_header", CK_REJECT, 0, .f_why = "virtual hosts match the "
+	    "Host header; remove it" },
+	{ "ignore_path_parameters_in_path_matching", CK_REJECT, 0,
+	    .f_why = "canaryd matches the path as sent; remove it" },
+	{ "typed_per_filter_config", CK_REJECT, 0, .f_why = NO_FILTER_CFG },
+	{ "metadata", CK_IGNORE, 0, .f_why = "only filters read route table "
+	    "metadata, and canaryd runs none" },
 	F_END
 };
 #undef L

@@ -287,13 +287,14 @@ conf_get_enum(struct cw *w, yaml_node_t *v, const struct conf_enum *e)
 		return NULL;
 	conf_enum_list(e, list, sizeof(list));
 	if ((ev = enum_find(e, conf_sval(v))) == NULL) {
-		conf_err(w, v, "unknown %s \"%.*s\": want one of %s",
-		    e->e_what, CONF_QUOTE_MAX, conf_sval(v), list);
+		conf_err(w, v, "unknown %s \"%s\": want one of %s",
+		    e->e_what, conf_sval(v), list);
 		return NULL;
 	}
 	if (ev->ev_value == CONF_ENUM_NOSUP) {
-		conf_err(w, v, "%s %s is not supported by canaryd "
-		    "(supported: %s)", e->e_what, ev->ev_name, list);
+		conf_err(w, v, "%s %s is not supported by canaryd; use %s%s",
+		    e->e_what, ev->ev_name, strchr(list, ',') != NULL ?
+		    "one of " : "", list);
 		return NULL;
 	}
 	return ev;

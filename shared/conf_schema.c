@@ -10,8 +10,9 @@
  *	bounds	 ranges, lengths, enum values, item counts, oneof groups
  *	note	 where canaryd differs from Envoy, or "-"
  *
- * Fields canaryd refuses (CK_REJECT) are left out.  Any process may call
- * it; it reads nothing but the tables.
+ * Fields canaryd refuses (CK_REJECT) are left out; those it takes and
+ * ignores (CK_IGNORE) are in, of type "any", their note saying so.  Any
+ * process may call it; it reads nothing but the tables.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -67,7 +68,7 @@ schema_type(const struct conf_field *f, char *buf, size_t len)
 		[CK_ENUM] = "enum", [CK_FLAGS] = "flags",
 		[CK_PCT] = "percent", [CK_DOUBLE] = "number",
 		[CK_STRSEQ] = "list of string", [CK_ANY] = "Any",
-		[CK_CLREF] = "cluster name",
+		[CK_CLREF] = "cluster name", [CK_IGNORE] = "any",
 	};
 	enum conf_kind k = schema_kind(f);
 
@@ -193,6 +194,7 @@ bounds_names(const struct conf_field *f, char *buf, size_t len)
 	const struct conf_flag *fl;
 	const struct conf_any *an;
 	char list[256], url[256];
+	int first;
 
 	if (schema_kind(f) == CK_ENUM) {
 		conf_enum_list(f->f_enum, list, sizeof(list));
@@ -203,10 +205,13 @@ bounds_names(const struct conf_field *f, char *buf, size_t len)
 			col_list(buf, len, fl == f->f_flagv, fl->fl_name);
 	} else {
 		col_add(buf, len, "@type:");
-		for (an = f->f_any; an->an_type != NULL; an++) {
+		for (an = f->f_any, first = 1; an->an_type != NULL; an++) {
+			if (an->an_msg == NULL)
+				continue;	/* refused */
 			snprintf(url, sizeof(url), CONF_TYPE_PREFIX "%s",
 			    an->an_type);
-			col_list(buf, len, an == f->f_any, url);
+			col_list(buf, len, first, url);
+			first = 0;
 		}
 	}
 }
@@ -303,7 +308,8 @@ schema_children(FILE *fp, const struct conf_field *f, char *path,
 		    "[]"));
 	if (k == CK_ANY) {
 		for (an = f->f_any; an->an_type != NULL; an++)
-			if (schema_msg(fp, an->an_msg, path, plen) == -1)
+			if (an->an_msg != NULL &&
+			    schema_msg(fp, an->an_msg, path, plen) == -1)
 				return -1;
 		return 0;
 	}
@@ -322,6 +328,7 @@ schema_msg(FILE *fp, const struct conf_msg *m, char *path, size_t plen)
 {
 	const struct conf_field *f;
 	char type[SCHEMA_COL], def[SCHEMA_COL], bounds[SCHEMA_COL];
+	char inote[SCHEMA_COL];
 	const char *note;
 	size_t n;
 
@@ -333,7 +340,11 @@ schema_msg(FILE *fp, const struct conf_msg *m, char *path, size_t plen)
 		schema_default(m, f, def, sizeof(def));
 		schema_bounds(m, f, bounds, sizeof(bounds));
 		note = f->f_note;
-		if (note == NULL && (f->f_flags & CF_NOSTORE))
+		if (f->f_kind == CK_IGNORE) {
+			snprintf(inote, sizeof(inote), "ignored, with a "
+			    "warning: %s", f->f_why);
+			note = inote;
+		} else if (note == NULL && (f->f_flags & CF_NOSTORE))
 			note = "accepted, not used";
 		if (schema_line(fp, path, type, def, bounds, note) < 0 ||
 		    schema_children(fp, f, path, n) == -1)

@@ -29,6 +29,7 @@
 	X(HC_CX_TX_BYTES,	"downstream_cx_tx_bytes_total")		\
 	X(HC_CX_DRAIN_CLOSE,	"downstream_cx_drain_close")		\
 	X(HC_CX_IDLE_TIMEOUT,	"downstream_cx_idle_timeout")		\
+	X(HC_CX_MAX_REQUESTS_REACHED, "downstream_cx_max_requests_reached") \
 	X(HC_CX_OVERFLOW,	"downstream_cx_overflow")		\
 	X(HC_RQ_TOTAL,		"downstream_rq_total")			\
 	X(HC_RQ_HTTP1_TOTAL,	"downstream_rq_http1_total")		\

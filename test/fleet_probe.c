@@ -62,7 +62,7 @@ struct pr_cl {
 
 static struct pr_cl *pr_cls;	/* MAP_SHARED */
 static int pr_ncl;
-static struct cd_fleet pr_conf;
+static struct mst_fleet_conf pr_conf;
 static struct mst_fleet_rt pr_routes[PR_MAX_ROUTES];
 static size_t pr_nroutes;
 static struct mst_fleet_msg pr_applied[PR_MAX_ROUTES];	/* last APPLY */
@@ -165,7 +165,6 @@ pr_route(json_t *o, struct mst_fleet_rt *rt)
 static int
 pr_config(const char *path)
 {
-	static char *etcd_urls[CD_FLEET_MAX_ETCD];
 	json_int_t ttl = 5, rep = 1000;
 	json_t *etcd = NULL, *routes = NULL;
 	const char *id, *cluster, *prefix = NULL, *state;
@@ -180,20 +179,18 @@ pr_config(const char *path)
 	    &id, "cluster", &cluster, "etcd", &etcd, "prefix", &prefix,
 	    "lease_ttl_s", &ttl, "report_ms", &rep, "state_dir", &state,
 	    "routes", &routes) != 0 ||
-	    json_array_size(etcd) > CD_FLEET_MAX_ETCD ||
+	    json_array_size(etcd) > MST_FLEET_MAX_ETCD ||
 	    json_array_size(routes) > PR_MAX_ROUTES)
 		return -1;
 	/* the strings live as long as pr_cfg: the whole run */
-	pr_conf.fl_set = true;
-	pr_conf.fl_node_id = (char *)id;
-	pr_conf.fl_cluster = (char *)cluster;
-	pr_conf.fl_prefix = (char *)prefix;
-	pr_conf.fl_state_dir = (char *)state;
+	pr_conf.fl_node_id = id;
+	pr_conf.fl_cluster = cluster;
+	pr_conf.fl_prefix = prefix;
+	pr_conf.fl_state_dir = state;
 	pr_conf.fl_lease_ttl = ttl * CD_NS_PER_S;
 	pr_conf.fl_report_interval = rep * CD_NS_PER_MS;
-	pr_conf.fl_etcd = etcd_urls;
 	for (i = 0; i < json_array_size(etcd); i++)
-		etcd_urls[pr_conf.fl_netcd++] = (char *)json_string_value(
+		pr_conf.fl_etcd[pr_conf.fl_netcd++] = json_string_value(
 		    json_array_get(etcd, i));
 	for (i = 0; i < json_array_size(routes); i++, pr_nroutes++)
 		if (pr_route(json_array_get(routes, i), &pr_routes[i]) == -1)

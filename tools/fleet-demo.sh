@@ -108,6 +108,7 @@ node:
     canaryd:
       fleet:
         etcd: [$ENDPOINTS]
+        prefix: /canaryd/demo
         lease_ttl: 3s
         report_interval: 0.5s
         state_dir: $LOGDIR/state-edge-$1

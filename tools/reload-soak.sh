@@ -7,10 +7,15 @@
 # removed every 2 s (structural: a new generation of workers each time).
 # Prints wrk's errors and non-2xx counts and canaryd's reload counters.
 # Every process it starts is stopped by PID on exit.
+#
+# SLOW_MS=40: the backends take that long to answer, so every busy
+# keep-alive connection has a request in flight when a drain starts (an
+# instant backend hides the bugs that need one).
 set -euo pipefail
 BUILD=${1:?usage: tools/reload-soak.sh BUILD_DIR [SECONDS]}
 SECS=${2:-30}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ -n "${SLOW_MS:-}" ] && export BACKEND_ARGS="--delay_ms $SLOW_MS"
 . "$ROOT/tools/soak-lib.sh"
 soak_config "$ROOT/etc/canary/envoy-canary.yaml"
 soak_start "$BUILD" || exit 1
@@ -46,7 +51,8 @@ run() {	# $1 name, $2 interval (s), $3 function
 		sleep "$every"
 	done
 	wait "$w"
-	echo "== $name: $n reloads every ${every}s under wrk -t2 -c64 -d${SECS}s"
+	echo "== $name: $n reloads every ${every}s under wrk -t2 -c64" \
+	    "-d${SECS}s${SLOW_MS:+, backends answering in ${SLOW_MS} ms}"
 	grep -E 'requests in|Socket errors|Non-2xx|Requests/sec' "$TMP/wrk-$name.txt" || true
 	grep -q 'Socket errors\|Non-2xx' "$TMP/wrk-$name.txt" || echo "  no socket errors, no non-2xx responses"
 	stat

@@ -7,7 +7,9 @@
 #                                  SED_ARGS) and $TMP/canary.yaml, a copy
 #   soak_start BUILD               backends v1/v2 and canaryd (2 workers) on
 #                                  $TMP/canary.yaml; CD is canaryd's PID;
-#                                  fails, with canaryd's log, if not ready
+#                                  fails, with canaryd's log, if not ready;
+#                                  BACKEND_ARGS (e.g. "--delay_ms 40") go to
+#                                  both backends
 
 TMP=$(mktemp -d)
 PIDS=()
@@ -36,8 +38,12 @@ soak_config() {
 
 soak_start() {
 	local build=$1
-	"$build/backend" --port "$V1" --name v1 2>"$TMP/v1.log" & PIDS+=($!)
-	"$build/backend" --port "$V2" --name v2 2>"$TMP/v2.log" & PIDS+=($!)
+	# shellcheck disable=SC2086  # BACKEND_ARGS is a word list
+	"$build/backend" --port "$V1" --name v1 ${BACKEND_ARGS:-} \
+	    2>"$TMP/v1.log" & PIDS+=($!)
+	# shellcheck disable=SC2086
+	"$build/backend" --port "$V2" --name v2 ${BACKEND_ARGS:-} \
+	    2>"$TMP/v2.log" & PIDS+=($!)
 	"$build/canaryd" -f "$TMP/canary.yaml" --concurrency 2 \
 	    --state-dir "$TMP" 2>"$TMP/canaryd.log" &
 	CD=$!; PIDS+=($CD)

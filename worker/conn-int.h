@@ -92,6 +92,7 @@ struct wrk_conn {
 	uint8_t			 c_state;	/* enum conn_state */
 	uint8_t			 c_flags;	/* CONN_F_* */
 	uint32_t		 c_id;		/* for logs */
+	uint32_t		 c_nreq;	/* requests begun on it */
 	struct wrk_timer	 c_timer;	/* idle and request head */
 	uint64_t		 c_since;	/* ms: idle since / head began */
 	struct wrk_buf		*c_in;		/* client bytes; NULL when idle */
@@ -263,9 +264,10 @@ int		 conn_fallback_cluster(const struct wrk_req *);
 /* The attempt failed without a response: retry, fall back, or reply. */
 void		 conn_try_failed(struct wrk_conn *, struct wrk_req *,
 		    enum wrk_try_result, uint16_t code, const char *why);
-/* A final response head (status st) came: true when it is retried. */
+/* A final response head (status st, WRK_RESP_F_* facts resp) came:
+ * true when it is retried. */
 bool		 conn_resp_retry(struct wrk_conn *, struct wrk_req *,
-		    uint16_t st);
+		    uint16_t st, uint32_t resp);
 /* The upstream connection broke (err: errno, or 0 for EOF). */
 void		 conn_ups_broken(struct wrk_conn *, struct wrk_req *, int err);
 /* The upstream response cannot be parsed. */

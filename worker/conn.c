@@ -183,15 +183,27 @@ conn_req_new(struct wrk_conn *c)
 	return r;
 }
 
+/*
+ * A request began (Envoy's new stream): count it.  The one that reaches
+ * max_requests_per_connection is the connection's last: its response
+ * says connection: close, as Envoy's HTTP/1 codec does.
+ */
 void
 conn_req_count(struct wrk_req *r)
 {
+	struct wrk_conn *c = r->rq_conn;
+	uint32_t max = wrk.w_l->l_max_requests_per_connection;
+
 	if (r->rq_flags & RQ_F_COUNTED)
 		return;
 	r->rq_flags |= RQ_F_COUNTED;
 	WRK_HC(HC_RQ_TOTAL);
 	WRK_HC(HC_RQ_HTTP1_TOTAL);
 	WRK_HG(HG_RQ_ACTIVE, 1);
+	if (max > 0 && ++c->c_nreq >= max) {
+		c->c_flags |= CONN_F_CLOSE;
+		WRK_HC(HC_CX_MAX_REQUESTS_REACHED);
+	}
 }
 
 /* Give back what the request holds; the upstream must be gone already. */

@@ -132,7 +132,7 @@ conn_attempt_reset(struct wrk_req *r)
  */
 static bool
 conn_retry_decide(struct wrk_req *r, enum wrk_try_result res,
-    uint16_t status)
+    uint16_t status, uint32_t resp)
 {
 	const struct cd_retry_policy *rp = &r->rq_route->rt_retry;
 	int ci = r->rq_cluster;
@@ -142,7 +142,7 @@ conn_retry_decide(struct wrk_req *r, enum wrk_try_result res,
 	r->rq_flags &= ~RQ_F_FB_WANT;
 	if (!rp->rp_set)
 		return false;
-	switch (wrk_retry_decide(rp, res, status,
+	switch (wrk_retry_decide(rp, res, status, resp,
 	    (r->rq_flags & RQ_F_RESP_HEAD) != 0, sent, r->rq_nretries,
 	    conn_replayable(r))) {
 	case WRK_RETRY_NO:
@@ -299,7 +299,7 @@ conn_try_failed(struct wrk_conn *c, struct wrk_req *r,
 	    res == WRK_TRY_PER_TRY_TIMEOUT ? 504 : 0);
 	/* retried or failed with a 5xx: an error of that host either way */
 	WRK_HOC(ci, r->rq_hidx, HOC_RQ_ERROR);
-	if (conn_retry_decide(r, res, 0)) {
+	if (conn_retry_decide(r, res, 0, 0)) {
 		conn_retry_schedule(c, r);
 		return;
 	}
@@ -350,17 +350,19 @@ conn_ups_discard(struct wrk_req *r)
 }
 
 /*
- * A final response head arrived (status st): report it, and retry
- * instead of forwarding it if the policy says so.  True when retried.
+ * A final response head arrived (status st, resp the WRK_RESP_F_* facts
+ * of its headers): report it, and retry instead of forwarding it if the
+ * policy says so.  True when retried.
  */
 bool
-conn_resp_retry(struct wrk_conn *c, struct wrk_req *r, uint16_t st)
+conn_resp_retry(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
+    uint32_t resp)
 {
 	int ci = r->rq_cluster;
 
 	shm_outlier_report(WRK_SHM_CL(ci), (uint32_t)r->rq_hidx,
 	    st);
-	if (!conn_retry_decide(r, WRK_TRY_RESPONSE, st))
+	if (!conn_retry_decide(r, WRK_TRY_RESPONSE, st, resp))
 		/* no retry left: the fallback may take it instead */
 		return (r->rq_flags & RQ_F_FB_WANT) && conn_fallback(c, r, st);
 	/* Envoy charges a retried response as retry.upstream_rq_<code> */
@@ -460,18 +462,26 @@ conn_ups_protocol_error(struct wrk_conn *c, struct wrk_req *r)
  * r has a connection (pooled, or just connected): take a max_requests
  * unit and start the attempt.  At the limit the connection, sound and
  * unused, goes back to the pool and the client gets the overflow reply.
+ * The attempt that reaches the cluster's max_requests_per_connection is
+ * the connection's last: it is closed, not pooled, after it.
  */
 static void
 conn_ups_attach(struct wrk_conn *c, struct wrk_req *r)
 {
 	int ci = r->rq_cluster;
 	struct wrk_ups *u = r->rq_ups;
+	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[ci];
 
 	if (!wrk_breaker_hold_take(&r->rq_bh, ci, SHM_CB_RQ)) {
 		r->rq_ups = NULL;
 		wrk_ups_release(u);
 		conn_overflow(c, r);
 		return;
+	}
+	if (cl->cl_max_requests_per_connection > 0 &&
+	    u->u_nreq >= cl->cl_max_requests_per_connection) {
+		WRK_CC(ci, CC_CX_MAX_REQUESTS);
+		r->rq_flags |= RQ_F_UPS_NOREUSE;
 	}
 	if (wrk_breaker_hold_give(&r->rq_bh, SHM_CB_PENDING))
 		WRK_CG(ci, CG_RQ_PENDING_ACTIVE, -1);

@@ -1,8 +1,15 @@
 /*
  * The request head: reading it into c_in, then checking it the way
  * Envoy's codec does, routing it to a cluster and a host, and writing
- * the head the upstream gets, before the first attempt starts.
+ * the head the upstream gets (with the client's address, on an edge
+ * request), before the first attempt starts.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -67,6 +74,17 @@ conn_head_note(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	r->rq_in_fwd = r->rq_head_end;
 	conn_req_count(r);
 	wrk_hdr_mark_request(base, r->rq_hdrs, r->rq_p.h_nhdrs, ri);
+	/* use_remote_address: every request is an edge request, none is
+	 * internal (Envoy's default since 1.33) */
+	if (wrk.w_l->l_use_remote_address)
+		wrk_hdr_edge(base, r->rq_hdrs, r->rq_p.h_nhdrs, ri,
+		    !wrk.w_l->l_skip_xff_append);
+	/* headers_with_underscores_action: DROP_HEADER drops them here,
+	 * REJECT_REQUEST answers 400 in conn_head_check() */
+	if (wrk.w_l->l_headers_with_underscores != CD_US_ALLOW)
+		ri->ri_underscores = wrk_hdr_underscores(base, r->rq_hdrs,
+		    r->rq_p.h_nhdrs, wrk.w_l->l_headers_with_underscores ==
+		    CD_US_DROP_HEADER);
 	if (wrk_alog_on())
 		conn_al_capture(r, base, ri);
 	if (http1_is_head_method(&r->rq_p))
@@ -75,6 +93,14 @@ conn_head_note(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		r->rq_flags |= RQ_F_CHUNKED;
 	if (!http1_keep_alive(&r->rq_p))
 		c->c_flags |= CONN_F_CLOSE;
+}
+
+/* The request target is in absolute form ("http://authority/..."). */
+static bool
+conn_head_absolute(const struct wrk_conn *c, const struct wrk_req *r)
+{
+	return r->rq_p.h_url.s_len > 7 && strncasecmp(c->c_in->b_data +
+	    r->rq_p.h_url.s_off, "http://", 7) == 0;
 }
 
 /* Check the head the way Envoy's codec does; false when it was answered. */
@@ -102,7 +128,18 @@ conn_head_check(struct wrk_conn *c, struct wrk_req *r,
 		    true);
 		return false;
 	}
-	if (!(r->rq_flags & RQ_F_HTTP10) && ri->ri_nhost == 0) {
+	if (ri->ri_underscores && wrk.w_l->l_headers_with_underscores ==
+	    CD_US_REJECT_REQUEST) {
+		conn_codec_error(c, r, 400, "header name with underscores",
+		    true);
+		return false;
+	}
+	/* HTTP/1.0 may go without Host when its target is absolute or the
+	 * listener names a default_host_for_http_10; the upstream head is
+	 * HTTP/1.1 and needs one (Envoy takes no other HTTP/1.0 request) */
+	if (ri->ri_nhost == 0 && (!(r->rq_flags & RQ_F_HTTP10) ||
+	    (wrk.w_l->l_default_host_http10 == NULL &&
+	    !conn_head_absolute(c, r)))) {
 		conn_codec_error(c, r, 400, "missing host header", false);
 		return false;
 	}
@@ -135,6 +172,10 @@ conn_head_target(const struct wrk_req *r, const char *base,
 	} else if (ri->ri_host >= 0) {
 		auth = base + r->rq_hdrs[ri->ri_host].h_value.s_off;
 		alen = r->rq_hdrs[ri->ri_host].h_value.s_len;
+	} else if (l->l_default_host_http10 != NULL) {
+		/* HTTP/1.0 without Host (conn_head_check let only it by) */
+		auth = uhost = l->l_default_host_http10;
+		alen = uhost_len = strlen(auth);
 	}
 	mlen = alen;
 	if (l->l_ignore_port_in_host_matching || l->l_strip_any_host_port)
@@ -266,6 +307,41 @@ conn_head_host(struct wrk_conn *c, struct wrk_req *r, int ci)
 }
 
 /*
+ * The client's address as Envoy writes it into x-forwarded-for: IPv4
+ * for an IPv4-mapped IPv6 peer, and for a loopback peer the address it
+ * reached (the connection's local one).  False when the socket has none.
+ */
+static bool
+conn_peer(const struct wrk_conn *c, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t sl = sizeof(ss);
+	struct in_addr a4;
+
+	if (getpeername(c->c_ev.ev_fd, (struct sockaddr *)&ss, &sl) == -1)
+		return false;
+	if ((ss.ss_family == AF_INET && (ntohl(sin->sin_addr.s_addr) >> 24) ==
+	    127) || (ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))) {
+		sl = sizeof(ss);
+		if (getsockname(c->c_ev.ev_fd, (struct sockaddr *)&ss,
+		    &sl) == -1)
+			return false;
+	}
+	if (ss.ss_family == AF_INET)
+		return inet_ntop(AF_INET, &sin->sin_addr, buf, len) != NULL;
+	if (ss.ss_family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		memcpy(&a4, &sin6->sin6_addr.s6_addr[12], sizeof(a4));
+		return inet_ntop(AF_INET, &a4, buf, len) != NULL;
+	}
+	return inet_ntop(AF_INET6, &sin6->sin6_addr, buf, len) != NULL;
+}
+
+/*
  * Write the upstream head into rq_out (with the request id to add or
  * echo).  False when the request was answered or its connection closed.
  */
@@ -276,6 +352,7 @@ conn_head_build(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	const struct cd_listener *l = wrk.w_l;
 	struct wrk_req_head rh;
 	struct wrk_buf *out;
+	char peer[INET6_ADDRSTRLEN];
 	size_t need, len;
 
 	memset(&rh, 0, sizeof(rh));
@@ -298,6 +375,11 @@ conn_head_build(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	rh.rh_host = t->t_uhost;
 	rh.rh_host_len = t->t_uhost_len;
 	rh.rh_add_xfp = !ri->ri_has_xfp;
+	if (l->l_use_remote_address && conn_peer(c, peer, sizeof(peer))) {
+		rh.rh_external = peer;
+		if (!l->l_skip_xff_append)
+			rh.rh_xff_append = peer;
+	}
 	rh.rh_expected_ms = wrk_retry_expected_ms(r->rq_try_ms,
 	    wrk_ns_ms(r->rq_route->rt_timeout), 0);
 	rh.rh_chunked = (r->rq_flags & RQ_F_CHUNKED) != 0;

@@ -130,18 +130,17 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	return true;
 }
 
-/* The response head arrived: write the client head, pick the framing. */
+/* The response head arrived (si: its marked headers' facts): write the
+ * client head, pick the framing. */
 static enum cd_rc
-conn_resp_head(struct wrk_conn *c, struct wrk_req *r)
+conn_resp_head(struct wrk_conn *c, struct wrk_req *r,
+    const struct wrk_resp_info *si)
 {
-	struct wrk_resp_info si;
 	uint16_t st = http1_status(&r->rq_rp);
 	int ci = r->rq_cluster;
 
-	wrk_hdr_mark_response(r->rq_uin->b_data, r->rq_hdrs, r->rq_rp.h_nhdrs,
-	    &si);
-	conn_resp_frame(c, r, st, &si);
-	if (!conn_resp_build(c, r, st, &si)) {
+	conn_resp_frame(c, r, st, si);
+	if (!conn_resp_build(c, r, st, si)) {
 		conn_ups_protocol_error(c, r);
 		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;
 	}
@@ -225,6 +224,7 @@ static enum cd_rc
 conn_resp_head_ev(struct wrk_conn *c, struct wrk_req *r, enum http1_ev ev)
 {
 	struct wrk_buf *uin = r->rq_uin;
+	struct wrk_resp_info si;
 	uint16_t st;
 
 	switch (ev) {
@@ -236,9 +236,13 @@ conn_resp_head_ev(struct wrk_conn *c, struct wrk_req *r, enum http1_ev ev)
 			return CD_OK;		/* interim: dropped */
 		if (st == 101 || st < CD_CODE_MIN || st > CD_CODE_MAX)
 			break;
-		if (conn_resp_retry(c, r, st))
+		/* marked before the retry decision, which reads headers */
+		wrk_hdr_mark_response(uin->b_data, r->rq_hdrs,
+		    r->rq_rp.h_nhdrs, &si);
+		if (conn_resp_retry(c, r, st, si.si_ratelimited ?
+		    WRK_RESP_F_RATELIMITED : 0))
 			return CD_DONE;		/* dropped: retrying */
-		if (conn_resp_head(c, r) != CD_OK)
+		if (conn_resp_head(c, r, &si) != CD_OK)
 			return CD_ERR;
 		if (!(r->rq_flags & RQ_F_RESP_HEAD))
 			return CD_DONE;		/* replied instead */

@@ -113,6 +113,7 @@ static const struct {
 	    { WRK_H_CONNECTION, WRK_H_KEEP_ALIVE } },
 	[12] = { { "x-request-id" }, { WRK_H_X_REQUEST_ID } },
 	[14] = { { "content-length" }, { WRK_H_CONTENT_LENGTH } },
+	[15] = { { "x-forwarded-for" }, { WRK_H_X_FORWARDED_FOR } },
 	[16] = { { "proxy-connection" }, { WRK_H_PROXY_CONNECTION } },
 	[17] = { { "transfer-encoding", "x-forwarded-proto" },
 	    { WRK_H_TRANSFER_ENCODING, WRK_H_X_FORWARDED_PROTO } },
@@ -248,6 +249,49 @@ wrk_hdr_mark_request(const char *base, struct http1_hdr *h, uint16_t n,
 }
 
 void
+wrk_hdr_edge(const char *base, struct http1_hdr *h, uint16_t n,
+    struct wrk_req_info *ri, bool xff)
+{
+	uint16_t i;
+
+	(void)base;
+	for (i = 0; i < n; i++)
+		switch (WRK_H_KIND(h[i].h_kind)) {
+		case WRK_H_X_FORWARDED_PROTO:
+		case WRK_H_X_REQUEST_ID:
+			h[i].h_kind |= WRK_H_F_DROP;
+			break;
+		case WRK_H_X_FORWARDED_FOR:
+			if (xff)
+				h[i].h_kind |= WRK_H_F_DROP;
+			break;
+		default:
+			break;
+		}
+	ri->ri_has_xfp = false;
+	ri->ri_rid = -1;
+}
+
+bool
+wrk_hdr_underscores(const char *base, struct http1_hdr *h, uint16_t n,
+    bool drop)
+{
+	bool seen = false;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		if (memchr(base + h[i].h_name.s_off, '_',
+		    h[i].h_name.s_len) == NULL)
+			continue;
+		seen = true;
+		if (!drop)
+			break;
+		h[i].h_kind |= WRK_H_F_DROP;
+	}
+	return seen;
+}
+
+void
 wrk_hdr_mark_response(const char *base, struct http1_hdr *h, uint16_t n,
     struct wrk_resp_info *si)
 {
@@ -274,6 +318,12 @@ wrk_hdr_mark_response(const char *base, struct http1_hdr *h, uint16_t n,
 		case WRK_H_DATE:
 			si->si_has_date = true;
 			break;
+		case WRK_H_X_ENVOY:
+			/* any value: Envoy looks only for the header */
+			if (wrk_hdr_eq(base, h[i].h_name,
+			    "x-envoy-ratelimited"))
+				si->si_ratelimited = true;
+			break;
 		default:
 			break;
 		}
@@ -287,8 +337,9 @@ size_t
 wrk_hdr_request_extra(uint16_t nhdrs, size_t host_len)
 {
 	/* per header: ": " and CRLF where the client may have sent ":" and
-	 * LF; then the request line, host, and the headers we add */
-	return (size_t)nhdrs * 4 + host_len + 256;
+	 * LF; then the request line, host, and the headers we add (two
+	 * addresses on an edge request among them) */
+	return (size_t)nhdrs * 4 + host_len + 384;
 }
 
 static void
@@ -297,6 +348,26 @@ hw_header(struct hw *w, const char *base, const struct http1_hdr *h)
 	hw_lower(w, base + h->h_name.s_off, h->h_name.s_len);
 	HW_LIT(w, ": ");
 	hw_put(w, base + h->h_value.s_off, h->h_value.s_len);
+	HW_LIT(w, "\r\n");
+}
+
+/* x-forwarded-for: the client's values in order, joined, then ours. */
+static void
+hw_xff(struct hw *w, const struct wrk_req_head *rh)
+{
+	const struct http1_hdr *h;
+	uint16_t i;
+
+	HW_LIT(w, "x-forwarded-for: ");
+	for (i = 0; i < rh->rh_nhdrs; i++) {
+		h = &rh->rh_hdrs[i];
+		if (WRK_H_KIND(h->h_kind) != WRK_H_X_FORWARDED_FOR ||
+		    h->h_value.s_len == 0)
+			continue;
+		hw_put(w, rh->rh_base + h->h_value.s_off, h->h_value.s_len);
+		HW_LIT(w, ", ");
+	}
+	hw_str(w, rh->rh_xff_append);
 	HW_LIT(w, "\r\n");
 }
 
@@ -323,6 +394,13 @@ wrk_hdr_build_request(char *out, size_t cap, const struct wrk_req_head *rh)
 		if (rh->rh_host != NULL && WRK_H_KIND(h->h_kind) == WRK_H_HOST)
 			continue;
 		hw_header(&w, rh->rh_base, h);
+	}
+	if (rh->rh_xff_append != NULL)
+		hw_xff(&w, rh);
+	if (rh->rh_external != NULL) {
+		HW_LIT(&w, "x-envoy-external-address: ");
+		hw_str(&w, rh->rh_external);
+		HW_LIT(&w, "\r\n");
 	}
 	if (rh->rh_add_xfp)
 		HW_LIT(&w, "x-forwarded-proto: http\r\n");

@@ -29,6 +29,7 @@ enum wrk_hkind {
 	WRK_H_EXPECT,
 	WRK_H_X_ENVOY,		/* x-envoy-* */
 	WRK_H_X_FORWARDED_PROTO,
+	WRK_H_X_FORWARDED_FOR,
 	WRK_H_X_REQUEST_ID,
 	WRK_H_CONTENT_LENGTH,
 	WRK_H_SERVER,
@@ -53,6 +54,7 @@ struct wrk_req_info {
 	bool		 ri_has_xfp;
 	bool		 ri_expect_100;
 	bool		 ri_bad_te;	/* transfer-encoding not exactly "chunked" */
+	bool		 ri_underscores;	/* a header name with '_' */
 };
 
 /*
@@ -66,10 +68,29 @@ struct wrk_req_info {
 void		 wrk_hdr_mark_request(const char *base, struct http1_hdr *,
 		    uint16_t n, struct wrk_req_info *);
 
+/*
+ * An edge request (the listener's use_remote_address): the client's
+ * x-forwarded-proto and x-request-id are not trusted, so they are
+ * marked WRK_H_F_DROP and forgotten in ri (canaryd sets its own), and
+ * with xff its x-forwarded-for headers too: wrk_hdr_build_request()
+ * writes them again as one, with the client address appended.
+ */
+void		 wrk_hdr_edge(const char *base, struct http1_hdr *h,
+		    uint16_t n, struct wrk_req_info *ri, bool xff);
+
+/*
+ * headers_with_underscores_action for the request headers h[0..n):
+ * true when a name holds an underscore; with drop, each such header is
+ * also marked WRK_H_F_DROP (Envoy's DROP_HEADER).
+ */
+bool		 wrk_hdr_underscores(const char *base, struct http1_hdr *h,
+		    uint16_t n, bool drop);
+
 /* Facts about a response head. */
 struct wrk_resp_info {
 	bool		 si_has_date;
 	bool		 si_conn_close;	/* upstream said connection: close */
+	bool		 si_ratelimited;	/* has x-envoy-ratelimited */
 };
 
 /* Mark response headers not passed to the client: connection,
@@ -95,6 +116,11 @@ struct wrk_req_head {
 	const char		*rh_host;	/* non-NULL: replaces Host */
 	size_t			 rh_host_len;
 	bool			 rh_add_xfp;	/* x-forwarded-proto: http */
+	const char		*rh_xff_append;	/* appended to x-forwarded-for
+						 * (the dropped ones, joined),
+						 * or NULL */
+	const char		*rh_external;	/* x-envoy-external-address,
+						 * or NULL */
 	const char		*rh_request_id;	/* NULL: keep the client's */
 	int64_t			 rh_expected_ms;	/* -1: no header */
 	bool			 rh_chunked;	/* body is chunked */

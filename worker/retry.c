@@ -23,12 +23,16 @@ retry_code_listed(const struct cd_retry_policy *rp, uint16_t status)
 
 bool
 wrk_retry_on_matches(const struct cd_retry_policy *rp,
-    enum wrk_try_result res, uint16_t status, bool req_sent)
+    enum wrk_try_result res, uint16_t status, uint32_t resp, bool req_sent)
 {
 	uint32_t on = rp->rp_retry_on;
 
 	switch (res) {
 	case WRK_TRY_RESPONSE:
+		/* an upstream that says it rate limited the request: only
+		 * envoy-ratelimited retries it, not 5xx or a status code */
+		if (resp & WRK_RESP_F_RATELIMITED)
+			return (on & CD_RETRY_ENVOY_RATELIMITED) != 0;
 		if ((on & CD_RETRY_5XX) && status >= 500 && status <= 599)
 			return true;
 		if ((on & CD_RETRY_GATEWAY_ERROR) && status >= 502 &&
@@ -63,11 +67,11 @@ wrk_retry_on_matches(const struct cd_retry_policy *rp,
 
 enum wrk_retry_verdict
 wrk_retry_decide(const struct cd_retry_policy *rp, enum wrk_try_result res,
-    uint16_t status, bool resp_started, bool req_sent, uint32_t done,
-    bool replayable)
+    uint16_t status, uint32_t resp, bool resp_started, bool req_sent,
+    uint32_t done, bool replayable)
 {
 	if (!rp->rp_set || resp_started ||
-	    !wrk_retry_on_matches(rp, res, status, req_sent))
+	    !wrk_retry_on_matches(rp, res, status, resp, req_sent))
 		return WRK_RETRY_NO;
 	/* Envoy drops the retry state when it abandons the buffer, so an
 	 * abandoned request never counts as over its limit */

@@ -35,22 +35,33 @@ enum wrk_retry_verdict {
 };
 
 /*
- * Does retry_on match this outcome?  status is the response status for
- * WRK_TRY_RESPONSE, ignored otherwise; req_sent: request bytes went
- * upstream on this attempt (reset-before-request only fires without).
+ * What a response head says besides its status that retry_on looks at
+ * (WRK_TRY_RESPONSE only), as bits.
+ */
+#define WRK_RESP_F_RATELIMITED	0x01	/* x-envoy-ratelimited is present */
+
+/*
+ * Does retry_on match this outcome?  status and resp (WRK_RESP_F_*) are
+ * the response's for WRK_TRY_RESPONSE, ignored otherwise; req_sent:
+ * request bytes went upstream on this attempt (reset-before-request only
+ * fires without).  A response marked rate limited is retried only under
+ * envoy-ratelimited, whatever its status, as Envoy does.
  */
 bool		 wrk_retry_on_matches(const struct cd_retry_policy *,
-		    enum wrk_try_result, uint16_t status, bool req_sent);
+		    enum wrk_try_result, uint16_t status, uint32_t resp,
+		    bool req_sent);
 
 /*
  * The verdict for an attempt's outcome.  resp_started: a response byte
  * went to the client already (then nothing is retried, and Envoy counts
- * nothing either); req_sent as above; done: retries already made for
- * this request; replayable: the request can still be sent again whole.
+ * nothing either); status, resp and req_sent as above; done: retries
+ * already made for this request; replayable: the request can still be
+ * sent again whole.
  */
 enum wrk_retry_verdict wrk_retry_decide(const struct cd_retry_policy *,
-		    enum wrk_try_result, uint16_t status, bool resp_started,
-		    bool req_sent, uint32_t done, bool replayable);
+		    enum wrk_try_result, uint16_t status, uint32_t resp,
+		    bool resp_started, bool req_sent, uint32_t done,
+		    bool replayable);
 
 /*
  * Back-off in ms before retry n (1 for the first retry): uniform in

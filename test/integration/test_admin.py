@@ -1,12 +1,13 @@
 """The admin interface: totals across workers equal what clients saw, and
 the formats of /stats, /stats/prometheus, /clusters, /config_dump, /ready,
-/server_info, /help (canaryd-envoy(7), ADMIN INTERFACE)."""
+/server_info, /help, /memory (canaryd-envoy(7), ADMIN INTERFACE)."""
 
 import json
+import os
 import re
 import threading
 
-from itestlib import Client, eq, expect, request, settle
+from itestlib import Client, children_of, eq, expect, request, settle
 
 THREADS = 8
 PER_THREAD = 50
@@ -164,3 +165,51 @@ def test_admin_formats(env):
     # ... and the server is still there.
     r = request(env.admin_port, "GET", "/ready")
     eq(r.status, 200, "/ready after GET /quitquitquit")
+
+
+MEMORY_KEYS = ["allocated", "heap_size", "pageheap_unmapped", "pageheap_free",
+               "total_thread_cache", "total_physical_bytes"]
+
+
+def resident(pids):
+    """Resident bytes of pids, from /proc/<pid>/statm as canaryd reads it."""
+    total = 0
+    for pid in pids:
+        with open("/proc/%d/statm" % pid) as f:
+            total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    return total
+
+
+def test_memory_covers_every_process(env):
+    env.start_backends()
+    p = env.start_canaryd(env.seed_config(), concurrency=2)
+    for _ in range(10):
+        eq(env.get("/api").status, 200, "GET /api")
+    # the master, its two workers and its resolver
+    pids = [p.pid] + children_of(p.pid)
+    eq(len(pids), 4, "canaryd processes")
+    lo = resident(pids)
+    r = env.admin("/memory")
+    hi = resident(pids)
+    eq(r.status, 200, "/memory status")
+    eq(r.header("content-type"), "application/json", "content-type")
+    expect(r.text.startswith('{\n "allocated": "'),
+           "/memory is not pretty-printed as Envoy's: %r" % r.text[:40])
+    j = r.json()
+    eq(list(j), MEMORY_KEYS, "/memory fields, in Envoy's order")
+    for k in MEMORY_KEYS:
+        expect(isinstance(j[k], str) and j[k].isdigit(),
+               "/memory %s is %r, want a uint64 as a string" % (k, j[k]))
+    m = {k: int(v) for k, v in j.items()}
+    eq((m["pageheap_unmapped"], m["total_thread_cache"]), (0, 0),
+       "figures glibc does not have")
+    expect(0 < m["allocated"] <= m["heap_size"],
+           "allocated %(allocated)d, heap_size %(heap_size)d" % m)
+    # the sum of every process's resident set, read in between
+    own = resident([p.pid])
+    expect(m["total_physical_bytes"] > own,
+           "total_physical_bytes %d is no more than the master's %d" %
+           (m["total_physical_bytes"], own))
+    expect(min(lo, hi) * 0.9 <= m["total_physical_bytes"] <=
+           max(lo, hi) * 1.1, "total_physical_bytes %d, the processes' "
+           "resident sets %d then %d" % (m["total_physical_bytes"], lo, hi))

@@ -102,7 +102,7 @@ def test_token_file_readable_by_others_is_refused(env):
     st, out, err = env.run([env.canaryd_bin, "-f", env.seed_config(),
                             "--admin-allow", "10.0.0.1/8"])
     eq(st, 1, "a bad --admin-allow")
-    expect("--admin-allow 10.0.0.1/8: host bits set after the prefix "
+    expect("--admin-allow 10.0.0.1/8: bits are set past the prefix "
            "length" in err, "its message: " + err)
 
 
@@ -167,3 +167,22 @@ def test_a_head_that_never_ends_is_closed(env):
            "10 s)" % took)
     wait_until(lambda: env.stat("http.admin.downstream_rq_header_timeout")
                == 1, 2, "http.admin.downstream_rq_header_timeout 1")
+
+
+def test_access_from_the_config(env):
+    env.start_backends()
+    tok = write_token(env, 0o600)
+    cfg = env.seed_config()
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write("node:\n  id: edge-1\n  metadata:\n    canaryd:\n"
+                "      admin:\n        allow: [127.0.0.1/32]\n"
+                "        token_file: %s\n" % tok + text)
+    env.start_canaryd(cfg)
+    eq(admin_req(env, "POST", "/healthcheck/fail", src="127.0.0.2")[0],
+       403, "POST from 127.0.0.2, allow [127.0.0.1/32]")
+    eq(admin_req(env, "POST", "/healthcheck/fail", src="127.0.0.2",
+                 headers=("Authorization: Bearer " + TOKEN,))[0], 200,
+       "with the token_file's token")
+    eq(admin_req(env, "POST", "/healthcheck/ok")[0], 200, "from 127.0.0.1")

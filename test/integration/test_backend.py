@@ -36,7 +36,17 @@ def test_backend_bodies_and_switches(env):
     got = [request(v1.port, "GET", "/x").status for _ in range(20)]
     eq([i + 1 for i, s in enumerate(got) if s == 503], [10, 20],
        "fail_rate=10: failing request numbers")
-    v1.ctl(fail_rate=0, reset_stats=1)
+    # ratelimited marks failures only, not /health or successes.
+    v1.ctl(fail_rate=50, ratelimited=1)
+    got = [request(v1.port, "GET", "/x") for _ in range(2)]
+    eq([(r.status, r.header("x-envoy-ratelimited")) for r in got],
+       [(200, None), (503, "true")], "fail_rate=50 with ratelimited=1")
+    v1.ctl(fail_rate=0, status=429)
+    eq(request(v1.port, "GET", "/x").header("x-envoy-ratelimited"), "true",
+       "status=429 with ratelimited=1")
+    eq(request(v1.port, "GET", "/health").header("x-envoy-ratelimited"),
+       None, "/health with ratelimited=1")
+    v1.ctl(status=200, ratelimited=0, reset_stats=1)
     eq(v1.stats()["requests"], 0, "requests after reset_stats")
 
 

@@ -1,5 +1,6 @@
 """HTTP/1.1 behaviour of the data path: malformed input, header handling,
-large bodies both ways, HEAD, keep-alive reuse upstream."""
+large bodies both ways, HEAD, keep-alive reuse upstream, and
+max_requests_per_connection on both sides (canaryd-envoy(7), HTTP/1.1)."""
 
 import re
 
@@ -137,3 +138,139 @@ def test_keepalive_reuses_upstream_connections(env):
     expect(seen <= workers * 2, "backend accepted %d connections" % seen)
     n = settle(lambda: env.stat("cluster.backend_v1.upstream_rq_total"), 200)
     eq(n, 200, "cluster.backend_v1.upstream_rq_total")
+
+
+MAX_RQ = 3
+GET = b"GET /api HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def test_max_requests_per_connection_downstream(env):
+    cfg = configs.ALL_TO_V1.replace("""\
+          stat_prefix: ingress
+""", """\
+          stat_prefix: ingress
+          common_http_protocol_options:
+            max_requests_per_connection: %d
+""" % MAX_RQ)
+    env.start_backend("v1")
+    env.start_canaryd(env.write_config(cfg), concurrency=2)
+    name = "http.ingress.downstream_cx_max_requests_reached"
+    before = env.stats()
+    conns = 6
+    for n in range(conns):
+        c = env.raw()
+        try:
+            if n % 2 == 0:      # one request at a time
+                got = []
+                for _ in range(MAX_RQ):
+                    c.send(GET)
+                    got.append(c.read_response())
+            else:               # pipelined, one more than it may carry
+                c.send(GET * (MAX_RQ + 1))
+                got = [c.read_response() for _ in range(MAX_RQ)]
+            rest, closed = c.read_until_close()
+        finally:
+            c.close()
+        what = "connection %d" % n
+        eq([(r.status, r.body) for r in got], [(200, V1_BODY)] * MAX_RQ,
+           what + ": responses")
+        eq([r.header("connection") for r in got],
+           [None] * (MAX_RQ - 1) + ["close"], what + ": connection headers")
+        eq((rest, closed), (b"", True), what + ": after the last response")
+    # summed over both workers, whichever took each connection
+    want = {name: conns, "http.ingress.downstream_rq_total": conns * MAX_RQ,
+            "http.ingress.downstream_cx_destroy_local": conns}
+
+    def deltas():
+        s = env.stats()
+        return {k: s.get(k, 0) - before.get(k, 0) for k in want}
+    eq(settle(deltas, want), want, "stat deltas")
+    # the same count in JSON and Prometheus
+    j = env.admin_json("/stats?format=json&filter=max_requests_reached")
+    eq(j["stats"], [{"name": name, "value": conns}], "/stats JSON")
+    r = env.admin("/stats/prometheus?filter=max_requests_reached")
+    eq(r.text, "# TYPE envoy_http_downstream_cx_max_requests_reached "
+       "counter\nenvoy_http_downstream_cx_max_requests_reached{"
+       "envoy_http_conn_manager_prefix=\"ingress\"} %d\n" % conns,
+       "/stats/prometheus")
+
+
+UPSTREAM_MAX_RQ = """\
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.\
+HttpProtocolOptions
+        common_http_protocol_options: { max_requests_per_connection: 2 }
+        explicit_http_config: { http_protocol_options: {} }
+"""
+
+
+def test_max_requests_per_connection_upstream(env):
+    cfg = configs.ALL_TO_V1.replace("""\
+  - name: backend_v1
+    type: STATIC
+""", """\
+  - name: backend_v1
+    type: STATIC
+""" + UPSTREAM_MAX_RQ)
+    v1 = env.start_backend("v1")
+    env.start_canaryd(env.write_config(cfg), concurrency=1)
+    before = v1.stats()["connections"]
+    c = Client(env.proxy_port)
+    try:
+        for i in range(6):
+            r = c.get("/api")
+            eq((r.status, r.body), (200, V1_BODY), "request %d" % i)
+    finally:
+        c.close()
+    p = "cluster.backend_v1."
+    want = {p + "upstream_cx_max_requests": 3, p + "upstream_cx_total": 3,
+            p + "upstream_rq_total": 6, p + "upstream_cx_destroy_local": 3,
+            p + "upstream_cx_active": 0}
+    eq(settle(lambda: {k: env.stat(k) for k in want}, want), want,
+       "stats after 6 requests, 2 a connection")
+    # the backend saw the same three (less our /_stats connection)
+    eq(v1.stats()["connections"] - before - 1, 3, "backend connections")
+
+
+
+def http10_config(env, default_host):
+    opts = "{ accept_http_10: true%s }" % (
+        ", default_host_for_http_10: %s" % default_host
+        if default_host else "")
+    return env.write_config(configs.ALL_TO_V1.replace(
+        "          stat_prefix: ingress\n", "          stat_prefix: ingress\n"
+        "          http_protocol_options: %s\n" % opts, 1))
+
+
+def http10_get(env, target, host=None):
+    c = env.raw(timeout=5.0)
+    try:
+        c.send(b"GET %s HTTP/1.0\r\n%s\r\n" % (target.encode(),
+               b"Host: %s\r\n" % host.encode() if host else b""))
+        data, _ = c.read_until_close()
+    finally:
+        c.close()
+    return data
+
+
+def test_http10_without_host(env):
+    env.start_backends()
+    env.start_canaryd(http10_config(env, None), concurrency=1)
+    data = http10_get(env, "/echo")
+    expect(data.startswith(b"HTTP/1.1 400"), "HTTP/1.0 without Host and "
+           "no default: %r" % data[:200])
+    eq(http10_get(env, "/echo", "a.example")[:12], b"HTTP/1.1 200",
+       "HTTP/1.0 with Host")
+    data = http10_get(env, "http://abs.example/echo")
+    expect(data.startswith(b"HTTP/1.1 200") and b"abs.example" in data,
+           "HTTP/1.0 in absolute form: %r" % data[-300:])
+
+
+def test_http10_default_host(env):
+    env.start_backends()
+    env.start_canaryd(http10_config(env, "svc.local"), concurrency=1)
+    data = http10_get(env, "/echo")
+    expect(data.startswith(b"HTTP/1.1 200"), "status: %r" % data[:100])
+    expect(b"host: svc.local" in data.lower(), "the backend saw the "
+           "default host: %r" % data[-400:])

@@ -1,9 +1,10 @@
-"""Retries (canaryd-envoy(7), RETRIES): a flaky canary masked by retries with exact
-attempt counts, connect failures retried into Envoy's 503 body and the
-§9.5 counters, per-try timeouts into 504, retries kept in the chosen
-cluster and on a host not tried yet, the request body replayed (and not,
-past the buffer limit), the per-attempt expected-timeout header, and the
-max_retries breaker."""
+"""Retries (canaryd-envoy(7), RETRIES): a flaky canary masked by retries
+with exact attempt counts, rate-limited answers (x-envoy-ratelimited)
+retried under envoy-ratelimited and only there, connect failures retried
+into Envoy's 503 body and the §9.5 counters, per-try timeouts into 504,
+retries kept in the chosen cluster and on a host not tried yet, the
+request body replayed (and not, past the buffer limit), the per-attempt
+expected-timeout header, and the max_retries breaker."""
 
 import json
 import threading
@@ -91,6 +92,81 @@ def test_all_attempts_fail_gives_last_response(env):
     p = "cluster.backend_v2."
     want = {p + "upstream_rq_retry": 2, p + "retry.upstream_rq_502": 2,
             p + "upstream_rq_502": 1, p + "upstream_rq_retry_success": 0,
+            p + "upstream_rq_retry_limit_exceeded": 1}
+    eq(stat_delta(env, before, list(want), want), want, "stat deltas")
+
+
+RATELIMITED = """\
+                  retry_policy:
+                    retry_on: "envoy-ratelimited"
+                    num_retries: 2
+"""
+
+
+def test_envoy_ratelimited_retried_by_the_header(env):
+    # every 2nd answer is a 503 with x-envoy-ratelimited: each is retried
+    # (under envoy-ratelimited alone) into the next, a 200
+    v2 = env.start_backend("v2", args=["--fail_rate", "50",
+                                       "--ratelimited", "1"])
+    env.start_canaryd(env.write_config(to_v2(RATELIMITED)), concurrency=2)
+    before = env.stats()
+    n = 10
+    c = env.client()
+    for i in range(n):
+        r = c.get("/api")
+        eq((r.status, r.body), (200, V2_BODY), "GET /api #%d" % i)
+    c.close()
+    eq(v2.stats()["requests"], 2 * n - 1, "backend requests")
+    p = "cluster.backend_v2."
+    want = {p + "upstream_rq_retry": n - 1,
+            p + "retry.upstream_rq_503": n - 1,
+            p + "upstream_rq_retry_success": n - 1,
+            p + "upstream_rq_200": n, p + "upstream_rq_503": 0}
+    eq(stat_delta(env, before, list(want), want), want, "stat deltas")
+
+
+def test_ratelimited_response_retried_only_under_its_name(env):
+    v2 = env.start_backend("v2", args=["--status", "429",
+                                       "--ratelimited", "1"])
+    codes = RETRY_5XX.replace('"5xx"', '"5xx,gateway-error,'
+                              'retriable-status-codes"') + \
+        "                    retriable_status_codes: [ 429, 503 ]\n"
+    env.start_canaryd(env.write_config(to_v2(codes)), concurrency=1)
+    before = env.stats()
+    # a 429 and a 503 the retry_on names would retry, but marked rate
+    # limited: answered as they are, as Envoy does
+    for st in (429, 503):
+        v2.ctl(status=st, reset_stats=1)
+        r = env.get("/api")
+        eq((r.status, r.body), (st, V2_BODY), "marked %d" % st)
+        eq(r.header("x-envoy-ratelimited"), "true", "passed to the client")
+        eq(v2.stats()["requests"], 1, "backend requests for a marked %d" %
+           st)
+    # unmarked, the same 503 is retried
+    v2.ctl(ratelimited=0, reset_stats=1)
+    eq(env.get("/api").status, 503, "unmarked 503")
+    eq(v2.stats()["requests"], 3, "backend requests for an unmarked 503")
+    p = "cluster.backend_v2."
+    want = {p + "upstream_rq_retry": 2, p + "upstream_rq_429": 1,
+            p + "upstream_rq_503": 2}
+    eq(stat_delta(env, before, list(want), want), want, "stat deltas")
+
+
+def test_envoy_ratelimited_runs_out_of_retries(env):
+    v2 = env.start_backend("v2", args=["--status", "429",
+                                       "--ratelimited", "1"])
+    env.start_canaryd(env.write_config(to_v2(RATELIMITED)), concurrency=1)
+    before = env.stats()
+    r = env.get("/api")
+    eq((r.status, r.body), (429, V2_BODY), "the last 429, unchanged")
+    eq(v2.stats()["requests"], 3, "backend attempts")
+    # unmarked, envoy-ratelimited does not retry a 429
+    v2.ctl(ratelimited=0, reset_stats=1)
+    eq(env.get("/api").status, 429, "unmarked 429")
+    eq(v2.stats()["requests"], 1, "backend requests for an unmarked 429")
+    p = "cluster.backend_v2."
+    want = {p + "upstream_rq_retry": 2, p + "retry.upstream_rq_429": 2,
+            p + "upstream_rq_429": 2,
             p + "upstream_rq_retry_limit_exceeded": 1}
     eq(stat_delta(env, before, list(want), want), want, "stat deltas")
 

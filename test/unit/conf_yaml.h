@@ -36,4 +36,14 @@
 	"              domains: [\"*\"]\n"				\
 	"              routes:\n"
 
+/* Four lines: a list item, cluster v1 with one endpoint, 127.0.0.1:8081
+ * (under "  clusters:"). */
+#define CLUSTER_V1							\
+	"  - name: v1\n"						\
+	"    load_assignment:\n"					\
+	"      cluster_name: v1\n"					\
+	"      endpoints: [ { lb_endpoints: [ { endpoint: { address: "	\
+	"{ socket_address: { address: 127.0.0.1, port_value: 8081 } "	\
+	"} } } ] } ]\n"
+
 #endif

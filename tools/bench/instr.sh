@@ -49,10 +49,13 @@ bench_config "$TMP/canaryd.yaml" "$admin"
 PIDS+=($!)
 "$BUILD/backend" --port "$V2_PORT" --name v2 >"$TMP/v2.log" 2>&1 &
 PIDS+=($!)
+# builds older than --state-dir take the system's
+state=
+"$BUILD/canaryd" --help 2>&1 | grep -q -- --state-dir && state="--state-dir $TMP"
+# shellcheck disable=SC2086  # $state is a word list
 valgrind --tool=callgrind --trace-children=yes --dump-instr=no \
     --callgrind-out-file="$TMP/cg.%p" \
-    "$BUILD/canaryd" --concurrency 1 -l warning -f "$TMP/canaryd.yaml" \
-    --state-dir "$TMP" \
+    "$BUILD/canaryd" --concurrency 1 -l warning -f "$TMP/canaryd.yaml" $state \
     >"$TMP/canaryd.log" 2>&1 &
 master=$!
 PIDS+=("$master")

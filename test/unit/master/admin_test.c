@@ -1,8 +1,8 @@
 /*
  * Unit tests for the admin module (master/admin*.c) without sockets:
  * request heads, query strings, and the endpoint dispatch (help, 404,
- * 405, POST-only state changes, /ready, /stats parameters, /server_info)
- * over the seed config and a fresh shm segment.
+ * 405, POST-only state changes, /ready, /stats parameters, /server_info,
+ * /memory) over the seed config and a fresh shm segment.
  *
  * What a reply asks of the server (stop, drain) is its ar_action; the
  * admin server hands that to state.c, not tested here.
@@ -22,6 +22,7 @@
 #include "shared/version.h"
 #include "master/admin.h"
 #include "master/json.h"
+#include "master/memory.h"
 #include "master/mst.h"
 #include "master/place.h"
 #include "master/stats.h"
@@ -123,7 +124,7 @@ help_lists_endpoints_sorted(void)
 		n++;
 	}
 	CU_ASSERT(sorted);
-	CU_ASSERT_EQUAL(n, 18);
+	CU_ASSERT_EQUAL(n, 19);
 	mst_admin_reply_free(&r);
 }
 
@@ -361,6 +362,64 @@ other_pages(void)
 	mst_admin_reply_free(&r);
 }
 
+/* The value of "key": "<digits>" in a /memory body, or -1. */
+static long long
+memory_field(const char *body, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\n \"%s\": \"", key);
+	if ((p = strstr(body, pat)) == NULL)
+		return -1;
+	p += strlen(pat);
+	if (*p < '0' || *p > '9')
+		return -1;
+	return strtoll(p, NULL, 10);
+}
+
+static void
+memory_is_envoys_shape(void)
+{
+	static const struct mst_memory m = { 7021600, 12582912, 0, 1048576, 0,
+	    15405056 };
+	struct mst_admin_reply r;
+	long long alloc, heap, rss;
+	struct buf b;
+
+	/* the layout: Envoy's pretty printer, every uint64 a string */
+	buf_init(&b);
+	CU_ASSERT_EQUAL(mst_memory_json(&b, &m), 0);
+	buf_append(&b, "", 0);
+	CU_ASSERT_STRING_EQUAL(b.b_data, "{\n"
+	    " \"allocated\": \"7021600\",\n"
+	    " \"heap_size\": \"12582912\",\n"
+	    " \"pageheap_unmapped\": \"0\",\n"
+	    " \"pageheap_free\": \"1048576\",\n"
+	    " \"total_thread_cache\": \"0\",\n"
+	    " \"total_physical_bytes\": \"15405056\"\n"
+	    "}\n");
+	buf_free(&b);
+
+	/* the endpoint: this process is the master, without children */
+	setup();
+	req("GET", "/memory", "", &r);
+	CU_ASSERT_EQUAL(r.ar_status, 200);
+	CU_ASSERT_STRING_EQUAL(r.ar_ctype, "application/json");
+	alloc = memory_field(r.ar_body.b_data, "allocated");
+	heap = memory_field(r.ar_body.b_data, "heap_size");
+	rss = memory_field(r.ar_body.b_data, "total_physical_bytes");
+	CU_ASSERT(alloc >= 0 && heap >= alloc);
+	CU_ASSERT(memory_field(r.ar_body.b_data, "pageheap_free") >= 0);
+	CU_ASSERT_EQUAL(memory_field(r.ar_body.b_data, "pageheap_unmapped"),
+	    0);
+	CU_ASSERT_EQUAL(memory_field(r.ar_body.b_data, "total_thread_cache"),
+	    0);
+	/* at least a page resident: the test itself runs */
+	CU_ASSERT(rss >= 4096);
+	mst_admin_reply_free(&r);
+}
+
 static void
 url_decode_and_query_lookup(void)
 {
@@ -517,6 +576,7 @@ static CU_TestInfo tests[] = {
 	    healthcheck_fail_and_ok_drive_ready },
 	{ "stats_parameters", stats_parameters },
 	{ "other_pages", other_pages },
+	{ "memory_is_envoys_shape", memory_is_envoys_shape },
 	{ "url_decode_and_query_lookup", url_decode_and_query_lookup },
 	{ "parse_head_requests", parse_head_requests },
 	{ "parse_head_errors", parse_head_errors },

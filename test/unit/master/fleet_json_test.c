@@ -283,7 +283,7 @@ snapshot_file_round_trips_etcd_states_only(void)
 {
 	struct mst_fleet_rt rt[2];
 	struct fl_route r[2], r2[2];
-	struct cd_fleet conf;
+	struct mst_fleet_conf conf;
 	struct fleet f, g;
 	char why[128], *s;
 

@@ -395,6 +395,42 @@ stats_json_shape(void)
 	}
 }
 
+/* The max_requests_per_connection counters, summed over both slots, in
+ * the three formats. */
+static void
+stats_max_requests_counters_in_every_format(void)
+{
+	struct buf b;
+
+	fixture();
+	shm_add(&shm->slots[0].w_http_c[HC_CX_MAX_REQUESTS_REACHED], 2);
+	shm_add(&shm->slots[1].w_http_c[HC_CX_MAX_REQUESTS_REACHED], 3);
+	shm_add(&shm->slots[0].w_cl[0].cc_c[CC_CX_MAX_REQUESTS], 1);
+	shm_add(&shm->slots[1].w_cl[0].cc_c[CC_CX_MAX_REQUESTS], 4);
+	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
+	CU_ASSERT(has_line(&b,
+	    "http.ingress.downstream_cx_max_requests_reached: 5"));
+	CU_ASSERT(has_line(&b,
+	    "cluster.backend_v1.upstream_cx_max_requests: 5"));
+	CU_ASSERT(has_line(&b,
+	    "cluster.backend_v2.upstream_cx_max_requests: 0"));
+	buf_free(&b);
+	CU_ASSERT_EQUAL_FATAL(render(&b, 1, NULL), 0);
+	CU_ASSERT(strstr(b.b_data, "{\"name\":\"http.ingress."
+	    "downstream_cx_max_requests_reached\",\"value\":5}") != NULL);
+	CU_ASSERT(strstr(b.b_data, "{\"name\":\"cluster.backend_v1."
+	    "upstream_cx_max_requests\",\"value\":5}") != NULL);
+	buf_free(&b);
+	CU_ASSERT_EQUAL_FATAL(render(&b, 2, NULL), 0);
+	CU_ASSERT(has_line(&b, "# TYPE "
+	    "envoy_http_downstream_cx_max_requests_reached counter"));
+	CU_ASSERT(has_line(&b, "envoy_http_downstream_cx_max_requests_reached{"
+	    "envoy_http_conn_manager_prefix=\"ingress\"} 5"));
+	CU_ASSERT(has_line(&b, "envoy_cluster_upstream_cx_max_requests{"
+	    "envoy_cluster_name=\"backend_v1\"} 5"));
+	buf_free(&b);
+}
+
 static void
 stats_prometheus_tags_and_families(void)
 {
@@ -1173,6 +1209,8 @@ static CU_TestInfo tests[] = {
 	    stats_text_sorted_by_name_in_byte_order },
 	{ "stats_membership_and_breaker_gauges",
 	    stats_membership_and_breaker_gauges },
+	{ "stats_max_requests_counters_in_every_format",
+	    stats_max_requests_counters_in_every_format },
 	{ "stats_filter_usedonly_and_type", stats_filter_usedonly_and_type },
 	{ "stats_json_shape", stats_json_shape },
 	{ "stats_prometheus_tags_and_families",

@@ -58,7 +58,8 @@ parse_refuses_what_is_not_a_range(void)
 		CU_ASSERT_PTR_NOT_NULL(why);
 	}
 	CU_ASSERT_EQUAL(cd_cidr_parse("10.0.0.1/8", &c, &why), -1);
-	CU_ASSERT_STRING_EQUAL(why, "host bits set after the prefix length");
+	CU_ASSERT_STRING_EQUAL(why, "bits are set past the prefix length; "
+	    "write the block's first address");
 }
 
 static void

@@ -368,7 +368,7 @@ sticky_refused_forms(void)
 	expect_one(HEAD WROUTE(W9010)
 	    MD("{ sticky: { cookie: uid, ttl: 5 } }")
 	    CLUSTERS, 21, 82, MD_PATH ".sticky.ttl: unknown field in canaryd "
-	    "sticky");
+	    "sticky (canaryd.yaml(5) lists its keys)");
 }
 
 static void
@@ -467,7 +467,7 @@ rollout_refused_forms(void)
 	expect_one(HEAD WROUTE(W9010)
 	    RO("canary: v2, stable: v1, pause: true") CLUSTERS,
 	    21, 94, MD_PATH ".rollout.pause: unknown field in canaryd "
-	    "rollout");
+	    "rollout (canaryd.yaml(5) lists its keys)");
 	/* the admin endpoints address a rollout by its route's name */
 	expect_one(HEAD
 	    "              - match: { prefix: \"/\" }\n"

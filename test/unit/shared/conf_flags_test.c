@@ -23,12 +23,7 @@
 	"              - match: { prefix: \"/\" }\n"			\
 	RP_HEAD value " } }\n"						\
 	"  clusters:\n"							\
-	"  - name: v1\n"						\
-	"    load_assignment:\n"					\
-	"      cluster_name: v1\n"					\
-	"      endpoints: [ { lb_endpoints: [ { endpoint: { address: "	\
-	"{ socket_address: { address: 127.0.0.1, port_value: 8081 } "	\
-	"} } } ] } ]\n"
+	CLUSTER_V1
 #define RETRY_ON_PATH	"static_resources.listeners[0].filter_chains[0]." \
 	"filters[0].typed_config.route_config.virtual_hosts[0].routes[0]." \
 	"route.retry_policy.retry_on"
@@ -36,7 +31,7 @@
 #define ALL_BITS	(CD_RETRY_5XX | CD_RETRY_GATEWAY_ERROR |	\
 	CD_RETRY_RESET | CD_RETRY_CONNECT_FAILURE | CD_RETRY_RETRIABLE_4XX | \
 	CD_RETRY_REFUSED_STREAM | CD_RETRY_RETRIABLE_CODES |		\
-	CD_RETRY_RESET_BEFORE_REQUEST)
+	CD_RETRY_RESET_BEFORE_REQUEST | CD_RETRY_ENVOY_RATELIMITED)
 
 /*
  * Load yaml (which must load cleanly); the route's retry_on bits, and
@@ -107,11 +102,14 @@ flags_know_every_name_of_envoy_canaryd_implements(void)
 {
 	CU_ASSERT_EQUAL(retry_on_of(CONFIG("\"5xx,gateway-error,reset,"
 	    "connect-failure,retriable-4xx,refused-stream,"
-	    "retriable-status-codes,reset-before-request\""),
+	    "retriable-status-codes,reset-before-request,envoy-ratelimited\""),
 	    "\"retry_on\":\"5xx,gateway-error,"), ALL_BITS);
 	CU_ASSERT_EQUAL(retry_on_of(CONFIG("reset-before-request"),
 	    "\"retry_on\":\"reset-before-request\""),
 	    CD_RETRY_RESET_BEFORE_REQUEST);
+	CU_ASSERT_EQUAL(retry_on_of(CONFIG("\"envoy-ratelimited,5xx\""),
+	    "\"retry_on\":\"envoy-ratelimited,5xx\""),
+	    CD_RETRY_ENVOY_RATELIMITED | CD_RETRY_5XX);
 }
 
 static void

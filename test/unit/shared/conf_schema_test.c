@@ -176,7 +176,7 @@ schema_lines_say_type_default_bounds_note(void)
 	expect_line(&s, CL ".connect_timeout", CL ".connect_timeout\t"
 	    "duration\t5s\t> 0s\t-");
 	expect_line(&s, CL ".type", CL ".type\tenum\tSTATIC\t"
-	    "one of STATIC, STRICT_DNS\t-");
+	    "one of STATIC, STRICT_DNS, LOGICAL_DNS\t-");
 	expect_line(&s, CL ".dns_refresh_rate", CL ".dns_refresh_rate\t"
 	    "duration\t5s\t> 0.001s\t-");
 	expect_line(&s, CL ".load_assignment.cluster_name", CL
@@ -185,10 +185,18 @@ schema_lines_say_type_default_bounds_note(void)
 	    "\"canaryd\"\tnot empty\tEnvoy's default is \"envoy\"");
 	expect_line(&s, HCM ".codec_type", HCM ".codec_type\tenum\t-\t"
 	    "one of AUTO, HTTP1\taccepted, not used");
+	expect_line(&s, HCM ".common_http_protocol_options."
+	    "max_requests_per_connection", HCM ".common_http_protocol_options."
+	    "max_requests_per_connection\tinteger\t0\t0..4294967295\t-");
+	expect_line(&s, CL ".typed_extension_protocol_options", CL
+	    ".typed_extension_protocol_options\tmessage "
+	    "typed_extension_protocol_options\t-\t-\tonly envoy.extensions."
+	    "upstreams.http.v3.HttpProtocolOptions, for HTTP/1.1");
 	expect_line(&s, ROUTE ".route.retry_policy.retry_on", ROUTE
 	    ".route.retry_policy.retry_on\tflags\t-\tcomma-separated: 5xx, "
 	    "gateway-error, reset, connect-failure, retriable-4xx, "
-	    "refused-stream, retriable-status-codes, reset-before-request\t-");
+	    "refused-stream, retriable-status-codes, reset-before-request, "
+	    "envoy-ratelimited\t-");
 	expect_line(&s, ROUTE ".route.retry_policy.retriable_status_codes",
 	    ROUTE ".route.retry_policy.retriable_status_codes\tlist of "
 	    "integer\t-\tat most 16 items; each 100..599\t-");
@@ -341,6 +349,30 @@ any_url(const struct schema *s, const char *path, int i, char *url,
 }
 
 /*
+ * The '.' that ends the key starting at p in path: the first whose
+ * prefix the schema has a row for (a list's "[]" aside), as a map key
+ * may hold dots (typed_extension_protocol_options); NULL when the key
+ * runs to the end.
+ */
+static const char *
+key_end(const struct schema *s, const char *path, const char *p)
+{
+	char prefix[1024];
+	const char *dot;
+	int n;
+
+	for (dot = strchr(p, '.'); dot != NULL; dot = strchr(dot + 1, '.')) {
+		n = (int)(dot - path);
+		if (n > 2 && memcmp(dot - 2, "[]", 2) == 0)
+			n -= 2;
+		snprintf(prefix, sizeof(prefix), "%.*s", n, path);
+		if (schema_row(s, prefix) != NULL)
+			return dot;
+	}
+	return NULL;
+}
+
+/*
  * The smallest config that sets path, as JSON (which YAML reads): every
  * list one item, every Any with its "@type" (choice picks among several),
  * the field itself set to [[]], a value no field takes but a free-form
@@ -357,7 +389,7 @@ config_for(const struct schema *s, const char *path, int choice,
 
 	buf_puts(b, "{");
 	for (;;) {
-		dot = strchr(p, '.');
+		dot = key_end(s, path, p);
 		len = dot != NULL ? (size_t)(dot - p) : strlen(p);
 		snprintf(prefix, sizeof(prefix), "%.*s",
 		    (int)(p + len - path), path);

@@ -128,6 +128,97 @@ request_drops_hop_by_hop_and_envoy_headers(void)
 	CU_ASSERT_EQUAL(ri.ri_rid, -1);
 }
 
+/* headers_with_underscores_action: found; dropped only when asked */
+static void
+request_headers_with_underscores(void)
+{
+	const char *b = "GET / HTTP/1.1\r\n"
+	    "Host: a\r\n"
+	    "X_Forwarded_User: admin\r\n"
+	    "X-Keep: k\r\n\r\n";
+	const char *clean = "GET / HTTP/1.1\r\nHost: a\r\nX-Keep: k\r\n\r\n";
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
+	struct wrk_req_info ri;
+	uint16_t n = parse_head(b, hdrs, &h, HTTP1_REQUEST);
+
+	wrk_hdr_mark_request(b, hdrs, n, &ri);
+	CU_ASSERT(!ri.ri_underscores);
+	/* REJECT_REQUEST: seen, nothing dropped (the request gets 400) */
+	CU_ASSERT(wrk_hdr_underscores(b, hdrs, n, false));
+	CU_ASSERT(!dropped(b, hdrs, n, "x_forwarded_user"));
+	/* DROP_HEADER */
+	CU_ASSERT(wrk_hdr_underscores(b, hdrs, n, true));
+	CU_ASSERT(dropped(b, hdrs, n, "x_forwarded_user"));
+	CU_ASSERT(!dropped(b, hdrs, n, "x-keep"));
+	CU_ASSERT(!dropped(b, hdrs, n, "host"));
+	n = parse_head(clean, hdrs, &h, HTTP1_REQUEST);
+	wrk_hdr_mark_request(clean, hdrs, n, &ri);
+	CU_ASSERT(!wrk_hdr_underscores(clean, hdrs, n, true));
+}
+
+/* use_remote_address: the client's x-forwarded-proto and x-request-id
+ * are replaced, its x-forwarded-for values joined and ours appended */
+static void
+request_edge_appends_the_client_address(void)
+{
+	const char *b = "GET /p HTTP/1.1\r\n"
+	    "Host: a\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: https\r\n"
+	    "X-Request-Id: client-id\r\n"
+	    "x-forwarded-for: 10.0.0.2, 10.0.0.3\r\n"
+	    "X-Keep: k\r\n\r\n";
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
+	struct wrk_req_info ri;
+	struct wrk_req_head rh;
+	char out[1024];
+	size_t n;
+	uint16_t nh = parse_head(b, hdrs, &h, HTTP1_REQUEST);
+
+	wrk_hdr_mark_request(b, hdrs, nh, &ri);
+	CU_ASSERT(ri.ri_has_xfp);
+	CU_ASSERT_EQUAL(ri.ri_rid, 3);
+	wrk_hdr_edge(b, hdrs, nh, &ri, true);
+	CU_ASSERT(!ri.ri_has_xfp);
+	CU_ASSERT_EQUAL(ri.ri_rid, -1);
+	CU_ASSERT(dropped(b, hdrs, nh, "x-forwarded-proto"));
+	CU_ASSERT(dropped(b, hdrs, nh, "x-request-id"));
+	CU_ASSERT(dropped(b, hdrs, nh, "x-forwarded-for"));
+	CU_ASSERT(!dropped(b, hdrs, nh, "x-keep"));
+
+	memset(&rh, 0, sizeof(rh));
+	rh.rh_base = b;
+	rh.rh_hdrs = hdrs;
+	rh.rh_nhdrs = nh;
+	rh.rh_method = "GET";
+	rh.rh_target = "/p";
+	rh.rh_target_len = 2;
+	rh.rh_add_xfp = true;
+	rh.rh_xff_append = "192.0.2.7";
+	rh.rh_external = "192.0.2.7";
+	rh.rh_request_id = "00000000-0000-4000-8000-000000000000";
+	rh.rh_expected_ms = -1;
+	n = wrk_hdr_build_request(out, sizeof(out), &rh);
+	CU_ASSERT_FATAL(n > 0);
+	out[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(out, "GET /p HTTP/1.1\r\n"
+	    "host: a\r\n"
+	    "x-keep: k\r\n"
+	    "x-forwarded-for: 10.0.0.1, 10.0.0.2, 10.0.0.3, 192.0.2.7\r\n"
+	    "x-envoy-external-address: 192.0.2.7\r\n"
+	    "x-forwarded-proto: http\r\n"
+	    "x-request-id: 00000000-0000-4000-8000-000000000000\r\n\r\n");
+	CU_ASSERT(n <= strlen(b) + wrk_hdr_request_extra(nh, 0));
+
+	/* skip_xff_append: the client's x-forwarded-for passes as sent */
+	nh = parse_head(b, hdrs, &h, HTTP1_REQUEST);
+	wrk_hdr_mark_request(b, hdrs, nh, &ri);
+	wrk_hdr_edge(b, hdrs, nh, &ri, false);
+	CU_ASSERT(!dropped(b, hdrs, nh, "x-forwarded-for"));
+}
+
 static void
 request_keeps_te_trailers_and_notes_ids(void)
 {
@@ -295,6 +386,28 @@ response_keeps_upstream_date_and_sees_close(void)
 }
 
 static void
+response_sees_x_envoy_ratelimited(void)
+{
+	const char *b = "HTTP/1.1 429 Too Many Requests\r\n"
+	    "X-Envoy-RateLimited: true\r\nContent-Length: 0\r\n\r\n";
+	const char *other = "HTTP/1.1 429 Too Many Requests\r\n"
+	    "x-envoy-ratelimited-by: edge\r\nx-ratelimit-reset: 1\r\n"
+	    "Content-Length: 0\r\n\r\n";
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
+	struct wrk_resp_info si;
+	uint16_t nh = parse_head(b, hdrs, &h, HTTP1_RESPONSE);
+
+	wrk_hdr_mark_response(b, hdrs, nh, &si);
+	CU_ASSERT(si.si_ratelimited);
+	/* noted, and still passed to the client */
+	CU_ASSERT(!dropped(b, hdrs, nh, "x-envoy-ratelimited"));
+	nh = parse_head(other, hdrs, &h, HTTP1_RESPONSE);
+	wrk_hdr_mark_response(other, hdrs, nh, &si);
+	CU_ASSERT(!si.si_ratelimited);
+}
+
+static void
 local_reply_bytes_are_envoys(void)
 {
 	const char *date = "Sun, 06 Nov 1994 08:49:37 GMT";
@@ -417,6 +530,10 @@ static CU_TestInfo tests[] = {
 	{ "kind_knows_each_special_header", kind_knows_each_special_header },
 	{ "request_drops_hop_by_hop_and_envoy_headers",
 	    request_drops_hop_by_hop_and_envoy_headers },
+	{ "request_headers_with_underscores",
+	    request_headers_with_underscores },
+	{ "request_edge_appends_the_client_address",
+	    request_edge_appends_the_client_address },
 	{ "request_keeps_te_trailers_and_notes_ids",
 	    request_keeps_te_trailers_and_notes_ids },
 	{ "request_transfer_encoding_other_than_chunked_is_bad",
@@ -428,6 +545,8 @@ static CU_TestInfo tests[] = {
 	    response_head_replaces_server_and_reframes },
 	{ "response_keeps_upstream_date_and_sees_close",
 	    response_keeps_upstream_date_and_sees_close },
+	{ "response_sees_x_envoy_ratelimited",
+	    response_sees_x_envoy_ratelimited },
 	{ "local_reply_bytes_are_envoys", local_reply_bytes_are_envoys },
 	{ "reason_phrases", reason_phrases },
 	{ "date_is_imf_fixdate", date_is_imf_fixdate },

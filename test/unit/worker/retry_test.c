@@ -1,9 +1,11 @@
 /*
  * Unit tests for worker/retry.c: Envoy's fully jittered back-off ranges,
  * the retry decision table (outcome and status x retry_on x budget x
- * bytes already sent either way x replayable body), the per-try timeout
- * that applies, the expected-timeout value of each attempt, and the
- * rewrite of that header in an upstream head (worker/hdr.c).
+ * bytes already sent either way x replayable body), a rate-limited
+ * response (x-envoy-ratelimited) retried by that mark alone, the
+ * per-try timeout that applies, the expected-timeout value of each
+ * attempt, and the rewrite of that header in an upstream head
+ * (worker/hdr.c).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -103,6 +105,14 @@ backoff_custom_base_and_max(void)
 	CU_ASSERT_EQUAL(hi, 2);
 }
 
+/* retry_on against an outcome without a response */
+static bool
+failure_matches(const struct cd_retry_policy *rp, enum wrk_try_result res,
+    bool req_sent)
+{
+	return wrk_retry_on_matches(rp, res, 0, 0, req_sent);
+}
+
 static void
 retry_on_matches_envoy_tokens(void)
 {
@@ -116,61 +126,57 @@ retry_on_matches_envoy_tokens(void)
 
 		rp = policy(CD_RETRY_5XX, 1);
 		CU_ASSERT_EQUAL(wrk_retry_on_matches(&rp, WRK_TRY_RESPONSE,
-		    st, true), st >= 500);
+		    st, 0, true), st >= 500);
 		rp = policy(CD_RETRY_GATEWAY_ERROR, 1);
 		CU_ASSERT_EQUAL(wrk_retry_on_matches(&rp, WRK_TRY_RESPONSE,
-		    st, true), st >= 502 && st <= 504);
+		    st, 0, true), st >= 502 && st <= 504);
 		rp = policy(CD_RETRY_RETRIABLE_4XX, 1);
 		CU_ASSERT_EQUAL(wrk_retry_on_matches(&rp, WRK_TRY_RESPONSE,
-		    st, true), st == 409);
+		    st, 0, true), st == 409);
 		rp = policy(CD_RETRY_RESET | CD_RETRY_CONNECT_FAILURE |
 		    CD_RETRY_REFUSED_STREAM | CD_RETRY_RESET_BEFORE_REQUEST, 1);
 		CU_ASSERT_FALSE(wrk_retry_on_matches(&rp, WRK_TRY_RESPONSE,
-		    st, true));
+		    st, 0, true));
 		rp = policy(CD_RETRY_RETRIABLE_CODES, 1);
 		rp.rp_codes[0] = 429;
 		rp.rp_codes[1] = 503;
 		rp.rp_ncodes = 2;
 		CU_ASSERT_EQUAL(wrk_retry_on_matches(&rp, WRK_TRY_RESPONSE,
-		    st, true), st == 429 || st == 503);
+		    st, 0, true), st == 429 || st == 503);
 	}
 
 	/* failures without a response */
 	rp = policy(CD_RETRY_5XX, 1);
-	CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_CONNECT_FAIL, 0, false));
-	CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_RESET, 0, true));
-	CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_PER_TRY_TIMEOUT, 0, true));
+	CU_ASSERT(failure_matches(&rp, WRK_TRY_CONNECT_FAIL, false));
+	CU_ASSERT(failure_matches(&rp, WRK_TRY_RESET, true));
+	CU_ASSERT(failure_matches(&rp, WRK_TRY_PER_TRY_TIMEOUT, true));
 	rp = policy(CD_RETRY_GATEWAY_ERROR, 1);
-	CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_CONNECT_FAIL, 0, false));
-	CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_RESET, 0, true));
-	CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_PER_TRY_TIMEOUT, 0, true));
+	CU_ASSERT(failure_matches(&rp, WRK_TRY_CONNECT_FAIL, false));
+	CU_ASSERT(failure_matches(&rp, WRK_TRY_RESET, true));
+	CU_ASSERT(failure_matches(&rp, WRK_TRY_PER_TRY_TIMEOUT, true));
 	rp = policy(CD_RETRY_RESET, 1);
-	CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_CONNECT_FAIL, 0, false));
-	CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_RESET, 0, true));
-	CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_PER_TRY_TIMEOUT, 0, true));
+	CU_ASSERT(failure_matches(&rp, WRK_TRY_CONNECT_FAIL, false));
+	CU_ASSERT(failure_matches(&rp, WRK_TRY_RESET, true));
+	CU_ASSERT(failure_matches(&rp, WRK_TRY_PER_TRY_TIMEOUT, true));
 	/* connect-failure: only a failed connect */
 	rp = policy(CD_RETRY_CONNECT_FAILURE, 1);
-	CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_CONNECT_FAIL, 0, false));
-	CU_ASSERT_FALSE(wrk_retry_on_matches(&rp, WRK_TRY_RESET, 0, false));
-	CU_ASSERT_FALSE(wrk_retry_on_matches(&rp, WRK_TRY_PER_TRY_TIMEOUT, 0,
-	    true));
+	CU_ASSERT(failure_matches(&rp, WRK_TRY_CONNECT_FAIL, false));
+	CU_ASSERT_FALSE(failure_matches(&rp, WRK_TRY_RESET, false));
+	CU_ASSERT_FALSE(failure_matches(&rp, WRK_TRY_PER_TRY_TIMEOUT, true));
 	/* reset-before-request: only while nothing went upstream */
 	rp = policy(CD_RETRY_RESET_BEFORE_REQUEST, 1);
-	CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_CONNECT_FAIL, 0, false));
-	CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_RESET, 0, false));
-	CU_ASSERT_FALSE(wrk_retry_on_matches(&rp, WRK_TRY_RESET, 0, true));
+	CU_ASSERT(failure_matches(&rp, WRK_TRY_CONNECT_FAIL, false));
+	CU_ASSERT(failure_matches(&rp, WRK_TRY_RESET, false));
+	CU_ASSERT_FALSE(failure_matches(&rp, WRK_TRY_RESET, true));
 	/* refused-stream and 4xx tokens never match a failure on HTTP/1 */
 	rp = policy(CD_RETRY_REFUSED_STREAM | CD_RETRY_RETRIABLE_4XX |
 	    CD_RETRY_RETRIABLE_CODES, 1);
-	CU_ASSERT_FALSE(wrk_retry_on_matches(&rp, WRK_TRY_CONNECT_FAIL, 0,
-	    false));
-	CU_ASSERT_FALSE(wrk_retry_on_matches(&rp, WRK_TRY_RESET, 0, true));
+	CU_ASSERT_FALSE(failure_matches(&rp, WRK_TRY_CONNECT_FAIL, false));
+	CU_ASSERT_FALSE(failure_matches(&rp, WRK_TRY_RESET, true));
 	/* never: route timeout, overflow */
 	rp = policy(0xffff, 1);
-	CU_ASSERT_FALSE(wrk_retry_on_matches(&rp, WRK_TRY_ROUTE_TIMEOUT, 0,
-	    true));
-	CU_ASSERT_FALSE(wrk_retry_on_matches(&rp, WRK_TRY_OVERFLOW, 0,
-	    false));
+	CU_ASSERT_FALSE(failure_matches(&rp, WRK_TRY_ROUTE_TIMEOUT, true));
+	CU_ASSERT_FALSE(failure_matches(&rp, WRK_TRY_OVERFLOW, false));
 }
 
 static void
@@ -237,15 +243,74 @@ decide_table(void)
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		rp = policy(t[i].on, t[i].num);
-		CU_ASSERT_EQUAL(wrk_retry_decide(&rp, t[i].res, t[i].st,
+		CU_ASSERT_EQUAL(wrk_retry_decide(&rp, t[i].res, t[i].st, 0,
 		    t[i].resp_started, true, t[i].done, t[i].replayable),
 		    t[i].want);
 	}
 	/* no policy at all */
 	rp = policy(CD_RETRY_5XX, 3);
 	rp.rp_set = false;
-	CU_ASSERT_EQUAL(wrk_retry_decide(&rp, WRK_TRY_RESPONSE, 503, false,
+	CU_ASSERT_EQUAL(wrk_retry_decide(&rp, WRK_TRY_RESPONSE, 503, 0, false,
 	    true, 0, true), WRK_RETRY_NO);
+}
+
+/*
+ * x-envoy-ratelimited: a response carrying it is retried under
+ * envoy-ratelimited whatever its status, and under nothing else, not
+ * even 5xx or its status listed (Envoy's wouldRetryFromHeaders()).
+ */
+static void
+envoy_ratelimited_goes_by_the_header(void)
+{
+	static const uint16_t codes[] = { 200, 409, 429, 500, 503 };
+	const uint32_t rl = WRK_RESP_F_RATELIMITED;
+	struct cd_retry_policy rp, other;
+	size_t i;
+
+	other = policy(CD_RETRY_5XX | CD_RETRY_GATEWAY_ERROR |
+	    CD_RETRY_RETRIABLE_4XX | CD_RETRY_RETRIABLE_CODES, 1);
+	other.rp_codes[0] = 429;
+	other.rp_ncodes = 1;
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		uint16_t st = codes[i];
+
+		rp = policy(CD_RETRY_ENVOY_RATELIMITED, 1);
+		CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_RESPONSE, st, rl,
+		    true));
+		CU_ASSERT_FALSE(wrk_retry_on_matches(&rp, WRK_TRY_RESPONSE,
+		    st, 0, true));
+		CU_ASSERT_FALSE(wrk_retry_on_matches(&other, WRK_TRY_RESPONSE,
+		    st, rl, true));
+		CU_ASSERT_EQUAL(wrk_retry_on_matches(&other, WRK_TRY_RESPONSE,
+		    st, 0, true), st >= 409);
+		rp = policy(0xffff, 1);
+		CU_ASSERT(wrk_retry_on_matches(&rp, WRK_TRY_RESPONSE, st, rl,
+		    false));
+	}
+	/* a failure without a response has no header */
+	rp = policy(CD_RETRY_ENVOY_RATELIMITED, 1);
+	CU_ASSERT_FALSE(failure_matches(&rp, WRK_TRY_CONNECT_FAIL, false));
+	CU_ASSERT_FALSE(failure_matches(&rp, WRK_TRY_RESET, false));
+	CU_ASSERT_FALSE(failure_matches(&rp, WRK_TRY_PER_TRY_TIMEOUT, true));
+
+	/* the budget, the client's bytes and the body as for any other */
+	rp = policy(CD_RETRY_ENVOY_RATELIMITED, 2);
+	CU_ASSERT_EQUAL(wrk_retry_decide(&rp, WRK_TRY_RESPONSE, 429, rl, false,
+	    true, 0, true), WRK_RETRY_YES);
+	CU_ASSERT_EQUAL(wrk_retry_decide(&rp, WRK_TRY_RESPONSE, 429, rl, false,
+	    true, 1, true), WRK_RETRY_YES);
+	CU_ASSERT_EQUAL(wrk_retry_decide(&rp, WRK_TRY_RESPONSE, 429, rl, false,
+	    true, 2, true), WRK_RETRY_LIMIT);
+	CU_ASSERT_EQUAL(wrk_retry_decide(&rp, WRK_TRY_RESPONSE, 429, rl, true,
+	    true, 0, true), WRK_RETRY_NO);
+	CU_ASSERT_EQUAL(wrk_retry_decide(&rp, WRK_TRY_RESPONSE, 429, rl, false,
+	    true, 0, false), WRK_RETRY_ABANDONED);
+	CU_ASSERT_EQUAL(wrk_retry_decide(&rp, WRK_TRY_RESPONSE, 429, 0, false,
+	    true, 0, true), WRK_RETRY_NO);
+	CU_ASSERT_EQUAL(wrk_retry_decide(&other, WRK_TRY_RESPONSE, 503, rl,
+	    false, true, 0, true), WRK_RETRY_NO);
+	CU_ASSERT_EQUAL(wrk_retry_decide(&other, WRK_TRY_RESPONSE, 503, 0,
+	    false, true, 0, true), WRK_RETRY_YES);
 }
 
 static void
@@ -320,6 +385,8 @@ static CU_TestInfo tests[] = {
 	{ "backoff_custom_base_and_max", backoff_custom_base_and_max },
 	{ "retry_on_matches_envoy_tokens", retry_on_matches_envoy_tokens },
 	{ "decide_table", decide_table },
+	{ "envoy_ratelimited_goes_by_the_header",
+	    envoy_ratelimited_goes_by_the_header },
 	{ "per_try_applies_only_below_route_timeout",
 	    per_try_applies_only_below_route_timeout },
 	{ "expected_timeout_per_attempt", expected_timeout_per_attempt },
