@@ -218,7 +218,7 @@ mst_admin_handle(const char *method, const char *path, const char *query,
 		if (!ready)
 			admin_reply_text(r, 503, "not initialised yet\n");
 		else
-			admin_canary_action(method, path + 8, r);
+			admin_canary_action(method, path + 8, query, r);
 	} else if (e == NULL)
 		admin_reply_404(r);
 	else if (e->e_post && strcmp(method, "POST") != 0)

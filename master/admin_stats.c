@@ -15,6 +15,7 @@
 #include "shared/text.h"
 #include "admin-int.h"
 #include "admin.h"
+#include "fleet.h"
 #include "loop.h"
 #include "mst.h"
 #include "rollout.h"
@@ -143,7 +144,8 @@ stats_page(const char *query, struct mst_admin_reply *r, int prom)
 	stats_src(&src);
 	if (mst_stats_collect(&src, &sl) == -1 ||
 	    (mst_rollout_engine() != NULL &&
-	    mst_rollout_stats(mst_rollout_engine(), &sl) == -1))
+	    mst_rollout_stats(mst_rollout_engine(), &sl) == -1) ||
+	    mst_fleet_stats(&sl) == -1)
 		rc = -1;
 	else if (fmt == FMT_TEXT)
 		rc = mst_stats_text(&r->ar_body, &sl, &f);

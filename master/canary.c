@@ -1,7 +1,9 @@
 /*
  * The /canary page, JSON and text (see canary.h).  Figures come from the
  * engine (mst_rollout_figures(), live from shm), so the page and the
- * rollout's own judgement see the same numbers.
+ * rollout's own judgement see the same numbers; in fleet mode the
+ * fleet's part (leader, members, decisions) comes from its coordinator
+ * (mst_fleet_json(), master/fleet.h).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -11,6 +13,7 @@
 #include "shared/buf.h"
 #include "shared/conf-t.h"
 #include "canary.h"
+#include "fleet.h"
 #include "json.h"
 #include "rollout.h"
 
@@ -71,7 +74,8 @@ json_rollout(struct buf *b, const struct mst_ro_route *rr)
 	buf_puts(b, ",\"p99_floor_ms\":");
 	mst_json_num(b, MST_ROLLOUT_P99_FLOOR_MS);
 	buf_printf(b, ",\"rollbacks\":%" PRIu64 ",\"promotions\":%"
-	    PRIu64 "}", rr->rr_rollbacks, rr->rr_promotions);
+	    PRIu64 "%s}", rr->rr_rollbacks, rr->rr_promotions,
+	    rr->rr_fleet ? ",\"fleet\":true" : "");
 }
 
 /* "clusters": each cluster's figures over the window. */
@@ -181,7 +185,10 @@ mst_canary_json(struct buf *b, const struct mst_ro *ro, int64_t now,
 		buf_puts(b, r > 0 ? "," : "");
 		json_route(b, ro, &ro->ro_routes[r], now);
 	}
-	buf_puts(b, "]}\n");
+	buf_puts(b, "]");
+	if (mst_fleet_json(b) == -1)
+		return -1;
+	buf_puts(b, "}\n");
 	return b->b_oom ? -1 : 0;
 }
 
@@ -280,5 +287,7 @@ mst_canary_text(struct buf *b, const struct mst_ro *ro, int64_t now)
 		text_num(b, 0, 2, 0, p99_ratio(c, s));
 		buf_puts(b, "\n");
 	}
+	if (mst_fleet_text(b) == -1)
+		return -1;
 	return b->b_oom ? -1 : 0;
 }

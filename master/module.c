@@ -12,7 +12,10 @@
  *   DNS            hosts published before anything counts on them
  *   outlier, health  on the published hosts, before the workers fork
  *                  (outlier thresholds are in shm for them)
- *   admin, rollouts, access log, pid file
+ *   admin, rollouts
+ *   fleet          after rollouts: it marks their routes as the fleet's
+ *                  and forks its coordinator before the workers do
+ *   access log, pid file
  *   workers        last: they fork with everything above in place
  *   server state   LIVE or INITIALIZING once the workers run
  */
@@ -23,6 +26,7 @@
 #include "accesslog.h"
 #include "admin.h"
 #include "dns.h"
+#include "fleet.h"
 #include "health.h"
 #include "logfile.h"
 #include "module.h"
@@ -149,6 +153,9 @@ static const struct mst_module modules[] = {
 	    .md_stop = mst_admin_stop, .md_reload = admin_reload },
 	{ .md_name = "rollouts", .md_start = mst_rollout_start,
 	    .md_stop = mst_rollout_stop, .md_reload = rollout_reload },
+	{ .md_name = "fleet", .md_prepare = mst_fleet_prepare,
+	    .md_start = mst_fleet_start, .md_stop = mst_fleet_stop,
+	    .md_reload = mst_fleet_reload },
 	{ .md_name = "access log", .md_start = accesslog_start,
 	    .md_stop = mst_accesslog_close, .md_reload = accesslog_reload },
 	{ .md_name = "pid file", .md_start = mst_pidfile_write,

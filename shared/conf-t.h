@@ -450,6 +450,9 @@ struct cd_fleet {
 	int64_t		 fl_lease_ttl;		/* ns; 5 s, at least 2 s */
 	int64_t		 fl_report_interval;	/* ns; 1 s */
 	char		*fl_state_dir;		/* "/var/lib/canaryd" */
+	/* ns; too little traffic this long pauses a step; 0: five of the
+	 * route's step_interval, at least 60 s */
+	int64_t		 fl_traffic_wait;
 };
 
 /* envoy.config.core.v3.Node: who this canaryd is */

@@ -335,6 +335,8 @@ static const struct conf_field fleet_fields[] = {
 	    FL(fl_report_interval), .f_note = "less than lease_ttl" },
 	{ "state_dir", CK_STR, CF_DEF | CF_NONEMPTY, .f_max = 4095,
 	    .f_defstr = "/var/lib/canaryd", FL(fl_state_dir) },
+	{ "traffic_wait", CK_DUR, CF_DEF, .f_def = 0, FL(fl_traffic_wait),
+	    .f_defdoc = "5 step intervals, at least 60s" },
 	F_END
 };
 #undef FL

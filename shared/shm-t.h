@@ -124,9 +124,12 @@ struct shm_cluster {
 /* A weighted_clusters route: the one counter all workers share. */
 struct shm_split {
 	alignas(64) _Atomic uint64_t sp_next;	/* next position in the sequence */
-	_Atomic uint32_t sp_seq;	/* seqlock: n and weight[] */
+	_Atomic uint32_t sp_seq;	/* seqlock: n, weight[] and epoch */
 	uint32_t	 sp_n;
 	uint32_t	 sp_weight[CD_MAX_WEIGHTED];
+	/* fleet mode: the rollout's attempt, which seeds sticky placement
+	 * (worker/sticky.h); 0 outside fleet mode */
+	uint32_t	 sp_epoch;
 };
 
 /* One cluster's counters and gauges inside a worker slot. */

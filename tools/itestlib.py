@@ -745,3 +745,27 @@ class Env:
                 "%d %r" % (r.status, r.body[:60]))
             count[key] = count.get(key, 0) + 1
         return count
+
+    # -- fleet mode: a real etcd cluster, fault-injecting TCP relays --
+    def etcd(self, members=3, **kw):
+        """Start a real etcd cluster of members on this run's ports
+        (tools/etcdlib.py); healthy when it returns.  It is one of the
+        Env's processes: stop() ends its members and removes its data, a
+        failure prints what was done to which member and each log."""
+        import etcdlib
+        c = etcdlib.EtcdCluster(members, ports=self.ports,
+                                logdir=self.logdir,
+                                on_proc=self.procs.append, **kw)
+        self.procs.append(c)
+        return c.start()
+
+    def relay(self, upstream_port, name="relay"):
+        """A fault-injecting relay from a port of this run to
+        127.0.0.1:upstream_port (tools/tcprelay.py), running in this
+        process; stop() ends it."""
+        import tcprelay
+        r = tcprelay.Relay((LOOPBACK, upstream_port), self.ports.get(),
+                           name=name,
+                           logpath=os.path.join(self.logdir, name + ".log"))
+        self.procs.append(r)
+        return r.start()

@@ -190,8 +190,9 @@ struct wrk_req {
 	uint32_t		 rq_uin_parsed;
 	uint8_t			 rq_rid_len;
 	char			 rq_rid[64];	/* x-request-id to echo */
-	/* sticky set_cookie: the new key to hand out, "" for none */
-	char			 rq_sticky_key[WRK_STICKY_KEY_LEN + 1];
+	/* sticky set_cookie: the value to hand out (a new key, or in fleet
+	 * mode a key whose version or epoch changed), "" for none */
+	char			 rq_sticky_key[WRK_STICKY_VALUE_MAX + 1];
 	/*
 	 * Access log (only filled while it is on): Envoy's response flags,
 	 * the service time, the local reply's body length, and where the

@@ -31,21 +31,20 @@
 #include "upstream.h"
 #include "wrk.h"
 
-/* Counters of a weighted route's pick; a new sticky key is kept for the
- * set-cookie line of the response. */
+/* Counters of a weighted route's pick; a sticky value to hand out is
+ * kept for the set-cookie line of the response. */
 static void
 conn_canary_count(struct wrk_req *r, int ci, const struct wrk_canary *ca)
 {
 	if (ca->ca_override_unknown)
 		WRK_HC(HC_CANARY_OVERRIDE_UNKNOWN);
+	if (ca->ca_by == WRK_PICK_NEW_KEY || ca->ca_by == WRK_PICK_STICKY)
+		memcpy(r->rq_sticky_key, ca->ca_key, sizeof(r->rq_sticky_key));
 	switch (ca->ca_by) {
 	case WRK_PICK_OVERRIDE:
 		WRK_CC(ci, CC_CANARY_OVERRIDE);
 		break;
 	case WRK_PICK_NEW_KEY:
-		memcpy(r->rq_sticky_key, ca->ca_key, sizeof(r->rq_sticky_key));
-		WRK_CC(ci, CC_CANARY_STICKY);
-		break;
 	case WRK_PICK_STICKY:
 		WRK_CC(ci, CC_CANARY_STICKY);
 		break;

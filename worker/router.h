@@ -92,6 +92,7 @@ bool		 wrk_router_str_match(const struct cd_str_match *,
 struct wrk_split_cache {
 	uint32_t		 sc_seq;
 	bool			 sc_valid;
+	uint32_t		 sc_epoch;	/* fleet mode's (sticky) */
 	struct split_plan	 sc_plan;
 };
 
@@ -115,7 +116,9 @@ enum wrk_pick_by {
 struct wrk_canary {
 	enum wrk_pick_by	 ca_by;
 	bool			 ca_override_unknown;	/* named nothing */
-	char			 ca_key[WRK_STICKY_KEY_LEN + 1]; /* NEW_KEY */
+	/* a cookie value to set (a new key; in fleet mode also a key
+	 * whose mark changed), "" for none */
+	char			 ca_key[WRK_STICKY_VALUE_MAX + 1];
 };
 
 /*
