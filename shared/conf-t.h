@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alog-t.h"
 #include "cidr-t.h"
 
 /* Capacities: they size the shm segment (shared/shm-t.h). */
@@ -46,6 +47,45 @@ struct cd_pos {
 	const char	*p_file;	/* conf's copy of the path */
 	int		 p_line;	/* 1-based */
 	int		 p_col;		/* 1-based */
+};
+
+/* ---- header mutations ------------------------------------------------ */
+
+#define CD_MAX_HDR_OPS		32	/* adds, and removes, per list */
+
+/* HeaderValueOption.append_action (the deprecated append: true is
+ * APPEND_IF_EXISTS_OR_ADD, false OVERWRITE_IF_EXISTS_OR_ADD) */
+enum cd_hdr_action {
+	CD_HA_APPEND,		/* APPEND_IF_EXISTS_OR_ADD (default) */
+	CD_HA_ADD_IF_ABSENT,
+	CD_HA_OVERWRITE_OR_ADD,	/* OVERWRITE_IF_EXISTS_OR_ADD */
+	CD_HA_OVERWRITE,	/* OVERWRITE_IF_EXISTS */
+};
+
+/* envoy.config.core.v3.HeaderValueOption */
+struct cd_hdr_add {
+	char			*ha_name;	/* lower case */
+	size_t			 ha_nlen;
+	char			*ha_value;	/* as written */
+	struct alog_fmt		 ha_fmt;	/* ha_value compiled */
+	bool			 ha_append;	/* the deprecated append */
+	int			 ha_action;	/* enum cd_hdr_action */
+	bool			 ha_keep_empty;	/* keep_empty_value */
+};
+
+/* One list pair: *_headers_to_add and *_headers_to_remove. */
+struct cd_hdr_ops {
+	struct cd_hdr_add	*ho_add;
+	size_t			 ho_nadd;
+	char			**ho_remove;	/* lower case */
+	size_t			 ho_nremove;
+};
+
+/* The request and response mutations of one level (route
+ * configuration, virtual host, route or weighted cluster). */
+struct cd_hdr_mut {
+	struct cd_hdr_ops	 hm_req;
+	struct cd_hdr_ops	 hm_resp;
 };
 
 /* ---- routes ---------------------------------------------------------- */
@@ -173,16 +213,62 @@ struct cd_rollout {
 	double		 ro_max_p99_ratio;	/* 1.5 */
 };
 
+#define CD_RE_MAX_GROUPS	32	/* groups of a substitution's regex */
+
+/*
+ * envoy.type.matcher.v3.RegexMatchAndSubstitute: every match of the
+ * pattern (unanchored, POSIX ERE) replaced by the substitution, where
+ * \0..\9 are RE2's groups: rs_map gives each its group in rs_re.
+ */
+struct cd_regex_sub {
+	bool		 rs_set;
+	regex_t		 rs_re;
+	char		*rs_pattern;
+	char		*rs_subst;
+	uint8_t		 rs_map[10];	/* RE2 group k -> rs_re group */
+	uint8_t		 rs_ngroups;	/* RE2's capturing groups (<= 9) */
+};
+
+/* A route's rewrites of the upstream request (RouteAction). */
+struct cd_rewrite {
+	char		*rw_prefix;	/* prefix_rewrite, or NULL */
+	size_t		 rw_prefix_len;
+	struct cd_regex_sub rw_regex;	/* regex_rewrite */
+	char		*rw_host;	/* host_rewrite_literal, or NULL */
+	bool		 rw_auto_host;	/* auto_host_rewrite */
+	char		*rw_host_header;	/* host_rewrite_header, lower */
+	struct cd_regex_sub rw_host_regex;	/* host_rewrite_path_regex */
+	bool		 rw_append_xfh;	/* append_x_forwarded_host */
+};
+
+/* envoy.config.route.v3.RedirectAction */
+struct cd_redirect {
+	char		*rd_scheme;	/* scheme_redirect ("https" for
+					 * https_redirect), or NULL */
+	bool		 rd_https;	/* https_redirect */
+	char		*rd_host;	/* host_redirect, or NULL */
+	uint32_t	 rd_port;	/* port_redirect, 0: none */
+	char		*rd_path;	/* path_redirect, or NULL */
+	char		*rd_prefix;	/* prefix_rewrite, or NULL */
+	size_t		 rd_prefix_len;
+	struct cd_regex_sub rd_regex;	/* regex_rewrite */
+	uint16_t	 rd_code;	/* response_code: 301 */
+	bool		 rd_strip_query;
+};
+
 struct cd_weighted_cluster {
 	char		*wc_name;
 	int		 wc_cluster;	/* index into cd_conf.c_clusters */
 	uint32_t	 wc_weight;
+	struct cd_hdr_mut wc_hdrs;	/* applied before the route's */
+	char		*wc_host;	/* host_rewrite_literal, or NULL */
 };
 
 enum cd_route_action {
 	CD_RA_CLUSTER,		/* route.cluster */
 	CD_RA_WEIGHTED,		/* route.weighted_clusters */
 	CD_RA_DIRECT,		/* direct_response */
+	CD_RA_REDIRECT,		/* redirect */
 };
 
 struct cd_route {
@@ -207,6 +293,9 @@ struct cd_route {
 	int			 rt_fallback;	/* cluster index, -1 = none */
 	struct cd_rollout	 rt_rollout;
 
+	struct cd_rewrite	 rt_rw;		/* the upstream request's */
+	struct cd_redirect	 rt_redir;	/* CD_RA_REDIRECT */
+
 	uint16_t		 rt_direct_status;	/* CD_RA_DIRECT */
 	char			*rt_direct_body;	/* may be NULL */
 	size_t			 rt_direct_body_len;
@@ -215,7 +304,25 @@ struct cd_route {
 	int64_t			 rt_idle_timeout;	/* ns; CD_DUR_UNSET */
 	struct cd_retry_policy	 rt_retry;	/* route's, else vhost's */
 	uint16_t		 rt_cluster_not_found_code;	/* 503 */
+
+	struct cd_hdr_mut	 rt_hdrs;
+	/*
+	 * Every header mutation a request on this route meets, most
+	 * specific first (route, virtual host, route configuration; the
+	 * weighted cluster's come before them, from rt_wc), set by the
+	 * loader at the end; rt_hm_flags says whether there are any.
+	 */
+	const struct cd_hdr_mut	*rt_hm_levels[3];
+	unsigned int		 rt_hm_flags;	/* CD_RT_HM_* */
+	unsigned int		 rt_hm_needs;	/* ALOG_N_* of their formats */
 };
+
+/* rt_hm_flags */
+#define CD_RT_HM_REQ		0x1	/* some level mutates the request */
+#define CD_RT_HM_RESP		0x2	/* ... the response */
+#define CD_RT_HM_WC		0x4	/* a weighted cluster has its own */
+#define CD_RT_HM_REWRITE	0x8	/* the route (or a weighted cluster)
+					 * rewrites the path or Host */
 
 struct cd_vhost {
 	char			*vh_name;
@@ -224,6 +331,7 @@ struct cd_vhost {
 	struct cd_route		*vh_routes;
 	size_t			 vh_nroutes;
 	struct cd_retry_policy	 vh_retry;
+	struct cd_hdr_mut	 vh_hdrs;
 };
 
 /* ---- listener / HTTP connection manager ------------------------------ */
@@ -252,6 +360,9 @@ struct cd_listener {
 	char			*l_route_config_name;	/* may be NULL */
 	struct cd_vhost		*l_vhosts;
 	size_t			 l_nvhosts;
+	struct cd_hdr_mut	 l_hdrs;	/* the route configuration's */
+	bool			 l_most_specific_hdrs;	/* most_specific_header_
+							 * mutations_wins */
 	char			*l_server_name;	/* default "canaryd" */
 	uint32_t		 l_max_request_headers_kb;	/* 60 */
 	uint32_t		 l_max_headers_count;	/* 100 */
