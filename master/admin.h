@@ -122,7 +122,8 @@ void	 mst_admin_reply_free(struct mst_admin_reply *);
 void	 mst_admin_handle(const char *method, const char *path,
 	    const char *query, struct mst_admin_reply *);
 
-/* Append the URL-decoded form of s (%XX and '+') to out.  0 or -1. */
+/* Append the URL-decoded form of s (%XX and '+') to out.  0 or -1
+ * (query_url_decode() of shared/query.h). */
 int	 mst_admin_url_decode(struct buf *out, const char *s, size_t len);
 
 /*

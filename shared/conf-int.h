@@ -33,6 +33,8 @@
  *				levels each route meets
  *	conf_rewrite.c		rewrites and redirects: RegexMatchAndSubstitute,
  *				RedirectAction, a route action's rewrites
+ *	conf_runtime.c		LayeredRuntime and its layers, a route's
+ *				runtime_fraction
  *
  * A message is a table of fields (struct conf_field): name, kind, flags,
  * bounds, default and where the value goes, relative to the target the
@@ -235,6 +237,7 @@ struct cw {
 	int			 w_cluster_type_bad; /* type refused */
 	int			 w_validate_clusters;
 	size_t			 w_nsplits;
+	size_t			 w_nfractions;
 	struct conf_ref		*w_refs;
 	size_t			 w_nrefs, w_refcap;
 	struct conf_domain	*w_domains;
@@ -338,6 +341,8 @@ extern const struct conf_msg	conf_msg_canaryd;	/* conf_canary.c */
 extern const struct conf_msg	conf_msg_hdr_add;	/* conf_header.c */
 extern const struct conf_msg	conf_msg_regex_sub;	/* conf_rewrite.c */
 extern const struct conf_msg	conf_msg_redirect;
+extern const struct conf_msg	conf_msg_layered_runtime;	/* conf_runtime.c */
+extern const struct conf_msg	conf_msg_runtime_fraction;
 
 /*
  * The four header mutation lists of a message whose target T holds a

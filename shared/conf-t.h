@@ -36,6 +36,8 @@
 #define CD_NAME_MAX		128	/* cluster, route, vhost names incl. NUL */
 #define CD_HOSTNAME_MAX		256	/* DNS names incl. NUL */
 #define CD_MAX_ACCESS_LOGS	4	/* HCM access_log entries */
+#define CD_MAX_FRACTIONS	128	/* routes with runtime_fraction */
+#define CD_MAX_RUNTIME_LAYERS	8
 
 #define CD_DUR_UNSET		((int64_t)-1)
 #define CD_NS_PER_MS		1000000LL
@@ -140,6 +142,20 @@ enum cd_path_match_kind {
 	CD_PM_SEP_PREFIX,	/* path_separated_prefix */
 };
 
+/*
+ * match.runtime_fraction: the route matches a request when its random
+ * draw modulo rf_denominator is below rf_numerator -- the default, or
+ * the runtime key's value, which the master publishes in shm slot
+ * rf_index (through the placement).
+ */
+struct cd_fraction {
+	bool			 rf_set;
+	uint32_t		 rf_numerator;
+	uint32_t		 rf_denominator;	/* 100, 10000 or 1000000 */
+	char			*rf_key;	/* runtime_key, or NULL */
+	int			 rf_index;	/* among the routes that have one */
+};
+
 struct cd_route_match {
 	enum cd_path_match_kind	 rm_kind;
 	char			*rm_value;	/* prefix / path / regex text */
@@ -150,6 +166,7 @@ struct cd_route_match {
 	size_t			 rm_nheaders;
 	struct cd_query_match	*rm_query;
 	size_t			 rm_nquery;
+	struct cd_fraction	 rm_fraction;	/* runtime_fraction */
 };
 
 /* retry_on tokens, as a bit set (canaryd-envoy(7), RETRIES). */
@@ -262,6 +279,8 @@ struct cd_weighted_cluster {
 	uint32_t	 wc_weight;
 	struct cd_hdr_mut wc_hdrs;	/* applied before the route's */
 	char		*wc_host;	/* host_rewrite_literal, or NULL */
+	char		*wc_runtime_key;	/* <runtime_key_prefix>.<name>,
+						 * or NULL */
 };
 
 enum cd_route_action {
@@ -282,6 +301,7 @@ struct cd_route {
 	struct cd_weighted_cluster *rt_wc;	/* CD_RA_WEIGHTED */
 	size_t			 rt_nwc;
 	uint64_t		 rt_total_weight;	/* sum of weights (> 0) */
+	char			*rt_runtime_prefix;	/* runtime_key_prefix */
 	int			 rt_wi;		/* index among the weighted routes */
 	enum cd_split_mode	 rt_split_mode;
 	/* canaryd extensions (route metadata.filter_metadata.canaryd) */
@@ -507,6 +527,36 @@ struct cd_admin {
 	char			*a_access_log_path;	/* may be NULL */
 };
 
+/* ---- runtime ----------------------------------------------------------- */
+
+/* One key of a static layer, its value as Envoy keeps it (text). */
+struct cd_rt_entry {
+	char		*re_key;	/* dotted: "routing.traffic_split.v1" */
+	char		*re_value;
+	struct cd_pos	 re_pos;	/* of the value */
+};
+
+enum cd_rt_layer_kind {
+	CD_RTL_STATIC,
+	CD_RTL_ADMIN,		/* values from POST /runtime_modify */
+};
+
+/* envoy.config.bootstrap.v3.RuntimeLayer */
+struct cd_rt_layer {
+	char			*ly_name;
+	int			 ly_kind;	/* enum cd_rt_layer_kind */
+	struct cd_rt_entry	*ly_entries;	/* static: sorted by key */
+	size_t			 ly_n;
+};
+
+/* envoy.config.bootstrap.v3.LayeredRuntime: later layers win. */
+struct cd_runtime {
+	bool			 rn_set;
+	struct cd_rt_layer	*rn_layers;
+	size_t			 rn_nlayers;
+	int			 rn_admin;	/* the admin layer, -1: none */
+};
+
 /* ---- node ------------------------------------------------------------ */
 
 #define CD_MAX_ADMIN_ALLOW	32
@@ -557,6 +607,8 @@ struct cd_conf {
 	struct cd_cluster	*c_clusters;
 	size_t			 c_nclusters;
 	size_t			 c_nweighted;	/* routes with weighted_clusters */
+	size_t			 c_nfractions;	/* routes with runtime_fraction */
+	struct cd_runtime	 c_runtime;	/* layered_runtime */
 	struct cd_admin		 c_admin;
 	struct cd_node		 c_node;
 

@@ -13,11 +13,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <yaml.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "conf.h"
 #include "conf-int.h"
@@ -296,9 +298,9 @@ static const struct conf_field match_fields[] = {
 	    "or path_separated_prefix" },
 	{ "case_sensitive", CK_BOOL, CF_DEF, .f_def = 1,
 	    RM(rm_case_sensitive) },
-	{ "runtime_fraction", CK_REJECT, 0, .f_why = "canaryd has no runtime "
-	    "to sample by; remove it, and split traffic with "
-	    "weighted_clusters" },
+	{ "runtime_fraction", CK_MSG, 0, .f_msg = &conf_msg_runtime_fraction,
+	    RM(rm_fraction), .f_note = "one random draw per request for "
+	    "every route, as Envoy's" },
 	{ "headers", CK_SEQ, 0, .f_msg = &msg_header,
 	    LIST(struct cd_route_match, rm_headers, rm_nheaders,
 	    struct cd_header_match) },
@@ -480,6 +482,30 @@ static const struct conf_msg msg_cluster_weight = {
 
 static const struct conf_msg msg_weighted;
 
+/* runtime_key_prefix: each cluster's key, "<prefix>.<name>". */
+static void
+runtime_keys(struct cw *w, struct cd_route *rt)
+{
+	struct cd_weighted_cluster *wc;
+	size_t i, len;
+
+	if (rt->rt_runtime_prefix != NULL && rt->rt_runtime_prefix[0] == '\0')
+		rt->rt_runtime_prefix = NULL;
+	for (i = 0; rt->rt_runtime_prefix != NULL && i < rt->rt_nwc; i++) {
+		wc = &rt->rt_wc[i];
+		if (wc->wc_name == NULL)
+			continue;
+		len = strlen(rt->rt_runtime_prefix) + strlen(wc->wc_name) + 2;
+		if ((wc->wc_runtime_key = arena_alloc(w->w_arena, len)) ==
+		    NULL) {
+			conf_oom(w);
+			return;
+		}
+		snprintf(wc->wc_runtime_key, len, "%s.%s",
+		    rt->rt_runtime_prefix, wc->wc_name);
+	}
+}
+
 static void
 weighted_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 {
@@ -509,6 +535,7 @@ weighted_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 		conf_path_pop(w, old);
 	}
 	rt->rt_total_weight = sum;
+	runtime_keys(w, rt);
 	if (w->w_nsplits >= CD_MAX_SPLITS)
 		conf_err(w, n, "too many weighted_clusters routes: canaryd "
 		    "supports at most %d (CD_MAX_SPLITS)", CD_MAX_SPLITS);
@@ -527,10 +554,8 @@ static const struct conf_field weighted_fields[] = {
 	    RT(rt_total_weight), .f_defdoc = "the sum of the weights",
 	    .f_note = "deprecated: a value other than the sum is a warning, "
 	    "the sum is used" },
-	{ "runtime_key_prefix", CK_REJECT, 0, .f_why = "canaryd takes a "
-	    "route's weights from the file, not from runtime keys; edit them "
-	    "and send SIGHUP to change them live (no process restarts), or "
-	    "let the canary rollout option move them" },
+	{ "runtime_key_prefix", CK_STR, 0, RT(rt_runtime_prefix),
+	    .f_note = "the split restarts its period when a key changes" },
 	{ "header_name", CK_REJECT, 0, .f_why = "use the canary sticky option "
 	    "(metadata.filter_metadata.canaryd.sticky: { header: <name> }) to "
 	    "keep a client on one cluster" },

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -268,6 +269,31 @@ conn_head_direct(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	    conn_head_location(r, base, t, code));
 }
 
+/* One random draw per request for every runtime_fraction it meets, as
+ * Envoy's stream id is. */
+struct conn_draw {
+	bool		 d_drawn;
+	uint64_t	 d_v;
+};
+
+/* Does rf's share (the runtime's in shm, else its default) take the
+ * request whose draw is arg? */
+static bool
+conn_head_fraction(const struct cd_fraction *rf, void *arg)
+{
+	struct conn_draw *d = arg;
+	uint64_t v = atomic_load_explicit(&wrk.w_shm->fractions.sf_v[
+	    wrk.w_place->pl_fraction[rf->rf_index]], memory_order_relaxed);
+	uint32_t num = v != 0 ? (uint32_t)(v >> 32) : rf->rf_numerator;
+	uint32_t den = v != 0 ? (uint32_t)v : rf->rf_denominator;
+
+	if (!d->d_drawn) {
+		d->d_v = wrk_hdr_random();
+		d->d_drawn = true;
+	}
+	return den != 0 && d->d_v % den < num;
+}
+
 /*
  * Route the request: its virtual host, route and cluster (a weighted
  * route picks one, counted).  The cluster's index, or -1 when the
@@ -279,6 +305,7 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 {
 	const struct cd_vhost *vh;
 	const struct cd_route *rt;
+	struct conn_draw draw = { false, 0 };
 	struct wrk_rq_view rv;
 	struct wrk_canary ca;
 	int ci = -1;
@@ -299,6 +326,8 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		rv.rv_authority_len = t->t_auth_len;
 		rv.rv_scratch = wrk.w_scratch + t->t_scratch;
 		rv.rv_scratch_len = wrk.w_scratch_len - t->t_scratch;
+		rv.rv_fraction = conn_head_fraction;
+		rv.rv_fraction_arg = &draw;
 		rt = wrk_router_route(vh, &rv);
 	}
 	if (rt == NULL) {

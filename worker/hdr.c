@@ -746,6 +746,14 @@ rng_next(void)
 	return r;
 }
 
+uint64_t
+wrk_hdr_random(void)
+{
+	if (!rng_seeded)
+		wrk_hdr_seed();
+	return rng_next();
+}
+
 void
 wrk_hdr_uuid4(char *out)
 {

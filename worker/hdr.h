@@ -240,6 +240,8 @@ const char	*wrk_hdr_date(time_t now);
  * Unique, not secret (a fast generator); wrk_hdr_seed() after fork. */
 void		 wrk_hdr_uuid4(char *out);
 void		 wrk_hdr_seed(void);
+/* 64 random bits from the same fast generator (not secret). */
+uint64_t	 wrk_hdr_random(void);
 /* Format 16 bytes as a version 4 uuid (sets the version and variant). */
 void		 wrk_hdr_uuid_format(char *out, const uint8_t b[16]);
 
