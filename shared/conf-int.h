@@ -32,7 +32,8 @@
  *				*_headers_to_add / _remove lists, and the
  *				levels each route meets
  *	conf_rewrite.c		rewrites and redirects: RegexMatchAndSubstitute,
- *				RedirectAction, a route action's rewrites
+ *				RedirectAction, a route action's rewrites,
+ *				DirectResponseAction and its body
  *	conf_runtime.c		LayeredRuntime and its layers, a route's
  *				runtime_fraction
  *
@@ -341,6 +342,7 @@ extern const struct conf_msg	conf_msg_canaryd;	/* conf_canary.c */
 extern const struct conf_msg	conf_msg_hdr_add;	/* conf_header.c */
 extern const struct conf_msg	conf_msg_regex_sub;	/* conf_rewrite.c */
 extern const struct conf_msg	conf_msg_redirect;
+extern const struct conf_msg	conf_msg_direct;
 extern const struct conf_msg	conf_msg_layered_runtime;	/* conf_runtime.c */
 extern const struct conf_msg	conf_msg_runtime_fraction;
 

@@ -6,17 +6,27 @@
  * route action or a redirect, host_rewrite_path_regex), checked the way
  * RE2 checks a rewrite string: \0 to \9 name groups the pattern has, \\
  * is a backslash, any other escape is an error; and RedirectAction, a
- * route's answer with a Location.  The route action's own rewrite fields
- * are rows of conf_route.c's table; conf_rewrite_check() looks at them
- * together once the action is walked.
+ * route's answer with a Location; and DirectResponseAction, whose body
+ * is a DataSource read when the configuration loads (a file, base64
+ * bytes, an environment variable or the text itself).  The route
+ * action's own rewrite fields are rows of conf_route.c's table;
+ * conf_rewrite_check() looks at them together once the action is walked.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
+#include "arena.h"
 #include "conf.h"
 #include "conf-int.h"
 
@@ -213,3 +223,180 @@ static const struct conf_field redirect_fields[] = {
 #undef RD
 const struct conf_msg conf_msg_redirect = { "RedirectAction",
     redirect_fields, NULL, redirect_done };
+
+/* ---- DirectResponseAction --------------------------------------------- */
+
+#define DIRECT_FILE_MAX	(1 << 20)	/* bytes of a body read from a file */
+
+/* The route's body: a copy of b[0, n), NUL-terminated. */
+static void
+direct_body_set(struct cw *w, struct cd_route *rt, const char *b, size_t n)
+{
+	char *s;
+
+	if ((s = arena_alloc(w->w_arena, n + 1)) == NULL) {
+		conf_oom(w);
+		return;
+	}
+	memcpy(s, b, n);
+	s[n] = '\0';
+	rt->rt_direct_body = s;
+	rt->rt_direct_body_len = n;
+}
+
+/* filename: the file's bytes, read at load (and at each SIGHUP), as
+ * Envoy reads it when the configuration loads. */
+static void
+fn_body_file(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	struct stat st;
+	char *path, *data;
+	size_t n = 0;
+	ssize_t got = 1;
+	int fd;
+
+	(void)f;
+	conf_json_yaml(w, v, 0);
+	if ((path = conf_get_str(w, v, CF_NONEMPTY, PATH_MAX)) == NULL)
+		return;
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		conf_err(w, v, "cannot open \"%s\": %s", path, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > DIRECT_FILE_MAX) {
+		conf_err(w, v, "\"%s\": want a regular file of at most %d bytes",
+		    path, DIRECT_FILE_MAX);
+		close(fd);
+		return;
+	}
+	if ((data = malloc((size_t)st.st_size + 1)) == NULL) {
+		conf_oom(w);
+		close(fd);
+		return;
+	}
+	while (n < (size_t)st.st_size && (got = read(fd, data + n,
+	    (size_t)st.st_size - n)) > 0)
+		n += (size_t)got;
+	if (got == -1)
+		conf_err(w, v, "cannot read \"%s\": %s", path, strerror(errno));
+	else
+		direct_body_set(w, base, data, n);
+	free(data);
+	close(fd);
+}
+
+/* A base64 digit, standard or URL-safe as protobuf's JSON takes; -1. */
+static int
+b64_digit(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* inline_bytes: base64, as protobuf's YAML and JSON write bytes. */
+static void
+fn_body_bytes(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	const char *s;
+	char *out;
+	size_t len, i, n = 0;
+	uint32_t acc = 0;
+	int bits = 0, d;
+
+	(void)f;
+	conf_json_yaml(w, v, 0);
+	if (conf_want_scalar(w, v, "base64 text") == -1)
+		return;
+	s = conf_sval(v);
+	for (len = conf_slen(v); len > 0 && s[len - 1] == '='; len--)
+		;
+	if ((out = malloc(len * 3 / 4 + 1)) == NULL) {
+		conf_oom(w);
+		return;
+	}
+	for (i = 0; i < len; i++) {
+		if ((d = b64_digit((unsigned char)s[i])) < 0)
+			break;
+		acc = (acc << 6 | (uint32_t)d) & 0xffffff;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			out[n++] = (char)(acc >> bits);
+		}
+	}
+	if (i < len || len % 4 == 1)
+		conf_err(w, v, "not base64 (at byte %zu); write a text body in "
+		    "inline_string", i);
+	else
+		direct_body_set(w, base, out, n);
+	free(out);
+}
+
+/* environment_variable: its value when the configuration loads. */
+static void
+fn_body_env(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	const char *name, *val;
+
+	(void)f;
+	conf_json_yaml(w, v, 0);
+	if ((name = conf_get_str(w, v, CF_NONEMPTY, 256)) == NULL)
+		return;
+	if ((val = getenv(name)) == NULL)
+		conf_err(w, v, "environment variable %s is not set", name);
+	else
+		direct_body_set(w, base, val, strlen(val));
+}
+
+/* A direct response: no cluster; the body's length, once. */
+static void
+direct_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	struct cd_route *rt = base;
+
+	(void)w;
+	(void)n;
+	(void)seen;
+	rt->rt_action = CD_RA_DIRECT;
+	if (rt->rt_direct_body != NULL && rt->rt_direct_body_len == 0)
+		rt->rt_direct_body_len = strlen(rt->rt_direct_body);
+}
+
+static const struct conf_field data_source_fields[] = {
+	{ "filename", CK_FN, 0, 1, .f_fn = fn_body_file, .f_like = CK_STR,
+	    .f_note = "read when the file loads" },
+	{ "inline_bytes", CK_FN, 0, 1, .f_fn = fn_body_bytes,
+	    .f_like = CK_STR, .f_note = "base64" },
+	{ "inline_string", CK_STR, 0, 1, AT(struct cd_route, rt_direct_body) },
+	{ "environment_variable", CK_FN, 0, 1, .f_fn = fn_body_env,
+	    .f_like = CK_STR, .f_note = "read when the file loads" },
+	{ "watched_directory", CK_REJECT, 0, .f_why = "canaryd reads a body "
+	    "when the configuration loads; send SIGHUP after changing the "
+	    "file" },
+	F_END
+};
+static const struct conf_msg msg_data_source = { "DataSource",
+    data_source_fields, NULL, NULL };
+
+static const struct conf_field direct_fields[] = {
+	{ "status", CK_UINT, CF_REQUIRED, .f_min = 100, .f_max = 599,
+	    AT(struct cd_route, rt_direct_status) },
+	{ "body", CK_MSG, 0, .f_msg = &msg_data_source },
+	{ "body_format", CK_REJECT, 0, .f_why = "canaryd sends the body as "
+	    "written; remove it and write the body in body.inline_string" },
+	F_END
+};
+const struct conf_msg conf_msg_direct = { "DirectResponseAction",
+    direct_fields, NULL, direct_done };

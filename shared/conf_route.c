@@ -645,44 +645,6 @@ static const struct conf_field route_action_fields[] = {
 static const struct conf_msg msg_route_action = { "RouteAction",
     route_action_fields, NULL, route_action_done };
 
-#define DS_INLINE	"a body is read from the file as text; use " \
-	"inline_string"
-static const struct conf_field data_source_fields[] = {
-	{ "filename", CK_REJECT, 0, 1, .f_why = DS_INLINE },
-	{ "inline_bytes", CK_REJECT, 0, 1, .f_why = DS_INLINE },
-	{ "inline_string", CK_STR, 0, 1, RT(rt_direct_body) },
-	{ "environment_variable", CK_REJECT, 0, 1, .f_why = DS_INLINE },
-	{ "watched_directory", CK_REJECT, 0, .f_why = DS_INLINE },
-	F_END
-};
-static const struct conf_msg msg_data_source = { "DataSource",
-    data_source_fields, NULL, NULL };
-
-/* A direct response: no cluster; the body's length, once. */
-static void
-direct_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
-{
-	struct cd_route *rt = base;
-
-	(void)w;
-	(void)n;
-	(void)seen;
-	rt->rt_action = CD_RA_DIRECT;
-	rt->rt_direct_body_len = rt->rt_direct_body != NULL ?
-	    strlen(rt->rt_direct_body) : 0;
-}
-
-static const struct conf_field direct_fields[] = {
-	{ "status", CK_UINT, CF_REQUIRED, .f_min = 100, .f_max = 599,
-	    RT(rt_direct_status) },
-	{ "body", CK_MSG, 0, .f_msg = &msg_data_source },
-	{ "body_format", CK_REJECT, 0, .f_why = "canaryd sends the body as "
-	    "written; remove it and write the body in body.inline_string" },
-	F_END
-};
-static const struct conf_msg msg_direct = { "DirectResponseAction",
-    direct_fields, NULL, direct_done };
-
 /* ---- routes ----------------------------------------------------------- */
 
 static const struct conf_field metadata_fields[] = {
@@ -722,7 +684,7 @@ static const struct conf_field route_fields[] = {
 	{ "match", CK_MSG, CF_REQUIRED, .f_msg = &msg_match, RT(rt_match) },
 	{ "route", CK_MSG, CF_REQUIRED, 1, .f_msg = &msg_route_action },
 	{ "redirect", CK_MSG, 0, 1, .f_msg = &conf_msg_redirect },
-	{ "direct_response", CK_MSG, 0, 1, .f_msg = &msg_direct },
+	{ "direct_response", CK_MSG, 0, 1, .f_msg = &conf_msg_direct },
 	{ "filter_action", CK_REJECT, 0, .f_oneof = 1, .f_why = NO_FILTER_CFG },
 	{ "non_forwarding_action", CK_REJECT, 0, .f_oneof = 1,
 	    .f_why = NO_FILTER_CFG },

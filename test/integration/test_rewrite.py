@@ -2,10 +2,13 @@
 (test/configs/envoy-docs/redirects-rewrites.yaml): the Location of each
 redirect (HTTPS, prefix, path and host, strip_query), a 3xx direct
 response, and what the backend receives after prefix_rewrite,
-regex_rewrite and the Host rewrites, with x-envoy-original-path."""
+regex_rewrite and the Host rewrites, with x-envoy-original-path; and
+direct response bodies from a file (read again on SIGHUP) and base64."""
 
 import os
+import signal
 
+import configs
 from itestlib import eq, settle
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -88,3 +91,35 @@ def test_rewrites_change_what_the_backend_gets(env):
     line, h = upstream(env.get("/echo?z"))
     eq((line, h.get("x-envoy-original-path")), ("GET /echo?z HTTP/1.1",
        None), "no rewrite")
+
+
+DIRECT_BODIES = configs.one_vhost("""\
+              - match: { path: "/file" }
+                direct_response:
+                  status: 200
+                  body: { filename: "{body_file}" }
+              - match: { path: "/bytes" }
+                direct_response:
+                  status: 503
+                  body: { inline_bytes: "c29ycnksIGNsb3NlZA==" }
+""")
+
+
+def test_direct_response_bodies_from_a_file_and_base64(env):
+    env.start_backends()
+    body_file = os.path.join(env.logdir, "maintenance.html")
+    with open(body_file, "w") as f:
+        f.write("<p>back soon</p>\n")
+    cfg = env.write_config(DIRECT_BODIES, body_file=body_file)
+    p = env.start_canaryd(cfg, concurrency=2)
+    r = env.get("/file")
+    eq((r.status, r.body), (200, b"<p>back soon</p>\n"), "body from a file")
+    r = env.get("/bytes")
+    eq((r.status, r.body), (503, b"sorry, closed"), "inline_bytes body")
+    # the file is read when the configuration loads: SIGHUP reads it again
+    with open(body_file, "w") as f:
+        f.write("<p>open</p>\n")
+    os.kill(p.pid, signal.SIGHUP)
+    settle(lambda: env.stat("server.config_reload"), 1)
+    got = settle(lambda: env.get("/file").body, b"<p>open</p>\n")
+    eq(got, b"<p>open</p>\n", "the file's new body after SIGHUP")

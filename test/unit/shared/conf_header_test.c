@@ -5,11 +5,14 @@
  * append actions, values compiled as formats, and every refusal with
  * its place: pseudo-headers, Host and the framing headers, append beside
  * append_action, a bad format, two path rewrites, a substitution naming a
- * group the pattern lacks, a lazy repetition.
+ * group the pattern lacks, a lazy repetition; and a direct response's
+ * body from each DataSource (a file, base64, the environment).
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -262,6 +265,57 @@ redirects_load(void)
 	got.conf = NULL;
 }
 
+#define DIRECT(x)							\
+	R "- match: { prefix: \"/\" }\n"				\
+	R "  direct_response: { status: 200, body: { " x " } }\n"
+
+static void
+direct_bodies_from_every_source(void)
+{
+	char path[] = "/tmp/conf_direct_XXXXXX", yaml[4096];
+	int fd;
+
+	CU_ASSERT_FATAL((fd = mkstemp(path)) != -1);
+	CU_ASSERT_EQUAL(write(fd, "from\0file", 9), 9);
+	close(fd);
+	snprintf(yaml, sizeof(yaml), "%s" DIRECT("filename: %s") "%s",
+	    HCM_HEAD, path, CL);
+	try(yaml);
+	CU_ASSERT_STRING_EQUAL(got.text, "");
+	CU_ASSERT_EQUAL(route(0)->rt_direct_body_len, 9);
+	CU_ASSERT_EQUAL(memcmp(route(0)->rt_direct_body, "from\0file", 9), 0);
+	unlink(path);
+	refused(yaml, 19, "cannot open");
+	refused(HCM_HEAD DIRECT("filename: /tmp") CL, 19,
+	    "want a regular file of at most 1048576 bytes");
+	/* base64, standard or URL-safe, padded or not */
+	try(HCM_HEAD DIRECT("inline_bytes: \"+/+/\"") CL);
+	CU_ASSERT_STRING_EQUAL(got.text, "");
+	CU_ASSERT_EQUAL(route(0)->rt_direct_body_len, 3);
+	CU_ASSERT_STRING_EQUAL(route(0)->rt_direct_body, "\xfb\xff\xbf");
+	try(HCM_HEAD DIRECT("inline_bytes: \"-_-_aGk\"") CL);
+	CU_ASSERT_STRING_EQUAL(route(0)->rt_direct_body, "\xfb\xff\xbfhi");
+	try(HCM_HEAD DIRECT("inline_bytes: \"aGVsbG8=\"") CL);
+	CU_ASSERT_STRING_EQUAL(route(0)->rt_direct_body, "hello");
+	refused(HCM_HEAD DIRECT("inline_bytes: \"aGV*bG8=\"") CL, 19,
+	    "not base64 (at byte 3); write a text body in inline_string");
+	refused(HCM_HEAD DIRECT("inline_bytes: \"aGVsb\"") CL, 19,
+	    "not base64 (at byte 5)");
+	CU_ASSERT_EQUAL_FATAL(setenv("CONF_DIRECT_TEST", "from env", 1), 0);
+	try(HCM_HEAD DIRECT("environment_variable: CONF_DIRECT_TEST") CL);
+	CU_ASSERT_STRING_EQUAL(got.text, "");
+	CU_ASSERT_STRING_EQUAL(route(0)->rt_direct_body, "from env");
+	unsetenv("CONF_DIRECT_TEST");
+	refused(HCM_HEAD DIRECT("environment_variable: CONF_DIRECT_TEST") CL,
+	    19, "environment variable CONF_DIRECT_TEST is not set");
+	refused(HCM_HEAD DIRECT("inline_string: a, filename: /etc/hostname") CL,
+	    19, "only one of");
+	refused(HCM_HEAD DIRECT("watched_directory: { path: /tmp }") CL, 19,
+	    "send SIGHUP after changing the file");
+	conf_free(got.conf);
+	got.conf = NULL;
+}
+
 static CU_TestInfo tests[] = {
 	{ "levels_in_envoys_order", levels_in_envoys_order },
 	{ "weighted_clusters_have_their_own",
@@ -273,6 +327,7 @@ static CU_TestInfo tests[] = {
 	{ "values_are_formats", values_are_formats },
 	{ "rewrites_are_checked", rewrites_are_checked },
 	{ "redirects_load", redirects_load },
+	{ "direct_bodies_from_every_source", direct_bodies_from_every_source },
 	CU_TEST_INFO_NULL
 };
 
