@@ -137,7 +137,8 @@ uint64_t mst_admin_defer_id(void);
 void	 mst_admin_answer(uint64_t id, int status, const char *ctype,
 	    const char *body, size_t len);
 
-/* Append the URL-decoded form of s (%XX and '+') to out.  0 or -1. */
+/* Append the URL-decoded form of s (%XX and '+') to out.  0 or -1
+ * (query_url_decode() of shared/query.h). */
 int	 mst_admin_url_decode(struct buf *out, const char *s, size_t len);
 
 /*

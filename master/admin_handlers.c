@@ -27,6 +27,7 @@
 #include "mst.h"
 #include "proc.h"
 #include "rollout.h"
+#include "runtime.h"
 
 static const struct text_name server_states[] = {
 	{ SHM_S_LIVE, "LIVE" },
@@ -254,6 +255,28 @@ admin_h_config_dump(const char *query, struct mst_admin_reply *r)
 	}
 out:
 	buf_free(&v);
+}
+
+/* Envoy's /runtime and /runtime_modify: master/runtime.c. */
+void
+admin_h_runtime(const char *query, struct mst_admin_reply *r)
+{
+	struct buf b;
+
+	(void)query;
+	r->ar_ctype = ADMIN_CT_JSON;
+	buf_init(&b);
+	if (mst_runtime_json(&b, &mst.m_conf->c_runtime,
+	    mst_runtime_admin()) == -1 || mst_json_pretty(&r->ar_body,
+	    b.b_data, b.b_len) == -1)
+		admin_reply_text(r, 500, "out of memory\n");
+	buf_free(&b);
+}
+
+void
+admin_h_runtime_modify(const char *query, struct mst_admin_reply *r)
+{
+	r->ar_status = mst_runtime_modify(query, &r->ar_body);
 }
 
 /* Envoy's admin.v3.Memory; what each figure is here: memory.h. */

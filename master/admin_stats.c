@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "mst.h"
 #include "rollout.h"
+#include "runtime.h"
 #include "stats.h"
 
 enum stats_format {
@@ -143,6 +144,7 @@ stats_page(const char *query, struct mst_admin_reply *r, int prom)
 		return;
 	stats_src(&src);
 	if (mst_stats_collect(&src, &sl) == -1 ||
+	    mst_runtime_stats(&sl) == -1 ||
 	    (mst_rollout_engine() != NULL &&
 	    mst_rollout_stats(mst_rollout_engine(), &sl) == -1) ||
 	    mst_fleet_stats(&sl) == -1)

@@ -160,8 +160,13 @@ json_route(struct buf *b, const struct mst_ro *ro,
 		mst_json_key(b, mst_rollout_wc_name(rr, (int)i));
 		buf_printf(b, "%" PRIu32, rr->rr_w[i]);
 	}
-	buf_printf(b, "},\"total_weight\":%" PRIu64 ",\"window_s\":",
-	    rr->rr_total);
+	buf_printf(b, "},\"total_weight\":%" PRIu64, rr->rr_total);
+	if (rr->rr_rt->rt_runtime_prefix != NULL) {
+		/* where the weights come from: the runtime's keys */
+		buf_puts(b, ",\"runtime_key_prefix\":");
+		mst_json_str(b, rr->rr_rt->rt_runtime_prefix);
+	}
+	buf_puts(b, ",\"window_s\":");
 	mst_json_num(b, (double)rr->rr_window / CD_NS_PER_S);
 	json_rollout(b, rr);
 	json_clusters(b, rr, fig);
@@ -273,6 +278,9 @@ mst_canary_text(struct buf *b, const struct mst_ro *ro, int64_t now)
 			buf_puts(b, "\n");
 		buf_printf(b, "route %s: window %gs\n", rr->rr_name,
 		    (double)rr->rr_window / CD_NS_PER_S);
+		if (rr->rr_rt->rt_runtime_prefix != NULL)
+			buf_printf(b, "  weights: runtime keys %s.<cluster>\n",
+			    rr->rr_rt->rt_runtime_prefix);
 		text_rollout(b, rr);
 		text_clusters(b, rr, fig);
 		if (rr->rr_canary < 0)

@@ -3,8 +3,10 @@
  * module's own functions the table's shape.
  *
  * Order, and why:
- *   placement      first: every later module reads mst.m_place, and the
- *                  file's weights are in shm before anyone reads them
+ *   runtime        first: the snapshot of the new configuration (admin
+ *                  values kept or dropped) that placement publishes
+ *   placement      then: every later module reads mst.m_place, and the
+ *                  weights are in shm before anyone reads them
  *   log pipe       before any child: the resolver and workers write to it
  *   listeners      early, so a busy port fails the start at once, and the
  *                  listeners accept (into their backlog) by the time the
@@ -36,9 +38,24 @@
 #include "place.h"
 #include "proc.h"
 #include "rollout.h"
+#include "runtime.h"
 #include "state.h"
 
 static bool	 modules_started;
+
+static int
+runtime_start(void)
+{
+	mst_runtime_loaded();
+	return 0;
+}
+
+static void
+runtime_reload(enum mst_change ch)
+{
+	(void)ch;
+	mst_runtime_loaded();
+}
 
 static int
 place_prepare(enum mst_change ch, struct cd_conf *next)
@@ -138,6 +155,8 @@ workers_start(void)
 }
 
 static const struct mst_module modules[] = {
+	{ .md_name = "runtime", .md_start = runtime_start,
+	    .md_reload = runtime_reload },
 	{ .md_name = "placement", .md_prepare = place_prepare,
 	    .md_start = place_start, .md_reload = place_reload },
 	{ .md_name = "log pipe", .md_start = mst_logfile_pipe_open,

@@ -415,6 +415,27 @@ ro_route_weights(struct mst_ro *ro, struct mst_ro_route *rr,
 	}
 }
 
+void
+mst_rollout_reread(struct mst_ro *ro)
+{
+	struct mst_ro_route *rr;
+	uint32_t w[CD_MAX_WEIGHTED], seq;
+	size_t r, i;
+
+	for (r = 0; r < ro->ro_n; r++) {
+		rr = &ro->ro_routes[r];
+		/* the engine writes a rollout route's weights itself */
+		if (rr->rr_has_rollout || shm_split_read(
+		    &ro->ro_shm->splits[rr->rr_split], w, &seq) != rr->rr_nwc)
+			continue;
+		rr->rr_total = 0;
+		for (i = 0; i < rr->rr_nwc; i++) {
+			rr->rr_w[i] = w[i];
+			rr->rr_total += w[i];
+		}
+	}
+}
+
 /*
  * Which clusters are canary and stable: the rollout block's, else the
  * override's pair (compared, never driven), else none; and the window.

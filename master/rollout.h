@@ -65,7 +65,8 @@ struct mst_ro_route {
 	size_t		 rr_nwc;
 	int		 rr_shm_ci[CD_MAX_WEIGHTED];	/* shm record per rt_wc */
 	uint32_t	 rr_w[CD_MAX_WEIGHTED];	/* weights in shm now */
-	uint64_t	 rr_total;	/* their sum (never changes) */
+	uint64_t	 rr_total;	/* their sum (changes with the runtime
+					 * only, never with a rollout) */
 	int		 rr_canary;	/* rt_wc index, -1: none */
 	int		 rr_stable;
 	int		 rr_has_rollout;
@@ -216,6 +217,10 @@ struct mst_stat_list;
  * Master memory, not shm: no worker slot holds them.  0, or -1 (ENOMEM).
  */
 int	 mst_rollout_stats(const struct mst_ro *, struct mst_stat_list *);
+
+/* Read again from shm the weights of every route without a rollout
+ * block: the runtime changed some (runtime.h). */
+void	 mst_rollout_reread(struct mst_ro *);
 
 /* ---- the master's engine --------------------------------------------- */
 

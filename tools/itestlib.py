@@ -609,14 +609,20 @@ class Env:
     def seed_config(self, name="envoy-canary.yaml"):
         """The user's config with this run's ports, listeners moved from
         0.0.0.0 to 127.0.0.1 (tests talk to loopback only)."""
-        with open(SEED_CONFIG) as f:
+        return self.file_config(SEED_CONFIG, name)
+
+    def file_config(self, src, name="canaryd.yaml"):
+        """A config file written for ports 8081 and 8082 (backends v1
+        and v2), 10000 (the listener) and 9901 (admin), once each, with
+        this run's ports, listeners moved to 127.0.0.1."""
+        with open(src) as f:
             text = f.read()
         for old, key in (("8081", "v1_port"), ("8082", "v2_port"),
             ("10000", "proxy_port"), ("9901", "admin_port")):
             pat = r"port_value: %s\b" % old
             n = len(re.findall(pat, text))
-            eq(n, 1, "occurrences of 'port_value: %s' in the seed"
-                % old)
+            eq(n, 1, "occurrences of 'port_value: %s' in %s"
+                % (old, os.path.basename(src)))
             text = re.sub(pat, "port_value: {%s}" % key, text)
         text = text.replace("address: 0.0.0.0", "address: " + LOOPBACK)
         return self.write_config(text, name)

@@ -189,6 +189,8 @@ struct wrk_req {
 						 * body byte for the client */
 	uint32_t		 rq_uin_parsed;
 	uint8_t			 rq_rid_len;
+	uint8_t			 rq_wc1;	/* rt_wc index + 1 of a weighted
+						 * route's pick; 0: none */
 	char			 rq_rid[64];	/* x-request-id to echo */
 	/* sticky set_cookie: the value to hand out (a new key, or in fleet
 	 * mode a key whose version or epoch changed), "" for none */
@@ -332,6 +334,23 @@ void		 conn_reset_reply(struct wrk_conn *, struct wrk_req *,
 		    uint16_t code, const char *why, const char *extra);
 /* A circuit breaker refused r: the overflow reply. */
 void		 conn_overflow(struct wrk_conn *, struct wrk_req *);
+
+/* ---- conn_hdrs.c: configured header mutations ----------------------------- */
+
+/* m empty, its values in w_scratch past the first scratch_used bytes. */
+void		 conn_hm_init(struct wrk_hm *m, size_t scratch_used);
+/* r's route's request mutations on the head rh describes (its lines go
+ * to m, rh_mut set); false when they do not fit. */
+bool		 conn_hm_request(struct wrk_conn *, struct wrk_req *,
+		    struct wrk_hm *m, struct wrk_req_head *rh);
+/* The same for the response head sh (its lines, the service time). */
+bool		 conn_hm_response(struct wrk_conn *, struct wrk_req *,
+		    struct wrk_hm *m, struct wrk_resp_head *sh);
+/* The extra lines of a local reply to r with the route's response
+ * mutations applied (in w_scratch past scratch_used), or extra as it
+ * is when they do not fit. */
+const char	*conn_hm_reply(struct wrk_conn *, struct wrk_req *,
+		    uint16_t code, const char *extra, size_t scratch_used);
 
 /* ---- conn_log.c: the access log line ------------------------------------- */
 

@@ -451,6 +451,9 @@ wrk_router_route(const struct cd_vhost *vh, const struct wrk_rq_view *rv)
 				break;
 		if (j < m->rm_nquery)
 			continue;
+		if (m->rm_fraction.rf_set && (rv->rv_fraction == NULL ||
+		    !rv->rv_fraction(&m->rm_fraction, rv->rv_fraction_arg)))
+			continue;
 		return &vh->vh_routes[i];
 	}
 	return NULL;

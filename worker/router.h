@@ -77,6 +77,11 @@ struct wrk_rq_view {
 	size_t			 rv_authority_len;
 	char			*rv_scratch;	/* NUL-terminated copies */
 	size_t			 rv_scratch_len;
+	/* match.runtime_fraction: does the route's share take this
+	 * request?  NULL: a route with one never matches */
+	bool			(*rv_fraction)(const struct cd_fraction *,
+				    void *);
+	void			*rv_fraction_arg;
 };
 
 /* First route of vh matching the request, or NULL. */

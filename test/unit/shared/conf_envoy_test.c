@@ -365,18 +365,17 @@ refusals_point_at_canaryds_equivalent(void)
 	    "route's fallback option (metadata.filter_metadata.canaryd."
 	    "fallback: <cluster>) to send requests on when the picked cluster "
 	    "fails");
-	/* runtime weights: the file and SIGHUP */
+	/* a pick by a header: the canary sticky option */
 	expect_error(HCM_HEAD
 	    "              - match: { prefix: \"/\" }\n"
 	    "                route:\n"
 	    "                  weighted_clusters:\n"
 	    "                    clusters: [ { name: v1, weight: 1 } ]\n"
-	    "                    runtime_key_prefix: routing.traffic_split\n"
+	    "                    header_name: x-pick\n"
 	    CLUSTERS_V1, 22, 21, HCM ".route_config.virtual_hosts[0].routes[0]"
-	    ".route.weighted_clusters.runtime_key_prefix: not supported by "
-	    "canaryd: canaryd takes a route's weights from the file, not from "
-	    "runtime keys; edit them and send SIGHUP to change them live (no "
-	    "process restarts), or let the canary rollout option move them");
+	    ".route.weighted_clusters.header_name: not supported by canaryd: "
+	    "use the canary sticky option (metadata.filter_metadata.canaryd."
+	    "sticky: { header: <name> }) to keep a client on one cluster");
 	/* rds: inline, and SIGHUP */
 	expect_error(HCM_WITH("          rds: { route_config_name: r }\n", ""),
 	    10, 11, HCM ".rds: not supported by canaryd: canaryd loads "

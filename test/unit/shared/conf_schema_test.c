@@ -481,7 +481,8 @@ schema_lists_nothing_the_loader_refuses(void)
 	CU_ASSERT_FALSE(loader_takes(&s, "static_resources.no_such_field",
 	    0));
 	CU_ASSERT_FALSE(loader_takes(&s, CL ".hosts", 0));
-	CU_ASSERT_FALSE(loader_takes(&s, ROUTE ".route.prefix_rewrite", 0));
+	CU_ASSERT_FALSE(loader_takes(&s, ROUTE ".route.path_rewrite_policy",
+	    0));
 	schema_free(&s);
 }
 

@@ -23,7 +23,9 @@
 #define SEED	0x5eedULL
 
 static struct cd_weighted_cluster wc3[3] = {
-	{ "backend_v1", 0, 0 }, { "backend_v2", 1, 0 }, { "backend_v3", 2, 0 },
+	{ .wc_name = "backend_v1", .wc_cluster = 0 },
+	{ .wc_name = "backend_v2", .wc_cluster = 1 },
+	{ .wc_name = "backend_v3", .wc_cluster = 2 },
 };
 
 static void
