@@ -18,7 +18,7 @@ measured numbers are printed; the bounds are the fleet's promises
   - kill -9 of the leader instance under load: a new leader within 6 s,
     no client error, no decision in the gap, fences rising;
   - every etcd member stopped under load (FLEET_ETCD_OUTAGE_S, default
-    20 s; 60 s by hand): no client error, promote 503, a broken canary
+    60 s): no client error, promote 503, a broken canary
     rolled back locally within window + 1 s, the fleet converged within
     5 s of etcd's return."""
 
@@ -230,7 +230,7 @@ test_fleet_leader_killed_under_load.serial = True
 
 
 def test_fleet_etcd_away_under_load(env):
-    outage = float(os.environ.get("FLEET_ETCD_OUTAGE_S", "20"))
+    outage = float(os.environ.get("FLEET_ETCD_OUTAGE_S", "60"))
     f = Fleet(env, steps="[10, 50, 100]", interval="600s", window="2s",
               min_requests=10, ttl="3s")
     f.wait_settled()
@@ -286,5 +286,6 @@ def test_fleet_etcd_away_under_load(env):
     expect(("local", "local") in acts, "history %r" % acts)
 
 
-test_fleet_etcd_away_under_load.timeout = 120
-test_fleet_etcd_away_under_load.serial = True
+# (a steady few hundred requests a second: it runs beside the others, the
+# first to start, its minute of outage hidden behind their work)
+test_fleet_etcd_away_under_load.timeout = 180
