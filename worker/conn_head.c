@@ -226,7 +226,7 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		rv.rv_authority_len = t->t_auth_len;
 		rv.rv_scratch = wrk.w_scratch + t->t_scratch;
 		rv.rv_scratch_len = wrk.w_scratch_len - t->t_scratch;
-		rt = wrk_router_route(vh, &rv);
+		rt = wrk_router_route(&wrk.w_router, vh, &rv);
 	}
 	if (rt == NULL) {
 		WRK_HC(HC_NO_ROUTE);
