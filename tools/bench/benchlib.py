@@ -4,6 +4,7 @@
   split  --port P --n N --path /api     sequential keep-alive GETs, count v1/v2
   idle   --port P --n N --root PID      RSS/PSS delta of N idle keep-alive conns
   report --tmp DIR --out FILE           aggregate the TSVs run.sh wrote -> markdown
+  routes-report --tmp DIR --out FILE    the route-count table of routes.sh -> markdown
 
 Only ever talks to 127.0.0.1. Every loop is bounded in count and time.
 """
@@ -369,6 +370,84 @@ def cmd_report(a):
     sys.stdout.write(text)
 
 
+def cmd_routes_report(a):
+    """routes.sh's runs.tsv (round, routes, path, target, rps, p99_us,
+    errors, cpu_s, requests) -> the route-count table."""
+    meta = {}
+    mp = os.path.join(a.tmp, "meta.txt")
+    if os.path.exists(mp):
+        for l in open(mp):
+            k, _, v = l.rstrip("\n").partition("=")
+            meta[k] = v
+    runs = read_tsv(os.path.join(a.tmp, "runs.tsv"))
+    counts = sorted({int(r["routes"]) for r in runs})
+    targets = [t for t in ("canaryd", "nginx", "haproxy") if any(r["target"] == t for r in runs)]
+    cell = {}   # (round, routes, path, target) -> row
+    for r in runs:
+        cell[(r["round"], int(r["routes"]), r["path"], r["target"])] = r
+    rounds = sorted({r["round"] for r in runs})
+
+    def rps(r):
+        return num(r["rps"]) if r and not int(r.get("errors") or 0) else None
+
+    def paired_ratio(key_a, key_b):
+        vals = []
+        for rd in rounds:
+            x, y = rps(cell.get((rd,) + key_a)), rps(cell.get((rd,) + key_b))
+            if x is not None and y:
+                vals.append(x / y)
+        return med(vals)
+
+    def median_of(n, path, t, f):
+        return med([f(cell[k]) for k in cell if k[1:] == (n, path, t)])
+
+    out = []
+    w = out.append
+    w("# Route count: canaryd, nginx and HAProxy on the same route table\n")
+    w(f"{meta.get('rounds', '?')} paired rounds, {meta.get('duration', '?')} s per wrk run, "
+      f"wrk -t{meta.get('wrk_threads', '1')} -c{meta.get('conns', '?')}, {meta.get('workers', '?')} "
+      f"worker each; {meta.get('host', '')}; {meta.get('nginx', '')}, {meta.get('haproxy', '')}.\n")
+    w("Table: N prefix routes `/svc1/` ... `/svcN/` before the seed's `/health` and `/` "
+      "(canaryd: routes in order; nginx: `location /svcI/` prefix locations; HAProxy: "
+      "`map_beg` over a map of the N prefixes). `/api` goes past all N to the seed's "
+      "weighted `/` route; `last` is `/svcN/api`, the N-th route.\n")
+    first = counts[0] if counts else None
+    w("| routes | path | " + " | ".join(f"{t} req/s" for t in targets) + " | " +
+      " | ".join(f"canaryd/{t}" for t in targets if t != "canaryd") + " | " +
+      " | ".join(f"{t} vs {first}" for t in targets) + " | canaryd CPU us/req |")
+    w("|---" * (2 + len(targets) + len([t for t in targets if t != "canaryd"]) + len(targets) + 1) + "|")
+    for n in counts:
+        for path in ("api", "last"):
+            row = [f"{n:,}", "/api" if path == "api" else f"/svc{n}/api"]
+            row += [fmt(median_of(n, path, t, lambda r: num(r["rps"])), 0) for t in targets]
+            row += [fmt(paired_ratio((n, path, "canaryd"), (n, path, t)), 2, "x")
+                    for t in targets if t != "canaryd"]
+            row += [fmt(paired_ratio((n, path, t), (first, path, t)), 2, "x") for t in targets]
+            cpu = median_of(n, path, "canaryd", lambda r: (num(r["cpu_s"]) or 0) * 1e6 / num(r["requests"])
+                            if num(r["requests"]) else None) if "canaryd" in targets else None
+            row.append(fmt(cpu, 1))
+            w("| " + " | ".join(row) + " |")
+    w("")
+    w(f"Ratios are medians of per-round ratios (same round, same load on the box); `vs {first}` is "
+      f"a proxy's req/s with N routes over its own with {first}. A run with errors counts as missing.\n")
+    if "canaryd" in targets and len(counts) > 1:
+        last = counts[-1]
+        for path, name in (("api", "/api"), ("last", "the last route")):
+            x = paired_ratio((last, path, "canaryd"), (first, path, "canaryd"))
+            verdict = "-" if x is None else ("met" if x >= 0.9 else "NOT met")
+            w(f"- target: canaryd with {last:,} routes, {name}: {fmt(x, 2, 'x')} of its req/s "
+              f"with {first} (>= 0.90x): {verdict}")
+        w("")
+    errs = [r for r in runs if int(r.get("errors") or 0)]
+    if errs:
+        w(f"Runs with errors: {len(errs)} (" + ", ".join(
+            f"r{r['round']} {r['target']} {r['routes']} {r['path']}: {r['errors']}" for r in errs[:8]) + ")\n")
+    text = "\n".join(out) + "\n"
+    with open(a.out, "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -390,6 +469,10 @@ def main():
     s.add_argument("--tmp", required=True)
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_report)
+    s = sub.add_parser("routes-report")
+    s.add_argument("--tmp", required=True)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_routes_report)
     a = ap.parse_args()
     a.fn(a)
 
