@@ -390,10 +390,14 @@ def cmd_routes_report(a):
     def rps(r):
         return num(r["rps"]) if r and not int(r.get("errors") or 0) else None
 
-    def paired_ratio(key_a, key_b):
+    def cpu_us(r):
+        n = num(r["requests"]) if r else None
+        return num(r["cpu_s"]) * 1e6 / n if n and num(r["cpu_s"]) is not None else None
+
+    def paired_ratio(key_a, key_b, f=rps):
         vals = []
         for rd in rounds:
-            x, y = rps(cell.get((rd,) + key_a)), rps(cell.get((rd,) + key_b))
+            x, y = f(cell.get((rd,) + key_a)), f(cell.get((rd,) + key_b))
             if x is not None and y:
                 vals.append(x / y)
         return med(vals)
@@ -414,8 +418,9 @@ def cmd_routes_report(a):
     first = counts[0] if counts else None
     w("| routes | path | " + " | ".join(f"{t} req/s" for t in targets) + " | " +
       " | ".join(f"canaryd/{t}" for t in targets if t != "canaryd") + " | " +
-      " | ".join(f"{t} vs {first}" for t in targets) + " | canaryd CPU us/req |")
-    w("|---" * (2 + len(targets) + len([t for t in targets if t != "canaryd"]) + len(targets) + 1) + "|")
+      " | ".join(f"{t} vs {first}" for t in targets) + " | canaryd CPU us/req | its CPU vs " +
+      f"{first} |")
+    w("|---" * (2 + len(targets) + len([t for t in targets if t != "canaryd"]) + len(targets) + 2) + "|")
     for n in counts:
         for path in ("api", "last"):
             row = [f"{n:,}", "/api" if path == "api" else f"/svc{n}/api"]
@@ -423,20 +428,23 @@ def cmd_routes_report(a):
             row += [fmt(paired_ratio((n, path, "canaryd"), (n, path, t)), 2, "x")
                     for t in targets if t != "canaryd"]
             row += [fmt(paired_ratio((n, path, t), (first, path, t)), 2, "x") for t in targets]
-            cpu = median_of(n, path, "canaryd", lambda r: (num(r["cpu_s"]) or 0) * 1e6 / num(r["requests"])
-                            if num(r["requests"]) else None) if "canaryd" in targets else None
+            cpu = median_of(n, path, "canaryd", cpu_us) if "canaryd" in targets else None
             row.append(fmt(cpu, 1))
+            row.append(fmt(paired_ratio((n, path, "canaryd"), (first, path, "canaryd"), cpu_us), 2, "x"))
             w("| " + " | ".join(row) + " |")
     w("")
     w(f"Ratios are medians of per-round ratios (same round, same load on the box); `vs {first}` is "
-      f"a proxy's req/s with N routes over its own with {first}. A run with errors counts as missing.\n")
+      f"a proxy's req/s with N routes over its own with {first}. CPU is the proxy's user + system time "
+      "over the run (clock ticks), per request: it moves less than req/s when other work shares the "
+      "box. A run with errors counts as missing.\n")
     if "canaryd" in targets and len(counts) > 1:
         last = counts[-1]
         for path, name in (("api", "/api"), ("last", "the last route")):
             x = paired_ratio((last, path, "canaryd"), (first, path, "canaryd"))
             verdict = "-" if x is None else ("met" if x >= 0.9 else "NOT met")
+            c = paired_ratio((last, path, "canaryd"), (first, path, "canaryd"), cpu_us)
             w(f"- target: canaryd with {last:,} routes, {name}: {fmt(x, 2, 'x')} of its req/s "
-              f"with {first} (>= 0.90x): {verdict}")
+              f"with {first} (>= 0.90x): {verdict}; CPU per request {fmt(c, 2, 'x')}")
         w("")
     errs = [r for r in runs if int(r.get("errors") or 0)]
     if errs:

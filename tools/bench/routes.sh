@@ -12,7 +12,8 @@
 # with the N prefixes in a map file, looked up once per request by
 # map_beg.  One worker each (WORKERS), wrk -t1 -c CONNS for DURATION s
 # per path after WARMUP s on /api, in ROUNDS rounds; a round runs every
-# count on every proxy, in an order that rotates from round to round.
+# count on every proxy (a proxy's counts one after the other), in an
+# order that rotates from round to round.
 # Results (markdown, BUILD_DIR/bench-routes.md unless given) have the
 # median req/s, the median of per-round ratios canaryd / nginx and
 # canaryd / haproxy, and each proxy's req/s at N routes over its own at
@@ -215,19 +216,24 @@ for p in "$V1_PORT" "$V2_PORT"; do
 	    die "backends did not come up (see $TMP/backends.*)"
 done
 
-pairs=()
-for n in $ROUTE_COUNTS; do for t in "${targets[@]}"; do pairs+=("$n $t"); done; done
+# A proxy's counts run back to back, so "N routes over 1" compares runs
+# a few seconds apart: the ratio the target is about moves least with
+# whatever else the box is doing.  Each round rotates the order of the
+# proxies and of the counts.
+read -ra counts <<<"$ROUTE_COUNTS"
 for ((r = 1; r <= ROUNDS; r++)); do
 	log "round $r/$ROUNDS"
-	for ((j = 0; j < ${#pairs[@]}; j++)); do
-		# shellcheck disable=SC2086  # "count proxy"
-		set -- ${pairs[$(((j + r - 1) % ${#pairs[@]}))]}
-		start_proxy "$2" "$1"
-		timeout $((WARMUP + 30)) wrk -t"$WRK_THREADS" -c"$CONNS" -d"$WARMUP"s \
-		    "http://127.0.0.1:$PROXY_PORT/api" >/dev/null 2>&1
-		measure "$r" "$1" api "$2" /api
-		measure "$r" "$1" last "$2" "/svc$1/api"
-		stop_proxy
+	for ((i = 0; i < ${#targets[@]}; i++)); do
+		t=${targets[$(((i + r - 1) % ${#targets[@]}))]}
+		for ((j = 0; j < ${#counts[@]}; j++)); do
+			n=${counts[$(((j + r - 1) % ${#counts[@]}))]}
+			start_proxy "$t" "$n"
+			timeout $((WARMUP + 30)) wrk -t"$WRK_THREADS" -c"$CONNS" \
+			    -d"$WARMUP"s "http://127.0.0.1:$PROXY_PORT/api" >/dev/null 2>&1
+			measure "$r" "$n" api "$t" /api
+			measure "$r" "$n" last "$t" "/svc$n/api"
+			stop_proxy
+		done
 	done
 done
 python3 "$HERE/benchlib.py" routes-report --tmp "$TMP" --out "$OUT"
