@@ -192,8 +192,8 @@ wrk_router_vhost(const struct wrk_router *ro, const char *host, size_t len)
 
 /* ---- route tries ------------------------------------------------------ */
 
-/* A radix tree node.  Children are contiguous and have distinct first
- * label bytes (t_first), so one memchr finds the way down. */
+/* A radix tree node.  Children are contiguous, in byte order, and have
+ * distinct first label bytes (t_first), which say the way down. */
 struct rt_node {
 	const char	*n_label;	/* the key bytes after the parent's */
 	uint32_t	 n_llen;
@@ -446,21 +446,24 @@ rtab_try(const struct cd_vhost *vh, const uint32_t *r, uint32_t n,
 		}
 }
 
-/* The child of node n whose label starts with c, or NULL. */
+/* The child of node n whose label starts with c, or NULL.  Children are
+ * in byte order (the keys were sorted): a binary search, no call. */
 static inline const struct rt_node *
 trie_child(const struct rt_trie *t, const struct rt_node *n, unsigned char c)
 {
 	const unsigned char *f = t->t_first + n->n_child;
-	uint32_t i;
+	uint32_t lo = 0, hi = n->n_nchild, mid;
 
-	/* most nodes have a few children: no call for those */
-	if (n->n_nchild > 8) {
-		f = memchr(f, c, n->n_nchild);
-		return f == NULL ? NULL : &t->t_nodes[f - t->t_first];
+	while (hi - lo > 4) {
+		mid = lo + (hi - lo) / 2;
+		if (f[mid] <= c)
+			lo = mid;
+		else
+			hi = mid;
 	}
-	for (i = 0; i < n->n_nchild; i++)
-		if (f[i] == c)
-			return &t->t_nodes[n->n_child + i];
+	for (; lo < hi; lo++)
+		if (f[lo] == c)
+			return &t->t_nodes[n->n_child + lo];
 	return NULL;
 }
 
@@ -487,7 +490,8 @@ trie_walk(const struct rt_trie *t, bool fold, const struct cd_vhost *vh,
 		    p[d])) == NULL || n->n_llen > len - d)
 			return;
 		if (!fold) {
-			if (memcmp(p + d + 1, n->n_label + 1, n->n_llen - 1))
+			if (n->n_llen > 1 && memcmp(p + d + 1, n->n_label + 1,
+			    n->n_llen - 1) != 0)
 				return;
 		} else
 			for (i = 1; i < n->n_llen; i++)
