@@ -110,8 +110,10 @@ struct wrk_rq_view {
 /*
  * First route of vh, in config order, matching the request, or NULL.
  * With vh one of ro's virtual hosts the compiled tries give the routes
- * whose path could match and only those are checked in full (the time
- * grows with the path, not with the routes); any other vh is scanned.
+ * whose path could match and only those are checked (the time grows
+ * with the path, not with the table, but for safe_regex routes and
+ * routes on the path's keys with header or query matchers); any other
+ * vh is scanned.
  */
 const struct cd_route *wrk_router_route(const struct wrk_router *ro,
 		    const struct cd_vhost *vh, const struct wrk_rq_view *);

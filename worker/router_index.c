@@ -19,11 +19,15 @@
  * nodes whose key begins the path: their routes are the only ones whose
  * path match can hold.  Each of those, and every route no tree can hold
  * (safe_regex), is then checked in full -- path, headers, query -- by the
- * same function the plain scan uses, and the smallest index that matches
- * wins: Envoy's first match, whatever order the candidates came in.
- * Nothing is tried at or past the best index found so far, and a subtree
- * whose smallest route index is past it is not walked, so a route early
- * in the table stops the work early, as the scan would.
+ * same function the plain scan uses (a prefix with no header or query
+ * matcher needs no check: reaching its node proves it), and the smallest
+ * index that matches wins: Envoy's first match, whatever order the
+ * candidates came in.  Nothing is tried at or past the best index found
+ * so far, and a subtree whose smallest route index is past it is not
+ * walked, so a route early in the table stops the work early, as the
+ * scan would.  What is left to grow with the table: routes on the
+ * path's keys that carry header or query matchers are checked one by
+ * one, and so are the safe_regex routes before the winner.
  *
  * Invariant: wrk_router_vhost() and wrk_router_route() answer what
  * wrk_router_vhost_scan() and wrk_router_route_scan() answer, for every

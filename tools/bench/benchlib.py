@@ -371,8 +371,9 @@ def cmd_report(a):
 
 
 def cmd_routes_report(a):
-    """routes.sh's runs.tsv (round, routes, path, target, rps, p99_us,
-    errors, cpu_s, requests) -> the route-count table."""
+    """routes.sh's runs.tsv (one row per SLICE-second wrk run: round,
+    routes, path, target, requests, duration_s, p99_us, errors, cpu_s)
+    -> the route-count table."""
     meta = {}
     mp = os.path.join(a.tmp, "meta.txt")
     if os.path.exists(mp):
@@ -382,17 +383,22 @@ def cmd_routes_report(a):
     runs = read_tsv(os.path.join(a.tmp, "runs.tsv"))
     counts = sorted({int(r["routes"]) for r in runs})
     targets = [t for t in ("canaryd", "nginx", "haproxy") if any(r["target"] == t for r in runs)]
-    cell = {}   # (round, routes, path, target) -> row
+    cell = {}   # (round, routes, path, target) -> the round's slices summed
     for r in runs:
-        cell[(r["round"], int(r["routes"]), r["path"], r["target"])] = r
-    rounds = sorted({r["round"] for r in runs})
+        c = cell.setdefault((r["round"], int(r["routes"]), r["path"], r["target"]),
+                            {"requests": 0.0, "duration": 0.0, "cpu": 0.0, "errors": 0, "p99": []})
+        c["requests"] += num(r["requests"]) or 0
+        c["duration"] += num(r["duration_s"]) or 0
+        c["cpu"] += num(r["cpu_s"]) or 0
+        c["errors"] += int(num(r["errors"]) or 0)
+        c["p99"].append(num(r["p99_us"]))
+    rounds = sorted({k[0] for k in cell})
 
-    def rps(r):
-        return num(r["rps"]) if r and not int(r.get("errors") or 0) else None
+    def rps(c):
+        return c["requests"] / c["duration"] if c and c["duration"] and not c["errors"] else None
 
-    def cpu_us(r):
-        n = num(r["requests"]) if r else None
-        return num(r["cpu_s"]) * 1e6 / n if n and num(r["cpu_s"]) is not None else None
+    def cpu_us(c):
+        return c["cpu"] * 1e6 / c["requests"] if c and c["requests"] and not c["errors"] else None
 
     def paired_ratio(key_a, key_b, f=rps):
         vals = []
@@ -408,32 +414,38 @@ def cmd_routes_report(a):
     out = []
     w = out.append
     w("# Route count: canaryd, nginx and HAProxy on the same route table\n")
-    w(f"{meta.get('rounds', '?')} paired rounds, {meta.get('duration', '?')} s per wrk run, "
-      f"wrk -t{meta.get('wrk_threads', '1')} -c{meta.get('conns', '?')}, {meta.get('workers', '?')} "
-      f"worker each; {meta.get('host', '')}; {meta.get('nginx', '')}, {meta.get('haproxy', '')}.\n")
+    w(f"{meta.get('rounds', '?')} rounds; in each, every proxy x count instance runs at once and "
+      f"each is measured {meta.get('duration', '?')} times {meta.get('slice', '?')} s per path, in "
+      f"turn; wrk -t{meta.get('wrk_threads', '1')} -c{meta.get('conns', '?')}, "
+      f"{meta.get('workers', '?')} worker each; {meta.get('host', '')}; {meta.get('nginx', '')}, "
+      f"{meta.get('haproxy', '')}.\n")
     w("Table: N prefix routes `/svc1/` ... `/svcN/` before the seed's `/health` and `/` "
       "(canaryd: routes in order; nginx: `location /svcI/` prefix locations; HAProxy: "
       "`map_beg` over a map of the N prefixes). `/api` goes past all N to the seed's "
       "weighted `/` route; `last` is `/svcN/api`, the N-th route.\n")
     first = counts[0] if counts else None
-    w("| routes | path | " + " | ".join(f"{t} req/s" for t in targets) + " | " +
-      " | ".join(f"canaryd/{t}" for t in targets if t != "canaryd") + " | " +
-      " | ".join(f"{t} vs {first}" for t in targets) + " | canaryd CPU us/req | its CPU vs " +
-      f"{first} |")
-    w("|---" * (2 + len(targets) + len([t for t in targets if t != "canaryd"]) + len(targets) + 2) + "|")
+    peers = [t for t in targets if t != "canaryd"] if "canaryd" in targets else []
+    cols = (["routes", "path"] + [f"{t} req/s" for t in targets] + [f"canaryd/{t}" for t in peers] +
+            [f"{t} vs {first}" for t in targets])
+    if "canaryd" in targets:
+        cols += ["canaryd CPU us/req", f"its CPU vs {first}"]
+    w("| " + " | ".join(cols) + " |")
+    w("|---" * len(cols) + "|")
     for n in counts:
         for path in ("api", "last"):
             row = [f"{n:,}", "/api" if path == "api" else f"/svc{n}/api"]
-            row += [fmt(median_of(n, path, t, lambda r: num(r["rps"])), 0) for t in targets]
-            row += [fmt(paired_ratio((n, path, "canaryd"), (n, path, t)), 2, "x")
-                    for t in targets if t != "canaryd"]
+            row += [fmt(median_of(n, path, t, rps), 0) for t in targets]
+            row += [fmt(paired_ratio((n, path, "canaryd"), (n, path, t)), 2, "x") for t in peers]
             row += [fmt(paired_ratio((n, path, t), (first, path, t)), 2, "x") for t in targets]
-            cpu = median_of(n, path, "canaryd", cpu_us) if "canaryd" in targets else None
-            row.append(fmt(cpu, 1))
-            row.append(fmt(paired_ratio((n, path, "canaryd"), (first, path, "canaryd"), cpu_us), 2, "x"))
+            if "canaryd" in targets:
+                row.append(fmt(median_of(n, path, "canaryd", cpu_us), 1))
+                row.append(fmt(paired_ratio((n, path, "canaryd"), (first, path, "canaryd"), cpu_us),
+                               2, "x"))
             w("| " + " | ".join(row) + " |")
     w("")
-    w(f"Ratios are medians of per-round ratios (same round, same load on the box); `vs {first}` is "
+    w(f"req/s: median over rounds of a round's requests over its wrk time. Ratios: medians of "
+      f"per-round ratios (the slices of one round interleave, so both sides saw the same load); "
+      f"`vs {first}` is "
       f"a proxy's req/s with N routes over its own with {first}. CPU is the proxy's user + system time "
       "over the run (clock ticks), per request: it moves less than req/s when other work shares the "
       "box. A run with errors counts as missing.\n")
@@ -446,10 +458,10 @@ def cmd_routes_report(a):
             w(f"- target: canaryd with {last:,} routes, {name}: {fmt(x, 2, 'x')} of its req/s "
               f"with {first} (>= 0.90x): {verdict}; CPU per request {fmt(c, 2, 'x')}")
         w("")
-    errs = [r for r in runs if int(r.get("errors") or 0)]
+    errs = [(k, c["errors"]) for k, c in sorted(cell.items()) if c["errors"]]
     if errs:
-        w(f"Runs with errors: {len(errs)} (" + ", ".join(
-            f"r{r['round']} {r['target']} {r['routes']} {r['path']}: {r['errors']}" for r in errs[:8]) + ")\n")
+        w(f"Rounds with errors (left out): {len(errs)} (" + ", ".join(
+            f"r{k[0]} {k[3]} {k[1]} {k[2]}: {e}" for k, e in errs[:8]) + ")\n")
     text = "\n".join(out) + "\n"
     with open(a.out, "w") as f:
         f.write(text)

@@ -10,23 +10,29 @@
 # with a prefix location "location /svcI/" per route, which it matches
 # through its static location tree.  HAProxy: conf/proxy.haproxy.cfg.tmpl
 # with the N prefixes in a map file, looked up once per request by
-# map_beg.  One worker each (WORKERS), wrk -t1 -c CONNS for DURATION s
-# per path after WARMUP s on /api, in ROUNDS rounds; a round runs every
-# count on every proxy (a proxy's counts one after the other), in an
-# order that rotates from round to round.
-# Results (markdown, BUILD_DIR/bench-routes.md unless given) have the
-# median req/s, the median of per-round ratios canaryd / nginx and
-# canaryd / haproxy, and each proxy's req/s at N routes over its own at
-# the first count in the same round: "independent of the route count"
-# is that last ratio staying near 1.
+# map_beg.  One worker each (ROUTES_WORKERS).
+#
+# A shared box's load moves req/s by more than the effect measured, so
+# every figure is paired in time with the others: each round starts all
+# proxy x count instances at once (each on its own port, PROXY_PORT and
+# up), warms each for WARMUP s, then DURATION times runs a SLICE-second
+# wrk -t1 -c ROUTES_CONNS on /api and on /svcN/api of every instance in
+# turn (the order rotating), so each instance is measured for DURATION s
+# per path spread over the whole round.  Results (markdown,
+# BUILD_DIR/bench-routes.md unless given): median req/s, the median of
+# per-round ratios canaryd / nginx and canaryd / haproxy, and each
+# proxy's req/s with N routes over its own with the first count, which
+# is what "independent of the route count" means; canaryd's CPU per
+# request too.
 #
 # Knobs (environment; defaults in brackets):
 #   ROUTE_COUNTS ["1 1000 10000"] (set but empty: skip the table)
-#   ROUNDS [5]  DURATION [5]  WARMUP [1]  WRK_THREADS [1]
+#   ROUNDS [5]  DURATION [5]  SLICE [1]  WARMUP [1]  WRK_THREADS [1]
 #   ROUTES_CONNS [20]  ROUTES_WORKERS [1] (their own names: run.sh's CONNS
 #   and WORKERS mean its 50-connection, 2-worker runs)
-#   PROXIES ["nginx haproxy"]  PROXY_PORT [10000]  V1_PORT [8081]
-#   V2_PORT [8082]  KEEP_TMP [0]
+#   PROXIES ["nginx haproxy"]  PROXY_PORT [10000] (instances take
+#   PROXY_PORT, PROXY_PORT + 1, ...)  V1_PORT [8081]  V2_PORT [8082]
+#   KEEP_TMP [0]
 #   CANARYD_CMD set but empty leaves canaryd out (its command is built
 #   here: BUILD_DIR/canaryd --concurrency ROUTES_WORKERS on the generated
 #   config, so a CANARYD_CMD for run.sh does not apply).
@@ -43,6 +49,7 @@ case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
 ROUTE_COUNTS=${ROUTE_COUNTS-1 1000 10000}
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5}
+SLICE=${SLICE:-1}
 WARMUP=${WARMUP:-1}
 CONNS=${ROUTES_CONNS:-20}
 WORKERS=${ROUTES_WORKERS:-1}
@@ -78,10 +85,10 @@ trap 'exit 130' INT TERM
 
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() {	# PIDS... -> utime + stime ticks summed
-	local p f=()
-	for p in "$@"; do [ -r "/proc/$p/stat" ] && f+=("/proc/$p/stat"); done
-	[ ${#f[@]} -gt 0 ] || { echo 0; return; }
-	awk '{ sub(/^.*\) /, ""); s += $12 + $13 } END { print s + 0 }' "${f[@]}" 2>/dev/null || echo 0
+	local p files=()
+	for p in "$@"; do [ -r "/proc/$p/stat" ] && files+=("/proc/$p/stat"); done
+	[ ${#files[@]} -gt 0 ] || { echo 0; return; }
+	awk '{ sub(/^.*\) /, ""); s += $12 + $13 } END { print s + 0 }' "${files[@]}" 2>/dev/null || echo 0
 }
 
 render() {	# template -> file, the bench's @VARS@ filled in
@@ -90,99 +97,122 @@ render() {	# template -> file, the bench's @VARS@ filled in
 	    -e "s|@WORKERS@|$WORKERS|g" -e "s|@NGINX_USER@|$NGINX_USER|g" "$1" >"$2"
 }
 
-# configs N: canaryd-N.yaml, nginx-N.conf, haproxy-N.cfg (+ routes-N.map)
-configs() {
-	local n=$1
-	if [ -n "$CANARYD" ]; then
-		bench_config "$TMP/canaryd-$n.yaml" "$ADMIN_PORT"
-		bench_routes "$TMP/canaryd-$n.yaml" "$n"
-		"$BUILD/canaryd" --mode validate -f "$TMP/canaryd-$n.yaml" >/dev/null ||
-		    die "canaryd rejects $TMP/canaryd-$n.yaml"
-	fi
-	render "$HERE/conf/proxy.nginx.conf.tmpl" "$TMP/nginx-$n.conf.in"
-	[ "$(grep -c 'location = /health' "$TMP/nginx-$n.conf.in")" -eq 1 ] ||
-	    die "proxy.nginx.conf.tmpl: expected one 'location = /health'"
-	awk -v n="$n" '/location = \/health/ {
-		ind = $0; sub(/location.*/, "", ind)
-		for (i = 1; i <= n; i++)
-			printf "%slocation /svc%d/ { proxy_pass http://app_v1; }\n", ind, i
-	    } { print }' "$TMP/nginx-$n.conf.in" >"$TMP/nginx-$n.conf"
-	awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++) printf "/svc%d/ be_v1\n", i }' \
-	    >"$TMP/routes-$n.map"
-	render "$HERE/conf/proxy.haproxy.cfg.tmpl" "$TMP/haproxy-$n.cfg.in"
-	[ "$(grep -c 'use_backend be_v1 if { path /health }' "$TMP/haproxy-$n.cfg.in")" -eq 1 ] ||
-	    die "proxy.haproxy.cfg.tmpl: expected one 'use_backend be_v1 if { path /health }'"
-	awk -v map="$TMP/routes-$n.map" '/use_backend be_v1 if \{ path \/health \}/ {
-		ind = $0; sub(/use_backend.*/, "", ind)
-		printf "%shttp-request set-var(txn.route) path,map_beg(%s)\n", ind, map
-		printf "%suse_backend %%[var(txn.route)] if { var(txn.route) -m found }\n", ind
-	    } { print }' "$TMP/haproxy-$n.cfg.in" >"$TMP/haproxy-$n.cfg"
-	mkdir -p "$TMP/nginx-proxy"
-	nginx -t -q -e "$TMP/nginx-check.log" -c "$TMP/nginx-$n.conf" ||
-	    die "nginx rejects $TMP/nginx-$n.conf"
-	haproxy -c -q -f "$TMP/haproxy-$n.cfg" || die "haproxy rejects $TMP/haproxy-$n.cfg"
-}
-
-start_proxy() {	# NAME N -> PROXY_PID, PROXY_PIDS
-	case $1 in
-	nginx)	nginx -e "$TMP/nginx-proxy.error.log" -c "$TMP/nginx-$2.conf" \
-		    -g 'daemon off;' >>"$TMP/nginx.out" 2>&1 & ;;
-	haproxy) haproxy -W -db -f "$TMP/haproxy-$2.cfg" >>"$TMP/haproxy.out" 2>&1 & ;;
-	canaryd) "$BUILD/canaryd" --concurrency "$WORKERS" -l warning \
-		    -f "$TMP/canaryd-$2.yaml" --state-dir "$TMP" \
-		    >>"$TMP/canaryd.out" 2>&1 & ;;
+# config T N PORT: instance T-N's config, listening on PORT.
+config() {
+	local t=$1 n=$2 port=$3 f=$TMP/$1-$2 admin
+	case $t in
+	canaryd)
+		admin=$(free_port) || die "no free port for an admin listener"
+		PROXY_PORT=$port bench_config "$f.yaml" "$admin"
+		bench_routes "$f.yaml" "$n"
+		"$BUILD/canaryd" --mode validate -f "$f.yaml" >/dev/null ||
+		    die "canaryd rejects $f.yaml"
+		;;
+	nginx)
+		PROXY_PORT=$port render "$HERE/conf/proxy.nginx.conf.tmpl" "$f.in"
+		[ "$(grep -c 'location = /health' "$f.in")" -eq 1 ] ||
+		    die "proxy.nginx.conf.tmpl: expected one 'location = /health'"
+		awk -v n="$n" -v pid="$f.pid" '
+		    /^pid / { $0 = "pid " pid ";" }
+		    /location = \/health/ {
+			ind = $0; sub(/location.*/, "", ind)
+			for (i = 1; i <= n; i++)
+				printf "%slocation /svc%d/ { proxy_pass http://app_v1; }\n", ind, i
+		    } { print }' "$f.in" >"$f.conf"
+		mkdir -p "$TMP/nginx-proxy"
+		nginx -t -q -e "$f.error.log" -c "$f.conf" || die "nginx rejects $f.conf"
+		;;
+	haproxy)
+		awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++) printf "/svc%d/ be_v1\n", i }' \
+		    >"$f.map"
+		PROXY_PORT=$port render "$HERE/conf/proxy.haproxy.cfg.tmpl" "$f.in"
+		[ "$(grep -c 'use_backend be_v1 if { path /health }' "$f.in")" -eq 1 ] ||
+		    die "proxy.haproxy.cfg.tmpl: expected one 'use_backend be_v1 if { path /health }'"
+		awk -v map="$f.map" -v pid="$f.pid" '
+		    /^ *pidfile / { sub(/pidfile .*/, "pidfile " pid) }
+		    /use_backend be_v1 if \{ path \/health \}/ {
+			ind = $0; sub(/use_backend.*/, "", ind)
+			printf "%shttp-request set-var(txn.route) path,map_beg(%s)\n", ind, map
+			printf "%suse_backend %%[var(txn.route)] if { var(txn.route) -m found }\n", ind
+		    } { print }' "$f.in" >"$f.cfg"
+		haproxy -c -q -f "$f.cfg" || die "haproxy rejects $f.cfg"
+		;;
+	*)	die "unknown proxy $t" ;;
 	esac
-	PROXY_PID=$!
-	STARTED+=("$PROXY_PID")
-	wait_http "http://127.0.0.1:$PROXY_PORT/svc$2/api" '"version"' 30 "$PROXY_PID" ||
-	    die "$1 with $2 routes did not answer (see $TMP/$1*)"
-	sleep 0.3
-	PROXY_PIDS=$(tree_pids "$PROXY_PID")
 }
 
-stop_proxy() {
-	local x keep=()
-	stop_pid "$PROXY_PID"
-	for x in "${STARTED[@]}"; do [ "$x" != "$PROXY_PID" ] && keep+=("$x"); done
-	STARTED=("${keep[@]}")
+start() {	# K: instance K (INST[K] = "T N PORT") -> IPID[K], IPIDS[K]
+	local t n port f
+	read -r t n port <<<"${INST[$1]}"
+	f=$TMP/$t-$n
+	case $t in
+	nginx)	nginx -e "$f.error.log" -c "$f.conf" -g 'daemon off;' >>"$f.out" 2>&1 & ;;
+	haproxy) haproxy -W -db -f "$f.cfg" >>"$f.out" 2>&1 & ;;
+	canaryd) mkdir -p "$f.state"
+		"$BUILD/canaryd" --concurrency "$WORKERS" -l warning -f "$f.yaml" \
+		    --state-dir "$f.state" >>"$f.out" 2>&1 & ;;
+	esac
+	IPID[$1]=$!
+	STARTED+=("${IPID[$1]}")
+	wait_http "http://127.0.0.1:$port/svc$n/api" '"version"' 30 "${IPID[$1]}" ||
+	    die "$t with $n routes did not answer on :$port (see $f.*)"
+}
+
+stop_all() {
+	local k
+	for k in "${!INST[@]}"; do stop_pid "${IPID[$k]}"; done
+	STARTED=("$BACKEND_PID")
 }
 
 kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 
-measure() {	# ROUND N PATHNAME TARGET URLPATH
-	local res c0 c1 errs k v
+measure() {	# ROUND K PATHNAME URLPATH: one SLICE-second wrk run, one row
+	local t n port res c0 c1 errs k v
+	read -r t n port <<<"${INST[$2]}"
 	# shellcheck disable=SC2086  # a list of pids
-	c0=$(cpu_ticks $PROXY_PIDS)
-	res=$(timeout $((DURATION + 30)) wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION"s \
-	    --latency -s "$HERE/wrk-report.lua" "http://127.0.0.1:$PROXY_PORT$5" 2>&1 |
-	    grep '^WRKRESULT') || res="WRKRESULT requests=0 rps=0 p99_us=0 err_status=1"
+	c0=$(cpu_ticks ${IPIDS[$2]})
+	res=$(timeout $((SLICE + 30)) wrk -t"$WRK_THREADS" -c"$CONNS" -d"$SLICE"s \
+	    --latency -s "$HERE/wrk-report.lua" "http://127.0.0.1:$port$4" 2>&1 |
+	    grep '^WRKRESULT') || res="WRKRESULT requests=0 duration_s=0 rps=0 p99_us=0 err_status=1"
 	# shellcheck disable=SC2086
-	c1=$(cpu_ticks $PROXY_PIDS)
+	c1=$(cpu_ticks ${IPIDS[$2]})
 	errs=0
 	for k in err_connect err_read err_write err_timeout err_status; do
 		v=$(kv $k "$res")
 		errs=$((errs + ${v:-0}))
 	done
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" \
-	    "$(kv rps "$res")" "$(kv p99_us "$res")" "$errs" \
-	    "$(awk -v t="$((c1 - c0))" -v h="$CLK_TCK" 'BEGIN { printf "%.2f", t / h }')" \
-	    "$(kv requests "$res")" >>"$TMP/runs.tsv"
-	log "r$1 $4 routes=$2 $5: rps=$(kv rps "$res") p99=$(kv p99_us "$res")us errors=$errs"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$n" "$3" "$t" \
+	    "$(kv requests "$res")" "$(kv duration_s "$res")" "$(kv p99_us "$res")" \
+	    "$errs" "$(awk -v t="$((c1 - c0))" -v h="$CLK_TCK" 'BEGIN { printf "%.2f", t / h }')" \
+	    >>"$TMP/runs.tsv"
 }
 
 # ---------------------------------------------------------------- main
 [ -n "$ROUTE_COUNTS" ] || { log "ROUTE_COUNTS empty: skipped"; exit 0; }
 "$ROOT/tools/deps.sh" bench || die "missing packages (see above)"
-for p in "$PROXY_PORT" "$V1_PORT" "$V2_PORT"; do
-	port_free "$p" || die "port $p already in use"
-done
 CANARYD=canaryd
 if [ -n "${CANARYD_CMD+set}" ] && [ -z "$CANARYD_CMD" ]; then
 	CANARYD=
 elif [ ! -x "$BUILD/canaryd" ]; then
 	die "no $BUILD/canaryd: run make first"
 fi
-ADMIN_PORT=$(free_port) || die "no free port for the admin listener"
+read -ra targets <<<"$PROXIES $CANARYD"
+read -ra counts <<<"$ROUTE_COUNTS"
+[ ${#targets[@]} -gt 0 ] || die "nothing to run (PROXIES empty, canaryd left out)"
+INST=() IPID=() IPIDS=()
+for t in "${targets[@]}"; do
+	for n in "${counts[@]}"; do
+		INST+=("$t $n $((PROXY_PORT + ${#INST[@]}))")
+	done
+done
+for p in "$V1_PORT" "$V2_PORT"; do
+	port_free "$p" || die "port $p already in use"
+done
+for k in "${!INST[@]}"; do
+	read -r t n port <<<"${INST[$k]}"
+	port_free "$port" || die "port $port already in use (instances take" \
+	    "PROXY_PORT to PROXY_PORT + $((${#INST[@]} - 1)))"
+done
 TMP=$(mktemp -d /tmp/canary-routes.XXXXXX)
 chmod 755 "$TMP"
 NGINX_USER=
@@ -190,51 +220,55 @@ if [ "$(id -u)" -eq 0 ]; then
 	if id www-data >/dev/null 2>&1; then NGINX_USER="user www-data www-data;"
 	else NGINX_USER="user nobody nogroup;"; fi
 fi
-read -ra targets <<<"$PROXIES $CANARYD"
-[ ${#targets[@]} -gt 0 ] || die "nothing to run (PROXIES empty, canaryd left out)"
 {
 	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "host=$(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME")"
 	echo "nginx=$(nginx -v 2>&1 | sed 's/.*: //')"
 	echo "haproxy=$(haproxy -v | head -1 | awk '{ print $1, $2, $3 }')"
-	echo "rounds=$ROUNDS"; echo "duration=$DURATION"; echo "conns=$CONNS"
-	echo "workers=$WORKERS"; echo "wrk_threads=$WRK_THREADS"
+	echo "rounds=$ROUNDS"; echo "duration=$DURATION"; echo "slice=$SLICE"
+	echo "conns=$CONNS"; echo "workers=$WORKERS"; echo "wrk_threads=$WRK_THREADS"
 	echo "counts=$ROUTE_COUNTS"
 } >"$TMP/meta.txt"
-printf 'round\troutes\tpath\ttarget\trps\tp99_us\terrors\tcpu_s\trequests\n' >"$TMP/runs.tsv"
+printf 'round\troutes\tpath\ttarget\trequests\tduration_s\tp99_us\terrors\tcpu_s\n' >"$TMP/runs.tsv"
 
-log "targets: ${targets[*]}; counts: $ROUTE_COUNTS; rounds=$ROUNDS duration=${DURATION}s tmp=$TMP"
-for n in $ROUTE_COUNTS; do configs "$n"; done
+log "targets: ${targets[*]}; counts: $ROUTE_COUNTS; rounds=$ROUNDS," \
+    "${DURATION}x${SLICE}s per path; tmp=$TMP"
+for k in "${!INST[@]}"; do
+	# shellcheck disable=SC2086  # "target count port"
+	config ${INST[$k]}
+done
 
 render "$HERE/conf/backends.nginx.conf.tmpl" "$TMP/backends.conf"
 mkdir -p "$TMP/backends"
 nginx -e "$TMP/backends.error.log" -c "$TMP/backends.conf" -g 'daemon off;' \
     >"$TMP/backends.out" 2>&1 &
-STARTED+=($!)
+BACKEND_PID=$!
+STARTED+=("$BACKEND_PID")
 for p in "$V1_PORT" "$V2_PORT"; do
 	wait_http "http://127.0.0.1:$p/api" '"version"' 10 ||
 	    die "backends did not come up (see $TMP/backends.*)"
 done
 
-# A proxy's counts run back to back, so "N routes over 1" compares runs
-# a few seconds apart: the ratio the target is about moves least with
-# whatever else the box is doing.  Each round rotates the order of the
-# proxies and of the counts.
-read -ra counts <<<"$ROUTE_COUNTS"
+ninst=${#INST[@]}
 for ((r = 1; r <= ROUNDS; r++)); do
-	log "round $r/$ROUNDS"
-	for ((i = 0; i < ${#targets[@]}; i++)); do
-		t=${targets[$(((i + r - 1) % ${#targets[@]}))]}
-		for ((j = 0; j < ${#counts[@]}; j++)); do
-			n=${counts[$(((j + r - 1) % ${#counts[@]}))]}
-			start_proxy "$t" "$n"
-			timeout $((WARMUP + 30)) wrk -t"$WRK_THREADS" -c"$CONNS" \
-			    -d"$WARMUP"s "http://127.0.0.1:$PROXY_PORT/api" >/dev/null 2>&1
-			measure "$r" "$n" api "$t" /api
-			measure "$r" "$n" last "$t" "/svc$n/api"
-			stop_proxy
+	log "round $r/$ROUNDS: starting $ninst instances"
+	for k in "${!INST[@]}"; do start "$k"; done
+	sleep 0.3
+	for k in "${!INST[@]}"; do
+		IPIDS[k]=$(tree_pids "${IPID[$k]}")
+		read -r t n port <<<"${INST[$k]}"
+		timeout $((WARMUP + 30)) wrk -t"$WRK_THREADS" -c"$CONNS" -d"$WARMUP"s \
+		    "http://127.0.0.1:$port/api" >/dev/null 2>&1
+	done
+	for ((s = 0; s < DURATION; s++)); do
+		for ((j = 0; j < ninst; j++)); do
+			k=$(((j + s + r) % ninst))
+			read -r t n port <<<"${INST[$k]}"
+			measure "$r" "$k" api /api
+			measure "$r" "$k" last "/svc$n/api"
 		done
 	done
+	stop_all
 done
 python3 "$HERE/benchlib.py" routes-report --tmp "$TMP" --out "$OUT"
 log "results written to $OUT"
