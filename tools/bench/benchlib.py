@@ -188,6 +188,17 @@ def read_tsv(path):
     return [dict(zip(hdr, r)) for r in body]
 
 
+def read_meta(tmp):
+    """The key=value lines of TMP/meta.txt, as a dict."""
+    meta = {}
+    mp = os.path.join(tmp, "meta.txt")
+    if os.path.exists(mp):
+        for l in open(mp):
+            k, _, v = l.rstrip("\n").partition("=")
+            meta[k] = v
+    return meta
+
+
 def num(x):
     try:
         return float(x)
@@ -250,12 +261,7 @@ def peer_ratios(runs, meta, w):
 
 
 def cmd_report(a):
-    meta = {}
-    mp = os.path.join(a.tmp, "meta.txt")
-    if os.path.exists(mp):
-        for l in open(mp):
-            k, _, v = l.rstrip("\n").partition("=")
-            meta[k] = v
+    meta = read_meta(a.tmp)
     runs = read_tsv(os.path.join(a.tmp, "runs.tsv"))
     order = []
     for r in runs:
@@ -374,12 +380,7 @@ def cmd_routes_report(a):
     """routes.sh's runs.tsv (one row per SLICE-second wrk run: round,
     routes, path, target, requests, duration_s, p99_us, errors, cpu_s)
     -> the route-count table."""
-    meta = {}
-    mp = os.path.join(a.tmp, "meta.txt")
-    if os.path.exists(mp):
-        for l in open(mp):
-            k, _, v = l.rstrip("\n").partition("=")
-            meta[k] = v
+    meta = read_meta(a.tmp)
     runs = read_tsv(os.path.join(a.tmp, "runs.tsv"))
     counts = sorted({int(r["routes"]) for r in runs})
     targets = [t for t in ("canaryd", "nginx", "haproxy") if any(r["target"] == t for r in runs)]

@@ -70,32 +70,9 @@ die() { log "ERROR: $*"; exit 1; }
 # shellcheck source=tools/bench/seedconf.sh
 . "$HERE/seedconf.sh"
 
-STARTED=()
-cleanup() {
-	local rc=$? i
-	trap - EXIT INT TERM
-	for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[$i]}"; done
-	if [ -n "${TMP:-}" ] && [ -d "$TMP" ]; then
-		if [ "$KEEP_TMP" = 1 ] || [ $rc -ne 0 ]; then log "temp dir kept: $TMP"; else rm -rf "$TMP"; fi
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() {	# PIDS... -> utime + stime ticks summed
-	local p files=()
-	for p in "$@"; do [ -r "/proc/$p/stat" ] && files+=("/proc/$p/stat"); done
-	[ ${#files[@]} -gt 0 ] || { echo 0; return; }
-	awk '{ sub(/^.*\) /, ""); s += $12 + $13 } END { print s + 0 }' "${files[@]}" 2>/dev/null || echo 0
-}
-
-render() {	# template -> file, the bench's @VARS@ filled in
-	sed -e "s|@TMP@|$TMP|g" -e "s|@PROXY_PORT@|$PROXY_PORT|g" \
-	    -e "s|@V1_PORT@|$V1_PORT|g" -e "s|@V2_PORT@|$V2_PORT|g" \
-	    -e "s|@WORKERS@|$WORKERS|g" -e "s|@NGINX_USER@|$NGINX_USER|g" "$1" >"$2"
-}
+# STARTED, forget, the exit trap, cpu_ticks, ticks_delta, render, kv
+# shellcheck source=tools/bench/benchlib.sh
+. "$HERE/benchlib.sh"
 
 # config T N PORT: instance T-N's config, listening on PORT.
 config() {
@@ -160,11 +137,8 @@ start() {	# K: instance K (INST[K] = "T N PORT") -> IPID[K], IPIDS[K]
 
 stop_all() {
 	local k
-	for k in "${!INST[@]}"; do stop_pid "${IPID[$k]}"; done
-	STARTED=("$BACKEND_PID")
+	for k in "${!INST[@]}"; do stop_pid "${IPID[$k]}"; forget "${IPID[$k]}"; done
 }
-
-kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 
 measure() {	# ROUND K PATHNAME URLPATH: one SLICE-second wrk run, one row
 	local t n port res c0 c1 errs k v
@@ -183,7 +157,7 @@ measure() {	# ROUND K PATHNAME URLPATH: one SLICE-second wrk run, one row
 	done
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$n" "$3" "$t" \
 	    "$(kv requests "$res")" "$(kv duration_s "$res")" "$(kv p99_us "$res")" \
-	    "$errs" "$(awk -v t="$((c1 - c0))" -v h="$CLK_TCK" 'BEGIN { printf "%.2f", t / h }')" \
+	    "$errs" "$(ticks_delta "$c0" "$c1" | cut -d' ' -f1)" \
 	    >>"$TMP/runs.tsv"
 }
 
@@ -215,11 +189,7 @@ for k in "${!INST[@]}"; do
 done
 TMP=$(mktemp -d /tmp/canary-routes.XXXXXX)
 chmod 755 "$TMP"
-NGINX_USER=
-if [ "$(id -u)" -eq 0 ]; then
-	if id www-data >/dev/null 2>&1; then NGINX_USER="user www-data www-data;"
-	else NGINX_USER="user nobody nogroup;"; fi
-fi
+NGINX_USER=$(nginx_user)
 {
 	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "host=$(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME")"
