@@ -39,7 +39,8 @@ enum router_dom_kind router_dom_kind(const char *d, size_t len, size_t *off,
 		    size_t *wlen);
 
 /* Does route rt take the request (path p[0, len), query included, and
- * rv's headers)?  Path match, then every header and query matcher. */
+ * rv's headers)?  Path match, then every header and query matcher, then
+ * runtime_fraction (the request's one draw). */
 bool		 router_route_matches(const struct cd_route *rt,
 		    const char *p, size_t len, const struct wrk_rq_view *rv);
 

@@ -20,14 +20,16 @@
  * path match can hold.  Each of those, and every route no tree can hold
  * (safe_regex), is then checked in full -- path, headers, query -- by the
  * same function the plain scan uses (a prefix with no header or query
- * matcher needs no check: reaching its node proves it), and the smallest
+ * matcher and no runtime_fraction needs no check: reaching its node
+ * proves it), and the smallest
  * index that matches wins: Envoy's first match, whatever order the
  * candidates came in.  Nothing is tried at or past the best index found
  * so far, and a subtree whose smallest route index is past it is not
  * walked, so a route early in the table stops the work early, as the
  * scan would.  What is left to grow with the table: routes on the
- * path's keys that carry header or query matchers are checked one by
- * one, and so are the safe_regex routes before the winner.
+ * path's keys that carry header or query matchers or a runtime_fraction
+ * are checked one by one, and so are the safe_regex routes before the
+ * winner.
  *
  * Invariant: wrk_router_vhost() and wrk_router_route() answer what
  * wrk_router_vhost_scan() and wrk_router_route_scan() answer, for every
@@ -210,7 +212,8 @@ struct rt_node {
 
 /*
  * In t_routes, a route whose match the walk itself proves: a prefix with
- * no header or query matcher.  Reaching its node is enough.
+ * no header or query matcher and no runtime_fraction.  Reaching its node
+ * is enough.
  */
 #define RT_PROVEN	0x80000000u
 #define RT_INDEX	0x7fffffffu
@@ -377,7 +380,8 @@ rtab_keys(const struct cd_vhost *vh, int ci, struct rt_trie *t,
 		k[*nk].k_len = (uint32_t)m->rm_len;
 		k[*nk].k_route = (uint32_t)i;
 		k[*nk].k_proven = m->rm_kind == CD_PM_PREFIX &&
-		    m->rm_nheaders == 0 && m->rm_nquery == 0 ? RT_PROVEN : 0;
+		    m->rm_nheaders == 0 && m->rm_nquery == 0 &&
+		    !m->rm_fraction.rf_set ? RT_PROVEN : 0;
 		if (ci) {
 			for (j = 0; j < m->rm_len; j++)
 				s[j] = (char)lc((unsigned char)m->rm_value[j]);

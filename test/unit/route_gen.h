@@ -4,7 +4,8 @@
  * draws them from a seeded generator, test/fuzz/fuzz_route.c from the
  * fuzzer's bytes.  Small alphabets, so that keys share prefixes, differ
  * in case, repeat, and requests land on them; every match kind, both
- * case_sensitive settings, header and query matchers.  The structs are
+ * case_sensitive settings, header and query matchers, runtime_fraction.
+ * The structs are
  * filled the way the loader leaves them (values NUL-terminated, rm_len
  * their length); the checks compare the index's answer with the plain
  * scan's, so any table is a fair question.
@@ -13,6 +14,7 @@
 #define TEST_UNIT_ROUTE_GEN_H
 
 #include <regex.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,7 +156,8 @@ rg_value(struct rg *g, struct rg_table *t, size_t i)
 	rg_str(g, "/abBA?=#", v + (len > 0), len - (len > 0));
 }
 
-/* Route i: its path match, sometimes a header or a query matcher. */
+/* Route i: its path match, sometimes a header or a query matcher and a
+ * runtime_fraction. */
 static inline void
 rg_route(struct rg *g, struct rg_table *t, size_t i)
 {
@@ -189,6 +192,11 @@ rg_route(struct rg *g, struct rg_table *t, size_t i)
 		m->rm_headers = hm;
 		m->rm_nheaders = 1;
 	}
+	if (rg_below(g, 6) == 0) {
+		m->rm_fraction.rf_set = true;
+		m->rm_fraction.rf_numerator = rg_below(g, 101);
+		m->rm_fraction.rf_denominator = 100;
+	}
 	if (rg_below(g, 8) == 0) {
 		memset(qm, 0, sizeof(*qm));
 		qm->qm_name = "a";
@@ -212,14 +220,25 @@ rg_table(struct rg *g, struct rg_table *t, size_t max)
 }
 
 /* A request for the table: a path (often a route's value with more after
- * it, in other case) and maybe the header "x-a". */
+ * it, in other case), maybe the header "x-a", and its random draw for
+ * runtime_fraction (one per request, as the worker draws it). */
 struct rg_req {
 	char			 q_path[RG_MAXPATH + RG_MAXVAL + 1];
 	char			 q_buf[8];
 	struct http1_hdr	 q_hdr;
 	struct wrk_rq_view	 q_rv;
 	char			 q_scratch[256];
+	uint32_t		 q_draw;
 };
+
+static inline bool
+rg_fraction(const struct cd_fraction *rf, void *arg)
+{
+	const uint32_t *draw = arg;
+
+	return rf->rf_denominator != 0 &&
+	    *draw % rf->rf_denominator < rf->rf_numerator;
+}
 
 static inline void
 rg_req(struct rg *g, const struct rg_table *t, struct rg_req *q)
@@ -241,6 +260,9 @@ rg_req(struct rg *g, const struct rg_table *t, struct rg_req *q)
 	q->q_rv.rv_path_len = len;
 	q->q_rv.rv_scratch = q->q_scratch;
 	q->q_rv.rv_scratch_len = sizeof(q->q_scratch);
+	q->q_draw = rg_next(g);
+	q->q_rv.rv_fraction = rg_fraction;
+	q->q_rv.rv_fraction_arg = &q->q_draw;
 	if (rg_below(g, 2) == 0) {
 		memcpy(q->q_buf, "x-a", 3);
 		q->q_buf[3] = rg_below(g, 2) ? '1' : '0';
