@@ -38,10 +38,11 @@ dump_table(const struct cd_vhost *vh, const struct rg_req *q)
 	for (i = 0; i < vh->vh_nroutes; i++) {
 		const struct cd_route_match *m = &vh->vh_routes[i].rt_match;
 
-		fprintf(stderr, "  %zu: kind %d \"%s\"%s%s%s\n", i,
+		fprintf(stderr, "  %zu: kind %d \"%s\"%s%s%s%s\n", i,
 		    (int)m->rm_kind, m->rm_value, m->rm_case_sensitive ? "" :
 		    " icase", m->rm_nheaders ? " +header" : "",
-		    m->rm_nquery ? " +query" : "");
+		    m->rm_nquery ? " +query" : "", m->rm_fraction.rf_set ?
+		    " +fraction" : "");
 	}
 }
 
