@@ -5,13 +5,17 @@
   idle   --port P --n N --root PID      RSS/PSS delta of N idle keep-alive conns
   report --tmp DIR --out FILE           aggregate the TSVs run.sh wrote -> markdown
   routes-report --tmp DIR --out FILE    the route-count table of routes.sh -> markdown
+  mem    --root PID                     "rss_kb pss_kb max_child_rss_kb" of a process tree
+  reload --pid P --port P --config F    SIGHUP to a new route table answering, ms
 
 Only ever talks to 127.0.0.1. Every loop is bounded in count and time.
 """
 import argparse
 import http.client
 import os
+import re
 import resource
+import signal
 import socket
 import statistics
 import sys
@@ -376,6 +380,34 @@ def cmd_report(a):
     sys.stdout.write(text)
 
 
+def load_table(w, rows, targets):
+    """routes.sh's load.tsv (target, routes, validate_ms, rss_kb, pss_kb,
+    worker_rss_kb, reload_ms) -> the validation, memory and reload table."""
+    if not rows:
+        return
+    by = {(r["target"], int(r["routes"])): r for r in rows}
+    w("## Validation, memory and reload by route count\n")
+    w("| proxy | routes | validate ms | RSS KiB | PSS KiB | worker RSS KiB | "
+      "bytes/route | reload ms |")
+    w("|---" * 8 + "|")
+    for t in targets:
+        counts = sorted(n for (x, n) in by if x == t)
+        for n in counts:
+            r, r0 = by[(t, n)], by[(t, counts[0])]
+            per = None
+            if n > counts[0] and num(r["pss_kb"]) is not None and num(r0["pss_kb"]) is not None:
+                per = (num(r["pss_kb"]) - num(r0["pss_kb"])) * 1024 / (n - counts[0])
+            w(f"| {t} | {n:,} | {fmt(num(r['validate_ms']))} | {fmt(num(r['rss_kb']))} | "
+              f"{fmt(num(r['pss_kb']))} | {fmt(num(r['worker_rss_kb']))} | {fmt(per)} | "
+              f"{fmt(num(r['reload_ms']))} |")
+    w("")
+    w("validate: the median wall time of the proxy checking its config (canaryd --mode "
+      "validate, nginx -t, haproxy -c), process start included. RSS and PSS: the whole "
+      "process tree after a warm-up on the last route; bytes/route: PSS over the first "
+      "count's, per added route. reload: canaryd's median time from SIGHUP to a config with "
+      "one more route answering on a new connection (its workers are replaced).\n")
+
+
 def cmd_routes_report(a):
     """routes.sh's runs.tsv (one row per SLICE-second wrk run: round,
     routes, path, target, requests, duration_s, p99_us, errors, cpu_s)
@@ -463,10 +495,60 @@ def cmd_routes_report(a):
     if errs:
         w(f"Rounds with errors (left out): {len(errs)} (" + ", ".join(
             f"r{k[0]} {k[3]} {k[1]} {k[2]}: {e}" for k, e in errs[:8]) + ")\n")
+    load_table(w, read_tsv(os.path.join(a.tmp, "load.tsv")), targets)
     text = "\n".join(out) + "\n"
     with open(a.out, "w") as f:
         f.write(text)
     sys.stdout.write(text)
+
+def cmd_mem(a):
+    """Memory of a proxy's process tree: RSS and PSS summed, and the
+    largest RSS of one child (a worker)."""
+    pids = tree(a.root)
+    rss, pss = mem_kb(pids)
+    child = max([mem_kb([p])[0] for p in pids if p != a.root] or [0])
+    print(f"{rss} {pss} {child}")
+
+
+def cmd_reload(a):
+    """A structural reload's time: for each of N reloads, write the config
+    with one more route first ("/reloadK/", a direct 204), SIGHUP the
+    master and poll that path on new connections until it answers 204;
+    print the median ms from the signal, then put the config back."""
+    with open(a.config) as f:
+        orig = f.read()
+    m = re.search(r"^( *)routes:\n", orig, re.M)
+    if m is None:
+        sys.exit(f"reload: no 'routes:' line in {a.config}")
+    ind = m.group(1)
+    times = []
+    try:
+        for k in range(1, a.n + 1):
+            route = (f'{ind}- match: {{ prefix: "/reload{k}/" }}\n'
+                     f'{ind}  direct_response: {{ status: 204 }}\n')
+            with open(a.config, "w") as f:
+                f.write(orig[:m.end()] + route + orig[m.end():])
+            t0 = time.monotonic()
+            os.kill(a.pid, signal.SIGHUP)
+            for _ in range(int(a.max_seconds * 1000)):
+                if time.monotonic() - t0 > a.max_seconds:
+                    sys.exit(f"reload: /reload{k}/ not served after {a.max_seconds} s")
+                try:
+                    c = http.client.HTTPConnection(HOST, a.port, timeout=2)
+                    c.request("GET", f"/reload{k}/x")
+                    st = c.getresponse().status
+                    c.close()
+                except (OSError, http.client.HTTPException):
+                    st = 0
+                if st == 204:
+                    break
+                time.sleep(0.001)
+            times.append((time.monotonic() - t0) * 1000)
+            time.sleep(a.settle)
+    finally:
+        with open(a.config, "w") as f:
+            f.write(orig)
+    print(f"{statistics.median(times):.0f}")
 
 
 def main():
@@ -494,6 +576,17 @@ def main():
     s.add_argument("--tmp", required=True)
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_routes_report)
+    s = sub.add_parser("mem")
+    s.add_argument("--root", type=int, required=True, help="proxy's top pid")
+    s.set_defaults(fn=cmd_mem)
+    s = sub.add_parser("reload")
+    s.add_argument("--pid", type=int, required=True, help="the master's pid")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--config", required=True, help="the file the master reads")
+    s.add_argument("--n", type=int, default=3)
+    s.add_argument("--settle", type=float, default=1.0)
+    s.add_argument("--max-seconds", type=float, default=60)
+    s.set_defaults(fn=cmd_reload)
     a = ap.parse_args()
     a.fn(a)
 

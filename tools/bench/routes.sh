@@ -23,7 +23,11 @@
 # per-round ratios canaryd / nginx and canaryd / haproxy, and each
 # proxy's req/s with N routes over its own with the first count, which
 # is what "independent of the route count" means; canaryd's CPU per
-# request too.
+# request too.  After the rounds, each instance alone: its config's
+# validation time, its memory (RSS and PSS of the process tree, the
+# largest worker's RSS) and so the bytes each route costs, and canaryd's
+# structural reload time (SIGHUP to a table with one more route
+# answering).
 #
 # Knobs (environment; defaults in brackets):
 #   ROUTE_COUNTS ["1 1000 10000"] (set but empty: skip the table)
@@ -32,7 +36,8 @@
 #   and WORKERS mean its 50-connection, 2-worker runs)
 #   PROXIES ["nginx haproxy"]  PROXY_PORT [10000] (instances take
 #   PROXY_PORT, PROXY_PORT + 1, ...)  V1_PORT [8081]  V2_PORT [8082]
-#   KEEP_TMP [0]
+#   KEEP_TMP [0]  ROUTES_LOAD [1] (0: no validation, memory and reload
+#   table)  VALIDATE_RUNS [5]  ROUTES_RELOADS [3] (reloads per count)
 #   CANARYD_CMD set but empty leaves canaryd out (its command is built
 #   here: BUILD_DIR/canaryd --concurrency ROUTES_WORKERS on the generated
 #   config, so a CANARYD_CMD for run.sh does not apply).
@@ -59,6 +64,9 @@ PROXY_PORT=${PROXY_PORT:-10000}
 V1_PORT=${V1_PORT:-8081}
 V2_PORT=${V2_PORT:-8082}
 KEEP_TMP=${KEEP_TMP:-0}
+LOAD=${ROUTES_LOAD:-1}
+VALIDATE_RUNS=${VALIDATE_RUNS:-5}
+RELOADS=${ROUTES_RELOADS:-3}
 SEED=$ROOT/etc/canary/envoy-canary.yaml
 export PATH="$PATH:/usr/sbin:/sbin"
 
@@ -133,6 +141,23 @@ start() {	# K: instance K (INST[K] = "T N PORT") -> IPID[K], IPIDS[K]
 	STARTED+=("${IPID[$1]}")
 	wait_http "http://127.0.0.1:$port/svc$n/api" '"version"' 30 "${IPID[$1]}" ||
 	    die "$t with $n routes did not answer on :$port (see $f.*)"
+}
+
+# validate_ms T N: the median wall time of VALIDATE_RUNS checks of
+# instance T-N's config by its own proxy, in ms.
+validate_ms() {
+	local f=$TMP/$1-$2 i t0 t1 ms=()
+	for ((i = 0; i < VALIDATE_RUNS; i++)); do
+		t0=$(date +%s%N)
+		case $1 in
+		canaryd) "$BUILD/canaryd" --mode validate -f "$f.yaml" >/dev/null ;;
+		nginx)	nginx -t -q -e "$f.error.log" -c "$f.conf" ;;
+		haproxy) haproxy -c -q -f "$f.cfg" ;;
+		esac || die "$1 rejects its config with $2 routes"
+		t1=$(date +%s%N)
+		ms+=($(((t1 - t0) / 1000000)))
+	done
+	printf '%s\n' "${ms[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
 stop_all() {
@@ -240,5 +265,32 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 	stop_all
 done
+# Then each instance alone: how long its validation takes (canaryd
+# --mode validate, nginx -t, haproxy -c; the median of VALIDATE_RUNS),
+# its memory once it has served, and canaryd's structural reload
+# (benchlib.py reload: SIGHUP to a new route table answering).
+printf 'target\troutes\tvalidate_ms\trss_kb\tpss_kb\tworker_rss_kb\treload_ms\n' \
+    >"$TMP/load.tsv"
+if [ "$LOAD" = 1 ]; then
+	for k in "${!INST[@]}"; do
+		read -r t n port <<<"${INST[$k]}"
+		log "load: $t with $n routes"
+		vms=$(validate_ms "$t" "$n")
+		start "$k"
+		timeout $((WARMUP + 30)) wrk -t"$WRK_THREADS" -c"$CONNS" -d"$WARMUP"s \
+		    "http://127.0.0.1:$port/svc$n/api" >/dev/null 2>&1
+		mem=$(python3 "$HERE/benchlib.py" mem --root "${IPID[$k]}")
+		rl=-
+		if [ "$t" = canaryd ]; then
+			rl=$(python3 "$HERE/benchlib.py" reload --pid "${IPID[$k]}" \
+			    --port "$port" --config "$TMP/$t-$n.yaml" --n "$RELOADS") ||
+			    die "canaryd with $n routes: reload not served (see $TMP/$t-$n.*)"
+		fi
+		stop_pid "${IPID[$k]}"
+		forget "${IPID[$k]}"
+		printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$n" "$vms" "${mem// /$'\t'}" "$rl" \
+		    >>"$TMP/load.tsv"
+	done
+fi
 python3 "$HERE/benchlib.py" routes-report --tmp "$TMP" --out "$OUT"
 log "results written to $OUT"
