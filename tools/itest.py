@@ -9,6 +9,13 @@ log directory).  Prints one line per test, "ok   name" or "FAIL name: reason"
 (then the processes' logs), and ends with "N passed, N failed" (", N skipped"
 when any were).  Exit status 0 only when no test failed.
 
+With -j N (default: the ITEST_JOBS environment variable, else 4) up to N
+tests run at once, each in its own driver process (tools/itest.py --one
+file:name); the tests are mostly waiting on processes, so this cuts the
+wall time several-fold on two cores.  A test whose timing or load would
+suffer from company says so -- `test_x.serial = True`, or `SERIAL = True`
+in its module -- and runs after the others, alone.
+
 Each test runs under an alarm (--test-timeout, or the function's own
 `timeout` attribute when longer) so a hung test fails instead of stalling
 the suite; whatever happens, the Env stops every process it
@@ -40,12 +47,16 @@ def on_alarm(signum, frame):
     raise TestTimeout()
 
 
-def discover(testdir, substring):
-    """[(name, function)] in file order, then definition order."""
+def discover(testdir, substring, only=None):
+    """[(name, function)] in file order, then definition order; `only`,
+    "file:name", imports that one file and keeps that one test."""
     tests = []
     # Test modules import their shared helpers (configs.py) by name.
     sys.path.insert(0, os.path.abspath(testdir))
-    for fn in sorted(os.listdir(testdir)):
+    files = sorted(os.listdir(testdir))
+    if only:
+        files = [only.split(":", 1)[0]]
+    for fn in files:
         if not (fn.startswith("test_") and fn.endswith(".py")):
             continue
         path = os.path.join(testdir, fn)
@@ -58,6 +69,11 @@ def discover(testdir, substring):
         funcs.sort(key=lambda f: f.__code__.co_firstlineno)
         for f in funcs:
             name = f.__name__[len("test_"):]
+            f.itest_file = fn
+            f.itest_serial = getattr(f, "serial",
+                                     getattr(mod, "SERIAL", False))
+            if only and only.split(":", 1)[1] != name:
+                continue
             if substring and substring not in name and \
                     substring not in fn:
                 continue
@@ -104,6 +120,10 @@ def main():
                          "run-<time>-<pid>)")
     ap.add_argument("--test-timeout", type=int, default=40,
                     help="seconds before one test is failed as hung")
+    ap.add_argument("-j", dest="jobs", type=int,
+                    default=int(os.environ.get("ITEST_JOBS", "4")),
+                    help="tests run at once (default $ITEST_JOBS or 4)")
+    ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     ap.add_argument("testdir", nargs="?", default="test/integration")
     args = ap.parse_args()
 
@@ -117,11 +137,13 @@ def main():
     logroot = args.logs or os.path.join(
         os.path.abspath(args.testdir), "logs",
         "run-%s-%d" % (time.strftime("%Y%m%d-%H%M%S"), os.getpid()))
-    tests = discover(args.testdir, args.substring)
+    tests = discover(args.testdir, args.substring, args.one)
     if not tests:
         print("itest: no tests matched")
         return 2
 
+    if args.one is None and args.jobs > 1:
+        return run_parallel(tests, build, logroot, args)
     ports = itestlib.Ports()
     try:
         return run(tests, build, logroot, ports, args)
@@ -129,8 +151,104 @@ def main():
         ports.release()
 
 
-def run(tests, build, logroot, ports, args):
-    """Run the tests; returns the exit status."""
+def child_argv(build, logroot, args, fn):
+    return [sys.executable, os.path.abspath(__file__), "--build", build,
+            "--logs", logroot, "--log-level", args.log_level,
+            "--test-timeout", str(args.test_timeout),
+            "--one", "%s:%s" % (fn.itest_file, fn.__name__[len("test_"):]),
+            args.testdir]
+
+
+def run_parallel(tests, build, logroot, args):
+    """Run the parallel tests args.jobs at a time, each in a child driver
+    whose output is printed whole when it ends; then the serial ones here,
+    one by one.  The longest (a `timeout` attribute) start first."""
+    import subprocess
+    import tempfile
+    t0 = time.monotonic()
+    os.makedirs(logroot, exist_ok=True)
+    pending = [t for t in tests if not t[1].itest_serial]
+    pending.sort(key=lambda t: -getattr(t[1], "timeout", 0))
+    serial = [t for t in tests if t[1].itest_serial]
+    running = {}    # Popen -> (name, output file, start)
+    counts = {"ok": 0, "FAIL": 0, "skip": 0}
+
+    def reap(p):
+        name, out, _ = running.pop(p)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+        out.close()
+        lines = [ln for ln in text.splitlines()
+                 if not ln.startswith("(") and " passed, " not in ln
+                 and not ln.startswith("logs kept in ")]
+        print("\n".join(lines))
+        sys.stdout.flush()
+        if p.returncode == 0:
+            counts["skip" if any(ln.startswith("skip ") for ln in lines)
+                   else "ok"] += 1
+        else:
+            if not any(ln.startswith("FAIL ") for ln in lines):
+                print("FAIL %s: driver exited with %d" % (name, p.returncode))
+            counts["FAIL"] += 1
+
+    try:
+        while pending or running:
+            while pending and len(running) < args.jobs:
+                name, fn = pending.pop(0)
+                out = tempfile.TemporaryFile()
+                p = subprocess.Popen(child_argv(build, logroot, args, fn),
+                                     stdout=out, stderr=subprocess.STDOUT)
+                running[p] = (name, out, time.monotonic())
+            time.sleep(0.05)
+            for p in [p for p in running if p.poll() is not None]:
+                reap(p)
+            # A child past its own alarm and the stopping grace is hung:
+            # killing it kills what it started (they die with their parent).
+            for p, (name, out, t) in list(running.items()):
+                if time.monotonic() - t > args.test_timeout + 600:
+                    p.kill()
+    except KeyboardInterrupt:
+        for p in running:
+            p.send_signal(signal.SIGINT)
+        for p in running:
+            p.wait()
+        print("interrupted")
+        return 130
+
+    rc = 0
+    if serial:
+        ports = itestlib.Ports()
+        try:
+            print("(%d serial tests, alone)" % len(serial))
+            rc, sp, sf, ss = run(serial, build, logroot, ports, args,
+                                 summary=False)
+            counts["ok"] += sp
+            counts["FAIL"] += sf
+            counts["skip"] += ss
+        finally:
+            ports.release()
+    if rc == 130:
+        return rc
+    return summarize(counts["ok"], counts["FAIL"], counts["skip"], t0,
+                     logroot, args)
+
+
+def summarize(passed, failed, skipped, t0, logroot, args):
+    line = "%d passed, %d failed" % (passed, failed)
+    if skipped:
+        line += ", %d skipped" % skipped
+    if failed:
+        print("logs kept in %s" % logroot)
+    elif args.logs is None:
+        shutil.rmtree(logroot, ignore_errors=True)
+    print("(%.1fs)" % (time.monotonic() - t0))
+    print(line)
+    return 1 if failed else 0
+
+
+def run(tests, build, logroot, ports, args, summary=True):
+    """Run the tests one by one; returns the exit status (or, without
+    summary, (status, passed, failed, skipped))."""
     signal.signal(signal.SIGALRM, on_alarm)
     passed = failed = skipped = 0
     t0 = time.monotonic()
@@ -149,7 +267,7 @@ def run(tests, build, logroot, ports, args):
             signal.alarm(0)
             env.stop()
             print("interrupted")
-            return 130
+            return 130 if summary else (130, passed, failed, skipped)
         except BaseException as e:
             status, why = "FAIL", reason_of(e, e.__traceback__)
         finally:
@@ -173,16 +291,11 @@ def run(tests, build, logroot, ports, args):
             print_logs(env)
         sys.stdout.flush()
 
-    line = "%d passed, %d failed" % (passed, failed)
-    if skipped:
-        line += ", %d skipped" % skipped
-    if failed:
-        print("logs kept in %s" % logroot)
-    elif args.logs is None:
-        shutil.rmtree(logroot, ignore_errors=True)
-    print("(%.1fs)" % (time.monotonic() - t0))
-    print(line)
-    return 1 if failed else 0
+    if not summary:
+        return (1 if failed else 0), passed, failed, skipped
+    if args.one:
+        return (1 if failed else 0)
+    return summarize(passed, failed, skipped, t0, logroot, args)
 
 
 if __name__ == "__main__":

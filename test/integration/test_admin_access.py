@@ -149,6 +149,9 @@ def test_half_sent_heads_never_lock_out_ready(env):
             s.close()
 
 
+test_half_sent_heads_never_lock_out_ready.serial = True  # load: runs alone
+
+
 def test_a_head_that_never_ends_is_closed(env):
     env.start_backends()
     env.start_canaryd(env.seed_config())

@@ -58,6 +58,9 @@ EXTRA_ROUTE = """\
 
 DRAIN_S = 30
 
+# Load tests: they run alone (tools/itest.py -j).
+SERIAL = True
+
 
 def write(env, structural_on, w1):
     return env.write_config(CONFIG, extra_route=EXTRA_ROUTE if

@@ -226,6 +226,7 @@ def test_fleet_leader_killed_under_load(env):
 
 
 test_fleet_leader_killed_under_load.timeout = 60
+test_fleet_leader_killed_under_load.serial = True
 
 
 def test_fleet_etcd_away_under_load(env):
@@ -286,3 +287,4 @@ def test_fleet_etcd_away_under_load(env):
 
 
 test_fleet_etcd_away_under_load.timeout = 120
+test_fleet_etcd_away_under_load.serial = True

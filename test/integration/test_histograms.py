@@ -109,3 +109,6 @@ def test_upstream_rq_time_per_cluster(env):
        "upstream_rq_time counts after a retried request")
     eq(env.stat("cluster.backend_v2.retry.upstream_rq_503"), 2,
        "retried v2 responses")
+
+
+test_upstream_rq_time_per_cluster.serial = True  # load: runs alone

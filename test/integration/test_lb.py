@@ -111,6 +111,8 @@ def test_least_request_avoids_the_busy_host(env):
     for t in threads:
         t.join(30)
     eq(sum(got.values()), 60, "answers: %r" % got)
-    # round robin would give the slow host half; the least loaded one of
-    # two draws leaves it far fewer
-    expect(got.get("v1", 0) < 20, "requests at the slow host: %r" % got)
+    # Round robin would give the slow host half (30).  Two draws with
+    # replacement, as Envoy draws, still pick it whenever both draws are
+    # it: a quarter of the time, about 15 +- 3.4 of 60; 26 is three
+    # deviations above that and still clearly below round robin.
+    expect(got.get("v1", 0) < 26, "requests at the slow host: %r" % got)

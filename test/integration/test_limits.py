@@ -189,3 +189,6 @@ def test_slowloris_is_cut_and_others_stay_fast(env):
     st = status_of(got)
     expect(st in (None, 408), "slowloris got %r" % got[:120])
     expect(worst < 0.5, "a fast request took %.2fs meanwhile" % worst)
+
+
+test_slowloris_is_cut_and_others_stay_fast.serial = True  # load: runs alone

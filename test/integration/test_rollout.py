@@ -170,6 +170,9 @@ def test_rollout_promote_path(env):
            "promotion logged:\n" + log[-2000:])
 
 
+test_rollout_promote_path.serial = True  # load: runs alone
+
+
 def test_rollout_rollback_on_30pct_failures(env):
     v1, v2 = env.start_backends()
     p = env.start_canaryd(rollout_config(env, 80, 20, steps="[20, 50, 100]",
@@ -214,6 +217,9 @@ def test_rollout_rollback_on_30pct_failures(env):
        [1, 0, 2, 0], "canary.web.rollout.* in /stats")
     print("    rolled back %.1f s after the failures began, load %.0f "
           "req/s" % (took, rate))
+
+
+test_rollout_rollback_on_30pct_failures.serial = True  # load: runs alone
 
 
 def test_canary_operator_endpoints(env):
