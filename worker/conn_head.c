@@ -328,7 +328,7 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		rv.rv_scratch_len = wrk.w_scratch_len - t->t_scratch;
 		rv.rv_fraction = conn_head_fraction;
 		rv.rv_fraction_arg = &draw;
-		rt = wrk_router_route(vh, &rv);
+		rt = wrk_router_route(&wrk.w_router, vh, &rv);
 	}
 	if (rt == NULL) {
 		WRK_HC(HC_NO_ROUTE);

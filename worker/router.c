@@ -2,6 +2,10 @@
  * Routing (see router.h).  Everything is read-only over the inherited
  * configuration, except the per-worker split caches the caller owns and
  * the shared split counter (one atomic add per weighted request).
+ *
+ * This file holds the matchers and the plain scans that define which
+ * virtual host and route a request gets; router_index.c finds the same
+ * answers through its index.
  */
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -11,108 +15,71 @@
 #include <strings.h>
 
 #include "shared/shm.h"
+#include "router-int.h"
 #include "router.h"
 #include "sticky.h"
 
-static int
-dom_longest_first(const void *a, const void *b)
+enum router_dom_kind
+router_dom_kind(const char *d, size_t len, size_t *off, size_t *wlen)
 {
-	const struct wrk_dom *x = a, *y = b;
-
-	if (x->d_len != y->d_len)
-		return x->d_len > y->d_len ? -1 : 1;
-	return 0;
-}
-
-int
-wrk_router_init(struct wrk_router *ro, const struct cd_listener *l)
-{
-	size_t i, j, n = 0;
-
-	memset(ro, 0, sizeof(*ro));
-	for (i = 0; i < l->l_nvhosts; i++)
-		n += l->l_vhosts[i].vh_ndomains;
-	if (n == 0)
-		return 0;
-	ro->ro_exact = calloc(n, sizeof(*ro->ro_exact));
-	ro->ro_suffix = calloc(n, sizeof(*ro->ro_suffix));
-	ro->ro_prefix = calloc(n, sizeof(*ro->ro_prefix));
-	if (ro->ro_exact == NULL || ro->ro_suffix == NULL ||
-	    ro->ro_prefix == NULL) {
-		wrk_router_free(ro);
-		return -1;
+	*off = 0;
+	*wlen = len;
+	if (len == 1 && d[0] == '*')
+		return ROUTER_DOM_STAR;
+	if (len > 1 && d[0] == '*') {
+		*off = 1;
+		*wlen = len - 1;
+		return ROUTER_DOM_SUFFIX;
 	}
-	for (i = 0; i < l->l_nvhosts; i++) {
-		const struct cd_vhost *vh = &l->l_vhosts[i];
-
-		for (j = 0; j < vh->vh_ndomains; j++) {
-			const char *d = vh->vh_domains[j];
-			size_t len = strlen(d);
-			struct wrk_dom *e;
-
-			if (len == 1 && d[0] == '*') {
-				if (ro->ro_star == NULL)
-					ro->ro_star = vh;
-				continue;
-			}
-			if (d[0] == '*') {
-				e = &ro->ro_suffix[ro->ro_nsuffix++];
-				e->d_str = d + 1;
-				e->d_len = len - 1;
-			} else if (d[len - 1] == '*') {
-				e = &ro->ro_prefix[ro->ro_nprefix++];
-				e->d_str = d;
-				e->d_len = len - 1;
-			} else {
-				e = &ro->ro_exact[ro->ro_nexact++];
-				e->d_str = d;
-				e->d_len = len;
-			}
-			e->d_vh = vh;
-		}
+	if (len > 1 && d[len - 1] == '*') {
+		*wlen = len - 1;
+		return ROUTER_DOM_PREFIX;
 	}
-	/* stable order matters only between equal lengths: keep config order */
-	mergesort(ro->ro_suffix, ro->ro_nsuffix, sizeof(struct wrk_dom),
-	    dom_longest_first);
-	mergesort(ro->ro_prefix, ro->ro_nprefix, sizeof(struct wrk_dom),
-	    dom_longest_first);
-	return 0;
-}
-
-void
-wrk_router_free(struct wrk_router *ro)
-{
-	free(ro->ro_exact);
-	free(ro->ro_suffix);
-	free(ro->ro_prefix);
-	memset(ro, 0, sizeof(*ro));
+	return ROUTER_DOM_EXACT;
 }
 
 const struct cd_vhost *
-wrk_router_vhost(const struct wrk_router *ro, const char *host, size_t len)
+wrk_router_vhost_scan(const struct cd_listener *l, const char *host,
+    size_t len)
 {
-	size_t i;
+	const struct cd_vhost *best[ROUTER_DOM_NKINDS] = { NULL };
+	size_t blen[ROUTER_DOM_NKINDS] = { 0 }, i, j, off, dlen;
+	enum router_dom_kind k;
+	const char *d;
+	bool ok = false;
 
-	for (i = 0; i < ro->ro_nexact; i++)
-		if (ro->ro_exact[i].d_len == len &&
-		    strncasecmp(ro->ro_exact[i].d_str, host, len) == 0)
-			return ro->ro_exact[i].d_vh;
-	/* the wildcard must stand for at least one character */
-	for (i = 0; i < ro->ro_nsuffix; i++) {
-		const struct wrk_dom *d = &ro->ro_suffix[i];
-
-		if (len > d->d_len && strncasecmp(host + len - d->d_len,
-		    d->d_str, d->d_len) == 0)
-			return d->d_vh;
-	}
-	for (i = 0; i < ro->ro_nprefix; i++) {
-		const struct wrk_dom *d = &ro->ro_prefix[i];
-
-		if (len > d->d_len && strncasecmp(host, d->d_str,
-		    d->d_len) == 0)
-			return d->d_vh;
-	}
-	return ro->ro_star;
+	for (i = 0; i < l->l_nvhosts; i++)
+		for (j = 0; j < l->l_vhosts[i].vh_ndomains; j++) {
+			d = l->l_vhosts[i].vh_domains[j];
+			switch ((k = router_dom_kind(d, strlen(d), &off,
+			    &dlen))) {
+			case ROUTER_DOM_EXACT:
+				ok = dlen == len &&
+				    strncasecmp(d, host, len) == 0;
+				break;
+			case ROUTER_DOM_SUFFIX:
+				ok = len > dlen && strncasecmp(host + len -
+				    dlen, d + off, dlen) == 0;
+				break;
+			case ROUTER_DOM_PREFIX:
+				ok = len > dlen &&
+				    strncasecmp(host, d, dlen) == 0;
+				break;
+			case ROUTER_DOM_STAR:
+			case ROUTER_DOM_NKINDS:
+				ok = true;
+				break;
+			}
+			/* the longest of a kind; the first of equals */
+			if (ok && (best[k] == NULL || dlen > blen[k])) {
+				best[k] = &l->l_vhosts[i];
+				blen[k] = dlen;
+			}
+		}
+	for (k = 0; k < ROUTER_DOM_NKINDS; k++)
+		if (best[k] != NULL)
+			return best[k];
+	return NULL;
 }
 
 size_t
@@ -430,32 +397,38 @@ query_match(const struct cd_query_match *qm, const char *p, size_t len,
 	    rv->rv_scratch, rv->rv_scratch_len);
 }
 
-const struct cd_route *
-wrk_router_route(const struct cd_vhost *vh, const struct wrk_rq_view *rv)
+bool
+router_route_matches(const struct cd_route *rt, const char *p, size_t len,
+    const struct wrk_rq_view *rv)
 {
-	const char *p = rv->rv_path;
-	size_t len = rv->rv_path_len, i, j;
+	const struct cd_route_match *m = &rt->rt_match;
+	size_t j;
 
-	for (i = 0; i < vh->vh_nroutes; i++) {
-		const struct cd_route_match *m = &vh->vh_routes[i].rt_match;
+	if (!route_path_match(m, p, len, rv))
+		return false;
+	for (j = 0; j < m->rm_nheaders; j++)
+		if (!header_match(&m->rm_headers[j], rv))
+			return false;
+	for (j = 0; j < m->rm_nquery; j++)
+		if (!query_match(&m->rm_query[j], p, len, rv))
+			return false;
+	/* last, as the scan draws for no route it has not matched */
+	if (m->rm_fraction.rf_set && (rv->rv_fraction == NULL ||
+	    !rv->rv_fraction(&m->rm_fraction, rv->rv_fraction_arg)))
+		return false;
+	return true;
+}
 
-		if (!route_path_match(m, p, len, rv))
-			continue;
-		for (j = 0; j < m->rm_nheaders; j++)
-			if (!header_match(&m->rm_headers[j], rv))
-				break;
-		if (j < m->rm_nheaders)
-			continue;
-		for (j = 0; j < m->rm_nquery; j++)
-			if (!query_match(&m->rm_query[j], p, len, rv))
-				break;
-		if (j < m->rm_nquery)
-			continue;
-		if (m->rm_fraction.rf_set && (rv->rv_fraction == NULL ||
-		    !rv->rv_fraction(&m->rm_fraction, rv->rv_fraction_arg)))
-			continue;
-		return &vh->vh_routes[i];
-	}
+const struct cd_route *
+wrk_router_route_scan(const struct cd_vhost *vh,
+    const struct wrk_rq_view *rv)
+{
+	size_t i;
+
+	for (i = 0; i < vh->vh_nroutes; i++)
+		if (router_route_matches(&vh->vh_routes[i], rv->rv_path,
+		    rv->rv_path_len, rv))
+			return &vh->vh_routes[i];
 	return NULL;
 }
 

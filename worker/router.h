@@ -3,7 +3,9 @@
  * matching route (§1.4), weighted cluster pick over the shm split
  * (canaryd's exact sequence or Envoy's random pick, §2) and host pick
  * with panic threshold (§5.5).  Pure functions over the configuration and
- * a small view of the request, so unit tests need no sockets.
+ * a small view of the request, so unit tests need no sockets.  Virtual
+ * host and route come through an index built at worker start, whose
+ * cost does not grow with the number of domains or routes.
  */
 #ifndef CANARYD_WORKER_ROUTER_H
 #define CANARYD_WORKER_ROUTER_H
@@ -18,30 +20,56 @@
 #include "shared/http1.h"
 #include "sticky.h"
 
-struct wrk_dom {
-	const char		*d_str;		/* wildcard part removed */
-	size_t			 d_len;
-	const struct cd_vhost	*d_vh;
-};
+/*
+ * The listener's virtual hosts, indexed at worker start so a lookup costs
+ * the same with ten domains or ten thousand (router_index.c):
+ *
+ *   - every domain but "*" sits in one hash table keyed by its kind
+ *     (exact, "*suffix", "prefix*") and its text without the star;
+ *   - the distinct lengths of the suffix and of the prefix wildcards,
+ *     longest first, say which substrings of a host to look up;
+ *   - each virtual host's routes are compiled into tries (struct
+ *     wrk_rtab) that yield, for a path, only the routes whose path match
+ *     could hold.
+ */
+struct wrk_dom;
+struct wrk_rtab;
 
-/* The listener's domains, indexed for matching in Envoy's order. */
 struct wrk_router {
-	struct wrk_dom		*ro_exact;
-	size_t			 ro_nexact;
-	struct wrk_dom		*ro_suffix;	/* "*.foo.com", longest first */
-	size_t			 ro_nsuffix;
-	struct wrk_dom		*ro_prefix;	/* "foo.*", longest first */
-	size_t			 ro_nprefix;
-	const struct cd_vhost	*ro_star;
+	const struct cd_vhost	*ro_vhosts;	/* the listener's, indexed */
+	size_t			 ro_nvhosts;
+	struct wrk_rtab		*ro_rtabs;	/* one per virtual host */
+	struct wrk_dom		*ro_dom;	/* hash: ro_dom_mask + 1 slots */
+	size_t			 ro_dom_mask;
+	size_t			 ro_ndom;	/* domains in the table */
+	uint32_t		*ro_suffix_len;	/* distinct, longest first */
+	size_t			 ro_nsuffix_len;
+	uint32_t		*ro_prefix_len;
+	size_t			 ro_nprefix_len;
+	const struct cd_vhost	*ro_star;	/* "*", or NULL */
 };
 
-/* Build the index (malloc, at worker start); 0 or -1 with errno. */
+/*
+ * Build the index of listener l (malloc, at worker start; l must outlive
+ * it, and stay unchanged); 0, or -1 with errno and nothing held.
+ * wrk_router_free() releases it.
+ */
 int		 wrk_router_init(struct wrk_router *,
 		    const struct cd_listener *);
 void		 wrk_router_free(struct wrk_router *);
 
-/* Virtual host for a Host value (any case, port included), or NULL. */
+/*
+ * Virtual host for a Host value (any case, port included), or NULL:
+ * Envoy's order, an exact domain first, then the longest "*suffix" and
+ * the longest "prefix*" the host extends by at least one character,
+ * then "*".  Hashed lookups, as many as there are distinct wildcard
+ * lengths shorter than the host.
+ */
 const struct cd_vhost *wrk_router_vhost(const struct wrk_router *,
+		    const char *host, size_t len);
+/* The same answer by a plain walk over l's domains: the definition the
+ * index must agree with (tests compare the two). */
+const struct cd_vhost *wrk_router_vhost_scan(const struct cd_listener *l,
 		    const char *host, size_t len);
 /* Length of host without a trailing ":port" ("[::1]:80" -> "[::1]"). */
 size_t		 wrk_router_strip_port(const char *host, size_t len);
@@ -84,8 +112,19 @@ struct wrk_rq_view {
 	void			*rv_fraction_arg;
 };
 
-/* First route of vh matching the request, or NULL. */
-const struct cd_route *wrk_router_route(const struct cd_vhost *,
+/*
+ * First route of vh, in config order, matching the request, or NULL.
+ * With vh one of ro's virtual hosts the compiled tries give the routes
+ * whose path could match and only those are checked (the time grows
+ * with the path, not with the table, but for safe_regex routes and
+ * routes on the path's keys with header or query matchers); any other
+ * vh is scanned.
+ */
+const struct cd_route *wrk_router_route(const struct wrk_router *ro,
+		    const struct cd_vhost *vh, const struct wrk_rq_view *);
+/* The same answer by trying every route in order: the definition the
+ * tries must agree with. */
+const struct cd_route *wrk_router_route_scan(const struct cd_vhost *,
 		    const struct wrk_rq_view *);
 
 /* One StringMatcher against s[0, len). */

@@ -4,13 +4,18 @@
   split  --port P --n N --path /api     sequential keep-alive GETs, count v1/v2
   idle   --port P --n N --root PID      RSS/PSS delta of N idle keep-alive conns
   report --tmp DIR --out FILE           aggregate the TSVs run.sh wrote -> markdown
+  routes-report --tmp DIR --out FILE    the route-count table of routes.sh -> markdown
+  mem    --root PID                     "rss_kb pss_kb max_child_rss_kb" of a process tree
+  reload --pid P --port P --config F    SIGHUP to a new route table answering, ms
 
 Only ever talks to 127.0.0.1. Every loop is bounded in count and time.
 """
 import argparse
 import http.client
 import os
+import re
 import resource
+import signal
 import socket
 import statistics
 import sys
@@ -187,6 +192,17 @@ def read_tsv(path):
     return [dict(zip(hdr, r)) for r in body]
 
 
+def read_meta(tmp):
+    """The key=value lines of TMP/meta.txt, as a dict."""
+    meta = {}
+    mp = os.path.join(tmp, "meta.txt")
+    if os.path.exists(mp):
+        for l in open(mp):
+            k, _, v = l.rstrip("\n").partition("=")
+            meta[k] = v
+    return meta
+
+
 def num(x):
     try:
         return float(x)
@@ -249,12 +265,7 @@ def peer_ratios(runs, meta, w):
 
 
 def cmd_report(a):
-    meta = {}
-    mp = os.path.join(a.tmp, "meta.txt")
-    if os.path.exists(mp):
-        for l in open(mp):
-            k, _, v = l.rstrip("\n").partition("=")
-            meta[k] = v
+    meta = read_meta(a.tmp)
     runs = read_tsv(os.path.join(a.tmp, "runs.tsv"))
     order = []
     for r in runs:
@@ -369,6 +380,177 @@ def cmd_report(a):
     sys.stdout.write(text)
 
 
+def load_table(w, rows, targets):
+    """routes.sh's load.tsv (target, routes, validate_ms, rss_kb, pss_kb,
+    worker_rss_kb, reload_ms) -> the validation, memory and reload table."""
+    if not rows:
+        return
+    by = {(r["target"], int(r["routes"])): r for r in rows}
+    w("## Validation, memory and reload by route count\n")
+    w("| proxy | routes | validate ms | RSS KiB | PSS KiB | worker RSS KiB | "
+      "bytes/route | reload ms |")
+    w("|---" * 8 + "|")
+    for t in targets:
+        counts = sorted(n for (x, n) in by if x == t)
+        for n in counts:
+            r, r0 = by[(t, n)], by[(t, counts[0])]
+            per = None
+            if n > counts[0] and num(r["pss_kb"]) is not None and num(r0["pss_kb"]) is not None:
+                per = (num(r["pss_kb"]) - num(r0["pss_kb"])) * 1024 / (n - counts[0])
+            w(f"| {t} | {n:,} | {fmt(num(r['validate_ms']))} | {fmt(num(r['rss_kb']))} | "
+              f"{fmt(num(r['pss_kb']))} | {fmt(num(r['worker_rss_kb']))} | {fmt(per)} | "
+              f"{fmt(num(r['reload_ms']))} |")
+    w("")
+    w("validate: the median wall time of the proxy checking its config (canaryd --mode "
+      "validate, nginx -t, haproxy -c), process start included. RSS and PSS: the whole "
+      "process tree after a warm-up on the last route; bytes/route: PSS over the first "
+      "count's, per added route. reload: canaryd's median time from SIGHUP to a config with "
+      "one more route answering on a new connection (its workers are replaced).\n")
+
+
+def cmd_routes_report(a):
+    """routes.sh's runs.tsv (one row per SLICE-second wrk run: round,
+    routes, path, target, requests, duration_s, p99_us, errors, cpu_s)
+    -> the route-count table."""
+    meta = read_meta(a.tmp)
+    runs = read_tsv(os.path.join(a.tmp, "runs.tsv"))
+    counts = sorted({int(r["routes"]) for r in runs})
+    targets = [t for t in ("canaryd", "nginx", "haproxy") if any(r["target"] == t for r in runs)]
+    cell = {}   # (round, routes, path, target) -> the round's slices summed
+    for r in runs:
+        c = cell.setdefault((r["round"], int(r["routes"]), r["path"], r["target"]),
+                            {"requests": 0.0, "duration": 0.0, "cpu": 0.0, "errors": 0, "p99": []})
+        c["requests"] += num(r["requests"]) or 0
+        c["duration"] += num(r["duration_s"]) or 0
+        c["cpu"] += num(r["cpu_s"]) or 0
+        c["errors"] += int(num(r["errors"]) or 0)
+        c["p99"].append(num(r["p99_us"]))
+    rounds = sorted({k[0] for k in cell})
+
+    def rps(c):
+        return c["requests"] / c["duration"] if c and c["duration"] and not c["errors"] else None
+
+    def cpu_us(c):
+        return c["cpu"] * 1e6 / c["requests"] if c and c["requests"] and not c["errors"] else None
+
+    def paired_ratio(key_a, key_b, f=rps):
+        vals = []
+        for rd in rounds:
+            x, y = f(cell.get((rd,) + key_a)), f(cell.get((rd,) + key_b))
+            if x is not None and y:
+                vals.append(x / y)
+        return med(vals)
+
+    def median_of(n, path, t, f):
+        return med([f(cell[k]) for k in cell if k[1:] == (n, path, t)])
+
+    out = []
+    w = out.append
+    w("# Route count: canaryd, nginx and HAProxy on the same route table\n")
+    w(f"{meta.get('rounds', '?')} rounds; in each, every proxy x count instance runs at once and "
+      f"each is measured {meta.get('duration', '?')} times {meta.get('slice', '?')} s per path, in "
+      f"turn; wrk -t{meta.get('wrk_threads', '1')} -c{meta.get('conns', '?')}, "
+      f"{meta.get('workers', '?')} worker each; {meta.get('host', '')}; {meta.get('nginx', '')}, "
+      f"{meta.get('haproxy', '')}.\n")
+    w("Table: N prefix routes `/svc1/` ... `/svcN/` before the seed's `/health` and `/` "
+      "(canaryd: routes in order; nginx: `location /svcI/` prefix locations; HAProxy: "
+      "`map_beg` over a map of the N prefixes). `/api` goes past all N to the seed's "
+      "weighted `/` route; `last` is `/svcN/api`, the N-th route.\n")
+    first = counts[0] if counts else None
+    peers = [t for t in targets if t != "canaryd"] if "canaryd" in targets else []
+    cols = (["routes", "path"] + [f"{t} req/s" for t in targets] + [f"canaryd/{t}" for t in peers] +
+            [f"{t} vs {first}" for t in targets])
+    if "canaryd" in targets:
+        cols += ["canaryd CPU us/req", f"its CPU vs {first}"]
+    w("| " + " | ".join(cols) + " |")
+    w("|---" * len(cols) + "|")
+    for n in counts:
+        for path in ("api", "last"):
+            row = [f"{n:,}", "/api" if path == "api" else f"/svc{n}/api"]
+            row += [fmt(median_of(n, path, t, rps), 0) for t in targets]
+            row += [fmt(paired_ratio((n, path, "canaryd"), (n, path, t)), 2, "x") for t in peers]
+            row += [fmt(paired_ratio((n, path, t), (first, path, t)), 2, "x") for t in targets]
+            if "canaryd" in targets:
+                row.append(fmt(median_of(n, path, "canaryd", cpu_us), 1))
+                row.append(fmt(paired_ratio((n, path, "canaryd"), (first, path, "canaryd"), cpu_us),
+                               2, "x"))
+            w("| " + " | ".join(row) + " |")
+    w("")
+    w(f"req/s: median over rounds of a round's requests over its wrk time. Ratios: medians of "
+      f"per-round ratios (the slices of one round interleave, so both sides saw the same load); "
+      f"`vs {first}` is "
+      f"a proxy's req/s with N routes over its own with {first}. CPU is the proxy's user + system time "
+      "over the run (clock ticks), per request: it moves less than req/s when other work shares the "
+      "box. A run with errors counts as missing.\n")
+    if "canaryd" in targets and len(counts) > 1:
+        last = counts[-1]
+        for path, name in (("api", "/api"), ("last", "the last route")):
+            x = paired_ratio((last, path, "canaryd"), (first, path, "canaryd"))
+            verdict = "-" if x is None else ("met" if x >= 0.9 else "NOT met")
+            c = paired_ratio((last, path, "canaryd"), (first, path, "canaryd"), cpu_us)
+            w(f"- target: canaryd with {last:,} routes, {name}: {fmt(x, 2, 'x')} of its req/s "
+              f"with {first} (>= 0.90x): {verdict}; CPU per request {fmt(c, 2, 'x')}")
+        w("")
+    errs = [(k, c["errors"]) for k, c in sorted(cell.items()) if c["errors"]]
+    if errs:
+        w(f"Rounds with errors (left out): {len(errs)} (" + ", ".join(
+            f"r{k[0]} {k[3]} {k[1]} {k[2]}: {e}" for k, e in errs[:8]) + ")\n")
+    load_table(w, read_tsv(os.path.join(a.tmp, "load.tsv")), targets)
+    text = "\n".join(out) + "\n"
+    with open(a.out, "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+def cmd_mem(a):
+    """Memory of a proxy's process tree: RSS and PSS summed, and the
+    largest RSS of one child (a worker)."""
+    pids = tree(a.root)
+    rss, pss = mem_kb(pids)
+    child = max([mem_kb([p])[0] for p in pids if p != a.root] or [0])
+    print(f"{rss} {pss} {child}")
+
+
+def cmd_reload(a):
+    """A structural reload's time: for each of N reloads, write the config
+    with one more route first ("/reloadK/", a direct 204), SIGHUP the
+    master and poll that path on new connections until it answers 204;
+    print the median ms from the signal, then put the config back."""
+    with open(a.config) as f:
+        orig = f.read()
+    m = re.search(r"^( *)routes:\n", orig, re.M)
+    if m is None:
+        sys.exit(f"reload: no 'routes:' line in {a.config}")
+    ind = m.group(1)
+    times = []
+    try:
+        for k in range(1, a.n + 1):
+            route = (f'{ind}- match: {{ prefix: "/reload{k}/" }}\n'
+                     f'{ind}  direct_response: {{ status: 204 }}\n')
+            with open(a.config, "w") as f:
+                f.write(orig[:m.end()] + route + orig[m.end():])
+            t0 = time.monotonic()
+            os.kill(a.pid, signal.SIGHUP)
+            for _ in range(int(a.max_seconds * 1000)):
+                if time.monotonic() - t0 > a.max_seconds:
+                    sys.exit(f"reload: /reload{k}/ not served after {a.max_seconds} s")
+                try:
+                    c = http.client.HTTPConnection(HOST, a.port, timeout=2)
+                    c.request("GET", f"/reload{k}/x")
+                    st = c.getresponse().status
+                    c.close()
+                except (OSError, http.client.HTTPException):
+                    st = 0
+                if st == 204:
+                    break
+                time.sleep(0.001)
+            times.append((time.monotonic() - t0) * 1000)
+            time.sleep(a.settle)
+    finally:
+        with open(a.config, "w") as f:
+            f.write(orig)
+    print(f"{statistics.median(times):.0f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -390,6 +572,21 @@ def main():
     s.add_argument("--tmp", required=True)
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_report)
+    s = sub.add_parser("routes-report")
+    s.add_argument("--tmp", required=True)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_routes_report)
+    s = sub.add_parser("mem")
+    s.add_argument("--root", type=int, required=True, help="proxy's top pid")
+    s.set_defaults(fn=cmd_mem)
+    s = sub.add_parser("reload")
+    s.add_argument("--pid", type=int, required=True, help="the master's pid")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--config", required=True, help="the file the master reads")
+    s.add_argument("--n", type=int, default=3)
+    s.add_argument("--settle", type=float, default=1.0)
+    s.add_argument("--max-seconds", type=float, default=60)
+    s.set_defaults(fn=cmd_reload)
     a = ap.parse_args()
     a.fn(a)
 

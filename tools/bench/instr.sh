@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tools/bench/instr.sh BUILD_DIR [REQUESTS [PATH]] -- CPU instructions a
-# worker spends per proxied request, counted by callgrind.
+# tools/bench/instr.sh BUILD_DIR [REQUESTS [PATH [ROUTES]]] -- CPU
+# instructions a worker spends per proxied request, counted by callgrind.
 #
 # Wall-clock figures drift by 10-30 % on a shared machine; an instruction
 # count does not: the same binary, config and requests give the same count
@@ -13,17 +13,22 @@
 # (default 2000) keep-alive GETs of PATH (default /api) from one client,
 # dumps the worker's profile and prints
 #     instr: <Ir per request> Ir/request over <n> requests (<build>)
-# then the 15 functions that cost most.  Every process it starts is
+# then the 15 functions that cost most.  ROUTES (default 0) puts that
+# many prefix routes, /svc1/ ... /svcROUTES/, before the seed's routes
+# (bench_routes in seedconf.sh): PATH /api then goes past all of them,
+# /svcROUTES/api takes the last.  Every process it starts is
 # stopped by PID on exit.  Needs valgrind (tools/deps.sh bench).
 set -euo pipefail
 
 die() { echo "instr: $*" >&2; exit 1; }
 
-[ $# -ge 1 ] || { echo "usage: tools/bench/instr.sh BUILD_DIR [REQUESTS [PATH]]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: tools/bench/instr.sh BUILD_DIR [REQUESTS [PATH [ROUTES]]]" >&2; exit 2; }
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$(cd "$1" && pwd) || die "no build directory $1"
 NREQ=${2:-2000}
 RPATH=${3:-/api}
+NROUTES=${4:-0}
+case $NROUTES in ''|*[!0-9]*) die "ROUTES must be a number: $NROUTES" ;; esac
 SEED=$ROOT/etc/canary/envoy-canary.yaml
 command -v valgrind >/dev/null || die "valgrind is missing (tools/deps.sh bench)"
 command -v callgrind_control >/dev/null || die "callgrind_control is missing"
@@ -44,6 +49,7 @@ trap cleanup EXIT
 PROXY_PORT=$(free_port) && V1_PORT=$(free_port) && V2_PORT=$(free_port) &&
     admin=$(free_port) || die "no free ports"
 bench_config "$TMP/canaryd.yaml" "$admin"
+bench_routes "$TMP/canaryd.yaml" "$NROUTES"
 
 "$BUILD/backend" --port "$V1_PORT" --name v1 >"$TMP/v1.log" 2>&1 &
 PIDS+=($!)
@@ -101,6 +107,8 @@ for p in $kids; do
 	fi
 done
 [ -n "$best" ] || die "no profile from the worker"
-echo "instr: $((total / NREQ)) Ir/request over $NREQ requests ($BUILD)"
+routes=
+[ "$NROUTES" -gt 0 ] && routes=", $NROUTES routes before the seed's"
+echo "instr: $((total / NREQ)) Ir/request over $NREQ requests of $RPATH ($BUILD$routes)"
 callgrind_annotate --inclusive=no --threshold=100 "$best" 2>/dev/null |
     awk '/%\)/ && !/PROGRAM TOTALS/ && !/100.0%/ && n < 15 { print "  " $0; n++ }'

@@ -66,42 +66,18 @@ die() { log "ERROR: $*"; exit 1; }
 ensure_deps() { "$HERE/../deps.sh" bench || die "missing packages (see above)"; }
 
 # ------------------------------------------------------------ process helpers
-STARTED=()   # top-level pids we started (proxies, backends, background jobs)
-forget() { local x keep=(); for x in "${STARTED[@]}"; do [ "$x" != "$1" ] && keep+=("$x"); done; STARTED=("${keep[@]}"); }
+# STARTED, forget, the exit trap, existing, cpu_ticks, ticks_delta, render, kv
+# shellcheck source=tools/bench/benchlib.sh
+. "$HERE/benchlib.sh"
 
-existing() { local f=$1 p; shift; for p in "$@"; do [ -r "/proc/$p/$f" ] && echo "/proc/$p/$f"; done; }
 rss_kb() { local f; f=$(existing status "$@"); [ -n "$f" ] || { echo 0; return; }
            awk '/^VmRSS:/ { s += $2 } END { print s + 0 }' $f 2>/dev/null || echo 0; }
 pss_kb() { local f; f=$(existing smaps_rollup "$@"); [ -n "$f" ] || { echo 0; return; }
            awk '/^Pss:/ { s += $2 } END { print s + 0 }' $f 2>/dev/null || echo 0; }
-cpu_ticks() {  # -> "utime stime" (clock ticks) summed over pids
-    local f; f=$(existing stat "$@"); [ -n "$f" ] || { echo 0 0; return; }
-    awk '{ sub(/^.*\) /, ""); u += $12; s += $13 } END { print u + 0, s + 0 }' $f 2>/dev/null || echo 0 0; }
-ticks_delta() {  # $1 "u s" before, $2 "u s" after -> "total usr sys" seconds
-    awk -v a="$1" -v b="$2" -v t="$CLK_TCK" 'BEGIN { split(a, x, " "); split(b, y, " ")
-        u = (y[1] - x[1]) / t; s = (y[2] - x[2]) / t; printf "%.2f %.2f %.2f", u + s, u, s }'; }
-CLK_TCK=$(getconf CLK_TCK)
 host_cpu() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat; }  # total idle
-
-cleanup() {
-    local rc=$? i
-    trap - EXIT INT TERM
-    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[$i]}"; done
-    if [ -n "${TMP:-}" ] && [ -d "$TMP" ]; then
-        if [ "$KEEP_TMP" = 1 ] || [ $rc -ne 0 ]; then log "temp dir kept: $TMP"; else rm -rf "$TMP"; fi
-    fi
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 wait_ready() {  # $1 port, $2 path: up to 10 s for a 200 with a version body
     wait_http "http://127.0.0.1:$1$2" '"version"' 10
-}
-
-render() {  # template -> file with @VARS@ substituted
-    sed -e "s|@TMP@|$TMP|g" -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@V1_PORT@|$V1_PORT|g" \
-        -e "s|@V2_PORT@|$V2_PORT|g" -e "s|@WORKERS@|$WORKERS|g" -e "s|@NGINX_USER@|$NGINX_USER|g" "$1" >"$2"
 }
 
 # ------------------------------------------------------------ backends / proxies
@@ -164,7 +140,6 @@ wrk_run() {  # $1 port, $2 conns, $3 secs, $4 outfile -> prints WRKRESULT line
         "http://127.0.0.1:$1/api" >"$4" 2>&1
     grep '^WRKRESULT' "$4" || echo "WRKRESULT requests=0 rps=0 p50_us=0 p90_us=0 p99_us=0 max_us=0 err_connect=0 err_read=0 err_write=0 err_timeout=0 err_status=0 failed=1"
 }
-kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }  # kv KEY "k=v k=v" -> value
 
 RUN_HDR="round\ttarget\ttest\tconns\trequests\trps\tp50_us\tp90_us\tp99_us\tmax_us\terr_connect\terr_read\terr_write\terr_timeout\terr_status\tproxy_rss_max_kb\tproxy_pss_kb\tproxy_cpu_s\tproxy_usr_s\tproxy_sys_s\tbackend_cpu_s\thost_busy_pct"
 
@@ -277,10 +252,7 @@ ulimit -n "$hard"
 
 TMP=$(mktemp -d /tmp/canary-bench.XXXXXX); chmod 755 "$TMP"
 export PROXY_PORT V1_PORT V2_PORT WORKERS BENCH_TMP=$TMP
-NGINX_USER=""
-if [ "$(id -u)" -eq 0 ]; then
-    if id www-data >/dev/null 2>&1; then NGINX_USER="user www-data www-data;"; else NGINX_USER="user nobody nogroup;"; fi
-fi
+NGINX_USER=$(nginx_user)
 
 targets=(direct $PROXIES)
 [ -n "$CANARYD_CMD" ] && targets+=(canaryd)

@@ -48,3 +48,24 @@ bench_config() {
 		    { sub(/address: 0\.0\.0\.0,/, "address: 127.0.0.1,"); print }' "$SEED"
 	} >"$out"
 }
+
+# bench_routes FILE N: put N prefix routes, "/svc1/" ... "/svcN/" to
+# backend_v1, before the routes of the seed's one virtual host in FILE (a
+# config bench_config wrote), so the seed's "/health" and "/" come after
+# them.  A request for /svcN/... takes the last of them; /api goes past
+# all of them to "/".
+bench_routes() {
+	local file=$1 n=$2
+	[ "$n" -gt 0 ] || return 0
+	[ "$(grep -c '^ *routes:$' "$file")" -eq 1 ] ||
+	    die "$file: expected one 'routes:' line"
+	awk -v n="$n" '
+	    { print }
+	    /^ *routes:$/ {
+		ind = $0; sub(/routes:$/, "", ind)
+		for (i = 1; i <= n; i++) {
+			printf "%s- match: { prefix: \"/svc%d/\" }\n", ind, i
+			printf "%s  route: { cluster: backend_v1 }\n", ind
+		}
+	    }' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+}
