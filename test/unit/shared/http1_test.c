@@ -1,5 +1,5 @@
 /*
- * Unit tests for the http-parser wrapper (shared/http1.c): slices into
+ * Unit tests for the HTTP/1 parser (shared/http1.c): slices into
  * the caller's buffer, stops at the end of the head and of the message,
  * limits and error classes, response framing facts.
  */

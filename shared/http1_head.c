@@ -1,0 +1,973 @@
+/*
+ * HTTP/1 parser, the head (see http1.h): request-line or status-line and
+ * field lines, each byte looked at once.  Each state has a tight loop
+ * over its byte class; where a run ends (on its delimiter, on a byte the
+ * grammar refuses, at the end of the feed or at the head bound) what it
+ * read is, in this order, checked for meaning (method table, target
+ * form, Content-Length digits), counted against the caller's limits and
+ * recorded as a slice.  That order is the one the proxy had when a scan
+ * checked the bytes and http-parser parsed them: a refusal for meaning
+ * comes before the count, a refusal of the byte itself after it.
+ *
+ * Field lines serve the trailer section too (H1_P_TRAILING): there lines
+ * end in CRLF only and nothing is counted or recorded, but the framing
+ * fields still set their flags, as http-parser read them.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http1-int.h"
+#include "http1.h"
+
+#define W_CRLF		"CR not followed by LF"
+#define W_METHOD	"invalid method"
+#define W_TARGET	"invalid request target"
+#define W_URL		"invalid URL"
+#define W_VERSION	"invalid HTTP version"
+#define W_STATUS	"invalid status line"
+#define W_NAME		"invalid header name"
+#define W_VALUE		"invalid header value"
+#define W_FOLD		"obsolete line folding"
+#define W_CL		"invalid character in content-length header"
+
+/* h_url_state: the request target grammar (http-parser's, which the
+ * proxy kept): origin-form and asterisk are one state. */
+enum h1_url {
+	U_PATH,		/* path, query, fragment: any target byte */
+	U_SCHEMA,	/* absolute-form: letters up to ':' */
+	U_SCHEMA_SLASH,
+	U_SCHEMA_SLASH2,
+	U_SERVER_START,	/* authority (CONNECT's whole target) */
+	U_SERVER,
+	U_SERVER_AT,	/* just after '@' */
+	U_DEAD,
+};
+
+/* h_vstate: the special field values, byte by byte (http1_body.c's
+ * trailers too).  MATCH + w: inside word w; DONE + w: word w whole. */
+enum h1_v {
+	V_NONE,		/* nothing to look at */
+	V_CL_NUM,	/* Content-Length digits */
+	V_CL_WS,	/* blanks after them */
+	V_TOKEN,	/* inside a list element: up to ',' */
+	V_TOK_START,	/* start of a list element */
+	V_GENERAL,	/* given up on this value */
+	V_MATCH,
+	V_DONE = V_MATCH + 4,
+};
+
+/* The words of Connection and Transfer-Encoding values, and the flag
+ * each sets when it is an element of its own. */
+enum { W_KEEP_ALIVE, W_CLOSE, W_UPGRADE, W_CHUNKED };
+static const char *const h1_words[] = {
+	"keep-alive", "close", "upgrade", "chunked",
+};
+static const uint32_t h1_word_flag[] = {
+	H1_P_KEEP_ALIVE, H1_P_CLOSE, H1_P_CONN_UPGRADE, H1_P_CHUNKED,
+};
+
+static inline bool
+h1_is(unsigned char ch, uint8_t cls)
+{
+	return (h1_cls[ch] & cls) != 0;
+}
+
+/* The run ended at p on c_stop: the end of the feed (more bytes), or
+ * the head bound. */
+static int
+h1_out(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	c->c_pos = p;
+	if (p < c->c_end)
+		return h1_fail(h, HTTP1_E_TOO_LARGE, NULL);
+	return HTTP1_MORE;
+}
+
+/* Refuse the byte at p. */
+static int
+h1_bad(struct http1 *h, struct h1_cur *c, uint32_t p, const char *why)
+{
+	c->c_pos = p;
+	return h1_fail(h, HTTP1_E_PROTOCOL, why);
+}
+
+/* n more bytes of target, names and values; false over the limit. */
+static inline bool
+h1_count(struct http1 *h, uint32_t n)
+{
+	h->h_hdr_bytes += n;
+	return h->h_hdr_bytes <= h->h_hdr_limit;
+}
+
+/* A message starts at c_pos: forget the last one. */
+static void
+h1_begin(struct http1 *h)
+{
+	h->h_pflags &= H1_P_LEX;
+	h->h_clen = H1_NO_LENGTH;
+	h->h_nhdrs = 0;
+	h->h_hdr_bytes = 0;
+	h->h_url.s_off = h->h_url.s_len = 0;
+	h->h_reason.s_off = h->h_reason.s_len = 0;
+	h->h_head_end = 0;
+	h->h_host = -1;
+	h->h_nhost = 0;
+	h->h_idx = 0;
+}
+
+/* The first byte of a message was read. */
+static void
+h1_begun(struct http1 *h)
+{
+	h->h_flags = (h->h_flags & (HTTP1_F_NOBODY | HTTP1_F_COLLECT)) |
+	    HTTP1_F_BEGUN;
+}
+
+/* Blank lines before a message; H1_GO with c_pos on its first byte. */
+static int
+h1_blank(struct http1 *h, struct h1_cur *c)
+{
+	const unsigned char *b = c->c_b;
+	uint32_t p = c->c_pos;
+
+	for (;; p++) {
+		if (p >= c->c_stop)
+			return h1_out(h, c, p);
+		if (h->h_state == H1_S_START_LF) {
+			if (b[p] != '\n')
+				return h1_bad(h, c, p, W_CRLF);
+			h->h_state = H1_S_START;
+		} else if (b[p] == '\r')
+			h->h_state = H1_S_START_LF;
+		else if (b[p] != '\n')
+			break;
+	}
+	c->c_pos = p;
+	h1_begin(h);
+	return H1_GO;
+}
+
+/*
+ * The method, from h_mark: one of the table's, then SP.  A byte that
+ * makes it no method's beginning is refused where it stands, and the
+ * message has begun once its first byte begins some method.
+ */
+static int
+h1_method(struct http1 *h, struct h1_cur *c)
+{
+	const unsigned char *b = c->c_b, *m = b + h->h_mark;
+	uint32_t p = c->c_pos;
+	size_t n, v;
+	int k;
+
+	while (p < c->c_stop && h1_is(b[p], H1_C_TCHAR))
+		p++;
+	n = p - h->h_mark;
+	if (h->h_pflags & H1_P_LEX)
+		v = n;
+	else if (p < c->c_stop && b[p] == ' ' &&
+	    (k = h1_method_find(m, n)) >= 0) {
+		h->h_method = (uint8_t)k;
+		h1_begun(h);
+		v = n;
+	} else {
+		if ((v = h1_method_prefix(m, n)) > 0)
+			h1_begun(h);
+		if (v < n || (p < c->c_stop && b[p] == ' '))
+			return h1_bad(h, c, h->h_mark + (uint32_t)v,
+			    "invalid HTTP method");
+	}
+	if (p >= c->c_stop)
+		return h1_out(h, c, p);
+	if (b[p] != ' ' || n == 0)
+		return h1_bad(h, c, p, W_METHOD);
+	c->c_pos = p + 1;
+	h->h_state = H1_S_TARGET0;
+	return H1_GO;
+}
+
+/* One byte of an absolute-form or authority target: the next state. */
+static uint8_t
+h1_url_step(uint8_t st, unsigned char ch)
+{
+	switch (st) {
+	case U_SCHEMA:
+		if (h1_is(ch, H1_C_ALPHA))
+			return U_SCHEMA;
+		return ch == ':' ? U_SCHEMA_SLASH : U_DEAD;
+	case U_SCHEMA_SLASH:
+		return ch == '/' ? U_SCHEMA_SLASH2 : U_DEAD;
+	case U_SCHEMA_SLASH2:
+		return ch == '/' ? U_SERVER_START : U_DEAD;
+	case U_SERVER_AT:
+		if (ch == '@')
+			return U_DEAD;
+		/* FALLTHROUGH */
+	case U_SERVER_START:
+	case U_SERVER:
+		if (ch == '/' || ch == '?')
+			return U_PATH;
+		if (ch == '@')
+			return U_SERVER_AT;
+		return h1_is(ch, H1_C_HOST) ? U_SERVER : U_DEAD;
+	}
+	return st;
+}
+
+/* Target bytes [h_flushed, p) after the first: the first one the
+ * target grammar refuses, or p. */
+static uint32_t
+h1_url_check(struct http1 *h, const unsigned char *b, uint32_t p)
+{
+	uint32_t i = h->h_flushed;
+
+	if (h->h_url_state == U_PATH || (h->h_pflags & H1_P_LEX))
+		return p;
+	if (i == h->h_mark)
+		i++;
+	for (; i < p; i++)
+		if ((h->h_url_state = h1_url_step(h->h_url_state, b[i])) ==
+		    U_DEAD)
+			return i;
+	return p;
+}
+
+/*
+ * An absolute-form "http://" target names the host itself: its
+ * authority must be a valid host, with no userinfo (RFC 9110 4.2.4).
+ */
+static bool
+h1_authority_ok(const unsigned char *t, uint32_t len)
+{
+	static const char http[] = "http://";
+	uint32_t a;
+
+	for (a = 0; a < 7; a++)
+		if (a >= len || (t[a] | 0x20) != (unsigned char)http[a])
+			return true;
+	for (a = 7; a < len && t[a] != '/' && t[a] != '?'; a++)
+		if (!h1_is(t[a], H1_C_HOST))
+			return false;
+	return true;
+}
+
+/* Count and record the target read so far (up to p). */
+static int
+h1_target_flush(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	if (h->h_pflags & H1_P_LEX)
+		return H1_GO;
+	if (!h1_count(h, p - h->h_flushed)) {
+		c->c_pos = p;
+		return h1_fail(h, HTTP1_E_TOO_LARGE, NULL);
+	}
+	h->h_flushed = p;
+	h->h_url.s_off = h->h_mark;
+	h->h_url.s_len = p - h->h_mark;
+	return H1_GO;
+}
+
+/* The first byte of the target: its form. */
+static int
+h1_target0(struct http1 *h, struct h1_cur *c)
+{
+	unsigned char ch = c->c_b[c->c_pos];
+
+	if (!h1_is(ch, H1_C_TARGET) && ch != '#')
+		return h1_bad(h, c, c->c_pos, W_TARGET);
+	h->h_mark = h->h_flushed = c->c_pos;
+	h->h_url_state = U_PATH;
+	if (h->h_method == H1_M_CONNECT)
+		h->h_url_state = h1_url_step(U_SERVER_START, ch);
+	else if (h1_is(ch, H1_C_ALPHA))
+		h->h_url_state = U_SCHEMA;
+	else if (ch != '/' && ch != '*')
+		h->h_url_state = U_DEAD;
+	if (h->h_url_state == U_DEAD && !(h->h_pflags & H1_P_LEX))
+		return h1_bad(h, c, c->c_pos, W_URL);
+	if (ch == '#')
+		h->h_pflags |= H1_P_BADTARGET;
+	c->c_pos++;
+	h->h_state = H1_S_TARGET;
+	return H1_GO;
+}
+
+/* The request target, up to SP. */
+static int
+h1_target(struct http1 *h, struct h1_cur *c)
+{
+	const unsigned char *b = c->c_b;
+	uint32_t p = c->c_pos, bad;
+	int rc;
+
+	if (h->h_state == H1_S_TARGET0) {
+		if (p >= c->c_stop)
+			return h1_out(h, c, p);
+		if ((rc = h1_target0(h, c)) != H1_GO)
+			return rc;
+		p = c->c_pos;
+	}
+	for (;;) {
+		while (p < c->c_stop && h1_is(b[p], H1_C_TARGET))
+			p++;
+		if (p >= c->c_stop || b[p] != '#')
+			break;
+		h->h_pflags |= H1_P_BADTARGET;	/* no fragment (RFC 9112 3.2) */
+		p++;
+	}
+	/* the grammar first, then the count, then the byte itself */
+	if ((bad = h1_url_check(h, b, p)) < p)
+		return h1_bad(h, c, bad, W_URL);
+	if (p >= c->c_stop && p < c->c_end)
+		return h1_out(h, c, p);		/* the head bound */
+	if (p < c->c_end && b[p] == ' ' && h->h_url_state != U_PATH &&
+	    h->h_url_state != U_SERVER && h->h_url_state != U_SERVER_AT &&
+	    !(h->h_pflags & H1_P_LEX))
+		return h1_bad(h, c, p, W_URL);
+	if ((rc = h1_target_flush(h, c, p)) != H1_GO)
+		return rc;
+	if (p >= c->c_end)
+		return h1_out(h, c, p);
+	if (b[p] != ' ')
+		return h1_bad(h, c, p, W_TARGET);
+	if (!h1_authority_ok(b + h->h_mark, p - h->h_mark))
+		h->h_pflags |= H1_P_BADTARGET;
+	c->c_pos = p + 1;
+	h->h_state = H1_S_VERSION;
+	h->h_idx = 0;
+	return H1_GO;
+}
+
+/*
+ * "HTTP/" DIGIT "." DIGIT, and SP in a status line; h_idx bytes of it
+ * seen so far.
+ */
+static int
+h1_version(struct http1 *h, struct h1_cur *c)
+{
+	static const char pat[] = "HTTP/d.d ";
+	const unsigned char *b = c->c_b;
+	uint32_t p = c->c_pos;
+	uint8_t want = h->h_type == HTTP1_RESPONSE ? 9 : 8;
+	unsigned char ch;
+
+	for (; h->h_idx < want; h->h_idx++, p++) {
+		if (p >= c->c_stop)
+			return h1_out(h, c, p);
+		ch = b[p];
+		if (pat[h->h_idx] != 'd' ? ch != (unsigned char)pat[h->h_idx] :
+		    ch < '0' || ch > '9')
+			return h1_bad(h, c, p, W_VERSION);
+		if (h->h_idx == 0 && h->h_type == HTTP1_RESPONSE)
+			h1_begun(h);
+		else if (h->h_idx == 5)
+			h->h_major = (uint8_t)(ch - '0');
+		else if (h->h_idx == 7)
+			h->h_minor = (uint8_t)(ch - '0');
+	}
+	c->c_pos = p;
+	h->h_idx = 0;
+	h->h_state = h->h_type == HTTP1_RESPONSE ? H1_S_STATUS :
+	    H1_S_LINE_END;
+	return H1_GO;
+}
+
+/* The status code, then SP and the reason phrase up to the line end. */
+static int
+h1_status(struct http1 *h, struct h1_cur *c)
+{
+	const unsigned char *b = c->c_b;
+	uint32_t p = c->c_pos;
+
+	for (; h->h_state == H1_S_STATUS; p++) {
+		if (p >= c->c_stop)
+			return h1_out(h, c, p);
+		if (b[p] < '0' || b[p] > '9')
+			return h1_bad(h, c, p, W_STATUS);
+		h->h_status = (uint16_t)(h->h_status * 10 + (b[p] - '0'));
+		if (++h->h_idx == 3)
+			h->h_state = H1_S_STATUS_END;
+	}
+	if (h->h_state == H1_S_STATUS_END) {
+		if (p >= c->c_stop)
+			return h1_out(h, c, p);
+		if (b[p] == ' ')
+			p++;
+		else if (b[p] != '\r' && b[p] != '\n')
+			return h1_bad(h, c, p, W_STATUS);
+		h->h_mark = p;
+		h->h_state = H1_S_REASON;
+	}
+	while (p < c->c_stop && h1_is(b[p], H1_C_VALUE))
+		p++;
+	if (p < c->c_end || h->h_mark < p) {
+		h->h_reason.s_off = h->h_mark;
+		h->h_reason.s_len = p - h->h_mark;
+	}
+	if (p >= c->c_stop)
+		return h1_out(h, c, p);
+	if (b[p] != '\r' && b[p] != '\n')
+		return h1_bad(h, c, p, W_STATUS);
+	c->c_pos = p + 1;
+	h->h_state = b[p] == '\r' ? H1_S_LINE_LF : H1_S_FIELD;
+	return H1_GO;
+}
+
+/* The start line; H1_GO once the fields begin. */
+static int
+h1_start_line(struct http1 *h, struct h1_cur *c)
+{
+	const unsigned char *b = c->c_b;
+	uint32_t p = c->c_pos;
+	int rc;
+
+	switch (h->h_state) {
+	case H1_S_START:
+	case H1_S_START_LF:
+		if ((rc = h1_blank(h, c)) != H1_GO)
+			return rc;
+		if (h->h_type == HTTP1_RESPONSE) {
+			h->h_status = 0;
+			h->h_state = H1_S_VERSION;
+			return H1_GO;
+		}
+		h->h_mark = c->c_pos;
+		h->h_state = H1_S_METHOD;
+		/* FALLTHROUGH */
+	case H1_S_METHOD:
+		return h1_method(h, c);
+	case H1_S_TARGET0:
+	case H1_S_TARGET:
+		return h1_target(h, c);
+	case H1_S_VERSION:
+		return h1_version(h, c);
+	case H1_S_STATUS:
+	case H1_S_STATUS_END:
+	case H1_S_REASON:
+		return h1_status(h, c);
+	case H1_S_LINE_END:
+		if (p >= c->c_stop)
+			return h1_out(h, c, p);
+		if (b[p] != '\r' && b[p] != '\n')
+			return h1_bad(h, c, p, W_VERSION);
+		h->h_state = b[p] == '\r' ? H1_S_LINE_LF : H1_S_FIELD;
+		c->c_pos = p + 1;
+		return H1_GO;
+	default:	/* H1_S_LINE_LF */
+		if (p >= c->c_stop)
+			return h1_out(h, c, p);
+		if (b[p] != '\n')
+			return h1_bad(h, c, p, W_CRLF);
+		h->h_state = H1_S_FIELD;
+		c->c_pos = p + 1;
+		return H1_GO;
+	}
+}
+
+int
+h1_head(struct http1 *h, struct h1_cur *c)
+{
+	int rc;
+
+	while (h->h_state < H1_S_FIELD)
+		if ((rc = h1_start_line(h, c)) != H1_GO)
+			return rc;
+	return h1_fields(h, c);
+}
+
+/* ---- field lines ---------------------------------------------------- */
+
+/*
+ * The name read so far ends at p: count it and give it its h_hdrs entry
+ * (trailers: nothing).  False, with the error set, over a limit.
+ */
+static bool
+h1_name_flush(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	struct http1_hdr *hd;
+
+	if (h->h_pflags & (H1_P_TRAILING | H1_P_LEX))
+		return true;
+	c->c_pos = p;
+	if (!h1_count(h, p - h->h_flushed)) {
+		h1_fail(h, HTTP1_E_TOO_LARGE, NULL);
+		return false;
+	}
+	h->h_flushed = p;
+	if (!(h->h_pflags & H1_P_RECORDED)) {
+		if (h->h_nhdrs == h->h_maxhdrs) {
+			h1_fail(h, HTTP1_E_TOO_MANY, NULL);
+			return false;
+		}
+		h->h_pflags |= H1_P_RECORDED;
+		hd = &h->h_hdrs[h->h_nhdrs++];
+		hd->h_name.s_off = h->h_mark;
+		hd->h_value.s_off = hd->h_value.s_len = 0;
+		hd->h_kind = HTTP1_H_OTHER;
+	}
+	h->h_hdrs[h->h_nhdrs - 1].h_name.s_len = p - h->h_mark;
+	return true;
+}
+
+/* The name ends on ':' at p: its class, and what the class does. */
+static int
+h1_name_end(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	uint8_t k;
+
+	if (!h1_name_flush(h, c, p))
+		return HTTP1_ERROR;
+	k = (uint8_t)http1_hdr_kind((const char *)c->c_b + h->h_mark,
+	    p - h->h_mark);
+	h->h_hkind = k;
+	if (k == HTTP1_H_TRANSFER_ENCODING) {
+		/* several Transfer-Encoding fields are one list: chunked
+		 * must end the last (Debian's CVE-2020-8287 fix) */
+		h->h_pflags |= H1_P_TE;
+		h->h_pflags &= ~H1_P_CHUNKED;
+	}
+	if (h->h_pflags & (H1_P_TRAILING | H1_P_LEX))
+		return H1_GO;
+	h->h_hdrs[h->h_nhdrs - 1].h_kind = k;
+	if (k == HTTP1_H_HOST && h->h_nhost++ == 0)
+		h->h_host = (int16_t)(h->h_nhdrs - 1);
+	return H1_GO;
+}
+
+/* Connection and Transfer-Encoding: the word an element starting with
+ * c (lower case) may be, or -1. */
+static int
+h1_word_for(uint8_t hkind, unsigned char c)
+{
+	if (hkind == HTTP1_H_TRANSFER_ENCODING)
+		return c == 'c' ? W_CHUNKED : -1;
+	switch (c) {
+	case 'k':
+		return W_KEEP_ALIVE;
+	case 'c':
+		return W_CLOSE;
+	case 'u':
+		return W_UPGRADE;
+	}
+	return -1;
+}
+
+/*
+ * The first byte of a value (not a blank): start its special reading.
+ * Content-Length is digits, given once; an Upgrade field with a value
+ * asks for an upgrade.
+ */
+static int
+h1_value_start(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	unsigned char ch = c->c_b[p];
+	int w;
+
+	h->h_mark = h->h_flushed = p;
+	h->h_vstate = V_NONE;
+	if (h->h_pflags & H1_P_LEX)
+		return H1_GO;
+	switch (h->h_hkind) {
+	case HTTP1_H_CONTENT_LENGTH:
+		if (ch < '0' || ch > '9')
+			return h1_bad(h, c, p, W_CL);
+		if (h->h_pflags & H1_P_LENGTH)
+			return h1_bad(h, c, p,
+			    "unexpected content-length header");
+		h->h_pflags |= H1_P_LENGTH;
+		h->h_clen = (uint64_t)(ch - '0');
+		h->h_vstate = V_CL_NUM;
+		break;
+	case HTTP1_H_UPGRADE:
+		h->h_pflags |= H1_P_UPGRADE;
+		break;
+	case HTTP1_H_CONNECTION:
+	case HTTP1_H_PROXY_CONNECTION:
+	case HTTP1_H_TRANSFER_ENCODING:
+		w = h1_word_for(h->h_hkind, ch | 0x20);
+		h->h_vstate = w < 0 ? V_TOKEN : (uint8_t)(V_MATCH + w);
+		h->h_idx = 0;
+		break;
+	}
+	return H1_GO;
+}
+
+/* One byte of a Connection or Transfer-Encoding value after the first
+ * (http-parser's reading of the list, its quirks included). */
+static void
+h1_token_step(struct http1 *h, unsigned char ch)
+{
+	unsigned char c = ch | 0x20;
+	uint8_t v = h->h_vstate;
+	int w;
+
+	if (v >= V_DONE) {
+		if (ch == ',' && h->h_hkind != HTTP1_H_TRANSFER_ENCODING) {
+			h->h_pflags |= h1_word_flag[v - V_DONE];
+			h->h_vstate = V_TOK_START;
+		} else if (ch != ' ')
+			h->h_vstate = V_TOKEN;
+	} else if (v >= V_MATCH) {
+		w = v - V_MATCH;
+		if (c != (unsigned char)h1_words[w][++h->h_idx])
+			h->h_vstate = V_TOKEN;
+		else if (h1_words[w][h->h_idx + 1] == '\0')
+			h->h_vstate = (uint8_t)(V_DONE + w);
+	} else if (v == V_TOKEN) {
+		if (ch == ',')
+			h->h_vstate = V_TOK_START;
+	} else if (v == V_TOK_START) {
+		if ((w = h1_word_for(h->h_hkind, c)) >= 0) {
+			h->h_vstate = (uint8_t)(V_MATCH + w);
+			h->h_idx = 0;
+		} else if (h1_is(c, H1_C_TCHAR))
+			h->h_vstate = V_TOKEN;
+		else if (c != ' ')
+			h->h_vstate = V_GENERAL;
+	}
+}
+
+/* Value bytes [from, p) through the special reading; the first byte a
+ * Content-Length refuses, or p. */
+static uint32_t
+h1_value_run(struct http1 *h, const unsigned char *b, uint32_t from,
+    uint32_t p)
+{
+	unsigned char ch;
+
+	for (; from < p; from++) {
+		ch = b[from];
+		if (h->h_vstate == V_CL_NUM) {
+			if (ch == ' ')
+				h->h_vstate = V_CL_WS;
+			else if (ch < '0' || ch > '9' ||
+			    h->h_clen > (UINT64_MAX - 10) / 10)
+				return from;
+			else
+				h->h_clen = h->h_clen * 10 + (uint64_t)(ch - '0');
+		} else if (h->h_vstate == V_CL_WS) {
+			if (ch != ' ')
+				return from;
+		} else if (h->h_vstate != V_GENERAL)
+			h1_token_step(h, ch);
+	}
+	return p;
+}
+
+/*
+ * The value read so far ends at p: its special reading, count and slice
+ * (blanks at its end stay until the line ends).
+ */
+static int
+h1_value_flush(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	uint32_t from = h->h_flushed == h->h_mark ? h->h_mark + 1 :
+	    h->h_flushed;
+
+	if (h->h_vstate != V_NONE && from < p &&
+	    (from = h1_value_run(h, c->c_b, from, p)) < p)
+		return h1_bad(h, c, from, W_CL);
+	if (h->h_pflags & (H1_P_TRAILING | H1_P_LEX)) {
+		h->h_flushed = p;
+		return H1_GO;
+	}
+	if (!h1_count(h, p - h->h_flushed)) {
+		c->c_pos = p;
+		return h1_fail(h, HTTP1_E_TOO_LARGE, NULL);
+	}
+	h->h_flushed = p;
+	h->h_hdrs[h->h_nhdrs - 1].h_value.s_off = h->h_mark;
+	h->h_hdrs[h->h_nhdrs - 1].h_value.s_len = p - h->h_mark;
+	return H1_GO;
+}
+
+/*
+ * A response's Transfer-Encoding value: is chunked applied, once, last,
+ * over all its fields together (RFC 9112 6.1)?  "chunked, chunked"
+ * would otherwise be read until close.
+ */
+static void
+h1_te_codings(struct http1 *h, const unsigned char *v, uint32_t len)
+{
+	uint32_t i = 0, s, e;
+
+	while (i < len) {
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		for (s = i; i < len && v[i] != ','; i++)
+			;
+		for (e = i; e > s && (v[e - 1] == ' ' || v[e - 1] == '\t');
+		    e--)
+			;
+		if (e == s)
+			continue;
+		h->h_pflags &= ~H1_P_TE_LAST;
+		if (e - s == 7 &&
+		    strncasecmp((const char *)v + s, "chunked", 7) == 0) {
+			h->h_pflags |= (h->h_pflags & H1_P_TE_ONCE) ?
+			    H1_P_TE_TWICE : H1_P_TE_ONCE;
+			h->h_pflags |= H1_P_TE_LAST;
+		}
+	}
+}
+
+/* The value ends at p (CR or LF): flags, the slice without its
+ * trailing blanks. */
+static int
+h1_value_end(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	struct http1_slice *v;
+	int rc;
+
+	if ((rc = h1_value_flush(h, c, p)) != H1_GO)
+		return rc;
+	if (h->h_vstate >= V_DONE)
+		h->h_pflags |= h1_word_flag[h->h_vstate - V_DONE];
+	if (h->h_pflags & (H1_P_TRAILING | H1_P_LEX))
+		return H1_GO;
+	v = &h->h_hdrs[h->h_nhdrs - 1].h_value;
+	while (v->s_len > 0 && (c->c_b[v->s_off + v->s_len - 1] == ' ' ||
+	    c->c_b[v->s_off + v->s_len - 1] == '\t'))
+		v->s_len--;
+	if (h->h_hkind == HTTP1_H_TRANSFER_ENCODING &&
+	    h->h_type == HTTP1_RESPONSE)
+		h1_te_codings(h, c->c_b + v->s_off, v->s_len);
+	return H1_GO;
+}
+
+/* An empty value: the line ends at p already. */
+static void
+h1_value_empty(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	struct http1_slice *v;
+
+	if (h->h_pflags & H1_P_LEX)
+		return;
+	if (h->h_hkind == HTTP1_H_CONTENT_LENGTH)
+		h->h_pflags |= H1_P_CL_EMPTY;
+	if (h->h_pflags & H1_P_TRAILING)
+		return;
+	/* where the next line starts, as http-parser gave it */
+	v = &h->h_hdrs[h->h_nhdrs - 1].h_value;
+	v->s_off = p + (c->c_b[p] == '\r' ? 2 : 1);
+	v->s_len = 0;
+}
+
+/* A field name stopped on something else than ':' at p. */
+static int
+h1_name_stop(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	h->h_state = H1_S_NAME;
+	if (p >= c->c_stop && p < c->c_end)
+		return h1_out(h, c, p);		/* the head bound */
+	if (!h1_name_flush(h, c, p))
+		return HTTP1_ERROR;
+	if (p >= c->c_end)
+		return h1_out(h, c, p);
+	return h1_bad(h, c, p, W_NAME);
+}
+
+/* A field value stopped on something else than its line end at p. */
+static int
+h1_value_stop(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	int rc;
+
+	h->h_state = H1_S_VALUE;
+	if (p >= c->c_stop && p < c->c_end)
+		return h1_out(h, c, p);		/* the head bound */
+	if ((rc = h1_value_flush(h, c, p)) != H1_GO)
+		return rc;
+	if (p >= c->c_end)
+		return h1_out(h, c, p);
+	return h1_bad(h, c, p, W_VALUE);
+}
+
+/* A valid Host value: uri-host [ ":" port ], possibly empty. */
+static bool
+h1_host_ok(const unsigned char *v, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		if (!h1_is(v[i], H1_C_HOST))
+			return false;
+	return true;
+}
+
+/*
+ * Checks over the whole head.  A request has a valid target and at most
+ * one Host, a valid one (RFC 9112 3.2: anything else is a 400).  In a
+ * response the chunked coding is applied once at most and is the last
+ * one (RFC 9112 6.1), over all Transfer-Encoding fields together.  A
+ * request's transfer-encoding is judged by the worker's header policy
+ * (anything but one "chunked" is a 501 there).
+ */
+static int
+h1_head_check(struct http1 *h, struct h1_cur *c)
+{
+	const struct http1_slice *v;
+
+	if (h->h_type == HTTP1_RESPONSE) {
+		if ((h->h_pflags & H1_P_TE_TWICE) ||
+		    (h->h_pflags & (H1_P_TE_ONCE | H1_P_TE_LAST)) ==
+		    H1_P_TE_ONCE)
+			return h1_fail(h, HTTP1_E_TE,
+			    "chunked is not applied once, last");
+		return H1_GO;
+	}
+	if (h->h_pflags & H1_P_BADTARGET)
+		return h1_fail(h, HTTP1_E_PROTOCOL, W_TARGET);
+	if (h->h_nhost == 0)
+		return H1_GO;
+	v = &h->h_hdrs[h->h_host].h_value;
+	if (!h1_host_ok(c->c_b + v->s_off, v->s_len))
+		return h1_fail(h, HTTP1_E_PROTOCOL, "invalid host header");
+	if (h->h_nhost > 1)
+		return h1_fail(h, HTTP1_E_PROTOCOL,
+		    "more than one host header");
+	return H1_GO;
+}
+
+/*
+ * The empty line ends at the LF at p.  The head: pause before the LF
+ * (HTTP1_HEAD); 1xx, 204 and 304 have no body whatever their fields say
+ * (RFC 9112 6.3), nor has the answer to HEAD.  The trailer section: the
+ * message ends with the LF.
+ */
+static int
+h1_head_end(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	uint16_t st = h->h_status;
+	int rc;
+
+	c->c_pos = p;
+	if (h->h_pflags & H1_P_TRAILING) {
+		c->c_pos = p + 1;
+		h->h_flags |= HTTP1_F_DONE;
+		h->h_state = H1_S_START;
+		return HTTP1_DONE;
+	}
+	h->h_head_end = p + 1;
+	h->h_state = H1_S_HEAD_LF;
+	if (h->h_pflags & H1_P_LEX)
+		return HTTP1_HEAD;
+	/* Transfer-Encoding next to Content-Length (RFC 9112 6.1) */
+	if ((h->h_pflags & (H1_P_TE | H1_P_LENGTH)) ==
+	    (H1_P_TE | H1_P_LENGTH))
+		return h1_fail(h, HTTP1_E_PROTOCOL,
+		    "unexpected content-length header");
+	if ((rc = h1_head_check(h, c)) != H1_GO)
+		return rc;
+	h->h_flags |= HTTP1_F_HEAD;
+	if (h->h_type == HTTP1_RESPONSE && (st / 100 == 1 || st == 204 ||
+	    st == 304)) {
+		h->h_flags |= HTTP1_F_NOSTATUSBODY;
+		h->h_pflags |= H1_P_SKIPBODY;
+	} else if (h->h_flags & HTTP1_F_NOBODY)
+		h->h_pflags |= H1_P_SKIPBODY;
+	return HTTP1_HEAD;
+}
+
+/* A field line starts at p with no name: the empty line, or refused. */
+static int
+h1_line_other(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	unsigned char ch = c->c_b[p];
+
+	if (ch == ' ' || ch == '\t')
+		return h1_bad(h, c, p, W_FOLD);
+	if (ch != '\r' && (ch != '\n' || (h->h_pflags & H1_P_TRAILING)))
+		return h1_bad(h, c, p, W_NAME);
+	if (h->h_pflags & H1_P_CL_EMPTY)
+		return h1_bad(h, c, p, W_CL);
+	if (ch == '\n')
+		return h1_head_end(h, c, p);
+	c->c_pos = p + 1;
+	h->h_state = H1_S_END_LF;
+	return H1_GO;
+}
+
+/*
+ * Field lines up to the empty line: one pass from any state, the common
+ * line (name, ':', blanks, value, line end) straight through.
+ */
+int
+h1_fields(struct http1 *h, struct h1_cur *c)
+{
+	const unsigned char *b = c->c_b;
+	uint32_t p = c->c_pos;
+	int rc;
+
+	switch (h->h_state) {
+	case H1_S_FIELD:
+field:
+		h->h_state = H1_S_FIELD;
+		if (p >= c->c_stop)
+			return h1_out(h, c, p);
+		if (!h1_is(b[p], H1_C_TCHAR))
+			return h1_line_other(h, c, p);
+		if (h->h_pflags & H1_P_CL_EMPTY)
+			return h1_bad(h, c, p, W_CL);
+		h->h_pflags &= ~H1_P_RECORDED;
+		h->h_mark = h->h_flushed = p++;
+		/* FALLTHROUGH */
+	case H1_S_NAME:
+		while (p < c->c_stop && h1_is(b[p], H1_C_TCHAR))
+			p++;
+		if (p >= c->c_stop || b[p] != ':')
+			return h1_name_stop(h, c, p);
+		if ((rc = h1_name_end(h, c, p)) != H1_GO)
+			return rc;
+		p++;
+		/* FALLTHROUGH */
+	case H1_S_OWS:
+		while (p < c->c_stop && (b[p] == ' ' || b[p] == '\t'))
+			p++;
+		h->h_state = H1_S_OWS;
+		if (p >= c->c_stop)
+			return h1_out(h, c, p);
+		if (!h1_is(b[p], H1_C_VALUE)) {
+			if ((b[p] != '\r' && b[p] != '\n') || (b[p] == '\n' &&
+			    (h->h_pflags & H1_P_TRAILING)))
+				return h1_bad(h, c, p, W_VALUE);
+			h1_value_empty(h, c, p);
+			if (b[p++] == '\n')
+				goto field;
+			goto value_lf;
+		}
+		if ((rc = h1_value_start(h, c, p)) != H1_GO)
+			return rc;
+		p++;
+		/* FALLTHROUGH */
+	case H1_S_VALUE:
+		while (p < c->c_stop && h1_is(b[p], H1_C_VALUE))
+			p++;
+		if (p >= c->c_stop || (b[p] != '\r' && (b[p] != '\n' ||
+		    (h->h_pflags & H1_P_TRAILING))))
+			return h1_value_stop(h, c, p);
+		if ((rc = h1_value_end(h, c, p)) != H1_GO)
+			return rc;
+		if (b[p++] == '\n')
+			goto field;
+		/* FALLTHROUGH */
+	case H1_S_VALUE_LF:
+value_lf:
+		h->h_state = H1_S_VALUE_LF;
+		if (p >= c->c_stop)
+			return h1_out(h, c, p);
+		if (b[p] != '\n')
+			return h1_bad(h, c, p, W_CRLF);
+		p++;
+		goto field;
+	default:	/* H1_S_END_LF */
+		if (p >= c->c_stop)
+			return h1_out(h, c, p);
+		if (b[p] != '\n')
+			return h1_bad(h, c, p, W_CRLF);
+		return h1_head_end(h, c, p);
+	}
+}
