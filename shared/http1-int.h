@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "http1.h"
 
@@ -30,6 +31,58 @@
 #define H1_C_ALPHA	0x20
 
 extern const uint8_t h1_cls[256];
+
+/* The first byte of b[p, stop) not of class cls, or stop: four bytes a
+ * round, one test each. */
+static inline uint32_t
+h1_span(const unsigned char *b, uint32_t p, uint32_t stop, uint8_t cls)
+{
+	for (; stop - p >= 4; p += 4) {
+		if (!(h1_cls[b[p]] & cls))
+			return p;
+		if (!(h1_cls[b[p + 1]] & cls))
+			return p + 1;
+		if (!(h1_cls[b[p + 2]] & cls))
+			return p + 2;
+		if (!(h1_cls[b[p + 3]] & cls))
+			return p + 3;
+	}
+	while (p < stop && (h1_cls[b[p]] & cls))
+		p++;
+	return p;
+}
+
+/*
+ * h1_span() for H1_C_VALUE, eight bytes a round where the byte order
+ * allows: a word holds a byte that is no value byte when one is below
+ * 0x20 or is 0x7f (the lowest such byte is found exactly; bytes from
+ * 0x80 are obs-text), and HTAB, the one control a value may hold, is
+ * stepped over.
+ */
+static inline uint32_t
+h1_span_value(const unsigned char *b, uint32_t p, uint32_t stop)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w, d, m;
+
+	while (stop - p >= 8) {
+		memcpy(&w, b + p, sizeof(w));
+		d = w ^ 0x7f7f7f7f7f7f7f7fULL;
+		m = ((w - 0x2020202020202020ULL) & ~w) |
+		    ((d - 0x0101010101010101ULL) & ~d);
+		m &= 0x8080808080808080ULL;
+		if (m == 0) {
+			p += 8;
+			continue;
+		}
+		p += (uint32_t)__builtin_ctzll(m) >> 3;
+		if (b[p] != '\t')
+			return p;
+		p++;
+	}
+#endif
+	return h1_span(b, p, stop, H1_C_VALUE);
+}
 
 /* Where the parser is.  The head states come first: h1_is_head(). */
 enum h1_state {
@@ -84,7 +137,6 @@ h1_is_head(uint8_t st)
 #define H1_P_TRAILING	0x0080	/* reading the trailer section */
 #define H1_P_SKIPBODY	0x0100	/* no body whatever the fields say */
 #define H1_P_BADTARGET	0x0200	/* the target has '#' or a bad authority */
-#define H1_P_RECORDED	0x0400	/* this field has its h_hdrs entry */
 #define H1_P_CL_EMPTY	0x0800	/* an empty Content-Length: refused at
 				 * the next line's first byte */
 #define H1_P_TE_ONCE	0x1000	/* response: a chunked coding */

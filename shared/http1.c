@@ -123,20 +123,34 @@ h1_ld8(const char *p)
 /*
  * p[0, n) is lit ignoring case.  lit is lower-case letters and '-', p
  * token characters: setting bit 5 lowers a letter and leaves '-' alone,
- * and turns no other token character into either.
+ * and turns no other token character into either.  Words of 8, 4, 2
+ * bytes, then one byte: n is a constant where this is inlined.
  */
 static inline bool
 h1_ieq(const char *p, const char *lit, size_t n)
 {
+	uint32_t a4, l4;
+	uint16_t a2, l2;
 	size_t i = 0;
 
 	for (; i + 8 <= n; i += 8)
 		if ((h1_ld8(p + i) | 0x2020202020202020ULL) != h1_ld8(lit + i))
 			return false;
-	for (; i < n; i++)
-		if (((unsigned char)p[i] | 0x20) != (unsigned char)lit[i])
+	if (i + 4 <= n) {
+		memcpy(&a4, p + i, 4);
+		memcpy(&l4, lit + i, 4);
+		if ((a4 | 0x20202020U) != l4)
 			return false;
-	return true;
+		i += 4;
+	}
+	if (i + 2 <= n) {
+		memcpy(&a2, p + i, 2);
+		memcpy(&l2, lit + i, 2);
+		if ((uint16_t)(a2 | 0x2020U) != l2)
+			return false;
+		i += 2;
+	}
+	return i == n || ((unsigned char)p[i] | 0x20) == (unsigned char)lit[i];
 }
 
 #define H1_IS(p, n, lit)	((n) == sizeof(lit) - 1 && \

@@ -5,7 +5,7 @@
  * http1_eof()); the decision is http-parser's, kept as it was.
  *
  * The chunked framing is strict (RFC 9112 7.1): chunk-size is 1 to 16 hex
- * digits; then optional blanks (SP first) and extensions that start with
+ * digits, below 0xfffffffffffffff0; then optional blanks (SP first) and extensions that start with
  * ';' and hold no control byte; lines end in CRLF exactly; data is
  * followed by CRLF exactly; the trailer section is field lines without
  * control bytes, none starting with a blank (obs-fold), up to an empty
@@ -171,7 +171,10 @@ h1_chunk_size(struct http1 *h, unsigned char ch)
 				h->h_idx = 0;
 				h->h_state = H1_S_CK_SIZE;
 			}
-			if (++h->h_idx > 16)
+			/* 16 digits at most, and http-parser's bound on
+			 * the value: no size from 0xfffffffffffffff0 on */
+			if (++h->h_idx > 16 ||
+			    h->h_clen > (UINT64_MAX - 16) / 16)
 				return h1_fail(h, HTTP1_E_PROTOCOL, W_CHUNK);
 			h->h_clen = h->h_clen * 16 + (uint64_t)d;
 			return H1_GO;

@@ -163,8 +163,7 @@ h1_method(struct http1 *h, struct h1_cur *c)
 	size_t n, v;
 	int k;
 
-	while (p < c->c_stop && h1_is(b[p], H1_C_TCHAR))
-		p++;
+	p = h1_span(b, p, c->c_stop, H1_C_TCHAR);
 	n = p - h->h_mark;
 	if (h->h_pflags & H1_P_LEX)
 		v = n;
@@ -311,8 +310,7 @@ h1_target(struct http1 *h, struct h1_cur *c)
 		p = c->c_pos;
 	}
 	for (;;) {
-		while (p < c->c_stop && h1_is(b[p], H1_C_TARGET))
-			p++;
+		p = h1_span(b, p, c->c_stop, H1_C_TARGET);
 		if (p >= c->c_stop || b[p] != '#')
 			break;
 		h->h_pflags |= H1_P_BADTARGET;	/* no fragment (RFC 9112 3.2) */
@@ -341,28 +339,46 @@ h1_target(struct http1 *h, struct h1_cur *c)
 	return H1_GO;
 }
 
+static inline bool
+h1_digit(unsigned char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
 /*
  * "HTTP/" DIGIT "." DIGIT, and SP in a status line; h_idx bytes of it
- * seen so far.
+ * seen so far.  All of it at once when the bytes are there and right;
+ * else byte by byte, to refuse the first wrong one.
  */
 static int
 h1_version(struct http1 *h, struct h1_cur *c)
 {
 	static const char pat[] = "HTTP/d.d ";
-	const unsigned char *b = c->c_b;
+	const unsigned char *b = c->c_b, *v;
 	uint32_t p = c->c_pos;
 	uint8_t want = h->h_type == HTTP1_RESPONSE ? 9 : 8;
 	unsigned char ch;
 
+	v = b + p;
+	if (h->h_idx == 0 && c->c_stop - p >= want &&
+	    memcmp(v, "HTTP/", 5) == 0 && h1_digit(v[5]) && v[6] == '.' &&
+	    h1_digit(v[7]) && (want == 8 || v[8] == ' ')) {
+		h->h_major = (uint8_t)(v[5] - '0');
+		h->h_minor = (uint8_t)(v[7] - '0');
+		h->h_idx = want;
+		p += want;
+		if (h->h_type == HTTP1_RESPONSE)
+			h1_begun(h);
+	}
 	for (; h->h_idx < want; h->h_idx++, p++) {
 		if (p >= c->c_stop)
 			return h1_out(h, c, p);
 		ch = b[p];
 		if (pat[h->h_idx] != 'd' ? ch != (unsigned char)pat[h->h_idx] :
-		    ch < '0' || ch > '9')
+		    !h1_digit(ch))
 			return h1_bad(h, c, p, W_VERSION);
 		if (h->h_idx == 0 && h->h_type == HTTP1_RESPONSE)
-			h1_begun(h);
+			h1_begun(h);	/* 'H' begins a response */
 		else if (h->h_idx == 5)
 			h->h_major = (uint8_t)(ch - '0');
 		else if (h->h_idx == 7)
@@ -401,8 +417,7 @@ h1_status(struct http1 *h, struct h1_cur *c)
 		h->h_mark = p;
 		h->h_state = H1_S_REASON;
 	}
-	while (p < c->c_stop && h1_is(b[p], H1_C_VALUE))
-		p++;
+	p = h1_span_value(b, p, c->c_stop);
 	if (p < c->c_end || h->h_mark < p) {
 		h->h_reason.s_off = h->h_mark;
 		h->h_reason.s_len = p - h->h_mark;
@@ -416,12 +431,94 @@ h1_status(struct http1 *h, struct h1_cur *c)
 	return H1_GO;
 }
 
+/* The line end at b[p] (CRLF or LF, before stop): the next line's
+ * start, or 0. */
+static inline uint32_t
+h1_eol(const unsigned char *b, uint32_t p, uint32_t stop)
+{
+	if (p < stop && b[p] == '\n')
+		return p + 1;
+	if (p + 1 < stop && b[p] == '\r' && b[p + 1] == '\n')
+		return p + 2;
+	return 0;
+}
+
+/* "HTTP/" DIGIT "." DIGIT at v (8 bytes there). */
+static inline bool
+h1_is_version(const unsigned char *v)
+{
+	return memcmp(v, "HTTP/", 5) == 0 && h1_digit(v[5]) && v[6] == '.' &&
+	    h1_digit(v[7]);
+}
+
+/*
+ * The request-line from p at once, the common way: a method of the
+ * table, SP, an origin-form target without '#', SP, the version and
+ * the line end, all before c_stop and within the limit.  Returns where
+ * the fields start, or 0 with nothing changed (the states read it).
+ */
+static uint32_t
+h1_request_fast(struct http1 *h, const struct h1_cur *c, uint32_t p)
+{
+	const unsigned char *b = c->c_b;
+	uint32_t stop = c->c_stop, m1, t1, next;
+	int k;
+
+	m1 = h1_span(b, p, stop, H1_C_TCHAR);
+	if (m1 + 1 >= stop || b[m1] != ' ' || b[m1 + 1] != '/' ||
+	    (k = h1_method_find(b + p, m1 - p)) < 0 || k == H1_M_CONNECT)
+		return 0;
+	t1 = h1_span(b, m1 + 2, stop, H1_C_TARGET);
+	if (stop - t1 < 10 || b[t1] != ' ' || !h1_is_version(b + t1 + 1) ||
+	    (next = h1_eol(b, t1 + 9, stop)) == 0 ||
+	    h->h_hdr_bytes + (t1 - m1 - 1) > h->h_hdr_limit)
+		return 0;
+	h1_begun(h);
+	h->h_method = (uint8_t)k;
+	h->h_hdr_bytes += t1 - m1 - 1;
+	h->h_url.s_off = m1 + 1;
+	h->h_url.s_len = t1 - m1 - 1;
+	h->h_major = (uint8_t)(b[t1 + 6] - '0');
+	h->h_minor = (uint8_t)(b[t1 + 8] - '0');
+	return next;
+}
+
+/*
+ * The status-line from p at once: the version, SP, three digits, then
+ * SP and a reason or the line end, all before c_stop.  Returns where the
+ * fields start, or 0 with nothing changed.
+ */
+static uint32_t
+h1_status_fast(struct http1 *h, const struct h1_cur *c, uint32_t p)
+{
+	const unsigned char *b = c->c_b;
+	uint32_t stop = c->c_stop, r0, r1, next;
+
+	if (stop - p < 13 || !h1_is_version(b + p) || b[p + 8] != ' ' ||
+	    !h1_digit(b[p + 9]) || !h1_digit(b[p + 10]) ||
+	    !h1_digit(b[p + 11]))
+		return 0;
+	r0 = r1 = p + 12;
+	if (b[r0] == ' ')
+		r1 = h1_span_value(b, ++r0, stop);
+	if ((next = h1_eol(b, r1, stop)) == 0)
+		return 0;
+	h1_begun(h);
+	h->h_major = (uint8_t)(b[p + 5] - '0');
+	h->h_minor = (uint8_t)(b[p + 7] - '0');
+	h->h_status = (uint16_t)((b[p + 9] - '0') * 100 +
+	    (b[p + 10] - '0') * 10 + (b[p + 11] - '0'));
+	h->h_reason.s_off = r0;
+	h->h_reason.s_len = r1 - r0;
+	return next;
+}
+
 /* The start line; H1_GO once the fields begin. */
 static int
 h1_start_line(struct http1 *h, struct h1_cur *c)
 {
 	const unsigned char *b = c->c_b;
-	uint32_t p = c->c_pos;
+	uint32_t p = c->c_pos, q;
 	int rc;
 
 	switch (h->h_state) {
@@ -429,6 +526,14 @@ h1_start_line(struct http1 *h, struct h1_cur *c)
 	case H1_S_START_LF:
 		if ((rc = h1_blank(h, c)) != H1_GO)
 			return rc;
+		if (!(h->h_pflags & H1_P_LEX) &&
+		    (q = h->h_type == HTTP1_RESPONSE ?
+		    h1_status_fast(h, c, c->c_pos) :
+		    h1_request_fast(h, c, c->c_pos)) != 0) {
+			c->c_pos = q;
+			h->h_state = H1_S_FIELD;
+			return H1_GO;
+		}
 		if (h->h_type == HTTP1_RESPONSE) {
 			h->h_status = 0;
 			h->h_state = H1_S_VERSION;
@@ -482,9 +587,10 @@ h1_head(struct http1 *h, struct h1_cur *c)
 
 /*
  * The name read so far ends at p: count it and give it its h_hdrs entry
- * (trailers: nothing).  False, with the error set, over a limit.
+ * (trailers: nothing).  A name has its entry once some of it was
+ * counted.  False, with the error set, over a limit.
  */
-static bool
+static inline bool
 h1_name_flush(struct http1 *h, struct h1_cur *c, uint32_t p)
 {
 	struct http1_hdr *hd;
@@ -496,19 +602,19 @@ h1_name_flush(struct http1 *h, struct h1_cur *c, uint32_t p)
 		h1_fail(h, HTTP1_E_TOO_LARGE, NULL);
 		return false;
 	}
-	h->h_flushed = p;
-	if (!(h->h_pflags & H1_P_RECORDED)) {
+	if (h->h_flushed == h->h_mark) {
 		if (h->h_nhdrs == h->h_maxhdrs) {
 			h1_fail(h, HTTP1_E_TOO_MANY, NULL);
 			return false;
 		}
-		h->h_pflags |= H1_P_RECORDED;
 		hd = &h->h_hdrs[h->h_nhdrs++];
 		hd->h_name.s_off = h->h_mark;
 		hd->h_value.s_off = hd->h_value.s_len = 0;
 		hd->h_kind = HTTP1_H_OTHER;
-	}
-	h->h_hdrs[h->h_nhdrs - 1].h_name.s_len = p - h->h_mark;
+	} else
+		hd = &h->h_hdrs[h->h_nhdrs - 1];
+	hd->h_name.s_len = p - h->h_mark;
+	h->h_flushed = p;
 	return true;
 }
 
@@ -518,8 +624,6 @@ h1_name_end(struct http1 *h, struct h1_cur *c, uint32_t p)
 {
 	uint8_t k;
 
-	if (!h1_name_flush(h, c, p))
-		return HTTP1_ERROR;
 	k = (uint8_t)http1_hdr_kind((const char *)c->c_b + h->h_mark,
 	    p - h->h_mark);
 	h->h_hkind = k;
@@ -531,6 +635,8 @@ h1_name_end(struct http1 *h, struct h1_cur *c, uint32_t p)
 	}
 	if (h->h_pflags & (H1_P_TRAILING | H1_P_LEX))
 		return H1_GO;
+	if (!h1_name_flush(h, c, p))
+		return HTTP1_ERROR;
 	h->h_hdrs[h->h_nhdrs - 1].h_kind = k;
 	if (k == HTTP1_H_HOST && h->h_nhost++ == 0)
 		h->h_host = (int16_t)(h->h_nhdrs - 1);
@@ -658,16 +764,56 @@ h1_value_run(struct http1 *h, const unsigned char *b, uint32_t from,
 }
 
 /*
+ * A whole special value b[from - 1, p) the common way: Content-Length
+ * digits alone, a Connection or Transfer-Encoding value that is one of
+ * its words (then blanks).  True when it took the value as the byte by
+ * byte reading would have.
+ */
+static bool
+h1_value_quick(struct http1 *h, const unsigned char *b, uint32_t from,
+    uint32_t p)
+{
+	const char *w;
+	uint32_t i, n;
+
+	if (h->h_vstate == V_CL_NUM) {
+		if (p - from > 18)
+			return false;	/* may be near the bound */
+		for (i = from; i < p && b[i] >= '0' && b[i] <= '9'; i++)
+			h->h_clen = h->h_clen * 10 + (uint64_t)(b[i] - '0');
+		if (i == p)
+			return true;
+		h->h_clen = (uint64_t)(b[from - 1] - '0');
+		return false;
+	}
+	if (h->h_vstate < V_MATCH || h->h_vstate >= V_DONE)
+		return false;
+	w = h1_words[h->h_vstate - V_MATCH];
+	while (p > from && b[p - 1] == ' ')
+		p--;
+	n = (uint32_t)strlen(w);
+	if (p - from != n - 1)
+		return false;
+	for (i = 1; i < n; i++)
+		if ((b[from + i - 1] | 0x20) != (unsigned char)w[i])
+			return false;
+	h->h_vstate = (uint8_t)(h->h_vstate - V_MATCH + V_DONE);
+	return true;
+}
+
+/*
  * The value read so far ends at p: its special reading, count and slice
- * (blanks at its end stay until the line ends).
+ * (blanks at its end stay until the line ends).  whole: the line ends
+ * at p.
  */
 static int
-h1_value_flush(struct http1 *h, struct h1_cur *c, uint32_t p)
+h1_value_flush(struct http1 *h, struct h1_cur *c, uint32_t p, bool whole)
 {
 	uint32_t from = h->h_flushed == h->h_mark ? h->h_mark + 1 :
 	    h->h_flushed;
 
-	if (h->h_vstate != V_NONE && from < p &&
+	if (h->h_vstate != V_NONE && from < p && !(whole &&
+	    from == h->h_mark + 1 && h1_value_quick(h, c->c_b, from, p)) &&
 	    (from = h1_value_run(h, c->c_b, from, p)) < p)
 		return h1_bad(h, c, from, W_CL);
 	if (h->h_pflags & (H1_P_TRAILING | H1_P_LEX)) {
@@ -714,15 +860,14 @@ h1_te_codings(struct http1 *h, const unsigned char *v, uint32_t len)
 	}
 }
 
-/* The value ends at p (CR or LF): flags, the slice without its
- * trailing blanks. */
+/* h1_value_end() for a special value, a trailer, or the grammar alone. */
 static int
-h1_value_end(struct http1 *h, struct h1_cur *c, uint32_t p)
+h1_value_end_slow(struct http1 *h, struct h1_cur *c, uint32_t p)
 {
 	struct http1_slice *v;
 	int rc;
 
-	if ((rc = h1_value_flush(h, c, p)) != H1_GO)
+	if ((rc = h1_value_flush(h, c, p, true)) != H1_GO)
 		return rc;
 	if (h->h_vstate >= V_DONE)
 		h->h_pflags |= h1_word_flag[h->h_vstate - V_DONE];
@@ -735,6 +880,29 @@ h1_value_end(struct http1 *h, struct h1_cur *c, uint32_t p)
 	if (h->h_hkind == HTTP1_H_TRANSFER_ENCODING &&
 	    h->h_type == HTTP1_RESPONSE)
 		h1_te_codings(h, c->c_b + v->s_off, v->s_len);
+	return H1_GO;
+}
+
+/* The value ends at p (CR or LF): flags, the slice without its
+ * trailing blanks (its first byte is no blank). */
+static inline int
+h1_value_end(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	struct http1_hdr *hd;
+	uint32_t e;
+
+	if (h->h_vstate != V_NONE || (h->h_pflags & (H1_P_TRAILING |
+	    H1_P_LEX)))
+		return h1_value_end_slow(h, c, p);
+	if (!h1_count(h, p - h->h_flushed)) {
+		c->c_pos = p;
+		return h1_fail(h, HTTP1_E_TOO_LARGE, NULL);
+	}
+	for (e = p; c->c_b[e - 1] == ' ' || c->c_b[e - 1] == '\t'; e--)
+		;
+	hd = &h->h_hdrs[h->h_nhdrs - 1];
+	hd->h_value.s_off = h->h_mark;
+	hd->h_value.s_len = e - h->h_mark;
 	return H1_GO;
 }
 
@@ -779,7 +947,7 @@ h1_value_stop(struct http1 *h, struct h1_cur *c, uint32_t p)
 	h->h_state = H1_S_VALUE;
 	if (p >= c->c_stop && p < c->c_end)
 		return h1_out(h, c, p);		/* the head bound */
-	if ((rc = h1_value_flush(h, c, p)) != H1_GO)
+	if ((rc = h1_value_flush(h, c, p, false)) != H1_GO)
 		return rc;
 	if (p >= c->c_end)
 		return h1_out(h, c, p);
@@ -790,12 +958,7 @@ h1_value_stop(struct http1 *h, struct h1_cur *c, uint32_t p)
 static bool
 h1_host_ok(const unsigned char *v, uint32_t len)
 {
-	uint32_t i;
-
-	for (i = 0; i < len; i++)
-		if (!h1_is(v[i], H1_C_HOST))
-			return false;
-	return true;
+	return h1_span(v, 0, len, H1_C_HOST) == len;
 }
 
 /*
@@ -892,6 +1055,115 @@ h1_line_other(struct http1 *h, struct h1_cur *c, uint32_t p)
 }
 
 /*
+ * A whole Connection or Proxy-Connection value v[0, n) that is one of
+ * its words, then blanks: its flag (what h1_token_step() would end on).
+ */
+static bool
+h1_conn_quick(struct http1 *h, const unsigned char *v, uint32_t n)
+{
+	static const uint8_t len[] = { 10, 5, 7 };
+	int w;
+	uint32_t i;
+
+	while (n > 0 && v[n - 1] == ' ')
+		n--;
+	if (n == 0 || (w = h1_word_for(HTTP1_H_CONNECTION, v[0] | 0x20)) < 0 ||
+	    n != len[w])
+		return false;
+	for (i = 1; i < n; i++)
+		if ((v[i] | 0x20) != (unsigned char)h1_words[w][i])
+			return false;
+	h->h_pflags |= h1_word_flag[w];
+	return true;
+}
+
+/*
+ * A special value v[0, n) of field kind k, whole, the common way:
+ * Content-Length digits alone (the first one), a Connection word.
+ * False: read it the general way.
+ */
+static bool
+h1_special_quick(struct http1 *h, uint8_t k, const unsigned char *v,
+    uint32_t n)
+{
+	uint64_t cl = 0;
+	uint32_t i;
+
+	if (k == HTTP1_H_CONNECTION || k == HTTP1_H_PROXY_CONNECTION)
+		return h1_conn_quick(h, v, n);
+	if (k != HTTP1_H_CONTENT_LENGTH || n > 19 ||
+	    (h->h_pflags & H1_P_LENGTH))
+		return false;
+	for (i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		cl = cl * 10 + (uint64_t)(v[i] - '0');
+	}
+	h->h_pflags |= H1_P_LENGTH;
+	h->h_clen = cl;
+	return true;
+}
+
+/* The kinds whose values the parser reads (h1_value_start()). */
+#define H1_K_SPECIAL	(1u << HTTP1_H_CONTENT_LENGTH | \
+			 1u << HTTP1_H_CONNECTION | \
+			 1u << HTTP1_H_PROXY_CONNECTION | \
+			 1u << HTTP1_H_UPGRADE | \
+			 1u << HTTP1_H_TRANSFER_ENCODING)
+
+/*
+ * A whole field line from p (a token character) the common way: name,
+ * ':', blanks, a value, CRLF or LF, all before c_stop, within the limits,
+ * nothing to refuse, no special reading past h1_special_quick().
+ * Returns where the next line starts, or 0 with nothing changed: then
+ * the general states read the line.
+ */
+static uint32_t
+h1_line_fast(struct http1 *h, const struct h1_cur *c, uint32_t p)
+{
+	const unsigned char *b = c->c_b;
+	uint32_t stop = c->c_stop, n1, v0, v1, e, next;
+	struct http1_hdr *hd;
+	uint8_t k;
+
+	n1 = h1_span(b, p + 1, stop, H1_C_TCHAR);
+	if (n1 >= stop || b[n1] != ':')
+		return 0;
+	for (v0 = n1 + 1; v0 < stop && (b[v0] == ' ' || b[v0] == '\t'); v0++)
+		;
+	if (v0 >= stop || !h1_is(b[v0], H1_C_VALUE))
+		return 0;	/* an empty value, or a refusal */
+	v1 = h1_span_value(b, v0 + 1, stop);
+	if (v1 >= stop)
+		return 0;
+	if (b[v1] == '\n')
+		next = v1 + 1;
+	else if (b[v1] == '\r' && v1 + 1 < stop && b[v1 + 1] == '\n')
+		next = v1 + 2;
+	else
+		return 0;
+	if (h->h_nhdrs == h->h_maxhdrs || h->h_hdr_bytes + (n1 - p) +
+	    (v1 - v0) > h->h_hdr_limit)
+		return 0;
+	k = (uint8_t)http1_hdr_kind((const char *)b + p, n1 - p);
+	if (((1u << k) & H1_K_SPECIAL) &&
+	    !h1_special_quick(h, k, b + v0, v1 - v0))
+		return 0;
+	for (e = v1; b[e - 1] == ' ' || b[e - 1] == '\t'; e--)
+		;
+	h->h_hdr_bytes += (n1 - p) + (v1 - v0);
+	hd = &h->h_hdrs[h->h_nhdrs++];
+	hd->h_name.s_off = p;
+	hd->h_name.s_len = n1 - p;
+	hd->h_value.s_off = v0;
+	hd->h_value.s_len = e - v0;
+	hd->h_kind = k;
+	if (k == HTTP1_H_HOST && h->h_nhost++ == 0)
+		h->h_host = (int16_t)(h->h_nhdrs - 1);
+	return next;
+}
+
+/*
  * Field lines up to the empty line: one pass from any state, the common
  * line (name, ':', blanks, value, line end) straight through.
  */
@@ -899,7 +1171,7 @@ int
 h1_fields(struct http1 *h, struct h1_cur *c)
 {
 	const unsigned char *b = c->c_b;
-	uint32_t p = c->c_pos;
+	uint32_t p = c->c_pos, q;
 	int rc;
 
 	switch (h->h_state) {
@@ -910,14 +1182,17 @@ field:
 			return h1_out(h, c, p);
 		if (!h1_is(b[p], H1_C_TCHAR))
 			return h1_line_other(h, c, p);
+		if (!(h->h_pflags & (H1_P_CL_EMPTY | H1_P_TRAILING |
+		    H1_P_LEX)) && (q = h1_line_fast(h, c, p)) != 0) {
+			p = q;
+			goto field;
+		}
 		if (h->h_pflags & H1_P_CL_EMPTY)
 			return h1_bad(h, c, p, W_CL);
-		h->h_pflags &= ~H1_P_RECORDED;
 		h->h_mark = h->h_flushed = p++;
 		/* FALLTHROUGH */
 	case H1_S_NAME:
-		while (p < c->c_stop && h1_is(b[p], H1_C_TCHAR))
-			p++;
+		p = h1_span(b, p, c->c_stop, H1_C_TCHAR);
 		if (p >= c->c_stop || b[p] != ':')
 			return h1_name_stop(h, c, p);
 		if ((rc = h1_name_end(h, c, p)) != H1_GO)
@@ -925,6 +1200,8 @@ field:
 		p++;
 		/* FALLTHROUGH */
 	case H1_S_OWS:
+		if (p < c->c_stop && b[p] == ' ')
+			p++;	/* the usual one */
 		while (p < c->c_stop && (b[p] == ' ' || b[p] == '\t'))
 			p++;
 		h->h_state = H1_S_OWS;
@@ -944,8 +1221,7 @@ field:
 		p++;
 		/* FALLTHROUGH */
 	case H1_S_VALUE:
-		while (p < c->c_stop && h1_is(b[p], H1_C_VALUE))
-			p++;
+		p = h1_span_value(b, p, c->c_stop);
 		if (p >= c->c_stop || (b[p] != '\r' && (b[p] != '\n' ||
 		    (h->h_pflags & H1_P_TRAILING))))
 			return h1_value_stop(h, c, p);
