@@ -95,43 +95,10 @@ wrk_hdr_eq(const char *base, struct http1_slice s, const char *lit)
 	return ieq(base + s.s_off, s.s_len, lit);
 }
 
-/*
- * The headers the proxy treats specially (x-envoy-* aside), by name
- * length: no more than two share a length, so a lookup costs an index
- * and at most two compares.
- */
-#define HK_MAXLEN	17
-static const struct {
-	const char	*hk_name[2];
-	enum wrk_hkind	 hk_kind[2];
-} hkinds[HK_MAXLEN + 1] = {
-	[2] = { { "te" }, { WRK_H_TE } },
-	[4] = { { "host", "date" }, { WRK_H_HOST, WRK_H_DATE } },
-	[6] = { { "expect", "server" }, { WRK_H_EXPECT, WRK_H_SERVER } },
-	[7] = { { "upgrade" }, { WRK_H_UPGRADE } },
-	[10] = { { "connection", "keep-alive" },
-	    { WRK_H_CONNECTION, WRK_H_KEEP_ALIVE } },
-	[12] = { { "x-request-id" }, { WRK_H_X_REQUEST_ID } },
-	[14] = { { "content-length" }, { WRK_H_CONTENT_LENGTH } },
-	[15] = { { "x-forwarded-for" }, { WRK_H_X_FORWARDED_FOR } },
-	[16] = { { "proxy-connection" }, { WRK_H_PROXY_CONNECTION } },
-	[17] = { { "transfer-encoding", "x-forwarded-proto" },
-	    { WRK_H_TRANSFER_ENCODING, WRK_H_X_FORWARDED_PROTO } },
-};
-
 enum wrk_hkind
 wrk_hdr_kind(const char *n, size_t len)
 {
-	int i;
-
-	if (len > 8 && strncasecmp(n, "x-envoy-", 8) == 0)
-		return WRK_H_X_ENVOY;
-	if (len > HK_MAXLEN)
-		return WRK_H_OTHER;
-	for (i = 0; i < 2 && hkinds[len].hk_name[i] != NULL; i++)
-		if (strncasecmp(n, hkinds[len].hk_name[i], len) == 0)
-			return hkinds[len].hk_kind[i];
-	return WRK_H_OTHER;
+	return (enum wrk_hkind)http1_hdr_kind(n, len);
 }
 
 /* Next comma-separated token of [*pp, end), blanks trimmed; false at end. */
@@ -193,8 +160,7 @@ wrk_hdr_mark_request(const char *base, struct http1_hdr *h, uint16_t n,
 	memset(ri, 0, sizeof(*ri));
 	ri->ri_host = ri->ri_rid = -1;
 	for (i = 0; i < n; i++) {
-		enum wrk_hkind k = wrk_hdr_kind(base + h[i].h_name.s_off,
-		    h[i].h_name.s_len);
+		enum wrk_hkind k = WRK_H_KIND(h[i].h_kind);
 		uint32_t drop = 0;
 
 		switch (k) {
@@ -299,8 +265,7 @@ wrk_hdr_mark_response(const char *base, struct http1_hdr *h, uint16_t n,
 
 	memset(si, 0, sizeof(*si));
 	for (i = 0; i < n; i++) {
-		enum wrk_hkind k = wrk_hdr_kind(base + h[i].h_name.s_off,
-		    h[i].h_name.s_len);
+		enum wrk_hkind k = WRK_H_KIND(h[i].h_kind);
 		uint32_t drop = 0;
 
 		switch (k) {
