@@ -21,7 +21,7 @@
  * target loop stops on it.  HOST: uri-host [ ":" port ] (RFC 3986 3.2.2)
  * as a Host value or an absolute-form authority may spell it.  USER: the
  * characters of an authority the target grammar takes (userinfo, '['
- * and ']').  ALPHA: A-Z, a-z.
+ * and ']').  ALPHA: A-Z, a-z.  VCHAR: a value byte other than a blank.
  */
 #define H1_C_TCHAR	0x01
 #define H1_C_VALUE	0x02
@@ -29,6 +29,7 @@
 #define H1_C_HOST	0x08
 #define H1_C_USER	0x10
 #define H1_C_ALPHA	0x20
+#define H1_C_VCHAR	0x40	/* VCHAR and obs-text: a value's first byte */
 
 extern const uint8_t h1_cls[256];
 

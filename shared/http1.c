@@ -25,12 +25,12 @@ uint32_t	 h1_max_head = H1_MAX_HEAD_MIN;
 
 /* Byte classes (http1-int.h). */
 #define T	H1_C_TCHAR
-#define V	H1_C_VALUE
+#define V	(H1_C_VALUE | H1_C_VCHAR)
 #define G	H1_C_TARGET
 #define S	H1_C_HOST
 #define A	H1_C_ALPHA
 const uint8_t h1_cls[256] = {
-	['\t'] = V,			[' '] = V,
+	['\t'] = H1_C_VALUE,		[' '] = H1_C_VALUE,
 	['!'] = T | V | G | S,		['"'] = V | G,
 	['#'] = T | V,			['$' ... '\''] = T | V | G | S,
 	['(' ... ')'] = V | G | S,	['*' ... '+'] = T | V | G | S,
@@ -249,7 +249,6 @@ http1_init(struct http1 *h, enum http1_kind kind,
 	h->h_hdrs = hdrs;
 	h->h_maxhdrs = maxhdrs;
 	h->h_hdr_limit = hdr_limit;
-	h->h_host = -1;
 }
 
 /* Run the parts over c until one stops. */
@@ -272,8 +271,10 @@ h1_run(struct http1 *h, struct h1_cur *c)
 		else
 			rc = h1_head(h, c);
 	} while (rc == H1_GO);
+	/* HTTP1_HEAD leaves the last LF unread, but it was counted */
 	if (h1_counted(h) && rc != HTTP1_ERROR)
-		h->h_nread = (uint32_t)((int64_t)c->c_pos - c->c_nbase);
+		h->h_nread = (uint32_t)((int64_t)c->c_pos - c->c_nbase +
+		    (rc == HTTP1_HEAD));
 	return rc;
 }
 

@@ -124,7 +124,7 @@ struct http1 {
 	uint8_t		 h_minor;
 	uint8_t		 h_url_state;	/* request target grammar */
 	uint16_t	 h_status;
-	int16_t		 h_host;	/* first Host field, -1: none */
+	uint16_t	 h_host;	/* first Host field, when h_nhost > 0 */
 	uint16_t	 h_nhost;
 	uint32_t	 h_pflags;	/* framing facts, H1_P_* */
 	uint32_t	 h_mark;	/* where the current token began */

@@ -113,7 +113,6 @@ h1_begin(struct http1 *h)
 	h->h_url.s_off = h->h_url.s_len = 0;
 	h->h_reason.s_off = h->h_reason.s_len = 0;
 	h->h_head_end = 0;
-	h->h_host = -1;
 	h->h_nhost = 0;
 	h->h_idx = 0;
 }
@@ -639,7 +638,7 @@ h1_name_end(struct http1 *h, struct h1_cur *c, uint32_t p)
 		return HTTP1_ERROR;
 	h->h_hdrs[h->h_nhdrs - 1].h_kind = k;
 	if (k == HTTP1_H_HOST && h->h_nhost++ == 0)
-		h->h_host = (int16_t)(h->h_nhdrs - 1);
+		h->h_host = (uint16_t)(h->h_nhdrs - 1);
 	return H1_GO;
 }
 
@@ -1122,17 +1121,23 @@ static uint32_t
 h1_line_fast(struct http1 *h, const struct h1_cur *c, uint32_t p)
 {
 	const unsigned char *b = c->c_b;
-	uint32_t stop = c->c_stop, n1, v0, v1, e, next;
+	uint32_t stop = c->c_stop, n1, v0, v1, e, next, nbytes;
+	uint16_t nh = h->h_nhdrs;
 	struct http1_hdr *hd;
 	uint8_t k;
 
 	n1 = h1_span(b, p + 1, stop, H1_C_TCHAR);
-	if (n1 >= stop || b[n1] != ':')
+	if (n1 + 2 >= stop || b[n1] != ':')
 		return 0;
-	for (v0 = n1 + 1; v0 < stop && (b[v0] == ' ' || b[v0] == '\t'); v0++)
-		;
-	if (v0 >= stop || !h1_is(b[v0], H1_C_VALUE))
-		return 0;	/* an empty value, or a refusal */
+	v0 = n1 + 1;
+	if (b[v0] != ' ' || !h1_is(b[v0 + 1], H1_C_VCHAR)) {
+		/* other than the usual single SP */
+		while (v0 < stop && (b[v0] == ' ' || b[v0] == '\t'))
+			v0++;
+		if (v0 >= stop || !h1_is(b[v0], H1_C_VALUE))
+			return 0;	/* an empty value, or a refusal */
+	} else
+		v0++;
 	v1 = h1_span_value(b, v0 + 1, stop);
 	if (v1 >= stop)
 		return 0;
@@ -1142,8 +1147,8 @@ h1_line_fast(struct http1 *h, const struct h1_cur *c, uint32_t p)
 		next = v1 + 2;
 	else
 		return 0;
-	if (h->h_nhdrs == h->h_maxhdrs || h->h_hdr_bytes + (n1 - p) +
-	    (v1 - v0) > h->h_hdr_limit)
+	nbytes = h->h_hdr_bytes + (n1 - p) + (v1 - v0);
+	if (nh == h->h_maxhdrs || nbytes > h->h_hdr_limit)
 		return 0;
 	k = (uint8_t)http1_hdr_kind((const char *)b + p, n1 - p);
 	if (((1u << k) & H1_K_SPECIAL) &&
@@ -1151,15 +1156,16 @@ h1_line_fast(struct http1 *h, const struct h1_cur *c, uint32_t p)
 		return 0;
 	for (e = v1; b[e - 1] == ' ' || b[e - 1] == '\t'; e--)
 		;
-	h->h_hdr_bytes += (n1 - p) + (v1 - v0);
-	hd = &h->h_hdrs[h->h_nhdrs++];
+	hd = &h->h_hdrs[nh];
 	hd->h_name.s_off = p;
 	hd->h_name.s_len = n1 - p;
 	hd->h_value.s_off = v0;
 	hd->h_value.s_len = e - v0;
 	hd->h_kind = k;
+	h->h_hdr_bytes = nbytes;
+	h->h_nhdrs = nh + 1;
 	if (k == HTTP1_H_HOST && h->h_nhost++ == 0)
-		h->h_host = (int16_t)(h->h_nhdrs - 1);
+		h->h_host = nh;
 	return next;
 }
 
