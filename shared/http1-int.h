@@ -1,7 +1,7 @@
 /*
  * Private to the HTTP/1 parser (shared/http1.c, http1_head.c,
- * http1_body.c): its states, framing flags, byte classes and the feed
- * cursor the parts pass each other.
+ * http1_field.c, http1_body.c): its states, framing flags, byte classes,
+ * the feed cursor the parts pass each other and their small helpers.
  */
 #ifndef CANARYD_SHARED_HTTP1_INT_H
 #define CANARYD_SHARED_HTTP1_INT_H
@@ -184,6 +184,43 @@ void		 h1_count_from(struct h1_cur *, uint32_t nread);
 
 /* Refuse the message: error kind and the words for the log. */
 int		 h1_fail(struct http1 *, enum http1_err, const char *why);
+
+/* The words of the log for the refusals the parts share. */
+#define H1_W_CRLF	"CR not followed by LF"
+#define H1_W_TARGET	"invalid request target"
+
+static inline bool
+h1_is(unsigned char ch, uint8_t cls)
+{
+	return (h1_cls[ch] & cls) != 0;
+}
+
+/* The run ended at p on c_stop: the end of the feed (more bytes), or
+ * the head bound. */
+static inline int
+h1_out(struct http1 *h, struct h1_cur *c, uint32_t p)
+{
+	c->c_pos = p;
+	if (p < c->c_end)
+		return h1_fail(h, HTTP1_E_TOO_LARGE, NULL);
+	return HTTP1_MORE;
+}
+
+/* Refuse the byte at p. */
+static inline int
+h1_bad(struct http1 *h, struct h1_cur *c, uint32_t p, const char *why)
+{
+	c->c_pos = p;
+	return h1_fail(h, HTTP1_E_PROTOCOL, why);
+}
+
+/* n more bytes of target, names and values; false over the limit. */
+static inline bool
+h1_count(struct http1 *h, uint32_t n)
+{
+	h->h_hdr_bytes += n;
+	return h->h_hdr_bytes <= h->h_hdr_limit;
+}
 
 /* The head (request-line or status-line and fields), and trailers. */
 int		 h1_head(struct http1 *, struct h1_cur *);

@@ -1,7 +1,8 @@
 /*
  * HTTP/1.x parser, the entry points (see http1.h): the feed loop, the end
  * of the stream, the facts about a parsed head, the method table and
- * the field name classes.  The head is read by http1_head.c, the body by
+ * the field name classes.  The head is read by http1_head.c (start line)
+ * and http1_field.c (field lines, trailers too), the body by
  * http1_body.c; http1-int.h holds what the parts share.
  *
  * Invariant: h_hdrs[0, h_nhdrs) are the head's fields, in order; trailer
