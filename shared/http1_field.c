@@ -474,6 +474,7 @@ h1_head_end(struct http1 *h, struct h1_cur *c, uint32_t p)
 	c->c_pos = p;
 	if (h->h_pflags & H1_P_TRAILING) {
 		c->c_pos = p + 1;
+		h->h_pflags &= ~H1_P_TRAILING;
 		h->h_flags |= HTTP1_F_DONE;
 		h->h_state = H1_S_START;
 		return HTTP1_DONE;

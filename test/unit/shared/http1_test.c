@@ -269,6 +269,29 @@ upgrade_request_is_flagged(void)
 	CU_ASSERT(!http1_is_connect(&h));
 }
 
+static void
+next_message_after_done_on_the_same_parser(void)
+{
+	const char *b = "POST / HTTP/1.1\r\nHost: h\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nT: t\r\n\r\n"
+	    "\r\nGET /two HTTP/1.1\r\nHost: h\r\n\r\n";
+	uint32_t len = (uint32_t)strlen(b), off = 0, used;
+	struct http1 h;
+
+	http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, len - off, &used), HTTP1_HEAD);
+	off += used;
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, len - off, &used), HTTP1_DONE);
+	off += used;
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, len - off, &used), HTTP1_HEAD);
+	CU_ASSERT(slice_is(b, h.h_url, "/two"));
+	CU_ASSERT_EQUAL(h.h_nhdrs, 1);
+	CU_ASSERT(!http1_chunked(&h));
+	off += used;
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, len - off, &used), HTTP1_DONE);
+	CU_ASSERT_EQUAL(off + used, len);
+}
+
 /* Feed b[0, len) step bytes at a time; the last event. */
 static enum http1_ev
 feed_steps(struct http1 *h, const char *b, uint32_t len, uint32_t step)
@@ -355,6 +378,8 @@ static CU_TestInfo tests[] = {
 	{ "upgrade_request_is_flagged", upgrade_request_is_flagged },
 	{ "head_bound_counts_every_head_byte",
 	    head_bound_counts_every_head_byte },
+	{ "next_message_after_done_on_the_same_parser",
+	    next_message_after_done_on_the_same_parser },
 	CU_TEST_INFO_NULL
 };
 
