@@ -7,7 +7,7 @@
  *           [--status N] [--delay_ms N] [--fail_rate P] [--health_status N]
  *           [--health_delay_ms N] [--close_after_headers 0|1]
  *           [--chunked 0|1] [--reset 0|1] [--garbage 0|1] [--frame 0|1|2]
- *           [--ratelimited 0|1]
+ *           [--ratelimited 0|1] [--extra_headers 0|1]
  *
  * Every request gets the version body
  *   {"version":"v1","message":"This is stable version"}\n
@@ -34,6 +34,10 @@
  * ratelimited=1 marks every failed answer (status 400 or more: the status
  * switch, or a fail_rate pick) with x-envoy-ratelimited: true, as an
  * upstream Envoy whose rate limit refused the request would.
+ *
+ * extra_headers=1 adds "x-powered-by: canary-backend" and
+ * "cache-control: max-age=60" to every answer, headers a proxy's
+ * configured mutations may remove or overwrite.
  *
  * The fault switches (status, delay_ms, fail_rate, close_after_headers,
  * chunked, reset, garbage, frame, ratelimited) apply to every path except
@@ -112,6 +116,7 @@ struct settings {
 	long	 s_garbage;	/* answer a head that is not HTTP */
 	long	 s_frame;	/* 1: CL and TE; 2: an extra response */
 	long	 s_ratelimited;	/* x-envoy-ratelimited on failures */
+	long	 s_extra_headers;	/* x-powered-by, cache-control */
 };
 
 static const struct setting_key {
@@ -134,6 +139,7 @@ static const struct setting_key {
 	{ "garbage", offsetof(struct settings, s_garbage), 0, 1 },
 	{ "frame", offsetof(struct settings, s_frame), 0, 2 },
 	{ "ratelimited", offsetof(struct settings, s_ratelimited), 0, 1 },
+	{ "extra_headers", offsetof(struct settings, s_extra_headers), 0, 1 },
 };
 #define NSETTINGS	(sizeof(setting_keys) / sizeof(setting_keys[0]))
 
@@ -198,7 +204,7 @@ struct conn {
 
 static TAILQ_HEAD(, conn) delayed = TAILQ_HEAD_INITIALIZER(delayed);
 
-static struct settings	 set = { 200, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0 };
+static struct settings	 set = { 200, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0, 0 };
 static const char	*be_name = "v1";
 static char		 be_body[256];
 static int		 be_epfd = -1;
@@ -557,6 +563,9 @@ resp_head(struct conn *c, long status, const char *ctype, int64_t clen,
 	    c->c_body_bytes);
 	if (c->c_ratelimited)
 		bbuf_printf(&c->c_out, "x-envoy-ratelimited: true\r\n");
+	if (set.s_extra_headers)
+		bbuf_printf(&c->c_out, "x-powered-by: canary-backend\r\n"
+		    "cache-control: max-age=60\r\n");
 	if (chunked)
 		bbuf_printf(&c->c_out, "transfer-encoding: chunked\r\n");
 	else if (clen >= 0)
@@ -1361,7 +1370,7 @@ usage(void)
 	    "               [--health_delay_ms N] [--close_after_headers 0|1] "
 	    "[--chunked 0|1]\n"
 	    "               [--reset 0|1] [--garbage 0|1] [--frame 0|1|2]\n"
-	    "               [--ratelimited 0|1]\n");
+	    "               [--ratelimited 0|1] [--extra_headers 0|1]\n");
 	exit(1);
 }
 

@@ -38,10 +38,12 @@ const char *admin_buf_str(const struct buf *);
 /* admin_handlers.c */
 admin_handler_fn admin_h_canary, admin_h_clusters, admin_h_config_dump,
 	    admin_h_drain, admin_h_hc_fail, admin_h_hc_ok, admin_h_listeners,
-	    admin_h_memory, admin_h_quit, admin_h_ready, admin_h_server_info;
-/* POST /canary/<route>/<action>; rest is what follows "/canary/" */
+	    admin_h_memory, admin_h_quit, admin_h_ready, admin_h_runtime,
+	    admin_h_runtime_modify, admin_h_server_info;
+/* POST /canary/<route>/<action>; rest is what follows "/canary/",
+ * query the raw query string (?wait=ack) */
 void	 admin_canary_action(const char *method, const char *rest,
-	    struct mst_admin_reply *);
+	    const char *query, struct mst_admin_reply *);
 
 /* admin_stats.c */
 admin_handler_fn admin_h_stats, admin_h_prom;

@@ -19,6 +19,11 @@
  * has waited longest without a complete request (idle, or a head still
  * coming), so a flood of half-sent heads cannot lock out a load
  * balancer's /ready or the operator.
+ *
+ * A reply that comes later (a fleet action, answered by the fleet
+ * coordinator) parks its connection in ADM_S_WAIT under the request's
+ * id: it reads nothing more (pipelined requests wait their turn) and is
+ * answered by mst_admin_answer(), or with 504 after MST_ADMIN_WAIT_MS.
  */
 #include <sys/types.h>
 #include <sys/epoll.h>
@@ -66,11 +71,12 @@ enum adm_state {
 	ADM_S_READ_BODY,	/* discarding Content-Length body bytes */
 	ADM_S_WRITE,		/* reply partly sent, waiting for EPOLLOUT */
 	ADM_S_LINGER,		/* last reply sent: drain input, then close */
+	ADM_S_WAIT,		/* the reply comes later (c_wait_id) */
 	ADM_S__N
 };
 
 static const char *const adm_state_names[ADM_S__N] = {
-	"read-head", "read-body", "write", "linger",
+	"read-head", "read-body", "write", "linger", "wait",
 };
 
 struct adm_conn {
@@ -86,6 +92,7 @@ struct adm_conn {
 	struct buf	 c_wbuf;	/* the reply being sent */
 	size_t		 c_woff;
 	struct buf	 c_req;		/* "METHOD\0/path\0query\0" */
+	uint64_t	 c_wait_id;	/* ADM_S_WAIT: the answer awaited */
 	uint64_t	 c_body_left;
 	int		 c_minor;	/* HTTP/1.<minor> of this request */
 	int		 c_keepalive;
@@ -104,6 +111,7 @@ static struct adm_conn_list adm_conns = TAILQ_HEAD_INITIALIZER(adm_conns);
 static int adm_listen_fd = -1;
 static int adm_nconns;
 static uint64_t adm_next_id;
+static uint64_t adm_next_defer;
 static struct mst_timer *adm_pause_timer;
 static struct mst_timer *adm_quit_timer;
 static enum mst_admin_act adm_quit_act;	/* what adm_quit_timer does */
@@ -118,6 +126,8 @@ static struct {
 static struct mst_admin_ctr adm_ctr;
 
 static void	 conn_io(int, uint32_t, void *);
+static void	 conn_answer(struct adm_conn *, int, const char *,
+		    const char *, size_t);
 
 const struct mst_admin_ctr *
 admin_counters(void)
@@ -246,6 +256,7 @@ reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 202: return "Accepted";
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
@@ -257,6 +268,7 @@ reason(int status)
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
 	case 505: return "HTTP Version Not Supported";
 	}
 	return "Unknown";
@@ -321,6 +333,11 @@ conn_timeout(void *arg)
 	struct adm_conn *c = arg;
 
 	c->c_timer = NULL;	/* the loop has freed it */
+	if (c->c_state == ADM_S_WAIT) {
+		conn_answer(c, 504, ADMIN_CT_TEXT, "no answer in time\n",
+		    strlen("no answer in time\n"));
+		return;
+	}
 	if (conn_head_late(c, mst_now_ms()) && c->c_rbuf.b_len > 0) {
 		adm_ctr.ac_header_timeout++;
 		conn_close(c, "request headers timeout");
@@ -348,13 +365,16 @@ conn_touch(struct adm_conn *c)
 }
 
 /* Allowed moves: a reply may go out at once (READ_* -> READ_HEAD or
- * LINGER) or wait for the socket (-> WRITE); LINGER only ends. */
+ * LINGER), wait for the socket (-> WRITE) or for its answer (-> WAIT,
+ * then as READ_BODY would); LINGER only ends. */
 static const unsigned char adm_moves[ADM_S__N][ADM_S__N] = {
 	[ADM_S_READ_HEAD] = { [ADM_S_READ_HEAD] = 1, [ADM_S_READ_BODY] = 1,
 	    [ADM_S_WRITE] = 1, [ADM_S_LINGER] = 1 },
 	[ADM_S_READ_BODY] = { [ADM_S_READ_HEAD] = 1, [ADM_S_WRITE] = 1,
-	    [ADM_S_LINGER] = 1 },
+	    [ADM_S_LINGER] = 1, [ADM_S_WAIT] = 1 },
 	[ADM_S_WRITE] = { [ADM_S_READ_HEAD] = 1, [ADM_S_LINGER] = 1 },
+	[ADM_S_WAIT] = { [ADM_S_READ_HEAD] = 1, [ADM_S_WRITE] = 1,
+	    [ADM_S_LINGER] = 1 },
 };
 
 static void
@@ -539,14 +559,58 @@ conn_al_line(struct adm_conn *c, const char *method, const char *path,
 	buf_free(&target);
 }
 
+/* The reply r to the request in c_req: queued, logged, acted on. */
 static void
+conn_respond(struct adm_conn *c, struct mst_admin_reply *r)
+{
+	const char *method = c->c_req.b_data;
+	const char *path = method + strlen(method) + 1;
+	const char *query = path + strlen(path) + 1;
+	int head = strcmp(method, "HEAD") == 0;
+
+	if (head && r->ar_status == 405) {
+		buf_reset(&r->ar_body);
+		buf_printf(&r->ar_body, "Method %s not allowed, POST required.",
+		    method);
+	}
+	log_debug("admin: conn %" PRIu64 ": %s %s%s%s: %d", c->c_id, method,
+	    path, *query != '\0' ? "?" : "", query, r->ar_status);
+	/* the server is going away: say so rather than keep the connection */
+	c->c_close = !c->c_keepalive || r->ar_action == MST_ADMIN_ACT_QUIT ||
+	    r->ar_action == MST_ADMIN_ACT_DRAIN_QUIT;
+	if (r->ar_action == MST_ADMIN_ACT_DRAIN_LISTENERS && adm_actor != NULL)
+		adm_actor(r->ar_action);
+	conn_reply(c, r, head);
+	if (mst_accesslog_admin_on())
+		conn_al_line(c, method, path, query, r, head);
+}
+
+/* The reply comes later: read nothing more until it does, or it is too
+ * late (conn_timeout()); a client that hangs up ends it. */
+static int
+conn_wait(struct adm_conn *c, uint64_t id)
+{
+	conn_set_state(c, ADM_S_WAIT);
+	c->c_wait_id = id;
+	if (mst_loop_mod(c->c_fd, EPOLLRDHUP, conn_io, c) == -1) {
+		conn_close(c, "epoll");
+		return -1;
+	}
+	mst_timer_cancel(c->c_timer);
+	c->c_timer = mst_timer_add(MST_ADMIN_WAIT_MS, conn_timeout, c);
+	return 1;
+}
+
+/* Answer the request in c_req: 0 when the reply is queued, 1 when it
+ * comes later (ADM_S_WAIT), -1 when the connection is gone. */
+static int
 conn_dispatch(struct adm_conn *c)
 {
 	struct mst_admin_reply r;
 	const char *method = c->c_req.b_data;
 	const char *path = method + strlen(method) + 1;
 	const char *query = path + strlen(path) + 1;
-	int head = strcmp(method, "HEAD") == 0;
+	int head = strcmp(method, "HEAD") == 0, rc;
 
 	mst_admin_reply_init(&r);
 	if (strcmp(method, "POST") == 0 && !c->c_allowed) {
@@ -559,22 +623,11 @@ conn_dispatch(struct adm_conn *c)
 	} else
 		/* a HEAD is answered as its GET would be, without the body */
 		mst_admin_handle(head ? "GET" : method, path, query, &r);
-	if (head && r.ar_status == 405) {
-		buf_reset(&r.ar_body);
-		buf_printf(&r.ar_body, "Method %s not allowed, POST required.",
-		    method);
-	}
-	log_debug("admin: conn %" PRIu64 ": %s %s%s%s: %d", c->c_id, method,
-	    path, *query != '\0' ? "?" : "", query, r.ar_status);
-	/* the server is going away: say so rather than keep the connection */
-	c->c_close = !c->c_keepalive || r.ar_action == MST_ADMIN_ACT_QUIT ||
-	    r.ar_action == MST_ADMIN_ACT_DRAIN_QUIT;
-	if (r.ar_action == MST_ADMIN_ACT_DRAIN_LISTENERS && adm_actor != NULL)
-		adm_actor(r.ar_action);
-	conn_reply(c, &r, head);
-	if (mst_accesslog_admin_on())
-		conn_al_line(c, method, path, query, &r, head);
+	rc = r.ar_defer != 0 ? conn_wait(c, r.ar_defer) : 0;
+	if (rc == 0)
+		conn_respond(c, &r);
 	mst_admin_reply_free(&r);
+	return rc;
 }
 
 /*
@@ -724,17 +777,66 @@ conn_process(struct adm_conn *c)
 				conn_close(c, "out of memory");
 				return -1;
 			}
-			conn_dispatch(c);
+			if ((rc = conn_dispatch(c)) != 0)
+				return rc == -1 ? -1 : 0;
 			if ((rc = conn_flush(c)) != 0)
 				return rc == -1 ? -1 : 0;
 			break;
 		case ADM_S_WRITE:
 		case ADM_S_LINGER:
+		case ADM_S_WAIT:
 			return 0;
 		default:
 			CD_ASSERT(!"admin connection in a bad state");
 		}
 	}
+}
+
+/* The answer a waiting connection was waiting for: out it goes, then
+ * the requests pipelined behind it. */
+static void
+conn_answer(struct adm_conn *c, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	struct mst_admin_reply r;
+
+	mst_admin_reply_init(&r);
+	r.ar_status = status;
+	r.ar_ctype = ctype;
+	buf_append(&r.ar_body, body, len);
+	c->c_wait_id = 0;
+	mst_timer_cancel(c->c_timer);
+	c->c_timer = NULL;
+	conn_respond(c, &r);
+	mst_admin_reply_free(&r);
+	if (mst_loop_mod(c->c_fd, EPOLLIN, conn_io, c) == -1) {
+		conn_close(c, "epoll");
+		return;
+	}
+	conn_touch(c);
+	if (conn_flush(c) == 0)
+		(void)conn_process(c);
+}
+
+uint64_t
+mst_admin_defer_id(void)
+{
+	return ++adm_next_defer;
+}
+
+void
+mst_admin_answer(uint64_t id, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	struct adm_conn *c;
+
+	TAILQ_FOREACH(c, &adm_conns, c_entry)
+		if (c->c_state == ADM_S_WAIT && c->c_wait_id == id) {
+			conn_answer(c, status, ctype, body, len);
+			return;
+		}
+	log_debug("admin: an answer (%d) for a connection gone: dropped",
+	    status);
 }
 
 static void
@@ -778,6 +880,11 @@ conn_io(int fd, uint32_t events, void *arg)
 	(void)fd;
 	if (c->c_state == ADM_S_LINGER) {
 		conn_linger_read(c);
+		return;
+	}
+	if (c->c_state == ADM_S_WAIT) {
+		if (events & (EPOLLRDHUP | EPOLLERR | EPOLLHUP))
+			conn_close(c, "peer left before the answer");
 		return;
 	}
 	if (c->c_state == ADM_S_WRITE) {

@@ -108,6 +108,9 @@ struct mst_admin_reply {
 	const char	*ar_ctype;	/* a static string */
 	struct buf	 ar_body;
 	enum mst_admin_act ar_action;	/* what should happen besides */
+	/* not 0: no reply now; mst_admin_answer() with this id gives it
+	 * (mst_admin_defer_id() made it) */
+	uint64_t	 ar_defer;
 };
 
 void	 mst_admin_reply_init(struct mst_admin_reply *);
@@ -122,7 +125,20 @@ void	 mst_admin_reply_free(struct mst_admin_reply *);
 void	 mst_admin_handle(const char *method, const char *path,
 	    const char *query, struct mst_admin_reply *);
 
-/* Append the URL-decoded form of s (%XX and '+') to out.  0 or -1. */
+/*
+ * Deferred replies: a handler whose answer comes later (from another
+ * process) takes an id here, puts it in ar_defer and hands it to whoever
+ * answers; the connection waits (reading nothing more) until
+ * mst_admin_answer() with that id, or MST_ADMIN_WAIT_MS, then 504.  An
+ * answer for a connection gone meanwhile is dropped.
+ */
+#define MST_ADMIN_WAIT_MS	10000
+uint64_t mst_admin_defer_id(void);
+void	 mst_admin_answer(uint64_t id, int status, const char *ctype,
+	    const char *body, size_t len);
+
+/* Append the URL-decoded form of s (%XX and '+') to out.  0 or -1
+ * (query_url_decode() of shared/query.h). */
 int	 mst_admin_url_decode(struct buf *out, const char *s, size_t len);
 
 /*

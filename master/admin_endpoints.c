@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "shared/buf.h"
+#include "shared/query.h"
 #include "shared/text.h"
 #include "admin-int.h"
 #include "admin.h"
@@ -69,6 +70,14 @@ static const struct admin_endpoint admin_endpoints[] = {
 	{ "/quitquitquit", "exit the server", NULL, 1, admin_h_quit },
 	{ "/ready", "print server state, return 200 if LIVE, otherwise "
 	    "return 503", NULL, 0, admin_h_ready },
+	{ "/runtime", "print runtime values: each key's value in every layer "
+	    "and the one that wins", NULL, 0, admin_h_runtime },
+	{ "/runtime_modify", "Adds or modifies runtime values as passed in "
+	    "query parameters. To delete a previously added key, use an empty "
+	    "string as the value. Note that deletion only applies to "
+	    "overrides added via this endpoint; values loaded from the file "
+	    "can be modified via override but not deleted. E.g. "
+	    "?key1=value1&key2=value2...", NULL, 1, admin_h_runtime_modify },
 	{ "/server_info", "print server version/status information", NULL, 0,
 	    admin_h_server_info },
 	{ "/stats", "print server stats",
@@ -218,7 +227,7 @@ mst_admin_handle(const char *method, const char *path, const char *query,
 		if (!ready)
 			admin_reply_text(r, 503, "not initialised yet\n");
 		else
-			admin_canary_action(method, path + 8, r);
+			admin_canary_action(method, path + 8, query, r);
 	} else if (e == NULL)
 		admin_reply_404(r);
 	else if (e->e_post && strcmp(method, "POST") != 0)
@@ -239,23 +248,7 @@ mst_admin_handle(const char *method, const char *path, const char *query,
 int
 mst_admin_url_decode(struct buf *out, const char *s, size_t len)
 {
-	size_t i;
-	char c;
-
-	for (i = 0; i < len; i++) {
-		c = s[i];
-		if (c == '+')
-			c = ' ';
-		else if (c == '%' && i + 2 < len && text_hexval(s[i + 1]) >= 0 &&
-		    text_hexval(s[i + 2]) >= 0) {
-			c = (char)(text_hexval(s[i + 1]) << 4 |
-			    text_hexval(s[i + 2]));
-			i += 2;
-		}
-		/* a bad escape stays as written, as Envoy leaves it */
-		buf_append(out, &c, 1);
-	}
-	return out->b_oom ? -1 : 0;
+	return query_url_decode(out, s, len);
 }
 
 int

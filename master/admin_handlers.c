@@ -19,6 +19,7 @@
 #include "canary.h"
 #include "clusters.h"
 #include "config_dump.h"
+#include "fleet.h"
 #include "json.h"
 #include "listeners.h"
 #include "loop.h"
@@ -26,6 +27,7 @@
 #include "mst.h"
 #include "proc.h"
 #include "rollout.h"
+#include "runtime.h"
 
 static const struct text_name server_states[] = {
 	{ SHM_S_LIVE, "LIVE" },
@@ -120,15 +122,53 @@ canary_op(const char *name, size_t len, int op, struct mst_admin_reply *r)
 	buf_free(&why);
 }
 
+/* The fleet coordinator's answer to a forwarded action. */
+static void
+canary_fleet_done(uint64_t id, int status, const char *body, size_t len)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_append(&b, body, len);
+	buf_puts(&b, "\n");
+	if (b.b_oom)
+		mst_admin_answer(id, 500, ADMIN_CT_TEXT, "out of memory\n",
+		    strlen("out of memory\n"));
+	else
+		mst_admin_answer(id, status, ADMIN_CT_JSON, b.b_data, b.b_len);
+	buf_free(&b);
+}
+
+/*
+ * A fleet route's action goes to the fleet coordinator (fleet.h), which
+ * writes it fleet-wide and answers later: the reply is deferred.  With
+ * ?wait=ack the answer waits until every live instance applies it.
+ */
+static void
+canary_fleet_op(const char *name, int op, const char *query,
+    struct mst_admin_reply *r)
+{
+	uint64_t id = mst_admin_defer_id();
+
+	if (mst_fleet_action(name, (enum mst_ro_op)op, query_is(query, "wait",
+	    "ack"), id, canary_fleet_done) == -1) {
+		admin_reply_text(r, 503, "canary: the fleet coordinator is not "
+		    "running (it is being started again)\n");
+		return;
+	}
+	r->ar_defer = id;
+}
+
 /*
  * POST /canary/<route>/<pause|resume|promote|rollback>.  Answers the
  * route's new JSON; 409 when the action does not apply to the route's
- * state.
+ * state.  A fleet route's answer is the fleet's (canary_fleet_op()).
  */
 void
-admin_canary_action(const char *method, const char *rest,
+admin_canary_action(const char *method, const char *rest, const char *query,
     struct mst_admin_reply *r)
 {
+	struct buf n;
 	const char *slash = strrchr(rest, '/');
 	int op;
 
@@ -145,7 +185,14 @@ admin_canary_action(const char *method, const char *rest,
 		no_engine(r);
 		return;
 	}
-	canary_op(rest, (size_t)(slash - rest), op, r);
+	buf_init(&n);
+	mst_admin_url_decode(&n, rest, (size_t)(slash - rest));
+	buf_append(&n, "", 0);
+	if (mst_fleet_decides(admin_buf_str(&n)))
+		canary_fleet_op(admin_buf_str(&n), op, query, r);
+	else
+		canary_op(rest, (size_t)(slash - rest), op, r);
+	buf_free(&n);
 }
 
 /* ?format=json, else text: Envoy treats any other value as text. */
@@ -208,6 +255,28 @@ admin_h_config_dump(const char *query, struct mst_admin_reply *r)
 	}
 out:
 	buf_free(&v);
+}
+
+/* Envoy's /runtime and /runtime_modify: master/runtime.c. */
+void
+admin_h_runtime(const char *query, struct mst_admin_reply *r)
+{
+	struct buf b;
+
+	(void)query;
+	r->ar_ctype = ADMIN_CT_JSON;
+	buf_init(&b);
+	if (mst_runtime_json(&b, &mst.m_conf->c_runtime,
+	    mst_runtime_admin()) == -1 || mst_json_pretty(&r->ar_body,
+	    b.b_data, b.b_len) == -1)
+		admin_reply_text(r, 500, "out of memory\n");
+	buf_free(&b);
+}
+
+void
+admin_h_runtime_modify(const char *query, struct mst_admin_reply *r)
+{
+	r->ar_status = mst_runtime_modify(query, &r->ar_body);
 }
 
 /* Envoy's admin.v3.Memory; what each figure is here: memory.h. */

@@ -15,9 +15,11 @@
 #include "shared/text.h"
 #include "admin-int.h"
 #include "admin.h"
+#include "fleet.h"
 #include "loop.h"
 #include "mst.h"
 #include "rollout.h"
+#include "runtime.h"
 #include "stats.h"
 
 enum stats_format {
@@ -142,8 +144,10 @@ stats_page(const char *query, struct mst_admin_reply *r, int prom)
 		return;
 	stats_src(&src);
 	if (mst_stats_collect(&src, &sl) == -1 ||
+	    mst_runtime_stats(&sl) == -1 ||
 	    (mst_rollout_engine() != NULL &&
-	    mst_rollout_stats(mst_rollout_engine(), &sl) == -1))
+	    mst_rollout_stats(mst_rollout_engine(), &sl) == -1) ||
+	    mst_fleet_stats(&sl) == -1)
 		rc = -1;
 	else if (fmt == FMT_TEXT)
 		rc = mst_stats_text(&r->ar_body, &sl, &f);

@@ -1,7 +1,9 @@
 /*
  * The /canary page, JSON and text (see canary.h).  Figures come from the
  * engine (mst_rollout_figures(), live from shm), so the page and the
- * rollout's own judgement see the same numbers.
+ * rollout's own judgement see the same numbers; in fleet mode the
+ * fleet's part (leader, members, decisions) comes from its coordinator
+ * (mst_fleet_json(), master/fleet.h).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -11,6 +13,7 @@
 #include "shared/buf.h"
 #include "shared/conf-t.h"
 #include "canary.h"
+#include "fleet.h"
 #include "json.h"
 #include "rollout.h"
 
@@ -71,7 +74,8 @@ json_rollout(struct buf *b, const struct mst_ro_route *rr)
 	buf_puts(b, ",\"p99_floor_ms\":");
 	mst_json_num(b, MST_ROLLOUT_P99_FLOOR_MS);
 	buf_printf(b, ",\"rollbacks\":%" PRIu64 ",\"promotions\":%"
-	    PRIu64 "}", rr->rr_rollbacks, rr->rr_promotions);
+	    PRIu64 "%s}", rr->rr_rollbacks, rr->rr_promotions,
+	    rr->rr_fleet ? ",\"fleet\":true" : "");
 }
 
 /* "clusters": each cluster's figures over the window. */
@@ -156,8 +160,13 @@ json_route(struct buf *b, const struct mst_ro *ro,
 		mst_json_key(b, mst_rollout_wc_name(rr, (int)i));
 		buf_printf(b, "%" PRIu32, rr->rr_w[i]);
 	}
-	buf_printf(b, "},\"total_weight\":%" PRIu64 ",\"window_s\":",
-	    rr->rr_total);
+	buf_printf(b, "},\"total_weight\":%" PRIu64, rr->rr_total);
+	if (rr->rr_rt->rt_runtime_prefix != NULL) {
+		/* where the weights come from: the runtime's keys */
+		buf_puts(b, ",\"runtime_key_prefix\":");
+		mst_json_str(b, rr->rr_rt->rt_runtime_prefix);
+	}
+	buf_puts(b, ",\"window_s\":");
 	mst_json_num(b, (double)rr->rr_window / CD_NS_PER_S);
 	json_rollout(b, rr);
 	json_clusters(b, rr, fig);
@@ -181,7 +190,10 @@ mst_canary_json(struct buf *b, const struct mst_ro *ro, int64_t now,
 		buf_puts(b, r > 0 ? "," : "");
 		json_route(b, ro, &ro->ro_routes[r], now);
 	}
-	buf_puts(b, "]}\n");
+	buf_puts(b, "]");
+	if (mst_fleet_json(b) == -1)
+		return -1;
+	buf_puts(b, "}\n");
 	return b->b_oom ? -1 : 0;
 }
 
@@ -266,6 +278,9 @@ mst_canary_text(struct buf *b, const struct mst_ro *ro, int64_t now)
 			buf_puts(b, "\n");
 		buf_printf(b, "route %s: window %gs\n", rr->rr_name,
 		    (double)rr->rr_window / CD_NS_PER_S);
+		if (rr->rr_rt->rt_runtime_prefix != NULL)
+			buf_printf(b, "  weights: runtime keys %s.<cluster>\n",
+			    rr->rr_rt->rt_runtime_prefix);
 		text_rollout(b, rr);
 		text_clusters(b, rr, fig);
 		if (rr->rr_canary < 0)
@@ -280,5 +295,7 @@ mst_canary_text(struct buf *b, const struct mst_ro *ro, int64_t now)
 		text_num(b, 0, 2, 0, p99_ratio(c, s));
 		buf_puts(b, "\n");
 	}
+	if (mst_fleet_text(b) == -1)
+		return -1;
 	return b->b_oom ? -1 : 0;
 }

@@ -59,8 +59,8 @@ mst_clusters_health_flags(uint32_t flags, char *buf, size_t len)
 }
 
 /*
- * Envoy's hostname: a STRICT_DNS host carries the name it was resolved
- * from, a STATIC one only what endpoint.hostname says.
+ * Envoy's hostname: a STRICT_DNS or LOGICAL_DNS host carries the name it
+ * was resolved from, a STATIC one only what endpoint.hostname says.
  */
 static const char *
 host_hostname(const struct cd_cluster *cl, const struct shm_host *h)
@@ -72,7 +72,7 @@ host_hostname(const struct cd_cluster *cl, const struct shm_host *h)
 	ep = &cl->cl_endpoints[h->sh_endpoint];
 	if (ep->ep_hostname != NULL)
 		return ep->ep_hostname;
-	if (cl->cl_type == CD_CT_STRICT_DNS && ep->ep_address != NULL)
+	if (cl->cl_type != CD_CT_STATIC && ep->ep_address != NULL)
 		return ep->ep_address;
 	return "";
 }

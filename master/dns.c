@@ -42,6 +42,7 @@ struct dns_req {
 	uint32_t	 rq_cluster;
 	uint32_t	 rq_endpoint;
 	uint32_t	 rq_round;
+	uint32_t	 rq_family;	/* enum cd_dns_family */
 	char		 rq_name[CD_HOSTNAME_MAX];
 };
 
@@ -81,24 +82,45 @@ dns_ctr(int cl, int id)
 }
 
 /*
- * Blocking lookup of name: IPv4 addresses when there are any, else IPv6
- * (see canaryd.yaml(5): Envoy's AUTO prefers IPv6, which sends "localhost"
- * to ::1 while most local backends listen on 127.0.0.1 only).
+ * The address families a lookup takes, in passes: the second pass runs
+ * only when the first found nothing (the "preferred" families), or
+ * always (ALL).  canaryd's default is V4_PREFERRED (see canaryd.yaml(5):
+ * Envoy's AUTO prefers IPv6, which sends "localhost" to ::1 while most
+ * local backends listen on 127.0.0.1 only).
  */
+static const struct {
+	int	 df_pass[2];	/* AF_* per pass, AF_UNSPEC: no pass */
+	int	 df_both;	/* the second pass even after a hit */
+} dns_families[] = {
+	[CD_DNS_AUTO] = { { AF_INET6, AF_INET }, 0 },
+	[CD_DNS_V4_ONLY] = { { AF_INET, AF_UNSPEC }, 0 },
+	[CD_DNS_V6_ONLY] = { { AF_INET6, AF_UNSPEC }, 0 },
+	[CD_DNS_V4_PREFERRED] = { { AF_INET, AF_INET6 }, 0 },
+	[CD_DNS_ALL] = { { AF_INET, AF_INET6 }, 1 },
+};
+
+/* Blocking lookup of name in the families of dns_lookup_family fam. */
 static int
-dns_lookup(const char *name, struct dns_addr *out, uint32_t *n)
+dns_lookup(const char *name, uint32_t fam_conf, struct dns_addr *out,
+    uint32_t *n)
 {
 	struct addrinfo hints, *res, *ai;
 	int rc, pass;
 
+	if (fam_conf >= sizeof(dns_families) / sizeof(dns_families[0]))
+		fam_conf = CD_DNS_V4_PREFERRED;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	if ((rc = getaddrinfo(name, NULL, &hints, &res)) != 0)
 		return rc;
 	*n = 0;
-	for (pass = 0; pass < 2 && *n == 0; pass++) {
-		int fam = pass == 0 ? AF_INET : AF_INET6;
+	for (pass = 0; pass < 2 && (*n == 0 ||
+	    dns_families[fam_conf].df_both); pass++) {
+		int fam = dns_families[fam_conf].df_pass[pass];
+
+		if (fam == AF_UNSPEC)
+			break;
 
 		for (ai = res; ai != NULL && *n < CD_MAX_HOSTS;
 		    ai = ai->ai_next) {
@@ -162,6 +184,9 @@ dns_round_add(int ci, uint32_t ep, const struct dns_addr *a, uint32_t n)
 	struct dns_cluster *dc = &dns_cl[ci];
 	uint32_t i, j;
 
+	/* LOGICAL_DNS: one host, the first address the name gives now */
+	if (cl->cl_type == CD_CT_LOGICAL_DNS && n > 1)
+		n = 1;
 	for (i = 0; i < n; i++) {
 		struct shm_host *h;
 
@@ -221,6 +246,23 @@ dns_round_end(int ci, int count)
 		shm_add(dns_ctr(ci, CC_UPDATE_EMPTY), 1);
 
 	nold = shm_hosts_read(sc, old, &seq);
+	if (cl->cl_type == CD_CT_LOGICAL_DNS && nold == 1 &&
+	    dc->dc_nnew == 1 && !host_same_addr(&old[0], &dc->dc_new[0])) {
+		/*
+		 * The logical host moves to its new address and stays the
+		 * same host (id, health, pool), as Envoy's does: new
+		 * connections go to the new address, pooled ones are reused.
+		 */
+		out[0] = dc->dc_new[0];
+		out[0].sh_id = old[0].sh_id;
+		atomic_store(&out[0].sh_flags, atomic_load(&old[0].sh_flags));
+		shm_hosts_publish(sc, out, 1);
+		if (count)
+			shm_add(dns_ctr(ci, CC_UPDATE_SUCCESS), 1);
+		log_info("cluster %s: the logical host moves to a new address",
+		    cl->cl_name);
+		return;
+	}
 	memset(used, 0, sizeof(used));
 	for (i = 0; i < nold; i++) {
 		for (j = 0; j < dc->dc_nnew; j++)
@@ -277,7 +319,7 @@ dns_resolve_all_now(void)
 
 	for (ci = 0; ci < conf->c_nclusters; ci++) {
 		const struct cd_cluster *cl = &conf->c_clusters[ci];
-		int dyn = cl->cl_type == CD_CT_STRICT_DNS;
+		int dyn = cl->cl_type != CD_CT_STATIC;
 
 		strlcpy(MST_SC(ci)->sc_name, cl->cl_name,
 		    sizeof(MST_SC(ci)->sc_name));
@@ -293,7 +335,8 @@ dns_resolve_all_now(void)
 			    &a[0]) == 0) {
 				n = 1;
 			} else if ((rc = dns_lookup(
-			    cl->cl_endpoints[ep].ep_address, a, &n)) != 0) {
+			    cl->cl_endpoints[ep].ep_address,
+			    cl->cl_dns_lookup_family, a, &n)) != 0) {
 				log_warnx("cluster %s: resolve %s: %s",
 				    cl->cl_name, cl->cl_endpoints[ep].ep_address,
 				    gai_strerror(rc));
@@ -331,7 +374,8 @@ dns_child_main(int sock)
 		rp.rp_cluster = rq.rq_cluster;
 		rp.rp_endpoint = rq.rq_endpoint;
 		rp.rp_round = rq.rq_round;
-		rp.rp_err = dns_lookup(rq.rq_name, rp.rp_addr, &rp.rp_n);
+		rp.rp_err = dns_lookup(rq.rq_name, rq.rq_family, rp.rp_addr,
+		    &rp.rp_n);
 		if (send(sock, &rp, sizeof(rp), 0) == -1 && errno != EINTR)
 			_exit(1);
 	}
@@ -415,6 +459,7 @@ dns_refresh(void *arg)
 		rq.rq_cluster = (uint32_t)ci;
 		rq.rq_endpoint = (uint32_t)ep;
 		rq.rq_round = dns_cl[ci].dc_round;
+		rq.rq_family = cl->cl_dns_lookup_family;
 		strlcpy(rq.rq_name, cl->cl_endpoints[ep].ep_address,
 		    sizeof(rq.rq_name));
 		if (send(dns_sock, &rq, sizeof(rq), MSG_DONTWAIT) == -1) {
@@ -480,7 +525,7 @@ mst_dns_start(void)
 
 	dns_resolve_all_now();
 	for (ci = 0; ci < mst.m_conf->c_nclusters; ci++)
-		if (mst.m_conf->c_clusters[ci].cl_type == CD_CT_STRICT_DNS) {
+		if (mst.m_conf->c_clusters[ci].cl_type != CD_CT_STATIC) {
 			dynamic = 1;
 			dns_schedule(ci);
 		}
@@ -501,12 +546,12 @@ mst_dns_reconfigure(void)
 		dns_cl[ci].dc_pending = 0;	/* answers in flight are stale */
 	dns_resolve_all_now();
 	for (ci = 0; ci < mst.m_conf->c_nclusters; ci++)
-		if (mst.m_conf->c_clusters[ci].cl_type == CD_CT_STRICT_DNS)
+		if (mst.m_conf->c_clusters[ci].cl_type != CD_CT_STATIC)
 			dns_schedule(ci);
 	if (dns_child <= 0 && dns_sock == -1)
 		for (ci = 0; ci < mst.m_conf->c_nclusters; ci++)
-			if (mst.m_conf->c_clusters[ci].cl_type ==
-			    CD_CT_STRICT_DNS) {
+			if (mst.m_conf->c_clusters[ci].cl_type !=
+			    CD_CT_STATIC) {
 				if (dns_spawn() == -1)
 					log_warn("resolver process");
 				break;

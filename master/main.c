@@ -19,6 +19,7 @@
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "shared/version.h"
+#include "fleet.h"
 #include "logfile.h"
 #include "loop.h"
 #include "module.h"
@@ -240,20 +241,30 @@ node_or_dash(const char *s)
 	return s != NULL ? s : "-";
 }
 
-/* Load and check the file, every diagnostic on stderr; NULL: invalid. */
+/*
+ * Load and check the file, every diagnostic on stderr, with the command
+ * line's node identity (fleet mode needs one); NULL: invalid.
+ */
 static struct cd_conf *
-load(const char *path)
+load(const struct opts *o)
 {
 	struct conf_diags diags;
 	struct cd_conf *conf;
+	char why[256];
 
 	memset(&diags, 0, sizeof(diags));
-	conf = conf_load(path, &diags);
-	conf_diags_print(&diags, path, stderr);
+	conf = conf_load(o->o_path, &diags);
+	conf_diags_print(&diags, o->o_path, stderr);
 	conf_diags_free(&diags);
+	if (conf != NULL && mst_fleet_check(conf, o->o_service_node,
+	    o->o_service_cluster, why, sizeof(why)) == -1) {
+		fprintf(stderr, "%s: error: %s\n", o->o_path, why);
+		conf_free(conf);
+		conf = NULL;
+	}
 	if (conf == NULL)
 		fprintf(stderr, "error initializing configuration '%s'\n",
-		    path);
+		    o->o_path);
 	return conf;
 }
 
@@ -269,7 +280,7 @@ main(int argc, char *argv[], char *envp[])
 		err(1, "%s", o.o_log_path);
 	log_init(o.o_level, 2, 0);
 	log_setproc("master");
-	if ((conf = load(o.o_path)) == NULL)
+	if ((conf = load(&o)) == NULL)
 		return 1;
 	if (o.o_validate) {
 		printf("configuration '%s' OK\n", o.o_path);

@@ -3,8 +3,10 @@
  * module's own functions the table's shape.
  *
  * Order, and why:
- *   placement      first: every later module reads mst.m_place, and the
- *                  file's weights are in shm before anyone reads them
+ *   runtime        first: the snapshot of the new configuration (admin
+ *                  values kept or dropped) that placement publishes
+ *   placement      then: every later module reads mst.m_place, and the
+ *                  weights are in shm before anyone reads them
  *   log pipe       before any child: the resolver and workers write to it
  *   listeners      early, so a busy port fails the start at once, and the
  *                  listeners accept (into their backlog) by the time the
@@ -12,7 +14,10 @@
  *   DNS            hosts published before anything counts on them
  *   outlier, health  on the published hosts, before the workers fork
  *                  (outlier thresholds are in shm for them)
- *   admin, rollouts, access log, pid file
+ *   admin, rollouts
+ *   fleet          after rollouts: it marks their routes as the fleet's
+ *                  and forks its coordinator before the workers do
+ *   access log, pid file
  *   workers        last: they fork with everything above in place
  *   server state   LIVE or INITIALIZING once the workers run
  */
@@ -23,6 +28,7 @@
 #include "accesslog.h"
 #include "admin.h"
 #include "dns.h"
+#include "fleet.h"
 #include "health.h"
 #include "logfile.h"
 #include "module.h"
@@ -32,9 +38,24 @@
 #include "place.h"
 #include "proc.h"
 #include "rollout.h"
+#include "runtime.h"
 #include "state.h"
 
 static bool	 modules_started;
+
+static int
+runtime_start(void)
+{
+	mst_runtime_loaded();
+	return 0;
+}
+
+static void
+runtime_reload(enum mst_change ch)
+{
+	(void)ch;
+	mst_runtime_loaded();
+}
 
 static int
 place_prepare(enum mst_change ch, struct cd_conf *next)
@@ -134,6 +155,8 @@ workers_start(void)
 }
 
 static const struct mst_module modules[] = {
+	{ .md_name = "runtime", .md_start = runtime_start,
+	    .md_reload = runtime_reload },
 	{ .md_name = "placement", .md_prepare = place_prepare,
 	    .md_start = place_start, .md_reload = place_reload },
 	{ .md_name = "log pipe", .md_start = mst_logfile_pipe_open,
@@ -149,6 +172,9 @@ static const struct mst_module modules[] = {
 	    .md_stop = mst_admin_stop, .md_reload = admin_reload },
 	{ .md_name = "rollouts", .md_start = mst_rollout_start,
 	    .md_stop = mst_rollout_stop, .md_reload = rollout_reload },
+	{ .md_name = "fleet", .md_prepare = mst_fleet_prepare,
+	    .md_start = mst_fleet_start, .md_stop = mst_fleet_stop,
+	    .md_reload = mst_fleet_reload },
 	{ .md_name = "access log", .md_start = accesslog_start,
 	    .md_stop = mst_accesslog_close, .md_reload = accesslog_reload },
 	{ .md_name = "pid file", .md_start = mst_pidfile_write,

@@ -17,6 +17,7 @@
 #include "shared/shm.h"
 #include "mst.h"
 #include "place.h"
+#include "runtime.h"
 
 static struct cd_place	 place_run;	/* mst.m_place */
 static struct cd_place	 place_new;	/* prepared for the next apply */
@@ -32,6 +33,29 @@ mst_place_first(struct cd_place *pl)
 		pl->pl_cluster[i] = i;
 	for (i = 0; i < CD_MAX_SPLITS; i++)
 		pl->pl_split[i] = i;
+	for (i = 0; i < CD_MAX_FRACTIONS; i++)
+		pl->pl_fraction[i] = i;
+}
+
+/*
+ * Records next[0, next_n) of max: the half that now[0, now_n) leaves
+ * free, so the draining generation keeps its own.  -1 when next_n is
+ * more than a half.
+ */
+static int
+place_half(const int *now, size_t now_n, int *next, size_t next_n, int max)
+{
+	int base = 0, half = max / 2;
+	size_t i;
+
+	for (i = 0; i < now_n; i++)
+		if (now[i] < half)
+			base = half;
+	if (next_n > (size_t)half)
+		return -1;
+	for (i = 0; i < next_n; i++)
+		next[i] = base + (int)i;
+	return 0;
 }
 
 /* Give next's clusters their records; see mst_place_next(). */
@@ -73,19 +97,15 @@ mst_place_next(const struct cd_conf *now, const struct cd_place *now_pl,
     const struct cd_conf *next, struct cd_place *next_pl,
     bool fresh[CD_MAX_CLUSTERS])
 {
-	int base = 0, half = CD_MAX_SPLITS / 2;
-	size_t wi;
-
 	memset(next_pl, 0, sizeof(*next_pl));
 	if (place_clusters(now, now_pl, next, next_pl, fresh) == -1)
 		return MST_PLACE_NO_CLUSTER;
-	for (wi = 0; wi < now->c_nweighted; wi++)
-		if (now_pl->pl_split[wi] < half)
-			base = half;
-	if (next->c_nweighted > (size_t)half)
+	if (place_half(now_pl->pl_split, now->c_nweighted, next_pl->pl_split,
+	    next->c_nweighted, CD_MAX_SPLITS) == -1)
 		return MST_PLACE_NO_SPLIT;
-	for (wi = 0; wi < next->c_nweighted; wi++)
-		next_pl->pl_split[wi] = base + (int)wi;
+	if (place_half(now_pl->pl_fraction, now->c_nfractions,
+	    next_pl->pl_fraction, next->c_nfractions, CD_MAX_FRACTIONS) == -1)
+		return MST_PLACE_NO_FRACTION;
 	return MST_PLACE_OK;
 }
 
@@ -93,21 +113,8 @@ void
 mst_place_publish_weights(struct shm *shm, const struct cd_conf *conf,
     const struct cd_place *pl)
 {
-	const struct cd_listener *l = conf->c_listener;
-	const struct cd_route *rt;
-	uint32_t w[CD_MAX_WEIGHTED];
-	size_t v, r, i;
-
-	for (v = 0; v < l->l_nvhosts; v++)
-		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++) {
-			rt = &l->l_vhosts[v].vh_routes[r];
-			if (rt->rt_action != CD_RA_WEIGHTED)
-				continue;
-			for (i = 0; i < rt->rt_nwc; i++)
-				w[i] = rt->rt_wc[i].wc_weight;
-			shm_split_publish(&shm->splits[pl->pl_split[rt->rt_wi]],
-			    w, (uint32_t)rt->rt_nwc, 1);
-		}
+	/* the file's weights, or the runtime's where its keys say */
+	mst_runtime_publish(shm, conf, pl, mst_runtime_admin(), true);
 }
 
 int
@@ -137,6 +144,10 @@ mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 	case MST_PLACE_NO_SPLIT:
 		log_error("reload: more than %d weighted routes",
 		    CD_MAX_SPLITS / 2);
+		return -1;
+	case MST_PLACE_NO_FRACTION:
+		log_error("reload: more than %d routes with runtime_fraction",
+		    CD_MAX_FRACTIONS / 2);
 		return -1;
 	}
 	return -1;

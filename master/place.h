@@ -1,8 +1,8 @@
 /*
  * Placement (shared/place-t.h): which shm cluster and split records the
  * running configuration uses, decided by the master at start and by each
- * structural reload, and the file's weights written to those split
- * records.  Master only.
+ * structural reload; its weights and runtime fractions go to those
+ * records through the runtime (runtime.h).  Master only.
  *
  * mst_place_first() and mst_place_next() are pure, for the unit tests;
  * mst_place_prepare() and mst_place_apply() hold the master's placement,
@@ -22,6 +22,7 @@ enum mst_place_rc {
 	MST_PLACE_OK,
 	MST_PLACE_NO_CLUSTER,	/* the two configs need too many records */
 	MST_PLACE_NO_SPLIT,	/* next has more weighted routes than a half */
+	MST_PLACE_NO_FRACTION,	/* ... more runtime_fraction routes */
 };
 
 /* At start: every cluster at its own index, weighted routes from split 0. */
@@ -32,16 +33,17 @@ void	 mst_place_first(struct cd_place *);
  * next that has the name of one of now keeps its records; each other one
  * takes a record none of now's clusters uses, and fresh[record] is set
  * (every other entry of fresh is cleared); next's weighted routes take
- * the half of the split records now's do not use, so the draining
- * generation keeps its sequences.  next_pl is undefined unless
- * MST_PLACE_OK.
+ * the half of the split records now's do not use, and its routes with a
+ * runtime_fraction the half of the fraction records, so the draining
+ * generation keeps its own.  next_pl is undefined unless MST_PLACE_OK.
  */
 enum mst_place_rc mst_place_next(const struct cd_conf *now,
 	    const struct cd_place *now_pl, const struct cd_conf *next,
 	    struct cd_place *next_pl, bool fresh[CD_MAX_CLUSTERS]);
 
-/* Write conf's weighted_clusters weights, as in the file, to the split
- * records pl gives them; each sequence starts a fresh period. */
+/* Write conf's weights (the file's, or the runtime's where a route's
+ * keys say) and runtime fractions to the records pl gives them; each
+ * split starts a fresh period. */
 void	 mst_place_publish_weights(struct shm *, const struct cd_conf *,
 	    const struct cd_place *);
 
@@ -55,7 +57,8 @@ int	 mst_place_prepare(enum mst_change ch, const struct cd_conf *next);
 /*
  * mst.m_conf is now the prepared configuration: make the prepared
  * placement mst.m_place, wipe the records it takes anew and publish the
- * file's weights.  Before any other module reads mst.m_place.
+ * weights and runtime fractions (runtime.h).  Before any other module
+ * reads mst.m_place.
  */
 void	 mst_place_apply(void);
 

@@ -84,11 +84,13 @@ only_weights_differ(const struct cd_conf *a, const struct cd_conf *b)
 /*
  * Same structure (only_weights_differ() said so), but did a weight change
  * swap which cluster "always" and "never" pick (the canary is the
- * smallest file weight unless rollout names it)?  Running workers keep
- * their config on a weights-only reload, so that needs new workers.
+ * smallest file weight unless rollout names it), or did a direct
+ * response's body change where the text names it (a file, an environment
+ * variable)?  Running workers keep their config on a weights-only
+ * reload, so either needs new workers.
  */
 static int
-canary_roles_differ(const struct cd_conf *a, const struct cd_conf *b)
+routes_differ(const struct cd_conf *a, const struct cd_conf *b)
 {
 	const struct cd_route *x, *y;
 	size_t v, r;
@@ -98,7 +100,11 @@ canary_roles_differ(const struct cd_conf *a, const struct cd_conf *b)
 			x = &a->c_listener->l_vhosts[v].vh_routes[r];
 			y = &b->c_listener->l_vhosts[v].vh_routes[r];
 			if (x->rt_canary_wc != y->rt_canary_wc ||
-			    x->rt_stable_wc != y->rt_stable_wc)
+			    x->rt_stable_wc != y->rt_stable_wc ||
+			    x->rt_direct_body_len != y->rt_direct_body_len ||
+			    (x->rt_direct_body_len > 0 && memcmp(
+			    x->rt_direct_body, y->rt_direct_body,
+			    x->rt_direct_body_len) != 0))
 				return 1;
 		}
 	return 0;
@@ -107,7 +113,7 @@ canary_roles_differ(const struct cd_conf *a, const struct cd_conf *b)
 enum mst_change
 mst_reload_change(const struct cd_conf *now, const struct cd_conf *next)
 {
-	if (!only_weights_differ(now, next) || canary_roles_differ(now, next))
+	if (!only_weights_differ(now, next) || routes_differ(now, next))
 		return MST_CH_STRUCTURAL;
 	return MST_CH_WEIGHTS;
 }

@@ -17,7 +17,6 @@
 #include "shared/buf.h"
 #include "shared/clock.h"
 #include "shared/conf-t.h"
-#include "shared/hist.h"
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "shared/text.h"
@@ -49,38 +48,15 @@ mst_rollout_state_name(enum mst_ro_state s)
 
 /* ---- snapshots --------------------------------------------------------- */
 
-/*
- * Cumulative totals of shm cluster record ci, summed over the slots.
- * Attempts, not only final responses: an attempt that failed and was
- * retried (upstream_rq_retry) or handed to the fallback cluster
- * (canary.fallback) counts as a failed one here, so retries and a
- * fallback, which hide a broken canary from clients, cannot hide it
- * from the rollout.
- */
+/* Snapshots of rr's clusters now, from shm (mst_judge_snap_shm()). */
 static void
-ro_snap_take(const struct shm *shm, int ci, struct mst_ro_snap *s)
+ro_snaps(const struct mst_ro *ro, const struct mst_ro_route *rr,
+    struct mst_judge_snap *out)
 {
-	uint64_t n;
-	int code;
+	size_t i;
 
-	s->rs_rq = s->rs_5xx = 0;
-	for (code = CD_CODE_MIN; code <= CD_CODE_MAX; code++) {
-		n = shm_sum_cluster_code(shm, ci, code);
-		s->rs_rq += n;
-		if (code >= 500)
-			s->rs_5xx += n;
-	}
-	n = shm_sum_cluster_c(shm, ci, CC_RQ_RETRY) +
-	    shm_sum_cluster_c(shm, ci, CC_CANARY_FALLBACK);
-	s->rs_rq += n;
-	s->rs_5xx += n;
-	hist_collect(shm, ci, &s->rs_h);
-}
-
-static struct mst_ro_snap *
-ro_ring_at(const struct mst_ro_route *rr, size_t slot)
-{
-	return &rr->rr_ring[slot * rr->rr_nwc];
+	for (i = 0; i < rr->rr_nwc; i++)
+		mst_judge_snap_shm(ro->ro_shm, rr->rr_shm_ci[i], &out[i]);
 }
 
 /* Forget every snapshot and start the ring with one taken now. */
@@ -88,116 +64,43 @@ static void
 ro_ring_restart(const struct mst_ro *ro, struct mst_ro_route *rr,
     int64_t now)
 {
+	struct mst_judge_snap snap[CD_MAX_WEIGHTED];
+
+	ro_snaps(ro, rr, snap);
+	mst_judge_ring_restart(&rr->rr_ring, now, snap);
+}
+
+/* Window figures against snapshots now[] (rr_nwc of them): each minus
+ * the snapshot one window before t; totals since the record began. */
+static void
+ro_figures_from(const struct mst_ro_route *rr,
+    const struct mst_judge_snap *now, int64_t t, struct mst_ro_fig *out)
+{
+	const struct mst_judge_snap *base;
+	struct mst_judge_snap d;
+	int64_t at = t;
+	double span;
 	size_t i;
 
-	rr->rr_ring_n = 1;
-	rr->rr_ring_head = 1 % rr->rr_ring_cap;
-	rr->rr_ring_t[0] = now;
-	for (i = 0; i < rr->rr_nwc; i++)
-		ro_snap_take(ro->ro_shm, rr->rr_shm_ci[i],
-		    &ro_ring_at(rr, 0)[i]);
-}
-
-/* Keep a snapshot every rr_spacing; the oldest goes when full. */
-static void
-ro_ring_push(const struct mst_ro *ro, struct mst_ro_route *rr, int64_t now)
-{
-	size_t last = (rr->rr_ring_head + rr->rr_ring_cap - 1) %
-	    rr->rr_ring_cap, i;
-
-	if (rr->rr_ring_n > 0 && now - rr->rr_ring_t[last] < rr->rr_spacing)
-		return;
-	rr->rr_ring_t[rr->rr_ring_head] = now;
-	for (i = 0; i < rr->rr_nwc; i++)
-		ro_snap_take(ro->ro_shm, rr->rr_shm_ci[i],
-		    &ro_ring_at(rr, rr->rr_ring_head)[i]);
-	rr->rr_ring_head = (rr->rr_ring_head + 1) % rr->rr_ring_cap;
-	if (rr->rr_ring_n < rr->rr_ring_cap)
-		rr->rr_ring_n++;
-}
-
-/* The snapshot one window before now: the newest not younger than
- * now - window, else the oldest.  Its index, -1 when the ring is empty. */
-static long
-ro_ring_base(const struct mst_ro_route *rr, int64_t now)
-{
-	size_t k, slot, oldest;
-	long best = -1;
-
-	if (rr->rr_ring_n == 0)
-		return -1;
-	oldest = (rr->rr_ring_head + rr->rr_ring_cap - rr->rr_ring_n) %
-	    rr->rr_ring_cap;
-	for (k = 0; k < rr->rr_ring_n; k++) {
-		slot = (oldest + k) % rr->rr_ring_cap;
-		if (rr->rr_ring_t[slot] <= now - rr->rr_window)
-			best = (long)slot;
+	base = mst_judge_ring_base(&rr->rr_ring, t, rr->rr_window, &at);
+	span = base != NULL ? (double)(t - at) / (double)CD_NS_PER_S : 0;
+	for (i = 0; i < rr->rr_nwc; i++) {
+		/* a record reset for another cluster counts from zero */
+		mst_judge_snap_sub(&d, &now[i], base != NULL ? &base[i] :
+		    NULL);
+		mst_judge_fig(&out[i], d.js_rq, d.js_5xx, &d.js_h, span);
+		out[i].rf_total_rq = now[i].js_rq;
+		out[i].rf_total_5xx = now[i].js_5xx;
 	}
-	return best != -1 ? best : (long)oldest;
-}
-
-static void
-ro_fig_make(struct mst_ro_fig *f, const struct mst_ro_snap *now,
-    const struct mst_ro_snap *then, double span_s)
-{
-	static const double q[3] = { 0.5, 0.95, 0.99 };
-	struct hist d;
-	double v[3];
-
-	memset(f, 0, sizeof(*f));
-	/* a record reset for another cluster counts from zero again */
-	if (then == NULL || now->rs_rq < then->rs_rq ||
-	    now->rs_5xx < then->rs_5xx) {
-		f->rf_rq = now->rs_rq;
-		f->rf_5xx = now->rs_5xx;
-	} else {
-		f->rf_rq = now->rs_rq - then->rs_rq;
-		f->rf_5xx = now->rs_5xx - then->rs_5xx;
-	}
-	f->rf_total_rq = now->rs_rq;
-	f->rf_total_5xx = now->rs_5xx;
-	f->rf_err_rate = f->rf_rq > 0 ? (double)f->rf_5xx / (double)f->rf_rq :
-	    NAN;
-	if (then != NULL)
-		hist_sub(&d, &now->rs_h, &then->rs_h);
-	else
-		d = now->rs_h;
-	hist_quantiles_ms(&d, q, 3, v);
-	f->rf_p50 = v[0];
-	f->rf_p95 = v[1];
-	f->rf_p99 = v[2];
-	f->rf_span_s = span_s;
-	f->rf_rps = span_s > 0 ? (double)f->rf_rq / span_s : NAN;
-}
-
-/* Window figures against snapshots now[] (rr_nwc of them). */
-static void
-ro_figures_from(const struct mst_ro_route *rr, const struct mst_ro_snap *now,
-    int64_t t, struct mst_ro_fig *out)
-{
-	const struct mst_ro_snap *base = NULL;
-	double span = 0;
-	long b;
-	size_t i;
-
-	if ((b = ro_ring_base(rr, t)) != -1) {
-		base = ro_ring_at(rr, (size_t)b);
-		span = (double)(t - rr->rr_ring_t[b]) / (double)CD_NS_PER_S;
-	}
-	for (i = 0; i < rr->rr_nwc; i++)
-		ro_fig_make(&out[i], &now[i], base != NULL ? &base[i] : NULL,
-		    span);
 }
 
 void
 mst_rollout_figures(const struct mst_ro *ro, const struct mst_ro_route *rr,
     int64_t now_ns, struct mst_ro_fig *out)
 {
-	struct mst_ro_snap now[CD_MAX_WEIGHTED];
-	size_t i;
+	struct mst_judge_snap now[CD_MAX_WEIGHTED];
 
-	for (i = 0; i < rr->rr_nwc; i++)
-		ro_snap_take(ro->ro_shm, rr->rr_shm_ci[i], &now[i]);
+	ro_snaps(ro, rr, now);
 	ro_figures_from(rr, now, now_ns, out);
 }
 
@@ -251,32 +154,22 @@ mst_rollout_breach(const struct cd_rollout *ro, const struct mst_ro_fig *c,
 static void
 ro_publish(struct mst_ro *ro, struct mst_ro_route *rr)
 {
-	shm_split_publish(&ro->ro_shm->splits[rr->rr_split], rr->rr_w,
-	    (uint32_t)rr->rr_nwc, 1);
+	shm_split_publish_epoch(&ro->ro_shm->splits[rr->rr_split], rr->rr_w,
+	    (uint32_t)rr->rr_nwc, 1, rr->rr_epoch);
 }
 
 double
 mst_rollout_canary_pct(const struct mst_ro_route *rr)
 {
-	return 100.0 * (double)rr->rr_w[rr->rr_canary] /
-	    (double)rr->rr_total;
+	return mst_judge_pct(rr->rr_w, rr->rr_total, rr->rr_canary);
 }
 
-/*
- * Canary at pct percent of the route, stable the rest of what canary and
- * stable hold together; the other clusters keep their weights.
- */
+/* Canary at pct percent of the route (mst_judge_weights_at()). */
 static void
 ro_set_canary_pct(struct mst_ro *ro, struct mst_ro_route *rr, unsigned pct)
 {
-	uint64_t pair, want;
-
-	pair = (uint64_t)rr->rr_w[rr->rr_canary] + rr->rr_w[rr->rr_stable];
-	want = (rr->rr_total * pct + 50) / 100;
-	if (want > pair)
-		want = pair;
-	rr->rr_w[rr->rr_canary] = (uint32_t)want;
-	rr->rr_w[rr->rr_stable] = (uint32_t)(pair - want);
+	mst_judge_weights_at(rr->rr_w, rr->rr_nwc, rr->rr_total,
+	    rr->rr_canary, rr->rr_stable, pct);
 	ro_publish(ro, rr);
 }
 
@@ -291,7 +184,7 @@ static void
 ro_decided(struct mst_ro *ro, struct mst_ro_route *rr)
 {
 	rr->rr_decided_ms = cd_realtime_ms();
-	rr->rr_origin = "decided here";
+	strlcpy(rr->rr_origin, "decided here", sizeof(rr->rr_origin));
 	ro->ro_dirty = 1;
 }
 
@@ -399,19 +292,19 @@ void
 mst_rollout_tick(struct mst_ro *ro, int64_t now)
 {
 	struct mst_ro_fig fig[CD_MAX_WEIGHTED];
-	struct mst_ro_snap snap[CD_MAX_WEIGHTED];
+	struct mst_judge_snap snap[CD_MAX_WEIGHTED];
 	struct mst_ro_route *rr;
-	size_t r, i;
+	size_t r;
 
 	for (r = 0; r < ro->ro_n; r++) {
 		rr = &ro->ro_routes[r];
-		for (i = 0; i < rr->rr_nwc; i++)
-			ro_snap_take(ro->ro_shm, rr->rr_shm_ci[i], &snap[i]);
+		ro_snaps(ro, rr, snap);
 		/* figures against the ring before this tick joins it */
 		ro_figures_from(rr, snap, now, fig);
-		if (rr->rr_has_rollout && rr->rr_state == MST_RO_PROGRESSING)
+		if (rr->rr_has_rollout && rr->rr_state == MST_RO_PROGRESSING &&
+		    !rr->rr_fleet)
 			ro_judge(ro, rr, fig, now);
-		ro_ring_push(ro, rr, now);
+		mst_judge_ring_push(&rr->rr_ring, now, snap);
 	}
 }
 
@@ -522,6 +415,27 @@ ro_route_weights(struct mst_ro *ro, struct mst_ro_route *rr,
 	}
 }
 
+void
+mst_rollout_reread(struct mst_ro *ro)
+{
+	struct mst_ro_route *rr;
+	uint32_t w[CD_MAX_WEIGHTED], seq;
+	size_t r, i;
+
+	for (r = 0; r < ro->ro_n; r++) {
+		rr = &ro->ro_routes[r];
+		/* the engine writes a rollout route's weights itself */
+		if (rr->rr_has_rollout || shm_split_read(
+		    &ro->ro_shm->splits[rr->rr_split], w, &seq) != rr->rr_nwc)
+			continue;
+		rr->rr_total = 0;
+		for (i = 0; i < rr->rr_nwc; i++) {
+			rr->rr_w[i] = w[i];
+			rr->rr_total += w[i];
+		}
+	}
+}
+
 /*
  * Which clusters are canary and stable: the rollout block's, else the
  * override's pair (compared, never driven), else none; and the window.
@@ -562,14 +476,8 @@ ro_route_roles(struct mst_ro_route *rr, const struct cd_route *rt)
 static int
 ro_route_ring(const struct mst_ro *ro, struct mst_ro_route *rr, int64_t now)
 {
-	rr->rr_spacing = rr->rr_window / MST_ROLLOUT_RING_STEPS;
-	if (rr->rr_spacing < MST_ROLLOUT_TICK_MS * CD_NS_PER_MS)
-		rr->rr_spacing = MST_ROLLOUT_TICK_MS * CD_NS_PER_MS;
-	rr->rr_ring_cap = (size_t)(rr->rr_window / rr->rr_spacing) + 2;
-	rr->rr_ring_t = calloc(rr->rr_ring_cap, sizeof(*rr->rr_ring_t));
-	rr->rr_ring = calloc(rr->rr_ring_cap * rr->rr_nwc,
-	    sizeof(*rr->rr_ring));
-	if (rr->rr_ring_t == NULL || rr->rr_ring == NULL)
+	if (mst_judge_ring_init(&rr->rr_ring, rr->rr_nwc, rr->rr_window,
+	    MST_ROLLOUT_TICK_MS * CD_NS_PER_MS, MST_ROLLOUT_RING_STEPS) == -1)
 		return -1;
 	ro_ring_restart(ro, rr, now);
 	return 0;
@@ -621,7 +529,7 @@ ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
 	rr->rr_state = MST_RO_PROGRESSING;
 	rr->rr_step = -1;
 	rr->rr_step_since = now;
-	rr->rr_origin = "the configuration";
+	strlcpy(rr->rr_origin, "the configuration", sizeof(rr->rr_origin));
 	if (rr->rr_has_rollout) {
 		rr->rr_sig = mst_rollout_sig(ro->ro_conf, rt);
 		ro_route_start(ro, rr);
@@ -657,11 +565,39 @@ ro_route_adopt(struct mst_ro *ro, struct mst_ro_route *rr,
 	rr->rr_w[rr->rr_stable] += (uint32_t)(rr->rr_total - acc);
 	rr->rr_state = sv->rs_state;
 	rr->rr_step = sv->rs_step;
+	rr->rr_epoch = sv->rs_epoch;
 	rr->rr_step_since = now;
 	rr->rr_decided_ms = sv->rs_decided_ms;
-	rr->rr_origin = origin;
+	strlcpy(rr->rr_origin, origin, sizeof(rr->rr_origin));
 	strlcpy(rr->rr_reason, sv->rs_reason, sizeof(rr->rr_reason));
 	ro_publish(ro, rr);
+	return 0;
+}
+
+void
+mst_rollout_set_fleet(struct mst_ro_route *rr, int on)
+{
+	rr->rr_fleet = on && rr->rr_has_rollout;
+}
+
+int
+mst_rollout_adopt(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct mst_ro_saved *sv, int64_t now, const char *origin)
+{
+	enum mst_ro_state was = rr->rr_state;
+
+	if (!rr->rr_has_rollout || ro_route_adopt(ro, rr, sv, now,
+	    origin) == -1)
+		return -1;
+	if (rr->rr_state != was && rr->rr_state == MST_RO_ROLLED_BACK)
+		rr->rr_rollbacks++;
+	if (rr->rr_state != was && rr->rr_state == MST_RO_PROMOTED)
+		rr->rr_promotions++;
+	rr->rr_logged = RO_W_NONE;
+	ro->ro_dirty = 1;
+	log_info("canary %s: %s at %.1f%% (%s): %s", rr->rr_name,
+	    mst_rollout_state_name(rr->rr_state), mst_rollout_canary_pct(rr),
+	    origin, rr->rr_reason);
 	return 0;
 }
 
@@ -678,6 +614,7 @@ ro_route_save(const struct mst_ro_route *rr, struct mst_ro_saved *sv)
 	memcpy(sv->rs_w, rr->rr_w, sizeof(sv->rs_w));
 	sv->rs_nw = rr->rr_nwc;
 	strlcpy(sv->rs_reason, rr->rr_reason, sizeof(sv->rs_reason));
+	sv->rs_epoch = rr->rr_epoch;
 }
 
 /* rr takes sv's state if sv is the same route; logged either way. */
@@ -686,8 +623,8 @@ ro_route_resume_from(struct mst_ro *ro, struct mst_ro_route *rr,
     const struct mst_ro_saved *sv, int64_t now, const char *origin)
 {
 	if (sv->rs_sig != rr->rr_sig) {
-		rr->rr_origin = "the configuration (its rollout or canary "
-		    "cluster changed)";
+		strlcpy(rr->rr_origin, "the configuration (its rollout or "
+		    "canary cluster changed)", sizeof(rr->rr_origin));
 		log_info("canary %s: the rollout block or the canary/stable "
 		    "clusters changed: a fresh rollout from the file's "
 		    "weights", rr->rr_name);
@@ -776,10 +713,8 @@ mst_rollout_free(struct mst_ro *ro)
 
 	if (ro == NULL)
 		return;
-	for (r = 0; r < ro->ro_n; r++) {
-		free(ro->ro_routes[r].rr_ring_t);
-		free(ro->ro_routes[r].rr_ring);
-	}
+	for (r = 0; r < ro->ro_n; r++)
+		mst_judge_ring_free(&ro->ro_routes[r].rr_ring);
 	free(ro->ro_routes);
 	memset(ro, 0, sizeof(*ro));
 }

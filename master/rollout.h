@@ -45,6 +45,8 @@
 #include "shared/hist-t.h"
 #include "shared/place-t.h"
 #include "shared/shm-t.h"
+#include "judge.h"
+#include "rollout-t.h"
 
 #define MST_ROLLOUT_TICK_MS	1000
 /* snapshots per window: the spacing is window / this, at least a tick */
@@ -52,40 +54,7 @@
 #define MST_ROLLOUT_P99_FLOOR_MS 10.0
 /* the comparison window of a weighted route without a rollout */
 #define MST_ROLLOUT_VIEW_WINDOW	(60 * CD_NS_PER_S)
-#define MST_ROLLOUT_REASON_MAX	512
-
-enum mst_ro_state {
-	MST_RO_PROGRESSING,	/* judged every tick, steps when healthy */
-	MST_RO_PAUSED,		/* operator: weights held, nothing judged */
-	MST_RO_ROLLED_BACK,	/* canary weight 0 until an operator acts */
-	MST_RO_PROMOTED,	/* the last step is reached: done */
-};
-
-enum mst_ro_op {
-	MST_RO_OP_PAUSE,
-	MST_RO_OP_RESUME,
-	MST_RO_OP_PROMOTE,
-	MST_RO_OP_ROLLBACK,
-};
-
-/* One cluster's cumulative totals at one time. */
-struct mst_ro_snap {
-	uint64_t	 rs_rq;		/* attempts: responses, retried, fallen back */
-	uint64_t	 rs_5xx;	/* 5xx responses, retried, fallen back */
-	struct hist	 rs_h;		/* upstream_rq_time */
-};
-
-/* One cluster over a route's window (and since start). */
-struct mst_ro_fig {
-	uint64_t	 rf_rq;		/* responses in the window */
-	uint64_t	 rf_5xx;
-	double		 rf_err_rate;	/* rf_5xx / rf_rq; NaN: no response */
-	double		 rf_p50, rf_p95, rf_p99;	/* ms; NaN: no sample */
-	double		 rf_rps;	/* rf_rq over the span */
-	double		 rf_span_s;	/* what the window covers so far */
-	uint64_t	 rf_total_rq;	/* since the record began */
-	uint64_t	 rf_total_5xx;
-};
+#define MST_ROLLOUT_ORIGIN_MAX	192
 
 /* One weighted route. */
 struct mst_ro_route {
@@ -96,7 +65,8 @@ struct mst_ro_route {
 	size_t		 rr_nwc;
 	int		 rr_shm_ci[CD_MAX_WEIGHTED];	/* shm record per rt_wc */
 	uint32_t	 rr_w[CD_MAX_WEIGHTED];	/* weights in shm now */
-	uint64_t	 rr_total;	/* their sum (never changes) */
+	uint64_t	 rr_total;	/* their sum (changes with the runtime
+					 * only, never with a rollout) */
 	int		 rr_canary;	/* rt_wc index, -1: none */
 	int		 rr_stable;
 	int		 rr_has_rollout;
@@ -108,17 +78,16 @@ struct mst_ro_route {
 	char		 rr_reason[MST_ROLLOUT_REASON_MAX];
 	uint64_t	 rr_sig;	/* mst_rollout_sig(): block and clusters */
 	uint64_t	 rr_decided_ms;	/* wall clock of the last decision, 0 */
-	const char	*rr_origin;	/* where the state came from (static) */
+	char		 rr_origin[MST_ROLLOUT_ORIGIN_MAX];	/* where the
+					 * state came from */
+	int		 rr_fleet;	/* fleet mode decides it (fleet.h) */
+	uint32_t	 rr_epoch;	/* fleet mode's attempt, published with
+					 * the weights (sticky placement) */
 	int		 rr_logged;	/* last "waiting" kind logged */
 	uint64_t	 rr_rollbacks;	/* automatic and operator */
 	uint64_t	 rr_promotions;
-	/* snapshot ring: rr_ring_cap entries of rr_nwc snapshots each */
-	int64_t		 rr_spacing;	/* ns between snapshots */
-	size_t		 rr_ring_cap;
-	size_t		 rr_ring_n;
-	size_t		 rr_ring_head;	/* next slot to write */
-	int64_t		*rr_ring_t;
-	struct mst_ro_snap *rr_ring;
+	/* cumulative snapshots of the rr_nwc clusters over the window */
+	struct mst_judge_ring rr_ring;
 };
 
 struct mst_ro {
@@ -140,6 +109,7 @@ struct mst_ro_saved {
 	uint32_t	 rs_w[CD_MAX_WEIGHTED];
 	size_t		 rs_nw;
 	char		 rs_reason[MST_ROLLOUT_REASON_MAX];
+	uint32_t	 rs_epoch;	/* fleet mode's; not in the file */
 };
 
 /*
@@ -182,6 +152,24 @@ uint64_t mst_rollout_sig(const struct cd_conf *, const struct cd_route *);
 int	 mst_rollout_state_write(const char *dir, const struct mst_ro *);
 int	 mst_rollout_state_read(const char *dir, struct mst_ro_saved **out,
 	    size_t *n, char *why, size_t whylen);
+
+/*
+ * Fleet mode (master/fleet.h) decides rr from now on (on), or no longer
+ * (off): the tick leaves its state alone, though it still keeps its
+ * figures, and operators' actions on it go to the fleet.  A reload builds
+ * a new engine: the fleet module sets it again after every reload.
+ */
+void	 mst_rollout_set_fleet(struct mst_ro_route *rr, int on);
+
+/*
+ * rr takes a state decided elsewhere (the fleet's): state, step, weights
+ * (scaled to rr's total, published), reason; origin says where it came
+ * from (/canary).  The state file is written at the next persist.  0, or
+ * -1 when the weights do not fit the route (nothing changed).
+ */
+int	 mst_rollout_adopt(struct mst_ro *, struct mst_ro_route *rr,
+	    const struct mst_ro_saved *sv, int64_t now_ns,
+	    const char *origin);
 
 /* One tick: snapshot, judge every progressing rollout, act, log. */
 void	 mst_rollout_tick(struct mst_ro *, int64_t now_ns);
@@ -229,6 +217,10 @@ struct mst_stat_list;
  * Master memory, not shm: no worker slot holds them.  0, or -1 (ENOMEM).
  */
 int	 mst_rollout_stats(const struct mst_ro *, struct mst_stat_list *);
+
+/* Read again from shm the weights of every route without a rollout
+ * block: the runtime changed some (runtime.h). */
+void	 mst_rollout_reread(struct mst_ro *);
 
 /* ---- the master's engine --------------------------------------------- */
 

@@ -14,6 +14,7 @@
 
 #include "accesslog.h"
 #include "dns.h"
+#include "fleet.h"
 #include "logfile.h"
 #include "loop.h"
 #include "proc.h"
@@ -35,6 +36,8 @@ sig_reap(void)
 				mst_dns_child_exited();
 			continue;
 		}
+		if (mst_fleet_reaped(pid, status))
+			continue;
 		mst_proc_reaped(pid, status);
 	}
 	mst_state_reaped();

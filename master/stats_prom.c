@@ -1,6 +1,8 @@
 /*
  * /stats/prometheus (see stats.h): Envoy's default tag extraction turns
- * stat names into metric families with labels.
+ * stat names into metric families with labels.  Every family is
+ * envoy_<name> as Envoy's are, but canaryd's own canaryd.* stats (fleet
+ * mode's), which are canaryd_<name>.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +28,7 @@ enum prom_tag_id {
 	TAG_LISTENER_ADDRESS,	/* ^listener\.(((?:[_.[:digit:]]*|
 				   [_\[\]aAbBcCdDeEfF[:digit:]]*))\.) */
 	TAG_CANARY_ROUTE,	/* canaryd's: ^canary\.((.*?)\.)rollout\. */
+	TAG_FLEET_DECISION,	/* canaryd's: ^canaryd\.fleet\.decisions(\.(.*))$ */
 	TAG__N
 };
 
@@ -36,7 +39,10 @@ static const char *const prom_tag_names[TAG__N] = {
 	"envoy_http_conn_manager_prefix",
 	"envoy_listener_address",
 	"canaryd_route",
+	"canaryd_decision",
 };
+
+#define FLEET_DECISIONS	"canaryd.fleet.decisions"
 
 struct prom_tag {
 	int	 t_id;
@@ -106,6 +112,14 @@ prom_extract(const char *s, size_t len, char *rm, struct prom_ent *pe)
 	    (d = strstr(s + 7, ".rollout.")) != NULL && d > s + 7)
 		prom_tag(pe, rm, TAG_CANARY_ROUTE, 7, (size_t)(d - s) - 7,
 		    7, (size_t)(d - s) - 6);
+
+	/* fleet mode's canaryd.fleet.decisions.<kind>: one family */
+	if (strncmp(s, FLEET_DECISIONS, sizeof(FLEET_DECISIONS) - 1) == 0 &&
+	    len > sizeof(FLEET_DECISIONS) &&
+	    s[sizeof(FLEET_DECISIONS) - 1] == '.')
+		prom_tag(pe, rm, TAG_FLEET_DECISION, sizeof(FLEET_DECISIONS),
+		    len - sizeof(FLEET_DECISIONS), sizeof(FLEET_DECISIONS) - 1,
+		    len - sizeof(FLEET_DECISIONS) + 1);
 
 	if (strncmp(s, "listener.", 9) == 0) {
 		/* first alternative: the longest run of [_.0-9] up to a dot */
@@ -241,7 +255,9 @@ mst_stats_prometheus(struct buf *b, const struct mst_stat_list *sl,
 		pe->pe_st = st;
 		prom_extract(st->st_name, len, rm, pe);
 		pe->pe_fam_off = fams.b_len;
-		buf_puts(&fams, "envoy_");
+		/* canaryd's own families (canaryd.fleet.*) are canaryd_* */
+		if (strncmp(st->st_name, "canaryd.", 8) != 0)
+			buf_puts(&fams, "envoy_");
 		for (j = 0; j < len; j++) {
 			char c = st->st_name[j];
 

@@ -114,8 +114,7 @@ alog_put_u64(char *p, uint64_t v)
 	return p;
 }
 
-/* "2026-11-26T10:00:00.123Z": the seconds part is cached. */
-static char *
+char *
 alog_put_time(char *p, uint64_t ms)
 {
 	static time_t cached_s = (time_t)-1;

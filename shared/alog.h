@@ -21,6 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alog-t.h"
+
+struct cd_arena;
+
 #define ALOG_LINE_MAX		PIPE_BUF	/* 4096 on Linux */
 
 /*
@@ -77,6 +81,14 @@ struct alog_rec {
 	struct alog_str	 ar_rid;
 	struct alog_str	 ar_authority;
 	struct alog_str	 ar_upstream;	/* "ip:port" */
+	/* What only formats read (alog_fmt_eval()); the caller fills what
+	 * the format's f_needs asks for: */
+	struct alog_str	 ar_remote;	/* trusted client "ip:port" */
+	struct alog_str	 ar_direct;	/* the connection's peer "ip:port" */
+	struct alog_str	 ar_local;	/* the address it reached */
+	struct alog_str	 ar_cluster;	/* the upstream cluster's name */
+	struct alog_str	 ar_route;	/* the route's name */
+	uint64_t	 ar_conn_id;
 };
 
 /*
@@ -85,6 +97,10 @@ struct alog_rec {
  * '?' so one request is always one line.
  */
 size_t		 alog_format(char *dst, size_t cap, const struct alog_rec *);
+
+/* "2026-11-26T10:00:00.123Z" for ms since the epoch at p (24 bytes);
+ * returns the end.  The seconds part is cached per process. */
+char		*alog_put_time(char *p, uint64_t ms);
 
 /* The response flags field alone ("UF,URX" or "-"), NUL-terminated;
  * returns its length.  cap >= 64. */
@@ -103,5 +119,44 @@ size_t		 alog_addr(char *dst, size_t cap, int af, const void *addr,
  */
 bool		 alog_header(const char *head, size_t len, const char *name,
 		    struct alog_str *val);
+
+/* ---- substitution formats (alog_fmt.c) ------------------------------ */
+
+#define ALOG_FMT_MAX_TOKS	64	/* commands and texts in one format */
+#define ALOG_FMT_MAX_LEN	4096	/* bytes of a format */
+
+/*
+ * Parse Envoy's format s[0, len) into f (its tokens and their text in
+ * arena a).  Master only (the configuration loader).  0, or -1 with
+ * *why (a reason and what to do) and *at (the offset in s) set.
+ */
+int		 alog_fmt_parse(struct cd_arena *a, const char *s, size_t len,
+		    struct alog_fmt *f, const char **why, size_t *at);
+
+/*
+ * What a format is evaluated against: the record, and header lookups by
+ * lower-case name (as_req also answers the pseudo-headers :path,
+ * :method, :authority and :scheme), each false when there is no such
+ * header.  A lookup may be NULL (no headers of that kind).
+ */
+struct alog_src {
+	const struct alog_rec	*as_rec;
+	bool		(*as_req)(void *, const char *, size_t,
+			    struct alog_str *);
+	bool		(*as_resp)(void *, const char *, size_t,
+			    struct alog_str *);
+	void		*as_arg;
+};
+
+/* alog_fmt_eval() flags */
+#define ALOG_F_OMIT_EMPTY	0x1	/* a value that is not there is "",
+					 * not "-" (header values) */
+
+/*
+ * Write f's value for src into dst[0, cap) (no NUL); returns its length,
+ * or (size_t)-1 when it does not fit.  Never blocks, never allocates.
+ */
+size_t		 alog_fmt_eval(char *dst, size_t cap, const struct alog_fmt *f,
+		    const struct alog_src *src, int flags);
 
 #endif /* CANARYD_SHARED_ALOG_H */

@@ -28,6 +28,14 @@
  *				checks, outlier detection
  *	conf_canary.c		canaryd's route metadata: split, sticky,
  *				override, fallback, rollout
+ *	conf_header.c		header mutations: HeaderValueOption, the
+ *				*_headers_to_add / _remove lists, and the
+ *				levels each route meets
+ *	conf_rewrite.c		rewrites and redirects: RegexMatchAndSubstitute,
+ *				RedirectAction, a route action's rewrites,
+ *				DirectResponseAction and its body
+ *	conf_runtime.c		LayeredRuntime and its layers, a route's
+ *				runtime_fraction
  *
  * A message is a table of fields (struct conf_field): name, kind, flags,
  * bounds, default and where the value goes, relative to the target the
@@ -230,6 +238,7 @@ struct cw {
 	int			 w_cluster_type_bad; /* type refused */
 	int			 w_validate_clusters;
 	size_t			 w_nsplits;
+	size_t			 w_nfractions;
 	struct conf_ref		*w_refs;
 	size_t			 w_nrefs, w_refcap;
 	struct conf_domain	*w_domains;
@@ -275,8 +284,9 @@ struct cw {
 #define NO_DNS_CONF	"canaryd resolves names with the system resolver " \
 	"(getaddrinfo, /etc/resolv.conf); remove it and configure the " \
 	"resolver there"
-#define NO_HDR_MUT	"canaryd does not add, remove or rewrite headers " \
-	"by configuration; remove it and set the headers at the backend"
+#define NO_HDR_MUT	"canaryd runs no header mutation filter; move the " \
+	"mutations to request_headers_to_add / response_headers_to_add (and " \
+	"_remove) of the route configuration, a virtual host or a route"
 #define NO_RATELIMIT	"canaryd does not rate limit; remove it and limit " \
 	"in front of canaryd or with circuit_breakers"
 #define NO_FILTER_CFG	"canaryd runs no HTTP filter but the router, so " \
@@ -326,8 +336,29 @@ extern const struct conf_msg	conf_msg_listener;	/* conf_listener.c */
 extern const struct conf_msg	conf_msg_address;
 extern const struct conf_msg	conf_msg_transport_socket;
 extern const struct conf_msg	conf_msg_route_config;	/* conf_route.c */
+extern const struct conf_msg	conf_msg_regex;	/* RegexMatcher, into a char * */
 extern const struct conf_msg	conf_msg_cluster;	/* conf_cluster.c */
 extern const struct conf_msg	conf_msg_canaryd;	/* conf_canary.c */
+extern const struct conf_msg	conf_msg_hdr_add;	/* conf_header.c */
+extern const struct conf_msg	conf_msg_regex_sub;	/* conf_rewrite.c */
+extern const struct conf_msg	conf_msg_redirect;
+extern const struct conf_msg	conf_msg_direct;
+extern const struct conf_msg	conf_msg_layered_runtime;	/* conf_runtime.c */
+extern const struct conf_msg	conf_msg_runtime_fraction;
+
+/*
+ * The four header mutation lists of a message whose target T holds a
+ * struct cd_hdr_mut m, each a row of its own (tables keep Envoy's field
+ * order, which differs between messages).
+ */
+#define CONF_HDR_ADD(name, T, ops)					\
+	{ name, CK_SEQ, 0, .f_msg = &conf_msg_hdr_add,			\
+	    .f_items = CD_MAX_HDR_OPS, .f_why = "(CD_MAX_HDR_OPS)",	\
+	    LIST(T, ops.ho_add, ops.ho_nadd, struct cd_hdr_add) }
+#define CONF_HDR_REMOVE(name, T, ops)					\
+	{ name, CK_FN, 0, .f_fn = conf_fn_hdr_remove,			\
+	    .f_like = CK_STRSEQ, .f_items = CD_MAX_HDR_OPS,		\
+	    .f_off = offsetof(T, ops) }
 
 /* ---- YAML nodes ------------------------------------------------------- */
 
@@ -477,11 +508,27 @@ void	conf_reject(struct cw *, const struct conf_field *, yaml_node_t *k,
  * with the arena; errors name node n. */
 int	conf_re_compile(struct cw *, yaml_node_t *n, regex_t *re,
 	    const char *text, bool icase);
+/* The same, unanchored and with its groups numbered as RE2 numbers them
+ * (sub->rs_map), for a substitution; sets rs_set. */
+int	conf_re_compile_sub(struct cw *, yaml_node_t *n,
+	    struct cd_regex_sub *sub, const char *text);
 
 /* conf_canary.c: metadata.filter_metadata, a map of namespaces whose
  * "canaryd" one is walked as f_msg; the clusters a weighted route's
  * "always" and "never" overrides pick (rt_canary_wc, rt_stable_wc). */
 conf_fn	conf_fn_filter_metadata;
 void	conf_canary_pick(struct cd_route *);
+
+/* conf_header.c: a *_headers_to_remove list into the struct cd_hdr_ops
+ * at f_off; each route's levels, most specific first, once the route
+ * configuration l is walked. */
+conf_fn	conf_fn_hdr_remove;
+void	conf_hdr_levels(struct cd_listener *l);
+
+/* conf_rewrite.c: text a header or a path will carry (no control bytes)
+ * at node n, else an error; the route action's rewrites, checked once
+ * it is walked (n: the RouteAction). */
+bool	conf_text_ok(struct cw *, yaml_node_t *n, const char *s);
+void	conf_rewrite_check(struct cw *, yaml_node_t *n, struct cd_route *);
 
 #endif /* CANARYD_SHARED_CONF_INT_H */

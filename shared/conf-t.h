@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alog-t.h"
 #include "cidr-t.h"
 
 /* Capacities: they size the shm segment (shared/shm-t.h). */
@@ -35,6 +36,8 @@
 #define CD_NAME_MAX		128	/* cluster, route, vhost names incl. NUL */
 #define CD_HOSTNAME_MAX		256	/* DNS names incl. NUL */
 #define CD_MAX_ACCESS_LOGS	4	/* HCM access_log entries */
+#define CD_MAX_FRACTIONS	128	/* routes with runtime_fraction */
+#define CD_MAX_RUNTIME_LAYERS	8
 
 #define CD_DUR_UNSET		((int64_t)-1)
 #define CD_NS_PER_MS		1000000LL
@@ -46,6 +49,45 @@ struct cd_pos {
 	const char	*p_file;	/* conf's copy of the path */
 	int		 p_line;	/* 1-based */
 	int		 p_col;		/* 1-based */
+};
+
+/* ---- header mutations ------------------------------------------------ */
+
+#define CD_MAX_HDR_OPS		32	/* adds, and removes, per list */
+
+/* HeaderValueOption.append_action (the deprecated append: true is
+ * APPEND_IF_EXISTS_OR_ADD, false OVERWRITE_IF_EXISTS_OR_ADD) */
+enum cd_hdr_action {
+	CD_HA_APPEND,		/* APPEND_IF_EXISTS_OR_ADD (default) */
+	CD_HA_ADD_IF_ABSENT,
+	CD_HA_OVERWRITE_OR_ADD,	/* OVERWRITE_IF_EXISTS_OR_ADD */
+	CD_HA_OVERWRITE,	/* OVERWRITE_IF_EXISTS */
+};
+
+/* envoy.config.core.v3.HeaderValueOption */
+struct cd_hdr_add {
+	char			*ha_name;	/* lower case */
+	size_t			 ha_nlen;
+	char			*ha_value;	/* as written */
+	struct alog_fmt		 ha_fmt;	/* ha_value compiled */
+	bool			 ha_append;	/* the deprecated append */
+	int			 ha_action;	/* enum cd_hdr_action */
+	bool			 ha_keep_empty;	/* keep_empty_value */
+};
+
+/* One list pair: *_headers_to_add and *_headers_to_remove. */
+struct cd_hdr_ops {
+	struct cd_hdr_add	*ho_add;
+	size_t			 ho_nadd;
+	char			**ho_remove;	/* lower case */
+	size_t			 ho_nremove;
+};
+
+/* The request and response mutations of one level (route
+ * configuration, virtual host, route or weighted cluster). */
+struct cd_hdr_mut {
+	struct cd_hdr_ops	 hm_req;
+	struct cd_hdr_ops	 hm_resp;
 };
 
 /* ---- routes ---------------------------------------------------------- */
@@ -100,6 +142,20 @@ enum cd_path_match_kind {
 	CD_PM_SEP_PREFIX,	/* path_separated_prefix */
 };
 
+/*
+ * match.runtime_fraction: the route matches a request when its random
+ * draw modulo rf_denominator is below rf_numerator -- the default, or
+ * the runtime key's value, which the master publishes in shm slot
+ * rf_index (through the placement).
+ */
+struct cd_fraction {
+	bool			 rf_set;
+	uint32_t		 rf_numerator;
+	uint32_t		 rf_denominator;	/* 100, 10000 or 1000000 */
+	char			*rf_key;	/* runtime_key, or NULL */
+	int			 rf_index;	/* among the routes that have one */
+};
+
 struct cd_route_match {
 	enum cd_path_match_kind	 rm_kind;
 	char			*rm_value;	/* prefix / path / regex text */
@@ -110,6 +166,7 @@ struct cd_route_match {
 	size_t			 rm_nheaders;
 	struct cd_query_match	*rm_query;
 	size_t			 rm_nquery;
+	struct cd_fraction	 rm_fraction;	/* runtime_fraction */
 };
 
 /* retry_on tokens, as a bit set (canaryd-envoy(7), RETRIES). */
@@ -173,17 +230,84 @@ struct cd_rollout {
 	double		 ro_max_p99_ratio;	/* 1.5 */
 };
 
+#define CD_RE_MAX_GROUPS	32	/* groups of a substitution's regex */
+
+/*
+ * envoy.type.matcher.v3.RegexMatchAndSubstitute: every match of the
+ * pattern (unanchored, POSIX ERE) replaced by the substitution, where
+ * \0..\9 are RE2's groups: rs_map gives each its group in rs_re.
+ */
+struct cd_regex_sub {
+	bool		 rs_set;
+	regex_t		 rs_re;
+	char		*rs_pattern;
+	char		*rs_subst;
+	uint8_t		 rs_map[10];	/* RE2 group k -> rs_re group */
+	uint8_t		 rs_ngroups;	/* RE2's capturing groups (<= 9) */
+};
+
+/* A route's rewrites of the upstream request (RouteAction). */
+struct cd_rewrite {
+	char		*rw_prefix;	/* prefix_rewrite, or NULL */
+	size_t		 rw_prefix_len;
+	struct cd_regex_sub rw_regex;	/* regex_rewrite */
+	char		*rw_host;	/* host_rewrite_literal, or NULL */
+	bool		 rw_auto_host;	/* auto_host_rewrite */
+	char		*rw_host_header;	/* host_rewrite_header, lower */
+	struct cd_regex_sub rw_host_regex;	/* host_rewrite_path_regex */
+	bool		 rw_append_xfh;	/* append_x_forwarded_host */
+};
+
+/* envoy.config.route.v3.RedirectAction */
+struct cd_redirect {
+	char		*rd_scheme;	/* scheme_redirect ("https" for
+					 * https_redirect), or NULL */
+	bool		 rd_https;	/* https_redirect */
+	char		*rd_host;	/* host_redirect, or NULL */
+	uint32_t	 rd_port;	/* port_redirect, 0: none */
+	char		*rd_path;	/* path_redirect, or NULL */
+	char		*rd_prefix;	/* prefix_rewrite, or NULL */
+	size_t		 rd_prefix_len;
+	struct cd_regex_sub rd_regex;	/* regex_rewrite */
+	uint16_t	 rd_code;	/* response_code: 301 */
+	bool		 rd_strip_query;
+};
+
 struct cd_weighted_cluster {
 	char		*wc_name;
 	int		 wc_cluster;	/* index into cd_conf.c_clusters */
 	uint32_t	 wc_weight;
+	struct cd_hdr_mut wc_hdrs;	/* applied before the route's */
+	char		*wc_host;	/* host_rewrite_literal, or NULL */
+	char		*wc_runtime_key;	/* <runtime_key_prefix>.<name>,
+						 * or NULL */
 };
 
 enum cd_route_action {
 	CD_RA_CLUSTER,		/* route.cluster */
 	CD_RA_WEIGHTED,		/* route.weighted_clusters */
 	CD_RA_DIRECT,		/* direct_response */
+	CD_RA_REDIRECT,		/* redirect */
 };
+
+/* route.hash_policy: what a hashing load balancer hashes (Envoy's
+ * order: each policy that yields a value is mixed in; a terminal one
+ * that does ends the list) */
+enum cd_hash_kind {
+	CD_HASH_HEADER = 1,	/* a request header's value */
+	CD_HASH_COOKIE,		/* a cookie's value */
+	CD_HASH_SOURCE_IP,	/* the client's address */
+	CD_HASH_QUERY,		/* a query parameter's value */
+};
+
+struct cd_hash_policy {
+	uint8_t		 hp_kind;	/* enum cd_hash_kind */
+	bool		 hp_terminal;
+	bool		 hp_source_ip;	/* connection_properties.source_ip */
+	char		*hp_name;	/* header (lower case), cookie, param */
+};
+
+#define CD_MAX_HASH_POLICIES	8
 
 struct cd_route {
 	char			*rt_name;	/* may be NULL */
@@ -196,6 +320,7 @@ struct cd_route {
 	struct cd_weighted_cluster *rt_wc;	/* CD_RA_WEIGHTED */
 	size_t			 rt_nwc;
 	uint64_t		 rt_total_weight;	/* sum of weights (> 0) */
+	char			*rt_runtime_prefix;	/* runtime_key_prefix */
 	int			 rt_wi;		/* index among the weighted routes */
 	enum cd_split_mode	 rt_split_mode;
 	/* canaryd extensions (route metadata.filter_metadata.canaryd) */
@@ -207,6 +332,9 @@ struct cd_route {
 	int			 rt_fallback;	/* cluster index, -1 = none */
 	struct cd_rollout	 rt_rollout;
 
+	struct cd_rewrite	 rt_rw;		/* the upstream request's */
+	struct cd_redirect	 rt_redir;	/* CD_RA_REDIRECT */
+
 	uint16_t		 rt_direct_status;	/* CD_RA_DIRECT */
 	char			*rt_direct_body;	/* may be NULL */
 	size_t			 rt_direct_body_len;
@@ -215,7 +343,27 @@ struct cd_route {
 	int64_t			 rt_idle_timeout;	/* ns; CD_DUR_UNSET */
 	struct cd_retry_policy	 rt_retry;	/* route's, else vhost's */
 	uint16_t		 rt_cluster_not_found_code;	/* 503 */
+	struct cd_hash_policy	 rt_hash[CD_MAX_HASH_POLICIES];
+	size_t			 rt_nhash;
+
+	struct cd_hdr_mut	 rt_hdrs;
+	/*
+	 * Every header mutation a request on this route meets, most
+	 * specific first (route, virtual host, route configuration; the
+	 * weighted cluster's come before them, from rt_wc), set by the
+	 * loader at the end; rt_hm_flags says whether there are any.
+	 */
+	const struct cd_hdr_mut	*rt_hm_levels[3];
+	unsigned int		 rt_hm_flags;	/* CD_RT_HM_* */
+	unsigned int		 rt_hm_needs;	/* ALOG_N_* of their formats */
 };
+
+/* rt_hm_flags */
+#define CD_RT_HM_REQ		0x1	/* some level mutates the request */
+#define CD_RT_HM_RESP		0x2	/* ... the response */
+#define CD_RT_HM_WC		0x4	/* a weighted cluster has its own */
+#define CD_RT_HM_REWRITE	0x8	/* the route (or a weighted cluster)
+					 * rewrites the path or Host */
 
 struct cd_vhost {
 	char			*vh_name;
@@ -224,6 +372,7 @@ struct cd_vhost {
 	struct cd_route		*vh_routes;
 	size_t			 vh_nroutes;
 	struct cd_retry_policy	 vh_retry;
+	struct cd_hdr_mut	 vh_hdrs;
 };
 
 /* ---- listener / HTTP connection manager ------------------------------ */
@@ -252,6 +401,9 @@ struct cd_listener {
 	char			*l_route_config_name;	/* may be NULL */
 	struct cd_vhost		*l_vhosts;
 	size_t			 l_nvhosts;
+	struct cd_hdr_mut	 l_hdrs;	/* the route configuration's */
+	bool			 l_most_specific_hdrs;	/* most_specific_header_
+							 * mutations_wins */
 	char			*l_server_name;	/* default "canaryd" */
 	uint32_t		 l_max_request_headers_kb;	/* 60 */
 	uint32_t		 l_max_headers_count;	/* 100 */
@@ -286,14 +438,19 @@ struct cd_listener {
 enum cd_cluster_type {
 	CD_CT_STATIC,
 	CD_CT_STRICT_DNS,
+	CD_CT_LOGICAL_DNS,	/* one endpoint, its first address at a time */
 };
 
 enum cd_lb_policy {
 	CD_LB_ROUND_ROBIN,
 	CD_LB_RANDOM,
+	CD_LB_LEAST_REQUEST,	/* the fewest active requests of a few drawn */
+	CD_LB_RING_HASH,	/* consistent hashing of the route's hash_policy */
+	CD_LB_MAGLEV,
 };
 
-/* dns_lookup_family; AUTO: IPv6 if the name has one, else IPv4 (Envoy) */
+/* dns_lookup_family; AUTO: IPv6 if the name has one, else IPv4 (Envoy);
+ * canaryd's default is V4_PREFERRED (canaryd-envoy(7), CONFIGURATION) */
 enum cd_dns_family {
 	CD_DNS_AUTO,
 	CD_DNS_V4_ONLY,
@@ -382,6 +539,10 @@ struct cd_cluster {
 	/* requests an upstream connection carries before it is closed
 	 * instead of pooled; 0 = no limit */
 	uint32_t		 cl_max_requests_per_connection;
+	uint32_t		 cl_lr_choices;	/* LEAST_REQUEST choice_count, 2 */
+	uint64_t		 cl_ring_min;	/* RING_HASH ring entries, 1024 */
+	uint64_t		 cl_ring_max;	/* 8M */
+	uint64_t		 cl_maglev_size;	/* MAGLEV table, prime, 65537 */
 	char			*cl_lb_cluster_name;	/* load_assignment.cluster_name */
 	struct cd_endpoint	*cl_endpoints;
 	size_t			 cl_nendpoints;
@@ -394,6 +555,36 @@ struct cd_admin {
 	bool			 a_set;
 	struct cd_sockaddr_conf	 a_addr;
 	char			*a_access_log_path;	/* may be NULL */
+};
+
+/* ---- runtime ----------------------------------------------------------- */
+
+/* One key of a static layer, its value as Envoy keeps it (text). */
+struct cd_rt_entry {
+	char		*re_key;	/* dotted: "routing.traffic_split.v1" */
+	char		*re_value;
+	struct cd_pos	 re_pos;	/* of the value */
+};
+
+enum cd_rt_layer_kind {
+	CD_RTL_STATIC,
+	CD_RTL_ADMIN,		/* values from POST /runtime_modify */
+};
+
+/* envoy.config.bootstrap.v3.RuntimeLayer */
+struct cd_rt_layer {
+	char			*ly_name;
+	int			 ly_kind;	/* enum cd_rt_layer_kind */
+	struct cd_rt_entry	*ly_entries;	/* static: sorted by key */
+	size_t			 ly_n;
+};
+
+/* envoy.config.bootstrap.v3.LayeredRuntime: later layers win. */
+struct cd_runtime {
+	bool			 rn_set;
+	struct cd_rt_layer	*rn_layers;
+	size_t			 rn_nlayers;
+	int			 rn_admin;	/* the admin layer, -1: none */
 };
 
 /* ---- node ------------------------------------------------------------ */
@@ -420,6 +611,9 @@ struct cd_fleet {
 	int64_t		 fl_lease_ttl;		/* ns; 5 s, at least 2 s */
 	int64_t		 fl_report_interval;	/* ns; 1 s */
 	char		*fl_state_dir;		/* "/var/lib/canaryd" */
+	/* ns; too little traffic this long pauses a step; 0: five of the
+	 * route's step_interval, at least 60 s */
+	int64_t		 fl_traffic_wait;
 };
 
 /* envoy.config.core.v3.Node: who this canaryd is */
@@ -446,6 +640,8 @@ struct cd_conf {
 	struct cd_cluster	*c_clusters;
 	size_t			 c_nclusters;
 	size_t			 c_nweighted;	/* routes with weighted_clusters */
+	size_t			 c_nfractions;	/* routes with runtime_fraction */
+	struct cd_runtime	 c_runtime;	/* layered_runtime */
 	struct cd_admin		 c_admin;
 	struct cd_node		 c_node;
 

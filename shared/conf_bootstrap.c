@@ -335,6 +335,8 @@ static const struct conf_field fleet_fields[] = {
 	    FL(fl_report_interval), .f_note = "less than lease_ttl" },
 	{ "state_dir", CK_STR, CF_DEF | CF_NONEMPTY, .f_max = 4095,
 	    .f_defstr = "/var/lib/canaryd", FL(fl_state_dir) },
+	{ "traffic_wait", CK_DUR, CF_DEF, .f_def = 0, FL(fl_traffic_wait),
+	    .f_defdoc = "5 step intervals, at least 60s" },
 	F_END
 };
 #undef FL
@@ -541,9 +543,9 @@ static const struct conf_field bootstrap_fields[] = {
 	{ "watchdog", CK_IGNORE, 0, .f_why = NO_WATCHDOG },
 	{ "watchdogs", CK_IGNORE, 0, .f_why = NO_WATCHDOG },
 	{ "tracing", CK_IGNORE, 0, .f_why = NO_TRACING },
-	{ "layered_runtime", CK_REJECT, 0, .f_why = "canaryd reads no "
-	    "runtime layers; remove it, write the values into the file and "
-	    "apply them with SIGHUP (weights change live)" },
+	{ "layered_runtime", CK_MSG, 0, .f_msg = &conf_msg_layered_runtime,
+	    AT(struct cd_conf, c_runtime),
+	    .f_note = "canaryd reads the keys its routes name" },
 	{ "admin", CK_MSG, 0, .f_msg = &msg_admin,
 	    AT(struct cd_conf, c_admin) },
 	{ "overload_manager", CK_IGNORE, 0, .f_why = "canaryd has no "

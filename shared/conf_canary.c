@@ -428,7 +428,8 @@ canaryd_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 			    weighted_only[i], "only allowed on a route with "
 			    "weighted_clusters");
 	}
-	if (rt->rt_action == CD_RA_DIRECT &&
+	if ((rt->rt_action == CD_RA_DIRECT ||
+	    rt->rt_action == CD_RA_REDIRECT) &&
 	    (seen & conf_field_bit(m, "fallback")))
 		conf_field_err(w, conf_map_key(w, n, "fallback"), "fallback",
 		    "only allowed on a route with cluster or "
@@ -446,6 +447,11 @@ canaryd_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 	if (rt->rt_action != CD_RA_WEIGHTED ||
 	    !(seen & conf_field_bit(m, "rollout")))
 		return;
+	if (rt->rt_runtime_prefix != NULL)
+		conf_field_err(w, conf_map_key(w, n, "rollout"), "rollout",
+		    "the weights come from the runtime already "
+		    "(weighted_clusters.runtime_key_prefix); keep one of the "
+		    "two");
 	old = conf_path_push(w, "rollout");
 	canaryd_rollout_name(w, conf_map_key(w, n, "rollout"), rt);
 	conf_path_pop(w, old);

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,14 +27,14 @@
 
 static const struct conf_enum enum_cluster_type = { "cluster type",
     (const struct conf_enum_val[]){ { "STATIC", CD_CT_STATIC },
-    { "STRICT_DNS", CD_CT_STRICT_DNS }, { "LOGICAL_DNS", CONF_ENUM_NOSUP },
+    { "STRICT_DNS", CD_CT_STRICT_DNS }, { "LOGICAL_DNS", CD_CT_LOGICAL_DNS },
     { "EDS", CONF_ENUM_NOSUP }, { "ORIGINAL_DST", CONF_ENUM_NOSUP },
     { NULL, 0 } } };
 
 static const struct conf_enum enum_lb = { "lb_policy",
     (const struct conf_enum_val[]){ { "ROUND_ROBIN", CD_LB_ROUND_ROBIN },
-    { "LEAST_REQUEST", CONF_ENUM_NOSUP }, { "RING_HASH", CONF_ENUM_NOSUP },
-    { "RANDOM", CD_LB_RANDOM }, { "MAGLEV", CONF_ENUM_NOSUP },
+    { "LEAST_REQUEST", CD_LB_LEAST_REQUEST }, { "RING_HASH", CD_LB_RING_HASH },
+    { "RANDOM", CD_LB_RANDOM }, { "MAGLEV", CD_LB_MAGLEV },
     { "CLUSTER_PROVIDED", CONF_ENUM_NOSUP },
     { "LOAD_BALANCING_POLICY_CONFIG", CONF_ENUM_NOSUP }, { NULL, 0 } } };
 
@@ -653,6 +654,9 @@ fn_cluster_type(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		w->w_cluster_type_bad = 1;
 }
 
+/* the load balancers' settings: their defaults apply without them */
+static const struct conf_msg msg_least_request, msg_ring_hash, msg_maglev;
+
 static void
 cluster_init(struct cw *w, void *base)
 {
@@ -669,6 +673,9 @@ cluster_init(struct cw *w, void *base)
 		cl->cl_thresholds[p] = t.t_th;
 	/* Percent's own default is 0 (healthy_panic_threshold: {}). */
 	cl->cl_panic_threshold = 50;
+	conf_msg_defaults(w, &msg_least_request, cl);
+	conf_msg_defaults(w, &msg_ring_hash, cl);
+	conf_msg_defaults(w, &msg_maglev, cl);
 }
 
 static void
@@ -690,6 +697,11 @@ cluster_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 		    "which Envoy reads instead of this");
 		conf_path_pop(w, old);
 	}
+	if (cl->cl_type == CD_CT_LOGICAL_DNS && cl->cl_nendpoints != 1)
+		conf_err(w, conf_map_val(w, n, "load_assignment"), "a "
+		    "LOGICAL_DNS cluster takes exactly one endpoint (it has "
+		    "%zu), as in Envoy; use STRICT_DNS for several",
+		    cl->cl_nendpoints);
 	if (cl->cl_name == NULL)
 		return;
 	if ((cl->cl_stat_name = arena_strdup(w->w_arena, cl->cl_name)) ==
@@ -721,28 +733,95 @@ static const struct conf_enum enum_protocol_selection = {
     { "USE_CONFIGURED_PROTOCOL", 0 }, { "USE_DOWNSTREAM_PROTOCOL", 0 },
     { NULL, 0 } } };
 
-/* dns_lookup_family: canaryd resolves as V4_PREFERRED does (master/dns.c);
- * any other family is taken with a warning that says so. */
-static void
-fn_dns_family(struct cw *w, const struct conf_field *f, yaml_node_t *v,
-    void *base)
-{
-	struct conf_field ef = *f;
-	struct cd_cluster *cl = base;
-	size_t nerr = w->w_nerrors;
+#define NO_POLICY	"canaryd's load balancers are ROUND_ROBIN, RANDOM, " \
+	"LEAST_REQUEST, RING_HASH and MAGLEV; remove it"
+#define NO_HOSTNAME_HASH "canaryd hashes a host by its address; remove it"
 
-	ef.f_kind = CK_ENUM;
-	ef.f_fn = NULL;
-	conf_walk_field(w, &ef, NULL, v, base);
-	if (w->w_nerrors == nerr && cl->cl_dns_lookup_family !=
-	    CD_DNS_V4_PREFERRED)
-		conf_warn(w, v, "accepted, not used by canaryd: it resolves "
-		    "as V4_PREFERRED does (a name's IPv4 addresses if it has "
-		    "any, else its IPv6 ones)");
+static const struct conf_enum enum_hash_function = { "hash_function",
+    (const struct conf_enum_val[]){ { "XX_HASH", 0 },
+    { "MURMUR_HASH_2", CONF_ENUM_NOSUP }, { NULL, 0 } } };
+
+static const struct conf_field least_request_fields[] = {
+	{ "choice_count", CK_UINT, CF_DEF, .f_min = 2, .f_max = 100,
+	    .f_def = 2, CL(cl_lr_choices) },
+	{ "active_request_bias", CK_REJECT, 0, .f_why = "canaryd weighs "
+	    "hosts by their active requests as the default bias 1.0 does; "
+	    "remove it" },
+	{ "slow_start_config", CK_REJECT, 0, .f_why = "canaryd has no slow "
+	    "start; remove it" },
+	{ "locality_lb_config", CK_REJECT, 0, .f_why = "canaryd does no "
+	    "zone-aware balancing; remove it" },
+	{ "selection_method", CK_REJECT, 0, .f_why = "canaryd draws "
+	    "choice_count hosts at random; remove it" },
+	F_END
+};
+static const struct conf_msg msg_least_request = {
+    "Cluster.LeastRequestLbConfig", least_request_fields, NULL, NULL };
+
+static void
+ring_hash_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	struct cd_cluster *cl = base;
+
+	(void)seen;
+	if (cl->cl_ring_min > cl->cl_ring_max)
+		conf_err(w, n, "minimum_ring_size %" PRIu64 " is over "
+		    "maximum_ring_size %" PRIu64 "; make it at most that",
+		    cl->cl_ring_min, cl->cl_ring_max);
 }
 
-#define NO_POLICY	"canaryd's load balancers are ROUND_ROBIN and " \
-	"RANDOM; remove it"
+static const struct conf_field ring_hash_fields[] = {
+	{ "minimum_ring_size", CK_UINT, CF_DEF, .f_min = 1,
+	    .f_max = 8388608, .f_def = 1024, CL(cl_ring_min) },
+	{ "hash_function", CK_ENUM, CF_NOSTORE, .f_enum = &enum_hash_function },
+	{ "maximum_ring_size", CK_UINT, CF_DEF, .f_min = 1,
+	    .f_max = 8388608, .f_def = 8388608, CL(cl_ring_max) },
+	{ "use_hostname_for_hashing", CK_REJECT, 0, .f_why =
+	    NO_HOSTNAME_HASH },
+	{ "hash_balance_factor", CK_REJECT, 0, .f_why = "canaryd does no "
+	    "bounded-load hashing; remove it" },
+	{ "consistent_hashing_lb_config", CK_REJECT, 0, .f_why =
+	    NO_HOSTNAME_HASH },
+	{ "locality_weighted_lb_config", CK_REJECT, 0, .f_why = "canaryd does "
+	    "no zone-aware balancing; remove it" },
+	F_END
+};
+static const struct conf_msg msg_ring_hash = { "Cluster.RingHashLbConfig",
+    ring_hash_fields, NULL, ring_hash_done };
+
+/* A prime, as Envoy wants the table size (the permutations need it). */
+static void
+maglev_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	struct cd_cluster *cl = base;
+	uint64_t d;
+	size_t old;
+
+	(void)seen;
+	for (d = 2; d * d <= cl->cl_maglev_size; d++)
+		if (cl->cl_maglev_size % d == 0) {
+			old = conf_path_push(w, "table_size");
+			conf_err(w, conf_map_val(w, n, "table_size"), "%" PRIu64
+			    " is not a prime; use a prime such as 65537",
+			    cl->cl_maglev_size);
+			conf_path_pop(w, old);
+			return;
+		}
+}
+
+static const struct conf_field maglev_fields[] = {
+	{ "table_size", CK_UINT, CF_DEF, .f_min = 2, .f_max = 5000011,
+	    .f_def = 65537, CL(cl_maglev_size) },
+	{ "use_hostname_for_hashing", CK_REJECT, 0, .f_why =
+	    NO_HOSTNAME_HASH },
+	{ "consistent_hashing_lb_config", CK_REJECT, 0, .f_why =
+	    NO_HOSTNAME_HASH },
+	{ "locality_weighted_lb_config", CK_REJECT, 0, .f_why = "canaryd does "
+	    "no zone-aware balancing; remove it" },
+	F_END
+};
+static const struct conf_msg msg_maglev = { "Cluster.MaglevLbConfig",
+    maglev_fields, NULL, maglev_done };
 #define NO_UP_H1OPTS	"canaryd speaks plain HTTP/1.1 upstream with fixed " \
 	"options; remove it (the pool's idle_timeout goes in " \
 	"common_http_protocol_options)"
@@ -796,11 +875,9 @@ static const struct conf_field cluster_fields[] = {
 	    "addresses kept meanwhile" },
 	{ "respect_dns_ttl", CK_IGNORE, 0, .f_why = "names are re-resolved "
 	    "at dns_refresh_rate whatever their TTL" },
-	{ "dns_lookup_family", CK_FN, CF_DEF, .f_fn = fn_dns_family,
-	    .f_like = CK_ENUM, .f_enum = &enum_dns_family,
-	    .f_def = CD_DNS_AUTO, CL(cl_dns_lookup_family),
-	    .f_note = "canaryd resolves as V4_PREFERRED; another value is "
-	    "a warning" },
+	{ "dns_lookup_family", CK_ENUM, CF_DEF, .f_enum = &enum_dns_family,
+	    .f_def = CD_DNS_V4_PREFERRED, CL(cl_dns_lookup_family),
+	    .f_note = "Envoy's default is AUTO (IPv6 first)" },
 	{ "dns_resolvers", CK_REJECT, 0, .f_why = NO_DNS_CONF },
 	{ "use_tcp_for_dns_lookups", CK_IGNORE, 0, .f_why = "canaryd resolves "
 	    "names with the system resolver" },
@@ -817,10 +894,10 @@ static const struct conf_field cluster_fields[] = {
 	{ "lb_subset_config", CK_REJECT, 0, .f_why = "canaryd has no subset "
 	    "load balancing; make each subset a cluster of its own and split "
 	    "with weighted_clusters" },
-	{ "ring_hash_lb_config", CK_REJECT, 0, .f_why = NO_POLICY },
-	{ "maglev_lb_config", CK_REJECT, 0, .f_why = NO_POLICY },
+	{ "ring_hash_lb_config", CK_MSG, 0, .f_msg = &msg_ring_hash },
+	{ "maglev_lb_config", CK_MSG, 0, .f_msg = &msg_maglev },
 	{ "original_dst_lb_config", CK_REJECT, 0, .f_why = NO_POLICY },
-	{ "least_request_lb_config", CK_REJECT, 0, .f_why = NO_POLICY },
+	{ "least_request_lb_config", CK_MSG, 0, .f_msg = &msg_least_request },
 	{ "round_robin_lb_config", CK_REJECT, 0, .f_why = "canaryd has no "
 	    "slow start; remove it" },
 	{ "common_lb_config", CK_MSG, 0, .f_msg = &msg_common_lb },
@@ -843,7 +920,7 @@ static const struct conf_field cluster_fields[] = {
 	{ "filters", CK_REJECT, 0, .f_why = "canaryd runs no upstream network "
 	    "filters; remove them" },
 	{ "load_balancing_policy", CK_REJECT, 0, .f_why = "use lb_policy: "
-	    "ROUND_ROBIN or RANDOM" },
+	    "ROUND_ROBIN, RANDOM, LEAST_REQUEST, RING_HASH or MAGLEV" },
 	{ "lrs_server", CK_REJECT, 0, .f_why = "canaryd sends no load "
 	    "reports; remove it and read /stats" },
 	{ "lrs_report_endpoint_metrics", CK_REJECT, 0, .f_why = "canaryd "

@@ -203,6 +203,7 @@ load_walk(struct cw *w, yaml_node_t *root)
 	if (!w->w_stop)
 		resolve_refs(w);
 	conf->c_nweighted = w->w_nsplits;
+	conf->c_nfractions = w->w_nfractions;
 	if (w->w_nerrors == 0)
 		json_finish(w);
 }

@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <regex.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,10 @@ struct re_state {
 	int		 rs_depth;	/* groups open */
 	unsigned long	 rs_last;	/* weight of the atom a count repeats */
 	unsigned long	 rs_lvl[RE_MAX_DEPTH + 1];	/* weight per group */
+	int		 rs_nolazy;	/* a lazy repetition is refused */
+	int		 rs_nere;	/* groups opened in the ERE */
+	int		 rs_ncap;	/* capturing groups of the RE2 text */
+	uint8_t		*rs_map;	/* RE2 group 1..9 -> ERE group */
 };
 
 static void
@@ -275,6 +280,13 @@ re_token(struct re_state *rs, const char *p)
 	rs->rs_prevq = 0;
 	if (re_nest(rs, *p) == -1)
 		return NULL;
+	if (*p == '(') {
+		/* (?:...) is a group of the ERE too: keep RE2's numbers */
+		rs->rs_nere++;
+		if (p[1] != '?' && ++rs->rs_ncap <= 9 && rs->rs_map != NULL)
+			rs->rs_map[rs->rs_ncap] = (uint8_t)(rs->rs_nere <
+			    UINT8_MAX ? rs->rs_nere : UINT8_MAX);
+	}
 	if (*p == '\\')
 		return re_escape(rs, p);
 	if (*p == '(' && p[1] == '?')
@@ -285,19 +297,33 @@ re_token(struct re_state *rs, const char *p)
 	return p;
 }
 
-/* RE2 text re as a POSIX ERE, appended to out; -1 and *why if refused. */
+/* RE2 text re as a POSIX ERE, appended to out; -1 and *why if refused.
+ * With sub, for a substitution: lazy repetitions are refused (they
+ * would match differently) and the groups are numbered into sub. */
 static int
-re_translate(struct buf *out, const char *re, const char **why)
+re_translate(struct buf *out, const char *re, const char **why,
+    struct cd_regex_sub *sub)
 {
 	struct re_state rs;
 	const char *p = re;
 
 	memset(&rs, 0, sizeof(rs));
 	rs.rs_out = out;
+	if (sub != NULL) {
+		rs.rs_nolazy = 1;
+		rs.rs_map = sub->rs_map;
+	}
 	rs.rs_last = 1;
 	rs.rs_lvl[0] = 1;
 	while (*p != '\0') {
 		if (rs.rs_quant && *p == '?') {
+			if (rs.rs_nolazy) {
+				*why = "a lazy repetition (\"*?\", \"+?\") is "
+				    "not supported in a rewrite (POSIX regexes "
+				    "match greedily); make the pattern say what "
+				    "to stop at, as [^/]* does";
+				return -1;
+			}
 			rs.rs_quant = 0;
 			p++;
 			continue;	/* lazy; still a repetition */
@@ -313,6 +339,13 @@ re_translate(struct buf *out, const char *re, const char **why)
 		*why = "out of memory";
 		return -1;
 	}
+	if (sub != NULL) {
+		sub->rs_ngroups = (uint8_t)(rs.rs_ncap > 9 ? 9 : rs.rs_ncap);
+		if (rs.rs_nere >= CD_RE_MAX_GROUPS) {
+			*why = "too many groups for a rewrite";
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -327,7 +360,7 @@ conf_re_compile(struct cw *w, yaml_node_t *n, regex_t *re, const char *text,
 
 	buf_init(&b);
 	buf_puts(&b, "^(");
-	if (re_translate(&b, text, &why) == -1) {
+	if (re_translate(&b, text, &why, NULL) == -1) {
 		conf_err(w, n, "bad regex \"%.*s\": %s", CONF_QUOTE_MAX, text,
 		    why);
 		buf_free(&b);
@@ -353,5 +386,40 @@ conf_re_compile(struct cw *w, yaml_node_t *n, regex_t *re, const char *text,
 		conf_oom(w);
 		return -1;
 	}
+	return 0;
+}
+
+int
+conf_re_compile_sub(struct cw *w, yaml_node_t *n, struct cd_regex_sub *sub,
+    const char *text)
+{
+	struct buf b;
+	const char *why;
+	char msg[160];
+	int rc;
+
+	buf_init(&b);
+	if (re_translate(&b, text, &why, sub) == -1) {
+		conf_err(w, n, "bad regex \"%.*s\": %s", CONF_QUOTE_MAX, text,
+		    why);
+		buf_free(&b);
+		return -1;
+	}
+	/* an empty pattern matches everywhere, as RE2's does */
+	rc = regcomp(&sub->rs_re, b.b_len > 0 ? b.b_data : "()",
+	    REG_EXTENDED);
+	buf_free(&b);
+	if (rc != 0) {
+		regerror(rc, &sub->rs_re, msg, sizeof(msg));
+		conf_err(w, n, "bad regex \"%.*s\": %s", CONF_QUOTE_MAX, text,
+		    msg);
+		return -1;
+	}
+	if (arena_defer(w->w_arena, re_free, &sub->rs_re) == -1) {
+		regfree(&sub->rs_re);
+		conf_oom(w);
+		return -1;
+	}
+	sub->rs_set = true;
 	return 0;
 }

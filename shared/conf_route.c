@@ -13,11 +13,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <yaml.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "conf.h"
 #include "conf-int.h"
@@ -30,8 +32,10 @@
 	"retry_policy"
 #define NO_RQ_BUF	"the listener's per_connection_buffer_limit_bytes " \
 	"bounds the body kept for retries; set that"
-#define NO_REWRITE	"canaryd sends the path and Host as the client sent " \
-	"them; remove it and serve them at the backend"
+#define NO_REWRITE	"canaryd does not evaluate formats or extensions in " \
+	"rewrites; use prefix_rewrite or regex_rewrite for the path and " \
+	"host_rewrite_literal, host_rewrite_header or host_rewrite_path_regex " \
+	"for Host"
 
 static const struct conf_enum enum_not_found = {
     "cluster_not_found_response_code",
@@ -71,7 +75,7 @@ static const struct conf_field regex_fields[] = {
 	    "regexes; other RE2-only forms are refused" },
 	F_END
 };
-static const struct conf_msg msg_regex = { "RegexMatcher", regex_fields,
+const struct conf_msg conf_msg_regex = { "RegexMatcher", regex_fields,
     NULL, NULL };
 
 static const struct conf_msg msg_str_match;
@@ -109,7 +113,7 @@ static const struct conf_field str_match_fields[] = {
 	{ "exact", CK_STR, CF_REQUIRED, 1, SM(sm_value) },
 	{ "prefix", CK_STR, CF_NONEMPTY, 1, SM(sm_value) },
 	{ "suffix", CK_STR, CF_NONEMPTY, 1, SM(sm_value) },
-	{ "safe_regex", CK_MSG, 0, 1, .f_msg = &msg_regex, SM(sm_value) },
+	{ "safe_regex", CK_MSG, 0, 1, .f_msg = &conf_msg_regex, SM(sm_value) },
 	{ "ignore_case", CK_BOOL, 0, SM(sm_ignore_case) },
 	{ "contains", CK_STR, CF_NONEMPTY, 1, SM(sm_value) },
 	{ "custom", CK_REJECT, 0, .f_oneof = 1, .f_why = NO_EXTENSION },
@@ -189,7 +193,7 @@ static const struct conf_field header_fields[] = {
 	{ "name", CK_STR, CF_REQUIRED | CF_NONEMPTY | CF_LOWER, HM(hm_name),
 	    .f_note = ":authority matches the Host header" },
 	{ "exact_match", CK_STR, 0, 1, HM(hm_str.sm_value) },
-	{ "safe_regex_match", CK_MSG, 0, 1, .f_msg = &msg_regex,
+	{ "safe_regex_match", CK_MSG, 0, 1, .f_msg = &conf_msg_regex,
 	    HM(hm_str.sm_value) },
 	{ "range_match", CK_MSG, 0, 1, .f_msg = &msg_range },
 	{ "present_match", CK_BOOL, 0, 1, HM(hm_present) },
@@ -285,7 +289,7 @@ match_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 static const struct conf_field match_fields[] = {
 	{ "prefix", CK_STR, CF_REQUIRED, 1, RM(rm_value) },
 	{ "path", CK_STR, 0, 1, RM(rm_value) },
-	{ "safe_regex", CK_MSG, 0, 1, .f_msg = &msg_regex, RM(rm_value) },
+	{ "safe_regex", CK_MSG, 0, 1, .f_msg = &conf_msg_regex, RM(rm_value) },
 	{ "connect_matcher", CK_REJECT, 0, .f_oneof = 1,
 	    .f_why = "canaryd never routes CONNECT (404); remove the route" },
 	{ "path_separated_prefix", CK_STR, CF_NONEMPTY, 1, RM(rm_value) },
@@ -294,9 +298,9 @@ static const struct conf_field match_fields[] = {
 	    "or path_separated_prefix" },
 	{ "case_sensitive", CK_BOOL, CF_DEF, .f_def = 1,
 	    RM(rm_case_sensitive) },
-	{ "runtime_fraction", CK_REJECT, 0, .f_why = "canaryd has no runtime "
-	    "to sample by; remove it, and split traffic with "
-	    "weighted_clusters" },
+	{ "runtime_fraction", CK_MSG, 0, .f_msg = &conf_msg_runtime_fraction,
+	    RM(rm_fraction), .f_note = "one random draw per request for "
+	    "every route, as Envoy's" },
 	{ "headers", CK_SEQ, 0, .f_msg = &msg_header,
 	    LIST(struct cd_route_match, rm_headers, rm_nheaders,
 	    struct cd_header_match) },
@@ -460,18 +464,47 @@ static const struct conf_field cluster_weight_fields[] = {
 	    AT(struct cd_weighted_cluster, wc_weight) },
 	{ "metadata_match", CK_REJECT, 0, .f_why = "canaryd has no subset "
 	    "load balancing; make each subset a cluster of its own" },
-	{ "request_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-	{ "request_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-	{ "response_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-	{ "response_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	CONF_HDR_ADD("request_headers_to_add", struct cd_weighted_cluster,
+	    wc_hdrs.hm_req),
+	CONF_HDR_REMOVE("request_headers_to_remove",
+	    struct cd_weighted_cluster, wc_hdrs.hm_req),
+	CONF_HDR_ADD("response_headers_to_add", struct cd_weighted_cluster,
+	    wc_hdrs.hm_resp),
+	CONF_HDR_REMOVE("response_headers_to_remove",
+	    struct cd_weighted_cluster, wc_hdrs.hm_resp),
 	{ "typed_per_filter_config", CK_REJECT, 0, .f_why = NO_FILTER_CFG },
-	{ "host_rewrite_literal", CK_REJECT, 0, .f_why = NO_REWRITE },
+	{ "host_rewrite_literal", CK_STR, 0,
+	    AT(struct cd_weighted_cluster, wc_host) },
 	F_END
 };
 static const struct conf_msg msg_cluster_weight = {
     "WeightedCluster.ClusterWeight", cluster_weight_fields, NULL, NULL };
 
 static const struct conf_msg msg_weighted;
+
+/* runtime_key_prefix: each cluster's key, "<prefix>.<name>". */
+static void
+runtime_keys(struct cw *w, struct cd_route *rt)
+{
+	struct cd_weighted_cluster *wc;
+	size_t i, len;
+
+	if (rt->rt_runtime_prefix != NULL && rt->rt_runtime_prefix[0] == '\0')
+		rt->rt_runtime_prefix = NULL;
+	for (i = 0; rt->rt_runtime_prefix != NULL && i < rt->rt_nwc; i++) {
+		wc = &rt->rt_wc[i];
+		if (wc->wc_name == NULL)
+			continue;
+		len = strlen(rt->rt_runtime_prefix) + strlen(wc->wc_name) + 2;
+		if ((wc->wc_runtime_key = arena_alloc(w->w_arena, len)) ==
+		    NULL) {
+			conf_oom(w);
+			return;
+		}
+		snprintf(wc->wc_runtime_key, len, "%s.%s",
+		    rt->rt_runtime_prefix, wc->wc_name);
+	}
+}
 
 static void
 weighted_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
@@ -502,12 +535,87 @@ weighted_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 		conf_path_pop(w, old);
 	}
 	rt->rt_total_weight = sum;
+	runtime_keys(w, rt);
 	if (w->w_nsplits >= CD_MAX_SPLITS)
 		conf_err(w, n, "too many weighted_clusters routes: canaryd "
 		    "supports at most %d (CD_MAX_SPLITS)", CD_MAX_SPLITS);
 	else
 		rt->rt_wi = (int)w->w_nsplits++;
 }
+
+/* ---- hash_policy ------------------------------------------------------ */
+
+#define HP(m)	AT(struct cd_hash_policy, m)
+static const struct conf_field hash_header_fields[] = {
+	{ "header_name", CK_STR, CF_REQUIRED | CF_NONEMPTY | CF_LOWER,
+	    HP(hp_name) },
+	{ "regex_rewrite", CK_REJECT, 0, .f_why = "canaryd hashes the "
+	    "header's value as it is; remove it" },
+	F_END
+};
+static const struct conf_msg msg_hash_header = { "HashPolicy.Header",
+    hash_header_fields, NULL, NULL };
+
+static const struct conf_field hash_cookie_fields[] = {
+	{ "name", CK_STR, CF_REQUIRED | CF_NONEMPTY, HP(hp_name) },
+	{ "ttl", CK_IGNORE, 0, .f_why = "canaryd generates no cookie: a "
+	    "request without it goes on to the next hash policy, or to any "
+	    "host (the canary sticky option hands out cookies)" },
+	{ "path", CK_IGNORE, 0, .f_why = "it is the path of a generated "
+	    "cookie, and canaryd generates none" },
+	{ "attributes", CK_IGNORE, 0, .f_why = "they are a generated "
+	    "cookie's, and canaryd generates none" },
+	F_END
+};
+static const struct conf_msg msg_hash_cookie = { "HashPolicy.Cookie",
+    hash_cookie_fields, NULL, NULL };
+
+static const struct conf_field hash_conn_fields[] = {
+	{ "source_ip", CK_BOOL, 0, HP(hp_source_ip) },
+	F_END
+};
+static const struct conf_msg msg_hash_conn = {
+    "HashPolicy.ConnectionProperties", hash_conn_fields, NULL, NULL };
+
+static const struct conf_field hash_query_fields[] = {
+	{ "name", CK_STR, CF_REQUIRED | CF_NONEMPTY, HP(hp_name) },
+	F_END
+};
+static const struct conf_msg msg_hash_query = {
+    "HashPolicy.QueryParameter", hash_query_fields, NULL, NULL };
+
+/* Which of the oneof it is; source_ip: false hashes nothing. */
+static void
+hash_policy_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	struct cd_hash_policy *hp = base;
+	static const uint8_t kind[] = { CD_HASH_HEADER, CD_HASH_COOKIE,
+	    CD_HASH_SOURCE_IP, CD_HASH_QUERY };
+	size_t i;
+
+	(void)w;
+	(void)n;
+	for (i = 0; i < sizeof(kind); i++)
+		if (seen & ((uint64_t)1 << i))
+			hp->hp_kind = kind[i];
+	if (hp->hp_kind == CD_HASH_SOURCE_IP && !hp->hp_source_ip)
+		hp->hp_kind = 0;
+}
+
+/* The first four rows are the oneof, in enum cd_hash_kind's order. */
+static const struct conf_field hash_policy_fields[] = {
+	{ "header", CK_MSG, 0, 1, .f_msg = &msg_hash_header },
+	{ "cookie", CK_MSG, 0, 1, .f_msg = &msg_hash_cookie },
+	{ "connection_properties", CK_MSG, 0, 1, .f_msg = &msg_hash_conn },
+	{ "query_parameter", CK_MSG, 0, 1, .f_msg = &msg_hash_query },
+	{ "filter_state", CK_REJECT, 0, 1, .f_why = "canaryd runs no filters "
+	    "that leave state; use a header, cookie, query parameter or the "
+	    "source address instead" },
+	{ "terminal", CK_BOOL, 0, HP(hp_terminal) },
+	F_END
+};
+static const struct conf_msg msg_hash_policy = { "RouteAction.HashPolicy",
+    hash_policy_fields, NULL, hash_policy_done };
 
 #define RT(m)	AT(struct cd_route, m)
 static const struct conf_field weighted_fields[] = {
@@ -520,10 +628,8 @@ static const struct conf_field weighted_fields[] = {
 	    RT(rt_total_weight), .f_defdoc = "the sum of the weights",
 	    .f_note = "deprecated: a value other than the sum is a warning, "
 	    "the sum is used" },
-	{ "runtime_key_prefix", CK_REJECT, 0, .f_why = "canaryd takes a "
-	    "route's weights from the file, not from runtime keys; edit them "
-	    "and send SIGHUP to change them live (no process restarts), or "
-	    "let the canary rollout option move them" },
+	{ "runtime_key_prefix", CK_STR, 0, RT(rt_runtime_prefix),
+	    .f_note = "the split restarts its period when a key changes" },
 	{ "header_name", CK_REJECT, 0, .f_why = "use the canary sticky option "
 	    "(metadata.filter_metadata.canaryd.sticky: { header: <name> }) to "
 	    "keep a client on one cluster" },
@@ -542,8 +648,7 @@ route_action_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 {
 	struct cd_route *rt = base;
 
-	(void)w;
-	(void)n;
+	conf_rewrite_check(w, n, rt);
 	rt->rt_action = (seen & conf_field_bit(&msg_route_action,
 	    "weighted_clusters")) ? CD_RA_WEIGHTED : CD_RA_CLUSTER;
 }
@@ -562,17 +667,21 @@ static const struct conf_field route_action_fields[] = {
 	    .f_enum = &enum_not_found, RT(rt_cluster_not_found_code) },
 	{ "metadata_match", CK_REJECT, 0, .f_why = "canaryd has no subset "
 	    "load balancing; make each subset a cluster of its own" },
-	{ "prefix_rewrite", CK_REJECT, 0, .f_why = NO_REWRITE },
-	{ "regex_rewrite", CK_REJECT, 0, .f_why = NO_REWRITE },
+	{ "prefix_rewrite", CK_STR, 0, RT(rt_rw.rw_prefix),
+	    .f_note = "sent with x-envoy-original-path" },
+	{ "regex_rewrite", CK_MSG, 0, .f_msg = &conf_msg_regex_sub,
+	    RT(rt_rw.rw_regex) },
 	{ "path_rewrite_policy", CK_REJECT, 0, .f_why = NO_REWRITE },
 	{ "path_rewrite", CK_REJECT, 0, .f_why = NO_REWRITE },
-	{ "host_rewrite_literal", CK_REJECT, 0, .f_why = NO_REWRITE },
-	{ "auto_host_rewrite", CK_REJECT, 0, .f_why = NO_REWRITE },
-	{ "host_rewrite_header", CK_REJECT, 0, .f_why = NO_REWRITE },
-	{ "host_rewrite_path_regex", CK_REJECT, 0, .f_why = NO_REWRITE },
-	{ "host_rewrite", CK_REJECT, 0, .f_why = NO_REWRITE },
-	{ "append_x_forwarded_host", CK_REJECT, 0, .f_why = "canaryd does not "
-	    "rewrite Host, so it adds no x-forwarded-host; remove it" },
+	{ "host_rewrite_literal", CK_STR, 0, 2, RT(rt_rw.rw_host) },
+	{ "auto_host_rewrite", CK_BOOL, 0, 2, RT(rt_rw.rw_auto_host),
+	    .f_note = "the first attempt's host names it; a retry keeps it" },
+	{ "host_rewrite_header", CK_STR, CF_LOWER, 2,
+	    RT(rt_rw.rw_host_header) },
+	{ "host_rewrite_path_regex", CK_MSG, 0, 2,
+	    .f_msg = &conf_msg_regex_sub, RT(rt_rw.rw_host_regex) },
+	{ "host_rewrite", CK_REJECT, 0, .f_oneof = 2, .f_why = NO_REWRITE },
+	{ "append_x_forwarded_host", CK_BOOL, 0, RT(rt_rw.rw_append_xfh) },
 	{ "timeout", CK_DUR, CF_DEF, .f_def = 15 * CONF_S, RT(rt_timeout) },
 	{ "idle_timeout", CK_DUR, 0, RT(rt_idle_timeout) },
 	{ "flush_timeout", CK_IGNORE, 0, .f_why = "it bounds HTTP/2 flow "
@@ -588,10 +697,11 @@ static const struct conf_field route_action_fields[] = {
 	{ "rate_limits", CK_REJECT, 0, .f_why = NO_RATELIMIT },
 	{ "include_vh_rate_limits", CK_IGNORE, 0, .f_why = "rate_limits are "
 	    "refused, so there are none to include" },
-	{ "hash_policy", CK_REJECT, 0, .f_why = "canaryd has no hashing load "
-	    "balancer; use the canary sticky option "
-	    "(metadata.filter_metadata.canaryd.sticky) to keep a client on "
-	    "one version" },
+	{ "hash_policy", CK_ARR, 0, .f_msg = &msg_hash_policy,
+	    .f_items = CD_MAX_HASH_POLICIES, LIST(struct cd_route, rt_hash,
+	    rt_nhash, struct cd_hash_policy), .f_note = "for RING_HASH and "
+	    "MAGLEV clusters; the canary sticky option keeps a client on one "
+	    "version" },
 	{ "cors", CK_REJECT, 0, .f_why = "canaryd does not answer CORS "
 	    "preflights; answer them at the backend and remove it" },
 	{ "max_grpc_timeout", CK_REJECT, 0, .f_why = NO_GRPC },
@@ -609,44 +719,6 @@ static const struct conf_field route_action_fields[] = {
 };
 static const struct conf_msg msg_route_action = { "RouteAction",
     route_action_fields, NULL, route_action_done };
-
-#define DS_INLINE	"a body is read from the file as text; use " \
-	"inline_string"
-static const struct conf_field data_source_fields[] = {
-	{ "filename", CK_REJECT, 0, 1, .f_why = DS_INLINE },
-	{ "inline_bytes", CK_REJECT, 0, 1, .f_why = DS_INLINE },
-	{ "inline_string", CK_STR, 0, 1, RT(rt_direct_body) },
-	{ "environment_variable", CK_REJECT, 0, 1, .f_why = DS_INLINE },
-	{ "watched_directory", CK_REJECT, 0, .f_why = DS_INLINE },
-	F_END
-};
-static const struct conf_msg msg_data_source = { "DataSource",
-    data_source_fields, NULL, NULL };
-
-/* A direct response: no cluster; the body's length, once. */
-static void
-direct_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
-{
-	struct cd_route *rt = base;
-
-	(void)w;
-	(void)n;
-	(void)seen;
-	rt->rt_action = CD_RA_DIRECT;
-	rt->rt_direct_body_len = rt->rt_direct_body != NULL ?
-	    strlen(rt->rt_direct_body) : 0;
-}
-
-static const struct conf_field direct_fields[] = {
-	{ "status", CK_UINT, CF_REQUIRED, .f_min = 100, .f_max = 599,
-	    RT(rt_direct_status) },
-	{ "body", CK_MSG, 0, .f_msg = &msg_data_source },
-	{ "body_format", CK_REJECT, 0, .f_why = "canaryd sends the body as "
-	    "written; remove it and write the body in body.inline_string" },
-	F_END
-};
-static const struct conf_msg msg_direct = { "DirectResponseAction",
-    direct_fields, NULL, direct_done };
 
 /* ---- routes ----------------------------------------------------------- */
 
@@ -686,21 +758,22 @@ static const struct conf_field route_fields[] = {
 	{ "name", CK_STR, 0, .f_max = CD_NAME_MAX - 1, RT(rt_name) },
 	{ "match", CK_MSG, CF_REQUIRED, .f_msg = &msg_match, RT(rt_match) },
 	{ "route", CK_MSG, CF_REQUIRED, 1, .f_msg = &msg_route_action },
-	{ "redirect", CK_REJECT, 0, .f_oneof = 1, .f_why = "canaryd does not "
-	    "answer redirects; answer with the backend, or use "
-	    "direct_response with a 3xx status and let the backend set "
-	    "Location" },
-	{ "direct_response", CK_MSG, 0, 1, .f_msg = &msg_direct },
+	{ "redirect", CK_MSG, 0, 1, .f_msg = &conf_msg_redirect },
+	{ "direct_response", CK_MSG, 0, 1, .f_msg = &conf_msg_direct },
 	{ "filter_action", CK_REJECT, 0, .f_oneof = 1, .f_why = NO_FILTER_CFG },
 	{ "non_forwarding_action", CK_REJECT, 0, .f_oneof = 1,
 	    .f_why = NO_FILTER_CFG },
 	{ "metadata", CK_MSG, 0, .f_msg = &msg_metadata },
 	{ "decorator", CK_IGNORE, 0, .f_why = NO_SPANS },
 	{ "typed_per_filter_config", CK_REJECT, 0, .f_why = NO_FILTER_CFG },
-	{ "request_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-	{ "request_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-	{ "response_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-	{ "response_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	CONF_HDR_ADD("request_headers_to_add", struct cd_route,
+	    rt_hdrs.hm_req),
+	CONF_HDR_REMOVE("request_headers_to_remove", struct cd_route,
+	    rt_hdrs.hm_req),
+	CONF_HDR_ADD("response_headers_to_add", struct cd_route,
+	    rt_hdrs.hm_resp),
+	CONF_HDR_REMOVE("response_headers_to_remove", struct cd_route,
+	    rt_hdrs.hm_resp),
 	{ "tracing", CK_IGNORE, 0, .f_why = NO_SPANS },
 	{ "per_request_buffer_limit_bytes", CK_REJECT, 0, .f_why = NO_RQ_BUF },
 	{ "stat_prefix", CK_IGNORE, 0, .f_why = "canaryd keeps no per-route "
@@ -823,10 +896,14 @@ static const struct conf_field vhost_fields[] = {
 	{ "virtual_clusters", CK_REJECT, 0, .f_why = "canaryd keeps "
 	    "statistics per cluster and virtual host prefix; remove it" },
 	{ "rate_limits", CK_REJECT, 0, .f_why = NO_RATELIMIT },
-	{ "request_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-	{ "request_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-	{ "response_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-	{ "response_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
+	CONF_HDR_ADD("request_headers_to_add", struct cd_vhost,
+	    vh_hdrs.hm_req),
+	CONF_HDR_REMOVE("request_headers_to_remove", struct cd_vhost,
+	    vh_hdrs.hm_req),
+	CONF_HDR_ADD("response_headers_to_add", struct cd_vhost,
+	    vh_hdrs.hm_resp),
+	CONF_HDR_REMOVE("response_headers_to_remove", struct cd_vhost,
+	    vh_hdrs.hm_resp),
 	{ "cors", CK_REJECT, 0, .f_why = "canaryd does not answer CORS "
 	    "preflights; answer them at the backend and remove it" },
 	{ "typed_per_filter_config", CK_REJECT, 0, .f_why = NO_FILTER_CFG },
@@ -875,13 +952,16 @@ static const struct conf_field route_config_fields[] = {
 	{ "internal_only_headers", CK_REJECT, 0, .f_why = "canaryd removes no "
 	    "headers by configuration; remove it and drop them at the "
 	    "backend" },
-	{ "response_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-	{ "response_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-	{ "request_headers_to_add", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-
-	{ "request_headers_to_remove", CK_REJECT, 0, .f_why = NO_HDR_MUT },
-	{ "most_specific_header_mutations_wins", CK_IGNORE, 0, .f_why =
-	    "header mutations are refused, so there are none to order" },
+	CONF_HDR_ADD("response_headers_to_add", struct cd_listener,
+	    l_hdrs.hm_resp),
+	CONF_HDR_REMOVE("response_headers_to_remove", struct cd_listener,
+	    l_hdrs.hm_resp),
+	CONF_HDR_ADD("request_headers_to_add", struct cd_listener,
+	    l_hdrs.hm_req),
+	CONF_HDR_REMOVE("request_headers_to_remove", struct cd_listener,
+	    l_hdrs.hm_req),
+	{ "most_specific_header_mutations_wins", CK_BOOL, 0,
+	    L(l_most_specific_hdrs) },
 	{ "validate_clusters", CK_FN, 0, .f_fn = fn_validate_clusters,
 	    .f_like = CK_BOOL, .f_defdoc = "true" },
 	{ "max_direct_response_body_size_bytes", CK_IGNORE, 0, .f_why =
@@ -900,5 +980,14 @@ static const struct conf_field route_config_fields[] = {
 	F_END
 };
 #undef L
+static void
+route_config_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	(void)w;
+	(void)n;
+	(void)seen;
+	conf_hdr_levels(base);
+}
+
 const struct conf_msg conf_msg_route_config = { "RouteConfiguration",
-    route_config_fields, NULL, NULL };
+    route_config_fields, NULL, route_config_done };

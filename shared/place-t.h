@@ -8,8 +8,9 @@
  * (every cluster at its own index, weighted routes from split 0) and for
  * each structural reload (master/place.c): a cluster that keeps its name
  * keeps its records, so its counters carry on; a new one takes a record
- * no running cluster uses; and the weighted routes of the new generation
- * use the half of the split records the draining one does not.
+ * no running cluster uses; and the weighted routes (and the routes with a
+ * runtime_fraction) of the new generation use the half of those records
+ * the draining one does not.
  *
  * Each generation of workers gets its placement with its configuration
  * (struct wrk_args, worker/worker.h) and reads it, never writes it; the
@@ -25,6 +26,9 @@ struct cd_place {
 	int	pl_cluster[CD_MAX_CLUSTERS];
 	/* weighted route index (cd_route.rt_wi) -> shm->splits[] */
 	int	pl_split[CD_MAX_SPLITS];
+	/* runtime_fraction index (cd_fraction.rf_index) ->
+	 * shm->fractions.sf_v[], halves as for the splits */
+	int	pl_fraction[CD_MAX_FRACTIONS];
 };
 
 #endif /* CANARYD_SHARED_PLACE_T_H */

@@ -13,7 +13,8 @@
  * line.
  *
  * One writer per field:
- *   - header state, hosts (addresses, health), split weights: the master;
+ *   - header state, hosts (addresses, health), split weights, runtime
+ *     fractions: the master;
  *   - the split counters sp_next: every worker (atomic fetch-add);
  *   - a worker slot: that worker only (counters and gauges), except that the
  *     master zeroes a dead worker's gauges and releases its breaker holdings
@@ -124,9 +125,22 @@ struct shm_cluster {
 /* A weighted_clusters route: the one counter all workers share. */
 struct shm_split {
 	alignas(64) _Atomic uint64_t sp_next;	/* next position in the sequence */
-	_Atomic uint32_t sp_seq;	/* seqlock: n and weight[] */
+	_Atomic uint32_t sp_seq;	/* seqlock: n, weight[] and epoch */
 	uint32_t	 sp_n;
 	uint32_t	 sp_weight[CD_MAX_WEIGHTED];
+	/* fleet mode: the rollout's attempt, which seeds sticky placement
+	 * (worker/sticky.h); 0 outside fleet mode */
+	uint32_t	 sp_epoch;
+};
+
+/*
+ * The share of each route with a runtime_fraction, as the runtime makes
+ * it: numerator << 32 | denominator, written by the master (one atomic
+ * store), read by every worker per request; 0: not published yet (the
+ * route's default applies).
+ */
+struct shm_fractions {
+	alignas(64) _Atomic uint64_t sf_v[CD_MAX_FRACTIONS];
 };
 
 /* One cluster's counters and gauges inside a worker slot. */
@@ -186,6 +200,7 @@ struct shm {
 	struct shm_hdr		hdr;
 	struct shm_cluster	clusters[CD_MAX_CLUSTERS];
 	struct shm_split	splits[CD_MAX_SPLITS];
+	struct shm_fractions	fractions;
 	struct shm_worker	slots[SHM_NSLOTS];
 };
 

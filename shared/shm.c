@@ -127,11 +127,19 @@ void
 shm_split_publish(struct shm_split *sp, const uint32_t *w, uint32_t n,
     int restart)
 {
+	shm_split_publish_epoch(sp, w, n, restart, 0);
+}
+
+void
+shm_split_publish_epoch(struct shm_split *sp, const uint32_t *w, uint32_t n,
+    int restart, uint32_t epoch)
+{
 	if (n > CD_MAX_WEIGHTED)
 		n = CD_MAX_WEIGHTED;
 	seq_write_begin(&sp->sp_seq);
 	memcpy(sp->sp_weight, w, n * sizeof(*w));
 	sp->sp_n = n;
+	sp->sp_epoch = epoch;
 	if (restart)
 		atomic_store_explicit(&sp->sp_next, 0, memory_order_relaxed);
 	seq_write_end(&sp->sp_seq);
@@ -146,6 +154,15 @@ shm_split_seq(const struct shm_split *sp)
 uint32_t
 shm_split_read(const struct shm_split *sp, uint32_t *w, uint32_t *seqp)
 {
+	uint32_t epoch;
+
+	return shm_split_read_epoch(sp, w, &epoch, seqp);
+}
+
+uint32_t
+shm_split_read_epoch(const struct shm_split *sp, uint32_t *w,
+    uint32_t *epoch, uint32_t *seqp)
+{
 	uint32_t s1, s2, n;
 
 	for (;;) {
@@ -156,6 +173,7 @@ shm_split_read(const struct shm_split *sp, uint32_t *w, uint32_t *seqp)
 		if (n > CD_MAX_WEIGHTED)
 			n = CD_MAX_WEIGHTED;
 		memcpy(w, sp->sp_weight, n * sizeof(*w));
+		*epoch = sp->sp_epoch;
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&sp->sp_seq, memory_order_relaxed);
 		if (s1 == s2)

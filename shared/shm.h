@@ -36,9 +36,15 @@ uint32_t	 shm_hosts_seq(const struct shm_cluster *);
  */
 void		 shm_split_publish(struct shm_split *, const uint32_t *w,
 		    uint32_t n, int restart);
+/* The same with fleet mode's epoch (shm_split_publish(): 0). */
+void		 shm_split_publish_epoch(struct shm_split *, const uint32_t *w,
+		    uint32_t n, int restart, uint32_t epoch);
 /* Copy a split's weights (CD_MAX_WEIGHTED entries); returns n, *seq set. */
 uint32_t	 shm_split_read(const struct shm_split *, uint32_t *w,
 		    uint32_t *seq);
+/* The same, and its epoch in *epoch. */
+uint32_t	 shm_split_read_epoch(const struct shm_split *, uint32_t *w,
+		    uint32_t *epoch, uint32_t *seq);
 uint32_t	 shm_split_seq(const struct shm_split *);
 
 /* Master, after reaping slot's process: zero its gauges, release the

@@ -6,15 +6,18 @@
 # `fuzz`: clang and its libFuzzer/sanitizer runtimes for `make fuzz`.  The check is
 # one dpkg-query call, so a machine that has everything pays no apt-get.
 # Missing packages: as root, `apt-get update` once and install them without
-# questions (apt is kept from starting the system nginx/haproxy services);
+# questions (apt is kept from starting the system nginx/haproxy/etcd services);
 # otherwise say exactly what is missing and how to install it, and exit 1.
 set -euo pipefail
 
 # One list, so the README, CI and this script cannot disagree.
 # chromium: the admin page test renders GET / headless
-# (test/integration/test_page.py).
+# (test/integration/test_page.py).  libjansson-dev: the fleet coordinator
+# reads etcd's v3 JSON gateway.  etcd-server, etcd-client: the fleet tests
+# and demo start a real etcd cluster (tools/etcdlib.py).
 BUILD_PKGS="libyaml-dev libbsd-dev libcunit1-dev pkg-config
-gcc make curl python3 procps mandoc chromium"
+gcc make curl python3 procps mandoc chromium libjansson-dev etcd-server
+etcd-client"
 # valgrind: tools/bench/instr.sh counts instructions per request.
 BENCH_PKGS="nginx haproxy wrk valgrind"
 # clang 14 is Debian 12's; libclang-rt-14-dev holds libFuzzer and the
@@ -63,7 +66,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 echo "deps: installing: $miss"
-# Keep apt from starting the system nginx/haproxy on install: an
+# Keep apt from starting the system nginx/haproxy/etcd on install: an
 # invoke-rc.d policy that refuses every action.  Only ours is removed.
 prc=/usr/sbin/policy-rc.d
 made_prc=0

@@ -9,8 +9,9 @@ log directory).  Prints one line per test, "ok   name" or "FAIL name: reason"
 (then the processes' logs), and ends with "N passed, N failed" (", N skipped"
 when any were).  Exit status 0 only when no test failed.
 
-Each test runs under an alarm (--test-timeout) so a hung test fails instead
-of stalling the suite; whatever happens, the Env stops every process it
+Each test runs under an alarm (--test-timeout, or the function's own
+`timeout` attribute when longer) so a hung test fails instead of stalling
+the suite; whatever happens, the Env stops every process it
 started.  Logs of a passing run are removed; a failing run keeps them and
 says where.
 """
@@ -138,7 +139,8 @@ def run(tests, build, logroot, ports, args):
                            args.log_level, ports)
         t = time.monotonic()
         status, why = "ok", None
-        signal.alarm(args.test_timeout)
+        # a test that needs longer says so: test_x.timeout = seconds
+        signal.alarm(max(args.test_timeout, getattr(fn, "timeout", 0)))
         try:
             fn(env)
         except itestlib.Skip as e:

@@ -609,14 +609,20 @@ class Env:
     def seed_config(self, name="envoy-canary.yaml"):
         """The user's config with this run's ports, listeners moved from
         0.0.0.0 to 127.0.0.1 (tests talk to loopback only)."""
-        with open(SEED_CONFIG) as f:
+        return self.file_config(SEED_CONFIG, name)
+
+    def file_config(self, src, name="canaryd.yaml"):
+        """A config file written for ports 8081 and 8082 (backends v1
+        and v2), 10000 (the listener) and 9901 (admin), once each, with
+        this run's ports, listeners moved to 127.0.0.1."""
+        with open(src) as f:
             text = f.read()
         for old, key in (("8081", "v1_port"), ("8082", "v2_port"),
             ("10000", "proxy_port"), ("9901", "admin_port")):
             pat = r"port_value: %s\b" % old
             n = len(re.findall(pat, text))
-            eq(n, 1, "occurrences of 'port_value: %s' in the seed"
-                % old)
+            eq(n, 1, "occurrences of 'port_value: %s' in %s"
+                % (old, os.path.basename(src)))
             text = re.sub(pat, "port_value: {%s}" % key, text)
         text = text.replace("address: 0.0.0.0", "address: " + LOOPBACK)
         return self.write_config(text, name)
@@ -745,3 +751,27 @@ class Env:
                 "%d %r" % (r.status, r.body[:60]))
             count[key] = count.get(key, 0) + 1
         return count
+
+    # -- fleet mode: a real etcd cluster, fault-injecting TCP relays --
+    def etcd(self, members=3, **kw):
+        """Start a real etcd cluster of members on this run's ports
+        (tools/etcdlib.py); healthy when it returns.  It is one of the
+        Env's processes: stop() ends its members and removes its data, a
+        failure prints what was done to which member and each log."""
+        import etcdlib
+        c = etcdlib.EtcdCluster(members, ports=self.ports,
+                                logdir=self.logdir,
+                                on_proc=self.procs.append, **kw)
+        self.procs.append(c)
+        return c.start()
+
+    def relay(self, upstream_port, name="relay"):
+        """A fault-injecting relay from a port of this run to
+        127.0.0.1:upstream_port (tools/tcprelay.py), running in this
+        process; stop() ends it."""
+        import tcprelay
+        r = tcprelay.Relay((LOOPBACK, upstream_port), self.ports.get(),
+                           name=name,
+                           logpath=os.path.join(self.logdir, name + ".log"))
+        self.procs.append(r)
+        return r.start()

@@ -123,6 +123,9 @@ struct wrk_conn {
 #define RQ_F_LOGGED	0x01000000	/* access log line written */
 #define RQ_F_LOCAL	0x02000000	/* answered by a local reply */
 #define RQ_F_SAID_CLOSE	0x04000000	/* its response says connection: close */
+
+/* The request's hash_policy value for the load balancer, or NULL. */
+#define RQ_HASH(r)	((r)->rq_hashed ? &(r)->rq_hash : NULL)
 #define RQ_F_FB_WANT	0x10000000	/* retriable failure, no retry left:
 					 * the route's fallback may take it */
 #define RQ_F_FALLBACK	0x20000000	/* started again on the fallback */
@@ -170,6 +173,8 @@ struct wrk_req {
 	uint32_t		 rq_try_ms;	/* per-try timeout in use */
 	uint32_t		 rq_tried;	/* host indices tried (bits) */
 	uint16_t		 rq_nretries;	/* retries scheduled */
+	bool			 rq_hashed;	/* rq_hash holds a hash_policy value */
+	uint64_t		 rq_hash;
 	struct wrk_ups_owner	 rq_uo;		/* what the pool calls back */
 	struct wrk_breaker_hold	 rq_bh;		/* breaker units held */
 	uint32_t		 rq_in_parsed;	/* c_in offset parsed up to */
@@ -184,9 +189,12 @@ struct wrk_req {
 						 * body byte for the client */
 	uint32_t		 rq_uin_parsed;
 	uint8_t			 rq_rid_len;
+	uint8_t			 rq_wc1;	/* rt_wc index + 1 of a weighted
+						 * route's pick; 0: none */
 	char			 rq_rid[64];	/* x-request-id to echo */
-	/* sticky set_cookie: the new key to hand out, "" for none */
-	char			 rq_sticky_key[WRK_STICKY_KEY_LEN + 1];
+	/* sticky set_cookie: the value to hand out (a new key, or in fleet
+	 * mode a key whose version or epoch changed), "" for none */
+	char			 rq_sticky_key[WRK_STICKY_VALUE_MAX + 1];
 	/*
 	 * Access log (only filled while it is on): Envoy's response flags,
 	 * the service time, the local reply's body length, and where the
@@ -326,6 +334,23 @@ void		 conn_reset_reply(struct wrk_conn *, struct wrk_req *,
 		    uint16_t code, const char *why, const char *extra);
 /* A circuit breaker refused r: the overflow reply. */
 void		 conn_overflow(struct wrk_conn *, struct wrk_req *);
+
+/* ---- conn_hdrs.c: configured header mutations ----------------------------- */
+
+/* m empty, its values in w_scratch past the first scratch_used bytes. */
+void		 conn_hm_init(struct wrk_hm *m, size_t scratch_used);
+/* r's route's request mutations on the head rh describes (its lines go
+ * to m, rh_mut set); false when they do not fit. */
+bool		 conn_hm_request(struct wrk_conn *, struct wrk_req *,
+		    struct wrk_hm *m, struct wrk_req_head *rh);
+/* The same for the response head sh (its lines, the service time). */
+bool		 conn_hm_response(struct wrk_conn *, struct wrk_req *,
+		    struct wrk_hm *m, struct wrk_resp_head *sh);
+/* The extra lines of a local reply to r with the route's response
+ * mutations applied (in w_scratch past scratch_used), or extra as it
+ * is when they do not fit. */
+const char	*conn_hm_reply(struct wrk_conn *, struct wrk_req *,
+		    uint16_t code, const char *extra, size_t scratch_used);
 
 /* ---- conn_log.c: the access log line ------------------------------------- */
 

@@ -226,7 +226,7 @@ conn_fallback(struct wrk_conn *c, struct wrk_req *r, uint16_t st)
 	if ((fb = conn_fallback_cluster(r)) < 0)
 		return false;
 	/* a fallback with no host either: keep the first failure's answer */
-	if ((hidx = wrk_ups_pick_host(fb, &host, 0)) < 0) {
+	if ((hidx = wrk_ups_pick_host(fb, &host, 0, RQ_HASH(r))) < 0) {
 		WRK_CC(fb, CC_CX_NONE_HEALTHY);
 		return false;
 	}
@@ -271,7 +271,8 @@ conn_retry_start(struct wrk_conn *c, struct wrk_req *r)
 {
 	int ci = r->rq_cluster, hidx;
 
-	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, r->rq_tried)) < 0) {
+	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, r->rq_tried,
+	    RQ_HASH(r))) < 0) {
 		WRK_CC(ci, CC_CX_NONE_HEALTHY);
 		if (conn_fallback(c, r, 0))
 			return;

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,27 +25,28 @@
 #include "accesslog.h"
 #include "conn-int.h"
 #include "hdr.h"
+#include "lb.h"
 #include "mem.h"
 #include "retry.h"
+#include "rewrite.h"
 #include "router.h"
 #include "upstream.h"
 #include "wrk.h"
 
-/* Counters of a weighted route's pick; a new sticky key is kept for the
- * set-cookie line of the response. */
+/* Counters of a weighted route's pick; a sticky value to hand out is
+ * kept for the set-cookie line of the response. */
 static void
 conn_canary_count(struct wrk_req *r, int ci, const struct wrk_canary *ca)
 {
 	if (ca->ca_override_unknown)
 		WRK_HC(HC_CANARY_OVERRIDE_UNKNOWN);
+	if (ca->ca_by == WRK_PICK_NEW_KEY || ca->ca_by == WRK_PICK_STICKY)
+		memcpy(r->rq_sticky_key, ca->ca_key, sizeof(r->rq_sticky_key));
 	switch (ca->ca_by) {
 	case WRK_PICK_OVERRIDE:
 		WRK_CC(ci, CC_CANARY_OVERRIDE);
 		break;
 	case WRK_PICK_NEW_KEY:
-		memcpy(r->rq_sticky_key, ca->ca_key, sizeof(r->rq_sticky_key));
-		WRK_CC(ci, CC_CANARY_STICKY);
-		break;
 	case WRK_PICK_STICKY:
 		WRK_CC(ci, CC_CANARY_STICKY);
 		break;
@@ -196,6 +198,103 @@ conn_head_target(const struct wrk_req *r, const char *base,
 }
 
 /*
+ * The "location: ...\r\n" line of a redirect, or of a 201 or 3xx direct
+ * response (the request's own URL, as Envoy gives it), written into
+ * w_scratch past what t uses; NULL when there is none or it does not
+ * fit.
+ */
+static const char *
+conn_head_location(const struct wrk_req *r, const char *base,
+    const struct conn_target *t, uint16_t code)
+{
+	const struct cd_route *rt = r->rq_route;
+	const struct cd_redirect *rd = NULL;
+	char *out = wrk.w_scratch + t->t_scratch, *tmp;
+	size_t cap = wrk.w_scratch_len - t->t_scratch, n, q;
+	struct wrk_loc lc;
+	uint16_t i;
+
+	memset(&lc, 0, sizeof(lc));
+	if (rt->rt_action == CD_RA_REDIRECT)
+		rd = lc.lc_rd = &rt->rt_redir;
+	else if (code != 201 && code / 100 != 3)
+		return NULL;
+	/* the request's x-forwarded-proto, which canaryd sets when absent
+	 * and on an edge request */
+	lc.lc_proto = "http";
+	lc.lc_proto_len = 4;
+	for (i = 0; !wrk.w_l->l_use_remote_address && i < r->rq_p.h_nhdrs;
+	    i++)
+		if (WRK_H_KIND(r->rq_hdrs[i].h_kind) ==
+		    WRK_H_X_FORWARDED_PROTO) {
+			lc.lc_proto = base + r->rq_hdrs[i].h_value.s_off;
+			lc.lc_proto_len = r->rq_hdrs[i].h_value.s_len;
+			break;
+		}
+	lc.lc_host = t->t_uhost != NULL ? t->t_uhost : t->t_auth;
+	lc.lc_host_len = t->t_uhost != NULL ? t->t_uhost_len : t->t_auth_len;
+	lc.lc_path = t->t_path;
+	lc.lc_path_len = t->t_path_len;
+	/* a redirect's own path rewrite comes first, as in Envoy */
+	q = cap / 3;
+	tmp = out + 2 * q;
+	if (rd != NULL && (n = wrk_rewrite_path(&rt->rt_match, rd->rd_prefix,
+	    rd->rd_prefix_len, &rd->rd_regex, t->t_path, t->t_path_len,
+	    out + q, q, tmp, cap - 2 * q)) != 0 && n != WRK_RW_OVER) {
+		lc.lc_path = out + q;
+		lc.lc_path_len = n;
+	}
+	memcpy(out, "location: ", 10);
+	if ((n = wrk_rewrite_location(&lc, out + 10, q - 13)) ==
+	    WRK_RW_OVER)
+		return NULL;
+	memcpy(out + 10 + n, "\r\n", 3);
+	return out;
+}
+
+/* A direct response or a redirect: the route answers itself. */
+static void
+conn_head_direct(struct wrk_conn *c, struct wrk_req *r, const char *base,
+    const struct conn_target *t)
+{
+	const struct cd_route *rt = r->rq_route;
+	uint16_t code = rt->rt_action == CD_RA_REDIRECT ?
+	    rt->rt_redir.rd_code : rt->rt_direct_status;
+
+	/* Envoy counts a redirect as a direct response too */
+	WRK_HC(HC_RQ_DIRECT_RESPONSE);
+	if (rt->rt_action == CD_RA_REDIRECT)
+		WRK_HC(HC_RQ_REDIRECT);
+	conn_reply_x(c, r, code, rt->rt_direct_body, rt->rt_direct_body_len,
+	    conn_head_location(r, base, t, code));
+}
+
+/* One random draw per request for every runtime_fraction it meets, as
+ * Envoy's stream id is. */
+struct conn_draw {
+	bool		 d_drawn;
+	uint64_t	 d_v;
+};
+
+/* Does rf's share (the runtime's in shm, else its default) take the
+ * request whose draw is arg? */
+static bool
+conn_head_fraction(const struct cd_fraction *rf, void *arg)
+{
+	struct conn_draw *d = arg;
+	uint64_t v = atomic_load_explicit(&wrk.w_shm->fractions.sf_v[
+	    wrk.w_place->pl_fraction[rf->rf_index]], memory_order_relaxed);
+	uint32_t num = v != 0 ? (uint32_t)(v >> 32) : rf->rf_numerator;
+	uint32_t den = v != 0 ? (uint32_t)v : rf->rf_denominator;
+
+	if (!d->d_drawn) {
+		d->d_v = wrk_hdr_random();
+		d->d_drawn = true;
+	}
+	return den != 0 && d->d_v % den < num;
+}
+
+/*
  * Route the request: its virtual host, route and cluster (a weighted
  * route picks one, counted).  The cluster's index, or -1 when the
  * request was answered (no route, a direct response, no cluster).
@@ -206,6 +305,7 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 {
 	const struct cd_vhost *vh;
 	const struct cd_route *rt;
+	struct conn_draw draw = { false, 0 };
 	struct wrk_rq_view rv;
 	struct wrk_canary ca;
 	int ci = -1;
@@ -226,6 +326,8 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		rv.rv_authority_len = t->t_auth_len;
 		rv.rv_scratch = wrk.w_scratch + t->t_scratch;
 		rv.rv_scratch_len = wrk.w_scratch_len - t->t_scratch;
+		rv.rv_fraction = conn_head_fraction;
+		rv.rv_fraction_arg = &draw;
 		rt = wrk_router_route(vh, &rv);
 	}
 	if (rt == NULL) {
@@ -240,9 +342,8 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	r->rq_route = rt;
 	switch (rt->rt_action) {
 	case CD_RA_DIRECT:
-		WRK_HC(HC_RQ_DIRECT_RESPONSE);
-		conn_reply(c, r, rt->rt_direct_status, rt->rt_direct_body,
-		    rt->rt_direct_body_len);
+	case CD_RA_REDIRECT:
+		conn_head_direct(c, r, base, t);
 		return -1;
 	case CD_RA_CLUSTER:
 		ci = rt->rt_cluster;
@@ -252,6 +353,7 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		    &wrk.w_shm->splits[wrk.w_place->pl_split[rt->rt_wi]],
 		    &wrk.w_splits[wrk.w_place->pl_split[rt->rt_wi]], &ca);
 		ci = rt->rt_wc[idx].wc_cluster;
+		r->rq_wc1 = (uint8_t)(idx + 1);
 		break;
 	}
 	WRK_HC(HC_RQ_ROUTER_TOTAL);
@@ -279,13 +381,13 @@ conn_head_host(struct wrk_conn *c, struct wrk_req *r, int ci)
 	int hidx;
 
 	r->rq_cluster = ci;
-	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, 0)) < 0) {
+	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, 0, RQ_HASH(r))) < 0) {
 		WRK_CC(ci, CC_CX_NONE_HEALTHY);
 		log_debug("conn %u: %s: no healthy upstream", c->c_id,
 		    wrk.w_conf->c_clusters[ci].cl_name);
 		/* nothing went anywhere yet: the fallback takes it as is */
 		if ((ci = conn_fallback_cluster(r)) >= 0 &&
-		    (hidx = wrk_ups_pick_host(ci, &r->rq_host, 0)) >= 0) {
+		    (hidx = wrk_ups_pick_host(ci, &r->rq_host, 0, RQ_HASH(r))) >= 0) {
 			WRK_CC(r->rq_cluster, CC_CANARY_FALLBACK);
 			r->rq_flags |= RQ_F_FALLBACK;
 			r->rq_cluster = ci;
@@ -352,6 +454,7 @@ conn_head_build(struct wrk_conn *c, struct wrk_req *r, const char *base,
 {
 	const struct cd_listener *l = wrk.w_l;
 	struct wrk_req_head rh;
+	struct wrk_hm hm;
 	struct wrk_buf *out;
 	char peer[INET6_ADDRSTRLEN];
 	size_t need, len;
@@ -386,6 +489,19 @@ conn_head_build(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	rh.rh_chunked = (r->rq_flags & RQ_F_CHUNKED) != 0;
 	need = r->rq_head_end + wrk_hdr_request_extra(rh.rh_nhdrs,
 	    t->t_uhost_len);
+	if (r->rq_route->rt_hm_flags & (CD_RT_HM_REQ | CD_RT_HM_REWRITE)) {
+		if (rh.rh_host == NULL) {
+			rh.rh_host = t->t_auth;
+			rh.rh_host_len = t->t_auth_len;
+		}
+		conn_hm_init(&hm, t->t_scratch);
+		if (!conn_hm_request(c, r, &hm, &rh)) {
+			conn_codec_error(c, r, 431, "request head too large",
+			    true);
+			return false;
+		}
+		need += wrk_hm_size(&hm) + rh.rh_host_len + rh.rh_target_len;
+	}
 	out = need <= WRK_BUF_SMALL ? wrk_buf_get() : wrk_buf_get_large();
 	if (out == NULL) {
 		wrk_conn_close(c, "out of buffers", false);
@@ -418,8 +534,13 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	if (!conn_head_check(c, r, &ri))
 		return;
 	conn_head_target(r, base, &ri, &t);
-	if ((ci = conn_head_route(c, r, base, &t)) < 0 ||
-	    !conn_head_host(c, r, ci) ||
+	if ((ci = conn_head_route(c, r, base, &t)) < 0)
+		return;
+	if (r->rq_route->rt_nhash > 0)
+		r->rq_hashed = wrk_lb_request_hash(r->rq_route, base,
+		    r->rq_hdrs, r->rq_p.h_nhdrs, t.t_path, t.t_path_len,
+		    c->c_ev.ev_fd, &r->rq_hash);
+	if (!conn_head_host(c, r, ci) ||
 	    !conn_head_build(c, r, base, &ri, &t))
 		return;
 	conn_resp_parser_init(r);

@@ -104,6 +104,13 @@ conn_reply_x(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
 		return;
 	}
 	out->b_off = out->b_len = 0;
+	/* the router's replies carry the route's response mutations */
+	if (r->rq_route != NULL && (r->rq_route->rt_hm_flags &
+	    CD_RT_HM_RESP))
+		extra = conn_hm_reply(c, r, code, extra, extra != NULL &&
+		    extra >= wrk.w_scratch && extra < wrk.w_scratch +
+		    wrk.w_scratch_len ? (size_t)(extra - wrk.w_scratch) +
+		    strlen(extra) + 1 : 0);
 	n = wrk_hdr_local_reply(out->b_data, out->b_size, code, body, len,
 	    wrk_hdr_date(wrk.w_now_s), wrk.w_server, wrk.w_server_len, extra,
 	    conn_conn_hdr(c, r), head_only);

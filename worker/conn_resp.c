@@ -79,6 +79,7 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 {
 	struct wrk_buf *out = r->rq_out;
 	struct wrk_resp_head sh;
+	struct wrk_hm hm;
 	size_t need, len;
 
 	memset(&sh, 0, sizeof(sh));
@@ -103,9 +104,15 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	}
 	need = r->rq_rp.h_head_end + wrk_hdr_response_extra(sh.sh_nhdrs,
 	    sh.sh_server_len, sh.sh_request_id_len);
+	if (r->rq_route->rt_hm_flags & CD_RT_HM_RESP) {
+		conn_hm_init(&hm, 0);
+		if (!conn_hm_response(c, r, &hm, &sh))
+			return false;
+		need += wrk_hm_size(&hm);
+	}
 	if (r->rq_sticky_key[0] != '\0')
-		need += wrk_sticky_set_cookie_len(
-		    r->rq_route->rt_sticky.st_cookie);
+		need += wrk_sticky_set_cookie_len_of(
+		    r->rq_route->rt_sticky.st_cookie, r->rq_sticky_key);
 	if (out->b_size < need) {
 		struct wrk_buf *nb = wrk_buf_get_large();
 
@@ -119,7 +126,8 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	if ((len = wrk_hdr_build_response(out->b_data, out->b_size, &sh)) ==
 	    0)
 		return false;
-	/* sticky set_cookie: the new key, so the browser keeps its version */
+	/* sticky set_cookie: the new key (in fleet mode, a key's new mark),
+	 * so the browser keeps its version */
 	if (r->rq_sticky_key[0] != '\0' && (need = wrk_sticky_set_cookie(
 	    out->b_data, len, out->b_size, r->rq_route->rt_sticky.st_cookie,
 	    r->rq_sticky_key)) > 0)

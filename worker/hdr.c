@@ -336,11 +336,60 @@ hw_xff(struct hw *w, const struct wrk_req_head *rh)
 	HW_LIT(w, "\r\n");
 }
 
+/* The live lines of a mutated head; skip: a name left out, or NULL. */
+static void
+hw_mut(struct hw *w, const struct wrk_hm *m, const char *skip)
+{
+	const struct wrk_hm_line *l;
+	uint32_t i;
+
+	for (i = 0; i < m->m_n; i++) {
+		l = &m->m_v[i];
+		if (l->l_dead || (skip != NULL && ieq(l->l_name, l->l_nlen,
+		    skip)))
+			continue;
+		hw_lower(w, l->l_name, l->l_nlen);
+		HW_LIT(w, ": ");
+		hw_put(w, l->l_val, l->l_vlen);
+		HW_LIT(w, "\r\n");
+	}
+}
+
+/* The client's headers as they pass, and the ones the proxy adds. */
+static void
+hw_request_headers(struct hw *w, const struct wrk_req_head *rh)
+{
+	uint16_t i;
+
+	for (i = 0; i < rh->rh_nhdrs; i++) {
+		const struct http1_hdr *h = &rh->rh_hdrs[i];
+
+		if (h->h_kind & WRK_H_F_DROP)
+			continue;
+		if (rh->rh_host != NULL && WRK_H_KIND(h->h_kind) == WRK_H_HOST)
+			continue;
+		hw_header(w, rh->rh_base, h);
+	}
+	if (rh->rh_xff_append != NULL)
+		hw_xff(w, rh);
+	if (rh->rh_external != NULL) {
+		HW_LIT(w, "x-envoy-external-address: ");
+		hw_str(w, rh->rh_external);
+		HW_LIT(w, "\r\n");
+	}
+	if (rh->rh_add_xfp)
+		HW_LIT(w, "x-forwarded-proto: http\r\n");
+	if (rh->rh_request_id != NULL) {
+		HW_LIT(w, "x-request-id: ");
+		hw_str(w, rh->rh_request_id);
+		HW_LIT(w, "\r\n");
+	}
+}
+
 size_t
 wrk_hdr_build_request(char *out, size_t cap, const struct wrk_req_head *rh)
 {
 	struct hw w = { out, out + cap, false };
-	uint16_t i;
 
 	hw_str(&w, rh->rh_method);
 	HW_LIT(&w, " ");
@@ -351,29 +400,10 @@ wrk_hdr_build_request(char *out, size_t cap, const struct wrk_req_head *rh)
 		hw_put(&w, rh->rh_host, rh->rh_host_len);
 		HW_LIT(&w, "\r\n");
 	}
-	for (i = 0; i < rh->rh_nhdrs; i++) {
-		const struct http1_hdr *h = &rh->rh_hdrs[i];
-
-		if (h->h_kind & WRK_H_F_DROP)
-			continue;
-		if (rh->rh_host != NULL && WRK_H_KIND(h->h_kind) == WRK_H_HOST)
-			continue;
-		hw_header(&w, rh->rh_base, h);
-	}
-	if (rh->rh_xff_append != NULL)
-		hw_xff(&w, rh);
-	if (rh->rh_external != NULL) {
-		HW_LIT(&w, "x-envoy-external-address: ");
-		hw_str(&w, rh->rh_external);
-		HW_LIT(&w, "\r\n");
-	}
-	if (rh->rh_add_xfp)
-		HW_LIT(&w, "x-forwarded-proto: http\r\n");
-	if (rh->rh_request_id != NULL) {
-		HW_LIT(&w, "x-request-id: ");
-		hw_str(&w, rh->rh_request_id);
-		HW_LIT(&w, "\r\n");
-	}
+	if (rh->rh_mut != NULL)
+		hw_mut(&w, rh->rh_mut, NULL);
+	else
+		hw_request_headers(&w, rh);
 	if (rh->rh_expected_ms >= 0) {
 		HW_LIT(&w, "x-envoy-expected-rq-timeout-ms: ");
 		hw_u64(&w, (uint64_t)rh->rh_expected_ms);
@@ -445,12 +475,15 @@ wrk_hdr_build_response(char *out, size_t cap, const struct wrk_resp_head *sh)
 	uint16_t i;
 
 	hw_status_line(&w, sh->sh_status);
-	for (i = 0; i < sh->sh_nhdrs; i++) {
-		const struct http1_hdr *h = &sh->sh_hdrs[i];
+	if (sh->sh_mut != NULL)
+		hw_mut(&w, sh->sh_mut, "server");
+	else
+		for (i = 0; i < sh->sh_nhdrs; i++) {
+			const struct http1_hdr *h = &sh->sh_hdrs[i];
 
-		if (!(h->h_kind & WRK_H_F_DROP))
-			hw_header(&w, sh->sh_base, h);
-	}
+			if (!(h->h_kind & WRK_H_F_DROP))
+				hw_header(&w, sh->sh_base, h);
+		}
 	if (!sh->sh_has_date) {
 		HW_LIT(&w, "date: ");
 		hw_put(&w, sh->sh_date, WRK_DATE_LEN);
@@ -676,6 +709,14 @@ rng_next(void)
 	rng_s[2] ^= t;
 	rng_s[3] = rotl(rng_s[3], 45);
 	return r;
+}
+
+uint64_t
+wrk_hdr_random(void)
+{
+	if (!rng_seeded)
+		wrk_hdr_seed();
+	return rng_next();
 }
 
 void

@@ -16,6 +16,10 @@
 
 #include "shared/http1.h"
 
+struct alog_src;
+struct alog_str;
+struct cd_hdr_ops;
+
 /*
  * Header classes (http1_hdr.h_kind low byte): the parser's own
  * (enum http1_hkind, shared/http1.h), which it sets while it reads each
@@ -113,6 +117,49 @@ enum wrk_conn_hdr {
 	WRK_CONN_KEEP_ALIVE,	/* HTTP/1.0 client asked for keep-alive */
 };
 
+/*
+ * A head being mutated by configuration (hdr_mut.c): its header lines,
+ * each a slice of the input or of m_buf, where evaluated values go.
+ * The caller owns both arrays; m_over says one of them ran out.
+ */
+struct wrk_hm_line {
+	const char	*l_name;
+	const char	*l_val;
+	uint32_t	 l_vlen;
+	uint16_t	 l_nlen;
+	uint8_t		 l_dead;	/* removed */
+};
+
+struct wrk_hm {
+	struct wrk_hm_line *m_v;
+	uint32_t	 m_n;
+	uint32_t	 m_cap;
+	char		*m_buf;
+	size_t		 m_used;
+	size_t		 m_buflen;
+	bool		 m_over;
+};
+
+void		 wrk_hm_init(struct wrk_hm *, struct wrk_hm_line *v,
+		    uint32_t cap, char *buf, size_t buflen);
+/* A line at the end (name and value not copied: they must outlive m). */
+void		 wrk_hm_push(struct wrk_hm *, const char *name, size_t nlen,
+		    const char *val, size_t vlen);
+/* Room left in the value buffer, and taking n bytes of it for a value
+ * written there. */
+char		*wrk_hm_room(struct wrk_hm *, size_t *avail);
+void		 wrk_hm_take(struct wrk_hm *, size_t n);
+/* The first line called name (any case), or false. */
+bool		 wrk_hm_get(const struct wrk_hm *, const char *name,
+		    size_t nlen, struct alog_str *out);
+void		 wrk_hm_remove(struct wrk_hm *, const char *name, size_t nlen);
+/* One level's removals and additions, Envoy's way (hdr_mut.c); values
+ * are evaluated against src. */
+void		 wrk_hm_apply(struct wrk_hm *, const struct cd_hdr_ops *,
+		    const struct alog_src *src);
+/* Bytes the live lines take as "name: value\r\n". */
+size_t		 wrk_hm_size(const struct wrk_hm *);
+
 struct wrk_req_head {
 	const char		*rh_base;	/* buffer of the slices */
 	const struct http1_hdr	*rh_hdrs;	/* marked */
@@ -131,6 +178,9 @@ struct wrk_req_head {
 	const char		*rh_request_id;	/* NULL: keep the client's */
 	int64_t			 rh_expected_ms;	/* -1: no header */
 	bool			 rh_chunked;	/* body is chunked */
+	/* non-NULL: the header lines instead of rh_hdrs and the added
+	 * ones above (rh_host then must be set) */
+	const struct wrk_hm	*rh_mut;
 };
 
 /* Bytes wrk_hdr_build_request() may need beyond the client's head. */
@@ -162,6 +212,9 @@ struct wrk_resp_head {
 	enum wrk_conn_hdr	 sh_conn;
 	const char		*sh_request_id;	/* NULL: none */
 	size_t			 sh_request_id_len;
+	/* non-NULL: the header lines instead of sh_hdrs (a "server" line
+	 * among them is left out: sh_server is the one) */
+	const struct wrk_hm	*sh_mut;
 };
 
 size_t		 wrk_hdr_response_extra(uint16_t nhdrs, size_t server_len,
@@ -194,6 +247,8 @@ const char	*wrk_hdr_date(time_t now);
  * Unique, not secret (a fast generator); wrk_hdr_seed() after fork. */
 void		 wrk_hdr_uuid4(char *out);
 void		 wrk_hdr_seed(void);
+/* 64 random bits from the same fast generator (not secret). */
+uint64_t	 wrk_hdr_random(void);
 /* Format 16 bytes as a version 4 uuid (sets the version and variant). */
 void		 wrk_hdr_uuid_format(char *out, const uint8_t b[16]);
 

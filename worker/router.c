@@ -451,6 +451,9 @@ wrk_router_route(const struct cd_vhost *vh, const struct wrk_rq_view *rv)
 				break;
 		if (j < m->rm_nquery)
 			continue;
+		if (m->rm_fraction.rf_set && (rv->rv_fraction == NULL ||
+		    !rv->rv_fraction(&m->rm_fraction, rv->rv_fraction_arg)))
+			continue;
 		return &vh->vh_routes[i];
 	}
 	return NULL;
@@ -468,10 +471,11 @@ split_refresh(const struct cd_route *rt, struct shm_split *sp,
 
 	seq = shm_split_seq(sp);
 	if (!sc->sc_valid || seq != sc->sc_seq) {
-		n = shm_split_read(sp, w, &seq);
+		n = shm_split_read_epoch(sp, w, &sc->sc_epoch, &seq);
 		if (n != rt->rt_nwc ||
 		    split_plan_init(&sc->sc_plan, w, n) == -1) {
 			/* unpublished or unusable: the configured weights */
+			sc->sc_epoch = 0;
 			for (i = 0; i < rt->rt_nwc && i < CD_MAX_WEIGHTED; i++)
 				w[i] = rt->rt_wc[i].wc_weight;
 			if (split_plan_init(&sc->sc_plan, w, i) == -1)
@@ -516,13 +520,25 @@ canary_override(const struct cd_route *rt, const char *v, size_t len)
 	return -1;
 }
 
-/* The sticky pick of key under the split's current weights, or -1. */
+/*
+ * The version of a request whose sticky value is v (a cookie's or a
+ * header's, or a new key), or -1: the weighted rendezvous pick of its key
+ * under the split's current weights (sticky.h).  In fleet mode (the split
+ * has an epoch) the epoch seeds the pick, and a cookie carries the
+ * version and epoch it was given: one given the canary in this epoch
+ * stays there while the canary has weight, so an instance that applies a
+ * step a moment after another never sends its user back; a cookie whose
+ * mark differs from the pick is set again (ca_key).
+ */
 static int
 canary_sticky(const struct cd_route *rt, struct shm_split *sp,
-    struct wrk_split_cache *sc, const char *key, size_t klen)
+    struct wrk_split_cache *sc, const char *v, size_t vlen, bool cookie,
+    struct wrk_canary *ca)
 {
 	const struct split_plan *pl = &sc->sc_plan;
-	uint32_t w[CD_MAX_WEIGHTED], i, n;
+	uint32_t w[CD_MAX_WEIGHTED], i, n, epoch = 0, ver = 0;
+	size_t klen = vlen;
+	int idx;
 
 	if (split_refresh(rt, sp, sc) == -1)
 		return -1;
@@ -531,8 +547,20 @@ canary_sticky(const struct cd_route *rt, struct shm_split *sp,
 	for (i = 0; i < n; i++)
 		w[i] = (uint32_t)(pl->sp_upper[i] - (i > 0 ?
 		    pl->sp_upper[i - 1] : 0));
-	return wrk_sticky_pick(rt->rt_sticky.st_seed, key, klen, rt->rt_wc,
-	    w, n);
+	if (sc->sc_epoch != 0 && cookie)
+		klen = wrk_sticky_mark_parse(v, vlen, &epoch, &ver);
+	idx = wrk_sticky_pick(wrk_sticky_seed(rt->rt_sticky.st_seed,
+	    sc->sc_epoch), v, klen, rt->rt_wc, w, n);
+	if (idx < 0 || sc->sc_epoch == 0 || !cookie)
+		return idx;
+	if (epoch == sc->sc_epoch && (int)ver == rt->rt_canary_wc &&
+	    ver < n && w[ver] > 0)
+		idx = (int)ver;
+	if (rt->rt_sticky.st_set_cookie && (epoch != sc->sc_epoch ||
+	    ver != (uint32_t)idx) && wrk_sticky_mark(ca->ca_key,
+	    sizeof(ca->ca_key), v, klen, sc->sc_epoch, (uint32_t)idx) == -1)
+		ca->ca_key[0] = '\0';
+	return idx;
 }
 
 uint32_t
@@ -577,7 +605,8 @@ wrk_router_pick_canary(const struct cd_route *rt,
 			ca->ca_by = WRK_PICK_NEW_KEY;
 		}
 		if (ca->ca_by != WRK_PICK_SPLIT) {
-			if ((idx = canary_sticky(rt, sp, sc, v, vlen)) >= 0)
+			if ((idx = canary_sticky(rt, sp, sc, v, vlen,
+			    st->st_cookie != NULL, ca)) >= 0)
 				return (uint32_t)idx;
 			ca->ca_by = WRK_PICK_SPLIT;
 			ca->ca_key[0] = '\0';

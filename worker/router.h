@@ -77,6 +77,11 @@ struct wrk_rq_view {
 	size_t			 rv_authority_len;
 	char			*rv_scratch;	/* NUL-terminated copies */
 	size_t			 rv_scratch_len;
+	/* match.runtime_fraction: does the route's share take this
+	 * request?  NULL: a route with one never matches */
+	bool			(*rv_fraction)(const struct cd_fraction *,
+				    void *);
+	void			*rv_fraction_arg;
 };
 
 /* First route of vh matching the request, or NULL. */
@@ -92,6 +97,7 @@ bool		 wrk_router_str_match(const struct cd_str_match *,
 struct wrk_split_cache {
 	uint32_t		 sc_seq;
 	bool			 sc_valid;
+	uint32_t		 sc_epoch;	/* fleet mode's (sticky) */
 	struct split_plan	 sc_plan;
 };
 
@@ -115,7 +121,9 @@ enum wrk_pick_by {
 struct wrk_canary {
 	enum wrk_pick_by	 ca_by;
 	bool			 ca_override_unknown;	/* named nothing */
-	char			 ca_key[WRK_STICKY_KEY_LEN + 1]; /* NEW_KEY */
+	/* a cookie value to set (a new key; in fleet mode also a key
+	 * whose mark changed), "" for none */
+	char			 ca_key[WRK_STICKY_VALUE_MAX + 1];
 };
 
 /*

@@ -4,6 +4,7 @@
  * and the set-cookie line.  No state: everything here is a pure function
  * of its arguments, except wrk_sticky_new_key()'s randomness.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -139,6 +140,69 @@ wrk_sticky_pick(uint64_t seed, const char *key, size_t klen,
 	return pick;
 }
 
+/* ---- fleet mode: epochs and marks ------------------------------------- */
+
+uint64_t
+wrk_sticky_seed(uint64_t seed, uint32_t epoch)
+{
+	/* SipHash keyed by the result: any change of it places afresh */
+	return epoch == 0 ? seed : seed ^ ((uint64_t)epoch *
+	    0x9e3779b97f4a7c15ULL);
+}
+
+/* The decimal number that ends v[0, len): its start, or len when v does
+ * not end in 1 .. max digits or they overflow 32 bits. */
+static size_t
+mark_number(const char *v, size_t len, size_t max, uint32_t *out)
+{
+	size_t i = len;
+	uint64_t n = 0, m = 1;
+
+	while (i > 0 && len - i < max && v[i - 1] >= '0' && v[i - 1] <= '9') {
+		n += (uint64_t)(v[i - 1] - '0') * m;
+		m *= 10;
+		i--;
+	}
+	if (i == len || n > UINT32_MAX)
+		return len;
+	*out = (uint32_t)n;
+	return i;
+}
+
+size_t
+wrk_sticky_mark_parse(const char *v, size_t vlen, uint32_t *epoch,
+    uint32_t *version)
+{
+	uint32_t e = 0, ver = 0;
+	size_t i, j;
+
+	*epoch = *version = 0;
+	i = mark_number(v, vlen, 2, &ver);
+	if (i == vlen || i < 2 || v[i - 1] != '.')
+		return vlen;
+	j = mark_number(v, i - 1, 10, &e);
+	if (j == i - 1 || j < 2 || v[j - 1] != '.' || e == 0)
+		return vlen;
+	*epoch = e;
+	*version = ver;
+	return j - 1;
+}
+
+int
+wrk_sticky_mark(char *out, size_t cap, const char *key, size_t klen,
+    uint32_t epoch, uint32_t version)
+{
+	char tmp[WRK_STICKY_VALUE_MAX + 1];
+	int n;
+
+	n = snprintf(tmp, sizeof(tmp), "%.*s.%" PRIu32 ".%" PRIu32,
+	    (int)klen, key, epoch, version);
+	if (n < 0 || (size_t)n >= sizeof(tmp) || (size_t)n >= cap)
+		return -1;
+	memcpy(out, tmp, (size_t)n + 1);
+	return 0;
+}
+
 /* ---- finding the key ---------------------------------------------------- */
 
 static bool
@@ -242,11 +306,18 @@ size_t
 wrk_sticky_set_cookie_len(const char *name)
 {
 	char key[WRK_STICKY_KEY_LEN + 1];
-	int n;
 
 	memset(key, 'x', WRK_STICKY_KEY_LEN);
 	key[WRK_STICKY_KEY_LEN] = '\0';
-	n = snprintf(NULL, 0, SC_FMT, name, key, WRK_STICKY_MAX_AGE);
+	return wrk_sticky_set_cookie_len_of(name, key);
+}
+
+size_t
+wrk_sticky_set_cookie_len_of(const char *name, const char *value)
+{
+	int n;
+
+	n = snprintf(NULL, 0, SC_FMT, name, value, WRK_STICKY_MAX_AGE);
 	return n < 0 ? 0 : (size_t)n;
 }
 
@@ -254,7 +325,7 @@ size_t
 wrk_sticky_set_cookie(char *head, size_t len, size_t cap, const char *name,
     const char *key)
 {
-	char line[WRK_STICKY_KEY_LEN + CD_NAME_MAX + 96];
+	char line[WRK_STICKY_VALUE_MAX + CD_NAME_MAX + 96];
 	int n;
 
 	if (len < 4 || memcmp(head + len - 4, "\r\n\r\n", 4) != 0)

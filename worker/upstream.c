@@ -177,7 +177,8 @@ ups_pick_other(const struct cd_cluster *cl, struct wrk_cluster *wc,
 }
 
 int
-wrk_ups_pick_host(int ci, struct shm_host *host, uint32_t avoid)
+wrk_ups_pick_host(int ci, struct shm_host *host, uint32_t avoid,
+    const uint64_t *hash)
 {
 	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[ci];
 	struct wrk_cluster *wc = &wrk.w_clusters[ci];
@@ -192,8 +193,13 @@ wrk_ups_pick_host(int ci, struct shm_host *host, uint32_t avoid)
 		    memory_order_relaxed);
 	if (cl->cl_lb == CD_LB_RANDOM)
 		rnd = arc4random();
-	idx = wrk_router_pick_host(wc->wc_hosts, flags, wc->wc_n,
-	    cl->cl_panic_threshold, cl->cl_lb, wc->wc_rr++, rnd, &panic);
+	if (cl->cl_lb == CD_LB_ROUND_ROBIN || cl->cl_lb == CD_LB_RANDOM)
+		idx = wrk_router_pick_host(wc->wc_hosts, flags, wc->wc_n,
+		    cl->cl_panic_threshold, cl->cl_lb, wc->wc_rr++, rnd,
+		    &panic);
+	else
+		idx = wrk_lb_pick(cl, &wc->wc_lb, wc->wc_seq, wc->wc_hosts,
+		    flags, wc->wc_n, hash, wrk.w_shm, WRK_SHM_CI(ci), &panic);
 	if (panic)
 		WRK_CC(ci, CC_LB_HEALTHY_PANIC);
 	/* like Envoy's previous_hosts predicate: another host if there is

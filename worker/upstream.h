@@ -27,6 +27,7 @@
 #include "shared/conf-t.h"
 #include "shared/shm-t.h"
 #include "breaker.h"
+#include "lb.h"
 #include "timer.h"
 #include "wrk.h"
 
@@ -112,6 +113,7 @@ struct wrk_cluster {
 	uint64_t		 wc_rr;		/* round robin position */
 	uint32_t		 wc_nidle;	/* idle connections, all pools */
 	struct wrk_ups_waitq	 wc_wait;	/* owners waiting for a slot */
+	struct wrk_lb_table	 wc_lb;		/* RING_HASH, MAGLEV */
 	struct shm_host		 wc_hosts[CD_MAX_HOSTS];
 	struct wrk_hpool	 wc_pools[CD_MAX_HOSTS];
 };
@@ -126,10 +128,11 @@ int		 wrk_ups_init(void);
  * used (counted by the caller as upstream_cx_none_healthy).  avoid is a
  * bit mask of host indices already tried (retries): while the cluster
  * offers another host, one of those is picked again only as a last
- * resort.
+ * resort.  hash: the request's hash_policy value for a hashing
+ * balancer, or NULL.
  */
 int		 wrk_ups_pick_host(int ci, struct shm_host *host,
-		    uint32_t avoid);
+		    uint32_t avoid, const uint64_t *hash);
 
 /* Set up an owner (once): its callbacks and what they are passed. */
 void		 wrk_ups_owner_init(struct wrk_ups_owner *,

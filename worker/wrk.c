@@ -15,6 +15,7 @@
 #include "shared/clock.h"
 #include "shared/http1.h"
 #include "shared/log.h"
+#include "hdr.h"
 #include "mem.h"
 #include "router.h"
 #include "wrk.h"
@@ -73,6 +74,11 @@ wrk_setup(void)
 	wrk.w_scratch_len = large;
 	if ((wrk.w_scratch = malloc(wrk.w_scratch_len)) == NULL)
 		fatal("malloc");
+	/* a head's lines, what the proxy adds, what four levels add */
+	wrk.w_hm_cap = (uint32_t)wrk.w_hdrcap + 16 + 4 * CD_MAX_HDR_OPS;
+	if ((wrk.w_hm_lines = calloc(wrk.w_hm_cap,
+	    sizeof(*wrk.w_hm_lines))) == NULL)
+		fatal("calloc");
 	wrk.w_server = l->l_server_name != NULL ? l->l_server_name : "canaryd";
 	wrk.w_server_len = strlen(wrk.w_server);
 	if (wrk_router_init(&wrk.w_router, l) == -1)

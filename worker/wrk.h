@@ -54,6 +54,7 @@ wrk_ev_short_read(struct wrk_ev *ev)
 }
 
 struct wrk_cluster;
+struct wrk_hm_line;
 
 /* Per-process worker state. */
 struct wrk {
@@ -76,8 +77,11 @@ struct wrk {
 	uint16_t		 w_maxhdrs;	/* request headers allowed */
 	uint16_t		 w_hdrcap;	/* header slots per request */
 	uint32_t		 w_hdr_limit;	/* request header bytes allowed */
-	char			*w_scratch;	/* route matching copies */
+	char			*w_scratch;	/* route matching copies,
+						 * mutated header values */
 	size_t			 w_scratch_len;
+	struct wrk_hm_line	*w_hm_lines;	/* a mutated head's lines */
+	uint32_t		 w_hm_cap;
 	const char		*w_server;	/* server header value */
 	size_t			 w_server_len;
 };

@@ -46,7 +46,11 @@ def test_backend_bodies_and_switches(env):
        "status=429 with ratelimited=1")
     eq(request(v1.port, "GET", "/health").header("x-envoy-ratelimited"),
        None, "/health with ratelimited=1")
-    v1.ctl(status=200, ratelimited=0, reset_stats=1)
+    v1.ctl(status=200, ratelimited=0, extra_headers=1)
+    r = request(v1.port, "GET", "/x")
+    eq((r.header("x-powered-by"), r.header("cache-control")),
+       ("canary-backend", "max-age=60"), "extra_headers=1")
+    v1.ctl(extra_headers=0, reset_stats=1)
     eq(v1.stats()["requests"], 0, "requests after reset_stats")
 
 

@@ -124,7 +124,7 @@ help_lists_endpoints_sorted(void)
 		n++;
 	}
 	CU_ASSERT(sorted);
-	CU_ASSERT_EQUAL(n, 19);
+	CU_ASSERT_EQUAL(n, 21);
 	mst_admin_reply_free(&r);
 }
 

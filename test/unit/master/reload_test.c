@@ -3,6 +3,7 @@
  * in place) and which are structural (a new generation of workers).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -100,12 +101,46 @@ anything_else_is_structural(void)
 	    MST_CH_STRUCTURAL);
 }
 
+/* A direct response whose body is the environment's RELOAD_BODY. */
+static struct cd_conf *
+load_direct(const char *body)
+{
+	static const char yaml[] = HCM_HEAD
+	    "              - match: { prefix: \"/\" }\n"
+	    "                direct_response: { status: 200, body: { "
+	    "environment_variable: RELOAD_BODY } }\n"
+	    "  clusters:\n" CLUSTER_V1;
+	struct conf_diags d;
+	struct cd_conf *c;
+
+	setenv("RELOAD_BODY", body, 1);
+	memset(&d, 0, sizeof(d));
+	c = conf_load_buf("reload.yaml", yaml, sizeof(yaml) - 1, &d);
+	conf_diags_free(&d);
+	unsetenv("RELOAD_BODY");
+	return c;
+}
+
+/* The text names the body; the bytes it names changed. */
+static void
+a_new_body_from_the_same_text_is_structural(void)
+{
+	CU_ASSERT_EQUAL(change(load_direct("a"), load_direct("a")),
+	    MST_CH_WEIGHTS);
+	CU_ASSERT_EQUAL(change(load_direct("a"), load_direct("b")),
+	    MST_CH_STRUCTURAL);
+	CU_ASSERT_EQUAL(change(load_direct("a"), load_direct("ab")),
+	    MST_CH_STRUCTURAL);
+}
+
 static CU_TestInfo tests[] = {
 	{ "same_file_and_new_weights_are_weights_only",
 	    same_file_and_new_weights_are_weights_only },
 	{ "weights_that_swap_the_canary_are_structural",
 	    weights_that_swap_the_canary_are_structural },
 	{ "anything_else_is_structural", anything_else_is_structural },
+	{ "a_new_body_from_the_same_text_is_structural",
+	    a_new_body_from_the_same_text_is_structural },
 	CU_TEST_INFO_NULL,
 };
 

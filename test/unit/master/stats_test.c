@@ -506,6 +506,42 @@ stats_prometheus_tags_and_families(void)
 	buf_free(&b);
 }
 
+/* Fleet mode's canaryd.* stats: canaryd_* families, decisions by kind
+ * in one family with a label. */
+static void
+stats_prometheus_canaryd_families(void)
+{
+	struct mst_stat_list sl;
+	struct buf b;
+
+	memset(&sl, 0, sizeof(sl));
+	buf_init(&sl.sl_names);
+	buf_init(&b);
+	CU_ASSERT(mst_stats_add(&sl, MST_STAT_GAUGE, 1, 1,
+	    "canaryd.fleet.leader") == 0);
+	CU_ASSERT(mst_stats_add(&sl, MST_STAT_COUNTER, 2, 1,
+	    "canaryd.fleet.decisions.rollback") == 0);
+	CU_ASSERT(mst_stats_add(&sl, MST_STAT_COUNTER, 5, 1,
+	    "canaryd.fleet.decisions.advance") == 0);
+	CU_ASSERT(mst_stats_add(&sl, MST_STAT_COUNTER, 7, 1,
+	    "canaryd.fleet.etcd_requests") == 0);
+	CU_ASSERT(mst_stats_prometheus(&b, &sl, NULL) == 0);
+	CU_ASSERT(has_line(&b, "# TYPE canaryd_fleet_decisions counter"));
+	CU_ASSERT(has_line(&b, "canaryd_fleet_decisions{canaryd_decision="
+	    "\"advance\"} 5"));
+	CU_ASSERT(has_line(&b, "canaryd_fleet_decisions{canaryd_decision="
+	    "\"rollback\"} 2"));
+	CU_ASSERT(has_line(&b, "canaryd_fleet_etcd_requests{} 7"));
+	CU_ASSERT(has_line(&b, "# TYPE canaryd_fleet_leader gauge"));
+	CU_ASSERT(has_line(&b, "canaryd_fleet_leader{} 1"));
+	CU_ASSERT(strstr(b.b_data, "envoy_canaryd") == NULL);
+	buf_reset(&b);
+	CU_ASSERT(mst_stats_text(&b, &sl, NULL) == 0);
+	CU_ASSERT(has_line(&b, "canaryd.fleet.decisions.rollback: 2"));
+	mst_stats_list_free(&sl);
+	buf_free(&b);
+}
+
 static void
 health_flags_strings(void)
 {
@@ -1179,6 +1215,8 @@ static CU_TestInfo tests[] = {
 	{ "stats_json_shape", stats_json_shape },
 	{ "stats_prometheus_tags_and_families",
 	    stats_prometheus_tags_and_families },
+	{ "stats_prometheus_canaryd_families",
+	    stats_prometheus_canaryd_families },
 	{ "health_flags_strings", health_flags_strings },
 	{ "host_addr_v4_and_v6", host_addr_v4_and_v6 },
 	{ "clusters_text_exact", clusters_text_exact },

@@ -365,18 +365,17 @@ refusals_point_at_canaryds_equivalent(void)
 	    "route's fallback option (metadata.filter_metadata.canaryd."
 	    "fallback: <cluster>) to send requests on when the picked cluster "
 	    "fails");
-	/* runtime weights: the file and SIGHUP */
+	/* a pick by a header: the canary sticky option */
 	expect_error(HCM_HEAD
 	    "              - match: { prefix: \"/\" }\n"
 	    "                route:\n"
 	    "                  weighted_clusters:\n"
 	    "                    clusters: [ { name: v1, weight: 1 } ]\n"
-	    "                    runtime_key_prefix: routing.traffic_split\n"
+	    "                    header_name: x-pick\n"
 	    CLUSTERS_V1, 22, 21, HCM ".route_config.virtual_hosts[0].routes[0]"
-	    ".route.weighted_clusters.runtime_key_prefix: not supported by "
-	    "canaryd: canaryd takes a route's weights from the file, not from "
-	    "runtime keys; edit them and send SIGHUP to change them live (no "
-	    "process restarts), or let the canary rollout option move them");
+	    ".route.weighted_clusters.header_name: not supported by canaryd: "
+	    "use the canary sticky option (metadata.filter_metadata.canaryd."
+	    "sticky: { header: <name> }) to keep a client on one cluster");
 	/* rds: inline, and SIGHUP */
 	expect_error(HCM_WITH("          rds: { route_config_name: r }\n", ""),
 	    10, 11, HCM ".rds: not supported by canaryd: canaryd loads "
@@ -472,10 +471,13 @@ fields_canaryd_does_not_act_on_warn(void)
 	    HCM ".drain_timeout: accepted, not used by canaryd: it is the "
 	    "HTTP/2 GOAWAY grace in Envoy; canaryd's drain is bounded by "
 	    "--drain-time-s");
-	expect_warning(BASE "    dns_lookup_family: V4_ONLY\n", 25, 24, CL0
-	    ".dns_lookup_family: accepted, not used by canaryd: it resolves "
-	    "as V4_PREFERRED does (a name's IPv4 addresses if it has any, "
-	    "else its IPv6 ones)");
+	/* dns_lookup_family is acted on (master/dns.c): no warning */
+	c = load(BASE "    dns_lookup_family: V4_ONLY\n", &d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(d.cd_n, 0);
+	CU_ASSERT_EQUAL(c->c_clusters[0].cl_dns_lookup_family, CD_DNS_V4_ONLY);
+	conf_free(c);
+	conf_diags_free(&d);
 	/* what canaryd does: no warning */
 	expect_warning(BASE "    dns_lookup_family: V4_PREFERRED\n"
 	    "    per_connection_buffer_limit_bytes: 1024\n", 26, 5, CL0

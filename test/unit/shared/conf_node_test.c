@@ -272,15 +272,18 @@ fleet_is_parsed_with_defaults(void)
 	CU_ASSERT_EQUAL(fl->fl_lease_ttl, 5 * SEC);
 	CU_ASSERT_EQUAL(fl->fl_report_interval, SEC);
 	CU_ASSERT_STRING_EQUAL(fl->fl_state_dir, "/var/lib/canaryd");
+	CU_ASSERT_EQUAL(fl->fl_traffic_wait, 0);
 	conf_free(c);
 
 	c = load_clean(CANARYD("fleet: { etcd: [\"http://e1:2379\"], prefix: "
-	    "/f, lease_ttl: 2s, report_interval: 0.5s, state_dir: /srv/c }"));
+	    "/f, lease_ttl: 2s, report_interval: 0.5s, state_dir: /srv/c, "
+	    "traffic_wait: 120s }"));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	fl = &c->c_node.n_fleet;
 	CU_ASSERT_EQUAL(fl->fl_lease_ttl, 2 * SEC);
 	CU_ASSERT_EQUAL(fl->fl_report_interval, SEC / 2);
 	CU_ASSERT_STRING_EQUAL(fl->fl_state_dir, "/srv/c");
+	CU_ASSERT_EQUAL(fl->fl_traffic_wait, 120 * SEC);
 	conf_free(c);
 }
 

@@ -176,7 +176,7 @@ schema_lines_say_type_default_bounds_note(void)
 	expect_line(&s, CL ".connect_timeout", CL ".connect_timeout\t"
 	    "duration\t5s\t> 0s\t-");
 	expect_line(&s, CL ".type", CL ".type\tenum\tSTATIC\t"
-	    "one of STATIC, STRICT_DNS\t-");
+	    "one of STATIC, STRICT_DNS, LOGICAL_DNS\t-");
 	expect_line(&s, CL ".dns_refresh_rate", CL ".dns_refresh_rate\t"
 	    "duration\t5s\t> 0.001s\t-");
 	expect_line(&s, CL ".load_assignment.cluster_name", CL
@@ -481,7 +481,8 @@ schema_lists_nothing_the_loader_refuses(void)
 	CU_ASSERT_FALSE(loader_takes(&s, "static_resources.no_such_field",
 	    0));
 	CU_ASSERT_FALSE(loader_takes(&s, CL ".hosts", 0));
-	CU_ASSERT_FALSE(loader_takes(&s, ROUTE ".route.prefix_rewrite", 0));
+	CU_ASSERT_FALSE(loader_takes(&s, ROUTE ".route.path_rewrite_policy",
+	    0));
 	schema_free(&s);
 }
 

@@ -379,7 +379,7 @@ seed_loads_with_every_value_checked(void)
 		CU_ASSERT_EQUAL(c->cl_lb, CD_LB_ROUND_ROBIN);
 		CU_ASSERT_EQUAL(c->cl_connect_timeout, 2 * SEC);
 		CU_ASSERT_EQUAL(c->cl_dns_refresh_rate, 5 * SEC);
-		CU_ASSERT_EQUAL(c->cl_dns_lookup_family, CD_DNS_AUTO);
+		CU_ASSERT_EQUAL(c->cl_dns_lookup_family, CD_DNS_V4_PREFERRED);
 		CU_ASSERT_EQUAL(c->cl_buffer_limit, 1024 * 1024);
 		CU_ASSERT_EQUAL(c->cl_panic_threshold, 50);
 		CU_ASSERT_EQUAL(c->cl_idle_timeout, 3600 * SEC);
@@ -879,15 +879,18 @@ unsupported_features_say_not_supported_by_canaryd(void)
 	struct conf_diags d;
 	struct cd_conf *c;
 
-	expect_error(BASE "    lb_policy: LEAST_REQUEST\n", 25, 16,
-	    "static_resources.clusters[0].lb_policy: lb_policy LEAST_REQUEST "
-	    "is not supported by canaryd; use one of ROUND_ROBIN, RANDOM");
+	expect_error(BASE "    lb_policy: CLUSTER_PROVIDED\n", 25, 16,
+	    "static_resources.clusters[0].lb_policy: lb_policy "
+	    "CLUSTER_PROVIDED is not supported by canaryd; use one of "
+	    "ROUND_ROBIN, LEAST_REQUEST, RING_HASH, RANDOM, MAGLEV");
 	expect_error(BASE "    lb_policy: fastest\n", 25, 16,
 	    "static_resources.clusters[0].lb_policy: unknown lb_policy "
-	    "\"fastest\": want one of ROUND_ROBIN, RANDOM");
+	    "\"fastest\": want one of ROUND_ROBIN, LEAST_REQUEST, RING_HASH, "
+	    "RANDOM, MAGLEV");
 	expect_error(BASE "    type: EDS\n", 25, 11,
 	    "static_resources.clusters[0].type: cluster type EDS is not "
-	    "supported by canaryd; use one of STATIC, STRICT_DNS");
+	    "supported by canaryd; use one of STATIC, STRICT_DNS, "
+	    "LOGICAL_DNS");
 	expect_error(BASE "    health_checks:\n    - { timeout: 1s, "
 	    "interval: 1s, unhealthy_threshold: 1, healthy_threshold: 1, "
 	    "tcp_health_check: {} }\n", 26, 82, "static_resources.clusters[0]."
@@ -1054,7 +1057,7 @@ every_error_of_a_file_is_reported_in_file_order(void)
 	    CLUSTERS
 	    "  - name: v1\n"
 	    "    connect_timeout: 1m\n"
-	    "    lb_policy: maglev\n"
+	    "    lb_policy: cluster_provided\n"
 	    "    oops: true\n";
 	struct conf_diags d;
 	struct cd_conf *c;
@@ -1463,8 +1466,8 @@ direct_response_and_options_are_stored(void)
 	const struct cd_route *r;
 	const struct cd_cluster *cl;
 
-	/* drain_timeout and dns_lookup_family V4_ONLY are kept, each with
-	 * a warning that canaryd does not act on it */
+	/* drain_timeout is kept with a warning that canaryd does not act on
+	 * it; dns_lookup_family V4_ONLY is acted on */
 	c = load_warned(
 	    "static_resources:\n"
 	    "  listeners:\n"
@@ -1530,7 +1533,7 @@ direct_response_and_options_are_stored(void)
 	    "  access_log:\n"
 	    "  - name: envoy.access_loggers.file\n"
 	    "    typed_config: { \"@type\": " FILE_LOG_T ", "
-	    "path: /tmp/admin.log }\n", 2);
+	    "path: /tmp/admin.log }\n", 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	l = c->c_listener;
 	CU_ASSERT_STRING_EQUAL(l->l_addr.sa_address, "::1");

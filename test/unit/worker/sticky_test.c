@@ -23,7 +23,9 @@
 #define SEED	0x5eedULL
 
 static struct cd_weighted_cluster wc3[3] = {
-	{ "backend_v1", 0, 0 }, { "backend_v2", 1, 0 }, { "backend_v3", 2, 0 },
+	{ .wc_name = "backend_v1", .wc_cluster = 0 },
+	{ .wc_name = "backend_v2", .wc_cluster = 1 },
+	{ .wc_name = "backend_v3", .wc_cluster = 2 },
 };
 
 static void
@@ -472,6 +474,151 @@ set_cookie_makes_a_key_only_when_none_came(void)
 	CU_ASSERT_EQUAL(ca.ca_key[0], '\0');
 }
 
+static void
+marks_parse_and_format_round_trip(void)
+{
+	char out[WRK_STICKY_VALUE_MAX + 1], big[WRK_STICKY_VALUE_MAX + 8];
+	uint32_t e, v;
+
+	CU_ASSERT_EQUAL(wrk_sticky_mark_parse("abc.7.1", 7, &e, &v), 3);
+	CU_ASSERT(e == 7 && v == 1);
+	CU_ASSERT_EQUAL(wrk_sticky_mark_parse("a.b.4294967295.12", 17, &e, &v),
+	    3);
+	CU_ASSERT(e == 4294967295U && v == 12);
+	/* no mark: all of it is the key, epoch 0 */
+	CU_ASSERT_EQUAL(wrk_sticky_mark_parse("abc", 3, &e, &v), 3);
+	CU_ASSERT_EQUAL(e, 0);
+	CU_ASSERT_EQUAL(wrk_sticky_mark_parse("abc.1", 5, &e, &v), 5);
+	CU_ASSERT_EQUAL(wrk_sticky_mark_parse("abc.0.1", 7, &e, &v), 7);
+	CU_ASSERT_EQUAL(wrk_sticky_mark_parse("abc.4294967296.1", 16, &e,
+	    &v), 16);
+	CU_ASSERT_EQUAL(wrk_sticky_mark_parse("abc.1.123", 9, &e, &v), 9);
+	CU_ASSERT_EQUAL(wrk_sticky_mark_parse(".1.1", 4, &e, &v), 4);
+	CU_ASSERT_EQUAL(wrk_sticky_mark_parse("a.x1.1", 6, &e, &v), 6);
+	CU_ASSERT_EQUAL(e, 0);
+
+	CU_ASSERT_EQUAL(wrk_sticky_mark(out, sizeof(out), "k", 1, 3, 1), 0);
+	CU_ASSERT_STRING_EQUAL(out, "k.3.1");
+	/* in place, from a longer value */
+	strlcpy(out, "key.9.0", sizeof(out));
+	CU_ASSERT_EQUAL(wrk_sticky_mark(out, sizeof(out), out, 3, 10, 1), 0);
+	CU_ASSERT_STRING_EQUAL(out, "key.10.1");
+	memset(big, 'k', sizeof(big));
+	CU_ASSERT_EQUAL(wrk_sticky_mark(out, sizeof(out), big, sizeof(big),
+	    1, 1), -1);
+	CU_ASSERT_STRING_EQUAL(out, "key.10.1");
+	CU_ASSERT_EQUAL(wrk_sticky_seed(SEED, 0), SEED);
+	CU_ASSERT_NOT_EQUAL(wrk_sticky_seed(SEED, 1), wrk_sticky_seed(SEED,
+	    2));
+}
+
+/* The canary's users under a key and epoch: in [0, n). */
+static unsigned int
+canary_users(const struct cd_route *rt, struct wrk_split_cache *sc,
+    unsigned int n, unsigned int *who)
+{
+	struct wrk_canary ca;
+	char line[64];
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "x-user: u%u", i);
+		if (pick(rt, sc, (const char *[]){ line, NULL }, &ca) == 1)
+			who[k++] = i;
+	}
+	return k;
+}
+
+static void
+fleet_epoch_places_a_new_attempt_afresh(void)
+{
+	static unsigned int a[1000], b[1000];
+	struct wrk_split_cache sc;
+	struct cd_route rt;
+	unsigned int na, nb, i, j, same = 0;
+
+	canary_route(&rt);
+	memset(&sc, 0, sizeof(sc));
+	shm_split_publish_epoch(&csplit, (const uint32_t[]){ 90, 10, 0 }, 3,
+	    1, 1);
+	na = canary_users(&rt, &sc, 1000, a);
+	/* header keys: the same on every instance, the same next time */
+	CU_ASSERT_EQUAL(canary_users(&rt, &sc, 1000, b), na);
+	CU_ASSERT_EQUAL(memcmp(a, b, na * sizeof(a[0])), 0);
+	CU_ASSERT_EQUAL(sc.sc_epoch, 1);
+	/* a new attempt: about as many users, mostly others */
+	shm_split_publish_epoch(&csplit, (const uint32_t[]){ 90, 10, 0 }, 3,
+	    1, 2);
+	nb = canary_users(&rt, &sc, 1000, b);
+	CU_ASSERT(nb >= 70 && nb <= 130);
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++)
+			same += a[i] == b[j];
+	CU_ASSERT(same < na / 2);
+}
+
+static void
+fleet_cookie_carries_version_and_epoch(void)
+{
+	struct wrk_split_cache sc;
+	struct wrk_canary ca;
+	struct cd_route rt;
+	char line[128], key[WRK_STICKY_VALUE_MAX + 1];
+	uint32_t idx, e, v;
+	unsigned int i;
+
+	canary_route(&rt);
+	rt.rt_sticky.st_header = NULL;
+	rt.rt_sticky.st_cookie = "uid";
+	rt.rt_sticky.st_set_cookie = true;
+	memset(&sc, 0, sizeof(sc));
+	shm_split_publish_epoch(&csplit, (const uint32_t[]){ 50, 50, 0 }, 3,
+	    1, 4);
+	/* a new key carries its version and epoch */
+	idx = pick(&rt, &sc, (const char *[]){ "host: x", NULL }, &ca);
+	CU_ASSERT_EQUAL(ca.ca_by, WRK_PICK_NEW_KEY);
+	CU_ASSERT_EQUAL(wrk_sticky_mark_parse(ca.ca_key, strlen(ca.ca_key),
+	    &e, &v), WRK_STICKY_KEY_LEN);
+	CU_ASSERT(e == 4 && v == idx);
+	/* sent back as given: same version, nothing to set */
+	snprintf(line, sizeof(line), "cookie: uid=%s", ca.ca_key);
+	CU_ASSERT_EQUAL(pick(&rt, &sc, (const char *[]){ line, NULL }, &ca),
+	    idx);
+	CU_ASSERT_EQUAL(ca.ca_by, WRK_PICK_STICKY);
+	CU_ASSERT_EQUAL(ca.ca_key[0], '\0');
+	/* a key the canary got stays there while the canary has weight,
+	 * even where the weights (a lagging instance) say stable */
+	for (i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "user%u", i);
+		snprintf(line, sizeof(line), "cookie: uid=%s.4.1", key);
+		CU_ASSERT_EQUAL(pick(&rt, &sc, (const char *[]){ line, NULL },
+		    &ca), 1);
+		CU_ASSERT_EQUAL(ca.ca_key[0], '\0');
+	}
+	shm_split_publish_epoch(&csplit, (const uint32_t[]){ 99, 1, 0 }, 3,
+	    1, 4);
+	CU_ASSERT_EQUAL(pick(&rt, &sc, (const char *[]){
+	    "cookie: uid=user3.4.1", NULL }, &ca), 1);
+	/* a rollback (canary 0) moves it, and says so */
+	shm_split_publish_epoch(&csplit, (const uint32_t[]){ 100, 0, 0 }, 3,
+	    1, 5);
+	CU_ASSERT_EQUAL(pick(&rt, &sc, (const char *[]){
+	    "cookie: uid=user3.4.1", NULL }, &ca), 0);
+	CU_ASSERT_STRING_EQUAL(ca.ca_key, "user3.5.0");
+	/* a stable mark never holds a user back from the canary */
+	shm_split_publish_epoch(&csplit, (const uint32_t[]){ 0, 100, 0 }, 3,
+	    1, 5);
+	CU_ASSERT_EQUAL(pick(&rt, &sc, (const char *[]){
+	    "cookie: uid=user3.5.0", NULL }, &ca), 1);
+	CU_ASSERT_STRING_EQUAL(ca.ca_key, "user3.5.1");
+	/* outside fleet mode a dot is part of the key, as before */
+	shm_split_publish(&csplit, (const uint32_t[]){ 50, 50, 0 }, 3, 1);
+	pick(&rt, &sc, (const char *[]){ "cookie: uid=user3.5.1", NULL },
+	    &ca);
+	CU_ASSERT_EQUAL(ca.ca_key[0], '\0');
+	CU_ASSERT_EQUAL(sc.sc_epoch, 0);
+}
+
 static CU_TestInfo tests[] = {
 	{ "hash_is_deterministic_and_depends_on_every_input",
 	    hash_is_deterministic_and_depends_on_every_input },
@@ -495,6 +642,12 @@ static CU_TestInfo tests[] = {
 	    sticky_key_places_without_split_position },
 	{ "set_cookie_makes_a_key_only_when_none_came",
 	    set_cookie_makes_a_key_only_when_none_came },
+	{ "marks_parse_and_format_round_trip",
+	    marks_parse_and_format_round_trip },
+	{ "fleet_epoch_places_a_new_attempt_afresh",
+	    fleet_epoch_places_a_new_attempt_afresh },
+	{ "fleet_cookie_carries_version_and_epoch",
+	    fleet_cookie_carries_version_and_epoch },
 	CU_TEST_INFO_NULL
 };
 
