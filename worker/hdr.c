@@ -40,21 +40,68 @@ hw_str(struct hw *w, const char *s)
 	hw_put(w, s, strlen(s));
 }
 
+/* High bit of each byte of x: 'A' <= byte <= 'Z', moved to 0x20. */
+#define UPPER_BITS(x, lo)						\
+	(((((x) & (lo)) + ((lo) / 0x7f) * 0x3f) &			\
+	    ~(((x) & (lo)) + ((lo) / 0x7f) * 0x25) & ~(x) & ~(lo)) >> 2)
+
+static inline void
+lower8(char *d, const char *s)
+{
+	const uint64_t lo = 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t x;
+
+	memcpy(&x, s, sizeof(x));
+	x |= UPPER_BITS(x, lo);
+	memcpy(d, &x, sizeof(x));
+}
+
+static inline void
+lower4(char *d, const char *s)
+{
+	const uint32_t lo = 0x7f7f7f7fU;
+	uint32_t x;
+
+	memcpy(&x, s, sizeof(x));
+	x |= UPPER_BITS(x, lo);
+	memcpy(d, &x, sizeof(x));
+}
+
+/*
+ * n bytes of s to d, A-Z as a-z, in words of eight or four bytes (a
+ * byte of 0x80 or more is never changed); the last word overlaps the
+ * one before rather than going byte by byte.
+ */
+static void
+lower_to(char *d, const char *s, size_t n)
+{
+	size_t i;
+	unsigned char ch;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8)
+			lower8(d + i, s + i);
+		if (i < n)
+			lower8(d + n - 8, s + n - 8);
+	} else if (n >= 4) {
+		lower4(d, s);
+		lower4(d + n - 4, s + n - 4);
+	} else
+		for (i = 0; i < n; i++) {
+			ch = (unsigned char)s[i];
+			d[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch | 0x20) :
+			    (char)ch;
+		}
+}
+
 static void
 hw_lower(struct hw *w, const char *s, size_t n)
 {
-	size_t i;
-
 	if ((size_t)(w->w_end - w->w_p) < n) {
 		w->w_over = true;
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		w->w_p[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch | 0x20) :
-		    (char)ch;
-	}
+	lower_to(w->w_p, s, n);
 	w->w_p += n;
 }
 
@@ -307,13 +354,24 @@ wrk_hdr_request_extra(uint16_t nhdrs, size_t host_len)
 	return (size_t)nhdrs * 4 + host_len + 384;
 }
 
+/* "name: value\r\n", the name in lower case: one bound for the line. */
 static void
 hw_header(struct hw *w, const char *base, const struct http1_hdr *h)
 {
-	hw_lower(w, base + h->h_name.s_off, h->h_name.s_len);
-	HW_LIT(w, ": ");
-	hw_put(w, base + h->h_value.s_off, h->h_value.s_len);
-	HW_LIT(w, "\r\n");
+	size_t nl = h->h_name.s_len, vl = h->h_value.s_len;
+	char *p = w->w_p;
+
+	if ((size_t)(w->w_end - p) < nl + vl + 4) {
+		w->w_over = true;
+		return;
+	}
+	lower_to(p, base + h->h_name.s_off, nl);
+	p += nl;
+	memcpy(p, ": ", 2);
+	memcpy(p + 2, base + h->h_value.s_off, vl);
+	p += 2 + vl;
+	memcpy(p, "\r\n", 2);
+	w->w_p = p + 2;
 }
 
 /* x-forwarded-for: the client's values in order, joined, then ours. */
