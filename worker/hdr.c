@@ -716,20 +716,28 @@ wrk_hdr_date(time_t now)
 void
 wrk_hdr_uuid_format(char *out, const uint8_t in[16])
 {
-	static const char hex[] = "0123456789abcdef";
+#define HEX_ROW(a)	#a "0" #a "1" #a "2" #a "3" #a "4" #a "5" #a "6" \
+			#a "7" #a "8" #a "9" #a "a" #a "b" #a "c" #a "d" \
+			#a "e" #a "f"
+	/* each byte's two digits, by the byte */
+	static const char hex2[] = HEX_ROW(0) HEX_ROW(1) HEX_ROW(2)
+	    HEX_ROW(3) HEX_ROW(4) HEX_ROW(5) HEX_ROW(6) HEX_ROW(7) HEX_ROW(8)
+	    HEX_ROW(9) HEX_ROW(a) HEX_ROW(b) HEX_ROW(c) HEX_ROW(d) HEX_ROW(e)
+	    HEX_ROW(f);
+#undef HEX_ROW
+	/* where each byte's digits go: 8-4-4-4-12 */
+	static const uint8_t at[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21,
+	    24, 26, 28, 30, 32, 34 };
 	uint8_t b[16];
-	int i, o = 0;
+	int i;
 
 	memcpy(b, in, sizeof(b));
 	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);	/* version 4 */
 	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[b[i] >> 4];
-		out[o++] = hex[b[i] & 0x0f];
-	}
-	out[o] = '\0';
+	for (i = 0; i < 16; i++)
+		memcpy(out + at[i], hex2 + 2 * b[i], 2);
+	out[8] = out[13] = out[18] = out[23] = '-';
+	out[WRK_UUID_LEN] = '\0';
 }
 
 /*

@@ -525,6 +525,8 @@ uuid4_format(void)
 	const uint8_t ff[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	const uint8_t zero[16] = { 0 };
+	const uint8_t mix[16] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde,
+	    0xf0, 0x0f, 0xed, 0xcb, 0xa9, 0x87, 0x65, 0x43, 0x21 };
 	char u[WRK_UUID_LEN + 1], v[WRK_UUID_LEN + 1];
 	int i;
 
@@ -532,6 +534,8 @@ uuid4_format(void)
 	CU_ASSERT_STRING_EQUAL(u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
 	wrk_hdr_uuid_format(u, zero);
 	CU_ASSERT_STRING_EQUAL(u, "00000000-0000-4000-8000-000000000000");
+	wrk_hdr_uuid_format(u, mix);
+	CU_ASSERT_STRING_EQUAL(u, "12345678-9abc-4ef0-8fed-cba987654321");
 	wrk_hdr_uuid4(u);
 	wrk_hdr_uuid4(v);
 	CU_ASSERT_EQUAL(strlen(u), WRK_UUID_LEN);
