@@ -121,6 +121,10 @@ hw_u64(struct hw *w, uint64_t v)
 static void
 hw_status_line(struct hw *w, uint16_t code)
 {
+	if (code == 200) {	/* most answers: one copy */
+		HW_LIT(w, "HTTP/1.1 200 OK\r\n");
+		return;
+	}
 	HW_LIT(w, "HTTP/1.1 ");
 	hw_u64(w, code);
 	HW_LIT(w, " ");
