@@ -288,7 +288,9 @@ fn_route_config(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 }
 
 /* http_protocol_options.allow_custom_methods: false is what canaryd does;
- * true cannot be had, http-parser knows only the methods of its table. */
+ * true cannot be had, the HTTP/1 parser knows only the methods of
+ * http-parser's table (shared/http1.c; the words below, which a test
+ * pins, still name that library). */
 static void
 fn_custom_methods(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)

@@ -1,9 +1,15 @@
 /*
- * http-parser wrapper (see http1.h).  The callbacks record slices and
- * pause the parser at the end of the head and of the message; nothing
- * else.  Invariant: h_hdrs[0, h_nhdrs) are the head's headers, in order;
- * trailers of a chunked body are not recorded (they pass through as body
- * bytes).
+ * HTTP/1.x parser, the entry points (see http1.h): the feed loop, the end
+ * of the stream, the facts about a parsed head, the method table and
+ * the field name classes.  The head is read by http1_head.c (start line)
+ * and http1_field.c (field lines, trailers too), the body by
+ * http1_body.c; http1-int.h holds what the parts share.
+ *
+ * Invariant: h_hdrs[0, h_nhdrs) are the head's fields, in order; trailer
+ * fields are checked and read for what they say of framing, never
+ * recorded.  A feed reads each byte once and stops where the caller must
+ * act: the head's last LF, the end of the message, a full body slice
+ * array, or the first byte it refuses.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,778 +17,228 @@
 #include <string.h>
 #include <strings.h>
 
-#include <http_parser.h>
-
+#include "http1-int.h"
 #include "http1.h"
-#include "text.h"
 
-_Static_assert(sizeof(http_parser) <= sizeof(((struct http1 *)0)->h_parser),
-    "struct http1 too small for http_parser");
+#define H1_MAX_HEAD_MIN	(80 * 1024)
 
-#define H1_LAST_NONE	0
-#define H1_LAST_FIELD	1
-#define H1_LAST_VALUE	2
+uint32_t	 h1_max_head = H1_MAX_HEAD_MIN;
 
-#define H1_P(h)		((http_parser *)(void *)(h)->h_parser)
-#define H1_CP(h)	((const http_parser *)(const void *)(h)->h_parser)
+/* Byte classes (http1-int.h). */
+#define T	H1_C_TCHAR
+#define V	(H1_C_VALUE | H1_C_VCHAR)
+#define G	H1_C_TARGET
+#define S	H1_C_HOST
+#define A	H1_C_ALPHA
+const uint8_t h1_cls[256] = {
+	['\t'] = H1_C_VALUE,		[' '] = H1_C_VALUE,
+	['!'] = T | V | G | S,		['"'] = V | G,
+	['#'] = T | V,			['$' ... '\''] = T | V | G | S,
+	['(' ... ')'] = V | G | S,	['*' ... '+'] = T | V | G | S,
+	[','] = V | G | S,		['-' ... '.'] = T | V | G | S,
+	['/'] = V | G,			['0' ... '9'] = T | V | G | S,
+	[':' ... ';'] = V | G | S,	['<'] = V | G,
+	['='] = V | G | S,		['>' ... '@'] = V | G,
+	['A' ... 'Z'] = T | V | G | S | A, ['['] = V | G | S,
+	['\\'] = V | G,			[']'] = V | G | S,
+	['^'] = T | V | G,		['_'] = T | V | G | S,
+	['`'] = T | V | G,		['a' ... 'z'] = T | V | G | S | A,
+	['{'] = V | G,			['|'] = T | V | G,
+	['}'] = V | G,			['~'] = T | V | G | S,
+	[0x80 ... 0xff] = V | G,	/* obs-text */
+};
+#undef T
+#undef V
+#undef G
+#undef S
+#undef A
 
-static int
-h1_fail(struct http1 *h, enum http1_err e)
+/* The methods http-parser knows, by enum h1_method. */
+static const char *const h1_mname[H1_M__N] = {
+	"DELETE", "GET", "HEAD", "POST", "PUT", "CONNECT", "OPTIONS",
+	"TRACE", "COPY", "LOCK", "MKCOL", "MOVE", "PROPFIND", "PROPPATCH",
+	"SEARCH", "UNLOCK", "BIND", "REBIND", "UNBIND", "ACL", "REPORT",
+	"MKACTIVITY", "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY",
+	"SUBSCRIBE", "UNSUBSCRIBE", "PATCH", "PURGE", "MKCALENDAR", "LINK",
+	"UNLINK", "SOURCE",
+};
+
+/* The methods of each name length, as enum h1_method + 1 (0 ends). */
+#define H1_M_MAXLEN	11
+static const uint8_t h1_mbylen[H1_M_MAXLEN + 1][10] = {
+	[3] = { H1_M_GET + 1, H1_M_PUT + 1, H1_M_ACL + 1 },
+	[4] = { H1_M_HEAD + 1, H1_M_POST + 1, H1_M_COPY + 1, H1_M_LOCK + 1,
+	    H1_M_MOVE + 1, H1_M_BIND + 1, H1_M_LINK + 1 },
+	[5] = { H1_M_TRACE + 1, H1_M_MKCOL + 1, H1_M_MERGE + 1,
+	    H1_M_PATCH + 1, H1_M_PURGE + 1 },
+	[6] = { H1_M_DELETE + 1, H1_M_SEARCH + 1, H1_M_UNLOCK + 1,
+	    H1_M_REBIND + 1, H1_M_UNBIND + 1, H1_M_REPORT + 1,
+	    H1_M_NOTIFY + 1, H1_M_UNLINK + 1, H1_M_SOURCE + 1 },
+	[7] = { H1_M_CONNECT + 1, H1_M_OPTIONS + 1 },
+	[8] = { H1_M_PROPFIND + 1, H1_M_CHECKOUT + 1, H1_M_MSEARCH + 1 },
+	[9] = { H1_M_PROPPATCH + 1, H1_M_SUBSCRIBE + 1 },
+	[10] = { H1_M_MKACTIVITY + 1, H1_M_MKCALENDAR + 1 },
+	[11] = { H1_M_UNSUBSCRIBE + 1 },
+};
+
+int
+h1_method_find(const unsigned char *m, size_t n)
 {
-	h->h_err = e;
+	const uint8_t *id;
+
+	if (n > H1_M_MAXLEN)
+		return -1;
+	for (id = h1_mbylen[n]; *id != 0; id++)
+		if (h1_mname[*id - 1][0] == m[0] &&
+		    memcmp(h1_mname[*id - 1], m, n) == 0)
+			return *id - 1;
 	return -1;
 }
 
+size_t
+h1_method_prefix(const unsigned char *m, size_t n)
+{
+	size_t best = 0, i;
+	int k;
+
+	for (k = 0; k < H1_M__N; k++) {
+		for (i = 0; i < n && h1_mname[k][i] == (char)m[i]; i++)
+			;
+		if (i > best)
+			best = i;
+	}
+	return best;
+}
+
+/* A token of 8 bytes at p, as a word (any byte order: compared to
+ * another loaded the same way). */
+static inline uint64_t
+h1_ld8(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 /*
- * Byte classes of RFC 9110, one table lookup per byte on the hot path:
- * H1_C_TCHAR a token character (5.6.2: methods, field names); H1_C_VALUE
- * what a field value or reason phrase may hold (5.5: VCHAR, SP, HTAB and
- * obs-text, not the other controls nor DEL); H1_C_TARGET what a request
- * target may hold (VCHAR and obs-text: no SP, no control).
+ * p[0, n) is lit ignoring case.  lit is lower-case letters and '-', p
+ * token characters: setting bit 5 lowers a letter and leaves '-' alone,
+ * and turns no other token character into either.  Words of 8, 4, 2
+ * bytes, then one byte: n is a constant where this is inlined.
  */
-#define H1_C_TCHAR	0x01
-#define H1_C_VALUE	0x02
-#define H1_C_TARGET	0x04
-#define H1_C_VT		(H1_C_VALUE | H1_C_TARGET)
-#define H1_C_ALL	(H1_C_TCHAR | H1_C_VALUE | H1_C_TARGET)
-
-static const uint8_t h1_cls[256] = {
-	['\t'] = H1_C_VALUE,		[' '] = H1_C_VALUE,
-	['!'] = H1_C_ALL,		['"'] = H1_C_VT,
-	['#' ... '\''] = H1_C_ALL,	['(' ... ')'] = H1_C_VT,
-	['*' ... '+'] = H1_C_ALL,	[','] = H1_C_VT,
-	['-' ... '.'] = H1_C_ALL,	['/'] = H1_C_VT,
-	['0' ... '9'] = H1_C_ALL,	[':' ... '@'] = H1_C_VT,
-	['A' ... 'Z'] = H1_C_ALL,	['[' ... ']'] = H1_C_VT,
-	['^' ... '`'] = H1_C_ALL,	['a' ... 'z'] = H1_C_ALL,
-	['{'] = H1_C_VT,		['|'] = H1_C_ALL,
-	['}'] = H1_C_VT,		['~'] = H1_C_ALL,
-	[0x80 ... 0xff] = H1_C_VT,	/* obs-text */
-};
-
-/* A byte a header value (or request target) may not hold: controls
- * other than HTAB, and DEL (RFC 9110 5.5). */
 static inline bool
-h1_is_ctl(unsigned char ch)
+h1_ieq(const char *p, const char *lit, size_t n)
 {
-	return !(h1_cls[ch] & H1_C_VALUE);
-}
-
-static int
-h1_check_name(struct http1 *h, const char *at, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (at[i] == ' ' || at[i] == '\t' ||
-		    h1_is_ctl((unsigned char)at[i]))
-			return h1_fail(h, HTTP1_E_PROTOCOL);
-	return 0;
-}
-
-static int
-h1_check_value(struct http1 *h, const char *at, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (h1_is_ctl((unsigned char)at[i]))
-			return h1_fail(h, HTTP1_E_PROTOCOL);
-	return 0;
-}
-
-static int
-h1_on_begin(http_parser *p)
-{
-	struct http1 *h = p->data;
-
-	h->h_flags = (h->h_flags & (HTTP1_F_NOBODY | HTTP1_F_COLLECT)) |
-	    HTTP1_F_BEGUN;
-	h->h_nhdrs = 0;
-	h->h_hdr_bytes = 0;
-	h->h_url.s_off = h->h_url.s_len = 0;
-	h->h_reason.s_off = h->h_reason.s_len = 0;
-	h->h_head_end = 0;
-	h->h_last = H1_LAST_NONE;
-	h->h_ck_state = 0;
-	h->h_ck_left = 0;
-	h->h_ck_digits = 0;
-	return 0;
-}
-
-/* Grow slice s by [at, at + len), which must follow it directly (a split
- * across feeds); anything else (obs-fold after a non-empty first part)
- * is refused. */
-static int
-h1_extend(struct http1 *h, struct http1_slice *s, const char *at,
-    size_t len, bool fresh)
-{
-	uint32_t off = (uint32_t)(at - h->h_base);
-
-	if (fresh) {
-		s->s_off = off;
-		s->s_len = (uint32_t)len;
-		return 0;
-	}
-	if (off != s->s_off + s->s_len)
-		return h1_fail(h, HTTP1_E_PROTOCOL);
-	s->s_len += (uint32_t)len;
-	return 0;
-}
-
-/* The request target counts towards the head limit, as in Envoy (its
- * :path is a header there). */
-static int
-h1_count(struct http1 *h, size_t len)
-{
-	h->h_hdr_bytes += (uint32_t)len;
-	if (h->h_hdr_bytes > h->h_hdr_limit)
-		return h1_fail(h, HTTP1_E_TOO_LARGE);
-	return 0;
-}
-
-static int
-h1_on_url(http_parser *p, const char *at, size_t len)
-{
-	struct http1 *h = p->data;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (at[i] == ' ' || h1_is_ctl((unsigned char)at[i]) ||
-		    at[i] == '\t')
-			return h1_fail(h, HTTP1_E_PROTOCOL);
-	if (h1_count(h, len) == -1)
-		return -1;
-	return h1_extend(h, &h->h_url, at, len, h->h_url.s_len == 0);
-}
-
-static int
-h1_on_status(http_parser *p, const char *at, size_t len)
-{
-	struct http1 *h = p->data;
-
-	return h1_extend(h, &h->h_reason, at, len, h->h_reason.s_len == 0);
-}
-
-static int
-h1_on_field(http_parser *p, const char *at, size_t len)
-{
-	struct http1 *h = p->data;
-	struct http1_hdr *hd;
-
-	/* trailers pass through as body bytes: checked, not recorded */
-	if (h1_check_name(h, at, len) == -1)
-		return -1;
-	if (h->h_flags & HTTP1_F_HEAD)
-		return 0;
-	if (h1_count(h, len) == -1)
-		return -1;
-	if (h->h_last != H1_LAST_FIELD) {
-		if (h->h_nhdrs == h->h_maxhdrs)
-			return h1_fail(h, HTTP1_E_TOO_MANY);
-		hd = &h->h_hdrs[h->h_nhdrs++];
-		hd->h_value.s_off = hd->h_value.s_len = 0;
-		hd->h_kind = 0;
-		h->h_last = H1_LAST_FIELD;
-		return h1_extend(h, &hd->h_name, at, len, true);
-	}
-	return h1_extend(h, &h->h_hdrs[h->h_nhdrs - 1].h_name, at, len, false);
-}
-
-/*
- * A value that starts a line: only blanks stand between it and the
- * previous LF.  That is obs-fold (RFC 9112 5.2), which http-parser takes
- * as a continuation -- and when the folded line's first part is empty it
- * reports the continuation as the whole value ("Content-Length:\r\n 5"
- * reads as 5), so it is refused however it comes.  An empty value is
- * reported with no bytes at the start of the next line: look back past
- * its line end first (a fold of blanks only shows up there).  The head
- * is whole in the buffer from its first byte, so the look back stays
- * inside it; it runs once per value, over its leading blanks only.
- */
-static bool
-h1_is_fold(const struct http1 *h, const char *at, size_t len)
-{
-	if (len == 0 && at > h->h_base && at[-1] == '\n')
-		at--;
-	if (len == 0 && at > h->h_base && at[-1] == '\r')
-		at--;
-	while (at > h->h_base && (at[-1] == ' ' || at[-1] == '\t'))
-		at--;
-	return at > h->h_base && at[-1] == '\n';
-}
-
-static int
-h1_on_value(http_parser *p, const char *at, size_t len)
-{
-	struct http1 *h = p->data;
-	struct http1_hdr *hd;
-	bool fresh;
-
-	if (h1_check_value(h, at, len) == -1)
-		return -1;
-	if (h->h_flags & HTTP1_F_HEAD)
-		return 0;	/* trailers: h1_chunk_check() refuses folds */
-	if (h->h_nhdrs == 0)
-		return h1_fail(h, HTTP1_E_PROTOCOL);
-	if (h1_count(h, len) == -1)
-		return -1;
-	hd = &h->h_hdrs[h->h_nhdrs - 1];
-	fresh = h->h_last != H1_LAST_VALUE;
-	if (fresh && h1_is_fold(h, at, len))
-		return h1_fail(h, HTTP1_E_PROTOCOL);
-	h->h_last = H1_LAST_VALUE;
-	return h1_extend(h, &hd->h_value, at, len, fresh);
-}
-
-static bool
-h1_slice_is(const struct http1 *h, struct http1_slice s, const char *lit)
-{
-	return s.s_len == strlen(lit) && strncasecmp(h->h_base + s.s_off, lit,
-	    s.s_len) == 0;
-}
-
-/* A Host value: uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2),
- * any case, possibly empty; no userinfo, path or blank. */
-static bool
-h1_is_host(const char *v, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)v[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') ||
-		    strchr("-._~%!$&'()*+,;=:[]", ch) != NULL) || ch == '\0')
-			return false;
-	}
-	return true;
-}
-
-/*
- * The request target: no fragment (RFC 9112 3.2: it is not part of any
- * form), and an absolute-form "http://" authority is a valid host, with
- * no userinfo (RFC 9110 4.2.4), since it takes the place of Host.
- */
-static bool
-h1_is_target(const char *t, size_t len)
-{
-	size_t a;
-
-	if (memchr(t, '#', len) != NULL)
-		return false;
-	if (len < 7 || strncasecmp(t, "http://", 7) != 0)
-		return true;
-	for (a = 7; a < len && t[a] != '/' && t[a] != '?'; a++)
-		;
-	return memchr(t + 7, '@', a - 7) == NULL && h1_is_host(t + 7, a - 7);
-}
-
-/*
- * Checks over the whole head.  A request has a valid target and at most
- * one Host, a valid one (RFC 9112 3.2: anything else is a 400).  In a response the chunked coding is applied
- * once at most and is the last one (RFC 9112 6.1), over all
- * Transfer-Encoding lines together: "chunked, chunked" would otherwise be
- * read until close and passed on as data.  A request's transfer-encoding
- * is judged by the worker's header policy (anything but one "chunked" is
- * a 501 there).
- */
-static int
-h1_check_head(struct http1 *h, bool request)
-{
-	const char *v, *end, *tok;
-	unsigned nhost = 0, nchunked = 0;
-	bool last_chunked = false;
-	size_t tlen;
-	uint16_t i;
-
-	if (request && !h1_is_target(h->h_base + h->h_url.s_off,
-	    h->h_url.s_len)) {
-		h->h_why = "invalid request target";
-		return h1_fail(h, HTTP1_E_PROTOCOL);
-	}
-	for (i = 0; i < h->h_nhdrs; i++) {
-		const struct http1_hdr *hd = &h->h_hdrs[i];
-
-		if (request && h1_slice_is(h, hd->h_name, "host")) {
-			if (++nhost > 1)
-				h->h_why = "more than one host header";
-			else if (!h1_is_host(h->h_base + hd->h_value.s_off,
-			    hd->h_value.s_len))
-				h->h_why = "invalid host header";
-			if (h->h_why != NULL)
-				return h1_fail(h, HTTP1_E_PROTOCOL);
-		}
-		if (request ||
-		    !h1_slice_is(h, hd->h_name, "transfer-encoding"))
-			continue;
-		v = h->h_base + hd->h_value.s_off;
-		end = v + hd->h_value.s_len;
-		while (v < end) {
-			while (v < end && (*v == ' ' || *v == '\t' ||
-			    *v == ','))
-				v++;
-			for (tok = v; v < end && *v != ','; v++)
-				;
-			for (tlen = (size_t)(v - tok); tlen > 0 &&
-			    (tok[tlen - 1] == ' ' || tok[tlen - 1] == '\t');
-			    tlen--)
-				;
-			if (tlen == 0)
-				continue;
-			last_chunked = tlen == 7 &&
-			    strncasecmp(tok, "chunked", 7) == 0;
-			if (last_chunked)
-				nchunked++;
-		}
-	}
-	if (nchunked > 1 || (nchunked == 1 && !last_chunked)) {
-		h->h_why = "chunked is not applied once, last";
-		return h1_fail(h, HTTP1_E_TE);
-	}
-	return 0;
-}
-
-static int
-h1_on_headers_complete(http_parser *p)
-{
-	struct http1 *h = p->data;
-	uint16_t i;
-
-	/* http-parser may keep blanks at the end of a value */
-	for (i = 0; i < h->h_nhdrs; i++) {
-		struct http1_slice *v = &h->h_hdrs[i].h_value;
-
-		while (v->s_len > 0 && (h->h_base[v->s_off + v->s_len - 1] ==
-		    ' ' || h->h_base[v->s_off + v->s_len - 1] == '\t'))
-			v->s_len--;
-	}
-	if (h1_check_head(h, p->type == HTTP_REQUEST) == -1)
-		return -1;
-	h->h_flags |= HTTP1_F_HEAD;
-	http_parser_pause(p, 1);
-	/* 1xx, 204 and 304 have no body whatever their headers say
-	 * (RFC 9112 6.3); http-parser would wait for chunks after a
-	 * "transfer-encoding: chunked" there */
-	if (p->type == HTTP_RESPONSE && (p->status_code / 100 == 1 ||
-	    p->status_code == 204 || p->status_code == 304)) {
-		h->h_flags |= HTTP1_F_NOSTATUSBODY;
-		return 1;
-	}
-	return (h->h_flags & HTTP1_F_NOBODY) ? 1 : 0;
-}
-
-static int
-h1_on_body(http_parser *p, const char *at, size_t len)
-{
-	struct http1 *h = p->data;
-	uint32_t off = (uint32_t)(at - h->h_base);
-	struct http1_slice *s;
-
-	h->h_body_bytes += len;
-	if (!(h->h_flags & HTTP1_F_COLLECT))
-		return 0;
-	if (h->h_nbody > 0) {
-		s = &h->h_body[h->h_nbody - 1];
-		if (s->s_off + s->s_len == off) {
-			s->s_len += (uint32_t)len;
-			return 0;
-		}
-	}
-	s = &h->h_body[h->h_nbody++];
-	s->s_off = off;
-	s->s_len = (uint32_t)len;
-	if (h->h_nbody == HTTP1_MAXBODY)
-		http_parser_pause(p, 1);
-	return 0;
-}
-
-static int
-h1_on_complete(http_parser *p)
-{
-	struct http1 *h = p->data;
-
-	h->h_flags |= HTTP1_F_DONE;
-	http_parser_pause(p, 1);
-	return 0;
-}
-
-/*
- * Strict chunked framing (RFC 9112 7.1), run over the body bytes the
- * parser consumed: chunk-size is 1 to 16 hex digits; then optional
- * blanks and extensions that start with ';' and hold no control byte;
- * lines end in CRLF exactly; data is followed by CRLF exactly; the
- * trailer section is lines without control bytes, none starting with a
- * blank (obs-fold), up to an empty line.
- * http-parser still does the parsing; this only refuses what it would
- * let through.
- */
-enum h1_ck {
-	CK_HEAD_LF,	/* the head's last LF, consumed after HTTP1_HEAD */
-	CK_SIZE,	/* chunk-size digits */
-	CK_BWS,		/* blanks after the size: ';' or CR next */
-	CK_EXT,		/* chunk extensions, up to CR */
-	CK_SIZE_LF,	/* CR seen after the size line */
-	CK_DATA,	/* h_ck_left data bytes */
-	CK_DATA_CR,	/* CR after data */
-	CK_DATA_LF,
-	CK_TRAILER,	/* start of a trailer line (or the empty line) */
-	CK_TRAILER_LINE,	/* inside a trailer line, up to CR */
-	CK_TRAILER_LF,	/* CR seen at the end of a trailer line */
-	CK_END_LF,	/* CR of the empty line seen */
-	CK_DONE,
-};
-
-/* The states that want one given byte, and the state it leads to. */
-static const struct {
-	uint8_t	 want;
-	uint8_t	 next;
-} h1_ck_fixed[] = {
-	[CK_HEAD_LF] = { '\n', CK_SIZE },
-	[CK_DATA_CR] = { '\r', CK_DATA_LF },
-	[CK_DATA_LF] = { '\n', CK_SIZE },
-	[CK_TRAILER_LF] = { '\n', CK_TRAILER },
-	[CK_END_LF] = { '\n', CK_DONE },
-};
-
-/* One byte of the chunked framing outside chunk data; -1: refused. */
-static int
-h1_chunk_step(struct http1 *h, unsigned char ch)
-{
-	uint8_t st = h->h_ck_state;
-	int d;
-
-	switch (st) {
-	case CK_HEAD_LF:
-	case CK_DATA_CR:
-	case CK_DATA_LF:
-	case CK_TRAILER_LF:
-	case CK_END_LF:
-		if (ch != h1_ck_fixed[st].want)
-			return -1;
-		h->h_ck_state = h1_ck_fixed[st].next;
-		return 0;
-	case CK_SIZE:
-		if ((d = text_hexval(ch)) >= 0) {
-			if (++h->h_ck_digits > 16)
-				return -1;
-			h->h_ck_left = h->h_ck_left * 16 + (uint64_t)d;
-			return 0;
-		}
-		if (h->h_ck_digits == 0)
-			return -1;
-		/* FALLTHROUGH */
-	case CK_BWS:
-		if (ch == ';')
-			h->h_ck_state = CK_EXT;
-		else if (ch == '\r')
-			h->h_ck_state = CK_SIZE_LF;
-		else if (ch == ' ' || ch == '\t')
-			h->h_ck_state = CK_BWS;
-		else
-			return -1;
-		return 0;
-	case CK_EXT:
-	case CK_TRAILER_LINE:
-		if (ch == '\r')
-			h->h_ck_state = st == CK_EXT ? CK_SIZE_LF : CK_TRAILER_LF;
-		else if (h1_is_ctl(ch))
-			return -1;
-		return 0;
-	case CK_SIZE_LF:
-		if (ch != '\n')
-			return -1;
-		h->h_ck_digits = 0;
-		h->h_ck_state = h->h_ck_left > 0 ? CK_DATA : CK_TRAILER;
-		return 0;
-	case CK_TRAILER:
-		if (ch == '\r')
-			h->h_ck_state = CK_END_LF;
-		else if (h1_is_ctl(ch) || ch == ' ' || ch == '\t')
-			return -1;	/* obs-fold too */
-		else
-			h->h_ck_state = CK_TRAILER_LINE;
-		return 0;
-	default:
-		return -1;	/* bytes after the end */
-	}
-}
-
-static int
-h1_chunk_check(struct http1 *h, const unsigned char *p, size_t len)
-{
-	size_t i, n;
-
-	for (i = 0; i < len; i++) {
-		if (h->h_ck_state != CK_DATA) {
-			if (h1_chunk_step(h, p[i]) == -1)
-				return -1;
-			continue;
-		}
-		n = len - i;
-		if (n > h->h_ck_left)
-			n = (size_t)h->h_ck_left;
-		h->h_ck_left -= n;
-		i += n - 1;
-		if (h->h_ck_left == 0)
-			h->h_ck_state = CK_DATA_CR;
-	}
-	return 0;
-}
-
-/*
- * The strict head scan (see http1_head_len() in http1.h).  One state per
- * place in the grammar; h_sc_n counts through "HTTP/d.d" and the status
- * digits.  It checks the bytes only: http-parser still does the parsing,
- * and the two must end the head on the same LF.
- */
-enum h1_sc {
-	SC_START,	/* before the message: blank lines skipped */
-	SC_START_LF,	/* CR of a blank line before the message */
-	SC_METHOD,	/* method token, up to SP */
-	SC_TARGET0,	/* first byte of the request target */
-	SC_TARGET,	/* request target, up to SP */
-	SC_VERSION,	/* "HTTP/d.d" (and SP in a status line) */
-	SC_STATUS,	/* the three digits of the status code */
-	SC_STATUS_END,	/* SP or the line end after the status code */
-	SC_REASON,	/* reason phrase, up to the line end */
-	SC_LINE_END,	/* CR or LF after the request-line */
-	/* from here on h1_scan_field() */
-	SC_LINE_LF,	/* CR seen at the end of the start line */
-	SC_FIELD,	/* start of a header line, or the empty line */
-	SC_NAME,	/* field name, up to ':' */
-	SC_VALUE,	/* field value, up to the line end */
-	SC_VALUE_LF,	/* CR seen in a field line */
-	SC_END_LF,	/* CR of the empty line seen */
-	SC_DONE,	/* the head ended; nothing more to scan */
-	SC_BAD,		/* not a head */
-};
-
-#define H1_VERSION	"HTTP/d.d "	/* 'd': one digit */
-#define H1_VERSION_LEN	8		/* without the SP of a status line */
-
-/* tchar of RFC 9110 5.6.2: what a method or field name is made of. */
-static inline bool
-h1_is_tchar(unsigned char ch)
-{
-	return h1_cls[ch] & H1_C_TCHAR;
-}
-
-/* One byte of the start line: the next state, SC_BAD with *why set. */
-static uint8_t
-h1_scan_start(uint8_t st, uint8_t *n, bool response, unsigned char ch,
-    const char **why)
-{
-	unsigned char want;
-
-	if (st == SC_START && response && ch != '\r' && ch != '\n') {
-		st = SC_VERSION;	/* a status line starts here */
-		*n = 0;
-	}
-	switch (st) {
-	case SC_START:
-		if (ch == '\r')
-			return SC_START_LF;
-		if (ch == '\n')
-			return SC_START;
-		if (h1_is_tchar(ch))
-			return SC_METHOD;
-		break;
-	case SC_START_LF:
-		if (ch == '\n')
-			return SC_START;
-		*why = "CR not followed by LF";
-		return SC_BAD;
-	case SC_METHOD:
-		if (ch == ' ')
-			return SC_TARGET0;
-		if (h1_is_tchar(ch))
-			return SC_METHOD;
-		break;
-	case SC_TARGET0:
-	case SC_TARGET:
-		if (ch == ' ' && st == SC_TARGET) {
-			*n = 0;
-			return SC_VERSION;
-		}
-		if (h1_cls[ch] & H1_C_TARGET)
-			return SC_TARGET;
-		*why = "invalid request target";
-		return SC_BAD;
-	case SC_VERSION:
-		want = (unsigned char)H1_VERSION[*n];
-		if (want == 'd' ? !(ch >= '0' && ch <= '9') : ch != want) {
-			*why = "invalid HTTP version";
-			return SC_BAD;
-		}
-		if (++*n < H1_VERSION_LEN + (response ? 1 : 0))
-			return SC_VERSION;
-		*n = 0;
-		return response ? SC_STATUS : SC_LINE_END;
-	case SC_STATUS:
-		if (ch >= '0' && ch <= '9')
-			return ++*n == 3 ? SC_STATUS_END : SC_STATUS;
-		break;
-	case SC_STATUS_END:
-	case SC_REASON:
-		if (ch == ' ' || (st == SC_REASON && !h1_is_ctl(ch)))
-			return SC_REASON;
-		/* FALLTHROUGH */
-	case SC_LINE_END:
-		if (ch == '\r')
-			return SC_LINE_LF;
-		if (ch == '\n')
-			return SC_FIELD;
-		if (st == SC_LINE_END) {
-			*why = "invalid HTTP version";
-			return SC_BAD;
-		}
-		break;
-	}
-	*why = st == SC_START || st == SC_METHOD ? "invalid method" :
-	    "invalid status line";
-	return SC_BAD;
-}
-
-/* One byte of the field lines (or the end of the start line). */
-static uint8_t
-h1_scan_field(uint8_t st, unsigned char ch, const char **why)
-{
-	switch (st) {
-	case SC_LINE_LF:
-	case SC_VALUE_LF:
-	case SC_END_LF:
-		if (ch == '\n')
-			return st == SC_END_LF ? SC_DONE : SC_FIELD;
-		*why = "CR not followed by LF";
-		return SC_BAD;
-	case SC_FIELD:
-		if (ch == '\r')
-			return SC_END_LF;
-		if (ch == '\n')
-			return SC_DONE;
-		if (ch == ' ' || ch == '\t') {
-			*why = "obsolete line folding";
-			return SC_BAD;
-		}
-		/* FALLTHROUGH */
-	case SC_NAME:
-		if (ch == ':' && st == SC_NAME)
-			return SC_VALUE;
-		if (h1_is_tchar(ch))
-			return SC_NAME;
-		*why = "invalid header name";
-		return SC_BAD;
-	case SC_VALUE:
-		if (ch == '\r')
-			return SC_VALUE_LF;
-		if (ch == '\n')
-			return SC_FIELD;
-		if (!h1_is_ctl(ch))
-			return SC_VALUE;
-		*why = "invalid header value";
-		return SC_BAD;
-	}
-	*why = "bytes after the head";
-	return SC_BAD;
-}
-
-/* Bytes at p that state st keeps to itself (a name's tchars, a value's
- * bytes ...); 0 for states that look at every byte. */
-static inline size_t
-h1_scan_run(uint8_t st, const unsigned char *p, size_t len)
-{
-	uint8_t cls;
+	uint32_t a4, l4;
+	uint16_t a2, l2;
 	size_t i = 0;
 
-	switch (st) {
-	case SC_METHOD:
-	case SC_NAME:
-		cls = H1_C_TCHAR;
-		break;
-	case SC_TARGET:
-		cls = H1_C_TARGET;
-		break;
-	case SC_VALUE:
-	case SC_REASON:
-		cls = H1_C_VALUE;
-		break;
-	default:
-		return 0;
+	for (; i + 8 <= n; i += 8)
+		if ((h1_ld8(p + i) | 0x2020202020202020ULL) != h1_ld8(lit + i))
+			return false;
+	if (i + 4 <= n) {
+		memcpy(&a4, p + i, 4);
+		memcpy(&l4, lit + i, 4);
+		if ((a4 | 0x20202020U) != l4)
+			return false;
+		i += 4;
 	}
-	while (i < len && (h1_cls[p[i]] & cls))
-		i++;
-	return i;
-}
-
-/*
- * Scan p[0, len) on from *state.  Returns 1 with *used the bytes through
- * the head's last LF, 0 when all of p was a valid part of a head, -1 with
- * *why set when p[*used] cannot be part of one.
- */
-static int
-h1_scan(uint8_t *state, uint8_t *n, bool response, const unsigned char *p,
-    size_t len, size_t *used, const char **why)
-{
-	uint8_t st = *state;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		/* the long runs of a state in one tight loop: they end on
-		 * the byte the state machine must look at */
-		i += h1_scan_run(st, p + i, len - i);
-		if (i == len)
-			break;
-		st = st < SC_LINE_LF ? h1_scan_start(st, n, response, p[i],
-		    why) : h1_scan_field(st, p[i], why);
-		if (st == SC_BAD) {
-			*used = i;
-			return -1;
-		}
-		if (st == SC_DONE) {
-			*state = st;
-			*used = i + 1;
-			return 1;
-		}
+	if (i + 2 <= n) {
+		memcpy(&a2, p + i, 2);
+		memcpy(&l2, lit + i, 2);
+		if ((uint16_t)(a2 | 0x2020U) != l2)
+			return false;
+		i += 2;
 	}
-	*state = st;
-	*used = len;
-	return 0;
+	return i == n || ((unsigned char)p[i] | 0x20) == (unsigned char)lit[i];
 }
 
-long
-http1_head_len(enum http1_kind kind, const char *p, size_t len,
-    const char **why)
+#define H1_IS(p, n, lit)	((n) == sizeof(lit) - 1 && \
+				    h1_ieq((p), (lit), sizeof(lit) - 1))
+
+enum http1_hkind
+http1_hdr_kind(const char *n, size_t len)
 {
-	uint8_t st = SC_START, n = 0;
-	size_t used;
-	int rc;
-
-	*why = NULL;
-	rc = h1_scan(&st, &n, kind == HTTP1_RESPONSE,
-	    (const unsigned char *)p, len, &used, why);
-	if (rc < 0)
-		return -1;
-	return rc == 0 ? 0 : (long)used;
+	switch (len) {
+	case 2:
+		return H1_IS(n, len, "te") ? HTTP1_H_TE : HTTP1_H_OTHER;
+	case 4:
+		if (H1_IS(n, len, "host"))
+			return HTTP1_H_HOST;
+		return H1_IS(n, len, "date") ? HTTP1_H_DATE : HTTP1_H_OTHER;
+	case 6:
+		if (H1_IS(n, len, "expect"))
+			return HTTP1_H_EXPECT;
+		return H1_IS(n, len, "server") ? HTTP1_H_SERVER : HTTP1_H_OTHER;
+	case 7:
+		return H1_IS(n, len, "upgrade") ? HTTP1_H_UPGRADE :
+		    HTTP1_H_OTHER;
+	case 10:
+		if (H1_IS(n, len, "connection"))
+			return HTTP1_H_CONNECTION;
+		if (H1_IS(n, len, "keep-alive"))
+			return HTTP1_H_KEEP_ALIVE;
+		break;
+	case 14:
+		if (H1_IS(n, len, "content-length"))
+			return HTTP1_H_CONTENT_LENGTH;
+		break;
+	case 16:
+		if (H1_IS(n, len, "proxy-connection"))
+			return HTTP1_H_PROXY_CONNECTION;
+		break;
+	case 17:
+		if (H1_IS(n, len, "transfer-encoding"))
+			return HTTP1_H_TRANSFER_ENCODING;
+		break;
+	}
+	if (len <= 8 || ((unsigned char)n[0] | 0x20) != 'x')
+		return HTTP1_H_OTHER;
+	if (h1_ieq(n, "x-envoy-", 8))
+		return HTTP1_H_X_ENVOY;
+	if (H1_IS(n, len, "x-request-id"))
+		return HTTP1_H_X_REQUEST_ID;
+	if (H1_IS(n, len, "x-forwarded-for"))
+		return HTTP1_H_X_FORWARDED_FOR;
+	if (H1_IS(n, len, "x-forwarded-proto"))
+		return HTTP1_H_X_FORWARDED_PROTO;
+	return HTTP1_H_OTHER;
 }
 
-static const http_parser_settings h1_settings = {
-	.on_message_begin = h1_on_begin,
-	.on_url = h1_on_url,
-	.on_status = h1_on_status,
-	.on_header_field = h1_on_field,
-	.on_header_value = h1_on_value,
-	.on_headers_complete = h1_on_headers_complete,
-	.on_body = h1_on_body,
-	.on_message_complete = h1_on_complete,
-};
+int
+h1_fail(struct http1 *h, enum http1_err e, const char *why)
+{
+	h->h_err = e;
+	h->h_why = why;
+	return HTTP1_ERROR;
+}
+
+void
+h1_count_from(struct h1_cur *c, uint32_t nread)
+{
+	int64_t lim;
+
+	c->c_nbase = (int64_t)c->c_pos - nread;
+	lim = c->c_nbase + h1_max_head;
+	c->c_stop = lim < c->c_end ? (uint32_t)(lim < 0 ? 0 : lim) :
+	    c->c_end;
+}
+
+/* Does the parser count head bytes in this state (the head bound)? */
+static bool
+h1_counted(const struct http1 *h)
+{
+	if (h1_is_head(h->h_state) || h->h_state == H1_S_HEAD_LF)
+		return true;
+	return h->h_state >= H1_S_CK_SIZE0 && h->h_state <= H1_S_CK_SIZE_LF;
+}
 
 void
 http1_global_init(uint32_t max_head)
 {
-	if (max_head > HTTP_MAX_HEADER_SIZE)
-		http_parser_set_max_header_size(max_head);
+	if (max_head > H1_MAX_HEAD_MIN)
+		h1_max_head = max_head;
 }
 
 void
@@ -790,144 +246,97 @@ http1_init(struct http1 *h, enum http1_kind kind,
     struct http1_hdr *hdrs, uint16_t maxhdrs, uint32_t hdr_limit)
 {
 	memset(h, 0, sizeof(*h));
-	http_parser_init(H1_P(h), kind == HTTP1_REQUEST ? HTTP_REQUEST :
-	    HTTP_RESPONSE);
-	H1_P(h)->data = h;
+	h->h_type = (uint8_t)kind;
 	h->h_hdrs = hdrs;
 	h->h_maxhdrs = maxhdrs;
 	h->h_hdr_limit = hdr_limit;
 }
 
-static enum http1_ev
-h1_error(struct http1 *h)
+/* Run the parts over c until one stops. */
+static int
+h1_run(struct http1 *h, struct h1_cur *c)
 {
-	enum http_errno e = HTTP_PARSER_ERRNO(H1_P(h));
+	int rc;
 
-	if (h->h_err != HTTP1_E_NONE)
-		return HTTP1_ERROR;
-	switch (e) {
-	case HPE_HEADER_OVERFLOW:
-		h->h_err = HTTP1_E_TOO_LARGE;
-		break;
-	case HPE_INVALID_TRANSFER_ENCODING:
-		h->h_err = HTTP1_E_TE;
-		break;
-	case HPE_INVALID_EOF_STATE:
-		h->h_err = HTTP1_E_EOF;
-		break;
-	default:
-		h->h_err = HTTP1_E_PROTOCOL;
-		break;
-	}
-	return HTTP1_ERROR;
+	if (h->h_pflags & H1_P_LEX)
+		c->c_stop = c->c_end;
+	else if (h1_counted(h))
+		h1_count_from(c, h->h_nread);
+	else
+		c->c_stop = c->c_end;
+	do {
+		if (!h1_is_head(h->h_state))
+			rc = h1_body(h, c);
+		else if (h->h_pflags & H1_P_TRAILING)
+			rc = h1_fields(h, c);
+		else
+			rc = h1_head(h, c);
+	} while (rc == H1_GO);
+	/* HTTP1_HEAD leaves the last LF unread, but it was counted */
+	if (h1_counted(h) && rc != HTTP1_ERROR)
+		h->h_nread = (uint32_t)((int64_t)c->c_pos - c->c_nbase +
+		    (rc == HTTP1_HEAD));
+	return rc;
 }
 
 enum http1_ev
 http1_feed(struct http1 *h, const char *base, uint32_t off,
     uint32_t len, uint32_t *used)
 {
-	http_parser *p = H1_P(h);
-	uint8_t before;
-	size_t n, lim = 0;
-	int sc = 0;
+	struct h1_cur c;
+	int rc;
 
 	if (h->h_err != HTTP1_E_NONE) {
 		*used = 0;
 		return HTTP1_ERROR;
 	}
-	if (HTTP_PARSER_ERRNO(p) == HPE_PAUSED)
-		http_parser_pause(p, 0);
 	h->h_base = base;
 	h->h_nbody = 0;
-	before = h->h_flags;
-	if (h->h_sc_state == SC_DONE && (before & HTTP1_F_DONE))
-		h->h_sc_state = SC_START;	/* the next message */
-	if (h->h_sc_state != SC_DONE) {
-		/* http-parser sees the head only up to its last LF or up to
-		 * the first byte the scan refuses */
-		sc = h1_scan(&h->h_sc_state, &h->h_sc_n,
-		    p->type == HTTP_RESPONSE, (const unsigned char *)base + off,
-		    len, &lim, &h->h_why);
-		if (sc != 0)
-			len = (uint32_t)lim;
+	c.c_b = (const unsigned char *)base;
+	c.c_off = c.c_pos = off;
+	c.c_end = off + len;
+	rc = h1_run(h, &c);
+	*used = c.c_pos - off;
+	return (enum http1_ev)rc;
+}
+
+long
+http1_head_len(enum http1_kind kind, const char *p, size_t len,
+    const char **why)
+{
+	struct http1 h;
+	struct h1_cur c;
+	int rc;
+
+	*why = NULL;
+	http1_init(&h, kind, NULL, 0, 0);
+	h.h_pflags = H1_P_LEX;
+	h.h_base = p;
+	c.c_b = (const unsigned char *)p;
+	c.c_off = c.c_pos = 0;
+	c.c_end = len > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)len;
+	rc = h1_run(&h, &c);
+	if (rc == HTTP1_ERROR) {
+		*why = h.h_why;
+		return -1;
 	}
-	n = http_parser_execute(p, &h1_settings, base + off, len);
-	*used = (uint32_t)n;
-	if (sc < 0 || (sc > 0 && HTTP_PARSER_ERRNO(p) == HPE_OK)) {
-		/* refused by the scan, or a head only the scan ended */
-		if (sc > 0)
-			h->h_why = "head ends where http-parser does not";
-		if (h->h_err == HTTP1_E_NONE)
-			h->h_err = HTTP1_E_PROTOCOL;
-		return HTTP1_ERROR;
-	}
-	if ((before & HTTP1_F_HEAD) && (p->flags & F_CHUNKED) &&
-	    !(h->h_flags & (HTTP1_F_NOBODY | HTTP1_F_NOSTATUSBODY))) {
-		/* h_head_end is no help here: the caller may have moved the
-		 * body to offset 0 since; the check starts at the LF */
-		if (h1_chunk_check(h, (const unsigned char *)base + off, n) ==
-		    -1) {
-			h->h_err = HTTP1_E_PROTOCOL;
-			return HTTP1_ERROR;
-		}
-		if ((h->h_flags & HTTP1_F_DONE) &&
-		    !(before & HTTP1_F_DONE) && h->h_ck_state != CK_DONE) {
-			h->h_err = HTTP1_E_PROTOCOL;
-			return HTTP1_ERROR;
-		}
-	}
-	switch (HTTP_PARSER_ERRNO(p)) {
-	case HPE_OK:
-		return HTTP1_MORE;
-	case HPE_PAUSED:
-		if ((h->h_flags & HTTP1_F_HEAD) &&
-		    !(before & HTTP1_F_HEAD)) {
-			/* paused on the head's last LF, before consuming it */
-			h->h_head_end = off + (uint32_t)n + 1;
-			if (sc <= 0 || n + 1 != lim) {
-				h->h_why = "head ends where the scan does not";
-				h->h_err = HTTP1_E_PROTOCOL;
-				return HTTP1_ERROR;
-			}
-			return HTTP1_HEAD;
-		}
-		if ((h->h_flags & HTTP1_F_DONE) &&
-		    !(before & HTTP1_F_DONE))
-			return HTTP1_DONE;
-		if (h->h_nbody == HTTP1_MAXBODY)
-			return HTTP1_BODY;
-		return HTTP1_MORE;
-	default:
-		return h1_error(h);
-	}
+	return rc == HTTP1_HEAD ? (long)h.h_head_end : 0;
 }
 
 enum http1_ev
 http1_eof(struct http1 *h)
 {
-	http_parser *p = H1_P(h);
-	uint8_t before = h->h_flags;
-
 	if (h->h_err != HTTP1_E_NONE)
 		return HTTP1_ERROR;
 	if (!(h->h_flags & HTTP1_F_BEGUN) ||
 	    (h->h_flags & HTTP1_F_DONE))
 		return HTTP1_MORE;
-	if (!(h->h_flags & HTTP1_F_HEAD)) {
-		h->h_err = HTTP1_E_EOF;
-		return HTTP1_ERROR;
-	}
-	if (HTTP_PARSER_ERRNO(p) == HPE_PAUSED)
-		http_parser_pause(p, 0);
 	h->h_nbody = 0;
-	(void)http_parser_execute(p, &h1_settings, NULL, 0);
-	if ((h->h_flags & HTTP1_F_DONE) && !(before & HTTP1_F_DONE))
-		return HTTP1_DONE;
-	if (HTTP_PARSER_ERRNO(p) != HPE_OK &&
-	    HTTP_PARSER_ERRNO(p) != HPE_PAUSED)
-		return h1_error(h);
-	h->h_err = HTTP1_E_EOF;
-	return HTTP1_ERROR;
+	if (h->h_state != H1_S_BODY_EOF)
+		return (enum http1_ev)h1_fail(h, HTTP1_E_EOF, NULL);
+	h->h_flags |= HTTP1_F_DONE;
+	h->h_state = H1_S_START;
+	return HTTP1_DONE;
 }
 
 void
@@ -945,79 +354,98 @@ http1_set_collect(struct http1 *h)
 const char *
 http1_method(const struct http1 *h)
 {
-	return http_method_str((enum http_method)H1_CP(h)->method);
+	return h1_mname[h->h_method];
 }
 
 bool
 http1_is_head_method(const struct http1 *h)
 {
-	return H1_CP(h)->method == HTTP_HEAD;
+	return h->h_method == H1_M_HEAD;
 }
 
 bool
 http1_is_connect(const struct http1 *h)
 {
-	return H1_CP(h)->method == HTTP_CONNECT;
+	return h->h_method == H1_M_CONNECT;
 }
 
 void
 http1_version(const struct http1 *h, int *major, int *minor)
 {
-	*major = H1_CP(h)->http_major;
-	*minor = H1_CP(h)->http_minor;
+	*major = h->h_major;
+	*minor = h->h_minor;
 }
 
 uint16_t
 http1_status(const struct http1 *h)
 {
-	return (uint16_t)H1_CP(h)->status_code;
+	return h->h_status;
 }
 
+/* Does the body run until the peer closes?  (Requests never do.) */
+static bool
+h1_needs_eof(const struct http1 *h)
+{
+	if (h->h_type == HTTP1_REQUEST)
+		return false;
+	if (h->h_status / 100 == 1 || h->h_status == 204 ||
+	    h->h_status == 304 || (h->h_pflags & H1_P_SKIPBODY))
+		return false;
+	if ((h->h_pflags & (H1_P_TE | H1_P_CHUNKED)) == H1_P_TE)
+		return true;
+	return !(h->h_pflags & H1_P_CHUNKED) && h->h_clen == H1_NO_LENGTH;
+}
+
+/* HTTP/1.1 and later stay open unless "close"; HTTP/1.0 (and a
+ * minor version 0 of any major) only with "keep-alive". */
 bool
 http1_keep_alive(const struct http1 *h)
 {
-	return http_should_keep_alive(H1_CP(h)) != 0;
+	if (h->h_major > 0 && h->h_minor > 0) {
+		if (h->h_pflags & H1_P_CLOSE)
+			return false;
+	} else if (!(h->h_pflags & H1_P_KEEP_ALIVE))
+		return false;
+	return !h1_needs_eof(h);
 }
 
 bool
 http1_chunked(const struct http1 *h)
 {
-	return (H1_CP(h)->flags & F_CHUNKED) != 0;
+	return (h->h_pflags & H1_P_CHUNKED) != 0;
 }
 
 bool
 http1_has_length(const struct http1 *h)
 {
-	return (H1_CP(h)->flags & F_CONTENTLENGTH) != 0;
+	return (h->h_pflags & H1_P_LENGTH) != 0;
 }
 
 uint64_t
 http1_content_length(const struct http1 *h)
 {
-	return http1_has_length(h) ? H1_CP(h)->content_length : 0;
+	return http1_has_length(h) ? h->h_clen : 0;
 }
 
 bool
 http1_upgrade(const struct http1 *h)
 {
-	const http_parser *p = H1_CP(h);
-
-	return (p->flags & F_UPGRADE) && (p->flags & F_CONNECTION_UPGRADE);
+	return (h->h_pflags & (H1_P_UPGRADE | H1_P_CONN_UPGRADE)) ==
+	    (H1_P_UPGRADE | H1_P_CONN_UPGRADE);
 }
 
 bool
 http1_until_eof(const struct http1 *h)
 {
-	const http_parser *p = H1_CP(h);
-	unsigned int st = p->status_code;
+	uint16_t st = h->h_status;
 
 	if (h->h_flags & HTTP1_F_NOBODY)
 		return false;
 	if (st / 100 == 1 || st == 204 || st == 304)
 		return false;
-	if (p->flags & F_CHUNKED)
+	if (h->h_pflags & H1_P_CHUNKED)
 		return false;
-	if ((p->flags & F_CONTENTLENGTH) && !p->uses_transfer_encoding)
+	if ((h->h_pflags & (H1_P_LENGTH | H1_P_TE)) == H1_P_LENGTH)
 		return false;
 	return true;
 }
@@ -1036,10 +464,12 @@ http1_errstr(const struct http1 *h)
 		return "invalid transfer-encoding";
 	case HTTP1_E_EOF:
 		return "stream ended inside a message";
+	case HTTP1_E_NONE:
+		return "success";
 	default:
 		break;
 	}
-	return http_errno_description(HTTP_PARSER_ERRNO(H1_CP(h)));
+	return "malformed message";
 }
 
 bool

@@ -1,20 +1,26 @@
 /*
  * HTTP/1.x parsing for the whole binary (worker data plane, admin
- * server, health checker): a thin wrapper over nodejs http-parser
- * (shared/http1.c is the only file that includes <http_parser.h>, so a
- * parser swap touches one module).
+ * server, health checker): one strict RFC 9112 parser that reads each
+ * byte once, checking and parsing in the same pass (shared/http1.c and
+ * its parts shared/http1_*.c).
  *
  * The caller owns the bytes: it feeds [off, off + len) of a buffer and the
- * callbacks only record (offset, length) slices into it, never copies.
+ * parser only records (offset, length) slices into it, never copies.
  * Slices stay valid while the buffer keeps its offsets (a buffer may be
- * copied to a larger one at the same offsets).  The parser stops (pauses)
+ * copied to a larger one at the same offsets); a head is read from one
+ * buffer, from its first byte to its last.  The parser stops (pauses)
  * at the end of the head and at the end of the message, so the caller can
  * route, and never reads into a pipelined next request.
+ *
+ * What it accepts, refuses and how it frames a body is what the proxy
+ * did when it checked heads itself and left the parsing to http-parser
+ * 2.9 (Debian's, non-strict): the method table, Content-Length and
+ * Transfer-Encoding rules, keep-alive and upgrade are that library's;
+ * test/fuzz/fuzz_diff.c keeps the two compared byte for byte.
  */
 #ifndef CANARYD_SHARED_HTTP1_H
 #define CANARYD_SHARED_HTTP1_H
 
-#include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,12 +30,41 @@ struct http1_slice {
 	uint32_t	 s_len;
 };
 
-/* One header line: name and value slices (value without surrounding
- * blanks), and the class the caller gives it (e.g. WRK_H_*, worker/hdr.h). */
+/*
+ * One header line: name and value slices (value without surrounding
+ * blanks), and its class: the parser sets h_kind to the http1_hkind of
+ * the name; the caller may add its own bits above the low byte (e.g.
+ * WRK_H_F_DROP, worker/hdr.h).
+ */
 struct http1_hdr {
 	struct http1_slice h_name;
 	struct http1_slice h_value;
 	uint32_t	 h_kind;
+};
+
+/*
+ * The field names the parser and the proxy's header policy treat
+ * specially, recognised while the name is read (any case).  X_ENVOY is
+ * any name longer than "x-envoy-" that starts with it.  worker/hdr.h
+ * gives each the same value as WRK_H_*.
+ */
+enum http1_hkind {
+	HTTP1_H_OTHER,
+	HTTP1_H_HOST,
+	HTTP1_H_CONNECTION,
+	HTTP1_H_KEEP_ALIVE,
+	HTTP1_H_PROXY_CONNECTION,
+	HTTP1_H_TRANSFER_ENCODING,
+	HTTP1_H_UPGRADE,
+	HTTP1_H_TE,
+	HTTP1_H_EXPECT,
+	HTTP1_H_X_ENVOY,
+	HTTP1_H_X_FORWARDED_PROTO,
+	HTTP1_H_X_FORWARDED_FOR,
+	HTTP1_H_X_REQUEST_ID,
+	HTTP1_H_CONTENT_LENGTH,
+	HTTP1_H_SERVER,
+	HTTP1_H_DATE,
 };
 
 enum http1_kind {
@@ -66,7 +101,6 @@ enum http1_err {
 #define HTTP1_F_NOSTATUSBODY 0x20	/* 1xx, 204, 304: no body */
 
 struct http1 {
-	alignas(8) unsigned char h_parser[32];	/* http_parser, opaque here */
 	const char	*h_base;	/* buffer of the current feed */
 	struct http1_hdr	*h_hdrs;	/* caller's array */
 	uint16_t	 h_maxhdrs;
@@ -77,20 +111,37 @@ struct http1 {
 	struct http1_slice h_reason;	/* response reason phrase */
 	uint32_t	 h_head_end;	/* offset of the first body byte */
 	uint8_t		 h_flags;	/* HTTP1_F_* */
-	uint8_t		 h_last;	/* last data callback, for continuations */
 	uint8_t		 h_err;		/* enum http1_err */
 	uint8_t		 h_nbody;
+	/* the rest is the parser's own (shared/http1-int.h) */
+	uint8_t		 h_type;	/* enum http1_kind */
+	uint8_t		 h_state;	/* where in the grammar */
+	uint8_t		 h_vstate;	/* inside a special field value */
+	uint8_t		 h_idx;		/* position in a fixed word */
+	uint8_t		 h_hkind;	/* enum http1_hkind of this field */
+	uint8_t		 h_method;	/* index in the method table */
+	uint8_t		 h_major;
+	uint8_t		 h_minor;
+	uint8_t		 h_url_state;	/* request target grammar */
+	uint16_t	 h_status;
+	uint16_t	 h_host;	/* first Host field, when h_nhost > 0 */
+	uint16_t	 h_nhost;
+	uint32_t	 h_pflags;	/* framing facts, H1_P_* */
+	uint32_t	 h_mark;	/* where the current token began */
+	uint32_t	 h_flushed;	/* how much of it is recorded */
+	uint32_t	 h_nread;	/* head bytes so far, for the bound */
+	uint64_t	 h_clen;	/* content-length, then bytes left */
 	struct http1_slice h_body[HTTP1_MAXBODY];	/* collect mode */
 	uint64_t	 h_body_bytes;	/* body bytes parsed (de-chunked) */
-	uint64_t	 h_ck_left;	/* chunk data bytes still to come */
-	uint8_t		 h_ck_state;	/* strict chunked framing check */
-	uint8_t		 h_ck_digits;	/* hex digits of this chunk size */
-	uint8_t		 h_sc_state;	/* strict head scan (http1.c) */
-	uint8_t		 h_sc_n;	/* its position in a fixed token */
-	const char	*h_why;		/* what the strict checks refused */
+	const char	*h_why;		/* what was refused, for logs */
 };
 
-/* Raise http-parser's global head size limit (bytes); once per process. */
+/*
+ * Raise the bound on the bytes of one head (start line, fields, line
+ * ends and the blank lines before it; also of one chunk-size line and of
+ * a trailer section): 80 KiB unless max_head is larger.  Once per
+ * process, before parsing; a head over it is HTTP1_E_TOO_LARGE.
+ */
 void		 http1_global_init(uint32_t max_head);
 
 /*
@@ -102,20 +153,20 @@ void		 http1_init(struct http1 *, enum http1_kind,
 		    struct http1_hdr *hdrs, uint16_t maxhdrs, uint32_t hdr_limit);
 
 /*
- * The strict scan every head goes through before http-parser sees it
- * (RFC 9112): request-line (method token, one SP, a target without
+ * The lexical grammar of a head alone (RFC 9112), without the checks
+ * that need meaning (method table, target form, Content-Length, Host,
+ * limits): request-line (method token, one SP, a target without
  * blanks or controls, one SP, exactly "HTTP/" DIGIT "." DIGIT) or
  * status-line ("HTTP/" DIGIT "." DIGIT SP 3DIGIT, then SP and a reason
  * without controls), header lines of a token name, ':' and a value
  * without controls other than HTAB, up to the empty line.  A CR is only
  * ever the first half of CRLF; a bare LF ends a line as CRLF does (RFC
- * 9112 2.2); blank lines before a message are skipped, as http-parser
- * does.  A line that starts with a blank (obs-fold) is refused.
+ * 9112 2.2); blank lines before a message are skipped.  A line that
+ * starts with a blank (obs-fold) is refused.
  * Returns the length of the head in p[0, len) (through its last LF), 0
  * when p is a valid beginning that needs more bytes, -1 when it is not a
- * valid head; *why then says what was wrong.  http1_feed() runs the same
- * scan incrementally, and refuses a head where http-parser and the scan
- * would end it at different bytes.
+ * valid head; *why then says what was wrong.  http1_feed() reads heads
+ * with the same states, so a head it accepts ends where this says.
  */
 long		 http1_head_len(enum http1_kind, const char *p, size_t len,
 		    const char **why);
@@ -163,5 +214,9 @@ const char	*http1_errstr(const struct http1 *);
  * ignored (RFC 9110 5.6.1)?  "Connection: foo, close" holds "close".
  */
 bool		 http1_has_token(const char *v, size_t len, const char *tok);
+
+/* The http1_hkind of a field name (len bytes of token characters, any
+ * case), as the parser gives it in h_kind. */
+enum http1_hkind http1_hdr_kind(const char *name, size_t len);
 
 #endif /* CANARYD_SHARED_HTTP1_H */

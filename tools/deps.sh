@@ -15,14 +15,17 @@ set -euo pipefail
 # (test/integration/test_page.py).  libjansson-dev: the fleet coordinator
 # reads etcd's v3 JSON gateway.  etcd-server, etcd-client: the fleet tests
 # and demo start a real etcd cluster (tools/etcdlib.py).
-BUILD_PKGS="libyaml-dev libhttp-parser-dev libbsd-dev libcunit1-dev pkg-config
+BUILD_PKGS="libyaml-dev libbsd-dev libcunit1-dev pkg-config
 gcc make curl python3 procps mandoc chromium libjansson-dev etcd-server
 etcd-client"
 # valgrind: tools/bench/instr.sh counts instructions per request.
 BENCH_PKGS="nginx haproxy wrk valgrind"
 # clang 14 is Debian 12's; libclang-rt-14-dev holds libFuzzer and the
 # sanitizer runtimes clang links with -fsanitize=fuzzer,address,undefined.
-FUZZ_PKGS="clang libclang-rt-14-dev"
+# libhttp-parser-dev: the oracle of the differential harness
+# (test/fuzz/h1_oracle.c), the parsing canaryd had before its own; the
+# program itself does not link it.
+FUZZ_PKGS="clang libclang-rt-14-dev libhttp-parser-dev"
 
 case "${1:-}" in
 "")	want=$BUILD_PKGS ;;

@@ -40,21 +40,68 @@ hw_str(struct hw *w, const char *s)
 	hw_put(w, s, strlen(s));
 }
 
+/* High bit of each byte of x: 'A' <= byte <= 'Z', moved to 0x20. */
+#define UPPER_BITS(x, lo)						\
+	(((((x) & (lo)) + ((lo) / 0x7f) * 0x3f) &			\
+	    ~(((x) & (lo)) + ((lo) / 0x7f) * 0x25) & ~(x) & ~(lo)) >> 2)
+
+static inline void
+lower8(char *d, const char *s)
+{
+	const uint64_t lo = 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t x;
+
+	memcpy(&x, s, sizeof(x));
+	x |= UPPER_BITS(x, lo);
+	memcpy(d, &x, sizeof(x));
+}
+
+static inline void
+lower4(char *d, const char *s)
+{
+	const uint32_t lo = 0x7f7f7f7fU;
+	uint32_t x;
+
+	memcpy(&x, s, sizeof(x));
+	x |= UPPER_BITS(x, lo);
+	memcpy(d, &x, sizeof(x));
+}
+
+/*
+ * n bytes of s to d, A-Z as a-z, in words of eight or four bytes (a
+ * byte of 0x80 or more is never changed); the last word overlaps the
+ * one before rather than going byte by byte.
+ */
+static void
+lower_to(char *d, const char *s, size_t n)
+{
+	size_t i;
+	unsigned char ch;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8)
+			lower8(d + i, s + i);
+		if (i < n)
+			lower8(d + n - 8, s + n - 8);
+	} else if (n >= 4) {
+		lower4(d, s);
+		lower4(d + n - 4, s + n - 4);
+	} else
+		for (i = 0; i < n; i++) {
+			ch = (unsigned char)s[i];
+			d[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch | 0x20) :
+			    (char)ch;
+		}
+}
+
 static void
 hw_lower(struct hw *w, const char *s, size_t n)
 {
-	size_t i;
-
 	if ((size_t)(w->w_end - w->w_p) < n) {
 		w->w_over = true;
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		w->w_p[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch | 0x20) :
-		    (char)ch;
-	}
+	lower_to(w->w_p, s, n);
 	w->w_p += n;
 }
 
@@ -74,6 +121,10 @@ hw_u64(struct hw *w, uint64_t v)
 static void
 hw_status_line(struct hw *w, uint16_t code)
 {
+	if (code == 200) {	/* most answers: one copy */
+		HW_LIT(w, "HTTP/1.1 200 OK\r\n");
+		return;
+	}
 	HW_LIT(w, "HTTP/1.1 ");
 	hw_u64(w, code);
 	HW_LIT(w, " ");
@@ -95,43 +146,10 @@ wrk_hdr_eq(const char *base, struct http1_slice s, const char *lit)
 	return ieq(base + s.s_off, s.s_len, lit);
 }
 
-/*
- * The headers the proxy treats specially (x-envoy-* aside), by name
- * length: no more than two share a length, so a lookup costs an index
- * and at most two compares.
- */
-#define HK_MAXLEN	17
-static const struct {
-	const char	*hk_name[2];
-	enum wrk_hkind	 hk_kind[2];
-} hkinds[HK_MAXLEN + 1] = {
-	[2] = { { "te" }, { WRK_H_TE } },
-	[4] = { { "host", "date" }, { WRK_H_HOST, WRK_H_DATE } },
-	[6] = { { "expect", "server" }, { WRK_H_EXPECT, WRK_H_SERVER } },
-	[7] = { { "upgrade" }, { WRK_H_UPGRADE } },
-	[10] = { { "connection", "keep-alive" },
-	    { WRK_H_CONNECTION, WRK_H_KEEP_ALIVE } },
-	[12] = { { "x-request-id" }, { WRK_H_X_REQUEST_ID } },
-	[14] = { { "content-length" }, { WRK_H_CONTENT_LENGTH } },
-	[15] = { { "x-forwarded-for" }, { WRK_H_X_FORWARDED_FOR } },
-	[16] = { { "proxy-connection" }, { WRK_H_PROXY_CONNECTION } },
-	[17] = { { "transfer-encoding", "x-forwarded-proto" },
-	    { WRK_H_TRANSFER_ENCODING, WRK_H_X_FORWARDED_PROTO } },
-};
-
 enum wrk_hkind
 wrk_hdr_kind(const char *n, size_t len)
 {
-	int i;
-
-	if (len > 8 && strncasecmp(n, "x-envoy-", 8) == 0)
-		return WRK_H_X_ENVOY;
-	if (len > HK_MAXLEN)
-		return WRK_H_OTHER;
-	for (i = 0; i < 2 && hkinds[len].hk_name[i] != NULL; i++)
-		if (strncasecmp(n, hkinds[len].hk_name[i], len) == 0)
-			return hkinds[len].hk_kind[i];
-	return WRK_H_OTHER;
+	return (enum wrk_hkind)http1_hdr_kind(n, len);
 }
 
 /* Next comma-separated token of [*pp, end), blanks trimmed; false at end. */
@@ -193,8 +211,7 @@ wrk_hdr_mark_request(const char *base, struct http1_hdr *h, uint16_t n,
 	memset(ri, 0, sizeof(*ri));
 	ri->ri_host = ri->ri_rid = -1;
 	for (i = 0; i < n; i++) {
-		enum wrk_hkind k = wrk_hdr_kind(base + h[i].h_name.s_off,
-		    h[i].h_name.s_len);
+		enum wrk_hkind k = WRK_H_KIND(h[i].h_kind);
 		uint32_t drop = 0;
 
 		switch (k) {
@@ -299,8 +316,7 @@ wrk_hdr_mark_response(const char *base, struct http1_hdr *h, uint16_t n,
 
 	memset(si, 0, sizeof(*si));
 	for (i = 0; i < n; i++) {
-		enum wrk_hkind k = wrk_hdr_kind(base + h[i].h_name.s_off,
-		    h[i].h_name.s_len);
+		enum wrk_hkind k = WRK_H_KIND(h[i].h_kind);
 		uint32_t drop = 0;
 
 		switch (k) {
@@ -342,13 +358,24 @@ wrk_hdr_request_extra(uint16_t nhdrs, size_t host_len)
 	return (size_t)nhdrs * 4 + host_len + 384;
 }
 
+/* "name: value\r\n", the name in lower case: one bound for the line. */
 static void
 hw_header(struct hw *w, const char *base, const struct http1_hdr *h)
 {
-	hw_lower(w, base + h->h_name.s_off, h->h_name.s_len);
-	HW_LIT(w, ": ");
-	hw_put(w, base + h->h_value.s_off, h->h_value.s_len);
-	HW_LIT(w, "\r\n");
+	size_t nl = h->h_name.s_len, vl = h->h_value.s_len;
+	char *p = w->w_p;
+
+	if ((size_t)(w->w_end - p) < nl + vl + 4) {
+		w->w_over = true;
+		return;
+	}
+	lower_to(p, base + h->h_name.s_off, nl);
+	p += nl;
+	memcpy(p, ": ", 2);
+	memcpy(p + 2, base + h->h_value.s_off, vl);
+	p += 2 + vl;
+	memcpy(p, "\r\n", 2);
+	w->w_p = p + 2;
 }
 
 /* x-forwarded-for: the client's values in order, joined, then ours. */
@@ -693,20 +720,28 @@ wrk_hdr_date(time_t now)
 void
 wrk_hdr_uuid_format(char *out, const uint8_t in[16])
 {
-	static const char hex[] = "0123456789abcdef";
+#define HEX_ROW(a)	#a "0" #a "1" #a "2" #a "3" #a "4" #a "5" #a "6" \
+			#a "7" #a "8" #a "9" #a "a" #a "b" #a "c" #a "d" \
+			#a "e" #a "f"
+	/* each byte's two digits, by the byte */
+	static const char hex2[] = HEX_ROW(0) HEX_ROW(1) HEX_ROW(2)
+	    HEX_ROW(3) HEX_ROW(4) HEX_ROW(5) HEX_ROW(6) HEX_ROW(7) HEX_ROW(8)
+	    HEX_ROW(9) HEX_ROW(a) HEX_ROW(b) HEX_ROW(c) HEX_ROW(d) HEX_ROW(e)
+	    HEX_ROW(f);
+#undef HEX_ROW
+	/* where each byte's digits go: 8-4-4-4-12 */
+	static const uint8_t at[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21,
+	    24, 26, 28, 30, 32, 34 };
 	uint8_t b[16];
-	int i, o = 0;
+	int i;
 
 	memcpy(b, in, sizeof(b));
 	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);	/* version 4 */
 	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[b[i] >> 4];
-		out[o++] = hex[b[i] & 0x0f];
-	}
-	out[o] = '\0';
+	for (i = 0; i < 16; i++)
+		memcpy(out + at[i], hex2 + 2 * b[i], 2);
+	out[8] = out[13] = out[18] = out[23] = '-';
+	out[WRK_UUID_LEN] = '\0';
 }
 
 /*

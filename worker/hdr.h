@@ -20,24 +20,28 @@ struct alog_src;
 struct alog_str;
 struct cd_hdr_ops;
 
-/* Header classes (wrk_hdr.h_kind low byte). */
+/*
+ * Header classes (http1_hdr.h_kind low byte): the parser's own
+ * (enum http1_hkind, shared/http1.h), which it sets while it reads each
+ * name, so the policy below never compares a name again.
+ */
 enum wrk_hkind {
-	WRK_H_OTHER,
-	WRK_H_HOST,
-	WRK_H_CONNECTION,
-	WRK_H_KEEP_ALIVE,
-	WRK_H_PROXY_CONNECTION,
-	WRK_H_TRANSFER_ENCODING,
-	WRK_H_UPGRADE,
-	WRK_H_TE,
-	WRK_H_EXPECT,
-	WRK_H_X_ENVOY,		/* x-envoy-* */
-	WRK_H_X_FORWARDED_PROTO,
-	WRK_H_X_FORWARDED_FOR,
-	WRK_H_X_REQUEST_ID,
-	WRK_H_CONTENT_LENGTH,
-	WRK_H_SERVER,
-	WRK_H_DATE,
+	WRK_H_OTHER = HTTP1_H_OTHER,
+	WRK_H_HOST = HTTP1_H_HOST,
+	WRK_H_CONNECTION = HTTP1_H_CONNECTION,
+	WRK_H_KEEP_ALIVE = HTTP1_H_KEEP_ALIVE,
+	WRK_H_PROXY_CONNECTION = HTTP1_H_PROXY_CONNECTION,
+	WRK_H_TRANSFER_ENCODING = HTTP1_H_TRANSFER_ENCODING,
+	WRK_H_UPGRADE = HTTP1_H_UPGRADE,
+	WRK_H_TE = HTTP1_H_TE,
+	WRK_H_EXPECT = HTTP1_H_EXPECT,
+	WRK_H_X_ENVOY = HTTP1_H_X_ENVOY,	/* x-envoy-* */
+	WRK_H_X_FORWARDED_PROTO = HTTP1_H_X_FORWARDED_PROTO,
+	WRK_H_X_FORWARDED_FOR = HTTP1_H_X_FORWARDED_FOR,
+	WRK_H_X_REQUEST_ID = HTTP1_H_X_REQUEST_ID,
+	WRK_H_CONTENT_LENGTH = HTTP1_H_CONTENT_LENGTH,
+	WRK_H_SERVER = HTTP1_H_SERVER,
+	WRK_H_DATE = HTTP1_H_DATE,
 };
 
 #define WRK_H_KIND(k)		((k) & 0xff)
@@ -46,7 +50,8 @@ enum wrk_hkind {
 #define WRK_DATE_LEN		29	/* "Sun, 06 Nov 1994 08:49:37 GMT" */
 #define WRK_UUID_LEN		36
 
-/* Class of a header name (any case). */
+/* Class of a header name (token characters, any case): the one the
+ * parser gives it in h_kind. */
 enum wrk_hkind	 wrk_hdr_kind(const char *name, size_t len);
 
 /* Facts about a request head, gathered while marking it. */
@@ -62,7 +67,8 @@ struct wrk_req_info {
 };
 
 /*
- * Classify each request header and mark with WRK_H_F_DROP the ones the
+ * Take each request header's class (h_kind, as the parser set it) and
+ * mark with WRK_H_F_DROP the ones the
  * proxy must not forward: hop-by-hop (connection and the names it lists,
  * keep-alive, proxy-connection, transfer-encoding, upgrade, te other than
  * "trailers"), expect: 100-continue (answered locally) and every x-envoy-*
@@ -97,7 +103,8 @@ struct wrk_resp_info {
 	bool		 si_ratelimited;	/* has x-envoy-ratelimited */
 };
 
-/* Mark response headers not passed to the client: connection,
+/* Mark response headers (classed by the parser) not passed to the
+ * client: connection,
  * keep-alive, proxy-connection, transfer-encoding (re-framed) and server
  * (replaced). */
 void		 wrk_hdr_mark_response(const char *base, struct http1_hdr *,

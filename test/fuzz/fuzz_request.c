@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for the request path: the worker's parser wrapper in
+ * libFuzzer harness for the request path: the worker's HTTP/1 parser in
  * request mode (http1_init/feed/eof, driven like conn_read_head() and
  * the body loop of worker/conn.c, pipelined requests included) and the
  * header policy that writes the upstream head (wrk_hdr_mark_request,

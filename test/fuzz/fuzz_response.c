@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for the response path: the worker's parser wrapper in
+ * libFuzzer harness for the response path: the worker's HTTP/1 parser in
  * response mode, driven like conn_resp_parse() and conn_resp_eof() of
  * worker/conn.c (interim 1xx responses skipped, de-chunking collect mode
  * for HTTP/1.0 clients, HEAD requests), and the header policy that writes

@@ -1,6 +1,6 @@
 /*
- * Unit tests for the strictness shared/http1.c adds over http-parser
- * (issue 5, request smuggling): names with blanks or controls, control
+ * Unit tests for the strictness of shared/http1.c beyond what http-parser
+ * took (issue 5, request smuggling): names with blanks or controls, control
  * bytes in values and targets, targets counted in the head limit, and
  * the strict chunked framing check, obs-fold, for requests and
  * responses, whole and one byte per feed.  Each bad case was let

@@ -1,9 +1,10 @@
 /*
- * Unit tests for the http-parser wrapper (shared/http1.c): slices into
+ * Unit tests for the HTTP/1 parser (shared/http1.c): slices into
  * the caller's buffer, stops at the end of the head and of the message,
  * limits and error classes, response framing facts.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -13,6 +14,7 @@
 #include "shared/http1.h"
 
 #define MAXH	8
+#define BOUND	(128 * 1024)	/* http1_global_init() for the bound test */
 
 static struct http1_hdr	hdrs[MAXH];
 
@@ -267,6 +269,95 @@ upgrade_request_is_flagged(void)
 	CU_ASSERT(!http1_is_connect(&h));
 }
 
+static void
+next_message_after_done_on_the_same_parser(void)
+{
+	const char *b = "POST / HTTP/1.1\r\nHost: h\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nT: t\r\n\r\n"
+	    "\r\nGET /two HTTP/1.1\r\nHost: h\r\n\r\n";
+	uint32_t len = (uint32_t)strlen(b), off = 0, used;
+	struct http1 h;
+
+	http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 1024);
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, len - off, &used), HTTP1_HEAD);
+	off += used;
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, len - off, &used), HTTP1_DONE);
+	off += used;
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, len - off, &used), HTTP1_HEAD);
+	CU_ASSERT(slice_is(b, h.h_url, "/two"));
+	CU_ASSERT_EQUAL(h.h_nhdrs, 1);
+	CU_ASSERT(!http1_chunked(&h));
+	off += used;
+	CU_ASSERT_EQUAL(http1_feed(&h, b, off, len - off, &used), HTTP1_DONE);
+	CU_ASSERT_EQUAL(off + used, len);
+}
+
+/* Feed b[0, len) step bytes at a time; the last event. */
+static enum http1_ev
+feed_steps(struct http1 *h, const char *b, uint32_t len, uint32_t step)
+{
+	enum http1_ev ev = HTTP1_MORE;
+	uint32_t off = 0, avail = 0, used;
+
+	while (off < len || ev == HTTP1_HEAD) {
+		if (off == avail)
+			avail = avail + step > len ? len : avail + step;
+		ev = http1_feed(h, b, off, avail - off, &used);
+		off += used;
+		if (ev == HTTP1_DONE || ev == HTTP1_ERROR)
+			break;
+	}
+	return ev;
+}
+
+static void
+head_bound_counts_every_head_byte(void)
+{
+	static char b[3 * BOUND];
+	static const uint32_t steps[] = { 1000, 3 * BOUND };
+	struct http1 h;
+	uint32_t n, i, s;
+
+	http1_global_init(BOUND);
+	for (s = 0; s < 2; s++) {
+		/* a head of exactly the bound ends, and its last LF is
+		 * counted again when the body starts: over; one byte less
+		 * is fine */
+		for (i = 0; i < 2; i++) {
+			n = (uint32_t)snprintf(b, sizeof(b), "GET / HTTP/1.1\r\n"
+			    "Host: h\r\nX: %0*d\r\n\r\n", BOUND - 32 - (int)i,
+			    0);
+			CU_ASSERT_EQUAL(n, BOUND - i);
+			http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 3 * BOUND);
+			CU_ASSERT_EQUAL(feed_steps(&h, b, n, steps[s]),
+			    i == 0 ? HTTP1_ERROR : HTTP1_DONE);
+			CU_ASSERT_EQUAL(h.h_err, i == 0 ? HTTP1_E_TOO_LARGE :
+			    HTTP1_E_NONE);
+		}
+		/* blank lines before a message count */
+		for (n = 0; n < BOUND + 2; n += 2)
+			memcpy(b + n, "\r\n", 2);
+		n += (uint32_t)snprintf(b + n, sizeof(b) - n,
+		    "GET / HTTP/1.1\r\n\r\n");
+		http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 3 * BOUND);
+		CU_ASSERT_EQUAL(feed_steps(&h, b, n, steps[s]), HTTP1_ERROR);
+		CU_ASSERT_EQUAL(h.h_err, HTTP1_E_TOO_LARGE);
+		CU_ASSERT(!(h.h_flags & HTTP1_F_BEGUN));
+		/* and so does a chunk-size line, from its first byte */
+		n = (uint32_t)snprintf(b, sizeof(b), "POST / HTTP/1.1\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n1;%0*d\r\nx\r\n0\r\n"
+		    "\r\n", BOUND, 0);
+		http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 3 * BOUND);
+		CU_ASSERT_EQUAL(feed_steps(&h, b, n, steps[s]), HTTP1_ERROR);
+		CU_ASSERT_EQUAL(h.h_err, HTTP1_E_TOO_LARGE);
+		n = (uint32_t)snprintf(b, sizeof(b), "POST / HTTP/1.1\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n1;%0*d\r\nx\r\n0\r\n"
+		    "\r\n", BOUND - 10, 0);
+		http1_init(&h, HTTP1_REQUEST, hdrs, MAXH, 3 * BOUND);
+		CU_ASSERT_EQUAL(feed_steps(&h, b, n, steps[s]), HTTP1_DONE);
+	}
+}
+
 static CU_TestInfo tests[] = {
 	{ "request_head_slices_and_stop_at_head",
 	    request_head_slices_and_stop_at_head },
@@ -285,6 +376,10 @@ static CU_TestInfo tests[] = {
 	{ "collect_mode_records_dechunked_body",
 	    collect_mode_records_dechunked_body },
 	{ "upgrade_request_is_flagged", upgrade_request_is_flagged },
+	{ "head_bound_counts_every_head_byte",
+	    head_bound_counts_every_head_byte },
+	{ "next_message_after_done_on_the_same_parser",
+	    next_message_after_done_on_the_same_parser },
 	CU_TEST_INFO_NULL
 };
 

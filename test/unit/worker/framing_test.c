@@ -1,6 +1,6 @@
 /*
  * Unit tests for HTTP/1 framing against the smuggling cases public suites
- * found (D1-D8): each feeds the exact bytes through the parser wrapper
+ * found (D1-D8): each feeds the exact bytes through the HTTP/1 parser
  * (shared/http1.c) the way the worker does, whole and in small reads,
  * and checks both the answer (400, 501 or 502 and a close, or a
  * forwarded request) and what would go upstream: the heads the worker

@@ -4,6 +4,7 @@
  * date formats, response framing decisions.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -369,6 +370,52 @@ response_head_replaces_server_and_reframes(void)
 	CU_ASSERT_NSTRING_EQUAL(out, want, strlen(want));
 }
 
+/*
+ * Names are written in lower case, eight bytes at a time and then one by
+ * one: each length from 1 to 19, letters beside the tchars next to them
+ * in ASCII ("^_`" sit between 'Z' and 'a', "|~" after 'z').  A buffer a
+ * byte short of the head writes nothing.
+ */
+static void
+response_names_lowered_at_every_length(void)
+{
+	const char *abc = "AbZz^_`|~QmR-0Y9aXy";
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
+	struct wrk_resp_head sh;
+	char b[128], want[192], low[32], out[256];
+	size_t n, len, i, full;
+	uint16_t nh;
+
+	for (len = 1; len <= strlen(abc); len++) {
+		for (i = 0; i < len; i++)
+			low[i] = (abc[i] >= 'A' && abc[i] <= 'Z') ?
+			    (char)(abc[i] | 0x20) : abc[i];
+		low[len] = '\0';
+		snprintf(b, sizeof(b), "HTTP/1.1 200 OK\r\n%.*s: V a\r\n"
+		    "Date: d\r\nContent-Length: 0\r\n\r\n", (int)len, abc);
+		snprintf(want, sizeof(want), "HTTP/1.1 200 OK\r\n%s: V a\r\n"
+		    "date: d\r\ncontent-length: 0\r\nserver: s\r\n\r\n",
+		    low);
+		nh = parse_head(b, hdrs, &h, HTTP1_RESPONSE);
+		memset(&sh, 0, sizeof(sh));
+		sh.sh_base = b;
+		sh.sh_hdrs = hdrs;
+		sh.sh_nhdrs = nh;
+		sh.sh_status = 200;
+		sh.sh_has_date = true;
+		sh.sh_server = "s";
+		sh.sh_server_len = 1;
+		sh.sh_service_ms = -1;
+		sh.sh_conn = WRK_CONN_NONE;
+		full = wrk_hdr_build_response(out, sizeof(out), &sh);
+		CU_ASSERT_EQUAL(full, strlen(want));
+		CU_ASSERT_NSTRING_EQUAL(out, want, strlen(want));
+		n = wrk_hdr_build_response(out, full - 1, &sh);
+		CU_ASSERT_EQUAL(n, 0);
+	}
+}
+
 static void
 response_keeps_upstream_date_and_sees_close(void)
 {
@@ -478,6 +525,8 @@ uuid4_format(void)
 	const uint8_t ff[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	const uint8_t zero[16] = { 0 };
+	const uint8_t mix[16] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde,
+	    0xf0, 0x0f, 0xed, 0xcb, 0xa9, 0x87, 0x65, 0x43, 0x21 };
 	char u[WRK_UUID_LEN + 1], v[WRK_UUID_LEN + 1];
 	int i;
 
@@ -485,6 +534,8 @@ uuid4_format(void)
 	CU_ASSERT_STRING_EQUAL(u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
 	wrk_hdr_uuid_format(u, zero);
 	CU_ASSERT_STRING_EQUAL(u, "00000000-0000-4000-8000-000000000000");
+	wrk_hdr_uuid_format(u, mix);
+	CU_ASSERT_STRING_EQUAL(u, "12345678-9abc-4ef0-8fed-cba987654321");
 	wrk_hdr_uuid4(u);
 	wrk_hdr_uuid4(v);
 	CU_ASSERT_EQUAL(strlen(u), WRK_UUID_LEN);
@@ -527,6 +578,8 @@ response_framing_decisions(void)
 
 static CU_TestInfo tests[] = {
 	{ "kind_is_case_insensitive", kind_is_case_insensitive },
+	{ "response_names_lowered_at_every_length",
+	    response_names_lowered_at_every_length },
 	{ "kind_knows_each_special_header", kind_knows_each_special_header },
 	{ "request_drops_hop_by_hop_and_envoy_headers",
 	    request_drops_hop_by_hop_and_envoy_headers },
