@@ -529,6 +529,9 @@ void	conf_hdr_levels(struct cd_listener *l);
  * at node n, else an error; the route action's rewrites, checked once
  * it is walked (n: the RouteAction). */
 bool	conf_text_ok(struct cw *, yaml_node_t *n, const char *s);
+/* A DataSource's environment_variable node v: its value now (rendered),
+ * or NULL after an error. */
+const char *conf_get_env(struct cw *, yaml_node_t *v);
 void	conf_rewrite_check(struct cw *, yaml_node_t *n, struct cd_route *);
 
 #endif /* CANARYD_SHARED_CONF_INT_H */

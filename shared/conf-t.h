@@ -36,6 +36,8 @@
 #define CD_NAME_MAX		128	/* cluster, route, vhost names incl. NUL */
 #define CD_HOSTNAME_MAX		256	/* DNS names incl. NUL */
 #define CD_MAX_ACCESS_LOGS	4	/* HCM access_log entries */
+#define CD_ALOG_MAX_HDRS	16	/* headers access log formats name,
+					 * request and response each */
 #define CD_MAX_FRACTIONS	128	/* routes with runtime_fraction */
 #define CD_MAX_RUNTIME_LAYERS	8
 
@@ -49,6 +51,16 @@ struct cd_pos {
 	const char	*p_file;	/* conf's copy of the path */
 	int		 p_line;	/* 1-based */
 	int		 p_col;		/* 1-based */
+};
+
+/*
+ * An access logger: the file it writes (FileAccessLog's path;
+ * "/dev/stdout" or "/dev/stderr" for the stream loggers) and its line
+ * layout (NULL: Envoy's default line).
+ */
+struct cd_alog {
+	char			*al_path;	/* first: the loggers write it */
+	struct alog_layout	*al_layout;
 };
 
 /* ---- header mutations ------------------------------------------------ */
@@ -425,12 +437,17 @@ struct cd_listener {
 	bool			 l_strip_any_host_port;
 	enum cd_underscores_action l_headers_with_underscores;	/* ALLOW */
 	/*
-	 * access_log: one path per entry, in file order (FileAccessLog's
-	 * path; "/dev/stdout" or "/dev/stderr" for the stream loggers).
-	 * Every line goes to each of them; none: no access log at all.
+	 * access_log: one entry per logger, in file order; none: no access
+	 * log at all.  The headers their formats read besides those the
+	 * default line has (lower case): a worker keeps their values for
+	 * the line, written when the request ends.
 	 */
-	char			*l_access_logs[CD_MAX_ACCESS_LOGS];
+	struct cd_alog		 l_access_logs[CD_MAX_ACCESS_LOGS];
 	size_t			 l_naccess_logs;
+	const char		*l_alog_req[CD_ALOG_MAX_HDRS];
+	size_t			 l_alog_nreq;
+	const char		*l_alog_resp[CD_ALOG_MAX_HDRS];
+	size_t			 l_alog_nresp;
 };
 
 /* ---- clusters --------------------------------------------------------- */
@@ -554,7 +571,7 @@ struct cd_cluster {
 struct cd_admin {
 	bool			 a_set;
 	struct cd_sockaddr_conf	 a_addr;
-	char			*a_access_log_path;	/* may be NULL */
+	struct cd_alog		 a_log;		/* al_path may be NULL */
 };
 
 /* ---- runtime ----------------------------------------------------------- */

@@ -219,6 +219,7 @@ conn_req_free(struct wrk_conn *c, struct wrk_req *r)
 	wrk_buf_put(r->rq_out);
 	wrk_buf_put(r->rq_uin);
 	wrk_buf_put(r->rq_al_head);
+	conn_al_free(r);
 	if (r->rq_flags & RQ_F_COUNTED)
 		WRK_HG(HG_RQ_ACTIVE, -1);
 	wrk_slab_put(&req_slab, r);

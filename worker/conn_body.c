@@ -92,7 +92,8 @@ conn_in_compact(struct wrk_req *r, struct wrk_buf *in)
 
 	if (keep == 0)
 		return 0;
-	if (r->rq_al_have != 0 && !(r->rq_flags & RQ_F_HEAD_GONE))
+	if ((r->rq_al_have != 0 || r->rq_alx != NULL) &&
+	    !(r->rq_flags & RQ_F_HEAD_GONE))
 		conn_al_keep_head(r, in);
 	memmove(in->b_data, in->b_data + keep, in->b_len - keep);
 	in->b_len -= keep;
