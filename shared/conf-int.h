@@ -292,7 +292,6 @@ struct cw {
 #define NO_FILTER_CFG	"canaryd runs no HTTP filter but the router, so " \
 	"there is nothing to configure per route; remove it"
 #define NO_GRPC		"canaryd does not speak gRPC; remove it"
-#define NO_MIRROR	"canaryd does not mirror requests; remove it"
 #define NO_EXTENSION	"canaryd loads no extensions; remove it"
 
 /*
@@ -345,6 +344,7 @@ extern const struct conf_msg	conf_msg_redirect;
 extern const struct conf_msg	conf_msg_direct;
 extern const struct conf_msg	conf_msg_layered_runtime;	/* conf_runtime.c */
 extern const struct conf_msg	conf_msg_runtime_fraction;
+extern const struct conf_msg	conf_msg_mirror;	/* conf_route.c */
 
 /*
  * The four header mutation lists of a message whose target T holds a

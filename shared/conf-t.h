@@ -321,6 +321,19 @@ struct cd_hash_policy {
 
 #define CD_MAX_HASH_POLICIES	8
 
+/*
+ * RouteAction.RequestMirrorPolicy: a share of the route's requests is
+ * also sent to mp_cluster, its answer discarded (worker/shadow.h).
+ */
+#define CD_MAX_MIRRORS		4	/* policies per route */
+
+struct cd_mirror {
+	int			 mp_cluster;
+	struct cd_fraction	 mp_fraction;	/* !rf_set: every request */
+	bool			 mp_no_suffix;	/* host without "-shadow" */
+	char			*mp_host;	/* host_rewrite_literal, or NULL */
+};
+
 struct cd_route {
 	char			*rt_name;	/* may be NULL */
 	struct cd_pos		 rt_pos;
@@ -328,6 +341,10 @@ struct cd_route {
 	enum cd_route_action	 rt_action;
 
 	int			 rt_cluster;	/* CD_RA_CLUSTER */
+	/* request_mirror_policies: the route's, else its virtual host's,
+	 * else the route configuration's (the most specific non-empty) */
+	struct cd_mirror	*rt_mirror;
+	size_t			 rt_nmirror;
 
 	struct cd_weighted_cluster *rt_wc;	/* CD_RA_WEIGHTED */
 	size_t			 rt_nwc;
@@ -384,6 +401,8 @@ struct cd_vhost {
 	struct cd_route		*vh_routes;
 	size_t			 vh_nroutes;
 	struct cd_retry_policy	 vh_retry;
+	struct cd_mirror	*vh_mirror;
+	size_t			 vh_nmirror;
 	struct cd_hdr_mut	 vh_hdrs;
 };
 
@@ -414,6 +433,8 @@ struct cd_listener {
 	struct cd_vhost		*l_vhosts;
 	size_t			 l_nvhosts;
 	struct cd_hdr_mut	 l_hdrs;	/* the route configuration's */
+	struct cd_mirror	*l_mirror;	/* request_mirror_policies */
+	size_t			 l_nmirror;
 	bool			 l_most_specific_hdrs;	/* most_specific_header_
 							 * mutations_wins */
 	char			*l_server_name;	/* default "canaryd" */

@@ -88,6 +88,7 @@ enum conn_state {
 
 struct wrk_req;
 struct conn_alx;
+struct wrk_shadow;
 
 struct wrk_conn {
 	struct wrk_ev		 c_ev;
@@ -212,6 +213,8 @@ struct wrk_req {
 	struct wrk_buf		*rq_al_head;
 	struct conn_alx		*rq_alx;	/* headers the log formats
 						 * name, or NULL */
+	struct wrk_shadow	*rq_shadow;	/* mirrors waiting for the
+						 * body (worker/shadow.h) */
 	struct http1	 rq_p;		/* request parser */
 	struct http1	 rq_rp;		/* response parser */
 	struct http1_hdr		 rq_hdrs[];	/* request, then response headers */
