@@ -259,10 +259,11 @@ mst_accesslog_admin_on(void)
 	return al_admin.f_fd != -1;
 }
 
-/* as_req of an admin request: its raw head */
+/* as_req of an admin request: the record, else its raw head */
 struct al_head {
-	const char	*h_p;
-	size_t		 h_len;
+	const struct alog_rec	*h_rec;
+	const char		*h_p;
+	size_t			 h_len;
 };
 
 static bool
@@ -270,7 +271,10 @@ al_admin_req(void *arg, const char *name, size_t len, struct alog_str *v)
 {
 	const struct al_head *h = arg;
 	char n[128];
+	int k;
 
+	if ((k = alog_rec_req(h->h_rec, name, len, v)) >= 0)
+		return k == 1;
 	if (h->h_p == NULL || len >= sizeof(n))
 		return false;
 	memcpy(n, name, len);
@@ -283,7 +287,7 @@ mst_accesslog_admin(const struct alog_rec *rec, const char *head,
     size_t hlen)
 {
 	char line[ALOG_LINE_MAX];
-	struct al_head h = { head, hlen };
+	struct al_head h = { rec, head, hlen };
 	struct alog_src src = { rec, al_admin_req, NULL, &h };
 
 	if (al_admin.f_fd == -1)

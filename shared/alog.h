@@ -127,6 +127,16 @@ size_t		 alog_addr(char *dst, size_t cap, int af, const void *addr,
 bool		 alog_header(const char *head, size_t len, const char *name,
 		    struct alog_str *val);
 
+/*
+ * %REQ(name)% of the request headers a record holds itself (name lower
+ * case): the pseudo-headers :path, :method, :authority (and host),
+ * :scheme, and x-forwarded-for, user-agent, x-request-id.  1 with *v
+ * set, 0 when the record has no value for it, -1 when name is none of
+ * them (the caller looks elsewhere).
+ */
+int		 alog_rec_req(const struct alog_rec *, const char *name,
+		    size_t len, struct alog_str *v);
+
 /* ---- substitution formats (alog_fmt.c) ------------------------------ */
 
 #define ALOG_FMT_MAX_TOKS	64	/* commands and texts in one format */

@@ -228,41 +228,17 @@ struct conn_al_ctx {
 	char			 a_svc[24];
 };
 
-static bool
-conn_al_str(const struct alog_str *s, struct alog_str *out)
-{
-	*out = *s;
-	return s->a_p != NULL;
-}
-
-/* %REQ(name)%: the pseudo-headers and the default line's values from
- * the record, the others from the slices kept for them. */
+/* %REQ(name)%: the record's own values (pseudo-headers, the default
+ * line's headers), the others from the slices kept for them. */
 static bool
 conn_al_req(void *arg, const char *name, size_t len, struct alog_str *out)
 {
 	const struct conn_al_ctx *a = arg;
-	const struct alog_rec *ar = a->a_rec;
 	const struct conn_alx *x = a->a_r->rq_alx;
 	int k;
 
-	if ((len == 5 && memcmp(name, ":path", 5) == 0))
-		return conn_al_str(&ar->ar_path, out);
-	if ((len == 7 && memcmp(name, ":method", 7) == 0))
-		return conn_al_str(&ar->ar_method, out);
-	if ((len == 10 && memcmp(name, ":authority", 10) == 0) ||
-	    (len == 4 && memcmp(name, "host", 4) == 0))
-		return conn_al_str(&ar->ar_authority, out);
-	if (len == 7 && memcmp(name, ":scheme", 7) == 0) {
-		out->a_p = "http";
-		out->a_len = 4;
-		return true;
-	}
-	if (len == 15 && memcmp(name, "x-forwarded-for", 15) == 0)
-		return conn_al_str(&ar->ar_xff, out);
-	if (len == 10 && memcmp(name, "user-agent", 10) == 0)
-		return conn_al_str(&ar->ar_ua, out);
-	if (len == 12 && memcmp(name, "x-request-id", 12) == 0)
-		return conn_al_str(&ar->ar_rid, out);
+	if ((k = alog_rec_req(a->a_rec, name, len, out)) >= 0)
+		return k == 1;
 	if (x == NULL || a->a_base == NULL || (k = conn_al_index(
 	    wrk.w_l->l_alog_req, wrk.w_l->l_alog_nreq, name, len)) < 0 ||
 	    !(x->x_req_have & (1u << k)))

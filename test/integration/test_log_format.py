@@ -182,3 +182,27 @@ def test_deprecated_fields_and_refusals(env):
     for want in ("log_format.formatters", "log_format.text_format_source",
                  "inline_bytes", "json_format.agent", "unknown command"):
         expect(want in err, "%r in %s" % (want, err))
+
+
+def test_admin_access_log_in_a_json_format(env):
+    env.start_backend("v1")
+    a = os.path.join(env.logdir, "admin-json.log")
+    if os.path.exists(a):
+        os.unlink(a)
+    text = ROUTES.replace("admin:\n", """admin:
+  access_log:
+  - name: envoy.access_loggers.file
+    typed_config:
+      "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+      path: {a}
+      log_format:
+        json_format: { path: "%REQ(:PATH)%", code: "%RESPONSE_CODE%", who: "%REQ(X-WHO)%" }
+""", 1)
+    env.start_canaryd(env.write_config(text, a=a), concurrency=1)
+    base = len(read(a))                 # the readiness probes
+    r = env.admin("/server_info")
+    eq(r.status, 200, "admin /server_info")
+    wait_until(lambda: len(read(a)) > base, 5.0, "an admin line")
+    objs = [json.loads(ln) for ln in read(a)[base:]]
+    eq(objs[-1], {"path": "/server_info", "code": 200, "who": None},
+       "the admin's line in its JSON format")
