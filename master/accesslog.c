@@ -38,9 +38,13 @@ struct al_file {
 static struct al_file	 al_files[CD_MAX_ACCESS_LOGS];
 static size_t		 al_nfiles;
 static struct al_file	 al_admin = { "", -1 };
+static const struct alog_layout *al_admin_layout;	/* NULL: default */
 static int		 al_pipe[2] = { -1, -1 };
 static char		 al_buf[64 * 1024];
 static size_t		 al_carry;	/* bytes of an unfinished line */
+/* what one relay writes to each file, sorted out of al_buf */
+static char		 al_out[CD_MAX_ACCESS_LOGS][sizeof(al_buf)];
+static size_t		 al_outlen[CD_MAX_ACCESS_LOGS];
 
 /* stdout and stderr are the master's own: a socket (journald) cannot be
  * opened again by name. */
@@ -115,18 +119,26 @@ al_files_set(const struct cd_conf *conf)
 		al_file_close(&al_files[i]);
 	al_nfiles = 0;
 	for (i = 0; l != NULL && i < l->l_naccess_logs; i++)
-		al_file_open(&al_files[al_nfiles++], l->l_access_logs[i]);
+		al_file_open(&al_files[al_nfiles++],
+		    l->l_access_logs[i].al_path);
 	al_file_close(&al_admin);
-	if (conf->c_admin.a_access_log_path != NULL)
-		al_file_open(&al_admin, conf->c_admin.a_access_log_path);
+	al_admin_layout = conf->c_admin.a_log.al_layout;
+	if (conf->c_admin.a_log.al_path != NULL)
+		al_file_open(&al_admin, conf->c_admin.a_log.al_path);
 }
 
-/* Write the whole lines of al_buf[0, len) out, keep the tail. */
+/*
+ * Write the whole lines of al_buf[0, len) out, keep the tail.  Each line
+ * starts with its tag (ALOG_TAG_BASE + the mask of the files it goes to,
+ * shared/alog.h), which is not written; the lines of each file are
+ * gathered and written at once.
+ */
 static void
 al_relay(size_t len)
 {
-	const char *nl;
-	size_t end, i;
+	const char *nl, *p, *e;
+	unsigned int mask;
+	size_t end, i, n;
 
 	if ((nl = memrchr(al_buf, '\n', len)) == NULL) {
 		if (len < sizeof(al_buf)) {
@@ -136,8 +148,26 @@ al_relay(size_t len)
 		end = len;	/* no line is this long: never happens */
 	} else
 		end = (size_t)(nl - al_buf) + 1;
-	for (i = 0; i < al_nfiles; i++)
-		al_file_write(&al_files[i], al_buf, end);
+	for (p = al_buf, e = al_buf + end; p < e; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			nl = e - 1;
+		mask = (unsigned int)((unsigned char)*p - ALOG_TAG_BASE);
+		if (mask >= 1u << CD_MAX_ACCESS_LOGS)
+			mask = ~0u;	/* untagged: every file */
+		else
+			p++;
+		n = (size_t)(nl + 1 - p);
+		for (i = 0; i < al_nfiles; i++) {
+			if (!(mask & (1u << i)))
+				continue;
+			memcpy(al_out[i] + al_outlen[i], p, n);
+			al_outlen[i] += n;
+		}
+	}
+	for (i = 0; i < al_nfiles; i++) {
+		al_file_write(&al_files[i], al_out[i], al_outlen[i]);
+		al_outlen[i] = 0;
+	}
 	al_carry = len - end;
 	memmove(al_buf, al_buf + end, al_carry);
 }
@@ -229,12 +259,43 @@ mst_accesslog_admin_on(void)
 	return al_admin.f_fd != -1;
 }
 
+/* as_req of an admin request: the record, else its raw head */
+struct al_head {
+	const struct alog_rec	*h_rec;
+	const char		*h_p;
+	size_t			 h_len;
+};
+
+static bool
+al_admin_req(void *arg, const char *name, size_t len, struct alog_str *v)
+{
+	const struct al_head *h = arg;
+	char n[128];
+	int k;
+
+	if ((k = alog_rec_req(h->h_rec, name, len, v)) >= 0)
+		return k == 1;
+	if (h->h_p == NULL || len >= sizeof(n))
+		return false;
+	memcpy(n, name, len);
+	n[len] = '\0';
+	return alog_header(h->h_p, h->h_len, n, v);
+}
+
 void
-mst_accesslog_admin(const struct alog_rec *rec)
+mst_accesslog_admin(const struct alog_rec *rec, const char *head,
+    size_t hlen)
 {
 	char line[ALOG_LINE_MAX];
+	struct al_head h = { rec, head, hlen };
+	struct alog_src src = { rec, al_admin_req, NULL, &h };
 
 	if (al_admin.f_fd == -1)
 		return;
-	al_file_write(&al_admin, line, alog_format(line, sizeof(line), rec));
+	if (al_admin_layout == NULL)
+		al_file_write(&al_admin, line, alog_format(line, sizeof(line),
+		    rec));
+	else
+		al_file_write(&al_admin, line, alog_layout_line(line,
+		    sizeof(line), al_admin_layout, &src));
 }

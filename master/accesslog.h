@@ -31,8 +31,10 @@ void	 mst_accesslog_reload(const struct cd_conf *);
 /* Relay what the pipe holds now, then close everything.  At exit. */
 void	 mst_accesslog_close(void);
 
-/* The admin's access log: on?, and one line. */
+/* The admin's access log: on?, and one line (head: the request's raw
+ * head, for its formats' %REQ(...)%, or NULL). */
 bool	 mst_accesslog_admin_on(void);
-void	 mst_accesslog_admin(const struct alog_rec *);
+void	 mst_accesslog_admin(const struct alog_rec *, const char *head,
+	    size_t hlen);
 
 #endif /* CANARYD_MASTER_ACCESSLOG_H */

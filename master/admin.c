@@ -555,7 +555,7 @@ conn_al_line(struct adm_conn *c, const char *method, const char *path,
 		alog_header(h, hlen, "x-request-id", &ar.ar_rid);
 		alog_header(h, hlen, "host", &ar.ar_authority);
 	}
-	mst_accesslog_admin(&ar);
+	mst_accesslog_admin(&ar, hlen > 0 ? h : NULL, hlen);
 	buf_free(&target);
 }
 

@@ -12,6 +12,7 @@
 
 #include "shared/buf.h"
 #include "shared/conf-t.h"
+#include "shared/shm.h"
 #include "canary.h"
 #include "fleet.h"
 #include "json.h"
@@ -80,8 +81,8 @@ json_rollout(struct buf *b, const struct mst_ro_route *rr)
 
 /* "clusters": each cluster's figures over the window. */
 static void
-json_clusters(struct buf *b, const struct mst_ro_route *rr,
-    const struct mst_ro_fig *fig)
+json_clusters(struct buf *b, const struct mst_ro *ro,
+    const struct mst_ro_route *rr, const struct mst_ro_fig *fig)
 {
 	const struct mst_ro_fig *f;
 	size_t i;
@@ -103,7 +104,12 @@ json_clusters(struct buf *b, const struct mst_ro_route *rr,
 		buf_puts(b, ",\"p99_ms\":");
 		mst_json_num(b, f->rf_p99);
 		buf_printf(b, ",\"total_requests\":%" PRIu64 ",\"total_5xx\":%"
-		    PRIu64 "}", f->rf_total_rq, f->rf_total_5xx);
+		    PRIu64, f->rf_total_rq, f->rf_total_5xx);
+		/* mirrored requests sent to it (a dark launch); their
+		 * answers count in the figures above */
+		buf_printf(b, ",\"shadow_requests\":%" PRIu64 "}",
+		    shm_sum_cluster_c(ro->ro_shm, rr->rr_shm_ci[i],
+		    CC_CANARY_SHADOW));
 	}
 	buf_puts(b, "}");
 }
@@ -169,7 +175,7 @@ json_route(struct buf *b, const struct mst_ro *ro,
 	buf_puts(b, ",\"window_s\":");
 	mst_json_num(b, (double)rr->rr_window / CD_NS_PER_S);
 	json_rollout(b, rr);
-	json_clusters(b, rr, fig);
+	json_clusters(b, ro, rr, fig);
 	json_deltas(b, rr, fig);
 	buf_puts(b, "}");
 }

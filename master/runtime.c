@@ -413,7 +413,7 @@ mst_runtime_publish(struct shm *shm, const struct cd_conf *conf,
 	const struct cd_route *rt;
 	struct shm_split *sp;
 	uint32_t w[CD_MAX_WEIGHTED];
-	size_t v, r, wrote = 0;
+	size_t v, r, i, wrote = 0;
 
 	for (v = 0; v < l->l_nvhosts; v++)
 		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++) {
@@ -424,6 +424,14 @@ mst_runtime_publish(struct shm *shm, const struct cd_conf *conf,
 				    rf_index]], mst_runtime_fraction(rn, ad,
 				    &rt->rt_match.rm_fraction),
 				    memory_order_relaxed);
+			for (i = 0; i < rt->rt_nmirror; i++)
+				if (rt->rt_mirror[i].mp_fraction.rf_set)
+					atomic_store_explicit(
+					    &shm->fractions.sf_v[pl->pl_fraction[
+					    rt->rt_mirror[i].mp_fraction.
+					    rf_index]], mst_runtime_fraction(rn,
+					    ad, &rt->rt_mirror[i].mp_fraction),
+					    memory_order_relaxed);
 			if (rt->rt_action != CD_RA_WEIGHTED)
 				continue;
 			if (!mst_runtime_weights(rn, ad, rt, w))

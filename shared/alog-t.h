@@ -13,6 +13,7 @@
 #ifndef CANARYD_SHARED_ALOG_T_H
 #define CANARYD_SHARED_ALOG_T_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +69,48 @@ struct alog_fmt {
 	struct alog_tok	*f_toks;
 	size_t		 f_ntoks;
 	unsigned int	 f_needs;	/* ALOG_N_* */
+};
+
+/*
+ * An access log's line layout (SubstitutionFormatString): Envoy's default
+ * line, a text format, or a JSON object.  A JSON layout is a flat list of
+ * items in document order: objects open and close around their members,
+ * each member a key with a format, or with a literal JSON value (a
+ * number, true, false, null as written).
+ */
+enum alog_layout_kind {
+	ALOG_L_DEFAULT,		/* Envoy's default line */
+	ALOG_L_TEXT,		/* lo_text, a '\n' added when it has none */
+	ALOG_L_JSON,		/* lo_items */
+};
+
+enum alog_jkind {
+	ALOG_J_OPEN,		/* "key":{ (no key: the top object) */
+	ALOG_J_CLOSE,		/* } */
+	ALOG_J_VALUE,		/* "key":<j_fmt's value> */
+	ALOG_J_LIT,		/* "key":<j_lit as written> */
+};
+
+#define ALOG_JSON_DEPTH		16	/* nested objects */
+
+struct alog_jitem {
+	uint8_t		 j_kind;	/* enum alog_jkind */
+	const char	*j_key;		/* NULL for the top object */
+	size_t		 j_key_len;
+	struct alog_fmt	 j_fmt;		/* ALOG_J_VALUE */
+	const char	*j_lit;		/* ALOG_J_LIT */
+};
+
+struct alog_layout {
+	uint8_t		 lo_kind;	/* enum alog_layout_kind */
+	bool		 lo_omit_empty;	/* omit_empty_values */
+	bool		 lo_typed;	/* JSON: a lone command keeps its type
+					 * (a number stays one, nothing is
+					 * null); else every value is text */
+	struct alog_fmt	 lo_text;	/* ALOG_L_TEXT */
+	struct alog_jitem *lo_items;	/* ALOG_L_JSON */
+	size_t		 lo_nitems;
+	unsigned int	 lo_needs;	/* ALOG_N_* of all its formats */
 };
 
 #endif /* CANARYD_SHARED_ALOG_T_H */

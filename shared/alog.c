@@ -236,3 +236,37 @@ alog_header(const char *head, size_t len, const char *name,
 	}
 	return false;
 }
+
+/* A record field as a header value: 1, or 0 when it is absent. */
+static int
+alog_rec_str(const struct alog_str *s, struct alog_str *v)
+{
+	*v = *s;
+	return s->a_p != NULL;
+}
+
+int
+alog_rec_req(const struct alog_rec *r, const char *name, size_t len,
+    struct alog_str *v)
+{
+#define IS(s)	(len == sizeof(s) - 1 && memcmp(name, s, len) == 0)
+	if (IS(":path"))
+		return alog_rec_str(&r->ar_path, v);
+	if (IS(":method"))
+		return alog_rec_str(&r->ar_method, v);
+	if (IS(":authority") || IS("host"))
+		return alog_rec_str(&r->ar_authority, v);
+	if (IS(":scheme")) {
+		v->a_p = "http";
+		v->a_len = 4;
+		return 1;
+	}
+	if (IS("x-forwarded-for"))
+		return alog_rec_str(&r->ar_xff, v);
+	if (IS("user-agent"))
+		return alog_rec_str(&r->ar_ua, v);
+	if (IS("x-request-id"))
+		return alog_rec_str(&r->ar_rid, v);
+#undef IS
+	return -1;
+}

@@ -26,6 +26,13 @@
 struct cd_arena;
 
 #define ALOG_LINE_MAX		PIPE_BUF	/* 4096 on Linux */
+/*
+ * A worker's line to the master starts with one tag byte: ALOG_TAG_BASE
+ * plus the mask of the listener's access logs it goes to (bit i:
+ * access_log[i]); the master drops the tag.  A line is then at most
+ * ALOG_LINE_MAX + 1 bytes.
+ */
+#define ALOG_TAG_BASE		'A'
 
 /*
  * Envoy's response flags (the short form); the bit order is the order
@@ -120,6 +127,16 @@ size_t		 alog_addr(char *dst, size_t cap, int af, const void *addr,
 bool		 alog_header(const char *head, size_t len, const char *name,
 		    struct alog_str *val);
 
+/*
+ * %REQ(name)% of the request headers a record holds itself (name lower
+ * case): the pseudo-headers :path, :method, :authority (and host),
+ * :scheme, and x-forwarded-for, user-agent, x-request-id.  1 with *v
+ * set, 0 when the record has no value for it, -1 when name is none of
+ * them (the caller looks elsewhere).
+ */
+int		 alog_rec_req(const struct alog_rec *, const char *name,
+		    size_t len, struct alog_str *v);
+
 /* ---- substitution formats (alog_fmt.c) ------------------------------ */
 
 #define ALOG_FMT_MAX_TOKS	64	/* commands and texts in one format */
@@ -158,5 +175,17 @@ struct alog_src {
  */
 size_t		 alog_fmt_eval(char *dst, size_t cap, const struct alog_fmt *f,
 		    const struct alog_src *src, int flags);
+
+/*
+ * One access log line of layout lo for src, its '\n' included, into
+ * dst[0, cap) (cap >= ALOG_LINE_MAX); returns its length, less than
+ * ALOG_LINE_MAX (a tag byte goes before it).  A text line longer than that is cut; a newline inside
+ * it becomes a space (one request, one line).  A JSON line that would
+ * not fit is written again with every string value cut to
+ * ALOG_JSON_CUT bytes, so it stays valid JSON.  Never allocates.
+ */
+#define ALOG_JSON_CUT	64
+size_t		 alog_layout_line(char *dst, size_t cap,
+		    const struct alog_layout *lo, const struct alog_src *src);
 
 #endif /* CANARYD_SHARED_ALOG_H */

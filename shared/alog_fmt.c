@@ -21,6 +21,7 @@
 
 #include "alog.h"
 #include "arena.h"
+#include "log.h"
 
 /* Argument rules of a command. */
 #define ARG_NONE	0
@@ -625,4 +626,217 @@ alog_fmt_eval(char *dst, size_t cap, const struct alog_fmt *f,
 	for (i = 0; i < f->f_ntoks; i++)
 		fmt_one(&o, &f->f_toks[i], src, flags);
 	return o.o_over ? (size_t)-1 : (size_t)(o.o_p - dst);
+}
+
+/* ---- whole lines: text and JSON layouts --------------------------------- */
+
+/* s[0, n) as the inside of a JSON string: quotes, backslashes and
+ * control bytes escaped, bytes that are not UTF-8 as U+FFFD. */
+static void
+out_json_chars(struct fmt_out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	char esc[8];
+	size_t k, i;
+
+	while (p < e && !o->o_over) {
+		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+			out_put(o, (const char *)p++, 1);
+			continue;
+		}
+		if (*p < 0x80) {
+			esc[0] = '\\';
+			if (*p == '"' || *p == '\\') {
+				esc[1] = (char)*p;
+				out_put(o, esc, 2);
+			} else if (*p == '\n' || *p == '\t' || *p == '\r') {
+				esc[1] = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
+				out_put(o, esc, 2);
+			} else {
+				memcpy(esc + 1, "u00", 3);
+				esc[4] = hex[*p >> 4];
+				esc[5] = hex[*p & 15];
+				out_put(o, esc, 6);
+			}
+			p++;
+			continue;
+		}
+		/* a UTF-8 sequence: its length from the lead byte */
+		k = *p >= 0xf0 && *p < 0xf5 ? 4 : *p >= 0xe0 ? 3 :
+		    *p >= 0xc2 && *p < 0xe0 ? 2 : 0;
+		for (i = 1; k > 0 && i < k; i++)
+			if (p + i >= e || (p[i] & 0xc0) != 0x80)
+				k = 0;
+		if (k == 0) {
+			out_put(o, "\\ufffd", 6);
+			p++;
+		} else {
+			out_put(o, (const char *)p, k);
+			p += k;
+		}
+	}
+}
+
+static void
+out_json_str(struct fmt_out *o, const char *s, size_t n, size_t cut)
+{
+	out_put(o, "\"", 1);
+	out_json_chars(o, s, n < cut ? n : cut);
+	out_put(o, "\"", 1);
+}
+
+/* Commands whose value is a number (Envoy types them so in JSON). */
+static bool
+fmt_is_number(uint8_t cmd)
+{
+	switch (cmd) {
+	case ALOG_C_RESPONSE_CODE:
+	case ALOG_C_BYTES_RECEIVED:
+	case ALOG_C_BYTES_SENT:
+	case ALOG_C_DURATION:
+	case ALOG_C_CONNECTION_ID:
+	case ALOG_C_UPSTREAM_PORT:
+	case ALOG_C_REMOTE_PORT:
+	case ALOG_C_DIRECT_PORT:
+	case ALOG_C_LOCAL_PORT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * One JSON value of format f: a lone command keeps its type when typed
+ * (a number, a string, or null when it has no value); anything else is
+ * a string, a missing value in it "-" ("" with omit_empty).  False when
+ * the value is null.
+ */
+static bool
+fmt_json_value(struct fmt_out *o, const struct alog_fmt *f,
+    const struct alog_src *src, bool typed, bool omit_empty, size_t cut)
+{
+	char tmp[ALOG_LINE_MAX];
+	struct fmt_out t = { tmp, tmp + sizeof(tmp), false };
+	const struct alog_tok *tk = f->f_ntoks == 1 ? &f->f_toks[0] : NULL;
+	struct alog_str v = { NULL, 0 };
+	size_t i;
+
+	if (typed && tk != NULL && tk->t_cmd != ALOG_C_TEXT) {
+		if (fmt_is_number(tk->t_cmd)) {
+			/* a port that is not there prints "-": null */
+			fmt_one(&t, tk, src, 0);
+			for (i = 0; tmp + i < t.o_p; i++)
+				if (tmp[i] < '0' || tmp[i] > '9')
+					return false;
+			if (t.o_p == tmp)
+				return false;
+			out_put(o, tmp, (size_t)(t.o_p - tmp));
+			return true;
+		}
+		if (tk->t_cmd != ALOG_C_START_TIME &&
+		    tk->t_cmd != ALOG_C_RESPONSE_FLAGS && !fmt_str(tk, src, &v))
+			return false;
+		fmt_one(&t, tk, src, 0);
+		out_json_str(o, tmp, (size_t)(t.o_p - tmp), cut);
+		return true;
+	}
+	for (i = 0; i < f->f_ntoks; i++)
+		fmt_one(&t, &f->f_toks[i], src, omit_empty ? ALOG_F_OMIT_EMPTY :
+		    0);
+	out_json_str(o, tmp, (size_t)(t.o_p - tmp), cut);
+	return true;
+}
+
+/* The JSON object of lo, string values cut to cut bytes. */
+static void
+fmt_json_line(struct fmt_out *o, const struct alog_layout *lo,
+    const struct alog_src *src, size_t cut)
+{
+	bool comma[ALOG_JSON_DEPTH + 1];
+	const struct alog_jitem *it;
+	char *mark;
+	size_t i, d = 0;
+
+	comma[0] = false;
+	for (i = 0; i < lo->lo_nitems && !o->o_over; i++) {
+		it = &lo->lo_items[i];
+		if (it->j_kind == ALOG_J_CLOSE) {
+			out_put(o, "}", 1);
+			if (d > 0)
+				d--;
+			comma[d] = true;
+			continue;
+		}
+		mark = o->o_p;
+		if (it->j_key != NULL) {
+			if (comma[d])
+				out_put(o, ",", 1);
+			out_json_str(o, it->j_key, it->j_key_len, SIZE_MAX);
+			out_put(o, ":", 1);
+		}
+		switch (it->j_kind) {
+		case ALOG_J_OPEN:
+			out_put(o, "{", 1);
+			if (d < ALOG_JSON_DEPTH)
+				d++;
+			comma[d] = false;
+			continue;
+		case ALOG_J_LIT:
+			out_put(o, it->j_lit, strlen(it->j_lit));
+			break;
+		default:
+			if (!fmt_json_value(o, &it->j_fmt, src, lo->lo_typed,
+			    lo->lo_omit_empty, cut)) {
+				if (lo->lo_omit_empty) {
+					o->o_p = mark;	/* the key goes too */
+					continue;
+				}
+				out_put(o, "null", 4);
+			}
+			break;
+		}
+		comma[d] = true;
+	}
+}
+
+size_t
+alog_layout_line(char *dst, size_t cap, const struct alog_layout *lo,
+    const struct alog_src *src)
+{
+	/* its '\n' and a tag byte still fit one atomic pipe write */
+	struct fmt_out o = { dst, dst + ALOG_LINE_MAX - 2, false };
+	size_t i, n;
+
+	CD_ASSERT(cap >= ALOG_LINE_MAX);
+	switch (lo->lo_kind) {
+	case ALOG_L_DEFAULT:
+		return alog_format(dst, cap, src->as_rec);
+	case ALOG_L_TEXT:
+		for (i = 0; i < lo->lo_text.f_ntoks; i++)
+			fmt_one(&o, &lo->lo_text.f_toks[i], src,
+			    lo->lo_omit_empty ? ALOG_F_OMIT_EMPTY : 0);
+		n = (size_t)(o.o_p - dst);
+		for (i = 0; i + 1 < n; i++)
+			if (dst[i] == '\n' || dst[i] == '\r')
+				dst[i] = ' ';
+		if (n == 0 || dst[n - 1] != '\n')
+			dst[n++] = '\n';
+		return n;
+	default:
+		fmt_json_line(&o, lo, src, SIZE_MAX);
+		if (o.o_over) {
+			o.o_p = dst;
+			o.o_over = false;
+			fmt_json_line(&o, lo, src, ALOG_JSON_CUT);
+		}
+		if (o.o_over) {
+			o.o_p = dst;
+			o.o_over = false;
+			out_put(&o, "{\"canaryd\":\"line too long\"}", 27);
+		}
+		n = (size_t)(o.o_p - dst);
+		dst[n++] = '\n';
+		return n;
+	}
 }

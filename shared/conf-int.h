@@ -292,7 +292,6 @@ struct cw {
 #define NO_FILTER_CFG	"canaryd runs no HTTP filter but the router, so " \
 	"there is nothing to configure per route; remove it"
 #define NO_GRPC		"canaryd does not speak gRPC; remove it"
-#define NO_MIRROR	"canaryd does not mirror requests; remove it"
 #define NO_EXTENSION	"canaryd loads no extensions; remove it"
 
 /*
@@ -345,6 +344,7 @@ extern const struct conf_msg	conf_msg_redirect;
 extern const struct conf_msg	conf_msg_direct;
 extern const struct conf_msg	conf_msg_layered_runtime;	/* conf_runtime.c */
 extern const struct conf_msg	conf_msg_runtime_fraction;
+extern const struct conf_msg	conf_msg_mirror;	/* conf_route.c */
 
 /*
  * The four header mutation lists of a message whose target T holds a
@@ -529,6 +529,9 @@ void	conf_hdr_levels(struct cd_listener *l);
  * at node n, else an error; the route action's rewrites, checked once
  * it is walked (n: the RouteAction). */
 bool	conf_text_ok(struct cw *, yaml_node_t *n, const char *s);
+/* A DataSource's environment_variable node v: its value now (rendered),
+ * or NULL after an error. */
+const char *conf_get_env(struct cw *, yaml_node_t *v);
 void	conf_rewrite_check(struct cw *, yaml_node_t *n, struct cd_route *);
 
 #endif /* CANARYD_SHARED_CONF_INT_H */

@@ -36,6 +36,8 @@
 #define CD_NAME_MAX		128	/* cluster, route, vhost names incl. NUL */
 #define CD_HOSTNAME_MAX		256	/* DNS names incl. NUL */
 #define CD_MAX_ACCESS_LOGS	4	/* HCM access_log entries */
+#define CD_ALOG_MAX_HDRS	16	/* headers access log formats name,
+					 * request and response each */
 #define CD_MAX_FRACTIONS	128	/* routes with runtime_fraction */
 #define CD_MAX_RUNTIME_LAYERS	8
 
@@ -49,6 +51,16 @@ struct cd_pos {
 	const char	*p_file;	/* conf's copy of the path */
 	int		 p_line;	/* 1-based */
 	int		 p_col;		/* 1-based */
+};
+
+/*
+ * An access logger: the file it writes (FileAccessLog's path;
+ * "/dev/stdout" or "/dev/stderr" for the stream loggers) and its line
+ * layout (NULL: Envoy's default line).
+ */
+struct cd_alog {
+	char			*al_path;	/* first: the loggers write it */
+	struct alog_layout	*al_layout;
 };
 
 /* ---- header mutations ------------------------------------------------ */
@@ -309,6 +321,19 @@ struct cd_hash_policy {
 
 #define CD_MAX_HASH_POLICIES	8
 
+/*
+ * RouteAction.RequestMirrorPolicy: a share of the route's requests is
+ * also sent to mp_cluster, its answer discarded (worker/shadow.h).
+ */
+#define CD_MAX_MIRRORS		4	/* policies per route */
+
+struct cd_mirror {
+	int			 mp_cluster;
+	struct cd_fraction	 mp_fraction;	/* !rf_set: every request */
+	bool			 mp_no_suffix;	/* host without "-shadow" */
+	char			*mp_host;	/* host_rewrite_literal, or NULL */
+};
+
 struct cd_route {
 	char			*rt_name;	/* may be NULL */
 	struct cd_pos		 rt_pos;
@@ -316,6 +341,10 @@ struct cd_route {
 	enum cd_route_action	 rt_action;
 
 	int			 rt_cluster;	/* CD_RA_CLUSTER */
+	/* request_mirror_policies: the route's, else its virtual host's,
+	 * else the route configuration's (the most specific non-empty) */
+	struct cd_mirror	*rt_mirror;
+	size_t			 rt_nmirror;
 
 	struct cd_weighted_cluster *rt_wc;	/* CD_RA_WEIGHTED */
 	size_t			 rt_nwc;
@@ -372,6 +401,8 @@ struct cd_vhost {
 	struct cd_route		*vh_routes;
 	size_t			 vh_nroutes;
 	struct cd_retry_policy	 vh_retry;
+	struct cd_mirror	*vh_mirror;
+	size_t			 vh_nmirror;
 	struct cd_hdr_mut	 vh_hdrs;
 };
 
@@ -402,6 +433,8 @@ struct cd_listener {
 	struct cd_vhost		*l_vhosts;
 	size_t			 l_nvhosts;
 	struct cd_hdr_mut	 l_hdrs;	/* the route configuration's */
+	struct cd_mirror	*l_mirror;	/* request_mirror_policies */
+	size_t			 l_nmirror;
 	bool			 l_most_specific_hdrs;	/* most_specific_header_
 							 * mutations_wins */
 	char			*l_server_name;	/* default "canaryd" */
@@ -425,12 +458,17 @@ struct cd_listener {
 	bool			 l_strip_any_host_port;
 	enum cd_underscores_action l_headers_with_underscores;	/* ALLOW */
 	/*
-	 * access_log: one path per entry, in file order (FileAccessLog's
-	 * path; "/dev/stdout" or "/dev/stderr" for the stream loggers).
-	 * Every line goes to each of them; none: no access log at all.
+	 * access_log: one entry per logger, in file order; none: no access
+	 * log at all.  The headers their formats read besides those the
+	 * default line has (lower case): a worker keeps their values for
+	 * the line, written when the request ends.
 	 */
-	char			*l_access_logs[CD_MAX_ACCESS_LOGS];
+	struct cd_alog		 l_access_logs[CD_MAX_ACCESS_LOGS];
 	size_t			 l_naccess_logs;
+	const char		*l_alog_req[CD_ALOG_MAX_HDRS];
+	size_t			 l_alog_nreq;
+	const char		*l_alog_resp[CD_ALOG_MAX_HDRS];
+	size_t			 l_alog_nresp;
 };
 
 /* ---- clusters --------------------------------------------------------- */
@@ -554,7 +592,7 @@ struct cd_cluster {
 struct cd_admin {
 	bool			 a_set;
 	struct cd_sockaddr_conf	 a_addr;
-	char			*a_access_log_path;	/* may be NULL */
+	struct cd_alog		 a_log;		/* al_path may be NULL */
 };
 
 /* ---- runtime ----------------------------------------------------------- */

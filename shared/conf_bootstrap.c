@@ -17,14 +17,18 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
+#include "alog.h"
 #include "arena.h"
 #include "conf.h"
 #include "cidr.h"
@@ -32,16 +36,379 @@
 
 /* ---- access loggers --------------------------------------------------- */
 
-#define NO_LOG_FORMAT	"canaryd writes Envoy's default access log format; " \
-	"remove it"
+#define LOG_JSON_ITEMS	256	/* keys and objects of a json_format */
+
+/* The layout of logger al, made on first use. */
+static struct alog_layout *
+log_layout(struct cw *w, struct cd_alog *al)
+{
+	if (al->al_layout == NULL && (al->al_layout = arena_alloc(w->w_arena,
+	    sizeof(*al->al_layout))) == NULL)
+		conf_oom(w);
+	return al->al_layout;
+}
+
+/* Header names the worker keeps for the lines (not those the default
+ * line keeps anyway). */
+static void
+log_hdr_note(struct cw *w, yaml_node_t *n, const struct alog_tok *t,
+    const char *name, size_t len)
+{
+	static const char *const have_req[] = { ":path", ":method",
+	    ":authority", ":scheme", "host", "x-forwarded-for", "user-agent",
+	    "x-request-id", NULL };
+	static const char *const have_resp[] = {
+	    "x-envoy-upstream-service-time", NULL };
+	struct cd_listener *l = w->w_listener;
+	const char *const *have = t->t_cmd == ALOG_C_REQ ? have_req : have_resp;
+	const char **v;
+	size_t *nv, i;
+
+	if (l == NULL || name == NULL)
+		return;
+	for (i = 0; have[i] != NULL; i++)
+		if (strlen(have[i]) == len && memcmp(have[i], name, len) == 0)
+			return;
+	v = t->t_cmd == ALOG_C_REQ ? l->l_alog_req : l->l_alog_resp;
+	nv = t->t_cmd == ALOG_C_REQ ? &l->l_alog_nreq : &l->l_alog_nresp;
+	for (i = 0; i < *nv; i++)
+		if (strlen(v[i]) == len && memcmp(v[i], name, len) == 0)
+			return;
+	if (*nv == CD_ALOG_MAX_HDRS) {
+		conf_err(w, n, "the access log formats name more than %d "
+		    "%s headers (CD_ALOG_MAX_HDRS); log fewer", CD_ALOG_MAX_HDRS,
+		    t->t_cmd == ALOG_C_REQ ? "request" : "response");
+		return;
+	}
+	v[(*nv)++] = name;
+}
+
+/* Format s (node n) compiled into f; errors say where in s. */
+static int
+log_fmt(struct cw *w, yaml_node_t *n, const char *s, struct alog_fmt *f,
+    unsigned int *needs)
+{
+	const char *why;
+	size_t at, i;
+
+	if (alog_fmt_parse(w->w_arena, s, strlen(s), f, &why, &at) == -1) {
+		conf_err(w, n, "bad format at byte %zu (\"%.*s\"): %s", at + 1,
+		    CONF_QUOTE_MAX / 2, s + at, why);
+		return -1;
+	}
+	*needs |= f->f_needs;
+	for (i = 0; i < f->f_ntoks; i++) {
+		if (f->f_toks[i].t_cmd != ALOG_C_REQ &&
+		    f->f_toks[i].t_cmd != ALOG_C_RESP)
+			continue;
+		log_hdr_note(w, n, &f->f_toks[i], f->f_toks[i].t_s,
+		    f->f_toks[i].t_len);
+		log_hdr_note(w, n, &f->f_toks[i], f->f_toks[i].t_alt,
+		    f->f_toks[i].t_alt_len);
+	}
+	return 0;
+}
+
+/* A text format s at node n for layout lo. */
+static void
+log_text_set(struct cw *w, yaml_node_t *n, struct alog_layout *lo,
+    const char *s)
+{
+	if (lo == NULL)
+		return;
+	if (log_fmt(w, n, s, &lo->lo_text, &lo->lo_needs) == 0)
+		lo->lo_kind = ALOG_L_TEXT;
+}
+
+/* A JSON layout being built. */
+struct log_json {
+	struct alog_jitem	 j_items[LOG_JSON_ITEMS];
+	size_t			 j_n;
+};
+
+static struct alog_jitem *
+log_json_item(struct cw *w, yaml_node_t *n, struct log_json *j,
+    uint8_t kind)
+{
+	struct alog_jitem *it;
+
+	if (j->j_n == LOG_JSON_ITEMS) {
+		if (j->j_n++ == LOG_JSON_ITEMS)
+			conf_err(w, n, "more than %d keys and objects; log "
+			    "fewer", LOG_JSON_ITEMS);
+		return NULL;
+	}
+	it = &j->j_items[j->j_n++];
+	memset(it, 0, sizeof(*it));
+	it->j_kind = kind;
+	return it;
+}
+
+/* A plain YAML scalar JSON takes as it is: a number, true, false, null. */
+static bool
+log_json_literal(const yaml_node_t *v)
+{
+	const char *s = conf_sval(v);
+
+	if (!conf_is_plain(v))
+		return false;
+	return conf_is_json_number(s, conf_slen(v)) || strcmp(s, "true") == 0 ||
+	    strcmp(s, "false") == 0 || strcmp(s, "null") == 0;
+}
+
+/* Item it's key: key node k's text, kept past the YAML document. */
+static void
+log_json_key(struct cw *w, struct alog_jitem *it, yaml_node_t *k)
+{
+	if ((it->j_key = arena_strndup(w->w_arena, conf_sval(k),
+	    conf_slen(k))) == NULL)
+		conf_oom(w);
+	it->j_key_len = conf_slen(k);
+}
+
+/* The members of mapping n (a Struct) at depth d. */
+static void
+log_json_walk(struct cw *w, yaml_node_t *n, struct log_json *j,
+    struct alog_layout *lo, int d)
+{
+	yaml_node_pair_t *p;
+	yaml_node_t *k, *v;
+	struct alog_jitem *it;
+	size_t old;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		conf_err(w, n, "want a mapping of keys to formats");
+		return;
+	}
+	if (d > ALOG_JSON_DEPTH) {
+		conf_err(w, n, "objects nested more than %d deep; flatten "
+		    "them", ALOG_JSON_DEPTH);
+		return;
+	}
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top &&
+	    !w->w_stop; p++) {
+		k = conf_node(w, p->key);
+		v = conf_node(w, p->value);
+		if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE) {
+			conf_err(w, n, "want text keys");
+			continue;
+		}
+		old = conf_path_pushn(w, conf_sval(k), conf_slen(k));
+		if (v->type == YAML_MAPPING_NODE) {
+			if ((it = log_json_item(w, v, j, ALOG_J_OPEN)) !=
+			    NULL)
+				log_json_key(w, it, k);
+			log_json_walk(w, v, j, lo, d + 1);
+			(void)log_json_item(w, v, j, ALOG_J_CLOSE);
+		} else if (v->type != YAML_SCALAR_NODE) {
+			conf_err(w, v, "a list cannot be a value of the "
+			    "format; give each value a key of its own");
+		} else if ((it = log_json_item(w, v, j, ALOG_J_VALUE)) !=
+		    NULL) {
+			log_json_key(w, it, k);
+			if (log_json_literal(v)) {
+				it->j_kind = ALOG_J_LIT;
+				if ((it->j_lit = arena_strdup(w->w_arena,
+				    conf_sval(v))) == NULL)
+					conf_oom(w);
+			} else
+				(void)log_fmt(w, v, conf_sval(v), &it->j_fmt,
+				    &lo->lo_needs);
+		}
+		conf_path_pop(w, old);
+	}
+}
+
+/* A json_format Struct at node v into lo; typed: a lone command keeps
+ * its type. */
+static void
+log_json_set(struct cw *w, yaml_node_t *v, struct alog_layout *lo,
+    bool typed)
+{
+	struct log_json *j;
+
+	conf_json_yaml(w, v, 0);
+	if (lo == NULL || (j = calloc(1, sizeof(*j))) == NULL) {
+		if (lo != NULL)
+			conf_oom(w);
+		return;
+	}
+	(void)log_json_item(w, v, j, ALOG_J_OPEN);
+	log_json_walk(w, v, j, lo, 1);
+	(void)log_json_item(w, v, j, ALOG_J_CLOSE);
+	if (j->j_n <= LOG_JSON_ITEMS && (lo->lo_items = arena_allocarray(
+	    w->w_arena, j->j_n, sizeof(*lo->lo_items))) == NULL)
+		conf_oom(w);
+	else if (j->j_n <= LOG_JSON_ITEMS) {
+		memcpy(lo->lo_items, j->j_items, j->j_n * sizeof(*j->j_items));
+		lo->lo_nitems = j->j_n;
+		lo->lo_kind = ALOG_L_JSON;
+		lo->lo_typed = typed;
+	}
+	free(j);
+}
+
+/* SubstitutionFormatString.text_format, and FileAccessLog.format */
+static void
+fn_log_text(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	char *s;
+
+	(void)f;
+	conf_json_yaml(w, v, 0);
+	if ((s = conf_get_str(w, v, 0, ALOG_FMT_MAX_LEN)) != NULL)
+		log_text_set(w, v, base, s);
+}
+
+static void
+fn_file_log_text(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	fn_log_text(w, f, v, log_layout(w, base));
+}
+
+/* SubstitutionFormatString.json_format: typed */
+static void
+fn_log_json(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	(void)f;
+	log_json_set(w, v, base, true);
+}
+
+/* FileAccessLog's deprecated json_format: every value a string */
+static void
+fn_file_log_json(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	(void)f;
+	log_json_set(w, v, log_layout(w, base), false);
+}
+
+static void
+fn_file_log_typed_json(struct cw *w, const struct conf_field *f,
+    yaml_node_t *v, void *base)
+{
+	(void)f;
+	log_json_set(w, v, log_layout(w, base), true);
+}
+
+/* text_format_source.filename: the format, read when the file loads */
+static void
+fn_log_file(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	char *path, buf[ALOG_FMT_MAX_LEN + 1];
+	ssize_t got = 1;
+	size_t n = 0;
+	int fd;
+
+	(void)f;
+	conf_json_yaml(w, v, 0);
+	if ((path = conf_get_str(w, v, CF_NONEMPTY, PATH_MAX)) == NULL)
+		return;
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		conf_err(w, v, "cannot open \"%s\": %s", path, strerror(errno));
+		return;
+	}
+	while (n < sizeof(buf) && (got = read(fd, buf + n,
+	    sizeof(buf) - n)) > 0)
+		n += (size_t)got;
+	close(fd);
+	if (got == -1)
+		conf_err(w, v, "cannot read \"%s\": %s", path, strerror(errno));
+	else if (n > ALOG_FMT_MAX_LEN || memchr(buf, '\0', n) != NULL)
+		conf_err(w, v, "\"%s\": want a text format of at most %d "
+		    "bytes", path, ALOG_FMT_MAX_LEN);
+	else {
+		buf[n] = '\0';
+		log_text_set(w, v, base, buf);
+	}
+}
+
+/* text_format_source.environment_variable: read when the file loads */
+static void
+fn_log_env(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	const char *val;
+
+	(void)f;
+	if ((val = conf_get_env(w, v)) == NULL)
+		return;
+	if (strlen(val) > ALOG_FMT_MAX_LEN)
+		conf_err(w, v, "the environment variable's value is over %d "
+		    "bytes; want a shorter format", ALOG_FMT_MAX_LEN);
+	else
+		log_text_set(w, v, base, val);
+}
+
+/* envoy.config.core.v3.DataSource, as a text format's source */
+static const struct conf_field log_source_fields[] = {
+	{ "filename", CK_FN, 0, 1, .f_fn = fn_log_file, .f_like = CK_STR,
+	    .f_note = "read when the configuration loads" },
+	{ "inline_bytes", CK_REJECT, 0, 1, .f_why = "canaryd reads formats "
+	    "as text; write the format in inline_string" },
+	{ "inline_string", CK_FN, 0, 1, .f_fn = fn_log_text,
+	    .f_like = CK_STR },
+	{ "environment_variable", CK_FN, 0, 1, .f_fn = fn_log_env,
+	    .f_like = CK_STR, .f_note = "read when the configuration loads" },
+	{ "watched_directory", CK_REJECT, 0, .f_why = "canaryd reads a "
+	    "format when the configuration loads; send SIGHUP after "
+	    "changing the file" },
+	F_END
+};
+static const struct conf_msg msg_log_source = { "DataSource",
+    log_source_fields, NULL, NULL };
+
+/* envoy.config.core.v3.SubstitutionFormatString, into a layout */
+static const struct conf_field log_format_fields[] = {
+	{ "text_format", CK_FN, CF_REQUIRED, 1, .f_fn = fn_log_text,
+	    .f_like = CK_STR, .f_note = "deprecated; a line without a "
+	    "final newline gets one" },
+	{ "json_format", CK_FN, 0, 1, .f_fn = fn_log_json,
+	    .f_like = CK_STRUCT, .f_note = "a lone command keeps its type: "
+	    "numbers are numbers, a missing value is null" },
+	{ "text_format_source", CK_MSG, 0, 1, .f_msg = &msg_log_source,
+	    .f_note = "a line without a final newline gets one" },
+	{ "omit_empty_values", CK_BOOL, 0, AT(struct alog_layout,
+	    lo_omit_empty) },
+	{ "content_type", CK_IGNORE, 0, .f_why = "it types local reply "
+	    "bodies; an access log line has no content type" },
+	{ "formatters", CK_REJECT, 0, .f_why = "canaryd loads no formatter "
+	    "extensions; use the commands canaryd-envoy(7) lists" },
+	{ "json_format_options", CK_IGNORE, 0, .f_why = "canaryd writes the "
+	    "keys in the order of the configuration" },
+	F_END
+};
+static const struct conf_msg msg_log_format = { "SubstitutionFormatString",
+    log_format_fields, NULL, NULL };
+
+/* A logger's log_format: its layout, made here. */
+static void
+fn_log_format(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	struct alog_layout *lo;
+
+	if ((lo = log_layout(w, base)) != NULL)
+		conf_walk_msg(w, v, f->f_msg, lo, NULL);
+}
 
 /* envoy.extensions.access_loggers.file.v3.FileAccessLog */
 static const struct conf_field file_log_fields[] = {
 	{ "path", CK_STR, CF_REQUIRED | CF_NONEMPTY, .f_off = 0 },
-	{ "format", CK_REJECT, 0, .f_why = NO_LOG_FORMAT },
-	{ "json_format", CK_REJECT, 0, .f_why = NO_LOG_FORMAT },
-	{ "typed_json_format", CK_REJECT, 0, .f_why = NO_LOG_FORMAT },
-	{ "log_format", CK_REJECT, 0, .f_why = NO_LOG_FORMAT },
+	{ "format", CK_FN, 0, 1, .f_fn = fn_file_log_text, .f_like = CK_STR,
+	    .f_note = "deprecated: log_format.text_format_source" },
+	{ "json_format", CK_FN, 0, 1, .f_fn = fn_file_log_json,
+	    .f_like = CK_STRUCT, .f_note = "deprecated: every value is "
+	    "written as a string" },
+	{ "typed_json_format", CK_FN, 0, 1, .f_fn = fn_file_log_typed_json,
+	    .f_like = CK_STRUCT, .f_note = "deprecated: "
+	    "log_format.json_format" },
+	{ "log_format", CK_FN, 0, 1, .f_fn = fn_log_format, .f_like = CK_MSG,
+	    .f_msg = &msg_log_format },
 	F_END
 };
 static const struct conf_msg msg_file_log = { "FileAccessLog",
@@ -49,7 +416,8 @@ static const struct conf_msg msg_file_log = { "FileAccessLog",
 
 /* StdoutAccessLog and StderrAccessLog: the process's own stream */
 static const struct conf_field stream_log_fields[] = {
-	{ "log_format", CK_REJECT, 0, .f_why = NO_LOG_FORMAT },
+	{ "log_format", CK_FN, 0, 1, .f_fn = fn_log_format, .f_like = CK_MSG,
+	    .f_msg = &msg_log_format },
 	F_END
 };
 
@@ -119,8 +487,8 @@ fn_access_log(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 {
 	struct cd_admin *a = base;
 
-	/* the logger tables write into a char * slot: the admin's path */
-	conf_walk_one(w, f, v, &a->a_access_log_path, sizeof(char *),
+	/* the logger tables write into a struct cd_alog */
+	conf_walk_one(w, f, v, &a->a_log, sizeof(a->a_log),
 	    "canaryd supports one admin access log; remove the others",
 	    NULL);
 }
@@ -130,7 +498,7 @@ _Static_assert(offsetof(struct cd_admin, a_set) == 0,
 
 static const struct conf_field admin_fields[] = {
 	{ "access_log_path", CK_STR, CF_NONEMPTY, 1,
-	    AT(struct cd_admin, a_access_log_path) },
+	    AT(struct cd_admin, a_log.al_path) },
 	{ "profile_path", CK_IGNORE, 0, .f_why = "canaryd has no CPU "
 	    "profiler" },
 	{ "address", CK_MSG, CF_REQUIRED, .f_msg = &conf_msg_address,

@@ -424,7 +424,7 @@ static const struct conf_field hcm_fields[] = {
 	{ "access_log", CK_ARR, 0, .f_items = CD_MAX_ACCESS_LOGS,
 	    .f_why = "(CD_MAX_ACCESS_LOGS)", .f_msg = &conf_msg_access_log,
 	    LIST(struct cd_listener, l_access_logs, l_naccess_logs,
-	    char *) },
+	    struct cd_alog) },
 	{ "access_log_flush_interval", CK_IGNORE, 0, .f_why = "canaryd logs "
 	    "a request when it ends" },
 	{ "flush_access_log_on_new_request", CK_IGNORE, 0, .f_why = "canaryd "

@@ -343,20 +343,28 @@ fn_body_bytes(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 	free(out);
 }
 
+const char *
+conf_get_env(struct cw *w, yaml_node_t *v)
+{
+	const char *name, *val;
+
+	conf_json_yaml(w, v, 0);
+	if ((name = conf_get_str(w, v, CF_NONEMPTY, 256)) == NULL)
+		return NULL;
+	if ((val = getenv(name)) == NULL)
+		conf_err(w, v, "environment variable %s is not set", name);
+	return val;
+}
+
 /* environment_variable: its value when the configuration loads. */
 static void
 fn_body_env(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
-	const char *name, *val;
+	const char *val;
 
 	(void)f;
-	conf_json_yaml(w, v, 0);
-	if ((name = conf_get_str(w, v, CF_NONEMPTY, 256)) == NULL)
-		return;
-	if ((val = getenv(name)) == NULL)
-		conf_err(w, v, "environment variable %s is not set", name);
-	else
+	if ((val = conf_get_env(w, v)) != NULL)
 		direct_body_set(w, base, val, strlen(val));
 }
 

@@ -617,6 +617,40 @@ static const struct conf_field hash_policy_fields[] = {
 static const struct conf_msg msg_hash_policy = { "RouteAction.HashPolicy",
     hash_policy_fields, NULL, hash_policy_done };
 
+/* ---- request_mirror_policies -------------------------------------------- */
+
+#define MP(m)	AT(struct cd_mirror, m)
+static const struct conf_field mirror_fields[] = {
+	{ "cluster", CK_CLREF, CF_REQUIRED, 1, MP(mp_cluster) },
+	{ "cluster_header", CK_REJECT, 0, .f_oneof = 1, .f_why = "canaryd "
+	    "mirrors to the clusters the route names; use cluster to name "
+	    "the cluster (one policy per cluster)" },
+	{ "runtime_fraction", CK_MSG, 0, .f_msg = &conf_msg_runtime_fraction,
+	    MP(mp_fraction), .f_defdoc = "every request",
+	    .f_note = "an exact share, like the split (Envoy draws at "
+	    "random)" },
+	{ "trace_sampled", CK_IGNORE, 0, .f_why = "canaryd traces nothing, "
+	    "so there is no span to sample" },
+	{ "disable_shadow_host_suffix_append", CK_BOOL, 0,
+	    MP(mp_no_suffix) },
+	{ "request_headers_mutations", CK_REJECT, 0, .f_why = "canaryd sends "
+	    "the mirrored request with the route's own header mutations; "
+	    "remove it, or add the headers with the route's "
+	    "request_headers_to_add" },
+	{ "host_rewrite_literal", CK_STR, CF_NONEMPTY, MP(mp_host),
+	    .f_note = "no -shadow suffix then" },
+	F_END
+};
+#undef MP
+const struct conf_msg conf_msg_mirror = { "RequestMirrorPolicy",
+    mirror_fields, NULL, NULL };
+
+#define CONF_MIRRORS(T, m, n)						\
+	{ "request_mirror_policies", CK_SEQ, 0, .f_msg = &conf_msg_mirror, \
+	    .f_items = CD_MAX_MIRRORS, .f_why = "(CD_MAX_MIRRORS)",	\
+	    LIST(T, m, n, struct cd_mirror), .f_note = "bodies past the "	\
+	    "listener's buffer limit are not mirrored" }
+
 #define RT(m)	AT(struct cd_route, m)
 static const struct conf_field weighted_fields[] = {
 	{ "clusters", CK_SEQ, CF_REQUIRED | CF_NONEMPTY,
@@ -691,7 +725,7 @@ static const struct conf_field route_action_fields[] = {
 	{ "retry_policy", CK_MSG, 0, .f_msg = &msg_retry, RT(rt_retry),
 	    .f_defdoc = "the virtual host's" },
 	{ "retry_policy_typed_config", CK_REJECT, 0, .f_why = NO_EXTENSION },
-	{ "request_mirror_policies", CK_REJECT, 0, .f_why = NO_MIRROR },
+	CONF_MIRRORS(struct cd_route, rt_mirror, rt_nmirror),
 	{ "priority", CK_REJECT, 0,
 	    .f_why = "canaryd's routes have one priority; remove it" },
 	{ "rate_limits", CK_REJECT, 0, .f_why = NO_RATELIMIT },
@@ -875,10 +909,16 @@ vhost_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 			return;
 	}
 	w->w_nvhosts++;
-	/* A route without a retry policy of its own takes its vhost's. */
-	for (i = 0; i < vh->vh_nroutes; i++)
+	/* A route without a retry policy of its own takes its vhost's,
+	 * and its mirror policies too. */
+	for (i = 0; i < vh->vh_nroutes; i++) {
 		if (!vh->vh_routes[i].rt_retry.rp_set)
 			vh->vh_routes[i].rt_retry = vh->vh_retry;
+		if (vh->vh_routes[i].rt_nmirror == 0) {
+			vh->vh_routes[i].rt_mirror = vh->vh_mirror;
+			vh->vh_routes[i].rt_nmirror = vh->vh_nmirror;
+		}
+	}
 }
 
 #define VH(m)	AT(struct cd_vhost, m)
@@ -918,7 +958,7 @@ static const struct conf_field vhost_fields[] = {
 	    "adds no x-envoy-is-timeout-retry header; remove it" },
 	{ "per_request_buffer_limit_bytes", CK_REJECT, 0, .f_why = NO_RQ_BUF },
 	{ "request_body_buffer_limit", CK_REJECT, 0, .f_why = NO_RQ_BUF },
-	{ "request_mirror_policies", CK_REJECT, 0, .f_why = NO_MIRROR },
+	CONF_MIRRORS(struct cd_vhost, vh_mirror, vh_nmirror),
 	{ "metadata", CK_IGNORE, 0, .f_why = "only filters read virtual host "
 	    "metadata, and canaryd runs none" },
 	F_END
@@ -967,7 +1007,7 @@ static const struct conf_field route_config_fields[] = {
 	{ "max_direct_response_body_size_bytes", CK_IGNORE, 0, .f_why =
 	    "canaryd sends direct_response bodies of any size" },
 	{ "cluster_specifier_plugins", CK_REJECT, 0, .f_why = NO_EXTENSION },
-	{ "request_mirror_policies", CK_REJECT, 0, .f_why = NO_MIRROR },
+	CONF_MIRRORS(struct cd_listener, l_mirror, l_nmirror),
 	{ "ignore_port_in_host_matching", CK_BOOL, 0,
 	    L(l_ignore_port_in_host_matching) },
 	{ "vhost_header", CK_REJECT, 0, .f_why = "virtual hosts match the "
@@ -983,10 +1023,24 @@ static const struct conf_field route_config_fields[] = {
 static void
 route_config_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 {
+	struct cd_listener *l = base;
+	struct cd_route *rt;
+	size_t v, r;
+
 	(void)w;
 	(void)n;
 	(void)seen;
 	conf_hdr_levels(base);
+	/* mirror policies: a route with none of its own or its virtual
+	 * host's takes the route configuration's */
+	for (v = 0; v < l->l_nvhosts; v++)
+		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++) {
+			rt = &l->l_vhosts[v].vh_routes[r];
+			if (rt->rt_nmirror == 0) {
+				rt->rt_mirror = l->l_mirror;
+				rt->rt_nmirror = l->l_nmirror;
+			}
+		}
 }
 
 const struct conf_msg conf_msg_route_config = { "RouteConfiguration",

@@ -249,6 +249,11 @@ rt_key_read(const struct cd_listener *l, const char *key)
 				    strcmp(rt->rt_wc[i].wc_runtime_key,
 				    key) == 0)
 					return true;
+			for (i = 0; i < rt->rt_nmirror; i++)
+				if (rt->rt_mirror[i].mp_fraction.rf_key !=
+				    NULL && strcmp(rt->rt_mirror[i].mp_fraction.
+				    rf_key, key) == 0)
+					return true;
 		}
 	return false;
 }

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +35,9 @@
 
 static int	schema_msg(FILE *, const struct conf_msg *, char *path,
 		    size_t plen);
+static int	schema_msg_from(FILE *, const struct conf_msg *, char *path,
+		    size_t plen, const struct conf_any *,
+		    const struct conf_any *);
 
 /* What a field's value is: a handler's says so in f_like. */
 static enum conf_kind
@@ -307,9 +311,12 @@ schema_children(FILE *fp, const struct conf_field *f, char *path,
 		return schema_msg(fp, f->f_msg, path, path_add(path, plen,
 		    "[]"));
 	if (k == CK_ANY) {
+		/* types of one Any share its path: a field an earlier type
+		 * has (the loggers' log_format) is printed once */
 		for (an = f->f_any; an->an_type != NULL; an++)
 			if (an->an_msg != NULL &&
-			    schema_msg(fp, an->an_msg, path, plen) == -1)
+			    schema_msg_from(fp, an->an_msg, path, plen,
+			    f->f_any, an) == -1)
 				return -1;
 		return 0;
 	}
@@ -323,8 +330,32 @@ schema_children(FILE *fp, const struct conf_field *f, char *path,
 	return 0;
 }
 
+/* Field name of an Any type before an in list av. */
+static bool
+schema_any_had(const struct conf_any *av, const struct conf_any *an,
+    const char *name)
+{
+	const struct conf_field *f;
+
+	for (; av < an; av++)
+		for (f = av->an_msg != NULL ? av->an_msg->m_fields : NULL;
+		    f != NULL && f->f_name != NULL; f++)
+			if (strcmp(f->f_name, name) == 0)
+				return true;
+	return false;
+}
+
 static int
 schema_msg(FILE *fp, const struct conf_msg *m, char *path, size_t plen)
+{
+	return schema_msg_from(fp, m, path, plen, NULL, NULL);
+}
+
+/* m's fields under path, but those an earlier type of av (before an)
+ * has. */
+static int
+schema_msg_from(FILE *fp, const struct conf_msg *m, char *path, size_t plen,
+    const struct conf_any *av, const struct conf_any *an)
 {
 	const struct conf_field *f;
 	char type[SCHEMA_COL], def[SCHEMA_COL], bounds[SCHEMA_COL];
@@ -333,7 +364,8 @@ schema_msg(FILE *fp, const struct conf_msg *m, char *path, size_t plen)
 	size_t n;
 
 	for (f = m->m_fields; f->f_name != NULL; f++) {
-		if (f->f_kind == CK_REJECT)
+		if (f->f_kind == CK_REJECT ||
+		    (av != NULL && schema_any_had(av, an, f->f_name)))
 			continue;
 		n = path_add(path, plen, f->f_name);
 		schema_type(f, type, sizeof(type));

@@ -109,10 +109,12 @@
 	X(CC_OD_EJECTIONS_ENFORCED_GATEWAY, "outlier_detection.ejections_enforced_consecutive_gateway_failure") \
 	X(CC_OD_EJECTIONS_DETECTED_GATEWAY, "outlier_detection.ejections_detected_consecutive_gateway_failure") \
 	/* canaryd (issue 6): requests placed here by a sticky key or an */ \
-	/* override; requests that failed here and went to the fallback */ \
+	/* override; requests that failed here and went to the fallback; */ \
+	/* mirrored requests sent here (request_mirror_policies) */	\
 	X(CC_CANARY_STICKY,	"canary.sticky")			\
 	X(CC_CANARY_OVERRIDE,	"canary.override")			\
-	X(CC_CANARY_FALLBACK,	"canary.fallback")
+	X(CC_CANARY_FALLBACK,	"canary.fallback")			\
+	X(CC_CANARY_SHADOW,	"canary.shadow")
 
 #define CD_CLUSTER_GAUGES(X)						\
 	X(CG_CX_ACTIVE,		"upstream_cx_active")			\

@@ -19,11 +19,15 @@
 int			 wrk_alog_fd = -1;
 static char		*alog_buf;
 static size_t		 alog_len;
+static unsigned int	 alog_def_mask;	/* logs in the default format */
+static unsigned int	 alog_needs;
 
 int
 wrk_alog_init(int fd)
 {
+	const struct alog_layout *lo;
 	struct stat st;
+	size_t i;
 	int fl;
 
 	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode) ||
@@ -34,8 +38,26 @@ wrk_alog_init(int fd)
 	if (alog_buf == NULL && (alog_buf = malloc(WRK_ALOG_BUF)) == NULL)
 		return -1;
 	alog_len = 0;
+	alog_def_mask = 0;
+	alog_needs = 0;
+	for (i = 0; wrk.w_l != NULL && i < wrk.w_l->l_naccess_logs; i++) {
+		lo = wrk.w_l->l_access_logs[i].al_layout;
+		if (lo == NULL || lo->lo_kind == ALOG_L_DEFAULT)
+			alog_def_mask |= 1u << i;
+		else
+			/* the cluster, route, connection id come with any */
+			alog_needs |= lo->lo_needs | ALOG_N_TIME;
+	}
+	if (alog_def_mask == 0 && alog_needs == 0)
+		alog_def_mask = 1;	/* no listener (tests): one file */
 	wrk_alog_fd = fd;
 	return 0;
+}
+
+unsigned int
+wrk_alog_needs(void)
+{
+	return alog_needs;
 }
 
 size_t
@@ -89,13 +111,34 @@ wrk_alog_flush(void)
 	alog_len = 0;
 }
 
-void
-wrk_alog_write(const struct alog_rec *rec)
+/* Room for one more tagged line. */
+static void
+alog_room(unsigned int mask)
 {
+	if (WRK_ALOG_BUF - alog_len < ALOG_LINE_MAX + 1)
+		wrk_alog_flush();
+	alog_buf[alog_len++] = (char)(ALOG_TAG_BASE + mask);
+}
+
+void
+wrk_alog_write(const struct alog_src *src)
+{
+	const struct alog_layout *lo;
+	size_t i;
+
 	if (wrk_alog_fd == -1)
 		return;
-	if (WRK_ALOG_BUF - alog_len < ALOG_LINE_MAX)
-		wrk_alog_flush();
-	alog_len += alog_format(alog_buf + alog_len, WRK_ALOG_BUF - alog_len,
-	    rec);
+	if (alog_def_mask != 0) {
+		alog_room(alog_def_mask);
+		alog_len += alog_format(alog_buf + alog_len,
+		    WRK_ALOG_BUF - alog_len, src->as_rec);
+	}
+	for (i = 0; wrk.w_l != NULL && i < wrk.w_l->l_naccess_logs; i++) {
+		if (alog_def_mask & (1u << i))
+			continue;
+		lo = wrk.w_l->l_access_logs[i].al_layout;
+		alog_room(1u << i);
+		alog_len += alog_layout_line(alog_buf + alog_len,
+		    WRK_ALOG_BUF - alog_len, lo, src);
+	}
 }

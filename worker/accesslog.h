@@ -21,8 +21,9 @@
 
 extern int	 wrk_alog_fd;	/* -1: the access log is off */
 
-/* Log into fd (a non-blocking pipe) from now on; 0, or -1 when fd is
- * not a pipe or no memory (the log stays off). */
+/* Log into fd (a non-blocking pipe) from now on, in the formats of
+ * wrk.w_l's access logs; 0, or -1 when fd is not a pipe or no memory
+ * (the log stays off). */
 int		 wrk_alog_init(int fd);
 
 static inline bool
@@ -31,9 +32,14 @@ wrk_alog_on(void)
 	return wrk_alog_fd != -1;
 }
 
-/* Queue one line; flushes first if the buffer is full, drops (counted)
+/* Queue src's line for each access log (one for all those in Envoy's
+ * default format); flushes first if the buffer is full, drops (counted)
  * if the pipe is full too. */
-void		 wrk_alog_write(const struct alog_rec *);
+void		 wrk_alog_write(const struct alog_src *);
+
+/* ALOG_N_* the formats of the access logs read beyond the record's
+ * default fields; 0 when all are in the default format. */
+unsigned int	 wrk_alog_needs(void);
 
 /* Send the queued lines; once per loop turn. */
 void		 wrk_alog_flush(void);

@@ -52,6 +52,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "shared/alog.h"
 #include "shared/cd-t.h"
 #include "shared/clock.h"
 #include "shared/http1.h"
@@ -86,6 +87,8 @@ enum conn_state {
 #define CONN_F_AGAIN	0x08	/* yielded: on the run-again list */
 
 struct wrk_req;
+struct conn_alx;
+struct wrk_shadow;
 
 struct wrk_conn {
 	struct wrk_ev		 c_ev;
@@ -208,6 +211,10 @@ struct wrk_req {
 	uint8_t			 rq_al_have;	/* RQ_AL_* */
 	struct http1_slice	 rq_al[RQ_AL__N];
 	struct wrk_buf		*rq_al_head;
+	struct conn_alx		*rq_alx;	/* headers the log formats
+						 * name, or NULL */
+	struct wrk_shadow	*rq_shadow;	/* mirrors waiting for the
+						 * body (worker/shadow.h) */
 	struct http1	 rq_p;		/* request parser */
 	struct http1	 rq_rp;		/* response parser */
 	struct http1_hdr		 rq_hdrs[];	/* request, then response headers */
@@ -352,6 +359,10 @@ bool		 conn_hm_response(struct wrk_conn *, struct wrk_req *,
 const char	*conn_hm_reply(struct wrk_conn *, struct wrk_req *,
 		    uint16_t code, const char *extra, size_t scratch_used);
 
+/* "ip:port" of c's peer (local: its own address) in buf, or absent. */
+struct alog_str	 conn_sockaddr(const struct wrk_conn *c, int local, char *buf,
+		    size_t len);
+
 /* ---- conn_log.c: the access log line ------------------------------------- */
 
 /* Note where the head keeps the logged values (slices into base). */
@@ -361,5 +372,9 @@ void		 conn_al_capture(struct wrk_req *, const char *base,
 void		 conn_al_keep_head(struct wrk_req *, const struct wrk_buf *);
 /* The request's access log line, once, when it ends. */
 void		 conn_req_log(struct wrk_conn *, struct wrk_req *);
+/* The response head is parsed: keep the values its log formats read. */
+void		 conn_al_resp(struct wrk_req *);
+/* Free what the log kept of r's headers. */
+void		 conn_al_free(struct wrk_req *);
 
 #endif /* CANARYD_WORKER_CONN_INT_H */

@@ -31,6 +31,7 @@
 #include "conn-int.h"
 #include "conn.h"
 #include "mem.h"
+#include "shadow.h"
 #include "timer.h"
 #include "upstream.h"
 #include "wrk.h"
@@ -219,6 +220,9 @@ conn_req_free(struct wrk_conn *c, struct wrk_req *r)
 	wrk_buf_put(r->rq_out);
 	wrk_buf_put(r->rq_uin);
 	wrk_buf_put(r->rq_al_head);
+	conn_al_free(r);
+	if (r->rq_shadow != NULL)
+		wrk_shadow_drop_all(&r->rq_shadow);
 	if (r->rq_flags & RQ_F_COUNTED)
 		WRK_HG(HG_RQ_ACTIVE, -1);
 	wrk_slab_put(&req_slab, r);

@@ -18,6 +18,7 @@
 #include "shared/log.h"
 #include "conn-int.h"
 #include "mem.h"
+#include "shadow.h"
 #include "upstream.h"
 #include "wrk.h"
 
@@ -64,7 +65,6 @@ conn_req_complete(struct wrk_conn *c, struct wrk_req *r)
 {
 	const struct cd_route *rt = r->rq_route;
 
-	(void)c;
 	r->rq_flags |= RQ_F_REQ_DONE;
 	r->rq_done = wrk.w_now;
 	/* w_now is per turn and in ms: too coarse for local latencies */
@@ -77,6 +77,16 @@ conn_req_complete(struct wrk_conn *c, struct wrk_req *r)
 	if (r->rq_try_ms > 0 && wrk_breaker_holds(&r->rq_bh, SHM_CB_RQ) &&
 	    r->rq_try_dl == 0 && !(r->rq_flags & RQ_F_RESP_DONE))
 		r->rq_try_dl = wrk.w_now + r->rq_try_ms;
+	/* mirrors go with the whole body, kept in c_in (RQ_F_KEEP); past
+	 * the buffer limit they were abandoned (retry_or_shadow_abandoned) */
+	if (r->rq_shadow != NULL) {
+		if ((r->rq_flags & (RQ_F_NORETRY | RQ_F_BODY_LOST)) ||
+		    c->c_in == NULL || r->rq_in_parsed < r->rq_head_end)
+			wrk_shadow_drop_all(&r->rq_shadow);
+		else
+			wrk_shadow_send_all(&r->rq_shadow, c->c_in->b_data +
+			    r->rq_head_end, r->rq_in_parsed - r->rq_head_end);
+	}
 }
 
 /*
@@ -92,7 +102,8 @@ conn_in_compact(struct wrk_req *r, struct wrk_buf *in)
 
 	if (keep == 0)
 		return 0;
-	if (r->rq_al_have != 0 && !(r->rq_flags & RQ_F_HEAD_GONE))
+	if ((r->rq_al_have != 0 || r->rq_alx != NULL) &&
+	    !(r->rq_flags & RQ_F_HEAD_GONE))
 		conn_al_keep_head(r, in);
 	memmove(in->b_data, in->b_data + keep, in->b_len - keep);
 	in->b_len -= keep;

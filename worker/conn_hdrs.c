@@ -175,8 +175,8 @@ hm_from_uhead(struct hm_ctx *x, const struct wrk_conn *c,
 }
 
 /* "ip:port" of the connection's peer (local: its own address). */
-static struct alog_str
-hm_sockaddr(const struct wrk_conn *c, int local, char *buf, size_t len)
+struct alog_str
+conn_sockaddr(const struct wrk_conn *c, int local, char *buf, size_t len)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -275,12 +275,12 @@ hm_record(struct hm_ctx *x, struct wrk_conn *c, uint16_t code)
 	    r->rq_host.sh_addr, r->rq_host.sh_port)) > 0)
 		ar->ar_upstream.a_p = x->x_up;
 	if (needs & ALOG_N_PEER) {
-		direct = hm_sockaddr(c, 0, x->x_addr[0], sizeof(x->x_addr[0]));
+		direct = conn_sockaddr(c, 0, x->x_addr[0], sizeof(x->x_addr[0]));
 		ar->ar_direct = direct;
 		ar->ar_remote = hm_remote(x, direct);
 	}
 	if (needs & ALOG_N_LOCAL)
-		ar->ar_local = hm_sockaddr(c, 1, x->x_addr[2],
+		ar->ar_local = conn_sockaddr(c, 1, x->x_addr[2],
 		    sizeof(x->x_addr[2]));
 }
 

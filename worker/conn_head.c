@@ -30,6 +30,7 @@
 #include "retry.h"
 #include "rewrite.h"
 #include "router.h"
+#include "shadow.h"
 #include "upstream.h"
 #include "wrk.h"
 
@@ -518,6 +519,30 @@ conn_head_build(struct wrk_conn *c, struct wrk_req *r, const char *base,
 }
 
 /*
+ * The route's mirror policies: each that takes the request gets a copy
+ * of the upstream head, sent once the body is whole (conn_req_complete),
+ * which the request keeps in c_in meanwhile, as for a retry.
+ */
+static void
+conn_head_mirror(struct wrk_req *r)
+{
+	const struct cd_route *rt = r->rq_route;
+	size_t i;
+
+	for (i = 0; i < rt->rt_nmirror; i++) {
+		if (rt->rt_mirror[i].mp_cluster < 0 ||
+		    (size_t)rt->rt_mirror[i].mp_cluster >=
+		    wrk.w_conf->c_nclusters ||
+		    !wrk_shadow_pick(&rt->rt_mirror[i]))
+			continue;
+		if (wrk_shadow_new(&r->rq_shadow, &rt->rt_mirror[i], rt,
+		    r->rq_out->b_data, r->rq_uhead_len,
+		    (r->rq_flags & RQ_F_HEAD_METHOD) != 0))
+			r->rq_flags |= RQ_F_KEEP;
+	}
+}
+
+/*
  * The head is parsed: check it, route it, pick a cluster and a host,
  * write the upstream head and find a connection.  Ends in CONNECT,
  * PROXY, BACKOFF or REPLY.
@@ -543,6 +568,8 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 	if (!conn_head_host(c, r, ci) ||
 	    !conn_head_build(c, r, base, &ri, &t))
 		return;
+	if (r->rq_route->rt_nmirror > 0)
+		conn_head_mirror(r);
 	conn_resp_parser_init(r);
 
 	/* Envoy answers Expect: 100-continue itself, if the body is not

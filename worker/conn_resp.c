@@ -11,6 +11,7 @@
 #include "shared/hist.h"
 #include "shared/http1.h"
 #include "shared/stats-t.h"
+#include "accesslog.h"
 #include "conn-int.h"
 #include "hdr.h"
 #include "mem.h"
@@ -147,6 +148,8 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r,
 	int ci = r->rq_cluster;
 
 	conn_resp_frame(c, r, st, si);
+	if (wrk.w_l->l_alog_nresp > 0 && wrk_alog_on())
+		conn_al_resp(r);
 	if (!conn_resp_build(c, r, st, si)) {
 		conn_ups_protocol_error(c, r);
 		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;

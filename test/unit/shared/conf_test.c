@@ -444,7 +444,7 @@ seed_loads_with_every_value_checked(void)
 	CU_ASSERT_TRUE(conf->c_admin.a_set);
 	CU_ASSERT_STRING_EQUAL(conf->c_admin.a_addr.sa_address, "0.0.0.0");
 	CU_ASSERT_EQUAL(conf->c_admin.a_addr.sa_port, 9901);
-	CU_ASSERT_PTR_NULL(conf->c_admin.a_access_log_path);
+	CU_ASSERT_PTR_NULL(conf->c_admin.a_log.al_path);
 
 	CU_ASSERT_EQUAL(conf_cluster_index(conf, "backend_v2"), 1);
 	CU_ASSERT_EQUAL(conf_cluster_index(conf, "backend_v3"), -1);
@@ -1597,7 +1597,7 @@ direct_response_and_options_are_stored(void)
 	CU_ASSERT_EQUAL(cl->cl_hc->hc_expected[0].sr_start, 200);
 	CU_ASSERT_EQUAL(cl->cl_hc->hc_expected[0].sr_end, 300);
 	CU_ASSERT_EQUAL(cl->cl_hc->hc_expected[1].sr_start, 404);
-	CU_ASSERT_STRING_EQUAL(c->c_admin.a_access_log_path, "/tmp/admin.log");
+	CU_ASSERT_STRING_EQUAL(c->c_admin.a_log.al_path, "/tmp/admin.log");
 	CU_ASSERT_TRUE(json_is_valid(c->c_json_bootstrap));
 	CU_ASSERT_TRUE(json_is_valid(c->c_json_clusters[0]));
 	conf_free(c);

@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,7 +42,7 @@ S(const char *s)
 	return a;
 }
 
-static char line[ALOG_LINE_MAX];
+static char line[ALOG_LINE_MAX + 1];
 
 static const char *
 fmt(const struct alog_rec *r)
@@ -218,6 +219,7 @@ worker_pipe_whole_lines_then_drops(void)
 	struct shm *s = shm_create();
 	struct wrk saved = wrk;
 	struct alog_rec r;
+	struct alog_src src = { NULL, NULL, NULL, NULL };
 	char *got;
 	size_t total = 0, one, sent, i;
 	uint64_t dropped;
@@ -242,10 +244,13 @@ worker_pipe_whole_lines_then_drops(void)
 	r.ar_svc_ms = -1;
 	r.ar_method = S("GET");
 	r.ar_path = S("/0123456789abcdef0123456789abcdef0123456789abcdef");
-	one = alog_format(line, sizeof(line), &r);
+	src.as_rec = &r;
+	/* a tag byte (one file, the first), then the line */
+	line[0] = ALOG_TAG_BASE + 1;
+	one = 1 + alog_format(line + 1, sizeof(line) - 1, &r);
 	/* more than the pipe holds, queued in one loop turn */
 	for (i = 0; i < 200; i++)
-		wrk_alog_write(&r);
+		wrk_alog_write(&src);
 	CU_ASSERT(wrk_alog_pending() > 0);
 	wrk_alog_flush();
 	CU_ASSERT_EQUAL(wrk_alog_pending(), 0);
@@ -262,7 +267,7 @@ worker_pipe_whole_lines_then_drops(void)
 		CU_ASSERT(memcmp(got + i * one, line, one) == 0);
 
 	/* the master caught up: nothing more is lost */
-	wrk_alog_write(&r);
+	wrk_alog_write(&src);
 	wrk_alog_flush();
 	CU_ASSERT_EQUAL(read(p[0], got, one), (ssize_t)one);
 	CU_ASSERT_EQUAL(atomic_load(
@@ -342,10 +347,10 @@ config_access_logs(void)
 	    "stream.v3.StderrAccessLog }\n", &d);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL_FATAL(c->c_listener->l_naccess_logs, 3);
-	CU_ASSERT_STRING_EQUAL(c->c_listener->l_access_logs[0], "/tmp/a.log");
-	CU_ASSERT_STRING_EQUAL(c->c_listener->l_access_logs[1], "/dev/stdout");
-	CU_ASSERT_STRING_EQUAL(c->c_listener->l_access_logs[2], "/dev/stderr");
-	CU_ASSERT_PTR_NULL(c->c_admin.a_access_log_path);
+	CU_ASSERT_STRING_EQUAL(c->c_listener->l_access_logs[0].al_path, "/tmp/a.log");
+	CU_ASSERT_STRING_EQUAL(c->c_listener->l_access_logs[1].al_path, "/dev/stdout");
+	CU_ASSERT_STRING_EQUAL(c->c_listener->l_access_logs[2].al_path, "/dev/stderr");
+	CU_ASSERT_PTR_NULL(c->c_admin.a_log.al_path);
 	conf_free(c);
 	conf_diags_free(&d);
 }
@@ -361,11 +366,11 @@ config_access_log_errors(void)
 	    "            typed_config:\n"
 	    "              \"@type\": " AL_T "file.v3.FileAccessLog\n"
 	    "              path: /tmp/a.log\n"
-	    "              log_format: { text_format: \"%%START_TIME%%\" }\n",
+	    "              log_format: { text_format: \"%NO_SUCH%\" }\n",
 	    &d);
 	CU_ASSERT_PTR_NULL(c);
-	CU_ASSERT(al_diag_has(&d, "log_format"));
-	CU_ASSERT(al_diag_has(&d, "not supported by canaryd"));
+	CU_ASSERT(al_diag_has(&d, "log_format.text_format"));
+	CU_ASSERT(al_diag_has(&d, "unknown command"));
 	conf_diags_free(&d);
 
 	c = al_load(AL_HEAD "          access_log:\n"
@@ -392,6 +397,120 @@ config_access_log_errors(void)
 	conf_diags_free(&d);
 }
 
+
+/* ---- layouts: text and JSON lines --------------------------------------- */
+
+/* as_req for the layout tests: x-tenant and :path only */
+static bool
+lay_req(void *arg, const char *name, size_t len, struct alog_str *v)
+{
+	(void)arg;
+	if (len == 8 && memcmp(name, "x-tenant", 8) == 0) {
+		*v = S("a\"b\\c\x01\xc3\xa9\xff");
+		return true;
+	}
+	if (len == 5 && memcmp(name, ":path", 5) == 0) {
+		*v = S("/p");
+		return true;
+	}
+	return false;
+}
+
+/* The layout of the first access log of yaml's config (kept loaded). */
+static const struct alog_layout *
+lay_load(const char *logger, struct cd_conf **c)
+{
+	char yaml[4096];
+	struct conf_diags d;
+
+	snprintf(yaml, sizeof(yaml), "%s          access_log:\n"
+	    "          - name: f\n"
+	    "            typed_config:\n"
+	    "              \"@type\": %sfile.v3.FileAccessLog\n"
+	    "              path: /tmp/a.log\n%s", AL_HEAD, AL_T, logger);
+	*c = al_load(yaml, &d);
+	conf_diags_free(&d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(*c);
+	return (*c)->c_listener->l_access_logs[0].al_layout;
+}
+
+static void
+json_values_are_typed_escaped_and_omitted(void)
+{
+	static char out[ALOG_LINE_MAX];
+	const struct alog_layout *lo;
+	struct alog_rec r;
+	struct alog_src src = { &r, lay_req, NULL, NULL };
+	struct cd_conf *c;
+	size_t n;
+
+	memset(&r, 0, sizeof(r));
+	r.ar_start_ms = T0_MS;
+	r.ar_code = 503;
+	r.ar_rx = 7;
+	r.ar_svc_ms = -1;
+	r.ar_upstream = S("127.0.0.1:8081");
+	lo = lay_load("              log_format:\n"
+	    "                json_format:\n"
+	    "                  code: \"%RESPONSE_CODE%\"\n"
+	    "                  t: \"%REQ(X-TENANT)%\"\n"
+	    "                  gone: \"%REQ(X-NONE)%\"\n"
+	    "                  mixed: \"[%REQ(X-NONE)%]\"\n"
+	    "                  up: { port: \"%UPSTREAM_REMOTE_PORT%\", "
+	    "rx: \"%BYTES_RECEIVED%\" }\n"
+	    "                  lit: 1.5\n", &c);
+	CU_ASSERT_FATAL(lo != NULL && lo->lo_kind == ALOG_L_JSON);
+	n = alog_layout_line(out, sizeof(out), lo, &src);
+	out[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(out, "{\"code\":503,\"t\":\"a\\\"b\\\\c\\u0001"
+	    "\xc3\xa9\\ufffd\",\"gone\":null,\"mixed\":\"[-]\",\"up\":{"
+	    "\"port\":8081,\"rx\":7},\"lit\":1.5}\n");
+	conf_free(c);
+
+	lo = lay_load("              log_format:\n"
+	    "                omit_empty_values: true\n"
+	    "                json_format: { a: \"%REQ(X-NONE)%\", "
+	    "b: \"x%REQ(X-NONE)%y\", c: \"%REQ(:PATH)%\" }\n", &c);
+	CU_ASSERT_FATAL(lo != NULL);
+	n = alog_layout_line(out, sizeof(out), lo, &src);
+	out[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(out, "{\"b\":\"xy\",\"c\":\"/p\"}\n");
+	conf_free(c);
+}
+
+static void
+text_lines_end_once_and_long_json_stays_valid(void)
+{
+	static char out[ALOG_LINE_MAX], big[3000];
+	const struct alog_layout *lo;
+	struct alog_rec r;
+	struct alog_src src = { &r, NULL, NULL, NULL };
+	struct cd_conf *c;
+	size_t n;
+
+	memset(&r, 0, sizeof(r));
+	r.ar_code = 200;
+	memset(big, 'x', sizeof(big));
+	r.ar_route = (struct alog_str){ big, sizeof(big) };
+	lo = lay_load("              log_format:\n"
+	    "                text_format_source: { inline_string: "
+	    "\"%RESPONSE_CODE%\\n%RESPONSE_CODE%\" }\n", &c);
+	CU_ASSERT_FATAL(lo != NULL && lo->lo_kind == ALOG_L_TEXT);
+	n = alog_layout_line(out, sizeof(out), lo, &src);
+	CU_ASSERT(n == 8 && memcmp(out, "200 200\n", 8) == 0);
+	conf_free(c);
+
+	lo = lay_load("              log_format:\n"
+	    "                json_format: { a: \"%ROUTE_NAME%\", "
+	    "b: \"%ROUTE_NAME%\" }\n", &c);
+	CU_ASSERT_FATAL(lo != NULL);
+	n = alog_layout_line(out, sizeof(out), lo, &src);
+	CU_ASSERT(n < ALOG_LINE_MAX && out[n - 1] == '\n');
+	CU_ASSERT_EQUAL(n, strlen("{\"a\":\"\",\"b\":\"\"}\n") +
+	    2 * ALOG_JSON_CUT);
+	conf_free(c);
+}
+
 static CU_TestInfo tests[] = {
 	{ "full_record", full_record },
 	{ "absent_values_are_dashes", absent_values_are_dashes },
@@ -405,6 +524,10 @@ static CU_TestInfo tests[] = {
 	    worker_pipe_whole_lines_then_drops },
 	{ "config_access_logs", config_access_logs },
 	{ "config_access_log_errors", config_access_log_errors },
+	{ "json_values_are_typed_escaped_and_omitted",
+	    json_values_are_typed_escaped_and_omitted },
+	{ "text_lines_end_once_and_long_json_stays_valid",
+	    text_lines_end_once_and_long_json_stays_valid },
 	CU_TEST_INFO_NULL,
 };
 
