@@ -19,7 +19,7 @@
 
 #define MAN5		"man/canaryd.yaml.5"
 #define HEADER		"# path\ttype\tdefault\tbounds\tnote"
-#define MAX_ROWS	512
+#define MAX_ROWS	1024
 
 struct row {
 	char	*r_path;
