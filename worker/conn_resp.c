@@ -243,7 +243,9 @@ conn_resp_head_ev(struct wrk_conn *c, struct wrk_req *r, enum http1_ev ev)
 		st = http1_status(&r->rq_rp);
 		if (st / 100 == 1 && st != 101)
 			return CD_OK;		/* interim: dropped */
-		if (st == 101 && (r->rq_flags & RQ_F_UPGRADE)) {
+		/* a 101 before our head went out whole is no answer to it */
+		if (st == 101 && (r->rq_flags & (RQ_F_UPGRADE |
+		    RQ_F_UHEAD_SENT)) == (RQ_F_UPGRADE | RQ_F_UHEAD_SENT)) {
 			wrk_hdr_mark_response(uin->b_data, r->rq_hdrs,
 			    r->rq_rp.h_nhdrs, &si);
 			return conn_tunnel_start(c, r, &si) == CD_ERR ?

@@ -506,3 +506,73 @@ def test_structural_reload_keeps_an_open_tunnel(env):
     ws.close()
     wait_until(lambda: not (set(old) & set(p.workers())), 5,
                "the old generation to finish once its tunnel closed")
+
+
+def test_upgrade_config_errors_name_their_place(env):
+    cfg = env.write_config(BAD_UPGRADES, name="bad-upgrades.yaml")
+    st, out, err = env.run([env.canaryd_bin, "--mode", "validate", "-f",
+                            cfg])
+    eq(st, 1, "validate exit status")
+    lines = [ln for ln in err.splitlines() if ": error: " in ln]
+    want = [
+        (14, 'upgrade_configs[1]: upgrade_type "WebSocket" is listed '
+         'twice (upgrade_configs[0] has it, case aside); keep one entry'),
+        (15, "upgrade_configs[2]: upgrade_type CONNECT: canaryd does not "
+         "proxy CONNECT"),
+        (18, "upgrade_configs[3].filters[0].typed_config: http filter "
+         "envoy.filters.http.buffer is not supported by canaryd"),
+        (30, "upgrade_configs[0].connect_config: not supported by canaryd: "
+         "canaryd does not proxy CONNECT; remove it"),
+    ]
+    eq(len(lines), len(want), "errors:\n" + err)
+    for (line, text), got in zip(want, lines):
+        expect(got.startswith("%s:%d:" % (cfg, line)) and text in got,
+               "want line %d with %r, got %r" % (line, text, got))
+
+
+BAD_UPGRADES = """\
+static_resources:
+  listeners:
+  - name: listener_0
+    address:
+      socket_address: { address: 127.0.0.1, port_value: {proxy_port} }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          upgrade_configs:
+          - upgrade_type: websocket
+          - upgrade_type: WebSocket
+          - upgrade_type: CONNECT
+          - upgrade_type: x-custom
+            filters:
+            - name: envoy.filters.http.buffer
+          route_config:
+            name: local_route
+            virtual_hosts:
+            - name: local_service
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                route:
+                  cluster: service
+                  upgrade_configs:
+                  - upgrade_type: websocket
+                    connect_config: {}
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+  - name: service
+    type: STATIC
+    load_assignment:
+      cluster_name: service
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              socket_address: { address: 127.0.0.1, port_value: {v1_port} }
+"""
