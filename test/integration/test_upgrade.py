@@ -203,6 +203,12 @@ def test_websocket_frames_both_ways(env):
            "upgrade headers not forwarded: %r" % head)
     # a plain request after, on a new connection, as ever
     eq(env.get("/api").status, 200, "plain GET after the tunnel")
+    # the access log line, written when the tunnel ended: 101 and the
+    # tunnel's bytes each way (the frames as they went on the wire)
+    line = wait_until(lambda: [ln for ln in env.proxy.output().splitlines()
+                               if '"GET /stream/chat HTTP/1.1" 101' in ln],
+                      3, "the tunnel's access log line")[0]
+    expect(" 70083 70059 " in line, "bytes received and sent: %r" % line)
 
 
 NODE_CLIENT = r"""
