@@ -582,3 +582,27 @@ static_resources:
             address:
               socket_address: { address: 127.0.0.1, port_value: {v1_port} }
 """
+
+
+def test_drain_time_ends_an_old_generations_tunnel(env):
+    env.start_backends()
+    cfg = env.file_config(os.path.join(DOCS, "websocket.yaml"))
+    p = env.start_canaryd(cfg, concurrency=1, args=("--drain-time-s", "2"))
+    ws = WS(env, path="/live")
+    eq(ws.status, 101, "handshake")
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write(text.replace("prefix: \"/no-ws\"", "prefix: \"/no-ws2\"", 1))
+    t0 = time.monotonic()
+    os.kill(p.pid, signal.SIGHUP)
+    eq(settle(lambda: env.stat("server.config_reload"), 1, timeout=5), 1,
+       "server.config_reload")
+    ws.send(b"still here")
+    eq(ws.recv(), (True, 1, b"still here"), "echo while draining")
+    expect(ws.at_eof(timeout=6), "tunnel still open after the drain time")
+    waited = time.monotonic() - t0
+    expect(1.5 < waited < 6, "tunnel ended %.1f s after the reload, want "
+           "about --drain-time-s 2" % waited)
+    ws.close()
+    eq(env.get("/api").status, 200, "the new generation serves")
