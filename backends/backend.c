@@ -7,7 +7,7 @@
  *           [--status N] [--delay_ms N] [--fail_rate P] [--health_status N]
  *           [--health_delay_ms N] [--close_after_headers 0|1]
  *           [--chunked 0|1] [--reset 0|1] [--garbage 0|1] [--frame 0|1|2]
- *           [--ratelimited 0|1] [--extra_headers 0|1]
+ *           [--ratelimited 0|1] [--extra_headers 0|1] [--upgrade 0|1]
  *
  * Every request gets the version body
  *   {"version":"v1","message":"This is stable version"}\n
@@ -38,6 +38,18 @@
  * extra_headers=1 adds "x-powered-by: canary-backend" and
  * "cache-control: max-age=60" to every answer, headers a proxy's
  * configured mutations may remove or overwrite.
+ *
+ * Upgrades (upgrade=1, the default): a request with "Connection: upgrade"
+ * and an Upgrade header is answered "101 Switching Protocols" (with
+ * x-backend, and for "Upgrade: websocket" the Sec-WebSocket-Accept of
+ * its key, RFC 6455), then the connection is an echo: a WebSocket one
+ * (each data frame sent back unmasked as it came, ping answered with
+ * pong, a close frame answered with a close frame and the end of the
+ * connection) or, for any other type, every byte sent back as it came.
+ * The client's end of stream is answered, once everything echoed went
+ * out, with ours.  The echo stops reading while BE_TUNNEL_MAX bytes wait
+ * to be sent, so a slow reader holds it back through TCP.  upgrade=0
+ * answers an upgrade request like any other request.
  *
  * The fault switches (status, delay_ms, fail_rate, close_after_headers,
  * chunked, reset, garbage, frame, ratelimited) apply to every path except
@@ -94,6 +106,8 @@
 #define BE_REC_MAX	(64 * 1024 * 1024) /* raw bytes recorded per request */
 #define BE_BYTES_MAX	((uint64_t)1 << 32) /* /bytes/N and /chunked/N */
 #define BE_EVENTS	64
+#define BE_TUNNEL_MAX	(256 * 1024)	/* echo bytes waiting: stop reading */
+#define BE_WS_GUID	"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 /* Growable byte buffer; r is the read offset so consuming is cheap. */
 struct bbuf {
@@ -117,6 +131,7 @@ struct settings {
 	long	 s_frame;	/* 1: CL and TE; 2: an extra response */
 	long	 s_ratelimited;	/* x-envoy-ratelimited on failures */
 	long	 s_extra_headers;	/* x-powered-by, cache-control */
+	long	 s_upgrade;	/* 101 and an echo for upgrades */
 };
 
 static const struct setting_key {
@@ -140,6 +155,7 @@ static const struct setting_key {
 	{ "frame", offsetof(struct settings, s_frame), 0, 2 },
 	{ "ratelimited", offsetof(struct settings, s_ratelimited), 0, 1 },
 	{ "extra_headers", offsetof(struct settings, s_extra_headers), 0, 1 },
+	{ "upgrade", offsetof(struct settings, s_upgrade), 0, 1 },
 };
 #define NSETTINGS	(sizeof(setting_keys) / sizeof(setting_keys[0]))
 
@@ -148,6 +164,7 @@ enum conn_state {
 	CONN_S_READ_BODY,	/* reading and discarding the request body */
 	CONN_S_DELAY,		/* delay_ms timer running, nothing armed */
 	CONN_S_WRITE,		/* sending the response */
+	CONN_S_TUNNEL,		/* after a 101: echoing */
 };
 
 enum req_kind {
@@ -200,11 +217,18 @@ struct conn {
 	int		 c_gen_chunked;	/* emit as chunks, then 0\r\n\r\n */
 	unsigned	 c_gen_seq;	/* chunks emitted, picks the next size */
 	int		 c_close;	/* close once c_out is written */
+
+	/* upgrades */
+	char		 c_upgrade[64];	/* the Upgrade value; "" for none */
+	char		 c_ws_key[64];	/* Sec-WebSocket-Key */
+	int		 c_conn_upgrade;	/* Connection lists upgrade */
+	int		 c_ws;		/* the tunnel speaks WebSocket */
+	int		 c_eof;		/* the client ended its side */
 };
 
 static TAILQ_HEAD(, conn) delayed = TAILQ_HEAD_INITIALIZER(delayed);
 
-static struct settings	 set = { 200, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0, 0 };
+static struct settings	 set = { 200, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 static const char	*be_name = "v1";
 static char		 be_body[256];
 static int		 be_epfd = -1;
@@ -223,6 +247,7 @@ static uint64_t		 st_fail_seq;	/* requests since fail_rate was set */
 
 static void	conn_advance(struct conn *);
 static void	conn_close(struct conn *, int);
+static int	conn_flush(struct conn *);
 
 static uint64_t
 now_ms(void)
@@ -758,6 +783,232 @@ handle_ctl(struct conn *c)
 	bbuf_free(&b);
 }
 
+/* ---- upgrades ---------------------------------------------------------- */
+
+static uint32_t
+rol32(uint32_t x, int n)
+{
+	return (x << n) | (x >> (32 - n));
+}
+
+/* SHA-1 of p[0, n) into out (RFC 3174): the WebSocket accept key only. */
+static void
+sha1(const unsigned char *p, size_t n, unsigned char out[20])
+{
+	uint32_t h[5] = { 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476,
+	    0xC3D2E1F0 };
+	uint32_t w[80], a, b, c, d, e, f, k, t;
+	unsigned char blk[64];
+	uint64_t bits = (uint64_t)n * 8;
+	size_t off = 0, i, j, take;
+	int last = 0, padded = 0;
+
+	while (!last) {
+		take = n - off < 64 ? n - off : 64;
+		memset(blk, 0, sizeof(blk));
+		memcpy(blk, p + off, take);
+		off += take;
+		if (take < 64 && !padded) {
+			blk[take] = 0x80;
+			padded = 1;
+		}
+		if (take < 56 && padded) {
+			for (j = 0; j < 8; j++)
+				blk[63 - j] = (unsigned char)(bits >> (8 * j));
+			last = 1;
+		}
+		for (i = 0; i < 16; i++)
+			w[i] = (uint32_t)blk[4 * i] << 24 |
+			    (uint32_t)blk[4 * i + 1] << 16 |
+			    (uint32_t)blk[4 * i + 2] << 8 | blk[4 * i + 3];
+		for (i = 16; i < 80; i++)
+			w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16],
+			    1);
+		a = h[0]; b = h[1]; c = h[2]; d = h[3]; e = h[4];
+		for (i = 0; i < 80; i++) {
+			if (i < 20) {
+				f = (b & c) | (~b & d);
+				k = 0x5A827999;
+			} else if (i < 40) {
+				f = b ^ c ^ d;
+				k = 0x6ED9EBA1;
+			} else if (i < 60) {
+				f = (b & c) | (b & d) | (c & d);
+				k = 0x8F1BBCDC;
+			} else {
+				f = b ^ c ^ d;
+				k = 0xCA62C1D6;
+			}
+			t = rol32(a, 5) + f + e + k + w[i];
+			e = d; d = c; c = rol32(b, 30); b = a; a = t;
+		}
+		h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
+	}
+	for (i = 0; i < 5; i++)
+		for (j = 0; j < 4; j++)
+			out[4 * i + j] = (unsigned char)(h[i] >> (24 - 8 * j));
+}
+
+/* Sec-WebSocket-Accept for key (RFC 6455 4.2.2), NUL-terminated. */
+static void
+ws_accept(const char *key, char out[32])
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char in[128], d[21];
+	size_t n = strlen(key), i, o = 0;
+	uint32_t v;
+
+	n = n > 64 ? 64 : n;
+	memcpy(in, key, n);
+	memcpy(in + n, BE_WS_GUID, sizeof(BE_WS_GUID) - 1);
+	sha1(in, n + sizeof(BE_WS_GUID) - 1, d);
+	d[20] = 0;
+	for (i = 0; i < 21; i += 3) {
+		v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 |
+		    (i + 2 < 21 ? d[i + 2] : 0);
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < 20 ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < 20 ? b64[v & 63] : '=';
+	}
+	out[28] = '\0';
+}
+
+/* Answer an upgrade: 101, then the echo (CONN_S_TUNNEL). */
+static void
+upgrade_accept(struct conn *c)
+{
+	char acc[32];
+
+	c->c_ws = strcasecmp(c->c_upgrade, "websocket") == 0;
+	bbuf_printf(&c->c_out, "HTTP/1.1 101 Switching Protocols\r\n"
+	    "upgrade: %s\r\nconnection: Upgrade\r\nx-backend: %s\r\n",
+	    c->c_upgrade, be_name);
+	if (c->c_ws) {
+		ws_accept(c->c_ws_key, acc);
+		bbuf_printf(&c->c_out, "sec-websocket-accept: %s\r\n", acc);
+	}
+	bbuf_printf(&c->c_out, "\r\n");
+	c->c_state = CONN_S_TUNNEL;
+}
+
+/* One WebSocket frame header (server side: unmasked) into c_out. */
+static void
+ws_frame_head(struct conn *c, unsigned char b0, uint64_t len)
+{
+	unsigned char h[10];
+	size_t n = 2;
+	int i;
+
+	h[0] = b0;
+	if (len < 126)
+		h[1] = (unsigned char)len;
+	else if (len < 65536) {
+		h[1] = 126;
+		h[2] = (unsigned char)(len >> 8);
+		h[3] = (unsigned char)len;
+		n = 4;
+	} else {
+		h[1] = 127;
+		for (i = 0; i < 8; i++)
+			h[2 + i] = (unsigned char)(len >> (56 - 8 * i));
+		n = 10;
+	}
+	bbuf_add(&c->c_out, h, n);
+}
+
+/*
+ * Echo the whole frames c_in holds: data frames as they came (unmasked),
+ * ping as pong, close as close and the end.  -1 on a frame no client may
+ * send.
+ */
+static int
+ws_feed(struct conn *c)
+{
+	unsigned char *p, *pl, op;
+	uint64_t len;
+	size_t n, hl, i;
+
+	while (!c->c_close) {
+		p = (unsigned char *)c->c_in.b_p + c->c_in.b_r;
+		n = bbuf_avail(&c->c_in);
+		if (n < 2)
+			return 0;
+		op = p[0] & 0x0f;
+		len = p[1] & 0x7f;
+		hl = 2;
+		if (len == 126) {
+			if (n < 4)
+				return 0;
+			len = (uint64_t)p[2] << 8 | p[3];
+			hl = 4;
+		} else if (len == 127) {
+			if (n < 10)
+				return 0;
+			for (len = 0, i = 0; i < 8; i++)
+				len = len << 8 | p[2 + i];
+			hl = 10;
+		}
+		if (!(p[1] & 0x80) || len > 16 * 1024 * 1024)
+			return -1;	/* unmasked, or absurd */
+		if (n < hl + 4 + len)
+			return 0;
+		pl = p + hl + 4;
+		for (i = 0; i < len; i++)
+			pl[i] ^= p[hl + i % 4];
+		switch (op) {
+		case 0x8:	/* close: the same status back, then the end */
+			ws_frame_head(c, 0x88, len > 125 ? 125 : len);
+			bbuf_add(&c->c_out, pl, len > 125 ? 125 : len);
+			c->c_close = 1;
+			break;
+		case 0x9:	/* ping */
+			ws_frame_head(c, 0x8a, len);
+			bbuf_add(&c->c_out, pl, len);
+			break;
+		case 0xa:	/* pong */
+			break;
+		default:
+			ws_frame_head(c, p[0], len);
+			bbuf_add(&c->c_out, pl, len);
+			break;
+		}
+		bbuf_consume(&c->c_in, hl + 4 + len);
+	}
+	return 0;
+}
+
+/* CONN_S_TUNNEL: echo what c_in holds, write what waits, close at the
+ * end; read again only while little waits. */
+static void
+tunnel_step(struct conn *c)
+{
+	size_t pending;
+	uint32_t ev;
+	int r;
+
+	if (c->c_ws) {
+		if (ws_feed(c) == -1) {
+			conn_close(c, 0);
+			return;
+		}
+	} else if (bbuf_avail(&c->c_in) > 0) {
+		bbuf_add(&c->c_out, bbuf_data(&c->c_in), bbuf_avail(&c->c_in));
+		bbuf_consume(&c->c_in, bbuf_avail(&c->c_in));
+	}
+	if ((r = conn_flush(c)) == -1 || (r == 1 && (c->c_close ||
+	    c->c_eof))) {
+		conn_close(c, 0);
+		return;
+	}
+	pending = bbuf_avail(&c->c_out);
+	ev = pending > 0 ? EPOLLOUT : 0;
+	if (pending < BE_TUNNEL_MAX && !c->c_eof && !c->c_close)
+		ev |= EPOLLIN;
+	conn_arm(c, ev);
+}
+
 /*
  * The request is complete: decide the answer and queue it in c_out.
  * Returns -1 when the answer was to reset the connection (c is gone).
@@ -777,6 +1028,11 @@ respond(struct conn *c)
 	}
 	if (c->c_fail)
 		status = 503;
+	if (set.s_upgrade && c->c_conn_upgrade && c->c_upgrade[0] != '\0' &&
+	    c->c_kind == REQ_K_NORMAL && status == 200) {
+		upgrade_accept(c);
+		return 0;
+	}
 	c->c_ratelimited = faults && set.s_ratelimited && status >= 400;
 	c->c_state = CONN_S_WRITE;
 	if (faults && set.s_garbage) {
@@ -917,6 +1173,8 @@ parse_head(struct conn *c, const char *h, size_t n)
 		return 400;
 	c->c_keepalive = !http10;
 	c->c_head = token_eq(h, (size_t)(sp1 - h), "HEAD");
+	c->c_upgrade[0] = c->c_ws_key[0] = '\0';
+	c->c_conn_upgrade = 0;
 
 	/* Headers. */
 	for (p = eol + 1; p < end; p = eol + 1) {
@@ -952,6 +1210,19 @@ parse_head(struct conn *c, const char *h, size_t n)
 				c->c_keepalive = 0;
 			else if (list_has(v, (size_t)(ve - v), "keep-alive"))
 				c->c_keepalive = 1;
+			if (list_has(v, (size_t)(ve - v), "upgrade"))
+				c->c_conn_upgrade = 1;
+		} else if (token_eq(p, (size_t)(colon - p), "upgrade")) {
+			if ((size_t)(ve - v) >= sizeof(c->c_upgrade))
+				return 400;
+			memcpy(c->c_upgrade, v, (size_t)(ve - v));
+			c->c_upgrade[ve - v] = '\0';
+		} else if (token_eq(p, (size_t)(colon - p),
+		    "sec-websocket-key")) {
+			if ((size_t)(ve - v) >= sizeof(c->c_ws_key))
+				return 400;
+			memcpy(c->c_ws_key, v, (size_t)(ve - v));
+			c->c_ws_key[ve - v] = '\0';
 		} else if (token_eq(p, (size_t)(colon - p), "expect"))
 			expect = token_eq(v, (size_t)(ve - v), "100-continue");
 	}
@@ -1191,6 +1462,9 @@ conn_advance(struct conn *c)
 			break;
 		case CONN_S_DELAY:
 			return;
+		case CONN_S_TUNNEL:
+			tunnel_step(c);
+			return;
 		case CONN_S_WRITE:
 			if ((r = conn_flush(c)) == -1) {
 				conn_close(c, 0);
@@ -1224,6 +1498,11 @@ conn_read(struct conn *c)
 {
 	ssize_t	 r;
 
+	if (c->c_state == CONN_S_TUNNEL && (c->c_eof || c->c_close ||
+	    bbuf_avail(&c->c_out) >= BE_TUNNEL_MAX)) {
+		conn_advance(c);	/* held back: write first */
+		return;
+	}
 	r = read(c->c_fd, bbuf_reserve(&c->c_in, BE_READ_CHUNK),
 	    BE_READ_CHUNK);
 	if (r == -1) {
@@ -1233,6 +1512,12 @@ conn_read(struct conn *c)
 		return;
 	}
 	if (r == 0) {
+		if (c->c_state == CONN_S_TUNNEL) {
+			/* echo the rest, then end ours */
+			c->c_eof = 1;
+			conn_advance(c);
+			return;
+		}
 		/* Orderly end: fine between requests, a truncation inside
 		 * one; either way nothing more can be answered. */
 		conn_close(c, 0);
@@ -1370,7 +1655,8 @@ usage(void)
 	    "               [--health_delay_ms N] [--close_after_headers 0|1] "
 	    "[--chunked 0|1]\n"
 	    "               [--reset 0|1] [--garbage 0|1] [--frame 0|1|2]\n"
-	    "               [--ratelimited 0|1] [--extra_headers 0|1]\n");
+	    "               [--ratelimited 0|1] [--extra_headers 0|1] "
+	    "[--upgrade 0|1]\n");
 	exit(1);
 }
 

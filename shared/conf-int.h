@@ -504,6 +504,12 @@ void	conf_reject(struct cw *, const struct conf_field *, yaml_node_t *k,
 
 /* ---- the other files -------------------------------------------------- */
 
+/* conf_listener.c: an UpgradeConfig's m_done (manager's and route's),
+ * and the upgrade_configs list of message node n, each type once. */
+void	conf_upgrade_done(struct cw *, yaml_node_t *, void *, uint64_t);
+void	conf_upgrade_check(struct cw *, yaml_node_t *n,
+	    const struct cd_upgrade *v, size_t nv);
+
 /* conf_regex.c: compile text as a full-match POSIX ERE into re, freed
  * with the arena; errors name node n. */
 int	conf_re_compile(struct cw *, yaml_node_t *n, regex_t *re,

@@ -334,6 +334,19 @@ struct cd_mirror {
 	char			*mp_host;	/* host_rewrite_literal, or NULL */
 };
 
+/*
+ * upgrade_configs of the HTTP connection manager and of a route: an
+ * upgrade_type (Upgrade header value, matched ignoring case) and whether
+ * it is allowed.  A route's entry overrides the manager's for that type;
+ * a type neither lists is refused (403).
+ */
+struct cd_upgrade {
+	char		*ug_type;
+	bool		 ug_enabled;	/* true */
+};
+
+#define CD_MAX_UPGRADES		8
+
 struct cd_route {
 	char			*rt_name;	/* may be NULL */
 	struct cd_pos		 rt_pos;
@@ -374,6 +387,8 @@ struct cd_route {
 	uint16_t		 rt_cluster_not_found_code;	/* 503 */
 	struct cd_hash_policy	 rt_hash[CD_MAX_HASH_POLICIES];
 	size_t			 rt_nhash;
+	struct cd_upgrade	 rt_upgrades[CD_MAX_UPGRADES];
+	size_t			 rt_nupgrades;
 
 	struct cd_hdr_mut	 rt_hdrs;
 	/*
@@ -457,6 +472,9 @@ struct cd_listener {
 	bool			 l_ignore_port_in_host_matching;
 	bool			 l_strip_any_host_port;
 	enum cd_underscores_action l_headers_with_underscores;	/* ALLOW */
+	/* upgrade_configs: the types a route may switch to (WebSocket) */
+	struct cd_upgrade	 l_upgrades[CD_MAX_UPGRADES];
+	size_t			 l_nupgrades;
 	/*
 	 * access_log: one entry per logger, in file order; none: no access
 	 * log at all.  The headers their formats read besides those the

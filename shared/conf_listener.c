@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <strings.h>
 
 #include <yaml.h>
 
@@ -273,6 +275,87 @@ fn_http_filters(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 	conf_json_raw(w, "]");
 }
 
+/* ---- upgrade_configs -------------------------------------------------- */
+
+/* UpgradeConfig.filters: none means the connection manager's own chain,
+ * which is the router; a list of its own may hold the router only. */
+static void
+fn_upgrade_filters(struct cw *w, const struct conf_field *f,
+    yaml_node_t *v, void *base)
+{
+	if (v->type == YAML_SEQUENCE_NODE && conf_seq_len(v) == 0) {
+		conf_json_raw(w, "[]");
+		return;
+	}
+	fn_http_filters(w, f, v, base);
+}
+
+/* One UpgradeConfig, of the manager or of a route: a type canaryd can
+ * tunnel.  CONNECT is a method, not an Upgrade value, and takes a
+ * forward proxy. */
+void
+conf_upgrade_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	struct cd_upgrade *ug = base;
+	yaml_node_t *t;
+
+	(void)seen;
+	if (ug->ug_type == NULL)
+		return;
+	t = conf_map_val(w, n, "upgrade_type");
+	if (!conf_text_ok(w, t != NULL ? t : n, ug->ug_type))
+		return;
+	if (strcasecmp(ug->ug_type, "CONNECT") == 0)
+		conf_err(w, t != NULL ? t : n, "upgrade_type CONNECT: canaryd "
+		    "does not proxy CONNECT (it has no connect_matcher routes); "
+		    "remove this entry and tunnel through a forward proxy");
+}
+
+/*
+ * The upgrade_configs list of message node n (v[0, nv) as walked): each
+ * type once, ignoring case, as Envoy requires.
+ */
+void
+conf_upgrade_check(struct cw *w, yaml_node_t *n, const struct cd_upgrade *v,
+    size_t nv)
+{
+	yaml_node_t *seq, *it, *t;
+	size_t i, j, old;
+
+	if ((seq = conf_map_val(w, n, "upgrade_configs")) == NULL ||
+	    seq->type != YAML_SEQUENCE_NODE)
+		return;
+	for (i = 1; i < nv && i < conf_seq_len(seq); i++)
+		for (j = 0; j < i; j++) {
+			if (v[i].ug_type == NULL || v[j].ug_type == NULL ||
+			    strcasecmp(v[i].ug_type, v[j].ug_type) != 0)
+				continue;
+			it = conf_seq_item(w, seq, i);
+			t = it->type == YAML_MAPPING_NODE ?
+			    conf_map_val(w, it, "upgrade_type") : NULL;
+			old = conf_path_push(w, "upgrade_configs");
+			(void)conf_path_index(w, i);
+			conf_err(w, t != NULL ? t : it, "upgrade_type \"%s\" "
+			    "is listed twice (upgrade_configs[%zu] has it, "
+			    "case aside); keep one entry", v[i].ug_type, j);
+			conf_path_pop(w, old);
+			break;
+		}
+}
+
+#define UG(m)	AT(struct cd_upgrade, m)
+static const struct conf_field hcm_upgrade_fields[] = {
+	{ "upgrade_type", CK_STR, CF_REQUIRED | CF_NONEMPTY, UG(ug_type),
+	    .f_note = "matched against the Upgrade header ignoring case" },
+	{ "filters", CK_FN, 0, .f_fn = fn_upgrade_filters, .f_like = CK_SEQ,
+	    .f_msg = &msg_http_filter, .f_note = "empty, or the router only" },
+	{ "enabled", CK_BOOL, CF_DEF, .f_def = 1, UG(ug_enabled) },
+	F_END
+};
+#undef UG
+static const struct conf_msg msg_hcm_upgrade = { "UpgradeConfig",
+    hcm_upgrade_fields, NULL, conf_upgrade_done };
+
 /* ---- HTTP connection manager ------------------------------------------ */
 
 static void
@@ -361,7 +444,8 @@ static const struct conf_field http1_fields[] = {
 	{ "allow_custom_methods", CK_FN, 0, .f_fn = fn_custom_methods,
 	    .f_like = CK_BOOL, .f_note = "false only: other methods get 400" },
 	{ "ignore_http_11_upgrade", CK_REJECT, 0, .f_why = "canaryd does not "
-	    "switch protocols on Upgrade; remove it" },
+	    "serve an Upgrade request as a plain one (h2c aside); remove it "
+	    "and leave the type out of upgrade_configs, which answers 403" },
 	F_END
 };
 static const struct conf_msg msg_http1 = { "Http1ProtocolOptions",
@@ -462,9 +546,11 @@ static const struct conf_field hcm_fields[] = {
 	    CF_NOSTORE | CF_ONLY_DEF, .f_def = 0, .f_why = "canaryd writes an "
 	    "IPv4-mapped client address as IPv4; remove it",
 	    .f_note = "false only" },
-	{ "upgrade_configs", CK_REJECT, 0, .f_why = "canaryd does not switch "
-	    "protocols (WebSocket and other upgrades); remove it and serve "
-	    "upgrades through another proxy" },
+	{ "upgrade_configs", CK_ARR, 0, .f_msg = &msg_hcm_upgrade,
+	    .f_items = CD_MAX_UPGRADES, .f_why = "(CD_MAX_UPGRADES)",
+	    LIST(struct cd_listener, l_upgrades, l_nupgrades,
+	    struct cd_upgrade), .f_note = "after 101 the connection is a "
+	    "byte tunnel both ways" },
 	{ "normalize_path", CK_BOOL, CF_NOSTORE | CF_ONLY_DEF, .f_def = 0,
 	    .f_why = "canaryd routes on the path as sent; remove it",
 	    .f_note = "false only" },
@@ -507,8 +593,17 @@ static const struct conf_field hcm_fields[] = {
 	    "x-forwarded-proto: http when the client did not; remove it" },
 	F_END
 };
+static void
+hcm_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
+{
+	struct cd_listener *l = base;
+
+	(void)seen;
+	conf_upgrade_check(w, n, l->l_upgrades, l->l_nupgrades);
+}
+
 static const struct conf_msg msg_hcm = { "HttpConnectionManager",
-    hcm_fields, NULL, NULL };
+    hcm_fields, NULL, hcm_done };
 
 /* ---- filter chain ----------------------------------------------------- */
 

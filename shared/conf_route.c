@@ -677,12 +677,27 @@ static const struct conf_msg msg_weighted = { "WeightedCluster",
 
 static const struct conf_msg msg_route_action;
 
+#define UG(m)	AT(struct cd_upgrade, m)
+static const struct conf_field route_upgrade_fields[] = {
+	{ "upgrade_type", CK_STR, CF_REQUIRED | CF_NONEMPTY, UG(ug_type),
+	    .f_note = "matched against the Upgrade header ignoring case" },
+	{ "enabled", CK_BOOL, CF_DEF, .f_def = 1, UG(ug_enabled) },
+	{ "connect_config", CK_REJECT, 0, .f_why = "canaryd does not proxy "
+	    "CONNECT; remove it and tunnel through a forward proxy" },
+	F_END
+};
+#undef UG
+static const struct conf_msg msg_route_upgrade = {
+    "RouteAction.UpgradeConfig", route_upgrade_fields, NULL,
+    conf_upgrade_done };
+
 static void
 route_action_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 {
 	struct cd_route *rt = base;
 
 	conf_rewrite_check(w, n, rt);
+	conf_upgrade_check(w, n, rt->rt_upgrades, rt->rt_nupgrades);
 	rt->rt_action = (seen & conf_field_bit(&msg_route_action,
 	    "weighted_clusters")) ? CD_RA_WEIGHTED : CD_RA_CLUSTER;
 }
@@ -740,9 +755,11 @@ static const struct conf_field route_action_fields[] = {
 	    "preflights; answer them at the backend and remove it" },
 	{ "max_grpc_timeout", CK_REJECT, 0, .f_why = NO_GRPC },
 	{ "grpc_timeout_offset", CK_REJECT, 0, .f_why = NO_GRPC },
-	{ "upgrade_configs", CK_REJECT, 0, .f_why = "canaryd does not switch "
-	    "protocols (WebSocket and other upgrades); remove it and serve "
-	    "upgrades through another proxy" },
+	{ "upgrade_configs", CK_ARR, 0, .f_msg = &msg_route_upgrade,
+	    .f_items = CD_MAX_UPGRADES, .f_why = "(CD_MAX_UPGRADES)",
+	    LIST(struct cd_route, rt_upgrades, rt_nupgrades,
+	    struct cd_upgrade), .f_note = "overrides the connection "
+	    "manager's entry of the same type" },
 	{ "internal_redirect_policy", CK_REJECT, 0, .f_why = NO_INT_REDIR },
 	{ "internal_redirect_action", CK_REJECT, 0, .f_why = NO_INT_REDIR },
 	{ "max_internal_redirects", CK_REJECT, 0, .f_why = NO_INT_REDIR },

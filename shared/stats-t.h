@@ -31,6 +31,7 @@
 	X(HC_CX_IDLE_TIMEOUT,	"downstream_cx_idle_timeout")		\
 	X(HC_CX_MAX_REQUESTS_REACHED, "downstream_cx_max_requests_reached") \
 	X(HC_CX_OVERFLOW,	"downstream_cx_overflow")		\
+	X(HC_CX_UPGRADES_TOTAL,	"downstream_cx_upgrades_total")		\
 	X(HC_RQ_TOTAL,		"downstream_rq_total")			\
 	X(HC_RQ_HTTP1_TOTAL,	"downstream_rq_http1_total")		\
 	X(HC_RQ_RX_RESET,	"downstream_rq_rx_reset")		\
@@ -39,6 +40,7 @@
 	X(HC_RQ_IDLE_TIMEOUT,	"downstream_rq_idle_timeout")		\
 	X(HC_RQ_TIMEOUT,	"downstream_rq_timeout")		\
 	X(HC_RQ_HEADER_TIMEOUT,	"downstream_rq_header_timeout")		\
+	X(HC_RQ_WS_ON_NON_WS_ROUTE, "downstream_rq_ws_on_non_ws_route")	\
 	X(HC_NO_ROUTE,		"no_route")				\
 	X(HC_NO_CLUSTER,	"no_cluster")				\
 	X(HC_RQ_DIRECT_RESPONSE, "rq_direct_response")			\
@@ -53,6 +55,7 @@
 #define CD_HTTP_GAUGES(X)						\
 	X(HG_CX_ACTIVE,		"downstream_cx_active")			\
 	X(HG_CX_HTTP1_ACTIVE,	"downstream_cx_http1_active")		\
+	X(HG_CX_UPGRADES_ACTIVE, "downstream_cx_upgrades_active")	\
 	X(HG_RQ_ACTIVE,		"downstream_rq_active")
 
 /* cluster.<name>.* */

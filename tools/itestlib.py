@@ -601,8 +601,11 @@ class Env:
             return str(values[key])
         text = re.sub(r"\{([a-z0-9_]+)\}", sub, template)
         path = os.path.join(self.logdir, name)
-        with open(path, "w") as f:
+        # whole or not at all: a reload signalled for the previous
+        # version may read the file while this one is written
+        with open(path + ".tmp", "w") as f:
             f.write(text)
+        os.replace(path + ".tmp", path)
         self.files.append(path)
         return path
 

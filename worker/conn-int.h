@@ -75,6 +75,8 @@ enum conn_state {
 	CONN_S_BACKOFF,		/* between attempts: retry back-off */
 	CONN_S_REPLY,		/* writing the rest of a response or a reply */
 	CONN_S_LINGER,		/* answered, write side shut, draining input */
+	CONN_S_TUNNEL,		/* upgraded (101): bytes both ways, as they
+				 * are, until both sides are done */
 	CONN_S_CLOSED,		/* terminal, waiting to be freed */
 	CONN_S__N
 };
@@ -117,15 +119,23 @@ struct wrk_conn {
 #define RQ_F_HEAD_METHOD 0x00000400	/* HEAD request */
 #define RQ_F_HTTP10	0x00000800	/* HTTP/1.0 client */
 #define RQ_F_RETRIED	0x00001000	/* already retried a stale pooled conn */
+#define RQ_F_UPGRADE	0x00002000	/* an upgrade the route allows: the
+					 * bytes after the head go upstream
+					 * as they are */
+#define RQ_F_TUNNEL	0x00010000	/* the upstream said 101: a tunnel */
 #define RQ_F_CHUNKED	0x00004000	/* request body is chunked */
 #define RQ_F_UPS_BYTES	0x00008000	/* bytes came from the upstream */
 #define RQ_F_UPS_EOF	0x00020000	/* the upstream closed its side */
 #define RQ_F_UPS_WSTOP	0x00040000	/* send nothing more upstream */
 #define RQ_F_KEEP	0x00080000	/* request kept whole for a retry */
 #define RQ_F_NORETRY	0x00100000	/* retries abandoned: body too large */
+#define RQ_F_CLI_EOF	0x00200000	/* tunnel: the client closed its side */
+#define RQ_F_CLI_SHUT	0x00400000	/* tunnel: we shut the client's side */
+#define RQ_F_UPS_SHUT	0x00800000	/* tunnel: we shut the upstream's side */
 #define RQ_F_LOGGED	0x01000000	/* access log line written */
 #define RQ_F_LOCAL	0x02000000	/* answered by a local reply */
 #define RQ_F_SAID_CLOSE	0x04000000	/* its response says connection: close */
+#define RQ_F_CLI_FIRST	0x08000000	/* tunnel: the client's end came first */
 
 /* The request's hash_policy value for the load balancer, or NULL. */
 #define RQ_HASH(r)	((r)->rq_hashed ? &(r)->rq_hash : NULL)
@@ -208,6 +218,8 @@ struct wrk_req {
 	uint32_t		 rq_rflags;	/* enum alog_rf bits */
 	uint32_t		 rq_svc_ms1;	/* service time ms + 1; 0: none */
 	uint32_t		 rq_local_len;	/* RQ_F_LOCAL: body bytes */
+	uint64_t		 rq_tun_rx;	/* tunnel bytes from the client */
+	uint64_t		 rq_tun_tx;	/* tunnel bytes to the client */
 	uint8_t			 rq_al_have;	/* RQ_AL_* */
 	struct http1_slice	 rq_al[RQ_AL__N];
 	struct wrk_buf		*rq_al_head;
@@ -296,6 +308,10 @@ void		 conn_ups_drop(struct wrk_req *, bool remote);
 
 /* A fresh response parser for r (a HEAD request's has no body). */
 void		 conn_resp_parser_init(struct wrk_req *);
+/* Write the client head of r's response (status st) into rq_out; false
+ * when it does not fit. */
+bool		 conn_resp_build(struct wrk_conn *, struct wrk_req *,
+		    uint16_t st, const struct wrk_resp_info *si);
 /* Parse what rq_uin holds: head, interim responses, body. */
 enum cd_rc	 conn_resp_parse(struct wrk_conn *, struct wrk_req *);
 /* The upstream closed its side. */
@@ -316,6 +332,18 @@ enum cd_rc	 conn_tx_client(struct wrk_conn *, struct wrk_req *,
 		    int *progress);
 /* Move bytes both ways until nothing moves; true if it had to yield. */
 bool		 conn_pump(struct wrk_conn *);
+
+/* ---- conn_tunnel.c: upgraded connections --------------------------------- */
+
+/* The upstream answered r's upgrade with 101 (head parsed, si: its
+ * marked headers): send the client the 101 and become a tunnel. */
+enum cd_rc	 conn_tunnel_start(struct wrk_conn *, struct wrk_req *,
+		    struct wrk_resp_info *si);
+/* Move tunnel bytes both ways until nothing moves; true if it had to
+ * yield. */
+bool		 conn_tunnel_pump(struct wrk_conn *);
+/* The stream idle timeout ran out on a tunnel. */
+void		 conn_tunnel_timeout(struct wrk_conn *, struct wrk_req *);
 
 /* ---- conn_reply.c: local replies ----------------------------------------- */
 

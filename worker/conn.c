@@ -73,6 +73,7 @@ static const char *const conn_state_names[CONN_S__N] = {
 	[CONN_S_BACKOFF] = "backoff",
 	[CONN_S_REPLY] = "reply",
 	[CONN_S_LINGER] = "linger",
+	[CONN_S_TUNNEL] = "tunnel",
 	[CONN_S_CLOSED] = "closed",
 };
 
@@ -84,11 +85,12 @@ static const uint16_t conn_allowed[CONN_S__N] = {
 	[CONN_S_CONNECT] = S(CONNECT) | S(PROXY) | S(REPLY) | S(BACKOFF) |
 	    S(CLOSED),
 	[CONN_S_PROXY] = S(CONNECT) | S(REPLY) | S(IDLE) | S(READ_HEAD) |
-	    S(BACKOFF) | S(CLOSED),
+	    S(BACKOFF) | S(TUNNEL) | S(CLOSED),
 	[CONN_S_BACKOFF] = S(CONNECT) | S(PROXY) | S(REPLY) | S(BACKOFF) |
 	    S(CLOSED),
 	[CONN_S_REPLY] = S(IDLE) | S(READ_HEAD) | S(LINGER) | S(CLOSED),
 	[CONN_S_LINGER] = S(CLOSED),
+	[CONN_S_TUNNEL] = S(CLOSED),
 	[CONN_S_CLOSED] = 0,
 };
 #undef S
@@ -225,6 +227,8 @@ conn_req_free(struct wrk_conn *c, struct wrk_req *r)
 		wrk_shadow_drop_all(&r->rq_shadow);
 	if (r->rq_flags & RQ_F_COUNTED)
 		WRK_HG(HG_RQ_ACTIVE, -1);
+	if (r->rq_flags & RQ_F_TUNNEL)
+		WRK_HG(HG_CX_UPGRADES_ACTIVE, -1);
 	wrk_slab_put(&req_slab, r);
 	c->c_req = NULL;
 }
@@ -243,6 +247,9 @@ conn_req_deadline(const struct wrk_req *r)
 {
 	uint64_t dl = UINT64_MAX, sit;
 
+	/* a tunnel has only its idle timeout, as Envoy's upgraded stream */
+	if (r->rq_flags & RQ_F_TUNNEL)
+		return (sit = conn_stream_idle(r)) > 0 ? r->rq_io + sit : 0;
 	if (!(r->rq_flags & RQ_F_HEAD) && to_head > 0 &&
 	    r->rq_start + to_head < dl)
 		dl = r->rq_start + to_head;
@@ -579,6 +586,9 @@ conn_run(struct wrk_conn *c)
 		case CONN_S_LINGER:
 			conn_linger_read(c);
 			return;
+		case CONN_S_TUNNEL:
+			yielded = conn_tunnel_pump(c);
+			break;
 		default:
 			return;
 		}
@@ -701,6 +711,14 @@ conn_req_timer(struct wrk_timer *t)
 	uint64_t now = wrk.w_now, sit = conn_stream_idle(r);
 	bool started = (r->rq_flags & RQ_F_RESP_HEAD) != 0;
 
+	if (r->rq_flags & RQ_F_TUNNEL) {
+		if (sit > 0 && now >= r->rq_io + sit) {
+			conn_tunnel_timeout(c, r);
+			return;
+		}
+		conn_run(c);	/* re-arms the timer */
+		return;
+	}
 	if (!(r->rq_flags & RQ_F_HEAD) && to_head > 0 &&
 	    now >= r->rq_start + to_head) {
 		WRK_HC(HC_RQ_HEADER_TIMEOUT);

@@ -175,7 +175,12 @@ conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	if ((r->rq_flags & RQ_F_REQ_DONE) || c->c_state == CONN_S_REPLY)
 		return CD_OK;
 	for (;;) {
-		if (r->rq_in_parsed < in->b_len) {
+		if ((r->rq_flags & RQ_F_UPGRADE) &&
+		    r->rq_in_parsed < in->b_len) {
+			/* the other protocol's bytes: all of them go */
+			r->rq_in_parsed = in->b_len;
+			*progress = 1;
+		} else if (r->rq_in_parsed < in->b_len) {
 			ev = http1_feed(&r->rq_p, in->b_data,
 			    r->rq_in_parsed, in->b_len - r->rq_in_parsed,
 			    &used);
@@ -356,7 +361,7 @@ conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	if (r->rq_uin_parsed < uin->b_len) {
 		if (conn_resp_parse(c, r) != CD_OK)
 			return CD_ERR;
-		if (r->rq_ups == NULL)
+		if (r->rq_ups == NULL || (r->rq_flags & RQ_F_TUNNEL))
 			return CD_OK;
 	}
 	/* the end of the stream counts only once every byte before it did */
@@ -386,7 +391,8 @@ conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 			*progress = 1;
 			if (conn_resp_parse(c, r) != CD_OK)
 				return CD_ERR;
-			if (r->rq_ups == NULL || (r->rq_flags & RQ_F_RESP_DONE))
+			if (r->rq_ups == NULL || (r->rq_flags &
+			    (RQ_F_RESP_DONE | RQ_F_TUNNEL)))
 				return CD_OK;
 			continue;
 		}
@@ -542,6 +548,8 @@ conn_pump(struct wrk_conn *c)
 		if (conn_rx_ups(c, r, &progress) == CD_ERR ||
 		    c->c_state == CONN_S_CLOSED)
 			return false;
+		if (c->c_state == CONN_S_TUNNEL)
+			return false;	/* conn_run() goes on in its pump */
 		if (conn_tx_client(c, r, &progress) == CD_ERR ||
 		    c->c_state == CONN_S_CLOSED)
 			return false;

@@ -147,13 +147,87 @@ conn_head_check(struct wrk_conn *c, struct wrk_req *r,
 		conn_codec_error(c, r, 400, "missing host header", false);
 		return false;
 	}
-	if (http1_upgrade(&r->rq_p) && !http1_is_connect(&r->rq_p)) {
-		/* no upgrade is configured: Envoy refuses with 403 */
-		log_debug("conn %u: upgrade refused", c->c_id);
+	return true;
+}
+
+/* The value of r's first Upgrade header (a slice of base), or NULL. */
+static const char *
+conn_upgrade_value(const struct wrk_req *r, const char *base, size_t *len)
+{
+	uint16_t i;
+
+	for (i = 0; i < r->rq_p.h_nhdrs; i++)
+		if (WRK_H_KIND(r->rq_hdrs[i].h_kind) == WRK_H_UPGRADE) {
+			*len = r->rq_hdrs[i].h_value.s_len;
+			return base + r->rq_hdrs[i].h_value.s_off;
+		}
+	return NULL;
+}
+
+/* Does v[0, n) list upgrade type t (tlen bytes), ignoring case?  Its
+ * entry, or NULL. */
+static const struct cd_upgrade *
+conn_upgrade_find(const struct cd_upgrade *v, size_t n, const char *t,
+    size_t tlen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(v[i].ug_type) == tlen &&
+		    strncasecmp(v[i].ug_type, t, tlen) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/*
+ * An upgrade request (Upgrade and Connection: upgrade; CONNECT aside):
+ * may its route switch to that protocol?  Envoy's rule: the route's
+ * upgrade_configs entry for the type decides when there is one, else the
+ * connection manager's; a type neither enables is refused.  A direct
+ * response or a redirect has only the manager's.  h2c is no upgrade at
+ * all: Envoy's codec drops it and serves the request as a plain one.
+ * True when the request goes on (RQ_F_UPGRADE set for a tunnel); false
+ * when it was answered 403.
+ */
+static bool
+conn_head_upgrade(struct wrk_conn *c, struct wrk_req *r, const char *base)
+{
+	const struct cd_route *rt = r->rq_route;
+	const struct cd_upgrade *ug = NULL;
+	const char *t;
+	size_t tlen = 0;
+	uint16_t i;
+
+	if (!http1_upgrade(&r->rq_p) || http1_is_connect(&r->rq_p) ||
+	    (t = conn_upgrade_value(r, base, &tlen)) == NULL)
+		return true;
+	if (tlen == 3 && strncasecmp(t, "h2c", 3) == 0) {
+		for (i = 0; i < r->rq_p.h_nhdrs; i++)
+			if (wrk_hdr_eq(base, r->rq_hdrs[i].h_name,
+			    "http2-settings"))
+				r->rq_hdrs[i].h_kind |= WRK_H_F_DROP;
+		return true;
+	}
+	if (rt->rt_action == CD_RA_CLUSTER || rt->rt_action == CD_RA_WEIGHTED)
+		ug = conn_upgrade_find(rt->rt_upgrades, rt->rt_nupgrades, t,
+		    tlen);
+	if (ug == NULL)
+		ug = conn_upgrade_find(wrk.w_l->l_upgrades,
+		    wrk.w_l->l_nupgrades, t, tlen);
+	if (ug == NULL || !ug->ug_enabled) {
+		/* no more requests on this connection: what follows may be
+		 * the other protocol's bytes */
+		WRK_HC(HC_RQ_WS_ON_NON_WS_ROUTE);
+		log_debug("conn %u: upgrade to %.*s refused", c->c_id,
+		    (int)(tlen > 64 ? 64 : tlen), t);
 		c->c_flags |= CONN_F_CLOSE;
 		conn_reply(c, r, 403, NULL, 0);
 		return false;
 	}
+	r->rq_flags |= RQ_F_UPGRADE;
+	for (i = 0; i < r->rq_p.h_nhdrs; i++)
+		if (WRK_H_KIND(r->rq_hdrs[i].h_kind) == WRK_H_UPGRADE)
+			r->rq_hdrs[i].h_kind &= ~(uint32_t)WRK_H_F_DROP;
 	return true;
 }
 
@@ -341,6 +415,8 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		return -1;
 	}
 	r->rq_route = rt;
+	if (!conn_head_upgrade(c, r, base))
+		return -1;
 	switch (rt->rt_action) {
 	case CD_RA_DIRECT:
 	case CD_RA_REDIRECT:
@@ -488,6 +564,7 @@ conn_head_build(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	rh.rh_expected_ms = wrk_retry_expected_ms(r->rq_try_ms,
 	    wrk_ns_ms(r->rq_route->rt_timeout), 0);
 	rh.rh_chunked = (r->rq_flags & RQ_F_CHUNKED) != 0;
+	rh.rh_upgrade = (r->rq_flags & RQ_F_UPGRADE) != 0;
 	need = r->rq_head_end + wrk_hdr_request_extra(rh.rh_nhdrs,
 	    t->t_uhost_len);
 	if (r->rq_route->rt_hm_flags & (CD_RT_HM_REQ | CD_RT_HM_REWRITE)) {
@@ -572,9 +649,13 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 		conn_head_mirror(r);
 	conn_resp_parser_init(r);
 
+	/* an upgrade's bytes after the head are the other protocol's: they
+	 * go upstream as they are, unparsed (Envoy's codec does the same) */
+	if (r->rq_flags & RQ_F_UPGRADE)
+		r->rq_in_parsed = r->rq_head_end;
 	/* Envoy answers Expect: 100-continue itself, if the body is not
 	 * here already */
-	if (ri.ri_expect_100) {
+	else if (ri.ri_expect_100) {
 		conn_parse_buffered(c, r);
 		if (!(r->rq_flags & RQ_F_REQ_DONE))
 			r->rq_100_want = 1;

@@ -325,6 +325,11 @@ conn_req_log(struct wrk_conn *c, struct wrk_req *r)
 	ar.ar_rx = r->rq_p.h_body_bytes;
 	ar.ar_tx = (r->rq_flags & RQ_F_LOCAL) ? r->rq_local_len :
 	    r->rq_rp.h_body_bytes;
+	if (r->rq_flags & RQ_F_UPGRADE) {
+		/* an upgrade's body is what went through the tunnel */
+		ar.ar_rx = r->rq_tun_rx;
+		ar.ar_tx = r->rq_tun_tx;
+	}
 	ar.ar_svc_ms = r->rq_svc_ms1 > 0 ? (int64_t)r->rq_svc_ms1 - 1 : -1;
 	if (r->rq_hidx >= 0 && (ar.ar_upstream.a_len = alog_addr(up,
 	    sizeof(up), r->rq_host.sh_family, r->rq_host.sh_addr,

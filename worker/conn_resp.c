@@ -74,7 +74,7 @@ conn_resp_frame(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
  * Write the client head into rq_out, moving to a large buffer if it needs
  * one; false when it does not fit even there.
  */
-static bool
+bool
 conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
     const struct wrk_resp_info *si)
 {
@@ -98,7 +98,9 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	    (uint32_t)sh.sh_service_ms + 1 : 0;
 	sh.sh_chunked = r->rq_frame == WRK_FRAME_RECHUNK ||
 	    r->rq_frame == WRK_FRAME_CHUNKED;
-	sh.sh_conn = conn_conn_hdr(c, r);
+	/* a 101 carries the upstream's connection: upgrade instead */
+	sh.sh_conn = (r->rq_flags & RQ_F_TUNNEL) ? WRK_CONN_NONE :
+	    conn_conn_hdr(c, r);
 	if (wrk.w_l->l_always_set_request_id_in_response && r->rq_rid_len > 0) {
 		sh.sh_request_id = r->rq_rid;
 		sh.sh_request_id_len = r->rq_rid_len;
@@ -244,6 +246,14 @@ conn_resp_head_ev(struct wrk_conn *c, struct wrk_req *r, enum http1_ev ev)
 		st = http1_status(&r->rq_rp);
 		if (st / 100 == 1 && st != 101)
 			return CD_OK;		/* interim: dropped */
+		/* a 101 before our head went out whole is no answer to it */
+		if (st == 101 && (r->rq_flags & (RQ_F_UPGRADE |
+		    RQ_F_UHEAD_SENT)) == (RQ_F_UPGRADE | RQ_F_UHEAD_SENT)) {
+			wrk_hdr_mark_response(uin->b_data, r->rq_hdrs,
+			    r->rq_rp.h_nhdrs, &si);
+			return conn_tunnel_start(c, r, &si) == CD_ERR ?
+			    CD_ERR : CD_DONE;
+		}
 		if (st == 101 || st < CD_CODE_MIN || st > CD_CODE_MAX)
 			break;
 		/* marked before the retry decision, which reads headers */
@@ -307,7 +317,7 @@ conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 	uint32_t avail, used;
 
 	while (r->rq_uin_parsed < uin->b_len &&
-	    !(r->rq_flags & RQ_F_RESP_DONE)) {
+	    !(r->rq_flags & (RQ_F_RESP_DONE | RQ_F_TUNNEL))) {
 		avail = uin->b_len - r->rq_uin_parsed;
 		out = r->rq_out;
 		if ((r->rq_flags & RQ_F_RESP_HEAD) && conn_frame_copies(r)) {

@@ -327,6 +327,7 @@ wrk_hdr_mark_response(const char *base, struct http1_hdr *h, uint16_t n,
 			/* FALLTHROUGH */
 		case WRK_H_KEEP_ALIVE:
 		case WRK_H_PROXY_CONNECTION:
+		case WRK_H_UPGRADE:
 		case WRK_H_TRANSFER_ENCODING:
 		case WRK_H_SERVER:
 			drop = WRK_H_F_DROP;
@@ -473,6 +474,8 @@ wrk_hdr_build_request(char *out, size_t cap, const struct wrk_req_head *rh)
 	}
 	if (rh->rh_chunked)
 		HW_LIT(&w, "transfer-encoding: chunked\r\n");
+	if (rh->rh_upgrade)
+		HW_LIT(&w, "connection: upgrade\r\n");
 	HW_LIT(&w, "\r\n");
 	return w.w_over ? 0 : (size_t)(w.w_p - out);
 }

@@ -104,9 +104,10 @@ struct wrk_resp_info {
 };
 
 /* Mark response headers (classed by the parser) not passed to the
- * client: connection,
- * keep-alive, proxy-connection, transfer-encoding (re-framed) and server
- * (replaced). */
+ * client: connection, keep-alive, proxy-connection, upgrade,
+ * transfer-encoding (re-framed) and server (replaced).  A 101 that starts
+ * a tunnel keeps connection and upgrade (worker/conn_tunnel.c unmarks
+ * them), as Envoy does. */
 void		 wrk_hdr_mark_response(const char *base, struct http1_hdr *,
 		    uint16_t n, struct wrk_resp_info *);
 
@@ -178,6 +179,9 @@ struct wrk_req_head {
 	const char		*rh_request_id;	/* NULL: keep the client's */
 	int64_t			 rh_expected_ms;	/* -1: no header */
 	bool			 rh_chunked;	/* body is chunked */
+	bool			 rh_upgrade;	/* an upgrade: upgrade headers
+						 * pass (not marked), and
+						 * "connection: upgrade" */
 	/* non-NULL: the header lines instead of rh_hdrs and the added
 	 * ones above (rh_host then must be set) */
 	const struct wrk_hm	*rh_mut;

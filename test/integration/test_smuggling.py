@@ -300,8 +300,8 @@ def test_good_chunked_body_is_forwarded_exactly(env):
 
 def test_upgrade_and_expect(env):
     _, rec = start(env)
-    # h2c: Envoy without an upgrade config refuses it; it is never
-    # forwarded, and the connection stays HTTP
+    # h2c: Envoy's codec drops the upgrade and serves a plain request;
+    # the upgrade is never forwarded, and the connection stays HTTP
     resp, closed = exchange(env, b"GET /u HTTP/1.1\r\nHost: t\r\n"
                             b"Connection: Upgrade, HTTP2-Settings\r\n"
                             b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__"
