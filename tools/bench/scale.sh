@@ -28,8 +28,9 @@
 #   bodies  GET /bytes/N through the proxy (1 KiB and 1 MiB: wrk -c4 for
 #           DURATION s; 1 GiB: one curl), and uploads (1 KiB, 1 MiB: wrk -c4
 #           POST with a content-length; 1 GiB: one curl -T - from a pipe,
-#           chunked): MB/s and the largest RSS growth of one proxy process
-#           during the transfer, sampled every 0.1 s.
+#           chunked): MB/s, CPU seconds per GiB moved (the proxy's
+#           processes; direct: the backend's) and the largest RSS growth of
+#           one proxy process during the transfer, sampled every 0.1 s.
 #
 # Knobs (environment; defaults in brackets):
 #   BENCH_TABLES [conns,bodies]  ROUNDS [3]  DURATION [3]  WORKERS [2]
@@ -237,42 +238,51 @@ conns_target() {	# $1 round, $2 target
 }
 
 # ------------------------------------------------------------ bodies table
+# body_row ROUND TARGET DIR BYTES_PER_REQ MB/S GROWTH ERRORS REQUESTS: one
+# row, with the CPU seconds per GiB moved since $C0 (of $PIDS)
+body_row() {
+	local cpu
+	cpu=$(awk -v t=$(($(cpu_ticks $PIDS) - C0)) -v h="$CLK_TCK" -v b="$4" -v n="$8" \
+	    'BEGIN { printf "%.2f", (n * b > 0 ? t / h / (n * b / 1073741824) : 0) }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" \
+	    "$cpu" >>"$TMP/bodies.tsv"
+	log "  r$1 $2 $3 $4: $5 MB/s rss+=$6kB errors=$7 cpu=${cpu}s/GiB"
+}
+
 bodies_target() {	# $1 round, $2 target
-	local r=$1 t=$2 port n res mbs grow pids lua
+	local r=$1 t=$2 port n res mbs grow lua code size speed
 	port=$(target_port "$t")
-	pids=${PROXY_PIDS:-$BACKEND_PID}
+	PIDS=${PROXY_PIDS:-$BACKEND_PID}
 	for n in 1024 1048576; do
-		sampler_start $pids
+		sampler_start $PIDS
+		C0=$(cpu_ticks $PIDS)
 		res=$(wrk_kv "$port" 4 "/bytes/$n")
 		grow=$(sampler_stop)
 		mbs=$(awk -v r="$(kv rps "$res")" -v n=$n 'BEGIN { printf "%.1f", r * n / 1e6 }')
-		printf '%s\t%s\tget\t%s\t%s\t%s\t%s\n' "$r" "$t" "$n" "$mbs" "$grow" \
-		    "$(wrk_errs "$res")" >>"$TMP/bodies.tsv"
-		log "  r$r $t GET $n: ${mbs} MB/s rss+=${grow}kB"
+		body_row "$r" "$t" get "$n" "$mbs" "$grow" "$(wrk_errs "$res")" "$(kv requests "$res")"
 		lua=$TMP/post-$n.lua
 		if [ ! -e "$lua" ]; then
 			printf 'wrk.method = "POST"\nwrk.body = string.rep("a", %d)\n' "$n" >"$lua"
 			printf 'wrk.headers["Content-Type"] = "application/octet-stream"\n' >>"$lua"
 			cat "$HERE/wrk-report.lua" >>"$lua"
 		fi
-		sampler_start $pids
+		sampler_start $PIDS
+		C0=$(cpu_ticks $PIDS)
 		res=$(wrk_kv "$port" 4 /upload "$lua")
 		grow=$(sampler_stop)
 		mbs=$(awk -v r="$(kv rps "$res")" -v n=$n 'BEGIN { printf "%.1f", r * n / 1e6 }')
-		printf '%s\t%s\tpost\t%s\t%s\t%s\t%s\n' "$r" "$t" "$n" "$mbs" "$grow" \
-		    "$(wrk_errs "$res")" >>"$TMP/bodies.tsv"
-		log "  r$r $t POST $n: ${mbs} MB/s rss+=${grow}kB"
+		body_row "$r" "$t" post "$n" "$mbs" "$grow" "$(wrk_errs "$res")" "$(kv requests "$res")"
 	done
-	sampler_start $pids
+	sampler_start $PIDS
+	C0=$(cpu_ticks $PIDS)
 	res=$(timeout 300 curl -sS -o /dev/null -w '%{http_code} %{size_download} %{speed_download}' \
 	    "http://127.0.0.1:$port/bytes/$BIG_BODY")
 	grow=$(sampler_stop)
 	read -r code size speed <<<"$res"
-	printf '%s\t%s\tget\t%s\t%s\t%s\t%s\n' "$r" "$t" "$BIG_BODY" \
-	    "$(awk -v s="${speed:-0}" 'BEGIN { printf "%.1f", s / 1e6 }')" "$grow" \
-	    "$([ "$code" = 200 ] && [ "$size" = "$BIG_BODY" ] && echo 0 || echo 1)" >>"$TMP/bodies.tsv"
-	log "  r$r $t GET $BIG_BODY: code=$code size=$size ${speed} B/s rss+=${grow}kB"
-	sampler_start $pids
+	body_row "$r" "$t" get "$BIG_BODY" "$(awk -v s="${speed:-0}" 'BEGIN { printf "%.1f", s / 1e6 }')" \
+	    "$grow" "$([ "$code" = 200 ] && [ "$size" = "$BIG_BODY" ] && echo 0 || echo 1)" 1
+	sampler_start $PIDS
+	C0=$(cpu_ticks $PIDS)
 	# curl -T - sends a pipe chunked; the backend answers the body bytes
 	# it read in x-body-bytes
 	res=$(head -c "$BIG_BODY" /dev/zero | timeout 300 curl -sS -o /dev/null -D "$TMP/up.hdr" \
@@ -280,10 +290,8 @@ bodies_target() {	# $1 round, $2 target
 	grow=$(sampler_stop)
 	read -r code speed <<<"$res"
 	size=$(awk 'tolower($1) == "x-body-bytes:" { print $2 + 0 }' "$TMP/up.hdr")
-	printf '%s\t%s\tpost\t%s\t%s\t%s\t%s\n' "$r" "$t" "$BIG_BODY" \
-	    "$(awk -v s="${speed:-0}" 'BEGIN { printf "%.1f", s / 1e6 }')" "$grow" \
-	    "$([ "$code" = 200 ] && [ "$size" = "$BIG_BODY" ] && echo 0 || echo 1)" >>"$TMP/bodies.tsv"
-	log "  r$r $t POST chunked $BIG_BODY: code=$code size=$size ${speed} B/s rss+=${grow}kB"
+	body_row "$r" "$t" post "$BIG_BODY" "$(awk -v s="${speed:-0}" 'BEGIN { printf "%.1f", s / 1e6 }')" \
+	    "$grow" "$([ "$code" = 200 ] && [ "$size" = "$BIG_BODY" ] && echo 0 || echo 1)" 1
 }
 
 # ------------------------------------------------------------ main
@@ -299,7 +307,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	if id www-data >/dev/null 2>&1; then NGINX_USER="user www-data www-data;"; else NGINX_USER="user nobody nogroup;"; fi
 fi
 printf 'round\ttarget\tconns\trps\tp99_us\terrors\tcpu_us_per_req\trss_growth_kb\tidle_b_per_conn\tbusy_b_per_conn\n' >"$TMP/conns.tsv"
-printf 'round\ttarget\tdir\tbytes\tmb_s\trss_growth_kb\terrors\n' >"$TMP/bodies.tsv"
+printf 'round\ttarget\tdir\tbytes\tmb_s\trss_growth_kb\terrors\tcpu_s_per_gib\n' >"$TMP/bodies.tsv"
 {
 	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "host=$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at start"

@@ -123,8 +123,10 @@ def bodies_table(rs, out):
     out.append("## Body size: 1 KiB / 1 MiB / 1 GiB, download and upload\n")
     out.append("MB/s through each (1 KiB and 1 MiB: wrk -c4, one body per "
                "request, content-length; the largest: one curl, the upload "
-               "chunked from a pipe) and the largest RSS growth of one proxy "
-               "process during the transfer (KiB; direct: the backend's). "
+               "chunked from a pipe), CPU seconds per GiB moved (all the "
+               "proxy's processes; direct: the backend's) and the largest "
+               "RSS growth of one proxy process during the transfer (KiB; "
+               "direct: the backend's). "
                "Median of rounds; ratios are canaryd to the peer in the same "
                "round.\n")
     hdr = ["body", "figure"] + ts + ["canaryd/%s" % p for p in peers]
@@ -141,12 +143,14 @@ def bodies_table(rs, out):
                                                               int(kv[0][1]))):
         what = "%s %s" % ("GET" if d == "get" else "POST", size(n))
         for name, key, nd in (("MB/s", "mb_s", 1),
+                              ("CPU s/GiB", "cpu_s_per_gib", 2),
                               ("RSS growth KiB", "rss_growth_kb", 0),
                               ("errors", "errors", 0)):
             cells = [fmt(med(num(rnd.get(t, {}).get(key))
                              for rnd in by_round.values()), nd) for t in ts]
             for p in peers:
-                if key != "mb_s":
+                if key not in ("mb_s", "cpu_s_per_gib") or (
+                        p == "direct" and key != "mb_s"):
                     cells.append("")
                     continue
                 rr = ratio(by_round, "canaryd", p, key)
