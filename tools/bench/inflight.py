@@ -8,7 +8,9 @@ K processes (default: one per 2,500 connections) open N connections in
 all, R per 100 ms per process (a burst of thousands of SYNs at once
 overflows any listen queue and turns into 1 s SYN retries, which is the
 kernel's doing, not the proxy's), then for S seconds every connection
-sends a GET, waits for the whole answer and sends the next.  With a
+sends a GET, waits for the whole answer and sends the next; the first
+GETs go out at the same pace, since each makes a proxy open an upstream
+connection.  With a
 backend that holds each request (backend --delay_ms), all N are in flight
 at once.  Then each connection is closed.
 
@@ -138,18 +140,32 @@ def child(a, n, wfd, go_rfd, ready_wfd):
             st["err_closed"] += 1
             return False
 
-    for c in live:
-        if send(c):
-            sel.register(c.s, selectors.EVENT_READ, c)
-        else:
-            c.s.close()
-            c.s = None
-    active = sum(1 for c in live if c.s is not None)
+    def start(batch):
+        n = 0
+        for c in batch:
+            if send(c):
+                sel.register(c.s, selectors.EVENT_READ, c)
+                n += 1
+            else:
+                c.s.close()
+                c.s = None
+        return n
+
+    # the first requests go out at the ramp's pace too: all at once they
+    # would make the proxy open as many upstream connections at once
+    waiting = list(live)
+    active = start(waiting[:a.ramp])
+    del waiting[:a.ramp]
+    next_batch = time.monotonic() + 0.1
     stop = time.monotonic() + a.seconds
     hard = stop + a.timeout
-    while active and time.monotonic() < hard:
+    while (active or waiting) and time.monotonic() < hard:
         now = time.monotonic()
-        for key, _ in sel.select(0.2):
+        if waiting and now >= next_batch:
+            active += start(waiting[:a.ramp])
+            del waiting[:a.ramp]
+            next_batch = now + 0.1
+        for key, _ in sel.select(0.1 if waiting else 0.2):
             c = key.data
             try:
                 d = c.s.recv(65536)
