@@ -107,6 +107,7 @@ rss_sum() { rss_each "$@" | awk '{ for (i = 1; i <= NF; i++) s += $i } END { pri
 # its value at the start, into $TMP/growth; sampler_stop prints it (kB).
 sampler_start() {
 	: >"$TMP/sampling"
+	echo 0 >"$TMP/growth"	# a transfer shorter than one sample grew by 0
 	(
 		base=($(rss_each "$@")); max=0
 		for _ in $(seq 1 6000); do
