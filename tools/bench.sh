@@ -8,9 +8,10 @@
 # Results (markdown, with the canaryd/nginx and canaryd/haproxy ratios) go to
 # BUILD_DIR/bench-results.md and stdout.
 #
-# Knobs are run.sh's (ROUNDS, DURATION, WORKERS, PROXIES, CONNS, IDLE_CONNS,
-# RELOADS, PROXY_PORT, V1_PORT, V2_PORT, KEEP_TMP ...; `tools/bench/run.sh`
-# lists them).  CANARYD_CMD set in the environment wins, and set but empty
+# Knobs are run.sh's and tools/bench/scale.sh's (BENCH_TABLES, ROUNDS,
+# DURATION, WORKERS, PROXIES, CONNS, IDLE_CONNS, RELOADS, BIG_CONNS,
+# BIG_BODY, PROXY_PORT, V1_PORT, V2_PORT, KEEP_TMP ...; `tools/bench/run.sh`
+# and `tools/bench/scale.sh` with no argument list them).  CANARYD_CMD set in the environment wins, and set but empty
 # leaves canaryd out:  CANARYD_CMD= PROXIES=nginx ROUNDS=1 tools/bench.sh build
 set -euo pipefail
 
@@ -45,7 +46,22 @@ if [ -z "${CANARYD_CMD+set}" ]; then
 fi
 export CANARYD_CMD CANARYD_RELOAD_CMD=${CANARYD_RELOAD_CMD:-}
 
-echo "bench: canaryd: ${CANARYD_CMD:-(not run)}"
+# BENCH_TABLES picks tables: peers (run.sh, above), conns and bodies
+# (tools/bench/scale.sh: 1 / 4 / 50 / 10,000 connections; 1 KiB / 1 MiB /
+# 1 GiB bodies).  BENCH_TABLES=conns make bench runs that table alone.
+BENCH_TABLES=${BENCH_TABLES:-peers,conns,bodies}
+has() { case ",$BENCH_TABLES," in *",$1,"*) return 0 ;; esac; return 1; }
+scale=
+for t in conns bodies; do has $t && scale=${scale:+$scale,}$t; done
+
+echo "bench: tables: $BENCH_TABLES; canaryd: ${CANARYD_CMD:-(not run)}"
 # A failed run must not leave an older run's results looking current.
-rm -f "$BUILD/bench-results.md"
-exec "$ROOT/tools/bench/run.sh" "$BUILD/bench-results.md"
+rm -f "$BUILD/bench-results.md" "$BUILD/bench-scale.md"
+if has peers; then
+	"$ROOT/tools/bench/run.sh" "$BUILD/bench-results.md" || exit
+fi
+if [ -n "$scale" ]; then
+	BENCH_TABLES=$scale "$ROOT/tools/bench/scale.sh" "$BUILD" \
+	    "$BUILD/bench-scale.md" || exit
+	cat "$BUILD/bench-scale.md" >>"$BUILD/bench-results.md"
+fi
