@@ -189,6 +189,7 @@ enum body_state {
 
 struct conn {
 	TAILQ_ENTRY(conn) c_timer;	/* on delayed while CONN_S_DELAY */
+	LIST_ENTRY(conn) c_all;		/* on conns while open */
 	int		 c_fd;
 	enum conn_state	 c_state;
 	uint32_t	 c_events;	/* what epoll is armed for */
@@ -227,6 +228,9 @@ struct conn {
 };
 
 static TAILQ_HEAD(conn_tq, conn) delayed = TAILQ_HEAD_INITIALIZER(delayed);
+/* Every open connection: the process exits with some open (on a signal),
+ * and they stay reachable rather than leaked. */
+static LIST_HEAD(conn_all, conn) conns = LIST_HEAD_INITIALIZER(conns);
 
 static struct settings	 set = { 200, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 static const char	*be_name = "v1";
@@ -503,6 +507,7 @@ conn_close(struct conn *c, int abortive)
 	bbuf_free(&c->c_out);
 	bbuf_free(&c->c_rec);
 	bbuf_free(&c->c_echo);
+	LIST_REMOVE(c, c_all);
 	free(c);
 	st_open--;
 }
@@ -1573,6 +1578,7 @@ accept_conns(void)
 		    sizeof(one));
 		if ((c = calloc(1, sizeof(*c))) == NULL)
 			err(1, "calloc");
+		LIST_INSERT_HEAD(&conns, c, c_all);
 		c->c_fd = fd;
 		c->c_state = CONN_S_READ_HEAD;
 		c->c_events = EPOLLIN;

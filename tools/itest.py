@@ -97,6 +97,19 @@ def reason_of(e, tb):
     return msg
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error: ")
+
+
+def sanitizer_report(env):
+    """The first sanitizer report in the test's logs, or None."""
+    for name, path, text in env.logs():
+        for ln in text.splitlines():
+            if any(m in ln for m in SANITIZER_MARKS):
+                return "sanitizer report in %s: %s" % (name, ln.strip()[:200])
+    return None
+
+
 def print_logs(env):
     for name, path, text in env.logs():
         lines = text.splitlines()
@@ -278,6 +291,12 @@ def run(tests, build, logroot, ports, args, summary=True):
         except Exception as e:
             if status == "ok":
                 status, why = "FAIL", "stopping processes: %s" % e
+        # A sanitizer report fails the test even when every answer was
+        # right (a worker that died after answering is respawned).
+        if status == "ok":
+            why = sanitizer_report(env)
+            if why:
+                status = "FAIL"
         dt = time.monotonic() - t
         if status == "ok":
             passed += 1
