@@ -106,42 +106,42 @@ struct wrk_conn {
 };
 
 /* rq_flags */
-#define RQ_F_COUNTED	0x00000001	/* counted in downstream_rq_total */
-#define RQ_F_HEAD	0x00000002	/* request head parsed and routed */
-#define RQ_F_REQ_DONE	0x00000004	/* request fully received */
-#define RQ_F_HEAD_GONE	0x00000008	/* c_in no longer holds the head */
-#define RQ_F_BODY_LOST	0x00000010	/* body bytes were dropped after sending */
-#define RQ_F_UHEAD_SENT	0x00000020	/* upstream head written */
-#define RQ_F_UREQ_SENT	0x00000040	/* whole request written upstream */
-#define RQ_F_UPS_NOREUSE 0x00000080	/* upstream connection not poolable */
-#define RQ_F_RESP_HEAD	0x00000100	/* response head committed to client */
-#define RQ_F_RESP_DONE	0x00000200	/* response fully produced */
-#define RQ_F_HEAD_METHOD 0x00000400	/* HEAD request */
-#define RQ_F_HTTP10	0x00000800	/* HTTP/1.0 client */
-#define RQ_F_RETRIED	0x00001000	/* already retried a stale pooled conn */
-#define RQ_F_UPGRADE	0x00002000	/* an upgrade the route allows: the
+#define RQ_F_COUNTED	UINT64_C(0x00000001)	/* counted in downstream_rq_total */
+#define RQ_F_HEAD	UINT64_C(0x00000002)	/* request head parsed and routed */
+#define RQ_F_REQ_DONE	UINT64_C(0x00000004)	/* request fully received */
+#define RQ_F_HEAD_GONE	UINT64_C(0x00000008)	/* c_in no longer holds the head */
+#define RQ_F_BODY_LOST	UINT64_C(0x00000010)	/* body bytes were dropped after sending */
+#define RQ_F_UHEAD_SENT	UINT64_C(0x00000020)	/* upstream head written */
+#define RQ_F_UREQ_SENT	UINT64_C(0x00000040)	/* whole request written upstream */
+#define RQ_F_UPS_NOREUSE UINT64_C(0x00000080)	/* upstream connection not poolable */
+#define RQ_F_RESP_HEAD	UINT64_C(0x00000100)	/* response head committed to client */
+#define RQ_F_RESP_DONE	UINT64_C(0x00000200)	/* response fully produced */
+#define RQ_F_HEAD_METHOD UINT64_C(0x00000400)	/* HEAD request */
+#define RQ_F_HTTP10	UINT64_C(0x00000800)	/* HTTP/1.0 client */
+#define RQ_F_RETRIED	UINT64_C(0x00001000)	/* already retried a stale pooled conn */
+#define RQ_F_UPGRADE	UINT64_C(0x00002000)	/* an upgrade the route allows: the
 					 * bytes after the head go upstream
 					 * as they are */
-#define RQ_F_TUNNEL	0x00010000	/* the upstream said 101: a tunnel */
-#define RQ_F_CHUNKED	0x00004000	/* request body is chunked */
-#define RQ_F_UPS_BYTES	0x00008000	/* bytes came from the upstream */
-#define RQ_F_UPS_EOF	0x00020000	/* the upstream closed its side */
-#define RQ_F_UPS_WSTOP	0x00040000	/* send nothing more upstream */
-#define RQ_F_KEEP	0x00080000	/* request kept whole for a retry */
-#define RQ_F_NORETRY	0x00100000	/* retries abandoned: body too large */
-#define RQ_F_CLI_EOF	0x00200000	/* tunnel: the client closed its side */
-#define RQ_F_CLI_SHUT	0x00400000	/* tunnel: we shut the client's side */
-#define RQ_F_UPS_SHUT	0x00800000	/* tunnel: we shut the upstream's side */
-#define RQ_F_LOGGED	0x01000000	/* access log line written */
-#define RQ_F_LOCAL	0x02000000	/* answered by a local reply */
-#define RQ_F_SAID_CLOSE	0x04000000	/* its response says connection: close */
-#define RQ_F_CLI_FIRST	0x08000000	/* tunnel: the client's end came first */
+#define RQ_F_TUNNEL	UINT64_C(0x00010000)	/* the upstream said 101: a tunnel */
+#define RQ_F_CHUNKED	UINT64_C(0x00004000)	/* request body is chunked */
+#define RQ_F_UPS_BYTES	UINT64_C(0x00008000)	/* bytes came from the upstream */
+#define RQ_F_UPS_EOF	UINT64_C(0x00020000)	/* the upstream closed its side */
+#define RQ_F_UPS_WSTOP	UINT64_C(0x00040000)	/* send nothing more upstream */
+#define RQ_F_KEEP	UINT64_C(0x00080000)	/* request kept whole for a retry */
+#define RQ_F_NORETRY	UINT64_C(0x00100000)	/* retries abandoned: body too large */
+#define RQ_F_CLI_EOF	UINT64_C(0x00200000)	/* tunnel: the client closed its side */
+#define RQ_F_CLI_SHUT	UINT64_C(0x00400000)	/* tunnel: we shut the client's side */
+#define RQ_F_UPS_SHUT	UINT64_C(0x00800000)	/* tunnel: we shut the upstream's side */
+#define RQ_F_LOGGED	UINT64_C(0x01000000)	/* access log line written */
+#define RQ_F_LOCAL	UINT64_C(0x02000000)	/* answered by a local reply */
+#define RQ_F_SAID_CLOSE	UINT64_C(0x04000000)	/* its response says connection: close */
+#define RQ_F_CLI_FIRST	UINT64_C(0x08000000)	/* tunnel: the client's end came first */
 
 /* The request's hash_policy value for the load balancer, or NULL. */
 #define RQ_HASH(r)	((r)->rq_hashed ? &(r)->rq_hash : NULL)
-#define RQ_F_FB_WANT	0x10000000	/* retriable failure, no retry left:
+#define RQ_F_FB_WANT	UINT64_C(0x10000000)	/* retriable failure, no retry left:
 					 * the route's fallback may take it */
-#define RQ_F_FALLBACK	0x20000000	/* started again on the fallback */
+#define RQ_F_FALLBACK	UINT64_C(0x20000000)	/* started again on the fallback */
 
 /* rq_al[] slots and rq_al_have bits */
 #define RQ_AL_PATH	0
@@ -167,7 +167,7 @@ struct wrk_req {
 	int			 rq_cluster;	/* -1 until chosen */
 	int			 rq_hidx;	/* -1 until a host is chosen */
 	struct shm_host		 rq_host;
-	uint32_t		 rq_flags;	/* RQ_F_* */
+	uint64_t		 rq_flags;	/* RQ_F_* (64 bits: room for more) */
 	uint16_t		 rq_code;	/* status sent to the client */
 	uint8_t			 rq_frame;	/* enum wrk_frame */
 	uint8_t			 rq_100;	/* "100 Continue" bytes sent */
