@@ -483,6 +483,7 @@ const struct conf_enum_val *conf_get_enum(struct cw *, yaml_node_t *,
 void	conf_enum_list(const struct conf_enum *, char *buf, size_t len);
 char	*conf_get_str(struct cw *, yaml_node_t *, unsigned int flags,
 	    int64_t max);
+char	*conf_read_file(struct cw *, yaml_node_t *, size_t max, size_t *);
 uint32_t conf_flags_parse(const struct conf_flag *, const char *s);
 
 /* ---- conf_any.c: typed configs, refusals, typos ------------------------ */

@@ -299,32 +299,18 @@ static void
 fn_log_file(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
-	char *path, buf[ALOG_FMT_MAX_LEN + 1];
-	ssize_t got = 1;
-	size_t n = 0;
-	int fd;
+	char *data;
+	size_t n;
 
 	(void)f;
-	conf_json_yaml(w, v, 0);
-	if ((path = conf_get_str(w, v, CF_NONEMPTY, PATH_MAX)) == NULL)
+	if ((data = conf_read_file(w, v, ALOG_FMT_MAX_LEN, &n)) == NULL)
 		return;
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		conf_err(w, v, "cannot open \"%s\": %s", path, strerror(errno));
-		return;
-	}
-	while (n < sizeof(buf) && (got = read(fd, buf + n,
-	    sizeof(buf) - n)) > 0)
-		n += (size_t)got;
-	close(fd);
-	if (got == -1)
-		conf_err(w, v, "cannot read \"%s\": %s", path, strerror(errno));
-	else if (n > ALOG_FMT_MAX_LEN || memchr(buf, '\0', n) != NULL)
-		conf_err(w, v, "\"%s\": want a text format of at most %d "
-		    "bytes", path, ALOG_FMT_MAX_LEN);
-	else {
-		buf[n] = '\0';
-		log_text_set(w, v, base, buf);
-	}
+	if (memchr(data, '\0', n) != NULL)
+		conf_err(w, v, "want a text format of at most %d bytes, "
+		    "without NUL", ALOG_FMT_MAX_LEN);
+	else
+		log_text_set(w, v, base, data);
+	free(data);
 }
 
 /* text_format_source.environment_variable: read when the file loads */

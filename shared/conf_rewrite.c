@@ -250,41 +250,14 @@ static void
 fn_body_file(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
-	struct stat st;
-	char *path, *data;
-	size_t n = 0;
-	ssize_t got = 1;
-	int fd;
+	char *data;
+	size_t n;
 
 	(void)f;
-	conf_json_yaml(w, v, 0);
-	if ((path = conf_get_str(w, v, CF_NONEMPTY, PATH_MAX)) == NULL)
+	if ((data = conf_read_file(w, v, DIRECT_FILE_MAX, &n)) == NULL)
 		return;
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		conf_err(w, v, "cannot open \"%s\": %s", path, strerror(errno));
-		return;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > DIRECT_FILE_MAX) {
-		conf_err(w, v, "\"%s\": want a regular file of at most %d bytes",
-		    path, DIRECT_FILE_MAX);
-		close(fd);
-		return;
-	}
-	if ((data = malloc((size_t)st.st_size + 1)) == NULL) {
-		conf_oom(w);
-		close(fd);
-		return;
-	}
-	while (n < (size_t)st.st_size && (got = read(fd, data + n,
-	    (size_t)st.st_size - n)) > 0)
-		n += (size_t)got;
-	if (got == -1)
-		conf_err(w, v, "cannot read \"%s\": %s", path, strerror(errno));
-	else
-		direct_body_set(w, base, data, n);
+	direct_body_set(w, base, data, n);
 	free(data);
-	close(fd);
 }
 
 /* A base64 digit, standard or URL-safe as protobuf's JSON takes; -1. */

@@ -7,9 +7,13 @@
  * the node, and returns -1 (NULL) then; the caller stores and renders.
  * Also the duration parser and printer of shared/conf.h.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -442,4 +447,52 @@ conf_format_duration(char *buf, size_t len, int64_t ns)
 		    sec, frac / 1000);
 	return snprintf(buf, len, "%s%" PRIu64 ".%09" PRIu64 "s", sign, sec,
 	    frac);
+}
+
+/*
+ * A DataSource's filename, read whole when the configuration loads: a
+ * regular file of at most max bytes.  Malloc'd bytes with a NUL after
+ * them, their count in *len; NULL when it cannot be had (said at v).
+ */
+char *
+conf_read_file(struct cw *w, yaml_node_t *v, size_t max, size_t *len)
+{
+	struct stat st;
+	char *path, *data;
+	size_t n = 0;
+	ssize_t got = 1;
+	int fd;
+
+	conf_json_yaml(w, v, 0);
+	if ((path = conf_get_str(w, v, CF_NONEMPTY, PATH_MAX)) == NULL)
+		return NULL;
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		conf_err(w, v, "cannot open \"%s\": %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > max) {
+		conf_err(w, v, "\"%s\": want a regular file of at most %zu "
+		    "bytes", path, max);
+		close(fd);
+		return NULL;
+	}
+	if ((data = malloc((size_t)st.st_size + 1)) == NULL) {
+		conf_oom(w);
+		close(fd);
+		return NULL;
+	}
+	while (n < (size_t)st.st_size && (got = read(fd, data + n,
+	    (size_t)st.st_size - n)) > 0)
+		n += (size_t)got;
+	close(fd);
+	if (got == -1) {
+		conf_err(w, v, "cannot read \"%s\": %s", path,
+		    strerror(errno));
+		free(data);
+		return NULL;
+	}
+	data[n] = '\0';
+	*len = n;
+	return data;
 }
