@@ -60,6 +60,7 @@
 struct mst_ro_route {
 	char		 rr_name[CD_NAME_MAX];	/* rt_name, or generated */
 	int		 rr_named;	/* 0: the name was generated */
+	int		 rr_listener;	/* index of the route's listener */
 	const struct cd_route *rr_rt;	/* into the engine's config */
 	int		 rr_split;	/* shm split index */
 	size_t		 rr_nwc;

@@ -142,46 +142,131 @@ sl_add(struct mst_stat_list *sl, int type, uint64_t value, int used,
 #define ADD_G(sl, v, used, ...)	sl_add((sl), MST_STAT_GAUGE, (v), (used), \
 				    __VA_ARGS__)
 
-static void
-collect_http(struct mst_stat_list *sl, const struct cd_listener *l,
-    const struct shm *shm)
+/* "" when the manager has no stat_prefix */
+static const char *
+http_prefix(const struct cd_listener *l)
 {
-	const char *p = l->l_stat_prefix != NULL ? l->l_stat_prefix : "";
-	uint64_t cls[6] = { 0 }, done = 0, v;
-	char la[CD_HOSTNAME_MAX + 16];
-	int i, code;
+	return l->l_stat_prefix != NULL ? l->l_stat_prefix : "";
+}
 
+/*
+ * Listeners whose managers share a stat_prefix share its counters, as in
+ * Envoy: the sums of http.<prefix>.* run over every listener that has it.
+ * lm: the mask of those listeners.
+ */
+static uint32_t
+http_prefix_mask(const struct cd_conf *conf, const char *p)
+{
+	uint32_t m = 0;
+	size_t i;
+
+	for (i = 0; i < conf->c_nlisteners; i++)
+		if (strcmp(http_prefix(&conf->c_listeners[i]), p) == 0)
+			m |= 1u << i;
+	return m;
+}
+
+static uint64_t
+sum_c(const struct mst_stats_src *src, uint32_t lm, int id)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < src->ss_conf->c_nlisteners; i++)
+		if (lm & (1u << i))
+			v += shm_sum_http_c(src->ss_shm,
+			    src->ss_place->pl_listener[i], id);
+	return v;
+}
+
+static int64_t
+sum_g(const struct mst_stats_src *src, uint32_t lm, int id)
+{
+	int64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < src->ss_conf->c_nlisteners; i++)
+		if (lm & (1u << i))
+			v += shm_sum_http_g(src->ss_shm,
+			    src->ss_place->pl_listener[i], id);
+	return v;
+}
+
+/* Per status class and _completed, from the per code sums of lm. */
+static void
+sum_classes(const struct mst_stats_src *src, uint32_t lm, uint64_t cls[6],
+    uint64_t *done)
+{
+	uint64_t v;
+	size_t i;
+	int code;
+
+	memset(cls, 0, 6 * sizeof(*cls));
+	*done = 0;
+	for (i = 0; i < src->ss_conf->c_nlisteners; i++) {
+		if (!(lm & (1u << i)))
+			continue;
+		for (code = CD_CODE_MIN; code <= CD_CODE_MAX; code++) {
+			v = shm_sum_http_code(src->ss_shm,
+			    src->ss_place->pl_listener[i], code);
+			cls[code / 100] += v;
+			*done += v;
+		}
+	}
+}
+
+/* http.<prefix>.*: once per prefix, at its first listener. */
+static void
+collect_http(struct mst_stat_list *sl, const struct mst_stats_src *src,
+    size_t li)
+{
+	const char *p = http_prefix(&src->ss_conf->c_listeners[li]);
+	uint32_t lm = http_prefix_mask(src->ss_conf, p);
+	uint64_t cls[6], done, v;
+	int i;
+
+	if ((lm & ((1u << li) - 1)) != 0)
+		return;		/* an earlier listener has the prefix */
 	for (i = 0; i < HC__N; i++) {
 		if (i == HC_CX_OVERFLOW)
 			continue;	/* a listener stat in Envoy: below */
-		v = shm_sum_http_c(shm, i);
+		v = sum_c(src, lm, i);
 		ADD_C(sl, v, "http.%s.%s", p, http_c_names[i]);
 	}
 	for (i = 0; i < HG__N; i++) {
-		v = mst_stats_gauge(shm_sum_http_g(shm, i));
+		v = mst_stats_gauge(sum_g(src, lm, i));
 		ADD_G(sl, v, v != 0, "http.%s.%s", p, http_g_names[i]);
 	}
-	for (code = CD_CODE_MIN; code <= CD_CODE_MAX; code++) {
-		v = shm_sum_http_code(shm, code);
-		cls[code / 100] += v;
-		done += v;
-	}
+	sum_classes(src, lm, cls, &done);
 	/* eager in Envoy's connection manager: printed even when 0 */
 	for (i = 1; i <= 5; i++)
 		ADD_C(sl, cls[i], "http.%s.downstream_rq_%dxx", p, i);
 	ADD_C(sl, done, "http.%s.downstream_rq_completed", p);
+}
 
-	/* one listener, so its connection counts are the manager's */
+/* listener.<address>.*: the connections of listener li alone. */
+static void
+collect_listener(struct mst_stat_list *sl, const struct mst_stats_src *src,
+    size_t li)
+{
+	const struct cd_listener *l = &src->ss_conf->c_listeners[li];
+	const char *p = http_prefix(l);
+	uint32_t lm = 1u << li;
+	char la[CD_HOSTNAME_MAX + 16];
+	uint64_t cls[6], done, v;
+	int i;
+
 	listener_stat_addr(l, la, sizeof(la));
-	v = shm_sum_http_c(shm, HC_CX_TOTAL);
-	ADD_C(sl, v, "listener.%s.downstream_cx_total", la);
-	v = shm_sum_http_c(shm, HC_CX_DESTROY);
-	ADD_C(sl, v, "listener.%s.downstream_cx_destroy", la);
-	v = mst_stats_gauge(shm_sum_http_g(shm, HG_CX_ACTIVE));
+	ADD_C(sl, sum_c(src, lm, HC_CX_TOTAL),
+	    "listener.%s.downstream_cx_total", la);
+	ADD_C(sl, sum_c(src, lm, HC_CX_DESTROY),
+	    "listener.%s.downstream_cx_destroy", la);
+	v = mst_stats_gauge(sum_g(src, lm, HG_CX_ACTIVE));
 	ADD_G(sl, v, v != 0, "listener.%s.downstream_cx_active", la);
 	/* max_connections_per_worker refusals (and out of memory) */
-	v = shm_sum_http_c(shm, HC_CX_OVERFLOW);
-	ADD_C(sl, v, "listener.%s.%s", la, http_c_names[HC_CX_OVERFLOW]);
+	ADD_C(sl, sum_c(src, lm, HC_CX_OVERFLOW), "listener.%s.%s", la,
+	    http_c_names[HC_CX_OVERFLOW]);
+	sum_classes(src, lm, cls, &done);
 	for (i = 1; i <= 5; i++)
 		ADD_C(sl, cls[i], "listener.%s.http.%s.downstream_rq_%dxx",
 		    la, p, i);
@@ -388,7 +473,7 @@ collect_server(struct mst_stat_list *sl, const struct mst_stats_src *src)
 	ADD_G(sl, src->ss_uptime_s, 1, "server.uptime");
 	ADD_G(sl, src->ss_concurrency < 0 ? 0 : (uint64_t)src->ss_concurrency,
 	    1, "server.concurrency");
-	ADD_G(sl, mst_stats_gauge(shm_sum_http_g(shm, HG_CX_ACTIVE)), 1,
+	ADD_G(sl, mst_stats_gauge(sum_g(src, ~0u, HG_CX_ACTIVE)), 1,
 	    "server.total_connections");
 	ADD_G(sl, 0, 1, "server.version");
 	ADD_G(sl, 0, 1, "server.hot_restart_epoch");
@@ -437,8 +522,10 @@ mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 
 	memset(sl, 0, sizeof(*sl));
 	buf_init(&sl->sl_names);
-	if (conf->c_listener != NULL)
-		collect_http(sl, conf->c_listener, src->ss_shm);
+	for (i = 0; i < conf->c_nlisteners; i++) {
+		collect_http(sl, src, i);
+		collect_listener(sl, src, i);
+	}
 	for (i = 0; i < conf->c_nclusters && i < CD_MAX_CLUSTERS; i++)
 		collect_cluster(sl, src, &conf->c_clusters[i],
 		    src->ss_place->pl_cluster[i]);

@@ -233,7 +233,8 @@ struct cw {
 	struct buf		 w_json;
 	size_t			 w_visits;
 
-	struct cd_listener	*w_listener;
+	struct cd_listener	*w_listener;	/* being walked */
+	size_t			 w_li;		/* its index */
 	struct cd_cluster	*w_cluster;	/* being walked */
 	int			 w_cluster_type_bad; /* type refused */
 	int			 w_validate_clusters;
@@ -251,8 +252,8 @@ struct cw {
 
 	size_t			 w_span_node[2];
 	size_t			 w_span_node_md[2];
-	size_t			 w_span_listener[2];
-	size_t			 w_span_routes[2];
+	size_t			 w_span_listener[CD_MAX_LISTENERS][2];
+	size_t			 w_span_routes[CD_MAX_LISTENERS][2];
 	size_t			 w_span_clusters[CD_MAX_CLUSTERS][2];
 };
 
