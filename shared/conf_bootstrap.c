@@ -778,7 +778,7 @@ listeners_unique(struct cw *w, yaml_node_t *v, const struct cd_conf *conf)
 	const struct cd_listener *a, *b;
 	char ka[CD_HOSTNAME_MAX + 8], kb[CD_HOSTNAME_MAX + 8];
 	yaml_node_t *it, *nn;
-	size_t i, j, old;
+	size_t i, j, old, old2;
 
 	for (i = 0; i < conf->c_nlisteners && !w->w_stop; i++) {
 		a = &conf->c_listeners[i];
@@ -793,12 +793,14 @@ listeners_unique(struct cw *w, yaml_node_t *v, const struct cd_conf *conf)
 			listener_addr_key(b, kb, sizeof(kb));
 			nn = conf_map_get(w, it, "name");
 			if (a->l_name != NULL && b->l_name != NULL &&
-			    strcmp(a->l_name, b->l_name) == 0)
+			    strcmp(a->l_name, b->l_name) == 0) {
+				old2 = conf_path_push(w, "name");
 				conf_err(w, nn != NULL ? nn : it, "duplicate "
 				    "listener name \"%s\" (also static_"
 				    "resources.listeners[%zu]); rename one",
 				    a->l_name, j);
-			else if (strcmp(ka, kb) == 0)
+				conf_path_pop(w, old2);
+			} else if (strcmp(ka, kb) == 0)
 				conf_err(w, it, "address %s is also "
 				    "static_resources.listeners[%zu]'s; give "
 				    "each listener its own port", ka, j);

@@ -108,15 +108,15 @@ fixture(void)
 	shm_add(&w1->w_cl[0].cc_code[200 - CD_CODE_MIN], 8);
 	shm_add(&w0->w_cl[0].cc_code[503 - CD_CODE_MIN], 2);
 	shm_add(&w1->w_cl[0].cc_retry_code[200 - CD_CODE_MIN], 1);
-	shm_add(&w0->w_http_c[HC_RQ_TOTAL], 12);
-	shm_add(&w1->w_http_c[HC_RQ_TOTAL], 8);
-	shm_add(&w0->w_http_c[HC_CX_TOTAL], 3);
-	shm_add(&w1->w_http_c[HC_CX_TOTAL], 2);
-	shm_gauge_add(&w0->w_http_g[HG_CX_ACTIVE], 1);
-	shm_gauge_add(&w1->w_http_g[HG_CX_ACTIVE], 1);
-	shm_add(&w0->w_http_code[200 - CD_CODE_MIN], 10);
-	shm_add(&w1->w_http_code[200 - CD_CODE_MIN], 8);
-	shm_add(&w1->w_http_code[503 - CD_CODE_MIN], 2);
+	shm_add(&w0->w_http[0].hc_c[HC_RQ_TOTAL], 12);
+	shm_add(&w1->w_http[0].hc_c[HC_RQ_TOTAL], 8);
+	shm_add(&w0->w_http[0].hc_c[HC_CX_TOTAL], 3);
+	shm_add(&w1->w_http[0].hc_c[HC_CX_TOTAL], 2);
+	shm_gauge_add(&w0->w_http[0].hc_g[HG_CX_ACTIVE], 1);
+	shm_gauge_add(&w1->w_http[0].hc_g[HG_CX_ACTIVE], 1);
+	shm_add(&w0->w_http[0].hc_code[200 - CD_CODE_MIN], 10);
+	shm_add(&w1->w_http[0].hc_code[200 - CD_CODE_MIN], 8);
+	shm_add(&w1->w_http[0].hc_code[503 - CD_CODE_MIN], 2);
 	shm_add(&w0->w_cl[0].cc_host_c[0][HOC_RQ_TOTAL], 12);
 	shm_add(&w1->w_cl[0].cc_host_c[0][HOC_RQ_TOTAL], 8);
 	shm_add(&w1->w_cl[0].cc_host_c[0][HOC_CX_TOTAL], 2);
@@ -403,8 +403,8 @@ stats_max_requests_counters_in_every_format(void)
 	struct buf b;
 
 	fixture();
-	shm_add(&shm->slots[0].w_http_c[HC_CX_MAX_REQUESTS_REACHED], 2);
-	shm_add(&shm->slots[1].w_http_c[HC_CX_MAX_REQUESTS_REACHED], 3);
+	shm_add(&shm->slots[0].w_http[0].hc_c[HC_CX_MAX_REQUESTS_REACHED], 2);
+	shm_add(&shm->slots[1].w_http[0].hc_c[HC_CX_MAX_REQUESTS_REACHED], 3);
 	shm_add(&shm->slots[0].w_cl[0].cc_c[CC_CX_MAX_REQUESTS], 1);
 	shm_add(&shm->slots[1].w_cl[0].cc_c[CC_CX_MAX_REQUESTS], 4);
 	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
