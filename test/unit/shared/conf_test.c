@@ -969,14 +969,19 @@ listener_yaml(struct buf *b, const char *name, int port)
 	    "            typed_config: { \"@type\": " ROUTER_T " }\n", port);
 }
 
-#define V1_CLUSTER							\
-	"  clusters:\n"							\
-	"  - name: v1\n"							\
-	"    load_assignment:\n"						\
-	"      cluster_name: v1\n"					\
-	"      endpoints: [ { lb_endpoints: [ { endpoint: { address: "	\
-	"{ socket_address: { address: 127.0.0.1, port_value: 8081 } "	\
-	"} } } ] } ]\n"
+#define V1_CLUSTER	"  clusters:\n" CLUSTER_V1
+
+/* A file with two listeners (a, b: their names, or NULL) on ports pa
+ * and pb, into b reset first. */
+static void
+two_listeners(struct buf *b, const char *na, int pa, const char *nb, int pb)
+{
+	buf_reset(b);
+	buf_puts(b, "static_resources:\n  listeners:\n");
+	listener_yaml(b, na, pa);
+	listener_yaml(b, nb, pb);
+	buf_puts(b, V1_CLUSTER);
+}
 
 /*
  * Several listeners, as in Envoy: each its own manager and routes, in
@@ -991,10 +996,7 @@ listeners_are_named_and_unique(void)
 	int i;
 
 	buf_init(&b);
-	buf_puts(&b, "static_resources:\n  listeners:\n");
-	listener_yaml(&b, "front", 10001);
-	listener_yaml(&b, "back", 10002);
-	buf_puts(&b, V1_CLUSTER);
+	two_listeners(&b, "front", 10001, "back", 10002);
 	c = load_ok(b.b_data);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(c->c_nlisteners, 2);
@@ -1011,28 +1013,16 @@ listeners_are_named_and_unique(void)
 	conf_free(c);
 
 	/* a listener is 11 lines, 12 with its name */
-	buf_reset(&b);
-	buf_puts(&b, "static_resources:\n  listeners:\n");
-	listener_yaml(&b, NULL, 10001);
-	listener_yaml(&b, NULL, 10002);
-	buf_puts(&b, V1_CLUSTER);
+	two_listeners(&b, NULL, 10001, NULL, 10002);
 	expect_error(b.b_data, 3, 5, "static_resources.listeners[0]: a "
 	    "listener needs a name when there are several; add name: "
 	    "listener_0");
-	buf_reset(&b);
-	buf_puts(&b, "static_resources:\n  listeners:\n");
-	listener_yaml(&b, "front", 10001);
-	listener_yaml(&b, "front", 10002);
-	buf_puts(&b, V1_CLUSTER);
+	two_listeners(&b, "front", 10001, "front", 10002);
 	expect_error(b.b_data, 16, 11, "static_resources.listeners[1]."
 	    "name: "
 	    "duplicate listener name \"front\" (also static_resources."
 	    "listeners[0]); rename one");
-	buf_reset(&b);
-	buf_puts(&b, "static_resources:\n  listeners:\n");
-	listener_yaml(&b, "front", 10001);
-	listener_yaml(&b, "back", 10001);
-	buf_puts(&b, V1_CLUSTER);
+	two_listeners(&b, "front", 10001, "back", 10001);
 	expect_error(b.b_data, 15, 5, "static_resources.listeners[1]: "
 	    "address 127.0.0.1:10001 is also static_resources.listeners[0]'s; "
 	    "give each listener its own port");
