@@ -159,8 +159,10 @@ json_route(struct buf *b, const struct mst_ro *ro,
 	mst_rollout_figures(ro, rr, now, fig);
 	buf_puts(b, "{\"name\":");
 	mst_json_str(b, rr->rr_name);
-	buf_printf(b, ",\"generated_name\":%s,\"weights\":{",
+	buf_printf(b, ",\"generated_name\":%s,\"listener\":",
 	    rr->rr_named ? "false" : "true");
+	mst_json_str(b, mst_rollout_listener(ro, rr));
+	buf_puts(b, ",\"weights\":{");
 	for (i = 0; i < rr->rr_nwc; i++) {
 		buf_puts(b, i > 0 ? "," : "");
 		mst_json_key(b, mst_rollout_wc_name(rr, (int)i));

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,15 +374,45 @@ conflict:
 	return -1;
 }
 
+const char *
+mst_rollout_listener(const struct mst_ro *ro, const struct mst_ro_route *rr)
+{
+	const char *n = ro->ro_conf->c_listeners[rr->rr_listener].l_name;
+
+	return n != NULL ? n : "listener_0";
+}
+
+/* Does rr's name, or its "<listener>/<name>", say name? */
+static bool
+ro_route_is(const struct mst_ro *ro, const struct mst_ro_route *rr,
+    const char *name, bool qualified)
+{
+	const char *l = mst_rollout_listener(ro, rr);
+	size_t n = strlen(l);
+
+	if (!qualified)
+		return strcmp(rr->rr_name, name) == 0;
+	return strncmp(name, l, n) == 0 && name[n] == '/' &&
+	    strcmp(name + n + 1, rr->rr_name) == 0;
+}
+
 struct mst_ro_route *
 mst_rollout_find(struct mst_ro *ro, const char *name)
 {
+	struct mst_ro_route *found = NULL;
 	size_t r;
+	int pass;
 
-	for (r = 0; r < ro->ro_n; r++)
-		if (strcmp(ro->ro_routes[r].rr_name, name) == 0)
-			return &ro->ro_routes[r];
-	return NULL;
+	/* a route name of its own first; then "<listener>/<route>" */
+	for (pass = 0; pass < 2 && found == NULL; pass++)
+		for (r = 0; r < ro->ro_n; r++) {
+			if (!ro_route_is(ro, &ro->ro_routes[r], name, pass))
+				continue;
+			if (found != NULL)
+				return NULL;	/* in several listeners */
+			found = &ro->ro_routes[r];
+		}
+	return found;
 }
 
 /* ---- building ------------------------------------------------------------ */

@@ -1,0 +1,245 @@
+"""Several listeners (canaryd.yaml(5), LISTENERS), from the Envoy-style
+files of test/configs/listeners/: each listener routes with its own route
+table, counts under its own stat_prefix and address, writes its own access
+log; /listeners and /config_dump show them all; a SIGHUP that adds or
+removes a listener leaves the connections of the others alone, also while
+a keep-alive client loops on one (and with a backend that takes 40 ms)."""
+
+import os
+import re
+import signal
+import socket
+import threading
+import time
+
+from itestlib import (LOOPBACK, V1_BODY, V2_BODY, Client, eq, expect,
+                      settle, wait_until)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+CONFIGS = os.path.join(ROOT, "test", "configs", "listeners")
+# the file's ports -> the run's
+PORTS = (("10000", "proxy_port"), ("10001", "internal_port"),
+         ("10002", "ops_port"), ("8081", "v1_port"), ("8082", "v2_port"),
+         ("9901", "admin_port"))
+
+
+def listener_config(env, src, name="canaryd.yaml"):
+    """src (a file of CONFIGS) with this run's ports and log directory,
+    its listeners on 127.0.0.1."""
+    with open(os.path.join(CONFIGS, src)) as f:
+        text = f.read()
+    for old, key in PORTS:
+        text = re.sub(r"port_value: %s\b" % old, "port_value: %d" %
+                      env.port(key), text)
+    text = text.replace("address: 0.0.0.0", "address: " + LOOPBACK)
+    text = text.replace("/var/log/canaryd/", env.logdir + "/")
+    return env.write_config(text, name)
+
+
+def start(env, src, v1_args=(), concurrency=2):
+    env.start_backend("v1", args=v1_args)
+    env.start_backend("v2")
+    cfg = listener_config(env, src)
+    p = env.start_canaryd(cfg, concurrency=concurrency)
+    return cfg, p
+
+
+def lstat(env, key, name):
+    return "listener.127.0.0.1_%d.%s" % (env.port(key), name)
+
+
+def log_lines(env, name):
+    path = os.path.join(env.logdir, name)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return f.read().splitlines()
+
+
+def test_two_listeners_route_count_and_log_apart(env):
+    start(env, "two-listeners.yaml")
+    pub, internal = env.port("proxy_port"), env.port("internal_port")
+    for i in range(5):
+        eq(env.get("/pub/%d" % i, port=pub).body, V1_BODY,
+           "public listener's answer")
+    for i in range(3):
+        eq(env.get("/int/%d" % i, port=internal).body, V2_BODY,
+           "internal listener's answer")
+
+    def counted():
+        s = env.stats()
+        return (s["http.ingress_public.downstream_rq_2xx"],
+                s["http.ingress_internal.downstream_rq_2xx"])
+    settle(counted, (5, 3))
+    s = env.stats()
+    eq(s["http.ingress_public.downstream_rq_total"], 5, "public total")
+    eq(s["http.ingress_internal.downstream_rq_total"], 3, "internal total")
+    eq(s[lstat(env, "proxy_port", "downstream_cx_total")], 5,
+       "public listener's connections")
+    eq(s[lstat(env, "internal_port", "downstream_cx_total")], 3,
+       "internal listener's connections")
+    eq(s[lstat(env, "internal_port",
+               "http.ingress_internal.downstream_rq_2xx")], 3,
+       "internal listener's 2xx")
+    eq(s["cluster.service_v1.upstream_rq_total"], 5, "v1 requests")
+    eq(s["cluster.service_v2.upstream_rq_total"], 3, "v2 requests")
+
+    # each access log has its listener's lines only, in its own format
+    pub_log = wait_until(lambda: len(log_lines(env, "public.log")) == 5
+                         and log_lines(env, "public.log"), 5,
+                         "5 lines in public.log")
+    int_log = wait_until(lambda: len(log_lines(env, "internal.log")) == 3
+                         and log_lines(env, "internal.log"), 5,
+                         "3 lines in internal.log")
+    expect(all('"GET /pub/' in line for line in pub_log),
+           "public.log: %r" % pub_log)
+    eq(sorted(int_log), ["internal GET /int/%d 200 service_v2" % i
+                         for i in range(3)], "internal.log")
+
+    r = env.admin("/listeners")
+    eq(r.text, "public::127.0.0.1:%d\ninternal::127.0.0.1:%d\n" %
+       (pub, internal), "/listeners")
+    j = env.admin_json("/listeners?format=json")
+    eq([(x["name"], x["local_address"]["socket_address"]["port_value"])
+        for x in j["listener_statuses"]],
+       [("public", pub), ("internal", internal)], "/listeners json")
+
+
+def test_three_listeners_each_its_own_manager(env):
+    start(env, "three-listeners.yaml")
+    ops = env.port("ops_port")
+    eq(env.get("/a", port=env.port("proxy_port")).body, V1_BODY, "public")
+    eq(env.get("/b", port=env.port("internal_port")).body, V2_BODY,
+       "internal")
+    r = env.get("/ping", port=ops)
+    eq((r.status, r.body), (200, b"pong\n"), "ops direct response")
+    eq(r.header("server"), "ops-edge", "ops server_name")
+    eq(env.get("/b").header("server"), "canaryd", "public server header")
+    r = env.get("/mirrored", port=ops)
+    eq(r.body, V2_BODY, "ops route")
+    # the mirror's copy reaches service_v1 (fire and forget)
+    settle(lambda: env.stats()["cluster.service_v1.upstream_rq_total"], 2)
+    s = env.stats()
+    eq(s["http.ops.downstream_rq_total"], 2, "ops requests")
+    eq(s["http.ops.rq_direct_response"], 1, "ops direct responses")
+    eq(s["http.ingress_public.rq_direct_response"], 0,
+       "public direct responses")
+    eq(s[lstat(env, "ops_port", "downstream_cx_total")], 2,
+       "ops connections")
+
+    d = env.admin_json("/config_dump")
+    lsn = [c for c in d["configs"] if c["@type"].endswith(
+        "ListenersConfigDump")][0]
+    eq([x["listener"]["name"] for x in lsn["static_listeners"]],
+       ["public", "internal", "ops"], "config_dump listeners")
+    rts = [c for c in d["configs"] if c["@type"].endswith(
+        "RoutesConfigDump")][0]
+    eq([x["route_config"]["name"] for x in rts["static_route_configs"]],
+       ["public_routes", "internal_routes", "ops_routes"],
+       "config_dump route configs")
+    eq(env.admin("/listeners").text.count("\n"), 3, "/listeners lines")
+
+
+class Loop(threading.Thread):
+    """GETs on one keep-alive connection until stopped; counts answers
+    and errors (a refused or reset connection is an error)."""
+
+    def __init__(self, port, body):
+        super().__init__(daemon=True)
+        self.port, self.body = port, body
+        self.ok = self.errors = 0
+        self.reasons = []
+        self.stop = threading.Event()
+
+    def run(self):
+        c = Client(self.port)
+        while not self.stop.is_set():
+            try:
+                r = c.get("/loop")
+                if r.status == 200 and r.body == self.body:
+                    self.ok += 1
+                else:
+                    self.errors += 1
+                    self.reasons.append((r.status, r.body[:60]))
+            except Exception as e:  # any failure counts
+                self.errors += 1
+                self.reasons.append(repr(e))
+                c.close()
+                c = Client(self.port)
+        c.close()
+
+
+def refused(port):
+    try:
+        socket.create_connection((LOOPBACK, port), timeout=1.0).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def reload_to(env, p, src, n):
+    listener_config(env, src)
+    os.kill(p.pid, signal.SIGHUP)
+    settle(lambda: env.stat("server.config_reload"), n, timeout=10)
+    eq(env.stat("server.config_reload_fail"), 0, "reload failures")
+
+
+def add_and_remove_under_load(env, v1_args):
+    cfg, p = start(env, "two-listeners.yaml", v1_args=v1_args)
+    ops, internal = env.port("ops_port"), env.port("internal_port")
+    loop = Loop(env.port("proxy_port"), V1_BODY)
+    loop.start()
+    try:
+        wait_until(lambda: loop.ok >= 5, 10, "the loop's first answers")
+        expect(refused(ops), "ops port before it is configured")
+
+        # add the ops listener: it answers, public keeps its connection
+        reload_to(env, p, "three-listeners.yaml", 1)
+        r = wait_until(lambda: env.get("/ping", port=ops), 5,
+                       "the added listener")
+        eq(r.body, b"pong\n", "added listener's answer")
+        eq(env.get("/x", port=internal).body, V2_BODY,
+           "internal after the first reload")
+        before = loop.ok
+        wait_until(lambda: loop.ok >= before + 5, 10, "answers after it")
+
+        # remove internal and ops: their ports close, public keeps going
+        reload_to(env, p, "two-listeners.yaml", 2)
+        text = open(cfg).read()
+        i = text.index("  - name: internal")
+        j = text.index("  clusters:")
+        with open(cfg + ".tmp", "w") as f:
+            f.write(text[:i] + text[j:])
+        os.replace(cfg + ".tmp", cfg)
+        os.kill(p.pid, signal.SIGHUP)
+        settle(lambda: env.stat("server.config_reload"), 3, timeout=10)
+        wait_until(lambda: refused(internal), 10,
+                   "the removed listener's port refused")
+        expect(refused(ops), "ops port after its removal")
+        eq(env.admin("/listeners").text, "public::127.0.0.1:%d\n" %
+           env.port("proxy_port"), "/listeners after the removals")
+        before = loop.ok
+        wait_until(lambda: loop.ok >= before + 5, 10, "answers after it")
+    finally:
+        loop.stop.set()
+        loop.join(15)
+    eq(loop.errors, 0, "keep-alive loop errors (%r)" % loop.reasons[:5])
+    expect(loop.ok > 10, "loop answers: %d" % loop.ok)
+    # the public listener's counts went on across the reloads
+    s = env.stats()
+    expect(s["http.ingress_public.downstream_rq_2xx"] >= loop.ok,
+           "public 2xx %d, loop %d" % (
+               s["http.ingress_public.downstream_rq_2xx"], loop.ok))
+    return loop.ok
+
+
+def test_reload_adds_and_removes_listeners_under_keepalive_load(env):
+    n = add_and_remove_under_load(env, ())
+    print("    %d keep-alive requests across 3 reloads, 0 errors" % n)
+
+
+def test_reload_adds_and_removes_listeners_with_a_slow_backend(env):
+    n = add_and_remove_under_load(env, ("--delay_ms", "40"))
+    print("    %d keep-alive requests (40 ms each) across 3 reloads, "
+          "0 errors" % n)
