@@ -10,7 +10,6 @@ import re
 import signal
 import socket
 import threading
-import time
 
 from itestlib import (LOOPBACK, V1_BODY, V2_BODY, Client, eq, expect,
                       settle, wait_until)
@@ -130,11 +129,11 @@ def test_three_listeners_each_its_own_manager(env):
 
     d = env.admin_json("/config_dump")
     lsn = [c for c in d["configs"] if c["@type"].endswith(
-        "ListenersConfigDump")][0]
+        ".ListenersConfigDump")][0]
     eq([x["listener"]["name"] for x in lsn["static_listeners"]],
        ["public", "internal", "ops"], "config_dump listeners")
     rts = [c for c in d["configs"] if c["@type"].endswith(
-        "RoutesConfigDump")][0]
+        ".RoutesConfigDump")][0]
     eq([x["route_config"]["name"] for x in rts["static_route_configs"]],
        ["public_routes", "internal_routes", "ops_routes"],
        "config_dump route configs")
@@ -142,12 +141,13 @@ def test_three_listeners_each_its_own_manager(env):
 
 
 class Loop(threading.Thread):
-    """GETs on one keep-alive connection until stopped; counts answers
-    and errors (a refused or reset connection is an error)."""
+    """GETs on one keep-alive connection (fresh: a new connection each)
+    until stopped; counts answers and errors (a refused or reset
+    connection is an error)."""
 
-    def __init__(self, port, body):
+    def __init__(self, port, body, fresh=False):
         super().__init__(daemon=True)
-        self.port, self.body = port, body
+        self.port, self.body, self.fresh = port, body, fresh
         self.ok = self.errors = 0
         self.reasons = []
         self.stop = threading.Event()
@@ -165,6 +165,9 @@ class Loop(threading.Thread):
             except Exception as e:  # any failure counts
                 self.errors += 1
                 self.reasons.append(repr(e))
+                c.close()
+                c = Client(self.port)
+            if self.fresh:
                 c.close()
                 c = Client(self.port)
         c.close()
@@ -185,61 +188,84 @@ def reload_to(env, p, src, n):
     eq(env.stat("server.config_reload_fail"), 0, "reload failures")
 
 
+def remove_internal(env, p, cfg, n):
+    """Reload without the internal listener (the n-th reload)."""
+    text = open(cfg).read()
+    i = text.index("  - name: internal")
+    j = text.index("  clusters:")
+    with open(cfg + ".tmp", "w") as f:
+        f.write(text[:i] + text[j:])
+    os.replace(cfg + ".tmp", cfg)
+    os.kill(p.pid, signal.SIGHUP)
+    settle(lambda: env.stat("server.config_reload"), n, timeout=10)
+
+
 def add_and_remove_under_load(env, v1_args):
     cfg, p = start(env, "two-listeners.yaml", v1_args=v1_args)
     ops, internal = env.port("ops_port"), env.port("internal_port")
-    loop = Loop(env.port("proxy_port"), V1_BODY)
-    loop.start()
+    loops = [Loop(env.port("proxy_port"), V1_BODY),
+             Loop(env.port("proxy_port"), V1_BODY, fresh=True)]
+    for t in loops:
+        t.start()
+
+    def answered(k):
+        n = [t.ok for t in loops]
+        wait_until(lambda: all(t.ok >= x + k for t, x in zip(loops, n)),
+                   10, "%d more answers of each loop" % k)
     try:
-        wait_until(lambda: loop.ok >= 5, 10, "the loop's first answers")
+        answered(5)
         expect(refused(ops), "ops port before it is configured")
 
-        # add the ops listener: it answers, public keeps its connection
+        # add the ops listener: it answers, public keeps its connections
         reload_to(env, p, "three-listeners.yaml", 1)
         r = wait_until(lambda: env.get("/ping", port=ops), 5,
                        "the added listener")
         eq(r.body, b"pong\n", "added listener's answer")
         eq(env.get("/x", port=internal).body, V2_BODY,
            "internal after the first reload")
-        before = loop.ok
-        wait_until(lambda: loop.ok >= before + 5, 10, "answers after it")
+        answered(5)
 
-        # remove internal and ops: their ports close, public keeps going
+        # remove ops, then internal: a connection open on internal is
+        # served to its end by the old generation, then the port closes
         reload_to(env, p, "two-listeners.yaml", 2)
-        text = open(cfg).read()
-        i = text.index("  - name: internal")
-        j = text.index("  clusters:")
-        with open(cfg + ".tmp", "w") as f:
-            f.write(text[:i] + text[j:])
-        os.replace(cfg + ".tmp", cfg)
-        os.kill(p.pid, signal.SIGHUP)
-        settle(lambda: env.stat("server.config_reload"), 3, timeout=10)
+        wait_until(lambda: refused(ops), 10, "the removed ops port refused")
+        held = Client(internal)
+        eq(held.get("/held").body, V2_BODY, "internal, before its removal")
+        remove_internal(env, p, cfg, 3)
+        r = held.get("/held-after")
+        eq((r.status, r.body), (200, V2_BODY),
+           "a request on a removed listener's open connection")
+        eq(r.header("connection"), "close", "its connection header")
+        held.close()
         wait_until(lambda: refused(internal), 10,
                    "the removed listener's port refused")
-        expect(refused(ops), "ops port after its removal")
         eq(env.admin("/listeners").text, "public::127.0.0.1:%d\n" %
            env.port("proxy_port"), "/listeners after the removals")
-        before = loop.ok
-        wait_until(lambda: loop.ok >= before + 5, 10, "answers after it")
+        answered(5)
     finally:
-        loop.stop.set()
-        loop.join(15)
-    eq(loop.errors, 0, "keep-alive loop errors (%r)" % loop.reasons[:5])
-    expect(loop.ok > 10, "loop answers: %d" % loop.ok)
+        for t in loops:
+            t.stop.set()
+        for t in loops:
+            t.join(15)
+    for t in loops:
+        eq(t.errors, 0, "%s loop errors (%r)" % (
+            "fresh" if t.fresh else "keep-alive", t.reasons[:5]))
     # the public listener's counts went on across the reloads
+    total = sum(t.ok for t in loops)
     s = env.stats()
-    expect(s["http.ingress_public.downstream_rq_2xx"] >= loop.ok,
-           "public 2xx %d, loop %d" % (
-               s["http.ingress_public.downstream_rq_2xx"], loop.ok))
-    return loop.ok
+    expect(s["http.ingress_public.downstream_rq_2xx"] >= total,
+           "public 2xx %d, loops %d" % (
+               s["http.ingress_public.downstream_rq_2xx"], total))
+    return [t.ok for t in loops]
 
 
 def test_reload_adds_and_removes_listeners_under_keepalive_load(env):
-    n = add_and_remove_under_load(env, ())
-    print("    %d keep-alive requests across 3 reloads, 0 errors" % n)
+    k, f = add_and_remove_under_load(env, ())
+    print("    %d keep-alive and %d one-per-connection requests across 3 "
+          "reloads, 0 errors" % (k, f))
 
 
 def test_reload_adds_and_removes_listeners_with_a_slow_backend(env):
-    n = add_and_remove_under_load(env, ("--delay_ms", "40"))
-    print("    %d keep-alive requests (40 ms each) across 3 reloads, "
-          "0 errors" % n)
+    k, f = add_and_remove_under_load(env, ("--delay_ms", "40"))
+    print("    %d keep-alive and %d one-per-connection requests (40 ms "
+          "each) across 3 reloads, 0 errors" % (k, f))
