@@ -232,6 +232,7 @@ struct cw {
 	size_t			 w_plen;
 	struct buf		 w_json;
 	size_t			 w_visits;
+	int			 w_dup_depth;	/* walking a duplicate's value */
 
 	struct cd_listener	*w_listener;	/* being walked */
 	size_t			 w_li;		/* its index */

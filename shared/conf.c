@@ -1255,9 +1255,11 @@ msg_dups(struct cw *w, const struct conf_msg *m, const struct conf_dup *dv,
 			continue;
 		jlen = w->w_json.b_len;
 		old = conf_path_push(w, f->f_name);
+		w->w_dup_depth++;
 		if (conf_visit(w, dv[i].d_val))
 			conf_walk_field(w, f, dv[i].d_key, dv[i].d_val,
 			    dup_base(w, f, base));
+		w->w_dup_depth--;
 		conf_path_pop(w, old);
 		w->w_json.b_len = jlen;
 	}

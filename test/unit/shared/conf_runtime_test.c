@@ -278,6 +278,14 @@ duplicate_fields_leave_the_first_alone(void)
 	    "substitution: \"\\\\1\" }\n"
 	    "                  regex_rewrite: { pattern: { regex: \"c\" }, "
 	    "substitution: d }\n" CL, 22, "duplicate field (also on line 21)");
+	/* the RouteAction twice: its fields land in the route itself */
+	refused(HCM_HEAD
+	    "              - match: { prefix: \"/\" }\n"
+	    "                route: { cluster: v1, regex_rewrite: { pattern: "
+	    "{ regex: a }, substitution: b } }\n"
+	    "                route: { cluster: v1, regex_rewrite: { pattern: "
+	    "{ regex: c }, substitution: d } }\n" CL, 20,
+	    "duplicate field (also on line 19)");
 }
 
 static CU_TestInfo tests[] = {
