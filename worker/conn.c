@@ -169,6 +169,7 @@ wrk_conn_new(int fd, struct wrk_lsn *ls)
 	LIST_INSERT_HEAD(&conn_all, c, c_entry);
 	c->c_flags |= CONN_F_LINKED;
 	wrk.w_nconns++;
+	ls->ls_nconns++;
 	WRK_HC(c, HC_CX_TOTAL);
 	WRK_HC(c, HC_CX_HTTP1_TOTAL);
 	WRK_HG(c, HG_CX_ACTIVE, 1);
@@ -329,6 +330,7 @@ wrk_conn_close(struct wrk_conn *c, const char *reason, bool remote)
 	WRK_HG(c, HG_CX_ACTIVE, -1);
 	WRK_HG(c, HG_CX_HTTP1_ACTIVE, -1);
 	wrk.w_nconns--;
+	c->c_lsn->ls_nconns--;
 	if (log_level <= LOG_L_DEBUG)
 		log_debug("conn %u: closed (%s): %s", c->c_id,
 		    remote ? "remote" : "local", reason);

@@ -129,7 +129,7 @@ wrk_accept_batch(struct wrk_lsn *ls)
 				return true;
 			}
 		}
-		if (cap > 0 && wrk.w_nconns >= cap) {
+		if (cap > 0 && ls->ls_nconns >= cap) {
 			WRK_LHC(ls, HC_CX_OVERFLOW);
 			log_debug("connection over max_connections_per_worker "
 			    "%u: closed", cap);

@@ -67,8 +67,7 @@ struct wrk_lsn {
 	struct shm_http_ctr	*ls_http;	/* our slot's record of it */
 	int			 ls_tag;	/* its record: the access log
 						 * tags (shared/alog.h) */
-	bool			 ls_handover;	/* a reload: the next generation
-						 * keeps the socket */
+	uint32_t		 ls_nconns;	/* its connections open here */
 	struct wrk_router	 ls_router;
 	uint16_t		 ls_maxhdrs;	/* request headers allowed */
 	uint32_t		 ls_hdr_limit;	/* request header bytes allowed */
