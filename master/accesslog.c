@@ -36,13 +36,17 @@ struct al_file {
 	int	 f_fd;		/* -1: could not be opened */
 };
 
-/* every listener's loggers, in order; listener record k's logs are
- * al_files[al_first[k], al_first[k] + al_nlogs[k]) */
+/*
+ * Every listener's loggers: listener record k's logs are
+ * al_files[AL_FILE(k, 0), AL_FILE(k, al_nlogs[k])).  al_gone[k]: the
+ * running configuration no longer has the listener, its files stay open
+ * for the lines of the generation that drains it, until the next reload.
+ */
 #define AL_MAX_FILES	(CD_MAX_LISTENERS * CD_MAX_ACCESS_LOGS)
+#define AL_FILE(k, i)	((size_t)(k) * CD_MAX_ACCESS_LOGS + (i))
 static struct al_file	 al_files[AL_MAX_FILES];
-static size_t		 al_nfiles;
-static size_t		 al_first[CD_MAX_LISTENERS];
 static size_t		 al_nlogs[CD_MAX_LISTENERS];
+static bool		 al_gone[CD_MAX_LISTENERS];
 static struct al_file	 al_admin = { "", -1 };
 static const struct alog_layout *al_admin_layout;	/* NULL: default */
 static int		 al_pipe[2] = { -1, -1 };
@@ -116,36 +120,56 @@ al_file_write(struct al_file *f, const char *p, size_t n)
 	}
 }
 
+/* Close the files of listener record k. */
+static void
+al_record_close(int k)
+{
+	size_t i;
+
+	for (i = 0; i < al_nlogs[k]; i++) {
+		al_file_close(&al_files[AL_FILE(k, i)]);
+		free(al_out[AL_FILE(k, i)]);
+		al_out[AL_FILE(k, i)] = NULL;
+	}
+	al_nlogs[k] = 0;
+	al_gone[k] = false;
+}
+
+/* Open listener l's files for record k. */
+static void
+al_record_open(int k, const struct cd_listener *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->l_naccess_logs; i++) {
+		if ((al_out[AL_FILE(k, i)] = malloc(sizeof(al_buf))) == NULL) {
+			log_warn("access log %s", l->l_access_logs[i].al_path);
+			break;
+		}
+		al_file_open(&al_files[AL_FILE(k, i)],
+		    l->l_access_logs[i].al_path);
+		al_nlogs[k]++;
+	}
+}
+
 static void
 al_files_set(const struct cd_conf *conf, const struct cd_place *pl)
 {
-	const struct cd_listener *l;
-	size_t i, j;
+	bool used[CD_MAX_LISTENERS];
+	size_t j;
 	int k;
 
-	for (i = 0; i < al_nfiles; i++) {
-		al_file_close(&al_files[i]);
-		free(al_out[i]);
-		al_out[i] = NULL;
+	memset(used, 0, sizeof(used));
+	for (j = 0; j < conf->c_nlisteners; j++)
+		used[pl->pl_listener[j]] = true;
+	for (k = 0; k < CD_MAX_LISTENERS; k++) {
+		if (used[k] || al_gone[k])
+			al_record_close(k);
+		else if (al_nlogs[k] > 0)
+			al_gone[k] = true;	/* its workers still drain */
 	}
-	al_nfiles = 0;
-	memset(al_nlogs, 0, sizeof(al_nlogs));
-	for (j = 0; j < conf->c_nlisteners; j++) {
-		l = &conf->c_listeners[j];
-		k = pl->pl_listener[j];
-		al_first[k] = al_nfiles;
-		for (i = 0; i < l->l_naccess_logs; i++) {
-			if ((al_out[al_nfiles] = malloc(sizeof(al_buf))) ==
-			    NULL) {
-				log_warn("access log %s",
-				    l->l_access_logs[i].al_path);
-				break;
-			}
-			al_file_open(&al_files[al_nfiles++],
-			    l->l_access_logs[i].al_path);
-			al_nlogs[k]++;
-		}
-	}
+	for (j = 0; j < conf->c_nlisteners; j++)
+		al_record_open(pl->pl_listener[j], &conf->c_listeners[j]);
 	al_file_close(&al_admin);
 	al_admin_layout = conf->c_admin.a_log.al_layout;
 	if (conf->c_admin.a_log.al_path != NULL)
@@ -153,7 +177,7 @@ al_files_set(const struct cd_conf *conf, const struct cd_place *pl)
 }
 
 /* The file a line with tag t goes to, or -1: every file (an untagged
- * line), or -2: none (a listener the configuration no longer has). */
+ * line), or -2: none (a logger the listener does not have). */
 static int
 al_tag_file(unsigned char t)
 {
@@ -163,7 +187,7 @@ al_tag_file(unsigned char t)
 		return -1;
 	k = v / ALOG_TAG_LOGS;
 	i = v % ALOG_TAG_LOGS;
-	return i < al_nlogs[k] ? (int)(al_first[k] + i) : -2;
+	return i < al_nlogs[k] ? (int)AL_FILE(k, i) : -2;
 }
 
 /*
@@ -193,15 +217,16 @@ al_relay(size_t len)
 		if ((f = al_tag_file((unsigned char)*p)) != -1)
 			p++;
 		n = (size_t)(nl + 1 - p);
-		for (i = 0; i < al_nfiles; i++) {
-			if (f != -1 && (size_t)f != i)
+		for (i = 0; i < AL_MAX_FILES; i++) {
+			if (al_out[i] == NULL || (f != -1 && (size_t)f != i))
 				continue;
 			memcpy(al_out[i] + al_outlen[i], p, n);
 			al_outlen[i] += n;
 		}
 	}
-	for (i = 0; i < al_nfiles; i++) {
-		al_file_write(&al_files[i], al_out[i], al_outlen[i]);
+	for (i = 0; i < AL_MAX_FILES; i++) {
+		if (al_outlen[i] > 0)
+			al_file_write(&al_files[i], al_out[i], al_outlen[i]);
 		al_outlen[i] = 0;
 	}
 	al_carry = len - end;
@@ -257,8 +282,9 @@ mst_accesslog_reopen(void)
 {
 	size_t i;
 
-	for (i = 0; i < al_nfiles; i++)
-		al_file_reopen(&al_files[i]);
+	for (i = 0; i < AL_MAX_FILES; i++)
+		if (al_out[i] != NULL)
+			al_file_reopen(&al_files[i]);
 	al_file_reopen(&al_admin);
 }
 
@@ -274,7 +300,7 @@ mst_accesslog_reload(const struct cd_conf *conf, const struct cd_place *pl)
 void
 mst_accesslog_close(void)
 {
-	size_t i;
+	int k;
 
 	if (al_pipe[0] != -1) {
 		al_on_pipe(al_pipe[0], EPOLLIN, NULL);
@@ -283,13 +309,8 @@ mst_accesslog_close(void)
 		close(al_pipe[1]);
 		al_pipe[0] = al_pipe[1] = -1;
 	}
-	for (i = 0; i < al_nfiles; i++) {
-		al_file_close(&al_files[i]);
-		free(al_out[i]);
-		al_out[i] = NULL;
-	}
-	al_nfiles = 0;
-	memset(al_nlogs, 0, sizeof(al_nlogs));
+	for (k = 0; k < CD_MAX_LISTENERS; k++)
+		al_record_close(k);
 	al_file_close(&al_admin);
 }
 

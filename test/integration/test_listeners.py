@@ -237,6 +237,10 @@ def add_and_remove_under_load(env, v1_args):
            "a request on a removed listener's open connection")
         eq(r.header("connection"), "close", "its connection header")
         held.close()
+        # ... and logged where the removed listener logged
+        wait_until(lambda: "internal GET /held-after 200 service_v2" in
+                   log_lines(env, "internal.log"), 5,
+                   "the removed listener's last line in internal.log")
         wait_until(lambda: refused(internal), 10,
                    "the removed listener's port refused")
         eq(env.admin("/listeners").text, "public::127.0.0.1:%d\n" %
