@@ -945,107 +945,6 @@ unsupported_features_say_not_supported_by_canaryd(void)
 	conf_diags_free(&d);
 }
 
-/* One listener of the unit tests' shape on port port, named name (NULL:
- * none), routing to cluster v1. */
-static void
-listener_yaml(struct buf *b, const char *name, int port)
-{
-	buf_printf(b, "  - address: { socket_address: { address: "
-	    "127.0.0.1, port_value: %d } }\n", port);
-	if (name != NULL)
-		buf_printf(b, "    name: %s\n", name);
-	buf_printf(b,
-	    "    filter_chains:\n"
-	    "    - filters:\n"
-	    "      - name: hcm\n"
-	    "        typed_config:\n"
-	    "          \"@type\": " HCM_T "\n"
-	    "          stat_prefix: p%d\n"
-	    "          route_config: { virtual_hosts: [ { name: a, domains: "
-	    "[\"*\"], routes: [ { match: { prefix: / }, route: { cluster: "
-	    "v1 } } ] } ] }\n"
-	    "          http_filters:\n"
-	    "          - name: envoy.filters.http.router\n"
-	    "            typed_config: { \"@type\": " ROUTER_T " }\n", port);
-}
-
-#define V1_CLUSTER	"  clusters:\n" CLUSTER_V1
-
-/* A file with two listeners (a, b: their names, or NULL) on ports pa
- * and pb, into b reset first. */
-static void
-two_listeners(struct buf *b, const char *na, int pa, const char *nb, int pb)
-{
-	buf_reset(b);
-	buf_puts(b, "static_resources:\n  listeners:\n");
-	listener_yaml(b, na, pa);
-	listener_yaml(b, nb, pb);
-	buf_puts(b, V1_CLUSTER);
-}
-
-/*
- * Several listeners, as in Envoy: each its own manager and routes, in
- * file order; names unique (and needed when there are several),
- * addresses unique, at most CD_MAX_LISTENERS.
- */
-static void
-listeners_are_named_and_unique(void)
-{
-	struct cd_conf *c;
-	struct buf b;
-	int i;
-
-	buf_init(&b);
-	two_listeners(&b, "front", 10001, "back", 10002);
-	c = load_ok(b.b_data);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	CU_ASSERT_EQUAL(c->c_nlisteners, 2);
-	CU_ASSERT_PTR_EQUAL(c->c_listener, &c->c_listeners[0]);
-	CU_ASSERT_STRING_EQUAL(c->c_listeners[1].l_name, "back");
-	CU_ASSERT_EQUAL(c->c_listeners[1].l_index, 1);
-	CU_ASSERT_STRING_EQUAL(c->c_listeners[1].l_stat_prefix, "p10002");
-	CU_ASSERT_EQUAL(c->c_listeners[1].l_nvhosts, 1);
-	CU_ASSERT_EQUAL(conf_listener_index(c, "back"), 1);
-	CU_ASSERT_EQUAL(conf_listener_index(c, "side"), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(c->c_listeners[1].l_json, "10002"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(c->c_listeners[1].l_json_routes,
-	    "virtual_hosts"));
-	conf_free(c);
-
-	/* a listener is 11 lines, 12 with its name */
-	two_listeners(&b, NULL, 10001, NULL, 10002);
-	expect_error(b.b_data, 3, 5, "static_resources.listeners[0]: a "
-	    "listener needs a name when there are several; add name: "
-	    "listener_0");
-	two_listeners(&b, "front", 10001, "front", 10002);
-	expect_error(b.b_data, 16, 11, "static_resources.listeners[1]."
-	    "name: "
-	    "duplicate listener name \"front\" (also static_resources."
-	    "listeners[0]); rename one");
-	two_listeners(&b, "front", 10001, "back", 10001);
-	expect_error(b.b_data, 15, 5, "static_resources.listeners[1]: "
-	    "address 127.0.0.1:10001 is also static_resources.listeners[0]'s; "
-	    "give each listener its own port");
-	buf_reset(&b);
-	buf_puts(&b, "static_resources:\n  listeners:\n");
-	for (i = 0; i <= CD_MAX_LISTENERS; i++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "l%d", i);
-		listener_yaml(&b, name, 10001 + i);
-	}
-	buf_puts(&b, V1_CLUSTER);
-	expect_error(b.b_data, 3, 3, "static_resources.listeners: too many "
-	    "listeners: 17, canaryd supports at most 16 (CD_MAX_LISTENERS); "
-	    "route by domain in one listener's virtual_hosts, or run "
-	    "another canaryd");
-	buf_free(&b);
-	expect_error("static_resources:\n  listeners: []\n", 2, 14,
-	    "static_resources.listeners: canaryd needs a listener");
-	expect_error("static_resources: {}\n", 1, 19,
-	    "static_resources.listeners: missing required field");
-}
-
 static void
 capacities_are_enforced(void)
 {
@@ -1778,7 +1677,6 @@ static CU_TestInfo tests[] = {
 	    static_endpoint_must_be_an_ip_literal },
 	{ "unsupported_features_say_not_supported_by_canaryd",
 	    unsupported_features_say_not_supported_by_canaryd },
-	{ "listeners_are_named_and_unique", listeners_are_named_and_unique },
 	{ "capacities_are_enforced", capacities_are_enforced },
 	{ "yaml_syntax_error_has_parser_position",
 	    yaml_syntax_error_has_parser_position },
