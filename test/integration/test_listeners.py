@@ -273,3 +273,41 @@ def test_reload_adds_and_removes_listeners_with_a_slow_backend(env):
     k, f = add_and_remove_under_load(env, ("--delay_ms", "40"))
     print("    %d keep-alive and %d one-per-connection requests (40 ms "
           "each) across 3 reloads, 0 errors" % (k, f))
+
+
+def test_canary_routes_of_every_listener(env):
+    """Weighted routes called "all" in two listeners: /canary lists both
+    with their listener; an action names one as <listener>/all."""
+    env.start_backend("v1")
+    env.start_backend("v2")
+    cfg = listener_config(env, "two-listeners.yaml")
+    text = open(cfg).read()
+    # public's is a plain split, internal's a rollout of service_v1
+    for cl, w, meta in (("service_v1", (90, 10), ""),
+                        ("service_v2", (10, 90),
+                         "\n                metadata: { filter_metadata: "
+                         "{ canaryd: { rollout: { canary: service_v1, "
+                         "stable: service_v2 } } } }")):
+        text = text.replace(
+            "route: { cluster: %s }" % cl,
+            "route: { weighted_clusters: { clusters: [ { name: service_v1, "
+            "weight: %d }, { name: service_v2, weight: %d } ] } }%s" %
+            (w[0], w[1], meta))
+    env.write_config(text)
+    env.start_canaryd(cfg)
+    j = env.admin_json("/canary")
+    eq(sorted((r["listener"], r["name"], r["weights"]["service_v1"])
+              for r in j["routes"]),
+       [("internal", "all", 10), ("public", "all", 90)], "/canary routes")
+    r = env.admin("/canary/all/rollback", "POST")
+    eq(r.status, 404, "an action on a name two listeners have")
+    r = env.admin("/canary/internal/all/rollback", "POST")
+    eq(r.status, 200, "rollback of internal/all (%s)" % r.text[:200])
+    j = env.admin_json("/canary")
+    got = {r["listener"]: r["weights"] for r in j["routes"]}
+    eq(got["internal"], {"service_v1": 0, "service_v2": 100},
+       "internal/all after its rollback")
+    eq(got["public"], {"service_v1": 90, "service_v2": 10},
+       "public/all untouched")
+    expect("listener internal" in env.admin("/canary?format=text").text,
+           "/canary?format=text names the listener")
