@@ -1,9 +1,11 @@
 """Several listeners (canaryd.yaml(5), LISTENERS), from the Envoy-style
 files of test/configs/listeners/: each listener routes with its own route
 table, counts under its own stat_prefix and address, writes its own access
-log; /listeners and /config_dump show them all; a SIGHUP that adds or
-removes a listener leaves the connections of the others alone, also while
-a keep-alive client loops on one (and with a backend that takes 40 ms)."""
+log; /listeners and /config_dump show them all, /canary the routes of
+each (a name two listeners have goes by <listener>/<route>); a SIGHUP that
+adds or removes a listener leaves the connections of the others alone,
+also while a keep-alive client loops on one (and with a backend that
+takes 40 ms), and serves a removed one's open connections to their end."""
 
 import os
 import re
