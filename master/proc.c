@@ -220,6 +220,7 @@ proc_spawn(struct proc_gen *g, int i)
 		    (uint32_t)pw->pw_slot + 1);
 	w->w_generation = g->g_gen;
 	w->w_index = (uint32_t)i;
+	atomic_store(&w->w_keep, 0);	/* no handover yet */
 	atomic_store(&w->w_state, SHM_W_RUNNING);
 
 	switch ((pid = fork())) {

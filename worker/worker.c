@@ -335,7 +335,6 @@ wrk_main(const struct wrk_args *a)
 		exit(2);
 	}
 	wrk.w_slot = &a->wa_shm->slots[a->wa_slot];
-	atomic_store(&wrk.w_slot->w_keep, 0);
 	/* the worker's own counters: in its first listener's record */
 	log_set_drop_counter(&wrk.w_slot->w_http[wrk.w_place->pl_listener[0]].
 	    hc_c[HC_LOG_DROPPED]);
