@@ -64,15 +64,15 @@ mst_judge_fig(struct mst_ro_fig *f, uint64_t rq, uint64_t n5xx,
 void
 mst_judge_snap_shm(const struct shm *shm, int ci, struct mst_judge_snap *s)
 {
-	uint64_t n;
-	int code;
+	uint64_t codes[CD_NCODES], cls[5], other, n;
+	int k;
 
-	s->js_rq = s->js_5xx = 0;
-	for (code = CD_CODE_MIN; code <= CD_CODE_MAX; code++) {
-		n = shm_sum_cluster_code(shm, ci, code);
-		s->js_rq += n;
-		s->js_5xx += code >= 500 ? n : 0;
-	}
+	/* the class totals are exact, whichever codes had an entry */
+	shm_sum_cluster_codes(shm, ci, 0, codes, cls, &other);
+	s->js_rq = 0;
+	for (k = 0; k < 5; k++)
+		s->js_rq += cls[k];
+	s->js_5xx = cls[4];
 	n = shm_sum_cluster_c(shm, ci, CC_RQ_RETRY) +
 	    shm_sum_cluster_c(shm, ci, CC_CANARY_FALLBACK);
 	s->js_rq += n;

@@ -25,6 +25,7 @@
 #include "module.h"
 #include "mst.h"
 #include "pidfile.h"
+#include "place.h"
 #include "signals.h"
 
 /* The command line. */
@@ -42,6 +43,7 @@ struct opts {
 	int		 o_concurrency;	/* -1: one per CPU */
 	int		 o_level;
 	int		 o_drain_s;
+	size_t		 o_shm_size;	/* 0: from the configuration */
 };
 
 static void
@@ -53,6 +55,7 @@ usage(FILE *fp)
 	    "               [--pid-file file] [--state-dir dir]\n"
 	    "               [--admin-allow cidr,...] [--admin-token-file file]\n"
 	    "               [--service-node id] [--service-cluster name]\n"
+	    "               [--shm-size bytes[k|m|g]]\n"
 	    "       canaryd --mode schema | --version | --help\n"
 	    "  -f, -c, --config-path file  Envoy v3 YAML bootstrap\n"
 	    "  --mode validate, -t         check the config and exit\n"
@@ -65,6 +68,9 @@ usage(FILE *fp)
 	    "  --drain-time-s n            graceful drain bound (default "
 	    "600)\n"
 	    "  --pid-file file             write the master's pid\n"
+	    "  --shm-size bytes[k|m|g]     shared segment at least this big "
+	    "(default:\n"
+	    "                              sized from the configuration)\n"
 	    "  --state-dir dir             rollout decisions kept here "
 	    "(default\n"
 	    "                              /var/lib/canaryd; \"\" for none)\n"
@@ -98,6 +104,33 @@ parse_allow(const char *arg, struct opts *o)
 	}
 }
 
+/* --shm-size: bytes, or k, m or g of them (binary). */
+static size_t
+parse_size(const char *arg)
+{
+	char num[32], *suf;
+	long long v;
+	const char *errstr;
+	int shift = 0;
+
+	if (strlcpy(num, arg, sizeof(num)) >= sizeof(num))
+		errx(1, "--shm-size %s: too long", arg);
+	suf = num + strspn(num, "0123456789");
+	if (*suf != '\0' && suf[1] == '\0') {
+		shift = *suf == 'k' || *suf == 'K' ? 10 : *suf == 'm' ||
+		    *suf == 'M' ? 20 : *suf == 'g' || *suf == 'G' ? 30 : -1;
+		if (shift == -1)
+			errx(1, "--shm-size %s: want bytes, or a k, m or g "
+			    "suffix", arg);
+		*suf = '\0';
+	}
+	v = strtonum(num, 1, 1LL << 40, &errstr);
+	if (errstr != NULL || (v << shift) > (1LL << 40))
+		errx(1, "--shm-size %s: %s (1 to 1 TiB)", arg,
+		    errstr != NULL ? errstr : "too large");
+	return (size_t)(v << shift);
+}
+
 /* One option; -1 for usage on stderr, 1 to exit 0 (--help, --version). */
 static int
 parse_opt(int ch, const char *arg, struct opts *o)
@@ -115,6 +148,9 @@ parse_opt(int ch, const char *arg, struct opts *o)
 		if (errstr != NULL)
 			errx(1, "--concurrency %s: %s (0..%d)", arg, errstr,
 			    CD_MAX_WORKERS);
+		break;
+	case 'Z':
+		o->o_shm_size = parse_size(arg);
 		break;
 	case 'M':
 		if (strcmp(arg, "schema") == 0) {
@@ -195,6 +231,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "admin-token-file",	required_argument, NULL, 'T' },
 		{ "service-node",	required_argument, NULL, 'N' },
 		{ "service-cluster",	required_argument, NULL, 'U' },
+		{ "shm-size",		required_argument, NULL, 'Z' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -272,6 +309,7 @@ int
 main(int argc, char *argv[], char *envp[])
 {
 	struct cd_conf *conf;
+	struct shm_size shm_sz;
 	static struct opts o;	/* outlives main(): mst points into it */
 
 	setproctitle_init(argc, argv, envp);
@@ -306,8 +344,14 @@ main(int argc, char *argv[], char *envp[])
 		fatal("epoll");
 	if (mst_signal_init() == -1)
 		fatal("signals");
-	if ((mst.m_shm = shm_create()) == NULL)
-		fatal("shared memory (%zu bytes)", sizeof(struct shm));
+	mst_place_size(conf, mst.m_concurrency, o.o_shm_size, &shm_sz);
+	if ((mst.m_shm = shm_create(&shm_sz)) == NULL)
+		fatal("shared memory (%zu bytes): raise the memory limits, or "
+		    "lower --shm-size", shm_layout_size(&shm_sz));
+	log_info("shared memory: %zu bytes reserved for %u clusters, %u "
+	    "hosts, %u weighted routes (pages are used as records are)",
+	    mst.m_shm->hdr.h_size, mst.m_shm->hdr.h_ncl,
+	    mst.m_shm->hdr.h_nhosts, mst.m_shm->hdr.h_nsplits / 2);
 	mst.m_start_mono_ms = mst_now_ms();
 	mst.m_shm->hdr.h_start_ms = mst.m_start_realtime_ms;
 	setproctitle("master");

@@ -2,7 +2,7 @@
  * Worker supervision (see proc.h).
  *
  * Worker i of a generation uses listening socket i and shm slot
- * (generation % 2) * CD_MAX_WORKERS + i, so two overlapping generations
+ * (generation % 2) * workers + i, so two overlapping generations
  * never write the same counters.  A respawned worker keeps its slot: its
  * counters carry on and the totals never go backwards.  A worker that
  * exits with status 2 asked not to be respawned; one that keeps dying soon
@@ -141,14 +141,14 @@ mst_proc_listen(void)
 int
 mst_proc_slot(uint32_t gen, int i)
 {
-	return (int)(gen % 2) * CD_MAX_WORKERS + i;
+	return (int)(gen % 2) * (int)mst.m_shm->hdr.h_nworkers + i;
 }
 
 /* In the child: keep the listener and the log pipe, drop everything else. */
 _Noreturn static void
 proc_child(const struct proc_gen *g, int i, int slot)
 {
-	struct shm_worker *w = &mst.m_shm->slots[slot];
+	struct shm_worker *w = shm_slot(mst.m_shm, slot);
 	struct wrk_args wa;
 
 	int lfd, pfd, afd;
@@ -187,7 +187,7 @@ proc_spawn(struct proc_gen *g, int i)
 	pid_t pid;
 
 	pw->pw_slot = mst_proc_slot(g->g_gen, i);
-	w = &mst.m_shm->slots[pw->pw_slot];
+	w = shm_slot(mst.m_shm, pw->pw_slot);
 	hwm = atomic_load(&mst.m_shm->hdr.h_slots_hwm);
 	if ((uint32_t)pw->pw_slot + 1 > hwm)
 		atomic_store(&mst.m_shm->hdr.h_slots_hwm,

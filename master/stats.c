@@ -53,7 +53,7 @@ cb_load(const struct shm *shm, int cl, int prio, int res)
 {
 	int32_t v;
 
-	v = atomic_load_explicit(&shm->clusters[cl].sc_cb[prio][res],
+	v = atomic_load_explicit(&shm_cl(shm, cl)->sc_cb[prio][res],
 	    memory_order_relaxed);
 	return v < 0 ? 0 : (uint32_t)v;
 }
@@ -195,22 +195,23 @@ collect_codes(struct mst_stat_list *sl, const struct shm *shm, int ci,
     const char *cn, int retry)
 {
 	const char *sub = retry ? "retry." : "";
-	uint64_t cls[6] = { 0 }, done = 0, v;
+	uint64_t codes[CD_NCODES], cls[5], other, done = 0, v;
 	int code, i;
 
+	/* the codes a slot had no entry for count in their class only */
+	shm_sum_cluster_codes(shm, ci, retry, codes, cls, &other);
 	for (code = CD_CODE_MIN; code <= CD_CODE_MAX; code++) {
-		v = retry ? shm_sum_cluster_retry_code(shm, ci, code) :
-		    shm_sum_cluster_code(shm, ci, code);
+		v = codes[code - CD_CODE_MIN];
 		if (v == 0)
 			continue;
 		ADD_C(sl, v, "cluster.%s.%supstream_rq_%d", cn, sub, code);
-		cls[code / 100] += v;
-		done += v;
 	}
-	for (i = 1; i <= 5; i++)
-		if (cls[i] != 0)
-			ADD_C(sl, cls[i], "cluster.%s.%supstream_rq_%dxx", cn,
-			    sub, i);
+	for (i = 1; i <= 5; i++) {
+		done += cls[i - 1];
+		if (cls[i - 1] != 0)
+			ADD_C(sl, cls[i - 1], "cluster.%s.%supstream_rq_%dxx",
+			    cn, sub, i);
+	}
 	if (done != 0)
 		ADD_C(sl, done, "cluster.%s.%supstream_rq_completed", cn, sub);
 }
@@ -247,10 +248,14 @@ collect_hist(struct mst_stat_list *sl, const struct mst_stats_src *src,
 	hs->hs_sum_us = h.h_sum_us;
 	for (i = 0; i < MST_HIST_NLE; i++)
 		hs->hs_le[i] = hist_count_le(&h, mst_stats_le[i]);
-	if (hf != NULL && hf->hf_flushes > 0 &&
-	    strcmp(hf->hf_name[ci], cl->cl_name) == 0)
-		hist_quantiles_ms(&hf->hf_ival[ci], hist_q, MST_HIST_NQ,
-		    hs->hs_ival);
+	if (hf != NULL && hf->hf_flushes > 0 && (size_t)ci < hf->hf_n &&
+	    hf->hf_rec[ci] != NULL &&
+	    strcmp(hf->hf_rec[ci]->hr_name, cl->cl_name) == 0)
+		hist_quantiles_ms(&hf->hf_rec[ci]->hr_ival, hist_q,
+		    MST_HIST_NQ, hs->hs_ival);
+	else if (hf != NULL && hf->hf_flushes > 0 && h.h_count == 0)
+		/* no sample at all: nothing in the interval either */
+		hist_quantiles_ms(&h, hist_q, MST_HIST_NQ, hs->hs_ival);
 	else
 		for (i = 0; i < MST_HIST_NQ; i++)
 			hs->hs_ival[i] = NAN;
@@ -269,7 +274,7 @@ collect_hosts(struct mst_stat_list *sl, const struct shm *shm,
 	uint64_t healthy = 0, hc_healthy = 0, ejected = 0, maxw = 0;
 	uint32_t n, h, seq, f;
 
-	n = shm_hosts_read(&shm->clusters[ci], hosts, &seq);
+	n = shm_hosts_read(shm_cl(shm, ci), hosts, &seq);
 	for (h = 0; h < n; h++) {
 		f = shm_host_flags(shm, ci, h);
 		if ((f & SHM_HF_UNHEALTHY) == 0)
@@ -439,7 +444,7 @@ mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 	buf_init(&sl->sl_names);
 	if (conf->c_listener != NULL)
 		collect_http(sl, conf->c_listener, src->ss_shm);
-	for (i = 0; i < conf->c_nclusters && i < CD_MAX_CLUSTERS; i++)
+	for (i = 0; i < conf->c_nclusters; i++)
 		collect_cluster(sl, src, &conf->c_clusters[i],
 		    src->ss_place->pl_cluster[i]);
 	collect_server(sl, src);
@@ -501,25 +506,50 @@ void
 mst_stats_hist_flush(struct mst_hist_flush *hf, const struct cd_conf *conf,
     const struct cd_place *pl, const struct shm *shm)
 {
+	struct mst_hist_rec *hr;
 	struct hist now;
 	size_t i;
 	int ci;
 
-	for (i = 0; i < conf->c_nclusters && i < CD_MAX_CLUSTERS; i++) {
+	if (hf->hf_rec == NULL) {
+		if ((hf->hf_rec = calloc(shm->hdr.h_ncl,
+		    sizeof(*hf->hf_rec))) == NULL)
+			return;
+		hf->hf_n = shm->hdr.h_ncl;
+	}
+	for (i = 0; i < conf->c_nclusters; i++) {
 		ci = pl->pl_cluster[i];
-		if (ci < 0 || ci >= CD_MAX_CLUSTERS)
+		if (ci < 0 || (size_t)ci >= hf->hf_n)
 			continue;
 		hist_collect(shm, ci, &now);
-		/* a record taken over by another cluster: nothing before */
-		if (strcmp(hf->hf_name[ci], conf->c_clusters[i].cl_name) != 0) {
-			memset(&hf->hf_last[ci], 0, sizeof(hf->hf_last[ci]));
-			strlcpy(hf->hf_name[ci], conf->c_clusters[i].cl_name,
-			    sizeof(hf->hf_name[ci]));
+		if ((hr = hf->hf_rec[ci]) == NULL) {
+			if (now.h_count == 0)
+				continue;	/* nothing yet: no entry */
+			if ((hr = hf->hf_rec[ci] = calloc(1,
+			    sizeof(*hr))) == NULL)
+				continue;
 		}
-		hist_sub(&hf->hf_ival[ci], &now, &hf->hf_last[ci]);
-		hf->hf_last[ci] = now;
+		/* a record taken over by another cluster: nothing before */
+		if (strcmp(hr->hr_name, conf->c_clusters[i].cl_name) != 0) {
+			memset(&hr->hr_last, 0, sizeof(hr->hr_last));
+			strlcpy(hr->hr_name, conf->c_clusters[i].cl_name,
+			    sizeof(hr->hr_name));
+		}
+		hist_sub(&hr->hr_ival, &now, &hr->hr_last);
+		hr->hr_last = now;
 	}
 	hf->hf_flushes++;
+}
+
+void
+mst_stats_hist_free(struct mst_hist_flush *hf)
+{
+	size_t i;
+
+	for (i = 0; i < hf->hf_n; i++)
+		free(hf->hf_rec[i]);
+	free(hf->hf_rec);
+	memset(hf, 0, sizeof(*hf));
 }
 
 int
@@ -528,7 +558,7 @@ mst_stats_cluster_quantiles(const struct shm *shm, int shm_ci,
 {
 	struct hist h;
 
-	if (shm_ci < 0 || shm_ci >= CD_MAX_CLUSTERS) {
+	if (shm_ci < 0 || (uint32_t)shm_ci >= shm->hdr.h_ncl) {
 		errno = EINVAL;
 		return -1;
 	}

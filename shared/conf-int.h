@@ -245,15 +245,15 @@ struct cw {
 	size_t			 w_ndomains, w_domcap;
 	size_t			 w_nvhosts;	/* walked so far */
 	/* names of routes with a canaryd rollout, to keep them unique */
-	const char		*w_rollout_names[CD_MAX_SPLITS];
-	int			 w_rollout_lines[CD_MAX_SPLITS];
-	size_t			 w_nrollouts;
+	const char		**w_rollout_names;	/* in the arena */
+	int			*w_rollout_lines;
+	size_t			 w_nrollouts, w_rollout_cap;
 
 	size_t			 w_span_node[2];
 	size_t			 w_span_node_md[2];
 	size_t			 w_span_listener[2];
 	size_t			 w_span_routes[2];
-	size_t			 w_span_clusters[CD_MAX_CLUSTERS][2];
+	size_t			(*w_span_clusters)[2];	/* c_nclusters */
 };
 
 /* ---- tables ----------------------------------------------------------- */

@@ -27,18 +27,19 @@
 #include "alog-t.h"
 #include "cidr-t.h"
 
-/* Capacities: they size the shm segment (shared/shm-t.h). */
+/*
+ * Capacities.  Clusters, weighted routes and runtime fractions have
+ * none: the shm segment is sized from the loaded configuration
+ * (shared/shm-t.h).  These remain compile-time bounds.
+ */
 #define CD_MAX_WORKERS		64	/* worker processes at once */
-#define CD_MAX_CLUSTERS		64
 #define CD_MAX_HOSTS		32	/* resolved hosts per cluster */
-#define CD_MAX_SPLITS		128	/* routes with weighted_clusters */
 #define CD_MAX_WEIGHTED		16	/* clusters in one weighted_clusters */
 #define CD_NAME_MAX		128	/* cluster, route, vhost names incl. NUL */
 #define CD_HOSTNAME_MAX		256	/* DNS names incl. NUL */
 #define CD_MAX_ACCESS_LOGS	4	/* HCM access_log entries */
 #define CD_ALOG_MAX_HDRS	16	/* headers access log formats name,
 					 * request and response each */
-#define CD_MAX_FRACTIONS	128	/* routes with runtime_fraction */
 #define CD_MAX_RUNTIME_LAYERS	8
 
 #define CD_DUR_UNSET		((int64_t)-1)

@@ -2,7 +2,7 @@
  * Configuration loader: the top of the file (conf-int.h).  Master only.
  *
  * envoy.config.bootstrap.v3.Bootstrap, its StaticResources (one listener,
- * up to CD_MAX_CLUSTERS clusters with unique names) and Admin, and the
+ * clusters with unique names, as many as memory holds) and Admin, and the
  * access loggers the admin and the HTTP connection manager share: each
  * logger writes the path of its output into the char * its parent hands
  * it.  Also the Node: its id and cluster name this canaryd in logs and
@@ -817,14 +817,11 @@ fn_clusters(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 	if (conf_want_seq(w, v) == -1)
 		return;
 	n = keep = conf_seq_len(v);
-	if (n > CD_MAX_CLUSTERS) {
-		conf_err(w, v, "too many clusters: %zu, canaryd supports at "
-		    "most %d (CD_MAX_CLUSTERS)", n, CD_MAX_CLUSTERS);
-		/* the rest is still checked, into a scratch cluster */
-		keep = CD_MAX_CLUSTERS;
-	}
-	if (keep > 0 && (conf->c_clusters = arena_allocarray(w->w_arena,
-	    keep, sizeof(*conf->c_clusters))) == NULL) {
+	/* no limit but memory: the shm segment is sized from the count */
+	if (keep > 0 && ((conf->c_clusters = arena_allocarray(w->w_arena,
+	    keep, sizeof(*conf->c_clusters))) == NULL ||
+	    (w->w_span_clusters = arena_allocarray(w->w_arena, keep,
+	    sizeof(*w->w_span_clusters))) == NULL)) {
 		conf_oom(w);
 		return;
 	}
@@ -854,7 +851,7 @@ static const struct conf_field static_fields[] = {
 	    .f_like = CK_SEQ, .f_msg = &conf_msg_listener, .f_items = 1,
 	    .f_note = "Envoy takes several" },
 	{ "clusters", CK_FN, 0, .f_fn = fn_clusters, .f_like = CK_SEQ,
-	    .f_msg = &conf_msg_cluster, .f_items = CD_MAX_CLUSTERS },
+	    .f_msg = &conf_msg_cluster },
 	{ "secrets", CK_REJECT, 0, .f_why = NO_TLS },
 	F_END
 };

@@ -10,6 +10,7 @@
  * metadata is conf_canary.c's.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -536,9 +537,9 @@ weighted_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 	}
 	rt->rt_total_weight = sum;
 	runtime_keys(w, rt);
-	if (w->w_nsplits >= CD_MAX_SPLITS)
+	if (w->w_nsplits >= INT_MAX)
 		conf_err(w, n, "too many weighted_clusters routes: canaryd "
-		    "supports at most %d (CD_MAX_SPLITS)", CD_MAX_SPLITS);
+		    "supports at most %d", INT_MAX);
 	else
 		rt->rt_wi = (int)w->w_nsplits++;
 }

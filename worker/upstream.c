@@ -189,7 +189,7 @@ wrk_ups_pick_host(int ci, struct shm_host *host, uint32_t avoid,
 
 	ups_refresh(ci, wc);
 	for (i = 0; i < wc->wc_n; i++)
-		flags[i] = atomic_load_explicit(&sc->sc_hosts[i].sh_flags,
+		flags[i] = atomic_load_explicit(&shm_cl_hosts(sc)[i].sh_flags,
 		    memory_order_relaxed);
 	if (cl->cl_lb == CD_LB_RANDOM)
 		rnd = arc4random();
