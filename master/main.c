@@ -10,6 +10,7 @@
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -327,6 +328,9 @@ main(int argc, char *argv[], char *envp[])
 	}
 	if (o.o_pid_file != NULL)
 		mst_pidfile_open(o.o_pid_file);
+	/* the parser's freed memory back to the system before workers
+	 * fork: they would each keep a copy of it in their page tables */
+	malloc_trim(0);
 
 	mst.m_config_path = o.o_path;
 	mst.m_state_dir = o.o_state_dir;
@@ -348,10 +352,6 @@ main(int argc, char *argv[], char *envp[])
 	if ((mst.m_shm = shm_create(&shm_sz)) == NULL)
 		fatal("shared memory (%zu bytes): raise the memory limits, or "
 		    "lower --shm-size", shm_layout_size(&shm_sz));
-	log_info("shared memory: %zu bytes reserved for %u clusters, %u "
-	    "hosts, %u weighted routes (pages are used as records are)",
-	    mst.m_shm->hdr.h_size, mst.m_shm->hdr.h_ncl,
-	    mst.m_shm->hdr.h_nhosts, mst.m_shm->hdr.h_nsplits / 2);
 	mst.m_start_mono_ms = mst_now_ms();
 	mst.m_shm->hdr.h_start_ms = mst.m_start_realtime_ms;
 	setproctitle("master");
@@ -362,6 +362,10 @@ main(int argc, char *argv[], char *envp[])
 	    mst.m_concurrency == 1 ? "" : "s",
 	    conf->c_listener->l_addr.sa_address,
 	    conf->c_listener->l_addr.sa_port);
+	log_info("shared memory: %zu bytes reserved for %u clusters, %u "
+	    "hosts, %u weighted routes (pages are used as records are)",
+	    mst.m_shm->hdr.h_size, mst.m_shm->hdr.h_ncl,
+	    mst.m_shm->hdr.h_nhosts, mst.m_shm->hdr.h_nsplits / 2);
 	if (mst_modules_start(conf) == -1)
 		return 1;
 	mst_loop_run();
