@@ -696,6 +696,9 @@ struct cd_conf {
 	struct cd_listener	*c_listener;	/* exactly one */
 	struct cd_cluster	*c_clusters;
 	size_t			 c_nclusters;
+	int			*c_by_name;	/* cluster indices by name
+						 * (named ones), or NULL */
+	size_t			 c_nnamed;
 	size_t			 c_nweighted;	/* routes with weighted_clusters */
 	size_t			 c_nfractions;	/* routes with runtime_fraction */
 	struct cd_runtime	 c_runtime;	/* layered_runtime */

@@ -779,31 +779,58 @@ fn_listeners(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 }
 
 /* Cluster names are unique: they are what routes refer to. */
-static void
-clusters_unique(struct cw *w, yaml_node_t *v, const struct cd_conf *conf)
-{
-	const struct cd_cluster *cl;
-	yaml_node_t *it, *nn;
-	size_t i, j, old;
+/* qsort has no argument: the configuration being sorted. */
+static const struct cd_conf *by_name_conf;
 
+static int
+by_name_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b, c;
+
+	c = strcmp(by_name_conf->c_clusters[x].cl_name,
+	    by_name_conf->c_clusters[y].cl_name);
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+static void
+clusters_unique(struct cw *w, yaml_node_t *v, struct cd_conf *conf)
+{
+	yaml_node_t *it, *nn;
+	size_t i, j, k, old, *first;
+	int *by;
+
+	/* the named clusters sorted by name, equal names by index: the
+	 * index conf_cluster_index() searches, and duplicates side by side */
+	if (conf->c_nclusters == 0 || (by = arena_allocarray(w->w_arena,
+	    conf->c_nclusters, sizeof(*by))) == NULL ||
+	    (first = calloc(conf->c_nclusters, sizeof(*first))) == NULL)
+		return;
+	for (i = k = 0; i < conf->c_nclusters; i++)
+		if (conf->c_clusters[i].cl_name != NULL)
+			by[k++] = (int)i;
+	by_name_conf = conf;
+	qsort(by, k, sizeof(*by), by_name_cmp);
+	conf->c_by_name = by;
+	conf->c_nnamed = k;
+	/* first[i]: 1 + the earlier cluster of i's name, 0: none */
+	for (j = 1; j < k; j++)
+		if (strcmp(conf->c_clusters[by[j]].cl_name,
+		    conf->c_clusters[by[j - 1]].cl_name) == 0)
+			first[by[j]] = first[by[j - 1]] != 0 ?
+			    first[by[j - 1]] : (size_t)by[j - 1] + 1;
 	for (i = 1; i < conf->c_nclusters && !w->w_stop; i++) {
-		cl = &conf->c_clusters[i];
-		for (j = 0; j < i && cl->cl_name != NULL; j++) {
-			if (conf->c_clusters[j].cl_name == NULL ||
-			    strcmp(conf->c_clusters[j].cl_name,
-			    cl->cl_name) != 0)
-				continue;
-			it = conf_seq_item(w, v, i);
-			nn = conf_map_get(w, it, "name");
-			old = conf_path_index(w, i);
-			conf_path_push(w, "name");
-			conf_err(w, nn != NULL ? nn : it, "duplicate cluster "
-			    "name \"%s\" (also static_resources.clusters[%zu])",
-			    cl->cl_name, j);
-			conf_path_pop(w, old);
-			break;
-		}
+		if (first[i] == 0)
+			continue;
+		it = conf_seq_item(w, v, i);
+		nn = conf_map_get(w, it, "name");
+		old = conf_path_index(w, i);
+		conf_path_push(w, "name");
+		conf_err(w, nn != NULL ? nn : it, "duplicate cluster "
+		    "name \"%s\" (also static_resources.clusters[%zu])",
+		    conf->c_clusters[i].cl_name, first[i] - 1);
+		conf_path_pop(w, old);
 	}
+	free(first);
 }
 
 static void

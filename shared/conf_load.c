@@ -343,11 +343,28 @@ conf_diags_free(struct conf_diags *d)
 int
 conf_cluster_index(const struct cd_conf *conf, const char *name)
 {
-	size_t i;
+	size_t i, lo, hi, mid;
+	int c;
 
-	for (i = 0; i < conf->c_nclusters; i++)
-		if (conf->c_clusters[i].cl_name != NULL &&
-		    strcmp(conf->c_clusters[i].cl_name, name) == 0)
-			return (int)i;
+	if (conf->c_by_name == NULL) {
+		for (i = 0; i < conf->c_nclusters; i++)
+			if (conf->c_clusters[i].cl_name != NULL &&
+			    strcmp(conf->c_clusters[i].cl_name, name) == 0)
+				return (int)i;
+		return -1;
+	}
+	/* the first of equal names: the one a duplicate's error names */
+	for (lo = 0, hi = conf->c_nnamed; lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(conf->c_clusters[conf->c_by_name[mid]].cl_name,
+		    name);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < conf->c_nnamed && strcmp(conf->c_clusters[
+	    conf->c_by_name[lo]].cl_name, name) == 0)
+		return conf->c_by_name[lo];
 	return -1;
 }

@@ -2,7 +2,8 @@
  * Unit tests for the shared-memory segment (shared/shm.c): a fresh
  * segment, the seqlock publish/read pairs, the sums over slots, a dead
  * worker's slot reaped (gauges and breaker units released, counters
- * kept) and a cluster record wiped for a new owner.
+ * kept), a cluster record wiped for a new owner, the sparse status
+ * codes, histograms placed on first use, and the layout sized at start.
  */
 #include <sys/socket.h>
 
@@ -12,6 +13,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "shared/hist.h"
 #include "shared/shm.h"
 #include "test/unit/unit.h"
 #include "test/unit/unit_shm.h"
@@ -187,6 +189,120 @@ cluster_reset_wipes_one_record_everywhere(void)
 	shm_destroy(s);
 }
 
+/* A few distinct codes get entries; the rest count in their class. */
+static void
+sparse_codes_keep_class_totals_exact(void)
+{
+	uint64_t out[CD_NCODES], cls[5], other;
+	struct shm_cluster_ctr *c0, *c1;
+	struct shm *s = unit_shm();
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	atomic_store(&s->hdr.h_slots_hwm, 2);
+	c0 = &shm_slot(s, 0)->w_cl[4];
+	c1 = &shm_slot(s, 1)->w_cl[4];
+	/* slot 0: more distinct codes than it has entries */
+	for (i = 0; i < SHM_CODES + 3; i++)
+		shm_code_add(&c0->cc_code, 200 + i);
+	shm_code_add(&c0->cc_code, 200);
+	shm_code_add(&c0->cc_code, 503);	/* no entry left */
+	shm_code_add(&c0->cc_code, 99);		/* out of range: ignored */
+	shm_code_add(&c1->cc_code, 503);
+	shm_retry_code_add(&c1->cc_retry_code, 502);
+	shm_sum_cluster_codes(s, 4, 0, out, cls, &other);
+	CU_ASSERT_EQUAL(out[200 - CD_CODE_MIN], 2);
+	CU_ASSERT_EQUAL(out[200 + SHM_CODES - 1 - CD_CODE_MIN], 1);
+	CU_ASSERT_EQUAL(out[200 + SHM_CODES - CD_CODE_MIN], 0);	/* other */
+	CU_ASSERT_EQUAL(out[503 - CD_CODE_MIN], 1);	/* slot 1's entry */
+	CU_ASSERT_EQUAL(cls[1], SHM_CODES + 3 + 1);	/* 2xx: exact */
+	CU_ASSERT_EQUAL(cls[4], 2);			/* 5xx: exact */
+	CU_ASSERT_EQUAL(other, 3 + 1);
+	CU_ASSERT_EQUAL(shm_sum_cluster_code(s, 4, 200), 2);
+	CU_ASSERT_EQUAL(shm_sum_cluster_retry_code(s, 4, 502), 1);
+	shm_sum_cluster_codes(s, 4, 1, out, cls, &other);
+	CU_ASSERT_EQUAL(cls[4], 1);
+	CU_ASSERT_EQUAL(out[502 - CD_CODE_MIN], 1);
+	/* a reset forgets the codes with the counters */
+	shm_cluster_reset(s, 4);
+	shm_sum_cluster_codes(s, 4, 0, out, cls, &other);
+	CU_ASSERT_EQUAL(cls[1] + cls[4] + other + out[200 - CD_CODE_MIN], 0);
+	shm_destroy(s);
+}
+
+/* A histogram is placed on a cluster's first sample, once per slot. */
+static void
+histograms_are_placed_on_first_sample(void)
+{
+	struct shm *s = unit_shm();
+	struct shm_worker *w;
+	struct hist h;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	atomic_store(&s->hdr.h_slots_hwm, 1);
+	w = shm_slot(s, 0);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_cl[7].cc_hist), 0);
+	hist_collect(s, 7, &h);
+	CU_ASSERT_EQUAL(h.h_count, 0);
+	hist_record(s, w, &w->w_cl[7], 1000);
+	hist_record(s, w, &w->w_cl[7], 10);
+	hist_record(s, w, &w->w_cl[2], 5);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_cl[7].cc_hist), 1);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_cl[2].cc_hist), 2);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_hist_used), 2);
+	hist_collect(s, 7, &h);
+	CU_ASSERT_EQUAL(h.h_count, 2);
+	CU_ASSERT_EQUAL(h.h_sum_us, 1010);
+	/* a reset keeps the placement, zeroes the buckets */
+	shm_cluster_reset(s, 7);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_cl[7].cc_hist), 1);
+	hist_collect(s, 7, &h);
+	CU_ASSERT_EQUAL(h.h_count, 0);
+	CU_ASSERT_EQUAL(h.h_sum_us, 0);
+	shm_destroy(s);
+}
+
+/* The layout follows the sizes asked; --shm-size scales the records. */
+static void
+layout_follows_the_configuration(void)
+{
+	struct shm_size sz = { .ss_clusters = 10000, .ss_splits = 1000,
+	    .ss_fractions = 10, .ss_hosts = 30000, .ss_workers = 2 };
+	struct shm *s;
+	size_t base;
+
+	base = shm_layout_size(&sz);
+	CU_ASSERT_FATAL((s = shm_create(&sz)) != NULL);
+	CU_ASSERT_EQUAL(s->hdr.h_ncl, 10000);
+	CU_ASSERT_EQUAL(s->hdr.h_nsplits, 2000);	/* two halves */
+	CU_ASSERT_EQUAL(s->hdr.h_nslots, 5);	/* 2 x 2 workers + master */
+	CU_ASSERT_EQUAL(s->hdr.h_size, base);
+	/* records and slots do not overlap, slots are whole pages */
+	CU_ASSERT(s->hdr.h_off_sp >= s->hdr.h_off_cl + 10000 *
+	    sizeof(struct shm_cluster));
+	CU_ASSERT_EQUAL(s->hdr.h_slot_size % 4096, 0);
+	CU_ASSERT((char *)&shm_slot(s, 4)->w_cl[9999] + sizeof(struct
+	    shm_cluster_ctr) <= (char *)s + s->hdr.h_size);
+	/* host ranges: a record keeps one big enough, else gets a new one */
+	CU_ASSERT_EQUAL(shm_cluster_hosts(s, 0, 3), 0);
+	CU_ASSERT_EQUAL(shm_cl(s, 0)->sc_hbase, 0);
+	CU_ASSERT_EQUAL(shm_cluster_hosts(s, 1, 1000), 0);
+	CU_ASSERT_EQUAL(shm_cl(s, 1)->sc_hbase, 3);
+	CU_ASSERT_EQUAL(shm_cluster_hosts(s, 0, 2), 0);
+	CU_ASSERT_EQUAL(shm_cl(s, 0)->sc_hbase, 0);
+	CU_ASSERT_EQUAL(shm_cluster_hosts(s, 0, 4), 0);
+	CU_ASSERT_EQUAL(shm_cl(s, 0)->sc_hbase, 1003);
+	CU_ASSERT_EQUAL((char *)shm_cl_hosts(shm_cl(s, 1)),
+	    (char *)s + s->hdr.h_off_hosts + 3 * sizeof(struct shm_host));
+	CU_ASSERT_EQUAL(shm_cluster_hosts(s, 2, 30000), -1);	/* full */
+	shm_destroy(s);
+	sz.ss_bytes = 4 * base;
+	CU_ASSERT_FATAL((s = shm_create(&sz)) != NULL);
+	CU_ASSERT_EQUAL(s->hdr.h_ncl, 40000);
+	CU_ASSERT_EQUAL(s->hdr.h_nhosts, 120000);
+	shm_destroy(s);
+}
+
 static CU_TestInfo tests[] = {
 	{ "create_gives_a_zeroed_starting_segment",
 	    create_gives_a_zeroed_starting_segment },
@@ -197,6 +313,12 @@ static CU_TestInfo tests[] = {
 	    reap_releases_breaker_units_and_keeps_counters },
 	{ "cluster_reset_wipes_one_record_everywhere",
 	    cluster_reset_wipes_one_record_everywhere },
+	{ "sparse_codes_keep_class_totals_exact",
+	    sparse_codes_keep_class_totals_exact },
+	{ "histograms_are_placed_on_first_sample",
+	    histograms_are_placed_on_first_sample },
+	{ "layout_follows_the_configuration",
+	    layout_follows_the_configuration },
 	CU_TEST_INFO_NULL,
 };
 
