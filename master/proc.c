@@ -563,8 +563,10 @@ mst_proc_apply(enum mst_change ch)
 	case MST_CH_START:
 		break;		/* mst_proc_start() forks */
 	case MST_CH_WEIGHTS:
-		/* running workers keep their copy; respawned ones get this */
-		conf_free(cur->g_conf);
+		/* running workers keep their copy; respawned ones get this
+		 * (the same one after a reload that set weights in place) */
+		if (cur->g_conf != pend_conf)
+			conf_free(cur->g_conf);
 		cur->g_conf = pend_conf;
 		pend_conf = NULL;
 		break;

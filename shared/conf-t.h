@@ -2,7 +2,9 @@
  * Configuration types: the immutable tree the master builds from the Envoy
  * v3 YAML (shared/conf.c) and every worker inherits through fork(2).
  *
- * Invariant: once conf_load() returns, nothing here changes.  Everything is
+ * Invariant: once conf_load() returns, nothing here changes, except that
+ * the master's weight-only reload may set new weights (and their JSON)
+ * in its own copy (master/reload_fast.c).  Everything is
  * allocated from the arena owned by struct cd_conf and freed in one
  * conf_free().  Cross references are indices (cluster index, weighted
  * route index), never pointers into another section; which shared-memory
@@ -687,6 +689,20 @@ struct cd_node {
 struct cd_arena;
 
 /*
+ * Where a weighted cluster's weight is written in the file: bytes
+ * [ws_off, ws_off + ws_len) of c_src, a plain decimal scalar, the weight
+ * of ws_rt's rt_wc[ws_k].  The master's weight-only reload compares a
+ * new file with c_src and, when only such spans changed, sets the new
+ * weights without parsing the file again (master/reload_fast.c).
+ */
+struct cd_wspan {
+	size_t			 ws_off;
+	size_t			 ws_len;
+	struct cd_route		*ws_rt;
+	uint32_t		 ws_k;
+};
+
+/*
  * The whole configuration.  c_json_* are the config as Envoy's
  * /config_dump prints it (proto JSON, snake_case, defaults omitted,
  * durations normalised), rendered once by the loader.
@@ -713,6 +729,16 @@ struct cd_conf {
 						 * c_json_bootstrap starts
 						 * {"node":<it> when set */
 	char			*c_json_node_metadata;	/* or NULL */
+
+	/* the file as loaded and its weights' spans, file order; NULL
+	 * when a weight-only reload must parse (a weight not a plain
+	 * number, total_weight, text read from another file or the
+	 * environment, a file not ASCII) */
+	const char		*c_src;
+	size_t			 c_src_len;
+	struct cd_wspan		*c_wspans;
+	size_t			 c_nwspans;
+	void			*c_fast;	/* the master's, reload_fast.c */
 
 	struct cd_arena		*c_arena;
 };
