@@ -178,3 +178,6 @@ def test_ten_thousand_clusters(env):
        "the new cluster took its route's request")
     eq(split(env, 100), [85, 15], "route r0's split, new generation")
     check_admin(env)
+
+
+test_ten_thousand_clusters.timeout = 300
