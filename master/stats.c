@@ -246,8 +246,10 @@ collect_hist(struct mst_stat_list *sl, const struct mst_stats_src *src,
 	hist_quantiles_ms(&h, hist_q, MST_HIST_NQ, hs->hs_cum);
 	hs->hs_count = h.h_count;
 	hs->hs_sum_us = h.h_sum_us;
+	/* no sample (most clusters of a large file): every bucket is 0 */
 	for (i = 0; i < MST_HIST_NLE; i++)
-		hs->hs_le[i] = hist_count_le(&h, mst_stats_le[i]);
+		hs->hs_le[i] = h.h_count == 0 ? 0 :
+		    hist_count_le(&h, mst_stats_le[i]);
 	if (hf != NULL && hf->hf_flushes > 0 && (size_t)ci < hf->hf_n &&
 	    hf->hf_rec[ci] != NULL &&
 	    strcmp(hf->hf_rec[ci]->hr_name, cl->cl_name) == 0)
@@ -466,16 +468,32 @@ int
 mst_stats_add(struct mst_stat_list *sl, int type, uint64_t value, int used,
     const char *name)
 {
-	size_t i;
+	const char *was = sl->sl_names.b_data;
+	struct mst_stat st;
+	size_t i, lo, hi, mid;
 
 	if (sl_add(sl, type, value, used, "%s", name) == -1) {
 		errno = ENOMEM;
 		return -1;
 	}
-	/* the name buffer may have moved: every pointer again, then sort */
-	for (i = 0; i < sl->sl_n; i++)
-		sl->sl_v[i].st_name = sl->sl_names.b_data + sl->sl_v[i].st_off;
-	qsort(sl->sl_v, sl->sl_n, sizeof(*sl->sl_v), stat_cmp);
+	/* the name buffer may have moved: every pointer again */
+	if (sl->sl_names.b_data != was)
+		for (i = 0; i + 1 < sl->sl_n; i++)
+			sl->sl_v[i].st_name = sl->sl_names.b_data +
+			    sl->sl_v[i].st_off;
+	/* the list is sorted but for the new last entry: insert it */
+	st = sl->sl_v[sl->sl_n - 1];
+	st.st_name = sl->sl_names.b_data + st.st_off;
+	for (lo = 0, hi = sl->sl_n - 1; lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(sl->sl_v[mid].st_name, st.st_name) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&sl->sl_v[lo + 1], &sl->sl_v[lo],
+	    (sl->sl_n - 1 - lo) * sizeof(*sl->sl_v));
+	sl->sl_v[lo] = st;
 	return 0;
 }
 
