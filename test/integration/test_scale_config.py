@@ -181,3 +181,46 @@ def test_ten_thousand_clusters(env):
 
 
 test_ten_thousand_clusters.timeout = 300
+
+
+def test_reload_past_the_segment_names_the_knob(env):
+    """The segment is sized from the file at start: a structural reload
+    that needs more cluster records than it has is refused, naming
+    --shm-size, and the running configuration stays; started with a
+    larger --shm-size the same reload goes."""
+    b = [env.start_backend("v1"), env.start_backend("v2"),
+         env.start_backend("v3")]
+    ports = [x.port for x in b]
+    small = bigconf(env, ports, name="small.yaml", n=4)
+    p = env.start_canaryd(small, concurrency=1)
+    eq(env.get("/c3/x").status, 200, "GET /c3/x")
+    # 4 clusters: room for 2 x 4 + 64 records; 80 new ones do not fit
+    with open(bigconf(env, ports, name="big80.yaml", n=84)) as f:
+        text = f.read().replace("name: c", "name: d").replace(
+            "cluster: c", "cluster: d")
+    with open(small, "w") as f:
+        f.write(text)
+    os.kill(p.pid, signal.SIGHUP)
+    eq(settle(lambda: parse_stats(env.admin(
+        "/stats?filter=config_reload_fail$").text).get(
+        "server.config_reload_fail"), 1, timeout=10.0), 1,
+        "server.config_reload_fail")
+    expect("--shm-size" in p.output(), "the refusal names --shm-size")
+    eq(env.get("/c3/x").status, 200, "the running configuration stays")
+    p.stop()
+    env.procs.remove(p)
+
+    with open(small, "w") as f:
+        f.write(open(bigconf(env, ports, name="small2.yaml", n=4)).read())
+    p = env.start_canaryd(small, concurrency=1, args=("--shm-size", "8m"))
+    with open(small, "w") as f:
+        f.write(text)
+    os.kill(p.pid, signal.SIGHUP)
+    eq(settle(lambda: parse_stats(env.admin(
+        "/stats?filter=config_reload$").text).get(
+        "server.config_reload"), 1, timeout=10.0), 1,
+        "server.config_reload with --shm-size 8m")
+    settle(lambda: env.get("/c83/x").status, 200, timeout=10.0)
+    eq(parse_stats(env.admin("/stats?filter=d83.upstream_rq_total$").text)
+       .get("cluster.d83.upstream_rq_total"), 1,
+       "a cluster past the first segment's room serves")
