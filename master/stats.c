@@ -97,30 +97,32 @@ listener_stat_addr(const struct cd_listener *l, char *buf, size_t len)
 static int sl_add(struct mst_stat_list *, int, uint64_t, int, const char *,
     ...) __attribute__((format(printf, 5, 6)));
 
+/* Room for one more entry: 0, or -1 (out of memory, noted). */
 static int
-sl_add(struct mst_stat_list *sl, int type, uint64_t value, int used,
-    const char *fmt, ...)
+sl_room(struct mst_stat_list *sl)
 {
-	struct mst_stat *st, *v;
-	va_list ap;
-	size_t off, cap;
-	int rc;
+	struct mst_stat *v;
+	size_t cap;
 
-	if (sl->sl_oom)
+	if (sl->sl_n < sl->sl_cap)
+		return 0;
+	cap = sl->sl_cap != 0 ? sl->sl_cap * 2 : 256;
+	if ((v = reallocarray(sl->sl_v, cap, sizeof(*v))) == NULL) {
+		sl->sl_oom = 1;
 		return -1;
-	if (sl->sl_n == sl->sl_cap) {
-		cap = sl->sl_cap != 0 ? sl->sl_cap * 2 : 256;
-		if ((v = reallocarray(sl->sl_v, cap, sizeof(*v))) == NULL) {
-			sl->sl_oom = 1;
-			return -1;
-		}
-		sl->sl_v = v;
-		sl->sl_cap = cap;
 	}
-	off = sl->sl_names.b_len;
-	va_start(ap, fmt);
-	rc = buf_vprintf(&sl->sl_names, fmt, ap);
-	va_end(ap);
+	sl->sl_v = v;
+	sl->sl_cap = cap;
+	return 0;
+}
+
+/* The entry whose name was just written at off (rc: how that went). */
+static int
+sl_entry(struct mst_stat_list *sl, int rc, size_t off, int type,
+    uint64_t value, int used)
+{
+	struct mst_stat *st;
+
 	/* the NUL goes into the buffer too: names sit back to back */
 	if (rc == -1 || buf_append(&sl->sl_names, "", 1) == -1) {
 		sl->sl_oom = 1;
@@ -134,6 +136,40 @@ sl_add(struct mst_stat_list *sl, int type, uint64_t value, int used,
 	st->st_used = used;
 	st->st_hist = 0;
 	return 0;
+}
+
+static int
+sl_add(struct mst_stat_list *sl, int type, uint64_t value, int used,
+    const char *fmt, ...)
+{
+	va_list ap;
+	size_t off;
+	int rc;
+
+	if (sl->sl_oom || sl_room(sl) == -1)
+		return -1;
+	off = sl->sl_names.b_len;
+	va_start(ap, fmt);
+	rc = buf_vprintf(&sl->sl_names, fmt, ap);
+	va_end(ap);
+	return sl_entry(sl, rc, off, type, value, used);
+}
+
+/* sl_add() for prefix and suffix as they are: no format to run, as for
+ * most of a cluster's stats. */
+static int
+sl_add_cat(struct mst_stat_list *sl, int type, uint64_t value, int used,
+    const char *prefix, size_t plen, const char *suffix)
+{
+	size_t off;
+	int rc;
+
+	if (sl->sl_oom || sl_room(sl) == -1)
+		return -1;
+	off = sl->sl_names.b_len;
+	rc = buf_append(&sl->sl_names, prefix, plen) == -1 ||
+	    buf_puts(&sl->sl_names, suffix) == -1 ? -1 : 0;
+	return sl_entry(sl, rc, off, type, value, used);
 }
 
 #define ADD_C(sl, v, ...)	sl_add((sl), MST_STAT_COUNTER, (v), (v) != 0, \
@@ -351,11 +387,15 @@ collect_cluster(struct mst_stat_list *sl, const struct mst_stats_src *src,
     const struct cd_cluster *cl, int ci)
 {
 	const struct shm *shm = src->ss_shm;
-	char cn[CD_NAME_MAX + 8];
+	char cn[CD_NAME_MAX + 8], pfx[CD_NAME_MAX + 24];
+	size_t plen;
 	uint64_t v;
 	int i;
 
 	cluster_stat_prefix(cl, cn, sizeof(cn));
+	plen = (size_t)snprintf(pfx, sizeof(pfx), "cluster.%s.", cn);
+	if (plen >= sizeof(pfx))
+		plen = sizeof(pfx) - 1;
 	for (i = 0; i < CC__N; i++) {
 		/* Envoy creates these scopes only with a checker / detector */
 		if (cl->cl_hc == NULL &&
@@ -365,11 +405,13 @@ collect_cluster(struct mst_stat_list *sl, const struct mst_stats_src *src,
 		    strncmp(cl_c_names[i], "outlier_detection.", 18) == 0)
 			continue;
 		v = shm_sum_cluster_c(shm, ci, i);
-		ADD_C(sl, v, "cluster.%s.%s", cn, cl_c_names[i]);
+		sl_add_cat(sl, MST_STAT_COUNTER, v, v != 0, pfx, plen,
+		    cl_c_names[i]);
 	}
 	for (i = 0; i < CG__N; i++) {
 		v = mst_stats_gauge(shm_sum_cluster_g(shm, ci, i));
-		ADD_G(sl, v, v != 0, "cluster.%s.%s", cn, cl_g_names[i]);
+		sl_add_cat(sl, MST_STAT_GAUGE, v, v != 0, pfx, plen,
+		    cl_g_names[i]);
 	}
 	collect_codes(sl, shm, ci, cn, 0);
 	collect_codes(sl, shm, ci, cn, 1);
