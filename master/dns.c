@@ -281,9 +281,7 @@ dns_round_end(int ci, int count)
 		if (used[j])
 			continue;
 		out[nout] = dc->dc_new[j];
-		/* per shm record, so ids stay unique for a cluster whose
-		 * conf index moves across reloads */
-		out[nout].sh_id = ++MST_SC(ci)->sc_next_id;
+		out[nout].sh_id = ++MST_SC(ci)->sc_next_id;	/* per record */
 		/* failed until checked, before any worker can see it */
 		atomic_store(&out[nout].sh_flags,
 		    mst_health_new_host_flags(cl));

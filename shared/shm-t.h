@@ -121,7 +121,8 @@ struct shm_cluster {
 	uint32_t	 sc_resolved;	/* 1 once DNS answered at least once */
 	uint32_t	 sc_hcap;	/* hosts the record has room for */
 	uint32_t	 sc_hbase;	/* its first host in the pools */
-	uint32_t	 sc_next_id;	/* master: the last sh_id given */
+	uint32_t	 sc_next_id;	/* master: the last sh_id given, kept
+					 * with the record across reloads */
 	int64_t		 sc_hoff;	/* bytes from the record to its hosts */
 	int64_t		 sc_odoff;	/* ... to its outlier counters */
 	char		 sc_name[CD_NAME_MAX];
