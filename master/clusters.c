@@ -136,7 +136,7 @@ mst_clusters_text(struct buf *b, const struct cd_conf *conf,
 	size_t ci, i, nhs;
 	int p;
 
-	for (ci = 0; ci < conf->c_nclusters && ci < CD_MAX_CLUSTERS; ci++) {
+	for (ci = 0; ci < conf->c_nclusters; ci++) {
 		cl = &conf->c_clusters[ci];
 		cn = cl->cl_name;
 		buf_printf(b, "%s::observability_name::%s\n", cn,
@@ -158,7 +158,7 @@ mst_clusters_text(struct buf *b, const struct cd_conf *conf,
 		}
 		buf_printf(b, "%s::added_via_api::false\n", cn);
 
-		n = shm_hosts_read(&shm->clusters[pl->pl_cluster[ci]], hosts,
+		n = shm_hosts_read(shm_cl(shm, pl->pl_cluster[ci]), hosts,
 		    &seq);
 		for (h = 0; h < n; h++) {
 			shm_host_addr(&hosts[h], addr, sizeof(addr));
@@ -272,11 +272,11 @@ mst_clusters_json(struct buf *b, const struct cd_conf *conf,
 
 	buf_init(&c);
 	buf_puts(&c, "{\"cluster_statuses\":[");
-	for (ci = 0; ci < conf->c_nclusters && ci < CD_MAX_CLUSTERS; ci++) {
+	for (ci = 0; ci < conf->c_nclusters; ci++) {
 		cl = &conf->c_clusters[ci];
 		buf_puts(&c, ci > 0 ? ",{\"name\":" : "{\"name\":");
 		buf_json_str(&c, cl->cl_name, strlen(cl->cl_name));
-		n = shm_hosts_read(&shm->clusters[pl->pl_cluster[ci]], hosts,
+		n = shm_hosts_read(shm_cl(shm, pl->pl_cluster[ci]), hosts,
 		    &seq);
 		if (n > 0) {
 			buf_puts(&c, ",\"host_statuses\":[");

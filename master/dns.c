@@ -60,18 +60,16 @@ struct dns_cluster {
 	uint32_t	 dc_round;
 	uint32_t	 dc_pending;	/* endpoints not answered this round */
 	int		 dc_failed;	/* an endpoint failed this round */
-	struct shm_host	 dc_new[CD_MAX_HOSTS];
+	struct shm_host	*dc_new;	/* CD_MAX_HOSTS, on first use */
 	uint32_t	 dc_nnew;
 	int		 dc_truncated;
 };
 
-static struct dns_cluster dns_cl[CD_MAX_CLUSTERS];
+static struct dns_cluster *dns_cl;	/* per conf cluster */
+static size_t dns_ncl;
 /* Bumped when a structural reload replaces the clusters: refresh timers
  * armed for the previous set carry the old epoch and do nothing. */
 static uint32_t dns_epoch;
-/* next sh_id per shm cluster record, so ids stay unique for a cluster
- * whose conf index moves across reloads */
-static uint32_t dns_next_id[CD_MAX_CLUSTERS];
 static int dns_sock = -1;	/* master's end */
 static pid_t dns_child = -1;
 
@@ -169,6 +167,9 @@ dns_round_begin(int ci)
 {
 	struct dns_cluster *dc = &dns_cl[ci];
 
+	if (dc->dc_new == NULL && (dc->dc_new = calloc(CD_MAX_HOSTS,
+	    sizeof(*dc->dc_new))) == NULL)
+		fatal("calloc");
 	dc->dc_round++;
 	dc->dc_pending = (uint32_t)mst.m_conf->c_clusters[ci].cl_nendpoints;
 	dc->dc_failed = 0;
@@ -280,7 +281,7 @@ dns_round_end(int ci, int count)
 		if (used[j])
 			continue;
 		out[nout] = dc->dc_new[j];
-		out[nout].sh_id = ++dns_next_id[MST_SHM_CI(ci)];
+		out[nout].sh_id = ++MST_SC(ci)->sc_next_id;	/* per record */
 		/* failed until checked, before any worker can see it */
 		atomic_store(&out[nout].sh_flags,
 		    mst_health_new_host_flags(cl));
@@ -517,12 +518,28 @@ dns_spawn(void)
 	return 0;
 }
 
+/* One state per conf cluster of mst.m_conf (a reload may change the
+ * count: every state starts over, as no answer of before counts). */
+static void
+dns_size(void)
+{
+	size_t ci;
+
+	for (ci = 0; ci < dns_ncl; ci++)
+		free(dns_cl[ci].dc_new);
+	free(dns_cl);
+	dns_ncl = mst.m_conf->c_nclusters;
+	if ((dns_cl = calloc(dns_ncl ? dns_ncl : 1, sizeof(*dns_cl))) == NULL)
+		fatal("calloc");
+}
+
 int
 mst_dns_start(void)
 {
 	size_t ci;
 	int dynamic = 0;
 
+	dns_size();
 	dns_resolve_all_now();
 	for (ci = 0; ci < mst.m_conf->c_nclusters; ci++)
 		if (mst.m_conf->c_clusters[ci].cl_type != CD_CT_STATIC) {
@@ -542,8 +559,7 @@ mst_dns_reconfigure(void)
 	size_t ci;
 
 	dns_epoch++;
-	for (ci = 0; ci < CD_MAX_CLUSTERS; ci++)
-		dns_cl[ci].dc_pending = 0;	/* answers in flight are stale */
+	dns_size();	/* answers in flight are stale */
 	dns_resolve_all_now();
 	for (ci = 0; ci < mst.m_conf->c_nclusters; ci++)
 		if (mst.m_conf->c_clusters[ci].cl_type != CD_CT_STATIC)

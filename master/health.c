@@ -74,7 +74,8 @@ struct hc_cluster {
 	struct hc_host	 hcc_hosts[CD_MAX_HOSTS];
 };
 
-static struct hc_cluster *hc_cl[CD_MAX_CLUSTERS];
+static struct hc_cluster **hc_cl;	/* per conf cluster, NULL: none */
+static size_t hc_ncl;
 static bool hc_started;
 static bool hc_init_done;
 static uint32_t hc_init_pending;
@@ -99,7 +100,7 @@ hc_count(const struct hc_host *hh, int id)
 static _Atomic uint32_t *
 hc_shm_flags(const struct hc_host *hh)
 {
-	return &MST_SC(hh->hh_ci)->sc_hosts[hh->hh_index].sh_flags;
+	return &shm_cl_hosts(MST_SC(hh->hh_ci))[hh->hh_index].sh_flags;
 }
 
 /* Make the host's shm flags say what the state machine says. */
@@ -506,7 +507,13 @@ mst_health_start(mst_health_ready_cb *ready)
 	size_t ci;
 
 	hc_ready = ready;
-	for (ci = 0; ci < conf->c_nclusters && ci < CD_MAX_CLUSTERS; ci++) {
+	hc_ncl = conf->c_nclusters;
+	if ((hc_cl = calloc(hc_ncl ? hc_ncl : 1, sizeof(*hc_cl))) == NULL) {
+		hc_ncl = 0;
+		log_warn("health checks");
+		return -1;
+	}
+	for (ci = 0; ci < conf->c_nclusters; ci++) {
 		const struct cd_cluster *cl = &conf->c_clusters[ci];
 
 		if (cl->cl_hc == NULL)
@@ -531,7 +538,7 @@ mst_health_stop(void)
 	size_t ci;
 	int j;
 
-	for (ci = 0; ci < CD_MAX_CLUSTERS; ci++) {
+	for (ci = 0; ci < hc_ncl; ci++) {
 		if (hc_cl[ci] == NULL)
 			continue;
 		for (j = 0; j < CD_MAX_HOSTS; j++)
@@ -542,8 +549,10 @@ mst_health_stop(void)
 			}
 		free(hc_cl[ci]->hcc_req);
 		free(hc_cl[ci]);
-		hc_cl[ci] = NULL;
 	}
+	free(hc_cl);
+	hc_cl = NULL;
+	hc_ncl = 0;
 	hc_started = false;
 	hc_init_done = false;
 	hc_init_pending = 0;
@@ -559,7 +568,7 @@ mst_health_initialized(void)
 void
 mst_health_hosts_changed(int ci)
 {
-	if (!hc_started || ci < 0 || ci >= CD_MAX_CLUSTERS ||
+	if (!hc_started || ci < 0 || (size_t)ci >= hc_ncl ||
 	    hc_cl[ci] == NULL)
 		return;
 	hc_sync(ci, false);

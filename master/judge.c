@@ -64,15 +64,15 @@ mst_judge_fig(struct mst_ro_fig *f, uint64_t rq, uint64_t n5xx,
 void
 mst_judge_snap_shm(const struct shm *shm, int ci, struct mst_judge_snap *s)
 {
-	uint64_t n;
-	int code;
+	uint64_t codes[CD_NCODES], cls[5], other, n;
+	int k;
 
-	s->js_rq = s->js_5xx = 0;
-	for (code = CD_CODE_MIN; code <= CD_CODE_MAX; code++) {
-		n = shm_sum_cluster_code(shm, ci, code);
-		s->js_rq += n;
-		s->js_5xx += code >= 500 ? n : 0;
-	}
+	/* the class totals are exact, whichever codes had an entry */
+	shm_sum_cluster_codes(shm, ci, 0, codes, cls, &other);
+	s->js_rq = 0;
+	for (k = 0; k < 5; k++)
+		s->js_rq += cls[k];
+	s->js_5xx = cls[4];
 	n = shm_sum_cluster_c(shm, ci, CC_RQ_RETRY) +
 	    shm_sum_cluster_c(shm, ci, CC_CANARY_FALLBACK);
 	s->js_rq += n;
@@ -109,6 +109,31 @@ mst_judge_snap_sub(struct mst_judge_snap *out, const struct mst_judge_snap *now,
 	hist_sub(&out->js_h, &now->js_h, &then->js_h);
 }
 
+/* Room for the entry at jr_head: 0, or -1 (the ring is freed). */
+static int
+ring_grow(struct mst_judge_ring *r)
+{
+	size_t want, n = r->jr_n > 0 ? r->jr_n : 1;
+	int64_t *t;
+	struct mst_judge_snap *s;
+
+	if (r->jr_head < r->jr_alloc)
+		return 0;
+	want = r->jr_alloc == 0 ? 2 : 2 * r->jr_alloc;
+	if (want > r->jr_cap)
+		want = r->jr_cap;
+	if ((t = reallocarray(r->jr_t, want, sizeof(*t))) != NULL)
+		r->jr_t = t;
+	if (t == NULL || (s = reallocarray(r->jr_s, want * n,
+	    sizeof(*s))) == NULL) {
+		mst_judge_ring_free(r);
+		return -1;
+	}
+	r->jr_s = s;
+	r->jr_alloc = want;
+	return 0;
+}
+
 int
 mst_judge_ring_init(struct mst_judge_ring *r, size_t n, int64_t window,
     int64_t tick, size_t steps)
@@ -121,13 +146,9 @@ mst_judge_ring_init(struct mst_judge_ring *r, size_t n, int64_t window,
 	if (r->jr_spacing <= 0)
 		r->jr_spacing = 1;
 	r->jr_cap = (size_t)(window / r->jr_spacing) + 2;
-	r->jr_t = calloc(r->jr_cap, sizeof(*r->jr_t));
-	r->jr_s = calloc(r->jr_cap * (n > 0 ? n : 1), sizeof(*r->jr_s));
-	if (r->jr_t == NULL || r->jr_s == NULL) {
-		mst_judge_ring_free(r);
-		return -1;
-	}
-	return 0;
+	/* a snapshot holds a histogram: entries are allocated as they
+	 * are written, so a route that never ran a window costs little */
+	return ring_grow(r);
 }
 
 void
@@ -137,12 +158,14 @@ mst_judge_ring_free(struct mst_judge_ring *r)
 	free(r->jr_s);
 	r->jr_t = NULL;
 	r->jr_s = NULL;
-	r->jr_len = r->jr_cap = 0;
+	r->jr_len = r->jr_cap = r->jr_alloc = 0;
 }
 
 static void
 ring_put(struct mst_judge_ring *r, int64_t t, const struct mst_judge_snap *s)
 {
+	if (r->jr_cap == 0 || ring_grow(r) == -1)
+		return;	/* out of memory: the window reads nothing */
 	r->jr_t[r->jr_head] = t;
 	memcpy(&r->jr_s[r->jr_head * r->jr_n], s, r->jr_n * sizeof(*s));
 	r->jr_head = (r->jr_head + 1) % r->jr_cap;

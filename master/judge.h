@@ -36,6 +36,8 @@ struct mst_judge_snap {
 struct mst_judge_ring {
 	size_t		 jr_n;		/* snapshots per entry */
 	size_t		 jr_cap;	/* entries */
+	size_t		 jr_alloc;	/* entries allocated: grows to jr_cap
+					 * as they are written */
 	size_t		 jr_len;
 	size_t		 jr_head;	/* next entry to write */
 	int64_t		 jr_spacing;

@@ -10,6 +10,7 @@
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "module.h"
 #include "mst.h"
 #include "pidfile.h"
+#include "place.h"
 #include "signals.h"
 
 /* The command line. */
@@ -42,6 +44,7 @@ struct opts {
 	int		 o_concurrency;	/* -1: one per CPU */
 	int		 o_level;
 	int		 o_drain_s;
+	size_t		 o_shm_size;	/* 0: from the configuration */
 };
 
 static void
@@ -53,6 +56,7 @@ usage(FILE *fp)
 	    "               [--pid-file file] [--state-dir dir]\n"
 	    "               [--admin-allow cidr,...] [--admin-token-file file]\n"
 	    "               [--service-node id] [--service-cluster name]\n"
+	    "               [--shm-size bytes[k|m|g]]\n"
 	    "       canaryd --mode schema | --version | --help\n"
 	    "  -f, -c, --config-path file  Envoy v3 YAML bootstrap\n"
 	    "  --mode validate, -t         check the config and exit\n"
@@ -65,6 +69,9 @@ usage(FILE *fp)
 	    "  --drain-time-s n            graceful drain bound (default "
 	    "600)\n"
 	    "  --pid-file file             write the master's pid\n"
+	    "  --shm-size bytes[k|m|g]     shared segment at least this big "
+	    "(default:\n"
+	    "                              sized from the configuration)\n"
 	    "  --state-dir dir             rollout decisions kept here "
 	    "(default\n"
 	    "                              /var/lib/canaryd; \"\" for none)\n"
@@ -98,6 +105,33 @@ parse_allow(const char *arg, struct opts *o)
 	}
 }
 
+/* --shm-size: bytes, or k, m or g of them (binary). */
+static size_t
+parse_size(const char *arg)
+{
+	char num[32], *suf;
+	long long v;
+	const char *errstr;
+	int shift = 0;
+
+	if (strlcpy(num, arg, sizeof(num)) >= sizeof(num))
+		errx(1, "--shm-size %s: too long", arg);
+	suf = num + strspn(num, "0123456789");
+	if (*suf != '\0' && suf[1] == '\0') {
+		shift = *suf == 'k' || *suf == 'K' ? 10 : *suf == 'm' ||
+		    *suf == 'M' ? 20 : *suf == 'g' || *suf == 'G' ? 30 : -1;
+		if (shift == -1)
+			errx(1, "--shm-size %s: want bytes, or a k, m or g "
+			    "suffix", arg);
+		*suf = '\0';
+	}
+	v = strtonum(num, 1, 1LL << 40, &errstr);
+	if (errstr != NULL || (v << shift) > (1LL << 40))
+		errx(1, "--shm-size %s: %s (1 to 1 TiB)", arg,
+		    errstr != NULL ? errstr : "too large");
+	return (size_t)(v << shift);
+}
+
 /* One option; -1 for usage on stderr, 1 to exit 0 (--help, --version). */
 static int
 parse_opt(int ch, const char *arg, struct opts *o)
@@ -115,6 +149,9 @@ parse_opt(int ch, const char *arg, struct opts *o)
 		if (errstr != NULL)
 			errx(1, "--concurrency %s: %s (0..%d)", arg, errstr,
 			    CD_MAX_WORKERS);
+		break;
+	case 'Z':
+		o->o_shm_size = parse_size(arg);
 		break;
 	case 'M':
 		if (strcmp(arg, "schema") == 0) {
@@ -195,6 +232,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "admin-token-file",	required_argument, NULL, 'T' },
 		{ "service-node",	required_argument, NULL, 'N' },
 		{ "service-cluster",	required_argument, NULL, 'U' },
+		{ "shm-size",		required_argument, NULL, 'Z' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -272,6 +310,7 @@ int
 main(int argc, char *argv[], char *envp[])
 {
 	struct cd_conf *conf;
+	struct shm_size shm_sz;
 	static struct opts o;	/* outlives main(): mst points into it */
 
 	setproctitle_init(argc, argv, envp);
@@ -289,6 +328,9 @@ main(int argc, char *argv[], char *envp[])
 	}
 	if (o.o_pid_file != NULL)
 		mst_pidfile_open(o.o_pid_file);
+	/* the parser's freed memory back to the system before workers
+	 * fork: they would each keep a copy of it in their page tables */
+	malloc_trim(0);
 
 	mst.m_config_path = o.o_path;
 	mst.m_state_dir = o.o_state_dir;
@@ -306,8 +348,10 @@ main(int argc, char *argv[], char *envp[])
 		fatal("epoll");
 	if (mst_signal_init() == -1)
 		fatal("signals");
-	if ((mst.m_shm = shm_create()) == NULL)
-		fatal("shared memory (%zu bytes)", sizeof(struct shm));
+	mst_place_size(conf, mst.m_concurrency, o.o_shm_size, &shm_sz);
+	if ((mst.m_shm = shm_create(&shm_sz)) == NULL)
+		fatal("shared memory (%zu bytes): raise the memory limits, or "
+		    "lower --shm-size", shm_layout_size(&shm_sz));
 	mst.m_start_mono_ms = mst_now_ms();
 	mst.m_shm->hdr.h_start_ms = mst.m_start_realtime_ms;
 	setproctitle("master");
@@ -319,6 +363,10 @@ main(int argc, char *argv[], char *envp[])
 	    conf->c_listener->l_addr.sa_address,
 	    conf->c_listener->l_addr.sa_port,
 	    conf->c_nlisteners > 1 ? " and more listeners" : "");
+	log_info("shared memory: %zu bytes reserved for %u clusters, %u "
+	    "hosts, %u weighted routes (pages are used as records are)",
+	    mst.m_shm->hdr.h_size, mst.m_shm->hdr.h_ncl,
+	    mst.m_shm->hdr.h_nhosts, mst.m_shm->hdr.h_nsplits / 2);
 	if (mst_modules_start(conf) == -1)
 		return 1;
 	mst_loop_run();

@@ -54,7 +54,7 @@ enum mst_change {
  * reload may change.
  */
 #define MST_SHM_CI(ci)	(mst.m_place->pl_cluster[(ci)])
-#define MST_SC(ci)	(&mst.m_shm->clusters[MST_SHM_CI(ci)])
+#define MST_SC(ci)	(shm_cl(mst.m_shm, MST_SHM_CI(ci)))
 /* The node's id and cluster: the command line's, else the file's node
  * (NULL when neither says). */
 #define MST_NODE_ID(c)	(mst.m_service_node != NULL ? mst.m_service_node : \
@@ -63,6 +63,6 @@ enum mst_change {
 	mst.m_service_cluster : (c)->c_node.n_cluster)
 
 #define MST_MCTR(ci)	\
-	(&mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[MST_SHM_CI(ci)])
+	(&shm_slot(mst.m_shm, shm_master_slot(mst.m_shm))->w_cl[MST_SHM_CI(ci)])
 
 #endif /* CANARYD_MASTER_MST_H */

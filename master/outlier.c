@@ -38,7 +38,8 @@ struct od_cluster {
 	struct mst_timer *odc_timer;	/* interval sweep */
 };
 
-static struct od_cluster *od_cl[CD_MAX_CLUSTERS];
+static struct od_cluster **od_cl;	/* per conf cluster, NULL: none */
+static size_t od_ncl;
 static struct mst_timer *od_poll_timer;
 
 bool
@@ -92,7 +93,7 @@ od_count(int ci, int id)
 static const char *
 od_name(int ci, uint32_t i, char *buf, size_t len)
 {
-	shm_host_addr(&MST_SC(ci)->sc_hosts[i], buf, len);
+	shm_host_addr(&shm_cl_hosts(MST_SC(ci))[i], buf, len);
 	return buf;
 }
 
@@ -110,11 +111,11 @@ od_uneject(int ci, uint32_t i, uint64_t now, const char *why)
 	od_cl[ci]->odc_active--;
 	/* start from zero, or a host one error short of the threshold
 	 * would go again on the first error */
-	atomic_store_explicit(&sc->sc_od_hosts[i].oh_5xx, 0,
+	atomic_store_explicit(&shm_cl_od(sc)[i].oh_5xx, 0,
 	    memory_order_relaxed);
-	atomic_store_explicit(&sc->sc_od_hosts[i].oh_gateway, 0,
+	atomic_store_explicit(&shm_cl_od(sc)[i].oh_gateway, 0,
 	    memory_order_relaxed);
-	atomic_fetch_and_explicit(&sc->sc_hosts[i].sh_flags,
+	atomic_fetch_and_explicit(&shm_cl_hosts(sc)[i].sh_flags,
 	    ~SHM_HF_FAILED_OUTLIER_CHECK, memory_order_release);
 	log_info("cluster %s: host %s back in service (%s)",
 	    mst.m_conf->c_clusters[ci].cl_name, od_name(ci, i, name,
@@ -158,7 +159,7 @@ od_eject(int ci, uint32_t i, uint32_t req, uint64_t now)
 	h->od_ejections++;
 	h->od_ejected_ms = now;
 	h->od_backoff = mst_outlier_backoff_next(h->od_backoff, base, max);
-	atomic_fetch_or_explicit(&MST_SC(ci)->sc_hosts[i].sh_flags,
+	atomic_fetch_or_explicit(&shm_cl_hosts(MST_SC(ci))[i].sh_flags,
 	    SHM_HF_FAILED_OUTLIER_CHECK, memory_order_release);
 	log_info("cluster %s: host %s ejected: consecutive %s (ejection %u, "
 	    "for %llu ms)", mst.m_conf->c_clusters[ci].cl_name,
@@ -171,7 +172,7 @@ od_eject(int ci, uint32_t i, uint32_t req, uint64_t now)
 static void
 od_consecutive(int ci, uint32_t i, uint32_t req, uint64_t now)
 {
-	struct shm_outlier_host *oh = &MST_SC(ci)->sc_od_hosts[i];
+	struct shm_outlier_host *oh = &shm_cl_od(MST_SC(ci))[i];
 
 	if (od_cl[ci]->odc_hosts[i].od_ejected)
 		return;		/* as Envoy: the counter isn't reset either */
@@ -190,16 +191,16 @@ mst_outlier_poll(uint64_t now)
 	uint32_t i, req;
 	int ci;
 
-	for (ci = 0; ci < CD_MAX_CLUSTERS; ci++) {
+	for (ci = 0; (size_t)ci < od_ncl; ci++) {
 		if (od_cl[ci] == NULL)
 			continue;
 		sc = MST_SC(ci);
 		for (i = 0; i < od_cl[ci]->odc_nhosts; i++) {
-			if (atomic_load_explicit(&sc->sc_od_hosts[i].oh_req,
+			if (atomic_load_explicit(&shm_cl_od(sc)[i].oh_req,
 			    memory_order_relaxed) == 0)
 				continue;
 			req = atomic_exchange_explicit(
-			    &sc->sc_od_hosts[i].oh_req, 0,
+			    &shm_cl_od(sc)[i].oh_req, 0,
 			    memory_order_acquire);
 			/* Envoy's worker reports the gateway failure first */
 			if (req & SHM_OD_REQ_GATEWAY)
@@ -219,7 +220,7 @@ mst_outlier_sweep(int ci, uint64_t now)
 	uint64_t base, max, interval;
 	uint32_t i;
 
-	if (ci < 0 || ci >= CD_MAX_CLUSTERS || (odc = od_cl[ci]) == NULL)
+	if (ci < 0 || (size_t)ci >= od_ncl || (odc = od_cl[ci]) == NULL)
 		return;
 	od = &mst.m_conf->c_clusters[ci].cl_outlier;
 	mst_outlier_times_ms(od, &base, &max);
@@ -275,20 +276,20 @@ mst_outlier_hosts_changed(int ci)
 	uint32_t c5[CD_MAX_HOSTS], cg[CD_MAX_HOSTS], rq[CD_MAX_HOSTS];
 	uint32_t n, nold, i, j, seq;
 
-	if (ci < 0 || ci >= CD_MAX_CLUSTERS || (odc = od_cl[ci]) == NULL)
+	if (ci < 0 || (size_t)ci >= od_ncl || (odc = od_cl[ci]) == NULL)
 		return;
 	sc = MST_SC(ci);
 	nold = odc->odc_nhosts;
 	memcpy(old, odc->odc_hosts, sizeof(old));
 	for (j = 0; j < nold; j++) {
-		c5[j] = atomic_load(&sc->sc_od_hosts[j].oh_5xx);
-		cg[j] = atomic_load(&sc->sc_od_hosts[j].oh_gateway);
-		rq[j] = atomic_load(&sc->sc_od_hosts[j].oh_req);
+		c5[j] = atomic_load(&shm_cl_od(sc)[j].oh_5xx);
+		cg[j] = atomic_load(&shm_cl_od(sc)[j].oh_gateway);
+		rq[j] = atomic_load(&shm_cl_od(sc)[j].oh_req);
 	}
 	n = shm_hosts_read(sc, hosts, &seq);
 	memset(odc->odc_hosts, 0, sizeof(odc->odc_hosts));
 	odc->odc_active = 0;
-	for (i = 0; i < CD_MAX_HOSTS; i++) {
+	for (i = 0; i < CD_MAX_HOSTS && i < sc->sc_hcap; i++) {
 		uint32_t v5 = 0, vg = 0, vr = 0;
 
 		if (i < n) {
@@ -308,9 +309,9 @@ mst_outlier_hosts_changed(int ci)
 		/* XXX a worker reporting with an index from before this
 		 * change may still count one result against the wrong
 		 * host; the next success zeroes it */
-		atomic_store(&sc->sc_od_hosts[i].oh_5xx, v5);
-		atomic_store(&sc->sc_od_hosts[i].oh_gateway, vg);
-		atomic_store(&sc->sc_od_hosts[i].oh_req, vr);
+		atomic_store(&shm_cl_od(sc)[i].oh_5xx, v5);
+		atomic_store(&shm_cl_od(sc)[i].oh_gateway, vg);
+		atomic_store(&shm_cl_od(sc)[i].oh_req, vr);
 	}
 	odc->odc_nhosts = n;
 }
@@ -320,7 +321,7 @@ mst_outlier_hc_success(int ci, uint32_t i)
 {
 	/* successful_active_health_check_uneject_host isn't configurable
 	 * yet: Envoy's default, true */
-	if (ci < 0 || ci >= CD_MAX_CLUSTERS || od_cl[ci] == NULL ||
+	if (ci < 0 || (size_t)ci >= od_ncl || od_cl[ci] == NULL ||
 	    i >= od_cl[ci]->odc_nhosts || !od_cl[ci]->odc_hosts[i].od_ejected)
 		return;
 	od_uneject(ci, i, mst_now_ms(), "active health check passed");
@@ -334,7 +335,13 @@ mst_outlier_start(void)
 	size_t ci;
 	int any = 0;
 
-	for (ci = 0; ci < conf->c_nclusters && ci < CD_MAX_CLUSTERS; ci++) {
+	od_ncl = conf->c_nclusters;
+	if ((od_cl = calloc(od_ncl ? od_ncl : 1, sizeof(*od_cl))) == NULL) {
+		od_ncl = 0;
+		log_warn("outlier detection");
+		return -1;
+	}
+	for (ci = 0; ci < conf->c_nclusters; ci++) {
 		const struct cd_outlier *od = &conf->c_clusters[ci].cl_outlier;
 
 		if (!od->od_set)
@@ -365,11 +372,13 @@ mst_outlier_stop(void)
 
 	mst_timer_cancel(od_poll_timer);
 	od_poll_timer = NULL;
-	for (ci = 0; ci < CD_MAX_CLUSTERS; ci++) {
+	for (ci = 0; (size_t)ci < od_ncl; ci++) {
 		if (od_cl[ci] == NULL)
 			continue;
 		mst_timer_cancel(od_cl[ci]->odc_timer);
 		free(od_cl[ci]);
-		od_cl[ci] = NULL;
 	}
+	free(od_cl);
+	od_cl = NULL;
+	od_ncl = 0;
 }

@@ -4,12 +4,19 @@
  * Invariant: mst.m_place is the placement of mst.m_conf; the records it
  * names are the running generation's.  A structural reload gives the new
  * configuration records that the running one does not use, except for
- * clusters that keep their name, so the generation that drains meanwhile
- * never sees its records change under it (the older generation that
- * could still use them is stopped before a reload is applied).
+ * clusters that keep their name (and fit their record's host range), so
+ * the generation that drains meanwhile never sees its records change
+ * under it (the older generation that could still use them is stopped
+ * before a reload is applied).
+ *
+ * A placement's arrays are one allocation.  Workers of a generation read
+ * a copy of its placement struct, so the arrays of the last
+ * PLACE_KEEP applied placements stay allocated: the running one, the
+ * draining one, and the one before (stopped before a reload applies).
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shared/conf-t.h"
@@ -19,26 +26,85 @@
 #include "place.h"
 #include "runtime.h"
 
+#define PLACE_KEEP	3
+
 static struct cd_place	 place_run;	/* mst.m_place */
 static struct cd_place	 place_new;	/* prepared for the next apply */
-static bool		 place_fresh[CD_MAX_CLUSTERS];
+static bool		*place_fresh;	/* shm records, h_ncl */
 /* listener records mst_place_next() gave a new listener */
 static bool		 place_lfresh[CD_MAX_LISTENERS];
+static int		*place_kept[PLACE_KEEP];	/* applied, newest first */
+
+int
+mst_place_alloc(struct cd_place *pl, const struct cd_conf *conf)
+{
+	size_t nc = conf->c_nclusters, ns = conf->c_nweighted,
+	    nf = conf->c_nfractions;
+	int *a;
+
+	if ((a = calloc(nc + ns + nf + 1, sizeof(int))) == NULL)
+		return -1;
+	pl->pl_cluster = a;
+	pl->pl_split = a + nc;
+	pl->pl_fraction = a + nc + ns;
+	return 0;
+}
 
 void
-mst_place_first(struct cd_place *pl)
+mst_place_free(struct cd_place *pl)
 {
-	int i;
-
+	free(pl->pl_cluster);
 	memset(pl, 0, sizeof(*pl));
-	for (i = 0; i < CD_MAX_CLUSTERS; i++)
-		pl->pl_cluster[i] = i;
+}
+
+int
+mst_place_first(struct cd_place *pl, const struct cd_conf *conf)
+{
+	size_t i;
+
+	if (mst_place_alloc(pl, conf) == -1)
+		return -1;
+	for (i = 0; i < conf->c_nclusters; i++)
+		pl->pl_cluster[i] = (int)i;
 	for (i = 0; i < CD_MAX_LISTENERS; i++)
-		pl->pl_listener[i] = i;
-	for (i = 0; i < CD_MAX_SPLITS; i++)
-		pl->pl_split[i] = i;
-	for (i = 0; i < CD_MAX_FRACTIONS; i++)
-		pl->pl_fraction[i] = i;
+		pl->pl_listener[i] = (int)i;
+	for (i = 0; i < conf->c_nweighted; i++)
+		pl->pl_split[i] = (int)i;
+	for (i = 0; i < conf->c_nfractions; i++)
+		pl->pl_fraction[i] = (int)i;
+	return 0;
+}
+
+uint32_t
+mst_place_hcap(const struct cd_cluster *cl)
+{
+	switch (cl->cl_type) {
+	case CD_CT_STATIC:
+		return cl->cl_nendpoints > 0 ? (uint32_t)cl->cl_nendpoints : 1;
+	case CD_CT_LOGICAL_DNS:
+		return 1;
+	default:
+		return CD_MAX_HOSTS;
+	}
+}
+
+void
+mst_place_size(const struct cd_conf *conf, int workers, size_t bytes,
+    struct shm_size *sz)
+{
+	size_t i, hosts = 0;
+
+	for (i = 0; i < conf->c_nclusters; i++)
+		hosts += mst_place_hcap(&conf->c_clusters[i]);
+	memset(sz, 0, sizeof(*sz));
+	/* twice the configuration and some: a reload may rename every
+	 * cluster, and a new generation takes the other split half */
+	sz->ss_clusters = (uint32_t)(2 * conf->c_nclusters + 64);
+	sz->ss_hosts = (uint32_t)(2 * hosts + 64 * CD_MAX_HOSTS);
+	sz->ss_splits = (uint32_t)(conf->c_nweighted + 64);
+	sz->ss_fractions = (uint32_t)(conf->c_nfractions + 64);
+	sz->ss_workers = (uint32_t)(workers > 0 ? workers : 1);
+	sz->ss_bytes = bytes;
 }
 
 /*
@@ -62,38 +128,64 @@ place_half(const int *now, size_t now_n, int *next, size_t next_n, int max)
 	return 0;
 }
 
+/* Record k's room for hosts, 0 for none yet. */
+static uint32_t
+rec_hcap(const struct shm *shm, int k)
+{
+	const struct shm_cluster *sc = shm_cl(shm, k);
+
+	return sc->sc_hoff != 0 ? sc->sc_hcap : 0;
+}
+
+/* Index of the cluster named like next's i among now's, or -1. */
+static int
+place_same_name(const struct cd_conf *now, const char *name)
+{
+	size_t j;
+
+	for (j = 0; j < now->c_nclusters; j++)
+		if (strcmp(now->c_clusters[j].cl_name, name) == 0)
+			return (int)j;
+	return -1;
+}
+
 /* Give next's clusters their records; see mst_place_next(). */
 static int
 place_clusters(const struct cd_conf *now, const struct cd_place *now_pl,
-    const struct cd_conf *next, struct cd_place *next_pl,
-    bool fresh[CD_MAX_CLUSTERS])
+    const struct cd_conf *next, struct cd_place *next_pl, bool *fresh,
+    const struct shm *shm)
 {
-	bool used[CD_MAX_CLUSTERS];
-	size_t i, j;
-	int k;
+	int ncl = (int)shm->hdr.h_ncl, k = 0, j;
+	uint32_t need, hosts = 0;
+	bool *used = fresh + ncl;	/* the caller's second half */
+	size_t i;
 
-	memset(used, 0, sizeof(used));
-	memset(fresh, 0, sizeof(bool) * CD_MAX_CLUSTERS);
+	memset(fresh, 0, sizeof(bool) * 2 * (size_t)ncl);
 	for (i = 0; i < now->c_nclusters; i++)
 		used[now_pl->pl_cluster[i]] = true;
 	for (i = 0; i < next->c_nclusters; i++) {
 		next_pl->pl_cluster[i] = -1;
-		for (j = 0; j < now->c_nclusters; j++)
-			if (strcmp(now->c_clusters[j].cl_name,
-			    next->c_clusters[i].cl_name) == 0)
-				next_pl->pl_cluster[i] = now_pl->pl_cluster[j];
+		j = place_same_name(now, next->c_clusters[i].cl_name);
+		if (j != -1 && rec_hcap(shm, now_pl->pl_cluster[j]) >=
+		    mst_place_hcap(&next->c_clusters[i]))
+			next_pl->pl_cluster[i] = now_pl->pl_cluster[j];
 	}
 	for (i = 0; i < next->c_nclusters; i++) {
 		if (next_pl->pl_cluster[i] != -1)
 			continue;
-		for (k = 0; k < CD_MAX_CLUSTERS && used[k]; k++)
-			;
-		if (k == CD_MAX_CLUSTERS)
-			return -1;
+		while (k < ncl && used[k])
+			k++;
+		if (k == ncl)
+			return MST_PLACE_NO_CLUSTER;
 		used[k] = fresh[k] = true;
 		next_pl->pl_cluster[i] = k;
+		need = mst_place_hcap(&next->c_clusters[i]);
+		if (rec_hcap(shm, k) < need)
+			hosts += need;
 	}
-	return 0;
+	if (hosts > shm->hdr.h_nhosts - atomic_load(&shm->hdr.h_hosts_used))
+		return MST_PLACE_NO_HOSTS;
+	return MST_PLACE_OK;
 }
 
 static bool
@@ -138,19 +230,22 @@ place_listeners(const struct cd_conf *now, const struct cd_place *now_pl,
 
 enum mst_place_rc
 mst_place_next(const struct cd_conf *now, const struct cd_place *now_pl,
-    const struct cd_conf *next, struct cd_place *next_pl,
-    bool fresh[CD_MAX_CLUSTERS])
+    const struct cd_conf *next, struct cd_place *next_pl, bool *fresh,
+    const struct shm *shm)
 {
-	memset(next_pl, 0, sizeof(*next_pl));
-	if (place_clusters(now, now_pl, next, next_pl, fresh) == -1)
-		return MST_PLACE_NO_CLUSTER;
+	enum mst_place_rc rc;
+
+	if ((rc = place_clusters(now, now_pl, next, next_pl, fresh, shm)) !=
+	    MST_PLACE_OK)
+		return rc;
 	if (place_listeners(now, now_pl, next, next_pl) == -1)
 		return MST_PLACE_NO_LISTENER;
 	if (place_half(now_pl->pl_split, now->c_nweighted, next_pl->pl_split,
-	    next->c_nweighted, CD_MAX_SPLITS) == -1)
+	    next->c_nweighted, (int)shm->hdr.h_nsplits) == -1)
 		return MST_PLACE_NO_SPLIT;
 	if (place_half(now_pl->pl_fraction, now->c_nfractions,
-	    next_pl->pl_fraction, next->c_nfractions, CD_MAX_FRACTIONS) == -1)
+	    next_pl->pl_fraction, next->c_nfractions,
+	    (int)shm->hdr.h_nfrac) == -1)
 		return MST_PLACE_NO_FRACTION;
 	return MST_PLACE_OK;
 }
@@ -163,58 +258,130 @@ mst_place_publish_weights(struct shm *shm, const struct cd_conf *conf,
 	mst_runtime_publish(shm, conf, pl, mst_runtime_admin(), true);
 }
 
+/* Why the segment cannot hold next: the limit, and the knob. */
+static void
+place_refuse(enum mst_place_rc rc, const struct cd_conf *next)
+{
+	const struct shm_hdr *h = &mst.m_shm->hdr;
+	const char *what = "?";
+	uint32_t have = 0;
+	size_t want = 0;
+
+	switch (rc) {
+	case MST_PLACE_NO_CLUSTER:
+		what = "cluster records (the running and the new "
+		    "configuration's, the names they share counted once)";
+		have = h->h_ncl;
+		want = mst.m_conf->c_nclusters + next->c_nclusters;
+		break;
+	case MST_PLACE_NO_HOSTS:
+		what = "host records";
+		have = h->h_nhosts - atomic_load(&h->h_hosts_used);
+		break;
+	case MST_PLACE_NO_LISTENER:
+		/* a compile-time bound, not the segment's size */
+		log_error("reload: the running and the new configuration "
+		    "together have more than %d listeners (names they share "
+		    "counted once); stop the old ones first, or restart",
+		    CD_MAX_LISTENERS);
+		return;
+	case MST_PLACE_NO_SPLIT:
+		what = "weighted route records per generation";
+		have = h->h_nsplits / 2;
+		want = next->c_nweighted;
+		break;
+	case MST_PLACE_NO_FRACTION:
+		what = "runtime_fraction records per generation";
+		have = h->h_nfrac / 2;
+		want = next->c_nfractions;
+		break;
+	case MST_PLACE_OK:
+		break;
+	}
+	log_error("reload: the shared memory segment has room for %u %s, "
+	    "the new configuration needs more (up to %zu): the segment is "
+	    "sized at start from the configuration loaded then (%zu bytes); "
+	    "restart canaryd with this configuration, or with a larger "
+	    "--shm-size", have, what, want, h->h_size);
+}
+
 int
 mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 {
+	enum mst_place_rc rc;
+	size_t n = mst.m_shm->hdr.h_ncl;
+
+	mst_place_free(&place_new);
+	if (place_fresh == NULL &&
+	    (place_fresh = calloc(2 * n, sizeof(*place_fresh))) == NULL) {
+		log_warn("placement");
+		return -1;
+	}
 	switch (ch) {
 	case MST_CH_START:
-		mst_place_first(&place_new);
-		memset(place_fresh, 0, sizeof(place_fresh));
+		memset(place_fresh, 0, n * sizeof(*place_fresh));
+		if (mst_place_first(&place_new, next) == -1) {
+			log_warn("placement");
+			return -1;
+		}
 		memset(place_lfresh, 0, sizeof(place_lfresh));
+		for (n = 0; n < next->c_nclusters; n++)
+			place_fresh[n] = true;
 		return 0;
 	case MST_CH_WEIGHTS:
 		/* same clusters in the same order, same weighted routes */
-		place_new = place_run;
-		memset(place_fresh, 0, sizeof(place_fresh));
+		if (mst_place_alloc(&place_new, next) == -1) {
+			log_warn("placement");
+			return -1;
+		}
+		memcpy(place_new.pl_cluster, place_run.pl_cluster, sizeof(int) *
+		    (next->c_nclusters + next->c_nweighted + next->c_nfractions));
+		memcpy(place_new.pl_listener, place_run.pl_listener,
+		    sizeof(place_new.pl_listener));
+		memset(place_fresh, 0, n * sizeof(*place_fresh));
 		memset(place_lfresh, 0, sizeof(place_lfresh));
 		return 0;
 	case MST_CH_STRUCTURAL:
 		break;
 	}
-	switch (mst_place_next(mst.m_conf, mst.m_place, next, &place_new,
-	    place_fresh)) {
-	case MST_PLACE_OK:
-		return 0;
-	case MST_PLACE_NO_CLUSTER:
-		log_error("reload: the running and the new configuration "
-		    "together need more than %d clusters", CD_MAX_CLUSTERS);
-		return -1;
-	case MST_PLACE_NO_LISTENER:
-		log_error("reload: the running and the new configuration "
-		    "together have more than %d listeners", CD_MAX_LISTENERS);
-		return -1;
-	case MST_PLACE_NO_SPLIT:
-		log_error("reload: more than %d weighted routes",
-		    CD_MAX_SPLITS / 2);
-		return -1;
-	case MST_PLACE_NO_FRACTION:
-		log_error("reload: more than %d routes with runtime_fraction",
-		    CD_MAX_FRACTIONS / 2);
+	if (mst_place_alloc(&place_new, next) == -1) {
+		log_warn("placement");
 		return -1;
 	}
+	rc = mst_place_next(mst.m_conf, mst.m_place, next, &place_new,
+	    place_fresh, mst.m_shm);
+	if (rc == MST_PLACE_OK)
+		return 0;
+	place_refuse(rc, next);
+	mst_place_free(&place_new);
 	return -1;
 }
 
 void
 mst_place_apply(void)
 {
+	const struct cd_conf *conf = mst.m_conf;
+	size_t i;
 	int k;
 
+	free(place_kept[PLACE_KEEP - 1]);
+	memmove(&place_kept[1], &place_kept[0],
+	    (PLACE_KEEP - 1) * sizeof(place_kept[0]));
+	place_kept[0] = place_new.pl_cluster;
 	place_run = place_new;
+	memset(&place_new, 0, sizeof(place_new));	/* kept, not freed */
 	mst.m_place = &place_run;
-	for (k = 0; k < CD_MAX_CLUSTERS; k++)
-		if (place_fresh[k])
-			shm_cluster_reset(mst.m_shm, k);
+	for (i = 0; i < conf->c_nclusters; i++) {
+		k = place_run.pl_cluster[i];
+		if (!place_fresh[k])
+			continue;
+		shm_cluster_reset(mst.m_shm, k);
+		/* checked by mst_place_next(): the pool has room */
+		if (shm_cluster_hosts(mst.m_shm, k,
+		    mst_place_hcap(&conf->c_clusters[i])) == -1)
+			fatal("shared memory: no room for the hosts of "
+			    "cluster %s", conf->c_clusters[i].cl_name);
+	}
 	for (k = 0; k < CD_MAX_LISTENERS; k++)
 		if (place_lfresh[k])
 			shm_listener_reset(mst.m_shm, k);

@@ -2,8 +2,7 @@
  * Worker supervision (see proc.h).
  *
  * Worker i of a generation uses listening socket i of each listener and
- * shm slot
- * (generation % 2) * CD_MAX_WORKERS + i, so two overlapping generations
+ * shm slot (generation % 2) * workers + i, so two overlapping generations
  * never write the same counters.  A respawned worker keeps its slot: its
  * counters carry on and the totals never go backwards.  A worker that
  * exits with status 2 asked not to be respawned; one that keeps dying soon
@@ -159,7 +158,7 @@ mst_proc_listen(void)
 int
 mst_proc_slot(uint32_t gen, int i)
 {
-	return (int)(gen % 2) * CD_MAX_WORKERS + i;
+	return (int)(gen % 2) * (int)mst.m_shm->hdr.h_nworkers + i;
 }
 
 /*
@@ -213,7 +212,7 @@ proc_spawn(struct proc_gen *g, int i)
 	pid_t pid;
 
 	pw->pw_slot = mst_proc_slot(g->g_gen, i);
-	w = &mst.m_shm->slots[pw->pw_slot];
+	w = shm_slot(mst.m_shm, pw->pw_slot);
 	hwm = atomic_load(&mst.m_shm->hdr.h_slots_hwm);
 	if ((uint32_t)pw->pw_slot + 1 > hwm)
 		atomic_store(&mst.m_shm->hdr.h_slots_hwm,
@@ -618,8 +617,8 @@ old_keep_mark(void)
 		}
 	for (i = 0; i < mst.m_concurrency; i++)
 		if (old->g_w[i].pw_pid > 0)
-			atomic_store(&mst.m_shm->slots[old->g_w[i].pw_slot].
-			    w_keep, keep);
+			atomic_store(&shm_slot(mst.m_shm,
+			    old->g_w[i].pw_slot)->w_keep, keep);
 	gen_refuse(old, true);
 	return n;
 }
@@ -660,8 +659,10 @@ mst_proc_apply(enum mst_change ch)
 	case MST_CH_START:
 		break;		/* mst_proc_start() forks */
 	case MST_CH_WEIGHTS:
-		/* running workers keep their copy; respawned ones get this */
-		conf_free(cur->g_conf);
+		/* running workers keep their copy; respawned ones get this
+		 * (the same one after a reload that set weights in place) */
+		if (cur->g_conf != pend_conf)
+			conf_free(cur->g_conf);
 		cur->g_conf = pend_conf;
 		pend_conf = NULL;
 		break;

@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "proc.h"
 #include "reload.h"
+#include "reload_fast.h"
 #include "state.h"
 
 /* how often a deferred structural reload looks whether it may go */
@@ -132,6 +133,19 @@ reload_diags(const struct conf_diags *diags)
 static void	reload_apply(void);
 
 static void
+reload_done(enum mst_change ch)
+{
+	mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms +
+	    (mst_now_ms() - mst.m_start_mono_ms);
+	atomic_fetch_add(&mst.m_shm->hdr.h_reloads, 1);
+	if (ch == MST_CH_STRUCTURAL)
+		log_info("reload: new generation of workers on the new "
+		    "configuration");
+	else
+		log_info("reload: new weights in place");
+}
+
+static void
 reload_wait_poll(void *arg)
 {
 	(void)arg;
@@ -180,6 +194,24 @@ reload_apply(void)
 	struct cd_conf *next;
 	enum mst_change ch;
 
+	/* weights alone changed: no parse, no new workers */
+	switch (mst_reload_fast()) {
+	case 0:
+		log_info("reload: only weights changed in the file: set "
+		    "without parsing it");
+		/* a structural reload that waited: this file has none */
+		mst.m_reload_waiting = 0;
+		mst_timer_cancel(reload_wait);
+		reload_wait = NULL;
+		reload_done(MST_CH_WEIGHTS);
+		return;
+	case 1:
+		atomic_fetch_add(&mst.m_shm->hdr.h_reload_fails, 1);
+		log_error("reload failed: the new weights are not in place");
+		return;
+	default:
+		break;
+	}
 	memset(&diags, 0, sizeof(diags));
 	next = conf_load(mst.m_config_path, &diags);
 	reload_diags(&diags);
@@ -199,14 +231,7 @@ reload_apply(void)
 		conf_free(next);
 		return;
 	}
-	mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms +
-	    (mst_now_ms() - mst.m_start_mono_ms);
-	atomic_fetch_add(&mst.m_shm->hdr.h_reloads, 1);
-	if (ch == MST_CH_STRUCTURAL)
-		log_info("reload: new generation of workers on the new "
-		    "configuration");
-	else
-		log_info("reload: new weights in place");
+	reload_done(ch);
 }
 
 void

@@ -155,7 +155,7 @@ mst_rollout_breach(const struct cd_rollout *ro, const struct mst_ro_fig *c,
 static void
 ro_publish(struct mst_ro *ro, struct mst_ro_route *rr)
 {
-	shm_split_publish_epoch(&ro->ro_shm->splits[rr->rr_split], rr->rr_w,
+	shm_split_publish_epoch(shm_sp(ro->ro_shm, rr->rr_split), rr->rr_w,
 	    (uint32_t)rr->rr_nwc, 1, rr->rr_epoch);
 }
 
@@ -441,7 +441,7 @@ ro_route_weights(struct mst_ro *ro, struct mst_ro_route *rr,
 		    "route_%zu_%zu_%zu", it->ri_l, it->ri_v, it->ri_r - 1);
 	rr->rr_listener = (int)it->ri_l;
 	/* what shm holds: the file's weights, published by the caller */
-	n = shm_split_read(&ro->ro_shm->splits[rr->rr_split], w, &seq);
+	n = shm_split_read(shm_sp(ro->ro_shm, rr->rr_split), w, &seq);
 	rr->rr_total = 0;
 	for (i = 0; i < rr->rr_nwc; i++) {
 		rr->rr_shm_ci[i] = pl->pl_cluster[rt->rt_wc[i].wc_cluster];
@@ -461,7 +461,7 @@ mst_rollout_reread(struct mst_ro *ro)
 		rr = &ro->ro_routes[r];
 		/* the engine writes a rollout route's weights itself */
 		if (rr->rr_has_rollout || shm_split_read(
-		    &ro->ro_shm->splits[rr->rr_split], w, &seq) != rr->rr_nwc)
+		    shm_sp(ro->ro_shm, rr->rr_split), w, &seq) != rr->rr_nwc)
 			continue;
 		rr->rr_total = 0;
 		for (i = 0; i < rr->rr_nwc; i++) {

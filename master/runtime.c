@@ -419,17 +419,17 @@ mst_runtime_publish(struct shm *shm, const struct cd_conf *conf,
 	memset(&it, 0, sizeof(it));
 	while ((rt = conf_route_next(conf, &it)) != NULL) {
 		if (rt->rt_match.rm_fraction.rf_set)
-			atomic_store_explicit(&shm->fractions.sf_v[
+			atomic_store_explicit(shm_fraction(shm,
 			    pl->pl_fraction[rt->rt_match.rm_fraction.
-			    rf_index]], mst_runtime_fraction(rn, ad,
+			    rf_index]), mst_runtime_fraction(rn, ad,
 			    &rt->rt_match.rm_fraction),
 			    memory_order_relaxed);
 		for (i = 0; i < rt->rt_nmirror; i++)
 			if (rt->rt_mirror[i].mp_fraction.rf_set)
 				atomic_store_explicit(
-				    &shm->fractions.sf_v[pl->pl_fraction[
+				    shm_fraction(shm, pl->pl_fraction[
 				    rt->rt_mirror[i].mp_fraction.
-				    rf_index]], mst_runtime_fraction(rn,
+				    rf_index]), mst_runtime_fraction(rn,
 				    ad, &rt->rt_mirror[i].mp_fraction),
 				    memory_order_relaxed);
 		if (rt->rt_action != CD_RA_WEIGHTED)
@@ -439,7 +439,7 @@ mst_runtime_publish(struct shm *shm, const struct cd_conf *conf,
 			    "cannot split traffic (all 0, or too "
 			    "large); the file's stay",
 			    rt->rt_runtime_prefix);
-		sp = &shm->splits[pl->pl_split[rt->rt_wi]];
+		sp = shm_sp(shm, pl->pl_split[rt->rt_wi]);
 		if (all || split_differs(sp, w, rt->rt_nwc)) {
 			/* a fresh period on the new weights */
 			shm_split_publish(sp, w, (uint32_t)rt->rt_nwc,

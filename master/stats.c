@@ -53,7 +53,7 @@ cb_load(const struct shm *shm, int cl, int prio, int res)
 {
 	int32_t v;
 
-	v = atomic_load_explicit(&shm->clusters[cl].sc_cb[prio][res],
+	v = atomic_load_explicit(&shm_cl(shm, cl)->sc_cb[prio][res],
 	    memory_order_relaxed);
 	return v < 0 ? 0 : (uint32_t)v;
 }
@@ -97,30 +97,32 @@ listener_stat_addr(const struct cd_listener *l, char *buf, size_t len)
 static int sl_add(struct mst_stat_list *, int, uint64_t, int, const char *,
     ...) __attribute__((format(printf, 5, 6)));
 
+/* Room for one more entry: 0, or -1 (out of memory, noted). */
 static int
-sl_add(struct mst_stat_list *sl, int type, uint64_t value, int used,
-    const char *fmt, ...)
+sl_room(struct mst_stat_list *sl)
 {
-	struct mst_stat *st, *v;
-	va_list ap;
-	size_t off, cap;
-	int rc;
+	struct mst_stat *v;
+	size_t cap;
 
-	if (sl->sl_oom)
+	if (sl->sl_n < sl->sl_cap)
+		return 0;
+	cap = sl->sl_cap != 0 ? sl->sl_cap * 2 : 256;
+	if ((v = reallocarray(sl->sl_v, cap, sizeof(*v))) == NULL) {
+		sl->sl_oom = 1;
 		return -1;
-	if (sl->sl_n == sl->sl_cap) {
-		cap = sl->sl_cap != 0 ? sl->sl_cap * 2 : 256;
-		if ((v = reallocarray(sl->sl_v, cap, sizeof(*v))) == NULL) {
-			sl->sl_oom = 1;
-			return -1;
-		}
-		sl->sl_v = v;
-		sl->sl_cap = cap;
 	}
-	off = sl->sl_names.b_len;
-	va_start(ap, fmt);
-	rc = buf_vprintf(&sl->sl_names, fmt, ap);
-	va_end(ap);
+	sl->sl_v = v;
+	sl->sl_cap = cap;
+	return 0;
+}
+
+/* The entry whose name was just written at off (rc: how that went). */
+static int
+sl_entry(struct mst_stat_list *sl, int rc, size_t off, int type,
+    uint64_t value, int used)
+{
+	struct mst_stat *st;
+
 	/* the NUL goes into the buffer too: names sit back to back */
 	if (rc == -1 || buf_append(&sl->sl_names, "", 1) == -1) {
 		sl->sl_oom = 1;
@@ -134,6 +136,40 @@ sl_add(struct mst_stat_list *sl, int type, uint64_t value, int used,
 	st->st_used = used;
 	st->st_hist = 0;
 	return 0;
+}
+
+static int
+sl_add(struct mst_stat_list *sl, int type, uint64_t value, int used,
+    const char *fmt, ...)
+{
+	va_list ap;
+	size_t off;
+	int rc;
+
+	if (sl->sl_oom || sl_room(sl) == -1)
+		return -1;
+	off = sl->sl_names.b_len;
+	va_start(ap, fmt);
+	rc = buf_vprintf(&sl->sl_names, fmt, ap);
+	va_end(ap);
+	return sl_entry(sl, rc, off, type, value, used);
+}
+
+/* sl_add() for prefix and suffix as they are: no format to run, as for
+ * most of a cluster's stats. */
+static int
+sl_add_cat(struct mst_stat_list *sl, int type, uint64_t value, int used,
+    const char *prefix, size_t plen, const char *suffix)
+{
+	size_t off;
+	int rc;
+
+	if (sl->sl_oom || sl_room(sl) == -1)
+		return -1;
+	off = sl->sl_names.b_len;
+	rc = buf_append(&sl->sl_names, prefix, plen) == -1 ||
+	    buf_puts(&sl->sl_names, suffix) == -1 ? -1 : 0;
+	return sl_entry(sl, rc, off, type, value, used);
 }
 
 #define ADD_C(sl, v, ...)	sl_add((sl), MST_STAT_COUNTER, (v), (v) != 0, \
@@ -280,22 +316,23 @@ collect_codes(struct mst_stat_list *sl, const struct shm *shm, int ci,
     const char *cn, int retry)
 {
 	const char *sub = retry ? "retry." : "";
-	uint64_t cls[6] = { 0 }, done = 0, v;
+	uint64_t codes[CD_NCODES], cls[5], other, done = 0, v;
 	int code, i;
 
+	/* the codes a slot had no entry for count in their class only */
+	shm_sum_cluster_codes(shm, ci, retry, codes, cls, &other);
 	for (code = CD_CODE_MIN; code <= CD_CODE_MAX; code++) {
-		v = retry ? shm_sum_cluster_retry_code(shm, ci, code) :
-		    shm_sum_cluster_code(shm, ci, code);
+		v = codes[code - CD_CODE_MIN];
 		if (v == 0)
 			continue;
 		ADD_C(sl, v, "cluster.%s.%supstream_rq_%d", cn, sub, code);
-		cls[code / 100] += v;
-		done += v;
 	}
-	for (i = 1; i <= 5; i++)
-		if (cls[i] != 0)
-			ADD_C(sl, cls[i], "cluster.%s.%supstream_rq_%dxx", cn,
-			    sub, i);
+	for (i = 1; i <= 5; i++) {
+		done += cls[i - 1];
+		if (cls[i - 1] != 0)
+			ADD_C(sl, cls[i - 1], "cluster.%s.%supstream_rq_%dxx",
+			    cn, sub, i);
+	}
 	if (done != 0)
 		ADD_C(sl, done, "cluster.%s.%supstream_rq_completed", cn, sub);
 }
@@ -330,12 +367,18 @@ collect_hist(struct mst_stat_list *sl, const struct mst_stats_src *src,
 	hist_quantiles_ms(&h, hist_q, MST_HIST_NQ, hs->hs_cum);
 	hs->hs_count = h.h_count;
 	hs->hs_sum_us = h.h_sum_us;
+	/* no sample (most clusters of a large file): every bucket is 0 */
 	for (i = 0; i < MST_HIST_NLE; i++)
-		hs->hs_le[i] = hist_count_le(&h, mst_stats_le[i]);
-	if (hf != NULL && hf->hf_flushes > 0 &&
-	    strcmp(hf->hf_name[ci], cl->cl_name) == 0)
-		hist_quantiles_ms(&hf->hf_ival[ci], hist_q, MST_HIST_NQ,
-		    hs->hs_ival);
+		hs->hs_le[i] = h.h_count == 0 ? 0 :
+		    hist_count_le(&h, mst_stats_le[i]);
+	if (hf != NULL && hf->hf_flushes > 0 && (size_t)ci < hf->hf_n &&
+	    hf->hf_rec[ci] != NULL &&
+	    strcmp(hf->hf_rec[ci]->hr_name, cl->cl_name) == 0)
+		hist_quantiles_ms(&hf->hf_rec[ci]->hr_ival, hist_q,
+		    MST_HIST_NQ, hs->hs_ival);
+	else if (hf != NULL && hf->hf_flushes > 0 && h.h_count == 0)
+		/* no sample at all: nothing in the interval either */
+		hist_quantiles_ms(&h, hist_q, MST_HIST_NQ, hs->hs_ival);
 	else
 		for (i = 0; i < MST_HIST_NQ; i++)
 			hs->hs_ival[i] = NAN;
@@ -354,7 +397,7 @@ collect_hosts(struct mst_stat_list *sl, const struct shm *shm,
 	uint64_t healthy = 0, hc_healthy = 0, ejected = 0, maxw = 0;
 	uint32_t n, h, seq, f;
 
-	n = shm_hosts_read(&shm->clusters[ci], hosts, &seq);
+	n = shm_hosts_read(shm_cl(shm, ci), hosts, &seq);
 	for (h = 0; h < n; h++) {
 		f = shm_host_flags(shm, ci, h);
 		if ((f & SHM_HF_UNHEALTHY) == 0)
@@ -429,11 +472,15 @@ collect_cluster(struct mst_stat_list *sl, const struct mst_stats_src *src,
     const struct cd_cluster *cl, int ci)
 {
 	const struct shm *shm = src->ss_shm;
-	char cn[CD_NAME_MAX + 8];
+	char cn[CD_NAME_MAX + 8], pfx[CD_NAME_MAX + 24];
+	size_t plen;
 	uint64_t v;
 	int i;
 
 	cluster_stat_prefix(cl, cn, sizeof(cn));
+	plen = (size_t)snprintf(pfx, sizeof(pfx), "cluster.%s.", cn);
+	if (plen >= sizeof(pfx))
+		plen = sizeof(pfx) - 1;
 	for (i = 0; i < CC__N; i++) {
 		/* Envoy creates these scopes only with a checker / detector */
 		if (cl->cl_hc == NULL &&
@@ -443,11 +490,13 @@ collect_cluster(struct mst_stat_list *sl, const struct mst_stats_src *src,
 		    strncmp(cl_c_names[i], "outlier_detection.", 18) == 0)
 			continue;
 		v = shm_sum_cluster_c(shm, ci, i);
-		ADD_C(sl, v, "cluster.%s.%s", cn, cl_c_names[i]);
+		sl_add_cat(sl, MST_STAT_COUNTER, v, v != 0, pfx, plen,
+		    cl_c_names[i]);
 	}
 	for (i = 0; i < CG__N; i++) {
 		v = mst_stats_gauge(shm_sum_cluster_g(shm, ci, i));
-		ADD_G(sl, v, v != 0, "cluster.%s.%s", cn, cl_g_names[i]);
+		sl_add_cat(sl, MST_STAT_GAUGE, v, v != 0, pfx, plen,
+		    cl_g_names[i]);
 	}
 	collect_codes(sl, shm, ci, cn, 0);
 	collect_codes(sl, shm, ci, cn, 1);
@@ -526,7 +575,7 @@ mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 		collect_http(sl, src, i);
 		collect_listener(sl, src, i);
 	}
-	for (i = 0; i < conf->c_nclusters && i < CD_MAX_CLUSTERS; i++)
+	for (i = 0; i < conf->c_nclusters; i++)
 		collect_cluster(sl, src, &conf->c_clusters[i],
 		    src->ss_place->pl_cluster[i]);
 	collect_server(sl, src);
@@ -548,16 +597,32 @@ int
 mst_stats_add(struct mst_stat_list *sl, int type, uint64_t value, int used,
     const char *name)
 {
-	size_t i;
+	const char *was = sl->sl_names.b_data;
+	struct mst_stat st;
+	size_t i, lo, hi, mid;
 
 	if (sl_add(sl, type, value, used, "%s", name) == -1) {
 		errno = ENOMEM;
 		return -1;
 	}
-	/* the name buffer may have moved: every pointer again, then sort */
-	for (i = 0; i < sl->sl_n; i++)
-		sl->sl_v[i].st_name = sl->sl_names.b_data + sl->sl_v[i].st_off;
-	qsort(sl->sl_v, sl->sl_n, sizeof(*sl->sl_v), stat_cmp);
+	/* the name buffer may have moved: every pointer again */
+	if (sl->sl_names.b_data != was)
+		for (i = 0; i + 1 < sl->sl_n; i++)
+			sl->sl_v[i].st_name = sl->sl_names.b_data +
+			    sl->sl_v[i].st_off;
+	/* the list is sorted but for the new last entry: insert it */
+	st = sl->sl_v[sl->sl_n - 1];
+	st.st_name = sl->sl_names.b_data + st.st_off;
+	for (lo = 0, hi = sl->sl_n - 1; lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(sl->sl_v[mid].st_name, st.st_name) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&sl->sl_v[lo + 1], &sl->sl_v[lo],
+	    (sl->sl_n - 1 - lo) * sizeof(*sl->sl_v));
+	sl->sl_v[lo] = st;
 	return 0;
 }
 
@@ -588,25 +653,50 @@ void
 mst_stats_hist_flush(struct mst_hist_flush *hf, const struct cd_conf *conf,
     const struct cd_place *pl, const struct shm *shm)
 {
+	struct mst_hist_rec *hr;
 	struct hist now;
 	size_t i;
 	int ci;
 
-	for (i = 0; i < conf->c_nclusters && i < CD_MAX_CLUSTERS; i++) {
+	if (hf->hf_rec == NULL) {
+		if ((hf->hf_rec = calloc(shm->hdr.h_ncl,
+		    sizeof(*hf->hf_rec))) == NULL)
+			return;
+		hf->hf_n = shm->hdr.h_ncl;
+	}
+	for (i = 0; i < conf->c_nclusters; i++) {
 		ci = pl->pl_cluster[i];
-		if (ci < 0 || ci >= CD_MAX_CLUSTERS)
+		if (ci < 0 || (size_t)ci >= hf->hf_n)
 			continue;
 		hist_collect(shm, ci, &now);
-		/* a record taken over by another cluster: nothing before */
-		if (strcmp(hf->hf_name[ci], conf->c_clusters[i].cl_name) != 0) {
-			memset(&hf->hf_last[ci], 0, sizeof(hf->hf_last[ci]));
-			strlcpy(hf->hf_name[ci], conf->c_clusters[i].cl_name,
-			    sizeof(hf->hf_name[ci]));
+		if ((hr = hf->hf_rec[ci]) == NULL) {
+			if (now.h_count == 0)
+				continue;	/* nothing yet: no entry */
+			if ((hr = hf->hf_rec[ci] = calloc(1,
+			    sizeof(*hr))) == NULL)
+				continue;
 		}
-		hist_sub(&hf->hf_ival[ci], &now, &hf->hf_last[ci]);
-		hf->hf_last[ci] = now;
+		/* a record taken over by another cluster: nothing before */
+		if (strcmp(hr->hr_name, conf->c_clusters[i].cl_name) != 0) {
+			memset(&hr->hr_last, 0, sizeof(hr->hr_last));
+			strlcpy(hr->hr_name, conf->c_clusters[i].cl_name,
+			    sizeof(hr->hr_name));
+		}
+		hist_sub(&hr->hr_ival, &now, &hr->hr_last);
+		hr->hr_last = now;
 	}
 	hf->hf_flushes++;
+}
+
+void
+mst_stats_hist_free(struct mst_hist_flush *hf)
+{
+	size_t i;
+
+	for (i = 0; i < hf->hf_n; i++)
+		free(hf->hf_rec[i]);
+	free(hf->hf_rec);
+	memset(hf, 0, sizeof(*hf));
 }
 
 int
@@ -615,7 +705,7 @@ mst_stats_cluster_quantiles(const struct shm *shm, int shm_ci,
 {
 	struct hist h;
 
-	if (shm_ci < 0 || shm_ci >= CD_MAX_CLUSTERS) {
+	if (shm_ci < 0 || (uint32_t)shm_ci >= shm->hdr.h_ncl) {
 		errno = EINVAL;
 		return -1;
 	}

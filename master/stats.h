@@ -74,13 +74,22 @@ struct mst_stat_list {
  * interval column of /stats is the difference (Envoy's flush interval).
  * Owned by the admin module, refreshed by mst_stats_hist_flush() every
  * MST_HIST_FLUSH_MS from a master timer.  Zeroed memory is a valid start.
+ * Only records whose histogram has samples get an entry.
  */
+struct mst_hist_rec {
+	char		 hr_name[CD_NAME_MAX];	/* owner */
+	struct hist	 hr_last;	/* at the last flush */
+	struct hist	 hr_ival;	/* last - previous */
+};
+
 struct mst_hist_flush {
 	uint64_t	 hf_flushes;
-	char		 hf_name[CD_MAX_CLUSTERS][CD_NAME_MAX];	/* owner */
-	struct hist	 hf_last[CD_MAX_CLUSTERS];	/* at the last flush */
-	struct hist	 hf_ival[CD_MAX_CLUSTERS];	/* last - previous */
+	struct mst_hist_rec **hf_rec;	/* per shm record, or NULL */
+	size_t		 hf_n;
 };
+
+/* Free what flushes allocated (zeroed after). */
+void	 mst_stats_hist_free(struct mst_hist_flush *);
 
 /* The admin listener's own counters (http.admin.*): master memory only. */
 struct mst_admin_ctr {

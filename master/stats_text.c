@@ -9,6 +9,22 @@
 #include "stats-int.h"
 #include "stats.h"
 
+/* "name: value\n" without a format to run: most of a large page. */
+static void
+text_line(struct buf *b, const char *name, uint64_t v)
+{
+	char num[24], *p = num + sizeof(num);
+
+	*--p = '\n';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	*--p = ' ';
+	*--p = ':';
+	buf_puts(b, name);
+	buf_append(b, p, (size_t)(num + sizeof(num) - p));
+}
+
 int
 mst_stats_text(struct buf *b, const struct mst_stat_list *sl,
     const struct mst_stats_filter *f)
@@ -22,8 +38,7 @@ mst_stats_text(struct buf *b, const struct mst_stat_list *sl,
 	for (i = 0; i < sl->sl_n; i++) {
 		st = &sl->sl_v[i];
 		if (st->st_type != MST_STAT_HISTOGRAM && mst_stats_match(f, st))
-			buf_printf(b, "%s: %" PRIu64 "\n", st->st_name,
-			    st->st_value);
+			text_line(b, st->st_name, st->st_value);
 	}
 	/* Envoy: histograms after counters and gauges, sorted by name */
 	for (i = 0; i < sl->sl_n; i++) {

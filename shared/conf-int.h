@@ -247,15 +247,18 @@ struct cw {
 	size_t			 w_ndomains, w_domcap;
 	size_t			 w_nvhosts;	/* walked so far */
 	/* names of routes with a canaryd rollout, to keep them unique */
-	const char		*w_rollout_names[CD_MAX_SPLITS];
-	int			 w_rollout_lines[CD_MAX_SPLITS];
-	size_t			 w_nrollouts;
+	struct cd_wspan		*w_wspans;	/* malloc'd, then c_wspans */
+	size_t			 w_nwspans, w_wspcap;
+	int			 w_wfast_off;	/* no c_src: see conf-t.h */
+	const char		**w_rollout_names;	/* in the arena */
+	int			*w_rollout_lines;
+	size_t			 w_nrollouts, w_rollout_cap;
 
 	size_t			 w_span_node[2];
 	size_t			 w_span_node_md[2];
 	size_t			 w_span_listener[CD_MAX_LISTENERS][2];
 	size_t			 w_span_routes[CD_MAX_LISTENERS][2];
-	size_t			 w_span_clusters[CD_MAX_CLUSTERS][2];
+	size_t			(*w_span_clusters)[2];	/* c_nclusters */
 };
 
 /* ---- tables ----------------------------------------------------------- */
@@ -526,7 +529,6 @@ int	conf_re_compile_sub(struct cw *, yaml_node_t *n,
  * "canaryd" one is walked as f_msg; the clusters a weighted route's
  * "always" and "never" overrides pick (rt_canary_wc, rt_stable_wc). */
 conf_fn	conf_fn_filter_metadata;
-void	conf_canary_pick(struct cd_route *);
 
 /* conf_header.c: a *_headers_to_remove list into the struct cd_hdr_ops
  * at f_off; each route's levels, most specific first, once the route

@@ -2,7 +2,9 @@
  * Configuration types: the immutable tree the master builds from the Envoy
  * v3 YAML (shared/conf.c) and every worker inherits through fork(2).
  *
- * Invariant: once conf_load() returns, nothing here changes.  Everything is
+ * Invariant: once conf_load() returns, nothing here changes, except that
+ * the master's weight-only reload may set new weights (and their JSON)
+ * in its own copy (master/reload_fast.c).  Everything is
  * allocated from the arena owned by struct cd_conf and freed in one
  * conf_free().  Cross references are indices (cluster index, weighted
  * route index), never pointers into another section; which shared-memory
@@ -27,19 +29,20 @@
 #include "alog-t.h"
 #include "cidr-t.h"
 
-/* Capacities: they size the shm segment (shared/shm-t.h). */
+/*
+ * Capacities.  Clusters, weighted routes and runtime fractions have
+ * none: the shm segment is sized from the loaded configuration
+ * (shared/shm-t.h).  These remain compile-time bounds.
+ */
 #define CD_MAX_WORKERS		64	/* worker processes at once */
 #define CD_MAX_LISTENERS	16	/* static_resources.listeners */
-#define CD_MAX_CLUSTERS		64
 #define CD_MAX_HOSTS		32	/* resolved hosts per cluster */
-#define CD_MAX_SPLITS		128	/* routes with weighted_clusters */
 #define CD_MAX_WEIGHTED		16	/* clusters in one weighted_clusters */
 #define CD_NAME_MAX		128	/* cluster, route, vhost names incl. NUL */
 #define CD_HOSTNAME_MAX		256	/* DNS names incl. NUL */
 #define CD_MAX_ACCESS_LOGS	4	/* HCM access_log entries */
 #define CD_ALOG_MAX_HDRS	16	/* headers access log formats name,
 					 * request and response each */
-#define CD_MAX_FRACTIONS	128	/* routes with runtime_fraction */
 #define CD_MAX_RUNTIME_LAYERS	8
 
 #define CD_DUR_UNSET		((int64_t)-1)
@@ -691,6 +694,20 @@ struct cd_node {
 struct cd_arena;
 
 /*
+ * Where a weighted cluster's weight is written in the file: bytes
+ * [ws_off, ws_off + ws_len) of c_src, a plain decimal scalar, the weight
+ * of ws_rt's rt_wc[ws_k].  The master's weight-only reload compares a
+ * new file with c_src and, when only such spans changed, sets the new
+ * weights without parsing the file again (master/reload_fast.c).
+ */
+struct cd_wspan {
+	size_t			 ws_off;
+	size_t			 ws_len;
+	struct cd_route		*ws_rt;
+	uint32_t		 ws_k;
+};
+
+/*
  * The whole configuration.  c_json_* are the config as Envoy's
  * /config_dump prints it (proto JSON, snake_case, defaults omitted,
  * durations normalised), rendered once by the loader.
@@ -704,6 +721,9 @@ struct cd_conf {
 	struct cd_listener	*c_listener;
 	struct cd_cluster	*c_clusters;
 	size_t			 c_nclusters;
+	int			*c_by_name;	/* cluster indices by name
+						 * (named ones), or NULL */
+	size_t			 c_nnamed;
 	size_t			 c_nweighted;	/* routes with weighted_clusters */
 	size_t			 c_nfractions;	/* routes with runtime_fraction */
 	struct cd_runtime	 c_runtime;	/* layered_runtime */
@@ -718,6 +738,16 @@ struct cd_conf {
 						 * c_json_bootstrap starts
 						 * {"node":<it> when set */
 	char			*c_json_node_metadata;	/* or NULL */
+
+	/* the file as loaded and its weights' spans, file order; NULL
+	 * when a weight-only reload must parse (a weight not a plain
+	 * number, total_weight, text read from another file or the
+	 * environment, a file not ASCII) */
+	const char		*c_src;
+	size_t			 c_src_len;
+	struct cd_wspan		*c_wspans;
+	size_t			 c_nwspans;
+	void			*c_fast;	/* the master's, reload_fast.c */
 
 	struct cd_arena		*c_arena;
 };

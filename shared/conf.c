@@ -49,7 +49,11 @@
 #include "conf-int.h"
 
 #define CONF_MAX_ERRORS	100		/* then stop walking */
-#define CONF_MAX_VISITS	200000		/* nodes visited: alias bombs */
+/* nodes visited, against alias bombs: this many, or CONF_VISITS_PER_NODE
+ * per node the file itself holds, whichever is more (a large file is no
+ * bomb; an alias bomb is a small file that expands to billions) */
+#define CONF_MAX_VISITS		200000
+#define CONF_VISITS_PER_NODE	8
 #define CONF_MAX_DEPTH	64		/* free-form values, merges */
 
 /* ---- diagnostics ------------------------------------------------------ */
@@ -262,11 +266,18 @@ conf_node_what(const yaml_node_t *n, char *buf, size_t len)
 int
 conf_visit(struct cw *w, const yaml_node_t *n)
 {
+	size_t max;
+
 	if (w->w_stop)
 		return 0;
-	if (++w->w_visits == CONF_MAX_VISITS) {
-		conf_err(w, n, "configuration too large (more than %d nodes "
-		    "once aliases are expanded)", CONF_MAX_VISITS);
+	max = (size_t)(w->w_doc.nodes.top - w->w_doc.nodes.start) *
+	    CONF_VISITS_PER_NODE;
+	if (max < CONF_MAX_VISITS)
+		max = CONF_MAX_VISITS;
+	if (++w->w_visits == max) {
+		conf_err(w, n, "configuration too large (more than %zu nodes "
+		    "once aliases are expanded, %d for each node of the file)",
+		    max, CONF_VISITS_PER_NODE);
 		w->w_stop = 1;
 		return 0;
 	}

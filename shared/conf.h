@@ -74,6 +74,10 @@ int		 conf_format_duration(char *buf, size_t len, int64_t ns);
  */
 int		 conf_schema_print(FILE *fp);
 
+/* The clusters a weighted route's "always" and "never" overrides pick
+ * (rt_canary_wc, rt_stable_wc), from its weights and rollout. */
+void		 conf_canary_pick(struct cd_route *);
+
 /* Index of the cluster called name, or -1. */
 int		 conf_cluster_index(const struct cd_conf *, const char *name);
 

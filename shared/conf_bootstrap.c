@@ -2,7 +2,8 @@
  * Configuration loader: the top of the file (conf-int.h).  Master only.
  *
  * envoy.config.bootstrap.v3.Bootstrap, its StaticResources (up to
- * CD_MAX_LISTENERS listeners and CD_MAX_CLUSTERS clusters with unique names) and Admin, and the
+ * CD_MAX_LISTENERS listeners, clusters with unique names, as many as
+ * memory holds) and Admin, and the
  * access loggers the admin and the HTTP connection manager share: each
  * logger writes the path of its output into the char * its parent hands
  * it.  Also the Node: its id and cluster name this canaryd in logs and
@@ -864,31 +865,58 @@ fn_listeners(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 }
 
 /* Cluster names are unique: they are what routes refer to. */
-static void
-clusters_unique(struct cw *w, yaml_node_t *v, const struct cd_conf *conf)
-{
-	const struct cd_cluster *cl;
-	yaml_node_t *it, *nn;
-	size_t i, j, old;
+/* qsort has no argument: the configuration being sorted. */
+static const struct cd_conf *by_name_conf;
 
+static int
+by_name_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b, c;
+
+	c = strcmp(by_name_conf->c_clusters[x].cl_name,
+	    by_name_conf->c_clusters[y].cl_name);
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+static void
+clusters_unique(struct cw *w, yaml_node_t *v, struct cd_conf *conf)
+{
+	yaml_node_t *it, *nn;
+	size_t i, j, k, old, *first;
+	int *by;
+
+	/* the named clusters sorted by name, equal names by index: the
+	 * index conf_cluster_index() searches, and duplicates side by side */
+	if (conf->c_nclusters == 0 || (by = arena_allocarray(w->w_arena,
+	    conf->c_nclusters, sizeof(*by))) == NULL ||
+	    (first = calloc(conf->c_nclusters, sizeof(*first))) == NULL)
+		return;
+	for (i = k = 0; i < conf->c_nclusters; i++)
+		if (conf->c_clusters[i].cl_name != NULL)
+			by[k++] = (int)i;
+	by_name_conf = conf;
+	qsort(by, k, sizeof(*by), by_name_cmp);
+	conf->c_by_name = by;
+	conf->c_nnamed = k;
+	/* first[i]: 1 + the earlier cluster of i's name, 0: none */
+	for (j = 1; j < k; j++)
+		if (strcmp(conf->c_clusters[by[j]].cl_name,
+		    conf->c_clusters[by[j - 1]].cl_name) == 0)
+			first[by[j]] = first[by[j - 1]] != 0 ?
+			    first[by[j - 1]] : (size_t)by[j - 1] + 1;
 	for (i = 1; i < conf->c_nclusters && !w->w_stop; i++) {
-		cl = &conf->c_clusters[i];
-		for (j = 0; j < i && cl->cl_name != NULL; j++) {
-			if (conf->c_clusters[j].cl_name == NULL ||
-			    strcmp(conf->c_clusters[j].cl_name,
-			    cl->cl_name) != 0)
-				continue;
-			it = conf_seq_item(w, v, i);
-			nn = conf_map_get(w, it, "name");
-			old = conf_path_index(w, i);
-			conf_path_push(w, "name");
-			conf_err(w, nn != NULL ? nn : it, "duplicate cluster "
-			    "name \"%s\" (also static_resources.clusters[%zu])",
-			    cl->cl_name, j);
-			conf_path_pop(w, old);
-			break;
-		}
+		if (first[i] == 0)
+			continue;
+		it = conf_seq_item(w, v, i);
+		nn = conf_map_get(w, it, "name");
+		old = conf_path_index(w, i);
+		conf_path_push(w, "name");
+		conf_err(w, nn != NULL ? nn : it, "duplicate cluster "
+		    "name \"%s\" (also static_resources.clusters[%zu])",
+		    conf->c_clusters[i].cl_name, first[i] - 1);
+		conf_path_pop(w, old);
 	}
+	free(first);
 }
 
 static void
@@ -902,14 +930,11 @@ fn_clusters(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 	if (conf_want_seq(w, v) == -1)
 		return;
 	n = keep = conf_seq_len(v);
-	if (n > CD_MAX_CLUSTERS) {
-		conf_err(w, v, "too many clusters: %zu, canaryd supports at "
-		    "most %d (CD_MAX_CLUSTERS)", n, CD_MAX_CLUSTERS);
-		/* the rest is still checked, into a scratch cluster */
-		keep = CD_MAX_CLUSTERS;
-	}
-	if (keep > 0 && (conf->c_clusters = arena_allocarray(w->w_arena,
-	    keep, sizeof(*conf->c_clusters))) == NULL) {
+	/* no limit but memory: the shm segment is sized from the count */
+	if (keep > 0 && ((conf->c_clusters = arena_allocarray(w->w_arena,
+	    keep, sizeof(*conf->c_clusters))) == NULL ||
+	    (w->w_span_clusters = arena_allocarray(w->w_arena, keep,
+	    sizeof(*w->w_span_clusters))) == NULL)) {
 		conf_oom(w);
 		return;
 	}
@@ -940,7 +965,7 @@ static const struct conf_field static_fields[] = {
 	    .f_items = CD_MAX_LISTENERS, .f_note = "unique names and "
 	    "addresses" },
 	{ "clusters", CK_FN, 0, .f_fn = fn_clusters, .f_like = CK_SEQ,
-	    .f_msg = &conf_msg_cluster, .f_items = CD_MAX_CLUSTERS },
+	    .f_msg = &conf_msg_cluster },
 	{ "secrets", CK_REJECT, 0, .f_why = NO_TLS },
 	F_END
 };

@@ -21,6 +21,7 @@
 
 #include <yaml.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "conf.h"
 #include "conf-int.h"
@@ -384,6 +385,35 @@ fn_fallback(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 	conf_json_str(w, s, strlen(s));
 }
 
+/* Room for one more rollout name (the arrays double, in the arena). */
+static int
+rollout_room(struct cw *w)
+{
+	const char **names;
+	int *lines;
+	size_t cap;
+
+	if (w->w_nrollouts < w->w_rollout_cap)
+		return 0;
+	cap = w->w_rollout_cap == 0 ? 16 : 2 * w->w_rollout_cap;
+	if ((names = arena_allocarray(w->w_arena, cap, sizeof(*names))) ==
+	    NULL || (lines = arena_allocarray(w->w_arena, cap,
+	    sizeof(*lines))) == NULL) {
+		conf_oom(w);
+		return -1;
+	}
+	if (w->w_nrollouts > 0) {
+		memcpy(names, w->w_rollout_names,
+		    w->w_nrollouts * sizeof(*names));
+		memcpy(lines, w->w_rollout_lines,
+		    w->w_nrollouts * sizeof(*lines));
+	}
+	w->w_rollout_names = names;
+	w->w_rollout_lines = lines;
+	w->w_rollout_cap = cap;
+	return 0;
+}
+
 /* A rollout's route has a name no other rollout's route has: the admin
  * endpoints (/canary/<route>/...) address it by name. */
 static void
@@ -404,7 +434,7 @@ canaryd_rollout_name(struct cw *w, yaml_node_t *k, const struct cd_route *rt)
 		    "\"%.*s\" (line %d): names of routes with a "
 		    "rollout must be unique", CONF_QUOTE_MAX,
 		    rt->rt_name, w->w_rollout_lines[i]);
-	else if (w->w_nrollouts < CD_MAX_SPLITS) {
+	else if (rollout_room(w) == 0) {
 		w->w_rollout_names[w->w_nrollouts] = rt->rt_name;
 		w->w_rollout_lines[w->w_nrollouts++] =
 		    (int)k->start_mark.line + 1;

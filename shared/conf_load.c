@@ -41,6 +41,39 @@ resolve_refs(struct cw *w)
 	}
 }
 
+/*
+ * Keep the file and its weights' spans for a weight-only reload
+ * (conf-t.h), unless something asked not to.  Spans are in characters
+ * (libyaml's marks): bytes only in an ASCII file.
+ */
+static void
+keep_source(struct cw *w, const char *buf, size_t len)
+{
+	struct cd_conf *conf = w->w_conf;
+	char *src;
+	size_t i;
+
+	if (w->w_wfast_off || w->w_nwspans == 0)
+		return;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)buf[i] >= 0x80 || buf[i] == '\0')
+			return;
+	for (i = 1; i < w->w_nwspans; i++)
+		if (w->w_wspans[i].ws_off <= w->w_wspans[i - 1].ws_off)
+			return;
+	if ((src = arena_alloc(w->w_arena, len + 1)) == NULL ||
+	    (conf->c_wspans = arena_allocarray(w->w_arena, w->w_nwspans,
+	    sizeof(*conf->c_wspans))) == NULL)
+		return;
+	memcpy(src, buf, len);
+	src[len] = '\0';
+	memcpy(conf->c_wspans, w->w_wspans, w->w_nwspans *
+	    sizeof(*conf->c_wspans));
+	conf->c_nwspans = w->w_nwspans;
+	conf->c_src = src;
+	conf->c_src_len = len;
+}
+
 static char *
 json_cut(struct cw *w, const size_t *span)
 {
@@ -236,6 +269,9 @@ conf_load_buf(const char *path, const char *buf, size_t len,
 		load_walk(w, root);
 	if (loaded)
 		yaml_document_delete(&w->w_doc);
+	if (conf != NULL && w->w_nerrors == 0)
+		keep_source(w, buf, len);
+	free(w->w_wspans);
 	buf_free(&w->w_json);
 	free(w->w_refs);
 	free(w->w_domains);
@@ -350,12 +386,29 @@ conf_diags_free(struct conf_diags *d)
 int
 conf_cluster_index(const struct cd_conf *conf, const char *name)
 {
-	size_t i;
+	size_t i, lo, hi, mid;
+	int c;
 
-	for (i = 0; i < conf->c_nclusters; i++)
-		if (conf->c_clusters[i].cl_name != NULL &&
-		    strcmp(conf->c_clusters[i].cl_name, name) == 0)
-			return (int)i;
+	if (conf->c_by_name == NULL) {
+		for (i = 0; i < conf->c_nclusters; i++)
+			if (conf->c_clusters[i].cl_name != NULL &&
+			    strcmp(conf->c_clusters[i].cl_name, name) == 0)
+				return (int)i;
+		return -1;
+	}
+	/* the first of equal names: the one a duplicate's error names */
+	for (lo = 0, hi = conf->c_nnamed; lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(conf->c_clusters[conf->c_by_name[mid]].cl_name,
+		    name);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < conf->c_nnamed && strcmp(conf->c_clusters[
+	    conf->c_by_name[lo]].cl_name, name) == 0)
+		return conf->c_by_name[lo];
 	return -1;
 }
 

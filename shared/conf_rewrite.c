@@ -321,6 +321,7 @@ conf_get_env(struct cw *w, yaml_node_t *v)
 {
 	const char *name, *val;
 
+	w->w_wfast_off = 1;	/* the environment may change: parse again */
 	conf_json_yaml(w, v, 0);
 	if ((name = conf_get_str(w, v, CF_NONEMPTY, 256)) == NULL)
 		return NULL;

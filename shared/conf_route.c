@@ -10,6 +10,7 @@
  * metadata is conf_canary.c's.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -506,6 +507,48 @@ runtime_keys(struct cw *w, struct cd_route *rt)
 	}
 }
 
+/* Where each weight of rt is in the file (struct cd_wspan). */
+static void
+weight_spans(struct cw *w, yaml_node_t *cn, struct cd_route *rt)
+{
+	struct cd_wspan *s;
+	yaml_node_t *it, *wn;
+	size_t i, j, cap;
+
+	for (i = 0; i < rt->rt_nwc && !w->w_wfast_off; i++) {
+		it = cn != NULL ? conf_seq_item(w, cn, i) : NULL;
+		wn = it != NULL ? conf_map_get(w, it, "weight") : NULL;
+		if (wn == NULL || wn->type != YAML_SCALAR_NODE ||
+		    wn->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+		    wn->end_mark.index - wn->start_mark.index !=
+		    wn->data.scalar.length || rt->rt_wc[i].wc_weight == 0) {
+			w->w_wfast_off = 1;
+			return;
+		}
+		for (j = 0; j < wn->data.scalar.length; j++)
+			if (wn->data.scalar.value[j] < '0' ||
+			    wn->data.scalar.value[j] > '9') {
+				w->w_wfast_off = 1;
+				return;
+			}
+		if (w->w_nwspans == w->w_wspcap) {
+			cap = w->w_wspcap ? 2 * w->w_wspcap : 64;
+			if ((s = reallocarray(w->w_wspans, cap,
+			    sizeof(*s))) == NULL) {
+				w->w_wfast_off = 1;
+				return;
+			}
+			w->w_wspans = s;
+			w->w_wspcap = cap;
+		}
+		s = &w->w_wspans[w->w_nwspans++];
+		s->ws_off = wn->start_mark.index;
+		s->ws_len = wn->data.scalar.length;
+		s->ws_rt = rt;
+		s->ws_k = (uint32_t)i;
+	}
+}
+
 static void
 weighted_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 {
@@ -535,10 +578,13 @@ weighted_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 		conf_path_pop(w, old);
 	}
 	rt->rt_total_weight = sum;
+	if (seen & conf_field_bit(&msg_weighted, "total_weight"))
+		w->w_wfast_off = 1;
+	weight_spans(w, cn, rt);
 	runtime_keys(w, rt);
-	if (w->w_nsplits >= CD_MAX_SPLITS)
+	if (w->w_nsplits >= INT_MAX)
 		conf_err(w, n, "too many weighted_clusters routes: canaryd "
-		    "supports at most %d (CD_MAX_SPLITS)", CD_MAX_SPLITS);
+		    "supports at most %d", INT_MAX);
 	else
 		rt->rt_wi = (int)w->w_nsplits++;
 }

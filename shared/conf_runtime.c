@@ -14,6 +14,7 @@
  * runtime_fraction.runtime_key); what they mean is the master's
  * (master/runtime.c).
  */
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -376,9 +377,9 @@ fraction_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 	rf->rf_set = true;
 	if (rf->rf_key != NULL && rf->rf_key[0] == '\0')
 		rf->rf_key = NULL;
-	if (w->w_nfractions >= CD_MAX_FRACTIONS)
+	if (w->w_nfractions >= INT_MAX)
 		conf_err(w, n, "too many routes with runtime_fraction: canaryd "
-		    "supports at most %d (CD_MAX_FRACTIONS)", CD_MAX_FRACTIONS);
+		    "supports at most %d", INT_MAX);
 	else
 		rf->rf_index = (int)w->w_nfractions++;
 }

@@ -463,6 +463,7 @@ conf_read_file(struct cw *w, yaml_node_t *v, size_t max, size_t *len)
 	ssize_t got = 1;
 	int fd;
 
+	w->w_wfast_off = 1;	/* the file may change: parse again */
 	conf_json_yaml(w, v, 0);
 	if ((path = conf_get_str(w, v, CF_NONEMPTY, PATH_MAX)) == NULL)
 		return NULL;

@@ -39,18 +39,26 @@ void
 hist_collect(const struct shm *s, int ci, struct hist *out)
 {
 	const struct shm_cluster_ctr *cc;
-	uint32_t i, hwm, b;
+	const struct shm_worker *w;
+	const struct shm_hist *sh;
+	uint32_t i, hwm, b, k;
 
 	memset(out, 0, sizeof(*out));
 	/* as shm.c's sums: slots below the high-water mark, then the
 	 * master's; slots never used are not touched */
 	hwm = atomic_load_explicit(&s->hdr.h_slots_hwm, memory_order_relaxed);
-	if (hwm > SHM_MASTER_SLOT)
-		hwm = SHM_MASTER_SLOT;
+	if (hwm > (uint32_t)shm_master_slot(s))
+		hwm = (uint32_t)shm_master_slot(s);
 	for (i = 0; i <= hwm; i++) {
-		cc = &s->slots[i < hwm ? i : SHM_MASTER_SLOT].w_cl[ci];
+		w = shm_slot(s, i < hwm ? (int)i : shm_master_slot(s));
+		cc = &w->w_cl[ci];
+		/* a cluster without a sample in this slot has no buckets */
+		k = atomic_load_explicit(&cc->cc_hist, memory_order_acquire);
+		if (k == 0)
+			continue;
+		sh = shm_slot_hist(s, w, k);
 		for (b = 0; b < CD_HIST_N; b++)
-			out->h_b[b] += atomic_load_explicit(&cc->cc_rq_time[b],
+			out->h_b[b] += atomic_load_explicit(&sh->hb_b[b],
 			    memory_order_relaxed);
 		out->h_sum_us += atomic_load_explicit(&cc->cc_rq_time_sum_us,
 		    memory_order_relaxed);

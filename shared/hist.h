@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "hist-t.h"
-#include "shm-t.h"
+#include "shm.h"
 
 /* The bucket a value of us microseconds falls in, < CD_HIST_N. */
 static inline uint32_t
@@ -34,19 +34,34 @@ hist_bucket(uint64_t us)
 }
 
 /*
- * Worker: count one sample of us microseconds into buckets b[CD_HIST_N]
- * and its sum.  The slot has one writer, so a relaxed load and store
- * (no locked instruction) is enough; the master only reads.
+ * Worker: count one sample of us microseconds into slot w's histogram of
+ * cluster record cc (one of w's), placing its buckets from the slot's
+ * pool on the first sample.  The slot has one writer, so a relaxed load
+ * and store (no locked instruction) is enough; the master only reads.
  */
 static inline void
-hist_record(_Atomic uint64_t *b, _Atomic uint64_t *sum_us, uint64_t us)
+hist_record(const struct shm *s, struct shm_worker *w,
+    struct shm_cluster_ctr *cc, uint64_t us)
 {
-	_Atomic uint64_t *c = &b[hist_bucket(us)];
+	_Atomic uint64_t *c;
+	uint32_t k;
 
+	if ((k = atomic_load_explicit(&cc->cc_hist,
+	    memory_order_relaxed)) == 0) {
+		k = atomic_load_explicit(&w->w_hist_used,
+		    memory_order_relaxed);
+		if (k >= s->hdr.h_nhist)
+			return;	/* the pool has one per record: not reached */
+		atomic_store_explicit(&w->w_hist_used, ++k,
+		    memory_order_relaxed);
+		atomic_store_explicit(&cc->cc_hist, k, memory_order_release);
+	}
+	c = &shm_slot_hist(s, w, k)->hb_b[hist_bucket(us)];
 	atomic_store_explicit(c, atomic_load_explicit(c,
 	    memory_order_relaxed) + 1, memory_order_relaxed);
-	atomic_store_explicit(sum_us, atomic_load_explicit(sum_us,
-	    memory_order_relaxed) + us, memory_order_relaxed);
+	atomic_store_explicit(&cc->cc_rq_time_sum_us, atomic_load_explicit(
+	    &cc->cc_rq_time_sum_us, memory_order_relaxed) + us,
+	    memory_order_relaxed);
 }
 
 /* Bucket i's lower edge and (exclusive) upper edge, microseconds. */

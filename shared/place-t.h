@@ -25,13 +25,14 @@ struct cd_place {
 	/* conf listener index -> every slot's w_http[]; a listener that
 	 * keeps its name keeps its record, as a cluster does */
 	int	pl_listener[CD_MAX_LISTENERS];
-	/* conf cluster index -> shm->clusters[] and every slot's w_cl[] */
-	int	pl_cluster[CD_MAX_CLUSTERS];
-	/* weighted route index (cd_route.rt_wi) -> shm->splits[] */
-	int	pl_split[CD_MAX_SPLITS];
+	/* conf cluster index -> shm_cl() and every slot's w_cl[] */
+	int	*pl_cluster;
+	/* weighted route index (cd_route.rt_wi) -> shm_sp() */
+	int	*pl_split;
 	/* runtime_fraction index (cd_fraction.rf_index) ->
-	 * shm->fractions.sf_v[], halves as for the splits */
-	int	pl_fraction[CD_MAX_FRACTIONS];
+	 * shm_fraction(), halves as for the splits */
+	int	*pl_fraction;
+	/* one allocation holds the three (the master's, see place.h) */
 };
 
 #endif /* CANARYD_SHARED_PLACE_T_H */

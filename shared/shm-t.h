@@ -39,10 +39,15 @@
 #include "hist-t.h"
 #include "stats-t.h"
 
-/* Worker slots: two generations may overlap during a reload; the last
- * slot belongs to the master (DNS and health-check counters). */
-#define SHM_NSLOTS		(2 * CD_MAX_WORKERS + 1)
-#define SHM_MASTER_SLOT		(SHM_NSLOTS - 1)
+/*
+ * The segment is sized at start from the configuration and the worker
+ * count (struct shm_size, shm_create()): worker slots for two generations
+ * of workers that may overlap during a reload, plus the master's last
+ * (DNS and health-check counters); cluster, split and fraction records
+ * for the running configuration and the one a reload brings, with room
+ * to grow.  The records live after the header at the offsets it holds;
+ * reach them through the accessors of shm.h, never by layout.
+ */
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
@@ -104,22 +109,31 @@ struct shm_outlier_host {
 	uint32_t	 oh_pad;
 };
 
+/*
+ * A cluster record.  Its hosts live in the segment's host pool, sc_hcap
+ * of them from sc_hbase (shm_cl_hosts(), shm_cl_od()), and so do its
+ * per-host counters in every slot: the master gives a record its range
+ * before any worker uses it and never moves it while one may.
+ */
 struct shm_cluster {
 	alignas(64) _Atomic uint32_t sc_seq;	/* seqlock: nhosts and hosts[] */
 	uint32_t	 sc_nhosts;
 	uint32_t	 sc_resolved;	/* 1 once DNS answered at least once */
-	uint32_t	 sc_pad0;
+	uint32_t	 sc_hcap;	/* hosts the record has room for */
+	uint32_t	 sc_hbase;	/* its first host in the pools */
+	uint32_t	 sc_next_id;	/* master: the last sh_id given, kept
+					 * with the record across reloads */
+	int64_t		 sc_hoff;	/* bytes from the record to its hosts */
+	int64_t		 sc_odoff;	/* ... to its outlier counters */
 	char		 sc_name[CD_NAME_MAX];
-	struct shm_host	 sc_hosts[CD_MAX_HOSTS];
 	/* cluster-wide breaker gauges: add before use, check, sub on failure */
 	alignas(64) _Atomic int32_t sc_cb[CD_NPRIO][SHM_CB__N];
 	/* outlier detection: thresholds written by the master before the
 	 * first fork (0 = no outlier_detection), counters by the workers */
-	alignas(64) uint32_t sc_od_enabled;
+	uint32_t	 sc_od_enabled;
 	uint32_t	 sc_od_5xx;	/* consecutive_5xx */
 	uint32_t	 sc_od_gateway;	/* consecutive_gateway_failure */
 	uint32_t	 sc_od_pad;
-	struct shm_outlier_host sc_od_hosts[CD_MAX_HOSTS];
 };
 
 /* A weighted_clusters route: the one counter all workers share. */
@@ -137,27 +151,48 @@ struct shm_split {
  * The share of each route with a runtime_fraction, as the runtime makes
  * it: numerator << 32 | denominator, written by the master (one atomic
  * store), read by every worker per request; 0: not published yet (the
- * route's default applies).
+ * route's default applies).  One uint64_t per record (shm_fraction()).
  */
-struct shm_fractions {
-	alignas(64) _Atomic uint64_t sf_v[CD_MAX_FRACTIONS];
+
+/*
+ * Status codes of one cluster in one slot, sparse: the first SHM_CODES
+ * distinct codes get an entry each (cs_code[i], then cs_n[i]; 0: free);
+ * every code also counts in its class total cs_class[code / 100 - 1], so
+ * the <N>xx totals stay exact when a rare code finds no free entry (it is
+ * then counted in cs_other only).  One writer: the slot's process.
+ */
+#define SHM_CODES		6
+#define SHM_RETRY_CODES		2
+
+struct shm_codes {
+	_Atomic uint64_t cs_class[5];	/* 1xx .. 5xx */
+	_Atomic uint64_t cs_other;	/* codes without an entry */
+	_Atomic uint16_t cs_code[SHM_CODES];
+	_Atomic uint64_t cs_n[SHM_CODES];
+};
+
+struct shm_retry_codes {
+	_Atomic uint64_t cs_class[5];
+	_Atomic uint64_t cs_other;
+	_Atomic uint16_t cs_code[SHM_RETRY_CODES];
+	_Atomic uint64_t cs_n[SHM_RETRY_CODES];
 };
 
 /* One cluster's counters and gauges inside a worker slot. */
 struct shm_cluster_ctr {
 	_Atomic uint64_t cc_c[CC__N];
 	_Atomic int64_t	 cc_g[CG__N];
-	_Atomic uint64_t cc_code[CD_NCODES];	/* upstream_rq_<code> */
-	_Atomic uint64_t cc_retry_code[CD_NCODES];	/* retry.upstream_rq_<code> */
-	_Atomic uint64_t cc_host_c[CD_MAX_HOSTS][HOC__N];
-	_Atomic int64_t	 cc_host_g[CD_MAX_HOSTS][HOG__N];
+	struct shm_codes cc_code;		/* upstream_rq_<code> */
+	struct shm_retry_codes cc_retry_code;	/* retry.upstream_rq_<code> */
 	/* this worker's share of sc_cb, released by the master on death */
 	_Atomic int32_t	 cc_cb_held[CD_NPRIO][SHM_CB__N];
 	/* upstream_rq_time: final proxied responses, end of the downstream
 	 * request to end of the upstream response, in the log-linear
 	 * microsecond buckets of hist-t.h (shared/hist.h records), and the
-	 * sum of the samples; the count is the sum of the buckets */
-	_Atomic uint64_t cc_rq_time[CD_HIST_N];
+	 * sum of the samples; the count is the sum of the buckets.  The
+	 * buckets are placed on the first sample: cc_hist is 1 + the index
+	 * of this cluster's histogram in the slot's pool, 0 for none yet. */
+	_Atomic uint32_t cc_hist;
 	_Atomic uint64_t cc_rq_time_sum_us;
 };
 
@@ -172,6 +207,18 @@ struct shm_http_ctr {
 	_Atomic uint64_t hc_c[HC__N];
 	_Atomic int64_t	 hc_g[HG__N];
 	_Atomic uint64_t hc_code[CD_NCODES];	/* downstream responses */
+};
+
+/* One host's counters in a slot (the slot's host pool, indexed as the
+ * segment's: the record's sc_hbase + the host's index). */
+struct shm_host_ctr {
+	_Atomic uint64_t hc_c[HOC__N];
+	_Atomic int64_t	 hc_g[HOG__N];
+};
+
+/* A histogram's buckets in a slot's pool. */
+struct shm_hist {
+	_Atomic uint64_t hb_b[CD_HIST_N];
 };
 
 enum shm_worker_state {
@@ -191,7 +238,10 @@ struct shm_worker {
 	 * SIGUSR2) */
 	_Atomic uint32_t w_keep;
 	struct shm_http_ctr w_http[CD_MAX_LISTENERS];
-	struct shm_cluster_ctr w_cl[CD_MAX_CLUSTERS];
+	_Atomic uint32_t w_hist_used;	/* histograms taken from the pool */
+	/* h_ncl records, then h_nhosts host counters (h_off_hctr), then
+	 * the pool of h_nhist histograms (h_off_hist) */
+	struct shm_cluster_ctr w_cl[];
 };
 
 enum shm_server_state {
@@ -209,14 +259,45 @@ struct shm_hdr {
 	_Atomic uint64_t h_reloads;	/* server.config_reload */
 	_Atomic uint64_t h_reload_fails;	/* server.config_reload_fail */
 	_Atomic uint64_t h_reload_deferred;	/* server.config_reload_deferred */
+	/* the layout, fixed at creation */
+	size_t		 h_size;	/* bytes mapped */
+	uint32_t	 h_ncl;		/* cluster records */
+	uint32_t	 h_nsplits;	/* split records (two halves) */
+	uint32_t	 h_nfrac;	/* fraction records (two halves) */
+	uint32_t	 h_nslots;	/* worker slots + the master's */
+	uint32_t	 h_nworkers;	/* per generation */
+	uint32_t	 h_nhist;	/* histograms in a slot's pool */
+	uint32_t	 h_nhosts;	/* hosts in the host pool */
+	_Atomic uint32_t h_hosts_used;	/* the pool's first free host */
+	size_t		 h_off_cl;	/* offsets from the segment's start */
+	size_t		 h_off_hosts;	/* struct shm_host[h_nhosts] */
+	size_t		 h_off_od;	/* struct shm_outlier_host[h_nhosts] */
+	size_t		 h_off_sp;
+	size_t		 h_off_fr;
+	size_t		 h_off_slots;
+	size_t		 h_slot_size;	/* one slot, its pool included */
+	size_t		 h_off_hctr;	/* from a slot's start */
+	size_t		 h_off_hist;	/* the pool, from its slot's start */
+	size_t		 h_asked;	/* --shm-size, 0: from the config */
+};
+
+/*
+ * What the segment must hold: the running configuration's clusters,
+ * weighted routes and runtime_fraction routes, with room to grow, and
+ * the workers of one generation.
+ */
+struct shm_size {
+	uint32_t	 ss_clusters;	/* cluster records */
+	uint32_t	 ss_splits;	/* per half */
+	uint32_t	 ss_fractions;	/* per half */
+	uint32_t	 ss_hosts;	/* host pool */
+	uint32_t	 ss_workers;
+	size_t		 ss_bytes;	/* at least this many (--shm-size) */
 };
 
 struct shm {
 	struct shm_hdr		hdr;
-	struct shm_cluster	clusters[CD_MAX_CLUSTERS];
-	struct shm_split	splits[CD_MAX_SPLITS];
-	struct shm_fractions	fractions;
-	struct shm_worker	slots[SHM_NSLOTS];
+	/* records at hdr's offsets */
 };
 
 #endif /* CANARYD_SHARED_SHM_T_H */

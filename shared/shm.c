@@ -14,22 +14,95 @@
 #include <arpa/inet.h>
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "shm.h"
 
-struct shm *
-shm_create(void)
+#define ALIGN64(n)	(((n) + 63) & ~(size_t)63)
+
+/* Offsets and sizes of every part for sz, in h (nothing mapped). */
+static void
+shm_layout(const struct shm_size *sz, struct shm_hdr *h)
 {
+	size_t off;
+
+	h->h_ncl = sz->ss_clusters > 0 ? sz->ss_clusters : 1;
+	h->h_nsplits = 2 * (sz->ss_splits > 0 ? sz->ss_splits : 1);
+	h->h_nfrac = 2 * (sz->ss_fractions > 0 ? sz->ss_fractions : 1);
+	h->h_nhosts = sz->ss_hosts > 0 ? sz->ss_hosts : 1;
+	h->h_nworkers = sz->ss_workers > 0 ? sz->ss_workers : 1;
+	h->h_nslots = 2 * h->h_nworkers + 1;
+	h->h_nhist = h->h_ncl;
+	off = ALIGN64(sizeof(struct shm));
+	h->h_off_cl = off;
+	off += ALIGN64((size_t)h->h_ncl * sizeof(struct shm_cluster));
+	h->h_off_hosts = off;
+	off += ALIGN64((size_t)h->h_nhosts * sizeof(struct shm_host));
+	h->h_off_od = off;
+	off += ALIGN64((size_t)h->h_nhosts * sizeof(struct shm_outlier_host));
+	h->h_off_sp = off;
+	off += ALIGN64((size_t)h->h_nsplits * sizeof(struct shm_split));
+	h->h_off_fr = off;
+	off += ALIGN64((size_t)h->h_nfrac * sizeof(uint64_t));
+	h->h_off_slots = off;
+	h->h_off_hctr = ALIGN64(sizeof(struct shm_worker) +
+	    (size_t)h->h_ncl * sizeof(struct shm_cluster_ctr));
+	h->h_off_hist = h->h_off_hctr +
+	    ALIGN64((size_t)h->h_nhosts * sizeof(struct shm_host_ctr));
+	/* whole pages per slot: two workers never share one */
+	h->h_slot_size = (h->h_off_hist + (size_t)h->h_nhist *
+	    sizeof(struct shm_hist) + 4095) & ~(size_t)4095;
+	h->h_size = off + (size_t)h->h_nslots * h->h_slot_size;
+}
+
+size_t
+shm_layout_size(const struct shm_size *sz)
+{
+	struct shm_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	shm_layout(sz, &h);
+	return h.h_size;
+}
+
+/* sz, its record counts scaled up so the layout fills ss_bytes. */
+static void
+shm_scale(const struct shm_size *sz, struct shm_size *out)
+{
+	size_t base = shm_layout_size(sz), k;
+
+	*out = *sz;
+	if (sz->ss_bytes <= base)
+		return;
+	k = sz->ss_bytes / base;
+	if (k > 1024)
+		k = 1024;
+	out->ss_clusters = (uint32_t)(sz->ss_clusters * k);
+	out->ss_splits = (uint32_t)(sz->ss_splits * k);
+	out->ss_fractions = (uint32_t)(sz->ss_fractions * k);
+	out->ss_hosts = (uint32_t)(sz->ss_hosts * k);
+}
+
+struct shm *
+shm_create(const struct shm_size *asked)
+{
+	struct shm_size sz;
+	struct shm_hdr h;
 	struct shm *s;
 
-	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	shm_scale(asked, &sz);
+	memset(&h, 0, sizeof(h));
+	shm_layout(&sz, &h);
+	s = mmap(NULL, h.h_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (s == MAP_FAILED)
 		return NULL;
-	/* fresh anonymous pages are zero: only the state needs values */
+	/* fresh anonymous pages are zero: only the header needs values */
+	memcpy(&s->hdr, &h, sizeof(h));
+	s->hdr.h_asked = asked->ss_bytes;
 	atomic_store(&s->hdr.h_state, SHM_S_PRE_INITIALIZING);
 	atomic_store(&s->hdr.h_live, 1);
 	return s;
@@ -39,7 +112,31 @@ void
 shm_destroy(struct shm *s)
 {
 	if (s != NULL)
-		munmap(s, sizeof(*s));
+		munmap(s, s->hdr.h_size);
+}
+
+int
+shm_cluster_hosts(struct shm *s, int ci, uint32_t hcap)
+{
+	struct shm_cluster *sc = shm_cl(s, ci);
+	uint32_t base;
+
+	if (hcap == 0)
+		hcap = 1;
+	if (sc->sc_hoff != 0 && sc->sc_hcap >= hcap)
+		return 0;
+	base = atomic_load(&s->hdr.h_hosts_used);
+	if (hcap > s->hdr.h_nhosts - base)
+		return -1;
+	atomic_store(&s->hdr.h_hosts_used, base + hcap);
+	sc->sc_hbase = base;
+	sc->sc_hcap = hcap;
+	sc->sc_hoff = (int64_t)(s->hdr.h_off_hosts +
+	    base * sizeof(struct shm_host)) - (int64_t)((char *)sc - (char *)s);
+	sc->sc_odoff = (int64_t)(s->hdr.h_off_od +
+	    base * sizeof(struct shm_outlier_host)) -
+	    (int64_t)((char *)sc - (char *)s);
+	return 0;
 }
 
 static void
@@ -59,24 +156,25 @@ void
 shm_hosts_publish(struct shm_cluster *c, const struct shm_host *h,
     uint32_t n)
 {
+	struct shm_host *ch = shm_cl_hosts(c);
 	uint32_t i;
 
-	if (n > CD_MAX_HOSTS)
-		n = CD_MAX_HOSTS;
+	if (n > c->sc_hcap)
+		n = c->sc_hcap;
 	seq_write_begin(&c->sc_seq);
 	for (i = 0; i < n; i++) {
 		/* sh_flags is an atomic the master also changes outside the
 		 * seqlock (health); copy it field by field */
-		atomic_store_explicit(&c->sc_hosts[i].sh_flags,
+		atomic_store_explicit(&ch[i].sh_flags,
 		    atomic_load_explicit(&h[i].sh_flags, memory_order_relaxed),
 		    memory_order_relaxed);
-		c->sc_hosts[i].sh_family = h[i].sh_family;
-		c->sc_hosts[i].sh_port = h[i].sh_port;
-		memcpy(c->sc_hosts[i].sh_addr, h[i].sh_addr,
+		ch[i].sh_family = h[i].sh_family;
+		ch[i].sh_port = h[i].sh_port;
+		memcpy(ch[i].sh_addr, h[i].sh_addr,
 		    sizeof(h[i].sh_addr));
-		c->sc_hosts[i].sh_endpoint = h[i].sh_endpoint;
-		c->sc_hosts[i].sh_weight = h[i].sh_weight;
-		c->sc_hosts[i].sh_id = h[i].sh_id;
+		ch[i].sh_endpoint = h[i].sh_endpoint;
+		ch[i].sh_weight = h[i].sh_weight;
+		ch[i].sh_id = h[i].sh_id;
 	}
 	c->sc_nhosts = n;
 	c->sc_resolved = 1;
@@ -93,6 +191,7 @@ uint32_t
 shm_hosts_read(const struct shm_cluster *c, struct shm_host *out,
     uint32_t *seqp)
 {
+	const struct shm_host *ch = shm_cl_hosts(c);
 	uint32_t s1, s2, n, i;
 
 	for (;;) {
@@ -100,19 +199,19 @@ shm_hosts_read(const struct shm_cluster *c, struct shm_host *out,
 		if (s1 & 1)
 			continue;
 		n = c->sc_nhosts;
-		if (n > CD_MAX_HOSTS)
-			n = CD_MAX_HOSTS;
+		if (n > c->sc_hcap)
+			n = c->sc_hcap;
 		for (i = 0; i < n; i++) {
 			atomic_store_explicit(&out[i].sh_flags,
-			    atomic_load_explicit(&c->sc_hosts[i].sh_flags,
+			    atomic_load_explicit(&ch[i].sh_flags,
 			    memory_order_relaxed), memory_order_relaxed);
-			out[i].sh_family = c->sc_hosts[i].sh_family;
-			out[i].sh_port = c->sc_hosts[i].sh_port;
-			memcpy(out[i].sh_addr, c->sc_hosts[i].sh_addr,
+			out[i].sh_family = ch[i].sh_family;
+			out[i].sh_port = ch[i].sh_port;
+			memcpy(out[i].sh_addr, ch[i].sh_addr,
 			    sizeof(out[i].sh_addr));
-			out[i].sh_endpoint = c->sc_hosts[i].sh_endpoint;
-			out[i].sh_weight = c->sc_hosts[i].sh_weight;
-			out[i].sh_id = c->sc_hosts[i].sh_id;
+			out[i].sh_endpoint = ch[i].sh_endpoint;
+			out[i].sh_weight = ch[i].sh_weight;
+			out[i].sh_id = ch[i].sh_id;
 		}
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&c->sc_seq, memory_order_relaxed);
@@ -183,69 +282,113 @@ shm_split_read_epoch(const struct shm_split *sp, uint32_t *w,
 	return n;
 }
 
+/* Zero slot w's gauges of record i and give back its breaker holdings. */
+static void
+reap_cluster(struct shm *s, struct shm_worker *w, int i)
+{
+	struct shm_cluster_ctr *cc = &w->w_cl[i];
+	struct shm_cluster *sc = shm_cl(s, i);
+	uint32_t j;
+	int k, p, r;
+
+	for (k = 0; k < CG__N; k++)
+		atomic_store_explicit(&cc->cc_g[k], 0, memory_order_relaxed);
+	for (j = 0; sc->sc_hoff != 0 && j < sc->sc_hcap; j++)
+		for (k = 0; k < HOG__N; k++)
+			atomic_store_explicit(
+			    &shm_host_ctr(s, w, sc, j)->hc_g[k], 0,
+			    memory_order_relaxed);
+	for (p = 0; p < CD_NPRIO; p++)
+		for (r = 0; r < SHM_CB__N; r++) {
+			int32_t held = atomic_exchange_explicit(
+			    &cc->cc_cb_held[p][r], 0, memory_order_relaxed);
+
+			if (held != 0)
+				atomic_fetch_sub_explicit(&sc->sc_cb[p][r],
+				    held, memory_order_relaxed);
+		}
+}
+
 void
 shm_slot_reap(struct shm *s, int slot)
 {
-	struct shm_worker *w = &s->slots[slot];
-	int i, j, k, p, r;
+	struct shm_worker *w = shm_slot(s, slot);
+	uint32_t i;
+	int k;
 
 	for (i = 0; i < CD_MAX_LISTENERS; i++)
-		for (j = 0; j < HG__N; j++)
-			atomic_store_explicit(&w->w_http[i].hc_g[j], 0,
+		for (k = 0; k < HG__N; k++)
+			atomic_store_explicit(&w->w_http[i].hc_g[k], 0,
 			    memory_order_relaxed);
-	for (i = 0; i < CD_MAX_CLUSTERS; i++) {
-		struct shm_cluster_ctr *cc = &w->w_cl[i];
-
-		for (j = 0; j < CG__N; j++)
-			atomic_store_explicit(&cc->cc_g[j], 0,
-			    memory_order_relaxed);
-		for (j = 0; j < CD_MAX_HOSTS; j++)
-			for (k = 0; k < HOG__N; k++)
-				atomic_store_explicit(&cc->cc_host_g[j][k], 0,
-				    memory_order_relaxed);
-		/* give back the breaker resources the dead worker held */
-		for (p = 0; p < CD_NPRIO; p++)
-			for (r = 0; r < SHM_CB__N; r++) {
-				int32_t held = atomic_exchange_explicit(
-				    &cc->cc_cb_held[p][r], 0,
-				    memory_order_relaxed);
-
-				if (held != 0)
-					atomic_fetch_sub_explicit(
-					    &s->clusters[i].sc_cb[p][r], held,
-					    memory_order_relaxed);
-			}
-	}
+	for (i = 0; i < s->hdr.h_ncl; i++)
+		reap_cluster(s, w, (int)i);
 	atomic_store_explicit(&w->w_pid, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->w_state, SHM_W_FREE, memory_order_release);
+}
+
+/* Slots in use: [0, hwm) and the master's; *hwm set. */
+static uint32_t
+slots_hwm(const struct shm *s)
+{
+	uint32_t hwm;
+
+	hwm = atomic_load_explicit(&s->hdr.h_slots_hwm, memory_order_relaxed);
+	if (hwm > (uint32_t)shm_master_slot(s))
+		hwm = (uint32_t)shm_master_slot(s);
+	return hwm;
+}
+
+/* The i-th slot in use, i <= hwm: hwm is the master's. */
+static struct shm_worker *
+slot_used(const struct shm *s, uint32_t i, uint32_t hwm)
+{
+	return shm_slot(s, i < hwm ? (int)i : shm_master_slot(s));
 }
 
 void
 shm_cluster_reset(struct shm *s, int ci)
 {
-	struct shm_cluster *sc = &s->clusters[ci];
-	uint32_t i;
+	struct shm_cluster *sc = shm_cl(s, ci);
+	struct shm_cluster_ctr *cc;
+	struct shm_worker *w;
+	uint32_t i, hwm, k;
 
 	sc->sc_seq += 2;	/* readers holding a copy see a change */
 	sc->sc_nhosts = 0;
 	sc->sc_resolved = 0;
 	memset(sc->sc_name, 0, sizeof(sc->sc_name));
-	memset(sc->sc_hosts, 0, sizeof(sc->sc_hosts));
 	memset(sc->sc_cb, 0, sizeof(sc->sc_cb));
 	sc->sc_od_enabled = 0;
-	memset(sc->sc_od_hosts, 0, sizeof(sc->sc_od_hosts));
-	for (i = 0; i < SHM_NSLOTS; i++)
-		memset(&s->slots[i].w_cl[ci], 0, sizeof(s->slots[i].w_cl[ci]));
+	if (sc->sc_hoff != 0) {
+		memset(shm_cl_hosts(sc), 0, sc->sc_hcap *
+		    sizeof(struct shm_host));
+		memset(shm_cl_od(sc), 0, sc->sc_hcap *
+		    sizeof(struct shm_outlier_host));
+	}
+	hwm = slots_hwm(s);
+	for (i = 0; i <= hwm; i++) {
+		w = slot_used(s, i, hwm);
+		cc = &w->w_cl[ci];
+		/* the histogram stays placed: zero its buckets only */
+		if ((k = atomic_load(&cc->cc_hist)) != 0)
+			memset(shm_slot_hist(s, w, k), 0,
+			    sizeof(struct shm_hist));
+		memset(cc, 0, offsetof(struct shm_cluster_ctr, cc_hist));
+		atomic_store(&cc->cc_rq_time_sum_us, 0);
+		if (sc->sc_hoff != 0)
+			memset(shm_host_ctr(s, w, sc, 0), 0, sc->sc_hcap *
+			    sizeof(struct shm_host_ctr));
+	}
 }
 
 void
 shm_listener_reset(struct shm *s, int li)
 {
-	uint32_t i;
+	int i;
 
-	for (i = 0; i < SHM_NSLOTS; i++)
-		memset(&s->slots[i].w_http[li], 0,
-		    sizeof(s->slots[i].w_http[li]));
+	for (i = 0; i < (int)s->hdr.h_nslots; i++)
+		memset(&shm_slot(s, i)->w_http[li], 0,
+		    sizeof(shm_slot(s, i)->w_http[li]));
 }
 
 /*
@@ -257,16 +400,13 @@ shm_listener_reset(struct shm *s, int li)
 static uint64_t
 sum_u64(const struct shm *s, const _Atomic uint64_t *f)
 {
-	size_t off = (size_t)((const char *)f - (const char *)&s->slots[0]);
+	size_t off = (size_t)((const char *)f - (const char *)shm_slot(s, 0));
 	uint32_t i, hwm;
 	uint64_t t = 0;
 
-	hwm = atomic_load_explicit(&s->hdr.h_slots_hwm, memory_order_relaxed);
-	if (hwm > SHM_MASTER_SLOT)
-		hwm = SHM_MASTER_SLOT;
+	hwm = slots_hwm(s);
 	for (i = 0; i <= hwm; i++) {
-		const char *w = (const char *)&s->slots[i < hwm ? i :
-		    SHM_MASTER_SLOT];
+		const char *w = (const char *)slot_used(s, i, hwm);
 
 		t += atomic_load_explicit((const _Atomic uint64_t *)
 		    (const void *)(w + off), memory_order_relaxed);
@@ -283,7 +423,7 @@ sum_i64(const struct shm *s, const _Atomic int64_t *f)
 }
 
 #define CODE_OK(code)	((code) >= CD_CODE_MIN && (code) <= CD_CODE_MAX)
-#define SLOT0		(&s->slots[0])
+#define SLOT0		(shm_slot(s, 0))
 
 uint64_t
 shm_sum_http_c(const struct shm *s, int li, int id)
@@ -316,30 +456,160 @@ shm_sum_cluster_g(const struct shm *s, int cl, int id)
 	return sum_i64(s, &SLOT0->w_cl[cl].cc_g[id]);
 }
 
+/* One sparse set's view: the two structs differ only in entries. */
+struct codes_view {
+	_Atomic uint64_t	*cv_class;
+	_Atomic uint64_t	*cv_other;
+	_Atomic uint16_t	*cv_code;
+	_Atomic uint64_t	*cv_n;
+	int			 cv_len;
+};
+
+static void
+codes_view(const struct shm_cluster_ctr *cc, int retry, struct codes_view *v)
+{
+	struct shm_cluster_ctr *c = (struct shm_cluster_ctr *)(uintptr_t)cc;
+
+	if (retry) {
+		v->cv_class = c->cc_retry_code.cs_class;
+		v->cv_other = &c->cc_retry_code.cs_other;
+		v->cv_code = c->cc_retry_code.cs_code;
+		v->cv_n = c->cc_retry_code.cs_n;
+		v->cv_len = SHM_RETRY_CODES;
+	} else {
+		v->cv_class = c->cc_code.cs_class;
+		v->cv_other = &c->cc_code.cs_other;
+		v->cv_code = c->cc_code.cs_code;
+		v->cv_n = c->cc_code.cs_n;
+		v->cv_len = SHM_CODES;
+	}
+}
+
+/* One writer: find code's entry, or take a free one (count, then name
+ * it with release order, so a reader that sees the code sees its count). */
+static void
+codes_add(const struct codes_view *v, int code)
+{
+	int i, c;
+
+	if (!CODE_OK(code))
+		return;
+	shm_add(&v->cv_class[code / 100 - 1], 1);
+	for (i = 0; i < v->cv_len; i++) {
+		c = atomic_load_explicit(&v->cv_code[i], memory_order_relaxed);
+		if (c == code) {
+			shm_add(&v->cv_n[i], 1);
+			return;
+		}
+		if (c == 0) {
+			shm_add(&v->cv_n[i], 1);
+			atomic_store_explicit(&v->cv_code[i], (uint16_t)code,
+			    memory_order_release);
+			return;
+		}
+	}
+	shm_add(v->cv_other, 1);
+}
+
+void
+shm_code_add(struct shm_codes *cs, int code)
+{
+	struct shm_cluster_ctr *cc = (struct shm_cluster_ctr *)(void *)
+	    ((char *)cs - offsetof(struct shm_cluster_ctr, cc_code));
+	struct codes_view v;
+
+	codes_view(cc, 0, &v);
+	codes_add(&v, code);
+}
+
+void
+shm_retry_code_add(struct shm_retry_codes *cs, int code)
+{
+	struct shm_cluster_ctr *cc = (struct shm_cluster_ctr *)(void *)
+	    ((char *)cs - offsetof(struct shm_cluster_ctr, cc_retry_code));
+	struct codes_view v;
+
+	codes_view(cc, 1, &v);
+	codes_add(&v, code);
+}
+
+void
+shm_sum_cluster_codes(const struct shm *s, int cl, int retry,
+    uint64_t out[CD_NCODES], uint64_t class[5], uint64_t *other)
+{
+	struct codes_view v;
+	uint32_t i, hwm;
+	int k, c;
+
+	memset(out, 0, CD_NCODES * sizeof(*out));
+	memset(class, 0, 5 * sizeof(*class));
+	*other = 0;
+	hwm = slots_hwm(s);
+	for (i = 0; i <= hwm; i++) {
+		codes_view(&slot_used(s, i, hwm)->w_cl[cl], retry, &v);
+		for (k = 0; k < 5; k++)
+			class[k] += atomic_load_explicit(&v.cv_class[k],
+			    memory_order_relaxed);
+		*other += atomic_load_explicit(v.cv_other,
+		    memory_order_relaxed);
+		for (k = 0; k < v.cv_len; k++) {
+			c = atomic_load_explicit(&v.cv_code[k],
+			    memory_order_acquire);
+			if (CODE_OK(c))
+				out[c - CD_CODE_MIN] += atomic_load_explicit(
+				    &v.cv_n[k], memory_order_relaxed);
+		}
+	}
+}
+
+static uint64_t
+sum_code(const struct shm *s, int cl, int retry, int code)
+{
+	struct codes_view v;
+	uint32_t i, hwm;
+	uint64_t t = 0;
+	int k;
+
+	if (!CODE_OK(code))
+		return 0;
+	hwm = slots_hwm(s);
+	for (i = 0; i <= hwm; i++) {
+		codes_view(&slot_used(s, i, hwm)->w_cl[cl], retry, &v);
+		for (k = 0; k < v.cv_len; k++)
+			if (atomic_load_explicit(&v.cv_code[k],
+			    memory_order_acquire) == code)
+				t += atomic_load_explicit(&v.cv_n[k],
+				    memory_order_relaxed);
+	}
+	return t;
+}
+
 uint64_t
 shm_sum_cluster_code(const struct shm *s, int cl, int code)
 {
-	return CODE_OK(code) ?
-	    sum_u64(s, &SLOT0->w_cl[cl].cc_code[code - CD_CODE_MIN]) : 0;
+	return sum_code(s, cl, 0, code);
 }
 
 uint64_t
 shm_sum_cluster_retry_code(const struct shm *s, int cl, int code)
 {
-	return CODE_OK(code) ?
-	    sum_u64(s, &SLOT0->w_cl[cl].cc_retry_code[code - CD_CODE_MIN]) : 0;
+	return sum_code(s, cl, 1, code);
 }
 
 uint64_t
 shm_sum_host_c(const struct shm *s, int cl, int host, int id)
 {
-	return sum_u64(s, &SLOT0->w_cl[cl].cc_host_c[host][id]);
+	const struct shm_cluster *sc = shm_cl(s, cl);
+
+	return sum_u64(s, &shm_host_ctr(s, SLOT0, sc, (uint32_t)host)->hc_c[id]);
 }
 
 int64_t
 shm_sum_host_g(const struct shm *s, int cl, int host, int id)
 {
-	return sum_i64(s, &SLOT0->w_cl[cl].cc_host_g[host][id]);
+	const struct shm_cluster *sc = shm_cl(s, cl);
+
+	return sum_i64(s, &shm_host_ctr(s, SLOT0, sc, (uint32_t)host)->hc_g[id]);
 }
 
 /*
@@ -357,9 +627,9 @@ shm_outlier_report(struct shm_cluster *sc, uint32_t host_index, int status)
 	struct shm_outlier_host *oh;
 	uint32_t n;
 
-	if (sc->sc_od_enabled == 0 || host_index >= CD_MAX_HOSTS)
+	if (sc->sc_od_enabled == 0 || host_index >= sc->sc_hcap)
 		return;
-	oh = &sc->sc_od_hosts[host_index];
+	oh = &shm_cl_od(sc)[host_index];
 	if (status == 0)
 		status = 503;	/* LocalOriginConnectFailed */
 	if (status < 500 || status > 599) {

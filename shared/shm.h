@@ -12,11 +12,89 @@
 
 #include "shm-t.h"
 
-/* Master, before the first fork: map and initialise.  NULL on error. */
-struct shm	*shm_create(void);
+/*
+ * Master, before the first fork: map and initialise a segment that holds
+ * what sz asks (its records sized, ss_bytes: at least that many bytes,
+ * the records scaled up to fill them).  NULL on error.  The mapping
+ * reserves no swap: pages cost memory once touched, and every record is
+ * touched only when a configuration uses it.
+ */
+struct shm	*shm_create(const struct shm_size *sz);
+/* The bytes shm_create(sz) would map. */
+size_t		 shm_layout_size(const struct shm_size *sz);
 void		 shm_destroy(struct shm *);
 
-/* Master: set cluster i's host list (seqlock writer). */
+/*
+ * Master: give record ci room for hcap hosts (its range in the host
+ * pools): the range it has when big enough, else a new one.  -1 when the
+ * pool is full.  No process may be using ci.
+ */
+int		 shm_cluster_hosts(struct shm *, int ci, uint32_t hcap);
+
+/* The records, by index (no bounds check: the placement's indices). */
+#define SHM_AT(s, off)	((void *)((char *)(uintptr_t)(s) + (off)))
+
+static inline struct shm_cluster *
+shm_cl(const struct shm *s, int i)
+{
+	return (struct shm_cluster *)SHM_AT(s, s->hdr.h_off_cl) + i;
+}
+
+static inline struct shm_split *
+shm_sp(const struct shm *s, int i)
+{
+	return (struct shm_split *)SHM_AT(s, s->hdr.h_off_sp) + i;
+}
+
+static inline _Atomic uint64_t *
+shm_fraction(const struct shm *s, int i)
+{
+	return (_Atomic uint64_t *)SHM_AT(s, s->hdr.h_off_fr) + i;
+}
+
+static inline struct shm_worker *
+shm_slot(const struct shm *s, int i)
+{
+	return SHM_AT(s, s->hdr.h_off_slots + (size_t)i * s->hdr.h_slot_size);
+}
+
+/* The master's slot: the last. */
+static inline int
+shm_master_slot(const struct shm *s)
+{
+	return (int)s->hdr.h_nslots - 1;
+}
+
+/* A record's hosts and their outlier counters (h < sc_hcap). */
+static inline struct shm_host *
+shm_cl_hosts(const struct shm_cluster *sc)
+{
+	return (struct shm_host *)SHM_AT(sc, sc->sc_hoff);
+}
+
+static inline struct shm_outlier_host *
+shm_cl_od(const struct shm_cluster *sc)
+{
+	return (struct shm_outlier_host *)SHM_AT(sc, sc->sc_odoff);
+}
+
+/* A slot's counters of the record's host h. */
+static inline struct shm_host_ctr *
+shm_host_ctr(const struct shm *s, const struct shm_worker *w,
+    const struct shm_cluster *sc, uint32_t h)
+{
+	return (struct shm_host_ctr *)SHM_AT(w, s->hdr.h_off_hctr) +
+	    sc->sc_hbase + h;
+}
+
+/* A slot's histogram k (1-based, as cc_hist). */
+static inline struct shm_hist *
+shm_slot_hist(const struct shm *s, const struct shm_worker *w, uint32_t k)
+{
+	return (struct shm_hist *)SHM_AT(w, s->hdr.h_off_hist) + (k - 1);
+}
+
+/* Master: set cluster i's host list (seqlock writer); at most sc_hcap. */
 void		 shm_hosts_publish(struct shm_cluster *, const struct shm_host *,
 		    uint32_t n);
 
@@ -82,6 +160,17 @@ uint64_t	 shm_sum_cluster_c(const struct shm *, int cl, int id);
 int64_t		 shm_sum_cluster_g(const struct shm *, int cl, int id);
 uint64_t	 shm_sum_cluster_code(const struct shm *, int cl, int code);
 uint64_t	 shm_sum_cluster_retry_code(const struct shm *, int cl, int code);
+/*
+ * A cluster's status codes summed over the slots: out[code - CD_CODE_MIN]
+ * for each code with an entry, class[k] the exact (k+1)xx totals, *other
+ * the count of codes that found no entry (in class[], not in out[]).
+ * retry: retry.upstream_rq_<code>.
+ */
+void		 shm_sum_cluster_codes(const struct shm *, int cl, int retry,
+		    uint64_t out[CD_NCODES], uint64_t class[5], uint64_t *other);
+/* Worker: count one response of code in a sparse set (shm_codes). */
+void		 shm_code_add(struct shm_codes *, int code);
+void		 shm_retry_code_add(struct shm_retry_codes *, int code);
 uint64_t	 shm_sum_host_c(const struct shm *, int cl, int host, int id);
 int64_t		 shm_sum_host_g(const struct shm *, int cl, int host, int id);
 
@@ -89,7 +178,7 @@ int64_t		 shm_sum_host_g(const struct shm *, int cl, int host, int id);
 static inline uint32_t
 shm_host_flags(const struct shm *s, int cl, uint32_t h)
 {
-	return atomic_load_explicit(&s->clusters[cl].sc_hosts[h].sh_flags,
+	return atomic_load_explicit(&shm_cl_hosts(shm_cl(s, cl))[h].sh_flags,
 	    memory_order_relaxed);
 }
 

@@ -235,7 +235,7 @@ conn_fallback(struct wrk_conn *c, struct wrk_req *r, uint16_t st)
 	    wrk.w_conf->c_clusters[fb].cl_name);
 	WRK_CC(ci, CC_CANARY_FALLBACK);
 	if (st != 0) {
-		wrk_ctr(&WRK_SLOT_CL(ci)->cc_retry_code[st - CD_CODE_MIN], 1);
+		WRK_RETRY_CODE(ci, st);
 		if (st >= 500)
 			WRK_HOC(ci, r->rq_hidx, HOC_RQ_ERROR);
 		conn_ups_discard(r);
@@ -367,7 +367,7 @@ conn_resp_retry(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 		/* no retry left: the fallback may take it instead */
 		return (r->rq_flags & RQ_F_FB_WANT) && conn_fallback(c, r, st);
 	/* Envoy charges a retried response as retry.upstream_rq_<code> */
-	wrk_ctr(&WRK_SLOT_CL(ci)->cc_retry_code[st - CD_CODE_MIN], 1);
+	WRK_RETRY_CODE(ci, st);
 	if (st >= 500)
 		WRK_HOC(ci, r->rq_hidx, HOC_RQ_ERROR);
 	log_debug("conn %u: upstream %s: %u, retrying", c->c_id,

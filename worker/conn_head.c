@@ -357,8 +357,8 @@ static bool
 conn_head_fraction(const struct cd_fraction *rf, void *arg)
 {
 	struct conn_draw *d = arg;
-	uint64_t v = atomic_load_explicit(&wrk.w_shm->fractions.sf_v[
-	    wrk.w_place->pl_fraction[rf->rf_index]], memory_order_relaxed);
+	uint64_t v = atomic_load_explicit(shm_fraction(wrk.w_shm,
+	    wrk.w_place->pl_fraction[rf->rf_index]), memory_order_relaxed);
 	uint32_t num = v != 0 ? (uint32_t)(v >> 32) : rf->rf_numerator;
 	uint32_t den = v != 0 ? (uint32_t)v : rf->rf_denominator;
 
@@ -427,7 +427,7 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		break;
 	case CD_RA_WEIGHTED:
 		idx = wrk_router_pick_canary(rt, &rv,
-		    &wrk.w_shm->splits[wrk.w_place->pl_split[rt->rt_wi]],
+		    shm_sp(wrk.w_shm, wrk.w_place->pl_split[rt->rt_wi]),
 		    &wrk.w_splits[wrk.w_place->pl_split[rt->rt_wi]], &ca);
 		ci = rt->rt_wc[idx].wc_cluster;
 		r->rq_wc1 = (uint8_t)(idx + 1);

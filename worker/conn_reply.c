@@ -92,8 +92,7 @@ conn_reply_x(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
 	CD_ASSERT(!(r->rq_flags & RQ_F_RESP_HEAD));
 	conn_ups_drop(r, false);
 	if (r->rq_cluster >= 0 && code >= CD_CODE_MIN && code <= CD_CODE_MAX)
-		wrk_ctr(&WRK_SLOT_CL(r->rq_cluster)->cc_code[code -
-		    CD_CODE_MIN], 1);
+		WRK_CODE(r->rq_cluster, code);
 	conn_req_count(r);
 	if (r->rq_flags & RQ_F_HEAD)
 		conn_parse_buffered(c, r);

@@ -162,7 +162,7 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r,
 	r->rq_flags |= RQ_F_RESP_HEAD;
 	conn_count_code(r, st);
 	if (st >= CD_CODE_MIN && st <= CD_CODE_MAX)
-		wrk_ctr(&WRK_SLOT_CL(ci)->cc_code[st - CD_CODE_MIN], 1);
+		WRK_CODE(ci, st);
 	WRK_HOC(ci, r->rq_hidx, st >= 500 ? HOC_RQ_ERROR : HOC_RQ_SUCCESS);
 	return CD_OK;
 }
@@ -186,8 +186,8 @@ conn_resp_done(struct wrk_conn *c, struct wrk_req *r, bool eof)
 	 */
 	if (r->rq_done_us != 0) {
 		now_us = conn_now_us();
-		hist_record(WRK_SLOT_CL(r->rq_cluster)->cc_rq_time,
-		    &WRK_SLOT_CL(r->rq_cluster)->cc_rq_time_sum_us,
+		hist_record(wrk.w_shm, wrk.w_slot,
+		    WRK_SLOT_CL(r->rq_cluster),
 		    now_us > r->rq_done_us ? now_us - r->rq_done_us : 0);
 	}
 	if (r->rq_frame == WRK_FRAME_RECHUNK) {

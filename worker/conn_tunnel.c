@@ -77,7 +77,7 @@ conn_tunnel_start(struct wrk_conn *c, struct wrk_req *r,
 	r->rq_route_dl = r->rq_try_dl = r->rq_wait_dl = 0;
 	r->rq_uin->b_off = r->rq_rp.h_head_end;
 	conn_count_code(r, 101);
-	wrk_ctr(&WRK_SLOT_CL(ci)->cc_code[101 - CD_CODE_MIN], 1);
+	WRK_CODE(ci, 101);
 	WRK_HOC(ci, r->rq_hidx, HOC_RQ_SUCCESS);
 	shm_outlier_report(WRK_SHM_CL(ci), (uint32_t)r->rq_hidx, 101);
 	WRK_HC(c, HC_CX_UPGRADES_TOTAL);

@@ -67,7 +67,8 @@ static struct wrk_slab	 sw_slab;
 static bool		 sw_slab_ready;
 static uint32_t		 sw_count;
 /* requests each fraction saw, by rf_index: the exact share's position */
-static uint64_t		 sw_seq[CD_MAX_FRACTIONS];
+static uint64_t		*sw_seq;	/* per runtime_fraction index */
+static size_t		 sw_nseq;
 
 static void	sw_ready(void *);
 static void	sw_failed(void *, int);
@@ -91,14 +92,21 @@ wrk_shadow_pick(const struct cd_mirror *mp)
 
 	if (!rf->rf_set)
 		return true;
-	v = atomic_load_explicit(&wrk.w_shm->fractions.sf_v[
-	    wrk.w_place->pl_fraction[rf->rf_index]], memory_order_relaxed);
+	v = atomic_load_explicit(shm_fraction(wrk.w_shm,
+	    wrk.w_place->pl_fraction[rf->rf_index]), memory_order_relaxed);
 	num = v != 0 ? (uint32_t)(v >> 32) : rf->rf_numerator;
 	den = v != 0 ? (uint32_t)v : rf->rf_denominator;
 	if (den == 0 || num == 0)
 		return false;
 	if (num >= den)
 		return true;
+	if ((size_t)rf->rf_index >= sw_nseq) {
+		/* one counter per fraction of this worker's configuration */
+		sw_nseq = wrk.w_conf->c_nfractions;
+		if ((sw_seq = calloc(sw_nseq ? sw_nseq : 1,
+		    sizeof(*sw_seq))) == NULL)
+			fatal("calloc");
+	}
 	/* the n-th request is taken when it crosses a multiple of D/N */
 	n = sw_seq[rf->rf_index]++ % den;
 	return (n + 1) * num / den > n * num / den;
@@ -272,8 +280,7 @@ sw_done(struct wrk_shadow *sw, bool eof)
 	int ci = sw->sw_cluster;
 	uint64_t now = cd_mono_us();
 
-	hist_record(WRK_SLOT_CL(ci)->cc_rq_time,
-	    &WRK_SLOT_CL(ci)->cc_rq_time_sum_us,
+	hist_record(wrk.w_shm, wrk.w_slot, WRK_SLOT_CL(ci),
 	    now > sw->sw_sent_us ? now - sw->sw_sent_us : 0);
 	sw_unhold(sw);
 	sw->sw_ups = NULL;
@@ -292,7 +299,7 @@ sw_status(struct wrk_shadow *sw, uint16_t st)
 	int ci = sw->sw_cluster;
 
 	if (st >= CD_CODE_MIN && st <= CD_CODE_MAX)
-		wrk_ctr(&WRK_SLOT_CL(ci)->cc_code[st - CD_CODE_MIN], 1);
+		WRK_CODE(ci, st);
 	WRK_HOC(ci, sw->sw_hidx, st >= 500 ? HOC_RQ_ERROR : HOC_RQ_SUCCESS);
 }
 

@@ -64,16 +64,13 @@ static void	ups_watch_fire(struct wrk_timer *);
 int
 wrk_ups_init(void)
 {
-	size_t i, j, n = wrk.w_conf->c_nclusters;
+	size_t i, n = wrk.w_conf->c_nclusters;
 
 	if ((wrk.w_clusters = calloc(n ? n : 1, sizeof(*wrk.w_clusters))) ==
 	    NULL)
 		return -1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		TAILQ_INIT(&wrk.w_clusters[i].wc_wait);
-		for (j = 0; j < CD_MAX_HOSTS; j++)
-			LIST_INIT(&wrk.w_clusters[i].wc_pools[j].hp_idle);
-	}
 	wrk_slab_init(&ups_slab, "upstream", sizeof(struct wrk_ups), 64);
 	wrk_timer_init(&ups_watch, ups_watch_fire);
 	return 0;
@@ -105,6 +102,15 @@ ups_refresh(int ci, struct wrk_cluster *wc)
 	seq = shm_hosts_seq(sc);
 	if (wc->wc_valid && seq == wc->wc_seq)
 		return;
+	if (wc->wc_hosts == NULL) {
+		if ((wc->wc_hosts = calloc(CD_MAX_HOSTS,
+		    sizeof(*wc->wc_hosts))) == NULL ||
+		    (wc->wc_pools = calloc(CD_MAX_HOSTS,
+		    sizeof(*wc->wc_pools))) == NULL)
+			fatal("calloc");
+		for (j = 0; j < CD_MAX_HOSTS; j++)
+			LIST_INIT(&wc->wc_pools[j].hp_idle);
+	}
 	oldn = wc->wc_valid ? wc->wc_n : 0;
 	for (j = 0; j < oldn; j++) {
 		oldid[j] = wc->wc_pools[j].hp_id;
@@ -189,7 +195,7 @@ wrk_ups_pick_host(int ci, struct shm_host *host, uint32_t avoid,
 
 	ups_refresh(ci, wc);
 	for (i = 0; i < wc->wc_n; i++)
-		flags[i] = atomic_load_explicit(&sc->sc_hosts[i].sh_flags,
+		flags[i] = atomic_load_explicit(&shm_cl_hosts(sc)[i].sh_flags,
 		    memory_order_relaxed);
 	if (cl->cl_lb == CD_LB_RANDOM)
 		rnd = arc4random();

@@ -114,8 +114,10 @@ struct wrk_cluster {
 	uint32_t		 wc_nidle;	/* idle connections, all pools */
 	struct wrk_ups_waitq	 wc_wait;	/* owners waiting for a slot */
 	struct wrk_lb_table	 wc_lb;		/* RING_HASH, MAGLEV */
-	struct shm_host		 wc_hosts[CD_MAX_HOSTS];
-	struct wrk_hpool	 wc_pools[CD_MAX_HOSTS];
+	/* CD_MAX_HOSTS each, allocated when the cluster is first used:
+	 * most clusters of a large configuration never are */
+	struct shm_host		*wc_hosts;
+	struct wrk_hpool	*wc_pools;
 };
 
 /* Allocate wrk.w_clusters; 0 or -1. */

@@ -330,11 +330,11 @@ wrk_main(const struct wrk_args *a)
 	wrk.w_shm = a->wa_shm;
 	wrk.w_index = a->wa_index;
 	wrk_drain_ms = a->wa_drain_ms;
-	if (a->wa_slot < 0 || a->wa_slot >= SHM_NSLOTS) {
+	if (a->wa_slot < 0 || a->wa_slot >= shm_master_slot(a->wa_shm)) {
 		log_crit("bad worker slot %d", a->wa_slot);
 		exit(2);
 	}
-	wrk.w_slot = &a->wa_shm->slots[a->wa_slot];
+	wrk.w_slot = shm_slot(a->wa_shm, a->wa_slot);
 	/* the worker's own counters: in its first listener's record */
 	log_set_drop_counter(&wrk.w_slot->w_http[wrk.w_place->pl_listener[0]].
 	    hc_c[HC_LOG_DROPPED]);

@@ -108,9 +108,10 @@ wrk_setup(void)
 		fatal("calloc");
 	/*
 	 * Indexed by pl_split[rt_wi], which a structural reload may set anywhere
-	 * in [0, CD_MAX_SPLITS) (the master keeps the old generation's range
-	 * apart), so size for all of them: a few KiB.
+	 * among the segment's split records (the master keeps the old
+	 * generation's range apart), so size for all of them.
 	 */
-	if ((wrk.w_splits = calloc(CD_MAX_SPLITS, sizeof(*wrk.w_splits))) == NULL)
+	if ((wrk.w_splits = calloc(wrk.w_shm->hdr.h_nsplits,
+	    sizeof(*wrk.w_splits))) == NULL)
 		fatal("calloc");
 }

@@ -21,7 +21,7 @@
 #include "shared/cd-t.h"
 #include "shared/conf-t.h"
 #include "shared/place-t.h"
-#include "shared/shm-t.h"
+#include "shared/shm.h"
 #include "router.h"
 
 /*
@@ -94,7 +94,7 @@ struct wrk {
 	bool			 w_draining;
 	uint32_t		 w_nconns;	/* downstream connections open */
 	uint32_t		 w_next_id;	/* connection ids for logs */
-	struct wrk_split_cache	*w_splits;	/* CD_MAX_SPLITS entries */
+	struct wrk_split_cache	*w_splits;	/* h_nsplits entries */
 	struct wrk_cluster	*w_clusters;	/* c_nclusters entries */
 	uint16_t		 w_hdrcap;	/* header slots per request: the
 						 * most any listener allows */
@@ -148,13 +148,13 @@ wrk_gauge(_Atomic int64_t *g, int64_t n)
 }
 
 /*
- * Index of conf cluster ci's records in shm (shm->clusters[], the slot's
+ * Index of conf cluster ci's records in shm (shm_cl(), the slot's
  * w_cl[]).  It differs from ci after a structural reload, when the master
  * keeps the records of clusters that keep their name; worker-local arrays
  * (w_clusters) stay indexed by ci.
  */
 #define WRK_SHM_CI(ci)		(wrk.w_place->pl_cluster[(ci)])
-#define WRK_SHM_CL(ci)		(&wrk.w_shm->clusters[WRK_SHM_CI(ci)])
+#define WRK_SHM_CL(ci)		(shm_cl(wrk.w_shm, WRK_SHM_CI(ci)))
 #define WRK_SLOT_CL(ci)		(&wrk.w_slot->w_cl[WRK_SHM_CI(ci)])
 
 /*
@@ -173,9 +173,15 @@ wrk_gauge(_Atomic int64_t *g, int64_t n)
 #define WRK_CC(cl, id)		wrk_ctr(&WRK_SLOT_CL(cl)->cc_c[(id)], 1)
 #define WRK_CC_N(cl, id, n)	wrk_ctr(&WRK_SLOT_CL(cl)->cc_c[(id)], (n))
 #define WRK_CG(cl, id, n)	wrk_gauge(&WRK_SLOT_CL(cl)->cc_g[(id)], (n))
+#define WRK_HOST_CTR(cl, h)						\
+	shm_host_ctr(wrk.w_shm, wrk.w_slot, WRK_SHM_CL(cl), (uint32_t)(h))
 #define WRK_HOC(cl, h, id)						\
-	wrk_ctr(&WRK_SLOT_CL(cl)->cc_host_c[(h)][(id)], 1)
+	wrk_ctr(&WRK_HOST_CTR(cl, h)->hc_c[(id)], 1)
 #define WRK_HOG(cl, h, id, n)						\
-	wrk_gauge(&WRK_SLOT_CL(cl)->cc_host_g[(h)][(id)], (n))
+	wrk_gauge(&WRK_HOST_CTR(cl, h)->hc_g[(id)], (n))
+/* upstream_rq_<code>, retry.upstream_rq_<code> of conf cluster cl */
+#define WRK_CODE(cl, code)	shm_code_add(&WRK_SLOT_CL(cl)->cc_code, (code))
+#define WRK_RETRY_CODE(cl, code)					\
+	shm_retry_code_add(&WRK_SLOT_CL(cl)->cc_retry_code, (code))
 
 #endif /* CANARYD_WORKER_WRK_H */

@@ -313,3 +313,55 @@ def test_canary_routes_of_every_listener(env):
        "public/all untouched")
     expect("listener internal" in env.admin("/canary?format=text").text,
            "/canary?format=text names the listener")
+
+
+def test_weights_reload_in_place_per_listener(env):
+    """Weighted routes in two listeners; a SIGHUP that changes only the
+    second's weights sets them in place: /canary and each listener's
+    route configuration in /config_dump show the new weights there and
+    the old ones in the first."""
+    env.start_backend("v1")
+    env.start_backend("v2")
+    cfg = listener_config(env, "two-listeners.yaml")
+    orig = open(cfg).read()
+
+    def write(w_public, w_internal):
+        text = orig
+        for cl, w in (("service_v1", w_public), ("service_v2", w_internal)):
+            text = text.replace(
+                "route: { cluster: %s }" % cl,
+                "route: { weighted_clusters: { clusters: [ "
+                "{ name: service_v1, weight: %d }, "
+                "{ name: service_v2, weight: %d } ] } }" % w)
+        env.write_config(text)
+
+    write((90, 10), (30, 70))
+    p = env.start_canaryd(cfg)
+
+    def weights():
+        return {r["listener"]: r["weights"]["service_v1"]
+                for r in env.admin_json("/canary")["routes"]}
+
+    def dumped():
+        out = {}
+        for c in env.admin_json("/config_dump")["configs"]:
+            for rc in c.get("static_route_configs", []):
+                text = str(rc)
+                out[rc["route_config"]["name"]] = sorted(
+                    int(x) for x in re.findall(r"'weight': (\d+)", text))
+        return out
+
+    eq(weights(), {"public": 90, "internal": 30}, "weights at start")
+    before = dumped()
+    write((90, 10), (45, 55))
+    os.kill(p.pid, signal.SIGHUP)
+    settle(weights, {"public": 90, "internal": 45}, timeout=10.0)
+    after = dumped()
+    expect(before != after, "/config_dump changed: %r" % after)
+    for name, ws in after.items():
+        expect(ws in ([10, 90], [45, 55]),
+               "route config %s weights %r" % (name, ws))
+    eq(sorted(map(tuple, after.values())), [(10, 90), (45, 55)],
+       "each listener's route configuration with its own weights")
+    expect("set without parsing" in p.output(),
+           "the weights were set in place, the file not parsed")

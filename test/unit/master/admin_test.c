@@ -27,6 +27,7 @@
 #include "master/place.h"
 #include "master/stats.h"
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 
 #define SEED	"etc/canary/envoy-canary.yaml"
 
@@ -59,9 +60,9 @@ setup(void)
 	}
 	CU_ASSERT_FATAL(aconf != NULL);
 	if (mst.m_shm == NULL)
-		CU_ASSERT_FATAL((mst.m_shm = shm_create()) != NULL);
+		CU_ASSERT_FATAL((mst.m_shm = unit_shm()) != NULL);
 	mst.m_conf = aconf;
-	mst_place_first(&place);
+	unit_place(&place);
 	mst.m_place = &place;
 	mst.m_config_path = SEED;
 	mst.m_concurrency = 2;

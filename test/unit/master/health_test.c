@@ -24,6 +24,7 @@
 #include "master/mst.h"
 #include "master/place.h"
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 
 /* every cluster at its own records, as at start */
 static struct cd_place place;
@@ -403,23 +404,23 @@ checker_follows_hosts_and_initialises(void)
 	CU_ASSERT_FATAL(conf->c_clusters[0].cl_hc != NULL);
 	log_level = LOG_L_WARN;
 	mst.m_conf = conf;
-	mst_place_first(&place);
+	unit_place(&place);
 	mst.m_place = &place;
-	CU_ASSERT_FATAL((mst.m_shm = shm_create()) != NULL);
-	sc = &mst.m_shm->clusters[0];
+	CU_ASSERT_FATAL((mst.m_shm = unit_shm()) != NULL);
+	sc = shm_cl(mst.m_shm, 0);
 	flags = mst_health_new_host_flags(&conf->c_clusters[0]);
 
 	/* hosts present at start: failed until checked, awaited */
 	publish(sc, start, 2, 0);
-	publish(&mst.m_shm->clusters[1], start, 2, 0);
+	publish(shm_cl(mst.m_shm, 1), start, 2, 0);
 	ready_calls = 0;
 	CU_ASSERT_FATAL(mst_health_start(count_ready) == 0);
-	CU_ASSERT_EQUAL(atomic_load(&sc->sc_hosts[0].sh_flags),
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl_hosts(sc)[0].sh_flags),
 	    SHM_HF_FAILED_ACTIVE_HC);
-	CU_ASSERT_EQUAL(atomic_load(&sc->sc_hosts[1].sh_flags),
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl_hosts(sc)[1].sh_flags),
 	    SHM_HF_FAILED_ACTIVE_HC);
 	/* backend_v2 has no health check: untouched */
-	CU_ASSERT_EQUAL(atomic_load(&mst.m_shm->clusters[1].sc_hosts[0].
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl_hosts(shm_cl(mst.m_shm, 1))[0].
 	    sh_flags), 0);
 	CU_ASSERT(!mst_health_initialized());
 
@@ -429,7 +430,7 @@ checker_follows_hosts_and_initialises(void)
 	mst_health_hosts_changed(1);
 	CU_ASSERT(!mst_health_initialized());
 	CU_ASSERT_EQUAL(ready_calls, 0);
-	CU_ASSERT_EQUAL(atomic_load(&sc->sc_hosts[1].sh_flags),
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl_hosts(sc)[1].sh_flags),
 	    SHM_HF_FAILED_ACTIVE_HC);
 	/* host 2 leaves: nobody left from the start, so initialised */
 	publish(sc, last, 1, flags);
@@ -447,11 +448,11 @@ checker_follows_hosts_and_initialises(void)
 	publish(sc, ids, CD_MAX_HOSTS, flags);
 	mst_health_hosts_changed(0);
 	for (i = 0; i < CD_MAX_HOSTS; i++)
-		CU_ASSERT_EQUAL(atomic_load(&sc->sc_hosts[i].sh_flags),
+		CU_ASSERT_EQUAL(atomic_load(&shm_cl_hosts(sc)[i].sh_flags),
 		    SHM_HF_FAILED_ACTIVE_HC);
 	CU_ASSERT_EQUAL(ready_calls, 1);
 	/* no check ran: nothing counted */
-	CU_ASSERT_EQUAL(atomic_load(&mst.m_shm->slots[SHM_MASTER_SLOT].
+	CU_ASSERT_EQUAL(atomic_load(&shm_slot(mst.m_shm, UNIT_MASTER_SLOT)->
 	    w_cl[0].cc_c[CC_HC_ATTEMPT]), 0);
 
 	mst_health_stop();
@@ -471,9 +472,9 @@ nothing_to_check_is_initialised_at_once(void)
 	CU_ASSERT_FATAL(conf != NULL);
 	conf->c_clusters[0].cl_hc = NULL;	/* arena memory: no free */
 	mst.m_conf = conf;
-	mst_place_first(&place);
+	unit_place(&place);
 	mst.m_place = &place;
-	CU_ASSERT_FATAL((mst.m_shm = shm_create()) != NULL);
+	CU_ASSERT_FATAL((mst.m_shm = unit_shm()) != NULL);
 	ready_calls = 0;
 	CU_ASSERT_FATAL(mst_health_start(count_ready) == 0);
 	CU_ASSERT(mst_health_initialized());

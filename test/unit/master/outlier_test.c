@@ -26,6 +26,7 @@
 #include "master/stats.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 
 /* every cluster at its own records, as at start */
 static struct cd_place place;
@@ -101,12 +102,12 @@ fixture(void)
 	CU_ASSERT_FATAL(oconf != NULL);
 	CU_ASSERT_FATAL(oconf->c_clusters[0].cl_outlier.od_set);
 	mst.m_conf = oconf;
-	mst_place_first(&place);
+	unit_place(&place);
 	mst.m_place = &place;
-	CU_ASSERT_FATAL((mst.m_shm = shm_create()) != NULL);
+	CU_ASSERT_FATAL((mst.m_shm = unit_shm()) != NULL);
 	for (i = 0; i < 3; i++)
 		host_at(&h[i], (uint16_t)(9001 + i), i + 1);
-	shm_hosts_publish(&mst.m_shm->clusters[0], h, 3);
+	shm_hosts_publish(shm_cl(mst.m_shm, 0), h, 3);
 	CU_ASSERT_FATAL(mst_outlier_start() == 0);
 }
 
@@ -124,14 +125,14 @@ teardown(void)
 static uint32_t
 flags(int ci, uint32_t i)
 {
-	return atomic_load(&mst.m_shm->clusters[ci].sc_hosts[i].sh_flags);
+	return atomic_load(&shm_cl_hosts(shm_cl(mst.m_shm, ci))[i].sh_flags);
 }
 
 static uint64_t
 ctr(int ci, int id)
 {
 	return atomic_load(
-	    &mst.m_shm->slots[SHM_MASTER_SLOT].w_cl[ci].cc_c[id]);
+	    &shm_slot(mst.m_shm, UNIT_MASTER_SLOT)->w_cl[ci].cc_c[id]);
 }
 
 static void
@@ -140,7 +141,7 @@ report(uint32_t host, int status, int times)
 	int k;
 
 	for (k = 0; k < times; k++)
-		shm_outlier_report(&mst.m_shm->clusters[0], host, status);
+		shm_outlier_report(shm_cl(mst.m_shm, 0), host, status);
 }
 
 /* ---- pure decisions ---- */
@@ -201,11 +202,11 @@ report_counts_consecutive_errors(void)
 	struct shm_outlier_host *oh;
 
 	fixture();
-	oh = &mst.m_shm->clusters[0].sc_od_hosts[0];
-	CU_ASSERT_EQUAL(mst.m_shm->clusters[0].sc_od_enabled, 1);
-	CU_ASSERT_EQUAL(mst.m_shm->clusters[0].sc_od_5xx, 3);
-	CU_ASSERT_EQUAL(mst.m_shm->clusters[0].sc_od_gateway, 2);
-	CU_ASSERT_EQUAL(mst.m_shm->clusters[1].sc_od_enabled, 0);
+	oh = &shm_cl_od(shm_cl(mst.m_shm, 0))[0];
+	CU_ASSERT_EQUAL(shm_cl(mst.m_shm, 0)->sc_od_enabled, 1);
+	CU_ASSERT_EQUAL(shm_cl(mst.m_shm, 0)->sc_od_5xx, 3);
+	CU_ASSERT_EQUAL(shm_cl(mst.m_shm, 0)->sc_od_gateway, 2);
+	CU_ASSERT_EQUAL(shm_cl(mst.m_shm, 1)->sc_od_enabled, 0);
 
 	report(0, 500, 2);
 	CU_ASSERT_EQUAL(atomic_load(&oh->oh_5xx), 2);
@@ -233,11 +234,11 @@ report_counts_consecutive_errors(void)
 	    SHM_OD_REQ_GATEWAY | SHM_OD_REQ_5XX);
 
 	/* no outlier_detection: nothing is counted */
-	shm_outlier_report(&mst.m_shm->clusters[1], 0, 500);
-	CU_ASSERT_EQUAL(atomic_load(&mst.m_shm->clusters[1].sc_od_hosts[0].
+	shm_outlier_report(shm_cl(mst.m_shm, 1), 0, 500);
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl_od(shm_cl(mst.m_shm, 1))[0].
 	    oh_5xx), 0);
 	/* an index out of range is ignored */
-	shm_outlier_report(&mst.m_shm->clusters[0], CD_MAX_HOSTS, 500);
+	shm_outlier_report(shm_cl(mst.m_shm, 0), CD_MAX_HOSTS, 500);
 	teardown();
 }
 
@@ -257,7 +258,7 @@ consecutive_5xx_ejects_then_sweep_returns_host(void)
 	CU_ASSERT_EQUAL(ctr(0, CC_OD_EJECTIONS_ENFORCED_TOTAL), 1);
 	CU_ASSERT_EQUAL(flags(0, 1), SHM_HF_FAILED_OUTLIER_CHECK);
 	CU_ASSERT_EQUAL(flags(0, 0), 0);
-	CU_ASSERT_EQUAL(atomic_load(&mst.m_shm->clusters[0].sc_od_hosts[1].
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl_od(shm_cl(mst.m_shm, 0))[1].
 	    oh_5xx), 0);
 	/* nothing new: polling again changes nothing */
 	mst_outlier_poll(1100);
@@ -318,7 +319,7 @@ max_percent_overflow_and_gateway_enforcement(void)
 	CU_ASSERT_EQUAL(ctr(0, CC_OD_EJECTIONS_OVERFLOW), 1);
 	CU_ASSERT_EQUAL(ctr(0, CC_OD_EJECTIONS_ENFORCED_TOTAL), 1);
 	/* the counter was reset: a new run of 3 is needed to try again */
-	CU_ASSERT_EQUAL(atomic_load(&mst.m_shm->clusters[0].sc_od_hosts[2].
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl_od(shm_cl(mst.m_shm, 0))[2].
 	    oh_5xx), 0);
 
 	/* ejections_active is read from the flags */
@@ -398,7 +399,7 @@ host_list_change_moves_state_with_the_host(void)
 	struct shm_cluster *sc;
 
 	fixture();
-	sc = &mst.m_shm->clusters[0];
+	sc = shm_cl(mst.m_shm, 0);
 	report(2, 500, 3);
 	mst_outlier_poll(1000);
 	CU_ASSERT_EQUAL(flags(0, 2), SHM_HF_FAILED_OUTLIER_CHECK);
@@ -412,8 +413,8 @@ host_list_change_moves_state_with_the_host(void)
 	host_at(&h[2], 9005, 4);
 	shm_hosts_publish(sc, h, 3);
 	mst_outlier_hosts_changed(0);
-	CU_ASSERT_EQUAL(atomic_load(&sc->sc_od_hosts[1].oh_5xx), 2);
-	CU_ASSERT_EQUAL(atomic_load(&sc->sc_od_hosts[2].oh_5xx), 0);
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl_od(sc)[1].oh_5xx), 2);
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl_od(sc)[2].oh_5xx), 0);
 	/* the ejection lasts as it would have */
 	mst_outlier_sweep(0, 1999);
 	CU_ASSERT_EQUAL(flags(0, 0), SHM_HF_FAILED_OUTLIER_CHECK);

@@ -20,12 +20,13 @@
 #include "master/place.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 
 /* A configuration with only what placement reads: names and counts. */
 struct fake_conf {
 	struct cd_conf	 fc_conf;
-	struct cd_cluster fc_cl[CD_MAX_CLUSTERS];
-	char		 fc_names[CD_MAX_CLUSTERS][16];
+	struct cd_cluster fc_cl[UNIT_NCL];
+	char		 fc_names[UNIT_NCL][16];
 };
 
 static const struct cd_conf *
@@ -66,16 +67,35 @@ many(size_t n, const char *prefix)
 	return s;
 }
 
+/* mst_place_next() into static arrays, in a segment of the unit's size. */
+static enum mst_place_rc
+place_next(const struct cd_conf *now, const struct cd_place *now_pl,
+    const struct cd_conf *next, struct cd_place *next_pl, bool *fresh)
+{
+	static int buf[4][3 * UNIT_NSPLITS];
+	static struct shm *s;
+	static int k;
+	int *a = buf[k++ % 4];
+
+	if (s == NULL)
+		s = unit_shm();
+	memset(a, 0, sizeof(buf[0]));
+	next_pl->pl_cluster = a;
+	next_pl->pl_split = a + next->c_nclusters;
+	next_pl->pl_fraction = a + next->c_nclusters + next->c_nweighted;
+	return mst_place_next(now, now_pl, next, next_pl, fresh, s);
+}
+
 static void
 first_placement_is_identity(void)
 {
 	struct cd_place pl;
 	int i;
 
-	mst_place_first(&pl);
-	for (i = 0; i < CD_MAX_CLUSTERS; i++)
+	unit_place(&pl);
+	for (i = 0; i < UNIT_NCL; i++)
 		CU_ASSERT_EQUAL(pl.pl_cluster[i], i);
-	for (i = 0; i < CD_MAX_SPLITS; i++)
+	for (i = 0; i < UNIT_NSPLITS; i++)
 		CU_ASSERT_EQUAL(pl.pl_split[i], i);
 }
 
@@ -86,17 +106,17 @@ clusters_keep_their_records_by_name(void)
 	const struct cd_conf *now = fake(&a, "alpha beta gamma", 0);
 	const struct cd_conf *next = fake(&b, "gamma delta alpha", 0);
 	struct cd_place now_pl, next_pl;
-	bool fresh[CD_MAX_CLUSTERS];
+	bool fresh[2 * UNIT_NCL];
 	int k;
 
-	mst_place_first(&now_pl);
-	CU_ASSERT_EQUAL_FATAL(mst_place_next(now, &now_pl, next, &next_pl,
-	    fresh), MST_PLACE_OK);
+	unit_place(&now_pl);
+	CU_ASSERT_EQUAL_FATAL(place_next(now, &now_pl, next, &next_pl, fresh),
+	    MST_PLACE_OK);
 	CU_ASSERT_EQUAL(next_pl.pl_cluster[0], 2);	/* gamma */
 	CU_ASSERT_EQUAL(next_pl.pl_cluster[2], 0);	/* alpha */
 	/* delta: the first record no running cluster uses, wiped first */
 	CU_ASSERT_EQUAL(next_pl.pl_cluster[1], 3);
-	for (k = 0; k < CD_MAX_CLUSTERS; k++)
+	for (k = 0; k < UNIT_NCL; k++)
 		CU_ASSERT_EQUAL(fresh[k], k == 3);
 }
 
@@ -113,20 +133,20 @@ new_clusters_avoid_the_running_records(void)
 	const struct cd_conf *gen1 = fake(&b, "alpha", 0);
 	const struct cd_conf *gen2 = fake(&c, "alpha epsilon", 0);
 	struct cd_place p0, p1, p2;
-	bool fresh[CD_MAX_CLUSTERS];
+	bool fresh[2 * UNIT_NCL];
 
-	mst_place_first(&p0);
-	CU_ASSERT_EQUAL_FATAL(mst_place_next(gen0, &p0, gen1, &p1, fresh),
+	unit_place(&p0);
+	CU_ASSERT_EQUAL_FATAL(place_next(gen0, &p0, gen1, &p1, fresh),
 	    MST_PLACE_OK);
 	CU_ASSERT_EQUAL(p1.pl_cluster[0], 0);
-	CU_ASSERT_EQUAL_FATAL(mst_place_next(gen1, &p1, gen2, &p2, fresh),
+	CU_ASSERT_EQUAL_FATAL(place_next(gen1, &p1, gen2, &p2, fresh),
 	    MST_PLACE_OK);
 	CU_ASSERT_EQUAL(p2.pl_cluster[0], 0);
 	CU_ASSERT_EQUAL(p2.pl_cluster[1], 1);
 	CU_ASSERT(fresh[1]);
 
 	/* the same reload straight from gen0: record 1 is beta's */
-	CU_ASSERT_EQUAL_FATAL(mst_place_next(gen0, &p0, gen2, &p2, fresh),
+	CU_ASSERT_EQUAL_FATAL(place_next(gen0, &p0, gen2, &p2, fresh),
 	    MST_PLACE_OK);
 	CU_ASSERT_EQUAL(p2.pl_cluster[1], 2);
 }
@@ -137,19 +157,19 @@ too_many_clusters_for_two_generations(void)
 	struct fake_conf a, b;
 	const struct cd_conf *now, *next;
 	struct cd_place now_pl, next_pl;
-	bool fresh[CD_MAX_CLUSTERS];
+	bool fresh[2 * UNIT_NCL];
 
-	now = fake(&a, many(CD_MAX_CLUSTERS / 2 + 1, "old"), 0);
-	next = fake(&b, many(CD_MAX_CLUSTERS / 2, "new"), 0);
-	mst_place_first(&now_pl);
-	CU_ASSERT_EQUAL(mst_place_next(now, &now_pl, next, &next_pl, fresh),
+	now = fake(&a, many(UNIT_NCL / 2 + 1, "old"), 0);
+	next = fake(&b, many(UNIT_NCL / 2, "new"), 0);
+	unit_place(&now_pl);
+	CU_ASSERT_EQUAL(place_next(now, &now_pl, next, &next_pl, fresh),
 	    MST_PLACE_NO_CLUSTER);
-	next = fake(&b, many(CD_MAX_CLUSTERS / 2 - 1, "new"), 0);
-	CU_ASSERT_EQUAL(mst_place_next(now, &now_pl, next, &next_pl, fresh),
+	next = fake(&b, many(UNIT_NCL / 2 - 1, "new"), 0);
+	CU_ASSERT_EQUAL(place_next(now, &now_pl, next, &next_pl, fresh),
 	    MST_PLACE_OK);
 	/* a name both share costs no record */
-	next = fake(&b, many(CD_MAX_CLUSTERS / 2 + 1, "old"), 0);
-	CU_ASSERT_EQUAL(mst_place_next(now, &now_pl, next, &next_pl, fresh),
+	next = fake(&b, many(UNIT_NCL / 2 + 1, "old"), 0);
+	CU_ASSERT_EQUAL(place_next(now, &now_pl, next, &next_pl, fresh),
 	    MST_PLACE_OK);
 }
 
@@ -161,21 +181,21 @@ split_halves_alternate_per_generation(void)
 	const struct cd_conf *gen1 = fake(&b, "v1 v2", 2);
 	const struct cd_conf *gen2 = fake(&c, "v1 v2", 4);
 	struct cd_place p0, p1, p2;
-	bool fresh[CD_MAX_CLUSTERS];
-	int half = CD_MAX_SPLITS / 2;
+	bool fresh[2 * UNIT_NCL];
+	int half = UNIT_NSPLITS / 2;
 
-	mst_place_first(&p0);
-	CU_ASSERT_EQUAL_FATAL(mst_place_next(gen0, &p0, gen1, &p1, fresh),
+	unit_place(&p0);
+	CU_ASSERT_EQUAL_FATAL(place_next(gen0, &p0, gen1, &p1, fresh),
 	    MST_PLACE_OK);
 	CU_ASSERT_EQUAL(p1.pl_split[0], half);
 	CU_ASSERT_EQUAL(p1.pl_split[1], half + 1);
-	CU_ASSERT_EQUAL_FATAL(mst_place_next(gen1, &p1, gen2, &p2, fresh),
+	CU_ASSERT_EQUAL_FATAL(place_next(gen1, &p1, gen2, &p2, fresh),
 	    MST_PLACE_OK);
 	CU_ASSERT_EQUAL(p2.pl_split[0], 0);
 	CU_ASSERT_EQUAL(p2.pl_split[3], 3);
 
 	gen2 = fake(&c, "v1 v2", (size_t)half + 1);
-	CU_ASSERT_EQUAL(mst_place_next(gen1, &p1, gen2, &p2, fresh),
+	CU_ASSERT_EQUAL(place_next(gen1, &p1, gen2, &p2, fresh),
 	    MST_PLACE_NO_SPLIT);
 }
 
@@ -229,24 +249,24 @@ static void
 weights_go_to_the_placed_split_records(void)
 {
 	struct cd_conf *conf = load(two_routes_yaml);
-	struct shm *shm = shm_create();
+	struct shm *shm = unit_shm();
 	struct cd_place pl;
 	uint32_t w[CD_MAX_WEIGHTED], seq;
 
 	CU_ASSERT_FATAL(conf != NULL && shm != NULL);
 	CU_ASSERT_EQUAL(conf->c_nweighted, 2);
-	mst_place_first(&pl);
+	unit_place(&pl);
 	pl.pl_split[0] = 70;
 	pl.pl_split[1] = 64;
-	atomic_store(&shm->splits[70].sp_next, 12345);
+	atomic_store(&shm_sp(shm, 70)->sp_next, 12345);
 	mst_place_publish_weights(shm, conf, &pl);
-	CU_ASSERT_EQUAL(shm_split_read(&shm->splits[70], w, &seq), 2);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, 70), w, &seq), 2);
 	CU_ASSERT(w[0] == 90 && w[1] == 10);
 	/* a fresh period on the new weights */
-	CU_ASSERT_EQUAL(atomic_load(&shm->splits[70].sp_next), 0);
-	CU_ASSERT_EQUAL(shm_split_read(&shm->splits[64], w, &seq), 2);
+	CU_ASSERT_EQUAL(atomic_load(&shm_sp(shm, 70)->sp_next), 0);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, 64), w, &seq), 2);
 	CU_ASSERT(w[0] == 1 && w[1] == 3);
-	CU_ASSERT_EQUAL(shm_split_read(&shm->splits[0], w, &seq), 0);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, 0), w, &seq), 0);
 	shm_destroy(shm);
 	conf_free(conf);
 }
@@ -272,14 +292,14 @@ apply_wipes_only_records_taken_anew(void)
 	buf_free(&y);
 	CU_ASSERT_FATAL(gen0 != NULL && gen1 != NULL);
 	log_level = LOG_L_WARN;
-	CU_ASSERT_FATAL((mst.m_shm = shm_create()) != NULL);
+	CU_ASSERT_FATAL((mst.m_shm = unit_shm()) != NULL);
 	CU_ASSERT_EQUAL(mst_place_prepare(MST_CH_START, gen0), 0);
 	mst.m_conf = gen0;
 	mst_place_apply();
 	CU_ASSERT_EQUAL(mst.m_place->pl_cluster[1], 1);
 	atomic_store(&mst.m_shm->hdr.h_slots_hwm, 1);
-	shm_add(&mst.m_shm->slots[0].w_cl[0].cc_c[CC_RQ_TOTAL], 7);
-	shm_add(&mst.m_shm->slots[0].w_cl[2].cc_c[CC_RQ_TOTAL], 5);
+	shm_add(&shm_slot(mst.m_shm, 0)->w_cl[0].cc_c[CC_RQ_TOTAL], 7);
+	shm_add(&shm_slot(mst.m_shm, 0)->w_cl[2].cc_c[CC_RQ_TOTAL], 5);
 
 	CU_ASSERT_EQUAL(mst_place_prepare(MST_CH_STRUCTURAL, gen1), 0);
 	/* nothing moves before apply */
@@ -288,14 +308,14 @@ apply_wipes_only_records_taken_anew(void)
 	mst_place_apply();
 	CU_ASSERT_EQUAL(mst.m_place->pl_cluster[0], 0);
 	CU_ASSERT_EQUAL(mst.m_place->pl_cluster[1], 2);
-	CU_ASSERT_EQUAL(mst.m_place->pl_split[0], CD_MAX_SPLITS / 2);
+	CU_ASSERT_EQUAL(mst.m_place->pl_split[0], UNIT_NSPLITS / 2);
 	CU_ASSERT_EQUAL(shm_sum_cluster_c(mst.m_shm, 0, CC_RQ_TOTAL), 7);
 	CU_ASSERT_EQUAL(shm_sum_cluster_c(mst.m_shm, 2, CC_RQ_TOTAL), 0);
 
 	CU_ASSERT_EQUAL(mst_place_prepare(MST_CH_WEIGHTS, gen1), 0);
 	mst_place_apply();
 	CU_ASSERT_EQUAL(mst.m_place->pl_cluster[1], 2);
-	CU_ASSERT_EQUAL(mst.m_place->pl_split[0], CD_MAX_SPLITS / 2);
+	CU_ASSERT_EQUAL(mst.m_place->pl_split[0], UNIT_NSPLITS / 2);
 
 	shm_destroy(mst.m_shm);
 	conf_free(gen0);

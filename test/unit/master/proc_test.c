@@ -18,6 +18,7 @@
 #include "master/proc.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 
 /* waitpid(2) statuses, built as the kernel reports them */
 #define EXITED(code)	(((code) & 0xff) << 8)
@@ -33,7 +34,7 @@ generations_alternate_slot_halves(void)
 	CU_ASSERT_EQUAL(mst_proc_slot(7, CD_MAX_WORKERS - 1),
 	    2 * CD_MAX_WORKERS - 1);
 	/* the master's slot is past every worker's */
-	CU_ASSERT(mst_proc_slot(1, CD_MAX_WORKERS - 1) < SHM_MASTER_SLOT);
+	CU_ASSERT(mst_proc_slot(1, CD_MAX_WORKERS - 1) < UNIT_MASTER_SLOT);
 }
 
 static void

@@ -30,6 +30,7 @@
 #include "master/stats.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 
 #define S(x)	((int64_t)(x) * CD_NS_PER_S)
 #define MS(x)	((int64_t)(x) * CD_NS_PER_MS)
@@ -94,13 +95,13 @@ setup(unsigned w1, unsigned w2)
 	conf_diags_free(&d);
 	buf_free(&y);
 	CU_ASSERT_FATAL(conf != NULL);
-	CU_ASSERT_FATAL((shm = shm_create()) != NULL);
-	mst_place_first(&place);
+	CU_ASSERT_FATAL((shm = unit_shm()) != NULL);
+	unit_place(&place);
 	rt = &conf->c_listener->l_vhosts[0].vh_routes[0];
 	CU_ASSERT_FATAL(rt->rt_action == CD_RA_WEIGHTED);
 	w[0] = w1;
 	w[1] = w2;
-	shm_split_publish(&shm->splits[place.pl_split[rt->rt_wi]], w, 2, 1);
+	shm_split_publish(shm_sp(shm, place.pl_split[rt->rt_wi]), w, 2, 1);
 	return rt;
 }
 
@@ -141,13 +142,16 @@ teardown(void)
 static void
 traffic(int ci, uint64_t ok, uint64_t bad, uint64_t us)
 {
-	struct shm_cluster_ctr *cc = &shm->slots[SHM_MASTER_SLOT].w_cl[
-	    place.pl_cluster[ci]];
+	struct shm_worker *w = shm_slot(shm, UNIT_MASTER_SLOT);
+	struct shm_cluster_ctr *cc = &w->w_cl[place.pl_cluster[ci]];
+	uint64_t i;
 
-	shm_add(&cc->cc_code[200 - CD_CODE_MIN], ok);
-	shm_add(&cc->cc_code[503 - CD_CODE_MIN], bad);
-	shm_add(&cc->cc_rq_time[hist_bucket(us)], ok);
-	shm_add(&cc->cc_rq_time_sum_us, ok * us);
+	for (i = 0; i < ok; i++) {
+		shm_code_add(&cc->cc_code, 200);
+		hist_record(shm, w, cc, us);
+	}
+	for (i = 0; i < bad; i++)
+		shm_code_add(&cc->cc_code, 503);
 }
 
 static void
@@ -155,7 +159,7 @@ weights(const struct cd_route *rt, uint32_t *w1, uint32_t *w2)
 {
 	uint32_t w[CD_MAX_WEIGHTED], seq;
 
-	CU_ASSERT_EQUAL(shm_split_read(&shm->splits[place.pl_split[rt->rt_wi]],
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, place.pl_split[rt->rt_wi]),
 	    w, &seq), 2);
 	*w1 = w[0];
 	*w2 = w[1];
@@ -276,7 +280,7 @@ retried_and_fallen_back_attempts_count_as_failures(void)
 	 * (20) or went to the fallback (10) */
 	traffic(0, 100, 0, 1000);
 	traffic(1, 100, 0, 1000);
-	cc = &shm->slots[SHM_MASTER_SLOT].w_cl[place.pl_cluster[1]];
+	cc = &shm_slot(shm, UNIT_MASTER_SLOT)->w_cl[place.pl_cluster[1]];
 	shm_add(&cc->cc_c[CC_RQ_RETRY], 20);
 	shm_add(&cc->cc_c[CC_CANARY_FALLBACK], 10);
 	mst_rollout_tick(&ro, S(10) + MS(100));
@@ -570,7 +574,7 @@ reload_keeps_counters_and_state_of_a_route_by_name(void)
 	mst_rollout_op(&ro, &ro.ro_routes[0], MST_RO_OP_ROLLBACK, S(1), &why);
 	CU_ASSERT(ro.ro_dirty);
 	/* a reload publishes the file's weights before the engine runs */
-	shm_split_publish(&shm->splits[place.pl_split[rt->rt_wi]],
+	shm_split_publish(shm_sp(shm, place.pl_split[rt->rt_wi]),
 	    (uint32_t[]){ 50, 50 }, 2, 1);
 	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &place, shm, S(2),
 	    &ro) == 0);
@@ -662,7 +666,7 @@ state_file_round_trip_and_restore(void)
 	CU_ASSERT(sv[0].rs_decided_ms > 0);
 
 	/* a restart: the file's weights in shm, then the saved state */
-	shm_split_publish(&shm->splits[place.pl_split[rt->rt_wi]],
+	shm_split_publish(shm_sp(shm, place.pl_split[rt->rt_wi]),
 	    (uint32_t[]){ 90, 10 }, 2, 1);
 	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &place, shm, S(5),
 	    NULL) == 0);
@@ -852,8 +856,8 @@ a_name_in_two_listeners_goes_by_listener(void)
 	conf_diags_free(&d);
 	buf_free(&y);
 	CU_ASSERT_FATAL(conf != NULL);
-	CU_ASSERT_FATAL((shm = shm_create()) != NULL);
-	mst_place_first(&place);
+	CU_ASSERT_FATAL((shm = unit_shm()) != NULL);
+	unit_place(&place);
 	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(10),
 	    NULL) == 0);
 	CU_ASSERT_EQUAL(ro.ro_n, 2);

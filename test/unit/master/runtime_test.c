@@ -17,6 +17,7 @@
 #include "shared/shm.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 
 #define YAML								\
 	"layered_runtime:\n"						\
@@ -200,31 +201,31 @@ publish_writes_what_changed(void)
 {
 	struct cd_conf *c = conf();
 	struct mst_rt_admin ad = { NULL, 0, 0 };
-	struct shm *shm = shm_create();
+	struct shm *shm = unit_shm();
 	struct cd_place pl;
 	uint32_t w[CD_MAX_WEIGHTED], seq;
 	int split;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(shm);
-	memset(&pl, 0, sizeof(pl));
+	unit_place(&pl);
 	pl.pl_split[0] = split = 5;
 	pl.pl_fraction[0] = 7;
 	CU_ASSERT_EQUAL(mst_runtime_publish(shm, c, &pl, &ad, true), 1);
-	CU_ASSERT_EQUAL(shm_split_read(&shm->splits[split], w, &seq), 2);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, split), w, &seq), 2);
 	CU_ASSERT(w[0] == 70 && w[1] == 30);
-	CU_ASSERT_EQUAL(atomic_load(&shm->fractions.sf_v[7]), WORD(25, 10000));
+	CU_ASSERT_EQUAL(atomic_load(shm_fraction(shm, 7)), WORD(25, 10000));
 	/* nothing changed: nothing written, the period goes on */
-	atomic_store(&shm->splits[split].sp_next, 77);
+	atomic_store(&shm_sp(shm, split)->sp_next, 77);
 	CU_ASSERT_EQUAL(mst_runtime_publish(shm, c, &pl, &ad, false), 0);
-	CU_ASSERT_EQUAL(atomic_load(&shm->splits[split].sp_next), 77);
+	CU_ASSERT_EQUAL(atomic_load(&shm_sp(shm, split)->sp_next), 77);
 	/* a key changed: a fresh period on the new weights */
 	mst_runtime_set(&ad, "split.web.v1", "3");
 	mst_runtime_set(&ad, "shift", "50");
 	CU_ASSERT_EQUAL(mst_runtime_publish(shm, c, &pl, &ad, false), 1);
-	CU_ASSERT_EQUAL(shm_split_read(&shm->splits[split], w, &seq), 2);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, split), w, &seq), 2);
 	CU_ASSERT(w[0] == 3 && w[1] == 30);
-	CU_ASSERT_EQUAL(atomic_load(&shm->splits[split].sp_next), 0);
-	CU_ASSERT_EQUAL(atomic_load(&shm->fractions.sf_v[7]), WORD(50, 100));
+	CU_ASSERT_EQUAL(atomic_load(&shm_sp(shm, split)->sp_next), 0);
+	CU_ASSERT_EQUAL(atomic_load(shm_fraction(shm, 7)), WORD(50, 100));
 	mst_runtime_admin_free(&ad);
 	shm_destroy(shm);
 	conf_free(c);

@@ -31,6 +31,7 @@
 #include "master/place.h"
 #include "master/stats.h"
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 
 #define SEED	"etc/canary/envoy-canary.yaml"
 
@@ -92,28 +93,33 @@ fixture(void)
 {
 	struct shm_worker *w0, *w1;
 	struct shm_host h;
+	int i;
 
 	if (conf == NULL)
 		conf = load_seed();
 	CU_ASSERT_FATAL(conf != NULL);
-	mst_place_first(&place);
+	unit_place(&place);
 	shm_destroy(shm);
-	CU_ASSERT_FATAL((shm = shm_create()) != NULL);
+	CU_ASSERT_FATAL((shm = unit_shm()) != NULL);
 	atomic_store(&shm->hdr.h_slots_hwm, 2);
 	atomic_store(&shm->hdr.h_state, SHM_S_LIVE);
-	w0 = &shm->slots[0];
-	w1 = &shm->slots[1];
+	w0 = shm_slot(shm, 0);
+	w1 = shm_slot(shm, 1);
 
 	host_v4(&h, "127.0.0.1", 8081, 1);
 	atomic_store(&h.sh_flags, 0);
-	shm_hosts_publish(&shm->clusters[0], &h, 1);
+	shm_hosts_publish(shm_cl(shm, 0), &h, 1);
 
 	shm_add(&w0->w_cl[0].cc_c[CC_RQ_TOTAL], 12);
 	shm_add(&w1->w_cl[0].cc_c[CC_RQ_TOTAL], 8);
-	shm_add(&w0->w_cl[0].cc_code[200 - CD_CODE_MIN], 10);
-	shm_add(&w1->w_cl[0].cc_code[200 - CD_CODE_MIN], 8);
-	shm_add(&w0->w_cl[0].cc_code[503 - CD_CODE_MIN], 2);
-	shm_add(&w1->w_cl[0].cc_retry_code[200 - CD_CODE_MIN], 1);
+	for (i = 0; i < 10; i++)
+		shm_code_add(&w0->w_cl[0].cc_code, 200);
+	for (i = 0; i < 8; i++)
+		shm_code_add(&w1->w_cl[0].cc_code, 200);
+	for (i = 0; i < 2; i++)
+		shm_code_add(&w0->w_cl[0].cc_code, 503);
+	for (i = 0; i < 1; i++)
+		shm_retry_code_add(&w1->w_cl[0].cc_retry_code, 200);
 	shm_add(&w0->w_http[0].hc_c[HC_RQ_TOTAL], 12);
 	shm_add(&w1->w_http[0].hc_c[HC_RQ_TOTAL], 8);
 	shm_add(&w0->w_http[0].hc_c[HC_CX_TOTAL], 3);
@@ -123,12 +129,13 @@ fixture(void)
 	shm_add(&w0->w_http[0].hc_code[200 - CD_CODE_MIN], 10);
 	shm_add(&w1->w_http[0].hc_code[200 - CD_CODE_MIN], 8);
 	shm_add(&w1->w_http[0].hc_code[503 - CD_CODE_MIN], 2);
-	shm_add(&w0->w_cl[0].cc_host_c[0][HOC_RQ_TOTAL], 12);
-	shm_add(&w1->w_cl[0].cc_host_c[0][HOC_RQ_TOTAL], 8);
-	shm_add(&w1->w_cl[0].cc_host_c[0][HOC_CX_TOTAL], 2);
-	shm_gauge_add(&w1->w_cl[0].cc_host_g[0][HOG_CX_ACTIVE], 1);
+	shm_add(&shm_host_ctr(shm, w0, shm_cl(shm, 0), 0)->hc_c[HOC_RQ_TOTAL], 12);
+	shm_add(&shm_host_ctr(shm, w1, shm_cl(shm, 0), 0)->hc_c[HOC_RQ_TOTAL], 8);
+	shm_add(&shm_host_ctr(shm, w1, shm_cl(shm, 0), 0)->hc_c[HOC_CX_TOTAL], 2);
+	shm_gauge_add(&shm_host_ctr(shm, w1, shm_cl(shm, 0), 0)->hc_g[HOG_CX_ACTIVE],
+	    1);
 	/* the master's own slot is summed too */
-	shm_add(&shm->slots[SHM_MASTER_SLOT].w_cl[0].cc_c[CC_HC_ATTEMPT], 4);
+	shm_add(&shm_slot(shm, UNIT_MASTER_SLOT)->w_cl[0].cc_c[CC_HC_ATTEMPT], 4);
 
 	memset(&actr, 0, sizeof(actr));
 	actr.ac_cx_total = 3;
@@ -293,10 +300,10 @@ stats_membership_and_breaker_gauges(void)
 	host_v4(&h[2], "10.0.0.3", 80, 2);
 	atomic_store(&h[1].sh_flags, SHM_HF_FAILED_ACTIVE_HC);
 	atomic_store(&h[2].sh_flags, SHM_HF_PENDING_ACTIVE_HC);
-	shm_hosts_publish(&shm->clusters[0], h, 3);
+	shm_hosts_publish(shm_cl(shm, 0), h, 3);
 	/* backend_v1 default: max_requests 100, max_retries 10 */
-	atomic_store(&shm->clusters[0].sc_cb[CD_PRIO_DEFAULT][SHM_CB_RQ], 100);
-	atomic_store(&shm->clusters[0].sc_cb[CD_PRIO_DEFAULT][SHM_CB_RETRY], 9);
+	atomic_store(&shm_cl(shm, 0)->sc_cb[CD_PRIO_DEFAULT][SHM_CB_RQ], 100);
+	atomic_store(&shm_cl(shm, 0)->sc_cb[CD_PRIO_DEFAULT][SHM_CB_RETRY], 9);
 	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
 	CU_ASSERT(has_line(&b, "cluster.backend_v1.membership_total: 3"));
 	CU_ASSERT(has_line(&b, "cluster.backend_v1.membership_healthy: 2"));
@@ -409,10 +416,10 @@ stats_max_requests_counters_in_every_format(void)
 	struct buf b;
 
 	fixture();
-	shm_add(&shm->slots[0].w_http[0].hc_c[HC_CX_MAX_REQUESTS_REACHED], 2);
-	shm_add(&shm->slots[1].w_http[0].hc_c[HC_CX_MAX_REQUESTS_REACHED], 3);
-	shm_add(&shm->slots[0].w_cl[0].cc_c[CC_CX_MAX_REQUESTS], 1);
-	shm_add(&shm->slots[1].w_cl[0].cc_c[CC_CX_MAX_REQUESTS], 4);
+	shm_add(&shm_slot(shm, 0)->w_http[0].hc_c[HC_CX_MAX_REQUESTS_REACHED], 2);
+	shm_add(&shm_slot(shm, 1)->w_http[0].hc_c[HC_CX_MAX_REQUESTS_REACHED], 3);
+	shm_add(&shm_slot(shm, 0)->w_cl[0].cc_c[CC_CX_MAX_REQUESTS], 1);
+	shm_add(&shm_slot(shm, 1)->w_cl[0].cc_c[CC_CX_MAX_REQUESTS], 4);
 	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
 	CU_ASSERT(has_line(&b,
 	    "http.ingress.downstream_cx_max_requests_reached: 5"));
@@ -633,7 +640,7 @@ clusters_text_exact(void)
 	struct buf b;
 
 	fixture();
-	atomic_store(&shm->clusters[0].sc_hosts[0].sh_flags,
+	atomic_store(&shm_cl_hosts(shm_cl(shm, 0))[0].sh_flags,
 	    SHM_HF_FAILED_ACTIVE_HC);
 	buf_init(&b);
 	CU_ASSERT_EQUAL_FATAL(mst_clusters_text(&b, conf, &place, shm), 0);
@@ -699,8 +706,8 @@ stats_per_listener_records(void)
 		shm_listener_reset(shm, i);
 	for (i = 0; i < 3; i++)
 		place.pl_listener[i] = rec[i];
-	w0 = &shm->slots[0];
-	w1 = &shm->slots[1];
+	w0 = shm_slot(shm, 0);
+	w1 = shm_slot(shm, 1);
 	for (i = 0; i < 3; i++) {
 		shm_add(&w0->w_http[rec[i]].hc_c[HC_CX_TOTAL], 1 + i);
 		shm_add(&w1->w_http[rec[i]].hc_c[HC_CX_TOTAL], 10);
@@ -736,7 +743,8 @@ stats_per_listener_records(void)
 	buf_free(&b);
 	conf = seed;
 	conf_free(three);
-	mst_place_first(&place);
+	for (i = 0; i < CD_MAX_LISTENERS; i++)
+		place.pl_listener[i] = i;
 }
 
 static void
@@ -969,8 +977,8 @@ alt_stat_name_ipv6_and_remaining(void)
 	inet_pton(AF_INET6, "::1", h.sh_addr);
 	h.sh_port = 9000;
 	h.sh_weight = 1;
-	shm_hosts_publish(&shm->clusters[0], &h, 1);
-	atomic_store(&shm->clusters[0].sc_cb[CD_PRIO_DEFAULT][SHM_CB_CX], 2);
+	shm_hosts_publish(shm_cl(shm, 0), &h, 1);
+	atomic_store(&shm_cl(shm, 0)->sc_cb[CD_PRIO_DEFAULT][SHM_CB_CX], 2);
 
 	memset(&src, 0, sizeof(src));
 	src.ss_conf = c;
@@ -1030,9 +1038,9 @@ alt_stat_name_ipv6_and_remaining(void)
 static void
 rq_time(int slot, int ci, uint64_t us)
 {
-	struct shm_cluster_ctr *cc = &shm->slots[slot].w_cl[ci];
+	struct shm_worker *w = shm_slot(shm, slot);
 
-	hist_record(cc->cc_rq_time, &cc->cc_rq_time_sum_us, us);
+	hist_record(shm, w, &w->w_cl[ci], us);
 }
 
 static int
@@ -1159,15 +1167,18 @@ stats_hist_flush_forgets_a_reassigned_record(void)
 	rq_time(0, 0, 1000);
 	mst_stats_hist_flush(&hf, conf, &place, shm);
 	/* record 0 held another cluster before: its snapshot is void */
-	strlcpy(hf.hf_name[0], "removed_cluster", sizeof(hf.hf_name[0]));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hf.hf_rec[0]);
+	strlcpy(hf.hf_rec[0]->hr_name, "removed_cluster",
+	    sizeof(hf.hf_rec[0]->hr_name));
 	CU_ASSERT_EQUAL_FATAL(render_h(&b, 0, NULL, &hf), 0);
 	CU_ASSERT(strstr(b.b_data, "backend_v1.upstream_rq_time: P0(nan,") !=
 	    NULL);
 	buf_free(&b);
 	rq_time(0, 0, 1000);
 	mst_stats_hist_flush(&hf, conf, &place, shm);
-	CU_ASSERT_EQUAL(hf.hf_ival[0].h_count, 2);
-	CU_ASSERT_STRING_EQUAL(hf.hf_name[0], "backend_v1");
+	CU_ASSERT_EQUAL(hf.hf_rec[0]->hr_ival.h_count, 2);
+	CU_ASSERT_STRING_EQUAL(hf.hf_rec[0]->hr_name, "backend_v1");
+	mst_stats_hist_free(&hf);
 }
 
 static void
@@ -1263,7 +1274,7 @@ stats_cluster_quantiles_live_from_shm(void)
 	CU_ASSERT_DOUBLE_EQUAL(out[0], 1.008, 1e-12);
 	CU_ASSERT_DOUBLE_EQUAL(out[1], 1.024, 1e-12);	/* 1023.68 us */
 	errno = 0;
-	CU_ASSERT_EQUAL(mst_stats_cluster_quantiles(shm, CD_MAX_CLUSTERS, q,
+	CU_ASSERT_EQUAL(mst_stats_cluster_quantiles(shm, UNIT_NCL, q,
 	    2, out), -1);
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	CU_ASSERT_EQUAL(mst_stats_cluster_quantiles(shm, -1, q, 2, out), -1);

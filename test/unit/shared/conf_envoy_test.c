@@ -285,7 +285,7 @@ every_listener_and_item_past_a_limit_is_checked(void)
 	/* a cluster past the 64th is still checked */
 	buf_reset(&b);
 	buf_puts(&b, BASE);
-	for (i = 1; i < CD_MAX_CLUSTERS + 1; i++)
+	for (i = 1; i < 64 + 1; i++)
 		buf_printf(&b, "  - name: c%d\n", i);
 	buf_puts(&b, "    connect_timeout: 5\n");
 	expect_error(b.b_data, 89, 22, "static_resources.clusters[64]."

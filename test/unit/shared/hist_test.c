@@ -16,6 +16,7 @@
 #include "shared/hist.h"
 #include "shared/shm.h"
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 
 static void
 add(struct hist *h, uint64_t us)
@@ -193,22 +194,16 @@ hist_collect_sums_used_slots_and_master(void)
 	struct shm *s;
 	struct hist h;
 
-	CU_ASSERT_FATAL((s = shm_create()) != NULL);
+	CU_ASSERT_FATAL((s = unit_shm()) != NULL);
 	atomic_store(&s->hdr.h_slots_hwm, 2);
-	hist_record(s->slots[0].w_cl[3].cc_rq_time,
-	    &s->slots[0].w_cl[3].cc_rq_time_sum_us, 1000);
-	hist_record(s->slots[1].w_cl[3].cc_rq_time,
-	    &s->slots[1].w_cl[3].cc_rq_time_sum_us, 1000);
-	hist_record(s->slots[1].w_cl[3].cc_rq_time,
-	    &s->slots[1].w_cl[3].cc_rq_time_sum_us, 20);
-	hist_record(s->slots[SHM_MASTER_SLOT].w_cl[3].cc_rq_time,
-	    &s->slots[SHM_MASTER_SLOT].w_cl[3].cc_rq_time_sum_us, 3);
+	hist_record(s, shm_slot(s, 0), &shm_slot(s, 0)->w_cl[3], 1000);
+	hist_record(s, shm_slot(s, 1), &shm_slot(s, 1)->w_cl[3], 1000);
+	hist_record(s, shm_slot(s, 1), &shm_slot(s, 1)->w_cl[3], 20);
+	hist_record(s, shm_slot(s, UNIT_MASTER_SLOT), &shm_slot(s, UNIT_MASTER_SLOT)->w_cl[3], 3);
 	/* above the high-water mark: never used, not read */
-	hist_record(s->slots[5].w_cl[3].cc_rq_time,
-	    &s->slots[5].w_cl[3].cc_rq_time_sum_us, 99);
+	hist_record(s, shm_slot(s, 5), &shm_slot(s, 5)->w_cl[3], 99);
 	/* another cluster */
-	hist_record(s->slots[0].w_cl[2].cc_rq_time,
-	    &s->slots[0].w_cl[2].cc_rq_time_sum_us, 99);
+	hist_record(s, shm_slot(s, 0), &shm_slot(s, 0)->w_cl[2], 99);
 	hist_collect(s, 3, &h);
 	CU_ASSERT_EQUAL(h.h_count, 4);
 	CU_ASSERT_EQUAL(h.h_sum_us, 2023);

@@ -2,7 +2,8 @@
  * Unit tests for the shared-memory segment (shared/shm.c): a fresh
  * segment, the seqlock publish/read pairs, the sums over slots, a dead
  * worker's slot reaped (gauges and breaker units released, counters
- * kept) and a cluster record wiped for a new owner.
+ * kept), a cluster record wiped for a new owner, the sparse status
+ * codes, histograms placed on first use, and the layout sized at start.
  */
 #include <sys/socket.h>
 
@@ -12,20 +13,22 @@
 
 #include <CUnit/CUnit.h>
 
+#include "shared/hist.h"
 #include "shared/shm.h"
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 
 static void
 create_gives_a_zeroed_starting_segment(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_EQUAL(atomic_load(&s->hdr.h_state), SHM_S_PRE_INITIALIZING);
 	CU_ASSERT_EQUAL(atomic_load(&s->hdr.h_live), 1);
 	CU_ASSERT_EQUAL(atomic_load(&s->hdr.h_slots_hwm), 0);
-	CU_ASSERT_EQUAL(s->clusters[CD_MAX_CLUSTERS - 1].sc_nhosts, 0);
-	CU_ASSERT_EQUAL(atomic_load(&s->slots[SHM_MASTER_SLOT].w_state),
+	CU_ASSERT_EQUAL(shm_cl(s, UNIT_NCL - 1)->sc_nhosts, 0);
+	CU_ASSERT_EQUAL(atomic_load(&shm_slot(s, UNIT_MASTER_SLOT)->w_state),
 	    SHM_W_FREE);
 	CU_ASSERT_EQUAL(shm_sum_http_c(s, 0, HC_RQ_TOTAL), 0);
 	shm_destroy(s);
@@ -35,7 +38,7 @@ create_gives_a_zeroed_starting_segment(void)
 static void
 hosts_and_splits_round_trip(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 	struct shm_host h[2], out[CD_MAX_HOSTS];
 	uint32_t w[3] = { 90, 10, 0 }, rw[CD_MAX_WEIGHTED], seq, seq2;
 
@@ -48,29 +51,29 @@ hosts_and_splits_round_trip(void)
 	h[1].sh_family = AF_INET6;
 	h[1].sh_port = 8082;
 	h[1].sh_weight = 3;
-	seq = shm_hosts_seq(&s->clusters[4]);
-	shm_hosts_publish(&s->clusters[4], h, 2);
-	CU_ASSERT_EQUAL(shm_hosts_read(&s->clusters[4], out, &seq2), 2);
+	seq = shm_hosts_seq(shm_cl(s, 4));
+	shm_hosts_publish(shm_cl(s, 4), h, 2);
+	CU_ASSERT_EQUAL(shm_hosts_read(shm_cl(s, 4), out, &seq2), 2);
 	CU_ASSERT_EQUAL(seq2, seq + 2);
-	CU_ASSERT_EQUAL(shm_hosts_seq(&s->clusters[4]), seq2);
-	CU_ASSERT(s->clusters[4].sc_resolved);
+	CU_ASSERT_EQUAL(shm_hosts_seq(shm_cl(s, 4)), seq2);
+	CU_ASSERT(shm_cl(s, 4)->sc_resolved);
 	CU_ASSERT_EQUAL(out[0].sh_port, 8081);
 	CU_ASSERT_EQUAL(out[0].sh_id, 7);
 	CU_ASSERT_EQUAL(atomic_load(&out[0].sh_flags), SHM_HF_FAILED_ACTIVE_HC);
 	CU_ASSERT_EQUAL(out[1].sh_family, AF_INET6);
 	CU_ASSERT_EQUAL(out[1].sh_weight, 3);
 
-	atomic_store(&s->splits[9].sp_next, 41);
-	shm_split_publish(&s->splits[9], w, 2, 0);
-	CU_ASSERT_EQUAL(shm_split_read(&s->splits[9], rw, &seq), 2);
+	atomic_store(&shm_sp(s, 9)->sp_next, 41);
+	shm_split_publish(shm_sp(s, 9), w, 2, 0);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(s, 9), rw, &seq), 2);
 	CU_ASSERT(rw[0] == 90 && rw[1] == 10);
-	CU_ASSERT_EQUAL(atomic_load(&s->splits[9].sp_next), 41);
+	CU_ASSERT_EQUAL(atomic_load(&shm_sp(s, 9)->sp_next), 41);
 	/* restart: the position goes back to the start of a period */
-	shm_split_publish(&s->splits[9], w, 3, 1);
-	CU_ASSERT_EQUAL(shm_split_read(&s->splits[9], rw, &seq2), 3);
+	shm_split_publish(shm_sp(s, 9), w, 3, 1);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(s, 9), rw, &seq2), 3);
 	CU_ASSERT_EQUAL(seq2, seq + 2);
-	CU_ASSERT_EQUAL(shm_split_seq(&s->splits[9]), seq2);
-	CU_ASSERT_EQUAL(atomic_load(&s->splits[9].sp_next), 0);
+	CU_ASSERT_EQUAL(shm_split_seq(shm_sp(s, 9)), seq2);
+	CU_ASSERT_EQUAL(atomic_load(&shm_sp(s, 9)->sp_next), 0);
 	shm_destroy(s);
 }
 
@@ -78,17 +81,18 @@ hosts_and_splits_round_trip(void)
 static void
 sums_cover_used_slots_and_the_master(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	shm_add(&s->slots[0].w_http[0].hc_c[HC_RQ_TOTAL], 5);
-	shm_add(&s->slots[2].w_http[0].hc_c[HC_RQ_TOTAL], 7);
-	shm_add(&s->slots[SHM_MASTER_SLOT].w_cl[3].cc_c[CC_HC_ATTEMPT], 4);
-	shm_add(&s->slots[1].w_cl[3].cc_c[CC_HC_ATTEMPT], 1);
-	shm_gauge_add(&s->slots[0].w_http[0].hc_g[HG_CX_ACTIVE], 2);
-	shm_gauge_add(&s->slots[1].w_http[0].hc_g[HG_CX_ACTIVE], -1);
-	shm_add(&s->slots[1].w_http[0].hc_code[503 - CD_CODE_MIN], 2);
-	shm_add(&s->slots[1].w_cl[3].cc_host_c[5][HOC_RQ_TOTAL], 6);
+	shm_add(&shm_slot(s, 0)->w_http[0].hc_c[HC_RQ_TOTAL], 5);
+	shm_add(&shm_slot(s, 2)->w_http[0].hc_c[HC_RQ_TOTAL], 7);
+	shm_add(&shm_slot(s, UNIT_MASTER_SLOT)->w_cl[3].cc_c[CC_HC_ATTEMPT], 4);
+	shm_add(&shm_slot(s, 1)->w_cl[3].cc_c[CC_HC_ATTEMPT], 1);
+	shm_gauge_add(&shm_slot(s, 0)->w_http[0].hc_g[HG_CX_ACTIVE], 2);
+	shm_gauge_add(&shm_slot(s, 1)->w_http[0].hc_g[HG_CX_ACTIVE], -1);
+	shm_add(&shm_slot(s, 1)->w_http[0].hc_code[503 - CD_CODE_MIN], 2);
+	shm_add(&shm_host_ctr(s, shm_slot(s, 1), shm_cl(s, 3), 5)->hc_c[HOC_RQ_TOTAL],
+	    6);
 	atomic_store(&s->hdr.h_slots_hwm, 2);
 	CU_ASSERT_EQUAL(shm_sum_http_c(s, 0, HC_RQ_TOTAL), 5);	/* not slot 2 */
 	CU_ASSERT_EQUAL(shm_sum_cluster_c(s, 3, CC_HC_ATTEMPT), 5);
@@ -99,7 +103,7 @@ sums_cover_used_slots_and_the_master(void)
 	atomic_store(&s->hdr.h_slots_hwm, 3);
 	CU_ASSERT_EQUAL(shm_sum_http_c(s, 0, HC_RQ_TOTAL), 12);
 	/* a high-water mark past the worker slots still counts each once */
-	atomic_store(&s->hdr.h_slots_hwm, SHM_NSLOTS + 5);
+	atomic_store(&s->hdr.h_slots_hwm, UNIT_NSLOTS + 5);
 	CU_ASSERT_EQUAL(shm_sum_cluster_c(s, 3, CC_HC_ATTEMPT), 5);
 	shm_destroy(s);
 }
@@ -107,33 +111,34 @@ sums_cover_used_slots_and_the_master(void)
 static void
 reap_releases_breaker_units_and_keeps_counters(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 	struct shm_worker *w;
 	struct shm_cluster_ctr *cc;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	w = &s->slots[1];
+	w = shm_slot(s, 1);
 	cc = &w->w_cl[6];
 	atomic_store(&w->w_pid, 4242);
 	atomic_store(&w->w_state, SHM_W_RUNNING);
 	atomic_store(&s->hdr.h_slots_hwm, 2);
 	/* worker 1 holds 3 requests and 1 retry of cluster record 6, worker
 	 * 0 holds 2 requests */
-	atomic_store(&s->clusters[6].sc_cb[CD_PRIO_DEFAULT][SHM_CB_RQ], 5);
-	atomic_store(&s->clusters[6].sc_cb[CD_PRIO_HIGH][SHM_CB_RETRY], 1);
+	atomic_store(&shm_cl(s, 6)->sc_cb[CD_PRIO_DEFAULT][SHM_CB_RQ], 5);
+	atomic_store(&shm_cl(s, 6)->sc_cb[CD_PRIO_HIGH][SHM_CB_RETRY], 1);
 	atomic_store(&cc->cc_cb_held[CD_PRIO_DEFAULT][SHM_CB_RQ], 3);
 	atomic_store(&cc->cc_cb_held[CD_PRIO_HIGH][SHM_CB_RETRY], 1);
-	atomic_store(&s->slots[0].w_cl[6].cc_cb_held[CD_PRIO_DEFAULT]
+	atomic_store(&shm_slot(s, 0)->w_cl[6].cc_cb_held[CD_PRIO_DEFAULT]
 	    [SHM_CB_RQ], 2);
 	shm_gauge_add(&w->w_http[0].hc_g[HG_CX_ACTIVE], 4);
 	shm_gauge_add(&cc->cc_g[CG_RQ_ACTIVE], 3);
-	shm_gauge_add(&cc->cc_host_g[2][HOG_RQ_ACTIVE], 3);
+	shm_gauge_add(&shm_host_ctr(s, w, shm_cl(s, 6), 2)->hc_g[HOG_RQ_ACTIVE],
+	    3);
 	shm_add(&cc->cc_c[CC_RQ_TOTAL], 10);
 
 	shm_slot_reap(s, 1);
-	CU_ASSERT_EQUAL(atomic_load(&s->clusters[6].sc_cb[CD_PRIO_DEFAULT]
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl(s, 6)->sc_cb[CD_PRIO_DEFAULT]
 	    [SHM_CB_RQ]), 2);
-	CU_ASSERT_EQUAL(atomic_load(&s->clusters[6].sc_cb[CD_PRIO_HIGH]
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl(s, 6)->sc_cb[CD_PRIO_HIGH]
 	    [SHM_CB_RETRY]), 0);
 	CU_ASSERT_EQUAL(atomic_load(&cc->cc_cb_held[CD_PRIO_DEFAULT]
 	    [SHM_CB_RQ]), 0);
@@ -150,37 +155,151 @@ reap_releases_breaker_units_and_keeps_counters(void)
 static void
 cluster_reset_wipes_one_record_everywhere(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 	struct shm_host h;
 	uint32_t seq;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(&h, 0, sizeof(h));
 	h.sh_port = 80;
-	shm_hosts_publish(&s->clusters[2], &h, 1);
-	shm_hosts_publish(&s->clusters[3], &h, 1);
-	strlcpy(s->clusters[2].sc_name, "gone", sizeof(s->clusters[2].sc_name));
-	s->clusters[2].sc_od_enabled = 1;
-	atomic_store(&s->clusters[2].sc_cb[0][SHM_CB_CX], 3);
+	shm_hosts_publish(shm_cl(s, 2), &h, 1);
+	shm_hosts_publish(shm_cl(s, 3), &h, 1);
+	strlcpy(shm_cl(s, 2)->sc_name, "gone", sizeof(shm_cl(s, 2)->sc_name));
+	shm_cl(s, 2)->sc_od_enabled = 1;
+	atomic_store(&shm_cl(s, 2)->sc_cb[0][SHM_CB_CX], 3);
 	atomic_store(&s->hdr.h_slots_hwm, 2);
-	shm_add(&s->slots[1].w_cl[2].cc_c[CC_RQ_TOTAL], 9);
-	shm_add(&s->slots[SHM_MASTER_SLOT].w_cl[2].cc_c[CC_HC_ATTEMPT], 9);
-	shm_add(&s->slots[1].w_cl[3].cc_c[CC_RQ_TOTAL], 4);
-	seq = shm_hosts_seq(&s->clusters[2]);
+	shm_add(&shm_slot(s, 1)->w_cl[2].cc_c[CC_RQ_TOTAL], 9);
+	shm_add(&shm_slot(s, UNIT_MASTER_SLOT)->w_cl[2].cc_c[CC_HC_ATTEMPT], 9);
+	shm_add(&shm_slot(s, 1)->w_cl[3].cc_c[CC_RQ_TOTAL], 4);
+	seq = shm_hosts_seq(shm_cl(s, 2));
 
 	shm_cluster_reset(s, 2);
-	CU_ASSERT_EQUAL(s->clusters[2].sc_nhosts, 0);
-	CU_ASSERT_FALSE(s->clusters[2].sc_resolved);
-	CU_ASSERT_STRING_EQUAL(s->clusters[2].sc_name, "");
-	CU_ASSERT_EQUAL(s->clusters[2].sc_od_enabled, 0);
-	CU_ASSERT_EQUAL(atomic_load(&s->clusters[2].sc_cb[0][SHM_CB_CX]), 0);
+	CU_ASSERT_EQUAL(shm_cl(s, 2)->sc_nhosts, 0);
+	CU_ASSERT_FALSE(shm_cl(s, 2)->sc_resolved);
+	CU_ASSERT_STRING_EQUAL(shm_cl(s, 2)->sc_name, "");
+	CU_ASSERT_EQUAL(shm_cl(s, 2)->sc_od_enabled, 0);
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl(s, 2)->sc_cb[0][SHM_CB_CX]), 0);
 	/* a reader holding a copy sees the list changed */
-	CU_ASSERT_EQUAL(shm_hosts_seq(&s->clusters[2]), seq + 2);
+	CU_ASSERT_EQUAL(shm_hosts_seq(shm_cl(s, 2)), seq + 2);
 	CU_ASSERT_EQUAL(shm_sum_cluster_c(s, 2, CC_RQ_TOTAL), 0);
 	CU_ASSERT_EQUAL(shm_sum_cluster_c(s, 2, CC_HC_ATTEMPT), 0);
 	/* the neighbour keeps everything */
-	CU_ASSERT_EQUAL(s->clusters[3].sc_nhosts, 1);
+	CU_ASSERT_EQUAL(shm_cl(s, 3)->sc_nhosts, 1);
 	CU_ASSERT_EQUAL(shm_sum_cluster_c(s, 3, CC_RQ_TOTAL), 4);
+	shm_destroy(s);
+}
+
+/* A few distinct codes get entries; the rest count in their class. */
+static void
+sparse_codes_keep_class_totals_exact(void)
+{
+	uint64_t out[CD_NCODES], cls[5], other;
+	struct shm_cluster_ctr *c0, *c1;
+	struct shm *s = unit_shm();
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	atomic_store(&s->hdr.h_slots_hwm, 2);
+	c0 = &shm_slot(s, 0)->w_cl[4];
+	c1 = &shm_slot(s, 1)->w_cl[4];
+	/* slot 0: more distinct codes than it has entries */
+	for (i = 0; i < SHM_CODES + 3; i++)
+		shm_code_add(&c0->cc_code, 200 + i);
+	shm_code_add(&c0->cc_code, 200);
+	shm_code_add(&c0->cc_code, 503);	/* no entry left */
+	shm_code_add(&c0->cc_code, 99);		/* out of range: ignored */
+	shm_code_add(&c1->cc_code, 503);
+	shm_retry_code_add(&c1->cc_retry_code, 502);
+	shm_sum_cluster_codes(s, 4, 0, out, cls, &other);
+	CU_ASSERT_EQUAL(out[200 - CD_CODE_MIN], 2);
+	CU_ASSERT_EQUAL(out[200 + SHM_CODES - 1 - CD_CODE_MIN], 1);
+	CU_ASSERT_EQUAL(out[200 + SHM_CODES - CD_CODE_MIN], 0);	/* other */
+	CU_ASSERT_EQUAL(out[503 - CD_CODE_MIN], 1);	/* slot 1's entry */
+	CU_ASSERT_EQUAL(cls[1], SHM_CODES + 3 + 1);	/* 2xx: exact */
+	CU_ASSERT_EQUAL(cls[4], 2);			/* 5xx: exact */
+	CU_ASSERT_EQUAL(other, 3 + 1);
+	CU_ASSERT_EQUAL(shm_sum_cluster_code(s, 4, 200), 2);
+	CU_ASSERT_EQUAL(shm_sum_cluster_retry_code(s, 4, 502), 1);
+	shm_sum_cluster_codes(s, 4, 1, out, cls, &other);
+	CU_ASSERT_EQUAL(cls[4], 1);
+	CU_ASSERT_EQUAL(out[502 - CD_CODE_MIN], 1);
+	/* a reset forgets the codes with the counters */
+	shm_cluster_reset(s, 4);
+	shm_sum_cluster_codes(s, 4, 0, out, cls, &other);
+	CU_ASSERT_EQUAL(cls[1] + cls[4] + other + out[200 - CD_CODE_MIN], 0);
+	shm_destroy(s);
+}
+
+/* A histogram is placed on a cluster's first sample, once per slot. */
+static void
+histograms_are_placed_on_first_sample(void)
+{
+	struct shm *s = unit_shm();
+	struct shm_worker *w;
+	struct hist h;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	atomic_store(&s->hdr.h_slots_hwm, 1);
+	w = shm_slot(s, 0);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_cl[7].cc_hist), 0);
+	hist_collect(s, 7, &h);
+	CU_ASSERT_EQUAL(h.h_count, 0);
+	hist_record(s, w, &w->w_cl[7], 1000);
+	hist_record(s, w, &w->w_cl[7], 10);
+	hist_record(s, w, &w->w_cl[2], 5);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_cl[7].cc_hist), 1);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_cl[2].cc_hist), 2);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_hist_used), 2);
+	hist_collect(s, 7, &h);
+	CU_ASSERT_EQUAL(h.h_count, 2);
+	CU_ASSERT_EQUAL(h.h_sum_us, 1010);
+	/* a reset keeps the placement, zeroes the buckets */
+	shm_cluster_reset(s, 7);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_cl[7].cc_hist), 1);
+	hist_collect(s, 7, &h);
+	CU_ASSERT_EQUAL(h.h_count, 0);
+	CU_ASSERT_EQUAL(h.h_sum_us, 0);
+	shm_destroy(s);
+}
+
+/* The layout follows the sizes asked; --shm-size scales the records. */
+static void
+layout_follows_the_configuration(void)
+{
+	struct shm_size sz = { .ss_clusters = 10000, .ss_splits = 1000,
+	    .ss_fractions = 10, .ss_hosts = 30000, .ss_workers = 2 };
+	struct shm *s;
+	size_t base;
+
+	base = shm_layout_size(&sz);
+	CU_ASSERT_FATAL((s = shm_create(&sz)) != NULL);
+	CU_ASSERT_EQUAL(s->hdr.h_ncl, 10000);
+	CU_ASSERT_EQUAL(s->hdr.h_nsplits, 2000);	/* two halves */
+	CU_ASSERT_EQUAL(s->hdr.h_nslots, 5);	/* 2 x 2 workers + master */
+	CU_ASSERT_EQUAL(s->hdr.h_size, base);
+	/* records and slots do not overlap, slots are whole pages */
+	CU_ASSERT(s->hdr.h_off_sp >= s->hdr.h_off_cl + 10000 *
+	    sizeof(struct shm_cluster));
+	CU_ASSERT_EQUAL(s->hdr.h_slot_size % 4096, 0);
+	CU_ASSERT((char *)&shm_slot(s, 4)->w_cl[9999] + sizeof(struct
+	    shm_cluster_ctr) <= (char *)s + s->hdr.h_size);
+	/* host ranges: a record keeps one big enough, else gets a new one */
+	CU_ASSERT_EQUAL(shm_cluster_hosts(s, 0, 3), 0);
+	CU_ASSERT_EQUAL(shm_cl(s, 0)->sc_hbase, 0);
+	CU_ASSERT_EQUAL(shm_cluster_hosts(s, 1, 1000), 0);
+	CU_ASSERT_EQUAL(shm_cl(s, 1)->sc_hbase, 3);
+	CU_ASSERT_EQUAL(shm_cluster_hosts(s, 0, 2), 0);
+	CU_ASSERT_EQUAL(shm_cl(s, 0)->sc_hbase, 0);
+	CU_ASSERT_EQUAL(shm_cluster_hosts(s, 0, 4), 0);
+	CU_ASSERT_EQUAL(shm_cl(s, 0)->sc_hbase, 1003);
+	CU_ASSERT_EQUAL((char *)shm_cl_hosts(shm_cl(s, 1)),
+	    (char *)s + s->hdr.h_off_hosts + 3 * sizeof(struct shm_host));
+	CU_ASSERT_EQUAL(shm_cluster_hosts(s, 2, 30000), -1);	/* full */
+	shm_destroy(s);
+	sz.ss_bytes = 4 * base;
+	CU_ASSERT_FATAL((s = shm_create(&sz)) != NULL);
+	CU_ASSERT_EQUAL(s->hdr.h_ncl, 40000);
+	CU_ASSERT_EQUAL(s->hdr.h_nhosts, 120000);
 	shm_destroy(s);
 }
 
@@ -194,6 +313,12 @@ static CU_TestInfo tests[] = {
 	    reap_releases_breaker_units_and_keeps_counters },
 	{ "cluster_reset_wipes_one_record_everywhere",
 	    cluster_reset_wipes_one_record_everywhere },
+	{ "sparse_codes_keep_class_totals_exact",
+	    sparse_codes_keep_class_totals_exact },
+	{ "histograms_are_placed_on_first_sample",
+	    histograms_are_placed_on_first_sample },
+	{ "layout_follows_the_configuration",
+	    layout_follows_the_configuration },
 	CU_TEST_INFO_NULL,
 };
 

@@ -24,6 +24,7 @@
 #include <CUnit/CUnit.h>
 
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 #include "shared/alog.h"
 #include "shared/conf.h"
 #include "shared/shm.h"
@@ -216,7 +217,7 @@ header_in_a_raw_head(void)
 static void
 worker_pipe_whole_lines_then_drops(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 	struct wrk saved = wrk;
 	struct alog_rec r;
 	struct alog_src src = { NULL, NULL, NULL, NULL };
@@ -231,7 +232,7 @@ worker_pipe_whole_lines_then_drops(void)
 	/* the smallest pipe the kernel gives: one page */
 	(void)fcntl(p[1], F_SETPIPE_SZ, 4096);
 	wrk.w_shm = s;
-	wrk.w_slot = &s->slots[1];
+	wrk.w_slot = shm_slot(s, 1);
 	nul = open("/dev/null", O_WRONLY);
 	CU_ASSERT_EQUAL(wrk_alog_init(nul), -1);	/* not a pipe */
 	CU_ASSERT_FALSE(wrk_alog_on());
@@ -258,7 +259,7 @@ worker_pipe_whole_lines_then_drops(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
 	while ((n = read(p[0], got + total, 200 * one - total)) > 0)
 		total += (size_t)n;
-	dropped = atomic_load(&s->slots[1].w_http[0].hc_c[HC_ACCESS_LOG_DROPPED]);
+	dropped = atomic_load(&shm_slot(s, 1)->w_http[0].hc_c[HC_ACCESS_LOG_DROPPED]);
 	sent = total / one;
 	CU_ASSERT_EQUAL(total % one, 0);	/* whole lines only */
 	CU_ASSERT(sent > 0 && sent < 200);
@@ -271,7 +272,7 @@ worker_pipe_whole_lines_then_drops(void)
 	wrk_alog_flush();
 	CU_ASSERT_EQUAL(read(p[0], got, one), (ssize_t)one);
 	CU_ASSERT_EQUAL(atomic_load(
-	    &s->slots[1].w_http[0].hc_c[HC_ACCESS_LOG_DROPPED]), dropped);
+	    &shm_slot(s, 1)->w_http[0].hc_c[HC_ACCESS_LOG_DROPPED]), dropped);
 
 	free(got);
 	close(p[0]);

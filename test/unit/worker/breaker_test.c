@@ -17,6 +17,7 @@
 #include <CUnit/CUnit.h>
 
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 #include "shared/conf-t.h"
 #include "shared/shm.h"
 #include "worker/breaker.h"
@@ -25,14 +26,14 @@
 static int32_t
 gauge(struct shm *s, int ci, int res)
 {
-	return atomic_load(&s->clusters[ci].sc_cb[CD_PRIO_DEFAULT][res]);
+	return atomic_load(&shm_cl(s, ci)->sc_cb[CD_PRIO_DEFAULT][res]);
 }
 
 static int32_t
 held(struct shm *s, int slot, int ci, int res)
 {
 	return atomic_load(
-	    &s->slots[slot].w_cl[ci].cc_cb_held[CD_PRIO_DEFAULT][res]);
+	    &shm_slot(s, slot)->w_cl[ci].cc_cb_held[CD_PRIO_DEFAULT][res]);
 }
 
 /*
@@ -50,20 +51,20 @@ worker_on(struct shm *s, int slot, struct cd_conf *conf,
 	wrk.w_conf = conf;
 	wrk.w_place = pl;
 	wrk.w_shm = s;
-	wrk.w_slot = &s->slots[slot];
+	wrk.w_slot = shm_slot(s, slot);
 }
 
 static void
 take_stops_at_limit(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 	struct shm_cluster *sc;
 	struct shm_cluster_ctr *w0;
 	int i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	sc = &s->clusters[0];
-	w0 = &s->slots[0].w_cl[0];
+	sc = shm_cl(s, 0);
+	w0 = &shm_slot(s, 0)->w_cl[0];
 	for (i = 0; i < 3; i++)
 		CU_ASSERT(wrk_breaker_take(sc, w0, CD_PRIO_DEFAULT, SHM_CB_RQ,
 		    3));
@@ -101,22 +102,22 @@ take_stops_at_limit(void)
 static void
 reap_gives_back_a_dead_workers_share(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 	struct shm_cluster *sc;
 	int i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	sc = &s->clusters[2];
+	sc = shm_cl(s, 2);
 	/* worker slot 0 holds 3 rq and 1 retry, slot 1 holds 2 rq */
 	for (i = 0; i < 3; i++)
-		CU_ASSERT(wrk_breaker_take(sc, &s->slots[0].w_cl[2],
+		CU_ASSERT(wrk_breaker_take(sc, &shm_slot(s, 0)->w_cl[2],
 		    CD_PRIO_DEFAULT, SHM_CB_RQ, 5));
-	CU_ASSERT(wrk_breaker_take(sc, &s->slots[0].w_cl[2],
+	CU_ASSERT(wrk_breaker_take(sc, &shm_slot(s, 0)->w_cl[2],
 	    CD_PRIO_DEFAULT, SHM_CB_RETRY, 3));
 	for (i = 0; i < 2; i++)
-		CU_ASSERT(wrk_breaker_take(sc, &s->slots[1].w_cl[2],
+		CU_ASSERT(wrk_breaker_take(sc, &shm_slot(s, 1)->w_cl[2],
 		    CD_PRIO_DEFAULT, SHM_CB_RQ, 5));
-	CU_ASSERT_FALSE(wrk_breaker_take(sc, &s->slots[1].w_cl[2],
+	CU_ASSERT_FALSE(wrk_breaker_take(sc, &shm_slot(s, 1)->w_cl[2],
 	    CD_PRIO_DEFAULT, SHM_CB_RQ, 5));
 	CU_ASSERT_EQUAL(gauge(s, 2, SHM_CB_RQ), 5);
 	/* slot 0's process dies: the master reaps it */
@@ -127,9 +128,9 @@ reap_gives_back_a_dead_workers_share(void)
 	CU_ASSERT_EQUAL(held(s, 1, 2, SHM_CB_RQ), 2);
 	/* the survivor may take the freed units, and no more */
 	for (i = 0; i < 3; i++)
-		CU_ASSERT(wrk_breaker_take(sc, &s->slots[1].w_cl[2],
+		CU_ASSERT(wrk_breaker_take(sc, &shm_slot(s, 1)->w_cl[2],
 		    CD_PRIO_DEFAULT, SHM_CB_RQ, 5));
-	CU_ASSERT_FALSE(wrk_breaker_take(sc, &s->slots[1].w_cl[2],
+	CU_ASSERT_FALSE(wrk_breaker_take(sc, &shm_slot(s, 1)->w_cl[2],
 	    CD_PRIO_DEFAULT, SHM_CB_RQ, 5));
 	shm_destroy(s);
 }
@@ -137,7 +138,7 @@ reap_gives_back_a_dead_workers_share(void)
 static void
 wrappers_use_the_clusters_thresholds(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 	struct cd_cluster cl[2];
 	struct cd_conf conf;
 	struct cd_place pl;
@@ -146,7 +147,7 @@ wrappers_use_the_clusters_thresholds(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(cl, 0, sizeof(cl));
-	memset(&pl, 0, sizeof(pl));
+	unit_place(&pl);
 	pl.pl_cluster[0] = 0;
 	pl.pl_cluster[1] = 1;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_connections = 2;
@@ -189,7 +190,7 @@ wrappers_use_the_clusters_thresholds(void)
 static void
 hold_gives_each_unit_back_once(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 	struct cd_cluster cl[2];
 	struct cd_conf conf;
 	struct cd_place pl;
@@ -200,7 +201,7 @@ hold_gives_each_unit_back_once(void)
 	memset(cl, 0, sizeof(cl));
 	memset(&h, 0, sizeof(h));
 	memset(&other, 0, sizeof(other));
-	memset(&pl, 0, sizeof(pl));
+	unit_place(&pl);
 	pl.pl_cluster[0] = 0;
 	pl.pl_cluster[1] = 1;
 	cl[1].cl_thresholds[CD_PRIO_DEFAULT].th_max_pending_requests = 1;
@@ -254,7 +255,7 @@ hold_gives_each_unit_back_once(void)
 static void
 cluster_counts_into_its_shm_slot(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 	struct cd_cluster cl[2];
 	struct cd_conf conf;
 	struct cd_place pl;
@@ -262,7 +263,7 @@ cluster_counts_into_its_shm_slot(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(cl, 0, sizeof(cl));
-	memset(&pl, 0, sizeof(pl));
+	unit_place(&pl);
 	pl.pl_cluster[0] = 5;
 	pl.pl_cluster[1] = 0;
 	cl[0].cl_thresholds[CD_PRIO_DEFAULT].th_max_requests = 2;
@@ -285,11 +286,11 @@ cluster_counts_into_its_shm_slot(void)
 	WRK_CC_N(0, CC_RQ_TOTAL, 2);
 	WRK_HOC(0, 1, 0);
 	CU_ASSERT_EQUAL(atomic_load(
-	    &s->slots[2].w_cl[5].cc_c[CC_RQ_TOTAL]), 3);
+	    &shm_slot(s, 2)->w_cl[5].cc_c[CC_RQ_TOTAL]), 3);
 	CU_ASSERT_EQUAL(atomic_load(
-	    &s->slots[2].w_cl[0].cc_c[CC_RQ_TOTAL]), 0);
-	CU_ASSERT_EQUAL(atomic_load(&s->slots[2].w_cl[5].cc_host_c[1][0]), 1);
-	CU_ASSERT_EQUAL(atomic_load(&s->slots[2].w_cl[0].cc_host_c[1][0]), 0);
+	    &shm_slot(s, 2)->w_cl[0].cc_c[CC_RQ_TOTAL]), 0);
+	CU_ASSERT_EQUAL(atomic_load(&shm_host_ctr(s, shm_slot(s, 2), shm_cl(s, 5), 1)->hc_c[0]), 1);
+	CU_ASSERT_EQUAL(atomic_load(&shm_host_ctr(s, shm_slot(s, 2), shm_cl(s, 0), 1)->hc_c[0]), 0);
 
 	wrk_breaker_release(0, SHM_CB_RQ);
 	wrk_breaker_release(0, SHM_CB_RQ);
@@ -313,20 +314,20 @@ cluster_counts_into_its_shm_slot(void)
 static void
 racing_processes_never_exceed_the_limit(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 	struct shm_cluster *sc;
 	_Atomic int32_t *inside, *worst;
 	pid_t pid[RACERS];
 	int i, k, status, admitted_ok = 1;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	sc = &s->clusters[1];
+	sc = shm_cl(s, 1);
 	/* scratch counters in the shared segment: the HIGH priority row */
 	inside = &sc->sc_cb[CD_PRIO_HIGH][SHM_CB_CX];
 	worst = &sc->sc_cb[CD_PRIO_HIGH][SHM_CB_PENDING];
 	for (i = 0; i < RACERS; i++) {
 		if ((pid[i] = fork()) == 0) {
-			struct shm_cluster_ctr *me = &s->slots[i].w_cl[1];
+			struct shm_cluster_ctr *me = &shm_slot(s, i)->w_cl[1];
 			int32_t n, w;
 
 			for (k = 0; k < RACE_ROUNDS; k++) {

@@ -32,6 +32,7 @@
 #include "shared/shm.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 #include "worker/conn-int.h"
 #include "worker/conn.h"
 #include "worker/timer.h"
@@ -183,7 +184,6 @@ setup(void)
 {
 	struct conf_diags d;
 	struct shm_host h;
-	int i;
 
 	saved_wrk = wrk;
 	saved_level = log_level;
@@ -198,19 +198,14 @@ setup(void)
 	conf_diags_print(&d, "conn.yaml", stderr);
 	conf_diags_free(&d);
 	CU_ASSERT_FATAL(tconf != NULL);
-	CU_ASSERT_FATAL((tshm = shm_create()) != NULL);
+	CU_ASSERT_FATAL((tshm = unit_shm()) != NULL);
 
 	memset(&wrk, 0, sizeof(wrk));
-	for (i = 0; i < CD_MAX_CLUSTERS; i++)
-		tplace.pl_cluster[i] = i;
-	for (i = 0; i < CD_MAX_SPLITS; i++)
-		tplace.pl_split[i] = i;
-	for (i = 0; i < CD_MAX_LISTENERS; i++)
-		tplace.pl_listener[i] = i;
+	unit_place(&tplace);
 	wrk.w_conf = tconf;
 	wrk.w_place = &tplace;
 	wrk.w_shm = tshm;
-	wrk.w_slot = &tshm->slots[0];
+	wrk.w_slot = shm_slot(tshm, 0);
 	wrk_clock();
 	wrk_setup();
 	CU_ASSERT_FATAL((wrk.w_epfd = epoll_create1(EPOLL_CLOEXEC)) != -1);
@@ -218,9 +213,9 @@ setup(void)
 	CU_ASSERT_FATAL(wrk_conn_init() == 0);
 
 	ups_lfd = listener(&h);
-	shm_hosts_publish(&tshm->clusters[CI_SVC], &h, 1);
+	shm_hosts_publish(shm_cl(tshm, CI_SVC), &h, 1);
 	close(listener(&h));
-	shm_hosts_publish(&tshm->clusters[CI_DEAD], &h, 1);
+	shm_hosts_publish(shm_cl(tshm, CI_DEAD), &h, 1);
 	ready = true;
 }
 

@@ -14,6 +14,7 @@
 #include "shared/http1.h"
 #include "shared/shm.h"
 #include "test/unit/unit.h"
+#include "test/unit/unit_shm.h"
 #include "worker/lb.h"
 
 #define NKEYS	30000
@@ -175,7 +176,7 @@ no_hash_picks_at_random(void)
 static void
 least_request_prefers_the_idle_host(void)
 {
-	struct shm *s = shm_create();
+	struct shm *s = unit_shm();
 	struct shm_host h[2];
 	uint32_t flags[2] = { 0, 0 }, count[2] = { 0, 0 }, i;
 	struct cd_cluster cl;
@@ -189,8 +190,10 @@ least_request_prefers_the_idle_host(void)
 	hosts_init(h, 2, NULL);
 	memset(&t, 0, sizeof(t));
 	/* host 0 busy in two workers' slots */
-	atomic_store(&s->slots[0].w_cl[3].cc_host_g[0][HOG_RQ_ACTIVE], 4);
-	atomic_store(&s->slots[1].w_cl[3].cc_host_g[0][HOG_RQ_ACTIVE], 3);
+	atomic_store(&shm_host_ctr(s, shm_slot(s, 0), shm_cl(s, 3), 0)->hc_g[HOG_RQ_ACTIVE],
+	    4);
+	atomic_store(&shm_host_ctr(s, shm_slot(s, 1), shm_cl(s, 3), 0)->hc_g[HOG_RQ_ACTIVE],
+	    3);
 	atomic_store(&s->hdr.h_slots_hwm, 2);
 	for (i = 0; i < 1000; i++) {
 		idx = wrk_lb_pick(&cl, &t, 1, h, flags, 2, NULL, s, 3, &panic);

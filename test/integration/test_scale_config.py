@@ -1,0 +1,231 @@
+"""A configuration of 10,000 clusters of 3 endpoints and 10,001 routes,
+1,000 of them weighted, made by tools/bench/bigconf.py: it validates,
+loads (the shm segment sized from it), serves the first and the last
+cluster and a weighted route at its exact split, answers every admin
+page (/stats, /stats/prometheus, /clusters, /config_dump, /canary),
+takes a weight-only reload in place and a structural one (one more
+cluster), and refuses nothing for its size.  Times and memory are
+printed for the record, never asserted (the box is shared)."""
+
+import json
+import os
+import signal
+import sys
+import time
+
+from itestlib import eq, expect, parse_stats, request, settle
+
+SERIAL = True
+N = 10000
+WEIGHTED = 1000
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIGCONF = os.path.join(HERE, "..", "..", "tools", "bench", "bigconf.py")
+
+
+def bigconf(env, ports, name="big.yaml", **kw):
+    argv = [sys.executable, BIGCONF, "--clusters", str(kw.get("n", N)),
+            "--endpoints", "3", "--weighted", str(WEIGHTED),
+            "--listen-port", str(env.proxy_port),
+            "--admin-port", str(env.admin_port),
+            "--ports", ",".join(str(p) for p in ports),
+            "--weights-seed", str(kw.get("seed", 0))]
+    st, out, err = env.run(argv, timeout=120)
+    eq(st, 0, "bigconf.py: %s" % err)
+    path = os.path.join(env.logdir, name)
+    with open(path + ".tmp", "w") as f:
+        f.write(out)
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def split(env, n, path="/c0/x"):
+    """n GETs on route r0 (c0 90 - seed, c1 the rest): the requests each
+    cluster took, from /stats."""
+    def two():
+        r = page(env, "/stats?filter=^cluster%5C.c[01]%5C."
+                      "upstream_rq_total$")
+        eq(r.status, 200, "/stats?filter=")
+        s = parse_stats(r.text)
+        return [s.get("cluster.%s.upstream_rq_total" % cl, 0)
+                for cl in ("c0", "c1")]
+    before = two()
+    c = env.client()
+    for _ in range(n):
+        eq(c.get(path).status, 200, "GET %s" % path)
+    c.close()
+    settle(lambda: sum(two()) - sum(before), n, timeout=5.0)
+    return [x - y for x, y in zip(two(), before)]
+
+
+def timed(fn):
+    t0 = time.monotonic()
+    v = fn()
+    return v, time.monotonic() - t0
+
+
+def page(env, path):
+    """An admin page of the whole configuration: slow under sanitizers."""
+    return request(env.admin_port, "GET", path, timeout=300)
+
+
+def check_admin(env):
+    (r, t) = timed(lambda: page(env, "/stats"))
+    eq(r.status, 200, "/stats")
+    expect("cluster.c9999.upstream_rq_total: " in r.text,
+           "/stats has the last cluster")
+    print("    /stats: %d lines in %.3f s" % (r.text.count("\n"), t))
+    (r, t) = timed(lambda: page(env, "/stats/prometheus"))
+    eq(r.status, 200, "/stats/prometheus")
+    expect('envoy_cluster_upstream_rq_total{envoy_cluster_name="c9999"}'
+           in r.text, "/stats/prometheus has the last cluster")
+    print("    /stats/prometheus: %d lines in %.3f s" %
+          (r.text.count("\n"), t))
+    (r, t) = timed(lambda: page(env, "/clusters"))
+    eq(r.status, 200, "/clusters")
+    expect("\nc9999::" in r.text and "\nc0::" in r.text,
+           "/clusters lists the first and the last cluster")
+    print("    /clusters: %d lines in %.3f s" % (r.text.count("\n"), t))
+    (r, t) = timed(lambda: page(env, "/config_dump"))
+    eq(r.status, 200, "/config_dump")
+    dump = json.loads(r.text)
+    names = set()
+    for c in dump["configs"]:
+        for s in c.get("static_clusters", []):
+            names.add(s["cluster"]["name"])
+    expect(len(names) >= N, "/config_dump: %d clusters" % len(names))
+    print("    /config_dump: %d bytes in %.3f s" % (len(r.body), t))
+    (r, t) = timed(lambda: page(env, "/canary"))
+    eq(r.status, 200, "/canary")
+    routes = r.json()["routes"]
+    eq(len(routes), WEIGHTED, "/canary routes")
+    print("    /canary: %d routes in %.3f s" % (len(routes), t))
+    return {x["name"]: x["weights"] for x in routes}
+
+
+def memory(p):
+    """shm resident (the master's mapping of it) and workers' private
+    memory, kB, from /proc."""
+    def rollup(pid):
+        out = {}
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if v.strip().endswith("kB"):
+                    out[k] = int(v.split()[0])
+        return out
+
+    def shmem(pid):
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("RssShmem:"):
+                    return int(line.split()[1])
+        return 0
+    ws = [rollup(w) for w in p.workers()]
+    return shmem(p.pid), [w["Private_Dirty"] + w.get("Private_Clean", 0)
+                          for w in ws], [w["Rss"] for w in ws]
+
+
+def test_ten_thousand_clusters(env):
+    b = [env.start_backend("v1"), env.start_backend("v2"),
+         env.start_backend("v3")]
+    ports = [x.port for x in b]
+    cfg = bigconf(env, ports)
+    (res, t) = timed(lambda: env.run([env.canaryd_bin, "--mode", "validate",
+                                      "-f", cfg], timeout=60))
+    eq(res[0], 0, "validate: %s" % res[2])
+    print("    validate: %.3f s (%d bytes)" % (t, os.path.getsize(cfg)))
+    (p, t) = timed(lambda: env.start_canaryd(cfg, concurrency=2))
+    print("    start to ready: %.3f s" % t)
+
+    for path in ("/c0/x", "/c9999/x", "/c500/x", "/"):
+        eq(env.get(path).status, 200, "GET %s" % path)
+    eq(split(env, 100), [90, 10], "route r0's exact split")
+    weights = check_admin(env)
+    eq(weights["r0"], {"c0": 90, "c1": 10}, "/canary weights of r0")
+    shm, priv, rss = memory(p)
+    print("    shm resident %d kB (%.0f B per cluster); workers' private "
+          "%s kB (%.0f B per cluster each), RSS %s kB" %
+          (shm, shm * 1024.0 / N, priv, max(priv) * 1024.0 / N, rss))
+
+    # weights only: the same structure, every weighted route moved
+    bigconf(env, ports, seed=5)
+    t0 = time.monotonic()
+    os.kill(p.pid, signal.SIGHUP)
+    settle(lambda: page(env, "/canary").json()["routes"][0]["weights"],
+           {"c0": 85, "c1": 15}, timeout=30.0)
+    print("    weight-only reload: SIGHUP to the new split in /canary "
+          "%.3f s" % (time.monotonic() - t0))
+    eq(parse_stats(page(env, "/stats?filter=config_reload$").text).get(
+        "server.config_reload"), 1, "server.config_reload")
+    expect("new weights in place" in p.output(),
+           "the reload kept the workers")
+    eq(split(env, 100), [85, 15], "route r0's split after the reload")
+
+    # structural: one more cluster and its route
+    bigconf(env, ports, n=N + 1, seed=5)
+    t0 = time.monotonic()
+    os.kill(p.pid, signal.SIGHUP)
+    # the new cluster exists once the new configuration runs (before,
+    # /c10000/ falls through to "/")
+    settle(lambda: "cluster.c10000.upstream_rq_total" in page(env, 
+        "/stats?filter=c10000.upstream_rq_total$").text, True,
+        timeout=60.0)
+    print("    structural reload: SIGHUP to the new configuration running "
+          "%.3f s" % (time.monotonic() - t0))
+    eq(settle(lambda: parse_stats(page(env, 
+        "/stats?filter=config_reload$").text).get("server.config_reload"),
+        2, timeout=10.0), 2, "server.config_reload")
+    for path in ("/c0/x", "/c9999/x", "/c10000/x"):
+        eq(env.get(path).status, 200, "GET %s after the reload" % path)
+    eq(settle(lambda: parse_stats(page(env, 
+        "/stats?filter=c10000.upstream_rq_total$").text).get(
+        "cluster.c10000.upstream_rq_total"), 1, timeout=5.0), 1,
+       "the new cluster took its route's request")
+    eq(split(env, 100), [85, 15], "route r0's split, new generation")
+    check_admin(env)
+
+
+test_ten_thousand_clusters.timeout = 900
+
+
+def test_reload_past_the_segment_names_the_knob(env):
+    """The segment is sized from the file at start: a structural reload
+    that needs more cluster records than it has is refused, naming
+    --shm-size, and the running configuration stays; started with a
+    larger --shm-size the same reload goes."""
+    b = [env.start_backend("v1"), env.start_backend("v2"),
+         env.start_backend("v3")]
+    ports = [x.port for x in b]
+    small = bigconf(env, ports, name="small.yaml", n=4)
+    p = env.start_canaryd(small, concurrency=1)
+    eq(env.get("/c3/x").status, 200, "GET /c3/x")
+    # 4 clusters: room for 2 x 4 + 64 records; 80 new ones do not fit
+    with open(bigconf(env, ports, name="big80.yaml", n=84)) as f:
+        text = f.read().replace("name: c", "name: d").replace(
+            "cluster: c", "cluster: d")
+    with open(small, "w") as f:
+        f.write(text)
+    os.kill(p.pid, signal.SIGHUP)
+    eq(settle(lambda: parse_stats(page(env, 
+        "/stats?filter=config_reload_fail$").text).get(
+        "server.config_reload_fail"), 1, timeout=10.0), 1,
+        "server.config_reload_fail")
+    expect("--shm-size" in p.output(), "the refusal names --shm-size")
+    eq(env.get("/c3/x").status, 200, "the running configuration stays")
+    p.stop()
+    env.procs.remove(p)
+
+    with open(small, "w") as f:
+        f.write(open(bigconf(env, ports, name="small2.yaml", n=4)).read())
+    p = env.start_canaryd(small, concurrency=1, args=("--shm-size", "8m"))
+    with open(small, "w") as f:
+        f.write(text)
+    os.kill(p.pid, signal.SIGHUP)
+    eq(settle(lambda: parse_stats(page(env, 
+        "/stats?filter=config_reload$").text).get(
+        "server.config_reload"), 1, timeout=10.0), 1,
+        "server.config_reload with --shm-size 8m")
+    settle(lambda: env.get("/c83/x").status, 200, timeout=10.0)
+    eq(parse_stats(page(env, "/stats?filter=d83.upstream_rq_total$").text)
+       .get("cluster.d83.upstream_rq_total"), 1,
+       "a cluster past the first segment's room serves")

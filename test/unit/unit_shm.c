@@ -1,0 +1,48 @@
+/*
+ * The unit tests' shm segment and identity placement (unit_shm.h).
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "shared/conf-t.h"
+#include "unit_shm.h"
+
+struct shm *
+unit_shm(void)
+{
+	struct shm_size sz;
+	struct shm *s;
+	int i;
+
+	memset(&sz, 0, sizeof(sz));
+	sz.ss_clusters = UNIT_NCL;
+	sz.ss_splits = UNIT_NSPLITS / 2;
+	sz.ss_fractions = UNIT_NSPLITS / 2;
+	sz.ss_hosts = UNIT_NCL * CD_MAX_HOSTS;
+	sz.ss_workers = CD_MAX_WORKERS;
+	if ((s = shm_create(&sz)) == NULL)
+		return NULL;
+	for (i = 0; i < UNIT_NCL; i++)
+		if (shm_cluster_hosts(s, i, CD_MAX_HOSTS) == -1) {
+			shm_destroy(s);
+			return NULL;
+		}
+	return s;
+}
+
+void
+unit_place(struct cd_place *pl)
+{
+	static int id[16][3][UNIT_NSPLITS];
+	static int next;
+	int (*a)[UNIT_NSPLITS] = id[next++ % 16];
+	int i;
+
+	for (i = 0; i < UNIT_NSPLITS; i++)
+		a[0][i] = a[1][i] = a[2][i] = i;
+	pl->pl_cluster = a[0];
+	pl->pl_split = a[1];
+	pl->pl_fraction = a[2];
+	for (i = 0; i < CD_MAX_LISTENERS; i++)
+		pl->pl_listener[i] = i;
+}

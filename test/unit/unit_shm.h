@@ -1,0 +1,24 @@
+/*
+ * A shm segment and placements for the unit tests: the segment has room
+ * for UNIT_NCL clusters of CD_MAX_HOSTS hosts each (every record given
+ * its host range), UNIT_NSPLITS split and fraction records (two halves)
+ * and CD_MAX_WORKERS workers per generation; a placement is the
+ * identity.
+ */
+#ifndef CANARYD_TEST_UNIT_UNIT_SHM_H
+#define CANARYD_TEST_UNIT_UNIT_SHM_H
+
+#include "shared/place-t.h"
+#include "shared/shm.h"
+
+#define UNIT_NCL		64
+#define UNIT_NSPLITS		128
+#define UNIT_NSLOTS		(2 * CD_MAX_WORKERS + 1)
+#define UNIT_MASTER_SLOT	(UNIT_NSLOTS - 1)
+
+struct shm	*unit_shm(void);
+/* every index to itself, up to UNIT_NSPLITS (static storage, the last
+ * 16 placements each its own) */
+void		 unit_place(struct cd_place *);
+
+#endif /* CANARYD_TEST_UNIT_UNIT_SHM_H */

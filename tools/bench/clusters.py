@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""The cluster-count table of `make bench`: canaryd with 10, 1,000 and
+10,000 clusters.
+
+    tools/bench/clusters.py BUILD_DIR [RESULTS.md]
+
+For each count N (CLUSTER_COUNTS, default "10 1000 10000") the
+configuration tools/bench/bigconf.py writes (N clusters of 3 endpoints,
+one route each, a tenth of them weighted) is validated (the best of
+VALIDATE_RUNS), then served by BUILD_DIR/canaryd with two workers
+(CLUSTERS_WORKERS) in front of three build/backend processes: the time
+from start to /ready, the shared segment's resident size once /stats has
+read every record, each worker's private memory (what it does not share
+with the master), /stats and /stats/prometheus (the best of VALIDATE_RUNS [3], as validation),
+and a weight-only reload (SIGHUP to the new weights in /canary).  Results
+go to BUILD_DIR/bench-clusters.md unless given.  Loopback only; every
+process started is stopped by PID.  Knobs: CLUSTERS_PORT [11000] (the
+listener; admin +1, backends +2 .. +4).
+"""
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def get(port, path, timeout=60):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    c.request("GET", path)
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, body
+
+
+def wait(fn, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if fn():
+                return True
+        except OSError:
+            pass
+        time.sleep(0.02)
+    return False
+
+
+def rollup(pid):
+    out = {}
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if v.strip().endswith("kB"):
+                out[k] = int(v.split()[0])
+    return out
+
+
+def shmem_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("RssShmem:"):
+                return int(line.split()[1])
+    return 0
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def best(fn, n):
+    ts = []
+    for _ in range(n):
+        t0 = time.monotonic()
+        fn()
+        ts.append(time.monotonic() - t0)
+    return min(ts)
+
+
+def gen(build, n, seed, path, port, bports):
+    with open(path + ".tmp", "w") as f:
+        subprocess.run([sys.executable, os.path.join(HERE, "bigconf.py"),
+                        "--clusters", str(n), "--weighted", str(max(1, n // 10)),
+                        "--listen-port", str(port), "--admin-port",
+                        str(port + 1), "--ports",
+                        ",".join(str(p) for p in bports),
+                        "--weights-seed", str(seed)], stdout=f, check=True)
+    os.replace(path + ".tmp", path)
+
+
+def one(build, n, tmp, port, workers, runs):
+    bports = [port + 2, port + 3, port + 4]
+    cfg = os.path.join(tmp, "c%d.yaml" % n)
+    gen(build, n, 0, cfg, port, bports)
+    canaryd = os.path.join(build, "canaryd")
+    row = {"n": n, "bytes": os.path.getsize(cfg)}
+    row["validate"] = best(lambda: subprocess.run(
+        [canaryd, "--mode", "validate", "-f", cfg],
+        stdout=subprocess.DEVNULL, check=True), runs)
+    procs = []
+    try:
+        for p in bports:
+            procs.append(subprocess.Popen(
+                [os.path.join(build, "backend"), "--port", str(p),
+                 "--addr", "127.0.0.1"], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL))
+        t0 = time.monotonic()
+        cd = subprocess.Popen([canaryd, "-f", cfg, "--concurrency",
+                               str(workers), "-l", "warning"],
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        procs.append(cd)
+        if not wait(lambda: get(port + 1, "/ready", 2)[0] == 200, 120):
+            raise RuntimeError("canaryd with %d clusters not ready" % n)
+        row["ready"] = time.monotonic() - t0
+        get(port, "/c0/x")
+        row["stats"] = best(lambda: get(port + 1, "/stats"), runs)
+        row["prom"] = best(lambda: get(port + 1, "/stats/prometheus"),
+                           runs)
+        row["shm_kb"] = shmem_kb(cd.pid)
+        ws = [w for w in children(cd.pid)
+              if b"worker" in open("/proc/%d/cmdline" % w, "rb").read()]
+        row["priv_kb"] = max(rollup(w)["Private_Dirty"] for w in ws)
+        row["rss_kb"] = max(rollup(w)["Rss"] for w in ws)
+        gen(build, n, 3, cfg, port, bports)
+        t0 = time.monotonic()
+        cd.send_signal(signal.SIGHUP)
+        want = b'"weights":{"c0":87,"c1":13}'
+        wait(lambda: want in get(port + 1, "/canary")[1], 60)
+        row["reload"] = time.monotonic() - t0
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    return row
+
+
+def table(rows, workers):
+    out = ["## Cluster count (%d workers)" % workers, "",
+           "| clusters | YAML | validate | start to ready | /stats | "
+           "/stats/prometheus | weight reload | shm resident "
+           "(per cluster) | worker private (per cluster) | worker RSS |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        n = r["n"]
+        out.append("| %d | %.1f MB | %.3f s | %.3f s | %.3f s | %.3f s | "
+                   "%.3f s | %.1f MB (%.0f B) | %.1f MB (%.0f B) | %.0f MB |"
+                   % (n, r["bytes"] / 1e6, r["validate"], r["ready"],
+                      r["stats"], r["prom"], r["reload"],
+                      r["shm_kb"] / 1024.0, r["shm_kb"] * 1024.0 / n,
+                      r["priv_kb"] / 1024.0, r["priv_kb"] * 1024.0 / n,
+                      r["rss_kb"] / 1024.0))
+    out.append("")
+    out.append("Worker RSS counts the configuration tree it shares with "
+               "the master (forked from it); the private column is what "
+               "each worker adds.")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    build = os.path.abspath(sys.argv[1])
+    outp = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
+        build, "bench-clusters.md")
+    counts = [int(x) for x in os.environ.get(
+        "CLUSTER_COUNTS", "10 1000 10000").split()]
+    if not counts:
+        return 0
+    port = int(os.environ.get("CLUSTERS_PORT", "11000"))
+    workers = int(os.environ.get("CLUSTERS_WORKERS", "2"))
+    runs = int(os.environ.get("VALIDATE_RUNS", "3"))
+    with tempfile.TemporaryDirectory(prefix="bench-clusters.") as tmp:
+        rows = [one(build, n, tmp, port, workers, runs) for n in counts]
+    text = table(rows, workers)
+    with open(outp, "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
