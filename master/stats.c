@@ -563,6 +563,39 @@ stat_cmp(const void *a, const void *b)
 	return strcmp(x->st_name, y->st_name);
 }
 
+/* The names in place and the list sorted: 0, or -1 with errno ENOMEM. */
+static int
+sl_finish(struct mst_stat_list *sl)
+{
+	size_t i;
+
+	if (sl->sl_oom) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* the name buffer has stopped moving: offsets become pointers */
+	for (i = 0; i < sl->sl_n; i++)
+		sl->sl_v[i].st_name = sl->sl_names.b_data + sl->sl_v[i].st_off;
+	if (sl->sl_n > 0)
+		qsort(sl->sl_v, sl->sl_n, sizeof(*sl->sl_v), stat_cmp);
+	return 0;
+}
+
+/* Everything but the clusters' stats. */
+static void
+collect_base(struct mst_stat_list *sl, const struct mst_stats_src *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->ss_conf->c_nlisteners; i++) {
+		collect_http(sl, src, i);
+		collect_listener(sl, src, i);
+	}
+	collect_server(sl, src);
+	if (src->ss_admin != NULL)
+		collect_admin(sl, src->ss_admin);
+}
+
 int
 mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 {
@@ -581,16 +614,45 @@ mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 	collect_server(sl, src);
 	if (src->ss_admin != NULL)
 		collect_admin(sl, src->ss_admin);
-	if (sl->sl_oom) {
-		errno = ENOMEM;
-		return -1;
+	return sl_finish(sl);
+}
+
+int
+mst_stats_collect_base(const struct mst_stats_src *src,
+    struct mst_stat_list *sl)
+{
+	memset(sl, 0, sizeof(*sl));
+	buf_init(&sl->sl_names);
+	collect_base(sl, src);
+	return sl_finish(sl);
+}
+
+int
+mst_stats_collect_clusters(const struct mst_stats_src *src, size_t i,
+    size_t n, int hist_only, struct mst_stat_list *sl)
+{
+	const struct cd_cluster *cl;
+	char cn[CD_NAME_MAX + 8];
+
+	memset(sl, 0, sizeof(*sl));
+	buf_init(&sl->sl_names);
+	for (; n > 0 && i < src->ss_conf->c_nclusters; i++, n--) {
+		cl = &src->ss_conf->c_clusters[i];
+		if (hist_only) {
+			cluster_stat_prefix(cl, cn, sizeof(cn));
+			collect_hist(sl, src, cl, src->ss_place->pl_cluster[i],
+			    cn);
+		} else
+			collect_cluster(sl, src, cl,
+			    src->ss_place->pl_cluster[i]);
 	}
-	/* the name buffer has stopped moving: offsets become pointers */
-	for (i = 0; i < sl->sl_n; i++)
-		sl->sl_v[i].st_name = sl->sl_names.b_data + sl->sl_v[i].st_off;
-	if (sl->sl_n > 0)
-		qsort(sl->sl_v, sl->sl_n, sizeof(*sl->sl_v), stat_cmp);
-	return 0;
+	return sl_finish(sl);
+}
+
+void
+mst_stats_cluster_prefix(const struct cd_cluster *cl, char *buf, size_t len)
+{
+	cluster_stat_prefix(cl, buf, len);
 }
 
 int

@@ -164,6 +164,52 @@ int	 mst_stats_json(struct buf *, const struct mst_stat_list *,
 int	 mst_stats_prometheus(struct buf *, const struct mst_stat_list *,
 	    const struct mst_stats_filter *);
 
+/* One stat of sl as its page prints it (the text form; the JSON form
+ * with first: no element before it, nth: histograms before it). */
+void	 mst_stats_text_one(struct buf *, const struct mst_stat_list *,
+	    const struct mst_stat *);
+void	 mst_stats_json_one(struct buf *, const struct mst_stat_list *,
+	    const struct mst_stat *, int first, size_t nth);
+
+/*
+ * The pieces of mst_stats_collect(), for the streamed pages: every stat
+ * but the clusters', and the stats of the config's clusters i .. i+n-1
+ * (hist_only: their histograms alone), each list sorted.  0, or -1 with errno ENOMEM;
+ * the caller frees the list, also after a failure.
+ */
+int	 mst_stats_collect_base(const struct mst_stats_src *,
+	    struct mst_stat_list *);
+int	 mst_stats_collect_clusters(const struct mst_stats_src *, size_t i,
+	    size_t n, int hist_only, struct mst_stat_list *);
+/* The name cl's stats live under ("cluster.<this>.upstream_rq_total"). */
+void	 mst_stats_cluster_prefix(const struct cd_cluster *cl, char *buf,
+	    size_t len);
+
+/*
+ * A page rendered a piece at a time (stats_stream.c): the stats of one
+ * cluster are collected when the output reaches it, so no step holds
+ * more than a few clusters' stats, and the output is byte for byte what
+ * mst_stats_text() or mst_stats_json() print for the same values.
+ * base: mst_stats_collect_base() plus whatever the caller added, taken
+ * over (freed with the cursor).  f is copied (its regex must outlive the
+ * cursor).  Clusters whose stat names would interleave (one's prefix
+ * starts another's, as "a" and "a.b") make the cursor collect the whole
+ * list at once first.  NULL with errno ENOMEM.
+ */
+#define MST_STATS_TEXT	0
+#define MST_STATS_JSON	1
+struct mst_stats_cursor;
+struct mst_stats_cursor *mst_stats_cursor_new(const struct mst_stats_src *,
+	    const struct mst_stats_filter *, int form, struct mst_stat_list *base);
+/*
+ * Append at least want bytes of the page to b (less at its end), with
+ * the values of src, the same config the cursor was made with.  1: more
+ * to come; 0: the page is complete; -1: out of memory.
+ */
+int	 mst_stats_cursor_next(struct mst_stats_cursor *,
+	    const struct mst_stats_src *, struct buf *b, size_t want);
+void	 mst_stats_cursor_free(struct mst_stats_cursor *);
+
 /*
  * Refresh hf: the interval of every configured cluster becomes what it
  * recorded since the previous call.  A record that changed owner (a

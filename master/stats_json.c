@@ -10,67 +10,64 @@
 #include "stats-int.h"
 #include "stats.h"
 
-/* The last element of the "stats" array: every matching histogram. */
-static void
-json_histograms(struct buf *b, const struct mst_stat_list *sl,
-    const struct mst_stats_filter *f, int first)
+void
+mst_stats_json_one(struct buf *b, const struct mst_stat_list *sl,
+    const struct mst_stat *st, int first, size_t nth)
 {
 	const struct mst_hist_stat *hs;
-	const struct mst_stat *st;
-	size_t i;
-	int q, n = 0;
+	int q;
 
-	for (i = 0; i < sl->sl_n; i++) {
-		st = &sl->sl_v[i];
-		if (st->st_type != MST_STAT_HISTOGRAM ||
-		    !mst_stats_match(f, st))
-			continue;
-		if (n++ == 0) {
-			buf_puts(b, first ? "" : ",");
-			buf_puts(b, "{\"histograms\":"
-			    "{\"supported_quantiles\":[");
-			for (q = 0; q < MST_HIST_NQ; q++)
-				buf_printf(b, "%s%s", q > 0 ? "," : "",
-				    mst_stats_q_names[q]);
-			buf_puts(b, "],\"computed_quantiles\":[");
-		} else
-			buf_puts(b, ",");
-		hs = &sl->sl_h[st->st_hist];
-		buf_puts(b, "{\"name\":");
+	if (st->st_type != MST_STAT_HISTOGRAM) {
+		buf_puts(b, first ? "{\"name\":" : ",{\"name\":");
 		mst_json_str(b, st->st_name);
-		buf_puts(b, ",\"values\":[");
-		for (q = 0; q < MST_HIST_NQ; q++) {
-			buf_puts(b, q > 0 ? ",{\"cumulative\":" :
-			    "{\"cumulative\":");
-			mst_json_num(b, hs->hs_cum[q]);
-			buf_puts(b, ",\"interval\":");
-			mst_json_num(b, hs->hs_ival[q]);
-			buf_puts(b, "}");
-		}
-		buf_puts(b, "]}");
+		buf_printf(b, ",\"value\":%" PRIu64 "}", st->st_value);
+		return;
 	}
-	if (n > 0)
-		buf_puts(b, "]}}");
+	/* the histograms: one element, the "stats" array's last */
+	if (nth == 0) {
+		buf_puts(b, first ? "" : ",");
+		buf_puts(b, "{\"histograms\":{\"supported_quantiles\":[");
+		for (q = 0; q < MST_HIST_NQ; q++)
+			buf_printf(b, "%s%s", q > 0 ? "," : "",
+			    mst_stats_q_names[q]);
+		buf_puts(b, "],\"computed_quantiles\":[");
+	} else
+		buf_puts(b, ",");
+	hs = &sl->sl_h[st->st_hist];
+	buf_puts(b, "{\"name\":");
+	mst_json_str(b, st->st_name);
+	buf_puts(b, ",\"values\":[");
+	for (q = 0; q < MST_HIST_NQ; q++) {
+		buf_puts(b, q > 0 ? ",{\"cumulative\":" : "{\"cumulative\":");
+		mst_json_num(b, hs->hs_cum[q]);
+		buf_puts(b, ",\"interval\":");
+		mst_json_num(b, hs->hs_ival[q]);
+		buf_puts(b, "}");
+	}
+	buf_puts(b, "]}");
 }
 
 int
 mst_stats_json(struct buf *b, const struct mst_stat_list *sl,
     const struct mst_stats_filter *f)
 {
-	size_t i;
+	const struct mst_stat *st;
+	size_t i, n = 0;
 	int first = 1;
 
 	buf_puts(b, "{\"stats\":[");
 	for (i = 0; i < sl->sl_n; i++) {
-		if (sl->sl_v[i].st_type == MST_STAT_HISTOGRAM ||
-		    !mst_stats_match(f, &sl->sl_v[i]))
+		st = &sl->sl_v[i];
+		if (st->st_type == MST_STAT_HISTOGRAM || !mst_stats_match(f, st))
 			continue;
-		buf_puts(b, first ? "{\"name\":" : ",{\"name\":");
-		mst_json_str(b, sl->sl_v[i].st_name);
-		buf_printf(b, ",\"value\":%" PRIu64 "}", sl->sl_v[i].st_value);
+		mst_stats_json_one(b, sl, st, first, 0);
 		first = 0;
 	}
-	json_histograms(b, sl, f, first);
-	buf_puts(b, "]}");
+	for (i = 0; i < sl->sl_n; i++) {
+		st = &sl->sl_v[i];
+		if (st->st_type == MST_STAT_HISTOGRAM && mst_stats_match(f, st))
+			mst_stats_json_one(b, sl, st, first, n++);
+	}
+	buf_puts(b, n > 0 ? "]}}]}" : "]}");
 	return b->b_oom ? -1 : 0;
 }

@@ -25,39 +25,51 @@ text_line(struct buf *b, const char *name, uint64_t v)
 	buf_append(b, p, (size_t)(num + sizeof(num) - p));
 }
 
+void
+mst_stats_text_one(struct buf *b, const struct mst_stat_list *sl,
+    const struct mst_stat *st)
+{
+	const struct mst_hist_stat *hs;
+	char iv[32], cv[32];
+	int q;
+
+	if (st->st_type != MST_STAT_HISTOGRAM) {
+		text_line(b, st->st_name, st->st_value);
+		return;
+	}
+	hs = &sl->sl_h[st->st_hist];
+	if (hs->hs_count == 0) {
+		buf_puts(b, st->st_name);
+		buf_puts(b, ": No recorded values\n");
+		return;
+	}
+	buf_puts(b, st->st_name);
+	buf_puts(b, ":");
+	for (q = 0; q < MST_HIST_NQ; q++) {
+		hist_fmt(iv, sizeof(iv), hs->hs_ival[q]);
+		hist_fmt(cv, sizeof(cv), hs->hs_cum[q]);
+		buf_printf(b, " P%s(%s,%s)", mst_stats_q_names[q], iv, cv);
+	}
+	buf_puts(b, "\n");
+}
+
 int
 mst_stats_text(struct buf *b, const struct mst_stat_list *sl,
     const struct mst_stats_filter *f)
 {
-	const struct mst_hist_stat *hs;
 	const struct mst_stat *st;
-	char iv[32], cv[32];
 	size_t i;
-	int q;
 
 	for (i = 0; i < sl->sl_n; i++) {
 		st = &sl->sl_v[i];
 		if (st->st_type != MST_STAT_HISTOGRAM && mst_stats_match(f, st))
-			text_line(b, st->st_name, st->st_value);
+			mst_stats_text_one(b, sl, st);
 	}
 	/* Envoy: histograms after counters and gauges, sorted by name */
 	for (i = 0; i < sl->sl_n; i++) {
 		st = &sl->sl_v[i];
-		if (st->st_type != MST_STAT_HISTOGRAM ||
-		    !mst_stats_match(f, st))
-			continue;
-		hs = &sl->sl_h[st->st_hist];
-		if (hs->hs_count == 0) {
-			buf_printf(b, "%s: No recorded values\n", st->st_name);
-			continue;
-		}
-		buf_printf(b, "%s:", st->st_name);
-		for (q = 0; q < MST_HIST_NQ; q++) {
-			hist_fmt(iv, sizeof(iv), hs->hs_ival[q]);
-			hist_fmt(cv, sizeof(cv), hs->hs_cum[q]);
-			buf_printf(b, " P%s(%s,%s)", mst_stats_q_names[q], iv, cv);
-		}
-		buf_puts(b, "\n");
+		if (st->st_type == MST_STAT_HISTOGRAM && mst_stats_match(f, st))
+			mst_stats_text_one(b, sl, st);
 	}
 	return b->b_oom ? -1 : 0;
 }

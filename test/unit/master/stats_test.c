@@ -1280,6 +1280,116 @@ stats_cluster_quantiles_live_from_shm(void)
 	CU_ASSERT_EQUAL(mst_stats_cluster_quantiles(shm, -1, q, 2, out), -1);
 }
 
+/* A page at once (stream 0) or want bytes a step through the cursor,
+ * with one stat added the way the admin adds the runtime's. */
+static int
+render_c(struct cd_conf *c, struct buf *b, int form,
+    const struct mst_stats_filter *f, size_t want)
+{
+	struct mst_stats_src src = { c, &place, shm, 42, 2, &actr, NULL };
+	struct mst_stats_cursor *cur;
+	struct mst_stat_list sl;
+	int rc;
+
+	buf_init(b);
+	rc = want == 0 ? mst_stats_collect(&src, &sl) :
+	    mst_stats_collect_base(&src, &sl);
+	if (rc == 0)
+		rc = mst_stats_add(&sl, MST_STAT_COUNTER, 7, 1,
+		    "cluster.backend_v1.a_extra");
+	if (rc == -1) {
+		mst_stats_list_free(&sl);
+		return -1;
+	}
+	if (want == 0) {
+		rc = form == MST_STATS_TEXT ? mst_stats_text(b, &sl, f) :
+		    mst_stats_json(b, &sl, f);
+		mst_stats_list_free(&sl);
+	} else {
+		if ((cur = mst_stats_cursor_new(&src, f, form, &sl)) == NULL)
+			return -1;
+		while ((rc = mst_stats_cursor_next(cur, &src, b, want)) == 1)
+			;
+		mst_stats_cursor_free(cur);
+	}
+	buf_append(b, "", 0);
+	return rc;
+}
+
+static void
+stream_same(struct cd_conf *c, const struct mst_stats_filter *f)
+{
+	static const size_t wants[] = { 1, 7, 100, 65536 };
+	struct buf whole, piece;
+	size_t i;
+	int form;
+
+	for (form = MST_STATS_TEXT; form <= MST_STATS_JSON; form++) {
+		CU_ASSERT_FATAL(render_c(c, &whole, form, f, 0) == 0);
+		for (i = 0; i < sizeof(wants) / sizeof(wants[0]); i++) {
+			CU_ASSERT_FATAL(render_c(c, &piece, form, f,
+			    wants[i]) == 0);
+			CU_ASSERT_EQUAL(piece.b_len, whole.b_len);
+			CU_ASSERT_STRING_EQUAL(piece.b_data, whole.b_data);
+			buf_free(&piece);
+		}
+		buf_free(&whole);
+	}
+}
+
+/* The streamed page is the page at once, byte for byte: every filter,
+ * and clusters whose stat names nest (one block then). */
+static void
+stats_stream_equals_whole(void)
+{
+	static const char nest[] = "\n  - name: backend_v2\n";
+	struct mst_stats_filter f;
+	struct conf_diags d;
+	struct cd_conf *c;
+	struct buf y;
+	const char *p;
+	regex_t re;
+	FILE *fp;
+	char tmp[65536];
+	size_t n;
+
+	fixture();
+	rq_time(0, 0, 1000);
+	stream_same(conf, NULL);
+	memset(&f, 0, sizeof(f));
+	f.sf_types = MST_STAT_ALL;
+	f.sf_usedonly = 1;
+	stream_same(conf, &f);
+	f.sf_usedonly = 0;
+	CU_ASSERT_FATAL(regcomp(&re, "rq_(time|total)", REG_EXTENDED |
+	    REG_NOSUB) == 0);
+	f.sf_re = &re;
+	stream_same(conf, &f);
+	f.sf_types = MST_STAT_HISTOGRAM;
+	stream_same(conf, &f);
+	f.sf_types = 0;
+	stream_same(conf, &f);
+	regfree(&re);
+
+	/* backend_v2's stats named "backend_v1.x": inside backend_v1's */
+	CU_ASSERT_FATAL((fp = fopen(SEED, "r")) != NULL);
+	n = fread(tmp, 1, sizeof(tmp) - 1, fp);
+	fclose(fp);
+	tmp[n] = '\0';
+	CU_ASSERT_FATAL((p = strstr(tmp, nest)) != NULL);
+	buf_init(&y);
+	buf_append(&y, tmp, (size_t)(p - tmp) + strlen(nest));
+	buf_puts(&y, "    alt_stat_name: backend_v1.x\n");
+	buf_puts(&y, p + strlen(nest));
+	memset(&d, 0, sizeof(d));
+	c = conf_load_buf("nest.yaml", y.b_data, y.b_len, &d);
+	conf_diags_free(&d);
+	buf_free(&y);
+	CU_ASSERT_FATAL(c != NULL);
+	stream_same(c, NULL);
+	conf_free(c);
+}
+
 static void
 teardown_last(void)
 {
@@ -1327,6 +1437,7 @@ static CU_TestInfo tests[] = {
 	{ "stats_hist_prometheus_buckets", stats_hist_prometheus_buckets },
 	{ "stats_cluster_quantiles_live_from_shm",
 	    stats_cluster_quantiles_live_from_shm },
+	{ "stats_stream_equals_whole", stats_stream_equals_whole },
 	{ "teardown_last", teardown_last },
 	CU_TEST_INFO_NULL,
 };
