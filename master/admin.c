@@ -65,6 +65,7 @@
 #define ADMIN_ACCEPTS_PER_WAKE	32
 #define ADMIN_ACCEPT_PAUSE_MS	1000	/* after EMFILE and friends */
 #define ADMIN_LINGER_MS		1000	/* bound on draining before close */
+#define ADMIN_PIECE_KEEP	(1024 * 1024)	/* a larger piece buffer goes */
 
 enum adm_state {
 	ADM_S_READ_HEAD,	/* waiting for a complete request head */
@@ -98,6 +99,11 @@ struct adm_conn {
 	int		 c_keepalive;
 	int		 c_close;	/* close once c_wbuf is out */
 	enum mst_admin_act c_quit;	/* ... then act (QUIT, DRAIN_QUIT) */
+	/* a streamed body (mst_admin_reply's ar_more) still going */
+	int		(*c_more)(void *, struct buf *);
+	void		(*c_done)(void *);
+	void		*c_marg;
+	int		 c_chunked;	/* its pieces go out as chunks */
 	struct mst_timer *c_timer;
 	/* admin access log: the request's head, when it began */
 	struct buf	 c_alhead;
@@ -112,6 +118,7 @@ static int adm_listen_fd = -1;
 static int adm_nconns;
 static uint64_t adm_next_id;
 static uint64_t adm_next_defer;
+static struct buf adm_piece;	/* a streamed body's next piece */
 static struct mst_timer *adm_pause_timer;
 static struct mst_timer *adm_quit_timer;
 static enum mst_admin_act adm_quit_act;	/* what adm_quit_timer does */
@@ -311,6 +318,8 @@ conn_close(struct adm_conn *c, const char *why)
 	buf_free(&c->c_wbuf);
 	buf_free(&c->c_req);
 	buf_free(&c->c_alhead);
+	if (c->c_done != NULL)
+		c->c_done(c->c_marg);
 	free(c);
 	adm_nconns--;
 	adm_ctr.ac_cx_active--;
@@ -398,24 +407,46 @@ http_date(char *buf, size_t len)
 		strlcpy(buf, "Thu, 01 Jan 1970 00:00:00 GMT", len);
 }
 
+/* A streamed body's piece p into c_wbuf, as a chunk when chunked. */
+static void
+conn_piece(struct adm_conn *c, const struct buf *p)
+{
+	if (p->b_len == 0)
+		return;
+	if (c->c_chunked)
+		buf_printf(&c->c_wbuf, "%zx\r\n", p->b_len);
+	buf_append(&c->c_wbuf, p->b_data, p->b_len);
+	if (c->c_chunked)
+		buf_puts(&c->c_wbuf, "\r\n");
+}
+
 /* Queue the reply's bytes in c_wbuf; head: leave the body out. */
 static void
 conn_reply(struct adm_conn *c, const struct mst_admin_reply *r, int head)
 {
-	char date[64];
+	char date[64], len[64];
 
 	http_date(date, sizeof(date));
+	/* a streamed body: chunks, or (HTTP/1.0) up to the close */
+	if (r->ar_more == NULL)
+		snprintf(len, sizeof(len), "content-length: %zu\r\n",
+		    r->ar_body.b_len);
+	else
+		strlcpy(len, c->c_minor == 0 ? "" :
+		    "transfer-encoding: chunked\r\n", sizeof(len));
 	buf_printf(&c->c_wbuf, "HTTP/1.1 %d %s\r\n"
 	    "content-type: %s\r\n"
 	    "cache-control: no-cache, max-age=0\r\n"
 	    "x-content-type-options: nosniff\r\n"
 	    "date: %s\r\n"
 	    "server: canaryd\r\n"
-	    "content-length: %zu\r\n"
+	    "%s"
 	    "%s\r\n", r->ar_status, reason(r->ar_status), r->ar_ctype, date,
-	    r->ar_body.b_len, c->c_close ? "connection: close\r\n" :
+	    len, c->c_close ? "connection: close\r\n" :
 	    c->c_minor == 0 ? "connection: keep-alive\r\n" : "");
-	if (!head && r->ar_body.b_len > 0)
+	if (!head && r->ar_more != NULL)
+		conn_piece(c, &r->ar_body);
+	else if (!head && r->ar_body.b_len > 0)
 		buf_append(&c->c_wbuf, r->ar_body.b_data, r->ar_body.b_len);
 	if (r->ar_status >= 100 && r->ar_status < 600)
 		adm_ctr.ac_rq_class[r->ar_status / 100 - 1]++;
@@ -578,9 +609,21 @@ conn_respond(struct adm_conn *c, struct mst_admin_reply *r)
 	/* the server is going away: say so rather than keep the connection */
 	c->c_close = !c->c_keepalive || r->ar_action == MST_ADMIN_ACT_QUIT ||
 	    r->ar_action == MST_ADMIN_ACT_DRAIN_QUIT;
+	/* HTTP/1.0 has no chunks: a streamed body ends with the connection */
+	if (r->ar_more != NULL && c->c_minor == 0)
+		c->c_close = 1;
+	c->c_chunked = r->ar_more != NULL && c->c_minor != 0;
 	if (r->ar_action == MST_ADMIN_ACT_DRAIN_LISTENERS && adm_actor != NULL)
 		adm_actor(r->ar_action);
 	conn_reply(c, r, head);
+	if (!head && r->ar_more != NULL) {
+		/* the connection owns the stream now */
+		c->c_more = r->ar_more;
+		c->c_done = r->ar_done;
+		c->c_marg = r->ar_arg;
+		r->ar_more = NULL;
+		r->ar_done = NULL;
+	}
 	if (mst_accesslog_admin_on())
 		conn_al_line(c, method, path, query, r, head);
 }
@@ -676,32 +719,82 @@ conn_linger_read(struct adm_conn *c)
  * 1: the socket is full (EPOLLOUT armed); -1: the connection is closing
  * or gone, do not touch it.
  */
+/* Wait for the socket to take more (EPOLLOUT).  1, or -1: closed. */
+static int
+conn_wait_out(struct adm_conn *c)
+{
+	if (c->c_state == ADM_S_WRITE)
+		return 1;
+	conn_set_state(c, ADM_S_WRITE);
+	if (mst_loop_mod(c->c_fd, EPOLLOUT, conn_io, c) == -1) {
+		conn_close(c, "epoll");
+		return -1;
+	}
+	return 1;
+}
+
+/* A streamed body's next piece into the emptied c_wbuf (and its end, when
+ * it was the last).  0, or -1: it failed and the connection is closed. */
+static int
+conn_more(struct adm_conn *c)
+{
+	int rc;
+
+	buf_reset(&c->c_wbuf);
+	c->c_woff = 0;
+	buf_reset(&adm_piece);
+	rc = c->c_more(c->c_marg, &adm_piece);
+	if (rc == -1 || adm_piece.b_oom) {
+		/* no last chunk: the client sees the body cut short */
+		conn_close(c, "streamed reply failed");
+		return -1;
+	}
+	conn_piece(c, &adm_piece);
+	if (adm_piece.b_cap > ADMIN_PIECE_KEEP)
+		buf_free(&adm_piece);
+	if (rc == 0) {
+		if (c->c_done != NULL)
+			c->c_done(c->c_marg);
+		c->c_more = NULL;
+		c->c_done = NULL;
+		if (c->c_chunked)
+			buf_puts(&c->c_wbuf, "0\r\n\r\n");
+	}
+	return 0;
+}
+
+/*
+ * Send what is queued, and a streamed body a piece per wake-up.  0: all
+ * out and the connection reads again; 1: the socket is full or the next
+ * piece waits for the next wake-up (EPOLLOUT armed); -1: the connection
+ * is closing or gone, do not touch it.
+ */
 static int
 conn_flush(struct adm_conn *c)
 {
 	ssize_t n;
+	int made = 0;
 
 	if (c->c_wbuf.b_oom) {
 		conn_close(c, "out of memory");
 		return -1;
 	}
-	while (c->c_woff < c->c_wbuf.b_len) {
+	while (c->c_woff < c->c_wbuf.b_len || c->c_more != NULL) {
+		if (c->c_woff == c->c_wbuf.b_len) {
+			/* one piece per wake-up: the loop serves others */
+			if (made++ > 0)
+				return conn_wait_out(c);
+			if (conn_more(c) == -1)
+				return -1;
+			continue;
+		}
 		n = send(c->c_fd, c->c_wbuf.b_data + c->c_woff,
 		    c->c_wbuf.b_len - c->c_woff, MSG_NOSIGNAL);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if (c->c_state != ADM_S_WRITE) {
-					conn_set_state(c, ADM_S_WRITE);
-					if (mst_loop_mod(c->c_fd, EPOLLOUT,
-					    conn_io, c) == -1) {
-						conn_close(c, "epoll");
-						return -1;
-					}
-				}
-				return 1;
-			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return conn_wait_out(c);
 			conn_close(c, "write error");
 			return -1;
 		}

@@ -111,6 +111,18 @@ struct mst_admin_reply {
 	/* not 0: no reply now; mst_admin_answer() with this id gives it
 	 * (mst_admin_defer_id() made it) */
 	uint64_t	 ar_defer;
+	/*
+	 * Not NULL: the body goes on after ar_body a piece at a time, each
+	 * made when the socket has taken the one before, so the master's
+	 * loop serves others in between (chunked for HTTP/1.1, to the close
+	 * for HTTP/1.0).  ar_more appends the next piece and returns 1 (more
+	 * to come), 0 (that was the end) or -1 (failed: the connection is
+	 * cut short); ar_done frees ar_arg, also when the client leaves
+	 * first or the reply is a HEAD's.
+	 */
+	int		(*ar_more)(void *, struct buf *);
+	void		(*ar_done)(void *);
+	void		*ar_arg;
 };
 
 void	 mst_admin_reply_init(struct mst_admin_reply *);

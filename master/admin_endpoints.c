@@ -208,6 +208,10 @@ void
 mst_admin_reply_free(struct mst_admin_reply *r)
 {
 	buf_free(&r->ar_body);
+	if (r->ar_done != NULL)
+		r->ar_done(r->ar_arg);
+	r->ar_more = NULL;
+	r->ar_done = NULL;
 }
 
 void

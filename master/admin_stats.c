@@ -8,6 +8,7 @@
 #include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shared/buf.h"
@@ -21,6 +22,8 @@
 #include "rollout.h"
 #include "runtime.h"
 #include "stats.h"
+
+#define ADMIN_STATS_PIECE	65536	/* bytes of a page per wake-up */
 
 enum stats_format {
 	FMT_TEXT,
@@ -130,35 +133,118 @@ stats_src(struct mst_stats_src *src)
 	src->ss_hist = &stats_hist;
 }
 
-/* /stats and /stats/prometheus: parameters, then one render. */
+/* A page as it streams out: the cursor, and what it was made from. */
+struct stats_stream {
+	struct mst_stats_cursor	*ss_cur;
+	const struct cd_conf	*ss_conf;	/* a reload cuts the page */
+	const struct cd_place	*ss_place;
+	regex_t			 ss_re;
+	int			 ss_has_re;
+};
+
+static void
+stats_stream_done(void *arg)
+{
+	struct stats_stream *s = arg;
+
+	mst_stats_cursor_free(s->ss_cur);
+	if (s->ss_has_re)
+		regfree(&s->ss_re);
+	free(s);
+}
+
+static int
+stats_stream_more(void *arg, struct buf *b)
+{
+	struct stats_stream *s = arg;
+	struct mst_stats_src src;
+
+	if (mst.m_conf != s->ss_conf || mst.m_place != s->ss_place) {
+		log_info("admin: /stats cut short: the config changed while "
+		    "it was sent; ask again");
+		return -1;
+	}
+	stats_src(&src);
+	return mst_stats_cursor_next(s->ss_cur, &src, b, ADMIN_STATS_PIECE);
+}
+
+/* Every stat but the clusters' (those come as the page reaches them). */
+static int
+stats_base(const struct mst_stats_src *src, struct mst_stat_list *sl,
+    int all)
+{
+	if ((all ? mst_stats_collect(src, sl) :
+	    mst_stats_collect_base(src, sl)) == -1 ||
+	    mst_runtime_stats(sl) == -1 ||
+	    (mst_rollout_engine() != NULL &&
+	    mst_rollout_stats(mst_rollout_engine(), sl) == -1) ||
+	    mst_fleet_stats(sl) == -1)
+		return -1;
+	return 0;
+}
+
+/* /stats as text or JSON: streamed, a cluster at a time. */
+static int
+stats_stream(const struct mst_stats_src *src, struct stats_stream *s,
+    const struct mst_stats_filter *f, int fmt, struct mst_admin_reply *r)
+{
+	struct mst_stat_list sl;
+
+	if (stats_base(src, &sl, 0) == -1) {
+		mst_stats_list_free(&sl);
+		return -1;
+	}
+	if ((s->ss_cur = mst_stats_cursor_new(src, f, fmt == FMT_JSON ?
+	    MST_STATS_JSON : MST_STATS_TEXT, &sl)) == NULL)
+		return -1;
+	s->ss_conf = mst.m_conf;
+	s->ss_place = mst.m_place;
+	if (fmt == FMT_JSON)
+		r->ar_ctype = ADMIN_CT_JSON;
+	r->ar_more = stats_stream_more;
+	r->ar_done = stats_stream_done;
+	r->ar_arg = s;
+	return 0;
+}
+
+/* /stats/prometheus: the whole list, then one render. */
+static int
+stats_prom(const struct mst_stats_src *src, const struct mst_stats_filter *f,
+    struct mst_admin_reply *r)
+{
+	struct mst_stat_list sl;
+	int rc;
+
+	rc = stats_base(src, &sl, 1) == -1 ? -1 :
+	    mst_stats_prometheus(&r->ar_body, &sl, f);
+	mst_stats_list_free(&sl);
+	return rc;
+}
+
+/* /stats and /stats/prometheus: parameters, then the page. */
 static void
 stats_page(const char *query, struct mst_admin_reply *r, int prom)
 {
 	struct mst_stats_filter f;
 	struct mst_stats_src src;
-	struct mst_stat_list sl;
-	regex_t re;
+	struct stats_stream *s;
 	int rc, fmt;
 
-	if (stats_params(query, prom, &f, &fmt, &re, r) == -1)
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		admin_reply_text(r, 500, "out of memory\n");
 		return;
+	}
+	if (stats_params(query, prom, &f, &fmt, &s->ss_re, r) == -1) {
+		free(s);
+		return;
+	}
+	s->ss_has_re = f.sf_re != NULL;
 	stats_src(&src);
-	if (mst_stats_collect(&src, &sl) == -1 ||
-	    mst_runtime_stats(&sl) == -1 ||
-	    (mst_rollout_engine() != NULL &&
-	    mst_rollout_stats(mst_rollout_engine(), &sl) == -1) ||
-	    mst_fleet_stats(&sl) == -1)
-		rc = -1;
-	else if (fmt == FMT_TEXT)
-		rc = mst_stats_text(&r->ar_body, &sl, &f);
-	else if (fmt == FMT_JSON) {
-		r->ar_ctype = ADMIN_CT_JSON;
-		rc = mst_stats_json(&r->ar_body, &sl, &f);
-	} else
-		rc = mst_stats_prometheus(&r->ar_body, &sl, &f);
-	mst_stats_list_free(&sl);
-	if (f.sf_re != NULL)
-		regfree(&re);
+	if (fmt == FMT_PROM)
+		rc = stats_prom(&src, &f, r);
+	else if ((rc = stats_stream(&src, s, &f, fmt, r)) == 0)
+		return;		/* s goes with the reply */
+	stats_stream_done(s);
 	if (rc == -1)
 		admin_reply_text(r, 500, "out of memory\n");
 }
