@@ -12,6 +12,8 @@ VALIDATE_RUNS), then served by BUILD_DIR/canaryd with two workers
 from start to /ready, the shared segment's resident size once /stats has
 read every record, each worker's private memory (what it does not share
 with the master), /stats and /stats/prometheus (the best of VALIDATE_RUNS [3], as validation),
+the longest /ready took while a /stats was sent (polled every 10 ms: how
+long the master's loop stopped), the master's RSS after those pages,
 and a weight-only reload (SIGHUP to the new weights in /canary).  Results
 go to BUILD_DIR/bench-clusters.md unless given.  Loopback only; every
 process started is stopped by PID.  Knobs: CLUSTERS_PORT [11000] (the
@@ -23,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -84,6 +87,32 @@ def best(fn, n):
     return min(ts)
 
 
+def ready_during(port, fn):
+    """The longest /ready took, polled every 10 ms while fn() runs: how
+    long the admin's loop stops for a page."""
+    stop = threading.Event()
+    lat = []
+
+    def poll():
+        while not stop.is_set():
+            t0 = time.monotonic()
+            try:
+                get(port, "/ready", 30)
+            except OSError:
+                pass
+            lat.append(time.monotonic() - t0)
+            stop.wait(0.01)
+
+    th = threading.Thread(target=poll)
+    th.start()
+    try:
+        fn()
+    finally:
+        stop.set()
+        th.join()
+    return max(lat) if lat else 0.0
+
+
 def gen(build, n, seed, path, port, bports):
     with open(path + ".tmp", "w") as f:
         subprocess.run([sys.executable, os.path.join(HERE, "bigconf.py"),
@@ -124,6 +153,9 @@ def one(build, n, tmp, port, workers, runs):
         row["stats"] = best(lambda: get(port + 1, "/stats"), runs)
         row["prom"] = best(lambda: get(port + 1, "/stats/prometheus"),
                            runs)
+        row["ready_max"] = ready_during(port + 1,
+                                        lambda: get(port + 1, "/stats"))
+        row["master_kb"] = rollup(cd.pid)["Rss"]
         row["shm_kb"] = shmem_kb(cd.pid)
         ws = [w for w in children(cd.pid)
               if b"worker" in open("/proc/%d/cmdline" % w, "rb").read()]
@@ -149,22 +181,27 @@ def one(build, n, tmp, port, workers, runs):
 def table(rows, workers):
     out = ["## Cluster count (%d workers)" % workers, "",
            "| clusters | YAML | validate | start to ready | /stats | "
-           "/stats/prometheus | weight reload | shm resident "
-           "(per cluster) | worker private (per cluster) | worker RSS |",
-           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "/stats/prometheus | max /ready latency during /stats | "
+           "weight reload | shm resident "
+           "(per cluster) | worker private (per cluster) | worker RSS | "
+           "master RSS |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         n = r["n"]
         out.append("| %d | %.1f MB | %.3f s | %.3f s | %.3f s | %.3f s | "
-                   "%.3f s | %.1f MB (%.0f B) | %.1f MB (%.0f B) | %.0f MB |"
+                   "%.0f ms | %.3f s | %.1f MB (%.0f B) | %.1f MB (%.0f B) "
+                   "| %.0f MB | %.0f MB |"
                    % (n, r["bytes"] / 1e6, r["validate"], r["ready"],
-                      r["stats"], r["prom"], r["reload"],
+                      r["stats"], r["prom"], r["ready_max"] * 1000,
+                      r["reload"],
                       r["shm_kb"] / 1024.0, r["shm_kb"] * 1024.0 / n,
                       r["priv_kb"] / 1024.0, r["priv_kb"] * 1024.0 / n,
-                      r["rss_kb"] / 1024.0))
+                      r["rss_kb"] / 1024.0, r["master_kb"] / 1024.0))
     out.append("")
     out.append("Worker RSS counts the configuration tree it shares with "
                "the master (forked from it); the private column is what "
-               "each worker adds.")
+               "each worker adds.  Master RSS is read after the /stats and "
+               "/stats/prometheus pages.")
     return "\n".join(out) + "\n"
 
 
