@@ -32,6 +32,8 @@ enum prom_tag_id {
 	TAG__N
 };
 
+_Static_assert(TAG__N <= 8, "struct mst_prom_ent has room for 8 tags");
+
 static const char *const prom_tag_names[TAG__N] = {
 	"envoy_response_code",
 	"envoy_response_code_class",
@@ -44,19 +46,6 @@ static const char *const prom_tag_names[TAG__N] = {
 
 #define FLEET_DECISIONS	"canaryd.fleet.decisions"
 
-struct prom_tag {
-	int	 t_id;
-	size_t	 t_off;		/* value: a slice of the stat name */
-	size_t	 t_len;
-};
-
-struct prom_ent {
-	const struct mst_stat *pe_st;
-	size_t		 pe_fam_off;
-	const char	*pe_fam;
-	struct prom_tag	 pe_tags[TAG__N];
-	int		 pe_ntags;
-};
 
 static int
 is_digit(char c)
@@ -65,10 +54,10 @@ is_digit(char c)
 }
 
 static void
-prom_tag(struct prom_ent *pe, char *rm, int id, size_t voff, size_t vlen,
+prom_tag(struct mst_prom_ent *pe, char *rm, int id, size_t voff, size_t vlen,
     size_t roff, size_t rlen)
 {
-	struct prom_tag *t = &pe->pe_tags[pe->pe_ntags++];
+	struct mst_prom_tag *t = &pe->pe_tags[pe->pe_ntags++];
 
 	t->t_id = id;
 	t->t_off = voff;
@@ -78,7 +67,7 @@ prom_tag(struct prom_ent *pe, char *rm, int id, size_t voff, size_t vlen,
 
 /* Fill pe's tags and mark in rm (strlen(name) bytes) what leaves the name. */
 static void
-prom_extract(const char *s, size_t len, char *rm, struct prom_ent *pe)
+prom_extract(const char *s, size_t len, char *rm, struct mst_prom_ent *pe)
 {
 	const char *d;
 	size_t p, q, last;
@@ -146,9 +135,8 @@ prom_extract(const char *s, size_t len, char *rm, struct prom_ent *pe)
 }
 
 static int
-prom_cmp(const void *a, const void *b)
+prom_cmp(const struct mst_prom_ent *x, const struct mst_prom_ent *y)
 {
-	const struct prom_ent *x = a, *y = b;
 	int c;
 
 	/* counters, then gauges, then histograms: the type bits ascend */
@@ -157,6 +145,12 @@ prom_cmp(const void *a, const void *b)
 	if ((c = strcmp(x->pe_fam, y->pe_fam)) != 0)
 		return c;
 	return strcmp(x->pe_st->st_name, y->pe_st->st_name);
+}
+
+static int
+prom_qcmp(const void *a, const void *b)
+{
+	return prom_cmp(a, b);
 }
 
 static void
@@ -176,7 +170,7 @@ prom_label_value(struct buf *b, const char *s, size_t len)
 
 /* {tag="value",...[,le="<le>"]}: "{}" even with no label, as Envoy. */
 static void
-prom_labels(struct buf *b, const struct prom_ent *pe, const char *le)
+prom_labels(struct buf *b, const struct mst_prom_ent *pe, const char *le)
 {
 	int k;
 
@@ -199,7 +193,7 @@ prom_labels(struct buf *b, const struct prom_ent *pe, const char *le)
  * shared/hist.h), +Inf, _sum in ms, _count.
  */
 static void
-prom_histogram(struct buf *b, const struct prom_ent *pe,
+prom_histogram(struct buf *b, const struct mst_prom_ent *pe,
     const struct mst_hist_stat *hs)
 {
 	char le[32];
@@ -224,83 +218,103 @@ prom_histogram(struct buf *b, const struct prom_ent *pe,
 }
 
 int
+mst_prom_ent(struct mst_prom_ent *pe, const struct mst_stat *st,
+    struct buf *fams, struct buf *rm)
+{
+	size_t j, len = strlen(st->st_name);
+
+	buf_reset(rm);
+	for (j = 0; j <= len; j++)
+		buf_append(rm, "", 1);
+	if (rm->b_oom)
+		return -1;
+	memset(pe, 0, sizeof(*pe));
+	pe->pe_st = st;
+	prom_extract(st->st_name, len, rm->b_data, pe);
+	pe->pe_fam_off = fams->b_len;
+	/* canaryd's own families (canaryd.fleet.*) are canaryd_* */
+	if (strncmp(st->st_name, "canaryd.", 8) != 0)
+		buf_puts(fams, "envoy_");
+	for (j = 0; j < len; j++) {
+		char c = st->st_name[j];
+
+		if (rm->b_data[j])
+			continue;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    is_digit(c) || c == '_'))
+			c = '_';
+		buf_append(fams, &c, 1);
+	}
+	buf_append(fams, "", 1);
+	return fams->b_oom ? -1 : 0;
+}
+
+int
+mst_prom_cmp(const struct mst_prom_ent *x, const struct mst_prom_ent *y)
+{
+	return prom_cmp(x, y);
+}
+
+void
+mst_prom_line(struct buf *b, const struct mst_prom_ent *pe,
+    const struct mst_hist_stat *hs, struct buf *prev, int *prev_type)
+{
+	if (prev->b_len == 0 || *prev_type != pe->pe_st->st_type ||
+	    strcmp(prev->b_data, pe->pe_fam) != 0) {
+		buf_printf(b, "# TYPE %s %s\n", pe->pe_fam,
+		    pe->pe_st->st_type == MST_STAT_COUNTER ? "counter" :
+		    pe->pe_st->st_type == MST_STAT_GAUGE ? "gauge" :
+		    "histogram");
+		buf_reset(prev);
+		buf_puts(prev, pe->pe_fam);
+		*prev_type = pe->pe_st->st_type;
+	}
+	if (pe->pe_st->st_type == MST_STAT_HISTOGRAM) {
+		prom_histogram(b, pe, hs);
+		return;
+	}
+	buf_puts(b, pe->pe_fam);
+	prom_labels(b, pe, NULL);
+	buf_printf(b, " %" PRIu64 "\n", pe->pe_st->st_value);
+}
+
+int
 mst_stats_prometheus(struct buf *b, const struct mst_stat_list *sl,
     const struct mst_stats_filter *f)
 {
-	struct prom_ent *ents = NULL, *pe;
-	struct buf fams;
-	char *rm = NULL, *nrm;
-	size_t i, j, n = 0, len, rmcap = 0;
-	const char *prev = NULL;
+	struct mst_prom_ent *ents = NULL, *pe;
+	struct buf fams, rm, prev;
+	size_t i, n = 0;
 	int prev_type = 0, rc = -1;
 
 	buf_init(&fams);
+	buf_init(&rm);
+	buf_init(&prev);
 	if (sl->sl_n > 0 &&
 	    (ents = calloc(sl->sl_n, sizeof(*ents))) == NULL)
 		goto out;
 	for (i = 0; i < sl->sl_n; i++) {
-		const struct mst_stat *st = &sl->sl_v[i];
-
-		if (!mst_stats_match(f, st))
+		if (!mst_stats_match(f, &sl->sl_v[i]))
 			continue;
-		len = strlen(st->st_name);
-		if (len + 1 > rmcap) {
-			if ((nrm = realloc(rm, len + 1)) == NULL)
-				goto out;
-			rm = nrm;
-			rmcap = len + 1;
-		}
-		memset(rm, 0, len + 1);
-		pe = &ents[n++];
-		pe->pe_st = st;
-		prom_extract(st->st_name, len, rm, pe);
-		pe->pe_fam_off = fams.b_len;
-		/* canaryd's own families (canaryd.fleet.*) are canaryd_* */
-		if (strncmp(st->st_name, "canaryd.", 8) != 0)
-			buf_puts(&fams, "envoy_");
-		for (j = 0; j < len; j++) {
-			char c = st->st_name[j];
-
-			if (rm[j])
-				continue;
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    is_digit(c) || c == '_'))
-				c = '_';
-			buf_append(&fams, &c, 1);
-		}
-		buf_append(&fams, "", 1);
+		if (mst_prom_ent(&ents[n++], &sl->sl_v[i], &fams, &rm) == -1)
+			goto out;
 	}
-	if (fams.b_oom)
-		goto out;
 	for (i = 0; i < n; i++)
 		ents[i].pe_fam = fams.b_data + ents[i].pe_fam_off;
 	if (n > 0)
-		qsort(ents, n, sizeof(*ents), prom_cmp);
-
+		qsort(ents, n, sizeof(*ents), prom_qcmp);
 	for (i = 0; i < n; i++) {
 		pe = &ents[i];
-		if (prev == NULL || prev_type != pe->pe_st->st_type ||
-		    strcmp(prev, pe->pe_fam) != 0)
-			buf_printf(b, "# TYPE %s %s\n", pe->pe_fam,
-			    pe->pe_st->st_type == MST_STAT_COUNTER ? "counter" :
-			    pe->pe_st->st_type == MST_STAT_GAUGE ? "gauge" :
-			    "histogram");
-		prev = pe->pe_fam;
-		prev_type = pe->pe_st->st_type;
-		if (pe->pe_st->st_type == MST_STAT_HISTOGRAM) {
-			prom_histogram(b, pe, &sl->sl_h[pe->pe_st->st_hist]);
-			continue;
-		}
-		buf_puts(b, pe->pe_fam);
-		prom_labels(b, pe, NULL);
-		buf_printf(b, " %" PRIu64 "\n", pe->pe_st->st_value);
+		mst_prom_line(b, pe, pe->pe_st->st_type == MST_STAT_HISTOGRAM ?
+		    &sl->sl_h[pe->pe_st->st_hist] : NULL, &prev, &prev_type);
 	}
-	rc = b->b_oom ? -1 : 0;
+	rc = b->b_oom || prev.b_oom ? -1 : 0;
 out:
 	if (rc == -1)
 		errno = ENOMEM;
-	free(rm);
 	free(ents);
 	buf_free(&fams);
+	buf_free(&rm);
+	buf_free(&prev);
 	return rc;
 }
