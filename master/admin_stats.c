@@ -135,7 +135,8 @@ stats_src(struct mst_stats_src *src)
 
 /* A page as it streams out: the cursor, and what it was made from. */
 struct stats_stream {
-	struct mst_stats_cursor	*ss_cur;
+	struct mst_stats_cursor	*ss_cur;	/* text, JSON */
+	struct mst_prom_cursor	*ss_prom;	/* or Prometheus */
 	const struct cd_conf	*ss_conf;	/* a reload cuts the page */
 	const struct cd_place	*ss_place;
 	regex_t			 ss_re;
@@ -148,6 +149,7 @@ stats_stream_done(void *arg)
 	struct stats_stream *s = arg;
 
 	mst_stats_cursor_free(s->ss_cur);
+	mst_prom_cursor_free(s->ss_prom);
 	if (s->ss_has_re)
 		regfree(&s->ss_re);
 	free(s);
@@ -165,6 +167,9 @@ stats_stream_more(void *arg, struct buf *b)
 		return -1;
 	}
 	stats_src(&src);
+	if (s->ss_prom != NULL)
+		return mst_prom_cursor_next(s->ss_prom, &src, b,
+		    ADMIN_STATS_PIECE);
 	return mst_stats_cursor_next(s->ss_cur, &src, b, ADMIN_STATS_PIECE);
 }
 
@@ -183,33 +188,10 @@ stats_base(const struct mst_stats_src *src, struct mst_stat_list *sl,
 	return 0;
 }
 
-/* /stats as text or JSON: streamed, a cluster at a time. */
+/* The page whole: Prometheus when the cluster names do not let it
+ * stream.  0 or -1. */
 static int
-stats_stream(const struct mst_stats_src *src, struct stats_stream *s,
-    const struct mst_stats_filter *f, int fmt, struct mst_admin_reply *r)
-{
-	struct mst_stat_list sl;
-
-	if (stats_base(src, &sl, 0) == -1) {
-		mst_stats_list_free(&sl);
-		return -1;
-	}
-	if ((s->ss_cur = mst_stats_cursor_new(src, f, fmt == FMT_JSON ?
-	    MST_STATS_JSON : MST_STATS_TEXT, &sl)) == NULL)
-		return -1;
-	s->ss_conf = mst.m_conf;
-	s->ss_place = mst.m_place;
-	if (fmt == FMT_JSON)
-		r->ar_ctype = ADMIN_CT_JSON;
-	r->ar_more = stats_stream_more;
-	r->ar_done = stats_stream_done;
-	r->ar_arg = s;
-	return 0;
-}
-
-/* /stats/prometheus: the whole list, then one render. */
-static int
-stats_prom(const struct mst_stats_src *src, const struct mst_stats_filter *f,
+stats_whole(const struct mst_stats_src *src, const struct mst_stats_filter *f,
     struct mst_admin_reply *r)
 {
 	struct mst_stat_list sl;
@@ -219,6 +201,40 @@ stats_prom(const struct mst_stats_src *src, const struct mst_stats_filter *f,
 	    mst_stats_prometheus(&r->ar_body, &sl, f);
 	mst_stats_list_free(&sl);
 	return rc;
+}
+
+/* The page streamed, a few clusters at a time.  0: s goes with the
+ * reply; 1: print it whole instead; -1: out of memory. */
+static int
+stats_stream(const struct mst_stats_src *src, struct stats_stream *s,
+    const struct mst_stats_filter *f, int fmt, struct mst_admin_reply *r)
+{
+	struct mst_stat_list sl;
+	int whole = 0;
+
+	if (stats_base(src, &sl, 0) == -1) {
+		mst_stats_list_free(&sl);
+		return -1;
+	}
+	if (fmt == FMT_PROM)
+		s->ss_prom = mst_prom_cursor_new(src, f, &sl, &whole);
+	else
+		s->ss_cur = mst_stats_cursor_new(src, f, fmt == FMT_JSON ?
+		    MST_STATS_JSON : MST_STATS_TEXT, &sl);
+	if (whole) {
+		mst_stats_list_free(&sl);
+		return 1;
+	}
+	if (s->ss_cur == NULL && s->ss_prom == NULL)
+		return -1;
+	s->ss_conf = mst.m_conf;
+	s->ss_place = mst.m_place;
+	if (fmt == FMT_JSON)
+		r->ar_ctype = ADMIN_CT_JSON;
+	r->ar_more = stats_stream_more;
+	r->ar_done = stats_stream_done;
+	r->ar_arg = s;
+	return 0;
 }
 
 /* /stats and /stats/prometheus: parameters, then the page. */
@@ -240,10 +256,10 @@ stats_page(const char *query, struct mst_admin_reply *r, int prom)
 	}
 	s->ss_has_re = f.sf_re != NULL;
 	stats_src(&src);
-	if (fmt == FMT_PROM)
-		rc = stats_prom(&src, &f, r);
-	else if ((rc = stats_stream(&src, s, &f, fmt, r)) == 0)
+	if ((rc = stats_stream(&src, s, &f, fmt, r)) == 0)
 		return;		/* s goes with the reply */
+	if (rc == 1)
+		rc = stats_whole(&src, &f, r);
 	stats_stream_done(s);
 	if (rc == -1)
 		admin_reply_text(r, 500, "out of memory\n");

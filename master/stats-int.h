@@ -13,6 +13,16 @@ extern const char *const mst_stats_q_names[MST_HIST_NQ];
 /* Envoy's default histogram bucket bounds, ms (Prometheus "le"). */
 extern const double mst_stats_le[MST_HIST_NLE];
 
+/*
+ * The config's clusters in the order of their stat prefixes
+ * ("cluster.<name>."): (*order)[k] the k-th cluster in the config, its
+ * prefix at *names + k * *w.  1 when a prefix starts another one (their
+ * stats interleave), else 0; -1 when out of memory.  The caller frees
+ * *order and *names.
+ */
+int	 mst_stats_cluster_order(const struct cd_conf *, size_t **order,
+	    char **names, size_t *w);
+
 /* A stat as /stats/prometheus prints it (stats_prom.c). */
 struct mst_prom_tag {
 	int	 t_id;

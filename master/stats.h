@@ -211,6 +211,24 @@ int	 mst_stats_cursor_next(struct mst_stats_cursor *,
 void	 mst_stats_cursor_free(struct mst_stats_cursor *);
 
 /*
+ * /stats/prometheus a piece at a time (stats_prom_stream.c): the clusters
+ * collected a few at a time into a table of values (no text until then),
+ * then the page, byte for byte mst_stats_prometheus()'s for the same
+ * values.  base as for mst_stats_cursor_new().  NULL with *whole 1 when
+ * the config's cluster names do not allow it (a dot in one, or two that
+ * nest): base is left to the caller, to print at once; NULL with *whole
+ * 0: out of memory (base freed).
+ */
+struct mst_prom_cursor;
+struct mst_prom_cursor *mst_prom_cursor_new(const struct mst_stats_src *,
+	    const struct mst_stats_filter *, struct mst_stat_list *base,
+	    int *whole);
+/* As mst_stats_cursor_next(); a call may append nothing and return 1. */
+int	 mst_prom_cursor_next(struct mst_prom_cursor *,
+	    const struct mst_stats_src *, struct buf *b, size_t want);
+void	 mst_prom_cursor_free(struct mst_prom_cursor *);
+
+/*
  * Refresh hf: the interval of every configured cluster becomes what it
  * recorded since the previous call.  A record that changed owner (a
  * structural reload) starts from empty.  Master only; reads shm.

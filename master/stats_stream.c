@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "shared/buf.h"
+#include "stats-int.h"
 #include "stats.h"
 
 #define PASS_STATS	0	/* counters and gauges */
@@ -47,6 +48,54 @@ pfx_cmp(const void *a, const void *b)
 	return strcmp(x->p_name, y->p_name);
 }
 
+int
+mst_stats_cluster_order(const struct cd_conf *conf, size_t **order,
+    char **names, size_t *w)
+{
+	size_t i, n = conf->c_nclusters;
+	struct pfx *v;
+	char *tmp;
+	int nest = 0;
+
+	*w = CD_NAME_MAX + 16;
+	*order = NULL;
+	*names = NULL;
+	if (n == 0)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	tmp = calloc(n, *w);
+	*names = calloc(n, *w);
+	*order = calloc(n, sizeof(**order));
+	if (v == NULL || tmp == NULL || *names == NULL || *order == NULL) {
+		free(v);
+		free(tmp);
+		free(*names);
+		free(*order);
+		*names = NULL;
+		*order = NULL;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		v[i].p_name = tmp + i * *w;
+		v[i].p_i = i;
+		memcpy(v[i].p_name, "cluster.", 8);
+		mst_stats_cluster_prefix(&conf->c_clusters[i], v[i].p_name + 8,
+		    *w - 9);
+		strlcat(v[i].p_name, ".", *w);
+	}
+	qsort(v, n, sizeof(*v), pfx_cmp);
+	for (i = 0; i < n; i++) {
+		(*order)[i] = v[i].p_i;
+		strlcpy(*names + i * *w, v[i].p_name, *w);
+		if (i > 0 && strncmp(v[i - 1].p_name, v[i].p_name,
+		    strlen(v[i - 1].p_name)) == 0)
+			nest = 1;
+	}
+	free(v);
+	free(tmp);
+	return nest;
+}
+
 /*
  * The clusters in the order of their stat prefixes into sc_order; none
  * when two prefixes nest (their stats interleave): then the clusters are
@@ -55,44 +104,22 @@ pfx_cmp(const void *a, const void *b)
 static int
 cur_order(struct mst_stats_cursor *c, const struct cd_conf *conf)
 {
-	size_t i, n = conf->c_nclusters, w = CD_NAME_MAX + 16;
-	struct pfx *v;
+	size_t w;
 	char *names;
-	int nest = 0;
+	int rc;
 
-	c->sc_ncl = n > 0 ? 1 : 0;
-	if (n < 2)
+	c->sc_ncl = conf->c_nclusters > 0 ? 1 : 0;
+	if (conf->c_nclusters < 2)
 		return 0;
-	v = calloc(n, sizeof(*v));
-	names = calloc(n, w);
-	if (v == NULL || names == NULL ||
-	    (c->sc_order = calloc(n, sizeof(*c->sc_order))) == NULL) {
-		free(v);
-		free(names);
+	if ((rc = mst_stats_cluster_order(conf, &c->sc_order, &names,
+	    &w)) == -1)
 		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		v[i].p_name = names + i * w;
-		v[i].p_i = i;
-		memcpy(v[i].p_name, "cluster.", 8);
-		mst_stats_cluster_prefix(&conf->c_clusters[i], v[i].p_name + 8,
-		    w - 9);
-		strlcat(v[i].p_name, ".", w);
-	}
-	qsort(v, n, sizeof(*v), pfx_cmp);
-	for (i = 0; i < n; i++) {
-		c->sc_order[i] = v[i].p_i;
-		if (i > 0 && strncmp(v[i - 1].p_name, v[i].p_name,
-		    strlen(v[i - 1].p_name)) == 0)
-			nest = 1;
-	}
-	free(v);
 	free(names);
-	if (nest) {
+	if (rc == 1) {
 		free(c->sc_order);
 		c->sc_order = NULL;
 	} else
-		c->sc_ncl = n;
+		c->sc_ncl = conf->c_nclusters;
 	return 0;
 }
 

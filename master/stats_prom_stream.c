@@ -1,0 +1,488 @@
+/*
+ * /stats/prometheus a piece at a time (see stats.h).  The page is grouped
+ * by family ("envoy_cluster_upstream_rq_total"), each family running over
+ * every cluster, so it cannot follow the clusters the way the text page
+ * does.  Instead the clusters are collected a few at a time into a small
+ * table, one value per (cluster, stat suffix), with each suffix's family
+ * worked out once; then the families are printed in the page's order,
+ * each over the clusters in the order of their names, merged with the few
+ * stats that are not a cluster's.  A cluster name with a dot in it (the
+ * family would then depend on the name) or two names that nest make the
+ * caller print the page at once (mst_stats_prometheus()).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shared/buf.h"
+#include "stats-int.h"
+#include "stats.h"
+
+#define PROM_STEP_CLUSTERS	200	/* collected per call */
+#define PROM_NO_HIST		UINT32_MAX
+
+/* A stat suffix some cluster has ("upstream_rq_total"). */
+struct psuf {
+	char		*ps_name;
+	int		 ps_type;
+	size_t		 ps_fam;	/* offset into pc_sfams */
+};
+
+/* One cluster's value of one suffix. */
+struct pval {
+	uint32_t	 pv_sid;
+	uint32_t	 pv_hist;	/* into pc_h, or PROM_NO_HIST */
+	uint64_t	 pv_v;
+};
+
+struct mst_prom_cursor {
+	struct mst_stats_filter	 pc_f;
+	int			 pc_collected;	/* the table is complete */
+	/* the stats not a cluster's, in the page's order */
+	struct mst_stat_list	 pc_base;
+	struct mst_prom_ent	*pc_bents;
+	size_t			 pc_nb, pc_bi;
+	struct buf		 pc_bfams;
+	/* the clusters by name, their prefixes */
+	size_t			*pc_order;
+	char			*pc_pfx;
+	size_t			 pc_w, pc_ncl;
+	/* the table: pc_v[pc_voff[k] .. pc_voff[k + 1]) is cluster k's */
+	struct psuf		*pc_suf;
+	size_t			 pc_nsuf, pc_sufcap;
+	uint32_t		*pc_hash;	/* sid + 1; 0: empty */
+	size_t			 pc_hcap;
+	struct buf		 pc_sfams;
+	struct pval		*pc_v;
+	size_t			 pc_nv, pc_vcap;
+	size_t			*pc_voff;
+	struct mst_hist_stat	*pc_h;
+	size_t			 pc_nh, pc_hcap2;
+	/* printing: suffixes in page order, a family (group) at a time */
+	uint32_t		*pc_rank;
+	size_t			 pc_g, pc_gn;	/* the group: pc_rank[g .. g+gn) */
+	size_t			 pc_ci, pc_sj;	/* cluster, suffix in group */
+	struct buf		 pc_prev;
+	int			 pc_prev_type;
+	struct buf		 pc_name, pc_fams, pc_rm;	/* scratch */
+};
+
+void
+mst_prom_cursor_free(struct mst_prom_cursor *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	mst_stats_list_free(&c->pc_base);
+	free(c->pc_bents);
+	buf_free(&c->pc_bfams);
+	free(c->pc_order);
+	free(c->pc_pfx);
+	for (i = 0; i < c->pc_nsuf; i++)
+		free(c->pc_suf[i].ps_name);
+	free(c->pc_suf);
+	free(c->pc_hash);
+	buf_free(&c->pc_sfams);
+	free(c->pc_v);
+	free(c->pc_voff);
+	free(c->pc_h);
+	free(c->pc_rank);
+	buf_free(&c->pc_prev);
+	buf_free(&c->pc_name);
+	buf_free(&c->pc_fams);
+	buf_free(&c->pc_rm);
+	free(c);
+}
+
+static const struct mst_prom_cursor *qcur;	/* for rank_cmp */
+
+static int
+bent_cmp(const void *a, const void *b)
+{
+	return mst_prom_cmp(a, b);
+}
+
+/* The base list's entries, filtered, in the page's order.  0 or -1. */
+static int
+pc_base(struct mst_prom_cursor *c)
+{
+	size_t i;
+
+	if (c->pc_base.sl_n > 0 && (c->pc_bents = calloc(c->pc_base.sl_n,
+	    sizeof(*c->pc_bents))) == NULL)
+		return -1;
+	for (i = 0; i < c->pc_base.sl_n; i++)
+		if (mst_stats_match(&c->pc_f, &c->pc_base.sl_v[i]) &&
+		    mst_prom_ent(&c->pc_bents[c->pc_nb++],
+		    &c->pc_base.sl_v[i], &c->pc_bfams, &c->pc_rm) == -1)
+			return -1;
+	for (i = 0; i < c->pc_nb; i++)
+		c->pc_bents[i].pe_fam = c->pc_bfams.b_data +
+		    c->pc_bents[i].pe_fam_off;
+	if (c->pc_nb > 0)
+		qsort(c->pc_bents, c->pc_nb, sizeof(*c->pc_bents), bent_cmp);
+	return 0;
+}
+
+/* Can the page go a cluster at a time: no dot in a name, none nests. */
+static int
+pc_streamable(const struct mst_prom_cursor *c)
+{
+	const char *p;
+	size_t k;
+
+	for (k = 0; k < c->pc_ncl; k++) {
+		p = c->pc_pfx + k * c->pc_w;
+		if (strchr(p + 8, '.') != p + strlen(p) - 1)
+			return 0;
+	}
+	return 1;
+}
+
+struct mst_prom_cursor *
+mst_prom_cursor_new(const struct mst_stats_src *src,
+    const struct mst_stats_filter *f, struct mst_stat_list *base,
+    int *whole)
+{
+	struct mst_prom_cursor *c;
+	int rc;
+
+	*whole = 0;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->pc_base = *base;
+	memset(base, 0, sizeof(*base));
+	if (f != NULL)
+		c->pc_f = *f;
+	else
+		c->pc_f.sf_types = MST_STAT_ALL;
+	buf_init(&c->pc_bfams);
+	buf_init(&c->pc_sfams);
+	buf_init(&c->pc_prev);
+	buf_init(&c->pc_name);
+	buf_init(&c->pc_fams);
+	buf_init(&c->pc_rm);
+	c->pc_ncl = src->ss_conf->c_nclusters;
+	rc = mst_stats_cluster_order(src->ss_conf, &c->pc_order, &c->pc_pfx,
+	    &c->pc_w);
+	if (rc == 0 && !pc_streamable(c))
+		rc = 1;
+	if (rc == 0 && (c->pc_voff = calloc(c->pc_ncl + 1,
+	    sizeof(*c->pc_voff))) == NULL)
+		rc = -1;
+	if (rc == 0 && pc_base(c) == -1)
+		rc = -1;
+	if (rc != 0) {
+		/* the base list goes back: the caller prints it whole */
+		if (rc == 1) {
+			*base = c->pc_base;
+			memset(&c->pc_base, 0, sizeof(c->pc_base));
+			*whole = 1;
+		}
+		mst_prom_cursor_free(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return c;
+}
+
+static uint32_t
+suf_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* Double the hash table (or make it).  0 or -1. */
+static int
+suf_rehash(struct mst_prom_cursor *c)
+{
+	size_t cap = c->pc_hcap != 0 ? c->pc_hcap * 2 : 512, i, j;
+	uint32_t *h;
+
+	if ((h = calloc(cap, sizeof(*h))) == NULL)
+		return -1;
+	for (i = 0; i < c->pc_nsuf; i++) {
+		for (j = suf_hash(c->pc_suf[i].ps_name) & (cap - 1); h[j] != 0;
+		    j = (j + 1) & (cap - 1))
+			;
+		h[j] = (uint32_t)i + 1;
+	}
+	free(c->pc_hash);
+	c->pc_hash = h;
+	c->pc_hcap = cap;
+	return 0;
+}
+
+/* The id of suffix s (of a stat of type), added if new; -1: no memory. */
+static int64_t
+suf_id(struct mst_prom_cursor *c, const char *s, int type)
+{
+	struct psuf *v;
+	size_t j, cap;
+
+	if (c->pc_nsuf * 2 >= c->pc_hcap && suf_rehash(c) == -1)
+		return -1;
+	for (j = suf_hash(s) & (c->pc_hcap - 1); c->pc_hash[j] != 0;
+	    j = (j + 1) & (c->pc_hcap - 1))
+		if (strcmp(c->pc_suf[c->pc_hash[j] - 1].ps_name, s) == 0)
+			return c->pc_hash[j] - 1;
+	if (c->pc_nsuf == c->pc_sufcap) {
+		cap = c->pc_sufcap != 0 ? c->pc_sufcap * 2 : 64;
+		if ((v = reallocarray(c->pc_suf, cap, sizeof(*v))) == NULL)
+			return -1;
+		c->pc_suf = v;
+		c->pc_sufcap = cap;
+	}
+	v = &c->pc_suf[c->pc_nsuf];
+	if ((v->ps_name = strdup(s)) == NULL)
+		return -1;
+	v->ps_type = type;
+	v->ps_fam = 0;
+	c->pc_hash[j] = (uint32_t)++c->pc_nsuf;
+	return c->pc_nsuf - 1;
+}
+
+static int
+pval_cmp(const void *a, const void *b)
+{
+	const struct pval *x = a, *y = b;
+
+	return x->pv_sid < y->pv_sid ? -1 : x->pv_sid > y->pv_sid;
+}
+
+/* Room for one more value and histogram.  0 or -1. */
+static int
+pc_room(struct mst_prom_cursor *c)
+{
+	struct mst_hist_stat *h;
+	struct pval *v;
+	size_t cap;
+
+	if (c->pc_nv == c->pc_vcap) {
+		cap = c->pc_vcap != 0 ? c->pc_vcap * 2 : 4096;
+		if ((v = reallocarray(c->pc_v, cap, sizeof(*v))) == NULL)
+			return -1;
+		c->pc_v = v;
+		c->pc_vcap = cap;
+	}
+	if (c->pc_nh == c->pc_hcap2) {
+		cap = c->pc_hcap2 != 0 ? c->pc_hcap2 * 2 : 256;
+		if ((h = reallocarray(c->pc_h, cap, sizeof(*h))) == NULL)
+			return -1;
+		c->pc_h = h;
+		c->pc_hcap2 = cap;
+	}
+	return 0;
+}
+
+/* Cluster k (in name order) into the table.  0 or -1. */
+static int
+pc_collect(struct mst_prom_cursor *c, const struct mst_stats_src *src,
+    size_t k)
+{
+	const struct mst_stat *st;
+	struct mst_stat_list sl;
+	size_t i, plen = strlen(c->pc_pfx + k * c->pc_w);
+	struct pval *pv;
+	int64_t sid;
+	int rc = -1;
+
+	if (mst_stats_collect_clusters(src, c->pc_order[k], 1, 0, &sl) == -1)
+		goto out;
+	for (i = 0; i < sl.sl_n; i++) {
+		st = &sl.sl_v[i];
+		if (!mst_stats_match(&c->pc_f, st))
+			continue;
+		if (pc_room(c) == -1 ||
+		    (sid = suf_id(c, st->st_name + plen, st->st_type)) == -1)
+			goto out;
+		pv = &c->pc_v[c->pc_nv++];
+		pv->pv_sid = (uint32_t)sid;
+		pv->pv_v = st->st_value;
+		pv->pv_hist = PROM_NO_HIST;
+		if (st->st_type == MST_STAT_HISTOGRAM) {
+			c->pc_h[c->pc_nh] = sl.sl_h[st->st_hist];
+			pv->pv_hist = (uint32_t)c->pc_nh++;
+		}
+	}
+	qsort(c->pc_v + c->pc_voff[k], c->pc_nv - c->pc_voff[k],
+	    sizeof(*c->pc_v), pval_cmp);
+	c->pc_voff[k + 1] = c->pc_nv;
+	rc = 0;
+out:
+	mst_stats_list_free(&sl);
+	return rc;
+}
+
+static int
+rank_cmp(const void *a, const void *b)
+{
+	const struct psuf *x = &qcur->pc_suf[*(const uint32_t *)a];
+	const struct psuf *y = &qcur->pc_suf[*(const uint32_t *)b];
+	int r;
+
+	if (x->ps_type != y->ps_type)
+		return x->ps_type < y->ps_type ? -1 : 1;
+	if ((r = strcmp(qcur->pc_sfams.b_data + x->ps_fam,
+	    qcur->pc_sfams.b_data + y->ps_fam)) != 0)
+		return r;
+	return strcmp(x->ps_name, y->ps_name);
+}
+
+/* Every suffix's family, and the suffixes in the page's order. */
+static int
+pc_rank(struct mst_prom_cursor *c)
+{
+	struct mst_prom_ent pe;
+	struct mst_stat st;
+	size_t i;
+
+	if (c->pc_nsuf > 0 && (c->pc_rank = calloc(c->pc_nsuf,
+	    sizeof(*c->pc_rank))) == NULL)
+		return -1;
+	for (i = 0; i < c->pc_nsuf; i++) {
+		/* the family leaves the cluster's name out: any will do */
+		buf_reset(&c->pc_name);
+		buf_puts(&c->pc_name, "cluster.x.");
+		buf_puts(&c->pc_name, c->pc_suf[i].ps_name);
+		memset(&st, 0, sizeof(st));
+		st.st_name = c->pc_name.b_data;
+		st.st_type = c->pc_suf[i].ps_type;
+		if (c->pc_name.b_oom ||
+		    mst_prom_ent(&pe, &st, &c->pc_sfams, &c->pc_rm) == -1)
+			return -1;
+		c->pc_suf[i].ps_fam = pe.pe_fam_off;
+		c->pc_rank[i] = (uint32_t)i;
+	}
+	qcur = c;
+	if (c->pc_nsuf > 0)
+		qsort(c->pc_rank, c->pc_nsuf, sizeof(*c->pc_rank), rank_cmp);
+	qcur = NULL;
+	return 0;
+}
+
+/* pc_gn: how many suffixes from pc_g share its type and family. */
+static void
+pc_group(struct mst_prom_cursor *c)
+{
+	const struct psuf *a, *b;
+
+	c->pc_gn = 0;
+	if (c->pc_g >= c->pc_nsuf)
+		return;
+	a = &c->pc_suf[c->pc_rank[c->pc_g]];
+	for (c->pc_gn = 1; c->pc_g + c->pc_gn < c->pc_nsuf; c->pc_gn++) {
+		b = &c->pc_suf[c->pc_rank[c->pc_g + c->pc_gn]];
+		if (a->ps_type != b->ps_type || a->ps_fam != b->ps_fam)
+			break;
+	}
+}
+
+/* Cluster k's value of suffix sid, or NULL. */
+static const struct pval *
+pc_value(const struct mst_prom_cursor *c, size_t k, uint32_t sid)
+{
+	struct pval key;
+
+	key.pv_sid = sid;
+	return bsearch(&key, c->pc_v + c->pc_voff[k],
+	    c->pc_voff[k + 1] - c->pc_voff[k], sizeof(*c->pc_v), pval_cmp);
+}
+
+/* The next cluster value to print, at (pc_g, pc_ci, pc_sj); NULL: none. */
+static const struct pval *
+pc_next(struct mst_prom_cursor *c)
+{
+	const struct pval *v;
+
+	while (c->pc_g < c->pc_nsuf) {
+		if (c->pc_ci >= c->pc_ncl) {
+			c->pc_g += c->pc_gn;
+			pc_group(c);
+			c->pc_ci = c->pc_sj = 0;
+		} else if (c->pc_sj >= c->pc_gn) {
+			c->pc_ci++;
+			c->pc_sj = 0;
+		} else if ((v = pc_value(c, c->pc_ci,
+		    c->pc_rank[c->pc_g + c->pc_sj])) != NULL)
+			return v;
+		else
+			c->pc_sj++;
+	}
+	return NULL;
+}
+
+/* Print the next entry, the base's or a cluster's.  0: none left. */
+static int
+pc_emit(struct mst_prom_cursor *c, struct buf *b)
+{
+	const struct pval *v = pc_next(c);
+	const struct mst_prom_ent *be;
+	struct mst_prom_ent pe;
+	struct mst_stat st;
+
+	memset(&pe, 0, sizeof(pe));
+	be = c->pc_bi < c->pc_nb ? &c->pc_bents[c->pc_bi] : NULL;
+	if (v != NULL) {
+		buf_reset(&c->pc_name);
+		buf_puts(&c->pc_name, c->pc_pfx + c->pc_ci * c->pc_w);
+		buf_puts(&c->pc_name, c->pc_suf[v->pv_sid].ps_name);
+		memset(&st, 0, sizeof(st));
+		st.st_name = c->pc_name.b_data;
+		st.st_type = c->pc_suf[v->pv_sid].ps_type;
+		st.st_value = v->pv_v;
+		buf_reset(&c->pc_fams);
+		if (c->pc_name.b_oom ||
+		    mst_prom_ent(&pe, &st, &c->pc_fams, &c->pc_rm) == -1)
+			return -1;
+		pe.pe_fam = c->pc_fams.b_data + pe.pe_fam_off;
+	}
+	if (be != NULL && (v == NULL || mst_prom_cmp(be, &pe) <= 0)) {
+		mst_prom_line(b, be, be->pe_st->st_type == MST_STAT_HISTOGRAM ?
+		    &c->pc_base.sl_h[be->pe_st->st_hist] : NULL, &c->pc_prev,
+		    &c->pc_prev_type);
+		c->pc_bi++;
+		return 1;
+	}
+	if (v == NULL)
+		return 0;
+	mst_prom_line(b, &pe, v->pv_hist != PROM_NO_HIST ?
+	    &c->pc_h[v->pv_hist] : NULL, &c->pc_prev, &c->pc_prev_type);
+	c->pc_sj++;
+	return 1;
+}
+
+int
+mst_prom_cursor_next(struct mst_prom_cursor *c,
+    const struct mst_stats_src *src, struct buf *b, size_t want)
+{
+	size_t start = b->b_len, end;
+	int rc = 1;
+
+	if (!c->pc_collected) {
+		/* a few clusters a call, then the order of the page */
+		end = c->pc_ci + PROM_STEP_CLUSTERS;
+		for (; c->pc_ci < c->pc_ncl && c->pc_ci < end; c->pc_ci++)
+			if (pc_collect(c, src, c->pc_ci) == -1)
+				return -1;
+		if (c->pc_ci < c->pc_ncl)
+			return 1;
+		if (pc_rank(c) == -1)
+			return -1;
+		c->pc_collected = 1;
+		c->pc_ci = 0;
+		pc_group(c);
+		return 1;
+	}
+	while (b->b_len - start < want && (rc = pc_emit(c, b)) == 1)
+		;
+	if (rc == -1 || b->b_oom || c->pc_prev.b_oom)
+		return -1;
+	return rc;
+}
