@@ -19,7 +19,7 @@
 #include "stats-int.h"
 #include "stats.h"
 
-#define PROM_STEP_CLUSTERS	200	/* collected per call */
+#define PROM_STEP_CLUSTERS	100	/* collected per call */
 #define PROM_NO_HIST		UINT32_MAX
 
 /* A stat suffix some cluster has ("upstream_rq_total"). */

@@ -8,9 +8,11 @@ cluster), and refuses nothing for its size.  Times and memory are
 printed for the record, never asserted (the box is shared)."""
 
 import json
+import re
 import os
 import signal
 import sys
+import threading
 import time
 
 from itestlib import eq, expect, parse_stats, request, settle
@@ -68,18 +70,92 @@ def page(env, path):
     return request(env.admin_port, "GET", path, timeout=300)
 
 
+def check_stats_text(r):
+    """/stats streamed (chunked) and whole: "name: value" lines sorted by
+    name, then the histograms sorted, every cluster's there."""
+    eq(r.status, 200, "/stats")
+    eq(r.header("transfer-encoding"), "chunked", "/stats is streamed")
+    lines = r.text.split("\n")
+    eq(lines[-1], "", "/stats ends with a newline")
+    plain = [x for x in lines[:-1] if not x.endswith(")") and
+             not x.endswith("No recorded values")]
+    hist = lines[len(plain):-1]
+    for x in plain:
+        expect(re.match(r"^[^ :]+: [0-9]+$", x) is not None,
+               "/stats line %r" % x)
+    names = [x.split(":")[0] for x in plain]
+    expect(names == sorted(names), "/stats sorted by name")
+    hnames = [x.split(":")[0] for x in hist]
+    expect(hnames == sorted(hnames) and len(hnames) >= N,
+           "/stats histograms sorted, one per cluster")
+    totals = set(x for x in names if x.endswith(".upstream_rq_total"))
+    expect(all("cluster.c%d.upstream_rq_total" % i in totals
+               for i in range(N)), "/stats: every cluster's upstream_rq_total")
+
+
+def check_stats_prom(r):
+    """/stats/prometheus streamed and whole: a "# TYPE" line once per
+    family, each family's series together, every cluster's there."""
+    eq(r.status, 200, "/stats/prometheus")
+    eq(r.header("transfer-encoding"), "chunked", "/stats/prometheus streamed")
+    seen, fam, got = set(), None, set()
+    for x in r.text.split("\n")[:-1]:
+        if x.startswith("# TYPE "):
+            fam = x.split()[2]
+            expect(fam not in seen, "family %s once" % fam)
+            seen.add(fam)
+            continue
+        expect(re.match(r"^[a-zA-Z_0-9]+\{[^}]*\} [0-9.e+-]+$", x)
+               is not None, "/stats/prometheus line %r" % x)
+        expect(x.startswith(fam), "%r in its family %s" % (x, fam))
+        if x.startswith("envoy_cluster_upstream_rq_total{"):
+            got.add(x.split('"')[1])
+    expect(all("c%d" % i in got for i in range(N)),
+           "/stats/prometheus: every cluster's upstream_rq_total")
+
+
+def ready_during(env, fn):
+    """The longest /ready took while fn ran (printed, not judged: timing
+    on a shared box is noise)."""
+    stop, lat = threading.Event(), []
+
+    def poll():
+        while not stop.is_set():
+            t0 = time.monotonic()
+            request(env.admin_port, "GET", "/ready", timeout=300)
+            lat.append(time.monotonic() - t0)
+            stop.wait(0.01)
+
+    th = threading.Thread(target=poll)
+    th.start()
+    try:
+        v = fn()
+    finally:
+        stop.set()
+        th.join()
+    return v, max(lat) if lat else 0.0
+
+
 def check_admin(env):
     (r, t) = timed(lambda: page(env, "/stats"))
-    eq(r.status, 200, "/stats")
-    expect("cluster.c9999.upstream_rq_total: " in r.text,
-           "/stats has the last cluster")
+    check_stats_text(r)
     print("    /stats: %d lines in %.3f s" % (r.text.count("\n"), t))
+    (r, worst) = ready_during(env, lambda: page(env, "/stats"))
+    eq(r.status, 200, "/stats")
+    print("    /ready at worst %.0f ms while /stats was sent" %
+          (worst * 1000))
+    js = json.loads(page(env, "/stats?format=json").text)
+    got = set(x["name"] for x in js["stats"] if "name" in x)
+    expect(all("cluster.c%d.upstream_rq_total" % i in got for i in range(N)),
+           "/stats?format=json: every cluster's upstream_rq_total")
     (r, t) = timed(lambda: page(env, "/stats/prometheus"))
-    eq(r.status, 200, "/stats/prometheus")
-    expect('envoy_cluster_upstream_rq_total{envoy_cluster_name="c9999"}'
-           in r.text, "/stats/prometheus has the last cluster")
+    check_stats_prom(r)
     print("    /stats/prometheus: %d lines in %.3f s" %
           (r.text.count("\n"), t))
+    (r, worst) = ready_during(env, lambda: page(env, "/stats/prometheus"))
+    eq(r.status, 200, "/stats/prometheus")
+    print("    /ready at worst %.0f ms while /stats/prometheus was sent" %
+          (worst * 1000))
     (r, t) = timed(lambda: page(env, "/clusters"))
     eq(r.status, 200, "/clusters")
     expect("\nc9999::" in r.text and "\nc0::" in r.text,
