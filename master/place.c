@@ -22,6 +22,7 @@
 static struct cd_place	 place_run;	/* mst.m_place */
 static struct cd_place	 place_new;	/* prepared for the next apply */
 static bool		 place_fresh[CD_MAX_CLUSTERS];
+static bool		 place_rl_fresh;	/* buckets to reset */
 
 void
 mst_place_first(struct cd_place *pl)
@@ -35,6 +36,8 @@ mst_place_first(struct cd_place *pl)
 		pl->pl_split[i] = i;
 	for (i = 0; i < CD_MAX_FRACTIONS; i++)
 		pl->pl_fraction[i] = i;
+	for (i = 0; i < CD_MAX_RATELIMITS; i++)
+		pl->pl_ratelimit[i] = i;
 }
 
 /*
@@ -106,6 +109,11 @@ mst_place_next(const struct cd_conf *now, const struct cd_place *now_pl,
 	if (place_half(now_pl->pl_fraction, now->c_nfractions,
 	    next_pl->pl_fraction, next->c_nfractions, CD_MAX_FRACTIONS) == -1)
 		return MST_PLACE_NO_FRACTION;
+	/* a bucket's record holds CD_MAX_RATELIMITS of each half: never
+	 * short */
+	if (place_half(now_pl->pl_ratelimit, now->c_nlrl,
+	    next_pl->pl_ratelimit, next->c_nlrl, SHM_NRATELIMITS) == -1)
+		return MST_PLACE_NO_FRACTION;
 	return MST_PLACE_OK;
 }
 
@@ -124,15 +132,18 @@ mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 	case MST_CH_START:
 		mst_place_first(&place_new);
 		memset(place_fresh, 0, sizeof(place_fresh));
+		place_rl_fresh = true;
 		return 0;
 	case MST_CH_WEIGHTS:
 		/* same clusters in the same order, same weighted routes */
 		place_new = place_run;
 		memset(place_fresh, 0, sizeof(place_fresh));
+		place_rl_fresh = false;
 		return 0;
 	case MST_CH_STRUCTURAL:
 		break;
 	}
+	place_rl_fresh = true;
 	switch (mst_place_next(mst.m_conf, mst.m_place, next, &place_new,
 	    place_fresh)) {
 	case MST_PLACE_OK:
@@ -163,5 +174,8 @@ mst_place_apply(void)
 	for (k = 0; k < CD_MAX_CLUSTERS; k++)
 		if (place_fresh[k])
 			shm_cluster_reset(mst.m_shm, k);
+	for (k = 0; place_rl_fresh && (size_t)k < mst.m_conf->c_nlrl; k++)
+		shm_ratelimit_reset(shm_ratelimit(mst.m_shm,
+		    mst.m_place->pl_ratelimit[k]));
 	mst_place_publish_weights(mst.m_shm, mst.m_conf, mst.m_place);
 }

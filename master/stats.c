@@ -151,13 +151,13 @@ collect_http(struct mst_stat_list *sl, const struct cd_listener *l,
 	char la[CD_HOSTNAME_MAX + 16];
 	int i, code;
 
-	for (i = 0; i < HC__N; i++) {
+	for (i = 0; i < HC_FILTER_FIRST; i++) {
 		if (i == HC_CX_OVERFLOW)
 			continue;	/* a listener stat in Envoy: below */
 		v = shm_sum_http_c(shm, i);
 		ADD_C(sl, v, "http.%s.%s", p, http_c_names[i]);
 	}
-	for (i = 0; i < HG__N; i++) {
+	for (i = 0; i < HG_FILTER_FIRST; i++) {
 		v = mst_stats_gauge(shm_sum_http_g(shm, i));
 		ADD_G(sl, v, v != 0, "http.%s.%s", p, http_g_names[i]);
 	}
@@ -186,6 +186,67 @@ collect_http(struct mst_stat_list *sl, const struct cd_listener *l,
 		ADD_C(sl, cls[i], "listener.%s.http.%s.downstream_rq_%dxx",
 		    la, p, i);
 	ADD_C(sl, done, "listener.%s.http.%s.downstream_rq_completed", la, p);
+}
+
+static const char *const rl_names[SHM_RL__N] = {
+	[SHM_RL_ENABLED] = "enabled",
+	[SHM_RL_ENFORCED] = "enforced",
+	[SHM_RL_RATE_LIMITED] = "rate_limited",
+	[SHM_RL_OK] = "ok",
+};
+
+/*
+ * The HTTP filters' statistics, for the filters the chain holds: fault
+ * and cors under http.<stat_prefix>., each local_ratelimit bucket under
+ * <its stat_prefix>.http_local_rate_limit. (buckets of one prefix
+ * summed, as Envoy's counters of one name are one).
+ */
+static void
+collect_filters(struct mst_stat_list *sl, const struct cd_conf *conf,
+    const struct cd_place *pl, const struct shm *shm)
+{
+	const struct cd_listener *l = conf->c_listener;
+	const char *p = l->l_stat_prefix != NULL ? l->l_stat_prefix : "";
+	const char *rp;
+	uint64_t v;
+	size_t i, j, k;
+	int id;
+
+	for (i = 0; i < l->l_nhf; i++) {
+		if (l->l_hf_order[i] == CD_HF_FAULT) {
+			for (id = HC_FAULT_ABORTS; id <= HC_FAULT_OVERFLOW;
+			    id++)
+				ADD_C(sl, shm_sum_http_c(shm, id),
+				    "http.%s.%s", p, http_c_names[id]);
+			v = mst_stats_gauge(shm_sum_http_g(shm,
+			    HG_FAULT_ACTIVE));
+			ADD_G(sl, v, v != 0, "http.%s.%s", p,
+			    http_g_names[HG_FAULT_ACTIVE]);
+		} else if (l->l_hf_order[i] == CD_HF_CORS)
+			for (id = HC_CORS_ORIGIN_VALID;
+			    id <= HC_CORS_ORIGIN_INVALID; id++)
+				ADD_C(sl, shm_sum_http_c(shm, id),
+				    "http.%s.%s", p, http_c_names[id]);
+	}
+	for (i = 0; i < conf->c_nlrl; i++) {
+		rp = conf->c_lrl[i]->lr_stat_prefix;
+		for (j = 0; j < i && strcmp(conf->c_lrl[j]->lr_stat_prefix,
+		    rp) != 0; j++)
+			;
+		if (j < i)
+			continue;	/* summed with the first */
+		for (k = 0; k < SHM_RL__N; k++) {
+			for (v = 0, j = i; j < conf->c_nlrl; j++)
+				if (strcmp(conf->c_lrl[j]->lr_stat_prefix,
+				    rp) == 0)
+					v += atomic_load_explicit(
+					    &shm->ratelimits.rl[
+					    pl->pl_ratelimit[j]].rl_c[k],
+					    memory_order_relaxed);
+			ADD_C(sl, v, "%s.http_local_rate_limit.%s", rp,
+			    rl_names[k]);
+		}
+	}
 }
 
 /* Per code counters are created lazily by Envoy: print non-zero ones, and
@@ -439,6 +500,8 @@ mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 	buf_init(&sl->sl_names);
 	if (conf->c_listener != NULL)
 		collect_http(sl, conf->c_listener, src->ss_shm);
+	if (conf->c_listener != NULL)
+		collect_filters(sl, conf, src->ss_place, src->ss_shm);
 	for (i = 0; i < conf->c_nclusters && i < CD_MAX_CLUSTERS; i++)
 		collect_cluster(sl, src, &conf->c_clusters[i],
 		    src->ss_place->pl_cluster[i]);

@@ -341,7 +341,7 @@ const struct conf_msg conf_msg_layered_runtime = { "LayeredRuntime",
 
 /* ---- runtime_fraction ------------------------------------------------- */
 
-static const struct conf_enum enum_denominator = { "denominator",
+const struct conf_enum conf_enum_denominator = { "denominator",
     (const struct conf_enum_val[]){ { "HUNDRED", 100 },
     { "TEN_THOUSAND", 10000 }, { "MILLION", 1000000 }, { NULL, 0 } } };
 
@@ -349,7 +349,7 @@ static const struct conf_enum enum_denominator = { "denominator",
 static const struct conf_field percent_fields[] = {
 	{ "numerator", CK_UINT, 0, U32, RF(rf_numerator) },
 	{ "denominator", CK_ENUM, CF_DEF, .f_def = 100,
-	    .f_enum = &enum_denominator, RF(rf_denominator) },
+	    .f_enum = &conf_enum_denominator, RF(rf_denominator) },
 	F_END
 };
 static const struct conf_msg msg_percent = { "FractionalPercent",

@@ -29,6 +29,9 @@ struct cd_place {
 	/* runtime_fraction index (cd_fraction.rf_index) ->
 	 * shm->fractions.sf_v[], halves as for the splits */
 	int	pl_fraction[CD_MAX_FRACTIONS];
+	/* local_ratelimit bucket (cd_lrl.lr_index) -> shm->ratelimits.rl[]
+	 * (shm_ratelimit()), halves of 2 * CD_MAX_RATELIMITS */
+	int	pl_ratelimit[CD_MAX_RATELIMITS];
 };
 
 #endif /* CANARYD_SHARED_PLACE_T_H */

@@ -142,6 +142,10 @@ struct wrk_conn {
 #define RQ_F_FB_WANT	UINT64_C(0x10000000)	/* retriable failure, no retry left:
 					 * the route's fallback may take it */
 #define RQ_F_FALLBACK	UINT64_C(0x20000000)	/* started again on the fallback */
+#define RQ_F_FAULT	UINT64_C(0x100000000)	/* a fault was injected: it
+					 * counts in fault.active_faults */
+#define RQ_F_FAULT_DELAY UINT64_C(0x200000000)	/* waiting out a fault's delay
+					 * (BACKOFF, rq_backoff_dl) */
 
 /* rq_al[] slots and rq_al_have bits */
 #define RQ_AL_PATH	0
@@ -227,6 +231,11 @@ struct wrk_req {
 						 * name, or NULL */
 	struct wrk_shadow	*rq_shadow;	/* mirrors waiting for the
 						 * body (worker/shadow.h) */
+	/* the HTTP filters' (conn_filter.c): the Origin a CORS policy
+	 * allowed (malloc'd), the policy, a fault's abort after its delay */
+	char			*rq_cors;
+	const struct cd_cors	*rq_cors_co;
+	uint16_t		 rq_fault_abort;
 	struct http1	 rq_p;		/* request parser */
 	struct http1	 rq_rp;		/* response parser */
 	struct http1_hdr		 rq_hdrs[];	/* request, then response headers */
@@ -369,6 +378,27 @@ void		 conn_reset_reply(struct wrk_conn *, struct wrk_req *,
 		    uint16_t code, const char *why, const char *extra);
 /* A circuit breaker refused r: the overflow reply. */
 void		 conn_overflow(struct wrk_conn *, struct wrk_req *);
+
+/* ---- conn_filter.c: the HTTP filters before the router --------------------- */
+
+/* Run the filters that apply on r's route (rt_hf.hf_on != 0), in the
+ * chain's order: true when the router goes on (after a fault's delay
+ * when RQ_F_FAULT_DELAY is set), false when r was answered or waits to
+ * be. */
+bool		 conn_filters_decode(struct wrk_conn *, struct wrk_req *,
+		    const char *base);
+/* A fault's delay is over: the abort, or the first attempt. */
+void		 conn_filter_delay_over(struct wrk_conn *, struct wrk_req *);
+/* The CORS lines r's response gets, written at out (cap bytes): their
+ * length, 0 for none; does the response header name (a slice of base)
+ * give way to one of them? */
+size_t		 conn_filter_resp_lines(const struct wrk_req *, char *out,
+		    size_t cap);
+bool		 conn_filter_resp_name(const struct wrk_req *, const char *base,
+		    struct http1_slice name);
+#define CONN_CORS_MAX	1024	/* bytes of a response's CORS lines */
+/* What r holds for the filters, given back. */
+void		 conn_filter_free(struct wrk_req *);
 
 /* ---- conn_hdrs.c: configured header mutations ----------------------------- */
 

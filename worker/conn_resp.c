@@ -74,6 +74,33 @@ conn_resp_frame(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
  * Write the client head into rq_out, moving to a large buffer if it needs
  * one; false when it does not fit even there.
  */
+/* A CORS policy allowed the request's origin: the upstream's own CORS
+ * headers give way to the policy's; the room those need. */
+static size_t
+conn_resp_cors_drop(struct wrk_req *r, const struct wrk_resp_head *sh)
+{
+	uint16_t i;
+
+	for (i = 0; i < sh->sh_nhdrs; i++)
+		if (conn_filter_resp_name(r, sh->sh_base, r->rq_hdrs[i].h_name))
+			r->rq_hdrs[i].h_kind |= WRK_H_F_DROP;
+	return CONN_CORS_MAX;
+}
+
+/* The policy's lines before the empty line that ends head[0, len). */
+static size_t
+conn_resp_cors_add(const struct wrk_req *r, struct wrk_buf *out, size_t len)
+{
+	size_t n;
+
+	if (len < 4 || memcmp(out->b_data + len - 4, "\r\n\r\n", 4) != 0 ||
+	    out->b_size - len < CONN_CORS_MAX)
+		return len;
+	n = conn_filter_resp_lines(r, out->b_data + len - 2, CONN_CORS_MAX);
+	memcpy(out->b_data + len - 2 + n, "\r\n", 2);
+	return len + n;
+}
+
 bool
 conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
     const struct wrk_resp_info *si)
@@ -116,6 +143,8 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	if (r->rq_sticky_key[0] != '\0')
 		need += wrk_sticky_set_cookie_len_of(
 		    r->rq_route->rt_sticky.st_cookie, r->rq_sticky_key);
+	if (r->rq_cors != NULL)
+		need += conn_resp_cors_drop(r, &sh);
 	if (out->b_size < need) {
 		struct wrk_buf *nb = wrk_buf_get_large();
 
@@ -135,6 +164,8 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	    out->b_data, len, out->b_size, r->rq_route->rt_sticky.st_cookie,
 	    r->rq_sticky_key)) > 0)
 		len = need;
+	if (r->rq_cors != NULL)
+		len = conn_resp_cors_add(r, out, len);
 	out->b_off = 0;
 	out->b_len = (uint32_t)len;
 	return true;
