@@ -121,7 +121,8 @@ lrl_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 	lr->lr_has_bucket = (seen & conf_field_bit(&conf_msg_lrl,
 	    "token_bucket")) != 0;
 	if (lr->lr_has_bucket && lr->lr_tb.tb_fill_interval < 50 * CONF_MS)
-		conf_err(w, conf_map_val(w, n, "token_bucket"), "fill_interval "
+		conf_err(w, conf_map_val(w, conf_map_val(w, n, "token_bucket"),
+		    "fill_interval"), "fill_interval "
 		    "must be at least 50ms, as in Envoy; raise it and scale "
 		    "tokens_per_fill to keep the rate");
 	if (lr->lr_status < 400)
@@ -186,14 +187,17 @@ static const struct conf_field header_fault_fields[] = { F_END };
 static const struct conf_msg msg_header_fault = { "HeaderFault",
     header_fault_fields, NULL, NULL };
 
+static const struct conf_msg msg_delay, msg_abort;
+
 static void
 delay_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 {
 	struct cd_fault *ft = base;
 
-	(void)seen;
+	(void)w;
+	(void)n;
 	ft->ft_delay = true;
-	if (conf_map_val(w, n, "header_delay") != NULL)
+	if (seen & conf_field_bit(&msg_delay, "header_delay"))
 		ft->ft_delay_ns = -1;
 }
 
@@ -216,9 +220,10 @@ abort_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 {
 	struct cd_fault *ft = base;
 
-	(void)seen;
+	(void)w;
+	(void)n;
 	ft->ft_abort = true;
-	if (conf_map_val(w, n, "header_abort") != NULL)
+	if (seen & conf_field_bit(&msg_abort, "header_abort"))
 		ft->ft_abort_status = 0;
 }
 
