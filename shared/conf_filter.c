@@ -128,7 +128,8 @@ lrl_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 	if (lr->lr_status < 400)
 		lr->lr_status = 429;	/* Envoy's rule for a non-error code */
 	for (i = 0; i < lr->lr_resp.ho_nadd; i++)
-		if (strchr(lr->lr_resp.ho_add[i].ha_value, '%') != NULL)
+		if (lr->lr_resp.ho_add[i].ha_value != NULL &&
+		    strchr(lr->lr_resp.ho_add[i].ha_value, '%') != NULL)
 			conf_err(w, conf_map_val(w, n,
 			    "response_headers_to_add"), "a local_ratelimit "
 			    "response header value is sent as written, and "

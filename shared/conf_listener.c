@@ -279,7 +279,7 @@ fn_http_filters_of(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 {
 	struct conf_hf *hf;
 	yaml_node_t *it;
-	size_t i, n, old, nrouter = 0;
+	size_t i, n, old, nrouter = 0, nerr = w->w_nerrors;
 
 	if (conf_want_seq(w, v) == -1)
 		return;
@@ -303,7 +303,7 @@ fn_http_filters_of(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		conf_path_pop(w, old);
 	}
 	conf_json_raw(w, "]");
-	if (nrouter == 0 && !w->w_stop)
+	if (nrouter == 0 && w->w_nerrors == nerr)
 		conf_err(w, v, "the router filter is required, last: add - "
 		    "name: envoy.filters.http.router, typed_config: { "
 		    "\"@type\": " CONF_TYPE_PREFIX "%s }",
