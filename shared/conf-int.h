@@ -287,10 +287,14 @@ struct cw {
 #define NO_HDR_MUT	"canaryd runs no header mutation filter; move the " \
 	"mutations to request_headers_to_add / response_headers_to_add (and " \
 	"_remove) of the route configuration, a virtual host or a route"
-#define NO_RATELIMIT	"canaryd does not rate limit; remove it and limit " \
-	"in front of canaryd or with circuit_breakers"
-#define NO_FILTER_CFG	"canaryd runs no HTTP filter but the router, so " \
-	"there is nothing to configure per route; remove it"
+#define NO_RATELIMIT	"canaryd has no global rate limit service; remove " \
+	"it and use the local_ratelimit filter (a route's or virtual host's " \
+	"typed_per_filter_config gives it a bucket of its own)"
+#define NO_FILTER_CFG	"canaryd's filters take their per-route " \
+	"configuration from a route, a virtual host or the route " \
+	"configuration; move it there"
+#define NO_FILTER_ACTION "canaryd has no filter that answers as a " \
+	"route; remove it and give the route a direct_response"
 #define NO_GRPC		"canaryd does not speak gRPC; remove it"
 #define NO_EXTENSION	"canaryd loads no extensions; remove it"
 

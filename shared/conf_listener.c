@@ -673,7 +673,9 @@ static const struct conf_any any_network_filter[] = {
 	    "connection authorization; restrict access at the network and "
 	    "remove the filter" },
 	{ NF("local_ratelimit", "local_ratelimit.v3.LocalRateLimit"),
-	    NO_RATELIMIT },
+	    "canaryd does not rate limit connections; remove it and limit "
+	    "requests with the HTTP local_ratelimit filter (or connections "
+	    "with max_connections_per_worker)" },
 	{ NF("connection_limit", "connection_limit.v3.ConnectionLimit"),
 	    "use the listener's max_connections_per_worker "
 	    "(metadata.filter_metadata.canaryd) and remove the filter" },
