@@ -222,11 +222,16 @@ collect_filters(struct mst_stat_list *sl, const struct cd_conf *conf,
 			    HG_FAULT_ACTIVE));
 			ADD_G(sl, v, v != 0, "http.%s.%s", p,
 			    http_g_names[HG_FAULT_ACTIVE]);
-		} else if (l->l_hf_order[i] == CD_HF_CORS)
+		} else if (l->l_hf_order[i] == CD_HF_CORS) {
 			for (id = HC_CORS_ORIGIN_VALID;
 			    id <= HC_CORS_ORIGIN_INVALID; id++)
 				ADD_C(sl, shm_sum_http_c(shm, id),
 				    "http.%s.%s", p, http_c_names[id]);
+		} else if (l->l_hf_order[i] == CD_HF_COMPRESSOR)
+			for (id = HC_GZ_COMPRESSED; id <= HC_GZ_OUT; id++)
+				ADD_C(sl, shm_sum_http_c(shm, id),
+				    "http.%s.compressor.%s.gzip.%s", p,
+				    l->l_hf.hf_cmp->cp_name, http_c_names[id]);
 	}
 	for (i = 0; i < conf->c_nlrl; i++) {
 		rp = conf->c_lrl[i]->lr_stat_prefix;

@@ -355,6 +355,8 @@ extern const struct conf_msg	conf_msg_lrl;	/* conf_filter.c */
 extern const struct conf_msg	conf_msg_fault;
 extern const struct conf_msg	conf_msg_cors_filter;
 extern const struct conf_msg	conf_msg_cors_policy;
+extern const struct conf_msg	conf_msg_compressor;
+extern const struct conf_msg	conf_msg_compressor_route;
 
 /*
  * The four header mutation lists of a message whose target T holds a
@@ -529,6 +531,7 @@ struct conf_hf {
 	struct cd_lrl	 hf_lrl;
 	struct cd_fault	 hf_fault;
 	struct cd_cors	 hf_cors;
+	struct cd_compressor hf_cmp;
 };
 bool	conf_hf_keep(struct cw *, yaml_node_t *n, const struct conf_hf *,
 	    struct cd_hf *hf);

@@ -406,11 +406,34 @@ struct cd_cors {
 							 * preflights: true */
 };
 
+#define CD_MAX_CTYPES		32	/* compressor content_type entries */
+
+/* envoy.extensions.filters.http.compressor.v3.Compressor with the gzip
+ * library (response direction only) */
+struct cd_compressor {
+	char		*cp_name;	/* compressor_library.name */
+	int		 cp_level;	/* zlib's 1..9; 6 */
+	uint32_t	 cp_mem_level;	/* 1..9; 5 */
+	uint32_t	 cp_window_bits;	/* 9..15; 12 */
+	int		 cp_strategy;	/* zlib's Z_* strategy; 0 */
+	uint32_t	 cp_chunk_size;	/* 4096..65536; 4096 */
+	uint32_t	 cp_min_length;	/* min_content_length; 30 */
+	char		*cp_ctypes[CD_MAX_CTYPES];	/* lower case; none:
+							 * Envoy's list */
+	size_t		 cp_nctypes;
+	bool		 cp_enabled;	/* common_config.enabled; true */
+	bool		 cp_disable_on_etag;
+	bool		 cp_remove_accept_encoding;
+	bool		 cp_route_off;	/* a route's CompressorPerRoute
+					 * disabled: true */
+};
+
 /* The filters, in the order a chain may hold them. */
 enum cd_hf_kind {
 	CD_HF_CORS,
 	CD_HF_FAULT,
 	CD_HF_LRL,
+	CD_HF_COMPRESSOR,
 	CD_HF__N
 };
 
@@ -426,6 +449,7 @@ struct cd_hf {
 	const struct cd_cors	*hf_cors;
 	const struct cd_fault	*hf_fault;
 	const struct cd_lrl	*hf_lrl;
+	const struct cd_compressor *hf_cmp;
 };
 
 struct cd_route {

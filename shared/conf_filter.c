@@ -386,6 +386,16 @@ conf_hf_keep(struct cw *w, yaml_node_t *n, const struct conf_hf *src,
 		hf->hf_lrl = lr;
 		hf->hf_on |= 1u << CD_HF_LRL;
 		return true;
+	case CD_HF_COMPRESSOR:
+		hf->hf_on |= 1u << CD_HF_COMPRESSOR;
+		/* a route's CompressorPerRoute without disabled: nothing */
+		if (src->hf_router && !src->hf_cmp.cp_route_off)
+			return true;
+		if ((p = arena_alloc(w->w_arena, sizeof(src->hf_cmp))) == NULL)
+			break;
+		memcpy(p, &src->hf_cmp, sizeof(src->hf_cmp));
+		hf->hf_cmp = p;
+		return true;
 	default:
 		return true;
 	}
@@ -395,8 +405,6 @@ conf_hf_keep(struct cw *w, yaml_node_t *n, const struct conf_hf *src,
 
 /* ---- typed_per_filter_config, cors ------------------------------------- */
 
-#define PF(name, type)	"envoy.extensions.filters.http." type, NULL, \
-	"envoy.filters.http." name
 static const struct conf_any any_per_filter[] = {
 	{ "envoy.extensions.filters.http.cors.v3.CorsPolicy",
 	    &conf_msg_cors_policy, "envoy.filters.http.cors", NULL },
@@ -407,13 +415,12 @@ static const struct conf_any any_per_filter[] = {
 	{ "envoy.config.route.v3.FilterConfig", NULL, NULL, "canaryd has no "
 	    "per-route is_optional or disabled; put the filter's own "
 	    "message (its config) directly under the key" },
-	{ PF("compressor", "compressor.v3.CompressorPerRoute"), "canaryd "
-	    "runs no compressor filter; remove it and compress at the "
-	    "backend" },
+	{ "envoy.extensions.filters.http.compressor.v3.CompressorPerRoute",
+	    &conf_msg_compressor_route, "envoy.filters.http.compressor",
+	    NULL },
 	{ NULL, NULL, NULL, "canaryd takes per-route configuration for "
-	    "cors, fault and local_ratelimit only; remove it" }
+	    "compressor, cors, fault and local_ratelimit only; remove it" }
 };
-#undef PF
 
 static const struct conf_field per_filter_field = { "typed_per_filter_config",
     CK_ANY, 0, .f_any = any_per_filter, .f_why = "per-route filter "
@@ -501,6 +508,13 @@ hf_pick(struct cd_hf *out, const struct cd_hf *const *v, size_t n,
 		out->hf_fault = v[i]->hf_fault;
 	for (i = 0; i < n && out->hf_lrl == NULL; i++)
 		out->hf_lrl = v[i]->hf_lrl;
+	for (i = 0; i < n && out->hf_cmp == NULL; i++)
+		out->hf_cmp = v[i]->hf_cmp;
+	if (!(chain & (1u << CD_HF_COMPRESSOR)))
+		out->hf_cmp = NULL;
+	if (out->hf_cmp != NULL && !out->hf_cmp->cp_route_off &&
+	    out->hf_cmp->cp_enabled)
+		out->hf_on |= 1u << CD_HF_COMPRESSOR;
 	if (!(chain & (1u << CD_HF_CORS)))
 		out->hf_cors = NULL;
 	if (!(chain & (1u << CD_HF_FAULT)))

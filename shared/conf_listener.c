@@ -185,8 +185,8 @@ static const struct conf_any any_http_filter[] = {
 	{ HF("buffer", "buffer.v3.Buffer"), "canaryd streams bodies and "
 	    "keeps up to per_connection_buffer_limit_bytes for retries; "
 	    "remove the filter" },
-	{ HF("compressor", "compressor.v3.Compressor"),
-	    AT_BACKEND("compress responses") },
+	{ "envoy.extensions.filters.http.compressor.v3.Compressor",
+	    &conf_msg_compressor, "envoy.filters.http.compressor", NULL },
 	{ HF("decompressor", "decompressor.v3.Decompressor"),
 	    AT_BACKEND("decompress bodies") },
 	{ HF("ratelimit", "ratelimit.v3.RateLimit"), NO_RATELIMIT },
@@ -214,8 +214,8 @@ static const struct conf_any any_http_filter[] = {
 	{ HF("admission_control", "admission_control.v3.AdmissionControl"),
 	    "use the clusters' circuit_breakers and outlier_detection and "
 	    "remove the filter" },
-	{ NULL, NULL, NULL, "canaryd runs cors, fault, local_ratelimit and "
-	    "the router only; remove the filter" }
+	{ NULL, NULL, NULL, "canaryd runs compressor, cors, fault, "
+	    "local_ratelimit and the router only; remove the filter" }
 };
 #undef HF
 

@@ -57,7 +57,19 @@
 	X(HC_FAULT_DELAYS,	"fault.delays_injected")		\
 	X(HC_FAULT_OVERFLOW,	"fault.faults_overflow")		\
 	X(HC_CORS_ORIGIN_VALID,	"cors.origin_valid")			\
-	X(HC_CORS_ORIGIN_INVALID, "cors.origin_invalid")
+	X(HC_CORS_ORIGIN_INVALID, "cors.origin_invalid")		\
+	/* compressor.<library name>.gzip.* */				\
+	X(HC_GZ_COMPRESSED,	"compressed")				\
+	X(HC_GZ_NOT_COMPRESSED,	"not_compressed")			\
+	X(HC_GZ_NO_ACCEPT,	"no_accept_header")			\
+	X(HC_GZ_USED,		"header_compressor_used")		\
+	X(HC_GZ_WILDCARD,	"header_wildcard")			\
+	X(HC_GZ_IDENTITY,	"header_identity")			\
+	X(HC_GZ_NOT_VALID,	"header_not_valid")			\
+	X(HC_GZ_TOO_SMALL,	"content_length_too_small")		\
+	X(HC_GZ_ETAG,		"not_compressed_etag")			\
+	X(HC_GZ_IN,		"total_uncompressed_bytes")		\
+	X(HC_GZ_OUT,		"total_compressed_bytes")
 
 #define CD_HTTP_GAUGES(X)						\
 	X(HG_CX_ACTIVE,		"downstream_cx_active")			\

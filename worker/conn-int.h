@@ -91,6 +91,7 @@ enum conn_state {
 struct wrk_req;
 struct conn_alx;
 struct wrk_shadow;
+struct conn_gz;
 
 struct wrk_conn {
 	struct wrk_ev		 c_ev;
@@ -146,6 +147,8 @@ struct wrk_conn {
 					 * counts in fault.active_faults */
 #define RQ_F_FAULT_DELAY UINT64_C(0x200000000)	/* waiting out a fault's delay
 					 * (BACKOFF, rq_backoff_dl) */
+#define RQ_F_GZ_OK	UINT64_C(0x400000000)	/* Accept-Encoding takes gzip
+					 * and the compressor is on */
 
 /* rq_al[] slots and rq_al_have bits */
 #define RQ_AL_PATH	0
@@ -233,6 +236,7 @@ struct wrk_req {
 						 * body (worker/shadow.h) */
 	/* the HTTP filters' (conn_filter.c): the Origin a CORS policy
 	 * allowed (malloc'd), the policy, a fault's abort after its delay */
+	struct conn_gz		*rq_gz;		/* compressing (conn_gzip.c) */
 	char			*rq_cors;
 	const struct cd_cors	*rq_cors_co;
 	uint16_t		 rq_fault_abort;
@@ -397,8 +401,33 @@ size_t		 conn_filter_resp_lines(const struct wrk_req *, char *out,
 bool		 conn_filter_resp_name(const struct wrk_req *, const char *base,
 		    struct http1_slice name);
 #define CONN_CORS_MAX	1024	/* bytes of a response's CORS lines */
+#define CONN_GZ_LINES_MAX 512	/* ... and of its compression lines */
 /* What r holds for the filters, given back. */
 void		 conn_filter_free(struct wrk_req *);
+
+/* ---- conn_gzip.c: the compressor filter ------------------------------------ */
+
+/* Read the request's Accept-Encoding (its head at base): RQ_F_GZ_OK. */
+void		 conn_gz_request(struct wrk_req *, const char *base);
+/* The response head is parsed and framed (rq_frame): compress it?  True
+ * when it is (rq_gz, WRK_FRAME_GZIP, content-length dropped). */
+bool		 conn_gz_start(struct wrk_req *);
+/* Its extra head lines (content-encoding, vary, a weak etag) at out. */
+size_t		 conn_gz_lines(struct wrk_req *, char *out, size_t cap);
+/* Room to compress more into rq_out (after what was left from before)? */
+bool		 conn_gz_ready(struct wrk_req *);
+/* Compress the body slices the parser just collected; false when out
+ * of memory. */
+bool		 conn_gz_body(struct wrk_req *);
+/* The upstream response ended (eof: by its close): finish the stream;
+ * true once it is all in rq_out. */
+bool		 conn_gz_finish(struct wrk_req *, bool eof);
+/* Is the stream finishing, and did the response end by a close? */
+bool		 conn_gz_finishing(const struct wrk_req *, bool *eof);
+void		 conn_gz_free(struct wrk_req *);
+/* conn_resp.c: a compressed response's work left (the end of its
+ * stream) while the client reads slowly. */
+enum cd_rc	 conn_resp_gz_resume(struct wrk_conn *, struct wrk_req *);
 
 /* ---- conn_hdrs.c: configured header mutations ----------------------------- */
 

@@ -367,6 +367,9 @@ conn_filters_decode(struct wrk_conn *c, struct wrk_req *r, const char *base)
 			rc = filter_lrl(c, r, hf->hf_lrl) ? FILTER_GO :
 			    FILTER_DONE;
 			break;
+		case CD_HF_COMPRESSOR:
+			conn_gz_request(r, base);
+			break;
 		}
 		/* a delay holds the rest of the chain back in Envoy; here
 		 * the filters after it run now, before the wait */

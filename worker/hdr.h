@@ -264,6 +264,8 @@ enum wrk_frame {
 	WRK_FRAME_RECHUNK,	/* close-delimited upstream, chunked to client */
 	WRK_FRAME_DECHUNK,	/* chunked upstream, HTTP/1.0 client: unframed */
 	WRK_FRAME_EOF,		/* close-delimited to an HTTP/1.0 client */
+	WRK_FRAME_GZIP,		/* any upstream framing, de-framed, gzip'd,
+				 * chunked to the client (conn_gzip.c) */
 };
 
 enum wrk_frame	 wrk_hdr_framing(bool head_request, uint16_t status,

@@ -3,14 +3,16 @@ from configs written the way Envoy's documentation writes them
 (test/configs/filters/): local_ratelimit's token buckets exact across two
 workers and many connections, with a route's own bucket; fault aborts and
 delays at 100 % and 0 %, and driven by the request's headers; CORS
-preflights and actual requests.  Each test checks what the client got,
+preflights and actual requests; gzip bodies that decompress to the
+original, and Accept-Encoding's negotiation.  Each test checks what the client got,
 what the backend received and the statistics Envoy keeps."""
 
 import os
 import threading
 import time
+import zlib
 
-from itestlib import eq, expect, request
+from itestlib import Client, eq, expect, pattern, request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -252,3 +254,84 @@ def test_cors_actual_request(env):
     eq(r.header("access-control-allow-origin"), "http://legacy.example",
        "legacy route.cors on an actual request")
     eq(backend_requests(v1), 4, "requests the backend received")
+
+
+# ---- compressor ---------------------------------------------------------------
+
+GZ = "http.ingress_http.compressor.text_optimized.gzip."
+
+
+def gunzip(body):
+    return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+
+
+def test_compressor_gzip_bodies(env):
+    v1, p = start(env, "compressor.yaml")
+    c = Client(env.proxy_port)
+    try:
+        for path, n in (("/bytes/100000", 100000), ("/chunked/300000",
+                        300000), ("/bytes/5000000", 5000000),
+                        ("/chunked/1", 1)):
+            r = c.get(path, headers={"accept-encoding": "gzip"})
+            eq(r.status, 200, path)
+            eq(r.header("content-encoding"), "gzip", path +
+               " content-encoding")
+            eq(r.header("vary"), "Accept-Encoding", path + " vary")
+            eq(r.header("content-length"), None, path +
+               " content-length removed")
+            eq(r.header("transfer-encoding"), "chunked", path + " chunked")
+            body = gunzip(r.body)
+            eq(len(body), n, path + " decompressed length")
+            expect(body == pattern(n), path + ": decompresses to the "
+                   "original")
+            if n > 1000:
+                expect(len(r.body) < n // 4, "%s compressed: %d bytes" %
+                       (path, len(r.body)))
+        eq(c.connects, 1, "one keep-alive connection for all")
+    finally:
+        c.close()
+    s = env.stats()
+    eq(env.stat(GZ + "compressed", s), 4, "compressed")
+    eq(env.stat(GZ + "total_uncompressed_bytes", s),
+       100000 + 300000 + 5000000 + 1, "total_uncompressed_bytes")
+    expect(env.stat(GZ + "total_compressed_bytes", s) > 0,
+           "total_compressed_bytes")
+
+
+def test_compressor_negotiation_and_exclusions(env):
+    v1, p = start(env, "compressor.yaml")
+    port = env.proxy_port
+    cases = (
+        (None, False), ("gzip", True), ("*", True),
+        ("br;q=1.0, gzip;q=0.5", True),
+        ("identity;q=1, gzip;q=0.5", False),
+        ("gzip;q=0, identity", False),
+        ("br", False), ("GZIP", True), ("deflate, gzip;q=0.001", True),
+    )
+    for ae, want in cases:
+        h = {} if ae is None else {"accept-encoding": ae}
+        r = request(port, "GET", "/bytes/2000", headers=h)
+        eq(r.header("content-encoding"), "gzip" if want else None,
+           "accept-encoding %r" % ae)
+        body = gunzip(r.body) if want else r.body
+        expect(body == pattern(2000), "accept-encoding %r: the bytes" % ae)
+        if not want:
+            eq(r.header("content-length"), "2000",
+               "%r: content-length kept" % ae)
+    gz = {"accept-encoding": "gzip"}
+    r = request(port, "GET", "/plain/bytes/2000", headers=gz)
+    eq(r.header("content-encoding"), None, "CompressorPerRoute disabled")
+    r = request(port, "GET", "/api", headers=gz)
+    eq(r.header("content-encoding"), None,
+       "a body below min_content_length (100)")
+    r = request(port, "HEAD", "/bytes/2000", headers=gz)
+    eq(r.header("content-encoding"), None, "HEAD: not compressed")
+    eq(r.header("content-length"), "2000", "HEAD: its length")
+    eq(backend_requests(v1), len(cases) + 3, "requests the backend got")
+    s = env.stats()
+    # http.client sends "accept-encoding: identity" when told nothing
+    eq(env.stat(GZ + "header_identity", s), 3, "header_identity")
+    eq(env.stat(GZ + "header_not_valid", s), 1, "header_not_valid (br)")
+    eq(env.stat(GZ + "header_wildcard", s), 1, "header_wildcard")
+    eq(env.stat(GZ + "content_length_too_small", s), 1,
+       "content_length_too_small")
