@@ -178,6 +178,8 @@ static const struct conf_field request_fields[] = {
 	{ "common_config", CK_MSG, 0, .f_msg = &msg_request_common },
 	F_END
 };
+static const struct conf_msg msg_request = { "RequestDirectionConfig",
+    request_fields, request_init, request_done };
 
 static void
 compressor_init(struct cw *w, void *base)
@@ -202,14 +204,11 @@ static void
 fn_request_dir(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
-	static const struct conf_msg m = { "RequestDirectionConfig",
-	    request_fields, request_init, request_done };
 	struct conf_hf *hs;
 
-	(void)f;
 	(void)base;
 	if ((hs = conf_scratch(w, sizeof(*hs))) != NULL)
-		conf_walk_msg(w, v, &m, hs, NULL);
+		conf_walk_msg(w, v, f->f_msg, hs, NULL);
 }
 
 #define CP_OLD	"it is deprecated in Envoy; put it in " \
@@ -218,7 +217,8 @@ static const struct conf_field compressor_fields[] = {
 	{ "compressor_library", CK_MSG, CF_REQUIRED, .f_msg = &msg_library },
 	{ "response_direction_config", CK_MSG, 0, .f_msg = &msg_response },
 	{ "request_direction_config", CK_FN, 0, .f_fn = fn_request_dir,
-	    .f_like = CK_MSG, .f_note = "enabled: false only" },
+	    .f_like = CK_MSG, .f_msg = &msg_request,
+	    .f_note = "enabled: false only" },
 	{ "choose_first", CK_BOOL, CF_NOSTORE, .f_note = "one compressor: "
 	    "no choice to make" },
 	{ "content_length", CK_REJECT, 0, .f_why = CP_OLD },
