@@ -281,6 +281,17 @@ rt_unread_keys(struct cw *w, const struct cd_runtime *rn)
 		}
 }
 
+/* Layer i's node in layers list ln, or n when there is no such item (a
+ * duplicated "layers" key keeps the other list's layers). */
+static yaml_node_t *
+layer_node(struct cw *w, yaml_node_t *ln, yaml_node_t *n, size_t i)
+{
+	if (ln == NULL || ln->type != YAML_SEQUENCE_NODE ||
+	    i >= conf_seq_len(ln))
+		return n;
+	return conf_seq_item(w, ln, i);
+}
+
 /* Envoy's checks across layers: unique names, one admin layer. */
 static void
 layered_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
@@ -311,13 +322,13 @@ layered_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 			if (rn->rn_layers[j].ly_name != NULL &&
 			    strcmp(rn->rn_layers[i].ly_name,
 			    rn->rn_layers[j].ly_name) == 0)
-				conf_err(w, ln != NULL ? conf_seq_item(w, ln, i) :
-				    n, "duplicate layer name \"%s\" (also "
+				conf_err(w, layer_node(w, ln, n, i),
+				    "duplicate layer name \"%s\" (also "
 				    "layers[%zu])", rn->rn_layers[i].ly_name, j);
 		if (rn->rn_layers[i].ly_kind == CD_RTL_ADMIN) {
 			if (rn->rn_admin >= 0)
-				conf_err(w, ln != NULL ? conf_seq_item(w, ln,
-				    i) : n, "too many admin layers: at most one "
+				conf_err(w, layer_node(w, ln, n, i),
+				    "too many admin layers: at most one "
 				    "may be specified (layers[%d] is one)",
 				    rn->rn_admin);
 			else
