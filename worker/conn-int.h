@@ -143,9 +143,12 @@ struct wrk_conn {
 #define RQ_F_FB_WANT	UINT64_C(0x10000000)	/* retriable failure, no retry left:
 					 * the route's fallback may take it */
 #define RQ_F_FALLBACK	UINT64_C(0x20000000)	/* started again on the fallback */
+#define RQ_F_FILT	UINT64_C(0x40000000)	/* a filter keeps state on it
+					 * (rq_cors, rq_gz, a fault): see
+					 * conn_filter_free() */
 #define RQ_F_FAULT	UINT64_C(0x100000000)	/* a fault was injected: it
 					 * counts in fault.active_faults */
-#define RQ_F_FAULT_DELAY UINT64_C(0x200000000)	/* waiting out a fault's delay
+#define RQ_F_FAULT_DELAY UINT64_C(0x80000000)	/* waiting out a fault's delay
 					 * (BACKOFF, rq_backoff_dl) */
 #define RQ_F_GZ_OK	UINT64_C(0x400000000)	/* Accept-Encoding takes gzip
 					 * and the compressor is on */
@@ -428,6 +431,8 @@ void		 conn_gz_free(struct wrk_req *);
 /* conn_resp.c: a compressed response's work left (the end of its
  * stream) while the client reads slowly. */
 enum cd_rc	 conn_resp_gz_resume(struct wrk_conn *, struct wrk_req *);
+/* ... the same when no new bytes came: also the input left before. */
+enum cd_rc	 conn_resp_gz_more(struct wrk_conn *, struct wrk_req *);
 
 /* ---- conn_hdrs.c: configured header mutations ----------------------------- */
 

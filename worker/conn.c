@@ -229,10 +229,8 @@ conn_req_free(struct wrk_conn *c, struct wrk_req *r)
 		WRK_HG(HG_RQ_ACTIVE, -1);
 	if (r->rq_flags & RQ_F_TUNNEL)
 		WRK_HG(HG_CX_UPGRADES_ACTIVE, -1);
-	if (r->rq_flags & RQ_F_FAULT || r->rq_cors != NULL)
+	if (r->rq_flags & RQ_F_FILT)
 		conn_filter_free(r);
-	if (r->rq_gz != NULL)
-		conn_gz_free(r);
 	wrk_slab_put(&req_slab, r);
 	c->c_req = NULL;
 }

@@ -199,7 +199,7 @@ filter_fault(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		WRK_HC(HC_FAULT_OVERFLOW);
 		return FILTER_GO;
 	}
-	r->rq_flags |= RQ_F_FAULT;
+	r->rq_flags |= RQ_F_FAULT | RQ_F_FILT;
 	WRK_HG(HG_FAULT_ACTIVE, 1);
 	if (delay > 0) {
 		WRK_HC(HC_FAULT_DELAYS);
@@ -310,6 +310,7 @@ filter_cors(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		memcpy(r->rq_cors, o, olen);
 		r->rq_cors[olen] = '\0';
 		r->rq_cors_co = co;
+		r->rq_flags |= RQ_F_FILT;
 	}
 	return FILTER_GO;
 }
@@ -406,4 +407,5 @@ conn_filter_free(struct wrk_req *r)
 		WRK_HG(HG_FAULT_ACTIVE, -1);
 	free(r->rq_cors);
 	r->rq_cors = NULL;
+	conn_gz_free(r);
 }

@@ -79,7 +79,7 @@ conn_gz_request(struct wrk_req *r, const char *base)
 		break;
 	}
 	if (!(r->rq_flags & (RQ_F_HEAD_METHOD | RQ_F_HTTP10 | RQ_F_UPGRADE)))
-		r->rq_flags |= RQ_F_GZ_OK;
+		r->rq_flags |= RQ_F_GZ_OK | RQ_F_FILT;
 }
 
 /* ---- the response head --------------------------------------------------- */

@@ -28,11 +28,14 @@ conn_resp_parser_init(struct wrk_req *r)
 		http1_set_nobody(&r->rq_rp);
 }
 
+/* The framings that send the client chunks. */
+#define CONN_FRAMES_CHUNKED	((1u << WRK_FRAME_CHUNKED) | \
+	(1u << WRK_FRAME_RECHUNK) | (1u << WRK_FRAME_GZIP))
+
 static bool
 conn_frame_copies(const struct wrk_req *r)
 {
-	return r->rq_frame == WRK_FRAME_RECHUNK ||
-	    r->rq_frame == WRK_FRAME_DECHUNK || r->rq_frame == WRK_FRAME_GZIP;
+	return r->rq_frame >= WRK_FRAME_RECHUNK;
 }
 
 /*
@@ -74,17 +77,17 @@ conn_resp_frame(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
  * Write the client head into rq_out, moving to a large buffer if it needs
  * one; false when it does not fit even there.
  */
-/* A CORS policy allowed the request's origin: the upstream's own CORS
- * headers give way to the policy's; the room those need. */
+/* A filter adds lines to the response head (RQ_F_FILT): the upstream's
+ * own CORS headers give way to a policy's; the room they need. */
 static size_t
 conn_resp_cors_drop(struct wrk_req *r, const struct wrk_resp_head *sh)
 {
 	uint16_t i;
 
-	for (i = 0; i < sh->sh_nhdrs; i++)
+	for (i = 0; r->rq_cors != NULL && i < sh->sh_nhdrs; i++)
 		if (conn_filter_resp_name(r, sh->sh_base, r->rq_hdrs[i].h_name))
 			r->rq_hdrs[i].h_kind |= WRK_H_F_DROP;
-	return CONN_CORS_MAX;
+	return CONN_CORS_MAX + CONN_GZ_LINES_MAX;
 }
 
 /* The filters' lines (CORS, compression) before the empty line that ends
@@ -129,8 +132,7 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	    -1;
 	r->rq_svc_ms1 = sh.sh_service_ms >= 0 && sh.sh_service_ms < UINT32_MAX ?
 	    (uint32_t)sh.sh_service_ms + 1 : 0;
-	sh.sh_chunked = r->rq_frame == WRK_FRAME_RECHUNK ||
-	    r->rq_frame == WRK_FRAME_CHUNKED || r->rq_frame == WRK_FRAME_GZIP;
+	sh.sh_chunked = ((1u << r->rq_frame) & CONN_FRAMES_CHUNKED) != 0;
 	/* a 101 carries the upstream's connection: upgrade instead */
 	sh.sh_conn = (r->rq_flags & RQ_F_TUNNEL) ? WRK_CONN_NONE :
 	    conn_conn_hdr(c, r);
@@ -149,10 +151,8 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	if (r->rq_sticky_key[0] != '\0')
 		need += wrk_sticky_set_cookie_len_of(
 		    r->rq_route->rt_sticky.st_cookie, r->rq_sticky_key);
-	if (r->rq_cors != NULL)
+	if (r->rq_flags & RQ_F_FILT)
 		need += conn_resp_cors_drop(r, &sh);
-	if (r->rq_gz != NULL)
-		need += CONN_GZ_LINES_MAX;
 	if (out->b_size < need) {
 		struct wrk_buf *nb = wrk_buf_get_large();
 
@@ -172,7 +172,7 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	    out->b_data, len, out->b_size, r->rq_route->rt_sticky.st_cookie,
 	    r->rq_sticky_key)) > 0)
 		len = need;
-	if (r->rq_cors != NULL || r->rq_gz != NULL)
+	if (r->rq_flags & RQ_F_FILT)
 		len = conn_resp_lines_add(r, out, len);
 	out->b_off = 0;
 	out->b_len = (uint32_t)len;
@@ -189,7 +189,7 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r,
 	int ci = r->rq_cluster;
 
 	conn_resp_frame(c, r, st, si);
-	if (r->rq_flags & RQ_F_GZ_OK)
+	if ((r->rq_flags & RQ_F_FILT) && (r->rq_flags & RQ_F_GZ_OK))
 		(void)conn_gz_start(r);
 	if (wrk.w_l->l_alog_nresp > 0 && wrk_alog_on())
 		conn_al_resp(r);
@@ -361,17 +361,15 @@ conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 	uint32_t avail, used;
 	bool eof;
 
-	if (r->rq_gz != NULL) {
-		if (conn_gz_finishing(r, &eof))
-			return conn_resp_gz_resume(c, r);
-		(void)conn_gz_ready(r);	/* input left from before */
-	}
 	while (r->rq_uin_parsed < uin->b_len &&
 	    !(r->rq_flags & (RQ_F_RESP_DONE | RQ_F_TUNNEL))) {
 		avail = uin->b_len - r->rq_uin_parsed;
 		out = r->rq_out;
-		if (r->rq_gz != NULL) {
-			/* what was left goes first, then a chunk's worth */
+		if ((r->rq_flags & RQ_F_RESP_HEAD) && r->rq_gz != NULL) {
+			/* what was left goes first, then a chunk's worth;
+			 * nothing more once the stream is finishing */
+			if (conn_gz_finishing(r, &eof))
+				return conn_resp_gz_resume(c, r);
 			if (!conn_gz_ready(r))
 				return CD_OK;
 			if (avail > r->rq_route->rt_hf.hf_cmp->cp_chunk_size)
@@ -395,7 +393,8 @@ conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 			return rc == CD_ERR ? CD_ERR : CD_OK;
 		}
 		/* body */
-		conn_resp_copy(r, uin, out);
+		if (conn_frame_copies(r))
+			conn_resp_copy(r, uin, out);
 		if (ev == HTTP1_DONE) {
 			if (!conn_frame_copies(r) && r->rq_uin_parsed <
 			    uin->b_off)
@@ -439,6 +438,19 @@ conn_resp_eof(struct wrk_conn *c, struct wrk_req *r)
 	}
 	conn_ups_broken(c, r, 0);
 	return CD_ERR;
+}
+
+enum cd_rc
+conn_resp_gz_more(struct wrk_conn *c, struct wrk_req *r)
+{
+	bool eof;
+
+	if (!(r->rq_flags & RQ_F_RESP_HEAD))
+		return CD_OK;
+	if (conn_gz_finishing(r, &eof))
+		return conn_resp_gz_resume(c, r);
+	(void)conn_gz_ready(r);		/* input left from before */
+	return CD_OK;
 }
 
 enum cd_rc
