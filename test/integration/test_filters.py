@@ -8,6 +8,7 @@ original, and Accept-Encoding's negotiation.  Each test checks what the client g
 what the backend received and the statistics Envoy keeps."""
 
 import os
+import socket
 import threading
 import time
 import zlib
@@ -335,3 +336,61 @@ def test_compressor_negotiation_and_exclusions(env):
     eq(env.stat(GZ + "header_wildcard", s), 1, "header_wildcard")
     eq(env.stat(GZ + "content_length_too_small", s), 1,
        "content_length_too_small")
+
+
+def dechunk(data):
+    out, i = [], 0
+    while True:
+        j = data.index(b"\r\n", i)
+        n = int(data[i:j].split(b";")[0], 16)
+        if n == 0:
+            return b"".join(out)
+        out.append(data[j + 2:j + 2 + n])
+        i = j + 2 + n + 2
+
+
+def test_compressor_slow_reader_large_output(env):
+    # Huffman-only coding leaves the output large (about 6/8 of the
+    # input), so the client's pace holds the compressor back: input
+    # waits, and the end of the stream goes out over several turns
+    with open(os.path.join(FILTERS, "compressor.yaml")) as f:
+        text = f.read().replace("compression_strategy: DEFAULT_STRATEGY",
+                                "compression_strategy: HUFFMAN_ONLY")
+    src = os.path.join(env.logdir, "compressor-huffman.yaml")
+    with open(src, "w") as f:
+        f.write(text)
+    v1 = env.start_backend("v1")
+    env.start_canaryd(env.file_config(src), concurrency=1)
+    n = 8 << 20
+    for path in ("/bytes/%d" % n, "/chunked/%d" % n):
+        raw = socket.create_connection(("127.0.0.1", env.proxy_port),
+                                       timeout=10)
+        # a small window (not too small: TCP itself would crawl)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+        raw.sendall(("GET %s HTTP/1.1\r\nhost: x\r\naccept-encoding: gzip"
+                     "\r\nconnection: close\r\n\r\n" % path).encode())
+        data, k = [], 0
+        while True:
+            try:
+                d = raw.recv(16384)
+            except socket.timeout:
+                raise AssertionError("%s: stalled after %d bytes: %r" % (
+                    path, sum(len(x) for x in data),
+                    b"".join(data)[-60:]))
+            if not d:
+                break
+            data.append(d)
+            k += 1
+            if k % 16 == 0:
+                time.sleep(0.001)
+        raw.close()
+        data = b"".join(data)
+        head, body = data.split(b"\r\n\r\n", 1)
+        expect(b"content-encoding: gzip" in head, path + " compressed")
+        z = dechunk(body)
+        expect(len(z) > n // 2, "%s: Huffman only keeps it large (%d)" %
+               (path, len(z)))
+        out = gunzip(z)
+        eq(len(out), n, path + " decompressed length")
+        expect(out == pattern(n), path + ": decompresses to the original")
+    eq(backend_requests(v1), 2, "requests the backend received")
