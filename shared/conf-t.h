@@ -442,7 +442,8 @@ enum cd_hf_kind {
  * virtual host, route configuration: typed_per_filter_config; or the
  * filter's own in http_filters), then, once loaded, what applies on a
  * route -- the most specific level's, and none for a filter the chain
- * does not hold.  hf_on has bit 1 << CD_HF_* for each set.
+ * does not hold.  hf_on has bit 1 << CD_HF_* for each filter that has
+ * something to do.
  */
 struct cd_hf {
 	unsigned int		 hf_on;
@@ -507,8 +508,9 @@ struct cd_route {
 	unsigned int		 rt_hm_needs;	/* ALOG_N_* of their formats */
 	/* the HTTP filters' configurations on this route: its own
 	 * typed_per_filter_config (and cors) while loading, then what
-	 * applies (struct cd_hf) */
-	struct cd_hf		 rt_hf;
+	 * applies (struct cd_hf, shared by routes that resolve alike);
+	 * NULL: none (no filter has anything to do here) */
+	struct cd_hf		*rt_hf;
 };
 
 /* rt_hm_flags */
@@ -528,7 +530,8 @@ struct cd_vhost {
 	struct cd_mirror	*vh_mirror;
 	size_t			 vh_nmirror;
 	struct cd_hdr_mut	 vh_hdrs;
-	struct cd_hf		 vh_hf;	/* typed_per_filter_config, cors */
+	struct cd_hf		*vh_hf;	/* typed_per_filter_config, cors;
+					 * or NULL */
 };
 
 /* ---- listener / HTTP connection manager ------------------------------ */
@@ -598,7 +601,7 @@ struct cd_listener {
 	struct cd_hf		 l_hf;
 	uint8_t			 l_hf_order[CD_HF__N];
 	size_t			 l_nhf;
-	struct cd_hf		 l_rc_hf;
+	struct cd_hf		*l_rc_hf;	/* or NULL */
 	size_t			 l_naccess_logs;
 	const char		*l_alog_req[CD_ALOG_MAX_HDRS];
 	size_t			 l_alog_nreq;

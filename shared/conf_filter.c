@@ -426,12 +426,27 @@ static const struct conf_field per_filter_field = { "typed_per_filter_config",
     CK_ANY, 0, .f_any = any_per_filter, .f_why = "per-route filter "
     "configuration" };
 
+/* The struct cd_hf the pointer at f_off of base points to, made (zeroed)
+ * on first use; NULL when out of memory. */
+static struct cd_hf *
+hf_level(struct cw *w, const struct conf_field *f, void *base)
+{
+	struct cd_hf **pp = (struct cd_hf **)((char *)base + f->f_off);
+
+	if (*pp == NULL && (*pp = arena_alloc(w->w_arena, sizeof(**pp))) !=
+	    NULL)
+		memset(*pp, 0, sizeof(**pp));
+	if (*pp == NULL)
+		conf_oom(w);
+	return *pp;
+}
+
 void
 conf_fn_per_filter(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
 	struct conf_pair pairs[CONF_MAX_PAIRS];
-	struct cd_hf *hf = (struct cd_hf *)((char *)base + f->f_off);
+	struct cd_hf *hf;
 	struct conf_hf *hs;
 	char wb[CONF_QUOTE_MAX + 8];
 	unsigned int had;
@@ -442,7 +457,8 @@ conf_fn_per_filter(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		    conf_node_what(v, wb, sizeof(wb)));
 		return;
 	}
-	if (conf_map_collect(w, v, pairs, &np, 0, 0) == -1)
+	if (conf_map_collect(w, v, pairs, &np, 0, 0) == -1 ||
+	    (hf = hf_level(w, f, base)) == NULL)
 		return;
 	conf_json_raw(w, "{");
 	for (i = 0; i < np && !w->w_stop; i++) {
@@ -476,11 +492,11 @@ void
 conf_fn_cors_legacy(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
-	struct cd_hf *hf = (struct cd_hf *)((char *)base + f->f_off);
-	struct cd_hf tmp;
+	struct cd_hf *hf, tmp;
 	struct conf_hf *hs;
 
-	if ((hs = conf_scratch(w, sizeof(*hs))) == NULL)
+	if ((hs = conf_scratch(w, sizeof(*hs))) == NULL ||
+	    (hf = hf_level(w, f, base)) == NULL)
 		return;
 	hs->hf_kind = -1;
 	hs->hf_router = 1;
@@ -494,22 +510,27 @@ conf_fn_cors_legacy(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 
 /* ---- what applies on each route ---------------------------------------- */
 
-/* Each filter's most specific configuration among levels v[0, n). */
+/* Each filter's most specific configuration among levels v[0, n) (NULL
+ * ones skipped), none for a filter the chain does not hold. */
 static void
 hf_pick(struct cd_hf *out, const struct cd_hf *const *v, size_t n,
     unsigned int chain)
 {
 	size_t i;
 
-	out->hf_on = 0;
-	for (i = 0; i < n && out->hf_cors == NULL; i++)
-		out->hf_cors = v[i]->hf_cors;
-	for (i = 0; i < n && out->hf_fault == NULL; i++)
-		out->hf_fault = v[i]->hf_fault;
-	for (i = 0; i < n && out->hf_lrl == NULL; i++)
-		out->hf_lrl = v[i]->hf_lrl;
-	for (i = 0; i < n && out->hf_cmp == NULL; i++)
-		out->hf_cmp = v[i]->hf_cmp;
+	memset(out, 0, sizeof(*out));
+	for (i = n; i-- > 0;) {
+		if (v[i] == NULL)
+			continue;
+		if (v[i]->hf_cors != NULL)
+			out->hf_cors = v[i]->hf_cors;
+		if (v[i]->hf_fault != NULL)
+			out->hf_fault = v[i]->hf_fault;
+		if (v[i]->hf_lrl != NULL)
+			out->hf_lrl = v[i]->hf_lrl;
+		if (v[i]->hf_cmp != NULL)
+			out->hf_cmp = v[i]->hf_cmp;
+	}
 	if (!(chain & (1u << CD_HF_COMPRESSOR)))
 		out->hf_cmp = NULL;
 	if (out->hf_cmp != NULL && !out->hf_cmp->cp_route_off &&
@@ -530,16 +551,47 @@ hf_pick(struct cd_hf *out, const struct cd_hf *const *v, size_t n,
 		out->hf_on |= 1u << CD_HF_LRL;
 }
 
+/*
+ * rt's filters: NULL when none has anything to do; else its own struct
+ * (reused), or last (the previous route's) when it resolves alike, or a
+ * new one.  false when out of memory.
+ */
+static bool
+hf_route(struct cw *w, struct cd_route *rt, const struct cd_hf *lv[4],
+    unsigned int chain, struct cd_hf **last)
+{
+	struct cd_hf res;
+
+	hf_pick(&res, lv, 4, chain);
+	if (res.hf_on == 0) {
+		rt->rt_hf = NULL;
+		return true;
+	}
+	if (rt->rt_hf == NULL && *last != NULL &&
+	    memcmp(*last, &res, sizeof(res)) == 0) {
+		rt->rt_hf = *last;
+		return true;
+	}
+	if (rt->rt_hf == NULL && (rt->rt_hf = arena_alloc(w->w_arena,
+	    sizeof(res))) == NULL) {
+		conf_oom(w);
+		return false;
+	}
+	*rt->rt_hf = res;
+	*last = rt->rt_hf;
+	return true;
+}
+
 void
 conf_hf_resolve(struct cw *w, yaml_node_t *n, struct cd_listener *l)
 {
 	const struct cd_hf *lv[4];
+	struct cd_hf *last = NULL;
 	unsigned int chain = 0;
 	struct cd_vhost *vh;
 	struct cd_route *rt;
 	size_t i, v, r;
 
-	(void)w;
 	(void)n;
 	for (i = 0; i < l->l_nhf; i++)
 		chain |= 1u << l->l_hf_order[i];
@@ -547,11 +599,12 @@ conf_hf_resolve(struct cw *w, yaml_node_t *n, struct cd_listener *l)
 		vh = &l->l_vhosts[v];
 		for (r = 0; r < vh->vh_nroutes; r++) {
 			rt = &vh->vh_routes[r];
-			lv[0] = &rt->rt_hf;
-			lv[1] = &vh->vh_hf;
-			lv[2] = &l->l_rc_hf;
+			lv[0] = rt->rt_hf;
+			lv[1] = vh->vh_hf;
+			lv[2] = l->l_rc_hf;
 			lv[3] = &l->l_hf;
-			hf_pick(&rt->rt_hf, lv, 4, chain);
+			if (!hf_route(w, rt, lv, chain, &last))
+				return;
 		}
 	}
 }

@@ -9,7 +9,7 @@
  * rate limit), delay it (a fault's delay: the connection waits in
  * BACKOFF, conn_filter_delay_over() takes it on), or note what the
  * response gets (the CORS headers, conn_filter_resp_lines()).  A route
- * no filter applies on costs one test of rt_hf.hf_on (conn_head.c).
+ * no filter applies on costs one test of rt_hf (conn_head.c).
  */
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -349,7 +349,7 @@ conn_filter_resp_name(const struct wrk_req *r, const char *base,
 bool
 conn_filters_decode(struct wrk_conn *c, struct wrk_req *r, const char *base)
 {
-	const struct cd_hf *hf = &r->rq_route->rt_hf;
+	const struct cd_hf *hf = r->rq_route->rt_hf;
 	const struct cd_listener *l = wrk.w_l;
 	enum filter_rc rc = FILTER_GO;
 	size_t i;

@@ -47,7 +47,7 @@ struct conn_gz {
 void
 conn_gz_request(struct wrk_req *r, const char *base)
 {
-	const struct cd_compressor *cp = r->rq_route->rt_hf.hf_cmp;
+	const struct cd_compressor *cp = r->rq_route->rt_hf->hf_cmp;
 	const char *v = NULL;
 	size_t len = 0;
 	uint16_t i;
@@ -150,7 +150,7 @@ gz_wanted(const struct wrk_req *r, const struct cd_compressor *cp)
 bool
 conn_gz_start(struct wrk_req *r)
 {
-	const struct cd_compressor *cp = r->rq_route->rt_hf.hf_cmp;
+	const struct cd_compressor *cp = r->rq_route->rt_hf->hf_cmp;
 	struct conn_gz *gz;
 	uint16_t i;
 

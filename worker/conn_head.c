@@ -417,7 +417,7 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	r->rq_route = rt;
 	if (!conn_head_upgrade(c, r, base))
 		return -1;
-	if (rt->rt_hf.hf_on != 0 && !conn_filters_decode(c, r, base))
+	if (rt->rt_hf != NULL && !conn_filters_decode(c, r, base))
 		return -1;
 	switch (rt->rt_action) {
 	case CD_RA_DIRECT:

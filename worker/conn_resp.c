@@ -372,8 +372,8 @@ conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 				return conn_resp_gz_resume(c, r);
 			if (!conn_gz_ready(r))
 				return CD_OK;
-			if (avail > r->rq_route->rt_hf.hf_cmp->cp_chunk_size)
-				avail = r->rq_route->rt_hf.hf_cmp->cp_chunk_size;
+			if (avail > r->rq_route->rt_hf->hf_cmp->cp_chunk_size)
+				avail = r->rq_route->rt_hf->hf_cmp->cp_chunk_size;
 		} else if ((r->rq_flags & RQ_F_RESP_HEAD) &&
 		    conn_frame_copies(r)) {
 			/* copying modes: parse only what out can take */

@@ -148,8 +148,8 @@ lrl_defaults_values_and_buckets(void)
 	CU_ASSERT(lr->lr_index == 0 || lr->lr_index == 1);
 	/* the virtual host's bucket, shared by its two routes */
 	CU_ASSERT_EQUAL(c->c_nlrl, 2);
-	lr = route(c, 0)->rt_hf.hf_lrl;
-	CU_ASSERT_PTR_EQUAL(lr, route(c, 1)->rt_hf.hf_lrl);
+	lr = route(c, 0)->rt_hf->hf_lrl;
+	CU_ASSERT_PTR_EQUAL(lr, route(c, 1)->rt_hf->hf_lrl);
 	CU_ASSERT_STRING_EQUAL(lr->lr_stat_prefix, "vh");
 	CU_ASSERT_EQUAL(lr->lr_index, 1 - c->c_listener->l_hf.hf_lrl->lr_index);
 	CU_ASSERT_EQUAL(lr->lr_status, 503);
@@ -157,7 +157,7 @@ lrl_defaults_values_and_buckets(void)
 	CU_ASSERT_EQUAL(lr->lr_tb.tb_tokens_per_fill, 2);
 	CU_ASSERT_EQUAL(lr->lr_enabled.pc_num, 5);
 	CU_ASSERT_EQUAL(lr->lr_enabled.pc_den, 10000);
-	CU_ASSERT(route(c, 0)->rt_hf.hf_on & (1u << CD_HF_LRL));
+	CU_ASSERT(route(c, 0)->rt_hf->hf_on & (1u << CD_HF_LRL));
 	CU_ASSERT(strstr(c->c_json_listener, "\"stat_prefix\":\"vh\"") !=
 	    NULL);
 	conf_free(c);
@@ -166,7 +166,7 @@ lrl_defaults_values_and_buckets(void)
 	c = load_ok(HEAD LRL_FILTER("") ROUTER "              routes:\n"
 	    ROUTE("/", "") TAIL);
 	if (c != NULL)
-		CU_ASSERT_EQUAL(route(c, 0)->rt_hf.hf_on, 0);
+		CU_ASSERT_PTR_NULL(route(c, 0)->rt_hf);
 	conf_free(c);
 }
 
@@ -248,13 +248,13 @@ fault_values_and_route_overrides(void)
 	    ROUTE("/b", "") TAIL);
 	if (c == NULL)
 		return;
-	ft = route(c, 1)->rt_hf.hf_fault;
+	ft = route(c, 1)->rt_hf->hf_fault;
 	CU_ASSERT(ft->ft_abort && ft->ft_abort_status == 0);
 	CU_ASSERT_EQUAL(ft->ft_abort_pct.pc_den, 100);
 	CU_ASSERT(ft->ft_delay && ft->ft_delay_ns == 250 * CD_NS_PER_MS);
 	CU_ASSERT_EQUAL(ft->ft_delay_pct.pc_num, 0);	/* unset: 0 % */
 	CU_ASSERT(ft->ft_has_max && ft->ft_max_active == 7);
-	ft = route(c, 0)->rt_hf.hf_fault;
+	ft = route(c, 0)->rt_hf->hf_fault;
 	CU_ASSERT(ft->ft_abort && ft->ft_abort_status == 418 && !ft->ft_delay);
 	CU_ASSERT_EQUAL(ft->ft_abort_pct.pc_num, 50);
 	CU_ASSERT_EQUAL(ft->ft_abort_pct.pc_den, 1000000);
@@ -292,13 +292,13 @@ cors_policies_and_legacy_field(void)
 	    ROUTE("/", "") TAIL);
 	if (c == NULL)
 		return;
-	CU_ASSERT_STRING_EQUAL(route(c, 0)->rt_hf.hf_cors->co_origins[0].
+	CU_ASSERT_STRING_EQUAL(route(c, 0)->rt_hf->hf_cors->co_origins[0].
 	    sm_value, "b");
-	CU_ASSERT(route(c, 0)->rt_hf.hf_cors->co_credentials);
-	CU_ASSERT(route(c, 0)->rt_hf.hf_cors->co_forward_preflights);
-	CU_ASSERT_STRING_EQUAL(route(c, 1)->rt_hf.hf_cors->co_methods, "GET");
-	CU_ASSERT_EQUAL(route(c, 1)->rt_hf.hf_cors->co_enabled.pc_num, 100);
-	CU_ASSERT(route(c, 1)->rt_hf.hf_on & (1u << CD_HF_CORS));
+	CU_ASSERT(route(c, 0)->rt_hf->hf_cors->co_credentials);
+	CU_ASSERT(route(c, 0)->rt_hf->hf_cors->co_forward_preflights);
+	CU_ASSERT_STRING_EQUAL(route(c, 1)->rt_hf->hf_cors->co_methods, "GET");
+	CU_ASSERT_EQUAL(route(c, 1)->rt_hf->hf_cors->co_enabled.pc_num, 100);
+	CU_ASSERT(route(c, 1)->rt_hf->hf_on & (1u << CD_HF_CORS));
 	conf_free(c);
 
 	/* a policy with no cors filter in the chain does nothing */
@@ -306,7 +306,7 @@ cors_policies_and_legacy_field(void)
 	    "              cors: { allow_origin_string_match: [ { exact: a } ] }\n"
 	    "              routes:\n" ROUTE("/", "") TAIL);
 	if (c != NULL)
-		CU_ASSERT_EQUAL(route(c, 0)->rt_hf.hf_on, 0);
+		CU_ASSERT_PTR_NULL(route(c, 0)->rt_hf);
 	conf_free(c);
 	load_err(HEAD ROUTER
 	    "              cors: { allow_origin_regex: [ \".*\" ] }\n"
@@ -373,7 +373,7 @@ compressor_values_and_refusals(void)
 	    ROUTE("/", "") TAIL);
 	if (c == NULL)
 		return;
-	cp = route(c, 1)->rt_hf.hf_cmp;
+	cp = route(c, 1)->rt_hf->hf_cmp;
 	CU_ASSERT_STRING_EQUAL(cp->cp_name, "lib");
 	CU_ASSERT_EQUAL(cp->cp_level, 1);
 	CU_ASSERT_EQUAL(cp->cp_mem_level, 5);
@@ -382,8 +382,8 @@ compressor_values_and_refusals(void)
 	CU_ASSERT_EQUAL(cp->cp_min_length, 7);
 	CU_ASSERT(cp->cp_nctypes == 1 && strcmp(cp->cp_ctypes[0],
 	    "text/html") == 0);
-	CU_ASSERT(route(c, 1)->rt_hf.hf_on & (1u << CD_HF_COMPRESSOR));
-	CU_ASSERT_FALSE(route(c, 0)->rt_hf.hf_on & (1u << CD_HF_COMPRESSOR));
+	CU_ASSERT(route(c, 1)->rt_hf->hf_on & (1u << CD_HF_COMPRESSOR));
+	CU_ASSERT_PTR_NULL(route(c, 0)->rt_hf);	/* disabled there */
 	conf_free(c);
 	load_err(HEAD
 	    "          - name: envoy.filters.http.compressor\n"
