@@ -22,6 +22,7 @@
 
 #include "shared/alog.h"
 #include "shared/conf-t.h"
+#include "shared/place-t.h"
 #include "shared/log.h"
 #include "accesslog.h"
 #include "loop.h"
@@ -35,16 +36,26 @@ struct al_file {
 	int	 f_fd;		/* -1: could not be opened */
 };
 
-static struct al_file	 al_files[CD_MAX_ACCESS_LOGS];
-static size_t		 al_nfiles;
+/*
+ * Every listener's loggers: listener record k's logs are
+ * al_files[AL_FILE(k, 0), AL_FILE(k, al_nlogs[k])).  al_gone[k]: the
+ * running configuration no longer has the listener, its files stay open
+ * for the lines of the generation that drains it, until the next reload.
+ */
+#define AL_MAX_FILES	(CD_MAX_LISTENERS * CD_MAX_ACCESS_LOGS)
+#define AL_FILE(k, i)	((size_t)(k) * CD_MAX_ACCESS_LOGS + (i))
+static struct al_file	 al_files[AL_MAX_FILES];
+static size_t		 al_nlogs[CD_MAX_LISTENERS];
+static bool		 al_gone[CD_MAX_LISTENERS];
 static struct al_file	 al_admin = { "", -1 };
 static const struct alog_layout *al_admin_layout;	/* NULL: default */
 static int		 al_pipe[2] = { -1, -1 };
 static char		 al_buf[64 * 1024];
 static size_t		 al_carry;	/* bytes of an unfinished line */
-/* what one relay writes to each file, sorted out of al_buf */
-static char		 al_out[CD_MAX_ACCESS_LOGS][sizeof(al_buf)];
-static size_t		 al_outlen[CD_MAX_ACCESS_LOGS];
+/* what one relay writes to each file, sorted out of al_buf (allocated
+ * with the file) */
+static char		*al_out[AL_MAX_FILES];
+static size_t		 al_outlen[AL_MAX_FILES];
 
 /* stdout and stderr are the master's own: a socket (journald) cannot be
  * opened again by name. */
@@ -109,36 +120,88 @@ al_file_write(struct al_file *f, const char *p, size_t n)
 	}
 }
 
+/* Close the files of listener record k. */
 static void
-al_files_set(const struct cd_conf *conf)
+al_record_close(int k)
 {
-	const struct cd_listener *l = conf->c_listener;
 	size_t i;
 
-	for (i = 0; i < al_nfiles; i++)
-		al_file_close(&al_files[i]);
-	al_nfiles = 0;
-	for (i = 0; l != NULL && i < l->l_naccess_logs; i++)
-		al_file_open(&al_files[al_nfiles++],
+	for (i = 0; i < al_nlogs[k]; i++) {
+		al_file_close(&al_files[AL_FILE(k, i)]);
+		free(al_out[AL_FILE(k, i)]);
+		al_out[AL_FILE(k, i)] = NULL;
+	}
+	al_nlogs[k] = 0;
+	al_gone[k] = false;
+}
+
+/* Open listener l's files for record k. */
+static void
+al_record_open(int k, const struct cd_listener *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->l_naccess_logs; i++) {
+		if ((al_out[AL_FILE(k, i)] = malloc(sizeof(al_buf))) == NULL) {
+			log_warn("access log %s", l->l_access_logs[i].al_path);
+			break;
+		}
+		al_file_open(&al_files[AL_FILE(k, i)],
 		    l->l_access_logs[i].al_path);
+		al_nlogs[k]++;
+	}
+}
+
+static void
+al_files_set(const struct cd_conf *conf, const struct cd_place *pl)
+{
+	bool used[CD_MAX_LISTENERS];
+	size_t j;
+	int k;
+
+	memset(used, 0, sizeof(used));
+	for (j = 0; j < conf->c_nlisteners; j++)
+		used[pl->pl_listener[j]] = true;
+	for (k = 0; k < CD_MAX_LISTENERS; k++) {
+		if (used[k] || al_gone[k])
+			al_record_close(k);
+		else if (al_nlogs[k] > 0)
+			al_gone[k] = true;	/* its workers still drain */
+	}
+	for (j = 0; j < conf->c_nlisteners; j++)
+		al_record_open(pl->pl_listener[j], &conf->c_listeners[j]);
 	al_file_close(&al_admin);
 	al_admin_layout = conf->c_admin.a_log.al_layout;
 	if (conf->c_admin.a_log.al_path != NULL)
 		al_file_open(&al_admin, conf->c_admin.a_log.al_path);
 }
 
+/* The file a line with tag t goes to, or -1: every file (an untagged
+ * line), or -2: none (a logger the listener does not have). */
+static int
+al_tag_file(unsigned char t)
+{
+	unsigned int v = (unsigned int)t - ALOG_TAG_BASE, k, i;
+
+	if (t < ALOG_TAG_BASE || v >= CD_MAX_LISTENERS * ALOG_TAG_LOGS)
+		return -1;
+	k = v / ALOG_TAG_LOGS;
+	i = v % ALOG_TAG_LOGS;
+	return i < al_nlogs[k] ? (int)AL_FILE(k, i) : -2;
+}
+
 /*
  * Write the whole lines of al_buf[0, len) out, keep the tail.  Each line
- * starts with its tag (ALOG_TAG_BASE + the mask of the files it goes to,
- * shared/alog.h), which is not written; the lines of each file are
+ * starts with its tag (ALOG_TAG(), shared/alog.h: the listener and which
+ * of its files), which is not written; the lines of each file are
  * gathered and written at once.
  */
 static void
 al_relay(size_t len)
 {
 	const char *nl, *p, *e;
-	unsigned int mask;
 	size_t end, i, n;
+	int f;
 
 	if ((nl = memrchr(al_buf, '\n', len)) == NULL) {
 		if (len < sizeof(al_buf)) {
@@ -151,21 +214,19 @@ al_relay(size_t len)
 	for (p = al_buf, e = al_buf + end; p < e; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
 			nl = e - 1;
-		mask = (unsigned int)((unsigned char)*p - ALOG_TAG_BASE);
-		if (mask >= 1u << CD_MAX_ACCESS_LOGS)
-			mask = ~0u;	/* untagged: every file */
-		else
+		if ((f = al_tag_file((unsigned char)*p)) != -1)
 			p++;
 		n = (size_t)(nl + 1 - p);
-		for (i = 0; i < al_nfiles; i++) {
-			if (!(mask & (1u << i)))
+		for (i = 0; i < AL_MAX_FILES; i++) {
+			if (al_out[i] == NULL || (f != -1 && (size_t)f != i))
 				continue;
 			memcpy(al_out[i] + al_outlen[i], p, n);
 			al_outlen[i] += n;
 		}
 	}
-	for (i = 0; i < al_nfiles; i++) {
-		al_file_write(&al_files[i], al_out[i], al_outlen[i]);
+	for (i = 0; i < AL_MAX_FILES; i++) {
+		if (al_outlen[i] > 0)
+			al_file_write(&al_files[i], al_out[i], al_outlen[i]);
 		al_outlen[i] = 0;
 	}
 	al_carry = len - end;
@@ -191,7 +252,7 @@ al_on_pipe(int fd, uint32_t events, void *arg)
 }
 
 int
-mst_accesslog_open(const struct cd_conf *conf)
+mst_accesslog_open(const struct cd_conf *conf, const struct cd_place *pl)
 {
 	if (pipe2(al_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
 		log_warn("access log pipe");
@@ -206,7 +267,7 @@ mst_accesslog_open(const struct cd_conf *conf)
 		al_pipe[0] = al_pipe[1] = -1;
 		return -1;
 	}
-	al_files_set(conf);
+	al_files_set(conf, pl);
 	return 0;
 }
 
@@ -221,24 +282,25 @@ mst_accesslog_reopen(void)
 {
 	size_t i;
 
-	for (i = 0; i < al_nfiles; i++)
-		al_file_reopen(&al_files[i]);
+	for (i = 0; i < AL_MAX_FILES; i++)
+		if (al_out[i] != NULL)
+			al_file_reopen(&al_files[i]);
 	al_file_reopen(&al_admin);
 }
 
 void
-mst_accesslog_reload(const struct cd_conf *conf)
+mst_accesslog_reload(const struct cd_conf *conf, const struct cd_place *pl)
 {
 	/* lines already in the pipe belong to the files they were for */
 	if (al_pipe[0] != -1)
 		al_on_pipe(al_pipe[0], EPOLLIN, NULL);
-	al_files_set(conf);
+	al_files_set(conf, pl);
 }
 
 void
 mst_accesslog_close(void)
 {
-	size_t i;
+	int k;
 
 	if (al_pipe[0] != -1) {
 		al_on_pipe(al_pipe[0], EPOLLIN, NULL);
@@ -247,9 +309,8 @@ mst_accesslog_close(void)
 		close(al_pipe[1]);
 		al_pipe[0] = al_pipe[1] = -1;
 	}
-	for (i = 0; i < al_nfiles; i++)
-		al_file_close(&al_files[i]);
-	al_nfiles = 0;
+	for (k = 0; k < CD_MAX_LISTENERS; k++)
+		al_record_close(k);
 	al_file_close(&al_admin);
 }
 

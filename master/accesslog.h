@@ -14,6 +14,7 @@
 
 #include "shared/alog.h"
 #include "shared/conf-t.h"
+#include "shared/place-t.h"
 
 /*
  * Create the pipe (always: a reload may turn the log on), watch its read
@@ -21,13 +22,14 @@
  * before the workers fork.  0, or -1 (logged): no pipe.  A file that
  * cannot be opened is logged and skipped.
  */
-int	 mst_accesslog_open(const struct cd_conf *);
+int	 mst_accesslog_open(const struct cd_conf *, const struct cd_place *);
 /* The pipe's write end for the workers, or -1. */
 int	 mst_accesslog_worker_fd(void);
 /* SIGUSR1: reopen every file; one that fails keeps its old descriptor. */
 void	 mst_accesslog_reopen(void);
-/* A reload: write to conf's files from now on (reopened by path). */
-void	 mst_accesslog_reload(const struct cd_conf *);
+/* A reload: write to conf's files from now on (reopened by path); pl
+ * names the listeners' records the lines are tagged with. */
+void	 mst_accesslog_reload(const struct cd_conf *, const struct cd_place *);
 /* Relay what the pipe holds now, then close everything.  At exit. */
 void	 mst_accesslog_close(void);
 

@@ -159,8 +159,10 @@ json_route(struct buf *b, const struct mst_ro *ro,
 	mst_rollout_figures(ro, rr, now, fig);
 	buf_puts(b, "{\"name\":");
 	mst_json_str(b, rr->rr_name);
-	buf_printf(b, ",\"generated_name\":%s,\"weights\":{",
+	buf_printf(b, ",\"generated_name\":%s,\"listener\":",
 	    rr->rr_named ? "false" : "true");
+	mst_json_str(b, mst_rollout_listener(ro, rr));
+	buf_puts(b, ",\"weights\":{");
 	for (i = 0; i < rr->rr_nwc; i++) {
 		buf_puts(b, i > 0 ? "," : "");
 		mst_json_key(b, mst_rollout_wc_name(rr, (int)i));
@@ -282,8 +284,13 @@ mst_canary_text(struct buf *b, const struct mst_ro *ro, int64_t now)
 		mst_rollout_figures(ro, rr, now, fig);
 		if (r > 0)
 			buf_puts(b, "\n");
-		buf_printf(b, "route %s: window %gs\n", rr->rr_name,
-		    (double)rr->rr_window / CD_NS_PER_S);
+		if (ro->ro_conf->c_nlisteners > 1)
+			buf_printf(b, "route %s (listener %s): window %gs\n",
+			    rr->rr_name, mst_rollout_listener(ro, rr),
+			    (double)rr->rr_window / CD_NS_PER_S);
+		else
+			buf_printf(b, "route %s: window %gs\n", rr->rr_name,
+			    (double)rr->rr_window / CD_NS_PER_S);
 		if (rr->rr_rt->rt_runtime_prefix != NULL)
 			buf_printf(b, "  weights: runtime keys %s.<cluster>\n",
 			    rr->rr_rt->rt_runtime_prefix);

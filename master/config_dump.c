@@ -5,6 +5,7 @@
  * first).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -164,6 +165,27 @@ cd_clusters(struct buf *b, const struct cd_conf *conf, const char *ts,
 	}
 }
 
+/* Every listener (routes: its route configuration), in file order. */
+static void
+cd_listeners(struct buf *b, const struct cd_conf *conf, const char *ts,
+    const char *elem_type, bool routes)
+{
+	const struct cd_listener *l;
+	size_t i;
+
+	for (i = 0; i < conf->c_nlisteners; i++) {
+		l = &conf->c_listeners[i];
+		if (i > 0)
+			buf_puts(b, ",");
+		if (routes)
+			cd_static(b, elem_type, "route_config", ROUTE_T,
+			    l->l_json_routes, ts);
+		else
+			cd_static(b, elem_type, "listener", LISTENER_T,
+			    l->l_json, ts);
+	}
+}
+
 int
 mst_config_dump(struct buf *b, const struct cd_conf *conf,
     uint64_t loaded_ms, const char *resource)
@@ -202,20 +224,18 @@ mst_config_dump(struct buf *b, const struct cd_conf *conf,
 		}
 		buf_puts(&c, "},{\"@type\":\"" TYPE_PREFIX
 		    "envoy.admin.v3.ListenersConfigDump\"");
-		if (conf->c_listener != NULL) {
+		if (conf->c_nlisteners > 0) {
 			buf_puts(&c, ",\"static_listeners\":[");
-			cd_static(&c, NULL, "listener", LISTENER_T,
-			    conf->c_json_listener, ts);
+			cd_listeners(&c, conf, ts, NULL, false);
 			buf_puts(&c, "]");
 		}
 		buf_puts(&c, "},{\"@type\":\"" TYPE_PREFIX
 		    "envoy.admin.v3.ScopedRoutesConfigDump\"}");
 		buf_puts(&c, ",{\"@type\":\"" TYPE_PREFIX
 		    "envoy.admin.v3.RoutesConfigDump\"");
-		if (conf->c_listener != NULL) {
+		if (conf->c_nlisteners > 0) {
 			buf_puts(&c, ",\"static_route_configs\":[");
-			cd_static(&c, NULL, "route_config", ROUTE_T,
-			    conf->c_json_route_config, ts);
+			cd_listeners(&c, conf, ts, NULL, true);
 			buf_puts(&c, "]");
 		}
 		buf_puts(&c, "},{\"@type\":\"" TYPE_PREFIX
@@ -223,13 +243,12 @@ mst_config_dump(struct buf *b, const struct cd_conf *conf,
 	} else if (kind == CD_RES_CLUSTERS)
 		cd_clusters(&c, conf, ts,
 		    "envoy.admin.v3.ClustersConfigDump.StaticCluster");
-	else if (kind == CD_RES_LISTENERS && conf->c_listener != NULL)
-		cd_static(&c, "envoy.admin.v3.ListenersConfigDump.StaticListener",
-		    "listener", LISTENER_T, conf->c_json_listener, ts);
-	else if (kind == CD_RES_ROUTES && conf->c_listener != NULL)
-		cd_static(&c,
-		    "envoy.admin.v3.RoutesConfigDump.StaticRouteConfig",
-		    "route_config", ROUTE_T, conf->c_json_route_config, ts);
+	else if (kind == CD_RES_LISTENERS)
+		cd_listeners(&c, conf, ts,
+		    "envoy.admin.v3.ListenersConfigDump.StaticListener", false);
+	else if (kind == CD_RES_ROUTES)
+		cd_listeners(&c, conf, ts,
+		    "envoy.admin.v3.RoutesConfigDump.StaticRouteConfig", true);
 	buf_puts(&c, "]}");
 	rc = c.b_oom ? -1 : mst_json_pretty(b, c.b_data, c.b_len);
 	buf_free(&c);

@@ -312,12 +312,13 @@ main(int argc, char *argv[], char *envp[])
 	mst.m_shm->hdr.h_start_ms = mst.m_start_realtime_ms;
 	setproctitle("master");
 	/* the first line: who this canaryd is */
-	log_info("canaryd %s: node %s, cluster %s: %d worker%s on %s:%u",
+	log_info("canaryd %s: node %s, cluster %s: %d worker%s on %s:%u%s",
 	    CANARYD_VERSION, node_or_dash(MST_NODE_ID(conf)),
 	    node_or_dash(MST_NODE_CLUSTER(conf)), mst.m_concurrency,
 	    mst.m_concurrency == 1 ? "" : "s",
 	    conf->c_listener->l_addr.sa_address,
-	    conf->c_listener->l_addr.sa_port);
+	    conf->c_listener->l_addr.sa_port,
+	    conf->c_nlisteners > 1 ? " and more listeners" : "");
 	if (mst_modules_start(conf) == -1)
 		return 1;
 	mst_loop_run();

@@ -120,7 +120,7 @@ rollout_reload(enum mst_change ch)
 static int
 accesslog_start(void)
 {
-	if (mst_accesslog_open(mst.m_conf) == -1) {
+	if (mst_accesslog_open(mst.m_conf, mst.m_place) == -1) {
 		log_crit("access log");
 		return -1;
 	}
@@ -131,7 +131,7 @@ static void
 accesslog_reload(enum mst_change ch)
 {
 	if (ch == MST_CH_STRUCTURAL)
-		mst_accesslog_reload(mst.m_conf);
+		mst_accesslog_reload(mst.m_conf, mst.m_place);
 }
 
 static int

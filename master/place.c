@@ -23,6 +23,8 @@ static struct cd_place	 place_run;	/* mst.m_place */
 static struct cd_place	 place_new;	/* prepared for the next apply */
 static bool		 place_fresh[CD_MAX_CLUSTERS];
 static bool		 place_rl_fresh;	/* buckets to reset */
+/* listener records mst_place_next() gave a new listener */
+static bool		 place_lfresh[CD_MAX_LISTENERS];
 
 void
 mst_place_first(struct cd_place *pl)
@@ -32,6 +34,8 @@ mst_place_first(struct cd_place *pl)
 	memset(pl, 0, sizeof(*pl));
 	for (i = 0; i < CD_MAX_CLUSTERS; i++)
 		pl->pl_cluster[i] = i;
+	for (i = 0; i < CD_MAX_LISTENERS; i++)
+		pl->pl_listener[i] = i;
 	for (i = 0; i < CD_MAX_SPLITS; i++)
 		pl->pl_split[i] = i;
 	for (i = 0; i < CD_MAX_FRACTIONS; i++)
@@ -95,6 +99,46 @@ place_clusters(const struct cd_conf *now, const struct cd_place *now_pl,
 	return 0;
 }
 
+static bool
+same_name(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* Give next's listeners their records, as place_clusters() does, by
+ * name; -1 when the two configurations need too many. */
+static int
+place_listeners(const struct cd_conf *now, const struct cd_place *now_pl,
+    const struct cd_conf *next, struct cd_place *next_pl)
+{
+	bool used[CD_MAX_LISTENERS];
+	size_t i, j;
+	int k;
+
+	memset(used, 0, sizeof(used));
+	memset(place_lfresh, 0, sizeof(place_lfresh));
+	for (i = 0; i < now->c_nlisteners; i++)
+		used[now_pl->pl_listener[i]] = true;
+	for (i = 0; i < next->c_nlisteners; i++) {
+		next_pl->pl_listener[i] = -1;
+		for (j = 0; j < now->c_nlisteners; j++)
+			if (same_name(now->c_listeners[j].l_name,
+			    next->c_listeners[i].l_name))
+				next_pl->pl_listener[i] = now_pl->pl_listener[j];
+	}
+	for (i = 0; i < next->c_nlisteners; i++) {
+		if (next_pl->pl_listener[i] != -1)
+			continue;
+		for (k = 0; k < CD_MAX_LISTENERS && used[k]; k++)
+			;
+		if (k == CD_MAX_LISTENERS)
+			return -1;
+		used[k] = place_lfresh[k] = true;
+		next_pl->pl_listener[i] = k;
+	}
+	return 0;
+}
+
 enum mst_place_rc
 mst_place_next(const struct cd_conf *now, const struct cd_place *now_pl,
     const struct cd_conf *next, struct cd_place *next_pl,
@@ -103,6 +147,8 @@ mst_place_next(const struct cd_conf *now, const struct cd_place *now_pl,
 	memset(next_pl, 0, sizeof(*next_pl));
 	if (place_clusters(now, now_pl, next, next_pl, fresh) == -1)
 		return MST_PLACE_NO_CLUSTER;
+	if (place_listeners(now, now_pl, next, next_pl) == -1)
+		return MST_PLACE_NO_LISTENER;
 	if (place_half(now_pl->pl_split, now->c_nweighted, next_pl->pl_split,
 	    next->c_nweighted, CD_MAX_SPLITS) == -1)
 		return MST_PLACE_NO_SPLIT;
@@ -133,12 +179,14 @@ mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 		mst_place_first(&place_new);
 		memset(place_fresh, 0, sizeof(place_fresh));
 		place_rl_fresh = true;
+		memset(place_lfresh, 0, sizeof(place_lfresh));
 		return 0;
 	case MST_CH_WEIGHTS:
 		/* same clusters in the same order, same weighted routes */
 		place_new = place_run;
 		memset(place_fresh, 0, sizeof(place_fresh));
 		place_rl_fresh = false;
+		memset(place_lfresh, 0, sizeof(place_lfresh));
 		return 0;
 	case MST_CH_STRUCTURAL:
 		break;
@@ -151,6 +199,10 @@ mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 	case MST_PLACE_NO_CLUSTER:
 		log_error("reload: the running and the new configuration "
 		    "together need more than %d clusters", CD_MAX_CLUSTERS);
+		return -1;
+	case MST_PLACE_NO_LISTENER:
+		log_error("reload: the running and the new configuration "
+		    "together have more than %d listeners", CD_MAX_LISTENERS);
 		return -1;
 	case MST_PLACE_NO_SPLIT:
 		log_error("reload: more than %d weighted routes",
@@ -177,5 +229,8 @@ mst_place_apply(void)
 	for (k = 0; place_rl_fresh && (size_t)k < mst.m_conf->c_nlrl; k++)
 		shm_ratelimit_reset(shm_ratelimit(mst.m_shm,
 		    mst.m_place->pl_ratelimit[k]));
+	for (k = 0; k < CD_MAX_LISTENERS; k++)
+		if (place_lfresh[k])
+			shm_listener_reset(mst.m_shm, k);
 	mst_place_publish_weights(mst.m_shm, mst.m_conf, mst.m_place);
 }

@@ -21,6 +21,7 @@
 enum mst_place_rc {
 	MST_PLACE_OK,
 	MST_PLACE_NO_CLUSTER,	/* the two configs need too many records */
+	MST_PLACE_NO_LISTENER,	/* ... listener records */
 	MST_PLACE_NO_SPLIT,	/* next has more weighted routes than a half */
 	MST_PLACE_NO_FRACTION,	/* ... more runtime_fraction routes */
 };

@@ -1,7 +1,8 @@
 /*
  * Worker supervision (see proc.h).
  *
- * Worker i of a generation uses listening socket i and shm slot
+ * Worker i of a generation uses listening socket i of each listener and
+ * shm slot
  * (generation % 2) * CD_MAX_WORKERS + i, so two overlapping generations
  * never write the same counters.  A respawned worker keeps its slot: its
  * counters carry on and the totals never go backwards.  A worker that
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,15 +53,16 @@ struct proc_worker {
 
 /*
  * A generation: the workers forked from one configuration, and the
- * listening sockets they accept on.  A structural reload starts a new
- * generation on the same sockets (new ones only for a changed address)
- * and drains the old one; only the current generation is respawned.
+ * listening sockets they accept on, per listener of g_conf.  A structural
+ * reload starts a new generation on the same sockets for the addresses
+ * both configurations listen on (new ones for a new address) and drains
+ * the old one; only the current generation is respawned.
  */
 struct proc_gen {
 	uint32_t	 g_gen;
 	struct cd_conf	*g_conf;	/* owned: freed when the generation ends */
 	struct cd_place	 g_place;	/* g_conf's shm records */
-	int		 g_listen[CD_MAX_WORKERS];
+	int		 g_listen[CD_MAX_LISTENERS][CD_MAX_WORKERS];
 	struct proc_worker g_w[CD_MAX_WORKERS];
 	int		 g_draining;
 };
@@ -128,14 +131,29 @@ proc_listen_on(const struct cd_listener *l, int *fds)
 	return 0;
 }
 
+/* No socket in g. */
+static void
+gen_no_listeners(struct proc_gen *g)
+{
+	int i, j;
+
+	for (j = 0; j < CD_MAX_LISTENERS; j++)
+		for (i = 0; i < CD_MAX_WORKERS; i++)
+			g->g_listen[j][i] = -1;
+}
+
 int
 mst_proc_listen(void)
 {
-	int i;
+	size_t j;
 
-	for (i = 0; i < CD_MAX_WORKERS; i++)
-		gens[0].g_listen[i] = gens[1].g_listen[i] = -1;
-	return proc_listen_on(cur->g_conf->c_listener, cur->g_listen);
+	gen_no_listeners(&gens[0]);
+	gen_no_listeners(&gens[1]);
+	for (j = 0; j < cur->g_conf->c_nlisteners; j++)
+		if (proc_listen_on(&cur->g_conf->c_listeners[j],
+		    cur->g_listen[j]) == -1)
+			return -1;
+	return 0;
 }
 
 int
@@ -144,37 +162,45 @@ mst_proc_slot(uint32_t gen, int i)
 	return (int)(gen % 2) * CD_MAX_WORKERS + i;
 }
 
-/* In the child: keep the listener and the log pipe, drop everything else. */
+/*
+ * In the child: keep the listeners and the log pipes, drop everything
+ * else.  fd 4: the log pipe, 5: the access log pipe (worker/accesslog.h),
+ * 6 on: listener j's socket at 6 + j.
+ */
 _Noreturn static void
 proc_child(const struct proc_gen *g, int i, int slot)
 {
-	struct shm_worker *w = &mst.m_shm->slots[slot];
+	size_t j, n = g->g_conf->c_nlisteners;
+	int lfd[CD_MAX_LISTENERS], pfd, afd;
 	struct wrk_args wa;
 
-	int lfd, pfd, afd;
-
-	/* move all three above any fd number we are about to overwrite;
-	 * fd 5: the access log pipe (worker/accesslog.h) */
-	if ((lfd = fcntl(g->g_listen[i], F_DUPFD, 100)) == -1 ||
-	    (pfd = fcntl(mst_logfile_worker_fd(), F_DUPFD, 100)) == -1 ||
-	    (afd = fcntl(mst_accesslog_worker_fd(), F_DUPFD, 100)) == -1 ||
-	    dup2(lfd, 3) == -1 || dup2(pfd, 4) == -1 || dup2(afd, 5) == -1)
+	/* move them all above any fd number we are about to overwrite */
+	if ((pfd = fcntl(mst_logfile_worker_fd(), F_DUPFD, 100)) == -1 ||
+	    (afd = fcntl(mst_accesslog_worker_fd(), F_DUPFD, 100)) == -1)
 		_exit(1);
-	close_range(6, ~0U, 0);
+	for (j = 0; j < n; j++)
+		if ((lfd[j] = fcntl(g->g_listen[j][i], F_DUPFD, 100)) == -1)
+			_exit(1);
+	if (dup2(pfd, 4) == -1 || dup2(afd, 5) == -1)
+		_exit(1);
+	memset(&wa, 0, sizeof(wa));
+	for (j = 0; j < n; j++) {
+		if (dup2(lfd[j], 6 + (int)j) == -1)
+			_exit(1);
+		wa.wa_listen_fds[j] = 6 + (int)j;
+	}
+	close_range(6 + (unsigned int)n, ~0U, 0);
 	/* dup2 clears close-on-exec; nothing is exec'd anyway */
 	setproctitle("worker %d", i);
 	log_setproc("worker %d", i);
 	log_init(mst.m_log_level, 4, 1);
-	log_set_drop_counter(&w->w_http_c[HC_LOG_DROPPED]);
 
-	memset(&wa, 0, sizeof(wa));
 	wa.wa_conf = g->g_conf;
 	wa.wa_place = &g->g_place;
 	wa.wa_drain_ms = (uint64_t)mst.m_drain_time_s * 1000;
 	wa.wa_shm = mst.m_shm;
 	wa.wa_slot = slot;
 	wa.wa_index = i;
-	wa.wa_listen_fd = 3;
 	wrk_main(&wa);
 }
 
@@ -194,6 +220,7 @@ proc_spawn(struct proc_gen *g, int i)
 		    (uint32_t)pw->pw_slot + 1);
 	w->w_generation = g->g_gen;
 	w->w_index = (uint32_t)i;
+	atomic_store(&w->w_keep, 0);	/* no handover yet */
 	atomic_store(&w->w_state, SHM_W_RUNNING);
 
 	switch ((pid = fork())) {
@@ -245,23 +272,33 @@ gen_alive(const struct proc_gen *g)
 	return n;
 }
 
+/* Is socket fd one of the current generation's? */
+static bool
+cur_has_socket(int fd)
+{
+	int i, j;
+
+	for (j = 0; j < CD_MAX_LISTENERS; j++)
+		for (i = 0; i < CD_MAX_WORKERS; i++)
+			if (cur->g_listen[j][i] == fd)
+				return true;
+	return false;
+}
+
 /* Close g's sockets that the current generation does not share. */
 static void
 gen_close_listeners(struct proc_gen *g)
 {
-	int i, j, shared;
+	int i, j;
 
-	for (i = 0; i < CD_MAX_WORKERS; i++) {
-		if (g->g_listen[i] == -1)
-			continue;
-		shared = 0;
-		for (j = 0; g != cur && j < CD_MAX_WORKERS; j++)
-			if (cur->g_listen[j] == g->g_listen[i])
-				shared = 1;
-		if (!shared)
-			close(g->g_listen[i]);
-		g->g_listen[i] = -1;
-	}
+	for (j = 0; j < CD_MAX_LISTENERS; j++)
+		for (i = 0; i < CD_MAX_WORKERS; i++) {
+			if (g->g_listen[j][i] == -1)
+				continue;
+			if (g == cur || !cur_has_socket(g->g_listen[j][i]))
+				close(g->g_listen[j][i]);
+			g->g_listen[j][i] = -1;
+		}
 }
 
 /* The draining generation is gone: its sockets and config go too. */
@@ -410,16 +447,26 @@ mst_proc_refuse_new(int fd)
 	    sizeof(prog));
 }
 
-/* Every listening socket of g takes no new handshake from now on. */
+/* Every listening socket of g takes no new handshake from now on; with
+ * only_gone, only those the current generation does not share. */
+static void
+gen_refuse(struct proc_gen *g, bool only_gone)
+{
+	int i, j;
+
+	for (j = 0; j < CD_MAX_LISTENERS; j++)
+		for (i = 0; i < CD_MAX_WORKERS; i++)
+			if (g->g_listen[j][i] != -1 && (!only_gone ||
+			    !cur_has_socket(g->g_listen[j][i])) &&
+			    mst_proc_refuse_new(g->g_listen[j][i]) == -1)
+				log_warn("listener %d, socket %d: refusing new "
+				    "connections", j, i);
+}
+
 static void
 gen_refuse_new(struct proc_gen *g)
 {
-	int i;
-
-	for (i = 0; i < CD_MAX_WORKERS; i++)
-		if (g->g_listen[i] != -1 &&
-		    mst_proc_refuse_new(g->g_listen[i]) == -1)
-			log_warn("listener %d: refusing new connections", i);
+	gen_refuse(g, false);
 }
 
 void
@@ -460,14 +507,44 @@ mst_proc_pids(pid_t *out, size_t cap)
 	return n;
 }
 
+/* "address:port" of l, to find the sockets two configurations share. */
+static void
+proc_addr_key(const struct cd_listener *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%u", l->l_addr.sa_address, l->l_addr.sa_port);
+}
+
+/* next's sockets for g: those of cur's listener on the same address,
+ * else new ones.  -1 (logged) when one could not be opened. */
+static int
+gen_listen(struct proc_gen *g, const struct cd_conf *next)
+{
+	const struct cd_conf *now = cur->g_conf;
+	char a[CD_HOSTNAME_MAX + 8], b[CD_HOSTNAME_MAX + 8];
+	size_t j, k;
+
+	for (j = 0; j < next->c_nlisteners; j++) {
+		proc_addr_key(&next->c_listeners[j], b, sizeof(b));
+		for (k = 0; k < now->c_nlisteners; k++) {
+			proc_addr_key(&now->c_listeners[k], a, sizeof(a));
+			if (strcmp(a, b) == 0)
+				break;
+		}
+		if (k < now->c_nlisteners)
+			memcpy(g->g_listen[j], cur->g_listen[k],
+			    sizeof(g->g_listen[j]));
+		else if (proc_listen_on(&next->c_listeners[j],
+		    g->g_listen[j]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* A structural reload: the spare generation, on next's sockets. */
 static int
 proc_prepare_gen(struct cd_conf *next)
 {
-	const struct cd_listener *a = cur->g_conf->c_listener;
-	const struct cd_listener *b = next->c_listener;
 	struct proc_gen *g = cur == &gens[0] ? &gens[1] : &gens[0];
-	int i, same;
 
 	/*
 	 * Two generations at most share shm (cluster records, split halves,
@@ -483,17 +560,14 @@ proc_prepare_gen(struct cd_conf *next)
 		return -1;
 	}
 	memset(g, 0, sizeof(*g));
-	for (i = 0; i < CD_MAX_WORKERS; i++)
-		g->g_listen[i] = -1;
-	same = strcmp(a->l_addr.sa_address, b->l_addr.sa_address) == 0 &&
-	    a->l_addr.sa_port == b->l_addr.sa_port;
-	if (same)
-		memcpy(g->g_listen, cur->g_listen, sizeof(g->g_listen));
-	else if (proc_listen_on(b, g->g_listen) == -1)
-		return -1;
-	g->g_gen = cur->g_gen + 1;
+	gen_no_listeners(g);
 	g->g_conf = next;
-	pend = g;
+	pend = g;		/* mst_proc_cancel() closes what it opened */
+	if (gen_listen(g, next) == -1) {
+		mst_proc_cancel();
+		return -1;
+	}
+	g->g_gen = cur->g_gen + 1;
 	return 0;
 }
 
@@ -525,11 +599,36 @@ mst_proc_cancel(void)
 	pend = NULL;
 }
 
+/*
+ * Tell each worker of the generation that drains which of its listeners
+ * the new one keeps (their sockets are handed over); the others stop
+ * taking new handshakes and are drained as on a stop.  The number kept.
+ */
+static int
+old_keep_mark(void)
+{
+	uint32_t keep = 0;
+	size_t j;
+	int i, n = 0;
+
+	for (j = 0; j < old->g_conf->c_nlisteners; j++)
+		if (cur_has_socket(old->g_listen[j][0])) {
+			keep |= 1u << j;
+			n++;
+		}
+	for (i = 0; i < mst.m_concurrency; i++)
+		if (old->g_w[i].pw_pid > 0)
+			atomic_store(&mst.m_shm->slots[old->g_w[i].pw_slot].
+			    w_keep, keep);
+	gen_refuse(old, true);
+	return n;
+}
+
 /* Fork the prepared generation and drain the current one. */
 static void
 proc_apply_gen(void)
 {
-	int i;
+	int i, kept;
 
 	old = cur;
 	cur = pend;
@@ -543,15 +642,13 @@ proc_apply_gen(void)
 			    "respawning it later", cur->g_gen, i);
 	log_info("generation %u started; draining generation %u",
 	    cur->g_gen, old->g_gen);
-	if (cur->g_listen[0] == old->g_listen[0]) {
-		/* a handover: the old workers let go of the sockets at once,
-		 * the new ones take the queues */
-		gen_signal(old, SIGUSR2);
-	} else {
-		/* the address changed: the old one stops as on a stop */
-		gen_refuse_new(old);
-		gen_signal(old, SIGTERM);
-	}
+	/*
+	 * A handover for the listeners both keep: the old workers let go of
+	 * those sockets at once, the new ones take the queues; a listener
+	 * that went (or moved) stops as on a stop.
+	 */
+	kept = old_keep_mark();
+	gen_signal(old, kept > 0 ? SIGUSR2 : SIGTERM);
 	if (gen_alive(old) == 0)
 		old_gen_done();
 }

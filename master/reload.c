@@ -92,21 +92,20 @@ only_weights_differ(const struct cd_conf *a, const struct cd_conf *b)
 static int
 routes_differ(const struct cd_conf *a, const struct cd_conf *b)
 {
+	struct cd_route_it ia, ib;
 	const struct cd_route *x, *y;
-	size_t v, r;
 
-	for (v = 0; v < a->c_listener->l_nvhosts; v++)
-		for (r = 0; r < a->c_listener->l_vhosts[v].vh_nroutes; r++) {
-			x = &a->c_listener->l_vhosts[v].vh_routes[r];
-			y = &b->c_listener->l_vhosts[v].vh_routes[r];
-			if (x->rt_canary_wc != y->rt_canary_wc ||
-			    x->rt_stable_wc != y->rt_stable_wc ||
-			    x->rt_direct_body_len != y->rt_direct_body_len ||
-			    (x->rt_direct_body_len > 0 && memcmp(
-			    x->rt_direct_body, y->rt_direct_body,
-			    x->rt_direct_body_len) != 0))
-				return 1;
-		}
+	memset(&ia, 0, sizeof(ia));
+	memset(&ib, 0, sizeof(ib));
+	while ((x = conf_route_next(a, &ia)) != NULL &&
+	    (y = conf_route_next(b, &ib)) != NULL)
+		if (x->rt_canary_wc != y->rt_canary_wc ||
+		    x->rt_stable_wc != y->rt_stable_wc ||
+		    x->rt_direct_body_len != y->rt_direct_body_len ||
+		    (x->rt_direct_body_len > 0 && memcmp(
+		    x->rt_direct_body, y->rt_direct_body,
+		    x->rt_direct_body_len) != 0))
+			return 1;
 	return 0;
 }
 

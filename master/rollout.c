@@ -10,13 +10,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shared/buf.h"
 #include "shared/clock.h"
-#include "shared/conf-t.h"
+#include "shared/conf.h"
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "shared/text.h"
@@ -373,15 +374,45 @@ conflict:
 	return -1;
 }
 
+const char *
+mst_rollout_listener(const struct mst_ro *ro, const struct mst_ro_route *rr)
+{
+	const char *n = ro->ro_conf->c_listeners[rr->rr_listener].l_name;
+
+	return n != NULL ? n : "listener_0";
+}
+
+/* Does rr's name, or its "<listener>/<name>", say name? */
+static bool
+ro_route_is(const struct mst_ro *ro, const struct mst_ro_route *rr,
+    const char *name, bool qualified)
+{
+	const char *l = mst_rollout_listener(ro, rr);
+	size_t n = strlen(l);
+
+	if (!qualified)
+		return strcmp(rr->rr_name, name) == 0;
+	return strncmp(name, l, n) == 0 && name[n] == '/' &&
+	    strcmp(name + n + 1, rr->rr_name) == 0;
+}
+
 struct mst_ro_route *
 mst_rollout_find(struct mst_ro *ro, const char *name)
 {
+	struct mst_ro_route *found = NULL;
 	size_t r;
+	int pass;
 
-	for (r = 0; r < ro->ro_n; r++)
-		if (strcmp(ro->ro_routes[r].rr_name, name) == 0)
-			return &ro->ro_routes[r];
-	return NULL;
+	/* a route name of its own first; then "<listener>/<route>" */
+	for (pass = 0; pass < 2 && found == NULL; pass++)
+		for (r = 0; r < ro->ro_n; r++) {
+			if (!ro_route_is(ro, &ro->ro_routes[r], name, pass))
+				continue;
+			if (found != NULL)
+				return NULL;	/* in several listeners */
+			found = &ro->ro_routes[r];
+		}
+	return found;
 }
 
 /* ---- building ------------------------------------------------------------ */
@@ -389,7 +420,7 @@ mst_rollout_find(struct mst_ro *ro, const char *name)
 /* Name, split record, clusters and weights (what shm holds) of rr. */
 static void
 ro_route_weights(struct mst_ro *ro, struct mst_ro_route *rr,
-    const struct cd_route *rt, size_t v, size_t r)
+    const struct cd_route *rt, const struct cd_route_it *it)
 {
 	const struct cd_place *pl = ro->ro_place;
 	uint32_t w[CD_MAX_WEIGHTED], seq;
@@ -401,10 +432,14 @@ ro_route_weights(struct mst_ro *ro, struct mst_ro_route *rr,
 	if (rt->rt_name != NULL && rt->rt_name[0] != '\0') {
 		strlcpy(rr->rr_name, rt->rt_name, sizeof(rr->rr_name));
 		rr->rr_named = 1;
-	} else
+	} else if (it->ri_l == 0)
 		/* stable across reloads while the route keeps its place */
 		snprintf(rr->rr_name, sizeof(rr->rr_name), "route_%zu_%zu",
-		    v, r);
+		    it->ri_v, it->ri_r - 1);
+	else
+		snprintf(rr->rr_name, sizeof(rr->rr_name),
+		    "route_%zu_%zu_%zu", it->ri_l, it->ri_v, it->ri_r - 1);
+	rr->rr_listener = (int)it->ri_l;
 	/* what shm holds: the file's weights, published by the caller */
 	n = shm_split_read(&ro->ro_shm->splits[rr->rr_split], w, &seq);
 	rr->rr_total = 0;
@@ -520,9 +555,9 @@ ro_route_start(struct mst_ro *ro, struct mst_ro_route *rr)
 
 static int
 ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
-    const struct cd_route *rt, size_t v, size_t r, int64_t now)
+    const struct cd_route *rt, const struct cd_route_it *it, int64_t now)
 {
-	ro_route_weights(ro, rr, rt, v, r);
+	ro_route_weights(ro, rr, rt, it);
 	ro_route_roles(rr, rt);
 	if (ro_route_ring(ro, rr, now) == -1)
 		return -1;
@@ -662,47 +697,45 @@ mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
     const struct cd_place *pl, struct shm *shm, int64_t now,
     const struct mst_ro *prev)
 {
-	const struct cd_listener *l = conf->c_listener;
 	const struct mst_ro_route *old;
+	const struct cd_route *rt;
 	struct mst_ro_route *rr;
 	struct mst_ro_saved sv;
-	size_t v, r, n = 0, k;
+	struct cd_route_it it;
+	size_t n = 0, k;
 
 	memset(ro, 0, sizeof(*ro));
 	ro->ro_conf = conf;
 	ro->ro_place = pl;
 	ro->ro_shm = shm;
-	for (v = 0; v < l->l_nvhosts; v++)
-		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++)
-			if (l->l_vhosts[v].vh_routes[r].rt_action ==
-			    CD_RA_WEIGHTED)
-				n++;
+	memset(&it, 0, sizeof(it));
+	while ((rt = conf_route_next(conf, &it)) != NULL)
+		if (rt->rt_action == CD_RA_WEIGHTED)
+			n++;
 	if (n == 0)
 		return 0;
 	if ((ro->ro_routes = calloc(n, sizeof(*ro->ro_routes))) == NULL)
 		return -1;
-	for (v = 0; v < l->l_nvhosts; v++)
-		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++) {
-			if (l->l_vhosts[v].vh_routes[r].rt_action !=
-			    CD_RA_WEIGHTED)
+	memset(&it, 0, sizeof(it));
+	while ((rt = conf_route_next(conf, &it)) != NULL) {
+		if (rt->rt_action != CD_RA_WEIGHTED)
+			continue;
+		rr = &ro->ro_routes[ro->ro_n++];
+		if (ro_route_init(ro, rr, rt, &it, now) == -1)
+			return -1;
+		for (k = 0; prev != NULL && k < prev->ro_n; k++) {
+			old = &prev->ro_routes[k];
+			if (strcmp(old->rr_name, rr->rr_name) != 0)
 				continue;
-			rr = &ro->ro_routes[ro->ro_n++];
-			if (ro_route_init(ro, rr, &l->l_vhosts[v].vh_routes[r],
-			    v, r, now) == -1)
-				return -1;
-			for (k = 0; prev != NULL && k < prev->ro_n; k++) {
-				old = &prev->ro_routes[k];
-				if (strcmp(old->rr_name, rr->rr_name) != 0)
-					continue;
-				rr->rr_rollbacks = old->rr_rollbacks;
-				rr->rr_promotions = old->rr_promotions;
-				if (rr->rr_has_rollout && old->rr_has_rollout) {
-					ro_route_save(old, &sv);
-					ro_route_resume_from(ro, rr, &sv, now,
-					    "kept across a reload");
-				}
+			rr->rr_rollbacks = old->rr_rollbacks;
+			rr->rr_promotions = old->rr_promotions;
+			if (rr->rr_has_rollout && old->rr_has_rollout) {
+				ro_route_save(old, &sv);
+				ro_route_resume_from(ro, rr, &sv, now,
+				    "kept across a reload");
 			}
 		}
+	}
 	return 0;
 }
 

@@ -60,6 +60,7 @@
 struct mst_ro_route {
 	char		 rr_name[CD_NAME_MAX];	/* rt_name, or generated */
 	int		 rr_named;	/* 0: the name was generated */
+	int		 rr_listener;	/* index of the route's listener */
 	const struct cd_route *rr_rt;	/* into the engine's config */
 	int		 rr_split;	/* shm split index */
 	size_t		 rr_nwc;
@@ -174,8 +175,16 @@ int	 mst_rollout_adopt(struct mst_ro *, struct mst_ro_route *rr,
 /* One tick: snapshot, judge every progressing rollout, act, log. */
 void	 mst_rollout_tick(struct mst_ro *, int64_t now_ns);
 
-/* The route called name (generated names included), or NULL. */
+/*
+ * The route called name (generated names included), or
+ * "<listener>/<route>" when routes of several listeners have the name;
+ * NULL when none is, or several are.
+ */
 struct mst_ro_route *mst_rollout_find(struct mst_ro *, const char *name);
+
+/* The name of the listener rr's route is in (never NULL). */
+const char *mst_rollout_listener(const struct mst_ro *,
+	    const struct mst_ro_route *);
 
 /*
  * An operator's action on rr.  0 when done; -1 when it does not apply

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "shared/buf.h"
+#include "shared/conf.h"
 #include "shared/log.h"
 #include "shared/query.h"
 #include "shared/shm.h"
@@ -408,45 +409,44 @@ size_t
 mst_runtime_publish(struct shm *shm, const struct cd_conf *conf,
     const struct cd_place *pl, const struct mst_rt_admin *ad, bool all)
 {
-	const struct cd_listener *l = conf->c_listener;
 	const struct cd_runtime *rn = &conf->c_runtime;
 	const struct cd_route *rt;
+	struct cd_route_it it;
 	struct shm_split *sp;
 	uint32_t w[CD_MAX_WEIGHTED];
-	size_t v, r, i, wrote = 0;
+	size_t i, wrote = 0;
 
-	for (v = 0; v < l->l_nvhosts; v++)
-		for (r = 0; r < l->l_vhosts[v].vh_nroutes; r++) {
-			rt = &l->l_vhosts[v].vh_routes[r];
-			if (rt->rt_match.rm_fraction.rf_set)
-				atomic_store_explicit(&shm->fractions.sf_v[
-				    pl->pl_fraction[rt->rt_match.rm_fraction.
-				    rf_index]], mst_runtime_fraction(rn, ad,
-				    &rt->rt_match.rm_fraction),
+	memset(&it, 0, sizeof(it));
+	while ((rt = conf_route_next(conf, &it)) != NULL) {
+		if (rt->rt_match.rm_fraction.rf_set)
+			atomic_store_explicit(&shm->fractions.sf_v[
+			    pl->pl_fraction[rt->rt_match.rm_fraction.
+			    rf_index]], mst_runtime_fraction(rn, ad,
+			    &rt->rt_match.rm_fraction),
+			    memory_order_relaxed);
+		for (i = 0; i < rt->rt_nmirror; i++)
+			if (rt->rt_mirror[i].mp_fraction.rf_set)
+				atomic_store_explicit(
+				    &shm->fractions.sf_v[pl->pl_fraction[
+				    rt->rt_mirror[i].mp_fraction.
+				    rf_index]], mst_runtime_fraction(rn,
+				    ad, &rt->rt_mirror[i].mp_fraction),
 				    memory_order_relaxed);
-			for (i = 0; i < rt->rt_nmirror; i++)
-				if (rt->rt_mirror[i].mp_fraction.rf_set)
-					atomic_store_explicit(
-					    &shm->fractions.sf_v[pl->pl_fraction[
-					    rt->rt_mirror[i].mp_fraction.
-					    rf_index]], mst_runtime_fraction(rn,
-					    ad, &rt->rt_mirror[i].mp_fraction),
-					    memory_order_relaxed);
-			if (rt->rt_action != CD_RA_WEIGHTED)
-				continue;
-			if (!mst_runtime_weights(rn, ad, rt, w))
-				log_warnx("runtime: the weights of %s's keys "
-				    "cannot split traffic (all 0, or too "
-				    "large); the file's stay",
-				    rt->rt_runtime_prefix);
-			sp = &shm->splits[pl->pl_split[rt->rt_wi]];
-			if (all || split_differs(sp, w, rt->rt_nwc)) {
-				/* a fresh period on the new weights */
-				shm_split_publish(sp, w, (uint32_t)rt->rt_nwc,
-				    1);
-				wrote++;
-			}
+		if (rt->rt_action != CD_RA_WEIGHTED)
+			continue;
+		if (!mst_runtime_weights(rn, ad, rt, w))
+			log_warnx("runtime: the weights of %s's keys "
+			    "cannot split traffic (all 0, or too "
+			    "large); the file's stay",
+			    rt->rt_runtime_prefix);
+		sp = &shm->splits[pl->pl_split[rt->rt_wi]];
+		if (all || split_differs(sp, w, rt->rt_nwc)) {
+			/* a fresh period on the new weights */
+			shm_split_publish(sp, w, (uint32_t)rt->rt_nwc,
+			    1);
+			wrote++;
 		}
+	}
 	return wrote;
 }
 

@@ -142,46 +142,131 @@ sl_add(struct mst_stat_list *sl, int type, uint64_t value, int used,
 #define ADD_G(sl, v, used, ...)	sl_add((sl), MST_STAT_GAUGE, (v), (used), \
 				    __VA_ARGS__)
 
-static void
-collect_http(struct mst_stat_list *sl, const struct cd_listener *l,
-    const struct shm *shm)
+/* "" when the manager has no stat_prefix */
+static const char *
+http_prefix(const struct cd_listener *l)
 {
-	const char *p = l->l_stat_prefix != NULL ? l->l_stat_prefix : "";
-	uint64_t cls[6] = { 0 }, done = 0, v;
-	char la[CD_HOSTNAME_MAX + 16];
-	int i, code;
+	return l->l_stat_prefix != NULL ? l->l_stat_prefix : "";
+}
 
+/*
+ * Listeners whose managers share a stat_prefix share its counters, as in
+ * Envoy: the sums of http.<prefix>.* run over every listener that has it.
+ * lm: the mask of those listeners.
+ */
+static uint32_t
+http_prefix_mask(const struct cd_conf *conf, const char *p)
+{
+	uint32_t m = 0;
+	size_t i;
+
+	for (i = 0; i < conf->c_nlisteners; i++)
+		if (strcmp(http_prefix(&conf->c_listeners[i]), p) == 0)
+			m |= 1u << i;
+	return m;
+}
+
+static uint64_t
+sum_c(const struct mst_stats_src *src, uint32_t lm, int id)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < src->ss_conf->c_nlisteners; i++)
+		if (lm & (1u << i))
+			v += shm_sum_http_c(src->ss_shm,
+			    src->ss_place->pl_listener[i], id);
+	return v;
+}
+
+static int64_t
+sum_g(const struct mst_stats_src *src, uint32_t lm, int id)
+{
+	int64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < src->ss_conf->c_nlisteners; i++)
+		if (lm & (1u << i))
+			v += shm_sum_http_g(src->ss_shm,
+			    src->ss_place->pl_listener[i], id);
+	return v;
+}
+
+/* Per status class and _completed, from the per code sums of lm. */
+static void
+sum_classes(const struct mst_stats_src *src, uint32_t lm, uint64_t cls[6],
+    uint64_t *done)
+{
+	uint64_t v;
+	size_t i;
+	int code;
+
+	memset(cls, 0, 6 * sizeof(*cls));
+	*done = 0;
+	for (i = 0; i < src->ss_conf->c_nlisteners; i++) {
+		if (!(lm & (1u << i)))
+			continue;
+		for (code = CD_CODE_MIN; code <= CD_CODE_MAX; code++) {
+			v = shm_sum_http_code(src->ss_shm,
+			    src->ss_place->pl_listener[i], code);
+			cls[code / 100] += v;
+			*done += v;
+		}
+	}
+}
+
+/* http.<prefix>.*: once per prefix, at its first listener. */
+static void
+collect_http(struct mst_stat_list *sl, const struct mst_stats_src *src,
+    size_t li)
+{
+	const char *p = http_prefix(&src->ss_conf->c_listeners[li]);
+	uint32_t lm = http_prefix_mask(src->ss_conf, p);
+	uint64_t cls[6], done, v;
+	int i;
+
+	if ((lm & ((1u << li) - 1)) != 0)
+		return;		/* an earlier listener has the prefix */
 	for (i = 0; i < HC_FILTER_FIRST; i++) {
 		if (i == HC_CX_OVERFLOW)
 			continue;	/* a listener stat in Envoy: below */
-		v = shm_sum_http_c(shm, i);
+		v = sum_c(src, lm, i);
 		ADD_C(sl, v, "http.%s.%s", p, http_c_names[i]);
 	}
 	for (i = 0; i < HG_FILTER_FIRST; i++) {
-		v = mst_stats_gauge(shm_sum_http_g(shm, i));
+		v = mst_stats_gauge(sum_g(src, lm, i));
 		ADD_G(sl, v, v != 0, "http.%s.%s", p, http_g_names[i]);
 	}
-	for (code = CD_CODE_MIN; code <= CD_CODE_MAX; code++) {
-		v = shm_sum_http_code(shm, code);
-		cls[code / 100] += v;
-		done += v;
-	}
+	sum_classes(src, lm, cls, &done);
 	/* eager in Envoy's connection manager: printed even when 0 */
 	for (i = 1; i <= 5; i++)
 		ADD_C(sl, cls[i], "http.%s.downstream_rq_%dxx", p, i);
 	ADD_C(sl, done, "http.%s.downstream_rq_completed", p);
+}
 
-	/* one listener, so its connection counts are the manager's */
+/* listener.<address>.*: the connections of listener li alone. */
+static void
+collect_listener(struct mst_stat_list *sl, const struct mst_stats_src *src,
+    size_t li)
+{
+	const struct cd_listener *l = &src->ss_conf->c_listeners[li];
+	const char *p = http_prefix(l);
+	uint32_t lm = 1u << li;
+	char la[CD_HOSTNAME_MAX + 16];
+	uint64_t cls[6], done, v;
+	int i;
+
 	listener_stat_addr(l, la, sizeof(la));
-	v = shm_sum_http_c(shm, HC_CX_TOTAL);
-	ADD_C(sl, v, "listener.%s.downstream_cx_total", la);
-	v = shm_sum_http_c(shm, HC_CX_DESTROY);
-	ADD_C(sl, v, "listener.%s.downstream_cx_destroy", la);
-	v = mst_stats_gauge(shm_sum_http_g(shm, HG_CX_ACTIVE));
+	ADD_C(sl, sum_c(src, lm, HC_CX_TOTAL),
+	    "listener.%s.downstream_cx_total", la);
+	ADD_C(sl, sum_c(src, lm, HC_CX_DESTROY),
+	    "listener.%s.downstream_cx_destroy", la);
+	v = mst_stats_gauge(sum_g(src, lm, HG_CX_ACTIVE));
 	ADD_G(sl, v, v != 0, "listener.%s.downstream_cx_active", la);
 	/* max_connections_per_worker refusals (and out of memory) */
-	v = shm_sum_http_c(shm, HC_CX_OVERFLOW);
-	ADD_C(sl, v, "listener.%s.%s", la, http_c_names[HC_CX_OVERFLOW]);
+	ADD_C(sl, sum_c(src, lm, HC_CX_OVERFLOW), "listener.%s.%s", la,
+	    http_c_names[HC_CX_OVERFLOW]);
+	sum_classes(src, lm, cls, &done);
 	for (i = 1; i <= 5; i++)
 		ADD_C(sl, cls[i], "listener.%s.http.%s.downstream_rq_%dxx",
 		    la, p, i);
@@ -196,43 +281,64 @@ static const char *const rl_names[SHM_RL__N] = {
 };
 
 /*
- * The HTTP filters' statistics, for the filters the chain holds: fault
- * and cors under http.<stat_prefix>., each local_ratelimit bucket under
- * <its stat_prefix>.http_local_rate_limit. (buckets of one prefix
- * summed, as Envoy's counters of one name are one).
+ * The HTTP filters' statistics, for the filters the chains of the
+ * listeners with li's stat_prefix hold, once per prefix: fault, cors and
+ * the compressor under http.<stat_prefix>.
  */
 static void
-collect_filters(struct mst_stat_list *sl, const struct cd_conf *conf,
-    const struct cd_place *pl, const struct shm *shm)
+collect_filters(struct mst_stat_list *sl, const struct mst_stats_src *src,
+    size_t li)
 {
-	const struct cd_listener *l = conf->c_listener;
-	const char *p = l->l_stat_prefix != NULL ? l->l_stat_prefix : "";
+	const struct cd_conf *conf = src->ss_conf;
+	const char *p = http_prefix(&conf->c_listeners[li]), *lib = NULL;
+	uint32_t lm = http_prefix_mask(conf, p);
+	unsigned int chain = 0;
+	uint64_t v;
+	size_t i, k;
+	int id;
+
+	if ((lm & ((1u << li) - 1)) != 0)
+		return;		/* an earlier listener has the prefix */
+	for (i = 0; i < conf->c_nlisteners; i++)
+		for (k = 0; (lm & (1u << i)) && k < conf->c_listeners[i].l_nhf;
+		    k++) {
+			chain |= 1u << conf->c_listeners[i].l_hf_order[k];
+			if (lib == NULL && conf->c_listeners[i].l_hf.hf_cmp !=
+			    NULL)
+				lib = conf->c_listeners[i].l_hf.hf_cmp->cp_name;
+		}
+	if (chain & (1u << CD_HF_FAULT)) {
+		for (id = HC_FAULT_ABORTS; id <= HC_FAULT_OVERFLOW; id++)
+			ADD_C(sl, sum_c(src, lm, id), "http.%s.%s", p,
+			    http_c_names[id]);
+		v = mst_stats_gauge(sum_g(src, lm, HG_FAULT_ACTIVE));
+		ADD_G(sl, v, v != 0, "http.%s.%s", p,
+		    http_g_names[HG_FAULT_ACTIVE]);
+	}
+	if (chain & (1u << CD_HF_CORS))
+		for (id = HC_CORS_ORIGIN_VALID; id <= HC_CORS_ORIGIN_INVALID;
+		    id++)
+			ADD_C(sl, sum_c(src, lm, id), "http.%s.%s", p,
+			    http_c_names[id]);
+	if (lib != NULL)
+		for (id = HC_GZ_COMPRESSED; id <= HC_GZ_OUT; id++)
+			ADD_C(sl, sum_c(src, lm, id),
+			    "http.%s.compressor.%s.gzip.%s", p, lib,
+			    http_c_names[id]);
+}
+
+/*
+ * Each local_ratelimit bucket under <its stat_prefix>.http_local_rate_limit.
+ * (buckets of one prefix summed, as Envoy's counters of one name are one).
+ */
+static void
+collect_ratelimits(struct mst_stat_list *sl, const struct mst_stats_src *src)
+{
+	const struct cd_conf *conf = src->ss_conf;
 	const char *rp;
 	uint64_t v;
 	size_t i, j, k;
-	int id;
 
-	for (i = 0; i < l->l_nhf; i++) {
-		if (l->l_hf_order[i] == CD_HF_FAULT) {
-			for (id = HC_FAULT_ABORTS; id <= HC_FAULT_OVERFLOW;
-			    id++)
-				ADD_C(sl, shm_sum_http_c(shm, id),
-				    "http.%s.%s", p, http_c_names[id]);
-			v = mst_stats_gauge(shm_sum_http_g(shm,
-			    HG_FAULT_ACTIVE));
-			ADD_G(sl, v, v != 0, "http.%s.%s", p,
-			    http_g_names[HG_FAULT_ACTIVE]);
-		} else if (l->l_hf_order[i] == CD_HF_CORS) {
-			for (id = HC_CORS_ORIGIN_VALID;
-			    id <= HC_CORS_ORIGIN_INVALID; id++)
-				ADD_C(sl, shm_sum_http_c(shm, id),
-				    "http.%s.%s", p, http_c_names[id]);
-		} else if (l->l_hf_order[i] == CD_HF_COMPRESSOR)
-			for (id = HC_GZ_COMPRESSED; id <= HC_GZ_OUT; id++)
-				ADD_C(sl, shm_sum_http_c(shm, id),
-				    "http.%s.compressor.%s.gzip.%s", p,
-				    l->l_hf.hf_cmp->cp_name, http_c_names[id]);
-	}
 	for (i = 0; i < conf->c_nlrl; i++) {
 		rp = conf->c_lrl[i]->lr_stat_prefix;
 		for (j = 0; j < i && strcmp(conf->c_lrl[j]->lr_stat_prefix,
@@ -245,8 +351,8 @@ collect_filters(struct mst_stat_list *sl, const struct cd_conf *conf,
 				if (strcmp(conf->c_lrl[j]->lr_stat_prefix,
 				    rp) == 0)
 					v += atomic_load_explicit(
-					    &shm->ratelimits.rl[
-					    pl->pl_ratelimit[j]].rl_c[k],
+					    &src->ss_shm->ratelimits.rl[src->
+					    ss_place->pl_ratelimit[j]].rl_c[k],
 					    memory_order_relaxed);
 			ADD_C(sl, v, "%s.http_local_rate_limit.%s", rp,
 			    rl_names[k]);
@@ -454,7 +560,7 @@ collect_server(struct mst_stat_list *sl, const struct mst_stats_src *src)
 	ADD_G(sl, src->ss_uptime_s, 1, "server.uptime");
 	ADD_G(sl, src->ss_concurrency < 0 ? 0 : (uint64_t)src->ss_concurrency,
 	    1, "server.concurrency");
-	ADD_G(sl, mst_stats_gauge(shm_sum_http_g(shm, HG_CX_ACTIVE)), 1,
+	ADD_G(sl, mst_stats_gauge(sum_g(src, ~0u, HG_CX_ACTIVE)), 1,
 	    "server.total_connections");
 	ADD_G(sl, 0, 1, "server.version");
 	ADD_G(sl, 0, 1, "server.hot_restart_epoch");
@@ -503,10 +609,12 @@ mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 
 	memset(sl, 0, sizeof(*sl));
 	buf_init(&sl->sl_names);
-	if (conf->c_listener != NULL)
-		collect_http(sl, conf->c_listener, src->ss_shm);
-	if (conf->c_listener != NULL)
-		collect_filters(sl, conf, src->ss_place, src->ss_shm);
+	for (i = 0; i < conf->c_nlisteners; i++) {
+		collect_http(sl, src, i);
+		collect_listener(sl, src, i);
+		collect_filters(sl, src, i);
+	}
+	collect_ratelimits(sl, src);
 	for (i = 0; i < conf->c_nclusters && i < CD_MAX_CLUSTERS; i++)
 		collect_cluster(sl, src, &conf->c_clusters[i],
 		    src->ss_place->pl_cluster[i]);

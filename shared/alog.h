@@ -27,12 +27,14 @@ struct cd_arena;
 
 #define ALOG_LINE_MAX		PIPE_BUF	/* 4096 on Linux */
 /*
- * A worker's line to the master starts with one tag byte: ALOG_TAG_BASE
- * plus the mask of the listener's access logs it goes to (bit i:
- * access_log[i]); the master drops the tag.  A line is then at most
- * ALOG_LINE_MAX + 1 bytes.
+ * A worker's line to the master starts with one tag byte that names the
+ * listener (its shm record, shared/place-t.h) and the one access log of
+ * that listener it goes to: ALOG_TAG(record, i) for access_log[i]; the
+ * master drops the tag.  A line is then at most ALOG_LINE_MAX + 1 bytes.
  */
 #define ALOG_TAG_BASE		'A'
+#define ALOG_TAG_LOGS		4	/* access logs per listener */
+#define ALOG_TAG(rec, i)	(ALOG_TAG_BASE + (rec) * ALOG_TAG_LOGS + (i))
 
 /*
  * Envoy's response flags (the short form); the bit order is the order

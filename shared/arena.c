@@ -142,6 +142,17 @@ arena_defer(struct cd_arena *a, arena_dtor *fn, void *arg)
 	return 0;
 }
 
+bool
+arena_deferred(const struct cd_arena *a, arena_dtor *fn, const void *arg)
+{
+	const struct arena_dtor_rec *dr;
+
+	for (dr = a->a_dtors; dr != NULL; dr = dr->dr_next)
+		if (dr->dr_fn == fn && dr->dr_arg == arg)
+			return true;
+	return false;
+}
+
 void
 arena_free(struct cd_arena *a)
 {

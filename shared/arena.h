@@ -13,6 +13,7 @@
 #ifndef CANARYD_SHARED_ARENA_H
 #define CANARYD_SHARED_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cd_arena;
@@ -36,6 +37,10 @@ char		*arena_strdup(struct cd_arena *, const char *s);
 /* Run fn(arg) when the arena is freed.  -1 if out of memory: then fn was
  * not registered and the caller must release arg itself. */
 int		 arena_defer(struct cd_arena *, arena_dtor *fn, void *arg);
+/* Is fn(arg) already deferred?  A walk of every record: not for hot
+ * paths. */
+bool		 arena_deferred(const struct cd_arena *, arena_dtor *fn,
+		    const void *arg);
 
 /* Run the destructors, free everything.  Accepts NULL. */
 void		 arena_free(struct cd_arena *);

@@ -232,8 +232,10 @@ struct cw {
 	size_t			 w_plen;
 	struct buf		 w_json;
 	size_t			 w_visits;
+	int			 w_dup_depth;	/* walking a duplicate's value */
 
-	struct cd_listener	*w_listener;
+	struct cd_listener	*w_listener;	/* being walked */
+	size_t			 w_li;		/* its index */
 	struct cd_cluster	*w_cluster;	/* being walked */
 	int			 w_cluster_type_bad; /* type refused */
 	int			 w_validate_clusters;
@@ -251,8 +253,8 @@ struct cw {
 
 	size_t			 w_span_node[2];
 	size_t			 w_span_node_md[2];
-	size_t			 w_span_listener[2];
-	size_t			 w_span_routes[2];
+	size_t			 w_span_listener[CD_MAX_LISTENERS][2];
+	size_t			 w_span_routes[CD_MAX_LISTENERS][2];
 	size_t			 w_span_clusters[CD_MAX_CLUSTERS][2];
 };
 

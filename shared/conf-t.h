@@ -29,6 +29,7 @@
 
 /* Capacities: they size the shm segment (shared/shm-t.h). */
 #define CD_MAX_WORKERS		64	/* worker processes at once */
+#define CD_MAX_LISTENERS	16	/* static_resources.listeners */
 #define CD_MAX_CLUSTERS		64
 #define CD_MAX_HOSTS		32	/* resolved hosts per cluster */
 #define CD_MAX_SPLITS		128	/* routes with weighted_clusters */
@@ -549,7 +550,8 @@ enum cd_underscores_action {
 };
 
 struct cd_listener {
-	char			*l_name;	/* may be NULL */
+	char			*l_name;	/* NULL only when it is alone */
+	int			 l_index;	/* in cd_conf.c_listeners */
 	struct cd_sockaddr_conf	 l_addr;
 	uint32_t		 l_buffer_limit;	/* per_connection_buffer_limit_bytes, 1 MiB */
 	/* metadata.filter_metadata.canaryd: 0 = no cap but the fd limit */
@@ -607,6 +609,9 @@ struct cd_listener {
 	size_t			 l_alog_nreq;
 	const char		*l_alog_resp[CD_ALOG_MAX_HDRS];
 	size_t			 l_alog_nresp;
+	/* /config_dump: the Listener and its RouteConfiguration */
+	char			*l_json;
+	char			*l_json_routes;
 };
 
 /* ---- clusters --------------------------------------------------------- */
@@ -812,7 +817,11 @@ struct cd_arena;
  */
 struct cd_conf {
 	char			*c_path;
-	struct cd_listener	*c_listener;	/* exactly one */
+	/* static_resources.listeners, in file order: at least one, unique
+	 * names and addresses; c_listener is the first */
+	struct cd_listener	*c_listeners;
+	size_t			 c_nlisteners;
+	struct cd_listener	*c_listener;
 	struct cd_cluster	*c_clusters;
 	size_t			 c_nclusters;
 	size_t			 c_nweighted;	/* routes with weighted_clusters */
@@ -826,8 +835,8 @@ struct cd_conf {
 	struct cd_node		 c_node;
 
 	char			*c_json_bootstrap;	/* {"static_resources":...,"admin":...} */
-	char			*c_json_listener;	/* the Listener message */
-	char			*c_json_route_config;	/* the RouteConfiguration */
+	char			*c_json_listener;	/* the first Listener */
+	char			*c_json_route_config;	/* its RouteConfiguration */
 	char			**c_json_clusters;	/* one Cluster message each */
 	char			*c_json_node;	/* the Node message, or NULL;
 						 * c_json_bootstrap starts

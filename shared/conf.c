@@ -1208,9 +1208,39 @@ msg_match(struct cw *w, const struct conf_msg *m, struct conf_pair *pairs,
 }
 
 /*
- * The second values of duplicated fields, walked into the same target
- * after the first (the load fails anyway) so that their errors show in
- * this run too; their JSON is dropped.
+ * Where a duplicated field's second value is walked: a zeroed scratch
+ * copy of the bytes the field writes, so that the first value's target
+ * is left as it was (a second walk over it would compile a regex over a
+ * compiled one, or leave counts that no longer match their arrays).  A
+ * handler (CK_FN) or a message merged into its parent (no size known)
+ * still gets base itself.
+ */
+static void *
+dup_base(struct cw *w, const struct conf_field *f, void *base)
+{
+	size_t need = 0;
+	void *t;
+
+	if (f->f_kind == CK_FN || f->f_kind == CK_REJECT ||
+	    f->f_kind == CK_IGNORE)
+		return base;
+	if (f->f_size > 0)
+		need = f->f_off + f->f_size;
+	if (f->f_cnt > 0 && need < f->f_off + sizeof(void *))
+		need = f->f_off + sizeof(void *);
+	if (f->f_cnt > 0 && need < f->f_cnt + sizeof(size_t))
+		need = f->f_cnt + sizeof(size_t);
+	if ((f->f_flags & CF_POS) && need < f->f_pos + sizeof(struct cd_pos))
+		need = f->f_pos + sizeof(struct cd_pos);
+	if (need == 0 || (t = conf_scratch(w, need)) == NULL)
+		return base;
+	return t;
+}
+
+/*
+ * The second values of duplicated fields, walked after the first (the
+ * load fails anyway) so that their errors show in this run too, into a
+ * scratch target (dup_base()); their JSON is dropped.
  */
 static void
 msg_dups(struct cw *w, const struct conf_msg *m, const struct conf_dup *dv,
@@ -1225,8 +1255,11 @@ msg_dups(struct cw *w, const struct conf_msg *m, const struct conf_dup *dv,
 			continue;
 		jlen = w->w_json.b_len;
 		old = conf_path_push(w, f->f_name);
+		w->w_dup_depth++;
 		if (conf_visit(w, dv[i].d_val))
-			conf_walk_field(w, f, dv[i].d_key, dv[i].d_val, base);
+			conf_walk_field(w, f, dv[i].d_key, dv[i].d_val,
+			    dup_base(w, f, base));
+		w->w_dup_depth--;
 		conf_path_pop(w, old);
 		w->w_json.b_len = jlen;
 	}

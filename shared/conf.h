@@ -77,4 +77,17 @@ int		 conf_schema_print(FILE *fp);
 /* Index of the cluster called name, or -1. */
 int		 conf_cluster_index(const struct cd_conf *, const char *name);
 
+/* Index of the listener called name (NULL: an unnamed one), or -1. */
+int		 conf_listener_index(const struct cd_conf *, const char *name);
+
+/*
+ * Every route of every listener, in file order: start with a zeroed
+ * iterator; NULL after the last.  ri_l is the route's listener.
+ */
+struct cd_route_it {
+	size_t	 ri_l, ri_v, ri_r;
+};
+const struct cd_route *conf_route_next(const struct cd_conf *,
+		    struct cd_route_it *);
+
 #endif /* CANARYD_SHARED_CONF_H */

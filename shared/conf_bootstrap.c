@@ -1,8 +1,8 @@
 /*
  * Configuration loader: the top of the file (conf-int.h).  Master only.
  *
- * envoy.config.bootstrap.v3.Bootstrap, its StaticResources (one listener,
- * up to CD_MAX_CLUSTERS clusters with unique names) and Admin, and the
+ * envoy.config.bootstrap.v3.Bootstrap, its StaticResources (up to
+ * CD_MAX_LISTENERS listeners and CD_MAX_CLUSTERS clusters with unique names) and Admin, and the
  * access loggers the admin and the HTTP connection manager share: each
  * logger writes the path of its output into the char * its parent hands
  * it.  Also the Node: its id and cluster name this canaryd in logs and
@@ -759,23 +759,108 @@ fn_node(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 
 /* ---- static resources ------------------------------------------------- */
 
+/* The address of listener l as one comparable string. */
+static void
+listener_addr_key(const struct cd_listener *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%u", l->l_addr.sa_address != NULL ?
+	    l->l_addr.sa_address : "", l->l_addr.sa_port);
+}
+
+/*
+ * Envoy's checks across listeners: names are unique (stats, /listeners
+ * and a reload know a listener by it), and so are addresses.  Alone, a
+ * listener may go without a name.
+ */
+static void
+listeners_unique(struct cw *w, yaml_node_t *v, const struct cd_conf *conf)
+{
+	const struct cd_listener *a, *b;
+	char ka[CD_HOSTNAME_MAX + 8], kb[CD_HOSTNAME_MAX + 8];
+	yaml_node_t *it, *nn;
+	size_t i, j, old, old2;
+
+	for (i = 0; i < conf->c_nlisteners && !w->w_stop; i++) {
+		a = &conf->c_listeners[i];
+		it = conf_seq_item(w, v, i);
+		old = conf_path_index(w, i);
+		if (a->l_name == NULL && conf->c_nlisteners > 1)
+			conf_err(w, it, "a listener needs a name when there "
+			    "are several; add name: listener_%zu", i);
+		listener_addr_key(a, ka, sizeof(ka));
+		for (j = 0; j < i; j++) {
+			b = &conf->c_listeners[j];
+			listener_addr_key(b, kb, sizeof(kb));
+			nn = conf_map_get(w, it, "name");
+			if (a->l_name != NULL && b->l_name != NULL &&
+			    strcmp(a->l_name, b->l_name) == 0) {
+				old2 = conf_path_push(w, "name");
+				conf_err(w, nn != NULL ? nn : it, "duplicate "
+				    "listener name \"%s\" (also static_"
+				    "resources.listeners[%zu]); rename one",
+				    a->l_name, j);
+				conf_path_pop(w, old2);
+			} else if (strcmp(ka, kb) == 0)
+				conf_err(w, it, "address %s is also "
+				    "static_resources.listeners[%zu]'s; give "
+				    "each listener its own port", ka, j);
+		}
+		conf_path_pop(w, old);
+	}
+}
+
+/* Up to CD_MAX_LISTENERS listeners; any more are still checked. */
 static void
 fn_listeners(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
 	struct cd_conf *conf = base;
 	struct cd_listener *l;
+	size_t n, i, old, keep;
 
-	if ((l = arena_alloc(w->w_arena, sizeof(*l))) == NULL) {
+	if (conf_want_seq(w, v) == -1)
+		return;
+	n = keep = conf_seq_len(v);
+	if (n == 0) {
+		conf_err(w, v, "canaryd needs a listener");
+		conf_json_raw(w, "[]");
+		return;
+	}
+	if (n > CD_MAX_LISTENERS) {
+		conf_err(w, v, "too many listeners: %zu, canaryd supports at "
+		    "most %d (CD_MAX_LISTENERS); route by domain in one "
+		    "listener's virtual_hosts, or run another canaryd", n,
+		    CD_MAX_LISTENERS);
+		keep = CD_MAX_LISTENERS;
+	}
+	if ((conf->c_listeners = arena_allocarray(w->w_arena, keep,
+	    sizeof(*conf->c_listeners))) == NULL) {
 		conf_oom(w);
 		return;
 	}
-	w->w_listener = l;
-	/* every listener is checked; one is run */
-	if (conf_walk_one(w, f, v, l, sizeof(*l), "canaryd runs one "
-	    "listener; run one canaryd per listener, or route by domain in "
-	    "one listener's virtual_hosts", w->w_span_listener) == 1)
-		conf->c_listener = l;
+	conf_json_raw(w, "[");
+	for (i = 0; i < n && !w->w_stop; i++) {
+		if (i > 0)
+			conf_json_raw(w, ",");
+		old = conf_path_index(w, i);
+		if (i < keep)
+			l = &conf->c_listeners[i];
+		else if ((l = conf_scratch(w, sizeof(*l))) == NULL)
+			break;
+		l->l_index = (int)i;
+		w->w_listener = l;
+		w->w_li = i;
+		if (i < keep)
+			w->w_span_listener[i][0] = w->w_json.b_len;
+		conf_walk_msg(w, conf_seq_item(w, v, i), f->f_msg, l, NULL);
+		if (i < keep)
+			w->w_span_listener[i][1] = w->w_json.b_len;
+		conf_path_pop(w, old);
+	}
+	conf_json_raw(w, "]");
+	conf->c_nlisteners = keep;
+	conf->c_listener = &conf->c_listeners[0];
+	listeners_unique(w, v, conf);
 }
 
 /* Cluster names are unique: they are what routes refer to. */
@@ -851,8 +936,9 @@ fn_clusters(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 
 static const struct conf_field static_fields[] = {
 	{ "listeners", CK_FN, CF_REQUIRED, .f_fn = fn_listeners,
-	    .f_like = CK_SEQ, .f_msg = &conf_msg_listener, .f_items = 1,
-	    .f_note = "Envoy takes several" },
+	    .f_like = CK_SEQ, .f_msg = &conf_msg_listener,
+	    .f_items = CD_MAX_LISTENERS, .f_note = "unique names and "
+	    "addresses" },
 	{ "clusters", CK_FN, 0, .f_fn = fn_clusters, .f_like = CK_SEQ,
 	    .f_msg = &conf_msg_cluster, .f_items = CD_MAX_CLUSTERS },
 	{ "secrets", CK_REJECT, 0, .f_why = NO_TLS },

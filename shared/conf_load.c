@@ -68,8 +68,14 @@ json_finish(struct cw *w)
 	conf->c_json_bootstrap = json_cut(w, all);
 	conf->c_json_node = json_cut(w, w->w_span_node);
 	conf->c_json_node_metadata = json_cut(w, w->w_span_node_md);
-	conf->c_json_listener = json_cut(w, w->w_span_listener);
-	conf->c_json_route_config = json_cut(w, w->w_span_routes);
+	for (i = 0; i < conf->c_nlisteners; i++) {
+		conf->c_listeners[i].l_json = json_cut(w,
+		    w->w_span_listener[i]);
+		conf->c_listeners[i].l_json_routes = json_cut(w,
+		    w->w_span_routes[i]);
+	}
+	conf->c_json_listener = conf->c_listener->l_json;
+	conf->c_json_route_config = conf->c_listener->l_json_routes;
 	if (conf->c_nclusters > 0 && (conf->c_json_clusters =
 	    arena_allocarray(w->w_arena, conf->c_nclusters,
 	    sizeof(char *))) == NULL) {
@@ -199,7 +205,8 @@ load_walk(struct cw *w, yaml_node_t *root)
 	conf_walk_msg(w, root, &conf_msg_bootstrap, conf, NULL);
 	if (w->w_nerrors == 0 && conf->c_listener == NULL)
 		conf_diag_at(w, 0, 1, 1, "static_resources.listeners",
-		    "canaryd needs exactly one listener");
+		    "canaryd needs a listener; add one under "
+		    "static_resources.listeners");
 	if (!w->w_stop)
 		resolve_refs(w);
 	conf->c_nweighted = w->w_nsplits;
@@ -350,4 +357,36 @@ conf_cluster_index(const struct cd_conf *conf, const char *name)
 		    strcmp(conf->c_clusters[i].cl_name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+int
+conf_listener_index(const struct cd_conf *conf, const char *name)
+{
+	const char *n;
+	size_t i;
+
+	for (i = 0; i < conf->c_nlisteners; i++) {
+		n = conf->c_listeners[i].l_name;
+		if (n == NULL ? name == NULL : name != NULL &&
+		    strcmp(n, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+const struct cd_route *
+conf_route_next(const struct cd_conf *conf, struct cd_route_it *it)
+{
+	const struct cd_listener *l;
+	const struct cd_vhost *vh;
+
+	for (; it->ri_l < conf->c_nlisteners; it->ri_l++, it->ri_v = 0) {
+		l = &conf->c_listeners[it->ri_l];
+		for (; it->ri_v < l->l_nvhosts; it->ri_v++, it->ri_r = 0) {
+			vh = &l->l_vhosts[it->ri_v];
+			if (it->ri_r < vh->vh_nroutes)
+				return &vh->vh_routes[it->ri_r++];
+		}
+	}
+	return NULL;
 }

@@ -50,6 +50,35 @@ re_free(void *re)
 	regfree(re);
 }
 
+/*
+ * Before compiling into re: a duplicated field's second value may be
+ * walked over the first's target (conf.c, msg_dups()), so re may hold a
+ * compiled regex already, its regfree() deferred.  Free it now and say
+ * so: the deferred regfree() stays the one for whatever re holds next
+ * (zeroed, a regfree() of it is harmless).
+ */
+static bool
+re_reuse(struct cw *w, regex_t *re)
+{
+	if (w->w_dup_depth == 0 || !arena_deferred(w->w_arena, re_free, re))
+		return false;
+	regfree(re);
+	memset(re, 0, sizeof(*re));
+	return true;
+}
+
+/* The compiled re is the arena's to free (unless it already is). */
+static int
+re_keep(struct cw *w, regex_t *re, bool deferred)
+{
+	if (deferred || arena_defer(w->w_arena, re_free, re) == 0)
+		return 0;
+	regfree(re);
+	memset(re, 0, sizeof(*re));
+	conf_oom(w);
+	return -1;
+}
+
 /* RE2 classes spelled for POSIX; in brackets without the brackets. */
 static const char *
 re_class(char c, int inside)
@@ -356,6 +385,7 @@ conf_re_compile(struct cw *w, yaml_node_t *n, regex_t *re, const char *text,
 	struct buf b;
 	const char *why;
 	char msg[160];
+	bool deferred;
 	int rc;
 
 	buf_init(&b);
@@ -372,21 +402,18 @@ conf_re_compile(struct cw *w, yaml_node_t *n, regex_t *re, const char *text,
 		conf_oom(w);
 		return -1;
 	}
+	deferred = re_reuse(w, re);
 	rc = regcomp(re, b.b_data, REG_EXTENDED | REG_NOSUB |
 	    (icase ? REG_ICASE : 0));
 	buf_free(&b);
 	if (rc != 0) {
 		regerror(rc, re, msg, sizeof(msg));
+		memset(re, 0, sizeof(*re));
 		conf_err(w, n, "bad regex \"%.*s\": %s", CONF_QUOTE_MAX, text,
 		    msg);
 		return -1;
 	}
-	if (arena_defer(w->w_arena, re_free, re) == -1) {
-		regfree(re);
-		conf_oom(w);
-		return -1;
-	}
-	return 0;
+	return re_keep(w, re, deferred);
 }
 
 int
@@ -396,6 +423,7 @@ conf_re_compile_sub(struct cw *w, yaml_node_t *n, struct cd_regex_sub *sub,
 	struct buf b;
 	const char *why;
 	char msg[160];
+	bool deferred;
 	int rc;
 
 	buf_init(&b);
@@ -406,20 +434,20 @@ conf_re_compile_sub(struct cw *w, yaml_node_t *n, struct cd_regex_sub *sub,
 		return -1;
 	}
 	/* an empty pattern matches everywhere, as RE2's does */
+	deferred = re_reuse(w, &sub->rs_re);
+	sub->rs_set = false;
 	rc = regcomp(&sub->rs_re, b.b_len > 0 ? b.b_data : "()",
 	    REG_EXTENDED);
 	buf_free(&b);
 	if (rc != 0) {
 		regerror(rc, &sub->rs_re, msg, sizeof(msg));
+		memset(&sub->rs_re, 0, sizeof(sub->rs_re));
 		conf_err(w, n, "bad regex \"%.*s\": %s", CONF_QUOTE_MAX, text,
 		    msg);
 		return -1;
 	}
-	if (arena_defer(w->w_arena, re_free, &sub->rs_re) == -1) {
-		regfree(&sub->rs_re);
-		conf_oom(w);
+	if (re_keep(w, &sub->rs_re, deferred) == -1)
 		return -1;
-	}
 	sub->rs_set = true;
 	return 0;
 }

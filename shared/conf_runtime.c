@@ -258,6 +258,18 @@ rt_key_read(const struct cd_listener *l, const char *key)
 	return false;
 }
 
+/* Does a route of any listener read key? */
+static bool
+rt_key_read_any(const struct cd_conf *conf, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < conf->c_nlisteners; i++)
+		if (rt_key_read(&conf->c_listeners[i], key))
+			return true;
+	return false;
+}
+
 /* A static key no route reads changes nothing: say so, once each. */
 static void
 rt_unread_keys(struct cw *w, const struct cd_runtime *rn)
@@ -271,7 +283,7 @@ rt_unread_keys(struct cw *w, const struct cd_runtime *rn)
 			e = &rn->rn_layers[i].ly_entries[j];
 			snprintf(path, sizeof(path), "layered_runtime.layers[%zu]."
 			    "static_layer", i);
-			if (!rt_key_read(w->w_conf->c_listener, e->re_key))
+			if (!rt_key_read_any(w->w_conf, e->re_key))
 				conf_diag_at(w, 1, e->re_pos.p_line,
 				    e->re_pos.p_col, path,
 				    "ignored by canaryd: no route reads runtime "

@@ -22,6 +22,9 @@
 #include "conf-t.h"
 
 struct cd_place {
+	/* conf listener index -> every slot's w_http[]; a listener that
+	 * keeps its name keeps its record, as a cluster does */
+	int	pl_listener[CD_MAX_LISTENERS];
 	/* conf cluster index -> shm->clusters[] and every slot's w_cl[] */
 	int	pl_cluster[CD_MAX_CLUSTERS];
 	/* weighted route index (cd_route.rt_wi) -> shm->splits[] */

@@ -194,6 +194,19 @@ struct shm_cluster_ctr {
 	_Atomic uint64_t cc_rq_time_sum_us;
 };
 
+/*
+ * One listener's HTTP connection manager counters and gauges inside a
+ * worker slot (http.<stat_prefix>.* and listener.<address>.*), at the
+ * record the placement gives the listener (place-t.h).  The worker's own
+ * counters (log_dropped, access_log_dropped) are in its first
+ * listener's record.
+ */
+struct shm_http_ctr {
+	_Atomic uint64_t hc_c[HC__N];
+	_Atomic int64_t	 hc_g[HG__N];
+	_Atomic uint64_t hc_code[CD_NCODES];	/* downstream responses */
+};
+
 enum shm_worker_state {
 	SHM_W_FREE,		/* never used, or its process is gone */
 	SHM_W_RUNNING,
@@ -206,9 +219,11 @@ struct shm_worker {
 	_Atomic uint32_t w_state;	/* enum shm_worker_state, master writes */
 	uint32_t	 w_generation;
 	uint32_t	 w_index;	/* worker number shown in its title */
-	_Atomic uint64_t w_http_c[HC__N];
-	_Atomic int64_t	 w_http_g[HG__N];
-	_Atomic uint64_t w_http_code[CD_NCODES];	/* downstream responses */
+	/* a reload hands over: bit i set when the new generation keeps the
+	 * socket of this worker's listener i (master writes, then sends
+	 * SIGUSR2) */
+	_Atomic uint32_t w_keep;
+	struct shm_http_ctr w_http[CD_MAX_LISTENERS];
 	struct shm_cluster_ctr w_cl[CD_MAX_CLUSTERS];
 };
 

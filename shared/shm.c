@@ -189,8 +189,10 @@ shm_slot_reap(struct shm *s, int slot)
 	struct shm_worker *w = &s->slots[slot];
 	int i, j, k, p, r;
 
-	for (i = 0; i < HG__N; i++)
-		atomic_store_explicit(&w->w_http_g[i], 0, memory_order_relaxed);
+	for (i = 0; i < CD_MAX_LISTENERS; i++)
+		for (j = 0; j < HG__N; j++)
+			atomic_store_explicit(&w->w_http[i].hc_g[j], 0,
+			    memory_order_relaxed);
 	for (i = 0; i < CD_MAX_CLUSTERS; i++) {
 		struct shm_cluster_ctr *cc = &w->w_cl[i];
 
@@ -279,6 +281,16 @@ shm_ratelimit_take(struct shm_ratelimit *rl, uint32_t max, uint32_t per_fill,
 	return tokens > 0;
 }
 
+void
+shm_listener_reset(struct shm *s, int li)
+{
+	uint32_t i;
+
+	for (i = 0; i < SHM_NSLOTS; i++)
+		memset(&s->slots[i].w_http[li], 0,
+		    sizeof(s->slots[i].w_http[li]));
+}
+
 /*
  * Sums: one field, at the same offset in every slot, summed over the slots
  * below the high-water mark plus the master's.  Slots never used are
@@ -317,22 +329,22 @@ sum_i64(const struct shm *s, const _Atomic int64_t *f)
 #define SLOT0		(&s->slots[0])
 
 uint64_t
-shm_sum_http_c(const struct shm *s, int id)
+shm_sum_http_c(const struct shm *s, int li, int id)
 {
-	return sum_u64(s, &SLOT0->w_http_c[id]);
+	return sum_u64(s, &SLOT0->w_http[li].hc_c[id]);
 }
 
 int64_t
-shm_sum_http_g(const struct shm *s, int id)
+shm_sum_http_g(const struct shm *s, int li, int id)
 {
-	return sum_i64(s, &SLOT0->w_http_g[id]);
+	return sum_i64(s, &SLOT0->w_http[li].hc_g[id]);
 }
 
 uint64_t
-shm_sum_http_code(const struct shm *s, int code)
+shm_sum_http_code(const struct shm *s, int li, int code)
 {
 	return CODE_OK(code) ?
-	    sum_u64(s, &SLOT0->w_http_code[code - CD_CODE_MIN]) : 0;
+	    sum_u64(s, &SLOT0->w_http[li].hc_code[code - CD_CODE_MIN]) : 0;
 }
 
 uint64_t

@@ -71,10 +71,14 @@ void		 shm_outlier_report(struct shm_cluster *, uint32_t host_index,
  */
 void		 shm_cluster_reset(struct shm *, int ci);
 
+/* The same for listener record li: every slot's HTTP counters. */
+void		 shm_listener_reset(struct shm *, int li);
+
 /* Sums over every slot (workers and master), for the admin pages. */
-uint64_t	 shm_sum_http_c(const struct shm *, int id);
-int64_t		 shm_sum_http_g(const struct shm *, int id);
-uint64_t	 shm_sum_http_code(const struct shm *, int code);
+/* li: the listener's record (cd_place.pl_listener) */
+uint64_t	 shm_sum_http_c(const struct shm *, int li, int id);
+int64_t		 shm_sum_http_g(const struct shm *, int li, int id);
+uint64_t	 shm_sum_http_code(const struct shm *, int li, int code);
 uint64_t	 shm_sum_cluster_c(const struct shm *, int cl, int id);
 int64_t		 shm_sum_cluster_g(const struct shm *, int cl, int id);
 uint64_t	 shm_sum_cluster_code(const struct shm *, int cl, int code);

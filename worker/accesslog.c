@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,13 +21,56 @@
 int			 wrk_alog_fd = -1;
 static char		*alog_buf;
 static size_t		 alog_len;
-static unsigned int	 alog_def_mask;	/* logs in the default format */
+/* per listener: its logs in the default format */
+static unsigned int	 alog_def_mask[CD_MAX_LISTENERS];
 static unsigned int	 alog_needs;
+static _Atomic uint64_t	*alog_dropped;	/* access_log_dropped */
+static char		 alog_line[ALOG_LINE_MAX];	/* a default line */
+
+_Static_assert(CD_MAX_ACCESS_LOGS == ALOG_TAG_LOGS, "one tag per log");
+_Static_assert(ALOG_TAG(CD_MAX_LISTENERS - 1, CD_MAX_ACCESS_LOGS - 1) <
+    256, "a tag is one byte");
+
+/* The record listener li's counters and tags use. */
+static int
+alog_rec(size_t li)
+{
+	return wrk.w_place != NULL ? wrk.w_place->pl_listener[li] : (int)li;
+}
+
+bool
+wrk_alog_wanted(void)
+{
+	size_t i;
+
+	for (i = 0; wrk.w_conf != NULL && i < wrk.w_conf->c_nlisteners; i++)
+		if (wrk.w_conf->c_listeners[i].l_naccess_logs > 0)
+			return true;
+	return false;
+}
+
+/* Listener l's logs into the masks and what their formats need. */
+static void
+alog_init_listener(const struct cd_listener *l, size_t li)
+{
+	const struct alog_layout *lo;
+	size_t i;
+
+	alog_def_mask[li] = 0;
+	for (i = 0; i < l->l_naccess_logs; i++) {
+		lo = l->l_access_logs[i].al_layout;
+		if (lo == NULL || lo->lo_kind == ALOG_L_DEFAULT)
+			alog_def_mask[li] |= 1u << i;
+		else
+			/* the cluster, route, connection id come with any */
+			alog_needs |= lo->lo_needs | ALOG_N_TIME;
+	}
+}
 
 int
 wrk_alog_init(int fd)
 {
-	const struct alog_layout *lo;
+	const struct cd_conf *conf = wrk.w_conf;
 	struct stat st;
 	size_t i;
 	int fl;
@@ -38,18 +83,14 @@ wrk_alog_init(int fd)
 	if (alog_buf == NULL && (alog_buf = malloc(WRK_ALOG_BUF)) == NULL)
 		return -1;
 	alog_len = 0;
-	alog_def_mask = 0;
 	alog_needs = 0;
-	for (i = 0; wrk.w_l != NULL && i < wrk.w_l->l_naccess_logs; i++) {
-		lo = wrk.w_l->l_access_logs[i].al_layout;
-		if (lo == NULL || lo->lo_kind == ALOG_L_DEFAULT)
-			alog_def_mask |= 1u << i;
-		else
-			/* the cluster, route, connection id come with any */
-			alog_needs |= lo->lo_needs | ALOG_N_TIME;
-	}
-	if (alog_def_mask == 0 && alog_needs == 0)
-		alog_def_mask = 1;	/* no listener (tests): one file */
+	memset(alog_def_mask, 0, sizeof(alog_def_mask));
+	for (i = 0; conf != NULL && i < conf->c_nlisteners; i++)
+		alog_init_listener(&conf->c_listeners[i], i);
+	if (conf == NULL)
+		alog_def_mask[0] = 1;	/* no listener (tests): one file */
+	alog_dropped = wrk.w_slot != NULL ? &wrk.w_slot->w_http[alog_rec(0)].
+	    hc_c[HC_ACCESS_LOG_DROPPED] : NULL;
 	wrk_alog_fd = fd;
 	return 0;
 }
@@ -101,8 +142,9 @@ wrk_alog_flush(void)
 		if (n == -1) {
 			/* EAGAIN: the master is behind; anything else: it is
 			 * gone.  Either way the rest is lost, counted. */
-			WRK_HC_N(HC_ACCESS_LOG_DROPPED,
-			    alog_count_lines(alog_buf + off, alog_len - off));
+			if (alog_dropped != NULL)
+				wrk_ctr(alog_dropped, alog_count_lines(
+				    alog_buf + off, alog_len - off));
 			break;
 		}
 		/* a pipe write of <= PIPE_BUF bytes is all or nothing */
@@ -111,33 +153,39 @@ wrk_alog_flush(void)
 	alog_len = 0;
 }
 
-/* Room for one more tagged line. */
+/* Room for one more line, tagged for log i of the listener with record
+ * rec. */
 static void
-alog_room(unsigned int mask)
+alog_room(int rec, size_t i)
 {
 	if (WRK_ALOG_BUF - alog_len < ALOG_LINE_MAX + 1)
 		wrk_alog_flush();
-	alog_buf[alog_len++] = (char)(ALOG_TAG_BASE + mask);
+	alog_buf[alog_len++] = (char)ALOG_TAG(rec, i);
 }
 
 void
-wrk_alog_write(const struct alog_src *src)
+wrk_alog_write(const struct cd_listener *l, const struct alog_src *src)
 {
 	const struct alog_layout *lo;
-	size_t i;
+	size_t li = l != NULL ? (size_t)l->l_index : 0, i, n = 0;
+	int rec = alog_rec(li);
 
 	if (wrk_alog_fd == -1)
 		return;
-	if (alog_def_mask != 0) {
-		alog_room(alog_def_mask);
-		alog_len += alog_format(alog_buf + alog_len,
-		    WRK_ALOG_BUF - alog_len, src->as_rec);
-	}
-	for (i = 0; wrk.w_l != NULL && i < wrk.w_l->l_naccess_logs; i++) {
-		if (alog_def_mask & (1u << i))
+	/* the default line once, for each log in the default format */
+	if (alog_def_mask[li] != 0)
+		n = alog_format(alog_line, sizeof(alog_line), src->as_rec);
+	for (i = 0; i < CD_MAX_ACCESS_LOGS; i++) {
+		if (alog_def_mask[li] & (1u << i)) {
+			alog_room(rec, i);
+			memcpy(alog_buf + alog_len, alog_line, n);
+			alog_len += n;
 			continue;
-		lo = wrk.w_l->l_access_logs[i].al_layout;
-		alog_room(1u << i);
+		}
+		if (l == NULL || i >= l->l_naccess_logs)
+			continue;
+		lo = l->l_access_logs[i].al_layout;
+		alog_room(rec, i);
 		alog_len += alog_layout_line(alog_buf + alog_len,
 		    WRK_ALOG_BUF - alog_len, lo, src);
 	}

@@ -14,6 +14,8 @@
 
 #include "shared/alog.h"
 
+struct cd_listener;
+
 /* The master puts the pipe's write end on this fd in every worker. */
 #define WRK_ALOG_FD		5
 /* Lines buffered between two flushes: 16 full-size lines at least. */
@@ -21,9 +23,13 @@
 
 extern int	 wrk_alog_fd;	/* -1: the access log is off */
 
-/* Log into fd (a non-blocking pipe) from now on, in the formats of
- * wrk.w_l's access logs; 0, or -1 when fd is not a pipe or no memory
- * (the log stays off). */
+/* Does a listener of wrk.w_conf have an access log? */
+bool		 wrk_alog_wanted(void);
+
+/* Log into fd (a non-blocking pipe) from now on, in the formats of the
+ * access logs of wrk.w_conf's listeners (none: one default file, for
+ * tests); 0, or -1 when fd is not a pipe or no memory (the log stays
+ * off). */
 int		 wrk_alog_init(int fd);
 
 static inline bool
@@ -32,10 +38,11 @@ wrk_alog_on(void)
 	return wrk_alog_fd != -1;
 }
 
-/* Queue src's line for each access log (one for all those in Envoy's
- * default format); flushes first if the buffer is full, drops (counted)
- * if the pipe is full too. */
-void		 wrk_alog_write(const struct alog_src *);
+/* Queue src's line for each access log of listener l (NULL: the tests'
+ * one file), tagged with the listener's record and the log; flushes
+ * first if the buffer is full, drops (counted) if the pipe is full too. */
+void		 wrk_alog_write(const struct cd_listener *,
+		    const struct alog_src *);
 
 /* ALOG_N_* the formats of the access logs read beyond the record's
  * default fields; 0 when all are in the default format. */

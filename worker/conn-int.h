@@ -97,6 +97,7 @@ struct wrk_conn {
 	struct wrk_ev		 c_ev;
 	uint8_t			 c_state;	/* enum conn_state */
 	uint8_t			 c_flags;	/* CONN_F_* */
+	struct wrk_lsn		*c_lsn;		/* the listener it came in on */
 	uint32_t		 c_id;		/* for logs */
 	uint32_t		 c_nreq;	/* requests begun on it */
 	struct wrk_timer	 c_timer;	/* idle and request head */

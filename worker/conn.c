@@ -48,7 +48,11 @@ static size_t			 conn_nagain;
 static uint64_t			 conn_moves;	/* state changes */
 
 /* Timeouts in ms, from the listener; 0 = off. */
-static uint64_t	 to_idle, to_head, to_request, to_stream;
+/* the timeouts of a connection's listener, in ms (0: off) */
+#define TO_IDLE(c)	((c)->c_lsn->ls_to_idle)
+#define TO_HEAD(c)	((c)->c_lsn->ls_to_head)
+#define TO_REQUEST(c)	((c)->c_lsn->ls_to_request)
+#define TO_STREAM(c)	((c)->c_lsn->ls_to_stream)
 /* draining (wrk_conn_drain()): since when, and the idle grace */
 static uint64_t	 drain_since, drain_grace;
 
@@ -123,19 +127,25 @@ conn_req_size(void)
 int
 wrk_conn_init(void)
 {
-	const struct cd_listener *l = wrk.w_l;
+	const struct cd_listener *l;
+	struct wrk_lsn *ls;
+	size_t i;
 
 	wrk_slab_init(&conn_slab, "connection", sizeof(struct wrk_conn), 256);
 	wrk_slab_init(&req_slab, "request", conn_req_size(), 16);
-	to_idle = wrk_ns_ms(l->l_idle_timeout);
-	to_head = wrk_ns_ms(l->l_request_headers_timeout);
-	to_request = wrk_ns_ms(l->l_request_timeout);
-	to_stream = wrk_ns_ms(l->l_stream_idle_timeout);
+	for (i = 0; i < wrk.w_nlsn; i++) {
+		ls = &wrk.w_lsn[i];
+		l = ls->ls_l;
+		ls->ls_to_idle = wrk_ns_ms(l->l_idle_timeout);
+		ls->ls_to_head = wrk_ns_ms(l->l_request_headers_timeout);
+		ls->ls_to_request = wrk_ns_ms(l->l_request_timeout);
+		ls->ls_to_stream = wrk_ns_ms(l->l_stream_idle_timeout);
+	}
 	return 0;
 }
 
 struct wrk_conn *
-wrk_conn_new(int fd)
+wrk_conn_new(int fd, struct wrk_lsn *ls)
 {
 	struct wrk_conn *c;
 	int one = 1;
@@ -148,6 +158,7 @@ wrk_conn_new(int fd)
 		wrk_slab_put(&conn_slab, c);
 		return NULL;
 	}
+	c->c_lsn = ls;
 	c->c_id = ++wrk.w_next_id;
 	c->c_state = CONN_S_IDLE;
 	c->c_since = wrk.w_now;
@@ -158,10 +169,11 @@ wrk_conn_new(int fd)
 	LIST_INSERT_HEAD(&conn_all, c, c_entry);
 	c->c_flags |= CONN_F_LINKED;
 	wrk.w_nconns++;
-	WRK_HC(HC_CX_TOTAL);
-	WRK_HC(HC_CX_HTTP1_TOTAL);
-	WRK_HG(HG_CX_ACTIVE, 1);
-	WRK_HG(HG_CX_HTTP1_ACTIVE, 1);
+	ls->ls_nconns++;
+	WRK_HC(c, HC_CX_TOTAL);
+	WRK_HC(c, HC_CX_HTTP1_TOTAL);
+	WRK_HG(c, HG_CX_ACTIVE, 1);
+	WRK_HG(c, HG_CX_HTTP1_ACTIVE, 1);
 	return c;
 }
 
@@ -179,8 +191,8 @@ conn_req_new(struct wrk_conn *c)
 	r->rq_start = r->rq_io = wrk.w_now;
 	wrk_timer_init(&r->rq_timer, conn_req_timer);
 	wrk_ups_owner_init(&r->rq_uo, &conn_ups_cb, r);
-	http1_init(&r->rq_p, HTTP1_REQUEST, r->rq_hdrs, wrk.w_maxhdrs,
-	    wrk.w_hdr_limit);
+	http1_init(&r->rq_p, HTTP1_REQUEST, r->rq_hdrs, c->c_lsn->ls_maxhdrs,
+	    c->c_lsn->ls_hdr_limit);
 	c->c_req = r;
 	conn_set_state(c, CONN_S_READ_HEAD);
 	return r;
@@ -195,17 +207,17 @@ void
 conn_req_count(struct wrk_req *r)
 {
 	struct wrk_conn *c = r->rq_conn;
-	uint32_t max = wrk.w_l->l_max_requests_per_connection;
+	uint32_t max = WRK_L(c)->l_max_requests_per_connection;
 
 	if (r->rq_flags & RQ_F_COUNTED)
 		return;
 	r->rq_flags |= RQ_F_COUNTED;
-	WRK_HC(HC_RQ_TOTAL);
-	WRK_HC(HC_RQ_HTTP1_TOTAL);
-	WRK_HG(HG_RQ_ACTIVE, 1);
+	WRK_HC(c, HC_RQ_TOTAL);
+	WRK_HC(c, HC_RQ_HTTP1_TOTAL);
+	WRK_HG(c, HG_RQ_ACTIVE, 1);
 	if (max > 0 && ++c->c_nreq >= max) {
 		c->c_flags |= CONN_F_CLOSE;
-		WRK_HC(HC_CX_MAX_REQUESTS_REACHED);
+		WRK_HC(c, HC_CX_MAX_REQUESTS_REACHED);
 	}
 }
 
@@ -226,9 +238,9 @@ conn_req_free(struct wrk_conn *c, struct wrk_req *r)
 	if (r->rq_shadow != NULL)
 		wrk_shadow_drop_all(&r->rq_shadow);
 	if (r->rq_flags & RQ_F_COUNTED)
-		WRK_HG(HG_RQ_ACTIVE, -1);
+		WRK_HG(c, HG_RQ_ACTIVE, -1);
 	if (r->rq_flags & RQ_F_TUNNEL)
-		WRK_HG(HG_CX_UPGRADES_ACTIVE, -1);
+		WRK_HG(c, HG_CX_UPGRADES_ACTIVE, -1);
 	if (r->rq_flags & RQ_F_FILT)
 		conn_filter_free(r);
 	wrk_slab_put(&req_slab, r);
@@ -240,18 +252,20 @@ conn_stream_idle(const struct wrk_req *r)
 {
 	if (r->rq_route != NULL && r->rq_route->rt_idle_timeout != CD_DUR_UNSET)
 		return wrk_ns_ms(r->rq_route->rt_idle_timeout);
-	return to_stream;
+	return TO_STREAM(r->rq_conn);
 }
 
 /* Earliest deadline that applies to r now, 0 for none. */
 static uint64_t
 conn_req_deadline(const struct wrk_req *r)
 {
-	uint64_t dl = UINT64_MAX, sit;
+	uint64_t dl = UINT64_MAX, sit, to_head, to_request;
 
 	/* a tunnel has only its idle timeout, as Envoy's upgraded stream */
 	if (r->rq_flags & RQ_F_TUNNEL)
 		return (sit = conn_stream_idle(r)) > 0 ? r->rq_io + sit : 0;
+	to_head = TO_HEAD(r->rq_conn);
+	to_request = TO_REQUEST(r->rq_conn);
 	if (!(r->rq_flags & RQ_F_HEAD) && to_head > 0 &&
 	    r->rq_start + to_head < dl)
 		dl = r->rq_start + to_head;
@@ -299,8 +313,8 @@ wrk_conn_close(struct wrk_conn *c, const char *reason, bool remote)
 		conn_ups_drop(r, false);
 		if ((r->rq_flags & RQ_F_COUNTED) &&
 		    !(r->rq_flags & RQ_F_RESP_DONE)) {
-			WRK_HC(HC_CX_DESTROY_ACTIVE_RQ);
-			WRK_HC(remote ? HC_RQ_RX_RESET : HC_RQ_TX_RESET);
+			WRK_HC(c, HC_CX_DESTROY_ACTIVE_RQ);
+			WRK_HC(c, remote ? HC_RQ_RX_RESET : HC_RQ_TX_RESET);
 			if (remote)
 				r->rq_rflags |= ALOG_RF_DC;
 		}
@@ -311,13 +325,14 @@ wrk_conn_close(struct wrk_conn *c, const char *reason, bool remote)
 	wrk_timer_del(&c->c_timer);
 	close(c->c_ev.ev_fd);
 	c->c_ev.ev_fd = -1;
-	WRK_HC(HC_CX_DESTROY);
-	WRK_HC(remote ? HC_CX_DESTROY_REMOTE : HC_CX_DESTROY_LOCAL);
+	WRK_HC(c, HC_CX_DESTROY);
+	WRK_HC(c, remote ? HC_CX_DESTROY_REMOTE : HC_CX_DESTROY_LOCAL);
 	if ((c->c_flags & CONN_F_DRAIN) && !remote)
-		WRK_HC(HC_CX_DRAIN_CLOSE);
-	WRK_HG(HG_CX_ACTIVE, -1);
-	WRK_HG(HG_CX_HTTP1_ACTIVE, -1);
+		WRK_HC(c, HC_CX_DRAIN_CLOSE);
+	WRK_HG(c, HG_CX_ACTIVE, -1);
+	WRK_HG(c, HG_CX_HTTP1_ACTIVE, -1);
 	wrk.w_nconns--;
+	c->c_lsn->ls_nconns--;
 	if (log_level <= LOG_L_DEBUG)
 		log_debug("conn %u: closed (%s): %s", c->c_id,
 		    remote ? "remote" : "local", reason);
@@ -415,8 +430,8 @@ conn_idle_arm(struct wrk_conn *c)
 {
 	uint64_t dl = 0, dd;
 
-	if (to_idle > 0)
-		dl = c->c_since + to_idle;
+	if (TO_IDLE(c) > 0)
+		dl = c->c_since + TO_IDLE(c);
 	if (c->c_flags & CONN_F_DRAIN) {
 		dd = conn_drain_deadline(c);
 		if (dl == 0 || dd < dl)
@@ -532,7 +547,7 @@ conn_linger_read(struct wrk_conn *c)
 	while (c->c_ev.ev_rready) {
 		n = read(c->c_ev.ev_fd, sink, sizeof(sink));
 		if (n > 0) {
-			WRK_HC_N(HC_CX_RX_BYTES, (uint64_t)n);
+			WRK_HC_N(c, HC_CX_RX_BYTES, (uint64_t)n);
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -638,8 +653,8 @@ conn_timer(struct wrk_timer *t)
 	}
 	if (c->c_state != CONN_S_IDLE)
 		return;		/* busy: going idle re-arms */
-	if (to_idle > 0 && wrk.w_now - c->c_since >= to_idle) {
-		WRK_HC(HC_CX_IDLE_TIMEOUT);
+	if (TO_IDLE(c) > 0 && wrk.w_now - c->c_since >= TO_IDLE(c)) {
+		WRK_HC(c, HC_CX_IDLE_TIMEOUT);
 		wrk_conn_close(c, "idle timeout", false);
 		return;
 	}
@@ -677,7 +692,7 @@ conn_route_timeout(struct wrk_conn *c, struct wrk_req *r, bool started)
 	    wrk.w_conf->c_clusters[ci].cl_name);
 	r->rq_rflags |= ALOG_RF_UT;
 	if (started) {
-		WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
+		WRK_HC(c, HC_RQ_RESET_AFTER_RESPONSE);
 		conn_close_flush(c, "upstream request timeout");
 		return;
 	}
@@ -696,7 +711,7 @@ conn_try_timeout(struct wrk_conn *c, struct wrk_req *r, bool started)
 	log_debug("conn %u: upstream %s: per-try timeout", c->c_id,
 	    wrk.w_conf->c_clusters[ci].cl_name);
 	if (started) {
-		WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
+		WRK_HC(c, HC_RQ_RESET_AFTER_RESPONSE);
 		r->rq_rflags |= ALOG_RF_UT;
 		conn_close_flush(c, "upstream per-try timeout");
 		return;
@@ -721,16 +736,16 @@ conn_req_timer(struct wrk_timer *t)
 		conn_run(c);	/* re-arms the timer */
 		return;
 	}
-	if (!(r->rq_flags & RQ_F_HEAD) && to_head > 0 &&
-	    now >= r->rq_start + to_head) {
-		WRK_HC(HC_RQ_HEADER_TIMEOUT);
+	if (!(r->rq_flags & RQ_F_HEAD) && TO_HEAD(c) > 0 &&
+	    now >= r->rq_start + TO_HEAD(c)) {
+		WRK_HC(c, HC_RQ_HEADER_TIMEOUT);
 		log_info("conn %u: 408: request headers timeout", c->c_id);
 		c->c_flags |= CONN_F_CLOSE;
 		conn_req_count(r);
 		conn_reply(c, r, 408, NULL, 0);
-	} else if (!(r->rq_flags & RQ_F_REQ_DONE) && to_request > 0 &&
-	    now >= r->rq_start + to_request) {
-		WRK_HC(HC_RQ_TIMEOUT);
+	} else if (!(r->rq_flags & RQ_F_REQ_DONE) && TO_REQUEST(c) > 0 &&
+	    now >= r->rq_start + TO_REQUEST(c)) {
+		WRK_HC(c, HC_RQ_TIMEOUT);
 		c->c_flags |= CONN_F_CLOSE;
 		if (started) {
 			conn_close_flush(c, "request timeout");
@@ -752,7 +767,7 @@ conn_req_timer(struct wrk_timer *t)
 		r->rq_wait_dl = 0;
 		conn_cx_retry(c, r);
 	} else if (sit > 0 && now >= r->rq_io + sit) {
-		WRK_HC(HC_RQ_IDLE_TIMEOUT);
+		WRK_HC(c, HC_RQ_IDLE_TIMEOUT);
 		r->rq_rflags |= ALOG_RF_SI;
 		if (started) {
 			conn_close_flush(c, "stream idle timeout");

@@ -22,9 +22,10 @@ struct wrk_conn;
  * 0 or -1. */
 int		 wrk_conn_init(void);
 
-/* Take over an accepted socket: the new connection, IDLE, or NULL (the
- * caller closes fd). */
-struct wrk_conn	*wrk_conn_new(int fd);
+/* Take over a socket accepted on listener ls: the new connection, IDLE,
+ * or NULL (the caller closes fd). */
+struct wrk_lsn;
+struct wrk_conn	*wrk_conn_new(int fd, struct wrk_lsn *ls);
 
 /*
  * Start draining (and mark connections accepted from now on the same):

@@ -421,7 +421,7 @@ conn_ups_broken(struct wrk_conn *c, struct wrk_req *r, int err)
 	    err ? strerror(err) : "connection closed");
 	if (r->rq_flags & RQ_F_RESP_HEAD) {
 		WRK_CC(ci, CC_RQ_RX_RESET);
-		WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
+		WRK_HC(c, HC_RQ_RESET_AFTER_RESPONSE);
 		r->rq_rflags |= ALOG_RF_UC;
 		conn_ups_drop(r, true);
 		conn_close_flush(c, "upstream reset mid-response");
@@ -450,7 +450,7 @@ conn_ups_protocol_error(struct wrk_conn *c, struct wrk_req *r)
 	    wrk.w_conf->c_clusters[ci].cl_name, http1_errstr(&r->rq_rp));
 	WRK_CC(ci, CC_CX_PROTOCOL_ERROR);
 	if (r->rq_flags & RQ_F_RESP_HEAD) {
-		WRK_HC(HC_RQ_RESET_AFTER_RESPONSE);
+		WRK_HC(c, HC_RQ_RESET_AFTER_RESPONSE);
 		r->rq_rflags |= ALOG_RF_UPE;
 		conn_close_flush(c, "upstream protocol error mid-response");
 		return;

@@ -57,7 +57,7 @@ conn_in_read(struct wrk_conn *c, struct wrk_buf *in)
 
 	n = read(c->c_ev.ev_fd, in->b_data + in->b_len, room);
 	if (n > 0) {
-		WRK_HC_N(HC_CX_RX_BYTES, (uint64_t)n);
+		WRK_HC_N(c, HC_CX_RX_BYTES, (uint64_t)n);
 		if ((size_t)n < room)
 			wrk_ev_short_read(&c->c_ev);
 		in->b_len += (uint32_t)n;
@@ -136,7 +136,7 @@ static bool
 conn_in_keep(struct wrk_conn *c, struct wrk_req *r)
 {
 	struct wrk_buf *in = c->c_in, *nb;
-	uint64_t cap = (uint64_t)r->rq_head_end + wrk.w_l->l_buffer_limit;
+	uint64_t cap = (uint64_t)r->rq_head_end + WRK_L(c)->l_buffer_limit;
 	uint64_t size;
 
 	if (in->b_size < cap) {
@@ -161,7 +161,7 @@ conn_in_keep(struct wrk_conn *c, struct wrk_req *r)
 	r->rq_flags |= RQ_F_NORETRY;
 	WRK_CC(r->rq_cluster, CC_RETRY_OR_SHADOW_ABANDONED);
 	log_debug("conn %u: request body over %u bytes: no retry", c->c_id,
-	    wrk.w_l->l_buffer_limit);
+	    WRK_L(c)->l_buffer_limit);
 	if (c->c_state == CONN_S_BACKOFF)
 		conn_reply(c, r, 507, "exceeded request buffer limit "
 		    "while retrying upstream", 53);
@@ -506,7 +506,7 @@ conn_tx_client(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	}
 	*progress = 1;
 	r->rq_io = wrk.w_now;
-	WRK_HC_N(HC_CX_TX_BYTES, (uint64_t)n);
+	WRK_HC_N(c, HC_CX_TX_BYTES, (uint64_t)n);
 	if ((size_t)n < total)
 		c->c_ev.ev_wready = 0;
 	k = (size_t)n;

@@ -195,14 +195,14 @@ filter_fault(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	if (st == 0 && delay == 0)
 		return FILTER_GO;
 	if (ft->ft_has_max && (active = shm_sum_http_g(wrk.w_shm,
-	    HG_FAULT_ACTIVE)) >= 0 && (uint64_t)active >= ft->ft_max_active) {
-		WRK_HC(HC_FAULT_OVERFLOW);
+	    c->c_lsn->ls_tag, HG_FAULT_ACTIVE)) >= 0 && (uint64_t)active >= ft->ft_max_active) {
+		WRK_HC(c, HC_FAULT_OVERFLOW);
 		return FILTER_GO;
 	}
 	r->rq_flags |= RQ_F_FAULT | RQ_F_FILT;
-	WRK_HG(HG_FAULT_ACTIVE, 1);
+	WRK_HG(c, HG_FAULT_ACTIVE, 1);
 	if (delay > 0) {
-		WRK_HC(HC_FAULT_DELAYS);
+		WRK_HC(c, HC_FAULT_DELAYS);
 		r->rq_rflags |= ALOG_RF_DI;
 		r->rq_fault_abort = st;
 		r->rq_flags |= RQ_F_FAULT_DELAY;
@@ -210,7 +210,7 @@ filter_fault(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		/* the router goes on after the delay (or the abort is sent) */
 		return st != 0 ? FILTER_DONE : FILTER_GO;
 	}
-	WRK_HC(HC_FAULT_ABORTS);
+	WRK_HC(c, HC_FAULT_ABORTS);
 	r->rq_rflags |= ALOG_RF_FI;
 	conn_reply(c, r, st, FAULT_ABORT_BODY, sizeof(FAULT_ABORT_BODY) - 1);
 	return FILTER_DONE;
@@ -286,7 +286,7 @@ filter_cors(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	    (o = filter_hdr(r, base, "origin", &olen)) == NULL || olen == 0)
 		return FILTER_GO;
 	allowed = cors_allowed(co, o, olen);
-	WRK_HC(allowed ? HC_CORS_ORIGIN_VALID : HC_CORS_ORIGIN_INVALID);
+	WRK_HC(c, allowed ? HC_CORS_ORIGIN_VALID : HC_CORS_ORIGIN_INVALID);
 	if (!enabled)
 		return FILTER_GO;
 	preflight = http1_method(&r->rq_p) != NULL &&
@@ -350,7 +350,7 @@ bool
 conn_filters_decode(struct wrk_conn *c, struct wrk_req *r, const char *base)
 {
 	const struct cd_hf *hf = r->rq_route->rt_hf;
-	const struct cd_listener *l = wrk.w_l;
+	const struct cd_listener *l = WRK_L(c);
 	enum filter_rc rc = FILTER_GO;
 	size_t i;
 
@@ -391,7 +391,7 @@ conn_filter_delay_over(struct wrk_conn *c, struct wrk_req *r)
 
 	r->rq_flags &= ~RQ_F_FAULT_DELAY;
 	if (st != 0) {
-		WRK_HC(HC_FAULT_ABORTS);
+		WRK_HC(c, HC_FAULT_ABORTS);
 		r->rq_rflags |= ALOG_RF_FI;
 		conn_reply(c, r, st, FAULT_ABORT_BODY,
 		    sizeof(FAULT_ABORT_BODY) - 1);
@@ -404,7 +404,7 @@ void
 conn_filter_free(struct wrk_req *r)
 {
 	if (r->rq_flags & RQ_F_FAULT)
-		WRK_HG(HG_FAULT_ACTIVE, -1);
+		WRK_HG(r->rq_conn, HG_FAULT_ACTIVE, -1);
 	free(r->rq_cors);
 	r->rq_cors = NULL;
 	conn_gz_free(r);

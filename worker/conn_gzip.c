@@ -40,6 +40,7 @@ struct conn_gz {
 	bool		 gz_finish;	/* the upstream response ended */
 	bool		 gz_ended;	/* Z_STREAM_END and "0\r\n\r\n" out */
 	bool		 gz_eof;	/* it ended by the upstream's close */
+	struct wrk_conn	*gz_c;		/* its counters' connection */
 };
 
 /* ---- the request ------------------------------------------------------- */
@@ -63,19 +64,19 @@ conn_gz_request(struct wrk_req *r, const char *base)
 		}
 	switch (wrk_gz_accept(v, len)) {
 	case WRK_GZ_NO_HEADER:
-		WRK_HC(HC_GZ_NO_ACCEPT);
+		WRK_HC(r->rq_conn, HC_GZ_NO_ACCEPT);
 		return;
 	case WRK_GZ_IDENTITY:
-		WRK_HC(HC_GZ_IDENTITY);
+		WRK_HC(r->rq_conn, HC_GZ_IDENTITY);
 		return;
 	case WRK_GZ_NOT_VALID:
-		WRK_HC(HC_GZ_NOT_VALID);
+		WRK_HC(r->rq_conn, HC_GZ_NOT_VALID);
 		return;
 	case WRK_GZ_WILDCARD:
-		WRK_HC(HC_GZ_WILDCARD);
+		WRK_HC(r->rq_conn, HC_GZ_WILDCARD);
 		break;
 	case WRK_GZ_GZIP:
-		WRK_HC(HC_GZ_USED);
+		WRK_HC(r->rq_conn, HC_GZ_USED);
 		break;
 	}
 	if (!(r->rq_flags & (RQ_F_HEAD_METHOD | RQ_F_HTTP10 | RQ_F_UPGRADE)))
@@ -132,12 +133,12 @@ gz_wanted(const struct wrk_req *r, const struct cd_compressor *cp)
 		return false;
 	if (cp->cp_disable_on_etag && gz_resp_hdr(r, "etag", &len,
 	    NULL) != NULL) {
-		WRK_HC(HC_GZ_ETAG);
+		WRK_HC(r->rq_conn, HC_GZ_ETAG);
 		return false;
 	}
 	if (r->rq_frame == WRK_FRAME_LENGTH &&
 	    r->rq_rp.h_clen < cp->cp_min_length) {
-		WRK_HC(HC_GZ_TOO_SMALL);
+		WRK_HC(r->rq_conn, HC_GZ_TOO_SMALL);
 		return false;
 	}
 	if (gz_resp_hdr(r, "content-encoding", &len, NULL) != NULL ||
@@ -155,7 +156,7 @@ conn_gz_start(struct wrk_req *r)
 	uint16_t i;
 
 	if (!gz_wanted(r, cp)) {
-		WRK_HC(HC_GZ_NOT_COMPRESSED);
+		WRK_HC(r->rq_conn, HC_GZ_NOT_COMPRESSED);
 		return false;
 	}
 	if ((gz = calloc(1, sizeof(*gz))) == NULL)
@@ -164,11 +165,12 @@ conn_gz_start(struct wrk_req *r)
 	    (int)cp->cp_window_bits + 16, (int)cp->cp_mem_level,
 	    cp->cp_strategy) != Z_OK) {
 		free(gz);
-		WRK_HC(HC_GZ_NOT_COMPRESSED);
+		WRK_HC(r->rq_conn, HC_GZ_NOT_COMPRESSED);
 		return false;
 	}
 	r->rq_gz = gz;
-	WRK_HC(HC_GZ_COMPRESSED);
+	gz->gz_c = r->rq_conn;
+	WRK_HC(r->rq_conn, HC_GZ_COMPRESSED);
 	for (i = 0; i < r->rq_rp.h_nhdrs; i++)
 		if (WRK_H_KIND(r->rq_hdrs[i].h_kind) == WRK_H_CONTENT_LENGTH)
 			r->rq_hdrs[i].h_kind |= WRK_H_F_DROP;
@@ -237,7 +239,7 @@ gz_deflate(struct conn_gz *gz, struct wrk_buf *out, int flush)
 		gz_hex8(p, made);
 		memcpy(p + GZ_HDR + made, "\r\n", 2);
 		out->b_len += (uint32_t)(GZ_HDR + made + 2);
-		WRK_HC_N(HC_GZ_OUT, made);
+		WRK_HC_N(gz->gz_c, HC_GZ_OUT, made);
 	}
 	if (rc == Z_STREAM_END) {
 		memcpy(out->b_data + out->b_len, "0\r\n\r\n", 5);
@@ -306,7 +308,7 @@ conn_gz_body(struct wrk_req *r)
 	bool ok = true;
 
 	for (i = 0; i < r->rq_rp.h_nbody; i++) {
-		WRK_HC_N(HC_GZ_IN, r->rq_rp.h_body[i].s_len);
+		WRK_HC_N(r->rq_conn, HC_GZ_IN, r->rq_rp.h_body[i].s_len);
 		if (gz->gz_nleft > 0) {
 			/* out is full: the rest waits */
 			ok = ok && gz_append_left(gz, base +

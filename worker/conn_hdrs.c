@@ -215,7 +215,7 @@ hm_remote(struct hm_ctx *x, struct alog_str direct)
 	size_t n;
 	int af;
 
-	if (wrk.w_l->l_use_remote_address ||
+	if (WRK_L(x->x_r->rq_conn)->l_use_remote_address ||
 	    !hm_req_get(x, "x-forwarded-for", 15, &xff))
 		return s;
 	p = memrchr(xff.a_p, ',', xff.a_len);

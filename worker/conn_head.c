@@ -40,7 +40,7 @@ static void
 conn_canary_count(struct wrk_req *r, int ci, const struct wrk_canary *ca)
 {
 	if (ca->ca_override_unknown)
-		WRK_HC(HC_CANARY_OVERRIDE_UNKNOWN);
+		WRK_HC(r->rq_conn, HC_CANARY_OVERRIDE_UNKNOWN);
 	if (ca->ca_by == WRK_PICK_NEW_KEY || ca->ca_by == WRK_PICK_STICKY)
 		memcpy(r->rq_sticky_key, ca->ca_key, sizeof(r->rq_sticky_key));
 	switch (ca->ca_by) {
@@ -80,14 +80,14 @@ conn_head_note(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	wrk_hdr_mark_request(base, r->rq_hdrs, r->rq_p.h_nhdrs, ri);
 	/* use_remote_address: every request is an edge request, none is
 	 * internal (Envoy's default since 1.33) */
-	if (wrk.w_l->l_use_remote_address)
+	if (WRK_L(c)->l_use_remote_address)
 		wrk_hdr_edge(base, r->rq_hdrs, r->rq_p.h_nhdrs, ri,
-		    !wrk.w_l->l_skip_xff_append);
+		    !WRK_L(c)->l_skip_xff_append);
 	/* headers_with_underscores_action: DROP_HEADER drops them here,
 	 * REJECT_REQUEST answers 400 in conn_head_check() */
-	if (wrk.w_l->l_headers_with_underscores != CD_US_ALLOW)
+	if (WRK_L(c)->l_headers_with_underscores != CD_US_ALLOW)
 		ri->ri_underscores = wrk_hdr_underscores(base, r->rq_hdrs,
-		    r->rq_p.h_nhdrs, wrk.w_l->l_headers_with_underscores ==
+		    r->rq_p.h_nhdrs, WRK_L(c)->l_headers_with_underscores ==
 		    CD_US_DROP_HEADER);
 	if (wrk_alog_on())
 		conn_al_capture(r, base, ri);
@@ -120,7 +120,7 @@ conn_head_check(struct wrk_conn *c, struct wrk_req *r,
 		return false;
 	}
 	if (minor == 0) {
-		if (!wrk.w_l->l_accept_http_10) {
+		if (!WRK_L(c)->l_accept_http_10) {
 			conn_codec_error(c, r, 426, "HTTP/1.0 not accepted",
 			    true);
 			return false;
@@ -132,7 +132,7 @@ conn_head_check(struct wrk_conn *c, struct wrk_req *r,
 		    true);
 		return false;
 	}
-	if (ri->ri_underscores && wrk.w_l->l_headers_with_underscores ==
+	if (ri->ri_underscores && WRK_L(c)->l_headers_with_underscores ==
 	    CD_US_REJECT_REQUEST) {
 		conn_codec_error(c, r, 400, "header name with underscores",
 		    true);
@@ -142,7 +142,7 @@ conn_head_check(struct wrk_conn *c, struct wrk_req *r,
 	 * listener names a default_host_for_http_10; the upstream head is
 	 * HTTP/1.1 and needs one (Envoy takes no other HTTP/1.0 request) */
 	if (ri->ri_nhost == 0 && (!(r->rq_flags & RQ_F_HTTP10) ||
-	    (wrk.w_l->l_default_host_http10 == NULL &&
+	    (WRK_L(c)->l_default_host_http10 == NULL &&
 	    !conn_head_absolute(c, r)))) {
 		conn_codec_error(c, r, 400, "missing host header", false);
 		return false;
@@ -212,12 +212,12 @@ conn_head_upgrade(struct wrk_conn *c, struct wrk_req *r, const char *base)
 		ug = conn_upgrade_find(rt->rt_upgrades, rt->rt_nupgrades, t,
 		    tlen);
 	if (ug == NULL)
-		ug = conn_upgrade_find(wrk.w_l->l_upgrades,
-		    wrk.w_l->l_nupgrades, t, tlen);
+		ug = conn_upgrade_find(WRK_L(c)->l_upgrades,
+		    WRK_L(c)->l_nupgrades, t, tlen);
 	if (ug == NULL || !ug->ug_enabled) {
 		/* no more requests on this connection: what follows may be
 		 * the other protocol's bytes */
-		WRK_HC(HC_RQ_WS_ON_NON_WS_ROUTE);
+		WRK_HC(c, HC_RQ_WS_ON_NON_WS_ROUTE);
 		log_debug("conn %u: upgrade to %.*s refused", c->c_id,
 		    (int)(tlen > 64 ? 64 : tlen), t);
 		c->c_flags |= CONN_F_CLOSE;
@@ -236,7 +236,7 @@ static void
 conn_head_target(const struct wrk_req *r, const char *base,
     const struct wrk_req_info *ri, struct conn_target *t)
 {
-	const struct cd_listener *l = wrk.w_l;
+	const struct cd_listener *l = WRK_L(r->rq_conn);
 	const char *auth = "", *uhost = NULL;
 	size_t alen = 0, mlen, uhost_len = 0;
 	struct wrk_target tg;
@@ -298,7 +298,7 @@ conn_head_location(const struct wrk_req *r, const char *base,
 	 * and on an edge request */
 	lc.lc_proto = "http";
 	lc.lc_proto_len = 4;
-	for (i = 0; !wrk.w_l->l_use_remote_address && i < r->rq_p.h_nhdrs;
+	for (i = 0; !WRK_L(r->rq_conn)->l_use_remote_address && i < r->rq_p.h_nhdrs;
 	    i++)
 		if (WRK_H_KIND(r->rq_hdrs[i].h_kind) ==
 		    WRK_H_X_FORWARDED_PROTO) {
@@ -337,9 +337,9 @@ conn_head_direct(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	    rt->rt_redir.rd_code : rt->rt_direct_status;
 
 	/* Envoy counts a redirect as a direct response too */
-	WRK_HC(HC_RQ_DIRECT_RESPONSE);
+	WRK_HC(c, HC_RQ_DIRECT_RESPONSE);
 	if (rt->rt_action == CD_RA_REDIRECT)
-		WRK_HC(HC_RQ_REDIRECT);
+		WRK_HC(c, HC_RQ_REDIRECT);
 	conn_reply_x(c, r, code, rt->rt_direct_body, rt->rt_direct_body_len,
 	    conn_head_location(r, base, t, code));
 }
@@ -388,7 +388,7 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 
 	if (http1_is_connect(&r->rq_p))
 		c->c_flags |= CONN_F_CLOSE;
-	vh = wrk_router_vhost(&wrk.w_router, t->t_auth, t->t_match_len);
+	vh = wrk_router_vhost(&c->c_lsn->ls_router, t->t_auth, t->t_match_len);
 	rt = NULL;
 	if (vh != NULL && !http1_is_connect(&r->rq_p)) {
 		memset(&rv, 0, sizeof(rv));
@@ -403,10 +403,10 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		rv.rv_scratch_len = wrk.w_scratch_len - t->t_scratch;
 		rv.rv_fraction = conn_head_fraction;
 		rv.rv_fraction_arg = &draw;
-		rt = wrk_router_route(&wrk.w_router, vh, &rv);
+		rt = wrk_router_route(&c->c_lsn->ls_router, vh, &rv);
 	}
 	if (rt == NULL) {
-		WRK_HC(HC_NO_ROUTE);
+		WRK_HC(c, HC_NO_ROUTE);
 		r->rq_rflags |= ALOG_RF_NR;
 		log_debug("conn %u: no route for %.*s%.*s", c->c_id,
 		    (int)t->t_auth_len, t->t_auth, (int)(t->t_path_len > 200 ?
@@ -435,9 +435,9 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		r->rq_wc1 = (uint8_t)(idx + 1);
 		break;
 	}
-	WRK_HC(HC_RQ_ROUTER_TOTAL);
+	WRK_HC(c, HC_RQ_ROUTER_TOTAL);
 	if (ci < 0 || (size_t)ci >= wrk.w_conf->c_nclusters) {
-		WRK_HC(HC_NO_CLUSTER);
+		WRK_HC(c, HC_NO_CLUSTER);
 		r->rq_rflags |= ALOG_RF_NC;
 		conn_reply(c, r, rt->rt_cluster_not_found_code, NULL, 0);
 		return -1;
@@ -531,7 +531,7 @@ static bool
 conn_head_build(struct wrk_conn *c, struct wrk_req *r, const char *base,
     const struct wrk_req_info *ri, const struct conn_target *t)
 {
-	const struct cd_listener *l = wrk.w_l;
+	const struct cd_listener *l = WRK_L(c);
 	struct wrk_req_head rh;
 	struct wrk_hm hm;
 	struct wrk_buf *out;

@@ -79,7 +79,7 @@ conn_al_index(const char *const *names, size_t n, const char *name,
 static void
 conn_al_capture_x(struct wrk_req *r, const char *base)
 {
-	const struct cd_listener *l = wrk.w_l;
+	const struct cd_listener *l = WRK_L(r->rq_conn);
 	const struct http1_hdr *h;
 	struct conn_alx *x;
 	uint16_t i;
@@ -101,7 +101,7 @@ conn_al_capture_x(struct wrk_req *r, const char *base)
 void
 conn_al_resp(struct wrk_req *r)
 {
-	const struct cd_listener *l = wrk.w_l;
+	const struct cd_listener *l = WRK_L(r->rq_conn);
 	const char *base = r->rq_uin->b_data;
 	const struct http1_hdr *h;
 	struct conn_alx *x;
@@ -185,7 +185,7 @@ conn_al_capture(struct wrk_req *r, const char *base,
 			conn_al_set(r, RQ_AL_UA, h->h_value.s_off,
 			    h->h_value.s_len);
 	}
-	if (wrk.w_l->l_alog_nreq > 0)
+	if (WRK_L(r->rq_conn)->l_alog_nreq > 0)
 		conn_al_capture_x(r, base);
 }
 
@@ -235,12 +235,13 @@ conn_al_req(void *arg, const char *name, size_t len, struct alog_str *out)
 {
 	const struct conn_al_ctx *a = arg;
 	const struct conn_alx *x = a->a_r->rq_alx;
+	const struct cd_listener *l = WRK_L(a->a_r->rq_conn);
 	int k;
 
 	if ((k = alog_rec_req(a->a_rec, name, len, out)) >= 0)
 		return k == 1;
 	if (x == NULL || a->a_base == NULL || (k = conn_al_index(
-	    wrk.w_l->l_alog_req, wrk.w_l->l_alog_nreq, name, len)) < 0 ||
+	    l->l_alog_req, l->l_alog_nreq, name, len)) < 0 ||
 	    !(x->x_req_have & (1u << k)))
 		return false;
 	out->a_p = a->a_base + x->x_req[k].s_off;
@@ -254,6 +255,7 @@ conn_al_resp_get(void *arg, const char *name, size_t len,
 {
 	struct conn_al_ctx *a = arg;
 	const struct conn_alx *x = a->a_r->rq_alx;
+	const struct cd_listener *l = WRK_L(a->a_r->rq_conn);
 	int n, k;
 
 	if (len == 29 && memcmp(name, "x-envoy-upstream-service-time",
@@ -266,8 +268,8 @@ conn_al_resp_get(void *arg, const char *name, size_t len,
 		out->a_len = (size_t)n;
 		return true;
 	}
-	if (x == NULL || (k = conn_al_index(wrk.w_l->l_alog_resp,
-	    wrk.w_l->l_alog_nresp, name, len)) < 0 ||
+	if (x == NULL || (k = conn_al_index(l->l_alog_resp,
+	    l->l_alog_nresp, name, len)) < 0 ||
 	    !(x->x_resp_have & (1u << k)))
 		return false;
 	*out = x->x_resp[k];
@@ -361,5 +363,5 @@ conn_req_log(struct wrk_conn *c, struct wrk_req *r)
 	src.as_req = conn_al_req;
 	src.as_resp = conn_al_resp_get;
 	src.as_arg = &a;
-	wrk_alog_write(&src);
+	wrk_alog_write(WRK_L(c), &src);
 }

@@ -50,7 +50,8 @@ conn_count_code(struct wrk_req *r, uint16_t code)
 {
 	r->rq_code = code;
 	if (code >= CD_CODE_MIN && code <= CD_CODE_MAX)
-		wrk_ctr(&wrk.w_slot->w_http_code[code - CD_CODE_MIN], 1);
+		wrk_ctr(&r->rq_conn->c_lsn->ls_http->hc_code[code -
+		    CD_CODE_MIN], 1);
 }
 
 /* Feed what c_in already holds to the request parser (no reading), so a
@@ -129,13 +130,13 @@ conn_reply_x(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
 	if (r->rq_cors != NULL)
 		extra = conn_reply_cors(r, extra);
 	n = wrk_hdr_local_reply(out->b_data, out->b_size, code, body, len,
-	    wrk_hdr_date(wrk.w_now_s), wrk.w_server, wrk.w_server_len, extra,
-	    conn_conn_hdr(c, r), head_only);
+	    wrk_hdr_date(wrk.w_now_s), c->c_lsn->ls_server,
+	    c->c_lsn->ls_server_len, extra, conn_conn_hdr(c, r), head_only);
 	if (n == 0) {
 		/* a long body (direct_response) is written from the config */
 		n = wrk_hdr_local_reply(out->b_data, out->b_size, code, body,
-		    len, wrk_hdr_date(wrk.w_now_s), wrk.w_server,
-		    wrk.w_server_len, extra, conn_conn_hdr(c, r), true);
+		    len, wrk_hdr_date(wrk.w_now_s), c->c_lsn->ls_server,
+		    c->c_lsn->ls_server_len, extra, conn_conn_hdr(c, r), true);
 		if (n == 0) {
 			wrk_conn_close(c, "reply does not fit", false);
 			return;
@@ -172,7 +173,7 @@ conn_codec_error(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
 	const char *reason = wrk_hdr_reason(code);
 
 	log_info("conn %u: %u %s: %s", c->c_id, code, reason, why);
-	WRK_HC(HC_CX_PROTOCOL_ERROR);
+	WRK_HC(c, HC_CX_PROTOCOL_ERROR);
 	r->rq_rflags |= ALOG_RF_DPE;
 	c->c_flags |= CONN_F_CLOSE;
 	if (r->rq_flags & RQ_F_RESP_HEAD) {

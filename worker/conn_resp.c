@@ -124,8 +124,8 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	sh.sh_hdrs = r->rq_hdrs;
 	sh.sh_nhdrs = r->rq_rp.h_nhdrs;
 	sh.sh_status = st;
-	sh.sh_server = wrk.w_server;
-	sh.sh_server_len = wrk.w_server_len;
+	sh.sh_server = c->c_lsn->ls_server;
+	sh.sh_server_len = c->c_lsn->ls_server_len;
 	sh.sh_date = wrk_hdr_date(wrk.w_now_s);
 	sh.sh_has_date = si->si_has_date;
 	sh.sh_service_ms = r->rq_done != 0 ? (int64_t)(wrk.w_now - r->rq_done) :
@@ -136,7 +136,7 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	/* a 101 carries the upstream's connection: upgrade instead */
 	sh.sh_conn = (r->rq_flags & RQ_F_TUNNEL) ? WRK_CONN_NONE :
 	    conn_conn_hdr(c, r);
-	if (wrk.w_l->l_always_set_request_id_in_response && r->rq_rid_len > 0) {
+	if (WRK_L(c)->l_always_set_request_id_in_response && r->rq_rid_len > 0) {
 		sh.sh_request_id = r->rq_rid;
 		sh.sh_request_id_len = r->rq_rid_len;
 	}
@@ -191,7 +191,7 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r,
 	conn_resp_frame(c, r, st, si);
 	if ((r->rq_flags & RQ_F_FILT) && (r->rq_flags & RQ_F_GZ_OK))
 		(void)conn_gz_start(r);
-	if (wrk.w_l->l_alog_nresp > 0 && wrk_alog_on())
+	if (WRK_L(c)->l_alog_nresp > 0 && wrk_alog_on())
 		conn_al_resp(r);
 	if (!conn_resp_build(c, r, st, si)) {
 		conn_ups_protocol_error(c, r);

@@ -80,8 +80,8 @@ conn_tunnel_start(struct wrk_conn *c, struct wrk_req *r,
 	wrk_ctr(&WRK_SLOT_CL(ci)->cc_code[101 - CD_CODE_MIN], 1);
 	WRK_HOC(ci, r->rq_hidx, HOC_RQ_SUCCESS);
 	shm_outlier_report(WRK_SHM_CL(ci), (uint32_t)r->rq_hidx, 101);
-	WRK_HC(HC_CX_UPGRADES_TOTAL);
-	WRK_HG(HG_CX_UPGRADES_ACTIVE, 1);
+	WRK_HC(c, HC_CX_UPGRADES_TOTAL);
+	WRK_HG(c, HG_CX_UPGRADES_ACTIVE, 1);
 	/* the bytes that followed the head, sent or not, are the tunnel's */
 	r->rq_tun_rx = in->b_len > r->rq_head_end ? in->b_len -
 	    r->rq_head_end : 0;
@@ -298,7 +298,7 @@ tun_tx_client(struct wrk_conn *c, struct wrk_req *r, int *progress)
 			}
 			return tun_fail(c, r, true, errno);
 		}
-		WRK_HC_N(HC_CX_TX_BYTES, (uint64_t)n);
+		WRK_HC_N(c, HC_CX_TX_BYTES, (uint64_t)n);
 		r->rq_io = wrk.w_now;
 		*progress = 1;
 		if ((size_t)n < total)
@@ -366,7 +366,7 @@ conn_tunnel_pump(struct wrk_conn *c)
 void
 conn_tunnel_timeout(struct wrk_conn *c, struct wrk_req *r)
 {
-	WRK_HC(HC_RQ_IDLE_TIMEOUT);
+	WRK_HC(c, HC_RQ_IDLE_TIMEOUT);
 	r->rq_rflags |= ALOG_RF_SI;
 	log_debug("conn %u: tunnel: stream idle timeout", c->c_id);
 	conn_ups_drop(r, false);

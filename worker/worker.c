@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,7 +40,6 @@
  * handshakes that were under way) before it closes the listener */
 #define WRK_LISTEN_LINGER_MS	100
 
-static struct wrk_ev	 lsn_ev;
 static struct wrk_ev	 sig_ev;
 static struct wrk_timer	 accept_timer;
 static struct wrk_timer	 drain_timer;
@@ -48,16 +48,28 @@ static struct wrk_timer	 listen_close_timer;
 static bool		 accept_paused;
 
 static int
-wrk_listen_watch(bool on)
+wrk_listen_watch(struct wrk_lsn *ls, bool on)
 {
 	struct epoll_event e;
 
 	memset(&e, 0, sizeof(e));
 	e.events = EPOLLIN;	/* level-triggered: a batch may leave some */
-	e.data.ptr = &lsn_ev;
+	e.data.ptr = &ls->ls_ev;
 	/* only our epoll set changes; the socket stays open for the master */
 	return epoll_ctl(wrk.w_epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-	    wrk.w_lfd, &e);
+	    ls->ls_ev.ev_fd, &e);
+}
+
+/* Watch (or stop watching) every listening socket still open. */
+static void
+wrk_listen_watch_all(bool on)
+{
+	size_t i;
+
+	for (i = 0; i < wrk.w_nlsn; i++)
+		if (wrk.w_lsn[i].ls_ev.ev_fd != -1 &&
+		    wrk_listen_watch(&wrk.w_lsn[i], on) == -1)
+			fatal("epoll_ctl listener");
 }
 
 static void
@@ -67,25 +79,36 @@ wrk_accept_resume(struct wrk_timer *t)
 	if (!accept_paused || wrk.w_draining)
 		return;
 	accept_paused = false;
-	if (wrk_listen_watch(true) == -1)
-		fatal("epoll_ctl listener");
+	wrk_listen_watch_all(true);
+}
+
+/* accept(2) failed for want of descriptors or memory: pause every
+ * listener, or epoll wakes us for the same socket forever. */
+static void
+wrk_accept_pause(void)
+{
+	log_warn("accept (pausing %d ms)", WRK_ACCEPT_PAUSE_MS);
+	wrk_listen_watch_all(false);
+	accept_paused = true;
+	wrk_timer_set(&accept_timer, wrk.w_now + WRK_ACCEPT_PAUSE_MS);
 }
 
 /*
- * Accept what the queue holds, up to a batch; true when it is empty (or
- * cannot be taken from now).  At the listener's max_connections_per_worker
- * a new connection is accepted and closed at once, counted as
- * listener.<address>.downstream_cx_overflow: left in the queue it would
- * wait unseen behind level-triggered wakeups that we could not act on.
+ * Accept what listener ls's queue holds, up to a batch; true when it is
+ * empty (or cannot be taken from now).  At the listener's
+ * max_connections_per_worker a new connection is accepted and closed at
+ * once, counted as listener.<address>.downstream_cx_overflow: left in
+ * the queue it would wait unseen behind level-triggered wakeups that we
+ * could not act on.
  */
 static bool
-wrk_accept_batch(void)
+wrk_accept_batch(struct wrk_lsn *ls)
 {
-	uint32_t cap = wrk.w_l->l_max_connections_per_worker;
+	uint32_t cap = ls->ls_l->l_max_connections_per_worker;
 	int i, fd;
 
 	for (i = 0; i < WRK_ACCEPT_BATCH; i++) {
-		fd = accept4(wrk.w_lfd, NULL, NULL, SOCK_NONBLOCK |
+		fd = accept4(ls->ls_ev.ev_fd, NULL, NULL, SOCK_NONBLOCK |
 		    SOCK_CLOEXEC);
 		if (fd == -1) {
 			switch (errno) {
@@ -99,30 +122,22 @@ wrk_accept_batch(void)
 			case ENFILE:
 			case ENOBUFS:
 			case ENOMEM:
-				/* pause, or epoll wakes us for the same
-				 * socket forever */
-				log_warn("accept (pausing %d ms)",
-				    WRK_ACCEPT_PAUSE_MS);
-				if (wrk_listen_watch(false) == -1)
-					fatal("epoll_ctl listener");
-				accept_paused = true;
-				wrk_timer_set(&accept_timer,
-				    wrk.w_now + WRK_ACCEPT_PAUSE_MS);
+				wrk_accept_pause();
 				return true;
 			default:
 				log_warn("accept");
 				return true;
 			}
 		}
-		if (cap > 0 && wrk.w_nconns >= cap) {
-			WRK_HC(HC_CX_OVERFLOW);
+		if (cap > 0 && ls->ls_nconns >= cap) {
+			WRK_LHC(ls, HC_CX_OVERFLOW);
 			log_debug("connection over max_connections_per_worker "
 			    "%u: closed", cap);
 			close(fd);
 			continue;
 		}
-		if (wrk_conn_new(fd) == NULL) {
-			WRK_HC(HC_CX_OVERFLOW);
+		if (wrk_conn_new(fd, ls) == NULL) {
+			WRK_LHC(ls, HC_CX_OVERFLOW);
 			close(fd);
 		}
 	}
@@ -132,20 +147,20 @@ wrk_accept_batch(void)
 static void
 wrk_accept(struct wrk_ev *ev, uint32_t events)
 {
-	(void)ev;
 	(void)events;
-	(void)wrk_accept_batch();
+	/* ls_ev is the first member */
+	(void)wrk_accept_batch((struct wrk_lsn *)(void *)ev);
 }
 
-/* Take every connection the queue holds now (a bounded number of
+/* Take every connection ls's queue holds now (a bounded number of
  * batches: a flood still leaves the loop). */
 static void
-wrk_accept_all(void)
+wrk_accept_all(struct wrk_lsn *ls)
 {
 	int i;
 
-	for (i = 0; i < 64 && !accept_paused; i++)
-		if (wrk_accept_batch())
+	for (i = 0; i < 64 && !accept_paused && ls->ls_ev.ev_fd != -1; i++)
+		if (wrk_accept_batch(ls))
 			break;
 }
 
@@ -158,27 +173,39 @@ wrk_exit(int status, const char *why)
 	exit(status);
 }
 
+/* Close our descriptor of listener ls's socket. */
+static void
+wrk_lsn_close(struct wrk_lsn *ls)
+{
+	if (ls->ls_ev.ev_fd == -1)
+		return;
+	if (!accept_paused && wrk_listen_watch(ls, false) == -1)
+		log_warn("epoll_ctl listener");
+	close(ls->ls_ev.ev_fd);
+	ls->ls_ev.ev_fd = -1;
+	wrk.w_nlfd--;
+	log_debug("listener %s closed", ls->ls_l->l_name != NULL ?
+	    ls->ls_l->l_name : "");
+}
+
 /*
- * The drain's last look at the listener: accept what came in since, then
- * close our descriptor of it.  When every process holding the socket has
- * closed it (on a stop, the master closed its own and keeps new
- * handshakes out of the queue first), new connections are refused, and
- * none was accepted by the kernel only to be reset.  On a reload the new
- * generation holds it: nothing changes for the clients.
+ * The drain's last look at the listeners still open: accept what came in
+ * since, then close our descriptors.  When every process holding a
+ * socket has closed it (on a stop, the master closed its own and keeps
+ * new handshakes out of the queue first), new connections are refused,
+ * and none was accepted by the kernel only to be reset.
  */
 static void
 wrk_listen_close(struct wrk_timer *t)
 {
-	if (wrk.w_lfd == -1)
-		return;
-	if (t != NULL)
-		wrk_accept_all();	/* a stop's last look */
-	if (!accept_paused && wrk_listen_watch(false) == -1)
-		log_warn("epoll_ctl listener");
+	size_t i;
+
+	(void)t;
+	for (i = 0; i < wrk.w_nlsn; i++) {
+		wrk_accept_all(&wrk.w_lsn[i]);
+		wrk_lsn_close(&wrk.w_lsn[i]);
+	}
 	wrk_timer_del(&accept_timer);
-	close(wrk.w_lfd);
-	wrk.w_lfd = -1;
-	log_debug("listener closed");
 }
 
 static void
@@ -190,33 +217,42 @@ wrk_drain_deadline(struct wrk_timer *t)
 
 /*
  * Stop accepting, finish what is in flight, then exit.  SIGTERM (a stop):
- * no new handshake reaches the listener any more (the master saw to it),
- * and what its queue holds was promised an answer: take it, draining
- * too.  SIGUSR2 (a reload): the new generation accepts on the same
- * socket from now on, queue included; let go of it at once, or a new
- * connection would be served by the old configuration.
+ * no new handshake reaches the listeners any more (the master saw to
+ * it), and what their queues hold was promised an answer: take it,
+ * draining too.  SIGUSR2 (a reload): the new generation accepts from now
+ * on on the sockets of the listeners it keeps (the master set their bits
+ * in our slot's w_keep), queue included; let go of those at once, or a
+ * new connection would be served by the old configuration.  A listener
+ * the new configuration dropped is drained as on a stop.
  */
 static void
 wrk_drain(bool handover)
 {
+	uint32_t keep = 0;
 	uint64_t ms;
+	size_t i;
 
 	if (wrk.w_draining)
 		return;
 	wrk.w_draining = true;
+	if (handover)
+		keep = atomic_load(&wrk.w_slot->w_keep);
 	log_info("draining %u connections%s", wrk.w_nconns,
-	    handover ? " (a new generation took the listener)" : "");
+	    keep != 0 ? " (a new generation took the listeners it keeps)" :
+	    "");
 	ms = wrk_drain_ms;
 	wrk_conn_drain(ms < WRK_DRAIN_IDLE_GRACE_MS ? ms :
 	    WRK_DRAIN_IDLE_GRACE_MS);
 	wrk_ups_close_idle();
-	if (handover)
-		wrk_listen_close(NULL);
-	else {
-		wrk_accept_all();
+	for (i = 0; i < wrk.w_nlsn; i++) {
+		if (keep & (1u << i))
+			wrk_lsn_close(&wrk.w_lsn[i]);
+		else
+			wrk_accept_all(&wrk.w_lsn[i]);
+	}
+	if (wrk.w_nlfd > 0)
 		wrk_timer_set(&listen_close_timer, wrk.w_now +
 		    WRK_LISTEN_LINGER_MS);
-	}
 	/* --drain-time-s bounds the drain, as the master's own wait */
 	wrk_timer_set(&drain_timer, wrk.w_now + ms);
 }
@@ -285,27 +321,28 @@ _Noreturn void
 wrk_main(const struct wrk_args *a)
 {
 	struct epoll_event evs[WRK_EVENTS];
-	int i, n;
+	size_t i;
+	int k, n;
 
 	memset(&wrk, 0, sizeof(wrk));
 	wrk.w_conf = a->wa_conf;
 	wrk.w_place = a->wa_place;
-	wrk.w_l = a->wa_conf->c_listener;
 	wrk.w_shm = a->wa_shm;
 	wrk.w_index = a->wa_index;
-	wrk.w_lfd = a->wa_listen_fd;
 	wrk_drain_ms = a->wa_drain_ms;
 	if (a->wa_slot < 0 || a->wa_slot >= SHM_NSLOTS) {
 		log_crit("bad worker slot %d", a->wa_slot);
 		exit(2);
 	}
 	wrk.w_slot = &a->wa_shm->slots[a->wa_slot];
-	log_set_drop_counter(&wrk.w_slot->w_http_c[HC_LOG_DROPPED]);
+	/* the worker's own counters: in its first listener's record */
+	log_set_drop_counter(&wrk.w_slot->w_http[wrk.w_place->pl_listener[0]].
+	    hc_c[HC_LOG_DROPPED]);
 	/*
 	 * Before anything here opens a file: WRK_ALOG_FD is the master's
 	 * access log pipe only while nothing else took the number.
 	 */
-	if (wrk.w_l->l_naccess_logs > 0 && wrk_alog_init(WRK_ALOG_FD) == -1)
+	if (wrk_alog_wanted() && wrk_alog_init(WRK_ALOG_FD) == -1)
 		log_warnx("access log pipe (fd %d) missing: no access log",
 		    WRK_ALOG_FD);
 	wrk_clock();
@@ -316,10 +353,13 @@ wrk_main(const struct wrk_args *a)
 		fatal("epoll_create1");
 	if (wrk_signals() == -1)
 		fatal("signalfd");
-	lsn_ev.ev_cb = wrk_accept;
-	lsn_ev.ev_fd = wrk.w_lfd;
-	if (wrk_listen_watch(true) == -1)
-		fatal("epoll_ctl listener");
+	for (i = 0; i < wrk.w_nlsn; i++) {
+		wrk.w_lsn[i].ls_ev.ev_cb = wrk_accept;
+		wrk.w_lsn[i].ls_ev.ev_fd = a->wa_listen_fds[i];
+		wrk.w_nlfd++;
+		if (wrk_listen_watch(&wrk.w_lsn[i], true) == -1)
+			fatal("epoll_ctl listener");
+	}
 	log_info("worker %d ready", wrk.w_index);
 
 	for (;;) {
@@ -328,17 +368,17 @@ wrk_main(const struct wrk_args *a)
 		if (n == -1 && errno != EINTR)
 			fatal("epoll_wait");
 		wrk_clock();
-		for (i = 0; i < n; i++) {
-			struct wrk_ev *ev = evs[i].data.ptr;
+		for (k = 0; k < n; k++) {
+			struct wrk_ev *ev = evs[k].data.ptr;
 
-			ev->ev_cb(ev, evs[i].events);
+			ev->ev_cb(ev, evs[k].events);
 		}
 		wrk_timer_run(wrk.w_now);
 		wrk_conn_reap();
 		wrk_ups_reap();
 		if (wrk_alog_pending() > 0)
 			wrk_alog_flush();
-		if (wrk.w_draining && wrk.w_lfd == -1 && wrk.w_nconns == 0)
+		if (wrk.w_draining && wrk.w_nlfd == 0 && wrk.w_nconns == 0)
 			wrk_exit(0, "drained");
 	}
 }

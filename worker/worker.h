@@ -2,7 +2,8 @@
  * The worker process's entry point, the one worker header the master
  * includes: what the master hands a worker after fork, and wrk_main().
  *
- * A worker accepts on its own SO_REUSEPORT socket, parses HTTP/1.1,
+ * A worker accepts on its own SO_REUSEPORT socket of each listener, parses
+ * HTTP/1.1,
  * routes, proxies, enforces timeouts and counts into its own shm slot, in
  * one epoll loop that never blocks.  It learns only from the inherited
  * configuration and shm.  Exit status: 0 drained or told to quit,
@@ -23,7 +24,9 @@ struct wrk_args {
 	struct shm		*wa_shm;
 	int			 wa_slot;	/* index into shm->slots, this worker's counters */
 	int			 wa_index;	/* worker number, for logs */
-	int			 wa_listen_fd;	/* its own SO_REUSEPORT socket, non-blocking, listening */
+	/* its own SO_REUSEPORT socket of each listener of wa_conf, in
+	 * order: non-blocking, listening */
+	int			 wa_listen_fds[CD_MAX_LISTENERS];
 	uint64_t		 wa_drain_ms;	/* --drain-time-s: bound on a drain */
 };
 

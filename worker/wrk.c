@@ -48,24 +48,51 @@ wrk_clock(void)
 	wrk.w_now_s = ts.tv_sec;
 }
 
-void
-wrk_setup(void)
+/* Listener i's limits, router and counters. */
+static void
+wrk_lsn_setup(size_t i)
 {
-	const struct cd_listener *l = wrk.w_l;
-	uint32_t large, maxh;
+	struct wrk_lsn *ls = &wrk.w_lsn[i];
+	const struct cd_listener *l = &wrk.w_conf->c_listeners[i];
+	uint32_t maxh;
+	int rec = wrk.w_place->pl_listener[i];
 
+	ls->ls_l = l;
+	ls->ls_tag = rec;
+	ls->ls_http = &wrk.w_slot->w_http[rec];
 	maxh = l->l_max_headers_count;
 	if (maxh == 0)
 		maxh = 100;
 	if (maxh > 8192)
 		maxh = 8192;
-	wrk.w_maxhdrs = (uint16_t)maxh;
-	wrk.w_hdrcap = (uint16_t)(maxh < 100 ? 100 : maxh);
-	wrk.w_hdr_limit = (l->l_max_request_headers_kb ?
+	ls->ls_maxhdrs = (uint16_t)maxh;
+	if (ls->ls_maxhdrs > wrk.w_hdrcap)
+		wrk.w_hdrcap = ls->ls_maxhdrs;
+	ls->ls_hdr_limit = (l->l_max_request_headers_kb ?
 	    l->l_max_request_headers_kb : 60) * 1024;
+	ls->ls_server = l->l_server_name != NULL ? l->l_server_name :
+	    "canaryd";
+	ls->ls_server_len = strlen(ls->ls_server);
+	if (wrk_router_init(&ls->ls_router, l) == -1)
+		fatal("router");
+}
+
+void
+wrk_setup(void)
+{
+	uint32_t large, limit = 0;
+	size_t i;
+
+	wrk.w_hdrcap = 100;
+	wrk.w_nlsn = wrk.w_conf->c_nlisteners;
+	for (i = 0; i < wrk.w_nlsn; i++) {
+		wrk_lsn_setup(i);
+		if (wrk.w_lsn[i].ls_hdr_limit > limit)
+			limit = wrk.w_lsn[i].ls_hdr_limit;
+	}
 	/* a head over the small buffer moves to a large one: room for the
 	 * header bytes, the request line and what the proxy adds */
-	large = wrk.w_hdr_limit + 16 * 1024 + (uint32_t)wrk.w_hdrcap * 8;
+	large = limit + 16 * 1024 + (uint32_t)wrk.w_hdrcap * 8;
 	if (large < 96 * 1024)
 		large = 96 * 1024;
 	large = (large + 4095) & ~4095u;
@@ -79,10 +106,6 @@ wrk_setup(void)
 	if ((wrk.w_hm_lines = calloc(wrk.w_hm_cap,
 	    sizeof(*wrk.w_hm_lines))) == NULL)
 		fatal("calloc");
-	wrk.w_server = l->l_server_name != NULL ? l->l_server_name : "canaryd";
-	wrk.w_server_len = strlen(wrk.w_server);
-	if (wrk_router_init(&wrk.w_router, l) == -1)
-		fatal("router");
 	/*
 	 * Indexed by pl_split[rt_wi], which a structural reload may set anywhere
 	 * in [0, CD_MAX_SPLITS) (the master keeps the old generation's range

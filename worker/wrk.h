@@ -56,34 +56,53 @@ wrk_ev_short_read(struct wrk_ev *ev)
 struct wrk_cluster;
 struct wrk_hm_line;
 
+/*
+ * One listener as this worker runs it: its socket, its route table, the
+ * limits its connection manager sets, and its counters in our slot.
+ * Every downstream connection points at the one it came in on.
+ */
+struct wrk_lsn {
+	struct wrk_ev		 ls_ev;		/* the listening socket */
+	const struct cd_listener *ls_l;
+	struct shm_http_ctr	*ls_http;	/* our slot's record of it */
+	int			 ls_tag;	/* its record: the access log
+						 * tags (shared/alog.h) */
+	uint32_t		 ls_nconns;	/* its connections open here */
+	struct wrk_router	 ls_router;
+	uint16_t		 ls_maxhdrs;	/* request headers allowed */
+	uint32_t		 ls_hdr_limit;	/* request header bytes allowed */
+	const char		*ls_server;	/* server header value */
+	size_t			 ls_server_len;
+	/* its manager's timeouts in ms, 0: off (worker/conn.c) */
+	uint64_t		 ls_to_idle, ls_to_head, ls_to_request,
+				 ls_to_stream;
+};
+
 /* Per-process worker state. */
 struct wrk {
 	const struct cd_conf	*w_conf;
 	const struct cd_place	*w_place;	/* wa_place */
-	const struct cd_listener *w_l;
+	struct wrk_lsn		 w_lsn[CD_MAX_LISTENERS];
+	size_t			 w_nlsn;
+	size_t			 w_nlfd;	/* listening sockets still open */
 	struct shm		*w_shm;
 	struct shm_worker	*w_slot;	/* our counters */
 	int			 w_index;
 	int			 w_epfd;
-	int			 w_lfd;		/* listening socket */
 	uint64_t		 w_now;		/* monotonic ms, once per turn */
 	time_t			 w_now_s;	/* realtime seconds, for date */
 	bool			 w_draining;
 	uint32_t		 w_nconns;	/* downstream connections open */
 	uint32_t		 w_next_id;	/* connection ids for logs */
-	struct wrk_router	 w_router;
 	struct wrk_split_cache	*w_splits;	/* CD_MAX_SPLITS entries */
 	struct wrk_cluster	*w_clusters;	/* c_nclusters entries */
-	uint16_t		 w_maxhdrs;	/* request headers allowed */
-	uint16_t		 w_hdrcap;	/* header slots per request */
-	uint32_t		 w_hdr_limit;	/* request header bytes allowed */
+	uint16_t		 w_hdrcap;	/* header slots per request: the
+						 * most any listener allows */
 	char			*w_scratch;	/* route matching copies,
 						 * mutated header values */
 	size_t			 w_scratch_len;
 	struct wrk_hm_line	*w_hm_lines;	/* a mutated head's lines */
 	uint32_t		 w_hm_cap;
-	const char		*w_server;	/* server header value */
-	size_t			 w_server_len;
 };
 
 extern struct wrk wrk;
@@ -95,9 +114,10 @@ int		 wrk_ev_add(struct wrk_ev *, int fd, wrk_ev_cb *);
 void		 wrk_clock(void);
 
 /*
- * Size what the listener's limits ask for (w_conf, w_l set): header
- * slots and limits, the buffer free lists, the router, the split caches.
- * Allocations made once, here; exits when one fails.
+ * Size what the listeners' limits ask for (w_conf, w_place, w_slot set):
+ * each listener's router and limits, header slots, the buffer free
+ * lists, the split caches.  Allocations made once, here; exits when one
+ * fails.
  */
 void		 wrk_setup(void);
 
@@ -137,9 +157,19 @@ wrk_gauge(_Atomic int64_t *g, int64_t n)
 #define WRK_SHM_CL(ci)		(&wrk.w_shm->clusters[WRK_SHM_CI(ci)])
 #define WRK_SLOT_CL(ci)		(&wrk.w_slot->w_cl[WRK_SHM_CI(ci)])
 
-#define WRK_HC(id)		wrk_ctr(&wrk.w_slot->w_http_c[(id)], 1)
-#define WRK_HC_N(id, n)		wrk_ctr(&wrk.w_slot->w_http_c[(id)], (n))
-#define WRK_HG(id, n)		wrk_gauge(&wrk.w_slot->w_http_g[(id)], (n))
+/*
+ * A listener's HTTP counters: WRK_LHC and friends name the listener
+ * (struct wrk_lsn *), WRK_HC and friends a downstream connection (struct
+ * wrk_conn *, worker/conn-int.h), whose listener they count for.
+ */
+#define WRK_LHC_N(ls, id, n)	wrk_ctr(&(ls)->ls_http->hc_c[(id)], (n))
+#define WRK_LHC(ls, id)		WRK_LHC_N(ls, id, 1)
+#define WRK_LHG(ls, id, n)	wrk_gauge(&(ls)->ls_http->hc_g[(id)], (n))
+#define WRK_HC(c, id)		WRK_LHC((c)->c_lsn, id)
+#define WRK_HC_N(c, id, n)	WRK_LHC_N((c)->c_lsn, id, n)
+#define WRK_HG(c, id, n)	WRK_LHG((c)->c_lsn, id, n)
+/* the listener a connection came in on */
+#define WRK_L(c)		((c)->c_lsn->ls_l)
 #define WRK_CC(cl, id)		wrk_ctr(&WRK_SLOT_CL(cl)->cc_c[(id)], 1)
 #define WRK_CC_N(cl, id, n)	wrk_ctr(&WRK_SLOT_CL(cl)->cc_c[(id)], (n))
 #define WRK_CG(cl, id, n)	wrk_gauge(&WRK_SLOT_CL(cl)->cc_g[(id)], (n))

@@ -445,7 +445,8 @@ route_without_rollout_is_listed_not_driven(void)
 	mst_rollout_tick(&ro, S(2));
 	CU_ASSERT_EQUAL(mst_canary_json(&b, &ro, S(3), NULL), 0);
 	CU_ASSERT(strstr(b.b_data, "\"name\":\"route_0_0\",\"generated_name\":"
-	    "true,\"weights\":{\"v1\":90,\"v2\":10}") != NULL);
+	    "true,\"listener\":\"listener_0\",\"weights\":{\"v1\":90,"
+	    "\"v2\":10}") != NULL);
 	CU_ASSERT(strstr(b.b_data, "\"rollout\":null") != NULL);
 	CU_ASSERT(strstr(b.b_data, "\"v1\":{\"requests\":10,\"errors_5xx\":1,"
 	    "\"success_rate\":0.9,") != NULL);
@@ -801,9 +802,78 @@ stats_for_routes_with_a_rollout(void)
 	teardown();
 }
 
+/* A listener named name on port port whose one route, "web", splits
+ * 90/10 between v1 and v2. */
+static void
+web_listener(struct buf *y, const char *name, int port)
+{
+	buf_printf(y,
+	    "  - name: %s\n"
+	    "    address: { socket_address: { address: 127.0.0.1, "
+	    "port_value: %d } }\n"
+	    "    filter_chains:\n"
+	    "    - filters:\n"
+	    "      - name: hcm\n"
+	    "        typed_config:\n"
+	    "          \"@type\": " HCM_T "\n"
+	    "          stat_prefix: %s\n"
+	    "          http_filters: [ { name: envoy.filters.http.router, "
+	    "typed_config: { \"@type\": " ROUTER_T " } } ]\n"
+	    "          route_config:\n"
+	    "            virtual_hosts:\n"
+	    "            - name: app\n"
+	    "              domains: [\"*\"]\n"
+	    "              routes:\n"
+	    "              - match: { prefix: \"/\" }\n"
+	    "                name: web\n"
+	    "                route: { weighted_clusters: { clusters: [ "
+	    "{ name: v1, weight: 90 }, { name: v2, weight: 10 } ] } }\n",
+	    name, port, name);
+}
+
+/* Routes of two listeners called "web": each goes by <listener>/web. */
+static void
+a_name_in_two_listeners_goes_by_listener(void)
+{
+	struct conf_diags d;
+	struct mst_ro_route *a, *b;
+	struct buf y;
+
+	saved_level = log_level;
+	log_level = LOG_L_OFF;
+	buf_init(&y);
+	buf_puts(&y, "static_resources:\n  listeners:\n");
+	web_listener(&y, "front", 10000);
+	web_listener(&y, "back", 10001);
+	buf_puts(&y, ro_yaml_tail);
+	memset(&d, 0, sizeof(d));
+	conf = conf_load_buf("rollout.yaml", y.b_data, y.b_len, &d);
+	conf_diags_print(&d, "rollout.yaml", stderr);
+	conf_diags_free(&d);
+	buf_free(&y);
+	CU_ASSERT_FATAL(conf != NULL);
+	CU_ASSERT_FATAL((shm = shm_create()) != NULL);
+	mst_place_first(&place);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(10),
+	    NULL) == 0);
+	CU_ASSERT_EQUAL(ro.ro_n, 2);
+	CU_ASSERT_PTR_NULL(mst_rollout_find(&ro, "web"));
+	CU_ASSERT_PTR_NULL(mst_rollout_find(&ro, "side/web"));
+	CU_ASSERT_FATAL((a = mst_rollout_find(&ro, "front/web")) != NULL);
+	CU_ASSERT_FATAL((b = mst_rollout_find(&ro, "back/web")) != NULL);
+	CU_ASSERT_PTR_NOT_EQUAL(a, b);
+	CU_ASSERT_EQUAL(a->rr_listener, 0);
+	CU_ASSERT_EQUAL(b->rr_listener, 1);
+	CU_ASSERT_STRING_EQUAL(mst_rollout_listener(&ro, b), "back");
+	CU_ASSERT_NOT_EQUAL(a->rr_split, b->rr_split);
+	teardown();
+}
+
 static CU_TestInfo tests[] = {
 	{ "promote_path_steps_then_promoted",
 	    promote_path_steps_then_promoted },
+	{ "a_name_in_two_listeners_goes_by_listener",
+	    a_name_in_two_listeners_goes_by_listener },
 	{ "breach_rolls_back_with_the_numbers",
 	    breach_rolls_back_with_the_numbers },
 	{ "latency_breach_rolls_back", latency_breach_rolls_back },

@@ -46,7 +46,7 @@ static struct shm *shm;
 static struct mst_admin_ctr actr;
 
 static struct cd_conf *
-load_seed(void)
+load_file(const char *path)
 {
 	struct conf_diags d;
 	struct cd_conf *c;
@@ -54,15 +54,21 @@ load_seed(void)
 	size_t n;
 	FILE *fp;
 
-	if ((fp = fopen(SEED, "r")) == NULL)
+	if ((fp = fopen(path, "r")) == NULL)
 		return NULL;
 	n = fread(text, 1, sizeof(text) - 1, fp);
 	fclose(fp);
 	text[n] = '\0';
 	memset(&d, 0, sizeof(d));
-	c = conf_load_buf(SEED, text, n, &d);
+	c = conf_load_buf(path, text, n, &d);
 	conf_diags_free(&d);
 	return c;
+}
+
+static struct cd_conf *
+load_seed(void)
+{
+	return load_file(SEED);
 }
 
 static void
@@ -108,15 +114,15 @@ fixture(void)
 	shm_add(&w1->w_cl[0].cc_code[200 - CD_CODE_MIN], 8);
 	shm_add(&w0->w_cl[0].cc_code[503 - CD_CODE_MIN], 2);
 	shm_add(&w1->w_cl[0].cc_retry_code[200 - CD_CODE_MIN], 1);
-	shm_add(&w0->w_http_c[HC_RQ_TOTAL], 12);
-	shm_add(&w1->w_http_c[HC_RQ_TOTAL], 8);
-	shm_add(&w0->w_http_c[HC_CX_TOTAL], 3);
-	shm_add(&w1->w_http_c[HC_CX_TOTAL], 2);
-	shm_gauge_add(&w0->w_http_g[HG_CX_ACTIVE], 1);
-	shm_gauge_add(&w1->w_http_g[HG_CX_ACTIVE], 1);
-	shm_add(&w0->w_http_code[200 - CD_CODE_MIN], 10);
-	shm_add(&w1->w_http_code[200 - CD_CODE_MIN], 8);
-	shm_add(&w1->w_http_code[503 - CD_CODE_MIN], 2);
+	shm_add(&w0->w_http[0].hc_c[HC_RQ_TOTAL], 12);
+	shm_add(&w1->w_http[0].hc_c[HC_RQ_TOTAL], 8);
+	shm_add(&w0->w_http[0].hc_c[HC_CX_TOTAL], 3);
+	shm_add(&w1->w_http[0].hc_c[HC_CX_TOTAL], 2);
+	shm_gauge_add(&w0->w_http[0].hc_g[HG_CX_ACTIVE], 1);
+	shm_gauge_add(&w1->w_http[0].hc_g[HG_CX_ACTIVE], 1);
+	shm_add(&w0->w_http[0].hc_code[200 - CD_CODE_MIN], 10);
+	shm_add(&w1->w_http[0].hc_code[200 - CD_CODE_MIN], 8);
+	shm_add(&w1->w_http[0].hc_code[503 - CD_CODE_MIN], 2);
 	shm_add(&w0->w_cl[0].cc_host_c[0][HOC_RQ_TOTAL], 12);
 	shm_add(&w1->w_cl[0].cc_host_c[0][HOC_RQ_TOTAL], 8);
 	shm_add(&w1->w_cl[0].cc_host_c[0][HOC_CX_TOTAL], 2);
@@ -403,8 +409,8 @@ stats_max_requests_counters_in_every_format(void)
 	struct buf b;
 
 	fixture();
-	shm_add(&shm->slots[0].w_http_c[HC_CX_MAX_REQUESTS_REACHED], 2);
-	shm_add(&shm->slots[1].w_http_c[HC_CX_MAX_REQUESTS_REACHED], 3);
+	shm_add(&shm->slots[0].w_http[0].hc_c[HC_CX_MAX_REQUESTS_REACHED], 2);
+	shm_add(&shm->slots[1].w_http[0].hc_c[HC_CX_MAX_REQUESTS_REACHED], 3);
 	shm_add(&shm->slots[0].w_cl[0].cc_c[CC_CX_MAX_REQUESTS], 1);
 	shm_add(&shm->slots[1].w_cl[0].cc_c[CC_CX_MAX_REQUESTS], 4);
 	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
@@ -659,6 +665,78 @@ clusters_json_shape(void)
 	    NULL);
 	CU_ASSERT(strstr(b.b_data, "\"priority\": \"HIGH\"") != NULL);
 	buf_free(&b);
+}
+
+/*
+ * Three listeners, their counters in the records the placement gives
+ * them (not their own index): each listener's listener.<address>.* and
+ * http.<prefix>.* come from its record alone; /listeners lists them all.
+ */
+static void
+stats_per_listener_records(void)
+{
+	struct cd_conf *three = load_file("test/configs/listeners/"
+	    "three-listeners.yaml");
+	struct cd_conf *seed = conf;
+	static const char *const want[] = {
+	    "listener.0.0.0.0_10000.downstream_cx_total: 11",
+	    "listener.0.0.0.0_10001.downstream_cx_total: 12",
+	    "listener.0.0.0.0_10002.downstream_cx_total: 13",
+	    "http.ingress_public.downstream_rq_2xx: 100",
+	    "http.ingress_internal.downstream_rq_2xx: 200",
+	    "http.ops.downstream_rq_2xx: 300",
+	    "listener.0.0.0.0_10002.http.ops.downstream_rq_completed: 300",
+	    NULL };
+	struct shm_worker *w0, *w1;
+	struct buf b;
+	int rec[3] = { 2, 0, 5 }, i;
+
+	CU_ASSERT_FATAL(three != NULL);
+	fixture();
+	conf = three;
+	/* the fixture counted into record 0: start again */
+	for (i = 0; i < 3; i++)
+		shm_listener_reset(shm, i);
+	for (i = 0; i < 3; i++)
+		place.pl_listener[i] = rec[i];
+	w0 = &shm->slots[0];
+	w1 = &shm->slots[1];
+	for (i = 0; i < 3; i++) {
+		shm_add(&w0->w_http[rec[i]].hc_c[HC_CX_TOTAL], 1 + i);
+		shm_add(&w1->w_http[rec[i]].hc_c[HC_CX_TOTAL], 10);
+		shm_add(&w1->w_http[rec[i]].hc_code[200 - CD_CODE_MIN],
+		    100 * (i + 1));
+	}
+	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
+	for (i = 0; want[i] != NULL; i++)
+		if (!has_line(&b, want[i]))
+			CU_FAIL(want[i]);
+	CU_ASSERT(has_line(&b, "server.total_connections: 0"));
+	buf_free(&b);
+	CU_ASSERT_EQUAL_FATAL(render(&b, 2, NULL), 0);
+	CU_ASSERT(has_line(&b, "envoy_listener_downstream_cx_total{"
+	    "envoy_listener_address=\"0.0.0.0_10001\"} 12"));
+	CU_ASSERT(has_line(&b, "envoy_http_downstream_rq_xx{"
+	    "envoy_response_code_class=\"2\","
+	    "envoy_http_conn_manager_prefix=\"ops\"} 300"));
+	buf_free(&b);
+	buf_init(&b);
+	CU_ASSERT_EQUAL(mst_listeners_page(&b, conf, 0), 0);
+	CU_ASSERT_STRING_EQUAL(b.b_data, "public::0.0.0.0:10000\n"
+	    "internal::0.0.0.0:10001\nops::0.0.0.0:10002\n");
+	buf_free(&b);
+	/* two managers with one stat_prefix share its http.* stats */
+	three->c_listeners[1].l_stat_prefix = three->c_listeners[2].
+	    l_stat_prefix;
+	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
+	CU_ASSERT(has_line(&b, "http.ops.downstream_rq_2xx: 500"));
+	CU_ASSERT(strstr(b.b_data, "http.ingress_internal.") == NULL);
+	CU_ASSERT(has_line(&b, "listener.0.0.0.0_10001.http.ops."
+	    "downstream_rq_completed: 200"));
+	buf_free(&b);
+	conf = seed;
+	conf_free(three);
+	mst_place_first(&place);
 }
 
 static void
@@ -1222,6 +1300,7 @@ static CU_TestInfo tests[] = {
 	{ "clusters_text_exact", clusters_text_exact },
 	{ "clusters_json_shape", clusters_json_shape },
 	{ "listeners_text_and_json", listeners_text_and_json },
+	{ "stats_per_listener_records", stats_per_listener_records },
 	{ "json_pretty_matches_envoy_layout", json_pretty_matches_envoy_layout },
 	{ "json_pretty_rejects_bad_json", json_pretty_rejects_bad_json },
 	{ "rfc3339_like_protobuf", rfc3339_like_protobuf },

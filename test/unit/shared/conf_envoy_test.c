@@ -280,8 +280,8 @@ every_listener_and_item_past_a_limit_is_checked(void)
 	    "port_value: 0 } }\n    filter_chains: []\n");
 	buf_puts(&b, CLUSTERS_V1);
 	expect_error(b.b_data, 21, 5, "static_resources.listeners[1]: "
-	    "canaryd runs one listener; run one canaryd per listener, or "
-	    "route by domain in one listener's virtual_hosts");
+	    "a listener needs a name when there are several; add name: "
+	    "listener_1");
 	expect_error(b.b_data, 21, 66, "static_resources.listeners[1]."
 	    "address.socket_address.port_value: 0 is out of range: must be "
 	    "1..65535");

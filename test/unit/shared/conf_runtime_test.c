@@ -229,6 +229,65 @@ runtime_key_prefix_names_each_clusters_key(void)
 	    "} } } }\n") CL, 24, "the weights come from the runtime already");
 }
 
+/*
+ * Fuzzing found these: a duplicated field's second value was walked over
+ * the first's target.  layered_runtime twice, the second with fewer
+ * layers, crashed the loader; regex_rewrite twice in one route leaked
+ * the first compiled regex (LeakSanitizer, make SANITIZE=1 test).  Both
+ * are one error each, and the load frees everything it built.
+ */
+static void
+duplicate_fields_leave_the_first_alone(void)
+{
+	static const char *const rt[] = {
+	    "layered_runtime:\n"
+	    "  layers:\n"
+	    "  - { name: a, static_layer: { k: 1 } }\n"
+	    "  - { name: b, static_layer: { k: 2 } }\n"
+	    "  - { name: c, admin_layer: {} }\n"
+	    "layered_runtime:\n"
+	    "  layers:\n"
+	    "  - { name: a, static_layer: { k: 1 } }\n",
+	    "layered_runtime:\n"
+	    "  layers:\n"
+	    "  - { name: a, admin_layer: {} }\n"
+	    "  - { name: b, static_layer: { k: 2 } }\n"
+	    "layered_runtime: { layers: [] }\n",
+	    NULL };
+	struct conf_diags d;
+	char yaml[4096];
+	size_t i, k;
+
+	for (i = 0; rt[i] != NULL; i++) {
+		snprintf(yaml, sizeof(yaml), "%s" HCM_HEAD ROUTE_V1 CL, rt[i]);
+		memset(&d, 0, sizeof(d));
+		CU_ASSERT_PTR_NULL(conf_load_buf("t.yaml", yaml, strlen(yaml),
+		    &d));
+		CU_ASSERT_EQUAL(d.cd_nerrors, 1);
+		for (k = 0; k < d.cd_n; k++)
+			if (!d.cd_v[k].d_warning)
+				CU_ASSERT_PTR_NOT_NULL(strstr(d.cd_v[k].d_text,
+				    "duplicate field"));
+		conf_diags_free(&d);
+	}
+	refused(HCM_HEAD
+	    "              - match: { prefix: \"/\" }\n"
+	    "                route:\n"
+	    "                  cluster: v1\n"
+	    "                  regex_rewrite: { pattern: { regex: \"a(b)\" }, "
+	    "substitution: \"\\\\1\" }\n"
+	    "                  regex_rewrite: { pattern: { regex: \"c\" }, "
+	    "substitution: d }\n" CL, 22, "duplicate field (also on line 21)");
+	/* the RouteAction twice: its fields land in the route itself */
+	refused(HCM_HEAD
+	    "              - match: { prefix: \"/\" }\n"
+	    "                route: { cluster: v1, regex_rewrite: { pattern: "
+	    "{ regex: a }, substitution: b } }\n"
+	    "                route: { cluster: v1, regex_rewrite: { pattern: "
+	    "{ regex: c }, substitution: d } }\n" CL, 20,
+	    "duplicate field (also on line 19)");
+}
+
 static CU_TestInfo tests[] = {
 	{ "static_layers_flatten_and_sort", static_layers_flatten_and_sort },
 	{ "layers_are_checked_as_envoy_does",
@@ -236,6 +295,8 @@ static CU_TestInfo tests[] = {
 	{ "runtime_fractions_are_numbered", runtime_fractions_are_numbered },
 	{ "runtime_key_prefix_names_each_clusters_key",
 	    runtime_key_prefix_names_each_clusters_key },
+	{ "duplicate_fields_leave_the_first_alone",
+	    duplicate_fields_leave_the_first_alone },
 	CU_TEST_INFO_NULL
 };
 

@@ -944,36 +944,6 @@ unsupported_features_say_not_supported_by_canaryd(void)
 	conf_diags_free(&d);
 }
 
-#define ONE_LISTENER	"canaryd runs one listener; run one canaryd per " \
-	"listener, or route by domain in one listener's virtual_hosts"
-
-static void
-second_listener_is_an_error(void)
-{
-	expect_error(
-	    "static_resources:\n"
-	    "  listeners:\n"
-	    "  - address: { socket_address: { address: 127.0.0.1, port_value: "
-	    "1 } }\n"
-	    "    filter_chains:\n"
-	    "    - filters:\n"
-	    "      - name: hcm\n"
-	    "        typed_config:\n"
-	    "          \"@type\": " HCM_T "\n"
-	    "          stat_prefix: x\n"
-	    "          route_config: {}\n"
-	    "          http_filters:\n"
-	    "          - name: envoy.filters.http.router\n"
-	    "            typed_config: { \"@type\": " ROUTER_T " }\n"
-	    "  - address: { socket_address: { address: 127.0.0.1, port_value: "
-	    "2 } }\n",
-	    14, 5, "static_resources.listeners[1]: " ONE_LISTENER);
-	expect_error("static_resources:\n  listeners: []\n", 2, 14,
-	    "static_resources.listeners: " ONE_LISTENER);
-	expect_error("static_resources: {}\n", 1, 19,
-	    "static_resources.listeners: missing required field");
-}
-
 static void
 capacities_are_enforced(void)
 {
@@ -1706,7 +1676,6 @@ static CU_TestInfo tests[] = {
 	    static_endpoint_must_be_an_ip_literal },
 	{ "unsupported_features_say_not_supported_by_canaryd",
 	    unsupported_features_say_not_supported_by_canaryd },
-	{ "second_listener_is_an_error", second_listener_is_an_error },
 	{ "capacities_are_enforced", capacities_are_enforced },
 	{ "yaml_syntax_error_has_parser_position",
 	    yaml_syntax_error_has_parser_position },

@@ -27,7 +27,7 @@ create_gives_a_zeroed_starting_segment(void)
 	CU_ASSERT_EQUAL(s->clusters[CD_MAX_CLUSTERS - 1].sc_nhosts, 0);
 	CU_ASSERT_EQUAL(atomic_load(&s->slots[SHM_MASTER_SLOT].w_state),
 	    SHM_W_FREE);
-	CU_ASSERT_EQUAL(shm_sum_http_c(s, HC_RQ_TOTAL), 0);
+	CU_ASSERT_EQUAL(shm_sum_http_c(s, 0, HC_RQ_TOTAL), 0);
 	shm_destroy(s);
 	shm_destroy(NULL);
 }
@@ -81,23 +81,23 @@ sums_cover_used_slots_and_the_master(void)
 	struct shm *s = shm_create();
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	shm_add(&s->slots[0].w_http_c[HC_RQ_TOTAL], 5);
-	shm_add(&s->slots[2].w_http_c[HC_RQ_TOTAL], 7);
+	shm_add(&s->slots[0].w_http[0].hc_c[HC_RQ_TOTAL], 5);
+	shm_add(&s->slots[2].w_http[0].hc_c[HC_RQ_TOTAL], 7);
 	shm_add(&s->slots[SHM_MASTER_SLOT].w_cl[3].cc_c[CC_HC_ATTEMPT], 4);
 	shm_add(&s->slots[1].w_cl[3].cc_c[CC_HC_ATTEMPT], 1);
-	shm_gauge_add(&s->slots[0].w_http_g[HG_CX_ACTIVE], 2);
-	shm_gauge_add(&s->slots[1].w_http_g[HG_CX_ACTIVE], -1);
-	shm_add(&s->slots[1].w_http_code[503 - CD_CODE_MIN], 2);
+	shm_gauge_add(&s->slots[0].w_http[0].hc_g[HG_CX_ACTIVE], 2);
+	shm_gauge_add(&s->slots[1].w_http[0].hc_g[HG_CX_ACTIVE], -1);
+	shm_add(&s->slots[1].w_http[0].hc_code[503 - CD_CODE_MIN], 2);
 	shm_add(&s->slots[1].w_cl[3].cc_host_c[5][HOC_RQ_TOTAL], 6);
 	atomic_store(&s->hdr.h_slots_hwm, 2);
-	CU_ASSERT_EQUAL(shm_sum_http_c(s, HC_RQ_TOTAL), 5);	/* not slot 2 */
+	CU_ASSERT_EQUAL(shm_sum_http_c(s, 0, HC_RQ_TOTAL), 5);	/* not slot 2 */
 	CU_ASSERT_EQUAL(shm_sum_cluster_c(s, 3, CC_HC_ATTEMPT), 5);
-	CU_ASSERT_EQUAL(shm_sum_http_g(s, HG_CX_ACTIVE), 1);
-	CU_ASSERT_EQUAL(shm_sum_http_code(s, 503), 2);
-	CU_ASSERT_EQUAL(shm_sum_http_code(s, 99), 0);	/* out of range */
+	CU_ASSERT_EQUAL(shm_sum_http_g(s, 0, HG_CX_ACTIVE), 1);
+	CU_ASSERT_EQUAL(shm_sum_http_code(s, 0, 503), 2);
+	CU_ASSERT_EQUAL(shm_sum_http_code(s, 0, 99), 0);	/* out of range */
 	CU_ASSERT_EQUAL(shm_sum_host_c(s, 3, 5, HOC_RQ_TOTAL), 6);
 	atomic_store(&s->hdr.h_slots_hwm, 3);
-	CU_ASSERT_EQUAL(shm_sum_http_c(s, HC_RQ_TOTAL), 12);
+	CU_ASSERT_EQUAL(shm_sum_http_c(s, 0, HC_RQ_TOTAL), 12);
 	/* a high-water mark past the worker slots still counts each once */
 	atomic_store(&s->hdr.h_slots_hwm, SHM_NSLOTS + 5);
 	CU_ASSERT_EQUAL(shm_sum_cluster_c(s, 3, CC_HC_ATTEMPT), 5);
@@ -125,7 +125,7 @@ reap_releases_breaker_units_and_keeps_counters(void)
 	atomic_store(&cc->cc_cb_held[CD_PRIO_HIGH][SHM_CB_RETRY], 1);
 	atomic_store(&s->slots[0].w_cl[6].cc_cb_held[CD_PRIO_DEFAULT]
 	    [SHM_CB_RQ], 2);
-	shm_gauge_add(&w->w_http_g[HG_CX_ACTIVE], 4);
+	shm_gauge_add(&w->w_http[0].hc_g[HG_CX_ACTIVE], 4);
 	shm_gauge_add(&cc->cc_g[CG_RQ_ACTIVE], 3);
 	shm_gauge_add(&cc->cc_host_g[2][HOG_RQ_ACTIVE], 3);
 	shm_add(&cc->cc_c[CC_RQ_TOTAL], 10);
@@ -137,7 +137,7 @@ reap_releases_breaker_units_and_keeps_counters(void)
 	    [SHM_CB_RETRY]), 0);
 	CU_ASSERT_EQUAL(atomic_load(&cc->cc_cb_held[CD_PRIO_DEFAULT]
 	    [SHM_CB_RQ]), 0);
-	CU_ASSERT_EQUAL(shm_sum_http_g(s, HG_CX_ACTIVE), 0);
+	CU_ASSERT_EQUAL(shm_sum_http_g(s, 0, HG_CX_ACTIVE), 0);
 	CU_ASSERT_EQUAL(shm_sum_cluster_g(s, 6, CG_RQ_ACTIVE), 0);
 	CU_ASSERT_EQUAL(shm_sum_host_g(s, 6, 2, HOG_RQ_ACTIVE), 0);
 	/* totals never go back */

@@ -245,12 +245,12 @@ worker_pipe_whole_lines_then_drops(void)
 	r.ar_method = S("GET");
 	r.ar_path = S("/0123456789abcdef0123456789abcdef0123456789abcdef");
 	src.as_rec = &r;
-	/* a tag byte (one file, the first), then the line */
-	line[0] = ALOG_TAG_BASE + 1;
+	/* a tag byte (listener record 0, its first file), then the line */
+	line[0] = ALOG_TAG(0, 0);
 	one = 1 + alog_format(line + 1, sizeof(line) - 1, &r);
 	/* more than the pipe holds, queued in one loop turn */
 	for (i = 0; i < 200; i++)
-		wrk_alog_write(&src);
+		wrk_alog_write(NULL, &src);
 	CU_ASSERT(wrk_alog_pending() > 0);
 	wrk_alog_flush();
 	CU_ASSERT_EQUAL(wrk_alog_pending(), 0);
@@ -258,7 +258,7 @@ worker_pipe_whole_lines_then_drops(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
 	while ((n = read(p[0], got + total, 200 * one - total)) > 0)
 		total += (size_t)n;
-	dropped = atomic_load(&s->slots[1].w_http_c[HC_ACCESS_LOG_DROPPED]);
+	dropped = atomic_load(&s->slots[1].w_http[0].hc_c[HC_ACCESS_LOG_DROPPED]);
 	sent = total / one;
 	CU_ASSERT_EQUAL(total % one, 0);	/* whole lines only */
 	CU_ASSERT(sent > 0 && sent < 200);
@@ -267,11 +267,11 @@ worker_pipe_whole_lines_then_drops(void)
 		CU_ASSERT(memcmp(got + i * one, line, one) == 0);
 
 	/* the master caught up: nothing more is lost */
-	wrk_alog_write(&src);
+	wrk_alog_write(NULL, &src);
 	wrk_alog_flush();
 	CU_ASSERT_EQUAL(read(p[0], got, one), (ssize_t)one);
 	CU_ASSERT_EQUAL(atomic_load(
-	    &s->slots[1].w_http_c[HC_ACCESS_LOG_DROPPED]), dropped);
+	    &s->slots[1].w_http[0].hc_c[HC_ACCESS_LOG_DROPPED]), dropped);
 
 	free(got);
 	close(p[0]);

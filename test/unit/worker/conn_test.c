@@ -120,13 +120,13 @@ turn(int ms)
 static uint64_t
 hc(int id)
 {
-	return atomic_load(&wrk.w_slot->w_http_c[id]);
+	return atomic_load(&wrk.w_slot->w_http[0].hc_c[id]);
 }
 
 static int64_t
 hg(int id)
 {
-	return atomic_load(&wrk.w_slot->w_http_g[id]);
+	return atomic_load(&wrk.w_slot->w_http[0].hc_g[id]);
 }
 
 static uint64_t
@@ -205,12 +205,12 @@ setup(void)
 		tplace.pl_cluster[i] = i;
 	for (i = 0; i < CD_MAX_SPLITS; i++)
 		tplace.pl_split[i] = i;
+	for (i = 0; i < CD_MAX_LISTENERS; i++)
+		tplace.pl_listener[i] = i;
 	wrk.w_conf = tconf;
 	wrk.w_place = &tplace;
-	wrk.w_l = tconf->c_listener;
 	wrk.w_shm = tshm;
 	wrk.w_slot = &tshm->slots[0];
-	wrk.w_lfd = -1;
 	wrk_clock();
 	wrk_setup();
 	CU_ASSERT_FATAL((wrk.w_epfd = epoll_create1(EPOLL_CLOEXEC)) != -1);
@@ -277,7 +277,7 @@ client_open(struct client *cl)
 	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0, sv) == 0);
 	cl->fd = sv[0];
-	CU_ASSERT_FATAL((cl->c = wrk_conn_new(sv[1])) != NULL);
+	CU_ASSERT_FATAL((cl->c = wrk_conn_new(sv[1], &wrk.w_lsn[0])) != NULL);
 	CU_ASSERT_EQUAL(cl->c->c_state, CONN_S_IDLE);
 }
 
