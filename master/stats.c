@@ -668,16 +668,23 @@ sl_finish(struct mst_stat_list *sl)
 	return 0;
 }
 
-/* Everything but the clusters' stats. */
+/* Every stat, or (clusters 0) every stat but the clusters'. */
 static void
-collect_base(struct mst_stat_list *sl, const struct mst_stats_src *src)
+collect_all(struct mst_stat_list *sl, const struct mst_stats_src *src,
+    int clusters)
 {
+	const struct cd_conf *conf = src->ss_conf;
 	size_t i;
 
-	for (i = 0; i < src->ss_conf->c_nlisteners; i++) {
+	for (i = 0; i < conf->c_nlisteners; i++) {
 		collect_http(sl, src, i);
 		collect_listener(sl, src, i);
+		collect_filters(sl, src, i);
 	}
+	collect_ratelimits(sl, src);
+	for (i = 0; clusters && i < conf->c_nclusters; i++)
+		collect_cluster(sl, src, &conf->c_clusters[i],
+		    src->ss_place->pl_cluster[i]);
 	collect_server(sl, src);
 	if (src->ss_admin != NULL)
 		collect_admin(sl, src->ss_admin);
@@ -686,23 +693,9 @@ collect_base(struct mst_stat_list *sl, const struct mst_stats_src *src)
 int
 mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 {
-	const struct cd_conf *conf = src->ss_conf;
-	size_t i;
-
 	memset(sl, 0, sizeof(*sl));
 	buf_init(&sl->sl_names);
-	for (i = 0; i < conf->c_nlisteners; i++) {
-		collect_http(sl, src, i);
-		collect_listener(sl, src, i);
-		collect_filters(sl, src, i);
-	}
-	collect_ratelimits(sl, src);
-	for (i = 0; i < conf->c_nclusters; i++)
-		collect_cluster(sl, src, &conf->c_clusters[i],
-		    src->ss_place->pl_cluster[i]);
-	collect_server(sl, src);
-	if (src->ss_admin != NULL)
-		collect_admin(sl, src->ss_admin);
+	collect_all(sl, src, 1);
 	return sl_finish(sl);
 }
 
@@ -712,7 +705,7 @@ mst_stats_collect_base(const struct mst_stats_src *src,
 {
 	memset(sl, 0, sizeof(*sl));
 	buf_init(&sl->sl_names);
-	collect_base(sl, src);
+	collect_all(sl, src, 0);
 	return sl_finish(sl);
 }
 
