@@ -750,6 +750,10 @@ conn_more(struct adm_conn *c)
 		return -1;
 	}
 	conn_piece(c, &adm_piece);
+	if (c->c_wbuf.b_oom) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
 	if (adm_piece.b_cap > ADMIN_PIECE_KEEP)
 		buf_free(&adm_piece);
 	if (rc == 0) {

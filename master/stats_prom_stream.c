@@ -311,8 +311,9 @@ pc_collect(struct mst_prom_cursor *c, const struct mst_stats_src *src,
 			pv->pv_hist = (uint32_t)c->pc_nh++;
 		}
 	}
-	qsort(c->pc_v + c->pc_voff[k], c->pc_nv - c->pc_voff[k],
-	    sizeof(*c->pc_v), pval_cmp);
+	if (c->pc_nv > c->pc_voff[k])
+		qsort(c->pc_v + c->pc_voff[k], c->pc_nv - c->pc_voff[k],
+		    sizeof(*c->pc_v), pval_cmp);
 	c->pc_voff[k + 1] = c->pc_nv;
 	rc = 0;
 out:
@@ -390,6 +391,8 @@ pc_value(const struct mst_prom_cursor *c, size_t k, uint32_t sid)
 {
 	struct pval key;
 
+	if (c->pc_voff[k + 1] == c->pc_voff[k])
+		return NULL;
 	key.pv_sid = sid;
 	return bsearch(&key, c->pc_v + c->pc_voff[k],
 	    c->pc_voff[k + 1] - c->pc_voff[k], sizeof(*c->pc_v), pval_cmp);
