@@ -441,7 +441,7 @@ wrk_ups_connect(struct wrk_ups_owner *o, int ci, int hidx,
 	u->u_bh = bh;
 	u->u_state = UPS_S_CONNECTING;
 	u->u_cluster = (uint16_t)ci;
-	u->u_hidx = (uint16_t)hidx;
+	u->u_hidx = (uint32_t)hidx;
 	u->u_host_id = host->sh_id;
 	u->u_nreq = 1;
 	u->u_owner = o;
