@@ -4,6 +4,7 @@ loads, the dead host fails its checks and takes no request, round robin
 serves every live host, a weight-only reload keeps the workers, a
 structural one (one more endpoint) gives 1,001 hosts, and /clusters,
 /stats, /stats/prometheus, /config_dump and /canary answer for it all.
+A STRICT_DNS cluster of 300 endpoints has room for all its hosts.
 Times are printed for the record, never asserted (the box is shared)."""
 
 import json
@@ -222,3 +223,32 @@ def test_thousand_hosts(env):
 
 
 test_thousand_hosts.timeout = 900
+
+
+def test_strict_dns_of_many_endpoints(env):
+    """A STRICT_DNS cluster of 300 endpoints (localhost, V4_ONLY, one
+    backend's 300 ports): room for every one of its hosts, each served."""
+    b = env.start_backend("d0", args=("--more_ports", "299"))
+    m = re.search(r"more ports: ([0-9,]+)", b.output())
+    ports = [b.port] + [int(x) for x in m.group(1).split(",")]
+    text = (HEAD % (50, 50, configs.ROUTER_TYPE, ports[0])).replace(
+        "  - name: big\n    type: STATIC\n",
+        "  - name: big\n    type: STRICT_DNS\n"
+        "    dns_lookup_family: V4_ONLY\n")
+    text += "      - lb_endpoints:\n" + "".join(
+        ENDPOINT.replace("127.0.0.1", "localhost") % p for p in ports)
+    text += ADMIN % env.admin_port
+    path = os.path.join(env.logdir, "dns.yaml")
+    with open(path, "w") as f:
+        f.write(text.replace("{proxy_port}", str(env.proxy_port)))
+    env.start_canaryd(path, concurrency=1)
+    settle(lambda: sum(v.get("health_flags") == "healthy"
+                       for v in hosts(env).values()), 300, timeout=30.0)
+    served(env, 600)
+    h = hosts(env)
+    eq(len(h), 300, "/clusters: big's hosts")
+    eq(sum(int(v.get("rq_total", 0)) == 2 for v in h.values()), 300,
+       "round robin: every host twice")
+
+
+test_strict_dns_of_many_endpoints.timeout = 300
