@@ -31,6 +31,7 @@
 static struct cd_place	 place_run;	/* mst.m_place */
 static struct cd_place	 place_new;	/* prepared for the next apply */
 static bool		*place_fresh;	/* shm records, h_ncl */
+static bool		 place_rl_fresh;	/* buckets to reset */
 /* listener records mst_place_next() gave a new listener */
 static bool		 place_lfresh[CD_MAX_LISTENERS];
 static int		*place_kept[PLACE_KEEP];	/* applied, newest first */
@@ -68,6 +69,8 @@ mst_place_first(struct cd_place *pl, const struct cd_conf *conf)
 		pl->pl_cluster[i] = (int)i;
 	for (i = 0; i < CD_MAX_LISTENERS; i++)
 		pl->pl_listener[i] = (int)i;
+	for (i = 0; i < CD_MAX_RATELIMITS; i++)
+		pl->pl_ratelimit[i] = (int)i;
 	for (i = 0; i < conf->c_nweighted; i++)
 		pl->pl_split[i] = (int)i;
 	for (i = 0; i < conf->c_nfractions; i++)
@@ -248,6 +251,11 @@ mst_place_next(const struct cd_conf *now, const struct cd_place *now_pl,
 	    next_pl->pl_fraction, next->c_nfractions,
 	    (int)shm->hdr.h_nfrac) == -1)
 		return MST_PLACE_NO_FRACTION;
+	/* a bucket's record holds CD_MAX_RATELIMITS of each half: never
+	 * short */
+	if (place_half(now_pl->pl_ratelimit, now->c_nlrl,
+	    next_pl->pl_ratelimit, next->c_nlrl, SHM_NRATELIMITS) == -1)
+		return MST_PLACE_NO_FRACTION;
 	return MST_PLACE_OK;
 }
 
@@ -325,6 +333,7 @@ mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 			log_warn("placement");
 			return -1;
 		}
+		place_rl_fresh = true;
 		memset(place_lfresh, 0, sizeof(place_lfresh));
 		for (n = 0; n < next->c_nclusters; n++)
 			place_fresh[n] = true;
@@ -339,12 +348,16 @@ mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 		    (next->c_nclusters + next->c_nweighted + next->c_nfractions));
 		memcpy(place_new.pl_listener, place_run.pl_listener,
 		    sizeof(place_new.pl_listener));
+		memcpy(place_new.pl_ratelimit, place_run.pl_ratelimit,
+		    sizeof(place_new.pl_ratelimit));
 		memset(place_fresh, 0, n * sizeof(*place_fresh));
+		place_rl_fresh = false;
 		memset(place_lfresh, 0, sizeof(place_lfresh));
 		return 0;
 	case MST_CH_STRUCTURAL:
 		break;
 	}
+	place_rl_fresh = true;
 	if (mst_place_alloc(&place_new, next) == -1) {
 		log_warn("placement");
 		return -1;
@@ -383,6 +396,9 @@ mst_place_apply(void)
 			fatal("shared memory: no room for the hosts of "
 			    "cluster %s", conf->c_clusters[i].cl_name);
 	}
+	for (k = 0; place_rl_fresh && (size_t)k < mst.m_conf->c_nlrl; k++)
+		shm_ratelimit_reset(shm_ratelimit(mst.m_shm,
+		    mst.m_place->pl_ratelimit[k]));
 	for (k = 0; k < CD_MAX_LISTENERS; k++)
 		if (place_lfresh[k])
 			shm_listener_reset(mst.m_shm, k);

@@ -263,13 +263,13 @@ collect_http(struct mst_stat_list *sl, const struct mst_stats_src *src,
 
 	if ((lm & ((1u << li) - 1)) != 0)
 		return;		/* an earlier listener has the prefix */
-	for (i = 0; i < HC__N; i++) {
+	for (i = 0; i < HC_FILTER_FIRST; i++) {
 		if (i == HC_CX_OVERFLOW)
 			continue;	/* a listener stat in Envoy: below */
 		v = sum_c(src, lm, i);
 		ADD_C(sl, v, "http.%s.%s", p, http_c_names[i]);
 	}
-	for (i = 0; i < HG__N; i++) {
+	for (i = 0; i < HG_FILTER_FIRST; i++) {
 		v = mst_stats_gauge(sum_g(src, lm, i));
 		ADD_G(sl, v, v != 0, "http.%s.%s", p, http_g_names[i]);
 	}
@@ -307,6 +307,93 @@ collect_listener(struct mst_stat_list *sl, const struct mst_stats_src *src,
 		ADD_C(sl, cls[i], "listener.%s.http.%s.downstream_rq_%dxx",
 		    la, p, i);
 	ADD_C(sl, done, "listener.%s.http.%s.downstream_rq_completed", la, p);
+}
+
+static const char *const rl_names[SHM_RL__N] = {
+	[SHM_RL_ENABLED] = "enabled",
+	[SHM_RL_ENFORCED] = "enforced",
+	[SHM_RL_RATE_LIMITED] = "rate_limited",
+	[SHM_RL_OK] = "ok",
+};
+
+/*
+ * The HTTP filters' statistics, for the filters the chains of the
+ * listeners with li's stat_prefix hold, once per prefix: fault, cors and
+ * the compressor under http.<stat_prefix>.
+ */
+static void
+collect_filters(struct mst_stat_list *sl, const struct mst_stats_src *src,
+    size_t li)
+{
+	const struct cd_conf *conf = src->ss_conf;
+	const char *p = http_prefix(&conf->c_listeners[li]), *lib = NULL;
+	uint32_t lm = http_prefix_mask(conf, p);
+	unsigned int chain = 0;
+	uint64_t v;
+	size_t i, k;
+	int id;
+
+	if ((lm & ((1u << li) - 1)) != 0)
+		return;		/* an earlier listener has the prefix */
+	for (i = 0; i < conf->c_nlisteners; i++)
+		for (k = 0; (lm & (1u << i)) && k < conf->c_listeners[i].l_nhf;
+		    k++) {
+			chain |= 1u << conf->c_listeners[i].l_hf_order[k];
+			if (lib == NULL && conf->c_listeners[i].l_hf.hf_cmp !=
+			    NULL)
+				lib = conf->c_listeners[i].l_hf.hf_cmp->cp_name;
+		}
+	if (chain & (1u << CD_HF_FAULT)) {
+		for (id = HC_FAULT_ABORTS; id <= HC_FAULT_OVERFLOW; id++)
+			ADD_C(sl, sum_c(src, lm, id), "http.%s.%s", p,
+			    http_c_names[id]);
+		v = mst_stats_gauge(sum_g(src, lm, HG_FAULT_ACTIVE));
+		ADD_G(sl, v, v != 0, "http.%s.%s", p,
+		    http_g_names[HG_FAULT_ACTIVE]);
+	}
+	if (chain & (1u << CD_HF_CORS))
+		for (id = HC_CORS_ORIGIN_VALID; id <= HC_CORS_ORIGIN_INVALID;
+		    id++)
+			ADD_C(sl, sum_c(src, lm, id), "http.%s.%s", p,
+			    http_c_names[id]);
+	if (lib != NULL)
+		for (id = HC_GZ_COMPRESSED; id <= HC_GZ_OUT; id++)
+			ADD_C(sl, sum_c(src, lm, id),
+			    "http.%s.compressor.%s.gzip.%s", p, lib,
+			    http_c_names[id]);
+}
+
+/*
+ * Each local_ratelimit bucket under <its stat_prefix>.http_local_rate_limit.
+ * (buckets of one prefix summed, as Envoy's counters of one name are one).
+ */
+static void
+collect_ratelimits(struct mst_stat_list *sl, const struct mst_stats_src *src)
+{
+	const struct cd_conf *conf = src->ss_conf;
+	const char *rp;
+	uint64_t v;
+	size_t i, j, k;
+
+	for (i = 0; i < conf->c_nlrl; i++) {
+		rp = conf->c_lrl[i]->lr_stat_prefix;
+		for (j = 0; j < i && strcmp(conf->c_lrl[j]->lr_stat_prefix,
+		    rp) != 0; j++)
+			;
+		if (j < i)
+			continue;	/* summed with the first */
+		for (k = 0; k < SHM_RL__N; k++) {
+			for (v = 0, j = i; j < conf->c_nlrl; j++)
+				if (strcmp(conf->c_lrl[j]->lr_stat_prefix,
+				    rp) == 0)
+					v += atomic_load_explicit(
+					    &src->ss_shm->ratelimits.rl[src->
+					    ss_place->pl_ratelimit[j]].rl_c[k],
+					    memory_order_relaxed);
+			ADD_C(sl, v, "%s.http_local_rate_limit.%s", rp,
+			    rl_names[k]);
+		}
+	}
 }
 
 /* Per code counters are created lazily by Envoy: print non-zero ones, and
@@ -575,7 +662,9 @@ mst_stats_collect(const struct mst_stats_src *src, struct mst_stat_list *sl)
 	for (i = 0; i < conf->c_nlisteners; i++) {
 		collect_http(sl, src, i);
 		collect_listener(sl, src, i);
+		collect_filters(sl, src, i);
 	}
+	collect_ratelimits(sl, src);
 	for (i = 0; i < conf->c_nclusters; i++)
 		collect_cluster(sl, src, &conf->c_clusters[i],
 		    src->ss_place->pl_cluster[i]);

@@ -47,6 +47,9 @@ struct cd_arena;
 	X(ALOG_RF_UC,	"UC")	/* upstream connection termination */	\
 	X(ALOG_RF_UO,	"UO")	/* upstream overflow (breaker) */	\
 	X(ALOG_RF_NR,	"NR")	/* no route */				\
+	X(ALOG_RF_DI,	"DI")	/* a fault's delay */			\
+	X(ALOG_RF_FI,	"FI")	/* a fault's abort */			\
+	X(ALOG_RF_RL,	"RL")	/* local rate limit */			\
 	X(ALOG_RF_DC,	"DC")	/* downstream connection termination */	\
 	X(ALOG_RF_URX,	"URX")	/* upstream retry limit exceeded */	\
 	X(ALOG_RF_SI,	"SI")	/* stream idle timeout */		\

@@ -292,10 +292,14 @@ struct cw {
 #define NO_HDR_MUT	"canaryd runs no header mutation filter; move the " \
 	"mutations to request_headers_to_add / response_headers_to_add (and " \
 	"_remove) of the route configuration, a virtual host or a route"
-#define NO_RATELIMIT	"canaryd does not rate limit; remove it and limit " \
-	"in front of canaryd or with circuit_breakers"
-#define NO_FILTER_CFG	"canaryd runs no HTTP filter but the router, so " \
-	"there is nothing to configure per route; remove it"
+#define NO_RATELIMIT	"canaryd has no global rate limit service; remove " \
+	"it and use the local_ratelimit filter (a route's or virtual host's " \
+	"typed_per_filter_config gives it a bucket of its own)"
+#define NO_FILTER_CFG	"canaryd's filters take their per-route " \
+	"configuration from a route, a virtual host or the route " \
+	"configuration; move it there"
+#define NO_FILTER_ACTION "canaryd has no filter that answers as a " \
+	"route; remove it and give the route a direct_response"
 #define NO_GRPC		"canaryd does not speak gRPC; remove it"
 #define NO_EXTENSION	"canaryd loads no extensions; remove it"
 
@@ -350,6 +354,14 @@ extern const struct conf_msg	conf_msg_direct;
 extern const struct conf_msg	conf_msg_layered_runtime;	/* conf_runtime.c */
 extern const struct conf_msg	conf_msg_runtime_fraction;
 extern const struct conf_msg	conf_msg_mirror;	/* conf_route.c */
+extern const struct conf_msg	conf_msg_str_match;	/* into cd_str_match */
+extern const struct conf_enum	conf_enum_denominator;	/* conf_runtime.c */
+extern const struct conf_msg	conf_msg_lrl;	/* conf_filter.c */
+extern const struct conf_msg	conf_msg_fault;
+extern const struct conf_msg	conf_msg_cors_filter;
+extern const struct conf_msg	conf_msg_cors_policy;
+extern const struct conf_msg	conf_msg_compressor;
+extern const struct conf_msg	conf_msg_compressor_route;
 
 /*
  * The four header mutation lists of a message whose target T holds a
@@ -509,6 +521,28 @@ void	conf_reject(struct cw *, const struct conf_field *, yaml_node_t *k,
 	    yaml_node_t *v);
 
 /* ---- the other files -------------------------------------------------- */
+
+/*
+ * conf_filter.c: the target an HttpFilter's typed_config (or one of a
+ * typed_per_filter_config) is walked into; a filter's configuration
+ * copied into the arena and noted in hf (a local_ratelimit with a bucket
+ * numbered), false when out of memory or buckets; a typed_per_filter_config
+ * map and a legacy cors field into the struct cd_hf at f_off; and what
+ * applies on each route of listener l, once its manager is walked.
+ */
+struct conf_hf {
+	int		 hf_router;	/* the router */
+	int		 hf_kind;	/* CD_HF_*, or -1 */
+	struct cd_lrl	 hf_lrl;
+	struct cd_fault	 hf_fault;
+	struct cd_cors	 hf_cors;
+	struct cd_compressor hf_cmp;
+};
+bool	conf_hf_keep(struct cw *, yaml_node_t *n, const struct conf_hf *,
+	    struct cd_hf *hf);
+conf_fn	conf_fn_per_filter;
+conf_fn	conf_fn_cors_legacy;
+void	conf_hf_resolve(struct cw *, yaml_node_t *n, struct cd_listener *l);
 
 /* conf_listener.c: an UpgradeConfig's m_done (manager's and route's),
  * and the upgrade_configs list of message node n, each type once. */

@@ -357,6 +357,112 @@ struct cd_upgrade {
 
 #define CD_MAX_UPGRADES		8
 
+/* ---- HTTP filters before the router (canaryd.yaml(5), HTTP FILTERS) -- */
+
+#define CD_MAX_RATELIMITS	64	/* local_ratelimit token buckets:
+					 * the filter's and each override */
+
+/* A share of requests: numerator out of denominator (100, 10000 or
+ * 1000000), as envoy.type.v3.FractionalPercent says it. */
+struct cd_pct {
+	uint32_t	 pc_num;
+	uint32_t	 pc_den;
+};
+
+/* envoy.type.v3.TokenBucket */
+struct cd_token_bucket {
+	uint32_t	 tb_max_tokens;
+	uint32_t	 tb_tokens_per_fill;	/* 1 */
+	int64_t		 tb_fill_interval;	/* ns, >= 50 ms */
+};
+
+/* envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit */
+struct cd_lrl {
+	char			*lr_stat_prefix;
+	bool			 lr_has_bucket;	/* token_bucket was given */
+	struct cd_token_bucket	 lr_tb;
+	struct cd_pct		 lr_enabled;	/* filter_enabled: 0 % unset */
+	struct cd_pct		 lr_enforced;	/* filter_enforced: 0 % unset */
+	uint16_t		 lr_status;	/* 429 */
+	struct cd_hdr_ops	 lr_resp;	/* response_headers_to_add */
+	int			 lr_index;	/* bucket among the config's */
+};
+
+/* envoy.extensions.filters.http.fault.v3.HTTPFault */
+struct cd_fault {
+	bool		 ft_abort;	/* abort was given */
+	uint16_t	 ft_abort_status;	/* http_status, 0: header_abort */
+	struct cd_pct	 ft_abort_pct;
+	bool		 ft_delay;	/* delay was given */
+	int64_t		 ft_delay_ns;	/* fixed_delay, -1: header_delay */
+	struct cd_pct	 ft_delay_pct;
+	bool		 ft_has_max;	/* max_active_faults was given */
+	uint32_t	 ft_max_active;	/* max_active_faults */
+};
+
+/* envoy.extensions.filters.http.cors.v3.CorsPolicy (and the route's
+ * legacy cors field) */
+struct cd_cors {
+	struct cd_str_match	*co_origins;	/* allow_origin_string_match */
+	size_t			 co_norigins;
+	char			*co_methods;	/* allow_methods, or NULL */
+	char			*co_headers;	/* allow_headers */
+	char			*co_expose;	/* expose_headers */
+	char			*co_max_age;	/* max_age */
+	bool			 co_credentials;	/* allow_credentials */
+	struct cd_pct		 co_enabled;	/* filter_enabled: 100 % */
+	struct cd_pct		 co_shadow;	/* shadow_enabled: 0 % */
+	bool			 co_forward_preflights;	/* forward_not_matching_
+							 * preflights: true */
+};
+
+#define CD_MAX_CTYPES		32	/* compressor content_type entries */
+
+/* envoy.extensions.filters.http.compressor.v3.Compressor with the gzip
+ * library (response direction only) */
+struct cd_compressor {
+	char		*cp_name;	/* compressor_library.name */
+	int		 cp_level;	/* zlib's 1..9; 6 */
+	uint32_t	 cp_mem_level;	/* 1..9; 5 */
+	uint32_t	 cp_window_bits;	/* 9..15; 12 */
+	int		 cp_strategy;	/* zlib's Z_* strategy; 0 */
+	uint32_t	 cp_chunk_size;	/* 4096..65536; 4096 */
+	uint32_t	 cp_min_length;	/* min_content_length; 30 */
+	char		*cp_ctypes[CD_MAX_CTYPES];	/* lower case; none:
+							 * Envoy's list */
+	size_t		 cp_nctypes;
+	bool		 cp_enabled;	/* common_config.enabled; true */
+	bool		 cp_disable_on_etag;
+	bool		 cp_remove_accept_encoding;
+	bool		 cp_route_off;	/* a route's CompressorPerRoute
+					 * disabled: true */
+};
+
+/* The filters, in the order a chain may hold them. */
+enum cd_hf_kind {
+	CD_HF_CORS,
+	CD_HF_FAULT,
+	CD_HF_LRL,
+	CD_HF_COMPRESSOR,
+	CD_HF__N
+};
+
+/*
+ * The configuration each filter has for a request: at one level (route,
+ * virtual host, route configuration: typed_per_filter_config; or the
+ * filter's own in http_filters), then, once loaded, what applies on a
+ * route -- the most specific level's, and none for a filter the chain
+ * does not hold.  hf_on has bit 1 << CD_HF_* for each filter that has
+ * something to do.
+ */
+struct cd_hf {
+	unsigned int		 hf_on;
+	const struct cd_cors	*hf_cors;
+	const struct cd_fault	*hf_fault;
+	const struct cd_lrl	*hf_lrl;
+	const struct cd_compressor *hf_cmp;
+};
+
 struct cd_route {
 	char			*rt_name;	/* may be NULL */
 	struct cd_pos		 rt_pos;
@@ -410,6 +516,11 @@ struct cd_route {
 	const struct cd_hdr_mut	*rt_hm_levels[3];
 	unsigned int		 rt_hm_flags;	/* CD_RT_HM_* */
 	unsigned int		 rt_hm_needs;	/* ALOG_N_* of their formats */
+	/* the HTTP filters' configurations on this route: its own
+	 * typed_per_filter_config (and cors) while loading, then what
+	 * applies (struct cd_hf, shared by routes that resolve alike);
+	 * NULL: none (no filter has anything to do here) */
+	struct cd_hf		*rt_hf;
 };
 
 /* rt_hm_flags */
@@ -429,6 +540,8 @@ struct cd_vhost {
 	struct cd_mirror	*vh_mirror;
 	size_t			 vh_nmirror;
 	struct cd_hdr_mut	 vh_hdrs;
+	struct cd_hf		*vh_hf;	/* typed_per_filter_config, cors;
+					 * or NULL */
 };
 
 /* ---- listener / HTTP connection manager ------------------------------ */
@@ -493,6 +606,13 @@ struct cd_listener {
 	 * the line, written when the request ends.
 	 */
 	struct cd_alog		 l_access_logs[CD_MAX_ACCESS_LOGS];
+	/* http_filters before the router: each filter's own configuration
+	 * (l_hf), their order in the chain (CD_HF_*), and the route
+	 * configuration's typed_per_filter_config (l_rc_hf) */
+	struct cd_hf		 l_hf;
+	uint8_t			 l_hf_order[CD_HF__N];
+	size_t			 l_nhf;
+	struct cd_hf		*l_rc_hf;	/* or NULL */
 	size_t			 l_naccess_logs;
 	const char		*l_alog_req[CD_ALOG_MAX_HDRS];
 	size_t			 l_alog_nreq;
@@ -732,6 +852,10 @@ struct cd_conf {
 	size_t			 c_nnamed;
 	size_t			 c_nweighted;	/* routes with weighted_clusters */
 	size_t			 c_nfractions;	/* routes with runtime_fraction */
+	/* local_ratelimit token buckets (cd_lrl.lr_index): each one's
+	 * configuration, in shm at the placement's pl_ratelimit[] */
+	const struct cd_lrl	*c_lrl[CD_MAX_RATELIMITS];
+	size_t			 c_nlrl;
 	struct cd_runtime	 c_runtime;	/* layered_runtime */
 	struct cd_admin		 c_admin;
 	struct cd_node		 c_node;

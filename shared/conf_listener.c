@@ -102,11 +102,6 @@ const struct conf_msg conf_msg_transport_socket = { "TransportSocket",
 
 /* ---- HTTP filters ----------------------------------------------------- */
 
-/* The target of an HttpFilter: what its typed_config was. */
-struct conf_hf {
-	int	 hf_router;	/* the router */
-};
-
 static void
 router_init(struct cw *w, void *base)
 {
@@ -150,15 +145,19 @@ static const struct conf_msg msg_router = { "Router", router_fields,
 
 /* HTTP filters canaryd knows and refuses, each with what to do instead.
  * REMOVE_AT_BACKEND: the filter's job belongs to the backend. */
-#define AT_BACKEND(what) "canaryd runs the router only; " what \
+#define AT_BACKEND(what) "canaryd does not run this filter; " what \
 	" at the backend or in a proxy in front, and remove the filter"
 #define HF(name, type)	"envoy.extensions.filters.http." type, NULL, \
 	"envoy.filters.http." name
 static const struct conf_any any_http_filter[] = {
 	{ "envoy.extensions.filters.http.router.v3.Router", &msg_router,
 	    "envoy.filters.http.router", NULL },
-	{ HF("cors", "cors.v3.Cors"), AT_BACKEND("answer CORS preflight "
-	    "requests and add the CORS headers") },
+	{ "envoy.extensions.filters.http.cors.v3.Cors", &conf_msg_cors_filter,
+	    "envoy.filters.http.cors", NULL },
+	{ "envoy.extensions.filters.http.fault.v3.HTTPFault", &conf_msg_fault,
+	    "envoy.filters.http.fault", NULL },
+	{ "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+	    &conf_msg_lrl, "envoy.filters.http.local_ratelimit", NULL },
 	{ HF("lua", "lua.v3.Lua"), "canaryd runs no scripts; do the work at "
 	    "the backend or in a proxy in front, and remove the filter" },
 	{ HF("wasm", "wasm.v3.Wasm"), "canaryd runs no Wasm modules; do the "
@@ -183,17 +182,13 @@ static const struct conf_any any_http_filter[] = {
 	{ HF("health_check", "health_check.v3.HealthCheck"), "answer health "
 	    "checks with a route instead: match the path and give it "
 	    "direct_response: { status: 200 }, then remove the filter" },
-	{ HF("fault", "fault.v3.HTTPFault"), "canaryd injects no faults; "
-	    "remove the filter and inject them at the backend" },
 	{ HF("buffer", "buffer.v3.Buffer"), "canaryd streams bodies and "
 	    "keeps up to per_connection_buffer_limit_bytes for retries; "
 	    "remove the filter" },
-	{ HF("compressor", "compressor.v3.Compressor"),
-	    AT_BACKEND("compress responses") },
+	{ "envoy.extensions.filters.http.compressor.v3.Compressor",
+	    &conf_msg_compressor, "envoy.filters.http.compressor", NULL },
 	{ HF("decompressor", "decompressor.v3.Decompressor"),
 	    AT_BACKEND("decompress bodies") },
-	{ HF("local_ratelimit", "local_ratelimit.v3.LocalRateLimit"),
-	    NO_RATELIMIT },
 	{ HF("ratelimit", "ratelimit.v3.RateLimit"), NO_RATELIMIT },
 	{ HF("grpc_json_transcoder", "grpc_json_transcoder.v3."
 	    "GrpcJsonTranscoder"), NO_GRPC },
@@ -219,8 +214,8 @@ static const struct conf_any any_http_filter[] = {
 	{ HF("admission_control", "admission_control.v3.AdmissionControl"),
 	    "use the clusters' circuit_breakers and outlier_detection and "
 	    "remove the filter" },
-	{ NULL, NULL, NULL, "canaryd runs the router only; remove the "
-	    "filter" }
+	{ NULL, NULL, NULL, "canaryd runs compressor, cors, fault, "
+	    "local_ratelimit and the router only; remove the filter" }
 };
 #undef HF
 
@@ -232,23 +227,60 @@ static const struct conf_field http_filter_fields[] = {
 	{ "is_optional", CK_BOOL, CF_NOSTORE, .f_note = "accepted; canaryd "
 	    "refuses a filter it does not run either way" },
 	{ "disabled", CK_BOOL, CF_NOSTORE | CF_ONLY_DEF, .f_def = 0,
-	    .f_why = "a disabled filter is enabled per route through "
-	    "typed_per_filter_config, which canaryd refuses; remove the "
-	    "filter" },
+	    .f_why = "a disabled filter is enabled per route through a "
+	    "FilterConfig, which canaryd does not take; remove the filter or "
+	    "leave it enabled" },
 	F_END
 };
 static const struct conf_msg msg_http_filter = { "HttpFilter",
     http_filter_fields, NULL, NULL };
 
+/* Keep what filter it (item i of the chain) was, in base's listener
+ * when there is one (the manager's chain, not an upgrade's). */
 static void
-fn_http_filters(struct cw *w, const struct conf_field *f, yaml_node_t *v,
-    void *base)
+http_filter_keep(struct cw *w, yaml_node_t *it, const struct conf_hf *hf,
+    struct cd_listener *l, size_t *nrouter)
 {
-	struct conf_hf hf;
-	yaml_node_t *it;
-	size_t i, n, old, nrouter = 0;
+	size_t i;
 
-	(void)base;
+	if (hf->hf_router) {
+		if ((*nrouter)++ > 0)
+			conf_err(w, it, "canaryd supports one router filter, "
+			    "the last one; remove the others");
+		return;
+	}
+	if (hf->hf_kind < 0)
+		return;
+	if (*nrouter > 0) {
+		conf_err(w, it, "a filter after the router never runs; move "
+		    "it before the router");
+		return;
+	}
+	if (l == NULL) {
+		conf_err(w, it, "an upgrade's filters may be the router only; "
+		    "remove this one (the connection manager's chain runs "
+		    "before an upgrade is routed)");
+		return;
+	}
+	for (i = 0; i < l->l_nhf; i++)
+		if (l->l_hf_order[i] == hf->hf_kind) {
+			conf_err(w, it, "canaryd runs each filter once; remove "
+			    "this one and put per-route settings in "
+			    "typed_per_filter_config");
+			return;
+		}
+	if (conf_hf_keep(w, it, hf, &l->l_hf))
+		l->l_hf_order[l->l_nhf++] = (uint8_t)hf->hf_kind;
+}
+
+static void
+fn_http_filters_of(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    struct cd_listener *l)
+{
+	struct conf_hf *hf;
+	yaml_node_t *it;
+	size_t i, n, old, nrouter = 0, nerr = w->w_nerrors;
+
 	if (conf_want_seq(w, v) == -1)
 		return;
 	if ((n = conf_seq_len(v)) == 0) {
@@ -263,16 +295,26 @@ fn_http_filters(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 			conf_json_raw(w, ",");
 		it = conf_seq_item(w, v, i);
 		old = conf_path_index(w, i);
-		hf.hf_router = 0;
-		conf_walk_msg(w, it, f->f_msg, &hf, NULL);
-		/* Only the router is accepted at all, so "router last"
-		 * comes down to "one router". */
-		if (hf.hf_router && nrouter++ > 0)
-			conf_err(w, it, "canaryd supports one router filter, "
-			    "the last one; remove the others");
+		if ((hf = conf_scratch(w, sizeof(*hf))) == NULL)
+			return;
+		hf->hf_kind = -1;
+		conf_walk_msg(w, it, f->f_msg, hf, NULL);
+		http_filter_keep(w, it, hf, l, &nrouter);
 		conf_path_pop(w, old);
 	}
 	conf_json_raw(w, "]");
+	if (nrouter == 0 && w->w_nerrors == nerr)
+		conf_err(w, v, "the router filter is required, last: add - "
+		    "name: envoy.filters.http.router, typed_config: { "
+		    "\"@type\": " CONF_TYPE_PREFIX "%s }",
+		    conf_any_want(any_http_filter));
+}
+
+static void
+fn_http_filters(struct cw *w, const struct conf_field *f, yaml_node_t *v,
+    void *base)
+{
+	fn_http_filters_of(w, f, v, base);
 }
 
 /* ---- upgrade_configs -------------------------------------------------- */
@@ -287,7 +329,8 @@ fn_upgrade_filters(struct cw *w, const struct conf_field *f,
 		conf_json_raw(w, "[]");
 		return;
 	}
-	fn_http_filters(w, f, v, base);
+	(void)base;
+	fn_http_filters_of(w, f, v, NULL);
 }
 
 /* One UpgradeConfig, of the manager or of a route: a type canaryd can
@@ -469,7 +512,8 @@ static const struct conf_field hcm_fields[] = {
 	    "table; put it inline as route_config" },
 	{ "http_filters", CK_FN, CF_REQUIRED, .f_fn = fn_http_filters,
 	    .f_like = CK_SEQ, .f_msg = &msg_http_filter,
-	    .f_note = "the router only, once" },
+	    .f_note = "cors, fault, local_ratelimit (each once), then the "
+	    "router" },
 	{ "add_user_agent", CK_REJECT, 0, .f_why = "canaryd adds no "
 	    "user-agent nor x-envoy-downstream-service-cluster header; "
 	    "remove it" },
@@ -602,6 +646,7 @@ hcm_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 
 	(void)seen;
 	conf_upgrade_check(w, n, l->l_upgrades, l->l_nupgrades);
+	conf_hf_resolve(w, n, l);
 }
 
 static const struct conf_msg msg_hcm = { "HttpConnectionManager",
@@ -630,7 +675,9 @@ static const struct conf_any any_network_filter[] = {
 	    "connection authorization; restrict access at the network and "
 	    "remove the filter" },
 	{ NF("local_ratelimit", "local_ratelimit.v3.LocalRateLimit"),
-	    NO_RATELIMIT },
+	    "canaryd does not rate limit connections; remove it and limit "
+	    "requests with the HTTP local_ratelimit filter (or connections "
+	    "with max_connections_per_worker)" },
 	{ NF("connection_limit", "connection_limit.v3.ConnectionLimit"),
 	    "use the listener's max_connections_per_worker "
 	    "(metadata.filter_metadata.canaryd) and remove the filter" },

@@ -79,12 +79,10 @@ static const struct conf_field regex_fields[] = {
 const struct conf_msg conf_msg_regex = { "RegexMatcher", regex_fields,
     NULL, NULL };
 
-static const struct conf_msg msg_str_match;
-
 static void
 str_match_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 {
-	const struct conf_msg *m = &msg_str_match;
+	const struct conf_msg *m = &conf_msg_str_match;
 	struct cd_str_match *sm = base;
 	size_t old;
 
@@ -121,7 +119,7 @@ static const struct conf_field str_match_fields[] = {
 	F_END
 };
 #undef SM
-static const struct conf_msg msg_str_match = { "StringMatcher",
+const struct conf_msg conf_msg_str_match = { "StringMatcher",
     str_match_fields, NULL, str_match_done };
 
 /* envoy.type.v3.Int64Range of a HeaderMatcher: into cd_header_match */
@@ -202,7 +200,7 @@ static const struct conf_field header_fields[] = {
 	{ "suffix_match", CK_STR, CF_NONEMPTY, 1, HM(hm_str.sm_value) },
 	{ "invert_match", CK_BOOL, 0, HM(hm_invert) },
 	{ "contains_match", CK_STR, CF_NONEMPTY, 1, HM(hm_str.sm_value) },
-	{ "string_match", CK_MSG, 0, 1, .f_msg = &msg_str_match,
+	{ "string_match", CK_MSG, 0, 1, .f_msg = &conf_msg_str_match,
 	    HM(hm_str) },
 	{ "treat_missing_header_as_empty", CK_BOOL, 0,
 	    HM(hm_missing_as_empty) },
@@ -241,7 +239,7 @@ query_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 static const struct conf_field query_fields[] = {
 	{ "name", CK_STR, CF_REQUIRED | CF_NONEMPTY,
 	    AT(struct cd_query_match, qm_name) },
-	{ "string_match", CK_MSG, 0, 1, .f_msg = &msg_str_match,
+	{ "string_match", CK_MSG, 0, 1, .f_msg = &conf_msg_str_match,
 	    AT(struct cd_query_match, qm_str) },
 	{ "present_match", CK_BOOL, 0, 1,
 	    AT(struct cd_query_match, qm_present) },
@@ -797,8 +795,10 @@ static const struct conf_field route_action_fields[] = {
 	    rt_nhash, struct cd_hash_policy), .f_note = "for RING_HASH and "
 	    "MAGLEV clusters; the canary sticky option keeps a client on one "
 	    "version" },
-	{ "cors", CK_REJECT, 0, .f_why = "canaryd does not answer CORS "
-	    "preflights; answer them at the backend and remove it" },
+	{ "cors", CK_FN, 0, .f_fn = conf_fn_cors_legacy, .f_like = CK_MSG,
+	    .f_msg = &conf_msg_cors_policy, .f_off = offsetof(struct cd_route,
+	    rt_hf), .f_note = "deprecated by Envoy; the route's "
+	    "typed_per_filter_config wins" },
 	{ "max_grpc_timeout", CK_REJECT, 0, .f_why = NO_GRPC },
 	{ "grpc_timeout_offset", CK_REJECT, 0, .f_why = NO_GRPC },
 	{ "upgrade_configs", CK_ARR, 0, .f_msg = &msg_route_upgrade,
@@ -857,12 +857,15 @@ static const struct conf_field route_fields[] = {
 	{ "route", CK_MSG, CF_REQUIRED, 1, .f_msg = &msg_route_action },
 	{ "redirect", CK_MSG, 0, 1, .f_msg = &conf_msg_redirect },
 	{ "direct_response", CK_MSG, 0, 1, .f_msg = &conf_msg_direct },
-	{ "filter_action", CK_REJECT, 0, .f_oneof = 1, .f_why = NO_FILTER_CFG },
+	{ "filter_action", CK_REJECT, 0, .f_oneof = 1,
+	    .f_why = NO_FILTER_ACTION },
 	{ "non_forwarding_action", CK_REJECT, 0, .f_oneof = 1,
-	    .f_why = NO_FILTER_CFG },
+	    .f_why = NO_FILTER_ACTION },
 	{ "metadata", CK_MSG, 0, .f_msg = &msg_metadata },
 	{ "decorator", CK_IGNORE, 0, .f_why = NO_SPANS },
-	{ "typed_per_filter_config", CK_REJECT, 0, .f_why = NO_FILTER_CFG },
+	{ "typed_per_filter_config", CK_FN, 0, .f_fn = conf_fn_per_filter,
+	    .f_like = CK_STRUCT, .f_off = offsetof(struct cd_route, rt_hf),
+	    .f_note = "cors, fault, local_ratelimit" },
 	CONF_HDR_ADD("request_headers_to_add", struct cd_route,
 	    rt_hdrs.hm_req),
 	CONF_HDR_REMOVE("request_headers_to_remove", struct cd_route,
@@ -1007,9 +1010,13 @@ static const struct conf_field vhost_fields[] = {
 	    vh_hdrs.hm_resp),
 	CONF_HDR_REMOVE("response_headers_to_remove", struct cd_vhost,
 	    vh_hdrs.hm_resp),
-	{ "cors", CK_REJECT, 0, .f_why = "canaryd does not answer CORS "
-	    "preflights; answer them at the backend and remove it" },
-	{ "typed_per_filter_config", CK_REJECT, 0, .f_why = NO_FILTER_CFG },
+	{ "cors", CK_FN, 0, .f_fn = conf_fn_cors_legacy, .f_like = CK_MSG,
+	    .f_msg = &conf_msg_cors_policy, .f_off = offsetof(struct cd_vhost,
+	    vh_hf), .f_note = "deprecated by Envoy; typed_per_filter_config "
+	    "wins" },
+	{ "typed_per_filter_config", CK_FN, 0, .f_fn = conf_fn_per_filter,
+	    .f_like = CK_STRUCT, .f_off = offsetof(struct cd_vhost, vh_hf),
+	    .f_note = "cors, fault, local_ratelimit" },
 	{ "include_request_attempt_count", CK_REJECT, 0, .f_why = "canaryd "
 	    "adds no x-envoy-attempt-count header; remove it" },
 	{ "include_attempt_count_in_response", CK_REJECT, 0, .f_why = "canaryd "
@@ -1077,9 +1084,11 @@ static const struct conf_field route_config_fields[] = {
 	    "Host header; remove it" },
 	{ "ignore_path_parameters_in_path_matching", CK_REJECT, 0,
 	    .f_why = "canaryd matches the path as sent; remove it" },
-	{ "typed_per_filter_config", CK_REJECT, 0, .f_why = NO_FILTER_CFG },
+	{ "typed_per_filter_config", CK_FN, 0, .f_fn = conf_fn_per_filter,
+	    .f_like = CK_STRUCT, .f_off = offsetof(struct cd_listener,
+	    l_rc_hf), .f_note = "cors, fault, local_ratelimit" },
 	{ "metadata", CK_IGNORE, 0, .f_why = "only filters read route table "
-	    "metadata, and canaryd runs none" },
+	    "metadata, and canaryd's read none" },
 	F_END
 };
 #undef L

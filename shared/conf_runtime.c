@@ -294,6 +294,17 @@ rt_unread_keys(struct cw *w, const struct cd_runtime *rn)
 		}
 }
 
+/* Layer i's node in layers list ln, or n when there is no such item (a
+ * duplicated "layers" key keeps the other list's layers). */
+static yaml_node_t *
+layer_node(struct cw *w, yaml_node_t *ln, yaml_node_t *n, size_t i)
+{
+	if (ln == NULL || ln->type != YAML_SEQUENCE_NODE ||
+	    i >= conf_seq_len(ln))
+		return n;
+	return conf_seq_item(w, ln, i);
+}
+
 /* Envoy's checks across layers: unique names, one admin layer. */
 static void
 layered_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
@@ -324,13 +335,13 @@ layered_done(struct cw *w, yaml_node_t *n, void *base, uint64_t seen)
 			if (rn->rn_layers[j].ly_name != NULL &&
 			    strcmp(rn->rn_layers[i].ly_name,
 			    rn->rn_layers[j].ly_name) == 0)
-				conf_err(w, ln != NULL ? conf_seq_item(w, ln, i) :
-				    n, "duplicate layer name \"%s\" (also "
+				conf_err(w, layer_node(w, ln, n, i),
+				    "duplicate layer name \"%s\" (also "
 				    "layers[%zu])", rn->rn_layers[i].ly_name, j);
 		if (rn->rn_layers[i].ly_kind == CD_RTL_ADMIN) {
 			if (rn->rn_admin >= 0)
-				conf_err(w, ln != NULL ? conf_seq_item(w, ln,
-				    i) : n, "too many admin layers: at most one "
+				conf_err(w, layer_node(w, ln, n, i),
+				    "too many admin layers: at most one "
 				    "may be specified (layers[%d] is one)",
 				    rn->rn_admin);
 			else
@@ -354,7 +365,7 @@ const struct conf_msg conf_msg_layered_runtime = { "LayeredRuntime",
 
 /* ---- runtime_fraction ------------------------------------------------- */
 
-static const struct conf_enum enum_denominator = { "denominator",
+const struct conf_enum conf_enum_denominator = { "denominator",
     (const struct conf_enum_val[]){ { "HUNDRED", 100 },
     { "TEN_THOUSAND", 10000 }, { "MILLION", 1000000 }, { NULL, 0 } } };
 
@@ -362,7 +373,7 @@ static const struct conf_enum enum_denominator = { "denominator",
 static const struct conf_field percent_fields[] = {
 	{ "numerator", CK_UINT, 0, U32, RF(rf_numerator) },
 	{ "denominator", CK_ENUM, CF_DEF, .f_def = 100,
-	    .f_enum = &enum_denominator, RF(rf_denominator) },
+	    .f_enum = &conf_enum_denominator, RF(rf_denominator) },
 	F_END
 };
 static const struct conf_msg msg_percent = { "FractionalPercent",

@@ -178,6 +178,39 @@ struct shm_retry_codes {
 	_Atomic uint64_t cs_n[SHM_RETRY_CODES];
 };
 
+/*
+ * local_ratelimit token buckets (canaryd.yaml(5), HTTP FILTERS), one per
+ * configured bucket (cd_lrl.lr_index, through the placement), twice as
+ * many records as a configuration may have so that a reload's new
+ * generation takes the half the draining one leaves.
+ *
+ * rl_state packs the tokens left (high 32 bits) and the fill period
+ * they are counted at (low 32 bits: monotonic milliseconds divided by
+ * fill_interval, plus one); 0 is a bucket nobody took from yet, full.
+ * Every worker refills the periods that passed and takes its token in
+ * one compare-and-swap, so the count is exact across workers.  rl_c[]
+ * are the filter's counters, added to by every worker; the master zeroes
+ * a record when it places a configuration's bucket there.
+ */
+enum shm_rl_counter {
+	SHM_RL_ENABLED,
+	SHM_RL_ENFORCED,
+	SHM_RL_RATE_LIMITED,
+	SHM_RL_OK,
+	SHM_RL__N
+};
+
+#define SHM_NRATELIMITS		(2 * CD_MAX_RATELIMITS)
+
+struct shm_ratelimit {
+	alignas(64) _Atomic uint64_t rl_state;
+	_Atomic uint64_t rl_c[SHM_RL__N];
+};
+
+struct shm_ratelimits {
+	struct shm_ratelimit	 rl[SHM_NRATELIMITS];
+};
+
 /* One cluster's counters and gauges inside a worker slot. */
 struct shm_cluster_ctr {
 	_Atomic uint64_t cc_c[CC__N];
@@ -297,6 +330,9 @@ struct shm_size {
 
 struct shm {
 	struct shm_hdr		hdr;
+	/* local_ratelimit buckets: a few, a fixed number (CD_MAX_RATELIMITS
+	 * a generation) */
+	struct shm_ratelimits	ratelimits;	/* shm_ratelimit() */
 	/* records at hdr's offsets */
 };
 

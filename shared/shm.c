@@ -404,6 +404,49 @@ shm_cluster_reset(struct shm *s, int ci)
 }
 
 void
+shm_ratelimit_reset(struct shm_ratelimit *rl)
+{
+	size_t i;
+
+	atomic_store_explicit(&rl->rl_state, 0, memory_order_relaxed);
+	for (i = 0; i < SHM_RL__N; i++)
+		atomic_store_explicit(&rl->rl_c[i], 0, memory_order_relaxed);
+}
+
+bool
+shm_ratelimit_take(struct shm_ratelimit *rl, uint32_t max, uint32_t per_fill,
+    uint64_t interval_ms, uint64_t now_ms)
+{
+	uint64_t old, next, tokens, fills;
+	uint32_t period, last;
+
+	period = (uint32_t)(now_ms / (interval_ms > 0 ? interval_ms : 1) + 1);
+	old = atomic_load_explicit(&rl->rl_state, memory_order_relaxed);
+	do {
+		if (old == 0)
+			tokens = max;
+		else {
+			tokens = old >> 32;
+			last = (uint32_t)old;
+			/* periods passed (mod 2^32; a clock never goes back) */
+			fills = (uint32_t)(period - last);
+			if (fills >= max || tokens + fills * per_fill >= max)
+				tokens = max;
+			else
+				tokens += fills * per_fill;
+		}
+		if (tokens == 0) {
+			next = (uint64_t)period;
+			if (next == old)
+				return false;
+		} else
+			next = (tokens - 1) << 32 | period;
+	} while (!atomic_compare_exchange_weak_explicit(&rl->rl_state, &old,
+	    next, memory_order_relaxed, memory_order_relaxed));
+	return tokens > 0;
+}
+
+void
 shm_listener_reset(struct shm *s, int li)
 {
 	int i;

@@ -7,6 +7,7 @@
 #define CANARYD_SHARED_SHM_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -194,6 +195,22 @@ shm_host_flags(const struct shm *s, int cl, uint32_t h)
  * address that cannot be printed.  Truncated to len. */
 void		 shm_host_ip(const struct shm_host *, char *buf, size_t len);
 void		 shm_host_addr(const struct shm_host *, char *buf, size_t len);
+
+/* local_ratelimit bucket record idx (a placement's pl_ratelimit[]). */
+static inline struct shm_ratelimit *
+shm_ratelimit(struct shm *s, int idx)
+{
+	return &s->ratelimits.rl[idx];
+}
+
+/* Make record rl a full bucket with zeroed counters. */
+void		 shm_ratelimit_reset(struct shm_ratelimit *rl);
+/*
+ * Take one token from bucket rl of max tokens, refilled with per_fill
+ * every interval_ms, at monotonic time now_ms: true when there was one.
+ */
+bool		 shm_ratelimit_take(struct shm_ratelimit *rl, uint32_t max,
+		    uint32_t per_fill, uint64_t interval_ms, uint64_t now_ms);
 
 /* Relaxed increments: one writer per slot, summed by the master. */
 static inline void

@@ -50,13 +50,34 @@
 	X(HC_LOG_DROPPED,	"log_dropped")				\
 	X(HC_ACCESS_LOG_DROPPED, "access_log_dropped")			\
 	/* canaryd: an override value that names no cluster */		\
-	X(HC_CANARY_OVERRIDE_UNKNOWN, "canary.override_unknown")
+	X(HC_CANARY_OVERRIDE_UNKNOWN, "canary.override_unknown")	\
+	/* the filters' (HC_FILTER_FIRST on): printed only when the */	\
+	/* chain holds the filter */					\
+	X(HC_FAULT_ABORTS,	"fault.aborts_injected")		\
+	X(HC_FAULT_DELAYS,	"fault.delays_injected")		\
+	X(HC_FAULT_OVERFLOW,	"fault.faults_overflow")		\
+	X(HC_CORS_ORIGIN_VALID,	"cors.origin_valid")			\
+	X(HC_CORS_ORIGIN_INVALID, "cors.origin_invalid")		\
+	/* compressor.<library name>.gzip.* */				\
+	X(HC_GZ_COMPRESSED,	"compressed")				\
+	X(HC_GZ_NOT_COMPRESSED,	"not_compressed")			\
+	X(HC_GZ_NO_ACCEPT,	"no_accept_header")			\
+	X(HC_GZ_USED,		"header_compressor_used")		\
+	X(HC_GZ_WILDCARD,	"header_wildcard")			\
+	X(HC_GZ_IDENTITY,	"header_identity")			\
+	X(HC_GZ_NOT_VALID,	"header_not_valid")			\
+	X(HC_GZ_TOO_SMALL,	"content_length_too_small")		\
+	X(HC_GZ_ETAG,		"not_compressed_etag")			\
+	X(HC_GZ_IN,		"total_uncompressed_bytes")		\
+	X(HC_GZ_OUT,		"total_compressed_bytes")
 
 #define CD_HTTP_GAUGES(X)						\
 	X(HG_CX_ACTIVE,		"downstream_cx_active")			\
 	X(HG_CX_HTTP1_ACTIVE,	"downstream_cx_http1_active")		\
 	X(HG_CX_UPGRADES_ACTIVE, "downstream_cx_upgrades_active")	\
-	X(HG_RQ_ACTIVE,		"downstream_rq_active")
+	X(HG_RQ_ACTIVE,		"downstream_rq_active")			\
+	/* the fault filter's (printed only when the chain holds it) */	\
+	X(HG_FAULT_ACTIVE,	"fault.active_faults")
 
 /* cluster.<name>.* */
 #define CD_CLUSTER_COUNTERS(X)						\
@@ -145,5 +166,8 @@ enum cd_cluster_counter { CD_CLUSTER_COUNTERS(CD_STAT_ENUM) CC__N };
 enum cd_cluster_gauge { CD_CLUSTER_GAUGES(CD_STAT_ENUM) CG__N };
 enum cd_host_counter { CD_HOST_COUNTERS(CD_STAT_ENUM) HOC__N };
 enum cd_host_gauge { CD_HOST_GAUGES(CD_STAT_ENUM) HOG__N };
+
+#define HC_FILTER_FIRST	HC_FAULT_ABORTS
+#define HG_FILTER_FIRST	HG_FAULT_ACTIVE
 
 #endif /* CANARYD_SHARED_STATS_T_H */

@@ -14,10 +14,11 @@ set -euo pipefail
 # chromium: the admin page test renders GET / headless
 # (test/integration/test_page.py).  libjansson-dev: the fleet coordinator
 # reads etcd's v3 JSON gateway.  etcd-server, etcd-client: the fleet tests
-# and demo start a real etcd cluster (tools/etcdlib.py).
+# and demo start a real etcd cluster (tools/etcdlib.py).  zlib1g-dev: the
+# compressor filter's gzip.
 BUILD_PKGS="libyaml-dev libbsd-dev libcunit1-dev pkg-config
 gcc make curl python3 procps mandoc chromium libjansson-dev etcd-server
-etcd-client"
+etcd-client zlib1g-dev"
 # valgrind: tools/bench/instr.sh counts instructions per request.
 BENCH_PKGS="nginx haproxy wrk valgrind"
 # clang 14 is Debian 12's; libclang-rt-14-dev holds libFuzzer and the

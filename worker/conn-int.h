@@ -91,6 +91,7 @@ enum conn_state {
 struct wrk_req;
 struct conn_alx;
 struct wrk_shadow;
+struct conn_gz;
 
 struct wrk_conn {
 	struct wrk_ev		 c_ev;
@@ -143,6 +144,15 @@ struct wrk_conn {
 #define RQ_F_FB_WANT	UINT64_C(0x10000000)	/* retriable failure, no retry left:
 					 * the route's fallback may take it */
 #define RQ_F_FALLBACK	UINT64_C(0x20000000)	/* started again on the fallback */
+#define RQ_F_FILT	UINT64_C(0x40000000)	/* a filter keeps state on it
+					 * (rq_cors, rq_gz, a fault): see
+					 * conn_filter_free() */
+#define RQ_F_FAULT	UINT64_C(0x100000000)	/* a fault was injected: it
+					 * counts in fault.active_faults */
+#define RQ_F_FAULT_DELAY UINT64_C(0x80000000)	/* waiting out a fault's delay
+					 * (BACKOFF, rq_backoff_dl) */
+#define RQ_F_GZ_OK	UINT64_C(0x400000000)	/* Accept-Encoding takes gzip
+					 * and the compressor is on */
 
 /* rq_al[] slots and rq_al_have bits */
 #define RQ_AL_PATH	0
@@ -228,6 +238,12 @@ struct wrk_req {
 						 * name, or NULL */
 	struct wrk_shadow	*rq_shadow;	/* mirrors waiting for the
 						 * body (worker/shadow.h) */
+	/* the HTTP filters' (conn_filter.c): the Origin a CORS policy
+	 * allowed (malloc'd), the policy, a fault's abort after its delay */
+	struct conn_gz		*rq_gz;		/* compressing (conn_gzip.c) */
+	char			*rq_cors;
+	const struct cd_cors	*rq_cors_co;
+	uint16_t		 rq_fault_abort;
 	struct http1	 rq_p;		/* request parser */
 	struct http1	 rq_rp;		/* response parser */
 	struct http1_hdr		 rq_hdrs[];	/* request, then response headers */
@@ -370,6 +386,54 @@ void		 conn_reset_reply(struct wrk_conn *, struct wrk_req *,
 		    uint16_t code, const char *why, const char *extra);
 /* A circuit breaker refused r: the overflow reply. */
 void		 conn_overflow(struct wrk_conn *, struct wrk_req *);
+
+/* ---- conn_filter.c: the HTTP filters before the router --------------------- */
+
+/* Run the filters that apply on r's route (rt_hf.hf_on != 0), in the
+ * chain's order: true when the router goes on (after a fault's delay
+ * when RQ_F_FAULT_DELAY is set), false when r was answered or waits to
+ * be. */
+bool		 conn_filters_decode(struct wrk_conn *, struct wrk_req *,
+		    const char *base);
+/* A fault's delay is over: the abort, or the first attempt. */
+void		 conn_filter_delay_over(struct wrk_conn *, struct wrk_req *);
+/* The CORS lines r's response gets, written at out (cap bytes): their
+ * length, 0 for none; does the response header name (a slice of base)
+ * give way to one of them? */
+size_t		 conn_filter_resp_lines(const struct wrk_req *, char *out,
+		    size_t cap);
+bool		 conn_filter_resp_name(const struct wrk_req *, const char *base,
+		    struct http1_slice name);
+#define CONN_CORS_MAX	1024	/* bytes of a response's CORS lines */
+#define CONN_GZ_LINES_MAX 512	/* ... and of its compression lines */
+/* What r holds for the filters, given back. */
+void		 conn_filter_free(struct wrk_req *);
+
+/* ---- conn_gzip.c: the compressor filter ------------------------------------ */
+
+/* Read the request's Accept-Encoding (its head at base): RQ_F_GZ_OK. */
+void		 conn_gz_request(struct wrk_req *, const char *base);
+/* The response head is parsed and framed (rq_frame): compress it?  True
+ * when it is (rq_gz, WRK_FRAME_GZIP, content-length dropped). */
+bool		 conn_gz_start(struct wrk_req *);
+/* Its extra head lines (content-encoding, vary, a weak etag) at out. */
+size_t		 conn_gz_lines(struct wrk_req *, char *out, size_t cap);
+/* Room to compress more into rq_out (after what was left from before)? */
+bool		 conn_gz_ready(struct wrk_req *);
+/* Compress the body slices the parser just collected; false when out
+ * of memory. */
+bool		 conn_gz_body(struct wrk_req *);
+/* The upstream response ended (eof: by its close): finish the stream;
+ * true once it is all in rq_out. */
+bool		 conn_gz_finish(struct wrk_req *, bool eof);
+/* Is the stream finishing, and did the response end by a close? */
+bool		 conn_gz_finishing(const struct wrk_req *, bool *eof);
+void		 conn_gz_free(struct wrk_req *);
+/* conn_resp.c: a compressed response's work left (the end of its
+ * stream) while the client reads slowly. */
+enum cd_rc	 conn_resp_gz_resume(struct wrk_conn *, struct wrk_req *);
+/* ... the same when no new bytes came: also the input left before. */
+enum cd_rc	 conn_resp_gz_more(struct wrk_conn *, struct wrk_req *);
 
 /* ---- conn_hdrs.c: configured header mutations ----------------------------- */
 

@@ -241,6 +241,8 @@ conn_req_free(struct wrk_conn *c, struct wrk_req *r)
 		WRK_HG(c, HG_RQ_ACTIVE, -1);
 	if (r->rq_flags & RQ_F_TUNNEL)
 		WRK_HG(c, HG_CX_UPGRADES_ACTIVE, -1);
+	if (r->rq_flags & RQ_F_FILT)
+		conn_filter_free(r);
 	wrk_slab_put(&req_slab, r);
 	c->c_req = NULL;
 }
@@ -757,7 +759,10 @@ conn_req_timer(struct wrk_timer *t)
 		conn_try_timeout(c, r, started);
 	} else if (r->rq_backoff_dl != 0 && now >= r->rq_backoff_dl) {
 		r->rq_backoff_dl = 0;
-		conn_retry_start(c, r);
+		if (r->rq_flags & RQ_F_FAULT_DELAY)
+			conn_filter_delay_over(c, r);
+		else
+			conn_retry_start(c, r);
 	} else if (r->rq_wait_dl != 0 && now >= r->rq_wait_dl) {
 		r->rq_wait_dl = 0;
 		conn_cx_retry(c, r);

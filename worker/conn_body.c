@@ -355,6 +355,7 @@ conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	enum cd_rc rc;
 	size_t room;
 	ssize_t n;
+	bool eof;
 
 	if (u == NULL || u->u_state != UPS_S_BUSY ||
 	    (r->rq_flags & RQ_F_RESP_DONE))
@@ -370,7 +371,16 @@ conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	if (r->rq_uin_parsed < uin->b_len) {
 		if (conn_resp_parse(c, r) != CD_OK)
 			return CD_ERR;
-		if (r->rq_ups == NULL || (r->rq_flags & RQ_F_TUNNEL))
+		if (r->rq_ups == NULL || (r->rq_flags & (RQ_F_TUNNEL |
+		    RQ_F_RESP_DONE)))
+			return CD_OK;
+	} else if (r->rq_gz != NULL) {
+		/* a compressed response may have work left without new
+		 * bytes: its stream's end, input the client's pace held */
+		if (conn_resp_gz_more(c, r) != CD_OK)
+			return CD_ERR;
+		if (r->rq_ups == NULL || (r->rq_flags & RQ_F_RESP_DONE) ||
+		    conn_gz_finishing(r, &eof))
 			return CD_OK;
 	}
 	/* the end of the stream counts only once every byte before it did */

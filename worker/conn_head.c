@@ -417,6 +417,8 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 	r->rq_route = rt;
 	if (!conn_head_upgrade(c, r, base))
 		return -1;
+	if (rt->rt_hf != NULL && !conn_filters_decode(c, r, base))
+		return -1;
 	switch (rt->rt_action) {
 	case CD_RA_DIRECT:
 	case CD_RA_REDIRECT:
@@ -659,6 +661,12 @@ conn_on_head(struct wrk_conn *c, struct wrk_req *r)
 		conn_parse_buffered(c, r);
 		if (!(r->rq_flags & RQ_F_REQ_DONE))
 			r->rq_100_want = 1;
+	}
+	if (r->rq_flags & RQ_F_FAULT_DELAY) {
+		/* a fault's delay first (conn_filter_delay_over()) */
+		conn_set_state(c, CONN_S_BACKOFF);
+		conn_req_timer_sync(r);
+		return;
 	}
 	conn_attempt(c, r, false);
 }

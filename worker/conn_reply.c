@@ -75,6 +75,21 @@ conn_parse_buffered(struct wrk_conn *c, struct wrk_req *r)
 	}
 }
 
+/* extra with the CORS lines r's response gets, in a buffer of its own
+ * (a local reply passes the filters' encoding too). */
+static const char *
+conn_reply_cors(const struct wrk_req *r, const char *extra)
+{
+	static char lines[CD_HOSTNAME_MAX * 8 + CONN_CORS_MAX];
+	size_t n = 0;
+
+	if (extra != NULL && (n = strlcpy(lines, extra, sizeof(lines))) >=
+	    sizeof(lines) - CONN_CORS_MAX)
+		return extra;
+	conn_filter_resp_lines(r, lines + n, CONN_CORS_MAX);
+	return lines;
+}
+
 /*
  * Answer the request locally (Envoy's local reply), with extra header
  * lines ("name: value\r\n", or NULL).  Whatever upstream attempt r had
@@ -111,6 +126,8 @@ conn_reply_x(struct wrk_conn *c, struct wrk_req *r, uint16_t code,
 		    extra >= wrk.w_scratch && extra < wrk.w_scratch +
 		    wrk.w_scratch_len ? (size_t)(extra - wrk.w_scratch) +
 		    strlen(extra) + 1 : 0);
+	if (r->rq_cors != NULL)
+		extra = conn_reply_cors(r, extra);
 	n = wrk_hdr_local_reply(out->b_data, out->b_size, code, body, len,
 	    wrk_hdr_date(wrk.w_now_s), c->c_lsn->ls_server,
 	    c->c_lsn->ls_server_len, extra, conn_conn_hdr(c, r), head_only);

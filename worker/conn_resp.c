@@ -28,11 +28,14 @@ conn_resp_parser_init(struct wrk_req *r)
 		http1_set_nobody(&r->rq_rp);
 }
 
+/* The framings that send the client chunks. */
+#define CONN_FRAMES_CHUNKED	((1u << WRK_FRAME_CHUNKED) | \
+	(1u << WRK_FRAME_RECHUNK) | (1u << WRK_FRAME_GZIP))
+
 static bool
 conn_frame_copies(const struct wrk_req *r)
 {
-	return r->rq_frame == WRK_FRAME_RECHUNK ||
-	    r->rq_frame == WRK_FRAME_DECHUNK;
+	return r->rq_frame >= WRK_FRAME_RECHUNK;
 }
 
 /*
@@ -74,6 +77,39 @@ conn_resp_frame(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
  * Write the client head into rq_out, moving to a large buffer if it needs
  * one; false when it does not fit even there.
  */
+/* A filter adds lines to the response head (RQ_F_FILT): the upstream's
+ * own CORS headers give way to a policy's; the room they need. */
+static size_t
+conn_resp_cors_drop(struct wrk_req *r, const struct wrk_resp_head *sh)
+{
+	uint16_t i;
+
+	for (i = 0; r->rq_cors != NULL && i < sh->sh_nhdrs; i++)
+		if (conn_filter_resp_name(r, sh->sh_base, r->rq_hdrs[i].h_name))
+			r->rq_hdrs[i].h_kind |= WRK_H_F_DROP;
+	return CONN_CORS_MAX + CONN_GZ_LINES_MAX;
+}
+
+/* The filters' lines (CORS, compression) before the empty line that ends
+ * head[0, len). */
+static size_t
+conn_resp_lines_add(struct wrk_req *r, struct wrk_buf *out, size_t len)
+{
+	size_t n = 0;
+
+	if (len < 4 || memcmp(out->b_data + len - 4, "\r\n\r\n", 4) != 0 ||
+	    out->b_size - len < CONN_CORS_MAX + CONN_GZ_LINES_MAX)
+		return len;
+	len -= 2;
+	if (r->rq_cors != NULL)
+		n = conn_filter_resp_lines(r, out->b_data + len, CONN_CORS_MAX);
+	if (r->rq_gz != NULL)
+		n += conn_gz_lines(r, out->b_data + len + n,
+		    CONN_GZ_LINES_MAX);
+	memcpy(out->b_data + len + n, "\r\n", 2);
+	return len + n + 2;
+}
+
 bool
 conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
     const struct wrk_resp_info *si)
@@ -96,8 +132,7 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	    -1;
 	r->rq_svc_ms1 = sh.sh_service_ms >= 0 && sh.sh_service_ms < UINT32_MAX ?
 	    (uint32_t)sh.sh_service_ms + 1 : 0;
-	sh.sh_chunked = r->rq_frame == WRK_FRAME_RECHUNK ||
-	    r->rq_frame == WRK_FRAME_CHUNKED;
+	sh.sh_chunked = ((1u << r->rq_frame) & CONN_FRAMES_CHUNKED) != 0;
 	/* a 101 carries the upstream's connection: upgrade instead */
 	sh.sh_conn = (r->rq_flags & RQ_F_TUNNEL) ? WRK_CONN_NONE :
 	    conn_conn_hdr(c, r);
@@ -116,6 +151,8 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	if (r->rq_sticky_key[0] != '\0')
 		need += wrk_sticky_set_cookie_len_of(
 		    r->rq_route->rt_sticky.st_cookie, r->rq_sticky_key);
+	if (r->rq_flags & RQ_F_FILT)
+		need += conn_resp_cors_drop(r, &sh);
 	if (out->b_size < need) {
 		struct wrk_buf *nb = wrk_buf_get_large();
 
@@ -135,6 +172,8 @@ conn_resp_build(struct wrk_conn *c, struct wrk_req *r, uint16_t st,
 	    out->b_data, len, out->b_size, r->rq_route->rt_sticky.st_cookie,
 	    r->rq_sticky_key)) > 0)
 		len = need;
+	if (r->rq_flags & RQ_F_FILT)
+		len = conn_resp_lines_add(r, out, len);
 	out->b_off = 0;
 	out->b_len = (uint32_t)len;
 	return true;
@@ -150,6 +189,8 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r,
 	int ci = r->rq_cluster;
 
 	conn_resp_frame(c, r, st, si);
+	if ((r->rq_flags & RQ_F_FILT) && (r->rq_flags & RQ_F_GZ_OK))
+		(void)conn_gz_start(r);
 	if (WRK_L(c)->l_alog_nresp > 0 && wrk_alog_on())
 		conn_al_resp(r);
 	if (!conn_resp_build(c, r, st, si)) {
@@ -157,7 +198,7 @@ conn_resp_head(struct wrk_conn *c, struct wrk_req *r,
 		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;
 	}
 	r->rq_uin->b_off = r->rq_rp.h_head_end;
-	if (r->rq_frame == WRK_FRAME_DECHUNK)
+	if (r->rq_frame == WRK_FRAME_DECHUNK || r->rq_frame == WRK_FRAME_GZIP)
 		http1_set_collect(&r->rq_rp);
 	r->rq_flags |= RQ_F_RESP_HEAD;
 	conn_count_code(r, st);
@@ -296,6 +337,9 @@ conn_resp_copy(struct wrk_req *r, struct wrk_buf *uin, struct wrk_buf *out)
 			    r->rq_uin_parsed - uin->b_off);
 			uin->b_off = r->rq_uin_parsed;
 		}
+	} else if (r->rq_frame == WRK_FRAME_GZIP) {
+		(void)conn_gz_body(r);
+		uin->b_off = r->rq_uin_parsed;
 	} else if (r->rq_frame == WRK_FRAME_DECHUNK) {
 		for (i = 0; i < r->rq_rp.h_nbody; i++) {
 			memcpy(out->b_data + out->b_len, uin->b_data +
@@ -315,12 +359,23 @@ conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 	enum http1_ev ev;
 	enum cd_rc rc;
 	uint32_t avail, used;
+	bool eof;
 
 	while (r->rq_uin_parsed < uin->b_len &&
 	    !(r->rq_flags & (RQ_F_RESP_DONE | RQ_F_TUNNEL))) {
 		avail = uin->b_len - r->rq_uin_parsed;
 		out = r->rq_out;
-		if ((r->rq_flags & RQ_F_RESP_HEAD) && conn_frame_copies(r)) {
+		if ((r->rq_flags & RQ_F_RESP_HEAD) && r->rq_gz != NULL) {
+			/* what was left goes first, then a chunk's worth;
+			 * nothing more once the stream is finishing */
+			if (conn_gz_finishing(r, &eof))
+				return conn_resp_gz_resume(c, r);
+			if (!conn_gz_ready(r))
+				return CD_OK;
+			if (avail > r->rq_route->rt_hf->hf_cmp->cp_chunk_size)
+				avail = r->rq_route->rt_hf->hf_cmp->cp_chunk_size;
+		} else if ((r->rq_flags & RQ_F_RESP_HEAD) &&
+		    conn_frame_copies(r)) {
 			/* copying modes: parse only what out can take */
 			if (out->b_off == out->b_len)
 				out->b_off = out->b_len = 0;
@@ -338,11 +393,14 @@ conn_resp_parse(struct wrk_conn *c, struct wrk_req *r)
 			return rc == CD_ERR ? CD_ERR : CD_OK;
 		}
 		/* body */
-		conn_resp_copy(r, uin, out);
+		if (conn_frame_copies(r))
+			conn_resp_copy(r, uin, out);
 		if (ev == HTTP1_DONE) {
 			if (!conn_frame_copies(r) && r->rq_uin_parsed <
 			    uin->b_off)
 				uin->b_off = r->rq_uin_parsed;
+			if (r->rq_gz != NULL && !conn_gz_finish(r, false))
+				return CD_OK;	/* conn_resp_gz_resume() */
 			conn_resp_done(c, r, false);
 			return CD_OK;
 		}
@@ -373,9 +431,34 @@ conn_resp_eof(struct wrk_conn *c, struct wrk_req *r)
 			    r->rq_uin->b_off);
 			r->rq_uin->b_off = r->rq_uin_parsed;
 		}
+		if (r->rq_gz != NULL && !conn_gz_finish(r, true))
+			return CD_OK;	/* conn_resp_gz_resume() */
 		conn_resp_done(c, r, true);
 		return CD_OK;
 	}
 	conn_ups_broken(c, r, 0);
 	return CD_ERR;
+}
+
+enum cd_rc
+conn_resp_gz_more(struct wrk_conn *c, struct wrk_req *r)
+{
+	bool eof;
+
+	if (!(r->rq_flags & RQ_F_RESP_HEAD))
+		return CD_OK;
+	if (conn_gz_finishing(r, &eof))
+		return conn_resp_gz_resume(c, r);
+	(void)conn_gz_ready(r);		/* input left from before */
+	return CD_OK;
+}
+
+enum cd_rc
+conn_resp_gz_resume(struct wrk_conn *c, struct wrk_req *r)
+{
+	bool eof = false;
+
+	if (conn_gz_finishing(r, &eof) && conn_gz_finish(r, eof))
+		conn_resp_done(c, r, eof);
+	return CD_OK;
 }

@@ -261,9 +261,12 @@ enum wrk_frame {
 	WRK_FRAME_NONE,		/* no body (HEAD, 1xx, 204, 304) */
 	WRK_FRAME_LENGTH,	/* content-length, bytes pass through */
 	WRK_FRAME_CHUNKED,	/* chunked, framing passes through */
+	WRK_FRAME_EOF,		/* close-delimited to an HTTP/1.0 client */
+	/* from here on the body is copied into rq_out, re-framed */
 	WRK_FRAME_RECHUNK,	/* close-delimited upstream, chunked to client */
 	WRK_FRAME_DECHUNK,	/* chunked upstream, HTTP/1.0 client: unframed */
-	WRK_FRAME_EOF,		/* close-delimited to an HTTP/1.0 client */
+	WRK_FRAME_GZIP,		/* any upstream framing, de-framed, gzip'd,
+				 * chunked to the client (conn_gzip.c) */
 };
 
 enum wrk_frame	 wrk_hdr_framing(bool head_request, uint16_t status,

@@ -45,4 +45,6 @@ unit_place(struct cd_place *pl)
 	pl->pl_fraction = a[2];
 	for (i = 0; i < CD_MAX_LISTENERS; i++)
 		pl->pl_listener[i] = i;
+	for (i = 0; i < CD_MAX_RATELIMITS; i++)
+		pl->pl_ratelimit[i] = i;
 }

@@ -157,9 +157,16 @@ type_names_and_keys_are_never_cut(void)
 	    "com.example.filters.http.a_rather_long_name.v1.SomeFilterConfig }"
 	    "\n", ""), 12, 38, HCM ".http_filters[0].typed_config.@type: "
 	    "http filter com.example.filters.http.a_rather_long_name.v1."
-	    "SomeFilterConfig is not supported by canaryd: canaryd runs the "
-	    "router only; remove the filter (canaryd takes type.googleapis."
-	    "com/envoy.extensions.filters.http.router.v3.Router)");
+	    "SomeFilterConfig is not supported by canaryd: canaryd runs "
+	    "compressor, cors, fault, local_ratelimit and the router only; "
+	    "remove the filter "
+	    "(canaryd takes type.googleapis.com/envoy.extensions.filters.http."
+	    "router.v3.Router or type.googleapis.com/envoy.extensions.filters."
+	    "http.cors.v3.Cors or type.googleapis.com/envoy.extensions.filters."
+	    "http.fault.v3.HTTPFault or type.googleapis.com/envoy.extensions."
+	    "filters.http.local_ratelimit.v3.LocalRateLimit or type."
+	    "googleapis.com/envoy.extensions.filters.http.compressor.v3."
+	    "Compressor)");
 	/* a key longer than 64 bytes stays whole in the path */
 	expect_error(BASE "    a_key_that_goes_on_and_on_well_past_sixty_four_"
 	    "bytes_of_name: 1\n", 25, 5, CL0 ".a_key_that_goes_on_and_on_well_"

@@ -447,14 +447,14 @@ loader_takes(const struct schema *s, const char *path, int verbose)
 		} else
 			buf_append(&lp, p, 1);
 	buf_append(&lp, "", 1);
-	for (choice = 0; choice < 4 && !ok; choice++) {
+	for (choice = 0; choice < 8 && !ok; choice++) {
 		buf_init(&b);
 		config_for(s, path, choice, &b);
 		memset(&d, 0, sizeof(d));
 		c = conf_load_buf("s.yaml", b.b_data, b.b_len, &d);
 		reached = 0;
 		ok = c == NULL && path_taken(&d, lp.b_data, &reached);
-		if (!ok && choice == 3 && verbose) {
+		if (!ok && choice == 7 && verbose) {
 			fprintf(stderr, "\nnot taken: %s\n%.*s\n", path,
 			    (int)b.b_len, b.b_data);
 			conf_diags_print(&d, "s.yaml", stderr);

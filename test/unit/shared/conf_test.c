@@ -21,8 +21,8 @@
 #define MS	CD_NS_PER_MS
 #define SEC	CD_NS_PER_S
 
-#define CORS_T	"type.googleapis.com/envoy.extensions.filters.http." \
-	"cors.v3.Cors"
+#define LUA_T	"type.googleapis.com/envoy.extensions.filters.http." \
+    "lua.v3.Lua"
 #define FILE_LOG_T "type.googleapis.com/envoy.extensions.access_loggers." \
 	"file.v3.FileAccessLog"
 
@@ -910,16 +910,15 @@ unsupported_features_say_not_supported_by_canaryd(void)
 	    "          stat_prefix: x\n"
 	    "          route_config: {}\n"
 	    "          http_filters:\n"
-	    "          - name: envoy.filters.http.cors\n"
-	    "            typed_config: { \"@type\": " CORS_T " }\n"
+	    "          - name: envoy.filters.http.lua\n"
+	    "            typed_config: { \"@type\": " LUA_T " }\n"
 	    "          - name: envoy.filters.http.router\n"
 	    "            typed_config: { \"@type\": " ROUTER_T " }\n",
 	    13, 38, "static_resources.listeners[0].filter_chains[0].filters[0]."
 	    "typed_config.http_filters[0].typed_config.@type: http filter "
-	    "envoy.extensions.filters.http.cors.v3.Cors is not supported by "
-	    "canaryd: canaryd runs the router only; answer CORS preflight "
-	    "requests and add the CORS headers at the backend or in a proxy "
-	    "in front, and remove the filter");
+	    "envoy.extensions.filters.http.lua.v3.Lua is not supported by "
+	    "canaryd: canaryd runs no scripts; do the work at the backend or "
+	    "in a proxy in front, and remove the filter");
 
 	/* the router without typed_config fails, as in Envoy >= 1.22 */
 	c = load(

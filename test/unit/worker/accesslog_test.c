@@ -119,9 +119,9 @@ flags_in_envoy_order(void)
 	alog_flags(b, sizeof(b), ALOG_RF_DC | ALOG_RF_UC | ALOG_RF_UT);
 	CU_ASSERT_STRING_EQUAL(b, "UT,UC,DC");
 	CU_ASSERT_EQUAL(alog_flags(b, sizeof(b), (1u << ALOG_RF__N) - 1),
-	    strlen("UH,UT,UF,UC,UO,NR,DC,URX,SI,DPE,UPE,NC"));
+	    strlen("UH,UT,UF,UC,UO,NR,DI,FI,RL,DC,URX,SI,DPE,UPE,NC"));
 	CU_ASSERT_STRING_EQUAL(b,
-	    "UH,UT,UF,UC,UO,NR,DC,URX,SI,DPE,UPE,NC");
+	    "UH,UT,UF,UC,UO,NR,DI,FI,RL,DC,URX,SI,DPE,UPE,NC");
 }
 
 static void
