@@ -296,7 +296,7 @@ ups_wait(struct wrk_ups_owner *o, int ci, uint32_t host_id)
 	}
 	if (!(o->uo_flags & UPS_O_WAITING)) {
 		TAILQ_INSERT_TAIL(&wrk.w_clusters[ci].wc_wait, o, uo_wait);
-		o->uo_cluster = (uint16_t)ci;
+		o->uo_cluster = (uint32_t)ci;
 		o->uo_flags |= UPS_O_WAITING;
 	}
 	o->uo_host_id = host_id;
@@ -440,7 +440,7 @@ wrk_ups_connect(struct wrk_ups_owner *o, int ci, int hidx,
 	}
 	u->u_bh = bh;
 	u->u_state = UPS_S_CONNECTING;
-	u->u_cluster = (uint16_t)ci;
+	u->u_cluster = (uint32_t)ci;
 	u->u_hidx = (uint32_t)hidx;
 	u->u_host_id = host->sh_id;
 	u->u_nreq = 1;

@@ -76,7 +76,7 @@ struct wrk_ups_owner {
 	void			*uo_data;
 	TAILQ_ENTRY(wrk_ups_owner) uo_wait;	/* UPS_O_WAITING */
 	uint32_t		 uo_host_id;	/* sh_id of the host it wants */
-	uint16_t		 uo_cluster;	/* UPS_O_WAITING: whose queue */
+	uint32_t		 uo_cluster;	/* UPS_O_WAITING: whose queue */
 	uint8_t			 uo_flags;	/* UPS_O_* */
 };
 
@@ -87,7 +87,7 @@ struct wrk_ups {
 	uint8_t			 u_state;	/* enum ups_state */
 	uint32_t		 u_pidx;	/* pool index while IDLE */
 	struct wrk_breaker_hold	 u_bh;		/* its max_connections unit */
-	uint16_t		 u_cluster;
+	uint32_t		 u_cluster;
 	uint32_t		 u_hidx;	/* host index its gauges went to */
 	uint32_t		 u_host_id;	/* sh_id */
 	uint32_t		 u_nreq;	/* requests attached so far */
