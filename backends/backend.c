@@ -4,6 +4,7 @@
  * sockets, no threads.
  *
  *   backend --port P [--name v1|v2] [--addr 127.0.0.1] [--record FILE]
+ *           [--more_ports N]
  *           [--status N] [--delay_ms N] [--fail_rate P] [--health_status N]
  *           [--health_delay_ms N] [--close_after_headers 0|1]
  *           [--chunked 0|1] [--reset 0|1] [--garbage 0|1] [--frame 0|1|2]
@@ -22,6 +23,9 @@
  *   GET  /echo        the request line and headers exactly as received
  *   GET  /bytes/N     N bytes of pattern, content-length
  *   GET  /chunked/N   the same N bytes, chunked
+ * --more_ports N listens on N more ports of the same address as well,
+ * ports the kernel picks, all serving alike; they are printed, before
+ * "listening on", as one line "more ports: P1,P2,...".
  * /_stats and /_ctl are neither counted nor recorded... in "requests"; they
  * are recorded by --record like everything else received.
  *
@@ -237,6 +241,8 @@ static const char	*be_name = "v1";
 static char		 be_body[256];
 static int		 be_epfd = -1;
 static int		 be_lfd = -1;
+static int		*be_more;		/* --more_ports listeners */
+static int		 be_nmore;
 static int		 be_recfd = -1;
 static uint64_t		 be_accept_resume;	/* 0: accepting */
 
@@ -1553,7 +1559,25 @@ conn_read(struct conn *c)
 }
 
 static void
-accept_conns(void)
+listeners_ctl(int op)
+{
+	struct epoll_event ev;
+	int i;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;		/* NULL: the listener */
+	if (epoll_ctl(be_epfd, op, be_lfd, &ev) == -1)
+		err(1, "epoll_ctl listener");
+	for (i = 0; i < be_nmore; i++) {
+		ev.data.ptr = &be_more[i];	/* in be_more: one more */
+		if (epoll_ctl(be_epfd, op, be_more[i], &ev) == -1)
+			err(1, "epoll_ctl listener");
+	}
+}
+
+static void
+accept_conns(int lfd)
 {
 	struct epoll_event ev;
 	struct conn	*c;
@@ -1561,15 +1585,13 @@ accept_conns(void)
 
 	/* Bounded per wake-up so one busy listener cannot starve the rest. */
 	for (i = 0; i < 64; i++) {
-		fd = accept4(be_lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE) {
 				/* Level-triggered: the listener would wake us
 				 * forever; pause accepting for a moment. */
 				warn("accept");
-				if (epoll_ctl(be_epfd, EPOLL_CTL_DEL, be_lfd,
-				    NULL) == -1)
-					err(1, "epoll_ctl del");
+				listeners_ctl(EPOLL_CTL_DEL);
 				be_accept_resume = now_ms() + 100;
 			}
 			return;
@@ -1618,7 +1640,6 @@ timers_run(void)
 {
 	struct conn	*c;
 	uint64_t	 now = now_ms();
-	struct epoll_event ev;
 
 	while ((c = TAILQ_FIRST(&delayed)) != NULL && c->c_deadline <= now) {
 		TAILQ_REMOVE(&delayed, c, c_timer);
@@ -1629,11 +1650,7 @@ timers_run(void)
 	}
 	if (be_accept_resume != 0 && be_accept_resume <= now) {
 		be_accept_resume = 0;
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.ptr = NULL;
-		if (epoll_ctl(be_epfd, EPOLL_CTL_ADD, be_lfd, &ev) == -1)
-			err(1, "epoll_ctl add");
+		listeners_ctl(EPOLL_CTL_ADD);
 	}
 }
 
@@ -1688,11 +1705,32 @@ listen_on(const char *addr, const char *port, char *shown, size_t len)
 	return fd;
 }
 
+/* --more_ports: n more listeners on addr, their ports printed. */
+static void
+listen_more(const char *addr, int n)
+{
+	char	 shown[NI_MAXHOST + 16], *p;
+	int	 i;
+
+	if (n == 0)
+		return;
+	if ((be_more = calloc((size_t)n, sizeof(*be_more))) == NULL)
+		err(1, "calloc");
+	fprintf(stderr, "more ports: ");
+	for (i = 0; i < n; i++) {
+		be_more[i] = listen_on(addr, "0", shown, sizeof(shown));
+		p = strrchr(shown, ':');
+		fprintf(stderr, "%s%s", i > 0 ? "," : "", p + 1);
+	}
+	fprintf(stderr, "\n");
+	be_nmore = n;
+}
+
 static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: backend --port P [--name v1|v2] "
-	    "[--addr 127.0.0.1] [--record FILE]\n"
+	    "[--addr 127.0.0.1] [--record FILE] [--more_ports N]\n"
 	    "               [--status N] [--delay_ms N] [--fail_rate P] "
 	    "[--health_status N]\n"
 	    "               [--health_delay_ms N] [--close_after_headers 0|1] "
@@ -1707,7 +1745,7 @@ int
 main(int argc, char *argv[])
 {
 	/* Fixed options, then each switch spelled with '_' and with '-'. */
-	struct option	 opts[4 + 2 * NSETTINGS + 1];
+	struct option	 opts[6 + 2 * NSETTINGS + 1];
 	char		 dashed[NSETTINGS][32], shown[NI_MAXHOST + 16];
 	struct epoll_event ev, evs[BE_EVENTS];
 	struct conn	*c;
@@ -1715,14 +1753,18 @@ main(int argc, char *argv[])
 	const char	*record = NULL;
 	sigset_t	 mask;
 	size_t		 i, k;
-	int		 ch, idx, n, sfd;
+	int		 ch, idx, n, sfd, nmore = 0;
 
 	memset(opts, 0, sizeof(opts));
 	opts[0] = (struct option){ "port", required_argument, NULL, 'p' };
 	opts[1] = (struct option){ "name", required_argument, NULL, 'n' };
 	opts[2] = (struct option){ "addr", required_argument, NULL, 'a' };
 	opts[3] = (struct option){ "record", required_argument, NULL, 'r' };
-	for (i = 0, k = 4; i < NSETTINGS; i++) {
+	opts[4] = (struct option){ "more_ports", required_argument, NULL,
+	    'm' };
+	opts[5] = (struct option){ "more-ports", required_argument, NULL,
+	    'm' };
+	for (i = 0, k = 6; i < NSETTINGS; i++) {
 		strlcpy(dashed[i], setting_keys[i].k_name, sizeof(dashed[i]));
 		for (n = 0; dashed[i][n] != '\0'; n++)
 			if (dashed[i][n] == '_')
@@ -1756,6 +1798,11 @@ main(int argc, char *argv[])
 			break;
 		case 'r':
 			record = optarg;
+			break;
+		case 'm':
+			nmore = (int)strtonum(optarg, 0, 4096, &errstr);
+			if (errstr != NULL)
+				errx(1, "--more_ports %s: %s", optarg, errstr);
 			break;
 		case 's':
 			/* The table spells keys with '_'; argv may use '-'. */
@@ -1791,13 +1838,12 @@ main(int argc, char *argv[])
 		err(1, "signalfd");
 
 	be_lfd = listen_on(addr, port, shown, sizeof(shown));
+	listen_more(addr, nmore);
 	if ((be_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		err(1, "epoll_create1");
+	listeners_ctl(EPOLL_CTL_ADD);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	ev.data.ptr = NULL;		/* NULL: the listener */
-	if (epoll_ctl(be_epfd, EPOLL_CTL_ADD, be_lfd, &ev) == -1)
-		err(1, "epoll_ctl listener");
 	ev.data.ptr = &sfd;		/* &sfd: a signal */
 	if (epoll_ctl(be_epfd, EPOLL_CTL_ADD, sfd, &ev) == -1)
 		err(1, "epoll_ctl signalfd");
@@ -1814,7 +1860,13 @@ main(int argc, char *argv[])
 		}
 		for (idx = 0; idx < n; idx++) {
 			if (evs[idx].data.ptr == NULL) {
-				accept_conns();
+				accept_conns(be_lfd);
+				continue;
+			}
+			if (be_nmore > 0 && (uintptr_t)evs[idx].data.ptr >=
+			    (uintptr_t)be_more && (uintptr_t)evs[idx].data.ptr <
+			    (uintptr_t)(be_more + be_nmore)) {
+				accept_conns(*(int *)evs[idx].data.ptr);
 				continue;
 			}
 			if (evs[idx].data.ptr == &sfd) {

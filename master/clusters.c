@@ -126,7 +126,7 @@ mst_clusters_text(struct buf *b, const struct cd_conf *conf,
 	    "success_rate_ejection_threshold",
 	    "local_origin_success_rate_average",
 	    "local_origin_success_rate_ejection_threshold" };
-	struct shm_host hosts[CD_MAX_HOSTS];
+	struct shm_host *hosts;
 	struct host_stat hs[HOC__N + HOG__N];
 	const struct cd_thresholds *th;
 	const struct cd_cluster *cl;
@@ -158,8 +158,9 @@ mst_clusters_text(struct buf *b, const struct cd_conf *conf,
 		}
 		buf_printf(b, "%s::added_via_api::false\n", cn);
 
-		n = shm_hosts_read(shm_cl(shm, pl->pl_cluster[ci]), hosts,
-		    &seq);
+		if ((hosts = shm_hosts_dup(shm_cl(shm, pl->pl_cluster[ci]),
+		    &n, &seq)) == NULL)
+			return -1;
 		for (h = 0; h < n; h++) {
 			shm_host_addr(&hosts[h], addr, sizeof(addr));
 			nhs = host_stats(shm, pl->pl_cluster[ci], h, hs);
@@ -183,6 +184,7 @@ mst_clusters_text(struct buf *b, const struct cd_conf *conf,
 			buf_printf(b, "%s::%s::local_origin_success_rate::-1\n",
 			    cn, addr);
 		}
+		free(hosts);
 	}
 	return b->b_oom ? -1 : 0;
 }
@@ -262,7 +264,7 @@ int
 mst_clusters_json(struct buf *b, const struct cd_conf *conf,
     const struct cd_place *pl, const struct shm *shm)
 {
-	struct shm_host hosts[CD_MAX_HOSTS];
+	struct shm_host *hosts;
 	const struct cd_thresholds *th;
 	const struct cd_cluster *cl;
 	struct buf c;
@@ -276,8 +278,11 @@ mst_clusters_json(struct buf *b, const struct cd_conf *conf,
 		cl = &conf->c_clusters[ci];
 		buf_puts(&c, ci > 0 ? ",{\"name\":" : "{\"name\":");
 		buf_json_str(&c, cl->cl_name, strlen(cl->cl_name));
-		n = shm_hosts_read(shm_cl(shm, pl->pl_cluster[ci]), hosts,
-		    &seq);
+		if ((hosts = shm_hosts_dup(shm_cl(shm, pl->pl_cluster[ci]),
+		    &n, &seq)) == NULL) {
+			buf_free(&c);
+			return -1;
+		}
 		if (n > 0) {
 			buf_puts(&c, ",\"host_statuses\":[");
 			for (h = 0; h < n; h++) {
@@ -289,6 +294,7 @@ mst_clusters_json(struct buf *b, const struct cd_conf *conf,
 			}
 			buf_puts(&c, "]");
 		}
+		free(hosts);
 		buf_puts(&c, ",\"circuit_breakers\":{\"thresholds\":[");
 		for (p = 0; p < CD_NPRIO; p++) {
 			th = &cl->cl_thresholds[p];

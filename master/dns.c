@@ -52,7 +52,7 @@ struct dns_rep {
 	uint32_t	 rp_round;
 	int32_t		 rp_err;	/* getaddrinfo code, 0 = ok */
 	uint32_t	 rp_n;
-	struct dns_addr	 rp_addr[CD_MAX_HOSTS];
+	struct dns_addr	 rp_addr[CD_DNS_ANSWER];
 };
 
 /* One cluster's collection state, master side. */
@@ -60,7 +60,8 @@ struct dns_cluster {
 	uint32_t	 dc_round;
 	uint32_t	 dc_pending;	/* endpoints not answered this round */
 	int		 dc_failed;	/* an endpoint failed this round */
-	struct shm_host	*dc_new;	/* CD_MAX_HOSTS, on first use */
+	struct shm_host	*dc_new;	/* dc_cap, on first use */
+	uint32_t	 dc_cap;	/* the cluster's host records */
 	uint32_t	 dc_nnew;
 	int		 dc_truncated;
 };
@@ -120,7 +121,7 @@ dns_lookup(const char *name, uint32_t fam_conf, struct dns_addr *out,
 		if (fam == AF_UNSPEC)
 			break;
 
-		for (ai = res; ai != NULL && *n < CD_MAX_HOSTS;
+		for (ai = res; ai != NULL && *n < CD_DNS_ANSWER;
 		    ai = ai->ai_next) {
 			struct dns_addr a;
 			uint32_t i;
@@ -166,10 +167,15 @@ static void
 dns_round_begin(int ci)
 {
 	struct dns_cluster *dc = &dns_cl[ci];
+	uint32_t cap = MST_SC(ci)->sc_hcap;
 
-	if (dc->dc_new == NULL && (dc->dc_new = calloc(CD_MAX_HOSTS,
-	    sizeof(*dc->dc_new))) == NULL)
-		fatal("calloc");
+	if (dc->dc_new == NULL || dc->dc_cap != cap) {
+		free(dc->dc_new);
+		if ((dc->dc_new = calloc(cap > 0 ? cap : 1,
+		    sizeof(*dc->dc_new))) == NULL)
+			fatal("calloc");
+		dc->dc_cap = cap;
+	}
 	dc->dc_round++;
 	dc->dc_pending = (uint32_t)mst.m_conf->c_clusters[ci].cl_nendpoints;
 	dc->dc_failed = 0;
@@ -200,7 +206,7 @@ dns_round_add(int ci, uint32_t ep, const struct dns_addr *a, uint32_t n)
 		}
 		if (j < dc->dc_nnew)
 			continue;	/* same address twice: one host */
-		if (dc->dc_nnew == CD_MAX_HOSTS) {
+		if (dc->dc_nnew == dc->dc_cap) {
 			dc->dc_truncated = 1;
 			break;
 		}
@@ -231,13 +237,14 @@ dns_round_end(int ci, int count)
 	const struct cd_cluster *cl = &mst.m_conf->c_clusters[ci];
 	struct shm_cluster *sc = MST_SC(ci);
 	struct dns_cluster *dc = &dns_cl[ci];
-	struct shm_host old[CD_MAX_HOSTS], out[CD_MAX_HOSTS];
+	struct shm_host *old, *out;
 	uint32_t nold, nout = 0, i, j, seq;
-	uint8_t used[CD_MAX_HOSTS];
+	uint8_t *used;
 
 	if (dc->dc_truncated)
-		log_warnx("cluster %s: more than %d addresses, extra ones "
-		    "ignored", cl->cl_name, CD_MAX_HOSTS);
+		log_warnx("cluster %s: more than %u addresses, extra ones "
+		    "ignored until a reload gives the cluster room for them",
+		    cl->cl_name, dc->dc_cap);
 	if (dc->dc_failed) {
 		if (count)
 			shm_add(dns_ctr(ci, CC_UPDATE_FAILURE), 1);
@@ -246,7 +253,13 @@ dns_round_end(int ci, int count)
 	if (count && dc->dc_nnew == 0)
 		shm_add(dns_ctr(ci, CC_UPDATE_EMPTY), 1);
 
-	nold = shm_hosts_read(sc, old, &seq);
+	old = shm_hosts_dup(sc, &nold, &seq);
+	out = calloc(dc->dc_cap + nold + 1, sizeof(*out));
+	used = calloc(dc->dc_cap + 1, sizeof(*used));
+	if (old == NULL || out == NULL || used == NULL) {
+		log_warn("cluster %s: hosts", cl->cl_name);
+		goto out;
+	}
 	if (cl->cl_type == CD_CT_LOGICAL_DNS && nold == 1 &&
 	    dc->dc_nnew == 1 && !host_same_addr(&old[0], &dc->dc_new[0])) {
 		/*
@@ -262,9 +275,8 @@ dns_round_end(int ci, int count)
 			shm_add(dns_ctr(ci, CC_UPDATE_SUCCESS), 1);
 		log_info("cluster %s: the logical host moves to a new address",
 		    cl->cl_name);
-		return;
+		goto out;
 	}
-	memset(used, 0, sizeof(used));
 	for (i = 0; i < nold; i++) {
 		for (j = 0; j < dc->dc_nnew; j++)
 			if (!used[j] && host_same_addr(&old[i], &dc->dc_new[j]))
@@ -297,7 +309,7 @@ dns_round_end(int ci, int count)
 				shm_add(dns_ctr(ci, CC_UPDATE_SUCCESS), 1);
 				shm_add(dns_ctr(ci, CC_UPDATE_NO_REBUILD), 1);
 			}
-			return;
+			goto out;
 		}
 	}
 	shm_hosts_publish(sc, out, nout);
@@ -309,6 +321,10 @@ dns_round_end(int ci, int count)
 	}
 	log_info("cluster %s: %u host%s", cl->cl_name, nout,
 	    nout == 1 ? "" : "s");
+out:
+	free(old);
+	free(out);
+	free(used);
 }
 
 /* Blocking resolution of every cluster, before workers exist. */
@@ -328,7 +344,7 @@ dns_resolve_all_now(void)
 		if (dyn)
 			shm_add(dns_ctr((int)ci, CC_UPDATE_ATTEMPT), 1);
 		for (ep = 0; ep < cl->cl_nendpoints; ep++) {
-			struct dns_addr a[CD_MAX_HOSTS];
+			struct dns_addr a[CD_DNS_ANSWER];
 			uint32_t n = 0;
 			int rc;
 
@@ -412,8 +428,8 @@ dns_on_reply(int fd, uint32_t events, void *arg)
 			    gai_strerror(rp.rp_err));
 			dc->dc_failed = 1;
 		} else {
-			if (rp.rp_n > CD_MAX_HOSTS)
-				rp.rp_n = CD_MAX_HOSTS;
+			if (rp.rp_n > CD_DNS_ANSWER)
+				rp.rp_n = CD_DNS_ANSWER;
 			dns_round_add((int)rp.rp_cluster, rp.rp_endpoint,
 			    rp.rp_addr, rp.rp_n);
 		}

@@ -71,7 +71,8 @@ struct hc_host {
 struct hc_cluster {
 	char		*hcc_req;	/* the request bytes */
 	size_t		 hcc_reqlen;
-	struct hc_host	 hcc_hosts[CD_MAX_HOSTS];
+	uint32_t	 hcc_nhosts;	/* the cluster's host records */
+	struct hc_host	 hcc_hosts[];
 };
 
 static struct hc_cluster **hc_cl;	/* per conf cluster, NULL: none */
@@ -449,16 +450,21 @@ hc_sync(int ci, bool initial)
 {
 	const struct cd_health_check *hc = mst.m_conf->c_clusters[ci].cl_hc;
 	struct hc_cluster *hcc = hc_cl[ci];
-	struct shm_host hosts[CD_MAX_HOSTS];
-	bool known[CD_MAX_HOSTS], seen[CD_MAX_HOSTS];
+	struct shm_host *hosts;
+	bool *known, *seen;
 	uint32_t n, i, j, seq;
 	struct hc_host *hh;
 
-	n = shm_hosts_read(MST_SC(ci), hosts, &seq);
-	memset(known, 0, sizeof(known));
-	memset(seen, 0, sizeof(seen));
+	hosts = shm_hosts_dup(MST_SC(ci), &n, &seq);
+	known = calloc(n + 1, sizeof(*known));
+	seen = calloc(hcc->hcc_nhosts, sizeof(*seen));
+	if (hosts == NULL || known == NULL || seen == NULL) {
+		log_warn("cluster %s: health checks",
+		    mst.m_conf->c_clusters[ci].cl_name);
+		goto out;
+	}
 	for (i = 0; i < n; i++)
-		for (j = 0; j < CD_MAX_HOSTS; j++)
+		for (j = 0; j < hcc->hcc_nhosts; j++)
 			if (hcc->hcc_hosts[j].hh_used &&
 			    hcc->hcc_hosts[j].hh_id == hosts[i].sh_id) {
 				hcc->hcc_hosts[j].hh_index = i;
@@ -466,16 +472,17 @@ hc_sync(int ci, bool initial)
 				break;
 			}
 	/* stop the hosts that left first: their slots take the new ones */
-	for (j = 0; j < CD_MAX_HOSTS; j++)
+	for (j = 0; j < hcc->hcc_nhosts; j++)
 		if (hcc->hcc_hosts[j].hh_used && !seen[j])
 			hc_host_stop(&hcc->hcc_hosts[j]);
 	for (i = 0; i < n; i++) {
 		if (known[i])
 			continue;
-		for (j = 0; j < CD_MAX_HOSTS; j++)
+		for (j = 0; j < hcc->hcc_nhosts; j++)
 			if (!hcc->hcc_hosts[j].hh_used)
 				break;
-		CD_ASSERT(j < CD_MAX_HOSTS);	/* n <= CD_MAX_HOSTS */
+		if (j == hcc->hcc_nhosts)	/* more than at start */
+			break;
 		hh = &hcc->hcc_hosts[j];
 		memset(hh, 0, sizeof(*hh));
 		hh->hh_used = true;
@@ -492,6 +499,10 @@ hc_sync(int ci, bool initial)
 		hc_schedule(hh, health_rand(arc4random_uniform,
 		    health_ms(hc->hc_initial_jitter)));
 	}
+out:
+	free(hosts);
+	free(known);
+	free(seen);
 }
 
 uint32_t
@@ -504,6 +515,7 @@ int
 mst_health_start(mst_health_ready_cb *ready)
 {
 	const struct cd_conf *conf = mst.m_conf;
+	uint32_t nh;
 	size_t ci;
 
 	hc_ready = ready;
@@ -518,12 +530,15 @@ mst_health_start(mst_health_ready_cb *ready)
 
 		if (cl->cl_hc == NULL)
 			continue;
-		if ((hc_cl[ci] = calloc(1, sizeof(*hc_cl[ci]))) == NULL ||
+		nh = MST_SC(ci)->sc_hcap;
+		if ((hc_cl[ci] = calloc(1, sizeof(*hc_cl[ci]) +
+		    nh * sizeof(struct hc_host))) == NULL ||
 		    (hc_cl[ci]->hcc_req = mst_hc_request(cl,
 		    &hc_cl[ci]->hcc_reqlen)) == NULL) {
 			log_warn("cluster %s: health checks", cl->cl_name);
 			return -1;
 		}
+		hc_cl[ci]->hcc_nhosts = nh;
 		hc_sync((int)ci, true);
 	}
 	hc_started = true;
@@ -536,12 +551,12 @@ void
 mst_health_stop(void)
 {
 	size_t ci;
-	int j;
+	uint32_t j;
 
 	for (ci = 0; ci < hc_ncl; ci++) {
 		if (hc_cl[ci] == NULL)
 			continue;
-		for (j = 0; j < CD_MAX_HOSTS; j++)
+		for (j = 0; j < hc_cl[ci]->hcc_nhosts; j++)
 			if (hc_cl[ci]->hcc_hosts[j].hh_used) {
 				/* not a result: nobody waits any more */
 				hc_cl[ci]->hcc_hosts[j].hh_initial = false;

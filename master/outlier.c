@@ -32,10 +32,17 @@ struct od_host {
 };
 
 struct od_cluster {
-	struct od_host	 odc_hosts[CD_MAX_HOSTS];
 	uint32_t	 odc_nhosts;
+	uint32_t	 odc_cap;	/* the cluster's host records */
 	uint32_t	 odc_active;	/* hosts ejected */
 	struct mst_timer *odc_timer;	/* interval sweep */
+	struct od_host	 odc_hosts[];	/* odc_cap */
+};
+
+/* A host's state and shared counters from before a host list change. */
+struct od_prev {
+	struct od_host	 op_h;
+	uint32_t	 op_5xx, op_gw, op_rq;
 };
 
 static struct od_cluster **od_cl;	/* per conf cluster, NULL: none */
@@ -271,36 +278,44 @@ mst_outlier_hosts_changed(int ci)
 {
 	struct shm_cluster *sc;
 	struct od_cluster *odc;
-	struct od_host old[CD_MAX_HOSTS];
-	struct shm_host hosts[CD_MAX_HOSTS];
-	uint32_t c5[CD_MAX_HOSTS], cg[CD_MAX_HOSTS], rq[CD_MAX_HOSTS];
-	uint32_t n, nold, i, j, seq;
+	struct od_prev *old;
+	struct shm_host *hosts;
+	uint32_t n, nold, i, j, seq, cap;
 
 	if (ci < 0 || (size_t)ci >= od_ncl || (odc = od_cl[ci]) == NULL)
 		return;
 	sc = MST_SC(ci);
 	nold = odc->odc_nhosts;
-	memcpy(old, odc->odc_hosts, sizeof(old));
-	for (j = 0; j < nold; j++) {
-		c5[j] = atomic_load(&shm_cl_od(sc)[j].oh_5xx);
-		cg[j] = atomic_load(&shm_cl_od(sc)[j].oh_gateway);
-		rq[j] = atomic_load(&shm_cl_od(sc)[j].oh_req);
+	cap = sc->sc_hcap < odc->odc_cap ? sc->sc_hcap : odc->odc_cap;
+	old = calloc(nold + 1, sizeof(*old));
+	if (old == NULL || (hosts = shm_hosts_dup(sc, &n, &seq)) == NULL) {
+		log_warn("cluster %s: outlier detection",
+		    mst.m_conf->c_clusters[ci].cl_name);
+		free(old);
+		return;
 	}
-	n = shm_hosts_read(sc, hosts, &seq);
-	memset(odc->odc_hosts, 0, sizeof(odc->odc_hosts));
+	for (j = 0; j < nold; j++) {
+		old[j].op_h = odc->odc_hosts[j];
+		old[j].op_5xx = atomic_load(&shm_cl_od(sc)[j].oh_5xx);
+		old[j].op_gw = atomic_load(&shm_cl_od(sc)[j].oh_gateway);
+		old[j].op_rq = atomic_load(&shm_cl_od(sc)[j].oh_req);
+	}
+	if (n > cap)
+		n = cap;
+	memset(odc->odc_hosts, 0, odc->odc_cap * sizeof(odc->odc_hosts[0]));
 	odc->odc_active = 0;
-	for (i = 0; i < CD_MAX_HOSTS && i < sc->sc_hcap; i++) {
+	for (i = 0; i < cap; i++) {
 		uint32_t v5 = 0, vg = 0, vr = 0;
 
 		if (i < n) {
 			for (j = 0; j < nold; j++)
-				if (old[j].od_id == hosts[i].sh_id)
+				if (old[j].op_h.od_id == hosts[i].sh_id)
 					break;
 			if (j < nold) {
-				odc->odc_hosts[i] = old[j];
-				v5 = c5[j];
-				vg = cg[j];
-				vr = rq[j];
+				odc->odc_hosts[i] = old[j].op_h;
+				v5 = old[j].op_5xx;
+				vg = old[j].op_gw;
+				vr = old[j].op_rq;
 			}
 			odc->odc_hosts[i].od_id = hosts[i].sh_id;
 			if (odc->odc_hosts[i].od_ejected)
@@ -314,6 +329,8 @@ mst_outlier_hosts_changed(int ci)
 		atomic_store(&shm_cl_od(sc)[i].oh_req, vr);
 	}
 	odc->odc_nhosts = n;
+	free(old);
+	free(hosts);
 }
 
 void
@@ -346,12 +363,14 @@ mst_outlier_start(void)
 
 		if (!od->od_set)
 			continue;
-		if ((od_cl[ci] = calloc(1, sizeof(*od_cl[ci]))) == NULL) {
+		sc = MST_SC(ci);
+		if ((od_cl[ci] = calloc(1, sizeof(*od_cl[ci]) +
+		    sc->sc_hcap * sizeof(struct od_host))) == NULL) {
 			log_warn("cluster %s: outlier detection",
 			    conf->c_clusters[ci].cl_name);
 			return -1;
 		}
-		sc = MST_SC(ci);
+		od_cl[ci]->odc_cap = sc->sc_hcap;
 		sc->sc_od_5xx = od->od_consecutive_5xx;
 		sc->sc_od_gateway = od->od_consecutive_gateway_failure;
 		sc->sc_od_enabled = 1;

@@ -87,7 +87,8 @@ mst_place_hcap(const struct cd_cluster *cl)
 	case CD_CT_LOGICAL_DNS:
 		return 1;
 	default:
-		return CD_MAX_HOSTS;
+		return cl->cl_nendpoints > CD_DNS_HOSTS ?
+		    (uint32_t)cl->cl_nendpoints : CD_DNS_HOSTS;
 	}
 }
 
@@ -103,7 +104,7 @@ mst_place_size(const struct cd_conf *conf, int workers, size_t bytes,
 	/* twice the configuration and some: a reload may rename every
 	 * cluster, and a new generation takes the other split half */
 	sz->ss_clusters = (uint32_t)(2 * conf->c_nclusters + 64);
-	sz->ss_hosts = (uint32_t)(2 * hosts + 64 * CD_MAX_HOSTS);
+	sz->ss_hosts = (uint32_t)(2 * hosts + 64 * CD_DNS_HOSTS);
 	sz->ss_splits = (uint32_t)(conf->c_nweighted + 64);
 	sz->ss_fractions = (uint32_t)(conf->c_nfractions + 64);
 	sz->ss_workers = (uint32_t)(workers > 0 ? workers : 1);

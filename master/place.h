@@ -46,7 +46,8 @@ void	 mst_place_free(struct cd_place *);
 int	 mst_place_first(struct cd_place *, const struct cd_conf *);
 
 /* The hosts a cluster's record must have room for: its endpoints when
- * static, one for LOGICAL_DNS, CD_MAX_HOSTS for STRICT_DNS. */
+ * static, one for LOGICAL_DNS, CD_DNS_HOSTS or its endpoints for
+ * STRICT_DNS. */
 uint32_t mst_place_hcap(const struct cd_cluster *);
 
 /*

@@ -480,11 +480,11 @@ static void
 collect_hosts(struct mst_stat_list *sl, const struct shm *shm,
     const struct cd_cluster *cl, int ci, const char *cn)
 {
-	struct shm_host hosts[CD_MAX_HOSTS];
+	struct shm_host *hosts;
 	uint64_t healthy = 0, hc_healthy = 0, ejected = 0, maxw = 0;
-	uint32_t n, h, seq, f;
+	uint32_t n = 0, h, seq, f;
 
-	n = shm_hosts_read(shm_cl(shm, ci), hosts, &seq);
+	hosts = shm_hosts_dup(shm_cl(shm, ci), &n, &seq);
 	for (h = 0; h < n; h++) {
 		f = shm_host_flags(shm, ci, h);
 		if ((f & SHM_HF_UNHEALTHY) == 0)
@@ -496,6 +496,7 @@ collect_hosts(struct mst_stat_list *sl, const struct shm *shm,
 		if (hosts[h].sh_weight > maxw)
 			maxw = hosts[h].sh_weight;
 	}
+	free(hosts);
 	ADD_G(sl, n, 1, "cluster.%s.membership_total", cn);
 	ADD_G(sl, healthy, 1, "cluster.%s.membership_healthy", cn);
 	ADD_G(sl, 0, 1, "cluster.%s.membership_degraded", cn);

@@ -30,13 +30,19 @@
 #include "cidr-t.h"
 
 /*
- * Capacities.  Clusters, weighted routes and runtime fractions have
- * none: the shm segment is sized from the loaded configuration
+ * Capacities.  Clusters, hosts, weighted routes and runtime fractions
+ * have none: the shm segment is sized from the loaded configuration
  * (shared/shm-t.h).  These remain compile-time bounds.
  */
 #define CD_MAX_WORKERS		64	/* worker processes at once */
 #define CD_MAX_LISTENERS	16	/* static_resources.listeners */
-#define CD_MAX_HOSTS		32	/* resolved hosts per cluster */
+/*
+ * Hosts per cluster have no bound either: a STATIC cluster gets one host
+ * record per endpoint, a STRICT_DNS one room for CD_DNS_HOSTS hosts or
+ * one per endpoint if more; one DNS answer gives at most CD_DNS_ANSWER.
+ */
+#define CD_DNS_HOSTS		64	/* a STRICT_DNS cluster's host room */
+#define CD_DNS_ANSWER		64	/* addresses used from one DNS name */
 #define CD_MAX_WEIGHTED		16	/* clusters in one weighted_clusters */
 #define CD_NAME_MAX		128	/* cluster, route, vhost names incl. NUL */
 #define CD_HOSTNAME_MAX		256	/* DNS names incl. NUL */

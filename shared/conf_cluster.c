@@ -3,7 +3,7 @@
  *
  * envoy.config.cluster.v3.Cluster into struct cd_cluster: its type (a
  * STATIC cluster's endpoints are IP literals), its endpoints (every
- * locality's in one array of at most CD_MAX_HOSTS), circuit breaker
+ * locality's in one array, any number), circuit breaker
  * thresholds by priority, at most one HTTP health check, and outlier
  * detection by consecutive errors.
  */
@@ -150,28 +150,29 @@ fn_lb_endpoints(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
 	struct cd_cluster *cl = base;
+	struct cd_endpoint *ep;
 	yaml_node_t *it;
-	size_t i, old;
+	size_t i, old, n;
 
 	if (conf_want_seq(w, v) == -1)
 		return;
-	if (cl->cl_endpoints == NULL && (cl->cl_endpoints =
-	    arena_allocarray(w->w_arena, CD_MAX_HOSTS,
-	    sizeof(*cl->cl_endpoints))) == NULL) {
-		conf_oom(w);
-		return;
+	/* every locality's endpoints in one array, grown per locality */
+	n = conf_seq_len(v);
+	if (n > 0) {
+		if ((ep = arena_allocarray(w->w_arena, cl->cl_nendpoints + n,
+		    sizeof(*ep))) == NULL) {
+			conf_oom(w);
+			return;
+		}
+		if (cl->cl_nendpoints > 0)
+			memcpy(ep, cl->cl_endpoints, cl->cl_nendpoints *
+			    sizeof(*ep));
+		cl->cl_endpoints = ep;
 	}
 	conf_json_raw(w, "[");
-	for (i = 0; i < conf_seq_len(v) && !w->w_stop; i++) {
+	for (i = 0; i < n && !w->w_stop; i++) {
 		it = conf_seq_item(w, v, i);
 		old = conf_path_index(w, i);
-		if (cl->cl_nendpoints == CD_MAX_HOSTS) {
-			conf_err(w, it, "too many endpoints: canaryd supports "
-			    "at most %d per cluster (CD_MAX_HOSTS)",
-			    CD_MAX_HOSTS);
-			conf_path_pop(w, old);
-			break;
-		}
 		if (i > 0)
 			conf_json_raw(w, ",");
 		conf_walk_msg(w, it, f->f_msg,
@@ -189,8 +190,8 @@ static const struct conf_field locality_eps_fields[] = {
 	    "metadata, and canaryd runs none" },
 	{ "lb_endpoints", CK_FN, 0, .f_fn = fn_lb_endpoints,
 	    .f_like = CK_SEQ, .f_msg = &msg_lb_endpoint,
-	    .f_items = CD_MAX_HOSTS,
-	    .f_note = "counted over all the cluster's localities" },
+	    .f_note = "any number, over all the cluster's localities; "
+	    "each takes one host record of the shared memory segment" },
 	{ "load_balancer_endpoints", CK_REJECT, 0, .f_why = NO_XDS },
 	{ "leds_cluster_locality_config", CK_REJECT, 0, .f_why = NO_XDS },
 	{ "load_balancing_weight", CK_REJECT, 0, .f_why = "locality weights "

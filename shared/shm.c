@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shm.h"
@@ -191,6 +192,25 @@ uint32_t
 shm_hosts_read(const struct shm_cluster *c, struct shm_host *out,
     uint32_t *seqp)
 {
+	return shm_hosts_read_cap(c, out, c->sc_hcap, seqp);
+}
+
+struct shm_host *
+shm_hosts_dup(const struct shm_cluster *c, uint32_t *n, uint32_t *seqp)
+{
+	struct shm_host *out;
+	uint32_t cap = c->sc_hcap > 0 ? c->sc_hcap : 1;
+
+	if ((out = calloc(cap, sizeof(*out))) == NULL)
+		return NULL;
+	*n = shm_hosts_read_cap(c, out, cap, seqp);
+	return out;
+}
+
+uint32_t
+shm_hosts_read_cap(const struct shm_cluster *c, struct shm_host *out,
+    uint32_t cap, uint32_t *seqp)
+{
 	const struct shm_host *ch = shm_cl_hosts(c);
 	uint32_t s1, s2, n, i;
 
@@ -201,6 +221,8 @@ shm_hosts_read(const struct shm_cluster *c, struct shm_host *out,
 		n = c->sc_nhosts;
 		if (n > c->sc_hcap)
 			n = c->sc_hcap;
+		if (n > cap)
+			n = cap;
 		for (i = 0; i < n; i++) {
 			atomic_store_explicit(&out[i].sh_flags,
 			    atomic_load_explicit(&ch[i].sh_flags,

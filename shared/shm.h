@@ -100,12 +100,19 @@ void		 shm_hosts_publish(struct shm_cluster *, const struct shm_host *,
 		    uint32_t n);
 
 /*
- * Copy cluster's host list into out (CD_MAX_HOSTS entries) and return the
- * count; *seq receives the sequence it was read at, so a reader can keep
- * its copy while shm_hosts_seq() still returns that value.  Health flags
- * are not covered: read sh_flags of the shm record itself (atomic).
+ * Copy cluster's host list into out (room for sc_hcap entries) and return
+ * the count; *seq receives the sequence it was read at, so a reader can
+ * keep its copy while shm_hosts_seq() still returns that value.  Health
+ * flags are not covered: read sh_flags of the shm record itself (atomic).
+ * A cluster has as many host records as its configuration needs (any
+ * number): _cap reads at most cap of them, _dup into a new calloc'd array
+ * of sc_hcap (NULL when memory is short; free() it).
  */
 uint32_t	 shm_hosts_read(const struct shm_cluster *, struct shm_host *out,
+		    uint32_t *seq);
+uint32_t	 shm_hosts_read_cap(const struct shm_cluster *,
+		    struct shm_host *out, uint32_t cap, uint32_t *seq);
+struct shm_host	*shm_hosts_dup(const struct shm_cluster *, uint32_t *n,
 		    uint32_t *seq);
 uint32_t	 shm_hosts_seq(const struct shm_cluster *);
 

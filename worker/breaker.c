@@ -104,10 +104,10 @@ bool
 wrk_breaker_hold_take(struct wrk_breaker_hold *h, int ci, int res)
 {
 	CD_ASSERT(!wrk_breaker_holds(h, res));
-	CD_ASSERT(h->bh_units == 0 || h->bh_cluster == ci);
+	CD_ASSERT(h->bh_units == 0 || h->bh_cluster == (uint32_t)ci);
 	if (!wrk_breaker_acquire(ci, res))
 		return false;
-	h->bh_cluster = (uint16_t)ci;
+	h->bh_cluster = (uint32_t)ci;
 	h->bh_units |= (uint8_t)(1u << res);
 	return true;
 }

@@ -53,7 +53,7 @@ uint32_t	 wrk_breaker_limit(int ci, int res);
  * each unit is given back exactly once.  A zeroed hold holds nothing.
  */
 struct wrk_breaker_hold {
-	uint16_t	 bh_cluster;	/* conf index, while bh_units != 0 */
+	uint32_t	 bh_cluster;	/* conf index, while bh_units != 0 */
 	uint8_t		 bh_units;	/* 1u << SHM_CB_* */
 };
 

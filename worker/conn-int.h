@@ -195,7 +195,7 @@ struct wrk_req {
 	uint64_t		 rq_backoff_dl;	/* ms: back-off ends, or 0 */
 	uint64_t		 rq_wait_dl;	/* ms: look for a slot, or 0 */
 	uint32_t		 rq_try_ms;	/* per-try timeout in use */
-	uint32_t		 rq_tried;	/* host indices tried (bits) */
+	struct wrk_tried	 rq_tried;	/* hosts tried (retries) */
 	uint16_t		 rq_nretries;	/* retries scheduled */
 	bool			 rq_hashed;	/* rq_hash holds a hash_policy value */
 	uint64_t		 rq_hash;

@@ -226,7 +226,7 @@ conn_fallback(struct wrk_conn *c, struct wrk_req *r, uint16_t st)
 	if ((fb = conn_fallback_cluster(r)) < 0)
 		return false;
 	/* a fallback with no host either: keep the first failure's answer */
-	if ((hidx = wrk_ups_pick_host(fb, &host, 0, RQ_HASH(r))) < 0) {
+	if ((hidx = wrk_ups_pick_host(fb, &host, NULL, RQ_HASH(r))) < 0) {
 		WRK_CC(fb, CC_CX_NONE_HEALTHY);
 		return false;
 	}
@@ -250,7 +250,7 @@ conn_fallback(struct wrk_conn *c, struct wrk_req *r, uint16_t st)
 	r->rq_hidx = hidx;
 	r->rq_host = host;
 	r->rq_nretries = 0;
-	r->rq_tried = 0;
+	memset(&r->rq_tried, 0, sizeof(r->rq_tried));
 	conn_attempt_reset(r);
 	/*
 	 * Through a back-off of 0 ms, like a retry: conn_retry_start() then
@@ -271,7 +271,7 @@ conn_retry_start(struct wrk_conn *c, struct wrk_req *r)
 {
 	int ci = r->rq_cluster, hidx;
 
-	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, r->rq_tried,
+	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, &r->rq_tried,
 	    RQ_HASH(r))) < 0) {
 		WRK_CC(ci, CC_CX_NONE_HEALTHY);
 		if (conn_fallback(c, r, 0))
@@ -605,8 +605,8 @@ conn_attempt(struct wrk_conn *c, struct wrk_req *r, bool fresh)
 	int ci = r->rq_cluster;
 	struct wrk_ups *u;
 
-	if (r->rq_hidx < 32)
-		r->rq_tried |= 1u << r->rq_hidx;
+	if (r->rq_hidx >= 0)
+		wrk_tried_add(&r->rq_tried, r->rq_host.sh_id);
 	/* with a pooled connection the take at attach decides at once */
 	if (!fresh && (u = wrk_ups_pooled(&r->rq_uo, ci, r->rq_hidx,
 	    &r->rq_host)) != NULL) {

@@ -460,13 +460,13 @@ conn_head_host(struct wrk_conn *c, struct wrk_req *r, int ci)
 	int hidx;
 
 	r->rq_cluster = ci;
-	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, 0, RQ_HASH(r))) < 0) {
+	if ((hidx = wrk_ups_pick_host(ci, &r->rq_host, NULL, RQ_HASH(r))) < 0) {
 		WRK_CC(ci, CC_CX_NONE_HEALTHY);
 		log_debug("conn %u: %s: no healthy upstream", c->c_id,
 		    wrk.w_conf->c_clusters[ci].cl_name);
 		/* nothing went anywhere yet: the fallback takes it as is */
 		if ((ci = conn_fallback_cluster(r)) >= 0 &&
-		    (hidx = wrk_ups_pick_host(ci, &r->rq_host, 0, RQ_HASH(r))) >= 0) {
+		    (hidx = wrk_ups_pick_host(ci, &r->rq_host, NULL, RQ_HASH(r))) >= 0) {
 			WRK_CC(r->rq_cluster, CC_CANARY_FALLBACK);
 			r->rq_flags |= RQ_F_FALLBACK;
 			r->rq_cluster = ci;

@@ -68,7 +68,7 @@ wrk_lb_table_free(struct wrk_lb_table *t)
 
 struct lb_point {
 	uint64_t	 p_hash;
-	uint16_t	 p_host;
+	uint32_t	 p_host;
 };
 
 static int
@@ -101,7 +101,7 @@ lb_ring_build(const struct cd_cluster *cl, struct wrk_lb_table *t,
 			reps = 1;
 		for (k = 0; k < reps && m < size + n; k++) {
 			pt[m].p_hash = lb_host_hash(&hosts[i], k);
-			pt[m++].p_host = (uint16_t)i;
+			pt[m++].p_host = i;
 		}
 	}
 	qsort(pt, m, sizeof(*pt), lb_point_cmp);
@@ -130,35 +130,41 @@ static int
 lb_maglev_build(const struct cd_cluster *cl, struct wrk_lb_table *t,
     const struct shm_host *hosts, uint32_t n)
 {
-	uint64_t m = cl->cl_maglev_size, off[CD_MAX_HOSTS],
-	    skip[CD_MAX_HOSTS], next[CD_MAX_HOSTS], credit[CD_MAX_HOSTS];
-	uint64_t filled = 0, c, wmax = 0;
+	struct lb_perm {
+		uint64_t	 off, skip, next, credit;
+	} *pm;
+	uint64_t m = cl->cl_maglev_size, filled = 0, c, wmax = 0;
 	uint32_t i;
 
 	if ((t->lt_host = malloc(m * sizeof(*t->lt_host))) == NULL)
 		return -1;
+	if ((pm = calloc(n, sizeof(*pm))) == NULL) {
+		free(t->lt_host);
+		t->lt_host = NULL;
+		return -1;
+	}
 	memset(t->lt_host, 0xff, m * sizeof(*t->lt_host));
 	for (i = 0; i < n; i++) {
-		off[i] = lb_host_hash(&hosts[i], 0) % m;
-		skip[i] = lb_host_hash(&hosts[i], 1) % (m - 1) + 1;
-		next[i] = 0;
-		credit[i] = 0;
+		pm[i].off = lb_host_hash(&hosts[i], 0) % m;
+		pm[i].skip = lb_host_hash(&hosts[i], 1) % (m - 1) + 1;
 		if (lb_weight(&hosts[i]) > wmax)
 			wmax = lb_weight(&hosts[i]);
 	}
 	while (filled < m) {
 		for (i = 0; i < n && filled < m; i++) {
-			credit[i] += lb_weight(&hosts[i]);
-			if (credit[i] < wmax)
+			pm[i].credit += lb_weight(&hosts[i]);
+			if (pm[i].credit < wmax)
 				continue;
-			credit[i] -= wmax;
+			pm[i].credit -= wmax;
 			do
-				c = (off[i] + next[i]++ * skip[i]) % m;
-			while (t->lt_host[c] != UINT16_MAX);
-			t->lt_host[c] = (uint16_t)i;
+				c = (pm[i].off + pm[i].next++ * pm[i].skip) %
+				    m;
+			while (t->lt_host[c] != LB_NO_HOST);
+			t->lt_host[c] = i;
 			filled++;
 		}
 	}
+	free(pm);
 	t->lt_n = (uint32_t)m;
 	return 0;
 }
@@ -198,11 +204,11 @@ lb_walk(const struct wrk_lb_table *t, uint64_t e, const uint32_t *flags,
     bool all)
 {
 	uint64_t k;
-	uint16_t h;
+	uint32_t h;
 
 	for (k = 0; k < t->lt_n; k++) {
 		h = t->lt_host[(e + k) % t->lt_n];
-		if (h != UINT16_MAX && USABLE(h))
+		if (h != LB_NO_HOST && USABLE(h))
 			return h;
 	}
 	return -1;
@@ -231,17 +237,24 @@ lb_least_request(const struct cd_cluster *cl, const struct shm_host *hosts,
     const uint32_t *flags, uint32_t n, bool all, const struct shm *shm,
     int sc_ci)
 {
-	uint32_t c, i, usable[CD_MAX_HOSTS], nu = 0;
+	uint32_t c, i, k, nu = 0;
 	uint64_t best_score = 0, score;
 	int best = -1;
 
 	for (i = 0; i < n; i++)
 		if (USABLE(i))
-			usable[nu++] = i;
+			nu++;
 	if (nu == 0)
 		return -1;
 	for (c = 0; c < cl->cl_lr_choices; c++) {
-		i = usable[arc4random_uniform(nu)];
+		/* the k-th usable host, without a list of them */
+		k = arc4random_uniform(nu);
+		if (nu == n)
+			i = k;
+		else
+			for (i = 0; i < n; i++)
+				if (USABLE(i) && k-- == 0)
+					break;
 		/* (active + 1) / weight, compared without a division */
 		score = ((uint64_t)shm_sum_host_g(shm, sc_ci, (int)i,
 		    HOG_RQ_ACTIVE) + 1) * 1000000 / lb_weight(&hosts[i]);

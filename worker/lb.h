@@ -20,12 +20,15 @@
 #include "shared/shm-t.h"
 
 /* A hashing balancer's table for one cluster (this worker's). */
+#define LB_NO_HOST	UINT32_MAX
+
 struct wrk_lb_table {
 	uint32_t	 lt_seq;	/* host list sequence it was built for */
 	bool		 lt_valid;
 	uint32_t	 lt_n;		/* entries */
 	uint64_t	*lt_point;	/* RING_HASH: sorted point hashes */
-	uint16_t	*lt_host;	/* the host index of each entry */
+	uint32_t	*lt_host;	/* the host index of each entry;
+					 * LB_NO_HOST: none (Maglev) */
 };
 
 /* The 64-bit hash of a key (request values, host addresses).  Pure. */

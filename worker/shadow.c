@@ -436,7 +436,7 @@ sw_start(struct wrk_shadow *sw)
 	int ci = sw->sw_cluster, err;
 	struct wrk_ups *u;
 
-	if ((sw->sw_hidx = wrk_ups_pick_host(ci, &sw->sw_host, 0, NULL)) < 0) {
+	if ((sw->sw_hidx = wrk_ups_pick_host(ci, &sw->sw_host, NULL, NULL)) < 0) {
 		WRK_CC(ci, CC_CX_NONE_HEALTHY);
 		sw_free(sw);
 		return;

@@ -86,6 +86,28 @@ ups_list_move(struct wrk_ups_list *dst, struct wrk_ups_list *src)
 	LIST_INIT(src);
 }
 
+/* Room for cap hosts in wc's arrays (empty pools: none is in use). */
+static void
+ups_room(struct wrk_cluster *wc, uint32_t cap)
+{
+	uint32_t j;
+
+	if (cap == 0)
+		cap = 1;
+	if (wc->wc_hosts != NULL && wc->wc_cap >= cap)
+		return;
+	free(wc->wc_hosts);
+	free(wc->wc_pools);
+	free(wc->wc_flags);
+	if ((wc->wc_hosts = calloc(cap, sizeof(*wc->wc_hosts))) == NULL ||
+	    (wc->wc_pools = calloc(cap, sizeof(*wc->wc_pools))) == NULL ||
+	    (wc->wc_flags = calloc(cap, sizeof(*wc->wc_flags))) == NULL)
+		fatal("calloc");
+	for (j = 0; j < cap; j++)
+		LIST_INIT(&wc->wc_pools[j].hp_idle);
+	wc->wc_cap = cap;
+}
+
 /*
  * Copy cluster ci's host list again if the master published a new one.
  * Pools follow their host by sh_id; pools of hosts that are gone are
@@ -95,31 +117,24 @@ static void
 ups_refresh(int ci, struct wrk_cluster *wc)
 {
 	struct shm_cluster *sc = WRK_SHM_CL(ci);
-	struct wrk_ups_list old[CD_MAX_HOSTS];
-	uint32_t oldid[CD_MAX_HOSTS], oldn, seq, n, i, j, nidle = 0;
+	struct wrk_ups_list *old = NULL;
+	uint32_t *oldid = NULL, oldn, seq, n, i, j, nidle = 0;
 	struct wrk_ups *u;
 
 	seq = shm_hosts_seq(sc);
 	if (wc->wc_valid && seq == wc->wc_seq)
 		return;
-	if (wc->wc_hosts == NULL) {
-		if ((wc->wc_hosts = calloc(CD_MAX_HOSTS,
-		    sizeof(*wc->wc_hosts))) == NULL ||
-		    (wc->wc_pools = calloc(CD_MAX_HOSTS,
-		    sizeof(*wc->wc_pools))) == NULL)
-			fatal("calloc");
-		for (j = 0; j < CD_MAX_HOSTS; j++)
-			LIST_INIT(&wc->wc_pools[j].hp_idle);
-	}
 	oldn = wc->wc_valid ? wc->wc_n : 0;
+	if (oldn > 0 && ((old = calloc(oldn, sizeof(*old))) == NULL ||
+	    (oldid = calloc(oldn, sizeof(*oldid))) == NULL))
+		fatal("calloc");
 	for (j = 0; j < oldn; j++) {
 		oldid[j] = wc->wc_pools[j].hp_id;
 		ups_list_move(&old[j], &wc->wc_pools[j].hp_idle);
 		wc->wc_pools[j].hp_nidle = 0;
 	}
-	n = shm_hosts_read(sc, wc->wc_hosts, &seq);
-	if (n > CD_MAX_HOSTS)
-		n = CD_MAX_HOSTS;
+	ups_room(wc, sc->sc_hcap);
+	n = shm_hosts_read_cap(sc, wc->wc_hosts, wc->wc_cap, &seq);
 	for (i = 0; i < n; i++) {
 		struct wrk_hpool *hp = &wc->wc_pools[i];
 
@@ -130,7 +145,7 @@ ups_refresh(int ci, struct wrk_cluster *wc)
 				continue;
 			ups_list_move(&hp->hp_idle, &old[j]);
 			LIST_FOREACH(u, &hp->hp_idle, u_entry) {
-				u->u_pidx = (uint8_t)i;
+				u->u_pidx = i;
 				hp->hp_nidle++;
 			}
 			break;
@@ -150,6 +165,8 @@ ups_refresh(int ci, struct wrk_cluster *wc)
 			wrk_ups_close(u, false);
 		}
 	}
+	free(old);
+	free(oldid);
 }
 
 /*
@@ -159,41 +176,48 @@ ups_refresh(int ci, struct wrk_cluster *wc)
  */
 static int
 ups_pick_other(const struct cd_cluster *cl, struct wrk_cluster *wc,
-    const uint32_t *flags, bool panic, uint32_t avoid)
+    bool panic, const struct wrk_tried *avoid)
 {
-	struct shm_host sub[CD_MAX_HOSTS];
-	uint32_t zero[CD_MAX_HOSTS], map[CD_MAX_HOSTS], i, m = 0;
+	struct shm_host *sub;
+	uint32_t *zero, *map, i, m = 0;
 	bool p2;
 	int k;
 
+	sub = calloc(wc->wc_n, sizeof(*sub));
+	zero = calloc(wc->wc_n, sizeof(*zero));
+	map = calloc(wc->wc_n, sizeof(*map));
+	if (sub == NULL || zero == NULL || map == NULL)
+		fatal("calloc");
 	for (i = 0; i < wc->wc_n; i++) {
-		if (avoid & (1u << i))
+		if (wrk_tried_has(avoid, wc->wc_hosts[i].sh_id))
 			continue;
-		if (!panic && (flags[i] & SHM_HF_UNHEALTHY) != 0)
+		if (!panic && (wc->wc_flags[i] & SHM_HF_UNHEALTHY) != 0)
 			continue;
 		sub[m] = wc->wc_hosts[i];
-		zero[m] = 0;
 		map[m++] = i;
 	}
-	if (m == 0)
-		return -1;
-	k = wrk_router_pick_host(sub, zero, m, 0, cl->cl_lb, wc->wc_rr++,
-	    cl->cl_lb == CD_LB_RANDOM ? arc4random() : 0, &p2);
-	return k < 0 ? -1 : (int)map[k];
+	k = m == 0 ? -1 : wrk_router_pick_host(sub, zero, m, 0, cl->cl_lb,
+	    wc->wc_rr++, cl->cl_lb == CD_LB_RANDOM ? arc4random() : 0, &p2);
+	k = k < 0 ? -1 : (int)map[k];
+	free(sub);
+	free(zero);
+	free(map);
+	return k;
 }
 
 int
-wrk_ups_pick_host(int ci, struct shm_host *host, uint32_t avoid,
-    const uint64_t *hash)
+wrk_ups_pick_host(int ci, struct shm_host *host,
+    const struct wrk_tried *avoid, const uint64_t *hash)
 {
 	const struct cd_cluster *cl = &wrk.w_conf->c_clusters[ci];
 	struct wrk_cluster *wc = &wrk.w_clusters[ci];
 	struct shm_cluster *sc = WRK_SHM_CL(ci);
-	uint32_t flags[CD_MAX_HOSTS], i, rnd = 0;
+	uint32_t *flags, i, rnd = 0;
 	bool panic;
 	int idx, other;
 
 	ups_refresh(ci, wc);
+	flags = wc->wc_flags;
 	for (i = 0; i < wc->wc_n; i++)
 		flags[i] = atomic_load_explicit(&shm_cl_hosts(sc)[i].sh_flags,
 		    memory_order_relaxed);
@@ -210,8 +234,9 @@ wrk_ups_pick_host(int ci, struct shm_host *host, uint32_t avoid,
 		WRK_CC(ci, CC_LB_HEALTHY_PANIC);
 	/* like Envoy's previous_hosts predicate: another host if there is
 	 * one, else the one tried before */
-	if (idx >= 0 && idx < 32 && (avoid & (1u << idx)) && wc->wc_n > 1 &&
-	    (other = ups_pick_other(cl, wc, flags, panic, avoid)) >= 0)
+	if (idx >= 0 && wc->wc_n > 1 &&
+	    wrk_tried_has(avoid, wc->wc_hosts[idx].sh_id) &&
+	    (other = ups_pick_other(cl, wc, panic, avoid)) >= 0)
 		idx = other;
 	if (idx >= 0)
 		*host = wc->wc_hosts[idx];
@@ -271,7 +296,7 @@ ups_wait(struct wrk_ups_owner *o, int ci, uint32_t host_id)
 	}
 	if (!(o->uo_flags & UPS_O_WAITING)) {
 		TAILQ_INSERT_TAIL(&wrk.w_clusters[ci].wc_wait, o, uo_wait);
-		o->uo_cluster = (uint16_t)ci;
+		o->uo_cluster = (uint32_t)ci;
 		o->uo_flags |= UPS_O_WAITING;
 	}
 	o->uo_host_id = host_id;
@@ -415,8 +440,8 @@ wrk_ups_connect(struct wrk_ups_owner *o, int ci, int hidx,
 	}
 	u->u_bh = bh;
 	u->u_state = UPS_S_CONNECTING;
-	u->u_cluster = (uint16_t)ci;
-	u->u_hidx = (uint16_t)hidx;
+	u->u_cluster = (uint32_t)ci;
+	u->u_hidx = (uint32_t)hidx;
 	u->u_host_id = host->sh_id;
 	u->u_nreq = 1;
 	u->u_owner = o;
@@ -514,7 +539,7 @@ wrk_ups_release(struct wrk_ups *u)
 		return;
 	}
 	u->u_state = UPS_S_IDLE;
-	u->u_pidx = (uint8_t)i;
+	u->u_pidx = i;
 	LIST_INSERT_HEAD(&hp->hp_idle, u, u_entry);
 	hp->hp_nidle++;
 	wc->wc_nidle++;

@@ -76,7 +76,7 @@ struct wrk_ups_owner {
 	void			*uo_data;
 	TAILQ_ENTRY(wrk_ups_owner) uo_wait;	/* UPS_O_WAITING */
 	uint32_t		 uo_host_id;	/* sh_id of the host it wants */
-	uint16_t		 uo_cluster;	/* UPS_O_WAITING: whose queue */
+	uint32_t		 uo_cluster;	/* UPS_O_WAITING: whose queue */
 	uint8_t			 uo_flags;	/* UPS_O_* */
 };
 
@@ -85,10 +85,10 @@ TAILQ_HEAD(wrk_ups_waitq, wrk_ups_owner);
 struct wrk_ups {
 	struct wrk_ev		 u_ev;
 	uint8_t			 u_state;	/* enum ups_state */
-	uint8_t			 u_pidx;	/* pool index while IDLE */
+	uint32_t		 u_pidx;	/* pool index while IDLE */
 	struct wrk_breaker_hold	 u_bh;		/* its max_connections unit */
-	uint16_t		 u_cluster;
-	uint16_t		 u_hidx;	/* host index its gauges went to */
+	uint32_t		 u_cluster;
+	uint32_t		 u_hidx;	/* host index its gauges went to */
 	uint32_t		 u_host_id;	/* sh_id */
 	uint32_t		 u_nreq;	/* requests attached so far */
 	struct wrk_timer	 u_timer;	/* connect timeout, then idle */
@@ -114,11 +114,45 @@ struct wrk_cluster {
 	uint32_t		 wc_nidle;	/* idle connections, all pools */
 	struct wrk_ups_waitq	 wc_wait;	/* owners waiting for a slot */
 	struct wrk_lb_table	 wc_lb;		/* RING_HASH, MAGLEV */
-	/* CD_MAX_HOSTS each, allocated when the cluster is first used:
-	 * most clusters of a large configuration never are */
+	/* wc_cap each (the cluster's host records), allocated when the
+	 * cluster is first used: most clusters of a large configuration
+	 * never are */
+	uint32_t		 wc_cap;
 	struct shm_host		*wc_hosts;
 	struct wrk_hpool	*wc_pools;
+	uint32_t		*wc_flags;	/* sh_flags of one pick */
 };
+
+/*
+ * The hosts a request tried (retries), by sh_id: the last WRK_TRIED_MAX
+ * distinct ones, whatever the cluster's size.  Zeroed: none.
+ */
+#define WRK_TRIED_MAX	16
+struct wrk_tried {
+	uint32_t		 t_id[WRK_TRIED_MAX];
+	uint32_t		 t_n;		/* ids recorded in all */
+};
+
+static inline bool
+wrk_tried_has(const struct wrk_tried *t, uint32_t id)
+{
+	uint32_t i, n;
+
+	if (t == NULL)
+		return false;
+	n = t->t_n < WRK_TRIED_MAX ? t->t_n : WRK_TRIED_MAX;
+	for (i = 0; i < n; i++)
+		if (t->t_id[i] == id)
+			return true;
+	return false;
+}
+
+static inline void
+wrk_tried_add(struct wrk_tried *t, uint32_t id)
+{
+	if (!wrk_tried_has(t, id))
+		t->t_id[t->t_n++ % WRK_TRIED_MAX] = id;
+}
 
 /* Allocate wrk.w_clusters; 0 or -1. */
 int		 wrk_ups_init(void);
@@ -127,14 +161,13 @@ int		 wrk_ups_init(void);
  * Choose a host of cluster ci for a request: refresh the copy of the
  * host list if shm changed, apply health, panic and the lb policy.
  * Returns the host index, *host receives a copy; -1 when no host can be
- * used (counted by the caller as upstream_cx_none_healthy).  avoid is a
- * bit mask of host indices already tried (retries): while the cluster
- * offers another host, one of those is picked again only as a last
- * resort.  hash: the request's hash_policy value for a hashing
+ * used (counted by the caller as upstream_cx_none_healthy).  avoid: the
+ * hosts already tried (retries), or NULL: while the cluster offers
+ * another host, one of those is picked again only as a last resort.  hash: the request's hash_policy value for a hashing
  * balancer, or NULL.
  */
 int		 wrk_ups_pick_host(int ci, struct shm_host *host,
-		    uint32_t avoid, const uint64_t *hash);
+		    const struct wrk_tried *avoid, const uint64_t *hash);
 
 /* Set up an owner (once): its callbacks and what they are passed. */
 void		 wrk_ups_owner_init(struct wrk_ups_owner *,

@@ -230,13 +230,15 @@ def test_ten_thousand_routes_reload(env):
     text = config("s").replace('prefix: "/svc12"', 'prefix: "/svc12-"')
     eq(env.write_config(text), cfg, "the config rewritten in place")
     os.kill(p.pid, signal.SIGHUP)
+    # a structural reload of 10,000 routes: ~2 s plain, 10 s and more
+    # under ASan on a busy box; this waits for it, it does not time it
     eq(settle(lambda: env.stat("server.config_reload"), 1,
-              timeout=10.0), 1, "server.config_reload")
+              timeout=60.0), 1, "server.config_reload")
     routes = [(k, "/svc12-" if v == "/svc12" else v, cs, h,
                n.replace("r", "s", 1)) for k, v, cs, h, n in
               route_table("r")]
     settle(lambda: env.get("/svc10000/").header("x-route"), "s10000",
-           timeout=5.0)
+           timeout=30.0)
     check_main(env, routes, "s", random.Random(16), "reloaded")
     eq(env.get("/svc12999/").header("x-route"), "s-last",
        "the shadow is gone after the reload")
@@ -247,7 +249,7 @@ def test_ten_thousand_routes_reload(env):
                                   'regex: "/re999/[0-9+"'))
     os.kill(p.pid, signal.SIGHUP)
     eq(settle(lambda: env.stat("server.config_reload_fail"), 1,
-              timeout=10.0), 1,
+              timeout=60.0), 1,
        "server.config_reload_fail")
     check_main(env, routes, "s", random.Random(17), "after a bad reload")
     expect(re.search(r"%s:\d+:\d+: " % re.escape(cfg), p.output()),

@@ -18,12 +18,12 @@ unit_shm(void)
 	sz.ss_clusters = UNIT_NCL;
 	sz.ss_splits = UNIT_NSPLITS / 2;
 	sz.ss_fractions = UNIT_NSPLITS / 2;
-	sz.ss_hosts = UNIT_NCL * CD_MAX_HOSTS;
+	sz.ss_hosts = UNIT_NCL * UNIT_NHOSTS;
 	sz.ss_workers = CD_MAX_WORKERS;
 	if ((s = shm_create(&sz)) == NULL)
 		return NULL;
 	for (i = 0; i < UNIT_NCL; i++)
-		if (shm_cluster_hosts(s, i, CD_MAX_HOSTS) == -1) {
+		if (shm_cluster_hosts(s, i, UNIT_NHOSTS) == -1) {
 			shm_destroy(s);
 			return NULL;
 		}

@@ -1,6 +1,6 @@
 /*
  * A shm segment and placements for the unit tests: the segment has room
- * for UNIT_NCL clusters of CD_MAX_HOSTS hosts each (every record given
+ * for UNIT_NCL clusters of UNIT_NHOSTS hosts each (every record given
  * its host range), UNIT_NSPLITS split and fraction records (two halves)
  * and CD_MAX_WORKERS workers per generation; a placement is the
  * identity.
@@ -12,6 +12,7 @@
 #include "shared/shm.h"
 
 #define UNIT_NCL		64
+#define UNIT_NHOSTS		32	/* host records per cluster */
 #define UNIT_NSPLITS		128
 #define UNIT_NSLOTS		(2 * CD_MAX_WORKERS + 1)
 #define UNIT_MASTER_SLOT	(UNIT_NSLOTS - 1)

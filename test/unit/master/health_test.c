@@ -368,7 +368,7 @@ static void
 publish(struct shm_cluster *sc, const uint32_t *ids, uint32_t n,
     uint32_t new_flags)
 {
-	struct shm_host h[CD_MAX_HOSTS], cur[CD_MAX_HOSTS];
+	struct shm_host h[UNIT_NHOSTS], cur[UNIT_NHOSTS];
 	uint32_t i, j, ncur, seq;
 
 	/* as dns.c: a known host keeps its flags, a new one gets new_flags */
@@ -397,7 +397,7 @@ checker_follows_hosts_and_initialises(void)
 	struct cd_conf *conf = load_seed();
 	struct mst saved = mst;
 	struct shm_cluster *sc;
-	uint32_t ids[CD_MAX_HOSTS], i, flags;
+	uint32_t ids[UNIT_NHOSTS], i, flags;
 	int lvl = log_level;
 
 	CU_ASSERT_FATAL(conf != NULL);
@@ -438,16 +438,16 @@ checker_follows_hosts_and_initialises(void)
 	CU_ASSERT(mst_health_initialized());
 	CU_ASSERT_EQUAL(ready_calls, 1);
 
-	/* a whole new list of CD_MAX_HOSTS hosts, twice */
-	for (i = 0; i < CD_MAX_HOSTS; i++)
+	/* a whole new list of UNIT_NHOSTS hosts, twice */
+	for (i = 0; i < UNIT_NHOSTS; i++)
 		ids[i] = 100 + i;
-	publish(sc, ids, CD_MAX_HOSTS, flags);
+	publish(sc, ids, UNIT_NHOSTS, flags);
 	mst_health_hosts_changed(0);
-	for (i = 0; i < CD_MAX_HOSTS; i++)
+	for (i = 0; i < UNIT_NHOSTS; i++)
 		ids[i] = 200 + i;
-	publish(sc, ids, CD_MAX_HOSTS, flags);
+	publish(sc, ids, UNIT_NHOSTS, flags);
 	mst_health_hosts_changed(0);
-	for (i = 0; i < CD_MAX_HOSTS; i++)
+	for (i = 0; i < UNIT_NHOSTS; i++)
 		CU_ASSERT_EQUAL(atomic_load(&shm_cl_hosts(sc)[i].sh_flags),
 		    SHM_HF_FAILED_ACTIVE_HC);
 	CU_ASSERT_EQUAL(ready_calls, 1);

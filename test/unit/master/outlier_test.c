@@ -238,7 +238,7 @@ report_counts_consecutive_errors(void)
 	CU_ASSERT_EQUAL(atomic_load(&shm_cl_od(shm_cl(mst.m_shm, 1))[0].
 	    oh_5xx), 0);
 	/* an index out of range is ignored */
-	shm_outlier_report(shm_cl(mst.m_shm, 0), CD_MAX_HOSTS, 500);
+	shm_outlier_report(shm_cl(mst.m_shm, 0), UNIT_NHOSTS, 500);
 	teardown();
 }
 

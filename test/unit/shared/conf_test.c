@@ -961,24 +961,31 @@ capacities_are_enforced(void)
 	CU_ASSERT_EQUAL(c->c_nclusters, 1000);
 	conf_free(c);
 
-	/* 33 endpoints in one cluster, over two localities */
+	/* 1,000 endpoints in one cluster, over two localities, in order */
 	buf_reset(&b);
-	buf_puts(&b, BASE "  - name: big\n    load_assignment:\n"
+	buf_puts(&b, BASE "  - name: big\n    type: STATIC\n"
+	    "    load_assignment:\n"
 	    "      cluster_name: big\n      endpoints:\n"
 	    "      - lb_endpoints:\n");
-	for (i = 0; i < 30; i++)
+	for (i = 0; i < 700; i++)
 		buf_printf(&b, "        - endpoint: { address: "
-		    "{ socket_address: { address: 10.0.0.%d, port_value: 80 } "
-		    "} }\n", i);
+		    "{ socket_address: { address: 10.0.%d.%d, port_value: 80 } "
+		    "} }\n", i / 250, i % 250);
 	buf_puts(&b, "      - lb_endpoints:\n");
-	for (i = 0; i < 3; i++)
+	for (i = 700; i < 1000; i++)
 		buf_printf(&b, "        - endpoint: { address: "
-		    "{ socket_address: { address: 10.0.1.%d, port_value: 80 } "
-		    "} }\n", i);
-	expect_error(b.b_data, 63, 11, "static_resources.clusters[1]."
-	    "load_assignment.endpoints[1].lb_endpoints[2]: too many "
-	    "endpoints: canaryd supports at most 32 per cluster "
-	    "(CD_MAX_HOSTS)");
+		    "{ socket_address: { address: 10.0.%d.%d, port_value: 80 } "
+		    "} }\n", i / 250, i % 250);
+	c = load_ok(b.b_data);
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL_FATAL(c->c_clusters[1].cl_nendpoints, 1000);
+	CU_ASSERT_STRING_EQUAL(c->c_clusters[1].cl_endpoints[0].ep_address,
+	    "10.0.0.0");
+	CU_ASSERT_STRING_EQUAL(c->c_clusters[1].cl_endpoints[699].ep_address,
+	    "10.0.2.199");
+	CU_ASSERT_STRING_EQUAL(c->c_clusters[1].cl_endpoints[999].ep_address,
+	    "10.0.3.249");
+	conf_free(c);
 
 	/* 17 weighted clusters in one route */
 	buf_reset(&b);

@@ -39,7 +39,7 @@ static void
 hosts_and_splits_round_trip(void)
 {
 	struct shm *s = unit_shm();
-	struct shm_host h[2], out[CD_MAX_HOSTS];
+	struct shm_host h[2], out[UNIT_NHOSTS];
 	uint32_t w[3] = { 90, 10, 0 }, rw[CD_MAX_WEIGHTED], seq, seq2;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);

@@ -266,7 +266,64 @@ request_hash_follows_the_policies(void)
 	    strlen(path), -1, &h2));
 }
 
+/* 1,000 hosts, every third unhealthy: never picked; the healthy ones
+ * all reached (Maglev: each has dozens of entries), most of them on the
+ * ring (an arc may be small enough that no key lands on it). */
+static void
+hashing_many_hosts(enum cd_lb_policy lb, uint32_t want_reached)
+{
+	enum { N = 1000 };
+	struct shm_host *h;
+	uint32_t *flags, *count, i, reached = 0;
+	struct cd_cluster cl;
+	struct wrk_lb_table t;
+	uint64_t k;
+	int idx;
+
+	cluster_init(&cl, lb);
+	CU_ASSERT_FATAL((h = calloc(N, sizeof(*h))) != NULL);
+	CU_ASSERT_FATAL((flags = calloc(N, sizeof(*flags))) != NULL);
+	CU_ASSERT_FATAL((count = calloc(N, sizeof(*count))) != NULL);
+	hosts_init(h, N, NULL);
+	for (i = 0; i < N; i++) {
+		h[i].sh_addr[2] = (uint8_t)((i + 1) >> 8);
+		if (i % 3 == 0)
+			flags[i] = SHM_HF_FAILED_ACTIVE_HC;
+	}
+	memset(&t, 0, sizeof(t));
+	for (k = 0; k < NKEYS; k++) {
+		idx = pick(&cl, &t, 1, h, flags, N, k);
+		CU_ASSERT_FATAL(idx >= 0 && idx < N);
+		CU_ASSERT(flags[idx] == 0);
+		count[idx]++;
+	}
+	for (i = 0; i < N; i++)
+		if (count[i] > 0)
+			reached++;
+	CU_ASSERT(reached >= want_reached);
+	CU_ASSERT(reached <= N - (N + 2) / 3);
+	wrk_lb_table_free(&t);
+	free(h);
+	free(flags);
+	free(count);
+}
+
+static void
+maglev_over_a_thousand_hosts(void)
+{
+	hashing_many_hosts(CD_LB_MAGLEV, 1000 - 334);
+}
+
+static void
+ring_hash_over_a_thousand_hosts(void)
+{
+	hashing_many_hosts(CD_LB_RING_HASH, 500);
+}
+
 static CU_TestInfo tests[] = {
+	{ "maglev_over_a_thousand_hosts", maglev_over_a_thousand_hosts },
+	{ "ring_hash_over_a_thousand_hosts",
+	    ring_hash_over_a_thousand_hosts },
 	{ "ring_hash_spreads_by_weight_and_keeps_keys",
 	    ring_hash_spreads_by_weight_and_keeps_keys },
 	{ "maglev_spreads_by_weight_and_keeps_keys",

@@ -5,7 +5,7 @@
  * response (x-envoy-ratelimited) retried by that mark alone, the
  * per-try timeout that applies, the expected-timeout value of each
  * attempt, and the rewrite of that header in an upstream head
- * (worker/hdr.c).
+ * (worker/hdr.c); the list of hosts a request tried.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,6 +17,7 @@
 #include "shared/conf-t.h"
 #include "worker/hdr.h"
 #include "worker/retry.h"
+#include "worker/upstream.h"
 
 #define MS	CD_NS_PER_MS
 
@@ -379,7 +380,32 @@ expected_header_is_rewritten(void)
 	    sizeof(buf), 5), 0);
 }
 
+/* The hosts a request tried, by id, whatever the cluster's size: the
+ * last WRK_TRIED_MAX distinct ones are remembered. */
+static void
+tried_hosts_by_id(void)
+{
+	struct wrk_tried t;
+	uint32_t i;
+
+	memset(&t, 0, sizeof(t));
+	CU_ASSERT_FALSE(wrk_tried_has(&t, 0));
+	CU_ASSERT_FALSE(wrk_tried_has(NULL, 7));
+	wrk_tried_add(&t, 1000);
+	wrk_tried_add(&t, 1000);	/* once */
+	CU_ASSERT_EQUAL(t.t_n, 1);
+	CU_ASSERT(wrk_tried_has(&t, 1000));
+	CU_ASSERT_FALSE(wrk_tried_has(&t, 999));
+	for (i = 0; i < WRK_TRIED_MAX; i++)
+		wrk_tried_add(&t, 5000 + i);
+	/* 1000 was the oldest: forgotten; the rest kept */
+	CU_ASSERT_FALSE(wrk_tried_has(&t, 1000));
+	for (i = 0; i < WRK_TRIED_MAX; i++)
+		CU_ASSERT(wrk_tried_has(&t, 5000 + i));
+}
+
 static CU_TestInfo tests[] = {
+	{ "tried_hosts_by_id", tried_hosts_by_id },
 	{ "backoff_is_fully_jittered_and_capped",
 	    backoff_is_fully_jittered_and_capped },
 	{ "backoff_custom_base_and_max", backoff_custom_base_and_max },
