@@ -29,7 +29,7 @@ buf_free(struct buf *b)
 	buf_init(b);
 }
 
-static int
+int
 buf_reserve(struct buf *b, size_t more)
 {
 	size_t cap;

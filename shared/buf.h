@@ -20,6 +20,9 @@ struct buf {
 void	buf_init(struct buf *);
 void	buf_reset(struct buf *);	/* length 0, keeps the memory */
 void	buf_free(struct buf *);		/* accepts an initialised empty buf */
+/* Room for more bytes past b_len (and the NUL): one allocation for a
+ * known size instead of doublings; -1 (b_oom set) when it cannot. */
+int	buf_reserve(struct buf *, size_t more);
 int	buf_append(struct buf *, const void *, size_t);
 int	buf_puts(struct buf *, const char *);
 int	buf_printf(struct buf *, const char *, ...)
