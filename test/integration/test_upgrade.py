@@ -372,6 +372,12 @@ def test_tunnel_50mib_through_a_slow_reader(env):
     s, head, rest = raw_upgrade(env, "/stream/bulk", "x-echo")
     expect(head.startswith(b"HTTP/1.1 101 "), "101: %r" % head)
     s.settimeout(20)
+    # our two buffers fixed small: loopback autotuning grows each of the
+    # path's eight socket buffers to MBs, and with ours too they could
+    # hold the whole 50 MiB before the reader stops (the proxy's part is
+    # what the test is about)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 128 << 10)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 128 << 10)
     sent = [0]
     errors = []
 
