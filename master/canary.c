@@ -153,7 +153,7 @@ static void
 json_route(struct buf *b, const struct mst_ro *ro,
     const struct mst_ro_route *rr, int64_t now)
 {
-	struct mst_ro_fig fig[CD_MAX_WEIGHTED];
+	struct mst_ro_fig *fig = rr->rr_fig;	/* the route's scratch */
 	size_t i;
 
 	mst_rollout_figures(ro, rr, now, fig);
@@ -272,15 +272,16 @@ text_clusters(struct buf *b, const struct mst_ro_route *rr,
 int
 mst_canary_text(struct buf *b, const struct mst_ro *ro, int64_t now)
 {
-	struct mst_ro_fig fig[CD_MAX_WEIGHTED];
 	const struct mst_ro_route *rr;
 	const struct mst_ro_fig *c, *s;
+	struct mst_ro_fig *fig;
 	size_t r;
 
 	if (ro->ro_n == 0)
 		buf_puts(b, "no weighted routes\n");
 	for (r = 0; r < ro->ro_n; r++) {
 		rr = &ro->ro_routes[r];
+		fig = rr->rr_fig;	/* the route's scratch */
 		mst_rollout_figures(ro, rr, now, fig);
 		if (r > 0)
 			buf_puts(b, "\n");

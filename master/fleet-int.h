@@ -71,6 +71,14 @@ struct fl_route {
 	/* the last decisions, newest first, for the view */
 	char		*r_hist[FL_VIEW_HIST];
 	size_t		 r_nhist;
+	/* scratch, sized to the route's clusters at set-up (fl_route_alloc())
+	 * with the states' rooms: snapshots now and over the window, the
+	 * report's pointers to them, and a state */
+	struct mst_judge_snap *r_now;
+	struct mst_judge_snap *r_win;
+	const char	**r_vname;
+	const struct mst_judge_snap **r_v;
+	struct mst_fleet_state r_tmp;
 };
 
 /* The leader's view of one member's report. */
@@ -114,6 +122,7 @@ struct fl_stats {
 struct fl_out {
 	struct fl_out	*q_next;
 	struct mst_fleet_msg q_msg;
+	uint32_t	*q_w;		/* APPLY: q_msg.fm_nw weights */
 };
 
 struct fleet {
@@ -186,6 +195,14 @@ void	*fl_timer(struct fleet *, uint64_t ms, mst_evl_timer_cb *, void *);
 void	 fl_timer_off(struct fleet *, void **);
 /* Send a message to the master; -1 when the socket failed (logged). */
 int	 fl_send(struct fleet *, struct mst_fleet_msg *);
+/* The same with w, m's fm_nw weights, after it (APPLY). */
+int	 fl_send_w(struct fleet *, struct mst_fleet_msg *, const uint32_t *w);
+/* r's scratch and states' rooms for its clusters (0 or -1), and their
+ * release (with the ring and the history). */
+int	 fl_route_alloc(struct fl_route *, size_t n);
+void	 fl_route_free(struct fl_route *);
+/* v zeroed, its fv_next with r's scratch state's room (r_tmp). */
+void	 fl_verdict_room(struct mst_fleet_verdict *, struct fl_route *);
 /* etcd answered recently enough (within the lease TTL). */
 bool	 fl_etcd_up(const struct fleet *);
 void	 fl_resign(struct fleet *, const char *why);
@@ -238,8 +255,8 @@ struct fl_rep_route {
 	int64_t		 rr_ack;
 	int64_t		 rr_window_ms;
 	size_t		 rr_nv;
-	const char	*rr_vname[CD_MAX_WEIGHTED];
-	const struct mst_judge_snap *rr_v[CD_MAX_WEIGHTED];
+	const char	**rr_vname;	/* rr_nv each */
+	const struct mst_judge_snap **rr_v;
 };
 char	*fl_enc_report(const char *id, int64_t t, uint64_t seq,
 	    const struct fl_rep_route *, size_t n);

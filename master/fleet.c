@@ -98,6 +98,23 @@ fl_sock_events(struct fleet *f)
 	    (f->f_outq != NULL ? EPOLLOUT : 0), fl_on_sock, f);
 }
 
+/* One queued message, its weights after it in the same datagram. */
+static int
+fl_send_one(int sock, const struct fl_out *q)
+{
+	struct iovec iov[2];
+	struct msghdr mh;
+
+	iov[0].iov_base = (void *)(uintptr_t)&q->q_msg;
+	iov[0].iov_len = sizeof(q->q_msg);
+	iov[1].iov_base = q->q_w;
+	iov[1].iov_len = q->q_msg.fm_nw * sizeof(*q->q_w);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = q->q_msg.fm_nw > 0 ? 2 : 1;
+	return sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == -1 ? -1 : 0;
+}
+
 /* Send what waits; 0, or -1 when the socket failed. */
 static int
 fl_flush(struct fleet *f)
@@ -105,8 +122,7 @@ fl_flush(struct fleet *f)
 	struct fl_out *q;
 
 	while ((q = f->f_outq) != NULL) {
-		if (send(f->f_sock, &q->q_msg, sizeof(q->q_msg), MSG_NOSIGNAL |
-		    MSG_DONTWAIT) == -1) {
+		if (fl_send_one(f->f_sock, q) == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
 				return 0;
@@ -114,6 +130,7 @@ fl_flush(struct fleet *f)
 			return -1;
 		}
 		f->f_outq = q->q_next;
+		free(q->q_w);
 		free(q);
 	}
 	return 0;
@@ -122,17 +139,28 @@ fl_flush(struct fleet *f)
 int
 fl_send(struct fleet *f, struct mst_fleet_msg *m)
 {
+	m->fm_nw = 0;
+	return fl_send_w(f, m, NULL);
+}
+
+int
+fl_send_w(struct fleet *f, struct mst_fleet_msg *m, const uint32_t *w)
+{
 	struct fl_out *q, **tail;
 	bool was_empty = f->f_outq == NULL;
 
 	/* a view is sent every second: one that cannot go is dropped */
 	if (m->fm_type == MST_FLEET_M_VIEW && !was_empty)
 		return 0;
-	if ((q = calloc(1, sizeof(*q))) == NULL) {
+	if ((q = calloc(1, sizeof(*q))) == NULL || (m->fm_nw > 0 &&
+	    (q->q_w = calloc(m->fm_nw, sizeof(*w))) == NULL)) {
+		free(q);
 		log_warnx("fleet: out of memory for a message to the master");
 		return -1;
 	}
 	q->q_msg = *m;
+	if (m->fm_nw > 0)
+		memcpy(q->q_w, w, m->fm_nw * sizeof(*w));
 	for (tail = &f->f_outq; *tail != NULL; tail = &(*tail)->q_next)
 		;
 	*tail = q;
@@ -463,6 +491,77 @@ fl_on_report_timer(void *arg)
 
 /* ---- set-up --------------------------------------------------------------------------- */
 
+int
+fl_route_alloc(struct fl_route *r, size_t n)
+{
+	if (n == 0)
+		n = 1;
+	if ((r->r_now = calloc(2 * n, sizeof(*r->r_now))) == NULL ||
+	    (r->r_vname = calloc(n, sizeof(*r->r_vname))) == NULL ||
+	    (r->r_v = calloc(n, sizeof(*r->r_v))) == NULL ||
+	    mst_fleet_state_alloc(&r->r_cur, n) == -1 ||
+	    mst_fleet_state_alloc(&r->r_applied, n) == -1 ||
+	    mst_fleet_state_alloc(&r->r_wnext, n) == -1 ||
+	    mst_fleet_state_alloc(&r->r_tmp, n) == -1)
+		return -1;
+	r->r_win = r->r_now + n;
+	return 0;
+}
+
+void
+fl_route_free(struct fl_route *r)
+{
+	size_t k;
+
+	mst_judge_ring_free(&r->r_ring);
+	for (k = 0; k < r->r_nhist; k++)
+		free(r->r_hist[k]);
+	r->r_nhist = 0;
+	free(r->r_now);
+	free(r->r_vname);
+	free(r->r_v);
+	r->r_now = r->r_win = NULL;
+	r->r_vname = NULL;
+	r->r_v = NULL;
+	mst_fleet_state_free(&r->r_cur);
+	mst_fleet_state_free(&r->r_applied);
+	mst_fleet_state_free(&r->r_wnext);
+	mst_fleet_state_free(&r->r_tmp);
+}
+
+int
+mst_fleet_rt_alloc(struct mst_fleet_rt *rt, size_t n)
+{
+	char *p;
+
+	memset(rt, 0, sizeof(*rt));
+	if (n == 0)
+		n = 1;
+	/* one block: names, then metrics indices, then weights */
+	if ((p = calloc(n, sizeof(*rt->fr_cl) + sizeof(*rt->fr_ci) +
+	    sizeof(*rt->fr_w))) == NULL)
+		return -1;
+	rt->fr_cl = (char (*)[CD_NAME_MAX])(void *)p;
+	rt->fr_ci = (int *)(void *)(p + n * sizeof(*rt->fr_cl));
+	rt->fr_w = (uint32_t *)(void *)(rt->fr_ci + n);
+	return 0;
+}
+
+void
+mst_fleet_rt_free(struct mst_fleet_rt *rt)
+{
+	free(rt->fr_cl);
+	memset(rt, 0, sizeof(*rt));
+}
+
+void
+fl_verdict_room(struct mst_fleet_verdict *v, struct fl_route *r)
+{
+	memset(v, 0, sizeof(*v));
+	v->fv_next.fs_w = r->r_tmp.fs_w;
+	v->fv_next.fs_wcap = r->r_tmp.fs_wcap;
+}
+
 static int
 fl_setup_route(struct fleet *f, struct fl_route *r,
     const struct mst_fleet_rt *rt)
@@ -477,6 +576,10 @@ fl_setup_route(struct fleet *f, struct fl_route *r,
 	r->r_pending = -1;
 	r->r_dr.fr_ro = ro;
 	r->r_dr.fr_nw = rt->fr_nw;
+	if (fl_route_alloc(r, rt->fr_nw) == -1) {
+		log_warnx("fleet: out of memory");
+		return -1;
+	}
 	for (i = 0; i < rt->fr_nw; i++)
 		r->r_dr.fr_total += rt->fr_w[i];
 	r->r_dr.fr_max_wait_ms = f->f_conf->fl_traffic_wait > 0 ?
@@ -487,8 +590,7 @@ fl_setup_route(struct fleet *f, struct fl_route *r,
 	/* a report every report_interval: three may be missed at most */
 	r->r_dr.fr_fresh_ms = 3 * (int64_t)f->f_report_ms > MST_FLEET_FRESH_MS ?
 	    3 * (int64_t)f->f_report_ms : MST_FLEET_FRESH_MS;
-	if (rt->fr_nw < 2 || rt->fr_nw > CD_MAX_WEIGHTED ||
-	    ro->ro_nsteps == 0 || r->r_dr.fr_total == 0 ||
+	if (rt->fr_nw < 2 || ro->ro_nsteps == 0 || r->r_dr.fr_total == 0 ||
 	    ro->ro_canary < 0 || ro->ro_stable < 0 || ro->ro_canary ==
 	    ro->ro_stable || (size_t)ro->ro_canary >= rt->fr_nw ||
 	    (size_t)ro->ro_stable >= rt->fr_nw) {
@@ -640,7 +742,7 @@ static void
 fl_teardown(struct fleet *f)
 {
 	struct fl_out *q;
-	size_t i, k;
+	size_t i;
 
 	fl_timer_off(f, &f->f_t_tick);
 	fl_timer_off(f, &f->f_t_report);
@@ -650,14 +752,14 @@ fl_teardown(struct fleet *f)
 	fl_members_free(f);
 	mst_etcd_unwatch(f->f_watch);
 	mst_etcd_free(f->f_etcd);
-	for (i = 0; i < f->f_nroutes; i++) {
-		mst_judge_ring_free(&f->f_routes[i].r_ring);
-		for (k = 0; k < f->f_routes[i].r_nhist; k++)
-			free(f->f_routes[i].r_hist[k]);
-	}
+	/* one more than f_nroutes when the last set-up failed half-way */
+	for (i = 0; f->f_routes != NULL && i <= f->f_nroutes &&
+	    i < f->f_args->fa_nroutes; i++)
+		fl_route_free(&f->f_routes[i]);
 	free(f->f_routes);
 	while ((q = f->f_outq) != NULL) {
 		f->f_outq = q->q_next;
+		free(q->q_w);
 		free(q);
 	}
 	if (f->f_sigfd != -1)

@@ -84,12 +84,18 @@ struct mst_fleet_rt {
 	char		 fr_name[CD_NAME_MAX];	/* as /canary names it */
 	struct cd_rollout fr_ro;
 	size_t		 fr_nw;
+	/* fr_nw each, one allocation (mst_fleet_rt_alloc()) */
 	/* the file's weights (x 100 when they sum to less than 100, as
 	 * the single-instance rollout does) */
-	uint32_t	 fr_w[CD_MAX_WEIGHTED];
-	char		 fr_cl[CD_MAX_WEIGHTED][CD_NAME_MAX];	/* clusters */
-	int		 fr_ci[CD_MAX_WEIGHTED];	/* their metrics index */
+	uint32_t	*fr_w;
+	char		(*fr_cl)[CD_NAME_MAX];	/* clusters */
+	int		*fr_ci;		/* their metrics index */
 };
+
+/* rt zeroed, with room for n clusters; -1 out of memory.  _free gives
+ * it back (rt zeroed). */
+int	 mst_fleet_rt_alloc(struct mst_fleet_rt *, size_t n);
+void	 mst_fleet_rt_free(struct mst_fleet_rt *);
 
 /*
  * Metrics, read-only: cluster record ci's cumulative totals since it
@@ -104,7 +110,8 @@ struct mst_fleet_metrics {
 
 enum mst_fleet_msg_type {
 	/* coordinator -> master */
-	MST_FLEET_M_APPLY = 1,	/* a route's weights (fm_rev, fm_w...) */
+	MST_FLEET_M_APPLY = 1,	/* a route's weights (fm_rev, fm_nw...):
+				 * fm_nw uint32_t follow the message */
 	MST_FLEET_M_OP_DONE,	/* fm_status, fm_text: the answer to fm_id */
 	MST_FLEET_M_VIEW,	/* a piece of the fleet JSON (fm_text); the
 				 * master sends it (empty) to ask for a view
@@ -124,7 +131,13 @@ enum mst_fleet_msg_type {
 					 * a wipe), or etcd's state replaces a
 					 * decision taken here */
 
-/* One message either way; SOCK_SEQPACKET keeps the boundaries. */
+/*
+ * One message either way; SOCK_SEQPACKET keeps the boundaries.  An APPLY
+ * is this header and then its fm_nw weights in the same datagram (as
+ * many as the route has clusters); every other message is the header
+ * alone.  A receiver takes no more weights than its route holds: a
+ * datagram that does not fit is refused.
+ */
 struct mst_fleet_msg {
 	uint32_t	 fm_type;	/* enum mst_fleet_msg_type */
 	uint32_t	 fm_flags;
@@ -137,8 +150,7 @@ struct mst_fleet_msg {
 	int32_t		 fm_step;
 	uint64_t	 fm_epoch;	/* APPLY: sticky cookies carry it */
 	int64_t		 fm_decided_ms;	/* APPLY: wall clock of the decision */
-	uint32_t	 fm_nw;
-	uint32_t	 fm_w[CD_MAX_WEIGHTED];
+	uint32_t	 fm_nw;		/* APPLY: the weights after it */
 	uint32_t	 fm_len;	/* bytes of fm_text used */
 	char		 fm_text[MST_FLEET_TEXT_MAX];
 };

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shared/conf-t.h"
@@ -43,13 +44,46 @@ fd_pct(const struct mst_fleet_route *r, const struct mst_fleet_state *s)
 	return mst_judge_pct(s->fs_w, r->fr_total, r->fr_ro->ro_canary);
 }
 
+int
+mst_fleet_state_alloc(struct mst_fleet_state *s, size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	if ((s->fs_w = calloc(n > 0 ? n : 1, sizeof(*s->fs_w))) == NULL)
+		return -1;
+	s->fs_wcap = n;
+	return 0;
+}
+
+void
+mst_fleet_state_free(struct mst_fleet_state *s)
+{
+	free(s->fs_w);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+mst_fleet_state_copy(struct mst_fleet_state *dst,
+    const struct mst_fleet_state *src)
+{
+	uint32_t *w = dst->fs_w;
+	size_t cap = dst->fs_wcap;
+
+	if (dst == src)
+		return;
+	*dst = *src;
+	dst->fs_w = w;
+	dst->fs_wcap = cap;
+	dst->fs_nw = src->fs_nw < cap ? src->fs_nw : cap;
+	if (dst->fs_nw > 0)
+		memcpy(dst->fs_w, src->fs_w, dst->fs_nw * sizeof(*w));
+}
+
 /* next: cur moved on by one decision at now. */
 static void
 fd_next(const struct mst_fleet_state *cur, int64_t now,
     struct mst_fleet_state *next)
 {
-	if (next != cur)
-		*next = *cur;
+	mst_fleet_state_copy(next, cur);
 	next->fs_decided_ms = now;
 	next->fs_seq = cur->fs_seq + 1;
 }
@@ -103,12 +137,16 @@ mst_fleet_state_init(const struct mst_fleet_route *r, const uint32_t *w,
     int64_t now, struct mst_fleet_state *out)
 {
 	const struct cd_rollout *ro = r->fr_ro;
+	uint32_t *room = out->fs_w;	/* out keeps its room */
+	size_t cap = out->fs_wcap, k;
 	double pct;
-	size_t k;
 
 	memset(out, 0, sizeof(*out));
-	out->fs_nw = r->fr_nw;
-	memcpy(out->fs_w, w, r->fr_nw * sizeof(*w));
+	out->fs_w = room;
+	out->fs_wcap = cap;
+	out->fs_nw = r->fr_nw < cap ? r->fr_nw : cap;
+	if (out->fs_nw > 0)
+		memcpy(out->fs_w, w, out->fs_nw * sizeof(*w));
 	out->fs_state = MST_RO_PROGRESSING;
 	out->fs_step = -1;
 	out->fs_epoch = 1;
@@ -240,12 +278,15 @@ mst_fleet_decide(const struct mst_fleet_route *r,
     size_t n, struct mst_fleet_memo *memo, int64_t now,
     struct mst_fleet_verdict *out)
 {
+	struct mst_fleet_state room = out->fv_next;	/* its weights' room */
 	struct mst_judge_snap c, s;
 	char why[FD_WHY_MAX];
 	int met;
 
 	memset(out, 0, sizeof(*out));
-	out->fv_next = *cur;
+	out->fv_next.fs_w = room.fs_w;
+	out->fv_next.fs_wcap = room.fs_wcap;
+	mst_fleet_state_copy(&out->fv_next, cur);
 	if (memo->fm_rev != cur->fs_rev) {
 		memo->fm_rev = cur->fs_rev;
 		memo->fm_breaches = 0;
@@ -279,7 +320,7 @@ mst_fleet_op(const struct mst_fleet_route *r,
 	static const char *const opn[] = { "pause", "resume", "promote",
 	    "rollback" };
 
-	*next = *cur;
+	mst_fleet_state_copy(next, cur);
 	switch (op) {
 	case MST_RO_OP_PAUSE:
 		if (cur->fs_state != MST_RO_PROGRESSING)

@@ -64,13 +64,16 @@ mst_fleet_fresh_ms(const struct mst_fleet_route *r)
 
 /*
  * A route's fleet state: the value of P/ctl/route/<r>/state, and the
- * revision etcd holds it at (what reports acknowledge).
+ * revision etcd holds it at (what reports acknowledge).  Its weights are
+ * its own, room for the route's clusters (mst_fleet_state_alloc()): a
+ * state is copied with mst_fleet_state_copy(), never by assignment.
  */
 struct mst_fleet_state {
 	enum mst_ro_state fs_state;
 	int		 fs_step;	/* index in ro_steps; -1: before it */
-	uint32_t	 fs_w[CD_MAX_WEIGHTED];
+	uint32_t	*fs_w;		/* fs_nw weights, room for fs_wcap */
 	size_t		 fs_nw;
+	size_t		 fs_wcap;
 	uint64_t	 fs_epoch;	/* a new attempt: sticky cookies reset */
 	int64_t		 fs_fence;	/* the leader's token that wrote it */
 	int64_t		 fs_decided_ms;	/* wall clock: the step began */
@@ -128,6 +131,17 @@ struct mst_fleet_verdict {
 const char *mst_fleet_act_name(enum mst_fleet_act);
 
 /*
+ * s zeroed, with room for n weights (0, or -1 out of memory); _free
+ * gives the room back (s zeroed).  _copy: dst takes src's state, its
+ * weights copied into dst's own room (as many as it holds: every state
+ * of a route has room for the route's clusters); dst == src is a no-op.
+ */
+int	 mst_fleet_state_alloc(struct mst_fleet_state *, size_t n);
+void	 mst_fleet_state_free(struct mst_fleet_state *);
+void	 mst_fleet_state_copy(struct mst_fleet_state *dst,
+	    const struct mst_fleet_state *src);
+
+/*
  * The state a route starts from when etcd has none: progressing at the
  * last step not above the canary percent of the weights w (the file's),
  * promoted when that is the last step.  w has r->fr_nw entries.
@@ -139,7 +153,8 @@ void	 mst_fleet_state_init(const struct mst_fleet_route *,
  * The leader's decision for one route, at now_ms (wall clock), from
  * cur and the n reports in (every member's, fresh or not).  memo is
  * updated (reset when it belongs to another revision).  out->fv_next is
- * the state to write, fence and revision left to the caller.
+ * the state to write, fence and revision left to the caller; it must have
+ * its room (mst_fleet_state_alloc()), which out keeps.
  */
 void	 mst_fleet_decide(const struct mst_fleet_route *,
 	    const struct mst_fleet_state *cur, const struct mst_fleet_input *in,

@@ -136,7 +136,10 @@ fj_dec_weights(const struct mst_fleet_route *r, json_t *a,
 	json_int_t v;
 	size_t i;
 
-	if (!json_is_array(a) || json_array_size(a) != r->fr_nw) {
+	/* the local route's count bounds what is read (and the state's
+	 * room holds it) */
+	if (!json_is_array(a) || json_array_size(a) != r->fr_nw ||
+	    r->fr_nw > s->fs_wcap) {
 		fj_why(why, len, "weights: %zu clusters wanted", r->fr_nw);
 		return -1;
 	}
@@ -167,9 +170,13 @@ fl_dec_state(const struct mst_fleet_route *r, const char *v, size_t len,
 	const char *state = NULL, *reason = "";
 	json_error_t jerr;
 	json_t *root, *w = NULL;
+	uint32_t *room = s->fs_w;	/* s keeps its room */
+	size_t cap = s->fs_wcap;
 	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
+	s->fs_w = room;
+	s->fs_wcap = cap;
 	if ((root = json_loadb(v, len, JSON_REJECT_DUPLICATES, &jerr)) ==
 	    NULL) {
 		fj_why(why, wlen, "not JSON: %s", jerr.text);

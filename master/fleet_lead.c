@@ -201,7 +201,7 @@ fl_on_decided(struct mst_etcd *e, const struct mst_etcd_res *res, void *arg)
 	}
 	f->f_st.st_decisions[r->r_wact]++;
 	/* known now; the watch brings it to be applied */
-	r->r_cur = r->r_wnext;
+	mst_fleet_state_copy(&r->r_cur, &r->r_wnext);
 	r->r_cur.fs_rev = res->r_hdr.eh_revision;
 	r->r_known = r->r_have = true;
 	log_info("fleet: route %s: %s written at revision %" PRId64 " (fence %"
@@ -232,7 +232,7 @@ fl_write_verdict(struct fleet *f, struct fl_route *r,
 	    f->f_conf->fl_node_id, fl_wall_ms())) == NULL)
 		return;
 	r->r_wact = v->fv_act;
-	r->r_wnext = v->fv_next;
+	mst_fleet_state_copy(&r->r_wnext, &v->fv_next);
 	r->r_writing = fl_write_state(f, r, cmp, 2, &v->fv_next, hist,
 	    fl_on_decided, r) == 0;
 	free(hist);
@@ -257,10 +257,10 @@ fl_create_state(struct fleet *f, struct fl_route *r)
 	int64_t now = fl_wall_ms();
 	bool bad = fl_state_bad(r);
 
-	memset(&v, 0, sizeof(v));
+	fl_verdict_room(&v, r);
 	v.fv_act = MST_FLEET_A_INIT;
 	if (r->r_have) {
-		v.fv_next = r->r_cur;
+		mst_fleet_state_copy(&v.fv_next, &r->r_cur);
 		v.fv_next.fs_seq = r->r_cur.fs_seq + 1;
 		v.fv_next.fs_decided_ms = now;
 		snprintf(v.fv_why, sizeof(v.fv_why), "etcd had %s: the "
@@ -291,6 +291,7 @@ fl_decide_route(struct fleet *f, struct fl_route *r)
 	}
 	if ((in = calloc(f->f_nmembers + 1, sizeof(*in))) == NULL)
 		return;
+	fl_verdict_room(&v, r);
 	for (i = 0; i < f->f_nmembers; i++) {
 		if (f->f_members[i].m_doc == NULL || fl_report_input(f->
 		    f_members[i].m_doc, rt->fr_name,

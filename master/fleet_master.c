@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,8 @@ static struct {
 	struct mst_fleet_rt *routes;
 	struct fm_route	*applied;	/* parallel to routes */
 	size_t		 nroutes;
+	size_t		 maxnw;		/* the most clusters a route has */
+	uint32_t	*rw;		/* received weights: maxnw + 1 */
 	struct fm_pending *pending;
 	struct buf	 piece;		/* the view being received */
 	int64_t		 piece_seq;
@@ -159,14 +162,16 @@ fm_read(void *arg, int ci, uint64_t *rq, uint64_t *n5xx, struct hist *h)
 }
 
 /* rr as the coordinator drives it: the file's weights (x 100 under a
- * total of 100, as the rollout engine takes them), clusters, records. */
-static void
+ * total of 100, as the rollout engine takes them), clusters, records.
+ * 0, or -1 out of memory. */
+static int
 fm_route_from(const struct mst_ro_route *rr, struct mst_fleet_rt *rt)
 {
 	uint64_t sum = 0;
 	size_t i;
 
-	memset(rt, 0, sizeof(*rt));
+	if (mst_fleet_rt_alloc(rt, rr->rr_nwc) == -1)
+		return -1;
 	strlcpy(rt->fr_name, rr->rr_name, sizeof(rt->fr_name));
 	rt->fr_ro = rr->rr_ro;
 	rt->fr_nw = rr->rr_nwc;
@@ -179,6 +184,23 @@ fm_route_from(const struct mst_ro_route *rr, struct mst_fleet_rt *rt)
 	}
 	for (i = 0; sum < 100 && i < rr->rr_nwc; i++)
 		rt->fr_w[i] *= 100;
+	return 0;
+}
+
+static void
+fm_routes_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < fm.nroutes; i++)
+		mst_fleet_rt_free(&fm.routes[i]);
+	free(fm.routes);
+	free(fm.applied);
+	free(fm.rw);
+	fm.routes = NULL;
+	fm.applied = NULL;
+	fm.rw = NULL;
+	fm.nroutes = fm.maxnw = 0;
 }
 
 /* Mark every route with a rollout fleet, and describe it for the child. */
@@ -188,11 +210,7 @@ fm_routes(void)
 	struct mst_ro *ro = mst_rollout_engine();
 	size_t r, n = 0;
 
-	free(fm.routes);
-	free(fm.applied);
-	fm.routes = NULL;
-	fm.applied = NULL;
-	fm.nroutes = 0;
+	fm_routes_free();
 	if (ro == NULL)
 		return 0;
 	if ((fm.routes = calloc(ro->ro_n + 1, sizeof(*fm.routes))) == NULL ||
@@ -202,9 +220,15 @@ fm_routes(void)
 		if (!ro->ro_routes[r].rr_has_rollout)
 			continue;
 		mst_rollout_set_fleet(&ro->ro_routes[r], 1);
-		fm_route_from(&ro->ro_routes[r], &fm.routes[n++]);
+		if (fm_route_from(&ro->ro_routes[r], &fm.routes[n]) == -1)
+			return -1;
+		if (fm.routes[n].fr_nw > fm.maxnw)
+			fm.maxnw = fm.routes[n].fr_nw;
+		fm.nroutes = ++n;
 	}
-	fm.nroutes = n;
+	/* one more than any route: a longer list shows as too long */
+	if ((fm.rw = calloc(fm.maxnw + 1, sizeof(*fm.rw))) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -252,13 +276,13 @@ fm_applied(const char *route, int64_t rev)
 	(void)fm_send(&m);
 }
 
-/* m's state as the rollout engine takes it; -1 when it is no state. */
+/* m's state as the rollout engine takes it (w: its fm_nw weights, which
+ * sv points at); -1 when it is no state. */
 static int
-fm_saved(const struct mst_fleet_msg *m, struct mst_ro_saved *sv)
+fm_saved(const struct mst_fleet_msg *m, const uint32_t *w,
+    struct mst_ro_saved *sv)
 {
-	uint32_t i;
-
-	if (m->fm_state > MST_RO_PROMOTED || m->fm_nw > CD_MAX_WEIGHTED ||
+	if (m->fm_state > MST_RO_PROMOTED || m->fm_nw > fm.maxnw ||
 	    m->fm_len >= sizeof(m->fm_text))
 		return -1;
 	memset(sv, 0, sizeof(*sv));
@@ -268,8 +292,7 @@ fm_saved(const struct mst_fleet_msg *m, struct mst_ro_saved *sv)
 	sv->rs_decided_ms = m->fm_decided_ms > 0 ?
 	    (uint64_t)m->fm_decided_ms : cd_realtime_ms();
 	sv->rs_nw = m->fm_nw;
-	for (i = 0; i < m->fm_nw; i++)
-		sv->rs_w[i] = m->fm_w[i];
+	sv->rs_w = w;
 	/* sticky placement's seed (worker/sticky.h): an attempt's number */
 	sv->rs_epoch = (uint32_t)m->fm_epoch;
 	/* the state file keeps the reason: it says it is the fleet's */
@@ -285,7 +308,7 @@ fm_saved(const struct mst_fleet_msg *m, struct mst_ro_saved *sv)
 
 /* A route's fleet state, to put in force if it is newer. */
 static void
-fm_apply(const struct mst_fleet_msg *m)
+fm_apply(const struct mst_fleet_msg *m, const uint32_t *w)
 {
 	struct mst_ro *ro = mst_rollout_engine();
 	bool local = (m->fm_flags & MST_FLEET_F_LOCAL) != 0;
@@ -312,7 +335,7 @@ fm_apply(const struct mst_fleet_msg *m)
 			snprintf(origin, sizeof(origin), "the fleet: etcd "
 			    "revision %" PRId64 "%s", m->fm_rev, force ?
 			    " (replacing the state in force)" : "");
-		if (fm_saved(m, &sv) == -1 || mst_rollout_adopt(ro, rr, &sv,
+		if (fm_saved(m, w, &sv) == -1 || mst_rollout_adopt(ro, rr, &sv,
 		    mst_rollout_now_ns(), origin) == -1)
 			log_warnx("fleet: route %s: the state of revision %"
 			    PRId64 " does not fit the route: ignored",
@@ -390,11 +413,11 @@ fm_view_piece(const struct mst_fleet_msg *m)
 }
 
 static void
-fm_on_msg(const struct mst_fleet_msg *m)
+fm_on_msg(const struct mst_fleet_msg *m, const uint32_t *w)
 {
 	switch (m->fm_type) {
 	case MST_FLEET_M_APPLY:
-		fm_apply(m);
+		fm_apply(m, w);
 		break;
 	case MST_FLEET_M_OP_DONE:
 		fm_op_done(m);
@@ -410,6 +433,38 @@ fm_on_msg(const struct mst_fleet_msg *m)
 
 static void	fm_close(void);
 
+/*
+ * One message into m, an APPLY's weights into fm.rw (no more than the
+ * routes here have: a longer one is cut, and refused).  2: a message;
+ * 1: one that is not (wrong size), dropped; 0: the socket closed; -1:
+ * errno.
+ */
+static ssize_t
+fm_recv(int fd, struct mst_fleet_msg *m)
+{
+	struct iovec iov[2];
+	struct msghdr mh;
+	ssize_t n;
+
+	iov[0].iov_base = m;
+	iov[0].iov_len = sizeof(*m);
+	iov[1].iov_base = fm.rw;
+	iov[1].iov_len = fm.rw != NULL ? (fm.maxnw + 1) * sizeof(*fm.rw) : 0;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	if ((n = recvmsg(fd, &mh, MSG_DONTWAIT)) <= 0)
+		return n;
+	if ((size_t)n < sizeof(*m) || (mh.msg_flags & MSG_TRUNC) ||
+	    m->fm_nw > fm.maxnw || (size_t)n != sizeof(*m) +
+	    (m->fm_type == MST_FLEET_M_APPLY ? m->fm_nw : 0) * sizeof(*fm.rw)) {
+		log_warnx("fleet: a message of %zd bytes from the coordinator "
+		    "that fits no route here: ignored", n);
+		return 1;
+	}
+	return 2;
+}
+
 static void
 fm_on_sock(int fd, uint32_t events, void *arg)
 {
@@ -420,7 +475,7 @@ fm_on_sock(int fd, uint32_t events, void *arg)
 	(void)events;
 	(void)arg;
 	for (i = 0; i < 64; i++) {
-		n = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
+		n = fm_recv(fd, &m);
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR))
 			return;
@@ -428,10 +483,10 @@ fm_on_sock(int fd, uint32_t events, void *arg)
 			fm_close();	/* SIGCHLD brings the respawn */
 			return;
 		}
-		if ((size_t)n != sizeof(m))
+		if (n == 1)
 			continue;
 		m.fm_route[sizeof(m.fm_route) - 1] = '\0';
-		fm_on_msg(&m);
+		fm_on_msg(&m, fm.rw);
 	}
 }
 
@@ -493,8 +548,13 @@ static int
 fm_spawn(void)
 {
 	int sv[2], sndbuf = FM_SNDBUF;
+	size_t apply = sizeof(struct mst_fleet_msg) + fm.maxnw *
+	    sizeof(uint32_t);
 	pid_t pid;
 
+	/* an APPLY of the biggest route in one datagram, twice over */
+	if (2 * apply > (size_t)sndbuf)
+		sndbuf = apply > INT_MAX / 2 ? INT_MAX : (int)(2 * apply);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		return -1;
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf,

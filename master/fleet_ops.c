@@ -46,6 +46,7 @@ fl_op_free(struct fl_op *o)
 	fl_timer_off(o->o_f, &o->o_timer);
 	if (!o->o_reply && o->o_r != NULL)
 		o->o_r->r_flushing = false;
+	mst_fleet_state_free(&o->o_state);
 	free(o);
 }
 
@@ -110,7 +111,7 @@ static void
 fl_op_local(struct fl_op *o)
 {
 	struct fl_route *r = o->o_r;
-	struct mst_fleet_state next;
+	struct mst_fleet_state *next = &r->r_tmp;
 	char why[MST_FLEET_REASON_MAX];
 	int rc;
 
@@ -120,16 +121,16 @@ fl_op_local(struct fl_op *o)
 		return;
 	}
 	rc = mst_fleet_op(&r->r_dr, &r->r_applied, (enum mst_ro_op)o->o_op,
-	    fl_wall_ms(), &next, why, sizeof(why));
+	    fl_wall_ms(), next, why, sizeof(why));
 	if (rc == -1) {
 		fl_op_done(o, 409, "%s", why);
 		return;
 	}
 	if (rc == 0) {
-		snprintf(next.fs_reason, sizeof(next.fs_reason), "%s by the "
+		snprintf(next->fs_reason, sizeof(next->fs_reason), "%s by the "
 		    "operator here while etcd was unreachable",
 		    fo_names[o->o_op]);
-		fl_apply(r, &next, true);
+		fl_apply(r, next, true);
 	}
 	r->r_pending = o->o_op;
 	fl_op_done(o, 202, "applied here; written to etcd when it answers "
@@ -206,7 +207,7 @@ fl_on_op_written(struct mst_etcd *e, const struct mst_etcd_res *res,
 {
 	struct fl_op *o = arg;
 	struct fl_route *r = o->o_r;
-	struct mst_fleet_state s;
+	struct mst_fleet_state *s = &r->r_tmp;
 	char why[160];
 	size_t i;
 
@@ -223,9 +224,9 @@ fl_on_op_written(struct mst_etcd *e, const struct mst_etcd_res *res,
 		for (i = 0; i < res->r_nkvs; i++)
 			if (res->r_kvs[i].kv_klen == strlen(r->r_key_state) &&
 			    fl_dec_state(&r->r_dr, res->r_kvs[i].kv_val,
-			    res->r_kvs[i].kv_vlen, &s, why, sizeof(why)) == 0) {
-				s.fs_rev = res->r_kvs[i].kv_mod_rev;
-				r->r_cur = s;
+			    res->r_kvs[i].kv_vlen, s, why, sizeof(why)) == 0) {
+				s->fs_rev = res->r_kvs[i].kv_mod_rev;
+				mst_fleet_state_copy(&r->r_cur, s);
 			}
 		if (++o->o_tries < FL_OP_TRIES) {
 			fl_op_run(o);
@@ -234,7 +235,7 @@ fl_on_op_written(struct mst_etcd *e, const struct mst_etcd_res *res,
 		fl_op_done(o, 409, "the state kept changing");
 		return;
 	}
-	r->r_cur = o->o_state;
+	mst_fleet_state_copy(&r->r_cur, &o->o_state);
 	r->r_cur.fs_rev = res->r_hdr.eh_revision;
 	o->o_rev = res->r_hdr.eh_revision;
 	o->o_f->f_st.st_decisions[o->o_reply ? MST_FLEET_A_OPERATOR :
@@ -306,6 +307,7 @@ fl_op_run(struct fl_op *o)
 	o->o_state.fs_fence = f->f_leader_fence;
 	memset(&v, 0, sizeof(v));
 	v.fv_act = o->o_reply ? MST_FLEET_A_OPERATOR : MST_FLEET_A_LOCAL;
+	/* read only (the history record): o_state's weights, shared */
 	v.fv_next = o->o_state;
 	snprintf(v.fv_why, sizeof(v.fv_why), "%s", o->o_state.fs_reason);
 	if ((hist = fl_enc_hist(&v, &r->r_cur, o->o_reply ? "operator" :
@@ -327,6 +329,11 @@ fl_op_new(struct fleet *f, struct fl_route *r, int op, uint64_t id,
 
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return NULL;
+	if (mst_fleet_state_alloc(&o->o_state, r != NULL ? r->r_rt->fr_nw :
+	    1) == -1) {
+		free(o);
+		return NULL;
+	}
 	o->o_f = f;
 	o->o_r = r;
 	o->o_op = op;
@@ -384,7 +391,6 @@ fl_ops_flush(struct fleet *f)
 void
 fl_local_tick(struct fleet *f)
 {
-	struct mst_fleet_state next;
 	char why[MST_FLEET_REASON_MAX];
 	struct fl_route *r;
 	size_t i;
@@ -398,11 +404,11 @@ fl_local_tick(struct fleet *f)
 		r = &f->f_routes[i];
 		if (r->r_pending == MST_RO_OP_ROLLBACK ||
 		    mst_fleet_local_rollback(&r->r_dr, &r->r_applied,
-		    &r->r_self, fl_wall_ms(), &next, why, sizeof(why)) == 0)
+		    &r->r_self, fl_wall_ms(), &r->r_tmp, why, sizeof(why)) == 0)
 			continue;
 		f->f_st.st_local_rollbacks++;
 		log_warnx("fleet: route %s: %s", r->r_rt->fr_name, why);
-		fl_apply(r, &next, true);
+		fl_apply(r, &r->r_tmp, true);
 		r->r_pending = MST_RO_OP_ROLLBACK;
 	}
 }

@@ -100,7 +100,7 @@ fl_snapshot_save(struct fleet *f)
 void
 fl_snapshot_load(struct fleet *f)
 {
-	struct mst_fleet_state s;
+	struct mst_fleet_state *s;
 	struct fl_route *r;
 	char *buf, why[256];
 	ssize_t n = -1;
@@ -124,13 +124,14 @@ fl_snapshot_load(struct fleet *f)
 			fl_apply(r, &r->r_cur, false);
 			continue;
 		}
-		mst_fleet_state_init(&r->r_dr, r->r_rt->fr_w, fl_wall_ms(), &s);
-		mst_judge_weights_at(s.fs_w, s.fs_nw, r->r_dr.fr_total,
+		s = &r->r_tmp;
+		mst_fleet_state_init(&r->r_dr, r->r_rt->fr_w, fl_wall_ms(), s);
+		mst_judge_weights_at(s->fs_w, s->fs_nw, r->r_dr.fr_total,
 		    r->r_rt->fr_ro.ro_canary, r->r_rt->fr_ro.ro_stable, 0);
-		s.fs_state = MST_RO_PAUSED;
-		snprintf(s.fs_reason, sizeof(s.fs_reason), "no fleet state "
+		s->fs_state = MST_RO_PAUSED;
+		snprintf(s->fs_reason, sizeof(s->fs_reason), "no fleet state "
 		    "yet: 100%% stable until etcd answers");
-		fl_apply(r, &s, true);
+		fl_apply(r, s, true);
 	}
 }
 
@@ -141,7 +142,6 @@ fl_apply(struct fl_route *r, const struct mst_fleet_state *s, bool local)
 {
 	struct fleet *f = r->r_f;
 	struct mst_fleet_msg m;
-	size_t i;
 	bool force = !local && (r->r_force || r->r_local);
 
 	if (!local && !force && s->fs_rev <= r->r_sent_rev)
@@ -156,8 +156,6 @@ fl_apply(struct fl_route *r, const struct mst_fleet_state *s, bool local)
 	m.fm_epoch = s->fs_epoch;
 	m.fm_decided_ms = s->fs_decided_ms;
 	m.fm_nw = (uint32_t)s->fs_nw;
-	for (i = 0; i < s->fs_nw; i++)
-		m.fm_w[i] = s->fs_w[i];
 	m.fm_len = (uint32_t)strlcpy(m.fm_text, s->fs_reason,
 	    sizeof(m.fm_text));
 	if (m.fm_len >= sizeof(m.fm_text))
@@ -168,14 +166,15 @@ fl_apply(struct fl_route *r, const struct mst_fleet_state *s, bool local)
 	    mst_judge_pct(s->fs_w, r->r_dr.fr_total, r->r_rt->fr_ro.ro_canary),
 	    local ? "decided here, etcd at revision " : "revision ",
 	    m.fm_rev, s->fs_reason);
-	r->r_applied = *s;
+	mst_fleet_state_copy(&r->r_applied, s);
 	r->r_applied.fs_rev = m.fm_rev;
 	r->r_local = local;
 	if (!local) {
 		r->r_sent_rev = s->fs_rev;
 		r->r_force = false;
 	}
-	(void)fl_send(f, &m);
+	/* s's weights: r_applied's copy now (s may be r_tmp, reused) */
+	(void)fl_send_w(f, &m, r->r_applied.fs_w);
 	if (!local)
 		fl_snapshot_save(f);
 }
@@ -184,13 +183,14 @@ fl_apply(struct fl_route *r, const struct mst_fleet_state *s, bool local)
 void
 fl_applied(struct fleet *f, const struct mst_fleet_msg *m)
 {
-	struct mst_judge_snap snaps[CD_MAX_WEIGHTED];
 	const struct mst_fleet_metrics *x = &f->f_args->fa_metrics;
 	struct fl_route *r = fl_route_by_name(f, m->fm_route);
+	struct mst_judge_snap *snaps;
 	size_t i;
 
 	if (r == NULL)
 		return;
+	snaps = r->r_now;
 	if (m->fm_rev > r->r_ack_rev || m->fm_rev == r->r_sent_rev)
 		r->r_ack_rev = m->fm_rev;
 	for (i = 0; i < r->r_rt->fr_nw; i++)
@@ -206,10 +206,10 @@ static void
 fl_state_kv(struct fl_route *r, const struct mst_etcd_kv *kv)
 {
 	struct fleet *f = r->r_f;
-	struct mst_fleet_state s;
+	struct mst_fleet_state *s = &r->r_tmp;
 	char why[256];
 
-	if (fl_dec_state(&r->r_dr, kv->kv_val, kv->kv_vlen, &s, why,
+	if (fl_dec_state(&r->r_dr, kv->kv_val, kv->kv_vlen, s, why,
 	    sizeof(why)) == -1) {
 		f->f_st.st_bad_values++;
 		/* the leader writes the last good state back over it */
@@ -219,12 +219,12 @@ fl_state_kv(struct fl_route *r, const struct mst_etcd_kv *kv)
 		return;
 	}
 	r->r_bad_rev = 0;
-	s.fs_rev = kv->kv_mod_rev;
-	r->r_cur = s;
+	s->fs_rev = kv->kv_mod_rev;
+	mst_fleet_state_copy(&r->r_cur, s);
 	r->r_known = r->r_have = true;
 	/* a decision taken here waits to be written: it stays in force */
 	if (r->r_pending == -1)
-		fl_apply(r, &s, false);
+		fl_apply(r, &r->r_cur, false);
 }
 
 static void
@@ -436,7 +436,7 @@ static void
 fl_window(struct fleet *f, struct fl_route *r, struct fl_rep_route *rr,
     struct mst_judge_snap *win)
 {
-	struct mst_judge_snap now[CD_MAX_WEIGHTED];
+	struct mst_judge_snap *now = r->r_now;
 	const struct mst_fleet_metrics *x = &f->f_args->fa_metrics;
 	const struct mst_judge_snap *base;
 	const struct mst_fleet_rt *rt = r->r_rt;
@@ -456,6 +456,8 @@ fl_window(struct fleet *f, struct fl_route *r, struct fl_rep_route *rr,
 	rr->rr_ack = r->r_ack_rev;
 	rr->rr_window_ms = fl_wall_ms() - (t - at);
 	rr->rr_nv = rt->fr_nw;
+	rr->rr_vname = r->r_vname;
+	rr->rr_v = r->r_v;
 	for (i = 0; i < rt->fr_nw; i++) {
 		mst_judge_snap_sub(&win[i], &now[i], base != NULL ? &base[i] :
 		    NULL);
@@ -473,21 +475,19 @@ fl_window(struct fleet *f, struct fl_route *r, struct fl_rep_route *rr,
 void
 fl_report(struct fleet *f)
 {
-	struct mst_judge_snap (*win)[CD_MAX_WEIGHTED];
 	struct fl_rep_route *rr;
 	struct mst_etcd_op put;
 	char *doc = NULL;
 	size_t i;
 
-	win = calloc(f->f_nroutes + 1, sizeof(*win));
 	rr = calloc(f->f_nroutes + 1, sizeof(*rr));
-	if (win != NULL && rr != NULL) {
+	if (rr != NULL) {
 		for (i = 0; i < f->f_nroutes; i++)
-			fl_window(f, &f->f_routes[i], &rr[i], win[i]);
+			fl_window(f, &f->f_routes[i], &rr[i],
+			    f->f_routes[i].r_win);
 		doc = fl_enc_report(f->f_conf->fl_node_id, fl_wall_ms(),
 		    ++f->f_report_seq, rr, f->f_nroutes);
 	}
-	free(win);
 	free(rr);
 	if (doc == NULL || f->f_lease == 0 || f->f_reporting) {
 		free(doc);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "shared/conf-t.h"
+#include "shared/conf.h"
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "mst.h"
@@ -32,6 +33,7 @@ static struct cd_place	 place_run;	/* mst.m_place */
 static struct cd_place	 place_new;	/* prepared for the next apply */
 static bool		*place_fresh;	/* shm records, h_ncl */
 static bool		 place_rl_fresh;	/* buckets to reset */
+static bool		 place_sp_fresh;	/* split records to lay out */
 /* listener records mst_place_next() gave a new listener */
 static bool		 place_lfresh[CD_MAX_LISTENERS];
 static int		*place_kept[PLACE_KEEP];	/* applied, newest first */
@@ -92,6 +94,20 @@ mst_place_hcap(const struct cd_cluster *cl)
 	}
 }
 
+size_t
+mst_place_nweights(const struct cd_conf *conf)
+{
+	const struct cd_route *rt;
+	struct cd_route_it it;
+	size_t n = 0;
+
+	memset(&it, 0, sizeof(it));
+	while ((rt = conf_route_next(conf, &it)) != NULL)
+		if (rt->rt_action == CD_RA_WEIGHTED)
+			n += rt->rt_nwc;
+	return n;
+}
+
 void
 mst_place_size(const struct cd_conf *conf, int workers, size_t bytes,
     struct shm_size *sz)
@@ -106,6 +122,9 @@ mst_place_size(const struct cd_conf *conf, int workers, size_t bytes,
 	sz->ss_clusters = (uint32_t)(2 * conf->c_nclusters + 64);
 	sz->ss_hosts = (uint32_t)(2 * hosts + 64 * CD_DNS_HOSTS);
 	sz->ss_splits = (uint32_t)(conf->c_nweighted + 64);
+	/* a half holds one generation's weights; room for 64 more routes
+	 * of a few clusters each */
+	sz->ss_weights = (uint32_t)(mst_place_nweights(conf) + 64 * 4);
 	sz->ss_fractions = (uint32_t)(conf->c_nfractions + 64);
 	sz->ss_workers = (uint32_t)(workers > 0 ? workers : 1);
 	sz->ss_bytes = bytes;
@@ -247,6 +266,8 @@ mst_place_next(const struct cd_conf *now, const struct cd_place *now_pl,
 	if (place_half(now_pl->pl_split, now->c_nweighted, next_pl->pl_split,
 	    next->c_nweighted, (int)shm->hdr.h_nsplits) == -1)
 		return MST_PLACE_NO_SPLIT;
+	if (mst_place_nweights(next) > shm->hdr.h_nweights / 2)
+		return MST_PLACE_NO_WEIGHTS;
 	if (place_half(now_pl->pl_fraction, now->c_nfractions,
 	    next_pl->pl_fraction, next->c_nfractions,
 	    (int)shm->hdr.h_nfrac) == -1)
@@ -299,6 +320,12 @@ place_refuse(enum mst_place_rc rc, const struct cd_conf *next)
 		have = h->h_nsplits / 2;
 		want = next->c_nweighted;
 		break;
+	case MST_PLACE_NO_WEIGHTS:
+		what = "split weights (the clusters of every "
+		    "weighted_clusters) per generation";
+		have = h->h_nweights / 2;
+		want = mst_place_nweights(next);
+		break;
 	case MST_PLACE_NO_FRACTION:
 		what = "runtime_fraction records per generation";
 		have = h->h_nfrac / 2;
@@ -333,7 +360,7 @@ mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 			log_warn("placement");
 			return -1;
 		}
-		place_rl_fresh = true;
+		place_rl_fresh = place_sp_fresh = true;
 		memset(place_lfresh, 0, sizeof(place_lfresh));
 		for (n = 0; n < next->c_nclusters; n++)
 			place_fresh[n] = true;
@@ -351,13 +378,15 @@ mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 		memcpy(place_new.pl_ratelimit, place_run.pl_ratelimit,
 		    sizeof(place_new.pl_ratelimit));
 		memset(place_fresh, 0, n * sizeof(*place_fresh));
-		place_rl_fresh = false;
+		/* the same clusters per split: the records keep their room,
+		 * which the running workers read */
+		place_rl_fresh = place_sp_fresh = false;
 		memset(place_lfresh, 0, sizeof(place_lfresh));
 		return 0;
 	case MST_CH_STRUCTURAL:
 		break;
 	}
-	place_rl_fresh = true;
+	place_rl_fresh = place_sp_fresh = true;
 	if (mst_place_alloc(&place_new, next) == -1) {
 		log_warn("placement");
 		return -1;
@@ -369,6 +398,29 @@ mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 	place_refuse(rc, next);
 	mst_place_free(&place_new);
 	return -1;
+}
+
+void
+mst_place_split_rooms(struct shm *shm, const struct cd_conf *conf,
+    const struct cd_place *pl)
+{
+	const struct cd_route *rt;
+	struct cd_route_it it;
+	uint32_t first[2] = { 0, shm->hdr.h_nweights / 2 }, *f;
+	int si;
+
+	memset(&it, 0, sizeof(it));
+	while ((rt = conf_route_next(conf, &it)) != NULL) {
+		if (rt->rt_action != CD_RA_WEIGHTED)
+			continue;
+		si = pl->pl_split[rt->rt_wi];
+		f = &first[(uint32_t)si >= shm->hdr.h_nsplits / 2];
+		/* checked by mst_place_next(): the half has room */
+		if (shm_split_room(shm, si, *f, (uint32_t)rt->rt_nwc) == -1)
+			fatal("shared memory: no room for the weights of a "
+			    "weighted route");
+		*f += (uint32_t)rt->rt_nwc;
+	}
 }
 
 void
@@ -402,5 +454,7 @@ mst_place_apply(void)
 	for (k = 0; k < CD_MAX_LISTENERS; k++)
 		if (place_lfresh[k])
 			shm_listener_reset(mst.m_shm, k);
+	if (place_sp_fresh)
+		mst_place_split_rooms(mst.m_shm, conf, &place_run);
 	mst_place_publish_weights(mst.m_shm, mst.m_conf, mst.m_place);
 }

@@ -25,6 +25,7 @@ enum mst_place_rc {
 	MST_PLACE_NO_LISTENER,	/* ... listener records */
 	MST_PLACE_NO_HOSTS,	/* the host pool has no room for the new */
 	MST_PLACE_NO_SPLIT,	/* next has more weighted routes than a half */
+	MST_PLACE_NO_WEIGHTS,	/* ... more split weights than a half */
 	MST_PLACE_NO_FRACTION,	/* ... more runtime_fraction routes */
 };
 
@@ -35,6 +36,19 @@ enum mst_place_rc {
  */
 void	 mst_place_size(const struct cd_conf *, int workers, size_t bytes,
 	    struct shm_size *);
+
+/* The clusters of all conf's weighted_clusters: the split weights it
+ * needs. */
+size_t	 mst_place_nweights(const struct cd_conf *);
+
+/*
+ * Give each weighted route's split record its room in the weight pool:
+ * the routes one after the other from the start of the half of the pool
+ * that matches the record's half.  No process may be using the records
+ * (a new generation's, or the first).
+ */
+void	 mst_place_split_rooms(struct shm *, const struct cd_conf *,
+	    const struct cd_place *);
 
 /* A placement's arrays for conf (zeroed), and their release; -1: no
  * memory. */
@@ -57,7 +71,8 @@ uint32_t mst_place_hcap(const struct cd_cluster *);
  * record none of now's clusters uses, and fresh[record] is set (every
  * other entry of fresh is cleared; fresh has 2 * h_ncl entries, the
  * second half scratch); next's weighted routes take the half of the
- * split records now's do not use, and its routes with a runtime_fraction
+ * split records now's do not use (and their weights the matching half of
+ * the weight pool), and its routes with a runtime_fraction
  * the half of the fraction records, so the draining generation keeps its
  * own.  next_pl (mst_place_alloc()'d for next) is undefined unless
  * MST_PLACE_OK.

@@ -65,10 +65,8 @@ static void
 ro_ring_restart(const struct mst_ro *ro, struct mst_ro_route *rr,
     int64_t now)
 {
-	struct mst_judge_snap snap[CD_MAX_WEIGHTED];
-
-	ro_snaps(ro, rr, snap);
-	mst_judge_ring_restart(&rr->rr_ring, now, snap);
+	ro_snaps(ro, rr, rr->rr_snap);
+	mst_judge_ring_restart(&rr->rr_ring, now, rr->rr_snap);
 }
 
 /* Window figures against snapshots now[] (rr_nwc of them): each minus
@@ -99,10 +97,9 @@ void
 mst_rollout_figures(const struct mst_ro *ro, const struct mst_ro_route *rr,
     int64_t now_ns, struct mst_ro_fig *out)
 {
-	struct mst_judge_snap now[CD_MAX_WEIGHTED];
-
-	ro_snaps(ro, rr, now);
-	ro_figures_from(rr, now, now_ns, out);
+	/* the route's scratch: the master is one thread */
+	ro_snaps(ro, rr, rr->rr_snap);
+	ro_figures_from(rr, rr->rr_snap, now_ns, out);
 }
 
 /* ---- judgement ----------------------------------------------------------- */
@@ -292,20 +289,18 @@ ro_judge(struct mst_ro *ro, struct mst_ro_route *rr,
 void
 mst_rollout_tick(struct mst_ro *ro, int64_t now)
 {
-	struct mst_ro_fig fig[CD_MAX_WEIGHTED];
-	struct mst_judge_snap snap[CD_MAX_WEIGHTED];
 	struct mst_ro_route *rr;
 	size_t r;
 
 	for (r = 0; r < ro->ro_n; r++) {
 		rr = &ro->ro_routes[r];
-		ro_snaps(ro, rr, snap);
+		ro_snaps(ro, rr, rr->rr_snap);
 		/* figures against the ring before this tick joins it */
-		ro_figures_from(rr, snap, now, fig);
+		ro_figures_from(rr, rr->rr_snap, now, rr->rr_fig);
 		if (rr->rr_has_rollout && rr->rr_state == MST_RO_PROGRESSING &&
 		    !rr->rr_fleet)
-			ro_judge(ro, rr, fig, now);
-		mst_judge_ring_push(&rr->rr_ring, now, snap);
+			ro_judge(ro, rr, rr->rr_fig, now);
+		mst_judge_ring_push(&rr->rr_ring, now, rr->rr_snap);
 	}
 }
 
@@ -417,18 +412,50 @@ mst_rollout_find(struct mst_ro *ro, const char *name)
 
 /* ---- building ------------------------------------------------------------ */
 
+/* rr's arrays for n clusters, one allocation (freed with rr_shm_ci). */
+static int
+ro_route_alloc(struct mst_ro_route *rr, size_t n)
+{
+	size_t one = sizeof(struct mst_judge_snap) + sizeof(struct mst_ro_fig) +
+	    sizeof(int) + sizeof(uint32_t);
+	char *p;
+
+	if (n == 0)
+		n = 1;
+	/* the widest alignment first */
+	if ((p = calloc(n, one)) == NULL)
+		return -1;
+	rr->rr_snap = (struct mst_judge_snap *)(void *)p;
+	rr->rr_fig = (struct mst_ro_fig *)(void *)(p + n *
+	    sizeof(struct mst_judge_snap));
+	rr->rr_shm_ci = (int *)(void *)((char *)rr->rr_fig + n *
+	    sizeof(struct mst_ro_fig));
+	rr->rr_w = (uint32_t *)(void *)(rr->rr_shm_ci + n);
+	return 0;
+}
+
+static void
+ro_route_free(struct mst_ro_route *rr)
+{
+	mst_judge_ring_free(&rr->rr_ring);
+	free(rr->rr_snap);
+	rr->rr_snap = NULL;
+	rr->rr_fig = NULL;
+	rr->rr_shm_ci = NULL;
+	rr->rr_w = NULL;
+}
+
 /* Name, split record, clusters and weights (what shm holds) of rr. */
 static void
 ro_route_weights(struct mst_ro *ro, struct mst_ro_route *rr,
     const struct cd_route *rt, const struct cd_route_it *it)
 {
 	const struct cd_place *pl = ro->ro_place;
-	uint32_t w[CD_MAX_WEIGHTED], seq;
+	uint32_t *w = rr->rr_w, seq;
 	size_t i, n;
 
 	rr->rr_rt = rt;
 	rr->rr_split = pl->pl_split[rt->rt_wi];
-	rr->rr_nwc = rt->rt_nwc;
 	if (rt->rt_name != NULL && rt->rt_name[0] != '\0') {
 		strlcpy(rr->rr_name, rt->rt_name, sizeof(rr->rr_name));
 		rr->rr_named = 1;
@@ -441,11 +468,13 @@ ro_route_weights(struct mst_ro *ro, struct mst_ro_route *rr,
 		    "route_%zu_%zu_%zu", it->ri_l, it->ri_v, it->ri_r - 1);
 	rr->rr_listener = (int)it->ri_l;
 	/* what shm holds: the file's weights, published by the caller */
-	n = shm_split_read(shm_sp(ro->ro_shm, rr->rr_split), w, &seq);
+	n = shm_split_read(shm_sp(ro->ro_shm, rr->rr_split), w,
+	    (uint32_t)rr->rr_nwc, &seq);
 	rr->rr_total = 0;
 	for (i = 0; i < rr->rr_nwc; i++) {
 		rr->rr_shm_ci[i] = pl->pl_cluster[rt->rt_wc[i].wc_cluster];
-		rr->rr_w[i] = n == rr->rr_nwc ? w[i] : rt->rt_wc[i].wc_weight;
+		if (n != rr->rr_nwc)
+			rr->rr_w[i] = rt->rt_wc[i].wc_weight;
 		rr->rr_total += rr->rr_w[i];
 	}
 }
@@ -454,14 +483,17 @@ void
 mst_rollout_reread(struct mst_ro *ro)
 {
 	struct mst_ro_route *rr;
-	uint32_t w[CD_MAX_WEIGHTED], seq;
+	uint32_t *w, seq;
 	size_t r, i;
 
 	for (r = 0; r < ro->ro_n; r++) {
 		rr = &ro->ro_routes[r];
-		/* the engine writes a rollout route's weights itself */
+		/* the engine writes a rollout route's weights itself; the
+		 * snapshot scratch holds the copy (a snapshot is wider) */
+		w = (uint32_t *)(void *)rr->rr_snap;
 		if (rr->rr_has_rollout || shm_split_read(
-		    shm_sp(ro->ro_shm, rr->rr_split), w, &seq) != rr->rr_nwc)
+		    shm_sp(ro->ro_shm, rr->rr_split), w, (uint32_t)rr->rr_nwc,
+		    &seq) != rr->rr_nwc)
 			continue;
 		rr->rr_total = 0;
 		for (i = 0; i < rr->rr_nwc; i++) {
@@ -557,6 +589,9 @@ static int
 ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
     const struct cd_route *rt, const struct cd_route_it *it, int64_t now)
 {
+	rr->rr_nwc = rt->rt_nwc;
+	if (ro_route_alloc(rr, rr->rr_nwc) == -1)
+		return -1;
 	ro_route_weights(ro, rr, rt, it);
 	ro_route_roles(rr, rt);
 	if (ro_route_ring(ro, rr, now) == -1)
@@ -646,7 +681,7 @@ ro_route_save(const struct mst_ro_route *rr, struct mst_ro_saved *sv)
 	sv->rs_state = rr->rr_state;
 	sv->rs_step = rr->rr_step;
 	sv->rs_decided_ms = rr->rr_decided_ms;
-	memcpy(sv->rs_w, rr->rr_w, sizeof(sv->rs_w));
+	sv->rs_w = rr->rr_w;	/* rr's, while sv is used */
 	sv->rs_nw = rr->rr_nwc;
 	strlcpy(sv->rs_reason, rr->rr_reason, sizeof(sv->rs_reason));
 	sv->rs_epoch = rr->rr_epoch;
@@ -747,7 +782,7 @@ mst_rollout_free(struct mst_ro *ro)
 	if (ro == NULL)
 		return;
 	for (r = 0; r < ro->ro_n; r++)
-		mst_judge_ring_free(&ro->ro_routes[r].rr_ring);
+		ro_route_free(&ro->ro_routes[r]);
 	free(ro->ro_routes);
 	memset(ro, 0, sizeof(*ro));
 }
@@ -844,7 +879,7 @@ ro_restore_saved(void)
 	if (rc == 1)
 		return;
 	mst_rollout_restore(&ro_engine, sv, n, mst_rollout_now_ns());
-	free(sv);
+	mst_rollout_saved_free(sv, n);
 }
 
 int64_t

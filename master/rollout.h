@@ -64,8 +64,11 @@ struct mst_ro_route {
 	const struct cd_route *rr_rt;	/* into the engine's config */
 	int		 rr_split;	/* shm split index */
 	size_t		 rr_nwc;
-	int		 rr_shm_ci[CD_MAX_WEIGHTED];	/* shm record per rt_wc */
-	uint32_t	 rr_w[CD_MAX_WEIGHTED];	/* weights in shm now */
+	/* rr_nwc each, one allocation made with the route (ro_route_alloc()) */
+	int		*rr_shm_ci;	/* shm record per rt_wc */
+	uint32_t	*rr_w;		/* weights in shm now */
+	struct mst_judge_snap *rr_snap;	/* scratch: snapshots now */
+	struct mst_ro_fig *rr_fig;	/* scratch: window figures */
 	uint64_t	 rr_total;	/* their sum (changes with the runtime
 					 * only, never with a rollout) */
 	int		 rr_canary;	/* rt_wc index, -1: none */
@@ -107,8 +110,10 @@ struct mst_ro_saved {
 	enum mst_ro_state rs_state;
 	int		 rs_step;
 	uint64_t	 rs_decided_ms;
-	uint32_t	 rs_w[CD_MAX_WEIGHTED];
+	const uint32_t	*rs_w;		/* rs_nw weights: rs_wbuf, or the
+					 * maker's while sv is used */
 	size_t		 rs_nw;
+	uint32_t	*rs_wbuf;	/* owned (state file), or NULL */
 	char		 rs_reason[MST_ROLLOUT_REASON_MAX];
 	uint32_t	 rs_epoch;	/* fleet mode's; not in the file */
 };
@@ -153,6 +158,9 @@ uint64_t mst_rollout_sig(const struct cd_conf *, const struct cd_route *);
 int	 mst_rollout_state_write(const char *dir, const struct mst_ro *);
 int	 mst_rollout_state_read(const char *dir, struct mst_ro_saved **out,
 	    size_t *n, char *why, size_t whylen);
+/* Free n saved states read by mst_rollout_state_read(), their weights
+ * with them. */
+void	 mst_rollout_saved_free(struct mst_ro_saved *, size_t n);
 
 /*
  * Fleet mode (master/fleet.h) decides rr from now on (on), or no longer

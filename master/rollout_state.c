@@ -31,8 +31,6 @@
 
 #define ST_MAGIC	"canaryd-rollout-state 1"
 #define ST_FILE		"rollout.state"
-#define ST_LINE_MAX	4096
-#define ST_ROUTES_MAX	4096
 
 /* FNV-1a, 64 bits: enough to tell "the same block and clusters". */
 static uint64_t
@@ -232,21 +230,29 @@ st_state(const char *s, enum mst_ro_state *st)
 	return -1;
 }
 
+/* The comma-separated weights s into sv (rs_wbuf, owned): as many as
+ * the line holds; the route they are adopted for checks the count. */
 static int
 st_weights(char *s, struct mst_ro_saved *sv)
 {
 	char *w, *end;
 	unsigned long long v;
+	size_t n = 1, k;
 
+	for (k = 0; s[k] != '\0'; k++)
+		n += s[k] == ',';
+	if ((sv->rs_wbuf = calloc(n, sizeof(*sv->rs_wbuf))) == NULL)
+		return -1;
+	sv->rs_w = sv->rs_wbuf;
 	sv->rs_nw = 0;
 	while ((w = strsep(&s, ",")) != NULL) {
-		if (sv->rs_nw == CD_MAX_WEIGHTED || *w == '\0')
+		if (sv->rs_nw == n || *w == '\0')
 			return -1;
 		errno = 0;
 		v = strtoull(w, &end, 10);
 		if (errno != 0 || *end != '\0' || v > UINT32_MAX)
 			return -1;
-		sv->rs_w[sv->rs_nw++] = (uint32_t)v;
+		sv->rs_wbuf[sv->rs_nw++] = (uint32_t)v;
 	}
 	return sv->rs_nw > 0 ? 0 : -1;
 }
@@ -281,15 +287,91 @@ st_parse_route(char *line, struct mst_ro_saved *sv)
 	return *end == '\0' ? 0 : -1;
 }
 
+void
+mst_rollout_saved_free(struct mst_ro_saved *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i].rs_wbuf);
+	free(v);
+}
+
+/* Room in *v (of *cap) for entry n; -1 out of memory. */
+static int
+st_grow(struct mst_ro_saved **v, size_t *cap, size_t n)
+{
+	struct mst_ro_saved *nv;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap > 0 ? 2 * *cap : 16;
+	if ((nv = reallocarray(*v, ncap, sizeof(*nv))) == NULL)
+		return -1;
+	memset(nv + *cap, 0, (ncap - *cap) * sizeof(*nv));
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+/* The lines of fp after the magic into *v, *n; -1 with why. */
+static int
+st_read_lines(FILE *fp, const char *path, struct mst_ro_saved **v,
+    size_t *n, char *why, size_t whylen)
+{
+	char *line = NULL;
+	size_t len = 0, cap = 0, lineno = 0;
+	ssize_t got;
+	int rc = -1;
+
+	while ((got = getline(&line, &len, fp)) != -1) {
+		lineno++;
+		if (got == 0 || line[got - 1] != '\n') {
+			snprintf(why, whylen, "%s:%zu: line unterminated",
+			    path, lineno);
+			goto done;
+		}
+		line[got - 1] = '\0';
+		if (lineno == 1) {
+			if (strcmp(line, ST_MAGIC) != 0) {
+				snprintf(why, whylen, "%s:1: not a canaryd "
+				    "rollout state file", path);
+				goto done;
+			}
+			continue;
+		}
+		if (st_grow(v, &cap, *n) == -1) {
+			snprintf(why, whylen, "%s: out of memory", path);
+			goto done;
+		}
+		/* counted before parsing: its weights are freed with v */
+		if (st_parse_route(line, &(*v)[(*n)++]) == -1) {
+			snprintf(why, whylen, "%s:%zu: not a route line",
+			    path, lineno);
+			goto done;
+		}
+	}
+	if (ferror(fp) || lineno == 0) {
+		snprintf(why, whylen, "%s: %s", path, lineno == 0 ? "empty" :
+		    "read error");
+		goto done;
+	}
+	rc = 0;
+done:
+	free(line);
+	return rc;
+}
+
 int
 mst_rollout_state_read(const char *dir, struct mst_ro_saved **out,
     size_t *nout, char *why, size_t whylen)
 {
-	char path[4096], line[ST_LINE_MAX];
+	char path[4096];
 	struct mst_ro_saved *v = NULL;
-	size_t n = 0, lineno = 0;
+	size_t n = 0;
 	FILE *fp;
-	int rc = -1;
+	int rc;
 
 	*out = NULL;
 	*nout = 0;
@@ -300,44 +382,13 @@ mst_rollout_state_read(const char *dir, struct mst_ro_saved **out,
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if ((v = calloc(ST_ROUTES_MAX, sizeof(*v))) == NULL) {
-		snprintf(why, whylen, "%s: out of memory", path);
-		goto done;
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		if (strchr(line, '\n') == NULL) {
-			snprintf(why, whylen, "%s:%zu: line too long or "
-			    "unterminated", path, lineno);
-			goto done;
-		}
-		line[strcspn(line, "\n")] = '\0';
-		if (lineno == 1) {
-			if (strcmp(line, ST_MAGIC) != 0) {
-				snprintf(why, whylen, "%s:1: not a canaryd "
-				    "rollout state file", path);
-				goto done;
-			}
-			continue;
-		}
-		if (n == ST_ROUTES_MAX || st_parse_route(line, &v[n]) == -1) {
-			snprintf(why, whylen, "%s:%zu: not a route line",
-			    path, lineno);
-			goto done;
-		}
-		n++;
-	}
-	if (ferror(fp) || lineno == 0) {
-		snprintf(why, whylen, "%s: %s", path, lineno == 0 ? "empty" :
-		    "read error");
-		goto done;
+	rc = st_read_lines(fp, path, &v, &n, why, whylen);
+	fclose(fp);
+	if (rc == -1) {
+		mst_rollout_saved_free(v, n);
+		return -1;
 	}
 	*out = v;
 	*nout = n;
-	v = NULL;
-	rc = 0;
-done:
-	free(v);
-	fclose(fp);
-	return rc;
+	return 0;
 }

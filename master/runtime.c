@@ -395,14 +395,46 @@ mst_runtime_json(struct buf *b, const struct cd_runtime *rn,
 
 /* ---- shm ------------------------------------------------------------------ */
 
-/* Is what split sp holds other than w[0, n)? */
+/* Is what split sp holds other than w[0, n)?  now: room for n. */
 static bool
-split_differs(const struct shm_split *sp, const uint32_t *w, size_t n)
+split_differs(const struct shm_split *sp, const uint32_t *w, size_t n,
+    uint32_t *now)
 {
-	uint32_t now[CD_MAX_WEIGHTED], seq;
+	uint32_t seq;
 
-	return shm_split_read(sp, now, &seq) != n ||
+	return shm_split_read(sp, now, (uint32_t)n, &seq) != n ||
 	    memcmp(now, w, n * sizeof(*w)) != 0;
+}
+
+/* Route rt's weights (the file's, or the runtime's where its keys say)
+ * to its split: 1 when written, 0 when unchanged or out of memory. */
+static size_t
+runtime_publish_split(struct shm *shm, const struct cd_runtime *rn,
+    const struct cd_place *pl, const struct mst_rt_admin *ad,
+    const struct cd_route *rt, bool all)
+{
+	struct shm_split *sp;
+	uint32_t *w;
+	size_t wrote = 0;
+
+	/* the weights, and what the split holds now */
+	if ((w = calloc(2 * (rt->rt_nwc > 0 ? rt->rt_nwc : 1),
+	    sizeof(*w))) == NULL) {
+		log_warn("runtime: the weights of a route");
+		return 0;
+	}
+	if (!mst_runtime_weights(rn, ad, rt, w))
+		log_warnx("runtime: the weights of %s's keys cannot split "
+		    "traffic (all 0, or too large); the file's stay",
+		    rt->rt_runtime_prefix);
+	sp = shm_sp(shm, pl->pl_split[rt->rt_wi]);
+	if (all || split_differs(sp, w, rt->rt_nwc, w + rt->rt_nwc)) {
+		/* a fresh period on the new weights */
+		shm_split_publish(sp, w, (uint32_t)rt->rt_nwc, 1);
+		wrote = 1;
+	}
+	free(w);
+	return wrote;
 }
 
 size_t
@@ -412,8 +444,6 @@ mst_runtime_publish(struct shm *shm, const struct cd_conf *conf,
 	const struct cd_runtime *rn = &conf->c_runtime;
 	const struct cd_route *rt;
 	struct cd_route_it it;
-	struct shm_split *sp;
-	uint32_t w[CD_MAX_WEIGHTED];
 	size_t i, wrote = 0;
 
 	memset(&it, 0, sizeof(it));
@@ -432,20 +462,9 @@ mst_runtime_publish(struct shm *shm, const struct cd_conf *conf,
 				    rf_index]), mst_runtime_fraction(rn,
 				    ad, &rt->rt_mirror[i].mp_fraction),
 				    memory_order_relaxed);
-		if (rt->rt_action != CD_RA_WEIGHTED)
-			continue;
-		if (!mst_runtime_weights(rn, ad, rt, w))
-			log_warnx("runtime: the weights of %s's keys "
-			    "cannot split traffic (all 0, or too "
-			    "large); the file's stay",
-			    rt->rt_runtime_prefix);
-		sp = shm_sp(shm, pl->pl_split[rt->rt_wi]);
-		if (all || split_differs(sp, w, rt->rt_nwc)) {
-			/* a fresh period on the new weights */
-			shm_split_publish(sp, w, (uint32_t)rt->rt_nwc,
-			    1);
-			wrote++;
-		}
+		if (rt->rt_action == CD_RA_WEIGHTED)
+			wrote += runtime_publish_split(shm, rn, pl, ad, rt,
+			    all);
 	}
 	return wrote;
 }

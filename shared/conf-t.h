@@ -30,9 +30,10 @@
 #include "cidr-t.h"
 
 /*
- * Capacities.  Clusters, hosts, weighted routes and runtime fractions
- * have none: the shm segment is sized from the loaded configuration
- * (shared/shm-t.h).  These remain compile-time bounds.
+ * Capacities.  Clusters, hosts, weighted routes, the clusters of one
+ * weighted_clusters and runtime fractions have none: the shm segment is
+ * sized from the loaded configuration (shared/shm-t.h).  These remain
+ * compile-time bounds.
  */
 #define CD_MAX_WORKERS		64	/* worker processes at once */
 #define CD_MAX_LISTENERS	16	/* static_resources.listeners */
@@ -43,7 +44,6 @@
  */
 #define CD_DNS_HOSTS		64	/* a STRICT_DNS cluster's host room */
 #define CD_DNS_ANSWER		64	/* addresses used from one DNS name */
-#define CD_MAX_WEIGHTED		16	/* clusters in one weighted_clusters */
 #define CD_NAME_MAX		128	/* cluster, route, vhost names incl. NUL */
 #define CD_HOSTNAME_MAX		256	/* DNS names incl. NUL */
 #define CD_MAX_ACCESS_LOGS	4	/* HCM access_log entries */

@@ -698,7 +698,6 @@ const struct conf_msg conf_msg_mirror = { "RequestMirrorPolicy",
 #define RT(m)	AT(struct cd_route, m)
 static const struct conf_field weighted_fields[] = {
 	{ "clusters", CK_SEQ, CF_REQUIRED | CF_NONEMPTY,
-	    .f_items = CD_MAX_WEIGHTED, .f_why = "(CD_MAX_WEIGHTED)",
 	    .f_msg = &msg_cluster_weight, LIST(struct cd_route, rt_wc, rt_nwc,
 	    struct cd_weighted_cluster) },
 	/* deprecated: only compared with the sum, see weighted_done() */

@@ -43,9 +43,9 @@
  * The segment is sized at start from the configuration and the worker
  * count (struct shm_size, shm_create()): worker slots for two generations
  * of workers that may overlap during a reload, plus the master's last
- * (DNS and health-check counters); cluster, split and fraction records
- * for the running configuration and the one a reload brings, with room
- * to grow.  The records live after the header at the offsets it holds;
+ * (DNS and health-check counters); cluster, split and fraction records,
+ * and the splits' weights, for the running configuration and the one a
+ * reload brings, with room to grow.  The records live after the header at the offsets it holds;
  * reach them through the accessors of shm.h, never by layout.
  */
 
@@ -136,15 +136,22 @@ struct shm_cluster {
 	uint32_t	 sc_od_pad;
 };
 
-/* A weighted_clusters route: the one counter all workers share. */
+/*
+ * A weighted_clusters route: the one counter all workers share, and its
+ * weights.  These live in the segment's weight pool, sp_wcap of them at
+ * sp_woff bytes from the record (shm_sp_weights()): the master gives a
+ * record its range (shm_split_attach()) before any worker of the
+ * generation that uses it starts, sized to the route's clusters.
+ */
 struct shm_split {
 	alignas(64) _Atomic uint64_t sp_next;	/* next position in the sequence */
-	_Atomic uint32_t sp_seq;	/* seqlock: n, weight[] and epoch */
+	_Atomic uint32_t sp_seq;	/* seqlock: n, the weights and epoch */
 	uint32_t	 sp_n;
-	uint32_t	 sp_weight[CD_MAX_WEIGHTED];
+	uint32_t	 sp_wcap;	/* weights the record has room for */
 	/* fleet mode: the rollout's attempt, which seeds sticky placement
 	 * (worker/sticky.h); 0 outside fleet mode */
 	uint32_t	 sp_epoch;
+	int64_t		 sp_woff;	/* bytes from the record to its weights */
 };
 
 /*
@@ -296,6 +303,7 @@ struct shm_hdr {
 	size_t		 h_size;	/* bytes mapped */
 	uint32_t	 h_ncl;		/* cluster records */
 	uint32_t	 h_nsplits;	/* split records (two halves) */
+	uint32_t	 h_nweights;	/* the split weight pool (two halves) */
 	uint32_t	 h_nfrac;	/* fraction records (two halves) */
 	uint32_t	 h_nslots;	/* worker slots + the master's */
 	uint32_t	 h_nworkers;	/* per generation */
@@ -306,6 +314,7 @@ struct shm_hdr {
 	size_t		 h_off_hosts;	/* struct shm_host[h_nhosts] */
 	size_t		 h_off_od;	/* struct shm_outlier_host[h_nhosts] */
 	size_t		 h_off_sp;
+	size_t		 h_off_wt;	/* uint32_t[h_nweights] */
 	size_t		 h_off_fr;
 	size_t		 h_off_slots;
 	size_t		 h_slot_size;	/* one slot, its pool included */
@@ -322,6 +331,7 @@ struct shm_hdr {
 struct shm_size {
 	uint32_t	 ss_clusters;	/* cluster records */
 	uint32_t	 ss_splits;	/* per half */
+	uint32_t	 ss_weights;	/* split weights, per half */
 	uint32_t	 ss_fractions;	/* per half */
 	uint32_t	 ss_hosts;	/* host pool */
 	uint32_t	 ss_workers;

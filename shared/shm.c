@@ -32,6 +32,7 @@ shm_layout(const struct shm_size *sz, struct shm_hdr *h)
 
 	h->h_ncl = sz->ss_clusters > 0 ? sz->ss_clusters : 1;
 	h->h_nsplits = 2 * (sz->ss_splits > 0 ? sz->ss_splits : 1);
+	h->h_nweights = 2 * (sz->ss_weights > 0 ? sz->ss_weights : 1);
 	h->h_nfrac = 2 * (sz->ss_fractions > 0 ? sz->ss_fractions : 1);
 	h->h_nhosts = sz->ss_hosts > 0 ? sz->ss_hosts : 1;
 	h->h_nworkers = sz->ss_workers > 0 ? sz->ss_workers : 1;
@@ -46,6 +47,8 @@ shm_layout(const struct shm_size *sz, struct shm_hdr *h)
 	off += ALIGN64((size_t)h->h_nhosts * sizeof(struct shm_outlier_host));
 	h->h_off_sp = off;
 	off += ALIGN64((size_t)h->h_nsplits * sizeof(struct shm_split));
+	h->h_off_wt = off;
+	off += ALIGN64((size_t)h->h_nweights * sizeof(uint32_t));
 	h->h_off_fr = off;
 	off += ALIGN64((size_t)h->h_nfrac * sizeof(uint64_t));
 	h->h_off_slots = off;
@@ -83,6 +86,7 @@ shm_scale(const struct shm_size *sz, struct shm_size *out)
 		k = 1024;
 	out->ss_clusters = (uint32_t)(sz->ss_clusters * k);
 	out->ss_splits = (uint32_t)(sz->ss_splits * k);
+	out->ss_weights = (uint32_t)(sz->ss_weights * k);
 	out->ss_fractions = (uint32_t)(sz->ss_fractions * k);
 	out->ss_hosts = (uint32_t)(sz->ss_hosts * k);
 }
@@ -245,6 +249,27 @@ shm_hosts_read_cap(const struct shm_cluster *c, struct shm_host *out,
 }
 
 void
+shm_split_attach(struct shm_split *sp, uint32_t *w, uint32_t cap)
+{
+	seq_write_begin(&sp->sp_seq);
+	sp->sp_woff = (int64_t)((uintptr_t)w - (uintptr_t)sp);
+	sp->sp_wcap = cap;
+	if (sp->sp_n > cap)
+		sp->sp_n = 0;
+	seq_write_end(&sp->sp_seq);
+}
+
+int
+shm_split_room(struct shm *s, int si, uint32_t first, uint32_t cap)
+{
+	if (first > s->hdr.h_nweights || cap > s->hdr.h_nweights - first)
+		return -1;
+	shm_split_attach(shm_sp(s, si),
+	    (uint32_t *)SHM_AT(s, s->hdr.h_off_wt) + first, cap);
+	return 0;
+}
+
+void
 shm_split_publish(struct shm_split *sp, const uint32_t *w, uint32_t n,
     int restart)
 {
@@ -255,10 +280,10 @@ void
 shm_split_publish_epoch(struct shm_split *sp, const uint32_t *w, uint32_t n,
     int restart, uint32_t epoch)
 {
-	if (n > CD_MAX_WEIGHTED)
-		n = CD_MAX_WEIGHTED;
+	if (n > sp->sp_wcap)
+		n = sp->sp_wcap;
 	seq_write_begin(&sp->sp_seq);
-	memcpy(sp->sp_weight, w, n * sizeof(*w));
+	memcpy(shm_sp_weights(sp), w, n * sizeof(*w));
 	sp->sp_n = n;
 	sp->sp_epoch = epoch;
 	if (restart)
@@ -273,15 +298,16 @@ shm_split_seq(const struct shm_split *sp)
 }
 
 uint32_t
-shm_split_read(const struct shm_split *sp, uint32_t *w, uint32_t *seqp)
+shm_split_read(const struct shm_split *sp, uint32_t *w, uint32_t cap,
+    uint32_t *seqp)
 {
 	uint32_t epoch;
 
-	return shm_split_read_epoch(sp, w, &epoch, seqp);
+	return shm_split_read_epoch(sp, w, cap, &epoch, seqp);
 }
 
 uint32_t
-shm_split_read_epoch(const struct shm_split *sp, uint32_t *w,
+shm_split_read_epoch(const struct shm_split *sp, uint32_t *w, uint32_t cap,
     uint32_t *epoch, uint32_t *seqp)
 {
 	uint32_t s1, s2, n;
@@ -291,9 +317,10 @@ shm_split_read_epoch(const struct shm_split *sp, uint32_t *w,
 		if (s1 & 1)
 			continue;
 		n = sp->sp_n;
-		if (n > CD_MAX_WEIGHTED)
-			n = CD_MAX_WEIGHTED;
-		memcpy(w, sp->sp_weight, n * sizeof(*w));
+		if (n > sp->sp_wcap)
+			n = sp->sp_wcap;
+		memcpy(w, shm_sp_weights(sp), (n < cap ? n : cap) *
+		    sizeof(*w));
 		*epoch = sp->sp_epoch;
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&sp->sp_seq, memory_order_relaxed);

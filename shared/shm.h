@@ -47,6 +47,13 @@ shm_sp(const struct shm *s, int i)
 	return (struct shm_split *)SHM_AT(s, s->hdr.h_off_sp) + i;
 }
 
+/* A split record's weights (sp_wcap of them). */
+static inline uint32_t *
+shm_sp_weights(const struct shm_split *sp)
+{
+	return (uint32_t *)SHM_AT(sp, sp->sp_woff);
+}
+
 static inline _Atomic uint64_t *
 shm_fraction(const struct shm *s, int i)
 {
@@ -117,20 +124,37 @@ struct shm_host	*shm_hosts_dup(const struct shm_cluster *, uint32_t *n,
 uint32_t	 shm_hosts_seq(const struct shm_cluster *);
 
 /*
- * Master: set a split's weights.  restart zeroes the shared position so
- * the exact sequence begins a fresh period on the new weights.
+ * Master: give split record si room for cap weights, the weight pool's
+ * [first, first + cap); -1 when the pool ends before.  No process may be
+ * using si.  shm_split_attach() is the same with any storage that lives
+ * as long as the record (unit tests: a record outside a segment).  A
+ * record has no room until given some: it then holds no weights.
+ */
+int		 shm_split_room(struct shm *, int si, uint32_t first,
+		    uint32_t cap);
+void		 shm_split_attach(struct shm_split *, uint32_t *w,
+		    uint32_t cap);
+
+/*
+ * Master: set a split's weights (at most the record's sp_wcap).  restart
+ * zeroes the shared position so the exact sequence begins a fresh period
+ * on the new weights.
  */
 void		 shm_split_publish(struct shm_split *, const uint32_t *w,
 		    uint32_t n, int restart);
 /* The same with fleet mode's epoch (shm_split_publish(): 0). */
 void		 shm_split_publish_epoch(struct shm_split *, const uint32_t *w,
 		    uint32_t n, int restart, uint32_t epoch);
-/* Copy a split's weights (CD_MAX_WEIGHTED entries); returns n, *seq set. */
+/*
+ * Copy a split's weights into w, at most cap of them; returns how many
+ * the split holds (more than cap: only cap were copied, so a reader
+ * that expects cap sees the difference), *seq set.
+ */
 uint32_t	 shm_split_read(const struct shm_split *, uint32_t *w,
-		    uint32_t *seq);
+		    uint32_t cap, uint32_t *seq);
 /* The same, and its epoch in *epoch. */
 uint32_t	 shm_split_read_epoch(const struct shm_split *, uint32_t *w,
-		    uint32_t *epoch, uint32_t *seq);
+		    uint32_t cap, uint32_t *epoch, uint32_t *seq);
 uint32_t	 shm_split_seq(const struct shm_split *);
 
 /* Master, after reaping slot's process: zero its gauges, release the

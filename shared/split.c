@@ -3,6 +3,7 @@
  * exact.  Pure functions, no state: used by workers on every weighted
  * request and by unit tests.
  */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "split.h"
@@ -19,13 +20,21 @@ gcd64(uint64_t a, uint64_t b)
 	return a;
 }
 
+void
+split_plan_storage(struct split_plan *p, uint64_t *upper, uint32_t cap)
+{
+	p->sp_upper = upper;
+	p->sp_cap = upper != NULL ? cap : 0;
+	p->sp_n = 0;
+}
+
 int
 split_plan_init(struct split_plan *p, const uint32_t *w, uint32_t n)
 {
 	uint64_t g = 0, sum = 0, target, d;
 	uint32_t i;
 
-	if (n == 0 || n > CD_MAX_WEIGHTED)
+	if (n == 0 || n > p->sp_cap)
 		return -1;
 	for (i = 0; i < n; i++)
 		g = gcd64(g, w[i]);
@@ -78,7 +87,7 @@ split_pick_exact(const struct split_plan *p, uint64_t pos)
 {
 	uint64_t x;
 
-	/* (pos mod T) * m mod T without overflow for T < 2^32 * 16 */
+	/* (pos mod T) * m mod T in 128 bits: T < 2^64 */
 	x = (unsigned __int128)(pos % p->sp_period) * p->sp_stride %
 	    p->sp_period;
 	return split_locate(p, x);

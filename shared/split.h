@@ -15,17 +15,26 @@
 
 #include <stdint.h>
 
-#include "conf-t.h"
-
-/* Weights reduced for picking; built once per weight change. */
+/*
+ * Weights reduced for picking; built once per weight change.  The
+ * cumulative weights live in storage the owner gives the plan once
+ * (split_plan_storage()), sized to the route's clusters: any number of
+ * them, and nothing allocated when the weights change.
+ */
 struct split_plan {
 	uint32_t	 sp_n;			/* clusters */
+	uint32_t	 sp_cap;		/* room in sp_upper */
 	uint64_t	 sp_period;		/* T = sum / gcd, > 0 */
 	uint64_t	 sp_stride;		/* m, coprime with T */
-	uint64_t	 sp_upper[CD_MAX_WEIGHTED];	/* cumulative reduced weights */
+	uint64_t	*sp_upper;		/* cumulative reduced weights */
 };
 
-/* Build the plan for n weights; -1 if they sum to 0 or n is out of range. */
+/* Give p room for cap clusters' weights: upper[cap], the caller's. */
+void		 split_plan_storage(struct split_plan *p, uint64_t *upper,
+		    uint32_t cap);
+
+/* Build the plan for n weights; -1 if they sum to 0, n is 0 or more than
+ * the plan has room for. */
 int		 split_plan_init(struct split_plan *, const uint32_t *w,
 		    uint32_t n);
 

@@ -66,6 +66,9 @@ static struct mst_fleet_conf pr_conf;
 static struct mst_fleet_rt pr_routes[PR_MAX_ROUTES];
 static size_t pr_nroutes;
 static struct mst_fleet_msg pr_applied[PR_MAX_ROUTES];	/* last APPLY */
+static uint32_t *pr_applied_w[PR_MAX_ROUTES];	/* ... its weights */
+static uint32_t *pr_rw;		/* received weights: pr_maxnw + 1 */
+static size_t	 pr_maxnw;
 static unsigned pr_napplies[PR_MAX_ROUTES];
 static struct mst_evl *pr_loop;
 static json_t *pr_cfg;
@@ -135,11 +138,14 @@ pr_route(json_t *o, struct mst_fleet_rt *rt)
 	    "canary", &canary, "stable", &stable, "step_interval_ms", &si,
 	    "window_ms", &win, "min_requests", &minrq, "max_error_rate_delta",
 	    &err, "max_p99_ratio", &p99) != 0 || json_array_size(cl) !=
-	    json_array_size(w) || json_array_size(cl) > CD_MAX_WEIGHTED ||
-	    json_array_size(steps) > CD_MAX_ROLLOUT_STEPS)
+	    json_array_size(w) || json_array_size(steps) >
+	    CD_MAX_ROLLOUT_STEPS || mst_fleet_rt_alloc(rt,
+	    json_array_size(cl)) == -1)
 		return -1;
 	strlcpy(rt->fr_name, name, sizeof(rt->fr_name));
 	rt->fr_nw = json_array_size(cl);
+	if (rt->fr_nw > pr_maxnw)
+		pr_maxnw = rt->fr_nw;
 	for (i = 0; i < rt->fr_nw; i++) {
 		strlcpy(rt->fr_cl[i], json_string_value(json_array_get(cl, i)),
 		    sizeof(rt->fr_cl[i]));
@@ -193,8 +199,12 @@ pr_config(const char *path)
 		pr_conf.fl_etcd[pr_conf.fl_netcd++] = json_string_value(
 		    json_array_get(etcd, i));
 	for (i = 0; i < json_array_size(routes); i++, pr_nroutes++)
-		if (pr_route(json_array_get(routes, i), &pr_routes[i]) == -1)
+		if (pr_route(json_array_get(routes, i), &pr_routes[i]) == -1 ||
+		    (pr_applied_w[i] = calloc(pr_routes[i].fr_nw + 1,
+		    sizeof(uint32_t))) == NULL)
 			return -1;
+	if ((pr_rw = calloc(pr_maxnw + 1, sizeof(*pr_rw))) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -252,19 +262,21 @@ pr_reap(int sig)
 }
 
 static void
-pr_on_apply(const struct mst_fleet_msg *m)
+pr_on_apply(const struct mst_fleet_msg *m, const uint32_t *rw)
 {
 	struct mst_fleet_msg ack;
 	json_t *w = json_array();
 	size_t i;
 
 	for (i = 0; i < pr_nroutes; i++)
-		if (strcmp(pr_routes[i].fr_name, m->fm_route) == 0) {
+		if (strcmp(pr_routes[i].fr_name, m->fm_route) == 0 &&
+		    m->fm_nw <= pr_routes[i].fr_nw) {
 			pr_applied[i] = *m;
+			memcpy(pr_applied_w[i], rw, m->fm_nw * sizeof(*rw));
 			pr_napplies[i]++;
 		}
-	for (i = 0; i < m->fm_nw && i < CD_MAX_WEIGHTED; i++)
-		json_array_append_new(w, json_integer(m->fm_w[i]));
+	for (i = 0; i < m->fm_nw; i++)
+		json_array_append_new(w, json_integer(rw[i]));
 	pr_emit(json_pack("{s:s,s:s,s:I,s:o,s:i,s:i,s:I,s:b,s:b,s:s%}",
 	    "event", "apply", "route", m->fm_route, "rev",
 	    (json_int_t)m->fm_rev, "weights", w, "state", (int)m->fm_state,
@@ -301,6 +313,31 @@ pr_on_view(const struct mst_fleet_msg *m)
 		pr_view_len = 0;
 }
 
+/* One message, an APPLY's weights into pr_rw; its size, or what
+ * recvmsg(2) said.  0 weights unless the size says so. */
+static ssize_t
+pr_recv(int fd, struct mst_fleet_msg *m)
+{
+	struct iovec iov[2];
+	struct msghdr mh;
+	ssize_t n;
+
+	iov[0].iov_base = m;
+	iov[0].iov_len = sizeof(*m);
+	iov[1].iov_base = pr_rw;
+	iov[1].iov_len = (pr_maxnw + 1) * sizeof(*pr_rw);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	if ((n = recvmsg(fd, &mh, MSG_DONTWAIT)) < (ssize_t)sizeof(*m))
+		return n;
+	if ((mh.msg_flags & MSG_TRUNC) || m->fm_nw > pr_maxnw ||
+	    (size_t)n != sizeof(*m) + (m->fm_type == MST_FLEET_M_APPLY ?
+	    m->fm_nw : 0) * sizeof(*pr_rw))
+		m->fm_type = 0;		/* fits no route: dropped */
+	return (ssize_t)sizeof(*m);
+}
+
 static void
 pr_on_sock(int fd, uint32_t events, void *arg)
 {
@@ -309,10 +346,10 @@ pr_on_sock(int fd, uint32_t events, void *arg)
 
 	(void)events;
 	(void)arg;
-	while ((n = recv(fd, &m, sizeof(m), MSG_DONTWAIT)) == sizeof(m)) {
+	while ((n = pr_recv(fd, &m)) == sizeof(m)) {
 		m.fm_text[sizeof(m.fm_text) - 1] = '\0';
 		if (m.fm_type == MST_FLEET_M_APPLY)
-			pr_on_apply(&m);
+			pr_on_apply(&m, pr_rw);
 		else if (m.fm_type == MST_FLEET_M_VIEW)
 			pr_on_view(&m);
 		else if (m.fm_type == MST_FLEET_M_OP_DONE)
@@ -392,8 +429,8 @@ pr_show_applied(const char *route)
 		return;
 	}
 	m = &pr_applied[i];
-	for (k = 0; k < m->fm_nw && k < CD_MAX_WEIGHTED; k++)
-		json_array_append_new(wj, json_integer(m->fm_w[k]));
+	for (k = 0; k < m->fm_nw; k++)
+		json_array_append_new(wj, json_integer(pr_applied_w[i][k]));
 	pr_emit(json_pack("{s:s,s:b,s:I,s:o,s:i,s:i,s:i,s:b}", "cmd",
 	    "applied", "ok", 1, "rev", (json_int_t)m->fm_rev, "weights", wj,
 	    "state", (int)m->fm_state, "step", m->fm_step, "applies",

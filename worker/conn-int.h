@@ -213,7 +213,7 @@ struct wrk_req {
 						 * body byte for the client */
 	uint32_t		 rq_uin_parsed;
 	uint8_t			 rq_rid_len;
-	uint8_t			 rq_wc1;	/* rt_wc index + 1 of a weighted
+	uint32_t		 rq_wc1;	/* rt_wc index + 1 of a weighted
 						 * route's pick; 0: none */
 	char			 rq_rid[64];	/* x-request-id to echo */
 	/* sticky set_cookie: the value to hand out (a new key, or in fleet

@@ -432,7 +432,7 @@ conn_head_route(struct wrk_conn *c, struct wrk_req *r, const char *base,
 		    shm_sp(wrk.w_shm, wrk.w_place->pl_split[rt->rt_wi]),
 		    &wrk.w_splits[wrk.w_place->pl_split[rt->rt_wi]], &ca);
 		ci = rt->rt_wc[idx].wc_cluster;
-		r->rq_wc1 = (uint8_t)(idx + 1);
+		r->rq_wc1 = (uint32_t)idx + 1;
 		break;
 	}
 	WRK_HC(c, HC_RQ_ROUTER_TOTAL);

@@ -434,22 +434,47 @@ wrk_router_route_scan(const struct cd_vhost *vh,
 
 /* ---- cluster and host pick ------------------------------------------ */
 
+int
+wrk_split_cache_init(struct wrk_split_cache *sc, uint32_t n)
+{
+	uint64_t *upper;
+
+	memset(sc, 0, sizeof(*sc));
+	if (n == 0)
+		n = 1;
+	/* one block: the plan's cumulative weights, then the scratch */
+	if ((upper = calloc(n, sizeof(*upper) + sizeof(*sc->sc_w))) == NULL)
+		return -1;
+	split_plan_storage(&sc->sc_plan, upper, n);
+	sc->sc_w = (uint32_t *)(upper + n);
+	sc->sc_cap = n;
+	return 0;
+}
+
+void
+wrk_split_cache_free(struct wrk_split_cache *sc)
+{
+	free(sc->sc_plan.sp_upper);
+	memset(sc, 0, sizeof(*sc));
+}
+
 /* Bring sc up to the split's current weights; -1 when no plan can be
  * built (then cluster 0 is the only answer). */
 static int
 split_refresh(const struct cd_route *rt, struct shm_split *sp,
     struct wrk_split_cache *sc)
 {
-	uint32_t seq, n, i, w[CD_MAX_WEIGHTED];
+	uint32_t seq, n, i, *w = sc->sc_w;
 
 	seq = shm_split_seq(sp);
 	if (!sc->sc_valid || seq != sc->sc_seq) {
-		n = shm_split_read_epoch(sp, w, &sc->sc_epoch, &seq);
+		n = shm_split_read_epoch(sp, w, sc->sc_cap, &sc->sc_epoch,
+		    &seq);
 		if (n != rt->rt_nwc ||
 		    split_plan_init(&sc->sc_plan, w, n) == -1) {
 			/* unpublished or unusable: the configured weights */
 			sc->sc_epoch = 0;
-			for (i = 0; i < rt->rt_nwc && i < CD_MAX_WEIGHTED; i++)
+			for (i = 0; i < rt->rt_nwc && i < sc->sc_cap; i++)
 				w[i] = rt->rt_wc[i].wc_weight;
 			if (split_plan_init(&sc->sc_plan, w, i) == -1)
 				return -1;
@@ -509,13 +534,14 @@ canary_sticky(const struct cd_route *rt, struct shm_split *sp,
     struct wrk_canary *ca)
 {
 	const struct split_plan *pl = &sc->sc_plan;
-	uint32_t w[CD_MAX_WEIGHTED], i, n, epoch = 0, ver = 0;
+	uint32_t *w = sc->sc_w, i, n, epoch = 0, ver = 0;
 	size_t klen = vlen;
 	int idx;
 
 	if (split_refresh(rt, sp, sc) == -1)
 		return -1;
-	/* the plan's reduced weights: rendezvous only needs the ratios */
+	/* the plan's reduced weights, in the scratch (the plan stays valid
+	 * without it): rendezvous only needs the ratios */
 	n = pl->sp_n < rt->rt_nwc ? pl->sp_n : (uint32_t)rt->rt_nwc;
 	for (i = 0; i < n; i++)
 		w[i] = (uint32_t)(pl->sp_upper[i] - (i > 0 ?

@@ -132,13 +132,25 @@ bool		 wrk_router_str_match(const struct cd_str_match *,
 		    const char *s, size_t len, char *scratch,
 		    size_t scratch_len);
 
-/* A worker's copy of one split's weights and the plan built from them. */
+/*
+ * A worker's copy of one split's weights and the plan built from them.
+ * Its arrays are sized once to the route's clusters
+ * (wrk_split_cache_init(), when the worker sets up), so a weight change
+ * allocates nothing.
+ */
 struct wrk_split_cache {
 	uint32_t		 sc_seq;
 	bool			 sc_valid;
 	uint32_t		 sc_epoch;	/* fleet mode's (sticky) */
+	uint32_t		 sc_cap;	/* room in sc_w and the plan */
+	uint32_t		*sc_w;		/* scratch: weights */
 	struct split_plan	 sc_plan;
 };
+
+/* Room in sc for n clusters (zeroed first); -1 out of memory.  _free
+ * gives it back (and leaves sc zeroed). */
+int		 wrk_split_cache_init(struct wrk_split_cache *, uint32_t n);
+void		 wrk_split_cache_free(struct wrk_split_cache *);
 
 /*
  * Index into rt->rt_wc of the cluster for the next request on a weighted

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "shared/clock.h"
+#include "shared/conf.h"
 #include "shared/http1.h"
 #include "shared/log.h"
 #include "hdr.h"
@@ -77,6 +78,22 @@ wrk_lsn_setup(size_t i)
 		fatal("router");
 }
 
+/* Each weighted route's cache, sized to its clusters: the requests that
+ * follow allocate nothing when the weights change. */
+static void
+wrk_splits_setup(void)
+{
+	const struct cd_route *rt;
+	struct cd_route_it it;
+
+	memset(&it, 0, sizeof(it));
+	while ((rt = conf_route_next(wrk.w_conf, &it)) != NULL)
+		if (rt->rt_action == CD_RA_WEIGHTED &&
+		    wrk_split_cache_init(&wrk.w_splits[wrk.w_place->
+		    pl_split[rt->rt_wi]], (uint32_t)rt->rt_nwc) == -1)
+			fatal("calloc");
+}
+
 void
 wrk_setup(void)
 {
@@ -114,4 +131,5 @@ wrk_setup(void)
 	if ((wrk.w_splits = calloc(wrk.w_shm->hdr.h_nsplits,
 	    sizeof(*wrk.w_splits))) == NULL)
 		fatal("calloc");
+	wrk_splits_setup();
 }
