@@ -74,7 +74,7 @@ mst_fleet_state_copy(struct mst_fleet_state *dst,
 	dst->fs_w = w;
 	dst->fs_wcap = cap;
 	dst->fs_nw = src->fs_nw < cap ? src->fs_nw : cap;
-	if (dst->fs_nw > 0)
+	if (dst->fs_nw > 0 && w != src->fs_w)
 		memcpy(dst->fs_w, src->fs_w, dst->fs_nw * sizeof(*w));
 }
 

@@ -17,6 +17,7 @@ unit_shm(void)
 	memset(&sz, 0, sizeof(sz));
 	sz.ss_clusters = UNIT_NCL;
 	sz.ss_splits = UNIT_NSPLITS / 2;
+	sz.ss_weights = UNIT_NSPLITS / 2 * UNIT_NWEIGHTS;
 	sz.ss_fractions = UNIT_NSPLITS / 2;
 	sz.ss_hosts = UNIT_NCL * UNIT_NHOSTS;
 	sz.ss_workers = CD_MAX_WORKERS;
@@ -24,6 +25,12 @@ unit_shm(void)
 		return NULL;
 	for (i = 0; i < UNIT_NCL; i++)
 		if (shm_cluster_hosts(s, i, UNIT_NHOSTS) == -1) {
+			shm_destroy(s);
+			return NULL;
+		}
+	for (i = 0; i < UNIT_NSPLITS; i++)
+		if (shm_split_room(s, i, (uint32_t)i * UNIT_NWEIGHTS,
+		    UNIT_NWEIGHTS) == -1) {
 			shm_destroy(s);
 			return NULL;
 		}

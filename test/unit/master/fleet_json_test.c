@@ -34,10 +34,23 @@ fj_setup(void)
 	fj_route.fr_total = 100;
 }
 
+/* s zeroed with room for 4 weights, static storage (a few in turn):
+ * nothing to free. */
+static void
+fj_room(struct mst_fleet_state *s)
+{
+	static uint32_t w[8][4];
+	static unsigned next;
+
+	memset(s, 0, sizeof(*s));
+	s->fs_w = w[next++ % 8];
+	s->fs_wcap = 4;
+}
+
 static void
 fj_state(struct mst_fleet_state *s)
 {
-	memset(s, 0, sizeof(*s));
+	fj_room(s);
 	s->fs_state = MST_RO_PAUSED;
 	s->fs_step = 1;
 	s->fs_nw = 2;
@@ -72,6 +85,7 @@ states_round_trip(void)
 
 	fj_setup();
 	fj_state(&s);
+	fj_room(&back);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(v = fl_enc_state(&s));
 	CU_ASSERT_EQUAL_FATAL(fl_dec_state(&fj_route, v, strlen(v), &back, why,
 	    sizeof(why)), 0);
@@ -121,6 +135,7 @@ foreign_states_are_refused(void)
 	size_t i;
 
 	fj_setup();
+	fj_room(&s);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = '\0';
 		CU_ASSERT_EQUAL(fl_dec_state(&fj_route, bad[i], strlen(bad[i]),
@@ -143,8 +158,10 @@ sample(struct mst_judge_snap *s, uint64_t rq, uint64_t err, uint64_t us)
 static void
 reports_carry_windows_and_buckets(void)
 {
+	const struct mst_judge_snap *vs[2];
 	struct mst_judge_snap v1, v2;
 	struct fl_rep_route rr;
+	const char *names[2];
 	struct mst_fleet_input in;
 	char why[128], *doc;
 	int64_t t;
@@ -157,6 +174,8 @@ reports_carry_windows_and_buckets(void)
 	rr.rr_ack = 41;
 	rr.rr_window_ms = 1700000000000LL;
 	rr.rr_nv = 2;
+	rr.rr_vname = names;
+	rr.rr_v = vs;
 	rr.rr_vname[0] = "v1";
 	rr.rr_vname[1] = "v2";
 	rr.rr_v[0] = &v1;
@@ -248,7 +267,8 @@ history_records_say_what_and_why(void)
 	v.fv_canary.rf_p99 = NAN;
 	v.fv_stable.rf_err_rate = NAN;
 	v.fv_stable.rf_p99 = 12.5;
-	v.fv_next = from;
+	fj_room(&v.fv_next);
+	mst_fleet_state_copy(&v.fv_next, &from);
 	v.fv_next.fs_state = MST_RO_ROLLED_BACK;
 	v.fv_next.fs_seq = 78;
 	strlcpy(v.fv_why, "2 breaches in a row", sizeof(v.fv_why));
@@ -310,7 +330,8 @@ snapshot_file_round_trips_etcd_states_only(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s = fl_enc_snapshot(&f));
 	memcpy(r2, r, sizeof(r2));
 	r2[0].r_have = r2[1].r_have = false;
-	memset(&r2[0].r_cur, 0, sizeof(r2[0].r_cur));
+	fj_room(&r2[0].r_cur);
+	fj_room(&r2[1].r_cur);
 	g = f;
 	g.f_routes = r2;
 	g.f_snap_cluster = 0;

@@ -251,7 +251,7 @@ weights_go_to_the_placed_split_records(void)
 	struct cd_conf *conf = load(two_routes_yaml);
 	struct shm *shm = unit_shm();
 	struct cd_place pl;
-	uint32_t w[CD_MAX_WEIGHTED], seq;
+	uint32_t w[UNIT_NWEIGHTS], seq;
 
 	CU_ASSERT_FATAL(conf != NULL && shm != NULL);
 	CU_ASSERT_EQUAL(conf->c_nweighted, 2);
@@ -260,13 +260,16 @@ weights_go_to_the_placed_split_records(void)
 	pl.pl_split[1] = 64;
 	atomic_store(&shm_sp(shm, 70)->sp_next, 12345);
 	mst_place_publish_weights(shm, conf, &pl);
-	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, 70), w, &seq), 2);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, 70), w,
+	    UNIT_NWEIGHTS, &seq), 2);
 	CU_ASSERT(w[0] == 90 && w[1] == 10);
 	/* a fresh period on the new weights */
 	CU_ASSERT_EQUAL(atomic_load(&shm_sp(shm, 70)->sp_next), 0);
-	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, 64), w, &seq), 2);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, 64), w,
+	    UNIT_NWEIGHTS, &seq), 2);
 	CU_ASSERT(w[0] == 1 && w[1] == 3);
-	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, 0), w, &seq), 0);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, 0), w,
+	    UNIT_NWEIGHTS, &seq), 0);
 	shm_destroy(shm);
 	conf_free(conf);
 }

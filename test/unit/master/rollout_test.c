@@ -157,10 +157,10 @@ traffic(int ci, uint64_t ok, uint64_t bad, uint64_t us)
 static void
 weights(const struct cd_route *rt, uint32_t *w1, uint32_t *w2)
 {
-	uint32_t w[CD_MAX_WEIGHTED], seq;
+	uint32_t w[UNIT_NWEIGHTS], seq;
 
-	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, place.pl_split[rt->rt_wi]),
-	    w, &seq), 2);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm,
+	    place.pl_split[rt->rt_wi]), w, UNIT_NWEIGHTS, &seq), 2);
 	*w1 = w[0];
 	*w2 = w[1];
 }
@@ -686,7 +686,7 @@ state_file_round_trip_and_restore(void)
 	mst_rollout_restore(&next, sv, n, S(6));
 	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_PROGRESSING);
 	mst_rollout_free(&next);
-	free(sv);
+	mst_rollout_saved_free(sv, n);
 	st_rmdir(dir);
 	buf_free(&b);
 	teardown();
@@ -712,7 +712,7 @@ state_file_refuses_what_does_not_read(void)
 		{ "canaryd-rollout-state 1\nroute web 00000000000000ff "
 		    "paused 0 1 100,0 a%zz\n", ":2:" },
 		{ "canaryd-rollout-state 1\nroute web 00000000000000ff "
-		    "paused 0 1 100,0 x", ":2: line too long or unterminated" },
+		    "paused 0 1 100,0 x", ":2: line unterminated" },
 	};
 	struct mst_ro_saved *sv;
 	char dir[64], why[256];
@@ -735,7 +735,7 @@ state_file_refuses_what_does_not_read(void)
 	    sizeof(why)), 0);
 	CU_ASSERT(n == 1 && strcmp(sv[0].rs_name, "a b") == 0 &&
 	    sv[0].rs_step == -1 && sv[0].rs_reason[0] == '\0');
-	free(sv);
+	mst_rollout_saved_free(sv, n);
 	st_rmdir(dir);
 }
 
@@ -873,7 +873,93 @@ a_name_in_two_listeners_goes_by_listener(void)
 	teardown();
 }
 
+/*
+ * A split of forty versions (v1 the canary, v0 the stable, 38 more that
+ * keep their weights) through the master's own placement: its weights in
+ * the record's room, a rollout's steps, the state file and a restore.
+ */
+static void
+forty_variants_roll_out_and_survive_a_restart(void)
+{
+	struct cd_place pl;
+	struct shm_size sz;
+	struct mst_ro_saved *sv;
+	struct mst_ro next;
+	struct cd_route *rt;
+	struct conf_diags d;
+	uint32_t w[40], seq, bad = 0;
+	char dir[64], why[256];
+	struct buf y;
+	size_t n;
+	int i;
+
+	saved_level = log_level;
+	log_level = LOG_L_OFF;
+	buf_init(&y);
+	buf_puts(&y, ro_yaml_head);
+	for (i = 0; i < 40; i++)
+		buf_printf(&y, "                    - { name: v%d, weight: %d "
+		    "}\n", i, i == 0 ? 100 : i == 1 ? 0 : i);
+	buf_puts(&y, "  clusters:\n");
+	for (i = 0; i < 40; i++)
+		buf_printf(&y, "  - name: v%d\n    load_assignment:\n"
+		    "      cluster_name: v%d\n      endpoints: [ { lb_endpoints: "
+		    "[ { endpoint: { address: { socket_address: { address: "
+		    "127.0.0.1, port_value: %d } } } } ] } ]\n", i, i, 9000 + i);
+	memset(&d, 0, sizeof(d));
+	conf = conf_load_buf("rollout.yaml", y.b_data, y.b_len, &d);
+	conf_diags_free(&d);
+	buf_free(&y);
+	CU_ASSERT_FATAL(conf != NULL);
+	mst_place_size(conf, 1, 0, &sz);
+	CU_ASSERT_EQUAL(sz.ss_weights, 40 + 256);
+	CU_ASSERT_FATAL((shm = shm_create(&sz)) != NULL);
+	CU_ASSERT_FATAL(mst_place_first(&pl, conf) == 0);
+	mst_place_split_rooms(shm, conf, &pl);
+	mst_place_publish_weights(shm, conf, &pl);
+	rt = &conf->c_listener->l_vhosts[0].vh_routes[0];
+	CU_ASSERT_EQUAL(shm_sp(shm, pl.pl_split[rt->rt_wi])->sp_wcap, 40);
+	set_rollout(rt);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &pl, shm, S(1),
+	    NULL) == 0);
+	CU_ASSERT_EQUAL_FATAL(ro.ro_routes[0].rr_nwc, 40);
+	CU_ASSERT_EQUAL(ro.ro_routes[0].rr_total, 100 + 39 * 40 / 2 - 1);
+	/* promoted: the canary takes the pair's weight, the others stay */
+	buf_init(&y);
+	CU_ASSERT_EQUAL(mst_rollout_op(&ro, &ro.ro_routes[0],
+	    MST_RO_OP_PROMOTE, S(2), &y), 0);
+	buf_free(&y);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, pl.pl_split[rt->rt_wi]), w,
+	    40, &seq), 40);
+	CU_ASSERT(w[0] == 0 && w[1] == 100);
+	for (i = 2; i < 40; i++)
+		bad += w[i] != (uint32_t)i;
+	CU_ASSERT_EQUAL(bad, 0);
+	/* the state file keeps all forty, a new engine takes them back */
+	st_mkdir(dir, sizeof(dir));
+	CU_ASSERT_EQUAL(mst_rollout_state_write(dir, &ro), 0);
+	CU_ASSERT_EQUAL_FATAL(mst_rollout_state_read(dir, &sv, &n, why,
+	    sizeof(why)), 0);
+	CU_ASSERT_FATAL(n == 1 && sv[0].rs_nw == 40);
+	CU_ASSERT(sv[0].rs_w[1] == 100 && sv[0].rs_w[39] == 39);
+	mst_place_publish_weights(shm, conf, &pl);	/* the file's again */
+	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &pl, shm, S(3),
+	    NULL) == 0);
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_w[1], 0);
+	mst_rollout_restore(&next, sv, n, S(3));
+	CU_ASSERT_EQUAL(next.ro_routes[0].rr_state, MST_RO_PROMOTED);
+	CU_ASSERT(next.ro_routes[0].rr_w[1] == 100 &&
+	    next.ro_routes[0].rr_w[0] == 0 && next.ro_routes[0].rr_w[39] == 39);
+	mst_rollout_saved_free(sv, n);
+	mst_rollout_free(&next);
+	st_rmdir(dir);
+	mst_place_free(&pl);
+	teardown();
+}
+
 static CU_TestInfo tests[] = {
+	{ "forty_variants_roll_out_and_survive_a_restart",
+	    forty_variants_roll_out_and_survive_a_restart },
 	{ "promote_path_steps_then_promoted",
 	    promote_path_steps_then_promoted },
 	{ "a_name_in_two_listeners_goes_by_listener",

@@ -150,7 +150,7 @@ weights_follow_their_keys(void)
 	struct mst_rt_admin ad = { NULL, 0, 0 };
 	const struct cd_runtime *rn = &c->c_runtime;
 	const struct cd_route *rt = &c->c_listener->l_vhosts[0].vh_routes[1];
-	uint32_t w[CD_MAX_WEIGHTED];
+	uint32_t w[UNIT_NWEIGHTS];
 
 	CU_ASSERT(mst_runtime_weights(rn, &ad, rt, w));
 	CU_ASSERT(w[0] == 70 && w[1] == 30);
@@ -203,7 +203,7 @@ publish_writes_what_changed(void)
 	struct mst_rt_admin ad = { NULL, 0, 0 };
 	struct shm *shm = unit_shm();
 	struct cd_place pl;
-	uint32_t w[CD_MAX_WEIGHTED], seq;
+	uint32_t w[UNIT_NWEIGHTS], seq;
 	int split;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(shm);
@@ -211,7 +211,8 @@ publish_writes_what_changed(void)
 	pl.pl_split[0] = split = 5;
 	pl.pl_fraction[0] = 7;
 	CU_ASSERT_EQUAL(mst_runtime_publish(shm, c, &pl, &ad, true), 1);
-	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, split), w, &seq), 2);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, split), w,
+	    UNIT_NWEIGHTS, &seq), 2);
 	CU_ASSERT(w[0] == 70 && w[1] == 30);
 	CU_ASSERT_EQUAL(atomic_load(shm_fraction(shm, 7)), WORD(25, 10000));
 	/* nothing changed: nothing written, the period goes on */
@@ -222,7 +223,8 @@ publish_writes_what_changed(void)
 	mst_runtime_set(&ad, "split.web.v1", "3");
 	mst_runtime_set(&ad, "shift", "50");
 	CU_ASSERT_EQUAL(mst_runtime_publish(shm, c, &pl, &ad, false), 1);
-	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, split), w, &seq), 2);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(shm, split), w,
+	    UNIT_NWEIGHTS, &seq), 2);
 	CU_ASSERT(w[0] == 3 && w[1] == 30);
 	CU_ASSERT_EQUAL(atomic_load(&shm_sp(shm, split)->sp_next), 0);
 	CU_ASSERT_EQUAL(atomic_load(shm_fraction(shm, 7)), WORD(50, 100));

@@ -947,6 +947,7 @@ unsupported_features_say_not_supported_by_canaryd(void)
 static void
 capacities_are_enforced(void)
 {
+	const struct cd_route *rt;
 	struct cd_conf *c;
 	struct buf b;
 	int i;
@@ -987,18 +988,32 @@ capacities_are_enforced(void)
 	    "10.0.3.249");
 	conf_free(c);
 
-	/* 17 weighted clusters in one route */
+	/* 1,000 weighted clusters in one route, each its own cluster */
 	buf_reset(&b);
 	buf_puts(&b, HCM_HEAD "              - match: { prefix: \"/\" }\n"
 	    "                route:\n"
 	    "                  weighted_clusters:\n"
 	    "                    clusters:\n");
-	for (i = 0; i < CD_MAX_WEIGHTED + 1; i++)
-		buf_puts(&b, "                    - { name: v1, weight: 1 }\n");
-	buf_puts(&b, CLUSTERS CLUSTER_V1);
-	expect_error(b.b_data, 22, 21, RP_PATH "[0].routes[0].route."
-	    "weighted_clusters.clusters: too many items: 17, canaryd supports "
-	    "at most 16 (CD_MAX_WEIGHTED)");
+	for (i = 0; i < 1000; i++)
+		buf_printf(&b, "                    - { name: c%d, weight: %d "
+		    "}\n", i, i + 1);
+	buf_puts(&b, CLUSTERS);
+	for (i = 0; i < 1000; i++)
+		buf_printf(&b, "  - name: c%d\n    load_assignment:\n"
+		    "      cluster_name: c%d\n      endpoints: [ { lb_endpoints: "
+		    "[ { endpoint: { address: { socket_address: { address: "
+		    "127.0.0.1, port_value: %d } } } } ] } ]\n", i, i,
+		    10000 + i);
+	c = load_ok(b.b_data);
+	CU_ASSERT_FATAL(c != NULL);
+	rt = &c->c_listener->l_vhosts[0].vh_routes[0];
+	CU_ASSERT_EQUAL_FATAL(rt->rt_nwc, 1000);
+	CU_ASSERT_EQUAL(rt->rt_total_weight, 500500);
+	CU_ASSERT_STRING_EQUAL(rt->rt_wc[999].wc_name, "c999");
+	CU_ASSERT_EQUAL(rt->rt_wc[999].wc_weight, 1000);
+	CU_ASSERT_STRING_EQUAL(c->c_clusters[rt->rt_wc[999].wc_cluster].cl_name,
+	    "c999");
+	conf_free(c);
 
 	/* weighted routes: no limit either */
 	buf_reset(&b);

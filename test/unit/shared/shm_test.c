@@ -40,7 +40,7 @@ hosts_and_splits_round_trip(void)
 {
 	struct shm *s = unit_shm();
 	struct shm_host h[2], out[UNIT_NHOSTS];
-	uint32_t w[3] = { 90, 10, 0 }, rw[CD_MAX_WEIGHTED], seq, seq2;
+	uint32_t w[3] = { 90, 10, 0 }, rw[UNIT_NWEIGHTS], seq, seq2;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	memset(h, 0, sizeof(h));
@@ -65,12 +65,12 @@ hosts_and_splits_round_trip(void)
 
 	atomic_store(&shm_sp(s, 9)->sp_next, 41);
 	shm_split_publish(shm_sp(s, 9), w, 2, 0);
-	CU_ASSERT_EQUAL(shm_split_read(shm_sp(s, 9), rw, &seq), 2);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(s, 9), rw, UNIT_NWEIGHTS, &seq), 2);
 	CU_ASSERT(rw[0] == 90 && rw[1] == 10);
 	CU_ASSERT_EQUAL(atomic_load(&shm_sp(s, 9)->sp_next), 41);
 	/* restart: the position goes back to the start of a period */
 	shm_split_publish(shm_sp(s, 9), w, 3, 1);
-	CU_ASSERT_EQUAL(shm_split_read(shm_sp(s, 9), rw, &seq2), 3);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(s, 9), rw, UNIT_NWEIGHTS, &seq2), 3);
 	CU_ASSERT_EQUAL(seq2, seq + 2);
 	CU_ASSERT_EQUAL(shm_split_seq(shm_sp(s, 9)), seq2);
 	CU_ASSERT_EQUAL(atomic_load(&shm_sp(s, 9)->sp_next), 0);
@@ -262,6 +262,54 @@ histograms_are_placed_on_first_sample(void)
 	shm_destroy(s);
 }
 
+/*
+ * A split of many clusters: its weights in the pool, at the room the
+ * master gave the record; a reader takes at most what it asks for and
+ * learns the count; a record without room holds nothing.
+ */
+static void
+a_split_of_a_thousand_round_trips(void)
+{
+	struct shm_size sz = { .ss_clusters = 4, .ss_splits = 2,
+	    .ss_weights = 1040, .ss_hosts = 4, .ss_workers = 1 };
+	static uint32_t w[1000], rw[1000];
+	struct shm *s;
+	uint32_t i, seq, bad = 0;
+
+	CU_ASSERT_FATAL((s = shm_create(&sz)) != NULL);
+	CU_ASSERT_EQUAL(s->hdr.h_nweights, 2080);	/* two halves */
+	for (i = 0; i < 1000; i++)
+		w[i] = 7 * i + 1;
+	/* the second half's first record, as a structural reload gives */
+	CU_ASSERT_EQUAL(shm_split_room(s, 2, 1040, 1000), 0);
+	CU_ASSERT_EQUAL(shm_split_room(s, 3, 2040, 40), 0);
+	CU_ASSERT_EQUAL(shm_split_room(s, 1, 2041, 40), -1);	/* past it */
+	CU_ASSERT_EQUAL(shm_split_room(s, 1, UINT32_MAX, 2), -1);
+	shm_split_publish_epoch(shm_sp(s, 2), w, 1000, 1, 9);
+	shm_split_publish(shm_sp(s, 3), w + 500, 40, 1);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(s, 2), rw, 1000, &seq), 1000);
+	for (i = 0; i < 1000; i++)
+		bad += rw[i] != 7 * i + 1;
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(shm_split_seq(shm_sp(s, 2)), seq);
+	CU_ASSERT_EQUAL((char *)shm_sp_weights(shm_sp(s, 2)),
+	    (char *)s + s->hdr.h_off_wt + 1040 * sizeof(uint32_t));
+	/* the neighbour's weights did not touch these */
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(s, 3), rw, 40, &seq), 40);
+	CU_ASSERT(rw[0] == w[500] && rw[39] == w[539]);
+	/* a reader with less room: cut, and told how many there are */
+	memset(rw, 0, sizeof(rw));
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(s, 2), rw, 2, &seq), 1000);
+	CU_ASSERT(rw[0] == 1 && rw[1] == 8 && rw[2] == 0);
+	/* more than the room: only the room is published */
+	shm_split_publish(shm_sp(s, 3), w, 1000, 1);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(s, 3), rw, 1000, &seq), 40);
+	/* a record never given room publishes and holds nothing */
+	shm_split_publish(shm_sp(s, 0), w, 2, 1);
+	CU_ASSERT_EQUAL(shm_split_read(shm_sp(s, 0), rw, 1000, &seq), 0);
+	shm_destroy(s);
+}
+
 /* The layout follows the sizes asked; --shm-size scales the records. */
 static void
 layout_follows_the_configuration(void)
@@ -275,6 +323,7 @@ layout_follows_the_configuration(void)
 	CU_ASSERT_FATAL((s = shm_create(&sz)) != NULL);
 	CU_ASSERT_EQUAL(s->hdr.h_ncl, 10000);
 	CU_ASSERT_EQUAL(s->hdr.h_nsplits, 2000);	/* two halves */
+	CU_ASSERT_EQUAL(s->hdr.h_nweights, 2);	/* none asked: one a half */
 	CU_ASSERT_EQUAL(s->hdr.h_nslots, 5);	/* 2 x 2 workers + master */
 	CU_ASSERT_EQUAL(s->hdr.h_size, base);
 	/* records and slots do not overlap, slots are whole pages */
@@ -307,6 +356,8 @@ static CU_TestInfo tests[] = {
 	{ "create_gives_a_zeroed_starting_segment",
 	    create_gives_a_zeroed_starting_segment },
 	{ "hosts_and_splits_round_trip", hosts_and_splits_round_trip },
+	{ "a_split_of_a_thousand_round_trips",
+	    a_split_of_a_thousand_round_trips },
 	{ "sums_cover_used_slots_and_the_master",
 	    sums_cover_used_slots_and_the_master },
 	{ "reap_releases_breaker_units_and_keeps_counters",

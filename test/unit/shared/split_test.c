@@ -9,13 +9,18 @@
 #include "shared/split.h"
 #include "test/unit/unit.h"
 
+/* room for the biggest split here; every plan of the tests uses it */
+#define SPLIT_T_MAX	1000
+static uint64_t split_t_upper[SPLIT_T_MAX];
+#define PLAN_ROOM	{ .sp_cap = SPLIT_T_MAX, .sp_upper = split_t_upper }
+
 static void
 count_picks(const struct split_plan *p, uint64_t start, uint64_t n,
     uint64_t *counts)
 {
 	uint64_t k;
 
-	memset(counts, 0, sizeof(uint64_t) * CD_MAX_WEIGHTED);
+	memset(counts, 0, sizeof(uint64_t) * SPLIT_T_MAX);
 	for (k = start; k < start + n; k++)
 		counts[split_pick_exact(p, k)]++;
 }
@@ -24,8 +29,8 @@ static void
 twenty_requests_at_90_10_give_18_and_2(void)
 {
 	const uint32_t w[] = { 90, 10 };
-	struct split_plan p;
-	uint64_t c[CD_MAX_WEIGHTED], start;
+	struct split_plan p = PLAN_ROOM;
+	uint64_t c[SPLIT_T_MAX], start;
 
 	CU_ASSERT_EQUAL_FATAL(split_plan_init(&p, w, 2), 0);
 	CU_ASSERT_EQUAL(p.sp_period, 10);
@@ -41,8 +46,8 @@ static void
 every_period_is_exact_for_uneven_weights(void)
 {
 	const uint32_t w[] = { 50, 30, 15, 5 };
-	struct split_plan p;
-	uint64_t c[CD_MAX_WEIGHTED], start;
+	struct split_plan p = PLAN_ROOM;
+	uint64_t c[SPLIT_T_MAX], start;
 
 	CU_ASSERT_EQUAL_FATAL(split_plan_init(&p, w, 4), 0);
 	CU_ASSERT_EQUAL(p.sp_period, 20);
@@ -59,8 +64,8 @@ static void
 large_coprime_weights_are_exact_over_total_weight(void)
 {
 	const uint32_t w[] = { 997, 3 };
-	struct split_plan p;
-	uint64_t c[CD_MAX_WEIGHTED];
+	struct split_plan p = PLAN_ROOM;
+	uint64_t c[SPLIT_T_MAX];
 
 	CU_ASSERT_EQUAL_FATAL(split_plan_init(&p, w, 2), 0);
 	CU_ASSERT_EQUAL(p.sp_period, 1000);
@@ -73,8 +78,8 @@ static void
 sequence_is_smooth_not_bunched(void)
 {
 	const uint32_t w[] = { 50, 50 };
-	struct split_plan p;
-	uint64_t c[CD_MAX_WEIGHTED], k;
+	struct split_plan p = PLAN_ROOM;
+	uint64_t c[SPLIT_T_MAX], k;
 	uint32_t w2[] = { 70, 30 };
 
 	/* 50/50: no cluster twice in a row more than once per period */
@@ -94,7 +99,7 @@ static void
 zero_weight_cluster_is_never_picked(void)
 {
 	const uint32_t w[] = { 0, 7, 0, 3 };
-	struct split_plan p;
+	struct split_plan p = PLAN_ROOM;
 	uint64_t k;
 	uint32_t r;
 
@@ -113,7 +118,7 @@ static void
 all_zero_weights_are_rejected(void)
 {
 	const uint32_t w[] = { 0, 0 };
-	struct split_plan p;
+	struct split_plan p = PLAN_ROOM;
 
 	CU_ASSERT_EQUAL(split_plan_init(&p, w, 2), -1);
 	CU_ASSERT_EQUAL(split_plan_init(&p, w, 0), -1);
@@ -123,7 +128,7 @@ static void
 single_cluster_always_wins(void)
 {
 	const uint32_t w[] = { 42 };
-	struct split_plan p;
+	struct split_plan p = PLAN_ROOM;
 	uint64_t k;
 
 	CU_ASSERT_EQUAL_FATAL(split_plan_init(&p, w, 1), 0);
@@ -136,7 +141,7 @@ static void
 random_pick_follows_weights_over_the_range(void)
 {
 	const uint32_t w[] = { 90, 10 };
-	struct split_plan p;
+	struct split_plan p = PLAN_ROOM;
 	uint64_t c[2] = { 0, 0 }, k;
 
 	CU_ASSERT_EQUAL_FATAL(split_plan_init(&p, w, 2), 0);
@@ -145,6 +150,59 @@ random_pick_follows_weights_over_the_range(void)
 		c[split_pick_random(&p, (uint32_t)(k * 4294968ull))]++;
 	CU_ASSERT_EQUAL(c[0], 900);
 	CU_ASSERT_EQUAL(c[1], 100);
+}
+
+/* Weights 1..n scaled by k: every period of sum(1..n) positions gives
+ * cluster i exactly i + 1. */
+static void
+check_period(uint32_t n, uint32_t k)
+{
+	static uint64_t c[SPLIT_T_MAX];
+	static uint32_t w[SPLIT_T_MAX];
+	struct split_plan p = PLAN_ROOM;
+	uint64_t period = (uint64_t)n * (n + 1) / 2, start;
+	uint32_t i, bad = 0;
+
+	for (i = 0; i < n; i++)
+		w[i] = (i + 1) * k;
+	CU_ASSERT_EQUAL_FATAL(split_plan_init(&p, w, n), 0);
+	CU_ASSERT_EQUAL(p.sp_n, n);
+	CU_ASSERT_EQUAL(p.sp_period, period);
+	/* from any position of the shared counter */
+	for (start = 0; start < 3 * period; start += period + 7) {
+		count_picks(&p, start, period, c);
+		for (i = 0; i < n; i++)
+			bad += c[i] != i + 1;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+static void
+forty_clusters_are_exact_over_a_period(void)
+{
+	check_period(40, 3);
+}
+
+static void
+a_thousand_clusters_are_exact_over_a_period(void)
+{
+	check_period(1000, 1);
+}
+
+static void
+a_plan_takes_no_more_clusters_than_its_room(void)
+{
+	static uint64_t upper[3];
+	const uint32_t w[] = { 1, 2, 3, 4 };
+	struct split_plan p;
+
+	split_plan_storage(&p, upper, 3);
+	CU_ASSERT_EQUAL(split_plan_init(&p, w, 4), -1);
+	CU_ASSERT_EQUAL(split_plan_init(&p, w, 3), 0);
+	CU_ASSERT_EQUAL(split_pick_exact(&p, 0), 0);
+	split_plan_storage(&p, NULL, 3);
+	CU_ASSERT_EQUAL(p.sp_cap, 0);
+	CU_ASSERT_EQUAL(split_plan_init(&p, w, 1), -1);
 }
 
 static CU_TestInfo tests[] = {
@@ -161,6 +219,12 @@ static CU_TestInfo tests[] = {
 	{ "single_cluster_always_wins", single_cluster_always_wins },
 	{ "random_pick_follows_weights_over_the_range",
 	    random_pick_follows_weights_over_the_range },
+	{ "forty_clusters_are_exact_over_a_period",
+	    forty_clusters_are_exact_over_a_period },
+	{ "a_thousand_clusters_are_exact_over_a_period",
+	    a_thousand_clusters_are_exact_over_a_period },
+	{ "a_plan_takes_no_more_clusters_than_its_room",
+	    a_plan_takes_no_more_clusters_than_its_room },
 	CU_TEST_INFO_NULL
 };
 

@@ -15,6 +15,7 @@
 #include "shared/conf-t.h"
 #include "shared/shm.h"
 #include "test/unit/unit.h"
+#include "test/unit/worker/unit_split.h"
 #include "worker/router.h"
 
 static char scratch[4096];
@@ -415,12 +416,12 @@ exact_split_twenty_picks_give_18_and_2_mid_period(void)
 	int i, n[2];
 
 	weighted_route(&rt, wc, 90, 10);
-	memset(&split, 0, sizeof(split));
+	unit_split_reset(&split);
 	shm_split_publish(&split, w, 2, 1);
 	for (start = 0; start < 30; start += 7) {
 		/* other workers moved the shared counter already */
 		atomic_store(&split.sp_next, start);
-		memset(&sc, 0, sizeof(sc));
+		unit_split_cache(&sc);
 		n[0] = n[1] = 0;
 		for (i = 0; i < 20; i++)
 			n[wrk_router_pick_weighted(&rt, &split, &sc)]++;
@@ -440,8 +441,8 @@ exact_split_follows_published_weights(void)
 	int i, n[2] = { 0, 0 };
 
 	weighted_route(&rt, wc, 90, 10);
-	memset(&split, 0, sizeof(split));
-	memset(&sc, 0, sizeof(sc));
+	unit_split_reset(&split);
+	unit_split_cache(&sc);
 	/* before the master publishes: the configured weights */
 	for (i = 0; i < 10; i++)
 		n[wrk_router_pick_weighted(&rt, &split, &sc)]++;
@@ -471,8 +472,8 @@ split_of_another_generation_uses_route_weights(void)
 	int i, n[2] = { 0, 0 };
 
 	weighted_route(&rt, wc, 90, 10);
-	memset(&split, 0, sizeof(split));
-	memset(&sc, 0, sizeof(sc));
+	unit_split_reset(&split);
+	unit_split_cache(&sc);
 	shm_split_publish(&split, w, 3, 1);
 	for (i = 0; i < 20; i++)
 		n[wrk_router_pick_weighted(&rt, &split, &sc)]++;
@@ -491,8 +492,8 @@ random_split_uses_both_clusters(void)
 
 	weighted_route(&rt, wc, 50, 50);
 	rt.rt_split_mode = CD_SPLIT_RANDOM;
-	memset(&split, 0, sizeof(split));
-	memset(&sc, 0, sizeof(sc));
+	unit_split_reset(&split);
+	unit_split_cache(&sc);
 	for (i = 0; i < 2000; i++)
 		n[wrk_router_pick_weighted(&rt, &split, &sc)]++;
 	CU_ASSERT(n[0] > 800 && n[1] > 800);

@@ -17,6 +17,7 @@
 #include "shared/conf-t.h"
 #include "shared/shm.h"
 #include "test/unit/unit.h"
+#include "test/unit/worker/unit_split.h"
 #include "worker/router.h"
 #include "worker/sticky.h"
 
@@ -341,7 +342,7 @@ canary_route(struct cd_route *rt)
 	rt->rt_sticky.st_set = true;
 	rt->rt_sticky.st_header = "x-user";
 	rt->rt_sticky.st_seed = SEED;
-	memset(&csplit, 0, sizeof(csplit));
+	unit_split_reset(&csplit);
 	shm_split_publish(&csplit, w, 3, 1);
 }
 
@@ -374,7 +375,7 @@ override_values_pick_their_cluster(void)
 	uint64_t pos;
 
 	canary_route(&rt);
-	memset(&sc, 0, sizeof(sc));
+	unit_split_cache(&sc);
 	pos = atomic_load(&csplit.sp_next);
 	CU_ASSERT_EQUAL(pick(&rt, &sc, (const char *[]){ "x-canary: always",
 	    NULL }, &ca), 1);
@@ -421,7 +422,7 @@ sticky_key_places_without_split_position(void)
 	int j;
 
 	canary_route(&rt);
-	memset(&sc, 0, sizeof(sc));
+	unit_split_cache(&sc);
 	pos = atomic_load(&csplit.sp_next);
 	first = pick(&rt, &sc, (const char *[]){ "x-user: alice", NULL },
 	    &ca);
@@ -462,7 +463,7 @@ set_cookie_makes_a_key_only_when_none_came(void)
 	rt.rt_sticky.st_header = NULL;
 	rt.rt_sticky.st_cookie = "uid";
 	rt.rt_sticky.st_set_cookie = true;
-	memset(&sc, 0, sizeof(sc));
+	unit_split_cache(&sc);
 	idx = pick(&rt, &sc, (const char *[]){ "host: x", NULL }, &ca);
 	CU_ASSERT_EQUAL(ca.ca_by, WRK_PICK_NEW_KEY);
 	CU_ASSERT_EQUAL(strlen(ca.ca_key), WRK_STICKY_KEY_LEN);
@@ -538,7 +539,7 @@ fleet_epoch_places_a_new_attempt_afresh(void)
 	unsigned int na, nb, i, j, same = 0;
 
 	canary_route(&rt);
-	memset(&sc, 0, sizeof(sc));
+	unit_split_cache(&sc);
 	shm_split_publish_epoch(&csplit, (const uint32_t[]){ 90, 10, 0 }, 3,
 	    1, 1);
 	na = canary_users(&rt, &sc, 1000, a);
@@ -571,7 +572,7 @@ fleet_cookie_carries_version_and_epoch(void)
 	rt.rt_sticky.st_header = NULL;
 	rt.rt_sticky.st_cookie = "uid";
 	rt.rt_sticky.st_set_cookie = true;
-	memset(&sc, 0, sizeof(sc));
+	unit_split_cache(&sc);
 	shm_split_publish_epoch(&csplit, (const uint32_t[]){ 50, 50, 0 }, 3,
 	    1, 4);
 	/* a new key carries its version and epoch */
