@@ -7,10 +7,9 @@
  * the very binary that made it (canaryd never execs), so master and
  * workers always agree on its layout: there is no version to check and
  * no layout frozen for another binary.  The layout is free to change with
- * the code; the sizes here are compile-time maxima for now and are meant
- * to follow the loaded configuration later.  What the code does rely on
- * is asserted below: lock-free atomics, and a host record in one cache
- * line.
+ * the code; the counts of records follow the loaded configuration (struct
+ * shm_size).  What the code does rely on is asserted below: lock-free
+ * atomics, and a host record in one cache line.
  *
  * One writer per field:
  *   - header state, hosts (addresses, health), split weights, runtime
