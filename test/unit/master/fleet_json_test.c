@@ -102,6 +102,65 @@ states_round_trip(void)
 	free(v);
 }
 
+/* Any count of clusters goes through etcd's JSON, and what is read is
+ * bound by the local route: a state of one cluster more is refused. */
+static void
+states_of_forty_clusters_round_trip(void)
+{
+	static uint32_t room[40], back_room[40];
+	struct mst_fleet_route r;
+	struct mst_fleet_state s, back;
+	char why[128], *v, *v41, *at;
+	uint32_t i, bad = 0;
+
+	fj_setup();
+	r = fj_route;
+	r.fr_nw = 40;
+	r.fr_total = 40 * 41 / 2;
+	memset(&s, 0, sizeof(s));
+	s.fs_w = room;
+	s.fs_wcap = 40;
+	s.fs_state = MST_RO_PROGRESSING;
+	s.fs_nw = 40;
+	for (i = 0; i < 40; i++)
+		s.fs_w[i] = i + 1;
+	memset(&back, 0, sizeof(back));
+	back.fs_w = back_room;
+	back.fs_wcap = 40;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v = fl_enc_state(&s));
+	CU_ASSERT_EQUAL_FATAL(fl_dec_state(&r, v, strlen(v), &back, why,
+	    sizeof(why)), 0);
+	CU_ASSERT_EQUAL(back.fs_nw, 40);
+	for (i = 0; i < 40; i++)
+		bad += back.fs_w[i] != i + 1;
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_PTR_EQUAL(back.fs_w, back_room);	/* its own room */
+	/* the same document read for a route of 39: refused */
+	r.fr_nw = 39;
+	CU_ASSERT_EQUAL(fl_dec_state(&r, v, strlen(v), &back, why,
+	    sizeof(why)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "39 clusters wanted"));
+	/* a room smaller than the route's count: refused, nothing written */
+	r.fr_nw = 40;
+	back.fs_wcap = 39;
+	memset(back_room, 0, sizeof(back_room));
+	CU_ASSERT_EQUAL(fl_dec_state(&r, v, strlen(v), &back, why,
+	    sizeof(why)), -1);
+	CU_ASSERT_EQUAL(back_room[0], 0);
+	/* a peer's record naming 41 clusters for a route of 40 */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at = strstr(v, "40]"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v41 = malloc(strlen(v) + 8));
+	memcpy(v41, v, (size_t)(at - v));
+	strcpy(v41 + (at - v), "40,0]");
+	strcat(v41, at + 3);
+	back.fs_wcap = 40;
+	CU_ASSERT_EQUAL(fl_dec_state(&r, v41, strlen(v41), &back, why,
+	    sizeof(why)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "40 clusters wanted"));
+	free(v41);
+	free(v);
+}
+
 static void
 foreign_states_are_refused(void)
 {
@@ -355,6 +414,8 @@ static CU_TestInfo tests[] = {
 	{ "keys_escape_slashes_and_percents",
 	    keys_escape_slashes_and_percents },
 	{ "states_round_trip", states_round_trip },
+	{ "states_of_forty_clusters_round_trip",
+	    states_of_forty_clusters_round_trip },
 	{ "foreign_states_are_refused", foreign_states_are_refused },
 	{ "reports_carry_windows_and_buckets",
 	    reports_carry_windows_and_buckets },
