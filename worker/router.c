@@ -451,13 +451,6 @@ wrk_split_cache_init(struct wrk_split_cache *sc, uint32_t n)
 	return 0;
 }
 
-void
-wrk_split_cache_free(struct wrk_split_cache *sc)
-{
-	free(sc->sc_plan.sp_upper);
-	memset(sc, 0, sizeof(*sc));
-}
-
 /* Bring sc up to the split's current weights; -1 when no plan can be
  * built (then cluster 0 is the only answer). */
 static int

@@ -147,10 +147,9 @@ struct wrk_split_cache {
 	struct split_plan	 sc_plan;
 };
 
-/* Room in sc for n clusters (zeroed first); -1 out of memory.  _free
- * gives it back (and leaves sc zeroed). */
+/* Room in sc for n clusters (zeroed first), for the worker's life; -1
+ * out of memory. */
 int		 wrk_split_cache_init(struct wrk_split_cache *, uint32_t n);
-void		 wrk_split_cache_free(struct wrk_split_cache *);
 
 /*
  * Index into rt->rt_wc of the cluster for the next request on a weighted
