@@ -275,6 +275,53 @@ weights_go_to_the_placed_split_records(void)
 }
 
 /*
+ * Each weighted route's record gets as many weights as it has clusters,
+ * one route after the other in its half of the pool; a generation whose
+ * weights do not fit a half is refused, naming what ran out.
+ */
+static void
+split_weights_take_their_half_of_the_pool(void)
+{
+	struct cd_conf *conf = load(two_routes_yaml);
+	struct shm_size sz = { .ss_clusters = 8, .ss_splits = 2,
+	    .ss_weights = 4, .ss_hosts = 8, .ss_workers = 1 };
+	struct cd_place now, next;
+	bool fresh[2 * 8];
+	struct shm *shm;
+
+	CU_ASSERT_FATAL(conf != NULL);
+	CU_ASSERT_EQUAL(mst_place_nweights(conf), 4);
+	CU_ASSERT_FATAL((shm = shm_create(&sz)) != NULL);
+	CU_ASSERT_FATAL(mst_place_first(&now, conf) == 0);
+	mst_place_split_rooms(shm, conf, &now);
+	CU_ASSERT_EQUAL(shm_sp(shm, 0)->sp_wcap, 2);
+	CU_ASSERT_EQUAL(shm_sp(shm, 1)->sp_wcap, 2);
+	CU_ASSERT_EQUAL((char *)shm_sp_weights(shm_sp(shm, 1)),
+	    (char *)shm + shm->hdr.h_off_wt + 2 * sizeof(uint32_t));
+	/* the next generation: the other half of records and weights */
+	CU_ASSERT_FATAL(mst_place_alloc(&next, conf) == 0);
+	CU_ASSERT_EQUAL_FATAL(mst_place_next(conf, &now, conf, &next, fresh,
+	    shm), MST_PLACE_OK);
+	CU_ASSERT_EQUAL(next.pl_split[0], 2);
+	mst_place_split_rooms(shm, conf, &next);
+	CU_ASSERT_EQUAL((char *)shm_sp_weights(shm_sp(shm, 2)),
+	    (char *)shm + shm->hdr.h_off_wt + 4 * sizeof(uint32_t));
+	CU_ASSERT_EQUAL(shm_sp(shm, 3)->sp_wcap, 2);
+	mst_place_free(&next);
+	shm_destroy(shm);
+	/* a half of 3 weights holds no generation of 4 */
+	sz.ss_weights = 3;
+	CU_ASSERT_FATAL((shm = shm_create(&sz)) != NULL);
+	CU_ASSERT_FATAL(mst_place_alloc(&next, conf) == 0);
+	CU_ASSERT_EQUAL(mst_place_next(conf, &now, conf, &next, fresh, shm),
+	    MST_PLACE_NO_WEIGHTS);
+	mst_place_free(&next);
+	mst_place_free(&now);
+	shm_destroy(shm);
+	conf_free(conf);
+}
+
+/*
  * The master's pair: a structural reload wipes the record a new cluster
  * takes, and only that one; a weights-only reload keeps the placement.
  */
@@ -337,6 +384,8 @@ static CU_TestInfo tests[] = {
 	    too_many_clusters_for_two_generations },
 	{ "split_halves_alternate_per_generation",
 	    split_halves_alternate_per_generation },
+	{ "split_weights_take_their_half_of_the_pool",
+	    split_weights_take_their_half_of_the_pool },
 	{ "weights_go_to_the_placed_split_records",
 	    weights_go_to_the_placed_split_records },
 	{ "apply_wipes_only_records_taken_anew",
