@@ -877,7 +877,7 @@ struct cd_conf {
 	size_t			 c_src_len;
 	struct cd_wspan		*c_wspans;
 	size_t			 c_nwspans;
-	void			*c_fast;	/* the master's, reload_fast.c */
+	void			*c_fast;	/* the master's, dumpweights.c */
 
 	struct cd_arena		*c_arena;
 };
