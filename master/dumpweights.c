@@ -7,11 +7,11 @@
  * configuration, on its first weight-only reload; a string whose
  * "weight" values do not match the file's weight spans one for one (a
  * "weight" key in metadata, say) makes that configuration parse on
- * every reload instead.  The strings are rewritten after the weights
- * are in place: from a timer as soon as the loop has run, or by
- * /config_dump when it comes first.  When no number changes its count
- * of digits a string is rewritten in place; otherwise it is copied once
- * at its new length.
+ * every reload instead.  The strings are rewritten when /config_dump
+ * next asks for them, not at the reload: the reload's moment is the
+ * weights reaching shm, and a page of several MB needs them only then.
+ * When no number changes its count of digits a string is rewritten in
+ * place; otherwise it is copied once at its new length.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,7 +23,6 @@
 #include "shared/conf.h"
 #include "shared/log.h"
 #include "dumpweights.h"
-#include "loop.h"
 #include "mst.h"
 
 /* The JSON strings a weight-only reload rewrites -- the bootstrap, and
@@ -47,7 +46,6 @@ struct dw_own {
 						 * per span */
 	bool			 fo_stale;	/* fo_shown are not the weights */
 	bool			 fo_bad;	/* not indexed: always parse */
-	struct mst_timer	*fo_timer;	/* the rewrite after a reload */
 };
 
 static char **
@@ -107,7 +105,6 @@ dw_own_free(void *arg)
 	struct dw_own *fo = arg;
 	int i;
 
-	mst_timer_cancel(fo->fo_timer);
 	for (i = 0; i < DW_NJSON; i++) {
 		free(fo->fo_j[i].ji_at);
 		free(fo->fo_j[i].ji_own);
@@ -329,17 +326,6 @@ mst_dumpw_fresh(void)
 	return 0;
 }
 
-static void
-dw_json_later(void *arg)
-{
-	struct dw_own *fo = arg;
-
-	fo->fo_timer = NULL;
-	if (mst.m_conf != NULL && mst.m_conf->c_fast == fo)
-		(void)mst_dumpw_fresh();
-}
-
-
 void
 mst_dumpw_stale(struct cd_conf *c)
 {
@@ -348,6 +334,4 @@ mst_dumpw_stale(struct cd_conf *c)
 	if (fo == NULL || fo->fo_bad)
 		return;
 	fo->fo_stale = true;
-	if (fo->fo_timer == NULL)
-		fo->fo_timer = mst_timer_add(0, dw_json_later, fo);
 }

@@ -17,13 +17,13 @@ struct cd_conf;
  */
 int	mst_dumpw_index(struct cd_conf *c);
 
-/* c's weights changed in place: its strings follow once the loop has
- * run, or at mst_dumpw_fresh(), whichever comes first. */
+/* c's weights changed in place: its strings follow at the next
+ * mst_dumpw_fresh(). */
 void	mst_dumpw_stale(struct cd_conf *c);
 
 /*
- * The running configuration's strings with its weights, before a page
- * reads them.  0, or -1 out of memory (logged; they show the weights
+ * The running configuration's strings with its weights: whatever reads
+ * them (/config_dump) calls this first.  0, or -1 out of memory (logged; they show the weights
  * before, and the next call tries again).
  */
 int	mst_dumpw_fresh(void);

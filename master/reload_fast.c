@@ -14,7 +14,7 @@
  * The file as loaded stays the one compared with: outside the spans a
  * new file that passed is the same bytes, so it need not be kept.
  *
- * The /config_dump JSON strings follow after the weights are in place
+ * The /config_dump JSON strings follow when next asked for
  * (dumpweights.h).
  */
 #include <sys/stat.h>
@@ -188,7 +188,7 @@ mst_reload_fast(void)
 		rt->rt_total_weight += w[i];
 	}
 	rc = mst_modules_reload(MST_CH_WEIGHTS, c) == -1 ? 1 : 0;
-	mst_dumpw_stale(c);	/* /config_dump's, once the loop has run */
+	mst_dumpw_stale(c);	/* /config_dump's, when next asked for */
 done:
 	free(w);
 	return rc;

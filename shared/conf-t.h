@@ -836,7 +836,10 @@ struct cd_wspan {
 /*
  * The whole configuration.  c_json_* are the config as Envoy's
  * /config_dump prints it (proto JSON, snake_case, defaults omitted,
- * durations normalised), rendered once by the loader.
+ * durations normalised), rendered once by the loader; in the master,
+ * after a weight-only reload set weights in place, the weights in them
+ * are brought up to date by mst_dumpw_fresh() (master/dumpweights.h),
+ * which a reader calls first.
  */
 struct cd_conf {
 	char			*c_path;
