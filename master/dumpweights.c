@@ -291,7 +291,7 @@ dw_json_put(struct cd_conf *c, int i, char *grown)
 int
 mst_dumpw_fresh(void)
 {
-	/* the one place the running configuration changes (conf-t.h) */
+	/* the running configuration's JSON follows its weights (conf-t.h) */
 	struct cd_conf *c = (struct cd_conf *)(uintptr_t)mst.m_conf;
 	struct dw_own *fo = c != NULL ? c->c_fast : NULL;
 	char *grown[DW_NJSON];

@@ -3,8 +3,9 @@
  * v3 YAML (shared/conf.c) and every worker inherits through fork(2).
  *
  * Invariant: once conf_load() returns, nothing here changes, except that
- * the master's weight-only reload may set new weights (and their JSON)
- * in its own copy (master/reload_fast.c).  Everything is
+ * the master's weight-only reload may set new weights in its own copy
+ * (master/reload_fast.c), and their JSON after (master/dumpweights.c).
+ * Everything is
  * allocated from the arena owned by struct cd_conf and freed in one
  * conf_free().  Cross references are indices (cluster index, weighted
  * route index), never pointers into another section; which shared-memory
