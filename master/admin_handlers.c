@@ -19,6 +19,7 @@
 #include "canary.h"
 #include "clusters.h"
 #include "config_dump.h"
+#include "dumpweights.h"
 #include "fleet.h"
 #include "json.h"
 #include "listeners.h"
@@ -240,6 +241,10 @@ admin_h_config_dump(const char *query, struct mst_admin_reply *r)
 	if (mst_admin_query(query, "resource", &v) && v.b_len > 0)
 		res = admin_buf_str(&v);
 	r->ar_ctype = ADMIN_CT_JSON;
+	if (mst_dumpw_fresh() == -1) {
+		admin_reply_text(r, 500, "out of memory\n");
+		goto out;
+	}
 	if (mst_config_dump(&r->ar_body, mst.m_conf,
 	    mst.m_conf_loaded_realtime_ms, res) == -1) {
 		if (errno == ENOENT) {

@@ -134,9 +134,10 @@ ring_grow(struct mst_judge_ring *r)
 	return 0;
 }
 
-int
-mst_judge_ring_init(struct mst_judge_ring *r, size_t n, int64_t window,
-    int64_t tick, size_t steps)
+/* r empty, for n snapshots an entry over window. */
+static void
+ring_shape(struct mst_judge_ring *r, size_t n, int64_t window, int64_t tick,
+    size_t steps)
 {
 	memset(r, 0, sizeof(*r));
 	r->jr_n = n;
@@ -146,9 +147,30 @@ mst_judge_ring_init(struct mst_judge_ring *r, size_t n, int64_t window,
 	if (r->jr_spacing <= 0)
 		r->jr_spacing = 1;
 	r->jr_cap = (size_t)(window / r->jr_spacing) + 2;
+}
+
+int
+mst_judge_ring_init(struct mst_judge_ring *r, size_t n, int64_t window,
+    int64_t tick, size_t steps)
+{
+	ring_shape(r, n, window, tick, steps);
 	/* a snapshot holds a histogram: entries are allocated as they
 	 * are written, so a route that never ran a window costs little */
 	return ring_grow(r);
+}
+
+int
+mst_judge_ring_take(struct mst_judge_ring *r, struct mst_judge_ring *old,
+    size_t n, int64_t window, int64_t tick, size_t steps)
+{
+	ring_shape(r, n, window, tick, steps);
+	if (old == NULL || old->jr_alloc == 0 || old->jr_n != r->jr_n ||
+	    old->jr_cap != r->jr_cap || old->jr_spacing != r->jr_spacing)
+		return ring_grow(r);
+	*r = *old;
+	r->jr_len = r->jr_head = 0;
+	memset(old, 0, sizeof(*old));
+	return 0;
 }
 
 void

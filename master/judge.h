@@ -90,6 +90,11 @@ void	 mst_judge_snap_sub(struct mst_judge_snap *out,
  * entries, spacing no less than tick).  0, or -1 out of memory. */
 int	 mst_judge_ring_init(struct mst_judge_ring *, size_t n, int64_t window,
 	    int64_t tick, size_t steps);
+/* The same, empty, but with old's entries when old (or NULL) has that
+ * shape: old is left empty, to be freed, and nothing is allocated. */
+int	 mst_judge_ring_take(struct mst_judge_ring *,
+	    struct mst_judge_ring *old, size_t n, int64_t window,
+	    int64_t tick, size_t steps);
 void	 mst_judge_ring_free(struct mst_judge_ring *);
 /* Forget every entry; start again with snaps (n of them) taken at t. */
 void	 mst_judge_ring_restart(struct mst_judge_ring *, int64_t t,

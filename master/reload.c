@@ -8,12 +8,14 @@
  * the renderer already covers every field the loader accepts, so a field
  * added later can never be forgotten here.
  */
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shared/buf.h"
+#include "shared/clock.h"
 #include "shared/conf.h"
 #include "shared/log.h"
 #include "loop.h"
@@ -29,6 +31,7 @@
 #define RELOAD_WAIT_POLL_MS	100
 
 static struct mst_timer	*reload_wait;	/* a structural reload waits */
+static uint64_t		 reload_hup_us;	/* when SIGHUP was read */
 
 /*
  * Copy s into b with the value of every "weight" and "total_weight" key
@@ -141,8 +144,13 @@ reload_done(enum mst_change ch)
 	if (ch == MST_CH_STRUCTURAL)
 		log_info("reload: new generation of workers on the new "
 		    "configuration");
-	else
-		log_info("reload: new weights in place");
+	else {
+		/* the time from the signal read to the weights in shm */
+		uint64_t us = cd_mono_us() - reload_hup_us;
+
+		log_info("reload: new weights in place (%" PRIu64 ".%03"
+		    PRIu64 " ms after SIGHUP)", us / 1000, us % 1000);
+	}
 }
 
 static void
@@ -237,6 +245,7 @@ reload_apply(void)
 void
 mst_reload(void)
 {
+	reload_hup_us = cd_mono_us();
 	log_info("caught SIGHUP: reloading %s", mst.m_config_path);
 	mst_notify("RELOADING=1");
 	reload_apply();

@@ -539,11 +539,13 @@ ro_route_roles(struct mst_ro_route *rr, const struct cd_route *rt)
 	}
 }
 
-/* The snapshot ring over rr's window, with a first snapshot.  0 or -1. */
+/* The snapshot ring over rr's window (old's entries when they fit: a
+ * reload allocates none), with a first snapshot.  0 or -1. */
 static int
-ro_route_ring(const struct mst_ro *ro, struct mst_ro_route *rr, int64_t now)
+ro_route_ring(const struct mst_ro *ro, struct mst_ro_route *rr,
+    struct mst_judge_ring *old, int64_t now)
 {
-	if (mst_judge_ring_init(&rr->rr_ring, rr->rr_nwc, rr->rr_window,
+	if (mst_judge_ring_take(&rr->rr_ring, old, rr->rr_nwc, rr->rr_window,
 	    MST_ROLLOUT_TICK_MS * CD_NS_PER_MS, MST_ROLLOUT_RING_STEPS) == -1)
 		return -1;
 	ro_ring_restart(ro, rr, now);
@@ -587,14 +589,10 @@ ro_route_start(struct mst_ro *ro, struct mst_ro_route *rr)
 
 static int
 ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
-    const struct cd_route *rt, const struct cd_route_it *it, int64_t now)
+    const struct cd_route *rt, struct mst_judge_ring *old, int64_t now)
 {
-	rr->rr_nwc = rt->rt_nwc;
-	if (ro_route_alloc(rr, rr->rr_nwc) == -1)
-		return -1;
-	ro_route_weights(ro, rr, rt, it);
 	ro_route_roles(rr, rt);
-	if (ro_route_ring(ro, rr, now) == -1)
+	if (ro_route_ring(ro, rr, old, now) == -1)
 		return -1;
 	rr->rr_state = MST_RO_PROGRESSING;
 	rr->rr_step = -1;
@@ -727,17 +725,42 @@ mst_rollout_restore(struct mst_ro *ro, const struct mst_ro_saved *sv,
 	}
 }
 
+/*
+ * prev's route of rr's name, on rr's listener if one is, looked for from
+ * *hint on: routes mostly keep their order across a reload, so that is
+ * one comparison a route, not one per route.  NULL when none.
+ */
+static struct mst_ro_route *
+ro_prev_route(struct mst_ro *prev, const struct mst_ro_route *rr,
+    size_t *hint)
+{
+	struct mst_ro_route *o, *other = NULL;
+	size_t k, i;
+
+	for (k = 0; prev != NULL && k < prev->ro_n; k++) {
+		i = (*hint + k) % prev->ro_n;
+		o = &prev->ro_routes[i];
+		if (strcmp(o->rr_name, rr->rr_name) != 0)
+			continue;
+		if (o->rr_listener == rr->rr_listener) {
+			*hint = i + 1;
+			return o;
+		}
+		other = o;
+	}
+	return other;
+}
+
 int
 mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
     const struct cd_place *pl, struct shm *shm, int64_t now,
-    const struct mst_ro *prev)
+    struct mst_ro *prev)
 {
-	const struct mst_ro_route *old;
+	struct mst_ro_route *rr, *old;
 	const struct cd_route *rt;
-	struct mst_ro_route *rr;
 	struct mst_ro_saved sv;
 	struct cd_route_it it;
-	size_t n = 0, k;
+	size_t n = 0, hint = 0;
 
 	memset(ro, 0, sizeof(*ro));
 	ro->ro_conf = conf;
@@ -756,19 +779,22 @@ mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
 		if (rt->rt_action != CD_RA_WEIGHTED)
 			continue;
 		rr = &ro->ro_routes[ro->ro_n++];
-		if (ro_route_init(ro, rr, rt, &it, now) == -1)
+		rr->rr_nwc = rt->rt_nwc;
+		if (ro_route_alloc(rr, rr->rr_nwc) == -1)
 			return -1;
-		for (k = 0; prev != NULL && k < prev->ro_n; k++) {
-			old = &prev->ro_routes[k];
-			if (strcmp(old->rr_name, rr->rr_name) != 0)
-				continue;
-			rr->rr_rollbacks = old->rr_rollbacks;
-			rr->rr_promotions = old->rr_promotions;
-			if (rr->rr_has_rollout && old->rr_has_rollout) {
-				ro_route_save(old, &sv);
-				ro_route_resume_from(ro, rr, &sv, now,
-				    "kept across a reload");
-			}
+		ro_route_weights(ro, rr, rt, &it);
+		old = ro_prev_route(prev, rr, &hint);
+		if (ro_route_init(ro, rr, rt, old != NULL ? &old->rr_ring :
+		    NULL, now) == -1)
+			return -1;
+		if (old == NULL)
+			continue;
+		rr->rr_rollbacks = old->rr_rollbacks;
+		rr->rr_promotions = old->rr_promotions;
+		if (rr->rr_has_rollout && old->rr_has_rollout) {
+			ro_route_save(old, &sv);
+			ro_route_resume_from(ro, rr, &sv, now,
+			    "kept across a reload");
 		}
 	}
 	return 0;

@@ -126,12 +126,14 @@ struct mst_ro_saved {
  * percent, and a first snapshot at now_ns.  prev (or NULL), the engine
  * being replaced on a reload, passes on the rollback and promotion
  * counts of routes that keep their name, and the state of those whose
- * signature is the same.  0, or -1 (ENOMEM); the caller frees ro with
+ * signature is the same; ro takes their snapshot rings' memory (emptied:
+ * a window starts again on a reload), so a reload allocates no ring.
+ * 0, or -1 (ENOMEM); the caller frees ro, and prev, with
  * mst_rollout_free() either way.
  */
 int	 mst_rollout_init(struct mst_ro *ro, const struct cd_conf *,
 	    const struct cd_place *, struct shm *, int64_t now_ns,
-	    const struct mst_ro *prev);
+	    struct mst_ro *prev);
 void	 mst_rollout_free(struct mst_ro *);
 
 /*

@@ -177,6 +177,9 @@ sl_add_cat(struct mst_stat_list *sl, int type, uint64_t value, int used,
 /* a gauge the master sets itself counts as written (?usedonly) */
 #define ADD_G(sl, v, used, ...)	sl_add((sl), MST_STAT_GAUGE, (v), (used), \
 				    __VA_ARGS__)
+/* a gauge named prefix (plen bytes) then suffix: no format to run */
+#define CAT_G(sl, v, used, pfx, plen, suffix)				\
+	sl_add_cat((sl), MST_STAT_GAUGE, (v), (used), (pfx), (plen), (suffix))
 
 /* "" when the manager has no stat_prefix */
 static const char *
@@ -478,7 +481,7 @@ collect_hist(struct mst_stat_list *sl, const struct mst_stats_src *src,
 /* The cluster's hosts: membership, health, ejections, weights. */
 static void
 collect_hosts(struct mst_stat_list *sl, const struct shm *shm,
-    const struct cd_cluster *cl, int ci, const char *cn)
+    const struct cd_cluster *cl, int ci, const char *pfx, size_t plen)
 {
 	struct shm_host *hosts;
 	uint64_t healthy = 0, hc_healthy = 0, ejected = 0, maxw = 0;
@@ -497,17 +500,17 @@ collect_hosts(struct mst_stat_list *sl, const struct shm *shm,
 			maxw = hosts[h].sh_weight;
 	}
 	free(hosts);
-	ADD_G(sl, n, 1, "cluster.%s.membership_total", cn);
-	ADD_G(sl, healthy, 1, "cluster.%s.membership_healthy", cn);
-	ADD_G(sl, 0, 1, "cluster.%s.membership_degraded", cn);
-	ADD_G(sl, 0, 1, "cluster.%s.membership_excluded", cn);
-	ADD_G(sl, maxw, 1, "cluster.%s.max_host_weight", cn);
+	CAT_G(sl, n, 1, pfx, plen, "membership_total");
+	CAT_G(sl, healthy, 1, pfx, plen, "membership_healthy");
+	CAT_G(sl, 0, 1, pfx, plen, "membership_degraded");
+	CAT_G(sl, 0, 1, pfx, plen, "membership_excluded");
+	CAT_G(sl, maxw, 1, pfx, plen, "max_host_weight");
 	if (cl->cl_hc != NULL)
-		ADD_G(sl, hc_healthy, 1, "cluster.%s.health_check.healthy", cn);
+		CAT_G(sl, hc_healthy, 1, pfx, plen, "health_check.healthy");
 	/* the master flags ejected hosts itself: the flags are the count */
 	if (cl->cl_outlier.od_set)
-		ADD_G(sl, ejected, 1,
-		    "cluster.%s.outlier_detection.ejections_active", cn);
+		CAT_G(sl, ejected, 1, pfx, plen,
+		    "outlier_detection.ejections_active");
 }
 
 /* circuit_breakers.<priority>.*: open flags, and what remains. */
@@ -517,40 +520,41 @@ collect_breakers(struct mst_stat_list *sl, const struct shm *shm,
 {
 	const struct cd_thresholds *th;
 	uint32_t cur[SHM_CB__N];
-	const char *pn;
+	char pfx[CD_NAME_MAX + 64];
+	size_t plen;
 	uint64_t v;
 	int p, r;
 
 	for (p = 0; p < CD_NPRIO; p++) {
 		th = &cl->cl_thresholds[p];
-		pn = prio_names[p];
+		/* "cluster.<name>.circuit_breakers.<priority>." once */
+		plen = (size_t)snprintf(pfx, sizeof(pfx),
+		    "cluster.%s.circuit_breakers.%s.", cn, prio_names[p]);
+		if (plen >= sizeof(pfx))
+			plen = sizeof(pfx) - 1;
 		for (r = 0; r < SHM_CB__N; r++)
 			cur[r] = cb_load(shm, ci, p, r);
 		v = cur[SHM_CB_CX] >= th->th_max_connections;
-		ADD_G(sl, v, v, "cluster.%s.circuit_breakers.%s.cx_open", cn, pn);
+		CAT_G(sl, v, v, pfx, plen, "cx_open");
 		/* no max_connection_pools setting: that breaker never opens */
-		ADD_G(sl, 0, 0, "cluster.%s.circuit_breakers.%s.cx_pool_open",
-		    cn, pn);
+		CAT_G(sl, 0, 0, pfx, plen, "cx_pool_open");
 		v = cur[SHM_CB_PENDING] >= th->th_max_pending_requests;
-		ADD_G(sl, v, v, "cluster.%s.circuit_breakers.%s.rq_pending_open",
-		    cn, pn);
+		CAT_G(sl, v, v, pfx, plen, "rq_pending_open");
 		v = cur[SHM_CB_RQ] >= th->th_max_requests;
-		ADD_G(sl, v, v, "cluster.%s.circuit_breakers.%s.rq_open", cn, pn);
+		CAT_G(sl, v, v, pfx, plen, "rq_open");
 		v = cur[SHM_CB_RETRY] >= th->th_max_retries;
-		ADD_G(sl, v, v, "cluster.%s.circuit_breakers.%s.rq_retry_open",
-		    cn, pn);
+		CAT_G(sl, v, v, pfx, plen, "rq_retry_open");
 		if (!th->th_track_remaining)
 			continue;
 #define REMAINING(max, c)	((c) >= (max) ? 0 : (uint64_t)((max) - (c)))
-		ADD_G(sl, REMAINING(th->th_max_connections, cur[SHM_CB_CX]), 1,
-		    "cluster.%s.circuit_breakers.%s.remaining_cx", cn, pn);
-		ADD_G(sl, REMAINING(th->th_max_pending_requests,
-		    cur[SHM_CB_PENDING]), 1,
-		    "cluster.%s.circuit_breakers.%s.remaining_pending", cn, pn);
-		ADD_G(sl, REMAINING(th->th_max_requests, cur[SHM_CB_RQ]), 1,
-		    "cluster.%s.circuit_breakers.%s.remaining_rq", cn, pn);
-		ADD_G(sl, REMAINING(th->th_max_retries, cur[SHM_CB_RETRY]), 1,
-		    "cluster.%s.circuit_breakers.%s.remaining_retries", cn, pn);
+		CAT_G(sl, REMAINING(th->th_max_connections, cur[SHM_CB_CX]), 1,
+		    pfx, plen, "remaining_cx");
+		CAT_G(sl, REMAINING(th->th_max_pending_requests,
+		    cur[SHM_CB_PENDING]), 1, pfx, plen, "remaining_pending");
+		CAT_G(sl, REMAINING(th->th_max_requests, cur[SHM_CB_RQ]), 1,
+		    pfx, plen, "remaining_rq");
+		CAT_G(sl, REMAINING(th->th_max_retries, cur[SHM_CB_RETRY]), 1,
+		    pfx, plen, "remaining_retries");
 #undef REMAINING
 	}
 }
@@ -589,9 +593,9 @@ collect_cluster(struct mst_stat_list *sl, const struct mst_stats_src *src,
 	collect_codes(sl, shm, ci, cn, 0);
 	collect_codes(sl, shm, ci, cn, 1);
 	collect_hist(sl, src, cl, ci, cn);
-	collect_hosts(sl, shm, cl, ci, cn);
-	ADD_G(sl, 0, 0, "cluster.%s.version", cn);
-	ADD_G(sl, 0, 0, "cluster.%s.warming_state", cn);
+	collect_hosts(sl, shm, cl, ci, pfx, plen);
+	CAT_G(sl, 0, 0, pfx, plen, "version");
+	CAT_G(sl, 0, 0, pfx, plen, "warming_state");
 	collect_breakers(sl, shm, cl, ci, cn);
 }
 

@@ -3,8 +3,9 @@
  * v3 YAML (shared/conf.c) and every worker inherits through fork(2).
  *
  * Invariant: once conf_load() returns, nothing here changes, except that
- * the master's weight-only reload may set new weights (and their JSON)
- * in its own copy (master/reload_fast.c).  Everything is
+ * the master's weight-only reload may set new weights in its own copy
+ * (master/reload_fast.c), and their JSON after (master/dumpweights.c).
+ * Everything is
  * allocated from the arena owned by struct cd_conf and freed in one
  * conf_free().  Cross references are indices (cluster index, weighted
  * route index), never pointers into another section; which shared-memory
@@ -836,7 +837,10 @@ struct cd_wspan {
 /*
  * The whole configuration.  c_json_* are the config as Envoy's
  * /config_dump prints it (proto JSON, snake_case, defaults omitted,
- * durations normalised), rendered once by the loader.
+ * durations normalised), rendered once by the loader; in the master,
+ * after a weight-only reload set weights in place, the weights in them
+ * are brought up to date by mst_dumpw_fresh() (master/dumpweights.h),
+ * which a reader calls first.
  */
 struct cd_conf {
 	char			*c_path;
@@ -877,7 +881,7 @@ struct cd_conf {
 	size_t			 c_src_len;
 	struct cd_wspan		*c_wspans;
 	size_t			 c_nwspans;
-	void			*c_fast;	/* the master's, reload_fast.c */
+	void			*c_fast;	/* the master's, dumpweights.c */
 
 	struct cd_arena		*c_arena;
 };

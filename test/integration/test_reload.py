@@ -2,6 +2,7 @@
 effect on the next request with the same worker processes; an invalid file
 keeps the running configuration; SIGTERM finishes requests in flight."""
 
+import json
 import os
 import re
 import signal
@@ -44,6 +45,80 @@ def test_weight_reload_changes_split_in_place(env):
     os.kill(p.pid, signal.SIGHUP)
     settle(lambda: env.stat("server.config_reload"), 2)
     eq(env.versions(10), {"v2": 10}, "split after 0/100 reload")
+    eq(env.stat("server.config_reload_fail"), 0, "reload failures")
+
+
+def dumped_weights(env):
+    """The weights /config_dump shows: the bootstrap's, the listener's
+    and its route configuration's (each [v1, v2])."""
+    dump = env.admin_json("/config_dump")
+    out = {}
+    for c in dump["configs"]:
+        if "bootstrap" in c:
+            text = json.dumps(c["bootstrap"]["static_resources"]
+                              ["listeners"])
+            out["bootstrap"] = re.findall(r'"weight": (\d+)', text)
+        for key, kind in (("static_listeners", "listener"),
+                          ("static_route_configs", "route_config")):
+            for x in c.get(key, []):
+                out[kind] = re.findall(r'"weight": (\d+)',
+                                       json.dumps(x[kind]))
+    return {k: [int(w) for w in v] for k, v in out.items()}
+
+
+def test_weight_reload_without_parsing_updates_config_dump(env):
+    """Without total_weight the weights are set without parsing the
+    file; /config_dump shows each reload's weights when next asked
+    (numbers that change their count of digits included, and two
+    reloads with no /config_dump between), and a "weight" key that is
+    not a weighted cluster's (node metadata) makes the reload parse."""
+    env.start_backends()
+    text = open(env.seed_config()).read()
+    text, n = re.subn(r"\n\s+total_weight: 100", "", text)
+    eq(n, 1, "total_weight lines")
+    cfg = env.write_config(text)
+    p = env.start_canaryd(cfg, concurrency=2)
+    eq(dumped_weights(env), {"bootstrap": [90, 10], "listener": [90, 10],
+                             "route_config": [90, 10]}, "dump at start")
+    # v1 stays the larger (a swap of the canary is structural)
+    steps = [(95, 5), (100, 7), (60, 40), (500, 20), (1000, 3), (1000, 3),
+             (70, 30)]
+    asked = (True, True, True, False, True, True, True)
+    for i, ((v1, v2), ask) in enumerate(zip(steps, asked)):
+        rewrite_weights(cfg, v1, v2)
+        os.kill(p.pid, signal.SIGHUP)
+        settle(lambda: env.stat("server.config_reload"), i + 1)
+        if ask:
+            eq(dumped_weights(env), {k: [v1, v2] for k in
+                                     ("bootstrap", "listener",
+                                      "route_config")},
+               "dump after reload %d to %d/%d" % (i + 1, v1, v2))
+    eq(p.output().count("set without parsing"), len(steps),
+       "every reload set the weights without parsing")
+    eq(env.stat("server.config_reload_fail"), 0, "reload failures")
+    eq(env.versions(10), {"v1": 7, "v2": 3}, "split after the reloads")
+
+    # another "weight" in the bootstrap: the file is parsed, the dump
+    # right all the same
+    text = open(cfg).read().replace(
+        "static_resources:", "node:\n  id: n1\n  metadata:\n"
+        "    team: { weight: 5 }\nstatic_resources:", 1)
+    env.write_config(text)
+    os.kill(p.pid, signal.SIGHUP)      # structural: node metadata is new
+    settle(lambda: env.stat("server.config_reload"), len(steps) + 1)
+    for r, (v1, v2) in enumerate([(80, 20), (91, 9)]):
+        rewrite_weights(cfg, v1, v2)
+        os.kill(p.pid, signal.SIGHUP)
+        settle(lambda: env.stat("server.config_reload"),
+               len(steps) + 2 + r)
+        d = dumped_weights(env)
+        eq((d["listener"], d["route_config"]), ([v1, v2], [v1, v2]),
+           "dump after a parsed reload to %d/%d" % (v1, v2))
+        eq(d["bootstrap"], [v1, v2], "bootstrap after a parsed reload")
+    eq(p.output().count("set without parsing"), len(steps),
+       "reloads with a metadata weight parse the file")
+    expect("weight-only reloads parse the file" in p.output(),
+           "the reason is logged")
     eq(env.stat("server.config_reload_fail"), 0, "reload failures")
 
 

@@ -223,6 +223,11 @@ def test_ten_thousand_clusters(env):
            {"c0": 85, "c1": 15}, timeout=30.0)
     print("    weight-only reload: SIGHUP to the new split in /canary "
           "%.3f s" % (time.monotonic() - t0))
+    pat = r"new weights in place \(([0-9.]+) ms after SIGHUP\)"
+    settle(lambda: re.search(pat, p.output()) is not None, True)
+    m = re.search(pat, p.output())
+    print("    weight-only reload: the master's SIGHUP to the weights in "
+          "shm %s ms" % (m.group(1) if m else "?"))
     eq(parse_stats(page(env, "/stats?filter=config_reload$").text).get(
         "server.config_reload"), 1, "server.config_reload")
     expect("new weights in place" in p.output(),

@@ -14,13 +14,17 @@ read every record, each worker's private memory (what it does not share
 with the master), /stats and /stats/prometheus (the best of VALIDATE_RUNS [3], as validation),
 the longest /ready took while a /stats (and a /stats/prometheus) was sent (polled every 10 ms: how
 long the master's loop stopped), the master's RSS after those pages,
-and a weight-only reload (SIGHUP to the new weights in /canary).  Results
+and a weight-only reload: SIGHUP to the new weights in /canary (polled
+every 5 ms), and the master's own figure from its log, SIGHUP read to
+the weights in shared memory ("new weights in place (N ms after
+SIGHUP)").  Results
 go to BUILD_DIR/bench-clusters.md unless given.  Loopback only; every
 process started is stopped by PID.  Knobs: CLUSTERS_PORT [11000] (the
 listener; admin +1, backends +2 .. +4).
 """
 import http.client
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -40,7 +44,7 @@ def get(port, path, timeout=60):
     return r.status, body
 
 
-def wait(fn, timeout):
+def wait(fn, timeout, every=0.02):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
@@ -48,8 +52,16 @@ def wait(fn, timeout):
                 return True
         except OSError:
             pass
-        time.sleep(0.02)
+        time.sleep(every)
     return False
+
+
+def reload_ms(log):
+    """The master's last "new weights in place (N ms after SIGHUP)"."""
+    with open(log, errors="replace") as f:
+        got = re.findall(r"new weights in place \(([0-9.]+) ms after "
+                         r"SIGHUP\)", f.read())
+    return float(got[-1]) if got else float("nan")
 
 
 def rollup(pid):
@@ -141,8 +153,10 @@ def one(build, n, tmp, port, workers, runs):
                  "--addr", "127.0.0.1"], stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL))
         t0 = time.monotonic()
+        log = os.path.join(tmp, "canaryd-%d.log" % n)
         cd = subprocess.Popen([canaryd, "-f", cfg, "--concurrency",
-                               str(workers), "-l", "warning"],
+                               str(workers), "-l", "info", "--log-path",
+                               log],
                               stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
         procs.append(cd)
@@ -167,8 +181,10 @@ def one(build, n, tmp, port, workers, runs):
         t0 = time.monotonic()
         cd.send_signal(signal.SIGHUP)
         want = b'"weights":{"c0":87,"c1":13}'
-        wait(lambda: want in get(port + 1, "/canary")[1], 60)
+        wait(lambda: want in get(port + 1, "/canary")[1], 60, 0.005)
         row["reload"] = time.monotonic() - t0
+        wait(lambda: reload_ms(log) == reload_ms(log), 10)
+        row["reload_master"] = reload_ms(log)
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -185,7 +201,7 @@ def table(rows, workers):
            "| clusters | YAML | validate | start to ready | /stats | "
            "/stats/prometheus | max /ready latency during /stats | "
            "max /ready latency during /stats/prometheus | "
-           "weight reload | shm resident "
+           "weight reload (master: to shm) | shm resident "
            "(per cluster) | worker private (per cluster) | worker RSS | "
            "master RSS |",
            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -193,12 +209,13 @@ def table(rows, workers):
     for r in rows:
         n = r["n"]
         out.append("| %d | %.1f MB | %.3f s | %.3f s | %.3f s | %.3f s | "
-                   "%.0f ms | %.0f ms | %.3f s | %.1f MB (%.0f B) | "
+                   "%.0f ms | %.0f ms | %.3f s (%.1f ms) | %.1f MB (%.0f B) | "
                    "%.1f MB (%.0f B) "
                    "| %.0f MB | %.0f MB |"
                    % (n, r["bytes"] / 1e6, r["validate"], r["ready"],
                       r["stats"], r["prom"], r["ready_max"] * 1000,
                       r["ready_max_prom"] * 1000, r["reload"],
+                      r["reload_master"],
                       r["shm_kb"] / 1024.0, r["shm_kb"] * 1024.0 / n,
                       r["priv_kb"] / 1024.0, r["priv_kb"] * 1024.0 / n,
                       r["rss_kb"] / 1024.0, r["master_kb"] / 1024.0))
