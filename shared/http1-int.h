@@ -85,6 +85,43 @@ h1_span_value(const unsigned char *b, uint32_t p, uint32_t stop)
 	return h1_span(b, p, stop, H1_C_VALUE);
 }
 
+/*
+ * h1_span() for H1_C_TCHAR, eight bytes a round where the byte order
+ * allows: a field name is mostly letters, digits and '-', which a word
+ * tests at once (each byte's low seven bits in range, its high bit
+ * clear, no carry between bytes).  The first byte outside those is
+ * looked up: the rarer token characters are stepped over.
+ */
+static inline uint32_t
+h1_span_token(const unsigned char *b, uint32_t p, uint32_t stop)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t one = 0x0101010101010101ULL;
+	const uint64_t hi = 0x8080808080808080ULL;
+	uint64_t w, y, z, d, ok, bad;
+
+	while (stop - p >= 8) {
+		memcpy(&w, b + p, sizeof(w));
+		y = w & ~hi;
+		z = y | 0x2020202020202020ULL;	/* A-Z to a-z, no other */
+		d = y ^ ('-' * one);
+		ok = ((z + (0x80 - 'a') * one) & ~(z + (0x7f - 'z') * one)) |
+		    ((y + (0x80 - '0') * one) & ~(y + (0x7f - '9') * one)) |
+		    ~(d + (0x7f * one));
+		bad = (~ok | w) & hi;	/* outside the three, or obs-text */
+		if (bad == 0) {
+			p += 8;
+			continue;
+		}
+		p += (uint32_t)__builtin_ctzll(bad) >> 3;
+		if (!(h1_cls[b[p]] & H1_C_TCHAR))
+			return p;
+		p++;
+	}
+#endif
+	return h1_span(b, p, stop, H1_C_TCHAR);
+}
+
 /* Where the parser is.  The head states come first: h1_is_head(). */
 enum h1_state {
 	H1_S_START,	/* before a message: blank lines skipped */

@@ -592,7 +592,7 @@ h1_line_fast(struct http1 *h, const struct h1_cur *c, uint32_t p)
 	struct http1_hdr *hd;
 	uint8_t k;
 
-	n1 = h1_span(b, p + 1, stop, H1_C_TCHAR);
+	n1 = h1_span_token(b, p + 1, stop);
 	if (n1 + 2 >= stop || b[n1] != ':')
 		return 0;
 	v0 = n1 + 1;
@@ -664,7 +664,7 @@ field:
 		h->h_mark = h->h_flushed = p++;
 		/* FALLTHROUGH */
 	case H1_S_NAME:
-		p = h1_span(b, p, c->c_stop, H1_C_TCHAR);
+		p = h1_span_token(b, p, c->c_stop);
 		if (p >= c->c_stop || b[p] != ':')
 			return h1_name_stop(h, c, p);
 		if ((rc = h1_name_end(h, c, p)) != H1_GO)
