@@ -258,6 +258,21 @@ request_transfer_encoding_other_than_chunked_is_bad(void)
 	CU_ASSERT(ri.ri_bad_te);
 }
 
+/* The upstream head of the request parsed in b: its method and target,
+ * the client's headers; nothing added. */
+static void
+req_head(struct wrk_req_head *rh, const char *b, struct http1_hdr *hdrs,
+    uint16_t nh, const struct http1 *h)
+{
+	memset(rh, 0, sizeof(*rh));
+	rh->rh_base = b;
+	rh->rh_hdrs = hdrs;
+	rh->rh_nhdrs = nh;
+	rh->rh_method = http1_method(h);
+	rh->rh_target = b + h->h_url.s_off;
+	rh->rh_target_len = h->h_url.s_len;
+}
+
 static void
 upstream_request_head_is_exact(void)
 {
@@ -280,13 +295,7 @@ upstream_request_head_is_exact(void)
 	uint16_t nh = parse_head(b, hdrs, &h, HTTP1_REQUEST);
 
 	wrk_hdr_mark_request(b, hdrs, nh, &ri);
-	memset(&rh, 0, sizeof(rh));
-	rh.rh_base = b;
-	rh.rh_hdrs = hdrs;
-	rh.rh_nhdrs = nh;
-	rh.rh_method = http1_method(&h);
-	rh.rh_target = b + h.h_url.s_off;
-	rh.rh_target_len = h.h_url.s_len;
+	req_head(&rh, b, hdrs, nh, &h);
 	rh.rh_add_xfp = !ri.ri_has_xfp;
 	rh.rh_request_id = "00000000-0000-4000-8000-000000000000";
 	rh.rh_expected_ms = 1000;
@@ -465,13 +474,7 @@ upstream_request_timeout_digits(void)
 
 	wrk_hdr_mark_request(b, hdrs, nh, &ri);
 	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
-		memset(&rh, 0, sizeof(rh));
-		rh.rh_base = b;
-		rh.rh_hdrs = hdrs;
-		rh.rh_nhdrs = nh;
-		rh.rh_method = http1_method(&h);
-		rh.rh_target = b + h.h_url.s_off;
-		rh.rh_target_len = h.h_url.s_len;
+		req_head(&rh, b, hdrs, nh, &h);
 		rh.rh_expected_ms = ms[i];
 		n = wrk_hdr_build_request(out, sizeof(out) - 1, &rh);
 		CU_ASSERT(n > 0);
