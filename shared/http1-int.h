@@ -112,7 +112,7 @@ h1_span_value(const unsigned char *b, uint32_t p, uint32_t stop)
  * clear, no carry between bytes).  The first byte outside those is
  * looked up: the rarer token characters are stepped over.
  */
-static inline uint32_t
+static inline __attribute__((always_inline)) uint32_t
 h1_span_token(const unsigned char *b, uint32_t p, uint32_t stop)
 {
 #if defined(__SSE2__)
