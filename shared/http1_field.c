@@ -577,62 +577,70 @@ h1_special_quick(struct http1 *h, uint8_t k, const unsigned char *v,
 			 1u << HTTP1_H_TRANSFER_ENCODING)
 
 /*
- * A whole field line from p (a token character) the common way: name,
- * ':', blanks, a value, CRLF or LF, all before c_stop, within the limits,
- * nothing to refuse, no special reading past h1_special_quick().
- * Returns where the next line starts, or 0 with nothing changed: then
- * the general states read the line.
+ * Whole field lines from p the common way, as many as there are: each
+ * a token character first, name, ':', blanks, a value, CRLF or LF, all
+ * before c_stop, within the limits, nothing to refuse, no special
+ * reading past h1_special_quick().  Returns where the first line it did
+ * not take starts (p when none): the general states read that one.
+ * The counts live in locals while it runs, so the entries it writes do
+ * not make the compiler load them again.
  */
 static uint32_t
-h1_line_fast(struct http1 *h, const struct h1_cur *c, uint32_t p)
+h1_lines_fast(struct http1 *h, const struct h1_cur *c, uint32_t p)
 {
 	const unsigned char *b = c->c_b;
-	uint32_t stop = c->c_stop, n1, v0, v1, e, next, nbytes;
+	const uint32_t stop = c->c_stop, limit = h->h_hdr_limit;
+	const uint16_t maxh = h->h_maxhdrs;
+	struct http1_hdr *const hdrs = h->h_hdrs;
+	uint32_t n1, v0, v1, e, next, nbytes = h->h_hdr_bytes;
 	uint16_t nh = h->h_nhdrs;
 	struct http1_hdr *hd;
 	uint8_t k;
 
-	n1 = h1_span(b, p + 1, stop, H1_C_TCHAR);
-	if (n1 + 2 >= stop || b[n1] != ':')
-		return 0;
-	v0 = n1 + 1;
-	if (b[v0] != ' ' || !h1_is(b[v0 + 1], H1_C_VCHAR)) {
-		/* other than the usual single SP */
-		while (v0 < stop && (b[v0] == ' ' || b[v0] == '\t'))
+	for (; p < stop && h1_is(b[p], H1_C_TCHAR); p = next) {
+		n1 = h1_span_token(b, p + 1, stop);
+		if (n1 + 2 >= stop || b[n1] != ':')
+			break;
+		v0 = n1 + 1;
+		if (b[v0] != ' ' || !h1_is(b[v0 + 1], H1_C_VCHAR)) {
+			/* other than the usual single SP */
+			while (v0 < stop && (b[v0] == ' ' || b[v0] == '\t'))
+				v0++;
+			if (v0 >= stop || !h1_is(b[v0], H1_C_VALUE))
+				break;	/* an empty value, or a refusal */
+		} else
 			v0++;
-		if (v0 >= stop || !h1_is(b[v0], H1_C_VALUE))
-			return 0;	/* an empty value, or a refusal */
-	} else
-		v0++;
-	v1 = h1_span_value(b, v0 + 1, stop);
-	if (v1 >= stop)
-		return 0;
-	if (b[v1] == '\n')
-		next = v1 + 1;
-	else if (b[v1] == '\r' && v1 + 1 < stop && b[v1 + 1] == '\n')
-		next = v1 + 2;
-	else
-		return 0;
-	nbytes = h->h_hdr_bytes + (n1 - p) + (v1 - v0);
-	if (nh == h->h_maxhdrs || nbytes > h->h_hdr_limit)
-		return 0;
-	k = (uint8_t)http1_hdr_kind((const char *)b + p, n1 - p);
-	if (((1u << k) & H1_K_SPECIAL) &&
-	    !h1_special_quick(h, k, b + v0, v1 - v0))
-		return 0;
-	for (e = v1; b[e - 1] == ' ' || b[e - 1] == '\t'; e--)
-		;
-	hd = &h->h_hdrs[nh];
-	hd->h_name.s_off = p;
-	hd->h_name.s_len = n1 - p;
-	hd->h_value.s_off = v0;
-	hd->h_value.s_len = e - v0;
-	hd->h_kind = k;
+		v1 = h1_span_value(b, v0 + 1, stop);
+		if (v1 >= stop)
+			break;
+		if (b[v1] == '\n')
+			next = v1 + 1;
+		else if (b[v1] == '\r' && v1 + 1 < stop && b[v1 + 1] == '\n')
+			next = v1 + 2;
+		else
+			break;
+		if (nh == maxh || nbytes + (n1 - p) + (v1 - v0) > limit)
+			break;
+		k = (uint8_t)http1_hdr_kind((const char *)b + p, n1 - p);
+		if (((1u << k) & H1_K_SPECIAL) &&
+		    !h1_special_quick(h, k, b + v0, v1 - v0))
+			break;
+		for (e = v1; b[e - 1] == ' ' || b[e - 1] == '\t'; e--)
+			;
+		hd = &hdrs[nh];
+		hd->h_name.s_off = p;
+		hd->h_name.s_len = n1 - p;
+		hd->h_value.s_off = v0;
+		hd->h_value.s_len = e - v0;
+		hd->h_kind = k;
+		nbytes += (n1 - p) + (v1 - v0);
+		if (k == HTTP1_H_HOST && h->h_nhost++ == 0)
+			h->h_host = nh;
+		nh++;
+	}
 	h->h_hdr_bytes = nbytes;
-	h->h_nhdrs = nh + 1;
-	if (k == HTTP1_H_HOST && h->h_nhost++ == 0)
-		h->h_host = nh;
-	return next;
+	h->h_nhdrs = nh;
+	return p;
 }
 
 /*
@@ -643,28 +651,25 @@ int
 h1_fields(struct http1 *h, struct h1_cur *c)
 {
 	const unsigned char *b = c->c_b;
-	uint32_t p = c->c_pos, q;
+	uint32_t p = c->c_pos;
 	int rc;
 
 	switch (h->h_state) {
 	case H1_S_FIELD:
 field:
 		h->h_state = H1_S_FIELD;
+		if (!(h->h_pflags & (H1_P_CL_EMPTY | H1_P_TRAILING | H1_P_LEX)))
+			p = h1_lines_fast(h, c, p);
 		if (p >= c->c_stop)
 			return h1_out(h, c, p);
 		if (!h1_is(b[p], H1_C_TCHAR))
 			return h1_line_other(h, c, p);
-		if (!(h->h_pflags & (H1_P_CL_EMPTY | H1_P_TRAILING |
-		    H1_P_LEX)) && (q = h1_line_fast(h, c, p)) != 0) {
-			p = q;
-			goto field;
-		}
 		if (h->h_pflags & H1_P_CL_EMPTY)
 			return h1_bad(h, c, p, W_CL);
 		h->h_mark = h->h_flushed = p++;
 		/* FALLTHROUGH */
 	case H1_S_NAME:
-		p = h1_span(b, p, c->c_stop, H1_C_TCHAR);
+		p = h1_span_token(b, p, c->c_stop);
 		if (p >= c->c_stop || b[p] != ':')
 			return h1_name_stop(h, c, p);
 		if ((rc = h1_name_end(h, c, p)) != H1_GO)

@@ -277,7 +277,7 @@ conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 		return CD_OK;
 	}
 	do
-		n = writev(u->u_ev.ev_fd, iov, niov);
+		n = wrk_writev(u->u_ev.ev_fd, iov, niov);
 	while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		if (errno == EAGAIN) {
@@ -494,7 +494,7 @@ conn_tx_client(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	if ((niov = conn_client_iov(r, iov, &total)) == 0)
 		return CD_OK;
 	do
-		n = writev(c->c_ev.ev_fd, iov, niov);
+		n = wrk_writev(c->c_ev.ev_fd, iov, niov);
 	while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		if (errno == EAGAIN) {

@@ -105,16 +105,27 @@ hw_lower(struct hw *w, const char *s, size_t n)
 	w->w_p += n;
 }
 
+/* Decimal, two digits a division. */
 static void
 hw_u64(struct hw *w, uint64_t v)
 {
+	static const char d2[] =
+	    "00010203040506070809101112131415161718192021222324252627282930"
+	    "31323334353637383940414243444546474849505152535455565758596061"
+	    "62636465666768697071727374757677787980818283848586878889909192"
+	    "93949596979899";
 	char tmp[24];
 	size_t i = sizeof(tmp);
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
+	for (; v >= 100; v /= 100) {
+		i -= 2;
+		memcpy(tmp + i, d2 + 2 * (v % 100), 2);
+	}
+	if (v >= 10) {
+		i -= 2;
+		memcpy(tmp + i, d2 + 2 * v, 2);
+	} else
+		tmp[--i] = (char)('0' + v);
 	hw_put(w, tmp + i, sizeof(tmp) - i);
 }
 
@@ -308,6 +319,28 @@ wrk_hdr_underscores(const char *base, struct http1_hdr *h, uint16_t n,
 	return seen;
 }
 
+/*
+ * v[0, n) is "keep-alive" in any case, the value nearly every upstream
+ * sends (then it holds no "close"): two loads, the letters' case bit
+ * set, '-' compared as it is.
+ */
+static bool
+hdr_keep_alive(const char *v, size_t n)
+{
+	/* the case bit of each letter of "keep-ali", none for '-' */
+	static const unsigned char fold[8] = { 0x20, 0x20, 0x20, 0x20, 0,
+	    0x20, 0x20, 0x20 };
+	uint64_t a, l, m;
+
+	if (n != 10)
+		return false;
+	memcpy(&a, v, sizeof(a));
+	memcpy(&l, "keep-ali", sizeof(l));
+	memcpy(&m, fold, sizeof(m));
+	return (a | m) == l && ((unsigned char)v[8] | 0x20) == 'v' &&
+	    ((unsigned char)v[9] | 0x20) == 'e';
+}
+
 void
 wrk_hdr_mark_response(const char *base, struct http1_hdr *h, uint16_t n,
     struct wrk_resp_info *si)
@@ -321,7 +354,9 @@ wrk_hdr_mark_response(const char *base, struct http1_hdr *h, uint16_t n,
 
 		switch (k) {
 		case WRK_H_CONNECTION:
-			if (http1_has_token(base + h[i].h_value.s_off,
+			if (!hdr_keep_alive(base + h[i].h_value.s_off,
+			    h[i].h_value.s_len) &&
+			    http1_has_token(base + h[i].h_value.s_off,
 			    h[i].h_value.s_len, "close"))
 				si->si_conn_close = true;
 			/* FALLTHROUGH */
@@ -741,6 +776,8 @@ wrk_hdr_uuid_format(char *out, const uint8_t in[16])
 	memcpy(b, in, sizeof(b));
 	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);	/* version 4 */
 	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
+	/* unrolled, at[] folds into the stores: no loop per request */
+#pragma GCC unroll 16
 	for (i = 0; i < 16; i++)
 		memcpy(out + at[i], hex2 + 2 * b[i], 2);
 	out[8] = out[13] = out[18] = out[23] = '-';

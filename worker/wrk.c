@@ -6,11 +6,13 @@
  * every deadline computed in a turn is measured from the same instant.
  */
 #include <sys/epoll.h>
+#include <sys/uio.h>
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "shared/clock.h"
 #include "shared/conf.h"
@@ -22,6 +24,14 @@
 #include "wrk.h"
 
 struct wrk	 wrk;
+
+ssize_t
+wrk_writev(int fd, const struct iovec *iov, int niov)
+{
+	if (niov == 1)
+		return write(fd, iov[0].iov_base, iov[0].iov_len);
+	return writev(fd, iov, niov);
+}
 
 int
 wrk_ev_add(struct wrk_ev *ev, int fd, wrk_ev_cb *cb)

@@ -12,6 +12,8 @@
 #ifndef CANARYD_WORKER_WRK_H
 #define CANARYD_WORKER_WRK_H
 
+#include <sys/types.h>
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -109,6 +111,11 @@ extern struct wrk wrk;
 
 /* Register fd edge-triggered for in, out and peer close; 0 or -1. */
 int		 wrk_ev_add(struct wrk_ev *, int fd, wrk_ev_cb *);
+
+/* writev(2), as write(2) when there is one piece: the kernel then
+ * imports no iovec array. */
+struct iovec;
+ssize_t		 wrk_writev(int fd, const struct iovec *, int niov);
 
 /* Read the clocks into w_now and w_now_s: once per loop turn. */
 void		 wrk_clock(void);

@@ -4,7 +4,9 @@
  * bytes in values and targets, targets counted in the head limit, and
  * the strict chunked framing check, obs-fold, for requests and
  * responses, whole and one byte per feed.  Each bad case was let
- * through before the fix.
+ * through before the fix.  The word-at-a-time spans over names and
+ * values (shared/http1-int.h) stop on exactly the byte the class table
+ * stops on, whatever the byte and where it falls in a word.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include <CUnit/CUnit.h>
 
 #include "test/unit/unit.h"
+#include "shared/http1-int.h"
 #include "shared/http1.h"
 
 #define MAXH	16
@@ -259,7 +262,39 @@ every_obs_fold_is_refused(void)
 	    1, &h), HTTP1_DONE);
 }
 
+/*
+ * Each byte value at each place of a 40-byte run of name bytes and of
+ * value bytes, from each start up to 20 bytes before: the spans stop
+ * where h1_span() over the class table stops.
+ */
+static void
+fast_spans_stop_where_the_table_does(void)
+{
+	unsigned char b[64];
+	uint32_t at, p0, want, got;
+	int ch, bad = 0;
+
+	for (ch = 0; ch < 256; ch++)
+		for (at = 0; at < 40; at++)
+			for (p0 = 0; p0 <= at && p0 < 20; p0++) {
+				memset(b, 'a', sizeof(b));
+				b[at] = (unsigned char)ch;
+				want = h1_span(b, p0, 40, H1_C_TCHAR);
+				got = h1_span_token(b, p0, 40);
+				bad += want != got;
+				memset(b, 'v', sizeof(b));
+				b[3] = ' ';
+				b[at] = (unsigned char)ch;
+				want = h1_span(b, p0, 40, H1_C_VALUE);
+				got = h1_span_value(b, p0, 40);
+				bad += want != got;
+			}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
 static CU_TestInfo tests[] = {
+	{ "fast_spans_stop_where_the_table_does",
+	    fast_spans_stop_where_the_table_does },
 	{ "header_names_with_blanks_are_refused",
 	    header_names_with_blanks_are_refused },
 	{ "control_bytes_in_values_are_refused",

@@ -258,6 +258,21 @@ request_transfer_encoding_other_than_chunked_is_bad(void)
 	CU_ASSERT(ri.ri_bad_te);
 }
 
+/* The upstream head of the request parsed in b: its method and target,
+ * the client's headers; nothing added. */
+static void
+req_head(struct wrk_req_head *rh, const char *b, struct http1_hdr *hdrs,
+    uint16_t nh, const struct http1 *h)
+{
+	memset(rh, 0, sizeof(*rh));
+	rh->rh_base = b;
+	rh->rh_hdrs = hdrs;
+	rh->rh_nhdrs = nh;
+	rh->rh_method = http1_method(h);
+	rh->rh_target = b + h->h_url.s_off;
+	rh->rh_target_len = h->h_url.s_len;
+}
+
 static void
 upstream_request_head_is_exact(void)
 {
@@ -280,13 +295,7 @@ upstream_request_head_is_exact(void)
 	uint16_t nh = parse_head(b, hdrs, &h, HTTP1_REQUEST);
 
 	wrk_hdr_mark_request(b, hdrs, nh, &ri);
-	memset(&rh, 0, sizeof(rh));
-	rh.rh_base = b;
-	rh.rh_hdrs = hdrs;
-	rh.rh_nhdrs = nh;
-	rh.rh_method = http1_method(&h);
-	rh.rh_target = b + h.h_url.s_off;
-	rh.rh_target_len = h.h_url.s_len;
+	req_head(&rh, b, hdrs, nh, &h);
 	rh.rh_add_xfp = !ri.ri_has_xfp;
 	rh.rh_request_id = "00000000-0000-4000-8000-000000000000";
 	rh.rh_expected_ms = 1000;
@@ -413,6 +422,67 @@ response_names_lowered_at_every_length(void)
 		CU_ASSERT_NSTRING_EQUAL(out, want, strlen(want));
 		n = wrk_hdr_build_response(out, full - 1, &sh);
 		CU_ASSERT_EQUAL(n, 0);
+	}
+}
+
+/* Connection values around the "keep-alive" shortcut: only a value that
+ * holds the close token is one. */
+static void
+response_connection_values(void)
+{
+	static const struct {
+		const char	*v;
+		bool		 close;
+	} cases[] = {
+		{ "keep-alive", false }, { "Keep-Alive", false },
+		{ "KEEP-ALIVE", false }, { "keep-alivE", false },
+		{ "keep_alive", false }, { "keep-alive, close", true },
+		{ "close, keep-alive", true }, { "keep-alivee", false },
+		{ "keepxalive", false }, { "CLOSE", true },
+		{ "closed", false }, { "foo, Close", true },
+	};
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
+	struct wrk_resp_info si;
+	char b[128];
+	size_t i;
+	uint16_t nh;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(b, sizeof(b), "HTTP/1.1 200 OK\r\nConnection: %s\r\n"
+		    "Content-Length: 0\r\n\r\n", cases[i].v);
+		nh = parse_head(b, hdrs, &h, HTTP1_RESPONSE);
+		wrk_hdr_mark_response(b, hdrs, nh, &si);
+		CU_ASSERT_EQUAL(si.si_conn_close, cases[i].close);
+	}
+}
+
+/* x-envoy-expected-rq-timeout-ms in decimal, around each digit count. */
+static void
+upstream_request_timeout_digits(void)
+{
+	static const int64_t ms[] = { 0, 7, 9, 10, 42, 99, 100, 101, 999,
+	    1000, 12345, 100000, 4294967296LL };
+	const char *b = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+	struct http1_hdr hdrs[MAXH];
+	struct http1 h;
+	struct wrk_req_info ri;
+	struct wrk_req_head rh;
+	char out[512], want[64];
+	size_t i, n;
+	uint16_t nh = parse_head(b, hdrs, &h, HTTP1_REQUEST);
+
+	wrk_hdr_mark_request(b, hdrs, nh, &ri);
+	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		req_head(&rh, b, hdrs, nh, &h);
+		rh.rh_expected_ms = ms[i];
+		n = wrk_hdr_build_request(out, sizeof(out) - 1, &rh);
+		CU_ASSERT(n > 0);
+		out[n] = '\0';
+		snprintf(want, sizeof(want),
+		    "\r\nx-envoy-expected-rq-timeout-ms: %lld\r\n\r\n",
+		    (long long)ms[i]);
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
 	}
 }
 
@@ -596,6 +666,9 @@ static CU_TestInfo tests[] = {
 	    upstream_request_chunked_and_host_override },
 	{ "response_head_replaces_server_and_reframes",
 	    response_head_replaces_server_and_reframes },
+	{ "response_connection_values", response_connection_values },
+	{ "upstream_request_timeout_digits",
+	    upstream_request_timeout_digits },
 	{ "response_keeps_upstream_date_and_sees_close",
 	    response_keeps_upstream_date_and_sees_close },
 	{ "response_sees_x_envoy_ratelimited",

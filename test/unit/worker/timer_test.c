@@ -1,6 +1,7 @@
 /*
  * Unit tests for worker timers (worker/timer.c): earliest first, ties,
- * re-arming and deleting, re-arming from a callback.
+ * re-arming and deleting, re-arming from a callback, and the first
+ * deadline kept right through random arms, moves and deletes.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -104,10 +105,63 @@ callback_may_rearm(void)
 	CU_ASSERT_EQUAL(wrk_timer_count(), 0);
 }
 
+/* The earliest armed deadline of p[0, n), by looking at each. */
+static uint64_t
+earliest(const struct probe *p, int n)
+{
+	uint64_t m = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (wrk_timer_is_armed(&p[i].p_t) && p[i].p_t.t_deadline < m)
+			m = p[i].p_t.t_deadline;
+	return m;
+}
+
+static void
+first_kept_through_churn(void)
+{
+	struct probe p[32];
+	uint64_t seed = 12345, m;
+	int i, k, step;
+
+	nfired = 0;
+	for (i = 0; i < 32; i++) {
+		p[i].p_id = i;
+		p[i].p_rearm = 0;
+		wrk_timer_init(&p[i].p_t, probe_cb);
+	}
+	for (step = 0; step < 20000; step++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		k = (int)(seed >> 59);		/* 0 .. 31 */
+		if ((seed >> 33) % 3 == 0)
+			wrk_timer_del(&p[k].p_t);
+		else	/* few distinct deadlines: ties and moves both ways */
+			wrk_timer_set(&p[k].p_t, 1000 + (seed >> 40) % 50);
+		m = earliest(p, 32);
+		if (m == UINT64_MAX) {
+			CU_ASSERT_EQUAL_FATAL(wrk_timer_next(0), -1);
+		} else {
+			CU_ASSERT_EQUAL_FATAL(wrk_timer_next(999),
+			    (int)(m - 999));
+		}
+		if (step % 1000 == 999) {	/* fire the earliest ones */
+			nfired = 0;
+			(void)wrk_timer_run(1010);
+			CU_ASSERT_EQUAL_FATAL(earliest(p, 32) > 1010, true);
+		}
+	}
+	for (i = 0; i < 32; i++)
+		wrk_timer_del(&p[i].p_t);
+	CU_ASSERT_EQUAL(wrk_timer_count(), 0);
+	CU_ASSERT_EQUAL(wrk_timer_next(0), -1);
+}
+
 static CU_TestInfo tests[] = {
 	{ "fire_in_deadline_order", fire_in_deadline_order },
 	{ "rearm_and_delete", rearm_and_delete },
 	{ "callback_may_rearm", callback_may_rearm },
+	{ "first_kept_through_churn", first_kept_through_churn },
 	CU_TEST_INFO_NULL
 };
 
