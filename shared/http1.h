@@ -184,18 +184,6 @@ enum http1_ev http1_feed(struct http1 *, const char *base,
  * no message was in progress, else ERROR (HTTP1_E_EOF). */
 enum http1_ev http1_eof(struct http1 *);
 
-/*
- * Body bytes that come next as they are, which the caller may pass on
- * without feeding them (splice(2)): what is left of a Content-Length
- * body or of the current chunk's data; 0 anywhere else (the head, chunk
- * framing, a body delimited by the end of the stream).
- */
-uint64_t	 http1_body_left(const struct http1 *);
-/* n of those bytes went by unfed: counted as parsed; HTTP1_DONE when
- * they end the message, HTTP1_MORE if not, HTTP1_ERROR when n is more
- * than http1_body_left(). */
-enum http1_ev	 http1_body_skip(struct http1 *, uint64_t n);
-
 /* Response parser: the request was HEAD, so the response has no body. */
 void		 http1_set_nobody(struct http1 *);
 /* Response parser: record body slices in h_body (de-chunking). */

@@ -270,30 +270,3 @@ h1_body(struct http1 *h, struct h1_cur *c)
 		return h1_chunk_line(h, c);
 	}
 }
-
-uint64_t
-http1_body_left(const struct http1 *h)
-{
-	if (h->h_err != HTTP1_E_NONE || (h->h_flags & HTTP1_F_COLLECT))
-		return 0;
-	if (h->h_state == H1_S_BODY_LEN || h->h_state == H1_S_CK_DATA)
-		return h->h_clen;
-	return 0;
-}
-
-enum http1_ev
-http1_body_skip(struct http1 *h, uint64_t n)
-{
-	if (n > http1_body_left(h))	/* the caller's mistake */
-		return h1_fail(h, HTTP1_E_PROTOCOL, "body past its framing");
-	if (n == 0)
-		return HTTP1_MORE;
-	h->h_body_bytes += n;
-	h->h_clen -= n;
-	if (h->h_clen > 0)
-		return HTTP1_MORE;
-	if (h->h_state == H1_S_BODY_LEN)
-		return h1_done(h);
-	h->h_state = H1_S_CK_DATA_CR;
-	return HTTP1_MORE;
-}

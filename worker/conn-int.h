@@ -10,11 +10,6 @@
  *                   a local reply, or re-framed body chunks);
  *   upstream -> rq_uin: response head parsed into slices, body bytes go
  *                   to the client straight from rq_uin.
- * A request body whose framing says how many bytes come next (the rest of
- * a Content-Length body, a chunk's data) skips c_in: those bytes go from
- * the client's socket through a pipe (rq_pipe, worker/pipe.h) into the
- * upstream's by splice(2), and the parser is told they went by; chunk
- * framing still goes through c_in and the parser.
  * Backpressure: a side is read only while the buffer it fills has room,
  * and room appears only as the other side drains it.
  *
@@ -97,7 +92,6 @@ struct wrk_req;
 struct conn_alx;
 struct wrk_shadow;
 struct conn_gz;
-struct wrk_pipe;
 
 struct wrk_conn {
 	struct wrk_ev		 c_ev;
@@ -159,9 +153,6 @@ struct wrk_conn {
 					 * (BACKOFF, rq_backoff_dl) */
 #define RQ_F_GZ_OK	UINT64_C(0x400000000)	/* Accept-Encoding takes gzip
 					 * and the compressor is on */
-#define RQ_F_SPLICING	UINT64_C(0x800000000)	/* a chunk's data went by
-					 * splice: read the framing after
-					 * it in small steps (conn_body.c) */
 
 /* rq_al[] slots and rq_al_have bits */
 #define RQ_AL_PATH	0
@@ -253,9 +244,6 @@ struct wrk_req {
 	char			*rq_cors;
 	const struct cd_cors	*rq_cors_co;
 	uint16_t		 rq_fault_abort;
-	struct wrk_pipe		*rq_pipe;	/* request body bytes on their
-						 * way upstream by splice(2),
-						 * after all of c_in's */
 	struct http1	 rq_p;		/* request parser */
 	struct http1	 rq_rp;		/* response parser */
 	struct http1_hdr		 rq_hdrs[];	/* request, then response headers */

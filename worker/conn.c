@@ -31,7 +31,6 @@
 #include "conn-int.h"
 #include "conn.h"
 #include "mem.h"
-#include "pipe.h"
 #include "shadow.h"
 #include "timer.h"
 #include "upstream.h"
@@ -235,7 +234,6 @@ conn_req_free(struct wrk_conn *c, struct wrk_req *r)
 	wrk_buf_put(r->rq_out);
 	wrk_buf_put(r->rq_uin);
 	wrk_buf_put(r->rq_al_head);
-	wrk_pipe_put(r->rq_pipe);
 	conn_al_free(r);
 	if (r->rq_shadow != NULL)
 		wrk_shadow_drop_all(&r->rq_shadow);

@@ -23,7 +23,6 @@
 #include "conn-int.h"
 #include "hdr.h"
 #include "mem.h"
-#include "pipe.h"
 #include "retry.h"
 #include "upstream.h"
 #include "wrk.h"
@@ -117,10 +116,6 @@ conn_attempt_reset(struct wrk_req *r)
 	    RQ_F_UPS_EOF | RQ_F_UPS_WSTOP | RQ_F_UPS_BYTES);
 	r->rq_uhead_off = 0;
 	r->rq_in_fwd = r->rq_head_end;
-	/* never replayable once bytes went by splice, but a pipe keeps
-	 * nothing of one attempt for the next */
-	wrk_pipe_put(r->rq_pipe);
-	r->rq_pipe = NULL;
 	if (r->rq_uin != NULL)
 		r->rq_uin->b_off = r->rq_uin->b_len = 0;
 	r->rq_uin_parsed = 0;

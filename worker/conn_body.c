@@ -18,21 +18,11 @@
 #include "shared/log.h"
 #include "conn-int.h"
 #include "mem.h"
-#include "pipe.h"
 #include "shadow.h"
 #include "upstream.h"
 #include "wrk.h"
 
 #define CONN_PUMP_MAX	64	/* I/O rounds per event before yielding */
-/*
- * Request body bytes by splice(2): only when at least CONN_SPLICE_MIN of
- * them are known to come next (fewer cost less by read(2) and write(2)),
- * and after a chunk's data went that way, the chunk framing that follows
- * is read CONN_SPLICE_STEP bytes at a time, so the next chunk's data is
- * left in the socket for the next splice.
- */
-#define CONN_SPLICE_MIN		(16 * 1024)
-#define CONN_SPLICE_STEP	512
 
 static const char conn_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 #define CONN_100_LEN	(sizeof(conn_100) - 1)
@@ -58,16 +48,12 @@ conn_in_grow(struct wrk_buf **bp)
 	return 0;
 }
 
-/* Client -> c_in: one read(2) of at most max bytes, appended and
- * counted. */
-static ssize_t
-conn_in_read_max(struct wrk_conn *c, struct wrk_buf *in, size_t max)
+/* Client -> c_in: one read(2), its bytes appended and counted. */
+ssize_t
+conn_in_read(struct wrk_conn *c, struct wrk_buf *in)
 {
 	size_t room = in->b_size - in->b_len;
 	ssize_t n;
-
-	if (room > max)
-		room = max;
 
 	n = read(c->c_ev.ev_fd, in->b_data + in->b_len, room);
 	if (n > 0) {
@@ -77,13 +63,6 @@ conn_in_read_max(struct wrk_conn *c, struct wrk_buf *in, size_t max)
 		in->b_len += (uint32_t)n;
 	}
 	return n;
-}
-
-/* Client -> c_in: one read(2), its bytes appended and counted. */
-ssize_t
-conn_in_read(struct wrk_conn *c, struct wrk_buf *in)
-{
-	return conn_in_read_max(c, in, SIZE_MAX);
 }
 
 void
@@ -189,163 +168,60 @@ conn_in_keep(struct wrk_conn *c, struct wrk_req *r)
 	return false;
 }
 
-/* c_in is full: grow it for a body kept whole, or drop what went
- * upstream.  False when no room was made (wait, or r was answered). */
-static bool
-conn_in_room(struct wrk_conn *c, struct wrk_req *r)
-{
-	if (c->c_in->b_len < c->c_in->b_size)
-		return true;
-	if ((r->rq_flags & RQ_F_KEEP) && conn_in_keep(c, r))
-		return true;
-	if (c->c_state == CONN_S_REPLY)
-		return false;
-	return conn_in_compact(r, c->c_in) != 0;
-}
-
-/*
- * May r's body bytes skip c_in?  Not when they must stay for a replay or
- * a mirror (RQ_F_KEEP), for another protocol's bytes, or while nothing
- * goes upstream: the head first, and never after the upstream stopped
- * taking them.
- */
-static bool
-conn_splice_ok(const struct wrk_conn *c, const struct wrk_req *r)
-{
-	const struct wrk_ups *u = r->rq_ups;
-
-	return c->c_state == CONN_S_PROXY && u != NULL &&
-	    u->u_state == UPS_S_BUSY && r->rq_shadow == NULL &&
-	    (r->rq_flags & (RQ_F_UHEAD_SENT | RQ_F_KEEP | RQ_F_UPGRADE |
-	    RQ_F_UPS_WSTOP | RQ_F_REQ_DONE)) == RQ_F_UHEAD_SENT;
-}
-
-/*
- * Client -> pipe: the body bytes the parser knows come next, into an
- * empty pipe once every byte c_in held went upstream (the pipe's follow
- * them; what c_in takes meanwhile follows the pipe's).  CD_AGAIN: not
- * this way, read into c_in; CD_OK: bytes moved; CD_DONE: wait (for the
- * pipe to drain, for the client, or the request is read); CD_ERR: the
- * connection closed.
- */
+/* Client -> c_in -> request parser, body phase. */
 static enum cd_rc
-conn_rx_splice(struct wrk_conn *c, struct wrk_req *r, int *progress)
-{
-	uint64_t left = http1_body_left(&r->rq_p);
-	struct wrk_pipe *p = r->rq_pipe;
-	ssize_t n;
-
-	if (left < CONN_SPLICE_MIN || !conn_splice_ok(c, r))
-		return CD_AGAIN;
-	if (p == NULL && (p = r->rq_pipe = wrk_pipe_get()) == NULL)
-		return CD_AGAIN;
-	if (p->p_len > 0)
-		return CD_DONE;
-	if (r->rq_in_fwd < c->c_in->b_len) {
-		/* a chunk's size line and the first of its data: into the
-		 * pipe, so the upstream gets them in one send with the rest */
-		if (wrk_pipe_copy(p, c->c_in->b_data + r->rq_in_fwd,
-		    c->c_in->b_len - r->rq_in_fwd) == -1)
-			return CD_DONE;
-		r->rq_in_fwd = c->c_in->b_len;
-	}
-	if ((n = wrk_pipe_fill(p, c->c_ev.ev_fd, left)) > 0) {
-		WRK_HC_N(c, HC_CX_RX_BYTES, (uint64_t)n);
-		r->rq_io = wrk.w_now;
-		/* gone from the worker: no replay from here on */
-		r->rq_flags |= RQ_F_BODY_LOST | RQ_F_SPLICING;
-		*progress = 1;
-		if (http1_body_skip(&r->rq_p, (uint64_t)n) != HTTP1_DONE)
-			return CD_OK;
-		conn_req_complete(c, r);
-		return CD_DONE;
-	}
-	if (n == 0) {
-		wrk_conn_close(c, "peer closed inside a request", true);
-		return CD_ERR;
-	}
-	if (errno == EAGAIN) {
-		c->c_ev.ev_rready = 0;
-		return CD_DONE;
-	}
-	wrk_conn_close(c, strerror(errno), true);
-	return CD_ERR;
-}
-
-/* Client -> c_in: what r's body takes next (after a chunk's data went by
- * splice, only the rest of it and a little of the framing). */
-static ssize_t
-conn_rx_read(struct wrk_conn *c, struct wrk_req *r)
-{
-	size_t max = SIZE_MAX;
-
-	if (r->rq_flags & RQ_F_SPLICING) {
-		max = (size_t)http1_body_left(&r->rq_p) + CONN_SPLICE_STEP;
-		r->rq_flags &= ~RQ_F_SPLICING;
-	}
-	return conn_in_read_max(c, c->c_in, max);
-}
-
-/* What c_in holds -> request parser: CD_OK go on, CD_DONE the request is
- * read, CD_ERR the connection closed. */
-static enum cd_rc
-conn_rx_parse(struct wrk_conn *c, struct wrk_req *r, int *progress)
+conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
 {
 	struct wrk_buf *in = c->c_in;
 	enum http1_ev ev;
 	uint32_t used;
-
-	if ((r->rq_flags & RQ_F_UPGRADE) && r->rq_in_parsed < in->b_len) {
-		/* the other protocol's bytes: all of them go */
-		r->rq_in_parsed = in->b_len;
-		*progress = 1;
-		return CD_OK;
-	}
-	if (r->rq_in_parsed >= in->b_len)
-		return CD_OK;
-	ev = http1_feed(&r->rq_p, in->b_data, r->rq_in_parsed,
-	    in->b_len - r->rq_in_parsed, &used);
-	r->rq_in_parsed += used;
-	if (used > 0)
-		*progress = 1;
-	if (ev == HTTP1_DONE) {
-		conn_req_complete(c, r);
-		return CD_DONE;
-	}
-	if (ev == HTTP1_ERROR) {
-		conn_ups_drop(r, false);
-		conn_parse_error(c, r);
-		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_DONE;
-	}
-	return CD_OK;
-}
-
-/* Client -> c_in -> request parser (or client -> pipe), body phase. */
-static enum cd_rc
-conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
-{
-	enum cd_rc rc;
 	ssize_t n;
 
 	if ((r->rq_flags & RQ_F_REQ_DONE) || c->c_state == CONN_S_REPLY)
 		return CD_OK;
 	for (;;) {
-		if ((rc = conn_rx_parse(c, r, progress)) != CD_OK)
-			return rc == CD_ERR ? CD_ERR : CD_OK;
+		if ((r->rq_flags & RQ_F_UPGRADE) &&
+		    r->rq_in_parsed < in->b_len) {
+			/* the other protocol's bytes: all of them go */
+			r->rq_in_parsed = in->b_len;
+			*progress = 1;
+		} else if (r->rq_in_parsed < in->b_len) {
+			ev = http1_feed(&r->rq_p, in->b_data,
+			    r->rq_in_parsed, in->b_len - r->rq_in_parsed,
+			    &used);
+			r->rq_in_parsed += used;
+			if (used > 0)
+				*progress = 1;
+			if (ev == HTTP1_DONE) {
+				conn_req_complete(c, r);
+				return CD_OK;
+			}
+			if (ev == HTTP1_ERROR) {
+				conn_ups_drop(r, false);
+				conn_parse_error(c, r);
+				return c->c_state == CONN_S_CLOSED ? CD_ERR :
+				    CD_OK;
+			}
+		}
 		if (!c->c_ev.ev_rready)
 			return CD_OK;
-		if ((rc = conn_rx_splice(c, r, progress)) == CD_OK)
-			continue;
-		if (rc != CD_AGAIN)
-			return rc == CD_ERR ? CD_ERR : CD_OK;
-		if (!conn_in_room(c, r))
+		if (in->b_len == in->b_size && (r->rq_flags & RQ_F_KEEP)) {
+			if (conn_in_keep(c, r)) {
+				in = c->c_in;
+				continue;
+			}
+			if (c->c_state == CONN_S_REPLY)
+				return CD_OK;
+		}
+		if (in->b_len == in->b_size && !conn_in_compact(r, in))
 			return CD_OK;
-		if ((n = conn_rx_read(c, r)) > 0) {
+		if ((n = conn_in_read(c, in)) > 0) {
 			r->rq_io = wrk.w_now;
 			*progress = 1;
-			if (c->c_in->b_len == c->c_in->b_size &&
-			    !(r->rq_flags & (RQ_F_KEEP | RQ_F_UPGRADE)))
-				(void)conn_in_grow(&c->c_in);
+			if (in->b_len == in->b_size && !(r->rq_flags &
+			    (RQ_F_KEEP | RQ_F_UPGRADE)) &&
+			    conn_in_grow(&c->c_in) == 0)
+				in = c->c_in;
 			continue;
 		}
 		if (n == 0) {
@@ -363,43 +239,6 @@ conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	}
 }
 
-/* A write upstream failed (errno says why). */
-static enum cd_rc
-conn_tx_ups_err(struct wrk_conn *c, struct wrk_req *r, int *progress)
-{
-	struct wrk_ups *u = r->rq_ups;
-
-	if (errno == EAGAIN) {
-		u->u_ev.ev_wready = 0;
-		return CD_OK;
-	}
-	if (errno == EPIPE || errno == ECONNRESET) {
-		/* it may have answered before closing (413 and the like):
-		 * stop sending and read what is there */
-		r->rq_flags |= RQ_F_UPS_NOREUSE | RQ_F_UPS_WSTOP;
-		u->u_ev.ev_rready = 1;
-		*progress = 1;
-		return CD_OK;
-	}
-	conn_ups_broken(c, r, errno);
-	return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;
-}
-
-/* Pipe -> upstream: the body bytes that went by splice, before any
- * c_in took after them. */
-static enum cd_rc
-conn_tx_pipe(struct wrk_conn *c, struct wrk_req *r, int *progress)
-{
-	ssize_t n;
-
-	if ((n = wrk_pipe_drain(r->rq_pipe, r->rq_ups->u_ev.ev_fd)) == -1)
-		return conn_tx_ups_err(c, r, progress);
-	*progress = 1;
-	r->rq_io = wrk.w_now;
-	WRK_CC_N(r->rq_cluster, CC_CX_TX_BYTES, (uint64_t)n);
-	return CD_OK;
-}
-
 /* Upstream head and body bytes -> upstream. */
 static enum cd_rc
 conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
@@ -414,8 +253,6 @@ conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	if (u == NULL || u->u_state != UPS_S_BUSY ||
 	    (r->rq_flags & (RQ_F_UREQ_SENT | RQ_F_UPS_WSTOP)))
 		return CD_OK;
-	if (r->rq_pipe != NULL && r->rq_pipe->p_len > 0)
-		return u->u_ev.ev_wready ? conn_tx_pipe(c, r, progress) : CD_OK;
 	if ((r->rq_flags & (RQ_F_UHEAD_SENT | RQ_F_REQ_DONE)) ==
 	    (RQ_F_UHEAD_SENT | RQ_F_REQ_DONE) &&
 	    r->rq_in_fwd >= r->rq_in_parsed) {
@@ -442,8 +279,22 @@ conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	do
 		n = writev(u->u_ev.ev_fd, iov, niov);
 	while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return conn_tx_ups_err(c, r, progress);
+	if (n == -1) {
+		if (errno == EAGAIN) {
+			u->u_ev.ev_wready = 0;
+			return CD_OK;
+		}
+		if (errno == EPIPE || errno == ECONNRESET) {
+			/* it may have answered before closing (413 and the
+			 * like): stop sending and read what is there */
+			r->rq_flags |= RQ_F_UPS_NOREUSE | RQ_F_UPS_WSTOP;
+			u->u_ev.ev_rready = 1;
+			*progress = 1;
+			return CD_OK;
+		}
+		conn_ups_broken(c, r, errno);
+		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;
+	}
 	*progress = 1;
 	r->rq_io = wrk.w_now;
 	WRK_CC_N(r->rq_cluster, CC_CX_TX_BYTES, (uint64_t)n);
