@@ -95,4 +95,4 @@ if [ -n "$miss" ]; then
 	echo "deps: still missing after apt-get install: $miss" >&2
 	exit 1
 fi
-echo "deps: all packages present"
+echo "deps: all packages present (installed in $SECONDS s)"
