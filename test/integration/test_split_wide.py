@@ -10,7 +10,7 @@ import os
 import re
 import signal
 
-from configs import HCM_TYPE, ROUTER_TYPE
+from configs import HEAD, ROUTER_TYPE
 from itestlib import eq, expect, parse_stats, request, settle
 
 N = 50
@@ -31,21 +31,7 @@ def weights_b(n):
 
 
 def config(env, w, name="wide.yaml"):
-    lines = ["""\
-static_resources:
-  listeners:
-  - name: wide
-    address:
-      socket_address: { address: 127.0.0.1, port_value: {proxy_port} }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": %s
-          stat_prefix: ingress
-          route_config:
-            name: wide_routes
-            virtual_hosts:
+    lines = [HEAD + """\
             - name: all
               domains: ["*"]
               routes:
@@ -54,7 +40,7 @@ static_resources:
                 route:
                   weighted_clusters:
                     clusters:
-""" % HCM_TYPE]
+"""]
     for i, x in enumerate(w):
         lines.append("                    - { name: c%d, weight: %d }\n"
                      % (i, x))
