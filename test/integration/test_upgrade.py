@@ -435,9 +435,12 @@ def test_tunnel_50mib_through_a_slow_reader(env):
         want.update(block)
     eq(h.hexdigest(), want.hexdigest(), "echoed bytes, in order")
     eq(tail, b"", "our end of stream came back after the last byte")
-    expect(stalled_sent[0] == stalled_sent[1] and stalled_sent[0] < total,
+    # held back: short of the total, and (give or take what the kernel
+    # frees by compacting full receive queues) no longer moving
+    expect(stalled_sent[1] < total and
+           stalled_sent[1] - stalled_sent[0] <= 1 << 20,
            "the writer was not held back while the reader stopped: "
-           "%d then %d bytes sent" % stalled_sent)
+           "%d then %d bytes sent of %d" % (stalled_sent + (total,)))
     expect(peak - rss0 < 8192, "worker RSS grew %d KiB (from %d)" %
            (peak - rss0, rss0))
     eq(settle(lambda: env.stat(P + "downstream_cx_upgrades_active"), 0), 0,
