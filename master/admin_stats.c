@@ -49,6 +49,15 @@ static const struct text_name stats_types[] = {
 /* the histograms as of the last two flushes, and the flush timer */
 static struct mst_hist_flush stats_hist;
 static struct mst_timer *stats_flush_timer;
+/* the running configuration's clusters and stats in page order, sorted
+ * by the first page after a start or reload, not by every page */
+static struct mst_stats_order stats_order;
+
+void
+mst_admin_conf_changed(void)
+{
+	mst_stats_order_reset(&stats_order);
+}
 
 /* Envoy's stats flush: every MST_HIST_FLUSH_MS, whether or not anyone
  * looks, so an interval always covers one period. */
@@ -131,6 +140,7 @@ stats_src(struct mst_stats_src *src)
 	src->ss_concurrency = mst.m_concurrency;
 	src->ss_admin = admin_counters();
 	src->ss_hist = &stats_hist;
+	src->ss_order = &stats_order;
 }
 
 /* A page as it streams out: the cursor, and what it was made from. */

@@ -14,14 +14,24 @@ extern const char *const mst_stats_q_names[MST_HIST_NQ];
 extern const double mst_stats_le[MST_HIST_NLE];
 
 /*
- * The config's clusters in the order of their stat prefixes
- * ("cluster.<name>."): (*order)[k] the k-th cluster in the config, its
- * prefix at *names + k * *w.  1 when a prefix starts another one (their
- * stats interleave), else 0; -1 when out of memory.  The caller frees
- * *order and *names.
+ * One cluster's stats in a list (stats.c, collect_cluster()), from
+ * cb_first: cb_nfixed that its shape fixes, in the order they are
+ * collected, then cb_ncodes per code counters and cb_nretry retry ones,
+ * each run in name order.
  */
-int	 mst_stats_cluster_order(const struct cd_conf *, size_t **order,
-	    char **names, size_t *w);
+struct mst_cl_block {
+	size_t		 cb_first;
+	size_t		 cb_nfixed;
+	size_t		 cb_ncodes;
+	size_t		 cb_nretry;
+	int		 cb_shape;	/* < MST_STATS_SHAPES */
+};
+
+/* Sort the block of v that blk describes (names in place): the shape's
+ * order, sorted the first time so sees the shape, then the codes merged
+ * in (stats_order.c).  0, or -1 with errno ENOMEM. */
+int	 mst_stats_order_block(struct mst_stats_order *so, struct mst_stat *v,
+	    const struct mst_cl_block *blk);
 
 /* A stat as /stats/prometheus prints it (stats_prom.c). */
 struct mst_prom_tag {
@@ -42,6 +52,12 @@ struct mst_prom_ent {
  * pe_fam_off); rm is scratch.  0, or -1 (out of memory). */
 int	 mst_prom_ent(struct mst_prom_ent *pe, const struct mst_stat *st,
 	    struct buf *fams, struct buf *rm);
+/* pe for st, a stat of a cluster whose name has no dot, its prefix
+ * ("cluster.<name>.") plen bytes: tp, mst_prom_ent()'s for the same suffix
+ * after "cluster.x.", moved onto st's name.  The family is tp's. */
+void	 mst_prom_ent_cluster(struct mst_prom_ent *pe,
+	    const struct mst_prom_ent *tp, const struct mst_stat *st,
+	    size_t plen);
 /* The page's order: counters, gauges, histograms; family; name. */
 int	 mst_prom_cmp(const struct mst_prom_ent *, const struct mst_prom_ent *);
 /* pe's series (hs: a histogram's values), after a "# TYPE" line when its

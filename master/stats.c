@@ -399,8 +399,12 @@ collect_ratelimits(struct mst_stat_list *sl, const struct mst_stats_src *src)
 	}
 }
 
-/* Per code counters are created lazily by Envoy: print non-zero ones, and
- * a class or _completed total once a code under it was counted. */
+/*
+ * Per code counters are created lazily by Envoy: print non-zero ones, and
+ * a class or _completed total once a code under it was counted.  Added in
+ * name order ("upstream_rq_201" < "upstream_rq_2xx" < "upstream_rq_301" <
+ * "upstream_rq_completed"), so that a cluster's block merges them in.
+ */
 static void
 collect_codes(struct mst_stat_list *sl, const struct shm *shm, int ci,
     const char *cn, int retry)
@@ -411,13 +415,14 @@ collect_codes(struct mst_stat_list *sl, const struct shm *shm, int ci,
 
 	/* the codes a slot had no entry for count in their class only */
 	shm_sum_cluster_codes(shm, ci, retry, codes, cls, &other);
-	for (code = CD_CODE_MIN; code <= CD_CODE_MAX; code++) {
-		v = codes[code - CD_CODE_MIN];
-		if (v == 0)
-			continue;
-		ADD_C(sl, v, "cluster.%s.%supstream_rq_%d", cn, sub, code);
-	}
 	for (i = 1; i <= 5; i++) {
+		for (code = i * 100; code < i * 100 + 100; code++) {
+			if (code < CD_CODE_MIN || code > CD_CODE_MAX ||
+			    (v = codes[code - CD_CODE_MIN]) == 0)
+				continue;
+			ADD_C(sl, v, "cluster.%s.%supstream_rq_%d", cn, sub,
+			    code);
+		}
 		done += cls[i - 1];
 		if (cls[i - 1] != 0)
 			ADD_C(sl, cls[i - 1], "cluster.%s.%supstream_rq_%dxx",
@@ -559,9 +564,33 @@ collect_breakers(struct mst_stat_list *sl, const struct shm *shm,
 	}
 }
 
+/* Which of a cluster's stats exist but for the per code counters:
+ * which scopes it has, and whether the histogram is collected. */
+static int
+cluster_shape(const struct cd_cluster *cl, int what)
+{
+	int p, shape = 0;
+
+	if (cl->cl_hc != NULL)
+		shape |= 1;
+	if (cl->cl_outlier.od_set)
+		shape |= 2;
+	for (p = 0; p < CD_NPRIO; p++)
+		if (cl->cl_thresholds[p].th_track_remaining)
+			shape |= 4 << p;
+	if (what == MST_CL_NOHIST)
+		shape |= 4 << CD_NPRIO;
+	return shape;
+}
+
+_Static_assert(8 << CD_NPRIO <= MST_STATS_SHAPES, "a shape per bit mask");
+
+/* A cluster's stats at the end of sl, as blk says: first the ones its
+ * shape fixes, then the per code counters in name order, then the retry
+ * ones in name order. */
 static void
 collect_cluster(struct mst_stat_list *sl, const struct mst_stats_src *src,
-    const struct cd_cluster *cl, int ci)
+    const struct cd_cluster *cl, int ci, int what, struct mst_cl_block *blk)
 {
 	const struct shm *shm = src->ss_shm;
 	char cn[CD_NAME_MAX + 8], pfx[CD_NAME_MAX + 24];
@@ -569,6 +598,8 @@ collect_cluster(struct mst_stat_list *sl, const struct mst_stats_src *src,
 	uint64_t v;
 	int i;
 
+	blk->cb_first = sl->sl_n;
+	blk->cb_shape = cluster_shape(cl, what);
 	cluster_stat_prefix(cl, cn, sizeof(cn));
 	plen = (size_t)snprintf(pfx, sizeof(pfx), "cluster.%s.", cn);
 	if (plen >= sizeof(pfx))
@@ -590,13 +621,18 @@ collect_cluster(struct mst_stat_list *sl, const struct mst_stats_src *src,
 		sl_add_cat(sl, MST_STAT_GAUGE, v, v != 0, pfx, plen,
 		    cl_g_names[i]);
 	}
-	collect_codes(sl, shm, ci, cn, 0);
-	collect_codes(sl, shm, ci, cn, 1);
-	collect_hist(sl, src, cl, ci, cn);
+	if (what != MST_CL_NOHIST)
+		collect_hist(sl, src, cl, ci, cn);
 	collect_hosts(sl, shm, cl, ci, pfx, plen);
 	CAT_G(sl, 0, 0, pfx, plen, "version");
 	CAT_G(sl, 0, 0, pfx, plen, "warming_state");
 	collect_breakers(sl, shm, cl, ci, cn);
+	blk->cb_nfixed = sl->sl_n - blk->cb_first;
+	collect_codes(sl, shm, ci, cn, 0);
+	blk->cb_ncodes = sl->sl_n - blk->cb_first - blk->cb_nfixed;
+	collect_codes(sl, shm, ci, cn, 1);
+	blk->cb_nretry = sl->sl_n - blk->cb_first - blk->cb_nfixed -
+	    blk->cb_ncodes;
 }
 
 static void
@@ -655,9 +691,9 @@ stat_cmp(const void *a, const void *b)
 	return strcmp(x->st_name, y->st_name);
 }
 
-/* The names in place and the list sorted: 0, or -1 with errno ENOMEM. */
+/* The names in place: 0, or -1 with errno ENOMEM. */
 static int
-sl_finish(struct mst_stat_list *sl)
+sl_names(struct mst_stat_list *sl)
 {
 	size_t i;
 
@@ -668,10 +704,20 @@ sl_finish(struct mst_stat_list *sl)
 	/* the name buffer has stopped moving: offsets become pointers */
 	for (i = 0; i < sl->sl_n; i++)
 		sl->sl_v[i].st_name = sl->sl_names.b_data + sl->sl_v[i].st_off;
+	return 0;
+}
+
+/* The names in place and the list sorted: 0, or -1 with errno ENOMEM. */
+static int
+sl_finish(struct mst_stat_list *sl)
+{
+	if (sl_names(sl) == -1)
+		return -1;
 	if (sl->sl_n > 0)
 		qsort(sl->sl_v, sl->sl_n, sizeof(*sl->sl_v), stat_cmp);
 	return 0;
 }
+
 
 /* Every stat, or (clusters 0) every stat but the clusters'. */
 static void
@@ -679,6 +725,7 @@ collect_all(struct mst_stat_list *sl, const struct mst_stats_src *src,
     int clusters)
 {
 	const struct cd_conf *conf = src->ss_conf;
+	struct mst_cl_block blk;
 	size_t i;
 
 	for (i = 0; i < conf->c_nlisteners; i++) {
@@ -689,7 +736,7 @@ collect_all(struct mst_stat_list *sl, const struct mst_stats_src *src,
 	collect_ratelimits(sl, src);
 	for (i = 0; clusters && i < conf->c_nclusters; i++)
 		collect_cluster(sl, src, &conf->c_clusters[i],
-		    src->ss_place->pl_cluster[i]);
+		    src->ss_place->pl_cluster[i], MST_CL_ALL, &blk);
 	collect_server(sl, src);
 	if (src->ss_admin != NULL)
 		collect_admin(sl, src->ss_admin);
@@ -716,22 +763,31 @@ mst_stats_collect_base(const struct mst_stats_src *src,
 
 int
 mst_stats_collect_clusters(const struct mst_stats_src *src, size_t i,
-    size_t n, int hist_only, struct mst_stat_list *sl)
+    size_t n, int what, struct mst_stat_list *sl)
 {
 	const struct cd_cluster *cl;
+	struct mst_cl_block blk;
 	char cn[CD_NAME_MAX + 8];
+	size_t left = n;
 
 	memset(sl, 0, sizeof(*sl));
 	buf_init(&sl->sl_names);
-	for (; n > 0 && i < src->ss_conf->c_nclusters; i++, n--) {
+	for (; left > 0 && i < src->ss_conf->c_nclusters; i++, left--) {
 		cl = &src->ss_conf->c_clusters[i];
-		if (hist_only) {
+		if (what == MST_CL_HIST) {
 			cluster_stat_prefix(cl, cn, sizeof(cn));
 			collect_hist(sl, src, cl, src->ss_place->pl_cluster[i],
 			    cn);
 		} else
 			collect_cluster(sl, src, cl,
-			    src->ss_place->pl_cluster[i]);
+			    src->ss_place->pl_cluster[i], what, &blk);
+	}
+	/* one cluster's stats: in its shape's order, sorted once */
+	if (n == 1 && what != MST_CL_HIST && src->ss_order != NULL &&
+	    sl->sl_n > 0) {
+		if (sl_names(sl) == -1)
+			return -1;
+		return mst_stats_order_block(src->ss_order, sl->sl_v, &blk);
 	}
 	return sl_finish(sl);
 }

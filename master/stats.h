@@ -102,6 +102,40 @@ struct mst_admin_ctr {
 	uint64_t	 ac_cx_evicted;	/* closed to make room */
 };
 
+/*
+ * What the order of a page rests on, sorted once per configuration
+ * instead of once per page (stats_order.c): the clusters in the order of
+ * their stat prefixes ("cluster.<name>."), and, per cluster shape (which
+ * optional scopes a cluster has), the order of its stats.  All of one
+ * cluster's stats share its prefix, so the order of its stats depends on
+ * their suffixes alone, which its shape fixes; the per status code
+ * counters, which come and go with traffic, are merged in per page.
+ * Zeroed memory is an empty order.  The caller owns it (the admin: one
+ * for the running configuration) and empties it with
+ * mst_stats_order_reset() whenever the running configuration changes; a
+ * page whose cursor sees the order rebuilt under it stops (ESTALE).
+ */
+#define MST_STATS_SHAPES	32
+struct mst_stats_order {
+	uint64_t	 so_gen;	/* bumped by every reset */
+	const struct cd_conf *so_conf;	/* so_cl is of it; NULL: none */
+	size_t		*so_cl;		/* k-th cluster by prefix: conf index */
+	char		*so_pfx;	/* its prefix at so_pfx + k * so_w */
+	size_t		 so_w;
+	int		 so_nest;	/* a prefix starts another one */
+	uint32_t	*so_perm[MST_STATS_SHAPES];	/* per shape, lazily */
+	size_t		 so_nperm[MST_STATS_SHAPES];
+	struct mst_stat	*so_tmp;	/* scratch for the merge */
+	size_t		 so_tmpcap;
+};
+
+/* The order of conf's clusters in so (built unless it is already of
+ * conf).  0, or -1 with errno ENOMEM (so is then empty). */
+int	 mst_stats_order_get(struct mst_stats_order *so,
+	    const struct cd_conf *conf);
+/* Empty so (zeroed but for the generation, which moves on). */
+void	 mst_stats_order_reset(struct mst_stats_order *so);
+
 /* Where the stat values come from. */
 struct mst_stats_src {
 	const struct cd_conf	*ss_conf;
@@ -111,6 +145,8 @@ struct mst_stats_src {
 	int			 ss_concurrency;	/* server.concurrency */
 	const struct mst_admin_ctr *ss_admin;	/* NULL: no http.admin.* */
 	const struct mst_hist_flush *ss_hist;	/* NULL: intervals are nan */
+	/* NULL: every page sorts its clusters and their stats itself */
+	struct mst_stats_order	*ss_order;
 };
 
 /* Which stats a page shows. */
@@ -174,13 +210,17 @@ void	 mst_stats_json_one(struct buf *, const struct mst_stat_list *,
 /*
  * The pieces of mst_stats_collect(), for the streamed pages: every stat
  * but the clusters', and the stats of the config's clusters i .. i+n-1
- * (hist_only: their histograms alone), each list sorted.  0, or -1 with errno ENOMEM;
- * the caller frees the list, also after a failure.
+ * (what: MST_CL_*), each list sorted (one cluster's by src->ss_order's
+ * shapes when there is one).  0, or -1 with errno ENOMEM; the caller
+ * frees the list, also after a failure.
  */
+#define MST_CL_ALL	0	/* every stat */
+#define MST_CL_HIST	1	/* the histogram alone */
+#define MST_CL_NOHIST	2	/* every stat but the histogram */
 int	 mst_stats_collect_base(const struct mst_stats_src *,
 	    struct mst_stat_list *);
 int	 mst_stats_collect_clusters(const struct mst_stats_src *, size_t i,
-	    size_t n, int hist_only, struct mst_stat_list *);
+	    size_t n, int what, struct mst_stat_list *);
 /* The name cl's stats live under ("cluster.<this>.upstream_rq_total"). */
 void	 mst_stats_cluster_prefix(const struct cd_cluster *cl, char *buf,
 	    size_t len);

@@ -249,6 +249,24 @@ mst_prom_ent(struct mst_prom_ent *pe, const struct mst_stat *st,
 	return fams->b_oom ? -1 : 0;
 }
 
+void
+mst_prom_ent_cluster(struct mst_prom_ent *pe, const struct mst_prom_ent *tp,
+    const struct mst_stat *st, size_t plen)
+{
+	const size_t tlen = sizeof("cluster.x.") - 1;
+	int k;
+
+	*pe = *tp;
+	pe->pe_st = st;
+	for (k = 0; k < pe->pe_ntags; k++) {
+		if (pe->pe_tags[k].t_id == TAG_CLUSTER_NAME) {
+			pe->pe_tags[k].t_off = 8;
+			pe->pe_tags[k].t_len = plen - 9;
+		} else	/* the code tags: in the suffix */
+			pe->pe_tags[k].t_off += plen - tlen;
+	}
+}
+
 int
 mst_prom_cmp(const struct mst_prom_ent *x, const struct mst_prom_ent *y)
 {

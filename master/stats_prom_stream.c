@@ -27,6 +27,7 @@ struct psuf {
 	char		*ps_name;
 	int		 ps_type;
 	size_t		 ps_fam;	/* offset into pc_sfams */
+	struct mst_prom_ent ps_pe;	/* "cluster.x.<suffix>"'s labels */
 };
 
 /* One cluster's value of one suffix. */
@@ -44,10 +45,11 @@ struct mst_prom_cursor {
 	struct mst_prom_ent	*pc_bents;
 	size_t			 pc_nb, pc_bi;
 	struct buf		 pc_bfams;
-	/* the clusters by name, their prefixes */
-	size_t			*pc_order;
-	char			*pc_pfx;
-	size_t			 pc_w, pc_ncl;
+	/* the clusters by name, their prefixes: src's order or pc_own */
+	struct mst_stats_order	*pc_so;
+	struct mst_stats_order	 pc_own;
+	uint64_t		 pc_gen;	/* pc_so's at the start */
+	size_t			 pc_ncl;
 	/* the table: pc_v[pc_voff[k] .. pc_voff[k + 1]) is cluster k's */
 	struct psuf		*pc_suf;
 	size_t			 pc_nsuf, pc_sufcap;
@@ -65,7 +67,7 @@ struct mst_prom_cursor {
 	size_t			 pc_ci, pc_sj;	/* cluster, suffix in group */
 	struct buf		 pc_prev;
 	int			 pc_prev_type;
-	struct buf		 pc_name, pc_fams, pc_rm;	/* scratch */
+	struct buf		 pc_name, pc_rm;	/* scratch */
 };
 
 void
@@ -78,8 +80,7 @@ mst_prom_cursor_free(struct mst_prom_cursor *c)
 	mst_stats_list_free(&c->pc_base);
 	free(c->pc_bents);
 	buf_free(&c->pc_bfams);
-	free(c->pc_order);
-	free(c->pc_pfx);
+	mst_stats_order_reset(&c->pc_own);
 	for (i = 0; i < c->pc_nsuf; i++)
 		free(c->pc_suf[i].ps_name);
 	free(c->pc_suf);
@@ -91,7 +92,6 @@ mst_prom_cursor_free(struct mst_prom_cursor *c)
 	free(c->pc_rank);
 	buf_free(&c->pc_prev);
 	buf_free(&c->pc_name);
-	buf_free(&c->pc_fams);
 	buf_free(&c->pc_rm);
 	free(c);
 }
@@ -126,6 +126,13 @@ pc_base(struct mst_prom_cursor *c)
 	return 0;
 }
 
+/* Cluster k's prefix, "cluster.<name>.", k in name order. */
+static const char *
+pc_pfx(const struct mst_prom_cursor *c, size_t k)
+{
+	return c->pc_so->so_pfx + k * c->pc_so->so_w;
+}
+
 /* Can the page go a cluster at a time: no dot in a name, none nests. */
 static int
 pc_streamable(const struct mst_prom_cursor *c)
@@ -133,8 +140,10 @@ pc_streamable(const struct mst_prom_cursor *c)
 	const char *p;
 	size_t k;
 
+	if (c->pc_so->so_nest)
+		return 0;
 	for (k = 0; k < c->pc_ncl; k++) {
-		p = c->pc_pfx + k * c->pc_w;
+		p = pc_pfx(c, k);
 		if (strchr(p + 8, '.') != p + strlen(p) - 1)
 			return 0;
 	}
@@ -162,11 +171,11 @@ mst_prom_cursor_new(const struct mst_stats_src *src,
 	buf_init(&c->pc_sfams);
 	buf_init(&c->pc_prev);
 	buf_init(&c->pc_name);
-	buf_init(&c->pc_fams);
 	buf_init(&c->pc_rm);
 	c->pc_ncl = src->ss_conf->c_nclusters;
-	rc = mst_stats_cluster_order(src->ss_conf, &c->pc_order, &c->pc_pfx,
-	    &c->pc_w);
+	c->pc_so = src->ss_order != NULL ? src->ss_order : &c->pc_own;
+	rc = mst_stats_order_get(c->pc_so, src->ss_conf);
+	c->pc_gen = c->pc_so->so_gen;
 	if (rc == 0 && !pc_streamable(c))
 		rc = 1;
 	if (rc == 0 && (c->pc_voff = calloc(c->pc_ncl + 1,
@@ -256,6 +265,17 @@ pval_cmp(const void *a, const void *b)
 	return x->pv_sid < y->pv_sid ? -1 : x->pv_sid > y->pv_sid;
 }
 
+static int
+pval_sorted(const struct pval *v, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (v[i - 1].pv_sid > v[i].pv_sid)
+			return 0;
+	return 1;
+}
+
 /* Room for one more value and histogram.  0 or -1. */
 static int
 pc_room(struct mst_prom_cursor *c)
@@ -287,13 +307,16 @@ pc_collect(struct mst_prom_cursor *c, const struct mst_stats_src *src,
     size_t k)
 {
 	const struct mst_stat *st;
+	struct mst_stats_src own = *src;
 	struct mst_stat_list sl;
-	size_t i, plen = strlen(c->pc_pfx + k * c->pc_w);
+	size_t i, plen = strlen(pc_pfx(c, k));
 	struct pval *pv;
 	int64_t sid;
 	int rc = -1;
 
-	if (mst_stats_collect_clusters(src, c->pc_order[k], 1, 0, &sl) == -1)
+	own.ss_order = c->pc_so;
+	if (mst_stats_collect_clusters(&own, c->pc_so->so_cl[k], 1,
+	    MST_CL_ALL, &sl) == -1)
 		goto out;
 	for (i = 0; i < sl.sl_n; i++) {
 		st = &sl.sl_v[i];
@@ -311,7 +334,8 @@ pc_collect(struct mst_prom_cursor *c, const struct mst_stats_src *src,
 			pv->pv_hist = (uint32_t)c->pc_nh++;
 		}
 	}
-	if (c->pc_nv > c->pc_voff[k])
+	/* suffix ids go by first sight: most clusters' come in order */
+	if (!pval_sorted(c->pc_v + c->pc_voff[k], c->pc_nv - c->pc_voff[k]))
 		qsort(c->pc_v + c->pc_voff[k], c->pc_nv - c->pc_voff[k],
 		    sizeof(*c->pc_v), pval_cmp);
 	c->pc_voff[k + 1] = c->pc_nv;
@@ -359,6 +383,7 @@ pc_rank(struct mst_prom_cursor *c)
 		    mst_prom_ent(&pe, &st, &c->pc_sfams, &c->pc_rm) == -1)
 			return -1;
 		c->pc_suf[i].ps_fam = pe.pe_fam_off;
+		c->pc_suf[i].ps_pe = pe;
 		c->pc_rank[i] = (uint32_t)i;
 	}
 	qcur = c;
@@ -427,24 +452,28 @@ pc_emit(struct mst_prom_cursor *c, struct buf *b)
 {
 	const struct pval *v = pc_next(c);
 	const struct mst_prom_ent *be;
+	const struct psuf *ps;
 	struct mst_prom_ent pe;
 	struct mst_stat st;
+	size_t plen;
 
 	memset(&pe, 0, sizeof(pe));
 	be = c->pc_bi < c->pc_nb ? &c->pc_bents[c->pc_bi] : NULL;
 	if (v != NULL) {
+		ps = &c->pc_suf[v->pv_sid];
 		buf_reset(&c->pc_name);
-		buf_puts(&c->pc_name, c->pc_pfx + c->pc_ci * c->pc_w);
-		buf_puts(&c->pc_name, c->pc_suf[v->pv_sid].ps_name);
+		buf_puts(&c->pc_name, pc_pfx(c, c->pc_ci));
+		plen = c->pc_name.b_len;
+		buf_puts(&c->pc_name, ps->ps_name);
+		if (c->pc_name.b_oom)
+			return -1;
 		memset(&st, 0, sizeof(st));
 		st.st_name = c->pc_name.b_data;
-		st.st_type = c->pc_suf[v->pv_sid].ps_type;
+		st.st_type = ps->ps_type;
 		st.st_value = v->pv_v;
-		buf_reset(&c->pc_fams);
-		if (c->pc_name.b_oom ||
-		    mst_prom_ent(&pe, &st, &c->pc_fams, &c->pc_rm) == -1)
-			return -1;
-		pe.pe_fam = c->pc_fams.b_data + pe.pe_fam_off;
+		/* the suffix's labels, worked out once, on this name */
+		mst_prom_ent_cluster(&pe, &ps->ps_pe, &st, plen);
+		pe.pe_fam = c->pc_sfams.b_data + ps->ps_fam;
 	}
 	if (be != NULL && (v == NULL || mst_prom_cmp(be, &pe) <= 0)) {
 		mst_prom_line(b, be, be->pe_st->st_type == MST_STAT_HISTOGRAM ?
@@ -468,6 +497,11 @@ mst_prom_cursor_next(struct mst_prom_cursor *c,
 	size_t start = b->b_len, end;
 	int rc = 1;
 
+	if (c->pc_so->so_gen != c->pc_gen ||
+	    c->pc_so->so_conf != src->ss_conf) {
+		errno = ESTALE;		/* the order was rebuilt: a reload */
+		return -1;
+	}
 	if (!c->pc_collected) {
 		/* a few clusters a call, then the order of the page */
 		end = c->pc_ci + PROM_STEP_CLUSTERS;

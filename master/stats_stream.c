@@ -26,8 +26,10 @@ struct mst_stats_cursor {
 	int			 sc_begun;	/* the page's head is out */
 	struct mst_stat_list	 sc_base;	/* the stats not a cluster's */
 	size_t			 sc_bi;		/* next in sc_base */
-	size_t			*sc_order;	/* NULL: every cluster at once */
-	size_t			 sc_ncl;	/* blocks per pass */
+	struct mst_stats_order	*sc_so;		/* src's, or sc_own */
+	struct mst_stats_order	 sc_own;
+	uint64_t		 sc_gen;	/* sc_so's when the page began */
+	size_t			 sc_ncl;	/* blocks per pass: 1 or all */
 	size_t			 sc_ci;		/* next block */
 	struct mst_stat_list	 sc_blk;	/* the block being printed */
 	size_t			 sc_ki;		/* next in sc_blk */
@@ -35,90 +37,26 @@ struct mst_stats_cursor {
 	size_t			 sc_nh;		/* JSON: histograms out */
 };
 
-struct pfx {
-	char	*p_name;	/* "cluster.<name>." */
-	size_t	 p_i;		/* in the config */
-};
-
-static int
-pfx_cmp(const void *a, const void *b)
-{
-	const struct pfx *x = a, *y = b;
-
-	return strcmp(x->p_name, y->p_name);
-}
-
-int
-mst_stats_cluster_order(const struct cd_conf *conf, size_t **order,
-    char **names, size_t *w)
-{
-	size_t i, n = conf->c_nclusters;
-	struct pfx *v;
-	char *tmp;
-	int nest = 0;
-
-	*w = CD_NAME_MAX + 16;
-	*order = NULL;
-	*names = NULL;
-	if (n == 0)
-		return 0;
-	v = calloc(n, sizeof(*v));
-	tmp = calloc(n, *w);
-	*names = calloc(n, *w);
-	*order = calloc(n, sizeof(**order));
-	if (v == NULL || tmp == NULL || *names == NULL || *order == NULL) {
-		free(v);
-		free(tmp);
-		free(*names);
-		free(*order);
-		*names = NULL;
-		*order = NULL;
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		v[i].p_name = tmp + i * *w;
-		v[i].p_i = i;
-		memcpy(v[i].p_name, "cluster.", 8);
-		mst_stats_cluster_prefix(&conf->c_clusters[i], v[i].p_name + 8,
-		    *w - 9);
-		strlcat(v[i].p_name, ".", *w);
-	}
-	qsort(v, n, sizeof(*v), pfx_cmp);
-	for (i = 0; i < n; i++) {
-		(*order)[i] = v[i].p_i;
-		strlcpy(*names + i * *w, v[i].p_name, *w);
-		if (i > 0 && strncmp(v[i - 1].p_name, v[i].p_name,
-		    strlen(v[i - 1].p_name)) == 0)
-			nest = 1;
-	}
-	free(v);
-	free(tmp);
-	return nest;
-}
-
 /*
- * The clusters in the order of their stat prefixes into sc_order; none
- * when two prefixes nest (their stats interleave): then the clusters are
- * one block.  0, or -1 (out of memory).
+ * The clusters in the order of their stat prefixes: src's order, or the
+ * cursor's own when src has none; none when two prefixes nest (their
+ * stats interleave): then the clusters are one block.  0, or -1 (out of
+ * memory).
  */
 static int
-cur_order(struct mst_stats_cursor *c, const struct cd_conf *conf)
+cur_order(struct mst_stats_cursor *c, const struct mst_stats_src *src)
 {
-	size_t w;
-	char *names;
-	int rc;
+	const struct cd_conf *conf = src->ss_conf;
 
+	c->sc_so = src->ss_order != NULL ? src->ss_order : &c->sc_own;
 	c->sc_ncl = conf->c_nclusters > 0 ? 1 : 0;
+	c->sc_gen = c->sc_so->so_gen;
 	if (conf->c_nclusters < 2)
 		return 0;
-	if ((rc = mst_stats_cluster_order(conf, &c->sc_order, &names,
-	    &w)) == -1)
+	if (mst_stats_order_get(c->sc_so, conf) == -1)
 		return -1;
-	free(names);
-	if (rc == 1) {
-		free(c->sc_order);
-		c->sc_order = NULL;
-	} else
+	c->sc_gen = c->sc_so->so_gen;
+	if (!c->sc_so->so_nest)
 		c->sc_ncl = conf->c_nclusters;
 	return 0;
 }
@@ -142,7 +80,7 @@ mst_stats_cursor_new(const struct mst_stats_src *src,
 		c->sc_f.sf_types = MST_STAT_ALL;
 	c->sc_form = form;
 	c->sc_first = 1;
-	if (cur_order(c, src->ss_conf) == -1) {
+	if (cur_order(c, src) == -1) {
 		mst_stats_cursor_free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -158,7 +96,7 @@ mst_stats_cursor_free(struct mst_stats_cursor *c)
 		return;
 	mst_stats_list_free(&c->sc_base);
 	mst_stats_list_free(&c->sc_blk);
-	free(c->sc_order);
+	mst_stats_order_reset(&c->sc_own);
 	free(c);
 }
 
@@ -182,20 +120,23 @@ cur_next_pass(struct mst_stats_cursor *c)
 static int
 cur_load(struct mst_stats_cursor *c, const struct mst_stats_src *src)
 {
+	struct mst_stats_src own;
 	size_t i, n;
 
 	mst_stats_list_free(&c->sc_blk);
 	c->sc_ki = 0;
-	if (c->sc_order != NULL) {
-		i = c->sc_order[c->sc_ci];
+	if (c->sc_ncl > 1) {
+		i = c->sc_so->so_cl[c->sc_ci];
 		n = 1;
 	} else {
 		i = 0;
 		n = src->ss_conf->c_nclusters;
 	}
 	c->sc_ci++;
-	return mst_stats_collect_clusters(src, i, n, c->sc_pass == PASS_HIST,
-	    &c->sc_blk);
+	own = *src;
+	own.ss_order = c->sc_so;
+	return mst_stats_collect_clusters(&own, i, n, c->sc_pass == PASS_HIST ?
+	    MST_CL_HIST : MST_CL_NOHIST, &c->sc_blk);
 }
 
 /* The next stat of the pass in name order, *owner its list; NULL at the
@@ -249,6 +190,11 @@ mst_stats_cursor_next(struct mst_stats_cursor *c,
 
 	if (c->sc_pass == PASS_DONE)
 		return 0;
+	if (c->sc_so != NULL && (c->sc_so->so_gen != c->sc_gen ||
+	    (c->sc_ncl > 1 && c->sc_so->so_conf != src->ss_conf))) {
+		errno = ESTALE;		/* the order was rebuilt: a reload */
+		return -1;
+	}
 	if (!c->sc_begun) {
 		c->sc_begun = 1;
 		if (c->sc_form == MST_STATS_JSON)

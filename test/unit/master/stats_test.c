@@ -147,7 +147,7 @@ fixture(void)
 static int
 render(struct buf *b, int format, const struct mst_stats_filter *f)
 {
-	struct mst_stats_src src = { conf, &place, shm, 42, 2, &actr, NULL };
+	struct mst_stats_src src = { conf, &place, shm, 42, 2, &actr, NULL, NULL };
 	struct mst_stat_list sl;
 	int rc;
 
@@ -1047,7 +1047,7 @@ static int
 render_h(struct buf *b, int format, const struct mst_stats_filter *f,
     const struct mst_hist_flush *hf)
 {
-	struct mst_stats_src src = { conf, &place, shm, 42, 2, &actr, hf };
+	struct mst_stats_src src = { conf, &place, shm, 42, 2, &actr, hf, NULL };
 	struct mst_stat_list sl;
 	int rc;
 
@@ -1306,7 +1306,7 @@ static int
 render_c(struct cd_conf *c, struct buf *b, int form,
     const struct mst_stats_filter *f, size_t want)
 {
-	struct mst_stats_src src = { c, &place, shm, 42, 2, &actr, NULL };
+	struct mst_stats_src src = { c, &place, shm, 42, 2, &actr, NULL, NULL };
 	struct mst_stats_cursor *cur;
 	struct mst_stat_list sl;
 	int rc;
