@@ -416,7 +416,9 @@ collect_codes(struct mst_stat_list *sl, const struct shm *shm, int ci,
 	/* the codes a slot had no entry for count in their class only */
 	shm_sum_cluster_codes(shm, ci, retry, codes, cls, &other);
 	for (i = 1; i <= 5; i++) {
-		for (code = i * 100; code < i * 100 + 100; code++) {
+		/* a code counts in its class too: none counted, none here */
+		for (code = i * 100; cls[i - 1] != 0 && code < i * 100 + 100;
+		    code++) {
 			if (code < CD_CODE_MIN || code > CD_CODE_MAX ||
 			    (v = codes[code - CD_CODE_MIN]) == 0)
 				continue;
@@ -606,10 +608,10 @@ collect_cluster(struct mst_stat_list *sl, const struct mst_stats_src *src,
 		plen = sizeof(pfx) - 1;
 	for (i = 0; i < CC__N; i++) {
 		/* Envoy creates these scopes only with a checker / detector */
-		if (cl->cl_hc == NULL &&
+		if (cl->cl_hc == NULL && cl_c_names[i][0] == 'h' &&
 		    strncmp(cl_c_names[i], "health_check.", 13) == 0)
 			continue;
-		if (!cl->cl_outlier.od_set &&
+		if (!cl->cl_outlier.od_set && cl_c_names[i][0] == 'o' &&
 		    strncmp(cl_c_names[i], "outlier_detection.", 18) == 0)
 			continue;
 		v = shm_sum_cluster_c(shm, ci, i);

@@ -33,6 +33,7 @@ struct mst_stats_cursor {
 	size_t			 sc_ci;		/* next block */
 	struct mst_stat_list	 sc_blk;	/* the block being printed */
 	size_t			 sc_ki;		/* next in sc_blk */
+	int			 sc_ahead;	/* sc_blk's last < sc_base's next */
 	int			 sc_first;	/* JSON: no element yet */
 	size_t			 sc_nh;		/* JSON: histograms out */
 };
@@ -135,8 +136,14 @@ cur_load(struct mst_stats_cursor *c, const struct mst_stats_src *src)
 	c->sc_ci++;
 	own = *src;
 	own.ss_order = c->sc_so;
-	return mst_stats_collect_clusters(&own, i, n, c->sc_pass == PASS_HIST ?
-	    MST_CL_HIST : MST_CL_NOHIST, &c->sc_blk);
+	if (mst_stats_collect_clusters(&own, i, n, c->sc_pass == PASS_HIST ?
+	    MST_CL_HIST : MST_CL_NOHIST, &c->sc_blk) == -1)
+		return -1;
+	/* the base's next stat after the whole block: no compare per stat */
+	c->sc_ahead = c->sc_bi >= c->sc_base.sl_n || (c->sc_blk.sl_n > 0 &&
+	    strcmp(c->sc_base.sl_v[c->sc_bi].st_name,
+	    c->sc_blk.sl_v[c->sc_blk.sl_n - 1].st_name) > 0);
+	return 0;
 }
 
 /* The next stat of the pass in name order, *owner its list; NULL at the
@@ -154,7 +161,8 @@ cur_pick(struct mst_stats_cursor *c, const struct mst_stats_src *src,
 		}
 	b = c->sc_bi < c->sc_base.sl_n ? &c->sc_base.sl_v[c->sc_bi] : NULL;
 	k = c->sc_ki < c->sc_blk.sl_n ? &c->sc_blk.sl_v[c->sc_ki] : NULL;
-	if (b != NULL && (k == NULL || strcmp(b->st_name, k->st_name) <= 0)) {
+	if (b != NULL && (k == NULL || (!c->sc_ahead &&
+	    strcmp(b->st_name, k->st_name) <= 0))) {
 		c->sc_bi++;
 		*owner = &c->sc_base;
 		return b;
