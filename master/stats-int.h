@@ -10,8 +10,10 @@
 
 /* Envoy's supported quantiles as /stats prints them ("99.5"). */
 extern const char *const mst_stats_q_names[MST_HIST_NQ];
-/* Envoy's default histogram bucket bounds, ms (Prometheus "le"). */
+/* Envoy's default histogram bucket bounds, ms (Prometheus "le"), and
+ * the same as hist_fmt() prints them. */
 extern const double mst_stats_le[MST_HIST_NLE];
+extern const char *const mst_stats_le_names[MST_HIST_NLE];
 
 /*
  * One cluster's stats in a list (stats.c, collect_cluster()), from

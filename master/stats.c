@@ -47,6 +47,12 @@ const double mst_stats_le[MST_HIST_NLE] = {
 	0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
 	30000, 60000, 300000, 600000, 1800000, 3600000
 };
+/* ... as hist_fmt() prints them (a unit test holds the two together) */
+const char *const mst_stats_le_names[MST_HIST_NLE] = {
+	"0.5", "1", "5", "10", "25", "50", "100", "250", "500", "1000",
+	"2500", "5000", "10000", "30000", "60000", "300000", "600000",
+	"1800000", "3600000"
+};
 
 static uint32_t
 cb_load(const struct shm *shm, int cl, int prio, int res)

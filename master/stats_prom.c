@@ -5,7 +5,6 @@
  * mode's), which are canaryd_<name>.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,11 +152,33 @@ prom_qcmp(const void *a, const void *b)
 	return prom_cmp(a, b);
 }
 
+/* " v\n": the value that ends most lines of a page, without a format. */
+static void
+prom_u64(struct buf *b, uint64_t v)
+{
+	char num[24], *p = num + sizeof(num);
+
+	*--p = '\n';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	*--p = ' ';
+	buf_append(b, p, (size_t)(num + sizeof(num) - p));
+}
+
 static void
 prom_label_value(struct buf *b, const char *s, size_t len)
 {
 	size_t i;
 
+	/* most values need no escape: at once */
+	for (i = 0; i < len && s[i] != '\\' && s[i] != '"' && s[i] != '\n';
+	    i++)
+		;
+	if (i == len) {
+		buf_append(b, s, len);
+		return;
+	}
 	for (i = 0; i < len; i++) {
 		if (s[i] == '\\' || s[i] == '"')
 			buf_append(b, "\\", 1);
@@ -176,14 +197,19 @@ prom_labels(struct buf *b, const struct mst_prom_ent *pe, const char *le)
 
 	buf_append(b, "{", 1);
 	for (k = 0; k < pe->pe_ntags; k++) {
-		buf_printf(b, "%s%s=\"", k > 0 ? "," : "",
-		    prom_tag_names[pe->pe_tags[k].t_id]);
+		if (k > 0)
+			buf_append(b, ",", 1);
+		buf_puts(b, prom_tag_names[pe->pe_tags[k].t_id]);
+		buf_append(b, "=\"", 2);
 		prom_label_value(b, pe->pe_st->st_name + pe->pe_tags[k].t_off,
 		    pe->pe_tags[k].t_len);
 		buf_append(b, "\"", 1);
 	}
-	if (le != NULL)
-		buf_printf(b, "%sle=\"%s\"", pe->pe_ntags > 0 ? "," : "", le);
+	if (le != NULL) {
+		buf_puts(b, pe->pe_ntags > 0 ? ",le=\"" : "le=\"");
+		buf_puts(b, le);
+		buf_append(b, "\"", 1);
+	}
 	buf_append(b, "}", 1);
 }
 
@@ -196,25 +222,30 @@ static void
 prom_histogram(struct buf *b, const struct mst_prom_ent *pe,
     const struct mst_hist_stat *hs)
 {
-	char le[32];
+	char sum[32];
 	int i;
 
 	for (i = 0; i < MST_HIST_NLE; i++) {
-		hist_fmt(le, sizeof(le), mst_stats_le[i]);
-		buf_printf(b, "%s_bucket", pe->pe_fam);
-		prom_labels(b, pe, le);
-		buf_printf(b, " %" PRIu64 "\n", hs->hs_le[i]);
+		buf_puts(b, pe->pe_fam);
+		buf_append(b, "_bucket", 7);
+		prom_labels(b, pe, mst_stats_le_names[i]);
+		prom_u64(b, hs->hs_le[i]);
 	}
-	buf_printf(b, "%s_bucket", pe->pe_fam);
+	buf_puts(b, pe->pe_fam);
+	buf_append(b, "_bucket", 7);
 	prom_labels(b, pe, "+Inf");
-	buf_printf(b, " %" PRIu64 "\n", hs->hs_count);
-	buf_printf(b, "%s_sum", pe->pe_fam);
+	prom_u64(b, hs->hs_count);
+	buf_puts(b, pe->pe_fam);
+	buf_append(b, "_sum", 4);
 	prom_labels(b, pe, NULL);
-	hist_fmt(le, sizeof(le), (double)hs->hs_sum_us / 1000.0);
-	buf_printf(b, " %s\n", le);
-	buf_printf(b, "%s_count", pe->pe_fam);
+	hist_fmt(sum, sizeof(sum), (double)hs->hs_sum_us / 1000.0);
+	buf_append(b, " ", 1);
+	buf_puts(b, sum);
+	buf_append(b, "\n", 1);
+	buf_puts(b, pe->pe_fam);
+	buf_append(b, "_count", 6);
 	prom_labels(b, pe, NULL);
-	buf_printf(b, " %" PRIu64 "\n", hs->hs_count);
+	prom_u64(b, hs->hs_count);
 }
 
 int
@@ -293,7 +324,7 @@ mst_prom_line(struct buf *b, const struct mst_prom_ent *pe,
 	}
 	buf_puts(b, pe->pe_fam);
 	prom_labels(b, pe, NULL);
-	buf_printf(b, " %" PRIu64 "\n", pe->pe_st->st_value);
+	prom_u64(b, pe->pe_st->st_value);
 }
 
 int

@@ -32,7 +32,7 @@ struct psuf {
 
 /* One cluster's value of one suffix. */
 struct pval {
-	uint32_t	 pv_sid;
+	uint32_t	 pv_key;	/* the suffix's id; once ranked, its rank */
 	uint32_t	 pv_hist;	/* into pc_h, or PROM_NO_HIST */
 	uint64_t	 pv_v;
 };
@@ -59,12 +59,13 @@ struct mst_prom_cursor {
 	struct pval		*pc_v;
 	size_t			 pc_nv, pc_vcap;
 	size_t			*pc_voff;
+	size_t			*pc_pos;	/* printing: cluster k's next */
 	struct mst_hist_stat	*pc_h;
 	size_t			 pc_nh, pc_hcap2;
 	/* printing: suffixes in page order, a family (group) at a time */
 	uint32_t		*pc_rank;
 	size_t			 pc_g, pc_gn;	/* the group: pc_rank[g .. g+gn) */
-	size_t			 pc_ci, pc_sj;	/* cluster, suffix in group */
+	size_t			 pc_ci;		/* the cluster */
 	struct buf		 pc_prev;
 	int			 pc_prev_type;
 	struct buf		 pc_name, pc_rm;	/* scratch */
@@ -88,6 +89,7 @@ mst_prom_cursor_free(struct mst_prom_cursor *c)
 	buf_free(&c->pc_sfams);
 	free(c->pc_v);
 	free(c->pc_voff);
+	free(c->pc_pos);
 	free(c->pc_h);
 	free(c->pc_rank);
 	buf_free(&c->pc_prev);
@@ -257,25 +259,6 @@ suf_id(struct mst_prom_cursor *c, const char *s, int type)
 	return c->pc_nsuf - 1;
 }
 
-static int
-pval_cmp(const void *a, const void *b)
-{
-	const struct pval *x = a, *y = b;
-
-	return x->pv_sid < y->pv_sid ? -1 : x->pv_sid > y->pv_sid;
-}
-
-static int
-pval_sorted(const struct pval *v, size_t n)
-{
-	size_t i;
-
-	for (i = 1; i < n; i++)
-		if (v[i - 1].pv_sid > v[i].pv_sid)
-			return 0;
-	return 1;
-}
-
 /* Room for one more value and histogram.  0 or -1. */
 static int
 pc_room(struct mst_prom_cursor *c)
@@ -326,7 +309,7 @@ pc_collect(struct mst_prom_cursor *c, const struct mst_stats_src *src,
 		    (sid = suf_id(c, st->st_name + plen, st->st_type)) == -1)
 			goto out;
 		pv = &c->pc_v[c->pc_nv++];
-		pv->pv_sid = (uint32_t)sid;
+		pv->pv_key = (uint32_t)sid;
 		pv->pv_v = st->st_value;
 		pv->pv_hist = PROM_NO_HIST;
 		if (st->st_type == MST_STAT_HISTOGRAM) {
@@ -334,10 +317,6 @@ pc_collect(struct mst_prom_cursor *c, const struct mst_stats_src *src,
 			pv->pv_hist = (uint32_t)c->pc_nh++;
 		}
 	}
-	/* suffix ids go by first sight: most clusters' come in order */
-	if (!pval_sorted(c->pc_v + c->pc_voff[k], c->pc_nv - c->pc_voff[k]))
-		qsort(c->pc_v + c->pc_voff[k], c->pc_nv - c->pc_voff[k],
-		    sizeof(*c->pc_v), pval_cmp);
 	c->pc_voff[k + 1] = c->pc_nv;
 	rc = 0;
 out:
@@ -393,7 +372,8 @@ pc_rank(struct mst_prom_cursor *c)
 	return 0;
 }
 
-/* pc_gn: how many suffixes from pc_g share its type and family. */
+/* pc_gn: how many suffixes from pc_g share its type and family (the
+ * codes of one family, "upstream_rq_200" and "upstream_rq_503"). */
 static void
 pc_group(struct mst_prom_cursor *c)
 {
@@ -405,43 +385,80 @@ pc_group(struct mst_prom_cursor *c)
 	a = &c->pc_suf[c->pc_rank[c->pc_g]];
 	for (c->pc_gn = 1; c->pc_g + c->pc_gn < c->pc_nsuf; c->pc_gn++) {
 		b = &c->pc_suf[c->pc_rank[c->pc_g + c->pc_gn]];
-		if (a->ps_type != b->ps_type || a->ps_fam != b->ps_fam)
+		/* each suffix has its copy of the family: by its bytes */
+		if (a->ps_type != b->ps_type ||
+		    strcmp(c->pc_sfams.b_data + a->ps_fam,
+		    c->pc_sfams.b_data + b->ps_fam) != 0)
 			break;
 	}
 }
 
-/* Cluster k's value of suffix sid, or NULL. */
-static const struct pval *
-pc_value(const struct mst_prom_cursor *c, size_t k, uint32_t sid)
+/*
+ * Each cluster's values in the page's order: keyed by their suffix's rank
+ * instead of its id, and placed by rank (a cluster has a suffix once), so
+ * that printing walks every cluster's values front to back.  0 or -1.
+ */
+static int
+pc_reorder(struct mst_prom_cursor *c)
 {
-	struct pval key;
+	struct pval *by = NULL, *v;
+	uint32_t *rank_of = NULL;
+	uint8_t *has = NULL;
+	size_t k, i, r, n;
+	int rc = -1;
 
-	if (c->pc_voff[k + 1] == c->pc_voff[k])
-		return NULL;
-	key.pv_sid = sid;
-	return bsearch(&key, c->pc_v + c->pc_voff[k],
-	    c->pc_voff[k + 1] - c->pc_voff[k], sizeof(*c->pc_v), pval_cmp);
+	if (c->pc_nsuf == 0)
+		return 0;
+	if ((rank_of = calloc(c->pc_nsuf, sizeof(*rank_of))) == NULL ||
+	    (by = calloc(c->pc_nsuf, sizeof(*by))) == NULL ||
+	    (has = calloc(c->pc_nsuf, 1)) == NULL ||
+	    (c->pc_pos = calloc(c->pc_ncl + 1, sizeof(*c->pc_pos))) == NULL)
+		goto out;
+	for (r = 0; r < c->pc_nsuf; r++)
+		rank_of[c->pc_rank[r]] = (uint32_t)r;
+	for (k = 0; k < c->pc_ncl; k++) {
+		v = c->pc_v + c->pc_voff[k];
+		n = c->pc_voff[k + 1] - c->pc_voff[k];
+		for (i = 0; i < n; i++) {
+			r = rank_of[v[i].pv_key];
+			by[r] = v[i];
+			by[r].pv_key = (uint32_t)r;
+			has[r] = 1;
+		}
+		for (r = 0, i = 0; i < n; r++)
+			if (has[r]) {
+				has[r] = 0;
+				v[i++] = by[r];
+			}
+		c->pc_pos[k] = c->pc_voff[k];
+	}
+	rc = 0;
+out:
+	free(rank_of);
+	free(by);
+	free(has);
+	return rc;
 }
 
-/* The next cluster value to print, at (pc_g, pc_ci, pc_sj); NULL: none. */
+/* The next cluster value to print, cluster pc_ci's next if it is in
+ * the group; NULL: none left. */
 static const struct pval *
 pc_next(struct mst_prom_cursor *c)
 {
-	const struct pval *v;
+	size_t p;
 
 	while (c->pc_g < c->pc_nsuf) {
 		if (c->pc_ci >= c->pc_ncl) {
 			c->pc_g += c->pc_gn;
 			pc_group(c);
-			c->pc_ci = c->pc_sj = 0;
-		} else if (c->pc_sj >= c->pc_gn) {
-			c->pc_ci++;
-			c->pc_sj = 0;
-		} else if ((v = pc_value(c, c->pc_ci,
-		    c->pc_rank[c->pc_g + c->pc_sj])) != NULL)
-			return v;
-		else
-			c->pc_sj++;
+			c->pc_ci = 0;
+			continue;
+		}
+		p = c->pc_pos[c->pc_ci];
+		if (p < c->pc_voff[c->pc_ci + 1] &&
+		    c->pc_v[p].pv_key < c->pc_g + c->pc_gn)
+			return &c->pc_v[p];
+		c->pc_ci++;
 	}
 	return NULL;
 }
@@ -460,7 +477,7 @@ pc_emit(struct mst_prom_cursor *c, struct buf *b)
 	memset(&pe, 0, sizeof(pe));
 	be = c->pc_bi < c->pc_nb ? &c->pc_bents[c->pc_bi] : NULL;
 	if (v != NULL) {
-		ps = &c->pc_suf[v->pv_sid];
+		ps = &c->pc_suf[c->pc_rank[v->pv_key]];
 		buf_reset(&c->pc_name);
 		buf_puts(&c->pc_name, pc_pfx(c, c->pc_ci));
 		plen = c->pc_name.b_len;
@@ -486,7 +503,7 @@ pc_emit(struct mst_prom_cursor *c, struct buf *b)
 		return 0;
 	mst_prom_line(b, &pe, v->pv_hist != PROM_NO_HIST ?
 	    &c->pc_h[v->pv_hist] : NULL, &c->pc_prev, &c->pc_prev_type);
-	c->pc_sj++;
+	c->pc_pos[c->pc_ci]++;
 	return 1;
 }
 
@@ -510,7 +527,7 @@ mst_prom_cursor_next(struct mst_prom_cursor *c,
 				return -1;
 		if (c->pc_ci < c->pc_ncl)
 			return 1;
-		if (pc_rank(c) == -1)
+		if (pc_rank(c) == -1 || pc_reorder(c) == -1)
 			return -1;
 		c->pc_collected = 1;
 		c->pc_ci = 0;
