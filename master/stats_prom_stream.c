@@ -259,29 +259,50 @@ suf_id(struct mst_prom_cursor *c, const char *s, int type)
 	return c->pc_nsuf - 1;
 }
 
+/* Room for nv values and nh histograms in all.  0 or -1. */
+static int
+pc_grow(struct mst_prom_cursor *c, size_t nv, size_t nh)
+{
+	struct mst_hist_stat *h;
+	struct pval *v;
+
+	if (nv > c->pc_vcap) {
+		if ((v = reallocarray(c->pc_v, nv, sizeof(*v))) == NULL)
+			return -1;
+		c->pc_v = v;
+		c->pc_vcap = nv;
+	}
+	if (nh > c->pc_hcap2) {
+		if ((h = reallocarray(c->pc_h, nh, sizeof(*h))) == NULL)
+			return -1;
+		c->pc_h = h;
+		c->pc_hcap2 = nh;
+	}
+	return 0;
+}
+
 /* Room for one more value and histogram.  0 or -1. */
 static int
 pc_room(struct mst_prom_cursor *c)
 {
-	struct mst_hist_stat *h;
-	struct pval *v;
-	size_t cap;
+	return pc_grow(c, c->pc_nv < c->pc_vcap ? 0 : c->pc_vcap != 0 ?
+	    c->pc_vcap * 2 : 4096, c->pc_nh < c->pc_hcap2 ? 0 :
+	    c->pc_hcap2 != 0 ? c->pc_hcap2 * 2 : 256);
+}
 
-	if (c->pc_nv == c->pc_vcap) {
-		cap = c->pc_vcap != 0 ? c->pc_vcap * 2 : 4096;
-		if ((v = reallocarray(c->pc_v, cap, sizeof(*v))) == NULL)
-			return -1;
-		c->pc_v = v;
-		c->pc_vcap = cap;
-	}
-	if (c->pc_nh == c->pc_hcap2) {
-		cap = c->pc_hcap2 != 0 ? c->pc_hcap2 * 2 : 256;
-		if ((h = reallocarray(c->pc_h, cap, sizeof(*h))) == NULL)
-			return -1;
-		c->pc_h = h;
-		c->pc_hcap2 = cap;
-	}
-	return 0;
+/*
+ * Room for the clusters left, at the rate of those collected so far (a
+ * sixteenth more for the codes some add): one allocation, rather than
+ * doublings that each copy the table in one go of the loop.  0 or -1.
+ */
+static int
+pc_reserve(struct mst_prom_cursor *c, size_t done)
+{
+	size_t n = c->pc_ncl + c->pc_ncl / 16;
+
+	if (done == 0)
+		return 0;
+	return pc_grow(c, c->pc_nv / done * n + 64, c->pc_nh / done * n + 8);
 }
 
 /* Cluster k (in name order) into the table.  0 or -1. */
@@ -526,7 +547,7 @@ mst_prom_cursor_next(struct mst_prom_cursor *c,
 			if (pc_collect(c, src, c->pc_ci) == -1)
 				return -1;
 		if (c->pc_ci < c->pc_ncl)
-			return 1;
+			return pc_reserve(c, c->pc_ci) == -1 ? -1 : 1;
 		if (pc_rank(c) == -1 || pc_reorder(c) == -1)
 			return -1;
 		c->pc_collected = 1;
