@@ -52,8 +52,9 @@ int	 mst_admin_start(mst_admin_act_fn *actor);
 /* A structural reload: move to the configured address if it changed. */
 void	 mst_admin_reconfigure(void);
 /* Any reload, after mst.m_conf changed: the order /stats sorted for the
- * old configuration goes (rebuilt for the new one by the next page). */
-void	 mst_admin_conf_changed(void);
+ * old configuration goes (structural: rebuilt for the new one by the next
+ * page), or is the new one's (weights alone: the same clusters). */
+void	 mst_admin_conf_changed(int structural);
 /* Close the listener and every admin connection.  Safe to call twice. */
 void	 mst_admin_stop(void);
 

@@ -50,13 +50,17 @@ static const struct text_name stats_types[] = {
 static struct mst_hist_flush stats_hist;
 static struct mst_timer *stats_flush_timer;
 /* the running configuration's clusters and stats in page order, sorted
- * by the first page after a start or reload, not by every page */
+ * by the first page after a start or structural reload, not by every
+ * page */
 static struct mst_stats_order stats_order;
 
 void
-mst_admin_conf_changed(void)
+mst_admin_conf_changed(int structural)
 {
-	mst_stats_order_reset(&stats_order);
+	if (structural)
+		mst_stats_order_reset(&stats_order);
+	else
+		mst_stats_order_rebind(&stats_order, mst.m_conf);
 }
 
 /* Envoy's stats flush: every MST_HIST_FLUSH_MS, whether or not anyone

@@ -104,7 +104,7 @@ admin_reload(enum mst_change ch)
 {
 	/* a rotated token file is read again; a bad one keeps the old */
 	(void)mst_admin_access_apply();
-	mst_admin_conf_changed();
+	mst_admin_conf_changed(ch == MST_CH_STRUCTURAL);
 	if (ch == MST_CH_STRUCTURAL)
 		mst_admin_reconfigure();
 }

@@ -111,9 +111,10 @@ struct mst_admin_ctr {
  * their suffixes alone, which its shape fixes; the per status code
  * counters, which come and go with traffic, are merged in per page.
  * Zeroed memory is an empty order.  The caller owns it (the admin: one
- * for the running configuration) and empties it with
- * mst_stats_order_reset() whenever the running configuration changes; a
- * page whose cursor sees the order rebuilt under it stops (ESTALE).
+ * for the running configuration), empties it with mst_stats_order_reset()
+ * when a reload changes the configuration's structure and rebinds it with
+ * mst_stats_order_rebind() when a reload changes weights alone; a page
+ * whose cursor sees the order rebuilt under it stops (ESTALE).
  */
 #define MST_STATS_SHAPES	32
 struct mst_stats_order {
@@ -135,6 +136,11 @@ int	 mst_stats_order_get(struct mst_stats_order *so,
 	    const struct cd_conf *conf);
 /* Empty so (zeroed but for the generation, which moves on). */
 void	 mst_stats_order_reset(struct mst_stats_order *so);
+/* A reload of weights alone: conf has the clusters of the configuration
+ * so is of, in the same order with the same options, so so is conf's now
+ * (nothing is sorted again; a page begun before goes on). */
+void	 mst_stats_order_rebind(struct mst_stats_order *so,
+	    const struct cd_conf *conf);
 
 /* Where the stat values come from. */
 struct mst_stats_src {

@@ -46,6 +46,13 @@ mst_stats_order_reset(struct mst_stats_order *so)
 	so->so_gen = gen + 1;
 }
 
+void
+mst_stats_order_rebind(struct mst_stats_order *so, const struct cd_conf *conf)
+{
+	if (so->so_conf != NULL)
+		so->so_conf = conf;
+}
+
 /* The prefixes of conf's clusters sorted into so.  0 or -1. */
 static int
 order_build(struct mst_stats_order *so, const struct cd_conf *conf)

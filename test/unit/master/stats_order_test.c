@@ -303,6 +303,23 @@ pages_show(const struct cd_conf *c, struct mst_stats_order *so,
 	}
 }
 
+/* A text page of c with so begun: its first 100 bytes out. */
+static struct mst_stats_cursor *
+page_begin(struct mst_stats_src *src, const struct cd_conf *c,
+    struct mst_stats_order *so, struct buf *out)
+{
+	struct mst_stats_cursor *cur;
+	struct mst_stat_list sl;
+
+	src_of(src, c, so);
+	CU_ASSERT_FATAL(mst_stats_collect_base(src, &sl) == 0);
+	CU_ASSERT_FATAL((cur = mst_stats_cursor_new(src, NULL,
+	    MST_STATS_TEXT, &sl)) != NULL);
+	buf_init(out);
+	CU_ASSERT_EQUAL(mst_stats_cursor_next(cur, src, out, 100), 1);
+	return cur;
+}
+
 static void
 stats_order_rebuilt_after_structural_reload(void)
 {
@@ -310,7 +327,6 @@ stats_order_rebuilt_after_structural_reload(void)
 	struct mst_stats_order so;
 	struct mst_stats_cursor *cur;
 	struct mst_stats_src src;
-	struct mst_stat_list sl;
 	struct cd_conf *a, *b;
 	struct buf out;
 	uint64_t gen;
@@ -323,12 +339,7 @@ stats_order_rebuilt_after_structural_reload(void)
 	order_is_fresh(&so, a);
 	pages_show(a, &so, NULL, 0);
 	/* a page of a begins... */
-	src_of(&src, a, &so);
-	CU_ASSERT_FATAL(mst_stats_collect_base(&src, &sl) == 0);
-	CU_ASSERT_FATAL((cur = mst_stats_cursor_new(&src, NULL,
-	    MST_STATS_TEXT, &sl)) != NULL);
-	buf_init(&out);
-	CU_ASSERT_EQUAL(mst_stats_cursor_next(cur, &src, &out, 100), 1);
+	cur = page_begin(&src, a, &so, &out);
 
 	/* ...and the reload empties the order, as the admin does */
 	gen = so.so_gen;
@@ -351,6 +362,48 @@ stats_order_rebuilt_after_structural_reload(void)
 	mst_stats_order_reset(&so);
 	conf_free(a);
 	conf_free(b);
+}
+
+/* A reload of weights alone keeps the order, rebound to the new
+ * configuration: nothing sorted again, and a page begun goes on. */
+static void
+stats_order_kept_by_a_weights_reload(void)
+{
+	struct mst_stats_order so;
+	struct mst_stats_cursor *cur;
+	struct mst_stats_src src;
+	struct cd_conf *a, *a2;
+	struct buf out, piece, whole;
+	const size_t *cl;
+	uint64_t gen;
+	int rc;
+
+	setup();
+	memset(&so, 0, sizeof(so));
+	CU_ASSERT_FATAL((a = load(names_a, NA)) != NULL);
+	CU_ASSERT_FATAL((a2 = load(names_a, NA)) != NULL);
+	cur = page_begin(&src, a, &so, &out);
+	gen = so.so_gen;
+	cl = so.so_cl;
+	mst_stats_order_rebind(&so, a2);
+	CU_ASSERT_EQUAL(mst_stats_order_get(&so, a2), 0);
+	CU_ASSERT(so.so_gen == gen && so.so_cl == cl);
+	order_is_fresh(&so, a2);
+	src.ss_conf = a2;
+	do
+		rc = mst_stats_cursor_next(cur, &src, &out, 4096);
+	while (rc == 1);
+	CU_ASSERT_EQUAL(rc, 0);
+	mst_stats_cursor_free(cur);
+	page_both(a2, NULL, 0, &piece, &whole);
+	buf_append(&out, "", 0);
+	CU_ASSERT_STRING_EQUAL(out.b_data, whole.b_data);
+	buf_free(&out);
+	buf_free(&piece);
+	buf_free(&whole);
+	mst_stats_order_reset(&so);
+	conf_free(a);
+	conf_free(a2);
 }
 
 /* The bounds as the Prometheus page prints them are hist_fmt()'s. */
@@ -378,6 +431,8 @@ static CU_TestInfo tests[] = {
 	    stats_order_block_equals_fresh_sort },
 	{ "stats_order_rebuilt_after_structural_reload",
 	    stats_order_rebuilt_after_structural_reload },
+	{ "stats_order_kept_by_a_weights_reload",
+	    stats_order_kept_by_a_weights_reload },
 	{ "stats_le_names_are_hist_fmt", stats_le_names_are_hist_fmt },
 	{ "teardown_last", teardown_last },
 	CU_TEST_INFO_NULL,
