@@ -390,8 +390,8 @@ collect_ratelimits(struct mst_stat_list *sl, const struct mst_stats_src *src)
 				if (strcmp(conf->c_lrl[j]->lr_stat_prefix,
 				    rp) == 0)
 					v += atomic_load_explicit(
-					    &src->ss_shm->ratelimits.rl[src->
-					    ss_place->pl_ratelimit[j]].rl_c[k],
+					    &shm_ratelimit(src->ss_shm, src->
+					    ss_place->pl_ratelimit[j])->rl_c[k],
 					    memory_order_relaxed);
 			ADD_C(sl, v, "%s.http_local_rate_limit.%s", rp,
 			    rl_names[k]);
