@@ -584,8 +584,13 @@ collect_breakers(struct mst_stat_list *sl, const struct shm *shm,
 	}
 }
 
-/* Which of a cluster's stats exist but for the per code counters:
- * which scopes it has, and whether the histogram is collected. */
+/*
+ * Which of a cluster's stats exist but for the per code counters:
+ * which scopes it has, and whether the histogram is collected.  The
+ * order of its stats is cached per shape (stats_order.c), so every
+ * option that adds or drops a stat in collect_cluster() has its bit here
+ * (stats_order_test checks every shape against a fresh sort).
+ */
 static int
 cluster_shape(const struct cd_cluster *cl, int what)
 {
