@@ -9,6 +9,7 @@
  * after start is respawned with growing back-off and logged loudly.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -131,6 +132,39 @@ proc_listen_on(const struct cd_listener *l, int *fds)
 	}
 	freeaddrinfo(res);
 	return 0;
+}
+
+size_t
+mst_proc_conf_files(const struct cd_conf *conf)
+{
+	size_t j, n = conf->c_admin.a_log.al_path != NULL;
+
+	for (j = 0; j < conf->c_nlisteners; j++)
+		n += conf->c_listeners[j].l_naccess_logs;
+	return n;
+}
+
+int
+mst_proc_fd_budget(const struct cd_conf *conf, size_t sockets,
+    size_t files, int workers, char *why, size_t len)
+{
+	size_t n = conf->c_nlisteners, need;
+	struct rlimit rl;
+
+	need = sockets + files + 2 * n + MST_PROC_FD_RESERVE;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY || need <= rl.rlim_cur)
+		return 0;
+	snprintf(why, len, "%zu listener%s on %d worker%s need %zu listening "
+	    "sockets in the master; with %zu access log file%s, 2 a listener "
+	    "while a worker starts and %d for the rest that is %zu file "
+	    "descriptors, more than the open-file limit (RLIMIT_NOFILE, "
+	    "ulimit -n) of %llu: raise the limit (ulimit -n, or "
+	    "LimitNOFILE= under systemd), run fewer workers (--concurrency), "
+	    "or have fewer listeners", n, n == 1 ? "" : "s", workers,
+	    workers == 1 ? "" : "s", sockets, files, files == 1 ? "" : "s",
+	    MST_PROC_FD_RESERVE, need, (unsigned long long)rl.rlim_cur);
+	return -1;
 }
 
 /* Rows for n listeners in g, no socket yet (g had none); -1: no
@@ -583,6 +617,33 @@ gen_listen(struct proc_gen *g, const struct cd_conf *next)
 	return 0;
 }
 
+/* The sockets of cur and those next adds on new addresses fit the
+ * open-file limit; -1 (logged) when they do not. */
+static int
+gen_fd_budget(const struct cd_conf *next)
+{
+	size_t j, add = 0, have = 0, files = mst_proc_conf_files(next);
+	char why[512];
+
+	if (cur->g_conf != NULL)
+		have = cur->g_conf->c_nlisteners;
+	/* the logs of the listeners that go stay open while they drain */
+	for (j = 0; j < have; j++)
+		if (conf_listener_index(next,
+		    cur->g_conf->c_listeners[j].l_name) == -1)
+			files += cur->g_conf->c_listeners[j].l_naccess_logs;
+	for (j = 0; j < next->c_nlisteners; j++)
+		if (cur->g_conf == NULL || conf_listener_at(cur->g_conf,
+		    &next->c_listeners[j]) == -1)
+			add++;
+	if (mst_proc_fd_budget(next, (have + add) * (size_t)mst.m_concurrency,
+	    files, mst.m_concurrency, why, sizeof(why)) == 0)
+		return 0;
+	log_error("reload: %zu of the new configuration's listeners are on "
+	    "new addresses, so for a while %s", add, why);
+	return -1;
+}
+
 /* A structural reload: the spare generation, on next's sockets. */
 static int
 proc_prepare_gen(struct cd_conf *next)
@@ -600,6 +661,10 @@ proc_prepare_gen(struct cd_conf *next)
 	}
 	if (stopping) {
 		errno = EBUSY;
+		return -1;
+	}
+	if (gen_fd_budget(next) == -1) {
+		errno = EMFILE;
 		return -1;
 	}
 	memset(g, 0, sizeof(*g));

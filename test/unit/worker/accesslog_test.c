@@ -515,7 +515,35 @@ text_lines_end_once_and_long_json_stays_valid(void)
 	conf_free(c);
 }
 
+/*
+ * A line's tag names any listener record up to ALOG_TAG_RECORDS and any
+ * of its logs, in bytes that are never a newline; what does not start
+ * with a tag is not read as one.
+ */
+static void
+tags_name_any_record(void)
+{
+	static const uint32_t recs[] = { 0, 15, 47, 48, 1000, 65535,
+	    ALOG_TAG_RECORDS - 1 };
+	char t[ALOG_TAG_LEN];
+	uint32_t r, i, k, gr, gi;
+
+	for (k = 0; k < sizeof(recs) / sizeof(recs[0]); k++)
+		for (i = 0; i < ALOG_TAG_LOGS; i++) {
+			r = recs[k];
+			alog_tag_put(t, r, i);
+			CU_ASSERT(memchr(t, '\n', sizeof(t)) == NULL);
+			CU_ASSERT_FATAL(alog_tag_get(t, sizeof(t), &gr, &gi));
+			CU_ASSERT_EQUAL(gr, r);
+			CU_ASSERT_EQUAL(gi, i);
+		}
+	CU_ASSERT_FALSE(alog_tag_get(t, ALOG_TAG_LEN - 1, &gr, &gi));
+	CU_ASSERT_FALSE(alog_tag_get("[2026-", 6, &gr, &gi));
+	CU_ASSERT_FALSE(alog_tag_get("@@@\n@", 5, &gr, &gi));
+}
+
 static CU_TestInfo tests[] = {
+	{ "tags_name_any_record", tags_name_any_record },
 	{ "full_record", full_record },
 	{ "absent_values_are_dashes", absent_values_are_dashes },
 	{ "flags_in_envoy_order", flags_in_envoy_order },
