@@ -221,8 +221,8 @@ wrk_drain_deadline(struct wrk_timer *t)
  * it), and what their queues hold was promised an answer: take it,
  * draining too.  SIGUSR2 (a reload): the new generation accepts from now
  * on on the sockets of the listeners it keeps (the master set their bits
- * in our slot's w_keep), queue included; let go of those at once, or a
- * new connection would be served by the old configuration.  A listener
+ * in our slot, shm_keep_has()), queue included; let go of those at once,
+ * or a new connection would be served by the old configuration.  A listener
  * the new configuration dropped is drained as on a stop.
  */
 static void
