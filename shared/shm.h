@@ -94,11 +94,13 @@ shm_keep_clear(const struct shm *s, struct shm_worker *w)
 		atomic_store(&shm_keep_words(s, w)[i], 0);
 }
 
-/* Set listener i's bit (i < h_nlsn). */
+/* Set listener i's bit (a placed configuration's: i < h_nlsn). */
 static inline void
 shm_keep_set(const struct shm *s, struct shm_worker *w, size_t i)
 {
-	atomic_fetch_or(&shm_keep_words(s, w)[i / 32], 1u << (i % 32));
+	if (i < s->hdr.h_nlsn)
+		atomic_fetch_or(&shm_keep_words(s, w)[i / 32],
+		    1u << (i % 32));
 }
 
 static inline bool
