@@ -99,8 +99,9 @@ def test_local_ratelimit_route_bucket_and_shadow(env):
 
 def many_buckets(env, n):
     """local_ratelimit.yaml with n more routes before its last, /b<i>/,
-    each with a bucket of its own (2 tokens, an hour) under stat_prefix
-    b<i>: far past the 64 buckets canaryd once held at most."""
+    each with a bucket of its own (2 tokens, an hour), two by two under
+    one stat_prefix (b<i // 2>): far past the 64 buckets canaryd once
+    held at most."""
     with open(os.path.join(FILTERS, "local_ratelimit.yaml")) as f:
         text = f.read()
     last = '              - match: { prefix: "/" }\n'
@@ -119,7 +120,7 @@ def many_buckets(env, n):
         "                      default_value: { numerator: 100 }\n"
         "                    filter_enforced:\n"
         "                      default_value: { numerator: 100 }\n"
-        % (i, i) for i in range(n))
+        % (i, i // 2) for i in range(n))
     path = os.path.join(env.logdir, "many-buckets.src.yaml")
     with open(path, "w") as f:
         f.write(text.replace(last, routes + last))
@@ -139,15 +140,18 @@ def test_local_ratelimit_many_buckets_and_reloads(env):
     v1 = env.start_backend("v1")
     p = env.start_canaryd(many_buckets(env, 300))
     port = env.proxy_port
-    for i in (0, 150, 299):
+    for i in (0, 150, 151, 299):
         eq(three_tries(port, i), [200, 200, 429], "/b%d/: 2 by, then 429" % i)
     s = env.stats()
-    eq(env.stat("b150.http_local_rate_limit.rate_limited", s), 1,
-       "b150 rate_limited")
-    eq(env.stat("b151.http_local_rate_limit.enabled", s), 0,
-       "b151 untouched")
+    rl = "b75.http_local_rate_limit."
+    eq([env.stat(rl + k, s) for k in ("enabled", "ok", "rate_limited")],
+       [6, 4, 2], "b75: the buckets of /b150/ and /b151/ summed")
+    eq(env.stat("b149.http_local_rate_limit.rate_limited", s), 1,
+       "b149 rate_limited")
+    eq(env.stat("b76.http_local_rate_limit.enabled", s), 0,
+       "b76 untouched")
     eq(len([k for k in s if k.endswith(".http_local_rate_limit.ok")]),
-       300 + 3, "buckets in /stats (300, the route's, the shadow's, "
+       150 + 3, "prefixes in /stats (150, the route's, the shadow's, "
        "the listener's)")
     eq(env.get("/other").status, 200, "the listener's bucket")
     many_buckets(env, 350)
