@@ -191,8 +191,8 @@ http_prefix(const struct cd_listener *l)
 /*
  * Listeners whose managers share a stat_prefix share its counters, as in
  * Envoy: the sums of http.<prefix>.* run over every listener that has it
- * (the chain cd_listener's l_prefix_next makes).  A sum's listeners: lm
- * and those chained after it (LM_PREFIX(li)), or lm alone (LM_ONE(li)).
+ * (the chain cd_listener's l_prefix_next makes).  A sum's listeners, lm:
+ * li and those chained after it (LM_PREFIX(li)), or li alone (LM_ONE(li)).
  */
 #define LM_ONE(li)	(2 * (li))
 #define LM_PREFIX(li)	(2 * (li) + 1)
