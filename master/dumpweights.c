@@ -23,6 +23,7 @@
 #include "shared/conf.h"
 #include "shared/log.h"
 #include "dumpweights.h"
+#include "fileweights.h"
 #include "mst.h"
 
 /* The JSON strings a weight-only reload rewrites -- the bootstrap, and
@@ -116,7 +117,7 @@ dw_own_free(void *arg)
 static uint32_t
 dw_weight(const struct cd_conf *c, size_t i)
 {
-	return c->c_wspans[i].ws_rt->rt_wc[c->c_wspans[i].ws_k].wc_weight;
+	return mst_fw_weight(c, c->c_wspans[i].ws_rt, c->c_wspans[i].ws_k);
 }
 
 /*

@@ -7,9 +7,9 @@
  * span stood must be a decimal number.  Then the new weights pass the
  * loader's rules (each route's sum in 1 .. 2^32-1, no weight 0, the same
  * "always" and "never" clusters), and only then is anything written: the
- * weights and totals of the master's copy, then the modules' weight-only
- * reload, which publishes them to shm.  Anything else takes the normal
- * path, which parses.
+ * weights beside the master's copy (fileweights.h: the copy itself stays
+ * as loaded), then the modules' weight-only reload, which publishes them
+ * to shm.  Anything else takes the normal path, which parses.
  *
  * The file as loaded stays the one compared with: outside the spans a
  * new file that passed is the same bytes, so it need not be kept.
@@ -30,6 +30,7 @@
 #include "shared/conf.h"
 #include "shared/log.h"
 #include "dumpweights.h"
+#include "fileweights.h"
 #include "module.h"
 #include "mst.h"
 #include "reload_fast.h"
@@ -165,10 +166,10 @@ fast_check(const struct cd_conf *c, const uint32_t *w)
 int
 mst_reload_fast(void)
 {
-	/* the one place the running configuration changes (conf-t.h) */
+	/* the master's bookkeeping kept with it (c_fast, c_fw) changes */
 	struct cd_conf *c = (struct cd_conf *)(uintptr_t)mst.m_conf;
 	uint32_t *w = NULL;
-	size_t len, i;
+	size_t len;
 	int rc = -1;
 
 	if (c == NULL || c->c_src == NULL ||
@@ -176,17 +177,11 @@ mst_reload_fast(void)
 		return -1;
 	if ((w = calloc(c->c_nwspans, sizeof(*w))) == NULL ||
 	    fast_diff(c, fast_buf, len, w) == -1 || fast_check(c, w) == -1 ||
-	    mst_dumpw_index(c) == -1)
+	    mst_dumpw_index(c) == -1 || mst_fw_prepare(c) == -1)
 		goto done;
-	/* committed: the weights and the totals, then shm */
-	for (i = 0; i < c->c_nwspans; i++) {
-		struct cd_route *rt = c->c_wspans[i].ws_rt;
-
-		if (c->c_wspans[i].ws_k == 0)
-			rt->rt_total_weight = 0;
-		rt->rt_wc[c->c_wspans[i].ws_k].wc_weight = w[i];
-		rt->rt_total_weight += w[i];
-	}
+	/* committed: the weights beside c (never in c: its pages are the
+	 * workers' too since fork), then shm */
+	mst_fw_set(c, w);
 	rc = mst_modules_reload(MST_CH_WEIGHTS, c) == -1 ? 1 : 0;
 	mst_dumpw_stale(c);	/* /config_dump's, when next asked for */
 done:
