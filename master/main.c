@@ -27,6 +27,7 @@
 #include "mst.h"
 #include "pidfile.h"
 #include "place.h"
+#include "reload_fast.h"
 #include "signals.h"
 
 /* The command line. */
@@ -369,6 +370,7 @@ main(int argc, char *argv[], char *envp[])
 	    mst.m_shm->hdr.h_nhosts, mst.m_shm->hdr.h_nsplits / 2);
 	if (mst_modules_start(conf) == -1)
 		return 1;
+	mst_reload_fast_reserve();
 	mst_loop_run();
 	mst_modules_stop();
 	return 0;

@@ -16,4 +16,13 @@
  */
 int	mst_reload_fast(void);
 
+/*
+ * Room for reading the running configuration's file whole, made ahead
+ * (at start, and after a reload that parsed) so that a weight-only
+ * reload, the first one too, faults in no page for it: several MB for a
+ * large configuration.  Out of memory is logged; the reload makes the
+ * room itself then.
+ */
+void	mst_reload_fast_reserve(void);
+
 #endif /* CANARYD_MASTER_RELOAD_FAST_H */
