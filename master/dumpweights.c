@@ -1,10 +1,11 @@
 /*
  * The /config_dump JSON strings after a weight-only reload (see
  * dumpweights.h): the bootstrap and each listener's Listener and
- * RouteConfiguration show the weights the master set in place.
+ * RouteConfiguration show the weights the master set (fileweights.h).
  *
  * Where each weight stands in each string is indexed once per
- * configuration, on its first weight-only reload; a string whose
+ * configuration, when it is put in force (mst_reload_fast_reserve()) or
+ * on its first weight-only reload; a string whose
  * "weight" values do not match the file's weight spans one for one (a
  * "weight" key in metadata, say) makes that configuration parse on
  * every reload instead.  The strings are rewritten when /config_dump

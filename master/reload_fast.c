@@ -69,7 +69,11 @@ mst_reload_fast_reserve(void)
 	const struct cd_conf *c = mst.m_conf;
 	size_t len;
 
-	if (c == NULL || c->c_src == NULL || c->c_src_len < fast_cap)
+	if (c == NULL || c->c_src == NULL)
+		return;
+	/* where /config_dump shows each weight, found now too */
+	(void)mst_dumpw_index((struct cd_conf *)(uintptr_t)c);
+	if (c->c_src_len < fast_cap)
 		return;
 	if (fast_room(c->c_src_len + 1) == -1) {
 		log_warn("reload: room for reading %s", mst.m_config_path);
