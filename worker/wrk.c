@@ -55,17 +55,17 @@ wrk_ev_add(struct wrk_ev *ev, int fd, wrk_ev_cb *cb)
 bool
 wrk_addr_loopback(const struct sockaddr *sa)
 {
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-	const uint8_t *a6 = s6->sin6_addr.s6_addr;
 
 	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >>
-		    24) == 127;
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
 	if (sa->sa_family != AF_INET6)
 		return false;
 	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
 		return true;
-	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && a6[12] == 127;
+	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+	    s6->sin6_addr.s6_addr[12] == 127;
 }
 
 bool
