@@ -35,35 +35,19 @@ V1_PORT=${V1_PORT:-10101}
 ADMIN_PORT=${ADMIN_PORT:-10102}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 # shellcheck source=tools/bench/proc.sh
 . "$HERE/proc.sh"
-CLK_TCK=$(getconf CLK_TCK)
-
-STARTED=()
-cleanup() {
-	local i
-	trap - EXIT INT TERM
-	for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[$i]}"; done
-	[ -n "${TMP:-}" ] && rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# cpu_ticks PID... -> utime + stime (ticks) summed
-cpu_ticks() {
-	local p s=0 t
-	for p in "$@"; do
-		t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) || t=0
-		s=$((s + ${t:-0}))
-	done
-	echo "$s"
-}
+# STARTED, the exit trap, cpu_ticks ("utime stime" ticks)
+# shellcheck source=tools/bench/benchlib.sh
+. "$HERE/benchlib.sh"
+ticks() { cpu_ticks "$@" | awk '{ print $1 + $2 }'; }
 
 # transfer LABEL PORT DIR PIDS...: one line
 transfer() {
 	local lab=$1 port=$2 dir=$3 p0 b0 p1 b1 out
 	shift 3
-	p0=$(cpu_ticks "$@"); b0=$(cpu_ticks "$BACKEND_PID")
+	p0=$(ticks "$@"); b0=$(ticks "$BACKEND_PID")
 	if [ "$dir" = get ]; then
 		out=$({ /usr/bin/time -f 'T %U %S' curl -sS -o /dev/null \
 		    -w '%{speed_download}\n' "http://127.0.0.1:$port/bytes/$SIZE"; } 2>&1)
@@ -72,7 +56,7 @@ transfer() {
 		    curl -sS -o /dev/null -T - -X POST -w '%{speed_upload}\n' \
 		    "http://127.0.0.1:$port/upload"; } 2>&1)
 	fi
-	p1=$(cpu_ticks "$@"); b1=$(cpu_ticks "$BACKEND_PID")
+	p1=$(ticks "$@"); b1=$(ticks "$BACKEND_PID")
 	awk -v lab="$lab" -v dir="$dir" -v p=$((p1 - p0)) -v b=$((b1 - b0)) \
 	    -v h="$CLK_TCK" -v size="$SIZE" -v out="$out" 'BEGIN {
 		n = split(out, a, /[ \n]+/)
@@ -86,14 +70,15 @@ transfer() {
 }
 
 for p in "$PROXY_PORT" "$V1_PORT" "$ADMIN_PORT"; do
-	port_free "$p" || { echo "port $p already in use" >&2; exit 1; }
+	port_free "$p" || { log "port $p already in use"; exit 1; }
 done
-command -v curl >/dev/null && [ -x /usr/bin/time ] || { echo "needs curl and /usr/bin/time" >&2; exit 1; }
+command -v curl >/dev/null && [ -x /usr/bin/time ] || { log "needs curl and /usr/bin/time"; exit 1; }
 TMP=$(mktemp -d /tmp/canary-bulk.XXXXXX)
 "${BUILDS[0]}/backend" --port "$V1_PORT" --name v1 >"$TMP/backend.log" 2>&1 &
 BACKEND_PID=$!
 STARTED+=("$BACKEND_PID")
-wait_http "http://127.0.0.1:$V1_PORT/" '"version"' 10 "$BACKEND_PID" || { echo "backend did not start" >&2; exit 1; }
+wait_http "http://127.0.0.1:$V1_PORT/" '"version"' 10 "$BACKEND_PID" ||
+    { log "backend did not start (see $TMP/backend.log)"; exit 1; }
 sed -e "s|@TMP@|$TMP|g" -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@V1_PORT@|$V1_PORT|g" \
     -e "s|@ADMIN_PORT@|$ADMIN_PORT|g" "$HERE/conf/scale.canaryd.yaml.tmpl" >"$TMP/canaryd.yaml"
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -105,10 +90,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			pid=$!
 			STARTED+=("$pid")
 			wait_http "http://127.0.0.1:$PROXY_PORT/" '"version"' 10 "$pid" ||
-			    { echo "canaryd ($b) did not start: see $TMP/canaryd.out" >&2; exit 1; }
+			    { log "canaryd ($b) did not start (see $TMP/canaryd.out)"; exit 1; }
 			sleep 0.3
-			transfer "$b" "$PROXY_PORT" "$dir" $(tree_pids "$pid")
+			mapfile -t pids < <(tree_pids "$pid")
+			transfer "$b" "$PROXY_PORT" "$dir" "${pids[@]}"
 			stop_pid "$pid"
+			forget "$pid"
 		done
 	done
 done
