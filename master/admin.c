@@ -109,6 +109,11 @@ struct adm_conn {
 	struct buf	 c_alhead;
 	uint64_t	 c_al_start_ms;
 	uint64_t	 c_al_rx;	/* body bytes */
+	/* a streamed reply's line waits for its end: its status and the
+	 * body bytes sent so far */
+	int		 c_al_pending;
+	int		 c_al_status;
+	uint64_t	 c_al_tx;
 };
 
 TAILQ_HEAD(adm_conn_list, adm_conn);
@@ -133,6 +138,7 @@ static struct {
 static struct mst_admin_ctr adm_ctr;
 
 static void	 conn_io(int, uint32_t, void *);
+static void	 conn_al_line(struct adm_conn *, int, uint64_t);
 static void	 conn_answer(struct adm_conn *, int, const char *,
 		    const char *, size_t);
 
@@ -310,6 +316,8 @@ conn_close(struct adm_conn *c, const char *why)
 
 	log_debug("admin: conn %" PRIu64 ": closed (%s) in %s", c->c_id, why,
 	    adm_state_names[c->c_state]);
+	if (c->c_al_pending)	/* a streamed body cut short */
+		conn_al_line(c, c->c_al_status, c->c_al_tx);
 	mst_loop_del(c->c_fd);
 	close(c->c_fd);
 	mst_timer_cancel(c->c_timer);
@@ -553,14 +561,18 @@ conn_al_begin(struct adm_conn *c, const struct mst_admin_req *rq)
 
 /* The admin access log line of the request just answered. */
 static void
-conn_al_line(struct adm_conn *c, const char *method, const char *path,
-    const char *query, const struct mst_admin_reply *r, int head)
+conn_al_line(struct adm_conn *c, int status, uint64_t tx)
 {
 	struct alog_rec ar;
 	struct buf target;
+	const char *method = c->c_req.b_data;
+	const char *path = method + strlen(method) + 1;
+	const char *query = path + strlen(path) + 1;
 	const char *h = c->c_alhead.b_data;
 	size_t hlen = c->c_alhead.b_oom ? 0 : c->c_alhead.b_len;
 	uint64_t now = cd_realtime_ms();
+
+	c->c_al_pending = 0;
 
 	buf_init(&target);
 	buf_puts(&target, path);
@@ -576,9 +588,9 @@ conn_al_line(struct adm_conn *c, const char *method, const char *path,
 		ar.ar_path.a_len = target.b_len;
 	}
 	ar.ar_protocol = c->c_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
-	ar.ar_code = (uint16_t)r->ar_status;
+	ar.ar_code = (uint16_t)status;
 	ar.ar_rx = c->c_al_rx;
-	ar.ar_tx = head ? 0 : r->ar_body.b_len;
+	ar.ar_tx = tx;
 	ar.ar_svc_ms = -1;
 	if (hlen > 0) {
 		alog_header(h, hlen, "x-forwarded-for", &ar.ar_xff);
@@ -624,8 +636,17 @@ conn_respond(struct adm_conn *c, struct mst_admin_reply *r)
 		r->ar_more = NULL;
 		r->ar_done = NULL;
 	}
-	if (mst_accesslog_admin_on())
-		conn_al_line(c, method, path, query, r, head);
+	if (!mst_accesslog_admin_on())
+		return;
+	if (c->c_more == NULL) {
+		conn_al_line(c, r->ar_status, head ? 0 : r->ar_body.b_len);
+		return;
+	}
+	/* a streamed body: the line when its last piece is out (or the
+	 * connection ends first), with every piece's bytes */
+	c->c_al_pending = 1;
+	c->c_al_status = r->ar_status;
+	c->c_al_tx = r->ar_body.b_len;
 }
 
 /* The reply comes later: read nothing more until it does, or it is too
@@ -754,6 +775,7 @@ conn_more(struct adm_conn *c)
 		conn_close(c, "out of memory");
 		return -1;
 	}
+	c->c_al_tx += adm_piece.b_len;
 	if (adm_piece.b_cap > ADMIN_PIECE_KEEP)
 		buf_free(&adm_piece);
 	if (rc == 0) {
@@ -763,6 +785,8 @@ conn_more(struct adm_conn *c)
 		c->c_done = NULL;
 		if (c->c_chunked)
 			buf_puts(&c->c_wbuf, "0\r\n\r\n");
+		if (c->c_al_pending)
+			conn_al_line(c, c->c_al_status, c->c_al_tx);
 	}
 	return 0;
 }

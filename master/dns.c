@@ -29,6 +29,7 @@
 #include "shared/shm.h"
 #include "dns.h"
 #include "health.h"
+#include "helper.h"
 #include "loop.h"
 #include "mst.h"
 #include "outlier.h"
@@ -502,26 +503,7 @@ dns_spawn(void)
 		close(sv[1]);
 		return -1;
 	case 0:
-		/* keep only the socket and the log */
-		if (dup2(sv[1], 3) == -1)
-			_exit(1);
-		if (log_fd() != 4 && dup2(log_fd(), 4) == -1)
-			_exit(1);
-		log_init(log_level, 4, 0);
-		close_range(5, ~0U, 0);
-		signal(SIGTERM, SIG_DFL);
-		/* `kill -HUP $(pidof canaryd)` and a terminal's ^C reach
-		 * every canaryd process: they are the master's to act on */
-		signal(SIGHUP, SIG_IGN);
-		signal(SIGINT, SIG_IGN);
-		signal(SIGUSR1, SIG_IGN);
-		{
-			sigset_t none;
-
-			sigemptyset(&none);
-			sigprocmask(SIG_SETMASK, &none, NULL);
-		}
-		dns_child_main(3);
+		dns_child_main(mst_helper_child(sv[1]));
 	}
 	close(sv[1]);
 	dns_sock = sv[0];

@@ -38,6 +38,7 @@
 #include "shared/log.h"
 #include "fleet-int.h"
 #include "fleet.h"
+#include "helper.h"
 #include "judge.h"
 #include "loop.h"
 #include "mst.h"
@@ -521,26 +522,10 @@ mst_fleet_action(const char *route, enum mst_ro_op op, bool wait_ack,
 _Noreturn static void
 fm_child_main(int sock)
 {
-	sigset_t none;
-
-	/* keep only the socket and the log */
-	if (dup2(sock, 3) == -1)
-		_exit(1);
-	if (log_fd() != 4 && dup2(log_fd(), 4) == -1)
-		_exit(1);
-	log_init(log_level, 4, 0);
-	close_range(5, ~0U, 0);
-	/* `kill -HUP $(pidof canaryd)` and a terminal's ^C reach every
-	 * canaryd process: they are the master's to act on; SIGTERM (and
-	 * the master's end of the socket closing) stop the coordinator */
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGUSR1, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* SIGTERM, or the master's end of the socket closing, stops the
+	 * coordinator */
+	fm.args.fa_sock = mst_helper_child(sock);
 	setproctitle("fleet");
-	fm.args.fa_sock = 3;
 	_exit(mst_fleet_main(&fm.args));
 }
 

@@ -42,14 +42,15 @@ int
 mst_place_alloc(struct cd_place *pl, const struct cd_conf *conf)
 {
 	size_t nc = conf->c_nclusters, ns = conf->c_nweighted,
-	    nf = conf->c_nfractions;
+	    nf = conf->c_nfractions, nr = conf->c_nlrl;
 	int *a;
 
-	if ((a = calloc(nc + ns + nf + 1, sizeof(int))) == NULL)
+	if ((a = calloc(nc + ns + nf + nr + 1, sizeof(int))) == NULL)
 		return -1;
 	pl->pl_cluster = a;
 	pl->pl_split = a + nc;
 	pl->pl_fraction = a + nc + ns;
+	pl->pl_ratelimit = a + nc + ns + nf;
 	return 0;
 }
 
@@ -71,7 +72,7 @@ mst_place_first(struct cd_place *pl, const struct cd_conf *conf)
 		pl->pl_cluster[i] = (int)i;
 	for (i = 0; i < CD_MAX_LISTENERS; i++)
 		pl->pl_listener[i] = (int)i;
-	for (i = 0; i < CD_MAX_RATELIMITS; i++)
+	for (i = 0; i < conf->c_nlrl; i++)
 		pl->pl_ratelimit[i] = (int)i;
 	for (i = 0; i < conf->c_nweighted; i++)
 		pl->pl_split[i] = (int)i;
@@ -126,6 +127,7 @@ mst_place_size(const struct cd_conf *conf, int workers, size_t bytes,
 	 * of a few clusters each */
 	sz->ss_weights = (uint32_t)(mst_place_nweights(conf) + 64 * 4);
 	sz->ss_fractions = (uint32_t)(conf->c_nfractions + 64);
+	sz->ss_ratelimits = (uint32_t)(conf->c_nlrl + 64);
 	sz->ss_workers = (uint32_t)(workers > 0 ? workers : 1);
 	sz->ss_bytes = bytes;
 }
@@ -272,11 +274,9 @@ mst_place_next(const struct cd_conf *now, const struct cd_place *now_pl,
 	    next_pl->pl_fraction, next->c_nfractions,
 	    (int)shm->hdr.h_nfrac) == -1)
 		return MST_PLACE_NO_FRACTION;
-	/* a bucket's record holds CD_MAX_RATELIMITS of each half: never
-	 * short */
 	if (place_half(now_pl->pl_ratelimit, now->c_nlrl,
-	    next_pl->pl_ratelimit, next->c_nlrl, SHM_NRATELIMITS) == -1)
-		return MST_PLACE_NO_FRACTION;
+	    next_pl->pl_ratelimit, next->c_nlrl, (int)shm->hdr.h_nrl) == -1)
+		return MST_PLACE_NO_RATELIMIT;
 	return MST_PLACE_OK;
 }
 
@@ -331,6 +331,11 @@ place_refuse(enum mst_place_rc rc, const struct cd_conf *next)
 		have = h->h_nfrac / 2;
 		want = next->c_nfractions;
 		break;
+	case MST_PLACE_NO_RATELIMIT:
+		what = "local_ratelimit token buckets per generation";
+		have = h->h_nrl / 2;
+		want = next->c_nlrl;
+		break;
 	case MST_PLACE_OK:
 		break;
 	}
@@ -372,11 +377,10 @@ mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 			return -1;
 		}
 		memcpy(place_new.pl_cluster, place_run.pl_cluster, sizeof(int) *
-		    (next->c_nclusters + next->c_nweighted + next->c_nfractions));
+		    (next->c_nclusters + next->c_nweighted + next->c_nfractions +
+		    next->c_nlrl));
 		memcpy(place_new.pl_listener, place_run.pl_listener,
 		    sizeof(place_new.pl_listener));
-		memcpy(place_new.pl_ratelimit, place_run.pl_ratelimit,
-		    sizeof(place_new.pl_ratelimit));
 		memset(place_fresh, 0, n * sizeof(*place_fresh));
 		/* the same clusters per split: the records keep their room,
 		 * which the running workers read */

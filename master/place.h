@@ -27,6 +27,7 @@ enum mst_place_rc {
 	MST_PLACE_NO_SPLIT,	/* next has more weighted routes than a half */
 	MST_PLACE_NO_WEIGHTS,	/* ... more split weights than a half */
 	MST_PLACE_NO_FRACTION,	/* ... more runtime_fraction routes */
+	MST_PLACE_NO_RATELIMIT,	/* ... more local_ratelimit buckets */
 };
 
 /*

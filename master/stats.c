@@ -366,37 +366,49 @@ collect_filters(struct mst_stat_list *sl, const struct mst_stats_src *src,
 			    http_c_names[id]);
 }
 
+static int
+lrl_prefix_cmp(const void *a, const void *b)
+{
+	const struct cd_lrl *const *x = a, *const *y = b;
+
+	return strcmp((*x)->lr_stat_prefix, (*y)->lr_stat_prefix);
+}
+
 /*
  * Each local_ratelimit bucket under <its stat_prefix>.http_local_rate_limit.
- * (buckets of one prefix summed, as Envoy's counters of one name are one).
+ * (buckets of one prefix summed, as Envoy's counters of one name are one):
+ * the buckets sorted by prefix, so each prefix is one run of them.
  */
 static void
 collect_ratelimits(struct mst_stat_list *sl, const struct mst_stats_src *src)
 {
 	const struct cd_conf *conf = src->ss_conf;
-	const char *rp;
-	uint64_t v;
-	size_t i, j, k;
+	const struct cd_lrl **by;
+	uint64_t v[SHM_RL__N];
+	size_t i, j, k, n = conf->c_nlrl;
 
-	for (i = 0; i < conf->c_nlrl; i++) {
-		rp = conf->c_lrl[i]->lr_stat_prefix;
-		for (j = 0; j < i && strcmp(conf->c_lrl[j]->lr_stat_prefix,
-		    rp) != 0; j++)
-			;
-		if (j < i)
-			continue;	/* summed with the first */
-		for (k = 0; k < SHM_RL__N; k++) {
-			for (v = 0, j = i; j < conf->c_nlrl; j++)
-				if (strcmp(conf->c_lrl[j]->lr_stat_prefix,
-				    rp) == 0)
-					v += atomic_load_explicit(
-					    &src->ss_shm->ratelimits.rl[src->
-					    ss_place->pl_ratelimit[j]].rl_c[k],
-					    memory_order_relaxed);
-			ADD_C(sl, v, "%s.http_local_rate_limit.%s", rp,
-			    rl_names[k]);
-		}
+	if (n == 0)
+		return;
+	if ((by = reallocarray(NULL, n, sizeof(*by))) == NULL) {
+		sl->sl_oom = 1;
+		return;
 	}
+	memcpy(by, conf->c_lrl, n * sizeof(*by));
+	qsort(by, n, sizeof(*by), lrl_prefix_cmp);
+	for (i = 0; i < n; i = j) {
+		memset(v, 0, sizeof(v));
+		for (j = i; j < n && strcmp(by[j]->lr_stat_prefix,
+		    by[i]->lr_stat_prefix) == 0; j++)
+			for (k = 0; k < SHM_RL__N; k++)
+				v[k] += atomic_load_explicit(&shm_ratelimit(
+				    src->ss_shm, src->ss_place->pl_ratelimit[
+				    by[j]->lr_index])->rl_c[k],
+				    memory_order_relaxed);
+		for (k = 0; k < SHM_RL__N; k++)
+			ADD_C(sl, v[k], "%s.http_local_rate_limit.%s",
+			    by[i]->lr_stat_prefix, rl_names[k]);
+	}
+	free(by);
 }
 
 /* Per code counters are created lazily by Envoy: print non-zero ones, and

@@ -253,6 +253,9 @@ struct cw {
 	const char		**w_rollout_names;	/* in the arena */
 	int			*w_rollout_lines;
 	size_t			 w_nrollouts, w_rollout_cap;
+	/* local_ratelimit buckets: malloc'd, then c_lrl */
+	const struct cd_lrl	**w_lrl;
+	size_t			 w_nlrl, w_lrlcap;
 
 	size_t			 w_span_node[2];
 	size_t			 w_span_node_md[2];
@@ -538,8 +541,7 @@ struct conf_hf {
 	struct cd_cors	 hf_cors;
 	struct cd_compressor hf_cmp;
 };
-bool	conf_hf_keep(struct cw *, yaml_node_t *n, const struct conf_hf *,
-	    struct cd_hf *hf);
+bool	conf_hf_keep(struct cw *, const struct conf_hf *, struct cd_hf *hf);
 conf_fn	conf_fn_per_filter;
 conf_fn	conf_fn_cors_legacy;
 void	conf_hf_resolve(struct cw *, yaml_node_t *n, struct cd_listener *l);

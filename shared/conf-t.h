@@ -360,9 +360,6 @@ struct cd_upgrade {
 
 /* ---- HTTP filters before the router (canaryd.yaml(5), HTTP FILTERS) -- */
 
-#define CD_MAX_RATELIMITS	64	/* local_ratelimit token buckets:
-					 * the filter's and each override */
-
 /* A share of requests: numerator out of denominator (100, 10000 or
  * 1000000), as envoy.type.v3.FractionalPercent says it. */
 struct cd_pct {
@@ -858,7 +855,7 @@ struct cd_conf {
 	size_t			 c_nfractions;	/* routes with runtime_fraction */
 	/* local_ratelimit token buckets (cd_lrl.lr_index): each one's
 	 * configuration, in shm at the placement's pl_ratelimit[] */
-	const struct cd_lrl	*c_lrl[CD_MAX_RATELIMITS];
+	const struct cd_lrl	**c_lrl;
 	size_t			 c_nlrl;
 	struct cd_runtime	 c_runtime;	/* layered_runtime */
 	struct cd_admin		 c_admin;

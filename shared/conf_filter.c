@@ -11,9 +11,11 @@
  * (conf_hf_resolve(): the most specific level's, for a filter the chain
  * holds).
  */
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <yaml.h>
@@ -341,11 +343,31 @@ const struct conf_msg conf_msg_cors_filter = { "Cors", conf_no_fields,
 
 /* ---- keeping a filter's configuration ---------------------------------- */
 
-bool
-conf_hf_keep(struct cw *w, yaml_node_t *n, const struct conf_hf *src,
-    struct cd_hf *hf)
+/* lr has a bucket of its own: number it among the configuration's (one
+ * per filter and per typed_per_filter_config override).  False when out
+ * of memory. */
+static bool
+lrl_keep(struct cw *w, struct cd_lrl *lr)
 {
-	struct cd_conf *cf = w->w_conf;
+	const struct cd_lrl **v;
+	size_t cap;
+
+	if (w->w_nlrl == w->w_lrlcap) {
+		cap = w->w_lrlcap ? 2 * w->w_lrlcap : 16;
+		if (cap > INT_MAX ||
+		    (v = reallocarray(w->w_lrl, cap, sizeof(*v))) == NULL)
+			return false;
+		w->w_lrl = v;
+		w->w_lrlcap = cap;
+	}
+	lr->lr_index = (int)w->w_nlrl;
+	w->w_lrl[w->w_nlrl++] = lr;
+	return true;
+}
+
+bool
+conf_hf_keep(struct cw *w, const struct conf_hf *src, struct cd_hf *hf)
+{
 	struct cd_lrl *lr;
 	void *p;
 
@@ -369,20 +391,8 @@ conf_hf_keep(struct cw *w, yaml_node_t *n, const struct conf_hf *src,
 		if ((lr = arena_alloc(w->w_arena, sizeof(*lr))) == NULL)
 			break;
 		memcpy(lr, &src->hf_lrl, sizeof(*lr));
-		if (lr->lr_has_bucket) {
-			if (cf->c_nlrl >= CD_MAX_RATELIMITS) {
-				conf_err(w, n, "too many local_ratelimit token "
-				    "buckets: canaryd keeps at most %d "
-				    "(CD_MAX_RATELIMITS), one per filter and "
-				    "per typed_per_filter_config override; "
-				    "move overrides up to the virtual host, "
-				    "which shares one bucket among its routes",
-				    CD_MAX_RATELIMITS);
-				return false;
-			}
-			lr->lr_index = (int)cf->c_nlrl;
-			cf->c_lrl[cf->c_nlrl++] = lr;
-		}
+		if (lr->lr_has_bucket && !lrl_keep(w, lr))
+			break;
 		hf->hf_lrl = lr;
 		hf->hf_on |= 1u << CD_HF_LRL;
 		return true;
@@ -480,7 +490,7 @@ conf_fn_per_filter(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 			conf_err(w, pairs[i].p_key, "a second configuration "
 			    "for the same filter here; keep one entry");
 		else if (hs->hf_kind >= 0)
-			(void)conf_hf_keep(w, pairs[i].p_key, hs, hf);
+			(void)conf_hf_keep(w, hs, hf);
 		conf_path_pop(w, old);
 	}
 	conf_json_raw(w, "}");
@@ -502,7 +512,7 @@ conf_fn_cors_legacy(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 	hs->hf_router = 1;
 	conf_walk_msg(w, v, &conf_msg_cors_policy, hs, NULL);
 	memset(&tmp, 0, sizeof(tmp));
-	if (hf->hf_cors == NULL && conf_hf_keep(w, v, hs, &tmp)) {
+	if (hf->hf_cors == NULL && conf_hf_keep(w, hs, &tmp)) {
 		hf->hf_cors = tmp.hf_cors;
 		hf->hf_on |= tmp.hf_on;
 	}

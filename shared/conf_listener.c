@@ -269,7 +269,7 @@ http_filter_keep(struct cw *w, yaml_node_t *it, const struct conf_hf *hf,
 			    "typed_per_filter_config");
 			return;
 		}
-	if (conf_hf_keep(w, it, hf, &l->l_hf))
+	if (conf_hf_keep(w, hf, &l->l_hf))
 		l->l_hf_order[l->l_nhf++] = (uint8_t)hf->hf_kind;
 }
 

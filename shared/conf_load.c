@@ -244,6 +244,15 @@ load_walk(struct cw *w, yaml_node_t *root)
 		resolve_refs(w);
 	conf->c_nweighted = w->w_nsplits;
 	conf->c_nfractions = w->w_nfractions;
+	if (w->w_nlrl > 0) {
+		if ((conf->c_lrl = arena_allocarray(w->w_arena, w->w_nlrl,
+		    sizeof(*conf->c_lrl))) == NULL) {
+			conf_oom(w);
+			return;
+		}
+		memcpy(conf->c_lrl, w->w_lrl, w->w_nlrl * sizeof(*conf->c_lrl));
+		conf->c_nlrl = w->w_nlrl;
+	}
 	if (w->w_nerrors == 0)
 		json_finish(w);
 }
@@ -272,6 +281,7 @@ conf_load_buf(const char *path, const char *buf, size_t len,
 	if (conf != NULL && w->w_nerrors == 0)
 		keep_source(w, buf, len);
 	free(w->w_wspans);
+	free(w->w_lrl);
 	buf_free(&w->w_json);
 	free(w->w_refs);
 	free(w->w_domains);

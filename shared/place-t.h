@@ -32,11 +32,11 @@ struct cd_place {
 	/* runtime_fraction index (cd_fraction.rf_index) ->
 	 * shm_fraction(), halves as for the splits */
 	int	*pl_fraction;
-	/* local_ratelimit bucket (cd_lrl.lr_index) -> shm->ratelimits.rl[]
-	 * (shm_ratelimit()), halves of 2 * CD_MAX_RATELIMITS */
-	int	pl_ratelimit[CD_MAX_RATELIMITS];
-	/* one allocation holds pl_cluster, pl_split and pl_fraction (the
-	 * master's, see place.h) */
+	/* local_ratelimit bucket (cd_lrl.lr_index) -> shm_ratelimit(),
+	 * halves as for the splits */
+	int	*pl_ratelimit;
+	/* one allocation holds pl_cluster, pl_split, pl_fraction and
+	 * pl_ratelimit, in that order (the master's, see place.h) */
 };
 
 #endif /* CANARYD_SHARED_PLACE_T_H */

@@ -186,9 +186,10 @@ struct shm_retry_codes {
 
 /*
  * local_ratelimit token buckets (canaryd.yaml(5), HTTP FILTERS), one per
- * configured bucket (cd_lrl.lr_index, through the placement), twice as
- * many records as a configuration may have so that a reload's new
- * generation takes the half the draining one leaves.
+ * configured bucket (cd_lrl.lr_index, through the placement), at
+ * h_off_rl: two halves, each sized for the configuration loaded at start
+ * and some, so that a reload's new generation takes the half the
+ * draining one leaves.
  *
  * rl_state packs the tokens left (high 32 bits) and the fill period
  * they are counted at (low 32 bits: monotonic milliseconds divided by
@@ -206,15 +207,9 @@ enum shm_rl_counter {
 	SHM_RL__N
 };
 
-#define SHM_NRATELIMITS		(2 * CD_MAX_RATELIMITS)
-
 struct shm_ratelimit {
 	alignas(64) _Atomic uint64_t rl_state;
 	_Atomic uint64_t rl_c[SHM_RL__N];
-};
-
-struct shm_ratelimits {
-	struct shm_ratelimit	 rl[SHM_NRATELIMITS];
 };
 
 /* One cluster's counters and gauges inside a worker slot. */
@@ -304,6 +299,7 @@ struct shm_hdr {
 	uint32_t	 h_nsplits;	/* split records (two halves) */
 	uint32_t	 h_nweights;	/* the split weight pool (two halves) */
 	uint32_t	 h_nfrac;	/* fraction records (two halves) */
+	uint32_t	 h_nrl;		/* ratelimit records (two halves) */
 	uint32_t	 h_nslots;	/* worker slots + the master's */
 	uint32_t	 h_nworkers;	/* per generation */
 	uint32_t	 h_nhist;	/* histograms in a slot's pool */
@@ -315,6 +311,7 @@ struct shm_hdr {
 	size_t		 h_off_sp;
 	size_t		 h_off_wt;	/* uint32_t[h_nweights] */
 	size_t		 h_off_fr;
+	size_t		 h_off_rl;	/* struct shm_ratelimit[h_nrl] */
 	size_t		 h_off_slots;
 	size_t		 h_slot_size;	/* one slot, its pool included */
 	size_t		 h_off_hctr;	/* from a slot's start */
@@ -332,6 +329,7 @@ struct shm_size {
 	uint32_t	 ss_splits;	/* per half */
 	uint32_t	 ss_weights;	/* split weights, per half */
 	uint32_t	 ss_fractions;	/* per half */
+	uint32_t	 ss_ratelimits;	/* per half */
 	uint32_t	 ss_hosts;	/* host pool */
 	uint32_t	 ss_workers;
 	size_t		 ss_bytes;	/* at least this many (--shm-size) */
@@ -339,9 +337,6 @@ struct shm_size {
 
 struct shm {
 	struct shm_hdr		hdr;
-	/* local_ratelimit buckets: a few, a fixed number (CD_MAX_RATELIMITS
-	 * a generation) */
-	struct shm_ratelimits	ratelimits;	/* shm_ratelimit() */
 	/* records at hdr's offsets */
 };
 

@@ -34,6 +34,7 @@ shm_layout(const struct shm_size *sz, struct shm_hdr *h)
 	h->h_nsplits = 2 * (sz->ss_splits > 0 ? sz->ss_splits : 1);
 	h->h_nweights = 2 * (sz->ss_weights > 0 ? sz->ss_weights : 1);
 	h->h_nfrac = 2 * (sz->ss_fractions > 0 ? sz->ss_fractions : 1);
+	h->h_nrl = 2 * (sz->ss_ratelimits > 0 ? sz->ss_ratelimits : 1);
 	h->h_nhosts = sz->ss_hosts > 0 ? sz->ss_hosts : 1;
 	h->h_nworkers = sz->ss_workers > 0 ? sz->ss_workers : 1;
 	h->h_nslots = 2 * h->h_nworkers + 1;
@@ -51,6 +52,8 @@ shm_layout(const struct shm_size *sz, struct shm_hdr *h)
 	off += ALIGN64((size_t)h->h_nweights * sizeof(uint32_t));
 	h->h_off_fr = off;
 	off += ALIGN64((size_t)h->h_nfrac * sizeof(uint64_t));
+	h->h_off_rl = off;
+	off += ALIGN64((size_t)h->h_nrl * sizeof(struct shm_ratelimit));
 	h->h_off_slots = off;
 	h->h_off_hctr = ALIGN64(sizeof(struct shm_worker) +
 	    (size_t)h->h_ncl * sizeof(struct shm_cluster_ctr));
@@ -88,6 +91,7 @@ shm_scale(const struct shm_size *sz, struct shm_size *out)
 	out->ss_splits = (uint32_t)(sz->ss_splits * k);
 	out->ss_weights = (uint32_t)(sz->ss_weights * k);
 	out->ss_fractions = (uint32_t)(sz->ss_fractions * k);
+	out->ss_ratelimits = (uint32_t)(sz->ss_ratelimits * k);
 	out->ss_hosts = (uint32_t)(sz->ss_hosts * k);
 }
 

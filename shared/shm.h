@@ -222,9 +222,9 @@ void		 shm_host_addr(const struct shm_host *, char *buf, size_t len);
 
 /* local_ratelimit bucket record idx (a placement's pl_ratelimit[]). */
 static inline struct shm_ratelimit *
-shm_ratelimit(struct shm *s, int idx)
+shm_ratelimit(const struct shm *s, int idx)
 {
-	return &s->ratelimits.rl[idx];
+	return (struct shm_ratelimit *)SHM_AT(s, s->hdr.h_off_rl) + idx;
 }
 
 /* Make record rl a full bucket with zeroed counters. */

@@ -179,6 +179,16 @@ def test_admin_access_log(env):
     eq(lines[0]["authority"], "127.0.0.1:%d" % env.admin_port,
        "admin authority")
     expect(int(lines[0]["tx"]) > 0, "admin bytes sent")
+    # streamed pages (sent a piece at a time): the line counts every
+    # piece's bytes, written when the last is out
+    sizes = {}
+    for page in ("/stats", "/stats/prometheus", "/clusters", "/config_dump"):
+        r = env.admin(page)
+        eq(r.status, 200, "admin " + page)
+        sizes[page] = len(r.body)
+    lines = lines_when(adminlog, base + 6, "admin access log lines")[base:]
+    eq({ln["path"]: int(ln["tx"]) for ln in lines[2:]}, sizes,
+       "bytes sent of each page, every piece counted")
     time.sleep(0.2)
     eq([ln for ln in read_lines(alog) if ln["path"] == "/server_info"], [],
        "admin requests in the listener's access log")

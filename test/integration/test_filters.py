@@ -8,12 +8,13 @@ original, and Accept-Encoding's negotiation.  Each test checks what the client g
 what the backend received and the statistics Envoy keeps."""
 
 import os
+import signal
 import socket
 import threading
 import time
 import zlib
 
-from itestlib import Client, eq, expect, pattern, request
+from itestlib import Client, eq, expect, pattern, request, settle
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -94,6 +95,86 @@ def test_local_ratelimit_route_bucket_and_shadow(env):
     eq(env.stat("shadow_rate_limiter.http_local_rate_limit.enforced", s),
        0, "shadow enforced")
     eq(backend_requests(v1), 4 + 10 + 3, "requests the backend received")
+
+
+def many_buckets(env, n):
+    """local_ratelimit.yaml with n more routes before its last, /b<i>/,
+    each with a bucket of its own (2 tokens, an hour), two by two under
+    one stat_prefix (b<i // 2>): far past the 64 buckets canaryd once
+    held at most."""
+    with open(os.path.join(FILTERS, "local_ratelimit.yaml")) as f:
+        text = f.read()
+    last = '              - match: { prefix: "/" }\n'
+    eq(text.count(last), 1, "the catch-all route in local_ratelimit.yaml")
+    routes = "".join(
+        '              - match: { prefix: "/b%d/" }\n'
+        "                route: { cluster: backend_v1 }\n"
+        "                typed_per_filter_config:\n"
+        "                  envoy.filters.http.local_ratelimit:\n"
+        '                    "@type": type.googleapis.com/envoy.extensions'
+        ".filters.http.local_ratelimit.v3.LocalRateLimit\n"
+        "                    stat_prefix: b%d\n"
+        "                    token_bucket: { max_tokens: 2, "
+        "fill_interval: 3600s }\n"
+        "                    filter_enabled:\n"
+        "                      default_value: { numerator: 100 }\n"
+        "                    filter_enforced:\n"
+        "                      default_value: { numerator: 100 }\n"
+        % (i, i // 2) for i in range(n))
+    path = os.path.join(env.logdir, "many-buckets.src.yaml")
+    with open(path, "w") as f:
+        f.write(text.replace(last, routes + last))
+    return env.file_config(path)
+
+
+def three_tries(port, i):
+    return [request(port, "GET", "/b%d/x" % i).status for _ in range(3)]
+
+
+def test_local_ratelimit_many_buckets_and_reloads(env):
+    """Buckets are bounded by the segment, sized from the file: 300
+    routes with buckets of their own each let exactly their 2 by; a
+    structural reload to 350 gives the new generation fresh buckets; one
+    to 1,000 is more than the segment holds and is refused naming the
+    knob, the running configuration serving on."""
+    v1 = env.start_backend("v1")
+    p = env.start_canaryd(many_buckets(env, 300))
+    port = env.proxy_port
+    for i in (0, 150, 151, 299):
+        eq(three_tries(port, i), [200, 200, 429], "/b%d/: 2 by, then 429" % i)
+    s = env.stats()
+    rl = "b75.http_local_rate_limit."
+    eq([env.stat(rl + k, s) for k in ("enabled", "ok", "rate_limited")],
+       [6, 4, 2], "b75: the buckets of /b150/ and /b151/ summed")
+    eq(env.stat("b149.http_local_rate_limit.rate_limited", s), 1,
+       "b149 rate_limited")
+    eq(env.stat("b76.http_local_rate_limit.enabled", s), 0,
+       "b76 untouched")
+    eq(len([k for k in s if k.endswith(".http_local_rate_limit.ok")]),
+       150 + 3, "prefixes in /stats (150, the route's, the shadow's, "
+       "the listener's)")
+    eq(env.get("/other").status, 200, "the listener's bucket")
+    many_buckets(env, 350)
+    os.kill(p.pid, signal.SIGHUP)
+    settle(lambda: env.stat("server.config_reload"), 1, timeout=10)
+    eq(env.stat("server.config_reload_fail"), 0, "reload failures")
+    settle(lambda: request(port, "GET", "/b349/x").status, 200, timeout=10)
+    eq(three_tries(port, 349)[:2], [200, 429], "/b349/: its bucket of 2")
+    eq(three_tries(port, 0), [200, 200, 429],
+       "/b0/: the new generation's bucket, whole")
+    before = backend_requests(v1)
+    many_buckets(env, 1000)
+    os.kill(p.pid, signal.SIGHUP)
+    settle(lambda: env.stat("server.config_reload_fail"), 1, timeout=10)
+    expect("local_ratelimit token buckets" in p.output() and
+           "--shm-size" in p.output(),
+           "the refusal names the limit and --shm-size")
+    eq(env.stat("server.config_reload"), 1, "reloads applied")
+    eq(three_tries(port, 200), [200, 200, 429],
+       "the running configuration serves on")
+    eq(request(port, "GET", "/b999/x").status, 200,
+       "/b999/ is the catch-all's, as before the refused reload")
+    eq(backend_requests(v1) - before, 3, "requests the backend received")
 
 
 # ---- fault ----------------------------------------------------------------

@@ -19,6 +19,7 @@ unit_shm(void)
 	sz.ss_splits = UNIT_NSPLITS / 2;
 	sz.ss_weights = UNIT_NSPLITS / 2 * UNIT_NWEIGHTS;
 	sz.ss_fractions = UNIT_NSPLITS / 2;
+	sz.ss_ratelimits = UNIT_NSPLITS / 2;
 	sz.ss_hosts = UNIT_NCL * UNIT_NHOSTS;
 	sz.ss_workers = CD_MAX_WORKERS;
 	if ((s = shm_create(&sz)) == NULL)
@@ -40,18 +41,17 @@ unit_shm(void)
 void
 unit_place(struct cd_place *pl)
 {
-	static int id[16][3][UNIT_NSPLITS];
+	static int id[16][4][UNIT_NSPLITS];
 	static int next;
 	int (*a)[UNIT_NSPLITS] = id[next++ % 16];
 	int i;
 
 	for (i = 0; i < UNIT_NSPLITS; i++)
-		a[0][i] = a[1][i] = a[2][i] = i;
+		a[0][i] = a[1][i] = a[2][i] = a[3][i] = i;
 	pl->pl_cluster = a[0];
 	pl->pl_split = a[1];
 	pl->pl_fraction = a[2];
+	pl->pl_ratelimit = a[3];
 	for (i = 0; i < CD_MAX_LISTENERS; i++)
 		pl->pl_listener[i] = i;
-	for (i = 0; i < CD_MAX_RATELIMITS; i++)
-		pl->pl_ratelimit[i] = i;
 }

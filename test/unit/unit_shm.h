@@ -1,8 +1,9 @@
 /*
  * A shm segment and placements for the unit tests: the segment has room
  * for UNIT_NCL clusters of UNIT_NHOSTS hosts each (every record given
- * its host range), UNIT_NSPLITS split and fraction records (two halves;
- * each split record room for UNIT_NWEIGHTS weights) and CD_MAX_WORKERS workers per generation; a placement is the
+ * its host range), UNIT_NSPLITS split, fraction and local_ratelimit
+ * records (two halves; each split record room for UNIT_NWEIGHTS
+ * weights) and CD_MAX_WORKERS workers per generation; a placement is the
  * identity.
  */
 #ifndef CANARYD_TEST_UNIT_UNIT_SHM_H

@@ -13,6 +13,7 @@
 #include <CUnit/CUnit.h>
 
 #include "shared/conf.h"
+#include "test/unit/conf_check.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
@@ -50,28 +51,6 @@
 	"filters[0].typed_config.route_config.virtual_hosts[0].routes[0]." \
 	"metadata.filter_metadata.canaryd"
 
-static struct cd_conf *
-load(const char *yaml, struct conf_diags *d)
-{
-	memset(d, 0, sizeof(*d));
-	return conf_load_buf("t.yaml", yaml, strlen(yaml), d);
-}
-
-static struct cd_conf *
-load_ok(const char *yaml)
-{
-	struct conf_diags d;
-	struct cd_conf *c;
-
-	c = load(yaml, &d);
-	if (c == NULL || d.cd_n != 0)
-		conf_diags_print(&d, "t.yaml", stderr);
-	CU_ASSERT_PTR_NOT_NULL(c);
-	CU_ASSERT_EQUAL(d.cd_n, 0);
-	conf_diags_free(&d);
-	return c;
-}
-
 /* yaml must fail with exactly this one error. */
 static void
 expect_one(const char *yaml, int line, int col, const char *text)
@@ -80,7 +59,7 @@ expect_one(const char *yaml, int line, int col, const char *text)
 	struct cd_conf *c;
 	int ok;
 
-	c = load(yaml, &d);
+	c = ut_load(yaml, &d);
 	CU_ASSERT_PTR_NULL(c);
 	ok = d.cd_n == 1 && d.cd_nerrors == 1 && d.cd_v[0].d_line == line &&
 	    d.cd_v[0].d_col == col && !d.cd_v[0].d_warning &&
@@ -110,7 +89,7 @@ canary_options_are_stored_and_rendered(void)
 	const struct cd_route *r;
 	const struct cd_rollout *ro;
 
-	c = load_ok(HEAD WROUTE("[ { name: v1, weight: 95 }, "
+	c = ut_load_ok(HEAD WROUTE("[ { name: v1, weight: 95 }, "
 	    "{ name: v2, weight: 5 }, { name: v3, weight: 0 } ]")
 	    "                metadata:\n"
 	    "                  filter_metadata:\n"
@@ -177,7 +156,7 @@ canary_defaults_apply(void)
 	const struct cd_route *r;
 	const struct cd_rollout *ro;
 
-	c = load_ok(HEAD WROUTE(W9010)
+	c = ut_load_ok(HEAD WROUTE(W9010)
 	    MD("{ sticky: { header: X-User }, rollout: { canary: v2, "
 	    "stable: v1 } }") CLUSTERS);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -202,7 +181,7 @@ canary_defaults_apply(void)
 	conf_free(c);
 
 	/* no canaryd metadata at all: nothing set, no fallback */
-	c = load_ok(HEAD WROUTE(W9010) CLUSTERS);
+	c = ut_load_ok(HEAD WROUTE(W9010) CLUSTERS);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	r = route0(c);
 	CU_ASSERT(!r->rt_sticky.st_set);
@@ -213,7 +192,7 @@ canary_defaults_apply(void)
 	conf_free(c);
 
 	/* a single-cluster route: no canary, no stable */
-	c = load_ok(HEAD CROUTE MD("{ fallback: v2 }") CLUSTERS);
+	c = ut_load_ok(HEAD CROUTE MD("{ fallback: v2 }") CLUSTERS);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	r = route0(c);
 	CU_ASSERT_EQUAL(r->rt_fallback, 1);
@@ -252,7 +231,7 @@ canary_and_stable_follow_file_weights(void)
 		    "                match: { prefix: \"/\" }\n"
 		    "                route: { weighted_clusters: { clusters: "
 		    "%s } }\n%s", HEAD, cases[i].weights, CLUSTERS);
-		c = load_ok(yaml);
+		c = ut_load_ok(yaml);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 		CU_ASSERT_EQUAL(route0(c)->rt_canary_wc, cases[i].canary);
 		CU_ASSERT_EQUAL(route0(c)->rt_stable_wc, cases[i].stable);
@@ -283,8 +262,8 @@ sticky_default_seed_is_stable_and_per_route(void)
 	    " } }\n" MD("{ sticky: { cookie: uid } }")
 	    CLUSTERS;
 
-	a = load_ok(yaml);
-	b = load_ok(yaml);
+	a = ut_load_ok(yaml);
+	b = ut_load_ok(yaml);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	vh = &a->c_listener->l_vhosts[0];
@@ -493,7 +472,7 @@ rollout_names_only_unique_among_rollouts(void)
 {
 	struct cd_conf *c;
 
-	c = load_ok(HEAD WROUTE(W9010) RO("canary: v2, stable: v1")
+	c = ut_load_ok(HEAD WROUTE(W9010) RO("canary: v2, stable: v1")
 	    WROUTE(W9010) CLUSTERS);
 	CU_ASSERT_PTR_NOT_NULL(c);
 	conf_free(c);

@@ -15,6 +15,7 @@
 
 #include "shared/buf.h"
 #include "shared/conf.h"
+#include "test/unit/conf_check.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
@@ -91,44 +92,6 @@
 	"and let the client address come from the connection (or " \
 	"x-forwarded-for from the proxy in front)"
 
-static struct cd_conf *
-load(const char *yaml, struct conf_diags *d)
-{
-	memset(d, 0, sizeof(*d));
-	return conf_load_buf("t.yaml", yaml, strlen(yaml), d);
-}
-
-/* d holds this diagnostic; print them all when not. */
-static int
-has(const struct conf_diags *d, int line, int col, int warning,
-    const char *text)
-{
-	size_t i;
-
-	for (i = 0; i < d->cd_n; i++)
-		if (d->cd_v[i].d_line == line && d->cd_v[i].d_col == col &&
-		    d->cd_v[i].d_warning == warning &&
-		    strcmp(d->cd_v[i].d_text, text) == 0)
-			return 1;
-	fprintf(stderr, "\nwanted t.yaml:%d:%d: %s: %s\ngot:\n", line, col,
-	    warning ? "warning" : "error", text);
-	conf_diags_print(d, "t.yaml", stderr);
-	return 0;
-}
-
-static void
-expect_error(const char *yaml, int line, int col, const char *text)
-{
-	struct conf_diags d;
-	struct cd_conf *c;
-
-	c = load(yaml, &d);
-	CU_ASSERT_PTR_NULL(c);
-	CU_ASSERT(has(&d, line, col, 0, text));
-	conf_free(c);
-	conf_diags_free(&d);
-}
-
 /* yaml loads with exactly this one warning. */
 static void
 expect_warning(const char *yaml, int line, int col, const char *text)
@@ -136,11 +99,11 @@ expect_warning(const char *yaml, int line, int col, const char *text)
 	struct conf_diags d;
 	struct cd_conf *c;
 
-	c = load(yaml, &d);
+	c = ut_load(yaml, &d);
 	CU_ASSERT_PTR_NOT_NULL(c);
 	CU_ASSERT_EQUAL(d.cd_nerrors, 0);
 	CU_ASSERT_EQUAL(d.cd_n, 1);
-	CU_ASSERT(has(&d, line, col, 1, text));
+	CU_ASSERT(ut_has(&d, line, col, 1, text));
 	conf_free(c);
 	conf_diags_free(&d);
 }
@@ -151,7 +114,7 @@ static void
 type_names_and_keys_are_never_cut(void)
 {
 	/* a type canaryd does not know, longer than 64 bytes */
-	expect_error(HCM_WITH("          http_filters:\n"
+	ut_expect_error(HCM_WITH("          http_filters:\n"
 	    "          - name: x\n"
 	    "            typed_config: { \"@type\": type.googleapis.com/"
 	    "com.example.filters.http.a_rather_long_name.v1.SomeFilterConfig }"
@@ -168,7 +131,7 @@ type_names_and_keys_are_never_cut(void)
 	    "googleapis.com/envoy.extensions.filters.http.compressor.v3."
 	    "Compressor)");
 	/* a key longer than 64 bytes stays whole in the path */
-	expect_error(BASE "    a_key_that_goes_on_and_on_well_past_sixty_four_"
+	ut_expect_error(BASE "    a_key_that_goes_on_and_on_well_past_sixty_four_"
 	    "bytes_of_name: 1\n", 25, 5, CL0 ".a_key_that_goes_on_and_on_well_"
 	    "past_sixty_four_bytes_of_name: unknown field in Cluster (not an "
 	    "Envoy v3 field there: check its spelling and its place)");
@@ -182,7 +145,7 @@ raw_buffer_transport_socket_is_taken(void)
 	struct conf_diags d;
 	struct cd_conf *c;
 
-	c = load(LSN_HEAD
+	c = ut_load(LSN_HEAD
 	    "      transport_socket:\n"
 	    "        name: envoy.transport_sockets.raw_buffer\n"
 	    "        typed_config: { \"@type\": " RAW_T " }\n"
@@ -203,7 +166,7 @@ raw_buffer_transport_socket_is_taken(void)
 static void
 tls_and_proxy_protocol_are_refused_with_their_reasons(void)
 {
-	expect_error(LSN_HEAD
+	ut_expect_error(LSN_HEAD
 	    "      transport_socket:\n"
 	    "        name: envoy.transport_sockets.tls\n"
 	    "        typed_config: { \"@type\": " TLS_T " }\n"
@@ -212,12 +175,12 @@ tls_and_proxy_protocol_are_refused_with_their_reasons(void)
 	    "transport_sockets.tls.v3.DownstreamTlsContext is not supported "
 	    "by canaryd: " NO_TLS_TEXT);
 	/* by name alone, as older files write it */
-	expect_error(LSN_HEAD
+	ut_expect_error(LSN_HEAD
 	    "      transport_socket: { name: envoy.transport_sockets.tls }\n"
 	    LSN_FILTERS CLUSTERS_V1, 6, 33, FC ".transport_socket."
 	    "typed_config: transport socket envoy.transport_sockets.tls is "
 	    "not supported by canaryd: " NO_TLS_TEXT);
-	expect_error(BASE
+	ut_expect_error(BASE
 	    "    transport_socket:\n"
 	    "      name: envoy.transport_sockets.upstream_proxy_protocol\n"
 	    "      typed_config: { \"@type\": type.googleapis.com/envoy."
@@ -229,7 +192,7 @@ tls_and_proxy_protocol_are_refused_with_their_reasons(void)
 	    "canaryd does not send the PROXY protocol upstream; remove it and "
 	    "read the client address from x-forwarded-for at the backend");
 	/* the listener filter, and the filter chain's flag */
-	expect_error(
+	ut_expect_error(
 	    "static_resources:\n"
 	    "  listeners:\n"
 	    "  - address: { socket_address: { address: 127.0.0.1, port_value: "
@@ -245,7 +208,7 @@ tls_and_proxy_protocol_are_refused_with_their_reasons(void)
 	    "type.googleapis.com/envoy.extensions.filters.listener."
 	    "proxy_protocol.v3.ProxyProtocol is not supported by canaryd: "
 	    NO_PP_TEXT);
-	expect_error(
+	ut_expect_error(
 	    "static_resources:\n"
 	    "  listeners:\n"
 	    "  - address: { socket_address: { address: 127.0.0.1, port_value: "
@@ -257,7 +220,7 @@ tls_and_proxy_protocol_are_refused_with_their_reasons(void)
 	    "static_resources.listeners[0].listener_filters[0]: "
 	    "envoy.filters.listener.tls_inspector is not supported by "
 	    "canaryd: " NO_TLS_TEXT);
-	expect_error(LSN_HEAD "      use_proxy_proto: true\n" LSN_FILTERS
+	ut_expect_error(LSN_HEAD "      use_proxy_proto: true\n" LSN_FILTERS
 	    CLUSTERS_V1, 6, 24, FC ".use_proxy_proto: true is not supported "
 	    "by canaryd: " NO_PP_TEXT);
 }
@@ -279,13 +242,13 @@ every_listener_and_item_past_a_limit_is_checked(void)
 	buf_puts(&b, "  - address: { socket_address: { address: 127.0.0.1, "
 	    "port_value: 0 } }\n    filter_chains: []\n");
 	buf_puts(&b, CLUSTERS_V1);
-	expect_error(b.b_data, 21, 5, "static_resources.listeners[1]: "
+	ut_expect_error(b.b_data, 21, 5, "static_resources.listeners[1]: "
 	    "a listener needs a name when there are several; add name: "
 	    "listener_1");
-	expect_error(b.b_data, 21, 66, "static_resources.listeners[1]."
+	ut_expect_error(b.b_data, 21, 66, "static_resources.listeners[1]."
 	    "address.socket_address.port_value: 0 is out of range: must be "
 	    "1..65535");
-	expect_error(b.b_data, 22, 20, "static_resources.listeners[1]."
+	ut_expect_error(b.b_data, 22, 20, "static_resources.listeners[1]."
 	    "filter_chains: canaryd supports exactly one filter chain; put "
 	    "every route in its connection manager's route_config");
 
@@ -295,11 +258,11 @@ every_listener_and_item_past_a_limit_is_checked(void)
 	for (i = 1; i < 64 + 1; i++)
 		buf_printf(&b, "  - name: c%d\n", i);
 	buf_puts(&b, "    connect_timeout: 5\n");
-	expect_error(b.b_data, 89, 22, "static_resources.clusters[64]."
+	ut_expect_error(b.b_data, 89, 22, "static_resources.clusters[64]."
 	    "connect_timeout: bad duration \"5\": want a string like \"1s\" "
 	    "or \"0.25s\"");
 	/* so is a second health check */
-	expect_error(BASE "    health_checks:\n"
+	ut_expect_error(BASE "    health_checks:\n"
 	    "    - { timeout: 1s, interval: 1s, unhealthy_threshold: 1, "
 	    "healthy_threshold: 1, http_health_check: { path: / } }\n"
 	    "    - { timeout: 1m, interval: 1s, unhealthy_threshold: 1, "
@@ -312,14 +275,14 @@ every_listener_and_item_past_a_limit_is_checked(void)
 static void
 the_value_of_a_duplicated_key_is_checked(void)
 {
-	expect_error(BASE "    connect_timeout: 1s\n    connect_timeout: 2\n",
+	ut_expect_error(BASE "    connect_timeout: 1s\n    connect_timeout: 2\n",
 	    26, 5, CL0 ".connect_timeout: duplicate field (also on line 25); "
 	    "remove one");
-	expect_error(BASE "    connect_timeout: 1s\n    connect_timeout: 2\n",
+	ut_expect_error(BASE "    connect_timeout: 1s\n    connect_timeout: 2\n",
 	    26, 22, CL0 ".connect_timeout: bad duration \"2\": want a string "
 	    "like \"1s\" or \"0.25s\"");
 	/* a duplicated message is walked whole */
-	expect_error(BASE "    outlier_detection: {}\n"
+	ut_expect_error(BASE "    outlier_detection: {}\n"
 	    "    outlier_detection: { interval: 0s, wibble: 1 }\n", 26, 40,
 	    CL0 ".outlier_detection.wibble: unknown field in OutlierDetection "
 	    "(not an Envoy v3 field there: check its spelling and its "
@@ -343,15 +306,15 @@ typos_and_refused_envoy_fields_get_different_messages(void)
 	    HCM ".http_filters[0].typed_config.start_child_span: ignored by "
 	    "canaryd: the connection manager's tracing, which makes spans, "
 	    "is refused");
-	expect_error(HCM_WITH("          local_reply_config: {}\n", ""), 10,
+	ut_expect_error(HCM_WITH("          local_reply_config: {}\n", ""), 10,
 	    11, HCM ".local_reply_config: not supported by canaryd: canaryd "
 	    "answers local replies with Envoy's default bodies; remove it (or "
 	    "send the page from a direct_response route)");
 	/* a typo: the closest name, also for a camelCase key */
-	expect_error(HCM_WITH("          stat_prefx: a\n", ""), 10, 11,
+	ut_expect_error(HCM_WITH("          stat_prefx: a\n", ""), 10, 11,
 	    HCM ".stat_prefx: unknown field in HttpConnectionManager; did you "
 	    "mean \"stat_prefix\"?");
-	expect_error(HCM_WITH("          routeConfg: {}\n", ""), 10, 11,
+	ut_expect_error(HCM_WITH("          routeConfg: {}\n", ""), 10, 11,
 	    HCM ".routeConfg: unknown field in HttpConnectionManager; did you "
 	    "mean \"route_config\"?");
 }
@@ -362,7 +325,7 @@ static void
 refusals_point_at_canaryds_equivalent(void)
 {
 	/* an aggregate cluster: the route's fallback */
-	expect_error(BASE "    cluster_type:\n"
+	ut_expect_error(BASE "    cluster_type:\n"
 	    "      name: envoy.clusters.aggregate\n"
 	    "      typed_config: { \"@type\": type.googleapis.com/envoy."
 	    "extensions.clusters.aggregate.v3.ClusterConfig, clusters: "
@@ -373,7 +336,7 @@ refusals_point_at_canaryds_equivalent(void)
 	    "fallback: <cluster>) to send requests on when the picked cluster "
 	    "fails");
 	/* a pick by a header: the canary sticky option */
-	expect_error(HCM_HEAD
+	ut_expect_error(HCM_HEAD
 	    "              - match: { prefix: \"/\" }\n"
 	    "                route:\n"
 	    "                  weighted_clusters:\n"
@@ -384,18 +347,18 @@ refusals_point_at_canaryds_equivalent(void)
 	    "use the canary sticky option (metadata.filter_metadata.canaryd."
 	    "sticky: { header: <name> }) to keep a client on one cluster");
 	/* rds: inline, and SIGHUP */
-	expect_error(HCM_WITH("          rds: { route_config_name: r }\n", ""),
+	ut_expect_error(HCM_WITH("          rds: { route_config_name: r }\n", ""),
 	    10, 11, HCM ".rds: not supported by canaryd: canaryd loads "
 	    "static configuration only; put the route table inline as "
 	    "route_config and reload with SIGHUP");
 	/* the connection manager's tracing changes requests */
-	expect_error(HCM_WITH("          tracing: {}\n", ""), 10, 11,
+	ut_expect_error(HCM_WITH("          tracing: {}\n", ""), 10, 11,
 	    HCM ".tracing: not supported by canaryd: Envoy's tracing changes "
 	    "requests (trace context headers upstream, a sampled "
 	    "x-request-id), and canaryd makes no spans; remove it and trace at "
 	    "the backends");
 	/* an empty http_filters: the router's line to add */
-	expect_error(
+	ut_expect_error(
 	    "static_resources:\n"
 	    "  listeners:\n"
 	    "  - address: { socket_address: { address: 127.0.0.1, port_value: "
@@ -432,22 +395,22 @@ fields_that_change_nothing_load_with_one_warning_each(void)
 	struct conf_diags d;
 	struct cd_conf *c;
 
-	c = load(yaml, &d);
+	c = ut_load(yaml, &d);
 	CU_ASSERT_PTR_NOT_NULL(c);
 	CU_ASSERT_EQUAL(d.cd_nerrors, 0);
 	CU_ASSERT_EQUAL(d.cd_n, 5);
-	CU_ASSERT(has(&d, 2, 1, 1, "stats_sinks: ignored by canaryd: "
+	CU_ASSERT(ut_has(&d, 2, 1, 1, "stats_sinks: ignored by canaryd: "
 	    "canaryd's statistics are read from its admin port (/stats, "
 	    "/stats/prometheus), not pushed"));
-	CU_ASSERT(has(&d, 3, 1, 1, "stats_config: ignored by canaryd: "
+	CU_ASSERT(ut_has(&d, 3, 1, 1, "stats_config: ignored by canaryd: "
 	    "canaryd's statistic names and histograms are fixed (no tags, no "
 	    "inclusion lists)"));
-	CU_ASSERT(has(&d, 4, 1, 1, "overload_manager: ignored by canaryd: "
+	CU_ASSERT(ut_has(&d, 4, 1, 1, "overload_manager: ignored by canaryd: "
 	    "canaryd has no overload manager; circuit_breakers and "
 	    "max_connections_per_worker bound its load"));
-	CU_ASSERT(has(&d, 5, 1, 1, "tracing: ignored by canaryd: the "
+	CU_ASSERT(ut_has(&d, 5, 1, 1, "tracing: ignored by canaryd: the "
 	    "connection manager's tracing, which would use it, is refused"));
-	CU_ASSERT(has(&d, 7, 3, 1, "admin.profile_path: ignored by canaryd: "
+	CU_ASSERT(ut_has(&d, 7, 3, 1, "admin.profile_path: ignored by canaryd: "
 	    "canaryd has no CPU profiler"));
 	/* rendered as written for /config_dump */
 	if (c != NULL)
@@ -466,7 +429,7 @@ fields_canaryd_does_not_act_on_warn(void)
 	struct cd_conf *c;
 
 	/* use_remote_address is done (worker/hdr.c): no warning */
-	c = load(HCM_WITH("          use_remote_address: true\n"
+	c = ut_load(HCM_WITH("          use_remote_address: true\n"
 	    "          skip_xff_append: true\n", ""), &d);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(d.cd_n, 0);
@@ -479,7 +442,7 @@ fields_canaryd_does_not_act_on_warn(void)
 	    "HTTP/2 GOAWAY grace in Envoy; canaryd's drain is bounded by "
 	    "--drain-time-s");
 	/* dns_lookup_family is acted on (master/dns.c): no warning */
-	c = load(BASE "    dns_lookup_family: V4_ONLY\n", &d);
+	c = ut_load(BASE "    dns_lookup_family: V4_ONLY\n", &d);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(d.cd_n, 0);
 	CU_ASSERT_EQUAL(c->c_clusters[0].cl_dns_lookup_family, CD_DNS_V4_ONLY);
@@ -504,15 +467,15 @@ false_only_and_true_only_fields(void)
 	struct conf_diags d;
 	struct cd_conf *c;
 
-	c = load(HCM_WITH("          normalize_path: false\n", ""), &d);
+	c = ut_load(HCM_WITH("          normalize_path: false\n", ""), &d);
 	CU_ASSERT_PTR_NOT_NULL(c);
 	CU_ASSERT_EQUAL(d.cd_n, 0);
 	conf_free(c);
 	conf_diags_free(&d);
-	expect_error(HCM_WITH("          normalize_path: true\n", ""), 10, 27,
+	ut_expect_error(HCM_WITH("          normalize_path: true\n", ""), 10, 27,
 	    HCM ".normalize_path: true is not supported by canaryd: canaryd "
 	    "routes on the path as sent; remove it");
-	expect_error(HCM_WITH("          server_header_transformation: "
+	ut_expect_error(HCM_WITH("          server_header_transformation: "
 	    "PASS_THROUGH\n", ""), 10, 41, HCM ".server_header_"
 	    "transformation: server_header_transformation PASS_THROUGH is not "
 	    "supported by canaryd; use OVERWRITE");

@@ -17,6 +17,7 @@
 
 #include "shared/conf.h"
 #include "shared/shm.h"
+#include "test/unit/conf_check.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 #include "worker/gzip.h"
@@ -62,34 +63,13 @@
 	"              - match: { prefix: \"" prefix "\" }\n"		\
 	"                route: { cluster: v1 }\n" extra
 
-static struct cd_conf *
-load(const char *yaml, struct conf_diags *d)
-{
-	memset(d, 0, sizeof(*d));
-	return conf_load_buf("t.yaml", yaml, strlen(yaml), d);
-}
-
-static struct cd_conf *
-load_ok(const char *yaml)
-{
-	struct conf_diags d;
-	struct cd_conf *c = load(yaml, &d);
-
-	if (c == NULL || d.cd_n != 0)
-		conf_diags_print(&d, "t.yaml", stderr);
-	CU_ASSERT_PTR_NOT_NULL(c);
-	CU_ASSERT_EQUAL(d.cd_n, 0);
-	conf_diags_free(&d);
-	return c;
-}
-
 /* The load fails with an error at line:col holding text and a "do
  * instead" part after "; " or ": ". */
 static void
 load_err(const char *yaml, int line, int col, const char *text)
 {
 	struct conf_diags d;
-	struct cd_conf *c = load(yaml, &d);
+	struct cd_conf *c = ut_load(yaml, &d);
 	size_t i;
 	int found = 0;
 
@@ -127,7 +107,7 @@ lrl_defaults_values_and_buckets(void)
 	const struct cd_lrl *lr;
 	struct cd_conf *c;
 
-	c = load_ok(HEAD LRL_FILTER(
+	c = ut_load_ok(HEAD LRL_FILTER(
 	    "              token_bucket: { max_tokens: 10, fill_interval: 1s }\n")
 	    ROUTER "              typed_per_filter_config:\n"
 	    "                envoy.filters.http.local_ratelimit:\n"
@@ -163,7 +143,7 @@ lrl_defaults_values_and_buckets(void)
 	conf_free(c);
 
 	/* a filter without a bucket limits nothing */
-	c = load_ok(HEAD LRL_FILTER("") ROUTER "              routes:\n"
+	c = ut_load_ok(HEAD LRL_FILTER("") ROUTER "              routes:\n"
 	    ROUTE("/", "") TAIL);
 	if (c != NULL)
 		CU_ASSERT_PTR_NULL(route(c, 0)->rt_hf);
@@ -192,19 +172,21 @@ lrl_refusals_say_where_and_what_to_do(void)
 }
 
 static void
-lrl_bucket_count_is_bounded(void)
+lrl_buckets_are_many(void)
 {
+	enum { N = 1000 };
 	char *yaml, *p;
-	size_t i, cap = 256 * 1024;
+	size_t i, cap = 512 * 1024;
 	struct conf_diags d;
 	struct cd_conf *c;
+	bool seen[N + 1];
 
 	yaml = malloc(cap);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(yaml);
 	p = yaml + snprintf(yaml, cap, "%s", HEAD LRL_FILTER(
 	    "              token_bucket: { max_tokens: 1, fill_interval: 1s }\n")
 	    ROUTER "              routes:\n");
-	for (i = 0; i < CD_MAX_RATELIMITS; i++)
+	for (i = 0; i < N; i++)
 		p += snprintf(p, cap - (size_t)(p - yaml),
 		    "              - match: { path: \"/%zu\" }\n"
 		    "                route: { cluster: v1 }\n"
@@ -215,11 +197,19 @@ lrl_bucket_count_is_bounded(void)
 		    "                    token_bucket: { max_tokens: 1, "
 		    "fill_interval: 1s }\n", i);
 	snprintf(p, cap - (size_t)(p - yaml), "%s", TAIL);
-	c = load(yaml, &d);
-	CU_ASSERT_PTR_NULL(c);
-	CU_ASSERT(d.cd_n >= 1 && strstr(d.cd_v[0].d_text, "at most 64 "
-	    "(CD_MAX_RATELIMITS)") != NULL && strstr(d.cd_v[0].d_text,
-	    "; move overrides up to the virtual host") != NULL);
+	CU_ASSERT_FATAL((size_t)(p - yaml) < cap - 64);
+	c = ut_load(yaml, &d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(d.cd_n, 0);
+	/* the filter's bucket and one per override, each its own index */
+	CU_ASSERT_EQUAL_FATAL(c->c_nlrl, N + 1);
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < c->c_nlrl; i++) {
+		CU_ASSERT_EQUAL(c->c_lrl[i]->lr_index, (int)i);
+		CU_ASSERT(!seen[c->c_lrl[i]->lr_index]);
+		seen[c->c_lrl[i]->lr_index] = true;
+	}
+	conf_free(c);
 	conf_diags_free(&d);
 	free(yaml);
 }
@@ -232,7 +222,7 @@ fault_values_and_route_overrides(void)
 	const struct cd_fault *ft;
 	struct cd_conf *c;
 
-	c = load_ok(HEAD
+	c = ut_load_ok(HEAD
 	    "          - name: envoy.filters.http.fault\n"
 	    "            typed_config:\n"
 	    "              \"@type\": " FAULT_T "\n"
@@ -274,7 +264,7 @@ cors_policies_and_legacy_field(void)
 {
 	struct cd_conf *c;
 
-	c = load_ok(HEAD
+	c = ut_load_ok(HEAD
 	    "          - name: envoy.filters.http.cors\n"
 	    "            typed_config: { \"@type\": " CORS_T " }\n"
 	    ROUTER
@@ -302,7 +292,7 @@ cors_policies_and_legacy_field(void)
 	conf_free(c);
 
 	/* a policy with no cors filter in the chain does nothing */
-	c = load_ok(HEAD ROUTER
+	c = ut_load_ok(HEAD ROUTER
 	    "              cors: { allow_origin_string_match: [ { exact: a } ] }\n"
 	    "              routes:\n" ROUTE("/", "") TAIL);
 	if (c != NULL)
@@ -353,7 +343,7 @@ compressor_values_and_refusals(void)
 	const struct cd_compressor *cp;
 	struct cd_conf *c;
 
-	c = load_ok(HEAD
+	c = ut_load_ok(HEAD
 	    "          - name: envoy.filters.http.compressor\n"
 	    "            typed_config:\n"
 	    "              \"@type\": " CMP_T "\n"
@@ -539,7 +529,7 @@ static CU_TestInfo tests[] = {
 	{ "lrl_defaults_values_and_buckets", lrl_defaults_values_and_buckets },
 	{ "lrl_refusals_say_where_and_what_to_do",
 	    lrl_refusals_say_where_and_what_to_do },
-	{ "lrl_bucket_count_is_bounded", lrl_bucket_count_is_bounded },
+	{ "lrl_buckets_are_many", lrl_buckets_are_many },
 	{ "fault_values_and_route_overrides",
 	    fault_values_and_route_overrides },
 	{ "cors_policies_and_legacy_field", cors_policies_and_legacy_field },

@@ -18,6 +18,7 @@
 
 #include "shared/buf.h"
 #include "shared/conf.h"
+#include "test/unit/conf_check.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
@@ -44,64 +45,12 @@
 	"      " x "\n" REST
 #define MD	"node.metadata.canaryd"
 
-static struct cd_conf *
-load(const char *yaml, struct conf_diags *d)
-{
-	memset(d, 0, sizeof(*d));
-	return conf_load_buf("t.yaml", yaml, strlen(yaml), d);
-}
-
-static int
-has(const struct conf_diags *d, int line, int col, int warning,
-    const char *text)
-{
-	size_t i;
-
-	for (i = 0; i < d->cd_n; i++)
-		if (d->cd_v[i].d_line == line && d->cd_v[i].d_col == col &&
-		    d->cd_v[i].d_warning == warning &&
-		    strcmp(d->cd_v[i].d_text, text) == 0)
-			return 1;
-	fprintf(stderr, "\nwanted t.yaml:%d:%d: %s: %s\ngot:\n", line, col,
-	    warning ? "warning" : "error", text);
-	conf_diags_print(d, "t.yaml", stderr);
-	return 0;
-}
-
-static void
-expect_error(const char *yaml, int line, int col, const char *text)
-{
-	struct conf_diags d;
-	struct cd_conf *c;
-
-	c = load(yaml, &d);
-	CU_ASSERT_PTR_NULL(c);
-	CU_ASSERT(has(&d, line, col, 0, text));
-	conf_free(c);
-	conf_diags_free(&d);
-}
-
-static struct cd_conf *
-load_clean(const char *yaml)
-{
-	struct conf_diags d;
-	struct cd_conf *c;
-
-	c = load(yaml, &d);
-	if (c == NULL || d.cd_n != 0)
-		conf_diags_print(&d, "t.yaml", stderr);
-	CU_ASSERT_PTR_NOT_NULL(c);
-	CU_ASSERT_EQUAL(d.cd_n, 0);
-	conf_diags_free(&d);
-	return c;
-}
-
 static void
 node_id_cluster_locality_and_metadata_are_kept(void)
 {
 	struct cd_conf *c;
 
-	c = load_clean("node:\n"
+	c = ut_load_ok("node:\n"
 	    "  id: edge-1\n"
 	    "  cluster: shop\n"
 	    "  locality: { region: eu-west, zone: a, sub_zone: r1 }\n"
@@ -124,7 +73,7 @@ node_id_cluster_locality_and_metadata_are_kept(void)
 	conf_free(c);
 
 	/* no node: nothing set, nothing rendered */
-	c = load_clean(REST);
+	c = ut_load_ok(REST);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_PTR_NULL(c->c_node.n_id);
 	CU_ASSERT_PTR_NULL(c->c_json_node);
@@ -137,18 +86,18 @@ node_fields_for_management_servers_are_ignored_with_a_warning(void)
 	struct conf_diags d;
 	struct cd_conf *c;
 
-	c = load("node:\n  id: n\n  user_agent_name: envoy\n"
+	c = ut_load("node:\n  id: n\n  user_agent_name: envoy\n"
 	    "  client_features: [a]\n" REST, &d);
 	CU_ASSERT_PTR_NOT_NULL(c);
 	CU_ASSERT_EQUAL(d.cd_nerrors, 0);
 	CU_ASSERT_EQUAL(d.cd_n, 2);
-	CU_ASSERT(has(&d, 3, 3, 1, "node.user_agent_name: ignored by "
+	CU_ASSERT(ut_has(&d, 3, 3, 1, "node.user_agent_name: ignored by "
 	    "canaryd: canaryd describes itself to no management server"));
-	CU_ASSERT(has(&d, 4, 3, 1, "node.client_features: ignored by "
+	CU_ASSERT(ut_has(&d, 4, 3, 1, "node.client_features: ignored by "
 	    "canaryd: canaryd describes itself to no management server"));
 	conf_free(c);
 	conf_diags_free(&d);
-	expect_error("node: { idd: x }\n" REST, 1, 9, "node.idd: unknown field "
+	ut_expect_error("node: { idd: x }\n" REST, 1, 9, "node.idd: unknown field "
 	    "in Node; did you mean \"id\"?");
 }
 
@@ -160,7 +109,7 @@ admin_allow_takes_ipv4_and_ipv6_blocks(void)
 	struct cd_conf *c;
 	const struct cd_admin_acl *aa;
 
-	c = load_clean(CANARYD("admin: { allow: [127.0.0.0/8, \"::1/128\", "
+	c = ut_load_ok(CANARYD("admin: { allow: [127.0.0.0/8, \"::1/128\", "
 	    "10.1.2.3, \"fd00::/8\", 0.0.0.0/0] }"));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	aa = &c->c_node.n_admin;
@@ -182,24 +131,24 @@ admin_allow_takes_ipv4_and_ipv6_blocks(void)
 static void
 admin_allow_refuses_bad_blocks(void)
 {
-	expect_error(CANARYD("admin: { allow: [10.0.0.1/8] }"), 4, 24,
+	ut_expect_error(CANARYD("admin: { allow: [10.0.0.1/8] }"), 4, 24,
 	    MD ".admin.allow[0]: bad address block \"10.0.0.1/8\": bits are "
 	    "set past the prefix length; write the block's first address");
-	expect_error(CANARYD("admin: { allow: [10.0.0.0/33] }"), 4, 24,
+	ut_expect_error(CANARYD("admin: { allow: [10.0.0.0/33] }"), 4, 24,
 	    MD ".admin.allow[0]: bad address block \"10.0.0.0/33\": the prefix "
 	    "length must be 0..32");
-	expect_error(CANARYD("admin: { allow: [\"::/129\"] }"), 4, 24,
+	ut_expect_error(CANARYD("admin: { allow: [\"::/129\"] }"), 4, 24,
 	    MD ".admin.allow[0]: bad address block \"::/129\": the prefix "
 	    "length must be 0..128");
-	expect_error(CANARYD("admin: { allow: [localhost] }"), 4, 24,
+	ut_expect_error(CANARYD("admin: { allow: [localhost] }"), 4, 24,
 	    MD ".admin.allow[0]: bad address block \"localhost\": want an "
 	    "IPv4 or IPv6 address block like 10.0.0.0/8 or ::1/128");
-	expect_error(CANARYD("admin: { allow: 127.0.0.1 }"), 4, 23,
+	ut_expect_error(CANARYD("admin: { allow: 127.0.0.1 }"), 4, 23,
 	    MD ".admin.allow: want a list, got \"127.0.0.1\"");
-	expect_error(CANARYD("admin: { alow: [] }"), 4, 16,
+	ut_expect_error(CANARYD("admin: { alow: [] }"), 4, 16,
 	    MD ".admin.alow: unknown field in canaryd admin access; did you "
 	    "mean \"allow\"?");
-	expect_error(CANARYD("admins: {}"), 4, 7,
+	ut_expect_error(CANARYD("admins: {}"), 4, 7,
 	    MD ".admins: unknown field in canaryd node metadata; did you mean "
 	    "\"admin\"?");
 }
@@ -222,7 +171,7 @@ admin_token_file_must_be_a_private_regular_file(void)
 
 	CU_ASSERT(chmod(path, 0600) == 0);
 	buf_printf(&b, CANARYD("admin: { token_file: %s }"), path);
-	c = load_clean(b.b_data);
+	c = ut_load_ok(b.b_data);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_STRING_EQUAL(c->c_node.n_admin.aa_token_file, path);
 	CU_ASSERT_EQUAL(c->c_node.n_admin.aa_token_pos.p_line, 4);
@@ -231,14 +180,14 @@ admin_token_file_must_be_a_private_regular_file(void)
 	CU_ASSERT(chmod(path, 0640) == 0);
 	buf_printf(&want, MD ".admin.token_file: \"%s\" is readable by group "
 	    "or others (mode 640); make it private: chmod 600 %s", path, path);
-	expect_error(b.b_data, 4, 28, want.b_data);
+	ut_expect_error(b.b_data, 4, 28, want.b_data);
 
 	buf_reset(&b);
 	buf_reset(&want);
 	buf_printf(&b, CANARYD("admin: { token_file: %s }"), dir);
 	buf_printf(&want, MD ".admin.token_file: \"%s\" is not a regular file; "
 	    "point token_file at a file holding the token", dir);
-	expect_error(b.b_data, 4, 28, want.b_data);
+	ut_expect_error(b.b_data, 4, 28, want.b_data);
 
 	unlink(path);
 	buf_reset(&want);
@@ -246,7 +195,7 @@ admin_token_file_must_be_a_private_regular_file(void)
 	    "file or directory", path);
 	buf_reset(&b);
 	buf_printf(&b, CANARYD("admin: { token_file: %s }"), path);
-	expect_error(b.b_data, 4, 28, want.b_data);
+	ut_expect_error(b.b_data, 4, 28, want.b_data);
 	rmdir(dir);
 	buf_free(&b);
 	buf_free(&want);
@@ -260,7 +209,7 @@ fleet_is_parsed_with_defaults(void)
 	struct cd_conf *c;
 	const struct cd_fleet *fl;
 
-	c = load_clean(CANARYD("fleet: { etcd: [\"http://127.0.0.1:2379\", "
+	c = ut_load_ok(CANARYD("fleet: { etcd: [\"http://127.0.0.1:2379\", "
 	    "\"http://[::1]:2379\"], prefix: /canaryd/shop }"));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	fl = &c->c_node.n_fleet;
@@ -275,7 +224,7 @@ fleet_is_parsed_with_defaults(void)
 	CU_ASSERT_EQUAL(fl->fl_traffic_wait, 0);
 	conf_free(c);
 
-	c = load_clean(CANARYD("fleet: { etcd: [\"http://e1:2379\"], prefix: "
+	c = ut_load_ok(CANARYD("fleet: { etcd: [\"http://e1:2379\"], prefix: "
 	    "/f, lease_ttl: 2s, report_interval: 0.5s, state_dir: /srv/c, "
 	    "traffic_wait: 120s }"));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -290,41 +239,41 @@ fleet_is_parsed_with_defaults(void)
 static void
 fleet_refuses_bad_values(void)
 {
-	expect_error(CANARYD("fleet: { etcd: [\"https://e:2379\"], prefix: "
+	ut_expect_error(CANARYD("fleet: { etcd: [\"https://e:2379\"], prefix: "
 	    "/f }"), 4, 23, MD ".fleet.etcd[0]: bad etcd URL "
 	    "\"https://e:2379\": want http://host:port");
-	expect_error(CANARYD("fleet: { etcd: [\"http://e\"], prefix: /f }"),
+	ut_expect_error(CANARYD("fleet: { etcd: [\"http://e\"], prefix: /f }"),
 	    4, 23, MD ".fleet.etcd[0]: bad etcd URL \"http://e\": want "
 	    "http://host:port");
-	expect_error(CANARYD("fleet: { etcd: [\"http://e:0\"], prefix: /f }"),
+	ut_expect_error(CANARYD("fleet: { etcd: [\"http://e:0\"], prefix: /f }"),
 	    4, 23, MD ".fleet.etcd[0]: bad etcd URL \"http://e:0\": want "
 	    "http://host:port");
-	expect_error(CANARYD("fleet: { etcd: [], prefix: /f }"), 4, 22,
+	ut_expect_error(CANARYD("fleet: { etcd: [], prefix: /f }"), 4, 22,
 	    MD ".fleet.etcd: want at least one item: the etcd cluster's "
 	    "client URLs, like http://127.0.0.1:2379");
-	expect_error(CANARYD("fleet: { prefix: /f }"), 4, 14,
+	ut_expect_error(CANARYD("fleet: { prefix: /f }"), 4, 14,
 	    MD ".fleet.etcd: missing required field");
-	expect_error(CANARYD("fleet: { etcd: [\"http://e:1\"], prefix: f }"),
+	ut_expect_error(CANARYD("fleet: { etcd: [\"http://e:1\"], prefix: f }"),
 	    4, 46, MD ".fleet.prefix: bad prefix \"f\": want a key path like "
 	    "/canaryd/<fleet>");
-	expect_error(CANARYD("fleet: { etcd: [\"http://e:1\"], prefix: /f, "
+	ut_expect_error(CANARYD("fleet: { etcd: [\"http://e:1\"], prefix: /f, "
 	    "lease_ttl: 1.5s }"), 4, 61, MD ".fleet.lease_ttl: must be at "
 	    "least 2s");
-	expect_error(CANARYD("fleet: { etcd: [\"http://e:1\"], prefix: /f, "
+	ut_expect_error(CANARYD("fleet: { etcd: [\"http://e:1\"], prefix: /f, "
 	    "report_interval: 5s }"), 4, 67, MD ".fleet.report_interval: must "
 	    "be less than lease_ttl, or the lease lapses between reports");
-	expect_error(CANARYD("fleet: { etcd: [\"http://e:1\"], prefix: /f, "
+	ut_expect_error(CANARYD("fleet: { etcd: [\"http://e:1\"], prefix: /f, "
 	    "state_dir: var/lib }"), 4, 61, MD ".fleet.state_dir: want an "
 	    "absolute path, not \"var/lib\"");
 	/* a duplicated key is checked too, and adds nothing past the cap */
-	expect_error(CANARYD("fleet: { etcd: [\"http://a:1\", \"http://a:2\", "
+	ut_expect_error(CANARYD("fleet: { etcd: [\"http://a:1\", \"http://a:2\", "
 	    "\"http://a:3\", \"http://a:4\", \"http://a:5\", \"http://a:6\", "
 	    "\"http://a:7\", \"http://a:8\"], etcd: [\"http://a:1\", "
 	    "\"http://a:2\", \"http://a:3\", \"http://a:4\", \"http://a:5\", "
 	    "\"http://a:6\", \"http://a:7\", \"https://a:8\"], prefix: /f }"),
 	    4, 241, MD ".fleet.etcd[7]: bad etcd URL \"https://a:8\": want "
 	    "http://host:port");
-	expect_error(CANARYD("fleet: { etcd: [\"http://e:1\"], prefix: /f, "
+	ut_expect_error(CANARYD("fleet: { etcd: [\"http://e:1\"], prefix: /f, "
 	    "ttl: 5s }"), 4, 50, MD ".fleet.ttl: unknown field in canaryd "
 	    "fleet (canaryd.yaml(5) lists its keys)");
 }

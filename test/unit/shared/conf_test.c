@@ -14,6 +14,7 @@
 
 #include "shared/buf.h"
 #include "shared/conf.h"
+#include "test/unit/conf_check.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
 
@@ -44,61 +45,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static struct cd_conf *
-load(const char *yaml, struct conf_diags *d)
-{
-	memset(d, 0, sizeof(*d));
-	return conf_load_buf("t.yaml", yaml, strlen(yaml), d);
-}
-
-static int
-diag_has(const struct conf_diags *d, int line, int col, int warning,
-    const char *text)
-{
-	size_t i;
-
-	for (i = 0; i < d->cd_n; i++)
-		if (d->cd_v[i].d_line == line && d->cd_v[i].d_col == col &&
-		    d->cd_v[i].d_warning == warning &&
-		    strcmp(d->cd_v[i].d_text, text) == 0)
-			return 1;
-	fprintf(stderr, "\nwanted t.yaml:%d:%d: %s: %s\ngot:\n", line, col,
-	    warning ? "warning" : "error", text);
-	conf_diags_print(d, "t.yaml", stderr);
-	return 0;
-}
-
-/* yaml must fail with (at least) this error. */
-static void
-expect_error(const char *yaml, int line, int col, const char *text)
-{
-	struct conf_diags d;
-	struct cd_conf *c;
-
-	c = load(yaml, &d);
-	CU_ASSERT_PTR_NULL(c);
-	CU_ASSERT(d.cd_nerrors >= 1);
-	CU_ASSERT(diag_has(&d, line, col, 0, text));
-	conf_free(c);
-	conf_diags_free(&d);
-}
-
-/* yaml must load without any diagnostic. */
-static struct cd_conf *
-load_ok(const char *yaml)
-{
-	struct conf_diags d;
-	struct cd_conf *c;
-
-	c = load(yaml, &d);
-	if (c == NULL || d.cd_n != 0)
-		conf_diags_print(&d, "t.yaml", stderr);
-	CU_ASSERT_PTR_NOT_NULL(c);
-	CU_ASSERT_EQUAL(d.cd_n, 0);
-	conf_diags_free(&d);
-	return c;
-}
-
 /* yaml must load with no error and exactly nwarn warnings. */
 static struct cd_conf *
 load_warned(const char *yaml, size_t nwarn)
@@ -106,7 +52,7 @@ load_warned(const char *yaml, size_t nwarn)
 	struct conf_diags d;
 	struct cd_conf *c;
 
-	c = load(yaml, &d);
+	c = ut_load(yaml, &d);
 	if (c == NULL || d.cd_n != nwarn)
 		conf_diags_print(&d, "t.yaml", stderr);
 	CU_ASSERT_PTR_NOT_NULL(c);
@@ -599,19 +545,19 @@ static void
 unknown_field_is_an_error_at_its_key(void)
 {
 	/* a typo gets the closest name, another key says what to check */
-	expect_error(BASE "    hostz: 1\n", 25, 5,
+	ut_expect_error(BASE "    hostz: 1\n", 25, 5,
 	    "static_resources.clusters[0].hostz: unknown field in Cluster; "
 	    "did you mean \"hosts\"?");
-	expect_error(BASE "    connectTimeOut: 1s\n", 25, 5,
+	ut_expect_error(BASE "    connectTimeOut: 1s\n", 25, 5,
 	    "static_resources.clusters[0].connectTimeOut: unknown field in "
 	    "Cluster; did you mean \"connect_timeout\"?");
-	expect_error(BASE "    wibble: 1\n", 25, 5,
+	ut_expect_error(BASE "    wibble: 1\n", 25, 5,
 	    "static_resources.clusters[0].wibble: unknown field in Cluster "
 	    "(not an Envoy v3 field there: check its spelling and its "
 	    "place)");
 	/* a known Envoy field canaryd does not implement says so, and
 	 * what to do instead */
-	expect_error(BASE "    lb_subset_config: {}\n", 25, 5,
+	ut_expect_error(BASE "    lb_subset_config: {}\n", 25, 5,
 	    "static_resources.clusters[0].lb_subset_config: not supported by "
 	    "canaryd: canaryd has no subset load balancing; make each subset "
 	    "a cluster of its own and split with weighted_clusters");
@@ -620,27 +566,27 @@ unknown_field_is_an_error_at_its_key(void)
 static void
 wrong_types_are_errors(void)
 {
-	expect_error(BASE "    alt_stat_name: { a: 1 }\n", 25, 20,
+	ut_expect_error(BASE "    alt_stat_name: { a: 1 }\n", 25, 20,
 	    "static_resources.clusters[0].alt_stat_name: want a string, got "
 	    "a mapping");
-	expect_error(BASE "    per_connection_buffer_limit_bytes: abc\n", 25,
+	ut_expect_error(BASE "    per_connection_buffer_limit_bytes: abc\n", 25,
 	    40, "static_resources.clusters[0].per_connection_buffer_limit_"
 	    "bytes: bad number \"abc\": want an integer");
-	expect_error(BASE "    per_connection_buffer_limit_bytes: 1.5\n", 25,
+	ut_expect_error(BASE "    per_connection_buffer_limit_bytes: 1.5\n", 25,
 	    40, "static_resources.clusters[0].per_connection_buffer_limit_"
 	    "bytes: bad number \"1.5\": want an integer");
-	expect_error(BASE "    circuit_breakers: [ 1 ]\n", 25, 23,
+	ut_expect_error(BASE "    circuit_breakers: [ 1 ]\n", 25, 23,
 	    "static_resources.clusters[0].circuit_breakers: want a mapping "
 	    "(CircuitBreakers), got a list");
-	expect_error(BASE "    health_checks: { timeout: 1s }\n", 25, 20,
+	ut_expect_error(BASE "    health_checks: { timeout: 1s }\n", 25, 20,
 	    "static_resources.clusters[0].health_checks: want a list, got a "
 	    "mapping");
-	expect_error(BASE "    common_http_protocol_options: { idle_timeout: "
+	ut_expect_error(BASE "    common_http_protocol_options: { idle_timeout: "
 	    "{ seconds: 1 } }\n", 25, 51, "static_resources.clusters[0]."
 	    "common_http_protocol_options.idle_timeout: want a duration "
 	    "string like \"1s\" or \"0.25s\", got a mapping");
 	/* a quoted "true" is a string, not a bool (protobuf JSON) */
-	expect_error(HCM_HEAD ROUTE_V1
+	ut_expect_error(HCM_HEAD ROUTE_V1
 	    "            ignore_port_in_host_matching: \"true\"\n"
 	    CLUSTERS CLUSTER_V1, 20, 43, "static_resources.listeners[0]."
 	    "filter_chains[0].filters[0].typed_config.route_config."
@@ -651,15 +597,15 @@ wrong_types_are_errors(void)
 static void
 out_of_range_number_is_an_error(void)
 {
-	expect_error(HCM_HEAD ROUTE_V1
+	ut_expect_error(HCM_HEAD ROUTE_V1
 	    "          max_request_headers_kb: 8193\n" CLUSTERS CLUSTER_V1,
 	    20, 35, "static_resources.listeners[0].filter_chains[0]."
 	    "filters[0].typed_config.max_request_headers_kb: 8193 is out of "
 	    "range: must be 1..8192");
-	expect_error(BASE "    per_connection_buffer_limit_bytes: -1\n", 25,
+	ut_expect_error(BASE "    per_connection_buffer_limit_bytes: -1\n", 25,
 	    40, "static_resources.clusters[0].per_connection_buffer_limit_"
 	    "bytes: -1 is out of range: must be 1..4294967295");
-	expect_error(BASE "    per_connection_buffer_limit_bytes: "
+	ut_expect_error(BASE "    per_connection_buffer_limit_bytes: "
 	    "99999999999999999999\n", 25, 40, "static_resources.clusters[0]."
 	    "per_connection_buffer_limit_bytes: 99999999999999999999 is out "
 	    "of range: must be 1..4294967295");
@@ -669,7 +615,7 @@ static void
 missing_required_field_is_an_error(void)
 {
 	/* stat_prefix removed: reported at the HCM mapping */
-	expect_error(
+	ut_expect_error(
 	    "static_resources:\n"
 	    "  listeners:\n"
 	    "  - address: { socket_address: { address: 127.0.0.1, port_value: "
@@ -685,14 +631,14 @@ missing_required_field_is_an_error(void)
 	    "            typed_config: { \"@type\": " ROUTER_T " }\n",
 	    8, 11, "static_resources.listeners[0].filter_chains[0].filters[0]."
 	    "typed_config.stat_prefix: missing required field");
-	expect_error(BASE "    health_checks:\n    - { timeout: 1s, "
+	ut_expect_error(BASE "    health_checks:\n    - { timeout: 1s, "
 	    "interval: 1s, healthy_threshold: 1, http_health_check: "
 	    "{ path: / } }\n", 26, 7, "static_resources.clusters[0]."
 	    "health_checks[0].unhealthy_threshold: missing required field");
-	expect_error(HCM_HEAD "              - route: { cluster: v1 }\n"
+	ut_expect_error(HCM_HEAD "              - route: { cluster: v1 }\n"
 	    CLUSTERS CLUSTER_V1, 18, 17, RP_PATH "[0].routes[0].match: "
 	    "missing required field");
-	expect_error(HCM_HEAD "              - match: {}\n"
+	ut_expect_error(HCM_HEAD "              - match: {}\n"
 	    "                route: { cluster: v1 }\n" CLUSTERS CLUSTER_V1, 18,
 	    24, RP_PATH "[0].routes[0].match: one of prefix, path, safe_regex, "
 	    "path_separated_prefix is required");
@@ -701,25 +647,25 @@ missing_required_field_is_an_error(void)
 static void
 bad_durations_are_errors_with_reason(void)
 {
-	expect_error(BASE "    connect_timeout: 2\n", 25, 22,
+	ut_expect_error(BASE "    connect_timeout: 2\n", 25, 22,
 	    "static_resources.clusters[0].connect_timeout: bad duration \"2\": "
 	    "want a string like \"1s\" or \"0.25s\"");
-	expect_error(BASE "    connect_timeout: 250ms\n", 25, 22,
+	ut_expect_error(BASE "    connect_timeout: 250ms\n", 25, 22,
 	    "static_resources.clusters[0].connect_timeout: bad duration "
 	    "\"250ms\": want a string like \"1s\" or \"0.25s\"");
-	expect_error(BASE "    connect_timeout: \"1m\"\n", 25, 22,
+	ut_expect_error(BASE "    connect_timeout: \"1m\"\n", 25, 22,
 	    "static_resources.clusters[0].connect_timeout: bad duration "
 	    "\"1m\": want a string like \"1s\" or \"0.25s\"");
-	expect_error(BASE "    connect_timeout: -1s\n", 25, 22,
+	ut_expect_error(BASE "    connect_timeout: -1s\n", 25, 22,
 	    "static_resources.clusters[0].connect_timeout: bad duration "
 	    "\"-1s\": must not be negative");
-	expect_error(BASE "    connect_timeout: 1.0000000001s\n", 25, 22,
+	ut_expect_error(BASE "    connect_timeout: 1.0000000001s\n", 25, 22,
 	    "static_resources.clusters[0].connect_timeout: bad duration "
 	    "\"1.0000000001s\": at most 9 fractional digits (nanoseconds)");
-	expect_error(BASE "    connect_timeout: 0s\n", 25, 22,
+	ut_expect_error(BASE "    connect_timeout: 0s\n", 25, 22,
 	    "static_resources.clusters[0].connect_timeout: must be greater "
 	    "than 0s");
-	expect_error(BASE "    dns_refresh_rate: 0.001s\n", 25, 23,
+	ut_expect_error(BASE "    dns_refresh_rate: 0.001s\n", 25, 23,
 	    "static_resources.clusters[0].dns_refresh_rate: must be greater "
 	    "than 0.001s");
 }
@@ -727,10 +673,10 @@ bad_durations_are_errors_with_reason(void)
 static void
 unknown_cluster_references_are_errors(void)
 {
-	expect_error(HCM_HEAD "              - match: { prefix: \"/\" }\n"
+	ut_expect_error(HCM_HEAD "              - match: { prefix: \"/\" }\n"
 	    "                route: { cluster: v9 }\n" CLUSTERS CLUSTER_V1, 19,
 	    35, RP_PATH "[0].routes[0].route.cluster: unknown cluster \"v9\"");
-	expect_error(HCM_HEAD "              - match: { prefix: \"/\" }\n"
+	ut_expect_error(HCM_HEAD "              - match: { prefix: \"/\" }\n"
 	    "                route:\n"
 	    "                  weighted_clusters:\n"
 	    "                    clusters:\n"
@@ -746,7 +692,7 @@ validate_clusters_false_leaves_unknown_cluster_unresolved(void)
 {
 	struct cd_conf *c;
 
-	c = load_ok(HCM_HEAD "              - match: { prefix: \"/\" }\n"
+	c = ut_load_ok(HCM_HEAD "              - match: { prefix: \"/\" }\n"
 	    "                route: { cluster: v9 }\n"
 	    "            validate_clusters: false\n" CLUSTERS CLUSTER_V1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -758,7 +704,7 @@ validate_clusters_false_leaves_unknown_cluster_unresolved(void)
 static void
 zero_weight_sum_is_an_error(void)
 {
-	expect_error(HCM_HEAD "              - match: { prefix: \"/\" }\n"
+	ut_expect_error(HCM_HEAD "              - match: { prefix: \"/\" }\n"
 	    "                route:\n"
 	    "                  weighted_clusters:\n"
 	    "                    clusters:\n"
@@ -784,11 +730,11 @@ total_weight_mismatch_is_a_warning(void)
 	struct cd_conf *c;
 	const struct cd_route *r;
 
-	c = load(yaml, &d);
+	c = ut_load(yaml, &d);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(d.cd_n, 1);
 	CU_ASSERT_EQUAL(d.cd_nerrors, 0);
-	CU_ASSERT(diag_has(&d, 24, 35, 1, RP_PATH "[0].routes[0].route."
+	CU_ASSERT(ut_has(&d, 24, 35, 1, RP_PATH "[0].routes[0].route."
 	    "weighted_clusters.total_weight: total_weight 100 differs from "
 	    "the sum of the weights 110: total_weight is deprecated (ignored "
 	    "by Envoy since 1.24); the sum is used"));
@@ -802,7 +748,7 @@ total_weight_mismatch_is_a_warning(void)
 static void
 duplicate_cluster_name_is_an_error(void)
 {
-	expect_error(BASE "  - name: v1\n", 25, 11,
+	ut_expect_error(BASE "  - name: v1\n", 25, 11,
 	    "static_resources.clusters[1].name: duplicate cluster name \"v1\" "
 	    "(also static_resources.clusters[0])");
 }
@@ -810,21 +756,21 @@ duplicate_cluster_name_is_an_error(void)
 static void
 duplicate_domains_and_second_star_are_errors(void)
 {
-	expect_error(HCM_HEAD ROUTE_V1
+	ut_expect_error(HCM_HEAD ROUTE_V1
 	    "            - name: b\n"
 	    "              domains: [\"x.com\", \"*\"]\n"
 	    "            - name: c\n"
 	    "              domains: [\"X.com\"]\n" CLUSTERS CLUSTER_V1,
 	    21, 34, RP_PATH "[1].domains[1]: only one virtual host may contain "
 	    "\"*\" (virtual_hosts[0] has it too)");
-	expect_error(HCM_HEAD ROUTE_V1
+	ut_expect_error(HCM_HEAD ROUTE_V1
 	    "            - name: b\n"
 	    "              domains: [\"x.com\", \"*\"]\n"
 	    "            - name: c\n"
 	    "              domains: [\"X.com\"]\n" CLUSTERS CLUSTER_V1,
 	    23, 25, RP_PATH "[2].domains[0]: duplicate domain \"x.com\" "
 	    "(also in virtual_hosts[1], line 21)");
-	expect_error(HCM_HEAD ROUTE_V1
+	ut_expect_error(HCM_HEAD ROUTE_V1
 	    "            - name: b\n"
 	    "              domains: [\"a.*.com\"]\n" CLUSTERS CLUSTER_V1,
 	    21, 25, RP_PATH "[1].domains[0]: bad domain \"a.*.com\": "
@@ -837,7 +783,7 @@ static_endpoint_must_be_an_ip_literal(void)
 {
 	struct cd_conf *c;
 
-	expect_error(BASE "  - name: v2\n"
+	ut_expect_error(BASE "  - name: v2\n"
 	    "    type: STATIC\n"
 	    "    load_assignment:\n"
 	    "      cluster_name: v2\n"
@@ -850,7 +796,7 @@ static_endpoint_must_be_an_ip_literal(void)
 	    "cluster needs an IP address, not \"backend.local\" (type: "
 	    "STRICT_DNS resolves names)");
 	/* the same name is fine for STRICT_DNS, and IPv6 for STATIC */
-	c = load_ok(BASE "  - name: v2\n"
+	c = ut_load_ok(BASE "  - name: v2\n"
 	    "    type: strict_dns\n"
 	    "    load_assignment:\n"
 	    "      cluster_name: v2\n"
@@ -879,25 +825,25 @@ unsupported_features_say_not_supported_by_canaryd(void)
 	struct conf_diags d;
 	struct cd_conf *c;
 
-	expect_error(BASE "    lb_policy: CLUSTER_PROVIDED\n", 25, 16,
+	ut_expect_error(BASE "    lb_policy: CLUSTER_PROVIDED\n", 25, 16,
 	    "static_resources.clusters[0].lb_policy: lb_policy "
 	    "CLUSTER_PROVIDED is not supported by canaryd; use one of "
 	    "ROUND_ROBIN, LEAST_REQUEST, RING_HASH, RANDOM, MAGLEV");
-	expect_error(BASE "    lb_policy: fastest\n", 25, 16,
+	ut_expect_error(BASE "    lb_policy: fastest\n", 25, 16,
 	    "static_resources.clusters[0].lb_policy: unknown lb_policy "
 	    "\"fastest\": want one of ROUND_ROBIN, LEAST_REQUEST, RING_HASH, "
 	    "RANDOM, MAGLEV");
-	expect_error(BASE "    type: EDS\n", 25, 11,
+	ut_expect_error(BASE "    type: EDS\n", 25, 11,
 	    "static_resources.clusters[0].type: cluster type EDS is not "
 	    "supported by canaryd; use one of STATIC, STRICT_DNS, "
 	    "LOGICAL_DNS");
-	expect_error(BASE "    health_checks:\n    - { timeout: 1s, "
+	ut_expect_error(BASE "    health_checks:\n    - { timeout: 1s, "
 	    "interval: 1s, unhealthy_threshold: 1, healthy_threshold: 1, "
 	    "tcp_health_check: {} }\n", 26, 82, "static_resources.clusters[0]."
 	    "health_checks[0].tcp_health_check: not supported by canaryd: "
 	    "canaryd runs HTTP health checks only; use http_health_check "
 	    "with a path the backend answers");
-	expect_error(
+	ut_expect_error(
 	    "static_resources:\n"
 	    "  listeners:\n"
 	    "  - address: { socket_address: { address: 127.0.0.1, port_value: "
@@ -921,7 +867,7 @@ unsupported_features_say_not_supported_by_canaryd(void)
 	    "in a proxy in front, and remove the filter");
 
 	/* the router without typed_config fails, as in Envoy >= 1.22 */
-	c = load(
+	c = ut_load(
 	    "static_resources:\n"
 	    "  listeners:\n"
 	    "  - address: { socket_address: { address: 127.0.0.1, port_value: "
@@ -936,7 +882,7 @@ unsupported_features_say_not_supported_by_canaryd(void)
 	    "          http_filters: [ { name: envoy.filters.http.router } ]\n",
 	    &d);
 	CU_ASSERT_PTR_NULL(c);
-	CU_ASSERT(diag_has(&d, 11, 27, 0, "static_resources.listeners[0]."
+	CU_ASSERT(ut_has(&d, 11, 27, 0, "static_resources.listeners[0]."
 	    "filter_chains[0].filters[0].typed_config.http_filters[0]."
 	    "typed_config: missing required field: add typed_config: "
 	    "{ \"@type\": type.googleapis.com/envoy.extensions.filters.http."
@@ -957,7 +903,7 @@ capacities_are_enforced(void)
 	buf_puts(&b, BASE);
 	for (i = 1; i < 1000; i++)
 		buf_printf(&b, "  - name: c%d\n", i);
-	c = load_ok(b.b_data);
+	c = ut_load_ok(b.b_data);
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_EQUAL(c->c_nclusters, 1000);
 	conf_free(c);
@@ -977,7 +923,7 @@ capacities_are_enforced(void)
 		buf_printf(&b, "        - endpoint: { address: "
 		    "{ socket_address: { address: 10.0.%d.%d, port_value: 80 } "
 		    "} }\n", i / 250, i % 250);
-	c = load_ok(b.b_data);
+	c = ut_load_ok(b.b_data);
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_EQUAL_FATAL(c->c_clusters[1].cl_nendpoints, 1000);
 	CU_ASSERT_STRING_EQUAL(c->c_clusters[1].cl_endpoints[0].ep_address,
@@ -1004,7 +950,7 @@ capacities_are_enforced(void)
 		    "[ { endpoint: { address: { socket_address: { address: "
 		    "127.0.0.1, port_value: %d } } } } ] } ]\n", i, i,
 		    10000 + i);
-	c = load_ok(b.b_data);
+	c = ut_load_ok(b.b_data);
 	CU_ASSERT_FATAL(c != NULL);
 	rt = &c->c_listener->l_vhosts[0].vh_routes[0];
 	CU_ASSERT_EQUAL_FATAL(rt->rt_nwc, 1000);
@@ -1023,7 +969,7 @@ capacities_are_enforced(void)
 		    "                route: { weighted_clusters: { clusters: "
 		    "[ { name: v1, weight: 1 } ] } }\n", i);
 	buf_puts(&b, CLUSTERS CLUSTER_V1);
-	c = load_ok(b.b_data);
+	c = ut_load_ok(b.b_data);
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_EQUAL(c->c_nweighted, 1000);
 	conf_free(c);
@@ -1033,12 +979,12 @@ capacities_are_enforced(void)
 static void
 yaml_syntax_error_has_parser_position(void)
 {
-	expect_error("static_resources:\n  listeners: [ { a: 1 }\n  x: 2\n",
+	ut_expect_error("static_resources:\n  listeners: [ { a: 1 }\n  x: 2\n",
 	    3, 3, "yaml: did not find expected ',' or ']' while parsing a "
 	    "flow sequence (line 2, column 14)");
-	expect_error("a: *nope\n", 1, 4, "yaml: found undefined alias");
-	expect_error("", 1, 1, "empty configuration");
-	expect_error(BASE "---\nadmin: {}\n", 25, 1,
+	ut_expect_error("a: *nope\n", 1, 4, "yaml: found undefined alias");
+	ut_expect_error("", 1, 1, "empty configuration");
+	ut_expect_error(BASE "---\nadmin: {}\n", 25, 1,
 	    "more than one YAML document");
 }
 
@@ -1056,7 +1002,7 @@ every_error_of_a_file_is_reported_in_file_order(void)
 	struct conf_diags d;
 	struct cd_conf *c;
 
-	c = load(yaml, &d);
+	c = ut_load(yaml, &d);
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT_EQUAL_FATAL(d.cd_n, 5);
 	CU_ASSERT_EQUAL(d.cd_nerrors, 5);
@@ -1090,7 +1036,7 @@ error_count_is_capped_at_100(void)
 	for (i = 0; i < 150; i++)
 		buf_printf(&b, i % 3 == 0 ? "  - name: c%d\n    bad: 1\n" :
 		    "    bad%d: 1\n", i);
-	c = load(b.b_data, &d);
+	c = ut_load(b.b_data, &d);
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT_EQUAL(d.cd_nerrors, 100);
 	conf_diags_free(&d);
@@ -1118,8 +1064,8 @@ flow_and_block_style_load_the_same(void)
 	    "port_value: 8081}}}}]}]}}]}}\n";
 	struct cd_conf *a, *b;
 
-	a = load_ok(BASE);
-	b = load_ok(flow);
+	a = ut_load_ok(BASE);
+	b = ut_load_ok(flow);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	CU_ASSERT_STRING_EQUAL(a->c_json_bootstrap, b->c_json_bootstrap);
@@ -1211,7 +1157,7 @@ merged_fields_in_hook_checks_are_reported(void)
 		snprintf(yaml, sizeof(yaml), "%s%s%s%s%s", HCM_HEAD, routes[i],
 		    i < 2 ? "                route: { cluster: v1 }\n" : "",
 		    CLUSTERS, CLUSTER_V1);
-		c = load(yaml, &d);
+		c = ut_load(yaml, &d);
 		CU_ASSERT_PTR_NULL(c);
 		CU_ASSERT_EQUAL(d.cd_nerrors, 1);
 		CU_ASSERT(d.cd_n >= 1 && d.cd_v[0].d_line == (i < 2 ? 18 : 19));
@@ -1225,7 +1171,7 @@ null_value_leaves_a_field_unset(void)
 {
 	struct cd_conf *c;
 
-	c = load_ok(BASE "    connect_timeout:\n    outlier_detection: ~\n");
+	c = ut_load_ok(BASE "    connect_timeout:\n    outlier_detection: ~\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(c->c_clusters[0].cl_connect_timeout, 5 * SEC);
 	CU_ASSERT_FALSE(c->c_clusters[0].cl_outlier.od_set);
@@ -1246,7 +1192,7 @@ safe_regex_route_matches_the_whole_path(void)
 	struct cd_conf *c;
 	const struct cd_route_match *m;
 
-	c = load_ok(HCM_HEAD
+	c = ut_load_ok(HCM_HEAD
 	    "              - match: { safe_regex: { google_re2: {}, regex: "
 	    "\"/api/v\\\\d+/(?:users|groups)[\\\\w.\\\\-]*\" } }\n"
 	    "                route: { cluster: v1 }\n" CLUSTERS CLUSTER_V1);
@@ -1263,12 +1209,12 @@ safe_regex_route_matches_the_whole_path(void)
 	CU_ASSERT_FALSE(re_full(&m->rm_re, "/api/v2/users?"));
 	conf_free(c);
 
-	expect_error(HCM_HEAD
+	ut_expect_error(HCM_HEAD
 	    "              - match: { safe_regex: { regex: \"/a(\" } }\n"
 	    "                route: { cluster: v1 }\n" CLUSTERS CLUSTER_V1,
 	    18, 47, RP_PATH "[0].routes[0].match.safe_regex.regex: bad regex "
 	    "\"/a(\": Unmatched ( or \\(");
-	expect_error(HCM_HEAD
+	ut_expect_error(HCM_HEAD
 	    "              - match: { safe_regex: { regex: \"(?i)/a\" } }\n"
 	    "                route: { cluster: v1 }\n" CLUSTERS CLUSTER_V1,
 	    18, 47, RP_PATH "[0].routes[0].match.safe_regex.regex: bad regex "
@@ -1283,7 +1229,7 @@ header_and_query_matchers_are_parsed(void)
 	const struct cd_route_match *m;
 	const struct cd_header_match *h;
 
-	c = load_ok(HCM_HEAD
+	c = ut_load_ok(HCM_HEAD
 	    "              - match:\n"
 	    "                  prefix: /Api\n"
 	    "                  case_sensitive: false\n"
@@ -1349,7 +1295,7 @@ header_and_query_matchers_are_parsed(void)
 	    "\"range_match\":{\"start\":\"-5\",\"end\":\"10\"}"));
 	conf_free(c);
 
-	expect_error(HCM_HEAD
+	ut_expect_error(HCM_HEAD
 	    "              - match: { prefix: /, headers: [ { name: a, "
 	    "exact_match: x, present_match: true } ] }\n"
 	    "                route: { cluster: v1 }\n" CLUSTERS CLUSTER_V1,
@@ -1367,7 +1313,7 @@ retry_policy_defaults_and_vhost_inheritance(void)
 	struct cd_conf *c;
 	const struct cd_vhost *vh;
 
-	c = load_ok(HCM_HEAD
+	c = ut_load_ok(HCM_HEAD
 	    "              - match: { prefix: /a }\n"
 	    "                route: { cluster: v1 }\n"
 	    "              - match: { prefix: /b }\n"
@@ -1405,7 +1351,7 @@ retry_policy_defaults_and_vhost_inheritance(void)
 	CU_ASSERT_EQUAL(vh->vh_routes[1].rt_timeout, 0);
 	conf_free(c);
 
-	expect_error(HCM_HEAD ROUTE_V1
+	ut_expect_error(HCM_HEAD ROUTE_V1
 	    "              retry_policy: { retry_back_off: { base_interval: "
 	    "1s, max_interval: 0.5s } }\n" CLUSTERS CLUSTER_V1, 20, 82,
 	    RP_PATH "[0].retry_policy.retry_back_off.max_interval: must not "
@@ -1418,7 +1364,7 @@ canaryd_split_metadata_is_parsed_and_strict(void)
 	struct cd_conf *c;
 	const struct cd_route *r;
 
-	c = load_ok(HCM_HEAD
+	c = ut_load_ok(HCM_HEAD
 	    "              - match: { prefix: \"/\" }\n"
 	    "                route: { weighted_clusters: { clusters: "
 	    "[ { name: v1, weight: 1 } ] } }\n"
@@ -1435,7 +1381,7 @@ canaryd_split_metadata_is_parsed_and_strict(void)
 	    "\"acme.io\":{\"any\":[1,\"x\",{\"y\":null}]}}"));
 	conf_free(c);
 
-	expect_error(HCM_HEAD
+	ut_expect_error(HCM_HEAD
 	    "              - match: { prefix: \"/\" }\n"
 	    "                route: { cluster: v1 }\n"
 	    "                metadata: { filter_metadata: { canaryd: "
@@ -1443,7 +1389,7 @@ canaryd_split_metadata_is_parsed_and_strict(void)
 	    59, RP_PATH "[0].routes[0].metadata.filter_metadata.canaryd."
 	    "stickiness: unknown field in canaryd route metadata "
 	    "(canaryd.yaml(5) lists its keys)");
-	expect_error(HCM_HEAD
+	ut_expect_error(HCM_HEAD
 	    "              - match: { prefix: \"/\" }\n"
 	    "                route: { cluster: v1 }\n"
 	    "                metadata: { filter_metadata: { canaryd: "
@@ -1608,7 +1554,7 @@ diags_print_formats_file_line_col(void)
 	size_t len = 0;
 	FILE *fp;
 
-	c = load(HCM_HEAD
+	c = ut_load(HCM_HEAD
 	    "              - match: { prefix: \"/\" }\n"
 	    "                route:\n"
 	    "                  weighted_clusters:\n"
