@@ -29,33 +29,40 @@
 
 #define AL_PIPE_SIZE		(1024 * 1024)	/* room for bursts */
 #define AL_READS_PER_WAKE	16		/* then others run */
-#define AL_PATH_MAX		PATH_MAX
 
 struct al_file {
-	char	 f_path[AL_PATH_MAX];
+	char	*f_path;	/* NULL: none */
 	int	 f_fd;		/* -1: could not be opened */
 };
 
 /*
- * Every listener's loggers: listener record k's logs are
- * al_files[AL_FILE(k, 0), AL_FILE(k, al_nlogs[k])).  al_gone[k]: the
- * running configuration no longer has the listener, its files stay open
- * for the lines of the generation that drains it, until the next reload.
+ * Every listener's loggers, by the listener's record k (place-t.h):
+ * al_recs[k].r_f[0, r_nlogs); r_gone: the running configuration no
+ * longer has the listener, its files stay open for the lines of the
+ * generation that drains it, until the next reload.  Grown to the
+ * highest record a placement names.  Files are numbered AL_FILE(k, i)
+ * for the relay.
  */
-#define AL_MAX_FILES	(CD_MAX_LISTENERS * CD_MAX_ACCESS_LOGS)
+struct al_rec {
+	struct al_file	 r_f[CD_MAX_ACCESS_LOGS];
+	size_t		 r_nlogs;
+	bool		 r_gone;
+};
+
 #define AL_FILE(k, i)	((size_t)(k) * CD_MAX_ACCESS_LOGS + (i))
-static struct al_file	 al_files[AL_MAX_FILES];
-static size_t		 al_nlogs[CD_MAX_LISTENERS];
-static bool		 al_gone[CD_MAX_LISTENERS];
-static struct al_file	 al_admin = { "", -1 };
+static struct al_rec	*al_recs;
+static size_t		 al_nrec;
+static struct al_file	 al_admin = { NULL, -1 };
 static const struct alog_layout *al_admin_layout;	/* NULL: default */
 static int		 al_pipe[2] = { -1, -1 };
 static char		 al_buf[64 * 1024];
 static size_t		 al_carry;	/* bytes of an unfinished line */
-/* what one relay writes to each file, sorted out of al_buf (allocated
- * with the file) */
-static char		*al_out[AL_MAX_FILES];
-static size_t		 al_outlen[AL_MAX_FILES];
+/* one relay: the lines of al_buf gathered by file into al_sorted, file
+ * f's al_bytes[f] of them from al_at[f]; al_touched[0, al_ntouched):
+ * the files that have some (al_nrec * CD_MAX_ACCESS_LOGS entries each) */
+static char		 al_sorted[sizeof(al_buf)];
+static size_t		*al_bytes, *al_at, *al_touched;
+static size_t		 al_ntouched;
 
 /* stdout and stderr are the master's own: a socket (journald) cannot be
  * opened again by name. */
@@ -72,7 +79,10 @@ al_open_path(const char *path)
 static void
 al_file_open(struct al_file *f, const char *path)
 {
-	strlcpy(f->f_path, path, sizeof(f->f_path));
+	if ((f->f_path = strdup(path)) == NULL) {
+		log_warn("access log %s", path);
+		return;
+	}
 	if ((f->f_fd = al_open_path(path)) == -1)
 		log_warn("access log %s", path);
 }
@@ -83,7 +93,8 @@ al_file_close(struct al_file *f)
 	if (f->f_fd != -1)
 		close(f->f_fd);
 	f->f_fd = -1;
-	f->f_path[0] = '\0';
+	free(f->f_path);
+	f->f_path = NULL;
 }
 
 /* Reopen by path; on failure keep writing where we did. */
@@ -92,7 +103,7 @@ al_file_reopen(struct al_file *f)
 {
 	int fd;
 
-	if (f->f_path[0] == '\0')
+	if (f->f_path == NULL)
 		return;
 	if ((fd = al_open_path(f->f_path)) == -1) {
 		log_warn("reopen access log %s", f->f_path);
@@ -122,86 +133,179 @@ al_file_write(struct al_file *f, const char *p, size_t n)
 
 /* Close the files of listener record k. */
 static void
-al_record_close(int k)
+al_record_close(size_t k)
 {
 	size_t i;
 
-	for (i = 0; i < al_nlogs[k]; i++) {
-		al_file_close(&al_files[AL_FILE(k, i)]);
-		free(al_out[AL_FILE(k, i)]);
-		al_out[AL_FILE(k, i)] = NULL;
-	}
-	al_nlogs[k] = 0;
-	al_gone[k] = false;
+	for (i = 0; i < al_recs[k].r_nlogs; i++)
+		al_file_close(&al_recs[k].r_f[i]);
+	al_recs[k].r_nlogs = 0;
+	al_recs[k].r_gone = false;
 }
 
 /* Open listener l's files for record k. */
 static void
-al_record_open(int k, const struct cd_listener *l)
+al_record_open(size_t k, const struct cd_listener *l)
 {
 	size_t i;
 
 	for (i = 0; i < l->l_naccess_logs; i++) {
-		if ((al_out[AL_FILE(k, i)] = malloc(sizeof(al_buf))) == NULL) {
-			log_warn("access log %s", l->l_access_logs[i].al_path);
-			break;
-		}
-		al_file_open(&al_files[AL_FILE(k, i)],
-		    l->l_access_logs[i].al_path);
-		al_nlogs[k]++;
+		al_file_open(&al_recs[k].r_f[i], l->l_access_logs[i].al_path);
+		al_recs[k].r_nlogs++;
 	}
+}
+
+/* Room for records [0, n); -1 (logged) when there is no memory. */
+static int
+al_records_grow(size_t n)
+{
+	size_t nf = n * CD_MAX_ACCESS_LOGS, k, i;
+	struct al_rec *r;
+	size_t *b, *a, *t;
+
+	if (n <= al_nrec)
+		return 0;
+	if ((r = reallocarray(al_recs, n, sizeof(*r))) == NULL)
+		goto fail;
+	al_recs = r;
+	if ((b = reallocarray(al_bytes, nf, sizeof(*b))) != NULL)
+		al_bytes = b;
+	if ((a = reallocarray(al_at, nf, sizeof(*a))) != NULL)
+		al_at = a;
+	if ((t = reallocarray(al_touched, nf, sizeof(*t))) != NULL)
+		al_touched = t;
+	if (b == NULL || a == NULL || t == NULL)
+		goto fail;
+	for (k = al_nrec; k < n; k++) {
+		memset(&al_recs[k], 0, sizeof(al_recs[k]));
+		for (i = 0; i < CD_MAX_ACCESS_LOGS; i++)
+			al_recs[k].r_f[i].f_fd = -1;
+	}
+	memset(al_bytes, 0, nf * sizeof(*al_bytes));
+	al_nrec = n;
+	return 0;
+fail:
+	log_warn("access log files");
+	return -1;
 }
 
 static void
 al_files_set(const struct cd_conf *conf, const struct cd_place *pl)
 {
-	bool used[CD_MAX_LISTENERS];
-	size_t j;
-	int k;
+	size_t j, k, top = 0;
+	bool *used;
 
-	memset(used, 0, sizeof(used));
+	for (j = 0; j < conf->c_nlisteners; j++)
+		if ((size_t)pl->pl_listener[j] + 1 > top)
+			top = (size_t)pl->pl_listener[j] + 1;
+	if (al_records_grow(top) == -1 ||
+	    (used = calloc(al_nrec + 1, sizeof(*used))) == NULL)
+		return;		/* the files stay as they were */
 	for (j = 0; j < conf->c_nlisteners; j++)
 		used[pl->pl_listener[j]] = true;
-	for (k = 0; k < CD_MAX_LISTENERS; k++) {
-		if (used[k] || al_gone[k])
+	for (k = 0; k < al_nrec; k++) {
+		if (used[k] || al_recs[k].r_gone)
 			al_record_close(k);
-		else if (al_nlogs[k] > 0)
-			al_gone[k] = true;	/* its workers still drain */
+		else if (al_recs[k].r_nlogs > 0)
+			al_recs[k].r_gone = true;	/* its workers drain */
 	}
+	free(used);
 	for (j = 0; j < conf->c_nlisteners; j++)
-		al_record_open(pl->pl_listener[j], &conf->c_listeners[j]);
+		al_record_open((size_t)pl->pl_listener[j],
+		    &conf->c_listeners[j]);
 	al_file_close(&al_admin);
 	al_admin_layout = conf->c_admin.a_log.al_layout;
 	if (conf->c_admin.a_log.al_path != NULL)
 		al_file_open(&al_admin, conf->c_admin.a_log.al_path);
 }
 
-/* The file a line with tag t goes to, or -1: every file (an untagged
- * line), or -2: none (a logger the listener does not have). */
-static int
-al_tag_file(unsigned char t)
+/* The file the line p[0, len) goes to by its tag, or -1: every file (an
+ * untagged line), or -2: none (a logger the listener does not have). */
+static ssize_t
+al_tag_file(const char *p, size_t len)
 {
-	unsigned int v = (unsigned int)t - ALOG_TAG_BASE, k, i;
+	uint32_t k, i;
 
-	if (t < ALOG_TAG_BASE || v >= CD_MAX_LISTENERS * ALOG_TAG_LOGS)
+	if (!alog_tag_get(p, len, &k, &i))
 		return -1;
-	k = v / ALOG_TAG_LOGS;
-	i = v % ALOG_TAG_LOGS;
-	return i < al_nlogs[k] ? (int)AL_FILE(k, i) : -2;
+	if (k >= al_nrec || i >= al_recs[k].r_nlogs)
+		return -2;
+	return (ssize_t)AL_FILE(k, i);
+}
+
+/* An untagged line: to every file, at once. */
+static void
+al_to_all(const char *p, size_t n)
+{
+	size_t k, i;
+
+	for (k = 0; k < al_nrec; k++)
+		for (i = 0; i < al_recs[k].r_nlogs; i++)
+			al_file_write(&al_recs[k].r_f[i], p, n);
+}
+
+/* The line that starts at p, up to e: its length, '\n' included. */
+static size_t
+al_line(const char *p, const char *e)
+{
+	const char *nl;
+
+	if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+		nl = e - 1;
+	return (size_t)(nl + 1 - p);
 }
 
 /*
- * Write the whole lines of al_buf[0, len) out, keep the tail.  Each line
- * starts with its tag (ALOG_TAG(), shared/alog.h: the listener and which
- * of its files), which is not written; the lines of each file are
- * gathered and written at once.
+ * The lines [p, e) to their files.  Each line starts with its tag
+ * (shared/alog.h: the listener and which of its files), which is not
+ * written; the lines of each file are gathered in al_sorted, in order,
+ * and written at once.
  */
+static void
+al_relay_lines(const char *p, const char *e)
+{
+	const char *q;
+	size_t n, t, at = 0, f;
+	ssize_t tf;
+
+	al_ntouched = 0;
+	for (q = p; q < e; q += n) {		/* bytes per file */
+		n = al_line(q, e);
+		if ((tf = al_tag_file(q, n)) == -1)
+			al_to_all(q, n);
+		else if (tf >= 0) {
+			if (al_bytes[tf] == 0)
+				al_touched[al_ntouched++] = (size_t)tf;
+			al_bytes[tf] += n - ALOG_TAG_LEN;
+		}
+	}
+	for (t = 0; t < al_ntouched; t++) {
+		al_at[al_touched[t]] = at;
+		at += al_bytes[al_touched[t]];
+	}
+	for (q = p; q < e; q += n) {		/* each line to its place */
+		n = al_line(q, e);
+		if ((tf = al_tag_file(q, n)) < 0)
+			continue;
+		memcpy(al_sorted + al_at[tf], q + ALOG_TAG_LEN,
+		    n - ALOG_TAG_LEN);
+		al_at[tf] += n - ALOG_TAG_LEN;
+	}
+	for (t = 0, at = 0; t < al_ntouched; t++) {
+		f = al_touched[t];
+		al_file_write(&al_recs[f / CD_MAX_ACCESS_LOGS].r_f[f %
+		    CD_MAX_ACCESS_LOGS], al_sorted + at, al_bytes[f]);
+		at += al_bytes[f];
+		al_bytes[f] = 0;
+	}
+}
+
+/* Write the whole lines of al_buf[0, len) out, keep the tail. */
 static void
 al_relay(size_t len)
 {
-	const char *nl, *p, *e;
-	size_t end, i, n;
-	int f;
+	const char *nl;
+	size_t end;
 
 	if ((nl = memrchr(al_buf, '\n', len)) == NULL) {
 		if (len < sizeof(al_buf)) {
@@ -211,24 +315,7 @@ al_relay(size_t len)
 		end = len;	/* no line is this long: never happens */
 	} else
 		end = (size_t)(nl - al_buf) + 1;
-	for (p = al_buf, e = al_buf + end; p < e; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
-			nl = e - 1;
-		if ((f = al_tag_file((unsigned char)*p)) != -1)
-			p++;
-		n = (size_t)(nl + 1 - p);
-		for (i = 0; i < AL_MAX_FILES; i++) {
-			if (al_out[i] == NULL || (f != -1 && (size_t)f != i))
-				continue;
-			memcpy(al_out[i] + al_outlen[i], p, n);
-			al_outlen[i] += n;
-		}
-	}
-	for (i = 0; i < AL_MAX_FILES; i++) {
-		if (al_outlen[i] > 0)
-			al_file_write(&al_files[i], al_out[i], al_outlen[i]);
-		al_outlen[i] = 0;
-	}
+	al_relay_lines(al_buf, al_buf + end);
 	al_carry = len - end;
 	memmove(al_buf, al_buf + end, al_carry);
 }
@@ -280,11 +367,11 @@ mst_accesslog_worker_fd(void)
 void
 mst_accesslog_reopen(void)
 {
-	size_t i;
+	size_t k, i;
 
-	for (i = 0; i < AL_MAX_FILES; i++)
-		if (al_out[i] != NULL)
-			al_file_reopen(&al_files[i]);
+	for (k = 0; k < al_nrec; k++)
+		for (i = 0; i < al_recs[k].r_nlogs; i++)
+			al_file_reopen(&al_recs[k].r_f[i]);
 	al_file_reopen(&al_admin);
 }
 
@@ -300,7 +387,7 @@ mst_accesslog_reload(const struct cd_conf *conf, const struct cd_place *pl)
 void
 mst_accesslog_close(void)
 {
-	int k;
+	size_t k;
 
 	if (al_pipe[0] != -1) {
 		al_on_pipe(al_pipe[0], EPOLLIN, NULL);
@@ -309,8 +396,15 @@ mst_accesslog_close(void)
 		close(al_pipe[1]);
 		al_pipe[0] = al_pipe[1] = -1;
 	}
-	for (k = 0; k < CD_MAX_LISTENERS; k++)
+	for (k = 0; k < al_nrec; k++)
 		al_record_close(k);
+	free(al_recs);
+	free(al_bytes);
+	free(al_at);
+	free(al_touched);
+	al_recs = NULL;
+	al_bytes = al_at = al_touched = NULL;
+	al_nrec = 0;
 	al_file_close(&al_admin);
 }
 

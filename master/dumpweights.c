@@ -27,7 +27,7 @@
 
 /* The JSON strings a weight-only reload rewrites -- the bootstrap, and
  * each listener's Listener and RouteConfiguration. */
-#define DW_NJSON	(1 + 2 * CD_MAX_LISTENERS)
+#define DW_NJSON(c)	(1 + 2 * (c)->c_nlisteners)
 
 /* Where the weights of one JSON string stand. */
 struct dw_jidx {
@@ -41,7 +41,9 @@ struct dw_jidx {
 
 /* A configuration's JSON bookkeeping, freed with it. */
 struct dw_own {
-	struct dw_jidx		 fo_j[DW_NJSON];
+	struct dw_jidx		*fo_j;		/* DW_NJSON() of them */
+	size_t			 fo_nj;
+	char			**fo_grown;	/* fo_nj: dw_json_grow()'s */
 	uint32_t		*fo_shown;	/* the weights the strings show,
 						 * per span */
 	bool			 fo_stale;	/* fo_shown are not the weights */
@@ -103,12 +105,14 @@ static void
 dw_own_free(void *arg)
 {
 	struct dw_own *fo = arg;
-	int i;
+	size_t i;
 
-	for (i = 0; i < DW_NJSON; i++) {
+	for (i = 0; i < fo->fo_nj; i++) {
 		free(fo->fo_j[i].ji_at);
 		free(fo->fo_j[i].ji_own);
 	}
+	free(fo->fo_j);
+	free(fo->fo_grown);
 	free(fo->fo_shown);
 	free(fo);
 }
@@ -160,7 +164,7 @@ dw_index_all(struct cd_conf *c, struct dw_own *fo)
 		return -1;
 	for (i = 0; i < c->c_nwspans; i++)
 		fo->fo_shown[i] = dw_weight(c, i);
-	for (i = 0; i < DW_NJSON; i++) {
+	for (i = 0; i < fo->fo_nj; i++) {
 		if ((js = dw_json(c, (int)i)) == NULL || *js == NULL)
 			continue;
 		dw_json_spans(c, (int)i, &fo->fo_j[i].ji_first,
@@ -175,20 +179,25 @@ int
 mst_dumpw_index(struct cd_conf *c)
 {
 	struct dw_own *fo = c->c_fast;
-	int i;
+	size_t i;
 
 	if (fo != NULL)
 		return fo->fo_bad ? -1 : 0;
 	if ((fo = calloc(1, sizeof(*fo))) == NULL)
 		return -1;
-	if (arena_defer(c->c_arena, dw_own_free, fo) == -1) {
+	if ((fo->fo_j = calloc(DW_NJSON(c), sizeof(*fo->fo_j))) == NULL ||
+	    (fo->fo_grown = calloc(DW_NJSON(c), sizeof(*fo->fo_grown))) ==
+	    NULL || arena_defer(c->c_arena, dw_own_free, fo) == -1) {
+		free(fo->fo_j);
+		free(fo->fo_grown);
 		free(fo);
 		return -1;
 	}
+	fo->fo_nj = DW_NJSON(c);
 	c->c_fast = fo;
 	if (dw_index_all(c, fo) == 0)
 		return 0;
-	for (i = 0; i < DW_NJSON; i++) {
+	for (i = 0; i < fo->fo_nj; i++) {
 		free(fo->fo_j[i].ji_at);
 		fo->fo_j[i].ji_at = NULL;
 	}
@@ -294,28 +303,31 @@ mst_dumpw_fresh(void)
 	/* the running configuration's JSON follows its weights (conf-t.h) */
 	struct cd_conf *c = (struct cd_conf *)(uintptr_t)mst.m_conf;
 	struct dw_own *fo = c != NULL ? c->c_fast : NULL;
-	char *grown[DW_NJSON];
-	size_t k;
-	int i, rc = 0;
+	char **grown;
+	size_t k, i;
+	int rc = 0;
 
 	if (fo == NULL || fo->fo_bad || !fo->fo_stale)
 		return 0;
+	grown = fo->fo_grown;
 	/* every longer or shorter string made before any is set */
-	for (i = 0; i < DW_NJSON; i++) {
+	for (i = 0; i < fo->fo_nj; i++) {
 		grown[i] = NULL;
 		if (rc == 0 && fo->fo_j[i].ji_at != NULL)
-			rc = dw_json_grow(c, i, &grown[i]);
+			rc = dw_json_grow(c, (int)i, &grown[i]);
 	}
 	if (rc == -1) {
-		for (i = 0; i < DW_NJSON; i++)
+		for (i = 0; i < fo->fo_nj; i++) {
 			free(grown[i]);
+			grown[i] = NULL;
+		}
 		log_warnx("reload: out of memory for /config_dump's new "
 		    "weights; tried again when it is next asked for");
 		return -1;
 	}
-	for (i = 0; i < DW_NJSON; i++)
+	for (i = 0; i < fo->fo_nj; i++)
 		if (fo->fo_j[i].ji_at != NULL)
-			dw_json_put(c, i, grown[i]);
+			dw_json_put(c, (int)i, grown[i]);
 	for (k = 0; k < c->c_nwspans; k++)
 		fo->fo_shown[k] = dw_weight(c, k);
 	if (c->c_listener != NULL) {

@@ -7,15 +7,16 @@
 #include <sys/tree.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "loop.h"
 
-#define LOOP_MAX_FDS	4096
 #define LOOP_EVENTS	64
 
 struct mst_watch {
@@ -51,7 +52,10 @@ RB_GENERATE_INTERNAL(timer_tree, mst_timer, t_entry, timer_cmp,
 
 static int loop_ep = -1;
 static int loop_running;
-static struct mst_watch watches[LOOP_MAX_FDS];
+/* by descriptor, nwatches of them: grown to the highest one watched
+ * (the master may hold many listening sockets below those it watches) */
+static struct mst_watch *watches;
+static size_t nwatches;
 static struct timer_tree timers = RB_INITIALIZER(&timers);
 static uint64_t timer_seq;
 
@@ -68,15 +72,42 @@ mst_loop_init(void)
 	return loop_ep == -1 ? -1 : 0;
 }
 
+/* Room for a watch of fd; -1 (errno) when there is none. */
+static int
+loop_room(int fd)
+{
+	struct mst_watch *w;
+	size_t n;
+
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if ((size_t)fd < nwatches)
+		return 0;
+	for (n = nwatches > 0 ? nwatches : 256; n <= (size_t)fd; n *= 2)
+		;
+	if ((w = reallocarray(watches, n, sizeof(*w))) == NULL)
+		return -1;
+	memset(w + nwatches, 0, (n - nwatches) * sizeof(*w));
+	watches = w;
+	nwatches = n;
+	return 0;
+}
+
+static bool
+loop_watched(int fd)
+{
+	return fd >= 0 && (size_t)fd < nwatches && watches[fd].w_used;
+}
+
 static int
 loop_ctl(int op, int fd, uint32_t events, mst_io_cb *cb, void *arg)
 {
 	struct epoll_event ev;
 
-	if (fd < 0 || fd >= LOOP_MAX_FDS) {
-		errno = EMFILE;
+	if (loop_room(fd) == -1)
 		return -1;
-	}
 	ev.events = events;
 	ev.data.fd = fd;
 	if (epoll_ctl(loop_ep, op, fd, &ev) == -1)
@@ -102,7 +133,7 @@ mst_loop_mod(int fd, uint32_t events, mst_io_cb *cb, void *arg)
 void
 mst_loop_del(int fd)
 {
-	if (fd < 0 || fd >= LOOP_MAX_FDS || !watches[fd].w_used)
+	if (!loop_watched(fd))
 		return;
 	epoll_ctl(loop_ep, EPOLL_CTL_DEL, fd, NULL);
 	watches[fd].w_used = 0;
@@ -184,7 +215,7 @@ mst_loop_run(void)
 			int fd = ev[i].data.fd;
 
 			/* an earlier callback of this round may have closed it */
-			if (fd >= 0 && fd < LOOP_MAX_FDS && watches[fd].w_used)
+			if (loop_watched(fd))
 				watches[fd].w_cb(fd, ev[i].events,
 				    watches[fd].w_arg);
 		}

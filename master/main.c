@@ -27,6 +27,7 @@
 #include "mst.h"
 #include "pidfile.h"
 #include "place.h"
+#include "proc.h"
 #include "signals.h"
 
 /* The command line. */
@@ -281,21 +282,25 @@ node_or_dash(const char *s)
 
 /*
  * Load and check the file, every diagnostic on stderr, with the command
- * line's node identity (fleet mode needs one); NULL: invalid.
+ * line's node identity (fleet mode needs one) and worker count (the
+ * listeners' sockets must fit the open-file limit); NULL: invalid.
  */
 static struct cd_conf *
 load(const struct opts *o)
 {
 	struct conf_diags diags;
 	struct cd_conf *conf;
-	char why[256];
+	int workers = concurrency(o->o_concurrency);
+	char why[512];
 
 	memset(&diags, 0, sizeof(diags));
 	conf = conf_load(o->o_path, &diags);
 	conf_diags_print(&diags, o->o_path, stderr);
 	conf_diags_free(&diags);
-	if (conf != NULL && mst_fleet_check(conf, o->o_service_node,
-	    o->o_service_cluster, why, sizeof(why)) == -1) {
+	if (conf != NULL && (mst_fleet_check(conf, o->o_service_node,
+	    o->o_service_cluster, why, sizeof(why)) == -1 ||
+	    mst_proc_fd_budget(conf, conf->c_nlisteners * (size_t)workers,
+	    mst_proc_conf_files(conf), workers, why, sizeof(why)) == -1)) {
 		fprintf(stderr, "%s: error: %s\n", o->o_path, why);
 		conf_free(conf);
 		conf = NULL;

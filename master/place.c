@@ -34,23 +34,27 @@ static struct cd_place	 place_new;	/* prepared for the next apply */
 static bool		*place_fresh;	/* shm records, h_ncl */
 static bool		 place_rl_fresh;	/* buckets to reset */
 static bool		 place_sp_fresh;	/* split records to lay out */
-/* listener records mst_place_next() gave a new listener */
-static bool		 place_lfresh[CD_MAX_LISTENERS];
+/* listener records mst_place_next() gave a new listener (h_nlsn), then
+ * as many of scratch */
+static bool		*place_lfresh;
+static size_t		 place_nlfresh;
 static int		*place_kept[PLACE_KEEP];	/* applied, newest first */
 
 int
 mst_place_alloc(struct cd_place *pl, const struct cd_conf *conf)
 {
 	size_t nc = conf->c_nclusters, ns = conf->c_nweighted,
-	    nf = conf->c_nfractions, nr = conf->c_nlrl;
+	    nf = conf->c_nfractions, nr = conf->c_nlrl,
+	    nl = conf->c_nlisteners;
 	int *a;
 
-	if ((a = calloc(nc + ns + nf + nr + 1, sizeof(int))) == NULL)
+	if ((a = calloc(nc + ns + nf + nr + nl + 1, sizeof(int))) == NULL)
 		return -1;
 	pl->pl_cluster = a;
 	pl->pl_split = a + nc;
 	pl->pl_fraction = a + nc + ns;
 	pl->pl_ratelimit = a + nc + ns + nf;
+	pl->pl_listener = a + nc + ns + nf + nr;
 	return 0;
 }
 
@@ -70,7 +74,7 @@ mst_place_first(struct cd_place *pl, const struct cd_conf *conf)
 		return -1;
 	for (i = 0; i < conf->c_nclusters; i++)
 		pl->pl_cluster[i] = (int)i;
-	for (i = 0; i < CD_MAX_LISTENERS; i++)
+	for (i = 0; i < conf->c_nlisteners; i++)
 		pl->pl_listener[i] = (int)i;
 	for (i = 0; i < conf->c_nlrl; i++)
 		pl->pl_ratelimit[i] = (int)i;
@@ -121,6 +125,7 @@ mst_place_size(const struct cd_conf *conf, int workers, size_t bytes,
 	/* twice the configuration and some: a reload may rename every
 	 * cluster, and a new generation takes the other split half */
 	sz->ss_clusters = (uint32_t)(2 * conf->c_nclusters + 64);
+	sz->ss_listeners = (uint32_t)(2 * conf->c_nlisteners + 16);
 	sz->ss_hosts = (uint32_t)(2 * hosts + 64 * CD_DNS_HOSTS);
 	sz->ss_splits = (uint32_t)(conf->c_nweighted + 64);
 	/* a half holds one generation's weights; room for 64 more routes
@@ -213,44 +218,56 @@ place_clusters(const struct cd_conf *now, const struct cd_place *now_pl,
 	return MST_PLACE_OK;
 }
 
-static bool
-same_name(const char *a, const char *b)
+/* place_lfresh for n records, all clear (and its scratch); -1: no
+ * memory. */
+static int
+place_lfresh_clear(size_t n)
 {
-	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+	bool *p;
+
+	if (n > place_nlfresh) {
+		if ((p = reallocarray(place_lfresh, n, 2 * sizeof(*p))) ==
+		    NULL)
+			return -1;
+		place_lfresh = p;
+		place_nlfresh = n;
+	}
+	memset(place_lfresh, 0, 2 * place_nlfresh * sizeof(*place_lfresh));
+	return 0;
 }
 
 /* Give next's listeners their records, as place_clusters() does, by
- * name; -1 when the two configurations need too many. */
-static int
+ * name. */
+static enum mst_place_rc
 place_listeners(const struct cd_conf *now, const struct cd_place *now_pl,
-    const struct cd_conf *next, struct cd_place *next_pl)
+    const struct cd_conf *next, struct cd_place *next_pl,
+    const struct shm *shm)
 {
-	bool used[CD_MAX_LISTENERS];
-	size_t i, j;
-	int k;
+	size_t i, k = 0, nrec = shm->hdr.h_nlsn;
+	bool *used;
+	int j;
 
-	memset(used, 0, sizeof(used));
-	memset(place_lfresh, 0, sizeof(place_lfresh));
+	if (place_lfresh_clear(nrec) == -1)
+		return MST_PLACE_NO_MEMORY;
+	used = place_lfresh + place_nlfresh;
 	for (i = 0; i < now->c_nlisteners; i++)
 		used[now_pl->pl_listener[i]] = true;
 	for (i = 0; i < next->c_nlisteners; i++) {
-		next_pl->pl_listener[i] = -1;
-		for (j = 0; j < now->c_nlisteners; j++)
-			if (same_name(now->c_listeners[j].l_name,
-			    next->c_listeners[i].l_name))
-				next_pl->pl_listener[i] = now_pl->pl_listener[j];
+		j = conf_listener_index(now, next->c_listeners[i].l_name);
+		next_pl->pl_listener[i] = j != -1 ? now_pl->pl_listener[j] :
+		    -1;
 	}
 	for (i = 0; i < next->c_nlisteners; i++) {
 		if (next_pl->pl_listener[i] != -1)
 			continue;
-		for (k = 0; k < CD_MAX_LISTENERS && used[k]; k++)
-			;
-		if (k == CD_MAX_LISTENERS)
-			return -1;
+		while (k < nrec && used[k])
+			k++;
+		if (k == nrec)
+			return MST_PLACE_NO_LISTENER;
 		used[k] = place_lfresh[k] = true;
-		next_pl->pl_listener[i] = k;
+		next_pl->pl_listener[i] = (int)k;
 	}
-	return 0;
+	return MST_PLACE_OK;
 }
 
 enum mst_place_rc
@@ -263,8 +280,9 @@ mst_place_next(const struct cd_conf *now, const struct cd_place *now_pl,
 	if ((rc = place_clusters(now, now_pl, next, next_pl, fresh, shm)) !=
 	    MST_PLACE_OK)
 		return rc;
-	if (place_listeners(now, now_pl, next, next_pl) == -1)
-		return MST_PLACE_NO_LISTENER;
+	if ((rc = place_listeners(now, now_pl, next, next_pl, shm)) !=
+	    MST_PLACE_OK)
+		return rc;
 	if (place_half(now_pl->pl_split, now->c_nweighted, next_pl->pl_split,
 	    next->c_nweighted, (int)shm->hdr.h_nsplits) == -1)
 		return MST_PLACE_NO_SPLIT;
@@ -309,11 +327,14 @@ place_refuse(enum mst_place_rc rc, const struct cd_conf *next)
 		have = h->h_nhosts - atomic_load(&h->h_hosts_used);
 		break;
 	case MST_PLACE_NO_LISTENER:
-		/* a compile-time bound, not the segment's size */
-		log_error("reload: the running and the new configuration "
-		    "together have more than %d listeners (names they share "
-		    "counted once); stop the old ones first, or restart",
-		    CD_MAX_LISTENERS);
+		what = "listener records (the running and the new "
+		    "configuration's, the names they share counted once)";
+		have = h->h_nlsn;
+		want = mst.m_conf->c_nlisteners + next->c_nlisteners;
+		break;
+	case MST_PLACE_NO_MEMORY:
+		log_error("reload: out of memory placing the new "
+		    "configuration's listeners");
 		return;
 	case MST_PLACE_NO_SPLIT:
 		what = "weighted route records per generation";
@@ -366,7 +387,11 @@ mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 			return -1;
 		}
 		place_rl_fresh = place_sp_fresh = true;
-		memset(place_lfresh, 0, sizeof(place_lfresh));
+		/* a new segment: its listener records are zero */
+		if (place_lfresh_clear(mst.m_shm->hdr.h_nlsn) == -1) {
+			log_warn("placement");
+			return -1;
+		}
 		for (n = 0; n < next->c_nclusters; n++)
 			place_fresh[n] = true;
 		return 0;
@@ -378,14 +403,15 @@ mst_place_prepare(enum mst_change ch, const struct cd_conf *next)
 		}
 		memcpy(place_new.pl_cluster, place_run.pl_cluster, sizeof(int) *
 		    (next->c_nclusters + next->c_nweighted + next->c_nfractions +
-		    next->c_nlrl));
-		memcpy(place_new.pl_listener, place_run.pl_listener,
-		    sizeof(place_new.pl_listener));
+		    next->c_nlrl + next->c_nlisteners));
 		memset(place_fresh, 0, n * sizeof(*place_fresh));
 		/* the same clusters per split: the records keep their room,
 		 * which the running workers read */
 		place_rl_fresh = place_sp_fresh = false;
-		memset(place_lfresh, 0, sizeof(place_lfresh));
+		if (place_lfresh_clear(mst.m_shm->hdr.h_nlsn) == -1) {
+			log_warn("placement");
+			return -1;
+		}
 		return 0;
 	case MST_CH_STRUCTURAL:
 		break;
@@ -455,9 +481,9 @@ mst_place_apply(void)
 	for (k = 0; place_rl_fresh && (size_t)k < mst.m_conf->c_nlrl; k++)
 		shm_ratelimit_reset(shm_ratelimit(mst.m_shm,
 		    mst.m_place->pl_ratelimit[k]));
-	for (k = 0; k < CD_MAX_LISTENERS; k++)
-		if (place_lfresh[k])
-			shm_listener_reset(mst.m_shm, k);
+	for (i = 0; i < place_nlfresh; i++)
+		if (place_lfresh[i])
+			shm_listener_reset(mst.m_shm, (int)i);
 	if (place_sp_fresh)
 		mst_place_split_rooms(mst.m_shm, conf, &place_run);
 	mst_place_publish_weights(mst.m_shm, mst.m_conf, mst.m_place);

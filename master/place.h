@@ -28,12 +28,14 @@ enum mst_place_rc {
 	MST_PLACE_NO_WEIGHTS,	/* ... more split weights than a half */
 	MST_PLACE_NO_FRACTION,	/* ... more runtime_fraction routes */
 	MST_PLACE_NO_RATELIMIT,	/* ... more local_ratelimit buckets */
+	MST_PLACE_NO_MEMORY,	/* the scratch could not be had */
 };
 
 /*
  * What the shm segment must hold for conf and workers per generation:
- * twice its clusters and their hosts, and headroom, so a reload that
- * renames or adds some fits; bytes: --shm-size, 0 when not given.
+ * twice its listeners, clusters and their hosts, and headroom, so a
+ * reload that renames or adds some fits; bytes: --shm-size, 0 when not
+ * given.
  */
 void	 mst_place_size(const struct cd_conf *, int workers, size_t bytes,
 	    struct shm_size *);

@@ -9,6 +9,7 @@
  * after start is respawned with growing back-off and logged loudly.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -61,7 +62,10 @@ struct proc_gen {
 	uint32_t	 g_gen;
 	struct cd_conf	*g_conf;	/* owned: freed when the generation ends */
 	struct cd_place	 g_place;	/* g_conf's shm records */
-	int		 g_listen[CD_MAX_LISTENERS][CD_MAX_WORKERS];
+	/* listener j's socket for worker i: g_listen[j][i], -1 for none;
+	 * g_nlisten rows (calloc'd) */
+	int		(*g_listen)[CD_MAX_WORKERS];
+	size_t		 g_nlisten;
 	struct proc_worker g_w[CD_MAX_WORKERS];
 	int		 g_draining;
 };
@@ -130,15 +134,57 @@ proc_listen_on(const struct cd_listener *l, int *fds)
 	return 0;
 }
 
-/* No socket in g. */
-static void
-gen_no_listeners(struct proc_gen *g)
+size_t
+mst_proc_conf_files(const struct cd_conf *conf)
 {
-	int i, j;
+	size_t j, n = conf->c_admin.a_log.al_path != NULL;
 
-	for (j = 0; j < CD_MAX_LISTENERS; j++)
+	for (j = 0; j < conf->c_nlisteners; j++)
+		n += conf->c_listeners[j].l_naccess_logs;
+	return n;
+}
+
+int
+mst_proc_fd_budget(const struct cd_conf *conf, size_t sockets,
+    size_t files, int workers, char *why, size_t len)
+{
+	size_t n = conf->c_nlisteners, need;
+	struct rlimit rl;
+
+	need = sockets + files + 2 * n + MST_PROC_FD_RESERVE;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY || need <= rl.rlim_cur)
+		return 0;
+	snprintf(why, len, "%zu listener%s on %d worker%s need %zu listening "
+	    "sockets in the master; with %zu access log file%s, 2 a listener "
+	    "while a worker starts and %d for the rest that is %zu file "
+	    "descriptors, more than the open-file limit (RLIMIT_NOFILE, "
+	    "ulimit -n) of %llu: raise the limit (ulimit -n, or "
+	    "LimitNOFILE= under systemd), run fewer workers (--concurrency), "
+	    "or have fewer listeners", n, n == 1 ? "" : "s", workers,
+	    workers == 1 ? "" : "s", sockets, files, files == 1 ? "" : "s",
+	    MST_PROC_FD_RESERVE, need, (unsigned long long)rl.rlim_cur);
+	return -1;
+}
+
+/* Rows for n listeners in g, no socket yet (g had none); -1: no
+ * memory. */
+static int
+gen_no_listeners(struct proc_gen *g, size_t n)
+{
+	size_t i, j;
+
+	CD_ASSERT(g->g_listen == NULL);
+	if ((g->g_listen = calloc(n > 0 ? n : 1,
+	    sizeof(*g->g_listen))) == NULL) {
+		log_warn("listening sockets");
+		return -1;
+	}
+	g->g_nlisten = n;
+	for (j = 0; j < n; j++)
 		for (i = 0; i < CD_MAX_WORKERS; i++)
 			g->g_listen[j][i] = -1;
+	return 0;
 }
 
 int
@@ -146,8 +192,8 @@ mst_proc_listen(void)
 {
 	size_t j;
 
-	gen_no_listeners(&gens[0]);
-	gen_no_listeners(&gens[1]);
+	if (gen_no_listeners(cur, cur->g_conf->c_nlisteners) == -1)
+		return -1;
 	for (j = 0; j < cur->g_conf->c_nlisteners; j++)
 		if (proc_listen_on(&cur->g_conf->c_listeners[j],
 		    cur->g_listen[j]) == -1)
@@ -164,31 +210,33 @@ mst_proc_slot(uint32_t gen, int i)
 /*
  * In the child: keep the listeners and the log pipes, drop everything
  * else.  fd 4: the log pipe, 5: the access log pipe (worker/accesslog.h),
- * 6 on: listener j's socket at 6 + j.
+ * 6 on: listener j's socket at PROC_LFD0 + j.
  */
+#define PROC_LFD0	6
 _Noreturn static void
 proc_child(const struct proc_gen *g, int i, int slot)
 {
 	size_t j, n = g->g_conf->c_nlisteners;
-	int lfd[CD_MAX_LISTENERS], pfd, afd;
+	int *lfd, pfd, afd, top = PROC_LFD0 + (int)n;
 	struct wrk_args wa;
 
 	/* move them all above any fd number we are about to overwrite */
-	if ((pfd = fcntl(mst_logfile_worker_fd(), F_DUPFD, 100)) == -1 ||
-	    (afd = fcntl(mst_accesslog_worker_fd(), F_DUPFD, 100)) == -1)
+	if ((lfd = calloc(n, sizeof(*lfd))) == NULL ||
+	    (pfd = fcntl(mst_logfile_worker_fd(), F_DUPFD, top)) == -1 ||
+	    (afd = fcntl(mst_accesslog_worker_fd(), F_DUPFD, top)) == -1)
 		_exit(1);
 	for (j = 0; j < n; j++)
-		if ((lfd[j] = fcntl(g->g_listen[j][i], F_DUPFD, 100)) == -1)
+		if ((lfd[j] = fcntl(g->g_listen[j][i], F_DUPFD, top)) == -1)
 			_exit(1);
 	if (dup2(pfd, 4) == -1 || dup2(afd, 5) == -1)
 		_exit(1);
 	memset(&wa, 0, sizeof(wa));
-	for (j = 0; j < n; j++) {
-		if (dup2(lfd[j], 6 + (int)j) == -1)
+	for (j = 0; j < n; j++)
+		if (dup2(lfd[j], PROC_LFD0 + (int)j) == -1)
 			_exit(1);
-		wa.wa_listen_fds[j] = 6 + (int)j;
-	}
-	close_range(6 + (unsigned int)n, ~0U, 0);
+	free(lfd);
+	wa.wa_listen_fd0 = PROC_LFD0;
+	close_range((unsigned int)top, ~0U, 0);
 	/* dup2 clears close-on-exec; nothing is exec'd anyway */
 	setproctitle("worker %d", i);
 	log_setproc("worker %d", i);
@@ -219,7 +267,7 @@ proc_spawn(struct proc_gen *g, int i)
 		    (uint32_t)pw->pw_slot + 1);
 	w->w_generation = g->g_gen;
 	w->w_index = (uint32_t)i;
-	atomic_store(&w->w_keep, 0);	/* no handover yet */
+	shm_keep_clear(mst.m_shm, w);	/* no handover yet */
 	atomic_store(&w->w_state, SHM_W_RUNNING);
 
 	switch ((pid = fork())) {
@@ -271,33 +319,69 @@ gen_alive(const struct proc_gen *g)
 	return n;
 }
 
-/* Is socket fd one of the current generation's? */
-static bool
-cur_has_socket(int fd)
-{
-	int i, j;
+/*
+ * The current generation's sockets, by number: has[fd] for fd <= max.
+ * Without memory for it every socket counts as the current one's, so
+ * none of those is closed.
+ */
+struct proc_fds {
+	bool	*pf_has;
+	int	 pf_max;
+};
 
-	for (j = 0; j < CD_MAX_LISTENERS; j++)
+static void
+cur_sockets(struct proc_fds *pf)
+{
+	size_t i, j;
+
+	pf->pf_has = NULL;
+	pf->pf_max = -1;
+	for (j = 0; j < cur->g_nlisten; j++)
 		for (i = 0; i < CD_MAX_WORKERS; i++)
-			if (cur->g_listen[j][i] == fd)
-				return true;
-	return false;
+			if (cur->g_listen[j][i] > pf->pf_max)
+				pf->pf_max = cur->g_listen[j][i];
+	if ((pf->pf_has = calloc((size_t)pf->pf_max + 1,
+	    sizeof(*pf->pf_has))) == NULL) {
+		log_warn("listening sockets");
+		return;
+	}
+	for (j = 0; j < cur->g_nlisten; j++)
+		for (i = 0; i < CD_MAX_WORKERS; i++)
+			if (cur->g_listen[j][i] != -1)
+				pf->pf_has[cur->g_listen[j][i]] = true;
 }
 
-/* Close g's sockets that the current generation does not share. */
+/* Is socket fd one of the current generation's? */
+static bool
+cur_has_socket(const struct proc_fds *pf, int fd)
+{
+	if (pf->pf_has == NULL)
+		return true;
+	return fd >= 0 && fd <= pf->pf_max && pf->pf_has[fd];
+}
+
+/* Close g's sockets that the current generation does not share; g's
+ * rows go. */
 static void
 gen_close_listeners(struct proc_gen *g)
 {
-	int i, j;
+	struct proc_fds pf = { NULL, -1 };
+	size_t i, j;
 
-	for (j = 0; j < CD_MAX_LISTENERS; j++)
+	if (g != cur)
+		cur_sockets(&pf);
+	for (j = 0; j < g->g_nlisten; j++)
 		for (i = 0; i < CD_MAX_WORKERS; i++) {
 			if (g->g_listen[j][i] == -1)
 				continue;
-			if (g == cur || !cur_has_socket(g->g_listen[j][i]))
+			if (g == cur || !cur_has_socket(&pf, g->g_listen[j][i]))
 				close(g->g_listen[j][i]);
 			g->g_listen[j][i] = -1;
 		}
+	free(pf.pf_has);
+	free(g->g_listen);
+	g->g_listen = NULL;
+	g->g_nlisten = 0;
 }
 
 /* The draining generation is gone: its sockets and config go too. */
@@ -451,15 +535,19 @@ mst_proc_refuse_new(int fd)
 static void
 gen_refuse(struct proc_gen *g, bool only_gone)
 {
-	int i, j;
+	struct proc_fds pf = { NULL, -1 };
+	size_t i, j;
 
-	for (j = 0; j < CD_MAX_LISTENERS; j++)
+	if (only_gone)
+		cur_sockets(&pf);
+	for (j = 0; j < g->g_nlisten; j++)
 		for (i = 0; i < CD_MAX_WORKERS; i++)
 			if (g->g_listen[j][i] != -1 && (!only_gone ||
-			    !cur_has_socket(g->g_listen[j][i])) &&
+			    !cur_has_socket(&pf, g->g_listen[j][i])) &&
 			    mst_proc_refuse_new(g->g_listen[j][i]) == -1)
-				log_warn("listener %d, socket %d: refusing new "
-				    "connections", j, i);
+				log_warn("listener %zu, socket %zu: refusing "
+				    "new connections", j, i);
+	free(pf.pf_has);
 }
 
 static void
@@ -506,37 +594,54 @@ mst_proc_pids(pid_t *out, size_t cap)
 	return n;
 }
 
-/* "address:port" of l, to find the sockets two configurations share. */
-static void
-proc_addr_key(const struct cd_listener *l, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s:%u", l->l_addr.sa_address, l->l_addr.sa_port);
-}
-
 /* next's sockets for g: those of cur's listener on the same address,
  * else new ones.  -1 (logged) when one could not be opened. */
 static int
 gen_listen(struct proc_gen *g, const struct cd_conf *next)
 {
 	const struct cd_conf *now = cur->g_conf;
-	char a[CD_HOSTNAME_MAX + 8], b[CD_HOSTNAME_MAX + 8];
-	size_t j, k;
+	size_t j;
+	int k;
 
 	for (j = 0; j < next->c_nlisteners; j++) {
-		proc_addr_key(&next->c_listeners[j], b, sizeof(b));
-		for (k = 0; k < now->c_nlisteners; k++) {
-			proc_addr_key(&now->c_listeners[k], a, sizeof(a));
-			if (strcmp(a, b) == 0)
-				break;
-		}
-		if (k < now->c_nlisteners)
-			memcpy(g->g_listen[j], cur->g_listen[k],
-			    sizeof(g->g_listen[j]));
-		else if (proc_listen_on(&next->c_listeners[j],
+		k = conf_listener_at(now, &next->c_listeners[j]);
+		if (k != -1) {
+			/* none before mst_proc_listen() */
+			if ((size_t)k < cur->g_nlisten)
+				memcpy(g->g_listen[j], cur->g_listen[k],
+				    sizeof(g->g_listen[j]));
+		} else if (proc_listen_on(&next->c_listeners[j],
 		    g->g_listen[j]) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+/* The sockets of cur and those next adds on new addresses fit the
+ * open-file limit; -1 (logged) when they do not. */
+static int
+gen_fd_budget(const struct cd_conf *next)
+{
+	size_t j, add = 0, have = 0, files = mst_proc_conf_files(next);
+	char why[512];
+
+	if (cur->g_conf != NULL)
+		have = cur->g_conf->c_nlisteners;
+	/* the logs of the listeners that go stay open while they drain */
+	for (j = 0; j < have; j++)
+		if (conf_listener_index(next,
+		    cur->g_conf->c_listeners[j].l_name) == -1)
+			files += cur->g_conf->c_listeners[j].l_naccess_logs;
+	for (j = 0; j < next->c_nlisteners; j++)
+		if (cur->g_conf == NULL || conf_listener_at(cur->g_conf,
+		    &next->c_listeners[j]) == -1)
+			add++;
+	if (mst_proc_fd_budget(next, (have + add) * (size_t)mst.m_concurrency,
+	    files, mst.m_concurrency, why, sizeof(why)) == 0)
+		return 0;
+	log_error("reload: %zu of the new configuration's listeners are on "
+	    "new addresses, so for a while %s", add, why);
+	return -1;
 }
 
 /* A structural reload: the spare generation, on next's sockets. */
@@ -558,8 +663,15 @@ proc_prepare_gen(struct cd_conf *next)
 		errno = EBUSY;
 		return -1;
 	}
+	if (gen_fd_budget(next) == -1) {
+		errno = EMFILE;
+		return -1;
+	}
 	memset(g, 0, sizeof(*g));
-	gen_no_listeners(g);
+	if (gen_no_listeners(g, next->c_nlisteners) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
 	g->g_conf = next;
 	pend = g;		/* mst_proc_cancel() closes what it opened */
 	if (gen_listen(g, next) == -1) {
@@ -606,19 +718,24 @@ mst_proc_cancel(void)
 static int
 old_keep_mark(void)
 {
-	uint32_t keep = 0;
+	struct proc_fds pf;
+	struct shm_worker *w;
 	size_t j;
 	int i, n = 0;
 
-	for (j = 0; j < old->g_conf->c_nlisteners; j++)
-		if (cur_has_socket(old->g_listen[j][0])) {
-			keep |= 1u << j;
-			n++;
+	cur_sockets(&pf);
+	for (j = 0; j < old->g_conf->c_nlisteners; j++) {
+		if (!cur_has_socket(&pf, old->g_listen[j][0]))
+			continue;
+		n++;
+		for (i = 0; i < mst.m_concurrency; i++) {
+			if (old->g_w[i].pw_pid <= 0)
+				continue;
+			w = shm_slot(mst.m_shm, old->g_w[i].pw_slot);
+			shm_keep_set(mst.m_shm, w, j);
 		}
-	for (i = 0; i < mst.m_concurrency; i++)
-		if (old->g_w[i].pw_pid > 0)
-			atomic_store(&shm_slot(mst.m_shm,
-			    old->g_w[i].pw_slot)->w_keep, keep);
+	}
+	free(pf.pf_has);
 	gen_refuse(old, true);
 	return n;
 }

@@ -17,6 +17,21 @@
 #include "shared/conf-t.h"
 #include "mst.h"
 
+/*
+ * Do conf's listening sockets fit the open-file limit (RLIMIT_NOFILE)?
+ * The master holds one per listener per worker (sockets of them; a
+ * reload that moves listeners holds both generations' for a while) and
+ * the access log files (files), a worker takes two per listener while it
+ * starts, and MST_PROC_FD_RESERVE more are kept for the rest (pipes, the
+ * admin, health checks).  0, or -1 with why set: the numbers, the limit
+ * and what to do.
+ */
+#define MST_PROC_FD_RESERVE	64
+int	 mst_proc_fd_budget(const struct cd_conf *, size_t sockets,
+	    size_t files, int workers, char *why, size_t len);
+/* The access log files conf opens in the master. */
+size_t	 mst_proc_conf_files(const struct cd_conf *);
+
 /* Open one listening socket per worker slot for the configuration
  * mst_proc_prepare() gave generation 0; -1 with a message. */
 int	 mst_proc_listen(void);

@@ -190,50 +190,51 @@ http_prefix(const struct cd_listener *l)
 
 /*
  * Listeners whose managers share a stat_prefix share its counters, as in
- * Envoy: the sums of http.<prefix>.* run over every listener that has it.
- * lm: the mask of those listeners.
+ * Envoy: the sums of http.<prefix>.* run over every listener that has it
+ * (the chain cd_listener's l_prefix_next makes).  A sum's listeners, lm:
+ * li and those chained after it (LM_PREFIX(li)), or li alone (LM_ONE(li)).
  */
-static uint32_t
-http_prefix_mask(const struct cd_conf *conf, const char *p)
-{
-	uint32_t m = 0;
-	size_t i;
+#define LM_ONE(li)	(2 * (li))
+#define LM_PREFIX(li)	(2 * (li) + 1)
+#define LM_FOREACH(i, conf, lm)						\
+	for ((i) = (lm) / 2; (i) != SIZE_MAX; (i) = lm_next((conf), (lm), (i)))
 
-	for (i = 0; i < conf->c_nlisteners; i++)
-		if (strcmp(http_prefix(&conf->c_listeners[i]), p) == 0)
-			m |= 1u << i;
-	return m;
+/* The listener of lm after i, SIZE_MAX for none. */
+static size_t
+lm_next(const struct cd_conf *conf, size_t lm, size_t i)
+{
+	if (!(lm & 1) || conf->c_listeners[i].l_prefix_next == 0)
+		return SIZE_MAX;
+	return conf->c_listeners[i].l_prefix_next - 1;
 }
 
 static uint64_t
-sum_c(const struct mst_stats_src *src, uint32_t lm, int id)
+sum_c(const struct mst_stats_src *src, size_t lm, int id)
 {
 	uint64_t v = 0;
 	size_t i;
 
-	for (i = 0; i < src->ss_conf->c_nlisteners; i++)
-		if (lm & (1u << i))
-			v += shm_sum_http_c(src->ss_shm,
-			    src->ss_place->pl_listener[i], id);
+	LM_FOREACH(i, src->ss_conf, lm)
+		v += shm_sum_http_c(src->ss_shm,
+		    src->ss_place->pl_listener[i], id);
 	return v;
 }
 
 static int64_t
-sum_g(const struct mst_stats_src *src, uint32_t lm, int id)
+sum_g(const struct mst_stats_src *src, size_t lm, int id)
 {
 	int64_t v = 0;
 	size_t i;
 
-	for (i = 0; i < src->ss_conf->c_nlisteners; i++)
-		if (lm & (1u << i))
-			v += shm_sum_http_g(src->ss_shm,
-			    src->ss_place->pl_listener[i], id);
+	LM_FOREACH(i, src->ss_conf, lm)
+		v += shm_sum_http_g(src->ss_shm,
+		    src->ss_place->pl_listener[i], id);
 	return v;
 }
 
 /* Per status class and _completed, from the per code sums of lm. */
 static void
-sum_classes(const struct mst_stats_src *src, uint32_t lm, uint64_t cls[6],
+sum_classes(const struct mst_stats_src *src, size_t lm, uint64_t cls[6],
     uint64_t *done)
 {
 	uint64_t v;
@@ -242,9 +243,7 @@ sum_classes(const struct mst_stats_src *src, uint32_t lm, uint64_t cls[6],
 
 	memset(cls, 0, 6 * sizeof(*cls));
 	*done = 0;
-	for (i = 0; i < src->ss_conf->c_nlisteners; i++) {
-		if (!(lm & (1u << i)))
-			continue;
+	LM_FOREACH(i, src->ss_conf, lm) {
 		for (code = CD_CODE_MIN; code <= CD_CODE_MAX; code++) {
 			v = shm_sum_http_code(src->ss_shm,
 			    src->ss_place->pl_listener[i], code);
@@ -260,11 +259,11 @@ collect_http(struct mst_stat_list *sl, const struct mst_stats_src *src,
     size_t li)
 {
 	const char *p = http_prefix(&src->ss_conf->c_listeners[li]);
-	uint32_t lm = http_prefix_mask(src->ss_conf, p);
+	size_t lm = LM_PREFIX(li);
 	uint64_t cls[6], done, v;
 	int i;
 
-	if ((lm & ((1u << li) - 1)) != 0)
+	if (src->ss_conf->c_listeners[li].l_prefix_later)
 		return;		/* an earlier listener has the prefix */
 	for (i = 0; i < HC_FILTER_FIRST; i++) {
 		if (i == HC_CX_OVERFLOW)
@@ -290,7 +289,7 @@ collect_listener(struct mst_stat_list *sl, const struct mst_stats_src *src,
 {
 	const struct cd_listener *l = &src->ss_conf->c_listeners[li];
 	const char *p = http_prefix(l);
-	uint32_t lm = 1u << li;
+	size_t lm = LM_ONE(li);
 	char la[CD_HOSTNAME_MAX + 16];
 	uint64_t cls[6], done, v;
 	int i;
@@ -330,17 +329,16 @@ collect_filters(struct mst_stat_list *sl, const struct mst_stats_src *src,
 {
 	const struct cd_conf *conf = src->ss_conf;
 	const char *p = http_prefix(&conf->c_listeners[li]), *lib = NULL;
-	uint32_t lm = http_prefix_mask(conf, p);
+	size_t lm = LM_PREFIX(li);
 	unsigned int chain = 0;
 	uint64_t v;
 	size_t i, k;
 	int id;
 
-	if ((lm & ((1u << li) - 1)) != 0)
+	if (conf->c_listeners[li].l_prefix_later)
 		return;		/* an earlier listener has the prefix */
-	for (i = 0; i < conf->c_nlisteners; i++)
-		for (k = 0; (lm & (1u << i)) && k < conf->c_listeners[i].l_nhf;
-		    k++) {
+	LM_FOREACH(i, conf, lm)
+		for (k = 0; k < conf->c_listeners[i].l_nhf; k++) {
 			chain |= 1u << conf->c_listeners[i].l_hf_order[k];
 			if (lib == NULL && conf->c_listeners[i].l_hf.hf_cmp !=
 			    NULL)
@@ -616,6 +614,11 @@ collect_server(struct mst_stat_list *sl, const struct mst_stats_src *src)
 {
 	const struct shm *shm = src->ss_shm;
 	uint64_t n = src->ss_conf->c_nclusters;
+	int64_t cx = 0;
+	size_t i;
+
+	for (i = 0; i < src->ss_conf->c_nlisteners; i++)
+		cx += sum_g(src, LM_ONE(i), HG_CX_ACTIVE);
 
 	ADD_G(sl, n, 1, "cluster_manager.active_clusters");
 	ADD_G(sl, 0, 1, "cluster_manager.warming_clusters");
@@ -626,7 +629,7 @@ collect_server(struct mst_stat_list *sl, const struct mst_stats_src *src)
 	ADD_G(sl, src->ss_uptime_s, 1, "server.uptime");
 	ADD_G(sl, src->ss_concurrency < 0 ? 0 : (uint64_t)src->ss_concurrency,
 	    1, "server.concurrency");
-	ADD_G(sl, mst_stats_gauge(sum_g(src, ~0u, HG_CX_ACTIVE)), 1,
+	ADD_G(sl, mst_stats_gauge(cx), 1,
 	    "server.total_connections");
 	ADD_G(sl, 0, 1, "server.version");
 	ADD_G(sl, 0, 1, "server.hot_restart_epoch");

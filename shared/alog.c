@@ -36,7 +36,8 @@
 
 _Static_assert(ALOG_FIXED + ALOG_MAX_METHOD + ALOG_MAX_PATH + ALOG_MAX_XFF +
     ALOG_MAX_UA + ALOG_MAX_RID + ALOG_MAX_AUTHORITY + ALOG_MAX_UPSTREAM <
-    ALOG_LINE_MAX, "an access log line must fit one atomic pipe write");
+    ALOG_LINE_MAX - ALOG_TAG_LEN, "an access log line and its tag must "
+    "fit one atomic pipe write");
 
 static const char *const alog_flag_names[ALOG_RF__N] = {
 #define X(id, s)	s,

@@ -27,14 +27,49 @@ struct cd_arena;
 
 #define ALOG_LINE_MAX		PIPE_BUF	/* 4096 on Linux */
 /*
- * A worker's line to the master starts with one tag byte that names the
- * listener (its shm record, shared/place-t.h) and the one access log of
- * that listener it goes to: ALOG_TAG(record, i) for access_log[i]; the
- * master drops the tag.  A line is then at most ALOG_LINE_MAX + 1 bytes.
+ * A worker's line to the master starts with a tag of ALOG_TAG_LEN bytes
+ * that names the listener (its shm record, shared/place-t.h) and the one
+ * access log of that listener it goes to, access_log[i]: record *
+ * ALOG_TAG_LOGS + i, six bits a byte, most significant first, each byte
+ * 0x40 | bits (so never a newline); the master drops the tag.  A tagged
+ * line is then at most ALOG_LINE_MAX bytes, one atomic pipe write.
  */
-#define ALOG_TAG_BASE		'A'
+#define ALOG_TAG_LEN		5
 #define ALOG_TAG_LOGS		4	/* access logs per listener */
-#define ALOG_TAG(rec, i)	(ALOG_TAG_BASE + (rec) * ALOG_TAG_LOGS + (i))
+/* the listener records a tag can name: 30 bits, two of them the log's */
+#define ALOG_TAG_RECORDS	(1u << 28)
+
+/* The tag of access_log[i] of the listener with record rec (less than
+ * ALOG_TAG_RECORDS) into dst[0, ALOG_TAG_LEN). */
+static inline void
+alog_tag_put(char *dst, uint32_t rec, uint32_t i)
+{
+	uint32_t v = rec * ALOG_TAG_LOGS + i;
+	int k;
+
+	for (k = ALOG_TAG_LEN - 1; k >= 0; k--, v >>= 6)
+		dst[k] = (char)(0x40 | (v & 0x3f));
+}
+
+/* The record and log of the tag p[0, len) starts with: false when it
+ * does not start with one. */
+static inline bool
+alog_tag_get(const char *p, size_t len, uint32_t *rec, uint32_t *i)
+{
+	uint32_t v = 0;
+	int k;
+
+	if (len < ALOG_TAG_LEN)
+		return false;
+	for (k = 0; k < ALOG_TAG_LEN; k++) {
+		if (((unsigned char)p[k] & 0xc0) != 0x40)
+			return false;
+		v = v << 6 | ((unsigned char)p[k] & 0x3f);
+	}
+	*rec = v / ALOG_TAG_LOGS;
+	*i = v % ALOG_TAG_LOGS;
+	return true;
+}
 
 /*
  * Envoy's response flags (the short form); the bit order is the order
@@ -184,7 +219,7 @@ size_t		 alog_fmt_eval(char *dst, size_t cap, const struct alog_fmt *f,
 /*
  * One access log line of layout lo for src, its '\n' included, into
  * dst[0, cap) (cap >= ALOG_LINE_MAX); returns its length, less than
- * ALOG_LINE_MAX (a tag byte goes before it).  A text line longer than that is cut; a newline inside
+ * ALOG_LINE_MAX - ALOG_TAG_LEN (a tag goes before it).  A text line longer than that is cut; a newline inside
  * it becomes a space (one request, one line).  A JSON line that would
  * not fit is written again with every string value cut to
  * ALOG_JSON_CUT bytes, so it stays valid JSON.  Never allocates.

@@ -804,8 +804,9 @@ size_t
 alog_layout_line(char *dst, size_t cap, const struct alog_layout *lo,
     const struct alog_src *src)
 {
-	/* its '\n' and a tag byte still fit one atomic pipe write */
-	struct fmt_out o = { dst, dst + ALOG_LINE_MAX - 2, false };
+	/* its '\n' and a tag still fit one atomic pipe write */
+	struct fmt_out o = { dst, dst + ALOG_LINE_MAX - 1 - ALOG_TAG_LEN,
+	    false };
 	size_t i, n;
 
 	CD_ASSERT(cap >= ALOG_LINE_MAX);

@@ -259,8 +259,8 @@ struct cw {
 
 	size_t			 w_span_node[2];
 	size_t			 w_span_node_md[2];
-	size_t			 w_span_listener[CD_MAX_LISTENERS][2];
-	size_t			 w_span_routes[CD_MAX_LISTENERS][2];
+	size_t			(*w_span_listener)[2];	/* c_nlisteners */
+	size_t			(*w_span_routes)[2];	/* c_nlisteners */
 	size_t			(*w_span_clusters)[2];	/* c_nclusters */
 };
 
@@ -543,6 +543,9 @@ struct conf_hf {
 };
 bool	conf_hf_keep(struct cw *, const struct conf_hf *, struct cd_hf *hf);
 conf_fn	conf_fn_per_filter;
+/* Listeners by address as written, then port: <0, 0, >0. */
+int	conf_listener_addr_cmp(const struct cd_listener *,
+	    const struct cd_listener *);
 conf_fn	conf_fn_cors_legacy;
 void	conf_hf_resolve(struct cw *, yaml_node_t *n, struct cd_listener *l);
 

@@ -31,13 +31,13 @@
 #include "cidr-t.h"
 
 /*
- * Capacities.  Clusters, hosts, weighted routes, the clusters of one
- * weighted_clusters and runtime fractions have none: the shm segment is
- * sized from the loaded configuration (shared/shm-t.h).  These remain
- * compile-time bounds.
+ * Capacities.  Listeners, clusters, hosts, weighted routes, the clusters
+ * of one weighted_clusters and runtime fractions have none: the shm
+ * segment is sized from the loaded configuration (shared/shm-t.h), and
+ * the master checks at start that the listeners' sockets fit the file
+ * descriptor limit.  These remain compile-time bounds.
  */
 #define CD_MAX_WORKERS		64	/* worker processes at once */
-#define CD_MAX_LISTENERS	16	/* static_resources.listeners */
 /*
  * Hosts per cluster have no bound either: a STATIC cluster gets one host
  * record per endpoint, a STRICT_DNS one room for CD_DNS_HOSTS hosts or
@@ -619,6 +619,12 @@ struct cd_listener {
 	/* /config_dump: the Listener and its RouteConfiguration */
 	char			*l_json;
 	char			*l_json_routes;
+	/* the listeners whose managers have this one's stat_prefix share
+	 * its http.<prefix>.* stats, as in Envoy: 1 + the index of the next
+	 * of them in file order, 0 for none; l_prefix_later: an earlier one
+	 * has the prefix (zeroed: a listener alone with its prefix) */
+	uint32_t		 l_prefix_next;
+	bool			 l_prefix_later;
 };
 
 /* ---- clusters --------------------------------------------------------- */
@@ -848,6 +854,11 @@ struct cd_conf {
 	struct cd_listener	*c_listener;
 	struct cd_cluster	*c_clusters;
 	size_t			 c_nclusters;
+	/* listener indices by name (the named ones), for
+	 * conf_listener_index(), and by address, for conf_listener_at() */
+	int			*c_lsn_by_name;
+	size_t			 c_nlsn_named;
+	int			*c_lsn_by_addr;	/* c_nlisteners */
 	int			*c_by_name;	/* cluster indices by name
 						 * (named ones), or NULL */
 	size_t			 c_nnamed;

@@ -83,6 +83,10 @@ int		 conf_cluster_index(const struct cd_conf *, const char *name);
 
 /* Index of the listener called name (NULL: an unnamed one), or -1. */
 int		 conf_listener_index(const struct cd_conf *, const char *name);
+/* Index of the listener on l's address and port as written (the same
+ * socket), or -1.  l need not be one of conf's. */
+int		 conf_listener_at(const struct cd_conf *,
+		    const struct cd_listener *l);
 
 /*
  * Every route of every listener, in file order: start with a zeroed

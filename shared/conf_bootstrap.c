@@ -1,9 +1,9 @@
 /*
  * Configuration loader: the top of the file (conf-int.h).  Master only.
  *
- * envoy.config.bootstrap.v3.Bootstrap, its StaticResources (up to
- * CD_MAX_LISTENERS listeners, clusters with unique names, as many as
- * memory holds) and Admin, and the
+ * envoy.config.bootstrap.v3.Bootstrap, its StaticResources (listeners
+ * and clusters with unique names, as many as memory holds) and Admin,
+ * and the
  * access loggers the admin and the HTTP connection manager share: each
  * logger writes the path of its output into the char * its parent hands
  * it.  Also the Node: its id and cluster name this canaryd in logs and
@@ -760,82 +760,158 @@ fn_node(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 
 /* ---- static resources ------------------------------------------------- */
 
-/* The address of listener l as one comparable string. */
-static void
-listener_addr_key(const struct cd_listener *l, char *buf, size_t len)
+/* qsort has no argument: the listeners being sorted, and by what. */
+static const struct cd_listener *by_lsn;
+static int (*by_lsn_key)(const struct cd_listener *,
+    const struct cd_listener *);
+
+static int
+lsn_name_key(const struct cd_listener *a, const struct cd_listener *b)
 {
-	snprintf(buf, len, "%s:%u", l->l_addr.sa_address != NULL ?
-	    l->l_addr.sa_address : "", l->l_addr.sa_port);
+	return strcmp(a->l_name, b->l_name);
+}
+
+
+static int
+lsn_prefix_key(const struct cd_listener *a, const struct cd_listener *b)
+{
+	return strcmp(a->l_stat_prefix != NULL ? a->l_stat_prefix : "",
+	    b->l_stat_prefix != NULL ? b->l_stat_prefix : "");
+}
+
+/* By the key, equal keys by index. */
+static int
+by_lsn_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b, c;
+
+	c = by_lsn_key(&by_lsn[x], &by_lsn[y]);
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+/*
+ * by[0, return): the listeners sorted by key, equal keys in file order
+ * (named: only those with a name); dup[i]: the first listener before i
+ * with i's key, -1 for none.
+ */
+static size_t
+lsn_sort(const struct cd_conf *conf, int (*key)(const struct cd_listener *,
+    const struct cd_listener *), bool named, int *by, int *dup)
+{
+	size_t i, k;
+	int x, y;
+
+	for (i = k = 0; i < conf->c_nlisteners; i++) {
+		dup[i] = -1;
+		if (!named || conf->c_listeners[i].l_name != NULL)
+			by[k++] = (int)i;
+	}
+	by_lsn = conf->c_listeners;
+	by_lsn_key = key;
+	qsort(by, k, sizeof(*by), by_lsn_cmp);
+	for (i = 1; i < k; i++) {
+		x = by[i - 1];
+		y = by[i];
+		if (key(&by_lsn[x], &by_lsn[y]) == 0)
+			dup[y] = dup[x] != -1 ? dup[x] : x;
+	}
+	return k;
+}
+
+/* The managers that share a stat_prefix, chained (cd_listener's
+ * l_prefix_next). */
+static void
+lsn_prefix_chain(struct cd_conf *conf, int *by, int *dup)
+{
+	struct cd_listener *l = conf->c_listeners;
+	size_t i, n;
+
+	n = lsn_sort(conf, lsn_prefix_key, false, by, dup);
+	for (i = 0; i < n; i++) {
+		l[by[i]].l_prefix_later = dup[by[i]] != -1;
+		l[by[i]].l_prefix_next = i + 1 < n && dup[by[i + 1]] != -1 ?
+		    (uint32_t)by[i + 1] + 1 : 0;
+	}
 }
 
 /*
  * Envoy's checks across listeners: names are unique (stats, /listeners
  * and a reload know a listener by it), and so are addresses.  Alone, a
- * listener may go without a name.
+ * listener may go without a name.  Sorted, not pairwise: a file may
+ * have thousands.  Keeps the index by name and the stat_prefix chains.
  */
 static void
-listeners_unique(struct cw *w, yaml_node_t *v, const struct cd_conf *conf)
+listeners_unique(struct cw *w, yaml_node_t *v, struct cd_conf *conf)
 {
-	const struct cd_listener *a, *b;
-	char ka[CD_HOSTNAME_MAX + 8], kb[CD_HOSTNAME_MAX + 8];
+	const struct cd_listener *a;
 	yaml_node_t *it, *nn;
-	size_t i, j, old, old2;
+	size_t i, n = conf->c_nlisteners, old, old2;
+	int *by, *ba, *dn, *da;
 
-	for (i = 0; i < conf->c_nlisteners && !w->w_stop; i++) {
+	if ((by = arena_allocarray(w->w_arena, n, sizeof(*by))) == NULL ||
+	    (ba = arena_allocarray(w->w_arena, n, sizeof(*ba))) == NULL ||
+	    (dn = calloc(2 * n, sizeof(*dn))) == NULL) {
+		conf_oom(w);
+		return;
+	}
+	da = dn + n;
+	lsn_sort(conf, conf_listener_addr_cmp, false, ba, da);
+	conf->c_lsn_by_addr = ba;
+	lsn_prefix_chain(conf, by, dn);
+	conf->c_nlsn_named = lsn_sort(conf, lsn_name_key, true, by, dn);
+	conf->c_lsn_by_name = by;
+	for (i = 0; i < n && !w->w_stop; i++) {
 		a = &conf->c_listeners[i];
 		it = conf_seq_item(w, v, i);
 		old = conf_path_index(w, i);
-		if (a->l_name == NULL && conf->c_nlisteners > 1)
+		if (a->l_name == NULL && n > 1)
 			conf_err(w, it, "a listener needs a name when there "
 			    "are several; add name: listener_%zu", i);
-		listener_addr_key(a, ka, sizeof(ka));
-		for (j = 0; j < i; j++) {
-			b = &conf->c_listeners[j];
-			listener_addr_key(b, kb, sizeof(kb));
+		if (dn[i] != -1) {
 			nn = conf_map_get(w, it, "name");
-			if (a->l_name != NULL && b->l_name != NULL &&
-			    strcmp(a->l_name, b->l_name) == 0) {
-				old2 = conf_path_push(w, "name");
-				conf_err(w, nn != NULL ? nn : it, "duplicate "
-				    "listener name \"%s\" (also static_"
-				    "resources.listeners[%zu]); rename one",
-				    a->l_name, j);
-				conf_path_pop(w, old2);
-			} else if (strcmp(ka, kb) == 0)
-				conf_err(w, it, "address %s is also "
-				    "static_resources.listeners[%zu]'s; give "
-				    "each listener its own port", ka, j);
+			old2 = conf_path_push(w, "name");
+			conf_err(w, nn != NULL ? nn : it, "duplicate "
+			    "listener name \"%s\" (also static_"
+			    "resources.listeners[%d]); rename one",
+			    a->l_name, dn[i]);
+			conf_path_pop(w, old2);
 		}
+		if (da[i] != -1 && da[i] != dn[i])
+			conf_err(w, it, "address %s:%u is also "
+			    "static_resources.listeners[%d]'s; give "
+			    "each listener its own port",
+			    a->l_addr.sa_address != NULL ?
+			    a->l_addr.sa_address : "", a->l_addr.sa_port,
+			    da[i]);
 		conf_path_pop(w, old);
 	}
+	free(dn);
 }
 
-/* Up to CD_MAX_LISTENERS listeners; any more are still checked. */
+/* No limit but memory: the shm segment and the sockets are sized from
+ * the count (canaryd(8), LIMITS, says what bounds it at start). */
 static void
 fn_listeners(struct cw *w, const struct conf_field *f, yaml_node_t *v,
     void *base)
 {
 	struct cd_conf *conf = base;
 	struct cd_listener *l;
-	size_t n, i, old, keep;
+	size_t n, i, old;
 
 	if (conf_want_seq(w, v) == -1)
 		return;
-	n = keep = conf_seq_len(v);
+	n = conf_seq_len(v);
 	if (n == 0) {
 		conf_err(w, v, "canaryd needs a listener");
 		conf_json_raw(w, "[]");
 		return;
 	}
-	if (n > CD_MAX_LISTENERS) {
-		conf_err(w, v, "too many listeners: %zu, canaryd supports at "
-		    "most %d (CD_MAX_LISTENERS); route by domain in one "
-		    "listener's virtual_hosts, or run another canaryd", n,
-		    CD_MAX_LISTENERS);
-		keep = CD_MAX_LISTENERS;
-	}
-	if ((conf->c_listeners = arena_allocarray(w->w_arena, keep,
-	    sizeof(*conf->c_listeners))) == NULL) {
+	if ((conf->c_listeners = arena_allocarray(w->w_arena, n,
+	    sizeof(*conf->c_listeners))) == NULL ||
+	    (w->w_span_listener = arena_allocarray(w->w_arena, n,
+	    sizeof(*w->w_span_listener))) == NULL ||
+	    (w->w_span_routes = arena_allocarray(w->w_arena, n,
+	    sizeof(*w->w_span_routes))) == NULL) {
 		conf_oom(w);
 		return;
 	}
@@ -844,22 +920,17 @@ fn_listeners(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 		if (i > 0)
 			conf_json_raw(w, ",");
 		old = conf_path_index(w, i);
-		if (i < keep)
-			l = &conf->c_listeners[i];
-		else if ((l = conf_scratch(w, sizeof(*l))) == NULL)
-			break;
+		l = &conf->c_listeners[i];
 		l->l_index = (int)i;
 		w->w_listener = l;
 		w->w_li = i;
-		if (i < keep)
-			w->w_span_listener[i][0] = w->w_json.b_len;
+		w->w_span_listener[i][0] = w->w_json.b_len;
 		conf_walk_msg(w, conf_seq_item(w, v, i), f->f_msg, l, NULL);
-		if (i < keep)
-			w->w_span_listener[i][1] = w->w_json.b_len;
+		w->w_span_listener[i][1] = w->w_json.b_len;
 		conf_path_pop(w, old);
 	}
 	conf_json_raw(w, "]");
-	conf->c_nlisteners = keep;
+	conf->c_nlisteners = n;
 	conf->c_listener = &conf->c_listeners[0];
 	listeners_unique(w, v, conf);
 }
@@ -962,8 +1033,7 @@ fn_clusters(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 static const struct conf_field static_fields[] = {
 	{ "listeners", CK_FN, CF_REQUIRED, .f_fn = fn_listeners,
 	    .f_like = CK_SEQ, .f_msg = &conf_msg_listener,
-	    .f_items = CD_MAX_LISTENERS, .f_note = "unique names and "
-	    "addresses" },
+	    .f_note = "unique names and addresses" },
 	{ "clusters", CK_FN, 0, .f_fn = fn_clusters, .f_like = CK_SEQ,
 	    .f_msg = &conf_msg_cluster },
 	{ "secrets", CK_REJECT, 0, .f_why = NO_TLS },

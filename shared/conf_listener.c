@@ -408,11 +408,9 @@ fn_route_config(struct cw *w, const struct conf_field *f, yaml_node_t *v,
 	/* each route table has domains of its own */
 	w->w_ndomains = 0;
 	w->w_nvhosts = 0;
-	if (w->w_li < CD_MAX_LISTENERS)
-		w->w_span_routes[w->w_li][0] = w->w_json.b_len;
+	w->w_span_routes[w->w_li][0] = w->w_json.b_len;
 	conf_walk_msg(w, v, f->f_msg, base, NULL);
-	if (w->w_li < CD_MAX_LISTENERS)
-		w->w_span_routes[w->w_li][1] = w->w_json.b_len;
+	w->w_span_routes[w->w_li][1] = w->w_json.b_len;
 }
 
 /* http_protocol_options.allow_custom_methods: false is what canaryd does;

@@ -425,15 +425,67 @@ conf_cluster_index(const struct cd_conf *conf, const char *name)
 int
 conf_listener_index(const struct cd_conf *conf, const char *name)
 {
+	const int *by = conf->c_lsn_by_name;
 	const char *n;
-	size_t i;
+	size_t i, lo, hi, mid;
 
-	for (i = 0; i < conf->c_nlisteners; i++) {
-		n = conf->c_listeners[i].l_name;
-		if (n == NULL ? name == NULL : name != NULL &&
-		    strcmp(n, name) == 0)
-			return (int)i;
+	if (by == NULL || name == NULL) {
+		for (i = 0; i < conf->c_nlisteners; i++) {
+			n = conf->c_listeners[i].l_name;
+			if (n == NULL ? name == NULL : name != NULL &&
+			    strcmp(n, name) == 0)
+				return (int)i;
+		}
+		return -1;
 	}
+	for (lo = 0, hi = conf->c_nlsn_named; lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(conf->c_listeners[by[mid]].l_name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < conf->c_nlsn_named &&
+	    strcmp(conf->c_listeners[by[lo]].l_name, name) == 0)
+		return by[lo];
+	return -1;
+}
+
+int
+conf_listener_addr_cmp(const struct cd_listener *a,
+    const struct cd_listener *b)
+{
+	uint16_t p = a->l_addr.sa_port, q = b->l_addr.sa_port;
+	int c;
+
+	c = strcmp(a->l_addr.sa_address != NULL ? a->l_addr.sa_address : "",
+	    b->l_addr.sa_address != NULL ? b->l_addr.sa_address : "");
+	return c != 0 ? c : (p > q) - (p < q);
+}
+
+int
+conf_listener_at(const struct cd_conf *conf, const struct cd_listener *l)
+{
+	const int *by = conf->c_lsn_by_addr;
+	size_t i, lo, hi, mid;
+
+	if (by == NULL) {
+		for (i = 0; i < conf->c_nlisteners; i++)
+			if (conf_listener_addr_cmp(&conf->c_listeners[i], l) ==
+			    0)
+				return (int)i;
+		return -1;
+	}
+	for (lo = 0, hi = conf->c_nlisteners; lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		if (conf_listener_addr_cmp(&conf->c_listeners[by[mid]], l) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < conf->c_nlisteners &&
+	    conf_listener_addr_cmp(&conf->c_listeners[by[lo]], l) == 0)
+		return by[lo];
 	return -1;
 }
 

@@ -22,9 +22,9 @@
 #include "conf-t.h"
 
 struct cd_place {
-	/* conf listener index -> every slot's w_http[]; a listener that
+	/* conf listener index -> every slot's shm_http(); a listener that
 	 * keeps its name keeps its record, as a cluster does */
-	int	pl_listener[CD_MAX_LISTENERS];
+	int	*pl_listener;
 	/* conf cluster index -> shm_cl() and every slot's w_cl[] */
 	int	*pl_cluster;
 	/* weighted route index (cd_route.rt_wi) -> shm_sp() */
@@ -35,8 +35,9 @@ struct cd_place {
 	/* local_ratelimit bucket (cd_lrl.lr_index) -> shm_ratelimit(),
 	 * halves as for the splits */
 	int	*pl_ratelimit;
-	/* one allocation holds pl_cluster, pl_split, pl_fraction and
-	 * pl_ratelimit, in that order (the master's, see place.h) */
+	/* one allocation holds pl_cluster, pl_split, pl_fraction,
+	 * pl_ratelimit and pl_listener, in that order (the master's, see
+	 * place.h) */
 };
 
 #endif /* CANARYD_SHARED_PLACE_T_H */

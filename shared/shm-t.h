@@ -42,9 +42,9 @@
  * The segment is sized at start from the configuration and the worker
  * count (struct shm_size, shm_create()): worker slots for two generations
  * of workers that may overlap during a reload, plus the master's last
- * (DNS and health-check counters); cluster, split and fraction records,
- * and the splits' weights, for the running configuration and the one a
- * reload brings, with room to grow.  The records live after the header at the offsets it holds;
+ * (DNS and health-check counters); listener, cluster, split and fraction
+ * records, and the splits' weights, for the running configuration and the
+ * one a reload brings, with room to grow.  The records live after the header at the offsets it holds;
  * reach them through the accessors of shm.h, never by layout.
  */
 
@@ -233,9 +233,11 @@ struct shm_cluster_ctr {
 /*
  * One listener's HTTP connection manager counters and gauges inside a
  * worker slot (http.<stat_prefix>.* and listener.<address>.*), at the
- * record the placement gives the listener (place-t.h).  The worker's own
- * counters (log_dropped, access_log_dropped) are in its first
- * listener's record.
+ * record the placement gives the listener (place-t.h; shm_http()): each
+ * slot has h_nlsn of them, twice the listeners of the configuration
+ * loaded at start and some, so that a reload may rename them all.  The
+ * worker's own counters (log_dropped, access_log_dropped) are in its
+ * first listener's record.
  */
 struct shm_http_ctr {
 	_Atomic uint64_t hc_c[HC__N];
@@ -267,14 +269,13 @@ struct shm_worker {
 	_Atomic uint32_t w_state;	/* enum shm_worker_state, master writes */
 	uint32_t	 w_generation;
 	uint32_t	 w_index;	/* worker number shown in its title */
-	/* a reload hands over: bit i set when the new generation keeps the
-	 * socket of this worker's listener i (master writes, then sends
-	 * SIGUSR2) */
-	_Atomic uint32_t w_keep;
-	struct shm_http_ctr w_http[CD_MAX_LISTENERS];
 	_Atomic uint32_t w_hist_used;	/* histograms taken from the pool */
-	/* h_ncl records, then h_nhosts host counters (h_off_hctr), then
-	 * the pool of h_nhist histograms (h_off_hist) */
+	/* h_ncl records, then h_nlsn listener records (h_off_http), the
+	 * handover bits (h_off_keep), h_nhosts host counters (h_off_hctr),
+	 * then the pool of h_nhist histograms (h_off_hist).  The handover
+	 * bits: a reload hands over, bit i of the words set when the new
+	 * generation keeps the socket of this worker's listener i (the
+	 * master writes, then sends SIGUSR2; shm_keep_*()) */
 	struct shm_cluster_ctr w_cl[];
 };
 
@@ -300,6 +301,7 @@ struct shm_hdr {
 	uint32_t	 h_nweights;	/* the split weight pool (two halves) */
 	uint32_t	 h_nfrac;	/* fraction records (two halves) */
 	uint32_t	 h_nrl;		/* ratelimit records (two halves) */
+	uint32_t	 h_nlsn;	/* listener records in a slot */
 	uint32_t	 h_nslots;	/* worker slots + the master's */
 	uint32_t	 h_nworkers;	/* per generation */
 	uint32_t	 h_nhist;	/* histograms in a slot's pool */
@@ -314,17 +316,21 @@ struct shm_hdr {
 	size_t		 h_off_rl;	/* struct shm_ratelimit[h_nrl] */
 	size_t		 h_off_slots;
 	size_t		 h_slot_size;	/* one slot, its pool included */
+	size_t		 h_off_http;	/* from a slot's start */
+	size_t		 h_off_keep;	/* ... _Atomic uint32_t, a bit a
+					 * listener record */
 	size_t		 h_off_hctr;	/* from a slot's start */
 	size_t		 h_off_hist;	/* the pool, from its slot's start */
 	size_t		 h_asked;	/* --shm-size, 0: from the config */
 };
 
 /*
- * What the segment must hold: the running configuration's clusters,
- * weighted routes and runtime_fraction routes, with room to grow, and
- * the workers of one generation.
+ * What the segment must hold: the running configuration's listeners,
+ * clusters, weighted routes and runtime_fraction routes, with room to
+ * grow, and the workers of one generation.
  */
 struct shm_size {
+	uint32_t	 ss_listeners;	/* listener records in a slot */
 	uint32_t	 ss_clusters;	/* cluster records */
 	uint32_t	 ss_splits;	/* per half */
 	uint32_t	 ss_weights;	/* split weights, per half */

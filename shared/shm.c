@@ -31,6 +31,7 @@ shm_layout(const struct shm_size *sz, struct shm_hdr *h)
 	size_t off;
 
 	h->h_ncl = sz->ss_clusters > 0 ? sz->ss_clusters : 1;
+	h->h_nlsn = sz->ss_listeners > 0 ? sz->ss_listeners : 1;
 	h->h_nsplits = 2 * (sz->ss_splits > 0 ? sz->ss_splits : 1);
 	h->h_nweights = 2 * (sz->ss_weights > 0 ? sz->ss_weights : 1);
 	h->h_nfrac = 2 * (sz->ss_fractions > 0 ? sz->ss_fractions : 1);
@@ -55,8 +56,12 @@ shm_layout(const struct shm_size *sz, struct shm_hdr *h)
 	h->h_off_rl = off;
 	off += ALIGN64((size_t)h->h_nrl * sizeof(struct shm_ratelimit));
 	h->h_off_slots = off;
-	h->h_off_hctr = ALIGN64(sizeof(struct shm_worker) +
+	h->h_off_http = ALIGN64(sizeof(struct shm_worker) +
 	    (size_t)h->h_ncl * sizeof(struct shm_cluster_ctr));
+	h->h_off_keep = h->h_off_http +
+	    ALIGN64((size_t)h->h_nlsn * sizeof(struct shm_http_ctr));
+	h->h_off_hctr = h->h_off_keep +
+	    ALIGN64(((size_t)h->h_nlsn + 31) / 32 * sizeof(uint32_t));
 	h->h_off_hist = h->h_off_hctr +
 	    ALIGN64((size_t)h->h_nhosts * sizeof(struct shm_host_ctr));
 	/* whole pages per slot: two workers never share one */
@@ -87,6 +92,7 @@ shm_scale(const struct shm_size *sz, struct shm_size *out)
 	k = sz->ss_bytes / base;
 	if (k > 1024)
 		k = 1024;
+	out->ss_listeners = (uint32_t)(sz->ss_listeners * k);
 	out->ss_clusters = (uint32_t)(sz->ss_clusters * k);
 	out->ss_splits = (uint32_t)(sz->ss_splits * k);
 	out->ss_weights = (uint32_t)(sz->ss_weights * k);
@@ -369,10 +375,10 @@ shm_slot_reap(struct shm *s, int slot)
 	uint32_t i;
 	int k;
 
-	for (i = 0; i < CD_MAX_LISTENERS; i++)
+	for (i = 0; i < s->hdr.h_nlsn; i++)
 		for (k = 0; k < HG__N; k++)
-			atomic_store_explicit(&w->w_http[i].hc_g[k], 0,
-			    memory_order_relaxed);
+			atomic_store_explicit(&shm_http(s, w, (int)i)->hc_g[k],
+			    0, memory_order_relaxed);
 	for (i = 0; i < s->hdr.h_ncl; i++)
 		reap_cluster(s, w, (int)i);
 	atomic_store_explicit(&w->w_pid, 0, memory_order_relaxed);
@@ -483,8 +489,8 @@ shm_listener_reset(struct shm *s, int li)
 	int i;
 
 	for (i = 0; i < (int)s->hdr.h_nslots; i++)
-		memset(&shm_slot(s, i)->w_http[li], 0,
-		    sizeof(shm_slot(s, i)->w_http[li]));
+		memset(shm_http(s, shm_slot(s, i), li), 0,
+		    sizeof(struct shm_http_ctr));
 }
 
 /*
@@ -524,20 +530,21 @@ sum_i64(const struct shm *s, const _Atomic int64_t *f)
 uint64_t
 shm_sum_http_c(const struct shm *s, int li, int id)
 {
-	return sum_u64(s, &SLOT0->w_http[li].hc_c[id]);
+	return sum_u64(s, &shm_http(s, SLOT0, li)->hc_c[id]);
 }
 
 int64_t
 shm_sum_http_g(const struct shm *s, int li, int id)
 {
-	return sum_i64(s, &SLOT0->w_http[li].hc_g[id]);
+	return sum_i64(s, &shm_http(s, SLOT0, li)->hc_g[id]);
 }
 
 uint64_t
 shm_sum_http_code(const struct shm *s, int li, int code)
 {
 	return CODE_OK(code) ?
-	    sum_u64(s, &SLOT0->w_http[li].hc_code[code - CD_CODE_MIN]) : 0;
+	    sum_u64(s, &shm_http(s, SLOT0, li)->hc_code[code - CD_CODE_MIN]) :
+	    0;
 }
 
 uint64_t

@@ -66,6 +66,50 @@ shm_slot(const struct shm *s, int i)
 	return SHM_AT(s, s->hdr.h_off_slots + (size_t)i * s->hdr.h_slot_size);
 }
 
+/* Slot w's record li of a listener (a placement's pl_listener[]). */
+static inline struct shm_http_ctr *
+shm_http(const struct shm *s, const struct shm_worker *w, int li)
+{
+	return (struct shm_http_ctr *)SHM_AT(w, s->hdr.h_off_http) + li;
+}
+
+/*
+ * A reload's handover (shm_worker): the master marks the listeners of a
+ * worker of the generation that drains whose sockets the new one keeps
+ * (by the worker's listener index), then signals it; shm_keep_clear()
+ * before a worker starts in the slot.
+ */
+static inline _Atomic uint32_t *
+shm_keep_words(const struct shm *s, const struct shm_worker *w)
+{
+	return (_Atomic uint32_t *)SHM_AT(w, s->hdr.h_off_keep);
+}
+
+static inline void
+shm_keep_clear(const struct shm *s, struct shm_worker *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < (s->hdr.h_nlsn + 31) / 32; i++)
+		atomic_store(&shm_keep_words(s, w)[i], 0);
+}
+
+/* Set listener i's bit (a placed configuration's: i < h_nlsn). */
+static inline void
+shm_keep_set(const struct shm *s, struct shm_worker *w, size_t i)
+{
+	if (i < s->hdr.h_nlsn)
+		atomic_fetch_or(&shm_keep_words(s, w)[i / 32],
+		    1u << (i % 32));
+}
+
+static inline bool
+shm_keep_has(const struct shm *s, const struct shm_worker *w, size_t i)
+{
+	return i < s->hdr.h_nlsn && (atomic_load(&shm_keep_words(s, w)[i /
+	    32]) & (1u << (i % 32))) != 0;
+}
+
 /* The master's slot: the last. */
 static inline int
 shm_master_slot(const struct shm *s)

@@ -21,15 +21,16 @@
 int			 wrk_alog_fd = -1;
 static char		*alog_buf;
 static size_t		 alog_len;
-/* per listener: its logs in the default format */
-static unsigned int	 alog_def_mask[CD_MAX_LISTENERS];
+/* per listener (alog_nmask): its logs in the default format */
+static unsigned int	*alog_def_mask;
+static size_t		 alog_nmask;
 static unsigned int	 alog_needs;
 static _Atomic uint64_t	*alog_dropped;	/* access_log_dropped */
 static char		 alog_line[ALOG_LINE_MAX];	/* a default line */
 
 _Static_assert(CD_MAX_ACCESS_LOGS == ALOG_TAG_LOGS, "one tag per log");
-_Static_assert(ALOG_TAG(CD_MAX_LISTENERS - 1, CD_MAX_ACCESS_LOGS - 1) <
-    256, "a tag is one byte");
+_Static_assert(CD_MAX_ACCESS_LOGS <= 8 * sizeof(*alog_def_mask),
+    "a bit per log");
 
 /* The record listener li's counters and tags use. */
 static int
@@ -72,7 +73,7 @@ wrk_alog_init(int fd)
 {
 	const struct cd_conf *conf = wrk.w_conf;
 	struct stat st;
-	size_t i;
+	size_t i, n;
 	int fl;
 
 	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode) ||
@@ -84,13 +85,19 @@ wrk_alog_init(int fd)
 		return -1;
 	alog_len = 0;
 	alog_needs = 0;
-	memset(alog_def_mask, 0, sizeof(alog_def_mask));
+	n = conf != NULL && conf->c_nlisteners > 0 ? conf->c_nlisteners : 1;
+	free(alog_def_mask);
+	if ((alog_def_mask = calloc(n, sizeof(*alog_def_mask))) == NULL) {
+		alog_nmask = 0;
+		return -1;
+	}
+	alog_nmask = n;
 	for (i = 0; conf != NULL && i < conf->c_nlisteners; i++)
 		alog_init_listener(&conf->c_listeners[i], i);
 	if (conf == NULL)
 		alog_def_mask[0] = 1;	/* no listener (tests): one file */
-	alog_dropped = wrk.w_slot != NULL ? &wrk.w_slot->w_http[alog_rec(0)].
-	    hc_c[HC_ACCESS_LOG_DROPPED] : NULL;
+	alog_dropped = wrk.w_slot != NULL ? &shm_http(wrk.w_shm, wrk.w_slot,
+	    alog_rec(0))->hc_c[HC_ACCESS_LOG_DROPPED] : NULL;
 	wrk_alog_fd = fd;
 	return 0;
 }
@@ -158,9 +165,10 @@ wrk_alog_flush(void)
 static void
 alog_room(int rec, size_t i)
 {
-	if (WRK_ALOG_BUF - alog_len < ALOG_LINE_MAX + 1)
+	if (WRK_ALOG_BUF - alog_len < ALOG_TAG_LEN + ALOG_LINE_MAX)
 		wrk_alog_flush();
-	alog_buf[alog_len++] = (char)ALOG_TAG(rec, i);
+	alog_tag_put(alog_buf + alog_len, (uint32_t)rec, (uint32_t)i);
+	alog_len += ALOG_TAG_LEN;
 }
 
 void
@@ -170,7 +178,7 @@ wrk_alog_write(const struct cd_listener *l, const struct alog_src *src)
 	size_t li = l != NULL ? (size_t)l->l_index : 0, i, n = 0;
 	int rec = alog_rec(li);
 
-	if (wrk_alog_fd == -1)
+	if (wrk_alog_fd == -1 || li >= alog_nmask)
 		return;
 	/* the default line once, for each log in the default format */
 	if (alog_def_mask[li] != 0)

@@ -221,31 +221,30 @@ wrk_drain_deadline(struct wrk_timer *t)
  * it), and what their queues hold was promised an answer: take it,
  * draining too.  SIGUSR2 (a reload): the new generation accepts from now
  * on on the sockets of the listeners it keeps (the master set their bits
- * in our slot's w_keep), queue included; let go of those at once, or a
- * new connection would be served by the old configuration.  A listener
+ * in our slot, shm_keep_has()), queue included; let go of those at once,
+ * or a new connection would be served by the old configuration.  A listener
  * the new configuration dropped is drained as on a stop.
  */
 static void
 wrk_drain(bool handover)
 {
-	uint32_t keep = 0;
+	bool keep = false;
 	uint64_t ms;
 	size_t i;
 
 	if (wrk.w_draining)
 		return;
 	wrk.w_draining = true;
-	if (handover)
-		keep = atomic_load(&wrk.w_slot->w_keep);
+	for (i = 0; handover && !keep && i < wrk.w_nlsn; i++)
+		keep = shm_keep_has(wrk.w_shm, wrk.w_slot, i);
 	log_info("draining %u connections%s", wrk.w_nconns,
-	    keep != 0 ? " (a new generation took the listeners it keeps)" :
-	    "");
+	    keep ? " (a new generation took the listeners it keeps)" : "");
 	ms = wrk_drain_ms;
 	wrk_conn_drain(ms < WRK_DRAIN_IDLE_GRACE_MS ? ms :
 	    WRK_DRAIN_IDLE_GRACE_MS);
 	wrk_ups_close_idle();
 	for (i = 0; i < wrk.w_nlsn; i++) {
-		if (keep & (1u << i))
+		if (handover && shm_keep_has(wrk.w_shm, wrk.w_slot, i))
 			wrk_lsn_close(&wrk.w_lsn[i]);
 		else
 			wrk_accept_all(&wrk.w_lsn[i]);
@@ -336,8 +335,8 @@ wrk_main(const struct wrk_args *a)
 	}
 	wrk.w_slot = shm_slot(a->wa_shm, a->wa_slot);
 	/* the worker's own counters: in its first listener's record */
-	log_set_drop_counter(&wrk.w_slot->w_http[wrk.w_place->pl_listener[0]].
-	    hc_c[HC_LOG_DROPPED]);
+	log_set_drop_counter(&shm_http(wrk.w_shm, wrk.w_slot,
+	    wrk.w_place->pl_listener[0])->hc_c[HC_LOG_DROPPED]);
 	/*
 	 * Before anything here opens a file: WRK_ALOG_FD is the master's
 	 * access log pipe only while nothing else took the number.
@@ -355,8 +354,8 @@ wrk_main(const struct wrk_args *a)
 		fatal("signalfd");
 	for (i = 0; i < wrk.w_nlsn; i++) {
 		wrk.w_lsn[i].ls_ev.ev_cb = wrk_accept;
-		wrk.w_lsn[i].ls_ev.ev_fd = a->wa_listen_fds[i];
-		wrk.w_lsn[i].ls_local = wrk_fd_loopback(a->wa_listen_fds[i]);
+		wrk.w_lsn[i].ls_ev.ev_fd = a->wa_listen_fd0 + (int)i;
+		wrk.w_lsn[i].ls_local = wrk_fd_loopback(wrk.w_lsn[i].ls_ev.ev_fd);
 		wrk.w_nlfd++;
 		if (wrk_listen_watch(&wrk.w_lsn[i], true) == -1)
 			fatal("epoll_ctl listener");

@@ -25,8 +25,9 @@ struct wrk_args {
 	int			 wa_slot;	/* index into shm->slots, this worker's counters */
 	int			 wa_index;	/* worker number, for logs */
 	/* its own SO_REUSEPORT socket of each listener of wa_conf, in
-	 * order: non-blocking, listening */
-	int			 wa_listen_fds[CD_MAX_LISTENERS];
+	 * order from this number on (listener j's: wa_listen_fd0 + j):
+	 * non-blocking, listening */
+	int			 wa_listen_fd0;
 	uint64_t		 wa_drain_ms;	/* --drain-time-s: bound on a drain */
 };
 

@@ -109,7 +109,7 @@ wrk_lsn_setup(size_t i)
 
 	ls->ls_l = l;
 	ls->ls_tag = rec;
-	ls->ls_http = &wrk.w_slot->w_http[rec];
+	ls->ls_http = shm_http(wrk.w_shm, wrk.w_slot, rec);
 	maxh = l->l_max_headers_count;
 	if (maxh == 0)
 		maxh = 100;
@@ -151,6 +151,8 @@ wrk_setup(void)
 
 	wrk.w_hdrcap = 100;
 	wrk.w_nlsn = wrk.w_conf->c_nlisteners;
+	if ((wrk.w_lsn = calloc(wrk.w_nlsn, sizeof(*wrk.w_lsn))) == NULL)
+		fatal("calloc");
 	for (i = 0; i < wrk.w_nlsn; i++) {
 		wrk_lsn_setup(i);
 		if (wrk.w_lsn[i].ls_hdr_limit > limit)

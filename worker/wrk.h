@@ -86,7 +86,7 @@ struct wrk_lsn {
 struct wrk {
 	const struct cd_conf	*w_conf;
 	const struct cd_place	*w_place;	/* wa_place */
-	struct wrk_lsn		 w_lsn[CD_MAX_LISTENERS];
+	struct wrk_lsn		*w_lsn;		/* w_nlsn, wrk_setup()'s */
 	size_t			 w_nlsn;
 	size_t			 w_nlfd;	/* listening sockets still open */
 	struct shm		*w_shm;

@@ -15,6 +15,7 @@ unit_shm(void)
 	int i;
 
 	memset(&sz, 0, sizeof(sz));
+	sz.ss_listeners = UNIT_NLSN;
 	sz.ss_clusters = UNIT_NCL;
 	sz.ss_splits = UNIT_NSPLITS / 2;
 	sz.ss_weights = UNIT_NSPLITS / 2 * UNIT_NWEIGHTS;
@@ -41,17 +42,17 @@ unit_shm(void)
 void
 unit_place(struct cd_place *pl)
 {
-	static int id[16][4][UNIT_NSPLITS];
+	static int id[16][5][UNIT_NSPLITS];
 	static int next;
 	int (*a)[UNIT_NSPLITS] = id[next++ % 16];
 	int i;
 
+	_Static_assert(UNIT_NLSN <= UNIT_NSPLITS, "one identity array");
 	for (i = 0; i < UNIT_NSPLITS; i++)
-		a[0][i] = a[1][i] = a[2][i] = a[3][i] = i;
+		a[0][i] = a[1][i] = a[2][i] = a[3][i] = a[4][i] = i;
 	pl->pl_cluster = a[0];
 	pl->pl_split = a[1];
 	pl->pl_fraction = a[2];
 	pl->pl_ratelimit = a[3];
-	for (i = 0; i < CD_MAX_LISTENERS; i++)
-		pl->pl_listener[i] = i;
+	pl->pl_listener = a[4];
 }

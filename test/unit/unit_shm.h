@@ -1,6 +1,7 @@
 /*
  * A shm segment and placements for the unit tests: the segment has room
- * for UNIT_NCL clusters of UNIT_NHOSTS hosts each (every record given
+ * for UNIT_NLSN listener records per slot, UNIT_NCL clusters of
+ * UNIT_NHOSTS hosts each (every record given
  * its host range), UNIT_NSPLITS split, fraction and local_ratelimit
  * records (two halves; each split record room for UNIT_NWEIGHTS
  * weights) and CD_MAX_WORKERS workers per generation; a placement is the
@@ -12,6 +13,7 @@
 #include "shared/place-t.h"
 #include "shared/shm.h"
 
+#define UNIT_NLSN		64
 #define UNIT_NCL		64
 #define UNIT_NHOSTS		32	/* host records per cluster */
 #define UNIT_NSPLITS		128

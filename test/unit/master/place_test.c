@@ -1,7 +1,8 @@
 /*
  * Unit tests for master/place.c: the placement a structural reload gives
  * a new configuration (records kept by cluster name, new records outside
- * the running ones, split halves alternating per generation), the file's
+ * the running ones, split halves alternating per generation; listener
+ * records the same way, in every slot), the file's
  * weights published into the placed split records, and the master's
  * prepare/apply pair wiping only the records taken anew.
  */
@@ -26,6 +27,7 @@
 struct fake_conf {
 	struct cd_conf	 fc_conf;
 	struct cd_cluster fc_cl[UNIT_NCL];
+	struct cd_listener fc_l[UNIT_NCL];
 	char		 fc_names[UNIT_NCL][16];
 };
 
@@ -47,6 +49,22 @@ fake(struct fake_conf *f, const char *names, size_t nweighted)
 	f->fc_conf.c_clusters = f->fc_cl;
 	f->fc_conf.c_nclusters = n;
 	f->fc_conf.c_nweighted = nweighted;
+	return &f->fc_conf;
+}
+
+/* The same with listeners of those names, no cluster. */
+static const struct cd_conf *
+fake_listeners(struct fake_conf *f, const char *names)
+{
+	size_t i;
+
+	(void)fake(f, names, 0);
+	for (i = 0; i < f->fc_conf.c_nclusters; i++)
+		f->fc_l[i].l_name = f->fc_names[i];
+	f->fc_conf.c_listeners = f->fc_l;
+	f->fc_conf.c_nlisteners = f->fc_conf.c_nclusters;
+	f->fc_conf.c_clusters = NULL;
+	f->fc_conf.c_nclusters = 0;
 	return &f->fc_conf;
 }
 
@@ -83,6 +101,7 @@ place_next(const struct cd_conf *now, const struct cd_place *now_pl,
 	next_pl->pl_cluster = a;
 	next_pl->pl_split = a + next->c_nclusters;
 	next_pl->pl_fraction = a + next->c_nclusters + next->c_nweighted;
+	next_pl->pl_listener = a + 2 * UNIT_NSPLITS;
 	return mst_place_next(now, now_pl, next, next_pl, fresh, s);
 }
 
@@ -169,6 +188,43 @@ too_many_clusters_for_two_generations(void)
 	    MST_PLACE_OK);
 	/* a name both share costs no record */
 	next = fake(&b, many(UNIT_NCL / 2 + 1, "old"), 0);
+	CU_ASSERT_EQUAL(place_next(now, &now_pl, next, &next_pl, fresh),
+	    MST_PLACE_OK);
+}
+
+/*
+ * Listeners keep their records by name too; a new one takes the first
+ * record neither configuration uses; the slot's UNIT_NLSN records bound
+ * the two configurations' names together.
+ */
+static void
+listeners_keep_their_records_by_name(void)
+{
+	struct fake_conf a, b;
+	const struct cd_conf *now, *next;
+	struct cd_place now_pl, next_pl;
+	bool fresh[2 * UNIT_NCL];
+
+	now = fake_listeners(&a, "public internal ops");
+	next = fake_listeners(&b, "ops edge public");
+	unit_place(&now_pl);
+	CU_ASSERT_EQUAL_FATAL(place_next(now, &now_pl, next, &next_pl, fresh),
+	    MST_PLACE_OK);
+	CU_ASSERT_EQUAL(next_pl.pl_listener[0], 2);	/* ops */
+	CU_ASSERT_EQUAL(next_pl.pl_listener[1], 3);	/* edge: new */
+	CU_ASSERT_EQUAL(next_pl.pl_listener[2], 0);	/* public */
+
+	now = fake_listeners(&a, many(40, "old"));
+	next = fake_listeners(&b, many(UNIT_NLSN - 40 + 1, "new"));
+	CU_ASSERT_EQUAL(place_next(now, &now_pl, next, &next_pl, fresh),
+	    MST_PLACE_NO_LISTENER);
+	next = fake_listeners(&b, many(UNIT_NLSN - 40, "new"));
+	CU_ASSERT_EQUAL_FATAL(place_next(now, &now_pl, next, &next_pl, fresh),
+	    MST_PLACE_OK);
+	CU_ASSERT_EQUAL(next_pl.pl_listener[0], 40);
+	CU_ASSERT_EQUAL(next_pl.pl_listener[UNIT_NLSN - 41], UNIT_NLSN - 1);
+	/* names both have cost no record */
+	next = fake_listeners(&b, many(40, "old"));
 	CU_ASSERT_EQUAL(place_next(now, &now_pl, next, &next_pl, fresh),
 	    MST_PLACE_OK);
 }
@@ -382,6 +438,8 @@ static CU_TestInfo tests[] = {
 	    new_clusters_avoid_the_running_records },
 	{ "too_many_clusters_for_two_generations",
 	    too_many_clusters_for_two_generations },
+	{ "listeners_keep_their_records_by_name",
+	    listeners_keep_their_records_by_name },
 	{ "split_halves_alternate_per_generation",
 	    split_halves_alternate_per_generation },
 	{ "split_weights_take_their_half_of_the_pool",

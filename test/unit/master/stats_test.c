@@ -46,13 +46,16 @@ static struct cd_place place;
 static struct shm *shm;
 static struct mst_admin_ctr actr;
 
+/* The file at path, its first from (if any) made to (as long or
+ * shorter). */
 static struct cd_conf *
-load_file(const char *path)
+load_file_sub(const char *path, const char *from, const char *to)
 {
 	struct conf_diags d;
 	struct cd_conf *c;
 	static char text[65536];
 	size_t n;
+	char *p;
 	FILE *fp;
 
 	if ((fp = fopen(path, "r")) == NULL)
@@ -60,10 +63,20 @@ load_file(const char *path)
 	n = fread(text, 1, sizeof(text) - 1, fp);
 	fclose(fp);
 	text[n] = '\0';
+	if (from != NULL && (p = strstr(text, from)) != NULL) {
+		memcpy(p, to, strlen(to));
+		memset(p + strlen(to), ' ', strlen(from) - strlen(to));
+	}
 	memset(&d, 0, sizeof(d));
 	c = conf_load_buf(path, text, n, &d);
 	conf_diags_free(&d);
 	return c;
+}
+
+static struct cd_conf *
+load_file(const char *path)
+{
+	return load_file_sub(path, NULL, NULL);
 }
 
 static struct cd_conf *
@@ -120,15 +133,15 @@ fixture(void)
 		shm_code_add(&w0->w_cl[0].cc_code, 503);
 	for (i = 0; i < 1; i++)
 		shm_retry_code_add(&w1->w_cl[0].cc_retry_code, 200);
-	shm_add(&w0->w_http[0].hc_c[HC_RQ_TOTAL], 12);
-	shm_add(&w1->w_http[0].hc_c[HC_RQ_TOTAL], 8);
-	shm_add(&w0->w_http[0].hc_c[HC_CX_TOTAL], 3);
-	shm_add(&w1->w_http[0].hc_c[HC_CX_TOTAL], 2);
-	shm_gauge_add(&w0->w_http[0].hc_g[HG_CX_ACTIVE], 1);
-	shm_gauge_add(&w1->w_http[0].hc_g[HG_CX_ACTIVE], 1);
-	shm_add(&w0->w_http[0].hc_code[200 - CD_CODE_MIN], 10);
-	shm_add(&w1->w_http[0].hc_code[200 - CD_CODE_MIN], 8);
-	shm_add(&w1->w_http[0].hc_code[503 - CD_CODE_MIN], 2);
+	shm_add(&shm_http(shm, w0, 0)->hc_c[HC_RQ_TOTAL], 12);
+	shm_add(&shm_http(shm, w1, 0)->hc_c[HC_RQ_TOTAL], 8);
+	shm_add(&shm_http(shm, w0, 0)->hc_c[HC_CX_TOTAL], 3);
+	shm_add(&shm_http(shm, w1, 0)->hc_c[HC_CX_TOTAL], 2);
+	shm_gauge_add(&shm_http(shm, w0, 0)->hc_g[HG_CX_ACTIVE], 1);
+	shm_gauge_add(&shm_http(shm, w1, 0)->hc_g[HG_CX_ACTIVE], 1);
+	shm_add(&shm_http(shm, w0, 0)->hc_code[200 - CD_CODE_MIN], 10);
+	shm_add(&shm_http(shm, w1, 0)->hc_code[200 - CD_CODE_MIN], 8);
+	shm_add(&shm_http(shm, w1, 0)->hc_code[503 - CD_CODE_MIN], 2);
 	shm_add(&shm_host_ctr(shm, w0, shm_cl(shm, 0), 0)->hc_c[HOC_RQ_TOTAL], 12);
 	shm_add(&shm_host_ctr(shm, w1, shm_cl(shm, 0), 0)->hc_c[HOC_RQ_TOTAL], 8);
 	shm_add(&shm_host_ctr(shm, w1, shm_cl(shm, 0), 0)->hc_c[HOC_CX_TOTAL], 2);
@@ -416,8 +429,10 @@ stats_max_requests_counters_in_every_format(void)
 	struct buf b;
 
 	fixture();
-	shm_add(&shm_slot(shm, 0)->w_http[0].hc_c[HC_CX_MAX_REQUESTS_REACHED], 2);
-	shm_add(&shm_slot(shm, 1)->w_http[0].hc_c[HC_CX_MAX_REQUESTS_REACHED], 3);
+	shm_add(&shm_http(shm, shm_slot(shm, 0), 0)->
+	    hc_c[HC_CX_MAX_REQUESTS_REACHED], 2);
+	shm_add(&shm_http(shm, shm_slot(shm, 1), 0)->
+	    hc_c[HC_CX_MAX_REQUESTS_REACHED], 3);
 	shm_add(&shm_slot(shm, 0)->w_cl[0].cc_c[CC_CX_MAX_REQUESTS], 1);
 	shm_add(&shm_slot(shm, 1)->w_cl[0].cc_c[CC_CX_MAX_REQUESTS], 4);
 	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
@@ -709,9 +724,9 @@ stats_per_listener_records(void)
 	w0 = shm_slot(shm, 0);
 	w1 = shm_slot(shm, 1);
 	for (i = 0; i < 3; i++) {
-		shm_add(&w0->w_http[rec[i]].hc_c[HC_CX_TOTAL], 1 + i);
-		shm_add(&w1->w_http[rec[i]].hc_c[HC_CX_TOTAL], 10);
-		shm_add(&w1->w_http[rec[i]].hc_code[200 - CD_CODE_MIN],
+		shm_add(&shm_http(shm, w0, rec[i])->hc_c[HC_CX_TOTAL], 1 + i);
+		shm_add(&shm_http(shm, w1, rec[i])->hc_c[HC_CX_TOTAL], 10);
+		shm_add(&shm_http(shm, w1, rec[i])->hc_code[200 - CD_CODE_MIN],
 		    100 * (i + 1));
 	}
 	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
@@ -733,8 +748,11 @@ stats_per_listener_records(void)
 	    "internal::0.0.0.0:10001\nops::0.0.0.0:10002\n");
 	buf_free(&b);
 	/* two managers with one stat_prefix share its http.* stats */
-	three->c_listeners[1].l_stat_prefix = three->c_listeners[2].
-	    l_stat_prefix;
+	conf_free(three);
+	three = load_file_sub("test/configs/listeners/three-listeners.yaml",
+	    "stat_prefix: ingress_internal", "stat_prefix: ops");
+	CU_ASSERT_FATAL(three != NULL);
+	conf = three;
 	CU_ASSERT_EQUAL_FATAL(render(&b, 0, NULL), 0);
 	CU_ASSERT(has_line(&b, "http.ops.downstream_rq_2xx: 500"));
 	CU_ASSERT(strstr(b.b_data, "http.ingress_internal.") == NULL);
@@ -743,7 +761,7 @@ stats_per_listener_records(void)
 	buf_free(&b);
 	conf = seed;
 	conf_free(three);
-	for (i = 0; i < CD_MAX_LISTENERS; i++)
+	for (i = 0; i < 3; i++)
 		place.pl_listener[i] = i;
 }
 

@@ -84,13 +84,13 @@ sums_cover_used_slots_and_the_master(void)
 	struct shm *s = unit_shm();
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	shm_add(&shm_slot(s, 0)->w_http[0].hc_c[HC_RQ_TOTAL], 5);
-	shm_add(&shm_slot(s, 2)->w_http[0].hc_c[HC_RQ_TOTAL], 7);
+	shm_add(&shm_http(s, shm_slot(s, 0), 0)->hc_c[HC_RQ_TOTAL], 5);
+	shm_add(&shm_http(s, shm_slot(s, 2), 0)->hc_c[HC_RQ_TOTAL], 7);
 	shm_add(&shm_slot(s, UNIT_MASTER_SLOT)->w_cl[3].cc_c[CC_HC_ATTEMPT], 4);
 	shm_add(&shm_slot(s, 1)->w_cl[3].cc_c[CC_HC_ATTEMPT], 1);
-	shm_gauge_add(&shm_slot(s, 0)->w_http[0].hc_g[HG_CX_ACTIVE], 2);
-	shm_gauge_add(&shm_slot(s, 1)->w_http[0].hc_g[HG_CX_ACTIVE], -1);
-	shm_add(&shm_slot(s, 1)->w_http[0].hc_code[503 - CD_CODE_MIN], 2);
+	shm_gauge_add(&shm_http(s, shm_slot(s, 0), 0)->hc_g[HG_CX_ACTIVE], 2);
+	shm_gauge_add(&shm_http(s, shm_slot(s, 1), 0)->hc_g[HG_CX_ACTIVE], -1);
+	shm_add(&shm_http(s, shm_slot(s, 1), 0)->hc_code[503 - CD_CODE_MIN], 2);
 	shm_add(&shm_host_ctr(s, shm_slot(s, 1), shm_cl(s, 3), 5)->hc_c[HOC_RQ_TOTAL],
 	    6);
 	atomic_store(&s->hdr.h_slots_hwm, 2);
@@ -129,7 +129,7 @@ reap_releases_breaker_units_and_keeps_counters(void)
 	atomic_store(&cc->cc_cb_held[CD_PRIO_HIGH][SHM_CB_RETRY], 1);
 	atomic_store(&shm_slot(s, 0)->w_cl[6].cc_cb_held[CD_PRIO_DEFAULT]
 	    [SHM_CB_RQ], 2);
-	shm_gauge_add(&w->w_http[0].hc_g[HG_CX_ACTIVE], 4);
+	shm_gauge_add(&shm_http(s, w, 0)->hc_g[HG_CX_ACTIVE], 4);
 	shm_gauge_add(&cc->cc_g[CG_RQ_ACTIVE], 3);
 	shm_gauge_add(&shm_host_ctr(s, w, shm_cl(s, 6), 2)->hc_g[HOG_RQ_ACTIVE],
 	    3);

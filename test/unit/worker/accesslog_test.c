@@ -43,7 +43,7 @@ S(const char *s)
 	return a;
 }
 
-static char line[ALOG_LINE_MAX + 1];
+static char line[ALOG_TAG_LEN + ALOG_LINE_MAX];
 
 static const char *
 fmt(const struct alog_rec *r)
@@ -246,9 +246,10 @@ worker_pipe_whole_lines_then_drops(void)
 	r.ar_method = S("GET");
 	r.ar_path = S("/0123456789abcdef0123456789abcdef0123456789abcdef");
 	src.as_rec = &r;
-	/* a tag byte (listener record 0, its first file), then the line */
-	line[0] = ALOG_TAG(0, 0);
-	one = 1 + alog_format(line + 1, sizeof(line) - 1, &r);
+	/* a tag (listener record 0, its first file), then the line */
+	alog_tag_put(line, 0, 0);
+	one = ALOG_TAG_LEN + alog_format(line + ALOG_TAG_LEN,
+	    sizeof(line) - ALOG_TAG_LEN, &r);
 	/* more than the pipe holds, queued in one loop turn */
 	for (i = 0; i < 200; i++)
 		wrk_alog_write(NULL, &src);
@@ -259,7 +260,8 @@ worker_pipe_whole_lines_then_drops(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
 	while ((n = read(p[0], got + total, 200 * one - total)) > 0)
 		total += (size_t)n;
-	dropped = atomic_load(&shm_slot(s, 1)->w_http[0].hc_c[HC_ACCESS_LOG_DROPPED]);
+	dropped = atomic_load(&shm_http(s, shm_slot(s, 1),
+	    0)->hc_c[HC_ACCESS_LOG_DROPPED]);
 	sent = total / one;
 	CU_ASSERT_EQUAL(total % one, 0);	/* whole lines only */
 	CU_ASSERT(sent > 0 && sent < 200);
@@ -272,7 +274,8 @@ worker_pipe_whole_lines_then_drops(void)
 	wrk_alog_flush();
 	CU_ASSERT_EQUAL(read(p[0], got, one), (ssize_t)one);
 	CU_ASSERT_EQUAL(atomic_load(
-	    &shm_slot(s, 1)->w_http[0].hc_c[HC_ACCESS_LOG_DROPPED]), dropped);
+	    &shm_http(s, shm_slot(s, 1), 0)->hc_c[HC_ACCESS_LOG_DROPPED]),
+	    dropped);
 
 	free(got);
 	close(p[0]);
@@ -512,7 +515,35 @@ text_lines_end_once_and_long_json_stays_valid(void)
 	conf_free(c);
 }
 
+/*
+ * A line's tag names any listener record up to ALOG_TAG_RECORDS and any
+ * of its logs, in bytes that are never a newline; what does not start
+ * with a tag is not read as one.
+ */
+static void
+tags_name_any_record(void)
+{
+	static const uint32_t recs[] = { 0, 15, 47, 48, 1000, 65535,
+	    ALOG_TAG_RECORDS - 1 };
+	char t[ALOG_TAG_LEN];
+	uint32_t r, i, k, gr, gi;
+
+	for (k = 0; k < sizeof(recs) / sizeof(recs[0]); k++)
+		for (i = 0; i < ALOG_TAG_LOGS; i++) {
+			r = recs[k];
+			alog_tag_put(t, r, i);
+			CU_ASSERT(memchr(t, '\n', sizeof(t)) == NULL);
+			CU_ASSERT_FATAL(alog_tag_get(t, sizeof(t), &gr, &gi));
+			CU_ASSERT_EQUAL(gr, r);
+			CU_ASSERT_EQUAL(gi, i);
+		}
+	CU_ASSERT_FALSE(alog_tag_get(t, ALOG_TAG_LEN - 1, &gr, &gi));
+	CU_ASSERT_FALSE(alog_tag_get("[2026-", 6, &gr, &gi));
+	CU_ASSERT_FALSE(alog_tag_get("@@@\n@", 5, &gr, &gi));
+}
+
 static CU_TestInfo tests[] = {
+	{ "tags_name_any_record", tags_name_any_record },
 	{ "full_record", full_record },
 	{ "absent_values_are_dashes", absent_values_are_dashes },
 	{ "flags_in_envoy_order", flags_in_envoy_order },

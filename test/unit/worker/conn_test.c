@@ -121,13 +121,13 @@ turn(int ms)
 static uint64_t
 hc(int id)
 {
-	return atomic_load(&wrk.w_slot->w_http[0].hc_c[id]);
+	return atomic_load(&shm_http(wrk.w_shm, wrk.w_slot, 0)->hc_c[id]);
 }
 
 static int64_t
 hg(int id)
 {
-	return atomic_load(&wrk.w_slot->w_http[0].hc_g[id]);
+	return atomic_load(&shm_http(wrk.w_shm, wrk.w_slot, 0)->hc_g[id]);
 }
 
 static uint64_t
