@@ -1,10 +1,11 @@
 /*
  * The /config_dump JSON strings after a weight-only reload (see
  * dumpweights.h): the bootstrap and each listener's Listener and
- * RouteConfiguration show the weights the master set in place.
+ * RouteConfiguration show the weights the master set (fileweights.h).
  *
  * Where each weight stands in each string is indexed once per
- * configuration, on its first weight-only reload; a string whose
+ * configuration, when it is put in force (mst_reload_fast_reserve()) or
+ * on its first weight-only reload; a string whose
  * "weight" values do not match the file's weight spans one for one (a
  * "weight" key in metadata, say) makes that configuration parse on
  * every reload instead.  The strings are rewritten when /config_dump
@@ -23,6 +24,7 @@
 #include "shared/conf.h"
 #include "shared/log.h"
 #include "dumpweights.h"
+#include "fileweights.h"
 #include "mst.h"
 
 /* The JSON strings a weight-only reload rewrites -- the bootstrap, and
@@ -120,7 +122,7 @@ dw_own_free(void *arg)
 static uint32_t
 dw_weight(const struct cd_conf *c, size_t i)
 {
-	return c->c_wspans[i].ws_rt->rt_wc[c->c_wspans[i].ws_k].wc_weight;
+	return mst_fw_weight(c, c->c_wspans[i].ws_rt, c->c_wspans[i].ws_k);
 }
 
 /*

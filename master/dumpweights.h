@@ -10,14 +10,14 @@
 struct cd_conf;
 
 /*
- * Before c's weights change in place: 0 when its JSON strings can follow
+ * Before a weight-only reload sets c's weights: 0 when its JSON strings can follow
  * them (indexed on the first call, kept with c), -1 when they cannot (a
  * "weight" that is not a weighted cluster's, out of memory): then the
  * file must be parsed.
  */
 int	mst_dumpw_index(struct cd_conf *c);
 
-/* c's weights changed in place: its strings follow at the next
+/* c's weights changed (fileweights.h): its strings follow at the next
  * mst_dumpw_fresh(). */
 void	mst_dumpw_stale(struct cd_conf *c);
 

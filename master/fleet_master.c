@@ -37,6 +37,7 @@
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "fleet-int.h"
+#include "fileweights.h"
 #include "fleet.h"
 #include "helper.h"
 #include "judge.h"
@@ -166,7 +167,8 @@ fm_read(void *arg, int ci, uint64_t *rq, uint64_t *n5xx, struct hist *h)
  * total of 100, as the rollout engine takes them), clusters, records.
  * 0, or -1 out of memory. */
 static int
-fm_route_from(const struct mst_ro_route *rr, struct mst_fleet_rt *rt)
+fm_route_from(const struct cd_conf *conf, const struct mst_ro_route *rr,
+    struct mst_fleet_rt *rt)
 {
 	uint64_t sum = 0;
 	size_t i;
@@ -177,7 +179,7 @@ fm_route_from(const struct mst_ro_route *rr, struct mst_fleet_rt *rt)
 	rt->fr_ro = rr->rr_ro;
 	rt->fr_nw = rr->rr_nwc;
 	for (i = 0; i < rr->rr_nwc; i++) {
-		rt->fr_w[i] = rr->rr_rt->rt_wc[i].wc_weight;
+		rt->fr_w[i] = mst_fw_weight(conf, rr->rr_rt, i);
 		sum += rt->fr_w[i];
 		strlcpy(rt->fr_cl[i], mst_rollout_wc_name(rr, (int)i),
 		    sizeof(rt->fr_cl[i]));
@@ -221,7 +223,8 @@ fm_routes(void)
 		if (!ro->ro_routes[r].rr_has_rollout)
 			continue;
 		mst_rollout_set_fleet(&ro->ro_routes[r], 1);
-		if (fm_route_from(&ro->ro_routes[r], &fm.routes[n]) == -1)
+		if (fm_route_from(ro->ro_conf, &ro->ro_routes[r],
+		    &fm.routes[n]) == -1)
 			return -1;
 		if (fm.routes[n].fr_nw > fm.maxnw)
 			fm.maxnw = fm.routes[n].fr_nw;

@@ -159,25 +159,35 @@ mst_judge_ring_init(struct mst_judge_ring *r, size_t n, int64_t window,
 	return ring_grow(r);
 }
 
-int
-mst_judge_ring_take(struct mst_judge_ring *r, struct mst_judge_ring *old,
-    size_t n, int64_t window, int64_t tick, size_t steps)
+size_t
+mst_judge_ring_size(size_t n, int64_t window, int64_t tick, size_t steps)
+{
+	struct mst_judge_ring r;
+
+	ring_shape(&r, n, window, tick, steps);
+	return r.jr_cap * ((n > 0 ? n : 1) * sizeof(*r.jr_s) +
+	    sizeof(*r.jr_t));
+}
+
+void
+mst_judge_ring_place(struct mst_judge_ring *r, size_t n, int64_t window,
+    int64_t tick, size_t steps, void *mem)
 {
 	ring_shape(r, n, window, tick, steps);
-	if (old == NULL || old->jr_alloc == 0 || old->jr_n != r->jr_n ||
-	    old->jr_cap != r->jr_cap || old->jr_spacing != r->jr_spacing)
-		return ring_grow(r);
-	*r = *old;
-	r->jr_len = r->jr_head = 0;
-	memset(old, 0, sizeof(*old));
-	return 0;
+	r->jr_s = mem;
+	r->jr_t = (int64_t *)(void *)(r->jr_s + r->jr_cap * (n > 0 ? n : 1));
+	r->jr_alloc = r->jr_cap;
+	r->jr_placed = 1;
 }
 
 void
 mst_judge_ring_free(struct mst_judge_ring *r)
 {
-	free(r->jr_t);
-	free(r->jr_s);
+	if (!r->jr_placed) {
+		free(r->jr_t);
+		free(r->jr_s);
+	}
+	r->jr_placed = 0;
 	r->jr_t = NULL;
 	r->jr_s = NULL;
 	r->jr_len = r->jr_cap = r->jr_alloc = 0;

@@ -40,6 +40,8 @@ struct mst_judge_ring {
 					 * as they are written */
 	size_t		 jr_len;
 	size_t		 jr_head;	/* next entry to write */
+	int		 jr_placed;	/* entries in the caller's memory
+					 * (mst_judge_ring_place()) */
 	int64_t		 jr_spacing;
 	int64_t		*jr_t;
 	struct mst_judge_snap *jr_s;	/* jr_cap x jr_n */
@@ -90,11 +92,13 @@ void	 mst_judge_snap_sub(struct mst_judge_snap *out,
  * entries, spacing no less than tick).  0, or -1 out of memory. */
 int	 mst_judge_ring_init(struct mst_judge_ring *, size_t n, int64_t window,
 	    int64_t tick, size_t steps);
-/* The same, empty, but with old's entries when old (or NULL) has that
- * shape: old is left empty, to be freed, and nothing is allocated. */
-int	 mst_judge_ring_take(struct mst_judge_ring *,
-	    struct mst_judge_ring *old, size_t n, int64_t window,
-	    int64_t tick, size_t steps);
+/* Bytes of every entry of such a ring, for mst_judge_ring_place(). */
+size_t	 mst_judge_ring_size(size_t n, int64_t window, int64_t tick,
+	    size_t steps);
+/* The same ring over mem, mst_judge_ring_size() bytes aligned for a
+ * uint64_t that stay the caller's: it never allocates nor frees. */
+void	 mst_judge_ring_place(struct mst_judge_ring *, size_t n,
+	    int64_t window, int64_t tick, size_t steps, void *mem);
 void	 mst_judge_ring_free(struct mst_judge_ring *);
 /* Forget every entry; start again with snaps (n of them) taken at t. */
 void	 mst_judge_ring_restart(struct mst_judge_ring *, int64_t t,

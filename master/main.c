@@ -28,6 +28,7 @@
 #include "pidfile.h"
 #include "place.h"
 #include "proc.h"
+#include "reload_fast.h"
 #include "signals.h"
 
 /* The command line. */
@@ -374,6 +375,7 @@ main(int argc, char *argv[], char *envp[])
 	    mst.m_shm->hdr.h_nhosts, mst.m_shm->hdr.h_nsplits / 2);
 	if (mst_modules_start(conf) == -1)
 		return 1;
+	mst_reload_fast_reserve();
 	mst_loop_run();
 	mst_modules_stop();
 	return 0;

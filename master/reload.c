@@ -151,6 +151,8 @@ reload_done(enum mst_change ch)
 		log_info("reload: new weights in place (%" PRIu64 ".%03"
 		    PRIu64 " ms after SIGHUP)", us / 1000, us % 1000);
 	}
+	/* the next one's room, when this file is longer */
+	mst_reload_fast_reserve();
 }
 
 static void

@@ -7,9 +7,9 @@
  * span stood must be a decimal number.  Then the new weights pass the
  * loader's rules (each route's sum in 1 .. 2^32-1, no weight 0, the same
  * "always" and "never" clusters), and only then is anything written: the
- * weights and totals of the master's copy, then the modules' weight-only
- * reload, which publishes them to shm.  Anything else takes the normal
- * path, which parses.
+ * weights beside the master's copy (fileweights.h: the copy itself stays
+ * as loaded), then the modules' weight-only reload, which publishes them
+ * to shm.  Anything else takes the normal path, which parses.
  *
  * The file as loaded stays the one compared with: outside the spans a
  * new file that passed is the same bytes, so it need not be kept.
@@ -30,14 +30,64 @@
 #include "shared/conf.h"
 #include "shared/log.h"
 #include "dumpweights.h"
+#include "fileweights.h"
 #include "module.h"
 #include "mst.h"
+#include "privmem.h"
 #include "reload_fast.h"
 
 #define FAST_MAX_FILE	(16 * 1024 * 1024)	/* as the loader's */
 
-static char	*fast_buf;	/* the last file read, kept for the next */
+/* the last file read, kept for the next: master-only pages (privmem.h),
+ * made before the reload that needs them (mst_reload_fast_reserve()) */
+static char	*fast_buf;
 static size_t	 fast_cap;
+
+static int	fast_read(const char *, size_t *);
+
+/* fast_buf of want bytes at least: 0, or -1. */
+static int
+fast_room(size_t want)
+{
+	char *p;
+
+	if (want <= fast_cap)
+		return 0;
+	/* weights may gain digits: some more for the next file */
+	want += want / 16;
+	if ((p = mst_privmem_map(want)) == NULL)
+		return -1;
+	mst_privmem_unmap(fast_buf, fast_cap);
+	fast_buf = p;
+	fast_cap = want;
+	return 0;
+}
+
+void
+mst_reload_fast_reserve(void)
+{
+	const struct cd_conf *c = mst.m_conf;
+	size_t len;
+
+	if (c == NULL || c->c_src == NULL)
+		return;
+	/* where /config_dump shows each weight, found now too */
+	(void)mst_dumpw_index((struct cd_conf *)(uintptr_t)c);
+	if (c->c_src_len < fast_cap)
+		return;
+	if (fast_room(c->c_src_len + 1) == -1) {
+		log_warn("reload: room for reading %s", mst.m_config_path);
+		return;
+	}
+	/*
+	 * Every page touched now, by the master and by the kernel's copy of
+	 * the file: the first page fault, or on some virtual machines the
+	 * first access from either side, costs about 10 us a page, 15 ms
+	 * for a 5 MB file, that the first reload would otherwise pay.
+	 */
+	memset(fast_buf, 0, fast_cap);
+	(void)fast_read(mst.m_config_path, &len);
+}
 
 /* The whole file in fast_buf, NUL-terminated: 0, or -1 (errno set). */
 static int
@@ -46,7 +96,6 @@ fast_read(const char *path, size_t *len)
 	struct stat st;
 	size_t n = 0, want;
 	ssize_t r = 0;
-	char *p;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
@@ -58,13 +107,9 @@ fast_read(const char *path, size_t *len)
 		return -1;
 	}
 	want = (size_t)st.st_size + 1;	/* + 1: the file did not grow */
-	if (want > fast_cap) {
-		if ((p = realloc(fast_buf, want)) == NULL) {
-			close(fd);
-			return -1;
-		}
-		fast_buf = p;
-		fast_cap = want;
+	if (fast_room(want) == -1) {
+		close(fd);
+		return -1;
 	}
 	while (n < want && ((r = read(fd, fast_buf + n, want - n)) > 0 ||
 	    (r == -1 && errno == EINTR)))
@@ -165,10 +210,10 @@ fast_check(const struct cd_conf *c, const uint32_t *w)
 int
 mst_reload_fast(void)
 {
-	/* the one place the running configuration changes (conf-t.h) */
+	/* the master's bookkeeping kept with it (c_fast, c_fw) changes */
 	struct cd_conf *c = (struct cd_conf *)(uintptr_t)mst.m_conf;
 	uint32_t *w = NULL;
-	size_t len, i;
+	size_t len;
 	int rc = -1;
 
 	if (c == NULL || c->c_src == NULL ||
@@ -176,17 +221,11 @@ mst_reload_fast(void)
 		return -1;
 	if ((w = calloc(c->c_nwspans, sizeof(*w))) == NULL ||
 	    fast_diff(c, fast_buf, len, w) == -1 || fast_check(c, w) == -1 ||
-	    mst_dumpw_index(c) == -1)
+	    mst_dumpw_index(c) == -1 || mst_fw_prepare(c) == -1)
 		goto done;
-	/* committed: the weights and the totals, then shm */
-	for (i = 0; i < c->c_nwspans; i++) {
-		struct cd_route *rt = c->c_wspans[i].ws_rt;
-
-		if (c->c_wspans[i].ws_k == 0)
-			rt->rt_total_weight = 0;
-		rt->rt_wc[c->c_wspans[i].ws_k].wc_weight = w[i];
-		rt->rt_total_weight += w[i];
-	}
+	/* committed: the weights beside c (never in c: its pages are the
+	 * workers' too since fork), then shm */
+	mst_fw_set(c, w);
 	rc = mst_modules_reload(MST_CH_WEIGHTS, c) == -1 ? 1 : 0;
 	mst_dumpw_stale(c);	/* /config_dump's, when next asked for */
 done:

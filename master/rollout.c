@@ -21,8 +21,10 @@
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "shared/text.h"
+#include "fileweights.h"
 #include "loop.h"
 #include "mst.h"
+#include "privmem.h"
 #include "rollout.h"
 #include "stats.h"
 
@@ -412,37 +414,61 @@ mst_rollout_find(struct mst_ro *ro, const char *name)
 
 /* ---- building ------------------------------------------------------------ */
 
-/* rr's arrays for n clusters, one allocation (freed with rr_shm_ci). */
-static int
-ro_route_alloc(struct mst_ro_route *rr, size_t n)
+/* Bytes of a route's arrays for n clusters (ro_route_place()). */
+static size_t
+ro_route_size(size_t n)
 {
-	size_t one = sizeof(struct mst_judge_snap) + sizeof(struct mst_ro_fig) +
-	    sizeof(int) + sizeof(uint32_t);
-	char *p;
+	return (n > 0 ? n : 1) * (sizeof(struct mst_judge_snap) +
+	    sizeof(struct mst_ro_fig) + sizeof(int) + sizeof(uint32_t));
+}
 
+/* Bytes of rt's snapshot ring, whichever window ro_route_roles() takes. */
+static size_t
+ro_ring_room(const struct cd_route *rt)
+{
+	int64_t tick = MST_ROLLOUT_TICK_MS * CD_NS_PER_MS;
+	size_t a, b = 0;
+
+	a = mst_judge_ring_size(rt->rt_nwc, MST_ROLLOUT_VIEW_WINDOW, tick,
+	    MST_ROLLOUT_RING_STEPS);
+	if (rt->rt_rollout.ro_window > 0)
+		b = mst_judge_ring_size(rt->rt_nwc, rt->rt_rollout.ro_window,
+		    tick, MST_ROLLOUT_RING_STEPS);
+	return a > b ? a : b;
+}
+
+/* rr's arrays for n clusters at p (ro_route_size() bytes, zero). */
+static void
+ro_route_place(struct mst_ro_route *rr, size_t n, char *p)
+{
 	if (n == 0)
 		n = 1;
 	/* the widest alignment first */
-	if ((p = calloc(n, one)) == NULL)
-		return -1;
 	rr->rr_snap = (struct mst_judge_snap *)(void *)p;
 	rr->rr_fig = (struct mst_ro_fig *)(void *)(p + n *
 	    sizeof(struct mst_judge_snap));
 	rr->rr_shm_ci = (int *)(void *)((char *)rr->rr_fig + n *
 	    sizeof(struct mst_ro_fig));
 	rr->rr_w = (uint32_t *)(void *)(rr->rr_shm_ci + n);
-	return 0;
 }
 
-static void
-ro_route_free(struct mst_ro_route *rr)
+/* rt's name, or one made of its place: 1 when it has one of its own. */
+static int
+ro_route_name(const struct cd_route *rt, const struct cd_route_it *it,
+    char name[CD_NAME_MAX])
 {
-	mst_judge_ring_free(&rr->rr_ring);
-	free(rr->rr_snap);
-	rr->rr_snap = NULL;
-	rr->rr_fig = NULL;
-	rr->rr_shm_ci = NULL;
-	rr->rr_w = NULL;
+	if (rt->rt_name != NULL && rt->rt_name[0] != '\0') {
+		strlcpy(name, rt->rt_name, CD_NAME_MAX);
+		return 1;
+	}
+	if (it->ri_l == 0)
+		/* stable across reloads while the route keeps its place */
+		snprintf(name, CD_NAME_MAX, "route_%zu_%zu", it->ri_v,
+		    it->ri_r - 1);
+	else
+		snprintf(name, CD_NAME_MAX, "route_%zu_%zu_%zu", it->ri_l,
+		    it->ri_v, it->ri_r - 1);
+	return 0;
 }
 
 /* Name, split record, clusters and weights (what shm holds) of rr. */
@@ -456,16 +482,7 @@ ro_route_weights(struct mst_ro *ro, struct mst_ro_route *rr,
 
 	rr->rr_rt = rt;
 	rr->rr_split = pl->pl_split[rt->rt_wi];
-	if (rt->rt_name != NULL && rt->rt_name[0] != '\0') {
-		strlcpy(rr->rr_name, rt->rt_name, sizeof(rr->rr_name));
-		rr->rr_named = 1;
-	} else if (it->ri_l == 0)
-		/* stable across reloads while the route keeps its place */
-		snprintf(rr->rr_name, sizeof(rr->rr_name), "route_%zu_%zu",
-		    it->ri_v, it->ri_r - 1);
-	else
-		snprintf(rr->rr_name, sizeof(rr->rr_name),
-		    "route_%zu_%zu_%zu", it->ri_l, it->ri_v, it->ri_r - 1);
+	rr->rr_named = ro_route_name(rt, it, rr->rr_name);
 	rr->rr_listener = (int)it->ri_l;
 	/* what shm holds: the file's weights, published by the caller */
 	n = shm_split_read(shm_sp(ro->ro_shm, rr->rr_split), w,
@@ -474,7 +491,7 @@ ro_route_weights(struct mst_ro *ro, struct mst_ro_route *rr,
 	for (i = 0; i < rr->rr_nwc; i++) {
 		rr->rr_shm_ci[i] = pl->pl_cluster[rt->rt_wc[i].wc_cluster];
 		if (n != rr->rr_nwc)
-			rr->rr_w[i] = rt->rt_wc[i].wc_weight;
+			rr->rr_w[i] = mst_fw_weight(ro->ro_conf, rt, i);
 		rr->rr_total += rr->rr_w[i];
 	}
 }
@@ -539,17 +556,15 @@ ro_route_roles(struct mst_ro_route *rr, const struct cd_route *rt)
 	}
 }
 
-/* The snapshot ring over rr's window (old's entries when they fit: a
- * reload allocates none), with a first snapshot.  0 or -1. */
-static int
-ro_route_ring(const struct mst_ro *ro, struct mst_ro_route *rr,
-    struct mst_judge_ring *old, int64_t now)
+/* The snapshot ring over rr's window at mem (ro_ring_room()), with a
+ * first snapshot. */
+static void
+ro_route_ring(const struct mst_ro *ro, struct mst_ro_route *rr, void *mem,
+    int64_t now)
 {
-	if (mst_judge_ring_take(&rr->rr_ring, old, rr->rr_nwc, rr->rr_window,
-	    MST_ROLLOUT_TICK_MS * CD_NS_PER_MS, MST_ROLLOUT_RING_STEPS) == -1)
-		return -1;
+	mst_judge_ring_place(&rr->rr_ring, rr->rr_nwc, rr->rr_window,
+	    MST_ROLLOUT_TICK_MS * CD_NS_PER_MS, MST_ROLLOUT_RING_STEPS, mem);
 	ro_ring_restart(ro, rr, now);
-	return 0;
 }
 
 /* A rollout starts at the last step not above the file's percent. */
@@ -587,13 +602,12 @@ ro_route_start(struct mst_ro *ro, struct mst_ro_route *rr)
 	    mst_rollout_state_name(rr->rr_state), rr->rr_reason);
 }
 
-static int
+static void
 ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
-    const struct cd_route *rt, struct mst_judge_ring *old, int64_t now)
+    const struct cd_route *rt, void *ring, int64_t now)
 {
 	ro_route_roles(rr, rt);
-	if (ro_route_ring(ro, rr, old, now) == -1)
-		return -1;
+	ro_route_ring(ro, rr, ring, now);
 	rr->rr_state = MST_RO_PROGRESSING;
 	rr->rr_step = -1;
 	rr->rr_step_since = now;
@@ -603,7 +617,6 @@ ro_route_init(struct mst_ro *ro, struct mst_ro_route *rr,
 		ro_route_start(ro, rr);
 	} else
 		snprintf(rr->rr_reason, sizeof(rr->rr_reason), "no rollout");
-	return 0;
 }
 
 /*
@@ -751,6 +764,72 @@ ro_prev_route(struct mst_ro *prev, const struct mst_ro_route *rr,
 	return other;
 }
 
+/*
+ * One mapping for ro's routes, their arrays and their rings (privmem.h):
+ * the engine is rebuilt on every reload, long after the workers forked,
+ * and heap the workers share would cost a copy-on-write fault a page.
+ * Ring entries are touched as they are written.  Where the routes begin,
+ * or NULL (ENOMEM).
+ */
+static char *
+ro_map(struct mst_ro *ro, const struct cd_conf *conf, size_t n)
+{
+	const struct cd_route *rt;
+	struct cd_route_it it;
+	size_t len = n * sizeof(*ro->ro_routes);
+
+	memset(&it, 0, sizeof(it));
+	while ((rt = conf_route_next(conf, &it)) != NULL)
+		if (rt->rt_action == CD_RA_WEIGHTED)
+			len += ro_route_size(rt->rt_nwc) + ro_ring_room(rt);
+	if ((ro->ro_mem = mst_privmem_map(len)) == NULL)
+		return NULL;
+	ro->ro_mem_len = len;
+	ro->ro_routes = ro->ro_mem;
+	return (char *)ro->ro_mem + n * sizeof(*ro->ro_routes);
+}
+
+/* rr, zero, for rt, its arrays and ring at p (ro_map()). */
+static void
+ro_route_build(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct cd_route *rt, const struct cd_route_it *it, char *p,
+    int64_t now)
+{
+	rr->rr_nwc = rt->rt_nwc;
+	ro_route_place(rr, rr->rr_nwc, p);
+	ro_route_weights(ro, rr, rt, it);
+	ro_route_init(ro, rr, rt, p + ro_route_size(rr->rr_nwc), now);
+}
+
+/* rr, just built, is the route old (of the engine replaced) was. */
+static void
+ro_route_carry(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct mst_ro_route *old, int64_t now)
+{
+	struct mst_ro_saved sv;
+
+	rr->rr_rollbacks = old->rr_rollbacks;
+	rr->rr_promotions = old->rr_promotions;
+	if (rr->rr_has_rollout && old->rr_has_rollout) {
+		ro_route_save(old, &sv);
+		ro_route_resume_from(ro, rr, &sv, now, "kept across a reload");
+	}
+}
+
+static size_t
+ro_count(const struct cd_conf *conf)
+{
+	const struct cd_route *rt;
+	struct cd_route_it it;
+	size_t n = 0;
+
+	memset(&it, 0, sizeof(it));
+	while ((rt = conf_route_next(conf, &it)) != NULL)
+		if (rt->rt_action == CD_RA_WEIGHTED)
+			n++;
+	return n;
+}
+
 int
 mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
     const struct cd_place *pl, struct shm *shm, int64_t now,
@@ -758,58 +837,110 @@ mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
 {
 	struct mst_ro_route *rr, *old;
 	const struct cd_route *rt;
-	struct mst_ro_saved sv;
 	struct cd_route_it it;
-	size_t n = 0, hint = 0;
+	size_t n, hint = 0;
+	char *p;
 
 	memset(ro, 0, sizeof(*ro));
 	ro->ro_conf = conf;
 	ro->ro_place = pl;
 	ro->ro_shm = shm;
-	memset(&it, 0, sizeof(it));
-	while ((rt = conf_route_next(conf, &it)) != NULL)
-		if (rt->rt_action == CD_RA_WEIGHTED)
-			n++;
-	if (n == 0)
+	if ((n = ro_count(conf)) == 0)
 		return 0;
-	if ((ro->ro_routes = calloc(n, sizeof(*ro->ro_routes))) == NULL)
+	if ((p = ro_map(ro, conf, n)) == NULL)
 		return -1;
 	memset(&it, 0, sizeof(it));
 	while ((rt = conf_route_next(conf, &it)) != NULL) {
 		if (rt->rt_action != CD_RA_WEIGHTED)
 			continue;
 		rr = &ro->ro_routes[ro->ro_n++];
-		rr->rr_nwc = rt->rt_nwc;
-		if (ro_route_alloc(rr, rr->rr_nwc) == -1)
-			return -1;
-		ro_route_weights(ro, rr, rt, &it);
-		old = ro_prev_route(prev, rr, &hint);
-		if (ro_route_init(ro, rr, rt, old != NULL ? &old->rr_ring :
-		    NULL, now) == -1)
-			return -1;
-		if (old == NULL)
-			continue;
-		rr->rr_rollbacks = old->rr_rollbacks;
-		rr->rr_promotions = old->rr_promotions;
-		if (rr->rr_has_rollout && old->rr_has_rollout) {
-			ro_route_save(old, &sv);
-			ro_route_resume_from(ro, rr, &sv, now,
-			    "kept across a reload");
-		}
+		ro_route_build(ro, rr, rt, &it, p, now);
+		p += ro_route_size(rr->rr_nwc) + ro_ring_room(rt);
+		if ((old = ro_prev_route(prev, rr, &hint)) != NULL)
+			ro_route_carry(ro, rr, old, now);
 	}
+	return 0;
+}
+
+/* Does conf have ro's routes, by name and listener, each with room
+ * enough in ro's mapping, in ro's order? */
+static int
+ro_same_shape(const struct mst_ro *ro, const struct cd_conf *conf)
+{
+	const struct mst_ro_route *rr;
+	const struct cd_route *rt;
+	struct cd_route_it it;
+	char name[CD_NAME_MAX];
+	size_t r = 0;
+
+	if (ro->ro_n == 0 || ro_count(conf) != ro->ro_n)
+		return 0;
+	memset(&it, 0, sizeof(it));
+	while ((rt = conf_route_next(conf, &it)) != NULL) {
+		if (rt->rt_action != CD_RA_WEIGHTED)
+			continue;
+		rr = &ro->ro_routes[r++];
+		(void)ro_route_name(rt, &it, name);
+		if (rt->rt_nwc != rr->rr_nwc ||
+		    ro_ring_room(rt) != ro_ring_room(rr->rr_rt) ||
+		    strcmp(name, rr->rr_name) != 0 ||
+		    (int)it.ri_l != rr->rr_listener)
+			return 0;
+	}
+	return 1;
+}
+
+/* rr again, for rt, over its own memory, then what it was carried. */
+static void
+ro_route_rebuild(struct mst_ro *ro, struct mst_ro_route *rr,
+    const struct cd_route *rt, const struct cd_route_it *it, int64_t now)
+{
+	struct mst_ro_route old = *rr;
+	char *p = (char *)rr->rr_snap;
+	size_t n = rr->rr_nwc > 0 ? rr->rr_nwc : 1;
+
+	/* the figures are scratch until the next tick, and wider than a
+	 * weight: they keep old's weights while rr is built */
+	old.rr_w = (uint32_t *)(void *)rr->rr_fig;
+	memcpy(old.rr_w, rr->rr_w, rr->rr_nwc * sizeof(*rr->rr_w));
+	memset(rr, 0, sizeof(*rr));
+	memset(p, 0, n * sizeof(struct mst_judge_snap));
+	memset(p + n * (sizeof(struct mst_judge_snap) +
+	    sizeof(struct mst_ro_fig)), 0, n * (sizeof(int) +
+	    sizeof(uint32_t)));
+	ro_route_build(ro, rr, rt, it, p, now);
+	ro_route_carry(ro, rr, &old, now);
+	memset(rr->rr_fig, 0, n * sizeof(*rr->rr_fig));
+}
+
+int
+mst_rollout_refresh(struct mst_ro *ro, const struct cd_conf *conf,
+    const struct cd_place *pl, struct shm *shm, int64_t now)
+{
+	const struct cd_route *rt;
+	struct cd_route_it it;
+	size_t r = 0;
+
+	if (!ro_same_shape(ro, conf))
+		return -1;
+	ro->ro_conf = conf;
+	ro->ro_place = pl;
+	ro->ro_shm = shm;
+	memset(&it, 0, sizeof(it));
+	while ((rt = conf_route_next(conf, &it)) != NULL)
+		if (rt->rt_action == CD_RA_WEIGHTED)
+			ro_route_rebuild(ro, &ro->ro_routes[r++], rt, &it,
+			    now);
 	return 0;
 }
 
 void
 mst_rollout_free(struct mst_ro *ro)
 {
-	size_t r;
-
 	if (ro == NULL)
 		return;
-	for (r = 0; r < ro->ro_n; r++)
-		ro_route_free(&ro->ro_routes[r]);
-	free(ro->ro_routes);
+	/* the rings are in the mapping too: nothing else to free */
+	mst_privmem_unmap(ro->ro_mem, ro->ro_mem_len);
 	memset(ro, 0, sizeof(*ro));
 }
 
@@ -961,6 +1092,11 @@ mst_rollout_reload(void)
 
 	if (!ro_running)
 		return;
+	/* the same routes (a reload of weights): over the memory the
+	 * engine has, so a reload touches no new page */
+	if (mst_rollout_refresh(&ro_engine, mst.m_conf, mst.m_place,
+	    mst.m_shm, mst_rollout_now_ns()) == 0)
+		goto done;
 	if (mst_rollout_init(&next, mst.m_conf, mst.m_place, mst.m_shm,
 	    mst_rollout_now_ns(), &ro_engine) == -1) {
 		/* the old engine points into a config that may be gone */
@@ -972,6 +1108,7 @@ mst_rollout_reload(void)
 	}
 	mst_rollout_free(&ro_engine);
 	ro_engine = next;
+done:
 	ro_engine.ro_dirty = 1;
 	mst_rollout_persist();
 }

@@ -64,7 +64,7 @@ struct mst_ro_route {
 	const struct cd_route *rr_rt;	/* into the engine's config */
 	int		 rr_split;	/* shm split index */
 	size_t		 rr_nwc;
-	/* rr_nwc each, one allocation made with the route (ro_route_alloc()) */
+	/* rr_nwc each, in the engine's mapping (struct mst_ro) */
 	int		*rr_shm_ci;	/* shm record per rt_wc */
 	uint32_t	*rr_w;		/* weights in shm now */
 	struct mst_judge_snap *rr_snap;	/* scratch: snapshots now */
@@ -100,6 +100,9 @@ struct mst_ro {
 	struct shm	*ro_shm;
 	struct mst_ro_route *ro_routes;	/* weighted routes, config order */
 	size_t		 ro_n;
+	/* the routes, their arrays and rings: master-only (privmem.h) */
+	void		*ro_mem;
+	size_t		 ro_mem_len;
 	int		 ro_dirty;	/* a decision since the last save */
 };
 
@@ -126,15 +129,24 @@ struct mst_ro_saved {
  * percent, and a first snapshot at now_ns.  prev (or NULL), the engine
  * being replaced on a reload, passes on the rollback and promotion
  * counts of routes that keep their name, and the state of those whose
- * signature is the same; ro takes their snapshot rings' memory (emptied:
- * a window starts again on a reload), so a reload allocates no ring.
- * 0, or -1 (ENOMEM); the caller frees ro, and prev, with
- * mst_rollout_free() either way.
+ * signature is the same (a window starts again on a reload).  ro's
+ * memory is one mapping no child process has (privmem.h): the engine
+ * and its pointers are the master's only.  0, or -1 (ENOMEM); the caller
+ * frees ro, and prev, with mst_rollout_free() either way.
  */
 int	 mst_rollout_init(struct mst_ro *ro, const struct cd_conf *,
 	    const struct cd_place *, struct shm *, int64_t now_ns,
 	    struct mst_ro *prev);
 void	 mst_rollout_free(struct mst_ro *);
+/*
+ * What mst_rollout_init(ro, ..., prev) gives when prev has conf's
+ * weighted routes (the same names, listeners and cluster counts, in the
+ * same order, as after a reload of weights), built over prev's own
+ * memory: no page that was not touched before.  -1 when the routes
+ * differ: ro is left as it was.
+ */
+int	 mst_rollout_refresh(struct mst_ro *ro, const struct cd_conf *,
+	    const struct cd_place *, struct shm *, int64_t now_ns);
 
 /*
  * Take the saved states (the state file's) for the routes that have the

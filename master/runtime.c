@@ -23,6 +23,7 @@
 #include "shared/log.h"
 #include "shared/query.h"
 #include "shared/shm.h"
+#include "fileweights.h"
 #include "json.h"
 #include "mst.h"
 #include "rollout.h"
@@ -208,16 +209,17 @@ mst_runtime_fraction(const struct cd_runtime *rn,
 }
 
 bool
-mst_runtime_weights(const struct cd_runtime *rn,
+mst_runtime_weights(const struct cd_conf *c,
     const struct mst_rt_admin *ad, const struct cd_route *rt, uint32_t *w)
 {
+	const struct cd_runtime *rn = &c->c_runtime;
 	const char *v;
 	uint64_t u, sum = 0;
 	bool runtime = false;
 	size_t i;
 
 	for (i = 0; i < rt->rt_nwc; i++) {
-		w[i] = rt->rt_wc[i].wc_weight;
+		w[i] = mst_fw_weight(c, rt, i);
 		if (rt->rt_runtime_prefix == NULL || (v = mst_runtime_value(rn,
 		    ad, rt->rt_wc[i].wc_runtime_key)) == NULL ||
 		    !mst_runtime_uint(v, &u))
@@ -230,7 +232,7 @@ mst_runtime_weights(const struct cd_runtime *rn,
 	if (runtime && (sum == 0 || sum > UINT32_MAX)) {
 		/* Envoy skips such a route; canaryd keeps the file's */
 		for (i = 0; i < rt->rt_nwc; i++)
-			w[i] = rt->rt_wc[i].wc_weight;
+			w[i] = mst_fw_weight(c, rt, i);
 		return false;
 	}
 	return true;
@@ -409,7 +411,7 @@ split_differs(const struct shm_split *sp, const uint32_t *w, size_t n,
 /* Route rt's weights (the file's, or the runtime's where its keys say)
  * to its split: 1 when written, 0 when unchanged or out of memory. */
 static size_t
-runtime_publish_split(struct shm *shm, const struct cd_runtime *rn,
+runtime_publish_split(struct shm *shm, const struct cd_conf *conf,
     const struct cd_place *pl, const struct mst_rt_admin *ad,
     const struct cd_route *rt, bool all)
 {
@@ -423,7 +425,7 @@ runtime_publish_split(struct shm *shm, const struct cd_runtime *rn,
 		log_warn("runtime: the weights of a route");
 		return 0;
 	}
-	if (!mst_runtime_weights(rn, ad, rt, w))
+	if (!mst_runtime_weights(conf, ad, rt, w))
 		log_warnx("runtime: the weights of %s's keys cannot split "
 		    "traffic (all 0, or too large); the file's stay",
 		    rt->rt_runtime_prefix);
@@ -463,7 +465,7 @@ mst_runtime_publish(struct shm *shm, const struct cd_conf *conf,
 				    ad, &rt->rt_mirror[i].mp_fraction),
 				    memory_order_relaxed);
 		if (rt->rt_action == CD_RA_WEIGHTED)
-			wrote += runtime_publish_split(shm, rn, pl, ad, rt,
+			wrote += runtime_publish_split(shm, conf, pl, ad, rt,
 			    all);
 	}
 	return wrote;

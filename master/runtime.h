@@ -61,11 +61,12 @@ bool		 mst_runtime_uint(const char *val, uint64_t *out);
 uint64_t	 mst_runtime_fraction(const struct cd_runtime *,
 		    const struct mst_rt_admin *, const struct cd_fraction *);
 /*
- * rt's weights now into w (rt_nwc of them): each cluster's key when it
- * holds an integer, else its file weight.  False (w: the file's) when
- * they could not split traffic: all 0, or over 4294967295 together.
+ * c's route rt's weights now into w (rt_nwc of them): each cluster's key
+ * when it holds an integer, else its file weight (fileweights.h).  False
+ * (w: the file's) when they could not split traffic: all 0, or over
+ * 4294967295 together.
  */
-bool		 mst_runtime_weights(const struct cd_runtime *,
+bool		 mst_runtime_weights(const struct cd_conf *,
 		    const struct mst_rt_admin *, const struct cd_route *,
 		    uint32_t *w);
 /* Set key to val in the admin layer ("" removes it, as in Envoy);

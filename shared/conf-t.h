@@ -2,9 +2,10 @@
  * Configuration types: the immutable tree the master builds from the Envoy
  * v3 YAML (shared/conf.c) and every worker inherits through fork(2).
  *
- * Invariant: once conf_load() returns, nothing here changes, except that
- * the master's weight-only reload may set new weights in its own copy
- * (master/reload_fast.c), and their JSON after (master/dumpweights.c).
+ * Invariant: once conf_load() returns, nothing here changes, except the
+ * JSON of the weights a weight-only reload set (master/dumpweights.c);
+ * the weights themselves the master keeps beside its copy
+ * (master/fileweights.h), which stays as the workers inherited it.
  * Everything is
  * allocated from the arena owned by struct cd_conf and freed in one
  * conf_free().  Cross references are indices (cluster index, weighted
@@ -890,6 +891,7 @@ struct cd_conf {
 	struct cd_wspan		*c_wspans;
 	size_t			 c_nwspans;
 	void			*c_fast;	/* the master's, dumpweights.c */
+	void			*c_fw;		/* the master's, fileweights.c */
 
 	struct cd_arena		*c_arena;
 };

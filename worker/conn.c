@@ -154,6 +154,8 @@ wrk_conn_new(int fd, struct wrk_lsn *ls)
 		return NULL;
 	memset(c, 0, sizeof(*c));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (ls->ls_local)
+		wrk_sock_local(fd);
 	if (wrk_ev_add(&c->c_ev, fd, conn_event) == -1) {
 		wrk_slab_put(&conn_slab, c);
 		return NULL;

@@ -392,6 +392,9 @@ ups_socket(int ci, int hidx, const struct shm_host *host)
 	if (fd == -1)
 		return -1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (wrk_addr_loopback((struct sockaddr *)&ss))
+		wrk_sock_local(fd);	/* before connect: the window scale
+					 * it offers fits the buffer */
 	if (connect(fd, (struct sockaddr *)&ss, sslen) == -1 &&
 	    errno != EINPROGRESS) {
 		saved = errno;

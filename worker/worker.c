@@ -355,6 +355,7 @@ wrk_main(const struct wrk_args *a)
 	for (i = 0; i < wrk.w_nlsn; i++) {
 		wrk.w_lsn[i].ls_ev.ev_cb = wrk_accept;
 		wrk.w_lsn[i].ls_ev.ev_fd = a->wa_listen_fd0 + (int)i;
+		wrk.w_lsn[i].ls_local = wrk_fd_loopback(wrk.w_lsn[i].ls_ev.ev_fd);
 		wrk.w_nlfd++;
 		if (wrk_listen_watch(&wrk.w_lsn[i], true) == -1)
 			fatal("epoll_ctl listener");

@@ -6,7 +6,10 @@
  * every deadline computed in a turn is measured from the same instant.
  */
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+
+#include <netinet/in.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,6 +50,42 @@ wrk_ev_add(struct wrk_ev *ev, int fd, wrk_ev_cb *cb)
 	e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 	e.data.ptr = ev;
 	return epoll_ctl(wrk.w_epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
+bool
+wrk_addr_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET)
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+	    s6->sin6_addr.s6_addr[12] == 127;
+}
+
+bool
+wrk_fd_loopback(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return false;
+	return wrk_addr_loopback((struct sockaddr *)&ss);
+}
+
+void
+wrk_sock_local(int fd)
+{
+	int size = WRK_SOCKBUF_LOCAL;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
 void

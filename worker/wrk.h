@@ -73,6 +73,8 @@ struct wrk_lsn {
 	struct wrk_router	 ls_router;
 	uint16_t		 ls_maxhdrs;	/* request headers allowed */
 	uint32_t		 ls_hdr_limit;	/* request header bytes allowed */
+	bool			 ls_local;	/* bound to a loopback address:
+						 * every client is on this host */
 	const char		*ls_server;	/* server header value */
 	size_t			 ls_server_len;
 	/* its manager's timeouts in ms, 0: off (worker/conn.c) */
@@ -116,6 +118,25 @@ int		 wrk_ev_add(struct wrk_ev *, int fd, wrk_ev_cb *);
  * imports no iovec array. */
 struct iovec;
 ssize_t		 wrk_writev(int fd, const struct iovec *, int niov);
+
+/*
+ * A peer on this host: loopback moves a byte at memory speed, so a socket
+ * buffer only has to cover the time the reader waits for a CPU, and the
+ * kernel's autotuning (megabytes) holds a bulk body's bytes long enough
+ * to leave the cache before the other side copies them.  Both buffers of
+ * such a socket are fixed at WRK_SOCKBUF_LOCAL (the kernel doubles it for
+ * its own overhead).  Sockets to other hosts keep autotuning: their
+ * buffers have a bandwidth-delay product to cover.
+ */
+#define WRK_SOCKBUF_LOCAL	(256 * 1024)
+
+struct sockaddr;
+/* true for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 */
+bool		 wrk_addr_loopback(const struct sockaddr *);
+/* Fix fd's send and receive buffers at WRK_SOCKBUF_LOCAL. */
+void		 wrk_sock_local(int fd);
+/* true when fd is bound to a loopback address */
+bool		 wrk_fd_loopback(int fd);
 
 /* Read the clocks into w_now and w_now_s: once per loop turn. */
 void		 wrk_clock(void);

@@ -14,6 +14,7 @@
 #include "shared/conf.h"
 #include "shared/log.h"
 #include "master/dumpweights.h"
+#include "master/fileweights.h"
 #include "master/mst.h"
 #include "test/unit/conf_yaml.h"
 #include "test/unit/unit.h"
@@ -57,16 +58,28 @@ load(const unsigned *w, int md)
 	return c;
 }
 
-/* c's weights set to w, as the weight-only reload sets them. */
+/* c's weights set to w, as the weight-only reload sets them: beside c,
+ * whose own weights stay the file's as loaded (the workers'). */
 static void
 set(struct cd_conf *c, const unsigned *w)
 {
+	const struct cd_wspan *s;
+	uint32_t w32[4], was[4];
 	size_t i;
 
 	CU_ASSERT_EQUAL_FATAL(c->c_nwspans, 4);
-	for (i = 0; i < c->c_nwspans; i++)
-		c->c_wspans[i].ws_rt->rt_wc[c->c_wspans[i].ws_k].wc_weight =
-		    w[i];
+	for (i = 0; i < c->c_nwspans; i++) {
+		s = &c->c_wspans[i];
+		was[i] = s->ws_rt->rt_wc[s->ws_k].wc_weight;
+		w32[i] = w[i];
+	}
+	CU_ASSERT_EQUAL_FATAL(mst_fw_prepare(c), 0);
+	mst_fw_set(c, w32);
+	for (i = 0; i < c->c_nwspans; i++) {
+		s = &c->c_wspans[i];
+		CU_ASSERT_EQUAL(mst_fw_weight(c, s->ws_rt, s->ws_k), w[i]);
+		CU_ASSERT_EQUAL(s->ws_rt->rt_wc[s->ws_k].wc_weight, was[i]);
+	}
 	mst_dumpw_stale(c);
 }
 

@@ -2,15 +2,21 @@
  * Unit tests for master/rollout.c: the rollout state machine (steps to
  * promotion, a breach rolling back, no judgement below min_requests, the
  * operator's actions, the p99 floor, the start step from the file's
- * weights) and the /canary renderings.  Traffic is written by hand into a
+ * weights), the /canary renderings, and the engine's memory: rebuilt in
+ * place on a reload of the same routes, and not in a forked child.
+ * Traffic is written by hand into a
  * fresh shm segment (the master's slot, which every sum includes) and the
  * engine is ticked with explicit times: no timer fires, nothing sleeps.
  *
  * The rollout block is set on the loaded route by hand, so these tests do
  * not depend on the YAML parsing of it (test/unit/shared covers that).
  */
+#include <sys/mman.h>
+#include <sys/wait.h>
+
 #include <math.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -558,20 +564,31 @@ start_step_from_the_file(void)
 	teardown();
 }
 
-static void
-reload_keeps_counters_and_state_of_a_route_by_name(void)
+/* ro over a 50/50 route with a rollout, rolled back by the operator at
+ * 1 s; the route. */
+static struct cd_route *
+rolled_back(void)
 {
-	static char changed[] = "{\"name\":\"v2\",\"type\":\"LOGICAL_DNS\"}";
 	struct cd_route *rt = setup(50, 50);
-	struct mst_ro next;
 	struct buf why;
-	uint32_t w1, w2;
 
 	set_rollout(rt);
 	buf_init(&why);
 	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
 	    NULL) == 0);
 	mst_rollout_op(&ro, &ro.ro_routes[0], MST_RO_OP_ROLLBACK, S(1), &why);
+	buf_free(&why);
+	return rt;
+}
+
+static void
+reload_keeps_counters_and_state_of_a_route_by_name(void)
+{
+	static char changed[] = "{\"name\":\"v2\",\"type\":\"LOGICAL_DNS\"}";
+	struct cd_route *rt = rolled_back();
+	struct mst_ro next;
+	uint32_t w1, w2;
+
 	CU_ASSERT(ro.ro_dirty);
 	/* a reload publishes the file's weights before the engine runs */
 	shm_split_publish(shm_sp(shm, place.pl_split[rt->rt_wi]),
@@ -596,7 +613,109 @@ reload_keeps_counters_and_state_of_a_route_by_name(void)
 	CU_ASSERT(strncmp(next.ro_routes[0].rr_origin, "the configuration",
 	    17) == 0);
 	mst_rollout_free(&next);
-	buf_free(&why);
+	teardown();
+}
+
+/* A reload of the same routes rebuilds the engine over its own memory,
+ * to what a new engine from it would be. */
+static void
+refresh_is_a_reload_over_the_same_memory(void)
+{
+	struct cd_route *rt = rolled_back();
+	struct mst_ro next;
+	struct mst_ro_route *before, *a, *b;
+	uint32_t w1, w2;
+
+	traffic(1, 20, 0, 1000);
+	mst_rollout_tick(&ro, S(4));
+	CU_ASSERT(ro.ro_routes[0].rr_ring.jr_len > 1);
+	/* what a new engine makes of it, the file's weights in shm */
+	shm_split_publish(shm_sp(shm, place.pl_split[rt->rt_wi]),
+	    (uint32_t[]){ 50, 50 }, 2, 1);
+	CU_ASSERT_FATAL(mst_rollout_init(&next, conf, &place, shm, S(5),
+	    &ro) == 0);
+	shm_split_publish(shm_sp(shm, place.pl_split[rt->rt_wi]),
+	    (uint32_t[]){ 50, 50 }, 2, 1);
+	before = ro.ro_routes;
+	CU_ASSERT_EQUAL_FATAL(mst_rollout_refresh(&ro, conf, &place, shm,
+	    S(5)), 0);
+	CU_ASSERT_PTR_EQUAL(ro.ro_routes, before);
+	a = &ro.ro_routes[0];
+	b = &next.ro_routes[0];
+	CU_ASSERT_EQUAL(a->rr_state, MST_RO_ROLLED_BACK);
+	CU_ASSERT_EQUAL(a->rr_state, b->rr_state);
+	CU_ASSERT_EQUAL(a->rr_step, b->rr_step);
+	CU_ASSERT_EQUAL(a->rr_rollbacks, b->rr_rollbacks);
+	CU_ASSERT_EQUAL(a->rr_total, b->rr_total);
+	CU_ASSERT(a->rr_w[0] == b->rr_w[0] && a->rr_w[1] == b->rr_w[1]);
+	CU_ASSERT_STRING_EQUAL(a->rr_origin, "kept across a reload");
+	CU_ASSERT_STRING_EQUAL(a->rr_reason, b->rr_reason);
+	CU_ASSERT_EQUAL(a->rr_sig, b->rr_sig);
+	CU_ASSERT_EQUAL(a->rr_window, b->rr_window);
+	/* a window starts again, with one snapshot; no figures yet */
+	CU_ASSERT_EQUAL(a->rr_ring.jr_len, 1);
+	CU_ASSERT_EQUAL(a->rr_ring.jr_len, b->rr_ring.jr_len);
+	CU_ASSERT_EQUAL(a->rr_snap[1].js_rq, b->rr_snap[1].js_rq);
+	CU_ASSERT_EQUAL(a->rr_fig[1].rf_rq, 0);
+	weights(rt, &w1, &w2);
+	CU_ASSERT(w1 == 100 && w2 == 0);
+	mst_rollout_free(&next);
+	teardown();
+}
+
+/* Other routes (here a name) are a new engine's: refresh leaves ro. */
+static void
+refresh_refuses_other_routes(void)
+{
+	static char other[] = "api";
+	struct cd_route *rt = setup(90, 10);
+	char *name = rt->rt_name;
+
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
+	rt->rt_name = other;	/* the config's strings are its arena's */
+	CU_ASSERT_EQUAL(mst_rollout_refresh(&ro, conf, &place, shm, S(2)),
+	    -1);
+	CU_ASSERT_STRING_EQUAL(ro.ro_routes[0].rr_name, "web");
+	rt->rt_name = name;
+	CU_ASSERT_EQUAL(mst_rollout_refresh(&ro, conf, &place, shm, S(2)), 0);
+	teardown();
+}
+
+/* Is the page of p mapped in this process? */
+static int
+mapped(const void *p)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+
+	return msync((void *)((uintptr_t)p & ~(uintptr_t)(pg - 1)),
+	    (size_t)pg, MS_ASYNC) == 0;
+}
+
+/* The engine is the master's alone: a child forked after it (a worker)
+ * has the configuration, not the engine's memory. */
+static void
+engine_memory_is_not_a_childs(void)
+{
+	struct cd_route *rt = setup(90, 10);
+	uint32_t *w;
+	int status;
+	pid_t pid;
+
+	set_rollout(rt);
+	CU_ASSERT_FATAL(mst_rollout_init(&ro, conf, &place, shm, S(1),
+	    NULL) == 0);
+	w = ro.ro_routes[0].rr_w;
+	CU_ASSERT(mapped(ro.ro_routes) && mapped(w));
+	if ((pid = fork()) == 0)
+		_exit(mapped(conf) && mapped(rt) && !mapped(ro.ro_routes) &&
+		    !mapped(w) ? 0 : 1);
+	CU_ASSERT_FATAL(pid > 0);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* and the master's stays, written as before */
+	ro.ro_routes[0].rr_w[0] = 90;
+	CU_ASSERT(mapped(ro.ro_routes));
 	teardown();
 }
 
@@ -978,6 +1097,10 @@ static CU_TestInfo tests[] = {
 	{ "start_step_from_the_file", start_step_from_the_file },
 	{ "reload_keeps_counters_and_state_of_a_route_by_name",
 	    reload_keeps_counters_and_state_of_a_route_by_name },
+	{ "refresh_is_a_reload_over_the_same_memory",
+	    refresh_is_a_reload_over_the_same_memory },
+	{ "refresh_refuses_other_routes", refresh_refuses_other_routes },
+	{ "engine_memory_is_not_a_childs", engine_memory_is_not_a_childs },
 	{ "state_file_round_trip_and_restore",
 	    state_file_round_trip_and_restore },
 	{ "state_file_refuses_what_does_not_read",

@@ -148,23 +148,22 @@ weights_follow_their_keys(void)
 {
 	struct cd_conf *c = conf();
 	struct mst_rt_admin ad = { NULL, 0, 0 };
-	const struct cd_runtime *rn = &c->c_runtime;
 	const struct cd_route *rt = &c->c_listener->l_vhosts[0].vh_routes[1];
 	uint32_t w[UNIT_NWEIGHTS];
 
-	CU_ASSERT(mst_runtime_weights(rn, &ad, rt, w));
+	CU_ASSERT(mst_runtime_weights(c, &ad, rt, w));
 	CU_ASSERT(w[0] == 70 && w[1] == 30);
 	/* a key that is no integer: that cluster's file weight */
 	mst_runtime_set(&ad, "split.web.v1", "not a number");
-	CU_ASSERT(mst_runtime_weights(rn, &ad, rt, w));
+	CU_ASSERT(mst_runtime_weights(c, &ad, rt, w));
 	CU_ASSERT(w[0] == 9 && w[1] == 30);
 	/* all zero: the file's stay */
 	mst_runtime_set(&ad, "split.web.v1", "0");
 	mst_runtime_set(&ad, "split.web.v2", "0");
-	CU_ASSERT_FALSE(mst_runtime_weights(rn, &ad, rt, w));
+	CU_ASSERT_FALSE(mst_runtime_weights(c, &ad, rt, w));
 	CU_ASSERT(w[0] == 9 && w[1] == 1);
 	mst_runtime_set(&ad, "split.web.v1", "4294967296");
-	CU_ASSERT_FALSE(mst_runtime_weights(rn, &ad, rt, w));
+	CU_ASSERT_FALSE(mst_runtime_weights(c, &ad, rt, w));
 	mst_runtime_admin_free(&ad);
 	conf_free(c);
 }
