@@ -816,20 +816,6 @@ ro_route_carry(struct mst_ro *ro, struct mst_ro_route *rr,
 	}
 }
 
-static size_t
-ro_count(const struct cd_conf *conf)
-{
-	const struct cd_route *rt;
-	struct cd_route_it it;
-	size_t n = 0;
-
-	memset(&it, 0, sizeof(it));
-	while ((rt = conf_route_next(conf, &it)) != NULL)
-		if (rt->rt_action == CD_RA_WEIGHTED)
-			n++;
-	return n;
-}
-
 int
 mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
     const struct cd_place *pl, struct shm *shm, int64_t now,
@@ -845,7 +831,7 @@ mst_rollout_init(struct mst_ro *ro, const struct cd_conf *conf,
 	ro->ro_conf = conf;
 	ro->ro_place = pl;
 	ro->ro_shm = shm;
-	if ((n = ro_count(conf)) == 0)
+	if ((n = conf->c_nweighted) == 0)
 		return 0;
 	if ((p = ro_map(ro, conf, n)) == NULL)
 		return -1;
@@ -873,7 +859,7 @@ ro_same_shape(const struct mst_ro *ro, const struct cd_conf *conf)
 	char name[CD_NAME_MAX];
 	size_t r = 0;
 
-	if (ro->ro_n == 0 || ro_count(conf) != ro->ro_n)
+	if (ro->ro_n == 0 || conf->c_nweighted != ro->ro_n)
 		return 0;
 	memset(&it, 0, sizeof(it));
 	while ((rt = conf_route_next(conf, &it)) != NULL) {
