@@ -167,18 +167,6 @@ rec_hcap(const struct shm *shm, int k)
 	return sc->sc_hoff != 0 ? sc->sc_hcap : 0;
 }
 
-/* Index of the cluster named like next's i among now's, or -1. */
-static int
-place_same_name(const struct cd_conf *now, const char *name)
-{
-	size_t j;
-
-	for (j = 0; j < now->c_nclusters; j++)
-		if (strcmp(now->c_clusters[j].cl_name, name) == 0)
-			return (int)j;
-	return -1;
-}
-
 /* Give next's clusters their records; see mst_place_next(). */
 static int
 place_clusters(const struct cd_conf *now, const struct cd_place *now_pl,
@@ -195,7 +183,7 @@ place_clusters(const struct cd_conf *now, const struct cd_place *now_pl,
 		used[now_pl->pl_cluster[i]] = true;
 	for (i = 0; i < next->c_nclusters; i++) {
 		next_pl->pl_cluster[i] = -1;
-		j = place_same_name(now, next->c_clusters[i].cl_name);
+		j = conf_cluster_index(now, next->c_clusters[i].cl_name);
 		if (j != -1 && rec_hcap(shm, now_pl->pl_cluster[j]) >=
 		    mst_place_hcap(&next->c_clusters[i]))
 			next_pl->pl_cluster[i] = now_pl->pl_cluster[j];
