@@ -256,7 +256,7 @@ proc_spawn(struct proc_gen *g, int i)
 {
 	struct proc_worker *pw = &g->g_w[i];
 	struct shm_worker *w;
-	uint32_t hwm;
+	uint32_t hwm, k;
 	pid_t pid;
 
 	pw->pw_slot = mst_proc_slot(g->g_gen, i);
@@ -265,9 +265,16 @@ proc_spawn(struct proc_gen *g, int i)
 	if ((uint32_t)pw->pw_slot + 1 > hwm)
 		atomic_store(&mst.m_shm->hdr.h_slots_hwm,
 		    (uint32_t)pw->pw_slot + 1);
+	/* the master's sums read these records in every slot in use */
+	hwm = atomic_load(&mst.m_shm->hdr.h_slots_hwm);
+	for (k = 0; k <= hwm; k++)
+		shm_slot_populate(mst.m_shm, k < hwm ? (int)k :
+		    shm_master_slot(mst.m_shm), g->g_place.pl_cluster,
+		    g->g_conf->c_nclusters);
 	w->w_generation = g->g_gen;
 	w->w_index = (uint32_t)i;
 	shm_keep_clear(mst.m_shm, w);	/* no handover yet */
+	atomic_store(&w->w_released, 0);
 	atomic_store(&w->w_state, SHM_W_RUNNING);
 
 	switch ((pid = fork())) {
@@ -446,7 +453,13 @@ mst_proc_reaped(pid_t pid, int status)
 	if (pw == NULL)
 		return;
 	pw->pw_pid = 0;
-	shm_slot_reap(mst.m_shm, pw->pw_slot);
+	/* the records its configuration placed: it touched no other */
+	if (g->g_conf != NULL)
+		shm_slot_reap(mst.m_shm, pw->pw_slot, g->g_place.pl_cluster,
+		    g->g_conf->c_nclusters, g->g_place.pl_listener,
+		    g->g_conf->c_nlisteners);
+	else
+		shm_slot_reap(mst.m_shm, pw->pw_slot, NULL, 0, NULL, 0);
 	if (g == old) {
 		log_debug("worker %d of generation %u (pid %ld) exited", i,
 		    g->g_gen, (long)pid);

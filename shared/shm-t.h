@@ -270,6 +270,9 @@ struct shm_worker {
 	uint32_t	 w_generation;
 	uint32_t	 w_index;	/* worker number shown in its title */
 	_Atomic uint32_t w_hist_used;	/* histograms taken from the pool */
+	_Atomic uint32_t w_released;	/* the worker gave its gauges and
+					 * breaker holdings back on its way
+					 * out (shm_slot_release()) */
 	/* h_ncl records, then h_nlsn listener records (h_off_http), the
 	 * handover bits (h_off_keep), h_nhosts host counters (h_off_hctr),
 	 * then the pool of h_nhist histograms (h_off_hist).  The handover

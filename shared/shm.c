@@ -9,16 +9,20 @@
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/sysinfo.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <limits.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shm.h"
 
@@ -341,46 +345,186 @@ shm_split_read_epoch(const struct shm_split *sp, uint32_t *w, uint32_t cap,
 	return n;
 }
 
+/*
+ * Which pages of a slot some process touched, a byte each (mincore(2)):
+ * the segment is shared anonymous memory, so a page nobody touched is a
+ * hole that reads as zeros.  A record on such pages holds nothing to
+ * reap, and writing its zeros would only map them in: at 10,000 clusters
+ * a slot's rows are megabytes its worker mostly never used, and faulting
+ * them in stopped the master's loop for tens of milliseconds per worker
+ * (and kept the pages).  Not used when the system has swap: a page
+ * swapped out is not resident either, and not zeros.
+ */
+struct slot_pages {
+	uintptr_t	 sp_base;	/* the slot's first page */
+	size_t		 sp_pg;		/* page size */
+	unsigned char	*sp_vec;	/* NULL: every page counts as touched */
+	size_t		 sp_n;
+};
+
+static void
+slot_pages(struct slot_pages *sp, const struct shm *s,
+    const struct shm_worker *w)
+{
+	struct sysinfo si;
+	uintptr_t end;
+	long pg;
+
+	memset(sp, 0, sizeof(*sp));
+	if ((pg = sysconf(_SC_PAGESIZE)) <= 0 || sysinfo(&si) == -1 ||
+	    si.totalswap != 0)
+		return;
+	sp->sp_pg = (size_t)pg;
+	sp->sp_base = (uintptr_t)w & ~(uintptr_t)(sp->sp_pg - 1);
+	end = (uintptr_t)w + s->hdr.h_slot_size;
+	sp->sp_n = (end - sp->sp_base + sp->sp_pg - 1) / sp->sp_pg;
+	if ((sp->sp_vec = malloc(sp->sp_n)) != NULL &&
+	    mincore((void *)sp->sp_base, sp->sp_n * sp->sp_pg,
+	    sp->sp_vec) == -1) {
+		free(sp->sp_vec);
+		sp->sp_vec = NULL;
+	}
+}
+
+/* Did some process touch a page of [p, p + len)? */
+static bool
+slot_touched(const struct slot_pages *sp, const void *p, size_t len)
+{
+	size_t i, last;
+
+	if (sp->sp_vec == NULL || len == 0)
+		return true;
+	i = ((uintptr_t)p - sp->sp_base) / sp->sp_pg;
+	last = ((uintptr_t)p + len - 1 - sp->sp_base) / sp->sp_pg;
+	for (; i <= last && i < sp->sp_n; i++)
+		if (sp->sp_vec[i] & 1)
+			return true;
+	return false;
+}
+
 /* Zero slot w's gauges of record i and give back its breaker holdings. */
 static void
-reap_cluster(struct shm *s, struct shm_worker *w, int i)
+reap_cluster(struct shm *s, struct shm_worker *w, int i,
+    const struct slot_pages *sp)
 {
 	struct shm_cluster_ctr *cc = &w->w_cl[i];
 	struct shm_cluster *sc = shm_cl(s, i);
 	uint32_t j;
 	int k, p, r;
 
-	for (k = 0; k < CG__N; k++)
-		atomic_store_explicit(&cc->cc_g[k], 0, memory_order_relaxed);
-	for (j = 0; sc->sc_hoff != 0 && j < sc->sc_hcap; j++)
-		for (k = 0; k < HOG__N; k++)
-			atomic_store_explicit(
-			    &shm_host_ctr(s, w, sc, j)->hc_g[k], 0,
-			    memory_order_relaxed);
-	for (p = 0; p < CD_NPRIO; p++)
-		for (r = 0; r < SHM_CB__N; r++) {
-			int32_t held = atomic_exchange_explicit(
-			    &cc->cc_cb_held[p][r], 0, memory_order_relaxed);
+	/* the process is gone: nobody writes these any more, so a zero
+	 * read is a zero (and the line is not dirtied for nothing) */
+	if (slot_touched(sp, cc, sizeof(*cc))) {
+		for (k = 0; k < CG__N; k++)
+			if (atomic_load_explicit(&cc->cc_g[k],
+			    memory_order_relaxed) != 0)
+				atomic_store_explicit(&cc->cc_g[k], 0,
+				    memory_order_relaxed);
+		for (p = 0; p < CD_NPRIO; p++)
+			for (r = 0; r < SHM_CB__N; r++) {
+				int32_t held;
 
-			if (held != 0)
+				if (atomic_load_explicit(&cc->cc_cb_held[p][r],
+				    memory_order_relaxed) == 0)
+					continue;
+				held = atomic_exchange_explicit(
+				    &cc->cc_cb_held[p][r], 0,
+				    memory_order_relaxed);
 				atomic_fetch_sub_explicit(&sc->sc_cb[p][r],
 				    held, memory_order_relaxed);
-		}
+			}
+	}
+	if (sc->sc_hoff == 0 || sc->sc_hcap == 0 || !slot_touched(sp,
+	    shm_host_ctr(s, w, sc, 0), sc->sc_hcap *
+	    sizeof(struct shm_host_ctr)))
+		return;
+	for (j = 0; j < sc->sc_hcap; j++)
+		for (k = 0; k < HOG__N; k++)
+			if (atomic_load_explicit(
+			    &shm_host_ctr(s, w, sc, j)->hc_g[k],
+			    memory_order_relaxed) != 0)
+				atomic_store_explicit(
+				    &shm_host_ctr(s, w, sc, j)->hc_g[k], 0,
+				    memory_order_relaxed);
+}
+
+/* MADV_POPULATE_WRITE over the pages of [p, end). */
+static void
+populate(const void *p, const void *end)
+{
+	uintptr_t a = (uintptr_t)p, z = (uintptr_t)end;
+	long pg = sysconf(_SC_PAGESIZE);
+
+	if (pg <= 0 || z <= a)
+		return;
+	a &= ~(uintptr_t)(pg - 1);
+	(void)madvise((void *)a, z - a, MADV_POPULATE_WRITE);
 }
 
 void
-shm_slot_reap(struct shm *s, int slot)
+shm_slot_populate(struct shm *s, int slot, const int *cl, size_t ncl)
 {
 	struct shm_worker *w = shm_slot(s, slot);
-	uint32_t i;
-	int k;
+	const struct shm_cluster *sc;
+	uint32_t hlo = UINT32_MAX, hhi = 0;
+	int lo = INT_MAX, hi = -1;
+	size_t i;
 
-	for (i = 0; i < s->hdr.h_nlsn; i++)
+	for (i = 0; i < ncl; i++) {
+		if (cl[i] < 0 || (uint32_t)cl[i] >= s->hdr.h_ncl)
+			continue;
+		lo = cl[i] < lo ? cl[i] : lo;
+		hi = cl[i] > hi ? cl[i] : hi;
+		sc = shm_cl(s, cl[i]);
+		if (sc->sc_hoff == 0 || sc->sc_hcap == 0)
+			continue;
+		hlo = sc->sc_hbase < hlo ? sc->sc_hbase : hlo;
+		if (sc->sc_hbase + sc->sc_hcap > hhi)
+			hhi = sc->sc_hbase + sc->sc_hcap;
+	}
+	/* placed records are a run or two: one range covers them */
+	if (hi >= 0)
+		populate(&w->w_cl[lo], &w->w_cl[hi + 1]);
+	if (hhi > hlo)
+		populate((const struct shm_host_ctr *)SHM_AT(w,
+		    s->hdr.h_off_hctr) + hlo, (const struct shm_host_ctr *)
+		    SHM_AT(w, s->hdr.h_off_hctr) + hhi);
+}
+
+void
+shm_slot_release(struct shm *s, struct shm_worker *w, const int *cl,
+    size_t ncl, const int *lsn, size_t nlsn)
+{
+	struct slot_pages sp;
+	size_t i;
+	int k, r;
+
+	slot_pages(&sp, s, w);
+	if (lsn == NULL)
+		nlsn = s->hdr.h_nlsn;
+	for (i = 0; i < nlsn; i++) {
+		r = lsn != NULL ? lsn[i] : (int)i;
 		for (k = 0; k < HG__N; k++)
-			atomic_store_explicit(&shm_http(s, w, (int)i)->hc_g[k],
-			    0, memory_order_relaxed);
-	for (i = 0; i < s->hdr.h_ncl; i++)
-		reap_cluster(s, w, (int)i);
+			atomic_store_explicit(&shm_http(s, w, r)->hc_g[k], 0,
+			    memory_order_relaxed);
+	}
+	if (cl == NULL)
+		ncl = s->hdr.h_ncl;
+	for (i = 0; i < ncl; i++)
+		reap_cluster(s, w, cl != NULL ? cl[i] : (int)i, &sp);
+	free(sp.sp_vec);
+	atomic_store_explicit(&w->w_released, 1, memory_order_release);
+}
+
+void
+shm_slot_reap(struct shm *s, int slot, const int *cl, size_t ncl,
+    const int *lsn, size_t nlsn)
+{
+	struct shm_worker *w = shm_slot(s, slot);
+
+	if (!atomic_load_explicit(&w->w_released, memory_order_acquire))
+		shm_slot_release(s, w, cl, ncl, lsn, nlsn);
+	atomic_store_explicit(&w->w_released, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->w_pid, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->w_state, SHM_W_FREE, memory_order_release);
 }

@@ -22,7 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/conf-t.h"
 #include "shared/log.h"
+#include "shared/place-t.h"
+#include "shared/shm.h"
 #include "accesslog.h"
 #include "conn.h"
 #include "hdr.h"
@@ -170,6 +173,11 @@ wrk_exit(int status, const char *why)
 	log_info("exiting: %s (%u connections, %u upstream)", why,
 	    wrk.w_nconns, wrk_ups_count());
 	wrk_alog_flush();
+	/* our gauges and breaker holdings back, here rather than in the
+	 * master's loop; nothing of ours is counted after this */
+	shm_slot_release(wrk.w_shm, wrk.w_slot, wrk.w_place->pl_cluster,
+	    wrk.w_conf->c_nclusters, wrk.w_place->pl_listener,
+	    wrk.w_conf->c_nlisteners);
 	exit(status);
 }
 

@@ -135,7 +135,7 @@ reap_releases_breaker_units_and_keeps_counters(void)
 	    3);
 	shm_add(&cc->cc_c[CC_RQ_TOTAL], 10);
 
-	shm_slot_reap(s, 1);
+	shm_slot_reap(s, 1, NULL, 0, NULL, 0);
 	CU_ASSERT_EQUAL(atomic_load(&shm_cl(s, 6)->sc_cb[CD_PRIO_DEFAULT]
 	    [SHM_CB_RQ]), 2);
 	CU_ASSERT_EQUAL(atomic_load(&shm_cl(s, 6)->sc_cb[CD_PRIO_HIGH]

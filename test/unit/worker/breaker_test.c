@@ -121,7 +121,7 @@ reap_gives_back_a_dead_workers_share(void)
 	    CD_PRIO_DEFAULT, SHM_CB_RQ, 5));
 	CU_ASSERT_EQUAL(gauge(s, 2, SHM_CB_RQ), 5);
 	/* slot 0's process dies: the master reaps it */
-	shm_slot_reap(s, 0);
+	shm_slot_reap(s, 0, NULL, 0, NULL, 0);
 	CU_ASSERT_EQUAL(gauge(s, 2, SHM_CB_RQ), 2);
 	CU_ASSERT_EQUAL(gauge(s, 2, SHM_CB_RETRY), 0);
 	CU_ASSERT_EQUAL(held(s, 0, 2, SHM_CB_RQ), 0);
