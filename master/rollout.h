@@ -196,6 +196,9 @@ int	 mst_rollout_adopt(struct mst_ro *, struct mst_ro_route *rr,
 
 /* One tick: snapshot, judge every progressing rollout, act, log. */
 void	 mst_rollout_tick(struct mst_ro *, int64_t now_ns);
+/* The same for routes [from, from + n) only. */
+void	 mst_rollout_tick_some(struct mst_ro *, int64_t now_ns, size_t from,
+	    size_t n);
 
 /*
  * The route called name (generated names included), or
