@@ -371,9 +371,11 @@ admin_h_server_info(const char *query, struct mst_admin_reply *r)
 	server_info_node(&c, mst.m_conf);
 	/* canaryd's own: worker generations and a reload that waits */
 	buf_printf(&c, ",\"canaryd\":{\"generation\":%u,"
-	    "\"generation_draining\":%s,\"reload_waiting\":%s}}",
+	    "\"generation_draining\":%s,\"reload_waiting\":%s,"
+	    "\"reload_loading\":%s}}",
 	    mst.m_generation, mst_proc_draining() ? "true" : "false",
-	    mst.m_reload_waiting ? "true" : "false");
+	    mst.m_reload_waiting ? "true" : "false",
+	    mst.m_reload_loading ? "true" : "false");
 	r->ar_ctype = ADMIN_CT_JSON;
 	if (c.b_oom || mst_json_pretty(&r->ar_body, c.b_data, c.b_len) == -1)
 		admin_reply_text(r, 500, "out of memory\n");

@@ -28,6 +28,7 @@
 #include "pidfile.h"
 #include "place.h"
 #include "proc.h"
+#include "reload.h"
 #include "reload_fast.h"
 #include "signals.h"
 
@@ -376,7 +377,9 @@ main(int argc, char *argv[], char *envp[])
 	if (mst_modules_start(conf) == -1)
 		return 1;
 	mst_reload_fast_reserve();
+	mst_reload_init();
 	mst_loop_run();
+	mst_reload_finish();
 	mst_modules_stop();
 	return 0;
 }

@@ -36,6 +36,9 @@ struct mst {
 	uint32_t		 m_generation;	/* worker generation */
 	int			 m_reload_waiting;	/* a structural reload
 							 * waits for a drain */
+	int			 m_reload_loading;	/* a file is read for a
+							 * reload, on reload.c's
+							 * thread */
 };
 
 extern struct mst mst;

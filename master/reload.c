@@ -8,11 +8,19 @@
  * the renderer already covers every field the loader accepts, so a field
  * added later can never be forgotten here.
  */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shared/buf.h"
 #include "shared/clock.h"
@@ -34,38 +42,65 @@ static struct mst_timer	*reload_wait;	/* a structural reload waits */
 static uint64_t		 reload_hup_us;	/* when SIGHUP was read */
 
 /*
+ * The file is parsed on a thread of its own, beside the loop: at 10,000
+ * clusters that takes most of a second, and the loop goes on answering
+ * /ready, /stats and health checks meanwhile.  The thread only runs
+ * conf_load(), which touches nothing but the file and what it allocates
+ * (its diagnostics are logged here, after); its "done" is an eventfd in
+ * the loop.  Everything that changes the master's state happens in the
+ * loop, after the join, as before.  One parse at a time: a SIGHUP while
+ * one runs reads the file again once it ends, so the newest file wins.
+ */
+static struct {
+	pthread_t		 l_thread;
+	int			 l_efd;		/* its "done", in the loop */
+	bool			 l_busy;	/* the thread runs */
+	bool			 l_again;	/* SIGHUP while it ran */
+	uint64_t		 l_start_us;
+	struct cd_conf		*l_next;	/* what it loaded, or NULL */
+	struct buf		 l_blank;	/* its bootstrap JSON, weights
+						 * blanked (blank_weights()) */
+	struct conf_diags	 l_diags;	/* what it found to say */
+} rl = { .l_efd = -1 };
+
+/* The running configuration's bootstrap JSON, weights blanked: what a
+ * loaded file is compared with.  A weight-only reload changes only what
+ * is blanked, so it stays until a file takes over. */
+static struct buf	 run_blank;
+static bool		 run_blank_ok;
+
+/*
  * Copy s into b with the value of every "weight" and "total_weight" key
  * replaced by 0.  Keys are matched as whole JSON keys, so
- * "load_balancing_weight" is kept.
+ * "load_balancing_weight" is kept.  Both keys end in weight": and that
+ * is what is searched for (strstr: the text between them is copied as
+ * it stands; a 10,000-cluster bootstrap is megabytes).
  */
 static void
 blank_weights(struct buf *b, const char *s)
 {
-	static const char *const keys[] = { "\"weight\":", "\"total_weight\":" };
-	size_t i, k;
+	static const char tail[] = "weight\":";
+	const char *p, *v;
+	bool key;
 
-	for (i = 0; s[i] != '\0';) {
-		for (k = 0; k < 2; k++) {
-			size_t n = strlen(keys[k]);
-
-			if (strncmp(s + i, keys[k], n) == 0)
-				break;
-		}
-		if (k == 2) {
-			buf_append(b, s + i, 1);
-			i++;
+	while ((p = strstr(s, tail)) != NULL) {
+		/* "weight" or "total_weight": the whole key */
+		key = (p > s && p[-1] == '"') ||
+		    (p - s >= 7 && memcmp(p - 7, "\"total_", 7) == 0);
+		v = p + sizeof(tail) - 1;
+		buf_append(b, s, (size_t)(v - s));
+		s = v;
+		if (!key)
 			continue;
-		}
-		buf_puts(b, keys[k]);
-		i += strlen(keys[k]);
-		if (s[i] == '"')	/* 64-bit values print as strings */
-			i++;
-		while (s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (s[i] == '"')
-			i++;
+		if (*s == '"')	/* 64-bit values print as strings */
+			s++;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		if (*s == '"')
+			s++;
 		buf_puts(b, "0");
 	}
+	buf_puts(b, s);
 }
 
 static int
@@ -117,6 +152,26 @@ enum mst_change
 mst_reload_change(const struct cd_conf *now, const struct cd_conf *next)
 {
 	if (!only_weights_differ(now, next) || routes_differ(now, next))
+		return MST_CH_STRUCTURAL;
+	return MST_CH_WEIGHTS;
+}
+
+/*
+ * mst_reload_change() for the running configuration and next, whose
+ * blanked bootstrap is nb (empty: made here).  The running one's is kept
+ * (run_blank): at 10,000 clusters the JSON is megabytes, and blanking it
+ * at every reload would stop the loop for tens of milliseconds.
+ */
+static enum mst_change
+reload_change(const struct cd_conf *next, struct buf *nb)
+{
+	if (!run_blank_ok)
+		mst_reload_init();
+	if (nb->b_len == 0 && !nb->b_oom)
+		blank_weights(nb, next->c_json_bootstrap);
+	if (run_blank.b_oom || nb->b_oom || run_blank.b_len != nb->b_len ||
+	    memcmp(run_blank.b_data, nb->b_data, nb->b_len) != 0 ||
+	    routes_differ(mst.m_conf, next))
 		return MST_CH_STRUCTURAL;
 	return MST_CH_WEIGHTS;
 }
@@ -197,13 +252,129 @@ reload_defer(void)
 	    NULL);
 }
 
+/* The loaded file (NULL: it did not load) takes over, or waits, or is
+ * refused. */
+static void
+reload_loaded(struct cd_conf *next)
+{
+	struct buf *nb = &rl.l_blank;
+	enum mst_change ch = MST_CH_STRUCTURAL;
+
+	reload_diags(&rl.l_diags);
+	conf_diags_free(&rl.l_diags);
+	if (mst_state_stopping()) {	/* a stop came while it was read */
+		conf_free(next);
+		buf_free(nb);
+		return;
+	}
+	if (next != NULL) {
+		ch = reload_change(next, nb);
+		if (mst_proc_draining() && ch == MST_CH_STRUCTURAL) {
+			conf_free(next);
+			buf_free(nb);
+			reload_defer();
+			return;
+		}
+	}
+	mst.m_reload_waiting = 0;
+	if (next == NULL || mst_modules_reload(ch, next) == -1) {
+		buf_free(nb);
+		atomic_fetch_add(&mst.m_shm->hdr.h_reload_fails, 1);
+		log_error("reload failed: keeping the running configuration");
+		conf_free(next);
+		return;
+	}
+	buf_free(&run_blank);	/* next runs now: compare with it */
+	run_blank = *nb;
+	buf_init(nb);
+	reload_done(ch);
+}
+
+static void *
+reload_load_run(void *arg)
+{
+	uint64_t one = 1;
+
+	(void)arg;
+	rl.l_next = conf_load(mst.m_config_path, &rl.l_diags);
+	if (rl.l_next != NULL)	/* next is this thread's alone still */
+		blank_weights(&rl.l_blank, rl.l_next->c_json_bootstrap);
+	while (write(rl.l_efd, &one, sizeof(one)) == -1 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* The thread is done: join it, then carry on in the loop. */
+static void
+reload_load_done(int fd, uint32_t events, void *arg)
+{
+	uint64_t n;
+
+	(void)events;
+	(void)arg;
+	if (read(fd, &n, sizeof(n)) == -1 || !rl.l_busy)
+		return;
+	pthread_join(rl.l_thread, NULL);
+	rl.l_busy = false;
+	mst.m_reload_loading = 0;
+	log_info("reload: %s read in %" PRIu64 " ms beside the loop",
+	    mst.m_config_path, (cd_mono_us() - rl.l_start_us) / 1000);
+	reload_loaded(rl.l_next);
+	rl.l_next = NULL;
+	if (rl.l_again && !mst_state_stopping()) {
+		rl.l_again = false;
+		log_info("reload: reading %s again (SIGHUP while it was read)",
+		    mst.m_config_path);
+		reload_apply();
+	}
+	if (!rl.l_busy)
+		mst_notify("READY=1");
+}
+
+/* Start the thread that reads the file; 0, or -1 (read it here). */
+static int
+reload_load_start(void)
+{
+	sigset_t all, old;
+	int rc;
+
+	if (rl.l_efd == -1) {
+		if ((rl.l_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+			return -1;
+		if (mst_loop_add(rl.l_efd, EPOLLIN, reload_load_done,
+		    NULL) == -1) {
+			close(rl.l_efd);
+			rl.l_efd = -1;
+			return -1;
+		}
+	}
+	memset(&rl.l_diags, 0, sizeof(rl.l_diags));
+	buf_init(&rl.l_blank);
+	rl.l_next = NULL;
+	rl.l_start_us = cd_mono_us();
+	/* signals stay the loop's (signalfd) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&rl.l_thread, NULL, reload_load_run, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	rl.l_busy = true;
+	mst.m_reload_loading = 1;
+	return 0;
+}
+
 static void
 reload_apply(void)
 {
-	struct conf_diags diags;
-	struct cd_conf *next;
-	enum mst_change ch;
-
+	if (rl.l_busy) {
+		rl.l_again = true;
+		log_info("reload: %s is being read; it is read again after",
+		    mst.m_config_path);
+		return;
+	}
 	/* weights alone changed: no parse, no new workers */
 	switch (mst_reload_fast()) {
 	case 0:
@@ -222,26 +393,13 @@ reload_apply(void)
 	default:
 		break;
 	}
-	memset(&diags, 0, sizeof(diags));
-	next = conf_load(mst.m_config_path, &diags);
-	reload_diags(&diags);
-	conf_diags_free(&diags);
-	if (next != NULL && mst_proc_draining() &&
-	    mst_reload_change(mst.m_conf, next) == MST_CH_STRUCTURAL) {
-		conf_free(next);
-		reload_defer();
-		return;
-	}
-	mst.m_reload_waiting = 0;
-	if (next == NULL ||
-	    mst_modules_reload(ch = mst_reload_change(mst.m_conf, next),
-	    next) == -1) {
-		atomic_fetch_add(&mst.m_shm->hdr.h_reload_fails, 1);
-		log_error("reload failed: keeping the running configuration");
-		conf_free(next);
-		return;
-	}
-	reload_done(ch);
+	if (reload_load_start() == 0)
+		return;		/* reload_loaded() follows, from the loop */
+	log_warn("reload: no thread to read the file on; reading it in the "
+	    "loop");
+	memset(&rl.l_diags, 0, sizeof(rl.l_diags));
+	buf_init(&rl.l_blank);
+	reload_loaded(conf_load(mst.m_config_path, &rl.l_diags));
 }
 
 void
@@ -251,5 +409,30 @@ mst_reload(void)
 	log_info("caught SIGHUP: reloading %s", mst.m_config_path);
 	mst_notify("RELOADING=1");
 	reload_apply();
-	mst_notify("READY=1");
+	if (!rl.l_busy)
+		mst_notify("READY=1");
+}
+
+void
+mst_reload_init(void)
+{
+	buf_free(&run_blank);
+	blank_weights(&run_blank, mst.m_conf->c_json_bootstrap);
+	run_blank_ok = true;
+}
+
+void
+mst_reload_finish(void)
+{
+	if (rl.l_busy) {
+		pthread_join(rl.l_thread, NULL);
+		rl.l_busy = false;
+		mst.m_reload_loading = 0;
+		conf_free(rl.l_next);
+		rl.l_next = NULL;
+		conf_diags_free(&rl.l_diags);
+		buf_free(&rl.l_blank);
+	}
+	buf_free(&run_blank);
+	run_blank_ok = false;
 }

@@ -1,5 +1,6 @@
 /*
- * SIGHUP: load the config file again beside the running one.  An invalid
+ * SIGHUP: load the config file again beside the running one (parsed on a
+ * thread, so the master's loop goes on meanwhile).  An invalid
  * file changes nothing (every error logged with file:line:column, counted
  * in server.config_reload_fail).  A file whose only differences are route
  * weights is applied in place: the new weights go to shm and the very next
@@ -12,6 +13,10 @@
 #include "mst.h"
 
 void	mst_reload(void);
+/* Once the first configuration runs: what a reload compares with. */
+void	mst_reload_init(void);
+/* At exit: wait for a file being read, and drop it. */
+void	mst_reload_finish(void);
 
 /*
  * How next differs from now: MST_CH_WEIGHTS when only weighted_clusters

@@ -238,6 +238,16 @@ def test_ten_thousand_clusters(env):
     bigconf(env, ports, n=N + 1, seed=5)
     t0 = time.monotonic()
     os.kill(p.pid, signal.SIGHUP)
+    # the file is parsed beside the master's loop: while it is, the admin
+    # answers (a loop held by the parse would answer only after it, and
+    # never show reload_loading true)
+    seen = None
+    while time.monotonic() - t0 < 60 and seen is None:
+        r = page(env, "/server_info")
+        if json.loads(r.text)["canaryd"]["reload_loading"]:
+            seen = page(env, "/ready").status
+    eq(seen, 200, "/ready while the new file is parsed (server_info "
+       "reload_loading)")
     # the new cluster exists once the new configuration runs (before,
     # the new route falls through to "/")
     settle(lambda: ("cluster.%s.upstream_rq_total" % NEW) in page(env,
