@@ -152,6 +152,58 @@ reap_releases_breaker_units_and_keeps_counters(void)
 	shm_destroy(s);
 }
 
+/* The reap walks the records it is given; a worker that released its
+ * own on the way out is not walked again; mapping rows in keeps them. */
+static void
+reap_walks_given_records_and_skips_a_released_slot(void)
+{
+	struct shm *s = unit_shm();
+	struct shm_worker *w;
+	const int six[] = { 6 }, both[] = { 6, 9 }, lsn[] = { 0 };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	w = shm_slot(s, 1);
+	atomic_store(&s->hdr.h_slots_hwm, 2);
+	shm_add(&w->w_cl[9].cc_c[CC_RQ_TOTAL], 7);
+	shm_gauge_add(&w->w_cl[6].cc_g[CG_RQ_ACTIVE], 2);
+	shm_gauge_add(&w->w_cl[9].cc_g[CG_RQ_ACTIVE], 5);
+	shm_slot_populate(s, 1, both, 2);
+	shm_slot_populate(s, UNIT_MASTER_SLOT, both, 2);
+	CU_ASSERT_EQUAL(shm_sum_cluster_c(s, 9, CC_RQ_TOTAL), 7);
+	CU_ASSERT_EQUAL(shm_sum_cluster_g(s, 9, CG_RQ_ACTIVE), 5);
+
+	/* only record 6 was the worker's */
+	atomic_store(&w->w_state, SHM_W_RUNNING);
+	shm_slot_reap(s, 1, six, 1, lsn, 1);
+	CU_ASSERT_EQUAL(shm_sum_cluster_g(s, 6, CG_RQ_ACTIVE), 0);
+	CU_ASSERT_EQUAL(shm_sum_cluster_g(s, 9, CG_RQ_ACTIVE), 5);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_state), SHM_W_FREE);
+
+	/* the worker gives its holdings back itself ... */
+	atomic_store(&w->w_state, SHM_W_RUNNING);
+	atomic_store(&shm_cl(s, 9)->sc_cb[CD_PRIO_DEFAULT][SHM_CB_RQ], 4);
+	atomic_store(&w->w_cl[9].cc_cb_held[CD_PRIO_DEFAULT][SHM_CB_RQ], 4);
+	shm_slot_release(s, w, both, 2, lsn, 1);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_released), 1);
+	CU_ASSERT_EQUAL(shm_sum_cluster_g(s, 9, CG_RQ_ACTIVE), 0);
+	CU_ASSERT_EQUAL(atomic_load(&shm_cl(s, 9)->sc_cb[CD_PRIO_DEFAULT]
+	    [SHM_CB_RQ]), 0);
+	/* ... so the master's reap does not walk (a gauge set after the
+	 * release stays: nothing looked), and the slot is free again */
+	shm_gauge_add(&w->w_cl[6].cc_g[CG_RQ_ACTIVE], 1);
+	shm_slot_reap(s, 1, both, 2, lsn, 1);
+	CU_ASSERT_EQUAL(shm_sum_cluster_g(s, 6, CG_RQ_ACTIVE), 1);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_released), 0);
+	CU_ASSERT_EQUAL(atomic_load(&w->w_state), SHM_W_FREE);
+	/* the next process in the slot is walked again */
+	atomic_store(&w->w_state, SHM_W_RUNNING);
+	shm_slot_reap(s, 1, both, 2, lsn, 1);
+	CU_ASSERT_EQUAL(shm_sum_cluster_g(s, 6, CG_RQ_ACTIVE), 0);
+	/* totals never go back */
+	CU_ASSERT_EQUAL(shm_sum_cluster_c(s, 9, CC_RQ_TOTAL), 7);
+	shm_destroy(s);
+}
+
 static void
 cluster_reset_wipes_one_record_everywhere(void)
 {
@@ -362,6 +414,8 @@ static CU_TestInfo tests[] = {
 	    sums_cover_used_slots_and_the_master },
 	{ "reap_releases_breaker_units_and_keeps_counters",
 	    reap_releases_breaker_units_and_keeps_counters },
+	{ "reap_walks_given_records_and_skips_a_released_slot",
+	    reap_walks_given_records_and_skips_a_released_slot },
 	{ "cluster_reset_wipes_one_record_everywhere",
 	    cluster_reset_wipes_one_record_everywhere },
 	{ "sparse_codes_keep_class_totals_exact",
