@@ -17,12 +17,14 @@ long the master's loop stopped), the master's RSS after those pages,
 and a weight-only reload: SIGHUP to the new weights in /canary (polled
 every 5 ms), and the master's own figure from its log, SIGHUP read to
 the weights in shared memory ("new weights in place (N ms after
-SIGHUP)").  Results
+SIGHUP)"), then a structural reload (one more cluster: SIGHUP to the
+new cluster in /stats, the longest /ready meanwhile, the segment after).  Results
 go to BUILD_DIR/bench-clusters.md unless given.  Loopback only; every
 process started is stopped by PID.  Knobs: CLUSTERS_PORT [11000] (the
 listener; admin +1, backends +2 .. +4).
 """
 import http.client
+import json
 import os
 import re
 import signal
@@ -185,6 +187,25 @@ def one(build, n, tmp, port, workers, runs):
         row["reload"] = time.monotonic() - t0
         wait(lambda: reload_ms(log) == reload_ms(log), 10)
         row["reload_master"] = reload_ms(log)
+        # structural: one more cluster and its route; SIGHUP to the new
+        # cluster's stats, and on until the old generation is gone
+        gen(build, n + 1, 3, cfg, port, bports)
+        new = "c%d" % n
+
+        def structural():
+            t0 = time.monotonic()
+            cd.send_signal(signal.SIGHUP)
+            key = ("cluster.%s.upstream_rq_total" % new).encode()
+            wait(lambda: key in get(port + 1, "/stats?filter=%s."
+                                    "upstream_rq_total$" % new)[1], 120, 0.01)
+            row["sreload"] = time.monotonic() - t0
+            wait(lambda: not json.loads(get(port + 1, "/server_info")[1])
+                 ["canaryd"]["generation_draining"], 120)
+
+        row["ready_max_sreload"] = ready_during(port + 1, structural)
+        get(port, "/%s/x" % new)
+        get(port + 1, "/stats")
+        row["shm_kb_after"] = shmem_kb(cd.pid)
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -201,29 +222,38 @@ def table(rows, workers):
            "| clusters | YAML | validate | start to ready | /stats | "
            "/stats/prometheus | max /ready latency during /stats | "
            "max /ready latency during /stats/prometheus | "
-           "weight reload (master: to shm) | shm resident "
-           "(per cluster) | worker private (per cluster) | worker RSS | "
-           "master RSS |",
+           "weight reload (master: to shm) | structural reload | "
+           "max /ready latency during it | shm resident "
+           "(per cluster) | after the reload | worker private (per "
+           "cluster) | worker RSS | master RSS |",
            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-           "---:|"]
+           "---:|---:|---:|---:|"]
     for r in rows:
         n = r["n"]
         out.append("| %d | %.1f MB | %.3f s | %.3f s | %.3f s | %.3f s | "
-                   "%.0f ms | %.0f ms | %.3f s (%.1f ms) | %.1f MB (%.0f B) | "
+                   "%.0f ms | %.0f ms | %.3f s (%.1f ms) | %.3f s | %.0f ms | "
+                   "%.1f MB (%.0f B) | %.1f MB (%.0f B) | "
                    "%.1f MB (%.0f B) "
                    "| %.0f MB | %.0f MB |"
                    % (n, r["bytes"] / 1e6, r["validate"], r["ready"],
                       r["stats"], r["prom"], r["ready_max"] * 1000,
                       r["ready_max_prom"] * 1000, r["reload"],
-                      r["reload_master"],
+                      r["reload_master"], r["sreload"],
+                      r["ready_max_sreload"] * 1000,
                       r["shm_kb"] / 1024.0, r["shm_kb"] * 1024.0 / n,
+                      r["shm_kb_after"] / 1024.0,
+                      r["shm_kb_after"] * 1024.0 / n,
                       r["priv_kb"] / 1024.0, r["priv_kb"] * 1024.0 / n,
                       r["rss_kb"] / 1024.0, r["master_kb"] / 1024.0))
     out.append("")
     out.append("Worker RSS counts the configuration tree it shares with "
                "the master (forked from it); the private column is what "
                "each worker adds.  Master RSS is read after the /stats and "
-               "/stats/prometheus pages.")
+               "/stats/prometheus pages.  The structural reload adds a "
+               "cluster and its route: SIGHUP to the new cluster in /stats; "
+               "/ready is polled every 10 ms from SIGHUP until the old "
+               "generation is gone; the shared segment is read again after "
+               "it (the new generation's slots).")
     return "\n".join(out) + "\n"
 
 
