@@ -9,9 +9,11 @@
  * configuration owns, else that arena is gone.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -302,14 +304,16 @@ conf_load(const char *path, struct conf_diags *diags)
 	struct conf_diags local = { NULL, 0, 0 };
 	struct conf_diag *dg;
 	struct cd_conf *conf;
-	FILE *fp;
 	char *data = NULL, *p;
-	size_t len = 0, cap = 0, n;
-	int saved;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, saved;
 
 	if (diags == NULL)
 		diags = &local;
-	if ((fp = fopen(path, "r")) == NULL)
+	/* read(2), not stdio: the master reads a reload's file on a thread,
+	 * and forks meanwhile */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		goto fail;
 	for (;;) {
 		if (len == cap) {
@@ -322,16 +326,18 @@ conf_load(const char *path, struct conf_diags *diags)
 				break;
 			data = p;
 		}
-		n = fread(data + len, 1, cap - len, fp);
-		len += n;
-		if (n == 0) {
-			if (!ferror(fp))
+		n = read(fd, data + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
 				errno = 0;
 			break;
 		}
+		len += (size_t)n;
 	}
 	saved = errno;
-	fclose(fp);
+	close(fd);
 	if (saved != 0) {
 		free(data);
 		errno = saved;
