@@ -271,6 +271,44 @@ def test_ten_thousand_clusters(env):
 test_ten_thousand_clusters.timeout = 900
 
 
+def test_sighup_while_the_file_is_read(env):
+    """The master parses a reload's file beside its loop: a SIGHUP that
+    comes meanwhile is not lost but reads the file again once the first
+    read ends, so the newest file wins (here: a structural change, then
+    new weights on top of it)."""
+    b = [env.start_backend("v1"), env.start_backend("v2"),
+         env.start_backend("v3")]
+    ports = [x.port for x in b]
+    cfg = bigconf(env, ports, name="two.yaml", n=2000)
+    grown = bigconf(env, ports, name="grown.yaml", n=2001)
+    moved = bigconf(env, ports, name="moved.yaml", n=2001, seed=5)
+    p = env.start_canaryd(cfg, concurrency=1)
+    os.replace(grown, cfg)
+    t0 = time.monotonic()
+    os.kill(p.pid, signal.SIGHUP)
+    loading = False
+    while time.monotonic() - t0 < 60 and not loading:
+        loading = json.loads(page(env, "/server_info").text)[
+            "canaryd"]["reload_loading"]
+    eq(loading, True, "/server_info while the structural file is read")
+    os.replace(moved, cfg)
+    os.kill(p.pid, signal.SIGHUP)
+    eq(settle(lambda: "is being read; it is read again after" in
+              p.output(), True, timeout=30.0), True,
+       "the second SIGHUP waits for the first read")
+    settle(lambda: page(env, "/canary").json()["routes"][0]["weights"],
+           {"c0": 85, "c1": 15}, timeout=60.0)
+    eq(settle(lambda: parse_stats(page(env,
+        "/stats?filter=config_reload$").text).get("server.config_reload"),
+        2, timeout=30.0), 2, "server.config_reload: both reloads")
+    eq(env.get("/c2000/x").status, 200, "GET /c2000/x (the new cluster)")
+    eq(settle(lambda: parse_stats(page(env,
+        "/stats?filter=c2000.upstream_rq_total$").text).get(
+        "cluster.c2000.upstream_rq_total"), 1, timeout=10.0), 1,
+       "the new cluster took its route's request")
+    eq(split(env, 100), [85, 15], "route r0's split: the newest file")
+
+
 def test_reload_past_the_segment_names_the_knob(env):
     """The segment is sized from the file at start: a structural reload
     that needs more cluster records than it has is refused, naming
