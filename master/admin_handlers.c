@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shared/buf.h"
@@ -196,21 +197,132 @@ admin_canary_action(const char *method, const char *rest, const char *query,
 	buf_free(&n);
 }
 
+/*
+ * Pages that grow with the configuration go out a piece at a time from
+ * the master's loop (admin.h's ar_more), so /ready and health checks are
+ * served between the pieces: at 10,000 clusters /clusters is 25 MB and
+ * /config_dump 27 MB, and made at once they held the loop for 258 and
+ * 152 ms.  Small ones still go at once, with a content-length.
+ */
+#define PAGE_PIECE		(64 * 1024)	/* bytes a piece, about */
+#define CLUSTERS_STREAM_MIN	64		/* clusters */
+#define DUMP_STREAM_MIN		(1024 * 1024)	/* compact bytes */
+
+struct clusters_stream {
+	struct mst_clusters_cursor	*cs_cur;
+	const struct cd_conf		*cs_conf;
+	const struct cd_place		*cs_place;
+};
+
+static int
+clusters_more(void *arg, struct buf *b)
+{
+	struct clusters_stream *cs = arg;
+
+	if (mst.m_conf != cs->cs_conf || mst.m_place != cs->cs_place) {
+		log_info("admin: /clusters cut short: the config changed "
+		    "while it was sent; ask again");
+		return -1;
+	}
+	return mst_clusters_cursor_next(cs->cs_cur, b, mst.m_conf,
+	    mst.m_place, mst.m_shm, PAGE_PIECE);
+}
+
+static void
+clusters_done(void *arg)
+{
+	struct clusters_stream *cs = arg;
+
+	mst_clusters_cursor_free(cs->cs_cur);
+	free(cs);
+}
+
 /* ?format=json, else text: Envoy treats any other value as text. */
 void
 admin_h_clusters(const char *query, struct mst_admin_reply *r)
 {
-	int rc;
+	struct clusters_stream *cs;
+	int json = query_is(query, "format", "json"), rc;
 
-	if (query_is(query, "format", "json")) {
+	if (json)
 		r->ar_ctype = ADMIN_CT_JSON;
-		rc = mst_clusters_json(&r->ar_body, mst.m_conf, mst.m_place,
-		    mst.m_shm);
-	} else
-		rc = mst_clusters_text(&r->ar_body, mst.m_conf, mst.m_place,
-		    mst.m_shm);
+	if (mst.m_conf->c_nclusters >= CLUSTERS_STREAM_MIN) {
+		if ((cs = calloc(1, sizeof(*cs))) == NULL ||
+		    (cs->cs_cur = mst_clusters_cursor_new(json)) == NULL) {
+			free(cs);
+			admin_reply_text(r, 500, "out of memory\n");
+			return;
+		}
+		cs->cs_conf = mst.m_conf;
+		cs->cs_place = mst.m_place;
+		r->ar_more = clusters_more;
+		r->ar_done = clusters_done;
+		r->ar_arg = cs;
+		return;
+	}
+	rc = (json ? mst_clusters_json : mst_clusters_text)(&r->ar_body,
+	    mst.m_conf, mst.m_place, mst.m_shm);
 	if (rc == -1)
 		admin_reply_text(r, 500, "out of memory\n");
+}
+
+/* A JSON page made compact at once and pretty-printed a piece at a
+ * time. */
+struct pretty_stream {
+	struct buf		 ps_json;
+	size_t			 ps_off;
+	struct mst_json_pp	 ps_pp;
+};
+
+static int
+pretty_more(void *arg, struct buf *b)
+{
+	struct pretty_stream *ps = arg;
+	size_t n = ps->ps_json.b_len - ps->ps_off;
+
+	if (n > PAGE_PIECE / 2)		/* pretty is about twice compact */
+		n = PAGE_PIECE / 2;
+	mst_json_pp_feed(&ps->ps_pp, b, ps->ps_json.b_data + ps->ps_off, n);
+	ps->ps_off += n;
+	if (ps->ps_off < ps->ps_json.b_len)
+		return 1;
+	mst_json_pp_end(&ps->ps_pp, b);
+	return 0;
+}
+
+static void
+pretty_done(void *arg)
+{
+	struct pretty_stream *ps = arg;
+
+	buf_free(&ps->ps_json);
+	free(ps);
+}
+
+/* Reply with json (compact, taken over): at once when small. */
+static void
+reply_pretty(struct mst_admin_reply *r, struct buf *json)
+{
+	struct pretty_stream *ps;
+
+	if (json->b_len < DUMP_STREAM_MIN) {
+		if (mst_json_pretty(&r->ar_body, json->b_data,
+		    json->b_len) == -1)
+			admin_reply_text(r, 500, "out of memory\n");
+		buf_free(json);
+		return;
+	}
+	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
+		buf_free(json);
+		admin_reply_text(r, 500, "out of memory\n");
+		return;
+	}
+	ps->ps_json = *json;
+	buf_init(json);
+	mst_json_pp_init(&ps->ps_pp);
+	r->ar_more = pretty_more;
+	r->ar_done = pretty_done;
+	r->ar_arg = ps;
 }
 
 void
@@ -227,7 +339,7 @@ admin_h_listeners(const char *query, struct mst_admin_reply *r)
 void
 admin_h_config_dump(const char *query, struct mst_admin_reply *r)
 {
-	struct buf v;
+	struct buf v, c;
 	const char *res = NULL;
 
 	buf_init(&v);
@@ -245,13 +357,19 @@ admin_h_config_dump(const char *query, struct mst_admin_reply *r)
 		admin_reply_text(r, 500, "out of memory\n");
 		goto out;
 	}
-	if (mst_config_dump(&r->ar_body, mst.m_conf,
-	    mst.m_conf_loaded_realtime_ms, res) == -1) {
-		if (errno == ENOENT) {
+	buf_init(&c);
+	if (mst_config_dump_compact(&c, mst.m_conf,
+	    mst.m_conf_loaded_realtime_ms, res) == 0)
+		reply_pretty(r, &c);
+	else {
+		int e = errno;
+
+		buf_free(&c);
+		if (e == ENOENT) {
 			admin_reply_text(r, 404, "");
 			buf_printf(&r->ar_body, "%s not found in config dump\n",
 			    res);
-		} else if (errno == EINVAL) {
+		} else if (e == EINVAL) {
 			admin_reply_text(r, 400, "");
 			buf_printf(&r->ar_body, "%s is not a repeated field\n",
 			    res);

@@ -118,9 +118,10 @@ cluster_obs_name(const struct cd_cluster *cl)
 	    cl->cl_name;
 }
 
-int
-mst_clusters_text(struct buf *b, const struct cd_conf *conf,
-    const struct cd_place *pl, const struct shm *shm)
+/* Cluster ci's lines.  0, or -1 (out of memory). */
+static int
+cluster_text(struct buf *b, const struct cd_conf *conf,
+    const struct cd_place *pl, const struct shm *shm, size_t ci)
 {
 	static const char *const od[] = { "success_rate_average",
 	    "success_rate_ejection_threshold",
@@ -129,63 +130,70 @@ mst_clusters_text(struct buf *b, const struct cd_conf *conf,
 	struct shm_host *hosts;
 	struct host_stat hs[HOC__N + HOG__N];
 	const struct cd_thresholds *th;
-	const struct cd_cluster *cl;
+	const struct cd_cluster *cl = &conf->c_clusters[ci];
 	char addr[INET6_ADDRSTRLEN + 16], flags[256];
-	const char *cn;
+	const char *cn = cl->cl_name;
 	uint32_t n, h, seq;
-	size_t ci, i, nhs;
+	size_t i, nhs;
 	int p;
 
-	for (ci = 0; ci < conf->c_nclusters; ci++) {
-		cl = &conf->c_clusters[ci];
-		cn = cl->cl_name;
-		buf_printf(b, "%s::observability_name::%s\n", cn,
-		    cluster_obs_name(cl));
-		if (cl->cl_outlier.od_set)
-			for (i = 0; i < sizeof(od) / sizeof(od[0]); i++)
-				buf_printf(b, "%s::outlier::%s::-1\n", cn, od[i]);
-		for (p = 0; p < CD_NPRIO; p++) {
-			th = &cl->cl_thresholds[p];
-			buf_printf(b, "%s::%s_priority::max_connections::%u\n",
-			    cn, prio_names[p], th->th_max_connections);
-			buf_printf(b,
-			    "%s::%s_priority::max_pending_requests::%u\n",
-			    cn, prio_names[p], th->th_max_pending_requests);
-			buf_printf(b, "%s::%s_priority::max_requests::%u\n",
-			    cn, prio_names[p], th->th_max_requests);
-			buf_printf(b, "%s::%s_priority::max_retries::%u\n",
-			    cn, prio_names[p], th->th_max_retries);
-		}
-		buf_printf(b, "%s::added_via_api::false\n", cn);
-
-		if ((hosts = shm_hosts_dup(shm_cl(shm, pl->pl_cluster[ci]),
-		    &n, &seq)) == NULL)
-			return -1;
-		for (h = 0; h < n; h++) {
-			shm_host_addr(&hosts[h], addr, sizeof(addr));
-			nhs = host_stats(shm, pl->pl_cluster[ci], h, hs);
-			qsort(hs, nhs, sizeof(hs[0]), host_stat_cmp);
-			for (i = 0; i < nhs; i++)
-				buf_printf(b, "%s::%s::%s::%" PRIu64 "\n", cn,
-				    addr, hs[i].hs_name, hs[i].hs_value);
-			buf_printf(b, "%s::%s::hostname::%s\n", cn, addr,
-			    host_hostname(cl, &hosts[h]));
-			buf_printf(b, "%s::%s::health_flags::%s\n", cn, addr,
-			    mst_clusters_health_flags(shm_host_flags(shm,
-			    pl->pl_cluster[ci], h), flags, sizeof(flags)));
-			buf_printf(b, "%s::%s::weight::%u\n", cn, addr,
-			    hosts[h].sh_weight);
-			buf_printf(b, "%s::%s::region::\n", cn, addr);
-			buf_printf(b, "%s::%s::zone::\n", cn, addr);
-			buf_printf(b, "%s::%s::sub_zone::\n", cn, addr);
-			buf_printf(b, "%s::%s::canary::false\n", cn, addr);
-			buf_printf(b, "%s::%s::priority::0\n", cn, addr);
-			buf_printf(b, "%s::%s::success_rate::-1\n", cn, addr);
-			buf_printf(b, "%s::%s::local_origin_success_rate::-1\n",
-			    cn, addr);
-		}
-		free(hosts);
+	buf_printf(b, "%s::observability_name::%s\n", cn,
+	    cluster_obs_name(cl));
+	if (cl->cl_outlier.od_set)
+		for (i = 0; i < sizeof(od) / sizeof(od[0]); i++)
+			buf_printf(b, "%s::outlier::%s::-1\n", cn, od[i]);
+	for (p = 0; p < CD_NPRIO; p++) {
+		th = &cl->cl_thresholds[p];
+		buf_printf(b, "%s::%s_priority::max_connections::%u\n",
+		    cn, prio_names[p], th->th_max_connections);
+		buf_printf(b, "%s::%s_priority::max_pending_requests::%u\n",
+		    cn, prio_names[p], th->th_max_pending_requests);
+		buf_printf(b, "%s::%s_priority::max_requests::%u\n",
+		    cn, prio_names[p], th->th_max_requests);
+		buf_printf(b, "%s::%s_priority::max_retries::%u\n",
+		    cn, prio_names[p], th->th_max_retries);
 	}
+	buf_printf(b, "%s::added_via_api::false\n", cn);
+
+	if ((hosts = shm_hosts_dup(shm_cl(shm, pl->pl_cluster[ci]), &n,
+	    &seq)) == NULL)
+		return -1;
+	for (h = 0; h < n; h++) {
+		shm_host_addr(&hosts[h], addr, sizeof(addr));
+		nhs = host_stats(shm, pl->pl_cluster[ci], h, hs);
+		qsort(hs, nhs, sizeof(hs[0]), host_stat_cmp);
+		for (i = 0; i < nhs; i++)
+			buf_printf(b, "%s::%s::%s::%" PRIu64 "\n", cn, addr,
+			    hs[i].hs_name, hs[i].hs_value);
+		buf_printf(b, "%s::%s::hostname::%s\n", cn, addr,
+		    host_hostname(cl, &hosts[h]));
+		buf_printf(b, "%s::%s::health_flags::%s\n", cn, addr,
+		    mst_clusters_health_flags(shm_host_flags(shm,
+		    pl->pl_cluster[ci], h), flags, sizeof(flags)));
+		buf_printf(b, "%s::%s::weight::%u\n", cn, addr,
+		    hosts[h].sh_weight);
+		buf_printf(b, "%s::%s::region::\n", cn, addr);
+		buf_printf(b, "%s::%s::zone::\n", cn, addr);
+		buf_printf(b, "%s::%s::sub_zone::\n", cn, addr);
+		buf_printf(b, "%s::%s::canary::false\n", cn, addr);
+		buf_printf(b, "%s::%s::priority::0\n", cn, addr);
+		buf_printf(b, "%s::%s::success_rate::-1\n", cn, addr);
+		buf_printf(b, "%s::%s::local_origin_success_rate::-1\n", cn,
+		    addr);
+	}
+	free(hosts);
+	return 0;
+}
+
+int
+mst_clusters_text(struct buf *b, const struct cd_conf *conf,
+    const struct cd_place *pl, const struct shm *shm)
+{
+	size_t ci;
+
+	for (ci = 0; ci < conf->c_nclusters; ci++)
+		if (cluster_text(b, conf, pl, shm, ci) == -1)
+			return -1;
 	return b->b_oom ? -1 : 0;
 }
 
@@ -260,58 +268,131 @@ json_host_status(struct buf *c, const struct cd_cluster *cl,
 	buf_puts(c, ",\"locality\":{}}");
 }
 
+/* Cluster ci's ClusterStatus, compact, a comma before it unless it is
+ * the first.  0, or -1 (out of memory). */
+static int
+cluster_json(struct buf *c, const struct cd_conf *conf,
+    const struct cd_place *pl, const struct shm *shm, size_t ci)
+{
+	const struct cd_cluster *cl = &conf->c_clusters[ci];
+	const struct cd_thresholds *th;
+	struct shm_host *hosts;
+	uint32_t n, h, seq;
+	int p;
+
+	buf_puts(c, ci > 0 ? ",{\"name\":" : "{\"name\":");
+	buf_json_str(c, cl->cl_name, strlen(cl->cl_name));
+	if ((hosts = shm_hosts_dup(shm_cl(shm, pl->pl_cluster[ci]), &n,
+	    &seq)) == NULL)
+		return -1;
+	if (n > 0) {
+		buf_puts(c, ",\"host_statuses\":[");
+		for (h = 0; h < n; h++) {
+			if (h > 0)
+				buf_puts(c, ",");
+			json_host_status(c, cl, shm, pl->pl_cluster[ci], h,
+			    &hosts[h]);
+		}
+		buf_puts(c, "]");
+	}
+	free(hosts);
+	buf_puts(c, ",\"circuit_breakers\":{\"thresholds\":[");
+	for (p = 0; p < CD_NPRIO; p++) {
+		th = &cl->cl_thresholds[p];
+		buf_printf(c, "%s{%s\"max_connections\":%u,"
+		    "\"max_pending_requests\":%u,\"max_requests\":%u,"
+		    "\"max_retries\":%u}", p > 0 ? "," : "",
+		    p == CD_PRIO_HIGH ? "\"priority\":\"HIGH\"," : "",
+		    th->th_max_connections, th->th_max_pending_requests,
+		    th->th_max_requests, th->th_max_retries);
+	}
+	buf_puts(c, "]},\"observability_name\":");
+	buf_json_str(c, cluster_obs_name(cl), strlen(cluster_obs_name(cl)));
+	buf_puts(c, "}");
+	return c->b_oom ? -1 : 0;
+}
+
 int
 mst_clusters_json(struct buf *b, const struct cd_conf *conf,
     const struct cd_place *pl, const struct shm *shm)
 {
-	struct shm_host *hosts;
-	const struct cd_thresholds *th;
-	const struct cd_cluster *cl;
 	struct buf c;
-	uint32_t n, h, seq;
 	size_t ci;
-	int p, rc;
+	int rc = 0;
 
 	buf_init(&c);
 	buf_puts(&c, "{\"cluster_statuses\":[");
-	for (ci = 0; ci < conf->c_nclusters; ci++) {
-		cl = &conf->c_clusters[ci];
-		buf_puts(&c, ci > 0 ? ",{\"name\":" : "{\"name\":");
-		buf_json_str(&c, cl->cl_name, strlen(cl->cl_name));
-		if ((hosts = shm_hosts_dup(shm_cl(shm, pl->pl_cluster[ci]),
-		    &n, &seq)) == NULL) {
-			buf_free(&c);
-			return -1;
-		}
-		if (n > 0) {
-			buf_puts(&c, ",\"host_statuses\":[");
-			for (h = 0; h < n; h++) {
-				if (h > 0)
-					buf_puts(&c, ",");
-				json_host_status(&c, cl, shm,
-				    pl->pl_cluster[ci], h,
-				    &hosts[h]);
-			}
-			buf_puts(&c, "]");
-		}
-		free(hosts);
-		buf_puts(&c, ",\"circuit_breakers\":{\"thresholds\":[");
-		for (p = 0; p < CD_NPRIO; p++) {
-			th = &cl->cl_thresholds[p];
-			buf_printf(&c, "%s{%s\"max_connections\":%u,"
-			    "\"max_pending_requests\":%u,\"max_requests\":%u,"
-			    "\"max_retries\":%u}", p > 0 ? "," : "",
-			    p == CD_PRIO_HIGH ? "\"priority\":\"HIGH\"," : "",
-			    th->th_max_connections, th->th_max_pending_requests,
-			    th->th_max_requests, th->th_max_retries);
-		}
-		buf_puts(&c, "]},\"observability_name\":");
-		buf_json_str(&c, cluster_obs_name(cl),
-		    strlen(cluster_obs_name(cl)));
-		buf_puts(&c, "}");
-	}
+	for (ci = 0; ci < conf->c_nclusters && rc == 0; ci++)
+		rc = cluster_json(&c, conf, pl, shm, ci);
 	buf_puts(&c, "]}");
-	rc = c.b_oom ? -1 : mst_json_pretty(b, c.b_data, c.b_len);
+	if (rc == 0)
+		rc = c.b_oom ? -1 : mst_json_pretty(b, c.b_data, c.b_len);
 	buf_free(&c);
 	return rc;
+}
+
+struct mst_clusters_cursor {
+	int			 cc_json;
+	int			 cc_begun;	/* JSON: the head is out */
+	size_t			 cc_ci;		/* the next cluster */
+	struct buf		 cc_c;		/* JSON: compact scratch */
+	struct mst_json_pp	 cc_pp;
+};
+
+struct mst_clusters_cursor *
+mst_clusters_cursor_new(int json)
+{
+	struct mst_clusters_cursor *cur;
+
+	if ((cur = calloc(1, sizeof(*cur))) == NULL)
+		return NULL;
+	cur->cc_json = json;
+	buf_init(&cur->cc_c);
+	mst_json_pp_init(&cur->cc_pp);
+	return cur;
+}
+
+void
+mst_clusters_cursor_free(struct mst_clusters_cursor *cur)
+{
+	if (cur == NULL)
+		return;
+	buf_free(&cur->cc_c);
+	free(cur);
+}
+
+int
+mst_clusters_cursor_next(struct mst_clusters_cursor *cur, struct buf *b,
+    const struct cd_conf *conf, const struct cd_place *pl,
+    const struct shm *shm, size_t want)
+{
+	size_t start = b->b_len, done = 0;
+	int rc = 0;
+
+	if (cur->cc_json && !cur->cc_begun) {
+		cur->cc_begun = 1;
+		buf_puts(&cur->cc_c, "{\"cluster_statuses\":[");
+	}
+	/* one cluster at least, then up to want */
+	while (cur->cc_ci < conf->c_nclusters && rc == 0 && (done++ == 0 ||
+	    b->b_len - start + cur->cc_c.b_len < want)) {
+		if (cur->cc_json)
+			rc = cluster_json(&cur->cc_c, conf, pl, shm,
+			    cur->cc_ci);
+		else
+			rc = cluster_text(b, conf, pl, shm, cur->cc_ci);
+		cur->cc_ci++;
+	}
+	if (cur->cc_json && cur->cc_ci == conf->c_nclusters)
+		buf_puts(&cur->cc_c, "]}");
+	if (cur->cc_json) {
+		mst_json_pp_feed(&cur->cc_pp, b, cur->cc_c.b_data,
+		    cur->cc_c.b_len);
+		buf_reset(&cur->cc_c);
+		if (cur->cc_ci == conf->c_nclusters)
+			mst_json_pp_end(&cur->cc_pp, b);
+	}
+	if (rc == -1 || b->b_oom || cur->cc_c.b_oom)
+		return -1;
+	return cur->cc_ci < conf->c_nclusters ? 1 : 0;
 }

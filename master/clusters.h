@@ -24,6 +24,21 @@ int	 mst_clusters_json(struct buf *, const struct cd_conf *,
 	    const struct cd_place *, const struct shm *);
 
 /*
+ * The same pages a piece at a time, so a page of 10,000 clusters does not
+ * stop the master's loop: each call appends the next clusters' text (or
+ * pretty JSON) to b, up to about want bytes, and returns 1 (more to
+ * come), 0 (that was the end) or -1 (out of memory).  conf, pl and shm
+ * must be the same at every call; the pieces make the page whole.
+ */
+struct mst_clusters_cursor;
+
+struct mst_clusters_cursor *mst_clusters_cursor_new(int json);
+int	 mst_clusters_cursor_next(struct mst_clusters_cursor *, struct buf *b,
+	    const struct cd_conf *, const struct cd_place *,
+	    const struct shm *, size_t want);
+void	 mst_clusters_cursor_free(struct mst_clusters_cursor *);
+
+/*
  * The "health_flags" value of a host: "healthy", or "/failed_active_hc..."
  * in Envoy's order.  Writes into buf (truncating) and returns it.
  */

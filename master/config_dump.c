@@ -190,11 +190,24 @@ int
 mst_config_dump(struct buf *b, const struct cd_conf *conf,
     uint64_t loaded_ms, const char *resource)
 {
-	enum cd_res_kind kind = CD_RES_EMPTY;
 	struct buf c;
+	int rc;
+
+	buf_init(&c);
+	rc = mst_config_dump_compact(&c, conf, loaded_ms, resource);
+	if (rc == 0)
+		rc = mst_json_pretty(b, c.b_data, c.b_len);
+	buf_free(&c);
+	return rc;
+}
+
+int
+mst_config_dump_compact(struct buf *c, const struct cd_conf *conf,
+    uint64_t loaded_ms, const char *resource)
+{
+	enum cd_res_kind kind = CD_RES_EMPTY;
 	char ts[64];
 	size_t i;
-	int rc;
 
 	if (resource != NULL) {
 		for (i = 0; i < sizeof(cd_resources) / sizeof(cd_resources[0]);
@@ -211,46 +224,47 @@ mst_config_dump(struct buf *b, const struct cd_conf *conf,
 		}
 	}
 	mst_json_timestamp(ts, sizeof(ts), loaded_ms);
-	buf_init(&c);
-	buf_puts(&c, "{\"configs\":[");
+	buf_puts(c, "{\"configs\":[");
 	if (resource == NULL) {
-		cd_bootstrap(&c, conf, ts);
-		buf_puts(&c, ",{\"@type\":\"" TYPE_PREFIX
+		cd_bootstrap(c, conf, ts);
+		buf_puts(c, ",{\"@type\":\"" TYPE_PREFIX
 		    "envoy.admin.v3.ClustersConfigDump\"");
 		if (conf->c_nclusters > 0) {
-			buf_puts(&c, ",\"static_clusters\":[");
-			cd_clusters(&c, conf, ts, NULL);
-			buf_puts(&c, "]");
+			buf_puts(c, ",\"static_clusters\":[");
+			cd_clusters(c, conf, ts, NULL);
+			buf_puts(c, "]");
 		}
-		buf_puts(&c, "},{\"@type\":\"" TYPE_PREFIX
+		buf_puts(c, "},{\"@type\":\"" TYPE_PREFIX
 		    "envoy.admin.v3.ListenersConfigDump\"");
 		if (conf->c_nlisteners > 0) {
-			buf_puts(&c, ",\"static_listeners\":[");
-			cd_listeners(&c, conf, ts, NULL, false);
-			buf_puts(&c, "]");
+			buf_puts(c, ",\"static_listeners\":[");
+			cd_listeners(c, conf, ts, NULL, false);
+			buf_puts(c, "]");
 		}
-		buf_puts(&c, "},{\"@type\":\"" TYPE_PREFIX
+		buf_puts(c, "},{\"@type\":\"" TYPE_PREFIX
 		    "envoy.admin.v3.ScopedRoutesConfigDump\"}");
-		buf_puts(&c, ",{\"@type\":\"" TYPE_PREFIX
+		buf_puts(c, ",{\"@type\":\"" TYPE_PREFIX
 		    "envoy.admin.v3.RoutesConfigDump\"");
 		if (conf->c_nlisteners > 0) {
-			buf_puts(&c, ",\"static_route_configs\":[");
-			cd_listeners(&c, conf, ts, NULL, true);
-			buf_puts(&c, "]");
+			buf_puts(c, ",\"static_route_configs\":[");
+			cd_listeners(c, conf, ts, NULL, true);
+			buf_puts(c, "]");
 		}
-		buf_puts(&c, "},{\"@type\":\"" TYPE_PREFIX
+		buf_puts(c, "},{\"@type\":\"" TYPE_PREFIX
 		    "envoy.admin.v3.SecretsConfigDump\"}");
 	} else if (kind == CD_RES_CLUSTERS)
-		cd_clusters(&c, conf, ts,
+		cd_clusters(c, conf, ts,
 		    "envoy.admin.v3.ClustersConfigDump.StaticCluster");
 	else if (kind == CD_RES_LISTENERS)
-		cd_listeners(&c, conf, ts,
+		cd_listeners(c, conf, ts,
 		    "envoy.admin.v3.ListenersConfigDump.StaticListener", false);
 	else if (kind == CD_RES_ROUTES)
-		cd_listeners(&c, conf, ts,
+		cd_listeners(c, conf, ts,
 		    "envoy.admin.v3.RoutesConfigDump.StaticRouteConfig", true);
-	buf_puts(&c, "]}");
-	rc = c.b_oom ? -1 : mst_json_pretty(b, c.b_data, c.b_len);
-	buf_free(&c);
-	return rc;
+	buf_puts(c, "]}");
+	if (c->b_oom) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
 }

@@ -18,5 +18,9 @@
  */
 int	 mst_config_dump(struct buf *, const struct cd_conf *,
 	    uint64_t loaded_ms, const char *resource);
+/* The same document compact (not pretty-printed), for a page that is
+ * pretty-printed a piece at a time (json.h's mst_json_pp). */
+int	 mst_config_dump_compact(struct buf *, const struct cd_conf *,
+	    uint64_t loaded_ms, const char *resource);
 
 #endif /* CANARYD_MASTER_CONFIG_DUMP_H */

@@ -86,18 +86,25 @@ jp_peek(struct jp *j)
 	return j->j_pos < j->j_len ? (unsigned char)j->j_s[j->j_pos] : -1;
 }
 
+/* A new line at level (one space a level). */
 static void
-jp_newline(struct jp *j, int level)
+pp_newline(struct buf *out, int level)
 {
 	static const char sp[] = "                                ";
 	int n;
 
-	buf_append(j->j_out, "\n", 1);
+	buf_append(out, "\n", 1);
 	while (level > 0) {
 		n = level < (int)sizeof(sp) - 1 ? level : (int)sizeof(sp) - 1;
-		buf_append(j->j_out, sp, (size_t)n);
+		buf_append(out, sp, (size_t)n);
 		level -= n;
 	}
+}
+
+static void
+jp_newline(struct jp *j, int level)
+{
+	pp_newline(j->j_out, level);
 }
 
 /* A string, copied as written (escapes stay escapes). */
@@ -274,4 +281,89 @@ mst_json_pretty(struct buf *out, const char *json, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+void
+mst_json_pp_init(struct mst_json_pp *pp)
+{
+	memset(pp, 0, sizeof(*pp));
+}
+
+void
+mst_json_pp_feed(struct mst_json_pp *pp, struct buf *out, const char *s,
+    size_t len)
+{
+	size_t i = 0, run;
+	char c;
+
+	while (i < len) {
+		if (pp->pp_str) {	/* copied as written, up to its end */
+			for (run = i; i < len;) {
+				c = s[i++];
+				if (pp->pp_esc)
+					pp->pp_esc = 0;
+				else if (c == '\\')
+					pp->pp_esc = 1;
+				else if (c == '"') {
+					pp->pp_str = 0;
+					break;
+				}
+			}
+			buf_append(out, s + run, i - run);
+			continue;
+		}
+		c = s[i++];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			continue;
+		if (pp->pp_open != 0) {
+			if ((pp->pp_open == '{' && c == '}') ||
+			    (pp->pp_open == '[' && c == ']')) {
+				pp->pp_open = 0;	/* {} and [] */
+				pp->pp_depth--;
+				buf_append(out, &c, 1);
+				continue;
+			}
+			pp->pp_open = 0;
+			pp_newline(out, pp->pp_depth);
+		}
+		switch (c) {
+		case '{':
+		case '[':
+			buf_append(out, &c, 1);
+			pp->pp_depth++;
+			pp->pp_open = c;
+			break;
+		case '}':
+		case ']':
+			pp->pp_depth--;
+			pp_newline(out, pp->pp_depth);
+			buf_append(out, &c, 1);
+			break;
+		case ',':
+			buf_append(out, ",", 1);
+			pp_newline(out, pp->pp_depth);
+			break;
+		case ':':
+			buf_append(out, ": ", 2);
+			break;
+		case '"':
+			buf_append(out, "\"", 1);
+			pp->pp_str = 1;
+			break;
+		default:	/* a number or a literal */
+			for (run = i - 1; i < len && s[i] != ',' &&
+			    s[i] != ']' && s[i] != '}' && s[i] != ' ' &&
+			    s[i] != '\n'; i++)
+				;
+			buf_append(out, s + run, i - run);
+			break;
+		}
+	}
+}
+
+void
+mst_json_pp_end(struct mst_json_pp *pp, struct buf *out)
+{
+	(void)pp;
+	buf_append(out, "\n", 1);
 }

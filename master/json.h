@@ -35,4 +35,23 @@ int	 mst_json_timestamp(char *buf, size_t len, uint64_t realtime_ms);
  */
 int	 mst_json_pretty(struct buf *out, const char *json, size_t len);
 
+/*
+ * The same layout for a document given a piece at a time, so a page of
+ * megabytes goes out in pieces without stopping the master's loop: init,
+ * feed the pieces (cut anywhere, in strings too), end.  For JSON the
+ * master made itself: nothing is checked, valid input is assumed.
+ */
+struct mst_json_pp {
+	int	 pp_depth;
+	int	 pp_open;	/* '{' or '[' just out, its line not begun */
+	int	 pp_str;	/* inside a string */
+	int	 pp_esc;	/* after its backslash */
+};
+
+void	 mst_json_pp_init(struct mst_json_pp *);
+void	 mst_json_pp_feed(struct mst_json_pp *, struct buf *out,
+	    const char *json, size_t len);
+/* The final newline. */
+void	 mst_json_pp_end(struct mst_json_pp *, struct buf *out);
+
 #endif /* CANARYD_MASTER_JSON_H */

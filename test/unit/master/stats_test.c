@@ -663,6 +663,46 @@ clusters_text_exact(void)
 	buf_free(&b);
 }
 
+/* /clusters a piece at a time, text and JSON: the pieces make the page
+ * whole, whatever the piece size. */
+static void
+clusters_cursor_pieces_make_the_page(void)
+{
+	struct mst_clusters_cursor *cur;
+	struct buf whole, got;
+	size_t want;
+	int json, rc, n;
+
+	fixture();
+	for (json = 0; json < 2; json++) {
+		buf_init(&whole);
+		CU_ASSERT_EQUAL_FATAL((json ? mst_clusters_json :
+		    mst_clusters_text)(&whole, conf, &place, shm), 0);
+		for (want = 1; want <= 1 << 20; want *= 64) {
+			buf_init(&got);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(cur =
+			    mst_clusters_cursor_new(json));
+			n = 0;
+			while ((rc = mst_clusters_cursor_next(cur, &got, conf,
+			    &place, shm, want)) == 1)
+				n++;
+			CU_ASSERT_EQUAL(rc, 0);
+			/* two clusters: one a piece when pieces are small,
+			 * one piece when they are large */
+			if (want <= 64)
+				CU_ASSERT_EQUAL(n, 1);
+			if (want >= 1 << 18)
+				CU_ASSERT_EQUAL(n, 0);
+			CU_ASSERT_EQUAL(got.b_len, whole.b_len);
+			CU_ASSERT(got.b_len == whole.b_len && memcmp(
+			    got.b_data, whole.b_data, got.b_len) == 0);
+			mst_clusters_cursor_free(cur);
+			buf_free(&got);
+		}
+		buf_free(&whole);
+	}
+}
+
 static void
 clusters_json_shape(void)
 {
@@ -809,6 +849,42 @@ json_pretty_matches_envoy_layout(void)
 	CU_ASSERT_EQUAL(mst_json_pretty(&b, in, strlen(in)), 0);
 	CU_ASSERT_STRING_EQUAL(b.b_data, want);
 	buf_free(&b);
+}
+
+/* Fed a piece at a time, cut anywhere, the layout is the whole one's. */
+static void
+json_pp_pieces_match_the_whole(void)
+{
+	static const char *const docs[] = {
+	    " {\"a\":1,\"b\":[],\"c\":{},\"d\":[1,{\"e\":\"x\\\"y\\u00e9\"}],"
+	    "\"f\":true,\"g\":null,\"h\":-1.5e3} ",
+	    "[[],{},[[]],{\"\":{}},\"\\\\\",\"a\\\\\\\"b\",123456789,-0.25,false]",
+	    "{\"configs\":[{\"@type\":\"t\",\"x\":{\"y\":[{\"z\":\"{[,:]}\"}]}}]}",
+	    "\"only a string\"", "42", "{}" };
+	struct mst_json_pp pp;
+	struct buf whole, got;
+	size_t d, k, at, n;
+
+	for (d = 0; d < sizeof(docs) / sizeof(docs[0]); d++) {
+		buf_init(&whole);
+		CU_ASSERT_EQUAL_FATAL(mst_json_pretty(&whole, docs[d],
+		    strlen(docs[d])), 0);
+		for (k = 1; k <= 70; k += k < 20 ? 1 : 25) {
+			buf_init(&got);
+			mst_json_pp_init(&pp);
+			for (at = 0; at < strlen(docs[d]); at += n) {
+				n = strlen(docs[d]) - at < k ?
+				    strlen(docs[d]) - at : k;
+				mst_json_pp_feed(&pp, &got, docs[d] + at, n);
+			}
+			mst_json_pp_end(&pp, &got);
+			CU_ASSERT_EQUAL(got.b_len, whole.b_len);
+			CU_ASSERT(got.b_len == whole.b_len && memcmp(got.b_data,
+			    whole.b_data, got.b_len) == 0);
+			buf_free(&got);
+		}
+		buf_free(&whole);
+	}
 }
 
 static void
@@ -1470,6 +1546,9 @@ static CU_TestInfo tests[] = {
 	{ "stats_per_listener_records", stats_per_listener_records },
 	{ "json_pretty_matches_envoy_layout", json_pretty_matches_envoy_layout },
 	{ "json_pretty_rejects_bad_json", json_pretty_rejects_bad_json },
+	{ "json_pp_pieces_match_the_whole", json_pp_pieces_match_the_whole },
+	{ "clusters_cursor_pieces_make_the_page",
+	    clusters_cursor_pieces_make_the_page },
 	{ "rfc3339_like_protobuf", rfc3339_like_protobuf },
 	{ "config_dump_six_types_in_order", config_dump_six_types_in_order },
 	{ "config_dump_resource_elements", config_dump_resource_elements },
