@@ -412,8 +412,8 @@ reap_cluster(struct shm *s, struct shm_worker *w, int i,
 	uint32_t j;
 	int k, p, r;
 
-	/* the process is gone: nobody writes these any more, so a zero
-	 * read is a zero (and the line is not dirtied for nothing) */
+	/* the slot's process writes these no more (it is gone, or this is
+	 * its last act), so a zero read is a zero: the line is left clean */
 	if (slot_touched(sp, cc, sizeof(*cc))) {
 		for (k = 0; k < CG__N; k++)
 			if (atomic_load_explicit(&cc->cc_g[k],
