@@ -251,12 +251,31 @@ proc_child(const struct proc_gen *g, int i, int slot)
 	wrk_main(&wa);
 }
 
+/*
+ * Map in g's records in every slot the master's sums will read them in
+ * (shm_slot_populate()): the slots in use and g's own, and the master's.
+ * Once a generation, before its workers start; a respawn finds them in.
+ */
+static void
+proc_populate(const struct proc_gen *g)
+{
+	uint32_t hwm = atomic_load(&mst.m_shm->hdr.h_slots_hwm), k, top;
+
+	top = (uint32_t)mst_proc_slot(g->g_gen, mst.m_concurrency - 1) + 1;
+	if (top > hwm)
+		hwm = top;
+	for (k = 0; k <= hwm; k++)
+		shm_slot_populate(mst.m_shm, k < hwm ? (int)k :
+		    shm_master_slot(mst.m_shm), g->g_place.pl_cluster,
+		    g->g_conf->c_nclusters);
+}
+
 static int
 proc_spawn(struct proc_gen *g, int i)
 {
 	struct proc_worker *pw = &g->g_w[i];
 	struct shm_worker *w;
-	uint32_t hwm, k;
+	uint32_t hwm;
 	pid_t pid;
 
 	pw->pw_slot = mst_proc_slot(g->g_gen, i);
@@ -265,12 +284,6 @@ proc_spawn(struct proc_gen *g, int i)
 	if ((uint32_t)pw->pw_slot + 1 > hwm)
 		atomic_store(&mst.m_shm->hdr.h_slots_hwm,
 		    (uint32_t)pw->pw_slot + 1);
-	/* the master's sums read these records in every slot in use */
-	hwm = atomic_load(&mst.m_shm->hdr.h_slots_hwm);
-	for (k = 0; k <= hwm; k++)
-		shm_slot_populate(mst.m_shm, k < hwm ? (int)k :
-		    shm_master_slot(mst.m_shm), g->g_place.pl_cluster,
-		    g->g_conf->c_nclusters);
 	w->w_generation = g->g_gen;
 	w->w_index = (uint32_t)i;
 	shm_keep_clear(mst.m_shm, w);	/* no handover yet */
@@ -299,6 +312,7 @@ mst_proc_start(void)
 	int i;
 
 	cur->g_place = *mst.m_place;
+	proc_populate(cur);
 	for (i = 0; i < mst.m_concurrency; i++)
 		if (proc_spawn(cur, i) == -1)
 			return -1;
@@ -765,6 +779,7 @@ proc_apply_gen(void)
 	cur->g_place = *mst.m_place;
 	old->g_draining = 1;
 	mst.m_generation = cur->g_gen;
+	proc_populate(cur);
 	for (i = 0; i < mst.m_concurrency; i++)
 		if (proc_spawn(cur, i) == -1)
 			log_warnx("generation %u: worker %d did not start; "
