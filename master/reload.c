@@ -67,7 +67,6 @@ static struct {
  * loaded file is compared with.  A weight-only reload changes only what
  * is blanked, so it stays until a file takes over. */
 static struct buf	 run_blank;
-static bool		 run_blank_ok;
 
 /*
  * Copy s into b with the value of every "weight" and "total_weight" key
@@ -103,25 +102,8 @@ blank_weights(struct buf *b, const char *s)
 	buf_puts(b, s);
 }
 
-static int
-only_weights_differ(const struct cd_conf *a, const struct cd_conf *b)
-{
-	struct buf x, y;
-	int same;
-
-	buf_init(&x);
-	buf_init(&y);
-	blank_weights(&x, a->c_json_bootstrap);
-	blank_weights(&y, b->c_json_bootstrap);
-	same = !x.b_oom && !y.b_oom && x.b_len == y.b_len &&
-	    memcmp(x.b_data, y.b_data, x.b_len) == 0;
-	buf_free(&x);
-	buf_free(&y);
-	return same;
-}
-
 /*
- * Same structure (only_weights_differ() said so), but did a weight change
+ * Same structure (the blanked JSON said so), but did a weight change
  * swap which cluster "always" and "never" pick (the canary is the
  * smallest file weight unless rollout names it), or did a direct
  * response's body change where the text names it (a file, an environment
@@ -148,12 +130,32 @@ routes_differ(const struct cd_conf *a, const struct cd_conf *b)
 	return 0;
 }
 
+/* The change, given both bootstraps with their weights blanked. */
+static enum mst_change
+change_blanked(const struct buf *x, const struct buf *y,
+    const struct cd_conf *now, const struct cd_conf *next)
+{
+	if (x->b_oom || y->b_oom || x->b_len != y->b_len ||
+	    memcmp(x->b_data, y->b_data, x->b_len) != 0 ||
+	    routes_differ(now, next))
+		return MST_CH_STRUCTURAL;
+	return MST_CH_WEIGHTS;
+}
+
 enum mst_change
 mst_reload_change(const struct cd_conf *now, const struct cd_conf *next)
 {
-	if (!only_weights_differ(now, next) || routes_differ(now, next))
-		return MST_CH_STRUCTURAL;
-	return MST_CH_WEIGHTS;
+	struct buf x, y;
+	enum mst_change ch;
+
+	buf_init(&x);
+	buf_init(&y);
+	blank_weights(&x, now->c_json_bootstrap);
+	blank_weights(&y, next->c_json_bootstrap);
+	ch = change_blanked(&x, &y, now, next);
+	buf_free(&x);
+	buf_free(&y);
+	return ch;
 }
 
 /*
@@ -165,15 +167,9 @@ mst_reload_change(const struct cd_conf *now, const struct cd_conf *next)
 static enum mst_change
 reload_change(const struct cd_conf *next, struct buf *nb)
 {
-	if (!run_blank_ok)
-		mst_reload_init();
 	if (nb->b_len == 0 && !nb->b_oom)
 		blank_weights(nb, next->c_json_bootstrap);
-	if (run_blank.b_oom || nb->b_oom || run_blank.b_len != nb->b_len ||
-	    memcmp(run_blank.b_data, nb->b_data, nb->b_len) != 0 ||
-	    routes_differ(mst.m_conf, next))
-		return MST_CH_STRUCTURAL;
-	return MST_CH_WEIGHTS;
+	return change_blanked(&run_blank, nb, mst.m_conf, next);
 }
 
 /* Log the loader's diagnostics with file:line:column. */
@@ -418,7 +414,6 @@ mst_reload_init(void)
 {
 	buf_free(&run_blank);
 	blank_weights(&run_blank, mst.m_conf->c_json_bootstrap);
-	run_blank_ok = true;
 }
 
 void
@@ -434,5 +429,4 @@ mst_reload_finish(void)
 		buf_free(&rl.l_blank);
 	}
 	buf_free(&run_blank);
-	run_blank_ok = false;
 }
