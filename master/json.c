@@ -67,7 +67,6 @@ struct jp {
 	const char	*j_s;
 	size_t		 j_len;
 	size_t		 j_pos;
-	struct buf	*j_out;
 };
 
 static void
@@ -101,17 +100,12 @@ pp_newline(struct buf *out, int level)
 	}
 }
 
-static void
-jp_newline(struct jp *j, int level)
-{
-	pp_newline(j->j_out, level);
-}
 
 /* A string, copied as written (escapes stay escapes). */
 static int
 jp_string(struct jp *j)
 {
-	size_t start = j->j_pos, i;
+	size_t i;
 	unsigned char c;
 
 	if (j->j_pos >= j->j_len || j->j_s[j->j_pos] != '"')
@@ -120,7 +114,6 @@ jp_string(struct jp *j)
 		c = (unsigned char)j->j_s[j->j_pos];
 		if (c == '"') {
 			j->j_pos++;
-			buf_append(j->j_out, j->j_s + start, j->j_pos - start);
 			return 0;
 		}
 		if (c < 0x20)
@@ -161,8 +154,6 @@ jp_digits(struct jp *j)
 static int
 jp_number(struct jp *j)
 {
-	size_t start = j->j_pos;
-
 	if (j->j_s[j->j_pos] == '-')
 		j->j_pos++;
 	if (j->j_pos < j->j_len && j->j_s[j->j_pos] == '0')
@@ -183,7 +174,6 @@ jp_number(struct jp *j)
 		if (jp_digits(j) == -1)
 			return -1;
 	}
-	buf_append(j->j_out, j->j_s + start, j->j_pos - start);
 	return 0;
 }
 
@@ -195,7 +185,6 @@ jp_literal(struct jp *j, const char *lit)
 	if (j->j_len - j->j_pos < n || memcmp(j->j_s + j->j_pos, lit, n) != 0)
 		return -1;
 	j->j_pos += n;
-	buf_append(j->j_out, lit, n);
 	return 0;
 }
 
@@ -211,23 +200,17 @@ jp_value(struct jp *j, int level)
 	case '[':
 		close = c == '{' ? '}' : ']';
 		j->j_pos++;
-		buf_append(j->j_out, c == '{' ? "{" : "[", 1);
 		if (jp_peek(j) == close) {
 			j->j_pos++;
-			buf_append(j->j_out, close == '}' ? "}" : "]", 1);
 			return 0;
 		}
 		for (n = 0;; n++) {
-			if (n > 0)
-				buf_append(j->j_out, ",", 1);
-			jp_newline(j, level + 1);
 			if (c == '{') {
 				if (jp_peek(j) != '"' || jp_string(j) == -1)
 					return -1;
 				if (jp_peek(j) != ':')
 					return -1;
 				j->j_pos++;
-				buf_append(j->j_out, ": ", 2);
 			}
 			if (jp_value(j, level + 1) == -1)
 				return -1;
@@ -240,8 +223,6 @@ jp_value(struct jp *j, int level)
 				if (jp_peek(j) != close)
 					return -1;
 				j->j_pos++;
-				jp_newline(j, level);
-				buf_append(j->j_out, close == '}' ? "}" : "]", 1);
 				return 0;
 			default:
 				return -1;
@@ -265,17 +246,20 @@ jp_value(struct jp *j, int level)
 int
 mst_json_pretty(struct buf *out, const char *json, size_t len)
 {
+	struct mst_json_pp pp;
 	struct jp j;
 
 	j.j_s = json;
 	j.j_len = len;
 	j.j_pos = 0;
-	j.j_out = out;
 	if (jp_value(&j, 0) == -1 || jp_peek(&j) != -1) {
 		errno = EINVAL;
 		return -1;
 	}
-	buf_append(out, "\n", 1);
+	/* valid: one layout for both, the piece printer's */
+	mst_json_pp_init(&pp);
+	mst_json_pp_feed(&pp, out, json, len);
+	mst_json_pp_end(&pp, out);
 	if (out->b_oom) {
 		errno = ENOMEM;
 		return -1;
@@ -353,7 +337,7 @@ mst_json_pp_feed(struct mst_json_pp *pp, struct buf *out, const char *s,
 		default:	/* a number or a literal */
 			for (run = i - 1; i < len && s[i] != ',' &&
 			    s[i] != ']' && s[i] != '}' && s[i] != ' ' &&
-			    s[i] != '\n'; i++)
+			    s[i] != '\t' && s[i] != '\n' && s[i] != '\r'; i++)
 				;
 			buf_append(out, s + run, i - run);
 			break;

@@ -31,7 +31,8 @@ int	 mst_json_timestamp(char *buf, size_t len, uint64_t realtime_ms);
  * Append json (compact or not) pretty-printed the way Envoy's protobuf
  * printer does it: 1-space indentation, "key": value, one element a line,
  * empty containers as {} and [], a final newline.  -1 with errno EINVAL
- * when json is not valid JSON (out keeps a partial result), ENOMEM.
+ * when json is not valid JSON (checked first: out is then untouched),
+ * ENOMEM.  The layout is mst_json_pp's below.
  */
 int	 mst_json_pretty(struct buf *out, const char *json, size_t len);
 
@@ -39,7 +40,8 @@ int	 mst_json_pretty(struct buf *out, const char *json, size_t len);
  * The same layout for a document given a piece at a time, so a page of
  * megabytes goes out in pieces without stopping the master's loop: init,
  * feed the pieces (cut anywhere, in strings too), end.  For JSON the
- * master made itself: nothing is checked, valid input is assumed.
+ * master made itself: nothing is checked, valid input is assumed
+ * (mst_json_pretty() checks, then lays out through these).
  */
 struct mst_json_pp {
 	int	 pp_depth;
