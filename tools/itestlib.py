@@ -239,14 +239,15 @@ def proc_identity(pid):
 class Proc:
     """One process we started, its log file and its recorded children."""
 
-    def __init__(self, name, argv, logpath):
+    def __init__(self, name, argv, logpath, environ=None):
         self.name = name
         self.argv = argv
         self.logpath = logpath
         self.log = open(logpath, "wb")
         self.popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
             stdout=self.log, stderr=subprocess.STDOUT, close_fds=True,
-            preexec_fn=_die_with_parent)
+            preexec_fn=_die_with_parent,
+            env=None if environ is None else dict(os.environ, **environ))
         self.pid = self.popen.pid
         self.known_children = set()     # proc_identity() of each
 
@@ -332,13 +333,14 @@ class Backend(Proc):
 
 
 class Canaryd(Proc):
-    def __init__(self, env, config, concurrency, args, logpath):
+    def __init__(self, env, config, concurrency, args, logpath,
+                 environ=None):
         argv = [env.canaryd_bin, "-f", config, "--concurrency",
             str(concurrency), "-l", env.log_level] + list(args)
         if "--state-dir" not in args:
             # its own rollout state, never the system's
             argv += ["--state-dir", env.logdir]
-        super().__init__("canaryd", argv, logpath)
+        super().__init__("canaryd", argv, logpath, environ)
         self.config = config
         self.concurrency = concurrency
 
@@ -642,11 +644,13 @@ class Env:
         return self.start_backend("v1", args=args), \
             self.start_backend("v2", args=args)
 
-    def start_canaryd(self, config, concurrency=2, args=(), wait=True):
+    def start_canaryd(self, config, concurrency=2, args=(), wait=True,
+                      environ=None):
+        """environ: variables added to canaryd's environment."""
         if not os.access(self.canaryd_bin, os.X_OK):
             raise TestFailure("%s missing: run make" % self.canaryd_bin)
         p = Canaryd(self, config, concurrency, args,
-            os.path.join(self.logdir, "canaryd.log"))
+            os.path.join(self.logdir, "canaryd.log"), environ)
         self.procs.append(p)
         self.proxy = p
         if wait:

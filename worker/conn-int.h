@@ -87,6 +87,7 @@ enum conn_state {
 				 * says connection: close (conn_conn_hdr) */
 #define CONN_F_LINKED	0x04	/* on the all-connections list */
 #define CONN_F_AGAIN	0x08	/* yielded: on the run-again list */
+#define CONN_F_TXUPS	0x10	/* c_txq writes to the upstream */
 
 struct wrk_req;
 struct conn_alx;
@@ -97,6 +98,8 @@ struct wrk_conn {
 	struct wrk_ev		 c_ev;
 	uint8_t			 c_state;	/* enum conn_state */
 	uint8_t			 c_flags;	/* CONN_F_* */
+	uint16_t		 c_txq;		/* its queued write's ticket
+						 * (worker/txq.h), or 0 */
 	struct wrk_lsn		*c_lsn;		/* the listener it came in on */
 	uint32_t		 c_id;		/* for logs */
 	uint32_t		 c_nreq;	/* requests begun on it */

@@ -33,6 +33,7 @@
 #include "mem.h"
 #include "shadow.h"
 #include "timer.h"
+#include "txq.h"
 #include "upstream.h"
 #include "wrk.h"
 
@@ -311,6 +312,10 @@ wrk_conn_close(struct wrk_conn *c, const char *reason, bool remote)
 
 	if (c->c_state == CONN_S_CLOSED)
 		return;
+	if (c->c_txq != 0) {
+		wrk_txq_cancel(c->c_txq, c);
+		c->c_txq = 0;
+	}
 	if (r != NULL) {
 		conn_ups_drop(r, false);
 		if ((r->rq_flags & RQ_F_COUNTED) &&
@@ -585,6 +590,8 @@ conn_run(struct wrk_conn *c)
 	bool yielded = false;
 	int i;
 
+	if (c->c_txq != 0)
+		return;		/* conn_tx_done() runs it */
 	for (i = 0; i < CONN_RUN_MAX; i++) {
 		moves = conn_moves;
 		switch (c->c_state) {
@@ -611,7 +618,7 @@ conn_run(struct wrk_conn *c)
 		default:
 			return;
 		}
-		if (c->c_state == CONN_S_CLOSED)
+		if (c->c_state == CONN_S_CLOSED || c->c_txq != 0)
 			return;
 		if (yielded || moves == conn_moves)
 			break;

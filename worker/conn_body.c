@@ -19,10 +19,15 @@
 #include "conn-int.h"
 #include "mem.h"
 #include "shadow.h"
+#include "txq.h"
 #include "upstream.h"
 #include "wrk.h"
 
 #define CONN_PUMP_MAX	64	/* I/O rounds per event before yielding */
+
+static bool	 conn_tx_queue(struct wrk_conn *, int, const struct iovec *,
+		    int, bool);
+static void	 conn_tx_done(void *, int);
 
 static const char conn_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 #define CONN_100_LEN	(sizeof(conn_100) - 1)
@@ -269,52 +274,42 @@ conn_rx_body(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	}
 }
 
-/* Upstream head and body bytes -> upstream. */
-static enum cd_rc
-conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
+/* Request bytes waiting for the upstream, in order; the iovec count. */
+static int
+conn_ups_iov(struct wrk_conn *c, struct wrk_req *r, struct iovec *iov,
+    size_t *total)
 {
-	struct wrk_ups *u = r->rq_ups;
-	struct wrk_buf *in = c->c_in;
-	struct iovec iov[2];
-	size_t total = 0, k;
-	ssize_t n;
-	int niov = 0;
+	int n = 0;
 
-	if (u == NULL || u->u_state != UPS_S_BUSY ||
-	    (r->rq_flags & (RQ_F_UREQ_SENT | RQ_F_UPS_WSTOP)))
-		return CD_OK;
-	if ((r->rq_flags & (RQ_F_UHEAD_SENT | RQ_F_REQ_DONE)) ==
-	    (RQ_F_UHEAD_SENT | RQ_F_REQ_DONE) &&
-	    r->rq_in_fwd >= r->rq_in_parsed) {
-		r->rq_flags |= RQ_F_UREQ_SENT;
-		return CD_OK;
-	}
-	if (!u->u_ev.ev_wready)
-		return CD_OK;
+	*total = 0;
 	if (!(r->rq_flags & RQ_F_UHEAD_SENT)) {
-		iov[niov].iov_base = r->rq_out->b_data + r->rq_uhead_off;
-		iov[niov].iov_len = r->rq_uhead_len - r->rq_uhead_off;
-		total += iov[niov++].iov_len;
+		iov[n].iov_base = r->rq_out->b_data + r->rq_uhead_off;
+		iov[n].iov_len = r->rq_uhead_len - r->rq_uhead_off;
+		*total += iov[n++].iov_len;
 	}
 	if (r->rq_in_parsed > r->rq_in_fwd) {
-		iov[niov].iov_base = in->b_data + r->rq_in_fwd;
-		iov[niov].iov_len = r->rq_in_parsed - r->rq_in_fwd;
-		total += iov[niov++].iov_len;
+		iov[n].iov_base = c->c_in->b_data + r->rq_in_fwd;
+		iov[n].iov_len = r->rq_in_parsed - r->rq_in_fwd;
+		*total += iov[n++].iov_len;
 	}
-	if (niov == 0) {
-		if (r->rq_flags & RQ_F_REQ_DONE)
-			r->rq_flags |= RQ_F_UREQ_SENT;
-		return CD_OK;
-	}
-	do
-		n = wrk_writev(u->u_ev.ev_fd, iov, niov);
-	while (n == -1 && errno == EINTR);
-	if (n == -1) {
-		if (errno == EAGAIN) {
+	return n;
+}
+
+/* A write to the upstream ended: res bytes, or -errno. */
+static enum cd_rc
+conn_tx_ups_end(struct wrk_conn *c, struct wrk_req *r, ssize_t res,
+    int *progress)
+{
+	struct wrk_ups *u = r->rq_ups;
+	struct iovec iov[2];
+	size_t total, k;
+
+	if (res < 0) {
+		if (res == -EAGAIN) {
 			u->u_ev.ev_wready = 0;
 			return CD_OK;
 		}
-		if (errno == EPIPE || errno == ECONNRESET) {
+		if (res == -EPIPE || res == -ECONNRESET) {
 			/* it may have answered before closing (413 and the
 			 * like): stop sending and read what is there */
 			r->rq_flags |= RQ_F_UPS_NOREUSE | RQ_F_UPS_WSTOP;
@@ -322,15 +317,16 @@ conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 			*progress = 1;
 			return CD_OK;
 		}
-		conn_ups_broken(c, r, errno);
+		conn_ups_broken(c, r, (int)-res);
 		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;
 	}
+	(void)conn_ups_iov(c, r, iov, &total);
 	*progress = 1;
 	r->rq_io = wrk.w_now;
-	WRK_CC_N(r->rq_cluster, CC_CX_TX_BYTES, (uint64_t)n);
-	if ((size_t)n < total)
+	WRK_CC_N(r->rq_cluster, CC_CX_TX_BYTES, (uint64_t)res);
+	if ((size_t)res < total)
 		u->u_ev.ev_wready = 0;
-	k = (size_t)n;
+	k = (size_t)res;
 	if (!(r->rq_flags & RQ_F_UHEAD_SENT)) {
 		size_t h = r->rq_uhead_len - r->rq_uhead_off;
 
@@ -346,6 +342,41 @@ conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	if ((r->rq_flags & RQ_F_REQ_DONE) && r->rq_in_fwd == r->rq_in_parsed)
 		r->rq_flags |= RQ_F_UREQ_SENT;
 	return CD_OK;
+}
+
+/* Upstream head and body bytes -> upstream (queued in the loop's turn:
+ * see conn_tx_queue()). */
+static enum cd_rc
+conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
+{
+	struct wrk_ups *u = r->rq_ups;
+	struct iovec iov[2];
+	size_t total;
+	ssize_t n;
+	int niov;
+
+	if (u == NULL || u->u_state != UPS_S_BUSY ||
+	    (r->rq_flags & (RQ_F_UREQ_SENT | RQ_F_UPS_WSTOP)))
+		return CD_OK;
+	if ((r->rq_flags & (RQ_F_UHEAD_SENT | RQ_F_REQ_DONE)) ==
+	    (RQ_F_UHEAD_SENT | RQ_F_REQ_DONE) &&
+	    r->rq_in_fwd >= r->rq_in_parsed) {
+		r->rq_flags |= RQ_F_UREQ_SENT;
+		return CD_OK;
+	}
+	if (!u->u_ev.ev_wready)
+		return CD_OK;
+	if ((niov = conn_ups_iov(c, r, iov, &total)) == 0) {
+		if (r->rq_flags & RQ_F_REQ_DONE)
+			r->rq_flags |= RQ_F_UREQ_SENT;
+		return CD_OK;
+	}
+	if (conn_tx_queue(c, u->u_ev.ev_fd, iov, niov, true))
+		return CD_OK;
+	do
+		n = wrk_writev(u->u_ev.ev_fd, iov, niov);
+	while (n == -1 && errno == EINTR);
+	return conn_tx_ups_end(c, r, n == -1 ? -errno : n, progress);
 }
 
 /*
@@ -511,37 +542,30 @@ conn_client_iov(struct wrk_req *r, struct iovec *iov, size_t *total)
 	return n;
 }
 
-/* Response bytes -> client. */
-enum cd_rc
-conn_tx_client(struct wrk_conn *c, struct wrk_req *r, int *progress)
+/* A write to the client ended: res bytes, or -errno. */
+static enum cd_rc
+conn_tx_client_end(struct wrk_conn *c, struct wrk_req *r, ssize_t res,
+    int *progress)
 {
 	struct wrk_buf *out = r->rq_out, *uin = r->rq_uin;
 	struct iovec iov[4];
 	size_t total, k, step;
-	ssize_t n;
-	int niov;
 
-	if (!c->c_ev.ev_wready)
-		return CD_OK;
-	if ((niov = conn_client_iov(r, iov, &total)) == 0)
-		return CD_OK;
-	do
-		n = wrk_writev(c->c_ev.ev_fd, iov, niov);
-	while (n == -1 && errno == EINTR);
-	if (n == -1) {
-		if (errno == EAGAIN) {
+	if (res < 0) {
+		if (res == -EAGAIN) {
 			c->c_ev.ev_wready = 0;
 			return CD_OK;
 		}
-		wrk_conn_close(c, strerror(errno), true);
+		wrk_conn_close(c, strerror((int)-res), true);
 		return CD_ERR;
 	}
+	(void)conn_client_iov(r, iov, &total);
 	*progress = 1;
 	r->rq_io = wrk.w_now;
-	WRK_HC_N(c, HC_CX_TX_BYTES, (uint64_t)n);
-	if ((size_t)n < total)
+	WRK_HC_N(c, HC_CX_TX_BYTES, (uint64_t)res);
+	if ((size_t)res < total)
 		c->c_ev.ev_wready = 0;
-	k = (size_t)n;
+	k = (size_t)res;
 	if (r->rq_100_want && r->rq_100 < CONN_100_LEN) {
 		step = CONN_100_LEN - r->rq_100;
 		step = k < step ? k : step;
@@ -574,6 +598,81 @@ conn_tx_client(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	return CD_OK;
 }
 
+/* Response bytes -> client; queued when may_queue (see
+ * conn_tx_queue()), else written at once. */
+static enum cd_rc
+conn_tx_client_io(struct wrk_conn *c, struct wrk_req *r, int *progress,
+    bool may_queue)
+{
+	struct iovec iov[4];
+	size_t total;
+	ssize_t n;
+	int niov;
+
+	if (!c->c_ev.ev_wready)
+		return CD_OK;
+	if ((niov = conn_client_iov(r, iov, &total)) == 0)
+		return CD_OK;
+	/* only response bytes: a 100 Continue goes while the upstream is
+	 * still being reached, whose events must not wait on this write */
+	if (may_queue && (r->rq_flags & RQ_F_RESP_HEAD) &&
+	    !(r->rq_100_want && r->rq_100 < CONN_100_LEN) &&
+	    conn_tx_queue(c, c->c_ev.ev_fd, iov, niov, false))
+		return CD_OK;
+	do
+		n = wrk_writev(c->c_ev.ev_fd, iov, niov);
+	while (n == -1 && errno == EINTR);
+	return conn_tx_client_end(c, r, n == -1 ? -errno : n, progress);
+}
+
+enum cd_rc
+conn_tx_client(struct wrk_conn *c, struct wrk_req *r, int *progress)
+{
+	return conn_tx_client_io(c, r, progress, false);
+}
+
+/*
+ * The loop's turn queues its writes (worker/txq.h): c then waits for the
+ * completion (c_txq) and runs nothing, events only mark readiness, until
+ * conn_tx_done() applies the result and runs it again.  True if queued.
+ */
+static bool
+conn_tx_queue(struct wrk_conn *c, int fd, const struct iovec *iov,
+    int niov, bool ups)
+{
+	uint16_t t;
+
+	if (!wrk_txq_open() ||
+	    (t = wrk_txq_put(fd, iov, niov, conn_tx_done, c)) == 0)
+		return false;
+	c->c_txq = t;
+	if (ups)
+		c->c_flags |= CONN_F_TXUPS;
+	else
+		c->c_flags &= ~CONN_F_TXUPS;
+	return true;
+}
+
+/* A queued write's completion: apply it, then go on. */
+static void
+conn_tx_done(void *arg, int res)
+{
+	struct wrk_conn *c = arg;
+	struct wrk_req *r = c->c_req;
+	int progress = 0;
+	enum cd_rc rc;
+
+	c->c_txq = 0;
+	if (c->c_state == CONN_S_CLOSED || r == NULL)
+		return;
+	if (c->c_flags & CONN_F_TXUPS)
+		rc = conn_tx_ups_end(c, r, res, &progress);
+	else
+		rc = conn_tx_client_end(c, r, res, &progress);
+	if (rc != CD_ERR && c->c_state != CONN_S_CLOSED)
+		conn_run(c);
+}
+
 static bool
 conn_out_pending(struct wrk_req *r)
 {
@@ -596,15 +695,15 @@ conn_pump(struct wrk_conn *c)
 		    c->c_state == CONN_S_CLOSED)
 			return false;
 		if (conn_tx_ups(c, r, &progress) == CD_ERR ||
-		    c->c_state == CONN_S_CLOSED)
+		    c->c_state == CONN_S_CLOSED || c->c_txq != 0)
 			return false;
 		if (conn_rx_ups(c, r, &progress) == CD_ERR ||
 		    c->c_state == CONN_S_CLOSED)
 			return false;
 		if (c->c_state == CONN_S_TUNNEL)
 			return false;	/* conn_run() goes on in its pump */
-		if (conn_tx_client(c, r, &progress) == CD_ERR ||
-		    c->c_state == CONN_S_CLOSED)
+		if (conn_tx_client_io(c, r, &progress, true) == CD_ERR ||
+		    c->c_state == CONN_S_CLOSED || c->c_txq != 0)
 			return false;
 		if (c->c_req != r)
 			return false;

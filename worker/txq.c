@@ -1,0 +1,284 @@
+/*
+ * The worker's write queue over io_uring (see txq.h), with the raw system
+ * calls: the ring is three shared mappings and two indexes, not worth a
+ * library.
+ *
+ * Invariants: a round's writes sit in SQEs 0..tq_n-1, in the order they
+ * were queued, and go to the kernel together in wrk_txq_flush(), which
+ * reaps every completion before it runs any callback; a ticket is its
+ * SQE's index plus one, valid until its round is flushed.  A cancelled
+ * write's SQE becomes a no-op whose completion is ignored.
+ */
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <linux/io_uring.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shared/log.h"
+#include "txq.h"
+
+#define TXQ_ENTRIES	256	/* writes per round */
+#define TXQ_ROUNDS	4	/* rounds per flush */
+
+#ifndef IORING_SETUP_SUBMIT_ALL
+#define IORING_SETUP_SUBMIT_ALL		(1U << 7)
+#endif
+#ifndef IORING_SETUP_SINGLE_ISSUER
+#define IORING_SETUP_SINGLE_ISSUER	(1U << 12)
+#endif
+#ifndef IORING_SETUP_DEFER_TASKRUN
+#define IORING_SETUP_DEFER_TASKRUN	(1U << 13)
+#endif
+
+struct txq_slot {
+	wrk_txq_cb		*ts_cb;
+	void			*ts_arg;
+	struct msghdr		 ts_msg;
+	struct iovec		 ts_iov[WRK_TXQ_IOV];
+};
+
+static struct {
+	int			 tq_fd;		/* the ring, or -1 */
+	bool			 tq_open;
+	unsigned		 tq_n;		/* queued this round */
+	_Atomic unsigned	*tq_sq_tail;
+	unsigned		*tq_sq_mask;
+	unsigned		*tq_sq_array;
+	_Atomic unsigned	*tq_cq_head;
+	_Atomic unsigned	*tq_cq_tail;
+	unsigned		*tq_cq_mask;
+	struct io_uring_sqe	*tq_sqes;
+	struct io_uring_cqe	*tq_cqes;
+	struct txq_slot		 tq_slot[TXQ_ENTRIES];
+} tq = { .tq_fd = -1 };
+
+static int
+txq_enter(unsigned submit, unsigned wait)
+{
+	return (int)syscall(SYS_io_uring_enter, tq.tq_fd, submit, wait,
+	    wait > 0 ? IORING_ENTER_GETEVENTS : 0, NULL, 0);
+}
+
+static int
+txq_setup(struct io_uring_params *p)
+{
+	static const unsigned tries[] = {
+		IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
+		    IORING_SETUP_DEFER_TASKRUN,
+		IORING_SETUP_SUBMIT_ALL,
+	};
+	size_t i;
+	int fd = -1;
+
+	for (i = 0; i < sizeof(tries) / sizeof(tries[0]) && fd == -1; i++) {
+		memset(p, 0, sizeof(*p));
+		p->flags = tries[i];
+		fd = (int)syscall(SYS_io_uring_setup, TXQ_ENTRIES, p);
+		if (fd == -1 && errno != EINVAL)
+			break;
+	}
+	return fd;
+}
+
+bool
+wrk_txq_init(void)
+{
+	struct io_uring_params p;
+	const char *env = getenv("CANARYD_IO_URING");
+	size_t sq_len, cq_len;
+	char *sq, *cq;
+	void *sqes;
+
+	tq.tq_fd = -1;		/* a fork's copy of a parent's is not ours */
+	tq.tq_open = false;
+	tq.tq_n = 0;
+	if (env != NULL && strcmp(env, "0") == 0) {
+		log_info("writes: write(2) (CANARYD_IO_URING=0)");
+		return false;
+	}
+	if ((tq.tq_fd = txq_setup(&p)) == -1) {
+		log_info("writes: write(2) (io_uring: %s)", strerror(errno));
+		return false;
+	}
+	sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if ((p.features & IORING_FEAT_SINGLE_MMAP) && cq_len > sq_len)
+		sq_len = cq_len;
+	sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_POPULATE, tq.tq_fd, IORING_OFF_SQ_RING);
+	cq = sq;
+	if (sq != MAP_FAILED && !(p.features & IORING_FEAT_SINGLE_MMAP))
+		cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, tq.tq_fd, IORING_OFF_CQ_RING);
+	sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, tq.tq_fd,
+	    IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED ||
+	    p.sq_entries < TXQ_ENTRIES) {
+		/* mappings made stay: a worker sets up once */
+		log_warn("writes: write(2) (io_uring mmap)");
+		close(tq.tq_fd);
+		tq.tq_fd = -1;
+		return false;
+	}
+	tq.tq_sq_tail = (_Atomic unsigned *)(void *)(sq + p.sq_off.tail);
+	tq.tq_sq_mask = (unsigned *)(void *)(sq + p.sq_off.ring_mask);
+	tq.tq_sq_array = (unsigned *)(void *)(sq + p.sq_off.array);
+	tq.tq_cq_head = (_Atomic unsigned *)(void *)(cq + p.cq_off.head);
+	tq.tq_cq_tail = (_Atomic unsigned *)(void *)(cq + p.cq_off.tail);
+	tq.tq_cq_mask = (unsigned *)(void *)(cq + p.cq_off.ring_mask);
+	tq.tq_cqes = (struct io_uring_cqe *)(void *)(cq + p.cq_off.cqes);
+	tq.tq_sqes = sqes;
+	log_info("writes: io_uring");
+	return true;
+}
+
+void
+wrk_txq_set_open(bool open)
+{
+	tq.tq_open = open && tq.tq_fd != -1;
+}
+
+bool
+wrk_txq_open(void)
+{
+	return tq.tq_open;
+}
+
+uint16_t
+wrk_txq_put(int fd, const struct iovec *iov, int niov, wrk_txq_cb *cb,
+    void *arg)
+{
+	struct io_uring_sqe *e;
+	struct txq_slot *s;
+
+	if (!tq.tq_open || tq.tq_n == TXQ_ENTRIES || niov < 1 ||
+	    niov > WRK_TXQ_IOV)
+		return 0;
+	s = &tq.tq_slot[tq.tq_n];
+	e = &tq.tq_sqes[tq.tq_n];
+	s->ts_cb = cb;
+	s->ts_arg = arg;
+	memset(e, 0, sizeof(*e));
+	e->fd = fd;
+	e->msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+	e->user_data = tq.tq_n + 1;
+	if (niov == 1) {
+		e->opcode = IORING_OP_SEND;
+		e->addr = (uintptr_t)iov[0].iov_base;
+		e->len = (uint32_t)iov[0].iov_len;
+	} else {
+		memcpy(s->ts_iov, iov, (size_t)niov * sizeof(iov[0]));
+		memset(&s->ts_msg, 0, sizeof(s->ts_msg));
+		s->ts_msg.msg_iov = s->ts_iov;
+		s->ts_msg.msg_iovlen = (size_t)niov;
+		e->opcode = IORING_OP_SENDMSG;
+		e->addr = (uintptr_t)&s->ts_msg;
+		e->len = 1;
+	}
+	return (uint16_t)++tq.tq_n;
+}
+
+void
+wrk_txq_cancel(uint16_t t, const void *arg)
+{
+	struct io_uring_sqe *e;
+
+	/* a ticket of a round already flushed may be another's now */
+	if (t == 0 || t > tq.tq_n || tq.tq_slot[t - 1].ts_arg != arg)
+		return;
+	e = &tq.tq_sqes[t - 1];
+	memset(e, 0, sizeof(*e));
+	e->opcode = IORING_OP_NOP;
+	e->user_data = 0;
+}
+
+/* Submit the round; its results by ticket into res[].  0, or -1 when the
+ * ring failed (every write then failed with -errno). */
+static int
+txq_round(unsigned n, int *res)
+{
+	unsigned i, head, tail, got = 0, mask = *tq.tq_sq_mask;
+	int k;
+
+	tail = atomic_load_explicit(tq.tq_sq_tail, memory_order_relaxed);
+	for (i = 0; i < n; i++)
+		tq.tq_sq_array[(tail + i) & mask] = i;
+	atomic_store_explicit(tq.tq_sq_tail, tail + n, memory_order_release);
+	for (i = 0; i < n; i++)
+		res[i] = -ECANCELED;
+	do
+		k = txq_enter(n, 0);
+	while (k == -1 && errno == EINTR);
+	if (k != (int)n) {
+		/* cannot happen with SUBMIT_ALL; if it does, say so loudly
+		 * and fail the round's writes: their connections close */
+		log_warnx("io_uring_enter: %d of %u: %s", k, n,
+		    k == -1 ? strerror(errno) : "short");
+		for (i = 0; i < n; i++)
+			res[i] = -EIO;
+		return -1;
+	}
+	for (;;) {
+		head = atomic_load_explicit(tq.tq_cq_head,
+		    memory_order_relaxed);
+		tail = atomic_load_explicit(tq.tq_cq_tail,
+		    memory_order_acquire);
+		for (; head != tail; head++) {
+			const struct io_uring_cqe *q =
+			    &tq.tq_cqes[head & *tq.tq_cq_mask];
+
+			if (q->user_data >= 1 && q->user_data <= n)
+				res[q->user_data - 1] = q->res;
+			got++;
+		}
+		atomic_store_explicit(tq.tq_cq_head, head,
+		    memory_order_release);
+		if (got >= n)
+			return 0;
+		/* issued at once with MSG_DONTWAIT: what is missing comes
+		 * when the kernel runs the task work it deferred */
+		if (txq_enter(0, n - got) == -1 && errno != EINTR) {
+			log_warn("io_uring_enter wait");
+			return -1;
+		}
+	}
+}
+
+void
+wrk_txq_flush(void)
+{
+	static int res[TXQ_ENTRIES];
+	static wrk_txq_cb *cb[TXQ_ENTRIES];
+	static void *arg[TXQ_ENTRIES];
+	unsigned i, n, round;
+	bool was = tq.tq_open;
+
+	for (round = 0; round < TXQ_ROUNDS && tq.tq_n > 0; round++) {
+		n = tq.tq_n;
+		if (txq_round(n, res) == -1) {
+			close(tq.tq_fd);	/* writes go as write(2) now */
+			tq.tq_fd = -1;
+		}
+		for (i = 0; i < n; i++) {
+			cb[i] = tq.tq_sqes[i].user_data != 0 ?
+			    tq.tq_slot[i].ts_cb : NULL;
+			arg[i] = tq.tq_slot[i].ts_arg;
+		}
+		tq.tq_n = 0;
+		/* the last round's completions write for themselves */
+		tq.tq_open = was && tq.tq_fd != -1 &&
+		    round + 1 < TXQ_ROUNDS;
+		for (i = 0; i < n; i++)
+			if (cb[i] != NULL)
+				cb[i](arg[i], res[i]);
+	}
+	tq.tq_open = was && tq.tq_fd != -1;
+}
