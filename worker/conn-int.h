@@ -48,6 +48,7 @@
 
 #include <sys/queue.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -87,7 +88,8 @@ enum conn_state {
 				 * says connection: close (conn_conn_hdr) */
 #define CONN_F_LINKED	0x04	/* on the all-connections list */
 #define CONN_F_AGAIN	0x08	/* yielded: on the run-again list */
-#define CONN_F_TXUPS	0x10	/* c_txq writes to the upstream */
+#define CONN_F_IO_UPS	0x10	/* c_ioq is on the upstream's socket */
+#define CONN_F_IO_READ	0x20	/* c_ioq reads (else it writes) */
 
 struct wrk_req;
 struct conn_alx;
@@ -98,8 +100,8 @@ struct wrk_conn {
 	struct wrk_ev		 c_ev;
 	uint8_t			 c_state;	/* enum conn_state */
 	uint8_t			 c_flags;	/* CONN_F_* */
-	uint16_t		 c_txq;		/* its queued write's ticket
-						 * (worker/txq.h), or 0 */
+	uint16_t		 c_ioq;		/* its queued read or write's
+						 * ticket (worker/ioq.h), or 0 */
 	struct wrk_lsn		*c_lsn;		/* the listener it came in on */
 	uint32_t		 c_id;		/* for logs */
 	uint32_t		 c_nreq;	/* requests begun on it */
@@ -352,6 +354,11 @@ enum cd_rc	 conn_tx_client(struct wrk_conn *, struct wrk_req *,
 		    int *progress);
 /* Move bytes both ways until nothing moves; true if it had to yield. */
 bool		 conn_pump(struct wrk_conn *);
+bool		 conn_io_queue(struct wrk_conn *, int, const struct iovec *,
+		    int, uint8_t);
+void		 conn_in_got(struct wrk_conn *, struct wrk_buf *, size_t);
+enum cd_rc	 conn_head_got(struct wrk_conn *, ssize_t);
+void		 conn_in_idle_put(struct wrk_conn *);
 
 /* ---- conn_tunnel.c: upgraded connections --------------------------------- */
 

@@ -33,7 +33,7 @@
 #include "mem.h"
 #include "shadow.h"
 #include "timer.h"
-#include "txq.h"
+#include "ioq.h"
 #include "upstream.h"
 #include "wrk.h"
 
@@ -312,9 +312,9 @@ wrk_conn_close(struct wrk_conn *c, const char *reason, bool remote)
 
 	if (c->c_state == CONN_S_CLOSED)
 		return;
-	if (c->c_txq != 0) {
-		wrk_txq_cancel(c->c_txq, c);
-		c->c_txq = 0;
+	if (c->c_ioq != 0) {
+		wrk_ioq_cancel(c->c_ioq, c);
+		c->c_ioq = 0;
 	}
 	if (r != NULL) {
 		conn_ups_drop(r, false);
@@ -590,8 +590,8 @@ conn_run(struct wrk_conn *c)
 	bool yielded = false;
 	int i;
 
-	if (c->c_txq != 0)
-		return;		/* conn_tx_done() runs it */
+	if (c->c_ioq != 0)
+		return;		/* conn_io_done() runs it */
 	for (i = 0; i < CONN_RUN_MAX; i++) {
 		moves = conn_moves;
 		switch (c->c_state) {
@@ -618,7 +618,7 @@ conn_run(struct wrk_conn *c)
 		default:
 			return;
 		}
-		if (c->c_state == CONN_S_CLOSED || c->c_txq != 0)
+		if (c->c_state == CONN_S_CLOSED || c->c_ioq != 0)
 			return;
 		if (yielded || moves == conn_moves)
 			break;

@@ -19,15 +19,13 @@
 #include "conn-int.h"
 #include "mem.h"
 #include "shadow.h"
-#include "txq.h"
+#include "ioq.h"
 #include "upstream.h"
 #include "wrk.h"
 
 #define CONN_PUMP_MAX	64	/* I/O rounds per event before yielding */
 
-static bool	 conn_tx_queue(struct wrk_conn *, int, const struct iovec *,
-		    int, bool);
-static void	 conn_tx_done(void *, int);
+static void	 conn_io_done(void *, int);
 
 static const char conn_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 #define CONN_100_LEN	(sizeof(conn_100) - 1)
@@ -82,20 +80,25 @@ conn_body_grow(struct wrk_buf **bp)
 	conn_buf_move(bp, nb);
 }
 
+/* A read of n bytes from the client into in's room: appended, counted. */
+void
+conn_in_got(struct wrk_conn *c, struct wrk_buf *in, size_t n)
+{
+	WRK_HC_N(c, HC_CX_RX_BYTES, (uint64_t)n);
+	if (n < in->b_size - in->b_len)
+		wrk_ev_short_read(&c->c_ev);
+	in->b_len += (uint32_t)n;
+}
+
 /* Client -> c_in: one read(2), its bytes appended and counted. */
 ssize_t
 conn_in_read(struct wrk_conn *c, struct wrk_buf *in)
 {
-	size_t room = in->b_size - in->b_len;
 	ssize_t n;
 
-	n = read(c->c_ev.ev_fd, in->b_data + in->b_len, room);
-	if (n > 0) {
-		WRK_HC_N(c, HC_CX_RX_BYTES, (uint64_t)n);
-		if ((size_t)n < room)
-			wrk_ev_short_read(&c->c_ev);
-		in->b_len += (uint32_t)n;
-	}
+	n = read(c->c_ev.ev_fd, in->b_data + in->b_len, in->b_size - in->b_len);
+	if (n > 0)
+		conn_in_got(c, in, (size_t)n);
 	return n;
 }
 
@@ -345,7 +348,7 @@ conn_tx_ups_end(struct wrk_conn *c, struct wrk_req *r, ssize_t res,
 }
 
 /* Upstream head and body bytes -> upstream (queued in the loop's turn:
- * see conn_tx_queue()). */
+ * see conn_io_queue()). */
 static enum cd_rc
 conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 {
@@ -371,7 +374,7 @@ conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 			r->rq_flags |= RQ_F_UREQ_SENT;
 		return CD_OK;
 	}
-	if (conn_tx_queue(c, u->u_ev.ev_fd, iov, niov, true))
+	if (conn_io_queue(c, u->u_ev.ev_fd, iov, niov, CONN_F_IO_UPS))
 		return CD_OK;
 	do
 		n = wrk_writev(u->u_ev.ev_fd, iov, niov);
@@ -407,6 +410,54 @@ conn_uin_room(struct wrk_conn *c, struct wrk_req *r)
 	return CD_AGAIN;
 }
 
+/*
+ * A read from the upstream into rq_uin ended: res bytes, or -errno.
+ * CD_AGAIN read again, else what conn_rx_ups() returns.
+ */
+static enum cd_rc
+conn_rx_ups_got(struct wrk_conn *c, struct wrk_req *r, ssize_t res,
+    int *progress)
+{
+	struct wrk_ups *u = r->rq_ups;
+	struct wrk_buf *uin = r->rq_uin;
+	size_t room = uin->b_size - uin->b_len;
+
+	if (res > 0) {
+		WRK_CC_N(r->rq_cluster, CC_CX_RX_BYTES, (uint64_t)res);
+		if ((size_t)res < room)
+			wrk_ev_short_read(&u->u_ev);
+		uin->b_len += (uint32_t)res;
+		r->rq_io = wrk.w_now;
+		r->rq_flags |= RQ_F_UPS_BYTES;
+		*progress = 1;
+		if (conn_resp_parse(c, r) != CD_OK)
+			return CD_ERR;
+		if (r->rq_ups == NULL || (r->rq_flags &
+		    (RQ_F_RESP_DONE | RQ_F_TUNNEL)))
+			return CD_OK;
+		if ((size_t)res == room)
+			conn_body_grow(&r->rq_uin);
+		return CD_AGAIN;
+	}
+	if (res == 0) {
+		u->u_ev.ev_rready = 0;
+		r->rq_flags |= RQ_F_UPS_EOF;
+		*progress = 1;
+		if (r->rq_uin_parsed < uin->b_len)
+			return CD_OK;	/* parse the rest first */
+		return conn_resp_eof(c, r);
+	}
+	if (res == -EAGAIN) {
+		u->u_ev.ev_rready = 0;
+		return CD_OK;
+	}
+	if (res == -EINTR)
+		return CD_AGAIN;
+	*progress = 1;
+	conn_ups_broken(c, r, (int)-res);
+	return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;
+}
+
 /* Upstream -> rq_uin -> response parser. */
 static enum cd_rc
 conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
@@ -414,7 +465,6 @@ conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	struct wrk_ups *u = r->rq_ups;
 	struct wrk_buf *uin;
 	enum cd_rc rc;
-	size_t room;
 	ssize_t n;
 	bool eof;
 
@@ -452,6 +502,8 @@ conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 		return conn_resp_eof(c, r);
 	}
 	while (u->u_ev.ev_rready) {
+		struct iovec iov;
+
 		if (uin->b_len == uin->b_size) {
 			if ((rc = conn_uin_room(c, r)) == CD_ERR)
 				return CD_ERR;
@@ -459,44 +511,16 @@ conn_rx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 				return CD_OK;
 			uin = r->rq_uin;
 		}
-		room = uin->b_size - uin->b_len;
-		n = read(u->u_ev.ev_fd, uin->b_data + uin->b_len, room);
-		if (n > 0) {
-			WRK_CC_N(r->rq_cluster, CC_CX_RX_BYTES, (uint64_t)n);
-			if ((size_t)n < room)
-				wrk_ev_short_read(&u->u_ev);
-			uin->b_len += (uint32_t)n;
-			r->rq_io = wrk.w_now;
-			r->rq_flags |= RQ_F_UPS_BYTES;
-			*progress = 1;
-			if (conn_resp_parse(c, r) != CD_OK)
-				return CD_ERR;
-			if (r->rq_ups == NULL || (r->rq_flags &
-			    (RQ_F_RESP_DONE | RQ_F_TUNNEL)))
-				return CD_OK;
-			if ((size_t)n == room) {
-				conn_body_grow(&r->rq_uin);
-				uin = r->rq_uin;
-			}
-			continue;
-		}
-		if (n == 0) {
-			u->u_ev.ev_rready = 0;
-			r->rq_flags |= RQ_F_UPS_EOF;
-			*progress = 1;
-			if (r->rq_uin_parsed < uin->b_len)
-				return CD_OK;	/* parse the rest first */
-			return conn_resp_eof(c, r);
-		}
-		if (errno == EAGAIN) {
-			u->u_ev.ev_rready = 0;
+		iov.iov_base = uin->b_data + uin->b_len;
+		iov.iov_len = uin->b_size - uin->b_len;
+		if (conn_io_queue(c, u->u_ev.ev_fd, &iov, 1,
+		    CONN_F_IO_UPS | CONN_F_IO_READ))
 			return CD_OK;
-		}
-		if (errno == EINTR)
-			continue;
-		*progress = 1;
-		conn_ups_broken(c, r, errno);
-		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;
+		n = read(u->u_ev.ev_fd, iov.iov_base, iov.iov_len);
+		if ((rc = conn_rx_ups_got(c, r, n == -1 ? -errno : n,
+		    progress)) != CD_AGAIN)
+			return rc;
+		uin = r->rq_uin;
 	}
 	return CD_OK;
 }
@@ -599,7 +623,7 @@ conn_tx_client_end(struct wrk_conn *c, struct wrk_req *r, ssize_t res,
 }
 
 /* Response bytes -> client; queued when may_queue (see
- * conn_tx_queue()), else written at once. */
+ * conn_io_queue()), else written at once. */
 static enum cd_rc
 conn_tx_client_io(struct wrk_conn *c, struct wrk_req *r, int *progress,
     bool may_queue)
@@ -617,7 +641,7 @@ conn_tx_client_io(struct wrk_conn *c, struct wrk_req *r, int *progress,
 	 * still being reached, whose events must not wait on this write */
 	if (may_queue && (r->rq_flags & RQ_F_RESP_HEAD) &&
 	    !(r->rq_100_want && r->rq_100 < CONN_100_LEN) &&
-	    conn_tx_queue(c, c->c_ev.ev_fd, iov, niov, false))
+	    conn_io_queue(c, c->c_ev.ev_fd, iov, niov, 0))
 		return CD_OK;
 	do
 		n = wrk_writev(c->c_ev.ev_fd, iov, niov);
@@ -632,43 +656,60 @@ conn_tx_client(struct wrk_conn *c, struct wrk_req *r, int *progress)
 }
 
 /*
- * The loop's turn queues its writes (worker/txq.h): c then waits for the
- * completion (c_txq) and runs nothing, events only mark readiness, until
- * conn_tx_done() applies the result and runs it again.  True if queued.
+ * The loop's turn queues its reads and writes (worker/ioq.h): c then
+ * waits for the completion (c_ioq) and runs nothing, events only mark
+ * readiness, until conn_io_done() applies the result as the system call's
+ * own and runs it again.  how: CONN_F_IO_UPS (the upstream's socket) and
+ * CONN_F_IO_READ (a read into iov[0]).  True if queued.
  */
-static bool
-conn_tx_queue(struct wrk_conn *c, int fd, const struct iovec *iov,
-    int niov, bool ups)
+bool
+conn_io_queue(struct wrk_conn *c, int fd, const struct iovec *iov,
+    int niov, uint8_t how)
 {
 	uint16_t t;
 
-	if (!wrk_txq_open() ||
-	    (t = wrk_txq_put(fd, iov, niov, conn_tx_done, c)) == 0)
+	if (!wrk_ioq_open())
 		return false;
-	c->c_txq = t;
-	if (ups)
-		c->c_flags |= CONN_F_TXUPS;
+	if (how & CONN_F_IO_READ)
+		t = wrk_ioq_get(fd, iov[0].iov_base, iov[0].iov_len,
+		    conn_io_done, c);
 	else
-		c->c_flags &= ~CONN_F_TXUPS;
+		t = wrk_ioq_put(fd, iov, niov, conn_io_done, c);
+	if (t == 0)
+		return false;
+	c->c_ioq = t;
+	c->c_flags = (uint8_t)((c->c_flags &
+	    ~(CONN_F_IO_UPS | CONN_F_IO_READ)) | how);
 	return true;
 }
 
-/* A queued write's completion: apply it, then go on. */
+/* A queued operation's completion: apply it, then go on. */
 static void
-conn_tx_done(void *arg, int res)
+conn_io_done(void *arg, int res)
 {
 	struct wrk_conn *c = arg;
 	struct wrk_req *r = c->c_req;
 	int progress = 0;
 	enum cd_rc rc;
 
-	c->c_txq = 0;
-	if (c->c_state == CONN_S_CLOSED || r == NULL)
+	c->c_ioq = 0;
+	if (c->c_state == CONN_S_CLOSED)
 		return;
-	if (c->c_flags & CONN_F_TXUPS)
+	switch (c->c_flags & (CONN_F_IO_UPS | CONN_F_IO_READ)) {
+	case CONN_F_IO_READ:
+		if ((rc = conn_head_got(c, res)) == CD_AGAIN)
+			conn_in_idle_put(c);
+		break;
+	case CONN_F_IO_UPS | CONN_F_IO_READ:
+		rc = conn_rx_ups_got(c, r, res, &progress);
+		break;
+	case CONN_F_IO_UPS:
 		rc = conn_tx_ups_end(c, r, res, &progress);
-	else
+		break;
+	default:
 		rc = conn_tx_client_end(c, r, res, &progress);
+		break;
+	}
 	if (rc != CD_ERR && c->c_state != CONN_S_CLOSED)
 		conn_run(c);
 }
@@ -695,15 +736,15 @@ conn_pump(struct wrk_conn *c)
 		    c->c_state == CONN_S_CLOSED)
 			return false;
 		if (conn_tx_ups(c, r, &progress) == CD_ERR ||
-		    c->c_state == CONN_S_CLOSED || c->c_txq != 0)
+		    c->c_state == CONN_S_CLOSED || c->c_ioq != 0)
 			return false;
 		if (conn_rx_ups(c, r, &progress) == CD_ERR ||
-		    c->c_state == CONN_S_CLOSED)
+		    c->c_state == CONN_S_CLOSED || c->c_ioq != 0)
 			return false;
 		if (c->c_state == CONN_S_TUNNEL)
 			return false;	/* conn_run() goes on in its pump */
 		if (conn_tx_client_io(c, r, &progress, true) == CD_ERR ||
-		    c->c_state == CONN_S_CLOSED || c->c_txq != 0)
+		    c->c_state == CONN_S_CLOSED || c->c_ioq != 0)
 			return false;
 		if (c->c_req != r)
 			return false;

@@ -711,16 +711,50 @@ conn_head_parse(struct wrk_conn *c)
 }
 
 /*
- * Read once into c_in, taking a buffer or moving to a large one first as
- * needed: CD_OK something changed (parse again), CD_AGAIN nothing to
- * read now, CD_DONE the request was answered (head too large), CD_ERR
+ * A read of the head into c_in ended: res bytes, or -errno.  CD_OK
+ * something changed (parse again), CD_AGAIN nothing to read now, CD_ERR
  * the connection is closed.
+ */
+enum cd_rc
+conn_head_got(struct wrk_conn *c, ssize_t res)
+{
+	struct wrk_req *r = c->c_req;
+
+	if (res > 0) {
+		conn_in_got(c, c->c_in, (size_t)res);
+		if (r == NULL && (r = conn_req_new(c)) == NULL) {
+			wrk_conn_close(c, "out of memory", false);
+			return CD_ERR;
+		}
+		r->rq_io = wrk.w_now;
+		return CD_OK;
+	}
+	if (res == 0) {
+		wrk_conn_close(c, r == NULL ? "peer closed" :
+		    "peer closed inside a request head", true);
+		return CD_ERR;
+	}
+	if (res == -EAGAIN) {
+		c->c_ev.ev_rready = 0;
+		return CD_AGAIN;
+	}
+	if (res == -EINTR)
+		return CD_OK;
+	wrk_conn_close(c, strerror((int)-res), true);
+	return CD_ERR;
+}
+
+/*
+ * Read once into c_in, taking a buffer or moving to a large one first as
+ * needed: conn_head_got()'s answers, and CD_DONE the request was answered
+ * (head too large); CD_AGAIN too when the read was queued (c_ioq).
  */
 static enum cd_rc
 conn_head_read(struct wrk_conn *c)
 {
 	struct wrk_req *r = c->c_req;
 	struct wrk_buf *in = c->c_in;
+	struct iovec iov;
 	ssize_t n;
 
 	if (in == NULL && (in = c->c_in = wrk_buf_get()) == NULL) {
@@ -737,27 +771,12 @@ conn_head_read(struct wrk_conn *c)
 		conn_codec_error(c, r, 431, "request head too large", true);
 		return CD_DONE;
 	}
-	if ((n = conn_in_read(c, in)) > 0) {
-		if (r == NULL && (r = conn_req_new(c)) == NULL) {
-			wrk_conn_close(c, "out of memory", false);
-			return CD_ERR;
-		}
-		r->rq_io = wrk.w_now;
-		return CD_OK;
-	}
-	if (n == 0) {
-		wrk_conn_close(c, r == NULL ? "peer closed" :
-		    "peer closed inside a request head", true);
-		return CD_ERR;
-	}
-	if (errno == EAGAIN) {
-		c->c_ev.ev_rready = 0;
+	iov.iov_base = in->b_data + in->b_len;
+	iov.iov_len = in->b_size - in->b_len;
+	if (conn_io_queue(c, c->c_ev.ev_fd, &iov, 1, CONN_F_IO_READ))
 		return CD_AGAIN;
-	}
-	if (errno == EINTR)
-		return CD_OK;
-	wrk_conn_close(c, strerror(errno), true);
-	return CD_ERR;
+	n = read(c->c_ev.ev_fd, iov.iov_base, iov.iov_len);
+	return conn_head_got(c, n == -1 ? -errno : n);
 }
 
 void
@@ -777,7 +796,15 @@ conn_read_head(struct wrk_conn *c)
 		if (rc != CD_OK)
 			return;
 	}
-	/* an idle connection holds no buffer */
+	if (c->c_ioq != 0)
+		return;		/* reading into c_in: conn_io_done() goes on */
+	conn_in_idle_put(c);
+}
+
+/* An idle connection holds no buffer. */
+void
+conn_in_idle_put(struct wrk_conn *c)
+{
 	if (c->c_req == NULL && c->c_in != NULL && c->c_in->b_len == 0) {
 		wrk_buf_put(c->c_in);
 		c->c_in = NULL;

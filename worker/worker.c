@@ -30,7 +30,7 @@
 #include "conn.h"
 #include "hdr.h"
 #include "timer.h"
-#include "txq.h"
+#include "ioq.h"
 #include "upstream.h"
 #include "worker.h"
 #include "wrk.h"
@@ -361,7 +361,7 @@ wrk_main(const struct wrk_args *a)
 		fatal("epoll_create1");
 	if (wrk_signals() == -1)
 		fatal("signalfd");
-	(void)wrk_txq_init();
+	(void)wrk_ioq_init();
 	for (i = 0; i < wrk.w_nlsn; i++) {
 		wrk.w_lsn[i].ls_ev.ev_cb = wrk_accept;
 		wrk.w_lsn[i].ls_ev.ev_fd = a->wa_listen_fd0 + (int)i;
@@ -378,14 +378,14 @@ wrk_main(const struct wrk_args *a)
 		if (n == -1 && errno != EINTR)
 			fatal("epoll_wait");
 		wrk_clock();
-		wrk_txq_set_open(true);
+		wrk_ioq_set_open(true);
 		for (k = 0; k < n; k++) {
 			struct wrk_ev *ev = evs[k].data.ptr;
 
 			ev->ev_cb(ev, evs[k].events);
 		}
-		wrk_txq_flush();
-		wrk_txq_set_open(false);
+		wrk_ioq_flush();
+		wrk_ioq_set_open(false);
 		wrk_timer_run(wrk.w_now);
 		wrk_conn_reap();
 		wrk_ups_reap();

@@ -1,13 +1,13 @@
 /*
- * The worker's write queue over io_uring (see txq.h), with the raw system
- * calls: the ring is three shared mappings and two indexes, not worth a
- * library.
+ * The worker's socket I/O queue over io_uring (see ioq.h), with the raw
+ * system calls: the ring is three shared mappings and two indexes, not
+ * worth a library.
  *
- * Invariants: a round's writes sit in SQEs 0..tq_n-1, in the order they
- * were queued, and go to the kernel together in wrk_txq_flush(), which
- * reaps every completion before it runs any callback; a ticket is its
- * SQE's index plus one, valid until its round is flushed.  A cancelled
- * write's SQE becomes a no-op whose completion is ignored.
+ * Invariants: a round's operations sit in SQEs 0..tq_n-1, in the order
+ * they were queued, and go to the kernel together in wrk_ioq_flush(),
+ * which reaps every completion before it runs any callback; a ticket is
+ * its SQE's index plus one, valid until its round is flushed.  A
+ * cancelled operation's SQE becomes a no-op whose completion is ignored.
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -22,10 +22,10 @@
 #include <unistd.h>
 
 #include "shared/log.h"
-#include "txq.h"
+#include "ioq.h"
 
-#define TXQ_ENTRIES	256	/* writes per round */
-#define TXQ_ROUNDS	4	/* rounds per flush */
+#define IOQ_ENTRIES	256	/* operations per round */
+#define IOQ_ROUNDS	4	/* rounds per flush */
 
 #ifndef IORING_SETUP_SUBMIT_ALL
 #define IORING_SETUP_SUBMIT_ALL		(1U << 7)
@@ -37,11 +37,11 @@
 #define IORING_SETUP_DEFER_TASKRUN	(1U << 13)
 #endif
 
-struct txq_slot {
-	wrk_txq_cb		*ts_cb;
+struct ioq_slot {
+	wrk_ioq_cb		*ts_cb;
 	void			*ts_arg;
 	struct msghdr		 ts_msg;
-	struct iovec		 ts_iov[WRK_TXQ_IOV];
+	struct iovec		 ts_iov[WRK_IOQ_IOV];
 };
 
 static struct {
@@ -56,18 +56,18 @@ static struct {
 	unsigned		*tq_cq_mask;
 	struct io_uring_sqe	*tq_sqes;
 	struct io_uring_cqe	*tq_cqes;
-	struct txq_slot		 tq_slot[TXQ_ENTRIES];
+	struct ioq_slot		 tq_slot[IOQ_ENTRIES];
 } tq = { .tq_fd = -1 };
 
 static int
-txq_enter(unsigned submit, unsigned wait)
+ioq_enter(unsigned submit, unsigned wait)
 {
 	return (int)syscall(SYS_io_uring_enter, tq.tq_fd, submit, wait,
 	    wait > 0 ? IORING_ENTER_GETEVENTS : 0, NULL, 0);
 }
 
 static int
-txq_setup(struct io_uring_params *p)
+ioq_setup(struct io_uring_params *p)
 {
 	static const unsigned tries[] = {
 		IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
@@ -80,7 +80,7 @@ txq_setup(struct io_uring_params *p)
 	for (i = 0; i < sizeof(tries) / sizeof(tries[0]) && fd == -1; i++) {
 		memset(p, 0, sizeof(*p));
 		p->flags = tries[i];
-		fd = (int)syscall(SYS_io_uring_setup, TXQ_ENTRIES, p);
+		fd = (int)syscall(SYS_io_uring_setup, IOQ_ENTRIES, p);
 		if (fd == -1 && errno != EINVAL)
 			break;
 	}
@@ -88,7 +88,7 @@ txq_setup(struct io_uring_params *p)
 }
 
 bool
-wrk_txq_init(void)
+wrk_ioq_init(void)
 {
 	struct io_uring_params p;
 	const char *env = getenv("CANARYD_IO_URING");
@@ -100,11 +100,12 @@ wrk_txq_init(void)
 	tq.tq_open = false;
 	tq.tq_n = 0;
 	if (env != NULL && strcmp(env, "0") == 0) {
-		log_info("writes: write(2) (CANARYD_IO_URING=0)");
+		log_info("socket I/O: read(2), write(2) (CANARYD_IO_URING=0)");
 		return false;
 	}
-	if ((tq.tq_fd = txq_setup(&p)) == -1) {
-		log_info("writes: write(2) (io_uring: %s)", strerror(errno));
+	if ((tq.tq_fd = ioq_setup(&p)) == -1) {
+		log_info("socket I/O: read(2), write(2) (io_uring: %s)",
+		    strerror(errno));
 		return false;
 	}
 	sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
@@ -121,9 +122,9 @@ wrk_txq_init(void)
 	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, tq.tq_fd,
 	    IORING_OFF_SQES);
 	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED ||
-	    p.sq_entries < TXQ_ENTRIES) {
+	    p.sq_entries < IOQ_ENTRIES) {
 		/* mappings made stay: a worker sets up once */
-		log_warn("writes: write(2) (io_uring mmap)");
+		log_warn("socket I/O: read(2), write(2) (io_uring mmap)");
 		close(tq.tq_fd);
 		tq.tq_fd = -1;
 		return false;
@@ -136,45 +137,59 @@ wrk_txq_init(void)
 	tq.tq_cq_mask = (unsigned *)(void *)(cq + p.cq_off.ring_mask);
 	tq.tq_cqes = (struct io_uring_cqe *)(void *)(cq + p.cq_off.cqes);
 	tq.tq_sqes = sqes;
-	log_info("writes: io_uring");
+	log_info("socket I/O: io_uring");
 	return true;
 }
 
 void
-wrk_txq_set_open(bool open)
+wrk_ioq_set_open(bool open)
 {
 	tq.tq_open = open && tq.tq_fd != -1;
 }
 
 bool
-wrk_txq_open(void)
+wrk_ioq_open(void)
 {
 	return tq.tq_open;
 }
 
-uint16_t
-wrk_txq_put(int fd, const struct iovec *iov, int niov, wrk_txq_cb *cb,
-    void *arg)
+/* The next SQE of the round, its slot filled; NULL when none. */
+static struct io_uring_sqe *
+ioq_next(int fd, wrk_ioq_cb *cb, void *arg)
 {
 	struct io_uring_sqe *e;
-	struct txq_slot *s;
+	struct ioq_slot *s;
 
-	if (!tq.tq_open || tq.tq_n == TXQ_ENTRIES || niov < 1 ||
-	    niov > WRK_TXQ_IOV)
-		return 0;
+	if (!tq.tq_open || tq.tq_n == IOQ_ENTRIES)
+		return NULL;
 	s = &tq.tq_slot[tq.tq_n];
 	e = &tq.tq_sqes[tq.tq_n];
 	s->ts_cb = cb;
 	s->ts_arg = arg;
 	memset(e, 0, sizeof(*e));
 	e->fd = fd;
-	e->msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+	e->msg_flags = MSG_DONTWAIT;
 	e->user_data = tq.tq_n + 1;
+	return e;
+}
+
+uint16_t
+wrk_ioq_put(int fd, const struct iovec *iov, int niov, wrk_ioq_cb *cb,
+    void *arg)
+{
+	struct io_uring_sqe *e;
+	struct ioq_slot *s;
+
+	if (niov < 1 || niov > WRK_IOQ_IOV ||
+	    (e = ioq_next(fd, cb, arg)) == NULL)
+		return 0;
+	e->msg_flags |= MSG_NOSIGNAL;
 	if (niov == 1) {
 		e->opcode = IORING_OP_SEND;
 		e->addr = (uintptr_t)iov[0].iov_base;
 		e->len = (uint32_t)iov[0].iov_len;
 	} else {
+		s = &tq.tq_slot[tq.tq_n];
 		memcpy(s->ts_iov, iov, (size_t)niov * sizeof(iov[0]));
 		memset(&s->ts_msg, 0, sizeof(s->ts_msg));
 		s->ts_msg.msg_iov = s->ts_iov;
@@ -186,8 +201,21 @@ wrk_txq_put(int fd, const struct iovec *iov, int niov, wrk_txq_cb *cb,
 	return (uint16_t)++tq.tq_n;
 }
 
+uint16_t
+wrk_ioq_get(int fd, void *buf, size_t len, wrk_ioq_cb *cb, void *arg)
+{
+	struct io_uring_sqe *e;
+
+	if (len > UINT32_MAX || (e = ioq_next(fd, cb, arg)) == NULL)
+		return 0;
+	e->opcode = IORING_OP_RECV;
+	e->addr = (uintptr_t)buf;
+	e->len = (uint32_t)len;
+	return (uint16_t)++tq.tq_n;
+}
+
 void
-wrk_txq_cancel(uint16_t t, const void *arg)
+wrk_ioq_cancel(uint16_t t, const void *arg)
 {
 	struct io_uring_sqe *e;
 
@@ -201,9 +229,9 @@ wrk_txq_cancel(uint16_t t, const void *arg)
 }
 
 /* Submit the round; its results by ticket into res[].  0, or -1 when the
- * ring failed (every write then failed with -errno). */
+ * ring failed (every operation then failed with -errno). */
 static int
-txq_round(unsigned n, int *res)
+ioq_round(unsigned n, int *res)
 {
 	unsigned i, head, tail, got = 0, mask = *tq.tq_sq_mask;
 	int k;
@@ -215,11 +243,11 @@ txq_round(unsigned n, int *res)
 	for (i = 0; i < n; i++)
 		res[i] = -ECANCELED;
 	do
-		k = txq_enter(n, 0);
+		k = ioq_enter(n, 0);
 	while (k == -1 && errno == EINTR);
 	if (k != (int)n) {
 		/* cannot happen with SUBMIT_ALL; if it does, say so loudly
-		 * and fail the round's writes: their connections close */
+		 * and fail the round's operations: their connections close */
 		log_warnx("io_uring_enter: %d of %u: %s", k, n,
 		    k == -1 ? strerror(errno) : "short");
 		for (i = 0; i < n; i++)
@@ -245,7 +273,7 @@ txq_round(unsigned n, int *res)
 			return 0;
 		/* issued at once with MSG_DONTWAIT: what is missing comes
 		 * when the kernel runs the task work it deferred */
-		if (txq_enter(0, n - got) == -1 && errno != EINTR) {
+		if (ioq_enter(0, n - got) == -1 && errno != EINTR) {
 			log_warn("io_uring_enter wait");
 			return -1;
 		}
@@ -253,18 +281,18 @@ txq_round(unsigned n, int *res)
 }
 
 void
-wrk_txq_flush(void)
+wrk_ioq_flush(void)
 {
-	static int res[TXQ_ENTRIES];
-	static wrk_txq_cb *cb[TXQ_ENTRIES];
-	static void *arg[TXQ_ENTRIES];
+	static int res[IOQ_ENTRIES];
+	static wrk_ioq_cb *cb[IOQ_ENTRIES];
+	static void *arg[IOQ_ENTRIES];
 	unsigned i, n, round;
 	bool was = tq.tq_open;
 
-	for (round = 0; round < TXQ_ROUNDS && tq.tq_n > 0; round++) {
+	for (round = 0; round < IOQ_ROUNDS && tq.tq_n > 0; round++) {
 		n = tq.tq_n;
-		if (txq_round(n, res) == -1) {
-			close(tq.tq_fd);	/* writes go as write(2) now */
+		if (ioq_round(n, res) == -1) {
+			close(tq.tq_fd);	/* read(2), write(2) from now on */
 			tq.tq_fd = -1;
 		}
 		for (i = 0; i < n; i++) {
@@ -273,9 +301,9 @@ wrk_txq_flush(void)
 			arg[i] = tq.tq_slot[i].ts_arg;
 		}
 		tq.tq_n = 0;
-		/* the last round's completions write for themselves */
+		/* the last round's completions make their own calls */
 		tq.tq_open = was && tq.tq_fd != -1 &&
-		    round + 1 < TXQ_ROUNDS;
+		    round + 1 < IOQ_ROUNDS;
 		for (i = 0; i < n; i++)
 			if (cb[i] != NULL)
 				cb[i](arg[i], res[i]);

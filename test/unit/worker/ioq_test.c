@@ -1,8 +1,10 @@
 /*
- * The worker's write queue (worker/txq.c): queued writes are made in the
- * flush and not before, in order, with write(2)'s results; a full socket
- * answers -EAGAIN at once; a cancelled write is not made; completions may
- * queue again for a few rounds, the last round writing for itself.
+ * The worker's socket I/O queue (worker/ioq.c): queued writes and reads
+ * are made in the flush and not before, in order, with write(2)'s and
+ * read(2)'s results; a full socket (for a write) or an empty one (for a
+ * read) answers -EAGAIN at once; a cancelled operation is not made;
+ * completions may queue again for a few rounds, the last round making its
+ * own calls.
  * Where the kernel gives no io_uring the queue must take nothing.
  */
 #include <sys/socket.h>
@@ -17,7 +19,7 @@
 #include <CUnit/CUnit.h>
 
 #include "test/unit/unit.h"
-#include "worker/txq.h"
+#include "worker/ioq.h"
 
 struct done {
 	int	 d_calls;
@@ -39,7 +41,7 @@ ring(void)
 	static int have = -1;
 
 	if (have == -1)
-		have = wrk_txq_init();
+		have = wrk_ioq_init();
 	return have;
 }
 
@@ -69,17 +71,17 @@ writes_are_made_in_the_flush(void)
 	pair(a);
 	pair(c);
 	if (!ring()) {
-		wrk_txq_set_open(true);
-		CU_ASSERT_EQUAL(wrk_txq_put(a[0], &one, 1, record, &d1), 0);
+		wrk_ioq_set_open(true);
+		CU_ASSERT_EQUAL(wrk_ioq_put(a[0], &one, 1, record, &d1), 0);
 		goto out;
 	}
-	wrk_txq_set_open(true);
-	CU_ASSERT_EQUAL(wrk_txq_put(a[0], &one, 1, record, &d1), 1);
-	CU_ASSERT_EQUAL(wrk_txq_put(c[0], three, 3, record, &d2), 2);
+	wrk_ioq_set_open(true);
+	CU_ASSERT_EQUAL(wrk_ioq_put(a[0], &one, 1, record, &d1), 1);
+	CU_ASSERT_EQUAL(wrk_ioq_put(c[0], three, 3, record, &d2), 2);
 	/* nothing is written before the flush */
 	CU_ASSERT_EQUAL(peek(a[1], b, sizeof(b)), -1);
 	CU_ASSERT_EQUAL(d1.d_calls + d2.d_calls, 0);
-	wrk_txq_flush();
+	wrk_ioq_flush();
 	CU_ASSERT_EQUAL(d1.d_calls, 1);
 	CU_ASSERT_EQUAL(d1.d_res, 16);
 	CU_ASSERT_EQUAL(d2.d_calls, 1);
@@ -89,8 +91,43 @@ writes_are_made_in_the_flush(void)
 	CU_ASSERT_EQUAL(peek(c[1], b, sizeof(b)), 5);
 	CU_ASSERT_EQUAL(memcmp(b, "abcde", 5), 0);
 out:
-	wrk_txq_set_open(false);
+	wrk_ioq_set_open(false);
 	close(a[0]), close(a[1]), close(c[0]), close(c[1]);
+}
+
+static void
+reads_are_made_in_the_flush(void)
+{
+	struct done d1 = { 0, 0 }, d2 = { 0, 0 }, d3 = { 0, 0 };
+	char b1[8], b2[8], b3[8];
+	int a[2], c[2], e[2];
+
+	pair(a);
+	pair(c);
+	pair(e);
+	if (ring()) {
+		CU_ASSERT_EQUAL(write(a[1], "hello", 5), 5);
+		close(e[1]);
+		wrk_ioq_set_open(true);
+		CU_ASSERT(wrk_ioq_get(a[0], b1, sizeof(b1), record, &d1) > 0);
+		CU_ASSERT(wrk_ioq_get(c[0], b2, sizeof(b2), record, &d2) > 0);
+		CU_ASSERT(wrk_ioq_get(e[0], b3, sizeof(b3), record, &d3) > 0);
+		/* written after the queueing, before the flush: read */
+		CU_ASSERT_EQUAL(write(a[1], "!", 1), 1);
+		wrk_ioq_flush();
+		CU_ASSERT_EQUAL(d1.d_calls, 1);
+		CU_ASSERT_EQUAL(d1.d_res, 6);
+		CU_ASSERT_EQUAL(memcmp(b1, "hello!", 6), 0);
+		/* nothing there: -EAGAIN at once, not a wait */
+		CU_ASSERT_EQUAL(d2.d_calls, 1);
+		CU_ASSERT_EQUAL(d2.d_res, -EAGAIN);
+		/* the peer closed: 0, the end of the stream */
+		CU_ASSERT_EQUAL(d3.d_calls, 1);
+		CU_ASSERT_EQUAL(d3.d_res, 0);
+		wrk_ioq_set_open(false);
+	} else
+		close(e[1]);
+	close(a[0]), close(a[1]), close(c[0]), close(c[1]), close(e[0]);
 }
 
 static void
@@ -105,14 +142,14 @@ a_full_socket_answers_eagain_at_once(void)
 	while (write(sv[0], big, sizeof(big)) > 0)
 		;
 	CU_ASSERT_EQUAL(errno, EAGAIN);
-	wrk_txq_set_open(true);
+	wrk_ioq_set_open(true);
 	if (ring()) {
-		CU_ASSERT(wrk_txq_put(sv[0], &iov, 1, record, &d) > 0);
-		wrk_txq_flush();
+		CU_ASSERT(wrk_ioq_put(sv[0], &iov, 1, record, &d) > 0);
+		wrk_ioq_flush();
 		CU_ASSERT_EQUAL(d.d_calls, 1);
 		CU_ASSERT_EQUAL(d.d_res, -EAGAIN);
 	}
-	wrk_txq_set_open(false);
+	wrk_ioq_set_open(false);
 	close(sv[0]), close(sv[1]);
 }
 
@@ -125,14 +162,14 @@ a_closed_peer_answers_epipe_without_a_signal(void)
 
 	pair(sv);
 	close(sv[1]);
-	wrk_txq_set_open(true);
+	wrk_ioq_set_open(true);
 	if (ring()) {
-		CU_ASSERT(wrk_txq_put(sv[0], &iov, 1, record, &d) > 0);
-		wrk_txq_flush();	/* SIGPIPE would end the test run */
+		CU_ASSERT(wrk_ioq_put(sv[0], &iov, 1, record, &d) > 0);
+		wrk_ioq_flush();	/* SIGPIPE would end the test run */
 		CU_ASSERT_EQUAL(d.d_calls, 1);
 		CU_ASSERT_EQUAL(d.d_res, -EPIPE);
 	}
-	wrk_txq_set_open(false);
+	wrk_ioq_set_open(false);
 	close(sv[0]);
 }
 
@@ -146,21 +183,21 @@ a_cancelled_write_is_not_made(void)
 	int sv[2];
 
 	pair(sv);
-	wrk_txq_set_open(true);
+	wrk_ioq_set_open(true);
 	if (ring()) {
-		t1 = wrk_txq_put(sv[0], &iov, 1, record, &d1);
-		t2 = wrk_txq_put(sv[0], &iov, 1, record, &d2);
+		t1 = wrk_ioq_put(sv[0], &iov, 1, record, &d1);
+		t2 = wrk_ioq_put(sv[0], &iov, 1, record, &d2);
 		CU_ASSERT(t1 > 0 && t2 > 0);
-		wrk_txq_cancel(t1, &d1);
-		wrk_txq_cancel(t2, &d1);	/* not its write: kept */
-		wrk_txq_flush();
+		wrk_ioq_cancel(t1, &d1);
+		wrk_ioq_cancel(t2, &d1);	/* not its write: kept */
+		wrk_ioq_flush();
 		CU_ASSERT_EQUAL(d1.d_calls, 0);
 		CU_ASSERT_EQUAL(d2.d_calls, 1);
 		CU_ASSERT_EQUAL(peek(sv[1], b, sizeof(b)), 4);
 		/* after its round, a ticket names nothing */
-		wrk_txq_cancel(t2, &d2);
+		wrk_ioq_cancel(t2, &d2);
 	}
-	wrk_txq_set_open(false);
+	wrk_ioq_set_open(false);
 	close(sv[0]), close(sv[1]);
 }
 
@@ -181,7 +218,7 @@ queue_again(void *arg, int res)
 	ag->ag_bytes += res > 0 ? res : 0;
 	if (ag->ag_calls > 10)
 		return;
-	if (wrk_txq_put(ag->ag_fd, &iov, 1, queue_again, ag) > 0)
+	if (wrk_ioq_put(ag->ag_fd, &iov, 1, queue_again, ag) > 0)
 		ag->ag_queued++;
 }
 
@@ -195,10 +232,10 @@ completions_queue_again_for_a_few_rounds(void)
 
 	pair(sv);
 	ag.ag_fd = sv[0];
-	wrk_txq_set_open(true);
+	wrk_ioq_set_open(true);
 	if (ring()) {
-		CU_ASSERT(wrk_txq_put(sv[0], &iov, 1, queue_again, &ag) > 0);
-		wrk_txq_flush();
+		CU_ASSERT(wrk_ioq_put(sv[0], &iov, 1, queue_again, &ag) > 0);
+		wrk_ioq_flush();
 		/* four rounds: three completions queue again, the fourth's
 		 * finds the queue closed (it would write for itself) */
 		CU_ASSERT_EQUAL(ag.ag_calls, 4);
@@ -206,10 +243,10 @@ completions_queue_again_for_a_few_rounds(void)
 		CU_ASSERT_EQUAL(ag.ag_bytes, 4);
 		CU_ASSERT_EQUAL(peek(sv[1], b, sizeof(b)), 4);
 		/* and the queue is open again for the next turn */
-		CU_ASSERT(wrk_txq_open());
+		CU_ASSERT(wrk_ioq_open());
 	}
-	wrk_txq_set_open(false);
-	CU_ASSERT(!wrk_txq_open());
+	wrk_ioq_set_open(false);
+	CU_ASSERT(!wrk_ioq_open());
 	close(sv[0]), close(sv[1]);
 }
 
@@ -222,9 +259,9 @@ a_closed_queue_takes_nothing(void)
 
 	pair(sv);
 	(void)ring();
-	wrk_txq_set_open(false);
-	CU_ASSERT_EQUAL(wrk_txq_put(sv[0], &iov, 1, record, &d), 0);
-	wrk_txq_flush();
+	wrk_ioq_set_open(false);
+	CU_ASSERT_EQUAL(wrk_ioq_put(sv[0], &iov, 1, record, &d), 0);
+	wrk_ioq_flush();
 	CU_ASSERT_EQUAL(d.d_calls, 0);
 	close(sv[0]), close(sv[1]);
 }
@@ -239,11 +276,11 @@ the_environment_turns_it_off(void)
 	if ((pid = fork()) == 0) {
 		/* a fresh process: the parent's ring is not this one's */
 		setenv("CANARYD_IO_URING", "0", 1);
-		if (wrk_txq_init())
+		if (wrk_ioq_init())
 			_exit(1);
-		wrk_txq_set_open(true);
-		_exit(wrk_txq_put(0, &iov, 1, record, NULL) == 0 &&
-		    !wrk_txq_open() ? 0 : 2);
+		wrk_ioq_set_open(true);
+		_exit(wrk_ioq_put(0, &iov, 1, record, NULL) == 0 &&
+		    !wrk_ioq_open() ? 0 : 2);
 	}
 	CU_ASSERT_FATAL(pid > 0);
 	CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
@@ -252,6 +289,7 @@ the_environment_turns_it_off(void)
 
 static CU_TestInfo tests[] = {
 	{ "writes_are_made_in_the_flush", writes_are_made_in_the_flush },
+	{ "reads_are_made_in_the_flush", reads_are_made_in_the_flush },
 	{ "a_full_socket_answers_eagain_at_once",
 	    a_full_socket_answers_eagain_at_once },
 	{ "a_closed_peer_answers_epipe_without_a_signal",
@@ -264,4 +302,4 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-UNIT_SUITE("worker/txq", tests);
+UNIT_SUITE("worker/ioq", tests);

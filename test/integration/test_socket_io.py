@@ -1,11 +1,12 @@
-"""The worker's writes, both ways they are made (canaryd(8), ENVIRONMENT):
-queued and issued together through io_uring where the kernel allows it,
-and write(2) each where it does not or CANARYD_IO_URING=0 says so.  The
-rest of the suite runs whichever this machine gives; these tests run the
-same traffic under each: pipelined and keep-alive requests, a large
-response to a client that reads slowly (full socket buffers), an upload,
-a client that leaves in the middle of a response, and concurrent clients
-on a backend that takes 40 ms."""
+"""The worker's socket reads and writes, both ways they are made
+(canaryd(8), ENVIRONMENT): queued and issued together through io_uring
+where the kernel allows it, and read(2) and write(2) each where it does
+not or CANARYD_IO_URING=0 says so.  The rest of the suite runs whichever
+this machine gives; these tests run the same traffic under each:
+pipelined and keep-alive requests, a large response to a client that
+reads slowly (full socket buffers), an upload, a client that leaves in
+the middle of a response, idle keep-alive connections that send again,
+and concurrent clients on a backend that takes 40 ms."""
 
 import socket
 import threading
@@ -14,21 +15,21 @@ import time
 from itestlib import (Client, V1_BODY, V2_BODY, eq, expect, pattern,
                       settle)
 
-RING = "writes: io_uring"
-PLAIN = "writes: write(2)"
+RING = "socket I/O: io_uring"
+PLAIN = "socket I/O: read(2), write(2)"
 
 
-def _writes_lines(p):
-    return [ln for ln in p.output().splitlines() if "] writes: " in ln]
+def _io_lines(p):
+    return [ln for ln in p.output().splitlines() if "] socket I/O: " in ln]
 
 
 def _start(env, environ):
     v1, v2 = env.start_backends()
     p = env.start_canaryd(env.seed_config(), concurrency=2,
                           environ=environ)
-    settle(lambda: len(_writes_lines(p)), 2, timeout=5.0)
-    lines = _writes_lines(p)
-    eq(len(lines), 2, "one 'writes:' line per worker: %r" % lines)
+    settle(lambda: len(_io_lines(p)), 2, timeout=5.0)
+    lines = _io_lines(p)
+    eq(len(lines), 2, "one 'socket I/O:' line per worker: %r" % lines)
     return p, v1, v2, lines
 
 
@@ -116,6 +117,38 @@ def _concurrent(env, clients=8, each=5):
     eq(errors, [], "concurrent clients on a 40 ms backend")
 
 
+def _idle_and_split_heads(env, n=20):
+    """Keep-alive connections that go idle and send again, some of their
+    heads in pieces with pauses between (one read per piece)."""
+    conns = [env.raw(timeout=10.0) for _ in range(n)]
+    try:
+        for c in conns:
+            c.send(b"GET /api HTTP/1.1\r\nHost: idle\r\n\r\n")
+        for c in conns:
+            eq(c.read_response().status, 200, "first GET")
+        time.sleep(0.2)
+        for i, c in enumerate(conns):
+            if i % 2:
+                c.send(b"GET /api HTTP/1.1\r\nHost: idle\r\n\r\n")
+                continue
+            c.send(b"GET /api HT")
+        time.sleep(0.05)
+        for i, c in enumerate(conns):
+            if i % 2 == 0:
+                c.send(b"TP/1.1\r\nHost: id")
+        time.sleep(0.05)
+        for i, c in enumerate(conns):
+            if i % 2 == 0:
+                c.send(b"le\r\n\r\n")
+        for i, c in enumerate(conns):
+            r = c.read_response()
+            eq(r.status, 200, "second GET on connection %d" % i)
+            expect(r.body in (V1_BODY, V2_BODY), "second GET body")
+    finally:
+        for c in conns:
+            c.close()
+
+
 def _traffic(env, p, v1, v2):
     workers = sorted(p.workers())
     _pipelined(env)
@@ -132,6 +165,7 @@ def _traffic(env, p, v1, v2):
         eq(c.connects, 1, "one client connection for all of them")
     finally:
         c.close()
+    _idle_and_split_heads(env)
     _slow_reader(env)
     _leaves_mid_response(env)
     v1.ctl(delay_ms=40)
@@ -144,7 +178,7 @@ def _traffic(env, p, v1, v2):
     eq(sorted(p.workers()), workers, "the same workers serve (none died)")
 
 
-def test_writes_through_io_uring(env):
+def test_socket_io_through_io_uring(env):
     p, v1, v2, lines = _start(env, None)
     if not all(RING in ln for ln in lines):
         # a kernel or a seccomp filter without io_uring: the log says
@@ -156,8 +190,8 @@ def test_writes_through_io_uring(env):
     _traffic(env, p, v1, v2)
 
 
-def test_writes_with_write2_when_told(env):
+def test_socket_io_with_read2_write2_when_told(env):
     p, v1, v2, lines = _start(env, {"CANARYD_IO_URING": "0"})
     expect(all(PLAIN + " (CANARYD_IO_URING=0)" in ln for ln in lines),
-           "write(2) by the environment: %r" % lines)
+           "read(2), write(2) by the environment: %r" % lines)
     _traffic(env, p, v1, v2)
