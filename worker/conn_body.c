@@ -312,6 +312,8 @@ conn_tx_ups_end(struct wrk_conn *c, struct wrk_req *r, ssize_t res,
 			u->u_ev.ev_wready = 0;
 			return CD_OK;
 		}
+		if (res == -EINTR)
+			return CD_OK;	/* nothing went: the pump goes again */
 		if (res == -EPIPE || res == -ECONNRESET) {
 			/* it may have answered before closing (413 and the
 			 * like): stop sending and read what is there */
@@ -580,6 +582,8 @@ conn_tx_client_end(struct wrk_conn *c, struct wrk_req *r, ssize_t res,
 			c->c_ev.ev_wready = 0;
 			return CD_OK;
 		}
+		if (res == -EINTR)
+			return CD_OK;	/* nothing went: the pump goes again */
 		wrk_conn_close(c, strerror((int)-res), true);
 		return CD_ERR;
 	}

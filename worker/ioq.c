@@ -59,6 +59,8 @@ static struct {
 	struct ioq_slot		 tq_slot[IOQ_ENTRIES];
 } tq = { .tq_fd = -1 };
 
+static int	 ioq_round(unsigned, int *, bool);
+
 static int
 ioq_enter(unsigned submit, unsigned wait)
 {
@@ -85,6 +87,39 @@ ioq_setup(struct io_uring_params *p)
 			break;
 	}
 	return fd;
+}
+
+/*
+ * The queue's premise, tried on a socket pair: a read of an empty socket
+ * and a write to a full one answer -EAGAIN in the submitting call.  A
+ * kernel that would wait for readiness instead (as io_uring does for a
+ * socket without MSG_DONTWAIT) would stall the loop on its first idle
+ * connection.  True if it holds; the ring is left empty either way.
+ */
+static bool
+ioq_probe(void)
+{
+	static char fill[4096];
+	struct iovec iov = { fill, sizeof(fill) };
+	char b;
+	int sv[2], res[2], i, ok;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, sv) == -1)
+		return false;
+	for (i = 0; i < 4096 && write(sv[0], fill, sizeof(fill)) > 0; i++)
+		;
+	tq.tq_open = true;
+	ok = wrk_ioq_get(sv[0], &b, 1, NULL, NULL) != 0 &&
+	    wrk_ioq_put(sv[0], &iov, 1, NULL, NULL) != 0;
+	tq.tq_open = false;
+	if (ok)
+		ok = ioq_round(2, res, false) == 0 && res[0] == -EAGAIN &&
+		    res[1] == -EAGAIN;
+	tq.tq_n = 0;
+	close(sv[0]);
+	close(sv[1]);		/* what waits ends now: EOF, EPIPE */
+	return ok;
 }
 
 bool
@@ -137,6 +172,13 @@ wrk_ioq_init(void)
 	tq.tq_cq_mask = (unsigned *)(void *)(cq + p.cq_off.ring_mask);
 	tq.tq_cqes = (struct io_uring_cqe *)(void *)(cq + p.cq_off.cqes);
 	tq.tq_sqes = sqes;
+	if (!ioq_probe()) {
+		log_info("socket I/O: read(2), write(2) (io_uring waits on "
+		    "an empty socket here)");
+		close(tq.tq_fd);
+		tq.tq_fd = -1;
+		return false;
+	}
 	log_info("socket I/O: io_uring");
 	return true;
 }
@@ -229,9 +271,10 @@ wrk_ioq_cancel(uint16_t t, const void *arg)
 }
 
 /* Submit the round; its results by ticket into res[].  0, or -1 when the
- * ring failed (every operation then failed with -errno). */
+ * ring failed (every operation then failed with -errno), or when !wait
+ * and a completion did not come at once. */
 static int
-ioq_round(unsigned n, int *res)
+ioq_round(unsigned n, int *res, bool wait)
 {
 	unsigned i, head, tail, got = 0, mask = *tq.tq_sq_mask;
 	int k;
@@ -271,6 +314,8 @@ ioq_round(unsigned n, int *res)
 		    memory_order_release);
 		if (got >= n)
 			return 0;
+		if (!wait)
+			return -1;
 		/* issued at once with MSG_DONTWAIT: what is missing comes
 		 * when the kernel runs the task work it deferred */
 		if (ioq_enter(0, n - got) == -1 && errno != EINTR) {
@@ -291,7 +336,7 @@ wrk_ioq_flush(void)
 
 	for (round = 0; round < IOQ_ROUNDS && tq.tq_n > 0; round++) {
 		n = tq.tq_n;
-		if (ioq_round(n, res) == -1) {
+		if (ioq_round(n, res, true) == -1) {
 			close(tq.tq_fd);	/* read(2), write(2) from now on */
 			tq.tq_fd = -1;
 		}
