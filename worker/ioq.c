@@ -3,7 +3,7 @@
  * system calls: the ring is three shared mappings and two indexes, not
  * worth a library.
  *
- * Invariants: a round's operations sit in SQEs 0..tq_n-1, in the order
+ * Invariants: a round's operations sit in SQEs 0..iq_n-1, in the order
  * they were queued, and go to the kernel together in wrk_ioq_flush(),
  * which reaps every completion before it runs any callback; a ticket is
  * its SQE's index plus one, valid until its round is flushed.  A
@@ -38,33 +38,33 @@
 #endif
 
 struct ioq_slot {
-	wrk_ioq_cb		*ts_cb;
-	void			*ts_arg;
-	struct msghdr		 ts_msg;
-	struct iovec		 ts_iov[WRK_IOQ_IOV];
+	wrk_ioq_cb		*qs_cb;
+	void			*qs_arg;
+	struct msghdr		 qs_msg;
+	struct iovec		 qs_iov[WRK_IOQ_IOV];
 };
 
 static struct {
-	int			 tq_fd;		/* the ring, or -1 */
-	bool			 tq_open;
-	unsigned		 tq_n;		/* queued this round */
-	_Atomic unsigned	*tq_sq_tail;
-	unsigned		*tq_sq_mask;
-	unsigned		*tq_sq_array;
-	_Atomic unsigned	*tq_cq_head;
-	_Atomic unsigned	*tq_cq_tail;
-	unsigned		*tq_cq_mask;
-	struct io_uring_sqe	*tq_sqes;
-	struct io_uring_cqe	*tq_cqes;
-	struct ioq_slot		 tq_slot[IOQ_ENTRIES];
-} tq = { .tq_fd = -1 };
+	int			 iq_fd;		/* the ring, or -1 */
+	bool			 iq_open;
+	unsigned		 iq_n;		/* queued this round */
+	_Atomic unsigned	*iq_sq_tail;
+	unsigned		*iq_sq_mask;
+	unsigned		*iq_sq_array;
+	_Atomic unsigned	*iq_cq_head;
+	_Atomic unsigned	*iq_cq_tail;
+	unsigned		*iq_cq_mask;
+	struct io_uring_sqe	*iq_sqes;
+	struct io_uring_cqe	*iq_cqes;
+	struct ioq_slot		 iq_slot[IOQ_ENTRIES];
+} iq = { .iq_fd = -1 };
 
 static int	 ioq_round(unsigned, int *, bool);
 
 static int
 ioq_enter(unsigned submit, unsigned wait)
 {
-	return (int)syscall(SYS_io_uring_enter, tq.tq_fd, submit, wait,
+	return (int)syscall(SYS_io_uring_enter, iq.iq_fd, submit, wait,
 	    wait > 0 ? IORING_ENTER_GETEVENTS : 0, NULL, 0);
 }
 
@@ -109,14 +109,14 @@ ioq_probe(void)
 		return false;
 	for (i = 0; i < 4096 && write(sv[0], fill, sizeof(fill)) > 0; i++)
 		;
-	tq.tq_open = true;
+	iq.iq_open = true;
 	ok = wrk_ioq_get(sv[0], &b, 1, NULL, NULL) != 0 &&
 	    wrk_ioq_put(sv[0], &iov, 1, NULL, NULL) != 0;
-	tq.tq_open = false;
+	iq.iq_open = false;
 	if (ok)
 		ok = ioq_round(2, res, false) == 0 && res[0] == -EAGAIN &&
 		    res[1] == -EAGAIN;
-	tq.tq_n = 0;
+	iq.iq_n = 0;
 	close(sv[0]);
 	close(sv[1]);		/* what waits ends now: EOF, EPIPE */
 	return ok;
@@ -131,14 +131,14 @@ wrk_ioq_init(void)
 	char *sq, *cq;
 	void *sqes;
 
-	tq.tq_fd = -1;		/* a fork's copy of a parent's is not ours */
-	tq.tq_open = false;
-	tq.tq_n = 0;
+	iq.iq_fd = -1;		/* a fork's copy of a parent's is not ours */
+	iq.iq_open = false;
+	iq.iq_n = 0;
 	if (env != NULL && strcmp(env, "0") == 0) {
 		log_info("socket I/O: read(2), write(2) (CANARYD_IO_URING=0)");
 		return false;
 	}
-	if ((tq.tq_fd = ioq_setup(&p)) == -1) {
+	if ((iq.iq_fd = ioq_setup(&p)) == -1) {
 		log_info("socket I/O: read(2), write(2) (io_uring: %s)",
 		    strerror(errno));
 		return false;
@@ -148,35 +148,35 @@ wrk_ioq_init(void)
 	if ((p.features & IORING_FEAT_SINGLE_MMAP) && cq_len > sq_len)
 		sq_len = cq_len;
 	sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_POPULATE, tq.tq_fd, IORING_OFF_SQ_RING);
+	    MAP_SHARED | MAP_POPULATE, iq.iq_fd, IORING_OFF_SQ_RING);
 	cq = sq;
 	if (sq != MAP_FAILED && !(p.features & IORING_FEAT_SINGLE_MMAP))
 		cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_POPULATE, tq.tq_fd, IORING_OFF_CQ_RING);
+		    MAP_SHARED | MAP_POPULATE, iq.iq_fd, IORING_OFF_CQ_RING);
 	sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe),
-	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, tq.tq_fd,
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, iq.iq_fd,
 	    IORING_OFF_SQES);
 	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED ||
 	    p.sq_entries < IOQ_ENTRIES) {
 		/* mappings made stay: a worker sets up once */
 		log_warn("socket I/O: read(2), write(2) (io_uring mmap)");
-		close(tq.tq_fd);
-		tq.tq_fd = -1;
+		close(iq.iq_fd);
+		iq.iq_fd = -1;
 		return false;
 	}
-	tq.tq_sq_tail = (_Atomic unsigned *)(void *)(sq + p.sq_off.tail);
-	tq.tq_sq_mask = (unsigned *)(void *)(sq + p.sq_off.ring_mask);
-	tq.tq_sq_array = (unsigned *)(void *)(sq + p.sq_off.array);
-	tq.tq_cq_head = (_Atomic unsigned *)(void *)(cq + p.cq_off.head);
-	tq.tq_cq_tail = (_Atomic unsigned *)(void *)(cq + p.cq_off.tail);
-	tq.tq_cq_mask = (unsigned *)(void *)(cq + p.cq_off.ring_mask);
-	tq.tq_cqes = (struct io_uring_cqe *)(void *)(cq + p.cq_off.cqes);
-	tq.tq_sqes = sqes;
+	iq.iq_sq_tail = (_Atomic unsigned *)(void *)(sq + p.sq_off.tail);
+	iq.iq_sq_mask = (unsigned *)(void *)(sq + p.sq_off.ring_mask);
+	iq.iq_sq_array = (unsigned *)(void *)(sq + p.sq_off.array);
+	iq.iq_cq_head = (_Atomic unsigned *)(void *)(cq + p.cq_off.head);
+	iq.iq_cq_tail = (_Atomic unsigned *)(void *)(cq + p.cq_off.tail);
+	iq.iq_cq_mask = (unsigned *)(void *)(cq + p.cq_off.ring_mask);
+	iq.iq_cqes = (struct io_uring_cqe *)(void *)(cq + p.cq_off.cqes);
+	iq.iq_sqes = sqes;
 	if (!ioq_probe()) {
 		log_info("socket I/O: read(2), write(2) (io_uring waits on "
 		    "an empty socket here)");
-		close(tq.tq_fd);
-		tq.tq_fd = -1;
+		close(iq.iq_fd);
+		iq.iq_fd = -1;
 		return false;
 	}
 	log_info("socket I/O: io_uring");
@@ -186,13 +186,13 @@ wrk_ioq_init(void)
 void
 wrk_ioq_set_open(bool open)
 {
-	tq.tq_open = open && tq.tq_fd != -1;
+	iq.iq_open = open && iq.iq_fd != -1;
 }
 
 bool
 wrk_ioq_open(void)
 {
-	return tq.tq_open;
+	return iq.iq_open;
 }
 
 /* The next SQE of the round, its slot filled; NULL when none. */
@@ -202,16 +202,16 @@ ioq_next(int fd, wrk_ioq_cb *cb, void *arg)
 	struct io_uring_sqe *e;
 	struct ioq_slot *s;
 
-	if (!tq.tq_open || tq.tq_n == IOQ_ENTRIES)
+	if (!iq.iq_open || iq.iq_n == IOQ_ENTRIES)
 		return NULL;
-	s = &tq.tq_slot[tq.tq_n];
-	e = &tq.tq_sqes[tq.tq_n];
-	s->ts_cb = cb;
-	s->ts_arg = arg;
+	s = &iq.iq_slot[iq.iq_n];
+	e = &iq.iq_sqes[iq.iq_n];
+	s->qs_cb = cb;
+	s->qs_arg = arg;
 	memset(e, 0, sizeof(*e));
 	e->fd = fd;
 	e->msg_flags = MSG_DONTWAIT;
-	e->user_data = tq.tq_n + 1;
+	e->user_data = iq.iq_n + 1;
 	return e;
 }
 
@@ -231,16 +231,16 @@ wrk_ioq_put(int fd, const struct iovec *iov, int niov, wrk_ioq_cb *cb,
 		e->addr = (uintptr_t)iov[0].iov_base;
 		e->len = (uint32_t)iov[0].iov_len;
 	} else {
-		s = &tq.tq_slot[tq.tq_n];
-		memcpy(s->ts_iov, iov, (size_t)niov * sizeof(iov[0]));
-		memset(&s->ts_msg, 0, sizeof(s->ts_msg));
-		s->ts_msg.msg_iov = s->ts_iov;
-		s->ts_msg.msg_iovlen = (size_t)niov;
+		s = &iq.iq_slot[iq.iq_n];
+		memcpy(s->qs_iov, iov, (size_t)niov * sizeof(iov[0]));
+		memset(&s->qs_msg, 0, sizeof(s->qs_msg));
+		s->qs_msg.msg_iov = s->qs_iov;
+		s->qs_msg.msg_iovlen = (size_t)niov;
 		e->opcode = IORING_OP_SENDMSG;
-		e->addr = (uintptr_t)&s->ts_msg;
+		e->addr = (uintptr_t)&s->qs_msg;
 		e->len = 1;
 	}
-	return (uint16_t)++tq.tq_n;
+	return (uint16_t)++iq.iq_n;
 }
 
 uint16_t
@@ -253,7 +253,7 @@ wrk_ioq_get(int fd, void *buf, size_t len, wrk_ioq_cb *cb, void *arg)
 	e->opcode = IORING_OP_RECV;
 	e->addr = (uintptr_t)buf;
 	e->len = (uint32_t)len;
-	return (uint16_t)++tq.tq_n;
+	return (uint16_t)++iq.iq_n;
 }
 
 void
@@ -262,9 +262,9 @@ wrk_ioq_cancel(uint16_t t, const void *arg)
 	struct io_uring_sqe *e;
 
 	/* a ticket of a round already flushed may be another's now */
-	if (t == 0 || t > tq.tq_n || tq.tq_slot[t - 1].ts_arg != arg)
+	if (t == 0 || t > iq.iq_n || iq.iq_slot[t - 1].qs_arg != arg)
 		return;
-	e = &tq.tq_sqes[t - 1];
+	e = &iq.iq_sqes[t - 1];
 	memset(e, 0, sizeof(*e));
 	e->opcode = IORING_OP_NOP;
 	e->user_data = 0;
@@ -276,13 +276,13 @@ wrk_ioq_cancel(uint16_t t, const void *arg)
 static int
 ioq_round(unsigned n, int *res, bool wait)
 {
-	unsigned i, head, tail, got = 0, mask = *tq.tq_sq_mask;
+	unsigned i, head, tail, got = 0, mask = *iq.iq_sq_mask;
 	int k;
 
-	tail = atomic_load_explicit(tq.tq_sq_tail, memory_order_relaxed);
+	tail = atomic_load_explicit(iq.iq_sq_tail, memory_order_relaxed);
 	for (i = 0; i < n; i++)
-		tq.tq_sq_array[(tail + i) & mask] = i;
-	atomic_store_explicit(tq.tq_sq_tail, tail + n, memory_order_release);
+		iq.iq_sq_array[(tail + i) & mask] = i;
+	atomic_store_explicit(iq.iq_sq_tail, tail + n, memory_order_release);
 	for (i = 0; i < n; i++)
 		res[i] = -ECANCELED;
 	do
@@ -298,19 +298,19 @@ ioq_round(unsigned n, int *res, bool wait)
 		return -1;
 	}
 	for (;;) {
-		head = atomic_load_explicit(tq.tq_cq_head,
+		head = atomic_load_explicit(iq.iq_cq_head,
 		    memory_order_relaxed);
-		tail = atomic_load_explicit(tq.tq_cq_tail,
+		tail = atomic_load_explicit(iq.iq_cq_tail,
 		    memory_order_acquire);
 		for (; head != tail; head++) {
 			const struct io_uring_cqe *q =
-			    &tq.tq_cqes[head & *tq.tq_cq_mask];
+			    &iq.iq_cqes[head & *iq.iq_cq_mask];
 
 			if (q->user_data >= 1 && q->user_data <= n)
 				res[q->user_data - 1] = q->res;
 			got++;
 		}
-		atomic_store_explicit(tq.tq_cq_head, head,
+		atomic_store_explicit(iq.iq_cq_head, head,
 		    memory_order_release);
 		if (got >= n)
 			return 0;
@@ -332,26 +332,26 @@ wrk_ioq_flush(void)
 	static wrk_ioq_cb *cb[IOQ_ENTRIES];
 	static void *arg[IOQ_ENTRIES];
 	unsigned i, n, round;
-	bool was = tq.tq_open;
+	bool was = iq.iq_open;
 
-	for (round = 0; round < IOQ_ROUNDS && tq.tq_n > 0; round++) {
-		n = tq.tq_n;
+	for (round = 0; round < IOQ_ROUNDS && iq.iq_n > 0; round++) {
+		n = iq.iq_n;
 		if (ioq_round(n, res, true) == -1) {
-			close(tq.tq_fd);	/* read(2), write(2) from now on */
-			tq.tq_fd = -1;
+			close(iq.iq_fd);	/* read(2), write(2) from now on */
+			iq.iq_fd = -1;
 		}
 		for (i = 0; i < n; i++) {
-			cb[i] = tq.tq_sqes[i].user_data != 0 ?
-			    tq.tq_slot[i].ts_cb : NULL;
-			arg[i] = tq.tq_slot[i].ts_arg;
+			cb[i] = iq.iq_sqes[i].user_data != 0 ?
+			    iq.iq_slot[i].qs_cb : NULL;
+			arg[i] = iq.iq_slot[i].qs_arg;
 		}
-		tq.tq_n = 0;
+		iq.iq_n = 0;
 		/* the last round's completions make their own calls */
-		tq.tq_open = was && tq.tq_fd != -1 &&
+		iq.iq_open = was && iq.iq_fd != -1 &&
 		    round + 1 < IOQ_ROUNDS;
 		for (i = 0; i < n; i++)
 			if (cb[i] != NULL)
 				cb[i](arg[i], res[i]);
 	}
-	tq.tq_open = was && tq.tq_fd != -1;
+	iq.iq_open = was && iq.iq_fd != -1;
 }
