@@ -251,6 +251,34 @@ completions_queue_again_for_a_few_rounds(void)
 }
 
 static void
+a_full_queue_takes_nothing_more(void)
+{
+	struct iovec iov = { "q", 1 };
+	struct done d = { 0, 0 };
+	char b[512];
+	int sv[2], n;
+
+	pair(sv);
+	if (ring()) {
+		wrk_ioq_set_open(true);
+		for (n = 0; n < 1000; n++)
+			if (wrk_ioq_put(sv[0], &iov, 1, record, &d) == 0)
+				break;
+		/* a round holds 256; the caller then writes for itself */
+		CU_ASSERT_EQUAL(n, 256);
+		wrk_ioq_flush();
+		CU_ASSERT_EQUAL(d.d_calls, 256);
+		CU_ASSERT_EQUAL(peek(sv[1], b, sizeof(b)), 256);
+		/* and the next round has room again */
+		CU_ASSERT(wrk_ioq_put(sv[0], &iov, 1, record, &d) > 0);
+		wrk_ioq_flush();
+		CU_ASSERT_EQUAL(d.d_calls, 257);
+		wrk_ioq_set_open(false);
+	}
+	close(sv[0]), close(sv[1]);
+}
+
+static void
 a_closed_queue_takes_nothing(void)
 {
 	struct iovec iov = { "x", 1 };
@@ -297,6 +325,7 @@ static CU_TestInfo tests[] = {
 	{ "a_cancelled_write_is_not_made", a_cancelled_write_is_not_made },
 	{ "completions_queue_again_for_a_few_rounds",
 	    completions_queue_again_for_a_few_rounds },
+	{ "a_full_queue_takes_nothing_more", a_full_queue_takes_nothing_more },
 	{ "a_closed_queue_takes_nothing", a_closed_queue_takes_nothing },
 	{ "the_environment_turns_it_off", the_environment_turns_it_off },
 	CU_TEST_INFO_NULL,
