@@ -298,14 +298,13 @@ conn_ups_iov(struct wrk_conn *c, struct wrk_req *r, struct iovec *iov,
 	return n;
 }
 
-/* A write to the upstream ended: res bytes, or -errno. */
+/* A write of total bytes to the upstream ended: res bytes, or -errno. */
 static enum cd_rc
 conn_tx_ups_end(struct wrk_conn *c, struct wrk_req *r, ssize_t res,
-    int *progress)
+    size_t total, int *progress)
 {
 	struct wrk_ups *u = r->rq_ups;
-	struct iovec iov[2];
-	size_t total, k;
+	size_t k;
 
 	if (res < 0) {
 		if (res == -EAGAIN) {
@@ -325,7 +324,6 @@ conn_tx_ups_end(struct wrk_conn *c, struct wrk_req *r, ssize_t res,
 		conn_ups_broken(c, r, (int)-res);
 		return c->c_state == CONN_S_CLOSED ? CD_ERR : CD_OK;
 	}
-	(void)conn_ups_iov(c, r, iov, &total);
 	*progress = 1;
 	r->rq_io = wrk.w_now;
 	WRK_CC_N(r->rq_cluster, CC_CX_TX_BYTES, (uint64_t)res);
@@ -381,7 +379,7 @@ conn_tx_ups(struct wrk_conn *c, struct wrk_req *r, int *progress)
 	do
 		n = wrk_writev(u->u_ev.ev_fd, iov, niov);
 	while (n == -1 && errno == EINTR);
-	return conn_tx_ups_end(c, r, n == -1 ? -errno : n, progress);
+	return conn_tx_ups_end(c, r, n == -1 ? -errno : n, total, progress);
 }
 
 /*
@@ -568,14 +566,13 @@ conn_client_iov(struct wrk_req *r, struct iovec *iov, size_t *total)
 	return n;
 }
 
-/* A write to the client ended: res bytes, or -errno. */
+/* A write of total bytes to the client ended: res bytes, or -errno. */
 static enum cd_rc
 conn_tx_client_end(struct wrk_conn *c, struct wrk_req *r, ssize_t res,
-    int *progress)
+    size_t total, int *progress)
 {
 	struct wrk_buf *out = r->rq_out, *uin = r->rq_uin;
-	struct iovec iov[4];
-	size_t total, k, step;
+	size_t k, step;
 
 	if (res < 0) {
 		if (res == -EAGAIN) {
@@ -587,7 +584,6 @@ conn_tx_client_end(struct wrk_conn *c, struct wrk_req *r, ssize_t res,
 		wrk_conn_close(c, strerror((int)-res), true);
 		return CD_ERR;
 	}
-	(void)conn_client_iov(r, iov, &total);
 	*progress = 1;
 	r->rq_io = wrk.w_now;
 	WRK_HC_N(c, HC_CX_TX_BYTES, (uint64_t)res);
@@ -650,7 +646,8 @@ conn_tx_client_io(struct wrk_conn *c, struct wrk_req *r, int *progress,
 	do
 		n = wrk_writev(c->c_ev.ev_fd, iov, niov);
 	while (n == -1 && errno == EINTR);
-	return conn_tx_client_end(c, r, n == -1 ? -errno : n, progress);
+	return conn_tx_client_end(c, r, n == -1 ? -errno : n, total,
+	    progress);
 }
 
 enum cd_rc
@@ -693,6 +690,8 @@ conn_io_done(void *arg, int res)
 {
 	struct wrk_conn *c = arg;
 	struct wrk_req *r = c->c_req;
+	struct iovec iov[4];
+	size_t total;
 	int progress = 0;
 	enum cd_rc rc;
 
@@ -708,10 +707,13 @@ conn_io_done(void *arg, int res)
 		rc = conn_rx_ups_got(c, r, res, &progress);
 		break;
 	case CONN_F_IO_UPS:
-		rc = conn_tx_ups_end(c, r, res, &progress);
+		/* what was queued: nothing it names moved since */
+		(void)conn_ups_iov(c, r, iov, &total);
+		rc = conn_tx_ups_end(c, r, res, total, &progress);
 		break;
 	default:
-		rc = conn_tx_client_end(c, r, res, &progress);
+		(void)conn_client_iov(r, iov, &total);
+		rc = conn_tx_client_end(c, r, res, total, &progress);
 		break;
 	}
 	if (rc != CD_ERR && c->c_state != CONN_S_CLOSED)
