@@ -419,10 +419,18 @@ def test_tunnel_50mib_through_a_slow_reader(env):
             # the reader stops for a while: everything in between fills
             # (the kernel's socket buffers hold most of it) and the
             # writer must stop too, short of the total
+            # (under a sanitizer on a loaded box the path can take
+            # longer than 1.5 s to fill: look again every 0.5 s, up to
+            # 10 s, for the writer to have stopped)
             time.sleep(1.5)
-            stalled_sent = sent[0]
-            time.sleep(0.5)
-            stalled_sent = (stalled_sent, sent[0])
+            prev = sent[0]
+            for _ in range(20):
+                time.sleep(0.5)
+                now = sent[0]
+                if now - prev <= 1 << 20:
+                    break
+                prev = now
+            stalled_sent = (prev, now)
         time.sleep(0.002)       # then a slow reader, ~30 MB/s at most
         if got % (8 << 20) < 65536:
             peak = max(peak, worker_rss_kb(p))
