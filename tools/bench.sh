@@ -24,6 +24,9 @@ BUILD=$(cd "$1" && pwd)
 SEED=$ROOT/etc/canary/envoy-canary.yaml
 
 export PROXY_PORT=${PROXY_PORT:-10000} V1_PORT=${V1_PORT:-8081}
+# Five rounds unless told otherwise: every ratio is a median of per-round
+# ratios, and fewer rounds leave one noisy round too much weight.
+export ROUNDS=${ROUNDS:-5}
 export V2_PORT=${V2_PORT:-8082} WORKERS=${WORKERS:-2}
 
 # free_port and bench_config

@@ -14,8 +14,15 @@
 # transfer is noise; the CPU per GiB of each process is steadier, and when
 # the cores are all busy the throughput ratio follows the total.
 #
+# PIN=1 gives the proxy a core of its own, as a proxy in front of other
+# hosts has: curl (and the upload's pipe) and the backend run on CPU 0,
+# canaryd on CPU 1, direct as through the proxy.  Unpinned, the three
+# share the host's cores, and on two cores the proxy's CPU is taken from
+# the client's and the server's: the ratio to direct then follows the
+# total CPU per GiB, not the proxy's speed.
+#
 # Knobs (environment; defaults in brackets):
-#   SIZE [1073741824]  DIRS ["get post"]  WORKERS [2]
+#   SIZE [1073741824]  DIRS ["get post"]  WORKERS [2]  PIN [0]
 #   PROXY_PORT [10100]  V1_PORT [10101]  ADMIN_PORT [10102]
 set -uo pipefail
 
@@ -33,6 +40,11 @@ WORKERS=${WORKERS:-2}
 PROXY_PORT=${PROXY_PORT:-10100}
 V1_PORT=${V1_PORT:-10101}
 ADMIN_PORT=${ADMIN_PORT:-10102}
+ON_CLIENT=() ON_PROXY=()
+if [ "${PIN:-0}" = 1 ]; then
+	[ "$(nproc)" -ge 2 ] || { echo "bulk.sh: PIN=1 needs two cores" >&2; exit 2; }
+	ON_CLIENT=(taskset -c 0) ON_PROXY=(taskset -c 1)
+fi
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -49,10 +61,11 @@ transfer() {
 	shift 3
 	p0=$(ticks "$@"); b0=$(ticks "$BACKEND_PID")
 	if [ "$dir" = get ]; then
-		out=$({ /usr/bin/time -f 'T %U %S' curl -sS -o /dev/null \
+		out=$({ "${ON_CLIENT[@]}" /usr/bin/time -f 'T %U %S' curl -sS -o /dev/null \
 		    -w '%{speed_download}\n' "http://127.0.0.1:$port/bytes/$SIZE"; } 2>&1)
 	else
-		out=$({ head -c "$SIZE" /dev/zero | /usr/bin/time -f 'T %U %S' \
+		out=$({ "${ON_CLIENT[@]}" head -c "$SIZE" /dev/zero |
+		    "${ON_CLIENT[@]}" /usr/bin/time -f 'T %U %S' \
 		    curl -sS -o /dev/null -T - -X POST -w '%{speed_upload}\n' \
 		    "http://127.0.0.1:$port/upload"; } 2>&1)
 	fi
@@ -74,7 +87,7 @@ for p in "$PROXY_PORT" "$V1_PORT" "$ADMIN_PORT"; do
 done
 command -v curl >/dev/null && [ -x /usr/bin/time ] || { log "needs curl and /usr/bin/time"; exit 1; }
 TMP=$(mktemp -d /tmp/canary-bulk.XXXXXX)
-"${BUILDS[0]}/backend" --port "$V1_PORT" --name v1 >"$TMP/backend.log" 2>&1 &
+"${ON_CLIENT[@]}" "${BUILDS[0]}/backend" --port "$V1_PORT" --name v1 >"$TMP/backend.log" 2>&1 &
 BACKEND_PID=$!
 STARTED+=("$BACKEND_PID")
 wait_http "http://127.0.0.1:$V1_PORT/" '"version"' 10 "$BACKEND_PID" ||
@@ -85,7 +98,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for dir in $DIRS; do
 		transfer direct "$V1_PORT" "$dir"
 		for b in "${BUILDS[@]}"; do
-			"$b/canaryd" --concurrency "$WORKERS" -f "$TMP/canaryd.yaml" \
+			"${ON_PROXY[@]}" "$b/canaryd" --concurrency "$WORKERS" -f "$TMP/canaryd.yaml" \
 			    --state-dir "$TMP" >>"$TMP/canaryd.out" 2>&1 &
 			pid=$!
 			STARTED+=("$pid")

@@ -31,11 +31,19 @@
 #           chunked): MB/s, CPU seconds per GiB moved (the proxy's
 #           processes; direct: the backend's) and the largest RSS growth of
 #           one proxy process during the transfer, sampled every 0.1 s.
+#           Each proxied 1 GiB transfer has a direct one right beside it
+#           (pairs.tsv): its ratio to direct is taken against that one.
+#           With PIN_BIG=1 (the default on two cores or more) each pair is
+#           measured once more with the proxy on a core of its own (CPU 1;
+#           curl and the backend on CPU 0, direct too), as a proxy in
+#           front of other hosts runs: unpinned, on two cores, the
+#           proxy's CPU is taken from the client's and the server's.
 #
 # Knobs (environment; defaults in brackets):
 #   BENCH_TABLES [conns,bodies]  ROUNDS [3]  DURATION [3]  WORKERS [2]
 #   PROXIES ["nginx haproxy"]    BIG_CONNS [10000]  DELAY_MS [2000]
-#   BIG_SECONDS [6]  BIG_BODY [1073741824]  PROXY_PORT [10000]  V1_PORT [8081]
+#   BIG_SECONDS [6]  BIG_BODY [1073741824]  PIN_BIG [1 on 2+ cores]
+#   PROXY_PORT [10000]  V1_PORT [8081]
 #   KEEP_TMP [0]
 set -uo pipefail
 
@@ -57,6 +65,7 @@ BIG_CONNS=${BIG_CONNS:-10000}
 DELAY_MS=${DELAY_MS:-2000}
 BIG_SECONDS=${BIG_SECONDS:-6}
 BIG_BODY=${BIG_BODY:-1073741824}
+PIN_BIG=${PIN_BIG:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
 PROXY_PORT=${PROXY_PORT:-10000}
 V1_PORT=${V1_PORT:-8081}
 KEEP_TMP=${KEEP_TMP:-0}
@@ -274,25 +283,86 @@ bodies_target() {	# $1 round, $2 target
 		mbs=$(awk -v r="$(kv rps "$res")" -v n=$n 'BEGIN { printf "%.1f", r * n / 1e6 }')
 		body_row "$r" "$t" post "$n" "$mbs" "$grow" "$(wrk_errs "$res")" "$(kv requests "$res")"
 	done
+	# The big bodies: a proxy's transfer has a direct one right beside it
+	# (before it in odd rounds, after in even ones), so its ratio to
+	# direct compares two transfers seconds apart under the same load of
+	# the host, not a minute apart.
+	local first second
+	if [ "$t" = direct ]; then
+		big_get "$r" "$t" "$port" 1
+		big_post "$r" "$t" "$port" 1
+		return
+	fi
+	first=0; second=1; [ $((r % 2)) = 0 ] && { first=1; second=0; }
+	big_get "$r" "$t" "$port" $first
+	big_get "$r" "$t" "$port" $second
+	big_post "$r" "$t" "$port" $first
+	big_post "$r" "$t" "$port" $second
+	[ "$PIN_BIG" = 1 ] || return
+	pin "$BACKEND_PID" 0
+	for p in $PROXY_PIDS; do pin "$p" 1; done
+	ON_CLIENT=(taskset -c 0)
+	big_get "$r" "$t" "$port" $first
+	big_get "$r" "$t" "$port" $second
+	big_post "$r" "$t" "$port" $first
+	big_post "$r" "$t" "$port" $second
+	ON_CLIENT=()
+	pin "$BACKEND_PID" "0-$(($(nproc) - 1))"
+}
+
+# pin PID CPUS: every thread of PID onto CPUS
+pin() { taskset -a -p -c "$2" "$1" >/dev/null 2>&1 || log "taskset $2 of $1 failed"; }
+# curl (and the upload's pipe) run under this: the client's core, pinned
+ON_CLIENT=()
+
+# big_get ROUND TARGET PORT PROXIED: one BIG_BODY download, through the
+# target (PROXIED 1) or direct beside it (0: a row of pairs.tsv only)
+big_get() {
+	local r=$1 t=$2 port=$3 res grow code size speed mbs
+	[ "$4" = 1 ] || port=$V1_PORT
 	sampler_start $PIDS
 	C0=$(cpu_ticks $PIDS)
-	res=$(timeout 300 curl -sS -o /dev/null -w '%{http_code} %{size_download} %{speed_download}' \
+	res=$(timeout 300 "${ON_CLIENT[@]}" curl -sS -o /dev/null \
+	    -w '%{http_code} %{size_download} %{speed_download}' \
 	    "http://127.0.0.1:$port/bytes/$BIG_BODY")
 	grow=$(sampler_stop)
 	read -r code size speed <<<"$res"
-	body_row "$r" "$t" get "$BIG_BODY" "$(awk -v s="${speed:-0}" 'BEGIN { printf "%.1f", s / 1e6 }')" \
-	    "$grow" "$([ "$code" = 200 ] && [ "$size" = "$BIG_BODY" ] && echo 0 || echo 1)" 1
+	mbs=$(awk -v s="${speed:-0}" 'BEGIN { printf "%.1f", s / 1e6 }')
+	big_row "$r" "$t" get "$4" "$mbs" "$grow" \
+	    "$([ "$code" = 200 ] && [ "$size" = "$BIG_BODY" ] && echo 0 || echo 1)"
+}
+
+# big_post ROUND TARGET PORT PROXIED: one BIG_BODY chunked upload, as big_get
+big_post() {
+	local r=$1 t=$2 port=$3 res grow code size speed mbs
+	[ "$4" = 1 ] || port=$V1_PORT
 	sampler_start $PIDS
 	C0=$(cpu_ticks $PIDS)
 	# curl -T - sends a pipe chunked; the backend answers the body bytes
 	# it read in x-body-bytes
-	res=$(head -c "$BIG_BODY" /dev/zero | timeout 300 curl -sS -o /dev/null -D "$TMP/up.hdr" \
+	res=$("${ON_CLIENT[@]}" head -c "$BIG_BODY" /dev/zero |
+	    timeout 300 "${ON_CLIENT[@]}" curl -sS -o /dev/null -D "$TMP/up.hdr" \
 	    -T - -X POST -w '%{http_code} %{speed_upload}' "http://127.0.0.1:$port/upload")
 	grow=$(sampler_stop)
 	read -r code speed <<<"$res"
 	size=$(awk 'tolower($1) == "x-body-bytes:" { print $2 + 0 }' "$TMP/up.hdr")
-	body_row "$r" "$t" post "$BIG_BODY" "$(awk -v s="${speed:-0}" 'BEGIN { printf "%.1f", s / 1e6 }')" \
-	    "$grow" "$([ "$code" = 200 ] && [ "$size" = "$BIG_BODY" ] && echo 0 || echo 1)" 1
+	mbs=$(awk -v s="${speed:-0}" 'BEGIN { printf "%.1f", s / 1e6 }')
+	big_row "$r" "$t" post "$4" "$mbs" "$grow" \
+	    "$([ "$code" = 200 ] && [ "$size" = "$BIG_BODY" ] && echo 0 || echo 1)"
+}
+
+# big_row ROUND TARGET DIR PROXIED MB/S GROWTH ERRORS: an unpinned proxied
+# transfer is a row of the bodies table; each transfer is a row of
+# pairs.tsv
+big_row() {
+	local pinned=0
+	[ ${#ON_CLIENT[@]} = 0 ] || pinned=1
+	[ "$4" = 1 ] && [ $pinned = 0 ] &&
+	    body_row "$1" "$2" "$3" "$BIG_BODY" "$5" "$6" "$7" 1
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" \
+	    "$([ "$4" = 1 ] && echo "$2" || echo direct)" "$5" "$7" $pinned >>"$TMP/pairs.tsv"
+	[ "$4" = 1 ] && [ $pinned = 0 ] ||
+	    log "  r$1 $([ "$4" = 1 ] && echo "$2" || echo "direct beside $2")$([ $pinned = 1 ] && echo ", pinned") $3 $BIG_BODY: $5 MB/s errors=$7"
 }
 
 # ------------------------------------------------------------ main
@@ -309,12 +379,14 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 printf 'round\ttarget\tconns\trps\tp99_us\terrors\tcpu_us_per_req\trss_growth_kb\tidle_b_per_conn\tbusy_b_per_conn\n' >"$TMP/conns.tsv"
 printf 'round\ttarget\tdir\tbytes\tmb_s\trss_growth_kb\terrors\tcpu_s_per_gib\n' >"$TMP/bodies.tsv"
+printf 'round\tbeside\tdir\tthrough\tmb_s\terrors\tpinned\n' >"$TMP/pairs.tsv"
 {
 	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "host=$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at start"
 	echo "nginx=$(nginx -v 2>&1 | sed 's/.*: //'); haproxy=$(haproxy -v | head -1 | awk '{ print $3 }')"
 	echo "workers=$WORKERS; rounds=$ROUNDS; duration=${DURATION}s; fd limit $(ulimit -n)"
 	echo "big: $BIG_CONNS connections, backend delay ${DELAY_MS} ms, ${BIG_SECONDS}s; body $BIG_BODY bytes"
+	echo "the body's pairs also with the proxy on a core of its own: $([ "$PIN_BIG" = 1 ] && echo yes || echo no)"
 } >"$TMP/meta.txt"
 
 targets=(direct $PROXIES canaryd)

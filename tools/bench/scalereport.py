@@ -116,7 +116,55 @@ def conns_table(rs, out):
     out.append("")
 
 
-def bodies_table(rs, out):
+def paired(pairs, pinned="0"):
+    """{(dir, proxy): [per-round ratio of the proxied transfer to the
+    direct one beside it]} from pairs.tsv, the pinned pairs or the
+    others."""
+    by = {}
+    for r in pairs:
+        if r["beside"] == "direct" or r["errors"] != "0" or \
+                r.get("pinned", "0") != pinned:
+            continue
+        k = (int(r["round"]), r["beside"], r["dir"])
+        by.setdefault(k, {})[r["through"]] = num(r["mb_s"])
+    out = {}
+    for (rnd, t, d), v in sorted(by.items()):
+        if v.get(t) is not None and v.get("direct"):
+            out.setdefault((d, t), []).append(v[t] / v["direct"])
+    return out
+
+
+def pairs_table(pairs, out):
+    shared, own = paired(pairs), paired(pairs, "1")
+    if not shared and not own:
+        return
+    out.append("### The largest body against a direct transfer beside it\n")
+    out.append("Each proxied transfer of the largest body has a direct one "
+               "right before it (odd rounds) or after it (even rounds); "
+               "the figure is the proxied MB/s over that direct MB/s, per "
+               "round and their median. *Shared cores*: the proxy, curl "
+               "and the backend on all the host's cores (the canaryd/direct "
+               "cells of the table above for that body are this median); "
+               "on two cores the proxy's CPU is then taken from the "
+               "client's and the server's, and the ratio follows the total "
+               "CPU per GiB. *Own core*: the proxy on CPU 1, curl and the "
+               "backend on CPU 0 (direct too), as a proxy in front of other "
+               "hosts runs.\n")
+    out.append("| body | proxy | cores | median | every round |")
+    out.append("|---|---|---|---|---|")
+    for d, t in sorted(set(shared) | set(own)):
+        for what, pr in (("shared", shared), ("own", own)):
+            v = pr.get((d, t))
+            if v:
+                out.append("| %s | %s | %s | %.2f× | %s |" % (
+                    "GET" if d == "get" else "POST", t, what, med(v),
+                    " ".join("%.2f" % x for x in v)))
+    out.append("")
+
+
+def bodies_table(rs, out, pairs=()):
+    pr = paired(pairs)
+    big = max((int(r["bytes"]) for r in rs), default=0)
     ts = targets_of(rs)
     peers = [t for t in ts if t in ("direct", "nginx", "haproxy")]
     g = group(rs, ["dir", "bytes"])
@@ -154,6 +202,9 @@ def bodies_table(rs, out):
                     cells.append("")
                     continue
                 rr = ratio(by_round, "canaryd", p, key)
+                if p == "direct" and int(n) == big and \
+                        (d, "canaryd") in pr:
+                    rr = med(pr[(d, "canaryd")])
                 cells.append(fmt(rr, 2) + "×" if rr is not None else "n/a")
             out.append("| %s | %s | %s |" % (what, name, " | ".join(cells)))
     out.append("")
@@ -185,7 +236,9 @@ def main():
         per_round(rs, list(rs[0].keys()) if rs else [], out, "Connections")
     if "bodies" in tables:
         rs = rows(os.path.join(a.tmp, "bodies.tsv"))
-        bodies_table(rs, out)
+        pairs = rows(os.path.join(a.tmp, "pairs.tsv"))
+        bodies_table(rs, out, pairs)
+        pairs_table(pairs, out)
         per_round(rs, list(rs[0].keys()) if rs else [], out, "Body size")
     text = "\n".join(out) + "\n"
     with open(a.out, "w") as f:
