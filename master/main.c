@@ -48,6 +48,7 @@ struct opts {
 	int		 o_level;
 	int		 o_drain_s;
 	size_t		 o_shm_size;	/* 0: from the configuration */
+	int		 o_slice_us;	/* 0: the kernel's */
 };
 
 static void
@@ -59,7 +60,7 @@ usage(FILE *fp)
 	    "               [--pid-file file] [--state-dir dir]\n"
 	    "               [--admin-allow cidr,...] [--admin-token-file file]\n"
 	    "               [--service-node id] [--service-cluster name]\n"
-	    "               [--shm-size bytes[k|m|g]]\n"
+	    "               [--shm-size bytes[k|m|g]] [--worker-slice-us n]\n"
 	    "       canaryd --mode schema | --version | --help\n"
 	    "  -f, -c, --config-path file  Envoy v3 YAML bootstrap\n"
 	    "  --mode validate, -t         check the config and exit\n"
@@ -75,6 +76,9 @@ usage(FILE *fp)
 	    "  --shm-size bytes[k|m|g]     shared segment at least this big "
 	    "(default:\n"
 	    "                              sized from the configuration)\n"
+	    "  --worker-slice-us n         a worker's scheduler slice (default "
+	    "%d;\n"
+	    "                              0: the kernel's)\n"
 	    "  --state-dir dir             rollout decisions kept here "
 	    "(default\n"
 	    "                              /var/lib/canaryd; \"\" for none)\n"
@@ -86,7 +90,7 @@ usage(FILE *fp)
 	    "0600)\n"
 	    "  --service-node id           the node's id (over node.id)\n"
 	    "  --service-cluster name      the node's cluster (over "
-	    "node.cluster)\n");
+	    "node.cluster)\n", CD_SLICE_US);
 }
 
 /* --admin-allow CIDR[,CIDR...], given any number of times. */
@@ -152,6 +156,15 @@ parse_opt(int ch, const char *arg, struct opts *o)
 		if (errstr != NULL)
 			errx(1, "--concurrency %s: %s (0..%d)", arg, errstr,
 			    CD_MAX_WORKERS);
+		break;
+	case 'W':
+		o->o_slice_us = (int)strtonum(arg, 0, CD_SLICE_US_MAX, &errstr);
+		if (errstr == NULL && o->o_slice_us != 0 &&
+		    o->o_slice_us < CD_SLICE_US_MIN)
+			errstr = "too small";
+		if (errstr != NULL)
+			errx(1, "--worker-slice-us %s: %s (0, or %d to %d)", arg,
+			    errstr, CD_SLICE_US_MIN, CD_SLICE_US_MAX);
 		break;
 	case 'Z':
 		o->o_shm_size = parse_size(arg);
@@ -236,6 +249,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "service-node",	required_argument, NULL, 'N' },
 		{ "service-cluster",	required_argument, NULL, 'U' },
 		{ "shm-size",		required_argument, NULL, 'Z' },
+		{ "worker-slice-us",	required_argument, NULL, 'W' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -246,6 +260,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 	o->o_concurrency = -1;
 	o->o_level = LOG_L_INFO;
 	o->o_drain_s = 600;
+	o->o_slice_us = CD_SLICE_US;
 	o->o_state_dir = "/var/lib/canaryd";
 	while ((ch = getopt_long(argc, argv, "c:f:l:th", longopts,
 	    NULL)) != -1) {
@@ -349,6 +364,7 @@ main(int argc, char *argv[], char *envp[])
 	mst.m_concurrency = concurrency(o.o_concurrency);
 	mst.m_log_level = o.o_level;
 	mst.m_drain_time_s = o.o_drain_s;
+	mst.m_worker_slice_us = o.o_slice_us;
 	mst.m_start_realtime_ms = cd_realtime_ms();
 	mst.m_conf_loaded_realtime_ms = mst.m_start_realtime_ms;
 	if (mst_loop_init() == -1)

@@ -245,6 +245,7 @@ proc_child(const struct proc_gen *g, int i, int slot)
 	wa.wa_conf = g->g_conf;
 	wa.wa_place = &g->g_place;
 	wa.wa_drain_ms = (uint64_t)mst.m_drain_time_s * 1000;
+	wa.wa_slice_us = mst.m_worker_slice_us;
 	wa.wa_shm = mst.m_shm;
 	wa.wa_slot = slot;
 	wa.wa_index = i;

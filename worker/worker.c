@@ -362,6 +362,7 @@ wrk_main(const struct wrk_args *a)
 	if (wrk_signals() == -1)
 		fatal("signalfd");
 	(void)wrk_ioq_init();
+	wrk_sched_slice(a->wa_slice_us);
 	for (i = 0; i < wrk.w_nlsn; i++) {
 		wrk.w_lsn[i].ls_ev.ev_cb = wrk_accept;
 		wrk.w_lsn[i].ls_ev.ev_fd = a->wa_listen_fd0 + (int)i;

@@ -29,6 +29,7 @@ struct wrk_args {
 	 * non-blocking, listening */
 	int			 wa_listen_fd0;
 	uint64_t		 wa_drain_ms;	/* --drain-time-s: bound on a drain */
+	int			 wa_slice_us;	/* --worker-slice-us; 0: the kernel's */
 };
 
 /* Run the worker; never returns.  Master only calls it after fork. */

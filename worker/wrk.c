@@ -7,10 +7,13 @@
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include <netinet/in.h>
 
+#include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +89,67 @@ wrk_sock_local(int fd)
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+/*
+ * The kernel's struct sched_attr as sched_setattr(2) and sched_getattr(2)
+ * take it (its first 48 bytes, SCHED_ATTR_SIZE_VER0); glibc has no
+ * wrappers.
+ */
+struct wrk_sched_attr {
+	uint32_t	sa_size;
+	uint32_t	sa_policy;
+	uint64_t	sa_flags;
+	int32_t		sa_nice;
+	uint32_t	sa_priority;
+	uint64_t	sa_runtime;	/* a fair task's slice, ns (Linux 6.12) */
+	uint64_t	sa_deadline;
+	uint64_t	sa_period;
+};
+#define WRK_SCHED_RESET_ON_FORK	0x01
+
+static int
+wrk_sched_get(struct wrk_sched_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	return (int)syscall(SYS_sched_getattr, 0, a, sizeof(*a), 0);
+}
+
+void
+wrk_sched_slice(int us)
+{
+	struct wrk_sched_attr a;
+	uint64_t ns = (uint64_t)us * 1000;
+
+	if (us <= 0) {
+		log_info("scheduler slice: the kernel's (--worker-slice-us 0)");
+		return;
+	}
+	if (wrk_sched_get(&a) == -1) {
+		log_info("scheduler slice: the kernel's (sched_getattr: %s)",
+		    strerror(errno));
+		return;
+	}
+	/* a policy someone chose (real-time, idle) is theirs to keep */
+	if (a.sa_policy != SCHED_OTHER && a.sa_policy != SCHED_BATCH) {
+		log_info("scheduler slice: the kernel's (policy %u)",
+		    a.sa_policy);
+		return;
+	}
+	a.sa_size = sizeof(a);
+	a.sa_flags &= WRK_SCHED_RESET_ON_FORK;
+	a.sa_runtime = ns;
+	if (syscall(SYS_sched_setattr, 0, &a, 0) == -1) {
+		log_info("scheduler slice: the kernel's (sched_setattr: %s)",
+		    strerror(errno));
+		return;
+	}
+	/* a kernel before 6.12 takes the call and keeps no slice per task */
+	if (wrk_sched_get(&a) == -1 || a.sa_runtime != ns)
+		log_info("scheduler slice: the kernel's (it keeps none per "
+		    "task)");
+	else
+		log_info("scheduler slice: %d us", us);
 }
 
 void

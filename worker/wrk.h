@@ -138,6 +138,10 @@ void		 wrk_sock_local(int fd);
 /* true when fd is bound to a loopback address */
 bool		 wrk_fd_loopback(int fd);
 
+/* Ask the scheduler for a slice of us microseconds (0: keep the
+ * kernel's), and log which this worker runs with. */
+void		 wrk_sched_slice(int us);
+
 /* Read the clocks into w_now and w_now_s: once per loop turn. */
 void		 wrk_clock(void);
 
