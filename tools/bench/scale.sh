@@ -287,27 +287,30 @@ bodies_target() {	# $1 round, $2 target
 	# (before it in odd rounds, after in even ones), so its ratio to
 	# direct compares two transfers seconds apart under the same load of
 	# the host, not a minute apart.
-	local first second
 	if [ "$t" = direct ]; then
 		big_get "$r" "$t" "$port" 1
 		big_post "$r" "$t" "$port" 1
 		return
 	fi
-	first=0; second=1; [ $((r % 2)) = 0 ] && { first=1; second=0; }
-	big_get "$r" "$t" "$port" $first
-	big_get "$r" "$t" "$port" $second
-	big_post "$r" "$t" "$port" $first
-	big_post "$r" "$t" "$port" $second
+	big_pairs "$r" "$t" "$port"
 	[ "$PIN_BIG" = 1 ] || return
 	pin "$BACKEND_PID" 0
 	for p in $PROXY_PIDS; do pin "$p" 1; done
 	ON_CLIENT=(taskset -c 0)
-	big_get "$r" "$t" "$port" $first
-	big_get "$r" "$t" "$port" $second
-	big_post "$r" "$t" "$port" $first
-	big_post "$r" "$t" "$port" $second
+	big_pairs "$r" "$t" "$port"
 	ON_CLIENT=()
 	pin "$BACKEND_PID" "0-$(($(nproc) - 1))"
+}
+
+# big_pairs ROUND TARGET PORT: the big GET and upload through the target,
+# each with a direct one beside it (direct first in odd rounds)
+big_pairs() {
+	local first=0 second=1
+	[ $(($1 % 2)) = 0 ] && { first=1; second=0; }
+	big_get "$1" "$2" "$3" $first
+	big_get "$1" "$2" "$3" $second
+	big_post "$1" "$2" "$3" $first
+	big_post "$1" "$2" "$3" $second
 }
 
 # pin PID CPUS: every thread of PID onto CPUS
