@@ -102,41 +102,39 @@ cpu_ticks() {
 	done
 	echo "$s"
 }
-# rss_each PID... -> "kB kB ..." VmRSS of each
-rss_each() {
-	local p
-	for p in "$@"; do
-		awk '/^VmRSS:/ { printf "%s ", $2 }' "/proc/$p/status" 2>/dev/null || printf '0 '
-	done
-	echo
+# vm_kb PID FIELD -> the field of /proc/PID/status in kB (VmRSS, VmHWM)
+vm_kb() {
+	local k v _
+	while read -r k v _; do
+		[ "$k" = "$2:" ] && { echo "$v"; return; }
+	done <"/proc/$1/status" 2>/dev/null
+	echo 0
 }
-rss_sum() { rss_each "$@" | awk '{ for (i = 1; i <= NF; i++) s += $i } END { print s + 0 }'; }
 
-# sampler_start PID...: every 0.1 s the largest growth of one process over
-# its value at the start, into $TMP/growth; sampler_stop prints it (kB).
-sampler_start() {
-	: >"$TMP/sampling"
-	echo 0 >"$TMP/growth"	# a transfer shorter than one sample grew by 0
-	(
-		base=($(rss_each "$@")); max=0
-		for _ in $(seq 1 6000); do
-			[ -e "$TMP/sampling" ] || break
-			cur=($(rss_each "$@"))
-			for i in "${!base[@]}"; do
-				d=$((${cur[$i]:-0} - ${base[$i]}))
-				[ $d -gt $max ] && max=$d
-			done
-			echo "$max" >"$TMP/growth"
-			sleep 0.1
-		done
-	) &
-	SAMPLER=$!
-	STARTED+=("$SAMPLER")
+# growth_start PID...: reset each process's peak RSS (VmHWM) to its RSS
+# now (clear_refs 5) and keep that RSS; growth_stop prints the largest
+# growth of one process's peak over it since (kB), NA when a peak could
+# not be reset.  The kernel keeps the peak, so nothing runs beside the
+# load: a sampler that forked awk ten times a second took a fifth of a
+# core, out of the proxy's share whenever the transfer kept both cores
+# busy, and missed peaks between its samples.
+growth_start() {
+	local p
+	GROWTH_PIDS=("$@") GROWTH_BASE=() GROWTH_OK=1
+	for p in "$@"; do
+		{ echo 5 >"/proc/$p/clear_refs"; } 2>/dev/null ||
+		    { GROWTH_OK=0; log "cannot reset the peak RSS of $p (/proc/$p/clear_refs)"; }
+		GROWTH_BASE+=("$(vm_kb "$p" VmRSS)")
+	done
 }
-sampler_stop() {
-	rm -f "$TMP/sampling"
-	wait "$SAMPLER" 2>/dev/null
-	cat "$TMP/growth" 2>/dev/null || echo 0
+growth_stop() {
+	local i d max=0
+	[ "$GROWTH_OK" = 1 ] || { echo NA; return; }
+	for i in "${!GROWTH_PIDS[@]}"; do
+		d=$(($(vm_kb "${GROWTH_PIDS[$i]}" VmHWM) - GROWTH_BASE[i]))
+		[ $d -gt $max ] && max=$d
+	done
+	echo "$max"
 }
 
 kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
@@ -209,11 +207,11 @@ conns_target() {	# $1 round, $2 target
 	for c in 1 4 50; do
 		timeout 30 wrk -t1 -c"$c" -d1s "http://127.0.0.1:$port/" >/dev/null 2>&1
 		c0=$(cpu_ticks $pids)
-		[ -n "$pids" ] && sampler_start $pids
+		[ -n "$pids" ] && growth_start $pids
 		res=$(wrk_kv "$port" "$c" /)
 		c1=$(cpu_ticks $pids)
 		grow=NA
-		[ -n "$pids" ] && grow=$(sampler_stop)
+		[ -n "$pids" ] && grow=$(growth_stop)
 		cpu=$(awk -v t=$((c1 - c0)) -v n="$(kv requests "$res")" -v h="$CLK_TCK" \
 		    'BEGIN { printf "%.1f", (n > 0 ? t / h / n * 1e6 : 0) }')
 		[ -z "$pids" ] && cpu=NA
@@ -264,10 +262,10 @@ bodies_target() {	# $1 round, $2 target
 	port=$(target_port "$t")
 	PIDS=${PROXY_PIDS:-$BACKEND_PID}
 	for n in 1024 1048576; do
-		sampler_start $PIDS
+		growth_start $PIDS
 		C0=$(cpu_ticks $PIDS)
 		res=$(wrk_kv "$port" 4 "/bytes/$n")
-		grow=$(sampler_stop)
+		grow=$(growth_stop)
 		mbs=$(awk -v r="$(kv rps "$res")" -v n=$n 'BEGIN { printf "%.1f", r * n / 1e6 }')
 		body_row "$r" "$t" get "$n" "$mbs" "$grow" "$(wrk_errs "$res")" "$(kv requests "$res")"
 		lua=$TMP/post-$n.lua
@@ -276,10 +274,10 @@ bodies_target() {	# $1 round, $2 target
 			printf 'wrk.headers["Content-Type"] = "application/octet-stream"\n' >>"$lua"
 			cat "$HERE/wrk-report.lua" >>"$lua"
 		fi
-		sampler_start $PIDS
+		growth_start $PIDS
 		C0=$(cpu_ticks $PIDS)
 		res=$(wrk_kv "$port" 4 /upload "$lua")
-		grow=$(sampler_stop)
+		grow=$(growth_stop)
 		mbs=$(awk -v r="$(kv rps "$res")" -v n=$n 'BEGIN { printf "%.1f", r * n / 1e6 }')
 		body_row "$r" "$t" post "$n" "$mbs" "$grow" "$(wrk_errs "$res")" "$(kv requests "$res")"
 	done
@@ -323,12 +321,12 @@ ON_CLIENT=()
 big_get() {
 	local r=$1 t=$2 port=$3 res grow code size speed mbs
 	[ "$4" = 1 ] || port=$V1_PORT
-	sampler_start $PIDS
+	growth_start $PIDS
 	C0=$(cpu_ticks $PIDS)
 	res=$(timeout 300 "${ON_CLIENT[@]}" curl -sS -o /dev/null \
 	    -w '%{http_code} %{size_download} %{speed_download}' \
 	    "http://127.0.0.1:$port/bytes/$BIG_BODY")
-	grow=$(sampler_stop)
+	grow=$(growth_stop)
 	read -r code size speed <<<"$res"
 	mbs=$(awk -v s="${speed:-0}" 'BEGIN { printf "%.1f", s / 1e6 }')
 	big_row "$r" "$t" get "$4" "$mbs" "$grow" \
@@ -339,14 +337,14 @@ big_get() {
 big_post() {
 	local r=$1 t=$2 port=$3 res grow code size speed mbs
 	[ "$4" = 1 ] || port=$V1_PORT
-	sampler_start $PIDS
+	growth_start $PIDS
 	C0=$(cpu_ticks $PIDS)
 	# curl -T - sends a pipe chunked; the backend answers the body bytes
 	# it read in x-body-bytes
 	res=$("${ON_CLIENT[@]}" head -c "$BIG_BODY" /dev/zero |
 	    timeout 300 "${ON_CLIENT[@]}" curl -sS -o /dev/null -D "$TMP/up.hdr" \
 	    -T - -X POST -w '%{http_code} %{speed_upload}' "http://127.0.0.1:$port/upload")
-	grow=$(sampler_stop)
+	grow=$(growth_stop)
 	read -r code speed <<<"$res"
 	size=$(awk 'tolower($1) == "x-body-bytes:" { print $2 + 0 }' "$TMP/up.hdr")
 	mbs=$(awk -v s="${speed:-0}" 'BEGIN { printf "%.1f", s / 1e6 }')

@@ -173,7 +173,7 @@ def bodies_table(rs, out, pairs=()):
                "request, content-length; the largest: one curl, the upload "
                "chunked from a pipe), CPU seconds per GiB moved (all the "
                "proxy's processes; direct: the backend's) and the largest "
-               "RSS growth of one proxy process during the transfer (KiB; "
+               "growth of one proxy process's peak RSS during the transfer (KiB; "
                "direct: the backend's). "
                "Median of rounds; ratios are canaryd to the peer in the same "
                "round.\n")
