@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # tools/bench/benchlib.sh -- what the benchmark runners share.
 #
-# Sourced by tools/bench/run.sh and tools/bench/routes.sh after proc.sh,
+# Sourced by run.sh, routes.sh, bulk.sh and placement.sh after proc.sh,
 # with log() defined.  They start servers in the background, keep their
 # pids in STARTED and their files under TMP; the exit trap set here stops
 # every one of them by PID, newest first, and removes TMP unless KEEP_TMP
@@ -62,6 +62,20 @@ render() {
 	sed -e "s|@TMP@|$TMP|g" -e "s|@PROXY_PORT@|$PROXY_PORT|g" \
 	    -e "s|@V1_PORT@|$V1_PORT|g" -e "s|@V2_PORT@|$V2_PORT|g" \
 	    -e "s|@WORKERS@|$WORKERS|g" -e "s|@NGINX_USER@|$NGINX_USER|g" "$1" >"$2"
+}
+
+# bulk_start BACKEND_CMD...: the backend (BACKEND_CMD --port V1_PORT, its
+# log in TMP) as BACKEND_PID, and the scale tables' canaryd configuration
+# on PROXY_PORT, V1_PORT and ADMIN_PORT in TMP/canaryd.yaml (bulk.sh and
+# placement.sh).  Exits when the backend does not answer.
+bulk_start() {
+	"$@" --port "$V1_PORT" --name v1 >"$TMP/backend.log" 2>&1 &
+	BACKEND_PID=$!
+	STARTED+=("$BACKEND_PID")
+	wait_http "http://127.0.0.1:$V1_PORT/" '"version"' 10 "$BACKEND_PID" ||
+	    { log "backend did not start (see $TMP/backend.log)"; exit 1; }
+	sed -e "s|@TMP@|$TMP|g" -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@V1_PORT@|$V1_PORT|g" \
+	    -e "s|@ADMIN_PORT@|$ADMIN_PORT|g" "$HERE/conf/scale.canaryd.yaml.tmpl" >"$TMP/canaryd.yaml"
 }
 
 # kv KEY "k=v k=v ..." -> the value of KEY

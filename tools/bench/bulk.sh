@@ -87,13 +87,7 @@ for p in "$PROXY_PORT" "$V1_PORT" "$ADMIN_PORT"; do
 done
 command -v curl >/dev/null && [ -x /usr/bin/time ] || { log "needs curl and /usr/bin/time"; exit 1; }
 TMP=$(mktemp -d /tmp/canary-bulk.XXXXXX)
-"${ON_CLIENT[@]}" "${BUILDS[0]}/backend" --port "$V1_PORT" --name v1 >"$TMP/backend.log" 2>&1 &
-BACKEND_PID=$!
-STARTED+=("$BACKEND_PID")
-wait_http "http://127.0.0.1:$V1_PORT/" '"version"' 10 "$BACKEND_PID" ||
-    { log "backend did not start (see $TMP/backend.log)"; exit 1; }
-sed -e "s|@TMP@|$TMP|g" -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@V1_PORT@|$V1_PORT|g" \
-    -e "s|@ADMIN_PORT@|$ADMIN_PORT|g" "$HERE/conf/scale.canaryd.yaml.tmpl" >"$TMP/canaryd.yaml"
+bulk_start "${ON_CLIENT[@]}" "${BUILDS[0]}/backend"
 for ((r = 1; r <= ROUNDS; r++)); do
 	for dir in $DIRS; do
 		transfer direct "$V1_PORT" "$dir"

@@ -48,13 +48,7 @@ for p in "$PROXY_PORT" "$V1_PORT" "$ADMIN_PORT"; do
 	port_free "$p" || { log "port $p already in use"; exit 1; }
 done
 TMP=$(mktemp -d /tmp/canary-place.XXXXXX)
-"$BUILD/backend" --port "$V1_PORT" --name v1 >"$TMP/backend.log" 2>&1 &
-BACKEND_PID=$!
-STARTED+=("$BACKEND_PID")
-wait_http "http://127.0.0.1:$V1_PORT/" '"version"' 10 "$BACKEND_PID" ||
-    { log "backend did not start (see $TMP/backend.log)"; exit 1; }
-sed -e "s|@TMP@|$TMP|g" -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@V1_PORT@|$V1_PORT|g" \
-    -e "s|@ADMIN_PORT@|$ADMIN_PORT|g" "$HERE/conf/scale.canaryd.yaml.tmpl" >"$TMP/canaryd.yaml"
+bulk_start "$BUILD/backend"
 "$BUILD/canaryd" --concurrency "$WORKERS" -f "$TMP/canaryd.yaml" --state-dir "$TMP" \
     >"$TMP/canaryd.out" 2>&1 &
 PROXY_PID=$!
