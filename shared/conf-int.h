@@ -13,6 +13,8 @@
  *				enums, strings, flags
  *	conf_load.c		conf_load(), reference resolution, /config_dump
  *				JSON, diagnostics printing
+ *	conf_yaml.c		the YAML document, composed from libyaml's
+ *				events into one arena
  *	conf_schema.c		conf_schema_print(): every accepted field
  *	conf_any.c		typed configs ("@type"), refusals and their
  *				reasons, the closest name to a typo
@@ -223,7 +225,8 @@ struct conf_pair {
 struct cw {
 	struct cd_conf		*w_conf;
 	struct cd_arena		*w_arena;
-	yaml_document_t		 w_doc;
+	yaml_document_t		 w_doc;		/* conf_doc_load() */
+	struct cd_arena		*w_doc_arena;	/* its scalars and entries */
 	struct conf_diags	*w_diags;
 	size_t			 w_nerrors;	/* this load's */
 	size_t			 w_nwarnings;
@@ -381,6 +384,14 @@ extern const struct conf_msg	conf_msg_compressor_route;
 	    .f_off = offsetof(T, ops) }
 
 /* ---- YAML nodes ------------------------------------------------------- */
+
+/* conf_yaml.c: buf's first YAML document into w_doc; its root, or NULL
+ * after a diagnostic (a second document is refused).  conf_doc_free()
+ * after, whatever it returned. */
+yaml_node_t	*conf_doc_load(struct cw *, const char *buf, size_t len);
+void		 conf_doc_free(struct cw *);
+/* The parser's error as a diagnostic at its position. */
+void		 conf_yaml_error(struct cw *, const yaml_parser_t *);
 
 static inline yaml_node_t *
 conf_node(struct cw *w, int idx)

@@ -4,12 +4,12 @@
  * This file is the schema walker; conf-int.h lists the loader's other files
  * (one per message family) and the types they share.
  *
- * libyaml builds the document tree (yaml_parser_load: anchors and aliases
- * are resolved there); the walker then visits it with one table per
- * protobuf message: field name, kind, flags, bounds, default and where the
- * value goes.  Several Envoy messages may write into one canaryd struct
- * (the HCM's fields live in struct cd_listener), so a table's offsets are
- * relative to the target its parent hands it.
+ * conf_yaml.c composes the document tree from libyaml's events (anchors
+ * and aliases are resolved there); the walker then visits it with one
+ * table per protobuf message: field name, kind, flags, bounds, default and
+ * where the value goes.  Several Envoy messages may write into one canaryd
+ * struct (the HCM's fields live in struct cd_listener), so a table's
+ * offsets are relative to the target its parent hands it.
  *
  * Fields are visited in table order, not file order: tables list fields in
  * Envoy's proto order, which is also the order /config_dump prints, and a

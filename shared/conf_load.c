@@ -138,27 +138,6 @@ diags_sort(struct conf_diags *d, size_t from)
 	}
 }
 
-static void
-yaml_error(struct cw *w, const yaml_parser_t *p)
-{
-	const yaml_mark_t *m = &p->problem_mark;
-	const char *what = p->problem != NULL ? p->problem : "syntax error";
-
-	if (p->error == YAML_READER_ERROR) {
-		conf_diag_at(w, 0, (int)p->mark.line + 1,
-		    (int)p->mark.column + 1, NULL, "yaml: %s (byte %zu)", what,
-		    p->problem_offset);
-		return;
-	}
-	if (p->context != NULL)
-		conf_diag_at(w, 0, (int)m->line + 1, (int)m->column + 1, NULL,
-		    "yaml: %s %s (line %zu, column %zu)", what, p->context,
-		    p->context_mark.line + 1, p->context_mark.column + 1);
-	else
-		conf_diag_at(w, 0, (int)m->line + 1, (int)m->column + 1, NULL,
-		    "yaml: %s", what);
-}
-
 /*
  * The walker of one load, with its arena and the empty configuration in
  * it (w_conf; NULL after an out-of-memory error).  NULL when not even the
@@ -188,47 +167,6 @@ cw_new(const char *path, struct conf_diags *diags)
 	conf->c_arena = a;
 	w->w_conf = conf;
 	return w;
-}
-
-/*
- * Parse buf into w_doc (*loaded: it must be deleted).  Returns its root,
- * or NULL after a diagnostic.
- */
-static yaml_node_t *
-doc_load(struct cw *w, const char *buf, size_t len, int *loaded)
-{
-	yaml_parser_t parser;
-	yaml_document_t extra;
-	yaml_node_t *root;
-
-	if (!yaml_parser_initialize(&parser)) {
-		conf_oom(w);
-		return NULL;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &w->w_doc)) {
-		yaml_error(w, &parser);
-		yaml_parser_delete(&parser);
-		return NULL;
-	}
-	*loaded = 1;
-	if ((root = yaml_document_get_root_node(&w->w_doc)) == NULL) {
-		conf_diag_at(w, 0, 1, 1, NULL, "empty configuration");
-		yaml_parser_delete(&parser);
-		return NULL;
-	}
-	/* A second document would be silently ignored: refuse it. */
-	if (!yaml_parser_load(&parser, &extra))
-		yaml_error(w, &parser);
-	else {
-		if (yaml_document_get_root_node(&extra) != NULL)
-			conf_diag_at(w, 0, (int)extra.start_mark.line + 1,
-			    (int)extra.start_mark.column + 1, NULL,
-			    "more than one YAML document");
-		yaml_document_delete(&extra);
-	}
-	yaml_parser_delete(&parser);
-	return root;
 }
 
 /* The Bootstrap at root into w_conf, then what needs all of it. */
@@ -268,7 +206,6 @@ conf_load_buf(const char *path, const char *buf, size_t len,
 	struct cd_conf *conf;
 	yaml_node_t *root;
 	size_t first;
-	int loaded = 0;
 
 	if (diags == NULL)
 		diags = &local;
@@ -276,10 +213,9 @@ conf_load_buf(const char *path, const char *buf, size_t len,
 	if ((w = cw_new(path, diags)) == NULL)
 		return NULL;
 	if ((conf = w->w_conf) != NULL &&
-	    (root = doc_load(w, buf, len, &loaded)) != NULL)
+	    (root = conf_doc_load(w, buf, len)) != NULL)
 		load_walk(w, root);
-	if (loaded)
-		yaml_document_delete(&w->w_doc);
+	conf_doc_free(w);
 	if (conf != NULL && w->w_nerrors == 0)
 		keep_source(w, buf, len);
 	free(w->w_wspans);

@@ -986,6 +986,44 @@ yaml_syntax_error_has_parser_position(void)
 	ut_expect_error("", 1, 1, "empty configuration");
 	ut_expect_error(BASE "---\nadmin: {}\n", 25, 1,
 	    "more than one YAML document");
+	/* a second document's syntax error is the one reported */
+	ut_expect_error(BASE "---\nadmin: [\n", 27, 1,
+	    "yaml: did not find expected node content while parsing a flow "
+	    "node (line 27, column 1)");
+	ut_expect_error("a: &x 1\nb: &x 2\n", 2, 4,
+	    "yaml: found duplicate anchor &x (first at line 1, column 4)");
+}
+
+/* The document composed from events is the tree libyaml's loader makes:
+ * an alias is the anchored node itself (a merge key's too), and nesting
+ * deeper than the walker goes costs no stack. */
+static void
+yaml_document_composes_aliases_and_deep_nesting(void)
+{
+	struct conf_diags d;
+	struct cd_conf *c;
+	struct buf b;
+	int i;
+
+	c = ut_load_ok(BASE "  - &c2 { name: v2, connect_timeout: &t 2s }\n"
+	    "  - { <<: *c2, name: v3, dns_refresh_rate: *t }\n");
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(c->c_nclusters, 3);
+	CU_ASSERT_EQUAL(c->c_clusters[1].cl_connect_timeout, 2 * SEC);
+	CU_ASSERT_EQUAL(c->c_clusters[2].cl_connect_timeout, 2 * SEC);
+	CU_ASSERT_EQUAL(c->c_clusters[2].cl_dns_refresh_rate, 2 * SEC);
+	conf_free(c);
+
+	buf_init(&b);
+	for (i = 0; i < 10000; i++)
+		buf_puts(&b, "[");
+	for (i = 0; i < 10000; i++)
+		buf_puts(&b, "]");
+	c = ut_load(b.b_data, &d);
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT(d.cd_n > 0);
+	conf_diags_free(&d);
+	buf_free(&b);
 }
 
 static void
@@ -1650,6 +1688,8 @@ static CU_TestInfo tests[] = {
 	{ "capacities_are_enforced", capacities_are_enforced },
 	{ "yaml_syntax_error_has_parser_position",
 	    yaml_syntax_error_has_parser_position },
+	{ "yaml_document_composes_aliases_and_deep_nesting",
+	    yaml_document_composes_aliases_and_deep_nesting },
 	{ "every_error_of_a_file_is_reported_in_file_order",
 	    every_error_of_a_file_is_reported_in_file_order },
 	{ "error_count_is_capped_at_100", error_count_is_capped_at_100 },
