@@ -390,8 +390,6 @@ extern const struct conf_msg	conf_msg_compressor_route;
  * after, whatever it returned. */
 yaml_node_t	*conf_doc_load(struct cw *, const char *buf, size_t len);
 void		 conf_doc_free(struct cw *);
-/* The parser's error as a diagnostic at its position. */
-void		 conf_yaml_error(struct cw *, const yaml_parser_t *);
 
 static inline yaml_node_t *
 conf_node(struct cw *w, int idx)

@@ -40,7 +40,6 @@ struct yd {
 	struct cw		*yd_w;
 	yaml_parser_t		*yd_p;
 	yaml_document_t		*yd_doc;
-	size_t			 yd_cnodes;
 	int			*yd_ent;	/* entries of open collections */
 	size_t			 yd_nent, yd_cent;
 	struct yd_open		*yd_open;
@@ -50,8 +49,8 @@ struct yd {
 };
 
 /* The parser's error as a diagnostic at its position. */
-void
-conf_yaml_error(struct cw *w, const yaml_parser_t *p)
+static void
+yd_parse_error(struct cw *w, const yaml_parser_t *p)
 {
 	const yaml_mark_t *m = &p->problem_mark;
 	const char *what = p->problem != NULL ? p->problem : "syntax error";
@@ -110,17 +109,18 @@ yd_node(struct yd *d, yaml_node_type_t t, const yaml_event_t *e,
 	struct yd_anchor *a;
 	yaml_node_t *n;
 	size_t nn = (size_t)(doc->nodes.top - doc->nodes.start);
+	size_t cap = (size_t)(doc->nodes.end - doc->nodes.start);
 	int idx, prev;
 
-	if (nn >= INT32_MAX - 1 || (n = yd_room(doc->nodes.start, nn,
-	    &d->yd_cnodes, sizeof(*n))) == NULL) {
+	if (nn >= INT32_MAX - 1 ||
+	    (n = yd_room(doc->nodes.start, nn, &cap, sizeof(*n))) == NULL) {
 		conf_oom(d->yd_w);
 		return 0;
 	}
 	doc->nodes.start = n;
-	doc->nodes.top = doc->nodes.start + nn + 1;
-	doc->nodes.end = doc->nodes.start + d->yd_cnodes;
-	n = &doc->nodes.start[nn];
+	doc->nodes.top = n + nn + 1;
+	doc->nodes.end = n + cap;
+	n += nn;
 	memset(n, 0, sizeof(*n));
 	n->type = t;
 	n->start_mark = e->start_mark;
@@ -273,7 +273,7 @@ yd_parse(struct yd *d, yaml_event_t *e)
 {
 	if (yaml_parser_parse(d->yd_p, e))
 		return 0;
-	conf_yaml_error(d->yd_w, d->yd_p);
+	yd_parse_error(d->yd_w, d->yd_p);
 	return -1;
 }
 
@@ -310,6 +310,7 @@ conf_doc_load(struct cw *w, const char *buf, size_t len)
 	yaml_parser_t parser;
 	yaml_event_t e;
 	struct yd d;
+	size_t cap;
 	int rc = 0, done = 0;
 
 	memset(&w->w_doc, 0, sizeof(w->w_doc));
@@ -324,15 +325,15 @@ conf_doc_load(struct cw *w, const char *buf, size_t len)
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	/* about one node per 9 bytes of YAML: reserved, not touched */
-	d.yd_cnodes = len / 8 + 16;
-	if ((w->w_doc.nodes.start = calloc(d.yd_cnodes,
-	    sizeof(yaml_node_t))) == NULL) {
+	cap = len / 8 + 16;
+	if ((w->w_doc.nodes.start = calloc(cap, sizeof(yaml_node_t))) ==
+	    NULL) {
 		conf_oom(w);
 		yaml_parser_delete(&parser);
 		return NULL;
 	}
 	w->w_doc.nodes.top = w->w_doc.nodes.start;
-	w->w_doc.nodes.end = w->w_doc.nodes.start + d.yd_cnodes;
+	w->w_doc.nodes.end = w->w_doc.nodes.start + cap;
 	while (rc == 0 && !done) {
 		if ((rc = yd_parse(&d, &e)) == -1)
 			break;
